@@ -1,0 +1,61 @@
+"""The ``exokg`` command: one sub-command module per concern.
+
+Each module in :data:`COMMAND_MODULES` has ``register(subparsers)``, which adds its
+commands and sets ``func`` (namespace -> exit code) on each.
+
+>>> main(["stats", "--format", "json"])  # doctest: +SKIP
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from kg.errors import ExoKGError
+
+__all__ = ["COMMAND_MODULES", "build_parser", "main"]
+
+COMMAND_MODULES = ("kg.cli.build", "kg.cli.query", "kg.cli.serve", "kg.cli.graph",
+                   "kg.cli.links")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exokg",
+        description="ExoKG: exosomal molecules in liver cancer (Wei, Liu, Zhu 2022) as a "
+                    "knowledge graph: build, validate, query and serve it.",
+        epilog="Run 'exokg COMMAND --help' for a command's options and examples.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name != name:  # a missing dependency, not a missing module
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except ExoKGError as err:
+        print(f"exokg {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""``exokg build``, ``exokg validate`` and ``exokg stats``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from kg.build import build_graph
+from kg.formats import get_format
+from kg.stats import graph_stats
+
+__all__ = ["register"]
+
+_RECORDS_HELP = ("a folder of your own records (table1.tsv ... table5.tsv, optional "
+                 "entities.tsv), added to the review's; may be given more than once")
+
+
+def _add_records(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--records", metavar="DIR", action="append", default=[],
+                        help=_RECORDS_HELP)
+
+
+def register(subparsers) -> None:
+    build = subparsers.add_parser(
+        "build", help="build the graph and write it as RDF",
+        description="Build the knowledge graph from the review's tables (and your records) "
+                    "and write it. The same input gives the same bytes (N-Triples are sorted).",
+        epilog="examples:\n  exokg build --out exokg.ttl\n"
+               "  exokg build --format nt --out exokg.nt\n"
+               "  exokg build --records my-records/ --format jsonld > exokg.jsonld",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_records(build)
+    build.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
+    build.add_argument("--format", default="ttl", choices=["ttl", "nt", "jsonld"],
+                       help="RDF syntax (default: ttl)")
+    build.set_defaults(func=_build)
+
+    validate = subparsers.add_parser(
+        "validate", help="check the graph against the SHACL shapes and the CURIE patterns",
+        description="Build the graph and validate it with the SHACL shapes of "
+                    "ontology/shapes.ttl, and every external CURIE against its prefix's "
+                    "pattern. Exits 1 when anything fails.",
+        epilog="examples:\n  exokg validate\n  exokg validate --records my-records/",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_records(validate)
+    validate.set_defaults(func=_validate)
+
+    stats = subparsers.add_parser(
+        "stats", help="count triples per class, table and predicate",
+        description="Counts of the built graph: instances per class, findings per table of "
+                    "the review, triples per predicate.",
+        epilog="examples:\n  exokg stats\n  exokg stats --format json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_records(stats)
+    stats.add_argument("--format", default="text", choices=["text", "json"])
+    stats.set_defaults(func=_stats)
+
+
+def _build(args: argparse.Namespace) -> int:
+    graph = build_graph(args.records)
+    data = get_format(args.format).writer(graph)
+    if args.out:
+        # write whole or not at all: a failed build above never leaves a partial file
+        out = Path(args.out)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(out)
+        print(f"wrote {len(graph)} triples to {out}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from kg.validate import validate_graph
+
+    graph = build_graph(args.records)
+    report = validate_graph(graph)
+    problems: list[str] = []
+    try:
+        from kg.links import load_mappings, validate_curies
+    except ImportError:
+        pass
+    else:
+        problems = validate_curies(load_mappings())
+    if report.conforms and not problems:
+        print(f"ok: {len(graph)} triples conform to the SHACL shapes; "
+              "every external CURIE is valid")
+        return 0
+    if not report.conforms:
+        print(report.text)
+    for problem in problems:
+        print(f"CURIE: {problem}")
+    return 1
+
+
+def _stats(args: argparse.Namespace) -> int:
+    stats = graph_stats(build_graph(args.records))
+    if args.format == "json":
+        print(json.dumps(stats, indent=2))
+        return 0
+    print(f"triples\t{stats['triples']}")
+    for section in ("tables", "classes", "predicates"):
+        print(f"\n# {section}")
+        for key, count in stats[section].items():
+            print(f"{key}\t{count}")
+    return 0

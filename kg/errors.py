@@ -1,0 +1,77 @@
+"""ExoKG's own errors: one tree, each with the HTTP status that fits it.
+
+>>> err = RecordError("bad cell", file="table1.tsv", row=3, column="ref")
+>>> str(err)
+'table1.tsv, row 3, column ref: bad cell'
+>>> err.status
+400
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ExoKGError", "RecordError", "NodeNotFound", "InvalidQuery", "UnknownFormat",
+    "ConfigError", "QueryTimeout", "QueryRefused",
+]
+
+
+class ExoKGError(Exception):
+    """Base of every ExoKG error; ``status`` is the HTTP status that fits."""
+
+    status = 500
+
+
+class RecordError(ExoKGError):
+    """A record (a row of a table file) that cannot be loaded, with where it is."""
+
+    status = 400
+
+    def __init__(self, message: str, *, file: str, row: int | None = None,
+                 column: str | None = None) -> None:
+        self.message, self.file, self.row, self.column = message, file, row, column
+        where = [file]
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column}")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+class NodeNotFound(ExoKGError):
+    """A node named by IRI, CURIE or label that the graph does not hold."""
+
+    status = 404
+
+    def __init__(self, message: str, *, suggestions: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions or []
+
+
+class InvalidQuery(ExoKGError):
+    """A malformed query or request parameter."""
+
+    status = 400
+
+
+class QueryRefused(ExoKGError):
+    """A well-formed request the service will not run (update, SERVICE, LOAD)."""
+
+    status = 403
+
+
+class QueryTimeout(ExoKGError):
+    """A query stopped at the time limit."""
+
+    status = 503
+
+
+class UnknownFormat(ExoKGError):
+    """A format name or media type no writer serves."""
+
+    status = 406
+
+
+class ConfigError(ExoKGError):
+    """A setting with an unknown name or a value of the wrong type."""
+
+    status = 500
