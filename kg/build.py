@@ -20,7 +20,7 @@ from rdflib import Graph, Literal, URIRef
 from kg.entities import Entity, EntityTable, Finding, load_entities, normalize
 from kg.errors import RecordError
 from kg.records import read_records
-from kg.vocab import (DCTERMS, EXO, EXOID, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes)
+from kg.vocab import DCTERMS, EXO, EXOID, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes
 
 __all__ = ["REVIEW", "build_graph", "entity_iri", "findings_graph", "load_findings",
            "to_sorted_ntriples"]
@@ -220,12 +220,9 @@ def build_graph(records_dirs: Sequence[Path | str] = (), *, include_bundled: boo
     findings, entities = load_findings(records_dirs, include_bundled=include_bundled)
     graph = findings_graph(findings, entities)
     if links:
-        try:  # TEMPORARY while kg.links is being written
-            from kg.links import add_links  # the mappings refer to entities built above
-        except ModuleNotFoundError:
-            add_links = None
-        if add_links is not None:
-            add_links(graph)
+        from kg.links import add_links  # the mappings refer to entities built above
+
+        add_links(graph)
     logger.info("built %d triples from %d findings", len(graph), len(findings))
     return graph
 

@@ -20,11 +20,11 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 from kg.errors import RecordError
 from kg.records import Record
+from kg.resources import data_path
 
 __all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "load_entities",
            "normalize", "parse_sample_size"]
@@ -118,7 +118,7 @@ def read_entity_file(path: Path) -> list[Entity]:
 
 def load_entities(*extra: Path | str) -> EntityTable:
     """The bundled entity table, extended by further entity files."""
-    paths = [Path(str(files("kg.data") / "entities.tsv")), *map(Path, extra)]
+    paths = [data_path() / "entities.tsv", *map(Path, extra)]
     table = EntityTable([])
     for path in paths:
         for entity in read_entity_file(path):

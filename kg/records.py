@@ -19,10 +19,10 @@ import csv
 import logging
 import re
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 
 from kg.errors import RecordError
+from kg.resources import data_path
 
 __all__ = ["Column", "Record", "TABLE_COLUMNS", "bundled_records_dir", "read_records",
            "read_table"]
@@ -83,7 +83,7 @@ class Record:
 
 def bundled_records_dir() -> Path:
     """The folder of the review's own records, shipped with the package."""
-    return Path(str(files("kg.data") / "records"))
+    return data_path() / "records"
 
 
 def read_table(path: Path, table: int) -> list[Record]:

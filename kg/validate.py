@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
 from rdflib import Graph
+
+from kg.resources import ontology_path
 
 __all__ = ["Report", "ontology_graph", "shapes_graph", "validate_graph"]
 
@@ -30,7 +31,7 @@ class Report:
 
 @cache
 def _parsed(name: str) -> Graph:
-    return Graph().parse(data=(files("kg.ontology") / name).read_text("utf-8"), format="turtle")
+    return Graph().parse(ontology_path() / name, format="turtle")
 
 
 def ontology_graph() -> Graph:

@@ -42,9 +42,13 @@ def register(subparsers) -> None:
         description="Build the graph and validate it with the SHACL shapes of "
                     "ontology/shapes.ttl, and every external CURIE against its prefix's "
                     "pattern. Exits 1 when anything fails.",
-        epilog="examples:\n  exokg validate\n  exokg validate --records my-records/",
+        epilog="examples:\n  exokg validate\n  exokg validate --records my-records/\n"
+               "  exokg validate --data my-graph.ttl",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_records(validate)
+    validate.add_argument("--data", metavar="FILE", nargs="+",
+                          help="validate these RDF files (Turtle, N-Triples, JSON-LD, ...) "
+                               "instead of the built graph")
     validate.set_defaults(func=_validate)
 
     stats = subparsers.add_parser(
@@ -76,7 +80,7 @@ def _build(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     from kg.validate import validate_graph
 
-    graph = build_graph(args.records)
+    graph = _read_rdf(args.data) if args.data else build_graph(args.records)
     report = validate_graph(graph)
     problems: list[str] = []
     try:
@@ -94,6 +98,21 @@ def _validate(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"CURIE: {problem}")
     return 1
+
+
+def _read_rdf(paths: list[str]):
+    from rdflib import Graph
+    from rdflib.util import guess_format
+
+    from kg.errors import RecordError
+
+    graph = Graph()
+    for path in paths:
+        try:
+            graph.parse(path, format=guess_format(path) or "turtle")
+        except (OSError, SyntaxError, ValueError) as err:
+            raise RecordError(f"cannot read RDF: {err}", file=path) from None
+    return graph
 
 
 def _stats(args: argparse.Namespace) -> int:
