@@ -1,0 +1,298 @@
+"""Describe one node of the graph: what its Linked Data page and its entity page show.
+
+Pure functions over an rdflib ``Graph`` (no Flask): the concise bounded description
+of a node (the triples a Turtle/JSON-LD/N-Triples page serves), and the review's
+findings about a node grouped by table and study, with an evidence summary.
+
+>>> from kg.build import build_graph
+>>> from kg.vocab import EXOID
+>>> graph = build_graph(links=False)
+>>> cbd = concise_bounded_description(graph, EXOID["content/mir-21"])
+>>> (EXOID["content/mir-21"], RDFS.label, Literal("miR-21")) in cbd
+True
+>>> (EXOID["disease/hcc"], RDFS.label, Literal("hepatocellular carcinoma")) in cbd
+True
+>>> groups = group_findings(findings_about(graph, EXOID["content/mir-21"]))
+>>> [(g["table"], len(g["studies"])) for g in groups]
+[(1, 5)]
+>>> evidence_summary(findings_about(graph, EXOID["content/mir-21"]))["studies"]
+5
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from kg.errors import NodeNotFound
+from kg.vocab import EXO, OWL, RDF, RDFS, SKOS, bind_prefixes
+
+__all__ = [
+    "TABLE_TITLES", "concise_bounded_description", "describe_node", "evidence_summary",
+    "findings_about", "finding_record", "group_findings", "label_of", "node_exists",
+]
+
+#: The review's captions of its five tables.
+TABLE_TITLES = {
+    1: "Potential biomarkers for liver cancer",
+    2: "Potential therapeutic drugs",
+    3: "Potential therapeutic targets",
+    4: "As a carrier for drug treatment",
+    5: "Exosomes from dendritic cells as potential therapeutic factors",
+}
+
+#: Predicates whose objects' labels are added to a description.
+_LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel)
+
+
+def node_exists(graph: Graph, node: Node) -> bool:
+    """Whether ``node`` is the subject of at least one triple of ``graph``."""
+    return next(graph.predicate_objects(node), None) is not None
+
+
+def label_of(graph: Graph, node: Node) -> str:
+    """The node's ``rdfs:label`` (or ``skos:prefLabel``), else its IRI's last segment.
+
+    >>> label_of(Graph(), URIRef("https://w3id.org/exokg/vocab#Up"))
+    'Up'
+    """
+    if isinstance(node, Literal):
+        return str(node)
+    for predicate in _LABEL_PREDICATES:
+        value = graph.value(node, predicate)
+        if value is not None:
+            return str(value)
+    text = str(node)
+    for sep in ("#", "/"):
+        if sep in text.rstrip(sep):
+            return text.rstrip(sep).rsplit(sep, 1)[1]
+    return text
+
+
+def concise_bounded_description(graph: Graph, node: URIRef, *,
+                                with_labels: bool = True) -> Graph:
+    """The concise bounded description of ``node``, plus the labels of what it points to.
+
+    The CBD is every triple whose subject is ``node``, and recursively those of the
+    blank nodes among their objects. With ``with_labels``, the ``rdfs:label`` of each
+    IRI object is added, so that a client can show names without a second request.
+
+    Raises
+    ------
+    NodeNotFound
+        when ``node`` is the subject of no triple.
+    """
+    if not node_exists(graph, node):
+        raise NodeNotFound(f"no node {node} in the graph")
+    out = bind_prefixes(Graph())
+    for prefix, namespace in graph.namespaces():
+        if prefix not in dict(out.namespaces()):
+            out.bind(prefix, namespace)
+    todo: list[Node] = [node]
+    seen: set[Node] = set()
+    while todo:
+        subject = todo.pop()
+        if subject in seen:
+            continue
+        seen.add(subject)
+        for predicate, obj in graph.predicate_objects(subject):
+            out.add((subject, predicate, obj))
+            if isinstance(obj, BNode):
+                todo.append(obj)
+    if with_labels:
+        for obj in set(out.objects()):
+            if isinstance(obj, URIRef) and obj != node:
+                for predicate in _LABEL_PREDICATES:
+                    for label in graph.objects(obj, predicate):
+                        out.add((obj, predicate, label))
+    return out
+
+
+def _ref(graph: Graph, node: Node | None) -> dict[str, Any] | None:
+    if node is None:
+        return None
+    return {"iri": str(node), "label": label_of(graph, node)}
+
+
+def _refs(graph: Graph, nodes: Iterable[Node]) -> list[dict[str, Any]]:
+    return sorted((_ref(graph, n) for n in nodes), key=lambda r: r["label"].lower())
+
+
+def _int(value: Node | None) -> int | None:
+    return int(value) if isinstance(value, Literal) and value.value is not None else None
+
+
+def _bool(value: Node | None) -> bool | None:
+    return bool(value.value) if isinstance(value, Literal) else None
+
+
+def finding_record(graph: Graph, finding: URIRef) -> dict[str, Any]:
+    """One finding as a plain dict: the values of its row, with labels, and its wording.
+
+    Keys: ``iri label table row study contents disease expression samples sample_size
+    sample_size_note isolation detections source drug animal_model clinical_sample
+    function roles printed``; the study carries its ``number``.
+    """
+    value = graph.value
+    study = value(finding, EXO.citedIn)
+    study_rec = _ref(graph, study)
+    if study_rec is not None:
+        study_rec["number"] = _int(value(study, EXO.refNumber))
+        study_rec["retracted"] = any(_bool(o) for o in graph.objects(study, EXO.retracted))
+    expression = value(finding, EXO.expression)
+    printed = {str(p).rsplit("printed", 1)[1]: str(o)
+               for p, o in graph.predicate_objects(finding)
+               if str(p).startswith(str(EXO.printed))}
+    return {
+        "iri": str(finding),
+        "label": label_of(graph, finding),
+        "table": _int(value(finding, EXO.sourceTable)),
+        "row": _int(value(finding, EXO.sourceRow)),
+        "study": study_rec,
+        "contents": _refs(graph, graph.objects(finding, EXO.content)),
+        "disease": _ref(graph, value(finding, EXO.disease)),
+        "expression": label_of(graph, expression) if expression is not None else None,
+        "samples": _refs(graph, graph.objects(finding, EXO.sample)),
+        "sample_size": _int(value(finding, EXO.sampleSize)),
+        "sample_size_note": str(value(finding, EXO.sampleSizeNote) or "") or None,
+        "isolation": _ref(graph, value(finding, EXO.isolatedBy)),
+        "detections": _refs(graph, graph.objects(finding, EXO.detectedBy)),
+        "source": _ref(graph, value(finding, EXO.exosomeSource)),
+        "drug": _ref(graph, value(finding, EXO.drug)),
+        "animal_model": _bool(value(finding, EXO.animalModel)),
+        "clinical_sample": _bool(value(finding, EXO.clinicalSample)),
+        "function": str(value(finding, EXO.function) or ""),
+        "roles": _refs(graph, graph.objects(finding, EXO.role)),
+        "retracted": any(_bool(o) for o in graph.objects(finding, EXO.retracted)),
+        "printed": dict(sorted(printed.items())),
+    }
+
+
+def findings_about(graph: Graph, node: URIRef) -> list[dict[str, Any]]:
+    """The findings that name ``node`` (any predicate), or ``node`` itself if a finding.
+
+    Sorted by table and row.
+    """
+    if (node, RDF.type, EXO.Finding) in graph:
+        nodes = {node}
+    else:
+        nodes = {s for s in graph.subjects(None, node) if (s, RDF.type, EXO.Finding) in graph}
+    records = [finding_record(graph, f) for f in nodes]
+    return sorted(records, key=lambda r: (r["table"] or 0, r["row"] or 0, r["iri"]))
+
+
+def group_findings(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group finding records by table, then by study (the cited reference).
+
+    Returns ``[{"table", "title", "studies": [{"study", "findings"}]}]``, tables in
+    order and studies by reference number.
+    """
+    by_table: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    studies: dict[str, dict[str, Any] | None] = {}
+    for rec in findings:
+        key = rec["study"]["iri"] if rec["study"] else ""
+        studies[key] = rec["study"]
+        by_table[rec["table"] or 0][key].append(rec)
+
+    def study_order(key: str) -> tuple[int, str]:
+        study = studies[key]
+        number = study.get("number") if study else None
+        return (number if number is not None else 10**6, key)
+
+    return [
+        {"table": table, "title": TABLE_TITLES.get(table, ""),
+         "studies": [{"study": studies[key], "findings": by_table[table][key]}
+                     for key in sorted(by_table[table], key=study_order)]}
+        for table in sorted(by_table)
+    ]
+
+
+def evidence_summary(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """How much the review says about a node: studies, total n, directions, conflict.
+
+    ``total_n`` sums the sample sizes the review prints (findings without n add
+    nothing; ``findings_without_n`` counts them). ``conflict`` is true when some
+    disease has findings both up and down.
+    """
+    records = list(findings)
+    directions: dict[str, int] = {"Up": 0, "Down": 0}
+    by_disease: dict[str, set[str]] = defaultdict(set)
+    for rec in records:
+        if rec["expression"] in directions:
+            directions[rec["expression"]] += 1
+            by_disease[rec["disease"]["label"] if rec["disease"] else ""].add(rec["expression"])
+    sizes = [rec["sample_size"] for rec in records if rec["sample_size"] is not None]
+    studies = {rec["study"]["iri"] for rec in records if rec["study"]}
+    conflicting = sorted(d for d, dirs in by_disease.items() if len(dirs) > 1)
+    return {
+        "findings": len(records),
+        "studies": len(studies),
+        "total_n": sum(sizes),
+        "findings_without_n": len(records) - len(sizes),
+        "directions": directions,
+        "conflict": bool(conflicting),
+        "conflicting_diseases": conflicting,
+        "tables": sorted({rec["table"] for rec in records if rec["table"]}),
+        "retracted_findings": sum(1 for rec in records if rec["retracted"]),
+    }
+
+
+_SKIP_FACTS = {RDFS.label}
+
+
+def describe_node(graph: Graph, node: URIRef) -> dict[str, Any]:
+    """Everything an entity page shows about ``node``, as plain data.
+
+    Keys: ``iri label types alt_labels comment facts incoming external findings
+    groups evidence``. ``facts`` are the node's outgoing statements
+    (``{"predicate", "predicate_label", "values": [{"iri"|"value", "label"}]}``),
+    ``external`` its links outside the graph (``skos:exactMatch``, ``closeMatch``,
+    ``owl:sameAs``, ``rdfs:seeAlso``, ``exo:xref``).
+
+    Raises
+    ------
+    NodeNotFound
+        when ``node`` is the subject of no triple.
+    """
+    if not node_exists(graph, node):
+        raise NodeNotFound(f"no node {node} in the graph")
+    facts: dict[URIRef, list[dict[str, Any]]] = defaultdict(list)
+    external: list[dict[str, Any]] = []
+    external_predicates = {SKOS.exactMatch, SKOS.closeMatch, SKOS.relatedMatch,
+                           OWL.sameAs, RDFS.seeAlso, EXO.xref}
+    for predicate, obj in sorted(graph.predicate_objects(node)):
+        if predicate in _SKIP_FACTS:
+            continue
+        if isinstance(obj, Literal):
+            item = {"value": str(obj), "label": str(obj),
+                    "datatype": str(obj.datatype) if obj.datatype else None}
+        else:
+            item = {"iri": str(obj), "label": label_of(graph, obj)}
+        if predicate in external_predicates:
+            external.append({"predicate": str(predicate),
+                             "predicate_label": label_of(graph, predicate), **item})
+        facts[predicate].append(item)
+    incoming = defaultdict(int)
+    for subject, predicate in graph.subject_predicates(node):
+        if (subject, RDF.type, EXO.Finding) not in graph:
+            incoming[predicate] += 1
+    findings = findings_about(graph, node)
+    return {
+        "iri": str(node),
+        "label": label_of(graph, node),
+        "types": _refs(graph, graph.objects(node, RDF.type)),
+        "alt_labels": sorted(str(o) for o in graph.objects(node, SKOS.altLabel)),
+        "comment": str(graph.value(node, RDFS.comment) or "") or None,
+        "facts": [{"predicate": str(p), "predicate_label": label_of(graph, p), "values": v}
+                  for p, v in facts.items()],
+        "incoming": [{"predicate": str(p), "predicate_label": label_of(graph, p), "count": n}
+                     for p, n in sorted(incoming.items())],
+        "external": external,
+        "findings": findings,
+        "groups": group_findings(findings),
+        "evidence": evidence_summary(findings),
+    }

@@ -1,0 +1,274 @@
+"""Linked Data: every ``<PUBLIC_BASE_IRI>id/...`` IRI has a page at ``/id/...``.
+
+Content negotiation (``Accept``) or a suffix picks the representation:
+
+============================  ==============================================
+``text/html`` (browsers)       the entity page (facts by table and study,
+                               evidence, neighborhood graph)
+``application/json``, .json    the same page's data (its JSON twin)
+``text/turtle``, .ttl          the node's concise bounded description (CBD)
+``application/ld+json``, .jsonld  plus the labels of what it points to, in any
+``application/n-triples``, .nt    RDF syntax of the format registry
+============================  ==============================================
+
+The ontology is served likewise at ``/vocab`` (``/vocab.ttl``, ``/vocab.jsonld``,
+``/vocab.nt``, ``/vocab.json``). Request paths map to IRIs under the setting
+``PUBLIC_BASE_IRI`` (default ``https://w3id.org/exokg/``), so a deployment behind
+a w3id redirect serves the IRIs it is redirected for. An unknown IRI is a 404 page
+(or ``{"ok": false}`` for JSON).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from typing import Any
+
+from flask import Blueprint, Flask, Response, request, url_for
+from rdflib import BNode, Graph, URIRef
+from rdflib.collection import Collection
+
+from kg.describe import TABLE_TITLES, concise_bounded_description, describe_node, node_exists
+from kg.errors import UnknownFormat
+from kg.formats import FORMATS, Format, get_format
+from kg.vocab import OWL, RDF, RDFS, SKOS, bind_prefixes
+from server.ui import (
+    _CANONICAL_BASE,
+    base_iri,
+    compact,
+    error_page,
+    get_graph,
+    graph_formats,
+    local_url,
+    render_page,
+    search_entities,
+)
+
+__all__ = ["bp", "init_app", "negotiate", "iri_for_path"]
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("ld", __name__)
+
+#: Suffixes of the page representations other than the RDF syntaxes.
+_PAGE_SUFFIXES = {"html": "html", "json": "json"}
+
+
+def _rdf_formats() -> list[Format]:
+    return [f for f in graph_formats() if f.kind == "rdf"]
+
+
+def _suffixes() -> dict[str, str]:
+    """Suffix -> format name: ``ttl``, ``nt``, ``jsonld``, ... plus ``json``/``html``."""
+    out = dict(_PAGE_SUFFIXES)
+    for fmt in _rdf_formats():
+        out.setdefault(fmt.extension, fmt.name)
+        out.setdefault(fmt.name, fmt.name)
+    return out
+
+
+def negotiate(fmt: str | None = None) -> str:
+    """The representation to serve: ``html``, ``json`` or an RDF format's name.
+
+    An explicit suffix wins; otherwise the ``Accept`` header, with HTML preferred
+    on a tie (so ``*/*`` and browsers get the page).
+    """
+    if fmt is not None:
+        return _suffixes()[fmt]
+    offers = ["text/html", "application/xhtml+xml", "application/json"]
+    offers += [f.media_type for f in _rdf_formats()]
+    accept = request.accept_mimetypes
+    best = accept.best_match(offers, default="text/html")
+    if best in ("text/html", "application/xhtml+xml"):
+        return "html"
+    if best == "application/json":
+        return "json"
+    return FORMATS[best].name
+
+
+def iri_for_path(path: str) -> URIRef:
+    """The IRI that ``/id/<path>`` stands for, under the public base IRI."""
+    return URIRef(base_iri() + "id/" + path)
+
+
+def _find_node(graph: Graph, path: str) -> URIRef | None:
+    """The node of ``/id/<path>``: under the public base, else under the canonical base."""
+    for base in dict.fromkeys((base_iri(), _CANONICAL_BASE)):
+        node = URIRef(base + "id/" + path)
+        if node_exists(graph, node):
+            return node
+    return None
+
+
+def _rdf_response(graph: Graph, fmt_name: str, *, canonical: str) -> Response:
+    fmt = get_format(fmt_name)
+    response = Response(fmt.writer(graph), mimetype=fmt.media_type)
+    if fmt.media_type.startswith("text/") or fmt.media_type.endswith(("json", "triples")):
+        response.charset = "utf-8"
+    response.headers["Content-Location"] = f"{canonical}.{fmt.extension}"
+    response.vary.add("Accept")
+    return response
+
+
+def _alternates(path_url: str) -> list[dict[str, str]]:
+    return [{"label": f.label or f.name, "media_type": f.media_type,
+             "url": f"{path_url}.{f.extension}"}
+            for f in _rdf_formats() if f.name in ("turtle", "jsonld", "ntriples", "rdfxml")]
+
+
+def _with_links(response: Response, path_url: str) -> Response:
+    links = [response.headers.get("Link")] if response.headers.get("Link") else []
+    links += [f'<{a["url"]}>; rel="alternate"; type="{a["media_type"]}"'
+              for a in _alternates(path_url)]
+    response.headers["Link"] = ", ".join(links)
+    return response
+
+
+def _split_suffix(path: str) -> tuple[str, str | None]:
+    stem, dot, suffix = path.rpartition(".")
+    if dot and suffix in _suffixes() and "/" not in suffix:
+        return stem, suffix
+    return path, None
+
+
+@bp.route("/id/<path:path>")
+def resource(path: str) -> Response:
+    graph = get_graph()
+    node = _find_node(graph, path)
+    suffix = None
+    if node is None:
+        stem, suffix = _split_suffix(path)
+        if suffix is not None:
+            node = _find_node(graph, stem)
+            path = stem
+    try:
+        want = negotiate(suffix)
+    except KeyError:
+        want = "html"
+    if node is None:
+        label = path.rsplit("/", 1)[-1].replace("-", " ")
+        hits = search_entities(graph, label, limit=5) if label else []
+        return error_page(404, f"no node {iri_for_path(path)} in the graph",
+                          fmt="json" if want not in ("html",) else None,
+                          suggestions=hits)
+    page_url = url_for("ld.resource", path=path)
+    if want not in ("html", "json"):
+        try:
+            return _rdf_response(concise_bounded_description(graph, node), want,
+                                 canonical=page_url)
+        except UnknownFormat as err:
+            return error_page(406, str(err), fmt="json")
+    data = entity_page_data(graph, node)
+    response = render_page("entity.html", data, fmt=want,
+                           html_extra={"alternates": _alternates(page_url),
+                                       "page_url": page_url})
+    return _with_links(response, page_url)
+
+
+def entity_page_data(graph: Graph, node: URIRef) -> dict[str, Any]:
+    """The entity page's dict: :func:`kg.describe.describe_node` plus links and formats."""
+    data = describe_node(graph, node)
+    data["title"] = data["label"]
+    data["curie"] = compact(node)
+    data["page_url"] = local_url(node)
+    data["formats"] = [{"name": f.name, "label": f.label or f.name, "kind": f.kind,
+                        "extension": f.extension} for f in graph_formats()]
+    data["table_titles"] = {str(k): v for k, v in TABLE_TITLES.items()}
+    data["neighborhood"] = {"api": "/api/neighborhood", "node": str(node), "depth": 1}
+    data["evidence_api"] = f"/api/evidence?node={str(node)}"
+    return data
+
+
+# ---------------------------------------------------------------- the ontology
+
+@cache
+def _ontology_bytes() -> bytes:
+    from kg.resources import ontology_path
+
+    return (ontology_path() / "exokg.ttl").read_bytes()
+
+
+def ontology_graph() -> Graph:
+    """The ontology (``kg.ontology/exokg.ttl``) as an rdflib graph."""
+    graph = bind_prefixes(Graph())
+    graph.parse(data=_ontology_bytes(), format="turtle")
+    return graph
+
+
+def _term_text(graph: Graph, term: Any) -> str:
+    """A CURIE, or ``A or B`` for an ``owl:unionOf`` class expression."""
+    if isinstance(term, BNode):
+        members = graph.value(term, OWL.unionOf)
+        if members is not None:
+            return " or ".join(compact(m) for m in Collection(graph, members))
+        return "(class expression)"
+    return compact(term)
+
+
+def vocab_page_data(graph: Graph) -> dict[str, Any]:
+    """The terms of the ontology: classes, object/datatype/annotation properties, individuals."""
+    sections = [("Classes", OWL.Class), ("Object properties", OWL.ObjectProperty),
+                ("Datatype properties", OWL.DatatypeProperty),
+                ("Annotation properties", OWL.AnnotationProperty),
+                ("Individuals", OWL.NamedIndividual)]
+    from kg.vocab import EXO
+
+    out = []
+    for title, cls in sections:
+        terms = []
+        for term in sorted(set(graph.subjects(RDF.type, cls))):
+            if not str(term).startswith(str(EXO)):
+                continue
+            definition = graph.value(term, SKOS.definition) or graph.value(term, RDFS.comment)
+            terms.append({
+                "iri": str(term), "curie": compact(term),
+                "name": str(term).split("#", 1)[1],
+                "label": str(graph.value(term, RDFS.label) or ""),
+                "definition": str(definition or ""),
+                "parents": sorted(_term_text(graph, o)
+                                  for p in (RDFS.subClassOf, RDFS.subPropertyOf)
+                                  for o in graph.objects(term, p)),
+                "domain": sorted(_term_text(graph, o) for o in graph.objects(term, RDFS.domain)),
+                "range": sorted(_term_text(graph, o) for o in graph.objects(term, RDFS.range)),
+                "types": sorted(compact(o) for o in graph.objects(term, RDF.type)
+                                if o != OWL.NamedIndividual),
+            })
+        if terms:
+            out.append({"title": title, "terms": terms})
+    ontology = next(iter(graph.subjects(RDF.type, OWL.Ontology)), None)
+    meta = {}
+    if ontology is not None:
+        from kg.vocab import DCTERMS
+
+        meta = {"iri": str(ontology), "title": str(graph.value(ontology, DCTERMS.title) or ""),
+                "description": str(graph.value(ontology, DCTERMS.description) or ""),
+                "version": str(graph.value(ontology, OWL.versionInfo) or "")}
+    return {"title": meta.get("title") or "ExoKG vocabulary", "ontology": meta,
+            "sections": out, "terms": sum(len(s["terms"]) for s in out)}
+
+
+@bp.route("/vocab")
+@bp.route("/vocab.<fmt>")
+def vocab(fmt: str | None = None) -> Response:
+    try:
+        want = negotiate(fmt)
+    except KeyError:
+        return error_page(406, f"unknown format {fmt!r}; try .ttl, .jsonld, .nt or .json",
+                          fmt="json")
+    if want == "turtle":
+        response = Response(_ontology_bytes(), mimetype="text/turtle")
+        response.charset = "utf-8"
+        response.vary.add("Accept")
+        return response
+    graph = ontology_graph()
+    if want not in ("html", "json"):
+        return _rdf_response(graph, want, canonical=url_for("ld.vocab"))
+    response = render_page("vocab.html", vocab_page_data(graph), fmt=want,
+                           html_extra={"alternates": _alternates(url_for("ld.vocab"))})
+    return _with_links(response, url_for("ld.vocab"))
+
+
+def init_app(app: Flask) -> None:
+    """Register the Linked Data routes."""
+    app.register_blueprint(bp)
+

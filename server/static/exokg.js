@@ -1,0 +1,231 @@
+/* ExoKG pages: the SPARQL editor, sortable tables and the graph views. No framework.
+ * Works without the vendored libraries too: the page then keeps its plain text area
+ * and tables, and graph views say that Cytoscape.js is not installed. */
+(function () {
+  "use strict";
+  var exokg = (window.exokg = window.exokg || {});
+
+  /* ---------------------------------------------------------- IRIs -> pages */
+  var BASES = ["https://w3id.org/exokg/"];
+  var metaBase = document.querySelector("meta[name=exokg-base]");
+  if (metaBase) BASES.unshift(metaBase.content);
+
+  function pageOf(iri) {
+    for (var i = 0; i < BASES.length; i++) {
+      var base = BASES[i];
+      if (iri.indexOf(base + "id/") === 0) return "/id/" + iri.slice(base.length + 3);
+      if (iri.indexOf(base + "vocab#") === 0) return "/vocab#" + iri.split("#")[1];
+    }
+    return iri;
+  }
+  exokg.pageOf = pageOf;
+  exokg.navigate = function (url) { window.location.assign(url); };
+
+  /* ---------------------------------------------------------- sortable tables */
+  function cellValue(td) {
+    var v = td.getAttribute("data-sort");
+    if (v === null) v = td.textContent.trim();
+    var n = Number(v);
+    return v !== "" && !isNaN(n) ? n : v.toLowerCase();
+  }
+
+  function makeSortable(table) {
+    var heads = table.tHead ? table.tHead.rows[0].cells : [];
+    Array.prototype.forEach.call(heads, function (th, col) {
+      th.tabIndex = 0;
+      th.title = "Sort by " + th.textContent;
+      function sort() {
+        var asc = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = cellValue(a.cells[col]), y = cellValue(b.cells[col]);
+          if (typeof x !== typeof y) { x = String(x); y = String(y); }
+          return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      }
+      th.addEventListener("click", sort);
+      th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
+    });
+  }
+
+  /* ---------------------------------------------------------- graph drawing */
+  var DEFAULT_STYLE = [
+    { selector: "node", style: { label: "data(label)", "font-size": 10, "background-color": "#9aa7b8",
+      "text-valign": "bottom", "text-margin-y": 3, width: 18, height: 18 } },
+    { selector: "node.center", style: { "background-color": "#d1495b", width: 28, height: 28,
+      "font-weight": "bold" } },
+    { selector: "edge", style: { "curve-style": "bezier", "target-arrow-shape": "triangle",
+      width: 1.2, "line-color": "#c3ccd6", "target-arrow-color": "#c3ccd6", label: "data(short)",
+      "font-size": 7, color: "#6b7785", "text-rotation": "autorotate" } }
+  ];
+
+  function drawGraph(container, elements, options) {
+    options = options || {};
+    if (!window.cytoscape) {
+      container.textContent = "The graph view needs Cytoscape.js, which is not installed " +
+        "(cd web && npm ci && npm run copy).";
+      return null;
+    }
+    elements.nodes.forEach(function (n) {
+      var d = n.data;
+      if (!d.label) d.label = d.name || d.id;
+    });
+    elements.edges.forEach(function (e) {
+      var d = e.data;
+      if (!d.short) d.short = String(d.label || d.predicate || "").replace(/^[a-z]+:/, "");
+    });
+    var style = DEFAULT_STYLE.slice();
+    if (options.style) style = options.style.concat(DEFAULT_STYLE.slice(1));
+    var cy = window.cytoscape({
+      container: container,
+      elements: elements,
+      style: style,
+      layout: { name: elements.nodes.length > 1 ? "cose" : "grid", animate: false,
+                nodeRepulsion: 9000, idealEdgeLength: 90, randomize: false }
+    });
+    if (options.center) cy.getElementById(options.center).addClass("center");
+    cy.on("tap", "node", function (evt) {
+      var node = evt.target;
+      var url = node.data("url") || pageOf(node.id());
+      if (url && url !== window.location.pathname) exokg.navigate(url);
+    });
+    cy.on("mouseover", "node", function () { container.style.cursor = "pointer"; });
+    cy.on("mouseout", "node", function () { container.style.cursor = ""; });
+    return cy;
+  }
+  exokg.drawGraph = drawGraph;
+
+  /* ---------------------------------------------------------- query page */
+  function initQueryPage() {
+    var form = document.getElementById("query-form");
+    var textarea = document.getElementById("query");
+    var holder = document.getElementById("yasqe");
+    if (!form || !textarea) return;
+    function submit() {
+      if (exokg.yasqe) textarea.value = exokg.yasqe.getValue();
+      form.submit();
+    }
+    if (window.Yasqe && holder) {
+      var yasqe = new window.Yasqe(holder, {
+        value: textarea.value,
+        persistenceId: null,
+        consumeShareLink: null,
+        createShareableLink: null,
+        showQueryButton: false,
+        resizeable: true,
+        editorHeight: "22rem",
+        autocompleters: ["prefixes", "variables"],
+        requestConfig: { endpoint: "/sparql", method: "GET" },
+        extraKeys: { "Ctrl-Enter": submit, "Cmd-Enter": submit }
+      });
+      yasqe.setValue(textarea.value);
+      textarea.hidden = true;
+      exokg.yasqe = yasqe;
+      form.addEventListener("submit", function () { textarea.value = yasqe.getValue(); });
+    } else {
+      textarea.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); submit(); }
+      });
+    }
+    var data = document.getElementById("graph-data");
+    var container = document.getElementById("graph");
+    if (data && container) {
+      exokg.cy = drawGraph(container, JSON.parse(data.textContent));
+    }
+    var select = document.getElementById("download-format");
+    var link = document.getElementById("download-link");
+    if (select && link) {
+      select.addEventListener("change", function () { link.href = select.value; });
+    }
+  }
+
+  /* ---------------------------------------------------------- entity page */
+  function initNeighborhood() {
+    var section = document.getElementById("neighborhood");
+    if (!section) return;
+    var api = section.getAttribute("data-api");
+    var node = section.getAttribute("data-node");
+    var container = document.getElementById("graph");
+    var depth = document.getElementById("depth");
+    var predicateBox = document.getElementById("predicates");
+    var formatSelect = document.getElementById("neighborhood-format");
+    var download = document.getElementById("neighborhood-download");
+    var status = document.getElementById("graph-status");
+    var known = null; // predicates seen at the current depth, in order
+
+    function chosen() {
+      if (!known) return null;
+      var boxes = predicateBox.querySelectorAll("input[type=checkbox]");
+      var on = [];
+      Array.prototype.forEach.call(boxes, function (b) { if (b.checked) on.push(b.value); });
+      return on.length === boxes.length ? null : on;
+    }
+
+    function url(format) {
+      var q = "node=" + encodeURIComponent(node) + "&depth=" + depth.value +
+        "&format=" + encodeURIComponent(format);
+      var preds = chosen();
+      if (preds) q += "&predicates=" + encodeURIComponent(preds.join(","));
+      return api + "?" + q;
+    }
+
+    function updateDownload() {
+      download.href = url(formatSelect.value);
+      download.setAttribute("download", "exokg-neighborhood." + (formatSelect.selectedOptions[0]
+        ? formatSelect.selectedOptions[0].textContent.replace(/.*\(\.(\w+)\)$/, "$1") : "txt"));
+    }
+
+    function listPredicates(doc) {
+      var seen = {};
+      doc.elements.edges.forEach(function (e) { seen[e.data.predicate || e.data.key] = true; });
+      known = Object.keys(seen).sort();
+      predicateBox.innerHTML = "<legend>Edges</legend>";
+      known.forEach(function (p) {
+        var label = document.createElement("label");
+        var box = document.createElement("input");
+        box.type = "checkbox"; box.value = p; box.checked = true;
+        box.addEventListener("change", load);
+        label.appendChild(box);
+        label.appendChild(document.createTextNode(" " + p.replace(/^exo:/, "")));
+        predicateBox.appendChild(label);
+      });
+    }
+
+    function load(resetPredicates) {
+      if (resetPredicates === true) known = null;
+      updateDownload();
+      status.textContent = "Loading…";
+      fetch(url("cytoscape"), { headers: { Accept: "application/json" } })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.json();
+        })
+        .then(function (doc) {
+          if (!known) listPredicates(doc);
+          if (exokg.cy) exokg.cy.destroy();
+          container.innerHTML = "";
+          exokg.cy = drawGraph(container, doc.elements, { style: doc.style, center: node });
+          var n = doc.elements.nodes.length, m = doc.elements.edges.length;
+          status.textContent = n + " nodes, " + m + " edges. Click a node to open its page.";
+          section.setAttribute("data-loaded", "true");
+        })
+        .catch(function (err) {
+          status.textContent = "Could not load the neighborhood: " + err.message;
+        });
+    }
+
+    depth.addEventListener("change", function () { load(true); });
+    formatSelect.addEventListener("change", updateDownload);
+    load(true);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), makeSortable);
+    initQueryPage();
+    initNeighborhood();
+  });
+})();

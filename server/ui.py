@@ -1,0 +1,472 @@
+"""ExoKG's own web pages: home, search, the query page; and the page helpers.
+
+Every page is built from one dict, rendered either as HTML (a Jinja template over
+``base.html``) or as its JSON twin (same URL plus ``.json``, or ``Accept:
+application/json``), as Datasette does; the HTML response carries a ``Link:
+rel="alternate"`` header naming the twin.
+
+The browser assets (the SPARQL editor YASQE and Cytoscape.js) are copied into
+``server/static/vendor/`` at install time (see ``setup.py``); when they are missing
+the pages still work (a plain text area, no graph views) and say how to add them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
+from rdflib import BNode, Graph, Literal, URIRef
+
+from kg.errors import InvalidQuery, UnknownFormat
+from kg.examples import EXAMPLES, PREFIX_BLOCK, get_example
+from kg.formats import FORMATS, get_format
+from kg.vocab import EXO, EXOID, PREFIXES, RDF, RDFS, SKOS
+
+__all__ = [
+    "DEFAULT_BASE_IRI", "bp", "get_graph", "init_app", "local_url", "missing_assets",
+    "render_page", "search_entities", "wants_json",
+]
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("ui", __name__)
+
+DEFAULT_BASE_IRI = "https://w3id.org/exokg/"
+_CANONICAL_BASE = str(EXOID)[: -len("id/")]  # https://w3id.org/exokg/
+_VOCAB = str(EXO)
+_STATIC = Path(__file__).parent / "static"
+VENDOR_FILES = ("yasqe.min.js", "yasqe.min.css", "cytoscape.min.js")
+
+REVIEW = {
+    "title": "Exosomes as potential diagnosis and treatment for liver cancer",
+    "authors": "Wei XC, Liu LJ, Zhu F",
+    "citation": "Wei XC, Liu LJ, Zhu F. Exosomes as potential diagnosis and treatment for "
+                "liver cancer. World J Gastrointest Oncol 2022; 14(1): 334-347.",
+    "doi": "10.4251/wjgo.v14.i1.334",
+    "doi_url": "https://doi.org/10.4251/wjgo.v14.i1.334",
+    "pmid": "35116120",
+    "license": "CC BY-NC 4.0",
+    "license_url": "https://creativecommons.org/licenses/by-nc/4.0/",
+}
+
+
+# ---------------------------------------------------------------- graph and IRIs
+
+def get_graph() -> Graph:
+    """The app's rdflib graph: the SPARQL service's store, else the bundled graph.
+
+    Same convention as :mod:`server.api`: a store published as
+    ``app.extensions["exokg_store"]`` (with ``graph``) wins; otherwise the graph is
+    built once (with the ``RECORDS_DIRS`` setting) and kept in
+    ``app.extensions["exokg_graph"]``, shared by every blueprint.
+    """
+    ext = current_app.extensions
+    store = ext.get("exokg_store")
+    if store is not None and getattr(store, "graph", None) is not None:
+        return store.graph
+    graph = ext.get("exokg_graph")
+    if graph is None:
+        from kg.build import build_graph
+
+        graph = ext["exokg_graph"] = build_graph(current_app.config.get("RECORDS_DIRS") or ())
+    return graph
+
+
+def base_iri() -> str:
+    """The public base IRI (setting ``PUBLIC_BASE_IRI``), ending in ``/``."""
+    base = str(current_app.config.get("PUBLIC_BASE_IRI") or DEFAULT_BASE_IRI)
+    return base if base.endswith("/") else base + "/"
+
+
+def local_url(iri: Any) -> str:
+    """Where a node's page is on this server: ``/id/...`` or ``/vocab#Term``; else the IRI."""
+    text = str(iri)
+    for base in dict.fromkeys((base_iri(), _CANONICAL_BASE)):
+        if text.startswith(base + "id/"):
+            return url_for("ld.resource", path=text[len(base) + 3:])
+        if text.startswith(base + "vocab#"):
+            return url_for("ld.vocab") + "#" + text.split("#", 1)[1]
+        if text == base + "vocab":
+            return url_for("ld.vocab")
+    return text
+
+
+def compact(iri: Any) -> str:
+    """A CURIE for IRIs in ExoKG's prefixes, else the IRI."""
+    text = str(iri)
+    for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if text.startswith(namespace) and len(text) > len(namespace):
+            return f"{prefix}:{text[len(namespace):]}"
+    return text
+
+
+def search_entities(graph: Graph, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Nodes whose label or alternative label contains ``text`` (case-insensitive).
+
+    Exact matches first, then prefix matches, then the rest, each by label.
+    """
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    hits: dict[URIRef, tuple[int, str]] = {}
+    for predicate in (RDFS.label, SKOS.altLabel):
+        for node, label in graph.subject_objects(predicate):
+            if not isinstance(node, URIRef) or (node, RDF.type, EXO.Finding) in graph:
+                continue
+            low = str(label).lower()
+            if needle in low:
+                rank = 0 if low == needle else 1 if low.startswith(needle) else 2
+                if node not in hits or rank < hits[node][0]:
+                    hits[node] = (rank, str(graph.value(node, RDFS.label) or label))
+    ordered = sorted(hits.items(), key=lambda kv: (kv[1][0], kv[1][1].lower()))[:limit]
+    return [{"iri": str(node), "label": label, "url": local_url(node),
+             "types": sorted(compact(t) for t in graph.objects(node, RDF.type))}
+            for node, (_, label) in ordered]
+
+
+# ---------------------------------------------------------------- rendering
+
+def wants_json(fmt: str | None = None) -> bool:
+    """Whether the JSON twin was asked for: a ``.json`` suffix or ``Accept: application/json``."""
+    if fmt is not None:
+        return fmt == "json"
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes["application/json"] > \
+        request.accept_mimetypes["text/html"]
+
+
+def missing_assets() -> list[str]:
+    """The vendored browser files that are not installed."""
+    return [name for name in VENDOR_FILES if not (_STATIC / "vendor" / name).is_file()]
+
+
+def _json_url() -> str:
+    path = request.path
+    if path.endswith(".json"):
+        return request.full_path.rstrip("?")
+    json_path = path.rstrip("/") + ".json" if path != "/" else "/.json"
+    return json_path + ("?" + request.query_string.decode() if request.query_string else "")
+
+
+def render_page(template: str, data: Mapping[str, Any], *, fmt: str | None = None,
+                status: int = 200, html_extra: Mapping[str, Any] | None = None) -> Response:
+    """Render ``data`` as HTML through ``template``, or as its JSON twin.
+
+    ``html_extra`` holds what only the template needs (never part of the JSON).
+    """
+    if wants_json(fmt):
+        response = jsonify({"ok": status < 400, **data})
+        response.status_code = status
+    else:
+        html = render_template(template, data=data, json_url=_json_url(),
+                               **(html_extra or {}))
+        response = Response(html, status=status, mimetype="text/html")
+        response.headers["Link"] = f'<{_json_url()}>; rel="alternate"; type="application/json"'
+    response.vary.add("Accept")
+    return response
+
+
+def error_page(status: int, message: str, *, fmt: str | None = None,
+               suggestions: list[dict[str, Any]] | None = None) -> Response:
+    """An error as an HTML page or as ``{"ok": false, "error": ...}``."""
+    data = {"error": message, "status": status, "suggestions": suggestions or []}
+    return render_page("error.html", data, fmt=fmt, status=status)
+
+
+# ---------------------------------------------------------------- home and search
+
+@bp.route("/.json", endpoint="home_json", defaults={"fmt": "json"})
+@bp.route("/")
+def home(fmt: str | None = None) -> Response:
+    from kg.stats import graph_stats
+
+    graph = get_graph()
+    stats = graph_stats(graph)
+    classes = {compact(k): v for k, v in stats["classes"].items()
+               if k.startswith(_VOCAB)}
+    data = {
+        "title": "ExoKG: exosomal molecules in liver cancer",
+        "review": REVIEW,
+        "counts": {"triples": stats["triples"], "classes": classes,
+                   "tables": {str(k): v for k, v in stats["tables"].items()}},
+        "tables": [{"table": t, "title": title, "findings": stats["tables"].get(t, 0)}
+                   for t, title in _table_titles().items()],
+        "examples": [{**e.as_dict(), "url": url_for("ui.query", example=e.slug)}
+                     for e in EXAMPLES],
+        "links": {"query": url_for("ui.query"), "search": url_for("ui.search"),
+                  "vocab": url_for("ld.vocab"), "sparql": "/sparql"},
+    }
+    return render_page("home.html", data, fmt=fmt)
+
+
+def _table_titles() -> dict[int, str]:
+    from kg.describe import TABLE_TITLES
+
+    return TABLE_TITLES
+
+
+@bp.route("/search.json", endpoint="search_json", defaults={"fmt": "json"})
+@bp.route("/search")
+def search(fmt: str | None = None) -> Response:
+    text = request.args.get("q", "").strip()
+    results = search_entities(get_graph(), text) if text else []
+    data = {"title": f"Search: {text}" if text else "Search", "q": text,
+            "results": results, "count": len(results)}
+    return render_page("search.html", data, fmt=fmt)
+
+
+# ---------------------------------------------------------------- query page
+
+def _query_graph(sparql: str):
+    """Run ``sparql``; return ``(kind, head, rows, graph)``."""
+    text = sparql.strip()
+    if not text:
+        return None, [], [], None
+    lowered = " ".join(text.split()).lower()
+    for word in ("insert", "delete", "load ", "clear ", "drop ", "create ", "service "):
+        if f" {word}" in f" {lowered}" and word.strip() in _keywords(lowered):
+            raise InvalidQuery(f"only read-only queries run here ({word.strip().upper()})")
+    started = time.monotonic()
+    try:
+        result = get_graph().query(text)
+    except Exception as err:  # rdflib raises pyparsing errors and others
+        raise InvalidQuery(f"the query does not parse or run: {err}") from None
+    logger.info("query page ran a %s query in %.3f s", result.type,
+                time.monotonic() - started)
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        return result.type, [], [], result.graph
+    if result.type == "ASK":
+        return "ASK", ["ask"], [[Literal(bool(result.askAnswer))]], None
+    head = [str(v) for v in result.vars]
+    rows = [[row[i] for i in range(len(head))] for row in result]
+    return "SELECT", head, rows, None
+
+
+def _keywords(text: str) -> set[str]:
+    import re
+
+    body = re.sub(r"<[^>]*>|\"[^\"]*\"|'[^']*'|#[^\n]*", " ", text)
+    return set(re.findall(r"[a-z]+", body))
+
+
+def _cell(term: Any) -> dict[str, Any] | None:
+    if term is None:
+        return None
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term), "label": compact(term),
+                "url": local_url(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term), "label": f"_:{term}"}
+    cell = {"type": "literal", "value": str(term), "label": str(term)}
+    if term.datatype:
+        cell["datatype"] = str(term.datatype)
+    if term.language:
+        cell["xml:lang"] = term.language
+    return cell
+
+
+def _sparql_json(head: list[str], rows: list[list[Any]]) -> dict[str, Any]:
+    bindings = []
+    for row in rows:
+        binding = {}
+        for var, term in zip(head, row, strict=True):
+            cell = _cell(term)
+            if cell is not None:
+                binding[var] = {k: v for k, v in cell.items() if k not in ("label", "url")}
+        bindings.append(binding)
+    return {"head": {"vars": head}, "results": {"bindings": bindings}}
+
+
+def _tsv_term(term: Any) -> str:
+    if term is None:
+        return ""
+    return term.n3()
+
+
+def _table_bytes(head: list[str], rows: list[list[Any]], *, sep: str) -> bytes:
+    out = io.StringIO()
+    if sep == ",":
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(head)
+        writer.writerows([["" if t is None else str(t) for t in row] for row in rows])
+    else:  # SPARQL 1.1 TSV: variables with '?', terms in N-Triples syntax
+        out.write("\t".join(f"?{v}" for v in head) + "\n")
+        for row in rows:
+            out.write("\t".join(_tsv_term(t) for t in row) + "\n")
+    return out.getvalue().encode("utf-8")
+
+
+#: Downloads of a SELECT/ASK result: name -> (media type, extension).
+TABLE_DOWNLOADS = {"csv": ("text/csv", "csv"), "tsv": ("text/tab-separated-values", "tsv"),
+                   "srj": ("application/sparql-results+json", "srj")}
+
+
+def graph_formats() -> list[Any]:
+    """Every distinct format of the registry, RDF syntaxes first."""
+    seen: dict[str, Any] = {}
+    for fmt in FORMATS.values():
+        if fmt.kind in ("rdf", "network"):
+            seen.setdefault(fmt.name, fmt)
+    return sorted(seen.values(), key=lambda f: (f.kind != "rdf", f.name))
+
+
+def write_graph(graph: Graph, fmt: Any) -> bytes:
+    """Write a result graph in a registry format (quad syntaxes get it as the default graph)."""
+    if fmt.name in ("nquads", "trig"):
+        from rdflib import Dataset
+
+        dataset = Dataset()
+        for prefix, namespace in graph.namespaces():
+            dataset.bind(prefix, namespace)
+        for triple in graph:
+            dataset.add(triple)
+        return fmt.writer(dataset)
+    return fmt.writer(graph)
+
+
+def _download_links(sparql: str, kind: str | None) -> list[dict[str, str]]:
+    if kind is None:
+        return []
+    if kind in ("CONSTRUCT", "DESCRIBE"):
+        return [{"name": f.name, "label": f.label or f.name, "extension": f.extension,
+                 "url": url_for("ui.query_download", fmt=f.name, query=sparql)}
+                for f in graph_formats()]
+    labels = {"csv": "CSV", "tsv": "TSV", "srj": "JSON (SPARQL results)"}
+    return [{"name": name, "label": labels[name], "extension": ext,
+             "url": url_for("ui.query_download", fmt=name, query=sparql)}
+            for name, (_, ext) in TABLE_DOWNLOADS.items()]
+
+
+def _graph_elements(graph: Graph) -> dict[str, list[dict[str, Any]]]:
+    """A CONSTRUCT result as Cytoscape.js elements (IRI nodes; literals except labels dropped)."""
+    nodes: dict[str, dict[str, Any]] = {}
+    edges = []
+
+    def node(term: Any) -> str:
+        key = str(term)
+        if key not in nodes:
+            label = graph.value(term, RDFS.label)
+            nodes[key] = {"data": {"id": key, "label": str(label) if label else compact(term),
+                                   "url": local_url(term)}}
+        return key
+
+    for s, p, o in graph:
+        if isinstance(o, Literal):
+            continue
+        edges.append({"data": {"id": f"e{len(edges)}", "source": node(s), "target": node(o),
+                               "label": compact(p)}})
+    return {"nodes": list(nodes.values()), "edges": edges}
+
+
+@bp.route("/query")
+def query(fmt: str | None = None) -> Response:
+    example = None
+    slug = request.args.get("example")
+    if slug:
+        try:
+            example = get_example(slug)
+        except KeyError:
+            return error_page(404, f"no example {slug!r}", fmt=fmt)
+    sparql = request.args.get("query")
+    if sparql is None and example is not None:
+        sparql = example.sparql
+    run = sparql is not None and sparql.strip() != ""
+    data: dict[str, Any] = {
+        "title": example.title if example else "Query",
+        "query": sparql if sparql is not None else PREFIX_BLOCK + "\nSELECT * WHERE {\n"
+                 "  ?s ?p ?o .\n}\nLIMIT 10\n",
+        "example": example.as_dict() if example else None,
+        "examples": [{"slug": e.slug, "title": e.title, "question": e.question,
+                      "url": url_for("ui.query", example=e.slug)} for e in EXAMPLES],
+        "kind": None, "head": [], "rows": [], "count": 0, "error": None,
+        "downloads": [], "graph": None,
+    }
+    status = 200
+    if run:
+        try:
+            kind, head, rows, graph = _query_graph(sparql)
+        except InvalidQuery as err:
+            data["error"], status = str(err), 400
+        else:
+            data["kind"] = kind
+            data["downloads"] = _download_links(sparql, kind)
+            if graph is not None:
+                data["count"] = len(graph)
+                data["graph"] = _graph_elements(graph)
+                data["triples"] = [[_cell(t) for t in triple] for triple in sorted(graph)]
+            else:
+                data["head"], data["count"] = head, len(rows)
+                data["rows"] = [[_cell(t) for t in row] for row in rows]
+                data["sparql_json"] = None
+    data["share_url"] = url_for("ui.query", query=sparql) if run else url_for("ui.query")
+    return render_page("query.html", data, fmt=fmt, status=status,
+                       html_extra={"prefixes": PREFIXES})
+
+
+@bp.route("/query.<fmt>")
+def query_download(fmt: str) -> Response:
+    if fmt == "json":  # the query page's JSON twin
+        return query(fmt="json")
+    sparql = request.args.get("query", "")
+    if not sparql.strip():
+        return error_page(400, "no query: add ?query=...", fmt="json")
+    try:
+        kind, head, rows, graph = _query_graph(sparql)
+    except InvalidQuery as err:
+        return error_page(400, str(err), fmt="json")
+    if graph is not None:
+        try:
+            out = get_format(fmt)
+        except UnknownFormat as err:
+            return error_page(406, str(err), fmt="json")
+        body, mime, ext = write_graph(graph, out), out.media_type, out.extension
+    else:
+        if fmt not in TABLE_DOWNLOADS:
+            return error_page(406, f"a {kind} result downloads as csv, tsv or srj, "
+                                   f"not {fmt!r}", fmt="json")
+        mime, ext = TABLE_DOWNLOADS[fmt]
+        if fmt == "srj":
+            body = json.dumps(_sparql_json(head, rows), indent=1).encode()
+        else:
+            body = _table_bytes(head, rows, sep="," if fmt == "csv" else "\t")
+    response = Response(body, mimetype=mime)
+    response.headers["Content-Disposition"] = f'attachment; filename="exokg-query.{ext}"'
+    return response
+
+
+# ---------------------------------------------------------------- app wiring
+
+def _template_globals() -> dict[str, Any]:
+    return {"local_url": local_url, "compact": compact, "review": REVIEW,
+            "missing_assets": missing_assets(), "urlencode": urlencode}
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages; log once when the browser assets are missing."""
+    app.register_blueprint(bp)
+    app.context_processor(_template_globals)
+    app.jinja_env.filters.setdefault("local_url", local_url)
+    app.jinja_env.filters.setdefault("compact", compact)
+    missing = missing_assets()
+    if missing:
+        logger.warning("web assets missing from %s: %s; the query editor and graph views "
+                       "are off. Install them: cd web && npm ci && npm run copy "
+                       "(or reinstall: pip install -e .)", _STATIC / "vendor",
+                       ", ".join(missing))

@@ -1,0 +1,134 @@
+"""The pages in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+Playwright's own browser download is never used: Chromium is launched from
+``/usr/bin/chromium`` (installed by ``tools/install-test-deps``). One browser serves
+the whole module; every test fails on a console error or an uncaught page error.
+Screenshots go to ``test-output/screenshots/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from _web import site_url
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+MIR21 = "https://w3id.org/exokg/id/content/mir-21"
+
+
+@pytest.fixture(scope="module")
+def site(request, tmp_path_factory):
+    yield from site_url(request, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+    yield page
+    context.close()
+    assert problems == []
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_home_page(page, site):
+    page.goto(site + "/")
+    assert page.locator("h1").inner_text().startswith("Exosomal molecules in liver cancer")
+    assert page.locator("#tables tbody tr").count() == 5
+    assert page.get_by_text("CC BY-NC 4.0").first.is_visible()
+    assert page.locator(".gallery li").count() >= 7
+    page.fill("#home-search", "miR-21")
+    page.press("#home-search", "Enter")
+    page.wait_for_url("**/search?q=miR-21")
+    assert page.locator("#search-results li a").first.inner_text() == "miR-21"
+    page.goto(site + "/")
+    _shot(page, "home")
+
+
+def test_run_an_example_query(page, site):
+    page.goto(site + "/")
+    page.get_by_role("link", name="The five studies of miR-21").click()
+    page.wait_for_selector("#results tbody tr")
+    assert page.locator("#results tbody tr").count() == 5
+    page.wait_for_selector(".CodeMirror")  # the YASQE editor, with highlighting
+    assert page.locator(".CodeMirror").count() == 1
+    assert page.locator(".CodeMirror .cm-keyword").count() > 0 or \
+        page.locator(".CodeMirror span[class*=cm-]").count() > 0
+    # edit the query in the editor and run it again: the new query lands in the URL
+    page.evaluate("""() => window.exokg.yasqe.setValue(
+        window.exokg.yasqe.getValue().replace('ORDER BY ?ref', 'ORDER BY DESC(?n)'))""")
+    page.click("#run")
+    page.wait_for_url("**/query?query=*")
+    assert "DESC" in page.url
+    first_n = page.locator("#results tbody tr").first.locator("td").nth(3).inner_text()
+    assert first_n == "150"
+    # the table sorts on a click
+    page.locator("#results thead th", has_text="ref").click()
+    assert page.locator("#results tbody tr").first.locator("td").first.inner_text() == "21"
+    _shot(page, "query")
+
+
+def test_construct_result_is_drawn(page, site):
+    page.goto(site + "/query?example=mir-21-graph")
+    page.wait_for_function("window.exokg && window.exokg.cy && window.exokg.cy.nodes().length > 5")
+    assert page.locator("#graph canvas").count() > 0
+    _shot(page, "query-graph")
+
+
+def test_mir21_page_graph_and_graphml_download(page, site, tmp_path):
+    page.goto(site + "/id/content/mir-21")
+    assert page.locator("#entity-label").inner_text() == "miR-21"
+    assert page.locator("article.study").count() == 5
+    assert page.locator("#evidence-studies").inner_text() == "5"
+    page.wait_for_selector("#neighborhood[data-loaded=true]")
+    shown = page.evaluate("window.exokg.cy.nodes().length")
+    assert shown > 5
+    assert page.locator("#graph canvas").count() > 0
+    assert page.evaluate(f"window.exokg.cy.getElementById({MIR21!r}).length") == 1
+    _shot(page, "mir-21")
+
+    # drop one edge type: the graph and the download follow the filter
+    page.locator("#predicates input[value='exo:citedIn']").uncheck()
+    page.wait_for_function(f"window.exokg.cy.nodes().length < {shown}")
+    filtered = page.evaluate("window.exokg.cy.nodes().map(n => n.id()).sort()")
+    page.select_option("#neighborhood-format", "graphml")
+    with page.expect_download() as info:
+        page.click("#neighborhood-download")
+    path = tmp_path / "neighborhood.graphml"
+    info.value.save_as(path)
+    G = nx.read_graphml(path)
+    assert sorted(G.nodes) == filtered
+    assert MIR21 in G and not any("/ref/" in n for n in G.nodes)
+
+    # a tap on a node opens its page
+    page.evaluate("window.exokg.navigate = url => { window.exokg.went = url; }")
+    page.evaluate("window.exokg.cy.getElementById('https://w3id.org/exokg/id/disease/hcc')"
+                  ".emit('tap')")
+    went = page.evaluate("window.exokg.went")
+    assert went == "/id/disease/hcc"
+    page.goto(site + went)
+    assert page.locator("#entity-label").inner_text() == "hepatocellular carcinoma"

@@ -1,0 +1,196 @@
+"""Linked Data pages: /id/... and /vocab, content-negotiated, over the test client and a server."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from _web import make_full_app, site_url
+from rdflib import Graph, Literal, URIRef
+
+from kg.build import build_graph
+from kg.describe import concise_bounded_description, evidence_summary, findings_about
+from kg.resources import ontology_path
+from kg.vocab import EXO, EXOID, RDF, RDFS
+
+MIR21 = EXOID["content/mir-21"]
+RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld",
+             "application/n-triples": "nt"}
+SUFFIX = {"text/turtle": "ttl", "application/ld+json": "jsonld", "application/n-triples": "nt"}
+
+
+@pytest.fixture(scope="module")
+def ld_client(tmp_path_factory):
+    return make_full_app(tmp_path_factory).test_client()
+
+
+@pytest.fixture(scope="module")
+def site(request, tmp_path_factory):
+    yield from site_url(request, tmp_path_factory)
+
+
+def _parse(data: bytes, fmt: str) -> Graph:
+    return Graph().parse(data=data, format=fmt)
+
+
+@pytest.mark.parametrize("media_type", sorted(RDF_TYPES))
+def test_entity_rdf_by_accept_and_by_suffix(ld_client, media_type):
+    by_accept = ld_client.get("/id/content/mir-21", headers={"Accept": media_type})
+    by_suffix = ld_client.get(f"/id/content/mir-21.{SUFFIX[media_type]}")
+    for response in (by_accept, by_suffix):
+        assert response.status_code == 200
+        assert response.mimetype == media_type
+        g = _parse(response.data, RDF_TYPES[media_type])
+        assert (MIR21, RDFS.label, Literal("miR-21")) in g
+        assert (MIR21, RDF.type, EXO.MicroRNA) in g
+        assert (MIR21, EXO.citedIn, EXOID["ref/46"]) in g
+        # the labels of what it points to come along
+        assert (EXOID["disease/hcc"], RDFS.label, Literal("hepatocellular carcinoma")) in g
+        # but not the facts of other nodes
+        assert not list(g.triples((EXOID["disease/hcc"], RDF.type, None)))
+    assert "Accept" in by_accept.headers["Vary"]
+    assert len(_parse(by_accept.data, RDF_TYPES[media_type])) == \
+        len(_parse(by_suffix.data, RDF_TYPES[media_type]))
+
+
+def test_cbd_is_the_nodes_triples_plus_labels():
+    graph = build_graph()
+    cbd = concise_bounded_description(graph, MIR21)
+    own = set(graph.triples((MIR21, None, None)))
+    assert own <= set(cbd)
+    extra = set(cbd) - own
+    assert extra and all(p == RDFS.label for _, p, _ in extra)
+
+
+def test_browsers_get_html_and_json_clients_the_twin(ld_client):
+    browser = ld_client.get("/id/content/mir-21", headers={
+        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    assert browser.mimetype == "text/html"
+    assert ld_client.get("/id/content/mir-21", headers={"Accept": "*/*"}).mimetype == \
+        "text/html"
+    html = browser.get_data(as_text=True)
+    assert '<h1 id="entity-label">miR-21</h1>' in html
+    assert 'href="/id/ref/21"' in html and 'href="/id/disease/hcc"' in html
+    assert 'href="/id/content/mir-21.ttl"' in html
+    link = browser.headers["Link"]
+    for suffix, media in (("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
+                          ("nt", "application/n-triples"), ("json", "application/json")):
+        assert f'</id/content/mir-21.{suffix}>; rel="alternate"; type="{media}"' in link
+    data = ld_client.get("/id/content/mir-21", headers={"Accept": "application/json"}).json
+    assert data == ld_client.get("/id/content/mir-21.json").json
+
+
+def test_entity_page_groups_findings_by_table_and_study(ld_client):
+    data = ld_client.get("/id/content/mir-21.json").json
+    assert data["label"] == "miR-21" and data["iri"] == str(MIR21)
+    assert [g["table"] for g in data["groups"]] == [1]
+    studies = data["groups"][0]["studies"]
+    assert [s["study"]["number"] for s in studies] == [21, 22, 23, 24, 46]
+    first = studies[0]["findings"][0]
+    assert first["sample_size"] == 79 and first["samples"][0]["label"] == "serum"
+    assert first["isolation"]["label"].startswith("ExoQuick")
+    assert first["function"] == "Related to TNM stage and other prognostic factors"
+    assert first["printed"]["Sample"] == "Serum (n = 79)"
+    assert data["evidence"] == {**data["evidence"], "studies": 5, "findings": 5,
+                                "total_n": 79 + 150 + 90 + 95 + 64, "conflict": False}
+    assert data["evidence"]["directions"] == {"Up": 5, "Down": 0}
+    html = ld_client.get("/id/content/mir-21").get_data(as_text=True)
+    assert html.count('class="study"') == 5
+    assert "Table 1: Potential biomarkers for liver cancer" in html
+    assert 'id="neighborhood"' in html and "/api/neighborhood" in html
+
+
+def test_conflict_flag_and_external_links(ld_client):
+    data = ld_client.get("/id/content/mir-638.json").json
+    assert data["evidence"]["conflict"] is True
+    assert data["evidence"]["directions"] == {"Up": 1, "Down": 1}
+    assert [g["table"] for g in data["groups"]] == [1, 2]
+    ext = {x.get("iri") or x.get("value") for x in data["external"]}
+    assert any("mirbase" in e.lower() for e in ext)
+
+
+def test_evidence_agrees_with_the_api_algorithm():
+    """The page's evidence summary and kg.algorithms.evidence count the same things."""
+    from kg.algorithms import evidence
+    from kg.network import project
+
+    graph = build_graph()
+    GF = project(graph, findings=True)
+    for content in sorted(set(graph.subjects(RDF.type, EXO.ExosomalContent))):
+        ours = evidence_summary(findings_about(graph, content))
+        theirs = evidence(GF, str(content))
+        assert (ours["studies"], ours["total_n"], ours["conflict"]) == \
+            (theirs["studies"], theirs["total_n"], theirs["conflict"]), content
+
+
+def test_other_nodes_have_pages(ld_client):
+    ref = ld_client.get("/id/ref/60.json").json
+    assert ref["evidence"]["findings"] == 1
+    finding = ld_client.get("/id/finding/t1-8.json").json
+    assert finding["findings"][0]["contents"][0]["label"] == "miR-21"
+    dotted = ld_client.get("/id/content/ensg00000248932.1")  # a dot in the IRI, no suffix
+    assert dotted.status_code == 200 and dotted.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("url,accept", [("/id/content/nope", "text/html"),
+                                        ("/id/content/nope.json", "*/*"),
+                                        ("/id/content/nope", "application/json"),
+                                        ("/id/content/nope.ttl", "*/*"),
+                                        ("/id/content/nope", "text/turtle")])
+def test_unknown_iri_is_404(ld_client, url, accept):
+    got = ld_client.get(url, headers={"Accept": accept})
+    assert got.status_code == 404
+    if accept == "text/html":
+        assert got.mimetype == "text/html" and b"not found" in got.data
+    else:
+        assert got.mimetype == "application/json" and got.json["ok"] is False
+
+
+def test_vocab_in_every_syntax(ld_client):
+    source = (ontology_path() / "exokg.ttl").read_bytes()
+    ttl = ld_client.get("/vocab", headers={"Accept": "text/turtle"})
+    assert ttl.mimetype == "text/turtle" and ttl.data == source
+    assert ld_client.get("/vocab.ttl").data == source
+    expected = len(_parse(source, "turtle"))
+    for suffix, fmt in (("jsonld", "json-ld"), ("nt", "nt")):
+        got = ld_client.get(f"/vocab.{suffix}")
+        assert got.status_code == 200
+        assert len(_parse(got.data, fmt)) == expected
+    html = ld_client.get("/vocab").get_data(as_text=True)
+    assert 'id="Finding"' in html and 'id="upregulatedIn"' in html
+    data = ld_client.get("/vocab.json").json
+    classes = next(s for s in data["sections"] if s["title"] == "Classes")
+    assert "exo:Finding" in {t["curie"] for t in classes["terms"]}
+    assert ld_client.get("/vocab.nope").status_code == 406
+
+
+def test_public_base_iri_maps_paths(tmp_path_factory):
+    """Behind another base, paths map to IRIs under it (and the canonical IRIs still resolve)."""
+    from server.ld import iri_for_path
+
+    app = make_full_app(tmp_path_factory, PUBLIC_BASE_IRI="https://kg.example.org/exo/")
+    with app.test_request_context("/id/content/mir-21"):
+        assert iri_for_path("content/mir-21") == \
+            URIRef("https://kg.example.org/exo/id/content/mir-21")
+    client = app.test_client()
+    assert client.get("/id/content/mir-21.json").json["iri"] == str(MIR21)
+    missing = client.get("/id/content/nope.json").json
+    assert missing["error"].startswith("no node https://kg.example.org/exo/id/content/nope")
+
+
+def test_negotiation_over_a_real_server(site):
+    ttl = requests.get(f"{site}/id/content/mir-21", headers={"Accept": "text/turtle"},
+                       timeout=30)
+    assert ttl.status_code == 200 and ttl.headers["Content-Type"].startswith("text/turtle")
+    assert (MIR21, RDFS.label, Literal("miR-21")) in _parse(ttl.content, "turtle")
+    html = requests.get(f"{site}/id/content/mir-21", timeout=30)
+    assert html.headers["Content-Type"].startswith("text/html") and "miR-21" in html.text
+    js = requests.get(f"{site}/id/content/mir-21", headers={"Accept": "application/json"},
+                      timeout=30)
+    assert js.json()["evidence"]["studies"] == 5
+    nt = requests.get(f"{site}/id/content/mir-21.nt", timeout=30)
+    assert nt.headers["Content-Type"].startswith("application/n-triples")
+    missing = requests.get(f"{site}/id/content/nope", headers={"Accept": "application/json"},
+                           timeout=30)
+    assert missing.status_code == 404 and missing.json()["ok"] is False
+    vocab = requests.get(f"{site}/vocab", headers={"Accept": "application/ld+json"}, timeout=30)
+    assert vocab.status_code == 200 and len(_parse(vocab.content, "json-ld")) > 100

@@ -1,0 +1,172 @@
+"""The web pages over the Flask test client: HTML, JSON twins, query page, downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from _web import make_full_app
+from rdflib import Dataset, Graph
+
+from kg.examples import EXAMPLES
+from kg.formats import FORMATS
+
+
+@pytest.fixture(scope="module")
+def web_client(tmp_path_factory):
+    return make_full_app(tmp_path_factory).test_client()
+
+
+PAGES = ["/", "/query", "/query?example=findings-per-table", "/search?q=mir-21",
+         "/id/content/mir-21", "/id/finding/t1-8", "/id/ref/28", "/vocab"]
+
+
+def _json_twin(url: str) -> str:
+    path, _, query = url.partition("?")
+    path = "/.json" if path == "/" else path + ".json"
+    return path + ("?" + query if query else "")
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_page_html_and_json_twin(web_client, url):
+    html = web_client.get(url, headers={"Accept": "text/html"})
+    assert html.status_code == 200
+    assert html.mimetype == "text/html"
+    assert b"CC BY-NC 4.0" in html.data  # every page names the source and its licence
+    twin = _json_twin(url)
+    assert f'<{twin}>; rel="alternate"; type="application/json"' in html.headers["Link"]
+    by_suffix = web_client.get(twin)
+    by_accept = web_client.get(url, headers={"Accept": "application/json"})
+    for response in (by_suffix, by_accept):
+        assert response.status_code == 200
+        assert response.mimetype == "application/json"
+        assert response.json["ok"] is True
+        assert response.json["title"]
+    assert by_suffix.json == by_accept.json
+    assert "Accept" in html.headers["Vary"]
+
+
+def test_home_counts_review_and_examples(web_client):
+    data = web_client.get("/.json").json
+    assert data["counts"]["tables"] == {"1": 38, "2": 13, "3": 10, "4": 3, "5": 2}
+    assert data["counts"]["classes"]["exo:Finding"] == 66
+    assert data["review"]["doi"] == "10.4251/wjgo.v14.i1.334"
+    assert data["review"]["license"] == "CC BY-NC 4.0"
+    assert [e["slug"] for e in data["examples"]] == [e.slug for e in EXAMPLES]
+    html = web_client.get("/").get_data(as_text=True)
+    assert 'name="q"' in html and "/query?example=mir-21-studies" in html
+    assert "https://doi.org/10.4251/wjgo.v14.i1.334" in html
+
+
+def test_search_finds_mir21_first(web_client):
+    data = web_client.get("/search.json?q=miR-21").json
+    assert data["results"][0]["label"] == "miR-21"
+    assert data["results"][0]["url"] == "/id/content/mir-21"
+    assert web_client.get("/search.json?q=zzzz-nothing").json["count"] == 0
+
+
+def test_query_page_runs_an_example_and_keeps_it_in_the_url(web_client):
+    data = web_client.get("/query.json?example=mir-21-studies").json
+    assert data["kind"] == "SELECT"
+    assert data["head"][:2] == ["ref", "study"]
+    assert [row[0]["value"] for row in data["rows"]] == ["21", "22", "23", "24", "46"]
+    assert data["rows"][0][1]["url"] == "/id/ref/21"  # IRIs link to their pages
+    assert data["share_url"].startswith("/query?query=")
+    again = web_client.get(data["share_url"].replace("/query?", "/query.json?")).json
+    assert again["rows"] == data["rows"]
+    html = web_client.get("/query?example=mir-21-studies").get_data(as_text=True)
+    assert 'class="sortable results-table"' in html
+    assert 'href="/id/ref/24"' in html
+    assert "PREFIX exo: &lt;https://w3id.org/exokg/vocab#&gt;" in html  # prefixes pre-filled
+
+
+def test_empty_query_page_has_prefixes_and_the_gallery(web_client):
+    data = web_client.get("/query.json").json
+    assert data["kind"] is None and data["rows"] == []
+    assert "PREFIX exo:" in data["query"]
+    assert len(data["examples"]) == len(EXAMPLES) >= 7
+
+
+def test_query_errors(web_client):
+    bad = web_client.get("/query.json?query=SELECT%20WHERE%20%7B")
+    assert bad.status_code == 400 and bad.json["ok"] is False
+    assert "parse" in bad.json["error"]
+    html = web_client.get("/query?query=SELECT%20WHERE%20%7B")
+    assert html.status_code == 400 and b'id="query-error"' in html.data
+    update = web_client.get("/query.json", query_string={
+        "query": "DELETE WHERE { ?s ?p ?o }"})
+    assert update.status_code == 400 and "read-only" in update.json["error"]
+    assert web_client.get("/query?example=nope").status_code == 404
+
+
+def test_select_downloads(web_client):
+    query = next(e for e in EXAMPLES if e.slug == "findings-per-table").sparql
+    data = web_client.get("/query.json", query_string={"query": query}).json
+    assert {d["name"] for d in data["downloads"]} == {"csv", "tsv", "srj"}
+    got = web_client.get("/query.csv", query_string={"query": query})
+    assert got.mimetype == "text/csv"
+    assert "attachment" in got.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(got.get_data(as_text=True))))
+    assert rows[0] == ["table", "findings"]
+    assert rows[1:] == [["1", "38"], ["2", "13"], ["3", "10"], ["4", "3"], ["5", "2"]]
+    tsv = web_client.get("/query.tsv", query_string={"query": query}).get_data(as_text=True)
+    assert tsv.splitlines()[0] == "?table\t?findings"
+    assert tsv.splitlines()[1].startswith('"1"^^<http://www.w3.org/2001/XMLSchema#integer>')
+    srj = json.loads(web_client.get("/query.srj", query_string={"query": query}).data)
+    assert srj["head"]["vars"] == ["table", "findings"]
+    assert srj["results"]["bindings"][0]["findings"]["value"] == "38"
+    assert web_client.get("/query.graphml", query_string={"query": query}).status_code == 406
+
+
+def _graph_format_names():
+    return sorted({f.name for f in FORMATS.values() if f.kind in ("rdf", "network")})
+
+
+def test_construct_shows_a_graph_and_downloads_every_graph_format(web_client):
+    data = web_client.get("/query.json?example=mir-21-graph").json
+    assert data["kind"] == "CONSTRUCT"
+    labels = {n["data"]["label"] for n in data["graph"]["nodes"]}
+    assert {"miR-21", "hepatocellular carcinoma", "qRT-PCR"} <= labels
+    assert {d["name"] for d in data["downloads"]} == set(_graph_format_names())
+    assert {"graphml", "gexf", "cytoscape", "turtle"} <= {d["name"] for d in data["downloads"]}
+    html = web_client.get("/query?example=mir-21-graph").get_data(as_text=True)
+    assert 'id="graph-data"' in html and 'id="graph"' in html
+
+
+@pytest.mark.parametrize("fmt", _graph_format_names())
+def test_construct_download(web_client, fmt):
+    query = next(e for e in EXAMPLES if e.slug == "mir-21-graph").sparql
+    got = web_client.get(f"/query.{fmt}", query_string={"query": query})
+    assert got.status_code == 200, got.data[:300]
+    assert got.mimetype == FORMATS[fmt].media_type
+    assert len(got.data) > 50
+    if FORMATS[fmt].kind == "rdf":
+        g = Dataset() if fmt in ("nquads", "trig") else Graph()
+        g.parse(data=got.data, format={"ntriples": "nt", "jsonld": "json-ld",
+                                       "rdfxml": "xml"}.get(fmt, fmt))
+        assert len(g) == 25 or len(list(g.quads())) == 25
+
+
+def test_assets_are_installed_and_served(web_client):
+    """The install step copied YASQE and Cytoscape.js; pages load them locally."""
+    for name in ("vendor/yasqe.min.js", "vendor/yasqe.min.css", "vendor/cytoscape.min.js",
+                 "exokg.js", "exokg.css"):
+        got = web_client.get(f"/static/{name}")
+        assert got.status_code == 200 and len(got.data) > 1000, name
+    html = web_client.get("/query").get_data(as_text=True)
+    assert "/static/vendor/yasqe.min.js" in html
+    assert "assets-missing" not in html
+    assert "http://" not in html.split("<main>")[0].replace("http://www.w3.org", "")
+    for page in ("/", "/query?example=mir-21-graph", "/id/content/mir-21"):
+        text = web_client.get(page).get_data(as_text=True)
+        assert "cdn" not in text.lower() and "<script src=\"http" not in text
+
+
+def test_missing_assets_are_reported(web_client, monkeypatch):
+    import server.ui
+
+    monkeypatch.setattr(server.ui, "VENDOR_FILES", ("not-installed.js",))
+    html = web_client.get("/query").get_data(as_text=True)
+    assert 'id="assets-missing"' in html and "npm ci" in html
