@@ -91,3 +91,38 @@ for _fmt in (
     Format("trig", "application/trig", "trig", rdf_writer("trig"), (), label="TriG"),
 ):
     register(_fmt)
+
+
+
+def results_writer(media_type: str) -> Callable[[object], bytes]:
+    """A writer of SPARQL query results (pyoxigraph ``QuerySolutions``/``QueryBoolean``)."""
+
+    def write(results) -> bytes:
+        import pyoxigraph
+
+        return results.serialize(format=pyoxigraph.QueryResultsFormat.from_media_type(
+            media_type))
+
+    write.__name__ = "write_results"
+    return write
+
+
+# SPARQL result formats (kind "results"), served by /sparql and ``exokg query``.
+for _fmt in (
+    Format("sparql-json", "application/sparql-results+json", "srj",
+           results_writer("application/sparql-results+json"), ("srj",), kind="results",
+           label="SPARQL Results JSON"),
+    Format("sparql-xml", "application/sparql-results+xml", "srx",
+           results_writer("application/sparql-results+xml"), ("srx",), kind="results",
+           label="SPARQL Results XML"),
+    Format("sparql-csv", "text/csv", "csv", results_writer("text/csv"), (), kind="results",
+           label="SPARQL Results CSV"),
+    Format("sparql-tsv", "text/tab-separated-values", "tsv",
+           results_writer("text/tab-separated-values"), (), kind="results",
+           label="SPARQL Results TSV"),
+):
+    register(_fmt)
+
+# The graph-tool formats (GraphML, GEXF, Cytoscape, CX2, DOT, SVG, KGX, CSV) register
+# themselves from kg.io, which imports this module: import it last to avoid a cycle.
+import kg.io  # noqa: E402, F401

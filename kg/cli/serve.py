@@ -1,0 +1,135 @@
+"""``exokg serve``: the web service (SPARQL, API, Linked Data) under gunicorn.
+
+The store is prepared once, in the master process, before the workers start: built
+from the bundled graph (or ``--data`` files) on first start and reused while the
+data's hash is unchanged. Each worker then opens it read-only through its own small
+pool of query executor processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+__all__ = ["register", "serve"]
+
+logger = logging.getLogger(__name__)
+
+_EPILOG = """examples:
+  exokg serve                                  # the review's graph on http://127.0.0.1:8080
+  exokg serve --port 9000 --workers 4 --timeout 10
+  exokg serve --data my.ttl other.nq           # publish your own RDF instead
+  exokg serve --store /var/lib/exokg --records my-records/
+  EXOKG_MAX_ROWS=50000 exokg serve             # every setting is also an EXOKG_* variable
+
+then:
+  curl -H 'Accept: text/csv' --data-urlencode 'query=SELECT * { ?s ?p ?o } LIMIT 5' \\
+       http://127.0.0.1:8080/sparql
+"""
+
+# flag dest -> setting name
+_FLAGS = {"store": "STORE_DIR", "data": "DATA_FILES", "records": "RECORDS_DIRS",
+          "workers": "WORKERS", "threads": "THREADS", "executors": "EXECUTORS",
+          "timeout": "QUERY_TIMEOUT", "max_rows": "MAX_ROWS", "max_body": "MAX_BODY_BYTES",
+          "cache_size": "CACHE_SIZE", "service_allow": "SERVICE_ALLOWLIST",
+          "base_iri": "PUBLIC_BASE_IRI"}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "serve", help="serve SPARQL, the API and Linked Data over HTTP (gunicorn)",
+        description="Serve the knowledge graph: a SPARQL 1.1 endpoint at /sparql (service "
+                    "description on GET without a query), VoID at /.well-known/void, "
+                    "/healthz, and the API and Linked Data pages. Runs gunicorn; every "
+                    "option is also an EXOKG_<SETTING> environment variable.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    p.add_argument("--store", metavar="DIR",
+                   help="folder for the on-disk store (default: ~/.cache/exokg/store)")
+    p.add_argument("--data", metavar="FILE", nargs="+",
+                   help="serve these RDF files (.ttl .nt .nq .trig .jsonld .rdf) instead of "
+                        "the bundled graph")
+    p.add_argument("--records", metavar="DIR", action="append",
+                   help="a folder of your own records, added to the review's")
+    p.add_argument("--workers", type=int, help="HTTP worker processes (default: 2)")
+    p.add_argument("--threads", type=int, help="threads per worker (default: 4)")
+    p.add_argument("--executors", type=int,
+                   help="query executor processes per worker (default: 3)")
+    p.add_argument("--timeout", type=float, metavar="S",
+                   help="query time limit in seconds (default: 30)")
+    p.add_argument("--max-rows", type=int, help="row cap of a result (default: 10000; 0: none)")
+    p.add_argument("--max-body", type=int, metavar="BYTES",
+                   help="largest request body (default: 1000000)")
+    p.add_argument("--cache-size", type=int, help="results cached per worker (default: 512)")
+    p.add_argument("--service-allow", metavar="URL", action="append",
+                   help="a SPARQL endpoint SERVICE clauses may call (default: none)")
+    p.add_argument("--base-iri", help="public base IRI (default: https://w3id.org/exokg/)")
+    p.add_argument("--no-access-log", action="store_true", help="no access log lines")
+    p.set_defaults(func=_serve)
+
+
+def _config(args: argparse.Namespace) -> dict[str, Any]:
+    config = {setting: getattr(args, dest) for dest, setting in _FLAGS.items()
+              if getattr(args, dest, None) is not None}
+    if args.no_access_log:
+        config["ACCESS_LOG"] = False
+    return config
+
+
+def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) -> int:
+    """Prepare the store, then run gunicorn with ``config`` until stopped."""
+    from gunicorn.app.base import BaseApplication
+
+    from kg.store import prepare_store
+    from server import create_app  # imported here, in the master: workers inherit it
+    from server.settings import load_settings
+
+    settings = load_settings(config)
+    info = prepare_store(settings["STORE_DIR"], data_files=settings["DATA_FILES"],
+                         records_dirs=settings["RECORDS_DIRS"])
+    config = {**config, "STORE_PATH": info.path}
+    access = logging.getLogger("exokg.access")
+    if settings["ACCESS_LOG"]:
+        access.setLevel(logging.INFO)
+        if not access.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            access.addHandler(handler)
+            access.propagate = False
+
+    class _App(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{host}:{port}", "workers": settings["WORKERS"],
+                "threads": settings["THREADS"], "worker_class": "gthread",
+                "timeout": int(settings["QUERY_TIMEOUT"]) + 30, "graceful_timeout": 3,
+                "keepalive": 5, "accesslog": None, "loglevel": "warning",
+                "post_worker_init": _warm_up,
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app(config)
+
+    print(f"exokg: serving {info.triples} triples (data version {info.version}, store "
+          f"{info.path}{', reused' if info.reused else ''}) at http://{host}:{port}/sparql "
+          f"with {settings['WORKERS']} workers", file=sys.stderr, flush=True)
+    _App().run()
+    return 0
+
+
+def _warm_up(worker) -> None:
+    from server.sparql import get_service
+
+    try:
+        get_service(worker.wsgi).start()
+    except Exception:  # noqa: BLE001 - the first query will retry and report
+        logger.exception("starting the query executors failed")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    return serve(_config(args), host=args.host, port=args.port)

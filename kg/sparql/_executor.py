@@ -1,0 +1,309 @@
+"""A query executor process: opens the store read-only and answers queries on a pipe.
+
+Run as a script (``python _executor.py STORE_PATH``) by :mod:`kg.sparql.pool`; it
+imports only pyoxigraph so that it starts in about 0.1 s. It is killed (SIGKILL)
+when a query passes its time limit -- the only way to stop Oxigraph mid-query --
+and also stops itself with SIGALRM shortly after the deadline as a backstop.
+
+Protocol. Requests are one JSON line on stdin::
+
+    {"q": query, "solutions": media type or null, "graph": media type or null,
+     "cap": rows (0: none), "default": [iri] or null, "named": [iri] or null,
+     "timeout": seconds, "base": iri or null, "out_prefixes": {prefix: iri}}
+
+Replies are frames on stdout: one type byte, a 4-byte big-endian length, a payload.
+``R`` ready, ``H`` header (JSON: kind, media_type, truncated), ``D`` data,
+``E`` error (JSON: error, message), ``Z`` end (JSON: rows).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import sys
+
+import pyoxigraph as ox
+
+_CHUNK = 1 << 16
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+# A marker counted once per solution (an upper bound: a literal may contain one too).
+_ROW_MARKERS = {"application/sparql-results+json": b'},{"', "application/sparql-results+xml":
+                b"<result>", "text/csv": b"\r\n", "text/tab-separated-values": b"\n"}
+
+
+class _CapExceeded(Exception):
+    pass
+
+
+_OUT = bytearray()  # frames not yet written: small answers leave in one write
+
+
+def _flush_out() -> None:
+    view = memoryview(_OUT)
+    while view:
+        n = os.write(1, view)
+        view = view[n:]
+    del view
+    _OUT.clear()
+
+
+def _frame(kind: bytes, payload: bytes = b"") -> None:
+    _OUT.extend(kind)
+    _OUT.extend(len(payload).to_bytes(4, "big"))
+    _OUT.extend(payload)
+    if len(_OUT) >= _CHUNK:
+        _flush_out()
+
+
+def _frame_json(kind: bytes, obj: dict) -> None:
+    _frame(kind, json.dumps(obj).encode())
+
+
+class _Streamer:
+    """A binary sink that sends what pyoxigraph writes as ``D`` frames of ~64 KiB."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.buf += data
+        if len(self.buf) >= _CHUNK:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.buf:
+            _frame(b"D", bytes(self.buf))
+            self.buf.clear()
+
+
+class _CountingBuffer:
+    """A binary sink that keeps the output and stops once it holds more than ``cap`` rows."""
+
+    def __init__(self, marker: bytes, cap: int, offset: int) -> None:
+        self.buf = bytearray()
+        self.marker, self.cap, self.count = marker, cap, offset
+
+    def write(self, data: bytes) -> int:
+        start = max(0, len(self.buf) - len(self.marker) + 1)
+        self.buf += data
+        self.count += self.buf.count(self.marker, start)
+        if self.count > self.cap:
+            raise _CapExceeded
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _send_bytes(data: bytes | bytearray) -> None:
+    for i in range(0, len(data), _CHUNK):
+        _frame(b"D", bytes(data[i:i + _CHUNK]))
+
+
+# --- Python serializers, used only for a result cut at the row cap ---------------------
+
+def _json_term(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != _XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    return {"type": "triple", "value": {"subject": _json_term(term.subject),
+                                        "predicate": _json_term(term.predicate),
+                                        "object": _json_term(term.object)}}
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
+        '"', "&quot;")
+
+
+def _xml_term(term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{_xml_escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{_xml_escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f'<literal xml:lang="{_xml_escape(term.language)}">' \
+                   f"{_xml_escape(term.value)}</literal>"
+        if term.datatype.value != _XSD_STRING:
+            return f'<literal datatype="{_xml_escape(term.datatype.value)}">' \
+                   f"{_xml_escape(term.value)}</literal>"
+        return f"<literal>{_xml_escape(term.value)}</literal>"
+    return f"<literal>{_xml_escape(str(term))}</literal>"
+
+
+def _csv_cell(term) -> str:
+    if term is None:
+        return ""
+    text = term.value if not isinstance(term, ox.Triple) else str(term)
+    if isinstance(term, ox.BlankNode):
+        text = "_:" + text
+    if any(c in text for c in ',"\r\n'):
+        text = '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _serialize_rows(media_type: str, variables: list[str], rows: list[tuple]) -> bytes:
+    if media_type == "application/sparql-results+json":
+        bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=True)
+                     if t is not None} for row in rows]
+        return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings},
+                           "truncated": True}, ensure_ascii=False,
+                          separators=(",", ":")).encode()
+    if media_type == "application/sparql-results+xml":
+        parts = ['<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+                 "<head>"]
+        parts += [f'<variable name="{v}"/>' for v in variables]
+        parts.append("</head><!-- truncated at the row cap --><results>")
+        for row in rows:
+            parts.append("<result>")
+            parts += [f'<binding name="{v}">{_xml_term(t)}</binding>'
+                      for v, t in zip(variables, row, strict=True) if t is not None]
+            parts.append("</result>")
+        parts.append("</results></sparql>")
+        return "".join(parts).encode()
+    if media_type == "text/csv":
+        lines = [",".join(variables)]
+        lines += [",".join(_csv_cell(t) for t in row) for row in rows]
+        return ("\r\n".join(lines) + "\r\n").encode()
+    lines = ["\t".join("?" + v for v in variables)]
+    lines += ["\t".join("" if t is None else str(t) for t in row) for row in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+# --- one query -----------------------------------------------------------------------
+
+def _dataset(req: dict) -> dict:
+    kwargs = {}
+    if req.get("default") is not None or req.get("named") is not None:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in req.get("default") or []]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in req.get("named") or []]
+    if req.get("base"):
+        kwargs["base_iri"] = req["base"]
+    return kwargs
+
+
+def _run(store: ox.Store, req: dict) -> None:
+    kwargs = _dataset(req)
+    cap = int(req.get("cap") or 0)
+    result = store.query(req["q"], **kwargs)
+    if isinstance(result, ox.QueryBoolean):
+        media_type = req.get("solutions")
+        if not media_type:
+            return _frame_json(b"E", {"error": "not_acceptable", "kind": "boolean"})
+        _frame_json(b"H", {"kind": "boolean", "media_type": media_type, "truncated": False})
+        _send_bytes(result.serialize(format=ox.QueryResultsFormat.from_media_type(media_type)))
+        return _frame_json(b"Z", {"rows": 1})
+    if isinstance(result, ox.QuerySolutions):
+        media_type = req.get("solutions")
+        if not media_type:
+            return _frame_json(b"E", {"error": "not_acceptable", "kind": "solutions"})
+        fmt = ox.QueryResultsFormat.from_media_type(media_type)
+        marker = _ROW_MARKERS[media_type]
+        # markers per row: JSON separates rows (n-1), XML opens each (n), CSV/TSV end
+        # each line (n+1, with the header)
+        offset = {"application/sparql-results+json": 1,
+                  "application/sparql-results+xml": 0}.get(media_type, -1)
+        if not cap:
+            _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
+                               "truncated": False})
+            sink = _Streamer()
+            result.serialize(sink, format=fmt)
+            sink.flush()
+            return _frame_json(b"Z", {"rows": None})
+        sink = _CountingBuffer(marker, cap, offset)
+        try:
+            result.serialize(sink, format=fmt)
+        except _CapExceeded:
+            pass
+        else:
+            rows = sink.count
+            if media_type == "application/sparql-results+json" and b'"bindings":[]' in sink.buf:
+                rows = 0
+            _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
+                               "truncated": False})
+            _send_bytes(sink.buf)
+            return _frame_json(b"Z", {"rows": rows})
+        # More rows than the cap (or a marker inside a literal): evaluate again, keep cap+1.
+        del sink
+        result = store.query(req["q"], **kwargs)
+        variables = [v.value for v in result.variables]
+        rows = [tuple(s) for s in itertools.islice(result, cap + 1)]
+        truncated = len(rows) > cap
+        if truncated:
+            rows = rows[:cap]
+            data = _serialize_rows(media_type, variables, rows)
+        else:  # the count was high only because of markers inside literals
+            result = store.query(req["q"], **kwargs)
+            data = result.serialize(format=fmt)
+        _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
+                           "truncated": truncated})
+        _send_bytes(data)
+        return _frame_json(b"Z", {"rows": len(rows)})
+    media_type = req.get("graph")
+    if not media_type:
+        return _frame_json(b"E", {"error": "not_acceptable", "kind": "graph"})
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    prefixes = req.get("out_prefixes") or None  # for Turtle/TriG output only
+    if not cap:
+        _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": False})
+        sink = _Streamer()
+        triples = ((ox.Quad(t.subject, t.predicate, t.object) for t in result)
+                   if fmt.supports_datasets else result)
+        ox.serialize(triples, sink, fmt, prefixes=prefixes)
+        sink.flush()
+        return _frame_json(b"Z", {"rows": None})
+    triples = list(itertools.islice(result, cap + 1))
+    truncated = len(triples) > cap
+    del triples[cap:]
+    if fmt.supports_datasets:
+        triples = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+    _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": truncated})
+    _send_bytes(ox.serialize(triples, None, fmt, prefixes=prefixes))
+    return _frame_json(b"Z", {"rows": len(triples)})
+
+
+def main(path: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C
+    try:
+        store = ox.Store.read_only(path)
+    except OSError as err:
+        _frame_json(b"E", {"error": "io", "message": f"cannot open the store: {err}"})
+        _flush_out()
+        return
+    _frame(b"R")
+    _flush_out()
+    stdin = sys.stdin.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            return  # the parent has gone
+        req = json.loads(line)
+        timeout = float(req.get("timeout") or 0)
+        if timeout:
+            signal.setitimer(signal.ITIMER_REAL, timeout + 2.0)  # SIGALRM ends the process
+        try:
+            _run(store, req)
+        except SyntaxError as err:
+            _frame_json(b"E", {"error": "syntax", "message": str(err)})
+        except (OSError, ValueError, RuntimeError) as err:
+            _frame_json(b"E", {"error": "evaluation", "message": str(err)})
+        finally:
+            _flush_out()
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,129 @@
+"""Describe the service (SPARQL 1.1 Service Description) and the data (VoID).
+
+Both are rdflib graphs, written by the format registry like every other graph. They
+say only what is true of this service: its formats, its language (SPARQL 1.1 Query;
+no Update), its limits, and the counts of the data it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+
+from kg.store import StoreInfo
+from kg.vocab import DCTERMS, EXOID, OWL, RDF, RDFS, XSD, bind_prefixes
+
+__all__ = ["LICENSE", "REVIEW_CITATION", "REVIEW_DOI", "service_description", "void_graph"]
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
+ENT = Namespace("http://www.w3.org/ns/entailment/")
+
+REVIEW_CITATION = ("Wei XC, Liu LJ, Zhu F. Exosomes as potential diagnosis and treatment for "
+                   "liver cancer. World J Gastrointest Oncol 2022; 14(1): 334-347. "
+                   "DOI 10.4251/wjgo.v14.i1.334, PMID 35116120")
+REVIEW_DOI = URIRef("https://doi.org/10.4251/wjgo.v14.i1.334")
+REVIEW_PUBMED = URIRef("https://pubmed.ncbi.nlm.nih.gov/35116120/")
+LICENSE = URIRef("https://creativecommons.org/licenses/by-nc/4.0/")
+
+_RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV",
+                   "SPARQL_Results_TSV", "Turtle", "N-Triples", "JSON-LD", "RDF_XML",
+                   "N-Quads", "TriG")
+
+
+def _bundled(info: StoreInfo) -> bool:
+    return bool(info.sources) and info.sources[0].startswith("bundled")
+
+
+def service_description(endpoint: str, info: StoreInfo, settings: Mapping[str, Any]) -> Graph:
+    """The SPARQL 1.1 Service Description of the endpoint at ``endpoint``."""
+    g = bind_prefixes(Graph())
+    g.bind("sd", SD)
+    g.bind("void", VOID)
+    g.bind("formats", FORMATS_NS)
+    service = URIRef(endpoint)
+    g.add((service, RDF.type, SD.Service))
+    g.add((service, SD.endpoint, service))
+    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    g.add((service, SD.defaultEntailmentRegime, ENT.Simple))
+    for name in _RESULT_FORMATS:
+        g.add((service, SD.resultFormat, FORMATS_NS[name]))
+    allow = list(settings.get("SERVICE_ALLOWLIST") or ())
+    if allow:
+        g.add((service, SD.feature, SD.BasicFederatedQuery))
+    timeout = float(settings.get("QUERY_TIMEOUT", 30.0))
+    rows = int(settings.get("MAX_ROWS", 10000))
+    body = int(settings.get("MAX_BODY_BYTES", 1_000_000))
+    limits = ["read-only (SPARQL Update, LOAD and remote graph fetching are refused)",
+              f"query time limit {timeout:g} s" if timeout else "no query time limit",
+              f"at most {rows} rows or triples per result (X-Result-Truncated says when a "
+              "result was cut)" if rows else "no row cap",
+              f"request bodies up to {body} bytes",
+              "SERVICE only to: " + ", ".join(allow) if allow else "SERVICE is refused"]
+    g.add((service, RDFS.comment, Literal("Limits: " + "; ".join(limits) + ".")))
+    dataset = BNode("dataset")
+    g.add((service, SD.defaultDataset, dataset))
+    g.add((dataset, RDF.type, SD.Dataset))
+    default = BNode("defaultGraph")
+    g.add((dataset, SD.defaultGraph, default))
+    g.add((default, RDF.type, SD.Graph))
+    for graph_iri in info.stats.get("graphs", []):
+        named = BNode()
+        g.add((dataset, SD.namedGraph, named))
+        g.add((named, RDF.type, SD.NamedGraph))
+        g.add((named, SD.name, URIRef(graph_iri)))
+    g.add((dataset, VOID.triples, Literal(info.triples, datatype=XSD.integer)))
+    g.add((dataset, OWL.versionInfo, Literal(info.version)))
+    return g
+
+
+def void_graph(dataset_iri: str, endpoint: str, info: StoreInfo) -> Graph:
+    """The VoID description of the data: counts, partitions, version, licence, citation."""
+    g = bind_prefixes(Graph())
+    g.bind("void", VOID)
+    ds = URIRef(dataset_iri)
+    stats = info.stats
+    g.add((ds, RDF.type, VOID.Dataset))
+    g.add((ds, VOID.sparqlEndpoint, URIRef(endpoint)))
+    g.add((ds, VOID.triples, Literal(stats.get("triples", info.triples), datatype=XSD.integer)))
+    for key, prop in (("distinct_subjects", VOID.distinctSubjects),
+                      ("distinct_objects", VOID.distinctObjects)):
+        if key in stats:
+            g.add((ds, prop, Literal(stats[key], datatype=XSD.integer)))
+    g.add((ds, VOID.classes, Literal(len(stats.get("classes", [])), datatype=XSD.integer)))
+    g.add((ds, VOID.properties, Literal(len(stats.get("properties", [])),
+                                        datatype=XSD.integer)))
+    for i, (cls, n) in enumerate(stats.get("classes", [])):
+        part = BNode(f"class{i}")
+        g.add((ds, VOID.classPartition, part))
+        g.add((part, VOID["class"], URIRef(cls)))
+        g.add((part, VOID.entities, Literal(n, datatype=XSD.integer)))
+    for i, (prop, n) in enumerate(stats.get("properties", [])):
+        part = BNode(f"property{i}")
+        g.add((ds, VOID.propertyPartition, part))
+        g.add((part, VOID.property, URIRef(prop)))
+        g.add((part, VOID.triples, Literal(n, datatype=XSD.integer)))
+    g.add((ds, OWL.versionInfo, Literal(info.version)))
+    g.add((ds, DCTERMS.modified, Literal(info.built, datatype=XSD.dateTime)))
+    if _bundled(info):
+        g.add((ds, DCTERMS.title, Literal("ExoKG: exosomal molecules in liver cancer", lang="en")))
+        g.add((ds, DCTERMS.description, Literal(
+            "The five tables of a review of exosomes in liver cancer as a knowledge graph.",
+            lang="en")))
+        g.add((ds, DCTERMS.license, LICENSE))
+        g.add((ds, DCTERMS.source, REVIEW_DOI))
+        g.add((ds, DCTERMS.source, REVIEW_PUBMED))
+        g.add((ds, DCTERMS.bibliographicCitation, Literal(REVIEW_CITATION)))
+        g.add((ds, VOID.uriSpace, Literal(str(EXOID))))
+        g.add((ds, VOID.exampleResource, EXOID["content/mir-21"]))
+    else:
+        g.add((ds, DCTERMS.title, Literal("RDF data served by ExoKG", lang="en")))
+        g.add((ds, RDFS.comment, Literal(
+            "Served from the files given to 'exokg serve --data'; their licence is their "
+            "publisher's.", lang="en")))
+        for src in info.sources:
+            g.add((ds, DCTERMS.source, Literal(src.rsplit("/", 1)[-1])))
+    return g

@@ -1,0 +1,293 @@
+"""A small pool of executor processes, each with the store open read-only.
+
+Neither Oxigraph nor rdflib can cancel a running query, so each query runs in an
+executor process (:mod:`kg.sparql._executor`) that the pool kills (SIGKILL) at the
+time limit, freeing its CPU at once, and replaces in the background. The calling
+thread only waits on a pipe, so the web worker keeps serving other requests.
+Executors are persistent (started once, reused), results are serialized inside them
+by pyoxigraph, and the bytes stream back through the pipe in 64 KiB frames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import select
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kg.errors import ExoKGError, InvalidQuery, QueryTimeout, UnknownFormat
+
+__all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "Outcome", "QueryFailed",
+           "ServiceBusy"]
+
+logger = logging.getLogger(__name__)
+
+EXECUTOR_SCRIPT = str(Path(__file__).with_name("_executor.py"))
+
+
+class QueryFailed(ExoKGError):
+    """A query that parsed but failed while running (or whose executor died)."""
+
+    status = 500
+
+
+class ServiceBusy(QueryTimeout):
+    """Every executor stayed busy until the request's time limit."""
+
+    status = 503
+
+
+class _Deadline(Exception):
+    pass
+
+
+class _Died(Exception):
+    pass
+
+
+class Executor:
+    """One executor process and the pipes to it."""
+
+    def __init__(self, store_path: str, *, start_timeout: float = 60.0) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, EXECUTOR_SCRIPT, store_path], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, bufsize=0, close_fds=True)
+        self._in = self.proc.stdin.fileno()
+        self._out = self.proc.stdout.fileno()
+        self._buf = bytearray()
+        self._poll = select.poll()
+        self._poll.register(self._out, select.POLLIN)
+        try:
+            kind, payload = self.read_frame(time.monotonic() + start_timeout)
+        except (_Deadline, _Died):
+            self.kill()
+            raise QueryFailed("a query executor did not start") from None
+        if kind != b"R":
+            self.kill()
+            raise QueryFailed(json.loads(payload).get("message", "executor failed"))
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def send(self, request: dict[str, Any]) -> None:
+        data = memoryview(json.dumps(request).encode() + b"\n")
+        while data:
+            data = data[os.write(self._in, data):]
+
+    def _fill(self, n: int, deadline: float) -> None:
+        while len(self._buf) < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._poll.poll(remaining * 1000):
+                raise _Deadline
+            chunk = os.read(self._out, 1 << 17)
+            if not chunk:
+                raise _Died
+            self._buf += chunk
+
+    def read_frame(self, deadline: float) -> tuple[bytes, bytes]:
+        """The next ``(type, payload)`` frame, waiting until ``deadline`` at most."""
+        self._fill(5, deadline)
+        size = int.from_bytes(self._buf[1:5], "big")
+        self._fill(5 + size, deadline)
+        kind, payload = bytes(self._buf[:1]), bytes(self._buf[5:5 + size])
+        del self._buf[:5 + size]
+        return kind, payload
+
+    def kill(self) -> None:
+        """Stop the process now (SIGKILL) and reap it."""
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+
+@dataclass
+class Outcome:
+    """A query's answer as it starts to arrive: its kind, media type, whether the row cap
+    cut it, and the bytes (``chunks`` must be consumed or closed)."""
+
+    kind: str
+    media_type: str
+    truncated: bool
+    chunks: Iterator[bytes]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class ExecutorPool:
+    """``size`` executor processes over the store at ``store_path``, started lazily."""
+
+    def __init__(self, store_path: str, *, size: int = 2) -> None:
+        self.store_path, self.size = store_path, size
+        self._idle: queue.LifoQueue[Executor] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._started = False
+        self._pid = os.getpid()
+        self._all: set[Executor] = set()
+        self.kills = 0
+
+    def _ensure_started(self) -> None:
+        if self._started and self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's executors are not ours
+                self._idle, self._all, self._pid = queue.LifoQueue(), set(), os.getpid()
+                self._started = False
+            if self._started:
+                return
+            for _ in range(self.size):
+                self._add(Executor(self.store_path))
+            self._started = True
+
+    def _add(self, executor: Executor) -> None:
+        self._all.add(executor)
+        self._idle.put(executor)
+
+    def start(self) -> None:
+        """Start the executors now rather than at the first query."""
+        self._ensure_started()
+
+    def _replace(self, executor: Executor) -> None:
+        executor.kill()
+        self._all.discard(executor)
+        self.kills += 1
+
+        def spawn() -> None:
+            for attempt in range(5):
+                try:
+                    self._add(Executor(self.store_path))
+                    return
+                except ExoKGError:
+                    logger.exception("respawning an executor failed (attempt %d)", attempt + 1)
+                    time.sleep(0.5)
+
+        threading.Thread(target=spawn, name="exokg-respawn", daemon=True).start()
+
+    def execute(self, request: dict[str, Any], *, timeout: float) -> Outcome:
+        """Run ``request`` (see :mod:`kg.sparql._executor`) within ``timeout`` seconds.
+
+        Raises
+        ------
+        InvalidQuery
+            for a syntax error (Oxigraph's message, with line and column).
+        UnknownFormat
+            when no acceptable format fits the query's form.
+        QueryTimeout
+            at the time limit (the executor is killed) or when all stay busy.
+        QueryFailed
+            for an error while running.
+        """
+        self._ensure_started()
+        started = time.monotonic()
+        deadline = started + timeout if timeout else float("inf")
+        try:
+            wait = None if timeout == 0 else max(0.0, deadline - time.monotonic())
+            executor = self._idle.get(timeout=wait)
+        except queue.Empty:
+            raise ServiceBusy(f"every query executor stayed busy for {timeout:g} s; "
+                              "try again later") from None
+        request = {**request, "timeout": timeout}
+        try:
+            executor.send(request)
+            kind, payload = executor.read_frame(deadline)
+        except _Deadline:
+            self._replace(executor)
+            raise QueryTimeout(f"query stopped at the time limit of {timeout:g} s") from None
+        except (_Died, OSError):
+            self._replace(executor)
+            raise QueryFailed("the query executor stopped unexpectedly") from None
+        if kind == b"E":
+            self._idle.put(executor)
+            raise _error(json.loads(payload))
+        header = json.loads(payload)
+        outcome = Outcome(header["kind"], header["media_type"], header["truncated"], iter(()))
+        outcome.chunks = self._stream(executor, deadline, outcome, started)
+        return outcome
+
+    def _stream(self, executor: Executor, deadline: float, outcome: Outcome,
+                started: float) -> Iterator[bytes]:
+        return _Stream(self, executor, deadline, outcome, started)
+
+    def close(self) -> None:
+        """Stop every executor."""
+        for executor in list(self._all):
+            executor.kill()
+        self._all.clear()
+        self._started = False
+
+
+class _Stream:
+    """The data frames of one answer; hands the executor back at the end, or replaces it
+    when closed midway (time limit, client gone) since it is then mid-query."""
+
+    def __init__(self, pool: ExecutorPool, executor: Executor, deadline: float,
+                 outcome: Outcome, started: float) -> None:
+        self.pool, self.executor, self.deadline = pool, executor, deadline
+        self.outcome, self.started = outcome, started
+
+    def __iter__(self) -> _Stream:
+        return self
+
+    def _finish(self, *, reusable: bool) -> None:
+        executor, self.executor = self.executor, None
+        if executor is None:
+            return
+        if reusable:
+            self.pool._idle.put(executor)
+        else:
+            self.pool._replace(executor)
+
+    def __next__(self) -> bytes:
+        if self.executor is None:
+            raise StopIteration
+        try:
+            kind, payload = self.executor.read_frame(self.deadline)
+        except _Deadline:
+            self._finish(reusable=False)
+            raise QueryTimeout("query stopped at the time limit") from None
+        except (_Died, OSError):
+            self._finish(reusable=False)
+            raise QueryFailed("the query executor stopped unexpectedly") from None
+        if kind == b"D":
+            return payload
+        if kind == b"Z":
+            self.outcome.stats.update(json.loads(payload))
+            self.outcome.stats["seconds"] = time.monotonic() - self.started
+            self._finish(reusable=True)
+            raise StopIteration
+        self._finish(reusable=True)  # an error frame: the executor is done and reusable
+        raise _error(json.loads(payload))
+
+    def close(self) -> None:
+        self._finish(reusable=False)
+
+    def __del__(self) -> None:
+        if self.executor is not None:
+            self.close()
+
+
+def _error(info: dict[str, Any]) -> ExoKGError:
+    kind = info.get("error")
+    if kind == "syntax":
+        return InvalidQuery(f"SPARQL syntax error: {info.get('message')}")
+    if kind == "not_acceptable":
+        what = {"graph": "an RDF graph (CONSTRUCT/DESCRIBE)",
+                "solutions": "solutions (SELECT)",
+                "boolean": "a boolean (ASK)"}.get(info.get("kind"), "this result")
+        return UnknownFormat(f"no acceptable media type for {what}; see the service "
+                             "description (GET /sparql) for the formats served")
+    return QueryFailed(f"query failed: {info.get('message')}")

@@ -1,0 +1,108 @@
+"""Shared fixtures: an in-process app and client, and real ``exokg serve`` processes.
+
+- ``app`` / ``client``: ``create_app`` over the bundled graph, its store in a session
+  folder (built once), for in-process Flask tests.
+- ``live_server``: the base URL of a real ``exokg serve`` process (gunicorn) over the
+  bundled graph, started once per session on a free loopback port.
+- ``small_server``: another real server over ``tests/data/graphs.trig`` (named graphs)
+  with tight limits (2 s time limit, 5 rows, 4000-byte bodies) for the limit tests.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One store folder for the session: the bundled graph's store is built once."""
+    return tmp_path_factory.mktemp("exokg-store")
+
+
+@pytest.fixture
+def app(store_dir):
+    from server import create_app
+
+    app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "QUERY_TIMEOUT": 5.0,
+                      "EXECUTORS": 1})
+    yield app
+    service = app.extensions.get("exokg.sparql")
+    if service is not None:
+        service.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(args: list[str], *, timeout: float = 90.0):
+    """Start ``exokg serve ARGS`` on a free port; return ``(process, base URL)``."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg", "serve", "--host", "127.0.0.1", "--port", str(port),
+         *args], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"exokg serve exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return proc, url
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("exokg serve did not become healthy in time")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(store_dir):
+    """Base URL of a real ``exokg serve`` process over the bundled graph."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--threads", "4",
+                              "--executors", "2", "--timeout", "10", "--no-access-log"])
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def small_server_process(store_dir):
+    proc, url = start_server(["--store", str(store_dir), "--data", str(DATA / "graphs.trig"),
+                              "--workers", "1", "--threads", "4", "--executors", "2",
+                              "--timeout", "2", "--max-rows", "5", "--max-body", "4000"])
+    yield proc, url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def small_server(small_server_process) -> str:
+    """Base URL of a real server over tests/data/graphs.trig with tight limits."""
+    return small_server_process[1]

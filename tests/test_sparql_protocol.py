@@ -1,0 +1,472 @@
+"""End to end: the SPARQL 1.1 Protocol against real ``exokg serve`` processes.
+
+The W3C SPARQL 1.1 Protocol query tests (https://www.w3.org/2009/sparql/docs/tests/
+data-sparql11/protocol/manifest.ttl) are written here as the project's own tests, one
+function each (the dataset tests use graphs the store holds, since this service never
+fetches remote graphs). The update tests apply as "refused with 4xx": the endpoint
+is read-only. Then the service's own promises: negotiation, limits, caching, CORS.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from rdflib import Graph
+from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+
+SRJ = "application/sparql-results+json"
+SRX = "application/sparql-results+xml"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+DIRECT = {"Content-Type": "application/sparql-query"}
+MIR21 = "https://w3id.org/exokg/id/content/mir-21"
+
+
+def get(base, params, **kw):
+    return requests.get(f"{base}/sparql", params=params, timeout=30, **kw)
+
+
+def post(base, data, headers, **kw):
+    return requests.post(f"{base}/sparql", data=data, headers=headers, timeout=30, **kw)
+
+
+# --- W3C protocol: queries that must succeed ------------------------------------------
+
+def test_query_get(live_server):
+    r = get(live_server, {"query": "ASK {}"})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith(SRJ)
+    assert r.json()["boolean"] is True
+
+
+def test_query_post_form(live_server):
+    r = post(live_server, {"query": "ASK {}"}, FORM)
+    assert r.status_code == 200 and r.json()["boolean"] is True
+
+
+def test_query_post_direct(live_server):
+    r = post(live_server, b"ASK {}", DIRECT)
+    assert r.status_code == 200 and r.json()["boolean"] is True
+    r = post(live_server, b"ASK {}", {"Content-Type": "application/sparql-query; charset=UTF-8"})
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_query_dataset_default_graphs(small_server, method):
+    q = "SELECT ?o { ?s ?p ?o } ORDER BY ?o"
+    params = [("query", q), ("default-graph-uri", "http://example.org/g1"),
+              ("default-graph-uri", "http://example.org/g2")]
+    r = (get(small_server, params) if method == "get"
+         else post(small_server, params, FORM))
+    assert r.status_code == 200, r.text
+    assert [b["o"]["value"] for b in r.json()["results"]["bindings"]] == ["in g1", "in g2"]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_query_dataset_named_graphs(small_server, method):
+    q = "SELECT ?g ?o { GRAPH ?g { ?s ?p ?o } }"
+    params = [("query", q), ("named-graph-uri", "http://example.org/g1")]
+    r = (get(small_server, params) if method == "get"
+         else post(small_server, params, FORM))
+    assert r.status_code == 200, r.text
+    rows = r.json()["results"]["bindings"]
+    assert [(b["g"]["value"], b["o"]["value"]) for b in rows] == [
+        ("http://example.org/g1", "in g1")]
+
+
+def test_query_dataset_full(small_server):
+    q = "SELECT ?o ?g ?o2 { ?s ?p ?o . OPTIONAL { GRAPH ?g { ?x ?y ?o2 } } }"
+    params = [("query", q), ("default-graph-uri", "http://example.org/g1"),
+              ("named-graph-uri", "http://example.org/g2")]
+    r = get(small_server, params)
+    assert r.status_code == 200
+    rows = r.json()["results"]["bindings"]
+    assert [(b["o"]["value"], b["g"]["value"]) for b in rows] == [
+        ("in g1", "http://example.org/g2")]
+
+
+def test_query_multiple_dataset(small_server):
+    """The protocol's dataset replaces the query's FROM."""
+    q = "SELECT ?o FROM <http://example.org/g2> { ?s ?p ?o }"
+    r = get(small_server, [("query", q), ("default-graph-uri", "http://example.org/g1")])
+    assert [b["o"]["value"] for b in r.json()["results"]["bindings"]] == ["in g1"]
+    r = get(small_server, {"query": q})  # without the protocol's dataset, FROM applies
+    assert [b["o"]["value"] for b in r.json()["results"]["bindings"]] == ["in g2"]
+
+
+def test_query_dataset_graph_not_held_is_refused(small_server):
+    r = get(small_server, [("query", "ASK {}"),
+                           ("default-graph-uri", "http://kasei.us/2009/09/sparql/data/data1.rdf")])
+    assert r.status_code == 403
+    assert "does not fetch remote graphs" in r.text
+
+
+def test_query_content_type_select(live_server):
+    r = get(live_server, {"query": "SELECT (1 AS ?x) {}"},
+            headers={"Accept": f"{SRX}, {SRJ};q=0.9"})
+    assert r.headers["Content-Type"].startswith(SRX)
+    assert "<sparql" in r.text
+
+
+def test_query_content_type_ask(live_server):
+    r = get(live_server, {"query": "ASK {}"}, headers={"Accept": f"{SRX};q=0.5, {SRJ}"})
+    assert r.headers["Content-Type"].startswith(SRJ)
+
+
+@pytest.mark.parametrize("form", ["DESCRIBE", "CONSTRUCT"])
+def test_query_content_type_graph(live_server, form):
+    q = (f"DESCRIBE <{MIR21}>" if form == "DESCRIBE"
+         else f"CONSTRUCT {{ <{MIR21}> ?p ?o }} WHERE {{ <{MIR21}> ?p ?o }}")
+    r = get(live_server, {"query": q},
+            headers={"Accept": "application/rdf+xml;q=0.5, text/turtle"})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("text/turtle")
+    g = Graph().parse(data=r.text, format="turtle")
+    assert len(g) > 5
+
+
+# --- W3C protocol: requests that must fail with 4xx ---------------------------------
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_bad_query_method(live_server, method):
+    r = requests.request(method, f"{live_server}/sparql", params={"query": "ASK {}"},
+                         timeout=10)
+    assert r.status_code == 405
+
+
+def test_bad_multiple_queries(live_server):
+    r = get(live_server, [("query", "ASK {}"), ("query", "ASK {}")])
+    assert r.status_code == 400 and "exactly one" in r.text
+
+
+def test_bad_query_wrong_media_type(live_server):
+    r = post(live_server, b"ASK {}", {"Content-Type": "text/plain"})
+    assert r.status_code == 400 and "Content-Type" in r.text
+
+
+def test_bad_query_missing_form_type(live_server):
+    r = requests.post(f"{live_server}/sparql", data=b"query=ASK%20%7B%7D", timeout=10)
+    assert r.status_code == 400
+
+
+def test_bad_query_missing_direct_type(live_server):
+    r = requests.post(f"{live_server}/sparql", data=b"ASK {}", timeout=10)
+    assert r.status_code == 400
+
+
+def test_bad_query_non_utf8(live_server):
+    r = post(live_server, "ASK {}".encode("utf-16"),
+             {"Content-Type": "application/sparql-query; charset=UTF-16"})
+    assert r.status_code == 400
+    r = post(live_server, b"ASK { FILTER(\"\xe9\" != \"\") }", DIRECT)  # latin-1 bytes
+    assert r.status_code == 400 and "UTF-8" in r.text
+
+
+def test_bad_query_syntax(live_server):
+    r = get(live_server, {"query": "ASK {[]} foo"})
+    assert r.status_code == 400
+    assert r.headers["Content-Type"].startswith("text/plain")
+    assert "error at 1:" in r.text  # the parser's message, with line and column
+    r = get(live_server, {"query": "SELECT * WHERE {\n  ?s ?p\n}"})
+    assert r.status_code == 400 and "error at 3:" in r.text
+
+
+def test_bad_missing_query(live_server):
+    r = get(live_server, {"default-graph-uri": "http://example.org/g1"})
+    assert r.status_code == 400 and "missing 'query'" in r.text
+    assert post(live_server, {"format": "json"}, FORM).status_code == 400
+
+
+def test_bad_update_get(live_server):
+    r = get(live_server, {"update": "CLEAR ALL"})
+    assert r.status_code == 403 and "read-only" in r.text
+
+
+def test_bad_query_and_update(live_server):
+    r = get(live_server, {"query": "ASK {}", "update": "CLEAR ALL"})
+    assert r.status_code == 400
+
+
+@pytest.mark.parametrize("data,headers", [
+    ({"update": "INSERT DATA { <a:b> <a:c> <a:d> }"}, FORM),
+    ([("update", "CLEAR ALL"), ("update", "CLEAR ALL")], FORM),  # bad_multiple_updates
+    (b"CLEAR ALL", {"Content-Type": "application/sparql-update"}),
+    (b"CLEAR ALL", {"Content-Type": "text/plain"}),  # bad_update_wrong_media_type
+    (b"update=CLEAR%20ALL", {}),  # bad_update_missing_form_type
+    ("CLEAR ALL".encode("utf-16"),
+     {"Content-Type": "application/sparql-update; charset=UTF-16"}),  # non-UTF-8 update
+    (b"CLEAR XYZ", {"Content-Type": "application/sparql-update"}),  # bad_update_syntax
+    ({"update": "LOAD <http://example.org/data.ttl>"}, FORM),
+])
+def test_updates_are_refused(live_server, data, headers):
+    r = post(live_server, data, headers)
+    assert 400 <= r.status_code < 500
+    r = get(live_server, {"query": "INSERT DATA { <a:b> <a:c> <a:d> }"})
+    assert r.status_code == 403
+    assert get(live_server, {"query": "ASK { <a:b> <a:c> <a:d> }"}).json()["boolean"] is False
+
+
+# --- results and content negotiation ------------------------------------------------
+
+@pytest.mark.parametrize("accept,prefix", [
+    (SRJ, SRJ), (SRX, SRX), ("text/csv", "text/csv"),
+    ("text/tab-separated-values", "text/tab-separated-values"),
+    ("application/json", SRJ), ("*/*", SRJ), (None, SRJ),
+    ("text/html,application/xhtml+xml,*/*;q=0.8", SRJ),
+])
+def test_select_formats(live_server, accept, prefix):
+    q = f"SELECT ?label {{ <{MIR21}> <http://www.w3.org/2000/01/rdf-schema#label> ?label }}"
+    r = get(live_server, {"query": q}, headers={"Accept": accept} if accept else {})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith(prefix)
+    assert "miR-21" in r.text
+
+
+@pytest.mark.parametrize("accept,prefix,rdflib_format", [
+    ("text/turtle", "text/turtle", "turtle"),
+    ("application/n-triples", "application/n-triples", "nt"),
+    ("application/ld+json", "application/ld+json", "json-ld"),
+    ("application/rdf+xml", "application/rdf+xml", "xml"),
+    ("application/n-quads", "application/n-quads", "nquads"),
+])
+def test_construct_formats(live_server, accept, prefix, rdflib_format):
+    q = f"CONSTRUCT {{ <{MIR21}> ?p ?o }} WHERE {{ <{MIR21}> ?p ?o }}"
+    r = get(live_server, {"query": q}, headers={"Accept": accept})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith(prefix)
+    g = Graph().parse(data=r.content, format=rdflib_format)
+    assert len(g) > 5
+
+
+@pytest.mark.parametrize("fmt,prefix", [("json", SRJ), ("xml", SRX), ("csv", "text/csv"),
+                                         ("tsv", "text/tab-separated-values"),
+                                         ("sparql-json", SRJ)])
+def test_format_parameter(live_server, fmt, prefix):
+    r = get(live_server, {"query": "SELECT (1 AS ?x) {}", "format": fmt},
+            headers={"Accept": "text/html"})
+    assert r.headers["Content-Type"].startswith(prefix)
+
+
+def test_not_acceptable(live_server):
+    r = get(live_server, {"query": "SELECT (1 AS ?x) {}"}, headers={"Accept": "image/png"})
+    assert r.status_code == 406
+    r = get(live_server, {"query": "SELECT (1 AS ?x) {}"}, headers={"Accept": "text/turtle"})
+    assert r.status_code == 406
+    r = get(live_server, {"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": SRJ})
+    assert r.status_code == 406
+    r = get(live_server, {"query": "ASK {}", "format": "nope"})
+    assert r.status_code == 406
+
+
+def test_large_result_streams(live_server):
+    r = get(live_server, {"query": "SELECT * { ?s ?p ?o }"},
+            headers={"Accept": "text/tab-separated-values"}, stream=True)
+    assert r.status_code == 200
+    assert r.headers.get("Transfer-Encoding") == "chunked"
+    lines = r.content.decode().splitlines()
+    assert len(lines) - 1 > 3000  # every triple of the bundled graph (under the row cap)
+    assert "X-Result-Truncated" not in r.headers
+
+
+# --- SPARQLWrapper, as users run it -------------------------------------------------
+
+def wrapper(base, fmt, method="GET"):
+    sw = SPARQLWrapper(f"{base}/sparql")
+    sw.setReturnFormat(fmt)
+    sw.setMethod(method)
+    return sw
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sparqlwrapper_select_json(live_server, method):
+    sw = wrapper(live_server, JSON, method)
+    sw.setQuery("PREFIX exo: <https://w3id.org/exokg/vocab#> "
+                "SELECT (COUNT(?f) AS ?n) { ?f a exo:Finding }")
+    result = sw.query().convert()
+    assert result["results"]["bindings"][0]["n"]["value"] == "66"
+
+
+def test_sparqlwrapper_formats(live_server):
+    sw = wrapper(live_server, XML)
+    sw.setQuery("ASK { ?s ?p ?o }")
+    assert sw.query().convert().getElementsByTagName("boolean")[0].firstChild.data == "true"
+    sw = wrapper(live_server, CSV)
+    sw.setQuery("SELECT (1 AS ?x) {}")
+    assert sw.query().convert().decode().splitlines() == ["x", "1"]
+    sw = wrapper(live_server, TURTLE)
+    sw.setQuery(f"DESCRIBE <{MIR21}>")
+    g = Graph().parse(data=sw.query().convert(), format="turtle")
+    assert len(g) > 5
+
+
+def test_sparqlwrapper_bad_query(live_server):
+    sw = wrapper(live_server, JSON)
+    sw.setQuery("SELECT * WHERE { ?s ?p }")
+    with pytest.raises(QueryBadFormed):
+        sw.query()
+
+
+# --- descriptions -------------------------------------------------------------------
+
+def test_service_description(live_server):
+    r = requests.get(f"{live_server}/sparql", headers={"Accept": "text/turtle"}, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/turtle")
+    g = Graph().parse(data=r.text, format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    rows = list(g.query(f"""PREFIX sd: <{sd}> SELECT ?lang ?feature {{
+        ?s a sd:Service ; sd:endpoint <{live_server}/sparql> ; sd:supportedLanguage ?lang .
+        OPTIONAL {{ ?s sd:feature ?feature }} }}"""))
+    assert [str(r_.lang) for r_ in rows] == [sd + "SPARQL11Query"]  # no Update
+    assert rows[0].feature is None  # SERVICE is refused by default: no federation claimed
+    formats = {str(o) for o in g.objects(None, g.namespace_manager.expand_curie(
+        "sd:resultFormat"))}
+    assert "http://www.w3.org/ns/formats/SPARQL_Results_TSV" in formats
+    assert "time limit 10 s" in r.text
+
+
+def test_void(live_server):
+    r = requests.get(f"{live_server}/.well-known/void", timeout=10)
+    g = Graph().parse(data=r.text, format="turtle")
+    answer = g.query("""PREFIX void: <http://rdfs.org/ns/void#>
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?triples ?license ?citation ?n { ?d a void:Dataset ; void:triples ?triples ;
+          dcterms:license ?license ; dcterms:bibliographicCitation ?citation ;
+          void:classPartition [ void:class <https://w3id.org/exokg/vocab#Finding> ;
+                                void:entities ?n ] }""")
+    (row,) = list(answer)
+    health = requests.get(f"{live_server}/healthz", timeout=10).json()
+    assert int(row.triples) == health["triples"]
+    assert str(row.license) == "https://creativecommons.org/licenses/by-nc/4.0/"
+    assert "PMID 35116120" in str(row.citation) and "10.4251/wjgo.v14.i1.334" in str(
+        row.citation)
+    assert int(row.n) == 66
+    assert requests.get(f"{live_server}/.well-known/void", timeout=10,
+                        headers={"Accept": "application/ld+json"}).json()
+
+
+def test_healthz(live_server):
+    r = requests.get(f"{live_server}/healthz", timeout=10)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["ok"] is True and body["answer"] is True and body["triples"] > 3000
+
+
+# --- caching and CORS ---------------------------------------------------------------
+
+def test_etag_and_304(live_server):
+    q = {"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"}
+    first = get(live_server, q)
+    etag = first.headers["ETag"]
+    again = get(live_server, q, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    other = get(live_server, q, headers={"If-None-Match": etag, "Accept": "text/csv"})
+    assert other.status_code == 200 and other.headers["ETag"] != etag
+
+
+def test_cors(live_server):
+    r = requests.options(f"{live_server}/sparql", timeout=10, headers={
+        "Origin": "https://example.org", "Access-Control-Request-Method": "POST"})
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in r.headers["Access-Control-Allow-Methods"]
+    assert get(live_server, {"query": "ASK {}"}).headers["Access-Control-Allow-Origin"] == "*"
+
+
+# --- safety limits (small_server: 2 s, 5 rows, 4000-byte bodies) -------------------
+
+def test_service_refused(live_server):
+    r = get(live_server, {"query": "SELECT * { SERVICE <http://127.0.0.1:1/sparql> "
+                                   "{ ?s ?p ?o } }"})
+    assert r.status_code == 403 and "SERVICE_ALLOWLIST" in r.text
+    r = get(live_server, {"query": "SELECT * { SERVICE SILENT ?e { ?s ?p ?o } }"})
+    assert r.status_code == 403
+
+
+def test_body_cap(small_server):
+    r = post(small_server, {"query": "ASK {} #" + "x" * 5000}, FORM)
+    assert r.status_code == 413
+
+
+def test_row_cap(small_server):
+    r = get(small_server, {"query": "SELECT ?s { ?s ?p ?o }"})
+    assert r.headers["X-Result-Truncated"] == "true"
+    assert r.headers["X-Result-Max-Rows"] == "5"
+    body = r.json()
+    assert body["truncated"] is True and len(body["results"]["bindings"]) == 5
+    r = get(small_server, {"query": "SELECT ?s { ?s ?p ?o } LIMIT 3"})
+    assert "X-Result-Truncated" not in r.headers and "truncated" not in r.json()
+    r = get(small_server, {"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+            headers={"Accept": "application/n-triples"})
+    assert r.headers["X-Result-Truncated"] == "true"
+    assert len(r.text.splitlines()) == 5
+    r = get(small_server, {"query": "SELECT ?s { ?s ?p ?o }"}, headers={"Accept": "text/csv"})
+    assert r.headers["X-Result-Truncated"] == "true" and len(r.text.splitlines()) == 6
+
+
+def _executor_cpu(server_pid: int) -> float:
+    """CPU seconds used so far by the server's executor processes."""
+    total = 0.0
+    tick = 100.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes()
+            if b"_executor.py" not in cmd:
+                continue
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            ppid = int(stat[1])
+            grand = int((Path("/proc") / str(ppid) / "stat").read_text().rsplit(")", 1)[1]
+                        .split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if server_pid in (ppid, grand):
+            total += (int(stat[11]) + int(stat[12])) / tick
+    return total
+
+
+def test_time_limit_stops_the_query_and_others_are_served(small_server_process):
+    proc, base = small_server_process
+    runaway = ("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+               "?m ?n ?o . ?p ?q ?r . ?s ?t ?u . ?v ?w ?x }")  # 14^8 rows: minutes
+    result = {}
+
+    def run():
+        started = time.monotonic()
+        result["response"] = get(base, {"query": runaway})
+        result["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.5)  # the runaway query is now burning an executor's CPU
+    latencies = []
+    for _ in range(7):
+        started = time.monotonic()
+        r = get(base, {"query": "ASK { <http://example.org/d> ?p ?o }"})
+        latencies.append(time.monotonic() - started)
+        assert r.status_code == 200
+    thread.join(30)
+    assert statistics.median(latencies) < 0.1, latencies
+    response = result["response"]
+    assert response.status_code == 503
+    assert "time limit" in response.text
+    assert result["seconds"] < 2 + 1.5
+    # the executor was killed, not left running: no executor burns CPU afterwards
+    before = _executor_cpu(proc.pid)
+    time.sleep(1.0)
+    assert _executor_cpu(proc.pid) - before < 0.3
+    # and the service keeps answering (a fresh executor was started)
+    assert get(base, {"query": "ASK {}"}).json()["boolean"] is True
+
+
+def test_error_body_json_when_asked(live_server):
+    r = get(live_server, {"query": "SELEC"}, headers={"Accept": SRJ})
+    assert r.status_code == 400
+    body = json.loads(r.text)
+    assert body["ok"] is False and "error at" in body["error"]
