@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,14 +58,17 @@ def start_server(args: list[str], *, timeout: float = 90.0):
     """Start ``exokg serve ARGS`` on a free port; return ``(process, base URL)``."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}
+    # a file, not a pipe: a server that logs more than a pipe holds would block on it
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(
         [sys.executable, "-m", "kg", "serve", "--host", "127.0.0.1", "--port", str(port),
-         *args], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         *args], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"exokg serve exited: {proc.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            raise RuntimeError(f"exokg serve exited: {log.read().decode()[-2000:]}")
         try:
             if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
                 return proc, url
