@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from kg.vocab import PREFIXES
+
 __all__ = ["register", "render_table"]
 
 _EPILOG = """examples:
@@ -52,11 +54,21 @@ def _cell(term: dict | None) -> str:
         return ""
     if term["type"] == "bnode":
         return "_:" + term["value"]
+    if term["type"] == "uri":
+        return _compact(term["value"])
     return term["value"]
 
 
+def _compact(iri: str) -> str:
+    """An IRI as a CURIE of ExoKG's prefixes, for a table that fits a terminal."""
+    for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
+
+
 def render_table(results: dict) -> str:
-    """SPARQL JSON results as an aligned text table.
+    """SPARQL JSON results as an aligned text table, IRIs as ExoKG's CURIEs.
 
     >>> print(render_table({"head": {"vars": ["x"]}, "results": {"bindings": [
     ...     {"x": {"type": "literal", "value": "miR-21"}}]}}))
