@@ -4,56 +4,87 @@ Everywhere the body is JSON, ``{"ok": false, "error": message, "status": status}
 On the SPARQL surface (``/sparql``) clients expect the protocol's plain-text error
 message, so there it is ``text/plain`` unless the client prefers JSON; HTTP errors
 raised by Flask there (405, 413) get the same treatment.
+
+:func:`error_reply` is pure of Flask (a status, headers and a body from an exception,
+the path and the Accept header): the Flask handlers here and the WSGI fast path of
+``/sparql`` (:mod:`server.sparql`) both send what it returns.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_accept_header
 
 from kg.errors import ExoKGError
 
-__all__ = ["error_response", "init_app"]
+__all__ = ["error_parts", "error_reply", "error_response", "init_app"]
 
 logger = logging.getLogger(__name__)
 
 _SPARQL_PATHS = ("/sparql",)
 
 
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(
+def _wants_json(accept: str | None) -> bool:
+    best = parse_accept_header(accept, MIMEAccept).best_match(
         ["text/plain", "application/json", "application/sparql-results+json"],
         default="text/plain")
     return "json" in best
 
 
+def error_parts(message: str, status: int, *, path: str, accept: str | None
+                ) -> tuple[int, dict[str, str], bytes]:
+    """``(status, headers, body)`` of an error: plain text on /sparql unless JSON is
+    preferred, else ``{"ok": false, "error": ..., "status": ...}``."""
+    if path.startswith(_SPARQL_PATHS) and not _wants_json(accept):
+        return status, {"Content-Type": "text/plain; charset=utf-8"}, (message + "\n").encode()
+    body = json.dumps({"error": message, "ok": False, "status": status},
+                      separators=(",", ":")) + "\n"
+    return status, {"Content-Type": "application/json"}, body.encode()
+
+
+def error_reply(err: Exception, *, method: str, path: str, accept: str | None
+                ) -> tuple[int, dict[str, str], bytes]:
+    """``(status, headers, body)`` for an :class:`ExoKGError` or an ``HTTPException``
+    (keeping its ``Allow`` and ``Retry-After`` headers); logs server-side failures."""
+    if isinstance(err, HTTPException):
+        status, headers, body = error_parts(err.description or err.name, err.code or 500,
+                                            path=path, accept=accept)
+        for key, value in err.get_headers():
+            if key in ("Allow", "Retry-After"):
+                headers[key] = value
+        return status, headers, body
+    status = getattr(err, "status", 500)
+    if status >= 500:
+        logger.warning("%s %s: %s: %s", method, path, type(err).__name__, err)
+    return error_parts(str(err), status, path=path, accept=accept)
+
+
 def error_response(message: str, status: int) -> Response:
     """The error body for the current request (plain text on /sparql, else JSON)."""
-    sparql = request.path.startswith(_SPARQL_PATHS)
-    if sparql and not _wants_json():
-        return Response(message + "\n", status=status, mimetype="text/plain")
-    response = jsonify({"ok": False, "error": message, "status": status})
-    response.status_code = status
-    return response
+    status, headers, body = error_parts(message, status, path=request.path,
+                                        accept=request.headers.get("Accept"))
+    return Response(body, status=status, headers=headers)
+
+
+def _reply(err: Exception) -> Response:
+    status, headers, body = error_reply(err, method=request.method, path=request.path,
+                                        accept=request.headers.get("Accept"))
+    return Response(body, status=status, headers=headers)
 
 
 def _handle_exokg(err: ExoKGError) -> Response:
-    status = getattr(err, "status", 500)
-    if status >= 500:
-        logger.warning("%s %s: %s: %s", request.method, request.path, type(err).__name__, err)
-    return error_response(str(err), status)
+    return _reply(err)
 
 
 def _handle_http(err: HTTPException):
     if not request.path.startswith(_SPARQL_PATHS):
         return err
-    response = error_response(err.description or err.name, err.code or 500)
-    for key in ("Allow", "Retry-After"):
-        if err.get_headers() and dict(err.get_headers()).get(key):
-            response.headers[key] = dict(err.get_headers())[key]
-    return response
+    return _reply(err)
 
 
 def init_app(app: Flask) -> None:

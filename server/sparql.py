@@ -3,27 +3,41 @@
 A thin skin over :class:`kg.sparql.SparqlService`: it reads the protocol's
 parameters, hands the query over, and sends the answer (streamed when large).
 It also installs the structured access log and CORS for these routes.
+
+One implementation, two doors. :func:`sparql_reply` (pure of Flask: a WSGI environ
+in, a :class:`Reply` out) holds the whole protocol logic. The Flask route calls it,
+and so does :class:`SparqlFastPath`, a raw WSGI layer in front of Flask that answers
+``GET``/``POST /sparql`` without Flask's request machinery: on a small graph most of
+a request's time was Flask's, not the query's. Other methods (``OPTIONS``, ``HEAD``,
+``PUT`` ...) and every other path go on to Flask.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
+from werkzeug.wsgi import ClosingIterator, get_current_url, get_input_stream
 
-from kg.errors import InvalidQuery, QueryRefused
-from kg.sparql import QueryRequest, SparqlService
+from kg.errors import ExoKGError, InvalidQuery, QueryRefused
+from kg.sparql import QueryAnswer, QueryRequest, SparqlService
 from kg.sparql.describe import service_description, void_graph
 from kg.sparql.negotiate import negotiate
+from kg.sparql.service import etag_matches
+from server.errors import error_reply
 
-__all__ = ["bp", "get_service", "init_app"]
+__all__ = ["Reply", "SparqlFastPath", "bp", "get_service", "init_app", "sparql_reply"]
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("exokg.access")
@@ -39,9 +53,11 @@ _CORS = {
                                      "X-ExoKG-Data-Version",
     "Access-Control-Max-Age": "86400",
 }
+_CORS_ITEMS = list(_CORS.items())
 _FORM = "application/x-www-form-urlencoded"
 _DIRECT = "application/sparql-query"
 _UPDATE = "application/sparql-update"
+_STATUS = {200: "200 OK", 304: "304 Not Modified"}
 
 
 def get_service(app: Flask | None = None) -> SparqlService:
@@ -50,13 +66,24 @@ def get_service(app: Flask | None = None) -> SparqlService:
     return app.extensions[_EXTENSION]
 
 
-# --- protocol parameters -------------------------------------------------------------
+@dataclass
+class Reply:
+    """What to send for one request: status, headers, body (bytes or chunks), and the
+    service's :class:`~kg.sparql.QueryAnswer` when a query ran (for the access log)."""
 
-def _read_body() -> bytes:
-    cap = current_app.config["MAX_BODY_BYTES"]
-    if request.content_length is not None and request.content_length > cap:
+    status: int
+    headers: dict[str, str]
+    body: bytes | Iterable[bytes]
+    answer: QueryAnswer | None = None
+
+
+# --- protocol parameters (pure: a WSGI environ in) ----------------------------------
+
+def _read_body(environ: dict[str, Any], cap: int) -> bytes:
+    length = environ.get("CONTENT_LENGTH")
+    if length and length.isdigit() and int(length) > cap:
         raise RequestEntityTooLarge(f"request body over {cap} bytes")
-    data = request.stream.read(cap + 1)
+    data = get_input_stream(environ).read(cap + 1)
     if len(data) > cap:
         raise RequestEntityTooLarge(f"request body over {cap} bytes")
     return data
@@ -71,15 +98,38 @@ def _decode(data: bytes, charset: str | None) -> str:
         raise InvalidQuery(f"the request body is not valid UTF-8: {err}") from None
 
 
-def _params() -> list[tuple[str, str]]:
-    """The protocol parameters of this request, in order, repeated ones kept."""
-    params = list(request.args.items(multi=True))
-    if request.method != "POST":
+def _url_params(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The URL's parameters, decoded as Flask's ``request.args`` are."""
+    text = environ.get("QUERY_STRING", "")
+    return list(_parse_query_string(text)) if text else []
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_query_string(text: str) -> tuple[tuple[str, str], ...]:
+    # Memoized: percent-decoding a long query costs ~0.1 ms in Python, and clients
+    # repeat the same query strings.
+    try:
+        text = text.encode("latin-1").decode()
+    except UnicodeError:
+        raise InvalidQuery("the URL's query string is not valid UTF-8") from None
+    return tuple(parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"))
+
+
+def request_params(environ: dict[str, Any], *, max_body: int) -> list[tuple[str, str]]:
+    """The protocol parameters of a request, in order, repeated ones kept.
+
+    Raises
+    ------
+    InvalidQuery, QueryRefused, RequestEntityTooLarge
+        for a body of another media type, an update, a body over ``max_body`` bytes.
+    """
+    params = _url_params(environ)
+    if environ.get("REQUEST_METHOD") != "POST":
         return params
-    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    mimetype, options = parse_options_header(environ.get("CONTENT_TYPE", ""))
     mimetype = mimetype.lower()
     if mimetype == _FORM:
-        text = _decode(_read_body(), options.get("charset"))
+        text = _decode(_read_body(environ, max_body), options.get("charset"))
         try:
             params += parse_qsl(text, keep_blank_values=True, strict_parsing=False,
                                 errors="strict")
@@ -87,7 +137,7 @@ def _params() -> list[tuple[str, str]]:
             raise InvalidQuery(f"a form value is not valid UTF-8: {err}") from None
         return params
     if mimetype == _DIRECT:
-        params.append(("query", _decode(_read_body(), options.get("charset"))))
+        params.append(("query", _decode(_read_body(environ, max_body), options.get("charset"))))
         return params
     if mimetype == _UPDATE:
         if any(k == "query" for k, _ in params):
@@ -114,42 +164,145 @@ def _one(params: list[tuple[str, str]]) -> str:
     return queries[0]
 
 
-# --- routes --------------------------------------------------------------------------
+# --- replies (pure) ------------------------------------------------------------------
 
-def _graph_response(graph, *, etag_seed: str) -> Response:
-    fmt_name = request.args.get("format")
-    _, fmt = negotiate(request.headers.get("Accept"), format_name=fmt_name)
+def graph_reply(graph, *, etag_seed: str, environ: Mapping[str, Any]) -> Reply:
+    """A description graph (service description, VoID) in the negotiated RDF format,
+    with an ETag and 304 on a match."""
+    fmt_name = next((v for k, v in _url_params(environ) if k == "format"), None)
+    _, fmt = negotiate(environ.get("HTTP_ACCEPT"), format_name=fmt_name)
     if fmt is None:
         _, fmt = negotiate(None)
     etag = '"' + hashlib.sha256(f"{etag_seed}\x00{fmt.name}".encode()).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "public, no-cache"}
-    if request.if_none_match and etag.strip('"') in request.if_none_match:
-        return Response(status=304, headers=headers)
+    if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
+        return Reply(304, headers, b"")
     mime = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
-    return Response(fmt.writer(graph), headers={**headers, "Content-Type": mime})
+    return Reply(200, {**headers, "Content-Type": mime}, fmt.writer(graph))
+
+
+def sparql_reply(service: SparqlService, environ: dict[str, Any],
+                 config: Mapping[str, Any]) -> Reply:
+    """Answer one ``GET``/``POST /sparql`` request: a query's answer (200 or 304), or the
+    service description for a ``GET`` without parameters.
+
+    Raises
+    ------
+    ExoKGError
+        a refused or failed query (its ``status``: 400, 403, 406, 503 ...).
+    HTTPException
+        a body over ``MAX_BODY_BYTES`` (413).
+    """
+    params = request_params(environ, max_body=config["MAX_BODY_BYTES"])
+    if not params and environ.get("REQUEST_METHOD") == "GET":
+        base_url = get_current_url(environ, strip_querystring=True)
+        graph = service_description(base_url, service.info, config)
+        return graph_reply(graph, environ=environ,
+                           etag_seed=f"sd\x00{service.info.version}\x00{base_url}")
+    text = _one(params)
+    default = [v for k, v in params if k == "default-graph-uri"]
+    named = [v for k, v in params if k == "named-graph-uri"]
+    answer = service.query(QueryRequest(
+        query=text, accept=environ.get("HTTP_ACCEPT"),
+        format_name=next((v for k, v in params if k == "format"), None),
+        default_graphs=default or None, named_graphs=named or None,
+        if_none_match=environ.get("HTTP_IF_NONE_MATCH")))
+    return Reply(answer.status, answer.headers, answer.body, answer)
+
+
+# --- access log ----------------------------------------------------------------------
+
+def _access_enabled(config: Mapping[str, Any]) -> bool:
+    return config.get("ACCESS_LOG", True) and access_logger.isEnabledFor(logging.INFO)
+
+
+def _access_writer(method: str, path: str, status: int, started: float,
+                   answer: QueryAnswer | None) -> Callable[[], None]:
+    """A function that writes the request's access-log line (called once the body is
+    sent, so that a streamed answer's row count is known)."""
+    entry: dict[str, Any] = {"method": method, "path": path, "status": status}
+
+    def write() -> None:
+        entry["ms"] = round((time.monotonic() - started) * 1000, 2)
+        if answer is not None:
+            entry["rows"] = answer.info.get("rows")
+            entry["cache"] = answer.info.get("cache")
+            if answer.info.get("truncated"):
+                entry["truncated"] = True
+        access_logger.info(json.dumps(entry))
+
+    return write
+
+
+# --- the WSGI fast path --------------------------------------------------------------
+
+class SparqlFastPath:
+    """WSGI middleware answering ``GET``/``POST /sparql`` through :func:`sparql_reply`
+    before any Flask machinery; every other request goes to ``wsgi_app`` (Flask).
+
+    Sends what the Flask route would: the same reply, CORS headers, the same error
+    bodies (:func:`server.errors.error_reply`) and the same access-log line.
+    """
+
+    def __init__(self, app: Flask, wsgi_app: Callable) -> None:
+        self.app, self.wsgi_app = app, wsgi_app
+        self.config = app.config
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
+        if environ.get("PATH_INFO") != "/sparql" or method not in ("GET", "POST"):
+            return self.wsgi_app(environ, start_response)
+        started = time.monotonic()
+        try:
+            reply = sparql_reply(get_service(self.app), environ, self.config)
+        except (ExoKGError, HTTPException) as err:
+            status, headers, body = error_reply(err, method=method, path="/sparql",
+                                                accept=environ.get("HTTP_ACCEPT"))
+            reply = Reply(status, headers, body)
+        headers = list(reply.headers.items())
+        headers += _CORS_ITEMS
+        body = reply.body
+        if isinstance(body, bytes):
+            if reply.status != 304:
+                headers.append(("Content-Length", str(len(body))))
+            chunks: Iterable[bytes] = (body,) if body else ()
+        else:
+            chunks = body
+        start_response(_STATUS.get(reply.status) or _status_line(reply.status), headers)
+        if _access_enabled(self.config):
+            write = _access_writer(method, "/sparql", reply.status, started, reply.answer)
+            if isinstance(body, bytes):
+                write()
+            else:
+                return ClosingIterator(chunks, write)
+        return chunks
+
+
+def _status_line(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Error"
+
+
+# --- Flask routes --------------------------------------------------------------------
+
+def _response(reply: Reply) -> Response:
+    if isinstance(reply.body, bytes):
+        return Response(reply.body, status=reply.status, headers=reply.headers)
+    return Response(reply.body, status=reply.status, headers=reply.headers,
+                    direct_passthrough=True)
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def sparql() -> Response:
-    service = get_service()
-    params = _params()
-    if request.method == "GET" and not params:
-        graph = service_description(request.base_url, service.info, current_app.config)
-        return _graph_response(graph, etag_seed=f"sd\x00{service.info.version}\x00"
-                                                f"{request.base_url}")
-    text = _one(params)
-    answer = service.query(QueryRequest(
-        query=text, accept=request.headers.get("Accept"),
-        format_name=next((v for k, v in params if k == "format"), None),
-        default_graphs=[v for k, v in params if k == "default-graph-uri"] or None,
-        named_graphs=[v for k, v in params if k == "named-graph-uri"] or None,
-        if_none_match=request.headers.get("If-None-Match")))
-    g.exokg_answer = answer
-    if answer.status == 304:
-        return Response(status=304, headers=answer.headers)
-    if isinstance(answer.body, bytes):
-        return Response(answer.body, headers=answer.headers)
-    return Response(answer.body, headers=answer.headers, direct_passthrough=True)
+    """The same protocol as :class:`SparqlFastPath` (which answers GET/POST first when
+    installed); reached through Flask for HEAD, or when the fast path is off."""
+    reply = sparql_reply(get_service(), request.environ, current_app.config)
+    g.exokg_answer = reply.answer
+    return _response(reply)
 
 
 @bp.route("/.well-known/void", methods=["GET"])
@@ -158,7 +311,8 @@ def void() -> Response:
     base = current_app.config["PUBLIC_BASE_IRI"]
     endpoint = request.host_url.rstrip("/") + "/sparql"
     graph = void_graph(base.rstrip("/") + "/dataset", endpoint, service.info)
-    return _graph_response(graph, etag_seed=f"void\x00{service.info.version}\x00{endpoint}")
+    return _response(graph_reply(graph, environ=request.environ,
+                                 etag_seed=f"void\x00{service.info.version}\x00{endpoint}"))
 
 
 @bp.route("/healthz", methods=["GET"])
@@ -177,34 +331,20 @@ def healthz() -> Response:
 
 @bp.after_request
 def _cors(response: Response) -> Response:
-    for key, value in _CORS.items():
+    for key, value in _CORS_ITEMS:
         response.headers.setdefault(key, value)
     return response
 
-
-# --- access log ----------------------------------------------------------------------
 
 def _log_start() -> None:
     g.exokg_started = time.monotonic()
 
 
 def _log_end(response: Response) -> Response:
-    if not current_app.config.get("ACCESS_LOG", True) or not access_logger.isEnabledFor(
-            logging.INFO):
+    if not _access_enabled(current_app.config):
         return response
-    started = g.get("exokg_started", time.monotonic())
-    answer = g.get("exokg_answer")
-    entry = {"method": request.method, "path": request.path, "status": response.status_code}
-
-    def write() -> None:
-        entry["ms"] = round((time.monotonic() - started) * 1000, 2)
-        if answer is not None:
-            entry["rows"] = answer.info.get("rows")
-            entry["cache"] = answer.info.get("cache")
-            if answer.info.get("truncated"):
-                entry["truncated"] = True
-        access_logger.info(json.dumps(entry))
-
+    write = _access_writer(request.method, request.path, response.status_code,
+                           g.get("exokg_started", time.monotonic()), g.get("exokg_answer"))
     if response.is_streamed:
         response.call_on_close(write)
     else:
@@ -213,12 +353,12 @@ def _log_end(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint, the per-process :class:`SparqlService` and the access log."""
+    """Register the blueprint, the per-process :class:`SparqlService`, the access log,
+    and the WSGI fast path for ``/sparql`` in front of Flask."""
     service = SparqlService(app.config)
     app.extensions[_EXTENSION] = service
     app.register_blueprint(bp)
     app.before_request(_log_start)
     app.after_request(_log_end)
+    app.wsgi_app = SparqlFastPath(app, app.wsgi_app)
     atexit.register(service.close)
-
-

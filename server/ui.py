@@ -34,7 +34,7 @@ from flask import (
 )
 from rdflib import BNode, Graph, Literal, URIRef
 
-from kg.errors import InvalidQuery, UnknownFormat
+from kg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
 from kg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from kg.formats import FORMATS, get_format
 from kg.vocab import EXO, EXOID, PREFIXES, RDF, RDFS, SKOS
@@ -234,36 +234,67 @@ def search(fmt: str | None = None) -> Response:
 
 # ---------------------------------------------------------------- query page
 
+#: Asked of the SPARQL service for the page: solutions as SPARQL JSON, graphs as N-Triples.
+_PAGE_ACCEPT = "application/sparql-results+json, application/n-triples"
+
+
 def _query_graph(sparql: str):
-    """Run ``sparql``; return ``(kind, head, rows, graph)``."""
+    """Run ``sparql`` through the SPARQL service (the executor pool behind ``/sparql``:
+    time limit, row cap, read-only); return ``(kind, head, rows, graph, truncated)``.
+
+    Raises
+    ------
+    ExoKGError
+        :class:`InvalidQuery` (400) for a query that does not parse or that the service
+        refuses (an update, SERVICE); the service's own error otherwise (503 at the time
+        limit, ...).
+    """
+    from kg.sparql import QueryRequest, inspect_query
+    from server.sparql import get_service
+
     text = sparql.strip()
     if not text:
-        return None, [], [], None
-    lowered = " ".join(text.split()).lower()
-    for word in ("insert", "delete", "load ", "clear ", "drop ", "create ", "service "):
-        if f" {word}" in f" {lowered}" and word.strip() in _keywords(lowered):
-            raise InvalidQuery(f"only read-only queries run here ({word.strip().upper()})")
+        return None, [], [], None, False
     started = time.monotonic()
     try:
-        result = get_graph().query(text)
-    except Exception as err:  # rdflib raises pyparsing errors and others
+        answer = get_service().query(QueryRequest(text, accept=_PAGE_ACCEPT))
+        body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
+    except QueryRefused as err:
+        raise InvalidQuery(f"only read-only queries run here: {err}") from None
+    except InvalidQuery as err:
         raise InvalidQuery(f"the query does not parse or run: {err}") from None
-    logger.info("query page ran a %s query in %.3f s", result.type,
-                time.monotonic() - started)
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        return result.type, [], [], result.graph
-    if result.type == "ASK":
-        return "ASK", ["ask"], [[Literal(bool(result.askAnswer))]], None
-    head = [str(v) for v in result.vars]
-    rows = [[row[i] for i in range(len(head))] for row in result]
-    return "SELECT", head, rows, None
+    truncated = answer.headers.get("X-Result-Truncated") == "true"
+    logger.info("query page ran a query in %.3f s%s", time.monotonic() - started,
+                " (truncated at the row cap)" if truncated else "")
+    if answer.media_type == "application/n-triples":
+        graph = Graph()
+        for prefix, namespace in PREFIXES.items():
+            graph.bind(prefix, namespace)
+        graph.parse(data=body, format="nt")
+        kind = inspect_query(text).form or "CONSTRUCT"
+        return kind, [], [], graph, truncated
+    result = json.loads(body)
+    if "boolean" in result:
+        return "ASK", ["ask"], [[Literal(bool(result["boolean"]))]], None, False
+    head = result["head"]["vars"]
+    rows = [[_term(binding.get(var)) for var in head]
+            for binding in result["results"]["bindings"]]
+    return "SELECT", head, rows, None, truncated
 
 
-def _keywords(text: str) -> set[str]:
-    import re
-
-    body = re.sub(r"<[^>]*>|\"[^\"]*\"|'[^']*'|#[^\n]*", " ", text)
-    return set(re.findall(r"[a-z]+", body))
+def _term(value: dict[str, Any] | None) -> Any:
+    """An rdflib term from a SPARQL JSON results term."""
+    if value is None:
+        return None
+    kind = value.get("type")
+    if kind == "uri":
+        return URIRef(value["value"])
+    if kind == "bnode":
+        return BNode(value["value"])
+    if kind in ("literal", "typed-literal"):
+        return Literal(value["value"], lang=value.get("xml:lang"),
+                       datatype=value.get("datatype"))
+    return Literal(json.dumps(value.get("value")))  # an RDF-star triple term, as text
 
 
 def _cell(term: Any) -> dict[str, Any] | None:
@@ -396,16 +427,19 @@ def query(fmt: str | None = None) -> Response:
         "examples": [{"slug": e.slug, "title": e.title, "question": e.question,
                       "url": url_for("ui.query", example=e.slug)} for e in EXAMPLES],
         "kind": None, "head": [], "rows": [], "count": 0, "error": None,
-        "downloads": [], "graph": None,
+        "downloads": [], "graph": None, "truncated": False,
     }
     status = 200
     if run:
         try:
-            kind, head, rows, graph = _query_graph(sparql)
-        except InvalidQuery as err:
-            data["error"], status = str(err), 400
+            kind, head, rows, graph, truncated = _query_graph(sparql)
+        except ExoKGError as err:
+            data["error"], status = str(err), err.status
         else:
             data["kind"] = kind
+            data["truncated"] = truncated
+            if truncated:
+                data["max_rows"] = current_app.config.get("MAX_ROWS")
             data["downloads"] = _download_links(sparql, kind)
             if graph is not None:
                 data["count"] = len(graph)
@@ -428,9 +462,9 @@ def query_download(fmt: str) -> Response:
     if not sparql.strip():
         return error_page(400, "no query: add ?query=...", fmt="json")
     try:
-        kind, head, rows, graph = _query_graph(sparql)
-    except InvalidQuery as err:
-        return error_page(400, str(err), fmt="json")
+        kind, head, rows, graph, truncated = _query_graph(sparql)
+    except ExoKGError as err:
+        return error_page(err.status, str(err), fmt="json")
     if graph is not None:
         try:
             out = get_format(fmt)
@@ -448,6 +482,9 @@ def query_download(fmt: str) -> Response:
             body = _table_bytes(head, rows, sep="," if fmt == "csv" else "\t")
     response = Response(body, mimetype=mime)
     response.headers["Content-Disposition"] = f'attachment; filename="exokg-query.{ext}"'
+    if truncated:
+        response.headers["X-Result-Truncated"] = "true"
+        response.headers["X-Result-Max-Rows"] = str(current_app.config.get("MAX_ROWS"))
     return response
 
 

@@ -170,3 +170,24 @@ def test_missing_assets_are_reported(web_client, monkeypatch):
     monkeypatch.setattr(server.ui, "VENDOR_FILES", ("not-installed.js",))
     html = web_client.get("/query").get_data(as_text=True)
     assert 'id="assets-missing"' in html and "npm ci" in html
+
+
+def test_query_page_runs_through_the_sparql_executors(tmp_path_factory):
+    """The page uses the /sparql service: row cap (with a visible note), time limit,
+    read-only refusal."""
+    client = make_full_app(tmp_path_factory, MAX_ROWS=3, QUERY_TIMEOUT=1.5,
+                           EXECUTORS=1).test_client()
+    data = client.get("/query.json", query_string={"query": "SELECT ?s { ?s ?p ?o }"}).json
+    assert data["truncated"] is True and data["max_rows"] == 3 and len(data["rows"]) == 3
+    html = client.get("/query", query_string={"query": "SELECT ?s { ?s ?p ?o }"})
+    assert b'id="result-truncated"' in html.data
+    got = client.get("/query.csv", query_string={"query": "SELECT ?s { ?s ?p ?o }"})
+    assert got.headers["X-Result-Truncated"] == "true" and len(got.data.splitlines()) == 4
+    small = client.get("/query.json", query_string={"query": "SELECT ?s { ?s ?p ?o } LIMIT 2"})
+    assert small.json["truncated"] is False
+    runaway = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    slow = client.get("/query.json", query_string={"query": runaway})
+    assert slow.status_code == 503 and "time limit" in slow.json["error"]
+    refused = client.get("/query.json", query_string={
+        "query": "SELECT * { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"})
+    assert refused.status_code == 400 and "SERVICE" in refused.json["error"]

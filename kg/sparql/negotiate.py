@@ -17,6 +17,8 @@ certain once Oxigraph has parsed it.
 
 from __future__ import annotations
 
+import functools
+
 from kg.errors import UnknownFormat
 from kg.formats import FORMATS, Format, get_format
 
@@ -107,13 +109,20 @@ def negotiate(accept: str | None, *, format_name: str | None = None
               ) -> tuple[Format | None, Format | None]:
     """The formats to answer solutions and graphs in (``None``: nothing acceptable).
 
-    ``format_name`` (a browser's ``format=`` parameter) wins over Accept.
+    ``format_name`` (a browser's ``format=`` parameter) wins over Accept. Memoized per
+    (Accept, format name): clients send the same few headers.
 
     Raises
     ------
     UnknownFormat
         for a ``format_name`` no writer knows.
     """
+    return _negotiate(accept, format_name)
+
+
+@functools.lru_cache(maxsize=256)
+def _negotiate(accept: str | None, format_name: str | None
+               ) -> tuple[Format | None, Format | None]:
     if format_name:
         name = format_name.strip().lower()
         if name in _SHORT:

@@ -26,12 +26,15 @@ from kg.sparql.pool import ExecutorPool
 from kg.store import StoreInfo, prepare_store
 from kg.vocab import PREFIXES
 
-__all__ = ["QueryAnswer", "QueryRequest", "SparqlService"]
+__all__ = ["QueryAnswer", "QueryRequest", "SparqlService", "etag_matches"]
 
 logger = logging.getLogger(__name__)
 
 #: Results up to this size are read whole and sent with a Content-Length.
 _EAGER_BYTES = 1 << 18
+
+#: Graph syntaxes that write no prefixes: the executor is not sent any (less to encode).
+_NO_PREFIXES = frozenset({"application/n-triples", "application/n-quads"})
 
 
 @dataclass
@@ -61,7 +64,8 @@ class QueryAnswer:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _etag_matches(header: str | None, etag: str) -> bool:
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (or ``*``; weak tags too)."""
     if not header:
         return False
     for tag in header.split(","):
@@ -186,7 +190,7 @@ class SparqlService:
         etag = '"' + hashlib.sha256("\x00".join(key_parts).encode()).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": "public, no-cache", "Vary": "Accept",
                    "X-ExoKG-Data-Version": store.version}
-        if _etag_matches(request.if_none_match, etag):
+        if etag_matches(request.if_none_match, etag):
             return QueryAnswer(304, headers, b"", info={"rows": None, "cache": "304"})
         hit = self.cache.get(etag)
         if hit is not None:
@@ -194,13 +198,13 @@ class SparqlService:
             headers.update(meta["headers"])
             return QueryAnswer(200, headers, data, meta["media_type"], cached=True,
                                info={"rows": meta["rows"], "cache": "hit"})
-        out_prefixes = {**PREFIXES, **info.prefixes}
-        outcome = self.pool.execute(
-            {"q": text, "solutions": sol.media_type if sol else None,
-             "graph": graph.media_type if graph else None, "cap": self.max_rows,
-             "default": default, "named": named, "base": None,
-             "out_prefixes": out_prefixes},
-            timeout=self.timeout)
+        job = {"q": text, "solutions": sol.media_type if sol else None,
+               "graph": graph.media_type if graph else None, "cap": self.max_rows}
+        if default is not None:
+            job["default"], job["named"] = default, named
+        if graph is not None and graph.media_type not in _NO_PREFIXES:
+            job["out_prefixes"] = {**PREFIXES, **info.prefixes}  # Turtle, TriG, JSON-LD ...
+        outcome = self.pool.execute(job, timeout=self.timeout)
         extra = {"Content-Type": _content_type(outcome.media_type)}
         if outcome.truncated:
             extra["X-Result-Truncated"] = "true"
