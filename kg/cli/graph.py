@@ -1,0 +1,303 @@
+"""``exokg search|neighbors|path|rank|evidence|conflicts|export``: the graph queries and files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+_RAW = argparse.RawDescriptionHelpFormatter
+
+
+def _source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--records", metavar="DIR", action="append", default=[],
+                        help="a folder of your own records, added to the review's")
+    parser.add_argument("--data", metavar="FILE", action="append", default=[],
+                        help="RDF file(s) to use instead of the bundled graph "
+                             "(Turtle, N-Triples, JSON-LD ...)")
+
+
+def _output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", "-o", choices=["table", "json"], default="table",
+                        help="a table for people (default) or JSON (as the HTTP API gives)")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "search", help="find entities by label, alternative label or CURIE",
+        description="Search entities by label, alternative label (hsa-miR-21), CURIE or "
+                    "external xref, case-insensitive, best match first.",
+        epilog="examples:\n  exokg search mir-21\n  exokg search hcc --type Disease\n"
+               "  exokg search let-7 --output json", formatter_class=_RAW)
+    p.add_argument("q", help="text to look for")
+    p.add_argument("--type", action="append", help="only this kind (MicroRNA, Disease ...)")
+    p.add_argument("--limit", type=int, default=20)
+    _source(p), _output(p)
+    p.set_defaults(func=_search)
+
+    p = subparsers.add_parser(
+        "neighbors", help="everything within N steps of a node (its neighborhood)",
+        description="The neighborhood (ego graph) of a node, given as IRI, CURIE or label: "
+                    "every node within --depth steps and the edges among them.",
+        epilog="examples:\n  exokg neighbors miR-21\n  exokg neighbors miR-21 --depth 2\n"
+               "  exokg neighbors exoid:disease/hcc --types MicroRNA --direction in\n"
+               "  exokg neighbors miR-638 --findings --output json",
+        formatter_class=_RAW)
+    p.add_argument("node", help="IRI, CURIE (exoid:content/mir-21) or label (miR-21)")
+    p.add_argument("--depth", type=int, default=1, help="1 to 3 steps (default 1)")
+    p.add_argument("--predicates", help="comma-separated predicates to follow "
+                                        "(upregulatedIn,citedIn ...)")
+    p.add_argument("--types", help="comma-separated kinds to enter (MicroRNA,Disease ...)")
+    p.add_argument("--direction", choices=["both", "out", "in"], default="both")
+    p.add_argument("--limit", type=int, default=None, help="at most this many nodes")
+    p.add_argument("--findings", action="store_true", help="include Findings as nodes")
+    _source(p), _output(p)
+    p.set_defaults(func=_neighbors)
+
+    p = subparsers.add_parser(
+        "path", help="how two nodes connect: the k shortest paths",
+        description="The k shortest simple paths between two nodes (edges walked either "
+                    "way), each step with its predicate and direction.",
+        epilog="examples:\n  exokg path miR-122 miR-21\n  exokg path miR-122 miR-21 -k 5\n"
+               "  exokg path miR-122 miR-21 --types Reference,Disease --output json",
+        formatter_class=_RAW)
+    p.add_argument("source")
+    p.add_argument("target")
+    p.add_argument("-k", type=int, default=3, help="number of paths, 1 to 10 (default 3)")
+    p.add_argument("--predicates", help="comma-separated predicates to walk")
+    p.add_argument("--types", help="comma-separated kinds to pass through")
+    _source(p), _output(p)
+    p.set_defaults(func=_path)
+
+    p = subparsers.add_parser(
+        "rank", help="the top entities by a centrality or by number of studies",
+        description="Rank entities by degree, PageRank, betweenness (on the undirected "
+                    "graph) or studies (distinct references citing them).",
+        epilog="examples:\n  exokg rank\n  exokg rank --metric studies --type MicroRNA\n"
+               "  exokg rank --metric pagerank --limit 5 --output json",
+        formatter_class=_RAW)
+    p.add_argument("--metric", choices=["degree", "pagerank", "betweenness", "studies"],
+                   default="degree")
+    p.add_argument("--type", action="append", help="only this kind (repeatable)")
+    p.add_argument("--limit", type=int, default=20)
+    _source(p), _output(p)
+    p.set_defaults(func=_rank)
+
+    p = subparsers.add_parser(
+        "evidence", help="the evidence for a molecule, grouped by disease and role",
+        description="The findings of a molecule grouped by disease and role: studies, "
+                    "total n, directions, and a conflict flag when studies disagree.",
+        epilog="examples:\n  exokg evidence miR-638\n  exokg evidence miR-21 --output json",
+        formatter_class=_RAW)
+    p.add_argument("node")
+    _source(p), _output(p)
+    p.set_defaults(func=_evidence)
+
+    p = subparsers.add_parser(
+        "conflicts", help="molecules whose studies disagree on their direction",
+        description="Every molecule reported up in one study and down in another, for "
+                    "the same disease.",
+        epilog="examples:\n  exokg conflicts\n  exokg conflicts --output json",
+        formatter_class=_RAW)
+    _source(p), _output(p)
+    p.set_defaults(func=_conflicts)
+
+    p = subparsers.add_parser(
+        "export", help="write the graph, a neighborhood or a CONSTRUCT result as a file",
+        description="Write the whole graph, a neighborhood (--node, --depth) or the result "
+                    "of a SPARQL CONSTRUCT (--construct) in any format of the registry: "
+                    "graphml, gexf, cytoscape, cx2, dot, svg, kgx, csv, turtle, ntriples, "
+                    "jsonld, ...",
+        epilog="examples:\n  exokg export --format graphml --out exokg.graphml\n"
+               "  exokg export --format cytoscape --node miR-21 --depth 2 --out mir21.cyjs\n"
+               "  exokg export --format kgx --out exokg-kgx.zip\n"
+               "  exokg export --format svg --node miR-638 > mir638.svg\n"
+               "  exokg export --format gexf --construct query.rq --out result.gexf",
+        formatter_class=_RAW)
+    p.add_argument("--format", required=True, help="a format name, alias or media type")
+    p.add_argument("--node", help="export the neighborhood of this node")
+    p.add_argument("--depth", type=int, default=1)
+    p.add_argument("--findings", action="store_true", help="include Findings as nodes")
+    p.add_argument("--construct", metavar="FILE", help="a SPARQL CONSTRUCT query; export "
+                                                       "its result")
+    p.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
+    _source(p)
+    p.set_defaults(func=_export)
+
+
+# ---------------------------------------------------------------- helpers
+
+def _graph(args: argparse.Namespace):
+    if args.data:
+        from rdflib import Graph
+
+        graph = Graph()
+        for path in args.data:
+            graph.parse(path)
+        return graph
+    from kg.build import build_graph
+
+    return build_graph(args.records)
+
+
+def _projection(args: argparse.Namespace, *, findings: bool = False):
+    from kg.network import project
+
+    return project(_graph(args), findings=findings)
+
+
+def _split(text: str | None) -> list[str] | None:
+    return [p.strip() for p in text.split(",") if p.strip()] if text else None
+
+
+def _json(data) -> int:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _table(rows: list[list], header: list[str]) -> int:
+    rows = [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+# ---------------------------------------------------------------- commands
+
+def _search(args: argparse.Namespace) -> int:
+    from kg.algorithms import search
+
+    hits = search(_projection(args), args.q, types=args.type, limit=args.limit)
+    if args.output == "json":
+        return _json({"q": args.q, "count": len(hits), "results": hits})
+    return _table([[h["score"], h["label"], h["kind"], h["curie"]] for h in hits],
+                  ["score", "label", "kind", "curie"])
+
+
+def _neighbors(args: argparse.Namespace) -> int:
+    from kg.algorithms import neighborhood
+    from kg.network import graph_json, node_json
+
+    G = _projection(args, findings=args.findings)
+    H = neighborhood(G, args.node, depth=args.depth, predicates=_split(args.predicates),
+                     types=_split(args.types), direction=args.direction, limit=args.limit)
+    if args.output == "json":
+        return _json({"center": node_json(G, H.graph["center"]), "depth": args.depth,
+                      "truncated": H.graph["truncated"], **graph_json(H)})
+    rows = sorted(([d["depth"], d["label"], d["kind"], d["curie"]]
+                   for _, d in H.nodes(data=True)), key=lambda r: (r[0], r[2], r[1]))
+    _table(rows, ["depth", "label", "kind", "curie"])
+    print(f"\n{H.number_of_nodes()} nodes, {H.number_of_edges()} edges"
+          + (" (truncated)" if H.graph["truncated"] else ""))
+    return 0
+
+
+def _path(args: argparse.Namespace) -> int:
+    from kg.algorithms import k_shortest_paths
+
+    G = _projection(args)
+    paths = k_shortest_paths(G, args.source, args.target, k=args.k,
+                             predicates=_split(args.predicates), types=_split(args.types))
+    if args.output == "json":
+        return _json({"source": args.source, "target": args.target, "count": len(paths),
+                      "paths": paths})
+    if not paths:
+        print(f"no path between {args.source} and {args.target}")
+        return 1
+    labels = {n["id"]: n["label"] for p in paths for n in p["nodes"]}
+    for i, p in enumerate(paths, start=1):
+        text = labels[p["nodes"][0]["id"]]
+        for node, step in zip(p["nodes"][1:], p["steps"], strict=True):
+            pred = "|".join(s.split(":")[-1] for s in step["predicates"])
+            arrow = f" -[{pred}]-> " if step["direction"] == "forward" else f" <-[{pred}]- "
+            text += arrow + labels[node["id"]]
+        print(f"{i}. ({p['length']}) {text}")
+    return 0
+
+
+def _rank(args: argparse.Namespace) -> int:
+    from kg.algorithms import rank
+
+    rows = rank(_projection(args), args.metric, types=args.type, limit=args.limit)
+    if args.output == "json":
+        return _json({"metric": args.metric, "count": len(rows), "results": rows})
+    return _table([[r["rank"], r["score"], r["label"], r["kind"], r["curie"]] for r in rows],
+                  ["rank", args.metric, "label", "kind", "curie"])
+
+
+def _evidence(args: argparse.Namespace) -> int:
+    from kg.algorithms import evidence
+
+    ev = evidence(_projection(args, findings=True), args.node)
+    if args.output == "json":
+        return _json(ev)
+    node = ev["node"]
+    print(f"{node['label']} ({node['kind']}, {node['curie']}): {ev['count']} findings, "
+          f"{ev['studies']} studies, total n = {ev['total_n']}, directions "
+          f"{ev['directions'] or '-'}")
+    print()
+    _table([[g["disease"], g["role"], g["count"], g["studies"], g["total_n"],
+             " ".join(f"{k}:{v}" for k, v in g["directions"].items())] for g in ev["groups"]],
+           ["disease", "role", "findings", "studies", "total n", "directions"])
+    print()
+    _table([[f["table"], f["row"], "/".join(f["expression"]), f["ref_number"],
+             f["sample_size"], f["function"]] for f in ev["findings"]],
+           ["table", "row", "direction", "ref", "n", "function"])
+    for c in ev["conflicts"]:
+        print(f"\nCONFLICT in {c['disease']}: up in ref {c['up']}, down in ref {c['down']}")
+    return 0
+
+
+def _conflicts(args: argparse.Namespace) -> int:
+    from kg.algorithms import conflicts
+
+    rows = conflicts(_projection(args, findings=True))
+    if args.output == "json":
+        return _json({"count": len(rows), "results": rows})
+    return _table([[r["node"]["label"], c["disease"], c["up"], c["down"], r["studies"]]
+                   for r in rows for c in r["conflicts"]],
+                  ["molecule", "disease", "up (refs)", "down (refs)", "studies"])
+
+
+def _export(args: argparse.Namespace) -> int:
+    from kg.errors import InvalidQuery
+    from kg.formats import get_format
+    from kg.io import export
+
+    fmt = get_format(args.format)
+    graph = _graph(args)
+    if args.construct:
+        if args.node:
+            raise InvalidQuery("give --node or --construct, not both")
+        result = graph.query(Path(args.construct).read_text(encoding="utf-8"))
+        if result.type != "CONSTRUCT" and result.type != "DESCRIBE":
+            raise InvalidQuery("--construct needs a CONSTRUCT or DESCRIBE query")
+        obj = result.graph
+    elif args.node:
+        from kg.algorithms import neighborhood
+        from kg.network import project
+
+        obj = neighborhood(project(graph, findings=args.findings), args.node,
+                           depth=args.depth)
+    elif fmt.kind == "network":
+        from kg.network import project
+
+        obj = project(graph, findings=args.findings)
+    else:
+        obj = graph
+    data = export(obj, fmt.name)
+    if args.out:
+        out = Path(args.out)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(out)
+        print(f"wrote {len(data)} bytes ({fmt.label or fmt.name}) to {out}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0

@@ -1,0 +1,460 @@
+"""The networkx view of the RDF graph: entities as nodes, the vocabulary's edges as edges.
+
+The projection is documented here because users see it in every graph export:
+
+* **Nodes** are the IRIs of the graph's instances (every typed subject that is not
+  an OWL/RDFS term) and every IRI at either end of an *edge predicate*. Node id =
+  the IRI (a ``str``). Attributes:
+
+  ``label``
+      ``rdfs:label`` (else the IRI's local name);
+  ``curie``
+      the compact IRI (``exoid:content/mir-21``);
+  ``class``
+      the CURIE of the most specific class (``exo:MicroRNA``, not ``exo:ExosomalContent``);
+  ``kind``
+      that class's local name (``MicroRNA``, ``Disease``, ``Reference``, ``Finding`` ...);
+  ``alt_labels``, ``xrefs``
+      tuples of ``skos:altLabel`` and of external CURIEs (``exo:xref`` literals and
+      ``skos:exactMatch``/``closeMatch`` IRIs in OBO or identifiers.org form);
+  any other literal of an ``exo:`` property
+      by its local name, as a Python value of its datatype (``refNumber=28``,
+      ``sampleSize=54``, ``animalModel=True``); a property with several values gives a tuple.
+
+* **Edges** are the triples between two nodes whose predicate is an ``exo:`` property
+  or ``prov:wasDerivedFrom``; the key and the ``predicate`` attribute are the
+  predicate's CURIE (``exo:upregulatedIn``). Without Findings (the default) these are
+  the shortcut edges of the vocabulary (content -> disease, method, reference, role).
+
+* **Findings** (``exo:Finding``) are nodes only with ``findings=True``; then their
+  edges (``exo:content``, ``exo:disease``, ``exo:sample``, ``prov:wasDerivedFrom`` ...)
+  are edges too, so the evidence can be walked.
+
+>>> from kg.build import build_graph
+>>> G = project(build_graph())
+>>> G.nodes["https://w3id.org/exokg/id/content/mir-21"]["kind"]
+'MicroRNA'
+>>> G.has_edge("https://w3id.org/exokg/id/content/mir-21",
+...            "https://w3id.org/exokg/id/disease/hcc", key="exo:upregulatedIn")
+True
+>>> resolve_node(G, "MIR-21")
+'https://w3id.org/exokg/id/content/mir-21'
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+
+import networkx as nx
+from rdflib import BNode, Graph, Literal, URIRef
+
+from kg.errors import NodeNotFound
+from kg.vocab import (
+    CONTENT_CLASSES,
+    EXO,
+    OWL,
+    PREFIXES,
+    PROV,
+    RDF,
+    RDFS,
+    ROLE_OF_TABLE,
+    SKOS,
+    XSD,
+    bind_prefixes,
+)
+
+__all__ = [
+    "EDGE_NAMESPACES", "ProjectionCache", "compress", "expand", "graph_version", "node_json",
+    "graph_json", "project", "resolve_node", "to_rdf",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Predicates in these namespaces (plus ``prov:wasDerivedFrom``) become edges.
+EDGE_NAMESPACES = (str(EXO),)
+_EXTRA_EDGE_PREDICATES = frozenset({str(PROV.wasDerivedFrom)})
+_SCHEMA_NAMESPACES = (str(OWL), str(RDFS), str(RDF))
+_CONTENT_CLASSES = frozenset(str(c) for c in CONTENT_CLASSES)
+_FINDING = str(EXO.Finding)
+_XREF = str(EXO.xref)
+_MATCH = (str(SKOS.exactMatch), str(SKOS.closeMatch))
+#: Node kinds, most preferred first, when a label names several nodes.
+_KIND_ORDER = ("MicroRNA", "LongNonCodingRNA", "CircularRNA", "MessengerRNA", "Protein",
+               "Disease", "Drug", "SampleType", "IsolationMethod", "DetectionMethod",
+               "ExosomeSource", "Role", "Reference", "Expression", "Review", "Finding")
+_VALUE_KINDS = {**{str(r): "Role" for r in ROLE_OF_TABLE.values()},
+                str(EXO.Up): "Expression", str(EXO.Down): "Expression"}
+_PREFIX_ORDER = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+_OBO = re.compile(r"^https?://purl\.obolibrary\.org/obo/([A-Za-z]+)_(\w+)$")
+_IDORG = re.compile(r"^https?://identifiers\.org/([^/:]+)[:/](.+)$")
+
+
+# ---------------------------------------------------------------- CURIEs
+
+def compress(iri: str) -> str:
+    """The CURIE of an IRI under ExoKG's prefixes, or the IRI itself.
+
+    >>> compress("https://w3id.org/exokg/id/content/mir-21")
+    'exoid:content/mir-21'
+    >>> compress("https://example.org/x")
+    'https://example.org/x'
+    """
+    for prefix, namespace in _PREFIX_ORDER:
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
+
+
+def expand(curie: str) -> str:
+    """The IRI of an ExoKG CURIE; anything else is returned unchanged.
+
+    >>> expand("exo:regulates")
+    'https://w3id.org/exokg/vocab#regulates'
+    >>> expand("MONDO:0007256")
+    'MONDO:0007256'
+    """
+    prefix, sep, local = curie.partition(":")
+    if sep and prefix in PREFIXES and not local.startswith("//"):
+        return PREFIXES[prefix] + local
+    return curie
+
+
+def _external_curie(iri: str) -> str | None:
+    match = _OBO.match(iri)
+    if match:
+        return f"{match.group(1)}:{match.group(2)}"
+    match = _IDORG.match(iri)
+    if match:
+        return f"{match.group(1)}:{match.group(2)}"
+    return None
+
+
+def _local_name(iri: str) -> str:
+    return re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
+
+
+def _is_edge_predicate(p: str) -> bool:
+    return p.startswith(EDGE_NAMESPACES) or p in _EXTRA_EDGE_PREDICATES
+
+
+# ---------------------------------------------------------------- projection
+
+def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
+    """Project an RDF graph into a networkx ``MultiDiGraph`` (see the module docs).
+
+    Parameters
+    ----------
+    graph
+        the whole ExoKG graph, a CONSTRUCT result or any subgraph of them.
+    findings
+        include ``exo:Finding`` nodes and their edges.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        a new graph; ``G.graph`` holds ``findings`` (the flag) and ``name``.
+
+    Examples
+    --------
+    >>> from rdflib import Graph
+    >>> g = Graph().parse(data='''
+    ...   @prefix exo: <https://w3id.org/exokg/vocab#> .
+    ...   @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+    ...   <https://w3id.org/exokg/id/content/a> a exo:MicroRNA ; rdfs:label "miR-A" ;
+    ...       exo:citedIn <https://w3id.org/exokg/id/ref/1> .
+    ...   <https://w3id.org/exokg/id/ref/1> a exo:Reference ; exo:refNumber 1 .''',
+    ...   format="turtle")
+    >>> G = project(g)
+    >>> sorted(G.nodes(data="label"))  # doctest: +NORMALIZE_WHITESPACE
+    [('https://w3id.org/exokg/id/content/a', 'miR-A'),
+     ('https://w3id.org/exokg/id/ref/1', '1')]
+    >>> list(G.edges(keys=True))[0][2], G.nodes["https://w3id.org/exokg/id/ref/1"]["refNumber"]
+    ('exo:citedIn', 1)
+
+    See Also
+    --------
+    to_rdf : the inverse, from a networkx result back to RDF.
+    """
+    start = time.perf_counter()
+    types: dict[str, set[str]] = defaultdict(set)
+    labels: dict[str, str] = {}
+    alt: dict[str, list[str]] = defaultdict(list)
+    xrefs: dict[str, list[str]] = defaultdict(list)
+    literals: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    edges: list[tuple[str, str, str]] = []
+    rdf_type, label, alt_label = str(RDF.type), str(RDFS.label), str(SKOS.altLabel)
+    for s, p, o in graph:
+        if isinstance(s, BNode):
+            continue
+        s, p = str(s), str(p)
+        if isinstance(o, Literal):
+            if p == label:
+                labels.setdefault(s, str(o))
+            elif p == alt_label:
+                alt[s].append(str(o))
+            elif p == _XREF:
+                xrefs[s].append(str(o))
+            elif p.startswith(EDGE_NAMESPACES):
+                literals[s][p[len(str(EXO)):]].append(o.toPython())
+        elif isinstance(o, URIRef):
+            if p == rdf_type:
+                types[s].add(str(o))
+            elif p in _MATCH:
+                ext = _external_curie(str(o))
+                if ext:
+                    xrefs[s].append(ext)
+            elif _is_edge_predicate(p):
+                edges.append((s, p, str(o)))
+    schema = {s for s, ts in types.items() if any(t.startswith(_SCHEMA_NAMESPACES) for t in ts)}
+    excluded = schema if findings else schema | {s for s, ts in types.items() if _FINDING in ts}
+    G = nx.MultiDiGraph(name="ExoKG", findings=findings)
+    for node in types:
+        if node not in excluded:
+            G.add_node(node)
+    for s, p, o in edges:
+        if s in excluded or o in excluded:
+            continue
+        curie = compress(p)
+        G.add_edge(s, o, key=curie, predicate=curie)
+    for node, data in G.nodes(data=True):
+        data.update(_node_attributes(node, types.get(node, ()), labels, alt, xrefs, literals))
+    logger.info("projected %d nodes, %d edges (findings=%s) in %.2f s", G.number_of_nodes(),
+                G.number_of_edges(), findings, time.perf_counter() - start)
+    return G
+
+
+def _node_attributes(node: str, node_types: Iterable[str], labels, alt, xrefs,
+                     literals) -> dict:
+    cls = _most_specific(node_types)
+    data = {"label": labels.get(node) or _local_name(node), "curie": compress(node),
+            "class": compress(cls) if cls else "", "kind": _local_name(cls) if cls else ""}
+    if not cls and node in _VALUE_KINDS:  # untyped value individuals: exo:Biomarker
+        data["class"], data["kind"] = compress(str(EXO[_VALUE_KINDS[node]])), \
+            _VALUE_KINDS[node]
+    names = [a for a in alt.get(node, ()) if a != data["label"]]
+    if names:
+        data["alt_labels"] = tuple(sorted(set(names)))
+    if node in xrefs:
+        data["xrefs"] = tuple(sorted(set(xrefs[node])))
+    for name, values in literals.get(node, {}).items():
+        data[name] = values[0] if len(values) == 1 else tuple(sorted(values, key=str))
+    return data
+
+
+def _most_specific(node_types: Iterable[str]) -> str | None:
+    node_types = sorted(node_types)
+    for t in node_types:
+        if t in _CONTENT_CLASSES:
+            return t
+    for t in node_types:
+        if t != str(EXO.ExosomalContent) and not t.startswith(_SCHEMA_NAMESPACES):
+            return t
+    return node_types[0] if node_types else None
+
+
+# ---------------------------------------------------------------- cache
+
+def graph_version(graph: Graph) -> Hashable:
+    """A cheap version key of an rdflib graph: its identity and its size.
+
+    A store that keeps its own version (a counter bumped on every update) should
+    pass that to :meth:`ProjectionCache.get` instead.
+    """
+    return (id(graph), len(graph))
+
+
+class ProjectionCache:
+    """Projections built once per store state (keyed by version and flags) and reused.
+
+    The server keeps one in ``app.extensions``; a CLI run makes its own.
+
+    >>> from kg.build import build_graph
+    >>> cache, graph = ProjectionCache(), build_graph()
+    >>> cache.get(graph) is cache.get(graph)
+    True
+    """
+
+    def __init__(self, *, on_build: Callable[[nx.MultiDiGraph], None] | None = None) -> None:
+        """``on_build`` is called with each new projection (the server freezes the heap)."""
+        self._on_build = on_build
+        self._lock = threading.Lock()
+        self._version: Hashable = None
+        self._graphs: dict[bool, nx.MultiDiGraph] = {}
+
+    def get(self, graph: Graph, *, findings: bool = False,
+            version: Hashable | None = None) -> nx.MultiDiGraph:
+        """The projection of ``graph`` (built at the first call for this version).
+
+        Callers must not modify the returned graph; every query returns new graphs.
+        """
+        version = graph_version(graph) if version is None else version
+        with self._lock:
+            if version != self._version:
+                self._version, self._graphs = version, {}
+            if findings not in self._graphs:
+                self._graphs[findings] = project(graph, findings=findings)
+                if self._on_build is not None:
+                    self._on_build(self._graphs[findings])
+            return self._graphs[findings]
+
+
+# ---------------------------------------------------------------- lookup
+
+def _index(G: nx.MultiDiGraph) -> dict[str, list[str]]:
+    """Lower-cased label, alternative label, CURIE and xref -> nodes (cached on G)."""
+    index = G.graph.get("_index")
+    if index is None:
+        index = defaultdict(list)
+        for node, data in G.nodes(data=True):
+            keys = {data.get("label", ""), data.get("curie", ""), *data.get("alt_labels", ()),
+                    *data.get("xrefs", ())}
+            for key in keys:
+                if key:
+                    index[key.lower()].append(node)
+        index = dict(index)
+        G.graph["_index"] = index
+    return index
+
+
+def _rank_key(G: nx.MultiDiGraph, node: str) -> tuple:
+    kind = G.nodes[node].get("kind", "")
+    order = _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+    return (order, node)
+
+
+def resolve_node(G: nx.MultiDiGraph, name: str) -> str:
+    """The node named by an IRI, a CURIE (ExoKG's or an external xref) or a label.
+
+    Labels and alternative labels match case-insensitively; when a name fits several
+    nodes, molecules come before diseases, methods and references.
+
+    Raises
+    ------
+    NodeNotFound
+        with up to five close matches (labels or CURIEs) as ``suggestions``.
+
+    Examples
+    --------
+    >>> from kg.build import build_graph
+    >>> G = project(build_graph())
+    >>> resolve_node(G, "exoid:disease/hcc")
+    'https://w3id.org/exokg/id/disease/hcc'
+    >>> resolve_node(G, "miR-21x")
+    Traceback (most recent call last):
+    ...
+    kg.errors.NodeNotFound: no node named 'miR-21x'; did you mean: miR-21, ...
+    """
+    text = (name or "").strip()
+    if not text:
+        raise NodeNotFound("no node given", suggestions=[])
+    if text in G:
+        return text
+    iri = expand(text)
+    if iri in G:
+        return iri
+    hits = _index(G).get(text.lower())
+    if hits:
+        return min(hits, key=lambda n: _rank_key(G, n))
+    message, names = _not_found(G, text)
+    raise NodeNotFound(message, suggestions=names)
+
+
+def _not_found(G: nx.MultiDiGraph, text: str) -> tuple[str, list[str]]:
+    index = _index(G)
+    close = difflib.get_close_matches(text.lower(), list(index), n=5, cutoff=0.6)
+    names = []
+    for key in close:
+        node = min(index[key], key=lambda n: _rank_key(G, n))
+        data = G.nodes[node]
+        name = data["label"] if data["label"].lower() == key else data["curie"] \
+            if data["curie"].lower() == key else key
+        if name not in names:
+            names.append(name)
+    message = f"no node named {text!r}"
+    if names:
+        message += "; did you mean: " + ", ".join(names)
+    return message, names
+
+
+# ---------------------------------------------------------------- back to RDF and JSON
+
+def to_rdf(G: nx.MultiDiGraph) -> Graph:
+    """The RDF graph of a projection or of a query result: its nodes and edges.
+
+    Every node gives its ``rdf:type``, ``rdfs:label``, ``skos:altLabel`` and the
+    literals it carries; every edge gives its triple. So any result can be written in
+    any format of the registry, and ``project(to_rdf(H))`` has the nodes and edges of ``H``.
+
+    >>> from kg.build import build_graph
+    >>> G = project(build_graph())
+    >>> H = project(to_rdf(G))
+    >>> (sorted(H.nodes) == sorted(G.nodes), sorted(H.edges) == sorted(G.edges))
+    (True, True)
+    """
+    graph = bind_prefixes(Graph())
+    add = graph.add
+    for node, data in G.nodes(data=True):
+        s = URIRef(node)
+        cls = data.get("class")
+        if cls:
+            add((s, RDF.type, URIRef(expand(cls))))
+            if expand(cls) in _CONTENT_CLASSES:
+                add((s, RDF.type, EXO.ExosomalContent))
+        if data.get("label"):
+            add((s, RDFS.label, Literal(data["label"])))
+        for value in data.get("alt_labels", ()):
+            add((s, SKOS.altLabel, Literal(value)))
+        for value in data.get("xrefs", ()):
+            add((s, EXO.xref, Literal(value)))
+        for name, value in data.items():
+            if name in _RESERVED_ATTRIBUTES or name.startswith("_"):
+                continue
+            for item in value if isinstance(value, tuple) else (value,):
+                add((s, EXO[name], _literal(item)))
+    for u, v, key, data in G.edges(keys=True, data=True):
+        add((URIRef(u), URIRef(expand(data.get("predicate", key))), URIRef(v)))
+    return graph
+
+
+_RESERVED_ATTRIBUTES = frozenset({"label", "curie", "class", "kind", "alt_labels", "xrefs",
+                                  "depth", "score"})
+
+
+def _literal(value) -> Literal:
+    if isinstance(value, bool):
+        return Literal(value, datatype=XSD.boolean)
+    if isinstance(value, int):
+        return Literal(value, datatype=XSD.integer)
+    return Literal(value)
+
+
+def node_json(G: nx.MultiDiGraph, node: str) -> dict:
+    """A node as a JSON-ready dict: ``id`` (the IRI), label, curie, class, kind, ...
+
+    >>> from kg.build import build_graph
+    >>> G = project(build_graph())
+    >>> node_json(G, "https://w3id.org/exokg/id/disease/hcc")["label"]
+    'hepatocellular carcinoma'
+    """
+    data = {"id": node}
+    for name, value in G.nodes[node].items():
+        if not name.startswith("_"):
+            data[name] = list(value) if isinstance(value, tuple) else value
+    return data
+
+
+def graph_json(G: nx.MultiDiGraph) -> dict:
+    """Nodes and edges of a (result) graph as JSON-ready lists, sorted for stable output.
+
+    Each edge is ``{"source", "target", "predicate"}`` with both ends as IRIs.
+    """
+    nodes = [node_json(G, n) for n in sorted(G.nodes)]
+    edges = [{"source": u, "target": v, "predicate": d.get("predicate", k)}
+             for u, v, k, d in sorted(G.edges(keys=True, data=True), key=lambda e: e[:3])]
+    return {"nodes": nodes, "edges": edges}

@@ -1,0 +1,308 @@
+"""The graph API: search, neighborhoods, paths, ranks, evidence and exports as GET URLs.
+
+Every route is a thin skin over :mod:`kg.algorithms` and :mod:`kg.io`; each answers JSON
+``{"ok": true, ...}`` (or a file with ``format=``) and every result is a shareable URL.
+
+=====================  ==========================================================
+``/api/entities``      ``q`` (label, alternative label, CURIE), ``type``, ``limit``
+``/api/neighborhood``  ``node``, ``depth`` 1-3, ``predicates``, ``types``,
+                       ``direction`` (both/out/in), ``limit``, ``findings``, ``format``
+``/api/path``          ``source``, ``target``, ``k``, ``predicates``, ``types``, ``format``
+``/api/rank``          ``metric`` (degree/pagerank/betweenness/studies), ``type``, ``limit``
+``/api/evidence``      ``node``
+``/api/conflicts``     (none)
+``/api/export``        ``format``, ``findings`` (the whole graph), or ``node``+``depth``
+``/api/formats``       the export formats
+=====================  ==========================================================
+
+Errors: unknown node 404 (with ``suggestions``), bad parameter 400, unknown format 406
+(with ``formats``), each as ``{"ok": false, "error": ...}``.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+
+from kg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
+from kg.formats import FORMATS, get_format
+
+__all__ = ["DEFAULT_NODE_LIMIT", "bp", "init_app"]
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+#: Nodes a neighborhood returns unless ``limit`` asks for more (up to ``MAX_ROWS``).
+DEFAULT_NODE_LIMIT = 500
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint; the projections are built lazily at first use."""
+    app.register_blueprint(bp)
+
+
+# ---------------------------------------------------------------- the graph
+
+def _graph(app: Flask):
+    """The app's rdflib graph and its version: the one place that says where it comes from.
+
+    With the SPARQL service (``server.sparql``), the graph is the service's on-disk store,
+    read through oxrdflib and keyed by the store's data version, so the projection
+    follows the data SPARQL serves. Without it, the bundled graph is built once.
+    """
+    service = app.extensions.get("exokg.sparql")
+    if service is not None:
+        info = service.info
+        cached = app.extensions.get("exokg_graph_store")
+        if cached is None or cached[0] != info.version:
+            from kg.store import open_graph
+            from kg.vocab import bind_prefixes
+
+            cached = (info.version, bind_prefixes(open_graph(info.path)))
+            app.extensions["exokg_graph_store"] = cached
+        return cached[1], cached[0]
+    graph = app.extensions.get("exokg_graph")
+    if graph is None:
+        from kg.build import build_graph
+
+        graph = app.extensions["exokg_graph"] = build_graph(app.config.get("RECORDS_DIRS") or ())
+    return graph, app.extensions.get("exokg_graph_version")
+
+
+def _projection(*, findings: bool = False):
+    from kg.network import ProjectionCache
+
+    app = current_app._get_current_object()
+    cache = app.extensions.get("exokg_projections")
+    if cache is None:
+        cache = app.extensions.setdefault("exokg_projections",
+                                          ProjectionCache(on_build=_freeze_heap))
+    graph, version = _graph(app)
+    return cache.get(graph, findings=findings, version=version)
+
+
+def _freeze_heap(G) -> None:
+    """Keep the long-lived graphs out of the garbage collector's way.
+
+    A projection of 10^5 findings is millions of objects; without this, a full
+    collection during a request costs tens of milliseconds (``gc.freeze`` moves what
+    exists now into a generation that is never scanned).
+    """
+    gc.collect()
+    gc.freeze()
+    logger.info("froze the heap after building a projection of %d nodes", len(G))
+
+
+# ---------------------------------------------------------------- parameters
+
+def _arg(name: str, *, required: bool = False, default: str | None = None) -> str | None:
+    value = request.args.get(name, default)
+    if required and not (value or "").strip():
+        raise InvalidQuery(f"parameter {name!r} is required")
+    return value
+
+
+def _int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidQuery(f"{name} must be an integer, not {raw!r}") from None
+    if not low <= value <= high:
+        raise InvalidQuery(f"{name} must be from {low} to {high}, not {value}")
+    return value
+
+
+def _list(*names: str) -> list[str] | None:
+    values = [part.strip() for name in names for raw in request.args.getlist(name)
+              for part in raw.split(",") if part.strip()]
+    return values or None
+
+
+def _bool(name: str) -> bool:
+    raw = (request.args.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise InvalidQuery(f"{name} must be true or false, not {raw!r}")
+
+
+def _max_rows() -> int:
+    return int(current_app.config.get("MAX_ROWS") or 10000)
+
+
+def _ok(**payload: Any) -> Response:
+    response = jsonify({"ok": True, **payload, "url": request.url})
+    return response
+
+
+def _file(obj, fmt_name: str, stem: str) -> Response:
+    from kg.io import download_name, export
+
+    fmt = get_format(fmt_name)
+    start = time.perf_counter()
+    data = export(obj, fmt.name)
+    logger.info("export %s (%s): %d bytes in %.1f ms", stem, fmt.name, len(data),
+                1000 * (time.perf_counter() - start))
+    media = fmt.media_type
+    if media.startswith("text/") or media.endswith(("+xml", "+json", "/json")):
+        media += "; charset=utf-8"
+    return Response(data, content_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{download_name(stem, fmt.name)}"'})
+
+
+def _format() -> str | None:
+    raw = request.args.get("format")
+    if raw is None or raw.strip() in ("", "json"):
+        return None
+    _graph_format(raw)  # 406 before any work
+    return raw
+
+
+def _graph_format(name: str):
+    from kg.io import GRAPH_KINDS, graph_format_names
+
+    fmt = get_format(name)
+    if fmt.kind not in GRAPH_KINDS:
+        raise UnknownFormat(f"{fmt.name} is not a graph format; graph formats: "
+                            + ", ".join(graph_format_names()))
+    return fmt
+
+
+def _format_links(endpoint: str) -> dict[str, str]:
+    args = {k: v for k, v in request.args.items() if k != "format"}
+    from kg.io import graph_format_names
+
+    names = graph_format_names()
+    return {name: url_for(endpoint, _external=True, **args, format=name) for name in names}
+
+
+# ---------------------------------------------------------------- routes
+
+@bp.get("/entities")
+def entities() -> Response:
+    """Search by label, alternative label or CURIE (case-insensitive, ranked)."""
+    from kg.algorithms import search
+
+    q = _arg("q", required=True)
+    hits = search(_projection(), q, types=_list("type", "types"),
+                  limit=_int("limit", 20, 1, 1000))
+    return _ok(q=q, count=len(hits), results=hits)
+
+
+@bp.get("/neighborhood")
+def neighborhood() -> Response:
+    """The ego graph of a node, filterable by predicate, kind and direction."""
+    from kg.algorithms import neighborhood as ego
+    from kg.network import graph_json, node_json
+
+    fmt = _format()
+    max_depth = int(current_app.config.get("MAX_RADIUS") or 3)
+    depth = _int("depth", 1, 1, min(max_depth, 3))
+    findings = _bool("findings")
+    G = _projection(findings=findings)
+    H = ego(G, _arg("node", required=True), depth=depth, predicates=_list("predicates"),
+            types=_list("types", "type"), direction=_arg("direction", default="both"),
+            limit=_int("limit", DEFAULT_NODE_LIMIT, 1, max(_max_rows(), 1)))
+    center = H.graph["center"]
+    if fmt:
+        return _file(H, fmt, f"{G.nodes[center].get('label', center)} depth {depth}")
+    return _ok(center=node_json(G, center), depth=depth, direction=H.graph["direction"],
+               truncated=H.graph["truncated"],
+               counts={"nodes": H.number_of_nodes(), "edges": H.number_of_edges()},
+               **graph_json(H), formats=_format_links("api.neighborhood"))
+
+
+@bp.get("/path")
+def path() -> Response:
+    """The k shortest simple paths between two nodes, each edge with its predicate."""
+    from kg.algorithms import k_shortest_paths, paths_graph
+
+    fmt = _format()
+    G = _projection(findings=_bool("findings"))
+    source, target = _arg("source", required=True), _arg("target", required=True)
+    paths = k_shortest_paths(G, source, target, k=_int("k", 3, 1, 10),
+                             predicates=_list("predicates"), types=_list("types", "type"))
+    if fmt:
+        return _file(paths_graph(G, paths), fmt, f"path {source} {target}")
+    return _ok(source=source, target=target, count=len(paths), paths=paths,
+               formats=_format_links("api.path"))
+
+
+@bp.get("/rank")
+def rank() -> Response:
+    """The top entities by degree, PageRank, betweenness or number of studies."""
+    from kg.algorithms import rank as rank_
+
+    metric = _arg("metric", default="degree")
+    rows = rank_(_projection(), metric, types=_list("type", "types"),
+                 limit=_int("limit", 20, 1, 1000))
+    return _ok(metric=metric, count=len(rows), results=rows)
+
+
+@bp.get("/evidence")
+def evidence() -> Response:
+    """The evidence summary of a molecule, with a conflict flag."""
+    from kg.algorithms import evidence as evidence_
+
+    return _ok(**evidence_(_projection(findings=True), _arg("node", required=True)))
+
+
+@bp.get("/conflicts")
+def conflicts() -> Response:
+    """Every molecule whose studies disagree on its direction."""
+    from kg.algorithms import conflicts as conflicts_
+
+    rows = conflicts_(_projection(findings=True))
+    return _ok(count=len(rows), results=rows)
+
+
+@bp.get("/export")
+def export() -> Response:
+    """The whole graph (or a neighborhood: ``node``, ``depth``) as a file."""
+    fmt = _arg("format", required=True)
+    if request.args.get("node"):
+        return neighborhood()
+    if _graph_format(fmt).kind == "network":
+        findings = _bool("findings")
+        return _file(_projection(findings=findings), fmt,
+                     "graph with findings" if findings else "graph")
+    graph, _ = _graph(current_app._get_current_object())
+    return _file(graph, fmt, "graph")
+
+
+@bp.get("/formats")
+def formats() -> Response:
+    """The export formats: name, media type, extension, aliases, kind."""
+    from kg.io import GRAPH_KINDS
+
+    seen = {}
+    for fmt in FORMATS.values():
+        if fmt.kind not in GRAPH_KINDS:
+            continue
+        seen[fmt.name] = {"name": fmt.name, "media_type": fmt.media_type,
+                          "extension": fmt.extension, "aliases": list(fmt.aliases),
+                          "kind": fmt.kind, "label": fmt.label}
+    return _ok(formats=[seen[name] for name in sorted(seen)])
+
+
+# ---------------------------------------------------------------- errors
+
+@bp.errorhandler(ExoKGError)
+def _error(err: ExoKGError):
+    body: dict[str, Any] = {"ok": False, "error": str(err), "status": err.status}
+    if isinstance(err, NodeNotFound):
+        body["suggestions"] = err.suggestions
+    if isinstance(err, UnknownFormat):
+        from kg.io import graph_format_names
+
+        body["formats"] = graph_format_names()
+    return jsonify(body), err.status

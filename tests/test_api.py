@@ -1,0 +1,188 @@
+"""The graph API over Flask's test client, and once over a real server process."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import networkx as nx
+import pytest
+
+from kg.io import graph_format_names
+from server import create_app
+
+MIR21 = "https://w3id.org/exokg/id/content/mir-21"
+
+
+@pytest.fixture(scope="module")
+def api(store_dir):
+    app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "EXECUTORS": 1})
+    yield app.test_client()
+    service = app.extensions.get("exokg.sparql")
+    if service is not None:
+        service.close()
+
+
+def _json(response, status=200):
+    assert response.status_code == status, response.data[:500]
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+def test_entities(api):
+    data = _json(api.get("/api/entities?q=MIR-21"))
+    assert data["ok"] and data["results"][0]["id"] == MIR21
+    assert data["url"].endswith("/api/entities?q=MIR-21")
+    data = _json(api.get("/api/entities?q=carcinoma&type=Disease"))
+    assert {r["kind"] for r in data["results"]} == {"Disease"}
+
+
+@pytest.mark.parametrize("node", ["miR-21", "mir-21", MIR21, "exoid:content/mir-21"])
+def test_neighborhood_accepts_iri_curie_and_label(api, node):
+    data = _json(api.get("/api/neighborhood", query_string={"node": node, "depth": 2}))
+    assert data["center"]["id"] == MIR21
+    labels = {n["label"] for n in data["nodes"]}
+    assert {"hepatocellular carcinoma", "hepatoblastoma", "qRT-PCR"} <= labels
+    assert {"Reference", "IsolationMethod"} <= {n["kind"] for n in data["nodes"]}
+    assert data["counts"]["nodes"] == len(data["nodes"])
+    assert all({"source", "target", "predicate"} <= set(e) for e in data["edges"])
+    assert "graphml" in data["formats"]
+
+
+def test_neighborhood_filters_and_limit(api):
+    data = _json(api.get("/api/neighborhood?node=miR-21&predicates=upregulatedIn"))
+    assert {e["predicate"] for e in data["edges"]} == {"exo:upregulatedIn"}
+    data = _json(api.get("/api/neighborhood?node=hcc&direction=in&types=MicroRNA,Protein"))
+    assert {n["kind"] for n in data["nodes"]} == {"MicroRNA", "Protein", "Disease"}
+    data = _json(api.get("/api/neighborhood?node=miR-21&depth=2&limit=4"))
+    assert data["truncated"] and len(data["nodes"]) == 4
+    data = _json(api.get("/api/neighborhood?node=miR-638&findings=true"))
+    assert "Finding" in {n["kind"] for n in data["nodes"]}
+
+
+@pytest.mark.parametrize("url", [
+    "/api/neighborhood?node=miR-21&depth=7", "/api/neighborhood?node=miR-21&depth=two",
+    "/api/neighborhood?node=miR-21&direction=sideways", "/api/neighborhood",
+    "/api/path?source=miR-21", "/api/path?source=miR-21&target=miR-122&k=99",
+    "/api/rank?metric=closeness", "/api/entities?q=", "/api/neighborhood?node=x&findings=maybe",
+])
+def test_bad_parameters_are_400(api, url):
+    data = _json(api.get(url), 400)
+    assert data["ok"] is False and data["error"]
+
+
+@pytest.mark.parametrize("url", ["/api/neighborhood?node=miR-21x", "/api/evidence?node=miR-63",
+                                 "/api/path?source=miR-122&target=miR-21x"])
+def test_unknown_node_is_404_with_suggestions(api, url):
+    data = _json(api.get(url), 404)
+    assert data["ok"] is False and data["suggestions"]
+
+
+@pytest.mark.parametrize("url", ["/api/neighborhood?node=miR-21&format=pdf",
+                                 "/api/export?format=pdf", "/api/export?format=sparql-json",
+                                 "/api/path?source=miR-122&target=miR-21&format=xlsx"])
+def test_unknown_format_is_406_listing_formats(api, url):
+    data = _json(api.get(url), 406)
+    assert data["formats"] == graph_format_names()
+
+
+def test_path(api):
+    data = _json(api.get("/api/path?source=miR-122&target=miR-21&k=3"))
+    assert data["count"] == 3
+    step = data["paths"][0]["steps"][0]
+    assert step["predicates"] and step["direction"] in ("forward", "backward")
+
+
+def test_rank(api):
+    data = _json(api.get("/api/rank?metric=studies&type=MicroRNA&limit=3"))
+    assert data["results"][0]["label"] == "miR-21" and data["results"][0]["score"] == 5
+    for metric in ("degree", "pagerank", "betweenness"):
+        assert _json(api.get(f"/api/rank?metric={metric}"))["count"] == 20
+
+
+def test_evidence_and_conflicts(api):
+    data = _json(api.get("/api/evidence?node=miR-638"))
+    assert data["conflict"] is True and data["studies"] == 2 and data["total_n"] == 201
+    assert [f["ref_number"] for f in data["findings"]] == [28, 50]
+    data = _json(api.get("/api/conflicts"))
+    assert "miR-638" in [r["node"]["label"] for r in data["results"]]
+
+
+@pytest.mark.parametrize("name", graph_format_names())
+def test_neighborhood_download_in_every_format(api, name):
+    response = api.get(f"/api/neighborhood?node=miR-21&depth=2&format={name}")
+    assert response.status_code == 200
+    from kg.formats import get_format
+
+    fmt = get_format(name)
+    assert response.mimetype == fmt.media_type
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert disposition.endswith(f'.{fmt.extension}"') and "mir-21" in disposition
+    assert response.data
+
+
+def test_path_and_whole_graph_exports(api):
+    response = api.get("/api/path?source=miR-122&target=miR-21&format=graphml")
+    back = nx.read_graphml(io.BytesIO(response.data))
+    assert {MIR21, "https://w3id.org/exokg/id/content/mir-122"} <= set(back.nodes)
+    response = api.get("/api/export?format=kgx")
+    assert response.mimetype == "application/zip"
+    assert zipfile.ZipFile(io.BytesIO(response.data)).namelist() == ["nodes.tsv", "edges.tsv"]
+    response = api.get("/api/export?format=turtle")
+    assert response.mimetype == "text/turtle" and b"exo:Finding" in response.data
+    response = api.get("/api/export?format=cytoscape&node=miR-21&depth=1")
+    assert json.loads(response.data)["elements"]["nodes"]
+
+
+def test_formats(api):
+    data = _json(api.get("/api/formats"))
+    assert [f["name"] for f in data["formats"]] == graph_format_names()
+
+
+def test_projection_is_built_once_per_store_state(api):
+    from server.api import _graph
+
+    app = api.application
+    api.get("/api/neighborhood?node=miR-21")
+    cache = app.extensions["exokg_projections"]
+    graph, version = _graph(app)
+    first = cache.get(graph, version=version)
+    api.get("/api/path?source=miR-122&target=miR-21")
+    assert cache.get(graph, version=version) is first
+    assert _graph(app)[0] is graph
+
+
+def test_without_the_sparql_service_the_bundled_graph_is_built_once(monkeypatch):
+    import server
+
+    monkeypatch.setattr(server, "BLUEPRINT_MODULES", ("server.api",))
+    app = create_app({"TESTING": True})
+    client = app.test_client()
+    assert _ok_center(client) == _ok_center(client) == MIR21
+    assert len(app.extensions["exokg_graph"]) > 1000
+
+
+def _ok_center(client) -> str:
+    data = client.get("/api/neighborhood?node=miR-21").get_json()
+    return data["center"]["id"]
+
+
+def test_neighborhood_over_a_real_server(live_server):
+    """End to end: a real server process (``live_server`` from tests/conftest.py)."""
+    import requests
+
+    response = requests.get(f"{live_server}/api/neighborhood",
+                            params={"node": "miR-21", "depth": 2}, timeout=60)
+    assert response.status_code == 200
+    data = response.json()
+    assert data["ok"] and data["center"]["id"] == MIR21
+    assert "hepatoblastoma" in {n["label"] for n in data["nodes"]}
+    response = requests.get(f"{live_server}/api/neighborhood",
+                            params={"node": "miR-21", "format": "gexf"}, timeout=60)
+    assert response.headers["Content-Type"].startswith("application/gexf+xml")
+    assert nx.read_gexf(io.BytesIO(response.content)).number_of_nodes() > 5
+    response = requests.get(f"{live_server}/api/neighborhood",
+                            params={"node": "miR-21x"}, timeout=60)
+    assert response.status_code == 404 and "miR-21" in response.json()["suggestions"]

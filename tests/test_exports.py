@@ -1,0 +1,304 @@
+"""Every graph format of the registry, opened by a real reader.
+
+networkx and igraph read GraphML, networkx reads GEXF (igraph has no GEXF reader),
+rdflib parses every RDF syntax back to an isomorphic graph, Graphviz renders the DOT,
+the Cytoscape.js JSON and CX2 are checked against their documented structure (and read
+by networkx and by ndex2's CX2 reader), the KGX tables load with pandas and use only
+Biolink Model categories and predicates.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from xml.etree import ElementTree
+
+import igraph as ig
+import networkx as nx
+import pandas as pd
+import pytest
+import yaml
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+
+from kg.algorithms import k_shortest_paths, neighborhood, paths_graph
+from kg.build import build_graph
+from kg.errors import UnknownFormat
+from kg.formats import FORMATS, get_format
+from kg.io import GRAPH_KINDS, NetworkWriter, download_name, export, graph_format_names
+from kg.io.tabular import BIOLINK_CATEGORY, BIOLINK_PREDICATE, kgx_tables
+from kg.network import project, to_rdf
+
+GRAPH_FORMATS = graph_format_names()
+NETWORK = sorted({f.name for f in FORMATS.values() if f.kind == "network"})
+RDF_FORMATS = sorted({f.name for f in FORMATS.values() if f.kind == "rdf"})
+
+
+@pytest.fixture(scope="module")
+def graph() -> Graph:
+    return build_graph()
+
+
+@pytest.fixture(scope="module")
+def G(graph) -> nx.MultiDiGraph:
+    return project(graph)
+
+
+@pytest.fixture(scope="module")
+def small(G) -> nx.MultiDiGraph:
+    return neighborhood(G, "miR-21", depth=2)
+
+
+def _edges(H) -> set[tuple[str, str, str]]:
+    return {(str(u), str(v), str(d.get("predicate", k)))
+            for u, v, k, d in H.edges(keys=True, data=True)}
+
+
+def test_registry_lists_every_issue_format():
+    assert {"graphml", "gexf", "cytoscape", "cx2", "dot", "svg", "jsonld", "turtle",
+            "ntriples", "kgx", "csv"} <= set(GRAPH_FORMATS)
+    for name in NETWORK:
+        fmt = get_format(name)
+        assert isinstance(fmt.writer, NetworkWriter) and fmt.media_type and fmt.extension
+    assert get_format("yed").name == "graphml" and get_format("text/vnd.graphviz").name == "dot"
+    assert get_format("text/csv").kind == "results"  # SPARQL CSV keeps its media type
+
+
+@pytest.mark.parametrize("name", GRAPH_FORMATS)
+def test_every_format_writes_every_kind_of_result(name, graph, G, small):
+    paths = paths_graph(G, k_shortest_paths(G, "miR-122", "miR-21", k=3))
+    construct = graph.query("""
+        PREFIX exo: <https://w3id.org/exokg/vocab#>
+        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        CONSTRUCT { ?c exo:upregulatedIn ?d ; a ?t ; rdfs:label ?l }
+        WHERE { ?c exo:upregulatedIn ?d ; a ?t ; rdfs:label ?l }""").graph
+    for obj in (small, paths, construct):
+        data = export(obj, name)
+        assert isinstance(data, bytes) and data
+    assert download_name("miR-21", name).endswith("." + get_format(name).extension)
+
+
+def test_unknown_and_non_graph_formats(small):
+    with pytest.raises(UnknownFormat):
+        export(small, "pdf")
+    with pytest.raises(UnknownFormat):
+        export(small, "sparql-json")
+
+
+# ------------------------------------------------------------------ RDF syntaxes
+
+@pytest.mark.parametrize("name", RDF_FORMATS)
+def test_rdf_formats_parse_back_isomorphic(name, graph, small):
+    fmt = get_format(name)
+    for source in (graph, to_rdf(small)):
+        data = export(source, name)
+        if name in ("nquads", "trig"):
+            back = Graph()
+            for triple in Dataset().parse(data=data, format=name).triples((None, None, None)):
+                back.add(triple)
+        else:
+            back = Graph().parse(data=data, format=fmt.media_type)
+        assert isomorphic(back, source)
+
+
+# ------------------------------------------------------------------ GraphML, GEXF
+
+def _check_attributes(back: nx.Graph, H: nx.MultiDiGraph) -> None:
+    for node, data in H.nodes(data=True):
+        got = back.nodes[node]
+        for name in ("label", "curie", "class", "kind"):
+            assert got[name] == data[name]
+        if "refNumber" in data:
+            assert got["refNumber"] == data["refNumber"] and isinstance(got["refNumber"], int)
+        if "alt_labels" in data:
+            assert got["alt_labels"].split("|") == list(data["alt_labels"])
+
+
+@pytest.mark.parametrize("which", ["whole", "neighborhood"])
+def test_graphml_read_by_networkx_and_igraph(which, G, small, tmp_path):
+    H = G if which == "whole" else small
+    path = tmp_path / "g.graphml"
+    path.write_bytes(export(H, "graphml"))
+    back = nx.read_graphml(path)
+    assert set(back.nodes) == set(H.nodes)
+    assert _edges(back) == _edges(H)
+    _check_attributes(back, H)
+    ing = ig.Graph.Read_GraphML(str(path))
+    assert ing.vcount() == H.number_of_nodes() and ing.ecount() == H.number_of_edges()
+    assert set(ing.vs["id"]) == set(H.nodes)
+    assert sorted(ing.vs["label"]) == sorted(d["label"] for _, d in H.nodes(data=True))
+    assert set(ing.es["predicate"]) == {p for *_, p in _edges(H)}
+    assert b"<y:NodeLabel>miR-21</y:NodeLabel>" in path.read_bytes()  # yEd's label
+
+
+@pytest.mark.parametrize("which", ["whole", "neighborhood"])
+def test_gexf_read_by_networkx(which, G, small, tmp_path):
+    H = G if which == "whole" else small
+    path = tmp_path / "g.gexf"
+    path.write_bytes(export(H, "gexf"))
+    back = nx.read_gexf(path)
+    assert set(back.nodes) == set(H.nodes)
+    assert _edges(back) == _edges(H)
+    _check_attributes(back, H)
+    converted = ig.Graph.from_networkx(back)  # igraph has no GEXF reader of its own
+    assert converted.vcount() == H.number_of_nodes()
+
+
+def test_writers_survive_rdf_values_none_lists_and_mixed_types(tmp_path):
+    H = nx.MultiDiGraph()
+    H.add_node("https://x.org/a", label=Literal("a"), ref=URIRef("https://x.org/r"),
+               n=Literal(3), gone=None, names=["x", "y"], mixed=1, flag=True, score=0.5)
+    H.add_node("https://x.org/b", label="b", mixed="one", flag=False, score=2)
+    H.add_edge("https://x.org/a", "https://x.org/b", key="exo:p", predicate="exo:p",
+               weight=None)
+    for name in ("graphml", "gexf"):
+        path = tmp_path / f"x.{name}"
+        path.write_bytes(export(H, name))
+        back = (nx.read_graphml if name == "graphml" else nx.read_gexf)(path)
+        a, b = back.nodes["https://x.org/a"], back.nodes["https://x.org/b"]
+        assert (a["label"], a["ref"], a["n"], a["names"]) == ("a", "https://x.org/r", 3, "x|y")
+        assert (a["mixed"], b["mixed"]) == ("1", "one")
+        assert (a["flag"], b["flag"]) == (True, False)
+        assert (a["score"], b["score"]) == (0.5, 2.0)
+        assert "gone" not in a
+    for name in NETWORK:
+        assert export(H, name)
+
+
+# ------------------------------------------------------------------ Graphviz
+
+def test_dot_renders_with_graphviz(small):
+    dot = shutil.which("dot")
+    assert dot, "Graphviz 'dot' must be installed (apt-get install graphviz)"
+    done = subprocess.run([dot, "-Tsvg"], input=export(small, "dot"), capture_output=True,
+                          check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert ElementTree.fromstring(done.stdout).tag.endswith("svg")
+
+
+def test_svg_is_svg_with_every_node(small):
+    root = ElementTree.fromstring(export(small, "svg"))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    titles = {t.text for t in root.iter("{http://www.w3.org/2000/svg}title")}
+    assert set(small.nodes) <= titles
+
+
+# ------------------------------------------------------------------ Cytoscape, CX2
+
+def test_cytoscape_json_structure(small):
+    doc = json.loads(export(small, "cytoscape"))
+    nodes, edges = doc["elements"]["nodes"], doc["elements"]["edges"]
+    ids = [n["data"]["id"] for n in nodes]
+    assert len(ids) == len(set(ids)) == small.number_of_nodes()
+    assert all(isinstance(i, str) for i in ids)
+    edge_ids = [e["data"]["id"] for e in edges]
+    assert len(edge_ids) == len(set(edge_ids)) == small.number_of_edges()
+    assert not set(ids) & set(edge_ids)
+    for e in edges:
+        assert e["data"]["source"] in ids and e["data"]["target"] in ids
+    assert all(n["group"] == "nodes" for n in nodes)
+    assert all(set(s) == {"selector", "style"} and isinstance(s["style"], dict)
+               for s in doc["style"])
+    back = nx.cytoscape_graph(doc)
+    assert set(back.nodes) == set(small.nodes) and _edges(back) == _edges(small)
+
+
+def test_cx2_structure_and_ndex2_reader(small):
+    doc = json.loads(export(small, "cx2"))
+    assert doc[0] == {"CXVersion": "2.0", "hasFragments": False}
+    aspects = {next(iter(a)): next(iter(a.values())) for a in doc[1:]}
+    assert list(aspects)[0] == "metaData" and list(aspects)[-1] == "status"
+    for meta in aspects["metaData"]:
+        assert meta["elementCount"] == len(aspects[meta["name"]])
+    declared = aspects["attributeDeclarations"][0]
+    types = {"string": str, "long": int, "double": float, "boolean": bool}
+    for kind, key in (("nodes", "v"), ("edges", "v")):
+        for item in aspects[kind]:
+            for name, value in item[key].items():
+                assert isinstance(value, types[declared[kind][name]["d"]]), (name, value)
+    node_ids = {n["id"] for n in aspects["nodes"]}
+    assert all(e["s"] in node_ids and e["t"] in node_ids for e in aspects["edges"])
+    assert {n["v"]["represents"] for n in aspects["nodes"]} == set(small.nodes)
+    from ndex2.cx2 import CX2Network
+
+    net = CX2Network()
+    net.create_from_raw_cx2(doc)
+    assert len(net.get_nodes()) == small.number_of_nodes()
+    assert len(net.get_edges()) == small.number_of_edges()
+    assert net.get_visual_properties()["default"]["node"]["NODE_SHAPE"] == "ellipse"
+
+
+# ------------------------------------------------------------------ KGX, CSV
+
+@functools.cache
+def _biolink() -> tuple[set[str], set[str]]:
+    schema = yaml.safe_load((importlib.resources.files("biolink_model") / "schema" /
+                             "biolink_model.yaml").read_text(encoding="utf-8"))
+    classes = {"biolink:" + "".join(w[0].upper() + w[1:] for w in name.split())
+               for name in schema["classes"]}
+
+    def is_predicate(name: str) -> bool:
+        while name:
+            if name == "related to":
+                return True
+            name = schema["slots"][name].get("is_a")
+        return False
+
+    predicates = {"biolink:" + name.replace(" ", "_") for name in schema["slots"]
+                  if is_predicate(name)}
+    return classes, predicates
+
+
+def test_biolink_mappings_are_real_terms():
+    classes, predicates = _biolink()
+    assert set(BIOLINK_CATEGORY.values()) <= classes
+    assert set(BIOLINK_PREDICATE.values()) | {"biolink:related_to"} <= predicates
+
+
+@pytest.mark.parametrize("findings", [False, True])
+def test_kgx_loads_with_pandas_and_uses_biolink(findings, graph):
+    H = project(graph, findings=findings)
+    with zipfile.ZipFile(io.BytesIO(export(H, "kgx"))) as archive:
+        assert sorted(archive.namelist()) == ["edges.tsv", "nodes.tsv"]
+        nodes = pd.read_csv(archive.open("nodes.tsv"), sep="\t", dtype=str,
+                            keep_default_na=False)
+        edges = pd.read_csv(archive.open("edges.tsv"), sep="\t", dtype=str,
+                            keep_default_na=False)
+    classes, predicates = _biolink()
+    assert len(nodes) == H.number_of_nodes() and nodes["id"].is_unique
+    assert len(edges) == H.number_of_edges()
+    assert all(c in classes for cell in nodes["category"] for c in cell.split("|"))
+    assert set(edges["predicate"]) <= predicates
+    assert set(edges["subject"]) | set(edges["object"]) <= set(nodes["id"])
+    assert set(nodes["iri"]) == set(H.nodes)
+    mir21 = nodes.set_index("id").loc["exoid:content/mir-21"]
+    assert (mir21["name"], mir21["category"]) == ("miR-21", "biolink:MicroRNA")
+    assert kgx_tables(H)[0][0]["id"] == nodes["id"][0]
+
+
+def test_csv_edge_list(small):
+    table = pd.read_csv(io.BytesIO(export(small, "csv")))
+    assert list(table.columns) == ["source", "source_label", "predicate", "target",
+                                   "target_label"]
+    assert set(map(tuple, table[["source", "target", "predicate"]].values)) == _edges(small)
+
+
+def test_network_writer_projects_an_rdflib_graph(graph):
+    fmt = get_format("graphml")
+    back = nx.read_graphml(io.BytesIO(fmt.writer(graph)))
+    assert back.number_of_nodes() == project(graph).number_of_nodes()
+    findings_only = graph.query("""
+        PREFIX exo: <https://w3id.org/exokg/vocab#>
+        CONSTRUCT { ?f a exo:Finding ; exo:content ?c . ?c a exo:MicroRNA }
+        WHERE { ?f a exo:Finding ; exo:content ?c . ?c a exo:MicroRNA }""").graph
+    back = nx.read_graphml(io.BytesIO(fmt.writer(findings_only)))
+    assert {d["kind"] for _, d in back.nodes(data=True)} == {"Finding", "MicroRNA"}
+
+
+def test_graph_kinds():
+    assert GRAPH_KINDS == ("rdf", "network")

@@ -1,0 +1,134 @@
+"""The networkx projection: nodes, edges, attributes, lookup, cache, and back to RDF."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+from kg.build import build_graph
+from kg.errors import NodeNotFound
+from kg.network import ProjectionCache, compress, expand, graph_json, project, resolve_node, to_rdf
+from kg.vocab import EXO, EXOID, RDF, SHORTCUT_PREDICATES
+
+MIR21 = str(EXOID["content/mir-21"])
+HCC = str(EXOID["disease/hcc"])
+
+
+@pytest.fixture(scope="module")
+def graph() -> Graph:
+    return build_graph()
+
+
+@pytest.fixture(scope="module")
+def G(graph) -> nx.MultiDiGraph:
+    return project(graph)
+
+
+@pytest.fixture(scope="module")
+def GF(graph) -> nx.MultiDiGraph:
+    return project(graph, findings=True)
+
+
+def test_nodes_are_entities_with_attributes(G):
+    data = G.nodes[MIR21]
+    assert data["label"] == "miR-21"
+    assert data["curie"] == "exoid:content/mir-21"
+    assert data["class"] == "exo:MicroRNA"
+    assert data["kind"] == "MicroRNA"
+    assert "hsa-miR-21" in data["alt_labels"]
+    assert not any(d["kind"] == "Finding" for _, d in G.nodes(data=True))
+    assert isinstance(G.nodes[str(EXOID["ref/28"])]["refNumber"], int)
+
+
+def test_every_shortcut_triple_is_an_edge(graph, G):
+    findings = set(graph.subjects(RDF.type, EXO.Finding))
+    shortcuts = [(s, p, o) for p in SHORTCUT_PREDICATES for s, o in graph.subject_objects(p)
+                 if s not in findings]
+    for s, p, o in shortcuts:
+        assert G.has_edge(str(s), str(o), key=compress(str(p)))
+    assert G.number_of_edges() == len(shortcuts)
+
+
+def test_findings_on_request(graph, GF):
+    findings = set(map(str, graph.subjects(RDF.type, EXO.Finding)))
+    assert findings <= set(GF)
+    f = str(EXOID["finding/t1-18"])
+    assert GF.nodes[f]["kind"] == "Finding"
+    assert GF.nodes[f]["sampleSize"] == 54
+    assert GF.has_edge(f, str(EXOID["content/mir-638"]), key="exo:content")
+    assert GF.has_edge(f, str(EXOID["ref/28"]), key="prov:wasDerivedFrom")
+
+
+def test_role_individuals_get_a_kind(G):
+    assert G.nodes[str(EXO.Biomarker)]["kind"] == "Role"
+
+
+@pytest.mark.parametrize("name", [MIR21, "exoid:content/mir-21", "miR-21", "MIR-21",
+                                  " mir-21 ", "hsa-miR-21"])
+def test_resolve_node(G, name):
+    assert resolve_node(G, name) == MIR21
+
+
+def test_resolve_external_curie_when_links_exist(G):
+    xrefs = [x for _, d in G.nodes(data=True) for x in d.get("xrefs", ())]
+    if xrefs:  # kg.links adds them; without it there is nothing to resolve
+        node = next(n for n, d in G.nodes(data=True) if xrefs[0] in d.get("xrefs", ()))
+        assert resolve_node(G, xrefs[0]) == node
+    with pytest.raises(NodeNotFound):
+        resolve_node(G, "MONDO:9999999")
+
+
+def test_unknown_node_suggests_close_matches(G):
+    with pytest.raises(NodeNotFound) as err:
+        resolve_node(G, "miR-21x")
+    assert err.value.suggestions[0] == "miR-21"
+    assert err.value.status == 404
+
+
+def test_curies():
+    assert compress(expand("exo:regulates")) == "exo:regulates"
+    assert expand("exoid:content/mir-21") == MIR21
+    assert compress("urn:x") == "urn:x"
+
+
+def test_cache_reuses_and_follows_the_version(graph):
+    cache = ProjectionCache()
+    first = cache.get(graph, version="v1")
+    assert cache.get(graph, version="v1") is first
+    assert cache.get(graph, findings=True, version="v1") is not first
+    assert cache.get(graph, version="v2") is not first
+
+
+def test_cache_notices_a_changed_graph():
+    g = Graph()
+    g.add((URIRef(MIR21), RDF.type, EXO.MicroRNA))
+    cache = ProjectionCache()
+    assert cache.get(g).number_of_nodes() == 1
+    g.add((URIRef(HCC), RDF.type, EXO.Disease))
+    assert cache.get(g).number_of_nodes() == 2
+
+
+def test_to_rdf_round_trip(G, GF):
+    for graph in (G, GF):
+        back = project(to_rdf(graph), findings=graph.graph["findings"])
+        assert set(back.nodes) == set(graph.nodes)
+        assert set(back.edges(keys=True)) == set(graph.edges(keys=True))
+        for node, data in graph.nodes(data=True):
+            assert back.nodes[node] == data
+
+
+def test_projection_skips_schema_terms():
+    g = Graph()
+    g.add((EXO.MicroRNA, RDF.type, URIRef("http://www.w3.org/2002/07/owl#Class")))
+    g.add((URIRef(MIR21), RDF.type, EXO.MicroRNA))
+    g.add((URIRef(MIR21), EXO.sampleNote, Literal("x")))
+    G = project(g)
+    assert list(G) == [MIR21]
+    assert G.nodes[MIR21]["sampleNote"] == "x"
+
+
+def test_graph_json_is_sorted(G):
+    data = graph_json(G)
+    assert [n["id"] for n in data["nodes"]] == sorted(G.nodes)
+    assert {"source", "target", "predicate"} == set(data["edges"][0])
