@@ -64,6 +64,22 @@ def get_format(name: str) -> Format:
         raise UnknownFormat(f"unknown format {name!r}; known: {known}") from None
 
 
+_QUAD_SYNTAXES = frozenset({"nquads", "trig"})
+
+
+def _as_dataset(graph: Graph):
+    """A Dataset holding ``graph`` as its default graph, with its prefixes."""
+    from rdflib import Dataset
+
+    dataset = Dataset()
+    for prefix, namespace in graph.namespaces():
+        dataset.bind(prefix, namespace, override=True, replace=True)
+    default = dataset.default_graph
+    for triple in graph:
+        default.add(triple)
+    return dataset
+
+
 def rdf_writer(rdflib_format: str) -> Callable[[Graph], bytes]:
     """A writer that delegates to rdflib's serializer plugin of that name."""
 
@@ -72,6 +88,8 @@ def rdf_writer(rdflib_format: str) -> Callable[[Graph], bytes]:
             from kg.build import to_sorted_ntriples  # sorted, so downloads are stable
 
             return to_sorted_ntriples(graph)
+        if rdflib_format in _QUAD_SYNTAXES and not graph.context_aware:
+            graph = _as_dataset(graph)  # rdflib writes quads only from a Dataset
         return graph.serialize(format=rdflib_format, encoding="utf-8")
 
     write.__name__ = f"write_{rdflib_format.replace('-', '_')}"

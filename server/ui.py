@@ -359,16 +359,7 @@ def graph_formats() -> list[Any]:
 
 
 def write_graph(graph: Graph, fmt: Any) -> bytes:
-    """Write a result graph in a registry format (quad syntaxes get it as the default graph)."""
-    if fmt.name in ("nquads", "trig"):
-        from rdflib import Dataset
-
-        dataset = Dataset()
-        for prefix, namespace in graph.namespaces():
-            dataset.bind(prefix, namespace)
-        for triple in graph:
-            dataset.add(triple)
-        return fmt.writer(dataset)
+    """Write a result graph in a registry format."""
     return fmt.writer(graph)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Any
 
@@ -100,6 +101,9 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
             access.addHandler(handler)
             access.propagate = False
 
+    if os.environ.get("EXOKG_HTTP_SERVER", "granian") == "granian":
+        return _run_granian(config, settings, host, port)
+
     class _App(BaseApplication):
         def load_config(self) -> None:
             options = {
@@ -119,6 +123,32 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
           f"{info.path}{', reused' if info.reused else ''}) at http://{host}:{port}/sparql "
           f"with {settings['WORKERS']} workers", file=sys.stderr, flush=True)
     _App().run()
+    return 0
+
+
+def _run_granian(config, settings, host, port) -> int:
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    from server import create_app
+
+    def load():
+        app = create_app(config)
+        from server.sparql import get_service
+
+        try:
+            get_service(app).start()
+        except Exception:  # noqa: BLE001
+            logger.exception("starting the query executors failed")
+        return app
+
+    server = Server("exokg", address=host, port=port, interface=Interfaces.WSGI,
+                    workers=settings["WORKERS"], blocking_threads=settings["THREADS"],
+                    runtime_threads=1, log_level=LogLevels.warning, log_access=False,
+                    respawn_failed_workers=True, respawn_interval=0.5,
+                    workers_kill_timeout=3)
+    server.serve(target_loader=load, wrap_loader=False)
     return 0
 
 

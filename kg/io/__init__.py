@@ -122,25 +122,7 @@ def export(obj: Graph | nx.MultiDiGraph, format: str) -> bytes:  # noqa: A002
         from kg.network import to_rdf
 
         obj = to_rdf(obj)
-    if fmt.name in _QUAD_FORMATS and not obj.context_aware:
-        obj = _as_dataset(obj)
     return fmt.writer(obj)
-
-
-#: rdflib writes these only from a context-aware graph (a Dataset).
-_QUAD_FORMATS = frozenset({"nquads", "trig"})
-
-
-def _as_dataset(graph: Graph):
-    from rdflib import Dataset
-
-    dataset = Dataset()
-    for prefix, namespace in graph.namespaces():
-        dataset.bind(prefix, namespace, override=True, replace=True)
-    default = dataset.default_graph
-    for triple in graph:
-        default.add(triple)
-    return dataset
 
 
 def graph_format_names() -> list[str]:
