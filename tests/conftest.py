@@ -26,6 +26,30 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")
+def graph():
+    """The bundled graph, built once for the session (tests must not change it)."""
+    from kg.build import build_graph
+
+    return build_graph()
+
+
+@pytest.fixture(scope="session")
+def G(graph):
+    """The networkx projection of the bundled graph, entities only."""
+    from kg.network import project
+
+    return project(graph)
+
+
+@pytest.fixture(scope="session")
+def GF(graph):
+    """The projection with the findings as nodes."""
+    from kg.network import project
+
+    return project(graph, findings=True)
+
+
+@pytest.fixture(scope="session")
 def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One store folder for the session: the bundled graph's store is built once."""
     return tmp_path_factory.mktemp("exokg-store")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import networkx as nx
 import pytest
 
 from kg.algorithms import (
@@ -14,27 +13,10 @@ from kg.algorithms import (
     rank,
     search,
 )
-from kg.build import build_graph
 from kg.errors import InvalidQuery, NodeNotFound
-from kg.network import project
 from kg.vocab import EXOID
 
 MIR21 = str(EXOID["content/mir-21"])
-
-
-@pytest.fixture(scope="module")
-def graph():
-    return build_graph()
-
-
-@pytest.fixture(scope="module")
-def G(graph) -> nx.MultiDiGraph:
-    return project(graph)
-
-
-@pytest.fixture(scope="module")
-def GF(graph) -> nx.MultiDiGraph:
-    return project(graph, findings=True)
 
 
 def _labels(H) -> set[str]:

@@ -27,7 +27,6 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from kg.algorithms import k_shortest_paths, neighborhood, paths_graph
-from kg.build import build_graph
 from kg.errors import UnknownFormat
 from kg.formats import FORMATS, get_format
 from kg.io import GRAPH_KINDS, NetworkWriter, download_name, export, graph_format_names
@@ -37,16 +36,6 @@ from kg.network import project, to_rdf
 GRAPH_FORMATS = graph_format_names()
 NETWORK = sorted({f.name for f in FORMATS.values() if f.kind == "network"})
 RDF_FORMATS = sorted({f.name for f in FORMATS.values() if f.kind == "rdf"})
-
-
-@pytest.fixture(scope="module")
-def graph() -> Graph:
-    return build_graph()
-
-
-@pytest.fixture(scope="module")
-def G(graph) -> nx.MultiDiGraph:
-    return project(graph)
 
 
 @pytest.fixture(scope="module")

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import networkx as nx
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from kg.build import build_graph
 from kg.errors import NodeNotFound
 from kg.network import ProjectionCache, compress, expand, graph_json, project, resolve_node, to_rdf
 from kg.vocab import EXO, EXOID, RDF, SHORTCUT_PREDICATES
 
 MIR21 = str(EXOID["content/mir-21"])
 HCC = str(EXOID["disease/hcc"])
-
-
-@pytest.fixture(scope="module")
-def graph() -> Graph:
-    return build_graph()
-
-
-@pytest.fixture(scope="module")
-def G(graph) -> nx.MultiDiGraph:
-    return project(graph)
-
-
-@pytest.fixture(scope="module")
-def GF(graph) -> nx.MultiDiGraph:
-    return project(graph, findings=True)
 
 
 def test_nodes_are_entities_with_attributes(G):

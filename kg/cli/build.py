@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 from kg.build import build_graph
+from kg.cli._output import write_output
 from kg.formats import get_format
 from kg.stats import graph_stats
 
@@ -64,16 +63,9 @@ def register(subparsers) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     graph = build_graph(args.records)
-    data = get_format(args.format).writer(graph)
-    if args.out:
-        # write whole or not at all: a failed build above never leaves a partial file
-        out = Path(args.out)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(out)
-        print(f"wrote {len(graph)} triples to {out}", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(data)
+    # built whole before anything is written: a bad record never leaves a partial file
+    write_output(get_format(args.format).writer(graph), args.out,
+                 what=f"{len(graph)} triples")
     return 0
 
 

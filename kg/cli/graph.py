@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from kg.cli._output import write_output
+
 __all__ = ["register"]
 
 _RAW = argparse.RawDescriptionHelpFormatter
@@ -292,12 +294,5 @@ def _export(args: argparse.Namespace) -> int:
     else:
         obj = graph
     data = export(obj, fmt.name)
-    if args.out:
-        out = Path(args.out)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(out)
-        print(f"wrote {len(data)} bytes ({fmt.label or fmt.name}) to {out}", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(data)
+    write_output(data, args.out, what=f"{len(data)} bytes ({fmt.label or fmt.name})")
     return 0
