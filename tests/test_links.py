@@ -6,7 +6,6 @@ import argparse
 import csv
 import json
 import re
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -27,11 +26,13 @@ from kg.links import (
     unmapped,
     validate_curies,
 )
+from kg.resources import data_path
 from kg.vocab import DCTERMS, EXO, EXOID, OWL, RDF, RDFS, SKOS, XSD
 
-DATA = files("kg.data")
+DATA = data_path()
 ROOT = Path(__file__).resolve().parents[1]
-SEED_CANDIDATES = [ROOT.parent / "shared" / "seed", Path("/work/shared/seed")]
+# the read-only inputs lie beside the checkout (as in CI)
+SEED_CANDIDATES = [ROOT.parent / "shared" / "seed"]
 SEED = next((p for p in SEED_CANDIDATES if (p / "identifiers.tsv").is_file()), None)
 ARM = re.compile(r"-[35]p$")
 MONDO_HCC = URIRef("http://purl.obolibrary.org/obo/MONDO_0007256")

@@ -12,7 +12,6 @@ checked under ``inference="rdfs"``, so either setting of the validator works.
 from __future__ import annotations
 
 import re
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,8 @@ from pyshacl import validate
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS
+
+from kg.resources import ontology_path
 
 EXO = Namespace("https://w3id.org/exokg/vocab#")
 ID = Namespace("https://w3id.org/exokg/id/")
@@ -162,12 +163,8 @@ REF67 = ID["ref/67"]
 # -- helpers -------------------------------------------------------------------------
 
 def _ontology_text(name: str) -> str:
-    """A file of the ontology package: ``kg.ontology`` if importable, else the repo path."""
-    try:
-        resource = files("kg.ontology") / name
-    except ImportError:
-        return (REPO / "ontology" / name).read_text("utf-8")
-    return resource.read_text("utf-8")
+    """A file of the ontology, installed or in the checkout."""
+    return (ontology_path() / name).read_text("utf-8")
 
 
 @pytest.fixture(scope="module")
