@@ -57,9 +57,8 @@ def wait_up(url: str, proc: subprocess.Popen, timeout: float = 900) -> None:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Stop a server and everything it started (its own process group): a gunicorn
-    worker killed mid-request leaves its query executors running until their query
-    ends, which would load the machine while the next server is measured."""
+    """Stop a server and everything it started (its own process group), so that
+    nothing it left running loads the machine while the next server is measured."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
     try:

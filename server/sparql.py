@@ -265,7 +265,8 @@ class SparqlFastPath:
         if isinstance(body, bytes):
             if reply.status != 304:
                 headers.append(("Content-Length", str(len(body))))
-            chunks: Iterable[bytes] = (body,) if body else ()
+            # a list: the server sends it in one go (granian: without iterating in Python)
+            chunks: Iterable[bytes] = [body] if body else []
         else:
             chunks = body
         start_response(_STATUS.get(reply.status) or _status_line(reply.status), headers)

@@ -2,7 +2,7 @@
 
 - ``app`` / ``client``: ``create_app`` over the bundled graph, its store in a session
   folder (built once), for in-process Flask tests.
-- ``live_server``: the base URL of a real ``exokg serve`` process (gunicorn) over the
+- ``live_server``: the base URL of a real ``exokg serve`` process (granian) over the
   bundled graph, started once per session on a free loopback port.
 - ``small_server``: another real server over ``tests/data/graphs.trig`` (named graphs)
   with tight limits (2 s time limit, 5 rows, 4000-byte bodies) for the limit tests.

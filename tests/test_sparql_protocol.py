@@ -9,7 +9,10 @@ is read-only. Then the service's own promises: negotiation, limits, caching, COR
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import statistics
 import threading
 import time
@@ -463,6 +466,73 @@ def test_time_limit_stops_the_query_and_others_are_served(small_server_process):
     assert _executor_cpu(proc.pid) - before < 0.3
     # and the service keeps answering (a fresh executor was started)
     assert get(base, {"query": "ASK {}"}).json()["boolean"] is True
+
+
+def _children(pid: int) -> dict[int, bytes]:
+    """The live child processes of ``pid`` and their command lines (from /proc)."""
+    out = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[1]) == pid and stat[0] != "Z":
+                out[int(proc.name)] = (proc / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_executors_die_with_their_worker(store_dir):
+    """A worker killed mid-query (SIGKILL: no clean-up runs) leaves no executor
+    running: each one watches its parent and exits within about a second, even in the
+    middle of a query that would run for minutes."""
+    from conftest import DATA, start_server, stop_server
+
+    proc, base = start_server(["--store", str(store_dir), "--data", str(DATA / "graphs.trig"),
+                               "--workers", "1", "--executors", "2", "--timeout", "120",
+                               "--no-access-log"])
+    try:
+        workers = [pid for pid in _children(proc.pid)
+                   if any(b"_executor.py" in cmd for cmd in _children(pid).values())]
+        assert len(workers) == 1, _children(proc.pid)
+        worker = workers[0]
+        executors = list(_children(worker))
+        assert len(executors) == 2
+        runaway = ("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+                   "?m ?n ?o . ?p ?q ?r . ?s ?t ?u . ?v ?w ?x }")  # minutes of CPU
+        def run() -> None:
+            with contextlib.suppress(requests.RequestException):  # its worker is killed
+                requests.get(f"{base}/sparql", params={"query": runaway}, timeout=30)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        time.sleep(1.0)  # one executor is now deep in the query
+        assert _executor_cpu(proc.pid) > 0.3
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and any(_alive(pid) for pid in executors):
+            time.sleep(0.1)
+        assert not [pid for pid in executors if _alive(pid)]
+        # the server replaces the worker (with fresh executors) and answers again
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if get(base, {"query": "ASK {}"}).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        assert get(base, {"query": "ASK {}"}).json()["boolean"] is True
+    finally:
+        stop_server(proc)
 
 
 def test_error_body_json_when_asked(live_server):

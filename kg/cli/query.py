@@ -95,7 +95,8 @@ def _query(args: argparse.Namespace) -> int:
     from kg.sparql import QueryRequest, SparqlService
     from server.settings import load_settings
 
-    config = {"EXECUTORS": 1, "RECORDS_DIRS": args.records}
+    # one query: copying the store into memory would cost more than it saves
+    config = {"EXECUTORS": 1, "MEMORY_TRIPLES": 0, "RECORDS_DIRS": args.records}
     for flag, name in (("store", "STORE_DIR"), ("data", "DATA_FILES"),
                        ("timeout", "QUERY_TIMEOUT"), ("max_rows", "MAX_ROWS")):
         if getattr(args, flag) is not None:

@@ -1,9 +1,15 @@
 """A query executor process: opens the store read-only and answers queries on a pipe.
 
-Run as a script (``python _executor.py STORE_PATH``) by :mod:`kg.sparql.pool`; it
-imports only pyoxigraph so that it starts in about 0.1 s. It is killed (SIGKILL)
-when a query passes its time limit -- the only way to stop Oxigraph mid-query --
-and also stops itself with SIGALRM shortly after the deadline as a backstop.
+Run as a script (``python _executor.py STORE_PATH [--memory]``) by
+:mod:`kg.sparql.pool`; it imports only pyoxigraph so that it starts in about 0.1 s.
+It is killed (SIGKILL) when a query passes its time limit -- the only way to stop
+Oxigraph mid-query -- and also stops itself with SIGALRM shortly after the deadline
+as a backstop. It exits as soon as its parent (the web worker) is gone, even
+mid-query: a watchdog thread checks the parent every 0.5 s.
+
+With ``--memory`` it copies the store into an in-memory Oxigraph store once opened
+(about 0.4 KB per triple): queries then run 2-4x faster than over the on-disk store.
+The on-disk store stays opened read-only, and the copy is only ever queried.
 
 Protocol. Requests are one JSON line on stdin::
 
@@ -23,6 +29,8 @@ import json
 import os
 import signal
 import sys
+import threading
+import time
 
 import pyoxigraph as ox
 
@@ -275,10 +283,30 @@ def _run(store: ox.Store, req: dict) -> None:
     return _frame_json(b"Z", {"rows": len(triples)})
 
 
-def main(path: str) -> None:
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    """Exit the process once ``parent`` is gone (it is then re-parented): a worker
+    killed mid-query must not leave its executors running until the query ends."""
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            os._exit(3)
+
+
+def main(path: str, *, memory: bool = False) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C
+    # Not PR_SET_PDEATHSIG: that fires when the *thread* that started us ends, and
+    # replacements are started from short-lived threads.
+    parent = int(os.environ.get("EXOKG_EXECUTOR_PARENT") or os.getppid())
+    if os.getppid() != parent:
+        return
+    threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent",
+                     daemon=True).start()
     try:
         store = ox.Store.read_only(path)
+        if memory:
+            copy = ox.Store()
+            copy.bulk_extend(store.quads_for_pattern(None, None, None, None))
+            store = copy
     except OSError as err:
         _frame_json(b"E", {"error": "io", "message": f"cannot open the store: {err}"})
         _flush_out()
@@ -306,4 +334,4 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], memory="--memory" in sys.argv[2:])

@@ -58,10 +58,13 @@ class _Died(Exception):
 class Executor:
     """One executor process and the pipes to it."""
 
-    def __init__(self, store_path: str, *, start_timeout: float = 60.0) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, EXECUTOR_SCRIPT, store_path], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, bufsize=0, close_fds=True)
+    def __init__(self, store_path: str, *, start_timeout: float = 60.0,
+                 memory: bool = False) -> None:
+        args = [sys.executable, EXECUTOR_SCRIPT, store_path] + (["--memory"] if memory else [])
+        # the executor exits once this process is gone (it watches its parent's pid)
+        env = {**os.environ, "EXOKG_EXECUTOR_PARENT": str(os.getpid())}
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     bufsize=0, close_fds=True, env=env)
         self._in = self.proc.stdin.fileno()
         self._out = self.proc.stdout.fileno()
         self._buf = bytearray()
@@ -129,10 +132,11 @@ class Outcome:
 
 
 class ExecutorPool:
-    """``size`` executor processes over the store at ``store_path``, started lazily."""
+    """``size`` executor processes over the store at ``store_path``, started lazily;
+    ``memory``: each holds an in-memory copy of the store (faster queries)."""
 
-    def __init__(self, store_path: str, *, size: int = 2) -> None:
-        self.store_path, self.size = store_path, size
+    def __init__(self, store_path: str, *, size: int = 2, memory: bool = False) -> None:
+        self.store_path, self.size, self.memory = store_path, size, memory
         self._idle: queue.LifoQueue[Executor] = queue.LifoQueue()
         self._lock = threading.Lock()
         self._started = False
@@ -150,7 +154,7 @@ class ExecutorPool:
             if self._started:
                 return
             for _ in range(self.size):
-                self._add(Executor(self.store_path))
+                self._add(Executor(self.store_path, memory=self.memory))
             self._started = True
 
     def _add(self, executor: Executor) -> None:
@@ -169,7 +173,7 @@ class ExecutorPool:
         def spawn() -> None:
             for attempt in range(5):
                 try:
-                    self._add(Executor(self.store_path))
+                    self._add(Executor(self.store_path, memory=self.memory))
                     return
                 except ExoKGError:
                     logger.exception("respawning an executor failed (attempt %d)", attempt + 1)

@@ -87,7 +87,8 @@ class SparqlService:
     settings
         the typed settings of :func:`server.settings.load_settings` (``STORE_DIR``,
         ``STORE_PATH``, ``DATA_FILES``, ``RECORDS_DIRS``, ``QUERY_TIMEOUT``, ``MAX_ROWS``,
-        ``CACHE_SIZE``, ``CACHE_MAX_BYTES``, ``EXECUTORS``, ``SERVICE_ALLOWLIST``).
+        ``CACHE_SIZE``, ``CACHE_MAX_BYTES``, ``EXECUTORS``, ``MEMORY_TRIPLES``,
+        ``SERVICE_ALLOWLIST``).
     """
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
@@ -129,7 +130,8 @@ class SparqlService:
             info = self.info
             with self._lock:
                 if self._pool is None:
-                    self._pool = ExecutorPool(info.path,
+                    memory = info.triples <= int(self.settings.get("MEMORY_TRIPLES", 0))
+                    self._pool = ExecutorPool(info.path, memory=memory,
                                               size=int(self.settings.get("EXECUTORS", 2)))
         return self._pool
 
