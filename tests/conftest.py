@@ -23,6 +23,9 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+#: Commands run here, outside the checkout, so that they import the installed package as a
+#: user's do (in the checkout, ./kg would shadow it and hide a packaging mistake).
+RUN_DIR = tempfile.gettempdir()
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +89,7 @@ def start_server(args: list[str], *, timeout: float = 90.0):
     log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(
         [sys.executable, "-m", "kg", "serve", "--host", "127.0.0.1", "--port", str(port),
-         *args], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
+         *args], cwd=RUN_DIR, env=env, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

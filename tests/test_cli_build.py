@@ -7,12 +7,13 @@ import subprocess
 import sys
 
 import pytest
+from conftest import RUN_DIR
 from rdflib import Graph
 
 from kg.build import build_graph, to_sorted_ntriples
 
 
-def exokg(*args, cwd=None):
+def exokg(*args, cwd=RUN_DIR):
     return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=120)
 

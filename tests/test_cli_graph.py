@@ -10,6 +10,7 @@ import zipfile
 
 import networkx as nx
 import pytest
+from conftest import RUN_DIR
 
 from kg.cli import main
 
@@ -109,7 +110,7 @@ def test_export_from_a_data_file(capsys, tmp_path):
 
 def test_svg_to_stdout_as_a_user_runs_it():
     done = subprocess.run([sys.executable, "-m", "kg", "export", "--format", "svg", "--node",
-                           "miR-638"], capture_output=True, timeout=120)
+                           "miR-638"], capture_output=True, timeout=120, cwd=RUN_DIR)
     assert done.returncode == 0, done.stderr
     assert b"<svg" in done.stdout[:500]
     assert io.BytesIO(done.stdout).read(5) == b"<?xml"
