@@ -74,7 +74,7 @@ def _graph(app: Flask):
     return graph, app.extensions.get("exokg_graph_version")
 
 
-def _projection(*, findings: bool = False):
+def projection(*, findings: bool = False):
     from kg.network import ProjectionCache
 
     app = current_app._get_current_object()
@@ -193,7 +193,7 @@ def entities() -> Response:
     from kg.algorithms import search
 
     q = _arg("q", required=True)
-    hits = search(_projection(), q, types=_list("type", "types"),
+    hits = search(projection(), q, types=_list("type", "types"),
                   limit=_int("limit", 20, 1, 1000))
     return _ok(q=q, count=len(hits), results=hits)
 
@@ -208,7 +208,7 @@ def neighborhood() -> Response:
     max_depth = int(current_app.config.get("MAX_RADIUS") or 3)
     depth = _int("depth", 1, 1, min(max_depth, 3))
     findings = _bool("findings")
-    G = _projection(findings=findings)
+    G = projection(findings=findings)
     H = ego(G, _arg("node", required=True), depth=depth, predicates=_list("predicates"),
             types=_list("types", "type"), direction=_arg("direction", default="both"),
             limit=_int("limit", DEFAULT_NODE_LIMIT, 1, max(_max_rows(), 1)))
@@ -227,7 +227,7 @@ def path() -> Response:
     from kg.algorithms import k_shortest_paths, paths_graph
 
     fmt = _format()
-    G = _projection(findings=_bool("findings"))
+    G = projection(findings=_bool("findings"))
     source, target = _arg("source", required=True), _arg("target", required=True)
     paths = k_shortest_paths(G, source, target, k=_int("k", 3, 1, 10),
                              predicates=_list("predicates"), types=_list("types", "type"))
@@ -243,7 +243,7 @@ def rank() -> Response:
     from kg.algorithms import rank as rank_
 
     metric = _arg("metric", default="degree")
-    rows = rank_(_projection(), metric, types=_list("type", "types"),
+    rows = rank_(projection(), metric, types=_list("type", "types"),
                  limit=_int("limit", 20, 1, 1000))
     return _ok(metric=metric, count=len(rows), results=rows)
 
@@ -253,7 +253,7 @@ def evidence() -> Response:
     """The evidence summary of a molecule, with a conflict flag."""
     from kg.algorithms import evidence as evidence_
 
-    return _ok(**evidence_(_projection(findings=True), _arg("node", required=True)))
+    return _ok(**evidence_(projection(findings=True), _arg("node", required=True)))
 
 
 @bp.get("/conflicts")
@@ -261,7 +261,7 @@ def conflicts() -> Response:
     """Every molecule whose studies disagree on its direction."""
     from kg.algorithms import conflicts as conflicts_
 
-    rows = conflicts_(_projection(findings=True))
+    rows = conflicts_(projection(findings=True))
     return _ok(count=len(rows), results=rows)
 
 
@@ -273,7 +273,7 @@ def export() -> Response:
         return neighborhood()
     if _graph_format(fmt).kind == "network":
         findings = _bool("findings")
-        return _file(_projection(findings=findings), fmt,
+        return _file(projection(findings=findings), fmt,
                      "graph with findings" if findings else "graph")
     graph, _ = _graph(current_app._get_current_object())
     return _file(graph, fmt, "graph")

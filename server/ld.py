@@ -147,7 +147,7 @@ def resource(path: str) -> Response:
         want = "html"
     if node is None:
         label = path.rsplit("/", 1)[-1].replace("-", " ")
-        hits = search_entities(graph, label, limit=5) if label else []
+        hits = search_entities(label, limit=5) if label else []
         return error_page(404, f"no node {iri_for_path(path)} in the graph",
                           fmt="json" if want not in ("html",) else None,
                           suggestions=hits)

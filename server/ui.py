@@ -37,7 +37,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from kg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
 from kg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from kg.formats import FORMATS, get_format
-from kg.vocab import EXO, EXOID, PREFIXES, RDF, RDFS, SKOS
+from kg.vocab import EXO, EXOID, PREFIXES, RDFS
+from kg.vocab import compact_iri as compact
 
 __all__ = [
     "DEFAULT_BASE_IRI", "bp", "get_graph", "init_app", "local_url", "missing_assets",
@@ -108,37 +109,18 @@ def local_url(iri: Any) -> str:
     return text
 
 
-def compact(iri: Any) -> str:
-    """A CURIE for IRIs in ExoKG's prefixes, else the IRI."""
-    text = str(iri)
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if text.startswith(namespace) and len(text) > len(namespace):
-            return f"{prefix}:{text[len(namespace):]}"
-    return text
-
-
-def search_entities(graph: Graph, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Nodes whose label or alternative label contains ``text`` (case-insensitive).
-
-    Exact matches first, then prefix matches, then the rest, each by label.
+def search_entities(text: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Entities matching ``text``, best first: the API's search (:func:`kg.algorithms.search`)
+    over the app's projection, shaped for the pages.
     """
-    needle = text.strip().lower()
-    if not needle:
+    from kg.algorithms import search
+    from server.api import projection
+
+    if not text.strip():
         return []
-    hits: dict[URIRef, tuple[int, str]] = {}
-    for predicate in (RDFS.label, SKOS.altLabel):
-        for node, label in graph.subject_objects(predicate):
-            if not isinstance(node, URIRef) or (node, RDF.type, EXO.Finding) in graph:
-                continue
-            low = str(label).lower()
-            if needle in low:
-                rank = 0 if low == needle else 1 if low.startswith(needle) else 2
-                if node not in hits or rank < hits[node][0]:
-                    hits[node] = (rank, str(graph.value(node, RDFS.label) or label))
-    ordered = sorted(hits.items(), key=lambda kv: (kv[1][0], kv[1][1].lower()))[:limit]
-    return [{"iri": str(node), "label": label, "url": local_url(node),
-             "types": sorted(compact(t) for t in graph.objects(node, RDF.type))}
-            for node, (_, label) in ordered]
+    return [{"iri": hit["id"], "label": hit["label"], "url": local_url(hit["id"]),
+             "types": [hit["class"]] if hit.get("class") else [], "score": hit["score"]}
+            for hit in search(projection(), text, limit=limit)]
 
 
 # ---------------------------------------------------------------- rendering
@@ -226,7 +208,7 @@ def _table_titles() -> dict[int, str]:
 @bp.route("/search")
 def search(fmt: str | None = None) -> Response:
     text = request.args.get("q", "").strip()
-    results = search_entities(get_graph(), text) if text else []
+    results = search_entities(text) if text else []
     data = {"title": f"Search: {text}" if text else "Search", "q": text,
             "results": results, "count": len(results)}
     return render_page("search.html", data, fmt=fmt)

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from kg.vocab import PREFIXES
+from kg.vocab import compact_iri
 
 __all__ = ["register", "render_table"]
 
@@ -55,16 +55,8 @@ def _cell(term: dict | None) -> str:
     if term["type"] == "bnode":
         return "_:" + term["value"]
     if term["type"] == "uri":
-        return _compact(term["value"])
+        return compact_iri(term["value"])
     return term["value"]
-
-
-def _compact(iri: str) -> str:
-    """An IRI as a CURIE of ExoKG's prefixes, for a table that fits a terminal."""
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
-    return iri
 
 
 def render_table(results: dict) -> str:
