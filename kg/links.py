@@ -591,7 +591,8 @@ def add_links(graph: Graph, mappings: Iterable[Mapping] | None = None, *,
     """Add the external links and the references' identification to ``graph``.
 
     For each mapping whose subject is in the graph: ``<subject> <predicate> <object
-    IRI>`` and ``<subject> exo:xref "CURIE"``. For each cited study in the graph:
+    IRI>`` and, unless the match is only ``skos:relatedMatch``, ``<subject> exo:xref
+    "CURIE"``. For each cited study in the graph:
     ``exo:identificationStatus``, ``exo:identificationEvidence`` and the fields that
     were seen (``dcterms:title``, ``dcterms:date`` as ``xsd:gYear``,
     ``dcterms:bibliographicCitation``), and ``exo:retracted true`` on a retracted
@@ -634,7 +635,10 @@ def add_links(graph: Graph, mappings: Iterable[Mapping] | None = None, *,
             continue
         iri = conv.expand(mapping.object_id, strict=True)
         graph.add((subject, PREDICATES[mapping.predicate_id], URIRef(iri)))
-        graph.add((subject, EXO.xref, Literal(mapping.object_id)))
+        if mapping.predicate_id != "skos:relatedMatch":
+            # exo:xref names the entity itself; a related thing (a circRNA's host gene,
+            # a mature miRNA's precursor) is not an identifier of it
+            graph.add((subject, EXO.xref, Literal(mapping.object_id)))
         added += 1
     for ref in sorted(references, key=lambda r: r.ref):
         if _in_graph(graph, EXOID[f"ref/{ref.ref}"]):

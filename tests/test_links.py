@@ -572,3 +572,11 @@ def test_sssom_file_validates_with_sssom_py():
     assert len(msdf.df) == len(rows)  # sssom-py drops a malformed row; none is dropped
     reports = validate(msdf, fail_on_error=False)
     assert reports and all(report.results == [] for report in reports.values())
+
+
+def test_xref_names_the_entity_not_what_it_is_related_to(built):
+    g = built
+    circ = EXOID["content/circuhrf1"]
+    host = URIRef("https://identifiers.org/hgnc:12556")
+    assert (circ, SKOS.relatedMatch, host) in g  # the host gene stays linked ...
+    assert (circ, EXO.xref, Literal("hgnc:12556")) not in g  # ... but is no xref of it
