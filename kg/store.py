@@ -246,9 +246,30 @@ def open_graph(path: Path | str):
     ...     len(set(g.subjects(RDF.type, EXO.Finding)))
     66
     """
-    from oxrdflib import OxigraphStore
     from rdflib import Graph
     from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-    return Graph(store=OxigraphStore(store=open_store(path)),
+    return Graph(store=_plain_string_store()(store=open_store(path)),
                  identifier=DATASET_DEFAULT_GRAPH_ID)
+
+
+def _plain_string_store():
+    """oxrdflib's store class, giving ``xsd:string`` literals as plain ones.
+
+    In RDF 1.1 ``"a"`` and ``"a"^^xsd:string`` are one term, and Oxigraph gives every
+    plain literal its datatype; rdflib compares the two forms as different terms, so a
+    graph read back from the store would differ from the built one (and JSON-LD would
+    write ``"@type": xsd:string`` on every label).
+    """
+    from oxrdflib import OxigraphStore
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    class PlainStringStore(OxigraphStore):
+        def triples(self, pattern, context=None):
+            for (s, p, o), contexts in super().triples(pattern, context):
+                if isinstance(o, Literal) and o.datatype == XSD.string:
+                    o = Literal(str(o))
+                yield (s, p, o), contexts
+
+    return PlainStringStore

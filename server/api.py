@@ -30,6 +30,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request, url
 
 from kg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
 from kg.formats import FORMATS, get_format
+from server.graph import app_graph
 
 __all__ = ["DEFAULT_NODE_LIMIT", "bp", "init_app"]
 
@@ -48,32 +49,6 @@ def init_app(app: Flask) -> None:
 
 # ---------------------------------------------------------------- the graph
 
-def _graph(app: Flask):
-    """The app's rdflib graph and its version: the one place that says where it comes from.
-
-    With the SPARQL service (``server.sparql``), the graph is the service's on-disk store,
-    read through oxrdflib and keyed by the store's data version, so the projection
-    follows the data SPARQL serves. Without it, the bundled graph is built once.
-    """
-    service = app.extensions.get("exokg.sparql")
-    if service is not None:
-        info = service.info
-        cached = app.extensions.get("exokg_graph_store")
-        if cached is None or cached[0] != info.version:
-            from kg.store import open_graph
-            from kg.vocab import bind_prefixes
-
-            cached = (info.version, bind_prefixes(open_graph(info.path)))
-            app.extensions["exokg_graph_store"] = cached
-        return cached[1], cached[0]
-    graph = app.extensions.get("exokg_graph")
-    if graph is None:
-        from kg.build import build_graph
-
-        graph = app.extensions["exokg_graph"] = build_graph(app.config.get("RECORDS_DIRS") or ())
-    return graph, app.extensions.get("exokg_graph_version")
-
-
 def projection(*, findings: bool = False):
     from kg.network import ProjectionCache
 
@@ -82,7 +57,7 @@ def projection(*, findings: bool = False):
     if cache is None:
         cache = app.extensions.setdefault("exokg_projections",
                                           ProjectionCache(on_build=_freeze_heap))
-    graph, version = _graph(app)
+    graph, version = app_graph(app)
     return cache.get(graph, findings=findings, version=version)
 
 
@@ -275,7 +250,7 @@ def export() -> Response:
         findings = _bool("findings")
         return _file(projection(findings=findings), fmt,
                      "graph with findings" if findings else "graph")
-    graph, _ = _graph(current_app._get_current_object())
+    graph, _ = app_graph()
     return _file(graph, fmt, "graph")
 
 

@@ -39,6 +39,7 @@ from kg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from kg.formats import FORMATS, get_format
 from kg.vocab import EXO, EXOID, PREFIXES, RDFS
 from kg.vocab import compact_iri as compact
+from server.graph import app_graph
 
 __all__ = [
     "DEFAULT_BASE_IRI", "bp", "get_graph", "init_app", "local_url", "missing_assets",
@@ -71,23 +72,8 @@ REVIEW = {
 # ---------------------------------------------------------------- graph and IRIs
 
 def get_graph() -> Graph:
-    """The app's rdflib graph: the SPARQL service's store, else the bundled graph.
-
-    Same convention as :mod:`server.api`: a store published as
-    ``app.extensions["exokg_store"]`` (with ``graph``) wins; otherwise the graph is
-    built once (with the ``RECORDS_DIRS`` setting) and kept in
-    ``app.extensions["exokg_graph"]``, shared by every blueprint.
-    """
-    ext = current_app.extensions
-    store = ext.get("exokg_store")
-    if store is not None and getattr(store, "graph", None) is not None:
-        return store.graph
-    graph = ext.get("exokg_graph")
-    if graph is None:
-        from kg.build import build_graph
-
-        graph = ext["exokg_graph"] = build_graph(current_app.config.get("RECORDS_DIRS") or ())
-    return graph
+    """The app's rdflib graph (:func:`server.graph.app_graph`)."""
+    return app_graph()[0]
 
 
 def base_iri() -> str:
@@ -177,10 +163,7 @@ def error_page(status: int, message: str, *, fmt: str | None = None,
 @bp.route("/.json", endpoint="home_json", defaults={"fmt": "json"})
 @bp.route("/")
 def home(fmt: str | None = None) -> Response:
-    from kg.stats import graph_stats
-
-    graph = get_graph()
-    stats = graph_stats(graph)
+    stats = _stats()
     classes = {compact(k): v for k, v in stats["classes"].items()
                if k.startswith(_VOCAB)}
     data = {
@@ -196,6 +179,18 @@ def home(fmt: str | None = None) -> Response:
                   "vocab": url_for("ld.vocab"), "sparql": "/sparql"},
     }
     return render_page("home.html", data, fmt=fmt)
+
+
+def _stats() -> dict[str, Any]:
+    """The graph's counts, computed once per data version (the data changes only on a rebuild)."""
+    from kg.stats import graph_stats
+
+    graph, version = app_graph()
+    cached = current_app.extensions.get("exokg_stats")
+    if cached is None or cached[0] != (version, id(graph)):
+        cached = current_app.extensions["exokg_stats"] = ((version, id(graph)),
+                                                          graph_stats(graph))
+    return cached[1]
 
 
 def _table_titles() -> dict[int, str]:
@@ -340,11 +335,6 @@ def graph_formats() -> list[Any]:
     return sorted(seen.values(), key=lambda f: (f.kind != "rdf", f.name))
 
 
-def write_graph(graph: Graph, fmt: Any) -> bytes:
-    """Write a result graph in a registry format."""
-    return fmt.writer(graph)
-
-
 def _download_links(sparql: str, kind: str | None) -> list[dict[str, str]]:
     if kind is None:
         return []
@@ -443,7 +433,7 @@ def query_download(fmt: str) -> Response:
             out = get_format(fmt)
         except UnknownFormat as err:
             return error_page(406, str(err), fmt="json")
-        body, mime, ext = write_graph(graph, out), out.media_type, out.extension
+        body, mime, ext = out.writer(graph), out.media_type, out.extension
     else:
         if fmt not in TABLE_DOWNLOADS:
             return error_page(406, f"a {kind} result downloads as csv, tsv or srj, "

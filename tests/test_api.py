@@ -142,7 +142,7 @@ def test_formats(api):
 
 
 def test_projection_is_built_once_per_store_state(api):
-    from server.api import _graph
+    from server.graph import app_graph as _graph
 
     app = api.application
     api.get("/api/neighborhood?node=miR-21")

@@ -194,3 +194,23 @@ def test_negotiation_over_a_real_server(site):
     assert missing.status_code == 404 and missing.json()["ok"] is False
     vocab = requests.get(f"{site}/vocab", headers={"Accept": "application/ld+json"}, timeout=30)
     assert vocab.status_code == 200 and len(_parse(vocab.content, "json-ld")) > 100
+
+
+def test_pages_show_the_data_the_service_serves(tmp_path):
+    """With ``--data`` files, the pages describe those files, as /sparql does."""
+    from server import create_app
+
+    data = tmp_path / "mine.ttl"
+    data.write_text('<https://w3id.org/exokg/id/content/mir-99a> '
+                    '<http://www.w3.org/2000/01/rdf-schema#label> "miR-99a" .\n',
+                    encoding="utf-8")
+    app = create_app({"TESTING": True, "STORE_DIR": str(tmp_path / "store"),
+                      "DATA_FILES": [str(data)], "EXECUTORS": 1})
+    try:
+        client = app.test_client()
+        page = client.get("/id/content/mir-99a.json")
+        assert page.status_code == 200
+        assert page.get_json()["label"] == "miR-99a"
+        assert client.get("/id/content/mir-21.json").status_code == 404
+    finally:
+        app.extensions["exokg.sparql"].close()
