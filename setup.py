@@ -1,82 +1,44 @@
-"""Build hook: install the web pages' browser assets at install time.
+"""Build hook: refuse to build a package whose web pages would lack their browser assets.
 
-``pip install .`` and ``pip install -e .`` both run ``build_py``; before it copies the
-package files, :class:`BuildPyWithAssets` runs ``npm ci`` in ``web/`` (versions pinned
-in ``web/package-lock.json``) and ``node web/copy-assets.mjs``, which copies the
-SPARQL editor (YASQE) and Cytoscape.js into ``server/static/vendor/``. So the pages
-never load anything from a CDN and work offline.
-
-Without node/npm the install still succeeds, with a warning; the pages then work
-without the editor's highlighting and the graph views, and say how to add them
-(``cd web && npm ci && npm run copy``). ``EXOKG_SKIP_ASSETS=1`` skips the step;
-``EXOKG_FORCE_ASSETS=1`` reinstalls even when the copied files are up to date.
+The SPARQL editor (YASQE) and Cytoscape.js are vendored in ``server/static/vendor/``
+(committed, with ``manifest.json`` and ``LICENSES.txt``; refreshed from
+``web/package-lock.json`` by ``tools/update-web-assets``), so installing ExoKG needs
+no Node.js and the pages never load anything from a CDN. A source tree without them
+(a partial copy, a deleted folder) fails here with a clear message instead of
+installing pages without their editor and graph views.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-HERE = Path(__file__).resolve().parent
-WEB = HERE / "web"
-VENDOR = HERE / "server" / "static" / "vendor"
+VENDOR = Path(__file__).resolve().parent / "server" / "static" / "vendor"
 
 
-def _locked_versions() -> dict[str, str]:
-    lock = json.loads((WEB / "package-lock.json").read_text(encoding="utf-8"))
-    return {name.removeprefix("node_modules/"): meta.get("version", "")
-            for name, meta in lock.get("packages", {}).items() if name}
-
-
-def _assets_current() -> bool:
-    """Whether vendor/ holds the files of exactly the locked package versions."""
+def missing_assets() -> list[str]:
+    """The vendored files named by ``manifest.json`` (and the manifest) that are absent."""
     manifest = VENDOR / "manifest.json"
     if not manifest.is_file():
-        return False
-    copied = json.loads(manifest.read_text(encoding="utf-8"))
-    locked = _locked_versions()
-    return all((VENDOR / name).is_file() and locked.get(meta["package"]) == meta["version"]
-               for name, meta in copied.items())
-
-
-def install_assets(log=print) -> bool:
-    """Run ``npm ci`` and the copy script; return whether the assets are in place."""
-    if os.environ.get("EXOKG_SKIP_ASSETS"):
-        log("exokg: EXOKG_SKIP_ASSETS set; not installing web assets")
-        return _assets_current()
-    if not (WEB / "package-lock.json").is_file():  # e.g. a wheel built without web/
-        return _assets_current()
-    if _assets_current() and not os.environ.get("EXOKG_FORCE_ASSETS"):
-        log(f"exokg: web assets up to date in {VENDOR}")
-        return True
-    npm, node = shutil.which("npm"), shutil.which("node")
-    if not (npm and node):
-        log("exokg: WARNING: node/npm not found; the web pages will lack the SPARQL editor "
-            "and graph views. Install Node.js >= 18 and run: cd web && npm ci && npm run copy")
-        return False
-    try:
-        subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-                       cwd=WEB, check=True)
-        subprocess.run([node, "copy-assets.mjs", str(VENDOR)], cwd=WEB, check=True)
-    except (OSError, subprocess.CalledProcessError) as err:
-        log(f"exokg: WARNING: installing web assets failed ({err}); run: "
-            "cd web && npm ci && npm run copy")
-        return False
-    return True
+        return [str(manifest)]
+    names = [*json.loads(manifest.read_text(encoding="utf-8")), "LICENSES.txt"]
+    return [str(VENDOR / name) for name in names if not (VENDOR / name).is_file()]
 
 
 class BuildPyWithAssets(build_py):
-    """``build_py`` that first puts the browser assets into ``server/static/vendor``."""
+    """``build_py`` that first checks the vendored browser assets are in the tree."""
 
     def run(self) -> None:
-        install_assets(log=lambda msg: self.announce(msg, level=3))
-        # package data is globbed lazily, so the files copied above are included
+        missing = missing_assets()
+        if missing:
+            raise SystemExit(
+                "exokg: the web pages' browser assets are missing: " + ", ".join(missing)
+                + ". They are part of the source tree; restore them (git checkout -- "
+                "server/static/vendor) or rebuild them with tools/update-web-assets "
+                "(needs Node.js and npm).")
         super().run()
 
 

@@ -30,9 +30,9 @@ from pathlib import Path
 import networkx as nx
 from rdflib import Graph
 
-from kg.algorithms import evidence, k_shortest_paths, neighborhood
-from kg.io import export, graph_format_names
-from kg.network import project
+from exokg.algorithms import evidence, k_shortest_paths, neighborhood
+from exokg.io import export, graph_format_names
+from exokg.network import project
 
 HERE = Path(__file__).resolve().parent
 
@@ -61,12 +61,12 @@ def serve(graph: Graph):
 
     from werkzeug.serving import make_server
 
-    import server
+    import exokg.server as server
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # the graph API alone, over the in-memory graph (not the SPARQL service's store)
-    server.BLUEPRINT_MODULES = ("server.errors", "server.api")
-    app = server.create_app({"TESTING": False})
+    exokg.server.BLUEPRINT_MODULES = ("exokg.server.errors", "exokg.server.api")
+    app = exokg.server.create_app({"TESTING": False})
     app.extensions["exokg_graph"] = graph
     app.extensions["exokg_graph_version"] = f"bench-{len(graph)}"
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -2,6 +2,6 @@
 
 import sys
 
-from kg.cli import main
+from exokg.cli import main
 
 sys.exit(main())

@@ -1,12 +1,12 @@
 """Queries over the networkx projection: search, neighborhoods, paths, ranks, evidence.
 
-Every function takes the projection ``G`` first (see :mod:`kg.network`), validates its
-arguments (raising :class:`kg.errors.InvalidQuery` or :class:`kg.errors.NodeNotFound`)
+Every function takes the projection ``G`` first (see :mod:`exokg.network`), validates its
+arguments (raising :class:`exokg.errors.InvalidQuery` or :class:`exokg.errors.NodeNotFound`)
 and returns new objects; ``G`` is never modified (private caches of derived views aside,
 kept in ``G.graph`` under keys that start with ``_``).
 
->>> from kg.build import build_graph
->>> from kg.network import project
+>>> from exokg.build import build_graph
+>>> from exokg.network import project
 >>> G = project(build_graph())
 >>> [hit["label"] for hit in search(G, "mir-12")][:3]
 ['miR-122', 'miR-125a', 'miR-125b']
@@ -26,8 +26,8 @@ from collections.abc import Iterable, Sequence
 
 import networkx as nx
 
-from kg.errors import InvalidQuery
-from kg.network import compress, expand, node_json, resolve_node
+from exokg.errors import InvalidQuery
+from exokg.network import compress, expand, node_json, resolve_node
 
 __all__ = [
     "DIRECTIONS", "METRICS", "MAX_DEPTH", "conflicts", "evidence", "k_shortest_paths",
@@ -124,12 +124,12 @@ def search(G: nx.MultiDiGraph, q: str, *, types: Iterable[str] | None = None,
     Returns
     -------
     list of dict
-        nodes as :func:`kg.network.node_json` gives them, plus ``score``.
+        nodes as :func:`exokg.network.node_json` gives them, plus ``score``.
 
     Examples
     --------
-    >>> from kg.build import build_graph
-    >>> from kg.network import project
+    >>> from exokg.build import build_graph
+    >>> from exokg.network import project
     >>> G = project(build_graph())
     >>> search(G, "hsa-miR-21")[0]["label"]
     'miR-21'
@@ -173,7 +173,7 @@ def neighborhood(G: nx.MultiDiGraph, node: str, *, depth: int = 1,
     G
         a projection.
     node
-        IRI, CURIE or label (see :func:`kg.network.resolve_node`).
+        IRI, CURIE or label (see :func:`exokg.network.resolve_node`).
     depth
         1 to 3 steps.
     predicates
@@ -198,8 +198,8 @@ def neighborhood(G: nx.MultiDiGraph, node: str, *, depth: int = 1,
 
     Examples
     --------
-    >>> from kg.build import build_graph
-    >>> from kg.network import project
+    >>> from exokg.build import build_graph
+    >>> from exokg.network import project
     >>> G = project(build_graph())
     >>> H = neighborhood(G, "miR-21", depth=2)
     >>> labels = {d["label"] for _, d in H.nodes(data=True)}
@@ -208,7 +208,7 @@ def neighborhood(G: nx.MultiDiGraph, node: str, *, depth: int = 1,
     >>> neighborhood(G, "miR-21", depth=7)
     Traceback (most recent call last):
     ...
-    kg.errors.InvalidQuery: depth must be an integer from 1 to 3, not 7
+    exokg.errors.InvalidQuery: depth must be an integer from 1 to 3, not 7
 
     See Also
     --------
@@ -327,8 +327,8 @@ def k_shortest_paths(G: nx.MultiDiGraph, source: str, target: str, *, k: int = 3
 
     Examples
     --------
-    >>> from kg.build import build_graph
-    >>> from kg.network import project
+    >>> from exokg.build import build_graph
+    >>> from exokg.network import project
     >>> G = project(build_graph())
     >>> paths = k_shortest_paths(G, "miR-122", "miR-21", k=3)
     >>> len(paths), paths[0]["length"]
@@ -383,8 +383,8 @@ def _path_json(G: nx.MultiDiGraph, path: list[str], preds) -> dict:
 def paths_graph(G: nx.MultiDiGraph, paths: Sequence[dict]) -> nx.MultiDiGraph:
     """The union of path results as one graph (for exports).
 
-    >>> from kg.build import build_graph
-    >>> from kg.network import project
+    >>> from exokg.build import build_graph
+    >>> from exokg.network import project
     >>> G = project(build_graph())
     >>> H = paths_graph(G, k_shortest_paths(G, "miR-122", "miR-21", k=1))
     >>> H.number_of_nodes()
@@ -428,8 +428,8 @@ def rank(G: nx.MultiDiGraph, metric: str = "degree", *, types: Iterable[str] | N
 
     Examples
     --------
-    >>> from kg.build import build_graph
-    >>> from kg.network import project
+    >>> from exokg.build import build_graph
+    >>> from exokg.network import project
     >>> G = project(build_graph())
     >>> rank(G, "studies", types=["MicroRNA"], limit=1)[0]["label"]
     'miR-21'
@@ -541,8 +541,8 @@ def evidence(G: nx.MultiDiGraph, node: str) -> dict:
 
     Examples
     --------
-    >>> from kg.build import build_graph
-    >>> from kg.network import project
+    >>> from exokg.build import build_graph
+    >>> from exokg.network import project
     >>> GF = project(build_graph(), findings=True)
     >>> ev = evidence(GF, "miR-638")
     >>> ev["conflict"], ev["studies"], ev["total_n"], ev["directions"]
@@ -600,8 +600,8 @@ def _conflicts(findings: list[dict]) -> list[dict]:
 def conflicts(G: nx.MultiDiGraph) -> list[dict]:
     """Every molecule whose studies disagree on its direction in one disease.
 
-    >>> from kg.build import build_graph
-    >>> from kg.network import project
+    >>> from exokg.build import build_graph
+    >>> from exokg.network import project
     >>> GF = project(build_graph(), findings=True)
     >>> [c["node"]["label"] for c in conflicts(GF)][:3]  # doctest: +ELLIPSIS
     [...'miR-638'...]

@@ -1,7 +1,7 @@
 """Build the RDF graph: normalized findings and entities in the ExoKG vocabulary.
 
 >>> graph = build_graph()
->>> from kg.vocab import EXO, EXOID, RDF
+>>> from exokg.vocab import EXO, EXOID, RDF
 >>> len(set(graph.subjects(RDF.type, EXO.Finding)))
 66
 >>> (EXOID["content/mir-21"], EXO.upregulatedIn, EXOID["disease/hcc"]) in graph
@@ -17,10 +17,10 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from kg.entities import Entity, EntityTable, Finding, load_entities, normalize
-from kg.errors import RecordError
-from kg.records import read_records
-from kg.vocab import DCTERMS, EXO, EXOID, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes
+from exokg.entities import Entity, EntityTable, Finding, load_entities, normalize
+from exokg.errors import RecordError
+from exokg.records import read_records
+from exokg.vocab import DCTERMS, EXO, EXOID, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes
 
 __all__ = ["REVIEW", "build_graph", "entity_iri", "findings_graph", "load_findings",
            "to_sorted_ntriples"]
@@ -220,7 +220,7 @@ def build_graph(records_dirs: Sequence[Path | str] = (), *, include_bundled: boo
     findings, entities = load_findings(records_dirs, include_bundled=include_bundled)
     graph = findings_graph(findings, entities)
     if links:
-        from kg.links import add_links  # the mappings refer to entities built above
+        from exokg.links import add_links  # the mappings refer to entities built above
 
         add_links(graph)
     logger.info("built %d triples from %d findings", len(graph), len(findings))

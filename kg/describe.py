@@ -4,8 +4,8 @@ Pure functions over an rdflib ``Graph`` (no Flask): the concise bounded descript
 of a node (the triples a Turtle/JSON-LD/N-Triples page serves), and the review's
 findings about a node grouped by table and study, with an evidence summary.
 
->>> from kg.build import build_graph
->>> from kg.vocab import EXOID
+>>> from exokg.build import build_graph
+>>> from exokg.vocab import EXOID
 >>> graph = build_graph(links=False)
 >>> cbd = concise_bounded_description(graph, EXOID["content/mir-21"])
 >>> (EXOID["content/mir-21"], RDFS.label, Literal("miR-21")) in cbd
@@ -28,8 +28,8 @@ from typing import Any
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.errors import NodeNotFound
-from kg.vocab import EXO, OWL, RDF, RDFS, SKOS, bind_prefixes
+from exokg.errors import NodeNotFound
+from exokg.vocab import EXO, OWL, RDF, RDFS, SKOS, bind_prefixes
 
 __all__ = [
     "TABLE_TITLES", "concise_bounded_description", "describe_node", "evidence_summary",

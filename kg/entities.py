@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import RecordError
-from kg.records import Record
-from kg.resources import data_path
+from exokg.errors import RecordError
+from exokg.records import Record
+from exokg.resources import data_path
 
 __all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "load_entities",
            "normalize", "parse_sample_size"]

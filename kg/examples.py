@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from kg.vocab import PREFIXES
+from exokg.vocab import PREFIXES
 
 __all__ = ["EXAMPLES", "PREFIX_BLOCK", "Example", "get_example"]
 

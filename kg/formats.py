@@ -10,7 +10,7 @@ by name, alias or media type, as rdflib's plugin registry does.
 >>> get_format("nope")
 Traceback (most recent call last):
 ...
-kg.errors.UnknownFormat: unknown format 'nope'; known: ...
+exokg.errors.UnknownFormat: unknown format 'nope'; known: ...
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from rdflib import Graph
 
-from kg.errors import UnknownFormat
+from exokg.errors import UnknownFormat
 
 __all__ = ["Format", "FORMATS", "get_format", "register", "rdf_writer"]
 
@@ -85,7 +85,7 @@ def rdf_writer(rdflib_format: str) -> Callable[[Graph], bytes]:
 
     def write(graph: Graph) -> bytes:
         if rdflib_format == "nt":
-            from kg.build import to_sorted_ntriples  # sorted, so downloads are stable
+            from exokg.build import to_sorted_ntriples  # sorted, so downloads are stable
 
             return to_sorted_ntriples(graph)
         if rdflib_format in _QUAD_SYNTAXES and not graph.context_aware:
@@ -142,5 +142,5 @@ for _fmt in (
     register(_fmt)
 
 # The graph-tool formats (GraphML, GEXF, Cytoscape, CX2, DOT, SVG, KGX, CSV) register
-# themselves from kg.io, which imports this module: import it last to avoid a cycle.
-import kg.io  # noqa: E402, F401
+# themselves from exokg.io, which imports this module: import it last to avoid a cycle.
+import exokg.io  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """Links from ExoKG's entities to external ontologies and databases.
 
-The links are data, kept in three files of ``data/`` (the package ``kg.data``):
+The links are data, kept in three files of ``data/`` (the package ``exokg.data``):
 
 ``mappings/exokg.sssom.tsv``
     an SSSOM table (https://mapping-commons.github.io/sssom/): one row per link,
@@ -46,9 +46,9 @@ import curies
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.errors import RecordError
-from kg.resources import data_path
-from kg.vocab import DCTERMS, EXO, EXOID, RDF, RDFS, SKOS, XSD
+from exokg.errors import RecordError
+from exokg.resources import data_path
+from exokg.vocab import DCTERMS, EXO, EXOID, RDF, RDFS, SKOS, XSD
 
 __all__ = [
     "KINDS", "PREDICATES", "PREFIX_MAP", "LOCAL_PATTERNS", "MAPPING_COLUMNS",
@@ -667,7 +667,7 @@ def unmapped(graph: Graph, *, mappings: Iterable[Mapping] | None = None,
     Parameters
     ----------
     graph
-        a graph of ExoKG entities (e.g. :func:`kg.build.build_graph`).
+        a graph of ExoKG entities (e.g. :func:`exokg.build.build_graph`).
     mappings, notes
         default: the bundled mappings and unmapped list.
 

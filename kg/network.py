@@ -30,7 +30,7 @@ The projection is documented here because users see it in every graph export:
   edges (``exo:content``, ``exo:disease``, ``exo:sample``, ``prov:wasDerivedFrom`` ...)
   are edges too, so the evidence can be walked.
 
->>> from kg.build import build_graph
+>>> from exokg.build import build_graph
 >>> G = project(build_graph())
 >>> G.nodes["https://w3id.org/exokg/id/content/mir-21"]["kind"]
 'MicroRNA'
@@ -54,8 +54,8 @@ from collections.abc import Callable, Hashable, Iterable
 import networkx as nx
 from rdflib import BNode, Graph, Literal, URIRef
 
-from kg.errors import NodeNotFound
-from kg.vocab import (
+from exokg.errors import NodeNotFound
+from exokg.vocab import (
     CONTENT_CLASSES,
     EXO,
     OWL,
@@ -274,7 +274,7 @@ class ProjectionCache:
 
     The server keeps one in ``app.extensions``; a CLI run makes its own.
 
-    >>> from kg.build import build_graph
+    >>> from exokg.build import build_graph
     >>> cache, graph = ProjectionCache(), build_graph()
     >>> cache.get(graph) is cache.get(graph)
     True
@@ -341,14 +341,14 @@ def resolve_node(G: nx.MultiDiGraph, name: str) -> str:
 
     Examples
     --------
-    >>> from kg.build import build_graph
+    >>> from exokg.build import build_graph
     >>> G = project(build_graph())
     >>> resolve_node(G, "exoid:disease/hcc")
     'https://w3id.org/exokg/id/disease/hcc'
     >>> resolve_node(G, "miR-21x")
     Traceback (most recent call last):
     ...
-    kg.errors.NodeNotFound: no node named 'miR-21x'; did you mean: miR-21, ...
+    exokg.errors.NodeNotFound: no node named 'miR-21x'; did you mean: miR-21, ...
     """
     text = (name or "").strip()
     if not text:
@@ -391,7 +391,7 @@ def to_rdf(G: nx.MultiDiGraph) -> Graph:
     literals it carries; every edge gives its triple. So any result can be written in
     any format of the registry, and ``project(to_rdf(H))`` has the nodes and edges of ``H``.
 
-    >>> from kg.build import build_graph
+    >>> from exokg.build import build_graph
     >>> G = project(build_graph())
     >>> H = project(to_rdf(G))
     >>> (sorted(H.nodes) == sorted(G.nodes), sorted(H.edges) == sorted(G.edges))
@@ -437,7 +437,7 @@ def _literal(value) -> Literal:
 def node_json(G: nx.MultiDiGraph, node: str) -> dict:
     """A node as a JSON-ready dict: ``id`` (the IRI), label, curie, class, kind, ...
 
-    >>> from kg.build import build_graph
+    >>> from exokg.build import build_graph
     >>> G = project(build_graph())
     >>> node_json(G, "https://w3id.org/exokg/id/disease/hcc")["label"]
     'hepatocellular carcinoma'

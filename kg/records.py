@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.errors import RecordError
-from kg.resources import data_path
+from exokg.errors import RecordError
+from exokg.resources import data_path
 
 __all__ = ["Column", "Record", "TABLE_COLUMNS", "bundled_records_dir", "read_records",
            "read_table"]

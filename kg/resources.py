@@ -1,8 +1,7 @@
-"""Where the bundled data and ontology are, installed or in a source checkout.
+"""Where the bundled data and ontology are: the packages ``exokg.data`` and ``exokg.ontology``.
 
-Installed, ``data/`` and ``ontology/`` are the packages ``kg.data`` and
-``kg.ontology``; run from a checkout (``python -m kg`` in the repository, where
-``./kg`` shadows the installed package), they are the folders beside ``kg/``.
+The repository keeps them in ``data/`` and ``ontology/``; ``pyproject.toml`` maps those
+folders into the one installed package, so an install (editable or not) finds them here.
 
 >>> (data_path() / "entities.tsv").is_file()
 True
@@ -17,21 +16,12 @@ from pathlib import Path
 
 __all__ = ["data_path", "ontology_path"]
 
-_CHECKOUT = Path(__file__).resolve().parent.parent
-
-
-def _package_path(package: str, folder: str) -> Path:
-    try:
-        return Path(str(files(package)))
-    except ModuleNotFoundError:
-        return _CHECKOUT / folder
-
 
 def data_path() -> Path:
     """The folder of the bundled data (records, entity table, mappings)."""
-    return _package_path("kg.data", "data")
+    return Path(str(files("exokg.data")))
 
 
 def ontology_path() -> Path:
     """The folder of the ontology and SHACL shapes."""
-    return _package_path("kg.ontology", "ontology")
+    return Path(str(files("exokg.ontology")))

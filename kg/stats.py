@@ -1,6 +1,6 @@
 """Counts over a graph: per class, per table, per predicate.
 
->>> from kg.build import build_graph
+>>> from exokg.build import build_graph
 >>> stats = graph_stats(build_graph(links=False))
 >>> stats["tables"]
 {1: 38, 2: 13, 3: 10, 4: 3, 5: 2}
@@ -13,7 +13,7 @@ from typing import Any
 
 from rdflib import Graph
 
-from kg.vocab import EXO, RDF
+from exokg.vocab import EXO, RDF
 
 __all__ = ["graph_stats"]
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import ConfigError
+from exokg.errors import ConfigError
 
 __all__ = ["RDF_SUFFIXES", "StoreInfo", "data_version", "dataset_stats", "open_graph",
            "open_store", "prepare_store"]
@@ -144,7 +144,7 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
 
 
 def _bundled_ntriples(records_dirs: Sequence[Path | str]) -> bytes:
-    from kg.build import build_graph, to_sorted_ntriples
+    from exokg.build import build_graph, to_sorted_ntriples
 
     return to_sorted_ntriples(build_graph(records_dirs))
 
@@ -240,7 +240,7 @@ def open_graph(path: Path | str):
     """An rdflib :class:`~rdflib.Graph` over a built store, through oxrdflib (read-only).
 
     >>> import tempfile
-    >>> from kg.vocab import EXO, RDF
+    >>> from exokg.vocab import EXO, RDF
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     g = open_graph(prepare_store(tmp).path)
     ...     len(set(g.subjects(RDF.type, EXO.Finding)))

@@ -1,6 +1,6 @@
 """Validate a graph against ExoKG's ontology and SHACL shapes (pyshacl).
 
->>> from kg.build import build_graph
+>>> from exokg.build import build_graph
 >>> validate_graph(build_graph()).conforms
 True
 """
@@ -13,7 +13,7 @@ from functools import cache
 
 from rdflib import Graph
 
-from kg.resources import ontology_path
+from exokg.resources import ontology_path
 
 __all__ = ["Report", "ontology_graph", "shapes_graph", "validate_graph"]
 

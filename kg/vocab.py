@@ -3,7 +3,7 @@
 Every other module names ExoKG terms through these namespaces, never as string
 literals, so that the public contract (``shared/spec/vocabulary.md``) lives here.
 
->>> from kg.vocab import EXO, EXOID
+>>> from exokg.vocab import EXO, EXOID
 >>> str(EXO.Finding)
 'https://w3id.org/exokg/vocab#Finding'
 >>> str(EXOID["content/mir-21"])

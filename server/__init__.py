@@ -14,12 +14,12 @@ from flask import Flask
 __all__ = ["BLUEPRINT_MODULES", "create_app"]
 
 #: Each module has ``init_app(app)``, which registers its blueprint(s).
-BLUEPRINT_MODULES = ("server.errors", "server.sparql", "server.api", "server.ld", "server.ui")
+BLUEPRINT_MODULES = ("exokg.server.errors", "exokg.server.sparql", "exokg.server.api", "exokg.server.ld", "exokg.server.ui")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app: settings from defaults, then ``EXOKG_*`` env, then ``config``."""
-    from server.settings import load_settings
+    from exokg.server.settings import load_settings
 
     app = Flask(__name__)
     app.config.from_mapping(load_settings(config))

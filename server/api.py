@@ -1,6 +1,6 @@
 """The graph API: search, neighborhoods, paths, ranks, evidence and exports as GET URLs.
 
-Every route is a thin skin over :mod:`kg.algorithms` and :mod:`kg.io`; each answers JSON
+Every route is a thin skin over :mod:`exokg.algorithms` and :mod:`exokg.io`; each answers JSON
 ``{"ok": true, ...}`` (or a file with ``format=``) and every result is a shareable URL.
 
 =====================  ==========================================================
@@ -28,9 +28,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
-from kg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
-from kg.formats import FORMATS, get_format
-from server.graph import app_graph
+from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
+from exokg.formats import FORMATS, get_format
+from exokg.server.graph import app_graph
 
 __all__ = ["DEFAULT_NODE_LIMIT", "bp", "init_app"]
 
@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
 # ---------------------------------------------------------------- the graph
 
 def projection(*, findings: bool = False):
-    from kg.network import ProjectionCache
+    from exokg.network import ProjectionCache
 
     app = current_app._get_current_object()
     cache = app.extensions.get("exokg_projections")
@@ -120,7 +120,7 @@ def _ok(**payload: Any) -> Response:
 
 
 def _file(obj, fmt_name: str, stem: str) -> Response:
-    from kg.io import download_name, export
+    from exokg.io import download_name, export
 
     fmt = get_format(fmt_name)
     start = time.perf_counter()
@@ -143,7 +143,7 @@ def _format() -> str | None:
 
 
 def _graph_format(name: str):
-    from kg.io import GRAPH_KINDS, graph_format_names
+    from exokg.io import GRAPH_KINDS, graph_format_names
 
     fmt = get_format(name)
     if fmt.kind not in GRAPH_KINDS:
@@ -154,7 +154,7 @@ def _graph_format(name: str):
 
 def _format_links(endpoint: str) -> dict[str, str]:
     args = {k: v for k, v in request.args.items() if k != "format"}
-    from kg.io import graph_format_names
+    from exokg.io import graph_format_names
 
     names = graph_format_names()
     return {name: url_for(endpoint, _external=True, **args, format=name) for name in names}
@@ -165,7 +165,7 @@ def _format_links(endpoint: str) -> dict[str, str]:
 @bp.get("/entities")
 def entities() -> Response:
     """Search by label, alternative label or CURIE (case-insensitive, ranked)."""
-    from kg.algorithms import search
+    from exokg.algorithms import search
 
     q = _arg("q", required=True)
     hits = search(projection(), q, types=_list("type", "types"),
@@ -176,8 +176,8 @@ def entities() -> Response:
 @bp.get("/neighborhood")
 def neighborhood() -> Response:
     """The ego graph of a node, filterable by predicate, kind and direction."""
-    from kg.algorithms import neighborhood as ego
-    from kg.network import graph_json, node_json
+    from exokg.algorithms import neighborhood as ego
+    from exokg.network import graph_json, node_json
 
     fmt = _format()
     max_depth = int(current_app.config.get("MAX_RADIUS") or 3)
@@ -199,7 +199,7 @@ def neighborhood() -> Response:
 @bp.get("/path")
 def path() -> Response:
     """The k shortest simple paths between two nodes, each edge with its predicate."""
-    from kg.algorithms import k_shortest_paths, paths_graph
+    from exokg.algorithms import k_shortest_paths, paths_graph
 
     fmt = _format()
     G = projection(findings=_bool("findings"))
@@ -215,7 +215,7 @@ def path() -> Response:
 @bp.get("/rank")
 def rank() -> Response:
     """The top entities by degree, PageRank, betweenness or number of studies."""
-    from kg.algorithms import rank as rank_
+    from exokg.algorithms import rank as rank_
 
     metric = _arg("metric", default="degree")
     rows = rank_(projection(), metric, types=_list("type", "types"),
@@ -226,7 +226,7 @@ def rank() -> Response:
 @bp.get("/evidence")
 def evidence() -> Response:
     """The evidence summary of a molecule, with a conflict flag."""
-    from kg.algorithms import evidence as evidence_
+    from exokg.algorithms import evidence as evidence_
 
     return _ok(**evidence_(projection(findings=True), _arg("node", required=True)))
 
@@ -234,7 +234,7 @@ def evidence() -> Response:
 @bp.get("/conflicts")
 def conflicts() -> Response:
     """Every molecule whose studies disagree on its direction."""
-    from kg.algorithms import conflicts as conflicts_
+    from exokg.algorithms import conflicts as conflicts_
 
     rows = conflicts_(projection(findings=True))
     return _ok(count=len(rows), results=rows)
@@ -257,7 +257,7 @@ def export() -> Response:
 @bp.get("/formats")
 def formats() -> Response:
     """The export formats: name, media type, extension, aliases, kind."""
-    from kg.io import GRAPH_KINDS
+    from exokg.io import GRAPH_KINDS
 
     seen = {}
     for fmt in FORMATS.values():
@@ -277,7 +277,7 @@ def _error(err: ExoKGError):
     if isinstance(err, NodeNotFound):
         body["suggestions"] = err.suggestions
     if isinstance(err, UnknownFormat):
-        from kg.io import graph_format_names
+        from exokg.io import graph_format_names
 
         body["formats"] = graph_format_names()
     return jsonify(body), err.status

@@ -1,4 +1,4 @@
-"""One error handler: an :class:`~kg.errors.ExoKGError` becomes its ``.status`` and a body.
+"""One error handler: an :class:`~exokg.errors.ExoKGError` becomes its ``.status`` and a body.
 
 Everywhere the body is JSON, ``{"ok": false, "error": message, "status": status}``.
 On the SPARQL surface (``/sparql``) clients expect the protocol's plain-text error
@@ -7,7 +7,7 @@ raised by Flask there (405, 413) get the same treatment.
 
 :func:`error_reply` is pure of Flask (a status, headers and a body from an exception,
 the path and the Accept header): the Flask handlers here and the WSGI fast path of
-``/sparql`` (:mod:`server.sparql`) both send what it returns.
+``/sparql`` (:mod:`exokg.server.sparql`) both send what it returns.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
 
-from kg.errors import ExoKGError
+from exokg.errors import ExoKGError
 
 __all__ = ["error_parts", "error_reply", "error_response", "init_app"]
 

@@ -28,11 +28,11 @@ from flask import Blueprint, Flask, Response, request, url_for
 from rdflib import BNode, Graph, URIRef
 from rdflib.collection import Collection
 
-from kg.describe import TABLE_TITLES, concise_bounded_description, describe_node, node_exists
-from kg.errors import UnknownFormat
-from kg.formats import FORMATS, Format, get_format
-from kg.vocab import OWL, RDF, RDFS, SKOS, bind_prefixes
-from server.ui import (
+from exokg.describe import TABLE_TITLES, concise_bounded_description, describe_node, node_exists
+from exokg.errors import UnknownFormat
+from exokg.formats import FORMATS, Format, get_format
+from exokg.vocab import OWL, RDF, RDFS, SKOS, bind_prefixes
+from exokg.server.ui import (
     _CANONICAL_BASE,
     base_iri,
     compact,
@@ -166,7 +166,7 @@ def resource(path: str) -> Response:
 
 
 def entity_page_data(graph: Graph, node: URIRef) -> dict[str, Any]:
-    """The entity page's dict: :func:`kg.describe.describe_node` plus links and formats."""
+    """The entity page's dict: :func:`exokg.describe.describe_node` plus links and formats."""
     data = describe_node(graph, node)
     data["title"] = data["label"]
     data["curie"] = compact(node)
@@ -183,13 +183,13 @@ def entity_page_data(graph: Graph, node: URIRef) -> dict[str, Any]:
 
 @cache
 def _ontology_bytes() -> bytes:
-    from kg.resources import ontology_path
+    from exokg.resources import ontology_path
 
     return (ontology_path() / "exokg.ttl").read_bytes()
 
 
 def ontology_graph() -> Graph:
-    """The ontology (``kg.ontology/exokg.ttl``) as an rdflib graph."""
+    """The ontology (``exokg.ontology/exokg.ttl``) as an rdflib graph."""
     graph = bind_prefixes(Graph())
     graph.parse(data=_ontology_bytes(), format="turtle")
     return graph
@@ -211,7 +211,7 @@ def vocab_page_data(graph: Graph) -> dict[str, Any]:
                 ("Datatype properties", OWL.DatatypeProperty),
                 ("Annotation properties", OWL.AnnotationProperty),
                 ("Individuals", OWL.NamedIndividual)]
-    from kg.vocab import EXO
+    from exokg.vocab import EXO
 
     out = []
     for title, cls in sections:
@@ -238,7 +238,7 @@ def vocab_page_data(graph: Graph) -> dict[str, Any]:
     ontology = next(iter(graph.subjects(RDF.type, OWL.Ontology)), None)
     meta = {}
     if ontology is not None:
-        from kg.vocab import DCTERMS
+        from exokg.vocab import DCTERMS
 
         meta = {"iri": str(ontology), "title": str(graph.value(ontology, DCTERMS.title) or ""),
                 "description": str(graph.value(ontology, DCTERMS.description) or ""),

@@ -3,7 +3,7 @@
 Every setting is a row of :data:`SETTINGS` (name, default, help, type), as Datasette
 does. :func:`load_settings` applies the defaults, then ``EXOKG_<NAME>`` environment
 variables, then the given mapping (flags or a test's config). An unknown key or a
-value of the wrong type raises :class:`kg.errors.ConfigError` at startup.
+value of the wrong type raises :class:`exokg.errors.ConfigError` at startup.
 
 >>> s = load_settings({"QUERY_TIMEOUT": 2}, environ={})
 >>> s["QUERY_TIMEOUT"], s["MAX_ROWS"], s["DEBUG"]
@@ -11,11 +11,11 @@ value of the wrong type raises :class:`kg.errors.ConfigError` at startup.
 >>> load_settings({"NOPE": 1}, environ={})
 Traceback (most recent call last):
 ...
-kg.errors.ConfigError: unknown setting 'NOPE'
+exokg.errors.ConfigError: unknown setting 'NOPE'
 >>> load_settings({}, environ={"EXOKG_MAX_ROWS": "ten"})
 Traceback (most recent call last):
 ...
-kg.errors.ConfigError: EXOKG_MAX_ROWS: expected int, got 'ten'
+exokg.errors.ConfigError: EXOKG_MAX_ROWS: expected int, got 'ten'
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kg.errors import ConfigError
+from exokg.errors import ConfigError
 
 __all__ = ["SETTINGS", "Setting", "default_store_dir", "load_settings", "settings_table"]
 

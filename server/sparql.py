@@ -1,6 +1,6 @@
 """The SPARQL surface: ``/sparql`` (SPARQL 1.1 Protocol), ``/.well-known/void``, ``/healthz``.
 
-A thin skin over :class:`kg.sparql.SparqlService`: it reads the protocol's
+A thin skin over :class:`exokg.sparql.SparqlService`: it reads the protocol's
 parameters, hands the query over, and sends the answer (streamed when large).
 It also installs the structured access log and CORS for these routes.
 
@@ -30,12 +30,12 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.wsgi import ClosingIterator, get_current_url, get_input_stream
 
-from kg.errors import ExoKGError, InvalidQuery, QueryRefused
-from kg.sparql import QueryAnswer, QueryRequest, SparqlService
-from kg.sparql.describe import service_description, void_graph
-from kg.sparql.negotiate import negotiate
-from kg.sparql.service import etag_matches
-from server.errors import error_reply
+from exokg.errors import ExoKGError, InvalidQuery, QueryRefused
+from exokg.sparql import QueryAnswer, QueryRequest, SparqlService
+from exokg.sparql.describe import service_description, void_graph
+from exokg.sparql.negotiate import negotiate
+from exokg.sparql.service import etag_matches
+from exokg.server.errors import error_reply
 
 __all__ = ["Reply", "SparqlFastPath", "bp", "get_service", "init_app", "sparql_reply"]
 
@@ -69,7 +69,7 @@ def get_service(app: Flask | None = None) -> SparqlService:
 @dataclass
 class Reply:
     """What to send for one request: status, headers, body (bytes or chunks), and the
-    service's :class:`~kg.sparql.QueryAnswer` when a query ran (for the access log)."""
+    service's :class:`~exokg.sparql.QueryAnswer` when a query ran (for the access log)."""
 
     status: int
     headers: dict[str, str]
@@ -241,7 +241,7 @@ class SparqlFastPath:
     before any Flask machinery; every other request goes to ``wsgi_app`` (Flask).
 
     Sends what the Flask route would: the same reply, CORS headers, the same error
-    bodies (:func:`server.errors.error_reply`) and the same access-log line.
+    bodies (:func:`exokg.server.errors.error_reply`) and the same access-log line.
     """
 
     def __init__(self, app: Flask, wsgi_app: Callable) -> None:

@@ -34,12 +34,12 @@ from flask import (
 )
 from rdflib import BNode, Graph, Literal, URIRef
 
-from kg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
-from kg.examples import EXAMPLES, PREFIX_BLOCK, get_example
-from kg.formats import FORMATS, get_format
-from kg.vocab import EXO, EXOID, PREFIXES, RDFS
-from kg.vocab import compact_iri as compact
-from server.graph import app_graph
+from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
+from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
+from exokg.formats import FORMATS, get_format
+from exokg.vocab import EXO, EXOID, PREFIXES, RDFS
+from exokg.vocab import compact_iri as compact
+from exokg.server.graph import app_graph
 
 __all__ = [
     "DEFAULT_BASE_IRI", "bp", "get_graph", "init_app", "local_url", "missing_assets",
@@ -72,7 +72,7 @@ REVIEW = {
 # ---------------------------------------------------------------- graph and IRIs
 
 def get_graph() -> Graph:
-    """The app's rdflib graph (:func:`server.graph.app_graph`)."""
+    """The app's rdflib graph (:func:`exokg.server.graph.app_graph`)."""
     return app_graph()[0]
 
 
@@ -96,11 +96,11 @@ def local_url(iri: Any) -> str:
 
 
 def search_entities(text: str, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Entities matching ``text``, best first: the API's search (:func:`kg.algorithms.search`)
+    """Entities matching ``text``, best first: the API's search (:func:`exokg.algorithms.search`)
     over the app's projection, shaped for the pages.
     """
-    from kg.algorithms import search
-    from server.api import projection
+    from exokg.algorithms import search
+    from exokg.server.api import projection
 
     if not text.strip():
         return []
@@ -183,7 +183,7 @@ def home(fmt: str | None = None) -> Response:
 
 def _stats() -> dict[str, Any]:
     """The graph's counts, computed once per data version (the data changes only on a rebuild)."""
-    from kg.stats import graph_stats
+    from exokg.stats import graph_stats
 
     graph, version = app_graph()
     cached = current_app.extensions.get("exokg_stats")
@@ -194,7 +194,7 @@ def _stats() -> dict[str, Any]:
 
 
 def _table_titles() -> dict[int, str]:
-    from kg.describe import TABLE_TITLES
+    from exokg.describe import TABLE_TITLES
 
     return TABLE_TITLES
 
@@ -226,8 +226,8 @@ def _query_graph(sparql: str):
         refuses (an update, SERVICE); the service's own error otherwise (503 at the time
         limit, ...).
     """
-    from kg.sparql import QueryRequest, inspect_query
-    from server.sparql import get_service
+    from exokg.sparql import QueryRequest, inspect_query
+    from exokg.server.sparql import get_service
 
     text = sparql.strip()
     if not text:
@@ -467,6 +467,7 @@ def init_app(app: Flask) -> None:
     missing = missing_assets()
     if missing:
         logger.warning("web assets missing from %s: %s; the query editor and graph views "
-                       "are off. Install them: cd web && npm ci && npm run copy "
-                       "(or reinstall: pip install -e .)", _STATIC / "vendor",
+                       "are off. They ship with ExoKG: reinstall it (pip install "
+                       "--force-reinstall exokg), or in a checkout run tools/update-web-assets",
+                       _STATIC / "vendor",
                        ", ".join(missing))

@@ -13,7 +13,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from server import create_app
+from exokg.server import create_app
 
 
 def make_full_app(tmp_path_factory: pytest.TempPathFactory, **config):

@@ -31,7 +31,7 @@ RUN_DIR = tempfile.gettempdir()
 @pytest.fixture(scope="session")
 def graph():
     """The bundled graph, built once for the session (tests must not change it)."""
-    from kg.build import build_graph
+    from exokg.build import build_graph
 
     return build_graph()
 
@@ -39,7 +39,7 @@ def graph():
 @pytest.fixture(scope="session")
 def G(graph):
     """The networkx projection of the bundled graph, entities only."""
-    from kg.network import project
+    from exokg.network import project
 
     return project(graph)
 
@@ -47,7 +47,7 @@ def G(graph):
 @pytest.fixture(scope="session")
 def GF(graph):
     """The projection with the findings as nodes."""
-    from kg.network import project
+    from exokg.network import project
 
     return project(graph, findings=True)
 
@@ -60,7 +60,7 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def app(store_dir):
-    from server import create_app
+    from exokg.server import create_app
 
     app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "QUERY_TIMEOUT": 5.0,
                       "EXECUTORS": 1})
@@ -88,7 +88,7 @@ def start_server(args: list[str], *, timeout: float = 90.0):
     # a file, not a pipe: a server that logs more than a pipe holds would block on it
     log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kg", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "exokg", "serve", "--host", "127.0.0.1", "--port", str(port),
          *args], cwd=RUN_DIR, env=env, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

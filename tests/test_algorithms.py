@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kg.algorithms import (
+from exokg.algorithms import (
     conflicts,
     evidence,
     k_shortest_paths,
@@ -13,8 +13,8 @@ from kg.algorithms import (
     rank,
     search,
 )
-from kg.errors import InvalidQuery, NodeNotFound
-from kg.vocab import EXOID
+from exokg.errors import InvalidQuery, NodeNotFound
+from exokg.vocab import EXOID
 
 MIR21 = str(EXOID["content/mir-21"])
 

@@ -9,8 +9,8 @@ import zipfile
 import networkx as nx
 import pytest
 
-from kg.io import graph_format_names
-from server import create_app
+from exokg.io import graph_format_names
+from exokg.server import create_app
 
 MIR21 = "https://w3id.org/exokg/id/content/mir-21"
 
@@ -113,7 +113,7 @@ def test_evidence_and_conflicts(api):
 def test_neighborhood_download_in_every_format(api, name):
     response = api.get(f"/api/neighborhood?node=miR-21&depth=2&format={name}")
     assert response.status_code == 200
-    from kg.formats import get_format
+    from exokg.formats import get_format
 
     fmt = get_format(name)
     assert response.mimetype == fmt.media_type
@@ -142,7 +142,7 @@ def test_formats(api):
 
 
 def test_projection_is_built_once_per_store_state(api):
-    from server.graph import app_graph as _graph
+    from exokg.server.graph import app_graph as _graph
 
     app = api.application
     api.get("/api/neighborhood?node=miR-21")
@@ -155,9 +155,9 @@ def test_projection_is_built_once_per_store_state(api):
 
 
 def test_without_the_sparql_service_the_bundled_graph_is_built_once(monkeypatch):
-    import server
+    import exokg.server as server
 
-    monkeypatch.setattr(server, "BLUEPRINT_MODULES", ("server.api",))
+    monkeypatch.setattr(server, "BLUEPRINT_MODULES", ("exokg.server.api",))
     app = create_app({"TESTING": True})
     client = app.test_client()
     assert _ok_center(client) == _ok_center(client) == MIR21

@@ -7,10 +7,10 @@ import shutil
 import pytest
 from rdflib import Literal
 
-from kg.build import build_graph, to_sorted_ntriples
-from kg.errors import RecordError
-from kg.records import bundled_records_dir, read_records
-from kg.vocab import DCTERMS, EXO, EXOID, PROV, RDF, RDFS, XSD
+from exokg.build import build_graph, to_sorted_ntriples
+from exokg.errors import RecordError
+from exokg.records import bundled_records_dir, read_records
+from exokg.vocab import DCTERMS, EXO, EXOID, PROV, RDF, RDFS, XSD
 
 
 @pytest.fixture(scope="module")

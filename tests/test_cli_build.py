@@ -10,11 +10,11 @@ import pytest
 from conftest import RUN_DIR
 from rdflib import Graph
 
-from kg.build import build_graph, to_sorted_ntriples
+from exokg.build import build_graph, to_sorted_ntriples
 
 
 def exokg(*args, cwd=RUN_DIR):
-    return subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "exokg", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=120)
 
 
@@ -71,7 +71,7 @@ def test_validate_passes_on_the_built_graph():
 
 def test_validate_fails_on_a_finding_without_citation(tmp_path):
     graph = build_graph()
-    from kg.vocab import EXO, EXOID, PROV
+    from exokg.vocab import EXO, EXOID, PROV
 
     node = EXOID["finding/t1-8"]
     graph.remove((node, EXO.citedIn, None))

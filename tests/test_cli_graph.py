@@ -12,7 +12,7 @@ import networkx as nx
 import pytest
 from conftest import RUN_DIR
 
-from kg.cli import main
+from exokg.cli import main
 
 COMMANDS = ["search", "neighbors", "path", "rank", "evidence", "conflicts", "export"]
 
@@ -109,7 +109,7 @@ def test_export_from_a_data_file(capsys, tmp_path):
 
 
 def test_svg_to_stdout_as_a_user_runs_it():
-    done = subprocess.run([sys.executable, "-m", "kg", "export", "--format", "svg", "--node",
+    done = subprocess.run([sys.executable, "-m", "exokg", "export", "--format", "svg", "--node",
                            "miR-638"], capture_output=True, timeout=120, cwd=RUN_DIR)
     assert done.returncode == 0, done.stderr
     assert b"<svg" in done.stdout[:500]

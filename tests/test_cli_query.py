@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kg.cli import main
+from exokg.cli import main
 
 COUNT = "PREFIX exo: <https://w3id.org/exokg/vocab#> SELECT (COUNT(?f) AS ?n) { ?f a exo:Finding }"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kg.entities import load_entities, normalize
-from kg.errors import RecordError
-from kg.records import Record, read_records
+from exokg.entities import load_entities, normalize
+from exokg.errors import RecordError
+from exokg.records import Record, read_records
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kg.build import build_graph
-from kg.examples import EXAMPLES, get_example
+from exokg.build import build_graph
+from exokg.examples import EXAMPLES, get_example
 
 
 @pytest.fixture(scope="module")

@@ -26,12 +26,12 @@ import yaml
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from kg.algorithms import k_shortest_paths, neighborhood, paths_graph
-from kg.errors import UnknownFormat
-from kg.formats import FORMATS, get_format
-from kg.io import GRAPH_KINDS, NetworkWriter, download_name, export, graph_format_names
-from kg.io.tabular import BIOLINK_CATEGORY, BIOLINK_PREDICATE, kgx_tables
-from kg.network import project, to_rdf
+from exokg.algorithms import k_shortest_paths, neighborhood, paths_graph
+from exokg.errors import UnknownFormat
+from exokg.formats import FORMATS, get_format
+from exokg.io import GRAPH_KINDS, NetworkWriter, download_name, export, graph_format_names
+from exokg.io.tabular import BIOLINK_CATEGORY, BIOLINK_PREDICATE, kgx_tables
+from exokg.network import project, to_rdf
 
 GRAPH_FORMATS = graph_format_names()
 NETWORK = sorted({f.name for f in FORMATS.values() if f.kind == "network"})

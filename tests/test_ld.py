@@ -7,10 +7,10 @@ import requests
 from _web import make_full_app, site_url
 from rdflib import Graph, Literal, URIRef
 
-from kg.build import build_graph
-from kg.describe import concise_bounded_description, evidence_summary, findings_about
-from kg.resources import ontology_path
-from kg.vocab import EXO, EXOID, RDF, RDFS
+from exokg.build import build_graph
+from exokg.describe import concise_bounded_description, evidence_summary, findings_about
+from exokg.resources import ontology_path
+from exokg.vocab import EXO, EXOID, RDF, RDFS
 
 MIR21 = EXOID["content/mir-21"]
 RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld",
@@ -109,9 +109,9 @@ def test_conflict_flag_and_external_links(ld_client):
 
 
 def test_evidence_agrees_with_the_api_algorithm():
-    """The page's evidence summary and kg.algorithms.evidence count the same things."""
-    from kg.algorithms import evidence
-    from kg.network import project
+    """The page's evidence summary and exokg.algorithms.evidence count the same things."""
+    from exokg.algorithms import evidence
+    from exokg.network import project
 
     graph = build_graph()
     GF = project(graph, findings=True)
@@ -165,7 +165,7 @@ def test_vocab_in_every_syntax(ld_client):
 
 def test_public_base_iri_maps_paths(tmp_path_factory):
     """Behind another base, paths map to IRIs under it (and the canonical IRIs still resolve)."""
-    from server.ld import iri_for_path
+    from exokg.server.ld import iri_for_path
 
     app = make_full_app(tmp_path_factory, PUBLIC_BASE_IRI="https://kg.example.org/exo/")
     with app.test_request_context("/id/content/mir-21"):
@@ -198,7 +198,7 @@ def test_negotiation_over_a_real_server(site):
 
 def test_pages_show_the_data_the_service_serves(tmp_path):
     """With ``--data`` files, the pages describe those files, as /sparql does."""
-    from server import create_app
+    from exokg.server import create_app
 
     data = tmp_path / "mine.ttl"
     data.write_text('<https://w3id.org/exokg/id/content/mir-99a> '

@@ -1,4 +1,4 @@
-"""Tests of the external links: the SSSOM data files and :mod:`kg.links`."""
+"""Tests of the external links: the SSSOM data files and :mod:`exokg.links`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from kg.errors import RecordError
-from kg.links import (
+from exokg.errors import RecordError
+from exokg.links import (
     KINDS,
     LOCAL_PATTERNS,
     PREFIX_MAP,
@@ -26,8 +26,8 @@ from kg.links import (
     unmapped,
     validate_curies,
 )
-from kg.resources import data_path
-from kg.vocab import DCTERMS, EXO, EXOID, OWL, RDF, RDFS, SKOS, XSD
+from exokg.resources import data_path
+from exokg.vocab import DCTERMS, EXO, EXOID, OWL, RDF, RDFS, SKOS, XSD
 
 DATA = data_path()
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def entities() -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def built():
-    from kg.build import build_graph
+    from exokg.build import build_graph
 
     return build_graph()
 
@@ -523,7 +523,7 @@ def test_empty_comment_and_missing_column_raise(tmp_path):
 
 
 def _run(argv: list[str]) -> int:
-    from kg.cli.links import register
+    from exokg.cli.links import register
 
     parser = argparse.ArgumentParser(prog="exokg")
     register(parser.add_subparsers(dest="command", required=True))
@@ -554,7 +554,7 @@ def test_cli_rejects_an_unknown_kind():
 
 def test_built_graph_still_conforms_to_the_shapes(built):
     pytest.importorskip("pyshacl")
-    from kg.validate import validate_graph
+    from exokg.validate import validate_graph
 
     report = validate_graph(built)
     assert report.conforms, report.text[:2000]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from kg.errors import NodeNotFound
-from kg.network import ProjectionCache, compress, expand, graph_json, project, resolve_node, to_rdf
-from kg.vocab import EXO, EXOID, RDF, SHORTCUT_PREDICATES
+from exokg.errors import NodeNotFound
+from exokg.network import ProjectionCache, compress, expand, graph_json, project, resolve_node, to_rdf
+from exokg.vocab import EXO, EXOID, RDF, SHORTCUT_PREDICATES
 
 MIR21 = str(EXOID["content/mir-21"])
 HCC = str(EXOID["disease/hcc"])
@@ -55,7 +55,7 @@ def test_resolve_node(G, name):
 
 def test_resolve_external_curie_when_links_exist(G):
     xrefs = [x for _, d in G.nodes(data=True) for x in d.get("xrefs", ())]
-    if xrefs:  # kg.links adds them; without it there is nothing to resolve
+    if xrefs:  # exokg.links adds them; without it there is nothing to resolve
         node = next(n for n, d in G.nodes(data=True) if xrefs[0] in d.get("xrefs", ()))
         assert resolve_node(G, xrefs[0]) == node
     with pytest.raises(NodeNotFound):

@@ -21,7 +21,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS
 
-from kg.resources import ontology_path
+from exokg.resources import ontology_path
 
 EXO = Namespace("https://w3id.org/exokg/vocab#")
 ID = Namespace("https://w3id.org/exokg/id/")

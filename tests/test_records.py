@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.errors import RecordError
-from kg.records import read_records
+from exokg.errors import RecordError
+from exokg.records import read_records
 
 
 @pytest.fixture(scope="module")

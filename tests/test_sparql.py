@@ -1,4 +1,4 @@
-"""Unit tests of kg.sparql (no HTTP server) and the in-process Flask surface."""
+"""Unit tests of exokg.sparql (no HTTP server) and the in-process Flask surface."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from kg.errors import ConfigError, InvalidQuery, QueryRefused, QueryTimeout, UnknownFormat
-from kg.sparql import QueryRequest, SparqlService, check_query, inspect_query, negotiate
-from kg.sparql.cache import ResultCache
-from server.settings import load_settings
+from exokg.errors import ConfigError, InvalidQuery, QueryRefused, QueryTimeout, UnknownFormat
+from exokg.sparql import QueryRequest, SparqlService, check_query, inspect_query, negotiate
+from exokg.sparql.cache import ResultCache
+from exokg.server.settings import load_settings
 
 
 @pytest.mark.parametrize("text,form,update", [

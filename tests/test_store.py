@@ -1,11 +1,11 @@
-"""kg.store: build once, reuse while the data is unchanged, serve any RDF files."""
+"""exokg.store: build once, reuse while the data is unchanged, serve any RDF files."""
 
 from __future__ import annotations
 
 import pytest
 
-from kg.errors import ConfigError
-from kg.store import open_graph, open_store, prepare_store
+from exokg.errors import ConfigError
+from exokg.store import open_graph, open_store, prepare_store
 
 NT = b'<http://ex/a> <http://ex/p> "1" .\n<http://ex/b> <http://ex/p> "2" .\n'
 

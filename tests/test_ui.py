@@ -10,8 +10,8 @@ import pytest
 from _web import make_full_app
 from rdflib import Dataset, Graph
 
-from kg.examples import EXAMPLES
-from kg.formats import FORMATS
+from exokg.examples import EXAMPLES
+from exokg.formats import FORMATS
 
 
 @pytest.fixture(scope="module")
@@ -165,9 +165,9 @@ def test_assets_are_installed_and_served(web_client):
 
 
 def test_missing_assets_are_reported(web_client, monkeypatch):
-    import server.ui
+    import exokg.server.ui
 
-    monkeypatch.setattr(server.ui, "VENDOR_FILES", ("not-installed.js",))
+    monkeypatch.setattr(exokg.server.ui, "VENDOR_FILES", ("not-installed.js",))
     html = web_client.get("/query").get_data(as_text=True)
     assert 'id="assets-missing"' in html and "npm ci" in html
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from kg.examples import EXAMPLES
+from exokg.examples import EXAMPLES
 
 
 def main(query_args: list[str]) -> int:
     for example in EXAMPLES:
         if example.kind != "SELECT":
             continue
-        result = subprocess.run([sys.executable, "-m", "kg", "query", example.sparql,
+        result = subprocess.run([sys.executable, "-m", "exokg", "query", example.sparql,
                                  "--format", "table", *query_args], capture_output=True, text=True,
                                 check=True)
         sys.stdout.write(f"### {example.title}\n\n{example.question}\n\n"

@@ -1,7 +1,9 @@
 // Copy the browser files ExoKG's pages use from node_modules into the Flask app's
-// static folder (server/static/vendor/ by default; a target folder may be given).
-// Run by setup.py after `npm ci`; by hand: `npm ci && npm run copy`.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// static folder (server/static/vendor/ by default; a target folder may be given), with
+// manifest.json (package and version of each file) and LICENSES.txt (the licence of every
+// package in the lock, since the minified bundles include their dependencies).
+// Run by tools/update-web-assets after `npm ci`; the copied files are committed.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -26,4 +28,20 @@ for (const [pkg, file, name] of FILES) {
   manifest[name] = { package: pkg, version, file };
 }
 writeFileSync(join(target, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-console.log(`copied ${FILES.length} files to ${target}`);
+
+const lock = JSON.parse(readFileSync(join(here, "package-lock.json"), "utf8"));
+const sections = [];
+for (const key of Object.keys(lock.packages).filter((k) => k).sort()) {
+  const root = join(here, key);
+  const meta = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const files = readdirSync(root).filter((f) => /^(licen[cs]e|copying)/i.test(f) && !f.endsWith(".mjs")).sort();
+  const texts = files.map((f) => readFileSync(join(root, f), "utf8").trim());
+  const license = typeof meta.license === "string" ? meta.license : JSON.stringify(meta.license);
+  sections.push(`${meta.name} ${meta.version}\nLicense: ${license}\n` +
+    (texts.length ? "\n" + texts.join("\n\n") : "\n(the package ships no licence file; its package.json names the licence above)") + "\n");
+}
+writeFileSync(join(target, "LICENSES.txt"),
+  "Third-party browser assets shipped with ExoKG (server/static/vendor/), from npm,\n" +
+  "pinned in web/package-lock.json. Each package's licence follows.\n\n" +
+  sections.join("\n" + "-".repeat(72) + "\n\n"));
+console.log(`copied ${FILES.length} files and ${sections.length} licences to ${target}`);

@@ -15,12 +15,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from kg.errors import ExoKGError
+from exokg.errors import ExoKGError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
-COMMAND_MODULES = ("kg.cli.build", "kg.cli.query", "kg.cli.serve", "kg.cli.graph",
-                   "kg.cli.links")
+COMMAND_MODULES = ("exokg.cli.build", "exokg.cli.query", "exokg.cli.serve", "exokg.cli.graph",
+                   "exokg.cli.links")
 
 
 def build_parser() -> argparse.ArgumentParser:

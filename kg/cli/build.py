@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from kg.build import build_graph
-from kg.cli._output import write_output
-from kg.formats import get_format
-from kg.stats import graph_stats
+from exokg.build import build_graph
+from exokg.cli._output import write_output
+from exokg.formats import get_format
+from exokg.stats import graph_stats
 
 __all__ = ["register"]
 
@@ -70,13 +70,13 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from kg.validate import validate_graph
+    from exokg.validate import validate_graph
 
     graph = _read_rdf(args.data) if args.data else build_graph(args.records)
     report = validate_graph(graph)
     problems: list[str] = []
     try:
-        from kg.links import load_mappings, validate_curies
+        from exokg.links import load_mappings, validate_curies
     except ImportError:
         pass
     else:
@@ -96,7 +96,7 @@ def _read_rdf(paths: list[str]):
     from rdflib import Graph
     from rdflib.util import guess_format
 
-    from kg.errors import RecordError
+    from exokg.errors import RecordError
 
     graph = Graph()
     for path in paths:

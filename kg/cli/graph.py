@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from kg.cli._output import write_output
+from exokg.cli._output import write_output
 
 __all__ = ["register"]
 
@@ -140,13 +140,13 @@ def _graph(args: argparse.Namespace):
         for path in args.data:
             graph.parse(path)
         return graph
-    from kg.build import build_graph
+    from exokg.build import build_graph
 
     return build_graph(args.records)
 
 
 def _projection(args: argparse.Namespace, *, findings: bool = False):
-    from kg.network import project
+    from exokg.network import project
 
     return project(_graph(args), findings=findings)
 
@@ -173,7 +173,7 @@ def _table(rows: list[list], header: list[str]) -> int:
 # ---------------------------------------------------------------- commands
 
 def _search(args: argparse.Namespace) -> int:
-    from kg.algorithms import search
+    from exokg.algorithms import search
 
     hits = search(_projection(args), args.q, types=args.type, limit=args.limit)
     if args.output == "json":
@@ -183,8 +183,8 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _neighbors(args: argparse.Namespace) -> int:
-    from kg.algorithms import neighborhood
-    from kg.network import graph_json, node_json
+    from exokg.algorithms import neighborhood
+    from exokg.network import graph_json, node_json
 
     G = _projection(args, findings=args.findings)
     H = neighborhood(G, args.node, depth=args.depth, predicates=_split(args.predicates),
@@ -201,7 +201,7 @@ def _neighbors(args: argparse.Namespace) -> int:
 
 
 def _path(args: argparse.Namespace) -> int:
-    from kg.algorithms import k_shortest_paths
+    from exokg.algorithms import k_shortest_paths
 
     G = _projection(args)
     paths = k_shortest_paths(G, args.source, args.target, k=args.k,
@@ -224,7 +224,7 @@ def _path(args: argparse.Namespace) -> int:
 
 
 def _rank(args: argparse.Namespace) -> int:
-    from kg.algorithms import rank
+    from exokg.algorithms import rank
 
     rows = rank(_projection(args), args.metric, types=args.type, limit=args.limit)
     if args.output == "json":
@@ -234,7 +234,7 @@ def _rank(args: argparse.Namespace) -> int:
 
 
 def _evidence(args: argparse.Namespace) -> int:
-    from kg.algorithms import evidence
+    from exokg.algorithms import evidence
 
     ev = evidence(_projection(args, findings=True), args.node)
     if args.output == "json":
@@ -257,7 +257,7 @@ def _evidence(args: argparse.Namespace) -> int:
 
 
 def _conflicts(args: argparse.Namespace) -> int:
-    from kg.algorithms import conflicts
+    from exokg.algorithms import conflicts
 
     rows = conflicts(_projection(args, findings=True))
     if args.output == "json":
@@ -268,9 +268,9 @@ def _conflicts(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from kg.errors import InvalidQuery
-    from kg.formats import get_format
-    from kg.io import export
+    from exokg.errors import InvalidQuery
+    from exokg.formats import get_format
+    from exokg.io import export
 
     fmt = get_format(args.format)
     graph = _graph(args)
@@ -282,13 +282,13 @@ def _export(args: argparse.Namespace) -> int:
             raise InvalidQuery("--construct needs a CONSTRUCT or DESCRIBE query")
         obj = result.graph
     elif args.node:
-        from kg.algorithms import neighborhood
-        from kg.network import project
+        from exokg.algorithms import neighborhood
+        from exokg.network import project
 
         obj = neighborhood(project(graph, findings=args.findings), args.node,
                            depth=args.depth)
     elif fmt.kind == "network":
-        from kg.network import project
+        from exokg.network import project
 
         obj = project(graph, findings=args.findings)
     else:

@@ -16,7 +16,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 
-from kg.links import KINDS, Mapping, Unmapped, converter, load_mappings, unmapped
+from exokg.links import KINDS, Mapping, Unmapped, converter, load_mappings, unmapped
 
 __all__ = ["register", "run_links", "mapping_rows", "unmapped_rows", "format_rows",
            "MAPPING_FIELDS", "UNMAPPED_FIELDS"]
@@ -116,7 +116,7 @@ def format_rows(rows: Sequence[dict], columns: Sequence[str], fmt: str, *,
 def run_links(args: argparse.Namespace) -> int:
     """Handle ``exokg links``: print the mappings (or the unmapped entities)."""
     if args.unmapped:
-        from kg.build import build_graph  # only --unmapped needs the graph
+        from exokg.build import build_graph  # only --unmapped needs the graph
 
         graph = build_graph(getattr(args, "records", None) or ())
         rows = unmapped_rows(unmapped(graph), kind=args.kind)

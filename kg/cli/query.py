@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from kg.vocab import compact_iri
+from exokg.vocab import compact_iri
 
 __all__ = ["register", "render_table"]
 
@@ -84,8 +84,8 @@ def render_table(results: dict) -> str:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from kg.sparql import QueryRequest, SparqlService
-    from server.settings import load_settings
+    from exokg.sparql import QueryRequest, SparqlService
+    from exokg.server.settings import load_settings
 
     # one query: copying the store into memory would cost more than it saves
     config = {"EXECUTORS": 1, "MEMORY_TRIPLES": 0, "RECORDS_DIRS": args.records}

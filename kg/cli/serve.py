@@ -96,9 +96,9 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     from granian.log import LogLevels
     from granian.server import Server
 
-    from kg.store import prepare_store
-    from server import create_app  # imported here, in the master: workers inherit it
-    from server.settings import load_settings
+    from exokg.store import prepare_store
+    from exokg.server import create_app  # imported here, in the master: workers inherit it
+    from exokg.server.settings import load_settings
 
     settings = load_settings(config)
     info = prepare_store(settings["STORE_DIR"], data_files=settings["DATA_FILES"],
@@ -131,7 +131,7 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
 
 
 def _warm_up(app) -> None:
-    from server.sparql import get_service
+    from exokg.server.sparql import get_service
 
     try:
         get_service(app).start()

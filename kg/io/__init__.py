@@ -1,18 +1,18 @@
-"""Graph files: the network formats of the one registry (:mod:`kg.formats`), and ``export``.
+"""Graph files: the network formats of the one registry (:mod:`exokg.formats`), and ``export``.
 
 Each writer module has a pure ``to_<fmt>(G) -> bytes`` over a networkx projection and a
 thin ``write_<fmt>(G, path)``. Importing this package registers them into
-:data:`kg.formats.FORMATS` (``kind="network"``) beside the RDF syntaxes; their registry
+:data:`exokg.formats.FORMATS` (``kind="network"``) beside the RDF syntaxes; their registry
 writer is a :class:`NetworkWriter`, which takes an rdflib graph like every writer of the
 registry, and also writes a networkx result directly (:meth:`NetworkWriter.network`).
 
 :func:`export` writes anything (an rdflib graph, a projection, a neighborhood or path
 result) in any registered format: a networkx result goes to an RDF syntax through
-:func:`kg.network.to_rdf`.
+:func:`exokg.network.to_rdf`.
 
->>> from kg.build import build_graph
->>> from kg.network import project
->>> from kg.algorithms import neighborhood
+>>> from exokg.build import build_graph
+>>> from exokg.network import project
+>>> from exokg.algorithms import neighborhood
 >>> H = neighborhood(project(build_graph()), "miR-638")
 >>> export(H, "graphml")[:38]
 b'<?xml version="1.0" encoding="UTF-8"?>'
@@ -28,8 +28,8 @@ from collections.abc import Callable
 import networkx as nx
 from rdflib import Graph
 
-from kg.errors import UnknownFormat
-from kg.formats import FORMATS, Format, get_format
+from exokg.errors import UnknownFormat
+from exokg.formats import FORMATS, Format, get_format
 
 __all__ = ["GRAPH_KINDS", "NETWORK_FORMATS", "NetworkWriter", "download_name", "export",
            "graph_format_names"]
@@ -41,7 +41,7 @@ GRAPH_KINDS = ("rdf", "network")
 class NetworkWriter:
     """A registry writer for a graph-tool format; the module is imported on first use.
 
-    Called with an rdflib graph, it projects it first (:func:`kg.network.project`): with
+    Called with an rdflib graph, it projects it first (:func:`exokg.network.project`): with
     Findings as nodes when the graph has Findings but none of the shortcut edges (as a
     CONSTRUCT of findings has), else the entity view.
     """
@@ -57,8 +57,8 @@ class NetworkWriter:
         return func(G)
 
     def __call__(self, graph: Graph) -> bytes:
-        from kg.network import project
-        from kg.vocab import EXO, RDF, SHORTCUT_PREDICATES
+        from exokg.network import project
+        from exokg.vocab import EXO, RDF, SHORTCUT_PREDICATES
 
         has_shortcuts = any(next(iter(graph.triples((None, p, None))), None) is not None
                             for p in SHORTCUT_PREDICATES)
@@ -71,7 +71,7 @@ class NetworkWriter:
 
 def _network(name, media_type, extension, function, aliases, label) -> Format:
     module, func = function.rsplit(".", 1)
-    return Format(name, media_type, extension, NetworkWriter(f"kg.io.{module}", func),
+    return Format(name, media_type, extension, NetworkWriter(f"exokg.io.{module}", func),
                   aliases, kind="network", label=label)
 
 
@@ -119,7 +119,7 @@ def export(obj: Graph | nx.MultiDiGraph, format: str) -> bytes:  # noqa: A002
     if isinstance(obj, nx.Graph):
         if isinstance(fmt.writer, NetworkWriter):
             return fmt.writer.network(obj)
-        from kg.network import to_rdf
+        from exokg.network import to_rdf
 
         obj = to_rdf(obj)
     return fmt.writer(obj)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import networkx as nx
 
-from kg.io._style import KIND_STYLE, edge_label
-from kg.io._values import scalar, scalar_table
+from exokg.io._style import KIND_STYLE, edge_label
+from exokg.io._values import scalar, scalar_table
 
 __all__ = ["cytoscape_style", "to_cx2", "to_cytoscape", "write_cx2", "write_cytoscape"]
 

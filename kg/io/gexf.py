@@ -19,8 +19,8 @@ from pathlib import Path
 
 import networkx as nx
 
-from kg.io._style import node_style
-from kg.io._values import scalar_table
+from exokg.io._style import node_style
+from exokg.io._values import scalar_table
 
 __all__ = ["to_gexf", "write_gexf"]
 

@@ -19,8 +19,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 
-from kg.io._style import edge_label, node_style
-from kg.io._values import scalar_table
+from exokg.io._style import edge_label, node_style
+from exokg.io._values import scalar_table
 
 __all__ = ["to_graphml", "write_graphml"]
 

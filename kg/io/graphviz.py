@@ -15,8 +15,8 @@ from pathlib import Path
 
 import networkx as nx
 
-from kg.errors import ExoKGError, InvalidQuery
-from kg.io._style import edge_label, node_style
+from exokg.errors import ExoKGError, InvalidQuery
+from exokg.io._style import edge_label, node_style
 
 __all__ = ["SVG_MAX_NODES", "to_dot", "to_svg", "write_dot", "write_svg"]
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import networkx as nx
 
-from kg.io._values import LIST_SEPARATOR, scalar
-from kg.network import compress
+from exokg.io._values import LIST_SEPARATOR, scalar
+from exokg.network import compress
 
 __all__ = ["BIOLINK_CATEGORY", "BIOLINK_PREDICATE", "to_csv", "to_kgx", "write_csv",
            "write_kgx"]

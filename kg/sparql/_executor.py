@@ -1,7 +1,7 @@
 """A query executor process: opens the store read-only and answers queries on a pipe.
 
 Run as a script (``python _executor.py STORE_PATH [--memory]``) by
-:mod:`kg.sparql.pool`; it imports only pyoxigraph so that it starts in about 0.1 s.
+:mod:`exokg.sparql.pool`; it imports only pyoxigraph so that it starts in about 0.1 s.
 It is killed (SIGKILL) when a query passes its time limit -- the only way to stop
 Oxigraph mid-query -- and also stops itself with SIGALRM shortly after the deadline
 as a backstop. It exits as soon as its parent (the web worker) is gone, even

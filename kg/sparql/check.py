@@ -15,7 +15,7 @@ True
 >>> check_query(inspect_query("SELECT * { SERVICE ?x { ?s ?p ?o } }"), allowlist=())
 Traceback (most recent call last):
 ...
-kg.errors.QueryRefused: SERVICE with a variable endpoint is not allowed
+exokg.errors.QueryRefused: SERVICE with a variable endpoint is not allowed
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from kg.errors import QueryRefused
+from exokg.errors import QueryRefused
 
 __all__ = ["QueryInfo", "check_query", "inspect_query"]
 

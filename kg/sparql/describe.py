@@ -12,8 +12,8 @@ from typing import Any
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 
-from kg.store import StoreInfo
-from kg.vocab import DCTERMS, EXOID, OWL, RDF, RDFS, XSD, bind_prefixes
+from exokg.store import StoreInfo
+from exokg.vocab import DCTERMS, EXOID, OWL, RDF, RDFS, XSD, bind_prefixes
 
 __all__ = ["LICENSE", "REVIEW_CITATION", "REVIEW_DOI", "service_description", "void_graph"]
 

@@ -1,7 +1,7 @@
 """Content negotiation for SPARQL results: Accept (with q-values) or a ``format=`` name.
 
 Result formats (``kind == "results"``) and RDF formats (``kind == "rdf"``) come from the
-one registry, :mod:`kg.formats`. A request gets two candidates, one for solutions
+one registry, :mod:`exokg.formats`. A request gets two candidates, one for solutions
 (SELECT/ASK) and one for graphs (CONSTRUCT/DESCRIBE), since the query form is only
 certain once Oxigraph has parsed it.
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import functools
 
-from kg.errors import UnknownFormat
-from kg.formats import FORMATS, Format, get_format
+from exokg.errors import UnknownFormat
+from exokg.formats import FORMATS, Format, get_format
 
 __all__ = ["GRAPH_MEDIA_TYPES", "SOLUTION_MEDIA_TYPES", "negotiate", "parse_accept"]
 

@@ -1,7 +1,7 @@
 """A small pool of executor processes, each with the store open read-only.
 
 Neither Oxigraph nor rdflib can cancel a running query, so each query runs in an
-executor process (:mod:`kg.sparql._executor`) that the pool kills (SIGKILL) at the
+executor process (:mod:`exokg.sparql._executor`) that the pool kills (SIGKILL) at the
 time limit, freeing its CPU at once, and replaces in the background. The calling
 thread only waits on a pipe, so the web worker keeps serving other requests.
 Executors are persistent (started once, reused), results are serialized inside them
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg.errors import ExoKGError, InvalidQuery, QueryTimeout, UnknownFormat
+from exokg.errors import ExoKGError, InvalidQuery, QueryTimeout, UnknownFormat
 
 __all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "Outcome", "QueryFailed",
            "ServiceBusy"]
@@ -182,7 +182,7 @@ class ExecutorPool:
         threading.Thread(target=spawn, name="exokg-respawn", daemon=True).start()
 
     def execute(self, request: dict[str, Any], *, timeout: float) -> Outcome:
-        """Run ``request`` (see :mod:`kg.sparql._executor`) within ``timeout`` seconds.
+        """Run ``request`` (see :mod:`exokg.sparql._executor`) within ``timeout`` seconds.
 
         Raises
         ------

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kg.errors import QueryRefused, UnknownFormat
-from kg.sparql.cache import ResultCache
-from kg.sparql.check import check_query, inspect_query
-from kg.sparql.negotiate import negotiate
-from kg.sparql.pool import ExecutorPool
-from kg.store import StoreInfo, prepare_store
-from kg.vocab import PREFIXES
+from exokg.errors import QueryRefused, UnknownFormat
+from exokg.sparql.cache import ResultCache
+from exokg.sparql.check import check_query, inspect_query
+from exokg.sparql.negotiate import negotiate
+from exokg.sparql.pool import ExecutorPool
+from exokg.store import StoreInfo, prepare_store
+from exokg.vocab import PREFIXES
 
 __all__ = ["QueryAnswer", "QueryRequest", "SparqlService", "etag_matches"]
 
@@ -85,7 +85,7 @@ class SparqlService:
     Parameters
     ----------
     settings
-        the typed settings of :func:`server.settings.load_settings` (``STORE_DIR``,
+        the typed settings of :func:`exokg.server.settings.load_settings` (``STORE_DIR``,
         ``STORE_PATH``, ``DATA_FILES``, ``RECORDS_DIRS``, ``QUERY_TIMEOUT``, ``MAX_ROWS``,
         ``CACHE_SIZE``, ``CACHE_MAX_BYTES``, ``EXECUTORS``, ``MEMORY_TRIPLES``,
         ``SERVICE_ALLOWLIST``).
