@@ -28,11 +28,10 @@ import time
 from pathlib import Path
 
 import networkx as nx
-from rdflib import Graph
-
 from exokg.algorithms import evidence, k_shortest_paths, neighborhood
 from exokg.io import export, graph_format_names
 from exokg.network import project
+from rdflib import Graph
 
 HERE = Path(__file__).resolve().parent
 
@@ -59,14 +58,13 @@ def serve(graph: Graph):
     """A real HTTP server (werkzeug, threaded) over the app with this graph."""
     import logging
 
+    import exokg.server as exokg_server
     from werkzeug.serving import make_server
-
-    import exokg.server as server
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # the graph API alone, over the in-memory graph (not the SPARQL service's store)
-    exokg.server.BLUEPRINT_MODULES = ("exokg.server.errors", "exokg.server.api")
-    app = exokg.server.create_app({"TESTING": False})
+    exokg_server.BLUEPRINT_MODULES = ("exokg.server.errors", "exokg.server.api")
+    app = exokg_server.create_app({"TESTING": False})
     app.extensions["exokg_graph"] = graph
     app.extensions["exokg_graph_version"] = f"bench-{len(graph)}"
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -25,7 +25,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 import networkx as nx
-
 from exokg.errors import InvalidQuery
 from exokg.network import compress, expand, node_json, resolve_node
 

@@ -15,12 +15,11 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
-
 from exokg.entities import Entity, EntityTable, Finding, load_entities, normalize
 from exokg.errors import RecordError
 from exokg.records import read_records
 from exokg.vocab import DCTERMS, EXO, EXOID, PROV, RDF, RDFS, SKOS, XSD, bind_prefixes
+from rdflib import Graph, Literal, URIRef
 
 __all__ = ["REVIEW", "build_graph", "entity_iri", "findings_graph", "load_findings",
            "to_sorted_ntriples"]

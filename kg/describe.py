@@ -25,11 +25,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.term import Node
-
 from exokg.errors import NodeNotFound
 from exokg.vocab import EXO, OWL, RDF, RDFS, SKOS, bind_prefixes
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 
 __all__ = [
     "TABLE_TITLES", "concise_bounded_description", "describe_node", "evidence_summary",

@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rdflib import Graph
-
 from exokg.errors import UnknownFormat
+from rdflib import Graph
 
 __all__ = ["Format", "FORMATS", "get_format", "register", "rdf_writer"]
 

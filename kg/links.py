@@ -43,12 +43,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import curies
-from rdflib import Graph, Literal, URIRef
-from rdflib.term import Node
-
 from exokg.errors import RecordError
 from exokg.resources import data_path
 from exokg.vocab import DCTERMS, EXO, EXOID, RDF, RDFS, SKOS, XSD
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 __all__ = [
     "KINDS", "PREDICATES", "PREFIX_MAP", "LOCAL_PATTERNS", "MAPPING_COLUMNS",

@@ -52,8 +52,6 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 
 import networkx as nx
-from rdflib import BNode, Graph, Literal, URIRef
-
 from exokg.errors import NodeNotFound
 from exokg.vocab import (
     CONTENT_CLASSES,
@@ -68,6 +66,7 @@ from exokg.vocab import (
     XSD,
     bind_prefixes,
 )
+from rdflib import BNode, Graph, Literal, URIRef
 
 __all__ = [
     "EDGE_NAMESPACES", "ProjectionCache", "compress", "expand", "graph_version", "node_json",

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from rdflib import Graph
-
 from exokg.vocab import EXO, RDF
+from rdflib import Graph
 
 __all__ = ["graph_stats"]
 

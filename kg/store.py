@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-
 from exokg.errors import ConfigError
 
 __all__ = ["RDF_SUFFIXES", "StoreInfo", "data_version", "dataset_stats", "open_graph",

@@ -11,9 +11,8 @@ import logging
 from dataclasses import dataclass
 from functools import cache
 
-from rdflib import Graph
-
 from exokg.resources import ontology_path
+from rdflib import Graph
 
 __all__ = ["Report", "ontology_graph", "shapes_graph", "validate_graph"]
 

@@ -14,7 +14,8 @@ from flask import Flask
 __all__ = ["BLUEPRINT_MODULES", "create_app"]
 
 #: Each module has ``init_app(app)``, which registers its blueprint(s).
-BLUEPRINT_MODULES = ("exokg.server.errors", "exokg.server.sparql", "exokg.server.api", "exokg.server.ld", "exokg.server.ui")
+BLUEPRINT_MODULES = ("exokg.server.errors", "exokg.server.sparql", "exokg.server.api",
+                     "exokg.server.ld", "exokg.server.ui")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -26,11 +26,10 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
-
 from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
 from exokg.formats import FORMATS, get_format
 from exokg.server.graph import app_graph
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
 __all__ = ["DEFAULT_NODE_LIMIT", "bp", "init_app"]
 

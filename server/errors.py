@@ -15,12 +15,11 @@ from __future__ import annotations
 import json
 import logging
 
+from exokg.errors import ExoKGError
 from flask import Flask, Response, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
-
-from exokg.errors import ExoKGError
 
 __all__ = ["error_parts", "error_reply", "error_response", "init_app"]
 

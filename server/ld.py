@@ -24,14 +24,9 @@ import logging
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, Flask, Response, request, url_for
-from rdflib import BNode, Graph, URIRef
-from rdflib.collection import Collection
-
 from exokg.describe import TABLE_TITLES, concise_bounded_description, describe_node, node_exists
 from exokg.errors import UnknownFormat
 from exokg.formats import FORMATS, Format, get_format
-from exokg.vocab import OWL, RDF, RDFS, SKOS, bind_prefixes
 from exokg.server.ui import (
     _CANONICAL_BASE,
     base_iri,
@@ -43,6 +38,10 @@ from exokg.server.ui import (
     render_page,
     search_entities,
 )
+from exokg.vocab import OWL, RDF, RDFS, SKOS, bind_prefixes
+from flask import Blueprint, Flask, Response, request, url_for
+from rdflib import BNode, Graph, URIRef
+from rdflib.collection import Collection
 
 __all__ = ["bp", "init_app", "negotiate", "iri_for_path"]
 

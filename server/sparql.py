@@ -25,17 +25,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.http import parse_options_header
-from werkzeug.wsgi import ClosingIterator, get_current_url, get_input_stream
-
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused
+from exokg.server.errors import error_reply
 from exokg.sparql import QueryAnswer, QueryRequest, SparqlService
 from exokg.sparql.describe import service_description, void_graph
 from exokg.sparql.negotiate import negotiate
 from exokg.sparql.service import etag_matches
-from exokg.server.errors import error_reply
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.http import parse_options_header
+from werkzeug.wsgi import ClosingIterator, get_current_url, get_input_stream
 
 __all__ = ["Reply", "SparqlFastPath", "bp", "get_service", "init_app", "sparql_reply"]
 

@@ -22,6 +22,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
+from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
+from exokg.formats import FORMATS, get_format
+from exokg.server.graph import app_graph
+from exokg.vocab import EXO, EXOID, PREFIXES, RDFS
+from exokg.vocab import compact_iri as compact
 from flask import (
     Blueprint,
     Flask,
@@ -33,13 +39,6 @@ from flask import (
     url_for,
 )
 from rdflib import BNode, Graph, Literal, URIRef
-
-from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
-from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
-from exokg.formats import FORMATS, get_format
-from exokg.vocab import EXO, EXOID, PREFIXES, RDFS
-from exokg.vocab import compact_iri as compact
-from exokg.server.graph import app_graph
 
 __all__ = [
     "DEFAULT_BASE_IRI", "bp", "get_graph", "init_app", "local_url", "missing_assets",
@@ -226,8 +225,8 @@ def _query_graph(sparql: str):
         refuses (an update, SERVICE); the service's own error otherwise (503 at the time
         limit, ...).
     """
-    from exokg.sparql import QueryRequest, inspect_query
     from exokg.server.sparql import get_service
+    from exokg.sparql import QueryRequest, inspect_query
 
     text = sparql.strip()
     if not text:

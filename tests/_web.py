@@ -11,9 +11,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from werkzeug.serving import make_server
-
 from exokg.server import create_app
+from werkzeug.serving import make_server
 
 
 def make_full_app(tmp_path_factory: pytest.TempPathFactory, **config):

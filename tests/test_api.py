@@ -8,7 +8,6 @@ import zipfile
 
 import networkx as nx
 import pytest
-
 from exokg.io import graph_format_names
 from exokg.server import create_app
 

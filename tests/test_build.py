@@ -5,12 +5,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from rdflib import Literal
-
 from exokg.build import build_graph, to_sorted_ntriples
 from exokg.errors import RecordError
 from exokg.records import bundled_records_dir, read_records
 from exokg.vocab import DCTERMS, EXO, EXOID, PROV, RDF, RDFS, XSD
+from rdflib import Literal
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,8 @@ import sys
 
 import pytest
 from conftest import RUN_DIR
-from rdflib import Graph
-
 from exokg.build import build_graph, to_sorted_ntriples
+from rdflib import Graph
 
 
 def exokg(*args, cwd=RUN_DIR):

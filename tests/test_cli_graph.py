@@ -11,7 +11,6 @@ import zipfile
 import networkx as nx
 import pytest
 from conftest import RUN_DIR
-
 from exokg.cli import main
 
 COMMANDS = ["search", "neighbors", "path", "rank", "evidence", "conflicts", "export"]

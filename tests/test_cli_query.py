@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from exokg.cli import main
 
 COUNT = "PREFIX exo: <https://w3id.org/exokg/vocab#> SELECT (COUNT(?f) AS ?n) { ?f a exo:Finding }"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from exokg.entities import load_entities, normalize
 from exokg.errors import RecordError
 from exokg.records import Record, read_records

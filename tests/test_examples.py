@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from exokg.build import build_graph
 from exokg.examples import EXAMPLES, get_example
 

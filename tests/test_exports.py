@@ -23,15 +23,14 @@ import networkx as nx
 import pandas as pd
 import pytest
 import yaml
-from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.compare import isomorphic
-
 from exokg.algorithms import k_shortest_paths, neighborhood, paths_graph
 from exokg.errors import UnknownFormat
 from exokg.formats import FORMATS, get_format
 from exokg.io import GRAPH_KINDS, NetworkWriter, download_name, export, graph_format_names
 from exokg.io.tabular import BIOLINK_CATEGORY, BIOLINK_PREDICATE, kgx_tables
 from exokg.network import project, to_rdf
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
 
 GRAPH_FORMATS = graph_format_names()
 NETWORK = sorted({f.name for f in FORMATS.values() if f.kind == "network"})

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 import requests
 from _web import make_full_app, site_url
-from rdflib import Graph, Literal, URIRef
-
 from exokg.build import build_graph
 from exokg.describe import concise_bounded_description, evidence_summary, findings_about
 from exokg.resources import ontology_path
 from exokg.vocab import EXO, EXOID, RDF, RDFS
+from rdflib import Graph, Literal, URIRef
 
 MIR21 = EXOID["content/mir-21"]
 RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld",

@@ -9,8 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal, URIRef
-
 from exokg.errors import RecordError
 from exokg.links import (
     KINDS,
@@ -28,6 +26,7 @@ from exokg.links import (
 )
 from exokg.resources import data_path
 from exokg.vocab import DCTERMS, EXO, EXOID, OWL, RDF, RDFS, SKOS, XSD
+from rdflib import Graph, Literal, URIRef
 
 DATA = data_path()
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from rdflib import Graph, Literal, URIRef
-
 from exokg.errors import NodeNotFound
-from exokg.network import ProjectionCache, compress, expand, graph_json, project, resolve_node, to_rdf
+from exokg.network import (
+    ProjectionCache,
+    compress,
+    expand,
+    graph_json,
+    project,
+    resolve_node,
+    to_rdf,
+)
 from exokg.vocab import EXO, EXOID, RDF, SHORTCUT_PREDICATES
+from rdflib import Graph, Literal, URIRef
 
 MIR21 = str(EXOID["content/mir-21"])
 HCC = str(EXOID["disease/hcc"])

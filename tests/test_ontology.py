@@ -15,13 +15,12 @@ import re
 from pathlib import Path
 
 import pytest
+from exokg.resources import ontology_path
 from owlrl import DeductiveClosure, RDFS_Semantics
 from pyshacl import validate
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS
-
-from exokg.resources import ontology_path
 
 EXO = Namespace("https://w3id.org/exokg/vocab#")
 ID = Namespace("https://w3id.org/exokg/id/")

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from exokg.errors import RecordError
 from exokg.records import read_records
 

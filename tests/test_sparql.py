@@ -6,11 +6,10 @@ import json
 import time
 
 import pytest
-
 from exokg.errors import ConfigError, InvalidQuery, QueryRefused, QueryTimeout, UnknownFormat
+from exokg.server.settings import load_settings
 from exokg.sparql import QueryRequest, SparqlService, check_query, inspect_query, negotiate
 from exokg.sparql.cache import ResultCache
-from exokg.server.settings import load_settings
 
 
 @pytest.mark.parametrize("text,form,update", [

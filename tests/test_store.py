@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from exokg.errors import ConfigError
 from exokg.store import open_graph, open_store, prepare_store
 

@@ -8,10 +8,9 @@ import json
 
 import pytest
 from _web import make_full_app
-from rdflib import Dataset, Graph
-
 from exokg.examples import EXAMPLES
 from exokg.formats import FORMATS
+from rdflib import Dataset, Graph
 
 
 @pytest.fixture(scope="module")

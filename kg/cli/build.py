@@ -93,10 +93,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _read_rdf(paths: list[str]):
+    from exokg.errors import RecordError
     from rdflib import Graph
     from rdflib.util import guess_format
-
-    from exokg.errors import RecordError
 
     graph = Graph()
     for path in paths:

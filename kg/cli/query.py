@@ -84,8 +84,8 @@ def render_table(results: dict) -> str:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from exokg.sparql import QueryRequest, SparqlService
     from exokg.server.settings import load_settings
+    from exokg.sparql import QueryRequest, SparqlService
 
     # one query: copying the store into memory would cost more than it saves
     config = {"EXECUTORS": 1, "MEMORY_TRIPLES": 0, "RECORDS_DIRS": args.records}

@@ -92,13 +92,12 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
 
 def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) -> int:
     """Prepare the store, then run granian with ``config`` until stopped."""
+    from exokg.server import create_app  # imported here, in the master: workers inherit it
+    from exokg.server.settings import load_settings
+    from exokg.store import prepare_store
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
-
-    from exokg.store import prepare_store
-    from exokg.server import create_app  # imported here, in the master: workers inherit it
-    from exokg.server.settings import load_settings
 
     settings = load_settings(config)
     info = prepare_store(settings["STORE_DIR"], data_files=settings["DATA_FILES"],

@@ -26,10 +26,9 @@ import importlib
 from collections.abc import Callable
 
 import networkx as nx
-from rdflib import Graph
-
 from exokg.errors import UnknownFormat
 from exokg.formats import FORMATS, Format, get_format
+from rdflib import Graph
 
 __all__ = ["GRAPH_KINDS", "NETWORK_FORMATS", "NetworkWriter", "download_name", "export",
            "graph_format_names"]

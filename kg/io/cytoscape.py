@@ -18,7 +18,6 @@ import json
 from pathlib import Path
 
 import networkx as nx
-
 from exokg.io._style import KIND_STYLE, edge_label
 from exokg.io._values import scalar, scalar_table
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import networkx as nx
-
 from exokg.io._style import node_style
 from exokg.io._values import scalar_table
 

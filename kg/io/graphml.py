@@ -18,7 +18,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
-
 from exokg.io._style import edge_label, node_style
 from exokg.io._values import scalar_table
 

@@ -14,7 +14,6 @@ import subprocess
 from pathlib import Path
 
 import networkx as nx
-
 from exokg.errors import ExoKGError, InvalidQuery
 from exokg.io._style import edge_label, node_style
 

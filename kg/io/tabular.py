@@ -21,7 +21,6 @@ import zipfile
 from pathlib import Path
 
 import networkx as nx
-
 from exokg.io._values import LIST_SEPARATOR, scalar
 from exokg.network import compress
 

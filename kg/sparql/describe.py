@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-
 from exokg.store import StoreInfo
 from exokg.vocab import DCTERMS, EXOID, OWL, RDF, RDFS, XSD, bind_prefixes
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
 
 __all__ = ["LICENSE", "REVIEW_CITATION", "REVIEW_DOI", "service_description", "void_graph"]
 
