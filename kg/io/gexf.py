@@ -15,13 +15,11 @@ it back as ``label``); colours and shapes go into Gephi's ``viz`` data.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import networkx as nx
 from exokg.io._style import node_style
 from exokg.io._values import scalar_table
 
-__all__ = ["to_gexf", "write_gexf"]
+__all__ = ["to_gexf"]
 
 
 def _rgb(color: str) -> dict[str, int]:
@@ -50,8 +48,3 @@ def to_gexf(G: nx.MultiDiGraph) -> bytes:
         H.add_edge(str(u), str(v), key=f"e{i}", id=f"e{i}", **data)
     text = "\n".join(nx.generate_gexf(H, version="1.2draft")) + "\n"
     return text.encode("utf-8")
-
-
-def write_gexf(G: nx.MultiDiGraph, path: str | Path) -> None:
-    """Write :func:`to_gexf` to a file."""
-    Path(path).write_bytes(to_gexf(G))

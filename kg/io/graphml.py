@@ -14,14 +14,13 @@ True
 
 from __future__ import annotations
 
-from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 from exokg.io._style import edge_label, node_style
 from exokg.io._values import scalar_table
 
-__all__ = ["to_graphml", "write_graphml"]
+__all__ = ["to_graphml"]
 
 _HEADER = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -83,8 +82,3 @@ def to_graphml(G: nx.MultiDiGraph) -> bytes:
                    f"target={quoteattr(str(v))}>{cells}{yed}</edge>\n")
     out.append("  </graph>\n</graphml>\n")
     return "".join(out).encode("utf-8")
-
-
-def write_graphml(G: nx.MultiDiGraph, path: str | Path) -> None:
-    """Write :func:`to_graphml` to a file."""
-    Path(path).write_bytes(to_graphml(G))
