@@ -21,7 +21,7 @@ A writer is stored as ``"module:function"`` and imported on first use (as rdflib
 >>> get_format("nope", "rdf")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-exokg.errors.UnknownFormat: unknown rdf format 'nope'; known: jsonld, nquads, ..., turtle
+exokg.errors.UnknownFormat: unknown format 'nope'; known rdf formats: jsonld, nquads, ..., turtle
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def get_format(name: str, kind: str | None = None, *,
         fmt = _REGISTRY.get((key, k))
         if fmt is not None:
             return fmt
-    raise UnknownFormat(f"unknown {' or '.join(wanted)} format {name!r}; known: "
+    raise UnknownFormat(f"unknown format {name!r}; known {' and '.join(wanted)} formats: "
                         + ", ".join(format_names(*wanted)))
 
 

@@ -68,7 +68,7 @@ def test_one_name_in_two_kinds_is_two_formats():
     assert get_format("text/csv", "results") is table
     assert get_format("text/csv", "network") is edges
     assert get_format("csv", kinds=GRAPH_KINDS) is edges  # exokg export --format csv
-    with pytest.raises(UnknownFormat, match="known: sparql-csv, sparql-json"):
+    with pytest.raises(UnknownFormat, match="known results formats: sparql-csv, sparql-json"):
         get_format("graphml", "results")
     with pytest.raises(TypeError):
         get_format("csv")  # a lookup names its kind

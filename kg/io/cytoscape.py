@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import networkx as nx
 from exokg.io._style import KIND_STYLE, edge_label
@@ -135,7 +136,7 @@ def to_cx2(G: nx.MultiDiGraph) -> bytes:
             "EDGE_LABEL": {"type": "PASSTHROUGH", "definition": {"attribute": "interaction"}},
         },
     }]
-    aspects = [
+    aspects: list[tuple[str, list[Any]]] = [
         ("attributeDeclarations", [declarations]),
         ("networkAttributes", network),
         ("nodes", nodes),

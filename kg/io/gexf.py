@@ -22,7 +22,7 @@ from exokg.io._values import scalar_table
 __all__ = ["to_gexf"]
 
 
-def _rgb(color: str) -> dict[str, int]:
+def _rgb(color: str) -> dict[str, float]:
     return {"r": int(color[1:3], 16), "g": int(color[3:5], 16), "b": int(color[5:7], 16),
             "a": 1.0}
 

@@ -50,7 +50,8 @@ def to_graphml(G: nx.MultiDiGraph) -> bytes:
     """GraphML bytes of a projection or result graph."""
     node_values, node_types = scalar_table(dict(G.nodes(data=True)))
     edges = list(G.edges(keys=True, data=True))
-    edge_rows = {i: {"predicate": k, **d} for i, (_, _, k, d) in enumerate(edges)}
+    edge_rows: dict[object, dict[str, object]] = {
+        i: {"predicate": k, **d} for i, (_, _, k, d) in enumerate(edges)}
     edge_values, edge_types = scalar_table(edge_rows)
     out = [_HEADER]
     node_lines, node_ids = _keys("node", node_types, "n")
