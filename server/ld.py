@@ -252,8 +252,8 @@ def vocab(fmt: str | None = None) -> Response:
     try:
         want = negotiate(fmt)
     except KeyError:
-        return error_page(406, f"unknown format {fmt!r}; try .ttl, .jsonld, .nt or .json",
-                          fmt="json")
+        suffixes = ", ".join(f".{f.extension}" for f in _rdf_formats())
+        return error_page(406, f"unknown format {fmt!r}; try {suffixes} or .json", fmt="json")
     if want == "turtle":
         response = Response(_ontology_bytes(), mimetype="text/turtle")
         response.charset = "utf-8"

@@ -427,9 +427,11 @@ def test_service_description(live_server):
         OPTIONAL {{ ?s sd:feature ?feature }} }}"""))
     assert [str(r_.lang) for r_ in rows] == [sd + "SPARQL11Query"]  # no Update
     assert rows[0].feature is None  # SERVICE is refused by default: no federation claimed
-    formats = {str(o) for o in g.objects(None, g.namespace_manager.expand_curie(
+    served = {str(o) for o in g.objects(None, g.namespace_manager.expand_curie(
         "sd:resultFormat"))}
-    assert "http://www.w3.org/ns/formats/SPARQL_Results_TSV" in formats
+    assert "http://www.w3.org/ns/formats/SPARQL_Results_TSV" in served
+    assert served == {f"http://www.w3.org/ns/formats/{f.w3c}"  # what negotiation serves
+                      for f in formats("results", "rdf")}
     assert "time limit 10 s" in r.text
 
 

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from exokg.errors import UnknownFormat
 from exokg.formats import Format, formats, get_format
 
-__all__ = ["GRAPH_KIND", "SOLUTIONS_KIND", "negotiate", "negotiate_for", "parse_accept",
-           "served"]
+__all__ = ["GRAPH_KIND", "SOLUTIONS_KIND", "check_format_name", "negotiate", "negotiate_for",
+           "parse_accept", "served"]
 
 #: The registry kinds that answer solutions (SELECT, ASK) and graphs (CONSTRUCT, DESCRIBE).
 SOLUTIONS_KIND, GRAPH_KIND = "results", "rdf"
@@ -91,6 +91,25 @@ def _known(name: str, kind: str) -> Format | None:
         return get_format(name, kind)
     except UnknownFormat:
         return None
+
+
+def check_format_name(name: str) -> None:
+    """Refuse a name no result format or RDF syntax has (for a command line, where a typo
+    must not fall back to the default format as an HTTP ``format=`` does).
+
+    Raises
+    ------
+    UnknownFormat
+        listing the known names.
+
+    >>> check_format_name("turtle")
+    >>> check_format_name("n3")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    exokg.errors.UnknownFormat: unknown format 'n3'; known results and rdf formats: ...
+    """
+    if _known(name, SOLUTIONS_KIND) is None and _known(name, GRAPH_KIND) is None:
+        get_format(name, kinds=(SOLUTIONS_KIND, GRAPH_KIND))  # raises, listing the names
 
 
 def served(form: str | None = None) -> str:
