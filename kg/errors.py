@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 __all__ = [
-    "ExoKGError", "RecordError", "NodeNotFound", "InvalidQuery", "UnknownFormat",
+    "ExoKGError", "RecordError", "NodeNotFound", "InvalidQuery", "UnknownFormat", "FormatClash",
     "ConfigError", "QueryTimeout", "QueryRefused",
 ]
 
@@ -69,6 +69,10 @@ class UnknownFormat(ExoKGError):
     """A format name or media type no writer serves."""
 
     status = 406
+
+
+class FormatClash(ExoKGError, ValueError):
+    """A format registered under a (name, kind) another format already holds."""
 
 
 class ConfigError(ExoKGError):

@@ -1,145 +1,240 @@
-"""One registry of output formats: name, media type, extension, writer.
+"""One registry of formats, keyed by (name, kind) as rdflib's plugin registry is.
 
-Every place that turns a graph into bytes (CLI, HTTP) looks the format up here,
-by name, alias or media type, as rdflib's plugin registry does.
+A *kind* is a namespace of formats: ``"rdf"`` (RDF syntaxes), ``"network"`` (graph-tool
+files: GraphML, GEXF, Cytoscape, CX2, DOT, SVG, KGX, the CSV edge list) and
+``"results"`` (SPARQL query result formats). Within a kind, a format's name, aliases and
+media type are its keys; :func:`register` refuses a key another format of the kind
+holds, so ``csv`` can be the edge list (``network``) and SPARQL CSV (``results``) without
+either shadowing the other. Every format menu, negotiation table and service
+description is derived from here: a new format is one :func:`register` line.
 
->>> get_format("text/turtle").name
+A writer is stored as ``"module:function"`` and imported on first use (as rdflib's
+``Plugin.getClass`` does), so this module imports none of them: no cycle with
+:mod:`exokg.io`, and optional dependencies stay optional.
+
+>>> get_format("text/turtle", "rdf").name
 'turtle'
->>> get_format("ttl").extension
+>>> get_format("csv", "network").label, get_format("csv", "results").label
+('CSV edge list', 'CSV')
+>>> get_format("ttl", kinds=GRAPH_KINDS).extension
 'ttl'
->>> get_format("nope")
+>>> get_format("nope", "rdf")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-exokg.errors.UnknownFormat: unknown format 'nope'; known: ...
+exokg.errors.UnknownFormat: unknown format 'nope'; known rdf formats: jsonld, nquads, ..., turtle
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import functools
+import importlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from exokg.errors import UnknownFormat
-from rdflib import Graph
+from exokg.errors import ExoKGError, FormatClash, UnknownFormat
 
-__all__ = ["Format", "FORMATS", "get_format", "register", "rdf_writer"]
+__all__ = ["GRAPH_KINDS", "Format", "FormatClash", "format_names", "formats", "get_format",
+           "register"]
+
+logger = logging.getLogger(__name__)
+
+#: The kinds that write a graph (an rdflib graph or a networkx projection).
+GRAPH_KINDS = ("rdf", "network")
 
 
 @dataclass(frozen=True)
 class Format:
-    """An output format; ``writer`` turns an rdflib graph into bytes."""
+    """A format of one kind: its names, media type, extension and (lazy) writer.
+
+    Parameters
+    ----------
+    name, kind
+        The registry key (unique within the kind).
+    media_type, extension
+        What a response or file of this format carries.
+    writer_path
+        ``"module:function"``, imported on first use (:attr:`writer`): the function takes
+        an rdflib graph (``rdf``) or a networkx graph (``network``) and returns bytes.
+        ``None`` for the SPARQL result formats, which pyoxigraph writes by media type.
+    aliases
+        Further names (and media types) of the format within its kind.
+    label
+        The name shown in menus.
+    accepts
+        Generic media types (``application/json``, ``text/plain``) that content
+        negotiation also answers with this format; not lookup names, since formats of
+        several kinds answer them.
+    w3c
+        The local name of its IRI under ``http://www.w3.org/ns/formats/``, if any.
+    """
 
     name: str
+    kind: str
     media_type: str
     extension: str
-    writer: Callable[[Graph], bytes] = field(compare=False)
+    writer_path: str | None = None
     aliases: tuple[str, ...] = ()
-    kind: str = "rdf"  # "rdf" (an RDF syntax) or "network" (a graph tool's file)
     label: str = ""
+    accepts: tuple[str, ...] = ()
+    w3c: str | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The lookup keys of the format within its kind (lower case, no repeats)."""
+        return tuple(dict.fromkeys(k.strip().lower()
+                                   for k in (self.name, *self.aliases, self.media_type)))
+
+    @property
+    def writer(self) -> Callable[[Any], bytes]:
+        """The writer function, imported on first use.
+
+        Raises
+        ------
+        UnknownFormat
+            for a format without a writer here (SPARQL results).
+        ExoKGError
+            when the writer's module cannot be imported.
+        """
+        if self.writer_path is None:
+            raise UnknownFormat(f"{self.name} ({self.kind}) is written by the SPARQL "
+                                "service, not by a writer of the registry")
+        return _load(self.writer_path)
 
 
-#: Formats by name, alias and media type (several keys may point to one Format).
-FORMATS: dict[str, Format] = {}
+@functools.cache
+def _load(path: str) -> Callable[[Any], bytes]:
+    module, _, function = path.partition(":")
+    try:
+        func: Callable[[Any], bytes] = getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError) as err:
+        raise ExoKGError(f"the writer {path} cannot be loaded: {err}") from err
+    return func
+
+
+#: (key, kind) -> format; several keys point to one format.
+_REGISTRY: dict[tuple[str, str], Format] = {}
 
 
 def register(fmt: Format) -> Format:
-    """Add a format under its name, aliases and media type."""
-    for key in (fmt.name, *fmt.aliases, fmt.media_type):
-        FORMATS[key.lower()] = fmt
+    """Add a format under its name, aliases and media type within its kind.
+
+    Registering the same format again changes nothing.
+
+    Raises
+    ------
+    FormatClash
+        when another format of the kind holds one of its keys (nothing is registered).
+
+    >>> register(Format("turtle", "rdf", "text/n3", "n3"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    exokg.errors.FormatClash: cannot register rdf format 'turtle': 'turtle' is already ...
+    """
+    if not fmt.name or not fmt.kind:
+        raise FormatClash(f"a format needs a name and a kind, not {fmt!r}")
+    for key in fmt.keys:
+        held = _REGISTRY.get((key, fmt.kind))
+        if held is not None and held != fmt:
+            raise FormatClash(f"cannot register {fmt.kind} format {fmt.name!r}: {key!r} is "
+                              f"already {held.kind} format {held.name!r} ({held.media_type})")
+    for key in fmt.keys:
+        _REGISTRY[key, fmt.kind] = fmt
     return fmt
 
 
-def get_format(name: str) -> Format:
-    """The format for a name, alias or media type.
+def formats(*kinds: str, by_name: bool = False) -> list[Format]:
+    """The distinct formats of these kinds, kind by kind, each in registration order (the
+    order of preference in content negotiation) or, for menus, by name.
+
+    >>> [f.name for f in formats("results")]
+    ['sparql-json', 'sparql-xml', 'sparql-csv', 'sparql-tsv']
+    """
+    out = []
+    for kind in kinds:
+        of_kind = list(dict.fromkeys(f for (_, k), f in _REGISTRY.items() if k == kind))
+        out += sorted(of_kind, key=lambda f: f.name) if by_name else of_kind
+    return out
+
+
+def format_names(*kinds: str) -> list[str]:
+    """The sorted names of the formats of these kinds."""
+    return sorted({f.name for f in formats(*kinds)})
+
+
+def get_format(name: str, kind: str | None = None, *,
+               kinds: Iterable[str] | None = None) -> Format:
+    """The format of a kind (or of the first of ``kinds`` that has it) by name, alias or
+    media type.
 
     Raises
     ------
     UnknownFormat
-        listing the known names.
+        listing the known names of the kind(s).
     """
-    try:
-        return FORMATS[name.strip().lower()]
-    except KeyError:
-        known = ", ".join(sorted({f.name for f in FORMATS.values()}))
-        raise UnknownFormat(f"unknown format {name!r}; known: {known}") from None
+    if (kind is None) == (kinds is None):
+        raise TypeError("get_format needs a kind or kinds")
+    wanted = (kind,) if kind is not None else tuple(kinds or ())
+    key = name.strip().lower()
+    for k in wanted:
+        fmt = _REGISTRY.get((key, k))
+        if fmt is not None:
+            return fmt
+    raise UnknownFormat(f"unknown format {name!r}; known {' and '.join(wanted)} formats: "
+                        + ", ".join(format_names(*wanted)))
 
 
-_QUAD_SYNTAXES = frozenset({"nquads", "trig"})
+def _rdf(name: str, media_type: str, extension: str, aliases: tuple[str, ...], label: str,
+         w3c: str, accepts: tuple[str, ...] = ()) -> Format:
+    return register(Format(name, "rdf", media_type, extension, f"exokg.io.rdf:to_{name}",
+                           aliases, label, accepts, w3c))
 
 
-def _as_dataset(graph: Graph):
-    """A Dataset holding ``graph`` as its default graph, with its prefixes."""
-    from rdflib import Dataset
-
-    dataset = Dataset()
-    for prefix, namespace in graph.namespaces():
-        dataset.bind(prefix, namespace, override=True, replace=True)
-    default = dataset.default_graph
-    for triple in graph:
-        default.add(triple)
-    return dataset
+def _network(name: str, media_type: str, extension: str, writer: str,
+             aliases: tuple[str, ...], label: str) -> Format:
+    return register(Format(name, "network", media_type, extension, f"exokg.io.{writer}",
+                           aliases, label))
 
 
-def rdf_writer(rdflib_format: str) -> Callable[[Graph], bytes]:
-    """A writer that delegates to rdflib's serializer plugin of that name."""
-
-    def write(graph: Graph) -> bytes:
-        if rdflib_format == "nt":
-            from exokg.build import to_sorted_ntriples  # sorted, so downloads are stable
-
-            return to_sorted_ntriples(graph)
-        if rdflib_format in _QUAD_SYNTAXES and not graph.context_aware:
-            graph = _as_dataset(graph)  # rdflib writes quads only from a Dataset
-        return graph.serialize(format=rdflib_format, encoding="utf-8")
-
-    write.__name__ = f"write_{rdflib_format.replace('-', '_')}"
-    return write
+def _results(name: str, media_type: str, extension: str, aliases: tuple[str, ...],
+             label: str, w3c: str, accepts: tuple[str, ...] = ()) -> Format:
+    return register(Format(name, "results", media_type, extension, None, aliases, label,
+                           accepts, w3c))
 
 
-for _fmt in (
-    Format("turtle", "text/turtle", "ttl", rdf_writer("turtle"), ("ttl",), label="Turtle"),
-    Format("ntriples", "application/n-triples", "nt", rdf_writer("nt"), ("nt", "n-triples"),
-           label="N-Triples"),
-    Format("jsonld", "application/ld+json", "jsonld", rdf_writer("json-ld"),
-           ("json-ld",), label="JSON-LD"),
-    Format("rdfxml", "application/rdf+xml", "rdf", rdf_writer("xml"), ("xml", "rdf"),
-           label="RDF/XML"),
-    Format("nquads", "application/n-quads", "nq", rdf_writer("nquads"), ("nq",),
-           label="N-Quads"),
-    Format("trig", "application/trig", "trig", rdf_writer("trig"), (), label="TriG"),
-):
-    register(_fmt)
+# RDF syntaxes (the first is the default answer to a CONSTRUCT or DESCRIBE).
+_rdf("turtle", "text/turtle", "ttl", ("ttl",), "Turtle", "Turtle")
+_rdf("ntriples", "application/n-triples", "nt", ("nt", "n-triples"), "N-Triples",
+     "N-Triples", accepts=("text/plain",))
+_rdf("jsonld", "application/ld+json", "jsonld", ("json-ld", "json"), "JSON-LD", "JSON-LD",
+     accepts=("application/json",))
+_rdf("rdfxml", "application/rdf+xml", "rdf", ("xml", "rdf"), "RDF/XML", "RDF_XML",
+     accepts=("application/xml", "text/xml"))
+_rdf("nquads", "application/n-quads", "nq", ("nq",), "N-Quads", "N-Quads")
+_rdf("trig", "application/trig", "trig", (), "TriG", "TriG")
 
+# Graph-tool files: a networkx projection written by a module of exokg.io.
+_network("graphml", "application/graphml+xml", "graphml", "graphml:to_graphml", ("yed",),
+         "GraphML (yEd, Gephi, Cytoscape, igraph)")
+_network("gexf", "application/gexf+xml", "gexf", "gexf:to_gexf", ("gephi",), "GEXF (Gephi)")
+_network("cytoscape", "application/json", "cyjs", "cytoscape:to_cytoscape",
+         ("cyjs", "cytoscapejs", "cytoscape.js"), "Cytoscape.js JSON with style")
+_network("cx2", "application/vnd.ndex.cx2+json", "cx2", "cytoscape:to_cx2", ("ndex",),
+         "CX2 (Cytoscape desktop, NDEx)")
+_network("dot", "text/vnd.graphviz", "dot", "graphviz:to_dot", ("gv", "graphviz"),
+         "Graphviz DOT")
+_network("svg", "image/svg+xml", "svg", "graphviz:to_svg", (), "SVG (drawn by Graphviz)")
+_network("kgx", "application/zip", "kgx.zip", "tabular:to_kgx", ("kgx-tsv",),
+         "KGX TSV (nodes.tsv, edges.tsv; Biolink), zipped")
+_network("csv", "text/csv", "csv", "tabular:to_csv", ("edgelist", "edges"), "CSV edge list")
 
-
-def results_writer(media_type: str) -> Callable[[object], bytes]:
-    """A writer of SPARQL query results (pyoxigraph ``QuerySolutions``/``QueryBoolean``)."""
-
-    def write(results) -> bytes:
-        import pyoxigraph
-
-        return results.serialize(format=pyoxigraph.QueryResultsFormat.from_media_type(
-            media_type))
-
-    write.__name__ = "write_results"
-    return write
-
-
-# SPARQL result formats (kind "results"), served by /sparql and ``exokg query``.
-for _fmt in (
-    Format("sparql-json", "application/sparql-results+json", "srj",
-           results_writer("application/sparql-results+json"), ("srj",), kind="results",
-           label="SPARQL Results JSON"),
-    Format("sparql-xml", "application/sparql-results+xml", "srx",
-           results_writer("application/sparql-results+xml"), ("srx",), kind="results",
-           label="SPARQL Results XML"),
-    Format("sparql-csv", "text/csv", "csv", results_writer("text/csv"), (), kind="results",
-           label="SPARQL Results CSV"),
-    Format("sparql-tsv", "text/tab-separated-values", "tsv",
-           results_writer("text/tab-separated-values"), (), kind="results",
-           label="SPARQL Results TSV"),
-):
-    register(_fmt)
-
-# The graph-tool formats (GraphML, GEXF, Cytoscape, CX2, DOT, SVG, KGX, CSV) register
-# themselves from exokg.io, which imports this module: import it last to avoid a cycle.
-import exokg.io  # noqa: E402, F401
+# SPARQL result formats (the first is the default answer to a SELECT or ASK).
+_results("sparql-json", "application/sparql-results+json", "srj", ("srj", "json"),
+         "JSON (SPARQL results)", "SPARQL_Results_JSON", accepts=("application/json",))
+_results("sparql-xml", "application/sparql-results+xml", "srx", ("srx", "xml"),
+         "XML (SPARQL results)", "SPARQL_Results_XML",
+         accepts=("application/xml", "text/xml"))
+_results("sparql-csv", "text/csv", "csv", ("csv",), "CSV", "SPARQL_Results_CSV")
+_results("sparql-tsv", "text/tab-separated-values", "tsv", ("tsv",), "TSV",
+         "SPARQL_Results_TSV")

@@ -26,8 +26,9 @@ import logging
 import time
 from typing import Any
 
+from exokg import formats as registry
 from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
-from exokg.formats import FORMATS, get_format
+from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
 from exokg.server.graph import app_graph
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
@@ -121,7 +122,7 @@ def _ok(**payload: Any) -> Response:
 def _file(obj, fmt_name: str, stem: str) -> Response:
     from exokg.io import download_name, export
 
-    fmt = get_format(fmt_name)
+    fmt = _graph_format(fmt_name)
     start = time.perf_counter()
     data = export(obj, fmt.name)
     logger.info("export %s (%s): %d bytes in %.1f ms", stem, fmt.name, len(data),
@@ -141,22 +142,14 @@ def _format() -> str | None:
     return raw
 
 
-def _graph_format(name: str):
-    from exokg.io import GRAPH_KINDS, graph_format_names
-
-    fmt = get_format(name)
-    if fmt.kind not in GRAPH_KINDS:
-        raise UnknownFormat(f"{fmt.name} is not a graph format; graph formats: "
-                            + ", ".join(graph_format_names()))
-    return fmt
+def _graph_format(name: str) -> Format:
+    return get_format(name, kinds=GRAPH_KINDS)
 
 
 def _format_links(endpoint: str) -> dict[str, str]:
     args = {k: v for k, v in request.args.items() if k != "format"}
-    from exokg.io import graph_format_names
-
-    names = graph_format_names()
-    return {name: url_for(endpoint, _external=True, **args, format=name) for name in names}
+    return {name: url_for(endpoint, _external=True, **args, format=name)
+            for name in format_names(*GRAPH_KINDS)}
 
 
 # ---------------------------------------------------------------- routes
@@ -256,16 +249,10 @@ def export() -> Response:
 @bp.get("/formats")
 def formats() -> Response:
     """The export formats: name, media type, extension, aliases, kind."""
-    from exokg.io import GRAPH_KINDS
-
-    seen = {}
-    for fmt in FORMATS.values():
-        if fmt.kind not in GRAPH_KINDS:
-            continue
-        seen[fmt.name] = {"name": fmt.name, "media_type": fmt.media_type,
-                          "extension": fmt.extension, "aliases": list(fmt.aliases),
-                          "kind": fmt.kind, "label": fmt.label}
-    return _ok(formats=[seen[name] for name in sorted(seen)])
+    return _ok(formats=[{"name": fmt.name, "media_type": fmt.media_type,
+                         "extension": fmt.extension, "aliases": list(fmt.aliases),
+                         "kind": fmt.kind, "label": fmt.label}
+                        for fmt in sorted(registry.formats(*GRAPH_KINDS), key=lambda f: f.name)])
 
 
 # ---------------------------------------------------------------- errors
@@ -276,7 +263,5 @@ def _error(err: ExoKGError):
     if isinstance(err, NodeNotFound):
         body["suggestions"] = err.suggestions
     if isinstance(err, UnknownFormat):
-        from exokg.io import graph_format_names
-
-        body["formats"] = graph_format_names()
+        body["formats"] = format_names(*GRAPH_KINDS)
     return jsonify(body), err.status

@@ -26,14 +26,13 @@ from typing import Any
 
 from exokg.describe import TABLE_TITLES, concise_bounded_description, describe_node, node_exists
 from exokg.errors import UnknownFormat
-from exokg.formats import FORMATS, Format, get_format
+from exokg.formats import GRAPH_KINDS, Format, formats, get_format
 from exokg.server.ui import (
     _CANONICAL_BASE,
     base_iri,
     compact,
     error_page,
     get_graph,
-    graph_formats,
     local_url,
     render_page,
     search_entities,
@@ -54,7 +53,7 @@ _PAGE_SUFFIXES = {"html": "html", "json": "json"}
 
 
 def _rdf_formats() -> list[Format]:
-    return [f for f in graph_formats() if f.kind == "rdf"]
+    return formats("rdf", by_name=True)
 
 
 def _suffixes() -> dict[str, str]:
@@ -82,7 +81,7 @@ def negotiate(fmt: str | None = None) -> str:
         return "html"
     if best == "application/json":
         return "json"
-    return FORMATS[best].name
+    return get_format(best, "rdf").name
 
 
 def iri_for_path(path: str) -> URIRef:
@@ -100,7 +99,7 @@ def _find_node(graph: Graph, path: str) -> URIRef | None:
 
 
 def _rdf_response(graph: Graph, fmt_name: str, *, canonical: str) -> Response:
-    fmt = get_format(fmt_name)
+    fmt = get_format(fmt_name, "rdf")
     response = Response(fmt.writer(graph), mimetype=fmt.media_type)
     if fmt.media_type.startswith("text/") or fmt.media_type.endswith(("json", "triples")):
         response.charset = "utf-8"
@@ -171,7 +170,8 @@ def entity_page_data(graph: Graph, node: URIRef) -> dict[str, Any]:
     data["curie"] = compact(node)
     data["page_url"] = local_url(node)
     data["formats"] = [{"name": f.name, "label": f.label or f.name, "kind": f.kind,
-                        "extension": f.extension} for f in graph_formats()]
+                        "extension": f.extension}
+                       for f in formats(*GRAPH_KINDS, by_name=True)]
     data["table_titles"] = {str(k): v for k, v in TABLE_TITLES.items()}
     data["neighborhood"] = {"api": "/api/neighborhood", "node": str(node), "depth": 1}
     data["evidence_api"] = f"/api/evidence?node={str(node)}"
@@ -252,8 +252,8 @@ def vocab(fmt: str | None = None) -> Response:
     try:
         want = negotiate(fmt)
     except KeyError:
-        return error_page(406, f"unknown format {fmt!r}; try .ttl, .jsonld, .nt or .json",
-                          fmt="json")
+        suffixes = ", ".join(f".{f.extension}" for f in _rdf_formats())
+        return error_page(406, f"unknown format {fmt!r}; try {suffixes} or .json", fmt="json")
     if want == "turtle":
         response = Response(_ontology_bytes(), mimetype="text/turtle")
         response.charset = "utf-8"

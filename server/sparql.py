@@ -168,8 +168,8 @@ def _one(params: list[tuple[str, str]]) -> str:
 def graph_reply(graph, *, etag_seed: str, environ: Mapping[str, Any]) -> Reply:
     """A description graph (service description, VoID) in the negotiated RDF format,
     with an ETag and 304 on a match."""
-    fmt_name = next((v for k, v in _url_params(environ) if k == "format"), None)
-    _, fmt = negotiate(environ.get("HTTP_ACCEPT"), format_name=fmt_name)
+    names = [v for k, v in _url_params(environ) if k == "format"]
+    _, fmt = negotiate(environ.get("HTTP_ACCEPT"), format_name=names)
     if fmt is None:
         _, fmt = negotiate(None)
     etag = '"' + hashlib.sha256(f"{etag_seed}\x00{fmt.name}".encode()).hexdigest()[:32] + '"'
@@ -203,7 +203,7 @@ def sparql_reply(service: SparqlService, environ: dict[str, Any],
     named = [v for k, v in params if k == "named-graph-uri"]
     answer = service.query(QueryRequest(
         query=text, accept=environ.get("HTTP_ACCEPT"),
-        format_name=next((v for k, v in params if k == "format"), None),
+        format_name=[v for k, v in params if k == "format"],
         default_graphs=default or None, named_graphs=named or None,
         if_none_match=environ.get("HTTP_IF_NONE_MATCH")))
     return Reply(answer.status, answer.headers, answer.body, answer)

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
-from exokg.formats import FORMATS, get_format
+from exokg.formats import GRAPH_KINDS, formats, get_format
 from exokg.server.graph import app_graph
 from exokg.vocab import EXO, EXOID, PREFIXES, RDFS
 from exokg.vocab import compact_iri as compact
@@ -320,18 +320,9 @@ def _table_bytes(head: list[str], rows: list[list[Any]], *, sep: str) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-#: Downloads of a SELECT/ASK result: name -> (media type, extension).
-TABLE_DOWNLOADS = {"csv": ("text/csv", "csv"), "tsv": ("text/tab-separated-values", "tsv"),
-                   "srj": ("application/sparql-results+json", "srj")}
-
-
-def graph_formats() -> list[Any]:
-    """Every distinct format of the registry, RDF syntaxes first."""
-    seen: dict[str, Any] = {}
-    for fmt in FORMATS.values():
-        if fmt.kind in ("rdf", "network"):
-            seen.setdefault(fmt.name, fmt)
-    return sorted(seen.values(), key=lambda f: (f.kind != "rdf", f.name))
+#: The result formats the page writes a SELECT/ASK download in (URL names, registry kind
+#: "results"); a CONSTRUCT/DESCRIBE downloads in every graph format of the registry.
+TABLE_DOWNLOADS = ("csv", "tsv", "srj")
 
 
 def _download_links(sparql: str, kind: str | None) -> list[dict[str, str]]:
@@ -340,11 +331,10 @@ def _download_links(sparql: str, kind: str | None) -> list[dict[str, str]]:
     if kind in ("CONSTRUCT", "DESCRIBE"):
         return [{"name": f.name, "label": f.label or f.name, "extension": f.extension,
                  "url": url_for("ui.query_download", fmt=f.name, query=sparql)}
-                for f in graph_formats()]
-    labels = {"csv": "CSV", "tsv": "TSV", "srj": "JSON (SPARQL results)"}
-    return [{"name": name, "label": labels[name], "extension": ext,
+                for f in formats(*GRAPH_KINDS, by_name=True)]
+    return [{"name": name, "label": fmt.label, "extension": fmt.extension,
              "url": url_for("ui.query_download", fmt=name, query=sparql)}
-            for name, (_, ext) in TABLE_DOWNLOADS.items()]
+            for name in TABLE_DOWNLOADS for fmt in [get_format(name, "results")]]
 
 
 def _graph_elements(graph: Graph) -> dict[str, list[dict[str, Any]]]:
@@ -428,16 +418,19 @@ def query_download(fmt: str) -> Response:
     except ExoKGError as err:
         return error_page(err.status, str(err), fmt="json")
     if graph is not None:
+        from exokg.io import export
+
         try:
-            out = get_format(fmt)
+            out = get_format(fmt, kinds=GRAPH_KINDS)
         except UnknownFormat as err:
             return error_page(406, str(err), fmt="json")
-        body, mime, ext = out.writer(graph), out.media_type, out.extension
+        body, mime, ext = export(graph, out.name), out.media_type, out.extension
     else:
         if fmt not in TABLE_DOWNLOADS:
-            return error_page(406, f"a {kind} result downloads as csv, tsv or srj, "
-                                   f"not {fmt!r}", fmt="json")
-        mime, ext = TABLE_DOWNLOADS[fmt]
+            return error_page(406, f"a {kind} result downloads as "
+                                   f"{', '.join(TABLE_DOWNLOADS)}, not {fmt!r}", fmt="json")
+        table = get_format(fmt, "results")
+        mime, ext = table.media_type, table.extension
         if fmt == "srj":
             body = json.dumps(_sparql_json(head, rows), indent=1).encode()
         else:

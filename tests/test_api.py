@@ -112,9 +112,9 @@ def test_evidence_and_conflicts(api):
 def test_neighborhood_download_in_every_format(api, name):
     response = api.get(f"/api/neighborhood?node=miR-21&depth=2&format={name}")
     assert response.status_code == 200
-    from exokg.formats import get_format
+    from exokg.formats import GRAPH_KINDS, get_format
 
-    fmt = get_format(name)
+    fmt = get_format(name, kinds=GRAPH_KINDS)
     assert response.mimetype == fmt.media_type
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")

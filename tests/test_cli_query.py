@@ -38,6 +38,11 @@ def test_json_and_file(run, tmp_path):
     assert json.loads(out)["results"]["bindings"][0]["n"]["value"] == "66"
 
 
+def test_unknown_format_is_an_error(run):
+    code, out, err = run("--format", "n3", COUNT)
+    assert code == 2 and not out and "unknown format 'n3'" in err and "sparql-tsv" in err
+
+
 def test_construct_turtle(run):
     code, out, _ = run("DESCRIBE <https://w3id.org/exokg/id/content/mir-21>")
     assert code == 0 and "miR-21" in out and "@prefix exo:" in out

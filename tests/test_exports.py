@@ -9,13 +9,16 @@ Biolink Model categories and predicates.
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib.resources
 import io
 import json
 import shutil
 import subprocess
+import sys
 import zipfile
+from pathlib import Path
 from xml.etree import ElementTree
 
 import igraph as ig
@@ -24,17 +27,18 @@ import pandas as pd
 import pytest
 import yaml
 from exokg.algorithms import k_shortest_paths, neighborhood, paths_graph
-from exokg.errors import UnknownFormat
-from exokg.formats import FORMATS, get_format
-from exokg.io import GRAPH_KINDS, NetworkWriter, download_name, export, graph_format_names
+from exokg.errors import FormatClash, UnknownFormat
+from exokg.formats import GRAPH_KINDS, Format, format_names, formats, get_format, register
+from exokg.io import download_name, export, graph_format_names
 from exokg.io.tabular import BIOLINK_CATEGORY, BIOLINK_PREDICATE, kgx_tables
 from exokg.network import project, to_rdf
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 GRAPH_FORMATS = graph_format_names()
-NETWORK = sorted({f.name for f in FORMATS.values() if f.kind == "network"})
-RDF_FORMATS = sorted({f.name for f in FORMATS.values() if f.kind == "rdf"})
+NETWORK = format_names("network")
+RDF_FORMATS = format_names("rdf")
+KG = Path(__file__).resolve().parent.parent / "kg"
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +55,54 @@ def test_registry_lists_every_issue_format():
     assert {"graphml", "gexf", "cytoscape", "cx2", "dot", "svg", "jsonld", "turtle",
             "ntriples", "kgx", "csv"} <= set(GRAPH_FORMATS)
     for name in NETWORK:
-        fmt = get_format(name)
-        assert isinstance(fmt.writer, NetworkWriter) and fmt.media_type and fmt.extension
-    assert get_format("yed").name == "graphml" and get_format("text/vnd.graphviz").name == "dot"
-    assert get_format("text/csv").kind == "results"  # SPARQL CSV keeps its media type
+        fmt = get_format(name, "network")
+        assert fmt.writer_path.startswith("exokg.io.") and fmt.media_type and fmt.extension
+    assert get_format("yed", "network").name == "graphml"
+    assert get_format("text/vnd.graphviz", kinds=GRAPH_KINDS).name == "dot"
+
+
+def test_one_name_in_two_kinds_is_two_formats():
+    """csv is the edge list among graph files and SPARQL CSV among result formats."""
+    edges, table = get_format("csv", "network"), get_format("csv", "results")
+    assert (edges.name, table.name) == ("csv", "sparql-csv")
+    assert get_format("text/csv", "results") is table
+    assert get_format("text/csv", "network") is edges
+    assert get_format("csv", kinds=GRAPH_KINDS) is edges  # exokg export --format csv
+    with pytest.raises(UnknownFormat, match="known results formats: sparql-csv, sparql-json"):
+        get_format("graphml", "results")
+    with pytest.raises(TypeError):
+        get_format("csv")  # a lookup names its kind
+
+
+def test_register_refuses_a_clash():
+    taken = get_format("graphml", "network")
+    clash = Format("graphml", "network", "application/x-other", "other", "exokg.io.gexf:to_gexf")
+    with pytest.raises(FormatClash, match="'graphml' is already network format 'graphml'"):
+        register(clash)
+    alias_clash = Format("new-net", "network", "application/x-new", "new", None, ("yed",))
+    with pytest.raises(FormatClash, match="'yed'"):
+        register(alias_clash)
+    assert get_format("graphml", "network") is taken
+    with pytest.raises(UnknownFormat):
+        get_format("new-net", "network")  # a refused registration leaves nothing behind
+    assert register(taken) is taken  # the same format again is no clash
+    assert formats("network").count(taken) == 1
+
+
+def test_writers_load_on_first_use_and_no_import_cycle():
+    """The registry names its writers; it imports none of exokg.io (rdflib's Plugin)."""
+    code = ("import sys, exokg.formats as f; assert not any(m.startswith('exokg.io') "
+            "for m in sys.modules), sorted(sys.modules); "
+            "w = f.get_format('gexf', 'network').writer; "
+            "assert 'exokg.io.gexf' in sys.modules and w.__name__ == 'to_gexf'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    imported = {node.module for node in ast.walk(ast.parse((KG / "formats.py").read_text()))
+                if isinstance(node, ast.ImportFrom)}
+    assert not {m for m in imported if m and m.startswith("exokg.io")}
+    for path in (KG / "io").glob("[!_]*.py"):
+        tree = ast.parse(path.read_text())
+        assert "exokg.formats" not in {n.module for n in ast.walk(tree)
+                                       if isinstance(n, ast.ImportFrom)}, path
 
 
 @pytest.mark.parametrize("name", GRAPH_FORMATS)
@@ -68,7 +116,8 @@ def test_every_format_writes_every_kind_of_result(name, graph, G, small):
     for obj in (small, paths, construct):
         data = export(obj, name)
         assert isinstance(data, bytes) and data
-    assert download_name("miR-21", name).endswith("." + get_format(name).extension)
+    assert download_name("miR-21", name).endswith(
+        "." + get_format(name, kinds=GRAPH_KINDS).extension)
 
 
 def test_unknown_and_non_graph_formats(small):
@@ -82,7 +131,7 @@ def test_unknown_and_non_graph_formats(small):
 
 @pytest.mark.parametrize("name", RDF_FORMATS)
 def test_rdf_formats_parse_back_isomorphic(name, graph, small):
-    fmt = get_format(name)
+    fmt = get_format(name, "rdf")
     for source in (graph, to_rdf(small)):
         data = export(source, name)
         if name in ("nquads", "trig"):
@@ -277,14 +326,13 @@ def test_csv_edge_list(small):
 
 
 def test_network_writer_projects_an_rdflib_graph(graph):
-    fmt = get_format("graphml")
-    back = nx.read_graphml(io.BytesIO(fmt.writer(graph)))
+    back = nx.read_graphml(io.BytesIO(export(graph, "graphml")))
     assert back.number_of_nodes() == project(graph).number_of_nodes()
     findings_only = graph.query("""
         PREFIX exo: <https://w3id.org/exokg/vocab#>
         CONSTRUCT { ?f a exo:Finding ; exo:content ?c . ?c a exo:MicroRNA }
         WHERE { ?f a exo:Finding ; exo:content ?c . ?c a exo:MicroRNA }""").graph
-    back = nx.read_graphml(io.BytesIO(fmt.writer(findings_only)))
+    back = nx.read_graphml(io.BytesIO(export(findings_only, "graphml")))
     assert {d["kind"] for _, d in back.nodes(data=True)} == {"Finding", "MicroRNA"}
 
 

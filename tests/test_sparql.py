@@ -7,9 +7,11 @@ import time
 
 import pytest
 from exokg.errors import ConfigError, InvalidQuery, QueryRefused, QueryTimeout, UnknownFormat
+from exokg.formats import formats, get_format
 from exokg.server.settings import load_settings
 from exokg.sparql import QueryRequest, SparqlService, check_query, inspect_query, negotiate
 from exokg.sparql.cache import ResultCache
+from exokg.sparql.negotiate import negotiate_for
 
 
 @pytest.mark.parametrize("text,form,update", [
@@ -58,10 +60,36 @@ def test_negotiate(accept, solutions, graph):
 def test_negotiate_format_name():
     assert negotiate(None, format_name="tsv")[0].media_type == "text/tab-separated-values"
     assert negotiate(None, format_name="nt")[1].media_type == "application/n-triples"
-    with pytest.raises(UnknownFormat):
-        negotiate(None, format_name="graphml")  # a network format carries no results
-    with pytest.raises(UnknownFormat):
-        negotiate(None, format_name="nope")
+    sol, graph = negotiate(None, format_name="xml")  # one name, a format of each kind
+    assert (sol.name, graph.name) == ("sparql-xml", "rdfxml")
+    assert negotiate(None, format_name="csv") == (get_format("csv", "results"), None)
+
+
+@pytest.mark.parametrize("names,accept,solutions,graph", [
+    # SPARQLWrapper: format=n3&output=n3&results=n3 (only format= counts) with a Turtle Accept
+    (["n3"], "application/turtle,text/turtle,text/rdf+n3,application/n-triples",
+     None, "turtle"),
+    (["rdf+xml", "application/rdf+xml"], "application/rdf+xml", None, "rdfxml"),
+    (["tsv", "text/tab-separated-values"], "text/tab-separated-values", "sparql-tsv", None),
+    (["nope", "ttl", "csv"], "*/*", None, "turtle"),  # the first known value decides
+    (["graphml"], None, "sparql-json", "turtle"),  # not a SPARQL format: Accept decides
+    (["nope"], "image/png", None, None),
+])
+def test_negotiate_repeated_and_unknown_format_names(names, accept, solutions, graph):
+    sol, gr = negotiate(accept, format_name=names)
+    assert (sol.name if sol else None, gr.name if gr else None) == (solutions, graph)
+
+
+def test_not_acceptable_names_what_is_served():
+    served = [f.media_type for f in formats("results")]
+    with pytest.raises(UnknownFormat) as err:
+        negotiate_for("SELECT", "text/turtle")
+    assert str(err.value).endswith(", ".join(served) + " (SELECT, ASK)")
+    with pytest.raises(UnknownFormat, match="text/turtle, application/n-triples"):
+        negotiate_for("CONSTRUCT", "application/sparql-results+json")
+    with pytest.raises(UnknownFormat, match="for a SPARQL query"):
+        negotiate_for(None, "image/png")
+    assert negotiate_for("ASK", None, format_name=["n3", "json"])[0].name == "sparql-json"
 
 
 def test_cache_bounds():

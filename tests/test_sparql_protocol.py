@@ -10,6 +10,8 @@ is read-only. Then the service's own promises: negotiation, limits, caching, COR
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import os
 import signal
@@ -20,8 +22,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from rdflib import Graph
-from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
+from exokg.formats import formats
+from rdflib import Graph, Literal
+from rdflib.compare import isomorphic
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDF, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 SRJ = "application/sparql-results+json"
@@ -263,8 +267,25 @@ def test_not_acceptable(live_server):
     assert r.status_code == 406
     r = get(live_server, {"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": SRJ})
     assert r.status_code == 406
-    r = get(live_server, {"query": "ASK {}", "format": "nope"})
+    r = get(live_server, {"query": "ASK {}", "format": "ttl"})  # known, but not for ASK
     assert r.status_code == 406
+    assert ("served: " + ", ".join(f.media_type for f in formats("results"))
+            + " (SELECT, ASK)") in r.text
+
+
+@pytest.mark.parametrize("params,accept,prefix", [
+    # SPARQLWrapper sends its return format three ways; only format= is ours
+    ([("format", "n3"), ("output", "n3"), ("results", "n3")], "text/turtle", "text/turtle"),
+    ([("format", "rdf+xml"), ("format", "application/rdf+xml")], "application/rdf+xml",
+     "application/rdf+xml"),
+    ([("format", "nope")], "application/n-triples", "application/n-triples"),
+    ([("format", "nope"), ("format", "nt"), ("format", "ttl")], None, "application/n-triples"),
+])
+def test_format_parameter_falls_back_and_takes_the_first_known(live_server, params, accept,
+                                                               prefix):
+    q = [("query", f"DESCRIBE <{MIR21}>"), *params]
+    r = get(live_server, q, headers={"Accept": accept} if accept else {})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith(prefix)
 
 
 def test_large_result_streams(live_server):
@@ -295,17 +316,96 @@ def test_sparqlwrapper_select_json(live_server, method):
     assert result["results"]["bindings"][0]["n"]["value"] == "66"
 
 
-def test_sparqlwrapper_formats(live_server):
-    sw = wrapper(live_server, XML)
-    sw.setQuery("ASK { ?s ?p ?o }")
-    assert sw.query().convert().getElementsByTagName("boolean")[0].firstChild.data == "true"
-    sw = wrapper(live_server, CSV)
-    sw.setQuery("SELECT (1 AS ?x) {}")
-    assert sw.query().convert().decode().splitlines() == ["x", "1"]
-    sw = wrapper(live_server, TURTLE)
-    sw.setQuery(f"DESCRIBE <{MIR21}>")
-    g = Graph().parse(data=sw.query().convert(), format="turtle")
-    assert len(g) > 5
+_TABLE = """PREFIX exo: <https://w3id.org/exokg/vocab#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?label (COUNT(?f) AS ?n) WHERE { ?f a exo:Finding ; exo:content ?c . ?c rdfs:label ?label }
+GROUP BY ?label"""
+_ASKS = {f'ASK {{ <{MIR21}> <http://www.w3.org/2000/01/rdf-schema#label> "miR-21" }}': True,
+         f'ASK {{ <{MIR21}> <http://www.w3.org/2000/01/rdf-schema#label> "miR-22" }}': False}
+_GRAPHS = [f"DESCRIBE <{MIR21}>",
+           """PREFIX exo: <https://w3id.org/exokg/vocab#>
+           CONSTRUCT { ?c exo:upregulatedIn ?d } WHERE { ?c exo:upregulatedIn ?d }"""]
+
+
+def _rows(fmt, result):
+    """(label, n) rows of a SELECT result as SPARQLWrapper converts it."""
+    if fmt == JSON:
+        return {(b["label"]["value"], int(b["n"]["value"]))
+                for b in result["results"]["bindings"]}
+    if fmt == XML:
+        out = set()
+        for r in result.getElementsByTagName("result"):
+            cells = {b.getAttribute("name"): b.getElementsByTagName("literal")[0].firstChild.data
+                     for b in r.getElementsByTagName("binding")}
+            out.add((cells["label"], int(cells["n"])))
+        return out
+    if fmt == CSV:
+        lines = list(csv.reader(io.StringIO(result.decode())))
+        assert lines[0] == ["label", "n"]
+        return {(label, int(n)) for label, n in lines[1:]}
+    lines = result.decode().splitlines()  # TSV: terms in N-Triples syntax
+    assert lines[0] == "?label\t?n"
+    return {(Literal(json.loads(label)).value, int(json.loads(n.split("^^")[0])))
+            for label, n in (line.split("\t") for line in lines[1:])}
+
+
+def _boolean(fmt, result):
+    if fmt == JSON:
+        return result["boolean"]
+    if fmt == XML:
+        return result.getElementsByTagName("boolean")[0].firstChild.data == "true"
+    return {b"true": True, b"false": False}[result.strip()]  # CSV, TSV
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("fmt", [JSON, XML, CSV, TSV])
+def test_sparqlwrapper_select_and_ask_in_every_format(live_server, graph, method, fmt):
+    """Every return format SPARQLWrapper offers for SELECT and ASK, read back, equals the
+    answer rdflib gives on the same graph."""
+    sw = wrapper(live_server, fmt, method)
+    sw.setQuery(_TABLE)
+    expected = {(str(r.label), int(r.n)) for r in graph.query(_TABLE)}
+    assert len(expected) > 20
+    assert _rows(fmt, sw.query().convert()) == expected
+    for query, answer in _ASKS.items():
+        assert graph.query(query).askAnswer is answer
+        sw.setQuery(query)
+        assert _boolean(fmt, sw.query().convert()) is answer
+
+
+def _as_graph(result, rdflib_format: str) -> Graph:
+    graph = Graph()
+    if isinstance(result, bytes):
+        return graph.parse(data=result, format=rdflib_format)
+    for triple in result.triples((None, None, None)):  # RDF/XML, JSON-LD: rdflib graphs
+        graph.add(triple)
+    return graph
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("fmt,accept,rdflib_format", [
+    (TURTLE, None, "turtle"), (N3, None, "turtle"), (RDFXML, None, "xml"),
+    (RDF, None, "xml"), (XML, None, "xml"), (JSONLD, None, "json-ld"),
+    (N3, "application/n-triples", "nt"),  # no N-Triples return format: N3 with its Accept
+])
+def test_sparqlwrapper_construct_and_describe_in_every_format(live_server, graph, method,
+                                                               fmt, accept, rdflib_format):
+    """Every return format SPARQLWrapper offers for CONSTRUCT and DESCRIBE, read back, is
+    isomorphic to rdflib's answer on the same graph."""
+    for query in _GRAPHS:
+        sw = wrapper(live_server, fmt, method)
+        if accept:
+            sw.addCustomHttpHeader("Accept", accept)
+        sw.setQuery(query)
+        response = sw.query()
+        if accept:
+            assert response.info()["content-type"].startswith(accept)
+        got = _as_graph(response.convert(), rdflib_format)
+        # the concise bounded description of a node without blank nodes: its own triples
+        reference = query.replace("DESCRIBE <", "CONSTRUCT WHERE { <").replace(
+            ">", "> ?p ?o }", 1) if query.startswith("DESCRIBE") else query
+        expected = Graph() + graph.query(reference).graph
+        assert len(expected) > 5 and isomorphic(got, expected)
 
 
 def test_sparqlwrapper_bad_query(live_server):
@@ -327,9 +427,11 @@ def test_service_description(live_server):
         OPTIONAL {{ ?s sd:feature ?feature }} }}"""))
     assert [str(r_.lang) for r_ in rows] == [sd + "SPARQL11Query"]  # no Update
     assert rows[0].feature is None  # SERVICE is refused by default: no federation claimed
-    formats = {str(o) for o in g.objects(None, g.namespace_manager.expand_curie(
+    served = {str(o) for o in g.objects(None, g.namespace_manager.expand_curie(
         "sd:resultFormat"))}
-    assert "http://www.w3.org/ns/formats/SPARQL_Results_TSV" in formats
+    assert "http://www.w3.org/ns/formats/SPARQL_Results_TSV" in served
+    assert served == {f"http://www.w3.org/ns/formats/{f.w3c}"  # what negotiation serves
+                      for f in formats("results", "rdf")}
     assert "time limit 10 s" in r.text
 
 

@@ -9,7 +9,7 @@ import json
 import pytest
 from _web import make_full_app
 from exokg.examples import EXAMPLES
-from exokg.formats import FORMATS
+from exokg.formats import GRAPH_KINDS, format_names, get_format
 from rdflib import Dataset, Graph
 
 
@@ -120,7 +120,7 @@ def test_select_downloads(web_client):
 
 
 def _graph_format_names():
-    return sorted({f.name for f in FORMATS.values() if f.kind in ("rdf", "network")})
+    return format_names(*GRAPH_KINDS)
 
 
 def test_construct_shows_a_graph_and_downloads_every_graph_format(web_client):
@@ -139,9 +139,9 @@ def test_construct_download(web_client, fmt):
     query = next(e for e in EXAMPLES if e.slug == "mir-21-graph").sparql
     got = web_client.get(f"/query.{fmt}", query_string={"query": query})
     assert got.status_code == 200, got.data[:300]
-    assert got.mimetype == FORMATS[fmt].media_type
+    assert got.mimetype == get_format(fmt, kinds=GRAPH_KINDS).media_type
     assert len(got.data) > 50
-    if FORMATS[fmt].kind == "rdf":
+    if get_format(fmt, kinds=GRAPH_KINDS).kind == "rdf":
         g = Dataset() if fmt in ("nquads", "trig") else Graph()
         g.parse(data=got.data, format={"ntriples": "nt", "jsonld": "json-ld",
                                        "rdfxml": "xml"}.get(fmt, fmt))

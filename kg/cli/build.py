@@ -64,7 +64,7 @@ def register(subparsers) -> None:
 def _build(args: argparse.Namespace) -> int:
     graph = build_graph(args.records)
     # built whole before anything is written: a bad record never leaves a partial file
-    write_output(get_format(args.format).writer(graph), args.out,
+    write_output(get_format(args.format, "rdf").writer(graph), args.out,
                  what=f"{len(graph)} triples")
     return 0
 

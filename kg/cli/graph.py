@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from exokg.cli._output import write_output
+from exokg.formats import GRAPH_KINDS, format_names, get_format
 
 __all__ = ["register"]
 
@@ -110,16 +111,16 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "export", help="write the graph, a neighborhood or a CONSTRUCT result as a file",
         description="Write the whole graph, a neighborhood (--node, --depth) or the result "
-                    "of a SPARQL CONSTRUCT (--construct) in any format of the registry: "
-                    "graphml, gexf, cytoscape, cx2, dot, svg, kgx, csv, turtle, ntriples, "
-                    "jsonld, ...",
+                    "of a SPARQL CONSTRUCT (--construct) in any graph format of the "
+                    "registry: " + ", ".join(format_names(*GRAPH_KINDS)),
         epilog="examples:\n  exokg export --format graphml --out exokg.graphml\n"
                "  exokg export --format cytoscape --node miR-21 --depth 2 --out mir21.cyjs\n"
                "  exokg export --format kgx --out exokg-kgx.zip\n"
                "  exokg export --format svg --node miR-638 > mir638.svg\n"
                "  exokg export --format gexf --construct query.rq --out result.gexf",
         formatter_class=_RAW)
-    p.add_argument("--format", required=True, help="a format name, alias or media type")
+    p.add_argument("--format", required=True,
+                   help="a graph format's name, alias or media type (csv: the edge list)")
     p.add_argument("--node", help="export the neighborhood of this node")
     p.add_argument("--depth", type=int, default=1)
     p.add_argument("--findings", action="store_true", help="include Findings as nodes")
@@ -269,10 +270,9 @@ def _conflicts(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from exokg.errors import InvalidQuery
-    from exokg.formats import get_format
     from exokg.io import export
 
-    fmt = get_format(args.format)
+    fmt = get_format(args.format, kinds=GRAPH_KINDS)
     graph = _graph(args)
     if args.construct:
         if args.node:

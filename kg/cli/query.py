@@ -86,7 +86,10 @@ def render_table(results: dict) -> str:
 def _query(args: argparse.Namespace) -> int:
     from exokg.server.settings import load_settings
     from exokg.sparql import QueryRequest, SparqlService
+    from exokg.sparql.negotiate import check_format_name
 
+    if args.format != "table":
+        check_format_name(args.format)  # a typo is an error here, not the default format
     # one query: copying the store into memory would cost more than it saves
     config = {"EXECUTORS": 1, "MEMORY_TRIPLES": 0, "RECORDS_DIRS": args.records}
     for flag, name in (("store", "STORE_DIR"), ("data", "DATA_FILES"),

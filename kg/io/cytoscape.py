@@ -15,13 +15,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import Any
 
 import networkx as nx
 from exokg.io._style import KIND_STYLE, edge_label
 from exokg.io._values import scalar, scalar_table
 
-__all__ = ["cytoscape_style", "to_cx2", "to_cytoscape", "write_cx2", "write_cytoscape"]
+__all__ = ["cytoscape_style", "to_cx2", "to_cytoscape"]
 
 
 def _json_value(value):
@@ -136,7 +136,7 @@ def to_cx2(G: nx.MultiDiGraph) -> bytes:
             "EDGE_LABEL": {"type": "PASSTHROUGH", "definition": {"attribute": "interaction"}},
         },
     }]
-    aspects = [
+    aspects: list[tuple[str, list[Any]]] = [
         ("attributeDeclarations", [declarations]),
         ("networkAttributes", network),
         ("nodes", nodes),
@@ -148,15 +148,3 @@ def to_cx2(G: nx.MultiDiGraph) -> bytes:
     doc += [{name: items} for name, items in aspects]
     doc.append({"status": [{"error": "", "success": True}]})
     return json.dumps(doc, ensure_ascii=False).encode("utf-8")
-
-
-def write_cytoscape(G: nx.MultiDiGraph, path: str | Path) -> None:
-    """Write :func:`to_cytoscape` to a file."""
-    Path(path).write_bytes(to_cytoscape(G))
-
-
-def write_cx2(G: nx.MultiDiGraph, path: str | Path) -> None:
-    """Write :func:`to_cx2` to a file."""
-    Path(path).write_bytes(to_cx2(G))
-
-

@@ -15,16 +15,14 @@ it back as ``label``); colours and shapes go into Gephi's ``viz`` data.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import networkx as nx
 from exokg.io._style import node_style
 from exokg.io._values import scalar_table
 
-__all__ = ["to_gexf", "write_gexf"]
+__all__ = ["to_gexf"]
 
 
-def _rgb(color: str) -> dict[str, int]:
+def _rgb(color: str) -> dict[str, float]:
     return {"r": int(color[1:3], 16), "g": int(color[3:5], 16), "b": int(color[5:7], 16),
             "a": 1.0}
 
@@ -50,8 +48,3 @@ def to_gexf(G: nx.MultiDiGraph) -> bytes:
         H.add_edge(str(u), str(v), key=f"e{i}", id=f"e{i}", **data)
     text = "\n".join(nx.generate_gexf(H, version="1.2draft")) + "\n"
     return text.encode("utf-8")
-
-
-def write_gexf(G: nx.MultiDiGraph, path: str | Path) -> None:
-    """Write :func:`to_gexf` to a file."""
-    Path(path).write_bytes(to_gexf(G))

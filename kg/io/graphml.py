@@ -14,14 +14,13 @@ True
 
 from __future__ import annotations
 
-from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 from exokg.io._style import edge_label, node_style
 from exokg.io._values import scalar_table
 
-__all__ = ["to_graphml", "write_graphml"]
+__all__ = ["to_graphml"]
 
 _HEADER = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -51,7 +50,8 @@ def to_graphml(G: nx.MultiDiGraph) -> bytes:
     """GraphML bytes of a projection or result graph."""
     node_values, node_types = scalar_table(dict(G.nodes(data=True)))
     edges = list(G.edges(keys=True, data=True))
-    edge_rows = {i: {"predicate": k, **d} for i, (_, _, k, d) in enumerate(edges)}
+    edge_rows: dict[object, dict[str, object]] = {
+        i: {"predicate": k, **d} for i, (_, _, k, d) in enumerate(edges)}
     edge_values, edge_types = scalar_table(edge_rows)
     out = [_HEADER]
     node_lines, node_ids = _keys("node", node_types, "n")
@@ -83,8 +83,3 @@ def to_graphml(G: nx.MultiDiGraph) -> bytes:
                    f"target={quoteattr(str(v))}>{cells}{yed}</edge>\n")
     out.append("  </graph>\n</graphml>\n")
     return "".join(out).encode("utf-8")
-
-
-def write_graphml(G: nx.MultiDiGraph, path: str | Path) -> None:
-    """Write :func:`to_graphml` to a file."""
-    Path(path).write_bytes(to_graphml(G))

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import networkx as nx
 from exokg.errors import ExoKGError, InvalidQuery
 from exokg.io._style import edge_label, node_style
 
-__all__ = ["SVG_MAX_NODES", "to_dot", "to_svg", "write_dot", "write_svg"]
+__all__ = ["SVG_MAX_NODES", "to_dot", "to_svg"]
 
 #: Graphviz lays out large graphs slowly; past this, export DOT and lay it out yourself.
 SVG_MAX_NODES = 3000
@@ -78,13 +77,3 @@ def to_svg(G: nx.MultiDiGraph, *, dot: str | None = None) -> bytes:
     if done.returncode != 0:
         raise ExoKGError(f"Graphviz failed: {done.stderr.decode(errors='replace')[:500]}")
     return done.stdout
-
-
-def write_dot(G: nx.MultiDiGraph, path: str | Path) -> None:
-    """Write :func:`to_dot` to a file."""
-    Path(path).write_bytes(to_dot(G))
-
-
-def write_svg(G: nx.MultiDiGraph, path: str | Path) -> None:
-    """Write :func:`to_svg` to a file."""
-    Path(path).write_bytes(to_svg(G))

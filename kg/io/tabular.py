@@ -18,14 +18,12 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from pathlib import Path
 
 import networkx as nx
 from exokg.io._values import LIST_SEPARATOR, scalar
 from exokg.network import compress
 
-__all__ = ["BIOLINK_CATEGORY", "BIOLINK_PREDICATE", "to_csv", "to_kgx", "write_csv",
-           "write_kgx"]
+__all__ = ["BIOLINK_CATEGORY", "BIOLINK_PREDICATE", "kgx_tables", "to_csv", "to_kgx"]
 
 #: ExoKG node kind -> Biolink Model category.
 BIOLINK_CATEGORY = {
@@ -126,13 +124,3 @@ def to_csv(G: nx.MultiDiGraph) -> bytes:
         writer.writerow([u, G.nodes[u].get("label", u), data.get("predicate", key), v,
                          G.nodes[v].get("label", v)])
     return text.getvalue().encode("utf-8")
-
-
-def write_kgx(G: nx.MultiDiGraph, path: str | Path) -> None:
-    """Write :func:`to_kgx` to a file."""
-    Path(path).write_bytes(to_kgx(G))
-
-
-def write_csv(G: nx.MultiDiGraph, path: str | Path) -> None:
-    """Write :func:`to_csv` to a file."""
-    Path(path).write_bytes(to_csv(G))

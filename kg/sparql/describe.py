@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from exokg.formats import formats
 from exokg.store import StoreInfo
 from exokg.vocab import DCTERMS, EXOID, OWL, RDF, RDFS, XSD, bind_prefixes
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -28,9 +29,8 @@ REVIEW_DOI = URIRef("https://doi.org/10.4251/wjgo.v14.i1.334")
 REVIEW_PUBMED = URIRef("https://pubmed.ncbi.nlm.nih.gov/35116120/")
 LICENSE = URIRef("https://creativecommons.org/licenses/by-nc/4.0/")
 
-_RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV",
-                   "SPARQL_Results_TSV", "Turtle", "N-Triples", "JSON-LD", "RDF_XML",
-                   "N-Quads", "TriG")
+#: The registry kinds /sparql answers in: solutions (SELECT, ASK), then graphs.
+_SERVED_KINDS = ("results", "rdf")
 
 
 def _bundled(info: StoreInfo) -> bool:
@@ -48,8 +48,9 @@ def service_description(endpoint: str, info: StoreInfo, settings: Mapping[str, A
     g.add((service, SD.endpoint, service))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     g.add((service, SD.defaultEntailmentRegime, ENT.Simple))
-    for name in _RESULT_FORMATS:
-        g.add((service, SD.resultFormat, FORMATS_NS[name]))
+    for fmt in formats(*_SERVED_KINDS):
+        if fmt.w3c:
+            g.add((service, SD.resultFormat, FORMATS_NS[fmt.w3c]))
     allow = list(settings.get("SERVICE_ALLOWLIST") or ())
     if allow:
         g.add((service, SD.feature, SD.BasicFederatedQuery))

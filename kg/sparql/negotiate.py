@@ -1,9 +1,10 @@
-"""Content negotiation for SPARQL results: Accept (with q-values) or a ``format=`` name.
+"""Content negotiation for SPARQL results: Accept (with q-values) or ``format=`` names.
 
-Result formats (``kind == "results"``) and RDF formats (``kind == "rdf"``) come from the
-one registry, :mod:`exokg.formats`. A request gets two candidates, one for solutions
-(SELECT/ASK) and one for graphs (CONSTRUCT/DESCRIBE), since the query form is only
-certain once Oxigraph has parsed it.
+Result formats (kind ``"results"``) and RDF syntaxes (kind ``"rdf"``) come from the one
+registry, :mod:`exokg.formats`, in its order of preference (the first of each kind is
+the default). A request gets two candidates, one for solutions (SELECT/ASK) and one for
+graphs (CONSTRUCT/DESCRIBE), since the query form is only certain once Oxigraph has
+parsed it.
 
 >>> s, g = negotiate("application/sparql-results+xml;q=0.9, text/csv")
 >>> s.media_type, g
@@ -13,45 +14,25 @@ certain once Oxigraph has parsed it.
 ('application/sparql-results+json', 'text/turtle')
 >>> negotiate("text/html", format_name="ttl")[1].media_type
 'text/turtle'
+>>> negotiate("text/turtle", format_name=("n3", "nope"))[1].name  # unknown: Accept decides
+'turtle'
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 from exokg.errors import UnknownFormat
-from exokg.formats import FORMATS, Format, get_format
+from exokg.formats import Format, formats, get_format
 
-__all__ = ["GRAPH_MEDIA_TYPES", "SOLUTION_MEDIA_TYPES", "negotiate", "parse_accept"]
+__all__ = ["GRAPH_KIND", "SOLUTIONS_KIND", "check_format_name", "negotiate", "negotiate_for",
+           "parse_accept", "served"]
 
-#: In the server's order of preference (the first is the default).
-SOLUTION_MEDIA_TYPES = ("application/sparql-results+json", "application/sparql-results+xml",
-                        "text/csv", "text/tab-separated-values")
-GRAPH_MEDIA_TYPES = ("text/turtle", "application/n-triples", "application/ld+json",
-                     "application/rdf+xml", "application/n-quads", "application/trig")
-# Generic media types some clients send, to (solutions, graph) media types.
-_SYNONYMS = {
-    "application/json": ("application/sparql-results+json", "application/ld+json"),
-    "application/xml": ("application/sparql-results+xml", "application/rdf+xml"),
-    "text/xml": ("application/sparql-results+xml", "application/rdf+xml"),
-    "text/plain": (None, "application/n-triples"),
-}
-_SHORT = {"json": ("application/sparql-results+json", "application/ld+json"),
-          "xml": ("application/sparql-results+xml", "application/rdf+xml"),
-          "csv": ("text/csv", None), "tsv": ("text/tab-separated-values", None)}
-
-
-# Registry names (not media types: another module may register text/csv for an edge list).
-_NAMES = {"application/sparql-results+json": "sparql-json",
-          "application/sparql-results+xml": "sparql-xml", "text/csv": "sparql-csv",
-          "text/tab-separated-values": "sparql-tsv", "text/turtle": "turtle",
-          "application/n-triples": "ntriples", "application/ld+json": "jsonld",
-          "application/rdf+xml": "rdfxml", "application/n-quads": "nquads",
-          "application/trig": "trig"}
-
-
-def _fmt(media_type: str | None) -> Format | None:
-    return FORMATS[_NAMES[media_type]] if media_type else None
+#: The registry kinds that answer solutions (SELECT, ASK) and graphs (CONSTRUCT, DESCRIBE).
+SOLUTIONS_KIND, GRAPH_KIND = "results", "rdf"
+_KIND_OF_FORM = {"SELECT": SOLUTIONS_KIND, "ASK": SOLUTIONS_KIND,
+                 "CONSTRUCT": GRAPH_KIND, "DESCRIBE": GRAPH_KIND}
 
 
 def parse_accept(header: str) -> list[tuple[str, float, int]]:
@@ -80,11 +61,11 @@ def parse_accept(header: str) -> list[tuple[str, float, int]]:
     return out
 
 
-def _best(ranges: list[tuple[str, float, int]], offers: tuple[str, ...]) -> str | None:
+def _best(ranges: list[tuple[str, float, int]], offers: list[Format]) -> Format | None:
     best, best_key = None, None
     for order, offer in enumerate(offers):
-        kind = offer.split("/")[0]
-        names = {offer} | {syn for syn, pair in _SYNONYMS.items() if offer in pair}
+        kind = offer.media_type.split("/")[0]
+        names = {offer.media_type, *offer.accepts}
         match = None  # (specificity, q, position) of the most specific matching range
         for media, q, pos in ranges:
             if media in names:
@@ -105,36 +86,92 @@ def _best(ranges: list[tuple[str, float, int]], offers: tuple[str, ...]) -> str 
     return best
 
 
-def negotiate(accept: str | None, *, format_name: str | None = None
-              ) -> tuple[Format | None, Format | None]:
-    """The formats to answer solutions and graphs in (``None``: nothing acceptable).
+def _known(name: str, kind: str) -> Format | None:
+    try:
+        return get_format(name, kind)
+    except UnknownFormat:
+        return None
 
-    ``format_name`` (a browser's ``format=`` parameter) wins over Accept. Memoized per
-    (Accept, format name): clients send the same few headers.
+
+def check_format_name(name: str) -> None:
+    """Refuse a name no result format or RDF syntax has (for a command line, where a typo
+    must not fall back to the default format as an HTTP ``format=`` does).
 
     Raises
     ------
     UnknownFormat
-        for a ``format_name`` no writer knows.
+        listing the known names.
+
+    >>> check_format_name("turtle")
+    >>> check_format_name("n3")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    exokg.errors.UnknownFormat: unknown format 'n3'; known results and rdf formats: ...
     """
-    return _negotiate(accept, format_name)
+    if _known(name, SOLUTIONS_KIND) is None and _known(name, GRAPH_KIND) is None:
+        get_format(name, kinds=(SOLUTIONS_KIND, GRAPH_KIND))  # raises, listing the names
+
+
+def served(form: str | None = None) -> str:
+    """The media types served for a query form (all forms when ``None``), for messages.
+
+    >>> served("DESCRIBE")  # doctest: +ELLIPSIS
+    'text/turtle, application/n-triples, ..., application/trig (CONSTRUCT, DESCRIBE)'
+    """
+    kinds = [_KIND_OF_FORM[form]] if form in _KIND_OF_FORM else [SOLUTIONS_KIND, GRAPH_KIND]
+    return "; ".join(
+        ", ".join(f.media_type for f in formats(kind)) + " ("
+        + ", ".join(f for f, k in _KIND_OF_FORM.items() if k == kind) + ")"
+        for kind in kinds)
+
+
+def negotiate(accept: str | None, *, format_name: str | Sequence[str] | None = None
+              ) -> tuple[Format | None, Format | None]:
+    """The formats to answer solutions and graphs in (``None``: nothing acceptable).
+
+    ``format_name`` (the ``format=`` parameter, or all its values in order) wins over
+    Accept: the first value that names a result format or an RDF syntax (``json`` and
+    ``xml`` name one of each) decides; when none does, Accept decides, as for the
+    ``format=n3`` that SPARQLWrapper sends with a Turtle Accept. Memoized per request
+    shape: clients send the same few headers.
+    """
+    names = (format_name,) if isinstance(format_name, str) else tuple(format_name or ())
+    return _negotiate(accept, names)
+
+
+def negotiate_for(form: str | None, accept: str | None, *,
+                  format_name: str | Sequence[str] | None = None
+                  ) -> tuple[Format | None, Format | None]:
+    """:func:`negotiate` for a query of this form (``None``: not known yet).
+
+    Raises
+    ------
+    UnknownFormat
+        when nothing acceptable answers the form (406), listing the media types served.
+
+    >>> negotiate_for("SELECT", "text/turtle")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    exokg.errors.UnknownFormat: no acceptable media type for a SELECT query; served: ...
+    """
+    sol, graph = negotiate(accept, format_name=format_name)
+    kind = _KIND_OF_FORM.get(form or "")
+    if sol is None and graph is None or kind == SOLUTIONS_KIND and sol is None or \
+            kind == GRAPH_KIND and graph is None:
+        raise UnknownFormat(f"no acceptable media type for a {form or 'SPARQL'} query; "
+                            f"served: {served(form)}")
+    return sol, graph
 
 
 @functools.lru_cache(maxsize=256)
-def _negotiate(accept: str | None, format_name: str | None
+def _negotiate(accept: str | None, names: tuple[str, ...]
                ) -> tuple[Format | None, Format | None]:
-    if format_name:
-        name = format_name.strip().lower()
-        if name in _SHORT:
-            sol, graph = _SHORT[name]
-            return _fmt(sol), _fmt(graph)
-        fmt = get_format(name)
-        if fmt.media_type in SOLUTION_MEDIA_TYPES and fmt.kind == "results":
-            return fmt, None
-        if fmt.media_type in GRAPH_MEDIA_TYPES and fmt.kind == "rdf":
-            return None, fmt
-        raise UnknownFormat(f"format {format_name!r} cannot carry SPARQL results")
+    for name in names:
+        sol, graph = _known(name, SOLUTIONS_KIND), _known(name, GRAPH_KIND)
+        if sol is not None or graph is not None:
+            return sol, graph
+    solutions, graphs = formats(SOLUTIONS_KIND), formats(GRAPH_KIND)
     if not accept or not accept.strip():
-        return _fmt(SOLUTION_MEDIA_TYPES[0]), _fmt(GRAPH_MEDIA_TYPES[0])
+        return solutions[0], graphs[0]
     ranges = parse_accept(accept)
-    return (_fmt(_best(ranges, SOLUTION_MEDIA_TYPES)), _fmt(_best(ranges, GRAPH_MEDIA_TYPES)))
+    return _best(ranges, solutions), _best(ranges, graphs)

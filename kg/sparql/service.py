@@ -13,15 +13,15 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exokg.errors import QueryRefused, UnknownFormat
+from exokg.errors import QueryRefused
 from exokg.sparql.cache import ResultCache
 from exokg.sparql.check import check_query, inspect_query
-from exokg.sparql.negotiate import negotiate
+from exokg.sparql.negotiate import negotiate_for
 from exokg.sparql.pool import ExecutorPool
 from exokg.store import StoreInfo, prepare_store
 from exokg.vocab import PREFIXES
@@ -43,7 +43,7 @@ class QueryRequest:
 
     query: str
     accept: str | None = None
-    format_name: str | None = None
+    format_name: str | Sequence[str] | None = None  # every format= value, in order
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
     if_none_match: str | None = None
@@ -174,16 +174,7 @@ class SparqlService:
         text = request.query
         info = inspect_query(text)
         check_query(info, allowlist=self.allowlist)
-        sol, graph = negotiate(request.accept, format_name=request.format_name)
-        if info.form in ("SELECT", "ASK") and sol is None or \
-                info.form in ("CONSTRUCT", "DESCRIBE") and graph is None or \
-                sol is None and graph is None:
-            raise UnknownFormat(
-                f"no acceptable media type for a {info.form or 'SPARQL'} query; served: "
-                "application/sparql-results+json, application/sparql-results+xml, "
-                "text/csv, text/tab-separated-values (SELECT, ASK); text/turtle, "
-                "application/n-triples, application/ld+json, application/rdf+xml, "
-                "application/n-quads, application/trig (CONSTRUCT, DESCRIBE)")
+        sol, graph = negotiate_for(info.form, request.accept, format_name=request.format_name)
         default, named = self._dataset(request)
         store = self.info
         key_parts = [store.version, text, sol.media_type if sol else "",
