@@ -26,23 +26,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from exokg.errors import NodeNotFound
+from exokg.evidence import Finding, summarize
+from exokg.review import TABLE_TITLES
 from exokg.vocab import EXO, OWL, RDF, RDFS, SKOS, bind_prefixes
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 __all__ = [
-    "TABLE_TITLES", "concise_bounded_description", "describe_node", "evidence_summary",
-    "findings_about", "finding_record", "group_findings", "label_of", "node_exists",
+    "concise_bounded_description", "describe_node", "evidence_summary",
+    "findings_about", "finding_record", "finding_row", "group_findings", "label_of", "node_exists",
 ]
-
-#: The review's captions of its five tables.
-TABLE_TITLES = {
-    1: "Potential biomarkers for liver cancer",
-    2: "Potential therapeutic drugs",
-    3: "Potential therapeutic targets",
-    4: "As a carrier for drug treatment",
-    5: "Exosomes from dendritic cells as potential therapeutic factors",
-}
 
 #: Predicates whose objects' labels are added to a description.
 _LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel)
@@ -210,34 +203,26 @@ def group_findings(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def evidence_summary(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """How much the review says about a node: studies, total n, directions, conflict.
+def finding_row(record: dict[str, Any]) -> Finding:
+    """A :func:`finding_record` as the evidence rules read it (:class:`exokg.evidence.Finding`)."""
+    study = record["study"] or {}
+    return Finding(
+        record["iri"],
+        molecules=tuple((c["iri"], c["label"]) for c in record["contents"]),
+        diseases=(record["disease"]["label"],) if record["disease"] else (),
+        directions=(record["expression"],) if record["expression"] else (),
+        study=study.get("iri"), ref_number=study.get("number"),
+        sample_size=record["sample_size"], table=record["table"],
+        roles=tuple(r["label"] for r in record["roles"]), retracted=bool(record["retracted"]))
 
-    ``total_n`` sums the sample sizes the review prints (findings without n add
-    nothing; ``findings_without_n`` counts them). ``conflict`` is true when some
-    disease has findings both up and down.
+
+def evidence_summary(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """How much the review says about a node: :func:`exokg.evidence.summarize` of its findings.
+
+    The same summary (same fields, same conflict rule) as ``/api/evidence`` and
+    ``exokg evidence``.
     """
-    records = list(findings)
-    directions: dict[str, int] = {"Up": 0, "Down": 0}
-    by_disease: dict[str, set[str]] = defaultdict(set)
-    for rec in records:
-        if rec["expression"] in directions:
-            directions[rec["expression"]] += 1
-            by_disease[rec["disease"]["label"] if rec["disease"] else ""].add(rec["expression"])
-    sizes = [rec["sample_size"] for rec in records if rec["sample_size"] is not None]
-    studies = {rec["study"]["iri"] for rec in records if rec["study"]}
-    conflicting = sorted(d for d, dirs in by_disease.items() if len(dirs) > 1)
-    return {
-        "findings": len(records),
-        "studies": len(studies),
-        "total_n": sum(sizes),
-        "findings_without_n": len(records) - len(sizes),
-        "directions": directions,
-        "conflict": bool(conflicting),
-        "conflicting_diseases": conflicting,
-        "tables": sorted({rec["table"] for rec in records if rec["table"]}),
-        "retracted_findings": sum(1 for rec in records if rec["retracted"]),
-    }
+    return summarize(finding_row(rec) for rec in findings)
 
 
 _SKIP_FACTS = {RDFS.label}

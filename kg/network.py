@@ -53,6 +53,7 @@ from collections.abc import Callable, Hashable, Iterable
 
 import networkx as nx
 from exokg.errors import NodeNotFound
+from exokg.review import CONTENT_KINDS
 from exokg.vocab import (
     CONTENT_CLASSES,
     EXO,
@@ -84,9 +85,9 @@ _FINDING = str(EXO.Finding)
 _XREF = str(EXO.xref)
 _MATCH = (str(SKOS.exactMatch), str(SKOS.closeMatch))
 #: Node kinds, most preferred first, when a label names several nodes.
-_KIND_ORDER = ("MicroRNA", "LongNonCodingRNA", "CircularRNA", "MessengerRNA", "Protein",
-               "Disease", "Drug", "SampleType", "IsolationMethod", "DetectionMethod",
-               "ExosomeSource", "Role", "Reference", "Expression", "Review", "Finding")
+_KIND_ORDER = (*CONTENT_KINDS, "Disease", "Drug", "SampleType", "IsolationMethod",
+               "DetectionMethod", "ExosomeSource", "Role", "Reference", "Expression", "Review",
+               "Finding")
 _VALUE_KINDS = {**{str(r): "Role" for r in ROLE_OF_TABLE.values()},
                 str(EXO.Up): "Expression", str(EXO.Down): "Expression"}
 _PREFIX_ORDER = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))

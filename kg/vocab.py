@@ -12,6 +12,7 @@ literals, so that the public contract (``shared/spec/vocabulary.md``) lives here
 
 from __future__ import annotations
 
+from exokg import review
 from rdflib import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, Namespace
 
 __all__ = [
@@ -19,8 +20,8 @@ __all__ = [
     "CONTENT_CLASSES", "ROLE_OF_TABLE", "SHORTCUT_PREDICATES", "bind_prefixes", "compact_iri",
 ]
 
-EXO = Namespace("https://w3id.org/exokg/vocab#")
-EXOID = Namespace("https://w3id.org/exokg/id/")
+EXO = Namespace(review.BASE_IRI + "vocab#")
+EXOID = Namespace(review.BASE_IRI + "id/")
 
 #: The prefixes ExoKG writes and that its SPARQL examples assume.
 PREFIXES: dict[str, str] = {
@@ -38,12 +39,10 @@ PREFIXES: dict[str, str] = {
 _LONGEST_FIRST = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
 
 #: The five molecule kinds; every exo:ExosomalContent has exactly one of them.
-CONTENT_CLASSES = (EXO.Protein, EXO.MessengerRNA, EXO.MicroRNA, EXO.LongNonCodingRNA,
-                   EXO.CircularRNA)
+CONTENT_CLASSES = tuple(EXO[kind] for kind in review.CONTENT_KINDS)
 
 #: What the review proposes the content of each table is.
-ROLE_OF_TABLE = {1: EXO.Biomarker, 2: EXO.Biotherapeutic, 3: EXO.TherapeuticTarget,
-                 4: EXO.DrugCarrier, 5: EXO.TherapeuticFactor}
+ROLE_OF_TABLE = {table: EXO[role] for table, role in review.ROLE_OF_TABLE.items()}
 
 #: The materialized content -> value edges of the vocabulary.
 SHORTCUT_PREDICATES = (EXO.regulates, EXO.upregulatedIn, EXO.downregulatedIn,

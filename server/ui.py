@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from exokg import review
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import FORMATS, get_format
 from exokg.server.graph import app_graph
-from exokg.vocab import EXO, EXOID, PREFIXES, RDFS
+from exokg.vocab import EXO, PREFIXES, RDFS
 from exokg.vocab import compact_iri as compact
 from flask import (
     Blueprint,
@@ -41,31 +42,23 @@ from flask import (
 from rdflib import BNode, Graph, Literal, URIRef
 
 __all__ = [
-    "DEFAULT_BASE_IRI", "bp", "get_graph", "init_app", "local_url", "missing_assets",
-    "render_page", "search_entities", "wants_json",
+    "CANONICAL_BASE", "DEFAULT_BASE_IRI", "base_iri", "bp", "compact", "error_page",
+    "get_graph", "graph_formats", "init_app", "local_url", "missing_assets", "render_page",
+    "search_entities", "wants_json",
 ]
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("ui", __name__)
 
-DEFAULT_BASE_IRI = "https://w3id.org/exokg/"
-_CANONICAL_BASE = str(EXOID)[: -len("id/")]  # https://w3id.org/exokg/
+DEFAULT_BASE_IRI = review.BASE_IRI
+#: The base IRI the graph's own identifiers use, whatever the public base is.
+CANONICAL_BASE = review.BASE_IRI
 _VOCAB = str(EXO)
 _STATIC = Path(__file__).parent / "static"
 VENDOR_FILES = ("yasqe.min.js", "yasqe.min.css", "cytoscape.min.js")
 
-REVIEW = {
-    "title": "Exosomes as potential diagnosis and treatment for liver cancer",
-    "authors": "Wei XC, Liu LJ, Zhu F",
-    "citation": "Wei XC, Liu LJ, Zhu F. Exosomes as potential diagnosis and treatment for "
-                "liver cancer. World J Gastrointest Oncol 2022; 14(1): 334-347.",
-    "doi": "10.4251/wjgo.v14.i1.334",
-    "doi_url": "https://doi.org/10.4251/wjgo.v14.i1.334",
-    "pmid": "35116120",
-    "license": "CC BY-NC 4.0",
-    "license_url": "https://creativecommons.org/licenses/by-nc/4.0/",
-}
+REVIEW = review.REVIEW_PAGE
 
 
 # ---------------------------------------------------------------- graph and IRIs
@@ -84,7 +77,7 @@ def base_iri() -> str:
 def local_url(iri: Any) -> str:
     """Where a node's page is on this server: ``/id/...`` or ``/vocab#Term``; else the IRI."""
     text = str(iri)
-    for base in dict.fromkeys((base_iri(), _CANONICAL_BASE)):
+    for base in dict.fromkeys((base_iri(), CANONICAL_BASE)):
         if text.startswith(base + "id/"):
             return url_for("ld.resource", path=text[len(base) + 3:])
         if text.startswith(base + "vocab#"):
@@ -193,9 +186,7 @@ def _stats() -> dict[str, Any]:
 
 
 def _table_titles() -> dict[int, str]:
-    from exokg.describe import TABLE_TITLES
-
-    return TABLE_TITLES
+    return review.TABLE_TITLES
 
 
 @bp.route("/search.json", endpoint="search_json", defaults={"fmt": "json"})

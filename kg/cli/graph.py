@@ -242,10 +242,11 @@ def _evidence(args: argparse.Namespace) -> int:
     node = ev["node"]
     print(f"{node['label']} ({node['kind']}, {node['curie']}): {ev['count']} findings, "
           f"{ev['studies']} studies, total n = {ev['total_n']}, directions "
-          f"{ev['directions'] or '-'}")
+          f"{_reported(ev['directions']) or '-'}")
     print()
     _table([[g["disease"], g["role"], g["count"], g["studies"], g["total_n"],
-             " ".join(f"{k}:{v}" for k, v in g["directions"].items())] for g in ev["groups"]],
+             " ".join(f"{k}:{v}" for k, v in _reported(g["directions"]).items())]
+            for g in ev["groups"]],
            ["disease", "role", "findings", "studies", "total n", "directions"])
     print()
     _table([[f["table"], f["row"], "/".join(f["expression"]), f["ref_number"],
@@ -254,6 +255,11 @@ def _evidence(args: argparse.Namespace) -> int:
     for c in ev["conflicts"]:
         print(f"\nCONFLICT in {c['disease']}: up in ref {c['up']}, down in ref {c['down']}")
     return 0
+
+
+def _reported(directions: dict[str, int]) -> dict[str, int]:
+    """The directions some finding reports (the summary lists both, zeros included)."""
+    return {k: v for k, v in directions.items() if v}
 
 
 def _conflicts(args: argparse.Namespace) -> int:
