@@ -52,13 +52,13 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 
 import networkx as nx
+from exokg.curie import compact_iri, expand_curie, external_curie
 from exokg.errors import NodeNotFound
 from exokg.review import CONTENT_KINDS
 from exokg.vocab import (
     CONTENT_CLASSES,
     EXO,
     OWL,
-    PREFIXES,
     PROV,
     RDF,
     RDFS,
@@ -90,49 +90,13 @@ _KIND_ORDER = (*CONTENT_KINDS, "Disease", "Drug", "SampleType", "IsolationMethod
                "Finding")
 _VALUE_KINDS = {**{str(r): "Role" for r in ROLE_OF_TABLE.values()},
                 str(EXO.Up): "Expression", str(EXO.Down): "Expression"}
-_PREFIX_ORDER = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
-_OBO = re.compile(r"^https?://purl\.obolibrary\.org/obo/([A-Za-z]+)_(\w+)$")
-_IDORG = re.compile(r"^https?://identifiers\.org/([^/:]+)[:/](.+)$")
 
 
 # ---------------------------------------------------------------- CURIEs
 
-def compress(iri: str) -> str:
-    """The CURIE of an IRI under ExoKG's prefixes, or the IRI itself.
-
-    >>> compress("https://w3id.org/exokg/id/content/mir-21")
-    'exoid:content/mir-21'
-    >>> compress("https://example.org/x")
-    'https://example.org/x'
-    """
-    for prefix, namespace in _PREFIX_ORDER:
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
-    return iri
-
-
-def expand(curie: str) -> str:
-    """The IRI of an ExoKG CURIE; anything else is returned unchanged.
-
-    >>> expand("exo:regulates")
-    'https://w3id.org/exokg/vocab#regulates'
-    >>> expand("MONDO:0007256")
-    'MONDO:0007256'
-    """
-    prefix, sep, local = curie.partition(":")
-    if sep and prefix in PREFIXES and not local.startswith("//"):
-        return PREFIXES[prefix] + local
-    return curie
-
-
-def _external_curie(iri: str) -> str | None:
-    match = _OBO.match(iri)
-    if match:
-        return f"{match.group(1)}:{match.group(2)}"
-    match = _IDORG.match(iri)
-    if match:
-        return f"{match.group(1)}:{match.group(2)}"
-    return None
+#: The projection's CURIEs are :mod:`exokg.curie`'s (ExoKG's own prefixes).
+compress = compact_iri
+expand = expand_curie
 
 
 def _local_name(iri: str) -> str:
@@ -206,7 +170,7 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
             if p == rdf_type:
                 types[s].add(str(o))
             elif p in _MATCH:
-                ext = _external_curie(str(o))
+                ext = external_curie(str(o))
                 if ext:
                     xrefs[s].append(ext)
             elif _is_edge_predicate(p):

@@ -23,12 +23,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from exokg import review
+from exokg.curie import compact_iri as compact
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import FORMATS, get_format
 from exokg.server.graph import app_graph
 from exokg.vocab import EXO, PREFIXES, RDFS
-from exokg.vocab import compact_iri as compact
 from flask import (
     Blueprint,
     Flask,

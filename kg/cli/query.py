@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from exokg.vocab import compact_iri
+from exokg.curie import compact_iri
 
 __all__ = ["register", "render_table"]
 
