@@ -14,7 +14,15 @@ from exokg.curie_check import LOCAL_PATTERNS, validate_curies
 from exokg.errors import RecordError
 from exokg.links import add_links, unmapped
 from exokg.resources import data_path
-from exokg.sssom import KINDS, MAPPING_COLUMNS, Mapping, load_mappings, load_references, load_unmapped, read_metadata
+from exokg.sssom import (
+    KINDS,
+    MAPPING_COLUMNS,
+    Mapping,
+    load_mappings,
+    load_references,
+    load_unmapped,
+    read_metadata,
+)
 from exokg.vocab import DCTERMS, EXO, EXOID, OWL, RDF, RDFS, SKOS, XSD
 from rdflib import Graph, Literal, URIRef
 
