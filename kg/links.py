@@ -109,6 +109,7 @@ def add_links(graph: Graph, mappings: Iterable[Mapping] | None = None, *,
 
     Examples
     --------
+    >>> from exokg.vocab import SKOS
     >>> g = Graph()
     >>> _ = g.add((EXOID["disease/hcc"], RDF.type, EXO.Disease))
     >>> _ = add_links(g)

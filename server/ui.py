@@ -12,8 +12,6 @@ the pages still work (a plain text area, no graph views) and say how to add them
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import time
@@ -28,6 +26,7 @@ from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import FORMATS, get_format
 from exokg.server.graph import app_graph
+from exokg.sparql.results import Results
 from exokg.vocab import EXO, PREFIXES, RDFS
 from flask import (
     Blueprint,
@@ -240,28 +239,8 @@ def _query_graph(sparql: str):
         graph.parse(data=body, format="nt")
         kind = inspect_query(text).form or "CONSTRUCT"
         return kind, [], [], graph, truncated
-    result = json.loads(body)
-    if "boolean" in result:
-        return "ASK", ["ask"], [[Literal(bool(result["boolean"]))]], None, False
-    head = result["head"]["vars"]
-    rows = [[_term(binding.get(var)) for var in head]
-            for binding in result["results"]["bindings"]]
-    return "SELECT", head, rows, None, truncated
-
-
-def _term(value: dict[str, Any] | None) -> Any:
-    """An rdflib term from a SPARQL JSON results term."""
-    if value is None:
-        return None
-    kind = value.get("type")
-    if kind == "uri":
-        return URIRef(value["value"])
-    if kind == "bnode":
-        return BNode(value["value"])
-    if kind in ("literal", "typed-literal"):
-        return Literal(value["value"], lang=value.get("xml:lang"),
-                       datatype=value.get("datatype"))
-    return Literal(json.dumps(value.get("value")))  # an RDF-star triple term, as text
+    results = Results.from_json(body, truncated=truncated)
+    return results.kind, results.vars, results.rows, None, results.truncated
 
 
 def _cell(term: Any) -> dict[str, Any] | None:
@@ -278,37 +257,6 @@ def _cell(term: Any) -> dict[str, Any] | None:
     if term.language:
         cell["xml:lang"] = term.language
     return cell
-
-
-def _sparql_json(head: list[str], rows: list[list[Any]]) -> dict[str, Any]:
-    bindings = []
-    for row in rows:
-        binding = {}
-        for var, term in zip(head, row, strict=True):
-            cell = _cell(term)
-            if cell is not None:
-                binding[var] = {k: v for k, v in cell.items() if k not in ("label", "url")}
-        bindings.append(binding)
-    return {"head": {"vars": head}, "results": {"bindings": bindings}}
-
-
-def _tsv_term(term: Any) -> str:
-    if term is None:
-        return ""
-    return term.n3()
-
-
-def _table_bytes(head: list[str], rows: list[list[Any]], *, sep: str) -> bytes:
-    out = io.StringIO()
-    if sep == ",":
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(head)
-        writer.writerows([["" if t is None else str(t) for t in row] for row in rows])
-    else:  # SPARQL 1.1 TSV: variables with '?', terms in N-Triples syntax
-        out.write("\t".join(f"?{v}" for v in head) + "\n")
-        for row in rows:
-            out.write("\t".join(_tsv_term(t) for t in row) + "\n")
-    return out.getvalue().encode("utf-8")
 
 
 #: Downloads of a SELECT/ASK result: name -> (media type, extension).
@@ -401,7 +349,6 @@ def query(fmt: str | None = None) -> Response:
             else:
                 data["head"], data["count"] = head, len(rows)
                 data["rows"] = [[_cell(t) for t in row] for row in rows]
-                data["sparql_json"] = None
     data["share_url"] = url_for("ui.query", query=sparql) if run else url_for("ui.query")
     return render_page("query.html", data, fmt=fmt, status=status,
                        html_extra={"prefixes": PREFIXES})
@@ -429,10 +376,11 @@ def query_download(fmt: str) -> Response:
             return error_page(406, f"a {kind} result downloads as csv, tsv or srj, "
                                    f"not {fmt!r}", fmt="json")
         mime, ext = TABLE_DOWNLOADS[fmt]
+        results = Results(head, rows, kind=kind)
         if fmt == "srj":
-            body = json.dumps(_sparql_json(head, rows), indent=1).encode()
+            body = json.dumps(results.to_json(), indent=1).encode()
         else:
-            body = _table_bytes(head, rows, sep="," if fmt == "csv" else "\t")
+            body = results.to_csv() if fmt == "csv" else results.to_tsv()
     response = Response(body, mimetype=mime)
     response.headers["Content-Disposition"] = f'attachment; filename="exokg-query.{ext}"'
     if truncated:
