@@ -111,7 +111,8 @@ def _ref(graph: Graph, node: Node | None) -> dict[str, Any] | None:
 
 
 def _refs(graph: Graph, nodes: Iterable[Node]) -> list[dict[str, Any]]:
-    return sorted((_ref(graph, n) for n in nodes), key=lambda r: r["label"].lower())
+    refs = [{"iri": str(n), "label": label_of(graph, n)} for n in nodes]
+    return sorted(refs, key=lambda r: r["label"].lower())
 
 
 def _int(value: Node | None) -> int | None:
@@ -169,11 +170,12 @@ def findings_about(graph: Graph, node: URIRef) -> list[dict[str, Any]]:
 
     Sorted by table and row.
     """
+    nodes: set[Node]
     if (node, RDF.type, EXO.Finding) in graph:
         nodes = {node}
     else:
         nodes = {s for s in graph.subjects(None, node) if (s, RDF.type, EXO.Finding) in graph}
-    records = [finding_record(graph, f) for f in nodes]
+    records = [finding_record(graph, f) for f in nodes if isinstance(f, URIRef)]
     return sorted(records, key=lambda r: (r["table"] or 0, r["row"] or 0, r["iri"]))
 
 
@@ -244,7 +246,7 @@ def describe_node(graph: Graph, node: URIRef) -> dict[str, Any]:
     """
     if not node_exists(graph, node):
         raise NodeNotFound(f"no node {node} in the graph")
-    facts: dict[URIRef, list[dict[str, Any]]] = defaultdict(list)
+    facts: dict[Node, list[dict[str, Any]]] = defaultdict(list)
     external: list[dict[str, Any]] = []
     external_predicates = {SKOS.exactMatch, SKOS.closeMatch, SKOS.relatedMatch,
                            OWL.sameAs, RDFS.seeAlso, EXO.xref}
@@ -260,7 +262,7 @@ def describe_node(graph: Graph, node: URIRef) -> dict[str, Any]:
             external.append({"predicate": str(predicate),
                              "predicate_label": label_of(graph, predicate), **item})
         facts[predicate].append(item)
-    incoming = defaultdict(int)
+    incoming: dict[Node, int] = defaultdict(int)
     for subject, predicate in graph.subject_predicates(node):
         if (subject, RDF.type, EXO.Finding) not in graph:
             incoming[predicate] += 1

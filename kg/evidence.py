@@ -132,7 +132,7 @@ def find_conflicts(findings: Iterable[Finding]) -> list[dict[str, Any]]:
             for disease in f.diseases:
                 for d in f.directions:
                     sides[iri, disease][d].add(key)
-    out = []
+    out: list[dict[str, Any]] = []
     for (iri, disease), dirs in sides.items():
         up, down = dirs.get("Up", set()), dirs.get("Down", set())
         # some study up and a *different* study down: true iff both sides are non-empty
@@ -140,7 +140,7 @@ def find_conflicts(findings: Iterable[Finding]) -> list[dict[str, Any]]:
         if up and down and len(up | down) >= 2:
             out.append({"molecule": labels[iri], "disease": disease,
                         "up": sorted(up, key=str), "down": sorted(down, key=str)})
-    out.sort(key=lambda c: (c["molecule"].lower(), c["disease"]))
+    out.sort(key=lambda c: (str(c["molecule"]).lower(), str(c["disease"])))
     return out
 
 

@@ -71,7 +71,7 @@ def _add_reference(graph: Graph, ref: ReferenceInfo) -> None:
         add((node, DCTERMS.bibliographicCitation, Literal(f"{citation} (inferred)")))
     if ref.retracted:
         add((node, EXO.retracted, Literal(True)))
-        for finding in sorted(graph.subjects(EXO.citedIn, node)):
+        for finding in sorted(graph.subjects(EXO.citedIn, node), key=str):
             if (finding, RDF.type, EXO.Finding) in graph:
                 add((finding, EXO.retracted, Literal(True)))
 
@@ -119,9 +119,10 @@ def add_links(graph: Graph, mappings: Iterable[Mapping] | None = None, *,
     >>> (EXOID["disease/hcc"], EXO.xref, Literal("MONDO:0007256")) in g
     True
     """
-    files = bundled() if mappings is None or references is None else None
-    mappings = files[0] if mappings is None else mappings
-    references = files[2] if references is None else references
+    if mappings is None:
+        mappings = bundled()[0]
+    if references is None:
+        references = bundled()[2]
     conv = converter()
     added = 0
     for mapping in sorted(mappings):
@@ -180,9 +181,10 @@ def unmapped(graph: Graph, *, mappings: Iterable[Mapping] | None = None,
     >>> [(u.kind, u.iri.rsplit("/", 1)[1]) for u in unmapped(g)]
     [('content', 'lnc-fam72d-3')]
     """
-    files = bundled() if mappings is None or notes is None else None
-    mappings = files[0] if mappings is None else mappings
-    notes = files[1] if notes is None else notes
+    if mappings is None:
+        mappings = bundled()[0]
+    if notes is None:
+        notes = bundled()[1]
     linked = {EXOID[m.subject_path] for m in mappings}
     reasons = {EXOID[n.subject_id.split(":", 1)[1]]: n.reason for n in notes}
     classes = {c for group in _CLASSES_OF_KIND.values() for c in group}

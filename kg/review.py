@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 
 __all__ = [
-    "AUTHORS", "BASE_IRI", "CITATION", "CITATION_WITH_DOI", "CITATION_WITH_IDS", "CONTENT_KINDS",
-    "DOI", "DOI_URL", "LABEL", "LICENSE_NAME", "LICENSE_URL", "PMID", "PUBMED_URL",
-    "REVIEW_PAGE", "ROLE_OF_TABLE", "TABLE_TITLES", "TITLE",
+    "AUTHORS", "BASE_IRI", "CITATION", "CITATION_WITH_DOI", "CITATION_WITH_IDS",
+    "CONTENT_HEADINGS", "CONTENT_KINDS", "DOI", "DOI_URL", "LABEL", "LICENSE_NAME",
+    "LICENSE_URL", "PMID", "PUBMED_URL", "REVIEW_PAGE", "ROLE_OF_TABLE", "TABLE_TITLES", "TITLE",
 ]
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,11 @@ REVIEW_PAGE = {
 #: The five kinds of exosomal content (classes of the ``exo:`` vocabulary), in the order
 #: a label naming several nodes prefers them.
 CONTENT_KINDS = ("MicroRNA", "LongNonCodingRNA", "CircularRNA", "MessengerRNA", "Protein")
+
+#: The headings the tables group their content under, in the tables' order, and the
+#: kind each names (the ``kind`` column of the records).
+CONTENT_HEADINGS = {"Proteins": "Protein", "mRNAs": "MessengerRNA", "miRNAs": "MicroRNA",
+                    "lncRNAs": "LongNonCodingRNA", "circRNAs": "CircularRNA"}
 
 #: The role (an ``exo:`` individual) the review proposes for the content of each table.
 ROLE_OF_TABLE = {1: "Biomarker", 2: "Biotherapeutic", 3: "TherapeuticTarget",

@@ -388,7 +388,7 @@ def load_references(path: Path | str | None = None) -> list[ReferenceInfo]:
             if not re.fullmatch(pattern, row[column]):
                 raise RecordError(f"{row[column]!r} does not match {pattern}", file=file,
                                   row=number, column=column)
-        values = {c: row[c] for c in columns}
+        values: dict[str, Any] = {c: row[c] for c in columns}
         values["ref"] = int(row["ref"])
         values["retracted"] = row["retracted"] == "true"
         refs.append(ReferenceInfo(**values))
