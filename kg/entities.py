@@ -25,15 +25,14 @@ from pathlib import Path
 from exokg.errors import RecordError
 from exokg.records import Record
 from exokg.resources import data_path
-from exokg.review import ROLE_OF_TABLE
+from exokg.review import CONTENT_HEADINGS, ROLE_OF_TABLE
 
 __all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "load_entities",
            "normalize", "parse_sample_size"]
 
 #: Which table column (field) names entities of each class.
 FIELD_OF_CLASS = {
-    "Protein": "content", "MessengerRNA": "content", "MicroRNA": "content",
-    "LongNonCodingRNA": "content", "CircularRNA": "content",
+    **dict.fromkeys(CONTENT_HEADINGS.values(), "content"),
     "Disease": "disease", "SampleType": "sample", "IsolationMethod": "isolation",
     "DetectionMethod": "detection", "ExosomeSource": "source", "Drug": "drug",
     "Reference": "ref",

@@ -18,7 +18,8 @@ import logging
 __all__ = [
     "AUTHORS", "BASE_IRI", "CITATION", "CITATION_WITH_DOI", "CITATION_WITH_IDS",
     "CONTENT_HEADINGS", "CONTENT_KINDS", "DOI", "DOI_URL", "LABEL", "LICENSE_NAME",
-    "LICENSE_URL", "PMID", "PUBMED_URL", "REVIEW_PAGE", "ROLE_OF_TABLE", "TABLE_TITLES", "TITLE",
+    "LICENSE_URL", "PMID", "PUBMED_URL", "REVIEW_PAGE", "ROLE_OF_TABLE", "SOURCE",
+    "TABLE_TITLES", "TITLE",
 ]
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ PMID = "35116120"
 PUBMED_URL = f"https://pubmed.ncbi.nlm.nih.gov/{PMID}/"
 LICENSE_NAME = "CC BY-NC 4.0"
 LICENSE_URL = "https://creativecommons.org/licenses/by-nc/4.0/"
+#: How the store's metadata names the bundled source.
+SOURCE = "Wei, Liu, Zhu 2022 (World J Gastrointest Oncol 14(1):334-347)"
 #: The review's ``rdfs:label`` in the graph.
 LABEL = f"Wei, Liu, Zhu 2022: {TITLE}"
 CITATION = f"{AUTHORS}. {TITLE}. World J Gastrointest Oncol 2022; 14(1): 334-347."
