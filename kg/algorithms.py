@@ -48,7 +48,7 @@ def _predicates(predicates: Iterable[str] | None) -> frozenset[str] | None:
     """Predicate names as CURIEs: ``upregulatedIn``, ``exo:upregulatedIn`` or the IRI."""
     if not predicates:
         return None
-    out = set()
+    out: set[str] = set()
     for name in predicates:
         name = name.strip()
         if not name:
@@ -61,7 +61,7 @@ def _types(types: Iterable[str] | None) -> frozenset[str] | None:
     """Kinds, case-insensitive: ``MicroRNA``, ``exo:MicroRNA``; ``ExosomalContent`` = all 5."""
     if not types:
         return None
-    out = set()
+    out: set[str] = set()
     for name in types:
         name = name.strip().rsplit(":", 1)[-1].rsplit("#", 1)[-1].lower()
         if name in ("exosomalcontent", "content", "molecule"):

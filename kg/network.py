@@ -50,6 +50,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
+from typing import Any
 
 import networkx as nx
 from exokg.curie import compact_iri, expand_curie, external_curie
@@ -153,10 +154,10 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
     literals: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     edges: list[tuple[str, str, str]] = []
     rdf_type, label, alt_label = str(RDF.type), str(RDFS.label), str(SKOS.altLabel)
-    for s, p, o in graph:
-        if isinstance(s, BNode):
+    for subject, predicate, o in graph:
+        if isinstance(subject, BNode):
             continue
-        s, p = str(s), str(p)
+        s, p = str(subject), str(predicate)
         if isinstance(o, Literal):
             if p == label:
                 labels.setdefault(s, str(o))
@@ -181,11 +182,11 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
     for node in types:
         if node not in excluded:
             G.add_node(node)
-    for s, p, o in edges:
-        if s in excluded or o in excluded:
+    for s, p, obj in edges:
+        if s in excluded or obj in excluded:
             continue
         curie = compress(p)
-        G.add_edge(s, o, key=curie, predicate=curie)
+        G.add_edge(s, obj, key=curie, predicate=curie)
     for node, data in G.nodes(data=True):
         data.update(_node_attributes(node, types.get(node, ()), labels, alt, xrefs, literals))
     logger.info("projected %d nodes, %d edges (findings=%s) in %.2f s", G.number_of_nodes(),
@@ -406,7 +407,7 @@ def node_json(G: nx.MultiDiGraph, node: str) -> dict:
     >>> node_json(G, "https://w3id.org/exokg/id/disease/hcc")["label"]
     'hepatocellular carcinoma'
     """
-    data = {"id": node}
+    data: dict[str, Any] = {"id": node}
     for name, value in G.nodes[node].items():
         if not name.startswith("_"):
             data[name] = list(value) if isinstance(value, tuple) else value

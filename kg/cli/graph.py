@@ -37,7 +37,8 @@ def register(subparsers) -> None:
     p.add_argument("q", help="text to look for")
     p.add_argument("--type", action="append", help="only this kind (MicroRNA, Disease ...)")
     p.add_argument("--limit", type=int, default=20)
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_search)
 
     p = subparsers.add_parser(
@@ -56,7 +57,8 @@ def register(subparsers) -> None:
     p.add_argument("--direction", choices=["both", "out", "in"], default="both")
     p.add_argument("--limit", type=int, default=None, help="at most this many nodes")
     p.add_argument("--findings", action="store_true", help="include Findings as nodes")
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_neighbors)
 
     p = subparsers.add_parser(
@@ -71,7 +73,8 @@ def register(subparsers) -> None:
     p.add_argument("-k", type=int, default=3, help="number of paths, 1 to 10 (default 3)")
     p.add_argument("--predicates", help="comma-separated predicates to walk")
     p.add_argument("--types", help="comma-separated kinds to pass through")
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_path)
 
     p = subparsers.add_parser(
@@ -85,7 +88,8 @@ def register(subparsers) -> None:
                    default="degree")
     p.add_argument("--type", action="append", help="only this kind (repeatable)")
     p.add_argument("--limit", type=int, default=20)
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_rank)
 
     p = subparsers.add_parser(
@@ -95,7 +99,8 @@ def register(subparsers) -> None:
         epilog="examples:\n  exokg evidence miR-638\n  exokg evidence miR-21 --output json",
         formatter_class=_RAW)
     p.add_argument("node")
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_evidence)
 
     p = subparsers.add_parser(
@@ -104,7 +109,8 @@ def register(subparsers) -> None:
                     "the same disease.",
         epilog="examples:\n  exokg conflicts\n  exokg conflicts --output json",
         formatter_class=_RAW)
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_conflicts)
 
     p = subparsers.add_parser(
