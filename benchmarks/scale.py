@@ -270,7 +270,7 @@ def markdown(results: list[dict]) -> str:
                   f"{r['start_build_s']:.1f} s ({r['start_build_s'] / peer['load_s']:.2f}x); "
                   f"restart with the store reused {r['start_reused_s']:.1f} s.",
                   f"- pyoxigraph dump {peer['dump_s']:.1f} s ({dump_mb_s:.0f} MB/s).",
-                  f"- RSS (MB) after the run: " + ", ".join(
+                  "- RSS (MB) after the run: " + ", ".join(
                       f"{k} {v}" for k, v in r.get("rss_mb", {}).items()), "",
                   "| surface | status | bytes | first ms | 10th ms | p50 ms | p95 ms | "
                   "Oxigraph p50 / p95 ms (queries) |", "|---|---|---|---|---|---|---|---|"]

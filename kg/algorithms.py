@@ -21,12 +21,14 @@ import copy
 import itertools
 import logging
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 import networkx as nx
 from exokg.errors import InvalidQuery
+from exokg.evidence import Finding, group_by_disease_role, summarize
 from exokg.network import compress, expand, node_json, resolve_node
+from exokg.review import CONTENT_KINDS
 
 __all__ = [
     "DIRECTIONS", "METRICS", "MAX_DEPTH", "conflicts", "evidence", "k_shortest_paths",
@@ -38,7 +40,6 @@ logger = logging.getLogger(__name__)
 DIRECTIONS = ("both", "out", "in")
 METRICS = ("degree", "pagerank", "betweenness", "studies")
 MAX_DEPTH = 3
-_CONTENT_KINDS = ("MicroRNA", "LongNonCodingRNA", "CircularRNA", "MessengerRNA", "Protein")
 
 
 # ---------------------------------------------------------------- argument helpers
@@ -47,7 +48,7 @@ def _predicates(predicates: Iterable[str] | None) -> frozenset[str] | None:
     """Predicate names as CURIEs: ``upregulatedIn``, ``exo:upregulatedIn`` or the IRI."""
     if not predicates:
         return None
-    out = set()
+    out: set[str] = set()
     for name in predicates:
         name = name.strip()
         if not name:
@@ -60,11 +61,11 @@ def _types(types: Iterable[str] | None) -> frozenset[str] | None:
     """Kinds, case-insensitive: ``MicroRNA``, ``exo:MicroRNA``; ``ExosomalContent`` = all 5."""
     if not types:
         return None
-    out = set()
+    out: set[str] = set()
     for name in types:
         name = name.strip().rsplit(":", 1)[-1].rsplit("#", 1)[-1].lower()
         if name in ("exosomalcontent", "content", "molecule"):
-            out.update(k.lower() for k in _CONTENT_KINDS)
+            out.update(k.lower() for k in CONTENT_KINDS)
         elif name:
             out.add(name)
     return frozenset(out) or None
@@ -498,14 +499,16 @@ def _label(G, node) -> str:
     return G.nodes[node].get("label", node) if node in G else node
 
 
-def _finding_json(G: nx.MultiDiGraph, f: str) -> dict:
+def _finding_json(G: nx.MultiDiGraph, f: str) -> tuple[dict, Finding]:
+    """A finding of the projection as the API prints it, and as the evidence rules read it."""
     data = G.nodes[f]
     out = defaultdict(list)
     for v, keys in G._succ[f].items():
         for key in keys:
             out[key].append(v)
     refs = sorted(out.get("exo:citedIn", ()))
-    return {
+    ref_number = G.nodes[refs[0]].get("refNumber") if refs else None
+    row = {
         "id": f, "label": data.get("label", f),
         "table": data.get("sourceTable"), "row": data.get("sourceRow"),
         "disease": [_label(G, d) for d in sorted(out.get("exo:disease", ()))],
@@ -513,10 +516,17 @@ def _finding_json(G: nx.MultiDiGraph, f: str) -> dict:
         "roles": [_label(G, r) for r in sorted(out.get("exo:role", ()))],
         "samples": [_label(G, s) for s in sorted(out.get("exo:sample", ()))],
         "reference": refs[0] if refs else None,
-        "ref_number": G.nodes[refs[0]].get("refNumber") if refs else None,
+        "ref_number": ref_number,
         "sample_size": data.get("sampleSize"),
         "function": data.get("function"),
     }
+    finding = Finding(
+        f, molecules=tuple((m, _label(G, m)) for m in sorted(out.get("exo:content", ()))),
+        diseases=tuple(row["disease"]), directions=tuple(row["expression"]),
+        study=row["reference"], ref_number=ref_number, sample_size=row["sample_size"],
+        table=row["table"], roles=tuple(row["roles"]),
+        retracted=bool(data.get("retracted")))
+    return row, finding
 
 
 def evidence(G: nx.MultiDiGraph, node: str) -> dict:
@@ -533,10 +543,9 @@ def evidence(G: nx.MultiDiGraph, node: str) -> dict:
     -------
     dict
         ``node``; ``findings`` (each with table, row, disease, expression, roles, reference,
-        sample size, function); ``groups`` (per disease and role: findings, studies,
-        total_n, directions); ``studies`` (distinct references); ``total_n`` (sum of sample
-        sizes printed); ``directions`` (``{"Up": n, "Down": n}``); ``conflict`` (True when,
-        for one disease, different studies report it up and down) and ``conflicts`` (which).
+        sample size, function); ``groups`` (per disease and role, :func:`exokg.evidence.tally`);
+        and the fields of :func:`exokg.evidence.summarize` (``count studies total_n
+        directions conflict conflicts`` ...), the same summary the entity page shows.
 
     Examples
     --------
@@ -555,45 +564,14 @@ def evidence(G: nx.MultiDiGraph, node: str) -> dict:
                     if "exo:content" in keys and G.nodes[f].get("kind") == "Finding"),
                    key=lambda f: (G.nodes[f].get("sourceTable") or 0,
                                   G.nodes[f].get("sourceRow") or 0, f))
-    findings = [_finding_json(G, f) for f in found]
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for f in findings:
-        for disease in f["disease"] or ["(none)"]:
-            for role in f["roles"] or ["(none)"]:
-                groups[disease, role].append(f)
-    summary = {
+    pairs = [_finding_json(G, f) for f in found]
+    rows = [finding for _, finding in pairs]
+    return {
         "node": node_json(G, center),
-        "findings": findings,
-        "groups": [dict(disease=d, role=r, **_summarize(fs)) for (d, r), fs in
-                   sorted(groups.items())],
-        **_summarize(findings),
+        "findings": [row for row, _ in pairs],
+        "groups": group_by_disease_role(rows),
+        **summarize(rows),
     }
-    summary["conflicts"] = _conflicts(findings)
-    summary["conflict"] = bool(summary["conflicts"])
-    return summary
-
-
-def _summarize(findings: list[dict]) -> dict:
-    refs = {f["reference"] for f in findings if f["reference"]}
-    directions = Counter(e for f in findings for e in f["expression"])
-    return {"count": len(findings), "studies": len(refs),
-            "total_n": sum(f["sample_size"] or 0 for f in findings),
-            "directions": dict(sorted(directions.items()))}
-
-
-def _conflicts(findings: list[dict]) -> list[dict]:
-    by_disease: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
-    for f in findings:
-        for disease in f["disease"]:
-            for e in f["expression"]:
-                by_disease[disease][e].add(f["ref_number"] or f["reference"])
-    out = []
-    for disease, dirs in sorted(by_disease.items()):
-        up, down = dirs.get("Up", set()), dirs.get("Down", set())
-        if up and down and len(up | down) >= 2:
-            out.append({"disease": disease, "up": sorted(up, key=str),
-                        "down": sorted(down, key=str)})
-    return out
 
 
 def conflicts(G: nx.MultiDiGraph) -> list[dict]:
@@ -615,11 +593,13 @@ def conflicts(G: nx.MultiDiGraph) -> list[dict]:
 def _all_conflicts(G: nx.MultiDiGraph) -> list[dict]:
     out = []
     for node, data in G.nodes(data=True):
-        if data.get("kind") not in _CONTENT_KINDS:
+        if data.get("kind") not in CONTENT_KINDS:
             continue
         ev = evidence(G, node)
-        if ev["conflict"]:
-            out.append({"node": ev["node"], "conflicts": ev["conflicts"],
+        # a finding about several molecules brings the others' conflicts along: keep this one's
+        own = [c for c in ev["conflicts"] if c["molecule"] == ev["node"].get("label")]
+        if own:
+            out.append({"node": ev["node"], "conflicts": own,
                         "studies": ev["studies"], "directions": ev["directions"]})
     out.sort(key=lambda c: (c["node"].get("label", "").lower(), c["node"]["id"]))
     return out

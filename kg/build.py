@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from exokg import review
 from exokg.entities import Entity, EntityTable, Finding, load_entities, normalize
 from exokg.errors import RecordError
 from exokg.records import read_records
@@ -110,16 +111,11 @@ def _add_entity(graph: Graph, entity: Entity) -> None:
 
 def _add_review(graph: Graph) -> None:
     graph.add((REVIEW, RDF.type, EXO.Review))
-    graph.add((REVIEW, RDFS.label, Literal("Wei, Liu, Zhu 2022: Exosomes as potential "
-                                           "diagnosis and treatment for liver cancer")))
-    graph.add((REVIEW, DCTERMS.bibliographicCitation, Literal(
-        "Wei XC, Liu LJ, Zhu F. Exosomes as potential diagnosis and treatment for liver "
-        "cancer. World J Gastrointest Oncol 2022; 14(1): 334-347. "
-        "doi:10.4251/wjgo.v14.i1.334")))
-    graph.add((REVIEW, DCTERMS.identifier, Literal("doi:10.4251/wjgo.v14.i1.334")))
-    graph.add((REVIEW, DCTERMS.license,
-               URIRef("https://creativecommons.org/licenses/by-nc/4.0/")))
-    graph.add((REVIEW, RDFS.seeAlso, URIRef("https://doi.org/10.4251/wjgo.v14.i1.334")))
+    graph.add((REVIEW, RDFS.label, Literal(review.LABEL)))
+    graph.add((REVIEW, DCTERMS.bibliographicCitation, Literal(review.CITATION_WITH_DOI)))
+    graph.add((REVIEW, DCTERMS.identifier, Literal(f"doi:{review.DOI}")))
+    graph.add((REVIEW, DCTERMS.license, URIRef(review.LICENSE_URL)))
+    graph.add((REVIEW, RDFS.seeAlso, URIRef(review.DOI_URL)))
 
 
 def _add_finding(graph: Graph, node: URIRef, finding: Finding, *, bundled: bool) -> None:

@@ -26,23 +26,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from exokg.errors import NodeNotFound
+from exokg.evidence import Finding, summarize
+from exokg.review import TABLE_TITLES
 from exokg.vocab import EXO, OWL, RDF, RDFS, SKOS, bind_prefixes
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 __all__ = [
-    "TABLE_TITLES", "concise_bounded_description", "describe_node", "evidence_summary",
-    "findings_about", "finding_record", "group_findings", "label_of", "node_exists",
+    "concise_bounded_description", "describe_node", "evidence_summary",
+    "findings_about", "finding_record", "finding_row", "group_findings", "label_of", "node_exists",
 ]
-
-#: The review's captions of its five tables.
-TABLE_TITLES = {
-    1: "Potential biomarkers for liver cancer",
-    2: "Potential therapeutic drugs",
-    3: "Potential therapeutic targets",
-    4: "As a carrier for drug treatment",
-    5: "Exosomes from dendritic cells as potential therapeutic factors",
-}
 
 #: Predicates whose objects' labels are added to a description.
 _LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel)
@@ -118,7 +111,8 @@ def _ref(graph: Graph, node: Node | None) -> dict[str, Any] | None:
 
 
 def _refs(graph: Graph, nodes: Iterable[Node]) -> list[dict[str, Any]]:
-    return sorted((_ref(graph, n) for n in nodes), key=lambda r: r["label"].lower())
+    refs = [{"iri": str(n), "label": label_of(graph, n)} for n in nodes]
+    return sorted(refs, key=lambda r: r["label"].lower())
 
 
 def _int(value: Node | None) -> int | None:
@@ -176,11 +170,12 @@ def findings_about(graph: Graph, node: URIRef) -> list[dict[str, Any]]:
 
     Sorted by table and row.
     """
+    nodes: set[Node]
     if (node, RDF.type, EXO.Finding) in graph:
         nodes = {node}
     else:
         nodes = {s for s in graph.subjects(None, node) if (s, RDF.type, EXO.Finding) in graph}
-    records = [finding_record(graph, f) for f in nodes]
+    records = [finding_record(graph, f) for f in nodes if isinstance(f, URIRef)]
     return sorted(records, key=lambda r: (r["table"] or 0, r["row"] or 0, r["iri"]))
 
 
@@ -210,34 +205,26 @@ def group_findings(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def evidence_summary(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """How much the review says about a node: studies, total n, directions, conflict.
+def finding_row(record: dict[str, Any]) -> Finding:
+    """A :func:`finding_record` as the evidence rules read it (:class:`exokg.evidence.Finding`)."""
+    study = record["study"] or {}
+    return Finding(
+        record["iri"],
+        molecules=tuple((c["iri"], c["label"]) for c in record["contents"]),
+        diseases=(record["disease"]["label"],) if record["disease"] else (),
+        directions=(record["expression"],) if record["expression"] else (),
+        study=study.get("iri"), ref_number=study.get("number"),
+        sample_size=record["sample_size"], table=record["table"],
+        roles=tuple(r["label"] for r in record["roles"]), retracted=bool(record["retracted"]))
 
-    ``total_n`` sums the sample sizes the review prints (findings without n add
-    nothing; ``findings_without_n`` counts them). ``conflict`` is true when some
-    disease has findings both up and down.
+
+def evidence_summary(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """How much the review says about a node: :func:`exokg.evidence.summarize` of its findings.
+
+    The same summary (same fields, same conflict rule) as ``/api/evidence`` and
+    ``exokg evidence``.
     """
-    records = list(findings)
-    directions: dict[str, int] = {"Up": 0, "Down": 0}
-    by_disease: dict[str, set[str]] = defaultdict(set)
-    for rec in records:
-        if rec["expression"] in directions:
-            directions[rec["expression"]] += 1
-            by_disease[rec["disease"]["label"] if rec["disease"] else ""].add(rec["expression"])
-    sizes = [rec["sample_size"] for rec in records if rec["sample_size"] is not None]
-    studies = {rec["study"]["iri"] for rec in records if rec["study"]}
-    conflicting = sorted(d for d, dirs in by_disease.items() if len(dirs) > 1)
-    return {
-        "findings": len(records),
-        "studies": len(studies),
-        "total_n": sum(sizes),
-        "findings_without_n": len(records) - len(sizes),
-        "directions": directions,
-        "conflict": bool(conflicting),
-        "conflicting_diseases": conflicting,
-        "tables": sorted({rec["table"] for rec in records if rec["table"]}),
-        "retracted_findings": sum(1 for rec in records if rec["retracted"]),
-    }
+    return summarize(finding_row(rec) for rec in findings)
 
 
 _SKIP_FACTS = {RDFS.label}
@@ -259,7 +246,7 @@ def describe_node(graph: Graph, node: URIRef) -> dict[str, Any]:
     """
     if not node_exists(graph, node):
         raise NodeNotFound(f"no node {node} in the graph")
-    facts: dict[URIRef, list[dict[str, Any]]] = defaultdict(list)
+    facts: dict[Node, list[dict[str, Any]]] = defaultdict(list)
     external: list[dict[str, Any]] = []
     external_predicates = {SKOS.exactMatch, SKOS.closeMatch, SKOS.relatedMatch,
                            OWL.sameAs, RDFS.seeAlso, EXO.xref}
@@ -275,7 +262,7 @@ def describe_node(graph: Graph, node: URIRef) -> dict[str, Any]:
             external.append({"predicate": str(predicate),
                              "predicate_label": label_of(graph, predicate), **item})
         facts[predicate].append(item)
-    incoming = defaultdict(int)
+    incoming: dict[Node, int] = defaultdict(int)
     for subject, predicate in graph.subject_predicates(node):
         if (subject, RDF.type, EXO.Finding) not in graph:
             incoming[predicate] += 1

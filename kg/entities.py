@@ -25,14 +25,14 @@ from pathlib import Path
 from exokg.errors import RecordError
 from exokg.records import Record
 from exokg.resources import data_path
+from exokg.review import CONTENT_HEADINGS, ROLE_OF_TABLE
 
 __all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "load_entities",
            "normalize", "parse_sample_size"]
 
 #: Which table column (field) names entities of each class.
 FIELD_OF_CLASS = {
-    "Protein": "content", "MessengerRNA": "content", "MicroRNA": "content",
-    "LongNonCodingRNA": "content", "CircularRNA": "content",
+    **dict.fromkeys(CONTENT_HEADINGS.values(), "content"),
     "Disease": "disease", "SampleType": "sample", "IsolationMethod": "isolation",
     "DetectionMethod": "detection", "ExosomeSource": "source", "Drug": "drug",
     "Reference": "ref",
@@ -154,8 +154,6 @@ class Finding:
 
 _SIZE = re.compile(r"^(?P<text>.*?)\s*\(n\s*=\s*(?P<n>[0-9]+|\?)\)$")
 _SOURCE = re.compile(r"^(?P<source>.+?-exosomes),?\s+(?P<rest>.+)$")
-_ROLE_OF_TABLE = {1: "Biomarker", 2: "Biotherapeutic", 3: "TherapeuticTarget",
-                  4: "DrugCarrier", 5: "TherapeuticFactor"}
 _NO_SIZE = "The review prints no sample size"
 _UNKNOWN_SIZE = "The review prints n = ?"
 
@@ -208,7 +206,7 @@ def normalize(record: Record, entities: EntityTable) -> Finding:
     size = note = None
     animal = clinical = None
     printed: dict[str, str] = {"ref": cells["ref"]}
-    roles = [_ROLE_OF_TABLE[t]]
+    roles = [ROLE_OF_TABLE[t]]
 
     if t in (1, 2, 3):
         contents = lookup("content", "exosomal_content", cells["exosomal_content"], many=True)

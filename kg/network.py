@@ -50,14 +50,16 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
+from typing import Any
 
 import networkx as nx
+from exokg.curie import compact_iri, expand_curie, external_curie
 from exokg.errors import NodeNotFound
+from exokg.review import CONTENT_KINDS
 from exokg.vocab import (
     CONTENT_CLASSES,
     EXO,
     OWL,
-    PREFIXES,
     PROV,
     RDF,
     RDFS,
@@ -84,54 +86,18 @@ _FINDING = str(EXO.Finding)
 _XREF = str(EXO.xref)
 _MATCH = (str(SKOS.exactMatch), str(SKOS.closeMatch))
 #: Node kinds, most preferred first, when a label names several nodes.
-_KIND_ORDER = ("MicroRNA", "LongNonCodingRNA", "CircularRNA", "MessengerRNA", "Protein",
-               "Disease", "Drug", "SampleType", "IsolationMethod", "DetectionMethod",
-               "ExosomeSource", "Role", "Reference", "Expression", "Review", "Finding")
+_KIND_ORDER = (*CONTENT_KINDS, "Disease", "Drug", "SampleType", "IsolationMethod",
+               "DetectionMethod", "ExosomeSource", "Role", "Reference", "Expression", "Review",
+               "Finding")
 _VALUE_KINDS = {**{str(r): "Role" for r in ROLE_OF_TABLE.values()},
                 str(EXO.Up): "Expression", str(EXO.Down): "Expression"}
-_PREFIX_ORDER = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
-_OBO = re.compile(r"^https?://purl\.obolibrary\.org/obo/([A-Za-z]+)_(\w+)$")
-_IDORG = re.compile(r"^https?://identifiers\.org/([^/:]+)[:/](.+)$")
 
 
 # ---------------------------------------------------------------- CURIEs
 
-def compress(iri: str) -> str:
-    """The CURIE of an IRI under ExoKG's prefixes, or the IRI itself.
-
-    >>> compress("https://w3id.org/exokg/id/content/mir-21")
-    'exoid:content/mir-21'
-    >>> compress("https://example.org/x")
-    'https://example.org/x'
-    """
-    for prefix, namespace in _PREFIX_ORDER:
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
-    return iri
-
-
-def expand(curie: str) -> str:
-    """The IRI of an ExoKG CURIE; anything else is returned unchanged.
-
-    >>> expand("exo:regulates")
-    'https://w3id.org/exokg/vocab#regulates'
-    >>> expand("MONDO:0007256")
-    'MONDO:0007256'
-    """
-    prefix, sep, local = curie.partition(":")
-    if sep and prefix in PREFIXES and not local.startswith("//"):
-        return PREFIXES[prefix] + local
-    return curie
-
-
-def _external_curie(iri: str) -> str | None:
-    match = _OBO.match(iri)
-    if match:
-        return f"{match.group(1)}:{match.group(2)}"
-    match = _IDORG.match(iri)
-    if match:
-        return f"{match.group(1)}:{match.group(2)}"
-    return None
+#: The projection's CURIEs are :mod:`exokg.curie`'s (ExoKG's own prefixes).
+compress = compact_iri
+expand = expand_curie
 
 
 def _local_name(iri: str) -> str:
@@ -188,10 +154,10 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
     literals: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     edges: list[tuple[str, str, str]] = []
     rdf_type, label, alt_label = str(RDF.type), str(RDFS.label), str(SKOS.altLabel)
-    for s, p, o in graph:
-        if isinstance(s, BNode):
+    for subject, predicate, o in graph:
+        if isinstance(subject, BNode):
             continue
-        s, p = str(s), str(p)
+        s, p = str(subject), str(predicate)
         if isinstance(o, Literal):
             if p == label:
                 labels.setdefault(s, str(o))
@@ -205,7 +171,7 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
             if p == rdf_type:
                 types[s].add(str(o))
             elif p in _MATCH:
-                ext = _external_curie(str(o))
+                ext = external_curie(str(o))
                 if ext:
                     xrefs[s].append(ext)
             elif _is_edge_predicate(p):
@@ -216,11 +182,11 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
     for node in types:
         if node not in excluded:
             G.add_node(node)
-    for s, p, o in edges:
-        if s in excluded or o in excluded:
+    for s, p, obj in edges:
+        if s in excluded or obj in excluded:
             continue
         curie = compress(p)
-        G.add_edge(s, o, key=curie, predicate=curie)
+        G.add_edge(s, obj, key=curie, predicate=curie)
     for node, data in G.nodes(data=True):
         data.update(_node_attributes(node, types.get(node, ()), labels, alt, xrefs, literals))
     logger.info("projected %d nodes, %d edges (findings=%s) in %.2f s", G.number_of_nodes(),
@@ -441,7 +407,7 @@ def node_json(G: nx.MultiDiGraph, node: str) -> dict:
     >>> node_json(G, "https://w3id.org/exokg/id/disease/hcc")["label"]
     'hepatocellular carcinoma'
     """
-    data = {"id": node}
+    data: dict[str, Any] = {"id": node}
     for name, value in G.nodes[node].items():
         if not name.startswith("_"):
             data[name] = list(value) if isinstance(value, tuple) else value

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from exokg.errors import RecordError
 from exokg.resources import data_path
+from exokg.review import CONTENT_HEADINGS
 
 __all__ = ["Column", "Record", "TABLE_COLUMNS", "bundled_records_dir", "read_records",
            "read_table"]
@@ -42,7 +43,7 @@ class Column:
 
 _ROW = Column("row", pattern=r"[1-9][0-9]*")
 _DISEASE = Column("disease")
-_KIND = Column("kind", choices=("Proteins", "mRNAs", "miRNAs", "lncRNAs", "circRNAs"))
+_KIND = Column("kind", choices=tuple(CONTENT_HEADINGS))
 _EXPRESSION = Column("expression", choices=("Up", "Down"))
 _YES_NO = ("Y", "N")
 _REF = Column("ref")

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from exokg import review
 from exokg.errors import ConfigError
 
 __all__ = ["RDF_SUFFIXES", "StoreInfo", "data_version", "dataset_stats", "open_graph",
@@ -185,7 +186,7 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
     else:
         payload = _bundled_ntriples(records_dirs)
         version = data_version([payload])
-        sources = ["bundled: Wei, Liu, Zhu 2022 (World J Gastrointest Oncol 14(1):334-347)"]
+        sources = [f"bundled: {review.SOURCE}"]
         sources += [str(Path(d).resolve()) for d in records_dirs]
     target = store_dir / version
     meta_path = store_dir / f"{version}.json"

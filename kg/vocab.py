@@ -12,15 +12,16 @@ literals, so that the public contract (``shared/spec/vocabulary.md``) lives here
 
 from __future__ import annotations
 
+from exokg import review
 from rdflib import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, Namespace
 
 __all__ = [
     "EXO", "EXOID", "DCTERMS", "OWL", "PROV", "RDF", "RDFS", "SKOS", "XSD", "PREFIXES",
-    "CONTENT_CLASSES", "ROLE_OF_TABLE", "SHORTCUT_PREDICATES", "bind_prefixes", "compact_iri",
+    "CONTENT_CLASSES", "ROLE_OF_TABLE", "SHORTCUT_PREDICATES", "bind_prefixes",
 ]
 
-EXO = Namespace("https://w3id.org/exokg/vocab#")
-EXOID = Namespace("https://w3id.org/exokg/id/")
+EXO = Namespace(review.BASE_IRI + "vocab#")
+EXOID = Namespace(review.BASE_IRI + "id/")
 
 #: The prefixes ExoKG writes and that its SPARQL examples assume.
 PREFIXES: dict[str, str] = {
@@ -35,34 +36,15 @@ PREFIXES: dict[str, str] = {
     "prov": str(PROV),
 }
 
-_LONGEST_FIRST = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
-
 #: The five molecule kinds; every exo:ExosomalContent has exactly one of them.
-CONTENT_CLASSES = (EXO.Protein, EXO.MessengerRNA, EXO.MicroRNA, EXO.LongNonCodingRNA,
-                   EXO.CircularRNA)
+CONTENT_CLASSES = tuple(EXO[kind] for kind in review.CONTENT_KINDS)
 
 #: What the review proposes the content of each table is.
-ROLE_OF_TABLE = {1: EXO.Biomarker, 2: EXO.Biotherapeutic, 3: EXO.TherapeuticTarget,
-                 4: EXO.DrugCarrier, 5: EXO.TherapeuticFactor}
+ROLE_OF_TABLE = {table: EXO[role] for table, role in review.ROLE_OF_TABLE.items()}
 
 #: The materialized content -> value edges of the vocabulary.
 SHORTCUT_PREDICATES = (EXO.regulates, EXO.upregulatedIn, EXO.downregulatedIn,
                        EXO.isolatedBy, EXO.detectedBy, EXO.citedIn, EXO.hasRole)
-
-
-def compact_iri(iri: str) -> str:
-    """An IRI as a CURIE of ExoKG's prefixes, or the IRI itself.
-
-    >>> compact_iri("https://w3id.org/exokg/id/content/mir-21")
-    'exoid:content/mir-21'
-    >>> compact_iri("http://purl.obolibrary.org/obo/MONDO_0007256")
-    'http://purl.obolibrary.org/obo/MONDO_0007256'
-    """
-    text = str(iri)
-    for prefix, namespace in _LONGEST_FIRST:
-        if text.startswith(namespace) and len(text) > len(namespace):
-            return f"{prefix}:{text[len(namespace):]}"
-    return text
 
 
 def bind_prefixes(graph):

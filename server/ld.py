@@ -24,11 +24,12 @@ import logging
 from functools import cache
 from typing import Any
 
-from exokg.describe import TABLE_TITLES, concise_bounded_description, describe_node, node_exists
+from exokg import review
+from exokg.describe import concise_bounded_description, describe_node, node_exists
 from exokg.errors import UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, formats, get_format
 from exokg.server.ui import (
-    _CANONICAL_BASE,
+    CANONICAL_BASE,
     base_iri,
     compact,
     error_page,
@@ -91,7 +92,7 @@ def iri_for_path(path: str) -> URIRef:
 
 def _find_node(graph: Graph, path: str) -> URIRef | None:
     """The node of ``/id/<path>``: under the public base, else under the canonical base."""
-    for base in dict.fromkeys((base_iri(), _CANONICAL_BASE)):
+    for base in dict.fromkeys((base_iri(), CANONICAL_BASE)):
         node = URIRef(base + "id/" + path)
         if node_exists(graph, node):
             return node
@@ -172,7 +173,7 @@ def entity_page_data(graph: Graph, node: URIRef) -> dict[str, Any]:
     data["formats"] = [{"name": f.name, "label": f.label or f.name, "kind": f.kind,
                         "extension": f.extension}
                        for f in formats(*GRAPH_KINDS, by_name=True)]
-    data["table_titles"] = {str(k): v for k, v in TABLE_TITLES.items()}
+    data["table_titles"] = {str(k): v for k, v in review.TABLE_TITLES.items()}
     data["neighborhood"] = {"api": "/api/neighborhood", "node": str(node), "depth": 1}
     data["evidence_api"] = f"/api/evidence?node={str(node)}"
     return data

@@ -12,8 +12,6 @@ the pages still work (a plain text area, no graph views) and say how to add them
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import time
@@ -22,12 +20,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from exokg import review
+from exokg.curie import compact_iri as compact
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
 from exokg.server.graph import app_graph
-from exokg.vocab import EXO, EXOID, PREFIXES, RDFS
-from exokg.vocab import compact_iri as compact
+from exokg.sparql.results import Results
+from exokg.vocab import EXO, PREFIXES, RDFS
 from flask import (
     Blueprint,
     Flask,
@@ -41,31 +41,23 @@ from flask import (
 from rdflib import BNode, Graph, Literal, URIRef
 
 __all__ = [
-    "DEFAULT_BASE_IRI", "bp", "get_graph", "init_app", "local_url", "missing_assets",
-    "render_page", "search_entities", "wants_json",
+    "CANONICAL_BASE", "DEFAULT_BASE_IRI", "base_iri", "bp", "compact", "error_page",
+    "get_graph", "init_app", "local_url", "missing_assets", "render_page",
+    "search_entities", "wants_json",
 ]
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("ui", __name__)
 
-DEFAULT_BASE_IRI = "https://w3id.org/exokg/"
-_CANONICAL_BASE = str(EXOID)[: -len("id/")]  # https://w3id.org/exokg/
+DEFAULT_BASE_IRI = review.BASE_IRI
+#: The base IRI the graph's own identifiers use, whatever the public base is.
+CANONICAL_BASE = review.BASE_IRI
 _VOCAB = str(EXO)
 _STATIC = Path(__file__).parent / "static"
 VENDOR_FILES = ("yasqe.min.js", "yasqe.min.css", "cytoscape.min.js")
 
-REVIEW = {
-    "title": "Exosomes as potential diagnosis and treatment for liver cancer",
-    "authors": "Wei XC, Liu LJ, Zhu F",
-    "citation": "Wei XC, Liu LJ, Zhu F. Exosomes as potential diagnosis and treatment for "
-                "liver cancer. World J Gastrointest Oncol 2022; 14(1): 334-347.",
-    "doi": "10.4251/wjgo.v14.i1.334",
-    "doi_url": "https://doi.org/10.4251/wjgo.v14.i1.334",
-    "pmid": "35116120",
-    "license": "CC BY-NC 4.0",
-    "license_url": "https://creativecommons.org/licenses/by-nc/4.0/",
-}
+REVIEW = review.REVIEW_PAGE
 
 
 # ---------------------------------------------------------------- graph and IRIs
@@ -84,7 +76,7 @@ def base_iri() -> str:
 def local_url(iri: Any) -> str:
     """Where a node's page is on this server: ``/id/...`` or ``/vocab#Term``; else the IRI."""
     text = str(iri)
-    for base in dict.fromkeys((base_iri(), _CANONICAL_BASE)):
+    for base in dict.fromkeys((base_iri(), CANONICAL_BASE)):
         if text.startswith(base + "id/"):
             return url_for("ld.resource", path=text[len(base) + 3:])
         if text.startswith(base + "vocab#"):
@@ -193,9 +185,7 @@ def _stats() -> dict[str, Any]:
 
 
 def _table_titles() -> dict[int, str]:
-    from exokg.describe import TABLE_TITLES
-
-    return TABLE_TITLES
+    return review.TABLE_TITLES
 
 
 @bp.route("/search.json", endpoint="search_json", defaults={"fmt": "json"})
@@ -249,28 +239,8 @@ def _query_graph(sparql: str):
         graph.parse(data=body, format="nt")
         kind = inspect_query(text).form or "CONSTRUCT"
         return kind, [], [], graph, truncated
-    result = json.loads(body)
-    if "boolean" in result:
-        return "ASK", ["ask"], [[Literal(bool(result["boolean"]))]], None, False
-    head = result["head"]["vars"]
-    rows = [[_term(binding.get(var)) for var in head]
-            for binding in result["results"]["bindings"]]
-    return "SELECT", head, rows, None, truncated
-
-
-def _term(value: dict[str, Any] | None) -> Any:
-    """An rdflib term from a SPARQL JSON results term."""
-    if value is None:
-        return None
-    kind = value.get("type")
-    if kind == "uri":
-        return URIRef(value["value"])
-    if kind == "bnode":
-        return BNode(value["value"])
-    if kind in ("literal", "typed-literal"):
-        return Literal(value["value"], lang=value.get("xml:lang"),
-                       datatype=value.get("datatype"))
-    return Literal(json.dumps(value.get("value")))  # an RDF-star triple term, as text
+    results = Results.from_json(body, truncated=truncated)
+    return results.kind, results.vars, results.rows, None, results.truncated
 
 
 def _cell(term: Any) -> dict[str, Any] | None:
@@ -287,37 +257,6 @@ def _cell(term: Any) -> dict[str, Any] | None:
     if term.language:
         cell["xml:lang"] = term.language
     return cell
-
-
-def _sparql_json(head: list[str], rows: list[list[Any]]) -> dict[str, Any]:
-    bindings = []
-    for row in rows:
-        binding = {}
-        for var, term in zip(head, row, strict=True):
-            cell = _cell(term)
-            if cell is not None:
-                binding[var] = {k: v for k, v in cell.items() if k not in ("label", "url")}
-        bindings.append(binding)
-    return {"head": {"vars": head}, "results": {"bindings": bindings}}
-
-
-def _tsv_term(term: Any) -> str:
-    if term is None:
-        return ""
-    return term.n3()
-
-
-def _table_bytes(head: list[str], rows: list[list[Any]], *, sep: str) -> bytes:
-    out = io.StringIO()
-    if sep == ",":
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(head)
-        writer.writerows([["" if t is None else str(t) for t in row] for row in rows])
-    else:  # SPARQL 1.1 TSV: variables with '?', terms in N-Triples syntax
-        out.write("\t".join(f"?{v}" for v in head) + "\n")
-        for row in rows:
-            out.write("\t".join(_tsv_term(t) for t in row) + "\n")
-    return out.getvalue().encode("utf-8")
 
 
 #: The result formats the page writes a SELECT/ASK download in (URL names, registry kind
@@ -400,7 +339,6 @@ def query(fmt: str | None = None) -> Response:
             else:
                 data["head"], data["count"] = head, len(rows)
                 data["rows"] = [[_cell(t) for t in row] for row in rows]
-                data["sparql_json"] = None
     data["share_url"] = url_for("ui.query", query=sparql) if run else url_for("ui.query")
     return render_page("query.html", data, fmt=fmt, status=status,
                        html_extra={"prefixes": PREFIXES})
@@ -431,10 +369,11 @@ def query_download(fmt: str) -> Response:
                                    f"{', '.join(TABLE_DOWNLOADS)}, not {fmt!r}", fmt="json")
         table = get_format(fmt, "results")
         mime, ext = table.media_type, table.extension
+        results = Results(head, rows, kind=kind)
         if fmt == "srj":
-            body = json.dumps(_sparql_json(head, rows), indent=1).encode()
+            body = json.dumps(results.to_json(), indent=1).encode()
         else:
-            body = _table_bytes(head, rows, sep="," if fmt == "csv" else "\t")
+            body = results.to_csv() if fmt == "csv" else results.to_tsv()
     response = Response(body, mimetype=mime)
     response.headers["Content-Disposition"] = f'attachment; filename="exokg-query.{ext}"'
     if truncated:

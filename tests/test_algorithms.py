@@ -167,8 +167,8 @@ def test_evidence_of_mir638_is_a_conflict(GF):
             for f in ev["findings"]] == [(1, ["Up"], 28, 54), (2, ["Down"], 50, 147)]
     assert (ev["studies"], ev["total_n"], ev["directions"]) == (2, 201, {"Down": 1, "Up": 1})
     assert ev["conflict"] is True
-    assert ev["conflicts"] == [{"disease": "hepatocellular carcinoma", "up": [28],
-                                "down": [50]}]
+    assert ev["conflicts"] == [{"molecule": "miR-638", "disease": "hepatocellular carcinoma",
+                                "up": [28], "down": [50]}]
     groups = {(g["disease"], g["role"]): g for g in ev["groups"]}
     assert groups["hepatocellular carcinoma", "Biotherapeutic"]["total_n"] == 147
 
@@ -185,7 +185,8 @@ def test_evidence_needs_findings(G):
         evidence(G, "miR-638")
 
 
-def test_conflicts_lists_mir638(GF):
+def test_conflicts_lists_the_reviews_two(GF):
     rows = conflicts(GF)
-    assert "miR-638" in [r["node"]["label"] for r in rows]
-    assert all(r["conflicts"] for r in rows)
+    assert [(r["node"]["label"], c["up"], c["down"]) for r in rows for c in r["conflicts"]] == \
+        [("miR-125b", [19], [58]), ("miR-638", [28], [50])]
+    assert all(c["molecule"] == r["node"]["label"] for r in rows for c in r["conflicts"])

@@ -9,22 +9,20 @@ import re
 from pathlib import Path
 
 import pytest
+from exokg.curie import converter, external_prefixes
+from exokg.curie_check import LOCAL_PATTERNS, validate_curies
 from exokg.errors import RecordError
-from exokg.links import (
+from exokg.links import add_links, unmapped
+from exokg.resources import data_path
+from exokg.sssom import (
     KINDS,
-    LOCAL_PATTERNS,
-    PREFIX_MAP,
+    MAPPING_COLUMNS,
     Mapping,
-    add_links,
-    converter,
     load_mappings,
     load_references,
     load_unmapped,
     read_metadata,
-    unmapped,
-    validate_curies,
 )
-from exokg.resources import data_path
 from exokg.vocab import DCTERMS, EXO, EXOID, OWL, RDF, RDFS, SKOS, XSD
 from rdflib import Graph, Literal, URIRef
 
@@ -94,13 +92,14 @@ def test_sssom_file_has_metadata_block_and_parses_as_tsv():
     used |= {c.split(":", 1)[0] for col in ("subject_id", "predicate_id",
                                             "mapping_justification") for c in frame[col]}
     assert used <= set(curie_map), used - set(curie_map)
-    for prefix, uri in PREFIX_MAP.items():
+    for prefix, uri in external_prefixes().items():
         if prefix in used:
             assert curie_map[prefix] == uri
 
 
 def test_metadata_block_is_yaml_and_read_alike():
-    yaml = pytest.importorskip("yaml")
+    import yaml
+
     text = (DATA / "mappings" / "exokg.sssom.tsv").read_text(encoding="utf-8")
     block = "".join(line[1:] + "\n" for line in text.splitlines() if line.startswith("#"))
     assert yaml.safe_load(block) == read_metadata()
@@ -495,6 +494,24 @@ def test_malformed_row_raises_record_error(tmp_path, old, new, column):
     assert err.value.file == str(path)
     assert err.value.column == column
     assert err.value.row is not None and err.value.row > 1
+
+
+def test_malformed_metadata_names_its_line(tmp_path):
+    text = (DATA / "mappings" / "exokg.sssom.tsv").read_text(encoding="utf-8")
+    bad = tmp_path / "badmeta.tsv"
+    bad.write_text(text.replace('# mapping_set_id: "', '# mapping_set_id: [unclosed "', 1),
+                   encoding="utf-8")
+    with pytest.raises(RecordError) as err:
+        load_mappings(bad)
+    assert err.value.file == str(bad) and err.value.column == "metadata"
+    line = next(i for i, row in enumerate(text.splitlines(), start=1)
+                if row.startswith("# mapping_set_id"))
+    assert err.value.row is not None and line <= err.value.row <= line + 2
+    scalar = tmp_path / "scalar.tsv"
+    scalar.write_text("# just text\n" + "\t".join(MAPPING_COLUMNS) + "\n", encoding="utf-8")
+    with pytest.raises(RecordError, match="not a YAML map") as err:
+        load_mappings(scalar)
+    assert (err.value.row, err.value.column) == (1, "metadata")
 
 
 def test_empty_comment_and_missing_column_raise(tmp_path):

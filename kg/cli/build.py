@@ -76,7 +76,8 @@ def _validate(args: argparse.Namespace) -> int:
     report = validate_graph(graph)
     problems: list[str] = []
     try:
-        from exokg.links import load_mappings, validate_curies
+        from exokg.curie_check import validate_curies
+        from exokg.sssom import load_mappings
     except ImportError:
         pass
     else:

@@ -38,7 +38,8 @@ def register(subparsers) -> None:
     p.add_argument("q", help="text to look for")
     p.add_argument("--type", action="append", help="only this kind (MicroRNA, Disease ...)")
     p.add_argument("--limit", type=int, default=20)
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_search)
 
     p = subparsers.add_parser(
@@ -57,7 +58,8 @@ def register(subparsers) -> None:
     p.add_argument("--direction", choices=["both", "out", "in"], default="both")
     p.add_argument("--limit", type=int, default=None, help="at most this many nodes")
     p.add_argument("--findings", action="store_true", help="include Findings as nodes")
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_neighbors)
 
     p = subparsers.add_parser(
@@ -72,7 +74,8 @@ def register(subparsers) -> None:
     p.add_argument("-k", type=int, default=3, help="number of paths, 1 to 10 (default 3)")
     p.add_argument("--predicates", help="comma-separated predicates to walk")
     p.add_argument("--types", help="comma-separated kinds to pass through")
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_path)
 
     p = subparsers.add_parser(
@@ -86,7 +89,8 @@ def register(subparsers) -> None:
                    default="degree")
     p.add_argument("--type", action="append", help="only this kind (repeatable)")
     p.add_argument("--limit", type=int, default=20)
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_rank)
 
     p = subparsers.add_parser(
@@ -96,7 +100,8 @@ def register(subparsers) -> None:
         epilog="examples:\n  exokg evidence miR-638\n  exokg evidence miR-21 --output json",
         formatter_class=_RAW)
     p.add_argument("node")
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_evidence)
 
     p = subparsers.add_parser(
@@ -105,7 +110,8 @@ def register(subparsers) -> None:
                     "the same disease.",
         epilog="examples:\n  exokg conflicts\n  exokg conflicts --output json",
         formatter_class=_RAW)
-    _source(p), _output(p)
+    _source(p)
+    _output(p)
     p.set_defaults(func=_conflicts)
 
     p = subparsers.add_parser(
@@ -243,10 +249,11 @@ def _evidence(args: argparse.Namespace) -> int:
     node = ev["node"]
     print(f"{node['label']} ({node['kind']}, {node['curie']}): {ev['count']} findings, "
           f"{ev['studies']} studies, total n = {ev['total_n']}, directions "
-          f"{ev['directions'] or '-'}")
+          f"{_reported(ev['directions']) or '-'}")
     print()
     _table([[g["disease"], g["role"], g["count"], g["studies"], g["total_n"],
-             " ".join(f"{k}:{v}" for k, v in g["directions"].items())] for g in ev["groups"]],
+             " ".join(f"{k}:{v}" for k, v in _reported(g["directions"]).items())]
+            for g in ev["groups"]],
            ["disease", "role", "findings", "studies", "total n", "directions"])
     print()
     _table([[f["table"], f["row"], "/".join(f["expression"]), f["ref_number"],
@@ -255,6 +262,11 @@ def _evidence(args: argparse.Namespace) -> int:
     for c in ev["conflicts"]:
         print(f"\nCONFLICT in {c['disease']}: up in ref {c['up']}, down in ref {c['down']}")
     return 0
+
+
+def _reported(directions: dict[str, int]) -> dict[str, int]:
+    """The directions some finding reports (the summary lists both, zeros included)."""
+    return {k: v for k, v in directions.items() if v}
 
 
 def _conflicts(args: argparse.Namespace) -> int:

@@ -16,7 +16,9 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 
-from exokg.links import KINDS, Mapping, Unmapped, converter, load_mappings, unmapped
+from exokg.curie import converter
+from exokg.links import Unmapped, unmapped
+from exokg.sssom import KINDS, Mapping, load_mappings
 
 __all__ = ["register", "run_links", "mapping_rows", "unmapped_rows", "format_rows",
            "MAPPING_FIELDS", "UNMAPPED_FIELDS"]

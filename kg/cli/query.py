@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from exokg.vocab import compact_iri
+from exokg.sparql.results import Results, render_table
 
 __all__ = ["register", "render_table"]
 
@@ -49,40 +48,6 @@ def _text(arg: str) -> str:
     return arg
 
 
-def _cell(term: dict | None) -> str:
-    if term is None:
-        return ""
-    if term["type"] == "bnode":
-        return "_:" + term["value"]
-    if term["type"] == "uri":
-        return compact_iri(term["value"])
-    return term["value"]
-
-
-def render_table(results: dict) -> str:
-    """SPARQL JSON results as an aligned text table, IRIs as ExoKG's CURIEs.
-
-    >>> print(render_table({"head": {"vars": ["x"]}, "results": {"bindings": [
-    ...     {"x": {"type": "literal", "value": "miR-21"}}]}}))
-    x
-    ------
-    miR-21
-    (1 row)
-    """
-    if "boolean" in results:
-        return "true" if results["boolean"] else "false"
-    names = results["head"]["vars"]
-    rows = [[_cell(b.get(v)) for v in names] for b in results["results"]["bindings"]]
-    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-              for r in rows]
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''}"
-                 f"{', truncated at the row cap' if results.get('truncated') else ''})")
-    return "\n".join(lines)
-
-
 def _query(args: argparse.Namespace) -> int:
     from exokg.server.settings import load_settings
     from exokg.sparql import QueryRequest, SparqlService
@@ -107,7 +72,7 @@ def _query(args: argparse.Namespace) -> int:
             print(f"exokg query: result cut at {answer.headers['X-Result-Max-Rows']} rows "
                   "(--max-rows)", file=sys.stderr)
         if table and answer.media_type == "application/sparql-results+json":
-            print(render_table(json.loads(body)))
+            print(render_table(Results.from_json(body)))
         else:
             sys.stdout.buffer.write(body)
             sys.stdout.flush()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from exokg import review
 from exokg.formats import formats
 from exokg.store import StoreInfo
 from exokg.vocab import DCTERMS, EXOID, OWL, RDF, RDFS, XSD, bind_prefixes
@@ -22,12 +23,10 @@ VOID = Namespace("http://rdfs.org/ns/void#")
 FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
 ENT = Namespace("http://www.w3.org/ns/entailment/")
 
-REVIEW_CITATION = ("Wei XC, Liu LJ, Zhu F. Exosomes as potential diagnosis and treatment for "
-                   "liver cancer. World J Gastrointest Oncol 2022; 14(1): 334-347. "
-                   "DOI 10.4251/wjgo.v14.i1.334, PMID 35116120")
-REVIEW_DOI = URIRef("https://doi.org/10.4251/wjgo.v14.i1.334")
-REVIEW_PUBMED = URIRef("https://pubmed.ncbi.nlm.nih.gov/35116120/")
-LICENSE = URIRef("https://creativecommons.org/licenses/by-nc/4.0/")
+REVIEW_CITATION = review.CITATION_WITH_IDS
+REVIEW_DOI = URIRef(review.DOI_URL)
+REVIEW_PUBMED = URIRef(review.PUBMED_URL)
+LICENSE = URIRef(review.LICENSE_URL)
 
 #: The registry kinds /sparql answers in: solutions (SELECT, ASK), then graphs.
 _SERVED_KINDS = ("results", "rdf")

@@ -1,0 +1,166 @@
+"""SELECT and ASK results in one parsed form, read once from SPARQL JSON.
+
+The SPARQL service (pyoxigraph) serializes; everything that shows or re-writes a
+result table (the query page, its CSV/TSV/JSON downloads, ``exokg query``'s text table)
+reads :class:`Results` parsed by :meth:`Results.from_json` instead of each parsing
+the JSON itself.
+
+>>> body = b'{"head": {"vars": ["x"]}, "results": {"bindings": [{"x": {"type": "uri", "value": "https://w3id.org/exokg/id/content/mir-21"}}]}}'
+>>> results = Results.from_json(body)
+>>> results.vars, results.rows[0][0]
+(['x'], rdflib.term.URIRef('https://w3id.org/exokg/id/content/mir-21'))
+>>> print(render_table(results))
+x
+--------------------
+exoid:content/mir-21
+(1 row)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from exokg.curie import compact_iri
+from exokg.errors import InvalidQuery
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+__all__ = ["Results", "render_table", "term_from_json", "term_to_json"]
+
+logger = logging.getLogger(__name__)
+
+
+def term_from_json(value: Mapping[str, Any] | None) -> Node | None:
+    """An rdflib term from a SPARQL JSON results term (``None`` for an unbound variable)."""
+    if value is None:
+        return None
+    kind = value.get("type")
+    if kind == "uri":
+        return URIRef(value["value"])
+    if kind == "bnode":
+        return BNode(value["value"])
+    if kind in ("literal", "typed-literal"):
+        return Literal(value["value"], lang=value.get("xml:lang"),
+                       datatype=value.get("datatype"))
+    return Literal(json.dumps(value.get("value")))  # an RDF-star triple term, as text
+
+
+def term_to_json(term: Node | None) -> dict[str, str] | None:
+    """A SPARQL JSON results term from an rdflib term (``None`` stays unbound)."""
+    if term is None:
+        return None
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term)}
+    out = {"type": "literal", "value": str(term)}
+    if isinstance(term, Literal):
+        if term.datatype:
+            out["datatype"] = str(term.datatype)
+        if term.language:
+            out["xml:lang"] = term.language
+    return out
+
+
+@dataclass(frozen=True)
+class Results:
+    """A SELECT result (``vars``, ``rows`` of terms or ``None``) or an ASK answer.
+
+    An ASK answer reads as one row of one variable, ``ask``, so that it shows and
+    downloads like a table; ``boolean`` keeps the answer itself.
+    """
+
+    vars: list[str]
+    rows: list[list[Node | None]]
+    boolean: bool | None = None
+    truncated: bool = False
+    kind: str = field(default="SELECT")
+
+    @classmethod
+    def from_json(cls, body: bytes | str | Mapping[str, Any], *,
+                  truncated: bool = False) -> Results:
+        """Parse SPARQL 1.1 JSON results (bytes, text or the decoded document).
+
+        ``truncated`` is true when given so or when the document says so (the
+        service's ``"truncated": true`` member).
+
+        Raises
+        ------
+        InvalidQuery
+            when ``body`` is not SPARQL JSON results.
+        """
+        try:
+            doc = json.loads(body) if isinstance(body, bytes | str) else body
+            if "boolean" in doc:
+                answer = bool(doc["boolean"])
+                return cls(["ask"], [[Literal(answer)]], boolean=answer, kind="ASK")
+            names = list(doc["head"]["vars"])
+            rows = [[term_from_json(binding.get(v)) for v in names]
+                    for binding in doc["results"]["bindings"]]
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise InvalidQuery(f"not SPARQL JSON results: {err}") from None
+        # the service marks a result cut at the row cap in the document too
+        return cls(names, rows, truncated=truncated or bool(doc.get("truncated")))
+
+    def to_json(self) -> dict[str, Any]:
+        """The SPARQL JSON results document."""
+        if self.boolean is not None:
+            return {"head": {}, "boolean": self.boolean}
+        bindings = []
+        for row in self.rows:
+            cells = {v: term_to_json(t) for v, t in zip(self.vars, row, strict=True)}
+            bindings.append({v: c for v, c in cells.items() if c is not None})
+        return {"head": {"vars": self.vars}, "results": {"bindings": bindings}}
+
+    def to_csv(self) -> bytes:
+        """SPARQL 1.1 CSV: a header of names, then the terms' lexical forms."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(self.vars)
+        writer.writerows([["" if t is None else str(t) for t in row] for row in self.rows])
+        return out.getvalue().encode("utf-8")
+
+    def to_tsv(self) -> bytes:
+        """SPARQL 1.1 TSV: variables with ``?``, terms in N-Triples syntax."""
+        lines = ["\t".join(f"?{v}" for v in self.vars)]
+        lines += ["\t".join("" if t is None else t.n3() for t in row) for row in self.rows]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _text(term: Node | None, compact: Callable[[str], str]) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, BNode):
+        return "_:" + str(term)
+    if isinstance(term, URIRef):
+        return compact(str(term))
+    return str(term)
+
+
+def render_table(results: Results, *, compact: Callable[[str], str] = compact_iri) -> str:
+    """Results as an aligned text table, IRIs as ExoKG's CURIEs; an ASK as true/false.
+
+    >>> print(render_table(Results(["x"], [[Literal("miR-21")]], truncated=True)))
+    x
+    ------
+    miR-21
+    (1 row, truncated at the row cap)
+    """
+    if results.boolean is not None:
+        return "true" if results.boolean else "false"
+    names = results.vars
+    rows = [[_text(t, compact) for t in row] for row in results.rows]
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+              for r in rows]
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''}"
+                 f"{', truncated at the row cap' if results.truncated else ''})")
+    return "\n".join(lines)
