@@ -24,7 +24,7 @@ from typing import Any
 
 from werkzeug.wsgi import ClosingIterator
 
-__all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "SECURITY_HEADERS", "Middleware"]
+__all__ = ["ANSWER_KEY", "CORS_HEADERS", "CYTOSCAPE_STYLE_HASH", "CORS_PATHS", "SECURITY_HEADERS", "Middleware"]
 
 access_logger = logging.getLogger("exokg.access")
 
@@ -40,14 +40,16 @@ CORS_HEADERS: tuple[tuple[str, str], ...] = (
                                       "X-ExoKG-Data-Version"),
     ("Access-Control-Max-Age", "86400"),
 )
+#: Cytoscape.js inserts one <style> element, ``.__________cytoscape_container { position:
+#: relative; }``, into the page; this hash allows exactly that one and no other inline style
+#: (YASQE and the pages set styles through the CSSOM, which style-src does not govern).
+CYTOSCAPE_STYLE_HASH = "'sha256-pgvDUBa4IjFA2yuSJ2cqcyxmNYJMborsd0ORcRv9vw8='"
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("X-Content-Type-Options", "nosniff"),
-    # 'self' only; no 'unsafe-inline' for scripts or styles (the pages, YASQE and
-    # Cytoscape set styles through the CSSOM, which style-src does not govern).
     ("Content-Security-Policy",
-     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-     "frame-ancestors 'none'"),
+     "default-src 'self'; script-src 'self'; style-src 'self' " + CYTOSCAPE_STYLE_HASH
+     + "; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+     "form-action 'self'; frame-ancestors 'none'"),
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
 )
 
