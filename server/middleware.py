@@ -24,7 +24,8 @@ from typing import Any
 
 from werkzeug.wsgi import ClosingIterator
 
-__all__ = ["ANSWER_KEY", "CORS_HEADERS", "CYTOSCAPE_STYLE_HASH", "CORS_PATHS", "SECURITY_HEADERS", "Middleware"]
+__all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH", "SECURITY_HEADERS",
+           "Middleware"]
 
 access_logger = logging.getLogger("exokg.access")
 
