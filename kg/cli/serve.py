@@ -146,6 +146,9 @@ def check_address(host: str, port: int) -> None:
 
 def _die_with(master: int) -> None:
     """Make this worker stop when its master process dies (even by ``kill -9``)."""
+    # The fork inherited the master's SIGTERM handler, which would only flag the master's
+    # (copied) loop: until granian installs the worker's own handler, SIGTERM ends it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         import ctypes
 
