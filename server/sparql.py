@@ -173,6 +173,7 @@ def graph_reply(graph, *, etag_seed: str, environ: Mapping[str, Any]) -> Reply:
     _, fmt = negotiate(environ.get("HTTP_ACCEPT"), format_name=fmt_name)
     if fmt is None:
         _, fmt = negotiate(None)
+    assert fmt is not None  # Turtle, without an Accept header
     etag = '"' + hashlib.sha256(f"{etag_seed}\x00{fmt.name}".encode()).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "public, no-cache"}
     if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
@@ -247,9 +248,8 @@ class SparqlFastPath:
         try:
             reply = sparql_reply(get_service(self.app), environ, self.config)
         except (ExoKGError, HTTPException) as err:
-            status, headers, body = error_reply(err, method=method, path="/sparql",
-                                                accept=environ.get("HTTP_ACCEPT"))
-            reply = Reply(status, headers, body)
+            reply = Reply(*error_reply(err, method=method, path="/sparql",
+                                       accept=environ.get("HTTP_ACCEPT")))
         headers = list(reply.headers.items())
         body = reply.body
         if isinstance(body, bytes):

@@ -217,7 +217,7 @@ class SparqlService:
             answer.truncated, answer.cached = meta["truncated"], True
             answer.info = {"rows": meta["rows"], "cache": "hit"}
             return answer
-        job = {"q": text, "solutions": sol.media_type if sol else None,
+        job: dict[str, Any] = {"q": text, "solutions": sol.media_type if sol else None,
                "graph": graph.media_type if graph else None, "cap": self.max_rows}
         if default is not None:
             job["default"], job["named"] = default, named
