@@ -133,3 +133,14 @@ def test_sigterm_lets_a_request_in_flight_complete(store_dir):
     finally:
         if proc.poll() is None:
             stop_server(proc)
+
+
+def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(store_dir):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")},
+           "EXOKG_MAX_ROWS": "ten"}
+    result = subprocess.run([sys.executable, "-m", "exokg", "serve", "--store", str(store_dir),
+                             "--port", "8080"], cwd=RUN_DIR, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "exokg serve: error: EXOKG_MAX_ROWS: expected int, got 'ten'"]
