@@ -65,13 +65,11 @@ def get_config(app: Flask | None = None) -> Config:
 
 @dataclass
 class Reply:
-    """What to send for one request: status, headers, body (bytes or chunks), and the
-    service's :class:`~exokg.sparql.QueryAnswer` when a query ran (for the access log)."""
+    """What to send for one request: status, headers, body (bytes or chunks)."""
 
     status: int
     headers: dict[str, str]
     body: bytes | Iterable[bytes]
-    answer: QueryAnswer | None = None
 
 
 # --- protocol parameters (pure: a WSGI environ in) ----------------------------------
@@ -188,14 +186,14 @@ def answer_reply(answer: QueryAnswer) -> Reply:
     headers = {"ETag": answer.etag, "Cache-Control": "public, no-cache", "Vary": "Accept",
                "X-ExoKG-Data-Version": answer.data_version}
     if answer.not_modified:
-        return Reply(304, headers, b"", answer)
+        return Reply(304, headers, b"")
     media_type = answer.media_type or ""
     headers["Content-Type"] = (f"{media_type}; charset=utf-8" if media_type.startswith("text/")
                                else media_type)
     if answer.truncated:
         headers["X-Result-Truncated"] = "true"
         headers["X-Result-Max-Rows"] = str(answer.max_rows)
-    return Reply(200, headers, answer.body, answer)
+    return Reply(200, headers, answer.body)
 
 
 def sparql_reply(service: SparqlService, environ: dict[str, Any], config: Config) -> Reply:
