@@ -9,27 +9,48 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
+from exokg.config import Config
 from flask import Flask
 
-__all__ = ["BLUEPRINT_MODULES", "create_app"]
+__all__ = ["BLUEPRINT_MODULES", "FLASK_KEYS", "create_app"]
 
-#: Each module has ``init_app(app)``, which registers its blueprint(s).
-BLUEPRINT_MODULES = ("exokg.server.errors", "exokg.server.sparql", "exokg.server.api",
-                     "exokg.server.ld", "exokg.server.ui")
+#: Each module has ``init_app(app)``, which registers its blueprint(s); all must import.
+BLUEPRINT_MODULES = ("exokg.server.errors", "exokg.server.sparql", "exokg.server.health",
+                     "exokg.server.api", "exokg.server.ld", "exokg.server.ui")
+
+#: Flask's own keys (TESTING, SECRET_KEY, ...): they pass through to ``app.config``.
+FLASK_KEYS = frozenset({
+    "TESTING", "SECRET_KEY", "SERVER_NAME", "APPLICATION_ROOT", "PREFERRED_URL_SCHEME",
+    "PROPAGATE_EXCEPTIONS", "TRAP_HTTP_EXCEPTIONS", "TRAP_BAD_REQUEST_ERRORS",
+    "MAX_CONTENT_LENGTH", "SEND_FILE_MAX_AGE_DEFAULT", "JSON_SORT_KEYS", "SESSION_COOKIE_NAME",
+    "TEMPLATES_AUTO_RELOAD", "EXPLAIN_TEMPLATE_LOADING", "USE_X_SENDFILE", "ENV",
+})
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Create the app: settings from defaults, then ``EXOKG_*`` env, then ``config``."""
-    from exokg.server.settings import load_settings
+def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
+    """Create the app: settings from defaults, then ``EXOKG_*`` env, then ``config``
+    (a :class:`~exokg.config.Config`, or setting names to values plus Flask's keys).
 
+    Raises
+    ------
+    ConfigError
+        for an unknown setting or a value of the wrong type.
+    ImportError
+        when a blueprint module does not import (never skipped silently).
+    """
+    from exokg.server.middleware import Middleware
+
+    flask_keys: dict[str, Any] = {}
+    if not isinstance(config, Config):
+        values = dict(config or {})
+        flask_keys = {k: values.pop(k) for k in list(values) if k in FLASK_KEYS}
+        config = Config.load(values)
     app = Flask(__name__)
-    app.config.from_mapping(load_settings(config))
+    # the settings by name too, for templates and extensions that read app.config
+    app.config.from_mapping({**config.as_mapping(), **flask_keys})
+    app.extensions["exokg.config"] = config
     for name in BLUEPRINT_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name != name:
-                raise
-            continue
-        module.init_app(app)
+        importlib.import_module(name).init_app(app)
+    app.wsgi_app = Middleware(app.wsgi_app,  # type: ignore[method-assign]
+                              access_log=config.access_log)
     return app

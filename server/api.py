@@ -21,7 +21,6 @@ Errors: unknown node 404 (with ``suggestions``), bad parameter 400, unknown form
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from typing import Any
@@ -50,27 +49,16 @@ def init_app(app: Flask) -> None:
 # ---------------------------------------------------------------- the graph
 
 def projection(*, findings: bool = False):
+    """The app's networkx projection of its graph (built once per data version; a
+    worker of ``exokg serve`` builds both at its warm-up)."""
     from exokg.network import ProjectionCache
 
     app = current_app._get_current_object()
     cache = app.extensions.get("exokg_projections")
     if cache is None:
-        cache = app.extensions.setdefault("exokg_projections",
-                                          ProjectionCache(on_build=_freeze_heap))
+        cache = app.extensions.setdefault("exokg_projections", ProjectionCache())
     graph, version = app_graph(app)
     return cache.get(graph, findings=findings, version=version)
-
-
-def _freeze_heap(G) -> None:
-    """Keep the long-lived graphs out of the garbage collector's way.
-
-    A projection of 10^5 findings is millions of objects; without this, a full
-    collection during a request costs tens of milliseconds (``gc.freeze`` moves what
-    exists now into a generation that is never scanned).
-    """
-    gc.collect()
-    gc.freeze()
-    logger.info("froze the heap after building a projection of %d nodes", len(G))
 
 
 # ---------------------------------------------------------------- parameters

@@ -1,8 +1,9 @@
-"""The SPARQL surface: ``/sparql`` (SPARQL 1.1 Protocol), ``/.well-known/void``, ``/healthz``.
+"""The SPARQL surface: ``/sparql`` (SPARQL 1.1 Protocol).
 
 A thin skin over :class:`exokg.sparql.SparqlService`: it reads the protocol's
-parameters, hands the query over, and sends the answer (streamed when large).
-It also installs the structured access log and CORS for these routes.
+parameters, hands the query over, and turns the domain answer
+(:class:`~exokg.sparql.QueryAnswer`) into a status and headers (streamed when large).
+CORS, security headers and the access log are :mod:`exokg.server.middleware`'s.
 
 One implementation, two doors. :func:`sparql_reply` (pure of Flask: a WSGI environ
 in, a :class:`Reply` out) holds the whole protocol logic. The Flask route calls it,
@@ -14,45 +15,36 @@ a request's time was Flask's, not the query's. Other methods (``OPTIONS``, ``HEA
 
 from __future__ import annotations
 
-import atexit
 import functools
 import hashlib
-import json
 import logging
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from exokg.config import Config
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused
 from exokg.server.errors import error_reply
+from exokg.server.middleware import ANSWER_KEY
 from exokg.sparql import QueryAnswer, QueryRequest, SparqlService
-from exokg.sparql.describe import service_description, void_graph
+from exokg.sparql.describe import service_description
 from exokg.sparql.negotiate import negotiate
 from exokg.sparql.service import etag_matches
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
-from werkzeug.wsgi import ClosingIterator, get_current_url, get_input_stream
+from werkzeug.wsgi import get_current_url, get_input_stream
 
-__all__ = ["Reply", "SparqlFastPath", "bp", "get_service", "init_app", "sparql_reply"]
+__all__ = ["Reply", "SparqlFastPath", "answer_reply", "bp", "get_config", "get_service",
+           "graph_reply", "init_app", "sparql_reply"]
 
 logger = logging.getLogger(__name__)
-access_logger = logging.getLogger("exokg.access")
 
 bp = Blueprint("sparql", __name__)
 
 _EXTENSION = "exokg.sparql"
-_CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Accept, If-None-Match",
-    "Access-Control-Expose-Headers": "ETag, X-Result-Truncated, X-Result-Max-Rows, "
-                                     "X-ExoKG-Data-Version",
-    "Access-Control-Max-Age": "86400",
-}
-_CORS_ITEMS = list(_CORS.items())
+_CONFIG = "exokg.config"
 _FORM = "application/x-www-form-urlencoded"
 _DIRECT = "application/sparql-query"
 _UPDATE = "application/sparql-update"
@@ -65,15 +57,19 @@ def get_service(app: Flask | None = None) -> SparqlService:
     return app.extensions[_EXTENSION]
 
 
+def get_config(app: Flask | None = None) -> Config:
+    """The app's typed :class:`~exokg.config.Config`."""
+    app = app or current_app
+    return app.extensions[_CONFIG]
+
+
 @dataclass
 class Reply:
-    """What to send for one request: status, headers, body (bytes or chunks), and the
-    service's :class:`~exokg.sparql.QueryAnswer` when a query ran (for the access log)."""
+    """What to send for one request: status, headers, body (bytes or chunks)."""
 
     status: int
     headers: dict[str, str]
     body: bytes | Iterable[bytes]
-    answer: QueryAnswer | None = None
 
 
 # --- protocol parameters (pure: a WSGI environ in) ----------------------------------
@@ -111,7 +107,10 @@ def _parse_query_string(text: str) -> tuple[tuple[str, str], ...]:
         text = text.encode("latin-1").decode()
     except UnicodeError:
         raise InvalidQuery("the URL's query string is not valid UTF-8") from None
-    return tuple(parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"))
+    try:  # a percent-escape of bytes that are not UTF-8 (%FF) is refused, as in a body
+        return tuple(parse_qsl(text, keep_blank_values=True, errors="strict"))
+    except UnicodeDecodeError as err:
+        raise InvalidQuery(f"the URL's query string is not valid UTF-8: {err}") from None
 
 
 def request_params(environ: dict[str, Any], *, max_body: int) -> list[tuple[str, str]]:
@@ -172,6 +171,7 @@ def graph_reply(graph, *, etag_seed: str, environ: Mapping[str, Any]) -> Reply:
     _, fmt = negotiate(environ.get("HTTP_ACCEPT"), format_name=names)
     if fmt is None:
         _, fmt = negotiate(None)
+    assert fmt is not None  # Turtle, without an Accept header
     etag = '"' + hashlib.sha256(f"{etag_seed}\x00{fmt.name}".encode()).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "public, no-cache"}
     if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
@@ -180,8 +180,23 @@ def graph_reply(graph, *, etag_seed: str, environ: Mapping[str, Any]) -> Reply:
     return Reply(200, {**headers, "Content-Type": mime}, fmt.writer(graph))
 
 
-def sparql_reply(service: SparqlService, environ: dict[str, Any],
-                 config: Mapping[str, Any]) -> Reply:
+def answer_reply(answer: QueryAnswer) -> Reply:
+    """The HTTP form of a query's answer: 304 or 200, validators, the media type and the
+    truncation headers."""
+    headers = {"ETag": answer.etag, "Cache-Control": "public, no-cache", "Vary": "Accept",
+               "X-ExoKG-Data-Version": answer.data_version}
+    if answer.not_modified:
+        return Reply(304, headers, b"")
+    media_type = answer.media_type or ""
+    headers["Content-Type"] = (f"{media_type}; charset=utf-8" if media_type.startswith("text/")
+                               else media_type)
+    if answer.truncated:
+        headers["X-Result-Truncated"] = "true"
+        headers["X-Result-Max-Rows"] = str(answer.max_rows)
+    return Reply(200, headers, answer.body)
+
+
+def sparql_reply(service: SparqlService, environ: dict[str, Any], config: Config) -> Reply:
     """Answer one ``GET``/``POST /sparql`` request: a query's answer (200 or 304), or the
     service description for a ``GET`` without parameters.
 
@@ -192,7 +207,7 @@ def sparql_reply(service: SparqlService, environ: dict[str, Any],
     HTTPException
         a body over ``MAX_BODY_BYTES`` (413).
     """
-    params = request_params(environ, max_body=config["MAX_BODY_BYTES"])
+    params = request_params(environ, max_body=config.max_body_bytes)
     if not params and environ.get("REQUEST_METHOD") == "GET":
         base_url = get_current_url(environ, strip_querystring=True)
         graph = service_description(base_url, service.info, config)
@@ -206,31 +221,8 @@ def sparql_reply(service: SparqlService, environ: dict[str, Any],
         format_name=[v for k, v in params if k == "format"],
         default_graphs=default or None, named_graphs=named or None,
         if_none_match=environ.get("HTTP_IF_NONE_MATCH")))
-    return Reply(answer.status, answer.headers, answer.body, answer)
-
-
-# --- access log ----------------------------------------------------------------------
-
-def _access_enabled(config: Mapping[str, Any]) -> bool:
-    return config.get("ACCESS_LOG", True) and access_logger.isEnabledFor(logging.INFO)
-
-
-def _access_writer(method: str, path: str, status: int, started: float,
-                   answer: QueryAnswer | None) -> Callable[[], None]:
-    """A function that writes the request's access-log line (called once the body is
-    sent, so that a streamed answer's row count is known)."""
-    entry: dict[str, Any] = {"method": method, "path": path, "status": status}
-
-    def write() -> None:
-        entry["ms"] = round((time.monotonic() - started) * 1000, 2)
-        if answer is not None:
-            entry["rows"] = answer.info.get("rows")
-            entry["cache"] = answer.info.get("cache")
-            if answer.info.get("truncated"):
-                entry["truncated"] = True
-        access_logger.info(json.dumps(entry))
-
-    return write
+    environ[ANSWER_KEY] = answer  # for the access log
+    return answer_reply(answer)
 
 
 # --- the WSGI fast path --------------------------------------------------------------
@@ -239,27 +231,24 @@ class SparqlFastPath:
     """WSGI middleware answering ``GET``/``POST /sparql`` through :func:`sparql_reply`
     before any Flask machinery; every other request goes to ``wsgi_app`` (Flask).
 
-    Sends what the Flask route would: the same reply, CORS headers, the same error
-    bodies (:func:`exokg.server.errors.error_reply`) and the same access-log line.
+    Sends what the Flask route would: the same reply and the same error bodies
+    (:func:`exokg.server.errors.error_reply`).
     """
 
     def __init__(self, app: Flask, wsgi_app: Callable) -> None:
         self.app, self.wsgi_app = app, wsgi_app
-        self.config = app.config
+        self.config = get_config(app)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         if environ.get("PATH_INFO") != "/sparql" or method not in ("GET", "POST"):
             return self.wsgi_app(environ, start_response)
-        started = time.monotonic()
         try:
             reply = sparql_reply(get_service(self.app), environ, self.config)
         except (ExoKGError, HTTPException) as err:
-            status, headers, body = error_reply(err, method=method, path="/sparql",
-                                                accept=environ.get("HTTP_ACCEPT"))
-            reply = Reply(status, headers, body)
+            reply = Reply(*error_reply(err, method=method, path="/sparql",
+                                       accept=environ.get("HTTP_ACCEPT")))
         headers = list(reply.headers.items())
-        headers += _CORS_ITEMS
         body = reply.body
         if isinstance(body, bytes):
             if reply.status != 304:
@@ -269,12 +258,6 @@ class SparqlFastPath:
         else:
             chunks = body
         start_response(_STATUS.get(reply.status) or _status_line(reply.status), headers)
-        if _access_enabled(self.config):
-            write = _access_writer(method, "/sparql", reply.status, started, reply.answer)
-            if isinstance(body, bytes):
-                write()
-            else:
-                return ClosingIterator(chunks, write)
         return chunks
 
 
@@ -300,65 +283,13 @@ def _response(reply: Reply) -> Response:
 def sparql() -> Response:
     """The same protocol as :class:`SparqlFastPath` (which answers GET/POST first when
     installed); reached through Flask for HEAD, or when the fast path is off."""
-    reply = sparql_reply(get_service(), request.environ, current_app.config)
-    g.exokg_answer = reply.answer
-    return _response(reply)
-
-
-@bp.route("/.well-known/void", methods=["GET"])
-def void() -> Response:
-    service = get_service()
-    base = current_app.config["PUBLIC_BASE_IRI"]
-    endpoint = request.host_url.rstrip("/") + "/sparql"
-    graph = void_graph(base.rstrip("/") + "/dataset", endpoint, service.info)
-    return _response(graph_reply(graph, environ=request.environ,
-                                 etag_seed=f"void\x00{service.info.version}\x00{endpoint}"))
-
-
-@bp.route("/healthz", methods=["GET"])
-def healthz() -> Response:
-    try:
-        report = get_service().health()
-    except Exception as err:  # noqa: BLE001 - any failure means unhealthy
-        logger.warning("health check failed: %s", err)
-        response = jsonify({"ok": False, "error": str(err)})
-        response.status_code = 503
-        return response
-    response = jsonify(report)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.after_request
-def _cors(response: Response) -> Response:
-    for key, value in _CORS_ITEMS:
-        response.headers.setdefault(key, value)
-    return response
-
-
-def _log_start() -> None:
-    g.exokg_started = time.monotonic()
-
-
-def _log_end(response: Response) -> Response:
-    if not _access_enabled(current_app.config):
-        return response
-    write = _access_writer(request.method, request.path, response.status_code,
-                           g.get("exokg_started", time.monotonic()), g.get("exokg_answer"))
-    if response.is_streamed:
-        response.call_on_close(write)
-    else:
-        write()
-    return response
+    return _response(sparql_reply(get_service(), request.environ, get_config()))
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint, the per-process :class:`SparqlService`, the access log,
-    and the WSGI fast path for ``/sparql`` in front of Flask."""
-    service = SparqlService(app.config)
-    app.extensions[_EXTENSION] = service
+    """Register the blueprint, the per-process :class:`SparqlService` (closed by the
+    server's lifecycle, see :mod:`exokg.cli.serve`), and the WSGI fast path for
+    ``/sparql`` in front of Flask."""
+    app.extensions[_EXTENSION] = SparqlService(get_config(app))
     app.register_blueprint(bp)
-    app.before_request(_log_start)
-    app.after_request(_log_end)
-    app.wsgi_app = SparqlFastPath(app, app.wsgi_app)
-    atexit.register(service.close)
+    app.wsgi_app = SparqlFastPath(app, app.wsgi_app)  # type: ignore[method-assign]

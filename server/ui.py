@@ -229,7 +229,7 @@ def _query_graph(sparql: str):
         raise InvalidQuery(f"only read-only queries run here: {err}") from None
     except InvalidQuery as err:
         raise InvalidQuery(f"the query does not parse or run: {err}") from None
-    truncated = answer.headers.get("X-Result-Truncated") == "true"
+    truncated = answer.truncated
     logger.info("query page ran a query in %.3f s%s", time.monotonic() - started,
                 " (truncated at the row cap)" if truncated else "")
     if answer.media_type == "application/n-triples":

@@ -90,6 +90,7 @@ def start_server(args: list[str], *, timeout: float = 90.0):
     proc = subprocess.Popen(
         [sys.executable, "-m", "exokg", "serve", "--host", "127.0.0.1", "--port", str(port),
          *args], cwd=RUN_DIR, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    proc.log = log  # type: ignore[attr-defined]  # read with server_log(proc)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -104,6 +105,12 @@ def start_server(args: list[str], *, timeout: float = 90.0):
         time.sleep(0.2)
     proc.kill()
     raise RuntimeError("exokg serve did not become healthy in time")
+
+
+def server_log(proc: subprocess.Popen) -> str:
+    """What a server started by :func:`start_server` has written to stderr so far."""
+    proc.log.seek(0)  # type: ignore[attr-defined]
+    return proc.log.read().decode(errors="replace")  # type: ignore[attr-defined]
 
 
 def stop_server(proc: subprocess.Popen) -> None:

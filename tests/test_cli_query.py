@@ -62,3 +62,23 @@ def test_help_has_examples(capsys):
     with pytest.raises(SystemExit):
         main(["query", "--help"])
     assert "examples:" in capsys.readouterr().out
+
+
+def test_query_needs_neither_the_server_nor_flask(store_dir):
+    """The library's Config and service are enough: ``exokg query`` imports no server."""
+    import subprocess
+    import sys
+
+    from conftest import RUN_DIR
+
+    script = ("import sys; from exokg.cli import main; "
+              f"code = main(['query', '--store', {str(store_dir)!r}, '--max-rows', '2', "
+              "'SELECT ?s { ?s ?p ?o }']); "
+              "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug') "
+              "or m.startswith('exokg.server')); "
+              "print(code, bad, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", script], cwd=RUN_DIR, capture_output=True,
+                            text=True, timeout=300)
+    assert result.stderr.strip().splitlines()[-1] == "0 []", result.stderr
+    assert "result cut at 2 rows (--max-rows)" in result.stderr
+    assert result.stdout.count("\n") == 2 + 2 + 1  # head, rule, two rows, count line

@@ -31,3 +31,9 @@ def test_readme_example_outputs_are_what_the_queries_give(store_dir):
                             cwd=REPO, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() in README
+
+
+def test_readme_settings_table_is_the_config():
+    from exokg.config import settings_table
+
+    assert settings_table() in README

@@ -6,9 +6,9 @@ import json
 import time
 
 import pytest
+from exokg.config import Config
 from exokg.errors import ConfigError, InvalidQuery, QueryRefused, QueryTimeout, UnknownFormat
 from exokg.formats import formats, get_format
-from exokg.server.settings import load_settings
 from exokg.sparql import QueryRequest, SparqlService, check_query, inspect_query, negotiate
 from exokg.sparql.cache import ResultCache
 from exokg.sparql.negotiate import negotiate_for
@@ -102,22 +102,41 @@ def test_cache_bounds():
 
 
 def test_settings():
-    s = load_settings({"MAX_ROWS": 7, "TESTING": True},
-                      environ={"EXOKG_QUERY_TIMEOUT": "1.5", "EXOKG_SERVICE_ALLOWLIST": "a,b"})
-    assert (s["MAX_ROWS"], s["QUERY_TIMEOUT"], s["SERVICE_ALLOWLIST"]) == (7, 1.5, ["a", "b"])
-    assert s["PUBLIC_BASE_IRI"] == "https://w3id.org/exokg/" and s["MAX_RADIUS"] == 3
-    assert s["STORE_DIR"].endswith("exokg/store")
-    for bad in ({"NOPE": 1}, {"MAX_ROWS": "7"}, {"DEBUG": 1}, {"WORKERS": 0},
-                {"QUERY_TIMEOUT": -1}):
+    c = Config.load({"MAX_ROWS": 7},
+                    environ={"EXOKG_QUERY_TIMEOUT": "1.5", "EXOKG_SERVICE_ALLOWLIST": "a,b",
+                             "EXOKG_MAX_ROWS": "9"})  # flags > environment > defaults
+    assert (c.max_rows, c.query_timeout, c.service_allowlist) == (7, 1.5, ("a", "b"))
+    assert c.public_base_iri == "https://w3id.org/exokg/" and c.max_radius == 3
+    assert c.store_dir is not None and c.store_dir.endswith("exokg/store")
+    assert (c.executors, c.memory_triples) == (3, 100_000)  # one table, one set of defaults
+    for bad in ({"NOPE": 1}, {"TESTING": True}, {"max_rows": 7}, {"MAX_ROWS": "7"},
+                {"DEBUG": 1}, {"WORKERS": 0}, {"QUERY_TIMEOUT": -1}):
         with pytest.raises(ConfigError):
-            load_settings(bad, environ={})
+            Config.load(bad, environ={})
     with pytest.raises(ConfigError):
-        load_settings({}, environ={"EXOKG_DEBUG": "maybe"})
+        Config.load({}, environ={"EXOKG_DEBUG": "maybe"})
+    with pytest.raises(ConfigError):
+        Config(max_rows="7")  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        c.max_rows = 8  # type: ignore[misc]
+
+
+def test_create_app_rejects_a_bad_setting_and_a_blueprint_that_does_not_import(
+        monkeypatch, store_dir):
+    import exokg.server
+    from exokg.server import create_app
+
+    with pytest.raises(ConfigError, match="NOPE"):
+        create_app({"NOPE": 1})
+    monkeypatch.setattr(exokg.server, "BLUEPRINT_MODULES",
+                        (*exokg.server.BLUEPRINT_MODULES, "exokg.server.no_such_surface"))
+    with pytest.raises(ModuleNotFoundError, match="no_such_surface"):
+        create_app({"STORE_DIR": str(store_dir)})
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    service = SparqlService(load_settings(
+    service = SparqlService(Config.load(
         {"STORE_DIR": str(tmp_path_factory.mktemp("store")), "QUERY_TIMEOUT": 1.0,
          "MAX_ROWS": 100, "EXECUTORS": 2}, environ={}))
     yield service
@@ -134,9 +153,10 @@ def test_service_query_and_cache(service):
     assert json.loads(_body(first))["results"]["bindings"][0]["n"]["value"] == "66"
     assert first.info["cache"] == "miss" and first.info["rows"] == 1
     second = service.query(QueryRequest(q))
-    assert second.cached and second.body == first.body
-    assert second.headers["ETag"] == first.headers["ETag"]
-    assert service.query(QueryRequest(q, if_none_match=first.headers["ETag"])).status == 304
+    assert second.cached and second.body == first.body and second.etag == first.etag
+    assert (first.media_type, first.truncated) == ("application/sparql-results+json", False)
+    again = service.query(QueryRequest(q, if_none_match=first.etag))
+    assert again.not_modified and again.body == b""
 
 
 def test_service_errors(service):
@@ -162,7 +182,9 @@ def test_service_timeout_kills_and_recovers(service):
 def test_service_row_cap(service):
     answer = service.query(QueryRequest("SELECT ?s { ?s ?p ?o }"))
     body = json.loads(_body(answer))
-    assert answer.headers["X-Result-Truncated"] == "true"
+    assert answer.truncated and answer.max_rows == 100
+    cached = service.query(QueryRequest("SELECT ?s { ?s ?p ?o }"))
+    assert cached.cached and cached.truncated
     assert body["truncated"] is True and len(body["results"]["bindings"]) == 100
 
 

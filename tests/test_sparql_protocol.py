@@ -107,11 +107,53 @@ def test_query_multiple_dataset(small_server):
     assert [b["o"]["value"] for b in r.json()["results"]["bindings"]] == ["in g2"]
 
 
-def test_query_dataset_graph_not_held_is_refused(small_server):
-    r = get(small_server, [("query", "ASK {}"),
-                           ("default-graph-uri", "http://kasei.us/2009/09/sparql/data/data1.rdf")])
-    assert r.status_code == 403
-    assert "does not fetch remote graphs" in r.text
+@pytest.fixture
+def listener():
+    """A local HTTP server that records every request (a graph URL nobody may fetch)."""
+    import http.server
+
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the stdlib's name
+            seen.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/turtle")
+            self.end_headers()
+            self.wfile.write(b"<http://ex/s> <http://ex/p> <http://ex/o> .\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/graph.ttl", seen
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("param,clause", [("default-graph-uri", "FROM"),
+                                          ("named-graph-uri", "FROM NAMED")])
+def test_query_dataset_graph_not_held_is_empty_like_from(small_server, listener, param,
+                                                         clause):
+    """A graph the service does not hold is an empty graph, as in FROM: 200, never fetched."""
+    url, seen = listener
+    q = "SELECT ?s ?g { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+    by_param = get(small_server, [("query", q), (param, url)])
+    by_clause = get(small_server, {"query": q.replace("SELECT ?s ?g", f"SELECT ?s ?g "
+                                                      f"{clause} <{url}>")})
+    assert by_param.status_code == by_clause.status_code == 200, by_param.text
+    assert by_param.json()["results"]["bindings"] == []
+    assert by_param.json() == by_clause.json()
+    assert seen == []  # never fetched
+
+
+def test_query_dataset_rdflib_default_graph(small_server):
+    """rdflib's SPARQLStore sends default-graph-uri=urn:x-rdflib:default: a 200."""
+    r = get(small_server, [("query", "ASK { ?s ?p ?o }"),
+                           ("default-graph-uri", "urn:x-rdflib:default")])
+    assert r.status_code == 200 and r.json()["boolean"] is False
 
 
 def test_query_content_type_select(live_server):
@@ -173,6 +215,18 @@ def test_bad_query_non_utf8(live_server):
     assert r.status_code == 400
     r = post(live_server, b"ASK { FILTER(\"\xe9\" != \"\") }", DIRECT)  # latin-1 bytes
     assert r.status_code == 400 and "UTF-8" in r.text
+    r = post(live_server, b"query=ASK%20%7B%20FILTER(%22%FF%22%20!%3D%20%22%22)%20%7D", FORM)
+    assert r.status_code == 400 and "UTF-8" in r.text
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_bad_query_non_utf8_in_the_url(live_server, method):
+    """%FF in a GET query is refused like in a POST body, not replaced silently."""
+    url = f"{live_server}/sparql?query=ASK%20%7B%20FILTER(%22%FF%22%20!%3D%20%22%22)%20%7D"
+    r = requests.request(method, url, timeout=30)
+    assert r.status_code == 400
+    if method == "GET":
+        assert "UTF-8" in r.text
 
 
 def test_bad_query_syntax(live_server):

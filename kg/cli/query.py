@@ -49,7 +49,7 @@ def _text(arg: str) -> str:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from exokg.server.settings import load_settings
+    from exokg.config import Config
     from exokg.sparql import QueryRequest, SparqlService
     from exokg.sparql.negotiate import check_format_name
 
@@ -61,16 +61,16 @@ def _query(args: argparse.Namespace) -> int:
                        ("timeout", "QUERY_TIMEOUT"), ("max_rows", "MAX_ROWS")):
         if getattr(args, flag) is not None:
             config[name] = getattr(args, flag)
-    service = SparqlService(load_settings(config))
+    service = SparqlService(Config.load(config))
     try:
         table = args.format == "table"
         answer = service.query(QueryRequest(
             _text(args.query), format_name=None if table else args.format,
             accept="application/sparql-results+json, text/turtle" if table else None))
         body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
-        if answer.headers.get("X-Result-Truncated"):
-            print(f"exokg query: result cut at {answer.headers['X-Result-Max-Rows']} rows "
-                  "(--max-rows)", file=sys.stderr)
+        if answer.truncated:
+            print(f"exokg query: result cut at {answer.max_rows} rows (--max-rows)",
+                  file=sys.stderr)
         if table and answer.media_type == "application/sparql-results+json":
             print(render_table(Results.from_json(body)))
         else:

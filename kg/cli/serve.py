@@ -10,16 +10,34 @@ from the bundled graph (or ``--data`` files) on first start and reused while the
 data's hash is unchanged. Each worker (a forked process) then creates the app and
 starts its own small pool of query executor processes before it serves; a worker that
 dies is replaced, and its executors stop with it.
+
+Start-up faults end in one line on stderr and exit status 2, before anything is served:
+a port out of range, a host that is not an address of this machine, a port another
+process listens on (granian binds with ``SO_REUSEPORT``, which would silently share the
+port with another server, so the address is first bound once without it).
+
+Lifecycle: each worker asks the kernel for ``SIGTERM`` when its master dies (a master
+killed with ``kill -9`` leaves no worker serving), closes its query executors when it
+exits, and freezes the heap once after its warm-up (the app, the store and the graph
+projections are long-lived; a frozen heap keeps full collections during requests short).
+``SIGTERM`` to the master stops the workers gracefully: requests in flight complete.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import gc
 import logging
+import multiprocessing.util
+import os
+import signal
+import socket
 import sys
+import threading
 from typing import Any
 
-__all__ = ["register", "serve"]
+__all__ = ["ServeError", "check_address", "register", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,21 +108,90 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
     return config
 
 
+class ServeError(Exception):
+    """A start-up fault of ``exokg serve`` (bad address, busy port): one line, exit 2."""
+
+
+def check_address(host: str, port: int) -> None:
+    """Check that ``host:port`` can be served: a port number, an address of this machine,
+    and no other process listening there.
+
+    Raises
+    ------
+    ServeError
+        naming the flag and the reason.
+    """
+    if not 1 <= port <= 65535:
+        raise ServeError(f"--port {port}: a port is a number from 1 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise ServeError(f"--host {host}: not an address to listen on ({reason})") from None
+    family, kind, proto, _, address = infos[0]
+    # Bound without SO_REUSEPORT (granian's own socket sets it): a port another server
+    # listens on is refused here instead of being shared with it.
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                raise ServeError(f"--port {port}: {host}:{port} is already in use by another "
+                                 "process (is another server running?)") from None
+            raise ServeError(f"--host {host} --port {port}: cannot listen there "
+                             f"({err.strerror})") from None
+
+
+def _die_with(master: int) -> None:
+    """Make this worker stop when its master process dies (even by ``kill -9``)."""
+    # The fork inherited the master's SIGTERM handler, which would only flag the master's
+    # (copied) loop: until granian installs the worker's own handler, SIGTERM ends it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != master:  # the master died before the request took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+        return
+
+    def watch() -> None:  # elsewhere: poll, as the query executors do
+        while os.getppid() == master:
+            threading.Event().wait(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="exokg-master-watch", daemon=True).start()
+
+
 def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) -> int:
-    """Prepare the store, then run granian with ``config`` until stopped."""
+    """Check the address, prepare the store, then run granian with ``config`` until
+    stopped.
+
+    Raises
+    ------
+    ServeError
+        for a port out of range, a host not of this machine, or a busy port.
+    ConfigError
+        for a bad setting.
+    """
+    from exokg.config import Config
     from exokg.server import create_app  # imported here, in the master: workers inherit it
-    from exokg.server.settings import load_settings
     from exokg.store import prepare_store
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
 
-    settings = load_settings(config)
-    info = prepare_store(settings["STORE_DIR"], data_files=settings["DATA_FILES"],
-                         records_dirs=settings["RECORDS_DIRS"])
-    config = {**config, "STORE_PATH": info.path}
+    settings = Config.load(config)
+    check_address(host, port)
+    assert settings.store_dir is not None  # resolved by Config
+    info = prepare_store(settings.store_dir, data_files=settings.data_files,
+                         records_dirs=settings.records_dirs)
+    settings = Config.load({**config, "STORE_PATH": info.path})
     access = logging.getLogger("exokg.access")
-    if settings["ACCESS_LOG"]:
+    if settings.access_log:
         access.setLevel(logging.INFO)
         if not access.handlers:
             handler = logging.StreamHandler(sys.stderr)
@@ -112,31 +199,49 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
             access.addHandler(handler)
             access.propagate = False
 
+    master = os.getpid()
+
     def load_app():  # runs in each worker, once forked
-        app = create_app(config)
+        _die_with(master)
+        app = create_app(settings)
         _warm_up(app)
         return app
 
     server = Server(
         "exokg", address=host, port=port, interface=Interfaces.WSGI,
-        workers=settings["WORKERS"], blocking_threads=settings["THREADS"],
+        workers=settings.workers, blocking_threads=settings.threads,
         runtime_threads=1, backlog=2048, log_level=LogLevels.warning, log_access=False,
         respawn_failed_workers=True, respawn_interval=1.0, workers_kill_timeout=5)
     print(f"exokg: serving {info.triples} triples (data version {info.version}, store "
           f"{info.path}{', reused' if info.reused else ''}) at http://{host}:{port}/sparql "
-          f"with {settings['WORKERS']} workers", file=sys.stderr, flush=True)
+          f"with {settings.workers} workers", file=sys.stderr, flush=True)
     server.serve(target_loader=load_app, wrap_loader=False)
     return 0
 
 
 def _warm_up(app) -> None:
+    """A worker's start: executors, graph projections, then one heap freeze."""
+    from exokg.server.api import projection
     from exokg.server.sparql import get_service
 
+    service = get_service(app)
+    # closed when this worker process exits (granian's WSGI workers have no shutdown hook;
+    # multiprocessing runs its finalizers as the worker ends)
+    multiprocessing.util.Finalize(service, service.close, exitpriority=10)
     try:
-        get_service(app).start()
-    except Exception:  # noqa: BLE001 - the first query will retry and report
-        logger.exception("starting the query executors failed")
+        service.start()
+        with app.app_context():
+            projection()
+            projection(findings=True)
+    except Exception:  # noqa: BLE001 - the first request will retry and report
+        logger.exception("warming up the worker failed")
+    gc.collect()
+    gc.freeze()
 
 
 def _serve(args: argparse.Namespace) -> int:
-    return serve(_config(args), host=args.host, port=args.port)
+    try:
+        return serve(_config(args), host=args.host, port=args.port)
+    except ServeError as err:
+        print(f"exokg serve: {err}", file=sys.stderr)
+        return 2

@@ -25,16 +25,12 @@ class ResultCache:
         self._items: OrderedDict[str, tuple[bytes, dict[str, Any]]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def get(self, key: str) -> tuple[bytes, dict[str, Any]] | None:
         with self._lock:
             item = self._items.get(key)
-            if item is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
+            if item is not None:
+                self._items.move_to_end(key)
             return item
 
     def put(self, key: str, data: bytes, meta: dict[str, Any]) -> None:

@@ -7,10 +7,8 @@ no Update), its limits, and the counts of the data it holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from exokg import review
+from exokg.config import Config
 from exokg.formats import formats
 from exokg.store import StoreInfo
 from exokg.vocab import DCTERMS, EXOID, OWL, RDF, RDFS, XSD, bind_prefixes
@@ -36,7 +34,7 @@ def _bundled(info: StoreInfo) -> bool:
     return bool(info.sources) and info.sources[0].startswith("bundled")
 
 
-def service_description(endpoint: str, info: StoreInfo, settings: Mapping[str, Any]) -> Graph:
+def service_description(endpoint: str, info: StoreInfo, config: Config) -> Graph:
     """The SPARQL 1.1 Service Description of the endpoint at ``endpoint``."""
     g = bind_prefixes(Graph())
     g.bind("sd", SD)
@@ -50,12 +48,10 @@ def service_description(endpoint: str, info: StoreInfo, settings: Mapping[str, A
     for fmt in formats(*_SERVED_KINDS):
         if fmt.w3c:
             g.add((service, SD.resultFormat, FORMATS_NS[fmt.w3c]))
-    allow = list(settings.get("SERVICE_ALLOWLIST") or ())
+    allow = list(config.service_allowlist)
     if allow:
         g.add((service, SD.feature, SD.BasicFederatedQuery))
-    timeout = float(settings.get("QUERY_TIMEOUT", 30.0))
-    rows = int(settings.get("MAX_ROWS", 10000))
-    body = int(settings.get("MAX_BODY_BYTES", 1_000_000))
+    timeout, rows, body = config.query_timeout, config.max_rows, config.max_body_bytes
     limits = ["read-only (SPARQL Update, LOAD and remote graph fetching are refused)",
               f"query time limit {timeout:g} s" if timeout else "no query time limit",
               f"at most {rows} rows or triples per result (X-Result-Truncated says when a "

@@ -13,16 +13,16 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exokg.errors import QueryRefused
+from exokg.config import Config
 from exokg.sparql.cache import ResultCache
 from exokg.sparql.check import check_query, inspect_query
 from exokg.sparql.negotiate import negotiate_for
-from exokg.sparql.pool import ExecutorPool
+from exokg.sparql.pool import ExecutorPool, Outcome
 from exokg.store import StoreInfo, prepare_store
 from exokg.vocab import PREFIXES
 
@@ -51,15 +51,38 @@ class QueryRequest:
 
 @dataclass
 class QueryAnswer:
-    """What to send: status (200 or 304), headers, and the body as bytes or chunks.
+    """The domain answer to one query; ``server/sparql.py`` turns it into HTTP.
 
-    ``info`` gains ``rows`` (and ``seconds``) once the body has been sent.
+    Attributes
+    ----------
+    not_modified
+        the client's validator names this answer (no body is sent).
+    media_type
+        the chosen format's media type (``None`` when not modified).
+    body
+        the serialized result, as bytes (small) or an iterator of chunks (streamed).
+    truncated
+        whether the result was cut at ``max_rows``.
+    max_rows
+        the row cap the answer was computed with (0: none).
+    etag
+        the entity tag (quoted, as sent) of this answer.
+    data_version
+        the store's data version.
+    cached
+        the answer came from the result cache.
+    info
+        ``rows`` and ``cache`` (``miss``, ``hit``, ``304``); ``rows`` (and the executor's
+        ``seconds``) are set once a streamed body has been read.
     """
 
-    status: int
-    headers: dict[str, str]
+    not_modified: bool
+    media_type: str | None
     body: bytes | Iterable[bytes]
-    media_type: str | None = None
+    truncated: bool
+    max_rows: int
+    etag: str
+    data_version: str
     cached: bool = False
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -75,31 +98,24 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return False
 
 
-def _content_type(media_type: str) -> str:
-    return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
-
-
 class SparqlService:
     """The store, executor pool and result cache behind one process's SPARQL endpoint.
 
     Parameters
     ----------
-    settings
-        the typed settings of :func:`exokg.server.settings.load_settings` (``STORE_DIR``,
-        ``STORE_PATH``, ``DATA_FILES``, ``RECORDS_DIRS``, ``QUERY_TIMEOUT``, ``MAX_ROWS``,
-        ``CACHE_SIZE``, ``CACHE_MAX_BYTES``, ``EXECUTORS``, ``MEMORY_TRIPLES``,
-        ``SERVICE_ALLOWLIST``).
+    config
+        the settings (store, limits, cache sizes, executors): every value comes from
+        it, the service has no defaults of its own.
     """
 
-    def __init__(self, settings: Mapping[str, Any]) -> None:
-        self.settings = dict(settings)
-        self.timeout = float(settings.get("QUERY_TIMEOUT", 30.0))
-        self.max_rows = int(settings.get("MAX_ROWS", 10000))
-        self.allowlist = list(settings.get("SERVICE_ALLOWLIST") or ())
-        max_bytes = int(settings.get("CACHE_MAX_BYTES", 64_000_000))
-        self.cache = ResultCache(max_entries=int(settings.get("CACHE_SIZE", 512)),
-                                 max_bytes=max_bytes)
-        self._cache_entry_bytes = max(1, max_bytes // 4)
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.timeout = config.query_timeout
+        self.max_rows = config.max_rows
+        self.allowlist = list(config.service_allowlist)
+        self.cache = ResultCache(max_entries=config.cache_size,
+                                 max_bytes=config.cache_max_bytes)
+        self._cache_entry_bytes = max(1, config.cache_max_bytes // 4)
         self._info: StoreInfo | None = None
         self._pool: ExecutorPool | None = None
         self._lock = threading.Lock()
@@ -116,13 +132,13 @@ class SparqlService:
         return self._info
 
     def _open_info(self) -> StoreInfo:
-        path = self.settings.get("STORE_PATH")
+        path = self.config.store_path
         if path:
-            meta = json.loads(Path(str(path) + ".json").read_text())
-            return StoreInfo(**{**meta, "path": str(path), "reused": True})
-        return prepare_store(self.settings["STORE_DIR"],
-                             data_files=self.settings.get("DATA_FILES") or (),
-                             records_dirs=self.settings.get("RECORDS_DIRS") or ())
+            meta = json.loads(Path(path + ".json").read_text())
+            return StoreInfo(**{**meta, "path": path, "reused": True})
+        assert self.config.store_dir is not None  # resolved by Config
+        return prepare_store(self.config.store_dir, data_files=self.config.data_files,
+                             records_dirs=self.config.records_dirs)
 
     @property
     def pool(self) -> ExecutorPool:
@@ -130,9 +146,9 @@ class SparqlService:
             info = self.info
             with self._lock:
                 if self._pool is None:
-                    memory = info.triples <= int(self.settings.get("MEMORY_TRIPLES", 0))
+                    memory = info.triples <= self.config.memory_triples
                     self._pool = ExecutorPool(info.path, memory=memory,
-                                              size=int(self.settings.get("EXECUTORS", 2)))
+                                              size=self.config.executors)
         return self._pool
 
     def start(self) -> None:
@@ -140,21 +156,19 @@ class SparqlService:
         self.pool.start()
 
     def close(self) -> None:
+        """Stop the executors (the store is opened again on the next query)."""
         if self._pool is not None:
             self._pool.close()
 
     # --- queries -----------------------------------------------------------------------
 
-    def _dataset(self, request: QueryRequest) -> tuple[list[str] | None, list[str] | None]:
+    @staticmethod
+    def _dataset(request: QueryRequest) -> tuple[list[str] | None, list[str] | None]:
+        # The protocol's dataset is read like FROM / FROM NAMED: graphs of the store,
+        # never fetched; a graph the store does not hold is simply empty.
         default, named = request.default_graphs, request.named_graphs
         if not default and not named:
             return None, None
-        held = set(self.info.stats.get("graphs", []))
-        for graph in [*(default or []), *(named or [])]:
-            if graph not in held:
-                raise QueryRefused(
-                    f"graph <{graph}> is not held by this service, which does not fetch "
-                    f"remote graphs; it holds: {', '.join(sorted(held)) or 'no named graphs'}")
         return default or [], named or []
 
     def query(self, request: QueryRequest) -> QueryAnswer:
@@ -165,7 +179,7 @@ class SparqlService:
         InvalidQuery
             for a syntax error (400).
         QueryRefused
-            for an update, a SERVICE call not allowlisted, a graph not held (403).
+            for an update or a SERVICE call not allowlisted (403).
         UnknownFormat
             when no acceptable format fits the query (406).
         QueryTimeout
@@ -181,31 +195,27 @@ class SparqlService:
                      graph.media_type if graph else "", json.dumps([default, named]),
                      str(self.max_rows)]
         etag = '"' + hashlib.sha256("\x00".join(key_parts).encode()).hexdigest()[:32] + '"'
-        headers = {"ETag": etag, "Cache-Control": "public, no-cache", "Vary": "Accept",
-                   "X-ExoKG-Data-Version": store.version}
+        answer = QueryAnswer(False, None, b"", False, self.max_rows, etag, store.version)
         if etag_matches(request.if_none_match, etag):
-            return QueryAnswer(304, headers, b"", info={"rows": None, "cache": "304"})
+            answer.not_modified = True
+            answer.info = {"rows": None, "cache": "304"}
+            return answer
         hit = self.cache.get(etag)
         if hit is not None:
             data, meta = hit
-            headers.update(meta["headers"])
-            return QueryAnswer(200, headers, data, meta["media_type"], cached=True,
-                               info={"rows": meta["rows"], "cache": "hit"})
-        job = {"q": text, "solutions": sol.media_type if sol else None,
+            answer.body, answer.media_type = data, meta["media_type"]
+            answer.truncated, answer.cached = meta["truncated"], True
+            answer.info = {"rows": meta["rows"], "cache": "hit"}
+            return answer
+        job: dict[str, Any] = {"q": text, "solutions": sol.media_type if sol else None,
                "graph": graph.media_type if graph else None, "cap": self.max_rows}
         if default is not None:
             job["default"], job["named"] = default, named
         if graph is not None and graph.media_type not in _NO_PREFIXES:
             job["out_prefixes"] = {**PREFIXES, **info.prefixes}  # Turtle, TriG, JSON-LD ...
         outcome = self.pool.execute(job, timeout=self.timeout)
-        extra = {"Content-Type": _content_type(outcome.media_type)}
-        if outcome.truncated:
-            extra["X-Result-Truncated"] = "true"
-            extra["X-Result-Max-Rows"] = str(self.max_rows)
-        headers.update(extra)
-        answer = QueryAnswer(200, headers, b"", outcome.media_type,
-                             info={"rows": None, "cache": "miss",
-                                   "truncated": outcome.truncated})
+        answer.media_type, answer.truncated = outcome.media_type, outcome.truncated
+        answer.info = {"rows": None, "cache": "miss"}
         # Read small answers whole (Content-Length, cacheable); stream big ones.
         head: list[bytes] = []
         size = 0
@@ -219,14 +229,18 @@ class SparqlService:
             data = b"".join(head)
             answer.body = data
             answer.info.update(outcome.stats)
-            self.cache.put(etag, data, {"headers": extra, "media_type": outcome.media_type,
-                                        "rows": outcome.stats.get("rows")})
+            self._remember(answer, data, outcome.stats)
             return answer
-        answer.body = self._stream(head, chunks, etag, extra, outcome, answer)
+        answer.body = self._stream(head, chunks, outcome, answer)
         return answer
 
-    def _stream(self, head: list[bytes], chunks: Iterator[bytes], etag: str,
-                extra: dict[str, str], outcome, answer: QueryAnswer) -> Iterator[bytes]:
+    def _remember(self, answer: QueryAnswer, data: bytes, stats: dict[str, Any]) -> None:
+        self.cache.put(answer.etag, data, {"media_type": answer.media_type,
+                                           "truncated": answer.truncated,
+                                           "rows": stats.get("rows")})
+
+    def _stream(self, head: list[bytes], chunks: Iterator[bytes], outcome: Outcome,
+                answer: QueryAnswer) -> Iterator[bytes]:
         kept: list[bytes] | None = list(head)
         size = sum(len(c) for c in head)
         try:
@@ -244,9 +258,7 @@ class SparqlService:
                 close()
         answer.info.update(outcome.stats)
         if kept is not None:
-            self.cache.put(etag, b"".join(kept), {"headers": extra,
-                                                  "media_type": outcome.media_type,
-                                                  "rows": outcome.stats.get("rows")})
+            self._remember(answer, b"".join(kept), outcome.stats)
 
     def health(self) -> dict[str, Any]:
         """Run a real query and report the store (raises if the query fails)."""

@@ -1,0 +1,220 @@
+"""ExoKG's settings: one typed, frozen :class:`Config`, read once and passed down.
+
+Every setting is a field of :class:`Config` (its name in upper case is the setting's
+name; ``EXOKG_<NAME>`` its environment variable; the field's default and help are the
+setting's). :meth:`Config.load` applies the defaults, then the environment, then the
+given mapping (flags, a test's values); an unknown key or a value of the wrong type
+raises :class:`exokg.errors.ConfigError` at startup.
+
+>>> c = Config.load({"QUERY_TIMEOUT": 2}, environ={})
+>>> c.query_timeout, c.max_rows, c.debug
+(2.0, 10000, False)
+>>> Config.load({"NOPE": 1}, environ={})
+Traceback (most recent call last):
+...
+exokg.errors.ConfigError: unknown setting 'NOPE'
+>>> Config.load({}, environ={"EXOKG_MAX_ROWS": "ten"})
+Traceback (most recent call last):
+...
+exokg.errors.ConfigError: EXOKG_MAX_ROWS: expected int, got 'ten'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exokg import review
+from exokg.errors import ConfigError
+
+__all__ = ["ENV_PREFIX", "Config", "default_store_dir", "settings_table"]
+
+ENV_PREFIX = "EXOKG_"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _setting(default: Any, help: str) -> Any:  # noqa: A002 - the setting's help line
+    return field(default=default, metadata={"help": help})
+
+
+def default_store_dir() -> str:
+    """The per-user cache folder for stores: ``$XDG_CACHE_HOME/exokg/store``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "exokg" / "store")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of ExoKG, typed; build it with :meth:`load` (or directly).
+
+    Paths are ``str`` (or ``None``), lists are tuples of ``str``. ``store_dir`` is
+    resolved to :func:`default_store_dir` when not given.
+    """
+
+    store_dir: str | None = _setting(
+        None, "folder of the on-disk store (default: ~/.cache/exokg/store); a store per "
+        "data version is kept inside")
+    store_path: str | None = _setting(
+        None, "a built store to open as is (set by 'exokg serve' for its workers; default: "
+        "found or built in STORE_DIR)")
+    data_files: tuple[str, ...] = _setting(
+        (), "RDF files (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML) to serve instead "
+        "of the bundled graph")
+    records_dirs: tuple[str, ...] = _setting(
+        (), "folders of your own records, added to the review's when the bundled graph is "
+        "built")
+    query_timeout: float = _setting(
+        30.0, "seconds a SPARQL query may run before it is stopped")
+    max_rows: int = _setting(
+        10000, "most rows (or triples) a result returns; a cut result says so (0: no cap)")
+    max_body_bytes: int = _setting(1_000_000, "largest request body accepted (413 beyond)")
+    cache_size: int = _setting(
+        512, "results kept in each worker's result cache (0: no cache)")
+    cache_max_bytes: int = _setting(
+        64_000_000, "bytes the result cache of one worker may hold")
+    workers: int = _setting(2, "HTTP worker processes")
+    threads: int = _setting(4, "request threads per worker")
+    executors: int = _setting(
+        3, "query executor processes per worker (each can be killed at the time limit)")
+    memory_triples: int = _setting(
+        100_000, "query executors copy a store of at most this many triples into memory "
+        "(queries 2-4x faster; ~0.4 KB per triple per executor; 0: never)")
+    service_allowlist: tuple[str, ...] = _setting(
+        (), "SPARQL endpoints a SERVICE clause may call (default: none; SERVICE is refused)")
+    public_base_iri: str = _setting(
+        review.BASE_IRI, "the public base IRI of the data")
+    max_radius: int = _setting(3, "largest neighbourhood radius the API serves")
+    access_log: bool = _setting(True, "log one structured line per request")
+    debug: bool = _setting(False, "debug mode (never in production)")
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = _check(_KINDS[f.name], getattr(self, f.name), f.name.upper())
+            object.__setattr__(self, f.name, value)
+        for name in ("query_timeout", "max_rows", "max_body_bytes", "cache_size",
+                     "cache_max_bytes", "max_radius", "memory_triples"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name.upper()} must not be negative, got "
+                                  f"{getattr(self, name)!r}")
+        for name in ("workers", "threads", "executors"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name.upper()} must be at least 1, got "
+                                  f"{getattr(self, name)!r}")
+        if not self.store_dir:
+            object.__setattr__(self, "store_dir", default_store_dir())
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """The settings' names (``STORE_DIR``, ``MAX_ROWS`` ...), in table order."""
+        return tuple(f.name.upper() for f in dataclasses.fields(cls))
+
+    @classmethod
+    def load(cls, values: Mapping[str, Any] | None = None, *,
+             environ: Mapping[str, str] | None = None) -> Config:
+        """The settings from defaults, then ``EXOKG_*`` environment variables, then
+        ``values`` (by setting name: flags, a test's mapping).
+
+        Parameters
+        ----------
+        values
+            setting names (``MAX_ROWS`` ...) to values.
+        environ
+            the environment to read (default: ``os.environ``).
+
+        Raises
+        ------
+        ConfigError
+            for an unknown key, a value of the wrong type, or a limit out of range.
+        """
+        env = os.environ if environ is None else environ
+        kwargs: dict[str, Any] = {}
+        for name in cls.names():
+            raw = env.get(ENV_PREFIX + name)
+            if raw is not None:
+                kwargs[name.lower()] = _from_env(_KINDS[name.lower()], raw, ENV_PREFIX + name)
+        for key, value in (values or {}).items():
+            if key.lower() not in _KINDS or key != key.upper():
+                raise ConfigError(f"unknown setting {key!r}")
+            kwargs[key.lower()] = _check(_KINDS[key.lower()], value, key)
+        return cls(**kwargs)
+
+    def as_mapping(self) -> dict[str, Any]:
+        """Every setting by its name (``{"MAX_ROWS": 10000, ...}``)."""
+        return {f.name.upper(): getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def _kind(hint: Any) -> str:
+    if hint is bool:
+        return "bool"
+    if hint is int:
+        return "int"
+    if hint is float:
+        return "float"
+    if hint is str:
+        return "str"
+    if typing.get_origin(hint) is tuple:
+        return "list"
+    return "path"  # str | None
+
+
+_KINDS: dict[str, str] = {name: _kind(hint)
+                          for name, hint in typing.get_type_hints(Config).items()}
+
+
+def _from_env(kind: str, raw: str, where: str) -> Any:
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{where}: expected {kind}, got {raw!r}") from None
+    if kind == "bool":
+        if raw.strip().lower() in _TRUE:
+            return True
+        if raw.strip().lower() in _FALSE:
+            return False
+        raise ConfigError(f"{where}: expected bool (true/false), got {raw!r}")
+    if kind == "list":
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if kind == "path":
+        return raw or None
+    return raw
+
+
+def _check(kind: str, value: Any, where: str) -> Any:
+    ok = {
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, int | float) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "str": isinstance(value, str),
+        "path": value is None or isinstance(value, str | os.PathLike),
+        "list": isinstance(value, list | tuple)
+        and all(isinstance(v, str | os.PathLike) for v in value),
+    }[kind]
+    if not ok:
+        raise ConfigError(f"{where}: expected {kind}, got {value!r}")
+    if kind == "float":
+        return float(value)
+    if kind == "path":
+        return None if value is None else str(value)
+    if kind == "list":
+        return tuple(str(v) for v in value)
+    return value
+
+
+def settings_table() -> str:
+    """The settings as the README's Markdown table (``tests/test_readme.py`` checks it)."""
+    lines = ["| setting | environment | default | meaning |", "|---|---|---|---|"]
+    for f in dataclasses.fields(Config):
+        default = list(f.default) if isinstance(f.default, tuple) else f.default
+        lines.append(f"| {f.name.upper()} | {ENV_PREFIX}{f.name.upper()} | {default!r} | "
+                     f"{f.metadata['help']} |")
+    return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""The one WSGI middleware around the whole app: security headers, CORS, the access log.
+
+It wraps everything else (the ``/sparql`` fast path and Flask), so every response,
+whichever door answered it, gets the same headers and one access-log line.
+
+- Security headers on every response: ``X-Content-Type-Options: nosniff``, a
+  Content-Security-Policy allowing only the site's own scripts, styles, images and
+  fetches (no inline script; pages keep their data in ``<script type=application/json>``
+  blocks, which are data, not script), and ``Referrer-Policy``.
+- CORS on the SPARQL surface (``/sparql``, ``/.well-known/void``, ``/healthz``), as the
+  protocol's browser clients need.
+- The access log (``exokg.access``, one JSON line per request, written once the body is
+  sent so that a streamed answer's row count is known). A surface that ran a SPARQL
+  query puts its :class:`~exokg.sparql.QueryAnswer` in ``environ[ANSWER_KEY]``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.wsgi import ClosingIterator
+
+__all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH", "SECURITY_HEADERS",
+           "Middleware"]
+
+access_logger = logging.getLogger("exokg.access")
+
+#: Where a surface leaves the query answer it sent, for the access log.
+ANSWER_KEY = "exokg.answer"
+
+CORS_PATHS = frozenset({"/sparql", "/.well-known/void", "/healthz"})
+CORS_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+    ("Access-Control-Allow-Headers", "Content-Type, Accept, If-None-Match"),
+    ("Access-Control-Expose-Headers", "ETag, X-Result-Truncated, X-Result-Max-Rows, "
+                                      "X-ExoKG-Data-Version"),
+    ("Access-Control-Max-Age", "86400"),
+)
+#: Cytoscape.js inserts one <style> element, ``.__________cytoscape_container { position:
+#: relative; }``, into the page; this hash allows exactly that one and no other inline style
+#: (YASQE and the pages set styles through the CSSOM, which style-src does not govern).
+CYTOSCAPE_STYLE_HASH = "'sha256-pgvDUBa4IjFA2yuSJ2cqcyxmNYJMborsd0ORcRv9vw8='"
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Content-Security-Policy",
+     "default-src 'self'; script-src 'self'; style-src 'self' " + CYTOSCAPE_STYLE_HASH
+     + "; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+     "form-action 'self'; frame-ancestors 'none'"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+
+
+class Middleware:
+    """WSGI middleware adding the security and CORS headers and writing the access log.
+
+    Parameters
+    ----------
+    app
+        the WSGI app it wraps (the fast path in front of Flask).
+    access_log
+        write one ``exokg.access`` line per request (the ``ACCESS_LOG`` setting).
+    """
+
+    def __init__(self, app: Callable, *, access_log: bool) -> None:
+        self.app, self.access_log = app, access_log
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        started = time.monotonic()
+        path = environ.get("PATH_INFO", "")
+        extra = SECURITY_HEADERS + CORS_HEADERS if path in CORS_PATHS else SECURITY_HEADERS
+        status_line = ["000"]
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status_line[0] = status
+            present = {key.lower() for key, _ in headers}
+            headers.extend(item for item in extra if item[0].lower() not in present)
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, start)
+        if not (self.access_log and access_logger.isEnabledFor(logging.INFO)):
+            return body
+
+        def write() -> None:
+            entry: dict[str, Any] = {"method": environ.get("REQUEST_METHOD"), "path": path,
+                                     "status": int(status_line[0][:3]),
+                                     "ms": round((time.monotonic() - started) * 1000, 2)}
+            answer = environ.get(ANSWER_KEY)
+            if answer is not None:
+                entry["rows"] = answer.info.get("rows")
+                entry["cache"] = answer.info.get("cache")
+                if answer.truncated:
+                    entry["truncated"] = True
+            access_logger.info(json.dumps(entry))
+
+        if isinstance(body, list):  # sent in one go: the server need not iterate in Python
+            write()
+            return body
+        return ClosingIterator(body, write)

@@ -1,0 +1,75 @@
+"""The one WSGI middleware, over HTTP against real ``exokg serve`` processes: security
+headers on every response (whichever door answered it), CORS on the SPARQL surface, and
+one access-log line per request."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+from conftest import server_log, start_server, stop_server
+
+# every kind of response: the /sparql fast path (200, 304-able, 400), Flask's /sparql
+# (HEAD), pages, the API, Linked Data, static files, errors and Flask's own 404 and 405
+PATHS = [
+    ("GET", "/sparql?query=ASK%20%7B%7D"),
+    ("GET", "/sparql?query=ASK%20%7B"),
+    ("HEAD", "/sparql?query=ASK%20%7B%7D"),
+    ("PUT", "/sparql"),
+    ("GET", "/sparql"),
+    ("GET", "/healthz"),
+    ("GET", "/.well-known/void"),
+    ("GET", "/"),
+    ("GET", "/query?query=SELECT%20*%20%7B%3Fs%20%3Fp%20%3Fo%7D%20LIMIT%201"),
+    ("GET", "/api/entities?q=mir-21"),
+    ("GET", "/api/nope"),
+    ("GET", "/no/such/page"),
+    ("GET", "/static/exokg.js"),
+]
+
+
+@pytest.mark.parametrize("method,path", PATHS)
+def test_security_headers_on_every_response(live_server, method, path):
+    r = requests.request(method, live_server + path, timeout=30)
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    csp = dict(part.strip().split(" ", 1) for part in
+               r.headers["Content-Security-Policy"].split(";"))
+    assert csp["default-src"] == "'self'" and csp["script-src"] == "'self'"
+    assert "unsafe-inline" not in r.headers["Content-Security-Policy"]
+    assert "unsafe-eval" not in r.headers["Content-Security-Policy"]
+    # each header once, even where a surface set one itself
+    names = [k.lower() for k in r.raw.headers]
+    assert names.count("content-security-policy") == 1
+
+
+@pytest.mark.parametrize("method,path", PATHS)
+def test_cors_on_the_sparql_surface_only(live_server, method, path):
+    r = requests.request(method, live_server + path, timeout=30)
+    sparql = path.split("?")[0] in ("/sparql", "/healthz", "/.well-known/void")
+    assert (r.headers.get("Access-Control-Allow-Origin") == "*") is sparql
+    if sparql:
+        assert "X-Result-Truncated" in r.headers["Access-Control-Expose-Headers"]
+        assert [k.lower() for k in r.raw.headers].count("access-control-allow-origin") == 1
+
+
+def test_access_log_one_line_per_request_from_both_doors(store_dir):
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "1"])
+    try:
+        requests.get(f"{url}/sparql", params={"query": "SELECT * { ?s ?p ?o } LIMIT 3"},
+                     timeout=30)  # the fast path
+        requests.head(f"{url}/sparql", params={"query": "ASK {}"}, timeout=30)  # Flask
+        requests.get(f"{url}/api/entities", params={"q": "mir-21"}, timeout=30)
+        time.sleep(0.5)
+    finally:
+        stop_server(proc)
+    lines = [json.loads(line) for line in server_log(proc).splitlines()
+             if line.startswith("{")]
+    by_path = {(e["method"], e["path"]): e for e in lines}
+    fast = by_path[("GET", "/sparql")]
+    assert fast["status"] == 200 and fast["rows"] == 3 and fast["cache"] == "miss"
+    assert by_path[("HEAD", "/sparql")]["status"] == 200
+    assert by_path[("GET", "/api/entities")]["status"] == 200
+    assert sum(e["path"] == "/sparql" and e["method"] == "GET" for e in lines) == 1

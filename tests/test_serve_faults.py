@@ -1,0 +1,146 @@
+"""``exokg serve`` start-up faults and process lifecycle, against real server processes.
+
+A bad port or host, or a port another server holds: one line, exit 2, nothing served.
+Workers and their query executors die with their master (even after ``kill -9``), and
+``SIGTERM`` lets a request in flight complete.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+import requests
+from conftest import DATA, RUN_DIR, start_server, stop_server
+
+
+def _serve(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}
+    return subprocess.run([sys.executable, "-m", "exokg", "serve", *args], cwd=RUN_DIR,
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--port", "99999"], "--port 99999"),
+    (["--port", "-1"], "--port -1"),
+    (["--host", "999.1.1.1", "--port", "8080"], "--host 999.1.1.1"),
+    (["--host", "192.0.2.1", "--port", "8080"], "--host 192.0.2.1"),  # not this machine's
+])
+def test_bad_port_or_host_is_one_line_and_exit_2(args, words, store_dir):
+    result = _serve("--store", str(store_dir), *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("exokg serve: ") and words in lines[0]
+    assert "Traceback" not in result.stderr and "serving" not in result.stderr
+
+
+def test_a_busy_port_is_refused_and_the_first_server_keeps_it(store_dir):
+    proc, url = start_server(["--store", str(store_dir), "--workers", "2", "--executors", "1",
+                              "--no-access-log"])
+    try:
+        version = requests.get(f"{url}/healthz", timeout=10).json()["data_version"]
+        second = _serve("--store", str(store_dir), "--data", str(DATA / "graphs.trig"),
+                        "--host", "127.0.0.1", "--port", str(_port(url)))
+        assert second.returncode == 2
+        assert second.stderr.strip().splitlines() == [
+            f"exokg serve: --port {_port(url)}: 127.0.0.1:{_port(url)} is already in use by "
+            "another process (is another server running?)"]
+        # every request still answered by the first server, from its own data
+        for _ in range(20):
+            r = requests.get(f"{url}/healthz", timeout=10, headers={"Connection": "close"})
+            assert r.json()["data_version"] == version
+    finally:
+        stop_server(proc)
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    return psutil.Process(pid).children(recursive=True)
+
+
+def _alive(procs: list[psutil.Process]) -> list[int]:
+    alive = []
+    for p in procs:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                alive.append(p.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+def test_kill_9_of_the_master_leaves_no_worker_or_executor(store_dir):
+    proc, url = start_server(["--store", str(store_dir), "--workers", "2", "--executors", "2",
+                              "--no-access-log"])
+    requests.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=10)
+    deadline = time.monotonic() + 60  # until both workers have started their executors
+    while len(children := _descendants(proc.pid)) < 2 + 2 * 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    try:
+        assert len(children) >= 2 + 2 * 2  # two workers, each with two executors
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while _alive(children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _alive(children) == []
+        assert _port_is_free(_port(url))
+    finally:
+        proc.kill()
+        for pid in _alive(children):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_sigterm_lets_a_request_in_flight_complete(store_dir):
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "1",
+                              "--no-access-log"])
+    body = b"query=SELECT%20(COUNT(*)%20AS%20%3Fn)%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D"
+    try:
+        with socket.create_connection(("127.0.0.1", _port(url)), timeout=30) as sock:
+            # a request whose body is still on its way when the server is told to stop
+            sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+                         b"Content-Type: application/x-www-form-urlencoded\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            sock.sendall(body[10:])
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        head, _, payload = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200")
+        assert b'"n"' in payload and b'"value":"' in payload.replace(b" ", b"")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            stop_server(proc)
+
+
+def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(store_dir):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")},
+           "EXOKG_MAX_ROWS": "ten"}
+    result = subprocess.run([sys.executable, "-m", "exokg", "serve", "--store", str(store_dir),
+                             "--port", "8080"], cwd=RUN_DIR, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "exokg serve: error: EXOKG_MAX_ROWS: expected int, got 'ten'"]
