@@ -92,6 +92,9 @@ class Config:
         review.BASE_IRI, "the public base IRI of the data")
     max_radius: int = _setting(3, "largest neighbourhood radius the API serves")
     access_log: bool = _setting(True, "log one structured line per request")
+    log_queries: bool = _setting(
+        False, "list in each access-log line the SPARQL queries the request issued "
+        "(for benchmarks and debugging)")
     debug: bool = _setting(False, "debug mode (never in production)")
 
     def __post_init__(self) -> None:

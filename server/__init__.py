@@ -52,5 +52,6 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     for name in BLUEPRINT_MODULES:
         importlib.import_module(name).init_app(app)
     app.wsgi_app = Middleware(app.wsgi_app,  # type: ignore[method-assign]
-                              access_log=config.access_log)
+                              access_log=config.access_log,
+                              log_queries=config.log_queries)
     return app

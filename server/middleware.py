@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from exokg.sparql.service import start_recording
 from werkzeug.wsgi import ClosingIterator
 
 __all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH", "SECURITY_HEADERS",
@@ -64,10 +65,14 @@ class Middleware:
         the WSGI app it wraps (the fast path in front of Flask).
     access_log
         write one ``exokg.access`` line per request (the ``ACCESS_LOG`` setting).
+    log_queries
+        list in that line the SPARQL queries the request issued through the library's
+        read path (the ``LOG_QUERIES`` setting; the scale benchmark replays them against
+        a peer engine).
     """
 
-    def __init__(self, app: Callable, *, access_log: bool) -> None:
-        self.app, self.access_log = app, access_log
+    def __init__(self, app: Callable, *, access_log: bool, log_queries: bool = False) -> None:
+        self.app, self.access_log, self.log_queries = app, access_log, log_queries
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         started = time.monotonic()
@@ -81,6 +86,7 @@ class Middleware:
             headers.extend(item for item in extra if item[0].lower() not in present)
             return start_response(status, headers, exc_info)
 
+        issued = start_recording() if self.log_queries else None
         body = self.app(environ, start)
         if not (self.access_log and access_logger.isEnabledFor(logging.INFO)):
             return body
@@ -95,6 +101,9 @@ class Middleware:
                 entry["cache"] = answer.info.get("cache")
                 if answer.truncated:
                     entry["truncated"] = True
+            if issued is not None:
+                entry["queries"] = [q["query"] for q in issued]
+                entry["query_ms"] = round(sum(q["ms"] for q in issued), 2)
             access_logger.info(json.dumps(entry))
 
         if isinstance(body, list):  # sent in one go: the server need not iterate in Python

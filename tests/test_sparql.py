@@ -188,6 +188,40 @@ def test_service_row_cap(service):
     assert body["truncated"] is True and len(body["results"]["bindings"]) == 100
 
 
+def test_select_and_construct_use_the_bounded_path(service):
+    from exokg.sparql.service import issued_queries, start_recording
+
+    start_recording()
+    q = "SELECT ?f { ?f a <https://w3id.org/exokg/vocab#Finding> }"
+    results = service.select(q, max_rows=7)
+    assert len(results.rows) == 7 and results.truncated
+    assert len(service.select(q, max_rows=1000).rows) == 66  # the service's cap (100) holds
+    assert len(service.select("SELECT ?s { ?s ?p ?o }", max_rows=500).rows) == 100
+    graph, cut = service.construct(
+        "CONSTRUCT WHERE { <https://w3id.org/exokg/id/content/mir-21> ?p ?o }")
+    assert len(graph) > 10 and not cut
+    assert [entry["query"] for entry in issued_queries()][:2] == [q, q]
+    with pytest.raises(InvalidQuery):
+        service.select("SELECT * { ?s ?p }")
+
+
+def test_access_log_lists_the_queries_a_request_issued(store_dir, caplog):
+    import logging
+
+    from exokg.server import create_app
+
+    app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "EXECUTORS": 1,
+                      "LOG_QUERIES": True})
+    try:
+        with caplog.at_level(logging.INFO, logger="exokg.access"):
+            assert app.test_client().get("/id/content/mir-21.json").status_code == 200
+            assert app.test_client().get("/sparql?query=ASK%7B%7D").status_code == 200
+    finally:
+        app.extensions["exokg.sparql"].close()
+    entries = [json.loads(r.getMessage()) for r in caplog.records if r.name == "exokg.access"]
+    assert all(isinstance(e["queries"], list) for e in entries)
+
+
 def test_health(service):
     report = service.health()
     assert report["ok"] and report["answer"] and report["triples"] > 3000

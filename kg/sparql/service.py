@@ -8,6 +8,7 @@ one process. The web layer (``server/sparql.py``) and ``exokg query`` both call
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
@@ -23,10 +24,13 @@ from exokg.sparql.cache import ResultCache
 from exokg.sparql.check import check_query, inspect_query
 from exokg.sparql.negotiate import negotiate_for
 from exokg.sparql.pool import ExecutorPool, Outcome
+from exokg.sparql.results import Results
 from exokg.store import StoreInfo, prepare_store
 from exokg.vocab import PREFIXES
+from rdflib import Graph
 
-__all__ = ["QueryAnswer", "QueryRequest", "SparqlService", "etag_matches"]
+__all__ = ["QueryAnswer", "QueryRequest", "SparqlService", "etag_matches", "issued_queries",
+           "start_recording"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ class QueryRequest:
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
     if_none_match: str | None = None
+    max_rows: int | None = None  # a tighter row cap than the service's (None: the service's)
 
 
 @dataclass
@@ -85,6 +90,34 @@ class QueryAnswer:
     data_version: str
     cached: bool = False
     info: dict[str, Any] = field(default_factory=dict)
+
+
+_SOLUTIONS = "application/sparql-results+json"
+_TRIPLES = "application/n-triples"
+
+#: The queries the current request issued through :meth:`SparqlService.select`/``construct``.
+_ISSUED: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "exokg_issued_queries", default=None)
+
+
+def start_recording() -> list[dict[str, Any]]:
+    """Record the queries this request (thread or context) issues from now on; the list
+    fills as they run (``query``, ``ms``, ``cache``)."""
+    issued: list[dict[str, Any]] = []
+    _ISSUED.set(issued)
+    return issued
+
+
+def issued_queries() -> list[dict[str, Any]]:
+    """The queries recorded since :func:`start_recording` in this context (else none)."""
+    return list(_ISSUED.get() or ())
+
+
+def _record(query: str, started: float, answer: QueryAnswer) -> None:
+    issued = _ISSUED.get()
+    if issued is not None:
+        issued.append({"query": query, "cache": answer.info.get("cache"),
+                       "ms": round((time.monotonic() - started) * 1000, 2)})
 
 
 def etag_matches(header: str | None, etag: str) -> bool:
@@ -191,11 +224,12 @@ class SparqlService:
         sol, graph = negotiate_for(info.form, request.accept, format_name=request.format_name)
         default, named = self._dataset(request)
         store = self.info
+        cap = self._cap(request.max_rows)
         key_parts = [store.version, text, sol.media_type if sol else "",
                      graph.media_type if graph else "", json.dumps([default, named]),
-                     str(self.max_rows)]
+                     str(cap)]
         etag = '"' + hashlib.sha256("\x00".join(key_parts).encode()).hexdigest()[:32] + '"'
-        answer = QueryAnswer(False, None, b"", False, self.max_rows, etag, store.version)
+        answer = QueryAnswer(False, None, b"", False, cap, etag, store.version)
         if etag_matches(request.if_none_match, etag):
             answer.not_modified = True
             answer.info = {"rows": None, "cache": "304"}
@@ -208,7 +242,7 @@ class SparqlService:
             answer.info = {"rows": meta["rows"], "cache": "hit"}
             return answer
         job: dict[str, Any] = {"q": text, "solutions": sol.media_type if sol else None,
-               "graph": graph.media_type if graph else None, "cap": self.max_rows}
+               "graph": graph.media_type if graph else None, "cap": cap}
         if default is not None:
             job["default"], job["named"] = default, named
         if graph is not None and graph.media_type not in _NO_PREFIXES:
@@ -233,6 +267,43 @@ class SparqlService:
             return answer
         answer.body = self._stream(head, chunks, outcome, answer)
         return answer
+
+    def _cap(self, wanted: int | None) -> int:
+        """The row cap of a request: the service's, or a tighter one the caller asks for."""
+        if wanted is None or wanted <= 0:
+            return self.max_rows
+        return min(wanted, self.max_rows) if self.max_rows else wanted
+
+    # --- the library's read path -------------------------------------------------------
+
+    def select(self, query: str, *, max_rows: int | None = None) -> Results:
+        """Run a SELECT or ASK through the bounded path and return it parsed.
+
+        Pages, the API and the graph queries read the store only through this (and
+        :meth:`construct`): the same query checks, killable executors, time limit, row
+        cap (``max_rows`` may only tighten it) and result cache as ``/sparql``. The
+        query is recorded for the request's access-log line (:func:`issued_queries`).
+
+        Raises
+        ------
+        InvalidQuery, QueryRefused, QueryTimeout
+            as :meth:`query`.
+        """
+        started = time.monotonic()
+        answer = self.query(QueryRequest(query, accept=_SOLUTIONS, max_rows=max_rows))
+        body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
+        _record(query, started, answer)
+        return Results.from_json(body, truncated=answer.truncated)
+
+    def construct(self, query: str, *, max_rows: int | None = None) -> tuple[Graph, bool]:
+        """Run a CONSTRUCT or DESCRIBE through the bounded path: ``(graph, truncated)``."""
+        started = time.monotonic()
+        answer = self.query(QueryRequest(query, accept=_TRIPLES, max_rows=max_rows))
+        body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
+        _record(query, started, answer)
+        graph = Graph()
+        graph.parse(data=body, format="nt")
+        return graph, answer.truncated
 
     def _remember(self, answer: QueryAnswer, data: bytes, stats: dict[str, Any]) -> None:
         self.cache.put(answer.etag, data, {"media_type": answer.media_type,
