@@ -89,7 +89,7 @@ def _finding_label(finding: Finding) -> str:
     return f"Table {rec.table}, row {rec.row}: {subject}"
 
 
-def _add_entity(graph: Graph, entity: Entity) -> None:
+def _add_entity(graph: Graph, entity: Entity, *, bundled: bool) -> None:
     node = entity_iri(entity)
     graph.add((node, RDF.type, EXO[entity.cls]))
     if entity.field == "content":
@@ -100,7 +100,7 @@ def _add_entity(graph: Graph, entity: Entity) -> None:
             graph.add((node, SKOS.altLabel, Literal(alt)))
     if entity.comment:
         graph.add((node, RDFS.comment, Literal(entity.comment)))
-    if entity.cls == "Reference":
+    if entity.cls == "Reference" and bundled:  # a user's reference is no study the review cites
         number = int(entity.id.rsplit("/", 1)[1]) if entity.id.startswith("ref/") and \
             entity.id.rsplit("/", 1)[1].isdigit() else None
         if number is not None:
@@ -183,7 +183,7 @@ def findings_graph(findings: Iterable[tuple[str, Finding]], entities: EntityTabl
     graph = bind_prefixes(Graph())
     _add_review(graph)
     for entity in entities:
-        _add_entity(graph, entity)
+        _add_entity(graph, entity, bundled=entity.id not in entities.origin)
     seen: dict[URIRef, str] = {}
     for dataset, finding in findings:
         node = _finding_iri(dataset, finding)
