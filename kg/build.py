@@ -63,7 +63,7 @@ def load_findings(records_dirs: Sequence[Path | str] = (), *,
         for the first bad record, before anything is built.
     """
     dirs = [Path(d) for d in records_dirs]
-    extra = [d / "entities.tsv" for d in dirs if (d / "entities.tsv").is_file()]
+    extra = [d / "entities.tsv" for d in dirs if (d / "entities.tsv").exists()]
     entities = load_entities(*extra)
     sets: list[tuple[str, Path | None]] = [("", None)] if include_bundled else []
     sets += [(_slug(d.resolve().name), d) for d in dirs]

@@ -73,12 +73,17 @@ def parse_sample_size(cell: str) -> tuple[str, int | None, str | None]:
     n = match["n"]
     if n == "?":
         return match["text"], None, _UNKNOWN_SIZE
+    if re.fullmatch(r"[-\u2212]\s*[0-9]+", n):
+        raise ValueError(f"the sample size {n} is negative: n counts samples, from 1")
     if not re.fullmatch(r"[0-9]+", n):
         raise ValueError(f"the sample size {n!r} is not a whole number: write n = 12, "
                          "or n = ? where the study gives none")
-    if len(n) > len(str(MAX_SAMPLE_SIZE)) or not 1 <= int(n) <= MAX_SAMPLE_SIZE:
-        raise ValueError(f"the sample size {n} is not from 1 to {MAX_SAMPLE_SIZE:,}; "
-                         "no study is that large, so it is likely a typo")
+    if int(n) == 0:
+        raise ValueError("a sample size of 0 counts no sample: n is from 1 (write n = ? "
+                         "where the study gives none)")
+    if len(n) > len(str(MAX_SAMPLE_SIZE)) or int(n) > MAX_SAMPLE_SIZE:
+        raise ValueError(f"the sample size {n} is more than {MAX_SAMPLE_SIZE:,}: no study is "
+                         "that large, so it is likely a typo")
     return match["text"], int(n), None
 
 

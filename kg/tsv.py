@@ -67,6 +67,9 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\ufffe\uffff]")
 _UTF16_HINT = "looks like UTF-16, as Excel's 'Unicode text' saves"
 _SAVE = "save the file as UTF-8"
+_WORKBOOKS = {b"PK\x03\x04": "an .xlsx or .ods workbook",
+              b"\xd0\xcf\x11\xe0": "an .xls workbook"}
+_BINARY_BYTE = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def decode_text(data: bytes, *, file: str) -> str:
@@ -76,20 +79,31 @@ def decode_text(data: bytes, *, file: str) -> str:
     ------
     RecordError
         naming the line (and, past the header, the column) of the first byte that
-        is not UTF-8, with a hint at the file's real encoding.
+        is not UTF-8 text, with a hint at what the file really is.
     """
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise RecordError(f"not UTF-8 ({_UTF16_HINT}): {_SAVE}", file=file, row=1)
-    nul = data.find(b"\0")
-    if nul >= 0:
-        # UTF-16 without a byte order mark has a zero byte beside nearly every ASCII one
-        zeros = data[:2000].count(b"\0")
-        hint = (_UTF16_HINT if zeros >= len(data[:2000]) // 3
-                else "a binary file, not tab-separated text: a zero byte")
-        row, column = _where(data, nul)
-        raise RecordError(f"not UTF-8 ({hint}): {_SAVE}", file=file, row=row, column=column)
+    for magic, kind in _WORKBOOKS.items():
+        if data.startswith(magic):
+            raise RecordError(f"not a text file: this is {kind}; save the sheet as "
+                              "'Text (Tab delimited)' in UTF-8", file=file, row=1)
+    head = data[:4096]
+    odd = _BINARY_BYTE.search(data)
+    if odd is not None:
+        # UTF-16 without a byte order mark has a zero byte beside nearly every ASCII one;
+        # a few stray control bytes in text are left to the cell check, which names the cell
+        if head.count(b"\0") >= len(head) // 3:
+            message = f"not UTF-8 ({_UTF16_HINT}): {_SAVE}"
+        elif b"\0" in head or len(_BINARY_BYTE.findall(head)) > len(head) // 20:
+            message = ("not a text file (a binary file?): a table is tab-separated text in "
+                       "UTF-8")
+        else:
+            message = ""
+        if message:
+            row, column = _where(data, odd.start())
+            raise RecordError(message, file=file, row=row, column=column)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -97,7 +111,7 @@ def decode_text(data: bytes, *, file: str) -> str:
         guess = bytes([byte]).decode("cp1252", errors="replace")
         hint = (f"byte 0x{byte:02X} is {guess!r} in Latin-1 or Windows-1252, as older "
                 "Excel and Windows editors save" if guess.isprintable() and guess != "\ufffd"
-                else f"byte 0x{byte:02X} starts no UTF-8 character; is it a binary file?")
+                else f"byte 0x{byte:02X} starts no UTF-8 character")
         row, column = _where(data, err.start)
         raise RecordError(f"not UTF-8 ({hint}): {_SAVE}", file=file, row=row,
                           column=column) from None
