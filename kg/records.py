@@ -161,7 +161,8 @@ def read_table(path: Path, table: int) -> list[Record]:
         naming the file, the line (``row``) and the column of the first problem.
     """
     name = str(path)
-    records, seen = [], {}
+    records: list[Record] = []
+    seen: dict[int, int] = {}
     for line_no, cells in read_tsv(path, TABLE_COLUMNS[table], what=f"table {table}"):
         row = int(cells["row"])
         if row in seen:

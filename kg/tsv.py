@@ -97,8 +97,7 @@ def decode_text(data: bytes, *, file: str) -> str:
         if head.count(b"\0") >= len(head) // 3:
             message = f"not UTF-8 ({_UTF16_HINT}): {_SAVE}"
         elif b"\0" in head or len(_BINARY_BYTE.findall(head)) > len(head) // 20:
-            message = ("not a text file (a binary file?): a table is tab-separated text in "
-                       "UTF-8")
+            message = "not a text file (a binary file?): save it as UTF-8 text"
         else:
             message = ""
         if message:

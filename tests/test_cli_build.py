@@ -149,3 +149,20 @@ def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
     assert result.returncode == 0, result.stderr
     assert '"Café"' in out.read_text(encoding="utf-8")
 
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("latin.ttl", '<http://e/a> <http://e/b> "café" .\n'.encode("latin-1"),
+     "latin.ttl, row 1: not UTF-8 (byte 0xE9 is 'é' in Latin-1"),
+    ("broken.rdf", b"<rdf:RDF", "broken.rdf: cannot read RDF"),
+    ("broken.nt", b"<http://e/a> <http://e/b> [\n", "broken.nt: cannot read RDF"),
+    ("missing.ttl", None, "missing.ttl: no such file")])
+def test_validate_refuses_unreadable_rdf_in_one_line(tmp_path, name, data, message):
+    path = tmp_path / name
+    if data is not None:
+        path.write_bytes(data)
+    result = exokg("validate", "--data", str(path))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"exokg validate: error: {tmp_path}/")
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
