@@ -180,8 +180,13 @@ def _table_files(folder: Path) -> list[tuple[Path, int]]:
     if not folder.is_dir():
         raise RecordError("a file, not a folder: give the folder that holds table1.tsv ... "
                           "table5.tsv", file=str(folder))
+    try:  # hidden files (macOS's ._table1.tsv, editors' backups) are no one's tables
+        names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError as err:
+        raise RecordError(f"cannot read the folder: {err.strerror or err}",
+                          file=str(folder)) from None
     files = []
-    for path in sorted(folder.iterdir()):
+    for path in (folder / name for name in names):
         if path.name == "entities.tsv" or path.suffix.lower() != ".tsv":
             continue
         match = _FILE_NAME.fullmatch(path.name)
@@ -190,7 +195,7 @@ def _table_files(folder: Path) -> list[tuple[Path, int]]:
                               "(or entities.tsv for new entities)", file=str(path))
         files.append((path, int(match.group(1))))
     if not files:
-        others = sorted(p.name for p in folder.iterdir() if p.name != "entities.tsv")
+        others = [name for name in names if name != "entities.tsv"]
         listing = f" (it holds {', '.join(others[:5])}{' ...' if len(others) > 5 else ''})" \
             if others else ""
         raise RecordError(f"no records: the folder holds no table1.tsv ... table5.tsv{listing}",

@@ -299,3 +299,9 @@ def test_a_folder_that_is_missing_or_a_file_or_holds_no_table_is_named(tmp_path)
     assert "holds no table1.tsv ... table5.tsv (it holds table2.txt)" in str(err)
     (other / "table2.tsv").mkdir()
     assert "cannot read the file" in str(refusal(other))
+
+
+def test_hidden_files_beside_the_tables_are_not_read(tmp_path):
+    folder = write_table(tmp_path / "mine", "table2.tsv", T2_HEADER + T2_ROW).parent
+    write_bytes(folder, "._table2.tsv", b"\x00\x05\x16\x07Mac OS X")  # macOS AppleDouble
+    assert len(read_records(folder)) == 1
