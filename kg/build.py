@@ -64,7 +64,7 @@ def load_findings(records_dirs: Sequence[Path | str] = (), *,
         for the first bad record, before anything is built.
     """
     dirs = [Path(d) for d in records_dirs]
-    extra = [d / "entities.tsv" for d in dirs if (d / "entities.tsv").is_file()]
+    extra = [d / "entities.tsv" for d in dirs if (d / "entities.tsv").exists()]
     entities = load_entities(*extra)
     sets: list[tuple[str, Path | None]] = [("", None)] if include_bundled else []
     sets += [(_slug(d.resolve().name), d) for d in dirs]
@@ -90,7 +90,7 @@ def _finding_label(finding: Finding) -> str:
     return f"Table {rec.table}, row {rec.row}: {subject}"
 
 
-def _add_entity(graph: Graph, entity: Entity) -> None:
+def _add_entity(graph: Graph, entity: Entity, *, bundled: bool) -> None:
     node = entity_iri(entity)
     graph.add((node, RDF.type, EXO[entity.cls]))
     if entity.field == "content":
@@ -101,7 +101,7 @@ def _add_entity(graph: Graph, entity: Entity) -> None:
             graph.add((node, SKOS.altLabel, Literal(alt)))
     if entity.comment:
         graph.add((node, RDFS.comment, Literal(entity.comment)))
-    if entity.cls == "Reference":
+    if entity.cls == "Reference" and bundled:  # a user's reference is no study the review cites
         number = int(entity.id.rsplit("/", 1)[1]) if entity.id.startswith("ref/") and \
             entity.id.rsplit("/", 1)[1].isdigit() else None
         if number is not None:
@@ -179,7 +179,7 @@ def findings_graph(findings: Iterable[tuple[str, Finding]], entities: EntityTabl
     graph = bind_prefixes(Graph())
     _add_review(graph)
     for entity in entities:
-        _add_entity(graph, entity)
+        _add_entity(graph, entity, bundled=entity.id not in entities.origin)
     seen: dict[URIRef, str] = {}
     for dataset, finding in findings:
         node = _finding_iri(dataset, finding)

@@ -11,11 +11,23 @@ review prints two ways maps to one node, and a cell naming two things
 ['content/mir-23a', 'content/mir-23b']
 >>> table.resolve("isolation", "SBI")[0].label
 'ExoQuick exosome precipitation solution (SBI)'
+
+A user's records folder may add entities in its own ``entities.tsv`` (read like
+the records, by :func:`exokg.tsv.read_tsv`). Its rows add new things only: an ``id``
+the table has already, or a ``printed_as`` name that already names an entity of the
+same field (in the review's table or in another user's file), is refused with the
+file, row and column. A name thus means one thing across the whole graph: the
+review's findings read exactly as without the user's files, and a user's record that
+prints ``miR-21`` joins the review's ``content/mir-21`` (so it shows up in every query
+about miR-21) instead of becoming a second, unrelated node. Scoping a user's names to
+the user's own records was the other way; it was not taken because the same cell text
+would then name different nodes in different folders, which splits the graph
+silently. Within one file a name may name several entities, as the review's
+``miR23-a/b`` does.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -23,9 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exokg.errors import RecordError
-from exokg.records import Record
+from exokg.records import Record, parse_sample_size
 from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS, ROLE_OF_TABLE
+from exokg.tsv import Column, read_tsv
 
 __all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "load_entities",
            "normalize", "parse_sample_size"]
@@ -37,8 +50,10 @@ FIELD_OF_CLASS = {
     "DetectionMethod": "detection", "ExosomeSource": "source", "Drug": "drug",
     "Reference": "ref",
 }
-_ENTITY_COLUMNS = ("id", "class", "label", "printed_as", "alt_labels", "comment")
-_ID = re.compile(r"[a-z]+/[a-z0-9][a-z0-9._-]*")
+_ENTITY_COLUMNS = (
+    Column("id", pattern=r"[a-z]+/[a-z0-9][a-z0-9._-]*", form="an id like 'content/mir-21'"),
+    Column("class", choices=tuple(FIELD_OF_CLASS)), Column("label"), Column("printed_as"),
+    Column("alt_labels", required=False), Column("comment", required=False))
 
 
 @dataclass(frozen=True)
@@ -58,18 +73,25 @@ class Entity:
 
 
 class EntityTable:
-    """Entities by id, and an index from (field, printed text) to entities."""
+    """Entities by id, and an index from (field, printed text) to entities.
+
+    ``origin`` says where a user's entity was defined (file and row); the review's
+    own entities have none.
+    """
 
     def __init__(self, entities: Iterable[Entity]) -> None:
         self.by_id: dict[str, Entity] = {}
+        self.origin: dict[str, str] = {}
         self._printed: dict[tuple[str, str], list[Entity]] = defaultdict(list)
         for entity in entities:
             self.add(entity)
 
-    def add(self, entity: Entity) -> None:
+    def add(self, entity: Entity, *, origin: str = "") -> None:
         if entity.id in self.by_id:
             raise ValueError(f"entity {entity.id} is defined twice")
         self.by_id[entity.id] = entity
+        if origin:
+            self.origin[entity.id] = origin
         for text in entity.printed_as:
             self._printed[(entity.field, text)].append(entity)
 
@@ -88,44 +110,68 @@ def _split(cell: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in cell.split("|") if part.strip())
 
 
-def read_entity_file(path: Path) -> list[Entity]:
-    """Read an entity table, checking ids, classes and required cells."""
+def _read_entity_rows(path: Path) -> list[tuple[int, Entity]]:
     name = str(path)
-    entities = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        unknown = [c for c in reader.fieldnames or [] if c not in _ENTITY_COLUMNS]
-        if unknown:
-            raise RecordError(f"unknown column {unknown[0]!r}", file=name, row=1,
-                              column=unknown[0])
-        for line_no, row in enumerate(reader, start=2):
-            for col in ("id", "class", "label", "printed_as"):
-                if not (row.get(col) or "").strip():
-                    raise RecordError("required cell is empty", file=name, row=line_no,
-                                      column=col)
-            if row["class"] not in FIELD_OF_CLASS:
-                raise RecordError(f"unknown class {row['class']!r}; one of "
-                                  f"{', '.join(FIELD_OF_CLASS)}", file=name, row=line_no,
-                                  column="class")
-            if not _ID.fullmatch(row["id"]):
-                raise RecordError(f"{row['id']!r} is not an id like 'content/mir-21'",
-                                  file=name, row=line_no, column="id")
-            entities.append(Entity(row["id"], row["class"], row["label"].strip(),
-                                   _split(row["printed_as"]), _split(row.get("alt_labels") or ""),
-                                   (row.get("comment") or "").strip()))
-    return entities
+    rows = []
+    for line_no, row in read_tsv(path, _ENTITY_COLUMNS, what="an entity table"):
+        printed = _split(row["printed_as"])
+        if not printed:
+            raise RecordError("printed_as names no text ('|' separates names)", file=name,
+                              row=line_no, column="printed_as")
+        rows.append((line_no, Entity(row["id"], row["class"], row["label"], printed,
+                                     _split(row.get("alt_labels", "")),
+                                     row.get("comment", ""))))
+    return rows
+
+
+def read_entity_file(path: Path) -> list[Entity]:
+    """Read an entity table, checking ids, classes and required cells.
+
+    Raises
+    ------
+    RecordError
+        naming the file, row and column of the first problem.
+    """
+    return [entity for _, entity in _read_entity_rows(path)]
 
 
 def load_entities(*extra: Path | str) -> EntityTable:
-    """The bundled entity table, extended by further entity files."""
-    paths = [data_path() / "entities.tsv", *map(Path, extra)]
-    table = EntityTable([])
-    for path in paths:
-        for entity in read_entity_file(path):
-            try:
-                table.add(entity)
-            except ValueError as err:
-                raise RecordError(str(err), file=str(path), column="id") from None
+    """The bundled entity table, extended by further (users') entity files.
+
+    An extra file adds new entities only: it may neither repeat an id nor give a
+    ``printed_as`` name that an entity of an earlier file (the review's, or another
+    user's) already has in the same field.
+
+    Raises
+    ------
+    RecordError
+        naming the file, row and column of a bad or clashing entity.
+    """
+    table = EntityTable(read_entity_file(data_path() / "entities.tsv"))
+
+    def where(entity_id: str) -> str:
+        return table.origin.get(entity_id) or "the review's entity table"
+
+    for path in map(Path, extra):
+        name = str(path)
+        rows = _read_entity_rows(path)
+        lines: dict[str, int] = {}
+        for line_no, entity in rows:  # the whole file is checked before any of it is added
+            if entity.id in table.by_id or entity.id in lines:
+                also = where(entity.id) if entity.id in table.by_id else f"row {lines[entity.id]}"
+                raise RecordError(f"entity {entity.id} is defined twice (also in {also})",
+                                  file=name, row=line_no, column="id")
+            lines[entity.id] = line_no
+            for text in entity.printed_as:
+                taken = table.resolve(entity.field, text)
+                if taken:
+                    raise RecordError(
+                        f"{text!r} already names {taken[0].id} in {where(taken[0].id)}; "
+                        f"records that print {text!r} mean that entity, so drop the name "
+                        "here (or the row, when it adds nothing else)",
+                        file=name, row=line_no, column="printed_as")
+        for line_no, entity in rows:
+            table.add(entity, origin=f"{name}, row {line_no}")
     return table
 
 
@@ -152,28 +198,7 @@ class Finding:
     printed: dict[str, str]
 
 
-_SIZE = re.compile(r"^(?P<text>.*?)\s*\(n\s*=\s*(?P<n>[0-9]+|\?)\)$")
 _SOURCE = re.compile(r"^(?P<source>.+?-exosomes),?\s+(?P<rest>.+)$")
-_NO_SIZE = "The review prints no sample size"
-_UNKNOWN_SIZE = "The review prints n = ?"
-
-
-def parse_sample_size(cell: str) -> tuple[str, int | None, str | None]:
-    """Split ``"Serum (n = 93)"`` into its text, n, and a note where n is absent.
-
-    >>> parse_sample_size("Serum (n = 93)")
-    ('Serum', 93, None)
-    >>> parse_sample_size("Serum (n = ?)")
-    ('Serum', None, 'The review prints n = ?')
-    >>> parse_sample_size("Serum and ascitic fluid")
-    ('Serum and ascitic fluid', None, 'The review prints no sample size')
-    """
-    match = _SIZE.match(cell)
-    if not match:
-        return cell, None, _NO_SIZE
-    if match["n"] == "?":
-        return match["text"], None, _UNKNOWN_SIZE
-    return match["text"], int(match["n"]), None
 
 
 def normalize(record: Record, entities: EntityTable) -> Finding:
@@ -188,6 +213,9 @@ def normalize(record: Record, entities: EntityTable) -> Finding:
 
     def lookup(field: str, column: str, text: str, *, many: bool = False) -> list[Entity]:
         found = entities.resolve(field, text)
+        if not text:
+            raise RecordError(f"the cell names no {field}", file=record.file, row=record.line,
+                              column=column)
         if not found:
             raise RecordError(f"{text!r} names no {field} of the entity table "
                               f"(add it to an entities.tsv, printed_as column)",
@@ -197,6 +225,13 @@ def normalize(record: Record, entities: EntityTable) -> Finding:
                               f"expected: {', '.join(e.id for e in found)}",
                               file=record.file, row=record.line, column=column)
         return found
+
+    def sample_size(column: str, cell: str) -> tuple[str, int | None, str | None]:
+        try:
+            return parse_sample_size(cell)
+        except ValueError as err:  # a Record built by hand, not read by read_records
+            raise RecordError(str(err), file=record.file, row=record.line,
+                              column=column) from None
 
     contents: list[Entity] = []
     disease = source = drug = isolation = None
@@ -222,7 +257,7 @@ def normalize(record: Record, entities: EntityTable) -> Finding:
                                   file=record.file, row=record.line, column="sample")
             source = lookup("source", "sample", match["source"])[0]
             sample_cell = match["rest"]
-        text, size, note = parse_sample_size(sample_cell)
+        text, size, note = sample_size("sample", sample_cell)
         samples = lookup("sample", "sample", text, many=True)
         detection_column = "content_identification" if t == 3 else "detection"
         detections = lookup("detection", detection_column, cells[detection_column], many=True)
@@ -245,9 +280,9 @@ def normalize(record: Record, entities: EntityTable) -> Finding:
         animal = cells["animal_model"] == "Y"
         clinical_cell = cells["clinical_sample"]
         clinical = clinical_cell.startswith("Y")
-        _, size, _ = parse_sample_size(clinical_cell)
-        if clinical and size is None:
-            note = _UNKNOWN_SIZE if "?" in clinical_cell else _NO_SIZE
+        _, size, note = sample_size("clinical_sample", clinical_cell)
+        if not clinical:
+            note = None  # a note on a missing n only where there is a clinical sample
         printed.update(drug=cells[drug_column], source=cells["source_of_exosomes"],
                        animal_model=cells["animal_model"], clinical_sample=clinical_cell)
         function = cells["functions"]

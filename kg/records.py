@@ -6,6 +6,14 @@ row's number within its table and ``disease``/``kind`` carry the table's section
 headings (HCC/HB; Proteins/mRNAs/miRNAs/lncRNAs/circRNAs). Merged cells of the
 printed table (miR-21's four rows) are repeated on every row they span.
 
+The files are read by :func:`exokg.tsv.read_tsv` (UTF-8, header and cell rules, each
+fault a :class:`~exokg.errors.RecordError` with file, line and column). On top of it,
+this module checks what the review's tables mean: the columns of each table, a row
+number used once per file, and the sample size ``(n = N)``: a whole number from 1 to
+:data:`MAX_SAMPLE_SIZE`, or ``?`` where the study does not say. A file with a header
+and no rows adds nothing (a warning is logged); a folder whose tables have no rows at
+all is refused, naming the first such file.
+
 >>> records = read_records()
 >>> len(records)
 66
@@ -15,7 +23,6 @@ printed table (miR-21's four rows) are repeated on every row they span.
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
 from dataclasses import dataclass, field
@@ -24,47 +31,106 @@ from pathlib import Path
 from exokg.errors import RecordError
 from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS
+from exokg.tsv import Column, read_tsv
 
-__all__ = ["Column", "Record", "TABLE_COLUMNS", "bundled_records_dir", "read_records",
-           "read_table"]
+__all__ = ["Column", "MAX_SAMPLE_SIZE", "Record", "TABLE_COLUMNS", "bundled_records_dir",
+           "parse_sample_size", "read_records", "read_table"]
 
 logger = logging.getLogger(__name__)
 
+#: The largest sample size ``(n = N)`` accepted. The largest cohorts in medicine (national
+#: biobanks) hold about half a million people and the review's largest n is 720, so a
+#: larger n is a typo (an extra digit, a pasted number). The bound also keeps every n
+#: exact in each client: 32-bit integers, JSON numbers read as doubles.
+MAX_SAMPLE_SIZE = 10_000_000
 
-@dataclass(frozen=True)
-class Column:
-    """One column of a table file: its name, whether a cell must be filled, its allowed values."""
-
-    name: str
-    required: bool = True
-    choices: tuple[str, ...] | None = None
-    pattern: str | None = None
+_SIZE = re.compile(r"^(?P<text>.*?)\s*\(\s*[nN]\s*=\s*(?P<n>[^()]*?)\s*\)$")
+_NO_SIZE = "The review prints no sample size"
+_UNKNOWN_SIZE = "The review prints n = ?"
 
 
-_ROW = Column("row", pattern=r"[1-9][0-9]*")
+def parse_sample_size(cell: str) -> tuple[str, int | None, str | None]:
+    """Split ``"Serum (n = 93)"`` into its text, n, and a note where n is absent.
+
+    >>> parse_sample_size("Serum (n = 93)")
+    ('Serum', 93, None)
+    >>> parse_sample_size("Serum (n = ?)")
+    ('Serum', None, 'The review prints n = ?')
+    >>> parse_sample_size("Serum and ascitic fluid")
+    ('Serum and ascitic fluid', None, 'The review prints no sample size')
+    >>> parse_sample_size("Serum (n = twelve)")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the sample size 'twelve' is not a whole number: ...
+
+    Raises
+    ------
+    ValueError
+        for an n that is not a whole number from 1 to :data:`MAX_SAMPLE_SIZE`.
+    """
+    match = _SIZE.match(cell)
+    if not match:
+        return cell, None, _NO_SIZE
+    n = match["n"]
+    if n == "?":
+        return match["text"], None, _UNKNOWN_SIZE
+    if re.fullmatch(r"[-\u2212]\s*[0-9]+", n):
+        raise ValueError(f"the sample size {n} is negative: n counts samples, from 1")
+    if not re.fullmatch(r"[0-9]+", n):
+        raise ValueError(f"the sample size {n!r} is not a whole number: write n = 12, "
+                         "or n = ? where the study gives none")
+    if int(n) == 0:
+        raise ValueError("a sample size of 0 counts no sample: n is from 1 (write n = ? "
+                         "where the study gives none)")
+    if len(n) > len(str(MAX_SAMPLE_SIZE)) or int(n) > MAX_SAMPLE_SIZE:
+        raise ValueError(f"the sample size {n} is more than {MAX_SAMPLE_SIZE:,}: no study is "
+                         "that large, so it is likely a typo")
+    return match["text"], int(n), None
+
+
+def _sample_problem(cell: str) -> str | None:
+    try:
+        text, _, _ = parse_sample_size(cell)
+    except ValueError as err:
+        return str(err)
+    return None if text else f"{cell!r} names no sample before its sample size"
+
+
+def _clinical_problem(cell: str) -> str | None:
+    try:
+        parse_sample_size(cell)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+_ROW = Column("row", pattern=r"[1-9][0-9]{0,8}", form="a whole number from 1 to 999999999")
 _DISEASE = Column("disease")
 _KIND = Column("kind", choices=tuple(CONTENT_HEADINGS))
 _EXPRESSION = Column("expression", choices=("Up", "Down"))
 _YES_NO = ("Y", "N")
 _REF = Column("ref")
+_SAMPLE = Column("sample", check=_sample_problem)
+_CLINICAL = Column("clinical_sample", pattern=r"[YN]( \(n = [^()]*\))?", check=_clinical_problem,
+                   form="Y or N, with the sample size if given: 'Y (n = 12)', 'Y (n = ?)'")
 
 #: The columns of each table, in the review's order.
 TABLE_COLUMNS: dict[int, tuple[Column, ...]] = {
-    1: (_ROW, _DISEASE, _KIND, Column("exosomal_content"), Column("sample"), _EXPRESSION,
+    1: (_ROW, _DISEASE, _KIND, Column("exosomal_content"), _SAMPLE, _EXPRESSION,
         Column("isolation"), Column("detection"), Column("function"), _REF,
         Column("direction", required=False, choices=("Potential targets",))),
-    2: (_ROW, _DISEASE, _KIND, Column("exosomal_content"), Column("sample"), _EXPRESSION,
+    2: (_ROW, _DISEASE, _KIND, Column("exosomal_content"), _SAMPLE, _EXPRESSION,
         Column("isolation"), Column("detection"), Column("function"), _REF),
-    3: (_ROW, _DISEASE, _KIND, Column("exosomal_content"), Column("sample"), _EXPRESSION,
+    3: (_ROW, _DISEASE, _KIND, Column("exosomal_content"), _SAMPLE, _EXPRESSION,
         Column("content_identification"), Column("animal_model", choices=_YES_NO),
         Column("function"), _REF),
     4: (_ROW, Column("drugs"), Column("source_of_exosomes"),
         Column("animal_model", choices=_YES_NO),
-        Column("clinical_sample", pattern=r"[YN]( \(n = ([0-9]+|\?)\))?"), Column("functions"),
+        _CLINICAL, Column("functions"),
         _REF),
     5: (_ROW, Column("cargos"), Column("source_of_exosomes"),
         Column("animal_model", choices=_YES_NO),
-        Column("clinical_sample", pattern=r"[YN]( \(n = ([0-9]+|\?)\))?"), Column("functions"),
+        _CLINICAL, Column("functions"),
         _REF),
 }
 
@@ -95,53 +161,47 @@ def read_table(path: Path, table: int) -> list[Record]:
     RecordError
         naming the file, the line (``row``) and the column of the first problem.
     """
-    columns = {c.name: c for c in TABLE_COLUMNS[table]}
     name = str(path)
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise RecordError("the file is empty; it needs a header line", file=name,
-                              row=1) from None
-        for col in header:
-            if col not in columns:
-                raise RecordError(f"unknown column {col!r}; table {table} has "
-                                  f"{', '.join(columns)}", file=name, row=1, column=col)
-        missing = [c for c in columns if c not in header and columns[c].required]
-        if missing:
-            raise RecordError(f"missing column(s) {', '.join(missing)}", file=name, row=1,
-                              column=missing[0])
-        records, seen = [], {}
-        for line_no, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) != len(header):
-                raise RecordError(f"{len(values)} cells where the header has {len(header)}",
-                                  file=name, row=line_no)
-            cells = {col: value.strip() for col, value in zip(header, values, strict=True)}
-            for col, value in cells.items():
-                _check_cell(columns[col], value, file=name, line=line_no)
-            row = int(cells["row"])
-            if row in seen:
-                raise RecordError(f"row number {row} is used already on line {seen[row]}",
-                                  file=name, row=line_no, column="row")
-            seen[row] = line_no
-            records.append(Record(table, row, cells, name, line_no))
+    records: list[Record] = []
+    seen: dict[int, int] = {}
+    for line_no, cells in read_tsv(path, TABLE_COLUMNS[table], what=f"table {table}"):
+        row = int(cells["row"])
+        if row in seen:
+            raise RecordError(f"row number {row} is used already on line {seen[row]}",
+                              file=name, row=line_no, column="row")
+        seen[row] = line_no
+        records.append(Record(table, row, cells, name, line_no))
     return records
 
 
-def _check_cell(column: Column, value: str, *, file: str, line: int) -> None:
-    if not value:
-        if column.required:
-            raise RecordError("required cell is empty", file=file, row=line, column=column.name)
-        return
-    if column.choices is not None and value not in column.choices:
-        raise RecordError(f"{value!r} is not one of {', '.join(column.choices)}", file=file,
-                          row=line, column=column.name)
-    if column.pattern is not None and not re.fullmatch(column.pattern, value):
-        raise RecordError(f"{value!r} does not have the expected form", file=file, row=line,
-                          column=column.name)
+def _table_files(folder: Path) -> list[tuple[Path, int]]:
+    """The table files of a records folder, refusing any other ``.tsv`` file."""
+    if not folder.exists():
+        raise RecordError("no such folder of records", file=str(folder))
+    if not folder.is_dir():
+        raise RecordError("a file, not a folder: give the folder that holds table1.tsv ... "
+                          "table5.tsv", file=str(folder))
+    try:  # hidden files (macOS's ._table1.tsv, editors' backups) are no one's tables
+        names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError as err:
+        raise RecordError(f"cannot read the folder: {err.strerror or err}",
+                          file=str(folder)) from None
+    files = []
+    for path in (folder / name for name in names):
+        if path.name == "entities.tsv" or path.suffix.lower() != ".tsv":
+            continue
+        match = _FILE_NAME.fullmatch(path.name)
+        if not match or int(match.group(1)) not in TABLE_COLUMNS:
+            raise RecordError("a records file is named table1.tsv ... table5.tsv "
+                              "(or entities.tsv for new entities)", file=str(path))
+        files.append((path, int(match.group(1))))
+    if not files:
+        others = [name for name in names if name != "entities.tsv"]
+        listing = f" (it holds {', '.join(others[:5])}{' ...' if len(others) > 5 else ''})" \
+            if others else ""
+        raise RecordError(f"no records: the folder holds no table1.tsv ... table5.tsv{listing}",
+                          file=str(folder))
+    return files
 
 
 def read_records(directory: Path | str | None = None) -> list[Record]:
@@ -150,23 +210,21 @@ def read_records(directory: Path | str | None = None) -> list[Record]:
     Raises
     ------
     RecordError
-        for a file name that names no table of the review, or a bad row or cell.
+        for a missing folder, a file name that names no table of the review, a folder
+        whose tables hold no rows, or a bad file, header, row or cell.
     """
     folder = Path(directory) if directory is not None else bundled_records_dir()
-    if not folder.is_dir():
-        raise RecordError("not a folder of records", file=str(folder))
     records: list[Record] = []
-    tsv_files = sorted(folder.glob("*.tsv"))
-    for path in tsv_files:
-        if path.name == "entities.tsv":
-            continue
-        match = _FILE_NAME.fullmatch(path.name)
-        if not match or int(match.group(1)) not in TABLE_COLUMNS:
-            raise RecordError("a records file is named table1.tsv ... table5.tsv "
-                              "(or entities.tsv for new entities)", file=str(path))
-        records.extend(read_table(path, int(match.group(1))))
+    empty: list[Path] = []
+    for path, table in _table_files(folder):
+        found = read_table(path, table)
+        if not found:
+            empty.append(path)
+        records.extend(found)
     if not records:
-        raise RecordError("no records: the folder holds no table1.tsv ... table5.tsv",
-                          file=str(folder))
+        raise RecordError("the file has a header and no rows; add the findings below the "
+                          "header", file=str(empty[0]), row=2)
+    for path in empty:
+        logger.warning("%s has a header and no rows: it adds nothing", path)
     logger.info("read %d records from %s", len(records), folder)
     return sorted(records, key=lambda r: (r.table, r.row))

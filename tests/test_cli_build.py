@@ -80,3 +80,89 @@ def test_validate_fails_on_a_finding_without_citation(tmp_path):
     result = exokg("validate", "--data", str(path))
     assert result.returncode == 1
     assert "citedIn" in result.stdout
+
+
+def test_build_out_into_a_folder_or_a_missing_folder_is_refused_leaving_nothing(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    missing = tmp_path / "no-such-folder" / "exokg.ttl"
+    for command, out, message in [
+            (["build"], folder, "is a folder"),
+            (["build"], missing, f"the folder {missing.parent} does not exist"),
+            (["export", "--format", "graphml"], folder, "is a folder"),
+            (["export", "--format", "graphml"], missing, "does not exist")]:
+        result = exokg(*command, "--out", str(out))
+        assert result.returncode == 2, (command, out)
+        assert result.stderr.startswith(f"exokg {command[0]}: error: --out {out}: ")
+        assert message in result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no stray file
+        assert list(folder.iterdir()) == []
+
+
+def test_build_out_replaces_a_file_whole_and_leaves_no_temporary(tmp_path):
+    out = tmp_path / "exokg.nt"
+    out.write_text("old")
+    out.chmod(0o640)
+    result = exokg("build", "--format", "nt", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == to_sorted_ntriples(build_graph())
+    assert out.stat().st_mode & 0o777 == 0o640  # the old file's permissions stay
+    assert [p.name for p in tmp_path.iterdir()] == ["exokg.nt"]
+
+
+T2 = ("row\tdisease\tkind\texosomal_content\tsample\texpression\tisolation\tdetection\t"
+      "function\tref\n")
+ROW = "1\tHCC\tmiRNAs\tmiR-21\tSerum (n = 12)\tUp\tSBI\tqRT-PCR\tCafé\t[14]\n"
+
+
+LATIN_1 = ("latin-1", "row 2, column function", "byte 0xE9 is 'é' in Latin-1 or Windows-1252")
+UTF_16 = ("utf-16", "row 1", "looks like UTF-16, as Excel's 'Unicode text' saves")
+
+
+# each command once (each reads records through build_graph), the two encodings in turn
+@pytest.mark.parametrize(("command", "encoding", "line", "hint"), [
+    (["build"], *LATIN_1), (["validate"], *UTF_16), (["stats"], *LATIN_1),
+    (["query", "SELECT * { ?s ?p ?o } LIMIT 1"], *UTF_16), (["search", "miR-21"], *LATIN_1),
+    (["export", "--format", "graphml"], *UTF_16), (["serve", "--port", "1"], *LATIN_1)],
+    ids=lambda v: v[0] if isinstance(v, list) else None)
+def test_every_command_refuses_a_records_file_not_in_utf8_in_one_line(
+        tmp_path, command, encoding, line, hint):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "table2.tsv").write_bytes((T2 + ROW).encode(encoding))
+    extra = ["--store", str(tmp_path / "store")] if command[0] == "serve" else []
+    result = exokg(*command, *extra, "--records", str(folder))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"exokg {command[0]}: error: {folder / 'table2.tsv'}, {line}: not UTF-8 ({hint}")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "table2.tsv").write_bytes(b"\xef\xbb\xbf" + (T2 + ROW).replace(
+        "\n", "\r\n").encode())
+    out = tmp_path / "mine.nt"
+    result = exokg("build", "--records", str(folder), "--format", "nt", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert '"Café"' in out.read_text(encoding="utf-8")
+
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("latin.ttl", '<http://e/a> <http://e/b> "café" .\n'.encode("latin-1"),
+     "latin.ttl, row 1: not UTF-8 (byte 0xE9 is 'é' in Latin-1"),
+    ("broken.rdf", b"<rdf:RDF", "broken.rdf: cannot read RDF"),
+    ("broken.nt", b"<http://e/a> <http://e/b> [\n", "broken.nt: cannot read RDF"),
+    ("missing.ttl", None, "missing.ttl: no such file")])
+def test_validate_refuses_unreadable_rdf_in_one_line(tmp_path, name, data, message):
+    path = tmp_path / name
+    if data is not None:
+        path.write_bytes(data)
+    result = exokg("validate", "--data", str(path))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"exokg validate: error: {tmp_path}/")
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

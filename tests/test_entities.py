@@ -111,3 +111,152 @@ def test_unknown_entity_names_file_row_and_column(entities):
         normalize(record, entities)
     assert (info.value.file, info.value.row, info.value.column) == (
         "mine/table2.tsv", 2, "exosomal_content")
+
+
+# --- a user's entities.tsv adds new things only; the review's findings never change ----
+
+T2 = ("row\tdisease\tkind\texosomal_content\tsample\texpression\tisolation\tdetection\t"
+      "function\tref\n")
+MIR21_ROW = "1\tHCC\tmiRNAs\tmiR-21\tSerum (n = 12)\tUp\tSBI\tqRT-PCR\tHigher\tLab 1\n"
+E_HEADER = "id\tclass\tlabel\tprinted_as\talt_labels\tcomment\n"
+LAB_REF = "ref/lab-1\tReference\tOur study\tLab 1\t\t\n"
+
+
+def user_folder(root, entities_text, table_text=T2 + MIR21_ROW, name="lab"):
+    folder = root / name
+    folder.mkdir()
+    (folder / "table2.tsv").write_text(table_text, encoding="utf-8")
+    (folder / "entities.tsv").write_text(entities_text, encoding="utf-8")
+    return folder
+
+
+def review_findings_triples(graph):
+    from exokg.vocab import EXO, RDF
+
+    review = "https://w3id.org/exokg/id/finding/t"
+    findings = {s for s in graph.subjects(RDF.type, EXO.Finding) if str(s).startswith(review)}
+    assert len(findings) == 66
+    return {t for t in graph if t[0] in findings}
+
+
+@pytest.mark.parametrize(("row", "text", "owner"), [
+    ("content/mir-21-lab\tMicroRNA\tmiR-21 (ours)\tmiR-21\t\t\n", "miR-21", "content/mir-21"),
+    ("content/x\tMicroRNA\tx\tmiR-99a | miR-21\t\t\n", "miR-21", "content/mir-21"),
+    ("sampletype/our-serum\tSampleType\tOur serum\tSerum\t\t\n", "Serum", "sampletype/serum"),
+    ("ref/ours\tReference\tOurs\t[14]\t\t\n", "[14]", "ref/14"),
+], ids=["content", "second-name", "sample", "reference"])
+def test_a_users_name_of_a_review_entity_is_refused_with_its_place(tmp_path, row, text, owner):
+    from exokg.build import build_graph
+
+    folder = user_folder(tmp_path, E_HEADER + LAB_REF + row)
+    with pytest.raises(RecordError) as info:
+        build_graph([folder])
+    err = info.value
+    assert (err.file, err.row, err.column) == (str(folder / "entities.tsv"), 3, "printed_as")
+    assert f"{text!r} already names {owner} in the review's entity table" in str(err)
+
+
+def test_the_review_findings_never_change_because_of_a_users_files(tmp_path, graph):
+    from exokg.build import build_graph
+    from exokg.vocab import EXO, EXOID
+
+    hostile = user_folder(tmp_path, E_HEADER + LAB_REF
+                          + "content/mir-21-lab\tMicroRNA\tmiR-21 (ours)\tmiR-21\t\t\n",
+                          name="hostile")
+    with pytest.raises(RecordError):
+        build_graph([hostile])
+    # a user's record printing miR-21 joins the review's node; the review's findings stay
+    folder = user_folder(tmp_path, E_HEADER + LAB_REF
+                         + "content/mir-99a\tMicroRNA\tmiR-99a\tmiR-99a\t\t\n",
+                         table_text=T2 + MIR21_ROW
+                         + MIR21_ROW.replace("1\t", "2\t", 1).replace("miR-21", "miR-99a"))
+    mine = build_graph([folder])
+    assert review_findings_triples(mine) == review_findings_triples(graph)
+    assert set(mine.objects(EXOID["finding/lab/t2-1"], EXO.content)) == {EXOID["content/mir-21"]}
+    mir21 = [r for r in read_records() if r.cells.get("exosomal_content") == "miR-21"]
+    assert len(mir21) == 5
+    for record in mir21:  # each of the review's miR-21 findings has the one content
+        node = EXOID[f"finding/t{record.table}-{record.row}"]
+        assert set(mine.objects(node, EXO.content)) == {EXOID["content/mir-21"]}
+
+
+def test_two_users_files_may_not_give_one_name_two_meanings(tmp_path):
+    from exokg.build import build_graph
+
+    mine = user_folder(tmp_path, E_HEADER + LAB_REF, name="mine")
+    theirs = user_folder(tmp_path, E_HEADER + "ref/lab-2\tReference\tTheirs\tLab 1\t\t\n",
+                         name="theirs")
+    with pytest.raises(RecordError) as info:
+        build_graph([mine, theirs])
+    assert (info.value.file, info.value.row, info.value.column) == (
+        str(theirs / "entities.tsv"), 2, "printed_as")
+    assert f"'Lab 1' already names ref/lab-1 in {mine / 'entities.tsv'}, row 2" in str(info.value)
+
+
+def test_one_file_may_split_one_cell_into_two_new_entities(tmp_path):
+    from exokg.build import build_graph
+    from exokg.vocab import EXO, EXOID
+
+    folder = user_folder(tmp_path, E_HEADER + LAB_REF
+                         + "content/mir-99a\tMicroRNA\tmiR-99a\tmiR-99a/b\t\t\n"
+                         + "content/mir-99b\tMicroRNA\tmiR-99b\tmiR-99a/b\t\t\n",
+                         table_text=T2 + MIR21_ROW.replace("miR-21", "miR-99a/b"))
+    graph = build_graph([folder])
+    assert set(graph.objects(EXOID["finding/lab/t2-1"], EXO.content)) == {
+        EXOID["content/mir-99a"], EXOID["content/mir-99b"]}
+
+
+def test_a_users_reference_is_not_said_to_be_cited_by_the_review(tmp_path):
+    from exokg.build import REVIEW, build_graph
+    from exokg.vocab import DCTERMS, EXO, EXOID
+
+    folder = user_folder(tmp_path, E_HEADER + "ref/7\tReference\tOur study\tLab 1\t\t\n")
+    graph = build_graph([folder])
+    assert (EXOID["ref/7"], DCTERMS.isReferencedBy, REVIEW) not in graph
+    assert graph.value(EXOID["ref/7"], EXO.refNumber) is None
+    assert (EXOID["ref/14"], DCTERMS.isReferencedBy, REVIEW) in graph
+
+
+@pytest.mark.parametrize(("text", "row", "column", "message"), [
+    (E_HEADER + LAB_REF + LAB_REF.replace("Lab 1", "Lab 2"), 3, "id",
+     "entity ref/lab-1 is defined twice (also in row 2)"),
+    (E_HEADER + "content/mir-21\tMicroRNA\tmiR-21\tmiR-21 (lab)\t\t\n", 2, "id",
+     "defined twice (also in the review's entity table)"),
+    (E_HEADER.replace("comment", "label"), 1, "label", "column 'label' is in the header twice"),
+    ("id\tclass\tlabel\n" + "ref/lab-1\tReference\tOur study\n", 1, "printed_as",
+     "missing column(s) printed_as"),
+    (E_HEADER + "ref/lab-1\tReference\tOur study\t | \t\t\n", 2, "printed_as",
+     "printed_as names no text"),
+    (E_HEADER + "ref/lab-1\tPaper\tOur study\tLab 1\t\t\n", 2, "class", "'Paper' is not one of"),
+    (E_HEADER + "Ref/Lab 1\tReference\tOur study\tLab 1\t\t\n", 2, "id",
+     "an id like 'content/mir-21'"),
+    (E_HEADER + "ref/lab-1\tReference\t\tLab 1\t\t\n", 2, "label", "required cell is empty"),
+], ids=["id-twice-in-file", "review-id", "duplicate-header", "missing-header", "empty-names",
+        "class", "id-form", "empty-label"])
+def test_a_bad_entity_file_is_refused_with_its_place(tmp_path, text, row, column, message):
+    folder = user_folder(tmp_path, text)
+    with pytest.raises(RecordError) as info:
+        load_entities(folder / "entities.tsv")
+    err = info.value
+    assert (err.file, err.row, err.column) == (str(folder / "entities.tsv"), row, column)
+    assert message in str(err)
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
+def test_an_entity_file_not_in_utf8_is_refused_with_a_hint(tmp_path, encoding):
+    folder = user_folder(tmp_path, "")
+    path = folder / "entities.tsv"
+    path.write_bytes((E_HEADER + LAB_REF.replace("Our", "Öur")).encode(encoding))
+    with pytest.raises(RecordError, match="not UTF-8") as info:
+        load_entities(path)
+    assert info.value.file == str(path)
+    assert info.value.row == (2 if encoding == "latin-1" else 1)
+
+
+def test_a_bad_sample_size_in_a_hand_made_record_is_located(entities):
+    cells = {"row": "1", "disease": "HCC", "kind": "miRNAs", "exosomal_content": "miR-21",
+             "sample": "Serum (n = twelve)", "expression": "Up", "isolation": "SBI",
+             "detection": "qRT-PCR", "function": "x", "ref": "[14]"}
+    with pytest.raises(RecordError, match="'twelve' is not a whole number") as info:
+        normalize(Record(2, 1, cells, "mine/table2.tsv", 2), entities)
+    assert (info.value.row, info.value.column) == (2, "sample")

@@ -1,20 +1,83 @@
-"""Writing a command's result: to a file whole, or to standard output."""
+"""Writing a command's result: to a file whole, or to standard output.
+
+The one writer of every file a command makes (``exokg build --out``, ``exokg export
+--out``, ...). A file appears whole or not at all: the bytes go to a hidden temporary
+file beside it, which replaces the target only once written and flushed. A bad path
+(a folder, a missing folder, no permission, a full disk) is a
+:class:`~exokg.errors.ConfigError` naming the path, and leaves nothing behind.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import tempfile
 from pathlib import Path
+
+from exokg.errors import ConfigError
 
 __all__ = ["write_output"]
 
 
 def write_output(data: bytes, out: str | None, *, what: str) -> None:
-    """Write ``data`` to ``out`` (atomically: a failure leaves no partial file) or stdout."""
+    """Write ``data`` to ``out`` (atomically: a failure leaves no partial file) or stdout.
+
+    Raises
+    ------
+    ConfigError
+        when ``out`` is a folder, lies in a folder that does not exist, or cannot be
+        written; nothing is left behind.
+    """
     if not out:
         sys.stdout.buffer.write(data)
         return
-    path = Path(out)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    print(f"wrote {what} to {path}", file=sys.stderr)
+    try:
+        _write_file(Path(out), data, out)
+    except OSError as err:  # anything the checks could not foresee: a full disk, a long name
+        raise ConfigError(f"--out {out}: cannot write it: {err.strerror or err}") from None
+    print(f"wrote {what} to {Path(out)}", file=sys.stderr)
+
+
+def _write_file(path: Path, data: bytes, out: str) -> None:
+    _check_target(path, out)
+    if path.exists() and not path.is_file():  # a device or pipe (/dev/stdout): a stream
+        with path.open("wb") as stream:
+            stream.write(data)
+        return
+    path = path.resolve()  # through a symbolic link: replace the file, keep the link
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _check_target(path: Path, out: str) -> None:
+    if path.is_dir():
+        raise ConfigError(f"--out {out}: is a folder; --out names the file to write")
+    parent = path.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out {out}: the folder {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {out}: the folder {parent} is not writable")
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions the file would get from a plain ``open``: the old file's, or the umask's.
+
+    ``mkstemp`` makes its file private (0600), which a replaced output should not stay.
+    """
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

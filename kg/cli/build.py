@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from exokg.build import build_graph
 from exokg.cli._output import write_output
@@ -94,15 +95,25 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _read_rdf(paths: list[str]):
+    from xml.sax import SAXException
+
     from exokg.errors import RecordError
+    from exokg.tsv import decode_text
     from rdflib import Graph
+    from rdflib.exceptions import ParserError
     from rdflib.util import guess_format
 
     graph = Graph()
     for path in paths:
+        file = Path(path)
+        if not file.is_file():
+            raise RecordError("no such file" if not file.exists() else "not a file", file=path)
+        syntax = guess_format(path) or "turtle"
         try:
-            graph.parse(path, format=guess_format(path) or "turtle")
-        except (OSError, SyntaxError, ValueError) as err:
+            if syntax not in ("xml", "trix"):  # XML declares its own encoding
+                decode_text(file.read_bytes(), file=path)  # UTF-8, or a located hint
+            graph.parse(file, format=syntax)
+        except (OSError, SyntaxError, ValueError, SAXException, ParserError) as err:
             raise RecordError(f"cannot read RDF: {err}", file=path) from None
     return graph
 
