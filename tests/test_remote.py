@@ -1,0 +1,250 @@
+"""A remote store: `exokg serve --store-url` over Oxigraph server gives the embedded answers.
+
+Oxigraph server runs on loopback (started here); `exokg load` puts the bundled graph in it;
+a real `exokg serve --store-url` answers the SPARQL protocol and the example questions, and
+its answers (bodies and ETags) are compared with the embedded store's (`live_server`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+import requests
+from _remote_engines import start_oxigraph, stop
+from conftest import DATA, RUN_DIR, start_server, stop_server
+from exokg.examples import EXAMPLES
+from exokg.sparql.remote import RemotePool, RemoteStore
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+SRJ = "application/sparql-results+json"
+FORMATS = [SRJ, "application/sparql-results+xml", "text/csv", "text/tab-separated-values"]
+
+
+def exokg(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "exokg", *args], cwd=RUN_DIR,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def load(base: str, *args: str) -> dict:
+    done = exokg("load", "--store-url", f"{base}/query", "--update-url", f"{base}/update",
+                 *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def oxigraph():
+    proc, base = start_oxigraph()
+    yield base
+    stop(proc)
+
+
+@pytest.fixture(scope="module")
+def loaded(oxigraph):
+    return load(oxigraph)
+
+
+@pytest.fixture(scope="module")
+def remote_server(oxigraph, loaded):
+    proc, url = start_server(["--store-url", f"{oxigraph}/query", "--workers", "1",
+                              "--threads", "4", "--executors", "2", "--timeout", "10",
+                              "--no-access-log"])
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def tight_remote(oxigraph, loaded):
+    proc, url = start_server(["--store-url", f"{oxigraph}/query", "--workers", "1",
+                              "--timeout", "2", "--max-rows", "5", "--no-access-log"])
+    yield url
+    stop_server(proc)
+
+
+def sparql(url: str, query: str, accept: str = SRJ, **params) -> requests.Response:
+    return requests.post(f"{url}/sparql", data={"query": query, **params},
+                         headers={"Accept": accept}, timeout=60)
+
+
+def test_load_records_the_embedded_data_version(remote_server, live_server, loaded):
+    remote = requests.get(f"{remote_server}/healthz", timeout=10).json()
+    embedded = requests.get(f"{live_server}/healthz", timeout=10).json()
+    assert remote["data_version"] == embedded["data_version"] == loaded["version"]
+    assert remote["triples"] == embedded["triples"] == loaded["triples"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.slug)
+def test_example_questions_answer_as_embedded(remote_server, live_server, example):
+    if example.kind in ("CONSTRUCT", "DESCRIBE"):
+        got, want = (sparql(u, example.sparql, "application/n-triples")
+                     for u in (remote_server, live_server))
+        assert got.status_code == want.status_code == 200
+        assert isomorphic(Graph().parse(data=got.text, format="nt"),
+                          Graph().parse(data=want.text, format="nt"))
+        assert len(got.text) > 0
+        return
+    for accept in FORMATS:
+        got, want = (sparql(u, example.sparql, accept) for u in (remote_server, live_server))
+        assert got.status_code == want.status_code == 200, got.text
+        assert got.content == want.content
+        assert got.headers["ETag"] == want.headers["ETag"]
+
+
+def test_same_etag_gives_304(remote_server, live_server):
+    query = EXAMPLES[0].sparql
+    etag = sparql(live_server, query).headers["ETag"]
+    r = requests.post(f"{remote_server}/sparql", data={"query": query},
+                      headers={"Accept": SRJ, "If-None-Match": etag}, timeout=30)
+    assert r.status_code == 304
+
+
+@pytest.mark.parametrize("query,accept", [
+    ("SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o", SRJ),
+    ("SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o", "text/csv"),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "application/n-triples"),
+])
+def test_row_cap_cuts_remote_answers(tight_remote, live_server, query, accept):
+    r = sparql(tight_remote, query, accept)
+    assert r.status_code == 200
+    assert r.headers["X-Result-Truncated"] == "true"
+    if accept == SRJ:
+        rows = r.json()["results"]["bindings"]
+        full = sparql(live_server, query + " LIMIT 5").json()["results"]["bindings"]
+        assert rows == full
+    elif accept == "text/csv":
+        assert len(r.text.strip().splitlines()) == 1 + 5
+    else:
+        assert len(Graph().parse(data=r.text, format="nt")) == 5
+
+
+def test_small_answers_are_not_marked_truncated(tight_remote):
+    r = sparql(tight_remote, "SELECT ?x WHERE { VALUES ?x { 1 2 3 } }")
+    assert r.status_code == 200 and "X-Result-Truncated" not in r.headers
+    assert len(r.json()["results"]["bindings"]) == 3
+
+
+def test_time_limit_stops_remote_query(tight_remote):
+    r = sparql(tight_remote, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+    assert r.status_code == 503
+    assert "time limit" in r.text
+    # the service is still there
+    assert sparql(tight_remote, "ASK { ?s ?p ?o }").json()["boolean"] is True
+
+
+@pytest.mark.parametrize("query,status,words", [
+    ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", 403, "read-only"),
+    ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", 403, "SERVICE"),
+    ("SELECT * WHERE { ?s ?p }", 400, "syntax"),
+])
+def test_checks_before_forwarding(remote_server, query, status, words):
+    r = sparql(remote_server, query)
+    assert r.status_code == status
+    assert words in r.text
+
+
+def test_update_never_reaches_the_store(remote_server, oxigraph):
+    sparql(remote_server, "INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }")
+    r = requests.post(f"{oxigraph}/query", data={"query": "ASK { GRAPH ?g { <urn:x:a> ?p ?o } }"},
+                      headers={"Accept": SRJ}, timeout=10)
+    assert r.json()["boolean"] is False
+
+
+def test_protocol_dataset_is_forwarded(remote_server, loaded):
+    q = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    mine = sparql(remote_server, q, **{"default-graph-uri": loaded["graph"]}).json()
+    none = sparql(remote_server, q, **{"default-graph-uri": "urn:exokg:nothing"}).json()
+    assert int(mine["results"]["bindings"][0]["n"]["value"]) == loaded["triples"]
+    assert int(none["results"]["bindings"][0]["n"]["value"]) == 0
+
+
+def test_remote_store_adapter_reads_like_pyoxigraph(oxigraph, loaded):
+    store = RemoteStore(f"{oxigraph}/query")
+    assert store.graph == loaded["graph"]
+    assert len(store) == loaded["triples"]
+    rows = list(store.query("SELECT ?label WHERE { ?m <http://www.w3.org/2000/01/rdf-schema#label>"
+                            " ?label } ORDER BY ?label LIMIT 2"))
+    assert [r["label"].value for r in rows] == sorted(r["label"].value for r in rows)
+    assert store.query("ASK { ?s ?p ?o }")
+
+
+# --- loading -------------------------------------------------------------------------------
+
+def _bigger(tmp_path, extra: int) -> str:
+    """The bundled graph plus ``extra`` triples, as N-Triples (a load that takes a while)."""
+    done = exokg("build", "--format", "nt")
+    assert done.returncode == 0, done.stderr
+    lines = [f"<urn:extra:s{i}> <urn:extra:p> \"{i}\" ." for i in range(extra)]
+    path = tmp_path / "bigger.nt"
+    path.write_text(done.stdout + "\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_reader_never_sees_a_half_loaded_graph(tmp_path):
+    proc, base = start_oxigraph()
+    try:
+        first = load(base)
+        bigger = _bigger(tmp_path, 200_000)
+        pool = RemotePool(f"{base}/query", refresh=0.0)  # reads the version on every call
+        seen: set[int] = set()
+        errors: list[BaseException] = []
+        stop_reading = threading.Event()
+
+        def read() -> None:
+            job = {"q": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "solutions": SRJ,
+                   "graph": None, "cap": 0}
+            while not stop_reading.is_set():
+                try:
+                    body = b"".join(pool.execute(job, timeout=30).chunks)
+                    seen.add(int(json.loads(body)["results"]["bindings"][0]["n"]["value"]))
+                except BaseException as err:  # noqa: BLE001 - reported below
+                    errors.append(err)
+                    return
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            second = load(base, "--data", bigger)
+        finally:
+            stop_reading.set()
+            reader.join(timeout=60)
+        assert not errors
+        assert seen <= {first["triples"], second["triples"]}, seen
+        assert first["triples"] in seen
+        assert second["triples"] == first["triples"] + 200_000
+        assert pool.info().version == second["version"]
+        # loading the same data again sends nothing and keeps it current
+        again = load(base, "--data", bigger)
+        assert again["sent"] is False and again["version"] == second["version"]
+        # a third version drops the first (two are kept)
+        third = load(base, "--data", str(DATA / "external-mondo.ttl"))
+        assert third["dropped"] == [first["graph"]]
+    finally:
+        stop(proc)
+
+
+def test_bad_input_loads_nothing(tmp_path, oxigraph, loaded):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <urn:ex:> .\nex:a ex:b .\n")
+    done = exokg("load", "--store-url", f"{oxigraph}/query", "--update-url",
+                 f"{oxigraph}/update", "--data", str(bad))
+    assert done.returncode == 2
+    assert "bad.ttl" in done.stderr and "Traceback" not in done.stderr
+    quads = exokg("load", "--store-url", f"{oxigraph}/query", "--update-url",
+                  f"{oxigraph}/update", "--data", str(DATA / "graphs.trig"))
+    assert quads.returncode == 2 and "named graph" in quads.stderr
+    assert RemotePool(f"{oxigraph}/query").info().version == loaded["version"]
+
+
+def test_unreachable_store_is_a_clear_error():
+    from conftest import _free_port
+
+    port = _free_port()
+    done = exokg("load", "--store-url", f"http://127.0.0.1:{port}/query", "--update-url",
+                 f"http://127.0.0.1:{port}/update")
+    assert done.returncode == 2
+    assert "cannot be reached" in done.stderr and "Traceback" not in done.stderr
