@@ -43,7 +43,7 @@ from urllib.parse import urlencode, urlsplit
 import pyoxigraph as ox
 from exokg.errors import ExoKGError, InvalidQuery, QueryTimeout, UnknownFormat
 from exokg.sparql._executor import _serialize_rows
-from exokg.sparql.check import _tokens
+from exokg.sparql.check import _tokens, inspect_query
 from exokg.sparql.pool import Outcome, QueryFailed, ServiceBusy
 from exokg.store import StoreInfo
 
@@ -364,6 +364,10 @@ class RemotePool:
         solutions, graph = job.get("solutions"), job.get("graph")
         cap = int(job.get("cap") or 0)
         default, named = self._dataset(job)
+        if solutions and inspect_query(job["q"]).form == "ASK":
+            reply = self.endpoint.request(job["q"], accept=_JSON, timeout=timeout,
+                                          default_graphs=default, named_graphs=named)
+            return _boolean(reply, solutions)
         if cap:  # parse and cut: ask in a syntax pyoxigraph parses as it streams
             accept = ", ".join(m for m in (solutions and _JSON, graph and _NT) if m)
         else:
@@ -425,6 +429,26 @@ def _cut_solutions(reply: _Reply, media_type: str | None, cap: int) -> Outcome:
     again = ox.parse_query_results(bytes(tee.kept), format=ox.QueryResultsFormat.JSON)
     return Outcome("solutions", media_type, False, iter([again.serialize(format=fmt)]),
                    {"rows": len(rows)})
+
+
+def _boolean(reply: _Reply, media_type: str) -> Outcome:
+    """An ASK's answer, serialized by pyoxigraph (Virtuoso answers an ASK as one
+    solution binding ``__ASK_RETVAL`` to 0 or 1)."""
+    try:
+        result = ox.parse_query_results(reply.readall(), format=ox.QueryResultsFormat.JSON)
+    except (SyntaxError, ValueError) as err:
+        raise QueryFailed(f"the remote store's answer does not parse: {err}") from None
+    if isinstance(result, ox.QueryBoolean):
+        value = bool(result)
+    else:
+        rows = [list(s) for s in result]
+        term = rows[0][0] if rows and rows[0] else None
+        value = term is not None and term.value in ("1", "true")
+    # pyoxigraph builds a boolean answer only from a query: ask an empty store
+    answer = ox.Store().query("ASK {}" if value else "ASK { FILTER(false) }")
+    assert isinstance(answer, ox.QueryBoolean)
+    data = answer.serialize(format=ox.QueryResultsFormat.from_media_type(media_type))
+    return Outcome("boolean", media_type, False, iter([data]), {"rows": 1})
 
 
 def _cut_graph(reply: _Reply, media_type: str | None, cap: int,

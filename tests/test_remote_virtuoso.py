@@ -1,0 +1,93 @@
+"""Virtuoso 7 as the remote store: the example questions answer as the embedded store.
+
+Virtuoso (Debian's virtuoso-opensource, installed by tools/install-test-deps) starts here
+in a fresh database folder on loopback; `exokg load` writes the bundled graph through its
+Graph Store endpoint (/sparql-graph-crud, after granting SPARQL_UPDATE to the anonymous
+SPARQL user over isql -- the deploy/README.md recipe for a private, loopback-only engine);
+`exokg serve --store-url` then answers the example questions. Solutions are parsed and
+serialized again by pyoxigraph, so they equal the embedded answers byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+import requests
+from _remote_engines import start_virtuoso, stop
+from conftest import start_server, stop_server
+from exokg.examples import EXAMPLES
+from rdflib import Graph
+from rdflib.compare import isomorphic
+from test_remote import SRJ, exokg, sparql
+
+ISQL = shutil.which("isql-vt") or shutil.which("isql")
+
+
+@pytest.fixture(scope="module")
+def virtuoso():
+    proc, base, folder = start_virtuoso()
+    try:
+        grant = subprocess.run(
+            [ISQL or "isql-vt", f"127.0.0.1:{proc.isql_port}", "dba", "dba",
+             "exec=GRANT SPARQL_UPDATE TO \"SPARQL\"; "
+             "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);"],
+            capture_output=True, text=True, timeout=60)
+        assert grant.returncode == 0, grant.stdout + grant.stderr
+        yield base
+    finally:
+        stop(proc)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def virtuoso_server(virtuoso):
+    loaded = load_virtuoso(virtuoso)
+    proc, url = start_server(["--store-url", f"{virtuoso}/sparql", "--workers", "1",
+                              "--threads", "4", "--executors", "2", "--timeout", "10",
+                              "--no-access-log"])
+    yield url, loaded
+    stop_server(proc)
+
+
+def load_virtuoso(base: str, *args: str) -> dict:
+    done = exokg("load", "--store-url", f"{base}/sparql", "--update-url", f"{base}/sparql",
+                 "--graph-store-url", f"{base}/sparql-graph-crud", *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_virtuoso_holds_the_embedded_data_version(virtuoso_server, live_server):
+    url, loaded = virtuoso_server
+    remote = requests.get(f"{url}/healthz", timeout=10).json()
+    embedded = requests.get(f"{live_server}/healthz", timeout=10).json()
+    assert remote["data_version"] == embedded["data_version"] == loaded["version"]
+    assert remote["triples"] == embedded["triples"]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.slug)
+def test_example_questions_answer_as_embedded(virtuoso_server, live_server, example):
+    url, _ = virtuoso_server
+    if example.kind in ("CONSTRUCT", "DESCRIBE"):
+        got, want = (sparql(u, example.sparql, "application/n-triples")
+                     for u in (url, live_server))
+        assert got.status_code == want.status_code == 200
+        assert isomorphic(Graph().parse(data=got.text, format="nt"),
+                          Graph().parse(data=want.text, format="nt"))
+        return
+    got, want = (sparql(u, example.sparql, SRJ) for u in (url, live_server))
+    assert got.status_code == want.status_code == 200, got.text
+    assert got.content == want.content
+    assert got.headers["ETag"] == want.headers["ETag"]
+
+
+def test_reload_switches_version(virtuoso, virtuoso_server, tmp_path):
+    url, first = virtuoso_server
+    extra = tmp_path / "extra.nt"
+    extra.write_text("<urn:x:a> <urn:x:b> \"c\" .\n")
+    second = load_virtuoso(virtuoso, "--data", str(extra))
+    assert second["version"] != first["version"] and second["triples"] == 1
+    back = load_virtuoso(virtuoso)
+    assert back["sent"] is False and back["version"] == first["version"]
