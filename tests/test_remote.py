@@ -248,3 +248,25 @@ def test_unreachable_store_is_a_clear_error():
                  f"http://127.0.0.1:{port}/update")
     assert done.returncode == 2
     assert "cannot be reached" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bulk_loader_path_records_and_switches(tmp_path):
+    """--bulk-dir leaves the N-Triples for the engine's own loader; once the engine has
+    loaded them (here: a Graph Store PUT standing in for Virtuoso's ld_dir), a second run
+    finds the graph whole, sends nothing, and switches to it."""
+    proc, base = start_oxigraph()
+    try:
+        staged = load(base, "--bulk-dir", str(tmp_path))
+        files = list(tmp_path.glob("exokg-*.nt"))
+        assert [f.name for f in files] == [f"exokg-{staged['version']}.nt"]
+        assert staged["sent"] is False
+        assert RemotePool(f"{base}/query").info().sources == [f"{base}/query"]  # not current
+        r = requests.put(f"{base}/store", params={"graph": staged["graph"]},
+                         data=files[0].read_bytes(),
+                         headers={"Content-Type": "application/n-triples"}, timeout=60)
+        assert r.status_code in (201, 204)
+        done = load(base)
+        assert done["sent"] is False and done["version"] == staged["version"]
+        assert RemotePool(f"{base}/query").info().version == staged["version"]
+    finally:
+        stop(proc)

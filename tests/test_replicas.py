@@ -9,6 +9,7 @@ retried on replica 2 by HAProxy (retry-on, redispatch).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -47,10 +48,8 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> N
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait(timeout=10)
 
 

@@ -42,6 +42,10 @@ def register(subparsers) -> None:
     p.add_argument("--keep", type=int, default=2,
                    help="data versions kept in the store (default: 2, the current and the "
                         "previous)")
+    p.add_argument("--bulk-dir", metavar="DIR",
+                   help="for the engine's own bulk loader (Virtuoso's ld_dir): write the "
+                        "N-Triples here as exokg-VERSION.nt and stop; run again without it "
+                        "once the engine has loaded them, to record and switch")
     p.set_defaults(func=_load)
 
 
@@ -50,7 +54,8 @@ def _load(args: argparse.Namespace) -> int:
 
     result = load_remote(args.store_url, args.update_url,
                          graph_store_url=args.graph_store_url, data_files=args.data,
-                         records_dirs=args.records, keep=args.keep)
+                         records_dirs=args.records, keep=args.keep,
+                         bulk_dir=args.bulk_dir)
     print(json.dumps({"version": result.version, "graph": result.graph,
                       "triples": result.triples, "sent": result.sent,
                       "dropped": result.dropped, "seconds": round(result.seconds, 2)}))

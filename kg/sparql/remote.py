@@ -228,7 +228,7 @@ class RemoteEndpoint:
         raise RemoteUnavailable(f"the remote store answered {resp.status}: {message}")
 
     def select(self, query: str, *, timeout: float,
-               default_graphs: list[str] | None = None) -> list[list[ox.Term | None]]:
+               default_graphs: list[str] | None = None) -> list[list[Any]]:
         """The rows of a SELECT, parsed (for small control and count queries)."""
         reply = self.request(query, accept=_JSON, timeout=timeout,
                              default_graphs=default_graphs)
@@ -378,8 +378,8 @@ class RemotePool:
             is_graph = reply.media_type not in (_JSON, solutions) if solutions else True
             if not cap:
                 kind = "graph" if is_graph else "solutions"
-                return Outcome(kind, reply.media_type or (graph if is_graph else solutions),
-                               False, reply.chunks())
+                media_type = reply.media_type or (graph if is_graph else solutions) or ""
+                return Outcome(kind, media_type, False, reply.chunks())
             if is_graph:
                 return _cut_graph(reply, graph, cap, job.get("out_prefixes"))
             return _cut_solutions(reply, solutions, cap)
@@ -417,8 +417,8 @@ def _cut_solutions(reply: _Reply, media_type: str | None, cap: int) -> Outcome:
                                     format=ox.QueryResultsFormat.JSON)
     if isinstance(result, ox.QueryBoolean):
         reply.readall()
-        return Outcome("boolean", media_type, False, iter([result.serialize(format=fmt)]),
-                       {"rows": 1})
+        return Outcome("boolean", media_type, False,
+                       iter([result.serialize(format=fmt) or b""]), {"rows": 1})
     variables = [v.value for v in result.variables]
     rows = [tuple(s) for s in itertools.islice(result, cap + 1)]
     if len(rows) > cap:
@@ -427,7 +427,7 @@ def _cut_solutions(reply: _Reply, media_type: str | None, cap: int) -> Outcome:
         return Outcome("solutions", media_type, True, iter([data]), {"rows": cap})
     reply.readall()
     again = ox.parse_query_results(bytes(tee.kept), format=ox.QueryResultsFormat.JSON)
-    return Outcome("solutions", media_type, False, iter([again.serialize(format=fmt)]),
+    return Outcome("solutions", media_type, False, iter([again.serialize(format=fmt) or b""]),
                    {"rows": len(rows)})
 
 
@@ -448,7 +448,7 @@ def _boolean(reply: _Reply, media_type: str) -> Outcome:
     answer = ox.Store().query("ASK {}" if value else "ASK { FILTER(false) }")
     assert isinstance(answer, ox.QueryBoolean)
     data = answer.serialize(format=ox.QueryResultsFormat.from_media_type(media_type))
-    return Outcome("boolean", media_type, False, iter([data]), {"rows": 1})
+    return Outcome("boolean", media_type, False, iter([data or b""]), {"rows": 1})
 
 
 def _cut_graph(reply: _Reply, media_type: str | None, cap: int,

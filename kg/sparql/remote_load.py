@@ -154,9 +154,18 @@ def _current_graphs(endpoint: RemoteEndpoint) -> list[str]:
     return [r[0].value for r in rows if r[0] is not None]
 
 
+def _bulk_loaded(store: RemoteStore, path: Path) -> bool:
+    """Whether the version graph already holds as many triples as the data (loaded by the
+    engine's bulk loader); an incomplete graph is sent again whole."""
+    with path.open("rb") as fh:
+        lines = sum(1 for line in fh if line.strip())
+    return lines > 0 and len(store) == lines
+
+
 def load_remote(store_url: str, update_url: str, *, graph_store_url: str | None = None,
                 data_files: Sequence[Path | str] = (), records_dirs: Sequence[Path | str] = (),
-                keep: int = 2, timeout: float = 3600.0) -> LoadResult:
+                keep: int = 2, timeout: float = 3600.0,
+                bulk_dir: Path | str | None = None) -> LoadResult:
     """Load the data into the remote store and make it the current version.
 
     Parameters
@@ -171,6 +180,12 @@ def load_remote(store_url: str, update_url: str, *, graph_store_url: str | None 
     keep
         versions kept (the current and the previous by default: readers that started on
         the previous one finish on it).
+    bulk_dir
+        the engine's own bulk loader loads the data (Virtuoso's ``ld_dir`` and
+        ``rdf_loader_run``, see deploy/README.md): the N-Triples are left in this folder
+        as ``exokg-<version>.nt`` for it, and the load stops there (``sent`` false);
+        once the engine has loaded the version graph, run again without ``bulk_dir``:
+        the graph is found whole and only recorded and switched to.
 
     Raises
     ------
@@ -186,16 +201,27 @@ def load_remote(store_url: str, update_url: str, *, graph_store_url: str | None 
         version, sources, path = build_payload(Path(tmp), data_files=data_files,
                                                records_dirs=records_dirs)
         graph = version_graph(version)
+        if bulk_dir is not None:
+            target = Path(bulk_dir) / f"exokg-{version}.nt"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path.replace(target)
+            logger.info("wrote %s for the bulk loader, into graph %s", target, graph)
+            return LoadResult(version, graph, 0, time.monotonic() - started, False, [])
         loaded = _loaded_versions(endpoint)
-        sent = graph not in loaded
-        if sent:
+        in_store = RemoteStore(store_url, graph=graph, timeout=timeout)
+        sent = False
+        if graph not in loaded:
             size = os.path.getsize(path)
-            logger.info("loading %d bytes of N-Triples into %s", size, graph)
-            with path.open("rb") as body:
-                _http("PUT", f"{gsp}?graph={quote(graph, safe='')}", body=body,
-                      headers={"Content-Type": "application/n-triples",
-                               "Content-Length": str(size)}, timeout=timeout)
-            stats = dataset_stats(RemoteStore(store_url, graph=graph, timeout=timeout))  # type: ignore[arg-type]
+            sent = not _bulk_loaded(in_store, path)
+            if sent:
+                logger.info("loading %d bytes of N-Triples into %s", size, graph)
+                with path.open("rb") as body:
+                    _http("PUT", f"{gsp}?graph={quote(graph, safe='')}", body=body,
+                          headers={"Content-Type": "application/n-triples",
+                                   "Content-Length": str(size)}, timeout=timeout)
+            else:
+                logger.info("%s was loaded by the engine's bulk loader", graph)
+            stats = dataset_stats(in_store)  # type: ignore[arg-type]
             facts = {"version": version, "triples": stats["triples"], "sources": sources,
                      "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                      "loaded": time.time(), "stats": stats}
