@@ -216,6 +216,11 @@ class RemoteEndpoint:
                     raise RemoteUnavailable(
                         f"the remote store at {self.url} cannot be reached: {err}") from None
         reply = _Reply(self, conn, resp, deadline)
+        if resp.status == 200 and resp.getheader("X-SQL-State") == "S1TAT":
+            # Virtuoso's "anytime" answer: what it found by its time limit, not the answer
+            reply.close()
+            raise QueryTimeout(f"the remote store stopped the query at its time limit of "
+                               f"{timeout:g} s (its partial answer is not sent)")
         if resp.status == 200:
             return reply
         message = reply.readall()[:2000].decode(errors="replace").strip()
