@@ -87,8 +87,8 @@ Striping = 0
 ServerPort = {isql}
 ServerThreads = 10
 CheckpointInterval = 60
-NumberOfBuffers = 10000
-MaxDirtyBuffers = 6000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
 DirsAllowed = ., {d}
 DefaultIsolation = 2
 ThreadCleanupInterval = 1
@@ -109,8 +109,10 @@ DefaultQuery = ASK {{}}
 """
 
 
-def start_virtuoso() -> tuple[subprocess.Popen, str, Path]:
-    """Virtuoso 7 in a fresh database folder; ``(process, base URL, folder)``.
+def start_virtuoso(*, buffers: int = 10000, folder: Path | None = None
+                   ) -> tuple[subprocess.Popen, str, Path]:
+    """Virtuoso 7 in a fresh database folder (or ``folder``), with ``buffers`` 8 KB pages
+    of cache; ``(process, base URL, folder)``.
 
     The SPARQL endpoint (``/sparql``) runs as the ``SPARQL`` user, which may read but not
     write; the tests load through the Graph Store endpoint with the ``dba`` account
@@ -119,10 +121,12 @@ def start_virtuoso() -> tuple[subprocess.Popen, str, Path]:
     if VIRTUOSO is None:
         raise RuntimeError("virtuoso-t is not installed (Debian: virtuoso-opensource, "
                            "installed by tools/install-test-deps)")
-    folder = Path(tempfile.mkdtemp(prefix="exokg-virtuoso-"))
+    folder = folder or Path(tempfile.mkdtemp(prefix="exokg-virtuoso-"))
+    folder.mkdir(parents=True, exist_ok=True)
     http_port, isql_port = _free_port(), _free_port()
     ini = folder / "virtuoso.ini"
-    ini.write_text(_VIRTUOSO_INI.format(d=folder, isql=isql_port, http=http_port))
+    ini.write_text(_VIRTUOSO_INI.format(d=folder, isql=isql_port, http=http_port,
+                                        buffers=buffers, dirty=buffers * 3 // 4))
     env = {**os.environ, "HOME": str(folder)}
     proc = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(ini)], cwd=folder,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
