@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from exokg.errors import QueryRefused, UnknownFormat
@@ -23,7 +22,7 @@ from exokg.sparql.cache import ResultCache
 from exokg.sparql.check import check_query, inspect_query
 from exokg.sparql.negotiate import negotiate
 from exokg.sparql.pool import ExecutorPool
-from exokg.store import StoreInfo, prepare_store
+from exokg.store import StoreInfo, store_for_settings
 from exokg.vocab import PREFIXES
 
 __all__ = ["QueryAnswer", "QueryRequest", "SparqlService", "etag_matches"]
@@ -116,13 +115,7 @@ class SparqlService:
         return self._info
 
     def _open_info(self) -> StoreInfo:
-        path = self.settings.get("STORE_PATH")
-        if path:
-            meta = json.loads(Path(str(path) + ".json").read_text())
-            return StoreInfo(**{**meta, "path": str(path), "reused": True})
-        return prepare_store(self.settings["STORE_DIR"],
-                             data_files=self.settings.get("DATA_FILES") or (),
-                             records_dirs=self.settings.get("RECORDS_DIRS") or ())
+        return store_for_settings(self.settings)
 
     @property
     def pool(self) -> ExecutorPool:
