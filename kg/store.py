@@ -22,6 +22,7 @@ oxrdflib (:func:`open_graph`); the SPARQL service queries the store with pyoxigr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import logging
@@ -258,7 +259,8 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
                 shutil.rmtree(target, ignore_errors=True)
             else:
                 logger.info("reusing store %s (%s triples)", target, info.triples)
-                os.utime(target)  # the newest used: kept longest by prune_versions
+                with contextlib.suppress(OSError):  # the newest used is kept longest
+                    os.utime(target)
                 hold_in_use(target)
                 prune_versions(store_dir)
                 return info
@@ -286,12 +288,15 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
             except (SyntaxError, ValueError) as err:
                 raise ConfigError(f"{f}: not valid RDF: {err}") from None
         store.flush()
+        logger.info("loaded in %.1f s", time.monotonic() - started)
         stats = dataset_stats(store)
+        logger.info("statistics counted at %.1f s", time.monotonic() - started)
         artifacts = sorted(ARTIFACT_BUILDERS)
         for name in artifacts:
             folder = tmp / ARTIFACTS_DIR / name
             folder.mkdir(parents=True)
             _resolve(ARTIFACT_BUILDERS[name])(store, folder)
+            logger.info("artifact %s built at %.1f s", name, time.monotonic() - started)
         del store
         info = StoreInfo(path=str(target / OXIGRAPH_DIR), version=version,
                          triples=stats["triples"], sources=sources,

@@ -68,7 +68,11 @@ def hold_in_use(folder: Path | str) -> None:
     key = str(folder)
     if key in _HELD:
         return
-    fh = (Path(folder) / _USE_LOCK).open("ab")
+    try:
+        fh = (Path(folder) / _USE_LOCK).open("ab")
+    except OSError as err:  # a read-only folder: nobody who could prune it can write there
+        logger.warning("cannot mark %s in use: %s", folder, err.strerror or err)
+        return
     fcntl.flock(fh, fcntl.LOCK_SH)
     _HELD[key] = fh
 
