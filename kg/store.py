@@ -30,7 +30,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ from exokg.store_layout import (
 
 __all__ = ["ARTIFACT_BUILDERS", "RDF_SUFFIXES", "ArtifactBuilder", "StoreDamaged", "StoreInfo",
            "data_version", "dataset_stats", "open_graph", "open_store", "open_store_info",
-           "prepare_store", "register_artifact", "store_for_settings"]
+           "find_store", "prepare_store", "register_artifact"]
 
 logger = logging.getLogger(__name__)
 
@@ -316,27 +316,30 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
     return info
 
 
-def store_for_settings(settings: Mapping[str, Any]) -> StoreInfo:
-    """The store the settings name: ``STORE_PATH`` as is, or one found or built in ``STORE_DIR``.
+def find_store(store_dir: Path | str | None, *, store_path: Path | str | None = None,
+               data_files: Sequence[Path | str] = (),
+               records_dirs: Sequence[Path | str] = ()) -> StoreInfo:
+    """The store to serve: ``store_path`` as is, or one found or built in ``store_dir``.
 
-    A ``STORE_PATH`` store is checked but never rebuilt (its inputs are not known).
+    A ``store_path`` store (the settings' ``STORE_PATH``) is checked but never rebuilt,
+    since its inputs are not known; otherwise see :func:`prepare_store`.
 
     Raises
     ------
     ConfigError
-        for a damaged ``STORE_PATH`` store (naming its folder), or as :func:`prepare_store`.
+        for a damaged ``store_path`` store (naming its folder), or as :func:`prepare_store`.
     """
-    path = settings.get("STORE_PATH")
-    if path:
+    if store_path:
         try:
-            info = open_store_info(path)
+            info = open_store_info(store_path)
         except StoreDamaged as err:
             raise StoreDamaged(f"{err}; a store given as is (STORE_PATH) is not rebuilt: "
                                "remove it, or serve with --store DIR to build one") from None
         hold_in_use(info.folder)
         return info
-    return prepare_store(settings["STORE_DIR"], data_files=settings.get("DATA_FILES") or (),
-                         records_dirs=settings.get("RECORDS_DIRS") or ())
+    if not store_dir:
+        raise ConfigError("no store folder (STORE_DIR) and no store (STORE_PATH) given")
+    return prepare_store(store_dir, data_files=data_files, records_dirs=records_dirs)
 
 
 def open_store(path: Path | str) -> ox.Store:

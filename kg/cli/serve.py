@@ -94,13 +94,14 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     """Prepare the store, then run granian with ``config`` until stopped."""
     from exokg.server import create_app  # imported here, in the master: workers inherit it
     from exokg.server.settings import load_settings
-    from exokg.store import store_for_settings
+    from exokg.store import find_store
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
 
     settings = load_settings(config)
-    info = store_for_settings(settings)
+    info = find_store(settings["STORE_DIR"], store_path=settings["STORE_PATH"],
+                      data_files=settings["DATA_FILES"], records_dirs=settings["RECORDS_DIRS"])
     config = {**config, "STORE_PATH": info.path}
     access = logging.getLogger("exokg.access")
     if settings["ACCESS_LOG"]:

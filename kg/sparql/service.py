@@ -22,7 +22,7 @@ from exokg.sparql.cache import ResultCache
 from exokg.sparql.check import check_query, inspect_query
 from exokg.sparql.negotiate import negotiate
 from exokg.sparql.pool import ExecutorPool
-from exokg.store import StoreInfo, store_for_settings
+from exokg.store import StoreInfo, find_store
 from exokg.vocab import PREFIXES
 
 __all__ = ["QueryAnswer", "QueryRequest", "SparqlService", "etag_matches"]
@@ -115,7 +115,10 @@ class SparqlService:
         return self._info
 
     def _open_info(self) -> StoreInfo:
-        return store_for_settings(self.settings)
+        return find_store(self.settings.get("STORE_DIR"),
+                          store_path=self.settings.get("STORE_PATH"),
+                          data_files=self.settings.get("DATA_FILES") or (),
+                          records_dirs=self.settings.get("RECORDS_DIRS") or ())
 
     @property
     def pool(self) -> ExecutorPool:
