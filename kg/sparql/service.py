@@ -201,7 +201,10 @@ class SparqlService:
             return QueryAnswer(200, headers, data, meta["media_type"], cached=True,
                                info={"rows": meta["rows"], "cache": "hit"})
         job = {"q": text, "solutions": sol.media_type if sol else None,
-               "graph": graph.media_type if graph else None, "cap": self.max_rows}
+               "graph": graph.media_type if graph else None, "cap": self.max_rows,
+               # relative IRIs resolve against the data's public base (not the request's
+               # URL: answers are cached by query text, whatever the Host header)
+               "base": self.settings.get("PUBLIC_BASE_IRI")}
         if default is not None:
             job["default"], job["named"] = default, named
         if graph is not None and graph.media_type not in _NO_PREFIXES:
