@@ -77,7 +77,7 @@ class QueryInfo:
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)
+    return [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(text)
             if m.lastgroup not in ("ws", "comment")]
 
 

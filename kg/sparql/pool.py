@@ -71,6 +71,7 @@ class Executor:
         env = {**os.environ, "EXOKG_EXECUTOR_PARENT": str(os.getpid())}
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      bufsize=0, close_fds=True, env=env)
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # PIPE given
         self._in = self.proc.stdin.fileno()
         self._out = self.proc.stdout.fileno()
         self._buf = bytearray()
@@ -122,7 +123,8 @@ class Executor:
             pass
         for pipe in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(OSError):
-                pipe.close()
+                if pipe is not None:
+                    pipe.close()
 
 
 @dataclass
@@ -262,7 +264,8 @@ class _Stream:
 
     def __init__(self, pool: ExecutorPool, executor: Executor, deadline: float,
                  outcome: Outcome, started: float) -> None:
-        self.pool, self.executor, self.deadline = pool, executor, deadline
+        self.pool, self.deadline = pool, deadline
+        self.executor: Executor | None = executor
         self.outcome, self.started = outcome, started
 
     def __iter__(self) -> _Stream:
@@ -313,7 +316,7 @@ def _error(info: dict[str, Any], query: str) -> ExoKGError:
     if kind == "not_acceptable":
         what = {"graph": "an RDF graph (CONSTRUCT/DESCRIBE)",
                 "solutions": "solutions (SELECT)",
-                "boolean": "a boolean (ASK)"}.get(info.get("kind"), "this result")
+                "boolean": "a boolean (ASK)"}.get(str(info.get("kind")), "this result")
         return UnknownFormat(f"no acceptable media type for {what}; see the service "
                              "description (GET /sparql) for the formats served")
     return QueryFailed(f"query failed: {info.get('message')}")
