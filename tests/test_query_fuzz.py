@@ -130,3 +130,47 @@ def test_huge_literal_and_bad_utf8(live_server):
     assert r.status_code == 400 and "UTF-8" in r.text
     r = requests.get(f"{live_server}/sparql?query=SELECT%20*%20%7B%7D%FF", timeout=30)
     assert_sane(r)
+
+
+def _busy_executor(server_pid: int) -> int | None:
+    """The pid of the server's executor process using the most CPU (from /proc)."""
+    from pathlib import Path
+
+    best, pid = 0, None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if b"_executor.py" not in (proc / "cmdline").read_bytes():
+                continue
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            ppid = int(stat[1])
+            grand = int((Path("/proc") / str(ppid) / "stat").read_text().rsplit(")", 1)[1]
+                        .split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if server_pid in (ppid, grand) and int(stat[11]) > best:
+            best, pid = int(stat[11]), int(proc.name)
+    return pid
+
+
+def test_an_executor_crash_is_a_400_and_the_executor_is_replaced(small_server_process):
+    import os
+    import signal
+    import threading
+    import time
+
+    proc, base = small_server_process
+    runaway = ("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+               "?m ?n ?o . ?p ?q ?r . ?s ?t ?u . ?v ?w ?x }")
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(r=ask(base, runaway)))
+    thread.start()
+    time.sleep(0.7)  # the query is now running in an executor
+    pid = _busy_executor(proc.pid)
+    assert pid is not None
+    os.kill(pid, signal.SIGABRT)  # what a stack overflow in the engine does
+    thread.join(30)
+    r = result["r"]
+    assert r.status_code == 400 and "crashed the SPARQL engine" in r.text
+    assert ask(base, "ASK {}").json()["boolean"] is True
