@@ -133,25 +133,11 @@ def test_huge_literal_and_bad_utf8(live_server):
 
 
 def _busy_executor(server_pid: int) -> int | None:
-    """The pid of the server's executor process using the most CPU (from /proc)."""
-    from pathlib import Path
+    """The pid of the server's executor process that has used the most CPU."""
+    from conftest import executor_ticks
 
-    best, pid = 0, None
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if b"_executor.py" not in (proc / "cmdline").read_bytes():
-                continue
-            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            ppid = int(stat[1])
-            grand = int((Path("/proc") / str(ppid) / "stat").read_text().rsplit(")", 1)[1]
-                        .split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if server_pid in (ppid, grand) and int(stat[11]) > best:
-            best, pid = int(stat[11]), int(proc.name)
-    return pid
+    ticks = executor_ticks(server_pid)
+    return max(ticks, key=ticks.__getitem__) if ticks else None
 
 
 def test_an_executor_crash_is_a_400_and_the_executor_is_replaced(small_server_process):
