@@ -236,8 +236,12 @@ class SparqlService:
             answer.truncated, answer.cached = meta["truncated"], True
             answer.info = {"rows": meta["rows"], "cache": "hit"}
             return answer
-        job: dict[str, Any] = {"q": text, "solutions": sol.media_type if sol else None,
-               "graph": graph.media_type if graph else None, "cap": cap}
+        job: dict[str, Any] = {
+            "q": text, "solutions": sol.media_type if sol else None,
+            "graph": graph.media_type if graph else None, "cap": cap,
+            # relative IRIs resolve against the data's public base (not the request's
+            # URL: answers are cached by query text, whatever the Host header)
+            "base": self.config.public_base_iri}
         if default is not None:
             job["default"], job["named"] = default, named
         if graph is not None and graph.media_type not in _NO_PREFIXES:
