@@ -369,15 +369,18 @@ class RemotePool:
         solutions, graph = job.get("solutions"), job.get("graph")
         cap = int(job.get("cap") or 0)
         default, named = self._dataset(job)
-        if solutions and inspect_query(job["q"]).form == "ASK":
-            reply = self.endpoint.request(job["q"], accept=_JSON, timeout=timeout,
+        query, info = job["q"], inspect_query(job["q"])
+        if job.get("base") and info.base is None:  # relative IRIs: the data's public base
+            query = f"BASE <{job['base']}>\n{query}"
+        if solutions and info.form == "ASK":
+            reply = self.endpoint.request(query, accept=_JSON, timeout=timeout,
                                           default_graphs=default, named_graphs=named)
             return _boolean(reply, solutions)
         if cap:  # parse and cut: ask in a syntax pyoxigraph parses as it streams
             accept = ", ".join(m for m in (solutions and _JSON, graph and _NT) if m)
         else:
             accept = ", ".join(m for m in (solutions, graph) if m)
-        reply = self.endpoint.request(job["q"], accept=accept, timeout=timeout,
+        reply = self.endpoint.request(query, accept=accept, timeout=timeout,
                                       default_graphs=default, named_graphs=named)
         try:
             is_graph = reply.media_type not in (_JSON, solutions) if solutions else True

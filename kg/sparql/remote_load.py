@@ -29,7 +29,6 @@ from pathlib import Path
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import pyoxigraph as ox
-from exokg import review
 from exokg.errors import ConfigError, ExoKGError
 from exokg.sparql.remote import (
     CONTROL_GRAPH,
@@ -40,7 +39,7 @@ from exokg.sparql.remote import (
     RemoteStore,
     RemoteUnavailable,
 )
-from exokg.store import _bundled_ntriples, _file_digest, _rdf_format, data_version, dataset_stats
+from exokg.store import _bundled_ntriples, _inputs, _rdf_format, dataset_stats
 
 __all__ = ["LoadResult", "build_payload", "load_remote", "version_graph"]
 
@@ -85,15 +84,15 @@ def build_payload(folder: Path, *, data_files: Sequence[Path | str] = (),
     """
     out = folder / "data.nt"
     files = [Path(f).expanduser() for f in data_files]
-    if not files:
-        payload = _bundled_ntriples(records_dirs)
-        out.write_bytes(payload)
-        sources = [f"bundled: {review.SOURCE}"] + [str(Path(d).resolve()) for d in records_dirs]
-        return data_version([payload]), sources, out
     for f in files:
         if not f.is_file():
             raise ConfigError(f"data file not found: {f}")
-    version = data_version([f.suffix.lower().encode() + _file_digest(f) for f in files])
+        _rdf_format(f)
+    # the embedded store's version of the same inputs: the same ETags either way
+    version, sources = _inputs(files, [Path(d) for d in records_dirs])
+    if not files:
+        out.write_bytes(_bundled_ntriples([Path(d) for d in records_dirs]))
+        return version, sources, out
     with out.open("wb") as sink:
         for f in files:
             try:
@@ -101,7 +100,7 @@ def build_payload(folder: Path, *, data_files: Sequence[Path | str] = (),
                 ox.serialize(_default_graph_only(quads, f), sink, ox.RdfFormat.N_TRIPLES)
             except (SyntaxError, ValueError) as err:
                 raise ConfigError(f"{f}: not valid RDF: {err}") from None
-    return version, [str(f.resolve()) for f in files], out
+    return version, sources, out
 
 
 def _default_graph_only(quads, path: Path):
