@@ -270,3 +270,43 @@ def test_bulk_loader_path_records_and_switches(tmp_path):
         assert RemotePool(f"{base}/query").info().version == staged["version"]
     finally:
         stop(proc)
+
+
+def test_index_builds_artifacts_from_the_remote_store(tmp_path, monkeypatch):
+    """`exokg index`'s library call runs every registered artifact builder against the
+    remote store (a probe builder here, beside the real ones): the artifacts are kept by
+    data version, found by the serving side, and named graphs a builder writes are read."""
+    import pyoxigraph as ox
+    from exokg import store as store_module
+    from exokg.sparql.remote_index import index_remote
+
+    def probe(store, folder):
+        rows = list(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
+        (folder / "count.txt").write_text(rows[0][0].value)
+        quads = folder / "probe.nq"
+        quads.write_text('<urn:probe:a> <urn:probe:b> "1" <urn:exokg:probe> .\n')
+        store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
+
+    monkeypatch.setitem(store_module.ARTIFACT_BUILDERS, "probe", probe)
+    proc, base = start_oxigraph()
+    try:
+        first = load(base)
+        info = index_remote(f"{base}/query", tmp_path, update_url=f"{base}/update")
+        assert info.version == first["version"]
+        assert info.artifacts == sorted(store_module.ARTIFACT_BUILDERS)
+        assert (tmp_path / f"remote-{first['version']}" / "artifacts" / "probe" /
+                "count.txt").read_text() == str(first["triples"])
+        pool = RemotePool(f"{base}/query", artifacts_dir=str(tmp_path))
+        assert pool.info().folder == info.folder
+        assert pool.info().artifact_dir("probe").is_dir()
+        job = {"q": "SELECT ?o WHERE { GRAPH <urn:exokg:probe> { ?s ?p ?o } }",
+               "solutions": SRJ, "graph": None, "cap": 0}
+        rows = json.loads(b"".join(pool.execute(job, timeout=10).chunks))
+        assert [b["o"]["value"] for b in rows["results"]["bindings"]] == ["1"]
+        # again: nothing to build; a new version has no artifacts until indexed
+        assert index_remote(f"{base}/query", tmp_path, update_url=f"{base}/update") == info
+        load(base, "--data", str(DATA / "external-mondo.ttl"))
+        after = RemotePool(f"{base}/query", artifacts_dir=str(tmp_path)).info()
+        assert after.version != info.version and after.artifacts == []
+    finally:
+        stop(proc)

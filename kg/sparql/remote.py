@@ -273,10 +273,12 @@ class RemotePool:
         seconds between two reads of the store's current version.
     timeout_param
         see :class:`RemoteEndpoint`.
+    artifacts_dir
+        the folder where ``exokg index`` put this store's artifacts (``STORE_DIR``).
     """
 
     def __init__(self, url: str, *, size: int = 3, refresh: float = 2.0,
-                 timeout_param: str = "") -> None:
+                 timeout_param: str = "", artifacts_dir: str | None = None) -> None:
         self.url = url
         self.endpoint = RemoteEndpoint(url, timeout_param=timeout_param)
         self.size, self.refresh = size, refresh
@@ -284,6 +286,8 @@ class RemotePool:
         self._lock = threading.Lock()
         self._info: StoreInfo | None = None
         self._graph: str | None = None
+        self._named: list[str] | None = None
+        self.artifacts_dir = artifacts_dir
         self._checked = 0.0
 
     # --- the store's version ---------------------------------------------------------------
@@ -295,22 +299,29 @@ class RemotePool:
         if self._info is None or now - self._checked > self.refresh:
             with self._lock:
                 if self._info is None or now - self._checked > self.refresh:
-                    self._info, self._graph = self._read_info()
+                    self._info, self._graph, self._named = self._read_info()
                     self._checked = time.monotonic()
         return self._info
 
-    def _read_info(self) -> tuple[StoreInfo, str | None]:
+    def _read_info(self) -> tuple[StoreInfo, str | None, list[str] | None]:
+        from exokg.sparql.remote_index import remote_artifacts
+
         graph, facts = read_current(self.endpoint)
+        if graph is not None and facts is None and self._info is not None:
+            return self._info, self._graph, self._named  # its facts are being rewritten
         if graph is not None and facts is not None:
+            named = list(facts.get("graphs") or []) or None
             facts = {k: facts[k] for k in ("version", "triples", "sources", "built", "stats")
                      if k in facts}
-            return StoreInfo(path=self.url, reused=True, **facts), graph
+            folder, artifacts = remote_artifacts(self.artifacts_dir, facts["version"])
+            return StoreInfo(path=self.url, reused=True, folder=folder, artifacts=artifacts,
+                             **facts), graph, named
         # Loaded by other means: the version follows the count of triples.
         rows = self.endpoint.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=60.0)
         count = int(rows[0][0].value) if rows and rows[0][0] is not None else 0
         version = hashlib.sha256(f"{self.url}\x00{count}".encode()).hexdigest()[:16]
         return StoreInfo(path=self.url, version=version, triples=count, sources=[self.url],
-                         built="", stats={"triples": count}, reused=True), None
+                         built="", stats={"triples": count}, reused=True), None, None
 
     @property
     def graph(self) -> str | None:
@@ -339,7 +350,7 @@ class RemotePool:
         if self.graph is None or any(kind == "word" and value.upper() == "FROM"
                                      for kind, value in _tokens(job["q"])):
             return None, None
-        return [self.graph], None
+        return [self.graph], self._named
 
     def execute(self, job: dict[str, Any], *, timeout: float) -> Outcome:
         """Run ``job`` (the executor's request: ``q``, ``solutions``, ``graph``, ``cap``,

@@ -152,8 +152,8 @@ class SparqlService:
         self._info: StoreInfo | None = None
         self._pool: ExecutorPool | RemotePool | None = None
         self._remote = RemotePool(config.store_url, size=config.executors,
-                                  timeout_param=config.store_timeout_param) \
-            if config.store_url else None
+                                  timeout_param=config.store_timeout_param,
+                                  artifacts_dir=config.store_dir) if config.store_url else None
         self._lock = threading.Lock()
 
     # --- the store ---------------------------------------------------------------------
