@@ -310,3 +310,23 @@ def test_index_builds_artifacts_from_the_remote_store(tmp_path, monkeypatch):
         assert after.version != info.version and after.artifacts == []
     finally:
         stop(proc)
+
+
+def test_store_gone_is_a_clear_503():
+    """The remote store stops: /sparql and /healthz answer 503 naming it (HAProxy then
+    takes the replica out), never a traceback or a hang."""
+    proc, base = start_oxigraph()
+    server = None
+    try:
+        load(base)
+        server, url = start_server(["--store-url", f"{base}/query", "--workers", "1",
+                                    "--timeout", "5", "--no-access-log"])
+        assert sparql(url, "ASK { ?s ?p ?o }").json()["boolean"] is True
+        stop(proc)
+        r = sparql(url, "SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+        assert r.status_code == 503 and "remote store" in r.text
+        assert requests.get(f"{url}/healthz", timeout=10).status_code == 503
+    finally:
+        if server is not None:
+            stop_server(server)
+        stop(proc)
