@@ -24,8 +24,10 @@ OXIGRAPH = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or \
 VIRTUOSO = shutil.which("virtuoso-t")
 
 
-def _wait(proc: subprocess.Popen, url: str, what: str, timeout: float,
+def wait_answering(proc: subprocess.Popen, url: str, what: str, timeout: float,
           ok=(200,), log: Path | None = None) -> None:
+    """Wait (at most ``timeout`` s) until ``url`` answers ``ok`` to a GET (with an ASK as
+    ``query``, for SPARQL endpoints; other pages ignore it); stop the process if not."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -62,7 +64,7 @@ def start_oxigraph(*, timeout_s: int = 30) -> tuple[subprocess.Popen, str]:
                              "--timeout-s", str(timeout_s)], cwd=RUN_DIR,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    _wait(proc, f"{base}/query", "oxigraph serve", 30.0)
+    wait_answering(proc, f"{base}/query", "oxigraph serve", 30.0)
     return proc, base
 
 
@@ -131,6 +133,6 @@ def start_virtuoso(*, buffers: int = 10000, folder: Path | None = None
     proc = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(ini)], cwd=folder,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{http_port}"
-    _wait(proc, f"{base}/sparql", "virtuoso-t", 120.0, log=folder / "virtuoso.log")
+    wait_answering(proc, f"{base}/sparql", "virtuoso-t", 120.0, log=folder / "virtuoso.log")
     proc.isql_port = isql_port  # type: ignore[attr-defined]
     return proc, base, folder

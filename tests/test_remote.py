@@ -71,28 +71,39 @@ def sparql(url: str, query: str, accept: str = SRJ, **params) -> requests.Respon
                          headers={"Accept": accept}, timeout=60)
 
 
+def assert_same_version(remote: str, embedded: str, loaded: dict) -> None:
+    """The remote server reports the version and size the load recorded, as embedded."""
+    got = requests.get(f"{remote}/healthz", timeout=10).json()
+    want = requests.get(f"{embedded}/healthz", timeout=10).json()
+    assert got["data_version"] == want["data_version"] == loaded["version"]
+    assert got["triples"] == want["triples"] == loaded["triples"]
+
+
+def assert_same_answer(remote: str, embedded: str, example, formats=FORMATS) -> None:
+    """An example question gives the embedded answer: the same bytes and ETag for
+    solutions (in each of ``formats``), the same graph for CONSTRUCT/DESCRIBE."""
+    if example.kind in ("CONSTRUCT", "DESCRIBE"):
+        got, want = (sparql(u, example.sparql, "application/n-triples")
+                     for u in (remote, embedded))
+        assert got.status_code == want.status_code == 200
+        assert len(got.text) > 0
+        assert isomorphic(Graph().parse(data=got.text, format="nt"),
+                          Graph().parse(data=want.text, format="nt"))
+        return
+    for accept in formats:
+        got, want = (sparql(u, example.sparql, accept) for u in (remote, embedded))
+        assert got.status_code == want.status_code == 200, got.text
+        assert got.content == want.content
+        assert got.headers["ETag"] == want.headers["ETag"]
+
+
 def test_load_records_the_embedded_data_version(remote_server, live_server, loaded):
-    remote = requests.get(f"{remote_server}/healthz", timeout=10).json()
-    embedded = requests.get(f"{live_server}/healthz", timeout=10).json()
-    assert remote["data_version"] == embedded["data_version"] == loaded["version"]
-    assert remote["triples"] == embedded["triples"] == loaded["triples"]
+    assert_same_version(remote_server, live_server, loaded)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.slug)
 def test_example_questions_answer_as_embedded(remote_server, live_server, example):
-    if example.kind in ("CONSTRUCT", "DESCRIBE"):
-        got, want = (sparql(u, example.sparql, "application/n-triples")
-                     for u in (remote_server, live_server))
-        assert got.status_code == want.status_code == 200
-        assert isomorphic(Graph().parse(data=got.text, format="nt"),
-                          Graph().parse(data=want.text, format="nt"))
-        assert len(got.text) > 0
-        return
-    for accept in FORMATS:
-        got, want = (sparql(u, example.sparql, accept) for u in (remote_server, live_server))
-        assert got.status_code == want.status_code == 200, got.text
-        assert got.content == want.content
-        assert got.headers["ETag"] == want.headers["ETag"]
+    assert_same_answer(remote_server, live_server, example)
 
 
 def test_same_etag_gives_304(remote_server, live_server):

@@ -15,13 +15,10 @@ import shutil
 import subprocess
 
 import pytest
-import requests
 from _remote_engines import start_virtuoso, stop
 from conftest import start_server, stop_server
 from exokg.examples import EXAMPLES
-from rdflib import Graph
-from rdflib.compare import isomorphic
-from test_remote import SRJ, exokg, sparql
+from test_remote import assert_same_answer, assert_same_version, exokg
 
 ISQL = shutil.which("isql-vt") or shutil.which("isql")
 
@@ -61,26 +58,12 @@ def load_virtuoso(base: str, *args: str) -> dict:
 
 def test_virtuoso_holds_the_embedded_data_version(virtuoso_server, live_server):
     url, loaded = virtuoso_server
-    remote = requests.get(f"{url}/healthz", timeout=10).json()
-    embedded = requests.get(f"{live_server}/healthz", timeout=10).json()
-    assert remote["data_version"] == embedded["data_version"] == loaded["version"]
-    assert remote["triples"] == embedded["triples"]
+    assert_same_version(url, live_server, loaded)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.slug)
 def test_example_questions_answer_as_embedded(virtuoso_server, live_server, example):
-    url, _ = virtuoso_server
-    if example.kind in ("CONSTRUCT", "DESCRIBE"):
-        got, want = (sparql(u, example.sparql, "application/n-triples")
-                     for u in (url, live_server))
-        assert got.status_code == want.status_code == 200
-        assert isomorphic(Graph().parse(data=got.text, format="nt"),
-                          Graph().parse(data=want.text, format="nt"))
-        return
-    got, want = (sparql(u, example.sparql, SRJ) for u in (url, live_server))
-    assert got.status_code == want.status_code == 200, got.text
-    assert got.content == want.content
-    assert got.headers["ETag"] == want.headers["ETag"]
+    assert_same_answer(virtuoso_server[0], live_server, example)
 
 
 def test_reload_switches_version(virtuoso, virtuoso_server, tmp_path):

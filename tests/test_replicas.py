@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from _remote_engines import wait_answering
 from conftest import REPO, RUN_DIR, _free_port
 
 HAPROXY = shutil.which("haproxy") or next(
@@ -31,20 +32,6 @@ QUERY = "SELECT ?label WHERE { ?m <http://www.w3.org/2000/01/rdf-schema#label> ?
         "ORDER BY ?label LIMIT 20"
 PATHS = [("/sparql", {"query": QUERY}), ("/sparql", {"query": "ASK { ?s ?p ?o }"}),
          ("/healthz", None), ("/.well-known/void", None)]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout:g} s")
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -64,7 +51,7 @@ def _replica(store: Path) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"127.0.0.1:{port}"
     try:
-        _wait_healthy(f"http://{url}/healthz", proc)
+        wait_answering(proc, f"http://{url}/healthz", "exokg serve", 120.0)
     except BaseException:
         _kill_group(proc)
         raise
