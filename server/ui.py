@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -81,8 +82,21 @@ def base_iri() -> str:
     return base if base.endswith("/") else base + "/"
 
 
+#: An IRI a page may link to as it is: http or https, with nothing before the scheme and no
+#: whitespace or control character anywhere (browsers drop those, so "java\tscript:" would
+#: run). Every other scheme (javascript:, data:, vbscript:, file:, urn:, ...) is text only.
+_LINKABLE = re.compile(r"https?://[^\x00-\x20\x7f-\x9f]*", re.IGNORECASE)
+
+
 def local_url(iri: Any) -> str:
-    """Where a node's page is on this server: ``/id/...`` or ``/vocab#Term``; else the IRI."""
+    """Where a link to ``iri`` goes: its page here, the IRI itself, or ``""`` (no link).
+
+    The one rule for every link the pages and their JSON twins draw to a node (templates,
+    table cells, graph nodes, search hits): an IRI under the public base IRI links to its
+    page on this server (``/id/...``, ``/vocab#Term``); another ``http(s)`` IRI links to
+    itself; anything else (``javascript:``, ``data:``, a URN, an IRI with control
+    characters) is ``""``, and is shown as text, never as a link.
+    """
     text = str(iri)
     for base in dict.fromkeys((base_iri(), _CANONICAL_BASE)):
         if text.startswith(base + "id/"):
@@ -91,7 +105,7 @@ def local_url(iri: Any) -> str:
             return url_for("ld.vocab") + "#" + text.split("#", 1)[1]
         if text == base + "vocab":
             return url_for("ld.vocab")
-    return text
+    return text if _LINKABLE.fullmatch(text) else ""
 
 
 def search_entities(text: str, *, limit: int = 50) -> list[dict[str, Any]]:
