@@ -15,7 +15,7 @@ __all__ = ["BLUEPRINT_MODULES", "create_app"]
 
 #: Each module has ``init_app(app)``, which registers its blueprint(s).
 BLUEPRINT_MODULES = ("exokg.server.errors", "exokg.server.sparql", "exokg.server.api",
-                     "exokg.server.ld", "exokg.server.ui")
+                     "exokg.server.ld", "exokg.server.ui", "exokg.server.openapi")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -249,8 +249,8 @@ def export() -> Response:
     fmt = _arg("format", required=True)
     if request.args.get("node"):
         return neighborhood()
+    findings = _bool("findings")  # checked for every format, used by the network ones
     if _graph_format(fmt).kind == "network":
-        findings = _bool("findings")
         return _file(projection(findings=findings), fmt,
                      "graph with findings" if findings else "graph")
     graph, _ = app_graph()
