@@ -93,12 +93,13 @@ def local_url(iri: Any) -> str:
 
     The one rule for every link the pages and their JSON twins draw to a node (templates,
     table cells, graph nodes, search hits): an IRI under the public base IRI links to its
-    page on this server (``/id/...``, ``/vocab#Term``); another ``http(s)`` IRI links to
-    itself; anything else (``javascript:``, ``data:``, a URN, an IRI with control
-    characters) is ``""``, and is shown as text, never as a link.
+    page on this server (``/id/...``, ``/vocab#Term``; when the app serves the pages); another
+    ``http(s)`` IRI links to itself; anything else (``javascript:``, ``data:``, a URN, an IRI
+    with control characters) is ``""``, and is shown as text, never as a link.
     """
     text = str(iri)
-    for base in dict.fromkeys((base_iri(), _CANONICAL_BASE)):
+    pages = "ld" in current_app.blueprints  # an app without the pages links IRIs as they are
+    for base in dict.fromkeys((base_iri(), _CANONICAL_BASE)) if pages else ():
         if text.startswith(base + "id/"):
             return url_for("ld.resource", path=text[len(base) + 3:])
         if text.startswith(base + "vocab#"):
