@@ -41,7 +41,9 @@ def openapi_document() -> dict[str, Any]:
 
 def _export_formats() -> list[dict[str, Any]]:
     """The export formats, as ``/api/formats`` answers them (from the format registry)."""
-    answer = current_app.make_response(current_app.view_functions["api.formats"]())
+    answer = current_app.view_functions["api.formats"]()
+    if not isinstance(answer, Response):
+        raise TypeError(f"/api/formats answered a {type(answer).__name__}, not a Response")
     return answer.get_json()["formats"]
 
 
