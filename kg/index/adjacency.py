@@ -30,7 +30,8 @@ per node (the IRI and three numbers).
 >>> store = ox.Store()
 >>> store.load(b'''
 ...   @prefix exo: <https://w3id.org/exokg/vocab#> .
-...   <https://w3id.org/exokg/id/content/a> a exo:MicroRNA ; exo:citedIn <https://w3id.org/exokg/id/ref/1> .
+...   <https://w3id.org/exokg/id/content/a> a exo:MicroRNA ;
+...       exo:citedIn <https://w3id.org/exokg/id/ref/1> .
 ...   <https://w3id.org/exokg/id/ref/1> a exo:Reference .''', format=ox.RdfFormat.TURTLE)
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     build_adjacency(store, Path(tmp))
@@ -52,12 +53,13 @@ from pathlib import Path
 import numpy as np
 import pyoxigraph as ox
 from exokg.errors import ExoKGError
+
 # the projection's own rules for a node's class and kind, kept in one place
 from exokg.network import _VALUE_KINDS, _local_name, _most_specific, compress
 from exokg.vocab import EXO, OWL, PROV, RDF, RDFS
 
 __all__ = ["ADJACENCY_DIR", "Adjacency", "build_adjacency", "edge_predicates",
-           "excluded_filter", "kind_name", "load_adjacency"]
+           "excluded_filter", "kind_name", "load_adjacency", "select"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,14 @@ logger = logging.getLogger(__name__)
 ADJACENCY_DIR = "adjacency"
 _FORMAT = "exokg-adjacency-1"
 _CHUNK = 200_000  # rows turned into numpy arrays at a time: bounds the build's memory
+
+
+def select(store: ox.Store, query: str) -> ox.QuerySolutions:
+    """The solutions of a SELECT query, streamed (the default graph only)."""
+    result = store.query(query)
+    if not isinstance(result, ox.QuerySolutions):
+        raise ExoKGError(f"not a SELECT query: {query[:60]}")
+    return result
 
 
 def excluded_filter(var: str) -> str:
@@ -80,8 +90,8 @@ def excluded_filter(var: str) -> str:
 
 def edge_predicates(store: ox.Store) -> list[str]:
     """The store's predicates that make network edges, sorted (``exo:`` and prov's)."""
-    preds = (sol[0].value for sol in store.query(
-        "SELECT DISTINCT ?p { ?s ?p ?o FILTER(isIRI(?o) && isIRI(?s)) }"))
+    preds = (sol[0].value for sol in select(
+        store, "SELECT DISTINCT ?p { ?s ?p ?o FILTER(isIRI(?o) && isIRI(?s)) }"))
     return sorted(p for p in preds if p.startswith(str(EXO)) or p == str(PROV.wasDerivedFrom))
 
 
@@ -144,7 +154,7 @@ def _write_nodes(store: ox.Store, preds: list[str], folder: Path) -> tuple[np.nd
     code_of: dict[tuple[str, str], int] = {}
     previous = ""
     with (folder / "nodes.iri").open("wb") as blob:
-        for sol in store.query(_nodes_query(preds)):
+        for sol in select(store, _nodes_query(preds)):
             iri = sol[0].value
             if iri <= previous and offsets[-1]:
                 raise ExoKGError("adjacency: the store did not give the nodes in IRI order")
@@ -174,7 +184,7 @@ def _edge_chunks(store: ox.Store, preds: list[str]) -> Iterator[tuple[list[str],
     s_list: list[str] = []
     p_list: list[int] = []
     o_list: list[str] = []
-    for sol in store.query(_edges_query(preds)):
+    for sol in select(store, _edges_query(preds)):
         s_list.append(sol[0].value)
         p_list.append(pred_index[sol[1].value])
         o_list.append(sol[2].value)

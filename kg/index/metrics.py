@@ -35,7 +35,8 @@ default graph for what the review says must not get them mixed in. ``GRAPH
 >>> store = ox.Store()
 >>> store.load(b'''
 ...   @prefix exo: <https://w3id.org/exokg/vocab#> .
-...   <https://w3id.org/exokg/id/content/a> a exo:MicroRNA ; exo:citedIn <https://w3id.org/exokg/id/ref/1> .
+...   <https://w3id.org/exokg/id/content/a> a exo:MicroRNA ;
+...       exo:citedIn <https://w3id.org/exokg/id/ref/1> .
 ...   <https://w3id.org/exokg/id/ref/1> a exo:Reference .''', format=ox.RdfFormat.TURTLE)
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     build_adjacency(store, Path(tmp))

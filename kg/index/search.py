@@ -49,7 +49,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from exokg.errors import InvalidQuery
-from exokg.index.adjacency import excluded_filter, kind_name, load_adjacency
+from exokg.index.adjacency import excluded_filter, kind_name, load_adjacency, select
 from exokg.index.metrics import load_metrics
 from exokg.network import _external_curie, compress
 from exokg.vocab import EXO, RDFS, SKOS
@@ -156,7 +156,7 @@ def _names_query() -> str:
 
 
 def _rows(store: ox.Store) -> Iterator[tuple[str, str, str]]:
-    for sol in store.query(_names_query()):
+    for sol in select(store, _names_query()):
         obj = sol[2]
         if isinstance(obj, ox.NamedNode):
             curie = _external_curie(obj.value)
@@ -170,7 +170,8 @@ def _rows(store: ox.Store) -> Iterator[tuple[str, str, str]]:
 
 def _entity_names(store: ox.Store) -> Iterator[tuple[str, list[tuple[str, str]]]]:
     """(IRI, [(field, value) ...]) per entity, in IRI order, streamed."""
-    current, names = None, []
+    current: str | None = None
+    names: list[tuple[str, str]] = []
     for iri, field, value in _rows(store):
         if iri != current:
             if current is not None:
@@ -216,7 +217,9 @@ def build_search_index(store: ox.Store, folder: Path) -> None:
         con.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
         stream = _entity_names(store)
         pending = next(stream, None)
-        batch_e, batch_n, batch_w = [], [], []
+        batch_e: list[tuple] = []
+        batch_n: list[tuple[str, int, int, int, str]] = []
+        batch_w: list[tuple[str, int, str]] = []
         for node in range(adj.n):
             iri = adj.iri(node)
             while pending is not None and pending[0] < iri:
@@ -255,7 +258,7 @@ def _flush(con: sqlite3.Connection, entities: list, names: list, words: list) ->
 def _types(types: Iterable[str] | None) -> frozenset[str] | None:
     if not types:
         return None
-    out = set()
+    out: set[str] = set()
     for name in types:
         name = name.strip().rsplit(":", 1)[-1].rsplit("#", 1)[-1].lower()
         if name in ("exosomalcontent", "content", "molecule"):
