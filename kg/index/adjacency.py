@@ -43,6 +43,7 @@ per node (the IRI and three numbers).
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import time
@@ -59,7 +60,7 @@ from exokg.network import _VALUE_KINDS, _local_name, _most_specific, compress
 from exokg.vocab import EXO, OWL, PROV, RDF, RDFS
 
 __all__ = ["ADJACENCY_DIR", "Adjacency", "build_adjacency", "edge_predicates",
-           "excluded_filter", "kind_name", "load_adjacency", "select"]
+           "excluded_filter", "excluded_types", "kind_name", "load_adjacency", "select"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,38 +78,64 @@ def select(store: ox.Store, query: str) -> ox.QuerySolutions:
     return result
 
 
-def excluded_filter(var: str) -> str:
-    """A SPARQL filter that drops ``?var`` when the projection leaves it out.
+def excluded_types(store: ox.Store) -> list[str]:
+    """The store's classes whose instances the projection leaves out (sorted).
 
     Schema terms (typed in the OWL, RDFS or RDF namespace) and ``exo:Finding`` rows are
     not network nodes (the rule of :func:`exokg.network.project`).
     """
-    return (f"FILTER NOT EXISTS {{ ?{var} a ?{var}_t . FILTER(?{var}_t = <{EXO.Finding}> || "
-            f"STRSTARTS(STR(?{var}_t), \"{OWL}\") || STRSTARTS(STR(?{var}_t), \"{RDFS}\") || "
-            f"STRSTARTS(STR(?{var}_t), \"{RDF}\")) }}")
+    types = (sol[0].value for sol in select(store, "SELECT DISTINCT ?t { ?x a ?t }"))
+    return sorted(t for t in types if t == str(EXO.Finding)
+                  or t.startswith((str(OWL), str(RDFS), str(RDF))))
+
+
+def excluded_filter(var: str, types: list[str]) -> str:
+    """A SPARQL ``MINUS`` that drops solutions whose ``?var`` has one of the ``types``.
+
+    A hash anti-join inside Oxigraph: no per-row lookups or string functions, and the
+    dropped rows (a million Findings) never reach Python.
+    """
+    if not types:
+        return ""
+    values = " ".join(f"<{t}>" for t in types)
+    return f"MINUS {{ ?{var} a ?{var}_x VALUES ?{var}_x {{ {values} }} }}"
 
 
 def edge_predicates(store: ox.Store) -> list[str]:
     """The store's predicates that make network edges, sorted (``exo:`` and prov's)."""
-    preds = (sol[0].value for sol in select(
-        store, "SELECT DISTINCT ?p { ?s ?p ?o FILTER(isIRI(?o) && isIRI(?s)) }"))
+    preds = (sol[0].value for sol in select(store, "SELECT DISTINCT ?p { ?s ?p ?o }"))
     return sorted(p for p in preds if p.startswith(str(EXO)) or p == str(PROV.wasDerivedFrom))
 
 
-def _edges_query(preds: Iterable[str]) -> str:
-    values = " ".join(f"<{p}>" for p in preds)
-    return (f"SELECT ?s ?p ?o {{ VALUES ?p {{ {values} }} ?s ?p ?o "
-            f"FILTER(isIRI(?s) && isIRI(?o)) {excluded_filter('s')} {excluded_filter('o')} }}")
+def _edges_query(pred: str, excluded: list[str]) -> str:
+    return (f"SELECT ?s ?o {{ ?s <{pred}> ?o FILTER(isIRI(?s) && isIRI(?o)) "
+            f"{excluded_filter('s', excluded)} {excluded_filter('o', excluded)} }}")
 
 
-def _nodes_query(preds: Iterable[str]) -> str:
+def _typed_nodes_query(excluded: list[str]) -> str:
+    return (f"SELECT ?n (GROUP_CONCAT(STR(?t); separator=' ') AS ?types) {{ ?n a ?t "
+            f"FILTER(isIRI(?n) && isIRI(?t)) {excluded_filter('n', excluded)} }} "
+            f"GROUP BY ?n ORDER BY ?n")
+
+
+def _untyped_nodes_query(preds: Iterable[str], excluded: list[str]) -> str:
+    """Untyped IRIs at an end of an edge whose other end is a node (``exo:Biomarker``)."""
     values = " ".join(f"<{p}>" for p in preds)
-    edge = (f"VALUES ?p {{ {values} }} ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o)) "
-            f"{excluded_filter('s')} {excluded_filter('o')}")
-    return (f"SELECT ?n (GROUP_CONCAT(STR(?t); separator=' ') AS ?types) {{ "
-            f"{{ {{ ?n a ?t0 FILTER(isIRI(?n)) {excluded_filter('n')} }} "
-            f"UNION {{ {edge} BIND(?s AS ?n) }} UNION {{ {edge} BIND(?o AS ?n) }} }} "
-            f"OPTIONAL {{ ?n a ?t FILTER(isIRI(?t)) }} }} GROUP BY ?n ORDER BY ?n")
+    sides = []
+    for this, other in (("s", "o"), ("o", "s")):
+        sides.append(f"{{ VALUES ?p {{ {values} }} ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o)) "
+                     f"MINUS {{ ?{this} a ?any }} {excluded_filter(other, excluded)} "
+                     f"BIND(?{this} AS ?n) }}")
+    return f"SELECT DISTINCT ?n {{ {' UNION '.join(sides)} }} ORDER BY ?n"
+
+
+def _nodes(store: ox.Store, preds: list[str], excluded: list[str]
+           ) -> Iterator[tuple[str, str]]:
+    """(IRI, space-separated types) of every node, in IRI order: two sorted streams merged."""
+    typed = ((sol[0].value, sol[1].value) for sol in select(store, _typed_nodes_query(excluded)))
+    untyped = ((sol[0].value, "") for sol in select(store, _untyped_nodes_query(preds,
+                                                                                excluded)))
+    return heapq.merge(typed, untyped)
 
 
 def _class_of(iri: str, types: list[str]) -> str:
@@ -145,7 +172,8 @@ class _HashIndex:
         return self._order[pos].astype(np.int32)
 
 
-def _write_nodes(store: ox.Store, preds: list[str], folder: Path) -> tuple[np.ndarray, list[str]]:
+def _write_nodes(store: ox.Store, preds: list[str], excluded: list[str],
+                 folder: Path) -> tuple[np.ndarray, list[str]]:
     """Stream the nodes (sorted) into the IRI blob; return their hashes and the kinds."""
     offsets = [0]
     hashes: list[int] = []
@@ -154,12 +182,10 @@ def _write_nodes(store: ox.Store, preds: list[str], folder: Path) -> tuple[np.nd
     code_of: dict[tuple[str, str], int] = {}
     previous = ""
     with (folder / "nodes.iri").open("wb") as blob:
-        for sol in select(store, _nodes_query(preds)):
-            iri = sol[0].value
+        for iri, types in _nodes(store, preds, excluded):
             if iri <= previous and offsets[-1]:
                 raise ExoKGError("adjacency: the store did not give the nodes in IRI order")
             previous = iri
-            types = sol[1].value if sol[1] is not None else ""
             # the kind depends only on the types (and on the IRI for untyped values)
             key = (types, "" if types else iri)
             code = code_of.get(key)
@@ -178,21 +204,19 @@ def _write_nodes(store: ox.Store, preds: list[str], folder: Path) -> tuple[np.nd
     return np.asarray(hashes, dtype=np.int64), kinds
 
 
-def _edge_chunks(store: ox.Store, preds: list[str]) -> Iterator[tuple[list[str], list[int],
-                                                                       list[str]]]:
-    pred_index = {p: i for i, p in enumerate(preds)}
-    s_list: list[str] = []
-    p_list: list[int] = []
-    o_list: list[str] = []
-    for sol in select(store, _edges_query(preds)):
-        s_list.append(sol[0].value)
-        p_list.append(pred_index[sol[1].value])
-        o_list.append(sol[2].value)
-        if len(s_list) >= _CHUNK:
-            yield s_list, p_list, o_list
-            s_list, p_list, o_list = [], [], []
-    if s_list:
-        yield s_list, p_list, o_list
+def _edge_chunks(store: ox.Store, preds: list[str], excluded: list[str]
+                 ) -> Iterator[tuple[list[str], list[int], list[str]]]:
+    for index, pred in enumerate(preds):  # one query per predicate: index scans
+        s_list: list[str] = []
+        o_list: list[str] = []
+        for sol in select(store, _edges_query(pred, excluded)):
+            s_list.append(sol[0].value)
+            o_list.append(sol[1].value)
+            if len(s_list) >= _CHUNK:
+                yield s_list, [index] * len(s_list), o_list
+                s_list, o_list = [], []
+        if s_list:
+            yield s_list, [index] * len(s_list), o_list
 
 
 def _csr(n: int, rows: np.ndarray, cols: np.ndarray, preds: np.ndarray, folder: Path,
@@ -218,13 +242,13 @@ def build_adjacency(store: ox.Store, folder: Path) -> None:
     start = time.perf_counter()
     out = Path(folder) / ADJACENCY_DIR
     out.mkdir(parents=True, exist_ok=True)
-    preds = edge_predicates(store)
-    hashes, kinds = _write_nodes(store, preds, out)
+    preds, excluded = edge_predicates(store), excluded_types(store)
+    hashes, kinds = _write_nodes(store, preds, excluded, out)
     n = len(hashes)
     index = _HashIndex(hashes)
     del hashes
     src_parts, dst_parts, pred_parts = [], [], []
-    for s_list, p_list, o_list in _edge_chunks(store, preds):
+    for s_list, p_list, o_list in _edge_chunks(store, preds, excluded):
         src_parts.append(index.ids(s_list))
         dst_parts.append(index.ids(o_list))
         pred_parts.append(np.asarray(p_list, dtype=np.uint16))

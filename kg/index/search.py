@@ -49,7 +49,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from exokg.errors import InvalidQuery
-from exokg.index.adjacency import excluded_filter, kind_name, load_adjacency, select
+from exokg.index import adjacency as _adj
+from exokg.index.adjacency import kind_name, load_adjacency
 from exokg.index.metrics import load_metrics
 from exokg.network import _external_curie, compress
 from exokg.vocab import EXO, RDFS, SKOS
@@ -149,14 +150,14 @@ CREATE VIRTUAL TABLE words USING fts5(text, entity UNINDEXED, field UNINDEXED,
 """
 
 
-def _names_query() -> str:
+def _names_query(excluded: list[str]) -> str:
     values = " ".join(f"<{p}>" for p in _PREDICATES)
     return (f"SELECT ?n ?p ?o {{ VALUES ?p {{ {values} }} ?n ?p ?o FILTER(isIRI(?n)) "
-            f"{excluded_filter('n')} }} ORDER BY ?n")
+            f"{_adj.excluded_filter('n', excluded)} }} ORDER BY ?n")
 
 
 def _rows(store: ox.Store) -> Iterator[tuple[str, str, str]]:
-    for sol in select(store, _names_query()):
+    for sol in _adj.select(store, _names_query(_adj.excluded_types(store))):
         obj = sol[2]
         if isinstance(obj, ox.NamedNode):
             curie = _external_curie(obj.value)
