@@ -66,7 +66,8 @@ _EXACT = {"label": 100, "altLabel": 90, "curie": 90, "xref": 90, "related": 60}
 _PREFIX = {"label": 70, "altLabel": 60, "curie": 55, "xref": 55, "related": 40}
 _WORD = 30
 _ARMLESS = 15  # an armless key matched for a query with an arm: a little lower
-_CANDIDATES = 2000  # rows read per prefix or word lookup, best prominence first
+_CANDIDATES = 2000  # rows kept per prefix or word lookup, best prominence first
+_SCAN = 20_000  # prefix rows read at most (in key order), to bound a short query's cost
 
 _MIRNA = re.compile(
     r"^(?:[a-z]{3,4}-)?(?P<family>mir|mirna|microrna|mi-r|let)[-_ ]?(?P<number>\d+)"
@@ -277,7 +278,7 @@ def _connect(index_folder: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
 
 
-_ROW = ("SELECT n.entity, n.field, n.penalty, n.name FROM names n "
+_ROW = ("SELECT n.entity, n.field, n.penalty, n.name, e.prominence FROM names n "
         "JOIN entity e ON e.id = n.entity ")
 
 
@@ -317,23 +318,27 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
     con = _connect(index_folder)
     try:
         for key, penalty in keys:
-            for entity, field, pen, name in con.execute(_ROW + "WHERE n.key = ?", (key,)):
+            for entity, field, pen, name, _ in con.execute(_ROW + "WHERE n.key = ?", (key,)):
                 offer(entity, _EXACT[_FIELDS[field]] - max(penalty, pen), _FIELDS[field], name)
         for key, penalty in keys:
             if len(key) < 2:
                 continue
-            rows = con.execute(_ROW + "WHERE n.key > ? AND n.key < ? "
-                               "ORDER BY e.prominence DESC LIMIT ?",
-                               (key, key + "\U0010ffff", _CANDIDATES))
+            # at most _SCAN keys in key order, the most prominent _CANDIDATES of them:
+            # a one-letter query costs the same at 10^3 and 10^6 entities
+            rows = con.execute("SELECT entity, field, penalty, name FROM (" + _ROW +
+                               "WHERE n.key > ? AND n.key < ? LIMIT ?) "
+                               "ORDER BY prominence DESC LIMIT ?",
+                               (key, key + "\U0010ffff", _SCAN, _CANDIDATES))
             for entity, field, pen, name in rows:
                 offer(entity, _PREFIX[_FIELDS[field]] - max(penalty, pen), _FIELDS[field],
                       name)
         words = re.findall(r"\w+", _fold(q))
         if words:
             match = " AND ".join(f'"{w}"*' for w in words)
-            rows = con.execute("SELECT w.entity, w.field, w.text FROM words w JOIN entity e "
-                               "ON e.id = w.entity WHERE words MATCH ? "
-                               "ORDER BY e.prominence DESC LIMIT ?", (match, _CANDIDATES))
+            rows = con.execute("SELECT w.entity, w.field, w.text FROM (SELECT entity, field, "
+                               "text FROM words WHERE words MATCH ? LIMIT ?) w JOIN entity e "
+                               "ON e.id = w.entity ORDER BY e.prominence DESC LIMIT ?",
+                               (match, _SCAN, _CANDIDATES))
             for entity, field, text in rows:
                 offer(int(entity), _WORD, field, text)
         if not best:
