@@ -67,7 +67,7 @@ _PREFIX = {"label": 70, "altLabel": 60, "curie": 55, "xref": 55, "related": 40}
 _WORD = 30
 _ARMLESS = 15  # an armless key matched for a query with an arm: a little lower
 _CANDIDATES = 2000  # rows kept per prefix or word lookup, best prominence first
-_SCAN = 20_000  # prefix rows read at most (in key order), to bound a short query's cost
+_SCAN = 5_000  # prefix rows read at most (in key order), to bound a short query's cost
 
 _MIRNA = re.compile(
     r"^(?:[a-z]{3,4}-)?(?P<family>mir|mirna|microrna|mi-r|let)[-_ ]?(?P<number>\d+)"
@@ -307,8 +307,8 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidQuery(f"limit must be an integer from 1 to 1000, not {limit!r}")
     kinds = _types(types)
-    keys = name_keys(q)
-    keys += [(k, 0) for k in _id_keys(q) if k not in [key for key, _ in keys]]
+    keys = name_keys(q)  # exact and prefix lookups; identifiers only exactly
+    exact = keys + [(k, 0) for k in _id_keys(q) if k not in [key for key, _ in keys]]
     best: dict[int, tuple[int, str, str]] = {}
 
     def offer(entity: int, score: int, field: str, name: str) -> None:
@@ -317,7 +317,7 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
 
     con = _connect(index_folder)
     try:
-        for key, penalty in keys:
+        for key, penalty in exact:
             for entity, field, pen, name, _ in con.execute(_ROW + "WHERE n.key = ?", (key,)):
                 offer(entity, _EXACT[_FIELDS[field]] - max(penalty, pen), _FIELDS[field], name)
         for key, penalty in keys:
