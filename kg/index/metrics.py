@@ -29,21 +29,12 @@ review's statements, they change whenever the data change, and a user who asks t
 default graph for what the review says must not get them mixed in. ``GRAPH
 <https://w3id.org/exokg/graph/metrics> { ... }`` asks for them explicitly.
 
->>> import pyoxigraph as ox, tempfile
->>> from pathlib import Path
->>> from exokg.index.adjacency import build_adjacency
->>> store = ox.Store()
->>> store.load(b'''
-...   @prefix exo: <https://w3id.org/exokg/vocab#> .
-...   <https://w3id.org/exokg/id/content/a> a exo:MicroRNA ;
-...       exo:citedIn <https://w3id.org/exokg/id/ref/1> .
-...   <https://w3id.org/exokg/id/ref/1> a exo:Reference .''', format=ox.RdfFormat.TURTLE)
->>> with tempfile.TemporaryDirectory() as tmp:
-...     build_adjacency(store, Path(tmp))
-...     build_metrics(store, Path(tmp))
-...     m = load_metrics(Path(tmp))
-...     m.studies.tolist(), m.degree.tolist()
-([1, 0], [1, 1])
+The computations take a CSR graph (``indptr``, ``indices``); here a path a - b - c:
+
+>>> import numpy as np
+>>> indptr, indices = np.array([0, 1, 3, 4]), np.array([1, 0, 2, 1])
+>>> betweenness(indptr, indices).tolist(), pagerank(indptr, indices).round(3).tolist()
+([0.0, 1.0, 0.0], [0.257, 0.486, 0.257])
 """
 
 from __future__ import annotations
