@@ -8,12 +8,23 @@ they must run: the metrics read the adjacency, the search index reads both.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pyoxigraph as ox
 from exokg.index.adjacency import Adjacency, build_adjacency, load_adjacency
 from exokg.index.metrics import METRICS_GRAPH, Metrics, build_metrics, load_metrics
 from exokg.index.search import Hit, build_search_index, search
 
 __all__ = ["BUILDERS", "METRICS_GRAPH", "Adjacency", "Hit", "Metrics", "build_adjacency",
-           "build_metrics", "build_search_index", "load_adjacency", "load_metrics", "search"]
+           "build_index", "build_metrics", "build_search_index", "load_adjacency",
+           "load_metrics", "search"]
 
 #: The builders, in the order they run.
 BUILDERS = (build_adjacency, build_metrics, build_search_index)
+
+
+def build_index(store: ox.Store, folder: Path) -> None:
+    """Build every artifact of :data:`BUILDERS` into ``folder``, in order (the store's
+    artifact ``index``; see :data:`exokg.store.ARTIFACT_BUILDERS`)."""
+    for builder in BUILDERS:
+        builder(store, folder)

@@ -48,11 +48,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+from exokg.curie import external_curie
 from exokg.errors import InvalidQuery
 from exokg.index import adjacency as _adj
 from exokg.index.adjacency import kind_name, load_adjacency
 from exokg.index.metrics import load_metrics
-from exokg.network import _external_curie, compress
+from exokg.network import compress
 from exokg.vocab import EXO, RDFS, SKOS
 
 __all__ = ["SEARCH_FILE", "Hit", "build_search_index", "name_keys", "search"]
@@ -161,7 +162,7 @@ def _rows(store: ox.Store) -> Iterator[tuple[str, str, str]]:
     for sol in _adj.select(store, _names_query(_adj.excluded_types(store))):
         obj = sol[2]
         if isinstance(obj, ox.NamedNode):
-            curie = _external_curie(obj.value)
+            curie = external_curie(obj.value)
             value = curie if curie else compress(obj.value)
         elif isinstance(obj, ox.Literal):
             value = obj.value
