@@ -44,14 +44,32 @@ def oxigraph():
     stop(proc)
 
 
-@pytest.fixture(scope="module")
-def loaded(oxigraph):
-    return load(oxigraph)
+def index(base: str, store: str, *args: str) -> dict:
+    done = exokg("index", "--store-url", f"{base}/query", "--update-url", f"{base}/update",
+                 "--store", store, *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="module")
-def remote_server(oxigraph, loaded):
-    proc, url = start_server(["--store-url", f"{oxigraph}/query", "--workers", "1",
+def artifacts(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("remote-artifacts"))
+
+
+@pytest.fixture(scope="module")
+def loaded(oxigraph, artifacts):
+    """The bundled graph loaded, then indexed (the artifacts an embedded store has)."""
+    done = load(oxigraph)
+    indexed = index(oxigraph, artifacts)
+    assert indexed["version"] == done["version"]
+    return {**done, "data_triples": done["triples"],
+            "triples": RemotePool(f"{oxigraph}/query").info().triples}
+
+
+@pytest.fixture(scope="module")
+def remote_server(oxigraph, loaded, artifacts):
+    proc, url = start_server(["--store-url", f"{oxigraph}/query", "--store", artifacts,
+                              "--workers", "1",
                               "--threads", "4", "--executors", "2", "--timeout", "10",
                               "--no-access-log"])
     yield url
@@ -169,7 +187,7 @@ def test_protocol_dataset_is_forwarded(remote_server, loaded):
     q = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     mine = sparql(remote_server, q, **{"default-graph-uri": loaded["graph"]}).json()
     none = sparql(remote_server, q, **{"default-graph-uri": "urn:exokg:nothing"}).json()
-    assert int(mine["results"]["bindings"][0]["n"]["value"]) == loaded["triples"]
+    assert int(mine["results"]["bindings"][0]["n"]["value"]) == loaded["data_triples"]
     assert int(none["results"]["bindings"][0]["n"]["value"]) == 0
 
 

@@ -18,6 +18,7 @@ import pytest
 from _remote_engines import start_virtuoso, stop
 from conftest import start_server, stop_server
 from exokg.examples import EXAMPLES
+from exokg.sparql.remote import RemotePool
 from test_remote import assert_same_answer, assert_same_version, exokg
 
 ISQL = shutil.which("isql-vt") or shutil.which("isql")
@@ -40,9 +41,16 @@ def virtuoso():
 
 
 @pytest.fixture(scope="module")
-def virtuoso_server(virtuoso):
+def virtuoso_server(virtuoso, tmp_path_factory):
     loaded = load_virtuoso(virtuoso)
-    proc, url = start_server(["--store-url", f"{virtuoso}/sparql", "--workers", "1",
+    artifacts = str(tmp_path_factory.mktemp("virtuoso-artifacts"))
+    done = exokg("index", "--store-url", f"{virtuoso}/sparql", "--update-url",
+                 f"{virtuoso}/sparql", "--graph-store-url", f"{virtuoso}/sparql-graph-crud",
+                 "--store", artifacts)
+    assert done.returncode == 0, done.stderr
+    loaded["triples"] = RemotePool(f"{virtuoso}/sparql").info().triples
+    proc, url = start_server(["--store-url", f"{virtuoso}/sparql", "--store", artifacts,
+                              "--workers", "1",
                               "--threads", "4", "--executors", "2", "--timeout", "10",
                               "--no-access-log"])
     yield url, loaded

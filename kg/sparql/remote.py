@@ -550,17 +550,23 @@ class RemoteStore:
         seconds each query may take.
     """
 
-    def __init__(self, url: str, *, graph: str | None = None, timeout: float = 600.0) -> None:
+    def __init__(self, url: str, *, graph: str | None = None, timeout: float = 600.0,
+                 named: list[str] | None = None) -> None:
         self.endpoint = RemoteEndpoint(url)
         self.timeout = timeout
         if graph is None:
-            graph, _ = read_current(self.endpoint)
+            graph, facts = read_current(self.endpoint)
+            named = named if named is not None else list((facts or {}).get("graphs") or [])
         self.graph = graph
+        self.named = list(named or [])
 
-    def query(self, query: str, **_options: Any) -> Any:
-        """Run ``query`` and return pyoxigraph's parsed answer (options such as
-        ``use_default_graph_as_union`` are ignored: the data is one graph)."""
+    def query(self, query: str, *, use_default_graph_as_union: bool = False,
+              **_options: Any) -> Any:
+        """Run ``query`` and return pyoxigraph's parsed answer; the default graph is the
+        data graph (with ``use_default_graph_as_union``: and the named graphs)."""
         default = [self.graph] if self.graph else None
+        if default and use_default_graph_as_union:
+            default += self.named
         reply = self.endpoint.request(query, accept=f"{_JSON}, {_NT}", timeout=self.timeout,
                                       default_graphs=default)
         data = reply.readall()
@@ -571,9 +577,10 @@ class RemoteStore:
                      for q in ox.parse(data, fmt)])
 
     def __len__(self) -> int:
-        rows = list(self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
+        rows = list(self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                               use_default_graph_as_union=True))
         return int(rows[0][0].value) if rows else 0
 
     def named_graphs(self) -> Iterator[ox.NamedNode]:
-        """None: the data is loaded into one graph."""
-        return iter(())
+        """The named graphs recorded with the data (those ``exokg index`` wrote)."""
+        return iter([ox.NamedNode(g) for g in self.named])

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 from exokg.errors import ConfigError
 from exokg.sparql.remote import CONTROL_GRAPH, INFO, RemotePool, RemoteStore
 from exokg.sparql.remote_load import _http, _literal, _update
-from exokg.store import ARTIFACT_BUILDERS, _resolve
+from exokg.store import ARTIFACT_BUILDERS, _resolve, dataset_stats
 from exokg.store_dir import BUILDING_PREFIX
 from exokg.store_layout import ARTIFACTS_DIR, META_FILE, StoreInfo, write_meta
 
@@ -137,8 +137,11 @@ def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if store.written:  # readers add these named graphs to their dataset
-        _record_graphs(store_url, update_url, graph, sorted(set(store.written)), timeout)
+    if store.written:  # readers add these named graphs to their dataset; VoID counts them
+        store.named = sorted(set(store.named) | set(store.written))
+        _record_graphs(store_url, update_url, graph, store.named, dataset_stats(store),  # type: ignore[arg-type]
+                       timeout)
+        result = _with(RemotePool(store_url).info(), folder, names)
     return result
 
 
@@ -148,8 +151,8 @@ def _with(info: StoreInfo, folder: Path, names: list[str]) -> StoreInfo:
 
 
 def _record_graphs(store_url: str, update_url: str, graph: str, graphs: list[str],
-                   timeout: float) -> None:
-    """Add ``graphs`` to the version's recorded facts (its ``graphs``)."""
+                   stats: dict[str, Any], timeout: float) -> None:
+    """Record the version's named graphs and its statistics counted with them."""
     rows = RemoteStore(store_url, graph=graph).endpoint.select(
         f"SELECT ?info WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ <{graph}> <{INFO}> ?info }} }}",
         timeout=timeout)
@@ -157,7 +160,7 @@ def _record_graphs(store_url: str, update_url: str, graph: str, graphs: list[str
         return
     old = rows[0][0].value
     facts = json.loads(old)
-    facts["graphs"] = sorted(set(facts.get("graphs", [])) | set(graphs))
+    facts.update(graphs=graphs, stats=stats, triples=stats["triples"])
     _update(update_url, f"DELETE DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{graph}> <{INFO}> "
                         f"{_literal(old)} }} }} ;\nINSERT DATA {{ GRAPH <{CONTROL_GRAPH}> "
                         f"{{ <{graph}> <{INFO}> {_literal(json.dumps(facts))} }} }}", timeout)
