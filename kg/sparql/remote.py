@@ -34,6 +34,7 @@ import itertools
 import json
 import logging
 import queue
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -89,7 +90,12 @@ class _Connections:
             return conn
         except queue.Empty:
             cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-            return cls(self.host, self.port, timeout=timeout)
+            conn = cls(self.host, self.port, timeout=timeout)
+            conn.connect()
+            # http.client sends the headers and the body in two writes: without this,
+            # Nagle's algorithm holds the body until the engine acknowledges the headers
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return conn
 
     def put(self, conn: http.client.HTTPConnection) -> None:
         self._idle.put(conn)
@@ -200,21 +206,26 @@ class RemoteEndpoint:
             params.append((self.timeout_param, str(int(timeout * 1000))))
         body = urlencode(params).encode()
         headers = {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"}
+        conn: http.client.HTTPConnection | None = None
         for attempt in (0, 1):  # a reused keep-alive connection may have been closed
-            conn = self.connections.get(max(0.001, deadline - time.monotonic()))
             try:
+                conn = self.connections.get(max(0.001, deadline - time.monotonic()))
                 conn.request("POST", self.connections.path, body=body, headers=headers)
                 resp = conn.getresponse()
                 break
             except TimeoutError:
-                conn.close()
+                if conn is not None:
+                    conn.close()
                 raise QueryTimeout(f"query stopped at the time limit of {timeout:g} s") \
                     from None
             except (OSError, http.client.HTTPException) as err:
-                conn.close()
+                if conn is not None:
+                    conn.close()
+                conn = None
                 if attempt:
                     raise RemoteUnavailable(
                         f"the remote store at {self.url} cannot be reached: {err}") from None
+        assert conn is not None
         reply = _Reply(self, conn, resp, deadline)
         if resp.status == 200 and resp.getheader("X-SQL-State") == "S1TAT":
             # Virtuoso's "anytime" answer: what it found by its time limit, not the answer
