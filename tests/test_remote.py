@@ -359,3 +359,36 @@ def test_store_gone_is_a_clear_503():
         if server is not None:
             stop_server(server)
         stop(proc)
+
+
+def test_etags_follow_a_reload():
+    """A load switches the remote store's version: the serving replica sees the new version
+    (read again every 2 s), and an answer's ETag changes with it, so a client's old
+    validator no longer gets 304."""
+    import time
+
+    proc, base = start_oxigraph()
+    server = None
+    try:
+        first = load(base)
+        server, url = start_server(["--store-url", f"{base}/query", "--workers", "1",
+                                    "--no-access-log"])
+        query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        before = sparql(url, query)
+        second = load(base, "--data", str(DATA / "external-mondo.ttl"))
+        deadline = time.monotonic() + 30
+        while requests.get(f"{url}/healthz", timeout=10).json()["data_version"] \
+                != second["version"]:
+            assert time.monotonic() < deadline, "the replica never saw the new version"
+            time.sleep(0.2)
+        after = requests.post(f"{url}/sparql", data={"query": query},
+                              headers={"Accept": SRJ, "If-None-Match": before.headers["ETag"]},
+                              timeout=30)
+        assert after.status_code == 200
+        assert after.headers["ETag"] != before.headers["ETag"]
+        assert after.headers["X-ExoKG-Data-Version"] == second["version"] != first["version"]
+        assert after.json() != before.json()
+    finally:
+        if server is not None:
+            stop_server(server)
+        stop(proc)
