@@ -277,6 +277,10 @@ def test_unreachable_store_is_a_clear_error():
                  f"http://127.0.0.1:{port}/update")
     assert done.returncode == 2
     assert "cannot be reached" in done.stderr and "Traceback" not in done.stderr
+    served = exokg("serve", "--store-url", f"http://127.0.0.1:{port}/query", "--port",
+                   str(_free_port()), timeout=60)
+    assert served.returncode == 2
+    assert "cannot be reached" in served.stderr and "Traceback" not in served.stderr
 
 
 def test_bulk_loader_path_records_and_switches(tmp_path):
