@@ -28,10 +28,12 @@ from typing import Any
 from exokg import formats as registry
 from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
+from exokg.graph_source import StoreSource, index_folder
 from exokg.server.graph import app_graph
+from exokg.server.sparql import get_service
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
-__all__ = ["DEFAULT_NODE_LIMIT", "bp", "init_app"]
+__all__ = ["DEFAULT_NODE_LIMIT", "bp", "graph_source", "init_app", "projection"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +44,32 @@ DEFAULT_NODE_LIMIT = 500
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint; the projections are built lazily at first use."""
+    """Register the blueprint."""
     app.register_blueprint(bp)
 
 
 # ---------------------------------------------------------------- the graph
 
+def graph_source(*, findings: bool = False) -> StoreSource:
+    """The store as the graph queries read it: bounded SPARQL through the app's service
+    and the artifacts built with the store (one source per data version and flag)."""
+    service = get_service()
+    info = service.info
+    sources = current_app.extensions.setdefault("exokg_graph_sources", {})
+    key = (info.version, findings)
+    source = sources.get(key)
+    if source is None:
+        if any(k[0] != info.version for k in sources):
+            sources.clear()  # a new data version: the old artifacts are gone
+        source = sources[key] = StoreSource(service, findings=findings,
+                                            artifacts=index_folder(info))
+    return source
+
+
 def projection(*, findings: bool = False):
-    """The app's networkx projection of its graph (built once per data version; a
-    worker of ``exokg serve`` builds both at its warm-up)."""
+    """The networkx projection of the whole store, for the routes that still need one
+    (evidence, conflicts and the network export): built once per data version. The graph
+    queries of this module never use it (:func:`graph_source`)."""
     from exokg.network import ProjectionCache
 
     app = current_app._get_current_object()
@@ -144,11 +163,11 @@ def _format_links(endpoint: str) -> dict[str, str]:
 
 @bp.get("/entities")
 def entities() -> Response:
-    """Search by label, alternative label or CURIE (case-insensitive, ranked)."""
+    """Search by label, alternative label, CURIE or mapped identifier (the search index)."""
     from exokg.algorithms import search
 
     q = _arg("q", required=True)
-    hits = search(projection(), q, types=_list("type", "types"),
+    hits = search(graph_source(), q or "", types=_list("type", "types"),
                   limit=_int("limit", 20, 1, 1000))
     return _ok(q=q, count=len(hits), results=hits)
 
@@ -162,15 +181,14 @@ def neighborhood() -> Response:
     fmt = _format()
     max_depth = int(current_app.config.get("MAX_RADIUS") or 3)
     depth = _int("depth", 1, 1, min(max_depth, 3))
-    findings = _bool("findings")
-    G = projection(findings=findings)
-    H = ego(G, _arg("node", required=True), depth=depth, predicates=_list("predicates"),
-            types=_list("types", "type"), direction=_arg("direction", default="both"),
+    H = ego(graph_source(findings=_bool("findings")), _arg("node", required=True) or "",
+            depth=depth, predicates=_list("predicates"), types=_list("types", "type"),
+            direction=_arg("direction", default="both") or "both",
             limit=_int("limit", DEFAULT_NODE_LIMIT, 1, max(_max_rows(), 1)))
     center = H.graph["center"]
     if fmt:
-        return _file(H, fmt, f"{G.nodes[center].get('label', center)} depth {depth}")
-    return _ok(center=node_json(G, center), depth=depth, direction=H.graph["direction"],
+        return _file(H, fmt, f"{H.nodes[center].get('label', center)} depth {depth}")
+    return _ok(center=node_json(H, center), depth=depth, direction=H.graph["direction"],
                truncated=H.graph["truncated"],
                counts={"nodes": H.number_of_nodes(), "edges": H.number_of_edges()},
                **graph_json(H), formats=_format_links("api.neighborhood"))
@@ -182,23 +200,24 @@ def path() -> Response:
     from exokg.algorithms import k_shortest_paths, paths_graph
 
     fmt = _format()
-    G = projection(findings=_bool("findings"))
-    source, target = _arg("source", required=True), _arg("target", required=True)
-    paths = k_shortest_paths(G, source, target, k=_int("k", 3, 1, 10),
+    source_ = graph_source(findings=_bool("findings"))
+    source, target = _arg("source", required=True) or "", _arg("target", required=True) or ""
+    paths = k_shortest_paths(source_, source, target, k=_int("k", 3, 1, 10),
                              predicates=_list("predicates"), types=_list("types", "type"))
     if fmt:
-        return _file(paths_graph(G, paths), fmt, f"path {source} {target}")
+        return _file(paths_graph(source_, paths), fmt, f"path {source} {target}")
     return _ok(source=source, target=target, count=len(paths), paths=paths,
                formats=_format_links("api.path"))
 
 
 @bp.get("/rank")
 def rank() -> Response:
-    """The top entities by degree, PageRank, betweenness or number of studies."""
+    """The top entities by degree, PageRank, betweenness or number of studies, as
+    computed when the store was built."""
     from exokg.algorithms import rank as rank_
 
-    metric = _arg("metric", default="degree")
-    rows = rank_(projection(), metric, types=_list("type", "types"),
+    metric = _arg("metric", default="degree") or "degree"
+    rows = rank_(graph_source(), metric, types=_list("type", "types"),
                  limit=_int("limit", 20, 1, 1000))
     return _ok(metric=metric, count=len(rows), results=rows)
 

@@ -140,32 +140,43 @@ def test_formats(api):
     assert [f["name"] for f in data["formats"]] == graph_format_names()
 
 
-def test_projection_is_built_once_per_store_state(api):
-    from exokg.server.graph import app_graph as _graph
-
-    app = api.application
-    api.get("/api/neighborhood?node=miR-21")
-    cache = app.extensions["exokg_projections"]
-    graph, version = _graph(app)
-    first = cache.get(graph, version=version)
-    api.get("/api/path?source=miR-122&target=miR-21")
-    assert cache.get(graph, version=version) is first
-    assert _graph(app)[0] is graph
-
-
-def test_without_the_sparql_service_the_bundled_graph_is_built_once(monkeypatch):
-    import exokg.server as server
-
-    monkeypatch.setattr(server, "BLUEPRINT_MODULES", ("exokg.server.api",))
-    app = create_app({"TESTING": True})
+def test_graph_queries_read_the_store_not_a_projection(store_dir):
+    """Search, neighbourhoods, paths and ranks read the store through the SPARQL service
+    and the store's artifacts: no rdflib view and no projection of the store is made."""
+    app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "EXECUTORS": 1})
     client = app.test_client()
-    assert _ok_center(client) == _ok_center(client) == MIR21
-    assert len(app.extensions["exokg_graph"]) > 1000
+    try:
+        for url in ("/api/neighborhood?node=miR-21&depth=2",
+                    "/api/neighborhood?node=miR-638&findings=true",
+                    "/api/path?source=miR-122&target=miR-21", "/api/entities?q=miR-21",
+                    "/api/rank?metric=pagerank"):
+            assert _json(client.get(url))["ok"], url
+        assert "exokg_projections" not in app.extensions
+        assert "exokg_graph_store" not in app.extensions
+    finally:
+        app.extensions["exokg.sparql"].close()
 
 
-def _ok_center(client) -> str:
-    data = client.get("/api/neighborhood?node=miR-21").get_json()
-    return data["center"]["id"]
+@pytest.mark.parametrize(("url", "known"), [
+    ("/api/neighborhood?node=miR-21&types=Nonsense", "MicroRNA"),
+    ("/api/neighborhood?node=miR-21&predicates=foo:bar", "exo:upregulatedIn"),
+    ("/api/entities?q=hcc&type=Banana", "Disease"),
+    ("/api/path?source=miR-122&target=miR-21&types=Nonsense", "Reference"),
+    ("/api/path?source=miR-122&target=miR-21&predicates=nothing", "exo:citedIn"),
+    ("/api/rank?type=Banana", "MicroRNA"),
+])
+def test_unknown_types_and_predicates_are_400_naming_the_known_ones(api, url, known):
+    data = _json(api.get(url), 400)
+    assert data["ok"] is False and known in data["error"] and "unknown" in data["error"]
+
+
+def test_unknown_api_route_is_json_404_and_wrong_method_json_405(api):
+    data = _json(api.get("/api/nothing-here"), 404)
+    assert data["ok"] is False and data["error"]
+    response = api.post("/api/neighborhood?node=miR-21")
+    data = _json(response, 405)
+    assert data["ok"] is False and "GET" in response.headers["Allow"]
+    assert api.get("/no-such-page").mimetype == "text/html"  # pages keep their HTML 404
 
 
 def test_neighborhood_over_a_real_server(live_server):

@@ -1,0 +1,549 @@
+"""Where a graph query reads the network: bounded steps over a projection or over the store.
+
+The queries of :mod:`exokg.algorithms` (neighbourhoods, paths, ranks, search) never need
+the whole network at once; they ask a *source* for a few bounded things and build a
+small networkx graph of what they found:
+
+``resolve(name)``
+    the node an IRI, CURIE, label or identifier names (or :class:`NodeNotFound` with
+    suggestions);
+``reach(frontier, direction, predicates, limit)``
+    the neighbours of a set of nodes, each with its kind, at most ``limit`` of them;
+``prominence(nodes)``
+    each node's number of distinct neighbours (to keep the best-connected when cut);
+``subgraph(nodes)``
+    those nodes with their attributes and every edge among them, as a projection
+    (:func:`exokg.network.project`) of just those triples;
+``top(metric, kinds, limit)``, ``search(q, kinds, limit)``
+    ranked nodes.
+
+Two sources: :class:`ProjectionSource` over an in-memory projection (the CLI over a
+small graph, the tests, a CONSTRUCT result) and :class:`StoreSource` over the store,
+read through the SPARQL service's bounded path (``select``: killable executors, time
+limit, row cap, result cache) and the artifacts built with the store
+(:mod:`exokg.index`: the compact adjacency, the metrics, the search index). Without
+the artifacts (an older store, or Findings as nodes, which the adjacency leaves out)
+the steps are bounded SPARQL (``VALUES`` over the frontier, ``LIMIT``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import networkx as nx
+from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound
+from exokg.network import (
+    _KIND_ORDER,
+    _VALUE_KINDS,
+    _node_attributes,
+    EDGE_NAMESPACES,
+    compress,
+    expand,
+    is_edge_predicate,
+    is_excluded,
+    node_class,
+    project,
+    resolve_node,
+)
+from exokg.sparql.results import Results
+from exokg.vocab import EXO, PROV, RDF, RDFS, SKOS
+from rdflib import Graph, Literal, URIRef
+
+__all__ = ["INDEX_ARTIFACT", "REACH_ROWS", "GraphSource", "NoMetrics", "ProjectionSource", "Selector",
+           "StoreSource", "index_folder", "kind_rank"]
+
+logger = logging.getLogger(__name__)
+
+#: The name the store's artifact of :mod:`exokg.index` is registered under.
+INDEX_ARTIFACT = "index"
+#: Neighbours one ``reach`` step reads at most, whatever the node cap (rows of SPARQL).
+REACH_ROWS = 50_000
+#: Tied nodes whose labels are read to order a ranking's last place (beyond: by IRI).
+_TIE_LABELS = 2000
+_IRI_OK = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
+_NAME_PREDICATES = (RDFS.label, SKOS.altLabel, EXO.xref)
+_ATTRIBUTE_PREDICATES = (RDF.type, SKOS.exactMatch, SKOS.closeMatch)
+
+
+class NoMetrics(ExoKGError):
+    """A ranking asked of a store built without its metrics (they are never computed
+    at request time)."""
+
+    status = 503
+
+
+def kind_rank(kind: str) -> int:
+    """Molecules before diseases, methods and references when a name fits several nodes."""
+    return _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+
+
+class Selector(Protocol):
+    """What reads the store: :meth:`exokg.sparql.SparqlService.select`'s signature."""
+
+    def select(self, query: str, *, max_rows: int | None = None) -> Results: ...
+
+
+class GraphSource(Protocol):
+    """The bounded steps a graph query takes (see the module docs)."""
+
+    findings: bool
+
+    def resolve(self, name: str) -> str: ...
+
+    def reach(self, frontier: Collection[str], *, direction: str,
+              predicates: frozenset[str] | None, limit: int) -> tuple[dict[str, str], bool]: ...
+
+    def prominence(self, nodes: Collection[str]) -> dict[str, int]: ...
+
+    def subgraph(self, nodes: Collection[str]) -> nx.MultiDiGraph: ...
+
+    def top(self, metric: str, kinds: frozenset[str] | None,
+            limit: int) -> list[tuple[str, float]]: ...
+
+    def search(self, q: str, kinds: frozenset[str] | None,
+               limit: int) -> list[tuple[str, int, dict[str, Any]]]: ...
+
+
+# ---------------------------------------------------------------- in memory
+
+class ProjectionSource:
+    """A source over an in-memory projection ``G`` (every step reads ``G`` directly)."""
+
+    def __init__(self, G: nx.MultiDiGraph) -> None:
+        self.G = G
+        self.findings = bool(G.graph.get("findings"))
+
+    def resolve(self, name: str) -> str:
+        return resolve_node(self.G, name)
+
+    def reach(self, frontier: Collection[str], *, direction: str,
+              predicates: frozenset[str] | None, limit: int) -> tuple[dict[str, str], bool]:
+        G, out = self.G, {}
+        adjacency = ([G._succ] if direction in ("both", "out") else []) + \
+                    ([G._pred] if direction in ("both", "in") else [])
+        for u in frontier:
+            for adj in adjacency:
+                for v, keys in adj[u].items():
+                    if predicates is None or not predicates.isdisjoint(keys):
+                        out[v] = G.nodes[v].get("kind", "")
+        return out, False
+
+    def prominence(self, nodes: Collection[str]) -> dict[str, int]:
+        succ, pred = self.G._succ, self.G._pred
+        return {v: len(succ[v]) + len(pred[v]) for v in nodes}
+
+    def subgraph(self, nodes: Collection[str]) -> nx.MultiDiGraph:
+        G, nodes = self.G, set(nodes)
+        H = nx.MultiDiGraph(name=G.graph.get("name", "ExoKG"), findings=self.findings)
+        H.add_nodes_from((v, G.nodes[v]) for v in sorted(nodes))
+        H.add_edges_from((u, v, key, data) for u in nodes for v, keys in G._succ[u].items()
+                         if v in nodes for key, data in keys.items())
+        return H
+
+    def top(self, metric: str, kinds: frozenset[str] | None,
+            limit: int) -> list[tuple[str, float]]:
+        from exokg.algorithms import projection_scores
+
+        G = self.G
+        scores = projection_scores(G, metric)
+        rows = sorted((-s, G.nodes[n].get("label", ""), n) for n, s in scores.items()
+                      if G.nodes[n].get("kind") != "Finding"
+                      and (kinds is None or G.nodes[n].get("kind", "").lower() in kinds))
+        return [(n, -s) for s, _, n in rows[:limit]]
+
+    def search(self, q: str, kinds: frozenset[str] | None,
+               limit: int) -> list[tuple[str, int, dict[str, Any]]]:
+        from exokg.algorithms import match_score
+
+        G, text, scored = self.G, q.strip().lower(), []
+        for node, data in G.nodes(data=True):
+            kind = data.get("kind", "")
+            if kind == "Finding" or (kinds is not None and kind.lower() not in kinds):
+                continue
+            label = data.get("label", "").lower()
+            others = [o.lower() for o in (data.get("curie", ""), *data.get("alt_labels", ()),
+                                          *data.get("xrefs", ())) if o]
+            score = match_score(text, label, others)
+            if score:
+                scored.append((-score, len(label), label, node))
+        scored.sort()
+        return [(node, -score, {}) for score, _, _, node in scored[:limit]]
+
+
+# ---------------------------------------------------------------- the store
+
+def _iri(text: str) -> str:
+    """``<text>`` for a SPARQL query; refuses what is not an IRI (no injection)."""
+    if not _IRI_OK.match(text):
+        raise InvalidQuery(f"not an IRI: {text!r}")
+    return f"<{text}>"
+
+
+def _string(text: str) -> str:
+    """A SPARQL string literal of ``text``."""
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+               .replace("\r", "\\r"))
+    return f'"{escaped}"'
+
+
+def _values(var: str, iris: Iterable[str]) -> str:
+    return f"VALUES ?{var} {{ {' '.join(_iri(i) for i in iris)} }}"
+
+
+def _edge_filter(var: str, predicates: frozenset[str] | None) -> str:
+    if predicates is not None:
+        return _values(var, sorted(expand(p) for p in predicates))
+    tests = [f'STRSTARTS(STR(?{var}), {_string(ns)})' for ns in EDGE_NAMESPACES]
+    tests.append(f"?{var} = <{PROV.wasDerivedFrom}>")
+    return f"FILTER({' || '.join(tests)})"
+
+
+class StoreSource:
+    """A source over the store: bounded SPARQL through ``selector`` and, when given, the
+    artifacts built with the store (``artifacts``: the folder :mod:`exokg.index` wrote).
+
+    The compact adjacency holds the network without Findings; with ``findings=True``
+    the steps are SPARQL. Every SPARQL read is capped at ``max_rows`` rows.
+    """
+
+    def __init__(self, selector: Selector, *, findings: bool = False,
+                 artifacts: Path | None = None, max_rows: int = REACH_ROWS) -> None:
+        self.selector = selector
+        self.findings = findings
+        self.artifacts = artifacts
+        self.max_rows = max_rows
+        self._adjacency: Any = None
+        self._metrics: Any = None
+
+    # --- artifacts
+
+    @property
+    def adjacency(self) -> Any:
+        """The compact adjacency (``None`` without artifacts or with Findings as nodes)."""
+        if self.findings or self.artifacts is None:
+            return None
+        if self._adjacency is None:
+            from exokg.index import load_adjacency
+
+            self._adjacency = load_adjacency(self.artifacts)
+        return self._adjacency
+
+    def _select(self, query: str, max_rows: int | None = None) -> Results:
+        return self.selector.select(query, max_rows=max_rows or self.max_rows)
+
+    # --- resolve
+
+    def resolve(self, name: str) -> str:
+        text = (name or "").strip()
+        if not text:
+            raise NodeNotFound("no node given", suggestions=[])
+        iri = expand(text)
+        if _IRI_OK.match(iri) and self._is_node(iri):
+            return iri
+        found = self._by_name(text)
+        if found:
+            return found
+        names = self._suggest(text)
+        message = f"no node named {text!r}"
+        if names:
+            message += "; did you mean: " + ", ".join(names)
+        raise NodeNotFound(message, suggestions=names)
+
+    def _is_node(self, iri: str) -> bool:
+        adj = self.adjacency
+        if adj is not None:
+            return adj.node_id(iri) is not None
+        rows = self._select(f"SELECT ?t {{ {_iri(iri)} a ?t }}", 100).rows
+        types = [str(r[0]) for r in rows if r[0] is not None]
+        if types:
+            return not is_excluded(types, findings=self.findings)
+        if iri in _VALUE_KINDS:
+            return True
+        return False
+
+    def _by_name(self, text: str) -> str | None:
+        """An exact (case-insensitive) label, alternative label, CURIE or identifier;
+        with the search index also its normalised spellings (``MIR21``, ``miR21``)."""
+        folded = text.lower()
+        if self.artifacts is not None:
+            from exokg.index import search
+
+            hits = [h for h in search(self.artifacts, text, limit=50) if h.score >= 75]
+            if hits:
+                best = min(hits, key=lambda h: (h.matched.lower() != folded
+                                                and h.curie.lower() != folded,
+                                                -h.score, kind_rank(h.kind), h.iri))
+                return best.iri
+            if not self.findings:
+                return None
+        values = " ".join(f"<{p}>" for p in _NAME_PREDICATES)
+        rows = self._select(
+            f"SELECT ?n ?t {{ VALUES ?p {{ {values} }} ?n ?p ?l "
+            f"FILTER(LCASE(STR(?l)) = {_string(folded)}) OPTIONAL {{ ?n a ?t }} }}", 1000).rows
+        types: dict[str, list[str]] = defaultdict(list)
+        for n, t in rows:
+            if isinstance(n, URIRef):
+                types[str(n)].extend([str(t)] if t is not None else [])
+        nodes = [n for n, ts in types.items() if not is_excluded(ts, findings=self.findings)]
+        if not nodes:
+            return None
+        return min(nodes, key=lambda n: (kind_rank(node_class(n, types[n])[1]), n))
+
+    def _suggest(self, text: str) -> list[str]:
+        """Up to five names close to ``text``: of the longest prefix of it that names
+        something (the search index), else of labels starting like it (SPARQL)."""
+        names: list[str] = []
+        if self.artifacts is not None:
+            from exokg.index import search
+
+            for cut in range(len(text), 1, -1):
+                hits = search(self.artifacts, text[:cut], limit=20)
+                if hits:
+                    names = [h.label for h in hits]
+                    break
+        else:
+            prefix = text[:max(3, len(text) * 2 // 3)].lower()
+            rows = self._select(
+                f"SELECT DISTINCT ?l {{ ?n <{RDFS.label}> ?l "
+                f"FILTER(STRSTARTS(LCASE(STR(?l)), {_string(prefix)})) }} LIMIT 50", 50).rows
+            names = [str(r[0]) for r in rows if r[0] is not None]
+        close = difflib.get_close_matches(text, names, n=5, cutoff=0.0)
+        return list(dict.fromkeys(close))
+
+    # --- steps
+
+    def reach(self, frontier: Collection[str], *, direction: str,
+              predicates: frozenset[str] | None, limit: int) -> tuple[dict[str, str], bool]:
+        if not frontier:
+            return {}, False
+        adj = self.adjacency
+        if adj is not None:
+            return self._reach_adjacency(adj, frontier, direction, predicates, limit)
+        cap = min(limit, self.max_rows)
+        parts = []
+        if direction in ("both", "out"):
+            parts.append("{ ?u ?p ?v }")
+        if direction in ("both", "in"):
+            parts.append("{ ?v ?p ?u }")
+        query = (f"SELECT DISTINCT ?v ?t {{ {_values('u', sorted(frontier))} "
+                 f"{' UNION '.join(parts)} FILTER(isIRI(?v)) {_edge_filter('p', predicates)} "
+                 f"OPTIONAL {{ ?v a ?t }} }}")
+        results = self._select(query, cap * 4)
+        types: dict[str, list[str]] = defaultdict(list)
+        for v, t in results.rows:
+            types[str(v)].extend([str(t)] if t is not None else [])
+        out = {v: node_class(v, ts)[1] for v, ts in types.items()
+               if not is_excluded(ts, findings=self.findings)}
+        return out, results.truncated
+
+    def _reach_adjacency(self, adj: Any, frontier: Collection[str], direction: str,
+                         predicates: frozenset[str] | None,
+                         limit: int) -> tuple[dict[str, str], bool]:
+        import numpy as np
+
+        ids = np.asarray([i for i in (adj.node_id(u) for u in frontier) if i is not None],
+                         dtype=np.int64)
+        codes = None if predicates is None else np.asarray(
+            [adj.predicates.index(p) for p in predicates if p in adj.predicates])
+        found = []
+        sides = ([(adj.out_indptr, adj.out_indices, adj.out_pred)]
+                 if direction in ("both", "out") else []) + \
+                ([(adj.in_indptr, adj.in_indices, adj.in_pred)]
+                 if direction in ("both", "in") else [])
+        for indptr, indices, preds in sides:
+            _, pos = _gather(indptr, ids)
+            if codes is not None:
+                pos = pos[np.isin(preds[pos], codes)]
+            found.append(np.asarray(indices[pos]))
+        reached = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+        cut = len(reached) > self.max_rows
+        if cut:
+            reached = reached[:self.max_rows]
+        return {adj.iri(int(v)): adj.kind(int(v)) for v in reached}, cut
+
+    def prominence(self, nodes: Collection[str]) -> dict[str, int]:
+        if not nodes:
+            return {}
+        adj = self.adjacency
+        if adj is not None:
+            return _adjacency_prominence(adj, nodes)
+        excluded = "" if self.findings else f"MINUS {{ ?x a <{EXO.Finding}> }}"
+        query = (f"SELECT ?v (COUNT(DISTINCT ?o) AS ?out) (COUNT(DISTINCT ?i) AS ?in) {{ "
+                 f"{_values('v', sorted(nodes))} "
+                 f"{{ ?v ?p ?o FILTER(isIRI(?o)) {_edge_filter('p', None)} BIND(?o AS ?x) }} "
+                 f"UNION {{ ?i ?p ?v {_edge_filter('p', None)} BIND(?i AS ?x) }} "
+                 f"{excluded} }} GROUP BY ?v")
+        out = dict.fromkeys(nodes, 0)
+        for v, n_out, n_in in self._select(query, len(nodes) + 1).rows:
+            out[str(v)] = int(n_out.toPython()) + int(n_in.toPython())  # type: ignore[union-attr]
+        return out
+
+    def subgraph(self, nodes: Collection[str]) -> nx.MultiDiGraph:
+        """The nodes' attributes (one ``VALUES`` query) and the edges among them (the
+        adjacency, or one more query), projected as :func:`exokg.network.project` does."""
+        graph = Graph()
+        nodes = sorted(nodes)
+        if nodes:
+            tests = " || ".join(f"?p = <{p}>" for p in _ATTRIBUTE_PREDICATES)
+            query = (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} ?n ?p ?o "
+                     f"FILTER(isLiteral(?o) || {tests}) }}")
+            for n, p, o in self._select(query).rows:
+                if isinstance(n, URIRef) and p is not None and o is not None:
+                    graph.add((n, p, o))  # type: ignore[arg-type]
+            for u, p, v in self._edges_among(nodes):
+                graph.add((URIRef(u), URIRef(p), URIRef(v)))
+        G = project(graph, findings=self.findings)
+        for n in nodes:  # an untyped node with no edge left: the projection's attributes
+            if n not in G:
+                G.add_node(n, **_node_attributes(n, (), {}, {}, {}, {}))
+        return G
+
+    def _edges_among(self, nodes: Sequence[str]) -> list[tuple[str, str, str]]:
+        adj = self.adjacency
+        if adj is not None:
+            import numpy as np
+
+            ids = {adj.node_id(n): n for n in nodes}
+            ids.pop(None, None)
+            keys = np.asarray(sorted(ids), dtype=np.int64)
+            rows, pos = _gather(adj.out_indptr, keys)
+            targets = np.asarray(adj.out_indices[pos])
+            keep = np.isin(targets, keys)
+            preds = np.asarray(adj.out_pred[pos])[keep]
+            return [(adj.iri(int(u)), expand(adj.predicates[int(p)]), adj.iri(int(v)))
+                    for u, p, v in zip(rows[keep], preds, targets[keep], strict=True)]
+        member = set(nodes)
+        query = (f"SELECT ?s ?p ?o {{ {_values('s', nodes)} ?s ?p ?o FILTER(isIRI(?o)) "
+                 f"{_edge_filter('p', None)} }}")
+        return [(str(s), str(p), str(o)) for s, p, o in self._select(query).rows
+                if str(o) in member and is_edge_predicate(str(p))]
+
+    # --- rank and search
+
+    def top(self, metric: str, kinds: frozenset[str] | None,
+            limit: int) -> list[tuple[str, float]]:
+        import numpy as np
+
+        adj, metrics = self.adjacency, self._load_metrics()
+        if adj is None or metrics is None:
+            raise NoMetrics("rankings are computed when the store is built, and this store "
+                            "has no metrics; rebuild it with this version of exokg")
+        scores = np.asarray(metrics.get(metric), dtype=np.float64)
+        codes = [i for i, c in enumerate(adj.kind_names)
+                 if c.split(":")[-1] != "Finding"
+                 and (kinds is None or c.split(":")[-1].lower() in kinds)]
+        candidates = np.flatnonzero(np.isin(adj.kinds, codes))
+        if not len(candidates):
+            return []
+        values = scores[candidates]
+        order = np.argsort(-values, kind="stable")
+        if len(order) > limit:
+            cutoff = values[order[limit - 1]]
+            order = order[values[order] >= cutoff]
+        chosen = candidates[order]
+        if metric in ("pagerank", "betweenness"):
+            values = np.round(values, 8)
+        labels = self._labels([adj.iri(int(i)) for i in chosen[:_TIE_LABELS]])
+        rows = sorted((-float(values[j]), labels.get(adj.iri(int(i)), ""), adj.iri(int(i)))
+                      for j, i in zip(order, chosen, strict=True))
+        return [(n, -s) for s, _, n in rows[:limit]]
+
+    def _load_metrics(self) -> Any:
+        if self._metrics is None and self.artifacts is not None:
+            from exokg.index import load_metrics
+
+            self._metrics = load_metrics(self.artifacts)
+        return self._metrics
+
+    def _labels(self, iris: Sequence[str]) -> dict[str, str]:
+        if not iris:
+            return {}
+        rows = self._select(f"SELECT ?n ?l {{ {_values('n', iris)} ?n <{RDFS.label}> ?l }}",
+                            len(iris) * 4).rows
+        out: dict[str, str] = {}
+        for n, label in rows:
+            out.setdefault(str(n), str(label))
+        return out
+
+    def search(self, q: str, kinds: frozenset[str] | None,
+               limit: int) -> list[tuple[str, int, dict[str, Any]]]:
+        if self.artifacts is not None:
+            from exokg.index import search
+
+            hits = search(self.artifacts, q, types=sorted(kinds) if kinds else None,
+                          limit=limit)
+            return [(h.iri, h.score, {"field": h.field, "matched": h.matched}) for h in hits]
+        from exokg.algorithms import match_score
+
+        text = q.strip().lower()
+        values = " ".join(f"<{p}>" for p in _NAME_PREDICATES)
+        rows = self._select(
+            f"SELECT ?n ?p ?l ?t {{ VALUES ?p {{ {values} }} ?n ?p ?l "
+            f"FILTER(CONTAINS(LCASE(STR(?l)), {_string(text)})) OPTIONAL {{ ?n a ?t }} }}",
+            self.max_rows).rows
+        names: dict[str, tuple[str, list[str], list[str]]] = {}
+        for n, p, label, t in rows:
+            entry = names.setdefault(str(n), ("", [], []))
+            if p == RDFS.label and isinstance(label, Literal):
+                entry = names[str(n)] = (str(label), entry[1], entry[2])
+            elif label is not None:
+                entry[1].append(str(label).lower())
+            if t is not None:
+                entry[2].append(str(t))
+        scored = []
+        for n, (label, others, types) in names.items():
+            kind = node_class(n, types)[1]
+            if is_excluded(types, findings=False) or \
+                    (kinds is not None and kind.lower() not in kinds):
+                continue
+            others.append(compress(n).lower())
+            score = match_score(text, label.lower(), others)
+            if score:
+                scored.append((-score, len(label), label.lower(), n))
+        scored.sort()
+        return [(n, -s, {}) for s, _, _, n in scored[:limit]]
+
+
+def index_folder(info: Any) -> Path | None:
+    """The folder of the artifacts :mod:`exokg.index` built with a store (its
+    :class:`~exokg.store.StoreInfo`), or ``None`` when the store has none (then the
+    graph queries read the store through SPARQL only, and rankings are unavailable)."""
+    artifact_dir = getattr(info, "artifact_dir", None)
+    if artifact_dir is None or INDEX_ARTIFACT not in (getattr(info, "artifacts", None) or ()):
+        return None
+    folder = Path(artifact_dir(INDEX_ARTIFACT))
+    return folder if folder.is_dir() else None
+
+
+def _gather(indptr: Any, rows: Any) -> tuple[Any, Any]:
+    """For CSR rows, each entry's row and its position in the CSR arrays."""
+    import numpy as np
+
+    starts = np.asarray(indptr[rows], dtype=np.int64)
+    counts = np.asarray(indptr[rows + 1], dtype=np.int64) - starts
+    row_of = np.repeat(rows, counts)
+    offsets = np.arange(counts.sum(), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts,
+                                                                   counts)
+    return row_of, np.repeat(starts, counts) + offsets
+
+
+def _adjacency_prominence(adj: Any, nodes: Collection[str]) -> dict[str, int]:
+    """Distinct out-neighbours plus distinct in-neighbours (each CSR row is sorted)."""
+    import numpy as np
+
+    ids = {n: adj.node_id(n) for n in nodes}
+    keys = np.asarray(sorted({i for i in ids.values() if i is not None}), dtype=np.int64)
+    count = np.zeros(adj.n if len(keys) else 0, dtype=np.int64)
+    for indptr, indices in ((adj.out_indptr, adj.out_indices), (adj.in_indptr, adj.in_indices)):
+        rows, pos = _gather(indptr, keys)
+        cols = np.asarray(indices[pos])
+        fresh = np.ones(len(rows), dtype=bool)
+        fresh[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        np.add.at(count, rows[fresh], 1)
+    return {n: int(count[i]) if i is not None else 0 for n, i in ids.items()}
