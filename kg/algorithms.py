@@ -253,44 +253,59 @@ def _keep_edges(H: nx.MultiDiGraph, preds: frozenset[str] | None) -> nx.MultiDiG
 PATH_SLACK = 2
 #: Nodes the two searches of a path may visit together before it gives up.
 PATH_NODE_CAP = 50_000
+#: Paths of one length that are compared before the first ``k`` (by IRI) are kept.
+_PATHS_READ = 100
 
 
-def _balls(source: GraphSource, s: str, t: str, preds: frozenset[str] | None,
-           kinds: frozenset[str] | None, cap: int) -> tuple[dict[str, int], dict[str, int], int]:
-    """Bidirectional breadth-first search: the distances from ``s`` and from ``t`` of the
-    nodes seen, and the length ``L`` up to which every simple path lies within them
-    (``-1``: the two are not connected)."""
-    dist = ({s: 0}, {t: 0})
-    frontiers = ([s], [t])
-    radius = [0, 0]
-    shortest = None
-    while True:
-        if shortest is not None and radius[0] + radius[1] >= shortest + PATH_SLACK:
-            return dist[0], dist[1], radius[0] + radius[1]
-        # grow the smaller side (the other when it has nothing left to grow)
-        side = 0 if (len(frontiers[0]) <= len(frontiers[1]) and frontiers[0]) \
-            or not frontiers[1] else 1
-        if not frontiers[side]:
-            return dist[0], dist[1], -1 if shortest is None else radius[0] + radius[1]
-        reached, cut = source.reach(frontiers[side], direction="both", predicates=preds,
-                                    limit=cap)
-        radius[side] += 1
-        fresh = sorted(v for v, kind in reached.items() if v not in dist[side]
-                       and (v in (s, t) or _allowed(kind, kinds)))
+class _TwoSided:
+    """Bidirectional breadth-first search between ``s`` and ``t`` over a source's steps.
+
+    ``dist`` holds each side's distances of the nodes it has seen, ``radius`` how far
+    each side has grown; every simple path of at most ``sum(radius)`` steps runs through
+    :meth:`candidates` only.
+    """
+
+    def __init__(self, source: GraphSource, s: str, t: str, preds: frozenset[str] | None,
+                 kinds: frozenset[str] | None, cap: int) -> None:
+        self.source, self.ends, self.preds, self.kinds, self.cap = source, (s, t), preds, \
+            kinds, cap
+        self.dist: tuple[dict[str, int], dict[str, int]] = ({s: 0}, {t: 0})
+        self.frontiers: list[list[str]] = [[s], [t]]
+        self.radius = [0, 0]
+        self.cut = False  # a step read fewer neighbours than there are
+
+    @property
+    def seen(self) -> int:
+        return len(self.dist[0]) + len(self.dist[1])
+
+    def grow(self) -> int | None:
+        """Grow the smaller frontier by one step: the shortest length once the sides met,
+        ``None`` before; raises :class:`StopIteration` when neither side can grow or the
+        node cap is passed."""
+        sides = [i for i in (0, 1) if self.frontiers[i]]
+        if not sides or self.seen > self.cap or self.cut:
+            raise StopIteration
+        side = min(sides, key=lambda i: len(self.frontiers[i]))
+        reached, cut = self.source.reach(self.frontiers[side], direction="both",
+                                         predicates=self.preds, limit=self.cap)
+        self.radius[side] += 1
+        mine, other = self.dist[side], self.dist[1 - side]
+        fresh = sorted(v for v, kind in reached.items() if v not in mine
+                       and (v in self.ends or _allowed(kind, self.kinds)))
         for v in fresh:
-            dist[side][v] = radius[side]
-        frontiers = (fresh, frontiers[1]) if side == 0 else (frontiers[0], fresh)
-        if shortest is None:
-            met = [dist[0][v] + dist[1][v] for v in fresh if v in dist[1 - side]]
-            if met:
-                shortest = min(met)
-        if cut or len(dist[0]) + len(dist[1]) > cap:
-            if shortest is not None:
-                return dist[0], dist[1], radius[0] + radius[1]
-            raise InvalidQuery(
-                f"no path found within {cap} nodes of the two ends (searched "
-                f"{radius[0]} steps from the source, {radius[1]} from the target); "
-                "narrow it with predicates= or types=")
+            mine[v] = self.radius[side]
+        self.frontiers[side] = fresh
+        self.cut = self.cut or cut
+        met = [mine[v] + other[v] for v in fresh if v in other]
+        return min(met) if met else None
+
+    def candidates(self) -> set[str]:
+        """The nodes that can lie on a simple path of at most ``sum(radius)`` steps: a
+        node a side has not seen is further from that side than its radius."""
+        (ds, dt), (rs, rt) = self.dist, self.radius
+        length = rs + rt
+        return {v for v in ds.keys() | dt.keys()
+                if ds.get(v, rs + 1) + dt.get(v, rt + 1) <= length}
 
 
 def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
@@ -302,14 +317,17 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
     Edges are walked in either direction (``miR-122 -> HCC <- miR-21``); each step says
     whether it goes along (``forward``) or against (``backward``) the RDF edge.
 
-    How it is bounded: a bidirectional breadth-first search grows the smaller of the two
-    frontiers until they meet (the shortest length ``d``, exact) and then until the two
-    radii add up to ``d + PATH_SLACK``; networkx's ``shortest_simple_paths`` then runs on
-    the small graph of the nodes seen that can lie on a path that long. So every path of
-    up to ``d + 2`` steps is found exactly; longer paths are not listed (fewer than
-    ``k`` come back when fewer are that short). Paths of one length come in the order
-    of their nodes' IRIs. When the searches pass ``node_cap`` nodes without meeting, the
-    answer is an :class:`~exokg.errors.InvalidQuery` (400) saying so.
+    What is exact and what is bounded: a bidirectional breadth-first search grows the
+    smaller of the two frontiers until they meet, which gives the shortest length ``d``
+    exactly. networkx's ``shortest_simple_paths`` then runs on the small graph of the
+    nodes that can lie on a path of ``d`` steps; while fewer than ``k`` paths are found,
+    the search grows one more step (up to ``d + PATH_SLACK`` steps, and while it has
+    seen at most ``node_cap`` nodes) and looks again. Every path up to the length
+    searched is found; longer ones are not listed, so fewer than ``k`` come back when
+    fewer are that short. Paths of one length come in the order of their nodes' IRIs.
+    When the searches pass ``node_cap`` nodes without meeting, the answer is an
+    :class:`~exokg.errors.InvalidQuery` (400) saying so; when they run out of nodes
+    without meeting, there is no path (an empty list).
 
     Parameters
     ----------
@@ -348,33 +366,53 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
     if s == t:
         raise InvalidQuery("source and target are the same node")
     start = time.perf_counter()
-    from_s, from_t, length = _balls(graph_source, s, t, preds, kinds, node_cap)
-    if length < 0:
+    search = _TwoSided(graph_source, s, t, preds, kinds, node_cap)
+    shortest = None
+    try:
+        while shortest is None:
+            shortest = search.grow()
+    except StopIteration:
+        if search.seen > node_cap or search.cut:
+            raise InvalidQuery(
+                f"no path found within {node_cap} nodes of the two ends (searched "
+                f"{search.radius[0]} steps from the source, {search.radius[1]} from the "
+                "target); narrow it with predicates= or types=") from None
         return []
-    # a node on a path of at most `length` steps: its distance from the source (or, when
-    # unseen, more than that side's radius) plus its distance from the target fits
-    r_s, r_t = max(from_s.values()), max(from_t.values())
-    nodes = {v for v in from_s.keys() | from_t.keys()
-             if from_s.get(v, r_s + 1) + from_t.get(v, r_t + 1) <= length}
-    H = _keep_edges(graph_source.subgraph(nodes), preds)
+    while True:
+        found = _simple_paths(graph_source, search.candidates(), s, t, preds, k,
+                              sum(search.radius))
+        if len(found) >= k or sum(search.radius) >= shortest + PATH_SLACK:
+            break
+        try:
+            search.grow()
+        except StopIteration:
+            break
+    H = _keep_edges(graph_source.subgraph({n for p in found[:k] for n in p}), preds)
+    logger.info("%d paths %s -> %s in %.1f ms (%d nodes seen)", min(len(found), k), s, t,
+                1000 * (time.perf_counter() - start), search.seen)
+    return [_path_json(H, path) for path in found[:k]]
+
+
+def _simple_paths(source: GraphSource, nodes: set[str], s: str, t: str,
+                  preds: frozenset[str] | None, k: int, length: int) -> list[list[str]]:
+    """The simple paths of at most ``length`` steps among ``nodes``: the ``k`` shortest,
+    and the others of the ``k``-th one's length, in (length, IRIs) order."""
     U = nx.Graph()
-    U.add_nodes_from(sorted(H))
-    U.add_edges_from(sorted((u, v) for u, v in H.edges()))
+    U.add_nodes_from(sorted(nodes))
+    U.add_edges_from(sorted((u, v) for u, key, v in source.edges_among(nodes)
+                            if preds is None or key in preds))
     found: list[list[str]] = []
     try:
         for path in nx.shortest_simple_paths(U, s, t):
-            if len(path) - 1 > length or (len(found) >= k
-                                          and len(path) > len(found[k - 1])):
+            if len(path) - 1 > length or (len(found) >= k and len(path) > len(found[k - 1])):
                 break
             found.append(path)
-            if len(found) >= 10 * k:
+            if len(found) >= max(_PATHS_READ, k):
                 break
     except nx.NetworkXNoPath:
         pass
     found.sort(key=lambda p: (len(p), p))
-    logger.info("%d paths %s -> %s in %.1f ms (%d nodes searched)", min(len(found), k), s, t,
-                1000 * (time.perf_counter() - start), len(from_s) + len(from_t))
-    return [_path_json(H, path) for path in found[:k]]
+    return found
 
 
 def _path_json(H: nx.MultiDiGraph, path: list[str]) -> dict:

@@ -11,6 +11,9 @@ small networkx graph of what they found:
     the neighbours of a set of nodes, each with its kind, at most ``limit`` of them;
 ``prominence(nodes)``
     each node's number of distinct neighbours (to keep the best-connected when cut);
+``edges_among(nodes)``
+    the edges among a set of nodes, ``(source, predicate CURIE, target)``, without
+    attributes (a path search's graph);
 ``subgraph(nodes)``
     those nodes with their attributes and every edge among them, as a projection
     (:func:`exokg.network.project`) of just those triples;
@@ -29,6 +32,7 @@ the steps are bounded SPARQL (``VALUES`` over the frontier, ``LIMIT``).
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import re
 from collections import defaultdict
@@ -103,6 +107,8 @@ class GraphSource(Protocol):
 
     def subgraph(self, nodes: Collection[str]) -> nx.MultiDiGraph: ...
 
+    def edges_among(self, nodes: Collection[str]) -> list[tuple[str, str, str]]: ...
+
     def top(self, metric: str, kinds: frozenset[str] | None,
             limit: int) -> list[tuple[str, float]]: ...
 
@@ -145,6 +151,11 @@ class ProjectionSource:
         H.add_edges_from((u, v, key, data) for u in nodes for v, keys in G._succ[u].items()
                          if v in nodes for key, data in keys.items())
         return H
+
+    def edges_among(self, nodes: Collection[str]) -> list[tuple[str, str, str]]:
+        succ, nodes = self.G._succ, set(nodes)
+        return [(u, key, v) for u in nodes for v, keys in succ[u].items() if v in nodes
+                for key in keys]
 
     def top(self, metric: str, kinds: frozenset[str] | None,
             limit: int) -> list[tuple[str, float]]:
@@ -218,8 +229,7 @@ class StoreSource:
         self.findings = findings
         self.artifacts = artifacts
         self.max_rows = max_rows
-        self._adjacency: Any = None
-        self._metrics: Any = None
+        self._ids: dict[str, int | None] = {}  # IRI -> adjacency id, of nodes seen
 
     # --- artifacts
 
@@ -228,11 +238,15 @@ class StoreSource:
         """The compact adjacency (``None`` without artifacts or with Findings as nodes)."""
         if self.findings or self.artifacts is None:
             return None
-        if self._adjacency is None:
-            from exokg.index import load_adjacency
+        return _adjacency_at(self.artifacts)
 
-            self._adjacency = load_adjacency(self.artifacts)
-        return self._adjacency
+    def _id(self, iri: str) -> int | None:
+        """The adjacency id of ``iri``: remembered from this source's own steps, else
+        found by bisection."""
+        node = self._ids.get(iri)
+        if node is None:
+            node = self._ids[iri] = self.adjacency.node_id(iri)
+        return node
 
     def _select(self, query: str, max_rows: int | None = None) -> Results:
         return self.selector.select(query, max_rows=max_rows or self.max_rows)
@@ -258,7 +272,7 @@ class StoreSource:
     def _is_node(self, iri: str) -> bool:
         adj = self.adjacency
         if adj is not None:
-            return adj.node_id(iri) is not None
+            return self._id(iri) is not None
         rows = self._select(f"SELECT ?t {{ {_iri(iri)} a ?t }}", 100).rows
         types = [str(r[0]) for r in rows if r[0] is not None]
         if types:
@@ -347,7 +361,7 @@ class StoreSource:
                          limit: int) -> tuple[dict[str, str], bool]:
         import numpy as np
 
-        ids = np.asarray([i for i in (adj.node_id(u) for u in frontier) if i is not None],
+        ids = np.asarray([i for i in (self._id(u) for u in frontier) if i is not None],
                          dtype=np.int64)
         codes = None if predicates is None else np.asarray(
             [adj.predicates.index(p) for p in predicates if p in adj.predicates])
@@ -365,14 +379,23 @@ class StoreSource:
         cut = len(reached) > self.max_rows
         if cut:
             reached = reached[:self.max_rows]
-        return {adj.iri(int(v)): adj.kind(int(v)) for v in reached}, cut
+        from exokg.index.adjacency import kind_name
+
+        kinds = [kind_name(c) for c in adj.kind_names]
+        out = {}
+        for v, code in zip(reached.tolist(), np.asarray(adj.kinds[reached]).tolist(),
+                           strict=True):
+            iri = adj.iri(v)
+            self._ids[iri] = v
+            out[iri] = kinds[code]
+        return out, cut
 
     def prominence(self, nodes: Collection[str]) -> dict[str, int]:
         if not nodes:
             return {}
         adj = self.adjacency
         if adj is not None:
-            return _adjacency_prominence(adj, nodes)
+            return _adjacency_prominence(adj, {n: self._id(n) for n in nodes})
         excluded = "" if self.findings else f"MINUS {{ ?x a <{EXO.Finding}> }}"
         query = (f"SELECT ?v (COUNT(DISTINCT ?o) AS ?out) (COUNT(DISTINCT ?i) AS ?in) {{ "
                  f"{_values('v', sorted(nodes))} "
@@ -396,32 +419,32 @@ class StoreSource:
             for n, p, o in self._select(query).rows:
                 if isinstance(n, URIRef) and p is not None and o is not None:
                     graph.add((n, p, o))  # type: ignore[arg-type]
-            for u, p, v in self._edges_among(nodes):
-                graph.add((URIRef(u), URIRef(p), URIRef(v)))
+            for u, key, v in self.edges_among(nodes):
+                graph.add((URIRef(u), URIRef(expand(key)), URIRef(v)))
         G = project(graph, findings=self.findings)
         for n in nodes:  # an untyped node with no edge left: the projection's attributes
             if n not in G:
                 G.add_node(n, **_node_attributes(n, (), {}, {}, {}, {}))
         return G
 
-    def _edges_among(self, nodes: Sequence[str]) -> list[tuple[str, str, str]]:
+    def edges_among(self, nodes: Collection[str]) -> list[tuple[str, str, str]]:
         adj = self.adjacency
         if adj is not None:
             import numpy as np
 
-            ids = {adj.node_id(n): n for n in nodes}
+            ids = {self._id(n): n for n in nodes}
             ids.pop(None, None)
             keys = np.asarray(sorted(ids), dtype=np.int64)
             rows, pos = _gather(adj.out_indptr, keys)
             targets = np.asarray(adj.out_indices[pos])
             keep = np.isin(targets, keys)
             preds = np.asarray(adj.out_pred[pos])[keep]
-            return [(adj.iri(int(u)), expand(adj.predicates[int(p)]), adj.iri(int(v)))
+            return [(ids[int(u)], adj.predicates[int(p)], ids[int(v)])
                     for u, p, v in zip(rows[keep], preds, targets[keep], strict=True)]
         member = set(nodes)
-        query = (f"SELECT ?s ?p ?o {{ {_values('s', nodes)} ?s ?p ?o FILTER(isIRI(?o)) "
-                 f"{_edge_filter('p', None)} }}")
-        return [(str(s), str(p), str(o)) for s, p, o in self._select(query).rows
+        query = (f"SELECT ?s ?p ?o {{ {_values('s', sorted(nodes))} ?s ?p ?o "
+                 f"FILTER(isIRI(?o)) {_edge_filter('p', None)} }}")
+        return [(str(s), compress(str(p)), str(o)) for s, p, o in self._select(query).rows
                 if str(o) in member and is_edge_predicate(str(p))]
 
     # --- rank and search
@@ -445,21 +468,21 @@ class StoreSource:
         order = np.argsort(-values, kind="stable")
         if len(order) > limit:
             cutoff = values[order[limit - 1]]
-            order = order[values[order] >= cutoff]
+            # the ties at the last place are ordered by label, as over a projection;
+            # beyond _TIE_LABELS of them, the first by IRI (ids are in IRI order)
+            order = order[values[order] >= cutoff][:max(limit, _TIE_LABELS)]
         chosen = candidates[order]
         if metric in ("pagerank", "betweenness"):
             values = np.round(values, 8)
-        labels = self._labels([adj.iri(int(i)) for i in chosen[:_TIE_LABELS]])
-        rows = sorted((-float(values[j]), labels.get(adj.iri(int(i)), ""), adj.iri(int(i)))
+        counts = metric in ("degree", "studies")  # whole numbers, as networkx gives them
+        labels = self._labels([adj.iri(int(i)) for i in chosen])
+        rows = sorted((-(int(values[j]) if counts else float(values[j])),
+                       labels.get(adj.iri(int(i)), ""), adj.iri(int(i)))
                       for j, i in zip(order, chosen, strict=True))
         return [(n, -s) for s, _, n in rows[:limit]]
 
     def _load_metrics(self) -> Any:
-        if self._metrics is None and self.artifacts is not None:
-            from exokg.index import load_metrics
-
-            self._metrics = load_metrics(self.artifacts)
-        return self._metrics
+        return None if self.artifacts is None else _metrics_at(self.artifacts)
 
     def _labels(self, iris: Sequence[str]) -> dict[str, str]:
         if not iris:
@@ -510,6 +533,20 @@ class StoreSource:
         return [(n, -s, {}) for s, _, _, n in scored[:limit]]
 
 
+@functools.lru_cache(maxsize=2)  # a worker serves one data version (two while it changes)
+def _adjacency_at(folder: Path) -> Any:
+    from exokg.index import load_adjacency
+
+    return load_adjacency(folder)
+
+
+@functools.lru_cache(maxsize=2)
+def _metrics_at(folder: Path) -> Any:
+    from exokg.index import load_metrics
+
+    return load_metrics(folder)
+
+
 def index_folder(info: Any) -> Path | None:
     """The folder of the artifacts :mod:`exokg.index` built with a store (its
     :class:`~exokg.store.StoreInfo`), or ``None`` when the store has none (then the
@@ -533,11 +570,10 @@ def _gather(indptr: Any, rows: Any) -> tuple[Any, Any]:
     return row_of, np.repeat(starts, counts) + offsets
 
 
-def _adjacency_prominence(adj: Any, nodes: Collection[str]) -> dict[str, int]:
+def _adjacency_prominence(adj: Any, ids: dict[str, int | None]) -> dict[str, int]:
     """Distinct out-neighbours plus distinct in-neighbours (each CSR row is sorted)."""
     import numpy as np
 
-    ids = {n: adj.node_id(n) for n in nodes}
     keys = np.asarray(sorted({i for i in ids.values() if i is not None}), dtype=np.int64)
     count = np.zeros(adj.n if len(keys) else 0, dtype=np.int64)
     for indptr, indices in ((adj.out_indptr, adj.out_indices), (adj.in_indptr, adj.in_indices)):
