@@ -214,10 +214,11 @@ def neighborhood(G: Source, node: str, *, depth: int = 1,
     dist = {center: 0}
     frontier = [center]
     truncated = False
-    step_limit = REACH_ROWS if limit is None else max(limit, 1)
     for level in range(1, depth + 1):
+        # every candidate of the ring is read (up to REACH_ROWS), so that the node cap
+        # keeps the best-connected ones, as over the whole projection
         reached, cut = source.reach(frontier, direction=direction, predicates=preds,
-                                    limit=step_limit)
+                                    limit=REACH_ROWS)
         truncated = truncated or cut
         candidates = {v for v, kind in reached.items() if v not in dist and _allowed(kind, kinds)}
         if not candidates:

@@ -170,6 +170,48 @@ def test_unknown_types_and_predicates_are_400_naming_the_known_ones(api, url, kn
     assert data["ok"] is False and known in data["error"] and "unknown" in data["error"]
 
 
+NEIGHBORHOODS = [
+    {"node": "miR-21", "depth": 2},
+    {"node": "miR-21", "depth": 2, "limit": 10},
+    {"node": "hcc", "direction": "in", "types": "MicroRNA,Protein"},
+    {"node": "miR-21", "predicates": "upregulatedIn,citedIn", "depth": 3},
+    {"node": "exoid:ref/28", "direction": "out"},
+]
+
+
+@pytest.mark.parametrize("params", NEIGHBORHOODS, ids=lambda p: "&".join(map(str, p.values())))
+def test_neighborhood_from_the_store_equals_the_projections(api, G, params):
+    """The bounded extract gives the nodes, attributes and edges the whole-graph
+    projection gives (the review's graph)."""
+    from exokg.algorithms import neighborhood
+    from exokg.network import graph_json
+
+    data = _json(api.get("/api/neighborhood", query_string=params))
+    args = {k: v for k, v in params.items() if k != "node"}
+    for name in ("types", "predicates"):
+        if name in args:
+            args[name] = args[name].split(",")
+    H = neighborhood(G, params["node"], **args)
+    assert {"nodes": data["nodes"], "edges": data["edges"]} == graph_json(H)
+    assert data["truncated"] == H.graph["truncated"]
+
+
+@pytest.mark.parametrize("params", [
+    {"source": "miR-122", "target": "miR-21", "k": 3},
+    {"source": "miR-122", "target": "miR-21", "k": 10},
+    {"source": "miR-122", "target": "miR-21", "k": 5, "types": "Reference,Disease"},
+    {"source": "LINC00161", "target": "hepatoblastoma", "k": 4},
+])
+def test_path_from_the_store_equals_the_projections(api, G, params):
+    from exokg.algorithms import k_shortest_paths
+
+    data = _json(api.get("/api/path", query_string=params))
+    types = params.get("types")
+    paths = k_shortest_paths(G, params["source"], params["target"], k=params["k"],
+                             types=types.split(",") if types else None)
+    assert data["paths"] == json.loads(json.dumps(paths)) and data["count"] == len(paths)
+
+
 def test_unknown_api_route_is_json_404_and_wrong_method_json_405(api):
     data = _json(api.get("/api/nothing-here"), 404)
     assert data["ok"] is False and data["error"]
@@ -196,3 +238,15 @@ def test_neighborhood_over_a_real_server(live_server):
     response = requests.get(f"{live_server}/api/neighborhood",
                             params={"node": "miR-21x"}, timeout=60)
     assert response.status_code == 404 and "miR-21" in response.json()["suggestions"]
+
+
+@pytest.mark.parametrize("spelling", ["hsa-miR-21-5p", "MIR21", "miR21", "mir-21",
+                                      "hgnc:31586"])
+def test_search_spellings_over_a_real_server(live_server, spelling):
+    """Issue 10 item 4, through HTTP: the API's search and the /search page."""
+    import requests
+
+    response = requests.get(f"{live_server}/api/entities", params={"q": spelling}, timeout=60)
+    assert response.status_code == 200 and response.json()["results"][0]["id"] == MIR21
+    page = requests.get(f"{live_server}/search", params={"q": spelling}, timeout=60)
+    assert page.status_code == 200 and "/id/content/mir-21" in page.text
