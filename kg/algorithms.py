@@ -26,6 +26,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import TypeAlias
 
 import networkx as nx
 from exokg.errors import InvalidQuery
@@ -51,7 +52,7 @@ MAX_DEPTH = 3
 # ---------------------------------------------------------------- argument helpers
 
 #: A query reads a projection (wrapped in a :class:`ProjectionSource`) or any source.
-Source = GraphSource | nx.MultiDiGraph
+Source: TypeAlias = "GraphSource | nx.MultiDiGraph"
 
 
 def as_source(G: Source) -> GraphSource:
@@ -83,8 +84,8 @@ def match_score(text: str, label: str, others: Sequence[str]) -> int:
     Exact label 100, exact other name 90, label prefix 80, other-name prefix 70, label
     substring 60, other substring 50.
 
-    >>> match_score("mir-21", "mir-21", []), match_score("mir", "mir-21", []), match_score("x", "a", [])
-    (100, 80, 0)
+    >>> [match_score(q, "mir-21", ["hsa-mir-21"]) for q in ("mir-21", "mir", "hsa", "x")]
+    [100, 80, 70, 0]
     """
     if label == text:
         return 100

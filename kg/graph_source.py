@@ -45,8 +45,8 @@ from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound
 from exokg.network import (
     _KIND_ORDER,
     _VALUE_KINDS,
-    _node_attributes,
     EDGE_NAMESPACES,
+    _node_attributes,
     compress,
     expand,
     is_edge_predicate,
@@ -59,8 +59,8 @@ from exokg.sparql.results import Results
 from exokg.vocab import EXO, PROV, RDF, RDFS, SKOS
 from rdflib import Graph, Literal, URIRef
 
-__all__ = ["INDEX_ARTIFACT", "REACH_ROWS", "GraphSource", "NoMetrics", "ProjectionSource", "Selector",
-           "StoreSource", "index_folder", "kind_rank"]
+__all__ = ["INDEX_ARTIFACT", "REACH_ROWS", "GraphSource", "NoMetrics", "ProjectionSource",
+           "Selector", "StoreSource", "index_folder", "kind_rank"]
 
 logger = logging.getLogger(__name__)
 
@@ -277,9 +277,7 @@ class StoreSource:
         types = [str(r[0]) for r in rows if r[0] is not None]
         if types:
             return not is_excluded(types, findings=self.findings)
-        if iri in _VALUE_KINDS:
-            return True
-        return False
+        return iri in _VALUE_KINDS  # an untyped value individual (exo:Biomarker)
 
     def _by_name(self, text: str) -> str | None:
         """An exact (case-insensitive) label, alternative label, CURIE or identifier;
@@ -422,9 +420,9 @@ class StoreSource:
             for u, key, v in self.edges_among(nodes):
                 graph.add((URIRef(u), URIRef(expand(key)), URIRef(v)))
         G = project(graph, findings=self.findings)
-        for n in nodes:  # an untyped node with no edge left: the projection's attributes
-            if n not in G:
-                G.add_node(n, **_node_attributes(n, (), {}, {}, {}, {}))
+        for node in nodes:  # an untyped node with no edge left: the projection's attributes
+            if node not in G:
+                G.add_node(node, **_node_attributes(node, (), {}, {}, {}, {}))
         return G
 
     def edges_among(self, nodes: Collection[str]) -> list[tuple[str, str, str]]:
@@ -432,8 +430,8 @@ class StoreSource:
         if adj is not None:
             import numpy as np
 
-            ids = {self._id(n): n for n in nodes}
-            ids.pop(None, None)
+            found = ((self._id(n), n) for n in nodes)
+            ids = {i: n for i, n in found if i is not None}
             keys = np.asarray(sorted(ids), dtype=np.int64)
             rows, pos = _gather(adj.out_indptr, keys)
             targets = np.asarray(adj.out_indices[pos])
@@ -510,27 +508,28 @@ class StoreSource:
             f"SELECT ?n ?p ?l ?t {{ VALUES ?p {{ {values} }} ?n ?p ?l "
             f"FILTER(CONTAINS(LCASE(STR(?l)), {_string(text)})) OPTIONAL {{ ?n a ?t }} }}",
             self.max_rows).rows
-        names: dict[str, tuple[str, list[str], list[str]]] = {}
-        for n, p, label, t in rows:
-            entry = names.setdefault(str(n), ("", [], []))
-            if p == RDFS.label and isinstance(label, Literal):
-                entry = names[str(n)] = (str(label), entry[1], entry[2])
-            elif label is not None:
-                entry[1].append(str(label).lower())
-            if t is not None:
-                entry[2].append(str(t))
+        labels: dict[str, str] = {}
+        others: dict[str, list[str]] = defaultdict(list)
+        types: dict[str, list[str]] = defaultdict(list)
+        for n, p, name, t in rows:
+            node = str(n)
+            if p == RDFS.label and isinstance(name, Literal):
+                labels.setdefault(node, str(name))
+            elif name is not None:
+                others[node].append(str(name).lower())
+            types[node].extend([str(t)] if t is not None else [])
         scored = []
-        for n, (label, others, types) in names.items():
-            kind = node_class(n, types)[1]
-            if is_excluded(types, findings=False) or \
+        for node in others.keys() | labels.keys():
+            kind = node_class(node, types[node])[1]
+            if is_excluded(types[node], findings=False) or \
                     (kinds is not None and kind.lower() not in kinds):
                 continue
-            others.append(compress(n).lower())
-            score = match_score(text, label.lower(), others)
+            label = labels.get(node, "").lower()
+            score = match_score(text, label, [*others[node], compress(node).lower()])
             if score:
-                scored.append((-score, len(label), label.lower(), n))
+                scored.append((-score, len(label), label, node))
         scored.sort()
-        return [(n, -s, {}) for s, _, _, n in scored[:limit]]
+        return [(node, -score, {}) for score, _, _, node in scored[:limit]]
 
 
 @functools.lru_cache(maxsize=2)  # a worker serves one data version (two while it changes)

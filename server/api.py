@@ -72,7 +72,7 @@ def projection(*, findings: bool = False):
     queries of this module never use it (:func:`graph_source`)."""
     from exokg.network import ProjectionCache
 
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     cache = app.extensions.get("exokg_projections")
     if cache is None:
         cache = app.extensions.setdefault("exokg_projections", ProjectionCache())
