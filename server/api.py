@@ -31,7 +31,7 @@ from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
 from exokg.graph_source import StoreSource, index_folder
 from exokg.server.graph import app_graph
 from exokg.server.sparql import get_service
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
 
 __all__ = ["DEFAULT_NODE_LIMIT", "bp", "graph_source", "init_app", "projection"]
 
@@ -52,18 +52,14 @@ def init_app(app: Flask) -> None:
 
 def graph_source(*, findings: bool = False) -> StoreSource:
     """The store as the graph queries read it: bounded SPARQL through the app's service
-    and the artifacts built with the store (one source per data version and flag)."""
+    and the artifacts built with the store. One per request (it remembers the nodes the
+    request has seen); the memory-mapped artifacts are shared by the process."""
     service = get_service()
-    info = service.info
-    sources = current_app.extensions.setdefault("exokg_graph_sources", {})
-    key = (info.version, findings)
-    source = sources.get(key)
-    if source is None:
-        if any(k[0] != info.version for k in sources):
-            sources.clear()  # a new data version: the old artifacts are gone
-        source = sources[key] = StoreSource(service, findings=findings,
-                                            artifacts=index_folder(info))
-    return source
+    sources = g.setdefault("exokg_graph_sources", {})
+    if findings not in sources:
+        sources[findings] = StoreSource(service, findings=findings,
+                                        artifacts=index_folder(service.info))
+    return sources[findings]
 
 
 def projection(*, findings: bool = False):
