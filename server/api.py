@@ -87,7 +87,7 @@ def _arg(name: str, *, required: bool = False, default: str | None = None) -> st
 
 def _int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
