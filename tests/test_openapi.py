@@ -17,6 +17,7 @@ from openapi_spec_validator import validate
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
+
 @pytest.fixture(scope="module")
 def document(live_server):
     answer = requests.get(f"{live_server}/openapi.json", timeout=30)
