@@ -28,9 +28,9 @@ from typing import Any
 from exokg import formats as registry
 from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
-from exokg.graph_source import StoreSource, index_folder
 from exokg.server.graph import app_graph
 from exokg.server.sparql import get_service
+from exokg.store_source import StoreSource, index_folder
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
 
 __all__ = ["DEFAULT_NODE_LIMIT", "bp", "graph_source", "init_app", "projection"]

@@ -9,9 +9,10 @@ import pytest
 from exokg.algorithms import k_shortest_paths, neighborhood, rank, search
 from exokg.config import Config
 from exokg.errors import InvalidQuery, NodeNotFound
-from exokg.graph_source import NoMetrics, StoreSource, index_folder
+from exokg.graph_source import NoMetrics
 from exokg.network import graph_json
 from exokg.sparql import SparqlService
+from exokg.store_source import StoreSource, index_folder
 
 MIR21 = "https://w3id.org/exokg/id/content/mir-21"
 

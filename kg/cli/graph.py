@@ -14,7 +14,7 @@ from exokg.cli._output import write_output
 from exokg.formats import GRAPH_KINDS, format_names, get_format
 
 if TYPE_CHECKING:
-    from exokg.graph_source import StoreSource
+    from exokg.store_source import StoreSource
 
 __all__ = ["register"]
 
@@ -177,8 +177,8 @@ def _store_source(args: argparse.Namespace, *, findings: bool = False
     """The store (built on first use, then reused) as the graph queries read it: a local
     SPARQL service with the server's limits, and the indexes built with the store."""
     from exokg.config import Config
-    from exokg.graph_source import StoreSource, index_folder
     from exokg.sparql import SparqlService
+    from exokg.store_source import StoreSource, index_folder
 
     config: dict[str, object] = {"EXECUTORS": 1, "MEMORY_TRIPLES": 0,
                                  "RECORDS_DIRS": args.records}
