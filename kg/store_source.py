@@ -40,12 +40,14 @@ from exokg.sparql.results import Results
 from exokg.vocab import EXO, PROV, RDF, RDFS, SKOS
 from rdflib import Graph, Literal, URIRef
 
-__all__ = ["INDEX_ARTIFACT", "StoreSource", "index_folder"]
+__all__ = ["INDEX_ARTIFACT", "PROMINENCE_COUNTED", "StoreSource", "index_folder"]
 
 logger = logging.getLogger(__name__)
 
 #: The name the store's artifact of :mod:`exokg.index` is registered under.
 INDEX_ARTIFACT = "index"
+#: Candidates whose neighbours a SPARQL step counts exactly (beyond: see _network_prominence).
+PROMINENCE_COUNTED = 2000
 #: Tied nodes whose labels are read to order a ranking's last place (beyond: by IRI).
 _TIE_LABELS = 2000
 _IRI_OK = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
@@ -94,6 +96,7 @@ class StoreSource:
         self.artifacts = artifacts
         self.max_rows = max_rows
         self._ids: dict[str, int | None] = {}  # IRI -> adjacency id, of nodes seen
+        self._kinds: dict[str, str] = {}  # IRI -> kind, of the nodes SPARQL steps reached
 
     # --- artifacts
 
@@ -216,6 +219,7 @@ class StoreSource:
             types[str(v)].extend([str(t)] if t is not None else [])
         out = {v: node_class(v, ts)[1] for v, ts in types.items()
                if not is_excluded(ts, findings=self.findings)}
+        self._kinds.update(out)
         return out, results.truncated
 
     def _reach_adjacency(self, adj: Any, frontier: Collection[str], direction: str,
@@ -258,6 +262,8 @@ class StoreSource:
         adj = self.adjacency
         if adj is not None:
             return _adjacency_prominence(adj, {n: self._id(n) for n in nodes})
+        if len(nodes) > PROMINENCE_COUNTED:
+            return self._network_prominence(nodes)
         excluded = "" if self.findings else f"MINUS {{ ?x a <{EXO.Finding}> }}"
         query = (f"SELECT ?v (COUNT(DISTINCT ?o) AS ?out) (COUNT(DISTINCT ?i) AS ?in) {{ "
                  f"{_values('v', sorted(nodes))} "
@@ -268,6 +274,19 @@ class StoreSource:
         for v, n_out, n_in in self._select(query, len(nodes) + 1).rows:
             out[str(v)] = int(n_out.toPython()) + int(n_in.toPython())  # type: ignore[union-attr]
         return out
+
+    def _network_prominence(self, nodes: Collection[str]) -> dict[str, int]:
+        """Too many candidates to count each one's neighbours in SPARQL (a molecule's
+        thousands of findings): the stated approximation is each node's distinct
+        neighbours in the network without findings (the adjacency; 0 for a Finding and
+        for every node of a store without artifacts), ties by IRI."""
+        logger.info("prominence of %d candidates from the network without findings",
+                    len(nodes))
+        if self.artifacts is None:
+            return dict.fromkeys(nodes, 0)
+        adj = _adjacency_at(self.artifacts)
+        ids = {n: None if self._kinds.get(n) == "Finding" else adj.node_id(n) for n in nodes}
+        return _adjacency_prominence(adj, ids)
 
     def subgraph(self, nodes: Collection[str]) -> nx.MultiDiGraph:
         """The nodes' attributes (one ``VALUES`` query) and the edges among them (the

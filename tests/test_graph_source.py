@@ -107,3 +107,13 @@ def test_rank_without_metrics_is_unavailable_not_computed(service):
     with pytest.raises(NoMetrics) as err:
         rank(StoreSource(service), "pagerank")
     assert err.value.status == 503
+
+
+def test_a_ring_too_large_to_count_keeps_the_best_connected_network_nodes(service, monkeypatch):
+    """Beyond PROMINENCE_COUNTED candidates a findings ring is ordered by the network's
+    prominence (from the adjacency; findings count 0), not by a count query per node."""
+    monkeypatch.setattr("exokg.store_source.PROMINENCE_COUNTED", 1)
+    source = StoreSource(service, findings=True, artifacts=index_folder(service.info))
+    H = neighborhood(source, "miR-638", depth=1, limit=3)
+    kept = {d["label"] for n, d in H.nodes(data=True) if d["depth"] == 1}
+    assert H.graph["truncated"] and kept == {"hepatocellular carcinoma", "qRT-PCR"}
