@@ -99,8 +99,12 @@ def _int(name: str, default: int, low: int, high: int) -> int:
 
 
 def _list(*names: str) -> list[str] | None:
-    values = [part.strip() for name in names for raw in request.args.getlist(name)
+    """Comma-separated values of one or more parameters; given but empty is a 400."""
+    given = [name for name in names if name in request.args]
+    values = [part.strip() for name in given for raw in request.args.getlist(name)
               for part in raw.split(",") if part.strip()]
+    if given and not values:
+        raise InvalidQuery(f"{given[0]} is empty: name at least one, or leave it out")
     return values or None
 
 
@@ -180,7 +184,7 @@ def neighborhood() -> Response:
     depth = _int("depth", 1, 1, min(max_depth, 3))
     H = ego(graph_source(findings=_bool("findings")), _arg("node", required=True) or "",
             depth=depth, predicates=_list("predicates"), types=_list("types", "type"),
-            direction=_arg("direction", default="both") or "both",
+            direction=_arg("direction", default="both") or "",
             limit=_int("limit", DEFAULT_NODE_LIMIT, 1, max(_max_rows(), 1)))
     center = H.graph["center"]
     if fmt:
@@ -216,7 +220,7 @@ def rank() -> Response:
     computed when the store was built."""
     from exokg.algorithms import rank as rank_
 
-    metric = _arg("metric", default="degree") or "degree"
+    metric = _arg("metric", default="degree") or ""  # metric= (empty) is a 400
     rows = rank_(graph_source(), metric, types=_list("type", "types"),
                  limit=_int("limit", 20, 1, 1000))
     return _ok(metric=metric, count=len(rows), results=rows)

@@ -65,7 +65,9 @@ def test_neighborhood_filters_and_limit(api):
     "/api/neighborhood?node=miR-21&direction=sideways", "/api/neighborhood",
     "/api/path?source=miR-21", "/api/path?source=miR-21&target=miR-122&k=99",
     "/api/rank?metric=closeness", "/api/entities?q=", "/api/neighborhood?node=x&findings=maybe",
-    "/api/rank?limit=", "/api/neighborhood?node=miR-21&depth=",
+    "/api/rank?limit=", "/api/neighborhood?node=miR-21&depth=", "/api/entities?q=x&type=",
+    "/api/neighborhood?node=miR-21&predicates=,", "/api/rank?metric=",
+    "/api/neighborhood?node=miR-21&direction=",
 ])
 def test_bad_parameters_are_400(api, url):
     data = _json(api.get(url), 400)
