@@ -126,9 +126,6 @@ def test_search_spellings_find_mir21_first(capsys, spelling):
     assert code == 0 and json.loads(out)["results"][0]["id"] == MIR21
 
 
-@pytest.mark.xfail(strict=True, reason="the review's curated mappings give miR-21 no arm "
-                   "(closeMatch to the precursor MI0000077), so no data links the mature "
-                   "accession MIMAT0000076 (hsa-miR-21-5p) to it; needs a curated mapping")
 def test_search_mature_accession_finds_mir21(capsys):
     code, out, _ = run(capsys, "search", "MIMAT0000076", "--output", "json")
     assert code == 0 and json.loads(out)["results"][0]["id"] == MIR21
