@@ -1,0 +1,306 @@
+"""The facets artifact: per-entity evidence, counts and links, computed once with the store.
+
+An entity page must not count a hub's 10^4 findings at request time, so
+:func:`build_facets` (an artifact builder run inside the store build) reads every
+finding once, in batches, through the same functions as the pages
+(:func:`exokg.pages.finding_graph`, :func:`exokg.describe.finding_record`,
+:func:`exokg.describe.finding_row`) and writes, into ``facets.sqlite``:
+
+* ``evidence``: per node, :func:`exokg.evidence.summarize` of the findings naming it
+  (``via = 'any'``, the entity page's) and of those with it as ``exo:content``
+  (``via = 'content'``, ``/api/evidence``'s, with :func:`exokg.evidence.group_by_disease_role`);
+* ``facet``: per node, findings counted by table, disease, direction, sample and study;
+* ``incoming``: per node, links from anything but a finding, per predicate;
+* ``conflict``: the molecules whose studies disagree (``/api/conflicts``);
+* ``stats``: the home page's counts (triples, instances per class, findings per table).
+
+:class:`Facets` reads it by IRI. The conflict rule is :mod:`exokg.evidence`'s.
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> from exokg.store import open_store, prepare_store
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     build_facets(open_store(prepare_store(tmp).path), Path(tmp) / "facets")
+...     facets = Facets(Path(tmp) / "facets")
+...     mir = facets.node("https://w3id.org/exokg/id/content/mir-638")
+...     stats = facets.stats()
+>>> mir.count, mir.evidence["conflict"], mir.facets["direction"]
+(2, True, [{'key': 'Down', 'label': 'Down', 'count': 1}, {'key': 'Up', 'label': 'Up', 'count': 1}])
+>>> stats["tables"]
+{1: 38, 2: 13, 3: 10, 4: 3, 5: 2}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from exokg.describe import finding_record, finding_row
+from exokg.evidence import Finding, group_by_disease_role, summarize
+from exokg.pages import StoreReader, finding_graph, incoming_rows
+from exokg.vocab import EXO, RDF
+from rdflib import URIRef
+
+__all__ = ["ARTIFACT", "FACETS_FILE", "FACET_NAMES", "Facets", "NodeFacets", "build_facets"]
+
+logger = logging.getLogger(__name__)
+
+#: The artifact's name in the store's artifact registry, and its file.
+ARTIFACT = "facets"
+FACETS_FILE = "facets.sqlite"
+
+#: The facets counted per node, in the order a page shows them.
+FACET_NAMES = ("table", "disease", "direction", "sample", "study")
+
+#: Findings read per query while building (bounded memory per query).
+_BATCH = 500
+
+#: Values kept per facet of one node (the top ones by count).
+_TOP = 25
+
+_SCHEMA = """
+CREATE TABLE evidence (node TEXT, via TEXT, count INTEGER, summary TEXT,
+                       PRIMARY KEY (node, via)) WITHOUT ROWID;
+CREATE TABLE facet (node TEXT, facet TEXT, rank INTEGER, key TEXT, label TEXT,
+                    count INTEGER, PRIMARY KEY (node, facet, rank)) WITHOUT ROWID;
+CREATE TABLE incoming (node TEXT, predicate TEXT, label TEXT, count INTEGER,
+                       PRIMARY KEY (node, predicate)) WITHOUT ROWID;
+CREATE TABLE conflict (node TEXT PRIMARY KEY, sort TEXT, entry TEXT) WITHOUT ROWID;
+CREATE TABLE stats (name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+"""
+
+_PREFIXES = f"PREFIX exo: <{EXO}>\nPREFIX rdf: <{RDF}>\n" \
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+
+
+@dataclass
+class NodeFacets:
+    """What the artifact holds about one node (count 0 and empty for a node without
+    findings)."""
+
+    count: int
+    evidence: dict[str, Any]
+    facets: dict[str, list[dict[str, Any]]]
+    incoming: list[dict[str, Any]]
+
+
+@dataclass
+class _Row:
+    """One finding as the builder keeps it: its evidence row and its facet values."""
+
+    finding: Finding
+    values: dict[str, list[tuple[str, str]]]
+
+
+def _facet_values(record: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    study = record["study"]
+    return {
+        "table": [(str(record["table"]), f"Table {record['table']}")] if record["table"] else [],
+        "disease": [(record["disease"]["iri"], record["disease"]["label"])]
+        if record["disease"] else [],
+        "direction": [(record["expression"], record["expression"])]
+        if record["expression"] else [],
+        "sample": [(s["iri"], s["label"]) for s in record["samples"]],
+        "study": [(study["iri"], study["label"])] if study else [],
+    }
+
+
+def _read_findings(store: ox.Store) -> tuple[list[_Row], dict[str, list[int]],
+                                             dict[str, list[int]]]:
+    """Every finding, and which findings name each node (any link; ``exo:content``)."""
+    reader = StoreReader(store)
+    ids = [sol[0].value for sol in store.query(
+        _PREFIXES + "SELECT ?f WHERE { ?f a exo:Finding } ORDER BY ?f")]
+    rows: list[_Row] = []
+    naming: dict[str, list[int]] = defaultdict(list)
+    content: dict[str, list[int]] = defaultdict(list)
+    for start in range(0, len(ids), _BATCH):
+        batch = ids[start:start + _BATCH]
+        graph = finding_graph(reader, batch)
+        for f in batch:
+            record = finding_record(graph, URIRef(f))
+            index = len(rows)
+            rows.append(_Row(finding_row(record), _facet_values(record)))
+            named = {str(o) for p, o in graph.predicate_objects(URIRef(f))
+                     if isinstance(o, URIRef) and p != RDF.type}
+            for node in sorted(named):
+                naming[node].append(index)
+            for ref in record["contents"]:
+                content[ref["iri"]].append(index)
+    return rows, naming, content
+
+
+def _sorted_rows(rows: list[_Row], indexes: list[int]) -> list[Finding]:
+    # the order of findings_about: table, row, IRI (summaries do not depend on it, but
+    # the conflicts' study lists are built in this order)
+    return [rows[i].finding for i in indexes]
+
+
+def _facets(rows: list[_Row], indexes: list[int]) -> list[tuple[str, int, str, str, int]]:
+    out = []
+    for name in FACET_NAMES:
+        counts: Counter[str] = Counter()
+        labels: dict[str, str] = {}
+        for i in indexes:
+            for key, label in rows[i].values[name]:
+                counts[key] += 1
+                labels[key] = label
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], labels[kv[0]].lower(), kv[0]))
+        for rank, (key, n) in enumerate(top[:_TOP]):
+            out.append((name, rank, key, labels[key], n))
+    return out
+
+
+def _node_entry(store: ox.Store, node: str, label: str) -> dict[str, Any]:
+    """A molecule as ``/api/conflicts`` names it: ``id label curie class kind``."""
+    from exokg.curie import compact_iri
+    from exokg.network import _most_specific
+
+    types = [sol[0].value for sol in store.query(
+        f"SELECT ?t WHERE {{ <{node}> a ?t }}") if isinstance(sol[0], ox.NamedNode)]
+    cls = _most_specific(types)
+    return {"id": node, "label": label, "curie": compact_iri(node),
+            "class": compact_iri(cls) if cls else "",
+            "kind": cls.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if cls else ""}
+
+
+def _stats(store: ox.Store, rows: list[_Row]) -> dict[str, Any]:
+    """The home page's counts (the default graph, as the whole-graph ``graph_stats``)."""
+    triples = next(iter(store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))[0].value
+    classes = {sol[0].value: int(sol[1].value) for sol in store.query(
+        "SELECT ?c (COUNT(*) AS ?n) { ?s a ?c } GROUP BY ?c")}
+    tables = Counter(int(key) for r in rows for key, _ in r.values["table"])
+    return {"triples": int(triples), "classes": dict(sorted(classes.items())),
+            "tables": dict(sorted(tables.items()))}
+
+
+def build_facets(store: ox.Store, folder: Path) -> None:
+    """Write ``folder/facets.sqlite`` from a loaded store (an artifact builder).
+
+    Reads every finding once (batches of a few hundred) and the store's links with
+    global ``GROUP BY`` queries; the evidence rule is :func:`exokg.evidence.summarize`.
+    """
+    started = time.monotonic()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / FACETS_FILE
+    tmp = folder / (FACETS_FILE + ".tmp")
+    tmp.unlink(missing_ok=True)
+    rows, naming, content = _read_findings(store)
+    db = sqlite3.connect(tmp)
+    try:
+        db.executescript(_SCHEMA)
+        for node, indexes in naming.items():
+            summary = summarize(_sorted_rows(rows, indexes))
+            db.execute("INSERT INTO evidence VALUES (?, 'any', ?, ?)",
+                       (node, len(indexes), json.dumps(summary)))
+            db.executemany("INSERT INTO facet VALUES (?, ?, ?, ?, ?, ?)",
+                           [(node, *f) for f in _facets(rows, indexes)])
+        conflicts = []
+        for node, indexes in content.items():
+            found = _sorted_rows(rows, indexes)
+            summary = summarize(found)
+            summary["groups"] = group_by_disease_role(found)
+            db.execute("INSERT INTO evidence VALUES (?, 'content', ?, ?)",
+                       (node, len(indexes), json.dumps(summary)))
+            label = dict(m for f in found for m in f.molecules).get(node, node)
+            own = [c for c in summary["conflicts"] if c["molecule"] == label]
+            if own:
+                entry = {"node": _node_entry(store, node, label), "conflicts": own,
+                         "studies": summary["studies"], "directions": summary["directions"]}
+                conflicts.append((node, f"{label.lower()}\x00{node}", json.dumps(entry)))
+        db.executemany("INSERT INTO conflict VALUES (?, ?, ?)", conflicts)
+        _write_incoming(store, db)
+        db.execute("INSERT INTO stats VALUES ('home', ?)", (json.dumps(_stats(store, rows)),))
+        db.commit()
+    finally:
+        db.close()
+    tmp.replace(path)
+    logger.info("facets of %d findings, %d nodes in %.1f s", len(rows), len(naming),
+                time.monotonic() - started)
+
+
+def _write_incoming(store: ox.Store, db: sqlite3.Connection) -> None:
+    query = _PREFIXES + """SELECT ?o ?p ?n ?l WHERE {
+  { SELECT ?o ?p (COUNT(?s) AS ?n)
+    WHERE { ?s ?p ?o FILTER(isIRI(?o)) FILTER NOT EXISTS { ?s a exo:Finding } }
+    GROUP BY ?o ?p }
+  OPTIONAL { ?p rdfs:label ?l } }"""
+    rows = {}
+    for sol in store.query(query):
+        label = sol[3].value if sol[3] is not None else None
+        rows[sol[0].value, sol[1].value] = (int(sol[2].value), label)
+    db.executemany("INSERT OR REPLACE INTO incoming VALUES (?, ?, ?, ?)",
+                   [(o, p, label, n) for (o, p), (n, label) in rows.items()])
+
+
+class Facets:
+    """The facets artifact of one store, read by IRI (each call opens it read-only)."""
+
+    def __init__(self, folder: Path | str) -> None:
+        self.path = Path(folder) / FACETS_FILE
+        if not self.path.is_file():
+            raise FileNotFoundError(f"no facets artifact at {self.path}")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+
+    def node(self, iri: str) -> NodeFacets:
+        """The node's evidence summary, facet counts and incoming links."""
+        db = self._connect()
+        try:
+            hit = db.execute("SELECT count, summary FROM evidence WHERE node = ? AND via = 'any'",
+                             (iri,)).fetchone()
+            facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACET_NAMES}
+            for name, key, label, n in db.execute(
+                    "SELECT facet, key, label, count FROM facet WHERE node = ? "
+                    "ORDER BY facet, rank", (iri,)):
+                facets[name].append({"key": key, "label": label, "count": n})
+            incoming = db.execute("SELECT predicate, label, count FROM incoming "
+                                  "WHERE node = ?", (iri,)).fetchall()
+        finally:
+            db.close()
+        count, evidence = (hit[0], json.loads(hit[1])) if hit else (0, summarize([]))
+        labels = {p: label for p, label, _ in incoming if label}
+        return NodeFacets(count, evidence, facets,
+                          incoming_rows(((p, n) for p, _, n in incoming), labels))
+
+    def content_evidence(self, iri: str) -> tuple[int, dict[str, Any]]:
+        """``/api/evidence``'s summary (findings with ``iri`` as ``exo:content``) and
+        their count; ``groups`` per disease and role."""
+        db = self._connect()
+        try:
+            hit = db.execute("SELECT count, summary FROM evidence "
+                             "WHERE node = ? AND via = 'content'", (iri,)).fetchone()
+        finally:
+            db.close()
+        if hit is None:
+            return 0, {**summarize([]), "groups": []}
+        return int(hit[0]), json.loads(hit[1])
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        """Every molecule whose studies disagree on its direction in one disease."""
+        db = self._connect()
+        try:
+            return [json.loads(entry) for (entry,) in
+                    db.execute("SELECT entry FROM conflict ORDER BY sort")]
+        finally:
+            db.close()
+
+    def stats(self) -> dict[str, Any]:
+        """The home page's counts: ``triples``, ``classes`` (IRI: n), ``tables`` (n: count)."""
+        db = self._connect()
+        try:
+            (value,) = db.execute("SELECT value FROM stats WHERE name = 'home'").fetchone()
+        finally:
+            db.close()
+        stats = json.loads(value)
+        stats["tables"] = {int(k): v for k, v in stats["tables"].items()}
+        return stats
