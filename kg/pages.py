@@ -257,10 +257,8 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     if not 1 <= number <= paging["pages"]:
         raise InvalidQuery(f"page must be from 1 to {paging['pages']}, not {number}")
     paging = _paging(count, number, size)
-    if is_finding:
-        ids = [node]
-    else:
-        ids = finding_page(reader, node, number, size=size) if count else []
+    ids = [node] if is_finding else (finding_page(reader, node, number, size=size)
+                                     if count else [])
     findings = finding_records(reader, ids)
     if stored is not None:
         evidence, facet_counts, incoming = stored.evidence, stored.facets, stored.incoming

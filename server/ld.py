@@ -25,15 +25,16 @@ from functools import cache
 from typing import Any
 
 from exokg import review
-from exokg.describe import concise_bounded_description, describe_node, node_exists
-from exokg.errors import UnknownFormat
+from exokg.describe import concise_bounded_description
+from exokg.errors import InvalidQuery, NodeNotFound, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, formats, get_format
+from exokg.pages import DESCRIPTION_CAP, description_graph, entity_page, node_exists
+from exokg.server.graph import app_facets, app_reader
 from exokg.server.ui import (
     CANONICAL_BASE,
     base_iri,
     compact,
     error_page,
-    get_graph,
     local_url,
     render_page,
     search_entities,
@@ -90,21 +91,33 @@ def iri_for_path(path: str) -> URIRef:
     return URIRef(base_iri() + "id/" + path)
 
 
-def _find_node(graph: Graph, path: str) -> URIRef | None:
+def _find_node(path: str) -> str | None:
     """The node of ``/id/<path>``: under the public base, else under the canonical base."""
+    reader = app_reader()
     for base in dict.fromkeys((base_iri(), CANONICAL_BASE)):
-        node = URIRef(base + "id/" + path)
-        if node_exists(graph, node):
-            return node
+        node = base + "id/" + path
+        try:
+            if node_exists(reader, node):
+                return node
+        except NodeNotFound:  # not writable as an IRI: no such node
+            return None
     return None
 
 
-def _rdf_response(graph: Graph, fmt_name: str, *, canonical: str) -> Response:
+def _rdf_response(graph: Graph, fmt_name: str, *, canonical: str,
+                  truncated: bool = False) -> Response:
     fmt = get_format(fmt_name, "rdf")
-    response = Response(fmt.writer(graph), mimetype=fmt.media_type)
+    body = fmt.writer(graph)
+    if truncated and fmt.name == "turtle":
+        note = f"# truncated: this description was cut at {DESCRIPTION_CAP} rows\n"
+        body = note.encode() + (body if isinstance(body, bytes) else body.encode())
+    response = Response(body, mimetype=fmt.media_type)
     if fmt.media_type.startswith("text/") or fmt.media_type.endswith(("json", "triples")):
         response.charset = "utf-8"
     response.headers["Content-Location"] = f"{canonical}.{fmt.extension}"
+    if truncated:
+        response.headers["X-Result-Truncated"] = "true"
+        response.headers["X-Result-Max-Rows"] = str(DESCRIPTION_CAP)
     response.vary.add("Accept")
     return response
 
@@ -132,50 +145,78 @@ def _split_suffix(path: str) -> tuple[str, str | None]:
 
 @bp.route("/id/<path:path>")
 def resource(path: str) -> Response:
-    graph = get_graph()
-    node = _find_node(graph, path)
+    node = _find_node(path)
     suffix = None
     if node is None:
         stem, suffix = _split_suffix(path)
         if suffix is not None:
-            node = _find_node(graph, stem)
+            node = _find_node(stem)
             path = stem
     try:
         want = negotiate(suffix)
     except KeyError:
         want = "html"
+    fmt = "json" if want not in ("html",) else None
     if node is None:
         label = path.rsplit("/", 1)[-1].replace("-", " ")
         hits = search_entities(label, limit=5) if label else []
-        return error_page(404, f"no node {iri_for_path(path)} in the graph",
-                          fmt="json" if want not in ("html",) else None,
+        return error_page(404, f"no node {iri_for_path(path)} in the graph", fmt=fmt,
                           suggestions=hits)
     page_url = url_for("ld.resource", path=path)
     if want not in ("html", "json"):
         try:
-            return _rdf_response(concise_bounded_description(graph, node), want,
-                                 canonical=page_url)
+            get_format(want, "rdf")
         except UnknownFormat as err:
             return error_page(406, str(err), fmt="json")
-    data = entity_page_data(graph, node)
+        graph, truncated = description_graph(app_reader(), node)
+        return _rdf_response(concise_bounded_description(graph, URIRef(node)), want,
+                             canonical=page_url, truncated=truncated)
+    try:
+        data = entity_page_data(node, page=request.args.get("page"), path=path,
+                                json_twin=want == "json" or request.path.endswith(".json"))
+    except InvalidQuery as err:
+        return error_page(400, str(err), fmt=fmt)
     response = render_page("entity.html", data, fmt=want,
                            html_extra={"alternates": _alternates(page_url),
                                        "page_url": page_url})
     return _with_links(response, page_url)
 
 
-def entity_page_data(graph: Graph, node: URIRef) -> dict[str, Any]:
-    """The entity page's dict: :func:`exokg.describe.describe_node` plus links and formats."""
-    data = describe_node(graph, node)
+def _page_links(paging: dict[str, Any], path: str, json_twin: bool) -> dict[str, Any]:
+    """``next``/``prev`` URLs of a paged entity page (the JSON twin's are JSON URLs)."""
+    target = path + ".json" if json_twin else path
+
+    def link(number: int) -> str:
+        return url_for("ld.resource", path=target, **({"page": number} if number > 1 else {}))
+
+    return {**paging, "next": link(paging["page"] + 1) if paging["has_next"] else None,
+            "prev": link(paging["page"] - 1) if paging["has_prev"] else None}
+
+
+def entity_page_data(node: str, *, page: str | int | None = None, path: str | None = None,
+                     json_twin: bool = False) -> dict[str, Any]:
+    """The entity page's dict: :func:`exokg.pages.entity_page` (read through the service
+    and the facets artifact) plus links and formats.
+
+    Raises
+    ------
+    NodeNotFound
+        for a node that is the subject of no triple.
+    InvalidQuery
+        for a page out of range.
+    """
+    data = entity_page(app_reader(), node, page=page, facets=app_facets())
     data["title"] = data["label"]
     data["curie"] = compact(node)
     data["page_url"] = local_url(node)
+    if path is not None:
+        data["paging"] = _page_links(data["paging"], path, json_twin)
     data["formats"] = [{"name": f.name, "label": f.label or f.name, "kind": f.kind,
                         "extension": f.extension}
                        for f in formats(*GRAPH_KINDS, by_name=True)]
     data["table_titles"] = {str(k): v for k, v in review.TABLE_TITLES.items()}
-    data["neighborhood"] = {"api": "/api/neighborhood", "node": str(node), "depth": 1}
-    data["evidence_api"] = f"/api/evidence?node={str(node)}"
+    data["neighborhood"] = {"api": "/api/neighborhood", "node": node, "depth": 1}
+    data["evidence_api"] = f"/api/evidence?node={node}"
     return data
 
 

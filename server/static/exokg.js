@@ -202,15 +202,23 @@
       fetch(url("cytoscape"), { headers: { Accept: "application/json" } })
         .then(function (r) {
           if (!r.ok) throw new Error("HTTP " + r.status);
-          return r.json();
+          var cut = r.headers.get("X-Result-Truncated") === "true";
+          return r.json().then(function (doc) { return { doc: doc, cut: cut }; });
         })
-        .then(function (doc) {
+        .then(function (answer) {
+          var doc = answer.doc;
+          // the API says when the neighbourhood was cut at its node cap
+          var truncated = answer.cut || doc.truncated === true ||
+            (doc.data && doc.data.truncated === true);
           if (!known) listPredicates(doc);
           if (exokg.cy) exokg.cy.destroy();
           container.innerHTML = "";
           exokg.cy = drawGraph(container, doc.elements, { style: doc.style, center: node });
           var n = doc.elements.nodes.length, m = doc.elements.edges.length;
-          status.textContent = n + " nodes, " + m + " edges. Click a node to open its page.";
+          status.textContent = n + " nodes, " + m + " edges" +
+            (truncated ? " (truncated: the neighborhood is larger than the node cap; " +
+              "the nearest nodes are shown)" : "") + ". Click a node to open its page.";
+          section.setAttribute("data-truncated", truncated ? "true" : "false");
           section.setAttribute("data-loaded", "true");
         })
         .catch(function (err) {
