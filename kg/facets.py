@@ -42,13 +42,23 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from exokg.describe import finding_record, finding_row
+from exokg.describe import finding_record, finding_row, label_of
 from exokg.evidence import Finding, group_by_disease_role, summarize
-from exokg.pages import StoreReader, finding_graph, incoming_rows
-from exokg.vocab import EXO, RDF
+from exokg.pages import (
+    PAGE_SIZE,
+    StoreReader,
+    description_graph,
+    finding_graph,
+    finding_page,
+    finding_records,
+    incoming_rows,
+    page_number,
+)
+from exokg.vocab import EXO, RDF, SKOS
 from rdflib import URIRef
 
-__all__ = ["ARTIFACT", "FACETS_FILE", "FACET_NAMES", "Facets", "NodeFacets", "build_facets"]
+__all__ = ["ARTIFACT", "FACETS_FILE", "FACET_NAMES", "Facets", "NodeFacets", "build_facets",
+           "evidence_answer", "node_entry"]
 
 logger = logging.getLogger(__name__)
 
@@ -158,17 +168,37 @@ def _facets(rows: list[_Row], indexes: list[int]) -> list[tuple[str, int, str, s
     return out
 
 
-def _node_entry(store: ox.Store, node: str, label: str) -> dict[str, Any]:
-    """A molecule as ``/api/conflicts`` names it: ``id label curie class kind``."""
+def node_entry(node: str, label: str, types: list[str], alt_labels: list[str],
+               xrefs: list[str]) -> dict[str, Any]:
+    """A node as ``/api/evidence`` and ``/api/conflicts`` name it: ``id label curie class
+    kind`` (its most specific class), ``alt_labels`` and ``xrefs`` when it has some."""
     from exokg.curie import compact_iri
     from exokg.network import _most_specific
 
-    types = [sol[0].value for sol in store.query(
-        f"SELECT ?t WHERE {{ <{node}> a ?t }}") if isinstance(sol[0], ox.NamedNode)]
     cls = _most_specific(types)
-    return {"id": node, "label": label, "curie": compact_iri(node),
-            "class": compact_iri(cls) if cls else "",
-            "kind": cls.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if cls else ""}
+    entry: dict[str, Any] = {"id": node, "label": label, "curie": compact_iri(node),
+                             "class": compact_iri(cls) if cls else "",
+                             "kind": cls.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if cls else ""}
+    names = sorted({a for a in alt_labels if a != label})
+    if names:
+        entry["alt_labels"] = names
+    if xrefs:
+        entry["xrefs"] = sorted(set(xrefs))
+    return entry
+
+
+def _graph_entry(graph: Any, node: str) -> dict[str, Any]:
+    """:func:`node_entry` from a graph holding the node's own statements."""
+    subject = URIRef(node)
+    return node_entry(node, label_of(graph, subject),
+                      [str(t) for t in graph.objects(subject, RDF.type)],
+                      [str(a) for a in graph.objects(subject, SKOS.altLabel)],
+                      [str(x) for x in graph.objects(subject, EXO.xref)])
+
+
+def _node_entry(store: ox.Store, node: str) -> dict[str, Any]:
+    graph, _ = description_graph(StoreReader(store), node)
+    return _graph_entry(graph, node)
 
 
 def _stats(store: ox.Store, rows: list[_Row]) -> dict[str, Any]:
@@ -213,7 +243,7 @@ def build_facets(store: ox.Store, folder: Path) -> None:
             label = dict(m for f in found for m in f.molecules).get(node, node)
             own = [c for c in summary["conflicts"] if c["molecule"] == label]
             if own:
-                entry = {"node": _node_entry(store, node, label), "conflicts": own,
+                entry = {"node": _node_entry(store, node), "conflicts": own,
                          "studies": summary["studies"], "directions": summary["directions"]}
                 conflicts.append((node, f"{label.lower()}\x00{node}", json.dumps(entry)))
         db.executemany("INSERT INTO conflict VALUES (?, ?, ?)", conflicts)
@@ -304,3 +334,44 @@ class Facets:
         stats = json.loads(value)
         stats["tables"] = {int(k): v for k, v in stats["tables"].items()}
         return stats
+
+
+def _api_finding(record: dict[str, Any]) -> dict[str, Any]:
+    """A finding as ``/api/evidence`` lists it."""
+    study = record["study"] or {}
+    return {"id": record["iri"], "label": record["label"], "table": record["table"],
+            "row": record["row"],
+            "disease": [record["disease"]["label"]] if record["disease"] else [],
+            "expression": [record["expression"]] if record["expression"] else [],
+            "roles": [r["label"] for r in record["roles"]],
+            "samples": [s["label"] for s in record["samples"]],
+            "reference": study.get("iri"), "ref_number": study.get("number"),
+            "sample_size": record["sample_size"], "function": record["function"] or None}
+
+
+def evidence_answer(reader: Any, facets: Facets, node: str, *, page: str | int | None = None,
+                    size: int | None = None) -> dict[str, Any]:
+    """``/api/evidence``: the summary of the findings with ``node`` as ``exo:content`` (from
+    the artifact), their groups per disease and role, and one page of them.
+
+    Keys: ``node``, the fields of :func:`exokg.evidence.summarize`, ``groups``,
+    ``findings`` (this page's), ``findings_count``, ``page``, ``pages``, ``has_next``.
+
+    Raises
+    ------
+    InvalidQuery
+        for a page out of range.
+    """
+    size = size or PAGE_SIZE
+    count, summary = facets.content_evidence(node)
+    pages = max(1, -(-count // size))
+    number = page if isinstance(page, int) else page_number(page, pages)
+    if not 1 <= number <= pages:
+        page_number(str(number), pages)  # raises, naming the range
+    graph, _ = description_graph(reader, node)
+    ids = finding_page(reader, node, number, size=size, predicate=str(EXO.content)) \
+        if count else []
+    return {"node": _graph_entry(graph, node), **summary,
+            "findings": [_api_finding(r) for r in finding_records(reader, ids)],
+            "findings_count": count, "page": number, "pages": pages,
+            "has_next": number < pages}

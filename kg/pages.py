@@ -27,6 +27,7 @@ store (tests, the artifact builder).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -46,7 +47,8 @@ from exokg.vocab import EXO, RDF
 from rdflib import Graph, URIRef
 
 __all__ = ["DESCRIPTION_CAP", "PAGE_SIZE", "Reader", "StoreReader", "description_graph",
-           "entity_page", "finding_count", "finding_graph", "finding_page", "iri_term",
+           "entity_page", "find_node", "finding_count", "finding_graph", "finding_page",
+           "finding_records", "iri_term",
            "node_exists", "page_number"]
 
 logger = logging.getLogger(__name__)
@@ -145,6 +147,27 @@ def page_number(raw: str | None, pages: int) -> int:
 def node_exists(reader: Reader, node: str) -> bool:
     """Whether ``node`` is the subject of a triple (one indexed lookup)."""
     return bool(reader.select(f"ASK {{ {iri_term(node)} ?p ?o }}").boolean)
+
+
+def find_node(reader: Reader, name: str) -> list[str]:
+    """The nodes ``name`` names exactly: an IRI, a CURIE of ExoKG's prefixes, or a label,
+    alternative label or external identifier (``exo:xref``) as written; at most 20.
+
+    Spelling variants and near misses are the search index's job, not this lookup's.
+    """
+    from exokg.curie import expand_curie
+
+    text = (name or "").strip()
+    if not text:
+        return []
+    for iri in dict.fromkeys((text, expand_curie(text))):
+        if "://" in iri and not _BAD_IRI.search(iri) and node_exists(reader, iri):
+            return [iri]
+    literal = json.dumps(text)  # a JSON string is a valid SPARQL string literal
+    rows = reader.select(_PREFIXES + f"""SELECT DISTINCT ?n WHERE {{
+  {{ ?n rdfs:label {literal} }} UNION {{ ?n skos:altLabel {literal} }}
+  UNION {{ ?n exo:xref {literal} }} FILTER(isIRI(?n)) }} ORDER BY ?n LIMIT 20""").rows
+    return [str(row[0]) for row in rows if row[0] is not None]
 
 
 def description_graph(reader: Reader, node: str, *,
