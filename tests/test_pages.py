@@ -10,7 +10,7 @@ from exokg.build import build_graph
 from exokg.describe import describe_node
 from exokg.errors import InvalidQuery, NodeNotFound
 from exokg.facets import Facets, build_facets
-from exokg.pages import PAGE_SIZE, StoreReader, entity_page
+from exokg.pages import StoreReader, entity_page
 from exokg.store import open_store, prepare_store
 from exokg.vocab import EXOID
 from rdflib import URIRef
