@@ -122,11 +122,18 @@ def _facet_values(record: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+def _solutions(store: ox.Store, query: str) -> ox.QuerySolutions:
+    """A SELECT's solutions, straight from the store (the build runs before any service)."""
+    answer = store.query(query)
+    assert isinstance(answer, ox.QuerySolutions), query
+    return answer
+
+
 def _read_findings(store: ox.Store) -> tuple[list[_Row], dict[str, list[int]],
                                              dict[str, list[int]]]:
     """Every finding, and which findings name each node (any link; ``exo:content``)."""
     reader = StoreReader(store)
-    ids = [sol[0].value for sol in store.query(
+    ids = [sol[0].value for sol in _solutions(store,
         _PREFIXES + "SELECT ?f WHERE { ?f a exo:Finding } ORDER BY ?f")]
     rows: list[_Row] = []
     naming: dict[str, list[int]] = defaultdict(list)
@@ -203,8 +210,8 @@ def _node_entry(store: ox.Store, node: str) -> dict[str, Any]:
 
 def _stats(store: ox.Store, rows: list[_Row]) -> dict[str, Any]:
     """The home page's counts (the default graph, as the whole-graph ``graph_stats``)."""
-    triples = next(iter(store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))[0].value
-    classes = {sol[0].value: int(sol[1].value) for sol in store.query(
+    triples = next(iter(_solutions(store, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))[0].value
+    classes = {sol[0].value: int(sol[1].value) for sol in _solutions(store, 
         "SELECT ?c (COUNT(*) AS ?n) { ?s a ?c } GROUP BY ?c")}
     tables = Counter(int(key) for r in rows for key, _ in r.values["table"])
     return {"triples": int(triples), "classes": dict(sorted(classes.items())),
@@ -264,7 +271,7 @@ def _write_incoming(store: ox.Store, db: sqlite3.Connection) -> None:
     GROUP BY ?o ?p }
   OPTIONAL { ?p rdfs:label ?l } }"""
     rows = {}
-    for sol in store.query(query):
+    for sol in _solutions(store, query):
         label = sol[3].value if sol[3] is not None else None
         rows[sol[0].value, sol[1].value] = (int(sol[2].value), label)
     db.executemany("INSERT OR REPLACE INTO incoming VALUES (?, ?, ?, ?)",

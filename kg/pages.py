@@ -88,22 +88,22 @@ class StoreReader:
         self.store = store
 
     def select(self, query: str, *, max_rows: int | None = None) -> Results:
-        body = self.store.query(query).serialize(format=ox.QueryResultsFormat.JSON)
-        results = Results.from_json(body)
+        answer: Any = self.store.query(query)
+        results = Results.from_json(answer.serialize(format=ox.QueryResultsFormat.JSON))
         if max_rows and len(results.rows) > max_rows:
-            results.rows, results.truncated = results.rows[:max_rows], True
+            return Results(results.vars, results.rows[:max_rows], truncated=True)
         return results
 
     def construct(self, query: str, *,
                   max_rows: int | None = None) -> tuple[Graph, bool]:
-        triples = list(self.store.query(query))
+        answer: Any = self.store.query(query)
+        triples = list(answer)
         truncated = bool(max_rows) and len(triples) > (max_rows or 0)
         if max_rows:
             triples = triples[:max_rows]
-        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) if triples else b""
         graph = Graph()
-        if body:
-            graph.parse(data=body, format="nt")
+        if triples:
+            graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
         return graph, truncated
 
 

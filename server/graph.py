@@ -58,7 +58,7 @@ def _facets_folder(info: StoreInfo) -> Path:
 
 def app_facets(app: Flask | None = None) -> Facets:
     """The facets artifact of the app's store (per data version)."""
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     info = app_reader(app).info
     cached = app.extensions.get("exokg_facets")
     if cached is None or cached[0] != info.version:
@@ -76,7 +76,7 @@ def app_graph(app: Flask | None = None) -> tuple[Graph, str | None]:
     Only the API's projection still reads it (``exokg.server.api.projection``); pages
     do not. To be removed when the API reads through the service.
     """
-    app = app or current_app._get_current_object()
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     service = app.extensions.get("exokg.sparql")
     if service is not None:
         info = service.info

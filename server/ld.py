@@ -129,7 +129,8 @@ def _alternates(path_url: str) -> list[dict[str, str]]:
 
 
 def _with_links(response: Response, path_url: str) -> Response:
-    links = [response.headers.get("Link")] if response.headers.get("Link") else []
+    existing = response.headers.get("Link")
+    links = [existing] if existing else []
     links += [f'<{a["url"]}>; rel="alternate"; type="{a["media_type"]}"'
               for a in _alternates(path_url)]
     response.headers["Link"] = ", ".join(links)
@@ -187,7 +188,8 @@ def _page_links(paging: dict[str, Any], path: str, json_twin: bool) -> dict[str,
     target = path + ".json" if json_twin else path
 
     def link(number: int) -> str:
-        return url_for("ld.resource", path=target, **({"page": number} if number > 1 else {}))
+        args: dict[str, Any] = {"page": number} if number > 1 else {}
+        return url_for("ld.resource", path=target, **args)
 
     return {**paging, "next": link(paging["page"] + 1) if paging["has_next"] else None,
             "prev": link(paging["page"] - 1) if paging["has_prev"] else None}
@@ -241,7 +243,7 @@ def _term_text(graph: Graph, term: Any) -> str:
     if isinstance(term, BNode):
         members = graph.value(term, OWL.unionOf)
         if members is not None:
-            return " or ".join(compact(m) for m in Collection(graph, members))
+            return " or ".join(compact(str(m)) for m in Collection(graph, members))
         return "(class expression)"
     return compact(term)
 
@@ -257,12 +259,12 @@ def vocab_page_data(graph: Graph) -> dict[str, Any]:
     out = []
     for title, cls in sections:
         terms = []
-        for term in sorted(set(graph.subjects(RDF.type, cls))):
+        for term in sorted(set(graph.subjects(RDF.type, cls)), key=str):
             if not str(term).startswith(str(EXO)):
                 continue
             definition = graph.value(term, SKOS.definition) or graph.value(term, RDFS.comment)
             terms.append({
-                "iri": str(term), "curie": compact(term),
+                "iri": str(term), "curie": compact(str(term)),
                 "name": str(term).split("#", 1)[1],
                 "label": str(graph.value(term, RDFS.label) or ""),
                 "definition": str(definition or ""),
@@ -271,7 +273,7 @@ def vocab_page_data(graph: Graph) -> dict[str, Any]:
                                   for o in graph.objects(term, p)),
                 "domain": sorted(_term_text(graph, o) for o in graph.objects(term, RDFS.domain)),
                 "range": sorted(_term_text(graph, o) for o in graph.objects(term, RDFS.range)),
-                "types": sorted(compact(o) for o in graph.objects(term, RDF.type)
+                "types": sorted(compact(str(o)) for o in graph.objects(term, RDF.type)
                                 if o != OWL.NamedIndividual),
             })
         if terms:
