@@ -34,9 +34,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import sqlite3
+import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +62,7 @@ from exokg.vocab import EXO, RDF, SKOS
 from rdflib import URIRef
 
 __all__ = ["ARTIFACT", "FACETS_FILE", "FACET_NAMES", "Facets", "NodeFacets", "build_facets",
-           "evidence_answer", "node_entry"]
+           "evidence_answer", "evidence_node", "node_entry", "store_facets"]
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +215,7 @@ def _node_entry(store: ox.Store, node: str) -> dict[str, Any]:
 def _stats(store: ox.Store, rows: list[_Row]) -> dict[str, Any]:
     """The home page's counts (the default graph, as the whole-graph ``graph_stats``)."""
     triples = next(iter(_solutions(store, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))[0].value
-    classes = {sol[0].value: int(sol[1].value) for sol in _solutions(store, 
+    classes = {sol[0].value: int(sol[1].value) for sol in _solutions(store,
         "SELECT ?c (COUNT(*) AS ?n) { ?s a ?c } GROUP BY ?c")}
     tables = Counter(int(key) for r in rows for key, _ in r.values["table"])
     return {"triples": int(triples), "classes": dict(sorted(classes.items())),
@@ -382,3 +386,52 @@ def evidence_answer(reader: Any, facets: Facets, node: str, *, page: str | int |
             "findings": [_api_finding(r) for r in finding_records(reader, ids)],
             "findings_count": count, "page": number, "pages": pages,
             "has_next": number < pages}
+
+
+def store_facets(info: Any) -> Facets:
+    """The facets artifact of a built store (:class:`exokg.store.StoreInfo`).
+
+    A store built without the artifact (before the builder was registered) gets it
+    built once beside it, atomically (a folder renamed into place).
+    """
+    if ARTIFACT in (getattr(info, "artifacts", None) or ()):
+        return Facets(info.artifact_dir(ARTIFACT))
+    folder = Path(str(info.path).rstrip("/") + ".facets")
+    if not (folder / FACETS_FILE).is_file():
+        from exokg.store import open_store
+
+        tmp = folder.with_name(f"{folder.name}.building-{os.getpid()}-{threading.get_ident()}")
+        logger.info("building the facets artifact of %s", info.path)
+        build_facets(open_store(info.path), tmp)
+        try:
+            tmp.rename(folder)
+        except OSError:  # another process got there first: theirs holds the same
+            shutil.rmtree(tmp, ignore_errors=True)
+    return Facets(folder)
+
+
+def evidence_node(reader: Any, facets: Facets, name: str, *,
+                  search: Callable[[str], list[dict[str, Any]]] | None = None) -> str:
+    """The node ``name`` stands for in ``/api/evidence``: an IRI, a CURIE or an exact label
+    (a molecule first when a label names several), else the search's hit of that label.
+
+    Raises
+    ------
+    NodeNotFound
+        with the search's hits as ``suggestions``.
+    """
+    from exokg.errors import NodeNotFound
+    from exokg.pages import find_node
+
+    hits = find_node(reader, name)
+    if hits:
+        return min(hits, key=lambda n: (facets.content_evidence(n)[0] == 0, n))
+    found = search(name) if search is not None and name.strip() else []
+    exact = [h for h in found if h["label"].lower() == name.strip().lower()]
+    if exact:
+        return str(exact[0]["iri"])
+    names = list(dict.fromkeys(str(h["label"]) for h in found))
+    message = f"no node named {name!r}"
+    if names:
+        message += "; did you mean: " + ", ".join(names)
+    raise NodeNotFound(message, suggestions=names)

@@ -207,41 +207,18 @@ def rank() -> Response:
 def evidence() -> Response:
     """The evidence summary of a molecule, with a conflict flag: the summary from the
     facets artifact, the findings one page at a time (``page``)."""
-    from exokg.facets import evidence_answer
+    from exokg.facets import evidence_answer, evidence_node
     from exokg.server.graph import app_facets, app_reader
+    from exokg.server.ui import search_entities
 
-    reader = app_reader()
-    name = _arg("node", required=True) or ""
-    node = _evidence_node(reader, name)
-    answer = evidence_answer(reader, app_facets(), node, page=request.args.get("page"))
+    reader, facets = app_reader(), app_facets()
+    node = evidence_node(reader, facets, _arg("node", required=True) or "",
+                         search=lambda text: search_entities(text, limit=5))
+    answer = evidence_answer(reader, facets, node, page=request.args.get("page"))
     args = {k: v for k, v in request.args.items() if k != "page"}
     answer["next"] = url_for("api.evidence", _external=True, **args,
                              page=answer["page"] + 1) if answer["has_next"] else None
     return _ok(**answer)
-
-
-def _evidence_node(reader, name: str) -> str:
-    """The node ``name`` stands for: exact IRI, CURIE or label (a molecule first when a
-    label names several), else the search's exact match; 404 with suggestions."""
-    from exokg.pages import find_node
-    from exokg.server.graph import app_facets
-    from exokg.server.ui import search_entities
-
-    hits = find_node(reader, name)
-    if len(hits) > 1:
-        facets = app_facets()
-        hits.sort(key=lambda n: (facets.content_evidence(n)[0] == 0, n))
-    if hits:
-        return hits[0]
-    found = search_entities(name, limit=5)
-    exact = [h for h in found if h["label"].lower() == name.strip().lower()]
-    if exact:
-        return exact[0]["iri"]
-    names = list(dict.fromkeys(h["label"] for h in found))
-    message = f"no node named {name!r}"
-    if names:
-        message += "; did you mean: " + ", ".join(names)
-    raise NodeNotFound(message, suggestions=names)
 
 
 @bp.get("/conflicts")

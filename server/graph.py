@@ -10,13 +10,10 @@ progress); no page uses it.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from pathlib import Path
 
-from exokg.facets import ARTIFACT, FACETS_FILE, Facets, build_facets
+from exokg.facets import Facets, store_facets
 from exokg.sparql import SparqlService
-from exokg.store import StoreInfo
 from flask import Flask, current_app
 from rdflib import Graph
 
@@ -34,28 +31,6 @@ def app_reader(app: Flask | None = None) -> SparqlService:
     return get_service(app)
 
 
-def _facets_folder(info: StoreInfo) -> Path:
-    """The store's facets artifact; a store built before the artifact hook gets it built
-    once beside it (atomically: a folder renamed into place)."""
-    if ARTIFACT in (getattr(info, "artifacts", None) or ()):
-        return Path(info.artifact_dir(ARTIFACT))  # type: ignore[attr-defined]
-    folder = Path(info.path.rstrip("/") + ".facets")
-    if (folder / FACETS_FILE).is_file():
-        return folder
-    from exokg.store import open_store
-
-    tmp = folder.with_name(f"{folder.name}.building-{os.getpid()}-{threading.get_ident()}")
-    logger.info("building the facets artifact of %s", info.path)
-    build_facets(open_store(info.path), tmp)
-    try:
-        tmp.rename(folder)
-    except OSError:  # another worker got there first: theirs is the same
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder
-
-
 def app_facets(app: Flask | None = None) -> Facets:
     """The facets artifact of the app's store (per data version)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
@@ -65,7 +40,7 @@ def app_facets(app: Flask | None = None) -> Facets:
         with _LOCK:
             cached = app.extensions.get("exokg_facets")
             if cached is None or cached[0] != info.version:
-                cached = (info.version, Facets(_facets_folder(info)))
+                cached = (info.version, store_facets(info))
                 app.extensions["exokg_facets"] = cached
     return cached[1]
 
