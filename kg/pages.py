@@ -48,8 +48,7 @@ from rdflib import Graph, URIRef
 
 __all__ = ["DESCRIPTION_CAP", "PAGE_SIZE", "Reader", "StoreReader", "description_graph",
            "entity_page", "find_node", "finding_count", "finding_graph", "finding_page",
-           "finding_records", "iri_term",
-           "node_exists", "page_number"]
+           "finding_query", "finding_records", "iri_term", "node_exists", "page_number"]
 
 logger = logging.getLogger(__name__)
 
@@ -204,15 +203,19 @@ ORDER BY ?t ?r ?f LIMIT {size} OFFSET {(page - 1) * size}"""
     return [str(row[0]) for row in reader.select(query).rows if row[0] is not None]
 
 
+def finding_query(findings: Sequence[str]) -> str:
+    """The CONSTRUCT of :func:`finding_graph`."""
+    values = " ".join(iri_term(f) for f in findings)
+    return _PREFIXES + f"""CONSTRUCT {{ ?f ?p ?o . ?o ?q ?v }}
+WHERE {{ VALUES ?f {{ {values} }} ?f ?p ?o .
+  OPTIONAL {{ ?o ?q ?v FILTER(?q IN {_OBJECT_FACTS}) }} }}"""
+
+
 def finding_graph(reader: Reader, findings: Sequence[str]) -> Graph:
     """The findings' statements with the labels (and a study's number) of what they name."""
     if not findings:
         return Graph()
-    values = " ".join(iri_term(f) for f in findings)
-    query = _PREFIXES + f"""CONSTRUCT {{ ?f ?p ?o . ?o ?q ?v }}
-WHERE {{ VALUES ?f {{ {values} }} ?f ?p ?o .
-  OPTIONAL {{ ?o ?q ?v FILTER(?q IN {_OBJECT_FACTS}) }} }}"""
-    graph, _ = reader.construct(query)
+    graph, _ = reader.construct(finding_query(findings))
     return graph
 
 
