@@ -159,10 +159,8 @@ def resource(path: str) -> Response:
         want = "html"
     fmt = "json" if want not in ("html",) else None
     if node is None:
-        label = path.rsplit("/", 1)[-1].replace("-", " ")
-        hits = search_entities(label, limit=5) if label else []
         return error_page(404, f"no node {iri_for_path(path)} in the graph", fmt=fmt,
-                          suggestions=hits)
+                          suggestions=_suggestions(path))
     page_url = url_for("ld.resource", path=path)
     if want not in ("html", "json"):
         try:
@@ -181,6 +179,18 @@ def resource(path: str) -> Response:
                            html_extra={"alternates": _alternates(page_url),
                                        "page_url": page_url})
     return _with_links(response, page_url)
+
+
+def _suggestions(path: str, limit: int = 5) -> list[dict[str, Any]]:
+    """Close matches for a missing ``/id/<path>``: the search for its last segment as
+    written, with spaces, then shortened a character at a time (a typo at the end)."""
+    name = path.rsplit("/", 1)[-1]
+    tries = [name, name.replace("-", " ")] + [name[:-k] for k in (1, 2) if len(name) > k + 2]
+    for text in dict.fromkeys(t for t in tries if t.strip()):
+        hits = search_entities(text, limit=limit)
+        if hits:
+            return hits
+    return []
 
 
 def _page_links(paging: dict[str, Any], path: str, json_twin: bool) -> dict[str, Any]:

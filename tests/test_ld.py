@@ -309,3 +309,13 @@ def test_hub_api_evidence_is_paged(hub_client):
     page = hub_client.get(data["next"]).json
     assert page["page"] == 2 and page["findings"][0]["id"] != data["findings"][0]["id"]
     assert hub_client.get("/api/evidence?node=miR-hub&page=99").status_code == 400
+
+
+def test_unknown_entity_is_404_with_suggestions(ld_client):
+    """An entity page that does not exist offers close matches, as the API's 404 does."""
+    data = ld_client.get("/id/content/mir-21x.json").json
+    assert data["ok"] is False and data["status"] == 404
+    assert "miR-21" in [s["label"] for s in data["suggestions"]]
+    html = ld_client.get("/id/content/mir-21x")
+    assert html.status_code == 404 and 'href="/id/content/mir-21"' in html.get_data(as_text=True)
+    assert ld_client.get('/id/content/a"b>c').status_code == 404
