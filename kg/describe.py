@@ -47,6 +47,11 @@ def node_exists(graph: Graph, node: Node) -> bool:
     return next(graph.predicate_objects(node), None) is not None
 
 
+def _require(graph: Graph, node: Node) -> None:
+    if not node_exists(graph, node):
+        raise NodeNotFound(f"no node {node} in the graph")
+
+
 def label_of(graph: Graph, node: Node) -> str:
     """The node's ``rdfs:label`` (or ``skos:prefLabel``), else its IRI's last segment.
 
@@ -79,8 +84,7 @@ def concise_bounded_description(graph: Graph, node: URIRef, *,
     NodeNotFound
         when ``node`` is the subject of no triple.
     """
-    if not node_exists(graph, node):
-        raise NodeNotFound(f"no node {node} in the graph")
+    _require(graph, node)
     out = bind_prefixes(Graph())
     for prefix, namespace in graph.namespaces():
         if prefix not in dict(out.namespaces()):
@@ -276,13 +280,9 @@ def describe_node(graph: Graph, node: URIRef) -> dict[str, Any]:
     The pages read the same through bounded queries (:func:`exokg.pages.entity_page`);
     this whole-graph form is their reference.
 
-    Raises
-    ------
-    NodeNotFound
-        when ``node`` is the subject of no triple.
+    Raises :class:`~exokg.errors.NodeNotFound` when ``node`` is the subject of no triple.
     """
-    if not node_exists(graph, node):
-        raise NodeNotFound(f"no node {node} in the graph")
+    _require(graph, node)
     incoming: dict[Node, int] = defaultdict(int)
     for subject, predicate in graph.subject_predicates(node):
         if (subject, RDF.type, EXO.Finding) not in graph:
