@@ -52,6 +52,16 @@ def _require(graph: Graph, node: Node) -> None:
         raise NodeNotFound(f"no node {node} in the graph")
 
 
+def _local_name(node: Node) -> str:
+    text = str(node)
+    if isinstance(node, Literal):
+        return text
+    for sep in ("#", "/"):
+        if sep in text.rstrip(sep):
+            return text.rstrip(sep).rsplit(sep, 1)[1]
+    return text
+
+
 def label_of(graph: Graph, node: Node) -> str:
     """The node's ``rdfs:label`` (or ``skos:prefLabel``), else its IRI's last segment.
 
@@ -64,11 +74,7 @@ def label_of(graph: Graph, node: Node) -> str:
         value = graph.value(node, predicate)
         if value is not None:
             return str(value)
-    text = str(node)
-    for sep in ("#", "/"):
-        if sep in text.rstrip(sep):
-            return text.rstrip(sep).rsplit(sep, 1)[1]
-    return text
+    return _local_name(node)
 
 
 def concise_bounded_description(graph: Graph, node: URIRef, *,
@@ -153,7 +159,9 @@ def finding_record(graph: Graph, finding: URIRef) -> dict[str, Any]:
         "study": study_rec,
         "contents": _refs(graph, graph.objects(finding, EXO.content)),
         "disease": _ref(graph, value(finding, EXO.disease)),
-        "expression": label_of(graph, expression) if expression is not None else None,
+        # the direction's name in the vocabulary (Up, Down), as the evidence rules read it,
+        # whatever label a data file gives it ("upregulated")
+        "expression": _local_name(expression) if expression is not None else None,
         "samples": _refs(graph, graph.objects(finding, EXO.sample)),
         "sample_size": _int(value(finding, EXO.sampleSize)),
         "sample_size_note": str(value(finding, EXO.sampleSizeNote) or "") or None,

@@ -88,6 +88,9 @@ CREATE TABLE incoming (node TEXT, predicate TEXT, label TEXT, count INTEGER,
                        PRIMARY KEY (node, predicate)) WITHOUT ROWID;
 CREATE TABLE conflict (node TEXT PRIMARY KEY, sort TEXT, entry TEXT) WITHOUT ROWID;
 CREATE TABLE stats (name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE finding (id INTEGER PRIMARY KEY, iri TEXT);
+CREATE TABLE page_order (node TEXT, via TEXT, seq INTEGER, finding INTEGER,
+                         PRIMARY KEY (node, via, seq)) WITHOUT ROWID;
 """
 
 _PREFIXES = f"PREFIX exo: <{EXO}>\nPREFIX rdf: <{RDF}>\n" \
@@ -111,6 +114,7 @@ class _Row:
 
     finding: Finding
     values: dict[str, list[tuple[str, str]]]
+    order: tuple[int, int, str]  # table, row, IRI: the order of a node's pages
 
 
 def _facet_values(record: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
@@ -202,7 +206,8 @@ def _read_findings(store: ox.Store) -> tuple[list[_Row], dict[str, list[int]],
         for f in batch:
             record = finding_record(graph, URIRef(f))
             number = len(rows)
-            rows.append(_Row(finding_row(record), _facet_values(record)))
+            rows.append(_Row(finding_row(record), _facet_values(record),
+                             (record["table"] or 0, record["row"] or 0, f)))
             named = {str(o) for p, o in index.predicate_objects(URIRef(f))
                      if isinstance(o, URIRef) and p != RDF.type}
             for node in sorted(named):
@@ -292,6 +297,10 @@ def build_facets(store: ox.Store, folder: Path) -> None:
     db = sqlite3.connect(tmp)
     try:
         db.executescript(_SCHEMA)
+        db.executemany("INSERT INTO finding VALUES (?, ?)",
+                       ((i, r.finding.iri) for i, r in enumerate(rows)))
+        _write_order(db, rows, naming, "any")
+        _write_order(db, rows, content, "content")
         for node, indexes in naming.items():
             summary = summarize(_sorted_rows(rows, indexes))
             db.execute("INSERT INTO evidence VALUES (?, 'any', ?, ?)",
@@ -320,6 +329,17 @@ def build_facets(store: ox.Store, folder: Path) -> None:
     tmp.replace(path)
     logger.info("facets of %d findings, %d nodes in %.1f s", len(rows), len(naming),
                 time.monotonic() - started)
+
+
+def _write_order(db: sqlite3.Connection, rows: list[_Row], nodes: dict[str, list[int]],
+                 via: str) -> None:
+    """The order of a hub's findings (more than a page of them), so that any page is read
+    by position instead of sorting the hub's findings at request time."""
+    for node, indexes in nodes.items():
+        if len(indexes) > PAGE_SIZE:
+            ordered = sorted(indexes, key=lambda i: rows[i].order)
+            db.executemany("INSERT INTO page_order VALUES (?, ?, ?, ?)",
+                           ((node, via, seq, i) for seq, i in enumerate(ordered)))
 
 
 def _write_incoming(store: ox.Store, db: sqlite3.Connection) -> None:
@@ -380,6 +400,24 @@ class Facets:
             return 0, {**summarize([]), "groups": []}
         return int(hit[0]), json.loads(hit[1])
 
+    def finding_page(self, iri: str, page: int, size: int, *,
+                     via: str = "any") -> list[str] | None:
+        """The IRIs of page ``page`` of a hub's findings (by table, row, IRI), or ``None``
+        when the node has at most a page of them (read them with a query)."""
+        db = self._connect()
+        try:
+            rows = db.execute(
+                "SELECT f.iri FROM page_order o JOIN finding f ON f.id = o.finding "
+                "WHERE o.node = ? AND o.via = ? AND o.seq >= ? AND o.seq < ? ORDER BY o.seq",
+                (iri, via, (page - 1) * size, page * size)).fetchall()
+            if not rows and not db.execute(
+                    "SELECT 1 FROM page_order WHERE node = ? AND via = ? LIMIT 1",
+                    (iri, via)).fetchone():
+                return None
+        finally:
+            db.close()
+        return [iri_ for (iri_,) in rows]
+
     def conflicts(self) -> list[dict[str, Any]]:
         """Every molecule whose studies disagree on its direction in one disease."""
         db = self._connect()
@@ -434,8 +472,9 @@ def evidence_answer(reader: Any, facets: Facets, node: str, *, page: str | int |
     if not 1 <= number <= pages:
         page_number(str(number), pages)  # raises, naming the range
     graph, _ = description_graph(reader, node)
-    ids = finding_page(reader, node, number, size=size, predicate=str(EXO.content)) \
-        if count else []
+    ids = facets.finding_page(node, number, size, via="content") if count else []
+    if ids is None:
+        ids = finding_page(reader, node, number, size=size, predicate=str(EXO.content))
     return {"node": _graph_entry(graph, node), **summary,
             "findings": [_api_finding(r) for r in finding_records(reader, ids)],
             "findings_count": count, "page": number, "pages": pages,

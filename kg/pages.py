@@ -283,8 +283,10 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     if not 1 <= number <= paging["pages"]:
         raise InvalidQuery(f"page must be from 1 to {paging['pages']}, not {number}")
     paging = _paging(count, number, size)
-    ids = [node] if is_finding else (finding_page(reader, node, number, size=size)
-                                     if count else [])
+    ids: list[str] | None = [node] if is_finding else [] if not count else \
+        facets.finding_page(node, number, size) if stored is not None else None
+    if ids is None:
+        ids = finding_page(reader, node, number, size=size)
     findings = finding_records(reader, ids)
     if stored is not None:
         evidence, facet_counts, incoming = stored.evidence, stored.facets, stored.incoming

@@ -160,5 +160,7 @@ def test_summary_without_the_artifact_pages_through(hub_store):
 
     reader, facets, _ = hub_store
     page = entity_page(reader, HUB, page=2, facets=None)
+    # the artifact's order of a hub's findings is the query's
+    assert page["findings"] == entity_page(reader, HUB, page=2, facets=facets)["findings"]
     assert page["evidence"] == facets.node(HUB).evidence
     assert page["incoming"] == facets.node(HUB).incoming
