@@ -162,7 +162,9 @@ def find_node(reader: Reader, name: str) -> list[str]:
     for iri in dict.fromkeys((text, expand_curie(text))):
         if "://" in iri and not _BAD_IRI.search(iri) and node_exists(reader, iri):
             return [iri]
-    literal = json.dumps(text)  # a JSON string is a valid SPARQL string literal
+    # a JSON string is a SPARQL string literal, as long as characters outside the BMP stay
+    # as they are (JSON would escape them as surrogate pairs, which SPARQL refuses)
+    literal = json.dumps(text, ensure_ascii=False)
     rows = reader.select(_PREFIXES + f"""SELECT DISTINCT ?n WHERE {{
   {{ ?n rdfs:label {literal} }} UNION {{ ?n skos:altLabel {literal} }}
   UNION {{ ?n exo:xref {literal} }} FILTER(isIRI(?n)) }} ORDER BY ?n LIMIT 20""").rows

@@ -164,3 +164,12 @@ def test_summary_without_the_artifact_pages_through(hub_store):
     assert page["findings"] == entity_page(reader, HUB, page=2, facets=facets)["findings"]
     assert page["evidence"] == facets.node(HUB).evidence
     assert page["incoming"] == facets.node(HUB).incoming
+
+
+@pytest.mark.parametrize("name", ["\U000f9753Ci", 'a"b\\c', "line\nbreak", "miR-21\u00e9"])
+def test_exact_lookup_takes_any_text(review_store, name):
+    from exokg.pages import find_node
+
+    reader, _ = review_store
+    assert find_node(reader, name) == []
+    assert find_node(reader, "miR-638") == [str(EXOID["content/mir-638"])]
