@@ -61,7 +61,8 @@ from exokg.pages import (
 from exokg.vocab import EXO, RDF, SKOS
 from rdflib import BNode, Graph, Literal, URIRef
 
-__all__ = ["ARTIFACT", "FACETS_FILE", "FACET_NAMES", "Facets", "NodeFacets", "build_facets",
+__all__ = ["ARTIFACT", "CONFLICTS_SHOWN", "FACETS_FILE", "FACET_NAMES", "Facets", "NodeFacets",
+           "build_facets",
            "evidence_answer", "evidence_node", "node_entry", "store_facets"]
 
 logger = logging.getLogger(__name__)
@@ -304,7 +305,7 @@ def build_facets(store: ox.Store, folder: Path) -> None:
         for node, indexes in naming.items():
             summary = summarize(_sorted_rows(rows, indexes))
             db.execute("INSERT INTO evidence VALUES (?, 'any', ?, ?)",
-                       (node, len(indexes), json.dumps(summary)))
+                       (node, len(indexes), json.dumps(_bounded(summary))))
             db.executemany("INSERT INTO facet VALUES (?, ?, ?, ?, ?, ?)",
                            [(node, *f) for f in _facets(rows, indexes)])
         conflicts = []
@@ -313,7 +314,7 @@ def build_facets(store: ox.Store, folder: Path) -> None:
             summary = summarize(found)
             summary["groups"] = group_by_disease_role(found)
             db.execute("INSERT INTO evidence VALUES (?, 'content', ?, ?)",
-                       (node, len(indexes), json.dumps(summary)))
+                       (node, len(indexes), json.dumps(_bounded(summary))))
             label = dict(m for f in found for m in f.molecules).get(node, node)
             own = [c for c in summary["conflicts"] if c["molecule"] == label]
             if own:
@@ -329,6 +330,19 @@ def build_facets(store: ox.Store, folder: Path) -> None:
     tmp.replace(path)
     logger.info("facets of %d findings, %d nodes in %.1f s", len(rows), len(naming),
                 time.monotonic() - started)
+
+
+#: Conflicts a node's summary lists at most: a hub disease has thousands of molecules
+#: that studies disagree on (``conflicts_count`` says how many when cut).
+CONFLICTS_SHOWN = 50
+
+
+def _bounded(summary: dict[str, Any]) -> dict[str, Any]:
+    conflicts = summary["conflicts"]
+    if len(conflicts) <= CONFLICTS_SHOWN:
+        return summary
+    return {**summary, "conflicts": conflicts[:CONFLICTS_SHOWN],
+            "conflicts_count": len(conflicts), "conflicts_truncated": True}
 
 
 def _write_order(db: sqlite3.Connection, rows: list[_Row], nodes: dict[str, list[int]],
@@ -418,12 +432,22 @@ class Facets:
             db.close()
         return [iri_ for (iri_,) in rows]
 
-    def conflicts(self) -> list[dict[str, Any]]:
-        """Every molecule whose studies disagree on its direction in one disease."""
+    def conflicts(self, *, page: int = 1, size: int = 0) -> list[dict[str, Any]]:
+        """The molecules whose studies disagree on their direction in one disease, by
+        label: all of them, or page ``page`` of ``size``."""
+        limit = f" LIMIT {int(size)} OFFSET {(int(page) - 1) * int(size)}" if size else ""
         db = self._connect()
         try:
             return [json.loads(entry) for (entry,) in
-                    db.execute("SELECT entry FROM conflict ORDER BY sort")]
+                    db.execute("SELECT entry FROM conflict ORDER BY sort" + limit)]
+        finally:
+            db.close()
+
+    def conflict_count(self) -> int:
+        """How many molecules :meth:`conflicts` lists."""
+        db = self._connect()
+        try:
+            return int(db.execute("SELECT COUNT(*) FROM conflict").fetchone()[0])
         finally:
             db.close()
 

@@ -9,8 +9,8 @@ Every route is a thin skin over :mod:`exokg.algorithms` and :mod:`exokg.io`; eac
                        ``direction`` (both/out/in), ``limit``, ``findings``, ``format``
 ``/api/path``          ``source``, ``target``, ``k``, ``predicates``, ``types``, ``format``
 ``/api/rank``          ``metric`` (degree/pagerank/betweenness/studies), ``type``, ``limit``
-``/api/evidence``      ``node``
-``/api/conflicts``     (none)
+``/api/evidence``      ``node``, ``page``
+``/api/conflicts``     ``page``
 ``/api/export``        ``format``, ``findings`` (the whole graph), or ``node``+``depth``
 ``/api/formats``       the export formats
 =====================  ==========================================================
@@ -227,11 +227,20 @@ def evidence() -> Response:
 
 @bp.get("/conflicts")
 def conflicts() -> Response:
-    """Every molecule whose studies disagree on its direction (from the facets artifact)."""
+    """Every molecule whose studies disagree on its direction (from the facets artifact),
+    a page at a time (``page``): ``count`` is the number of molecules in all."""
+    from exokg.pages import PAGE_SIZE, page_number
     from exokg.server.graph import app_facets
 
-    rows = app_facets().conflicts()
-    return _ok(count=len(rows), results=rows)
+    facets = app_facets()
+    count = facets.conflict_count()
+    pages = max(1, -(-count // PAGE_SIZE))
+    number = page_number(request.args.get("page"), pages)
+    rows = facets.conflicts(page=number, size=PAGE_SIZE)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return _ok(count=count, results=rows, page=number, pages=pages,
+               next=url_for("api.conflicts", _external=True, **args, page=number + 1)
+               if number < pages else None)
 
 
 @bp.get("/export")

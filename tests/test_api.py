@@ -185,3 +185,11 @@ def test_neighborhood_over_a_real_server(live_server):
     response = requests.get(f"{live_server}/api/neighborhood",
                             params={"node": "miR-21x"}, timeout=60)
     assert response.status_code == 404 and "miR-21" in response.json()["suggestions"]
+
+
+def test_conflicts_are_paged(api):
+    data = _json(api.get("/api/conflicts?page=1"))
+    assert data["page"] == data["pages"] == 1 and data["next"] is None
+    assert data["count"] == len(data["results"])
+    error = _json(api.get("/api/conflicts?page=2"), 400)
+    assert "from 1 to 1" in error["error"]
