@@ -9,8 +9,8 @@ Every route is a thin skin over :mod:`exokg.algorithms` and :mod:`exokg.io`; eac
                        ``direction`` (both/out/in), ``limit``, ``findings``, ``format``
 ``/api/path``          ``source``, ``target``, ``k``, ``predicates``, ``types``, ``format``
 ``/api/rank``          ``metric`` (degree/pagerank/betweenness/studies), ``type``, ``limit``
-``/api/evidence``      ``node``
-``/api/conflicts``     (none)
+``/api/evidence``      ``node``, ``page``
+``/api/conflicts``     ``page``
 ``/api/export``        ``format``, ``findings`` (the whole graph), or ``node``+``depth``
 ``/api/formats``       the export formats
 =====================  ==========================================================
@@ -228,19 +228,38 @@ def rank() -> Response:
 
 @bp.get("/evidence")
 def evidence() -> Response:
-    """The evidence summary of a molecule, with a conflict flag."""
-    from exokg.algorithms import evidence as evidence_
+    """The evidence summary of a molecule, with a conflict flag: the summary from the
+    facets artifact, the findings one page at a time (``page``)."""
+    from exokg.facets import evidence_answer, evidence_node
+    from exokg.server.graph import app_facets, app_reader
+    from exokg.server.ui import search_entities
 
-    return _ok(**evidence_(projection(findings=True), _arg("node", required=True)))
+    reader, facets = app_reader(), app_facets()
+    node = evidence_node(reader, facets, _arg("node", required=True) or "",
+                         search=lambda text: search_entities(text, limit=5))
+    answer = evidence_answer(reader, facets, node, page=request.args.get("page"))
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    answer["next"] = url_for("api.evidence", _external=True, **args,
+                             page=answer["page"] + 1) if answer["has_next"] else None
+    return _ok(**answer)
 
 
 @bp.get("/conflicts")
 def conflicts() -> Response:
-    """Every molecule whose studies disagree on its direction."""
-    from exokg.algorithms import conflicts as conflicts_
+    """Every molecule whose studies disagree on its direction (from the facets artifact),
+    a page at a time (``page``): ``count`` is the number of molecules in all."""
+    from exokg.pages import PAGE_SIZE, page_number
+    from exokg.server.graph import app_facets
 
-    rows = conflicts_(projection(findings=True))
-    return _ok(count=len(rows), results=rows)
+    facets = app_facets()
+    count = facets.conflict_count()
+    pages = max(1, -(-count // PAGE_SIZE))
+    number = page_number(request.args.get("page"), pages)
+    rows = facets.conflicts(page=number, size=PAGE_SIZE)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return _ok(count=count, results=rows, page=number, pages=pages,
+               next=url_for("api.conflicts", _external=True, **args, page=number + 1)
+               if number < pages else None)
 
 
 @bp.get("/export")

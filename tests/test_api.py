@@ -254,3 +254,11 @@ def test_search_spellings_over_a_real_server(live_server, spelling):
     assert response.status_code == 200 and response.json()["results"][0]["id"] == MIR21
     page = requests.get(f"{live_server}/search", params={"q": spelling}, timeout=60)
     assert page.status_code == 200 and "/id/content/mir-21" in page.text
+
+
+def test_conflicts_are_paged(api):
+    data = _json(api.get("/api/conflicts?page=1"))
+    assert data["page"] == data["pages"] == 1 and data["next"] is None
+    assert data["count"] == len(data["results"])
+    error = _json(api.get("/api/conflicts?page=2"), 400)
+    assert "from 1 to 1" in error["error"]

@@ -65,13 +65,18 @@ def test_rank(capsys):
     assert code == 0 and out.splitlines()[2].split()[2] == "miR-21"
 
 
-def test_evidence_and_conflicts(capsys):
-    code, out, _ = run(capsys, "evidence", "miR-638")
+def test_evidence_and_conflicts(capsys, store_dir):
+    store = ["--store", str(store_dir)]
+    code, out, _ = run(capsys, "evidence", "miR-638", *store)
     assert code == 0 and "CONFLICT" in out and "147" in out and "54" in out
-    code, out, _ = run(capsys, "evidence", "miR-638", "--output", "json")
+    code, out, _ = run(capsys, "evidence", "miR-638", "--output", "json", *store)
     assert json.loads(out)["conflict"] is True
-    code, out, _ = run(capsys, "conflicts")
+    code, out, _ = run(capsys, "evidence", "exoid:content/mir-21", "--output", "json", *store)
+    assert len(json.loads(out)["findings"]) == json.loads(out)["count"] == 5
+    code, out, _ = run(capsys, "conflicts", *store)
     assert code == 0 and "miR-638" in out
+    code, _, err = run(capsys, "evidence", "miR-63x", *store)
+    assert code != 0 and "miR-63x" in err
 
 
 def test_export_formats(capsys, tmp_path):

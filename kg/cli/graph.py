@@ -36,6 +36,21 @@ def _store(parser: argparse.ArgumentParser) -> None:
                              "it and the indexes built with it, never the whole graph")
 
 
+def _store_reader(args: argparse.Namespace):
+    """The store of these inputs (built once, as ``exokg query`` does) and its facets."""
+    from exokg.config import Config
+    from exokg.facets import store_facets
+    from exokg.sparql import SparqlService
+
+    config: dict = {"EXECUTORS": 1, "MEMORY_TRIPLES": 0, "RECORDS_DIRS": args.records}
+    if args.data:
+        config["DATA_FILES"] = args.data
+    if args.store is not None:
+        config["STORE_DIR"] = args.store
+    service = SparqlService(Config.load(config))
+    return service, store_facets(service.info)
+
+
 def _output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", choices=["table", "json"], default="table",
                         help="a table for people (default) or JSON (as the HTTP API gives)")
@@ -113,7 +128,7 @@ def register(subparsers) -> None:
         epilog="examples:\n  exokg evidence miR-638\n  exokg evidence miR-21 --output json",
         formatter_class=_RAW)
     p.add_argument("node")
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_evidence)
 
@@ -123,7 +138,7 @@ def register(subparsers) -> None:
                     "the same disease.",
         epilog="examples:\n  exokg conflicts\n  exokg conflicts --output json",
         formatter_class=_RAW)
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_conflicts)
 
@@ -279,9 +294,16 @@ def _rank(args: argparse.Namespace) -> int:
 
 
 def _evidence(args: argparse.Namespace) -> int:
-    from exokg.algorithms import evidence
+    from exokg.facets import evidence_answer, evidence_node
 
-    ev = evidence(_projection(args, findings=True), args.node)
+    service, facets = _store_reader(args)
+    try:
+        node = evidence_node(service, facets, args.node)
+        count = facets.content_evidence(node)[0]
+        # the command line lists every finding: one page as long as the list
+        ev = evidence_answer(service, facets, node, size=max(count, 1))
+    finally:
+        service.close()
     if args.output == "json":
         return _json(ev)
     node = ev["node"]
@@ -308,9 +330,9 @@ def _reported(directions: dict[str, int]) -> dict[str, int]:
 
 
 def _conflicts(args: argparse.Namespace) -> int:
-    from exokg.algorithms import conflicts
-
-    rows = conflicts(_projection(args, findings=True))
+    service, facets = _store_reader(args)
+    service.close()
+    rows = facets.conflicts()
     if args.output == "json":
         return _json({"count": len(rows), "results": rows})
     return _table([[r["node"]["label"], c["disease"], c["up"], c["down"], r["studies"]]

@@ -578,8 +578,11 @@ class RemoteStore:
         default = [self.graph] if self.graph else None
         if default and use_default_graph_as_union:
             default += self.named
-        reply = self.endpoint.request(query, accept=f"{_JSON}, {_NT}", timeout=self.timeout,
-                                      default_graphs=default)
+        # one media type per form: an engine asked for JSON may answer a CONSTRUCT in
+        # SPARQL JSON (Virtuoso does), which is not what Store.query gives
+        graph_form = inspect_query(query).form in ("CONSTRUCT", "DESCRIBE")
+        reply = self.endpoint.request(query, accept=_NT if graph_form else _JSON,
+                                      timeout=self.timeout, default_graphs=default)
         data = reply.readall()
         if reply.media_type == _JSON:
             return ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
