@@ -17,6 +17,13 @@ Protocol. Requests are one JSON line on stdin::
      "cap": rows (0: none), "default": [iri] or null, "named": [iri] or null,
      "timeout": seconds, "base": iri or null, "out_prefixes": {prefix: iri}}
 
+or a dump of the whole store (a whole-graph export; never capped)::
+
+    {"dump": media type, "timeout": seconds, "out_prefixes": {prefix: iri}}
+
+which pyoxigraph's ``Store.dump`` writes straight into ``D`` frames: a triple syntax gets
+the default graph, a quad syntax (N-Quads, TriG) the whole dataset.
+
 Replies are frames on stdout: one type byte, a 4-byte big-endian length, a payload.
 ``R`` ready, ``H`` header (JSON: kind, media_type, truncated), ``D`` data,
 ``E`` error (JSON: error, message), ``Z`` end (JSON: rows).
@@ -203,7 +210,22 @@ def _dataset(req: dict) -> dict:
     return kwargs
 
 
+def _dump(store: ox.Store, req: dict) -> None:
+    media_type = req["dump"]
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    if fmt is None:
+        return _frame_json(b"E", {"error": "not_acceptable", "kind": "graph"})
+    _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": False})
+    sink = _Streamer()
+    graph = None if fmt.supports_datasets else ox.DefaultGraph()
+    store.dump(sink, fmt, from_graph=graph, prefixes=req.get("out_prefixes") or None)
+    sink.flush()
+    return _frame_json(b"Z", {"rows": None})
+
+
 def _run(store: ox.Store, req: dict) -> None:
+    if req.get("dump"):
+        return _dump(store, req)
     kwargs = _dataset(req)
     cap = int(req.get("cap") or 0)
     result = store.query(req["q"], **kwargs)
