@@ -11,8 +11,9 @@ queries again for each pass.
   (:mod:`exokg.network`) defines them;
 * an edge row is ``(source, target, key, attributes)``; ``attributes["predicate"]``
   is the predicate's CURIE, and a source may add ``_source_label`` and
-  ``_target_label`` (the CSV edge list's columns; names starting with ``_`` are never
-  written as attributes).
+  ``_target_label`` (the CSV edge list's columns) and ``_source_curie`` and
+  ``_target_curie`` (KGX's; else the IRIs compacted). Names starting with ``_`` are
+  never written as attributes.
 
 >>> import networkx as nx
 >>> G = nx.MultiDiGraph()
@@ -60,12 +61,16 @@ def graph_nodes(G: nx.MultiDiGraph, *, sort: bool = False) -> Rows:
 
 def graph_edges(G: nx.MultiDiGraph, *, sort: bool = False) -> Rows:
     """The edge rows of a networkx graph, in its order or sorted by (source, target,
-    key), each with ``_source_label`` and ``_target_label``."""
+    key), each with ``_source_label``, ``_target_label``, ``_source_curie`` and
+    ``_target_curie``."""
     def make() -> Iterator[Edge]:
         items = G.edges(keys=True, data=True)
         for u, v, key, data in sorted(items, key=lambda e: e[:3]) if sort else items:
-            yield u, v, key, {**data, "_source_label": G.nodes[u].get("label", u),
-                              "_target_label": G.nodes[v].get("label", v)}
+            ends = G.nodes[u], G.nodes[v]
+            yield u, v, key, {**data, "_source_label": ends[0].get("label", u),
+                              "_target_label": ends[1].get("label", v),
+                              "_source_curie": ends[0].get("curie"),
+                              "_target_curie": ends[1].get("curie")}
     return Rows(make)
 
 
