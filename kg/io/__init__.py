@@ -108,14 +108,13 @@ def stream_graph(service: SparqlService, format: str, *,  # noqa: A002
                     prefixes=None if fmt.name in _NO_PREFIXES else dict(PREFIXES))
     from exokg.io.store_rows import store_graph, store_rows
 
-    if fmt.streams:
-        # the CSV edge list's label columns come with the edges
-        nodes, edges = store_rows(service, findings=findings, labels=fmt.name == "csv")
-        return fmt.streamer(nodes, edges)
+    def rows() -> Iterator[bytes]:
+        with store_rows(service, findings=findings) as (nodes, edges):
+            yield from fmt.streamer(nodes, edges)
 
     def drawn() -> Iterator[bytes]:
         yield fmt.writer(store_graph(service, findings=findings))
-    return drawn()
+    return rows() if fmt.streams else drawn()
 
 
 def graph_format_names() -> list[str]:

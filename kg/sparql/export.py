@@ -19,7 +19,7 @@ import pyoxigraph as ox
 if TYPE_CHECKING:
     from exokg.sparql.service import SparqlService
 
-__all__ = ["dump", "select_rows"]
+__all__ = ["ChunkReader", "dump", "select_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def dump(service: SparqlService, media_type: str, *,
     return _run(service, job)
 
 
-class _ChunkReader(io.RawIOBase):
+class ChunkReader(io.RawIOBase):
     """A readable binary file over an iterator of chunks (what pyoxigraph's parser reads)."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
@@ -85,7 +85,7 @@ def select_rows(service: SparqlService, query: str) -> Iterator[ox.QuerySolution
     """
     chunks = _run(service, {"q": query, "solutions": _TSV, "graph": None, "cap": 0})
     try:
-        reader = io.BufferedReader(_ChunkReader(chunks), buffer_size=1 << 16)
+        reader = io.BufferedReader(ChunkReader(chunks), buffer_size=1 << 16)
         yield from ox.parse_query_results(reader, format=ox.QueryResultsFormat.TSV)
     finally:
         chunks.close()
