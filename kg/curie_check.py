@@ -1,8 +1,8 @@
 """Checking the mappings' CURIEs against bioregistry: known prefix, preferred spelling,
 identifier pattern.
 
-bioregistry is an optional dependency (the ``test`` extra), imported only when
-:func:`validate_curies` runs (``exokg validate``).
+bioregistry is a dependency of ExoKG, imported only when :func:`validate_curies` runs
+(``exokg validate``), since loading its registry takes about a second.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def validate_curies(mappings: Iterable[Mapping]) -> list[str]:
     and the prefix's identifier pattern.
 
     Prefixes that bioregistry does not know are checked against
-    :data:`LOCAL_PATTERNS` instead (circBase). bioregistry is imported here only.
+    :data:`LOCAL_PATTERNS` instead (circBase). bioregistry is imported here only (it loads slowly).
 
     Parameters
     ----------

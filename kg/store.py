@@ -1,10 +1,13 @@
-"""The on-disk store: built from the data once, reused while the data is unchanged.
+"""The on-disk store: built from its inputs once, checked and reused while they are unchanged.
 
-The store is an Oxigraph (RocksDB) store on disk. Each data version (a hash of the
-data's bytes) gets its own folder inside ``store_dir``; a later start with the same
-data finds it and opens it at once. A build writes to a temporary folder and renames
-it into place, under a file lock, so two processes starting together never see a
-half-built store.
+Each data version gets its own folder in ``store_dir`` (see :mod:`exokg.store_layout`
+for what it holds). The version is a hash of the inputs -- the ``--data`` files, or
+the bundled data, ontology and the records folders -- with the package's code and the
+store layout, so a start that finds its store builds no graph at all. A build writes
+everything (triples, statistics, artifacts, ``meta.json``) into a ``.building-*``
+folder and renames it into place under the folder's lock (:mod:`exokg.store_dir`), so
+a store is only ever seen complete. A store found is checked before use, and rebuilt
+from its inputs when damaged.
 
 Code that wants rdflib gets an rdflib :class:`~rdflib.Graph` over the same store via
 oxrdflib (:func:`open_graph`); the SPARQL service queries the store with pyoxigraph.
@@ -20,29 +23,44 @@ oxrdflib (:func:`open_graph`); the SPARQL service queries the store with pyoxigr
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
-import json
+import importlib
 import logging
 import os
+import re
 import shutil
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from exokg import review
+from exokg import __version__, review
 from exokg.errors import ConfigError
+from exokg.store_dir import (
+    BUILDING_PREFIX,
+    build_lock,
+    hold_in_use,
+    prune_versions,
+    remove_leftovers,
+)
+from exokg.store_layout import (
+    ARTIFACTS_DIR,
+    OXIGRAPH_DIR,
+    StoreDamaged,
+    StoreInfo,
+    open_store_info,
+    write_meta,
+)
 
-__all__ = ["RDF_SUFFIXES", "StoreInfo", "data_version", "dataset_stats", "open_graph",
-           "open_store", "prepare_store"]
+__all__ = ["ARTIFACT_BUILDERS", "RDF_SUFFIXES", "ArtifactBuilder", "StoreDamaged", "StoreInfo",
+           "data_version", "dataset_stats", "open_graph", "open_store", "open_store_info",
+           "find_store", "prepare_store", "register_artifact"]
 
 logger = logging.getLogger(__name__)
 
 #: Bumped when the store layout or the statistics change, so old stores are rebuilt.
-_LAYOUT = "exokg-store-1"
+_LAYOUT = "exokg-store-2"
 
 #: File suffixes ``--data`` accepts, to the parser's format.
 RDF_SUFFIXES: dict[str, ox.RdfFormat] = {
@@ -54,25 +72,45 @@ RDF_SUFFIXES: dict[str, ox.RdfFormat] = {
     "rdf": ox.RdfFormat.RDF_XML, "owl": ox.RdfFormat.RDF_XML, "xml": ox.RdfFormat.RDF_XML,
 }
 
+#: A builder of one artifact: reads the loaded store, writes into its (empty) folder.
+ArtifactBuilder = Callable[[ox.Store, Path], None]
 
-@dataclass
-class StoreInfo:
-    """A built store: where it is, which data it holds, and its statistics."""
+#: Artifacts built with every store, by name: a builder, or ``"module:function"``
+#: (imported only when a store is built). Changing the set changes the data version.
+ARTIFACT_BUILDERS: dict[str, str | ArtifactBuilder] = {}
 
-    path: str
-    version: str
-    triples: int
-    sources: list[str]
-    built: str
-    stats: dict[str, Any] = field(default_factory=dict)
-    reused: bool = False
+_ARTIFACT_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+
+def register_artifact(name: str, builder: str | ArtifactBuilder) -> None:
+    """Build the artifact ``name`` with every store, into ``StoreInfo.artifact_dir(name)``.
+
+    >>> register_artifact("Bad Name", "m:f")
+    Traceback (most recent call last):
+    ...
+    exokg.errors.ConfigError: artifact name 'Bad Name': use lower-case letters, digits, - and _
+    """
+    if not _ARTIFACT_NAME.match(name):
+        raise ConfigError(f"artifact name {name!r}: use lower-case letters, digits, - and _")
+    ARTIFACT_BUILDERS[name] = builder
+
+
+def _builder_id(builder: str | ArtifactBuilder) -> str:
+    if isinstance(builder, str):
+        return builder
+    return f"{builder.__module__}:{builder.__qualname__}"
+
+
+def _resolve(builder: str | ArtifactBuilder) -> ArtifactBuilder:
+    if not isinstance(builder, str):
+        return builder
+    module, _, name = builder.partition(":")
+    func: ArtifactBuilder = getattr(importlib.import_module(module), name)
+    return func
 
 
 def data_version(chunks: Sequence[bytes]) -> str:
-    """A short, stable hash of the data (and of the store layout).
+    """A short, stable hash of the inputs (and of the store layout).
 
     >>> data_version([b"<a:b> <a:c> <a:d> .\\n"]) == data_version([b"<a:b> <a:c> <a:d> .\\n"])
     True
@@ -105,37 +143,60 @@ def _file_digest(path: Path) -> bytes:
     return digest.digest()
 
 
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def _tree_digests(folder: Path) -> Iterator[bytes]:
+    """Each file under ``folder`` as its relative name and the hash of its bytes."""
+    files = sorted(p for p in folder.rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts)
+    for path in files:
+        yield path.relative_to(folder).as_posix().encode() + b"\0" + _file_digest(path)
+
+
+def _code_chunks() -> list[bytes]:
+    """The package version, its code (what builds the graph, statistics and artifacts)
+    and the artifact builders' names."""
+    chunks = [__version__.encode(), *_tree_digests(Path(__file__).resolve().parent)]
+    chunks += [f"{n}={_builder_id(b)}".encode() for n, b in sorted(ARTIFACT_BUILDERS.items())]
+    return chunks
+
+
+def _inputs(files: Sequence[Path], records_dirs: Sequence[Path]) -> tuple[str, list[str]]:
+    """The data version and the sources of the inputs, read without building anything."""
+    if files:
+        chunks = [b"data"] + [f.suffix.lower().encode() + _file_digest(f) for f in files]
+        sources = [str(f.resolve()) for f in files]
+    else:
+        from exokg.resources import data_path, ontology_path
+
+        chunks = [b"bundled", *_tree_digests(data_path()), *_tree_digests(ontology_path())]
+        for folder in records_dirs:
+            chunks += [b"records", str(folder.resolve()).encode(), *_tree_digests(folder)]
+        sources = [f"bundled: {review.SOURCE}"]
+        sources += [str(d.resolve()) for d in records_dirs]
+    return data_version(chunks + _code_chunks()), sources
 
 
 def dataset_stats(store: ox.Store) -> dict[str, Any]:
     """Counts for VoID: triples, distinct subjects/objects, class and property partitions.
 
     Counts cover every graph of the store (the default graph and the named graphs).
+    The distinct subjects and objects are counted in one pass over the store.
     """
+    def select(query: str) -> list[tuple[Any, ...]]:
+        result = store.query(query, use_default_graph_as_union=True)
+        assert isinstance(result, ox.QuerySolutions)
+        return [tuple(term.value if term is not None else None for term in sol)
+                for sol in result]
+
     def rows(query: str) -> list[tuple[str, int]]:
-        out = []
-        for sol in store.query(query, use_default_graph_as_union=True):
-            out.append((sol[0].value, int(sol[1].value)))
-        return sorted(out, key=lambda kv: (-kv[1], kv[0]))
+        return sorted(((name, int(n)) for name, n in select(query)),
+                      key=lambda kv: (-kv[1], kv[0]))
 
-    def one(query: str) -> int:
-        for sol in store.query(query, use_default_graph_as_union=True):
-            return int(sol[0].value)
-        return 0
-
+    ((subjects, objects),) = select("SELECT (COUNT(DISTINCT ?s) AS ?ns) "
+                                    "(COUNT(DISTINCT ?o) AS ?no) { ?s ?p ?o }")
     return {
         "triples": len(store),
-        "distinct_subjects": one("SELECT (COUNT(DISTINCT ?s) AS ?n) { ?s ?p ?o }"),
-        "distinct_objects": one("SELECT (COUNT(DISTINCT ?o) AS ?n) { ?s ?p ?o }"),
+        "distinct_subjects": int(subjects),
+        "distinct_objects": int(objects),
         "classes": rows("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) "
                         "{ ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c"),
         "properties": rows("SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p"),
@@ -143,7 +204,7 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
     }
 
 
-def _bundled_ntriples(records_dirs: Sequence[Path | str]) -> bytes:
+def _bundled_ntriples(records_dirs: Sequence[Path]) -> bytes:
     from exokg.build import build_graph, to_sorted_ntriples
 
     return to_sorted_ntriples(build_graph(records_dirs))
@@ -151,7 +212,12 @@ def _bundled_ntriples(records_dirs: Sequence[Path | str]) -> bytes:
 
 def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (),
                   records_dirs: Sequence[Path | str] = ()) -> StoreInfo:
-    """Open the store for this data, building it first if no store holds it yet.
+    """Open the store for these inputs, building it first if no sound store holds them.
+
+    A store found is checked (:func:`exokg.store_layout.check_store`) and rebuilt when
+    damaged; build folders left by a builder that died are removed, and so are data
+    versions beyond the newest few that no process uses. The version returned is held
+    in use by this process until it exits.
 
     Parameters
     ----------
@@ -171,64 +237,109 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
     Raises
     ------
     ConfigError
-        for a data file that is missing, of an unknown syntax or not parseable.
+        for a data file that is missing, of an unknown syntax or not parseable, or a
+        store that cannot be written (a full disk, a folder not writable).
     """
     store_dir = Path(store_dir).expanduser()
     files = [Path(f).expanduser() for f in data_files]
-    if files:
-        for f in files:
-            if not f.is_file():
-                raise ConfigError(f"data file not found: {f}")
-            _rdf_format(f)
-        version = data_version([f.suffix.lower().encode() + _file_digest(f) for f in files])
-        sources = [str(f.resolve()) for f in files]
-        payload = None
-    else:
-        payload = _bundled_ntriples(records_dirs)
-        version = data_version([payload])
-        sources = [f"bundled: {review.SOURCE}"]
-        sources += [str(Path(d).resolve()) for d in records_dirs]
+    for f in files:
+        if not f.is_file():
+            raise ConfigError(f"data file not found: {f}")
+        _rdf_format(f)
+    dirs = [] if files else [Path(d).expanduser() for d in records_dirs]
+    version, sources = _inputs(files, dirs)
     target = store_dir / version
-    meta_path = store_dir / f"{version}.json"
-    with _locked(store_dir):
-        if meta_path.is_file() and target.is_dir():
-            meta = json.loads(meta_path.read_text())
-            logger.info("reusing store %s (%s triples)", target, meta["triples"])
-            return StoreInfo(**{**meta, "path": str(target), "reused": True})
-        started = time.monotonic()
-        tmp = store_dir / f".building-{version}-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(target, ignore_errors=True)
-        store = ox.Store(str(tmp))
-        try:
-            if payload is not None:
-                store.bulk_load(payload, format=ox.RdfFormat.N_TRIPLES)
-            for f in files:
-                try:
-                    store.bulk_load(path=str(f), format=_rdf_format(f))
-                except (SyntaxError, ValueError) as err:
-                    raise ConfigError(f"{f}: not valid RDF: {err}") from None
-            store.flush()
-            store.optimize()
-            stats = dataset_stats(store)
-        except BaseException:
-            del store
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        del store
-        tmp.rename(target)
-        info = StoreInfo(path=str(target), version=version, triples=stats["triples"],
-                         sources=sources, built=time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                              time.gmtime()),
-                         stats=stats)
-        meta = info.to_dict()
-        meta.pop("reused")
-        meta_tmp = meta_path.with_suffix(".json.tmp")
-        meta_tmp.write_text(json.dumps(meta, indent=1))
-        meta_tmp.replace(meta_path)
-        logger.info("built store %s: %d triples in %.1f s", target, info.triples,
-                    time.monotonic() - started)
+    with build_lock(store_dir):
+        remove_leftovers(store_dir)
+        if target.exists():
+            try:
+                info = open_store_info(target)
+            except StoreDamaged as err:
+                logger.warning("%s; rebuilding it from its inputs", err)
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                logger.info("reusing store %s (%s triples)", target, info.triples)
+                with contextlib.suppress(OSError):  # the newest used is kept longest
+                    os.utime(target)
+                hold_in_use(target)
+                prune_versions(store_dir)
+                return info
+        info = _build(store_dir, version, files, dirs, sources)
+        hold_in_use(target)
+        prune_versions(store_dir)
         return info
+
+
+def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: Sequence[Path],
+           sources: list[str]) -> StoreInfo:
+    started = time.monotonic()
+    payload = None if files else _bundled_ntriples(records_dirs)
+    tmp = store_dir / f"{BUILDING_PREFIX}{version}-{os.getpid()}"
+    target = store_dir / version
+    try:
+        tmp.mkdir()
+        store = ox.Store(str(tmp / OXIGRAPH_DIR))
+        if payload is not None:
+            store.bulk_load(payload, format=ox.RdfFormat.N_TRIPLES)
+            payload = None
+        for f in files:
+            try:
+                store.bulk_load(path=str(f), format=_rdf_format(f))
+            except (SyntaxError, ValueError) as err:
+                raise ConfigError(f"{f}: not valid RDF: {err}") from None
+        store.flush()
+        logger.info("loaded in %.1f s", time.monotonic() - started)
+        stats = dataset_stats(store)
+        logger.info("statistics counted at %.1f s", time.monotonic() - started)
+        artifacts = sorted(ARTIFACT_BUILDERS)
+        for name in artifacts:
+            folder = tmp / ARTIFACTS_DIR / name
+            folder.mkdir(parents=True)
+            _resolve(ARTIFACT_BUILDERS[name])(store, folder)
+            logger.info("artifact %s built at %.1f s", name, time.monotonic() - started)
+        del store
+        info = StoreInfo(path=str(target / OXIGRAPH_DIR), version=version,
+                         triples=stats["triples"], sources=sources,
+                         built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                         stats=stats, folder=str(target), artifacts=artifacts)
+        write_meta(tmp, info)
+        tmp.rename(target)
+    except BaseException as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError) or isinstance(err, RuntimeError) and "IO error" in str(err):
+            reason = getattr(err, "strerror", None) or str(err).splitlines()[0]
+            raise ConfigError(f"cannot build the store in {store_dir}: {reason}; the stores "
+                              "already there are left as they were") from None
+        raise
+    logger.info("built store %s: %d triples in %.1f s", target, info.triples,
+                time.monotonic() - started)
+    return info
+
+
+def find_store(store_dir: Path | str | None, *, store_path: Path | str | None = None,
+               data_files: Sequence[Path | str] = (),
+               records_dirs: Sequence[Path | str] = ()) -> StoreInfo:
+    """The store to serve: ``store_path`` as is, or one found or built in ``store_dir``.
+
+    A ``store_path`` store (the settings' ``STORE_PATH``) is checked but never rebuilt,
+    since its inputs are not known; otherwise see :func:`prepare_store`.
+
+    Raises
+    ------
+    ConfigError
+        for a damaged ``store_path`` store (naming its folder), or as :func:`prepare_store`.
+    """
+    if store_path:
+        try:
+            info = open_store_info(store_path)
+        except StoreDamaged as err:
+            raise StoreDamaged(f"{err}; a store given as is (STORE_PATH) is not rebuilt: "
+                               "remove it, or serve with --store DIR to build one") from None
+        hold_in_use(info.folder)
+        return info
+    if not store_dir:
+        raise ConfigError("no store folder (STORE_DIR) and no store (STORE_PATH) given")
+    return prepare_store(store_dir, data_files=data_files, records_dirs=records_dirs)
 
 
 def open_store(path: Path | str) -> ox.Store:

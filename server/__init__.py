@@ -1,6 +1,11 @@
 """ExoKG's web service: a Flask app factory with one blueprint per surface.
 
->>> app = create_app({"TESTING": True})  # doctest: +SKIP
+The store is found or built on the first request, not here:
+
+>>> import tempfile
+>>> app = create_app({"TESTING": True, "STORE_DIR": tempfile.mkdtemp()})
+>>> sorted(app.blueprints)
+['api', 'health', 'ld', 'sparql', 'ui']
 """
 
 from __future__ import annotations

@@ -113,6 +113,27 @@ def server_log(proc: subprocess.Popen) -> str:
     return proc.log.read().decode(errors="replace")  # type: ignore[attr-defined]
 
 
+def executor_ticks(server_pid: int) -> dict[int, int]:
+    """The server's executor processes (children or grandchildren of ``server_pid``)
+    and the CPU clock ticks each has used so far (from /proc)."""
+    out = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if b"_executor.py" not in (proc / "cmdline").read_bytes():
+                continue
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            ppid = int(stat[1])
+            grand = int((Path("/proc") / str(ppid) / "stat").read_text().rsplit(")", 1)[1]
+                        .split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if server_pid in (ppid, grand):
+            out[int(proc.name)] = int(stat[11]) + int(stat[12])
+    return out
+
+
 def stop_server(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:

@@ -55,7 +55,7 @@ def test_row_cap_is_reported(run):
 
 def test_bad_query(run):
     code, _, err = run("SELECT * { ?s ?p }")
-    assert code == 2 and "error at 1:" in err
+    assert code == 2 and "at line 1, column" in err
 
 
 def test_help_has_examples(capsys):

@@ -72,7 +72,8 @@ def _tiny_graph() -> Graph:
 
 
 def test_sssom_file_has_metadata_block_and_parses_as_tsv():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     path = DATA / "mappings" / "exokg.sssom.tsv"
     lines = path.read_text(encoding="utf-8").splitlines()
     n_meta = next(i for i, line in enumerate(lines) if not line.startswith("#"))
@@ -114,12 +115,10 @@ def test_every_row_says_where_its_identifier_was_seen(mappings):
 
 
 def test_every_object_curie_validates_with_bioregistry(mappings):
-    pytest.importorskip("bioregistry")
     assert validate_curies(mappings) == []
 
 
 def test_validate_curies_reports_bad_ones():
-    pytest.importorskip("bioregistry")
     bad = [Mapping("exoid:disease/hcc", "", "skos:exactMatch", obj, "", "semapv:X", 1.0, "c")
            for obj in ("MONDO:7256", "nosuchprefix:1", "circbase:circ_1", "HGNC:31586")]
     problems = validate_curies(bad)
@@ -569,7 +568,6 @@ def test_cli_rejects_an_unknown_kind():
 
 
 def test_built_graph_still_conforms_to_the_shapes(built):
-    pytest.importorskip("pyshacl")
     from exokg.validate import validate_graph
 
     report = validate_graph(built)

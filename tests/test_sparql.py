@@ -160,7 +160,7 @@ def test_service_query_and_cache(service):
 
 
 def test_service_errors(service):
-    with pytest.raises(InvalidQuery, match="error at 1:"):
+    with pytest.raises(InvalidQuery, match="at line 1, column"):
         service.query(QueryRequest("SELECT * { ?s ?p }"))
     with pytest.raises(QueryRefused):
         service.query(QueryRequest("CLEAR ALL"))

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import exokg.build
+import exokg.store_dir
 import pytest
 from exokg.errors import ConfigError
-from exokg.store import open_graph, open_store, prepare_store
+from exokg.store import ARTIFACT_BUILDERS, open_graph, open_store, prepare_store, register_artifact
+from exokg.store_dir import in_use, prune_versions
+from exokg.store_layout import StoreDamaged, open_store_info
 
 NT = b'<http://ex/a> <http://ex/p> "1" .\n<http://ex/b> <http://ex/p> "2" .\n'
 
@@ -64,3 +72,126 @@ def test_rdflib_view(tmp_path):
     g = open_graph(prepare_store(tmp_path / "s", data_files=[data]).path)
     assert len(g) == 2
     assert {str(o) for o in g.objects()} == {"1", "2"}
+
+
+# --- found by the inputs' hash, checked, rebuilt; leftovers and old versions --------------
+
+_TABLE5 = ("row\tcargos\tsource_of_exosomes\tanimal_model\tclinical_sample\tfunctions\tref\n"
+           "1\tExosomes\tDCs-exosomes\tY\tN\t{}\t[70]\n")
+
+
+def _no_graph_build(*args, **kwargs):
+    raise AssertionError("the graph was built although its store exists")
+
+
+def test_found_by_inputs_without_building_the_graph(tmp_path, monkeypatch):
+    records = tmp_path / "mine"
+    records.mkdir()
+    (records / "table5.tsv").write_text(_TABLE5.format("Shrinks tumours"), encoding="utf-8")
+    bundled = prepare_store(tmp_path / "s")
+    mine = prepare_store(tmp_path / "s", records_dirs=[records])
+    assert mine.version != bundled.version and mine.triples > bundled.triples
+    monkeypatch.setattr(exokg.build, "build_graph", _no_graph_build)
+    assert prepare_store(tmp_path / "s").reused
+    assert prepare_store(tmp_path / "s", records_dirs=[records]).version == mine.version
+    monkeypatch.undo()
+    (records / "table5.tsv").write_text(_TABLE5.format("Slows tumours"), encoding="utf-8")
+    edited = prepare_store(tmp_path / "s", records_dirs=[records])
+    assert not edited.reused and edited.version not in (mine.version, bundled.version)
+
+
+def test_layout_one_folder_per_version(tmp_path):
+    data = tmp_path / "a.nt"
+    data.write_bytes(NT)
+    info = prepare_store(tmp_path / "s", data_files=[data])
+    folder = Path(info.folder)
+    assert folder == tmp_path / "s" / info.version and Path(info.path) == folder / "oxigraph"
+    assert (folder / "meta.json").is_file()
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [".lock", info.version]
+    assert open_store_info(info.path).triples == open_store_info(folder).triples == 2
+
+
+def test_damaged_store_is_rebuilt_or_refused(tmp_path):
+    data = tmp_path / "a.nt"
+    data.write_bytes(NT)
+    info = prepare_store(tmp_path / "s", data_files=[data])
+    (Path(info.path) / "CURRENT").unlink()
+    with pytest.raises(StoreDamaged, match=f"store {info.folder}: the Oxigraph store is damaged"):
+        open_store_info(info.folder)
+    again = prepare_store(tmp_path / "s", data_files=[data])
+    assert not again.reused and again.triples == 2 and len(open_store(again.path)) == 2
+    meta = Path(info.folder) / "meta.json"
+    meta.write_text(meta.read_text().replace('"triples": 2', '"triples": 3', 1))
+    with pytest.raises(StoreDamaged, match="holds 2 triples, meta.json says 3"):
+        open_store_info(info.folder)
+
+
+def _version(tmp_path: Path, n: int) -> Path:
+    data = tmp_path / f"d{n}.nt"
+    data.write_bytes(b'<http://ex/a> <http://ex/p> "%d" .\n' % n)
+    return Path(prepare_store(tmp_path / "s", data_files=[data]).folder)
+
+
+def test_old_versions_removed_but_not_one_in_use(tmp_path, monkeypatch):
+    monkeypatch.setattr(exokg.store_dir, "_HELD", {})
+
+    def release() -> None:  # as if each version had been opened by a process now gone
+        for fh in exokg.store_dir._HELD.values():
+            fh.close()
+        exokg.store_dir._HELD.clear()
+
+    first = _version(tmp_path, 0)
+    release()
+    holder = subprocess.Popen(  # another process, still serving the oldest version
+        [sys.executable, "-c", "import sys, exokg.store_dir as d; d.hold_in_use(sys.argv[1]); "
+         "print('held', flush=True); sys.stdin.read()", str(first)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        assert in_use(first)
+        folders = []
+        for n in range(1, 6):
+            folders.append(_version(tmp_path, n))
+            release()
+        assert first.is_dir()
+        assert [f.is_dir() for f in folders] == [False, False, True, True, True]
+    finally:
+        holder.communicate("")
+    assert not in_use(first)
+    prune_versions(tmp_path / "s", keep=1)
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == [".lock", folders[-1].name]
+
+
+def test_leftover_build_folder_is_removed(tmp_path):
+    left = tmp_path / "s" / ".building-0123456789abcdef-1"
+    (left / "oxigraph").mkdir(parents=True)
+    data = tmp_path / "a.nt"
+    data.write_bytes(NT)
+    prepare_store(tmp_path / "s", data_files=[data])
+    assert not left.exists()
+
+
+def test_artifacts_are_built_with_the_store(tmp_path, monkeypatch):
+    data = tmp_path / "a.nt"
+    data.write_bytes(NT)
+    plain = prepare_store(tmp_path / "s", data_files=[data])
+    monkeypatch.setattr("exokg.store.ARTIFACT_BUILDERS", dict(ARTIFACT_BUILDERS))
+
+    def count(store, folder: Path) -> None:
+        (folder / "count.txt").write_text(str(len(store)))
+
+    register_artifact("counts", count)
+    info = prepare_store(tmp_path / "s", data_files=[data])
+    assert info.version != plain.version and info.artifacts == ["counts"]
+    assert (info.artifact_dir("counts") / "count.txt").read_text() == "2"
+    assert open_store_info(info.folder).artifact_dir("counts") == info.artifact_dir("counts")
+
+    def broken(store, folder: Path) -> None:
+        raise ValueError("no metrics today")
+
+    register_artifact("metrics", broken)
+    with pytest.raises(ValueError, match="no metrics today"):
+        prepare_store(tmp_path / "s", data_files=[data])
+    assert not list((tmp_path / "s").glob(".building-*"))
+    with pytest.raises(ConfigError, match="lower-case"):
+        register_artifact("Metrics!", broken)

@@ -3,8 +3,13 @@
 Each module in :data:`COMMAND_MODULES` has ``register(subparsers)``, which adds its
 commands and sets ``func`` (namespace -> exit code) on each.
 
->>> main(["stats", "--format", "json"])  # doctest: +SKIP
-0
+>>> parser = build_parser()
+>>> parser.parse_args(["neighbors", "miR-21", "--depth", "2"]).depth
+2
+>>> main(["no-such-command"])
+Traceback (most recent call last):
+...
+SystemExit: 2
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from exokg.build import build_graph
 from exokg.cli._output import write_output
+from exokg.curie_check import validate_curies
 from exokg.formats import get_format
+from exokg.sssom import load_mappings
 from exokg.stats import graph_stats
 
 __all__ = ["register"]
@@ -75,14 +77,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     graph = _read_rdf(args.data) if args.data else build_graph(args.records)
     report = validate_graph(graph)
-    problems: list[str] = []
-    try:
-        from exokg.curie_check import validate_curies
-        from exokg.sssom import load_mappings
-    except ImportError:
-        pass
-    else:
-        problems = validate_curies(load_mappings())
+    problems = validate_curies(load_mappings())
     if report.conforms and not problems:
         print(f"ok: {len(graph)} triples conform to the SHACL shapes; "
               "every external CURIE is valid")

@@ -179,16 +179,15 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     """
     from exokg.config import Config
     from exokg.server import create_app  # imported here, in the master: workers inherit it
-    from exokg.store import prepare_store
+    from exokg.store import find_store
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server import Server
 
     settings = Config.load(config)
     check_address(host, port)
-    assert settings.store_dir is not None  # resolved by Config
-    info = prepare_store(settings.store_dir, data_files=settings.data_files,
-                         records_dirs=settings.records_dirs)
+    info = find_store(settings.store_dir, store_path=settings.store_path,
+                      data_files=settings.data_files, records_dirs=settings.records_dirs)
     settings = Config.load({**config, "STORE_PATH": info.path})
     access = logging.getLogger("exokg.access")
     if settings.access_log:

@@ -44,6 +44,11 @@ import time
 import pyoxigraph as ox
 
 _CHUNK = 1 << 16
+#: Queries run on a thread with this stack: Oxigraph's parser and planner recurse once
+#: per nesting level, and a fixed stack (not the main thread's, which is whatever
+#: ``ulimit -s`` says) makes exokg.sparql.check.MAX_DEPTH hold everywhere. Pages are
+#: only committed as a deep query touches them.
+STACK_BYTES = 256 << 20
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # A marker counted once per solution (an upper bound: a literal may contain one too).
@@ -339,6 +344,17 @@ def main(path: str, *, memory: bool = False) -> None:
         return
     _frame(b"R")
     _flush_out()
+    try:
+        threading.stack_size(STACK_BYTES)
+        worker = threading.Thread(target=_serve, args=(store,), name="queries")
+        worker.start()
+    except (ValueError, RuntimeError):  # no such stack here: the main thread's then
+        _serve(store)
+        return
+    worker.join()
+
+
+def _serve(store: ox.Store) -> None:
     stdin = sys.stdin.buffer
     while True:
         line = stdin.readline()

@@ -26,9 +26,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from exokg.errors import QueryRefused
+from exokg.errors import InvalidQuery, QueryRefused
 
-__all__ = ["QueryInfo", "check_query", "inspect_query"]
+__all__ = ["MAX_DEPTH", "QueryInfo", "check_query", "inspect_query", "line_column"]
+
+#: The deepest query accepted, in levels (see :func:`_depth`). Oxigraph's parser and
+#: planner recurse once per level and overflow the stack. Measured with pyoxigraph
+#: 0.5.13 on an 8 MiB stack, levels as counted here: nested calls STR(STR(...)) crash at
+#: ~950 (8.8 KB a level, the worst found), FILTER EXISTS { nesting at ~830 (4 levels
+#: each), sub-SELECTs at ~1,170 (5 levels each), braces at ~2,170, OPTIONAL at ~2,880,
+#: parentheses at ~4,640, UNION chains at ~6,450, && or || at ~9,280, property paths
+#: at ~8,100 (/) and ~10,700 (|), triple patterns at ~8,100, sequential BINDs at ~3,000
+#: and projected expressions at ~2,600. The executor runs queries on a 256 MiB stack
+#: (exokg.sparql._executor), where the worst kind breaks at ~29,000 levels: 2,000 keeps
+#: a margin of over 14x for the worst kind and far more for the others.
+MAX_DEPTH = 2000
 
 _TOKEN = re.compile(r"""
   (?P<ws>\s+)
@@ -36,6 +48,8 @@ _TOKEN = re.compile(r"""
 | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
             |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
 | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+| (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
+| (?P<op>\|\||&&)
 | (?P<var>[?$]\w+)
 | (?P<pname>(?:[^\W\d_][\w\-.]*)?:(?:[\w\-.:%]|\\.)*)
 | (?P<word>[^\W\d]\w*)
@@ -58,11 +72,93 @@ class QueryInfo:
     services: list[str | None] = field(default_factory=list)
     prefixes: dict[str, str] = field(default_factory=dict)
     base: str | None = None
+    #: ``(line, column)`` of the first token past :data:`MAX_DEPTH` levels, if any
+    too_deep_at: tuple[int, int] | None = None
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)
+    return [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(text)
             if m.lastgroup not in ("ws", "comment")]
+
+
+def _spans(text: str) -> list[tuple[str, str, int]]:
+    return [(m.lastgroup or "", m.group(), m.start()) for m in _TOKEN.finditer(text)
+            if m.lastgroup not in ("ws", "comment")]
+
+
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    r"""The 1-based line and column of ``offset`` in ``text``.
+
+    >>> line_column("a\nbc", 3)
+    (2, 2)
+    """
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+# Words that add an element to the group they are in (each one more node on a
+# left-deep chain of the engine's algebra, so one more level of its recursion).
+_ELEMENT_WORDS = {"UNION", "OPTIONAL", "MINUS", "FILTER", "BIND", "GRAPH", "SERVICE",
+                  "EXISTS", "VALUES", "AS"}
+_CHAIN_OPS = {"||", "&&", "|", "/", "^", "!", "+", "-", "*"}
+_OPENERS = {"(": ")", "{": "}", "[": "]"}
+_CLOSERS = {")", "}", "]"}
+
+
+def _depth(spans: list[tuple[str, str, int]], limit: int) -> int | None:
+    """The offset of the first token at which the query is more than ``limit`` levels
+    deep, or ``None``.
+
+    A level is an open bracket, or one more element, chained operator or separator in
+    the bracket it is in (UNION, &&, ``/``, ``.``, a sibling group ...): the engine
+    builds a left-deep tree of those and recurses down it. Lists the engine keeps
+    flat (VALUES rows, IN lists, function arguments) do not count.
+    """
+    frames: list[list] = []  # [kind, count]: group, data, row, expr, coll, bnode
+    total = 0
+    values_pending = False
+    previous_word = False
+    for kind, value, start in spans:
+        parent = frames[-1][0] if frames else "top"
+        unit = 0
+        if kind == "other" and value in _OPENERS:
+            if value == "{":
+                child = "data" if values_pending else "group"
+                values_pending = False
+            elif value == "[":
+                child = "bnode"
+            elif parent in ("data", "row"):
+                child = "row"
+            elif parent in ("expr", "top") or previous_word:
+                child = "expr"
+            else:
+                child = "coll"
+            if parent in ("top", "group", "bnode", "coll"):
+                unit = 1  # one more element beside its siblings
+            if frames:
+                frames[-1][1] += unit
+            total += unit + 1
+            frames.append([child, 0])
+        elif kind == "other" and value in _CLOSERS:
+            if frames:
+                total -= frames.pop()[1] + 1
+        elif parent not in ("data", "row"):
+            if kind == "word" and value.upper() in _ELEMENT_WORDS:
+                unit = 1
+                values_pending = values_pending or value.upper() == "VALUES"
+            elif kind in ("op", "other") and value in _CHAIN_OPS or \
+                    kind == "other" and value in ".;," and parent in ("top", "group", "bnode") \
+                    or parent == "coll" and kind in ("var", "iri", "pname", "string",
+                                                     "number", "word"):
+                unit = 1
+            if unit:
+                if frames:
+                    frames[-1][1] += unit
+                total += unit
+        if total > limit:
+            return start
+        previous_word = kind == "word"
+    return None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -72,7 +168,11 @@ def inspect_query(text: str) -> QueryInfo:
     Memoized: a repeated query is tokenized once (treat the result as read-only).
     """
     info = QueryInfo()
-    tokens = _tokens(text)
+    spans = _spans(text)
+    tokens = [(kind, value) for kind, value, _ in spans]
+    deep = _depth(spans, MAX_DEPTH)
+    if deep is not None:
+        info.too_deep_at = line_column(text, deep)
     for i, (kind, value) in enumerate(tokens):
         if kind != "word":
             continue
@@ -114,9 +214,19 @@ def check_query(info: QueryInfo, *, allowlist: Iterable[str]) -> None:
 
     Raises
     ------
+    InvalidQuery
+        for a query nested deeper than :data:`MAX_DEPTH` levels (the engine would
+        overflow its stack), naming the line and column where it passes the limit.
     QueryRefused
         for an update, or a SERVICE call to an endpoint not in ``allowlist``.
     """
+    if info.too_deep_at is not None:
+        line, column = info.too_deep_at
+        raise InvalidQuery(
+            f"the query nests too deeply: it passes {MAX_DEPTH} levels at line {line}, "
+            f"column {column}. Each open bracket, and each UNION, OPTIONAL, FILTER, &&, "
+            f"||, path step or triple pattern in the same group, is one more level for "
+            f"the engine; flatten it (e.g. VALUES or IN instead of long || chains)")
     if info.is_update:
         raise QueryRefused("SPARQL Update is not allowed: this endpoint is read-only")
     allowed = set(allowlist)

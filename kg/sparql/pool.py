@@ -16,6 +16,7 @@ import logging
 import os
 import queue
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from exokg.errors import ExoKGError, InvalidQuery, QueryTimeout, UnknownFormat
+from exokg.sparql.diagnose import explain_syntax_error
 
 __all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "Outcome", "QueryFailed",
            "ServiceBusy"]
@@ -39,6 +41,10 @@ class QueryFailed(ExoKGError):
     """A query that parsed but failed while running (or whose executor died)."""
 
     status = 500
+
+
+_CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL,
+                  signal.SIGFPE}
 
 
 class ServiceBusy(QueryTimeout):
@@ -65,6 +71,7 @@ class Executor:
         env = {**os.environ, "EXOKG_EXECUTOR_PARENT": str(os.getpid())}
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      bufsize=0, close_fds=True, env=env)
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # PIPE given
         self._in = self.proc.stdin.fileno()
         self._out = self.proc.stdout.fileno()
         self._buf = bytearray()
@@ -116,7 +123,8 @@ class Executor:
             pass
         for pipe in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(OSError):
-                pipe.close()
+                if pipe is not None:
+                    pipe.close()
 
 
 @dataclass
@@ -212,15 +220,31 @@ class ExecutorPool:
             self._replace(executor)
             raise QueryTimeout(f"query stopped at the time limit of {timeout:g} s") from None
         except (_Died, OSError):
-            self._replace(executor)
-            raise QueryFailed("the query executor stopped unexpectedly") from None
+            raise self._died(executor) from None
         if kind == b"E":
             self._idle.put(executor)
-            raise _error(json.loads(payload))
+            raise _error(json.loads(payload), request.get("q", ""))
         header = json.loads(payload)
         outcome = Outcome(header["kind"], header["media_type"], header["truncated"], iter(()))
         outcome.chunks = self._stream(executor, deadline, outcome, started)
         return outcome
+
+    def _died(self, executor: Executor) -> ExoKGError:
+        """The error for an executor that died mid-query (it is replaced). Killed by a
+        crash signal (a stack overflow aborts, a fault segfaults), the query is to
+        blame: 400. Anything else (the OOM killer, an operator) is the service's: 503."""
+        try:
+            code = executor.proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        self._replace(executor)
+        if code is not None and -code in _CRASH_SIGNALS:
+            logger.warning("a query crashed its executor (signal %d)", -code)
+            return InvalidQuery(
+                "the query crashed the SPARQL engine (it is probably nested too deeply or "
+                "too long for the engine's stack); simplify it")
+        return ServiceBusy("the query executor stopped unexpectedly (it was replaced); "
+                           "try again")
 
     def _stream(self, executor: Executor, deadline: float, outcome: Outcome,
                 started: float) -> Iterator[bytes]:
@@ -240,7 +264,8 @@ class _Stream:
 
     def __init__(self, pool: ExecutorPool, executor: Executor, deadline: float,
                  outcome: Outcome, started: float) -> None:
-        self.pool, self.executor, self.deadline = pool, executor, deadline
+        self.pool, self.deadline = pool, deadline
+        self.executor: Executor | None = executor
         self.outcome, self.started = outcome, started
 
     def __iter__(self) -> _Stream:
@@ -274,7 +299,7 @@ class _Stream:
             self._finish(reusable=True)
             raise StopIteration
         self._finish(reusable=True)  # an error frame: the executor is done and reusable
-        raise _error(json.loads(payload))
+        raise _error(json.loads(payload), "")
 
     def close(self) -> None:
         self._finish(reusable=False)
@@ -284,14 +309,14 @@ class _Stream:
             self.close()
 
 
-def _error(info: dict[str, Any]) -> ExoKGError:
+def _error(info: dict[str, Any], query: str) -> ExoKGError:
     kind = info.get("error")
     if kind == "syntax":
-        return InvalidQuery(f"SPARQL syntax error: {info.get('message')}")
+        return InvalidQuery(explain_syntax_error(query, str(info.get("message"))))
     if kind == "not_acceptable":
         what = {"graph": "an RDF graph (CONSTRUCT/DESCRIBE)",
                 "solutions": "solutions (SELECT)",
-                "boolean": "a boolean (ASK)"}.get(info.get("kind"), "this result")
+                "boolean": "a boolean (ASK)"}.get(str(info.get("kind")), "this result")
         return UnknownFormat(f"no acceptable media type for {what}; see the service "
                              "description (GET /sparql) for the formats served")
     return QueryFailed(f"query failed: {info.get('message')}")

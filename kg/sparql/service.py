@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from exokg.config import Config
@@ -25,7 +24,7 @@ from exokg.sparql.check import check_query, inspect_query
 from exokg.sparql.negotiate import negotiate_for
 from exokg.sparql.pool import ExecutorPool, Outcome
 from exokg.sparql.results import Results
-from exokg.store import StoreInfo, prepare_store
+from exokg.store import StoreInfo, find_store
 from exokg.vocab import PREFIXES
 from rdflib import Graph
 
@@ -165,13 +164,9 @@ class SparqlService:
         return self._info
 
     def _open_info(self) -> StoreInfo:
-        path = self.config.store_path
-        if path:
-            meta = json.loads(Path(path + ".json").read_text())
-            return StoreInfo(**{**meta, "path": path, "reused": True})
-        assert self.config.store_dir is not None  # resolved by Config
-        return prepare_store(self.config.store_dir, data_files=self.config.data_files,
-                             records_dirs=self.config.records_dirs)
+        return find_store(self.config.store_dir, store_path=self.config.store_path,
+                          data_files=self.config.data_files,
+                          records_dirs=self.config.records_dirs)
 
     @property
     def pool(self) -> ExecutorPool:
@@ -241,8 +236,12 @@ class SparqlService:
             answer.truncated, answer.cached = meta["truncated"], True
             answer.info = {"rows": meta["rows"], "cache": "hit"}
             return answer
-        job: dict[str, Any] = {"q": text, "solutions": sol.media_type if sol else None,
-               "graph": graph.media_type if graph else None, "cap": cap}
+        job: dict[str, Any] = {
+            "q": text, "solutions": sol.media_type if sol else None,
+            "graph": graph.media_type if graph else None, "cap": cap,
+            # relative IRIs resolve against the data's public base (not the request's
+            # URL: answers are cached by query text, whatever the Host header)
+            "base": self.config.public_base_iri}
         if default is not None:
             job["default"], job["named"] = default, named
         if graph is not None and graph.media_type not in _NO_PREFIXES:

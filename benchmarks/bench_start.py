@@ -1,0 +1,90 @@
+"""Time to first answer of ``exokg serve --data FILE`` beside pyoxigraph's bulk load.
+
+Usage::
+
+    python /work/shared/bench/gen.py --findings 100000 --out /tmp/bench/f100k.nt
+    python benchmarks/bench_start.py /tmp/bench/f100k.nt [--runs 2]
+
+Each run starts from an empty store folder (a cold build) and then once more with the
+built store (a warm start); the bulk load is a plain ``pyoxigraph.Store(path).bulk_load``
+into an empty folder. Results go to stdout as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+_BULK = """
+import sys, time, pyoxigraph as ox
+t = time.monotonic()
+store = ox.Store(sys.argv[1])
+store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_TRIPLES)
+store.flush()
+print(time.monotonic() - t)
+"""
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bulk_load(data: Path, folder: Path) -> float:
+    out = subprocess.run([sys.executable, "-c", _BULK, str(folder), str(data)],
+                         check=True, capture_output=True, text=True)
+    return float(out.stdout)
+
+
+def first_answer(data: Path, store: Path) -> float:
+    port = _port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "exokg", "serve", "--port", str(port),
+                             "--store", str(store), "--data", str(data), "--workers", "1",
+                             "--no-access-log"], env=env, cwd=tempfile.gettempdir(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("exokg serve exited")
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=60).ok:
+                    return time.monotonic() - started
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    print("| run | bulk load (s) | serve, cold store (s) | ratio | serve, warm store (s) |")
+    print("|---|---|---|---|---|")
+    for run in range(1, args.runs + 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            bulk = bulk_load(args.data, Path(tmp) / "bulk")
+            shutil.rmtree(Path(tmp) / "bulk")
+            cold = first_answer(args.data, Path(tmp) / "store")
+            warm = first_answer(args.data, Path(tmp) / "store")
+        print(f"| {run} | {bulk:.1f} | {cold:.1f} | {cold / bulk:.2f} | {warm:.1f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

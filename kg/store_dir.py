@@ -1,0 +1,131 @@
+"""The folder of stores: its build lock, the use locks, leftover builds and old versions.
+
+- One exclusive lock (``<store_dir>/.lock``) is held by whoever checks or builds a store
+  in the folder, so a build folder (``.building-*``) seen while holding it is a leftover
+  of a builder that died (kill -9, power loss) and is removed.
+- Every process that has a data version open holds a shared lock on its
+  ``in-use.lock`` for as long as it lives (forked workers inherit it); a version whose
+  lock can be taken exclusively is used by no process.
+- Old versions are removed beyond the newest :data:`KEEP_VERSIONS`, never one in use.
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     (Path(tmp) / ".building-0123456789abcdef-99").mkdir()
+...     with build_lock(tmp):
+...         remove_leftovers(tmp)
+...     sorted(p.name for p in Path(tmp).iterdir())
+['.lock']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from exokg.errors import ConfigError
+
+__all__ = ["BUILDING_PREFIX", "KEEP_VERSIONS", "build_lock", "hold_in_use", "in_use",
+           "prune_versions", "remove_leftovers"]
+
+logger = logging.getLogger(__name__)
+
+#: Data versions kept in a store folder (besides any in use).
+KEEP_VERSIONS = 3
+BUILDING_PREFIX = ".building-"
+_USE_LOCK = "in-use.lock"
+_VERSION = re.compile(r"^[0-9a-f]{16}(\.json)?$")
+
+#: Use locks this process holds, by folder: kept open for the process's life.
+_HELD: dict[str, IO[bytes]] = {}
+
+
+@contextlib.contextmanager
+def build_lock(store_dir: Path | str) -> Iterator[None]:
+    """Hold the folder's exclusive lock (waits while another process builds)."""
+    folder = Path(store_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fh = (folder / ".lock").open("ab")
+    except OSError as err:
+        raise ConfigError(f"store folder {folder}: {err.strerror or err}") from None
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def hold_in_use(folder: Path | str) -> None:
+    """Mark the version ``folder`` as used by this process until it exits."""
+    key = str(folder)
+    if key in _HELD:
+        return
+    try:
+        fh = (Path(folder) / _USE_LOCK).open("ab")
+    except OSError as err:  # a read-only folder: nobody who could prune it can write there
+        logger.warning("cannot mark %s in use: %s", folder, err.strerror or err)
+        return
+    fcntl.flock(fh, fcntl.LOCK_SH)
+    _HELD[key] = fh
+
+
+def in_use(folder: Path | str) -> bool:
+    """Whether any process (this one included) holds the version ``folder`` open."""
+    lock = Path(folder) / _USE_LOCK
+    if not lock.exists():
+        return False
+    with lock.open("ab") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False
+
+
+def remove_leftovers(store_dir: Path | str) -> None:
+    """Remove build folders of builders that died (call while holding :func:`build_lock`)."""
+    for path in Path(store_dir).glob(BUILDING_PREFIX + "*"):
+        logger.warning("removing %s, left by a build that did not finish", path)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def prune_versions(store_dir: Path | str, *, keep: int = KEEP_VERSIONS) -> list[Path]:
+    """Remove the data versions beyond the newest ``keep``, except those in use.
+
+    Stores of older layouts (``<version>`` beside ``<version>.json``) count as versions
+    too. Call while holding :func:`build_lock`. Returns the removed paths.
+    """
+    entries = [p for p in Path(store_dir).iterdir() if _VERSION.match(p.name)]
+    versions: dict[str, list[Path]] = {}
+    for path in entries:
+        versions.setdefault(path.name.removesuffix(".json"), []).append(path)
+    newest = sorted(versions.values(), key=lambda ps: max(_mtime(p) for p in ps),
+                    reverse=True)
+    removed = []
+    for paths in newest[keep:]:
+        if any(p.is_dir() and in_use(p) for p in paths):
+            continue
+        for path in paths:
+            logger.info("removing old store version %s", path)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

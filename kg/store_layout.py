@@ -1,0 +1,183 @@
+"""What a built store folder holds, and the check that it is whole.
+
+One data version is one folder, ``<store_dir>/<version>/``, holding::
+
+    oxigraph/     the Oxigraph (RocksDB) store
+    meta.json     what the store holds: version, triple count, sources, statistics
+    artifacts/    one folder per artifact built from the store (search index, metrics ...)
+    in-use.lock   a shared lock held by every process that has this version open
+
+A folder only gets its name once all of it is written (see :mod:`exokg.store`), so a
+folder that fails :func:`open_store_info` was damaged afterwards: on disk, by hand, or
+by a disk that filled up under an older layout.
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     try:
+...         open_store_info(tmp)
+...     except StoreDamaged as err:
+...         "meta.json" in str(err)
+True
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from exokg.errors import ConfigError
+
+__all__ = ["ARTIFACTS_DIR", "META_FILE", "OXIGRAPH_DIR", "StoreDamaged", "StoreInfo",
+           "check_store", "open_store_info", "store_folder", "write_meta"]
+
+logger = logging.getLogger(__name__)
+
+OXIGRAPH_DIR = "oxigraph"
+META_FILE = "meta.json"
+ARTIFACTS_DIR = "artifacts"
+
+#: Folders checked in this process (and the workers forked from it): checked once.
+_CHECKED: set[str] = set()
+
+
+class StoreDamaged(ConfigError):
+    """A store folder that cannot be used as it is (missing, damaged or incomplete)."""
+
+
+@dataclass
+class StoreInfo:
+    """A built store: where it is, which data it holds, and its statistics.
+
+    ``path`` is the Oxigraph store (what :func:`exokg.store.open_store` opens);
+    ``folder`` the data version's folder holding it, ``meta.json`` and the artifacts.
+    """
+
+    path: str
+    version: str
+    triples: int
+    sources: list[str]
+    built: str
+    stats: dict[str, Any] = field(default_factory=dict)
+    reused: bool = False
+    folder: str = ""
+    artifacts: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def artifact_dir(self, name: str) -> Path:
+        """The folder of the artifact ``name``, built with the store.
+
+        >>> info = StoreInfo(path="/s/v/oxigraph", version="v", triples=0, sources=[],
+        ...                  built="", folder="/s/v", artifacts=["search"])
+        >>> str(info.artifact_dir("search"))
+        '/s/v/artifacts/search'
+        """
+        if name not in self.artifacts:
+            raise ConfigError(f"the store {self.folder} has no artifact {name!r}; it has: "
+                              f"{', '.join(self.artifacts) or 'none'}")
+        return Path(self.folder) / ARTIFACTS_DIR / name
+
+
+def store_folder(path: Path | str) -> Path:
+    """The data version's folder for ``path``: the folder itself or its ``oxigraph/``."""
+    path = Path(path).expanduser()
+    if path.name == OXIGRAPH_DIR and (path.parent / META_FILE).exists():
+        return path.parent
+    return path
+
+
+def write_meta(folder: Path, info: StoreInfo) -> None:
+    """Write ``meta.json`` of a store being built (the folder is renamed into place later)."""
+    meta = info.to_dict()
+    for key in ("path", "folder", "reused"):
+        meta.pop(key)
+    (folder / META_FILE).write_text(json.dumps(meta, indent=1))
+
+
+def _read_meta(folder: Path) -> dict[str, Any]:
+    meta_path = folder / META_FILE
+    if not folder.is_dir():
+        raise StoreDamaged(f"store {folder}: no such folder")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoreDamaged(f"store {folder}: {META_FILE} is missing (an incomplete store, "
+                           "or one of an older ExoKG)") from None
+    except json.JSONDecodeError as err:
+        raise StoreDamaged(f"store {folder}: {META_FILE} is not valid JSON ({err})") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise StoreDamaged(f"store {folder}: {META_FILE} is unreadable ({err})") from None
+    names = {f.name for f in fields(StoreInfo)}
+    needed = {"version", "triples", "sources", "built"}
+    if not isinstance(meta, dict) or not needed <= meta.keys() or \
+            not isinstance(meta["triples"], int):
+        raise StoreDamaged(f"store {folder}: {META_FILE} lacks {', '.join(sorted(needed))}")
+    return {k: v for k, v in meta.items() if k in names}
+
+
+def check_store(info: StoreInfo) -> None:
+    """Open the store read-only and read from every index; raise :class:`StoreDamaged`.
+
+    RocksDB checks at open that CURRENT, the MANIFEST and every table file listed there
+    exist with their recorded sizes and checksummed MANIFEST records (a truncated or
+    missing ``.sst``, a missing CURRENT, a garbled MANIFEST all fail here). The triple
+    count is compared with ``meta.json``, and one lookup per index (subject, predicate,
+    object, graph; each resolving its terms' strings) reads a block of each.
+    """
+    folder = Path(info.folder)
+    try:
+        store = ox.Store.read_only(info.path)
+        count = len(store)
+        # the first quad of the default graph and of a named graph, each looked up by its
+        # subject, predicate and object: reads a block of every index and the strings
+        graphs: list[ox.DefaultGraph | ox.NamedNode | ox.BlankNode] = [ox.DefaultGraph()]
+        graphs += itertools.islice(store.named_graphs(), 1)
+        for graph in graphs:
+            for quad in itertools.islice(store.quads_for_pattern(None, None, None, graph), 1):
+                by = store.quads_for_pattern
+                for found in (by(quad.subject, None, None, graph),
+                              by(None, quad.predicate, None, graph),
+                              by(None, None, quad.object, graph)):
+                    str(next(iter(found)))
+        del store
+    except (OSError, RuntimeError, ValueError) as err:
+        raise StoreDamaged(f"store {folder}: the Oxigraph store is damaged: "
+                           f"{str(err).splitlines()[0][:300]}") from None
+    if count != info.triples:
+        raise StoreDamaged(f"store {folder}: holds {count} triples, {META_FILE} says "
+                           f"{info.triples}")
+    for name in info.artifacts:
+        if not (folder / ARTIFACTS_DIR / name).is_dir():
+            raise StoreDamaged(f"store {folder}: artifact {name!r} is missing")
+
+
+def open_store_info(path: Path | str, *, check: bool = True) -> StoreInfo:
+    """The description of the built store at ``path`` (a version folder or its ``oxigraph/``).
+
+    Parameters
+    ----------
+    path
+        the data version's folder, or the Oxigraph store inside it.
+    check
+        run :func:`check_store` (once per process and its forked children).
+
+    Raises
+    ------
+    StoreDamaged
+        naming the folder and what is wrong with it.
+    """
+    folder = store_folder(path)
+    meta = _read_meta(folder)
+    info = StoreInfo(**{**meta, "path": str(folder / OXIGRAPH_DIR), "folder": str(folder),
+                        "reused": True})
+    if check and str(folder) not in _CHECKED:
+        check_store(info)
+        _CHECKED.add(str(folder))
+    return info

@@ -1,0 +1,190 @@
+"""Faults of the on-disk store, met through real ``exokg serve`` processes.
+
+Each kind of damage to a built store is rebuilt from its inputs (or, for a store given as
+is, refused with the folder named and exit 2); a server killed mid-build leaves a
+leftover the next start removes; a disk that fills up during a build leaves the
+previous store serving and gives one clear line.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import RUN_DIR, start_server, stop_server
+from exokg.store import prepare_store
+
+SMALL = 2000
+
+
+def _write_ntriples(path: Path, n: int) -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            fh.write(f'<http://ex.org/s{i // 4}> <http://ex.org/p{i % 4}> "v{i}" .\n')
+    return path
+
+
+def _port() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return str(sock.getsockname()[1])
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}
+    return {**env, **extra}
+
+
+def _serve_fails(args: list[str], *, env: dict[str, str] | None = None,
+                 preexec_fn=None) -> subprocess.CompletedProcess:
+    """Run ``exokg serve ARGS`` expecting it to exit (a server that starts is killed)."""
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "exokg", "serve", "--host", "127.0.0.1", "--port", _port(),
+             *args], cwd=RUN_DIR, env=env or _env(), capture_output=True, text=True,
+            timeout=60, preexec_fn=preexec_fn)
+    except subprocess.TimeoutExpired as err:
+        raise AssertionError(f"exokg serve did not exit: {err.stderr}") from None
+
+
+def _count(url: str) -> int:
+    answer = requests.get(f"{url}/sparql", params={"query": "SELECT (COUNT(*) AS ?n) "
+                                                            "{ ?s ?p ?o }"},
+                          headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def _assert_serves(url: str, triples: int) -> None:
+    health = requests.get(f"{url}/healthz", timeout=10)
+    assert health.status_code == 200 and health.json()["triples"] == triples
+    assert _count(url) == triples
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, Path, str]:
+    """A data file of SMALL triples, a store folder holding its store, and its version."""
+    tmp = tmp_path_factory.mktemp("built")
+    data = _write_ntriples(tmp / "small.nt", SMALL)
+    info = prepare_store(tmp / "store", data_files=[data])
+    return data, tmp / "store", info.version
+
+
+def _truncate_sst(folder: Path) -> None:
+    sst = max((folder / "oxigraph").glob("*.sst"), key=lambda p: p.stat().st_size)
+    os.truncate(sst, sst.stat().st_size // 2)
+
+
+def _delete_current(folder: Path) -> None:
+    (folder / "oxigraph" / "CURRENT").unlink()
+
+
+def _garble_manifest(folder: Path) -> None:
+    manifest = next((folder / "oxigraph").glob("MANIFEST-*"))
+    data = bytearray(manifest.read_bytes())
+    for i in range(0, len(data), 5):
+        data[i] ^= 0x5A
+    manifest.write_bytes(bytes(data))
+
+
+def _garble_meta(folder: Path) -> None:
+    (folder / "meta.json").write_text('{"version": "0123', encoding="utf-8")
+
+
+def _empty_folder(folder: Path) -> None:
+    shutil.rmtree(folder)
+    folder.mkdir()
+
+
+DAMAGE = [_truncate_sst, _delete_current, _garble_manifest, _garble_meta, _empty_folder]
+
+
+@pytest.fixture
+def damaged(request, built, tmp_path) -> tuple[Path, Path, Path]:
+    """A copy of the built store, damaged as the test's parameter says."""
+    data, store, version = built
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    request.param(copy / version)
+    return data, copy, copy / version
+
+
+@pytest.mark.parametrize("damaged", DAMAGE, indirect=True, ids=lambda f: f.__name__[1:])
+def test_damaged_store_is_rebuilt(damaged):
+    data, store, folder = damaged
+    proc, url = start_server(["--store", str(store), "--data", str(data), "--workers", "1",
+                              "--executors", "1", "--no-access-log"])
+    try:
+        _assert_serves(url, SMALL)
+        assert (folder / "meta.json").is_file()
+    finally:
+        stop_server(proc)
+
+
+@pytest.mark.parametrize("damaged", DAMAGE, indirect=True, ids=lambda f: f.__name__[1:])
+def test_damaged_store_given_as_is_is_refused(damaged):
+    _data, _store, folder = damaged
+    result = _serve_fails([], env=_env(EXOKG_STORE_PATH=str(folder)))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"exokg serve: error: store {folder}: ")
+    assert "STORE_PATH" in result.stderr and "Traceback" not in result.stderr
+    assert "serving" not in result.stderr
+
+
+def test_kill_during_build_then_next_start_recovers(tmp_path):
+    data = _write_ntriples(tmp_path / "big.nt", 200_000)
+    store = tmp_path / "store"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exokg", "serve", "--port", _port(), "--store", str(store),
+         "--data", str(data)], cwd=RUN_DIR, env=_env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(store.glob(".building-*/oxigraph")) and time.monotonic() < deadline:
+        assert proc.poll() is None
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = list(store.glob(".building-*"))
+    assert left and not [p for p in store.iterdir() if len(p.name) == 16]
+    proc, url = start_server(["--store", str(store), "--data", str(data), "--workers", "1",
+                              "--executors", "1", "--no-access-log"])
+    try:
+        _assert_serves(url, 200_000)
+        assert not list(store.glob(".building-*"))
+    finally:
+        stop_server(proc)
+
+
+def _small_file_limit() -> None:  # in the child: writes past 1 MB fail with EFBIG
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+
+def test_full_disk_during_build_leaves_previous_store_serving(built, tmp_path):
+    data, store, version = built
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    proc, url = start_server(["--store", str(copy), "--data", str(data), "--workers", "1",
+                              "--executors", "1", "--no-access-log"])
+    try:
+        bigger = _write_ntriples(tmp_path / "bigger.nt", 100_000)
+        result = _serve_fails(["--store", str(copy), "--data", str(bigger)],
+                              preexec_fn=_small_file_limit)
+        assert result.returncode == 2, result.stderr
+        assert f"exokg serve: error: cannot build the store in {copy}: " in result.stderr
+        assert "File too large" in result.stderr and "Traceback" not in result.stderr
+        assert not list(copy.glob(".building-*"))
+        assert sorted(p.name for p in copy.iterdir() if not p.name.startswith(".")) == \
+            [version]
+        _assert_serves(url, SMALL)
+    finally:
+        stop_server(proc)
