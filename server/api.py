@@ -269,7 +269,7 @@ def export() -> Response:
     from exokg.io import stream_graph
     from exokg.server.sparql import get_service
 
-    fmt = _arg("format", required=True)
+    fmt = _arg("format", required=True) or ""
     if request.args.get("node"):
         return neighborhood()
     graph_format = _graph_format(fmt)

@@ -134,7 +134,7 @@ def stream_kgx(nodes: Iterable[Node], edges: Iterable[Edge]) -> Iterator[bytes]:
     give sorted tables; the rows are read once."""
     sink = _Sink()
     # an unseekable sink: zipfile writes each member's sizes after its data
-    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:  # type: ignore[call-overload]
         tables = (("nodes.tsv", _tsv_lines(_NODE_COLUMNS,
                                            (_kgx_node(n, d) for n, d in nodes))),
                   ("edges.tsv", _tsv_lines(_EDGE_COLUMNS,

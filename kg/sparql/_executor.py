@@ -226,7 +226,8 @@ def _dump(store: ox.Store, req: dict) -> None:
     _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": False})
     sink = _Streamer()
     graph = None if fmt.supports_datasets else ox.DefaultGraph()
-    (_DISK or store).dump(sink, fmt, from_graph=graph, prefixes=req.get("out_prefixes") or None)
+    (_DISK or store).dump(sink, fmt, from_graph=graph,  # type: ignore[arg-type]  # a sink
+                          prefixes=req.get("out_prefixes") or None)
     sink.flush()
     return _frame_json(b"Z", {"rows": None})
 

@@ -1,10 +1,11 @@
-"""Whole-store reads for exports: a dump of the store, and uncapped SELECT rows.
+"""Whole-store reads for exports: a dump of the store, streamed.
 
-A whole-graph export is the one request allowed to read everything, so neither read
-is cut at ``MAX_ROWS`` or cached; both run in a query executor (the web worker never
-opens the store) under the export time limit (``EXPORT_TIMEOUT``) and stream: the
+A whole-graph export is the one request allowed to read everything, so the dump is
+not cut at ``MAX_ROWS`` or cached; it runs in a query executor (the web worker never
+opens the store) under the export time limit (``EXPORT_TIMEOUT``) and streams: the
 executor sends its output in 64 KiB frames as it writes it, and closing the stream
-midway (a client gone) kills and replaces the executor.
+midway (a client gone) kills and replaces the executor. :class:`ChunkReader` lets
+pyoxigraph's parsers read such a stream as a file.
 """
 
 from __future__ import annotations
@@ -14,16 +15,12 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import pyoxigraph as ox
-
 if TYPE_CHECKING:
     from exokg.sparql.service import SparqlService
 
-__all__ = ["ChunkReader", "dump", "select_rows"]
+__all__ = ["ChunkReader", "dump"]
 
 logger = logging.getLogger(__name__)
-
-_TSV = "text/tab-separated-values"
 
 
 def _run(service: SparqlService, job: dict[str, Any]) -> Iterator[bytes]:
@@ -76,16 +73,3 @@ class ChunkReader(io.RawIOBase):
         buffer[:n] = self._held[:n]
         self._held = self._held[n:]
         return n
-
-
-def select_rows(service: SparqlService, query: str) -> Iterator[ox.QuerySolution]:
-    """Every solution of a SELECT over the whole store, parsed as it streams (TSV).
-
-    The query is ExoKG's own (not a user's): it is not checked, capped or cached.
-    """
-    chunks = _run(service, {"q": query, "solutions": _TSV, "graph": None, "cap": 0})
-    try:
-        reader = io.BufferedReader(ChunkReader(chunks), buffer_size=1 << 16)
-        yield from ox.parse_query_results(reader, format=ox.QueryResultsFormat.TSV)
-    finally:
-        chunks.close()
