@@ -70,6 +70,12 @@ class Config:
     records_dirs: tuple[str, ...] = _setting(
         (), "folders of your own records, added to the review's when the bundled graph is "
         "built")
+    store_url: str | None = _setting(
+        None, "a SPARQL 1.1 Protocol endpoint holding ExoKG data (loaded by 'exokg load') to "
+        "serve instead of the embedded store")
+    store_timeout_param: str = _setting(
+        "", "the remote store's own time-limit request parameter, sent in ms (Virtuoso: "
+        "'timeout'; Oxigraph server has none: start it with --timeout-s)")
     query_timeout: float = _setting(
         30.0, "seconds a SPARQL query may run before it is stopped")
     export_timeout: float = _setting(

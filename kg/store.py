@@ -76,8 +76,13 @@ RDF_SUFFIXES: dict[str, ox.RdfFormat] = {
 ArtifactBuilder = Callable[[ox.Store, Path], None]
 
 #: Artifacts built with every store, by name: a builder, or ``"module:function"``
-#: (imported only when a store is built). Changing the set changes the data version.
-ARTIFACT_BUILDERS: dict[str, str | ArtifactBuilder] = {}
+#: (imported only when a store is built, so the store module depends on none of them).
+#: Changing the set changes the data version, so the defaults are named here, where every
+#: process that looks for a store sees them. They run in name order.
+ARTIFACT_BUILDERS: dict[str, str | ArtifactBuilder] = {
+    # adjacency, metrics (also triples in a named graph) and search index, in one folder
+    "index": "exokg.index:build_index",
+}
 
 _ARTIFACT_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -289,14 +294,17 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
                 raise ConfigError(f"{f}: not valid RDF: {err}") from None
         store.flush()
         logger.info("loaded in %.1f s", time.monotonic() - started)
-        stats = dataset_stats(store)
-        logger.info("statistics counted at %.1f s", time.monotonic() - started)
         artifacts = sorted(ARTIFACT_BUILDERS)
         for name in artifacts:
             folder = tmp / ARTIFACTS_DIR / name
             folder.mkdir(parents=True)
             _resolve(ARTIFACT_BUILDERS[name])(store, folder)
             logger.info("artifact %s built at %.1f s", name, time.monotonic() - started)
+        store.flush()
+        # counted last: an artifact may add triples (the metrics' named graph), and the
+        # statistics describe everything the endpoint serves
+        stats = dataset_stats(store)
+        logger.info("statistics counted at %.1f s", time.monotonic() - started)
         del store
         info = StoreInfo(path=str(target / OXIGRAPH_DIR), version=version,
                          triples=stats["triples"], sources=sources,

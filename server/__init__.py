@@ -5,7 +5,7 @@ The store is found or built on the first request, not here:
 >>> import tempfile
 >>> app = create_app({"TESTING": True, "STORE_DIR": tempfile.mkdtemp()})
 >>> sorted(app.blueprints)
-['api', 'health', 'ld', 'sparql', 'ui']
+['api', 'health', 'ld', 'openapi', 'sparql', 'ui']
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ __all__ = ["BLUEPRINT_MODULES", "FLASK_KEYS", "create_app"]
 
 #: Each module has ``init_app(app)``, which registers its blueprint(s); all must import.
 BLUEPRINT_MODULES = ("exokg.server.errors", "exokg.server.sparql", "exokg.server.health",
-                     "exokg.server.api", "exokg.server.ld", "exokg.server.ui")
+                     "exokg.server.api", "exokg.server.ld", "exokg.server.ui",
+                     "exokg.server.openapi")
 
 #: Flask's own keys (TESTING, SECRET_KEY, ...): they pass through to ``app.config``.
 FLASK_KEYS = frozenset({

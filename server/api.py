@@ -196,6 +196,7 @@ def neighborhood() -> Response:
     """The ego graph of a node, filterable by predicate, kind and direction."""
     from exokg.algorithms import neighborhood as ego
     from exokg.network import graph_json, node_json
+    from exokg.server.ui import local_url
 
     fmt = _format()
     max_depth = int(current_app.config.get("MAX_RADIUS") or 3)
@@ -208,10 +209,13 @@ def neighborhood() -> Response:
     center = H.graph["center"]
     if fmt:
         return _file(H, fmt, f"{G.nodes[center].get('label', center)} depth {depth}")
-    return _ok(center=node_json(G, center), depth=depth, direction=H.graph["direction"],
+    doc, center_json = graph_json(H), node_json(G, center)
+    for item in (center_json, *doc["nodes"]):
+        item["url"] = local_url(item["id"])  # its page, or "" where no link is safe
+    return _ok(center=center_json, depth=depth, direction=H.graph["direction"],
                truncated=H.graph["truncated"],
                counts={"nodes": H.number_of_nodes(), "edges": H.number_of_edges()},
-               **graph_json(H), formats=_format_links("api.neighborhood"))
+               **doc, formats=_format_links("api.neighborhood"))
 
 
 @bp.get("/path")
@@ -272,8 +276,9 @@ def export() -> Response:
     fmt = _arg("format", required=True) or ""
     if request.args.get("node"):
         return neighborhood()
+    findings = _bool("findings")  # checked for every format, used by the network ones
     graph_format = _graph_format(fmt)
-    findings = graph_format.kind == "network" and _bool("findings")
+    findings = findings and graph_format.kind == "network"
     chunks = stream_graph(get_service(), graph_format.name, findings=findings)
     return _streamed(chunks, graph_format, "graph with findings" if findings else "graph")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -73,17 +74,31 @@ def base_iri() -> str:
     return base if base.endswith("/") else base + "/"
 
 
+#: An IRI a page may link to as it is: http or https, with nothing before the scheme and no
+#: whitespace or control character anywhere (browsers drop those, so "java\tscript:" would
+#: run). Every other scheme (javascript:, data:, vbscript:, file:, urn:, ...) is text only.
+_LINKABLE = re.compile(r"https?://[^\x00-\x20\x7f-\x9f]*", re.IGNORECASE)
+
+
 def local_url(iri: Any) -> str:
-    """Where a node's page is on this server: ``/id/...`` or ``/vocab#Term``; else the IRI."""
+    """Where a link to ``iri`` goes: its page here, the IRI itself, or ``""`` (no link).
+
+    The one rule for every link the pages and their JSON twins draw to a node (templates,
+    table cells, graph nodes, search hits): an IRI under the public base IRI links to its
+    page on this server (``/id/...``, ``/vocab#Term``; when the app serves the pages); another
+    ``http(s)`` IRI links to itself; anything else (``javascript:``, ``data:``, a URN, an IRI
+    with control characters) is ``""``, and is shown as text, never as a link.
+    """
     text = str(iri)
-    for base in dict.fromkeys((base_iri(), CANONICAL_BASE)):
+    pages = "ld" in current_app.blueprints  # an app without the pages links IRIs as they are
+    for base in dict.fromkeys((base_iri(), CANONICAL_BASE)) if pages else ():
         if text.startswith(base + "id/"):
             return url_for("ld.resource", path=text[len(base) + 3:])
         if text.startswith(base + "vocab#"):
             return url_for("ld.vocab") + "#" + text.split("#", 1)[1]
         if text == base + "vocab":
             return url_for("ld.vocab")
-    return text
+    return text if _LINKABLE.fullmatch(text) else ""
 
 
 def search_entities(text: str, *, limit: int = 50) -> list[dict[str, Any]]:

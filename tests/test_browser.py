@@ -134,3 +134,25 @@ def test_mir21_page_graph_and_graphml_download(page, site, tmp_path):
     assert went == "/id/disease/hcc"
     page.goto(site + went)
     assert page.locator("#entity-label").inner_text() == "hepatocellular carcinoma"
+
+
+def test_a_tap_on_a_javascript_node_opens_nothing(page, site):
+    """A graph node whose IRI is javascript: has no page: a tap neither navigates nor runs it
+    (issue 11 item 16); a tap on its http(s) neighbour still opens that one."""
+    from urllib.parse import quote
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    bad, good = "javascript:alert(1)", "https://example.org/o"
+    query = f"CONSTRUCT {{ <{bad}> <https://example.org/p> <{good}> }} WHERE {{}}"
+    page.goto(f"{site}/query?query={quote(query)}")
+    page.wait_for_function("window.exokg && window.exokg.cy && window.exokg.cy.nodes().length == 2")
+    assert page.evaluate(f"window.exokg.cy.getElementById({bad!r}).data('url')") == ""
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.evaluate("() => { window.exokg.went = []; "
+                  "window.exokg.navigate = url => { window.exokg.went.push(url); }; }")
+    before = page.url
+    page.evaluate(f"window.exokg.cy.getElementById({bad!r}).emit('tap')")
+    page.evaluate(f"window.exokg.cy.getElementById({good!r}).emit('tap')")
+    assert page.evaluate("window.exokg.went") == [good]
+    assert page.url == before and dialogs == []

@@ -5,20 +5,10 @@
   "use strict";
   var exokg = (window.exokg = window.exokg || {});
 
-  /* ---------------------------------------------------------- IRIs -> pages */
-  var BASES = ["https://w3id.org/exokg/"];
-  var metaBase = document.querySelector("meta[name=exokg-base]");
-  if (metaBase) BASES.unshift(metaBase.content);
-
-  function pageOf(iri) {
-    for (var i = 0; i < BASES.length; i++) {
-      var base = BASES[i];
-      if (iri.indexOf(base + "id/") === 0) return "/id/" + iri.slice(base.length + 3);
-      if (iri.indexOf(base + "vocab#") === 0) return "/vocab#" + iri.split("#")[1];
-    }
-    return iri;
-  }
-  exokg.pageOf = pageOf;
+  /* ---------------------------------------------------------- node -> page */
+  /* A node opens the page the server put in its data ("url": its page here, or an http(s)
+   * IRI); an empty url (javascript:, data:, ... IRIs) opens nothing. The rule is the
+   * server's (server/ui.py local_url), never re-made here from the raw IRI. */
   exokg.navigate = function (url) { window.location.assign(url); };
 
   /* ---------------------------------------------------------- sortable tables */
@@ -90,7 +80,7 @@
     if (options.center) cy.getElementById(options.center).addClass("center");
     cy.on("tap", "node", function (evt) {
       var node = evt.target;
-      var url = node.data("url") || pageOf(node.id());
+      var url = node.data("url");
       if (url && url !== window.location.pathname) exokg.navigate(url);
     });
     cy.on("mouseover", "node", function () { container.style.cursor = "pointer"; });
@@ -195,16 +185,24 @@
       });
     }
 
+    function getJSON(address) {
+      return fetch(address, { headers: { Accept: "application/json" } }).then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      });
+    }
+
     function load(resetPredicates) {
       if (resetPredicates === true) known = null;
       updateDownload();
       status.textContent = "Loading…";
-      fetch(url("cytoscape"), { headers: { Accept: "application/json" } })
-        .then(function (r) {
-          if (!r.ok) throw new Error("HTTP " + r.status);
-          return r.json();
-        })
-        .then(function (doc) {
+      /* the drawing (Cytoscape.js JSON, with style) and the nodes' page links (the JSON
+       * answer's "url") in parallel */
+      Promise.all([getJSON(url("cytoscape")), getJSON(url("json"))])
+        .then(function (answers) {
+          var doc = answers[0], pages = {};
+          answers[1].nodes.forEach(function (n) { pages[n.id] = n.url; });
+          doc.elements.nodes.forEach(function (n) { n.data.url = pages[n.data.id] || ""; });
           if (!known) listPredicates(doc);
           if (exokg.cy) exokg.cy.destroy();
           container.innerHTML = "";

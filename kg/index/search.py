@@ -1,0 +1,363 @@
+"""The search index: every entity's names and identifiers in SQLite, built with the store.
+
+Indexed per entity (the network's nodes, :mod:`exokg.index.adjacency`): its label,
+alternative labels, CURIE, and mapped identifiers (``exo:xref`` literals and the
+``skos:exactMatch``/``closeMatch`` IRIs as CURIEs and as bare accessions; the
+``narrowMatch``/``broadMatch``/``relatedMatch`` ones as *related*, ranked below).
+
+Names are normalised the same way when indexed and when asked (:func:`name_keys`):
+case and punctuation are dropped, and miRNA names are reduced to one key, so that
+``hsa-miR-21-5p``, ``MIR21`` (the HGNC symbol), ``miR21``, ``mir-21`` and
+``microRNA-21`` all reach ``miR-21``; a query with an arm (``-5p``) also matches the
+entity without one, a little lower. ``let-7`` reaches ``let-7a``, ``let-7b`` ... as
+prefixes of the same key.
+
+Two tables: ``names`` (normalised key -> entity, B-tree indexed, for exact and prefix
+matches) and ``words``, an FTS5 table of the names' words (token matches:
+``carcinoma`` finds ``hepatocellular carcinoma``). Ranking: exact label > exact
+alias or identifier > label prefix > alias prefix > word match; ties go to the more
+prominent entity (more studies, then higher degree), then the shorter label.
+
+>>> import pyoxigraph as ox, tempfile
+>>> from pathlib import Path
+>>> from exokg.index.adjacency import build_adjacency
+>>> from exokg.index.metrics import build_metrics
+>>> store = ox.Store()
+>>> store.load(b'''
+...   @prefix exo: <https://w3id.org/exokg/vocab#> .
+...   @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+...   <https://w3id.org/exokg/id/content/let-7a> a exo:MicroRNA ; rdfs:label "let-7a" .
+...   <https://w3id.org/exokg/id/content/mir-21> a exo:MicroRNA ; rdfs:label "miR-21" .''',
+...   format=ox.RdfFormat.TURTLE)
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     for build in (build_adjacency, build_metrics, build_search_index):
+...         build(store, Path(tmp))
+...     [(h.label, h.field) for h in search(Path(tmp), "hsa-mir-21-5p")]
+[('miR-21', 'label')]
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from exokg.curie import external_curie
+from exokg.errors import InvalidQuery
+from exokg.index import adjacency as _adj
+from exokg.index.adjacency import kind_name, load_adjacency
+from exokg.index.metrics import load_metrics
+from exokg.network import compress
+from exokg.vocab import EXO, RDFS, SKOS
+
+__all__ = ["SEARCH_FILE", "Hit", "build_search_index", "name_keys", "search"]
+
+logger = logging.getLogger(__name__)
+
+SEARCH_FILE = "search.sqlite"
+_FIELDS = ("label", "altLabel", "curie", "xref", "related")
+#: Score of an exact and of a prefix match, per field.
+_EXACT = {"label": 100, "altLabel": 90, "curie": 90, "xref": 90, "related": 60}
+_PREFIX = {"label": 70, "altLabel": 60, "curie": 55, "xref": 55, "related": 40}
+_WORD = 30
+_ARMLESS = 15  # an armless key matched for a query with an arm: a little lower
+_CANDIDATES = 2000  # rows kept per prefix or word lookup, best prominence first
+_SCAN = 5_000  # prefix rows read at most (in key order), to bound a short query's cost
+
+_MIRNA = re.compile(
+    r"^(?:[a-z]{3,4}-)?(?P<family>mir|mirna|microrna|mi-r|let)[-_ ]?(?P<number>\d+)"
+    r"(?P<letter>[a-z])?(?:[-_ ]?(?P<copy>\d+))?(?:[-_ ]?(?P<arm>[35]p|\*))?$")
+_PREDICATES = {str(RDFS.label): "label", str(SKOS.altLabel): "altLabel",
+               str(EXO.xref): "xref", str(SKOS.exactMatch): "xref",
+               str(SKOS.closeMatch): "xref", str(SKOS.narrowMatch): "related",
+               str(SKOS.broadMatch): "related", str(SKOS.relatedMatch): "related"}
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def name_keys(text: str) -> list[tuple[str, int]]:
+    """The normalised keys of a name, each with its penalty (0: the name itself).
+
+    >>> name_keys("hsa-miR-21-5p")
+    [('hsamir215p', 0), ('mir21-5p', 0), ('mir21', 15)]
+    >>> [k for k, _ in name_keys("MIR21")], [k for k, _ in name_keys("let-7")]
+    (['mir21'], ['let7'])
+    """
+    folded = _fold(text)
+    keys = [(re.sub(r"[\W_]+", "", folded), 0)]
+    match = _MIRNA.match(folded)
+    if match:
+        family = "let" if match["family"] == "let" else "mir"
+        base = f"{family}{match['number']}{match['letter'] or ''}"
+        if match["copy"]:
+            base += f"-{match['copy']}"
+        if match["arm"]:
+            keys += [(f"{base}-{match['arm']}", 0), (base, _ARMLESS)]
+        else:
+            keys.append((base, 0))
+    out: list[tuple[str, int]] = []
+    for key, penalty in keys:
+        if key and key not in [k for k, _ in out]:
+            out.append((key, penalty))
+    return out
+
+
+def _id_keys(curie: str) -> list[str]:
+    """An identifier's keys: the CURIE and the bare accession (when not a bare number)."""
+    folded = _fold(curie)
+    keys = [folded]
+    local = folded.split(":", 1)[-1] if ":" in folded and "//" not in folded else ""
+    if local and not local.isdigit():
+        keys.append(local)
+    return keys
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the entity and why it matched."""
+
+    iri: str
+    label: str
+    curie: str
+    kind: str
+    cls: str
+    score: int
+    field: str
+    matched: str
+    studies: int
+    degree: int
+
+    def to_dict(self) -> dict:
+        return {"id": self.iri, "label": self.label, "curie": self.curie, "kind": self.kind,
+                "class": self.cls, "score": self.score, "field": self.field,
+                "matched": self.matched, "studies": self.studies, "degree": self.degree}
+
+
+_SCHEMA = """
+CREATE TABLE entity (id INTEGER PRIMARY KEY, iri TEXT NOT NULL, label TEXT NOT NULL,
+    curie TEXT NOT NULL, class TEXT NOT NULL, studies INTEGER NOT NULL,
+    degree INTEGER NOT NULL, prominence REAL NOT NULL);
+CREATE TABLE names (key TEXT NOT NULL, entity INTEGER NOT NULL, field INTEGER NOT NULL,
+    penalty INTEGER NOT NULL, name TEXT NOT NULL);
+CREATE VIRTUAL TABLE words USING fts5(text, entity UNINDEXED, field UNINDEXED,
+    tokenize = "unicode61 remove_diacritics 2");
+"""
+
+
+def _names_query(excluded: list[str]) -> str:
+    values = " ".join(f"<{p}>" for p in _PREDICATES)
+    return (f"SELECT ?n ?p ?o {{ VALUES ?p {{ {values} }} ?n ?p ?o FILTER(isIRI(?n)) "
+            f"{_adj.excluded_filter('n', excluded)} }} ORDER BY ?n")
+
+
+def _rows(store: ox.Store) -> Iterator[tuple[str, str, str]]:
+    for sol in _adj.select(store, _names_query(_adj.excluded_types(store))):
+        obj = sol[2]
+        if isinstance(obj, ox.NamedNode):
+            curie = external_curie(obj.value)
+            value = curie if curie else compress(obj.value)
+        elif isinstance(obj, ox.Literal):
+            value = obj.value
+        else:
+            continue
+        yield sol[0].value, _PREDICATES[sol[1].value], value
+
+
+def _entity_names(store: ox.Store) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """(IRI, [(field, value) ...]) per entity, in IRI order, streamed."""
+    current: str | None = None
+    names: list[tuple[str, str]] = []
+    for iri, field, value in _rows(store):
+        if iri != current:
+            if current is not None:
+                yield current, names
+            current, names = iri, []
+        names.append((field, value))
+    if current is not None:
+        yield current, names
+
+
+def _index_rows(node: int, label: str, curie: str, names: list[tuple[str, str]]
+                ) -> Iterator[tuple[str, int, int, int, str]]:
+    """The ``names`` rows of one entity: (key, entity, field, penalty, name)."""
+    seen = set()
+    fields: list[tuple[str, str]] = [("label", label), ("curie", curie)]
+    fields += [(f, v) for f, v in names if f != "label"]
+    for field, value in fields:
+        if field in ("curie", "xref", "related"):
+            keys = [(k, 0) for k in _id_keys(value)] + name_keys(value)[:1]
+        else:
+            keys = name_keys(value)
+        for key, penalty in keys:
+            if (key, field) not in seen:
+                seen.add((key, field))
+                yield key, node, _FIELDS.index(field), penalty, value
+
+
+def build_search_index(store: ox.Store, folder: Path) -> None:
+    """Write the search index ``folder / "search.sqlite"`` (run after the metrics).
+
+    Labels and identifiers are streamed from the store (SPARQL, ordered by IRI) and
+    merged with the adjacency's node list (same order), so no Python structure holds
+    the whole graph.
+    """
+    start = time.perf_counter()
+    folder = Path(folder)
+    adj, metrics = load_adjacency(folder), load_metrics(folder)
+    path = folder / SEARCH_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    con = sqlite3.connect(tmp)
+    try:
+        con.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
+        stream = _entity_names(store)
+        pending = next(stream, None)
+        batch_e: list[tuple] = []
+        batch_n: list[tuple[str, int, int, int, str]] = []
+        batch_w: list[tuple[str, int, str]] = []
+        for node in range(adj.n):
+            iri = adj.iri(node)
+            while pending is not None and pending[0] < iri:
+                pending = next(stream, None)  # names of a non-node (a schema term)
+            names = pending[1] if pending is not None and pending[0] == iri else []
+            labels = sorted(v for f, v in names if f == "label")
+            label = labels[0] if labels else re.split(r"[#/]", iri.rstrip("/#"))[-1]
+            curie = compress(iri)
+            studies, degree = int(metrics.studies[node]), int(metrics.degree[node])
+            batch_e.append((node, iri, label, curie, adj.node_class(node), studies, degree,
+                            studies * 1e6 + degree))
+            batch_n.extend(_index_rows(node, label, curie, names))
+            words = {label, *(v for f, v in names if f == "altLabel")}
+            batch_w.extend((w, node, "label" if w == label else "altLabel") for w in words)
+            if len(batch_n) >= 50_000:
+                _flush(con, batch_e, batch_n, batch_w)
+        _flush(con, batch_e, batch_n, batch_w)
+        con.executescript("CREATE INDEX names_key ON names (key, field);"
+                          "INSERT INTO words(words) VALUES ('optimize');")
+        con.commit()
+    finally:
+        con.close()
+    tmp.replace(path)
+    logger.info("search index of %d entities in %.1f s", adj.n, time.perf_counter() - start)
+
+
+def _flush(con: sqlite3.Connection, entities: list, names: list, words: list) -> None:
+    con.executemany("INSERT INTO entity VALUES (?, ?, ?, ?, ?, ?, ?, ?)", entities)
+    con.executemany("INSERT INTO names VALUES (?, ?, ?, ?, ?)", names)
+    con.executemany("INSERT INTO words (text, entity, field) VALUES (?, ?, ?)", words)
+    entities.clear()
+    names.clear()
+    words.clear()
+
+
+def _types(types: Iterable[str] | None) -> frozenset[str] | None:
+    if not types:
+        return None
+    out: set[str] = set()
+    for name in types:
+        name = name.strip().rsplit(":", 1)[-1].rsplit("#", 1)[-1].lower()
+        if name in ("exosomalcontent", "content", "molecule"):
+            out.update(("microrna", "longnoncodingrna", "circularrna", "messengerrna",
+                        "protein"))
+        elif name:
+            out.add(name)
+    return frozenset(out) or None
+
+
+def _connect(index_folder: Path) -> sqlite3.Connection:
+    path = Path(index_folder) / SEARCH_FILE
+    if not path.is_file():
+        raise InvalidQuery(f"{path}: no search index; build the store's artifacts first")
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+
+_ROW = ("SELECT n.entity, n.field, n.penalty, n.name, e.prominence FROM names n "
+        "JOIN entity e ON e.id = n.entity ")
+
+
+def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
+           limit: int = 20) -> list[Hit]:
+    """Entities whose names or identifiers match ``q``, best first (see the module docs).
+
+    Parameters
+    ----------
+    index_folder
+        the artifact folder holding ``search.sqlite``.
+    q
+        a name, alias, CURIE or accession, any case and spelling.
+    types
+        keep only these kinds (``MicroRNA``, ``exo:Disease``; ``ExosomalContent`` = all five).
+    limit
+        1 to 1000 hits.
+
+    Raises
+    ------
+    InvalidQuery
+        for an empty ``q``, a bad ``limit`` or a folder without an index.
+    """
+    if not (q or "").strip():
+        raise InvalidQuery("q must not be empty")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise InvalidQuery(f"limit must be an integer from 1 to 1000, not {limit!r}")
+    kinds = _types(types)
+    keys = name_keys(q)  # exact and prefix lookups; identifiers only exactly
+    exact = keys + [(k, 0) for k in _id_keys(q) if k not in [key for key, _ in keys]]
+    best: dict[int, tuple[int, str, str]] = {}
+
+    def offer(entity: int, score: int, field: str, name: str) -> None:
+        if entity not in best or score > best[entity][0]:
+            best[entity] = (score, field, name)
+
+    con = _connect(index_folder)
+    try:
+        for key, penalty in exact:
+            for entity, field, pen, name, _ in con.execute(_ROW + "WHERE n.key = ?", (key,)):
+                offer(entity, _EXACT[_FIELDS[field]] - max(penalty, pen), _FIELDS[field], name)
+        for key, penalty in keys:
+            if len(key) < 2:
+                continue
+            # at most _SCAN keys in key order, the most prominent _CANDIDATES of them:
+            # a one-letter query costs the same at 10^3 and 10^6 entities
+            rows = con.execute("SELECT entity, field, penalty, name FROM (" + _ROW +
+                               "WHERE n.key > ? AND n.key < ? LIMIT ?) "
+                               "ORDER BY prominence DESC LIMIT ?",
+                               (key, key + "\U0010ffff", _SCAN, _CANDIDATES))
+            for entity, field, pen, name in rows:
+                offer(entity, _PREFIX[_FIELDS[field]] - max(penalty, pen), _FIELDS[field],
+                      name)
+        words = re.findall(r"\w+", _fold(q))
+        if words:
+            match = " AND ".join(f'"{w}"*' for w in words)
+            rows = con.execute("SELECT w.entity, w.field, w.text FROM (SELECT entity, field, "
+                               "text FROM words WHERE words MATCH ? LIMIT ?) w JOIN entity e "
+                               "ON e.id = w.entity ORDER BY e.prominence DESC LIMIT ?",
+                               (match, _SCAN, _CANDIDATES))
+            for entity, field, text in rows:
+                offer(int(entity), _WORD, field, text)
+        if not best:
+            return []
+        marks = ",".join("?" * len(best))
+        info = {row[0]: row[1:] for row in con.execute(
+            f"SELECT id, iri, label, curie, class, studies, degree, prominence FROM entity "
+            f"WHERE id IN ({marks})", list(best))}
+    finally:
+        con.close()
+    hits = []
+    for entity, (score, field, name) in best.items():
+        iri, label, curie, cls, studies, degree, prominence = info[entity]
+        kind = kind_name(cls)
+        if kinds is not None and kind.lower() not in kinds:
+            continue
+        hits.append((-score, -prominence, len(label), label, Hit(
+            iri=iri, label=label, curie=curie, kind=kind, cls=cls, score=score, field=field,
+            matched=name, studies=studies, degree=degree)))
+    hits.sort(key=lambda h: h[:4])
+    return [h[4] for h in hits[:limit]]
