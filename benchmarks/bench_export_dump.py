@@ -1,5 +1,10 @@
 """Store.dump of N-Triples into a null sink beside the same dump streamed through a query
-executor (exokg.io.stream_graph), alternated: python benchmarks/bench_export_dump.py STORE_PATH."""
+executor (:func:`exokg.io.stream_graph`), alternated, like for like.
+
+    python benchmarks/bench_export_dump.py STORE_PATH [ROUNDS]
+"""
+
+from __future__ import annotations
 
 import sys
 import time
@@ -9,14 +14,41 @@ from exokg.config import Config
 from exokg.io import stream_graph
 from exokg.sparql import SparqlService
 
-P=sys.argv[1]
-class Null:
-    n=0
-    def write(self, b): self.n+=len(b); return len(b)
-    def flush(self): pass
-s=SparqlService(Config.load({'STORE_PATH':P,'EXECUTORS':1,'MEMORY_TRIPLES':0}))
-for i in range(2):
-    t=time.time(); st=ox.Store.read_only(P); sink=Null(); st.dump(sink, ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()); d=time.time()-t; del st
-    t=time.time(); n=sum(len(c) for c in stream_graph(s,"ntriples")); e=time.time()-t
-    print(f"round {i}: dump to a null sink {d:.2f} s ({sink.n/d/1e6:.1f} MB/s); streamed through the executor {e:.2f} s ({n/e/1e6:.1f} MB/s); ratio {d/e:.2f}", flush=True)
-s.close()
+
+class _Null:
+    """A binary sink that counts and drops what it is given."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def main(path: str, rounds: int = 2) -> None:
+    service = SparqlService(Config.load({"STORE_PATH": path, "EXECUTORS": 1,
+                                         "MEMORY_TRIPLES": 0}))
+    try:
+        for i in range(rounds):
+            started = time.perf_counter()
+            store, sink = ox.Store.read_only(path), _Null()
+            store.dump(sink, ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+            dumped = time.perf_counter() - started
+            del store
+            started = time.perf_counter()
+            size = sum(len(chunk) for chunk in stream_graph(service, "ntriples"))
+            streamed = time.perf_counter() - started
+            print(f"round {i}: dump to a null sink {dumped:.2f} s "
+                  f"({sink.size / dumped / 1e6:.1f} MB/s); streamed through an executor "
+                  f"{streamed:.2f} s ({size / streamed / 1e6:.1f} MB/s); "
+                  f"ratio {dumped / streamed:.2f}", flush=True)
+    finally:
+        service.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], *(int(a) for a in sys.argv[2:3]))
