@@ -104,10 +104,6 @@ def _local_name(iri: str) -> str:
     return re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
 
 
-def _is_edge_predicate(p: str) -> bool:
-    return p.startswith(EDGE_NAMESPACES) or p in _EXTRA_EDGE_PREDICATES
-
-
 # ---------------------------------------------------------------- projection
 
 def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
@@ -174,10 +170,9 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
                 ext = external_curie(str(o))
                 if ext:
                     xrefs[s].append(ext)
-            elif _is_edge_predicate(p):
+            elif is_edge_predicate(p):
                 edges.append((s, p, str(o)))
-    schema = {s for s, ts in types.items() if any(t.startswith(_SCHEMA_NAMESPACES) for t in ts)}
-    excluded = schema if findings else schema | {s for s, ts in types.items() if _FINDING in ts}
+    excluded = {s for s, ts in types.items() if is_excluded(ts, findings=findings)}
     G = nx.MultiDiGraph(name="ExoKG", findings=findings)
     for node in types:
         if node not in excluded:
@@ -194,14 +189,46 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
     return G
 
 
+def node_class(node: str, node_types: Iterable[str]) -> tuple[str, str]:
+    """The CURIE of a node's class and its kind, as the projection gives them.
+
+    The most specific of its types (``exo:MicroRNA``, not ``exo:ExosomalContent``);
+    untyped value individuals (``exo:Biomarker``, ``exo:Up``) get their value class.
+
+    >>> node_class("https://w3id.org/exokg/id/content/a",
+    ...            ["https://w3id.org/exokg/vocab#ExosomalContent",
+    ...             "https://w3id.org/exokg/vocab#MicroRNA"])
+    ('exo:MicroRNA', 'MicroRNA')
+    >>> node_class("https://w3id.org/exokg/vocab#Up", [])
+    ('exo:Expression', 'Expression')
+    """
+    cls = _most_specific(node_types)
+    if cls:
+        return compress(cls), _local_name(cls)
+    if node in _VALUE_KINDS:
+        return compress(str(EXO[_VALUE_KINDS[node]])), _VALUE_KINDS[node]
+    return "", ""
+
+
+def is_excluded(node_types: Iterable[str], *, findings: bool) -> bool:
+    """Whether a node of these types is left out of the network: schema terms, and
+    ``exo:Finding`` rows unless ``findings``."""
+    for t in node_types:
+        if t.startswith(_SCHEMA_NAMESPACES) or (not findings and t == _FINDING):
+            return True
+    return False
+
+
+def is_edge_predicate(predicate: str) -> bool:
+    """Whether triples of this predicate IRI are edges (``exo:`` and ``prov:wasDerivedFrom``)."""
+    return predicate.startswith(EDGE_NAMESPACES) or predicate in _EXTRA_EDGE_PREDICATES
+
+
 def _node_attributes(node: str, node_types: Iterable[str], labels, alt, xrefs,
                      literals) -> dict:
-    cls = _most_specific(node_types)
+    cls, kind = node_class(node, node_types)
     data = {"label": labels.get(node) or _local_name(node), "curie": compress(node),
-            "class": compress(cls) if cls else "", "kind": _local_name(cls) if cls else ""}
-    if not cls and node in _VALUE_KINDS:  # untyped value individuals: exo:Biomarker
-        data["class"], data["kind"] = compress(str(EXO[_VALUE_KINDS[node]])), \
-            _VALUE_KINDS[node]
+            "class": cls, "kind": kind}
     names = [a for a in alt.get(node, ()) if a != data["label"]]
     if names:
         data["alt_labels"] = tuple(sorted(set(names)))

@@ -30,9 +30,11 @@ from exokg import formats as registry
 from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
 from exokg.server.graph import app_graph
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from exokg.server.sparql import get_service
+from exokg.store_source import StoreSource, index_folder
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
 
-__all__ = ["DEFAULT_NODE_LIMIT", "bp", "init_app"]
+__all__ = ["DEFAULT_NODE_LIMIT", "bp", "graph_source", "init_app", "projection"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,18 +45,31 @@ DEFAULT_NODE_LIMIT = 500
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint; the projections are built lazily at first use."""
+    """Register the blueprint."""
     app.register_blueprint(bp)
 
 
 # ---------------------------------------------------------------- the graph
 
+def graph_source(*, findings: bool = False) -> StoreSource:
+    """The store as the graph queries read it: bounded SPARQL through the app's service
+    and the artifacts built with the store. One per request (it remembers the nodes the
+    request has seen); the memory-mapped artifacts are shared by the process."""
+    service = get_service()
+    sources = g.setdefault("exokg_graph_sources", {})
+    if findings not in sources:
+        sources[findings] = StoreSource(service, findings=findings,
+                                        artifacts=index_folder(service.info))
+    return sources[findings]
+
+
 def projection(*, findings: bool = False):
-    """The app's networkx projection of its graph (built once per data version; a
-    worker of ``exokg serve`` builds both at its warm-up)."""
+    """The networkx projection of the whole store, for the routes that still need one
+    (evidence, conflicts and the network export): built once per data version. The graph
+    queries of this module never use it (:func:`graph_source`)."""
     from exokg.network import ProjectionCache
 
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     cache = app.extensions.get("exokg_projections")
     if cache is None:
         cache = app.extensions.setdefault("exokg_projections", ProjectionCache())
@@ -73,7 +88,7 @@ def _arg(name: str, *, required: bool = False, default: str | None = None) -> st
 
 def _int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -85,8 +100,12 @@ def _int(name: str, default: int, low: int, high: int) -> int:
 
 
 def _list(*names: str) -> list[str] | None:
-    values = [part.strip() for name in names for raw in request.args.getlist(name)
+    """Comma-separated values of one or more parameters; given but empty is a 400."""
+    given = [name for name in names if name in request.args]
+    values = [part.strip() for name in given for raw in request.args.getlist(name)
               for part in raw.split(",") if part.strip()]
+    if given and not values:
+        raise InvalidQuery(f"{given[0]} is empty: name at least one, or leave it out")
     return values or None
 
 
@@ -182,11 +201,11 @@ def _format_links(endpoint: str) -> dict[str, str]:
 
 @bp.get("/entities")
 def entities() -> Response:
-    """Search by label, alternative label or CURIE (case-insensitive, ranked)."""
+    """Search by label, alternative label, CURIE or mapped identifier (the search index)."""
     from exokg.algorithms import search
 
     q = _arg("q", required=True)
-    hits = search(projection(), q, types=_list("type", "types"),
+    hits = search(graph_source(), q or "", types=_list("type", "types"),
                   limit=_int("limit", 20, 1, 1000))
     return _ok(q=q, count=len(hits), results=hits)
 
@@ -201,15 +220,14 @@ def neighborhood() -> Response:
     fmt = _format()
     max_depth = int(current_app.config.get("MAX_RADIUS") or 3)
     depth = _int("depth", 1, 1, min(max_depth, 3))
-    findings = _bool("findings")
-    G = projection(findings=findings)
-    H = ego(G, _arg("node", required=True), depth=depth, predicates=_list("predicates"),
-            types=_list("types", "type"), direction=_arg("direction", default="both"),
+    H = ego(graph_source(findings=_bool("findings")), _arg("node", required=True) or "",
+            depth=depth, predicates=_list("predicates"), types=_list("types", "type"),
+            direction=_arg("direction", default="both") or "",
             limit=_int("limit", DEFAULT_NODE_LIMIT, 1, max(_max_rows(), 1)))
     center = H.graph["center"]
     if fmt:
-        return _file(H, fmt, f"{G.nodes[center].get('label', center)} depth {depth}")
-    doc, center_json = graph_json(H), node_json(G, center)
+        return _file(H, fmt, f"{H.nodes[center].get('label', center)} depth {depth}")
+    doc, center_json = graph_json(H), node_json(H, center)
     for item in (center_json, *doc["nodes"]):
         item["url"] = local_url(item["id"])  # its page, or "" where no link is safe
     return _ok(center=center_json, depth=depth, direction=H.graph["direction"],
@@ -224,23 +242,24 @@ def path() -> Response:
     from exokg.algorithms import k_shortest_paths, paths_graph
 
     fmt = _format()
-    G = projection(findings=_bool("findings"))
-    source, target = _arg("source", required=True), _arg("target", required=True)
-    paths = k_shortest_paths(G, source, target, k=_int("k", 3, 1, 10),
+    source_ = graph_source(findings=_bool("findings"))
+    source, target = _arg("source", required=True) or "", _arg("target", required=True) or ""
+    paths = k_shortest_paths(source_, source, target, k=_int("k", 3, 1, 10),
                              predicates=_list("predicates"), types=_list("types", "type"))
     if fmt:
-        return _file(paths_graph(G, paths), fmt, f"path {source} {target}")
+        return _file(paths_graph(source_, paths), fmt, f"path {source} {target}")
     return _ok(source=source, target=target, count=len(paths), paths=paths,
                formats=_format_links("api.path"))
 
 
 @bp.get("/rank")
 def rank() -> Response:
-    """The top entities by degree, PageRank, betweenness or number of studies."""
+    """The top entities by degree, PageRank, betweenness or number of studies, as
+    computed when the store was built."""
     from exokg.algorithms import rank as rank_
 
-    metric = _arg("metric", default="degree")
-    rows = rank_(projection(), metric, types=_list("type", "types"),
+    metric = _arg("metric", default="degree") or ""  # metric= (empty) is a 400
+    rows = rank_(graph_source(), metric, types=_list("type", "types"),
                  limit=_int("limit", 20, 1, 1000))
     return _ok(metric=metric, count=len(rows), results=rows)
 

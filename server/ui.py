@@ -102,17 +102,17 @@ def local_url(iri: Any) -> str:
 
 
 def search_entities(text: str, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Entities matching ``text``, best first: the API's search (:func:`exokg.algorithms.search`)
-    over the app's projection, shaped for the pages.
+    """Entities matching ``text``, best first: the API's search (:func:`exokg.algorithms.search`
+    over the store's search index), shaped for the pages.
     """
     from exokg.algorithms import search
-    from exokg.server.api import projection
+    from exokg.server.api import graph_source
 
     if not text.strip():
         return []
     return [{"iri": hit["id"], "label": hit["label"], "url": local_url(hit["id"]),
              "types": [hit["class"]] if hit.get("class") else [], "score": hit["score"]}
-            for hit in search(projection(), text, limit=limit)]
+            for hit in search(graph_source(), text, limit=limit)]
 
 
 # ---------------------------------------------------------------- rendering

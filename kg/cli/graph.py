@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from exokg.cli._output import write_output, write_stream
 from exokg.formats import GRAPH_KINDS, format_names, get_format
+
+if TYPE_CHECKING:
+    from exokg.store_source import StoreSource
 
 __all__ = ["register"]
 
@@ -21,6 +27,13 @@ def _source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="FILE", action="append", default=[],
                         help="RDF file(s) to use instead of the bundled graph "
                              "(Turtle, N-Triples, JSON-LD ...)")
+
+
+def _store(parser: argparse.ArgumentParser) -> None:
+    _source(parser)
+    parser.add_argument("--store", metavar="DIR",
+                        help="store folder (default: ~/.cache/exokg/store); the query reads "
+                             "it and the indexes built with it, never the whole graph")
 
 
 def _output(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +51,7 @@ def register(subparsers) -> None:
     p.add_argument("q", help="text to look for")
     p.add_argument("--type", action="append", help="only this kind (MicroRNA, Disease ...)")
     p.add_argument("--limit", type=int, default=20)
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_search)
 
@@ -58,7 +71,7 @@ def register(subparsers) -> None:
     p.add_argument("--direction", choices=["both", "out", "in"], default="both")
     p.add_argument("--limit", type=int, default=None, help="at most this many nodes")
     p.add_argument("--findings", action="store_true", help="include Findings as nodes")
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_neighbors)
 
@@ -74,7 +87,7 @@ def register(subparsers) -> None:
     p.add_argument("-k", type=int, default=3, help="number of paths, 1 to 10 (default 3)")
     p.add_argument("--predicates", help="comma-separated predicates to walk")
     p.add_argument("--types", help="comma-separated kinds to pass through")
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_path)
 
@@ -89,7 +102,7 @@ def register(subparsers) -> None:
                    default="degree")
     p.add_argument("--type", action="append", help="only this kind (repeatable)")
     p.add_argument("--limit", type=int, default=20)
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_rank)
 
@@ -158,6 +171,28 @@ def _projection(args: argparse.Namespace, *, findings: bool = False):
     return project(_graph(args), findings=findings)
 
 
+@contextlib.contextmanager
+def _store_source(args: argparse.Namespace, *, findings: bool = False
+                  ) -> Iterator[StoreSource]:
+    """The store (built on first use, then reused) as the graph queries read it: a local
+    SPARQL service with the server's limits, and the indexes built with the store."""
+    from exokg.config import Config
+    from exokg.sparql import SparqlService
+    from exokg.store_source import StoreSource, index_folder
+
+    config: dict[str, object] = {"EXECUTORS": 1, "MEMORY_TRIPLES": 0,
+                                 "RECORDS_DIRS": args.records}
+    if args.data:
+        config["DATA_FILES"] = args.data
+    if args.store:
+        config["STORE_DIR"] = args.store
+    service = SparqlService(Config.load(config))
+    try:
+        yield StoreSource(service, findings=findings, artifacts=index_folder(service.info))
+    finally:
+        service.close()
+
+
 def _split(text: str | None) -> list[str] | None:
     return [p.strip() for p in text.split(",") if p.strip()] if text else None
 
@@ -182,7 +217,8 @@ def _table(rows: list[list], header: list[str]) -> int:
 def _search(args: argparse.Namespace) -> int:
     from exokg.algorithms import search
 
-    hits = search(_projection(args), args.q, types=args.type, limit=args.limit)
+    with _store_source(args) as source:
+        hits = search(source, args.q, types=args.type, limit=args.limit)
     if args.output == "json":
         return _json({"q": args.q, "count": len(hits), "results": hits})
     return _table([[h["score"], h["label"], h["kind"], h["curie"]] for h in hits],
@@ -193,11 +229,12 @@ def _neighbors(args: argparse.Namespace) -> int:
     from exokg.algorithms import neighborhood
     from exokg.network import graph_json, node_json
 
-    G = _projection(args, findings=args.findings)
-    H = neighborhood(G, args.node, depth=args.depth, predicates=_split(args.predicates),
-                     types=_split(args.types), direction=args.direction, limit=args.limit)
+    with _store_source(args, findings=args.findings) as source:
+        H = neighborhood(source, args.node, depth=args.depth,
+                         predicates=_split(args.predicates), types=_split(args.types),
+                         direction=args.direction, limit=args.limit)
     if args.output == "json":
-        return _json({"center": node_json(G, H.graph["center"]), "depth": args.depth,
+        return _json({"center": node_json(H, H.graph["center"]), "depth": args.depth,
                       "truncated": H.graph["truncated"], **graph_json(H)})
     rows = sorted(([d["depth"], d["label"], d["kind"], d["curie"]]
                    for _, d in H.nodes(data=True)), key=lambda r: (r[0], r[2], r[1]))
@@ -210,9 +247,9 @@ def _neighbors(args: argparse.Namespace) -> int:
 def _path(args: argparse.Namespace) -> int:
     from exokg.algorithms import k_shortest_paths
 
-    G = _projection(args)
-    paths = k_shortest_paths(G, args.source, args.target, k=args.k,
-                             predicates=_split(args.predicates), types=_split(args.types))
+    with _store_source(args) as source:
+        paths = k_shortest_paths(source, args.source, args.target, k=args.k,
+                                 predicates=_split(args.predicates), types=_split(args.types))
     if args.output == "json":
         return _json({"source": args.source, "target": args.target, "count": len(paths),
                       "paths": paths})
@@ -233,7 +270,8 @@ def _path(args: argparse.Namespace) -> int:
 def _rank(args: argparse.Namespace) -> int:
     from exokg.algorithms import rank
 
-    rows = rank(_projection(args), args.metric, types=args.type, limit=args.limit)
+    with _store_source(args) as source:
+        rows = rank(source, args.metric, types=args.type, limit=args.limit)
     if args.output == "json":
         return _json({"metric": args.metric, "count": len(rows), "results": rows})
     return _table([[r["rank"], r["score"], r["label"], r["kind"], r["curie"]] for r in rows],

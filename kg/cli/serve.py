@@ -18,8 +18,8 @@ port with another server, so the address is first bound once without it).
 
 Lifecycle: each worker asks the kernel for ``SIGTERM`` when its master dies (a master
 killed with ``kill -9`` leaves no worker serving), closes its query executors when it
-exits, and freezes the heap once after its warm-up (the app, the store and the graph
-projections are long-lived; a frozen heap keeps full collections during requests short).
+exits, and freezes the heap once after its warm-up (the app and the store are long-lived;
+a frozen heap keeps full collections during requests short).
 ``SIGTERM`` to the master stops the workers gracefully: requests in flight complete.
 """
 
@@ -228,8 +228,8 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
 
 
 def _warm_up(app) -> None:
-    """A worker's start: executors, graph projections, then one heap freeze."""
-    from exokg.server.api import projection
+    """A worker's start: executors, then one heap freeze (the graph queries read the
+    store and its artifacts per request; no worker holds a graph of the whole store)."""
     from exokg.server.sparql import get_service
 
     service = get_service(app)
@@ -238,9 +238,6 @@ def _warm_up(app) -> None:
     multiprocessing.util.Finalize(service, service.close, exitpriority=10)
     try:
         service.start()
-        with app.app_context():
-            projection()
-            projection(findings=True)
     except Exception:  # noqa: BLE001 - the first request will retry and report
         logger.exception("warming up the worker failed")
     gc.collect()
