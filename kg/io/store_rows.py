@@ -38,10 +38,10 @@ from exokg.network import (
     _MATCH,
     _SCHEMA_NAMESPACES,
     _XREF,
-    _is_edge_predicate,
     _local_name,
     _node_attributes,
     compress,
+    is_edge_predicate,
 )
 from exokg.vocab import EXO, RDF, RDFS, SKOS
 from rdflib import Literal
@@ -120,7 +120,7 @@ class _Subject:
             ext = external_curie(o.value)
             if ext:
                 self.xrefs.append(ext)
-        elif _is_edge_predicate(p):
+        elif is_edge_predicate(p):
             self.edges.append((p, o.value))
 
     def close(self, findings: bool, edges: list[tuple[str, str, str]]) -> tuple:
