@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from exokg import formats as registry
@@ -127,18 +128,55 @@ def _ok(**payload: Any) -> Response:
 
 
 def _file(obj, fmt_name: str, stem: str) -> Response:
-    from exokg.io import download_name, export
+    """A small graph (a neighbourhood, paths) written whole, as a download."""
+    from exokg.io import export
 
     fmt = _graph_format(fmt_name)
     start = time.perf_counter()
     data = export(obj, fmt.name)
     logger.info("export %s (%s): %d bytes in %.1f ms", stem, fmt.name, len(data),
                 1000 * (time.perf_counter() - start))
+    return _download(data, fmt, stem)
+
+
+def _download(body: bytes | Iterator[bytes], fmt: Format, stem: str) -> Response:
+    from exokg.io import download_name
+
     media = fmt.media_type
     if media.startswith("text/") or media.endswith(("+xml", "+json", "/json")):
         media += "; charset=utf-8"
-    return Response(data, content_type=media, headers={
+    return Response(body, content_type=media, headers={
         "Content-Disposition": f'attachment; filename="{download_name(stem, fmt.name)}"'})
+
+
+def _streamed(chunks: Iterator[bytes], fmt: Format, stem: str) -> Response:
+    """A whole-graph download, streamed (chunked: no Content-Length). The first chunk is
+    read here, so that a refusal or a busy service is an HTTP error, not a cut body."""
+    start = time.perf_counter()
+    try:
+        first = next(chunks, b"")
+    except BaseException:
+        _close(chunks)
+        raise
+
+    def body() -> Iterator[bytes]:
+        size = len(first)
+        try:
+            yield first
+            for chunk in chunks:
+                size += len(chunk)
+                yield chunk
+        finally:
+            _close(chunks)  # a client gone midway: the executor is stopped
+            logger.info("export %s (%s): %d bytes streamed in %.1f ms", stem, fmt.name,
+                        size, 1000 * (time.perf_counter() - start))
+    return _download(body(), fmt, stem)
+
+
+def _close(chunks: Iterator[bytes]) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 def _format() -> str | None:
@@ -264,16 +302,23 @@ def conflicts() -> Response:
 
 @bp.get("/export")
 def export() -> Response:
-    """The whole graph (or a neighborhood: ``node``, ``depth``) as a file."""
-    fmt = _arg("format", required=True)
+    """The whole graph (or a neighborhood: ``node``, ``depth``) as a file.
+
+    The whole graph streams from the store (:func:`exokg.io.stream_graph`): the one
+    request that reads everything, so it is not cut at ``MAX_ROWS``; it runs under
+    ``EXPORT_TIMEOUT``. ``findings`` applies to the network formats.
+    """
+    from exokg.io import stream_graph
+    from exokg.server.sparql import get_service
+
+    fmt = _arg("format", required=True) or ""
     if request.args.get("node"):
         return neighborhood()
     findings = _bool("findings")  # checked for every format, used by the network ones
-    if _graph_format(fmt).kind == "network":
-        return _file(projection(findings=findings), fmt,
-                     "graph with findings" if findings else "graph")
-    graph, _ = app_graph()
-    return _file(graph, fmt, "graph")
+    graph_format = _graph_format(fmt)
+    findings = findings and graph_format.kind == "network"
+    chunks = stream_graph(get_service(), graph_format.name, findings=findings)
+    return _streamed(chunks, graph_format, "graph with findings" if findings else "graph")
 
 
 @bp.get("/formats")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from exokg.cli._output import write_output
+from exokg.cli._output import write_output, write_stream
 from exokg.formats import GRAPH_KINDS, format_names, get_format
 
 if TYPE_CHECKING:
@@ -345,26 +345,42 @@ def _export(args: argparse.Namespace) -> int:
     from exokg.io import export
 
     fmt = get_format(args.format, kinds=GRAPH_KINDS)
+    if args.construct and args.node:
+        raise InvalidQuery("give --node or --construct, not both")
+    if not args.construct and not args.node:
+        return _export_whole(args, fmt)
     graph = _graph(args)
     if args.construct:
-        if args.node:
-            raise InvalidQuery("give --node or --construct, not both")
         result = graph.query(Path(args.construct).read_text(encoding="utf-8"))
         if result.type != "CONSTRUCT" and result.type != "DESCRIBE":
             raise InvalidQuery("--construct needs a CONSTRUCT or DESCRIBE query")
         obj = result.graph
-    elif args.node:
+    else:
         from exokg.algorithms import neighborhood
         from exokg.network import project
 
         obj = neighborhood(project(graph, findings=args.findings), args.node,
                            depth=args.depth)
-    elif fmt.kind == "network":
-        from exokg.network import project
-
-        obj = project(graph, findings=args.findings)
-    else:
-        obj = graph
     data = export(obj, fmt.name)
     write_output(data, args.out, what=f"{len(data)} bytes ({fmt.label or fmt.name})")
+    return 0
+
+
+def _export_whole(args: argparse.Namespace, fmt) -> int:
+    """The whole graph, streamed from the store (as ``/api/export``) into the file."""
+    from exokg.config import Config
+    from exokg.io import stream_graph
+    from exokg.sparql import SparqlService
+
+    # one export: copying the store into memory would cost more than it saves
+    service = SparqlService(Config.load({"EXECUTORS": 1, "MEMORY_TRIPLES": 0,
+                                         "RECORDS_DIRS": args.records,
+                                         "DATA_FILES": args.data}))
+    try:
+        chunks = stream_graph(service, fmt.name,
+                              findings=fmt.kind == "network" and args.findings)
+        write_stream(chunks, args.out,
+                     what=lambda size: f"{size} bytes ({fmt.label or fmt.name})")
+    finally:
+        service.close()
     return 0
