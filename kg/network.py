@@ -46,10 +46,9 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
@@ -71,7 +70,7 @@ from exokg.vocab import (
 from rdflib import BNode, Graph, Literal, URIRef
 
 __all__ = [
-    "EDGE_NAMESPACES", "ProjectionCache", "compress", "expand", "graph_version", "node_json",
+    "EDGE_NAMESPACES", "compress", "expand", "node_json",
     "graph_json", "project", "resolve_node", "to_rdf",
 ]
 
@@ -248,52 +247,6 @@ def _most_specific(node_types: Iterable[str]) -> str | None:
         if t != str(EXO.ExosomalContent) and not t.startswith(_SCHEMA_NAMESPACES):
             return t
     return node_types[0] if node_types else None
-
-
-# ---------------------------------------------------------------- cache
-
-def graph_version(graph: Graph) -> Hashable:
-    """A cheap version key of an rdflib graph: its identity and its size.
-
-    A store that keeps its own version (a counter bumped on every update) should
-    pass that to :meth:`ProjectionCache.get` instead.
-    """
-    return (id(graph), len(graph))
-
-
-class ProjectionCache:
-    """Projections built once per store state (keyed by version and flags) and reused.
-
-    The server keeps one in ``app.extensions``; a CLI run makes its own.
-
-    >>> from exokg.build import build_graph
-    >>> cache, graph = ProjectionCache(), build_graph()
-    >>> cache.get(graph) is cache.get(graph)
-    True
-    """
-
-    def __init__(self, *, on_build: Callable[[nx.MultiDiGraph], None] | None = None) -> None:
-        """``on_build`` is called with each new projection (the server freezes the heap)."""
-        self._on_build = on_build
-        self._lock = threading.Lock()
-        self._version: Hashable = None
-        self._graphs: dict[bool, nx.MultiDiGraph] = {}
-
-    def get(self, graph: Graph, *, findings: bool = False,
-            version: Hashable | None = None) -> nx.MultiDiGraph:
-        """The projection of ``graph`` (built at the first call for this version).
-
-        Callers must not modify the returned graph; every query returns new graphs.
-        """
-        version = graph_version(graph) if version is None else version
-        with self._lock:
-            if version != self._version:
-                self._version, self._graphs = version, {}
-            if findings not in self._graphs:
-                self._graphs[findings] = project(graph, findings=findings)
-                if self._on_build is not None:
-                    self._on_build(self._graphs[findings])
-            return self._graphs[findings]
 
 
 # ---------------------------------------------------------------- lookup

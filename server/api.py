@@ -29,12 +29,11 @@ from typing import Any
 from exokg import formats as registry
 from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
-from exokg.server.graph import app_graph
 from exokg.server.sparql import get_service
 from exokg.store_source import StoreSource, index_folder
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
 
-__all__ = ["DEFAULT_NODE_LIMIT", "bp", "graph_source", "init_app", "projection"]
+__all__ = ["DEFAULT_NODE_LIMIT", "bp", "graph_source", "init_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,20 +60,6 @@ def graph_source(*, findings: bool = False) -> StoreSource:
         sources[findings] = StoreSource(service, findings=findings,
                                         artifacts=index_folder(service.info))
     return sources[findings]
-
-
-def projection(*, findings: bool = False):
-    """The networkx projection of the whole store, for the routes that still need one
-    (evidence, conflicts and the network export): built once per data version. The graph
-    queries of this module never use it (:func:`graph_source`)."""
-    from exokg.network import ProjectionCache
-
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    cache = app.extensions.get("exokg_projections")
-    if cache is None:
-        cache = app.extensions.setdefault("exokg_projections", ProjectionCache())
-    graph, version = app_graph(app)
-    return cache.get(graph, findings=findings, version=version)
 
 
 # ---------------------------------------------------------------- parameters

@@ -7,13 +7,15 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from exokg.cli._input import read_text_file
 from exokg.cli._output import write_output, write_stream
 from exokg.formats import GRAPH_KINDS, format_names, get_format
 
 if TYPE_CHECKING:
+    from exokg.config import Config
+    from exokg.sparql import SparqlService
     from exokg.store_source import StoreSource
 
 __all__ = ["register"]
@@ -38,16 +40,10 @@ def _store(parser: argparse.ArgumentParser) -> None:
 
 def _store_reader(args: argparse.Namespace):
     """The store of these inputs (built once, as ``exokg query`` does) and its facets."""
-    from exokg.config import Config
     from exokg.facets import store_facets
     from exokg.sparql import SparqlService
 
-    config: dict = {"EXECUTORS": 1, "MEMORY_TRIPLES": 0, "RECORDS_DIRS": args.records}
-    if args.data:
-        config["DATA_FILES"] = args.data
-    if args.store is not None:
-        config["STORE_DIR"] = args.store
-    service = SparqlService(Config.load(config))
+    service = SparqlService(_config(args))
     return service, store_facets(service.info)
 
 
@@ -161,51 +157,48 @@ def register(subparsers) -> None:
     p.add_argument("--construct", metavar="FILE", help="a SPARQL CONSTRUCT query; export "
                                                        "its result")
     p.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
-    _source(p)
+    _store(p)
     p.set_defaults(func=_export)
 
 
 # ---------------------------------------------------------------- helpers
 
-def _graph(args: argparse.Namespace):
-    if args.data:
-        from rdflib import Graph
-
-        graph = Graph()
-        for path in args.data:
-            graph.parse(path)
-        return graph
-    from exokg.build import build_graph
-
-    return build_graph(args.records)
-
-
-def _projection(args: argparse.Namespace, *, findings: bool = False):
-    from exokg.network import project
-
-    return project(_graph(args), findings=findings)
-
-
-@contextlib.contextmanager
-def _store_source(args: argparse.Namespace, *, findings: bool = False
-                  ) -> Iterator[StoreSource]:
-    """The store (built on first use, then reused) as the graph queries read it: a local
-    SPARQL service with the server's limits, and the indexes built with the store."""
+def _config(args: argparse.Namespace) -> Config:
+    """The settings of a command's local service: one executor, no in-memory copy (one
+    query would not repay it), the inputs and store folder of its flags."""
     from exokg.config import Config
-    from exokg.sparql import SparqlService
-    from exokg.store_source import StoreSource, index_folder
 
     config: dict[str, object] = {"EXECUTORS": 1, "MEMORY_TRIPLES": 0,
                                  "RECORDS_DIRS": args.records}
     if args.data:
         config["DATA_FILES"] = args.data
-    if args.store:
+    if getattr(args, "store", None):
         config["STORE_DIR"] = args.store
-    service = SparqlService(Config.load(config))
+    return Config.load(config)
+
+
+@contextlib.contextmanager
+def _local_service(args: argparse.Namespace) -> Iterator[SparqlService]:
+    """The store of these inputs (built on first use, then reused) behind a local SPARQL
+    service with the server's limits: the one way the commands read it."""
+    from exokg.sparql import SparqlService
+
+    service = SparqlService(_config(args))
     try:
-        yield StoreSource(service, findings=findings, artifacts=index_folder(service.info))
+        yield service
     finally:
         service.close()
+
+
+@contextlib.contextmanager
+def _store_source(args: argparse.Namespace, *, findings: bool = False
+                  ) -> Iterator[StoreSource]:
+    """The store as the graph queries read it: bounded SPARQL and the indexes built
+    with the store."""
+    from exokg.store_source import StoreSource, index_folder
+
+    with _local_service(args) as service:
+        yield StoreSource(service, findings=findings, artifacts=index_folder(service.info))
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -349,18 +342,20 @@ def _export(args: argparse.Namespace) -> int:
         raise InvalidQuery("give --node or --construct, not both")
     if not args.construct and not args.node:
         return _export_whole(args, fmt)
-    graph = _graph(args)
+    # both read the store through the bounded path, as the server does
     if args.construct:
-        result = graph.query(Path(args.construct).read_text(encoding="utf-8"))
-        if result.type != "CONSTRUCT" and result.type != "DESCRIBE":
+        from exokg.sparql import inspect_query
+
+        text = read_text_file(args.construct)
+        if inspect_query(text).form not in ("CONSTRUCT", "DESCRIBE"):
             raise InvalidQuery("--construct needs a CONSTRUCT or DESCRIBE query")
-        obj = result.graph
+        with _local_service(args) as service:
+            obj, _ = service.construct(text)
     else:
         from exokg.algorithms import neighborhood
-        from exokg.network import project
 
-        obj = neighborhood(project(graph, findings=args.findings), args.node,
-                           depth=args.depth)
+        with _store_source(args, findings=args.findings) as source:
+            obj = neighborhood(source, args.node, depth=args.depth)
     data = export(obj, fmt.name)
     write_output(data, args.out, what=f"{len(data)} bytes ({fmt.label or fmt.name})")
     return 0
@@ -368,19 +363,11 @@ def _export(args: argparse.Namespace) -> int:
 
 def _export_whole(args: argparse.Namespace, fmt) -> int:
     """The whole graph, streamed from the store (as ``/api/export``) into the file."""
-    from exokg.config import Config
     from exokg.io import stream_graph
-    from exokg.sparql import SparqlService
 
-    # one export: copying the store into memory would cost more than it saves
-    service = SparqlService(Config.load({"EXECUTORS": 1, "MEMORY_TRIPLES": 0,
-                                         "RECORDS_DIRS": args.records,
-                                         "DATA_FILES": args.data}))
-    try:
+    with _local_service(args) as service:
         chunks = stream_graph(service, fmt.name,
                               findings=fmt.kind == "network" and args.findings)
         write_stream(chunks, args.out,
                      what=lambda size: f"{size} bytes ({fmt.label or fmt.name})")
-    finally:
-        service.close()
     return 0
