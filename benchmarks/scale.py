@@ -293,8 +293,8 @@ def markdown(results: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--findings", type=int, nargs="+", default=[1000, 100000])
-    parser.add_argument("--gen", default=str(Path(__file__).resolve().parents[2] / "shared"
-                                             / "bench" / "gen.py"))
+    parser.add_argument("--gen", default="../shared/bench/gen.py",
+                        help="the peers' generator (used when a data file is missing)")
     parser.add_argument("--data-dir", default=tempfile.gettempdir())
     parser.add_argument("--work-dir", default=tempfile.gettempdir())
     parser.add_argument("--oxigraph", help="Oxigraph server binary (pip install oxigraph)")
