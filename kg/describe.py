@@ -249,13 +249,13 @@ def node_facts(graph: Graph, node: URIRef) -> dict[str, Any]:
     Keys: ``iri label types alt_labels comment facts external``. ``facts`` are the
     node's outgoing statements (``{"predicate", "predicate_label", "values":
     [{"iri"|"value", "label"}]}``), ``external`` its links outside the graph
-    (``skos:exactMatch``, ``closeMatch``, ``owl:sameAs``, ``rdfs:seeAlso``, ``exo:xref``).
+    (every SKOS mapping property, ``owl:sameAs``, ``rdfs:seeAlso``, ``exo:xref``).
     ``graph`` needs only the node's statements and the labels of what they point to.
     """
     facts: dict[Node, list[dict[str, Any]]] = defaultdict(list)
     external: list[dict[str, Any]] = []
     external_predicates = {SKOS.exactMatch, SKOS.closeMatch, SKOS.relatedMatch,
-                           OWL.sameAs, RDFS.seeAlso, EXO.xref}
+                           SKOS.narrowMatch, SKOS.broadMatch, OWL.sameAs, RDFS.seeAlso, EXO.xref}
     for predicate, obj in sorted(graph.predicate_objects(node)):
         if predicate in _SKIP_FACTS:
             continue

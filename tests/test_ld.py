@@ -107,6 +107,15 @@ def test_conflict_flag_and_external_links(ld_client):
     assert any("mirbase" in e.lower() for e in ext)
 
 
+def test_every_mapping_property_is_an_external_link(ld_client):
+    data = ld_client.get("/id/content/mir-21.json").json
+    links = {(x["predicate"].rsplit("#", 1)[-1], x.get("iri") or x.get("value"))
+             for x in data["external"]}
+    assert ("narrowMatch", "https://identifiers.org/mirbase.mature:MIMAT0000076") in links
+    assert ("closeMatch", "https://identifiers.org/mirbase:MI0000077") in links
+    assert ("xref", "mirbase.mature:MIMAT0000076") not in links
+
+
 def test_evidence_agrees_with_the_api_algorithm():
     """The page's evidence summary and exokg.algorithms.evidence agree field for field."""
     from exokg.algorithms import evidence
