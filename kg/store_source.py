@@ -299,7 +299,7 @@ class StoreSource:
                      f"FILTER(isLiteral(?o) || {tests}) }}")
             for n, p, o in self._select(query).rows:
                 if isinstance(n, URIRef) and p is not None and o is not None:
-                    graph.add((n, p, o))  # type: ignore[arg-type]
+                    graph.add((n, p, o))
             for u, key, v in self.edges_among(nodes):
                 graph.add((URIRef(u), URIRef(expand(key)), URIRef(v)))
         G = project(graph, findings=self.findings)

@@ -111,9 +111,9 @@ def _rdf_response(graph: Graph, fmt_name: str, *, canonical: str,
     if truncated and fmt.name == "turtle":
         note = f"# truncated: this description was cut at {DESCRIPTION_CAP} rows\n"
         body = note.encode() + (body if isinstance(body, bytes) else body.encode())
+    # werkzeug adds "; charset=utf-8" to a text/* mimetype; JSON(-LD) and N-Triples are
+    # UTF-8 by definition and go without the parameter (as they always have)
     response = Response(body, mimetype=fmt.media_type)
-    if fmt.media_type.startswith("text/") or fmt.media_type.endswith(("json", "triples")):
-        response.charset = "utf-8"
     response.headers["Content-Location"] = f"{canonical}.{fmt.extension}"
     if truncated:
         response.headers["X-Result-Truncated"] = "true"
@@ -309,8 +309,7 @@ def vocab(fmt: str | None = None) -> Response:
         suffixes = ", ".join(f".{f.extension}" for f in _rdf_formats())
         return error_page(406, f"unknown format {fmt!r}; try {suffixes} or .json", fmt="json")
     if want == "turtle":
-        response = Response(_ontology_bytes(), mimetype="text/turtle")
-        response.charset = "utf-8"
+        response = Response(_ontology_bytes(), mimetype="text/turtle")  # charset=utf-8 added
         response.vary.add("Accept")
         return response
     graph = ontology_graph()

@@ -283,7 +283,7 @@ def _download_links(sparql: str, kind: str | None) -> list[dict[str, str]]:
 def _graph_elements(graph: Graph) -> dict[str, list[dict[str, Any]]]:
     """A CONSTRUCT result as Cytoscape.js elements (IRI nodes; literals except labels dropped)."""
     nodes: dict[str, dict[str, Any]] = {}
-    edges = []
+    edges: list[dict[str, Any]] = []
 
     def node(term: Any) -> str:
         key = str(term)
@@ -297,7 +297,7 @@ def _graph_elements(graph: Graph) -> dict[str, list[dict[str, Any]]]:
         if isinstance(o, Literal):
             continue
         edges.append({"data": {"id": f"e{len(edges)}", "source": node(s), "target": node(o),
-                               "label": compact(p)}})
+                               "label": compact(str(p))}})
     return {"nodes": list(nodes.values()), "edges": edges}
 
 
@@ -325,7 +325,7 @@ def query(fmt: str | None = None) -> Response:
         "downloads": [], "graph": None, "truncated": False,
     }
     status = 200
-    if run:
+    if run and sparql is not None:  # (run implies a query; said again for mypy)
         try:
             kind, head, rows, graph, truncated = _query_graph(sparql)
         except ExoKGError as err:

@@ -122,7 +122,7 @@ def cast_row(row: dict[str, object], types: Mapping[str, type]) -> dict[str, obj
     for name, value in row.items():
         wanted = types[name]
         if type(value) is not wanted:
-            row[name] = wanted(value)  # type: ignore[call-arg]
+            row[name] = wanted(value)
     return row
 
 

@@ -181,7 +181,10 @@ class _Spool:
                 subjects.append(current.close(findings, edges))
             self._write(subjects, edges)
         finally:
-            chunks.close()
+            # the dump's stream hands its executor back on close (typed as a plain iterator)
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
         self.db.execute("CREATE INDEX edges_order ON edges (s, o, p)")
         self.db.commit()
 

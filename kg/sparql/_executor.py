@@ -40,6 +40,8 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterable
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -122,7 +124,16 @@ class _CountingBuffer:
         pass
 
 
-def _send_bytes(data: bytes | bytearray) -> None:
+def _sink(writer: _Streamer | _CountingBuffer) -> IO[bytes]:
+    """``writer`` as the binary file pyoxigraph's serializers take: they only call ``write``
+    (and ``flush``), which both sinks have, so the rest of ``IO[bytes]`` is never used."""
+    return cast(IO[bytes], writer)
+
+
+def _send_bytes(data: bytes | bytearray | None) -> None:
+    # serialize() without an output returns the bytes, never None
+    assert data is not None
+
     for i in range(0, len(data), _CHUNK):
         _frame(b"D", bytes(data[i:i + _CHUNK]))
 
@@ -226,7 +237,7 @@ def _dump(store: ox.Store, req: dict) -> None:
     _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": False})
     sink = _Streamer()
     graph = None if fmt.supports_datasets else ox.DefaultGraph()
-    (_DISK or store).dump(sink, fmt, from_graph=graph,  # type: ignore[arg-type]  # a sink
+    (_DISK or store).dump(_sink(sink), fmt, from_graph=graph,
                           prefixes=req.get("out_prefixes") or None)
     sink.flush()
     return _frame_json(b"Z", {"rows": None})
@@ -240,16 +251,17 @@ def _run(store: ox.Store, req: dict) -> None:
     result = store.query(req["q"], **kwargs)
     if isinstance(result, ox.QueryBoolean):
         media_type = req.get("solutions")
-        if not media_type:
+        fmt = ox.QueryResultsFormat.from_media_type(media_type) if media_type else None
+        if fmt is None:
             return _frame_json(b"E", {"error": "not_acceptable", "kind": "boolean"})
         _frame_json(b"H", {"kind": "boolean", "media_type": media_type, "truncated": False})
-        _send_bytes(result.serialize(format=ox.QueryResultsFormat.from_media_type(media_type)))
+        _send_bytes(result.serialize(format=fmt))
         return _frame_json(b"Z", {"rows": 1})
     if isinstance(result, ox.QuerySolutions):
         media_type = req.get("solutions")
-        if not media_type:
+        fmt = ox.QueryResultsFormat.from_media_type(media_type) if media_type else None
+        if media_type is None or fmt is None:
             return _frame_json(b"E", {"error": "not_acceptable", "kind": "solutions"})
-        fmt = ox.QueryResultsFormat.from_media_type(media_type)
         marker = _ROW_MARKERS[media_type]
         # markers per row: JSON separates rows (n-1), XML opens each (n), CSV/TSV end
         # each line (n+1, with the header)
@@ -258,59 +270,65 @@ def _run(store: ox.Store, req: dict) -> None:
         if not cap:
             _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
                                "truncated": False})
-            sink = _Streamer()
-            result.serialize(sink, format=fmt)
-            sink.flush()
+            streamer = _Streamer()
+            result.serialize(_sink(streamer), format=fmt)
+            streamer.flush()
             return _frame_json(b"Z", {"rows": None})
-        sink = _CountingBuffer(marker, cap, offset)
+        counter = _CountingBuffer(marker, cap, offset)
         try:
-            result.serialize(sink, format=fmt)
+            result.serialize(_sink(counter), format=fmt)
         except _CapExceeded:
             pass
         else:
-            rows = sink.count
-            if media_type == "application/sparql-results+json" and b'"bindings":[]' in sink.buf:
-                rows = 0
+            count = counter.count
+            if media_type == "application/sparql-results+json" and \
+                    b'"bindings":[]' in counter.buf:
+                count = 0
             _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
                                "truncated": False})
-            _send_bytes(sink.buf)
-            return _frame_json(b"Z", {"rows": rows})
+            _send_bytes(counter.buf)
+            return _frame_json(b"Z", {"rows": count})
         # More rows than the cap (or a marker inside a literal): evaluate again, keep cap+1.
-        del sink
-        result = store.query(req["q"], **kwargs)
-        variables = [v.value for v in result.variables]
-        rows = [tuple(s) for s in itertools.islice(result, cap + 1)]
+        del counter
+        again = store.query(req["q"], **kwargs)
+        assert isinstance(again, ox.QuerySolutions)  # the same query, the same kind
+        variables = [v.value for v in again.variables]
+        rows = [tuple(s) for s in itertools.islice(again, cap + 1)]
         truncated = len(rows) > cap
+        data: bytes | None
         if truncated:
             rows = rows[:cap]
             data = _serialize_rows(media_type, variables, rows)
         else:  # the count was high only because of markers inside literals
-            result = store.query(req["q"], **kwargs)
-            data = result.serialize(format=fmt)
+            again = store.query(req["q"], **kwargs)
+            assert isinstance(again, ox.QuerySolutions)
+            data = again.serialize(format=fmt)
         _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
                            "truncated": truncated})
         _send_bytes(data)
         return _frame_json(b"Z", {"rows": len(rows)})
     media_type = req.get("graph")
-    if not media_type:
+    graph_fmt = ox.RdfFormat.from_media_type(media_type) if media_type else None
+    if graph_fmt is None:
         return _frame_json(b"E", {"error": "not_acceptable", "kind": "graph"})
-    fmt = ox.RdfFormat.from_media_type(media_type)
     prefixes = req.get("out_prefixes") or None  # for Turtle/TriG output only
     if not cap:
         _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": False})
-        sink = _Streamer()
-        triples = ((ox.Quad(t.subject, t.predicate, t.object) for t in result)
-                   if fmt.supports_datasets else result)
-        ox.serialize(triples, sink, fmt, prefixes=prefixes)
-        sink.flush()
+        streamer = _Streamer()
+        stream: Iterable[ox.Triple] | Iterable[ox.Quad] = (
+            (ox.Quad(t.subject, t.predicate, t.object) for t in result)
+            if graph_fmt.supports_datasets else result)
+        ox.serialize(stream, _sink(streamer), graph_fmt, prefixes=prefixes)
+        streamer.flush()
         return _frame_json(b"Z", {"rows": None})
-    triples = list(itertools.islice(result, cap + 1))
+    triples: list[ox.Triple] = list(itertools.islice(result, cap + 1))
     truncated = len(triples) > cap
     del triples[cap:]
-    if fmt.supports_datasets:
-        triples = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+    out: list[ox.Triple] | list[ox.Quad] = triples
+    if graph_fmt.supports_datasets:
+        out = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
     _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": truncated})
-    _send_bytes(ox.serialize(triples, None, fmt, prefixes=prefixes))
+    _send_bytes(ox.serialize(out, None, graph_fmt, prefixes=prefixes))
     return _frame_json(b"Z", {"rows": len(triples)})
 
 
