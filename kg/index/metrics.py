@@ -66,6 +66,7 @@ _SEED = 0
 _ALPHA = 0.85
 _CONTENT_KINDS = frozenset(kind_name(f"exo:{c.split('#')[-1]}") for c in CONTENT_CLASSES)
 _NAMES = ("degree", "studies", "pagerank", "betweenness")
+_LINES = 100_000  # N-Quads lines formatted at a time
 
 
 def sample_size(n: int) -> int | None:
@@ -141,6 +142,7 @@ def _accumulate(indptr: np.ndarray, indices: np.ndarray, s: int, total: np.ndarr
     dist[s], sigma[s] = 0, 1.0
     levels: list[tuple[np.ndarray, np.ndarray]] = []  # per level: edges to the next level
     frontier = np.array([s], dtype=np.int64)
+    mark = np.zeros(n, dtype=bool)  # the next frontier, sorted and unique, without a sort
     depth = 0
     while len(frontier):
         u, v = _expand(indptr, indices, frontier)
@@ -150,7 +152,9 @@ def _accumulate(indptr: np.ndarray, indices: np.ndarray, s: int, total: np.ndarr
         u, v = u[down], v[down]
         sigma += np.bincount(v, weights=sigma[u], minlength=n)
         levels.append((u, v))
-        frontier = np.unique(v)
+        mark[v] = True
+        frontier = np.flatnonzero(mark)
+        mark[frontier] = False
         depth += 1
     delta = np.zeros(n)
     for u, v in reversed(levels):
@@ -217,17 +221,19 @@ def _write_graph(store: ox.Store, adj: Adjacency, values: dict[str, np.ndarray],
              "studies": (f"<{EXO.studyCount}>", str(XSD.integer))}
     content = np.isin(adj.kinds, [i for i, c in enumerate(adj.kind_names)
                                   if kind_name(c) in _CONTENT_KINDS])
+    iris = adj.iris()
     path = folder / "metrics.nq"
     with path.open("w", encoding="utf-8") as fh:
-        lists = {name: values[name].tolist() for name in props}
-        for node in range(adj.n):
-            iri = f"<{adj.iri(node)}>"
-            lines = []
-            for name, (prop, datatype) in props.items():
-                if name == "studies" and not content[node]:
-                    continue  # exo:studyCount's domain is exo:ExosomalContent
-                lines.append(f"{iri} {prop} {_literal(lists[name][node], datatype)} {graph} .\n")
-            fh.write("".join(lines))
+        for name, (prop, datatype) in props.items():
+            # repr: the shortest text that reads back as the same double (str for ints)
+            tail = f'"^^<{datatype}> {graph} .\n'
+            numbers = values[name].tolist()
+            nodes = (np.flatnonzero(content) if name == "studies"  # studyCount's domain
+                     else np.arange(adj.n)).tolist()       # is exo:ExosomalContent
+            for start in range(0, len(nodes), _LINES):
+                fh.write("".join([f'<{iris[i]}> {prop} "{numbers[i]!r}{tail}'
+                                  for i in nodes[start:start + _LINES]]))
+    del iris
     try:
         store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
     finally:
