@@ -45,6 +45,7 @@ import logging
 import time
 from array import array
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,8 +56,8 @@ from exokg.errors import ExoKGError
 from exokg.network import _VALUE_KINDS, _is_edge_predicate, _most_specific, compress
 from exokg.vocab import EXO, OWL, RDF, RDFS
 
-__all__ = ["Network", "excluded_filter", "node_classes", "node_ids", "read_network",
-           "select"]
+__all__ = ["Network", "edge_predicates", "excluded_filter", "node_classes", "node_ids",
+           "read_network", "select", "tagged_union"]
 
 logger = logging.getLogger(__name__)
 
@@ -189,8 +190,11 @@ def read_network(store: ox.Store) -> Network:
     """
     start = time.perf_counter()
     kept, excluded = node_classes(store)
-    predicates = edge_predicates(store)
-    bits = _typed_nodes(store, kept, excluded)
+    # the predicates' scan runs inside Oxigraph (no GIL) while the nodes stream in
+    with ThreadPoolExecutor(1, thread_name_prefix="edge-predicates") as pool:
+        future = pool.submit(edge_predicates, store)
+        bits = _typed_nodes(store, kept, excluded)
+        predicates = future.result()
     # provisional ids: typed nodes first, then the other IRIs met at an edge's end
     ids = {iri: i for i, iri in enumerate(bits)}
     extra: list[str] = []
