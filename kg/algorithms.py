@@ -1,9 +1,12 @@
-"""Queries over the networkx projection: search, neighborhoods, paths, ranks, evidence.
+"""Graph queries: search, neighborhoods, paths, ranks, evidence.
 
-Every function takes the projection ``G`` first (see :mod:`exokg.network`), validates its
-arguments (raising :class:`exokg.errors.InvalidQuery` or :class:`exokg.errors.NodeNotFound`)
-and returns new objects; ``G`` is never modified (private caches of derived views aside,
-kept in ``G.graph`` under keys that start with ``_``).
+Search, neighborhoods, paths and ranks take a *source* first: an in-memory projection
+``G`` (see :mod:`exokg.network`) or a :class:`~exokg.graph_source.GraphSource` over the
+store, whose bounded steps they turn into small networkx graphs (never one of the whole
+store). Evidence and conflicts take the projection with findings. Every function
+validates its arguments (raising :class:`exokg.errors.InvalidQuery` or
+:class:`exokg.errors.NodeNotFound`) and returns new objects; ``G`` is never modified
+(private caches of derived views aside, kept in ``G.graph`` under keys starting ``_``).
 
 >>> from exokg.build import build_graph
 >>> from exokg.network import project
@@ -23,16 +26,20 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import TypeAlias
 
 import networkx as nx
 from exokg.errors import InvalidQuery
 from exokg.evidence import Finding, group_by_disease_role, summarize
-from exokg.network import compress, expand, node_json, resolve_node
+from exokg.graph_source import REACH_ROWS, GraphSource, ProjectionSource
+from exokg.network import compress, node_json, resolve_node
 from exokg.review import CONTENT_KINDS
+from exokg.terms import parse_kinds, parse_predicates
 
 __all__ = [
-    "DIRECTIONS", "METRICS", "MAX_DEPTH", "conflicts", "evidence", "k_shortest_paths",
-    "neighborhood", "paths_graph", "rank", "search",
+    "DIRECTIONS", "METRICS", "MAX_DEPTH", "PATH_NODE_CAP", "PATH_SLACK", "Source", "as_source",
+    "conflicts", "evidence", "k_shortest_paths", "match_score", "neighborhood", "paths_graph",
+    "projection_scores", "rank", "search",
 ]
 
 logger = logging.getLogger(__name__)
@@ -44,35 +51,13 @@ MAX_DEPTH = 3
 
 # ---------------------------------------------------------------- argument helpers
 
-def _predicates(predicates: Iterable[str] | None) -> frozenset[str] | None:
-    """Predicate names as CURIEs: ``upregulatedIn``, ``exo:upregulatedIn`` or the IRI."""
-    if not predicates:
-        return None
-    out: set[str] = set()
-    for name in predicates:
-        name = name.strip()
-        if not name:
-            continue
-        out.add(compress(expand(name if ":" in name else f"exo:{name}")))
-    return frozenset(out) or None
+#: A query reads a projection (wrapped in a :class:`ProjectionSource`) or any source.
+Source: TypeAlias = "GraphSource | nx.MultiDiGraph"
 
 
-def _types(types: Iterable[str] | None) -> frozenset[str] | None:
-    """Kinds, case-insensitive: ``MicroRNA``, ``exo:MicroRNA``; ``ExosomalContent`` = all 5."""
-    if not types:
-        return None
-    out: set[str] = set()
-    for name in types:
-        name = name.strip().rsplit(":", 1)[-1].rsplit("#", 1)[-1].lower()
-        if name in ("exosomalcontent", "content", "molecule"):
-            out.update(k.lower() for k in CONTENT_KINDS)
-        elif name:
-            out.add(name)
-    return frozenset(out) or None
-
-
-def _kind_ok(G: nx.MultiDiGraph, node: str, types: frozenset[str] | None) -> bool:
-    return types is None or G.nodes[node].get("kind", "").lower() in types
+def as_source(G: Source) -> GraphSource:
+    """The source of a projection, or the source itself."""
+    return ProjectionSource(G) if isinstance(G, nx.MultiDiGraph) else G
 
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> str:
@@ -87,37 +72,53 @@ def _check_int(name: str, value: int, low: int, high: int) -> int:
     return value
 
 
+def _allowed(kind: str, kinds: frozenset[str] | None) -> bool:
+    return kinds is None or kind.lower() in kinds
+
+
 # ---------------------------------------------------------------- search
 
-def _search_table(G: nx.MultiDiGraph) -> list[tuple[str, str, tuple[str, ...]]]:
-    table = G.graph.get("_search")
-    if table is None:
-        table = []
-        for node, data in G.nodes(data=True):
-            if data.get("kind") == "Finding":
-                continue
-            others = (data.get("curie", ""), *data.get("alt_labels", ()), *data.get("xrefs", ()))
-            table.append((node, data.get("label", "").lower(),
-                          tuple(o.lower() for o in others if o)))
-        G.graph["_search"] = table
-    return table
+def match_score(text: str, label: str, others: Sequence[str]) -> int:
+    """How well lower-cased ``text`` names an entity (0: not at all).
+
+    Exact label 100, exact other name 90, label prefix 80, other-name prefix 70, label
+    substring 60, other substring 50.
+
+    >>> [match_score(q, "mir-21", ["hsa-mir-21"]) for q in ("mir-21", "mir", "hsa", "x")]
+    [100, 80, 70, 0]
+    """
+    if label == text:
+        return 100
+    if text in others:
+        return 90
+    if label.startswith(text):
+        return 80
+    if any(o.startswith(text) for o in others):
+        return 70
+    if text in label:
+        return 60
+    if any(text in o for o in others):
+        return 50
+    return 0
 
 
-def search(G: nx.MultiDiGraph, q: str, *, types: Iterable[str] | None = None,
+def search(G: Source, q: str, *, types: Iterable[str] | None = None,
            limit: int = 20) -> list[dict]:
     """Entities whose label, alternative label, CURIE or xref matches ``q``, best first.
 
-    Ranking: exact label, exact other name, label prefix, other-name prefix, label
-    substring, other substring; ties go to the shorter label, then the label.
+    Over a projection: :func:`match_score`, ties to the shorter label, then the label.
+    Over the store: its search index (:mod:`exokg.index.search`: miRNA-aware spellings
+    such as ``MIR21``, ``hsa-miR-21-5p`` or ``MIMAT0000076``); each hit also says which
+    ``field`` and name ``matched``.
 
     Parameters
     ----------
     G
-        a projection.
+        a projection or a :class:`~exokg.graph_source.GraphSource`.
     q
         the text, case-insensitive.
     types
-        keep only these kinds (``MicroRNA``, ``Disease`` ...).
+        keep only these kinds (``MicroRNA``, ``Disease`` ...); unknown kinds are a 400.
     limit
         at most this many hits.
 
@@ -134,44 +135,31 @@ def search(G: nx.MultiDiGraph, q: str, *, types: Iterable[str] | None = None,
     >>> search(G, "hsa-miR-21")[0]["label"]
     'miR-21'
     """
-    text = (q or "").strip().lower()
-    if not text:
+    if not (q or "").strip():
         raise InvalidQuery("q must not be empty")
     _check_int("limit", limit, 1, 1000)
-    kinds = _types(types)
-    scored = []
-    for node, label, others in _search_table(G):
-        if label == text:
-            score = 100
-        elif text in others:
-            score = 90
-        elif label.startswith(text):
-            score = 80
-        elif any(o.startswith(text) for o in others):
-            score = 70
-        elif text in label:
-            score = 60
-        elif any(text in o for o in others):
-            score = 50
-        else:
-            continue
-        if _kind_ok(G, node, kinds):
-            scored.append((-score, len(label), label, node))
-    scored.sort()
-    return [{**node_json(G, node), "score": -score} for score, _, _, node in scored[:limit]]
+    source = as_source(G)
+    hits = source.search(q, parse_kinds(types), limit)
+    H = source.subgraph([node for node, _, _ in hits])
+    return [{**node_json(H, node), "score": score, **extra}
+            for node, score, extra in hits if node in H]
 
 
 # ---------------------------------------------------------------- neighborhood
 
-def neighborhood(G: nx.MultiDiGraph, node: str, *, depth: int = 1,
+def neighborhood(G: Source, node: str, *, depth: int = 1,
                  predicates: Iterable[str] | None = None, types: Iterable[str] | None = None,
                  direction: str = "both", limit: int | None = None) -> nx.MultiDiGraph:
     """The ego graph of ``node``: every node within ``depth`` steps, with the edges among them.
 
+    Built ring by ring from the source's bounded steps (never the whole network): each
+    ring's candidates are read for the current frontier only, and the result is a
+    networkx graph of the nodes kept.
+
     Parameters
     ----------
     G
-        a projection.
+        a projection or a :class:`~exokg.graph_source.GraphSource` (the store).
     node
         IRI, CURIE or label (see :func:`exokg.network.resolve_node`).
     depth
@@ -185,7 +173,9 @@ def neighborhood(G: nx.MultiDiGraph, node: str, *, depth: int = 1,
         ``both`` (default), ``out`` (along the edges) or ``in`` (against them).
     limit
         at most this many nodes; each ring is filled nearest first and, within a ring,
-        best-connected first. ``graph["truncated"]`` says whether nodes were left out.
+        best-connected first. ``graph["truncated"]`` says whether nodes were left out
+        (also when a ring had more candidates than one step reads,
+        :data:`exokg.graph_source.REACH_ROWS`).
 
     Returns
     -------
@@ -218,98 +208,133 @@ def neighborhood(G: nx.MultiDiGraph, node: str, *, depth: int = 1,
     _check_choice("direction", direction, DIRECTIONS)
     if limit is not None:
         _check_int("limit", limit, 1, 10**7)
-    center = resolve_node(G, node)
-    preds, kinds = _predicates(predicates), _types(types)
+    preds, kinds = parse_predicates(predicates), parse_kinds(types)
+    source = as_source(G)
+    center = source.resolve(node)
     start = time.perf_counter()
     dist = {center: 0}
     frontier = [center]
     truncated = False
     for level in range(1, depth + 1):
-        candidates: set[str] = set()
-        for u in frontier:
-            for v in _steps(G, u, direction, preds):
-                if v not in dist and _kind_ok(G, v, kinds):
-                    candidates.add(v)
+        # every candidate of the ring is read (up to REACH_ROWS), so that the node cap
+        # keeps the best-connected ones, as over the whole projection
+        reached, cut = source.reach(frontier, direction=direction, predicates=preds,
+                                    limit=REACH_ROWS)
+        truncated = truncated or cut
+        candidates = {v for v, kind in reached.items() if v not in dist and _allowed(kind, kinds)}
         if not candidates:
             break
         room = None if limit is None else limit - len(dist)
         if room is not None and len(candidates) > room:
             truncated = True
-            candidates = _best_connected(G, candidates, room)
+            rank_of = source.prominence(candidates)
+            candidates = set(sorted(candidates, key=lambda v: (-rank_of[v], v))[:room])
         for v in candidates:
             dist[v] = level
         if truncated:
             break
         frontier = sorted(candidates)
-    H = _subgraph(G, dist, preds)
+    H = _keep_edges(source.subgraph(dist), preds)
+    for v in H:
+        H.nodes[v]["depth"] = dist[v]
     H.graph.update(center=center, depth=depth, direction=direction, truncated=truncated)
     logger.info("neighborhood of %s, depth %d: %d nodes in %.1f ms", center, depth,
                 H.number_of_nodes(), 1000 * (time.perf_counter() - start))
     return H
 
 
-def _prominence(G: nx.MultiDiGraph) -> dict[str, int]:
-    """Each node's position when ordered by most neighbours, then IRI (cached on ``G``)."""
-    order = G.graph.get("_prominence")
-    if order is None:
-        succ, pred = G._succ, G._pred  # neighbours, not parallel edges: cheap to count
-        ranked = sorted(G, key=lambda v: (-len(succ[v]) - len(pred[v]), v))
-        order = G.graph["_prominence"] = {v: i for i, v in enumerate(ranked)}
-    return order
-
-
-def _best_connected(G: nx.MultiDiGraph, candidates: set[str], room: int) -> set[str]:
-    """The ``room`` candidates with most neighbours (ties: by IRI)."""
-    return set(sorted(candidates, key=_prominence(G).__getitem__)[:room])
-
-
-def _steps(G: nx.MultiDiGraph, u: str, direction: str, preds: frozenset[str] | None):
-    adjacency = []
-    if direction in ("both", "out"):
-        adjacency.append(G._succ[u])
-    if direction in ("both", "in"):
-        adjacency.append(G._pred[u])
-    for adj in adjacency:
-        for v, keys in adj.items():
-            if preds is None or not preds.isdisjoint(keys):
-                yield v
-
-
-def _subgraph(G: nx.MultiDiGraph, dist: dict[str, int],
-              preds: frozenset[str] | None) -> nx.MultiDiGraph:
-    H = nx.MultiDiGraph(name=G.graph.get("name", "ExoKG"), findings=G.graph.get("findings"))
-    for v in sorted(dist):
-        H.add_node(v, **G.nodes[v], depth=dist[v])
-    H.add_edges_from((u, v, key, data) for u in dist for v, keys in G._succ[u].items()
-                     if v in dist for key, data in keys.items()
-                     if preds is None or key in preds)
+def _keep_edges(H: nx.MultiDiGraph, preds: frozenset[str] | None) -> nx.MultiDiGraph:
+    if preds is not None:
+        H.remove_edges_from([(u, v, k) for u, v, k in H.edges(keys=True) if k not in preds])
     return H
 
 
 # ---------------------------------------------------------------- paths
 
-def _undirected(G: nx.MultiDiGraph) -> nx.Graph:
-    view = G.graph.get("_undirected")
-    if view is None:
-        view = nx.Graph()
-        view.add_nodes_from(G)
-        view.add_edges_from((u, v) for u, v in G.edges())
-        G.graph["_undirected"] = view
-    return view
+#: Paths up to this many steps longer than the shortest are searched (see k_shortest_paths).
+PATH_SLACK = 2
+#: Nodes the two searches of a path may visit together before it gives up.
+PATH_NODE_CAP = 50_000
+#: Paths of one length that are compared before the first ``k`` (by IRI) are kept.
+_PATHS_READ = 100
 
 
-def k_shortest_paths(G: nx.MultiDiGraph, source: str, target: str, *, k: int = 3,
+class _TwoSided:
+    """Bidirectional breadth-first search between ``s`` and ``t`` over a source's steps.
+
+    ``dist`` holds each side's distances of the nodes it has seen, ``radius`` how far
+    each side has grown; every simple path of at most ``sum(radius)`` steps runs through
+    :meth:`candidates` only.
+    """
+
+    def __init__(self, source: GraphSource, s: str, t: str, preds: frozenset[str] | None,
+                 kinds: frozenset[str] | None, cap: int) -> None:
+        self.source, self.ends, self.preds, self.kinds, self.cap = source, (s, t), preds, \
+            kinds, cap
+        self.dist: tuple[dict[str, int], dict[str, int]] = ({s: 0}, {t: 0})
+        self.frontiers: list[list[str]] = [[s], [t]]
+        self.radius = [0, 0]
+        self.cut = False  # a step read fewer neighbours than there are
+
+    @property
+    def seen(self) -> int:
+        return len(self.dist[0]) + len(self.dist[1])
+
+    def grow(self) -> int | None:
+        """Grow the smaller frontier by one step: the shortest length once the sides met,
+        ``None`` before; raises :class:`StopIteration` when neither side can grow or the
+        node cap is passed."""
+        sides = [i for i in (0, 1) if self.frontiers[i]]
+        if not sides or self.seen > self.cap or self.cut:
+            raise StopIteration
+        side = min(sides, key=lambda i: len(self.frontiers[i]))
+        reached, cut = self.source.reach(self.frontiers[side], direction="both",
+                                         predicates=self.preds, limit=self.cap)
+        self.radius[side] += 1
+        mine, other = self.dist[side], self.dist[1 - side]
+        fresh = sorted(v for v, kind in reached.items() if v not in mine
+                       and (v in self.ends or _allowed(kind, self.kinds)))
+        for v in fresh:
+            mine[v] = self.radius[side]
+        self.frontiers[side] = fresh
+        self.cut = self.cut or cut
+        met = [mine[v] + other[v] for v in fresh if v in other]
+        return min(met) if met else None
+
+    def candidates(self) -> set[str]:
+        """The nodes that can lie on a simple path of at most ``sum(radius)`` steps: a
+        node a side has not seen is further from that side than its radius."""
+        (ds, dt), (rs, rt) = self.dist, self.radius
+        length = rs + rt
+        return {v for v in ds.keys() | dt.keys()
+                if ds.get(v, rs + 1) + dt.get(v, rt + 1) <= length}
+
+
+def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
                      predicates: Iterable[str] | None = None,
-                     types: Iterable[str] | None = None) -> list[dict]:
+                     types: Iterable[str] | None = None,
+                     node_cap: int = PATH_NODE_CAP) -> list[dict]:
     """The ``k`` shortest simple paths between two nodes, each edge with its predicate.
 
     Edges are walked in either direction (``miR-122 -> HCC <- miR-21``); each step says
     whether it goes along (``forward``) or against (``backward``) the RDF edge.
 
+    What is exact and what is bounded: a bidirectional breadth-first search grows the
+    smaller of the two frontiers until they meet, which gives the shortest length ``d``
+    exactly. networkx's ``shortest_simple_paths`` then runs on the small graph of the
+    nodes that can lie on a path of ``d`` steps; while fewer than ``k`` paths are found,
+    the search grows one more step (up to ``d + PATH_SLACK`` steps, and while it has
+    seen at most ``node_cap`` nodes) and looks again. Every path up to the length
+    searched is found; longer ones are not listed, so fewer than ``k`` come back when
+    fewer are that short. Paths of one length come in the order of their nodes' IRIs.
+    When the searches pass ``node_cap`` nodes without meeting, the answer is an
+    :class:`~exokg.errors.InvalidQuery` (400) saying so; when they run out of nodes
+    without meeting, there is no path (an empty list).
+
     Parameters
     ----------
     G
-        a projection.
+        a projection or a :class:`~exokg.graph_source.GraphSource` (the store).
     source, target
         IRIs, CURIEs or labels.
     k
@@ -318,6 +343,8 @@ def k_shortest_paths(G: nx.MultiDiGraph, source: str, target: str, *, k: int = 3
         walk only edges of these predicates.
     types
         pass only through nodes of these kinds (the ends are always allowed).
+    node_cap
+        nodes the two searches may visit together.
 
     Returns
     -------
@@ -335,52 +362,77 @@ def k_shortest_paths(G: nx.MultiDiGraph, source: str, target: str, *, k: int = 3
     (3, 2)
     """
     _check_int("k", k, 1, 10)
-    s, t = resolve_node(G, source), resolve_node(G, target)
+    preds, kinds = parse_predicates(predicates), parse_kinds(types)
+    graph_source = as_source(G)
+    s, t = graph_source.resolve(source), graph_source.resolve(target)
     if s == t:
         raise InvalidQuery("source and target are the same node")
-    preds, kinds = _predicates(predicates), _types(types)
-    U = _undirected(G)
-    if preds is not None or kinds is not None:
-        U = _filtered_view(G, U, preds, kinds, ends=(s, t))
     start = time.perf_counter()
+    search = _TwoSided(graph_source, s, t, preds, kinds, node_cap)
+    shortest = None
     try:
-        found = list(itertools.islice(nx.shortest_simple_paths(U, s, t), k))
+        while shortest is None:
+            shortest = search.grow()
+    except StopIteration:
+        if search.seen > node_cap or search.cut:
+            raise InvalidQuery(
+                f"no path found within {node_cap} nodes of the two ends (searched "
+                f"{search.radius[0]} steps from the source, {search.radius[1]} from the "
+                "target); narrow it with predicates= or types=") from None
+        return []
+    while True:
+        found = _simple_paths(graph_source, search.candidates(), s, t, preds, k,
+                              sum(search.radius))
+        if len(found) >= k or sum(search.radius) >= shortest + PATH_SLACK:
+            break
+        try:
+            search.grow()
+        except StopIteration:
+            break
+    H = _keep_edges(graph_source.subgraph({n for p in found[:k] for n in p}), preds)
+    logger.info("%d paths %s -> %s in %.1f ms (%d nodes seen)", min(len(found), k), s, t,
+                1000 * (time.perf_counter() - start), search.seen)
+    return [_path_json(H, path) for path in found[:k]]
+
+
+def _simple_paths(source: GraphSource, nodes: set[str], s: str, t: str,
+                  preds: frozenset[str] | None, k: int, length: int) -> list[list[str]]:
+    """The simple paths of at most ``length`` steps among ``nodes``: the ``k`` shortest,
+    and the others of the ``k``-th one's length, in (length, IRIs) order."""
+    U = nx.Graph()
+    U.add_nodes_from(sorted(nodes))
+    U.add_edges_from(sorted((u, v) for u, key, v in source.edges_among(nodes)
+                            if preds is None or key in preds))
+    found: list[list[str]] = []
+    try:
+        for path in nx.shortest_simple_paths(U, s, t):
+            if len(path) - 1 > length or (len(found) >= k and len(path) > len(found[k - 1])):
+                break
+            found.append(path)
+            if len(found) >= max(_PATHS_READ, k):
+                break
     except nx.NetworkXNoPath:
-        found = []
-    logger.info("%d paths %s -> %s in %.1f ms", len(found), s, t,
-                1000 * (time.perf_counter() - start))
-    return [_path_json(G, path, preds) for path in found]
+        pass
+    found.sort(key=lambda p: (len(p), p))
+    return found
 
 
-def _filtered_view(G, U, preds, kinds, *, ends) -> nx.Graph:
-    def node_ok(n):
-        return n in ends or _kind_ok(G, n, kinds)
-
-    def edge_ok(u, v):
-        if preds is None:
-            return True
-        keys = set(G._succ[u].get(v, ())) | set(G._succ[v].get(u, ()))
-        return not preds.isdisjoint(keys)
-
-    return nx.subgraph_view(U, filter_node=node_ok, filter_edge=edge_ok)
-
-
-def _path_json(G: nx.MultiDiGraph, path: list[str], preds) -> dict:
+def _path_json(H: nx.MultiDiGraph, path: list[str]) -> dict:
     steps = []
     for a, b in itertools.pairwise(path):
-        forward = [k for k in G._succ[a].get(b, ()) if preds is None or k in preds]
-        backward = [k for k in G._succ[b].get(a, ()) if preds is None or k in preds]
+        forward = list(H._succ[a].get(b, ()))
+        backward = list(H._succ[b].get(a, ()))
         if forward:
             steps.append({"source": a, "target": b, "predicates": sorted(forward),
                           "direction": "forward"})
         else:
             steps.append({"source": b, "target": a, "predicates": sorted(backward),
                           "direction": "backward"})
-    return {"length": len(path) - 1, "nodes": [node_json(G, n) for n in path],
+    return {"length": len(path) - 1, "nodes": [node_json(H, n) for n in path],
             "steps": steps}
 
 
-def paths_graph(G: nx.MultiDiGraph, paths: Sequence[dict]) -> nx.MultiDiGraph:
+def paths_graph(G: Source, paths: Sequence[dict]) -> nx.MultiDiGraph:
     """The union of path results as one graph (for exports).
 
     >>> from exokg.build import build_graph
@@ -390,27 +442,32 @@ def paths_graph(G: nx.MultiDiGraph, paths: Sequence[dict]) -> nx.MultiDiGraph:
     >>> H.number_of_nodes()
     3
     """
-    H = nx.MultiDiGraph(name=G.graph.get("name", "ExoKG"), findings=G.graph.get("findings"))
+    source = as_source(G)
+    nodes = {n["id"] for path in paths for n in path["nodes"]}
+    S = source.subgraph(nodes)
+    H = nx.MultiDiGraph(name=S.graph.get("name", "ExoKG"), findings=source.findings)
+    H.add_nodes_from(S.nodes(data=True))
     for path in paths:
-        for n in path["nodes"]:
-            H.add_node(n["id"], **G.nodes[n["id"]])
         for step in path["steps"]:
             for key in step["predicates"]:
                 H.add_edge(step["source"], step["target"], key=key,
-                           **G.edges[step["source"], step["target"], key])
+                           **S.edges[step["source"], step["target"], key])
     return H
 
 
 # ---------------------------------------------------------------- rank
 
-def rank(G: nx.MultiDiGraph, metric: str = "degree", *, types: Iterable[str] | None = None,
+def rank(G: Source, metric: str = "degree", *, types: Iterable[str] | None = None,
          limit: int = 20) -> list[dict]:
     """The top entities by a centrality.
+
+    Over the store the scores are those computed when it was built
+    (:mod:`exokg.index.metrics`); over a projection they are computed here.
 
     Parameters
     ----------
     G
-        a projection.
+        a projection or a :class:`~exokg.graph_source.GraphSource` (the store).
     metric
         ``degree`` (edges in and out), ``pagerank`` and ``betweenness`` (on the
         undirected simple graph; betweenness samples 500 sources above 5,000 nodes and
@@ -436,15 +493,25 @@ def rank(G: nx.MultiDiGraph, metric: str = "degree", *, types: Iterable[str] | N
     """
     _check_choice("metric", metric, METRICS)
     _check_int("limit", limit, 1, 1000)
-    kinds = _types(types)
-    scores = _scores(G, metric)
-    rows = sorted(((-s, G.nodes[n].get("label", ""), n) for n, s in scores.items()
-                   if _kind_ok(G, n, kinds) and G.nodes[n].get("kind") != "Finding"))
-    return [{**node_json(G, n), "score": -s, "rank": i}
-            for i, (s, _, n) in enumerate(rows[:limit], start=1)]
+    source = as_source(G)
+    rows = source.top(metric, parse_kinds(types), limit)
+    H = source.subgraph([n for n, _ in rows])
+    return [{**node_json(H, n), "score": score, "rank": i}
+            for i, (n, score) in enumerate(rows, start=1)]
 
 
-def _scores(G: nx.MultiDiGraph, metric: str) -> dict[str, float]:
+def _undirected(G: nx.MultiDiGraph) -> nx.Graph:
+    view = G.graph.get("_undirected")
+    if view is None:
+        view = nx.Graph()
+        view.add_nodes_from(G)
+        view.add_edges_from((u, v) for u, v in G.edges())
+        G.graph["_undirected"] = view
+    return view
+
+
+def projection_scores(G: nx.MultiDiGraph, metric: str) -> dict[str, float]:
+    """Every node's score of ``metric`` in an in-memory projection (cached on ``G``)."""
     cache = G.graph.setdefault("_scores", {})
     if metric not in cache:
         start = time.perf_counter()

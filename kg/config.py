@@ -70,8 +70,18 @@ class Config:
     records_dirs: tuple[str, ...] = _setting(
         (), "folders of your own records, added to the review's when the bundled graph is "
         "built")
+    store_url: str | None = _setting(
+        None, "a SPARQL 1.1 Protocol endpoint holding ExoKG data (loaded by 'exokg load') to "
+        "serve instead of the embedded store")
+    store_timeout_param: str = _setting(
+        "", "the remote store's own time-limit request parameter, sent in ms (Virtuoso: "
+        "'timeout'; Oxigraph server has none: start it with --timeout-s)")
     query_timeout: float = _setting(
         30.0, "seconds a SPARQL query may run before it is stopped")
+    export_timeout: float = _setting(
+        3600.0, "seconds a whole-graph export (a store dump or the rows of a network "
+        "format) may stream before it is stopped; exports are not cut at MAX_ROWS (0: no "
+        "limit)")
     max_rows: int = _setting(
         10000, "most rows (or triples) a result returns; a cut result says so (0: no cap)")
     max_body_bytes: int = _setting(1_000_000, "largest request body accepted (413 beyond)")
@@ -101,7 +111,7 @@ class Config:
         for f in dataclasses.fields(self):
             value = _check(_KINDS[f.name], getattr(self, f.name), f.name.upper())
             object.__setattr__(self, f.name, value)
-        for name in ("query_timeout", "max_rows", "max_body_bytes", "cache_size",
+        for name in ("query_timeout", "export_timeout", "max_rows", "max_body_bytes", "cache_size",
                      "cache_max_bytes", "max_radius", "memory_triples"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name.upper()} must not be negative, got "

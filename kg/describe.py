@@ -35,6 +35,7 @@ from rdflib.term import Node
 __all__ = [
     "concise_bounded_description", "describe_node", "evidence_summary",
     "findings_about", "finding_record", "finding_row", "group_findings", "label_of", "node_exists",
+    "node_facts",
 ]
 
 #: Predicates whose objects' labels are added to a description.
@@ -44,6 +45,21 @@ _LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel)
 def node_exists(graph: Graph, node: Node) -> bool:
     """Whether ``node`` is the subject of at least one triple of ``graph``."""
     return next(graph.predicate_objects(node), None) is not None
+
+
+def _require(graph: Graph, node: Node) -> None:
+    if not node_exists(graph, node):
+        raise NodeNotFound(f"no node {node} in the graph")
+
+
+def _local_name(node: Node) -> str:
+    text = str(node)
+    if isinstance(node, Literal):
+        return text
+    for sep in ("#", "/"):
+        if sep in text.rstrip(sep):
+            return text.rstrip(sep).rsplit(sep, 1)[1]
+    return text
 
 
 def label_of(graph: Graph, node: Node) -> str:
@@ -58,11 +74,7 @@ def label_of(graph: Graph, node: Node) -> str:
         value = graph.value(node, predicate)
         if value is not None:
             return str(value)
-    text = str(node)
-    for sep in ("#", "/"):
-        if sep in text.rstrip(sep):
-            return text.rstrip(sep).rsplit(sep, 1)[1]
-    return text
+    return _local_name(node)
 
 
 def concise_bounded_description(graph: Graph, node: URIRef, *,
@@ -78,8 +90,7 @@ def concise_bounded_description(graph: Graph, node: URIRef, *,
     NodeNotFound
         when ``node`` is the subject of no triple.
     """
-    if not node_exists(graph, node):
-        raise NodeNotFound(f"no node {node} in the graph")
+    _require(graph, node)
     out = bind_prefixes(Graph())
     for prefix, namespace in graph.namespaces():
         if prefix not in dict(out.namespaces()):
@@ -148,7 +159,9 @@ def finding_record(graph: Graph, finding: URIRef) -> dict[str, Any]:
         "study": study_rec,
         "contents": _refs(graph, graph.objects(finding, EXO.content)),
         "disease": _ref(graph, value(finding, EXO.disease)),
-        "expression": label_of(graph, expression) if expression is not None else None,
+        # the direction's name in the vocabulary (Up, Down), as the evidence rules read it,
+        # whatever label a data file gives it ("upregulated")
+        "expression": _local_name(expression) if expression is not None else None,
         "samples": _refs(graph, graph.objects(finding, EXO.sample)),
         "sample_size": _int(value(finding, EXO.sampleSize)),
         "sample_size_note": str(value(finding, EXO.sampleSizeNote) or "") or None,
@@ -230,22 +243,15 @@ def evidence_summary(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
 _SKIP_FACTS = {RDFS.label}
 
 
-def describe_node(graph: Graph, node: URIRef) -> dict[str, Any]:
-    """Everything an entity page shows about ``node``, as plain data.
+def node_facts(graph: Graph, node: URIRef) -> dict[str, Any]:
+    """What an entity page says of ``node`` itself, from its own statements.
 
-    Keys: ``iri label types alt_labels comment facts incoming external findings
-    groups evidence``. ``facts`` are the node's outgoing statements
-    (``{"predicate", "predicate_label", "values": [{"iri"|"value", "label"}]}``),
-    ``external`` its links outside the graph (``skos:exactMatch``, ``closeMatch``,
-    ``owl:sameAs``, ``rdfs:seeAlso``, ``exo:xref``).
-
-    Raises
-    ------
-    NodeNotFound
-        when ``node`` is the subject of no triple.
+    Keys: ``iri label types alt_labels comment facts external``. ``facts`` are the
+    node's outgoing statements (``{"predicate", "predicate_label", "values":
+    [{"iri"|"value", "label"}]}``), ``external`` its links outside the graph
+    (``skos:exactMatch``, ``closeMatch``, ``owl:sameAs``, ``rdfs:seeAlso``, ``exo:xref``).
+    ``graph`` needs only the node's statements and the labels of what they point to.
     """
-    if not node_exists(graph, node):
-        raise NodeNotFound(f"no node {node} in the graph")
     facts: dict[Node, list[dict[str, Any]]] = defaultdict(list)
     external: list[dict[str, Any]] = []
     external_predicates = {SKOS.exactMatch, SKOS.closeMatch, SKOS.relatedMatch,
@@ -262,11 +268,6 @@ def describe_node(graph: Graph, node: URIRef) -> dict[str, Any]:
             external.append({"predicate": str(predicate),
                              "predicate_label": label_of(graph, predicate), **item})
         facts[predicate].append(item)
-    incoming: dict[Node, int] = defaultdict(int)
-    for subject, predicate in graph.subject_predicates(node):
-        if (subject, RDF.type, EXO.Finding) not in graph:
-            incoming[predicate] += 1
-    findings = findings_about(graph, node)
     return {
         "iri": str(node),
         "label": label_of(graph, node),
@@ -275,9 +276,32 @@ def describe_node(graph: Graph, node: URIRef) -> dict[str, Any]:
         "comment": str(graph.value(node, RDFS.comment) or "") or None,
         "facts": [{"predicate": str(p), "predicate_label": label_of(graph, p), "values": v}
                   for p, v in facts.items()],
+        "external": external,
+    }
+
+
+def describe_node(graph: Graph, node: URIRef) -> dict[str, Any]:
+    """Everything an entity page shows about ``node``, as plain data, over a whole graph.
+
+    Keys: those of :func:`node_facts`, ``incoming`` (links from anything but a finding,
+    counted per predicate), ``findings`` (all of them), ``groups`` and ``evidence``.
+    The pages read the same through bounded queries (:func:`exokg.pages.entity_page`);
+    this whole-graph form is their reference.
+
+    Raises :class:`~exokg.errors.NodeNotFound` when ``node`` is the subject of no triple.
+    """
+    _require(graph, node)
+    incoming: dict[Node, int] = defaultdict(int)
+    for subject, predicate in graph.subject_predicates(node):
+        if (subject, RDF.type, EXO.Finding) not in graph:
+            incoming[predicate] += 1
+    findings = findings_about(graph, node)
+    facts = node_facts(graph, node)
+    return {
+        **{k: facts[k] for k in ("iri", "label", "types", "alt_labels", "comment", "facts")},
         "incoming": [{"predicate": str(p), "predicate_label": label_of(graph, p), "count": n}
                      for p, n in sorted(incoming.items())],
-        "external": external,
+        "external": facts["external"],
         "findings": findings,
         "groups": group_findings(findings),
         "evidence": evidence_summary(findings),

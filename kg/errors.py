@@ -11,7 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "ExoKGError", "RecordError", "NodeNotFound", "InvalidQuery", "UnknownFormat", "FormatClash",
-    "ConfigError", "QueryTimeout", "QueryRefused",
+    "ConfigError", "QueryTimeout", "QueryRefused", "TooLargeToDraw",
 ]
 
 
@@ -79,3 +79,9 @@ class ConfigError(ExoKGError):
     """A setting with an unknown name or a value of the wrong type."""
 
     status = 500
+
+
+class TooLargeToDraw(ExoKGError):
+    """A drawing format (DOT, SVG) asked for a graph larger than it can lay out."""
+
+    status = 422

@@ -35,13 +35,16 @@ from typing import Any
 
 from exokg.errors import ExoKGError, FormatClash, UnknownFormat
 
-__all__ = ["GRAPH_KINDS", "Format", "FormatClash", "format_names", "formats", "get_format",
+__all__ = ["DUMP", "GRAPH_KINDS", "Format", "FormatClash", "format_names", "formats", "get_format",
            "register"]
 
 logger = logging.getLogger(__name__)
 
 #: The kinds that write a graph (an rdflib graph or a networkx projection).
 GRAPH_KINDS = ("rdf", "network")
+
+#: The ``stream_path`` of the RDF syntaxes that the store dumps itself.
+DUMP = "dump"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,12 @@ class Format:
         several kinds answer them.
     w3c
         The local name of its IRI under ``http://www.w3.org/ns/formats/``, if any.
+    stream_path
+        How the whole graph is written as a stream: for ``network``, ``"module:function"``
+        of a ``stream_<fmt>(nodes, edges)`` generator of bytes over node and edge rows
+        (:mod:`exokg.io`); for ``rdf``, ``"dump"``: the store writes it itself
+        (``Store.dump``, through the query executors). ``None``: the format is for small
+        graphs only (DOT, SVG).
     """
 
     name: str
@@ -79,6 +88,31 @@ class Format:
     label: str = ""
     accepts: tuple[str, ...] = ()
     w3c: str | None = None
+    stream_path: str | None = None
+
+    @property
+    def streams(self) -> bool:
+        """Whether the whole graph can be written in this format as a stream.
+
+        >>> get_format("graphml", "network").streams, get_format("svg", "network").streams
+        (True, False)
+        """
+        return self.stream_path is not None
+
+    @property
+    def streamer(self) -> Callable[..., Any]:
+        """The ``stream_<fmt>(nodes, edges)`` generator of a network format, imported on
+        first use.
+
+        Raises
+        ------
+        UnknownFormat
+            for a format that is not streamed from rows (RDF syntaxes, DOT, SVG).
+        """
+        if self.stream_path is None or self.stream_path == DUMP:
+            raise UnknownFormat(f"{self.name} ({self.kind}) is not written from node and "
+                                "edge rows")
+        return _load(self.stream_path)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -188,13 +222,15 @@ def get_format(name: str, kind: str | None = None, *,
 def _rdf(name: str, media_type: str, extension: str, aliases: tuple[str, ...], label: str,
          w3c: str, accepts: tuple[str, ...] = ()) -> Format:
     return register(Format(name, "rdf", media_type, extension, f"exokg.io.rdf:to_{name}",
-                           aliases, label, accepts, w3c))
+                           aliases, label, accepts, w3c, stream_path=DUMP))
 
 
 def _network(name: str, media_type: str, extension: str, writer: str,
-             aliases: tuple[str, ...], label: str) -> Format:
+             aliases: tuple[str, ...], label: str, *, streams: bool = True) -> Format:
+    module, _, function = writer.partition(":")
+    stream = f"exokg.io.{module}:{function.replace('to_', 'stream_', 1)}" if streams else None
     return register(Format(name, "network", media_type, extension, f"exokg.io.{writer}",
-                           aliases, label))
+                           aliases, label, stream_path=stream))
 
 
 def _results(name: str, media_type: str, extension: str, aliases: tuple[str, ...],
@@ -214,7 +250,8 @@ _rdf("rdfxml", "application/rdf+xml", "rdf", ("xml", "rdf"), "RDF/XML", "RDF_XML
 _rdf("nquads", "application/n-quads", "nq", ("nq",), "N-Quads", "N-Quads")
 _rdf("trig", "application/trig", "trig", (), "TriG", "TriG")
 
-# Graph-tool files: a networkx projection written by a module of exokg.io.
+# Graph-tool files: a networkx projection written by a module of exokg.io, or the whole
+# graph's node and edge rows streamed by its stream_<fmt>.
 _network("graphml", "application/graphml+xml", "graphml", "graphml:to_graphml", ("yed",),
          "GraphML (yEd, Gephi, Cytoscape, igraph)")
 _network("gexf", "application/gexf+xml", "gexf", "gexf:to_gexf", ("gephi",), "GEXF (Gephi)")
@@ -222,9 +259,11 @@ _network("cytoscape", "application/json", "cyjs", "cytoscape:to_cytoscape",
          ("cyjs", "cytoscapejs", "cytoscape.js"), "Cytoscape.js JSON with style")
 _network("cx2", "application/vnd.ndex.cx2+json", "cx2", "cytoscape:to_cx2", ("ndex",),
          "CX2 (Cytoscape desktop, NDEx)")
+# DOT and SVG draw small graphs: the whole graph only up to a node cap, never streamed.
 _network("dot", "text/vnd.graphviz", "dot", "graphviz:to_dot", ("gv", "graphviz"),
-         "Graphviz DOT")
-_network("svg", "image/svg+xml", "svg", "graphviz:to_svg", (), "SVG (drawn by Graphviz)")
+         "Graphviz DOT", streams=False)
+_network("svg", "image/svg+xml", "svg", "graphviz:to_svg", (), "SVG (drawn by Graphviz)",
+         streams=False)
 _network("kgx", "application/zip", "kgx.zip", "tabular:to_kgx", ("kgx-tsv",),
          "KGX TSV (nodes.tsv, edges.tsv; Biolink), zipped")
 _network("csv", "text/csv", "csv", "tabular:to_csv", ("edgelist", "edges"), "CSV edge list")

@@ -80,13 +80,19 @@ def _in_graph(graph: Graph, node: Node) -> bool:
     return (node, None, None) in graph
 
 
+#: The links whose object identifies the entity itself (the ontology's exo:xref): an exact
+#: or close match, or a cited study's identification (rdfs:seeAlso, inferred with evidence).
+_XREF_PREDICATES = frozenset({"skos:exactMatch", "skos:closeMatch", "rdfs:seeAlso"})
+
+
 def add_links(graph: Graph, mappings: Iterable[Mapping] | None = None, *,
               references: Iterable[ReferenceInfo] | None = None) -> Graph:
     """Add the external links and the references' identification to ``graph``.
 
     For each mapping whose subject is in the graph: ``<subject> <predicate> <object
-    IRI>`` and, unless the match is only ``skos:relatedMatch``, ``<subject> exo:xref
-    "CURIE"``. For each cited study in the graph:
+    IRI>`` and, when the object identifies the subject itself (an exact or close match, a
+    study's ``rdfs:seeAlso``), ``<subject> exo:xref "CURIE"`` (as the ontology defines
+    it). For each cited study in the graph:
     ``exo:identificationStatus``, ``exo:identificationEvidence`` and the fields that
     were seen (``dcterms:title``, ``dcterms:date`` as ``xsd:gYear``,
     ``dcterms:bibliographicCitation``), and ``exo:retracted true`` on a retracted
@@ -131,9 +137,10 @@ def add_links(graph: Graph, mappings: Iterable[Mapping] | None = None, *,
             continue
         iri = conv.expand(mapping.object_id, strict=True)
         graph.add((subject, PREDICATES[mapping.predicate_id], URIRef(iri)))
-        if mapping.predicate_id != "skos:relatedMatch":
-            # exo:xref names the entity itself; a related thing (a circRNA's host gene,
-            # a mature miRNA's precursor) is not an identifier of it
+        if mapping.predicate_id in _XREF_PREDICATES:
+            # exo:xref names the entity itself; a related, narrower or broader thing (a
+            # circRNA's host gene, one arm of a miRNA named without its arm, a panel's
+            # member) is not an identifier of it
             graph.add((subject, EXO.xref, Literal(mapping.object_id)))
         added += 1
     for ref in sorted(references, key=lambda r: r.ref):

@@ -46,10 +46,9 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
@@ -71,7 +70,7 @@ from exokg.vocab import (
 from rdflib import BNode, Graph, Literal, URIRef
 
 __all__ = [
-    "EDGE_NAMESPACES", "ProjectionCache", "compress", "expand", "graph_version", "node_json",
+    "EDGE_NAMESPACES", "compress", "expand", "node_json",
     "graph_json", "project", "resolve_node", "to_rdf",
 ]
 
@@ -102,10 +101,6 @@ expand = expand_curie
 
 def _local_name(iri: str) -> str:
     return re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
-
-
-def _is_edge_predicate(p: str) -> bool:
-    return p.startswith(EDGE_NAMESPACES) or p in _EXTRA_EDGE_PREDICATES
 
 
 # ---------------------------------------------------------------- projection
@@ -174,10 +169,9 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
                 ext = external_curie(str(o))
                 if ext:
                     xrefs[s].append(ext)
-            elif _is_edge_predicate(p):
+            elif is_edge_predicate(p):
                 edges.append((s, p, str(o)))
-    schema = {s for s, ts in types.items() if any(t.startswith(_SCHEMA_NAMESPACES) for t in ts)}
-    excluded = schema if findings else schema | {s for s, ts in types.items() if _FINDING in ts}
+    excluded = {s for s, ts in types.items() if is_excluded(ts, findings=findings)}
     G = nx.MultiDiGraph(name="ExoKG", findings=findings)
     for node in types:
         if node not in excluded:
@@ -194,14 +188,46 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
     return G
 
 
+def node_class(node: str, node_types: Iterable[str]) -> tuple[str, str]:
+    """The CURIE of a node's class and its kind, as the projection gives them.
+
+    The most specific of its types (``exo:MicroRNA``, not ``exo:ExosomalContent``);
+    untyped value individuals (``exo:Biomarker``, ``exo:Up``) get their value class.
+
+    >>> node_class("https://w3id.org/exokg/id/content/a",
+    ...            ["https://w3id.org/exokg/vocab#ExosomalContent",
+    ...             "https://w3id.org/exokg/vocab#MicroRNA"])
+    ('exo:MicroRNA', 'MicroRNA')
+    >>> node_class("https://w3id.org/exokg/vocab#Up", [])
+    ('exo:Expression', 'Expression')
+    """
+    cls = _most_specific(node_types)
+    if cls:
+        return compress(cls), _local_name(cls)
+    if node in _VALUE_KINDS:
+        return compress(str(EXO[_VALUE_KINDS[node]])), _VALUE_KINDS[node]
+    return "", ""
+
+
+def is_excluded(node_types: Iterable[str], *, findings: bool) -> bool:
+    """Whether a node of these types is left out of the network: schema terms, and
+    ``exo:Finding`` rows unless ``findings``."""
+    for t in node_types:
+        if t.startswith(_SCHEMA_NAMESPACES) or (not findings and t == _FINDING):
+            return True
+    return False
+
+
+def is_edge_predicate(predicate: str) -> bool:
+    """Whether triples of this predicate IRI are edges (``exo:`` and ``prov:wasDerivedFrom``)."""
+    return predicate.startswith(EDGE_NAMESPACES) or predicate in _EXTRA_EDGE_PREDICATES
+
+
 def _node_attributes(node: str, node_types: Iterable[str], labels, alt, xrefs,
                      literals) -> dict:
-    cls = _most_specific(node_types)
+    cls, kind = node_class(node, node_types)
     data = {"label": labels.get(node) or _local_name(node), "curie": compress(node),
-            "class": compress(cls) if cls else "", "kind": _local_name(cls) if cls else ""}
-    if not cls and node in _VALUE_KINDS:  # untyped value individuals: exo:Biomarker
-        data["class"], data["kind"] = compress(str(EXO[_VALUE_KINDS[node]])), \
-            _VALUE_KINDS[node]
+            "class": cls, "kind": kind}
     names = [a for a in alt.get(node, ()) if a != data["label"]]
     if names:
         data["alt_labels"] = tuple(sorted(set(names)))
@@ -221,52 +247,6 @@ def _most_specific(node_types: Iterable[str]) -> str | None:
         if t != str(EXO.ExosomalContent) and not t.startswith(_SCHEMA_NAMESPACES):
             return t
     return node_types[0] if node_types else None
-
-
-# ---------------------------------------------------------------- cache
-
-def graph_version(graph: Graph) -> Hashable:
-    """A cheap version key of an rdflib graph: its identity and its size.
-
-    A store that keeps its own version (a counter bumped on every update) should
-    pass that to :meth:`ProjectionCache.get` instead.
-    """
-    return (id(graph), len(graph))
-
-
-class ProjectionCache:
-    """Projections built once per store state (keyed by version and flags) and reused.
-
-    The server keeps one in ``app.extensions``; a CLI run makes its own.
-
-    >>> from exokg.build import build_graph
-    >>> cache, graph = ProjectionCache(), build_graph()
-    >>> cache.get(graph) is cache.get(graph)
-    True
-    """
-
-    def __init__(self, *, on_build: Callable[[nx.MultiDiGraph], None] | None = None) -> None:
-        """``on_build`` is called with each new projection (the server freezes the heap)."""
-        self._on_build = on_build
-        self._lock = threading.Lock()
-        self._version: Hashable = None
-        self._graphs: dict[bool, nx.MultiDiGraph] = {}
-
-    def get(self, graph: Graph, *, findings: bool = False,
-            version: Hashable | None = None) -> nx.MultiDiGraph:
-        """The projection of ``graph`` (built at the first call for this version).
-
-        Callers must not modify the returned graph; every query returns new graphs.
-        """
-        version = graph_version(graph) if version is None else version
-        with self._lock:
-            if version != self._version:
-                self._version, self._graphs = version, {}
-            if findings not in self._graphs:
-                self._graphs[findings] = project(graph, findings=findings)
-                if self._on_build is not None:
-                    self._on_build(self._graphs[findings])
-            return self._graphs[findings]
 
 
 # ---------------------------------------------------------------- lookup

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from exokg.vocab import EXO, RDF
-from rdflib import Graph
+from rdflib import Graph, Literal
 
 __all__ = ["graph_stats"]
 
@@ -21,8 +21,8 @@ def graph_stats(graph: Graph) -> dict[str, Any]:
     """Triples; instances per class; findings per table; triples per predicate (sorted)."""
     classes = Counter(str(o) for o in graph.objects(None, RDF.type))
     predicates = Counter(str(p) for p in graph.predicates())
-    tables = Counter(int(t) for f in graph.subjects(RDF.type, EXO.Finding)
-                     for t in graph.objects(f, EXO.sourceTable))
+    tables = Counter(int(t.toPython()) for f in graph.subjects(RDF.type, EXO.Finding)
+                     for t in graph.objects(f, EXO.sourceTable) if isinstance(t, Literal))
     return {
         "triples": len(graph),
         "classes": dict(sorted(classes.items())),

@@ -83,6 +83,8 @@ ArtifactBuilder = Callable[[ox.Store, Path], None]
 ARTIFACT_BUILDERS: dict[str, str | ArtifactBuilder] = {
     # adjacency, metrics (also triples in a named graph) and search index, in one folder
     "index": "exokg.index:build_index",
+    # per-entity evidence, facet counts, hub page order and the home page's counts
+    "facets": "exokg.facets:build_facets",
 }
 
 _ARTIFACT_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")

@@ -9,8 +9,8 @@ Every route is a thin skin over :mod:`exokg.algorithms` and :mod:`exokg.io`; eac
                        ``direction`` (both/out/in), ``limit``, ``findings``, ``format``
 ``/api/path``          ``source``, ``target``, ``k``, ``predicates``, ``types``, ``format``
 ``/api/rank``          ``metric`` (degree/pagerank/betweenness/studies), ``type``, ``limit``
-``/api/evidence``      ``node``
-``/api/conflicts``     (none)
+``/api/evidence``      ``node``, ``page``
+``/api/conflicts``     ``page``
 ``/api/export``        ``format``, ``findings`` (the whole graph), or ``node``+``depth``
 ``/api/formats``       the export formats
 =====================  ==========================================================
@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from exokg import formats as registry
 from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
-from exokg.server.graph import app_graph
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from exokg.server.sparql import get_service
+from exokg.store_source import StoreSource, index_folder
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
 
-__all__ = ["DEFAULT_NODE_LIMIT", "bp", "init_app"]
+__all__ = ["DEFAULT_NODE_LIMIT", "bp", "graph_source", "init_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,23 +44,22 @@ DEFAULT_NODE_LIMIT = 500
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint; the projections are built lazily at first use."""
+    """Register the blueprint."""
     app.register_blueprint(bp)
 
 
 # ---------------------------------------------------------------- the graph
 
-def projection(*, findings: bool = False):
-    """The app's networkx projection of its graph (built once per data version; a
-    worker of ``exokg serve`` builds both at its warm-up)."""
-    from exokg.network import ProjectionCache
-
-    app = current_app._get_current_object()
-    cache = app.extensions.get("exokg_projections")
-    if cache is None:
-        cache = app.extensions.setdefault("exokg_projections", ProjectionCache())
-    graph, version = app_graph(app)
-    return cache.get(graph, findings=findings, version=version)
+def graph_source(*, findings: bool = False) -> StoreSource:
+    """The store as the graph queries read it: bounded SPARQL through the app's service
+    and the artifacts built with the store. One per request (it remembers the nodes the
+    request has seen); the memory-mapped artifacts are shared by the process."""
+    service = get_service()
+    sources = g.setdefault("exokg_graph_sources", {})
+    if findings not in sources:
+        sources[findings] = StoreSource(service, findings=findings,
+                                        artifacts=index_folder(service.info))
+    return sources[findings]
 
 
 # ---------------------------------------------------------------- parameters
@@ -72,7 +73,7 @@ def _arg(name: str, *, required: bool = False, default: str | None = None) -> st
 
 def _int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -84,8 +85,12 @@ def _int(name: str, default: int, low: int, high: int) -> int:
 
 
 def _list(*names: str) -> list[str] | None:
-    values = [part.strip() for name in names for raw in request.args.getlist(name)
+    """Comma-separated values of one or more parameters; given but empty is a 400."""
+    given = [name for name in names if name in request.args]
+    values = [part.strip() for name in given for raw in request.args.getlist(name)
               for part in raw.split(",") if part.strip()]
+    if given and not values:
+        raise InvalidQuery(f"{given[0]} is empty: name at least one, or leave it out")
     return values or None
 
 
@@ -108,18 +113,55 @@ def _ok(**payload: Any) -> Response:
 
 
 def _file(obj, fmt_name: str, stem: str) -> Response:
-    from exokg.io import download_name, export
+    """A small graph (a neighbourhood, paths) written whole, as a download."""
+    from exokg.io import export
 
     fmt = _graph_format(fmt_name)
     start = time.perf_counter()
     data = export(obj, fmt.name)
     logger.info("export %s (%s): %d bytes in %.1f ms", stem, fmt.name, len(data),
                 1000 * (time.perf_counter() - start))
+    return _download(data, fmt, stem)
+
+
+def _download(body: bytes | Iterator[bytes], fmt: Format, stem: str) -> Response:
+    from exokg.io import download_name
+
     media = fmt.media_type
     if media.startswith("text/") or media.endswith(("+xml", "+json", "/json")):
         media += "; charset=utf-8"
-    return Response(data, content_type=media, headers={
+    return Response(body, content_type=media, headers={
         "Content-Disposition": f'attachment; filename="{download_name(stem, fmt.name)}"'})
+
+
+def _streamed(chunks: Iterator[bytes], fmt: Format, stem: str) -> Response:
+    """A whole-graph download, streamed (chunked: no Content-Length). The first chunk is
+    read here, so that a refusal or a busy service is an HTTP error, not a cut body."""
+    start = time.perf_counter()
+    try:
+        first = next(chunks, b"")
+    except BaseException:
+        _close(chunks)
+        raise
+
+    def body() -> Iterator[bytes]:
+        size = len(first)
+        try:
+            yield first
+            for chunk in chunks:
+                size += len(chunk)
+                yield chunk
+        finally:
+            _close(chunks)  # a client gone midway: the executor is stopped
+            logger.info("export %s (%s): %d bytes streamed in %.1f ms", stem, fmt.name,
+                        size, 1000 * (time.perf_counter() - start))
+    return _download(body(), fmt, stem)
+
+
+def _close(chunks: Iterator[bytes]) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 def _format() -> str | None:
@@ -144,11 +186,11 @@ def _format_links(endpoint: str) -> dict[str, str]:
 
 @bp.get("/entities")
 def entities() -> Response:
-    """Search by label, alternative label or CURIE (case-insensitive, ranked)."""
+    """Search by label, alternative label, CURIE or mapped identifier (the search index)."""
     from exokg.algorithms import search
 
     q = _arg("q", required=True)
-    hits = search(projection(), q, types=_list("type", "types"),
+    hits = search(graph_source(), q or "", types=_list("type", "types"),
                   limit=_int("limit", 20, 1, 1000))
     return _ok(q=q, count=len(hits), results=hits)
 
@@ -163,15 +205,14 @@ def neighborhood() -> Response:
     fmt = _format()
     max_depth = int(current_app.config.get("MAX_RADIUS") or 3)
     depth = _int("depth", 1, 1, min(max_depth, 3))
-    findings = _bool("findings")
-    G = projection(findings=findings)
-    H = ego(G, _arg("node", required=True), depth=depth, predicates=_list("predicates"),
-            types=_list("types", "type"), direction=_arg("direction", default="both"),
+    H = ego(graph_source(findings=_bool("findings")), _arg("node", required=True) or "",
+            depth=depth, predicates=_list("predicates"), types=_list("types", "type"),
+            direction=_arg("direction", default="both") or "",
             limit=_int("limit", DEFAULT_NODE_LIMIT, 1, max(_max_rows(), 1)))
     center = H.graph["center"]
     if fmt:
-        return _file(H, fmt, f"{G.nodes[center].get('label', center)} depth {depth}")
-    doc, center_json = graph_json(H), node_json(G, center)
+        return _file(H, fmt, f"{H.nodes[center].get('label', center)} depth {depth}")
+    doc, center_json = graph_json(H), node_json(H, center)
     for item in (center_json, *doc["nodes"]):
         item["url"] = local_url(item["id"])  # its page, or "" where no link is safe
     return _ok(center=center_json, depth=depth, direction=H.graph["direction"],
@@ -186,56 +227,83 @@ def path() -> Response:
     from exokg.algorithms import k_shortest_paths, paths_graph
 
     fmt = _format()
-    G = projection(findings=_bool("findings"))
-    source, target = _arg("source", required=True), _arg("target", required=True)
-    paths = k_shortest_paths(G, source, target, k=_int("k", 3, 1, 10),
+    source_ = graph_source(findings=_bool("findings"))
+    source, target = _arg("source", required=True) or "", _arg("target", required=True) or ""
+    paths = k_shortest_paths(source_, source, target, k=_int("k", 3, 1, 10),
                              predicates=_list("predicates"), types=_list("types", "type"))
     if fmt:
-        return _file(paths_graph(G, paths), fmt, f"path {source} {target}")
+        return _file(paths_graph(source_, paths), fmt, f"path {source} {target}")
     return _ok(source=source, target=target, count=len(paths), paths=paths,
                formats=_format_links("api.path"))
 
 
 @bp.get("/rank")
 def rank() -> Response:
-    """The top entities by degree, PageRank, betweenness or number of studies."""
+    """The top entities by degree, PageRank, betweenness or number of studies, as
+    computed when the store was built."""
     from exokg.algorithms import rank as rank_
 
-    metric = _arg("metric", default="degree")
-    rows = rank_(projection(), metric, types=_list("type", "types"),
+    metric = _arg("metric", default="degree") or ""  # metric= (empty) is a 400
+    rows = rank_(graph_source(), metric, types=_list("type", "types"),
                  limit=_int("limit", 20, 1, 1000))
     return _ok(metric=metric, count=len(rows), results=rows)
 
 
 @bp.get("/evidence")
 def evidence() -> Response:
-    """The evidence summary of a molecule, with a conflict flag."""
-    from exokg.algorithms import evidence as evidence_
+    """The evidence summary of a molecule, with a conflict flag: the summary from the
+    facets artifact, the findings one page at a time (``page``)."""
+    from exokg.facets import evidence_answer, evidence_node
+    from exokg.server.graph import app_facets, app_reader
+    from exokg.server.ui import search_entities
 
-    return _ok(**evidence_(projection(findings=True), _arg("node", required=True)))
+    reader, facets = app_reader(), app_facets()
+    node = evidence_node(reader, facets, _arg("node", required=True) or "",
+                         search=lambda text: search_entities(text, limit=5))
+    answer = evidence_answer(reader, facets, node, page=request.args.get("page"))
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    answer["next"] = url_for("api.evidence", _external=True, **args,
+                             page=answer["page"] + 1) if answer["has_next"] else None
+    return _ok(**answer)
 
 
 @bp.get("/conflicts")
 def conflicts() -> Response:
-    """Every molecule whose studies disagree on its direction."""
-    from exokg.algorithms import conflicts as conflicts_
+    """Every molecule whose studies disagree on its direction (from the facets artifact),
+    a page at a time (``page``): ``count`` is the number of molecules in all."""
+    from exokg.pages import PAGE_SIZE, page_number
+    from exokg.server.graph import app_facets
 
-    rows = conflicts_(projection(findings=True))
-    return _ok(count=len(rows), results=rows)
+    facets = app_facets()
+    count = facets.conflict_count()
+    pages = max(1, -(-count // PAGE_SIZE))
+    number = page_number(request.args.get("page"), pages)
+    rows = facets.conflicts(page=number, size=PAGE_SIZE)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return _ok(count=count, results=rows, page=number, pages=pages,
+               next=url_for("api.conflicts", _external=True, **args, page=number + 1)
+               if number < pages else None)
 
 
 @bp.get("/export")
 def export() -> Response:
-    """The whole graph (or a neighborhood: ``node``, ``depth``) as a file."""
-    fmt = _arg("format", required=True)
+    """The whole graph (or a neighborhood: ``node``, ``depth``) as a file.
+
+    The whole graph streams from the store (:func:`exokg.io.stream_graph`): the one
+    request that reads everything, so it is not cut at ``MAX_ROWS``; it runs under
+    ``EXPORT_TIMEOUT``. ``findings`` applies to the network formats.
+    """
+    from exokg.io import stream_graph
+    from exokg.server.sparql import get_service
+
+    fmt = _arg("format", required=True) or ""
     if request.args.get("node"):
         return neighborhood()
     findings = _bool("findings")  # checked for every format, used by the network ones
-    if _graph_format(fmt).kind == "network":
-        return _file(projection(findings=findings), fmt,
-                     "graph with findings" if findings else "graph")
-    graph, _ = app_graph()
-    return _file(graph, fmt, "graph")
+    graph_format = _graph_format(fmt)
+    findings = findings and graph_format.kind == "network"
+    chunks = stream_graph(get_service(), graph_format.name, findings=findings)
+    return _streamed(chunks, graph_format, "graph with findings" if findings else "graph")
 
 
 @bp.get("/formats")

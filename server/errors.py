@@ -3,7 +3,8 @@
 Everywhere the body is JSON, ``{"ok": false, "error": message, "status": status}``.
 On the SPARQL surface (``/sparql``) clients expect the protocol's plain-text error
 message, so there it is ``text/plain`` unless the client prefers JSON; HTTP errors
-raised by Flask there (405, 413) get the same treatment.
+raised by Flask there (405, 413) get the same treatment, and so do those under
+``/api/`` (an unknown route is a JSON 404, a wrong method a JSON 405).
 
 :func:`error_reply` is pure of Flask (a status, headers and a body from an exception,
 the path and the Accept header): the Flask handlers here and the WSGI fast path of
@@ -26,6 +27,8 @@ __all__ = ["error_parts", "error_reply", "error_response", "init_app"]
 logger = logging.getLogger(__name__)
 
 _SPARQL_PATHS = ("/sparql",)
+#: Paths whose HTTP errors (an unknown route, a wrong method) are JSON, not HTML pages.
+_JSON_PATHS = ("/api/", "/sparql")
 
 
 def _wants_json(accept: str | None) -> bool:
@@ -81,7 +84,7 @@ def _handle_exokg(err: ExoKGError) -> Response:
 
 
 def _handle_http(err: HTTPException):
-    if not request.path.startswith(_SPARQL_PATHS):
+    if not (request.path + "/").startswith(_JSON_PATHS):
         return err
     return _reply(err)
 

@@ -1,36 +1,43 @@
-"""The app's rdflib graph: one place says where every blueprint's graph comes from.
+"""Where the pages read the store from: the SPARQL service and the artifacts built with it.
 
-With the SPARQL service (``exokg.server.sparql``) it is the service's on-disk store, read
-through oxrdflib and keyed by the store's data version, so the pages, the API and
-``/sparql`` all show the same data (``--data`` files included). Without the service
-(an app built for a unit test), the bundled graph is built once.
+Pages read the store only through the service's bounded read path
+(:meth:`~exokg.sparql.SparqlService.select` / ``construct``) and through the facets
+artifact (:mod:`exokg.facets`), read by IRI; never through an rdflib or networkx view of
+the whole store.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+
+from exokg.facets import Facets, store_facets
+from exokg.sparql import SparqlService
 from flask import Flask, current_app
-from rdflib import Graph
 
-__all__ = ["app_graph"]
+__all__ = ["app_facets", "app_reader"]
+
+logger = logging.getLogger(__name__)
+
+_LOCK = threading.Lock()
 
 
-def app_graph(app: Flask | None = None) -> tuple[Graph, str | None]:
-    """The graph and its data version (``None`` for a graph built in process)."""
-    app = app or current_app._get_current_object()
-    service = app.extensions.get("exokg.sparql")
-    if service is not None:
-        info = service.info
-        cached = app.extensions.get("exokg_graph_store")
-        if cached is None or cached[0] != info.version:
-            from exokg.store import open_graph
-            from exokg.vocab import bind_prefixes
+def app_reader(app: Flask | None = None) -> SparqlService:
+    """The bounded read path of the app (its SPARQL service)."""
+    from exokg.server.sparql import get_service
 
-            cached = (info.version, bind_prefixes(open_graph(info.path)))
-            app.extensions["exokg_graph_store"] = cached
-        return cached[1], cached[0]
-    graph = app.extensions.get("exokg_graph")
-    if graph is None:
-        from exokg.build import build_graph
+    return get_service(app)
 
-        graph = app.extensions["exokg_graph"] = build_graph(app.config.get("RECORDS_DIRS") or ())
-    return graph, app.extensions.get("exokg_graph_version")
+
+def app_facets(app: Flask | None = None) -> Facets:
+    """The facets artifact of the app's store (per data version)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    info = app_reader(app).info
+    cached = app.extensions.get("exokg_facets")
+    if cached is None or cached[0] != info.version:
+        with _LOCK:
+            cached = app.extensions.get("exokg_facets")
+            if cached is None or cached[0] != info.version:
+                cached = (info.version, store_facets(info))
+                app.extensions["exokg_facets"] = cached
+    return cached[1]

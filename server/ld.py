@@ -25,15 +25,16 @@ from functools import cache
 from typing import Any
 
 from exokg import review
-from exokg.describe import concise_bounded_description, describe_node, node_exists
-from exokg.errors import UnknownFormat
+from exokg.describe import concise_bounded_description
+from exokg.errors import InvalidQuery, NodeNotFound, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, formats, get_format
+from exokg.pages import DESCRIPTION_CAP, description_graph, entity_page, node_exists
+from exokg.server.graph import app_facets, app_reader
 from exokg.server.ui import (
     CANONICAL_BASE,
     base_iri,
     compact,
     error_page,
-    get_graph,
     local_url,
     render_page,
     search_entities,
@@ -90,21 +91,33 @@ def iri_for_path(path: str) -> URIRef:
     return URIRef(base_iri() + "id/" + path)
 
 
-def _find_node(graph: Graph, path: str) -> URIRef | None:
+def _find_node(path: str) -> str | None:
     """The node of ``/id/<path>``: under the public base, else under the canonical base."""
+    reader = app_reader()
     for base in dict.fromkeys((base_iri(), CANONICAL_BASE)):
-        node = URIRef(base + "id/" + path)
-        if node_exists(graph, node):
-            return node
+        node = base + "id/" + path
+        try:
+            if node_exists(reader, node):
+                return node
+        except NodeNotFound:  # not writable as an IRI: no such node
+            return None
     return None
 
 
-def _rdf_response(graph: Graph, fmt_name: str, *, canonical: str) -> Response:
+def _rdf_response(graph: Graph, fmt_name: str, *, canonical: str,
+                  truncated: bool = False) -> Response:
     fmt = get_format(fmt_name, "rdf")
-    response = Response(fmt.writer(graph), mimetype=fmt.media_type)
+    body = fmt.writer(graph)
+    if truncated and fmt.name == "turtle":
+        note = f"# truncated: this description was cut at {DESCRIPTION_CAP} rows\n"
+        body = note.encode() + (body if isinstance(body, bytes) else body.encode())
+    response = Response(body, mimetype=fmt.media_type)
     if fmt.media_type.startswith("text/") or fmt.media_type.endswith(("json", "triples")):
         response.charset = "utf-8"
     response.headers["Content-Location"] = f"{canonical}.{fmt.extension}"
+    if truncated:
+        response.headers["X-Result-Truncated"] = "true"
+        response.headers["X-Result-Max-Rows"] = str(DESCRIPTION_CAP)
     response.vary.add("Accept")
     return response
 
@@ -116,7 +129,8 @@ def _alternates(path_url: str) -> list[dict[str, str]]:
 
 
 def _with_links(response: Response, path_url: str) -> Response:
-    links = [response.headers.get("Link")] if response.headers.get("Link") else []
+    existing = response.headers.get("Link")
+    links = [existing] if existing else []
     links += [f'<{a["url"]}>; rel="alternate"; type="{a["media_type"]}"'
               for a in _alternates(path_url)]
     response.headers["Link"] = ", ".join(links)
@@ -132,50 +146,89 @@ def _split_suffix(path: str) -> tuple[str, str | None]:
 
 @bp.route("/id/<path:path>")
 def resource(path: str) -> Response:
-    graph = get_graph()
-    node = _find_node(graph, path)
+    node = _find_node(path)
     suffix = None
     if node is None:
         stem, suffix = _split_suffix(path)
         if suffix is not None:
-            node = _find_node(graph, stem)
+            node = _find_node(stem)
             path = stem
     try:
         want = negotiate(suffix)
     except KeyError:
         want = "html"
+    fmt = "json" if want not in ("html",) else None
     if node is None:
-        label = path.rsplit("/", 1)[-1].replace("-", " ")
-        hits = search_entities(label, limit=5) if label else []
-        return error_page(404, f"no node {iri_for_path(path)} in the graph",
-                          fmt="json" if want not in ("html",) else None,
-                          suggestions=hits)
+        return error_page(404, f"no node {iri_for_path(path)} in the graph", fmt=fmt,
+                          suggestions=_suggestions(path))
     page_url = url_for("ld.resource", path=path)
     if want not in ("html", "json"):
         try:
-            return _rdf_response(concise_bounded_description(graph, node), want,
-                                 canonical=page_url)
+            get_format(want, "rdf")
         except UnknownFormat as err:
             return error_page(406, str(err), fmt="json")
-    data = entity_page_data(graph, node)
+        graph, truncated = description_graph(app_reader(), node)
+        return _rdf_response(concise_bounded_description(graph, URIRef(node)), want,
+                             canonical=page_url, truncated=truncated)
+    try:
+        data = entity_page_data(node, page=request.args.get("page"), path=path,
+                                json_twin=want == "json" or request.path.endswith(".json"))
+    except InvalidQuery as err:
+        return error_page(400, str(err), fmt=fmt)
     response = render_page("entity.html", data, fmt=want,
                            html_extra={"alternates": _alternates(page_url),
                                        "page_url": page_url})
     return _with_links(response, page_url)
 
 
-def entity_page_data(graph: Graph, node: URIRef) -> dict[str, Any]:
-    """The entity page's dict: :func:`exokg.describe.describe_node` plus links and formats."""
-    data = describe_node(graph, node)
+def _suggestions(path: str, limit: int = 5) -> list[dict[str, Any]]:
+    """Close matches for a missing ``/id/<path>``: the search for its last segment as
+    written, with spaces, then shortened a character at a time (a typo at the end)."""
+    name = path.rsplit("/", 1)[-1]
+    tries = [name, name.replace("-", " ")] + [name[:-k] for k in (1, 2) if len(name) > k + 2]
+    for text in dict.fromkeys(t for t in tries if t.strip()):
+        hits = search_entities(text, limit=limit)
+        if hits:
+            return hits
+    return []
+
+
+def _page_links(paging: dict[str, Any], path: str, json_twin: bool) -> dict[str, Any]:
+    """``next``/``prev`` URLs of a paged entity page (the JSON twin's are JSON URLs)."""
+    target = path + ".json" if json_twin else path
+
+    def link(number: int) -> str:
+        args: dict[str, Any] = {"page": number} if number > 1 else {}
+        return url_for("ld.resource", path=target, **args)
+
+    return {**paging, "next": link(paging["page"] + 1) if paging["has_next"] else None,
+            "prev": link(paging["page"] - 1) if paging["has_prev"] else None}
+
+
+def entity_page_data(node: str, *, page: str | int | None = None, path: str | None = None,
+                     json_twin: bool = False) -> dict[str, Any]:
+    """The entity page's dict: :func:`exokg.pages.entity_page` (read through the service
+    and the facets artifact) plus links and formats.
+
+    Raises
+    ------
+    NodeNotFound
+        for a node that is the subject of no triple.
+    InvalidQuery
+        for a page out of range.
+    """
+    data = entity_page(app_reader(), node, page=page, facets=app_facets())
     data["title"] = data["label"]
     data["curie"] = compact(node)
     data["page_url"] = local_url(node)
+    if path is not None:
+        data["paging"] = _page_links(data["paging"], path, json_twin)
     data["formats"] = [{"name": f.name, "label": f.label or f.name, "kind": f.kind,
                         "extension": f.extension}
                        for f in formats(*GRAPH_KINDS, by_name=True)]
     data["table_titles"] = {str(k): v for k, v in review.TABLE_TITLES.items()}
-    data["neighborhood"] = {"api": "/api/neighborhood", "node": str(node), "depth": 1}
-    data["evidence_api"] = f"/api/evidence?node={str(node)}"
+    data["neighborhood"] = {"api": "/api/neighborhood", "node": node, "depth": 1}
+    data["evidence_api"] = f"/api/evidence?node={node}"
     return data
 
 
@@ -200,7 +253,7 @@ def _term_text(graph: Graph, term: Any) -> str:
     if isinstance(term, BNode):
         members = graph.value(term, OWL.unionOf)
         if members is not None:
-            return " or ".join(compact(m) for m in Collection(graph, members))
+            return " or ".join(compact(str(m)) for m in Collection(graph, members))
         return "(class expression)"
     return compact(term)
 
@@ -216,12 +269,12 @@ def vocab_page_data(graph: Graph) -> dict[str, Any]:
     out = []
     for title, cls in sections:
         terms = []
-        for term in sorted(set(graph.subjects(RDF.type, cls))):
+        for term in sorted(set(graph.subjects(RDF.type, cls)), key=str):
             if not str(term).startswith(str(EXO)):
                 continue
             definition = graph.value(term, SKOS.definition) or graph.value(term, RDFS.comment)
             terms.append({
-                "iri": str(term), "curie": compact(term),
+                "iri": str(term), "curie": compact(str(term)),
                 "name": str(term).split("#", 1)[1],
                 "label": str(graph.value(term, RDFS.label) or ""),
                 "definition": str(definition or ""),
@@ -230,7 +283,7 @@ def vocab_page_data(graph: Graph) -> dict[str, Any]:
                                   for o in graph.objects(term, p)),
                 "domain": sorted(_term_text(graph, o) for o in graph.objects(term, RDFS.domain)),
                 "range": sorted(_term_text(graph, o) for o in graph.objects(term, RDFS.range)),
-                "types": sorted(compact(o) for o in graph.objects(term, RDF.type)
+                "types": sorted(compact(str(o)) for o in graph.objects(term, RDF.type)
                                 if o != OWL.NamedIndividual),
             })
         if terms:

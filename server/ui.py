@@ -26,7 +26,6 @@ from exokg.curie import compact_iri as compact
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
-from exokg.server.graph import app_graph
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, PREFIXES, RDFS
 from flask import (
@@ -43,7 +42,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 __all__ = [
     "CANONICAL_BASE", "DEFAULT_BASE_IRI", "base_iri", "bp", "compact", "error_page",
-    "get_graph", "init_app", "local_url", "missing_assets", "render_page",
+    "init_app", "local_url", "missing_assets", "render_page",
     "search_entities", "wants_json",
 ]
 
@@ -61,12 +60,7 @@ VENDOR_FILES = ("yasqe.min.js", "yasqe.min.css", "cytoscape.min.js")
 REVIEW = review.REVIEW_PAGE
 
 
-# ---------------------------------------------------------------- graph and IRIs
-
-def get_graph() -> Graph:
-    """The app's rdflib graph (:func:`exokg.server.graph.app_graph`)."""
-    return app_graph()[0]
-
+# ---------------------------------------------------------------- IRIs
 
 def base_iri() -> str:
     """The public base IRI (setting ``PUBLIC_BASE_IRI``), ending in ``/``."""
@@ -102,17 +96,17 @@ def local_url(iri: Any) -> str:
 
 
 def search_entities(text: str, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Entities matching ``text``, best first: the API's search (:func:`exokg.algorithms.search`)
-    over the app's projection, shaped for the pages.
+    """Entities matching ``text``, best first: the API's search (:func:`exokg.algorithms.search`
+    over the store's search index), shaped for the pages.
     """
     from exokg.algorithms import search
-    from exokg.server.api import projection
+    from exokg.server.api import graph_source
 
     if not text.strip():
         return []
     return [{"iri": hit["id"], "label": hit["label"], "url": local_url(hit["id"]),
              "types": [hit["class"]] if hit.get("class") else [], "score": hit["score"]}
-            for hit in search(projection(), text, limit=limit)]
+            for hit in search(graph_source(), text, limit=limit)]
 
 
 # ---------------------------------------------------------------- rendering
@@ -188,15 +182,10 @@ def home(fmt: str | None = None) -> Response:
 
 
 def _stats() -> dict[str, Any]:
-    """The graph's counts, computed once per data version (the data changes only on a rebuild)."""
-    from exokg.stats import graph_stats
+    """The graph's counts, computed once when the store was built (the facets artifact)."""
+    from exokg.server.graph import app_facets
 
-    graph, version = app_graph()
-    cached = current_app.extensions.get("exokg_stats")
-    if cached is None or cached[0] != (version, id(graph)):
-        cached = current_app.extensions["exokg_stats"] = ((version, id(graph)),
-                                                          graph_stats(graph))
-    return cached[1]
+    return app_facets().stats()
 
 
 def _table_titles() -> dict[int, str]:

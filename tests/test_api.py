@@ -65,6 +65,9 @@ def test_neighborhood_filters_and_limit(api):
     "/api/neighborhood?node=miR-21&direction=sideways", "/api/neighborhood",
     "/api/path?source=miR-21", "/api/path?source=miR-21&target=miR-122&k=99",
     "/api/rank?metric=closeness", "/api/entities?q=", "/api/neighborhood?node=x&findings=maybe",
+    "/api/rank?limit=", "/api/neighborhood?node=miR-21&depth=", "/api/entities?q=x&type=",
+    "/api/neighborhood?node=miR-21&predicates=,", "/api/rank?metric=",
+    "/api/neighborhood?node=miR-21&direction=",
 ])
 def test_bad_parameters_are_400(api, url):
     data = _json(api.get(url), 400)
@@ -140,32 +143,86 @@ def test_formats(api):
     assert [f["name"] for f in data["formats"]] == graph_format_names()
 
 
-def test_projection_is_built_once_per_store_state(api):
-    from exokg.server.graph import app_graph as _graph
-
-    app = api.application
-    api.get("/api/neighborhood?node=miR-21")
-    cache = app.extensions["exokg_projections"]
-    graph, version = _graph(app)
-    first = cache.get(graph, version=version)
-    api.get("/api/path?source=miR-122&target=miR-21")
-    assert cache.get(graph, version=version) is first
-    assert _graph(app)[0] is graph
-
-
-def test_without_the_sparql_service_the_bundled_graph_is_built_once(monkeypatch):
-    import exokg.server as server
-
-    monkeypatch.setattr(server, "BLUEPRINT_MODULES", ("exokg.server.api",))
-    app = create_app({"TESTING": True})
+def test_graph_queries_read_the_store_not_a_projection(store_dir):
+    """Search, neighbourhoods, paths and ranks read the store through the SPARQL service
+    and the store's artifacts: no rdflib view and no projection of the store is made."""
+    app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "EXECUTORS": 1})
     client = app.test_client()
-    assert _ok_center(client) == _ok_center(client) == MIR21
-    assert len(app.extensions["exokg_graph"]) > 1000
+    try:
+        for url in ("/api/neighborhood?node=miR-21&depth=2",
+                    "/api/neighborhood?node=miR-638&findings=true",
+                    "/api/path?source=miR-122&target=miR-21", "/api/entities?q=miR-21",
+                    "/api/rank?metric=pagerank"):
+            assert _json(client.get(url))["ok"], url
+        assert "exokg_projections" not in app.extensions
+        assert "exokg_graph_store" not in app.extensions
+    finally:
+        app.extensions["exokg.sparql"].close()
 
 
-def _ok_center(client) -> str:
-    data = client.get("/api/neighborhood?node=miR-21").get_json()
-    return data["center"]["id"]
+@pytest.mark.parametrize(("url", "known"), [
+    ("/api/neighborhood?node=miR-21&types=Nonsense", "MicroRNA"),
+    ("/api/neighborhood?node=miR-21&predicates=foo:bar", "exo:upregulatedIn"),
+    ("/api/entities?q=hcc&type=Banana", "Disease"),
+    ("/api/path?source=miR-122&target=miR-21&types=Nonsense", "Reference"),
+    ("/api/path?source=miR-122&target=miR-21&predicates=nothing", "exo:citedIn"),
+    ("/api/rank?type=Banana", "MicroRNA"),
+])
+def test_unknown_types_and_predicates_are_400_naming_the_known_ones(api, url, known):
+    data = _json(api.get(url), 400)
+    assert data["ok"] is False and known in data["error"] and "unknown" in data["error"]
+
+
+NEIGHBORHOODS = [
+    {"node": "miR-21", "depth": 2},
+    {"node": "miR-21", "depth": 2, "limit": 10},
+    {"node": "hcc", "direction": "in", "types": "MicroRNA,Protein"},
+    {"node": "miR-21", "predicates": "upregulatedIn,citedIn", "depth": 3},
+    {"node": "exoid:ref/28", "direction": "out"},
+]
+
+
+@pytest.mark.parametrize("params", NEIGHBORHOODS, ids=lambda p: "&".join(map(str, p.values())))
+def test_neighborhood_from_the_store_equals_the_projections(api, G, params):
+    """The bounded extract gives the nodes, attributes and edges the whole-graph
+    projection gives (the review's graph)."""
+    from exokg.algorithms import neighborhood
+    from exokg.network import graph_json
+
+    data = _json(api.get("/api/neighborhood", query_string=params))
+    args = {k: v for k, v in params.items() if k != "node"}
+    for name in ("types", "predicates"):
+        if name in args:
+            args[name] = args[name].split(",")
+    H = neighborhood(G, params["node"], **args)
+    nodes = [{k: v for k, v in n.items() if k != "url"} for n in data["nodes"]]  # page links
+    assert {"nodes": nodes, "edges": data["edges"]} == graph_json(H)
+    assert data["truncated"] == H.graph["truncated"]
+
+
+@pytest.mark.parametrize("params", [
+    {"source": "miR-122", "target": "miR-21", "k": 3},
+    {"source": "miR-122", "target": "miR-21", "k": 10},
+    {"source": "miR-122", "target": "miR-21", "k": 5, "types": "Reference,Disease"},
+    {"source": "LINC00161", "target": "hepatoblastoma", "k": 4},
+])
+def test_path_from_the_store_equals_the_projections(api, G, params):
+    from exokg.algorithms import k_shortest_paths
+
+    data = _json(api.get("/api/path", query_string=params))
+    types = params.get("types")
+    paths = k_shortest_paths(G, params["source"], params["target"], k=params["k"],
+                             types=types.split(",") if types else None)
+    assert data["paths"] == json.loads(json.dumps(paths)) and data["count"] == len(paths)
+
+
+def test_unknown_api_route_is_json_404_and_wrong_method_json_405(api):
+    data = _json(api.get("/api/nothing-here"), 404)
+    assert data["ok"] is False and data["error"]
+    response = api.post("/api/neighborhood?node=miR-21")
+    data = _json(response, 405)
+    assert data["ok"] is False and "GET" in response.headers["Allow"]
+    assert api.get("/no-such-page").mimetype == "text/html"  # pages keep their HTML 404
 
 
 def test_neighborhood_over_a_real_server(live_server):
@@ -185,3 +242,23 @@ def test_neighborhood_over_a_real_server(live_server):
     response = requests.get(f"{live_server}/api/neighborhood",
                             params={"node": "miR-21x"}, timeout=60)
     assert response.status_code == 404 and "miR-21" in response.json()["suggestions"]
+
+
+@pytest.mark.parametrize("spelling", ["hsa-miR-21-5p", "MIR21", "miR21", "mir-21",
+                                      "hgnc:31586"])
+def test_search_spellings_over_a_real_server(live_server, spelling):
+    """Issue 10 item 4, through HTTP: the API's search and the /search page."""
+    import requests
+
+    response = requests.get(f"{live_server}/api/entities", params={"q": spelling}, timeout=60)
+    assert response.status_code == 200 and response.json()["results"][0]["id"] == MIR21
+    page = requests.get(f"{live_server}/search", params={"q": spelling}, timeout=60)
+    assert page.status_code == 200 and "/id/content/mir-21" in page.text
+
+
+def test_conflicts_are_paged(api):
+    data = _json(api.get("/api/conflicts?page=1"))
+    assert data["page"] == data["pages"] == 1 and data["next"] is None
+    assert data["count"] == len(data["results"])
+    error = _json(api.get("/api/conflicts?page=2"), 400)
+    assert "from 1 to 1" in error["error"]

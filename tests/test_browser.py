@@ -109,6 +109,9 @@ def test_mir21_page_graph_and_graphml_download(page, site, tmp_path):
     page.wait_for_selector("#neighborhood[data-loaded=true]")
     shown = page.evaluate("window.exokg.cy.nodes().length")
     assert shown > 5
+    # within the node cap: no truncation note
+    assert page.locator("#neighborhood").get_attribute("data-truncated") == "false"
+    assert "truncated" not in page.locator("#graph-status").inner_text()
     assert page.locator("#graph canvas").count() > 0
     assert page.evaluate(f"window.exokg.cy.getElementById({MIR21!r}).length") == 1
     _shot(page, "mir-21")

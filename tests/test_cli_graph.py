@@ -65,13 +65,18 @@ def test_rank(capsys):
     assert code == 0 and out.splitlines()[2].split()[2] == "miR-21"
 
 
-def test_evidence_and_conflicts(capsys):
-    code, out, _ = run(capsys, "evidence", "miR-638")
+def test_evidence_and_conflicts(capsys, store_dir):
+    store = ["--store", str(store_dir)]
+    code, out, _ = run(capsys, "evidence", "miR-638", *store)
     assert code == 0 and "CONFLICT" in out and "147" in out and "54" in out
-    code, out, _ = run(capsys, "evidence", "miR-638", "--output", "json")
+    code, out, _ = run(capsys, "evidence", "miR-638", "--output", "json", *store)
     assert json.loads(out)["conflict"] is True
-    code, out, _ = run(capsys, "conflicts")
+    code, out, _ = run(capsys, "evidence", "exoid:content/mir-21", "--output", "json", *store)
+    assert len(json.loads(out)["findings"]) == json.loads(out)["count"] == 5
+    code, out, _ = run(capsys, "conflicts", *store)
     assert code == 0 and "miR-638" in out
+    code, _, err = run(capsys, "evidence", "miR-63x", *store)
+    assert code != 0 and "miR-63x" in err
 
 
 def test_export_formats(capsys, tmp_path):
@@ -113,3 +118,61 @@ def test_svg_to_stdout_as_a_user_runs_it():
     assert done.returncode == 0, done.stderr
     assert b"<svg" in done.stdout[:500]
     assert io.BytesIO(done.stdout).read(5) == b"<?xml"
+
+
+#: Spellings a biologist types for miR-21 (issue 10, item 4).
+MIR21_SPELLINGS = ["hsa-miR-21-5p", "MIR21", "miR21", "mir-21", "hgnc:31586"]
+MIR21 = "https://w3id.org/exokg/id/content/mir-21"
+
+
+@pytest.mark.parametrize("spelling", MIR21_SPELLINGS)
+def test_search_spellings_find_mir21_first(capsys, spelling):
+    code, out, _ = run(capsys, "search", spelling, "--output", "json")
+    assert code == 0 and json.loads(out)["results"][0]["id"] == MIR21
+
+
+def test_search_mature_accession_finds_mir21(capsys):
+    code, out, _ = run(capsys, "search", "MIMAT0000076", "--output", "json")
+    assert code == 0 and json.loads(out)["results"][0]["id"] == MIR21
+
+
+LET7 = """@prefix exo: <https://w3id.org/exokg/vocab#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix c: <https://w3id.org/exokg/id/content/> .
+c:let-7a a exo:ExosomalContent, exo:MicroRNA ; rdfs:label "let-7a" ;
+    exo:upregulatedIn <https://w3id.org/exokg/id/disease/hcc> .
+c:let-7g a exo:ExosomalContent, exo:MicroRNA ; rdfs:label "let-7g" ;
+    exo:upregulatedIn <https://w3id.org/exokg/id/disease/hcc> .
+c:mir-7 a exo:ExosomalContent, exo:MicroRNA ; rdfs:label "miR-7" .
+<https://w3id.org/exokg/id/disease/hcc> a exo:Disease ; rdfs:label "hepatocellular carcinoma" .
+"""
+
+
+def test_search_let7_finds_the_family_where_present(capsys, tmp_path):
+    """The example of ``exokg search --help``, over a --data file that has the family."""
+    data = tmp_path / "let7.ttl"
+    data.write_text(LET7, encoding="utf-8")
+    code, out, _ = run(capsys, "search", "let-7", "--data", str(data), "--store",
+                       str(tmp_path / "store"), "--output", "json")
+    labels = [hit["label"] for hit in json.loads(out)["results"]]
+    assert code == 0 and labels[:2] == ["let-7a", "let-7g"] and "miR-7" not in labels[:2]
+
+
+def test_graph_commands_read_a_store_folder(capsys, tmp_path):
+    data = tmp_path / "let7.ttl"
+    data.write_text(LET7, encoding="utf-8")
+    args = ["--data", str(data), "--store", str(tmp_path / "store")]
+    code, out, _ = run(capsys, "neighbors", "let-7a", "--depth", "2", *args, "--output", "json")
+    assert code == 0 and {n["label"] for n in json.loads(out)["nodes"]} == \
+        {"let-7a", "let-7g", "hepatocellular carcinoma"}
+    code, out, _ = run(capsys, "path", "let-7a", "let-7g", *args)
+    assert code == 0 and out.startswith("1. (2) let-7a")
+    code, out, _ = run(capsys, "rank", "--metric", "degree", *args, "--output", "json")
+    assert code == 0 and json.loads(out)["results"][0]["label"] == "hepatocellular carcinoma"
+
+
+def test_typos_in_kinds_and_predicates_name_the_known_values(capsys):
+    code, _, err = run(capsys, "neighbors", "miR-21", "--types", "Nonsense")
+    assert code == 2 and "unknown type 'Nonsense'" in err and "MicroRNA" in err
+    code, _, err = run(capsys, "path", "miR-122", "miR-21", "--predicates", "foo:bar")
+    assert code == 2 and "unknown predicate 'foo:bar'" in err and "exo:citedIn" in err

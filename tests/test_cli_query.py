@@ -82,3 +82,40 @@ def test_query_needs_neither_the_server_nor_flask(store_dir):
     assert result.stderr.strip().splitlines()[-1] == "0 []", result.stderr
     assert "result cut at 2 rows (--max-rows)" in result.stderr
     assert result.stdout.count("\n") == 2 + 2 + 1  # head, rule, two rows, count line
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "not found"),
+    ("folder", "is a folder"),
+    (b"SELECT ?x { ?x ?p \xe9 }", "not UTF-8"),
+])
+def test_a_bad_query_file_is_one_located_error(run, tmp_path, content, message):
+    path = tmp_path / "q.rq"
+    if content == "folder":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    code, out, err = run(f"@{path}")
+    assert code == 2 and not out and message in err and str(path) in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_export_construct_reads_the_store_and_its_file_is_checked(store_dir, tmp_path,
+                                                                   capsys):
+    query = tmp_path / "q.rq"
+    query.write_text("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o . "
+                     "FILTER(?s = <https://w3id.org/exokg/id/content/mir-21>) }")
+    out = tmp_path / "mir21.graphml"
+    assert main(["export", "--store", str(store_dir), "--format", "graphml",
+                 "--construct", str(query), "--out", str(out)]) == 0
+    import networkx as nx
+
+    assert "https://w3id.org/exokg/id/content/mir-21" in nx.read_graphml(out)
+    capsys.readouterr()
+    assert main(["export", "--store", str(store_dir), "--format", "graphml",
+                 "--construct", str(tmp_path / "missing.rq")]) == 2
+    assert "missing.rq: not found" in capsys.readouterr().err
+    query.write_text("SELECT * { ?s ?p ?o }")
+    assert main(["export", "--store", str(store_dir), "--format", "graphml",
+                 "--construct", str(query)]) == 2
+    assert "CONSTRUCT or DESCRIBE" in capsys.readouterr().err

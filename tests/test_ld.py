@@ -240,3 +240,82 @@ def test_pages_show_the_data_the_service_serves(tmp_path):
         assert client.get("/id/content/mir-21.json").status_code == 404
     finally:
         app.extensions["exokg.sparql"].close()
+
+
+# ---------------------------------------------------------------- paging, over a hub store
+
+def test_review_pages_are_one_page(ld_client):
+    data = ld_client.get("/id/content/mir-21.json").json
+    assert data["paging"] == {**data["paging"], "page": 1, "pages": 1, "count": 5,
+                              "has_next": False, "next": None, "prev": None}
+    html = ld_client.get("/id/content/mir-21").get_data(as_text=True)
+    assert 'rel="next"' not in html and 'id="summary"' not in html
+
+
+@pytest.fixture(scope="module")
+def hub_client(tmp_path_factory):
+    from hubgen import write_hub_graph
+
+    folder = tmp_path_factory.mktemp("hub")
+    data = write_hub_graph(folder / "hub.nt", findings=2500)
+    return make_full_app(tmp_path_factory, DATA_FILES=[str(data)]).test_client()
+
+
+def test_every_page_of_a_hub_is_bounded_and_linked(hub_client):
+    """Each page's HTML stays under 500 KB; the JSON twin pages the same way, with links."""
+    url, seen, pages = "/id/content/mir-hub.json", [], 0
+    while url:
+        data = hub_client.get(url).json
+        pages += 1
+        seen += [f["iri"] for f in data["findings"]]
+        page = data["paging"]["page"]
+        html = hub_client.get(f"/id/content/mir-hub?page={page}")
+        assert html.status_code == 200 and len(html.data) < 500_000
+        text = html.get_data(as_text=True)
+        assert f"page {page} of {data['paging']['pages']}" in text
+        assert ('rel="next"' in text) == data["paging"]["has_next"]
+        assert 'id="summary"' in text and "Top studies" in text
+        assert data["evidence"]["count"] == 2500 and data["facets"]["table"]
+        url = data["paging"]["next"]
+        if url:
+            assert url.endswith(f".json?page={page + 1}")
+    assert pages == data["paging"]["pages"] > 1 and len(set(seen)) == 2500
+    assert data["paging"]["prev"].endswith(f"?page={pages - 1}")
+
+
+@pytest.mark.parametrize("page", ["0", "26", "x"])
+def test_bad_page_is_400_naming_the_range(hub_client, page):
+    for suffix in ("", ".json"):
+        response = hub_client.get(f"/id/content/mir-hub{suffix}?page={page}")
+        assert response.status_code == 400
+        assert "from 1 to 25" in response.get_data(as_text=True)
+
+
+def test_a_capped_description_says_so(hub_client):
+    cut = hub_client.get("/id/content/mir-wide.ttl")
+    assert cut.status_code == 200 and cut.headers["X-Result-Truncated"] == "true"
+    assert cut.get_data(as_text=True).startswith("# truncated")
+    assert len(_parse(cut.data, "turtle")) <= 2000
+    whole = hub_client.get("/id/content/mir-hub.nt")
+    assert "X-Result-Truncated" not in whole.headers
+    data = hub_client.get("/id/content/mir-wide.json").json
+    assert data["facts_truncated"] is True
+
+
+def test_hub_api_evidence_is_paged(hub_client):
+    data = hub_client.get("/api/evidence?node=miR-hub").json
+    assert data["findings_count"] == 2500 and data["count"] == 2500
+    assert len(data["findings"]) < 2500 and data["has_next"] and "page=2" in data["next"]
+    page = hub_client.get(data["next"]).json
+    assert page["page"] == 2 and page["findings"][0]["id"] != data["findings"][0]["id"]
+    assert hub_client.get("/api/evidence?node=miR-hub&page=99").status_code == 400
+
+
+def test_unknown_entity_is_404_with_suggestions(ld_client):
+    """An entity page that does not exist offers close matches, as the API's 404 does."""
+    data = ld_client.get("/id/content/mir-21x.json").json
+    assert data["ok"] is False and data["status"] == 404
+    assert "miR-21" in [s["label"] for s in data["suggestions"]]
+    html = ld_client.get("/id/content/mir-21x")
+    assert html.status_code == 404 and 'href="/id/content/mir-21"' in html.get_data(as_text=True)
+    assert ld_client.get('/id/content/a"b>c').status_code == 404

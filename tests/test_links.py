@@ -169,10 +169,20 @@ def test_no_exact_match_for_a_mirna_name_without_arm(mappings, entities):
 def test_armless_mirna_is_close_to_its_precursor_never_to_a_mature(mappings, entity):
     rows = [m for m in mappings if m.subject_path == entity]
     assert rows
-    assert all(m.object_prefix != "mirbase.mature" for m in rows)
-    assert all(m.predicate_id == "skos:closeMatch" for m in rows)
+    matures = [m for m in rows if m.object_prefix == "mirbase.mature"]
+    # every arm is narrower than the review's armless name; none is chosen as the match
+    assert matures and all(m.predicate_id == "skos:narrowMatch" for m in matures)
+    assert all(m.predicate_id == "skos:closeMatch" for m in rows if m not in matures)
     assert any(m.object_prefix == "mirbase" for m in rows)
     assert any(m.object_prefix == "hgnc" for m in rows)
+
+
+def test_an_arm_is_linked_but_is_no_cross_reference_of_an_armless_mirna(built):
+    mir21 = EXOID["content/mir-21"]
+    arm = URIRef("https://identifiers.org/mirbase.mature:MIMAT0000076")
+    assert (mir21, SKOS.narrowMatch, arm) in built
+    assert (mir21, EXO.xref, Literal("mirbase.mature:MIMAT0000076")) not in built
+    assert (mir21, EXO.xref, Literal("mirbase:MI0000077")) in built
 
 
 @pytest.mark.parametrize("entity, precursors", [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from exokg.errors import NodeNotFound
 from exokg.network import (
-    ProjectionCache,
     compress,
     expand,
     graph_json,
@@ -80,23 +79,6 @@ def test_curies():
     assert compress(expand("exo:regulates")) == "exo:regulates"
     assert expand("exoid:content/mir-21") == MIR21
     assert compress("urn:x") == "urn:x"
-
-
-def test_cache_reuses_and_follows_the_version(graph):
-    cache = ProjectionCache()
-    first = cache.get(graph, version="v1")
-    assert cache.get(graph, version="v1") is first
-    assert cache.get(graph, findings=True, version="v1") is not first
-    assert cache.get(graph, version="v2") is not first
-
-
-def test_cache_notices_a_changed_graph():
-    g = Graph()
-    g.add((URIRef(MIR21), RDF.type, EXO.MicroRNA))
-    cache = ProjectionCache()
-    assert cache.get(g).number_of_nodes() == 1
-    g.add((URIRef(HCC), RDF.type, EXO.Disease))
-    assert cache.get(g).number_of_nodes() == 2
 
 
 def test_to_rdf_round_trip(G, GF):

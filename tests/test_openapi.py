@@ -17,11 +17,6 @@ from openapi_spec_validator import validate
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
-#: Known defects, issue 11 item 9 (fixed in the next round): unknown kinds, predicates and
-#: /api/ routes. The description already says what is intended; these tests say it too and
-#: xfail strictly, so they turn red when fixed and their markers must go.
-ITEM_9 = "issue 11 item 9: typos pass silently (fixed in the next round)"
-
 
 @pytest.fixture(scope="module")
 def document(live_server):
@@ -66,12 +61,6 @@ def _fuzz(operation, mode, **checks) -> None:
     run()
 
 
-def _takes_kinds(operation) -> bool:
-    kinds = {"type", "types", "predicates"}
-    return any(p.get("name") in kinds or p.get("$ref", "").rsplit("/", 1)[-1] in kinds
-               for p in operation.definition.raw.get("parameters", []))
-
-
 #: Every operation with valid requests; those with parameters also with invalid ones.
 RUNS = [pytest.param(path, mode, id=f"{path}-{'valid' if valid else 'invalid'}")
         for path, item in sorted(openapi_document()["paths"].items())
@@ -82,20 +71,14 @@ RUNS = [pytest.param(path, mode, id=f"{path}-{'valid' if valid else 'invalid'}")
 #: Driven by hand with hypothesis: schemathesis's pytest plugin does not run under pytest 9.
 @pytest.mark.parametrize(("path", "mode"), RUNS)
 def test_api_answers_as_described(api_schema, path, mode):
-    operation = api_schema[path]["GET"]
-    excluded = []
-    if mode is GenerationMode.NEGATIVE and _takes_kinds(operation):
-        excluded = [negative_data_rejection]  # item 9, below: unknown kinds are 200 today
-    _fuzz(operation, mode, excluded_checks=excluded)
+    _fuzz(api_schema[path]["GET"], mode)
 
 
-@pytest.mark.xfail(strict=True, reason=ITEM_9 + "; then drop the exclusion above")
 @pytest.mark.parametrize("path", ["/api/entities", "/api/rank"])
 def test_invalid_kinds_are_rejected_when_fuzzed(api_schema, path):
     _fuzz(api_schema[path]["GET"], GenerationMode.NEGATIVE, checks=[negative_data_rejection])
 
 
-@pytest.mark.xfail(strict=True, reason=ITEM_9)
 @pytest.mark.parametrize("url", ["/api/neighborhood?node=miR-21&types=Nonsense",
                                  "/api/neighborhood?node=miR-21&predicates=foo:bar",
                                  "/api/entities?q=mir&type=Banana",
@@ -107,7 +90,6 @@ def test_an_unknown_kind_or_predicate_is_400_naming_the_known_ones(live_server, 
     assert body["ok"] is False and "known" in body["error"]
 
 
-@pytest.mark.xfail(strict=True, reason=ITEM_9)
 def test_an_unknown_api_route_is_a_json_404(live_server):
     answer = requests.get(f"{live_server}/api/nothing-here", timeout=30)
     assert answer.status_code == 404

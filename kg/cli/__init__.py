@@ -25,7 +25,7 @@ from exokg.errors import ExoKGError
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
 COMMAND_MODULES = ("exokg.cli.build", "exokg.cli.query", "exokg.cli.serve", "exokg.cli.graph",
-                   "exokg.cli.links")
+                   "exokg.cli.links", "exokg.cli.load", "exokg.cli.index")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,7 +2,9 @@
 
 The one writer of every file a command makes (``exokg build --out``, ``exokg export
 --out``, ...). A file appears whole or not at all: the bytes go to a hidden temporary
-file beside it, which replaces the target only once written and flushed. A bad path
+file beside it, which replaces the target only once written and flushed. A stream of
+chunks (:func:`write_stream`: a whole-graph export) is written the same way, chunk by
+chunk, so it is never held whole. A bad path
 (a folder, a missing folder, no permission, a full disk) is a
 :class:`~exokg.errors.ConfigError` naming the path, and leaves nothing behind.
 """
@@ -13,11 +15,13 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from exokg.errors import ConfigError
 
-__all__ = ["write_output"]
+__all__ = ["write_output", "write_stream"]
 
 
 def write_output(data: bytes, out: str | None, *, what: str) -> None:
@@ -29,28 +33,51 @@ def write_output(data: bytes, out: str | None, *, what: str) -> None:
         when ``out`` is a folder, lies in a folder that does not exist, or cannot be
         written; nothing is left behind.
     """
+    write_stream([data], out, what=lambda size: what)
+
+
+def write_stream(chunks: Iterable[bytes], out: str | None, *,
+                 what: Callable[[int], str]) -> int:
+    """Write chunks of bytes to ``out`` as they come (atomically, as :func:`write_output`)
+    or to stdout; ``what(size)`` names what was written. Returns the bytes written.
+
+    The target is checked before the first chunk is asked for; an error while the
+    chunks come (a time limit) leaves no file behind.
+
+    Raises
+    ------
+    ConfigError
+        as :func:`write_output`.
+    """
     if not out:
-        sys.stdout.buffer.write(data)
-        return
+        return _copy(chunks, sys.stdout.buffer)
     try:
-        _write_file(Path(out), data, out)
+        size = _write_file(Path(out), chunks, out)
     except OSError as err:  # anything the checks could not foresee: a full disk, a long name
         raise ConfigError(f"--out {out}: cannot write it: {err.strerror or err}") from None
-    print(f"wrote {what} to {Path(out)}", file=sys.stderr)
+    print(f"wrote {what(size)} to {Path(out)}", file=sys.stderr)
+    return size
 
 
-def _write_file(path: Path, data: bytes, out: str) -> None:
+def _copy(chunks: Iterable[bytes], stream: BinaryIO) -> int:
+    size = 0
+    for chunk in chunks:
+        stream.write(chunk)
+        size += len(chunk)
+    stream.flush()
+    return size
+
+
+def _write_file(path: Path, chunks: Iterable[bytes], out: str) -> int:
     _check_target(path, out)
     if path.exists() and not path.is_file():  # a device or pipe (/dev/stdout): a stream
         with path.open("wb") as stream:
-            stream.write(data)
-        return
+            return _copy(chunks, stream)
     path = path.resolve()  # through a symbolic link: replace the file, keep the link
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
+            size = _copy(chunks, handle)
             os.fsync(handle.fileno())
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
@@ -58,6 +85,7 @@ def _write_file(path: Path, data: bytes, out: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return size
 
 
 def _check_target(path: Path, out: str) -> None:

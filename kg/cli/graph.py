@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from pathlib import Path
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from exokg.cli._output import write_output
+from exokg.cli._input import read_text_file
+from exokg.cli._output import write_output, write_stream
 from exokg.formats import GRAPH_KINDS, format_names, get_format
+
+if TYPE_CHECKING:
+    from exokg.config import Config
+    from exokg.sparql import SparqlService
+    from exokg.store_source import StoreSource
 
 __all__ = ["register"]
 
@@ -21,6 +29,22 @@ def _source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="FILE", action="append", default=[],
                         help="RDF file(s) to use instead of the bundled graph "
                              "(Turtle, N-Triples, JSON-LD ...)")
+
+
+def _store(parser: argparse.ArgumentParser) -> None:
+    _source(parser)
+    parser.add_argument("--store", metavar="DIR",
+                        help="store folder (default: ~/.cache/exokg/store); the query reads "
+                             "it and the indexes built with it, never the whole graph")
+
+
+def _store_reader(args: argparse.Namespace):
+    """The store of these inputs (built once, as ``exokg query`` does) and its facets."""
+    from exokg.facets import store_facets
+    from exokg.sparql import SparqlService
+
+    service = SparqlService(_config(args))
+    return service, store_facets(service.info)
 
 
 def _output(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +62,7 @@ def register(subparsers) -> None:
     p.add_argument("q", help="text to look for")
     p.add_argument("--type", action="append", help="only this kind (MicroRNA, Disease ...)")
     p.add_argument("--limit", type=int, default=20)
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_search)
 
@@ -58,7 +82,7 @@ def register(subparsers) -> None:
     p.add_argument("--direction", choices=["both", "out", "in"], default="both")
     p.add_argument("--limit", type=int, default=None, help="at most this many nodes")
     p.add_argument("--findings", action="store_true", help="include Findings as nodes")
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_neighbors)
 
@@ -74,7 +98,7 @@ def register(subparsers) -> None:
     p.add_argument("-k", type=int, default=3, help="number of paths, 1 to 10 (default 3)")
     p.add_argument("--predicates", help="comma-separated predicates to walk")
     p.add_argument("--types", help="comma-separated kinds to pass through")
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_path)
 
@@ -89,7 +113,7 @@ def register(subparsers) -> None:
                    default="degree")
     p.add_argument("--type", action="append", help="only this kind (repeatable)")
     p.add_argument("--limit", type=int, default=20)
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_rank)
 
@@ -100,7 +124,7 @@ def register(subparsers) -> None:
         epilog="examples:\n  exokg evidence miR-638\n  exokg evidence miR-21 --output json",
         formatter_class=_RAW)
     p.add_argument("node")
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_evidence)
 
@@ -110,7 +134,7 @@ def register(subparsers) -> None:
                     "the same disease.",
         epilog="examples:\n  exokg conflicts\n  exokg conflicts --output json",
         formatter_class=_RAW)
-    _source(p)
+    _store(p)
     _output(p)
     p.set_defaults(func=_conflicts)
 
@@ -133,29 +157,48 @@ def register(subparsers) -> None:
     p.add_argument("--construct", metavar="FILE", help="a SPARQL CONSTRUCT query; export "
                                                        "its result")
     p.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
-    _source(p)
+    _store(p)
     p.set_defaults(func=_export)
 
 
 # ---------------------------------------------------------------- helpers
 
-def _graph(args: argparse.Namespace):
+def _config(args: argparse.Namespace) -> Config:
+    """The settings of a command's local service: one executor, no in-memory copy (one
+    query would not repay it), the inputs and store folder of its flags."""
+    from exokg.config import Config
+
+    config: dict[str, object] = {"EXECUTORS": 1, "MEMORY_TRIPLES": 0,
+                                 "RECORDS_DIRS": args.records}
     if args.data:
-        from rdflib import Graph
-
-        graph = Graph()
-        for path in args.data:
-            graph.parse(path)
-        return graph
-    from exokg.build import build_graph
-
-    return build_graph(args.records)
+        config["DATA_FILES"] = args.data
+    if getattr(args, "store", None):
+        config["STORE_DIR"] = args.store
+    return Config.load(config)
 
 
-def _projection(args: argparse.Namespace, *, findings: bool = False):
-    from exokg.network import project
+@contextlib.contextmanager
+def _local_service(args: argparse.Namespace) -> Iterator[SparqlService]:
+    """The store of these inputs (built on first use, then reused) behind a local SPARQL
+    service with the server's limits: the one way the commands read it."""
+    from exokg.sparql import SparqlService
 
-    return project(_graph(args), findings=findings)
+    service = SparqlService(_config(args))
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+@contextlib.contextmanager
+def _store_source(args: argparse.Namespace, *, findings: bool = False
+                  ) -> Iterator[StoreSource]:
+    """The store as the graph queries read it: bounded SPARQL and the indexes built
+    with the store."""
+    from exokg.store_source import StoreSource, index_folder
+
+    with _local_service(args) as service:
+        yield StoreSource(service, findings=findings, artifacts=index_folder(service.info))
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -182,7 +225,8 @@ def _table(rows: list[list], header: list[str]) -> int:
 def _search(args: argparse.Namespace) -> int:
     from exokg.algorithms import search
 
-    hits = search(_projection(args), args.q, types=args.type, limit=args.limit)
+    with _store_source(args) as source:
+        hits = search(source, args.q, types=args.type, limit=args.limit)
     if args.output == "json":
         return _json({"q": args.q, "count": len(hits), "results": hits})
     return _table([[h["score"], h["label"], h["kind"], h["curie"]] for h in hits],
@@ -193,11 +237,12 @@ def _neighbors(args: argparse.Namespace) -> int:
     from exokg.algorithms import neighborhood
     from exokg.network import graph_json, node_json
 
-    G = _projection(args, findings=args.findings)
-    H = neighborhood(G, args.node, depth=args.depth, predicates=_split(args.predicates),
-                     types=_split(args.types), direction=args.direction, limit=args.limit)
+    with _store_source(args, findings=args.findings) as source:
+        H = neighborhood(source, args.node, depth=args.depth,
+                         predicates=_split(args.predicates), types=_split(args.types),
+                         direction=args.direction, limit=args.limit)
     if args.output == "json":
-        return _json({"center": node_json(G, H.graph["center"]), "depth": args.depth,
+        return _json({"center": node_json(H, H.graph["center"]), "depth": args.depth,
                       "truncated": H.graph["truncated"], **graph_json(H)})
     rows = sorted(([d["depth"], d["label"], d["kind"], d["curie"]]
                    for _, d in H.nodes(data=True)), key=lambda r: (r[0], r[2], r[1]))
@@ -210,9 +255,9 @@ def _neighbors(args: argparse.Namespace) -> int:
 def _path(args: argparse.Namespace) -> int:
     from exokg.algorithms import k_shortest_paths
 
-    G = _projection(args)
-    paths = k_shortest_paths(G, args.source, args.target, k=args.k,
-                             predicates=_split(args.predicates), types=_split(args.types))
+    with _store_source(args) as source:
+        paths = k_shortest_paths(source, args.source, args.target, k=args.k,
+                                 predicates=_split(args.predicates), types=_split(args.types))
     if args.output == "json":
         return _json({"source": args.source, "target": args.target, "count": len(paths),
                       "paths": paths})
@@ -233,7 +278,8 @@ def _path(args: argparse.Namespace) -> int:
 def _rank(args: argparse.Namespace) -> int:
     from exokg.algorithms import rank
 
-    rows = rank(_projection(args), args.metric, types=args.type, limit=args.limit)
+    with _store_source(args) as source:
+        rows = rank(source, args.metric, types=args.type, limit=args.limit)
     if args.output == "json":
         return _json({"metric": args.metric, "count": len(rows), "results": rows})
     return _table([[r["rank"], r["score"], r["label"], r["kind"], r["curie"]] for r in rows],
@@ -241,9 +287,16 @@ def _rank(args: argparse.Namespace) -> int:
 
 
 def _evidence(args: argparse.Namespace) -> int:
-    from exokg.algorithms import evidence
+    from exokg.facets import evidence_answer, evidence_node
 
-    ev = evidence(_projection(args, findings=True), args.node)
+    service, facets = _store_reader(args)
+    try:
+        node = evidence_node(service, facets, args.node)
+        count = facets.content_evidence(node)[0]
+        # the command line lists every finding: one page as long as the list
+        ev = evidence_answer(service, facets, node, size=max(count, 1))
+    finally:
+        service.close()
     if args.output == "json":
         return _json(ev)
     node = ev["node"]
@@ -270,9 +323,9 @@ def _reported(directions: dict[str, int]) -> dict[str, int]:
 
 
 def _conflicts(args: argparse.Namespace) -> int:
-    from exokg.algorithms import conflicts
-
-    rows = conflicts(_projection(args, findings=True))
+    service, facets = _store_reader(args)
+    service.close()
+    rows = facets.conflicts()
     if args.output == "json":
         return _json({"count": len(rows), "results": rows})
     return _table([[r["node"]["label"], c["disease"], c["up"], c["down"], r["studies"]]
@@ -285,26 +338,36 @@ def _export(args: argparse.Namespace) -> int:
     from exokg.io import export
 
     fmt = get_format(args.format, kinds=GRAPH_KINDS)
-    graph = _graph(args)
+    if args.construct and args.node:
+        raise InvalidQuery("give --node or --construct, not both")
+    if not args.construct and not args.node:
+        return _export_whole(args, fmt)
+    # both read the store through the bounded path, as the server does
     if args.construct:
-        if args.node:
-            raise InvalidQuery("give --node or --construct, not both")
-        result = graph.query(Path(args.construct).read_text(encoding="utf-8"))
-        if result.type != "CONSTRUCT" and result.type != "DESCRIBE":
+        from exokg.sparql import inspect_query
+
+        text = read_text_file(args.construct)
+        if inspect_query(text).form not in ("CONSTRUCT", "DESCRIBE"):
             raise InvalidQuery("--construct needs a CONSTRUCT or DESCRIBE query")
-        obj = result.graph
-    elif args.node:
-        from exokg.algorithms import neighborhood
-        from exokg.network import project
-
-        obj = neighborhood(project(graph, findings=args.findings), args.node,
-                           depth=args.depth)
-    elif fmt.kind == "network":
-        from exokg.network import project
-
-        obj = project(graph, findings=args.findings)
+        with _local_service(args) as service:
+            obj, _ = service.construct(text)
     else:
-        obj = graph
+        from exokg.algorithms import neighborhood
+
+        with _store_source(args, findings=args.findings) as source:
+            obj = neighborhood(source, args.node, depth=args.depth)
     data = export(obj, fmt.name)
     write_output(data, args.out, what=f"{len(data)} bytes ({fmt.label or fmt.name})")
+    return 0
+
+
+def _export_whole(args: argparse.Namespace, fmt) -> int:
+    """The whole graph, streamed from the store (as ``/api/export``) into the file."""
+    from exokg.io import stream_graph
+
+    with _local_service(args) as service:
+        chunks = stream_graph(service, fmt.name,
+                              findings=fmt.kind == "network" and args.findings)
+        write_stream(chunks, args.out,
+                     what=lambda size: f"{size} bytes ({fmt.label or fmt.name})")
     return 0

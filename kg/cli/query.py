@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from exokg.cli._input import read_text_file
 from exokg.sparql.results import Results, render_table
 
 __all__ = ["register", "render_table"]
@@ -44,7 +44,7 @@ def _text(arg: str) -> str:
     if arg == "-":
         return sys.stdin.read()
     if arg.startswith("@"):
-        return Path(arg[1:]).read_text(encoding="utf-8")
+        return read_text_file(arg[1:])
     return arg
 
 

@@ -18,8 +18,8 @@ port with another server, so the address is first bound once without it).
 
 Lifecycle: each worker asks the kernel for ``SIGTERM`` when its master dies (a master
 killed with ``kill -9`` leaves no worker serving), closes its query executors when it
-exits, and freezes the heap once after its warm-up (the app, the store and the graph
-projections are long-lived; a frozen heap keeps full collections during requests short).
+exits, and freezes the heap once after its warm-up (the app and the store are long-lived;
+a frozen heap keeps full collections during requests short).
 ``SIGTERM`` to the master stops the workers gracefully: requests in flight complete.
 """
 
@@ -46,6 +46,7 @@ _EPILOG = """examples:
   exokg serve --port 9000 --workers 4 --timeout 10
   exokg serve --data my.ttl other.nq           # publish your own RDF instead
   exokg serve --store /var/lib/exokg --records my-records/
+  exokg serve --store-url http://127.0.0.1:7878/query   # a remote store ('exokg load')
   EXOKG_MAX_ROWS=50000 exokg serve             # every setting is also an EXOKG_* variable
 
 then:
@@ -59,7 +60,7 @@ _FLAGS = {"store": "STORE_DIR", "data": "DATA_FILES", "records": "RECORDS_DIRS",
           "memory_triples": "MEMORY_TRIPLES",
           "timeout": "QUERY_TIMEOUT", "max_rows": "MAX_ROWS", "max_body": "MAX_BODY_BYTES",
           "cache_size": "CACHE_SIZE", "service_allow": "SERVICE_ALLOWLIST",
-          "base_iri": "PUBLIC_BASE_IRI"}
+          "base_iri": "PUBLIC_BASE_IRI", "store_url": "STORE_URL"}
 
 
 def register(subparsers) -> None:
@@ -75,6 +76,9 @@ def register(subparsers) -> None:
     p.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
     p.add_argument("--store", metavar="DIR",
                    help="folder for the on-disk store (default: ~/.cache/exokg/store)")
+    p.add_argument("--store-url", metavar="URL",
+                   help="serve a remote store: a SPARQL 1.1 Protocol endpoint holding ExoKG "
+                        "data (see 'exokg load') instead of the embedded store")
     p.add_argument("--data", metavar="FILE", nargs="+",
                    help="serve these RDF files (.ttl .nt .nq .trig .jsonld .rdf) instead of "
                         "the bundled graph")
@@ -186,9 +190,14 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
 
     settings = Config.load(config)
     check_address(host, port)
-    info = find_store(settings.store_dir, store_path=settings.store_path,
-                      data_files=settings.data_files, records_dirs=settings.records_dirs)
-    settings = Config.load({**config, "STORE_PATH": info.path})
+    if settings.store_url:  # a remote store: read its version now (fails early if down)
+        from exokg.sparql.remote import RemotePool
+
+        info = RemotePool(settings.store_url).info()
+    else:
+        info = find_store(settings.store_dir, store_path=settings.store_path,
+                          data_files=settings.data_files, records_dirs=settings.records_dirs)
+        settings = Config.load({**config, "STORE_PATH": info.path})
     access = logging.getLogger("exokg.access")
     if settings.access_log:
         access.setLevel(logging.INFO)
@@ -219,8 +228,8 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
 
 
 def _warm_up(app) -> None:
-    """A worker's start: executors, graph projections, then one heap freeze."""
-    from exokg.server.api import projection
+    """A worker's start: executors, then one heap freeze (the graph queries read the
+    store and its artifacts per request; no worker holds a graph of the whole store)."""
     from exokg.server.sparql import get_service
 
     service = get_service(app)
@@ -229,9 +238,6 @@ def _warm_up(app) -> None:
     multiprocessing.util.Finalize(service, service.close, exitpriority=10)
     try:
         service.start()
-        with app.app_context():
-            projection()
-            projection(findings=True)
     except Exception:  # noqa: BLE001 - the first request will retry and report
         logger.exception("warming up the worker failed")
     gc.collect()

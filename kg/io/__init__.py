@@ -9,6 +9,12 @@ package imports the registry and never the other way round.
 result) in any graph format: an rdflib graph is projected for a network format, and a
 networkx result goes to an RDF syntax through :func:`exokg.network.to_rdf`.
 
+:func:`stream_graph` writes the *whole* graph of a store as a stream of bytes, never
+holding it: an RDF syntax is the store's own dump, a network format (the registry's
+``stream_path``) is written row by row from the projection's rows read from the store
+(:mod:`exokg.io.store_rows`), and the drawing formats (DOT, SVG) lay out the whole graph
+only up to :data:`~exokg.io.store_rows.DRAW_MAX_NODES` nodes.
+
 >>> from exokg.build import build_graph
 >>> from exokg.network import project
 >>> from exokg.algorithms import neighborhood
@@ -22,12 +28,20 @@ True
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import networkx as nx
 from exokg.formats import GRAPH_KINDS, format_names, get_format
 from rdflib import Graph
 
-__all__ = ["as_network", "download_name", "export", "graph_format_names"]
+if TYPE_CHECKING:
+    from exokg.sparql.service import SparqlService
+
+__all__ = ["as_network", "download_name", "export", "graph_format_names", "stream_graph"]
+
+#: Syntaxes that write no prefixes (none are sent to the executor).
+_NO_PREFIXES = frozenset({"ntriples", "nquads"})
 
 
 def as_network(obj: Graph | nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -61,6 +75,46 @@ def export(obj: Graph | nx.MultiDiGraph, format: str) -> bytes:  # noqa: A002
 
         obj = to_rdf(obj)
     return fmt.writer(obj)
+
+
+def stream_graph(service: SparqlService, format: str, *,  # noqa: A002
+                 findings: bool = False) -> Iterator[bytes]:
+    """The whole graph of the service's store in a graph format, as chunks of bytes.
+
+    Nothing is read until the first chunk is asked for; the reads run in the query
+    executors under ``EXPORT_TIMEOUT`` and are not cut at ``MAX_ROWS``. Closing the
+    iterator midway stops them.
+
+    Parameters
+    ----------
+    findings
+        (network formats) Findings as nodes, with their edges.
+
+    Raises
+    ------
+    UnknownFormat
+        for a name no graph format has (at once).
+    TooLargeToDraw
+        for DOT or SVG of a graph above the drawing cap (at the first chunk).
+    QueryTimeout
+        at the export time limit.
+    """
+    fmt = get_format(format, kinds=GRAPH_KINDS)
+    if fmt.kind == "rdf":
+        from exokg.sparql.export import dump
+        from exokg.vocab import PREFIXES
+
+        return dump(service, fmt.media_type,
+                    prefixes=None if fmt.name in _NO_PREFIXES else dict(PREFIXES))
+    from exokg.io.store_rows import store_graph, store_rows
+
+    def rows() -> Iterator[bytes]:
+        with store_rows(service, findings=findings) as (nodes, edges):
+            yield from fmt.streamer(nodes, edges)
+
+    def drawn() -> Iterator[bytes]:
+        yield fmt.writer(store_graph(service, findings=findings))
+    return rows() if fmt.streams else drawn()
 
 
 def graph_format_names() -> list[str]:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from rdflib import Literal
 
-__all__ = ["LIST_SEPARATOR", "scalar", "scalar_table"]
+__all__ = ["LIST_SEPARATOR", "ColumnTypes", "cast_row", "scalar", "scalar_row", "scalar_table"]
 
 #: Multiple values in one cell, as KGX does.
 LIST_SEPARATOR = "|"
@@ -54,37 +54,90 @@ def scalar(value):
     return str(value)
 
 
+def scalar_row(data: Mapping[str, object], *,
+               skip: frozenset[str] = frozenset()) -> dict[str, object]:
+    """One row's attributes as scalars, leaving out ``None``, names starting with ``_``
+    and names in ``skip``.
+
+    >>> scalar_row({"n": 1, "_private": 2, "gone": None, "names": ["a", "b"]})
+    {'n': 1, 'names': 'a|b'}
+    """
+    out = {}
+    for name, value in data.items():
+        if name.startswith("_") or name in skip:
+            continue
+        value = scalar(value)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+class ColumnTypes:
+    """The one type of each attribute over rows seen one at a time (a first pass of a
+    streamed export), so a writer can declare its attributes before the rows.
+
+    An attribute with values of several types becomes a string everywhere (``bool`` and
+    ``int`` are kept apart; ``int`` with ``float`` becomes ``float``).
+
+    >>> columns = ColumnTypes()
+    >>> columns.add({"n": 1, "x": 2}); columns.add({"n": "7b", "x": 2.5})
+    >>> columns.names(), columns.rows
+    ({'n': 'string', 'x': 'double'}, 2)
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, set[type]] = {}
+        self.rows = 0
+
+    def add(self, row: Mapping[str, object]) -> None:
+        """Count a row of scalars (from :func:`scalar_row`)."""
+        self.rows += 1
+        for name, value in row.items():
+            kinds = self._seen.get(name)
+            if kinds is None:
+                self._seen[name] = {type(value)}
+            else:
+                kinds.add(type(value))
+
+    def types(self) -> dict[str, type]:
+        """Attribute -> Python type, in order of first appearance."""
+        out: dict[str, type] = {}
+        for name, kinds in self._seen.items():
+            if len(kinds) == 1:
+                out[name] = next(iter(kinds))
+            elif kinds == {int, float}:
+                out[name] = float
+            else:
+                out[name] = str
+        return out
+
+    def names(self) -> dict[str, str]:
+        """Attribute -> GraphML type name (``string``, ``long``, ``double``, ``boolean``),
+        sorted by attribute."""
+        return {name: _TYPE_NAMES[t] for name, t in sorted(self.types().items())}
+
+
+def cast_row(row: dict[str, object], types: Mapping[str, type]) -> dict[str, object]:
+    """A row of scalars with each value made its attribute's type (in place)."""
+    for name, value in row.items():
+        wanted = types[name]
+        if type(value) is not wanted:
+            row[name] = wanted(value)  # type: ignore[call-arg]
+    return row
+
+
 def scalar_table(rows: Mapping[object, Mapping[str, object]], *,
                  skip: frozenset[str] = frozenset()) -> tuple[dict, dict[str, str]]:
     """Scalar values per row and one GraphML type name per attribute.
 
-    Attributes whose name starts with ``_`` or is in ``skip`` are left out. An attribute
-    with values of several types becomes a string everywhere (``bool`` and ``int`` are
-    kept apart; ``int`` with ``float`` becomes ``float``).
+    Attributes whose name starts with ``_`` or is in ``skip`` are left out; the types
+    are :class:`ColumnTypes`'.
     """
-    values: dict = {}
-    seen: dict[str, set[type]] = {}
-    for key, data in rows.items():
-        out = {}
-        for name, value in data.items():
-            if name.startswith("_") or name in skip:
-                continue
-            value = scalar(value)
-            if value is None:
-                continue
-            out[name] = value
-            seen.setdefault(name, set()).add(type(value))
-        values[key] = out
-    types: dict[str, type] = {}
-    for name, kinds in seen.items():
-        if len(kinds) == 1:
-            types[name] = kinds.pop()
-        elif kinds == {int, float}:
-            types[name] = float
-        else:
-            types[name] = str
-    for data in values.values():
-        for name, value in data.items():
-            if type(value) is not types[name]:
-                data[name] = types[name](value)
-    return values, {name: _TYPE_NAMES[t] for name, t in sorted(types.items())}
+    values = {key: scalar_row(data, skip=skip) for key, data in rows.items()}
+    columns = ColumnTypes()
+    for row in values.values():
+        columns.add(row)
+    types = columns.types()
+    for row in values.values():
+        cast_row(row, types)
+    return values, columns.names()

@@ -1,7 +1,8 @@
-"""GEXF 1.2 for Gephi, written by networkx after the values are made typed scalars.
+"""GEXF 1.2 for Gephi, written row by row (as networkx's reader reads it back).
 
-networkx's GEXF writer takes the ``label`` attribute as the GEXF node label (and reads
-it back as ``label``); colours and shapes go into Gephi's ``viz`` data.
+The ``label`` attribute is the GEXF node label (networkx reads it back as ``label``);
+colours and sizes go into Gephi's ``viz`` data; each edge's id goes into
+``networkx_key`` too, so a multigraph's parallel edges keep their keys.
 
 >>> import networkx as nx
 >>> G = nx.MultiDiGraph()
@@ -15,36 +16,110 @@ it back as ``label``); colours and shapes go into Gephi's ``viz`` data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
 import networkx as nx
+from exokg.io._rows import Edge, Node, encode, graph_edges, graph_nodes
 from exokg.io._style import node_style
-from exokg.io._values import scalar_table
+from exokg.io._values import ColumnTypes, cast_row, scalar_row
 
-__all__ = ["to_gexf"]
+__all__ = ["stream_gexf", "to_gexf"]
+
+_HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+           '<gexf xmlns="http://www.gexf.net/1.2draft" '
+           'xmlns:viz="http://www.gexf.net/1.2draft/viz" '
+           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+           'xsi:schemaLocation="http://www.gexf.net/1.2draft '
+           'http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">\n'
+           '  <meta>\n    <creator>ExoKG</creator>\n  </meta>\n')
+#: Edge attributes GEXF holds in the element itself (not written as attributes).
+_EDGE_RESERVED = frozenset({"id", "key", "label", "weight", "type", "start", "end"})
 
 
-def _rgb(color: str) -> dict[str, float]:
-    return {"r": int(color[1:3], 16), "g": int(color[3:5], 16), "b": int(color[5:7], 16),
-            "a": 1.0}
+def _rgb(color: str) -> str:
+    return (f'r="{int(color[1:3], 16)}" g="{int(color[3:5], 16)}" '
+            f'b="{int(color[5:7], 16)}" a="1.0"')
+
+
+def _node_row(data: Mapping[str, Any]) -> dict[str, Any]:
+    return scalar_row(data, skip=frozenset({"id"}))
+
+
+def _edge_row(key: str, data: Mapping[str, Any], i: int) -> dict[str, Any]:
+    row = scalar_row({"predicate": key, **data}, skip=_EDGE_RESERVED)
+    row["networkx_key"] = f"e{i}"
+    return row
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _declare(domain: str, types: dict[str, str], start: int) -> tuple[list[str], dict]:
+    lines = [f'    <attributes mode="static" class="{domain}">\n']
+    ids = {}
+    for i, (name, type_name) in enumerate(types.items(), start=start):
+        ids[name] = str(i)
+        lines.append(f'      <attribute id="{i}" title={quoteattr(name)} '
+                     f'type="{type_name}" />\n')
+    lines.append("    </attributes>\n")
+    return lines, ids
+
+
+def _attvalues(row: Mapping[str, Any], ids: Mapping[str, str], pad: str) -> str:
+    if not row:
+        return ""
+    cells = "".join(f'{pad}  <attvalue for="{ids[n]}" value={quoteattr(_value(v))} />\n'
+                    for n, v in row.items())
+    return f"{pad}<attvalues>\n{cells}{pad}</attvalues>\n"
+
+
+def stream_gexf(nodes: Iterable[Node], edges: Iterable[Edge], *,
+                name: str = "ExoKG") -> Iterator[bytes]:
+    """GEXF as chunks of bytes from re-iterable node and edge rows (read twice: the
+    attribute declarations come first)."""
+    node_columns, edge_columns = ColumnTypes(), ColumnTypes()
+    for _, data in nodes:
+        node_columns.add({k: v for k, v in _node_row(data).items() if k != "label"})
+    for i, (_, _, key, data) in enumerate(edges):
+        edge_columns.add(_edge_row(key, data, i))
+    return encode(_gexf(nodes, edges, node_columns, edge_columns, name))
+
+
+def _gexf(nodes: Iterable[Node], edges: Iterable[Edge], node_columns: ColumnTypes,
+          edge_columns: ColumnTypes, name: str) -> Iterator[str]:
+    yield _HEADER
+    yield f'  <graph defaultedgetype="directed" mode="static" name={quoteattr(name)}>\n'
+    node_lines, node_ids = _declare("node", dict(node_columns.names()), 0)
+    edge_lines, edge_ids = _declare("edge", dict(edge_columns.names()), len(node_ids))
+    yield from node_lines
+    yield from edge_lines
+    node_types, edge_types = node_columns.types(), edge_columns.types()
+    yield "    <nodes>\n"
+    for node, raw in nodes:
+        row = _node_row(raw)
+        label = row.pop("label", node)
+        color, _ = node_style(str(row.get("kind", "")))
+        yield (f"      <node id={quoteattr(str(node))} label={quoteattr(str(label))}>\n"
+               f"        <viz:color {_rgb(color)} />\n"
+               '        <viz:size value="10.0" />\n'
+               + _attvalues(cast_row(row, node_types), node_ids, "        ")
+               + "      </node>\n")
+    yield "    </nodes>\n    <edges>\n"
+    for i, (u, v, key, raw) in enumerate(edges):
+        row = cast_row(_edge_row(key, raw, i), edge_types)
+        yield (f"      <edge source={quoteattr(str(u))} target={quoteattr(str(v))} "
+               f'id="e{i}" label={quoteattr(str(row["predicate"]))}>\n'
+               + _attvalues(row, edge_ids, "        ")
+               + "      </edge>\n")
+    yield "    </edges>\n  </graph>\n</gexf>\n"
 
 
 def to_gexf(G: nx.MultiDiGraph) -> bytes:
     """GEXF bytes of a projection or result graph."""
-    node_values, _ = scalar_table(dict(G.nodes(data=True)))
-    edges = list(G.edges(keys=True, data=True))
-    edge_values, _ = scalar_table({i: {"predicate": k, **d}
-                                   for i, (_, _, k, d) in enumerate(edges)},
-                                  skip=frozenset({"id", "key", "label", "weight", "type",
-                                                  "start", "end"}))
-    H = nx.MultiDiGraph(name=str(G.graph.get("name") or "ExoKG"))
-    for node in G:
-        data = dict(node_values[node])
-        data.pop("id", None)
-        color, _ = node_style(str(data.get("kind", "")))
-        data["viz"] = {"color": _rgb(color), "size": 10.0}
-        H.add_node(str(node), **data)
-    for i, (u, v, _, _) in enumerate(edges):
-        data = edge_values[i]
-        data["label"] = data["predicate"]
-        H.add_edge(str(u), str(v), key=f"e{i}", id=f"e{i}", **data)
-    text = "\n".join(nx.generate_gexf(H, version="1.2draft")) + "\n"
-    return text.encode("utf-8")
+    return b"".join(stream_gexf(graph_nodes(G), graph_edges(G),
+                                name=str(G.graph.get("name") or "ExoKG")))

@@ -14,13 +14,16 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
+from exokg.io._rows import Edge, Node, encode, graph_edges, graph_nodes
 from exokg.io._style import edge_label, node_style
-from exokg.io._values import scalar_table
+from exokg.io._values import ColumnTypes, cast_row, scalar_row
 
-__all__ = ["to_graphml"]
+__all__ = ["stream_graphml", "to_graphml"]
 
 _HEADER = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -46,23 +49,35 @@ def _data(key: str, value) -> str:
     return f'<data key="{key}">{escape(str(value))}</data>'
 
 
-def to_graphml(G: nx.MultiDiGraph) -> bytes:
-    """GraphML bytes of a projection or result graph."""
-    node_values, node_types = scalar_table(dict(G.nodes(data=True)))
-    edges = list(G.edges(keys=True, data=True))
-    edge_rows: dict[object, dict[str, object]] = {
-        i: {"predicate": k, **d} for i, (_, _, k, d) in enumerate(edges)}
-    edge_values, edge_types = scalar_table(edge_rows)
-    out = [_HEADER]
-    node_lines, node_ids = _keys("node", node_types, "n")
-    edge_lines, edge_ids = _keys("edge", edge_types, "e")
-    out += node_lines + edge_lines
-    out.append('  <key id="ng" for="node" yfiles.type="nodegraphics"/>\n')
-    out.append('  <key id="eg" for="edge" yfiles.type="edgegraphics"/>\n')
-    out.append(f'  <graph id={quoteattr(str(G.graph.get("name") or "ExoKG"))} '
-               'edgedefault="directed">\n')
-    for node in G:
-        data = node_values[node]
+def _edge_data(key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"predicate": key, **data}
+
+
+def stream_graphml(nodes: Iterable[Node], edges: Iterable[Edge], *,
+                   name: str = "ExoKG") -> Iterator[bytes]:
+    """GraphML as chunks of bytes from re-iterable node and edge rows (read twice: the
+    attribute types come first)."""
+    node_columns, edge_columns = ColumnTypes(), ColumnTypes()
+    for _, data in nodes:
+        node_columns.add(scalar_row(data))
+    for _, _, key, data in edges:
+        edge_columns.add(scalar_row(_edge_data(key, data)))
+    return encode(_graphml(nodes, edges, node_columns, edge_columns, name))
+
+
+def _graphml(nodes: Iterable[Node], edges: Iterable[Edge], node_columns: ColumnTypes,
+             edge_columns: ColumnTypes, name: str) -> Iterator[str]:
+    yield _HEADER
+    node_lines, node_ids = _keys("node", node_columns.names(), "n")
+    edge_lines, edge_ids = _keys("edge", edge_columns.names(), "e")
+    yield from node_lines
+    yield from edge_lines
+    yield '  <key id="ng" for="node" yfiles.type="nodegraphics"/>\n'
+    yield '  <key id="eg" for="edge" yfiles.type="edgegraphics"/>\n'
+    yield f'  <graph id={quoteattr(name)} edgedefault="directed">\n'
+    node_types, edge_types = node_columns.types(), edge_columns.types()
+    for node, raw in nodes:
+        data = cast_row(scalar_row(raw), node_types)
         color, shape = node_style(str(data.get("kind", "")))
         label = str(data.get("label", node))
         width = max(40, 7 * len(label) + 16)
@@ -72,14 +87,19 @@ def to_graphml(G: nx.MultiDiGraph) -> bytes:
                f'<y:Shape type="{"roundrectangle" if shape == "rectangle" else shape}"/>'
                '</y:ShapeNode></data>')
         cells = "".join(_data(node_ids[n], v) for n, v in data.items())
-        out.append(f"    <node id={quoteattr(str(node))}>{cells}{yed}</node>\n")
-    for i, (u, v, _, _) in enumerate(edges):
-        data = edge_values[i]
+        yield f"    <node id={quoteattr(str(node))}>{cells}{yed}</node>\n"
+    for i, (u, v, key, raw) in enumerate(edges):
+        data = cast_row(scalar_row(_edge_data(key, raw)), edge_types)
         yed = ('<data key="eg"><y:PolyLineEdge><y:Arrows source="none" target="standard"/>'
                f'<y:EdgeLabel>{escape(edge_label(str(data["predicate"])))}</y:EdgeLabel>'
                '</y:PolyLineEdge></data>')
         cells = "".join(_data(edge_ids[n], val) for n, val in data.items())
-        out.append(f"    <edge id=\"e{i}\" source={quoteattr(str(u))} "
-                   f"target={quoteattr(str(v))}>{cells}{yed}</edge>\n")
-    out.append("  </graph>\n</graphml>\n")
-    return "".join(out).encode("utf-8")
+        yield (f"    <edge id=\"e{i}\" source={quoteattr(str(u))} "
+               f"target={quoteattr(str(v))}>{cells}{yed}</edge>\n")
+    yield "  </graph>\n</graphml>\n"
+
+
+def to_graphml(G: nx.MultiDiGraph) -> bytes:
+    """GraphML bytes of a projection or result graph."""
+    return b"".join(stream_graphml(graph_nodes(G), graph_edges(G),
+                                   name=str(G.graph.get("name") or "ExoKG")))

@@ -18,12 +18,16 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import networkx as nx
+from exokg.io._rows import CHUNK, Edge, Node, encode, graph_edges, graph_nodes
 from exokg.io._values import LIST_SEPARATOR, scalar
 from exokg.network import compress
 
-__all__ = ["BIOLINK_CATEGORY", "BIOLINK_PREDICATE", "kgx_tables", "to_csv", "to_kgx"]
+__all__ = ["BIOLINK_CATEGORY", "BIOLINK_PREDICATE", "kgx_tables", "stream_csv", "stream_kgx",
+           "to_csv", "to_kgx"]
 
 #: ExoKG node kind -> Biolink Model category.
 BIOLINK_CATEGORY = {
@@ -68,59 +72,110 @@ def _cell(value) -> str:
     return text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 
-def _tsv(columns, rows) -> bytes:
-    lines = ["\t".join(columns)]
-    lines += ["\t".join(_cell(row.get(c)) for c in columns) for row in rows]
-    return ("\n".join(lines) + "\n").encode("utf-8")
+def _tsv_lines(columns: tuple[str, ...], rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    yield "\t".join(columns) + "\n"
+    for row in rows:
+        yield "\t".join(_cell(row.get(c)) for c in columns) + "\n"
+
+
+def _kgx_node(node: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": data.get("curie") or compress(node),
+        "category": BIOLINK_CATEGORY.get(data.get("kind", ""), _DEFAULT_CATEGORY),
+        "name": data.get("label"),
+        "synonym": LIST_SEPARATOR.join(data.get("alt_labels", ())),
+        "xref": LIST_SEPARATOR.join(data.get("xrefs", ())),
+        "iri": node, "exo_class": data.get("class"),
+        "description": data.get("function") if data.get("kind") == "Finding" else None,
+    }
+
+
+def _kgx_edge(i: int, u: str, v: str, key: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    predicate = str(data.get("predicate", key))
+    return {
+        "id": f"exokg:edge/{i}",
+        "subject": data.get("_source_curie") or compress(u),
+        "predicate": BIOLINK_PREDICATE.get(predicate, _DEFAULT_PREDICATE),
+        "object": data.get("_target_curie") or compress(v),
+        "original_predicate": predicate,
+        "knowledge_level": "knowledge_assertion", "agent_type": "manual_agent",
+    }
 
 
 def kgx_tables(G: nx.MultiDiGraph) -> tuple[list[dict], list[dict]]:
     """Node and edge rows of the KGX TSV files."""
-    nodes = []
-    for node, data in sorted(G.nodes(data=True)):
-        nodes.append({
-            "id": data.get("curie") or compress(node),
-            "category": BIOLINK_CATEGORY.get(data.get("kind", ""), _DEFAULT_CATEGORY),
-            "name": data.get("label"),
-            "synonym": LIST_SEPARATOR.join(data.get("alt_labels", ())),
-            "xref": LIST_SEPARATOR.join(data.get("xrefs", ())),
-            "iri": node, "exo_class": data.get("class"),
-            "description": data.get("function") if data.get("kind") == "Finding" else None,
-        })
-    edges = []
-    for i, (u, v, key, data) in enumerate(sorted(G.edges(keys=True, data=True),
-                                                  key=lambda e: e[:3])):
-        predicate = str(data.get("predicate", key))
-        edges.append({
-            "id": f"exokg:edge/{i}",
-            "subject": G.nodes[u].get("curie") or compress(u),
-            "predicate": BIOLINK_PREDICATE.get(predicate, _DEFAULT_PREDICATE),
-            "object": G.nodes[v].get("curie") or compress(v),
-            "original_predicate": predicate,
-            "knowledge_level": "knowledge_assertion", "agent_type": "manual_agent",
-        })
+    nodes = [_kgx_node(n, d) for n, d in graph_nodes(G, sort=True)]
+    edges = [_kgx_edge(i, u, v, k, d)
+             for i, (u, v, k, d) in enumerate(graph_edges(G, sort=True))]
     return nodes, edges
 
 
-def to_kgx(G: nx.MultiDiGraph) -> bytes:
-    """A zip of KGX ``nodes.tsv`` and ``edges.tsv`` (stable bytes: fixed timestamps)."""
-    nodes, edges = kgx_tables(G)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in (("nodes.tsv", _tsv(_NODE_COLUMNS, nodes)),
-                           ("edges.tsv", _tsv(_EDGE_COLUMNS, edges))):
+class _Sink:
+    """A write-only, unseekable file whose bytes a generator takes as they come."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> Iterator[bytes]:
+        chunks, self.chunks = self.chunks, []
+        return iter(chunks)
+
+
+def stream_kgx(nodes: Iterable[Node], edges: Iterable[Edge]) -> Iterator[bytes]:
+    """A zip of KGX ``nodes.tsv`` and ``edges.tsv`` as chunks of bytes (stable bytes:
+    fixed timestamps). Node rows sorted by IRI and edge rows by (source, target, key)
+    give sorted tables; the rows are read once."""
+    sink = _Sink()
+    # an unseekable sink: zipfile writes each member's sizes after its data
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:  # type: ignore[call-overload]
+        tables = (("nodes.tsv", _tsv_lines(_NODE_COLUMNS,
+                                           (_kgx_node(n, d) for n, d in nodes))),
+                  ("edges.tsv", _tsv_lines(_EDGE_COLUMNS,
+                                           (_kgx_edge(i, u, v, k, d) for i, (u, v, k, d)
+                                            in enumerate(edges)))))
+        for name, lines in tables:
             info = zipfile.ZipInfo(name, date_time=(2022, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
-    return buffer.getvalue()
+            with archive.open(info, "w", force_zip64=True) as member:
+                for chunk in encode(lines):
+                    member.write(chunk)
+                    yield from sink.take()
+    yield from sink.take()
+
+
+def to_kgx(G: nx.MultiDiGraph) -> bytes:
+    """A zip of KGX ``nodes.tsv`` and ``edges.tsv`` (see :func:`stream_kgx`)."""
+    return b"".join(stream_kgx(graph_nodes(G, sort=True), graph_edges(G, sort=True)))
+
+
+def stream_csv(nodes: Iterable[Node], edges: Iterable[Edge]) -> Iterator[bytes]:
+    """A CSV edge list as chunks of bytes: source, source_label, predicate, target,
+    target_label (the labels from each edge row's ``_source_label``/``_target_label``)."""
+    del nodes  # every column comes with the edge rows
+    return encode(_csv_lines(edges))
+
+
+def _csv_lines(edges: Iterable[Edge]) -> Iterator[str]:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["source", "source_label", "predicate", "target", "target_label"])
+    for u, v, key, data in edges:
+        writer.writerow([u, data.get("_source_label", u), data.get("predicate", key), v,
+                         data.get("_target_label", v)])
+        if text.tell() >= CHUNK:
+            yield text.getvalue()
+            text.seek(0)
+            text.truncate()
+    yield text.getvalue()
 
 
 def to_csv(G: nx.MultiDiGraph) -> bytes:
     """A CSV edge list: source, source_label, predicate, target, target_label."""
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["source", "source_label", "predicate", "target", "target_label"])
-    for u, v, key, data in sorted(G.edges(keys=True, data=True), key=lambda e: e[:3]):
-        writer.writerow([u, G.nodes[u].get("label", u), data.get("predicate", key), v,
-                         G.nodes[v].get("label", v)])
-    return text.getvalue().encode("utf-8")
+    return b"".join(stream_csv(graph_nodes(G), graph_edges(G, sort=True)))

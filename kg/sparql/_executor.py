@@ -17,6 +17,15 @@ Protocol. Requests are one JSON line on stdin::
      "cap": rows (0: none), "default": [iri] or null, "named": [iri] or null,
      "timeout": seconds, "base": iri or null, "out_prefixes": {prefix: iri}}
 
+or a dump of the whole store (a whole-graph export; never capped)::
+
+    {"dump": media type, "timeout": seconds, "out_prefixes": {prefix: iri}}
+
+which pyoxigraph's ``Store.dump`` writes straight into ``D`` frames: a triple syntax gets
+the default graph, a quad syntax (N-Quads, TriG) the whole dataset. A dump always reads
+the on-disk store (also under ``--memory``): its SPO index gives each subject's triples
+together, which the network exports rely on.
+
 Replies are frames on stdout: one type byte, a 4-byte big-endian length, a payload.
 ``R`` ready, ``H`` header (JSON: kind, media_type, truncated), ``D`` data,
 ``E`` error (JSON: error, message), ``Z`` end (JSON: rows).
@@ -52,6 +61,7 @@ class _CapExceeded(Exception):
 
 
 _OUT = bytearray()  # frames not yet written: small answers leave in one write
+_DISK: ox.Store | None = None  # the on-disk store, which dumps read (see the protocol)
 
 
 def _flush_out() -> None:
@@ -208,7 +218,23 @@ def _dataset(req: dict) -> dict:
     return kwargs
 
 
+def _dump(store: ox.Store, req: dict) -> None:
+    media_type = req["dump"]
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    if fmt is None:
+        return _frame_json(b"E", {"error": "not_acceptable", "kind": "graph"})
+    _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": False})
+    sink = _Streamer()
+    graph = None if fmt.supports_datasets else ox.DefaultGraph()
+    (_DISK or store).dump(sink, fmt, from_graph=graph,  # type: ignore[arg-type]  # a sink
+                          prefixes=req.get("out_prefixes") or None)
+    sink.flush()
+    return _frame_json(b"Z", {"rows": None})
+
+
 def _run(store: ox.Store, req: dict) -> None:
+    if req.get("dump"):
+        return _dump(store, req)
     kwargs = _dataset(req)
     cap = int(req.get("cap") or 0)
     result = store.query(req["q"], **kwargs)
@@ -298,6 +324,7 @@ def _watch_parent(parent: int, interval: float = 0.5) -> None:
 
 
 def main(path: str, *, memory: bool = False) -> None:
+    global _DISK
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C
     # Not PR_SET_PDEATHSIG: that fires when the *thread* that started us ends, and
     # replacements are started from short-lived threads.
@@ -307,7 +334,7 @@ def main(path: str, *, memory: bool = False) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent",
                      daemon=True).start()
     try:
-        store = ox.Store.read_only(path)
+        store = _DISK = ox.Store.read_only(path)
         if memory:
             copy = ox.Store()
             copy.bulk_extend(store.quads_for_pattern(None, None, None, None))

@@ -23,6 +23,7 @@ from exokg.sparql.cache import ResultCache
 from exokg.sparql.check import check_query, inspect_query
 from exokg.sparql.negotiate import negotiate_for
 from exokg.sparql.pool import ExecutorPool, Outcome
+from exokg.sparql.remote import RemotePool
 from exokg.sparql.results import Results
 from exokg.store import StoreInfo, find_store
 from exokg.vocab import PREFIXES
@@ -149,7 +150,10 @@ class SparqlService:
                                  max_bytes=config.cache_max_bytes)
         self._cache_entry_bytes = max(1, config.cache_max_bytes // 4)
         self._info: StoreInfo | None = None
-        self._pool: ExecutorPool | None = None
+        self._pool: ExecutorPool | RemotePool | None = None
+        self._remote = RemotePool(config.store_url, size=config.executors,
+                                  timeout_param=config.store_timeout_param,
+                                  artifacts_dir=config.store_dir) if config.store_url else None
         self._lock = threading.Lock()
 
     # --- the store ---------------------------------------------------------------------
@@ -157,6 +161,8 @@ class SparqlService:
     @property
     def info(self) -> StoreInfo:
         """The store's description, building or finding the store on first use."""
+        if self._remote is not None:  # read again now and then: a load switches versions
+            return self._remote.info()
         if self._info is None:
             with self._lock:
                 if self._info is None:
@@ -169,7 +175,9 @@ class SparqlService:
                           records_dirs=self.config.records_dirs)
 
     @property
-    def pool(self) -> ExecutorPool:
+    def pool(self) -> ExecutorPool | RemotePool:
+        if self._remote is not None:
+            return self._remote
         if self._pool is None:
             info = self.info
             with self._lock:

@@ -203,12 +203,17 @@
           var doc = answers[0], pages = {};
           answers[1].nodes.forEach(function (n) { pages[n.id] = n.url; });
           doc.elements.nodes.forEach(function (n) { n.data.url = pages[n.data.id] || ""; });
+          // the JSON answer says when the neighborhood was cut at the node cap
+          var truncated = answers[1].truncated === true;
           if (!known) listPredicates(doc);
           if (exokg.cy) exokg.cy.destroy();
           container.innerHTML = "";
           exokg.cy = drawGraph(container, doc.elements, { style: doc.style, center: node });
           var n = doc.elements.nodes.length, m = doc.elements.edges.length;
-          status.textContent = n + " nodes, " + m + " edges. Click a node to open its page.";
+          status.textContent = n + " nodes, " + m + " edges" +
+            (truncated ? " (truncated: the neighborhood is larger than the node cap; " +
+              "the nearest nodes are shown)" : "") + ". Click a node to open its page.";
+          section.setAttribute("data-truncated", truncated ? "true" : "false");
           section.setAttribute("data-loaded", "true");
         })
         .catch(function (err) {

@@ -1,0 +1,47 @@
+"""``exokg index``: build the artifacts (search index, metrics ...) from a remote store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+__all__ = ["register"]
+
+_EPILOG = """examples:
+  exokg index --store-url http://127.0.0.1:7878/query --update-url http://127.0.0.1:7878/update \\
+              --store /var/lib/exokg
+  exokg serve --store-url http://127.0.0.1:7878/query --store /var/lib/exokg
+
+Run it after each 'exokg load': the artifacts are kept per data version.
+"""
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "index", help="build the artifacts (search, metrics, adjacency) of a remote store",
+        description="Build the artifacts an embedded store is built with (search index, "
+                    "metrics, adjacency ...) from a remote store's current data version, into "
+                    "STORE/remote-VERSION/; 'exokg serve --store-url URL --store STORE' uses "
+                    "them while that version is current. Metrics written as triples go to the "
+                    "remote store's named graphs.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--store-url", required=True, metavar="URL", help="the SPARQL query endpoint")
+    p.add_argument("--update-url", required=True, metavar="URL",
+                   help="the SPARQL Update endpoint")
+    p.add_argument("--graph-store-url", metavar="URL",
+                   help="the Graph Store Protocol endpoint (default: 'store' beside "
+                        "--update-url, as Oxigraph server has it)")
+    p.add_argument("--store", metavar="DIR",
+                   help="folder for the artifacts (default: ~/.cache/exokg/store)")
+    p.set_defaults(func=_index)
+
+
+def _index(args: argparse.Namespace) -> int:
+    from exokg.config import default_store_dir
+    from exokg.sparql.remote_index import index_remote
+
+    info = index_remote(args.store_url, args.store or default_store_dir(),
+                        update_url=args.update_url, graph_store_url=args.graph_store_url)
+    print(json.dumps({"version": info.version, "folder": info.folder,
+                      "artifacts": info.artifacts}))
+    return 0

@@ -1,0 +1,253 @@
+"""The projection's node and edge rows, read from the store in one streamed scan.
+
+The same nodes and edges as :func:`exokg.network.project` gives for the whole graph
+(the rules and attributes are that module's), without a networkx graph of the whole
+store and without holding the graph in memory: the store's N-Triples dump streams
+through a query executor (:func:`exokg.sparql.export.dump`; each subject's triples come
+together, in the store's SPO order), each subject becomes one row of a temporary
+SQLite file beside the edges it starts, and the rows are read back from that file,
+sorted (nodes by IRI, edges by source, target and key, as the writers of
+:mod:`exokg.io` sort them). The file is deleted when the rows are closed.
+
+One scan of the store, as fast as its dump, whatever the number of passes a writer
+makes (GraphML, GEXF and CX2 read the rows twice). A SPARQL ``ORDER BY ?s`` over the
+whole store, or ``FILTER NOT EXISTS`` per triple, runs ten times slower at 10^5
+findings: see benchmarks/RESULTS-export.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import pickle
+import sqlite3
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import pyoxigraph as ox
+from exokg.curie import external_curie
+from exokg.errors import TooLargeToDraw
+from exokg.io._rows import Edge, Node, Rows
+from exokg.network import (
+    _FINDING,
+    _MATCH,
+    _SCHEMA_NAMESPACES,
+    _XREF,
+    _local_name,
+    _node_attributes,
+    compress,
+    is_edge_predicate,
+)
+from exokg.vocab import EXO, RDF, RDFS, SKOS
+from rdflib import Literal
+
+if TYPE_CHECKING:
+    from exokg.sparql.service import SparqlService
+
+__all__ = ["DRAW_MAX_NODES", "store_graph", "store_rows"]
+
+logger = logging.getLogger(__name__)
+
+#: The largest whole graph the drawing formats (DOT, SVG) lay out.
+DRAW_MAX_NODES = 2000
+
+_TYPE, _LABEL, _ALT_LABEL, _EXO = str(RDF.type), str(RDFS.label), str(SKOS.altLabel), str(EXO)
+
+_SCHEMA = """
+CREATE TABLE subjects (iri TEXT PRIMARY KEY, typed INTEGER, excluded INTEGER, label TEXT,
+                       row BLOB) WITHOUT ROWID;
+CREATE TABLE edges (s TEXT, p TEXT, o TEXT);
+"""
+#: Nodes: typed subjects kept, and every untyped IRI at either end of a kept edge.
+_NODES = """
+SELECT iri, row FROM subjects WHERE typed AND NOT excluded
+UNION
+SELECT e.o, s.row FROM edges e LEFT JOIN subjects s ON s.iri = e.o
+ WHERE s.iri IS NULL OR NOT s.typed
+UNION
+SELECT e.s, s.row FROM edges e JOIN subjects s ON s.iri = e.s WHERE NOT s.typed
+ORDER BY 1
+"""
+#: Edges from kept subjects (the only ones stored) to any end that is not excluded.
+_EDGES = """
+SELECT e.s, e.p, e.o, ls.label, lo.label FROM edges e
+  JOIN subjects ls ON ls.iri = e.s LEFT JOIN subjects lo ON lo.iri = e.o
+ WHERE lo.iri IS NULL OR NOT lo.excluded
+ ORDER BY e.s, e.o, e.p
+"""
+
+
+def _python(term: ox.Literal) -> Any:
+    """A literal as rdflib's ``toPython`` gives it (what the projection holds)."""
+    if term.language:
+        return term.value
+    return Literal(term.value, datatype=term.datatype.value).toPython()
+
+
+class _Subject:
+    """The triples of one subject, sorted out as :func:`exokg.network.project` does."""
+
+    def __init__(self, iri: str) -> None:
+        self.iri = iri
+        self.types: set[str] = set()
+        self.label: str | None = None
+        self.alt: list[str] = []
+        self.xrefs: list[str] = []
+        self.literals: dict[str, list] = defaultdict(list)
+        self.edges: list[tuple[str, str]] = []
+
+    def add(self, p: str, o: Any) -> None:
+        if isinstance(o, ox.Literal):
+            if p == _LABEL:
+                if self.label is None:
+                    self.label = o.value
+            elif p == _ALT_LABEL:
+                self.alt.append(o.value)
+            elif p == _XREF:
+                self.xrefs.append(o.value)
+            elif p.startswith(_EXO):
+                self.literals[p[len(_EXO):]].append(_python(o))
+        elif not isinstance(o, ox.NamedNode):
+            return  # a blank node or a quoted triple: no type, edge or xref
+        elif p == _TYPE:
+            self.types.add(o.value)
+        elif p in _MATCH:
+            ext = external_curie(o.value)
+            if ext:
+                self.xrefs.append(ext)
+        elif is_edge_predicate(p):
+            self.edges.append((p, o.value))
+
+    def close(self, findings: bool, edges: list[tuple[str, str, str]]) -> tuple:
+        """The subject's row of the spool; its edges (if it is kept) go to ``edges``."""
+        s = self.iri
+        excluded = any(t.startswith(_SCHEMA_NAMESPACES) for t in self.types) or (
+            not findings and _FINDING in self.types)
+        if excluded:
+            return s, bool(self.types), True, None, None
+        edges += ((s, compress(p), o) for p, o in self.edges)
+        labels = {s: self.label} if self.label is not None else {}
+        alt = {s: self.alt} if self.alt else {}
+        xrefs = {s: self.xrefs} if self.xrefs else {}
+        data = _node_attributes(s, self.types, labels, alt, xrefs, {s: self.literals})
+        return (s, bool(self.types), False, data["label"],
+                pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
+
+
+_TYPE, _LABEL, _ALT_LABEL, _EXO = str(RDF.type), str(RDFS.label), str(SKOS.altLabel), str(EXO)
+
+
+class _Spool:
+    """The projection's rows of one store scan, in a temporary SQLite file."""
+
+    def __init__(self, service: SparqlService, *, findings: bool) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="exokg-export-", suffix=".sqlite")
+        os.close(fd)
+        self.db = sqlite3.connect(self.path)
+        try:
+            self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+                                  + _SCHEMA)
+            self._fill(service, findings)
+        except BaseException:
+            self.close()
+            raise
+
+    def _fill(self, service: SparqlService, findings: bool) -> None:
+        from exokg.sparql.export import ChunkReader, dump
+
+        chunks = dump(service, "application/n-triples")
+        subjects: list[tuple] = []
+        edges: list[tuple[str, str, str]] = []
+        current: _Subject | None = None
+        try:
+            reader = io.BufferedReader(ChunkReader(chunks), buffer_size=1 << 16)
+            for triple in ox.parse(reader, ox.RdfFormat.N_TRIPLES):
+                subject = triple.subject
+                if not isinstance(subject, ox.NamedNode):
+                    continue
+                if current is None or current.iri != subject.value:
+                    if current is not None:
+                        subjects.append(current.close(findings, edges))
+                        if len(subjects) >= 10_000:
+                            self._write(subjects, edges)
+                    current = _Subject(subject.value)
+                current.add(triple.predicate.value, triple.object)
+            if current is not None:
+                subjects.append(current.close(findings, edges))
+            self._write(subjects, edges)
+        finally:
+            chunks.close()
+        self.db.execute("CREATE INDEX edges_order ON edges (s, o, p)")
+        self.db.commit()
+
+    def _write(self, subjects: list[tuple], edges: list[tuple[str, str, str]]) -> None:
+        # a subject seen twice would mean the dump did not give its triples together
+        self.db.executemany("INSERT INTO subjects VALUES (?, ?, ?, ?, ?)", subjects)
+        self.db.executemany("INSERT INTO edges VALUES (?, ?, ?)", edges)
+        subjects.clear()
+        edges.clear()
+
+    def nodes(self) -> Iterator[Node]:
+        for iri, row in self.db.execute(_NODES):
+            yield iri, (pickle.loads(row) if row is not None
+                        else _node_attributes(iri, (), {}, {}, {}, {}))
+
+    def edges(self) -> Iterator[Edge]:
+        for u, key, v, u_label, v_label in self.db.execute(_EDGES):
+            yield u, v, key, {"predicate": key, "_source_label": u_label,
+                              "_target_label": v_label or _local_name(v)}
+
+    def close(self) -> None:
+        self.db.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+@contextlib.contextmanager
+def store_rows(service: SparqlService, *,
+               findings: bool = False) -> Iterator[tuple[Rows, Rows]]:
+    """The whole graph's node and edge rows (re-iterable, sorted), read from the store.
+
+    A context manager: the rows are valid inside it, and the temporary file is gone
+    after it.
+
+    Parameters
+    ----------
+    findings
+        Findings as nodes, with their edges (as :func:`exokg.network.project`).
+    """
+    spool = _Spool(service, findings=findings)
+    try:
+        yield Rows(spool.nodes), Rows(spool.edges)
+    finally:
+        spool.close()
+
+
+def store_graph(service: SparqlService, *, findings: bool = False,
+                max_nodes: int = DRAW_MAX_NODES) -> nx.MultiDiGraph:
+    """The whole graph as networkx, for the drawing formats only: refused above
+    ``max_nodes``.
+
+    Raises
+    ------
+    TooLargeToDraw
+        when the graph has more than ``max_nodes`` nodes.
+    """
+    G = nx.MultiDiGraph(name="ExoKG", findings=findings)
+    with store_rows(service, findings=findings) as (nodes, edges):
+        for node, data in nodes:
+            if G.number_of_nodes() >= max_nodes:
+                raise TooLargeToDraw(
+                    f"the whole graph has more than {max_nodes} nodes, too many to draw as "
+                    "DOT or SVG; export a neighbourhood (node=, depth=) or a network format "
+                    "(graphml, gexf, cytoscape, cx2, csv, kgx)")
+            G.add_node(node, **data)
+        for u, v, key, data in edges:
+            G.add_edge(u, v, key=key, **{k: x for k, x in data.items()
+                                         if not k.startswith("_")})
+    return G

@@ -1,0 +1,600 @@
+"""A remote store: the service's queries answered by a SPARQL 1.1 Protocol endpoint.
+
+:class:`RemotePool` has the interface of :class:`~exokg.sparql.pool.ExecutorPool`
+(``execute(job, timeout) -> Outcome``), so :class:`~exokg.sparql.service.SparqlService`
+runs every query the same way whether the store is embedded or remote (setting
+``STORE_URL``): the service checks the query first (read-only, SERVICE allowlist), then
+the pool forwards it.
+
+- **Time limit.** The request is cut at the limit: every read waits at most until the
+  deadline, then the connection is closed (the engine sees the client gone). The
+  engine's own limit is also asked for where it has a request parameter
+  (``STORE_TIMEOUT_PARAM``, e.g. Virtuoso's ``timeout`` in ms); Oxigraph server's
+  ``--timeout-s`` is a server flag.
+- **Row cap.** Not by rewriting the query with LIMIT (a LIMIT on a sub-select loses the
+  ORDER BY, and DESCRIBE has no LIMIT): with a cap the answer is asked for as SPARQL
+  JSON (N-Triples for graphs), parsed as it streams (``pyoxigraph.parse_query_results``,
+  ``pyoxigraph.parse``) and the connection closed after ``cap + 1`` rows; the first
+  ``cap`` rows are serialized by pyoxigraph in the asked-for format, so an answer reads
+  byte for byte as the embedded store's. Without a cap the remote answer streams through
+  as is.
+- **Data version.** ``exokg load`` records in a control graph which named graph holds the
+  current data and the data's version and statistics (:mod:`exokg.sparql.remote_load`);
+  queries then run on that graph (the protocol's ``default-graph-uri``). A store loaded
+  otherwise gets a version from a count query. The version is read again every
+  ``refresh`` seconds, so ETags and the result cache follow a reload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import io
+import itertools
+import json
+import logging
+import queue
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pyoxigraph as ox
+from exokg.errors import ExoKGError, InvalidQuery, QueryTimeout, UnknownFormat
+from exokg.sparql._executor import _serialize_rows
+from exokg.sparql.check import _tokens, inspect_query
+from exokg.sparql.pool import Outcome, QueryFailed, ServiceBusy
+from exokg.store import StoreInfo
+
+__all__ = ["CONTROL_GRAPH", "CURRENT", "INFO", "STORE_NODE", "RemoteEndpoint", "RemotePool",
+           "RemoteStore", "RemoteUnavailable", "read_current"]
+
+logger = logging.getLogger(__name__)
+
+#: The control graph: which graph holds the current data, and each version's facts.
+CONTROL_GRAPH = "urn:exokg:control"
+STORE_NODE = "urn:exokg:store"
+CURRENT = "urn:exokg:current"  # STORE_NODE CURRENT <version graph>
+INFO = "urn:exokg:info"  # <version graph> INFO "StoreInfo as JSON"
+
+_CHUNK = 1 << 16
+_JSON = "application/sparql-results+json"
+_NT = "application/n-triples"
+
+
+class RemoteUnavailable(ExoKGError):
+    """The remote store cannot be reached, or answered with a server error."""
+
+    status = 503
+
+
+class _Connections:
+    """Idle keep-alive connections to one host, reused by later requests."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ExoKGError(f"not an http(s) URL: {url!r}")
+        self.https = parts.scheme == "https"
+        self.host, self.port = parts.hostname, parts.port
+        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._idle: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
+
+    def get(self, timeout: float) -> http.client.HTTPConnection:
+        try:
+            conn = self._idle.get_nowait()
+            if conn.sock is not None:
+                conn.sock.settimeout(timeout)
+            return conn
+        except queue.Empty:
+            cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
+            conn = cls(self.host, self.port, timeout=timeout)
+            conn.connect()
+            # http.client sends the headers and the body in two writes: without this,
+            # Nagle's algorithm holds the body until the engine acknowledges the headers
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return conn
+
+    def put(self, conn: http.client.HTTPConnection) -> None:
+        self._idle.put(conn)
+
+
+class _Reply:
+    """One HTTP answer read within a deadline: a binary file for pyoxigraph's parsers,
+    and a chunk iterator; ``close`` drops the connection unless it was read to the end."""
+
+    def __init__(self, endpoint: RemoteEndpoint, conn: http.client.HTTPConnection,
+                 resp: http.client.HTTPResponse, deadline: float) -> None:
+        self.endpoint, self.conn, self.resp, self.deadline = endpoint, conn, resp, deadline
+        self.media_type = (resp.getheader("Content-Type") or "").split(";")[0].strip()
+        self.timed_out = False
+        self.done = False
+
+    def read(self, size: int = -1) -> bytes:
+        if self.conn is None:  # read to the end, or closed
+            return b""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            self.timed_out = True
+            self.close()
+            raise QueryTimeout("query stopped at the time limit")
+        if self.conn.sock is not None:
+            self.conn.sock.settimeout(remaining)
+        try:
+            data = self.resp.read1(size if size is not None and size > 0 else _CHUNK)
+        except TimeoutError:
+            self.timed_out = True
+            self.close()
+            raise QueryTimeout("query stopped at the time limit") from None
+        except (OSError, http.client.HTTPException) as err:
+            self.close()
+            raise RemoteUnavailable(f"the remote store stopped mid-answer: {err}") from None
+        if not data:
+            self.done = True
+            self.close()
+        return data
+
+    def readinto(self, buffer: Any) -> int:  # for io.BufferedReader and pyoxigraph
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            while True:
+                data = self.read(_CHUNK)
+                if not data:
+                    return
+                yield data
+        finally:
+            self.close()
+
+    def readall(self) -> bytes:
+        return b"".join(self.chunks())
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None  # type: ignore[assignment]
+        if conn is None:
+            return
+        if self.done and not self.resp.will_close:
+            self.endpoint.connections.put(conn)
+        else:
+            conn.close()  # mid-answer: the engine sees the client gone
+
+
+class RemoteEndpoint:
+    """A SPARQL 1.1 Protocol query endpoint (``url``), asked with POST and a deadline.
+
+    Parameters
+    ----------
+    url
+        the query endpoint, e.g. ``http://127.0.0.1:7878/query`` (Oxigraph server) or
+        ``http://127.0.0.1:8890/sparql`` (Virtuoso).
+    timeout_param
+        the engine's own time-limit request parameter, sent in milliseconds (Virtuoso:
+        ``timeout``); empty: none sent.
+    """
+
+    def __init__(self, url: str, *, timeout_param: str = "") -> None:
+        self.url = url
+        self.timeout_param = timeout_param
+        self.connections = _Connections(url)
+
+    def request(self, query: str, *, accept: str, timeout: float,
+                default_graphs: list[str] | None = None,
+                named_graphs: list[str] | None = None) -> _Reply:
+        """Send ``query``; the answer's status is checked, its body not yet read.
+
+        Raises
+        ------
+        InvalidQuery
+            when the engine says 400 (its message is kept).
+        UnknownFormat
+            when it says 406.
+        QueryTimeout
+            when no answer starts before ``timeout`` seconds.
+        RemoteUnavailable
+            when it cannot be reached or fails (5xx).
+        """
+        deadline = time.monotonic() + (timeout or 1e9)
+        params: list[tuple[str, str]] = [("query", query)]
+        params += [("default-graph-uri", g) for g in default_graphs or ()]
+        params += [("named-graph-uri", g) for g in named_graphs or ()]
+        if self.timeout_param and timeout:
+            params.append((self.timeout_param, str(int(timeout * 1000))))
+        body = urlencode(params).encode()
+        headers = {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"}
+        conn: http.client.HTTPConnection | None = None
+        for attempt in (0, 1):  # a reused keep-alive connection may have been closed
+            try:
+                conn = self.connections.get(max(0.001, deadline - time.monotonic()))
+                conn.request("POST", self.connections.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                break
+            except TimeoutError:
+                if conn is not None:
+                    conn.close()
+                raise QueryTimeout(f"query stopped at the time limit of {timeout:g} s") \
+                    from None
+            except (OSError, http.client.HTTPException) as err:
+                if conn is not None:
+                    conn.close()
+                conn = None
+                if attempt:
+                    raise RemoteUnavailable(
+                        f"the remote store at {self.url} cannot be reached: {err}") from None
+        assert conn is not None
+        reply = _Reply(self, conn, resp, deadline)
+        if resp.status == 200 and resp.getheader("X-SQL-State") == "S1TAT":
+            # Virtuoso's "anytime" answer: what it found by its time limit, not the answer
+            reply.close()
+            raise QueryTimeout(f"the remote store stopped the query at its time limit of "
+                               f"{timeout:g} s (its partial answer is not sent)")
+        if resp.status == 200:
+            return reply
+        message = reply.readall()[:2000].decode(errors="replace").strip()
+        if resp.status == 400:
+            raise InvalidQuery(f"SPARQL syntax error (remote store): {message}")
+        if resp.status == 406:
+            raise UnknownFormat(f"the remote store cannot answer in {accept}: {message}")
+        if resp.status in (408, 504) or "timeout" in message.lower():
+            raise QueryTimeout(f"the remote store stopped the query: {message}")
+        raise RemoteUnavailable(f"the remote store answered {resp.status}: {message}")
+
+    def select(self, query: str, *, timeout: float,
+               default_graphs: list[str] | None = None) -> list[list[Any]]:
+        """The rows of a SELECT, parsed (for small control and count queries)."""
+        reply = self.request(query, accept=_JSON, timeout=timeout,
+                             default_graphs=default_graphs)
+        result = ox.parse_query_results(reply.readall(), format=ox.QueryResultsFormat.JSON)
+        assert isinstance(result, ox.QuerySolutions)
+        return [list(solution) for solution in result]
+
+
+def read_current(endpoint: RemoteEndpoint, *, timeout: float = 10.0
+                 ) -> tuple[str | None, dict[str, Any] | None]:
+    """The current version graph and its recorded facts, from the control graph
+    (``(None, None)`` for a store that ``exokg load`` did not load)."""
+    rows = endpoint.select(
+        f"SELECT ?g ?info WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ <{STORE_NODE}> <{CURRENT}> ?g "
+        f"OPTIONAL {{ ?g <{INFO}> ?info }} }} }}", timeout=timeout)
+    best: tuple[float, str, dict[str, Any] | None] | None = None
+    for graph, info in rows:  # two are current for a moment during a switch: the newest
+        if graph is None:
+            continue
+        facts = json.loads(info.value) if isinstance(info, ox.Literal) else None
+        key = float(facts.get("loaded", 0)) if facts else -1.0
+        if best is None or key > best[0]:
+            best = (key, graph.value, facts)
+    return (best[1], best[2]) if best else (None, None)
+
+
+class RemotePool:
+    """The service's query runner over a remote store (see the module's docstring).
+
+    Parameters
+    ----------
+    url
+        the SPARQL query endpoint.
+    size
+        queries forwarded at once (more wait, up to their time limit: ``ServiceBusy``).
+    refresh
+        seconds between two reads of the store's current version.
+    timeout_param
+        see :class:`RemoteEndpoint`.
+    artifacts_dir
+        the folder where ``exokg index`` put this store's artifacts (``STORE_DIR``).
+    """
+
+    def __init__(self, url: str, *, size: int = 3, refresh: float = 2.0,
+                 timeout_param: str = "", artifacts_dir: str | None = None) -> None:
+        self.url = url
+        self.endpoint = RemoteEndpoint(url, timeout_param=timeout_param)
+        self.size, self.refresh = size, refresh
+        self._slots = threading.BoundedSemaphore(size)
+        self._lock = threading.Lock()
+        self._info: StoreInfo | None = None
+        self._graph: str | None = None
+        self._named: list[str] | None = None
+        self.artifacts_dir = artifacts_dir
+        self._checked = 0.0
+
+    # --- the store's version ---------------------------------------------------------------
+
+    def info(self) -> StoreInfo:
+        """The store's description (version, triples, statistics), read again at most
+        every ``refresh`` seconds."""
+        now = time.monotonic()
+        if self._info is None or now - self._checked > self.refresh:
+            with self._lock:
+                if self._info is None or now - self._checked > self.refresh:
+                    self._info, self._graph, self._named = self._read_info()
+                    self._checked = time.monotonic()
+        return self._info
+
+    def _read_info(self) -> tuple[StoreInfo, str | None, list[str] | None]:
+        from exokg.sparql.remote_index import remote_artifacts
+
+        graph, facts = read_current(self.endpoint)
+        if graph is not None and facts is None and self._info is not None:
+            return self._info, self._graph, self._named  # its facts are being rewritten
+        if graph is not None and facts is not None:
+            named = list(facts.get("graphs") or []) or None
+            facts = {k: facts[k] for k in ("version", "triples", "sources", "built", "stats")
+                     if k in facts}
+            folder, artifacts = remote_artifacts(self.artifacts_dir, facts["version"])
+            return StoreInfo(path=self.url, reused=True, folder=folder, artifacts=artifacts,
+                             **facts), graph, named
+        # Loaded by other means: the version follows the count of triples.
+        rows = self.endpoint.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=60.0)
+        count = int(rows[0][0].value) if rows and rows[0][0] is not None else 0
+        version = hashlib.sha256(f"{self.url}\x00{count}".encode()).hexdigest()[:16]
+        return StoreInfo(path=self.url, version=version, triples=count, sources=[self.url],
+                         built="", stats={"triples": count}, reused=True), None, None
+
+    @property
+    def graph(self) -> str | None:
+        """The named graph that holds the current data (``None``: the default graph)."""
+        self.info()
+        return self._graph
+
+    def start(self) -> None:
+        """Read the store's version now (fails early if the store cannot be reached)."""
+        self.info()
+
+    def close(self) -> None:
+        """Drop idle connections."""
+        while True:
+            try:
+                self.endpoint.connections._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def _dataset(self, job: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
+        if job.get("default") is not None or job.get("named") is not None:
+            return job.get("default") or [], job.get("named") or []
+        # A query naming its own dataset (FROM) keeps it; others read the current graph.
+        if self.graph is None or any(kind == "word" and value.upper() == "FROM"
+                                     for kind, value in _tokens(job["q"])):
+            return None, None
+        return [self.graph], self._named
+
+    def execute(self, job: dict[str, Any], *, timeout: float) -> Outcome:
+        """Run ``job`` (the executor's request: ``q``, ``solutions``, ``graph``, ``cap``,
+        ``default``, ``named``, ``out_prefixes``) on the remote store.
+
+        Raises
+        ------
+        InvalidQuery, UnknownFormat, QueryTimeout
+            as :meth:`ExecutorPool.execute <exokg.sparql.pool.ExecutorPool.execute>`.
+        RemoteUnavailable
+            when the store cannot be reached.
+        """
+        started = time.monotonic()
+        if not self._slots.acquire(timeout=timeout or None):
+            raise ServiceBusy(f"every remote query slot stayed busy for {timeout:g} s; "
+                              "try again later")
+        try:
+            remaining = max(0.001, timeout - (time.monotonic() - started)) if timeout else 0
+            outcome = self._run(job, remaining)
+        except BaseException:
+            self._slots.release()
+            raise
+        outcome.chunks = _Released(outcome.chunks, self._slots, outcome, started)
+        return outcome
+
+    def _run(self, job: dict[str, Any], timeout: float) -> Outcome:
+        solutions, graph = job.get("solutions"), job.get("graph")
+        cap = int(job.get("cap") or 0)
+        default, named = self._dataset(job)
+        query, info = job["q"], inspect_query(job["q"])
+        if job.get("base") and info.base is None:  # relative IRIs: the data's public base
+            query = f"BASE <{job['base']}>\n{query}"
+        if solutions and info.form == "ASK":
+            reply = self.endpoint.request(query, accept=_JSON, timeout=timeout,
+                                          default_graphs=default, named_graphs=named)
+            return _boolean(reply, solutions)
+        if cap:  # parse and cut: ask in a syntax pyoxigraph parses as it streams
+            accept = ", ".join(m for m in (solutions and _JSON, graph and _NT) if m)
+        else:
+            accept = ", ".join(m for m in (solutions, graph) if m)
+        reply = self.endpoint.request(query, accept=accept, timeout=timeout,
+                                      default_graphs=default, named_graphs=named)
+        try:
+            is_graph = reply.media_type not in (_JSON, solutions) if solutions else True
+            if not cap:
+                kind = "graph" if is_graph else "solutions"
+                media_type = reply.media_type or (graph if is_graph else solutions) or ""
+                return Outcome(kind, media_type, False, reply.chunks())
+            if is_graph:
+                return _cut_graph(reply, graph, cap, job.get("out_prefixes"))
+            return _cut_solutions(reply, solutions, cap)
+        except (SyntaxError, ValueError) as err:
+            reply.close()
+            raise QueryFailed(f"the remote store's answer does not parse: {err}") from None
+        except BaseException:
+            reply.close()
+            raise
+
+
+class _Tee(io.RawIOBase):
+    """A reply as a raw file that also keeps what was read (to serialize it again)."""
+
+    def __init__(self, reply: _Reply) -> None:
+        self.reply, self.kept = reply, bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.reply.readinto(buffer)
+        self.kept += bytes(buffer[:n])
+        return n
+
+
+def _cut_solutions(reply: _Reply, media_type: str | None, cap: int) -> Outcome:
+    if reply.media_type != _JSON or not media_type:
+        reply.close()
+        raise UnknownFormat(f"the remote store answered {reply.media_type or 'no type'}, "
+                            f"not {_JSON}")
+    tee = _Tee(reply)
+    fmt = ox.QueryResultsFormat.from_media_type(media_type)
+    result = ox.parse_query_results(io.BufferedReader(tee, _CHUNK),
+                                    format=ox.QueryResultsFormat.JSON)
+    if isinstance(result, ox.QueryBoolean):
+        reply.readall()
+        return Outcome("boolean", media_type, False,
+                       iter([result.serialize(format=fmt) or b""]), {"rows": 1})
+    variables = [v.value for v in result.variables]
+    rows = [tuple(s) for s in itertools.islice(result, cap + 1)]
+    if len(rows) > cap:
+        reply.close()  # the engine stops sending; what it has not sent is never read
+        data = _serialize_rows(media_type, variables, rows[:cap])
+        return Outcome("solutions", media_type, True, iter([data]), {"rows": cap})
+    reply.readall()
+    again = ox.parse_query_results(bytes(tee.kept), format=ox.QueryResultsFormat.JSON)
+    return Outcome("solutions", media_type, False, iter([again.serialize(format=fmt) or b""]),
+                   {"rows": len(rows)})
+
+
+def _boolean(reply: _Reply, media_type: str) -> Outcome:
+    """An ASK's answer, serialized by pyoxigraph (Virtuoso answers an ASK as one
+    solution binding ``__ASK_RETVAL`` to 0 or 1)."""
+    try:
+        result = ox.parse_query_results(reply.readall(), format=ox.QueryResultsFormat.JSON)
+    except (SyntaxError, ValueError) as err:
+        raise QueryFailed(f"the remote store's answer does not parse: {err}") from None
+    if isinstance(result, ox.QueryBoolean):
+        value = bool(result)
+    else:
+        rows = [list(s) for s in result]
+        term = rows[0][0] if rows and rows[0] else None
+        value = term is not None and term.value in ("1", "true")
+    # pyoxigraph builds a boolean answer only from a query: ask an empty store
+    answer = ox.Store().query("ASK {}" if value else "ASK { FILTER(false) }")
+    assert isinstance(answer, ox.QueryBoolean)
+    data = answer.serialize(format=ox.QueryResultsFormat.from_media_type(media_type))
+    return Outcome("boolean", media_type, False, iter([data or b""]), {"rows": 1})
+
+
+def _cut_graph(reply: _Reply, media_type: str | None, cap: int,
+               prefixes: dict[str, str] | None) -> Outcome:
+    if not media_type:
+        reply.close()
+        raise UnknownFormat("no acceptable media type for an RDF graph (CONSTRUCT/DESCRIBE)")
+    fmt = ox.RdfFormat.from_media_type(reply.media_type)
+    if fmt is None:
+        reply.close()
+        raise QueryFailed(f"the remote store answered {reply.media_type!r}, not RDF")
+    parsed = ox.parse(io.BufferedReader(_Tee(reply), _CHUNK), fmt)
+    triples = [ox.Triple(q.subject, q.predicate, q.object)
+               for q in itertools.islice(parsed, cap + 1)]
+    truncated = len(triples) > cap
+    if truncated:
+        reply.close()
+        del triples[cap:]
+    else:
+        reply.readall()
+    out = ox.RdfFormat.from_media_type(media_type)
+    assert out is not None
+    items: list[Any] = ([ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+                        if out.supports_datasets else triples)
+    data = ox.serialize(items, None, out, prefixes=prefixes or None)
+    return Outcome("graph", media_type, truncated, iter([data or b""]),
+                   {"rows": len(triples)})
+
+
+class _Released:
+    """An answer's chunks; gives the query slot back once read or closed."""
+
+    def __init__(self, chunks: Iterator[bytes], slots: threading.BoundedSemaphore,
+                 outcome: Outcome, started: float) -> None:
+        self.chunks, self.slots, self.outcome, self.started = chunks, slots, outcome, started
+        self.held = True
+
+    def __iter__(self) -> _Released:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self.chunks)
+        except StopIteration:
+            self.outcome.stats["seconds"] = time.monotonic() - self.started
+            self.close()
+            raise
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.held:
+            self.held = False
+            close = getattr(self.chunks, "close", None)
+            if close:
+                close()
+            self.slots.release()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class RemoteStore:
+    """A remote store read as a :class:`pyoxigraph.Store` is (``query``, ``len``,
+    ``named_graphs``), for code written against one: the artifact builders
+    (``exokg index --store-url``) and the statistics of a load.
+
+    Queries read the current version graph (or ``graph``); answers are parsed by
+    pyoxigraph, so ``query`` returns what ``Store.query`` does (solutions, a boolean,
+    or triples).
+
+    Parameters
+    ----------
+    url
+        the SPARQL query endpoint.
+    graph
+        the graph to read (default: the current version graph).
+    timeout
+        seconds each query may take.
+    """
+
+    def __init__(self, url: str, *, graph: str | None = None, timeout: float = 600.0,
+                 named: list[str] | None = None) -> None:
+        self.endpoint = RemoteEndpoint(url)
+        self.timeout = timeout
+        if graph is None:
+            graph, facts = read_current(self.endpoint)
+            named = named if named is not None else list((facts or {}).get("graphs") or [])
+        self.graph = graph
+        self.named = list(named or [])
+
+    def query(self, query: str, *, use_default_graph_as_union: bool = False,
+              **_options: Any) -> Any:
+        """Run ``query`` and return pyoxigraph's parsed answer; the default graph is the
+        data graph (with ``use_default_graph_as_union``: and the named graphs)."""
+        default = [self.graph] if self.graph else None
+        if default and use_default_graph_as_union:
+            default += self.named
+        # one media type per form: an engine asked for JSON may answer a CONSTRUCT in
+        # SPARQL JSON (Virtuoso does), which is not what Store.query gives
+        graph_form = inspect_query(query).form in ("CONSTRUCT", "DESCRIBE")
+        reply = self.endpoint.request(query, accept=_NT if graph_form else _JSON,
+                                      timeout=self.timeout, default_graphs=default)
+        data = reply.readall()
+        if reply.media_type == _JSON:
+            return ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+        fmt = ox.RdfFormat.from_media_type(reply.media_type) or ox.RdfFormat.N_TRIPLES
+        return iter([ox.Triple(q.subject, q.predicate, q.object)
+                     for q in ox.parse(data, fmt)])
+
+    def __len__(self) -> int:
+        rows = list(self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                               use_default_graph_as_union=True))
+        return int(rows[0][0].value) if rows else 0
+
+    def named_graphs(self) -> Iterator[ox.NamedNode]:
+        """The named graphs recorded with the data (those ``exokg index`` wrote)."""
+        return iter([ox.NamedNode(g) for g in self.named])

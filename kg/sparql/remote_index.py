@@ -1,0 +1,166 @@
+"""The artifacts of a remote store: built from it, kept locally, keyed by its data version.
+
+The artifacts an embedded store is built with (the registry
+:data:`exokg.store.ARTIFACT_BUILDERS`: search index, metrics, adjacency ...) are built for a
+remote store by :func:`index_remote` (``exokg index --store-url``): each builder gets a
+:class:`IndexStore`, which reads the remote store's current version graph as a
+``pyoxigraph.Store`` is read, and writes what a builder bulk-loads (the metrics' named
+graph) to the engine through the Graph Store Protocol. The artifacts go to
+``STORE_DIR/remote-<version>/``, laid out as an embedded store's version folder
+(``meta.json``, ``artifacts/<name>/``); ``exokg serve --store-url URL --store STORE_DIR``
+finds them by the remote store's current version (:func:`remote_artifacts`), so pages
+that read artifacts change when the remote data changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urljoin
+
+import pyoxigraph as ox
+from exokg.errors import ConfigError
+from exokg.sparql.remote import CONTROL_GRAPH, INFO, RemotePool, RemoteStore
+from exokg.sparql.remote_load import _http, _literal, _update
+from exokg.store import ARTIFACT_BUILDERS, _resolve, dataset_stats
+from exokg.store_dir import BUILDING_PREFIX
+from exokg.store_layout import ARTIFACTS_DIR, META_FILE, StoreInfo, write_meta
+
+__all__ = ["IndexStore", "index_remote", "remote_artifacts", "remote_folder"]
+
+logger = logging.getLogger(__name__)
+
+
+def remote_folder(store_dir: Path | str, version: str) -> Path:
+    """The local folder of a remote data version's artifacts.
+
+    >>> remote_folder("/var/lib/exokg", "0123456789abcdef").name
+    'remote-0123456789abcdef'
+    """
+    return Path(store_dir).expanduser() / f"remote-{version}"
+
+
+def remote_artifacts(store_dir: Path | str | None, version: str) -> tuple[str, list[str]]:
+    """``(folder, artifact names)`` built for this version by ``exokg index``, or
+    ``("", [])`` when none were."""
+    if not store_dir:
+        return "", []
+    folder = remote_folder(store_dir, version)
+    try:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "", []
+    if meta.get("version") != version:
+        return "", []
+    return str(folder), [str(a) for a in meta.get("artifacts", [])]
+
+
+class IndexStore(RemoteStore):
+    """A remote store as the artifact builders use one: :meth:`query` (read) and
+    :meth:`bulk_load` (named graphs written through the Graph Store Protocol; the data
+    graph itself is never written)."""
+
+    def __init__(self, url: str, *, graph: str | None, graph_store_url: str,
+                 timeout: float = 3600.0) -> None:
+        super().__init__(url, graph=graph, timeout=timeout)
+        self.graph_store_url = graph_store_url
+        self.written: list[str] = []
+
+    def bulk_load(self, *, path: str, format: ox.RdfFormat) -> None:  # noqa: A002 - as pyoxigraph
+        """Write the named graphs of the file at ``path`` into the remote store (each
+        replaced whole)."""
+        graphs: dict[str, list[ox.Triple]] = {}
+        for quad in ox.parse(path=path, format=format):
+            if not isinstance(quad.graph_name, ox.NamedNode):
+                raise ConfigError(f"{path}: an artifact builder wrote to the default graph; "
+                                  "a remote store's data graph is written by 'exokg load' only")
+            graphs.setdefault(quad.graph_name.value, []).append(
+                ox.Triple(quad.subject, quad.predicate, quad.object))
+        for name, triples in graphs.items():
+            data = ox.serialize(triples, None, ox.RdfFormat.N_TRIPLES) or b""
+            _http("PUT", f"{self.graph_store_url}?graph={quote(name, safe='')}", body=data,
+                  headers={"Content-Type": "application/n-triples"}, timeout=self.timeout)
+            self.written.append(name)
+            logger.info("wrote %d triples into <%s>", len(triples), name)
+
+
+def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
+                 graph_store_url: str | None = None, timeout: float = 3600.0) -> StoreInfo:
+    """Build every registered artifact from the remote store's current version.
+
+    Parameters
+    ----------
+    store_url, update_url, graph_store_url
+        as :func:`exokg.sparql.remote_load.load_remote`.
+    store_dir
+        where the artifacts go (``remote-<version>/`` inside).
+
+    Returns
+    -------
+    StoreInfo
+        the version's description, with ``folder`` and ``artifacts`` set.
+
+    Raises
+    ------
+    ConfigError
+        when the remote store holds no version loaded by ``exokg load``.
+    """
+    started = time.monotonic()
+    pool = RemotePool(store_url)
+    info, graph = pool.info(), pool.graph
+    if graph is None:
+        raise ConfigError(f"the store at {store_url} holds no data loaded by 'exokg load'")
+    names = sorted(ARTIFACT_BUILDERS)
+    folder = remote_folder(store_dir, info.version)
+    if remote_artifacts(store_dir, info.version) == (str(folder), names):
+        logger.info("artifacts of version %s are built already", info.version)
+        return _with(info, folder, names)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{BUILDING_PREFIX}remote-", dir=folder.parent))
+    try:
+        store = IndexStore(store_url, graph=graph, timeout=timeout,
+                           graph_store_url=graph_store_url or urljoin(update_url, "store"))
+        for name in names:
+            (tmp / ARTIFACTS_DIR / name).mkdir(parents=True)
+            _resolve(ARTIFACT_BUILDERS[name])(store, tmp / ARTIFACTS_DIR / name)  # type: ignore[arg-type]
+            logger.info("artifact %s built at %.1f s", name, time.monotonic() - started)
+        result = _with(info, folder, names)
+        write_meta(tmp, result)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if store.written:  # readers add these named graphs to their dataset; VoID counts them
+        store.named = sorted(set(store.named) | set(store.written))
+        _record_graphs(store_url, update_url, graph, store.named, dataset_stats(store),  # type: ignore[arg-type]
+                       timeout)
+        result = _with(RemotePool(store_url).info(), folder, names)
+    return result
+
+
+def _with(info: StoreInfo, folder: Path, names: list[str]) -> StoreInfo:
+    fields: dict[str, Any] = {**info.to_dict(), "folder": str(folder), "artifacts": names}
+    return StoreInfo(**fields)
+
+
+def _record_graphs(store_url: str, update_url: str, graph: str, graphs: list[str],
+                   stats: dict[str, Any], timeout: float) -> None:
+    """Record the version's named graphs and its statistics counted with them."""
+    rows = RemoteStore(store_url, graph=graph).endpoint.select(
+        f"SELECT ?info WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ <{graph}> <{INFO}> ?info }} }}",
+        timeout=timeout)
+    if not rows or rows[0][0] is None:
+        return
+    old = rows[0][0].value
+    facts = json.loads(old)
+    facts.update(graphs=graphs, stats=stats, triples=stats["triples"])
+    _update(update_url, f"DELETE DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{graph}> <{INFO}> "
+                        f"{_literal(old)} }} }} ;\nINSERT DATA {{ GRAPH <{CONTROL_GRAPH}> "
+                        f"{{ <{graph}> <{INFO}> {_literal(json.dumps(facts))} }} }}", timeout)

@@ -1,0 +1,467 @@
+"""The store as a graph source: bounded SPARQL and the artifacts built with the store.
+
+:class:`StoreSource` takes the steps of :class:`exokg.graph_source.GraphSource` over the
+store, read through the SPARQL service's bounded path (``select``: the query checks,
+killable executors, time limit, row cap and result cache of ``/sparql``) with
+``VALUES`` over the nodes at hand, and through the artifacts :mod:`exokg.index` builds
+with the store: the compact adjacency (a breadth-first step is a few numpy slices of
+memory-mapped arrays), the metrics computed at build, the SQLite search index. Without
+the artifacts (a store built without them, or Findings as nodes, which the adjacency
+leaves out) every step is bounded SPARQL. Only the nodes a query returns have their
+attributes read, in one query.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from exokg.errors import InvalidQuery, NodeNotFound
+from exokg.graph_source import REACH_ROWS, NoMetrics, Selector, kind_rank
+from exokg.network import (
+    _VALUE_KINDS,
+    EDGE_NAMESPACES,
+    _node_attributes,
+    compress,
+    expand,
+    is_edge_predicate,
+    is_excluded,
+    node_class,
+    project,
+)
+from exokg.sparql.results import Results
+from exokg.vocab import EXO, PROV, RDF, RDFS, SKOS
+from rdflib import Graph, Literal, URIRef
+
+__all__ = ["INDEX_ARTIFACT", "PROMINENCE_COUNTED", "StoreSource", "index_folder"]
+
+logger = logging.getLogger(__name__)
+
+#: The name the store's artifact of :mod:`exokg.index` is registered under.
+INDEX_ARTIFACT = "index"
+#: Candidates whose neighbours a SPARQL step counts exactly (beyond: see _network_prominence).
+PROMINENCE_COUNTED = 2000
+#: Tied nodes whose labels are read to order a ranking's last place (beyond: by IRI).
+_TIE_LABELS = 2000
+_IRI_OK = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
+_NAME_PREDICATES = (RDFS.label, SKOS.altLabel, EXO.xref)
+_ATTRIBUTE_PREDICATES = (RDF.type, SKOS.exactMatch, SKOS.closeMatch)
+
+
+def _iri(text: str) -> str:
+    """``<text>`` for a SPARQL query; refuses what is not an IRI (no injection)."""
+    if not _IRI_OK.match(text):
+        raise InvalidQuery(f"not an IRI: {text!r}")
+    return f"<{text}>"
+
+
+def _string(text: str) -> str:
+    """A SPARQL string literal of ``text``."""
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+               .replace("\r", "\\r"))
+    return f'"{escaped}"'
+
+
+def _values(var: str, iris: Iterable[str]) -> str:
+    return f"VALUES ?{var} {{ {' '.join(_iri(i) for i in iris)} }}"
+
+
+def _edge_filter(var: str, predicates: frozenset[str] | None) -> str:
+    if predicates is not None:
+        return _values(var, sorted(expand(p) for p in predicates))
+    tests = [f'STRSTARTS(STR(?{var}), {_string(ns)})' for ns in EDGE_NAMESPACES]
+    tests.append(f"?{var} = <{PROV.wasDerivedFrom}>")
+    return f"FILTER({' || '.join(tests)})"
+
+
+class StoreSource:
+    """A source over the store: bounded SPARQL through ``selector`` and, when given, the
+    artifacts built with the store (``artifacts``: the folder :mod:`exokg.index` wrote).
+
+    The compact adjacency holds the network without Findings; with ``findings=True``
+    the steps are SPARQL. Every SPARQL read is capped at ``max_rows`` rows.
+    """
+
+    def __init__(self, selector: Selector, *, findings: bool = False,
+                 artifacts: Path | None = None, max_rows: int = REACH_ROWS) -> None:
+        self.selector = selector
+        self.findings = findings
+        self.artifacts = artifacts
+        self.max_rows = max_rows
+        self._ids: dict[str, int | None] = {}  # IRI -> adjacency id, of nodes seen
+        self._kinds: dict[str, str] = {}  # IRI -> kind, of the nodes SPARQL steps reached
+
+    # --- artifacts
+
+    @property
+    def adjacency(self) -> Any:
+        """The compact adjacency (``None`` without artifacts or with Findings as nodes)."""
+        if self.findings or self.artifacts is None:
+            return None
+        return _adjacency_at(self.artifacts)
+
+    def _id(self, iri: str) -> int | None:
+        """The adjacency id of ``iri``: remembered from this source's own steps, else
+        found by bisection."""
+        node = self._ids.get(iri)
+        if node is None:
+            node = self._ids[iri] = self.adjacency.node_id(iri)
+        return node
+
+    def _select(self, query: str, max_rows: int | None = None) -> Results:
+        return self.selector.select(query, max_rows=max_rows or self.max_rows)
+
+    # --- resolve
+
+    def resolve(self, name: str) -> str:
+        text = (name or "").strip()
+        if not text:
+            raise NodeNotFound("no node given", suggestions=[])
+        iri = expand(text)
+        if _IRI_OK.match(iri) and self._is_node(iri):
+            return iri
+        found = self._by_name(text)
+        if found:
+            return found
+        names = self._suggest(text)
+        message = f"no node named {text!r}"
+        if names:
+            message += "; did you mean: " + ", ".join(names)
+        raise NodeNotFound(message, suggestions=names)
+
+    def _is_node(self, iri: str) -> bool:
+        adj = self.adjacency
+        if adj is not None:
+            return self._id(iri) is not None
+        rows = self._select(f"SELECT ?t {{ {_iri(iri)} a ?t }}", 100).rows
+        types = [str(r[0]) for r in rows if r[0] is not None]
+        if types:
+            return not is_excluded(types, findings=self.findings)
+        return iri in _VALUE_KINDS  # an untyped value individual (exo:Biomarker)
+
+    def _by_name(self, text: str) -> str | None:
+        """An exact (case-insensitive) label, alternative label, CURIE or identifier;
+        with the search index also its normalised spellings (``MIR21``, ``miR21``)."""
+        folded = text.lower()
+        if self.artifacts is not None:
+            from exokg.index import search
+
+            hits = [h for h in search(self.artifacts, text, limit=50) if h.score >= 75]
+            if hits:
+                best = min(hits, key=lambda h: (h.matched.lower() != folded
+                                                and h.curie.lower() != folded,
+                                                -h.score, kind_rank(h.kind), h.iri))
+                return best.iri
+            if not self.findings:
+                return None
+        values = " ".join(f"<{p}>" for p in _NAME_PREDICATES)
+        rows = self._select(
+            f"SELECT ?n ?t {{ VALUES ?p {{ {values} }} ?n ?p ?l "
+            f"FILTER(LCASE(STR(?l)) = {_string(folded)}) OPTIONAL {{ ?n a ?t }} }}", 1000).rows
+        types: dict[str, list[str]] = defaultdict(list)
+        for n, t in rows:
+            if isinstance(n, URIRef):
+                types[str(n)].extend([str(t)] if t is not None else [])
+        nodes = [n for n, ts in types.items() if not is_excluded(ts, findings=self.findings)]
+        if not nodes:
+            return None
+        return min(nodes, key=lambda n: (kind_rank(node_class(n, types[n])[1]), n))
+
+    def _suggest(self, text: str) -> list[str]:
+        """Up to five names close to ``text``: of the longest prefix of it that names
+        something (the search index), else of labels starting like it (SPARQL)."""
+        names: list[str] = []
+        if self.artifacts is not None:
+            from exokg.index import search
+
+            for cut in range(len(text), 1, -1):
+                hits = search(self.artifacts, text[:cut], limit=20)
+                if hits:
+                    names = [h.label for h in hits]
+                    break
+        else:
+            prefix = text[:max(3, len(text) * 2 // 3)].lower()
+            rows = self._select(
+                f"SELECT DISTINCT ?l {{ ?n <{RDFS.label}> ?l "
+                f"FILTER(STRSTARTS(LCASE(STR(?l)), {_string(prefix)})) }} LIMIT 50", 50).rows
+            names = [str(r[0]) for r in rows if r[0] is not None]
+        close = difflib.get_close_matches(text, names, n=5, cutoff=0.0)
+        return list(dict.fromkeys(close))
+
+    # --- steps
+
+    def reach(self, frontier: Collection[str], *, direction: str,
+              predicates: frozenset[str] | None, limit: int) -> tuple[dict[str, str], bool]:
+        if not frontier:
+            return {}, False
+        adj = self.adjacency
+        if adj is not None:
+            return self._reach_adjacency(adj, frontier, direction, predicates, limit)
+        cap = min(limit, self.max_rows)
+        parts = []
+        if direction in ("both", "out"):
+            parts.append("{ ?u ?p ?v }")
+        if direction in ("both", "in"):
+            parts.append("{ ?v ?p ?u }")
+        query = (f"SELECT DISTINCT ?v ?t {{ {_values('u', sorted(frontier))} "
+                 f"{' UNION '.join(parts)} FILTER(isIRI(?v)) {_edge_filter('p', predicates)} "
+                 f"OPTIONAL {{ ?v a ?t }} }}")
+        results = self._select(query, cap * 4)
+        types: dict[str, list[str]] = defaultdict(list)
+        for v, t in results.rows:
+            types[str(v)].extend([str(t)] if t is not None else [])
+        out = {v: node_class(v, ts)[1] for v, ts in types.items()
+               if not is_excluded(ts, findings=self.findings)}
+        self._kinds.update(out)
+        return out, results.truncated
+
+    def _reach_adjacency(self, adj: Any, frontier: Collection[str], direction: str,
+                         predicates: frozenset[str] | None,
+                         limit: int) -> tuple[dict[str, str], bool]:
+        import numpy as np
+
+        ids = np.asarray([i for i in (self._id(u) for u in frontier) if i is not None],
+                         dtype=np.int64)
+        codes = None if predicates is None else np.asarray(
+            [adj.predicates.index(p) for p in predicates if p in adj.predicates])
+        found = []
+        sides = ([(adj.out_indptr, adj.out_indices, adj.out_pred)]
+                 if direction in ("both", "out") else []) + \
+                ([(adj.in_indptr, adj.in_indices, adj.in_pred)]
+                 if direction in ("both", "in") else [])
+        for indptr, indices, preds in sides:
+            _, pos = _gather(indptr, ids)
+            if codes is not None:
+                pos = pos[np.isin(preds[pos], codes)]
+            found.append(np.asarray(indices[pos]))
+        reached = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+        cut = len(reached) > self.max_rows
+        if cut:
+            reached = reached[:self.max_rows]
+        from exokg.index.adjacency import kind_name
+
+        kinds = [kind_name(c) for c in adj.kind_names]
+        out = {}
+        for v, code in zip(reached.tolist(), np.asarray(adj.kinds[reached]).tolist(),
+                           strict=True):
+            iri = adj.iri(v)
+            self._ids[iri] = v
+            out[iri] = kinds[code]
+        return out, cut
+
+    def prominence(self, nodes: Collection[str]) -> dict[str, int]:
+        if not nodes:
+            return {}
+        adj = self.adjacency
+        if adj is not None:
+            return _adjacency_prominence(adj, {n: self._id(n) for n in nodes})
+        if len(nodes) > PROMINENCE_COUNTED:
+            return self._network_prominence(nodes)
+        excluded = "" if self.findings else f"MINUS {{ ?x a <{EXO.Finding}> }}"
+        query = (f"SELECT ?v (COUNT(DISTINCT ?o) AS ?out) (COUNT(DISTINCT ?i) AS ?in) {{ "
+                 f"{_values('v', sorted(nodes))} "
+                 f"{{ ?v ?p ?o FILTER(isIRI(?o)) {_edge_filter('p', None)} BIND(?o AS ?x) }} "
+                 f"UNION {{ ?i ?p ?v {_edge_filter('p', None)} BIND(?i AS ?x) }} "
+                 f"{excluded} }} GROUP BY ?v")
+        out = dict.fromkeys(nodes, 0)
+        for v, n_out, n_in in self._select(query, len(nodes) + 1).rows:
+            out[str(v)] = int(n_out.toPython()) + int(n_in.toPython())  # type: ignore[union-attr]
+        return out
+
+    def _network_prominence(self, nodes: Collection[str]) -> dict[str, int]:
+        """Too many candidates to count each one's neighbours in SPARQL (a molecule's
+        thousands of findings): the stated approximation is each node's distinct
+        neighbours in the network without findings (the adjacency; 0 for a Finding and
+        for every node of a store without artifacts), ties by IRI."""
+        logger.info("prominence of %d candidates from the network without findings",
+                    len(nodes))
+        if self.artifacts is None:
+            return dict.fromkeys(nodes, 0)
+        adj = _adjacency_at(self.artifacts)
+        ids = {n: None if self._kinds.get(n) == "Finding" else adj.node_id(n) for n in nodes}
+        return _adjacency_prominence(adj, ids)
+
+    def subgraph(self, nodes: Collection[str]) -> nx.MultiDiGraph:
+        """The nodes' attributes (one ``VALUES`` query) and the edges among them (the
+        adjacency, or one more query), projected as :func:`exokg.network.project` does."""
+        graph = Graph()
+        nodes = sorted(nodes)
+        if nodes:
+            tests = " || ".join(f"?p = <{p}>" for p in _ATTRIBUTE_PREDICATES)
+            query = (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} ?n ?p ?o "
+                     f"FILTER(isLiteral(?o) || {tests}) }}")
+            for n, p, o in self._select(query).rows:
+                if isinstance(n, URIRef) and p is not None and o is not None:
+                    graph.add((n, p, o))  # type: ignore[arg-type]
+            for u, key, v in self.edges_among(nodes):
+                graph.add((URIRef(u), URIRef(expand(key)), URIRef(v)))
+        G = project(graph, findings=self.findings)
+        for node in nodes:  # an untyped node with no edge left: the projection's attributes
+            if node not in G:
+                G.add_node(node, **_node_attributes(node, (), {}, {}, {}, {}))
+        return G
+
+    def edges_among(self, nodes: Collection[str]) -> list[tuple[str, str, str]]:
+        adj = self.adjacency
+        if adj is not None:
+            import numpy as np
+
+            found = ((self._id(n), n) for n in nodes)
+            ids = {i: n for i, n in found if i is not None}
+            keys = np.asarray(sorted(ids), dtype=np.int64)
+            rows, pos = _gather(adj.out_indptr, keys)
+            targets = np.asarray(adj.out_indices[pos])
+            keep = np.isin(targets, keys)
+            preds = np.asarray(adj.out_pred[pos])[keep]
+            return [(ids[int(u)], adj.predicates[int(p)], ids[int(v)])
+                    for u, p, v in zip(rows[keep], preds, targets[keep], strict=True)]
+        member = set(nodes)
+        query = (f"SELECT ?s ?p ?o {{ {_values('s', sorted(nodes))} ?s ?p ?o "
+                 f"FILTER(isIRI(?o)) {_edge_filter('p', None)} }}")
+        return [(str(s), compress(str(p)), str(o)) for s, p, o in self._select(query).rows
+                if str(o) in member and is_edge_predicate(str(p))]
+
+    # --- rank and search
+
+    def top(self, metric: str, kinds: frozenset[str] | None,
+            limit: int) -> list[tuple[str, float]]:
+        import numpy as np
+
+        adj, metrics = self.adjacency, self._load_metrics()
+        if adj is None or metrics is None:
+            raise NoMetrics("rankings are computed when the store is built, and this store "
+                            "has no metrics; rebuild it with this version of exokg")
+        scores = np.asarray(metrics.get(metric), dtype=np.float64)
+        codes = [i for i, c in enumerate(adj.kind_names)
+                 if c.split(":")[-1] != "Finding"
+                 and (kinds is None or c.split(":")[-1].lower() in kinds)]
+        candidates = np.flatnonzero(np.isin(adj.kinds, codes))
+        if not len(candidates):
+            return []
+        values = scores[candidates]
+        order = np.argsort(-values, kind="stable")
+        if len(order) > limit:
+            cutoff = values[order[limit - 1]]
+            # the ties at the last place are ordered by label, as over a projection;
+            # beyond _TIE_LABELS of them, the first by IRI (ids are in IRI order)
+            order = order[values[order] >= cutoff][:max(limit, _TIE_LABELS)]
+        chosen = candidates[order]
+        if metric in ("pagerank", "betweenness"):
+            values = np.round(values, 8)
+        counts = metric in ("degree", "studies")  # whole numbers, as networkx gives them
+        labels = self._labels([adj.iri(int(i)) for i in chosen])
+        rows = sorted((-(int(values[j]) if counts else float(values[j])),
+                       labels.get(adj.iri(int(i)), ""), adj.iri(int(i)))
+                      for j, i in zip(order, chosen, strict=True))
+        return [(n, -s) for s, _, n in rows[:limit]]
+
+    def _load_metrics(self) -> Any:
+        return None if self.artifacts is None else _metrics_at(self.artifacts)
+
+    def _labels(self, iris: Sequence[str]) -> dict[str, str]:
+        if not iris:
+            return {}
+        rows = self._select(f"SELECT ?n ?l {{ {_values('n', iris)} ?n <{RDFS.label}> ?l }}",
+                            len(iris) * 4).rows
+        out: dict[str, str] = {}
+        for n, label in rows:
+            out.setdefault(str(n), str(label))
+        return out
+
+    def search(self, q: str, kinds: frozenset[str] | None,
+               limit: int) -> list[tuple[str, int, dict[str, Any]]]:
+        if self.artifacts is not None:
+            from exokg.index import search
+
+            hits = search(self.artifacts, q, types=sorted(kinds) if kinds else None,
+                          limit=limit)
+            return [(h.iri, h.score, {"field": h.field, "matched": h.matched}) for h in hits]
+        from exokg.algorithms import match_score
+
+        text = q.strip().lower()
+        values = " ".join(f"<{p}>" for p in _NAME_PREDICATES)
+        rows = self._select(
+            f"SELECT ?n ?p ?l ?t {{ VALUES ?p {{ {values} }} ?n ?p ?l "
+            f"FILTER(CONTAINS(LCASE(STR(?l)), {_string(text)})) OPTIONAL {{ ?n a ?t }} }}",
+            self.max_rows).rows
+        labels: dict[str, str] = {}
+        others: dict[str, list[str]] = defaultdict(list)
+        types: dict[str, list[str]] = defaultdict(list)
+        for n, p, name, t in rows:
+            node = str(n)
+            if p == RDFS.label and isinstance(name, Literal):
+                labels.setdefault(node, str(name))
+            elif name is not None:
+                others[node].append(str(name).lower())
+            types[node].extend([str(t)] if t is not None else [])
+        scored = []
+        for node in others.keys() | labels.keys():
+            kind = node_class(node, types[node])[1]
+            if is_excluded(types[node], findings=False) or \
+                    (kinds is not None and kind.lower() not in kinds):
+                continue
+            label = labels.get(node, "").lower()
+            score = match_score(text, label, [*others[node], compress(node).lower()])
+            if score:
+                scored.append((-score, len(label), label, node))
+        scored.sort()
+        return [(node, -score, {}) for score, _, _, node in scored[:limit]]
+
+
+@functools.lru_cache(maxsize=2)  # a worker serves one data version (two while it changes)
+def _adjacency_at(folder: Path) -> Any:
+    from exokg.index import load_adjacency
+
+    return load_adjacency(folder)
+
+
+@functools.lru_cache(maxsize=2)
+def _metrics_at(folder: Path) -> Any:
+    from exokg.index import load_metrics
+
+    return load_metrics(folder)
+
+
+def index_folder(info: Any) -> Path | None:
+    """The folder of the artifacts :mod:`exokg.index` built with a store (its
+    :class:`~exokg.store.StoreInfo`), or ``None`` when the store has none (then the
+    graph queries read the store through SPARQL only, and rankings are unavailable)."""
+    artifact_dir = getattr(info, "artifact_dir", None)
+    if artifact_dir is None or INDEX_ARTIFACT not in (getattr(info, "artifacts", None) or ()):
+        return None
+    folder = Path(artifact_dir(INDEX_ARTIFACT))
+    return folder if folder.is_dir() else None
+
+
+def _gather(indptr: Any, rows: Any) -> tuple[Any, Any]:
+    """For CSR rows, each entry's row and its position in the CSR arrays."""
+    import numpy as np
+
+    starts = np.asarray(indptr[rows], dtype=np.int64)
+    counts = np.asarray(indptr[rows + 1], dtype=np.int64) - starts
+    row_of = np.repeat(rows, counts)
+    offsets = np.arange(counts.sum(), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts,
+                                                                   counts)
+    return row_of, np.repeat(starts, counts) + offsets
+
+
+def _adjacency_prominence(adj: Any, ids: dict[str, int | None]) -> dict[str, int]:
+    """Distinct out-neighbours plus distinct in-neighbours (each CSR row is sorted)."""
+    import numpy as np
+
+    keys = np.asarray(sorted({i for i in ids.values() if i is not None}), dtype=np.int64)
+    count = np.zeros(adj.n if len(keys) else 0, dtype=np.int64)
+    for indptr, indices in ((adj.out_indptr, adj.out_indices), (adj.in_indptr, adj.in_indices)):
+        rows, pos = _gather(indptr, keys)
+        cols = np.asarray(indices[pos])
+        fresh = np.ones(len(rows), dtype=bool)
+        fresh[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        np.add.at(count, rows[fresh], 1)
+    return {n: int(count[i]) if i is not None else 0 for n, i in ids.items()}

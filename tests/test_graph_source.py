@@ -1,0 +1,119 @@
+"""The graph queries over the store (bounded SPARQL, and the artifacts built with the store)
+answer as they do over the in-memory projection of the review's graph."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from exokg.algorithms import k_shortest_paths, neighborhood, rank, search
+from exokg.config import Config
+from exokg.errors import InvalidQuery, NodeNotFound
+from exokg.graph_source import NoMetrics
+from exokg.network import graph_json
+from exokg.sparql import SparqlService
+from exokg.store_source import StoreSource, index_folder
+
+MIR21 = "https://w3id.org/exokg/id/content/mir-21"
+
+
+@pytest.fixture(scope="module")
+def service(store_dir):
+    svc = SparqlService(Config.load({"STORE_DIR": str(store_dir), "EXECUTORS": 1}))
+    yield svc
+    svc.close()
+
+
+@pytest.fixture(params=["sparql", "artifacts"])
+def source(request, service):
+    """The store read through SPARQL only, and through its artifacts."""
+    if request.param == "sparql":
+        return StoreSource(service)
+    folder = index_folder(service.info)
+    assert folder is not None, "the store was built without its index artifact"
+    return StoreSource(service, artifacts=folder)
+
+
+def _json(value):
+    return json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"depth": 1}, {"depth": 2}, {"depth": 3, "limit": 40}, {"depth": 2, "direction": "in"},
+    {"depth": 2, "types": ["Reference", "Disease"]}, {"depth": 2, "predicates": ["citedIn"]},
+])
+def test_neighborhood_equals_the_projections(source, G, kwargs):
+    H = neighborhood(source, "miR-21", **kwargs)
+    H0 = neighborhood(G, "miR-21", **kwargs)
+    assert graph_json(H) == graph_json(H0)
+    assert H.graph["truncated"] == H0.graph["truncated"]
+    assert [d["depth"] for _, d in sorted(H.nodes(data=True))] == \
+        [d["depth"] for _, d in sorted(H0.nodes(data=True))]
+
+
+def test_neighborhood_with_findings_equals_the_projections(service, GF):
+    H = neighborhood(StoreSource(service, findings=True), "miR-638", depth=2, limit=60)
+    assert graph_json(H) == graph_json(neighborhood(GF, "miR-638", depth=2, limit=60))
+
+
+@pytest.mark.parametrize(("a", "b", "k"), [("miR-122", "miR-21", 3), ("miR-122", "miR-21", 10),
+                                           ("hepatoblastoma", "exoid:ref/28", 5)])
+def test_paths_equal_the_projections(source, G, a, b, k):
+    assert _json(k_shortest_paths(source, a, b, k=k)) == _json(k_shortest_paths(G, a, b, k=k))
+
+
+def test_path_search_stops_at_its_node_cap_with_a_clear_error(source):
+    with pytest.raises(InvalidQuery, match="no path found within 3 nodes"):
+        k_shortest_paths(source, "miR-122", "miR-21", node_cap=3)
+
+
+@pytest.mark.parametrize("name", ["miR-21", "MIR-21", MIR21, "exoid:content/mir-21"])
+def test_resolve_iri_curie_and_label(source, name):
+    assert neighborhood(source, name).graph["center"] == MIR21
+
+
+def test_unknown_node_suggests_close_names(source):
+    with pytest.raises(NodeNotFound) as err:
+        neighborhood(source, "miR-21x")
+    assert "miR-21" in err.value.suggestions
+
+
+@pytest.mark.parametrize("bad", ["<x> } DROP ALL", "http://a b", 'x" } } #'])
+def test_hostile_names_are_not_found_not_injected(source, bad):
+    with pytest.raises(NodeNotFound):
+        neighborhood(source, bad)
+
+
+def test_search_finds_mir21_first(source):
+    assert search(source, "mir-21")[0]["id"] == MIR21
+    assert {h["kind"] for h in search(source, "carcinoma", types=["Disease"])} == {"Disease"}
+
+
+@pytest.mark.parametrize("metric", ["degree", "pagerank", "betweenness", "studies"])
+def test_rank_from_the_build_equals_networkx_on_the_projection(service, G, metric):
+    """PageRank within 1e-6, betweenness exact (rounded to 8 places as before)."""
+    folder = index_folder(service.info)
+    assert folder is not None
+    source = StoreSource(service, artifacts=folder)
+    for types in (None, ["MicroRNA"], ["ExosomalContent"]):
+        rows, rows0 = rank(source, metric, types=types), rank(G, metric, types=types)
+        assert [r["id"] for r in rows] == [r["id"] for r in rows0]
+        assert rows[0]["score"] == pytest.approx(rows0[0]["score"], abs=1e-6)
+        assert all(r["score"] == pytest.approx(r0["score"], abs=1e-6)
+                   for r, r0 in zip(rows, rows0, strict=True))
+
+
+def test_rank_without_metrics_is_unavailable_not_computed(service):
+    with pytest.raises(NoMetrics) as err:
+        rank(StoreSource(service), "pagerank")
+    assert err.value.status == 503
+
+
+def test_a_ring_too_large_to_count_keeps_the_best_connected_network_nodes(service, monkeypatch):
+    """Beyond PROMINENCE_COUNTED candidates a findings ring is ordered by the network's
+    prominence (from the adjacency; findings count 0), not by a count query per node."""
+    monkeypatch.setattr("exokg.store_source.PROMINENCE_COUNTED", 1)
+    source = StoreSource(service, findings=True, artifacts=index_folder(service.info))
+    H = neighborhood(source, "miR-638", depth=1, limit=3)
+    kept = {d["label"] for n, d in H.nodes(data=True) if d["depth"] == 1}
+    assert H.graph["truncated"] and kept == {"hepatocellular carcinoma", "qRT-PCR"}

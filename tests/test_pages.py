@@ -1,0 +1,175 @@
+"""Entity pages read through bounded queries (exokg.pages) and the facets artifact
+(exokg.facets): the review's pages as the whole-graph description, paging, byte bounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from exokg.build import build_graph
+from exokg.describe import describe_node
+from exokg.errors import InvalidQuery, NodeNotFound
+from exokg.facets import Facets, build_facets
+from exokg.pages import StoreReader, entity_page
+from exokg.store import open_store, prepare_store
+from exokg.vocab import EXOID
+from rdflib import URIRef
+
+KEYS = ("iri", "label", "types", "alt_labels", "comment", "facts", "incoming", "external",
+        "findings", "groups", "evidence")
+
+
+@pytest.fixture(scope="module")
+def review_store(tmp_path_factory) -> tuple[StoreReader, Facets]:
+    folder = tmp_path_factory.mktemp("review-store")
+    store = open_store(prepare_store(folder / "stores").path)
+    build_facets(store, folder / "facets")
+    return StoreReader(store), Facets(folder / "facets")
+
+
+def _review_nodes() -> list[URIRef]:
+    graph = build_graph()
+    return sorted({s for s in graph.subjects() if isinstance(s, URIRef)
+                   and str(s).startswith(str(EXOID))})
+
+
+def test_every_review_page_shows_what_the_whole_graph_description_shows(review_store):
+    reader, facets = review_store
+    graph = build_graph()
+    nodes = _review_nodes()
+    assert len(nodes) > 66
+    for node in nodes:
+        want = describe_node(graph, node)
+        for store_facets in (facets, None):
+            got = entity_page(reader, str(node), facets=store_facets)
+            assert {k: got[k] for k in KEYS} == {k: want[k] for k in KEYS}, node
+            assert got["paging"]["pages"] == 1
+
+
+def test_api_evidence_and_conflicts_agree_with_the_projection(review_store):
+    """The artifact's /api/evidence and /api/conflicts answers, field for field, as the
+    whole-graph projection's (exokg.algorithms)."""
+    from exokg.algorithms import conflicts, evidence
+    from exokg.facets import evidence_answer
+    from exokg.network import project
+    from exokg.review import CONTENT_KINDS
+
+    reader, facets = review_store
+    GF = project(build_graph(), findings=True)
+    molecules = [n for n, d in GF.nodes(data=True) if d.get("kind") in CONTENT_KINDS]
+    assert len(molecules) > 30
+    for node in molecules:
+        want = evidence(GF, node)
+        got = evidence_answer(reader, facets, node)
+        assert {k: got[k] for k in want} == want, node
+        assert got["findings_count"] == len(want["findings"]) and got["pages"] == 1
+    assert facets.conflicts() == conflicts(GF)
+
+
+def test_home_counts_from_the_artifact_are_the_graphs(review_store):
+    from exokg.stats import graph_stats
+
+    _, facets = review_store
+    want = graph_stats(build_graph())
+    assert facets.stats() == {k: want[k] for k in ("triples", "classes", "tables")}
+
+
+# ---------------------------------------------------------------- a hub of 2,500 findings
+
+HUB_FINDINGS = 2500
+
+
+@pytest.fixture(scope="module")
+def hub_store(tmp_path_factory) -> tuple[StoreReader, Facets, Path]:
+    from hubgen import write_hub_graph
+
+    folder = tmp_path_factory.mktemp("hub-store")
+    data = write_hub_graph(folder / "hub.nt", findings=HUB_FINDINGS)
+    store = open_store(prepare_store(folder / "stores", data_files=[data]).path)
+    build_facets(store, folder / "facets")
+    return StoreReader(store), Facets(folder / "facets"), data
+
+
+def test_hub_summary_equals_a_direct_count(hub_store):
+    from hubgen import DISEASE, HUB
+    from rdflib import Graph
+
+    reader, facets, data = hub_store
+    graph = Graph().parse(data, format="nt")
+    from exokg.describe import evidence_summary, findings_about
+
+    for node in (HUB, DISEASE):
+        records = findings_about(graph, URIRef(node))
+        stored = facets.node(node)
+        assert stored.count == len(records) >= HUB_FINDINGS
+        assert stored.evidence == evidence_summary(records)
+        by_table = {int(v["key"]): v["count"] for v in stored.facets["table"]}
+        assert by_table == {t: sum(1 for r in records if r["table"] == t) for t in range(1, 6)}
+        directions = {v["key"]: v["count"] for v in stored.facets["direction"]}
+        assert directions == {d: sum(1 for r in records if r["expression"] == d)
+                              for d in ("Up", "Down")}
+        samples = {v["label"]: v["count"] for v in stored.facets["sample"]}
+        assert sum(samples.values()) == len(records)
+        top = stored.facets["study"][0]
+        assert top["count"] == max(sum(1 for r in records if r["study"]["iri"] == s["key"])
+                                   for s in stored.facets["study"])
+    assert facets.node(HUB).evidence["conflict"] is True
+
+
+def test_hub_pages_are_bounded_and_cover_every_finding(hub_store):
+    from hubgen import HUB
+
+    reader, facets, _ = hub_store
+    first = entity_page(reader, HUB, facets=facets)
+    paging = first["paging"]
+    assert paging["count"] == HUB_FINDINGS and paging["pages"] == -(-HUB_FINDINGS // paging["size"])
+    assert paging["has_next"] and not paging["has_prev"]
+    seen = []
+    for number in range(1, paging["pages"] + 1):
+        page = entity_page(reader, HUB, page=str(number), facets=facets)
+        assert len(page["findings"]) <= paging["size"]
+        assert page["evidence"] == first["evidence"]
+        seen += [f["iri"] for f in page["findings"]]
+    assert len(seen) == len(set(seen)) == HUB_FINDINGS
+    keys = [(int(s.rsplit("-", 1)[1]) % 5 + 1, int(s.rsplit("-", 1)[1])) for s in seen]
+    assert keys == sorted(keys)  # by table, then row, across pages
+    last = entity_page(reader, HUB, page=paging["pages"], facets=facets)["paging"]
+    assert last["has_prev"] and not last["has_next"] and last["last"] == HUB_FINDINGS
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "999", "two", "1.5"])
+def test_bad_page_numbers_name_the_range(hub_store, bad):
+    from hubgen import HUB
+
+    reader, facets, _ = hub_store
+    pages = -(-HUB_FINDINGS // 100)
+    with pytest.raises(InvalidQuery, match=f"from 1 to {pages}"):
+        entity_page(reader, HUB, page=bad, facets=facets)
+
+
+def test_unknown_node_and_unsafe_iri(review_store):
+    reader, facets = review_store
+    for node in (str(EXOID["content/nothing"]), "x> } <y"):
+        with pytest.raises(NodeNotFound):
+            entity_page(reader, node, facets=facets)
+
+
+def test_summary_without_the_artifact_pages_through(hub_store):
+    """A store without the artifact still gets the right summary (by bounded pages)."""
+    from hubgen import HUB
+
+    reader, facets, _ = hub_store
+    page = entity_page(reader, HUB, page=2, facets=None)
+    # the artifact's order of a hub's findings is the query's
+    assert page["findings"] == entity_page(reader, HUB, page=2, facets=facets)["findings"]
+    assert page["evidence"] == facets.node(HUB).evidence
+    assert page["incoming"] == facets.node(HUB).incoming
+
+
+@pytest.mark.parametrize("name", ["\U000f9753Ci", 'a"b\\c', "line\nbreak", "miR-21\u00e9"])
+def test_exact_lookup_takes_any_text(review_store, name):
+    from exokg.pages import find_node
+
+    reader, _ = review_store
+    assert find_node(reader, name) == []
+    assert find_node(reader, "miR-638") == [str(EXOID["content/mir-638"])]

@@ -1,0 +1,398 @@
+"""A remote store: `exokg serve --store-url` over Oxigraph server gives the embedded answers.
+
+Oxigraph server runs on loopback (started here); `exokg load` puts the bundled graph in it;
+a real `exokg serve --store-url` answers the SPARQL protocol and the example questions, and
+its answers (bodies and ETags) are compared with the embedded store's (`live_server`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+import requests
+from _remote_engines import start_oxigraph, stop
+from conftest import DATA, RUN_DIR, start_server, stop_server
+from exokg.examples import EXAMPLES
+from exokg.sparql.remote import RemotePool, RemoteStore
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+SRJ = "application/sparql-results+json"
+FORMATS = [SRJ, "application/sparql-results+xml", "text/csv", "text/tab-separated-values"]
+
+
+def exokg(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "exokg", *args], cwd=RUN_DIR,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def load(base: str, *args: str) -> dict:
+    done = exokg("load", "--store-url", f"{base}/query", "--update-url", f"{base}/update",
+                 *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def oxigraph():
+    proc, base = start_oxigraph()
+    yield base
+    stop(proc)
+
+
+def index(base: str, store: str, *args: str) -> dict:
+    done = exokg("index", "--store-url", f"{base}/query", "--update-url", f"{base}/update",
+                 "--store", store, *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("remote-artifacts"))
+
+
+@pytest.fixture(scope="module")
+def loaded(oxigraph, artifacts):
+    """The bundled graph loaded, then indexed (the artifacts an embedded store has)."""
+    done = load(oxigraph)
+    indexed = index(oxigraph, artifacts)
+    assert indexed["version"] == done["version"]
+    return {**done, "data_triples": done["triples"],
+            "triples": RemotePool(f"{oxigraph}/query").info().triples}
+
+
+@pytest.fixture(scope="module")
+def remote_server(oxigraph, loaded, artifacts):
+    proc, url = start_server(["--store-url", f"{oxigraph}/query", "--store", artifacts,
+                              "--workers", "1",
+                              "--threads", "4", "--executors", "2", "--timeout", "10",
+                              "--no-access-log"])
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def tight_remote(oxigraph, loaded):
+    proc, url = start_server(["--store-url", f"{oxigraph}/query", "--workers", "1",
+                              "--timeout", "2", "--max-rows", "5", "--no-access-log"])
+    yield url
+    stop_server(proc)
+
+
+def sparql(url: str, query: str, accept: str = SRJ, **params) -> requests.Response:
+    return requests.post(f"{url}/sparql", data={"query": query, **params},
+                         headers={"Accept": accept}, timeout=60)
+
+
+def assert_same_version(remote: str, embedded: str, loaded: dict) -> None:
+    """The remote server reports the version and size the load recorded, as embedded."""
+    got = requests.get(f"{remote}/healthz", timeout=10).json()
+    want = requests.get(f"{embedded}/healthz", timeout=10).json()
+    assert got["data_version"] == want["data_version"] == loaded["version"]
+    assert got["triples"] == want["triples"] == loaded["triples"]
+
+
+def assert_same_answer(remote: str, embedded: str, example, formats=FORMATS) -> None:
+    """An example question gives the embedded answer: the same bytes and ETag for
+    solutions (in each of ``formats``), the same graph for CONSTRUCT/DESCRIBE."""
+    if example.kind in ("CONSTRUCT", "DESCRIBE"):
+        got, want = (sparql(u, example.sparql, "application/n-triples")
+                     for u in (remote, embedded))
+        assert got.status_code == want.status_code == 200
+        assert len(got.text) > 0
+        assert isomorphic(Graph().parse(data=got.text, format="nt"),
+                          Graph().parse(data=want.text, format="nt"))
+        return
+    for accept in formats:
+        got, want = (sparql(u, example.sparql, accept) for u in (remote, embedded))
+        assert got.status_code == want.status_code == 200, got.text
+        assert got.content == want.content
+        assert got.headers["ETag"] == want.headers["ETag"]
+
+
+def test_load_records_the_embedded_data_version(remote_server, live_server, loaded):
+    assert_same_version(remote_server, live_server, loaded)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.slug)
+def test_example_questions_answer_as_embedded(remote_server, live_server, example):
+    assert_same_answer(remote_server, live_server, example)
+
+
+def test_same_etag_gives_304(remote_server, live_server):
+    query = EXAMPLES[0].sparql
+    etag = sparql(live_server, query).headers["ETag"]
+    r = requests.post(f"{remote_server}/sparql", data={"query": query},
+                      headers={"Accept": SRJ, "If-None-Match": etag}, timeout=30)
+    assert r.status_code == 304
+
+
+@pytest.mark.parametrize("query,accept", [
+    ("SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o", SRJ),
+    ("SELECT ?s ?p ?o WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o", "text/csv"),
+    ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "application/n-triples"),
+])
+def test_row_cap_cuts_remote_answers(tight_remote, live_server, query, accept):
+    r = sparql(tight_remote, query, accept)
+    assert r.status_code == 200
+    assert r.headers["X-Result-Truncated"] == "true"
+    if accept == SRJ:
+        rows = r.json()["results"]["bindings"]
+        full = sparql(live_server, query + " LIMIT 5").json()["results"]["bindings"]
+        assert rows == full
+    elif accept == "text/csv":
+        assert len(r.text.strip().splitlines()) == 1 + 5
+    else:
+        assert len(Graph().parse(data=r.text, format="nt")) == 5
+
+
+def test_small_answers_are_not_marked_truncated(tight_remote):
+    r = sparql(tight_remote, "SELECT ?x WHERE { VALUES ?x { 1 2 3 } }")
+    assert r.status_code == 200 and "X-Result-Truncated" not in r.headers
+    assert len(r.json()["results"]["bindings"]) == 3
+
+
+def test_time_limit_stops_remote_query(tight_remote):
+    r = sparql(tight_remote, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+    assert r.status_code == 503
+    assert "time limit" in r.text
+    # the service is still there
+    assert sparql(tight_remote, "ASK { ?s ?p ?o }").json()["boolean"] is True
+
+
+@pytest.mark.parametrize("query,status,words", [
+    ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", 403, "read-only"),
+    ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", 403, "SERVICE"),
+    ("SELECT * WHERE { ?s ?p }", 400, "syntax"),
+])
+def test_checks_before_forwarding(remote_server, query, status, words):
+    r = sparql(remote_server, query)
+    assert r.status_code == status
+    assert words in r.text
+
+
+def test_update_never_reaches_the_store(remote_server, oxigraph):
+    sparql(remote_server, "INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }")
+    r = requests.post(f"{oxigraph}/query", data={"query": "ASK { GRAPH ?g { <urn:x:a> ?p ?o } }"},
+                      headers={"Accept": SRJ}, timeout=10)
+    assert r.json()["boolean"] is False
+
+
+def test_protocol_dataset_is_forwarded(remote_server, loaded):
+    q = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    mine = sparql(remote_server, q, **{"default-graph-uri": loaded["graph"]}).json()
+    none = sparql(remote_server, q, **{"default-graph-uri": "urn:exokg:nothing"}).json()
+    assert int(mine["results"]["bindings"][0]["n"]["value"]) == loaded["data_triples"]
+    assert int(none["results"]["bindings"][0]["n"]["value"]) == 0
+
+
+def test_remote_store_adapter_reads_like_pyoxigraph(oxigraph, loaded):
+    store = RemoteStore(f"{oxigraph}/query")
+    assert store.graph == loaded["graph"]
+    assert len(store) == loaded["triples"]
+    rows = list(store.query("SELECT ?label WHERE { ?m <http://www.w3.org/2000/01/rdf-schema#label>"
+                            " ?label } ORDER BY ?label LIMIT 2"))
+    assert [r["label"].value for r in rows] == sorted(r["label"].value for r in rows)
+    assert store.query("ASK { ?s ?p ?o }")
+
+
+# --- loading -------------------------------------------------------------------------------
+
+def _bigger(tmp_path, extra: int) -> str:
+    """The bundled graph plus ``extra`` triples, as N-Triples (a load that takes a while)."""
+    done = exokg("build", "--format", "nt")
+    assert done.returncode == 0, done.stderr
+    lines = [f"<urn:extra:s{i}> <urn:extra:p> \"{i}\" ." for i in range(extra)]
+    path = tmp_path / "bigger.nt"
+    path.write_text(done.stdout + "\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_reader_never_sees_a_half_loaded_graph(tmp_path):
+    proc, base = start_oxigraph()
+    try:
+        first = load(base)
+        bigger = _bigger(tmp_path, 200_000)
+        pool = RemotePool(f"{base}/query", refresh=0.0)  # reads the version on every call
+        seen: set[int] = set()
+        errors: list[BaseException] = []
+        stop_reading = threading.Event()
+
+        def read() -> None:
+            job = {"q": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "solutions": SRJ,
+                   "graph": None, "cap": 0}
+            while not stop_reading.is_set():
+                try:
+                    body = b"".join(pool.execute(job, timeout=30).chunks)
+                    seen.add(int(json.loads(body)["results"]["bindings"][0]["n"]["value"]))
+                except BaseException as err:  # noqa: BLE001 - reported below
+                    errors.append(err)
+                    return
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            second = load(base, "--data", bigger)
+        finally:
+            stop_reading.set()
+            reader.join(timeout=60)
+        assert not errors
+        assert seen <= {first["triples"], second["triples"]}, seen
+        assert first["triples"] in seen
+        assert second["triples"] == first["triples"] + 200_000
+        assert pool.info().version == second["version"]
+        # loading the same data again sends nothing and keeps it current
+        again = load(base, "--data", bigger)
+        assert again["sent"] is False and again["version"] == second["version"]
+        # a third version drops the first (two are kept)
+        third = load(base, "--data", str(DATA / "external-mondo.ttl"))
+        assert third["dropped"] == [first["graph"]]
+    finally:
+        stop(proc)
+
+
+def test_bad_input_loads_nothing(tmp_path, oxigraph, loaded):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <urn:ex:> .\nex:a ex:b .\n")
+    done = exokg("load", "--store-url", f"{oxigraph}/query", "--update-url",
+                 f"{oxigraph}/update", "--data", str(bad))
+    assert done.returncode == 2
+    assert "bad.ttl" in done.stderr and "Traceback" not in done.stderr
+    quads = exokg("load", "--store-url", f"{oxigraph}/query", "--update-url",
+                  f"{oxigraph}/update", "--data", str(DATA / "graphs.trig"))
+    assert quads.returncode == 2 and "named graph" in quads.stderr
+    assert RemotePool(f"{oxigraph}/query").info().version == loaded["version"]
+
+
+def test_unreachable_store_is_a_clear_error():
+    from conftest import _free_port
+
+    port = _free_port()
+    done = exokg("load", "--store-url", f"http://127.0.0.1:{port}/query", "--update-url",
+                 f"http://127.0.0.1:{port}/update")
+    assert done.returncode == 2
+    assert "cannot be reached" in done.stderr and "Traceback" not in done.stderr
+    served = exokg("serve", "--store-url", f"http://127.0.0.1:{port}/query", "--port",
+                   str(_free_port()), timeout=60)
+    assert served.returncode == 2
+    assert "cannot be reached" in served.stderr and "Traceback" not in served.stderr
+
+
+def test_bulk_loader_path_records_and_switches(tmp_path):
+    """--bulk-dir leaves the N-Triples for the engine's own loader; once the engine has
+    loaded them (here: a Graph Store PUT standing in for Virtuoso's ld_dir), a second run
+    finds the graph whole, sends nothing, and switches to it."""
+    proc, base = start_oxigraph()
+    try:
+        staged = load(base, "--bulk-dir", str(tmp_path))
+        files = list(tmp_path.glob("exokg-*.nt"))
+        assert [f.name for f in files] == [f"exokg-{staged['version']}.nt"]
+        assert staged["sent"] is False
+        assert RemotePool(f"{base}/query").info().sources == [f"{base}/query"]  # not current
+        r = requests.put(f"{base}/store", params={"graph": staged["graph"]},
+                         data=files[0].read_bytes(),
+                         headers={"Content-Type": "application/n-triples"}, timeout=60)
+        assert r.status_code in (201, 204)
+        done = load(base)
+        assert done["sent"] is False and done["version"] == staged["version"]
+        assert RemotePool(f"{base}/query").info().version == staged["version"]
+    finally:
+        stop(proc)
+
+
+def test_index_builds_artifacts_from_the_remote_store(tmp_path, monkeypatch):
+    """`exokg index`'s library call runs every registered artifact builder against the
+    remote store (a probe builder here, beside the real ones): the artifacts are kept by
+    data version, found by the serving side, and named graphs a builder writes are read."""
+    import pyoxigraph as ox
+    from exokg import store as store_module
+    from exokg.sparql.remote_index import index_remote
+
+    def probe(store, folder):
+        rows = list(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
+        (folder / "count.txt").write_text(rows[0][0].value)
+        quads = folder / "probe.nq"
+        quads.write_text('<urn:probe:a> <urn:probe:b> "1" <urn:exokg:probe> .\n')
+        store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
+
+    monkeypatch.setitem(store_module.ARTIFACT_BUILDERS, "probe", probe)
+    proc, base = start_oxigraph()
+    try:
+        first = load(base)
+        info = index_remote(f"{base}/query", tmp_path, update_url=f"{base}/update")
+        assert info.version == first["version"]
+        assert info.artifacts == sorted(store_module.ARTIFACT_BUILDERS)
+        assert (tmp_path / f"remote-{first['version']}" / "artifacts" / "probe" /
+                "count.txt").read_text() == str(first["triples"])
+        pool = RemotePool(f"{base}/query", artifacts_dir=str(tmp_path))
+        assert pool.info().folder == info.folder
+        assert pool.info().artifact_dir("probe").is_dir()
+        job = {"q": "SELECT ?o WHERE { GRAPH <urn:exokg:probe> { ?s ?p ?o } }",
+               "solutions": SRJ, "graph": None, "cap": 0}
+        rows = json.loads(b"".join(pool.execute(job, timeout=10).chunks))
+        assert [b["o"]["value"] for b in rows["results"]["bindings"]] == ["1"]
+        # again: nothing to build; a new version has no artifacts until indexed
+        assert index_remote(f"{base}/query", tmp_path, update_url=f"{base}/update") == info
+        load(base, "--data", str(DATA / "external-mondo.ttl"))
+        after = RemotePool(f"{base}/query", artifacts_dir=str(tmp_path)).info()
+        assert after.version != info.version and after.artifacts == []
+    finally:
+        stop(proc)
+
+
+def test_store_gone_is_a_clear_503():
+    """The remote store stops: /sparql and /healthz answer 503 naming it (HAProxy then
+    takes the replica out), never a traceback or a hang."""
+    proc, base = start_oxigraph()
+    server = None
+    try:
+        load(base)
+        server, url = start_server(["--store-url", f"{base}/query", "--workers", "1",
+                                    "--timeout", "5", "--no-access-log"])
+        assert sparql(url, "ASK { ?s ?p ?o }").json()["boolean"] is True
+        stop(proc)
+        r = sparql(url, "SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+        assert r.status_code == 503 and "remote store" in r.text
+        assert requests.get(f"{url}/healthz", timeout=10).status_code == 503
+    finally:
+        if server is not None:
+            stop_server(server)
+        stop(proc)
+
+
+def test_etags_follow_a_reload():
+    """A load switches the remote store's version: the serving replica sees the new version
+    (read again every 2 s), and an answer's ETag changes with it, so a client's old
+    validator no longer gets 304."""
+    import time
+
+    proc, base = start_oxigraph()
+    server = None
+    try:
+        first = load(base)
+        server, url = start_server(["--store-url", f"{base}/query", "--workers", "1",
+                                    "--no-access-log"])
+        query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        before = sparql(url, query)
+        second = load(base, "--data", str(DATA / "external-mondo.ttl"))
+        deadline = time.monotonic() + 30
+        while requests.get(f"{url}/healthz", timeout=10).json()["data_version"] \
+                != second["version"]:
+            assert time.monotonic() < deadline, "the replica never saw the new version"
+            time.sleep(0.2)
+        after = requests.post(f"{url}/sparql", data={"query": query},
+                              headers={"Accept": SRJ, "If-None-Match": before.headers["ETag"]},
+                              timeout=30)
+        assert after.status_code == 200
+        assert after.headers["ETag"] != before.headers["ETag"]
+        assert after.headers["X-ExoKG-Data-Version"] == second["version"] != first["version"]
+        assert after.json() != before.json()
+    finally:
+        if server is not None:
+            stop_server(server)
+        stop(proc)

@@ -1,0 +1,104 @@
+"""Virtuoso 7 as the remote store: the example questions answer as the embedded store.
+
+Virtuoso (Debian's virtuoso-opensource, installed by tools/install-test-deps) starts here
+in a fresh database folder on loopback; `exokg load` writes the bundled graph through its
+Graph Store endpoint (/sparql-graph-crud, after granting SPARQL_UPDATE to the anonymous
+SPARQL user over isql -- the deploy/README.md recipe for a private, loopback-only engine);
+`exokg serve --store-url` then answers the example questions. Solutions are parsed and
+serialized again by pyoxigraph, so they equal the embedded answers byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from _remote_engines import start_virtuoso, stop
+from conftest import start_server, stop_server
+from exokg.examples import EXAMPLES
+from exokg.sparql.remote import RemotePool
+from test_remote import assert_same_answer, assert_same_version, exokg
+
+ISQL = shutil.which("isql-vt") or shutil.which("isql")
+
+
+@pytest.fixture(scope="module")
+def virtuoso():
+    proc, base, folder = start_virtuoso()
+    try:
+        grant = subprocess.run(
+            [ISQL or "isql-vt", f"127.0.0.1:{proc.isql_port}", "dba", "dba",
+             "exec=GRANT SPARQL_UPDATE TO \"SPARQL\"; "
+             "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);"],
+            capture_output=True, text=True, timeout=60)
+        assert grant.returncode == 0, grant.stdout + grant.stderr
+        yield base
+    finally:
+        stop(proc)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def virtuoso_server(virtuoso, tmp_path_factory):
+    loaded = load_virtuoso(virtuoso)
+    artifacts = str(tmp_path_factory.mktemp("virtuoso-artifacts"))
+    done = exokg("index", "--store-url", f"{virtuoso}/sparql", "--update-url",
+                 f"{virtuoso}/sparql", "--graph-store-url", f"{virtuoso}/sparql-graph-crud",
+                 "--store", artifacts)
+    assert done.returncode == 0, done.stderr
+    loaded["triples"] = RemotePool(f"{virtuoso}/sparql").info().triples
+    proc, url = start_server(["--store-url", f"{virtuoso}/sparql", "--store", artifacts,
+                              "--workers", "1",
+                              "--threads", "4", "--executors", "2", "--timeout", "10",
+                              "--no-access-log"])
+    yield url, loaded
+    stop_server(proc)
+
+
+def load_virtuoso(base: str, *args: str) -> dict:
+    done = exokg("load", "--store-url", f"{base}/sparql", "--update-url", f"{base}/sparql",
+                 "--graph-store-url", f"{base}/sparql-graph-crud", *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_virtuoso_holds_the_embedded_data_version(virtuoso_server, live_server):
+    url, loaded = virtuoso_server
+    assert_same_version(url, live_server, loaded)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.slug)
+def test_example_questions_answer_as_embedded(virtuoso_server, live_server, example):
+    assert_same_answer(virtuoso_server[0], live_server, example)
+
+
+def test_reload_switches_version(virtuoso, virtuoso_server, tmp_path):
+    url, first = virtuoso_server
+    extra = tmp_path / "extra.nt"
+    extra.write_text("<urn:x:a> <urn:x:b> \"c\" .\n")
+    second = load_virtuoso(virtuoso, "--data", str(extra))
+    assert second["version"] != first["version"] and second["triples"] == 1
+    back = load_virtuoso(virtuoso)
+    assert back["sent"] is False and back["version"] == first["version"]
+
+
+def test_engine_time_limit_is_sent_and_a_partial_answer_refused(virtuoso, virtuoso_server):
+    """Virtuoso's own time limit (its ``timeout`` parameter: STORE_TIMEOUT_PARAM) stops a
+    query with a partial "anytime" answer; that answer is refused as a timeout, never sent
+    as if whole. exokg's own deadline stops the request as well (whichever comes first)."""
+    from exokg.errors import QueryTimeout
+
+    heavy = {"q": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+             "solutions": "application/sparql-results+json", "graph": None, "cap": 10}
+    # the engine's limit (1 s, in the URL) well inside exokg's (60 s): the engine stops first
+    engine_first = RemotePool(f"{virtuoso}/sparql?timeout=1000")
+    with pytest.raises(QueryTimeout, match="partial answer is not sent"):
+        b"".join(engine_first.execute(heavy, timeout=60.0).chunks)
+    # both set from QUERY_TIMEOUT: the request is cut at exokg's deadline at the latest
+    pool = RemotePool(f"{virtuoso}/sparql", timeout_param="timeout")
+    with pytest.raises(QueryTimeout):
+        b"".join(pool.execute(heavy, timeout=1.0).chunks)
+    ask = {**heavy, "q": "ASK { ?s ?p ?o }"}
+    assert b"true" in b"".join(pool.execute(ask, timeout=5.0).chunks)
