@@ -53,8 +53,7 @@ import pyoxigraph as ox
 from exokg.errors import ExoKGError
 
 # the projection's own rules for a node's class, kept in one place
-from exokg.network import _VALUE_KINDS, _is_edge_predicate, _most_specific, compress
-from exokg.vocab import EXO, OWL, RDF, RDFS
+from exokg.network import is_edge_predicate, is_excluded, node_class
 
 __all__ = ["Network", "edge_predicates", "excluded_filter", "node_classes", "node_ids",
            "read_network", "select", "tagged_union"]
@@ -62,7 +61,6 @@ __all__ = ["Network", "edge_predicates", "excluded_filter", "node_classes", "nod
 logger = logging.getLogger(__name__)
 
 _NAMED = ox.NamedNode
-_SCHEMA = (str(OWL), str(RDFS), str(RDF))
 _BATCH = 1000  # IRIs per VALUES block when classifying edge objects
 
 
@@ -83,7 +81,7 @@ def node_classes(store: ox.Store) -> tuple[list[str], list[str]]:
     """
     types = sorted(sol[0].value for sol in select(store, "SELECT DISTINCT ?t { ?x a ?t }")
                    if isinstance(sol[0], _NAMED))
-    excluded = [t for t in types if t == str(EXO.Finding) or t.startswith(_SCHEMA)]
+    excluded = [t for t in types if is_excluded([t], findings=False)]
     return [t for t in types if t not in excluded], excluded
 
 
@@ -124,7 +122,7 @@ class Network:
 def edge_predicates(store: ox.Store) -> list[str]:
     """The default graph's predicates that make network edges, sorted."""
     preds = (sol[0].value for sol in select(store, "SELECT DISTINCT ?p { ?s ?p ?o }"))
-    return sorted(p for p in preds if _is_edge_predicate(p))
+    return sorted(p for p in preds if is_edge_predicate(p))
 
 
 def _typed_nodes(store: ox.Store, kept: list[str], excluded: list[str]) -> dict[str, int]:
@@ -170,14 +168,6 @@ def _excluded_among(store: ox.Store, iris: list[str], excluded: list[str]) -> se
             store, f"SELECT DISTINCT ?n {{ VALUES ?n {{ {values} }} ?n a ?t "
                    f"VALUES ?t {{ {types} }} }}"))
     return found
-
-
-def _class_of(iri: str, types: list[str]) -> str:
-    """The CURIE of the node's class as the projection gives it (``""`` when none)."""
-    cls = _most_specific(types)
-    if cls:
-        return compress(cls)
-    return compress(str(EXO[_VALUE_KINDS[iri]])) if iri in _VALUE_KINDS else ""
 
 
 def read_network(store: ox.Store) -> Network:
@@ -257,7 +247,7 @@ def _kinds(iris: list[str], bits: dict[str, int], kept: list[str]
         if code is None:
             flags = key if isinstance(key, int) else 0
             types = [t for i, t in enumerate(kept) if flags >> i & 1]
-            kind = _class_of(iri, types)
+            kind = node_class(iri, types)[0]
             if kind not in index_of:
                 index_of[kind] = len(kinds)
                 kinds.append(kind)
