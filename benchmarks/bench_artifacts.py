@@ -1,87 +1,146 @@
-"""Build time, bytes and peak memory of the store's artifacts; search latency.
+"""The store build (load, artifacts, statistics) beside pyoxigraph's bulk load; search latency.
 
-Usage (a store bulk-loaded from ``../shared/bench/gen.py`` output, under /tmp)::
+Usage (data from ``../shared/bench/gen.py``; stores under /tmp, removed after)::
 
-    python benchmarks/bench_artifacts.py --store /tmp/si-bench/store1e5 \\
-        --out /tmp/si-bench/art1e5 --json /tmp/si-bench/art1e5.json
+    python benchmarks/bench_artifacts.py /tmp/bench/f100000.nt --work /tmp/sb-bench/w1e5 \\
+        [--runs 2] [--json /tmp/sb-bench/w1e5.json] [--search] [--keep]
 
-Each builder runs in turn in this process, as the store build runs them; the peak RSS
-is ``resource.getrusage`` after each. The metrics builder adds its named graph to the
-store (re-running adds the same quads again, which changes nothing).
+Each run, in fresh processes one after the other: pyoxigraph's bulk load of the file
+alone (``Store(tmp).bulk_load(path=FILE)``, ``flush()``), then the store build
+(``exokg.store.prepare_store(work, data_files=[FILE])``, what ``exokg serve --data``
+does). The build's phases come from its own log records (bulk load, each step of the
+index artifact, each artifact, statistics), each with the process's CPU seconds and
+peak RSS at that record. With ``--search``, the search latency over the built index
+(the miR-21 spellings, short prefixes, 20 random entities; each call opens the file).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import random
-import resource
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-import pyoxigraph as ox
-from exokg.index import BUILDERS, load_adjacency, search
+_BULK = """
+import json, resource, sys, time, pyoxigraph as ox
+t, c = time.perf_counter(), time.process_time()
+store = ox.Store(sys.argv[1])
+store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_TRIPLES)
+store.flush()
+print(json.dumps({"wall": time.perf_counter() - t, "cpu": time.process_time() - c,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "triples": len(store)}))
+"""
+
+_BUILD = """
+import json, logging, resource, sys, time
+events = []
+t0, c0 = time.perf_counter(), time.process_time()
+
+class Record(logging.Handler):
+    def emit(self, record):
+        events.append({"logger": record.name, "message": record.getMessage(),
+                       "wall": round(time.perf_counter() - t0, 2),
+                       "cpu": round(time.process_time() - c0, 2),
+                       "peak_rss_mb": round(resource.getrusage(
+                           resource.RUSAGE_SELF).ru_maxrss / 1024)})
+
+logging.getLogger("exokg").addHandler(Record())
+logging.getLogger("exokg").setLevel(logging.INFO)
+from exokg.store import prepare_store
+info = prepare_store(sys.argv[1], data_files=[sys.argv[2]])
+print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "triples": info.triples, "folder": info.folder, "events": events}))
+"""
+
+
+def _child(code: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *args], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.splitlines()[-1])
 
 
 def _bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() \
-        else path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _search_latency(folder: Path, repeat: int) -> dict:
+    from exokg.index import load_adjacency, search
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--json")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--search-only", action="store_true",
-                        help="measure the search of artifacts built before")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    out = Path(args.out)
-    if not args.search_only:
-        shutil.rmtree(out, ignore_errors=True)
-        out.mkdir(parents=True)
-    store = ox.Store.read_only(args.store) if args.search_only else ox.Store(args.store)
-    result: dict = {"store": args.store, "triples": len(store), "rss_open_mb": _rss_mb()}
-    artifact = {"build_adjacency": out / "adjacency", "build_metrics": out / "metrics",
-                "build_search_index": out / "search.sqlite"}
-    for build in () if args.search_only else BUILDERS:
-        start = time.perf_counter()
-        build(store, out)
-        name = build.__name__
-        result[name] = {"seconds": round(time.perf_counter() - start, 2),
-                        "bytes": _bytes(artifact[name]), "peak_rss_mb": round(_rss_mb())}
-        print(name, result[name], flush=True)
-    adj = load_adjacency(out)
-    result["nodes"] = adj.n
-    result["edges"] = int(adj.out_indptr[-1])
+    adj = load_adjacency(folder)
     rng = random.Random(0)
     sample = [adj.iri(rng.randrange(adj.n)) for _ in range(20)]
     queries = ["hsa-miR-21-5p", "MIR21", "miR21", "mir-21", "let-7", "mir-1", "LINC0001",
                "hepatocellular", "serum", "circ", "PROT12", "m"]
     queries += [iri.rsplit("/", 1)[-1] for iri in sample]
     times = []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         for q in queries:
             start = time.perf_counter()
-            search(out, q)
+            search(folder, q)
             times.append(1000 * (time.perf_counter() - start))
     times.sort()
-    result["search_ms"] = {"queries": len(times), "p50": round(statistics.median(times), 2),
-                           "p95": round(times[int(0.95 * (len(times) - 1))], 2),
-                           "max": round(times[-1], 2)}
-    result["first_hit_mir21"] = search(out, "hsa-miR-21-5p")[0].label
-    print(json.dumps(result, indent=1))
+    return {"queries": len(times), "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2),
+            "max_ms": round(times[-1], 2),
+            "first_hit_hsa-miR-21-5p": search(folder, "hsa-miR-21-5p")[0].label}
+
+
+def run(data: Path, work: Path, *, search: bool, keep: bool, repeat: int) -> dict:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    bulk = _child(_BULK, str(work / "bulk"), str(data))
+    bulk["store_bytes"] = _bytes(work / "bulk")
+    shutil.rmtree(work / "bulk")
+    build = _child(_BUILD, str(work / "stores"), str(data))
+    folder = Path(build.pop("folder"))
+    build["store_bytes"] = _bytes(folder / "oxigraph")
+    build["artifact_bytes"] = {p.name: _bytes(p) if p.is_dir() else p.stat().st_size
+                               for p in (folder / "artifacts" / "index").iterdir()}
+    result = {"data": str(data), "bulk_load": bulk, "build": build,
+              "ratio_wall": round(build["wall"] / bulk["wall"], 2),
+              "ratio_cpu": round(build["cpu"] / bulk["cpu"], 2)}
+    if search:
+        result["search"] = _search_latency(folder / "artifacts" / "index", repeat)
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--work", type=Path, required=True, help="a scratch folder (removed)")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--search", action="store_true", help="measure search latency too")
+    parser.add_argument("--repeat", type=int, default=5, help="search rounds")
+    parser.add_argument("--keep", action="store_true", help="keep the built store")
+    args = parser.parse_args()
+    results = []
+    for i in range(args.runs):
+        result = run(args.data, args.work, search=args.search, keep=args.keep,
+                     repeat=args.repeat)
+        results.append(result)
+        bulk, build = result["bulk_load"], result["build"]
+        print(f"run {i + 1}: bulk load {bulk['wall']:.1f} s (cpu {bulk['cpu']:.1f} s, "
+              f"peak {bulk['peak_rss_mb']:.0f} MB); build {build['wall']:.1f} s (cpu "
+              f"{build['cpu']:.1f} s, peak {build['peak_rss_mb']:.0f} MB); ratio "
+              f"{result['ratio_wall']} wall, {result['ratio_cpu']} cpu", flush=True)
+        for event in build["events"]:
+            print(f"  {event['wall']:8.2f} s  cpu {event['cpu']:8.2f} s  "
+                  f"{event['peak_rss_mb']:6d} MB  {event['logger']}: {event['message']}",
+                  flush=True)
+        if "search" in result:
+            print("  search:", json.dumps(result["search"]), flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
+        args.json.write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ nodes; the edges are the triples whose predicate is an ``exo:`` property or
 ``prov:wasDerivedFrom``, one per (subject, predicate, object), as the projection's
 ``MultiDiGraph`` keeps them.
 
-It is read from a :class:`pyoxigraph.Store` with streamed SPARQL (the default
+It is read from a :class:`pyoxigraph.Store` by :mod:`exokg.index.scan` (the default
 graph, as the projection reads it) and written as memory-mapped ``.npy`` arrays:
 
 ``nodes.iri`` + ``nodes.offsets.npy``
@@ -43,39 +43,34 @@ per node (the IRI and three numbers).
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyoxigraph as ox
 from exokg.errors import ExoKGError
-
-# the projection's own rules for a node's class and kind, kept in one place
-from exokg.network import _VALUE_KINDS, _local_name, _most_specific, compress
-from exokg.vocab import EXO, OWL, PROV, RDF, RDFS
+from exokg.index.scan import (
+    Network,
+    edge_predicates,
+    excluded_filter,
+    node_classes,
+    read_network,
+    select,
+)
+from exokg.network import _local_name, compress
 
 __all__ = ["ADJACENCY_DIR", "Adjacency", "build_adjacency", "edge_predicates",
-           "excluded_filter", "excluded_types", "kind_name", "load_adjacency", "select"]
+           "excluded_filter", "excluded_types", "kind_name", "load_adjacency", "select",
+           "write_adjacency"]
 
 logger = logging.getLogger(__name__)
 
 #: The artifact's folder inside the store's artifact folder.
 ADJACENCY_DIR = "adjacency"
 _FORMAT = "exokg-adjacency-1"
-_CHUNK = 200_000  # rows turned into numpy arrays at a time: bounds the build's memory
-
-
-def select(store: ox.Store, query: str) -> ox.QuerySolutions:
-    """The solutions of a SELECT query, streamed (the default graph only)."""
-    result = store.query(query)
-    if not isinstance(result, ox.QuerySolutions):
-        raise ExoKGError(f"not a SELECT query: {query[:60]}")
-    return result
 
 
 def excluded_types(store: ox.Store) -> list[str]:
@@ -84,66 +79,7 @@ def excluded_types(store: ox.Store) -> list[str]:
     Schema terms (typed in the OWL, RDFS or RDF namespace) and ``exo:Finding`` rows are
     not network nodes (the rule of :func:`exokg.network.project`).
     """
-    types = (sol[0].value for sol in select(store, "SELECT DISTINCT ?t { ?x a ?t }"))
-    return sorted(t for t in types if t == str(EXO.Finding)
-                  or t.startswith((str(OWL), str(RDFS), str(RDF))))
-
-
-def excluded_filter(var: str, types: list[str]) -> str:
-    """A SPARQL ``MINUS`` that drops solutions whose ``?var`` has one of the ``types``.
-
-    A hash anti-join inside Oxigraph: no per-row lookups or string functions, and the
-    dropped rows (a million Findings) never reach Python.
-    """
-    if not types:
-        return ""
-    values = " ".join(f"<{t}>" for t in types)
-    return f"MINUS {{ ?{var} a ?{var}_x VALUES ?{var}_x {{ {values} }} }}"
-
-
-def edge_predicates(store: ox.Store) -> list[str]:
-    """The store's predicates that make network edges, sorted (``exo:`` and prov's)."""
-    preds = (sol[0].value for sol in select(store, "SELECT DISTINCT ?p { ?s ?p ?o }"))
-    return sorted(p for p in preds if p.startswith(str(EXO)) or p == str(PROV.wasDerivedFrom))
-
-
-def _edges_query(pred: str, excluded: list[str]) -> str:
-    return (f"SELECT ?s ?o {{ ?s <{pred}> ?o FILTER(isIRI(?s) && isIRI(?o)) "
-            f"{excluded_filter('s', excluded)} {excluded_filter('o', excluded)} }}")
-
-
-def _typed_nodes_query(excluded: list[str]) -> str:
-    return (f"SELECT ?n (GROUP_CONCAT(STR(?t); separator=' ') AS ?types) {{ ?n a ?t "
-            f"FILTER(isIRI(?n) && isIRI(?t)) {excluded_filter('n', excluded)} }} "
-            f"GROUP BY ?n ORDER BY ?n")
-
-
-def _untyped_nodes_query(preds: Iterable[str], excluded: list[str]) -> str:
-    """Untyped IRIs at an end of an edge whose other end is a node (``exo:Biomarker``)."""
-    values = " ".join(f"<{p}>" for p in preds)
-    sides = []
-    for this, other in (("s", "o"), ("o", "s")):
-        sides.append(f"{{ VALUES ?p {{ {values} }} ?s ?p ?o FILTER(isIRI(?s) && isIRI(?o)) "
-                     f"MINUS {{ ?{this} a ?any }} {excluded_filter(other, excluded)} "
-                     f"BIND(?{this} AS ?n) }}")
-    return f"SELECT DISTINCT ?n {{ {' UNION '.join(sides)} }} ORDER BY ?n"
-
-
-def _nodes(store: ox.Store, preds: list[str], excluded: list[str]
-           ) -> Iterator[tuple[str, str]]:
-    """(IRI, space-separated types) of every node, in IRI order: two sorted streams merged."""
-    typed = ((sol[0].value, sol[1].value) for sol in select(store, _typed_nodes_query(excluded)))
-    untyped = ((sol[0].value, "") for sol in select(store, _untyped_nodes_query(preds,
-                                                                                excluded)))
-    return heapq.merge(typed, untyped)
-
-
-def _class_of(iri: str, types: list[str]) -> str:
-    """The CURIE of the node's class as the projection gives it (``""`` when none)."""
-    cls = _most_specific(types)
-    if cls:
-        return compress(cls)
-    return compress(str(EXO[_VALUE_KINDS[iri]])) if iri in _VALUE_KINDS else ""
+    return node_classes(store)[1]
 
 
 def kind_name(cls: str) -> str:
@@ -155,70 +91,6 @@ def kind_name(cls: str) -> str:
     return _local_name(cls.split(":", 1)[-1]) if cls else ""
 
 
-class _HashIndex:
-    """IRI -> node id during the build, from 64-bit hashes (no dict of strings)."""
-
-    def __init__(self, hashes: np.ndarray) -> None:
-        self._order = np.argsort(hashes, kind="stable")
-        self._sorted = hashes[self._order]
-        if len(self._sorted) > 1 and not np.all(np.diff(self._sorted) != 0):
-            raise ExoKGError("adjacency: two node IRIs share a 64-bit hash; rebuild")
-
-    def ids(self, iris: list[str]) -> np.ndarray:
-        h = np.fromiter((hash(i) for i in iris), dtype=np.int64, count=len(iris))
-        pos = np.searchsorted(self._sorted, h).clip(0, max(len(self._sorted) - 1, 0))
-        if len(h) and not np.array_equal(self._sorted[pos], h):
-            raise ExoKGError("adjacency: an edge names a node the node query did not give")
-        return self._order[pos].astype(np.int32)
-
-
-def _write_nodes(store: ox.Store, preds: list[str], excluded: list[str],
-                 folder: Path) -> tuple[np.ndarray, list[str]]:
-    """Stream the nodes (sorted) into the IRI blob; return their hashes and the kinds."""
-    offsets = [0]
-    hashes: list[int] = []
-    kinds: list[str] = []
-    kind_codes: list[int] = []
-    code_of: dict[tuple[str, str], int] = {}
-    previous = ""
-    with (folder / "nodes.iri").open("wb") as blob:
-        for iri, types in _nodes(store, preds, excluded):
-            if iri <= previous and offsets[-1]:
-                raise ExoKGError("adjacency: the store did not give the nodes in IRI order")
-            previous = iri
-            # the kind depends only on the types (and on the IRI for untyped values)
-            key = (types, "" if types else iri)
-            code = code_of.get(key)
-            if code is None:
-                kind = _class_of(iri, types.split())
-                if kind not in kinds:
-                    kinds.append(kind)
-                code = code_of[key] = kinds.index(kind)
-            data = iri.encode()
-            blob.write(data)
-            offsets.append(offsets[-1] + len(data))
-            hashes.append(hash(iri))
-            kind_codes.append(code)
-    np.save(folder / "nodes.offsets.npy", np.asarray(offsets, dtype=np.int64))
-    np.save(folder / "nodes.kind.npy", np.asarray(kind_codes, dtype=np.uint8))
-    return np.asarray(hashes, dtype=np.int64), kinds
-
-
-def _edge_chunks(store: ox.Store, preds: list[str], excluded: list[str]
-                 ) -> Iterator[tuple[list[str], list[int], list[str]]]:
-    for index, pred in enumerate(preds):  # one query per predicate: index scans
-        s_list: list[str] = []
-        o_list: list[str] = []
-        for sol in select(store, _edges_query(pred, excluded)):
-            s_list.append(sol[0].value)
-            o_list.append(sol[1].value)
-            if len(s_list) >= _CHUNK:
-                yield s_list, [index] * len(s_list), o_list
-                s_list, o_list = [], []
-        if s_list:
-            yield s_list, [index] * len(s_list), o_list
-
-
 def _csr(n: int, rows: np.ndarray, cols: np.ndarray, preds: np.ndarray, folder: Path,
          name: str) -> None:
     order = np.lexsort((preds, cols, rows))
@@ -227,6 +99,27 @@ def _csr(n: int, rows: np.ndarray, cols: np.ndarray, preds: np.ndarray, folder: 
     np.save(folder / f"{name}.indptr.npy", indptr)
     np.save(folder / f"{name}.indices.npy", cols[order])
     np.save(folder / f"{name}.pred.npy", preds[order])
+
+
+def write_adjacency(net: Network, folder: Path) -> None:
+    """Write the adjacency of a network read by :func:`~exokg.index.scan.read_network`
+    into ``folder / "adjacency"``."""
+    out = Path(folder) / ADJACENCY_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    encoded = [iri.encode() for iri in net.iris]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    with (out / "nodes.iri").open("wb") as blob:
+        blob.write(b"".join(encoded))
+    del encoded
+    np.save(out / "nodes.offsets.npy", offsets)
+    np.save(out / "nodes.kind.npy", np.asarray(net.kind_codes, dtype=np.uint8))
+    n = len(net.iris)
+    _csr(n, net.src, net.dst, net.pred, out, "out")
+    _csr(n, net.dst, net.src, net.pred, out, "in")
+    meta = {"format": _FORMAT, "nodes": n, "edges": int(len(net.src)),
+            "predicates": [compress(p) for p in net.predicates], "kinds": net.kinds}
+    (out / "adjacency.json").write_text(json.dumps(meta, indent=1))
 
 
 def build_adjacency(store: ox.Store, folder: Path) -> None:
@@ -240,28 +133,9 @@ def build_adjacency(store: ox.Store, folder: Path) -> None:
         the store's artifact folder.
     """
     start = time.perf_counter()
-    out = Path(folder) / ADJACENCY_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    preds, excluded = edge_predicates(store), excluded_types(store)
-    hashes, kinds = _write_nodes(store, preds, excluded, out)
-    n = len(hashes)
-    index = _HashIndex(hashes)
-    del hashes
-    src_parts, dst_parts, pred_parts = [], [], []
-    for s_list, p_list, o_list in _edge_chunks(store, preds, excluded):
-        src_parts.append(index.ids(s_list))
-        dst_parts.append(index.ids(o_list))
-        pred_parts.append(np.asarray(p_list, dtype=np.uint16))
-    src = np.concatenate(src_parts) if src_parts else np.zeros(0, np.int32)
-    dst = np.concatenate(dst_parts) if dst_parts else np.zeros(0, np.int32)
-    pred = np.concatenate(pred_parts) if pred_parts else np.zeros(0, np.uint16)
-    del src_parts, dst_parts, pred_parts
-    _csr(n, src, dst, pred, out, "out")
-    _csr(n, dst, src, pred, out, "in")
-    meta = {"format": _FORMAT, "nodes": n, "edges": int(len(src)),
-            "predicates": [compress(p) for p in preds], "kinds": kinds}
-    (out / "adjacency.json").write_text(json.dumps(meta, indent=1))
-    logger.info("adjacency: %d nodes, %d edges in %.1f s", n, len(src),
+    net = read_network(store)
+    write_adjacency(net, folder)
+    logger.info("adjacency: %d nodes, %d edges in %.1f s", len(net.iris), len(net.src),
                 time.perf_counter() - start)
 
 
@@ -289,6 +163,16 @@ class Adjacency:
     def iri(self, node: int) -> str:
         """The IRI of node ``node``."""
         return bytes(self.blob[self.offsets[node]:self.offsets[node + 1]]).decode()
+
+    def iris(self) -> list[str]:
+        """Every node's IRI, in id order (one pass over the blob: for builders and
+        exports that need them all, where :meth:`iri` per node would cost more)."""
+        data = self.blob.tobytes()
+        offsets = self.offsets.tolist()
+        if data.isascii():  # byte offsets are character offsets: slice the decoded text
+            text = data.decode("ascii")
+            return [text[a:b] for a, b in zip(offsets, offsets[1:], strict=False)]
+        return [data[a:b].decode() for a, b in zip(offsets, offsets[1:], strict=False)]
 
     def node_class(self, node: int) -> str:
         """The CURIE of the node's class (``exo:MicroRNA``; ``""`` when untyped)."""
@@ -353,12 +237,14 @@ def load_adjacency(folder: Path) -> Adjacency:
     if meta.get("format") != _FORMAT:
         raise ExoKGError(f"{path}: adjacency format {meta.get('format')!r}, not {_FORMAT!r}")
 
+    # plain ndarray views of the maps: the same pages, without np.memmap's per-access
+    # Python overhead (a few us per element read, which the per-node readers pay)
     def arr(name: str) -> np.ndarray:
-        return np.load(path / f"{name}.npy", mmap_mode="r")
+        return np.load(path / f"{name}.npy", mmap_mode="r").view(np.ndarray)
 
     blob_path = path / "nodes.iri"
-    blob = (np.memmap(blob_path, dtype=np.uint8, mode="r") if blob_path.stat().st_size
-            else np.zeros(0, np.uint8))
+    blob = (np.memmap(blob_path, dtype=np.uint8, mode="r").view(np.ndarray)
+            if blob_path.stat().st_size else np.zeros(0, np.uint8))
     return Adjacency(offsets=arr("nodes.offsets"), blob=blob, kinds=arr("nodes.kind"),
                      kind_names=tuple(meta["kinds"]), predicates=tuple(meta["predicates"]),
                      out_indptr=arr("out.indptr"), out_indices=arr("out.indices"),

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +52,8 @@ from exokg.index.adjacency import Adjacency, _rows, kind_name, load_adjacency
 from exokg.vocab import CONTENT_CLASSES, EXO, XSD
 
 __all__ = ["EXACT_LIMIT", "METRICS_DIR", "METRICS_GRAPH", "Metrics", "betweenness",
-           "build_metrics", "load_metrics", "pagerank", "sample_size"]
+           "build_metrics", "compute_metrics", "load_metric_triples", "load_metrics",
+           "pagerank", "sample_size"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ _SEED = 0
 _ALPHA = 0.85
 _CONTENT_KINDS = frozenset(kind_name(f"exo:{c.split('#')[-1]}") for c in CONTENT_CLASSES)
 _NAMES = ("degree", "studies", "pagerank", "betweenness")
+_LINES = 100_000  # N-Quads lines formatted at a time
+_QUADS = "metrics.nq"  # the triples' file, removed once loaded
 
 
 def sample_size(n: int) -> int | None:
@@ -141,6 +143,7 @@ def _accumulate(indptr: np.ndarray, indices: np.ndarray, s: int, total: np.ndarr
     dist[s], sigma[s] = 0, 1.0
     levels: list[tuple[np.ndarray, np.ndarray]] = []  # per level: edges to the next level
     frontier = np.array([s], dtype=np.int64)
+    mark = np.zeros(n, dtype=bool)  # the next frontier, sorted and unique, without a sort
     depth = 0
     while len(frontier):
         u, v = _expand(indptr, indices, frontier)
@@ -150,7 +153,9 @@ def _accumulate(indptr: np.ndarray, indices: np.ndarray, s: int, total: np.ndarr
         u, v = u[down], v[down]
         sigma += np.bincount(v, weights=sigma[u], minlength=n)
         levels.append((u, v))
-        frontier = np.unique(v)
+        mark[v] = True
+        frontier = np.flatnonzero(mark)
+        mark[frontier] = False
         depth += 1
     delta = np.zeros(n)
     for u, v in reversed(levels):
@@ -207,9 +212,8 @@ def _literal(value: float | int, datatype: str) -> str:
         f'"{value}"^^<{datatype}>'
 
 
-def _write_graph(store: ox.Store, adj: Adjacency, values: dict[str, np.ndarray],
-                 folder: Path) -> None:
-    """The metrics as N-Quads in :data:`METRICS_GRAPH`, bulk-loaded from a file."""
+def _write_quads(adj: Adjacency, values: dict[str, np.ndarray], path: Path) -> None:
+    """The metrics as N-Quads in :data:`METRICS_GRAPH`, into the file ``path``."""
     graph = f"<{METRICS_GRAPH}>"
     props = {"degree": (f"<{EXO.degree}>", str(XSD.integer)),
              "pagerank": (f"<{EXO.pageRank}>", str(XSD.double)),
@@ -217,21 +221,29 @@ def _write_graph(store: ox.Store, adj: Adjacency, values: dict[str, np.ndarray],
              "studies": (f"<{EXO.studyCount}>", str(XSD.integer))}
     content = np.isin(adj.kinds, [i for i, c in enumerate(adj.kind_names)
                                   if kind_name(c) in _CONTENT_KINDS])
-    path = folder / "metrics.nq"
+    iris = adj.iris()
     with path.open("w", encoding="utf-8") as fh:
-        lists = {name: values[name].tolist() for name in props}
-        for node in range(adj.n):
-            iri = f"<{adj.iri(node)}>"
-            lines = []
-            for name, (prop, datatype) in props.items():
-                if name == "studies" and not content[node]:
-                    continue  # exo:studyCount's domain is exo:ExosomalContent
-                lines.append(f"{iri} {prop} {_literal(lists[name][node], datatype)} {graph} .\n")
-            fh.write("".join(lines))
+        for name, (prop, datatype) in props.items():
+            # repr: the shortest text that reads back as the same double (str for ints)
+            tail = f'"^^<{datatype}> {graph} .\n'
+            numbers = values[name].tolist()
+            nodes = (np.flatnonzero(content) if name == "studies"  # studyCount's domain
+                     else np.arange(adj.n)).tolist()       # is exo:ExosomalContent
+            for start in range(0, len(nodes), _LINES):
+                fh.write("".join([f'<{iris[i]}> {prop} "{numbers[i]!r}{tail}'
+                                  for i in nodes[start:start + _LINES]]))
+
+
+def load_metric_triples(store: ox.Store, folder: Path) -> None:
+    """Bulk-load the N-Quads :func:`compute_metrics` wrote into the store, then remove
+    the file. Oxigraph releases the GIL meanwhile, so other builders can go on."""
+    start = time.perf_counter()
+    path = Path(folder) / METRICS_DIR / _QUADS
     try:
         store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
     finally:
-        os.unlink(path)
+        path.unlink(missing_ok=True)
+    logger.info("metric triples loaded in %.1f s", time.perf_counter() - start)
 
 
 def build_metrics(store: ox.Store, folder: Path) -> None:
@@ -245,6 +257,13 @@ def build_metrics(store: ox.Store, folder: Path) -> None:
         the artifact folder, which must hold the adjacency (run
         :func:`~exokg.index.adjacency.build_adjacency` first).
     """
+    compute_metrics(folder)
+    load_metric_triples(store, folder)
+
+
+def compute_metrics(folder: Path) -> None:
+    """Compute the metrics from the adjacency of ``folder``: the arrays, ``metrics.json``
+    and the N-Quads of the triples (for :func:`load_metric_triples`)."""
     start = time.perf_counter()
     adj = load_adjacency(folder)
     out = Path(folder) / METRICS_DIR
@@ -272,10 +291,8 @@ def build_metrics(store: ox.Store, folder: Path) -> None:
             f"sampled: {k} BFS sources, seed {_SEED}, networkx's k-sample rescaling",
             "graph": METRICS_GRAPH, **timings}
     (out / "metrics.json").write_text(json.dumps(info, indent=1))
-    t = time.perf_counter()
-    _write_graph(store, adj, values, out)
-    logger.info("metrics of %d nodes in %.1f s (triples %.1f s)", n,
-                time.perf_counter() - start, time.perf_counter() - t)
+    _write_quads(adj, values, out / _QUADS)
+    logger.info("metrics of %d nodes in %.1f s", n, time.perf_counter() - start)
 
 
 def load_metrics(folder: Path) -> Metrics:
@@ -289,7 +306,8 @@ def load_metrics(folder: Path) -> Metrics:
     path = Path(folder) / METRICS_DIR
     try:
         info = json.loads((path / "metrics.json").read_text())
-        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r") for name in _NAMES}
+        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r").view(np.ndarray)
+                  for name in _NAMES}
     except (OSError, ValueError) as err:
         raise ExoKGError(f"{path}: no metrics artifact ({err})") from None
     return Metrics(info=info, **arrays)

@@ -43,16 +43,18 @@ import re
 import sqlite3
 import time
 import unicodedata
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyoxigraph as ox
 from exokg.curie import external_curie
 from exokg.errors import InvalidQuery
-from exokg.index import adjacency as _adj
-from exokg.index.adjacency import kind_name, load_adjacency
+from exokg.index.adjacency import excluded_types, kind_name, load_adjacency
 from exokg.index.metrics import load_metrics
+from exokg.index.scan import excluded_filter, node_ids, select, tagged_union
 from exokg.network import compress
 from exokg.vocab import EXO, RDFS, SKOS
 
@@ -152,90 +154,98 @@ CREATE VIRTUAL TABLE words USING fts5(text, entity UNINDEXED, field UNINDEXED,
 """
 
 
-def _names_query(excluded: list[str]) -> str:
-    values = " ".join(f"<{p}>" for p in _PREDICATES)
-    return (f"SELECT ?n ?p ?o {{ VALUES ?p {{ {values} }} ?n ?p ?o FILTER(isIRI(?n)) "
-            f"{_adj.excluded_filter('n', excluded)} }} ORDER BY ?n")
+def _name_rows(store: ox.Store, ids: dict[str, int], excluded: list[str]
+               ) -> tuple[np.ndarray, list[int], list[str]]:
+    """The names of the nodes: (node ids, field codes, values), grouped by node id.
 
-
-def _rows(store: ox.Store) -> Iterator[tuple[str, str, str]]:
-    for sol in _adj.select(store, _names_query(_adj.excluded_types(store))):
-        obj = sol[2]
-        if isinstance(obj, ox.NamedNode):
-            curie = external_curie(obj.value)
-            value = curie if curie else compress(obj.value)
-        elif isinstance(obj, ox.Literal):
-            value = obj.value
+    One streamed query (a ``UNION`` over the name predicates, Findings dropped inside
+    Oxigraph); within a node, the rows keep the query's order.
+    """
+    fields = [_FIELDS.index(f) for f in _PREDICATES.values()]
+    query = (f"SELECT ?n ?i ?o {{ {{ {tagged_union('n', _PREDICATES, 'o', 'i')} }} "
+             f"{excluded_filter('n', excluded)} }}")
+    field_of = {str(i): f for i, f in enumerate(fields)}
+    nodes, codes, values = array("q"), [], []
+    get = ids.get
+    for n, i, o in select(store, query):
+        node = get(n.value) if type(n) is ox.NamedNode else None
+        if node is None:
+            continue  # a name of a non-node: a schema term, a blank node
+        if type(o) is ox.NamedNode:
+            value = external_curie(o.value) or compress(o.value)
+        elif type(o) is ox.Literal:
+            value = o.value
         else:
             continue
-        yield sol[0].value, _PREDICATES[sol[1].value], value
+        nodes.append(node)
+        codes.append(field_of[i.value])
+        values.append(value)
+    node_array = np.frombuffer(nodes, dtype=np.int64) if nodes else np.zeros(0, np.int64)
+    order = np.argsort(node_array, kind="stable")
+    return (node_array[order], [codes[k] for k in order.tolist()],
+            [values[k] for k in order.tolist()])
 
 
-def _entity_names(store: ox.Store) -> Iterator[tuple[str, list[tuple[str, str]]]]:
-    """(IRI, [(field, value) ...]) per entity, in IRI order, streamed."""
-    current: str | None = None
-    names: list[tuple[str, str]] = []
-    for iri, field, value in _rows(store):
-        if iri != current:
-            if current is not None:
-                yield current, names
-            current, names = iri, []
-        names.append((field, value))
-    if current is not None:
-        yield current, names
+_LABEL, _ALT, _CURIE = (_FIELDS.index(f) for f in ("label", "altLabel", "curie"))
+_ID_FIELDS = frozenset(_FIELDS.index(f) for f in ("curie", "xref", "related"))
 
 
-def _index_rows(node: int, label: str, curie: str, names: list[tuple[str, str]]
+def _index_rows(node: int, label: str, curie: str, fields: list[int], values: list[str]
                 ) -> Iterator[tuple[str, int, int, int, str]]:
     """The ``names`` rows of one entity: (key, entity, field, penalty, name)."""
     seen = set()
-    fields: list[tuple[str, str]] = [("label", label), ("curie", curie)]
-    fields += [(f, v) for f, v in names if f != "label"]
-    for field, value in fields:
-        if field in ("curie", "xref", "related"):
+    pairs = [(_LABEL, label), (_CURIE, curie)]
+    pairs += [(f, v) for f, v in zip(fields, values, strict=True) if f != _LABEL]
+    for field, value in pairs:
+        if field in _ID_FIELDS:
             keys = [(k, 0) for k in _id_keys(value)] + name_keys(value)[:1]
         else:
             keys = name_keys(value)
         for key, penalty in keys:
             if (key, field) not in seen:
                 seen.add((key, field))
-                yield key, node, _FIELDS.index(field), penalty, value
+                yield key, node, field, penalty, value
 
 
 def build_search_index(store: ox.Store, folder: Path) -> None:
     """Write the search index ``folder / "search.sqlite"`` (run after the metrics).
 
-    Labels and identifiers are streamed from the store (SPARQL, ordered by IRI) and
-    merged with the adjacency's node list (same order), so no Python structure holds
-    the whole graph.
+    The names of the adjacency's nodes are read from the store in one streamed query
+    and grouped by node id with numpy, then written with ``executemany`` in one
+    transaction (journal and sync off: the build folder is thrown away on failure);
+    the ``names`` index and the FTS5 merge come after the inserts.
     """
     start = time.perf_counter()
     folder = Path(folder)
     adj, metrics = load_adjacency(folder), load_metrics(folder)
+    iris = adj.iris()
+    name_nodes, name_fields, name_values = _name_rows(store, node_ids(iris),
+                                                      excluded_types(store))
+    bounds = np.searchsorted(name_nodes, np.arange(adj.n + 1)).tolist()
+    del name_nodes
+    studies, degree = metrics.studies.tolist(), metrics.degree.tolist()
+    classes = [adj.kind_names[k] for k in adj.kinds.tolist()]
     path = folder / SEARCH_FILE
     tmp = path.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)
     con = sqlite3.connect(tmp)
     try:
         con.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
-        stream = _entity_names(store)
-        pending = next(stream, None)
         batch_e: list[tuple] = []
         batch_n: list[tuple[str, int, int, int, str]] = []
         batch_w: list[tuple[str, int, str]] = []
-        for node in range(adj.n):
-            iri = adj.iri(node)
-            while pending is not None and pending[0] < iri:
-                pending = next(stream, None)  # names of a non-node (a schema term)
-            names = pending[1] if pending is not None and pending[0] == iri else []
-            labels = sorted(v for f, v in names if f == "label")
-            label = labels[0] if labels else re.split(r"[#/]", iri.rstrip("/#"))[-1]
+        for node, iri in enumerate(iris):
+            lo, hi = bounds[node], bounds[node + 1]
+            fields, values = name_fields[lo:hi], name_values[lo:hi]
+            labels = [v for f, v in zip(fields, values, strict=True) if f == _LABEL]
+            label = min(labels) if labels else re.split(r"[#/]", iri.rstrip("/#"))[-1]
             curie = compress(iri)
-            studies, degree = int(metrics.studies[node]), int(metrics.degree[node])
-            batch_e.append((node, iri, label, curie, adj.node_class(node), studies, degree,
-                            studies * 1e6 + degree))
-            batch_n.extend(_index_rows(node, label, curie, names))
-            words = {label, *(v for f, v in names if f == "altLabel")}
+            batch_e.append((node, iri, label, curie, classes[node], studies[node],
+                            degree[node], studies[node] * 1e6 + degree[node]))
+            batch_n.extend(_index_rows(node, label, curie, fields, values))
+            # the label first, then the alternative labels, each once
+            words = dict.fromkeys([label] + [v for f, v in zip(fields, values, strict=True)
+                                             if f == _ALT])
             batch_w.extend((w, node, "label" if w == label else "altLabel") for w in words)
             if len(batch_n) >= 50_000:
                 _flush(con, batch_e, batch_n, batch_w)
