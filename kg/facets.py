@@ -226,6 +226,7 @@ def _read_findings(store: ox.Store) -> tuple[list[_Row], dict[str, list[int]],
     facts: dict[Any, list[ox.Triple]] = {}
     naming: dict[str, list[int]] = defaultdict(list)
     content: dict[str, list[int]] = defaultdict(list)
+    rdf_type = RDF.type  # an rdflib namespace attribute costs a call per finding triple
     for start in range(0, len(ids), _BATCH):
         batch = ids[start:start + _BATCH]
         index = _TripleIndex(_finding_triples(store, batch, facts))
@@ -236,7 +237,7 @@ def _read_findings(store: ox.Store) -> tuple[list[_Row], dict[str, list[int]],
             rows.append(_Row(finding_row(record), _facet_values(record),
                              (record["table"] or 0, record["row"] or 0, f)))
             named = {str(o) for p, o in index.predicate_objects(URIRef(f))
-                     if isinstance(o, URIRef) and p != RDF.type}
+                     if isinstance(o, URIRef) and p != rdf_type}
             for node in sorted(named):
                 naming[node].append(number)
             for ref in record["contents"]:
