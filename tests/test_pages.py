@@ -173,3 +173,24 @@ def test_exact_lookup_takes_any_text(review_store, name):
     reader, _ = review_store
     assert find_node(reader, name) == []
     assert find_node(reader, "miR-638") == [str(EXOID["content/mir-638"])]
+
+
+def test_hub_conflict_entry_names_the_hub_as_the_whole_graph_does(hub_store):
+    """/api/conflicts names a hub by its own label, types and names, however many
+    statements point at or from it (the entries are read in batches, not per description)."""
+    from exokg.describe import label_of
+    from exokg.facets import node_entry
+    from exokg.vocab import EXO, RDF, SKOS
+    from hubgen import HUB
+    from rdflib import Graph
+
+    _, facets, data = hub_store
+    graph = Graph().parse(data, format="nt")
+    hub = URIRef(HUB)
+    expected = node_entry(HUB, label_of(graph, hub),
+                          [str(t) for t in graph.objects(hub, RDF.type)],
+                          [str(a) for a in graph.objects(hub, SKOS.altLabel)],
+                          [str(x) for x in graph.objects(hub, EXO.xref)])
+    entries = [c["node"] for c in facets.conflicts() if c["node"]["id"] == HUB]
+    assert entries == [expected]
+    assert facets.conflict_count() == len(facets.conflicts())
