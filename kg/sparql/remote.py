@@ -570,6 +570,9 @@ class RemoteStore:
             named = named if named is not None else list((facts or {}).get("graphs") or [])
         self.graph = graph
         self.named = list(named or [])
+        # pyoxigraph's Store is safe to share between threads (the builders do); this
+        # adapter's keep-alive connections are not, so one request runs at a time
+        self._lock = threading.Lock()
 
     def query(self, query: str, *, use_default_graph_as_union: bool = False,
               **_options: Any) -> Any:
@@ -581,9 +584,10 @@ class RemoteStore:
         # one media type per form: an engine asked for JSON may answer a CONSTRUCT in
         # SPARQL JSON (Virtuoso does), which is not what Store.query gives
         graph_form = inspect_query(query).form in ("CONSTRUCT", "DESCRIBE")
-        reply = self.endpoint.request(query, accept=_NT if graph_form else _JSON,
-                                      timeout=self.timeout, default_graphs=default)
-        data = reply.readall()
+        with self._lock:
+            reply = self.endpoint.request(query, accept=_NT if graph_form else _JSON,
+                                          timeout=self.timeout, default_graphs=default)
+            data = reply.readall()
         if reply.media_type == _JSON:
             return ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
         fmt = ox.RdfFormat.from_media_type(reply.media_type) or ox.RdfFormat.N_TRIPLES
