@@ -56,7 +56,8 @@ from exokg.store_layout import (
 
 __all__ = ["ARTIFACT_BUILDERS", "RDF_SUFFIXES", "ArtifactBuilder", "StoreDamaged", "StoreInfo",
            "data_version", "dataset_stats", "open_graph", "open_store", "open_store_info",
-           "find_store", "prepare_store", "register_artifact"]
+           "find_store", "input_version", "bundled_ntriples", "prepare_store", "rdf_format",
+           "register_artifact"]
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def data_version(chunks: Sequence[bytes]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _rdf_format(path: Path) -> ox.RdfFormat:
+def rdf_format(path: Path) -> ox.RdfFormat:
     suffix = path.suffix.lower().lstrip(".")
     if suffix == "gz":
         raise ConfigError(f"{path}: compressed files are not read; decompress it first")
@@ -165,6 +166,26 @@ def _code_chunks() -> list[bytes]:
     chunks = [__version__.encode(), *_tree_digests(Path(__file__).resolve().parent)]
     chunks += [f"{n}={_builder_id(b)}".encode() for n, b in sorted(ARTIFACT_BUILDERS.items())]
     return chunks
+
+
+def input_version(data_files: Sequence[Path | str], records_dirs: Sequence[Path | str]
+                  ) -> tuple[list[Path], list[Path], str, list[str]]:
+    """Check the inputs and give their data version, building nothing: ``(files,
+    records folders, version, sources)``; the folders are ignored with data files.
+
+    Raises
+    ------
+    ConfigError
+        for a data file that is missing or of an unknown syntax.
+    """
+    files = [Path(f).expanduser() for f in data_files]
+    for f in files:
+        if not f.is_file():
+            raise ConfigError(f"data file not found: {f}")
+        rdf_format(f)
+    dirs = [] if files else [Path(d).expanduser() for d in records_dirs]
+    version, sources = _inputs(files, dirs)
+    return files, dirs, version, sources
 
 
 def _inputs(files: Sequence[Path], records_dirs: Sequence[Path]) -> tuple[str, list[str]]:
@@ -222,7 +243,7 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
         }
 
 
-def _bundled_ntriples(records_dirs: Sequence[Path]) -> bytes:
+def bundled_ntriples(records_dirs: Sequence[Path]) -> bytes:
     from exokg.build import build_graph, to_sorted_ntriples
 
     return to_sorted_ntriples(build_graph(records_dirs))
@@ -259,13 +280,7 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
         store that cannot be written (a full disk, a folder not writable).
     """
     store_dir = Path(store_dir).expanduser()
-    files = [Path(f).expanduser() for f in data_files]
-    for f in files:
-        if not f.is_file():
-            raise ConfigError(f"data file not found: {f}")
-        _rdf_format(f)
-    dirs = [] if files else [Path(d).expanduser() for d in records_dirs]
-    version, sources = _inputs(files, dirs)
+    files, dirs, version, sources = input_version(data_files, records_dirs)
     target = store_dir / version
     with build_lock(store_dir):
         remove_leftovers(store_dir)
@@ -291,7 +306,7 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
 def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: Sequence[Path],
            sources: list[str]) -> StoreInfo:
     started = time.monotonic()
-    payload = None if files else _bundled_ntriples(records_dirs)
+    payload = None if files else bundled_ntriples(records_dirs)
     tmp = store_dir / f"{BUILDING_PREFIX}{version}-{os.getpid()}"
     target = store_dir / version
     try:
@@ -302,7 +317,7 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
             payload = None
         for f in files:
             try:
-                store.bulk_load(path=str(f), format=_rdf_format(f))
+                store.bulk_load(path=str(f), format=rdf_format(f))
             except (SyntaxError, ValueError) as err:
                 raise ConfigError(f"{f}: not valid RDF: {err}") from None
         store.flush()

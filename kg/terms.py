@@ -29,7 +29,7 @@ from exokg.review import CONTENT_KINDS
 from exokg.vocab import EXO, OWL, PROV, RDF
 from rdflib import Graph, URIRef
 
-__all__ = ["CONTENT_ALIASES", "known_kinds", "known_predicates", "parse_kinds",
+__all__ = ["CONTENT_ALIASES", "known_kinds", "known_predicates", "normalize_kinds", "parse_kinds",
            "parse_predicates"]
 
 logger = logging.getLogger(__name__)
@@ -86,19 +86,35 @@ def parse_kinds(types: Iterable[str] | None, *,
     if not types:
         return None
     known = {k.lower(): k for k in (*known_kinds(), *extra) if k}
-    out: set[str] = set()
     for raw in types:
-        name = raw.strip().rsplit(":", 1)[-1].rsplit("#", 1)[-1].lower()
-        if not name:
-            continue
-        if name in CONTENT_ALIASES:
-            out.update(k.lower() for k in CONTENT_KINDS)
-        elif name in known:
-            out.add(name)
-        else:
+        name = _kind_name(raw)
+        if name and name not in CONTENT_ALIASES and name not in known:
             raise InvalidQuery(f"unknown type {raw.strip()!r}; known types: "
                                + ", ".join(sorted(set(known.values()))))
+    return normalize_kinds(types)
+
+
+def normalize_kinds(types: Iterable[str] | None) -> frozenset[str] | None:
+    """Kind names lower-cased, ``ExosomalContent`` (and its aliases) as the five molecule
+    kinds, without checking them against the vocabulary (:func:`parse_kinds` checks).
+
+    >>> sorted(normalize_kinds(["exo:MicroRNA", "Disease"]))
+    ['disease', 'microrna']
+    >>> len(normalize_kinds(["content"]))
+    5
+    """
+    out: set[str] = set()
+    for raw in types or ():
+        name = _kind_name(raw)
+        if name in CONTENT_ALIASES:
+            out.update(k.lower() for k in CONTENT_KINDS)
+        elif name:
+            out.add(name)
     return frozenset(out) or None
+
+
+def _kind_name(raw: str) -> str:
+    return raw.strip().rsplit(":", 1)[-1].rsplit("#", 1)[-1].lower()
 
 
 def parse_predicates(predicates: Iterable[str] | None, *,

@@ -38,15 +38,6 @@ def _store(parser: argparse.ArgumentParser) -> None:
                              "it and the indexes built with it, never the whole graph")
 
 
-def _store_reader(args: argparse.Namespace):
-    """The store of these inputs (built once, as ``exokg query`` does) and its facets."""
-    from exokg.facets import store_facets
-    from exokg.sparql import SparqlService
-
-    service = SparqlService(_config(args))
-    return service, store_facets(service.info)
-
-
 def _output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", choices=["table", "json"], default="table",
                         help="a table for people (default) or JSON (as the HTTP API gives)")
@@ -287,16 +278,14 @@ def _rank(args: argparse.Namespace) -> int:
 
 
 def _evidence(args: argparse.Namespace) -> int:
-    from exokg.facets import evidence_answer, evidence_node
+    from exokg.facets import evidence_answer, evidence_node, store_facets
 
-    service, facets = _store_reader(args)
-    try:
+    with _local_service(args) as service:
+        facets = store_facets(service.info)
         node = evidence_node(service, facets, args.node)
         count = facets.content_evidence(node)[0]
         # the command line lists every finding: one page as long as the list
         ev = evidence_answer(service, facets, node, size=max(count, 1))
-    finally:
-        service.close()
     if args.output == "json":
         return _json(ev)
     node = ev["node"]
@@ -323,9 +312,10 @@ def _reported(directions: dict[str, int]) -> dict[str, int]:
 
 
 def _conflicts(args: argparse.Namespace) -> int:
-    service, facets = _store_reader(args)
-    service.close()
-    rows = facets.conflicts()
+    from exokg.facets import store_facets
+
+    with _local_service(args) as service:
+        rows = store_facets(service.info).conflicts()
     if args.output == "json":
         return _json({"count": len(rows), "results": rows})
     return _table([[r["node"]["label"], c["disease"], c["up"], c["down"], r["studies"]]

@@ -56,6 +56,7 @@ from exokg.index.adjacency import excluded_types, kind_name, load_adjacency
 from exokg.index.metrics import load_metrics
 from exokg.index.scan import excluded_filter, node_ids, select, tagged_union
 from exokg.network import compress
+from exokg.terms import normalize_kinds
 from exokg.vocab import EXO, RDFS, SKOS
 
 __all__ = ["SEARCH_FILE", "Hit", "build_search_index", "name_keys", "search"]
@@ -268,20 +269,6 @@ def _flush(con: sqlite3.Connection, entities: list, names: list, words: list) ->
     words.clear()
 
 
-def _types(types: Iterable[str] | None) -> frozenset[str] | None:
-    if not types:
-        return None
-    out: set[str] = set()
-    for name in types:
-        name = name.strip().rsplit(":", 1)[-1].rsplit("#", 1)[-1].lower()
-        if name in ("exosomalcontent", "content", "molecule"):
-            out.update(("microrna", "longnoncodingrna", "circularrna", "messengerrna",
-                        "protein"))
-        elif name:
-            out.add(name)
-    return frozenset(out) or None
-
-
 def _connect(index_folder: Path) -> sqlite3.Connection:
     path = Path(index_folder) / SEARCH_FILE
     if not path.is_file():
@@ -317,7 +304,7 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
         raise InvalidQuery("q must not be empty")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
         raise InvalidQuery(f"limit must be an integer from 1 to 1000, not {limit!r}")
-    kinds = _types(types)
+    kinds = normalize_kinds(types)
     keys = name_keys(q)  # exact and prefix lookups; identifiers only exactly
     exact = keys + [(k, 0) for k in _id_keys(q) if k not in [key for key, _ in keys]]
     best: dict[int, tuple[int, str, str]] = {}

@@ -39,7 +39,7 @@ from exokg.sparql.remote import (
     RemoteStore,
     RemoteUnavailable,
 )
-from exokg.store import _bundled_ntriples, _inputs, _rdf_format, dataset_stats
+from exokg.store import bundled_ntriples, dataset_stats, input_version, rdf_format
 
 __all__ = ["LoadResult", "build_payload", "load_remote", "version_graph"]
 
@@ -83,20 +83,15 @@ def build_payload(folder: Path, *, data_files: Sequence[Path | str] = (),
         for a bad record (file, row, column), as ``exokg build``.
     """
     out = folder / "data.nt"
-    files = [Path(f).expanduser() for f in data_files]
-    for f in files:
-        if not f.is_file():
-            raise ConfigError(f"data file not found: {f}")
-        _rdf_format(f)
     # the embedded store's version of the same inputs: the same ETags either way
-    version, sources = _inputs(files, [Path(d) for d in records_dirs])
+    files, dirs, version, sources = input_version(data_files, records_dirs)
     if not files:
-        out.write_bytes(_bundled_ntriples([Path(d) for d in records_dirs]))
+        out.write_bytes(bundled_ntriples(dirs))
         return version, sources, out
     with out.open("wb") as sink:
         for f in files:
             try:
-                quads = ox.parse(path=str(f), format=_rdf_format(f))
+                quads = ox.parse(path=str(f), format=rdf_format(f))
                 ox.serialize(_default_graph_only(quads, f), sink, ox.RdfFormat.N_TRIPLES)
             except (SyntaxError, ValueError) as err:
                 raise ConfigError(f"{f}: not valid RDF: {err}") from None
