@@ -153,19 +153,23 @@ def _die_with(master: int) -> None:
     # The fork inherited the master's SIGTERM handler, which would only flag the master's
     # (copied) loop: until granian installs the worker's own handler, SIGTERM ends it.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # An orphan is killed, not asked to stop: granian's graceful stop of a worker could
+    # wait on its master, which is gone (seen: workers alive 10 s after the master's kill
+    # -9). Its executors then see their parent gone and exit too. A master's own stop
+    # (SIGTERM to its workers) is not this path and stays graceful.
     if sys.platform.startswith("linux"):
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
         if os.getppid() != master:  # the master died before the request took effect
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGKILL)
         return
 
     def watch() -> None:  # elsewhere: poll, as the query executors do
         while os.getppid() == master:
             threading.Event().wait(1.0)
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, name="exokg-master-watch", daemon=True).start()
 
