@@ -54,13 +54,16 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def start_oxigraph(*, timeout_s: int = 30) -> tuple[subprocess.Popen, str]:
-    """Oxigraph server, in memory, with its own query time limit; ``(process, base URL)``."""
+def start_oxigraph(*, timeout_s: int = 30, location: Path | None = None
+                   ) -> tuple[subprocess.Popen, str]:
+    """Oxigraph server with its own query time limit, in memory or on disk in
+    ``location``; ``(process, base URL)``."""
     if OXIGRAPH is None:
         raise RuntimeError("the oxigraph server is not installed (pip install oxigraph: it is "
                            "in the test extra)")
     port = _free_port()
-    proc = subprocess.Popen([OXIGRAPH, "serve", "--bind", f"127.0.0.1:{port}",
+    where = ["--location", str(location)] if location is not None else []
+    proc = subprocess.Popen([OXIGRAPH, "serve", *where, "--bind", f"127.0.0.1:{port}",
                              "--timeout-s", str(timeout_s)], cwd=RUN_DIR,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

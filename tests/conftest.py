@@ -6,16 +6,24 @@
   bundled graph, started once per session on a free loopback port.
 - ``small_server``: another real server over ``tests/data/graphs.trig`` (named graphs)
   with tight limits (2 s time limit, 5 rows, 4000-byte bodies) for the limit tests.
+- ``oxigraph_store``: Oxigraph server (on disk, on loopback) holding the bundled graph,
+  loaded by ``exokg load`` and indexed by ``exokg index`` once per session;
+  ``oxigraph_server``: a real ``exokg serve --store-url`` over it.
+- ``served``: the base URL of a real server over the bundled graph, once per store of
+  :data:`STORES` (``embedded``: ``live_server``; ``oxigraph``: ``oxigraph_server``), for
+  the tests that must give the same answers over either store.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -165,3 +173,80 @@ def small_server_process(store_dir):
 def small_server(small_server_process) -> str:
     """Base URL of a real server over tests/data/graphs.trig with tight limits."""
     return small_server_process[1]
+
+
+# --- a remote store ---------------------------------------------------------------------
+
+#: The stores the same-answer tests run over (the ``served`` fixture's parameters).
+STORES = ["embedded", "oxigraph"]
+
+
+def exokg(*args: str, timeout: float = 300, env: dict[str, str] | None = None
+          ) -> subprocess.CompletedProcess:
+    """Run ``exokg ARGS`` as a user would (outside the checkout)."""
+    return subprocess.run([sys.executable, "-m", "exokg", *args], cwd=RUN_DIR,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@dataclass(frozen=True)
+class RemoteData:
+    """A SPARQL engine holding the bundled graph, as ``exokg load`` and ``index`` left it."""
+
+    base: str  #: the engine's base URL
+    query_url: str  #: its SPARQL query endpoint (``--store-url``)
+    artifacts: str  #: the folder ``exokg index --store`` wrote
+    loaded: dict  #: what ``exokg load`` reported, with the store's whole ``triples``
+
+
+@pytest.fixture(scope="session")
+def oxigraph_store(tmp_path_factory) -> RemoteData:
+    """Oxigraph server holding the bundled graph, loaded and indexed once per session.
+
+    On disk (``--location``), as it is deployed: its answers then come in the order of
+    its on-disk indexes, which is the embedded store's, so exports match byte for byte.
+    """
+    from _remote_engines import start_oxigraph, stop
+    from exokg.sparql.remote import RemotePool
+
+    proc, base = start_oxigraph(location=tmp_path_factory.mktemp("oxigraph-data"))
+    try:
+        query, update = f"{base}/query", f"{base}/update"
+        artifacts = str(tmp_path_factory.mktemp("oxigraph-artifacts"))
+        done = exokg("load", "--store-url", query, "--update-url", update)
+        assert done.returncode == 0, done.stderr
+        loaded = json.loads(done.stdout)
+        indexed = exokg("index", "--store-url", query, "--update-url", update,
+                        "--store", artifacts)
+        assert indexed.returncode == 0, indexed.stderr
+        assert json.loads(indexed.stdout)["version"] == loaded["version"]
+        loaded = {**loaded, "data_triples": loaded["triples"],
+                  "triples": RemotePool(query).info().triples}
+        yield RemoteData(base, query, artifacts, loaded)
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(oxigraph_store: RemoteData):
+    """Base URL of a real ``exokg serve --store-url`` over :func:`oxigraph_store`, with
+    ``live_server``'s settings."""
+    proc, url = start_server(["--store-url", oxigraph_store.query_url,
+                              "--store", oxigraph_store.artifacts, "--workers", "1",
+                              "--threads", "4", "--executors", "2", "--timeout", "10",
+                              "--no-access-log"])
+    yield url
+    stop_server(proc)
+
+
+_SERVERS = {"embedded": "live_server", "oxigraph": "oxigraph_server"}
+
+
+def server_for(request: pytest.FixtureRequest, store: str) -> str:
+    """The base URL of the real server over ``store`` (one of :data:`STORES`)."""
+    return request.getfixturevalue(_SERVERS[store])
+
+
+@pytest.fixture(scope="session", params=STORES)
+def served(request) -> str:
+    """Base URL of a real server over the bundled graph, once per store of :data:`STORES`."""
+    return server_for(request, request.param)

@@ -1,4 +1,9 @@
-"""The graph API over Flask's test client, and once over a real server process."""
+"""The graph API over Flask's test client, and once over a real server process.
+
+Each test runs once per store (``conftest.STORES``): over the embedded store through
+Flask's test client, and over Oxigraph server as the remote store through a real
+``exokg serve --store-url`` (``_web.HttpClient``), with the same expected answers.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,28 @@ import zipfile
 
 import networkx as nx
 import pytest
+from _web import store_client
+from conftest import STORES
 from exokg.io import graph_format_names
 from exokg.server import create_app
 
 MIR21 = "https://w3id.org/exokg/id/content/mir-21"
 
 
-@pytest.fixture(scope="module")
-def api(store_dir):
-    app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "EXECUTORS": 1})
-    yield app.test_client()
-    service = app.extensions.get("exokg.sparql")
-    if service is not None:
-        service.close()
+@pytest.fixture(scope="module", params=STORES)
+def api(request, store_dir):
+    apps = []
+
+    def embedded():
+        apps.append(create_app({"TESTING": True, "STORE_DIR": str(store_dir),
+                                "EXECUTORS": 1}))
+        return apps[0].test_client()
+
+    yield store_client(request, request.param, embedded)
+    for app in apps:
+        service = app.extensions.get("exokg.sparql")
+        if service is not None:
+            service.close()
 
 
 def _json(response, status=200):
@@ -225,34 +239,34 @@ def test_unknown_api_route_is_json_404_and_wrong_method_json_405(api):
     assert api.get("/no-such-page").mimetype == "text/html"  # pages keep their HTML 404
 
 
-def test_neighborhood_over_a_real_server(live_server):
-    """End to end: a real server process (``live_server`` from tests/conftest.py)."""
+def test_neighborhood_over_a_real_server(served):
+    """End to end: a real server process over each store (``served``, tests/conftest.py)."""
     import requests
 
-    response = requests.get(f"{live_server}/api/neighborhood",
+    response = requests.get(f"{served}/api/neighborhood",
                             params={"node": "miR-21", "depth": 2}, timeout=60)
     assert response.status_code == 200
     data = response.json()
     assert data["ok"] and data["center"]["id"] == MIR21
     assert "hepatoblastoma" in {n["label"] for n in data["nodes"]}
-    response = requests.get(f"{live_server}/api/neighborhood",
+    response = requests.get(f"{served}/api/neighborhood",
                             params={"node": "miR-21", "format": "gexf"}, timeout=60)
     assert response.headers["Content-Type"].startswith("application/gexf+xml")
     assert nx.read_gexf(io.BytesIO(response.content)).number_of_nodes() > 5
-    response = requests.get(f"{live_server}/api/neighborhood",
+    response = requests.get(f"{served}/api/neighborhood",
                             params={"node": "miR-21x"}, timeout=60)
     assert response.status_code == 404 and "miR-21" in response.json()["suggestions"]
 
 
 @pytest.mark.parametrize("spelling", ["hsa-miR-21-5p", "MIR21", "miR21", "mir-21",
                                       "hgnc:31586"])
-def test_search_spellings_over_a_real_server(live_server, spelling):
+def test_search_spellings_over_a_real_server(served, spelling):
     """Issue 10 item 4, through HTTP: the API's search and the /search page."""
     import requests
 
-    response = requests.get(f"{live_server}/api/entities", params={"q": spelling}, timeout=60)
+    response = requests.get(f"{served}/api/entities", params={"q": spelling}, timeout=60)
     assert response.status_code == 200 and response.json()["results"][0]["id"] == MIR21
-    page = requests.get(f"{live_server}/search", params={"q": spelling}, timeout=60)
+    page = requests.get(f"{served}/search", params={"q": spelling}, timeout=60)
     assert page.status_code == 200 and "/id/content/mir-21" in page.text
 
 

@@ -1,6 +1,12 @@
 """Whole-graph exports streamed from the store: the same documents as the writers give for
 the graph, read back by their real readers, sent chunked by a real server and written
-atomically by the CLI."""
+atomically by the CLI.
+
+The store-reading tests run once per store (``conftest.STORES``): the embedded store,
+and Oxigraph server as the remote store (the service and ``exokg export`` with
+``STORE_URL``, the server ``exokg serve --store-url``), with the same expected answers.
+The row-cap test of a remote store is tests/test_remote.py's (it needs a second server
+with tight limits over the remote store)."""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 import requests
-from conftest import RUN_DIR
+from conftest import RUN_DIR, STORES, server_for
 from exokg.cli._output import write_stream
 from exokg.config import Config
 from exokg.errors import ConfigError, TooLargeToDraw
@@ -30,9 +36,27 @@ RDF_READERS = {"ntriples": "nt", "turtle": "turtle", "rdfxml": "xml", "jsonld": 
                "nquads": "nquads", "trig": "trig"}
 
 
+def _store_settings(request, store: str, store_dir) -> dict[str, str]:
+    """The settings (as ``EXOKG_*`` names without the prefix) that open ``store``."""
+    if store == "embedded":
+        return {"STORE_DIR": str(store_dir)}
+    remote = request.getfixturevalue(f"{store}_store")
+    return {"STORE_URL": remote.query_url, "STORE_DIR": remote.artifacts}
+
+
+@pytest.fixture(scope="module", params=STORES)
+def store(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def service(store_dir):
-    service = SparqlService(Config.load({"STORE_DIR": str(store_dir), "EXECUTORS": 1}))
+def settings(request, store, store_dir) -> dict[str, str]:
+    return _store_settings(request, store, store_dir)
+
+
+@pytest.fixture(scope="module")
+def service(settings):
+    service = SparqlService(Config.load({**settings, "EXECUTORS": 1}))
     yield service
     service.close()
 
@@ -125,9 +149,9 @@ def _read_back(name: str, data: bytes, tmp_path) -> tuple[set[str], set[tuple[st
 
 
 @pytest.mark.parametrize("name", STREAMED)
-def test_live_server_streams_network_formats(name, live_server, GF, tmp_path):
+def test_live_server_streams_network_formats(name, served, GF, tmp_path):
     fmt = get_format(name, "network")
-    response = requests.get(f"{live_server}/api/export", params={"format": name,
+    response = requests.get(f"{served}/api/export", params={"format": name,
                                                                 "findings": "true"},
                             stream=True, timeout=60)
     assert response.status_code == 200
@@ -142,8 +166,8 @@ def test_live_server_streams_network_formats(name, live_server, GF, tmp_path):
 
 
 @pytest.mark.parametrize("name", sorted(RDF_READERS))
-def test_live_server_streams_rdf_as_the_stores_dump(name, live_server, graph):
-    response = requests.get(f"{live_server}/api/export", params={"format": name},
+def test_live_server_streams_rdf_as_the_stores_dump(name, served, graph):
+    response = requests.get(f"{served}/api/export", params={"format": name},
                             stream=True, timeout=60)
     assert response.status_code == 200 and "Content-Length" not in response.headers
     fmt = get_format(name, "rdf")
@@ -174,15 +198,16 @@ def test_drawing_formats_draw_a_small_whole_graph_and_refuse_a_big_one(service, 
     assert response.status_code == 200 and b"<svg" in response.data
 
 
-def test_cli_writes_the_same_stream_as_http(live_server, tmp_path, store_dir):
+def test_cli_writes_the_same_stream_as_http(request, store, settings, tmp_path):
+    served = server_for(request, store)
     out = tmp_path / "graph.graphml"
-    env_store = {"EXOKG_STORE_DIR": str(store_dir)}
+    env_store = {f"EXOKG_{k}": v for k, v in settings.items()}
     done = subprocess.run([sys.executable, "-m", "exokg", "export", "--format", "graphml",
                            "--findings", "--out", str(out)], cwd=RUN_DIR, capture_output=True,
                           text=True, env={**_env(), **env_store}, timeout=300)
     assert done.returncode == 0, done.stderr
     assert f"bytes (GraphML (yEd, Gephi, Cytoscape, igraph)) to {out}" in done.stderr
-    http = requests.get(f"{live_server}/api/export?format=graphml&findings=1", timeout=60)
+    http = requests.get(f"{served}/api/export?format=graphml&findings=1", timeout=60)
     assert out.read_bytes() == http.content
     assert [p.name for p in tmp_path.iterdir()] == ["graph.graphml"]  # no temporary left
 

@@ -1,10 +1,18 @@
-"""Linked Data pages: /id/... and /vocab, content-negotiated, over the test client and a server."""
+"""Linked Data pages: /id/... and /vocab, content-negotiated, over the test client and a server.
+
+The review's pages are checked once per store (``conftest.STORES``): over the embedded
+store (Flask's test client, and ``live_server``) and over Oxigraph server as the remote
+store (a real ``exokg serve --store-url``), with the same expected answers. The paging
+tests read a generated hub graph, not the review's, through the same read path: they run
+over the embedded store only.
+"""
 
 from __future__ import annotations
 
 import pytest
 import requests
-from _web import make_full_app, site_url
+from _web import make_full_app, store_client
+from conftest import STORES
 from exokg.build import build_graph
 from exokg.describe import concise_bounded_description, evidence_summary, findings_about
 from exokg.resources import ontology_path
@@ -17,14 +25,15 @@ RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld",
 SUFFIX = {"text/turtle": "ttl", "application/ld+json": "jsonld", "application/n-triples": "nt"}
 
 
-@pytest.fixture(scope="module")
-def ld_client(tmp_path_factory):
-    return make_full_app(tmp_path_factory).test_client()
+@pytest.fixture(scope="module", params=STORES)
+def ld_client(request, tmp_path_factory):
+    return store_client(request, request.param,
+                        lambda: make_full_app(tmp_path_factory).test_client())
 
 
 @pytest.fixture(scope="module")
-def site(request, tmp_path_factory):
-    yield from site_url(request, tmp_path_factory)
+def site(served):
+    return served
 
 
 def _parse(data: bytes, fmt: str) -> Graph:

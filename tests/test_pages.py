@@ -1,11 +1,18 @@
 """Entity pages read through bounded queries (exokg.pages) and the facets artifact
-(exokg.facets): the review's pages as the whole-graph description, paging, byte bounds."""
+(exokg.facets): the review's pages as the whole-graph description, paging, byte bounds.
+
+The review's store is read twice (``conftest.STORES``): the embedded store with the
+facets built beside it, and Oxigraph server as the remote store (read through
+:class:`exokg.sparql.remote.RemoteStore`) with the facets ``exokg index --store-url``
+built from it. The hub tests read a generated graph through the same code: embedded only.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from conftest import STORES
 from exokg.build import build_graph
 from exokg.describe import describe_node
 from exokg.errors import InvalidQuery, NodeNotFound
@@ -19,8 +26,16 @@ KEYS = ("iri", "label", "types", "alt_labels", "comment", "facts", "incoming", "
         "findings", "groups", "evidence")
 
 
-@pytest.fixture(scope="module")
-def review_store(tmp_path_factory) -> tuple[StoreReader, Facets]:
+@pytest.fixture(scope="module", params=STORES)
+def review_store(request, tmp_path_factory) -> tuple[StoreReader, Facets]:
+    if request.param == "oxigraph":
+        from exokg.facets import ARTIFACT
+        from exokg.sparql.remote import RemotePool, RemoteStore
+
+        remote = request.getfixturevalue("oxigraph_store")
+        info = RemotePool(remote.query_url, artifacts_dir=remote.artifacts).info()
+        assert ARTIFACT in info.artifacts
+        return StoreReader(RemoteStore(remote.query_url)), Facets(info.artifact_dir(ARTIFACT))
     folder = tmp_path_factory.mktemp("review-store")
     store = open_store(prepare_store(folder / "stores").path)
     build_facets(store, folder / "facets")

@@ -365,7 +365,8 @@ class RemotePool:
 
     def execute(self, job: dict[str, Any], *, timeout: float) -> Outcome:
         """Run ``job`` (the executor's request: ``q``, ``solutions``, ``graph``, ``cap``,
-        ``default``, ``named``, ``out_prefixes``) on the remote store.
+        ``default``, ``named``, ``out_prefixes``; or ``dump``, a whole-graph export:
+        :mod:`exokg.sparql.remote_dump`) on the remote store.
 
         Raises
         ------
@@ -388,6 +389,13 @@ class RemotePool:
         return outcome
 
     def _run(self, job: dict[str, Any], timeout: float) -> Outcome:
+        if job.get("dump"):  # a whole-graph export: the executor's dump, over the protocol
+            from exokg.sparql.remote_dump import remote_dump
+
+            chunks = remote_dump(self.endpoint, job["dump"], graph=self.graph,
+                                 named=self._named, prefixes=job.get("out_prefixes"),
+                                 timeout=timeout)
+            return Outcome("graph", job["dump"], False, chunks)
         solutions, graph = job.get("solutions"), job.get("graph")
         cap = int(job.get("cap") or 0)
         default, named = self._dataset(job)
