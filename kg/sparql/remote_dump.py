@@ -25,7 +25,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import pyoxigraph as ox
 from exokg.errors import UnknownFormat
@@ -155,7 +155,8 @@ def _serialized(items: Iterator[Any], fmt: ox.RdfFormat,
 
     def work() -> None:
         try:
-            ox.serialize(source(), sink, fmt, prefixes=prefixes)
+            # a file as far as pyoxigraph goes: it only writes and flushes
+            ox.serialize(source(), cast(IO[bytes], sink), fmt, prefixes=prefixes)
             sink.flush()
             sink.put(_END)
         except BaseException as err:  # noqa: BLE001 - handed to the reader
