@@ -1,20 +1,32 @@
-"""The built graph: findings, shortcut edges, provenance, determinism, user records."""
+"""The built graph: findings, shortcut edges, provenance, determinism, user records.
+
+The fidelity tests (every row of the review, as printed) read the graph as built, and
+as each store of ``conftest.STORES`` serves it back (its whole-graph N-Triples export
+from a real server: the embedded store, and Oxigraph server as the remote store).
+"""
 
 from __future__ import annotations
 
 import shutil
 
 import pytest
+import requests
+from conftest import STORES, server_for
 from exokg.build import build_graph, to_sorted_ntriples
 from exokg.errors import RecordError
 from exokg.records import bundled_records_dir, read_records
 from exokg.vocab import DCTERMS, EXO, EXOID, PROV, RDF, RDFS, XSD
-from rdflib import Literal
+from rdflib import Graph, Literal
 
 
-@pytest.fixture(scope="module")
-def graph():
-    return build_graph()
+@pytest.fixture(scope="module", params=["built", *STORES])
+def graph(request):
+    if request.param == "built":
+        return build_graph()
+    url = server_for(request, request.param)
+    response = requests.get(f"{url}/api/export", params={"format": "ntriples"}, timeout=60)
+    assert response.status_code == 200
+    return Graph().parse(data=response.content, format="nt")
 
 
 def finding(table, row):

@@ -1,33 +1,31 @@
 """A remote store: `exokg serve --store-url` over Oxigraph server gives the embedded answers.
 
-Oxigraph server runs on loopback (started here); `exokg load` puts the bundled graph in it;
-a real `exokg serve --store-url` answers the SPARQL protocol and the example questions, and
-its answers (bodies and ETags) are compared with the embedded store's (`live_server`).
+Oxigraph server runs on loopback (once per session: tests/conftest.py `oxigraph_store`);
+`exokg load` puts the bundled graph in it; a real `exokg serve --store-url` answers the
+SPARQL protocol, the example questions and every surface of the review's graph (entity
+pages and their twins, the API, the whole-graph exports), and its answers (bodies and
+ETags) are compared with the embedded store's (`live_server`).
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 
 import pytest
 import requests
 from _remote_engines import start_oxigraph, stop
-from conftest import DATA, RUN_DIR, start_server, stop_server
+from conftest import DATA, exokg, start_server, stop_server
+from exokg.build import build_graph
 from exokg.examples import EXAMPLES
+from exokg.io import graph_format_names
 from exokg.sparql.remote import RemotePool, RemoteStore
-from rdflib import Graph
+from exokg.vocab import EXOID
+from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 SRJ = "application/sparql-results+json"
 FORMATS = [SRJ, "application/sparql-results+xml", "text/csv", "text/tab-separated-values"]
-
-
-def exokg(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "exokg", *args], cwd=RUN_DIR,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def load(base: str, *args: str) -> dict:
@@ -38,42 +36,19 @@ def load(base: str, *args: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def oxigraph():
-    proc, base = start_oxigraph()
-    yield base
-    stop(proc)
-
-
-def index(base: str, store: str, *args: str) -> dict:
-    done = exokg("index", "--store-url", f"{base}/query", "--update-url", f"{base}/update",
-                 "--store", store, *args)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+def oxigraph(oxigraph_store):
+    """The session's Oxigraph server (tests/conftest.py), loaded and indexed."""
+    return oxigraph_store.base
 
 
 @pytest.fixture(scope="module")
-def artifacts(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("remote-artifacts"))
+def loaded(oxigraph_store):
+    return oxigraph_store.loaded
 
 
 @pytest.fixture(scope="module")
-def loaded(oxigraph, artifacts):
-    """The bundled graph loaded, then indexed (the artifacts an embedded store has)."""
-    done = load(oxigraph)
-    indexed = index(oxigraph, artifacts)
-    assert indexed["version"] == done["version"]
-    return {**done, "data_triples": done["triples"],
-            "triples": RemotePool(f"{oxigraph}/query").info().triples}
-
-
-@pytest.fixture(scope="module")
-def remote_server(oxigraph, loaded, artifacts):
-    proc, url = start_server(["--store-url", f"{oxigraph}/query", "--store", artifacts,
-                              "--workers", "1",
-                              "--threads", "4", "--executors", "2", "--timeout", "10",
-                              "--no-access-log"])
-    yield url
-    stop_server(proc)
+def remote_server(oxigraph_server):
+    return oxigraph_server
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +174,119 @@ def test_remote_store_adapter_reads_like_pyoxigraph(oxigraph, loaded):
                             " ?label } ORDER BY ?label LIMIT 2"))
     assert [r["label"].value for r in rows] == sorted(r["label"].value for r in rows)
     assert store.query("ASK { ?s ?p ?o }")
+
+
+# --- every surface, byte for byte -----------------------------------------------------------
+
+def _review_paths() -> list[str]:
+    """The path (under /id/) of every node of the review's graph."""
+    graph = build_graph()
+    return sorted(str(s)[len(str(EXOID)):] for s in set(graph.subjects())
+                  if isinstance(s, URIRef) and str(s).startswith(str(EXOID)))
+
+
+#: Every entity page with its JSON twin and RDF descriptions; the API routes, the
+#: review's answers asked of each; the site's other pages; every whole-graph export.
+_ENTITY_SUFFIXES = ("", ".json", ".ttl", ".nt", ".jsonld")
+_RANKS = ("degree", "pagerank", "betweenness", "studies")
+
+
+def _surfaces(group: str) -> list[str]:
+    nodes = _review_paths()
+    if group == "entity pages":
+        return [f"/id/{n}{suffix}" for n in nodes for suffix in _ENTITY_SUFFIXES]
+    if group == "api":
+        iri = str(EXOID)
+        return ([f"/api/evidence?node={iri}{n}" for n in nodes]
+                + [f"/api/neighborhood?node={iri}{n}" for n in nodes]
+                + [f"/api/neighborhood?node=miR-21&depth=2&format={f}"
+                   for f in graph_format_names()]
+                + [f"/api/rank?metric={m}" for m in _RANKS]
+                + ["/api/rank?metric=studies&type=MicroRNA&limit=3",
+                   "/api/entities?q=mir-21", "/api/entities?q=carcinoma&type=Disease",
+                   "/api/path?source=miR-122&target=miR-21&k=3",
+                   "/api/path?source=miR-21&target=HCC&format=graphml",
+                   "/api/conflicts", "/api/formats", "/api/neighborhood?node=miR-21x"])
+    if group == "site":
+        return ["/", "/.json", "/search?q=mir-21", "/search.json?q=hepatocellular",
+                "/vocab", "/vocab.json", "/vocab.ttl", "/.well-known/void", "/query",
+                "/openapi.json", "/id/content/nope", "/id/content/nope.json"]
+    assert group == "exports"
+    return [f"/api/export?format={f}&findings={flag}" for f in graph_format_names()
+            for flag in ("false", "true")]
+
+
+#: Bodies that differ from one embedded server process to the next in the order of
+#: their statements or elements only (the writers follow Python's per-process string
+#: hashing): entity descriptions in JSON-LD, and the neighbourhood and path downloads but
+#: for csv, kgx, ntriples, trig and turtle. RDF is compared as the same graph; the graph
+#: files are written by the same writers from the graph that the byte-identical JSON,
+#: csv and N-Triples answers of the same route show, and are compared by their headers.
+_ORDERED = ("text/csv", "application/zip", "application/n-triples", "application/trig",
+            "text/turtle")
+_RDF = {"application/ld+json": "json-ld", "application/rdf+xml": "xml",
+        "application/n-quads": "nquads"}
+
+
+def _rdf(media_type: str, body: bytes):
+    from rdflib.compare import to_isomorphic
+
+    if media_type == "application/n-quads":  # a line per statement (no blank nodes here)
+        return sorted(body.splitlines())
+    return to_isomorphic(Graph().parse(data=body, format=_RDF[media_type]))
+
+
+def _without_modified(turtle: bytes):
+    from rdflib.compare import to_isomorphic
+    from rdflib.namespace import DCTERMS
+
+    graph = Graph().parse(data=turtle, format="turtle")
+    assert any(graph.triples((None, DCTERMS.modified, None)))
+    graph.remove((None, DCTERMS.modified, None))
+    return to_isomorphic(graph)
+
+
+def assert_same_surfaces(remote: str, embedded: str, paths: list[str]) -> None:
+    """Each path answers over the remote store as over the embedded one: the same status,
+    media type and ETag, and the same body byte for byte (each server's own address, which
+    a page may name, aside; a download in no fixed order as above)."""
+    sessions = requests.Session(), requests.Session()
+    for path in paths:
+        got, want = (session.get(f"{base}{path}", timeout=60)
+                     for session, base in zip(sessions, (remote, embedded), strict=True))
+        assert got.status_code == want.status_code, (path, got.text[:300])
+        assert got.headers.get("Content-Type") == want.headers.get("Content-Type"), path
+        if embedded.encode() not in want.content:  # else the validator covers the address
+            assert got.headers.get("ETag") == want.headers.get("ETag"), path
+        media_type = want.headers.get("Content-Type", "").split(";")[0]
+        if path == "/.well-known/void":  # says when each store was loaded: all else equal
+            assert _without_modified(got.content.replace(remote.encode(), b"http://x")) == \
+                _without_modified(want.content.replace(embedded.encode(), b"http://x"))
+            continue
+        unordered = "format=" in path and "/api/export" not in path or path.endswith(".jsonld")
+        if unordered and want.status_code == 200 and media_type not in _ORDERED:
+            if media_type in _RDF:
+                assert _rdf(media_type, got.content) == _rdf(media_type, want.content), path
+            assert got.headers.get("Content-Disposition") == \
+                want.headers.get("Content-Disposition") and got.content, path
+            continue
+        assert got.content.replace(remote.encode(), b"<base>") == \
+            want.content.replace(embedded.encode(), b"<base>"), path
+
+
+@pytest.mark.parametrize("group", ["entity pages", "api", "site", "exports"])
+def test_every_surface_answers_as_embedded(remote_server, live_server, group):
+    paths = _surfaces(group)
+    assert len(paths) >= 12
+    assert_same_surfaces(remote_server, live_server, paths)
+
+
+def test_whole_graph_export_is_not_cut_at_the_row_cap(tight_remote, live_server):
+    """The row cap (5 here) cuts queries, never a whole-graph export of a remote store."""
+    got = requests.get(f"{tight_remote}/api/export", params={"format": "ntriples"}, timeout=60)
+    want = requests.get(f"{live_server}/api/export", params={"format": "ntriples"}, timeout=60)
+    assert got.status_code == 200 and "X-Result-Truncated" not in got.headers
+    assert got.content == want.content
 
 
 # --- loading -------------------------------------------------------------------------------
