@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -20,7 +21,15 @@ import networkx as nx
 import pandas as pd
 import pytest
 import requests
-from conftest import RUN_DIR, STORES, server_for
+from conftest import (
+    RUN_DIR,
+    STORES,
+    executor_ticks,
+    server_for,
+    server_log,
+    start_server,
+    stop_server,
+)
 from exokg.cli._output import write_stream
 from exokg.config import Config
 from exokg.errors import ConfigError, TooLargeToDraw
@@ -231,3 +240,38 @@ def test_write_stream_leaves_nothing_when_the_stream_fails(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.nt"]
     size = write_stream(iter([b"a", b"bc"]), str(target), what=lambda size: f"{size} bytes")
     assert size == 3 and target.read_bytes() == b"abc"
+
+
+def test_executor_gone_mid_export_breaks_the_stream_visibly(tmp_path):
+    """The executor dumping the store dies while the export streams (its 200 already
+    sent): the chunked body ends without its last chunk, never as if whole, and the
+    server says why (tests/test_remote.py checks the same of a remote engine)."""
+    import signal
+
+    data = tmp_path / "big.nt"
+    data.write_text("".join(f'<urn:x:s{i}> <urn:x:p> "{i}{"x" * 400}" .\n'
+                            for i in range(60_000)))  # ~25 MB of N-Triples
+    server, url = start_server(["--store", str(tmp_path / "store"), "--data", str(data),
+                                "--workers", "1", "--executors", "1", "--no-access-log"])
+    try:
+        with requests.get(f"{url}/api/export", params={"format": "ntriples"}, stream=True,
+                          timeout=60) as response:
+            assert response.status_code == 200
+            body = response.iter_content(1 << 16)
+            received = len(next(body))
+            executors = executor_ticks(server.pid)
+            assert executors
+            for pid in executors:
+                os.kill(pid, signal.SIGKILL)
+            with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                for chunk in body:
+                    received += len(chunk)
+        assert 0 < received < data.stat().st_size
+        log = server_log(server)
+        assert "export graph (ntriples) stopped after" in log and "executor" in log
+        assert "Traceback" not in log
+        # a new executor answers the next one whole
+        again = requests.get(f"{url}/api/export", params={"format": "ntriples"}, timeout=60)
+        assert again.status_code == 200 and len(again.content) == data.stat().st_size
+    finally:
+        stop_server(server)

@@ -15,7 +15,7 @@ import threading
 import pytest
 import requests
 from _remote_engines import start_oxigraph, stop
-from conftest import DATA, exokg, start_server, stop_server
+from conftest import DATA, exokg, server_log, start_server, stop_server
 from exokg.build import build_graph
 from exokg.examples import EXAMPLES
 from exokg.io import graph_format_names
@@ -291,11 +291,12 @@ def test_whole_graph_export_is_not_cut_at_the_row_cap(tight_remote, live_server)
 
 # --- loading -------------------------------------------------------------------------------
 
-def _bigger(tmp_path, extra: int) -> str:
-    """The bundled graph plus ``extra`` triples, as N-Triples (a load that takes a while)."""
+def _bigger(tmp_path, extra: int, *, pad: int = 0) -> str:
+    """The bundled graph plus ``extra`` triples (with literals ``pad`` characters longer),
+    as N-Triples (a load that takes a while)."""
     done = exokg("build", "--format", "nt")
     assert done.returncode == 0, done.stderr
-    lines = [f"<urn:extra:s{i}> <urn:extra:p> \"{i}\" ." for i in range(extra)]
+    lines = [f"<urn:extra:s{i}> <urn:extra:p> \"{i}{'x' * pad}\" ." for i in range(extra)]
     path = tmp_path / "bigger.nt"
     path.write_text(done.stdout + "\n".join(lines) + "\n")
     return str(path)
@@ -480,6 +481,41 @@ def test_etags_follow_a_reload():
         assert after.headers["ETag"] != before.headers["ETag"]
         assert after.headers["X-ExoKG-Data-Version"] == second["version"] != first["version"]
         assert after.json() != before.json()
+    finally:
+        if server is not None:
+            stop_server(server)
+        stop(proc)
+
+
+def test_engine_gone_mid_export_breaks_the_stream_visibly(tmp_path):
+    """The engine dies while a whole-graph export streams (its 200 already sent): the
+    chunked body ends without its last chunk, so no client takes it for the whole graph,
+    as when an embedded store's executor dies mid-dump (the same error path: the stream
+    raises, the server aborts the response). The next export is a clean 503."""
+    import signal
+
+    proc, base = start_oxigraph()
+    server = None
+    try:
+        load(base, "--data", _bigger(tmp_path, 60_000, pad=400))  # ~30 MB of N-Triples
+        server, url = start_server(["--store-url", f"{base}/query", "--workers", "1",
+                                    "--no-access-log"])
+        with requests.get(f"{url}/api/export", params={"format": "ntriples"}, stream=True,
+                          timeout=60) as response:
+            assert response.status_code == 200
+            body = response.iter_content(1 << 16)
+            received = len(next(body))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                for chunk in body:
+                    received += len(chunk)
+        assert 0 < received < 30_000_000
+        again = requests.get(f"{url}/api/export", params={"format": "ntriples"}, timeout=60)
+        assert again.status_code == 503 and "remote store" in again.json()["error"]
+        log = server_log(server)
+        assert "export graph (ntriples) stopped after" in log and "remote store" in log
+        assert "Traceback" not in log
     finally:
         if server is not None:
             stop_server(server)

@@ -4,8 +4,9 @@ Virtuoso (Debian's virtuoso-opensource, installed by tools/install-test-deps) st
 in a fresh database folder on loopback; `exokg load` writes the bundled graph through its
 Graph Store endpoint (/sparql-graph-crud, after granting SPARQL_UPDATE to the anonymous
 SPARQL user over isql -- the deploy/README.md recipe for a private, loopback-only engine);
-`exokg serve --store-url` then answers the example questions. Solutions are parsed and
-serialized again by pyoxigraph, so they equal the embedded answers byte for byte.
+`exokg serve --store-url` then answers the example questions and serves the entity pages.
+Solutions are parsed and serialized again by pyoxigraph, so they equal the embedded answers
+byte for byte; so do the entity pages and their JSON twins.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from _remote_engines import start_virtuoso, stop
 from conftest import start_server, stop_server
 from exokg.examples import EXAMPLES
 from exokg.sparql.remote import RemotePool
-from test_remote import assert_same_answer, assert_same_version, exokg
+from test_remote import (
+    _review_paths,
+    assert_same_answer,
+    assert_same_surfaces,
+    assert_same_version,
+    exokg,
+)
 
 ISQL = shutil.which("isql-vt") or shutil.which("isql")
 
@@ -74,6 +81,14 @@ def test_example_questions_answer_as_embedded(virtuoso_server, live_server, exam
     assert_same_answer(virtuoso_server[0], live_server, example)
 
 
+@pytest.mark.parametrize("suffix", ["", ".json"])
+def test_entity_pages_read_as_embedded(virtuoso_server, live_server, suffix):
+    """Every entity page of the review (HTML, and its JSON twin), byte for byte."""
+    paths = [f"/id/{node}{suffix}" for node in _review_paths()]
+    assert len(paths) > 66
+    assert_same_surfaces(virtuoso_server[0], live_server, paths)
+
+
 def test_reload_switches_version(virtuoso, virtuoso_server, tmp_path):
     url, first = virtuoso_server
     extra = tmp_path / "extra.nt"
@@ -102,3 +117,44 @@ def test_engine_time_limit_is_sent_and_a_partial_answer_refused(virtuoso, virtuo
         b"".join(pool.execute(heavy, timeout=1.0).chunks)
     ask = {**heavy, "q": "ASK { ?s ?p ?o }"}
     assert b"true" in b"".join(pool.execute(ask, timeout=5.0).chunks)
+
+
+def _quads(data: bytes) -> set[tuple]:
+    """The quads of an N-Quads document, doubles to 6 significant digits (Virtuoso's)."""
+    from rdflib import Dataset, Literal
+    from rdflib.namespace import XSD
+
+    def value(term):
+        if isinstance(term, Literal) and term.datatype == XSD.double:
+            return float(f"{float(term):.6g}")
+        return term
+
+    return {(s, p, value(o), g) for s, p, o, g in
+            Dataset().parse(data=data, format="nquads").quads()}
+
+
+@pytest.mark.parametrize("name", ["ntriples", "turtle", "nquads", "csv", "kgx", "graphml"])
+def test_whole_graph_export_reads_as_embedded(virtuoso_server, live_server, name):
+    """A whole-graph export over Virtuoso: the same graph in an RDF syntax (Virtuoso sends
+    the triples in its own order), the same bytes for the network tables (written from rows
+    sorted by IRI); a node's attributes follow the order of its triples, which is the
+    engine's, so a GraphML file is compared as its reader reads it. Virtuoso keeps and
+    answers an xsd:double with 6 significant digits (in every result syntax): the metrics
+    graph's scores (N-Quads) are equal to that."""
+    import requests
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    got, want = (requests.get(f"{url}/api/export", params={"format": name, "findings": "true"},
+                              timeout=120) for url in (virtuoso_server[0], live_server))
+    assert got.status_code == want.status_code == 200, got.text[:300]
+    if name in ("ntriples", "turtle"):
+        syntax = {"ntriples": "nt", "turtle": "turtle"}[name]
+        assert isomorphic(Graph().parse(data=got.content, format=syntax),
+                          Graph().parse(data=want.content, format=syntax))
+    elif name == "nquads":
+        assert _quads(got.content) == _quads(want.content)
+    else:
+        from test_export_stream import _document
+
+        assert _document(name, got.content) == _document(name, want.content)

@@ -4,7 +4,9 @@ The same nodes and edges as :func:`exokg.network.project` gives for the whole gr
 (the rules and attributes are that module's), without a networkx graph of the whole
 store and without holding the graph in memory: the store's N-Triples dump streams
 through a query executor (:func:`exokg.sparql.export.dump`; each subject's triples come
-together, in the store's SPO order), each subject becomes one row of a temporary
+together, in the store's SPO order, as they do from Oxigraph server; a remote engine that
+sends them apart has them sorted by subject first, through a table of lines on disk:
+a second read), each subject becomes one row of a temporary
 SQLite file beside the edges it starts, and the rows are read back from that file,
 sorted (nodes by IRI, edges by source, target and key, as the writers of
 :mod:`exokg.io` sort them). The file is deleted when the rows are closed.
@@ -89,6 +91,20 @@ def _python(term: ox.Literal) -> Any:
     return Literal(term.value, datatype=term.datatype.value).toPython()
 
 
+def _triples(chunks: Iterator[bytes]) -> Iterator[ox.Quad]:
+    """The triples of N-Triples ``chunks``, parsed as they come; the chunks are closed
+    after (a dump's stream hands its executor back on close)."""
+    from exokg.sparql.export import ChunkReader
+
+    try:
+        yield from ox.parse(io.BufferedReader(ChunkReader(chunks), buffer_size=1 << 16),
+                            ox.RdfFormat.N_TRIPLES)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
 class _Subject:
     """The triples of one subject, sorted out as :func:`exokg.network.project` does."""
 
@@ -158,38 +174,61 @@ class _Spool:
             raise
 
     def _fill(self, service: SparqlService, findings: bool) -> None:
-        from exokg.sparql.export import ChunkReader, dump
+        from exokg.sparql.export import dump
 
-        chunks = dump(service, "application/n-triples")
-        subjects: list[tuple] = []
-        edges: list[tuple[str, str, str]] = []
-        current: _Subject | None = None
         try:
-            reader = io.BufferedReader(ChunkReader(chunks), buffer_size=1 << 16)
-            for triple in ox.parse(reader, ox.RdfFormat.N_TRIPLES):
-                subject = triple.subject
-                if not isinstance(subject, ox.NamedNode):
-                    continue
-                if current is None or current.iri != subject.value:
-                    if current is not None:
-                        subjects.append(current.close(findings, edges))
-                        if len(subjects) >= 10_000:
-                            self._write(subjects, edges)
-                    current = _Subject(subject.value)
-                current.add(triple.predicate.value, triple.object)
-            if current is not None:
-                subjects.append(current.close(findings, edges))
-            self._write(subjects, edges)
-        finally:
-            # the dump's stream hands its executor back on close (typed as a plain iterator)
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+            self._scan(dump(service, "application/n-triples"), findings)
+        except sqlite3.IntegrityError:
+            # a subject's triples came apart: a remote engine other than Oxigraph sends
+            # them in its own order. Sort them on disk (a second read), then scan again.
+            logger.info("the store's dump does not keep each subject's triples together: "
+                        "sorting them first")
+            self.db.executescript("DELETE FROM subjects; DELETE FROM edges;")
+            self._scan(self._sorted(dump(service, "application/n-triples")), findings)
         self.db.execute("CREATE INDEX edges_order ON edges (s, o, p)")
         self.db.commit()
 
+    def _sorted(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        """The N-Triples of ``chunks`` again, sorted by subject through a table of lines."""
+        self.db.execute("CREATE TABLE IF NOT EXISTS lines (s TEXT, line TEXT)")
+        batch: list[tuple[str, str]] = []
+        for triple in _triples(chunks):
+            batch.append((str(triple.subject), f"{triple} .\n"))
+            if len(batch) >= 10_000:
+                self.db.executemany("INSERT INTO lines VALUES (?, ?)", batch)
+                batch.clear()
+        self.db.executemany("INSERT INTO lines VALUES (?, ?)", batch)
+        held: list[str] = []
+        for (line,) in self.db.execute("SELECT line FROM lines ORDER BY s"):
+            held.append(line)
+            if len(held) >= 1000:
+                yield "".join(held).encode()
+                held.clear()
+        yield "".join(held).encode()
+
+    def _scan(self, chunks: Iterator[bytes], findings: bool) -> None:
+        """Each subject of the N-Triples ``chunks`` (its triples together) to a row."""
+        subjects: list[tuple] = []
+        edges: list[tuple[str, str, str]] = []
+        current: _Subject | None = None
+        for triple in _triples(chunks):
+            subject = triple.subject
+            if not isinstance(subject, ox.NamedNode):
+                continue
+            if current is None or current.iri != subject.value:
+                if current is not None:
+                    subjects.append(current.close(findings, edges))
+                    if len(subjects) >= 10_000:
+                        self._write(subjects, edges)
+                current = _Subject(subject.value)
+            current.add(triple.predicate.value, triple.object)
+        if current is not None:
+            subjects.append(current.close(findings, edges))
+        self._write(subjects, edges)
+
     def _write(self, subjects: list[tuple], edges: list[tuple[str, str, str]]) -> None:
-        # a subject seen twice would mean the dump did not give its triples together
+        # a subject seen twice (IntegrityError) means the dump did not give its triples
+        # together: _fill sorts them then
         self.db.executemany("INSERT INTO subjects VALUES (?, ?, ?, ?, ?)", subjects)
         self.db.executemany("INSERT INTO edges VALUES (?, ?, ?)", edges)
         subjects.clear()
