@@ -17,6 +17,7 @@ import requests
 from _remote_engines import start_oxigraph, stop
 from conftest import DATA, exokg, server_log, start_server, stop_server
 from exokg.build import build_graph
+from exokg.errors import QueryTimeout
 from exokg.examples import EXAMPLES
 from exokg.io import graph_format_names
 from exokg.sparql.remote import RemotePool, RemoteStore
@@ -498,6 +499,18 @@ def test_engine_gone_mid_export_breaks_the_stream_visibly(tmp_path):
     server = None
     try:
         load(base, "--data", _bigger(tmp_path, 60_000, pad=400))  # ~30 MB of N-Triples
+        # the export time limit holds over the whole stream, and a stream closed midway
+        # hands its query slot back (one slot here: the next dump gets it)
+        pool = RemotePool(f"{base}/query", size=1)
+        job = {"dump": "application/n-triples"}
+        with pytest.raises(QueryTimeout):
+            b"".join(pool.execute(job, timeout=0.001).chunks)
+        chunks = pool.execute(job, timeout=60).chunks
+        assert next(chunks)
+        chunks.close()  # type: ignore[attr-defined]
+        chunks = pool.execute(job, timeout=60).chunks
+        assert next(chunks).startswith(b"<")
+        chunks.close()  # type: ignore[attr-defined]
         server, url = start_server(["--store-url", f"{base}/query", "--workers", "1",
                                     "--no-access-log"])
         with requests.get(f"{url}/api/export", params={"format": "ntriples"}, stream=True,

@@ -22,6 +22,7 @@ import contextlib
 import io
 import logging
 import queue
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -80,17 +81,31 @@ def remote_dump(endpoint: RemoteEndpoint, media_type: str, *, graph: str | None,
         (graph, ox.DefaultGraph())]
     if out.supports_datasets:
         sources += [(name, ox.NamedNode(name)) for name in named or ()]
-    items = _read(endpoint, sources, dataset=out.supports_datasets, deadline=deadline)
-    return _serialized(items, out, prefixes or None)
+    reading: list[Any] = []  # the reply being read, to cut when the reader goes
+    items = _read(endpoint, sources, dataset=out.supports_datasets, deadline=deadline,
+                  reading=reading)
+    return _serialized(items, out, prefixes or None, on_stop=lambda: _cut(reading))
+
+
+def _cut(reading: list[Any]) -> None:
+    """Shut the socket of the reply being read: a serializer waiting on a stalled engine
+    returns at once (the engine sees the client gone)."""
+    for reply in list(reading):
+        sock = getattr(getattr(reply, "conn", None), "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def _read(endpoint: RemoteEndpoint, sources: list[tuple[str | None, Any]], *,
-          dataset: bool, deadline: float) -> Iterator[ox.Triple | ox.Quad]:
-    """Each source graph's triples as the engine sends them (quads for a dataset)."""
+          dataset: bool, deadline: float, reading: list[Any]) -> Iterator[ox.Triple | ox.Quad]:
+    """Each source graph's triples as the engine sends them (quads for a dataset); the
+    reply being read is in ``reading``."""
     for source, name in sources:
         remaining = max(0.001, deadline - time.monotonic()) if deadline else 0.0
         reply = endpoint.request(DUMP_QUERY, accept=_NT, timeout=remaining,
                                  default_graphs=[source] if source else None)
+        reading[:] = [reply]
         try:
             fmt = ox.RdfFormat.from_media_type(reply.media_type) or ox.RdfFormat.N_TRIPLES
             parsed = ox.parse(io.BufferedReader(ChunkReader(reply.chunks()), _CHUNK), fmt)
@@ -101,6 +116,7 @@ def _read(endpoint: RemoteEndpoint, sources: list[tuple[str | None, Any]], *,
                 for q in parsed:
                     yield ox.Triple(q.subject, q.predicate, q.object)
         finally:
+            reading.clear()
             reply.close()  # midway: the engine sees the client gone
 
 
@@ -137,10 +153,11 @@ class _Sink:
                 continue
 
 
-def _serialized(items: Iterator[Any], fmt: ox.RdfFormat,
-                prefixes: dict[str, str] | None) -> Iterator[bytes]:
+def _serialized(items: Iterator[Any], fmt: ox.RdfFormat, prefixes: dict[str, str] | None,
+                *, on_stop: Any = None) -> Iterator[bytes]:
     """``items`` written in ``fmt`` on a thread, as a stream of chunks; the first error
-    (of the source or the serializer) ends the stream; closing it stops the thread."""
+    (of the source or the serializer) ends the stream; closing it stops the thread
+    (``on_stop`` then unblocks a source waiting for input)."""
     chunks: queue.Queue[Any] = queue.Queue(maxsize=4)
     stop = threading.Event()
     sink = _Sink(chunks, stop)
@@ -181,6 +198,8 @@ def _serialized(items: Iterator[Any], fmt: ox.RdfFormat,
             yield item
     finally:
         stop.set()
+        if started and on_stop is not None and thread.is_alive():
+            on_stop()
         if started:
             thread.join(timeout=10)
             if thread.is_alive():
