@@ -655,10 +655,14 @@ def test_executors_die_with_their_worker(store_dir):
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
-        time.sleep(1.0)  # one executor is now deep in the query
+        # wait until one executor is deep in the query (CPU time, not wall time: a loaded
+        # machine may give it less than a core)
+        deadline = time.monotonic() + 20.0
+        while time.monotonic() < deadline and _executor_cpu(proc.pid) <= 0.3:
+            time.sleep(0.2)
         assert _executor_cpu(proc.pid) > 0.3
         os.kill(worker, signal.SIGKILL)
-        deadline = time.monotonic() + 2.0
+        deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline and any(_alive(pid) for pid in executors):
             time.sleep(0.1)
         assert not [pid for pid in executors if _alive(pid)]
