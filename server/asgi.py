@@ -1,0 +1,248 @@
+"""The WSGI app served over ASGI, so that a client that hangs up stops its query.
+
+granian's WSGI interface gives a WSGI app no sign of a client that disconnects
+(granian issue #286), so a runaway query whose client left kept its executor busy until
+the time limit. Over ASGI the server says so (``http.disconnect``). :class:`AsgiBridge`
+runs the unchanged WSGI app (Flask, the ``/sparql`` fast path, the middleware) in a
+pool of threads and, while the app works, waits for that message; when it comes, it
+fires the :class:`~exokg.sparql.cancel.CancelToken` the request carries in
+``environ["exokg.cancel"]`` (:data:`CANCEL_KEY`), which kills the query's executor at
+once, and then closes the app's response.
+
+Why ASGI and not granian's own RSGI: RSGI's ``response_stream`` (granian 2.8) queues
+whatever is sent without waiting for the client (a slow reader of an export made the
+worker hold 1.3 GB), while ASGI's ``send`` waits for the client to take the data.
+
+Per request:
+
+- The body is read before the app runs, up to ``MAX_BODY_BYTES`` + 1 bytes: a body
+  whose ``Content-Length`` is over the limit is not read at all, and a longer
+  chunked one is cut there, so the app's own check answers 413 without the worker
+  holding more.
+- The app runs in a :class:`contextvars.Context` of its own (the call, each read of its
+  response, and its ``close`` all run in it, whichever pool thread runs them).
+- A response is sent whole when the app's iterable is done within the first 64 KiB,
+  otherwise chunk by chunk, each read from the iterable only after the previous one
+  was taken by the client (exports stream gigabytes; nothing is joined).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import io
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from exokg.sparql.cancel import CancelToken
+
+__all__ = ["CANCEL_KEY", "AsgiBridge"]
+
+logger = logging.getLogger(__name__)
+
+#: Where a request's :class:`~exokg.sparql.cancel.CancelToken` is in its environ.
+CANCEL_KEY = "exokg.cancel"
+
+#: Bytes read from the app's iterable before one send (a whole answer when smaller).
+_BATCH = 1 << 16
+
+_Receive = Callable[[], Awaitable[dict[str, Any]]]
+_Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class _Gone(Exception):
+    """The client disconnected before the app was called."""
+
+
+class _Response:
+    """One WSGI call and the reads of its iterable (each run in a pool thread)."""
+
+    def __init__(self) -> None:
+        self.status = 500
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.written: list[bytes] = []
+        self.iterable: Iterable[bytes] | None = None
+        self.iterator: Iterator[bytes] | None = None
+        self.sent = False  # the status and headers went to the client
+
+    def start_response(self, status: str, headers: list[tuple[str, str]],
+                       exc_info: Any = None) -> Callable[[bytes], None]:
+        if exc_info is not None and self.sent:  # too late to change them (PEP 3333)
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status = int(status[:3])
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        return self.written.append  # PEP 3333's write(): sent before the iterable
+
+    def call(self, app: Callable, environ: dict[str, Any]) -> tuple[bytes, bool]:
+        """Call the app and read its first batch: ``(bytes, more to come)``."""
+        self.iterable = app(environ, self.start_response)
+        self.iterator = iter(self.iterable)
+        return self.read()
+
+    def read(self) -> tuple[bytes, bool]:
+        """The next batch of the body: at least one chunk, up to ~64 KiB."""
+        assert self.iterator is not None
+        parts, size = self.written, sum(map(len, self.written))
+        self.written = []
+        for chunk in self.iterator:
+            if chunk:
+                parts.append(chunk)
+                size += len(chunk)
+                if size >= _BATCH:
+                    return b"".join(parts), True
+        return b"".join(parts), False
+
+    def close(self) -> None:
+        close = getattr(self.iterable, "close", None)
+        self.iterable = self.iterator = None
+        if close is not None:
+            close()
+
+
+class AsgiBridge:
+    """An ASGI app that serves the WSGI app ``app`` from ``threads`` threads, cancelling a
+    request's work when its client disconnects (see the module's description).
+
+    Parameters
+    ----------
+    app
+        the WSGI app.
+    threads
+        threads running the app (the ``THREADS`` setting).
+    max_body
+        the largest request body read (the ``MAX_BODY_BYTES`` setting; the app refuses
+        a longer one).
+    """
+
+    def __init__(self, app: Callable, *, threads: int, max_body: int) -> None:
+        self.app, self.max_body = app, max_body
+        self.pool = ThreadPoolExecutor(threads, thread_name_prefix="exokg-request")
+
+    async def __call__(self, scope: dict[str, Any], receive: _Receive, send: _Send) -> None:
+        if scope["type"] != "http":  # no websockets, no lifespan events
+            return
+        try:
+            body = await self._body(scope, receive)
+        except _Gone:
+            return
+        environ = self.environ(scope, body)
+        cancel = environ[CANCEL_KEY] = CancelToken()
+        context = contextvars.Context()  # the request's own: nothing leaks between requests
+        loop = asyncio.get_running_loop()
+        response = _Response()
+        gone = asyncio.ensure_future(_disconnect(receive))
+        step: asyncio.Future | None = None
+        try:
+            step = loop.run_in_executor(self.pool, context.run, response.call, self.app,
+                                        environ)
+            more, started = True, False
+            while more:
+                await asyncio.wait((step, gone), return_when=asyncio.FIRST_COMPLETED)
+                if gone.done():
+                    cancel.cancel()  # the query stops now; the app's answer is dropped
+                    return
+                data, more = step.result()  # the app's exception: see finally
+                step = None
+                if not started:
+                    started = response.sent = True
+                    await send({"type": "http.response.start", "status": response.status,
+                                "headers": response.headers})
+                # waits until the client has taken it (back-pressure)
+                await send({"type": "http.response.body", "body": data, "more_body": more})
+                if more:
+                    step = loop.run_in_executor(self.pool, context.run, response.read)
+        except Exception:
+            if started:
+                raise  # mid-body: the server ends the connection
+            logger.exception("the app failed on %s %s", scope["method"], scope["path"])
+            await _send_500(send)
+        finally:
+            gone.cancel()
+            await self._close(loop, context, response, step, cancel)
+
+    async def _close(self, loop: asyncio.AbstractEventLoop, context: contextvars.Context,
+                     response: _Response, step: asyncio.Future | None,
+                     cancel: CancelToken) -> None:
+        """Wait for the app's step in flight (it ends soon once cancelled), then close the
+        app's response in the request's context, then the token's fd."""
+        try:
+            if step is not None:
+                await asyncio.gather(step, return_exceptions=True)
+            await loop.run_in_executor(self.pool, context.run, response.close)
+        except Exception:  # noqa: BLE001 - the response is over; the fault is logged
+            logger.exception("closing the app's response failed")
+        finally:
+            cancel.close()
+
+    async def _body(self, scope: dict[str, Any], receive: _Receive) -> bytes:
+        """The request body, at most ``max_body`` + 1 bytes (none when its declared
+        length is over the limit)."""
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+                return b""
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Gone
+            chunk = message.get("body", b"")
+            parts.append(chunk)
+            size += len(chunk)
+            if size > self.max_body or not message.get("more_body"):
+                return b"".join(parts)
+
+    @staticmethod
+    def environ(scope: dict[str, Any], body: bytes) -> dict[str, Any]:
+        """The PEP 3333 environ of an ASGI HTTP scope and its (read) body."""
+        raw = scope.get("raw_path")
+        path = (unquote_to_bytes(raw.split(b"?", 1)[0]) if raw
+                else scope["path"].encode()).decode("latin-1")
+        server = scope.get("server") or ("localhost", 80)
+        client = scope.get("client") or ("", 0)
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": scope["method"],
+            "SCRIPT_NAME": scope.get("root_path", "").encode().decode("latin-1"),
+            "PATH_INFO": path,
+            "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+            "SERVER_NAME": str(server[0]),
+            "SERVER_PORT": str(server[1]),
+            "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+            "REMOTE_ADDR": str(client[0]),
+            "REMOTE_PORT": str(client[1]),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": scope.get("scheme", "http"),
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            "wsgi.input_terminated": True,  # a body without Content-Length reads to its end
+        }
+        for name, value in scope["headers"]:
+            key = name.decode("latin-1").upper().replace("-", "_")
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                key = "HTTP_" + key
+            text = value.decode("latin-1")
+            if key in environ:  # a repeated header: one value, as HTTP folds it
+                text = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + text
+            environ[key] = text
+        return environ
+
+
+async def _disconnect(receive: _Receive) -> None:
+    """Return once the client has disconnected (any body beyond the limit is dropped)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _send_500(send: _Send) -> None:
+    body = b"internal server error\n"
+    await send({"type": "http.response.start", "status": 500,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
