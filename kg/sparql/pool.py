@@ -88,6 +88,8 @@ class _Idle:
 
         Raises ``queue.Empty`` at the deadline, ``_Cancelled`` when ``cancel`` fires.
         """
+        if cancel is not None and cancel.cancelled:
+            raise _Cancelled
         deadline = None if timeout is None else time.monotonic() + timeout
         remove = cancel.on_cancel(self._wake) if cancel is not None else None
         try:
