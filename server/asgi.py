@@ -19,11 +19,13 @@ Per request:
   whose ``Content-Length`` is over the limit is not read at all, and a longer
   chunked one is cut there, so the app's own check answers 413 without the worker
   holding more.
-- The app runs in a :class:`contextvars.Context` of its own (the call, each read of its
-  response, and its ``close`` all run in it, whichever pool thread runs them).
-- A response is sent whole when the app's iterable is done within the first 64 KiB,
-  otherwise chunk by chunk, each read from the iterable only after the previous one
-  was taken by the client (exports stream gigabytes; nothing is joined).
+- The app runs in one pool thread, from its call to the ``close`` of its response (an
+  app may keep objects bound to their thread across its iterable), in a
+  :class:`contextvars.Context` of the request's own.
+- A response the app gives a ``Content-Length`` is sent whole when its iterable is
+  done within the first 64 KiB; any other is sent chunked, in batches of about 64 KiB,
+  the next read from the iterable only once the client has taken the one before
+  (exports stream gigabytes; nothing is joined).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import contextvars
 import io
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -55,52 +57,76 @@ _Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class _Gone(Exception):
-    """The client disconnected before the app was called."""
+    """The client disconnected: nothing more is sent."""
 
 
-class _Response:
-    """One WSGI call and the reads of its iterable (each run in a pool thread)."""
+class _Exchange:
+    """One request's WSGI call, run whole in one pool thread (an app may hold objects
+    bound to its thread across its iterable: the exports' SQLite spool does), handing
+    the body to the event loop a batch at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, send: _Send,
+                 gone: asyncio.Future) -> None:
+        self.loop, self._send, self.gone = loop, send, gone
         self.status = 500
         self.headers: list[tuple[bytes, bytes]] = []
-        self.written: list[bytes] = []
-        self.iterable: Iterable[bytes] | None = None
-        self.iterator: Iterator[bytes] | None = None
-        self.sent = False  # the status and headers went to the client
+        self.started = False  # the status and headers went to the client
+        self._pending: list[bytes] = []
+        self._size = 0
 
     def start_response(self, status: str, headers: list[tuple[str, str]],
                        exc_info: Any = None) -> Callable[[bytes], None]:
-        if exc_info is not None and self.sent:  # too late to change them (PEP 3333)
+        if exc_info is not None and self.started:  # too late to change them (PEP 3333)
             raise exc_info[1].with_traceback(exc_info[2])
         self.status = int(status[:3])
         self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-        return self.written.append  # PEP 3333's write(): sent before the iterable
+        return self._write  # PEP 3333's write(): sent before the iterable
 
-    def call(self, app: Callable, environ: dict[str, Any]) -> tuple[bytes, bool]:
-        """Call the app and read its first batch: ``(bytes, more to come)``."""
-        self.iterable = app(environ, self.start_response)
-        self.iterator = iter(self.iterable)
-        return self.read()
+    @property
+    def sized(self) -> bool:
+        """Whether the app gave the body's length (else it streams its body)."""
+        return any(name == b"content-length" for name, _ in self.headers)
 
-    def read(self) -> tuple[bytes, bool]:
-        """The next batch of the body: at least one chunk, up to ~64 KiB."""
-        assert self.iterator is not None
-        parts, size = self.written, sum(map(len, self.written))
-        self.written = []
-        for chunk in self.iterator:
-            if chunk:
-                parts.append(chunk)
-                size += len(chunk)
-                if size >= _BATCH:
-                    return b"".join(parts), True
-        return b"".join(parts), False
+    def _write(self, data: bytes) -> None:
+        if data:
+            self._pending.append(data)
+            self._size += len(data)
 
-    def close(self) -> None:
-        close = getattr(self.iterable, "close", None)
-        self.iterable = self.iterator = None
-        if close is not None:
-            close()
+    def _take(self) -> bytes:
+        data = b"".join(self._pending)
+        self._pending, self._size = [], 0
+        return data
+
+    def run(self, app: Callable, environ: dict[str, Any]) -> bytes:
+        """In a pool thread: call the app and send its body but the last batch, each
+        once the client took the one before; return the last batch.
+
+        Raises ``_Gone`` once the client has left (the iterable is closed).
+        """
+        iterable = app(environ, self.start_response)
+        try:
+            for chunk in iterable:
+                self._write(chunk)
+                if self._size >= _BATCH:
+                    data = self._take()
+                    asyncio.run_coroutine_threadsafe(self.send_body(data, more=True),
+                                                     self.loop).result()
+            return self._take()
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+
+    async def send_body(self, data: bytes, *, more: bool) -> None:
+        """Send the status and headers (first time), then ``data``; returns once the
+        client has taken it (back-pressure)."""
+        if self.gone.done():
+            raise _Gone
+        if not self.started:
+            self.started = True
+            await self._send({"type": "http.response.start", "status": self.status,
+                              "headers": self.headers})
+        await self._send({"type": "http.response.body", "body": data, "more_body": more})
 
 
 class AsgiBridge:
@@ -131,52 +157,41 @@ class AsgiBridge:
             return
         environ = self.environ(scope, body)
         cancel = environ[CANCEL_KEY] = CancelToken()
-        context = contextvars.Context()  # the request's own: nothing leaks between requests
         loop = asyncio.get_running_loop()
-        response = _Response()
         gone = asyncio.ensure_future(_disconnect(receive))
-        step: asyncio.Future | None = None
+        exchange = _Exchange(loop, send, gone)
+        # the request's own context: nothing it binds leaks into the thread's next request
+        work = loop.run_in_executor(self.pool, contextvars.Context().run, exchange.run,
+                                    self.app, environ)
         try:
-            step = loop.run_in_executor(self.pool, context.run, response.call, self.app,
-                                        environ)
-            more, started = True, False
-            while more:
-                await asyncio.wait((step, gone), return_when=asyncio.FIRST_COMPLETED)
-                if gone.done():
-                    cancel.cancel()  # the query stops now; the app's answer is dropped
-                    return
-                data, more = step.result()  # the app's exception: see finally
-                step = None
-                if not started:
-                    started = response.sent = True
-                    await send({"type": "http.response.start", "status": response.status,
-                                "headers": response.headers})
-                # waits until the client has taken it (back-pressure)
-                await send({"type": "http.response.body", "body": data, "more_body": more})
-                if more:
-                    step = loop.run_in_executor(self.pool, context.run, response.read)
-        except Exception:
-            if started:
-                raise  # mid-body: the server ends the connection
-            logger.exception("the app failed on %s %s", scope["method"], scope["path"])
-            await _send_500(send)
+            await asyncio.wait((work, gone), return_when=asyncio.FIRST_COMPLETED)
+            if gone.done():
+                cancel.cancel()  # the query stops now; the app's answer is dropped
+                await asyncio.gather(work, return_exceptions=True)  # ends soon
+                return
+            try:
+                last = work.result()
+            except _Gone:
+                return
+            except Exception:
+                if exchange.started:
+                    raise  # mid-body: the server ends the connection
+                logger.exception("the app failed on %s %s", scope["method"], scope["path"])
+                await _send_500(send)
+                return
+            if last and not exchange.started and not exchange.sized:
+                # the app streams it (no Content-Length): it stays chunked, as it was
+                await exchange.send_body(last, more=True)
+                last = b""
+            await exchange.send_body(last, more=False)
+        except _Gone:
+            return
         finally:
             gone.cancel()
-            await self._close(loop, context, response, step, cancel)
-
-    async def _close(self, loop: asyncio.AbstractEventLoop, context: contextvars.Context,
-                     response: _Response, step: asyncio.Future | None,
-                     cancel: CancelToken) -> None:
-        """Wait for the app's step in flight (it ends soon once cancelled), then close the
-        app's response in the request's context, then the token's fd."""
-        try:
-            if step is not None:
-                await asyncio.gather(step, return_exceptions=True)
-            await loop.run_in_executor(self.pool, context.run, response.close)
-        except Exception:  # noqa: BLE001 - the response is over; the fault is logged
-            logger.exception("closing the app's response failed")
-        finally:
-            cancel.close()
+            if not work.done():  # this task itself was cancelled (the server stops)
+                cancel.cancel()
+            else:
+                cancel.close()
 
     async def _body(self, scope: dict[str, Any], receive: _Receive) -> bytes:
         """The request body, at most ``max_body`` + 1 bytes (none when its declared
