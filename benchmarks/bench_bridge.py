@@ -5,8 +5,10 @@ Starts the same app over the same store twice, as ``exokg serve`` would (2 worke
 threads, 3 executors each, ``--max-rows 0``): once under granian's WSGI interface (how
 ``exokg serve`` ran before), once under its ASGI interface through
 :class:`exokg.server.asgi.AsgiBridge` (how it runs now); and Oxigraph server on the same
-data. For each: sequential latency per query of the mix (median / p95) and wrk
-throughput of the mix (8 connections), with the result cache off (every request runs
+data. For each: sequential latency per query of the mix (median / p95), wrk
+throughput of the mix (8 connections), and the CPU time the server's processes (master,
+workers, executors) spent per request during the wrk run, which a machine shared with
+other jobs disturbs less than throughput; with the result cache off (every request runs
 its query) and on (the request path alone).
 
     python benchmarks/bench_bridge.py --data /tmp/bench/f1000.nt --seconds 8 \\
@@ -26,6 +28,21 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from run import free_port, latencies, stop, throughput, wait_up  # noqa: E402
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and all its descendants so far."""
+    import psutil
+
+    total = 0.0
+    root = psutil.Process(pid)
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def _serve(interface: str, port: int, store: str, data: str, cache: int) -> None:
@@ -118,8 +135,11 @@ def main() -> int:
             try:
                 wait_up(f"{base}/{path}", proc)
                 lat = latencies(f"{base}/{path}", queries, args.reps, 60.0)
+                cpu = cpu_seconds(proc.pid)
                 tp = throughput(base, path, args.seconds, qdir)
-                row[name] = {"latency": lat, **tp}
+                cpu = cpu_seconds(proc.pid) - cpu
+                row[name] = {"latency": lat, **tp, "cpu_us_per_request": round(
+                    cpu / max(1.0, tp["rps"] * args.seconds) * 1e6, 1)}
                 print(round_no, name, json.dumps(row[name]), flush=True)
             finally:
                 stop(proc)
