@@ -53,6 +53,9 @@ CANCEL_KEY = "exokg.cancel"
 #: Bytes read from the app's iterable before one send (a whole answer when smaller).
 _BATCH = 1 << 16
 
+#: Seconds after which a request's client is watched for a disconnect.
+_WATCH_AFTER = 0.002
+
 _Receive = Callable[[], Awaitable[dict[str, Any]]]
 _Send = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -66,9 +69,9 @@ class _Exchange:
     bound to its thread across its iterable: the exports' SQLite spool does), handing
     the body to the event loop a batch at a time."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, send: _Send,
-                 gone: asyncio.Future) -> None:
-        self.loop, self._send, self.gone = loop, send, gone
+    def __init__(self, loop: asyncio.AbstractEventLoop, send: _Send) -> None:
+        self.loop, self._send = loop, send
+        self.gone: asyncio.Future | None = None  # done once the client has left
         self.status = 500
         self.headers: list[tuple[bytes, bytes]] = []
         self.started = False  # the status and headers went to the client
@@ -82,6 +85,16 @@ class _Exchange:
         self.status = int(status[:3])
         self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         return self._write  # PEP 3333's write(): sent before the iterable
+
+    def watch(self, receive: _Receive, cancel: CancelToken) -> None:
+        """Watch for the client's disconnect from now on; it fires ``cancel``."""
+        self.gone = asyncio.ensure_future(_disconnect(receive))
+        self.gone.add_done_callback(lambda done: done.cancelled() or cancel.cancel())
+
+    @property
+    def left(self) -> bool:
+        """Whether the client was seen to disconnect."""
+        return self.gone is not None and self.gone.done()
 
     @property
     def sized(self) -> bool:
@@ -121,7 +134,7 @@ class _Exchange:
     async def send_body(self, data: bytes, *, more: bool) -> None:
         """Send the status and headers (first time), then ``data``; returns once the
         client has taken it (back-pressure)."""
-        if self.gone.done():
+        if self.left:
             raise _Gone
         if not self.started:
             self.started = True
@@ -196,10 +209,10 @@ class AsgiBridge:
         environ = self.environ(scope, body)
         cancel = environ[CANCEL_KEY] = CancelToken()
         loop = asyncio.get_running_loop()
-        gone = asyncio.ensure_future(_disconnect(receive))
-        # the client left: the query stops now (the app's answer is dropped)
-        gone.add_done_callback(lambda done: done.cancelled() or cancel.cancel())
-        exchange = _Exchange(loop, send, gone)
+        exchange = _Exchange(loop, send)
+        # Most requests are done in well under a millisecond: the disconnect is watched
+        # (a task and a receive per request) only for those that last longer.
+        watch = loop.call_later(_WATCH_AFTER, exchange.watch, receive, cancel)
         # the request's own context: nothing it binds leaks into the thread's next request
         work = self.threads.run(loop, contextvars.Context().run, exchange.run, self.app,
                                 environ)
@@ -211,12 +224,12 @@ class AsgiBridge:
             except Exception:
                 if exchange.started:
                     raise  # mid-body: the server ends the connection
-                if not gone.done():
+                if not exchange.left:
                     logger.exception("the app failed on %s %s", scope["method"],
                                      scope["path"])
                     await _send_500(send)
                 return
-            if gone.done():
+            if exchange.left:
                 return
             if last and not exchange.started and not exchange.sized:
                 # the app streams it (no Content-Length): it stays chunked, as it was
@@ -226,7 +239,9 @@ class AsgiBridge:
         except _Gone:
             return
         finally:
-            gone.cancel()
+            watch.cancel()
+            if exchange.gone is not None:
+                exchange.gone.cancel()
             if work.cancelled():  # this task was cancelled (the server stops): the app
                 cancel.cancel()   # may still run, and its token's fd stays open for it
             else:
