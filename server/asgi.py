@@ -88,8 +88,12 @@ class _Exchange:
 
     def watch(self, receive: _Receive, cancel: CancelToken) -> None:
         """Watch for the client's disconnect from now on; it fires ``cancel``."""
+        def left(watch: asyncio.Future) -> None:
+            if not watch.cancelled():  # cancelled: the request ended first
+                cancel.cancel()
+
         self.gone = asyncio.ensure_future(_disconnect(receive))
-        self.gone.add_done_callback(lambda done: done.cancelled() or cancel.cancel())
+        self.gone.add_done_callback(left)
 
     @property
     def left(self) -> bool:
