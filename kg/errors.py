@@ -11,7 +11,7 @@ from __future__ import annotations
 
 __all__ = [
     "ExoKGError", "RecordError", "NodeNotFound", "InvalidQuery", "UnknownFormat", "FormatClash",
-    "ConfigError", "QueryTimeout", "QueryRefused", "TooLargeToDraw",
+    "ConfigError", "QueryTimeout", "QueryCancelled", "QueryRefused", "TooLargeToDraw",
 ]
 
 
@@ -63,6 +63,18 @@ class QueryTimeout(ExoKGError):
     """A query stopped at the time limit."""
 
     status = 503
+
+
+class QueryCancelled(ExoKGError):
+    """The query's caller gave up (an HTTP client hung up): its executor was stopped.
+
+    No client reads the answer; 499 ("client closed request") marks it in the access log.
+    """
+
+    status = 499
+
+    def __init__(self, message: str = "the query was cancelled: its client went away") -> None:
+        super().__init__(message)
 
 
 class UnknownFormat(ExoKGError):

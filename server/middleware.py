@@ -9,6 +9,9 @@ whichever door answered it, gets the same headers and one access-log line.
   blocks, which are data, not script), and ``Referrer-Policy``.
 - CORS on the SPARQL surface (``/sparql``, ``/.well-known/void``, ``/healthz``), as the
   protocol's browser clients need.
+- The request's cancellation token (``environ["exokg.cancel"]``, set by
+  :class:`exokg.server.asgi.AsgiBridge`) bound to the request's context, so that every
+  query the request issues (pages and the API too) stops when its client disconnects.
 - The access log (``exokg.access``, one JSON line per request, written once the body is
   sent so that a streamed answer's row count is known). A surface that ran a SPARQL
   query puts its :class:`~exokg.sparql.QueryAnswer` in ``environ[ANSWER_KEY]``.
@@ -22,6 +25,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from exokg.server.asgi import CANCEL_KEY
+from exokg.sparql.cancel import use_token
 from exokg.sparql.service import start_recording
 from werkzeug.wsgi import ClosingIterator
 
@@ -86,6 +91,7 @@ class Middleware:
             headers.extend(item for item in extra if item[0].lower() not in present)
             return start_response(status, headers, exc_info)
 
+        use_token(environ.get(CANCEL_KEY))  # the bridge runs each request in its own context
         issued = start_recording() if self.log_queries else None
         body = self.app(environ, start)
         if not (self.access_log and access_logger.isEnabledFor(logging.INFO)):

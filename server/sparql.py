@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 
 from exokg.config import Config
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused
+from exokg.server.asgi import CANCEL_KEY
 from exokg.server.errors import error_reply
 from exokg.server.middleware import ANSWER_KEY
 from exokg.sparql import QueryAnswer, QueryRequest, SparqlService
@@ -220,7 +221,7 @@ def sparql_reply(service: SparqlService, environ: dict[str, Any], config: Config
         query=text, accept=environ.get("HTTP_ACCEPT"),
         format_name=[v for k, v in params if k == "format"],
         default_graphs=default or None, named_graphs=named or None,
-        if_none_match=environ.get("HTTP_IF_NONE_MATCH")))
+        if_none_match=environ.get("HTTP_IF_NONE_MATCH"), cancel=environ.get(CANCEL_KEY)))
     environ[ANSWER_KEY] = answer  # for the access log
     return answer_reply(answer)
 

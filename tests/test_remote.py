@@ -141,6 +141,35 @@ def test_time_limit_stops_remote_query(tight_remote):
     assert sparql(tight_remote, "ASK { ?s ?p ?o }").json()["boolean"] is True
 
 
+def test_a_cancelled_remote_query_drops_its_connection(oxigraph, loaded):
+    from exokg.errors import QueryCancelled
+    from exokg.sparql.cancel import CancelToken
+
+    pool = RemotePool(f"{oxigraph}/query", size=1)
+    token = CancelToken()
+    runaway = {"q": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+               "solutions": SRJ, "graph": None, "cap": 0}
+    result: dict = {}
+
+    def run() -> None:
+        try:
+            result["value"] = pool.execute(runaway, timeout=60.0, cancel=token)
+        except Exception as err:  # noqa: BLE001 - inspected below
+            result["error"] = err
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=0.5)
+    assert thread.is_alive()  # the engine is working on it
+    token.cancel()
+    thread.join(timeout=15)
+    assert isinstance(result.get("error"), QueryCancelled)
+    # the query slot is free again, and the next query gets a fresh connection
+    ask = {**runaway, "q": "ASK { ?s ?p ?o }"}
+    assert json.loads(b"".join(pool.execute(ask, timeout=30.0).chunks))["boolean"] is True
+    pool.close()
+
+
 @pytest.mark.parametrize("query,status,words", [
     ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", 403, "read-only"),
     ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", 403, "SERVICE"),

@@ -1,9 +1,12 @@
 """``exokg serve``: the web service (SPARQL, API, Linked Data) under granian.
 
-granian is a production HTTP server written in Rust that runs the same WSGI app
-gunicorn would: HTTP parsing, keep-alive and the connection loop cost no Python, which
-matters when a query itself takes well under a millisecond (on the review's graph, a
-gunicorn gthread worker spent more CPU per request than the query).
+granian is a production HTTP server written in Rust: HTTP parsing, keep-alive and the
+connection loop cost no Python, which matters when a query itself takes well under a
+millisecond (on the review's graph, a gunicorn gthread worker spent more CPU per request
+than the query). It serves the app over ASGI, through :class:`exokg.server.asgi.AsgiBridge`:
+the app itself is WSGI (Flask), run in ``THREADS`` threads per worker, and the bridge
+stops a request's query as soon as its client disconnects (granian's WSGI interface
+gives no such sign, so a runaway query whose client left ran on to the time limit).
 
 The store is prepared once, in the master process, before the workers start: built
 from the bundled graph (or ``--data`` files) on first start and reused while the
@@ -69,7 +72,8 @@ def register(subparsers) -> None:
         description="Serve the knowledge graph: a SPARQL 1.1 endpoint at /sparql (service "
                     "description on GET without a query), VoID at /.well-known/void, "
                     "/healthz, and the API and Linked Data pages. Runs granian (a "
-                    "production WSGI server); every "
+                    "production HTTP server); a query whose client disconnects is "
+                    "stopped at once; every "
                     "option is also an EXOKG_<SETTING> environment variable.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -187,6 +191,7 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     """
     from exokg.config import Config
     from exokg.server import create_app  # imported here, in the master: workers inherit it
+    from exokg.server.asgi import AsgiBridge
     from exokg.store import find_store
     from granian.constants import Interfaces
     from granian.log import LogLevels
@@ -217,11 +222,13 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
         _die_with(master)
         app = create_app(settings)
         _warm_up(app)
-        return app
+        return AsgiBridge(app, threads=settings.threads, max_body=settings.max_body_bytes)
 
+    # ASGI without lifespan events (the workers' set-up is load_app's); granian's
+    # blocking threads run the event loop only (one), the bridge's pool runs the app
     server = Server(
-        "exokg", address=host, port=port, interface=Interfaces.WSGI,
-        workers=settings.workers, blocking_threads=settings.threads,
+        "exokg", address=host, port=port, interface=Interfaces.ASGINL,
+        workers=settings.workers, blocking_threads=1,
         runtime_threads=1, backlog=2048, log_level=LogLevels.warning, log_access=False,
         respawn_failed_workers=True, respawn_interval=1.0, workers_kill_timeout=5)
     print(f"exokg: serving {info.triples} triples (data version {info.version}, store "
@@ -237,7 +244,7 @@ def _warm_up(app) -> None:
     from exokg.server.sparql import get_service
 
     service = get_service(app)
-    # closed when this worker process exits (granian's WSGI workers have no shutdown hook;
+    # closed when this worker process exits (no lifespan events are asked of granian;
     # multiprocessing runs its finalizers as the worker ends)
     multiprocessing.util.Finalize(service, service.close, exitpriority=10)
     try:

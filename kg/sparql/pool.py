@@ -6,6 +6,10 @@ time limit, freeing its CPU at once, and replaces in the background. The calling
 thread only waits on a pipe, so the web worker keeps serving other requests.
 Executors are persistent (started once, reused), results are serialized inside them
 by pyoxigraph, and the bytes stream back through the pipe in 64 KiB frames.
+
+A query whose caller gives up (a :class:`~exokg.sparql.cancel.CancelToken` fired: the
+HTTP client hung up) is stopped the same way, at once: the wait on the pipe also
+watches the token's fd, and the wait for an idle executor is woken by it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exokg.errors import ExoKGError, InvalidQuery, QueryTimeout, UnknownFormat
+from exokg.errors import ExoKGError, InvalidQuery, QueryCancelled, QueryTimeout, UnknownFormat
+from exokg.sparql.cancel import CancelToken
 from exokg.sparql.diagnose import explain_syntax_error
 
 __all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "Outcome", "QueryFailed",
@@ -59,6 +64,51 @@ class _Deadline(Exception):
 
 class _Died(Exception):
     pass
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class _Idle:
+    """The idle executors (last in, first out), waited for with a deadline and a
+    cancellation token (a ``queue.Queue`` wait cannot be woken by a token)."""
+
+    def __init__(self) -> None:
+        self._items: list[Executor] = []
+        self._ready = threading.Condition(threading.Lock())
+
+    def put(self, executor: Executor) -> None:
+        with self._ready:
+            self._items.append(executor)
+            self._ready.notify()
+
+    def get(self, timeout: float | None, cancel: CancelToken | None = None) -> Executor:
+        """An idle executor, waiting ``timeout`` seconds at most (``None``: no limit).
+
+        Raises ``queue.Empty`` at the deadline, ``_Cancelled`` when ``cancel`` fires.
+        """
+        if cancel is not None and cancel.cancelled:
+            raise _Cancelled
+        deadline = None if timeout is None else time.monotonic() + timeout
+        remove = cancel.on_cancel(self._wake) if cancel is not None else None
+        try:
+            with self._ready:
+                while not self._items:
+                    if cancel is not None and cancel.cancelled:
+                        raise _Cancelled
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        raise queue.Empty
+                    self._ready.wait(remaining)
+                return self._items.pop()
+        finally:
+            if remove is not None:
+                remove()
+
+    def _wake(self) -> None:
+        with self._ready:
+            self._ready.notify_all()
 
 
 class Executor:
@@ -95,21 +145,37 @@ class Executor:
         while data:
             data = data[os.write(self._in, data):]
 
-    def _fill(self, n: int, deadline: float) -> None:
+    def _fill(self, n: int, deadline: float, cancel: CancelToken | None) -> None:
         while len(self._buf) < n:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self._poll.poll(remaining * 1000):
                 raise _Deadline
+            if cancel is not None and cancel.cancelled:  # its fd woke the poll
+                raise _Cancelled
             chunk = os.read(self._out, 1 << 17)
             if not chunk:
                 raise _Died
             self._buf += chunk
 
-    def read_frame(self, deadline: float) -> tuple[bytes, bytes]:
-        """The next ``(type, payload)`` frame, waiting until ``deadline`` at most."""
-        self._fill(5, deadline)
+    def read_frame(self, deadline: float,
+                   cancel: CancelToken | None = None) -> tuple[bytes, bytes]:
+        """The next ``(type, payload)`` frame, waiting until ``deadline`` at most, or
+        until ``cancel`` fires (``_Cancelled``)."""
+        if cancel is None:
+            return self._read_frame(deadline, None)
+        if cancel.cancelled:
+            raise _Cancelled
+        fd = cancel.fileno()
+        self._poll.register(fd, select.POLLIN)
+        try:
+            return self._read_frame(deadline, cancel)
+        finally:
+            self._poll.unregister(fd)
+
+    def _read_frame(self, deadline: float, cancel: CancelToken | None) -> tuple[bytes, bytes]:
+        self._fill(5, deadline, cancel)
         size = int.from_bytes(self._buf[1:5], "big")
-        self._fill(5 + size, deadline)
+        self._fill(5 + size, deadline, cancel)
         kind, payload = bytes(self._buf[:1]), bytes(self._buf[5:5 + size])
         del self._buf[:5 + size]
         return kind, payload
@@ -145,7 +211,7 @@ class ExecutorPool:
 
     def __init__(self, store_path: str, *, size: int = 2, memory: bool = False) -> None:
         self.store_path, self.size, self.memory = store_path, size, memory
-        self._idle: queue.LifoQueue[Executor] = queue.LifoQueue()
+        self._idle = _Idle()
         self._lock = threading.Lock()
         self._started = False
         self._pid = os.getpid()
@@ -157,7 +223,7 @@ class ExecutorPool:
             return
         with self._lock:
             if self._pid != os.getpid():  # forked: the parent's executors are not ours
-                self._idle, self._all, self._pid = queue.LifoQueue(), set(), os.getpid()
+                self._idle, self._all, self._pid = _Idle(), set(), os.getpid()
                 self._started = False
             if self._started:
                 return
@@ -189,8 +255,10 @@ class ExecutorPool:
 
         threading.Thread(target=spawn, name="exokg-respawn", daemon=True).start()
 
-    def execute(self, request: dict[str, Any], *, timeout: float) -> Outcome:
-        """Run ``request`` (see :mod:`exokg.sparql._executor`) within ``timeout`` seconds.
+    def execute(self, request: dict[str, Any], *, timeout: float,
+                cancel: CancelToken | None = None) -> Outcome:
+        """Run ``request`` (see :mod:`exokg.sparql._executor`) within ``timeout`` seconds;
+        ``cancel`` stops it (and the stream of its answer) when fired.
 
         Raises
         ------
@@ -202,23 +270,30 @@ class ExecutorPool:
             at the time limit (the executor is killed) or when all stay busy.
         QueryFailed
             for an error while running.
+        QueryCancelled
+            when ``cancel`` fires (a running query's executor is killed and replaced).
         """
         self._ensure_started()
         started = time.monotonic()
         deadline = started + timeout if timeout else float("inf")
         try:
             wait = None if timeout == 0 else max(0.0, deadline - time.monotonic())
-            executor = self._idle.get(timeout=wait)
+            executor = self._idle.get(wait, cancel)
         except queue.Empty:
             raise ServiceBusy(f"every query executor stayed busy for {timeout:g} s; "
                               "try again later") from None
+        except _Cancelled:
+            raise QueryCancelled() from None
         request = {**request, "timeout": timeout}
         try:
             executor.send(request)
-            kind, payload = executor.read_frame(deadline)
+            kind, payload = executor.read_frame(deadline, cancel)
         except _Deadline:
             self._replace(executor)
             raise QueryTimeout(f"query stopped at the time limit of {timeout:g} s") from None
+        except _Cancelled:
+            self._replace(executor)
+            raise QueryCancelled() from None
         except (_Died, OSError):
             raise self._died(executor) from None
         if kind == b"E":
@@ -226,7 +301,7 @@ class ExecutorPool:
             raise _error(json.loads(payload), request.get("q", ""))
         header = json.loads(payload)
         outcome = Outcome(header["kind"], header["media_type"], header["truncated"], iter(()))
-        outcome.chunks = self._stream(executor, deadline, outcome, started)
+        outcome.chunks = _Stream(self, executor, deadline, outcome, started, cancel)
         return outcome
 
     def _died(self, executor: Executor) -> ExoKGError:
@@ -246,10 +321,6 @@ class ExecutorPool:
         return ServiceBusy("the query executor stopped unexpectedly (it was replaced); "
                            "try again")
 
-    def _stream(self, executor: Executor, deadline: float, outcome: Outcome,
-                started: float) -> Iterator[bytes]:
-        return _Stream(self, executor, deadline, outcome, started)
-
     def close(self) -> None:
         """Stop every executor."""
         for executor in list(self._all):
@@ -263,8 +334,8 @@ class _Stream:
     when closed midway (time limit, client gone) since it is then mid-query."""
 
     def __init__(self, pool: ExecutorPool, executor: Executor, deadline: float,
-                 outcome: Outcome, started: float) -> None:
-        self.pool, self.deadline = pool, deadline
+                 outcome: Outcome, started: float, cancel: CancelToken | None) -> None:
+        self.pool, self.deadline, self.cancel = pool, deadline, cancel
         self.executor: Executor | None = executor
         self.outcome, self.started = outcome, started
 
@@ -284,10 +355,13 @@ class _Stream:
         if self.executor is None:
             raise StopIteration
         try:
-            kind, payload = self.executor.read_frame(self.deadline)
+            kind, payload = self.executor.read_frame(self.deadline, self.cancel)
         except _Deadline:
             self._finish(reusable=False)
             raise QueryTimeout("query stopped at the time limit") from None
+        except _Cancelled:
+            self._finish(reusable=False)
+            raise QueryCancelled() from None
         except (_Died, OSError):
             self._finish(reusable=False)
             raise QueryFailed("the query executor stopped unexpectedly") from None
@@ -307,6 +381,7 @@ class _Stream:
     def __del__(self) -> None:
         if self.executor is not None:
             self.close()
+
 
 
 def _error(info: dict[str, Any], query: str) -> ExoKGError:

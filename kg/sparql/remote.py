@@ -27,6 +27,7 @@ the pool forwards it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import io
@@ -42,8 +43,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
-from exokg.errors import ExoKGError, InvalidQuery, QueryTimeout, UnknownFormat
+from exokg.errors import ExoKGError, InvalidQuery, QueryCancelled, QueryTimeout, UnknownFormat
 from exokg.sparql._executor import _serialize_rows
+from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import _tokens, inspect_query
 from exokg.sparql.pool import Outcome, QueryFailed, ServiceBusy
 from exokg.store import StoreInfo
@@ -101,13 +103,41 @@ class _Connections:
         self._idle.put(conn)
 
 
+
+class _Hangup:
+    """While registered, a fired cancellation token shuts the connection's socket: a
+    thread blocked on it wakes at once, and the engine sees its client gone."""
+
+    def __init__(self, conn: http.client.HTTPConnection, cancel: CancelToken | None) -> None:
+        self.cancel = cancel
+        self._remove = cancel.on_cancel(lambda: _shut(conn)) if cancel is not None else None
+
+    @property
+    def fired(self) -> bool:
+        return self.cancel is not None and self.cancel.cancelled
+
+    def release(self) -> None:
+        remove, self._remove = self._remove, None
+        if remove is not None:
+            remove()
+
+
+def _shut(conn: http.client.HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 class _Reply:
     """One HTTP answer read within a deadline: a binary file for pyoxigraph's parsers,
     and a chunk iterator; ``close`` drops the connection unless it was read to the end."""
 
     def __init__(self, endpoint: RemoteEndpoint, conn: http.client.HTTPConnection,
-                 resp: http.client.HTTPResponse, deadline: float) -> None:
+                 resp: http.client.HTTPResponse, deadline: float,
+                 hangup: _Hangup | None = None) -> None:
         self.endpoint, self.conn, self.resp, self.deadline = endpoint, conn, resp, deadline
+        self.hangup = hangup
         self.media_type = (resp.getheader("Content-Type") or "").split(";")[0].strip()
         self.timed_out = False
         self.done = False
@@ -130,7 +160,12 @@ class _Reply:
             raise QueryTimeout("query stopped at the time limit") from None
         except (OSError, http.client.HTTPException) as err:
             self.close()
+            if self.hangup is not None and self.hangup.fired:
+                raise QueryCancelled() from None
             raise RemoteUnavailable(f"the remote store stopped mid-answer: {err}") from None
+        if self.hangup is not None and self.hangup.fired:  # a shut socket reads as an end
+            self.close()
+            raise QueryCancelled()
         if not data:
             self.done = True
             self.close()
@@ -158,6 +193,8 @@ class _Reply:
         conn, self.conn = self.conn, None  # type: ignore[assignment]
         if conn is None:
             return
+        if self.hangup is not None:
+            self.hangup.release()
         if self.done and not self.resp.will_close:
             self.endpoint.connections.put(conn)
         else:
@@ -184,8 +221,10 @@ class RemoteEndpoint:
 
     def request(self, query: str, *, accept: str, timeout: float,
                 default_graphs: list[str] | None = None,
-                named_graphs: list[str] | None = None) -> _Reply:
+                named_graphs: list[str] | None = None,
+                cancel: CancelToken | None = None) -> _Reply:
         """Send ``query``; the answer's status is checked, its body not yet read.
+        ``cancel``, when fired, closes the connection (the engine sees its client gone).
 
         Raises
         ------
@@ -197,6 +236,8 @@ class RemoteEndpoint:
             when no answer starts before ``timeout`` seconds.
         RemoteUnavailable
             when it cannot be reached or fails (5xx).
+        QueryCancelled
+            when ``cancel`` fires.
         """
         deadline = time.monotonic() + (timeout or 1e9)
         params: list[tuple[str, str]] = [("query", query)]
@@ -207,26 +248,36 @@ class RemoteEndpoint:
         body = urlencode(params).encode()
         headers = {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"}
         conn: http.client.HTTPConnection | None = None
+        hangup: _Hangup | None = None
         for attempt in (0, 1):  # a reused keep-alive connection may have been closed
+            if cancel is not None and cancel.cancelled:
+                raise QueryCancelled()
             try:
                 conn = self.connections.get(max(0.001, deadline - time.monotonic()))
+                hangup = _Hangup(conn, cancel)
                 conn.request("POST", self.connections.path, body=body, headers=headers)
                 resp = conn.getresponse()
                 break
             except TimeoutError:
                 if conn is not None:
                     conn.close()
+                if hangup is not None:
+                    hangup.release()
                 raise QueryTimeout(f"query stopped at the time limit of {timeout:g} s") \
                     from None
             except (OSError, http.client.HTTPException) as err:
                 if conn is not None:
                     conn.close()
                 conn = None
+                if hangup is not None:
+                    hangup.release()
+                    if hangup.fired:
+                        raise QueryCancelled() from None
                 if attempt:
                     raise RemoteUnavailable(
                         f"the remote store at {self.url} cannot be reached: {err}") from None
         assert conn is not None
-        reply = _Reply(self, conn, resp, deadline)
+        reply = _Reply(self, conn, resp, deadline, hangup)
         if resp.status == 200 and resp.getheader("X-SQL-State") == "S1TAT":
             # Virtuoso's "anytime" answer: what it found by its time limit, not the answer
             reply.close()
@@ -363,10 +414,13 @@ class RemotePool:
             return None, None
         return [self.graph], self._named
 
-    def execute(self, job: dict[str, Any], *, timeout: float) -> Outcome:
+    def execute(self, job: dict[str, Any], *, timeout: float,
+                cancel: CancelToken | None = None) -> Outcome:
         """Run ``job`` (the executor's request: ``q``, ``solutions``, ``graph``, ``cap``,
         ``default``, ``named``, ``out_prefixes``; or ``dump``, a whole-graph export:
-        :mod:`exokg.sparql.remote_dump`) on the remote store.
+        :mod:`exokg.sparql.remote_dump`) on the remote store; ``cancel``, when fired,
+        closes its connection (checked too once a query slot is free; an export stops
+        when its stream is closed).
 
         Raises
         ------
@@ -381,14 +435,14 @@ class RemotePool:
                               "try again later")
         try:
             remaining = max(0.001, timeout - (time.monotonic() - started)) if timeout else 0
-            outcome = self._run(job, remaining)
+            outcome = self._run(job, remaining, cancel)
         except BaseException:
             self._slots.release()
             raise
         outcome.chunks = _Released(outcome.chunks, self._slots, outcome, started)
         return outcome
 
-    def _run(self, job: dict[str, Any], timeout: float) -> Outcome:
+    def _run(self, job: dict[str, Any], timeout: float, cancel: CancelToken | None) -> Outcome:
         if job.get("dump"):  # a whole-graph export: the executor's dump, over the protocol
             from exokg.sparql.remote_dump import remote_dump
 
@@ -404,14 +458,15 @@ class RemotePool:
             query = f"BASE <{job['base']}>\n{query}"
         if solutions and info.form == "ASK":
             reply = self.endpoint.request(query, accept=_JSON, timeout=timeout,
-                                          default_graphs=default, named_graphs=named)
+                                          default_graphs=default, named_graphs=named,
+                                          cancel=cancel)
             return _boolean(reply, solutions)
         if cap:  # parse and cut: ask in a syntax pyoxigraph parses as it streams
             accept = ", ".join(m for m in (solutions and _JSON, graph and _NT) if m)
         else:
             accept = ", ".join(m for m in (solutions, graph) if m)
         reply = self.endpoint.request(query, accept=accept, timeout=timeout,
-                                      default_graphs=default, named_graphs=named)
+                                      default_graphs=default, named_graphs=named, cancel=cancel)
         try:
             is_graph = reply.media_type not in (_JSON, solutions) if solutions else True
             if not cap:

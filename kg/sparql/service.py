@@ -20,6 +20,7 @@ from typing import Any
 
 from exokg.config import Config
 from exokg.sparql.cache import ResultCache
+from exokg.sparql.cancel import CancelToken, current_token
 from exokg.sparql.check import check_query, inspect_query
 from exokg.sparql.negotiate import negotiate_for
 from exokg.sparql.pool import ExecutorPool, Outcome
@@ -52,6 +53,9 @@ class QueryRequest:
     named_graphs: list[str] | None = None
     if_none_match: str | None = None
     max_rows: int | None = None  # a tighter row cap than the service's (None: the service's)
+    #: fired when the caller gives up (the HTTP client hung up): the query stops at once;
+    #: ``None``: the token bound to the context (:func:`exokg.sparql.cancel.use_token`)
+    cancel: CancelToken | None = None
 
 
 @dataclass
@@ -220,6 +224,8 @@ class SparqlService:
             when no acceptable format fits the query (406).
         QueryTimeout
             at the time limit (503).
+        QueryCancelled
+            when the request's cancellation token fires (its executor is stopped).
         """
         text = request.query
         info = inspect_query(text)
@@ -254,7 +260,8 @@ class SparqlService:
             job["default"], job["named"] = default, named
         if graph is not None and graph.media_type not in _NO_PREFIXES:
             job["out_prefixes"] = {**PREFIXES, **info.prefixes}  # Turtle, TriG, JSON-LD ...
-        outcome = self.pool.execute(job, timeout=self.timeout)
+        outcome = self.pool.execute(job, timeout=self.timeout,
+                                    cancel=request.cancel or current_token())
         answer.media_type, answer.truncated = outcome.media_type, outcome.truncated
         answer.info = {"rows": None, "cache": "miss"}
         # Read small answers whole (Content-Length, cacheable); stream big ones.

@@ -1,0 +1,328 @@
+"""The WSGI app served over ASGI, so that a client that hangs up stops its query.
+
+granian's WSGI interface gives a WSGI app no sign of a client that disconnects
+(granian issue #286), so a runaway query whose client left kept its executor busy until
+the time limit. Over ASGI the server says so (``http.disconnect``). :class:`AsgiBridge`
+runs the unchanged WSGI app (Flask, the ``/sparql`` fast path, the middleware) in a
+pool of threads and, while the app works, waits for that message; when it comes, it
+fires the :class:`~exokg.sparql.cancel.CancelToken` the request carries in
+``environ["exokg.cancel"]`` (:data:`CANCEL_KEY`), which kills the query's executor at
+once, and then closes the app's response.
+
+Why ASGI and not granian's own RSGI: RSGI's ``response_stream`` (granian 2.8) queues
+whatever is sent without waiting for the client (a slow reader of an export made the
+worker hold 1.3 GB), while ASGI's ``send`` waits for the client to take the data.
+
+Per request:
+
+- The body is read before the app runs, up to ``MAX_BODY_BYTES`` + 1 bytes: a body
+  whose ``Content-Length`` is over the limit is not read at all, and a longer
+  chunked one is cut there, so the app's own check answers 413 without the worker
+  holding more.
+- The app runs in one pool thread, from its call to the ``close`` of its response (an
+  app may keep objects bound to their thread across its iterable), in a
+  :class:`contextvars.Context` of the request's own.
+- A response the app gives a ``Content-Length`` is sent whole when its iterable is
+  done within the first 64 KiB; any other is sent chunked, in batches of about 64 KiB,
+  the next read from the iterable only once the client has taken the one before
+  (exports stream gigabytes; nothing is joined).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import io
+import logging
+import queue
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from exokg.sparql.cancel import CancelToken
+
+__all__ = ["CANCEL_KEY", "AsgiBridge"]
+
+logger = logging.getLogger(__name__)
+
+#: Where a request's :class:`~exokg.sparql.cancel.CancelToken` is in its environ.
+CANCEL_KEY = "exokg.cancel"
+
+#: Bytes read from the app's iterable before one send (a whole answer when smaller).
+_BATCH = 1 << 16
+
+#: Seconds after which a request's client is watched for a disconnect.
+_WATCH_AFTER = 0.002
+
+_Receive = Callable[[], Awaitable[dict[str, Any]]]
+_Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class _Gone(Exception):
+    """The client disconnected: nothing more is sent."""
+
+
+class _Exchange:
+    """One request's WSGI call, run whole in one pool thread (an app may hold objects
+    bound to its thread across its iterable: the exports' SQLite spool does), handing
+    the body to the event loop a batch at a time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, send: _Send) -> None:
+        self.loop, self._send = loop, send
+        self.gone: asyncio.Future | None = None  # done once the client has left
+        self.status = 500
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.started = False  # the status and headers went to the client
+        self._pending: list[bytes] = []
+        self._size = 0
+
+    def start_response(self, status: str, headers: list[tuple[str, str]],
+                       exc_info: Any = None) -> Callable[[bytes], None]:
+        if exc_info is not None and self.started:  # too late to change them (PEP 3333)
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status = int(status[:3])
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        return self._write  # PEP 3333's write(): sent before the iterable
+
+    def watch(self, receive: _Receive, cancel: CancelToken) -> None:
+        """Watch for the client's disconnect from now on; it fires ``cancel``."""
+        def left(watch: asyncio.Future) -> None:
+            if not watch.cancelled():  # cancelled: the request ended first
+                cancel.cancel()
+
+        self.gone = asyncio.ensure_future(_disconnect(receive))
+        self.gone.add_done_callback(left)
+
+    @property
+    def left(self) -> bool:
+        """Whether the client was seen to disconnect."""
+        return self.gone is not None and self.gone.done()
+
+    @property
+    def sized(self) -> bool:
+        """Whether the app gave the body's length (else it streams its body)."""
+        return any(name == b"content-length" for name, _ in self.headers)
+
+    def _write(self, data: bytes) -> None:
+        if data:
+            self._pending.append(data)
+            self._size += len(data)
+
+    def _take(self) -> bytes:
+        data = b"".join(self._pending)
+        self._pending, self._size = [], 0
+        return data
+
+    def run(self, app: Callable, environ: dict[str, Any]) -> bytes:
+        """In a pool thread: call the app and send its body but the last batch, each
+        once the client took the one before; return the last batch.
+
+        Raises ``_Gone`` once the client has left (the iterable is closed).
+        """
+        iterable = app(environ, self.start_response)
+        try:
+            for chunk in iterable:
+                self._write(chunk)
+                if self._size >= _BATCH:
+                    data = self._take()
+                    asyncio.run_coroutine_threadsafe(self.send_body(data, more=True),
+                                                     self.loop).result()
+            return self._take()
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+
+    async def send_body(self, data: bytes, *, more: bool) -> None:
+        """Send the status and headers (first time), then ``data``; returns once the
+        client has taken it (back-pressure)."""
+        if self.left:
+            raise _Gone
+        if not self.started:
+            self.started = True
+            await self._send({"type": "http.response.start", "status": self.status,
+                              "headers": self.headers})
+        await self._send({"type": "http.response.body", "body": data, "more_body": more})
+
+
+class _Threads:
+    """``size`` threads running calls for the event loop: a plain queue in, the result
+    set on the loop's future (``run_in_executor`` with a ``ThreadPoolExecutor`` cost
+    about twice the CPU per request; the bridge is on every request's path)."""
+
+    def __init__(self, size: int) -> None:
+        self._calls: queue.SimpleQueue = queue.SimpleQueue()
+        for n in range(size):
+            threading.Thread(target=self._work, name=f"exokg-request-{n}", daemon=True).start()
+
+    def run(self, loop: asyncio.AbstractEventLoop, call: Callable, *args: Any) -> asyncio.Future:
+        """``call(*args)`` in one of the threads; its result (or exception) on the future."""
+        future = loop.create_future()
+        self._calls.put((loop, future, call, args))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            loop, future, call, args = self._calls.get()
+            try:
+                result = call(*args)
+            except BaseException as err:  # noqa: BLE001 - handed to the awaiting task
+                loop.call_soon_threadsafe(_fail, future, err)
+            else:
+                loop.call_soon_threadsafe(_succeed, future, result)
+
+
+def _succeed(future: asyncio.Future, result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future, err: BaseException) -> None:
+    if not future.done():
+        future.set_exception(err)
+
+
+class AsgiBridge:
+    """An ASGI app that serves the WSGI app ``app`` from ``threads`` threads, cancelling a
+    request's work when its client disconnects (see the module's description).
+
+    Parameters
+    ----------
+    app
+        the WSGI app.
+    threads
+        threads running the app (the ``THREADS`` setting).
+    max_body
+        the largest request body read (the ``MAX_BODY_BYTES`` setting; the app refuses
+        a longer one).
+    """
+
+    def __init__(self, app: Callable, *, threads: int, max_body: int) -> None:
+        self.app, self.max_body = app, max_body
+        self.threads = _Threads(threads)
+
+    async def __call__(self, scope: dict[str, Any], receive: _Receive, send: _Send) -> None:
+        if scope["type"] != "http":  # no websockets, no lifespan events
+            return
+        try:
+            body = await self._body(scope, receive)
+        except _Gone:
+            return
+        environ = self.environ(scope, body)
+        cancel = environ[CANCEL_KEY] = CancelToken()
+        loop = asyncio.get_running_loop()
+        exchange = _Exchange(loop, send)
+        # Most requests are done in well under a millisecond: the disconnect is watched
+        # (a task and a receive per request) only for those that last longer.
+        watch = loop.call_later(_WATCH_AFTER, exchange.watch, receive, cancel)
+        # the request's own context: nothing it binds leaks into the thread's next request
+        work = self.threads.run(loop, contextvars.Context().run, exchange.run, self.app,
+                                environ)
+        try:
+            try:
+                last = await work  # ends soon once cancelled
+            except _Gone:
+                return
+            except Exception:
+                if exchange.started:
+                    raise  # mid-body: the server ends the connection
+                if not exchange.left:
+                    logger.exception("the app failed on %s %s", scope["method"],
+                                     scope["path"])
+                    await _send_500(send)
+                return
+            if exchange.left:
+                return
+            if last and not exchange.started and not exchange.sized:
+                # the app streams it (no Content-Length): it stays chunked, as it was
+                await exchange.send_body(last, more=True)
+                last = b""
+            await exchange.send_body(last, more=False)
+        except _Gone:
+            return
+        finally:
+            watch.cancel()
+            if exchange.gone is not None:
+                exchange.gone.cancel()
+            if work.cancelled():  # this task was cancelled (the server stops): the app
+                cancel.cancel()   # may still run, and its token's fd stays open for it
+            else:
+                cancel.close()
+
+    async def _body(self, scope: dict[str, Any], receive: _Receive) -> bytes:
+        """The request body, at most ``max_body`` + 1 bytes (none when its declared
+        length is over the limit)."""
+        sized = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.max_body:
+                    return b""
+                sized = value != b"0"
+            elif name == b"transfer-encoding":
+                sized = True
+        if not sized:  # no body (a GET): nothing to wait for
+            return b""
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Gone
+            chunk = message.get("body", b"")
+            parts.append(chunk)
+            size += len(chunk)
+            if size > self.max_body or not message.get("more_body"):
+                return b"".join(parts)
+
+    @staticmethod
+    def environ(scope: dict[str, Any], body: bytes) -> dict[str, Any]:
+        """The PEP 3333 environ of an ASGI HTTP scope and its (read) body."""
+        raw = scope.get("raw_path")
+        path = (unquote_to_bytes(raw.split(b"?", 1)[0]) if raw
+                else scope["path"].encode()).decode("latin-1")
+        server = scope.get("server") or ("localhost", 80)
+        client = scope.get("client") or ("", 0)
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": scope["method"],
+            "SCRIPT_NAME": scope.get("root_path", "").encode().decode("latin-1"),
+            "PATH_INFO": path,
+            "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+            "SERVER_NAME": str(server[0]),
+            "SERVER_PORT": str(server[1]),
+            "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+            "REMOTE_ADDR": str(client[0]),
+            "REMOTE_PORT": str(client[1]),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": scope.get("scheme", "http"),
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            "wsgi.input_terminated": True,  # a body without Content-Length reads to its end
+        }
+        for name, value in scope["headers"]:
+            key = name.decode("latin-1").upper().replace("-", "_")
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                key = "HTTP_" + key
+            text = value.decode("latin-1")
+            if key in environ:  # a repeated header: one value, as HTTP folds it
+                text = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + text
+            environ[key] = text
+        return environ
+
+
+async def _disconnect(receive: _Receive) -> None:
+    """Return once the client has disconnected (any body beyond the limit is dropped)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _send_500(send: _Send) -> None:
+    body = b"internal server error\n"
+    await send({"type": "http.response.start", "status": 500,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,234 @@
+"""A query whose client gives up stops at once, not at the time limit (issue 11, item 15).
+
+The pool, through its Python API: a fired :class:`~exokg.sparql.cancel.CancelToken`
+kills the query's executor (replaced by a fresh one) and raises ``QueryCancelled``,
+while it runs, while its answer streams, and while it waits for an idle executor.
+The server, as a client meets it: a real ``exokg serve`` process with one executor and
+a 60 s time limit; a client sends a runaway query and hangs up; the executor that ran
+it is killed and the next query is answered, long before the limit.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from urllib.parse import quote
+
+import psutil
+import pytest
+import requests
+from conftest import executor_ticks, server_log, start_server, stop_server
+from exokg.errors import QueryCancelled
+from exokg.sparql.cancel import CancelToken
+from exokg.sparql.pool import ExecutorPool
+from exokg.store import find_store
+
+RUNAWAY = ("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+           "?m ?n2 ?o }")
+ASK = {"q": "ASK {}", "solutions": "application/sparql-results+json", "graph": None,
+       "cap": 0}
+LIMIT = 60.0  # the time limit of these tests: every wait here is far shorter
+
+
+def _job(query: str) -> dict:
+    return {**ASK, "q": query}
+
+
+@pytest.fixture()
+def pool(store_dir):
+    info = find_store(str(store_dir))
+    pool = ExecutorPool(info.path, size=1)
+    pool.start()
+    yield pool
+    pool.close()
+
+
+def _pids(pool: ExecutorPool) -> set[int]:
+    return {executor.pid for executor in pool._all}
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _wait_for(condition, seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def _run_in_thread(target) -> dict:
+    """Run ``target()`` in a thread; the dict gets ``error`` or ``value``, and ``thread``."""
+    result: dict = {}
+
+    def run() -> None:
+        try:
+            result["value"] = target()
+        except Exception as err:  # noqa: BLE001 - the test inspects it
+            result["error"] = err
+
+    result["thread"] = threading.Thread(target=run, daemon=True)
+    result["thread"].start()
+    return result
+
+
+def _answer(pool: ExecutorPool, job: dict) -> dict:
+    return json.loads(b"".join(pool.execute(job, timeout=LIMIT).chunks))
+
+
+def test_cancel_while_running_kills_the_executor_and_the_next_query_gets_a_fresh_one(pool):
+    (old,) = _pids(pool)
+    token = CancelToken()
+    run = _run_in_thread(lambda: pool.execute(_job(RUNAWAY), timeout=LIMIT, cancel=token))
+    time.sleep(0.5)  # the runaway is now running in the executor
+    assert "error" not in run and "value" not in run
+    token.cancel()
+    run["thread"].join(timeout=15)
+    assert isinstance(run.get("error"), QueryCancelled)
+    assert pool.kills == 1 and _gone(old)
+    assert _answer(pool, ASK)["boolean"] is True  # from a fresh executor
+    assert old not in _pids(pool)
+    token.close()
+
+
+def test_a_token_fired_before_the_query_stops_it_before_it_runs(pool):
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(QueryCancelled):
+        pool.execute(ASK, timeout=LIMIT, cancel=token)
+    assert pool.kills == 0  # no executor was taken
+    assert _answer(pool, ASK)["boolean"] is True
+
+
+def test_cancel_while_the_answer_streams_replaces_the_executor(pool):
+    token = CancelToken()
+    outcome = pool.execute(_job("SELECT * { ?s ?p ?o }"), timeout=LIMIT, cancel=token)
+    first = next(outcome.chunks)
+    assert first  # the answer has started (it spans several frames)
+    (running,) = _pids(pool)
+    token.cancel()
+    with pytest.raises(QueryCancelled):
+        for _ in outcome.chunks:
+            pass
+    assert pool.kills == 1 and _gone(running)
+    assert _answer(pool, ASK)["boolean"] is True
+
+
+def test_cancel_while_waiting_for_an_idle_executor(pool):
+    busy, waiting = CancelToken(), CancelToken()
+    runaway = _run_in_thread(lambda: pool.execute(_job(RUNAWAY), timeout=LIMIT, cancel=busy))
+    time.sleep(0.5)  # the only executor is busy
+    queued = _run_in_thread(lambda: pool.execute(ASK, timeout=LIMIT, cancel=waiting))
+    time.sleep(0.3)
+    assert "error" not in queued and "value" not in queued  # still waiting
+    waiting.cancel()
+    queued["thread"].join(timeout=15)
+    assert isinstance(queued.get("error"), QueryCancelled)
+    assert pool.kills == 0  # the waiting query held no executor: nothing was killed
+    busy.cancel()
+    runaway["thread"].join(timeout=15)
+    assert isinstance(runaway.get("error"), QueryCancelled)
+    assert _answer(pool, ASK)["boolean"] is True
+
+
+# --- a real server --------------------------------------------------------------------
+
+@pytest.fixture()
+def one_executor_server(store_dir):
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "1",
+                              "--timeout", str(LIMIT)])
+    yield proc, url
+    stop_server(proc)
+
+
+def _hang_up_during(url: str, path: str, query: str, server_pid: int) -> int:
+    """Send ``GET path?query=...`` on a raw socket, wait until an executor burns CPU on
+    it, close the socket; return that executor's pid."""
+    port = int(url.rsplit(":", 1)[1])
+    before = executor_ticks(server_pid)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        sock.sendall(f"GET {path}?query={quote(query)} HTTP/1.1\r\nHost: test\r\n\r\n"
+                     .encode())
+        busy: list[int] = []
+
+        def burning() -> bool:
+            now = executor_ticks(server_pid)
+            busy[:] = [pid for pid, ticks in now.items() if ticks > before.get(pid, 0) + 20]
+            return bool(busy)
+
+        assert _wait_for(burning), "the runaway query never ran"
+    finally:
+        sock.close()
+    return busy[0]
+
+
+@pytest.mark.parametrize("path", ["/sparql", "/query.json"])
+def test_a_client_that_hangs_up_frees_its_executor_long_before_the_limit(
+        one_executor_server, path):
+    proc, url = one_executor_server
+    pid = _hang_up_during(url, path, RUNAWAY, proc.pid)
+    # (a) the executor that ran it is killed (and replaced), not left running to 60 s
+    assert _wait_for(lambda: _gone(pid)), f"executor {pid} still runs the abandoned query"
+    # (b) the one executor serves the next query (well within the time limit)
+    r = requests.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=15)
+    assert r.status_code == 200 and r.json()["boolean"] is True
+    assert pid not in executor_ticks(proc.pid)
+    # the access log says why the request ended
+    assert _wait_for(lambda: '"status": 499' in server_log(proc))
+    line = next(entry for entry in server_log(proc).splitlines() if '"status": 499' in entry)
+    assert json.loads(line)["path"] == path
+
+
+def test_a_client_that_stays_gets_its_answer(one_executor_server):
+    _, url = one_executor_server
+    r = requests.get(f"{url}/sparql", params={"query": "SELECT * { ?s ?p ?o } LIMIT 3"},
+                     timeout=15)
+    assert r.status_code == 200 and len(r.json()["results"]["bindings"]) == 3
+
+
+def test_a_chunked_body_over_the_limit_is_refused(small_server):
+    # no Content-Length: the server reads at most the limit (+1) and the app says 413
+    def chunks():
+        yield b"query=ASK%20%7B%7D%20%23"
+        for _ in range(10):
+            yield b"x" * 1000
+
+    r = requests.post(f"{small_server}/sparql", data=chunks(), timeout=15,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+
+
+def test_a_chunked_body_within_the_limit_is_read_whole(small_server):
+    def chunks():
+        yield b"query=ASK%20"
+        yield b"%7B%7D"
+
+    r = requests.post(f"{small_server}/sparql", data=chunks(), timeout=15,
+                      headers={"Content-Type": "application/x-www-form-urlencoded",
+                               "Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and r.json()["boolean"] is True
+
+
+def test_the_environ_keeps_the_raw_path_and_repeated_headers():
+    from exokg.server.asgi import AsgiBridge
+
+    scope = {"type": "http", "method": "GET", "path": "/a b/é/",
+             "raw_path": b"/a%20b/%C3%A9%2F", "query_string": b"x=%20y",
+             "server": ("127.0.0.1", "8080"), "client": ("127.0.0.1", "5555"),
+             "scheme": "http", "http_version": "1.1", "root_path": "",
+             "headers": [(b"host", b"h"), (b"x-dup", b"1"), (b"x-dup", b"2"),
+                         (b"content-type", b"text/plain"), (b"content-length", b"3")]}
+    environ = AsgiBridge.environ(scope, b"abc")
+    assert environ["PATH_INFO"] == "/a b/\u00c3\u00a9/"  # UTF-8 bytes as latin-1 (PEP 3333)
+    assert environ["QUERY_STRING"] == "x=%20y"
+    assert environ["HTTP_X_DUP"] == "1,2" and environ["HTTP_HOST"] == "h"
+    assert environ["CONTENT_TYPE"] == "text/plain" and environ["CONTENT_LENGTH"] == "3"
+    assert environ["wsgi.input"].read() == b"abc"
+    assert environ["REMOTE_PORT"] == "5555" and environ["SERVER_PORT"] == "8080"
