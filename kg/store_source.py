@@ -34,11 +34,11 @@ from exokg.network import (
     is_edge_predicate,
     is_excluded,
     node_class,
-    project,
+    project_triples,
 )
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, PROV, RDF, RDFS, SKOS
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 
 __all__ = ["INDEX_ARTIFACT", "PROMINENCE_COUNTED", "StoreSource", "index_folder"]
 
@@ -291,18 +291,19 @@ class StoreSource:
     def subgraph(self, nodes: Collection[str]) -> nx.MultiDiGraph:
         """The nodes' attributes (one ``VALUES`` query) and the edges among them (the
         adjacency, or one more query), projected as :func:`exokg.network.project` does."""
-        graph = Graph()
         nodes = sorted(nodes)
+        rows: list[list[Any]] = []
+        edges: list[tuple[str, str, str]] = []
         if nodes:
             tests = " || ".join(f"?p = <{p}>" for p in _ATTRIBUTE_PREDICATES)
             query = (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} ?n ?p ?o "
                      f"FILTER(isLiteral(?o) || {tests}) }}")
-            for n, p, o in self._select(query).rows:
-                if isinstance(n, URIRef) and p is not None and o is not None:
-                    graph.add((n, p, o))
-            for u, key, v in self.edges_among(nodes):
-                graph.add((URIRef(u), URIRef(expand(key)), URIRef(v)))
-        G = project(graph, findings=self.findings)
+            rows = [row for row in self._select(query).rows
+                    if isinstance(row[0], URIRef) and row[1] is not None and row[2] is not None]
+            edges = self.edges_among(nodes)
+        # the rows and the adjacency's edges (predicate CURIEs) straight into networkx:
+        # no rdflib graph in between, no CURIE expanded to be compacted again
+        G = project_triples(rows, findings=self.findings, edges=edges)
         for node in nodes:  # an untyped node with no edge left: the projection's attributes
             if node not in G:
                 G.add_node(node, **_node_attributes(node, (), {}, {}, {}, {}))

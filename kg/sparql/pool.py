@@ -229,6 +229,35 @@ class ExecutorPool:
         outcome.chunks = self._stream(executor, deadline, outcome, started)
         return outcome
 
+    def warm(self, requests: list[dict[str, Any]], *, timeout: float) -> int:
+        """Run ``requests`` on *every* executor, answers read and dropped (a worker's
+        warm-up: each executor's own store caches fill, not only the one a sequential
+        client would reach). Executors busy now are skipped; a request that fails or
+        passes ``timeout`` is logged and does not stop the others. Returns the number
+        of executors warmed."""
+        self._ensure_started()
+        taken: list[Executor] = []
+        while True:
+            try:
+                taken.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        for executor in taken:
+            alive = True
+            for request in requests:
+                try:
+                    _drain(executor, {**request, "timeout": timeout},
+                           time.monotonic() + timeout)
+                except (_Deadline, _Died, OSError):
+                    logger.warning("warming executor %d: %.80s did not finish",
+                                   executor.pid, request.get("q", ""))
+                    self._replace(executor)
+                    alive = False
+                    break
+            if alive:
+                self._idle.put(executor)
+        return len(taken)
+
     def _died(self, executor: Executor) -> ExoKGError:
         """The error for an executor that died mid-query (it is replaced). Killed by a
         crash signal (a stack overflow aborts, a fault segfaults), the query is to
@@ -307,6 +336,16 @@ class _Stream:
     def __del__(self) -> None:
         if self.executor is not None:
             self.close()
+
+
+def _drain(executor: Executor, request: dict[str, Any], deadline: float) -> None:
+    """Send ``request`` and read its frames to the end (header or error, data, end)."""
+    executor.send(request)
+    kind, _ = executor.read_frame(deadline)
+    while kind != b"E":
+        kind, _ = executor.read_frame(deadline)
+        if kind != b"D":
+            return
 
 
 def _error(info: dict[str, Any], query: str) -> ExoKGError:
