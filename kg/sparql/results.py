@@ -54,6 +54,27 @@ def term_from_json(value: Mapping[str, Any] | None) -> Node | None:
     return Literal(json.dumps(value.get("value")))  # an RDF-star triple term, as text
 
 
+def _rows(names: list[str], bindings: list[dict[str, Any]]) -> list[list[Node | None]]:
+    """The bindings as rows of terms; an IRI that recurs (a ``VALUES`` variable, a
+    predicate) is one object, made once."""
+    iris: dict[str, URIRef] = {}
+    rows = []
+    for binding in bindings:
+        row: list[Node | None] = []
+        for name in names:
+            value = binding.get(name)
+            if value is not None and value.get("type") == "uri":
+                text = value["value"]
+                term = iris.get(text)
+                if term is None:
+                    term = iris[text] = str.__new__(URIRef, text)  # see term_from_json
+                row.append(term)
+            else:
+                row.append(term_from_json(value))
+        rows.append(row)
+    return rows
+
+
 def term_to_json(term: Node | None) -> dict[str, str] | None:
     """A SPARQL JSON results term from an rdflib term (``None`` stays unbound)."""
     if term is None:
@@ -104,8 +125,7 @@ class Results:
                 answer = bool(doc["boolean"])
                 return cls(["ask"], [[Literal(answer)]], boolean=answer, kind="ASK")
             names = list(doc["head"]["vars"])
-            rows = [[term_from_json(binding.get(v)) for v in names]
-                    for binding in doc["results"]["bindings"]]
+            rows = _rows(names, doc["results"]["bindings"])
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise InvalidQuery(f"not SPARQL JSON results: {err}") from None
         # the service marks a result cut at the row cap in the document too
