@@ -240,6 +240,9 @@ def run_scale(findings: int, args: argparse.Namespace) -> dict:
         proc, url, again = start_exokg(data, work / "store", log, workers=args.workers)
         result["start_reused_s"] = again
         stop(proc)
+        # each worker's warm-up before it served (kg/cli/serve.py), from the server's log
+        result["warm_up"] = [line for line in log.read_text(errors="replace").splitlines()
+                             if "warmed up in" in line]
         if args.oxigraph:
             port = free_port()
             peer = subprocess.Popen([args.oxigraph, "serve-read-only", "--location",
@@ -275,6 +278,8 @@ def markdown(results: list[dict]) -> str:
                   f"{r['start_build_s']:.1f} s ({r['start_build_s'] / peer['load_s']:.2f}x); "
                   f"restart with the store reused {r['start_reused_s']:.1f} s.",
                   f"- pyoxigraph dump {peer['dump_s']:.1f} s ({dump_mb_s:.0f} MB/s).",
+                  "- workers' warm-up (first start, then restart): " + "; ".join(
+                      line.removeprefix("exokg: ") for line in r.get("warm_up", [])),
                   "- RSS (MB) after the run: " + ", ".join(
                       f"{k} {v}" for k, v in r.get("rss_mb", {}).items()), "",
                   "| surface | status | bytes | first ms | 10th ms | p50 ms | p95 ms | "
