@@ -370,14 +370,14 @@ class StoreSource:
         """The nodes' attributes (one ``VALUES`` query) and the edges among them (the
         adjacency, or one more query), projected as :func:`exokg.network.project` does."""
         nodes = sorted(nodes)
-        rows: list[list[Any]] = []
+        rows: list[tuple[Any, Any, Any]] = []
         edges: list[tuple[str, str, str]] = []
         if nodes:
             tests = " || ".join(f"?p = <{p}>" for p in _ATTRIBUTE_PREDICATES)
             query = (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} ?n ?p ?o "
                      f"FILTER(isLiteral(?o) || {tests}) }}")
-            rows = [row for row in self._select(query).rows
-                    if isinstance(row[0], URIRef) and row[1] is not None and row[2] is not None]
+            rows = [(n, p, o) for n, p, o in self._select(query).rows
+                    if isinstance(n, URIRef) and p is not None and o is not None]
             edges = self.edges_among(nodes)
         # the rows and the adjacency's edges (predicate CURIEs) straight into networkx:
         # no rdflib graph in between, no CURIE expanded to be compacted again
