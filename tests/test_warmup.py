@@ -4,6 +4,7 @@ once, every executor given the queries they issued, and no answer left in the ca
 from __future__ import annotations
 
 import json
+import time
 
 from conftest import server_log, start_server, stop_server
 from exokg.index import load_adjacency, load_metrics
@@ -58,7 +59,11 @@ def test_served_workers_warm_up_before_they_answer(store_dir):
         import requests
 
         assert requests.get(f"{url}/api/conflicts", timeout=30).status_code == 200
-        log = server_log(proc)
+        for _ in range(100):  # the access-log line is written once the body is sent
+            log = server_log(proc)
+            if '"/api/conflicts"' in log:
+                break
+            time.sleep(0.1)
     finally:
         stop_server(proc)
     warmed = [line for line in log.splitlines() if "warmed up in" in line]

@@ -242,8 +242,7 @@ class ExecutorPool:
                 taken.append(self._idle.get_nowait())
             except queue.Empty:
                 break
-        for executor in taken:
-            alive = True
+        def replay(executor: Executor) -> None:
             for request in requests:
                 try:
                     _drain(executor, {**request, "timeout": timeout},
@@ -252,10 +251,16 @@ class ExecutorPool:
                     logger.warning("warming executor %d: %.80s did not finish",
                                    executor.pid, request.get("q", ""))
                     self._replace(executor)
-                    alive = False
-                    break
-            if alive:
-                self._idle.put(executor)
+                    return
+            self._idle.put(executor)
+
+        # the executors are processes: they replay side by side, the threads only wait
+        threads = [threading.Thread(target=replay, args=(executor,), name="exokg-warm")
+                   for executor in taken]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         return len(taken)
 
     def _died(self, executor: Executor) -> ExoKGError:
