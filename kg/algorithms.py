@@ -21,12 +21,13 @@ validates its arguments (raising :class:`exokg.errors.InvalidQuery` or
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import networkx as nx
 from exokg.errors import InvalidQuery
@@ -212,6 +213,24 @@ def neighborhood(G: Source, node: str, *, depth: int = 1,
     source = as_source(G)
     center = source.resolve(node)
     start = time.perf_counter()
+    rings = getattr(source, "rings", None)  # the same rule in integer ids (the adjacency)
+    found = rings(center, depth=depth, direction=direction, predicates=preds, kinds=kinds,
+                  limit=limit) if rings is not None else None
+    dist, truncated = found or _rings(source, center, depth, direction, preds, kinds, limit)
+    H = _keep_edges(source.subgraph(dist), preds)
+    for v in H:
+        H.nodes[v]["depth"] = dist[v]
+    H.graph.update(center=center, depth=depth, direction=direction, truncated=truncated)
+    logger.info("neighborhood of %s, depth %d: %d nodes in %.1f ms", center, depth,
+                H.number_of_nodes(), 1000 * (time.perf_counter() - start))
+    return H
+
+
+def _rings(source: GraphSource, center: str, depth: int, direction: str,
+           preds: frozenset[str] | None, kinds: frozenset[str] | None,
+           limit: int | None) -> tuple[dict[str, int], bool]:
+    """Each node's ring (its depth) and whether nodes were left out, from the source's
+    steps: every candidate of a ring is read, the node cap keeps the best-connected."""
     dist = {center: 0}
     frontier = [center]
     truncated = False
@@ -234,13 +253,7 @@ def neighborhood(G: Source, node: str, *, depth: int = 1,
         if truncated:
             break
         frontier = sorted(candidates)
-    H = _keep_edges(source.subgraph(dist), preds)
-    for v in H:
-        H.nodes[v]["depth"] = dist[v]
-    H.graph.update(center=center, depth=depth, direction=direction, truncated=truncated)
-    logger.info("neighborhood of %s, depth %d: %d nodes in %.1f ms", center, depth,
-                H.number_of_nodes(), 1000 * (time.perf_counter() - start))
-    return H
+    return dist, truncated
 
 
 def _keep_edges(H: nx.MultiDiGraph, preds: frozenset[str] | None) -> nx.MultiDiGraph:
@@ -264,15 +277,28 @@ class _TwoSided:
 
     ``dist`` holds each side's distances of the nodes it has seen, ``radius`` how far
     each side has grown; every simple path of at most ``sum(radius)`` steps runs through
-    :meth:`candidates` only.
+    :meth:`candidates` only. A source with integer ids (``node_ids``, ``reach_ids``,
+    ``iris_of``: the store's adjacency) is walked in ids, which sort as the IRIs do;
+    only the candidates become IRIs.
     """
 
     def __init__(self, source: GraphSource, s: str, t: str, preds: frozenset[str] | None,
                  kinds: frozenset[str] | None, cap: int) -> None:
-        self.source, self.ends, self.preds, self.kinds, self.cap = source, (s, t), preds, \
-            kinds, cap
-        self.dist: tuple[dict[str, int], dict[str, int]] = ({s: 0}, {t: 0})
-        self.frontiers: list[list[str]] = [[s], [t]]
+        self.preds, self.kinds, self.cap = preds, kinds, cap
+        node_ids = getattr(source, "node_ids", None)
+        ends: list[Any] | None = node_ids([s, t]) if node_ids is not None else None
+        if ends is not None:
+            self._reach = functools.partial(source.reach_ids,  # type: ignore[attr-defined]
+                                            direction="both", predicates=preds)
+            self._names = source.iris_of  # type: ignore[attr-defined]
+        else:
+            ends = [s, t]
+            self._reach = functools.partial(source.reach, direction="both", predicates=preds,
+                                            limit=cap)
+            self._names = list
+        self.ends = tuple(ends)
+        self.dist: tuple[dict[Any, int], dict[Any, int]] = ({ends[0]: 0}, {ends[1]: 0})
+        self.frontiers: list[list[Any]] = [[ends[0]], [ends[1]]]
         self.radius = [0, 0]
         self.cut = False  # a step read fewer neighbours than there are
 
@@ -288,8 +314,7 @@ class _TwoSided:
         if not sides or self.seen > self.cap or self.cut:
             raise StopIteration
         side = min(sides, key=lambda i: len(self.frontiers[i]))
-        reached, cut = self.source.reach(self.frontiers[side], direction="both",
-                                         predicates=self.preds, limit=self.cap)
+        reached, cut = self._reach(self.frontiers[side])
         self.radius[side] += 1
         mine, other = self.dist[side], self.dist[1 - side]
         fresh = sorted(v for v, kind in reached.items() if v not in mine
@@ -306,8 +331,8 @@ class _TwoSided:
         node a side has not seen is further from that side than its radius."""
         (ds, dt), (rs, rt) = self.dist, self.radius
         length = rs + rt
-        return {v for v in ds.keys() | dt.keys()
-                if ds.get(v, rs + 1) + dt.get(v, rt + 1) <= length}
+        return set(self._names([v for v in ds.keys() | dt.keys()
+                                if ds.get(v, rs + 1) + dt.get(v, rt + 1) <= length]))
 
 
 def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 import curies
 from exokg.vocab import PREFIXES
@@ -102,6 +102,12 @@ def _split(curie: str) -> tuple[str, str]:
     return prefix, local
 
 
+#: IRIs and CURIEs whose conversion is remembered (curies' converter rebuilds its prefix map
+#: on each call: a neighbourhood's thousands of edges and node classes paid it each time).
+_REMEMBERED = 1 << 16
+
+
+@lru_cache(maxsize=_REMEMBERED)
 def compact_iri(iri: str) -> str:
     """An IRI as a CURIE of ExoKG's own prefixes, or the IRI itself.
 
@@ -117,6 +123,7 @@ def compact_iri(iri: str) -> str:
     return text
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def expand_curie(curie: str) -> str:
     """The IRI of a CURIE of ExoKG's own prefixes; anything else is returned unchanged."""
     prefix, local = _split(curie)

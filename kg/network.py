@@ -44,6 +44,7 @@ True
 from __future__ import annotations
 
 import difflib
+import itertools
 import logging
 import re
 import time
@@ -71,7 +72,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 __all__ = [
     "EDGE_NAMESPACES", "compress", "expand", "node_json",
-    "graph_json", "project", "resolve_node", "to_rdf",
+    "graph_json", "project", "project_triples", "resolve_node", "to_rdf",
 ]
 
 logger = logging.getLogger(__name__)
@@ -141,15 +142,33 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
     --------
     to_rdf : the inverse, from a networkx result back to RDF.
     """
+    return project_triples(graph, findings=findings)
+
+
+def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool = False,
+                    edges: Iterable[tuple[str, str, str]] = ()) -> nx.MultiDiGraph:
+    """:func:`project` of rdflib triples (a graph or SPARQL rows of ``?s ?p ?o``), with
+    more ``edges`` given as ``(source IRI, predicate CURIE, target IRI)`` (the
+    adjacency's: they need no round trip through RDF terms).
+
+    >>> from exokg.vocab import EXO, RDF
+    >>> from rdflib import URIRef
+    >>> a, b = "https://w3id.org/exokg/id/content/a", "https://w3id.org/exokg/id/disease/b"
+    >>> G = project_triples([(URIRef(a), RDF.type, EXO.MicroRNA),
+    ...                      (URIRef(b), RDF.type, EXO.Disease)],
+    ...                     edges=[(a, "exo:upregulatedIn", b)])
+    >>> list(G.edges(keys=True)) == [(a, b, "exo:upregulatedIn")], G.nodes[a]["kind"]
+    (True, 'MicroRNA')
+    """
     start = time.perf_counter()
     types: dict[str, set[str]] = defaultdict(set)
     labels: dict[str, str] = {}
     alt: dict[str, list[str]] = defaultdict(list)
     xrefs: dict[str, list[str]] = defaultdict(list)
     literals: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    edges: list[tuple[str, str, str]] = []
+    iri_edges: list[tuple[str, str, str]] = []
     rdf_type, label, alt_label = str(RDF.type), str(RDFS.label), str(SKOS.altLabel)
-    for subject, predicate, o in graph:
+    for subject, predicate, o in triples:
         if isinstance(subject, BNode):
             continue
         s, p = str(subject), str(predicate)
@@ -170,17 +189,14 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
                 if ext:
                     xrefs[s].append(ext)
             elif is_edge_predicate(p):
-                edges.append((s, p, str(o)))
+                iri_edges.append((s, p, str(o)))
     excluded = {s for s, ts in types.items() if is_excluded(ts, findings=findings)}
     G = nx.MultiDiGraph(name="ExoKG", findings=findings)
-    for node in types:
-        if node not in excluded:
-            G.add_node(node)
-    for s, p, obj in edges:
-        if s in excluded or obj in excluded:
-            continue
-        curie = compress(p)
-        G.add_edge(s, obj, key=curie, predicate=curie)
+    G.add_nodes_from(node for node in types if node not in excluded)
+    compact = [(s, compress(p), o) for s, p, o in iri_edges]
+    G.add_edges_from((s, o, key, {"predicate": key})
+                     for s, key, o in itertools.chain(compact, edges)
+                     if s not in excluded and o not in excluded)
     for node, data in G.nodes(data=True):
         data.update(_node_attributes(node, types.get(node, ()), labels, alt, xrefs, literals))
     logger.info("projected %d nodes, %d edges (findings=%s) in %.2f s", G.number_of_nodes(),

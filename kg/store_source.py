@@ -20,7 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 from exokg.errors import InvalidQuery, NodeNotFound
@@ -34,11 +34,11 @@ from exokg.network import (
     is_edge_predicate,
     is_excluded,
     node_class,
-    project,
+    project_triples,
 )
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, PROV, RDF, RDFS, SKOS
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 
 __all__ = ["INDEX_ARTIFACT", "PROMINENCE_COUNTED", "StoreSource", "index_folder"]
 
@@ -151,16 +151,9 @@ class StoreSource:
         with the search index also its normalised spellings (``MIR21``, ``miR21``)."""
         folded = text.lower()
         if self.artifacts is not None:
-            from exokg.index import search
-
-            hits = [h for h in search(self.artifacts, text, limit=50) if h.score >= 75]
-            if hits:
-                best = min(hits, key=lambda h: (h.matched.lower() != folded
-                                                and h.curie.lower() != folded,
-                                                -h.score, kind_rank(h.kind), h.iri))
-                return best.iri
-            if not self.findings:
-                return None
+            best = _named(self.artifacts, text)
+            if best is not None or not self.findings:
+                return best
         values = " ".join(f"<{p}>" for p in _NAME_PREDICATES)
         rows = self._select(
             f"SELECT ?n ?t {{ VALUES ?p {{ {values} }} ?n ?p ?l "
@@ -229,6 +222,52 @@ class StoreSource:
 
         ids = np.asarray([i for i in (self._id(u) for u in frontier) if i is not None],
                          dtype=np.int64)
+        reached, cut = self._reach_ids(adj, ids, direction, predicates)
+        kinds = _kind_names(adj.kind_names)
+        out = {}
+        for v, code in zip(reached.tolist(), np.asarray(adj.kinds[reached]).tolist(),
+                           strict=True):
+            iri = adj.iri(v)
+            self._ids[iri] = v
+            out[iri] = kinds[code]
+        return out, cut
+
+    def node_ids(self, iris: Sequence[str]) -> list[int] | None:
+        """The adjacency ids of ``iris``, or ``None`` when the adjacency cannot walk
+        them (no artifacts, Findings as nodes, or one of them outside the network)."""
+        if self.adjacency is None:
+            return None
+        ids = [self._id(iri) for iri in iris]
+        return None if None in ids else cast(list[int], ids)
+
+    def reach_ids(self, frontier: Sequence[int], *, direction: str,
+                  predicates: frozenset[str] | None) -> tuple[dict[int, str], bool]:
+        """:meth:`reach` in adjacency ids: each neighbour's id and kind, and whether
+        they were cut at ``max_rows``."""
+        import numpy as np
+
+        adj = self.adjacency
+        reached, cut = self._reach_ids(adj, np.asarray(frontier, dtype=np.int64), direction,
+                                       predicates)
+        kinds = _kind_names(adj.kind_names)
+        codes = np.asarray(adj.kinds[reached]).tolist()
+        return dict(zip(reached.tolist(), [kinds[c] for c in codes], strict=True)), cut
+
+    def iris_of(self, ids: Iterable[int]) -> list[str]:
+        """The IRIs of adjacency ids (remembered for this source's later steps)."""
+        adj, out = self.adjacency, []
+        for v in ids:
+            iri = adj.iri(v)
+            self._ids[iri] = v
+            out.append(iri)
+        return out
+
+    def _reach_ids(self, adj: Any, ids: Any, direction: str,
+                   predicates: frozenset[str] | None) -> tuple[Any, bool]:
+        """The neighbours of adjacency ids ``ids`` (unique, sorted; at most ``max_rows``)
+        and whether they were cut there."""
+        import numpy as np
+
         codes = None if predicates is None else np.asarray(
             [adj.predicates.index(p) for p in predicates if p in adj.predicates])
         found = []
@@ -243,18 +282,57 @@ class StoreSource:
             found.append(np.asarray(indices[pos]))
         reached = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
         cut = len(reached) > self.max_rows
-        if cut:
-            reached = reached[:self.max_rows]
+        return (reached[:self.max_rows] if cut else reached), cut
+
+    def rings(self, center: str, *, depth: int, direction: str,
+              predicates: frozenset[str] | None, kinds: frozenset[str] | None,
+              limit: int | None) -> tuple[dict[str, int], bool] | None:
+        """:func:`exokg.algorithms.neighborhood`'s rings (each node's depth, and whether
+        nodes were left out) in integer ids over the adjacency: its rule (each ring's
+        unseen neighbours of the allowed kinds, filled best-connected first, then by
+        IRI, up to ``limit`` nodes) without a Python object per candidate; only the
+        kept nodes become IRIs. ``None`` where the adjacency cannot answer (no
+        artifacts, Findings as nodes, a centre outside the network): then the
+        algorithm takes the source's steps."""
+        adj = self.adjacency
+        first = None if adj is None else self._id(center)
+        if first is None:
+            return None
+        import numpy as np
         from exokg.index.adjacency import kind_name
 
-        kinds = [kind_name(c) for c in adj.kind_names]
-        out = {}
-        for v, code in zip(reached.tolist(), np.asarray(adj.kinds[reached]).tolist(),
-                           strict=True):
-            iri = adj.iri(v)
-            self._ids[iri] = v
-            out[iri] = kinds[code]
-        return out, cut
+        allowed = np.asarray([kinds is None or kind_name(c).lower() in kinds
+                              for c in adj.kind_names] or [True], dtype=bool)
+        kept, levels = [np.asarray([first], dtype=np.int64)], [0]
+        seen = kept[0]
+        frontier = kept[0]
+        truncated = False
+        for level in range(1, depth + 1):
+            reached, cut = self._reach_ids(adj, frontier, direction, predicates)
+            truncated = truncated or cut
+            fresh = reached[~np.isin(reached, seen, assume_unique=True)]
+            candidates = fresh[allowed[np.asarray(adj.kinds[fresh], dtype=np.int64)]]
+            if not len(candidates):
+                break
+            room = None if limit is None else limit - len(seen)
+            if room is not None and len(candidates) > room:
+                truncated = True
+                rank = _prominence_of(adj, candidates)
+                # best-connected first, then by IRI (ids are in IRI order)
+                candidates = np.sort(candidates[np.lexsort((candidates, -rank))[:max(room, 0)]])
+            kept.append(candidates)
+            levels.append(level)
+            seen = np.concatenate([seen, candidates])
+            if truncated:
+                break
+            frontier = candidates
+        dist = {}
+        for ids, level in zip(kept, levels, strict=True):
+            for v in ids.tolist():
+                iri = adj.iri(v)
+                self._ids[iri] = v
+                dist[iri] = level
+        return dist, truncated
 
     def prominence(self, nodes: Collection[str]) -> dict[str, int]:
         if not nodes:
@@ -291,18 +369,19 @@ class StoreSource:
     def subgraph(self, nodes: Collection[str]) -> nx.MultiDiGraph:
         """The nodes' attributes (one ``VALUES`` query) and the edges among them (the
         adjacency, or one more query), projected as :func:`exokg.network.project` does."""
-        graph = Graph()
         nodes = sorted(nodes)
+        rows: list[tuple[Any, Any, Any]] = []
+        edges: list[tuple[str, str, str]] = []
         if nodes:
             tests = " || ".join(f"?p = <{p}>" for p in _ATTRIBUTE_PREDICATES)
             query = (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} ?n ?p ?o "
                      f"FILTER(isLiteral(?o) || {tests}) }}")
-            for n, p, o in self._select(query).rows:
-                if isinstance(n, URIRef) and p is not None and o is not None:
-                    graph.add((n, p, o))
-            for u, key, v in self.edges_among(nodes):
-                graph.add((URIRef(u), URIRef(expand(key)), URIRef(v)))
-        G = project(graph, findings=self.findings)
+            rows = [(n, p, o) for n, p, o in self._select(query).rows
+                    if isinstance(n, URIRef) and p is not None and o is not None]
+            edges = self.edges_among(nodes)
+        # the rows and the adjacency's edges (predicate CURIEs) straight into networkx:
+        # no rdflib graph in between, no CURIE expanded to be compacted again
+        G = project_triples(rows, findings=self.findings, edges=edges)
         for node in nodes:  # an untyped node with no edge left: the projection's attributes
             if node not in G:
                 G.add_node(node, **_node_attributes(node, (), {}, {}, {}, {}))
@@ -415,6 +494,28 @@ class StoreSource:
         return [(node, -score, {}) for score, _, _, node in scored[:limit]]
 
 
+@functools.lru_cache(maxsize=8)
+def _kind_names(classes: tuple[str, ...]) -> list[str]:
+    """The kinds of the adjacency's class CURIEs, by code."""
+    from exokg.index.adjacency import kind_name
+
+    return [kind_name(c) for c in classes]
+
+
+@functools.lru_cache(maxsize=4096)  # names users ask for again: the index is immutable
+def _named(folder: Path, text: str) -> str | None:
+    """The node the search index of ``folder`` names ``text`` exactly (a label,
+    alternative label, CURIE or identifier, or a normalised spelling of one)."""
+    from exokg.index import search
+
+    folded = text.lower()
+    hits = [h for h in search(folder, text, limit=50) if h.score >= 75]
+    if not hits:
+        return None
+    return min(hits, key=lambda h: (h.matched.lower() != folded and h.curie.lower() != folded,
+                                    -h.score, kind_rank(h.kind), h.iri)).iri
+
+
 @functools.lru_cache(maxsize=2)  # a worker serves one data version (two while it changes)
 def _adjacency_at(folder: Path) -> Any:
     from exokg.index import load_adjacency
@@ -453,15 +554,28 @@ def _gather(indptr: Any, rows: Any) -> tuple[Any, Any]:
 
 
 def _adjacency_prominence(adj: Any, ids: dict[str, int | None]) -> dict[str, int]:
-    """Distinct out-neighbours plus distinct in-neighbours (each CSR row is sorted)."""
+    """Distinct out-neighbours plus distinct in-neighbours of each node (0 for a node
+    outside the adjacency)."""
     import numpy as np
 
     keys = np.asarray(sorted({i for i in ids.values() if i is not None}), dtype=np.int64)
-    count = np.zeros(adj.n if len(keys) else 0, dtype=np.int64)
+    counts = dict(zip(keys.tolist(), _prominence_of(adj, keys).tolist(), strict=True))
+    return {n: counts[i] if i is not None else 0 for n, i in ids.items()}
+
+
+def _prominence_of(adj: Any, keys: Any) -> Any:
+    """Distinct out-neighbours plus distinct in-neighbours of each adjacency id of
+    ``keys`` (unique), as an array in the order of ``keys`` (each CSR row is sorted)."""
+    import numpy as np
+
+    count = np.zeros(len(keys), dtype=np.int64)
     for indptr, indices in ((adj.out_indptr, adj.out_indices), (adj.in_indptr, adj.in_indices)):
-        rows, pos = _gather(indptr, keys)
+        starts = np.asarray(indptr[keys], dtype=np.int64)
+        lengths = np.asarray(indptr[keys + 1], dtype=np.int64) - starts
+        rows = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
+        _, pos = _gather(indptr, keys)
         cols = np.asarray(indices[pos])
         fresh = np.ones(len(rows), dtype=bool)
         fresh[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
         np.add.at(count, rows[fresh], 1)
-    return {n: int(count[i]) if i is not None else 0 for n, i in ids.items()}
+    return count

@@ -51,7 +51,10 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
         values = dict(config or {})
         flask_keys = {k: values.pop(k) for k in list(values) if k in FLASK_KEYS}
         config = Config.load(values)
+    from exokg.server.json_provider import OrjsonProvider
+
     app = Flask(__name__)
+    app.json = OrjsonProvider(app)
     # the settings by name too, for templates and extensions that read app.config
     app.config.from_mapping({**config.as_mapping(), **flask_keys})
     app.extensions["exokg.config"] = config

@@ -239,8 +239,10 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
 
 
 def _warm_up(app) -> None:
-    """A worker's start: executors, then one heap freeze (the graph queries read the
-    store and its artifacts per request; no worker holds a graph of the whole store)."""
+    """A worker's start: executors, the warm-up requests (:mod:`exokg.server.warmup`:
+    the first user request is no slower than the tenth), then one heap freeze (the graph
+    queries read the store and its artifacts per request; no worker holds a graph of
+    the whole store)."""
     from exokg.server.sparql import get_service
 
     service = get_service(app)
@@ -251,6 +253,13 @@ def _warm_up(app) -> None:
         service.start()
     except Exception:  # noqa: BLE001 - the first request will retry and report
         logger.exception("warming up the worker failed")
+    else:
+        from exokg.server.warmup import warm_up
+
+        report = warm_up(app)
+        print(f"exokg: worker {os.getpid()} warmed up in {report['seconds']:.2f} s "
+              f"({report['requests']} requests, {report['queries']} queries on "
+              f"{report['executors']} executors)", file=sys.stderr, flush=True)
     gc.collect()
     gc.freeze()
 

@@ -24,8 +24,10 @@ import io
 import logging
 import os
 import pickle
+import queue
 import sqlite3
 import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -96,10 +98,12 @@ def _triples(chunks: Iterator[bytes]) -> Iterator[ox.Quad]:
     after (a dump's stream hands its executor back on close)."""
     from exokg.sparql.export import ChunkReader
 
+    ahead = _Prefetch(chunks)
     try:
-        yield from ox.parse(io.BufferedReader(ChunkReader(chunks), buffer_size=1 << 16),
+        yield from ox.parse(io.BufferedReader(ChunkReader(ahead), buffer_size=1 << 16),
                             ox.RdfFormat.N_TRIPLES)
     finally:
+        ahead.stop()
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
@@ -127,7 +131,9 @@ class _Subject:
             elif p == _XREF:
                 self.xrefs.append(o.value)
             elif p.startswith(_EXO):
-                self.literals[p[len(_EXO):]].append(_python(o))
+                # converted in close(), only for a kept subject: most literals are a
+                # Finding's, and the conversion (rdflib's) was a sixth of the export
+                self.literals[p[len(_EXO):]].append(o)
         elif not isinstance(o, ox.NamedNode):
             return  # a blank node or a quoted triple: no type, edge or xref
         elif p == _TYPE:
@@ -150,12 +156,70 @@ class _Subject:
         labels = {s: self.label} if self.label is not None else {}
         alt = {s: self.alt} if self.alt else {}
         xrefs = {s: self.xrefs} if self.xrefs else {}
-        data = _node_attributes(s, self.types, labels, alt, xrefs, {s: self.literals})
+        literals = {name: [_python(o) for o in values] for name, values in self.literals.items()}
+        data = _node_attributes(s, self.types, labels, alt, xrefs, {s: literals})
         return (s, bool(self.types), False, data["label"],
                 pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
 
 
 _TYPE, _LABEL, _ALT_LABEL, _EXO = str(RDF.type), str(RDFS.label), str(SKOS.altLabel), str(EXO)
+
+
+class _Prefetch:
+    """The dump's chunks read ahead by a thread, so that the executor writes the dump
+    while this process parses it (through a pipe alone, the executor waited for the
+    parser: the two ran one after the other on a machine with cores to spare).
+
+    At most ``depth`` chunks (64 KiB each) are held; an error of the reader is raised
+    where the chunks are consumed. :meth:`stop` ends the thread (the consumer's
+    ``finally``), after which the stream may be closed.
+    """
+
+    _END = object()
+
+    def __init__(self, chunks: Iterator[bytes], depth: int = 256) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(chunks,),
+                                        name="exokg-export-prefetch", daemon=True)
+        self._thread.start()
+
+    def _run(self, chunks: Iterator[bytes]) -> None:
+        item: Any = self._END
+        try:
+            for chunk in chunks:
+                if not self._put(chunk):
+                    return
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer
+            item = err
+        self._put(item)
+
+    def _put(self, item: Any) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        item = self._queue.get()
+        if item is self._END:
+            self._queue.put(item)  # later reads end too
+            raise StopIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def stop(self) -> None:
+        self._stopped.set()
+        # a reader waiting on the executor wakes at its next frame; one stuck longer
+        # fails once the caller closes the stream (the executor is then replaced)
+        self._thread.join(timeout=1.0)
 
 
 class _Spool:

@@ -46,5 +46,11 @@ class ResultCache:
                 _, (evicted, _) = self._items.popitem(last=False)
                 self._bytes -= len(evicted)
 
+    def clear(self) -> None:
+        """Drop every entry."""
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
     def __len__(self) -> int:
         return len(self._items)

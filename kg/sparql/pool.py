@@ -106,6 +106,13 @@ class _Idle:
             if remove is not None:
                 remove()
 
+    def get_nowait(self) -> Executor:
+        """An idle executor now, or ``queue.Empty``."""
+        with self._ready:
+            if not self._items:
+                raise queue.Empty
+            return self._items.pop()
+
     def _wake(self) -> None:
         with self._ready:
             self._ready.notify_all()
@@ -304,6 +311,41 @@ class ExecutorPool:
         outcome.chunks = _Stream(self, executor, deadline, outcome, started, cancel)
         return outcome
 
+    def warm(self, requests: list[dict[str, Any]], *, timeout: float) -> int:
+        """Run ``requests`` on *every* executor, answers read and dropped (a worker's
+        warm-up: each executor's own store caches fill, not only the one a sequential
+        client would reach). Executors busy now are skipped; a request that fails or
+        passes ``timeout`` is logged and does not stop the others. Returns the number
+        of executors warmed."""
+        self._ensure_started()
+        taken: list[Executor] = []
+        while True:
+            try:
+                taken.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+
+        def replay(executor: Executor) -> None:
+            for request in requests:
+                try:
+                    _drain(executor, {**request, "timeout": timeout},
+                           time.monotonic() + timeout)
+                except (_Deadline, _Died, OSError):
+                    logger.warning("warming executor %d: %.80s did not finish",
+                                   executor.pid, request.get("q", ""))
+                    self._replace(executor)
+                    return
+            self._idle.put(executor)
+
+        # the executors are processes: they replay side by side, the threads only wait
+        threads = [threading.Thread(target=replay, args=(executor,), name="exokg-warm")
+                   for executor in taken]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return len(taken)
+
     def _died(self, executor: Executor) -> ExoKGError:
         """The error for an executor that died mid-query (it is replaced). Killed by a
         crash signal (a stack overflow aborts, a fault segfaults), the query is to
@@ -382,6 +424,15 @@ class _Stream:
         if self.executor is not None:
             self.close()
 
+
+def _drain(executor: Executor, request: dict[str, Any], deadline: float) -> None:
+    """Send ``request`` and read its frames to the end (header or error, data, end)."""
+    executor.send(request)
+    kind, _ = executor.read_frame(deadline)
+    while kind != b"E":
+        kind, _ = executor.read_frame(deadline)
+        if kind != b"D":
+            return
 
 
 def _error(info: dict[str, Any], query: str) -> ExoKGError:

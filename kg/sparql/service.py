@@ -195,6 +195,22 @@ class SparqlService:
         """Open the store and start the executors now (a worker's warm-up)."""
         self.pool.start()
 
+    def warm(self, queries: list[str]) -> int:
+        """Run ``queries`` (SELECT, ASK, CONSTRUCT or DESCRIBE) on every local executor,
+        past the result cache, answers dropped: a worker's warm-up (see
+        :mod:`exokg.warmup`). Returns the executors warmed (0 for a remote store)."""
+        pool = self.pool
+        if not isinstance(pool, ExecutorPool) or not queries:
+            return 0
+        jobs = []
+        for text in dict.fromkeys(queries):
+            form = inspect_query(text).form
+            graph = form in ("CONSTRUCT", "DESCRIBE")
+            jobs.append({"q": text, "solutions": None if graph else _SOLUTIONS,
+                         "graph": _TRIPLES if graph else None, "cap": self.max_rows,
+                         "base": self.config.public_base_iri})
+        return pool.warm(jobs, timeout=self.timeout)
+
     def close(self) -> None:
         """Stop the executors (the store is opened again on the next query)."""
         if self._pool is not None:

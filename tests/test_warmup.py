@@ -1,0 +1,72 @@
+"""A worker's warm-up: representative nodes from the artifacts, every surface answered
+once, every executor given the queries they issued, and no answer left in the cache."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from conftest import server_log, start_server, stop_server
+from exokg.index import load_adjacency, load_metrics
+from exokg.review import CONTENT_KINDS
+from exokg.server.sparql import get_service
+from exokg.server.warmup import warm_paths, warm_up
+from exokg.store_source import index_folder
+from exokg.warmup import representative_nodes
+
+
+def test_representative_nodes_come_from_the_metrics(app):
+    folder = index_folder(get_service(app).info)
+    nodes = representative_nodes(folder)
+    adj, metrics = load_adjacency(folder), load_metrics(folder)
+    degree = {adj.iri(i): int(d) for i, d in enumerate(metrics.degree)}
+    assert degree[nodes["hub"]] == max(degree.values())
+    for name in ("molecule", "far_molecule"):
+        assert adj.kind(adj.node_id(nodes[name])) in CONTENT_KINDS
+    assert nodes["molecule"] != nodes["far_molecule"]
+    assert degree[nodes["far_molecule"]] >= degree[nodes["molecule"]]
+
+
+def test_no_artifacts_no_nodes(tmp_path):
+    assert representative_nodes(None) == {}
+    assert representative_nodes(tmp_path) == {}  # a folder without the index
+
+
+def test_warm_up_answers_every_surface_and_leaves_the_cache_empty(app):
+    report = warm_up(app)
+    service = get_service(app)
+    assert report["failed"] == []
+    assert report["requests"] == len(warm_paths(app, representative_nodes(
+        index_folder(service.info))))
+    assert report["queries"] > 0 and report["executors"] == 1  # the app fixture's one
+    assert len(service.cache) == 0  # no user answer comes from the warm-up
+
+
+def test_warm_up_paths_name_the_chosen_nodes(app):
+    nodes = {"hub": "https://w3id.org/exokg/id/disease/hcc",
+             "molecule": "https://w3id.org/exokg/id/content/mir-638",
+             "far_molecule": "https://w3id.org/exokg/id/content/mir-21"}
+    paths = [path for path, _ in warm_paths(app, nodes)]
+    assert "/id/disease/hcc" in paths and "/id/content/mir-638.json" in paths
+    assert any(p.startswith("/api/path?") and "mir-21" in p and "mir-638" in p for p in paths)
+
+
+def test_served_workers_warm_up_before_they_answer(store_dir):
+    """The real server: each worker reports its warm-up (all executors) before /healthz
+    answers, and the warm-up's requests are not in the access log."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "2"])
+    try:
+        import requests
+
+        assert requests.get(f"{url}/api/conflicts", timeout=30).status_code == 200
+        for _ in range(100):  # the access-log line is written once the body is sent
+            log = server_log(proc)
+            if '"/api/conflicts"' in log:
+                break
+            time.sleep(0.1)
+    finally:
+        stop_server(proc)
+    warmed = [line for line in log.splitlines() if "warmed up in" in line]
+    assert len(warmed) == 1 and "on 2 executors" in warmed[0], log[-2000:]
+    paths = [json.loads(line)["path"] for line in log.splitlines() if line.startswith("{")]
+    assert "/id/disease/hcc" not in paths and "/api/conflicts" in paths
