@@ -66,8 +66,10 @@ class _Forward(logging.Handler):
             if record.exc_info:
                 record.exc_text = self.text.formatException(record.exc_info)
             record.msg, record.args, record.exc_info = record.getMessage(), None, None
-            record.child_cpu = time.process_time()
-            record.child_peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            if not hasattr(record, "child_cpu"):  # else forwarded from a grandchild: its own
+                record.child_cpu = time.process_time()
+                record.child_peak_rss_mb = (
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
             self.conn.send(("log", record))
         except Exception:  # noqa: BLE001 - a log record never stops the work
             self.handleError(record)

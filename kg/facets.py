@@ -32,6 +32,7 @@ finding once, in batches, through the same functions as the pages
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -198,8 +199,11 @@ def _finding_triples(store: ox.Store, batch: list[str],
     findings' own triples, then the facts (labels, a study's number) of the objects not
     seen in an earlier batch (``facts``, filled here). One query with an ``OPTIONAL`` over
     the objects scanned the store per batch (two thirds of the build)."""
-    own = list(cast(Any, store.query(_PREFIXES + "CONSTRUCT { ?f ?p ?o } WHERE { VALUES ?f { "
-                                     + " ".join(iri_term(f) for f in batch) + " } ?f ?p ?o }")))
+    # the index read directly (the same subject-ordered rows a CONSTRUCT gives, a third
+    # cheaper than the query)
+    default = ox.DefaultGraph()
+    own: list[Any] = [q for f in batch
+                      for q in store.quads_for_pattern(ox.NamedNode(f), None, None, default)]
     objects = {t.object for t in own if not isinstance(t.object, ox.Literal)}
     if any(isinstance(o, ox.BlankNode) for o in objects):
         # a blank node cannot be named in a second query: the one query for this batch
@@ -465,6 +469,19 @@ def build_facets(store: ox.Store, folder: Path) -> None:
     path = folder / FACETS_FILE
     tmp = folder / (FACETS_FILE + ".tmp")
     tmp.unlink(missing_ok=True)
+    # millions of small objects that live until the end and form no cycles: the cyclic
+    # collector's full passes over them are wasted work
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _build_facets(store, tmp, started)
+    finally:
+        if collecting:
+            gc.enable()
+    tmp.replace(path)
+
+
+def _build_facets(store: ox.Store, tmp: Path, started: float) -> None:
     rows, naming, content = _read_findings(store)
     db = sqlite3.connect(tmp)
     try:
@@ -504,7 +521,6 @@ def build_facets(store: ox.Store, folder: Path) -> None:
         db.commit()
     finally:
         db.close()
-    tmp.replace(path)
     logger.info("facets of %d findings, %d nodes in %.1f s", len(rows), len(naming),
                 time.monotonic() - started)
 
