@@ -2,9 +2,7 @@
 
 An entity page must not count a hub's 10^4 findings at request time, so
 :func:`build_facets` (an artifact builder run inside the store build) reads every
-finding once, in batches, through the same functions as the pages
-(:func:`exokg.pages.finding_graph`, :func:`exokg.describe.finding_record`,
-:func:`exokg.describe.finding_row`) and writes, into ``facets.sqlite``:
+finding once, in batches, and writes, into ``facets.sqlite``:
 
 * ``evidence``: per node, :func:`exokg.evidence.summarize` of the findings naming it
   (``via = 'any'``, the entity page's) and of those with it as ``exo:content``
@@ -13,6 +11,13 @@ finding once, in batches, through the same functions as the pages
 * ``incoming``: per node, links from anything but a finding, per predicate;
 * ``conflict``: the molecules whose studies disagree (``/api/conflicts``);
 * ``stats``: the home page's counts (triples, instances per class, findings per table).
+
+A finding is read from pyoxigraph's terms by :func:`_fast_row`, which gives what the pages'
+reader (:func:`exokg.describe.finding_record` and :func:`exokg.describe.finding_row` over an
+rdflib graph) gives; a value it does not read the same way (a number not typed as an
+integer, a boolean not written ``true``/``false``) sends that finding through
+``finding_record`` itself. Creating rdflib terms for every finding triple cost half of the
+build.
 
 :class:`Facets` reads it by IRI. The conflict rule is :mod:`exokg.evidence`'s.
 

@@ -3,11 +3,12 @@
 Each data version gets its own folder in ``store_dir`` (see :mod:`exokg.store_layout`
 for what it holds). The version is a hash of the inputs -- the ``--data`` files, or
 the bundled data, ontology and the records folders -- with the package's code and the
-store layout, so a start that finds its store builds no graph at all. A build writes
-everything (triples, statistics, artifacts, ``meta.json``) into a ``.building-*``
-folder and renames it into place under the folder's lock (:mod:`exokg.store_dir`), so
-a store is only ever seen complete. A store found is checked before use, and rebuilt
-from its inputs when damaged.
+store layout, so a start that finds its store builds no graph at all. A build runs in a
+child process (the caller -- a server's master, which forks the web workers -- never holds
+its memory) and writes everything (triples, statistics, artifacts, ``meta.json``) into a
+``.building-*`` folder, renamed into place under the folder's lock
+(:mod:`exokg.store_dir`), so a store is only ever seen complete. A store found is checked
+before use, and rebuilt from its inputs when damaged.
 
 Code that wants rdflib gets an rdflib :class:`~rdflib.Graph` over the same store via
 oxrdflib (:func:`open_graph`); the SPARQL service queries the store with pyoxigraph.
