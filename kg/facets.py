@@ -204,11 +204,17 @@ def _finding_triples(store: ox.Store, batch: list[str],
     findings' own triples, then the facts (labels, a study's number) of the objects not
     seen in an earlier batch (``facts``, filled here). One query with an ``OPTIONAL`` over
     the objects scanned the store per batch (two thirds of the build)."""
-    # the index read directly (the same subject-ordered rows a CONSTRUCT gives, a third
-    # cheaper than the query)
-    default = ox.DefaultGraph()
-    own: list[Any] = [q for f in batch
-                      for q in store.quads_for_pattern(ox.NamedNode(f), None, None, default)]
+    own: list[Any]
+    if isinstance(store, ox.Store):
+        # the index read directly (the same subject-ordered rows a CONSTRUCT gives, a
+        # third cheaper than the query)
+        default = ox.DefaultGraph()
+        own = [q for f in batch
+               for q in store.quads_for_pattern(ox.NamedNode(f), None, None, default)]
+    else:  # a remote store's adapter (exokg.sparql.remote_index) answers queries only
+        own = list(cast(Any, store.query(
+            _PREFIXES + "CONSTRUCT { ?f ?p ?o } WHERE { VALUES ?f { "
+            + " ".join(iri_term(f) for f in batch) + " } ?f ?p ?o }")))
     objects = {t.object for t in own if not isinstance(t.object, ox.Literal)}
     if any(isinstance(o, ox.BlankNode) for o in objects):
         # a blank node cannot be named in a second query: the one query for this batch
