@@ -9,16 +9,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ExoKGError", "RecordError", "NodeNotFound", "InvalidQuery", "UnknownFormat", "FormatClash",
     "ConfigError", "QueryTimeout", "QueryCancelled", "QueryRefused", "TooLargeToDraw",
 ]
 
 
+def _rebuild(cls: type[ExoKGError], args: tuple, state: dict) -> ExoKGError:
+    err = cls.__new__(cls, *args)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
+
 class ExoKGError(Exception):
-    """Base of every ExoKG error; ``status`` is the HTTP status that fits."""
+    """Base of every ExoKG error; ``status`` is the HTTP status that fits.
+
+    Every one pickles with its fields (it crosses process boundaries: the store build runs
+    in a child process), including those whose ``__init__`` takes keyword-only arguments,
+    which :class:`Exception`'s own pickling would pass positionally:
+
+    >>> import pickle
+    >>> err = pickle.loads(pickle.dumps(RecordError("bad cell", file="t.tsv", row=3)))
+    >>> (str(err), err.file, err.row, err.column, err.status)
+    ('t.tsv, row 3: bad cell', 't.tsv', 3, None, 400)
+    """
 
     status = 500
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.args, dict(self.__dict__))
 
 
 class RecordError(ExoKGError):

@@ -3,11 +3,12 @@
 Each data version gets its own folder in ``store_dir`` (see :mod:`exokg.store_layout`
 for what it holds). The version is a hash of the inputs -- the ``--data`` files, or
 the bundled data, ontology and the records folders -- with the package's code and the
-store layout, so a start that finds its store builds no graph at all. A build writes
-everything (triples, statistics, artifacts, ``meta.json``) into a ``.building-*``
-folder and renames it into place under the folder's lock (:mod:`exokg.store_dir`), so
-a store is only ever seen complete. A store found is checked before use, and rebuilt
-from its inputs when damaged.
+store layout, so a start that finds its store builds no graph at all. A build runs in a
+child process (the caller -- a server's master, which forks the web workers -- never holds
+its memory) and writes everything (triples, statistics, artifacts, ``meta.json``) into a
+``.building-*`` folder, renamed into place under the folder's lock
+(:mod:`exokg.store_dir`), so a store is only ever seen complete. A store found is checked
+before use, and rebuilt from its inputs when damaged.
 
 Code that wants rdflib gets an rdflib :class:`~rdflib.Graph` over the same store via
 oxrdflib (:func:`open_graph`); the SPARQL service queries the store with pyoxigraph.
@@ -27,6 +28,7 @@ import hashlib
 import importlib
 import logging
 import os
+import pickle
 import re
 import shutil
 import time
@@ -37,6 +39,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from exokg import __version__, review
+from exokg.child import ChildFailed, run_in_child
 from exokg.errors import ConfigError
 from exokg.store_dir import (
     BUILDING_PREFIX,
@@ -54,7 +57,8 @@ from exokg.store_layout import (
     write_meta,
 )
 
-__all__ = ["ARTIFACT_BUILDERS", "RDF_SUFFIXES", "ArtifactBuilder", "StoreDamaged", "StoreInfo",
+__all__ = ["ARTIFACT_BUILDERS", "RDF_SUFFIXES", "READ_ONLY_ARTIFACTS", "ArtifactBuilder",
+           "StoreDamaged", "StoreInfo",
            "data_version", "dataset_stats", "open_graph", "open_store", "open_store_info",
            "find_store", "input_version", "bundled_ntriples", "prepare_store", "rdf_format",
            "register_artifact"]
@@ -87,6 +91,10 @@ ARTIFACT_BUILDERS: dict[str, str | ArtifactBuilder] = {
     # per-entity evidence, facet counts, hub page order and the home page's counts
     "facets": "exokg.facets:build_facets",
 }
+
+#: Artifacts whose builders only read the store: built in a second process, beside the
+#: others (the machine's second core), on a checkpoint of the loaded store.
+READ_ONLY_ARTIFACTS = frozenset({"facets"})
 
 _ARTIFACT_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -303,8 +311,36 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
         return info
 
 
+def _portable(builders: dict[str, str | ArtifactBuilder]) -> bool:
+    """Whether the builders can be sent to another process (names, module-level functions)."""
+    try:
+        pickle.dumps(builders)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
+
 def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: Sequence[Path],
            sources: list[str]) -> StoreInfo:
+    """Build the store in a child process (:func:`exokg.child.run_in_child`), so that this
+    process -- the server's master, which forks the web workers -- never holds the build's
+    memory; in this process only when a registered builder cannot be sent to another
+    (a function defined inside a function)."""
+    builders = dict(ARTIFACT_BUILDERS)
+    if not _portable(builders):
+        logger.info("building in this process: an artifact builder is not importable by name")
+        return _build_here(store_dir, version, files, records_dirs, sources, builders)
+    try:
+        return run_in_child(_build_here, store_dir, version, list(files), list(records_dirs),
+                            sources, builders)
+    except ChildFailed:
+        remove_leftovers(store_dir)  # the build process died without cleaning up (lock held)
+        raise
+
+
+def _build_here(store_dir: Path, version: str, files: Sequence[Path],
+                records_dirs: Sequence[Path], sources: list[str],
+                builders: dict[str, str | ArtifactBuilder]) -> StoreInfo:
     started = time.monotonic()
     payload = None if files else bundled_ntriples(records_dirs)
     tmp = store_dir / f"{BUILDING_PREFIX}{version}-{os.getpid()}"
@@ -322,12 +358,7 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
                 raise ConfigError(f"{f}: not valid RDF: {err}") from None
         store.flush()
         logger.info("loaded in %.1f s", time.monotonic() - started)
-        artifacts = sorted(ARTIFACT_BUILDERS)
-        for name in artifacts:
-            folder = tmp / ARTIFACTS_DIR / name
-            folder.mkdir(parents=True)
-            _resolve(ARTIFACT_BUILDERS[name])(store, folder)
-            logger.info("artifact %s built at %.1f s", name, time.monotonic() - started)
+        _build_artifacts(store, tmp, builders, started)
         store.flush()
         # counted last: an artifact may add triples (the metrics' named graph), and the
         # statistics describe everything the endpoint serves
@@ -337,7 +368,7 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
         info = StoreInfo(path=str(target / OXIGRAPH_DIR), version=version,
                          triples=stats["triples"], sources=sources,
                          built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                         stats=stats, folder=str(target), artifacts=artifacts)
+                         stats=stats, folder=str(target), artifacts=sorted(builders))
         write_meta(tmp, info)
         tmp.rename(target)
     except BaseException as err:
@@ -350,6 +381,45 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
     logger.info("built store %s: %d triples in %.1f s", target, info.triples,
                 time.monotonic() - started)
     return info
+
+
+def _build_artifacts(store: ox.Store, tmp: Path, builders: dict[str, str | ArtifactBuilder],
+                     started: float) -> None:
+    """Run the artifact builders, in name order; those of :data:`READ_ONLY_ARTIFACTS`
+    in a second process beside the others, on a checkpoint of the loaded store (hard links:
+    the others may write to the store meanwhile, the checkpoint stays as loaded)."""
+    for name in builders:
+        (tmp / ARTIFACTS_DIR / name).mkdir(parents=True)
+    beside = {name: builder for name, builder in sorted(builders.items())
+              if name in READ_ONLY_ARTIFACTS}
+    if not _portable(beside):
+        beside = {}
+    here = [name for name in sorted(builders) if name not in beside]
+    snapshot = tmp / "checkpoint"
+    with ThreadPoolExecutor(1, thread_name_prefix="artifacts-beside") as pool:
+        other = None
+        if beside:
+            store.backup(str(snapshot))
+            other = pool.submit(run_in_child, _build_on_checkpoint, snapshot,
+                                {name: (b, tmp / ARTIFACTS_DIR / name)
+                                 for name, b in beside.items()}, started)
+        try:
+            for name in here:
+                _resolve(builders[name])(store, tmp / ARTIFACTS_DIR / name)
+                logger.info("artifact %s built at %.1f s", name, time.monotonic() - started)
+        finally:
+            if other is not None:
+                other.result()
+                shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def _build_on_checkpoint(snapshot: Path, builders: dict[str, tuple[str | ArtifactBuilder, Path]],
+                         started: float) -> None:
+    store = ox.Store.read_only(str(snapshot))
+    for name, (builder, folder) in builders.items():
+        _resolve(builder)(store, folder)
+        logger.info("artifact %s built at %.1f s (beside the others)", name,
+                    time.monotonic() - started)
 
 
 def find_store(store_dir: Path | str | None, *, store_path: Path | str | None = None,

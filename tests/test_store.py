@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -196,3 +197,15 @@ def test_artifacts_are_built_with_the_store(tmp_path, monkeypatch):
     assert not list((tmp_path / "s").glob(".building-*"))
     with pytest.raises(ConfigError, match="lower-case"):
         register_artifact("Metrics!", broken)
+
+
+def test_store_is_built_in_another_process(tmp_path, monkeypatch):
+    """The serving process never holds the build's memory (its workers fork from it)."""
+    data = tmp_path / "a.nt"
+    data.write_bytes(NT)
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))  # the build process imports it
+    monkeypatch.setattr("exokg.store.ARTIFACT_BUILDERS", dict(ARTIFACT_BUILDERS))
+    register_artifact("pid", "probe_builders:write_pid")
+    info = prepare_store(tmp_path / "s", data_files=[data])
+    pid, triples = (info.artifact_dir("pid") / "pid").read_text().split()
+    assert int(pid) != os.getpid() and int(triples) == 2

@@ -188,3 +188,47 @@ def test_full_disk_during_build_leaves_previous_store_serving(built, tmp_path):
         _assert_serves(url, SMALL)
     finally:
         stop_server(proc)
+
+
+# --- the build runs in a child process: its errors arrive whole ---------------------------
+
+_BAD_T2 = ("row\tdisease\tkind\texosomal_content\tsample\texpression\tisolation\tdetection\t"
+           "function\tref\n"
+           "1\tHCC\tmiRNAs\tmiR-99a\tSerum (n = 12)\tDown\tSBI\tqRT-PCR\tLower\t[14]\n")
+
+
+def test_bad_records_stop_serve_with_the_located_message(tmp_path):
+    records = tmp_path / "lab"
+    records.mkdir()
+    (records / "table2.tsv").write_text(_BAD_T2, encoding="utf-8")
+    result = _serve_fails(["--store", str(tmp_path / "store"), "--records", str(records)])
+    assert result.returncode == 2, result.stderr
+    where = f"{records / 'table2.tsv'}, row 2, column exosomal_content: "
+    assert where + "'miR-99a' names no content" in result.stderr
+    assert "Traceback" not in result.stderr and "serving" not in result.stderr
+    assert not list((tmp_path / "store").glob(".building-*"))
+
+
+def test_record_error_of_the_build_process_keeps_its_fields(tmp_path):
+    from exokg.errors import RecordError
+
+    records = tmp_path / "lab"
+    records.mkdir()
+    (records / "table2.tsv").write_text(_BAD_T2, encoding="utf-8")
+    with pytest.raises(RecordError, match="'miR-99a' names no content") as info:
+        prepare_store(tmp_path / "store", records_dirs=[records])
+    assert (info.value.file, info.value.row, info.value.column, info.value.status) == (
+        str(records / "table2.tsv"), 2, "exosomal_content", 400)
+
+
+def test_killed_build_process_is_a_clear_error(tmp_path, monkeypatch):
+    from exokg.child import ChildFailed
+
+    data = _write_ntriples(tmp_path / "a.nt", SMALL)
+    # a builder the spawned build process imports by name (tests/ is on its sys.path)
+    monkeypatch.setitem(__import__("exokg.store").store.ARTIFACT_BUILDERS, "zz-kill",
+                        "probe_builders:kill_self")
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    with pytest.raises(ChildFailed, match=r"process died \(exit status -9\)"):
+        prepare_store(tmp_path / "store", data_files=[data])
+    assert not list((tmp_path / "store").glob(".building-*"))

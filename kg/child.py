@@ -1,0 +1,148 @@
+"""Run one function in a fresh (spawned) child process: its answer, its error, its logs.
+
+The store build reads the whole graph into Python structures (hundreds of MB at 10^5
+findings). Freed memory does not go back to the system, and ``exokg serve`` forks its web
+workers from the process that built the store, so a build in the serving process is
+inherited by every worker. :func:`run_in_child` runs the build in a spawned process
+instead: the caller keeps only the (small) answer.
+
+What crosses the boundary:
+
+* the answer, pickled;
+* an error, with its type and message: ExoKG's errors pickle with their fields
+  (:class:`exokg.errors.ExoKGError`); an error that does not survive pickling arrives as a
+  :class:`ChildFailed` naming its type and message;
+* the child's log records at the caller's level, re-emitted by the caller's loggers with the
+  child's CPU seconds and peak RSS as ``child_cpu`` and ``child_peak_rss_mb``.
+
+The child dies with the thread that started it (Linux ``PR_SET_PDEATHSIG``), so a killed
+server leaves no orphan build behind to finish a store after the next start took over.
+
+>>> run_in_child(divmod, 7, 2)
+(3, 1)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import pickle
+import resource
+import signal
+import time
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+from exokg.errors import ExoKGError
+
+__all__ = ["ChildFailed", "run_in_child"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_PR_SET_PDEATHSIG = 1
+
+
+class ChildFailed(ExoKGError):
+    """A child process that died, or failed with an error that could not be sent back."""
+
+
+class _Forward(logging.Handler):
+    """Sends each record to the parent, formatted (arguments and tracebacks as text)."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self.conn = conn
+        self.text = logging.Formatter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if record.exc_info:
+                record.exc_text = self.text.formatException(record.exc_info)
+            record.msg, record.args, record.exc_info = record.getMessage(), None, None
+            if not hasattr(record, "child_cpu"):  # else forwarded from a grandchild: its own
+                record.child_cpu = time.process_time()
+                record.child_peak_rss_mb = (
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            self.conn.send(("log", record))
+        except Exception:  # noqa: BLE001 - a log record never stops the work
+            self.handleError(record)
+
+
+def _die_with_parent(parent: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _sendable(err: BaseException) -> BaseException:
+    """``err`` if it survives pickling, else a :class:`ChildFailed` with its message."""
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:  # noqa: BLE001 - any error type may fail to pickle or to unpickle
+        return ChildFailed(f"{type(err).__name__}: {err}")
+    return err
+
+
+def _child_main(conn: Connection, parent: int, level: int, func: Callable[..., Any],
+                args: tuple[Any, ...]) -> None:
+    _die_with_parent(parent)
+    root = logging.getLogger()
+    root.handlers[:] = [_Forward(conn)]
+    root.setLevel(level)
+    try:
+        answer = func(*args)
+    except BaseException as err:  # noqa: BLE001 - every error goes back to the caller
+        if not isinstance(err, ExoKGError):
+            logger.debug("in the child process:\n%s", traceback.format_exc())
+        conn.send(("error", _sendable(err)))
+    else:
+        conn.send(("answer", answer))
+    finally:
+        conn.close()
+
+
+def run_in_child(func: Callable[..., T], *args: Any) -> T:
+    """``func(*args)`` in a spawned child process; its error raised here.
+
+    ``func`` and ``args`` must pickle (a module-level function, plain data).
+
+    Raises
+    ------
+    ChildFailed
+        when the child died (killed, out of memory) or its error could not be sent.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe(duplex=False)
+    level = logging.getLogger("exokg").getEffectiveLevel()
+    proc = ctx.Process(target=_child_main, name=f"exokg-{getattr(func, '__name__', 'child')}",
+                       args=(theirs, os.getpid(), level, func, args))
+    proc.start()
+    theirs.close()
+    outcome: tuple[str, Any] | None = None
+    try:
+        while outcome is None:
+            try:
+                kind, payload = ours.recv()
+            except EOFError:
+                break
+            if kind == "log":
+                logging.getLogger(payload.name).handle(payload)
+            else:
+                outcome = kind, payload
+    finally:
+        ours.close()
+        proc.join()
+    if outcome is None:
+        raise ChildFailed(f"the {proc.name} process died (exit status {proc.exitcode})")
+    kind, payload = outcome
+    if kind == "error":
+        raise payload
+    return payload  # type: ignore[no-any-return]

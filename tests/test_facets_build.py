@@ -1,0 +1,80 @@
+"""The facets builder's fast finding reader writes exactly what the pages' reader
+(:func:`exokg.describe.finding_record` over an rdflib graph) gives, on a 10^4-finding store
+with values the fast reader hands back to rdflib (odd literals, a literal object)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from exokg import facets
+from exokg.facets import FACETS_FILE, build_facets
+from exokg.store import open_store, prepare_store
+
+FINDINGS = 10_000
+BASE = "https://w3id.org/exokg/id/"
+EXO = "https://w3id.org/exokg/vocab#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+HUB = BASE + "content/mir-hub"
+
+
+def _odd(n: int, predicate: str, value: str) -> str:
+    f = f"{BASE}finding/odd-{n}"
+    return (f"<{f}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EXO}Finding> .\n"
+            f"<{f}> <{EXO}content> <{HUB}> .\n<{f}> <{EXO}citedIn> <{BASE}ref/1> .\n"
+            f"<{f}> <{EXO}{predicate}> {value} .\n")
+
+
+#: Findings with values only rdflib reads as finding_record does (a decimal row, a
+#: language-tagged table, an ill-typed sample size), and values the fast reader takes (a
+#: disease and a direction given as literals, booleans).
+ODD = (_odd(1, "sourceRow", f'"3.0"^^<{XSD}decimal>'), _odd(2, "sourceTable", '"1"@en'),
+       _odd(3, "retracted", f'"1"^^<{XSD}boolean>'),
+       _odd(4, "sampleSize", f'"many"^^<{XSD}integer>'),
+       _odd(5, "disease", '"a disease in words"'), _odd(6, "expression", '"upregulated"'),
+       _odd(7, "retracted", f'"true"^^<{XSD}boolean>'))
+SLOW = 3  # Oxigraph stores "1"^^xsd:boolean as "true"
+
+
+def _tables(path: Path) -> dict[str, list[tuple]]:
+    db = sqlite3.connect(path / FACETS_FILE)
+    try:
+        names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {n: sorted(db.execute(f"SELECT * FROM {n}").fetchall(), key=repr) for n in names}
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from hubgen import write_hub_graph
+
+    folder = tmp_path_factory.mktemp("facets-build")
+    data = write_hub_graph(folder / "hub.nt", findings=FINDINGS)
+    with data.open("a", encoding="utf-8") as fh:
+        fh.writelines(ODD)
+    return open_store(prepare_store(folder / "stores", data_files=[data]).path), folder
+
+
+def test_fast_reader_writes_what_finding_record_gives(store, monkeypatch, caplog):
+    ox_store, folder = store
+    with caplog.at_level("INFO", logger="exokg.facets"):
+        build_facets(ox_store, folder / "fast")
+    # the odd findings went through rdflib, the others did not
+    assert any(r.getMessage().startswith(f"{SLOW} findings read through rdflib")
+               for r in caplog.records), [r.getMessage() for r in caplog.records]
+
+    def rdflib_only(index, f):
+        raise facets._Odd
+
+    monkeypatch.setattr(facets, "_fast_row", rdflib_only)
+    build_facets(ox_store, folder / "reference")
+    fast, reference = _tables(folder / "fast"), _tables(folder / "reference")
+    assert fast.keys() == reference.keys()
+    for name in reference:
+        assert fast[name] == reference[name], name
+    assert len(fast["finding"]) == FINDINGS + len(ODD)
+    hub_diseases = {row[3] for row in fast["facet"] if row[0] == HUB and row[1] == "disease"}
+    assert "a disease in words" in hub_diseases
