@@ -14,6 +14,7 @@ Used by the remote-store tests (embedded vs a remote engine) and the determinism
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from urllib.parse import quote
@@ -23,7 +24,7 @@ from exokg.build import build_graph
 from exokg.examples import EXAMPLES
 from exokg.formats import GRAPH_KINDS, formats
 from exokg.vocab import EXOID
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
 __all__ = ["GROUPS", "assert_same_surfaces", "review_paths", "surfaces"]
 
@@ -116,16 +117,15 @@ def surfaces(group: str) -> list[str]:
             for flag in ("false", "true")]
 
 
-def _without_modified(turtle: bytes):
-    """A VoID description with its ``dcterms:modified`` (when the store was loaded) taken
-    out, comparable as a graph."""
-    from rdflib.compare import to_isomorphic
-    from rdflib.namespace import DCTERMS
+#: VoID's ``dcterms:modified``: when each store was loaded (documented as such).
+_MODIFIED = re.compile(rb'(dcterms:modified\s+)"[^"]*"')
 
-    graph = Graph().parse(data=turtle, format="turtle")
-    assert any(graph.triples((None, DCTERMS.modified, None)))
-    graph.remove((None, DCTERMS.modified, None))
-    return to_isomorphic(graph)
+
+def _without_modified(void: bytes) -> bytes:
+    """A VoID description (Turtle) with the time its store was loaded blanked out."""
+    out, found = _MODIFIED.subn(rb'\1"(modified)"', void)
+    assert found == 1, void[:500]
+    return out
 
 
 def _get(session: requests.Session, url: str) -> requests.Response:
@@ -146,9 +146,8 @@ def assert_same_surfaces(first: str, second: str, paths: list[str]) -> None:
                 assert got.headers.get(header) == want.headers.get(header), (path, header)
             if first.encode() not in want.content:  # else the validator covers the address
                 assert got.headers.get("ETag") == want.headers.get("ETag"), path
+            bodies = [r.content.replace(base.encode(), b"<base>")
+                      for r, base in ((got, second), (want, first))]
             if path == "/.well-known/void":
-                assert _without_modified(got.content.replace(second.encode(), b"<base>")) == \
-                    _without_modified(want.content.replace(first.encode(), b"<base>"))
-                continue
-            assert got.content.replace(second.encode(), b"<base>") == \
-                want.content.replace(first.encode(), b"<base>"), path
+                bodies = [_without_modified(body) for body in bodies]
+            assert bodies[0] == bodies[1], path

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -19,6 +20,7 @@ from _sweep import GROUPS, assert_same_surfaces, surfaces
 from conftest import DATA, exokg, server_log, start_server, stop_server
 from exokg.errors import QueryTimeout
 from exokg.examples import EXAMPLES
+from exokg.formats import formats
 from exokg.sparql.remote import RemotePool, RemoteStore
 from rdflib import Graph
 from rdflib.compare import isomorphic
@@ -177,9 +179,16 @@ def test_remote_store_adapter_reads_like_pyoxigraph(oxigraph, loaded):
 
 # --- every surface, byte for byte -----------------------------------------------------------
 
+def _engine_graph(path: str) -> bool:
+    """A CONSTRUCT answer of /sparql: its statements come in the engine's own order (the
+    same graph, compared as such by test_example_questions_answer_as_embedded)."""
+    rdf = {quote(f.media_type) for f in formats("rdf")}
+    return path.startswith("/sparql?") and path.rpartition("&format=")[2] in rdf
+
+
 @pytest.mark.parametrize("group", GROUPS)
 def test_every_surface_answers_as_embedded(remote_server, live_server, group):
-    paths = surfaces(group)
+    paths = [path for path in surfaces(group) if not _engine_graph(path)]
     assert len(paths) >= 12
     assert_same_surfaces(remote_server, live_server, paths)
 
