@@ -249,7 +249,8 @@ def _node_attributes(node: str, node_types: Iterable[str], labels, alt, xrefs,
         data["alt_labels"] = tuple(sorted(set(names)))
     if node in xrefs:
         data["xrefs"] = tuple(sorted(set(xrefs[node])))
-    for name, values in literals.get(node, {}).items():
+    # by name, not in the order the triples came (a graph's order may follow the hashing)
+    for name, values in sorted(literals.get(node, {}).items()):
         data[name] = values[0] if len(values) == 1 else tuple(sorted(values, key=str))
     return data
 

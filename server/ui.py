@@ -293,7 +293,7 @@ def _graph_elements(graph: Graph) -> dict[str, list[dict[str, Any]]]:
                                    "url": local_url(term)}}
         return key
 
-    for s, p, o in graph:
+    for s, p, o in sorted(graph):  # sorted: a graph's own order may follow the hashing
         if isinstance(o, Literal):
             continue
         edges.append({"data": {"id": f"e{len(edges)}", "source": node(s), "target": node(o),

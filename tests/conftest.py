@@ -89,10 +89,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(args: list[str], *, timeout: float = 90.0):
-    """Start ``exokg serve ARGS`` on a free port; return ``(process, base URL)``."""
+def start_server(args: list[str], *, timeout: float = 90.0, env: dict[str, str] | None = None):
+    """Start ``exokg serve ARGS`` on a free port; return ``(process, base URL)``.
+
+    ``env``: variables set for the server (over this environment, less its ``EXOKG_*``)."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")},
+           **(env or {})}
     # a file, not a pipe: a server that logs more than a pipe holds would block on it
     log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(

@@ -17,16 +17,11 @@ import subprocess
 
 import pytest
 from _remote_engines import start_virtuoso, stop
+from _sweep import assert_same_surfaces, review_paths
 from conftest import start_server, stop_server
 from exokg.examples import EXAMPLES
 from exokg.sparql.remote import RemotePool
-from test_remote import (
-    _review_paths,
-    assert_same_answer,
-    assert_same_surfaces,
-    assert_same_version,
-    exokg,
-)
+from test_remote import assert_same_answer, assert_same_version, exokg
 
 ISQL = shutil.which("isql-vt") or shutil.which("isql")
 
@@ -84,7 +79,7 @@ def test_example_questions_answer_as_embedded(virtuoso_server, live_server, exam
 @pytest.mark.parametrize("suffix", ["", ".json"])
 def test_entity_pages_read_as_embedded(virtuoso_server, live_server, suffix):
     """Every entity page of the review (HTML, and its JSON twin), byte for byte."""
-    paths = [f"/id/{node}{suffix}" for node in _review_paths()]
+    paths = [f"/id/{node}{suffix}" for node in review_paths()]
     assert len(paths) > 66
     assert_same_surfaces(virtuoso_server[0], live_server, paths)
 

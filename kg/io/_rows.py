@@ -4,8 +4,10 @@ A network writer (``stream_<fmt>(nodes, edges)``) takes *re-iterable* rows: each
 ``iter()`` starts again from the first row, so a writer that must declare its
 attributes before the rows (GraphML, GEXF, CX2) reads them twice and never keeps them.
 A list is re-iterable; so are :func:`graph_nodes` and :func:`graph_edges` over a
-networkx graph, and the store's rows (:mod:`exokg.io.store_rows`), which run their
-queries again for each pass.
+networkx graph (sorted: nodes by IRI, edges by source, target and key), and the store's
+rows (:mod:`exokg.io.store_rows`, sorted too), which run their queries again for each
+pass. Every writer writes its rows in the order it is given them: sorted rows make the
+same bytes in every process.
 
 * a node row is ``(iri, attributes)``, the attributes as the projection
   (:mod:`exokg.network`) defines them;
@@ -18,7 +20,7 @@ queries again for each pass.
 >>> import networkx as nx
 >>> G = nx.MultiDiGraph()
 >>> G.add_node("b", label="B"); G.add_node("a", label="A")
->>> [n for n, _ in graph_nodes(G, sort=True)]
+>>> [n for n, _ in graph_nodes(G)]
 ['a', 'b']
 >>> b"".join(encode(["x", "y"]))
 b'xy'
@@ -50,22 +52,33 @@ class Rows:
         return self._make()
 
 
-def graph_nodes(G: nx.MultiDiGraph, *, sort: bool = False) -> Rows:
-    """The node rows of a networkx graph, in its order or sorted by IRI."""
+def _node_key(row: tuple) -> str:
+    return str(row[0])
+
+
+def _edge_key(row: tuple) -> tuple[str, str, str]:
+    return str(row[0]), str(row[1]), str(row[2])
+
+
+def graph_nodes(G: nx.MultiDiGraph) -> Rows:
+    """The node rows of a networkx graph, sorted by IRI.
+
+    Sorted, not in the graph's order: a graph's order may be a set's (a subgraph view
+    walks the set of its nodes), which follows Python's per-process string hashing, and
+    the same graph must give the same bytes in every process (one ETag for all replicas).
+    """
     def make() -> Iterator[Node]:
-        items = G.nodes(data=True)
-        for node, data in sorted(items) if sort else items:
+        for node, data in sorted(G.nodes(data=True), key=_node_key):
             yield str(node), data
     return Rows(make)
 
 
-def graph_edges(G: nx.MultiDiGraph, *, sort: bool = False) -> Rows:
-    """The edge rows of a networkx graph, in its order or sorted by (source, target,
-    key), each with ``_source_label``, ``_target_label``, ``_source_curie`` and
-    ``_target_curie``."""
+def graph_edges(G: nx.MultiDiGraph) -> Rows:
+    """The edge rows of a networkx graph, sorted by (source, target, key) (as
+    :func:`graph_nodes`, for stable bytes), each with ``_source_label``,
+    ``_target_label``, ``_source_curie`` and ``_target_curie``."""
     def make() -> Iterator[Edge]:
-        items = G.edges(keys=True, data=True)
-        for u, v, key, data in sorted(items, key=lambda e: e[:3]) if sort else items:
+        for u, v, key, data in sorted(G.edges(keys=True, data=True), key=_edge_key):
             ends = G.nodes[u], G.nodes[v]
             yield u, v, key, {**data, "_source_label": ends[0].get("label", u),
                               "_target_label": ends[1].get("label", v),

@@ -14,6 +14,7 @@ import subprocess
 
 import networkx as nx
 from exokg.errors import ExoKGError, InvalidQuery
+from exokg.io._rows import graph_edges, graph_nodes
 from exokg.io._style import edge_label, node_style
 
 __all__ = ["SVG_MAX_NODES", "to_dot", "to_svg"]
@@ -35,12 +36,12 @@ def to_dot(G: nx.MultiDiGraph) -> bytes:
            '  graph [overlap=false, splines=true, fontname="Helvetica"];',
            '  node [style=filled, fontname="Helvetica", fontsize=10];',
            '  edge [fontname="Helvetica", fontsize=8, color="#999999"];']
-    for node, data in G.nodes(data=True):
+    for node, data in graph_nodes(G):
         color, shape = node_style(str(data.get("kind", "")))
         shape = {"rectangle": "box"}.get(shape, shape)
         out.append(f"  {_quote(node)} [label={_quote(data.get('label', node))}, "
                    f"fillcolor=\"{color}\", shape={shape}, tooltip={_quote(node)}];")
-    for u, v, key, data in G.edges(keys=True, data=True):
+    for u, v, key, data in graph_edges(G):
         predicate = str(data.get("predicate", key))
         out.append(f"  {_quote(u)} -> {_quote(v)} [label={_quote(edge_label(predicate))}, "
                    f"tooltip={_quote(predicate)}];")

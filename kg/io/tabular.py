@@ -104,9 +104,9 @@ def _kgx_edge(i: int, u: str, v: str, key: str, data: Mapping[str, Any]) -> dict
 
 def kgx_tables(G: nx.MultiDiGraph) -> tuple[list[dict], list[dict]]:
     """Node and edge rows of the KGX TSV files."""
-    nodes = [_kgx_node(n, d) for n, d in graph_nodes(G, sort=True)]
+    nodes = [_kgx_node(n, d) for n, d in graph_nodes(G)]
     edges = [_kgx_edge(i, u, v, k, d)
-             for i, (u, v, k, d) in enumerate(graph_edges(G, sort=True))]
+             for i, (u, v, k, d) in enumerate(graph_edges(G))]
     return nodes, edges
 
 
@@ -152,7 +152,7 @@ def stream_kgx(nodes: Iterable[Node], edges: Iterable[Edge]) -> Iterator[bytes]:
 
 def to_kgx(G: nx.MultiDiGraph) -> bytes:
     """A zip of KGX ``nodes.tsv`` and ``edges.tsv`` (see :func:`stream_kgx`)."""
-    return b"".join(stream_kgx(graph_nodes(G, sort=True), graph_edges(G, sort=True)))
+    return b"".join(stream_kgx(graph_nodes(G), graph_edges(G)))
 
 
 def stream_csv(nodes: Iterable[Node], edges: Iterable[Edge]) -> Iterator[bytes]:
@@ -178,4 +178,4 @@ def _csv_lines(edges: Iterable[Edge]) -> Iterator[str]:
 
 def to_csv(G: nx.MultiDiGraph) -> bytes:
     """A CSV edge list: source, source_label, predicate, target, target_label."""
-    return b"".join(stream_csv(graph_nodes(G), graph_edges(G, sort=True)))
+    return b"".join(stream_csv(graph_nodes(G), graph_edges(G)))
