@@ -26,8 +26,11 @@ def void() -> Response:
     base = get_config().public_base_iri
     endpoint = request.host_url.rstrip("/") + "/sparql"
     graph = void_graph(base.rstrip("/") + "/dataset", endpoint, service.info)
+    # the body holds the build time (dcterms:modified), which differs between replicas
+    # built from the same inputs: a strong ETag must not cover both bodies
+    info = service.info
     reply = graph_reply(graph, environ=request.environ,
-                        etag_seed=f"void\x00{service.info.version}\x00{endpoint}")
+                        etag_seed=f"void\x00{info.version}\x00{info.built}\x00{endpoint}")
     return Response(reply.body, status=reply.status, headers=reply.headers)
 
 
