@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "ExoKGError", "RecordError", "NodeNotFound", "InvalidQuery", "UnknownFormat", "FormatClash",
     "ConfigError", "QueryTimeout", "QueryCancelled", "QueryRefused", "TooLargeToDraw",
+    "ArtifactMissing",
 ]
 
 
@@ -97,6 +98,13 @@ class QueryCancelled(ExoKGError):
 
     def __init__(self, message: str = "the query was cancelled: its client went away") -> None:
         super().__init__(message)
+
+
+class ArtifactMissing(ExoKGError):
+    """A surface needs an artifact its store was not given (a remote store whose data
+    version ``exokg index`` has not built): the service is not ready for it."""
+
+    status = 503
 
 
 class UnknownFormat(ExoKGError):

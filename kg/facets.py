@@ -53,6 +53,7 @@ from typing import Any, cast
 
 import pyoxigraph as ox
 from exokg.describe import _local_name, finding_record, finding_row, label_of
+from exokg.errors import ArtifactMissing
 from exokg.evidence import Finding, group_by_disease_role, summarize
 from exokg.pages import (
     _OBJECT_FACTS,
@@ -721,6 +722,11 @@ def store_facets(info: Any) -> Facets:
     """
     if ARTIFACT in (getattr(info, "artifacts", None) or ()):
         return Facets(info.artifact_dir(ARTIFACT))
+    if "://" in str(info.path):  # a remote store: its artifacts come from exokg index only
+        raise ArtifactMissing(
+            f"the remote store's data version {info.version} has no {ARTIFACT} artifact: "
+            f"build it with `exokg index --store-url {info.path} --store STORE_DIR` and "
+            f"serve with the same --store")
     folder = Path(str(info.path).rstrip("/") + ".facets")
     if not (folder / FACETS_FILE).is_file():
         from exokg.store import open_store

@@ -202,7 +202,13 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     if settings.store_url:  # a remote store: read its version now (fails early if down)
         from exokg.sparql.remote import RemotePool
 
-        info = RemotePool(settings.store_url).info()
+        info = RemotePool(settings.store_url, artifacts_dir=settings.store_dir).info()
+        if not info.artifacts:
+            print(f"exokg serve: warning: no artifacts for the remote store's data version "
+                  f"{info.version} in {settings.store_dir}: SPARQL answers, but the pages, "
+                  f"search and graph queries answer 503 until `exokg index --store-url "
+                  f"{settings.store_url} --store {settings.store_dir}` builds them",
+                  file=sys.stderr, flush=True)
     else:
         info = find_store(settings.store_dir, store_path=settings.store_path,
                           data_files=settings.data_files, records_dirs=settings.records_dirs)

@@ -93,17 +93,20 @@ def _python(term: ox.Literal) -> Any:
     return Literal(term.value, datatype=term.datatype.value).toPython()
 
 
-def _triples(chunks: Iterator[bytes]) -> Iterator[ox.Quad]:
-    """The triples of N-Triples ``chunks``, parsed as they come; the chunks are closed
-    after (a dump's stream hands its executor back on close)."""
+def _triples(chunks: Iterator[bytes], *, read_ahead: bool = True) -> Iterator[ox.Quad]:
+    """The triples of N-Triples ``chunks``, parsed as they come (``read_ahead``: the
+    chunks are pulled by a thread, which only a store's dump may be: not a generator
+    bound to this thread's SQLite); the chunks are closed after (a dump's stream hands
+    its executor or its remote query slot back on close)."""
     from exokg.sparql.export import ChunkReader
 
-    ahead = _Prefetch(chunks)
+    ahead = _Prefetch(chunks) if read_ahead else None
     try:
-        yield from ox.parse(io.BufferedReader(ChunkReader(ahead), buffer_size=1 << 16),
-                            ox.RdfFormat.N_TRIPLES)
+        yield from ox.parse(io.BufferedReader(ChunkReader(ahead or chunks),
+                                              buffer_size=1 << 16), ox.RdfFormat.N_TRIPLES)
     finally:
-        ahead.stop()
+        if ahead is not None:
+            ahead.stop()
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
@@ -248,7 +251,8 @@ class _Spool:
             logger.info("the store's dump does not keep each subject's triples together: "
                         "sorting them first")
             self.db.executescript("DELETE FROM subjects; DELETE FROM edges;")
-            self._scan(self._sorted(dump(service, "application/n-triples")), findings)
+            self._scan(self._sorted(dump(service, "application/n-triples")), findings,
+                       read_ahead=False)
         self.db.execute("CREATE INDEX edges_order ON edges (s, o, p)")
         self.db.commit()
 
@@ -270,22 +274,26 @@ class _Spool:
                 held.clear()
         yield "".join(held).encode()
 
-    def _scan(self, chunks: Iterator[bytes], findings: bool) -> None:
+    def _scan(self, chunks: Iterator[bytes], findings: bool, *,
+              read_ahead: bool = True) -> None:
         """Each subject of the N-Triples ``chunks`` (its triples together) to a row."""
         subjects: list[tuple] = []
         edges: list[tuple[str, str, str]] = []
         current: _Subject | None = None
-        for triple in _triples(chunks):
-            subject = triple.subject
-            if not isinstance(subject, ox.NamedNode):
-                continue
-            if current is None or current.iri != subject.value:
-                if current is not None:
-                    subjects.append(current.close(findings, edges))
-                    if len(subjects) >= 10_000:
-                        self._write(subjects, edges)
-                current = _Subject(subject.value)
-            current.add(triple.predicate.value, triple.object)
+        # closed on the way out, even by an IntegrityError: the dump's stream must give
+        # back its query slot before _fill asks for the dump again
+        with contextlib.closing(_triples(chunks, read_ahead=read_ahead)) as triples:
+            for triple in triples:
+                subject = triple.subject
+                if not isinstance(subject, ox.NamedNode):
+                    continue
+                if current is None or current.iri != subject.value:
+                    if current is not None:
+                        subjects.append(current.close(findings, edges))
+                        if len(subjects) >= 10_000:
+                            self._write(subjects, edges)
+                    current = _Subject(subject.value)
+                current.add(triple.predicate.value, triple.object)
         if current is not None:
             subjects.append(current.close(findings, edges))
         self._write(subjects, edges)
