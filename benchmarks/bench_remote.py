@@ -145,9 +145,37 @@ def haproxy_config(count: int, folder: Path) -> Path:
     return path
 
 
+def servers(stats: str) -> dict[str, dict[str, str]]:
+    """HAProxy's statistics of the replicas (status, checks that marked one down ...)."""
+    with urllib.request.urlopen(f"{stats}/stats;csv", timeout=5) as r:
+        lines = r.read().decode().lstrip("# ").splitlines()
+    head = lines[0].split(",")
+    rows = [dict(zip(head, line.split(","), strict=False)) for line in lines[1:]]
+    return {row["svname"]: {k: row[k] for k in ("status", "chkdown", "wretr", "wredis",
+                                                   "check_duration")}
+            for row in rows if row.get("pxname") == "replicas" and row["svname"] != "BACKEND"}
+
+
+def wait_all_up(stats: str, count: int, timeout: float = 120.0) -> float:
+    """Seconds until HAProxy's health checks show ``count`` replicas up."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            if sum(v["status"] == "UP" for v in servers(stats).values()) >= count:
+                return round(time.monotonic() - started, 2)
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"HAProxy did not see {count} replicas up in {timeout:g} s: "
+                       f"{servers(stats)}")
+
+
 def request_cost(base: str, n: int, page: str | None) -> dict:
     """Median ms of the trivial query and (if given) of one page, ``n`` calls each."""
     out = {"trivial_ms": cheap_latency(f"{base}/sparql", n)}
+    healthz = [fetch(f"{base}/healthz")[2] for _ in range(20)]
+    out["healthz_ms"] = round(1000 * statistics.median(healthz), 3)
+    out["healthz_max_ms"] = round(1000 * max(healthz), 3)
     if page:
         times = [fetch(base + page, "application/json")[2] for _ in range(n)]
         out["page_ms"] = round(1000 * statistics.median(times), 3)
@@ -168,9 +196,8 @@ def balancer(replica_args: list[str], counts: list[int], n: int, seconds: int,
             out["direct"]["mix"] = timed_throughput(direct, "sparql", seconds,
                                                     {"replicas": replicas[0][0].pid})
         for count in counts:
-            bind = f"127.0.0.1:{free_port()}"
-            env = {**os.environ, "EXOKG_LB_BIND": bind,
-                   "EXOKG_LB_STATS": f"127.0.0.1:{free_port()}",
+            bind, stats = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+            env = {**os.environ, "EXOKG_LB_BIND": bind, "EXOKG_LB_STATS": stats,
                    **{f"EXOKG_REPLICA{i + 1}": replicas[i][1].removeprefix("http://")
                       for i in range(count)}}
             env.setdefault("EXOKG_REPLICA2", env["EXOKG_REPLICA1"])
@@ -178,12 +205,14 @@ def balancer(replica_args: list[str], counts: list[int], n: int, seconds: int,
                                   env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, start_new_session=True)
             try:
-                time.sleep(2.0)  # health checks mark the replicas up
+                up = wait_all_up(f"http://{stats}", count)
                 row = request_cost(f"http://{bind}", n, page)
                 if seconds:
                     groups = {"haproxy": lb.pid, **{f"replica{i + 1}": replicas[i][0].pid
                                                     for i in range(count)}}
                     row["mix"] = timed_throughput(f"http://{bind}", "sparql", seconds, groups)
+                row["all_up_s"] = up
+                row["servers"] = servers(f"http://{stats}")
                 out[f"haproxy_{count}"] = row
                 print(f"  haproxy {count}: {row}", file=sys.stderr, flush=True)
             finally:
