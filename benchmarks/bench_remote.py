@@ -5,12 +5,17 @@ Given engines already loaded with ``exokg load`` (their query URLs), measures fo
 target the interactive mix (q2, q4, q5, q6 of ../shared/bench/queries) with the result
 cache off: per-query latency (sequential, median and p95) and throughput (wrk, 8
 clients). Targets: the engines directly, ``exokg serve --store-url`` over each, and
-``exokg serve --data`` (embedded). Then the balancer: the same cheap request straight to
-a replica and through HAProxy (deploy/haproxy.cfg) with 1 and 2 replicas.
+``exokg serve --data`` (embedded). With ``--surfaces``, every exokg target also answers the
+scale suite's surfaces (benchmarks/scale.py: home, entity pages, search, neighbourhood,
+path, rank, evidence, conflicts; ``--exports`` adds the whole-graph exports), so each
+surface's remote cost stands beside the embedded one. Then the balancer: the same requests
+straight to one replica and through HAProxy (deploy/haproxy.cfg, one ``server`` line per
+replica) with 1, 2 and 4 replicas (``--replicas``), each replica ``exokg serve`` with the
+``--replica-args`` given (an embedded store, or ``--store-url`` for a shared remote one).
 
     python benchmarks/bench_remote.py --data /tmp/bench/f100000.nt --store /tmp/store \\
         --oxigraph http://127.0.0.1:7878/query --virtuoso http://127.0.0.1:8890/sparql \\
-        --out benchmarks/results-remote.json
+        --artifacts /tmp/artifacts --surfaces --out benchmarks/results-remote.json
 
 Engines are queried directly on their default graph: start Oxigraph server with
 ``--union-default-graph`` (Virtuoso's default graph is the union already).
@@ -21,25 +26,36 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from run import MIX, free_port, latencies, stop, throughput, wait_up  # noqa: E402
+from scale import EXPORTS, SURFACES, fetch, percentile  # noqa: E402
 
 QUERIES = Path(os.environ.get("EXOKG_BENCH_QUERIES", HERE.parent.parent.parent / "shared" /
                               "bench" / "queries"))
+
+
+#: calls of the page timed through the balancer (it may take a second at 10^5 findings).
+PAGE_CALLS = 20
+#: exokg serve's query time limit (--query-timeout).
+QUERY_TIMEOUT = 60
 
 
 def serve(args: list[str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
     exokg = str(Path(sys.executable).with_name("exokg"))
     proc = subprocess.Popen([exokg, "serve", "--port", str(port), "--cache-size", "0",
-                             "--timeout", "60", "--no-access-log", *args],
+                             "--timeout", str(QUERY_TIMEOUT), "--no-access-log", *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -47,19 +63,67 @@ def serve(args: list[str]) -> tuple[subprocess.Popen, str]:
     return proc, base
 
 
-def measure(base: str, path: str, reps: int, seconds: int) -> dict:
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of group ``pgid``."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def timed_throughput(base: str, path: str, seconds: int, groups: dict[str, int]) -> dict:
+    """wrk's mix on ``base``, with the CPU ms per request each process group spent."""
+    before = {name: group_cpu(pgid) for name, pgid in groups.items()}
+    out = throughput(base, path, seconds, QUERIES)
+    requests = max(1.0, out["rps"] * seconds)
+    for name, pgid in groups.items():
+        out[f"{name}_cpu_ms_per_request"] = round(
+            1000 * (group_cpu(pgid) - before[name]) / requests, 3)
+    return out
+
+
+def measure(base: str, path: str, reps: int, seconds: int,
+            groups: dict[str, int] | None = None) -> dict:
     queries = {name: (QUERIES / f"{name}.rq").read_text() for name in MIX}
-    return {"trivial_ms": cheap_latency(f"{base}/{path}", 100),
-            "latency": latencies(f"{base}/{path}", queries, reps, 120.0),
-            "throughput": throughput(base, path, seconds, QUERIES)}
+    out: dict = {"trivial_ms": cheap_latency(f"{base}/{path}", 100)}
+    if reps:
+        out["latency"] = latencies(f"{base}/{path}", queries, reps, 300.0)
+    if seconds:
+        out["throughput"] = timed_throughput(base, path, seconds, groups or {})
+    return out
+
+
+def surfaces(base: str, repeat: int, exports: bool) -> list[dict]:
+    """The scale suite's surfaces on ``base``: the first call, then p50 and p95 of
+    ``repeat`` calls (result cache off, so every call reaches the store)."""
+    rows = []
+    for name, path, accept in SURFACES:
+        status, size, first = fetch(base + path, accept, timeout=900)
+        times = [fetch(base + path, accept, timeout=900)[2] for _ in range(repeat)]
+        rows.append({"surface": name, "path": path, "status": status, "bytes": size,
+                     "first_ms": round(1000 * first, 1),
+                     "p50_ms": round(1000 * statistics.median(times), 1),
+                     "p95_ms": round(1000 * percentile(times, 95), 1)})
+        print(f"  {name}: {status} {rows[-1]['p50_ms']} ms", file=sys.stderr, flush=True)
+    for name, path in EXPORTS if exports else ():
+        status, size, seconds = fetch(base + path, timeout=3600)
+        rows.append({"surface": name, "path": path, "status": status, "bytes": size,
+                     "first_ms": round(1000 * seconds, 1),
+                     "mb_per_s": round(size / 1e6 / seconds, 2)})
+        print(f"  {name}: {status} {size} B {seconds:.1f} s", file=sys.stderr, flush=True)
+    return rows
 
 
 def cheap_latency(endpoint: str, n: int) -> float:
     """Median ms of a one-row query that reads no data: what a request costs besides the
     query's own work (the remote hop, the balancer)."""
-    import statistics
-    import urllib.request
-
     q = urllib.parse.urlencode({"query": "SELECT (1 AS ?x) WHERE {}"})
     times = []
     for _ in range(n):
@@ -70,28 +134,89 @@ def cheap_latency(endpoint: str, n: int) -> float:
     return round(statistics.median(times) * 1000, 3)
 
 
-def balancer(data: Path, store: Path, n: int) -> dict:
-    replicas = [serve(["--store", str(store), "--data", str(data), "--workers", "1"])
-                for _ in range(2)]
-    out: dict = {}
+def haproxy_config(count: int, folder: Path) -> Path:
+    """deploy/haproxy.cfg with one ``server`` line per replica (it ships two)."""
+    text = (HERE.parent / "deploy" / "haproxy.cfg").read_text()
+    last = '    server r2 "${EXOKG_REPLICA2}" check\n'
+    assert last in text, "deploy/haproxy.cfg lost its second server line"
+    lines = "".join(f'    server r{i} "${{EXOKG_REPLICA{i}}}" check\n'
+                    for i in range(1, count + 1))
+    text = text.replace('    server r1 "${EXOKG_REPLICA1}" check\n' + last, lines)
+    path = folder / f"haproxy-{count}.cfg"
+    path.write_text(text)
+    return path
+
+
+def servers(stats: str) -> dict[str, dict[str, str]]:
+    """HAProxy's statistics of the replicas (status, checks that marked one down ...)."""
+    with urllib.request.urlopen(f"{stats}/stats;csv", timeout=5) as r:
+        lines = r.read().decode().lstrip("# ").splitlines()
+    head = lines[0].split(",")
+    rows = [dict(zip(head, line.split(","), strict=False)) for line in lines[1:]]
+    return {row["svname"]: {k: row[k] for k in ("status", "chkdown", "wretr", "wredis",
+                                                   "check_duration")}
+            for row in rows if row.get("pxname") == "replicas" and row["svname"] != "BACKEND"}
+
+
+def wait_all_up(stats: str, count: int, timeout: float = 120.0) -> float:
+    """Seconds until HAProxy's health checks show ``count`` replicas up."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            if sum(v["status"] == "UP" for v in servers(stats).values()) >= count:
+                return round(time.monotonic() - started, 2)
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"HAProxy did not see {count} replicas up in {timeout:g} s: "
+                       f"{servers(stats)}")
+
+
+def request_cost(base: str, n: int, page: str | None) -> dict:
+    """Median ms of the trivial query and (if given) of one page, ``n`` calls each."""
+    out = {"trivial_ms": cheap_latency(f"{base}/sparql", n)}
+    healthz = [fetch(f"{base}/healthz")[2] for _ in range(20)]
+    out["healthz_ms"] = round(1000 * statistics.median(healthz), 3)
+    out["healthz_max_ms"] = round(1000 * max(healthz), 3)
+    if page:
+        times = [fetch(base + page, "application/json")[2] for _ in range(PAGE_CALLS)]
+        out["page_ms"] = round(1000 * statistics.median(times), 3)
+        out["page_p95_ms"] = round(1000 * percentile(times, 95), 3)
+    return out
+
+
+def balancer(replica_args: list[str], counts: list[int], n: int, seconds: int,
+             page: str | None, folder: Path) -> dict:
+    """Each request straight to one replica, then through HAProxy in front of
+    1, 2, 4 ... replicas (``exokg serve`` with ``replica_args``, one worker each)."""
+    replicas = [serve([*replica_args, "--workers", "1"]) for _ in range(max(counts))]
+    out: dict = {"replica_args": replica_args, "page": page}
     try:
         direct = replicas[0][1]
-        out["direct_ms"] = cheap_latency(f"{direct}/sparql", n)
-        for count in (1, 2):
-            bind = f"127.0.0.1:{free_port()}"
-            env = {**os.environ, "EXOKG_LB_BIND": bind,
-                   "EXOKG_LB_STATS": f"127.0.0.1:{free_port()}",
-                   "EXOKG_REPLICA1": replicas[0][1].removeprefix("http://"),
-                   "EXOKG_REPLICA2": replicas[count - 1][1].removeprefix("http://")}
-            lb = subprocess.Popen(["haproxy", "-db", "-f", str(HERE.parent / "deploy" /
-                                                              "haproxy.cfg")], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  start_new_session=True)
+        out["direct"] = request_cost(direct, n, page)
+        if seconds:
+            out["direct"]["mix"] = timed_throughput(direct, "sparql", seconds,
+                                                    {"replicas": replicas[0][0].pid})
+        for count in counts:
+            bind, stats = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+            env = {**os.environ, "EXOKG_LB_BIND": bind, "EXOKG_LB_STATS": stats,
+                   **{f"EXOKG_REPLICA{i + 1}": replicas[i][1].removeprefix("http://")
+                      for i in range(count)}}
+            env.setdefault("EXOKG_REPLICA2", env["EXOKG_REPLICA1"])
+            lb = subprocess.Popen(["haproxy", "-db", "-f", str(haproxy_config(count, folder))],
+                                  env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, start_new_session=True)
             try:
-                time.sleep(2.0)  # health checks mark the replicas up
-                out[f"haproxy_{count}_ms"] = cheap_latency(f"http://{bind}/sparql", n)
-                out[f"haproxy_{count}_mix"] = throughput(f"http://{bind}", "sparql", 10,
-                                                         QUERIES)
+                up = wait_all_up(f"http://{stats}", count)
+                row = request_cost(f"http://{bind}", n, page)
+                if seconds:
+                    groups = {"haproxy": lb.pid, **{f"replica{i + 1}": replicas[i][0].pid
+                                                    for i in range(count)}}
+                    row["mix"] = timed_throughput(f"http://{bind}", "sparql", seconds, groups)
+                row["all_up_s"] = up
+                row["servers"] = servers(f"http://{stats}")
+                out[f"haproxy_{count}"] = row
+                print(f"  haproxy {count}: {row}", file=sys.stderr, flush=True)
             finally:
                 stop(lb)
     finally:
@@ -100,46 +225,98 @@ def balancer(data: Path, store: Path, n: int) -> dict:
     return out
 
 
+def load_average() -> str:
+    return Path("/proc/loadavg").read_text().strip()
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--store", type=Path, required=True)
+    p.add_argument("--data", type=Path, help="the embedded target's data (none: the review's)")
+    p.add_argument("--store", type=Path, required=True, help="the embedded target's store")
     p.add_argument("--oxigraph", help="query URL of a loaded Oxigraph server")
     p.add_argument("--virtuoso", help="query URL of a loaded Virtuoso")
-    p.add_argument("--reps", type=int, default=10)
-    p.add_argument("--seconds", type=int, default=10)
+    p.add_argument("--artifacts", nargs="*", default=[], metavar="[ENGINE=]DIR",
+                   help="the remote targets' artifacts folder ('exokg index --store'), one "
+                        "for all or one per engine (oxigraph=DIR virtuoso=DIR)")
+    p.add_argument("--reps", type=int, default=10, help="sequential runs per mix query (0: none)")
+    p.add_argument("--seconds", type=int, default=10, help="wrk seconds per target (0: none)")
+    p.add_argument("--surfaces", action="store_true", help="the scale suite's surfaces too")
+    p.add_argument("--exports", action="store_true", help="and its whole-graph exports")
+    p.add_argument("--surface-repeat", type=int, default=10)
+    p.add_argument("--replicas", type=int, nargs="*", default=[1, 2],
+                   help="replica counts behind HAProxy (none: skip the balancer)")
+    p.add_argument("--replica-args", default=None,
+                   help="exokg serve arguments of each replica (default: the embedded "
+                        "target's --store/--data)")
+    p.add_argument("--balancer-page", default="/id/content/mir-320a.json",
+                   help="a page timed beside the trivial query through the balancer")
+    p.add_argument("--engine-pgid", nargs="*", default=[], metavar="NAME=PGID",
+                   help="process groups of the engines (oxigraph=123 virtuoso=456), to "
+                        "count their CPU per request")
+    p.add_argument("--query-timeout", type=int, default=60, help="exokg serve --timeout")
     p.add_argument("--skip", nargs="*", default=[])
+    p.add_argument("--label", help="merge the results under this key into --out")
     p.add_argument("--out", type=Path)
     args = p.parse_args()
-    results: dict = {}
-    targets: list[tuple[str, list[str] | None, str | None]] = [
-        ("embedded", ["--store", str(args.store), "--data", str(args.data)], None)]
+    global QUERY_TIMEOUT
+    QUERY_TIMEOUT = args.query_timeout
+    args.engine_pgid = {k: int(v) for k, v in (item.split("=") for item in args.engine_pgid)}
+    results: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+                     "loadavg_start": load_average()}
+    embedded = ["--store", str(args.store)] + (["--data", str(args.data)] if args.data else [])
+    artifacts = dict(item.split("=", 1) if "=" in item else ("", item)
+                     for item in args.artifacts)
+    targets: list[tuple[str, list[str] | None, str | None]] = [("embedded", embedded, None)]
     for name, url in (("oxigraph", args.oxigraph), ("virtuoso", args.virtuoso)):
         if url:
-            targets += [(f"{name} direct", None, url), (f"exokg over {name}",
-                                                        ["--store-url", url], None)]
+            targets += [(f"{name} direct", None, url),
+                        (f"exokg over {name}", ["--store-url", url, *(
+                            ["--store", artifacts.get(name) or artifacts[""]]
+                            if artifacts.get(name) or artifacts.get("") else [])], None)]
     for name, serve_args, url in targets:
         if name in args.skip:
             continue
-        print(f"measuring {name}", file=sys.stderr, flush=True)
+        print(f"measuring {name} (load {load_average()})", file=sys.stderr, flush=True)
         if serve_args is None:
             assert url is not None
             parts = urllib.parse.urlsplit(url)
+            engine = name.split()[0]
             results[name] = measure(f"{parts.scheme}://{parts.netloc}",
-                                    parts.path.lstrip("/"), args.reps, args.seconds)
+                                    parts.path.lstrip("/"), args.reps, args.seconds,
+                                    {engine: args.engine_pgid[engine]}
+                                    if engine in args.engine_pgid else None)
             continue
+        started = time.perf_counter()
         proc, base = serve(serve_args)
         try:
-            results[name] = measure(base, "sparql", args.reps, args.seconds)
+            groups = {"exokg": proc.pid, **({name.split()[-1]: args.engine_pgid[
+                name.split()[-1]]} if name.split()[-1] in args.engine_pgid else {})}
+            results[name] = {"start_s": round(time.perf_counter() - started, 1),
+                             **measure(base, "sparql", args.reps, args.seconds, groups)}
+            if args.surfaces:
+                results[name]["surfaces"] = surfaces(base, args.surface_repeat, args.exports)
         finally:
             stop(proc)
-    if "balancer" not in args.skip:
+        results[name]["loadavg"] = load_average()
+    if args.replicas and "balancer" not in args.skip:
         print("measuring the balancer", file=sys.stderr, flush=True)
-        results["balancer"] = balancer(args.data, args.store, 200)
-    text = json.dumps(results, indent=1)
+        replica_args = args.replica_args.split() if args.replica_args else embedded
+        folder = Path(tempfile.mkdtemp(prefix="exokg-bench-lb-"))
+        try:
+            results["balancer"] = balancer(replica_args, args.replicas, 200, args.seconds,
+                                           args.balancer_page, folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    results["loadavg_end"] = load_average()
+    if args.label:
+        whole = json.loads(args.out.read_text()) if args.out and args.out.exists() else {}
+        whole[args.label] = results
+        text = json.dumps(whole, indent=1)
+    else:
+        text = json.dumps(results, indent=1)
     if args.out:
         args.out.write_text(text + "\n")
-    print(text)
+    print(json.dumps(results, indent=1))
     return 0
 
 

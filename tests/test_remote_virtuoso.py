@@ -153,3 +153,40 @@ def test_whole_graph_export_reads_as_embedded(virtuoso_server, live_server, name
         from test_export_stream import _document
 
         assert _document(name, got.content) == _document(name, want.content)
+
+
+def test_answer_cut_by_the_engine_row_limit_is_refused(virtuoso, virtuoso_server):
+    """Virtuoso cuts an answer at its ResultSetMaxRows (100,000 here) and says so only in
+    an X-SPARQL-MaxRows header: whoever needs the whole answer (no row cap, the artifact
+    builders' reads) gets an error naming the limit, never the cut answer as if whole;
+    under exokg's own row cap the answer is exokg's, cut and marked by exokg."""
+    from exokg.sparql.remote import RemoteIncomplete, RemoteStore
+
+    many = "SELECT ?a ?d WHERE { ?a ?b ?c . ?d ?e ?f }"  # the review's graph squared
+    job = {"q": many, "solutions": "application/sparql-results+json", "graph": None}
+    pool = RemotePool(f"{virtuoso}/sparql")
+    with pytest.raises(RemoteIncomplete, match="row limit of 100000 rows"):
+        b"".join(pool.execute({**job, "cap": 0}, timeout=60.0).chunks)
+    with pytest.raises(RemoteIncomplete, match="ResultSetMaxRows"):
+        list(RemoteStore(f"{virtuoso}/sparql").query(many))
+    capped = pool.execute({**job, "cap": 50}, timeout=60.0)
+    rows = json.loads(b"".join(capped.chunks))["results"]["bindings"]
+    assert capped.truncated and len(rows) == 50
+    # over HTTP with no row cap the answer streams as the engine sends it, and so ends
+    # with the error (never a clean end after 100,000 rows)
+    import requests
+
+    accept = {"Accept": "application/sparql-results+json"}
+    proc, unlimited = start_server(["--store-url", f"{virtuoso}/sparql", "--workers", "1",
+                                    "--max-rows", "0", "--cache-size", "0",
+                                    "--no-access-log"])
+    try:
+        broken = requests.get(f"{unlimited}/sparql", params={"query": many}, timeout=60,
+                              headers=accept, stream=True)
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            b"".join(broken.iter_content(1 << 16))
+        small = requests.get(f"{unlimited}/sparql", timeout=60, headers=accept,
+                             params={"query": "SELECT ?s { ?s ?p ?o } LIMIT 3"})
+        assert small.status_code == 200 and len(small.json()["results"]["bindings"]) == 3
+    finally:
+        stop_server(proc)

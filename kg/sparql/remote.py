@@ -51,7 +51,7 @@ from exokg.sparql.pool import Outcome, QueryFailed, ServiceBusy
 from exokg.store import StoreInfo
 
 __all__ = ["CONTROL_GRAPH", "CURRENT", "INFO", "STORE_NODE", "RemoteEndpoint", "RemotePool",
-           "RemoteStore", "RemoteUnavailable", "read_current"]
+           "RemoteIncomplete", "RemoteStore", "RemoteUnavailable", "read_current"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,13 @@ class RemoteUnavailable(ExoKGError):
     """The remote store cannot be reached, or answered with a server error."""
 
     status = 503
+
+
+class RemoteIncomplete(ExoKGError):
+    """The remote store cut its answer at its own row limit (Virtuoso's
+    ``ResultSetMaxRows``, announced by ``X-SPARQL-MaxRows``): not the whole answer."""
+
+    status = 502
 
 
 class _Connections:
@@ -139,6 +146,9 @@ class _Reply:
         self.endpoint, self.conn, self.resp, self.deadline = endpoint, conn, resp, deadline
         self.hangup = hangup
         self.media_type = (resp.getheader("Content-Type") or "").split(";")[0].strip()
+        # Virtuoso sends this header when its ResultSetMaxRows cut the answer (or the
+        # answer has exactly that many rows: the two cannot be told apart)
+        self.engine_max_rows = resp.getheader("X-SPARQL-MaxRows")
         self.timed_out = False
         self.done = False
 
@@ -169,6 +179,13 @@ class _Reply:
         if not data:
             self.done = True
             self.close()
+            if self.engine_max_rows:
+                # read to its end, so whoever reads needs all of it: never as if whole
+                raise RemoteIncomplete(
+                    f"the remote store cut its answer at its row limit of "
+                    f"{self.engine_max_rows} rows (X-SPARQL-MaxRows; Virtuoso: "
+                    f"ResultSetMaxRows): raise that limit above MAX_ROWS, and above the "
+                    f"data's size for exports and 'exokg index'")
         return data
 
     def readinto(self, buffer: Any) -> int:  # for io.BufferedReader and pyoxigraph
