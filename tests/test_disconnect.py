@@ -232,3 +232,29 @@ def test_the_environ_keeps_the_raw_path_and_repeated_headers():
     assert environ["CONTENT_TYPE"] == "text/plain" and environ["CONTENT_LENGTH"] == "3"
     assert environ["wsgi.input"].read() == b"abc"
     assert environ["REMOTE_PORT"] == "5555" and environ["SERVER_PORT"] == "8080"
+
+
+def test_healthz_of_a_busy_server_says_busy_not_down(one_executor_server):
+    """The one executor runs a long query: /healthz does not wait behind it (a balancer
+    would take the replica for dead) but answers 200 at once, saying busy; once the
+    query's client hangs up, the check runs its real query again."""
+    proc, url = one_executor_server
+    port = int(url.rsplit(":", 1)[1])
+    before = executor_ticks(proc.pid)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        sock.sendall(f"GET /sparql?query={quote(RUNAWAY)} HTTP/1.1\r\nHost: test\r\n\r\n"
+                     .encode())
+        assert _wait_for(lambda: any(ticks > before.get(pid, 0) + 20
+                                     for pid, ticks in executor_ticks(proc.pid).items()))
+        r = requests.get(f"{url}/healthz", timeout=LIMIT / 2)
+        assert r.status_code == 200, r.text
+        assert r.json()["busy"] is True and r.json()["answer"] is None
+    finally:
+        sock.close()
+
+    def answered() -> bool:
+        report = requests.get(f"{url}/healthz", timeout=LIMIT / 2).json()
+        return report["busy"] is False and report["answer"] is True
+
+    assert _wait_for(answered)

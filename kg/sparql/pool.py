@@ -263,9 +263,10 @@ class ExecutorPool:
         threading.Thread(target=spawn, name="exokg-respawn", daemon=True).start()
 
     def execute(self, request: dict[str, Any], *, timeout: float,
-                cancel: CancelToken | None = None) -> Outcome:
+                cancel: CancelToken | None = None, wait: float | None = None) -> Outcome:
         """Run ``request`` (see :mod:`exokg.sparql._executor`) within ``timeout`` seconds;
-        ``cancel`` stops it (and the stream of its answer) when fired.
+        ``cancel`` stops it (and the stream of its answer) when fired; ``wait`` bounds
+        the wait for an idle executor more tightly than ``timeout`` (a health check).
 
         Raises
         ------
@@ -284,10 +285,12 @@ class ExecutorPool:
         started = time.monotonic()
         deadline = started + timeout if timeout else float("inf")
         try:
-            wait = None if timeout == 0 else max(0.0, deadline - time.monotonic())
-            executor = self._idle.get(wait, cancel)
+            limit = None if timeout == 0 else max(0.0, deadline - time.monotonic())
+            if wait is not None:
+                limit = wait if limit is None else min(limit, wait)
+            executor = self._idle.get(limit, cancel)
         except queue.Empty:
-            raise ServiceBusy(f"every query executor stayed busy for {timeout:g} s; "
+            raise ServiceBusy(f"every query executor stayed busy for {limit:g} s; "
                               "try again later") from None
         except _Cancelled:
             raise QueryCancelled() from None

@@ -432,7 +432,7 @@ class RemotePool:
         return [self.graph], self._named
 
     def execute(self, job: dict[str, Any], *, timeout: float,
-                cancel: CancelToken | None = None) -> Outcome:
+                cancel: CancelToken | None = None, wait: float | None = None) -> Outcome:
         """Run ``job`` (the executor's request: ``q``, ``solutions``, ``graph``, ``cap``,
         ``default``, ``named``, ``out_prefixes``; or ``dump``, a whole-graph export:
         :mod:`exokg.sparql.remote_dump`) on the remote store; ``cancel``, when fired,
@@ -447,8 +447,9 @@ class RemotePool:
             when the store cannot be reached.
         """
         started = time.monotonic()
-        if not self._slots.acquire(timeout=timeout or None):
-            raise ServiceBusy(f"every remote query slot stayed busy for {timeout:g} s; "
+        limit = min(timeout or float("inf"), float("inf") if wait is None else wait)
+        if not self._slots.acquire(timeout=None if limit == float("inf") else limit):
+            raise ServiceBusy(f"every remote query slot stayed busy for {limit:g} s; "
                               "try again later")
         try:
             remaining = max(0.001, timeout - (time.monotonic() - started)) if timeout else 0

@@ -23,7 +23,7 @@ from exokg.sparql.cache import ResultCache
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.sparql.check import check_query, inspect_query
 from exokg.sparql.negotiate import negotiate_for
-from exokg.sparql.pool import ExecutorPool, Outcome
+from exokg.sparql.pool import ExecutorPool, Outcome, ServiceBusy
 from exokg.sparql.remote import RemotePool
 from exokg.sparql.results import Results
 from exokg.store import StoreInfo, find_store
@@ -362,13 +362,24 @@ class SparqlService:
             self._remember(answer, b"".join(kept), outcome.stats)
 
     def health(self) -> dict[str, Any]:
-        """Run a real query and report the store (raises if the query fails)."""
+        """Run a real query and report the store (raises if the query fails).
+
+        When every executor (or remote query slot) stays busy for a second, the report
+        says ``busy`` instead of waiting behind the queries: a busy service is alive, and
+        a balancer that took it for down would move its load onto the others (under load,
+        all of them went down at once).
+        """
         started = time.monotonic()
-        outcome = self.pool.execute({"q": "ASK { ?s ?p ?o }",
-                                     "solutions": "application/sparql-results+json",
-                                     "graph": None, "cap": 0}, timeout=min(self.timeout, 10.0))
+        report = {"ok": True, "query": "ASK { ?s ?p ?o }", "triples": self.info.triples,
+                  "data_version": self.info.version}
+        try:
+            outcome = self.pool.execute({"q": "ASK { ?s ?p ?o }",
+                                         "solutions": "application/sparql-results+json",
+                                         "graph": None, "cap": 0},
+                                        timeout=min(self.timeout, 10.0), wait=1.0)
+        except ServiceBusy:
+            return {**report, "busy": True, "answer": None,
+                    "ms": round((time.monotonic() - started) * 1000, 2)}
         body = b"".join(outcome.chunks)
-        return {"ok": True, "query": "ASK { ?s ?p ?o }",
-                "answer": json.loads(body)["boolean"], "triples": self.info.triples,
-                "data_version": self.info.version,
+        return {**report, "busy": False, "answer": json.loads(body)["boolean"],
                 "ms": round((time.monotonic() - started) * 1000, 2)}
