@@ -109,10 +109,22 @@ def _child_main(conn: Connection, parent: int, level: int, func: Callable[..., A
         conn.close()
 
 
-def run_in_child(func: Callable[..., T], *args: Any) -> T:
+def _death(what: str, pid: int | None, status: int | None) -> str:
+    """Why a child gave no answer, in words.
+
+    >>> _death("the store build", 12, -9)
+    'the store build (child process 12) was killed by signal 9'
+    """
+    if status is not None and status < 0:
+        return f"{what} (child process {pid}) was killed by signal {-status}"
+    return f"{what} (child process {pid}) exited with status {status} without an answer"
+
+
+def run_in_child(func: Callable[..., T], *args: Any, what: str | None = None) -> T:
     """``func(*args)`` in a spawned child process; its error raised here.
 
-    ``func`` and ``args`` must pickle (a module-level function, plain data).
+    ``func`` and ``args`` must pickle (a module-level function, plain data); ``what``
+    names the work for users when the child dies ("the store build").
 
     Raises
     ------
@@ -141,7 +153,7 @@ def run_in_child(func: Callable[..., T], *args: Any) -> T:
         ours.close()
         proc.join()
     if outcome is None:
-        raise ChildFailed(f"the {proc.name} process died (exit status {proc.exitcode})")
+        raise ChildFailed(_death(what or f"the {proc.name} process", proc.pid, proc.exitcode))
     kind, payload = outcome
     if kind == "error":
         raise payload

@@ -32,9 +32,12 @@ from typing import Any
 from exokg import review
 from exokg.errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "Config", "default_store_dir", "settings_table"]
+__all__ = ["DRAIN_MARGIN", "ENV_PREFIX", "Config", "default_store_dir", "settings_table"]
 
 ENV_PREFIX = "EXOKG_"
+
+#: Seconds a stopping server waits beyond the query time limit (the answer's sending).
+DRAIN_MARGIN = 5.0
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -82,6 +85,10 @@ class Config:
         3600.0, "seconds a whole-graph export (a store dump or the rows of a network "
         "format) may stream before it is stopped; exports are not cut at MAX_ROWS (0: no "
         "limit)")
+    drain_timeout: float = _setting(
+        0.0, "seconds a stopping server (SIGTERM) lets requests in flight finish before it "
+        "kills its workers; 0: QUERY_TIMEOUT plus 5 s (no limit when QUERY_TIMEOUT is 0). "
+        "Exports still streaming then are cut")
     max_rows: int = _setting(
         10000, "most rows (or triples) a result returns; a cut result says so (0: no cap)")
     max_body_bytes: int = _setting(1_000_000, "largest request body accepted (413 beyond)")
@@ -111,8 +118,9 @@ class Config:
         for f in dataclasses.fields(self):
             value = _check(_KINDS[f.name], getattr(self, f.name), f.name.upper())
             object.__setattr__(self, f.name, value)
-        for name in ("query_timeout", "export_timeout", "max_rows", "max_body_bytes", "cache_size",
-                     "cache_max_bytes", "max_radius", "memory_triples"):
+        for name in ("query_timeout", "export_timeout", "drain_timeout", "max_rows",
+                     "max_body_bytes", "cache_size", "cache_max_bytes", "max_radius",
+                     "memory_triples"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name.upper()} must not be negative, got "
                                   f"{getattr(self, name)!r}")
@@ -157,6 +165,21 @@ class Config:
                 raise ConfigError(f"unknown setting {key!r}")
             kwargs[key.lower()] = _check(_KINDS[key.lower()], value, key)
         return cls(**kwargs)
+
+    @property
+    def drain_seconds(self) -> float | None:
+        """Seconds a stopping server waits for requests in flight (``None``: no limit):
+        ``DRAIN_TIMEOUT``, else the query time limit plus :data:`DRAIN_MARGIN`, so that
+        a query running when the server is told to stop still completes.
+
+        >>> Config.load({"QUERY_TIMEOUT": 30}, environ={}).drain_seconds
+        35.0
+        >>> Config.load({"DRAIN_TIMEOUT": 120}, environ={}).drain_seconds
+        120.0
+        """
+        if self.drain_timeout:
+            return self.drain_timeout
+        return self.query_timeout + DRAIN_MARGIN if self.query_timeout else None
 
     def as_mapping(self) -> dict[str, Any]:
         """Every setting by its name (``{"MAX_ROWS": 10000, ...}``)."""

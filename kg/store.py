@@ -332,7 +332,7 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
         return _build_here(store_dir, version, files, records_dirs, sources, builders)
     try:
         return run_in_child(_build_here, store_dir, version, list(files), list(records_dirs),
-                            sources, builders)
+                            sources, builders, what="the store build")
     except ChildFailed:
         remove_leftovers(store_dir)  # the build process died without cleaning up (lock held)
         raise
@@ -402,7 +402,8 @@ def _build_artifacts(store: ox.Store, tmp: Path, builders: dict[str, str | Artif
             store.backup(str(snapshot))
             other = pool.submit(run_in_child, _build_on_checkpoint, snapshot,
                                 {name: (b, tmp / ARTIFACTS_DIR / name)
-                                 for name, b in beside.items()}, started)
+                                 for name, b in beside.items()}, started,
+                                what="the artifact build")
         try:
             for name in here:
                 _resolve(builders[name])(store, tmp / ARTIFACTS_DIR / name)

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from exokg import formats as registry
-from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, UnknownFormat
+from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, QueryCancelled, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
 from exokg.server.sparql import get_service
 from exokg.store_source import StoreSource, index_folder
@@ -151,6 +151,11 @@ def _streamed(chunks: Iterator[bytes], fmt: Format, stem: str) -> Response:
             for chunk in chunks:
                 size += len(chunk)
                 yield chunk
+        except QueryCancelled:
+            # its client hung up: the reads stopped (the access log says 499)
+            logger.info("export %s (%s) stopped after %d bytes: its client went away",
+                        stem, fmt.name, size)
+            raise
         except Exception as err:
             # the status is sent: the server aborts the body, so that it ends visibly
             # broken (no last chunk), never as if whole

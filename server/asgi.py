@@ -226,12 +226,12 @@ class AsgiBridge:
             except _Gone:
                 return
             except Exception:
+                if exchange.left:
+                    return  # its work stopped because the client left: nobody to tell
                 if exchange.started:
                     raise  # mid-body: the server ends the connection
-                if not exchange.left:
-                    logger.exception("the app failed on %s %s", scope["method"],
-                                     scope["path"])
-                    await _send_500(send)
+                logger.exception("the app failed on %s %s", scope["method"], scope["path"])
+                await _send_500(send)
                 return
             if exchange.left:
                 return

@@ -13,8 +13,10 @@ whichever door answered it, gets the same headers and one access-log line.
   :class:`exokg.server.asgi.AsgiBridge`) bound to the request's context, so that every
   query the request issues (pages and the API too) stops when its client disconnects.
 - The access log (``exokg.access``, one JSON line per request, written once the body is
-  sent so that a streamed answer's row count is known). A surface that ran a SPARQL
-  query puts its :class:`~exokg.sparql.QueryAnswer` in ``environ[ANSWER_KEY]``.
+  sent so that a streamed answer's row count is known; status 499 for a request whose
+  client hung up before its body was done, whatever status went ahead of the body). A
+  surface that ran a SPARQL query puts its :class:`~exokg.sparql.QueryAnswer` in
+  ``environ[ANSWER_KEY]``.
 """
 
 from __future__ import annotations
@@ -91,15 +93,21 @@ class Middleware:
             headers.extend(item for item in extra if item[0].lower() not in present)
             return start_response(status, headers, exc_info)
 
-        use_token(environ.get(CANCEL_KEY))  # the bridge runs each request in its own context
+        cancel = environ.get(CANCEL_KEY)
+        use_token(cancel)  # the bridge runs each request in its own context
         issued = start_recording() if self.log_queries else None
         body = self.app(environ, start)
         if not (self.access_log and access_logger.isEnabledFor(logging.INFO)):
             return body
 
         def write() -> None:
+            status = int(status_line[0][:3])
+            if cancel is not None and cancel.cancelled:
+                # the client hung up before the body was done (a 200 sent ahead of a
+                # streamed export is not what it got): 499, "client closed request"
+                status = 499
             entry: dict[str, Any] = {"method": environ.get("REQUEST_METHOD"), "path": path,
-                                     "status": int(status_line[0][:3]),
+                                     "status": status,
                                      "ms": round((time.monotonic() - started) * 1000, 2)}
             answer = environ.get(ANSWER_KEY)
             if answer is not None:

@@ -23,7 +23,9 @@ Lifecycle: each worker asks the kernel for ``SIGTERM`` when its master dies (a m
 killed with ``kill -9`` leaves no worker serving), closes its query executors when it
 exits, and freezes the heap once after its warm-up (the app and the store are long-lived;
 a frozen heap keeps full collections during requests short).
-``SIGTERM`` to the master stops the workers gracefully: requests in flight complete.
+``SIGTERM`` to the master stops the workers gracefully: they stop accepting connections
+and requests in flight complete, for up to ``DRAIN_TIMEOUT`` seconds (by default the query
+time limit plus 5 s); workers still busy then (a long export) are killed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import argparse
 import errno
 import gc
 import logging
+import math
 import multiprocessing.util
 import os
 import signal
@@ -61,7 +64,8 @@ then:
 _FLAGS = {"store": "STORE_DIR", "data": "DATA_FILES", "records": "RECORDS_DIRS",
           "workers": "WORKERS", "threads": "THREADS", "executors": "EXECUTORS",
           "memory_triples": "MEMORY_TRIPLES",
-          "timeout": "QUERY_TIMEOUT", "max_rows": "MAX_ROWS", "max_body": "MAX_BODY_BYTES",
+          "timeout": "QUERY_TIMEOUT", "drain_timeout": "DRAIN_TIMEOUT",
+          "max_rows": "MAX_ROWS", "max_body": "MAX_BODY_BYTES",
           "cache_size": "CACHE_SIZE", "service_allow": "SERVICE_ALLOWLIST",
           "base_iri": "PUBLIC_BASE_IRI", "store_url": "STORE_URL"}
 
@@ -97,6 +101,10 @@ def register(subparsers) -> None:
                         "(faster queries; default: 100000; 0: never)")
     p.add_argument("--timeout", type=float, metavar="S",
                    help="query time limit in seconds (default: 30)")
+    p.add_argument("--drain-timeout", type=float, metavar="S",
+                   help="on SIGTERM, seconds requests in flight may take to finish before "
+                        "the workers are killed (default: the query time limit plus 5 s); "
+                        "an export still streaming then is cut")
     p.add_argument("--max-rows", type=int, help="row cap of a result (default: 10000; 0: none)")
     p.add_argument("--max-body", type=int, metavar="BYTES",
                    help="largest request body (default: 1000000)")
@@ -230,13 +238,17 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
         _warm_up(app)
         return AsgiBridge(app, threads=settings.threads, max_body=settings.max_body_bytes)
 
+    drain = settings.drain_seconds
     # ASGI without lifespan events (the workers' set-up is load_app's); granian's
     # blocking threads run the event loop only (one), the bridge's pool runs the app
     server = Server(
         "exokg", address=host, port=port, interface=Interfaces.ASGINL,
         workers=settings.workers, blocking_threads=1,
         runtime_threads=1, backlog=2048, log_level=LogLevels.warning, log_access=False,
-        respawn_failed_workers=True, respawn_interval=1.0, workers_kill_timeout=5)
+        respawn_failed_workers=True, respawn_interval=1.0,
+        # SIGTERM: each worker stops accepting and finishes what is in flight; a query
+        # started just before runs to its time limit, so the drain waits that long
+        workers_kill_timeout=None if drain is None else math.ceil(drain))
     print(f"exokg: serving {info.triples} triples (data version {info.version}, store "
           f"{info.path}{', reused' if info.reused else ''}) at http://{host}:{port}/sparql "
           f"with {settings.workers} workers", file=sys.stderr, flush=True)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 from exokg.formats import GRAPH_KINDS, format_names, get_format
+from exokg.sparql.cancel import CancelToken, current_token
 from rdflib import Graph
 
 if TYPE_CHECKING:
@@ -78,7 +79,8 @@ def export(obj: Graph | nx.MultiDiGraph, format: str) -> bytes:  # noqa: A002
 
 
 def stream_graph(service: SparqlService, format: str, *,  # noqa: A002
-                 findings: bool = False) -> Iterator[bytes]:
+                 findings: bool = False,
+                 cancel: CancelToken | None = None) -> Iterator[bytes]:
     """The whole graph of the service's store in a graph format, as chunks of bytes.
 
     Nothing is read until the first chunk is asked for; the reads run in the query
@@ -89,6 +91,9 @@ def stream_graph(service: SparqlService, format: str, *,  # noqa: A002
     ----------
     findings
         (network formats) Findings as nodes, with their edges.
+    cancel
+        stops every read when fired, before the first chunk or while streaming
+        (default: the token bound to the caller's context, taken now).
 
     Raises
     ------
@@ -98,22 +103,26 @@ def stream_graph(service: SparqlService, format: str, *,  # noqa: A002
         for DOT or SVG of a graph above the drawing cap (at the first chunk).
     QueryTimeout
         at the export time limit.
+    QueryCancelled
+        when ``cancel`` fires.
     """
     fmt = get_format(format, kinds=GRAPH_KINDS)
+    cancel = cancel or current_token()
     if fmt.kind == "rdf":
         from exokg.sparql.export import dump
         from exokg.vocab import PREFIXES
 
         return dump(service, fmt.media_type,
-                    prefixes=None if fmt.name in _NO_PREFIXES else dict(PREFIXES))
+                    prefixes=None if fmt.name in _NO_PREFIXES else dict(PREFIXES),
+                    cancel=cancel)
     from exokg.io.store_rows import store_graph, store_rows
 
     def rows() -> Iterator[bytes]:
-        with store_rows(service, findings=findings) as (nodes, edges):
+        with store_rows(service, findings=findings, cancel=cancel) as (nodes, edges):
             yield from fmt.streamer(nodes, edges)
 
     def drawn() -> Iterator[bytes]:
-        yield fmt.writer(store_graph(service, findings=findings))
+        yield fmt.writer(store_graph(service, findings=findings, cancel=cancel))
     return rows() if fmt.streams else drawn()
 
 

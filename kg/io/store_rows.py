@@ -11,6 +11,10 @@ SQLite file beside the edges it starts, and the rows are read back from that fil
 sorted (nodes by IRI, edges by source, target and key, as the writers of
 :mod:`exokg.io` sort them). The file is deleted when the rows are closed.
 
+A cancellation token (the caller's: a request whose client hung up) stops all of it:
+the dump's executor, read on a thread of its own, is given the token itself (context
+variables do not cross threads), and the spool and each pass over the rows check it.
+
 One scan of the store, as fast as its dump, whatever the number of passes a writer
 makes (GraphML, GEXF and CX2 read the rows twice). A SPARQL ``ORDER BY ?s`` over the
 whole store, or ``FILTER NOT EXISTS`` per triple, runs ten times slower at 10^5
@@ -20,6 +24,7 @@ findings: see benchmarks/RESULTS-export.md.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io
 import logging
 import os
@@ -47,6 +52,7 @@ from exokg.network import (
     compress,
     is_edge_predicate,
 )
+from exokg.sparql.cancel import CancelToken, current_token
 from exokg.vocab import EXO, RDF, RDFS, SKOS
 from rdflib import Literal
 
@@ -183,7 +189,10 @@ class _Prefetch:
     def __init__(self, chunks: Iterator[bytes], depth: int = 256) -> None:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(chunks,),
+        # the caller's context too: whatever the chunks look up in it (a cancellation
+        # token) is found on the thread
+        self._thread = threading.Thread(target=contextvars.copy_context().run,
+                                        args=(self._run, chunks),
                                         name="exokg-export-prefetch", daemon=True)
         self._thread.start()
 
@@ -228,7 +237,9 @@ class _Prefetch:
 class _Spool:
     """The projection's rows of one store scan, in a temporary SQLite file."""
 
-    def __init__(self, service: SparqlService, *, findings: bool) -> None:
+    def __init__(self, service: SparqlService, *, findings: bool,
+                 cancel: CancelToken | None) -> None:
+        self.cancel = cancel or CancelToken()  # never fired: no caller to give up
         fd, self.path = tempfile.mkstemp(prefix="exokg-export-", suffix=".sqlite")
         os.close(fd)
         self.db = sqlite3.connect(self.path)
@@ -244,15 +255,15 @@ class _Spool:
         from exokg.sparql.export import dump
 
         try:
-            self._scan(dump(service, "application/n-triples"), findings)
+            self._scan(dump(service, "application/n-triples", cancel=self.cancel), findings)
         except sqlite3.IntegrityError:
             # a subject's triples came apart: a remote engine other than Oxigraph sends
             # them in its own order. Sort them on disk (a second read), then scan again.
             logger.info("the store's dump does not keep each subject's triples together: "
                         "sorting them first")
             self.db.executescript("DELETE FROM subjects; DELETE FROM edges;")
-            self._scan(self._sorted(dump(service, "application/n-triples")), findings,
-                       read_ahead=False)
+            self._scan(self._sorted(dump(service, "application/n-triples",
+                                         cancel=self.cancel)), findings, read_ahead=False)
         self.db.execute("CREATE INDEX edges_order ON edges (s, o, p)")
         self.db.commit()
 
@@ -263,6 +274,7 @@ class _Spool:
         for triple in _triples(chunks):
             batch.append((str(triple.subject), f"{triple} .\n"))
             if len(batch) >= 10_000:
+                self.cancel.check()
                 self.db.executemany("INSERT INTO lines VALUES (?, ?)", batch)
                 batch.clear()
         self.db.executemany("INSERT INTO lines VALUES (?, ?)", batch)
@@ -270,6 +282,7 @@ class _Spool:
         for (line,) in self.db.execute("SELECT line FROM lines ORDER BY s"):
             held.append(line)
             if len(held) >= 1000:
+                self.cancel.check()
                 yield "".join(held).encode()
                 held.clear()
         yield "".join(held).encode()
@@ -290,7 +303,8 @@ class _Spool:
                 if current is None or current.iri != subject.value:
                     if current is not None:
                         subjects.append(current.close(findings, edges))
-                        if len(subjects) >= 10_000:
+                        if len(subjects) >= 1000:
+                            self.cancel.check()  # the parser may be far behind the dump
                             self._write(subjects, edges)
                     current = _Subject(subject.value)
                 current.add(triple.predicate.value, triple.object)
@@ -307,12 +321,18 @@ class _Spool:
         edges.clear()
 
     def nodes(self) -> Iterator[Node]:
-        for iri, row in self.db.execute(_NODES):
+        check = self.cancel.check
+        for n, (iri, row) in enumerate(self.db.execute(_NODES)):
+            if not n % 1000:
+                check()  # a writer's pass over the rows comes before its first byte
             yield iri, (pickle.loads(row) if row is not None
                         else _node_attributes(iri, (), {}, {}, {}, {}))
 
     def edges(self) -> Iterator[Edge]:
-        for u, key, v, u_label, v_label in self.db.execute(_EDGES):
+        check = self.cancel.check
+        for n, (u, key, v, u_label, v_label) in enumerate(self.db.execute(_EDGES)):
+            if not n % 1000:
+                check()
             yield u, v, key, {"predicate": key, "_source_label": u_label,
                               "_target_label": v_label or _local_name(v)}
 
@@ -323,8 +343,8 @@ class _Spool:
 
 
 @contextlib.contextmanager
-def store_rows(service: SparqlService, *,
-               findings: bool = False) -> Iterator[tuple[Rows, Rows]]:
+def store_rows(service: SparqlService, *, findings: bool = False,
+               cancel: CancelToken | None = None) -> Iterator[tuple[Rows, Rows]]:
     """The whole graph's node and edge rows (re-iterable, sorted), read from the store.
 
     A context manager: the rows are valid inside it, and the temporary file is gone
@@ -334,8 +354,16 @@ def store_rows(service: SparqlService, *,
     ----------
     findings
         Findings as nodes, with their edges (as :func:`exokg.network.project`).
+    cancel
+        stops the scan and the passes over the rows when fired (default: the token
+        bound to the caller's context).
+
+    Raises
+    ------
+    QueryCancelled
+        when ``cancel`` fires (in the scan, or in a pass over the rows).
     """
-    spool = _Spool(service, findings=findings)
+    spool = _Spool(service, findings=findings, cancel=cancel or current_token())
     try:
         yield Rows(spool.nodes), Rows(spool.edges)
     finally:
@@ -343,7 +371,8 @@ def store_rows(service: SparqlService, *,
 
 
 def store_graph(service: SparqlService, *, findings: bool = False,
-                max_nodes: int = DRAW_MAX_NODES) -> nx.MultiDiGraph:
+                max_nodes: int = DRAW_MAX_NODES,
+                cancel: CancelToken | None = None) -> nx.MultiDiGraph:
     """The whole graph as networkx, for the drawing formats only: refused above
     ``max_nodes``.
 
@@ -353,7 +382,7 @@ def store_graph(service: SparqlService, *, findings: bool = False,
         when the graph has more than ``max_nodes`` nodes.
     """
     G = nx.MultiDiGraph(name="ExoKG", findings=findings)
-    with store_rows(service, findings=findings) as (nodes, edges):
+    with store_rows(service, findings=findings, cancel=cancel) as (nodes, edges):
         for node, data in nodes:
             if G.number_of_nodes() >= max_nodes:
                 raise TooLargeToDraw(

@@ -32,6 +32,8 @@ import os
 import threading
 from collections.abc import Callable
 
+from exokg.errors import QueryCancelled
+
 __all__ = ["CancelToken", "current_token", "use_token"]
 
 logger = logging.getLogger(__name__)
@@ -79,6 +81,22 @@ class CancelToken:
                 callback()
             except Exception:  # noqa: BLE001 - one waiter's fault must not keep the others
                 logger.exception("a cancellation callback failed")
+
+    def check(self) -> None:
+        """Raise :class:`~exokg.errors.QueryCancelled` if the token has fired: a check
+        for work that runs in this process (a spool, a pass over rows), where no
+        executor is killed for it.
+
+        >>> token = CancelToken()
+        >>> token.check()
+        >>> token.cancel()
+        >>> token.check()
+        Traceback (most recent call last):
+        ...
+        exokg.errors.QueryCancelled: the query was cancelled: its client went away
+        """
+        if self._cancelled:
+            raise QueryCancelled()
 
     def fileno(self) -> int:
         """An fd that turns readable when the token fires (for ``poll()``)."""

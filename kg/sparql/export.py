@@ -15,6 +15,8 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from exokg.sparql.cancel import CancelToken, current_token
+
 if TYPE_CHECKING:
     from exokg.sparql.service import SparqlService
 
@@ -23,8 +25,9 @@ __all__ = ["ChunkReader", "dump"]
 logger = logging.getLogger(__name__)
 
 
-def _run(service: SparqlService, job: dict[str, Any]) -> Iterator[bytes]:
-    outcome = service.pool.execute(job, timeout=service.config.export_timeout)
+def _run(service: SparqlService, job: dict[str, Any],
+         cancel: CancelToken | None) -> Iterator[bytes]:
+    outcome = service.pool.execute(job, timeout=service.config.export_timeout, cancel=cancel)
     chunks = outcome.chunks
     try:
         yield from chunks
@@ -35,22 +38,26 @@ def _run(service: SparqlService, job: dict[str, Any]) -> Iterator[bytes]:
 
 
 def dump(service: SparqlService, media_type: str, *,
-         prefixes: dict[str, str] | None = None) -> Iterator[bytes]:
+         prefixes: dict[str, str] | None = None,
+         cancel: CancelToken | None = None) -> Iterator[bytes]:
     """The whole store in an RDF syntax (by media type), as pyoxigraph writes it.
 
     A triple syntax (N-Triples, Turtle, RDF/XML, JSON-LD) gets the default graph, a
     quad syntax (N-Quads, TriG) the whole dataset; ``prefixes`` go to the syntaxes that
-    write them.
+    write them. ``cancel`` (default: the token bound to the caller's context, taken
+    now, since the stream may be read from another thread) stops the dump when fired.
 
     Raises
     ------
     QueryTimeout
         at ``EXPORT_TIMEOUT`` (while streaming: the stream ends with it).
+    QueryCancelled
+        when ``cancel`` fires (while streaming: the stream ends with it).
     """
     job: dict[str, Any] = {"dump": media_type}
     if prefixes:
         job["out_prefixes"] = prefixes
-    return _run(service, job)
+    return _run(service, job, cancel or current_token())
 
 
 class ChunkReader(io.RawIOBase):

@@ -466,7 +466,7 @@ class RemotePool:
 
             chunks = remote_dump(self.endpoint, job["dump"], graph=self.graph,
                                  named=self._named, prefixes=job.get("out_prefixes"),
-                                 timeout=timeout)
+                                 timeout=timeout, cancel=cancel)
             return Outcome("graph", job["dump"], False, chunks)
         solutions, graph = job.get("solutions"), job.get("graph")
         cap = int(job.get("cap") or 0)

@@ -33,6 +33,7 @@ from exokg.errors import UnknownFormat
 from exokg.sparql.export import ChunkReader
 
 if TYPE_CHECKING:
+    from exokg.sparql.cancel import CancelToken
     from exokg.sparql.remote import RemoteEndpoint
 
 __all__ = ["DUMP_QUERY", "remote_dump"]
@@ -49,7 +50,7 @@ _END = object()
 
 def remote_dump(endpoint: RemoteEndpoint, media_type: str, *, graph: str | None,
                 named: list[str] | None = None, prefixes: dict[str, str] | None = None,
-                timeout: float = 0.0) -> Iterator[bytes]:
+                timeout: float = 0.0, cancel: CancelToken | None = None) -> Iterator[bytes]:
     """The data of a remote store in the RDF syntax ``media_type``, as chunks of bytes.
 
     Parameters
@@ -64,14 +65,17 @@ def remote_dump(endpoint: RemoteEndpoint, media_type: str, *, graph: str | None,
         the prefixes of the syntaxes that write them.
     timeout
         seconds the whole dump may take (0: no limit).
+    cancel
+        stops the dump when fired (its reply's connection is shut): passed, not taken
+        from the context, since the engine is read on the serializer's thread.
 
     Raises
     ------
     UnknownFormat
         for a media type that is no RDF syntax (at once).
-    QueryTimeout, RemoteUnavailable
-        at the time limit, or when the store cannot be read (while streaming: the
-        stream ends with it).
+    QueryTimeout, RemoteUnavailable, QueryCancelled
+        at the time limit, when the store cannot be read, or when ``cancel`` fires
+        (while streaming: the stream ends with it).
     """
     out = ox.RdfFormat.from_media_type(media_type)
     if out is None:
@@ -83,7 +87,7 @@ def remote_dump(endpoint: RemoteEndpoint, media_type: str, *, graph: str | None,
         sources += [(name, ox.NamedNode(name)) for name in named or ()]
     reading: list[Any] = []  # the reply being read, to cut when the reader goes
     items = _read(endpoint, sources, dataset=out.supports_datasets, deadline=deadline,
-                  reading=reading)
+                  reading=reading, cancel=cancel)
     return _serialized(items, out, prefixes or None, on_stop=lambda: _cut(reading))
 
 
@@ -98,13 +102,14 @@ def _cut(reading: list[Any]) -> None:
 
 
 def _read(endpoint: RemoteEndpoint, sources: list[tuple[str | None, Any]], *,
-          dataset: bool, deadline: float, reading: list[Any]) -> Iterator[ox.Triple | ox.Quad]:
+          dataset: bool, deadline: float, reading: list[Any],
+          cancel: CancelToken | None = None) -> Iterator[ox.Triple | ox.Quad]:
     """Each source graph's triples as the engine sends them (quads for a dataset); the
     reply being read is in ``reading``."""
     for source, name in sources:
         remaining = max(0.001, deadline - time.monotonic()) if deadline else 0.0
         reply = endpoint.request(DUMP_QUERY, accept=_NT, timeout=remaining,
-                                 default_graphs=[source] if source else None)
+                                 default_graphs=[source] if source else None, cancel=cancel)
         reading[:] = [reply]
         try:
             fmt = ox.RdfFormat.from_media_type(reply.media_type) or ox.RdfFormat.N_TRIPLES
