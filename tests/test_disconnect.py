@@ -5,7 +5,9 @@ kills the query's executor (replaced by a fresh one) and raises ``QueryCancelled
 while it runs, while its answer streams, and while it waits for an idle executor.
 The server, as a client meets it: a real ``exokg serve`` process with one executor and
 a 60 s time limit; a client sends a runaway query and hangs up; the executor that ran
-it is killed and the next query is answered, long before the limit.
+it is killed and the next query is answered, long before the limit. A whole-graph
+network export hung up on before its first byte (the store's dump read by a thread of
+its own, then spooled) stops too, and is logged 499.
 """
 
 from __future__ import annotations
@@ -258,3 +260,76 @@ def test_healthz_of_a_busy_server_says_busy_not_down(one_executor_server):
         return report["busy"] is False and report["answer"] is True
 
     assert _wait_for(answered)
+
+
+# --- a whole-graph network export, hung up on before its first byte ---------------------
+
+@pytest.fixture(scope="module")
+def hub_server(tmp_path_factory):
+    """A server of a hub graph big enough that a network export with findings spools
+    for seconds before it sends a byte."""
+    from hubgen import write_hub_graph
+
+    folder = tmp_path_factory.mktemp("hub-export")
+    data = write_hub_graph(folder / "hub.nt", findings=20_000)
+    proc, url = start_server(["--store", str(folder / "store"), "--data", str(data),
+                              "--workers", "1", "--executors", "1", "--timeout", str(LIMIT)])
+    yield proc, url
+    stop_server(proc)
+
+
+def _export_lines(proc) -> list[dict]:
+    return [entry for entry in (json.loads(line) for line in server_log(proc).splitlines()
+                                if line.startswith("{"))
+            if entry.get("path") == "/api/export"]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time used so far by the server's worker and executors (its process tree)."""
+    total = 0.0
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "csv"])
+def test_a_hang_up_before_the_first_byte_stops_a_network_export(hub_server, fmt):
+    proc, url = hub_server
+    port = int(url.rsplit(":", 1)[1])
+    exports = len(_export_lines(proc))
+    before = executor_ticks(proc.pid)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET /api/export?format={fmt}&findings=true HTTP/1.1\r\nHost: test"
+                     "\r\n\r\n".encode())
+        # the store's dump is running (the spool comes before the first byte)
+        busy: list[int] = []
+
+        def dumping() -> bool:
+            busy[:] = [pid for pid, ticks in executor_ticks(proc.pid).items()
+                       if ticks > before.get(pid, 0) + 20]
+            return bool(busy)
+
+        assert _wait_for(dumping), "the export's dump never ran"
+        sock.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            sock.recv(1)  # nothing sent yet: the hang-up comes before the first byte
+    # the export stops there: its executor is killed mid-dump (and replaced), and the
+    # request is logged as cut by its client
+    assert _wait_for(lambda: _gone(busy[0])), f"executor {busy[0]} still dumps the store"
+    assert _wait_for(lambda: len(_export_lines(proc)) > exports)
+    assert _export_lines(proc)[-1]["status"] == 499, _export_lines(proc)[-1]
+
+    def quiet() -> bool:  # neither the worker nor an executor keeps working on it
+        start = _cpu_seconds(proc.pid)
+        time.sleep(1.0)
+        return _cpu_seconds(proc.pid) - start < 0.3
+
+    assert _wait_for(quiet)
+    # the one executor serves the next export whole
+    r = requests.get(f"{url}/api/export", params={"format": fmt, "findings": "true"},
+                     timeout=LIMIT)
+    assert r.status_code == 200 and len(r.content) > 100_000

@@ -2,7 +2,8 @@
 
 A bad port or host, or a port another server holds: one line, exit 2, nothing served.
 Workers and their query executors die with their master (even after ``kill -9``), and
-``SIGTERM`` lets a request in flight complete.
+``SIGTERM`` lets a request in flight complete (for the query time limit plus a margin),
+refusing new connections meanwhile.
 """
 
 from __future__ import annotations
@@ -129,6 +130,40 @@ def test_sigterm_lets_a_request_in_flight_complete(store_dir):
         head, _, payload = data.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 200")
         assert b'"n"' in payload and b'"value":"' in payload.replace(b" ", b"")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            stop_server(proc)
+
+
+def test_sigterm_drains_a_request_longer_than_five_seconds_and_refuses_new_ones(store_dir):
+    """The drain lasts the query time limit plus a margin (it was 5 s, shorter than any
+    query may run): a request still in flight 7 s after SIGTERM gets its 200, while a
+    new connection is refused meanwhile."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "1",
+                              "--timeout", "30", "--no-access-log"])
+    body = b"query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D"
+    try:
+        with socket.create_connection(("127.0.0.1", _port(url)), timeout=60) as sock:
+            # in flight: its body comes 7 s after SIGTERM (the old drain killed it at 5 s)
+            sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+                         b"Content-Type: application/x-www-form-urlencoded\r\n"
+                         b"Accept: application/sparql-results+json\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            with pytest.raises(requests.ConnectionError):
+                requests.get(f"{url}/healthz", timeout=5)
+            time.sleep(6.0)
+            assert proc.poll() is None, "the server stopped with a request in flight"
+            sock.sendall(body[10:])
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        head, _, payload = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), data[:200]
+        assert b'"boolean":true' in payload.replace(b" ", b"")
         assert proc.wait(timeout=30) == 0
     finally:
         if proc.poll() is None:
