@@ -157,4 +157,4 @@ def run_in_child(func: Callable[..., T], *args: Any, what: str | None = None) ->
     kind, payload = outcome
     if kind == "error":
         raise payload
-    return payload  # type: ignore[no-any-return]
+    return payload

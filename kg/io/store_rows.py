@@ -34,7 +34,7 @@ import sqlite3
 import tempfile
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -99,7 +99,8 @@ def _python(term: ox.Literal) -> Any:
     return Literal(term.value, datatype=term.datatype.value).toPython()
 
 
-def _triples(chunks: Iterator[bytes], *, read_ahead: bool = True) -> Iterator[ox.Quad]:
+def _triples(chunks: Iterator[bytes], *,
+             read_ahead: bool = True) -> Generator[ox.Quad, None, None]:
     """The triples of N-Triples ``chunks``, parsed as they come (``read_ahead``: the
     chunks are pulled by a thread, which only a store's dump may be: not a generator
     bound to this thread's SQLite); the chunks are closed after (a dump's stream hands
