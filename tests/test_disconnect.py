@@ -258,3 +258,22 @@ def test_healthz_of_a_busy_server_says_busy_not_down(one_executor_server):
         return report["busy"] is False and report["answer"] is True
 
     assert _wait_for(answered)
+
+
+def test_an_executor_whose_parent_closed_its_pipe_exits_quietly(store_dir):
+    # a killed worker leaves its executors writing into a closed pipe: each printed a
+    # chained traceback (BrokenPipeError, then "BufferError: Existing exports of data")
+    import subprocess
+    import sys
+
+    from exokg.sparql.pool import EXECUTOR_SCRIPT
+
+    proc = subprocess.Popen([sys.executable, EXECUTOR_SCRIPT, find_store(str(store_dir)).path],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.read(5)[:1] == b"R"  # ready
+    proc.stdout.close()  # the parent's end is gone
+    proc.stdin.write(json.dumps(_job("SELECT * { ?s ?p ?o }")).encode() + b"\n")
+    proc.stdin.close()
+    assert proc.wait(timeout=LIMIT) == 0
+    assert proc.stderr.read() == b""

@@ -114,3 +114,32 @@ def test_an_entity_path_with_control_characters_is_404_with_encoded_links(live_s
 def test_a_line_break_in_a_path_injects_no_header(live_server):
     r = requests.get(f"{live_server}/id/content/mir%0d%0aX-Injected:%201", timeout=30)
     assert r.status_code == 404 and "X-Injected" not in r.headers
+
+
+@pytest.mark.parametrize("header", [("Link", "</id/a\x01>"), ("X-Bad", "a\r\nb"),
+                                    ("X-Name", "caf\u00e9\u2192"), ("Bad Name", "x")])
+def test_the_bridge_answers_its_own_500_for_a_header_the_server_refuses(header):
+    # whatever an app puts in a header, granian sees only what it accepts: at worst
+    # our own plain 500 (granian's own was an "Unsupported ASGI message" in its log)
+    import asyncio
+
+    from exokg.server.asgi import AsgiBridge
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"), header])
+        return [b"ok"]
+
+    sent = []
+
+    async def receive():
+        await asyncio.sleep(3600)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/x", "raw_path": b"/x",
+             "query_string": b"", "headers": [], "http_version": "1.1"}
+    asyncio.run(AsgiBridge(app, threads=1, max_body=1024)(scope, receive, send))
+    start, body = sent
+    assert start["status"] == 500 and body["body"] == b"internal server error\n"
+    assert all(name in (b"content-type", b"content-length") for name, _ in start["headers"])
