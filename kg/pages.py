@@ -48,7 +48,7 @@ from rdflib import Graph, URIRef
 
 __all__ = ["DESCRIPTION_CAP", "PAGE_SIZE", "Reader", "StoreReader", "description_graph",
            "entity_page", "find_node", "finding_count", "finding_graph", "finding_page",
-           "finding_query", "finding_records", "iri_term", "node_exists", "page_number"]
+           "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number"]
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +143,28 @@ def page_number(raw: str | None, pages: int) -> int:
     return number
 
 
+def is_iri(text: str) -> bool:
+    """Whether ``text`` is an absolute IRI a store can hold: the one check of a node named
+    from outside (a URL path, a parameter) before any query is written with it.
+
+    >>> is_iri("https://w3id.org/exokg/id/content/mir-21")
+    True
+    >>> [is_iri(t) for t in ("mir-21", "https://x/%zz", "https://x/\x7f", "https://x/\ufffd")]
+    [False, False, False, False]
+    """
+    if not text or _BAD_IRI.search(text):
+        return False
+    try:
+        ox.NamedNode(text)  # percent-escapes, code points, scheme: as the store checks them
+    except ValueError:
+        return False
+    return True
+
+
 def node_exists(reader: Reader, node: str) -> bool:
-    """Whether ``node`` is the subject of a triple (one indexed lookup)."""
-    return bool(reader.select(f"ASK {{ {iri_term(node)} ?p ?o }}").boolean)
+    """Whether ``node`` is the subject of a triple (one indexed lookup); ``False`` for
+    what is no IRI (:func:`is_iri`), without a query."""
+    return is_iri(node) and bool(reader.select(f"ASK {{ {iri_term(node)} ?p ?o }}").boolean)
 
 
 def find_node(reader: Reader, name: str) -> list[str]:
@@ -160,7 +179,7 @@ def find_node(reader: Reader, name: str) -> list[str]:
     if not text:
         return []
     for iri in dict.fromkeys((text, expand_curie(text))):
-        if "://" in iri and not _BAD_IRI.search(iri) and node_exists(reader, iri):
+        if "://" in iri and node_exists(reader, iri):
             return [iri]
     # a JSON string is a SPARQL string literal, as long as characters outside the BMP stay
     # as they are (JSON would escape them as surrogate pairs, which SPARQL refuses)

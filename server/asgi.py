@@ -35,6 +35,7 @@ import contextvars
 import io
 import logging
 import queue
+import re
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -83,7 +84,7 @@ class _Exchange:
         if exc_info is not None and self.started:  # too late to change them (PEP 3333)
             raise exc_info[1].with_traceback(exc_info[2])
         self.status = int(status[:3])
-        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        self.headers = [_header(k, v) for k, v in headers]
         return self._write  # PEP 3333's write(): sent before the iterable
 
     def watch(self, receive: _Receive, cancel: CancelToken) -> None:
@@ -145,6 +146,27 @@ class _Exchange:
             await self._send({"type": "http.response.start", "status": self.status,
                               "headers": self.headers})
         await self._send({"type": "http.response.body", "body": data, "more_body": more})
+
+
+#: A header name (an RFC 9110 token) and a value granian sends (no control character
+#: but tab): granian answers a header outside these with its own 500 and an error log.
+_HEADER_NAME = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(rb"[^\x00-\x08\x0a-\x1f\x7f]*")
+
+
+def _header(name: str, value: str) -> tuple[bytes, bytes]:
+    """One response header as ASGI sends it.
+
+    Raises ``ValueError`` for one the server would refuse: the app fails on it, and the
+    bridge answers its own 500 instead of the server's.
+    """
+    try:
+        key, data = name.lower().encode("latin-1"), value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"response header {name!r}: {value!r} is not Latin-1") from None
+    if not (_HEADER_NAME.fullmatch(key) and _HEADER_VALUE.fullmatch(data)):
+        raise ValueError(f"response header {name!r}: {value!r} is not a valid header")
+    return key, data
 
 
 class _Threads:

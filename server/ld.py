@@ -26,7 +26,7 @@ from typing import Any
 
 from exokg import review
 from exokg.describe import concise_bounded_description
-from exokg.errors import InvalidQuery, NodeNotFound, UnknownFormat
+from exokg.errors import InvalidQuery, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, formats, get_format
 from exokg.pages import DESCRIPTION_CAP, description_graph, entity_page, node_exists
 from exokg.server.graph import app_facets, app_reader
@@ -96,11 +96,8 @@ def _find_node(path: str) -> str | None:
     reader = app_reader()
     for base in dict.fromkeys((base_iri(), CANONICAL_BASE)):
         node = base + "id/" + path
-        try:
-            if node_exists(reader, node):
-                return node
-        except NodeNotFound:  # not writable as an IRI: no such node
-            return None
+        if node_exists(reader, node):  # no query for a path that makes no IRI (a 404)
+            return node
     return None
 
 

@@ -12,6 +12,9 @@ whichever door answered it, gets the same headers and one access-log line.
 - The request's cancellation token (``environ["exokg.cancel"]``, set by
   :class:`exokg.server.asgi.AsgiBridge`) bound to the request's context, so that every
   query the request issues (pages and the API too) stops when its client disconnects.
+- The URL's query string decoded once, for every route: a parameter whose name or value
+  is not UTF-8 (``%FF``) is refused with a 400 naming it (:func:`query_params`), before any
+  route reads it (werkzeug would have read it as U+FFFD, a silent wrong answer).
 - The access log (``exokg.access``, one JSON line per request, written once the body is
   sent so that a streamed answer's row count is known; status 499 for a request whose
   client hung up before its body was done, whatever status went ahead of the body). A
@@ -21,19 +24,23 @@ whichever door answered it, gets the same headers and one access-log line.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl, unquote_to_bytes
 
+from exokg.errors import InvalidQuery
 from exokg.server.asgi import CANCEL_KEY
+from exokg.server.errors import error_parts
 from exokg.sparql.cancel import use_token
 from exokg.sparql.service import start_recording
 from werkzeug.wsgi import ClosingIterator
 
 __all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH", "SECURITY_HEADERS",
-           "Middleware"]
+           "Middleware", "query_params"]
 
 access_logger = logging.getLogger("exokg.access")
 
@@ -61,6 +68,44 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
      "form-action 'self'; frame-ancestors 'none'"),
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
 )
+
+
+@functools.lru_cache(maxsize=256)
+def query_params(query_string: str) -> tuple[tuple[str, str], ...]:
+    """The parameters of a WSGI ``QUERY_STRING`` (the URL's bytes as Latin-1 text), in
+    order, blank ones kept, percent-escapes decoded as UTF-8.
+
+    Memoized: percent-decoding a long query costs ~0.1 ms in Python, and clients repeat
+    the same query strings.
+
+    Raises
+    ------
+    InvalidQuery
+        naming the first parameter whose name or value is not UTF-8.
+
+    Examples
+    --------
+    >>> query_params("q=mi%52&limit=")
+    (('q', 'miR'), ('limit', ''))
+    >>> query_params("limit=5&q=%FF%FE")
+    Traceback (most recent call last):
+    ...
+    exokg.errors.InvalidQuery: URL parameter 'q' is not valid UTF-8 (byte 0xff)
+    """
+    params: list[tuple[str, str]] = []
+    for part in query_string.split("&"):
+        if not part:
+            continue
+        try:
+            raw = part.encode("latin-1")
+            params += parse_qsl(raw.decode(), keep_blank_values=True, errors="strict")
+        except UnicodeError as err:
+            name = unquote_to_bytes(part.partition("=")[0].replace("+", " ").encode(
+                "latin-1", "replace")).decode("utf-8", "replace")
+            where = f" (byte 0x{err.object[err.start]:02x})" if isinstance(
+                err, UnicodeDecodeError) else ""
+            raise InvalidQuery(f"URL parameter {name!r} is not valid UTF-8{where}") from None
+    return tuple(params)
 
 
 class Middleware:
@@ -96,7 +141,15 @@ class Middleware:
         cancel = environ.get(CANCEL_KEY)
         use_token(cancel)  # the bridge runs each request in its own context
         issued = start_recording() if self.log_queries else None
-        body = self.app(environ, start)
+        try:
+            query_params(environ.get("QUERY_STRING", ""))
+        except InvalidQuery as err:
+            status, headers, data = error_parts(str(err), err.status, path=path,
+                                                accept=environ.get("HTTP_ACCEPT"))
+            start(f"{status} Bad Request", list(headers.items()))
+            body: Iterable[bytes] = [data]
+        else:
+            body = self.app(environ, start)
         if not (self.access_log and access_logger.isEnabledFor(logging.INFO)):
             return body
 

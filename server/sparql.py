@@ -15,7 +15,6 @@ a request's time was Flask's, not the query's. Other methods (``OPTIONS``, ``HEA
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -27,7 +26,7 @@ from exokg.config import Config
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused
 from exokg.server.asgi import CANCEL_KEY
 from exokg.server.errors import error_reply
-from exokg.server.middleware import ANSWER_KEY
+from exokg.server.middleware import ANSWER_KEY, query_params
 from exokg.sparql import QueryAnswer, QueryRequest, SparqlService
 from exokg.sparql.describe import service_description
 from exokg.sparql.negotiate import negotiate
@@ -95,23 +94,9 @@ def _decode(data: bytes, charset: str | None) -> str:
 
 
 def _url_params(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The URL's parameters, decoded as Flask's ``request.args`` are."""
+    """The URL's parameters (the middleware refused a query string that is not UTF-8)."""
     text = environ.get("QUERY_STRING", "")
-    return list(_parse_query_string(text)) if text else []
-
-
-@functools.lru_cache(maxsize=256)
-def _parse_query_string(text: str) -> tuple[tuple[str, str], ...]:
-    # Memoized: percent-decoding a long query costs ~0.1 ms in Python, and clients
-    # repeat the same query strings.
-    try:
-        text = text.encode("latin-1").decode()
-    except UnicodeError:
-        raise InvalidQuery("the URL's query string is not valid UTF-8") from None
-    try:  # a percent-escape of bytes that are not UTF-8 (%FF) is refused, as in a body
-        return tuple(parse_qsl(text, keep_blank_values=True, errors="strict"))
-    except UnicodeDecodeError as err:
-        raise InvalidQuery(f"the URL's query string is not valid UTF-8: {err}") from None
+    return list(query_params(text)) if text else []
 
 
 def request_params(environ: dict[str, Any], *, max_body: int) -> list[tuple[str, str]]:

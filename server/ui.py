@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from exokg import review
 from exokg.curie import compact_iri as compact
@@ -125,12 +125,23 @@ def missing_assets() -> list[str]:
     return [name for name in VENDOR_FILES if not (_STATIC / "vendor" / name).is_file()]
 
 
+#: Characters a URL keeps as they are (RFC 3986's reserved and unreserved ones); any
+#: other (a control character, a space, ``"``, ``<``, non-ASCII) is percent-encoded.
+_URL_SAFE = "!#$&'()*+,/:;=?@[]~"
+
+
 def _json_url() -> str:
-    path = request.path
-    if path.endswith(".json"):
-        return request.full_path.rstrip("?")
-    json_path = path.rstrip("/") + ".json" if path != "/" else "/.json"
-    return json_path + ("?" + request.query_string.decode() if request.query_string else "")
+    """The request's URL with ``.json`` on its path, percent-encoded: it goes into the
+    ``Link`` header (where a control character is no valid header, and ``"`` or ``>``
+    would end the link) and into the page."""
+    path = request.path  # decoded: a "%" in it is a character of the path
+    if not path.endswith(".json"):
+        path = path.rstrip("/") + ".json" if path != "/" else "/.json"
+    url = quote(path, safe=_URL_SAFE.replace("?", "").replace("#", ""))
+    if request.query_string:  # as sent: its escapes stay
+        url += "?" + quote(request.query_string.decode("latin-1"), safe=_URL_SAFE + "%",
+                           encoding="latin-1")
+    return url
 
 
 def render_page(template: str, data: Mapping[str, Any], *, fmt: str | None = None,

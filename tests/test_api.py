@@ -15,6 +15,7 @@ import networkx as nx
 import pytest
 from _web import store_client
 from conftest import STORES
+from exokg.formats import GRAPH_KINDS, get_format
 from exokg.io import graph_format_names
 from exokg.server import create_app
 
@@ -276,3 +277,24 @@ def test_conflicts_are_paged(api):
     assert data["count"] == len(data["results"])
     error = _json(api.get("/api/conflicts?page=2"), 400)
     assert "from 1 to 1" in error["error"]
+
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "ntriples"])
+def test_head_of_an_export_sends_headers_without_running_it(store_dir, fmt):
+    # an export time limit no export can meet: the GET runs the export and fails (503),
+    # the HEAD answers the download's headers without running it (it ran the whole
+    # export for nothing: 21 s at 10^5 triples for GraphML)
+    app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "EXECUTORS": 1,
+                      "EXPORT_TIMEOUT": 1e-9})
+    client = app.test_client()
+    try:
+        got = client.get(f"/api/export?format={fmt}")
+        head = client.head(f"/api/export?format={fmt}")
+    finally:
+        app.extensions["exokg.sparql"].close()
+    assert got.status_code == 503 and "time limit" in got.json["error"]
+    assert head.status_code == 200 and not head.data
+    assert head.headers["Content-Disposition"].startswith('attachment; filename="exokg-graph.')
+    assert head.mimetype == get_format(fmt, kinds=GRAPH_KINDS).media_type
+    assert "Content-Length" not in head.headers  # streamed: the GET sends no length either

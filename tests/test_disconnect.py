@@ -333,3 +333,22 @@ def test_a_hang_up_before_the_first_byte_stops_a_network_export(hub_server, fmt)
     r = requests.get(f"{url}/api/export", params={"format": fmt, "findings": "true"},
                      timeout=LIMIT)
     assert r.status_code == 200 and len(r.content) > 100_000
+
+
+def test_an_executor_whose_parent_closed_its_pipe_exits_quietly(store_dir):
+    # a killed worker leaves its executors writing into a closed pipe: each printed a
+    # chained traceback (BrokenPipeError, then "BufferError: Existing exports of data")
+    import subprocess
+    import sys
+
+    from exokg.sparql.pool import EXECUTOR_SCRIPT
+
+    proc = subprocess.Popen([sys.executable, EXECUTOR_SCRIPT, find_store(str(store_dir)).path],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.read(5)[:1] == b"R"  # ready
+    proc.stdout.close()  # the parent's end is gone
+    proc.stdin.write(json.dumps(_job("SELECT * { ?s ?p ?o }")).encode() + b"\n")
+    proc.stdin.close()
+    assert proc.wait(timeout=LIMIT) == 0
+    assert proc.stderr.read() == b""

@@ -337,3 +337,13 @@ def test_unknown_entity_is_404_with_suggestions(ld_client):
     html = ld_client.get("/id/content/mir-21x")
     assert html.status_code == 404 and 'href="/id/content/mir-21"' in html.get_data(as_text=True)
     assert ld_client.get('/id/content/a"b>c').status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/id/content/%ff%fe", "/id/content/%zz", "/id/content/a%7f",
+                                  "/id/content/mi%22r", "/id/%00", "/id/content/%ff%fe.ttl"])
+def test_a_path_that_makes_no_iri_is_404_without_a_query(ld_client, path):
+    # it was a 400 quoting the internal ASK query's syntax error
+    got = ld_client.get(path, headers={"Accept": "application/json"})
+    assert got.status_code == 404
+    assert got.json["ok"] is False and got.json["error"].startswith("no node ")
+    assert "ASK" not in got.json["error"] and "syntax" not in got.json["error"]

@@ -5,6 +5,7 @@ one access-log line per request."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -73,3 +74,72 @@ def test_access_log_one_line_per_request_from_both_doors(store_dir):
     assert by_path[("HEAD", "/sparql")]["status"] == 200
     assert by_path[("GET", "/api/entities")]["status"] == 200
     assert sum(e["path"] == "/sparql" and e["method"] == "GET" for e in lines) == 1
+
+
+@pytest.mark.parametrize("path,query,parameter", [
+    ("/api/entities", "q=%ff%fe", "q"),
+    ("/api/neighborhood", "node=%C3%28&depth=1", "node"),
+    ("/query.json", "query=SELECT%20*%7B%7D%23%ED%A0%80", "query"),  # an encoded surrogate
+    ("/search", "q=mir&limit=%ff", "limit"),
+    ("/sparql", "query=ASK%7B%7D&format=%ff", "format"),
+])
+def test_a_url_parameter_that_is_not_utf8_is_400_naming_it(live_server, path, query,
+                                                           parameter):
+    # one rule for every route: read as U+FFFD it was a silent wrong answer (a search for
+    # "%FF%FE", download links double-encoded)
+    r = requests.get(f"{live_server}{path}?{query}", timeout=30,
+                     headers={"Accept": "application/json"})
+    assert r.status_code == 400, r.text
+    assert r.json() == {"ok": False, "status": 400,
+                        "error": r.json()["error"]}
+    assert f"URL parameter {parameter!r} is not valid UTF-8" in r.json()["error"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"  # the middleware's headers too
+
+
+@pytest.mark.parametrize("path", ["/id/content/mir%01", "/id/%00", "/id/content/mi%22r",
+                                  "/id/content/a%7f", "/id/content/%ff%fe", "/id/content/%zz"])
+def test_an_entity_path_with_control_characters_is_404_with_encoded_links(live_server, path):
+    # the 404 page's Link header carried the path raw: granian refused the header and
+    # answered its own 500 ("Unsupported ASGI message")
+    r = requests.get(live_server + path, timeout=30)
+    assert r.status_code == 404, r.text
+    assert "no node" in r.text and "SELECT" not in r.text and "ASK" not in r.text
+    link = r.headers["Link"]
+    target = link[1:link.index(">")]
+    assert target.startswith("/id/") and target.endswith(".json")
+    assert not re.search(r'[\x00-\x20\x7f"<>]', target)
+    assert requests.get(live_server + target, timeout=30).status_code == 404
+
+
+def test_a_line_break_in_a_path_injects_no_header(live_server):
+    r = requests.get(f"{live_server}/id/content/mir%0d%0aX-Injected:%201", timeout=30)
+    assert r.status_code == 404 and "X-Injected" not in r.headers
+
+
+@pytest.mark.parametrize("header", [("Link", "</id/a\x01>"), ("X-Bad", "a\r\nb"),
+                                    ("X-Name", "caf\u00e9\u2192"), ("Bad Name", "x")])
+def test_the_bridge_answers_its_own_500_for_a_header_the_server_refuses(header):
+    # whatever an app puts in a header, granian sees only what it accepts: at worst
+    # our own plain 500 (granian's own was an "Unsupported ASGI message" in its log)
+    import asyncio
+
+    from exokg.server.asgi import AsgiBridge
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"), header])
+        return [b"ok"]
+
+    sent = []
+
+    async def receive():
+        await asyncio.sleep(3600)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/x", "raw_path": b"/x",
+             "query_string": b"", "headers": [], "http_version": "1.1"}
+    asyncio.run(AsgiBridge(app, threads=1, max_body=1024)(scope, receive, send))
+    start, body = sent
+    assert start["status"] == 500 and body["body"] == b"internal server error\n"
+    assert all(name in (b"content-type", b"content-length") for name, _ in start["headers"])

@@ -685,3 +685,15 @@ def test_error_body_json_when_asked(live_server):
     assert r.status_code == 400
     body = json.loads(r.text)
     assert body["ok"] is False and "error at" in body["error"]
+
+
+@pytest.mark.parametrize("parameter,value", [("default-graph-uri", "not an iri"),
+                                             ("named-graph-uri", "foo"),
+                                             ("default-graph-uri", "http://x/%zz")])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_dataset_parameter_that_is_no_iri_is_400_naming_it(served, method, parameter, value):
+    # as FROM <a b> in the query is: a client's error, never "query failed" (500)
+    params = {"query": "ASK {}", parameter: value}
+    r = (get(served, params) if method == "GET" else post(served, params, FORM))
+    assert r.status_code == 400, r.text
+    assert parameter in r.text and repr(value) in r.text and "not an IRI" in r.text

@@ -249,8 +249,9 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
         # SIGTERM: each worker stops accepting and finishes what is in flight; a query
         # started just before runs to its time limit, so the drain waits that long
         workers_kill_timeout=None if drain is None else math.ceil(drain))
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
     print(f"exokg: serving {info.triples} triples (data version {info.version}, store "
-          f"{info.path}{', reused' if info.reused else ''}) at http://{host}:{port}/sparql "
+          f"{info.path}{', reused' if info.reused else ''}) at http://{shown}:{port}/sparql "
           f"with {settings.workers} workers", file=sys.stderr, flush=True)
     server.serve(target_loader=load_app, wrap_loader=False)
     return 0

@@ -68,10 +68,16 @@ _DISK: ox.Store | None = None  # the on-disk store, which dumps read (see the pr
 
 def _flush_out() -> None:
     view = memoryview(_OUT)
-    while view:
-        n = os.write(1, view)
-        view = view[n:]
-    del view
+    try:
+        while view:
+            n = os.write(1, view)
+            view = view[n:]
+    except BrokenPipeError:
+        # the parent closed its end (its worker was killed): no one is left to answer,
+        # so exit quietly (not a traceback per executor in the server's log)
+        os._exit(0)
+    finally:
+        view.release()  # else a later _OUT.extend fails: "Existing exports of data"
     _OUT.clear()
 
 

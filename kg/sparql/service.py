@@ -18,7 +18,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyoxigraph as ox
 from exokg.config import Config
+from exokg.errors import InvalidQuery
 from exokg.sparql.cache import ResultCache
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.sparql.check import check_query, inspect_query
@@ -40,6 +42,21 @@ _EAGER_BYTES = 1 << 18
 
 #: Graph syntaxes that write no prefixes: the executor is not sent any (less to encode).
 _NO_PREFIXES = frozenset({"application/n-triples", "application/n-quads"})
+
+
+def _check_graph_iri(parameter: str, iri: str) -> None:
+    """Refuse a protocol dataset graph that is not an absolute IRI (400), as the query's
+    own ``FROM <...>`` is refused, before any executor or remote engine sees it.
+
+    >>> _check_graph_iri("named-graph-uri", "a b")
+    Traceback (most recent call last):
+    ...
+    exokg.errors.InvalidQuery: named-graph-uri 'a b' is not an IRI: Invalid IRI code point ' '
+    """
+    try:
+        ox.NamedNode(iri)
+    except ValueError as err:
+        raise InvalidQuery(f"{parameter} {iri!r} is not an IRI: {err}") from None
 
 
 @dataclass
@@ -225,6 +242,9 @@ class SparqlService:
         default, named = request.default_graphs, request.named_graphs
         if not default and not named:
             return None, None
+        for name, iris in (("default-graph-uri", default), ("named-graph-uri", named)):
+            for iri in iris or ():
+                _check_graph_iri(name, iri)
         return default or [], named or []
 
     def query(self, request: QueryRequest) -> QueryAnswer:
