@@ -34,6 +34,10 @@ DATA = Path(__file__).resolve().parent / "data"
 #: Commands run here, outside the checkout, so that they import the installed package as a
 #: user's do (in the checkout, ./kg would shadow it and hide a packaging mistake).
 RUN_DIR = tempfile.gettempdir()
+#: Python that names the web layer's modules a process has imported (the library and the
+#: CLI's query path must import none).
+WEB_MODULES_LOADED = ("sorted(m for m in sys.modules if m.split('.')[0] in "
+                      "('flask', 'werkzeug') or m.startswith('exokg.server'))")
 
 
 @pytest.fixture(scope="session")
