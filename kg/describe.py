@@ -33,7 +33,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 __all__ = [
-    "concise_bounded_description", "describe_node", "evidence_summary",
+    "EXTERNAL_PREDICATES", "IDENTITY_PREDICATES", "concise_bounded_description",
+    "describe_node", "evidence_summary",
     "findings_about", "finding_record", "finding_row", "group_findings", "label_of", "node_exists",
     "node_facts",
 ]
@@ -242,6 +243,12 @@ def evidence_summary(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 _SKIP_FACTS = {RDFS.label}
 
+#: The links of a node outside the graph, which an entity page lists as external.
+EXTERNAL_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.relatedMatch, SKOS.narrowMatch,
+                       SKOS.broadMatch, OWL.sameAs, RDFS.seeAlso, EXO.xref)
+#: What says what a node is: its types, names and comment.
+IDENTITY_PREDICATES = (RDF.type, RDFS.label, SKOS.prefLabel, SKOS.altLabel, RDFS.comment)
+
 
 def node_facts(graph: Graph, node: URIRef) -> dict[str, Any]:
     """What an entity page says of ``node`` itself, from its own statements.
@@ -254,8 +261,7 @@ def node_facts(graph: Graph, node: URIRef) -> dict[str, Any]:
     """
     facts: dict[Node, list[dict[str, Any]]] = defaultdict(list)
     external: list[dict[str, Any]] = []
-    external_predicates = {SKOS.exactMatch, SKOS.closeMatch, SKOS.relatedMatch,
-                           SKOS.narrowMatch, SKOS.broadMatch, OWL.sameAs, RDFS.seeAlso, EXO.xref}
+    external_predicates = set(EXTERNAL_PREDICATES)
     for predicate, obj in sorted(graph.predicate_objects(node)):
         if predicate in _SKIP_FACTS:
             continue

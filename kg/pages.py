@@ -36,6 +36,8 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 from exokg.describe import (
+    EXTERNAL_PREDICATES,
+    IDENTITY_PREDICATES,
     evidence_summary,
     finding_record,
     group_findings,
@@ -193,13 +195,28 @@ def find_node(reader: Reader, name: str) -> list[str]:
 def description_graph(reader: Reader, node: str, *,
                       cap: int = DESCRIPTION_CAP) -> tuple[Graph, bool]:
     """The node's own statements (and those of its blank nodes), the labels of what they
-    point to and of their predicates, a study's number: ``(graph, truncated)``."""
+    point to and of their predicates, a study's number: ``(graph, truncated)``.
+
+    When the cap cuts the description (a hub cites thousands of studies), the node's
+    types, names, comment and external links are read apart, so that a cut never costs
+    the page its title or its links.
+    """
     term = iri_term(node)
-    query = _PREFIXES + f"""CONSTRUCT {{ {term} ?p ?o . ?o ?q ?v . ?p ?pq ?pv }}
-WHERE {{ {term} ?p ?o .
+    graph, truncated = reader.construct(_description_query(term, ""), max_rows=cap)
+    if truncated:
+        kept = ", ".join(iri_term(str(p)) for p in IDENTITY_PREDICATES + EXTERNAL_PREDICATES)
+        # a node has few of these: bounded by the default cap, not by the one that cut
+        own, _ = reader.construct(_description_query(term, f"FILTER(?p IN ({kept}))"),
+                                  max_rows=DESCRIPTION_CAP)
+        graph += own
+    return graph, truncated
+
+
+def _description_query(term: str, restriction: str) -> str:
+    return _PREFIXES + f"""CONSTRUCT {{ {term} ?p ?o . ?o ?q ?v . ?p ?pq ?pv }}
+WHERE {{ {term} ?p ?o . {restriction}
   OPTIONAL {{ ?o ?q ?v FILTER(isBlank(?o) || ?q IN {_OBJECT_FACTS}) }}
   OPTIONAL {{ ?p ?pq ?pv FILTER(?pq IN (rdfs:label, skos:prefLabel)) }} }}"""
-    return reader.construct(query, max_rows=cap)
 
 
 def finding_count(reader: Reader, node: str) -> int:

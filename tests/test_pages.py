@@ -209,3 +209,22 @@ def test_hub_conflict_entry_names_the_hub_as_the_whole_graph_does(hub_store):
     entries = [c["node"] for c in facets.conflicts() if c["node"]["id"] == HUB]
     assert entries == [expected]
     assert facets.conflict_count() == len(facets.conflicts())
+
+
+def test_a_cut_description_keeps_the_nodes_name_types_and_links(review_store):
+    """A hub's description is cut at the cap (at 10^5 findings miR-21 cites ~9,000
+    studies, and the page was titled by its IRI, "mir-21"): whatever the cut, the node's
+    types, labels and external links are still read, so the page says the same of it."""
+    from exokg.describe import node_facts
+    from exokg.pages import description_graph
+
+    reader, _ = review_store
+    graph = build_graph()
+    for name in ("content/mir-21", "disease/hcc"):
+        node = URIRef(str(EXOID) + name)
+        want = describe_node(graph, node)
+        cut, truncated = description_graph(reader, str(node), cap=2)
+        assert truncated, node
+        got = node_facts(cut, node)
+        for key in ("label", "types", "alt_labels", "comment", "external"):
+            assert got[key] == want[key], (node, key)
