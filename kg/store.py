@@ -89,7 +89,7 @@ ARTIFACT_BUILDERS: dict[str, str | ArtifactBuilder] = {
     # adjacency, metrics (also triples in a named graph) and search index, in one folder
     "index": "exokg.index:build_index",
     # per-entity evidence, facet counts, hub page order and the home page's counts
-    "facets": "exokg.facets:build_facets",
+    "facets": "exokg.facets_build:build_facets",
 }
 
 #: Artifacts whose builders only read the store: built in a second process, beside the
