@@ -11,7 +11,9 @@ path, rank, evidence, conflicts; ``--exports`` adds the whole-graph exports), so
 surface's remote cost stands beside the embedded one. Then the balancer: the same requests
 straight to one replica and through HAProxy (deploy/haproxy.cfg, one ``server`` line per
 replica) with 1, 2 and 4 replicas (``--replicas``), each replica ``exokg serve`` with the
-``--replica-args`` given (an embedded store, or ``--store-url`` for a shared remote one).
+``--replica-args`` given (an embedded store, or ``--store-url`` for a shared remote one:
+``--engine-pgid`` then counts the shared engine's CPU per request beside the replicas' and
+HAProxy's); with ``--balancer-page``, wrk also loads that page alone.
 
     python benchmarks/bench_remote.py --data /tmp/bench/f100000.nt --store /tmp/store \\
         --oxigraph http://127.0.0.1:7878/query --virtuoso http://127.0.0.1:8890/sparql \\
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -64,7 +67,9 @@ def serve(args: list[str]) -> tuple[subprocess.Popen, str]:
 
 
 def group_cpu(pgid: int) -> float:
-    """CPU seconds (user + system) used so far by the live processes of group ``pgid``."""
+    """CPU seconds (user + system) used so far by the live processes of group ``pgid``,
+    with what their ended children used (an executor replaced mid-run is counted in its
+    parent's ``cutime``/``cstime`` once reaped, not lost)."""
     ticks = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -74,19 +79,33 @@ def group_cpu(pgid: int) -> float:
         except OSError:
             continue
         if int(fields[2]) == pgid:
-            ticks += int(fields[11]) + int(fields[12])
+            ticks += sum(int(f) for f in fields[11:15])
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def timed_throughput(base: str, path: str, seconds: int, groups: dict[str, int]) -> dict:
-    """wrk's mix on ``base``, with the CPU ms per request each process group spent."""
+def timed_throughput(base: str, path: str, seconds: int, groups: dict[str, int],
+                     page: str | None = None) -> dict:
+    """wrk's mix on ``base`` (or, with ``page``, that one page asked for as JSON again and
+    again), with the CPU ms per request each process group spent."""
     before = {name: group_cpu(pgid) for name, pgid in groups.items()}
-    out = throughput(base, path, seconds, QUERIES)
+    out = throughput(base, path, seconds, QUERIES) if page is None else \
+        page_throughput(base + page, seconds)
     requests = max(1.0, out["rps"] * seconds)
     for name, pgid in groups.items():
         out[f"{name}_cpu_ms_per_request"] = round(
             1000 * (group_cpu(pgid) - before[name]) / requests, 3)
     return out
+
+
+def page_throughput(url: str, seconds: int) -> dict:
+    """wrk (8 clients) on one page asked for as JSON: requests a second and failures."""
+    out = subprocess.run(["wrk", "-t2", "-c8", f"-d{seconds}s", "--timeout", "60s",
+                          "-H", "Accept: application/json", url], capture_output=True,
+                         text=True, check=True).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(rps.group(1)) if rps else 0.0,
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
 def measure(base: str, path: str, reps: int, seconds: int,
@@ -185,18 +204,30 @@ def request_cost(base: str, n: int, page: str | None) -> dict:
     return out
 
 
+def loads(base: str, seconds: int, page: str | None, groups: dict[str, int]) -> dict:
+    """wrk's mix, and (if given) wrk on the page, each ``seconds`` long, on ``base``."""
+    out = {"mix": timed_throughput(base, "sparql", seconds, groups)}
+    if page:
+        out["page_load"] = timed_throughput(base, "sparql", seconds, groups, page)
+    return out
+
+
 def balancer(replica_args: list[str], counts: list[int], n: int, seconds: int,
-             page: str | None, folder: Path) -> dict:
+             page: str | None, folder: Path, engines: dict[str, int] | None = None) -> dict:
     """Each request straight to one replica, then through HAProxy in front of
-    1, 2, 4 ... replicas (``exokg serve`` with ``replica_args``, one worker each)."""
+    1, 2, 4 ... replicas (``exokg serve`` with ``replica_args``, one worker each).
+
+    ``engines``: process groups of the engines the replicas share (``--store-url``), whose
+    CPU per request is counted beside the replicas' and HAProxy's."""
+    engines = engines or {}
     replicas = [serve([*replica_args, "--workers", "1"]) for _ in range(max(counts))]
     out: dict = {"replica_args": replica_args, "page": page}
     try:
         direct = replicas[0][1]
         out["direct"] = request_cost(direct, n, page)
         if seconds:
-            out["direct"]["mix"] = timed_throughput(direct, "sparql", seconds,
-                                                    {"replicas": replicas[0][0].pid})
+            out["direct"].update(loads(direct, seconds, page,
+                                       {"replicas": replicas[0][0].pid, **engines}))
         for count in counts:
             bind, stats = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
             env = {**os.environ, "EXOKG_LB_BIND": bind, "EXOKG_LB_STATS": stats,
@@ -211,9 +242,10 @@ def balancer(replica_args: list[str], counts: list[int], n: int, seconds: int,
                 row = request_cost(f"http://{bind}", n, page)
                 if seconds:
                     groups = {"haproxy": lb.pid, **{f"replica{i + 1}": replicas[i][0].pid
-                                                    for i in range(count)}}
-                    row["mix"] = timed_throughput(f"http://{bind}", "sparql", seconds, groups)
+                                                    for i in range(count)}, **engines}
+                    row.update(loads(f"http://{bind}", seconds, page, groups))
                 row["all_up_s"] = up
+                row["loadavg"] = load_average()
                 row["servers"] = servers(f"http://{stats}")
                 out[f"haproxy_{count}"] = row
                 print(f"  haproxy {count}: {row}", file=sys.stderr, flush=True)
@@ -247,7 +279,9 @@ def main() -> int:
                    help="replica counts behind HAProxy (none: skip the balancer)")
     p.add_argument("--replica-args", default=None,
                    help="exokg serve arguments of each replica (default: the embedded "
-                        "target's --store/--data)")
+                        "target's --store/--data; '--store-url URL --store DIR': all "
+                        "replicas share one remote store, with --engine-pgid to count its "
+                        "CPU per request)")
     p.add_argument("--balancer-page", default="/id/content/mir-320a.json",
                    help="a page timed beside the trivial query through the balancer")
     p.add_argument("--engine-pgid", nargs="*", default=[], metavar="NAME=PGID",
@@ -304,7 +338,7 @@ def main() -> int:
         folder = Path(tempfile.mkdtemp(prefix="exokg-bench-lb-"))
         try:
             results["balancer"] = balancer(replica_args, args.replicas, 200, args.seconds,
-                                           args.balancer_page, folder)
+                                           args.balancer_page, folder, args.engine_pgid)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     results["loadavg_end"] = load_average()

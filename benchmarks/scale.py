@@ -8,10 +8,18 @@ path, never copied), then measures in one run, on one machine:
   build and the whole-graph export);
 - ``exokg serve --data FILE``: time to the first answer (store and artifacts built),
   and again with the store reused;
-- per surface (home, the entity page of a typical molecule and of the largest hub,
-  search, neighbourhood at depth 2, path, rank, evidence, conflicts, whole-graph
-  N-Triples and GraphML): the first call, then p50 and p95 of ``--repeat`` calls,
-  the bytes, and the web workers' RSS after the run;
+- per surface (home, the entity page of a typical molecule and of a hub, search,
+  neighbourhood at depth 2, path, rank, evidence, conflicts): a *family* of URLs of the
+  same kind drawn from the store's artifacts (molecules of about the same degree, at the
+  90th percentile of the molecules; the most connected nodes; rankings by metric and
+  type; never a node the workers' warm-up read), asked in order after the start: the
+  first call of URL #1 (the first request of its kind after the start), the first
+  call of each later URL (uncached, like URL #1: the 10th of them is "the tenth"),
+  then ``--repeat`` calls of URL #1 again (answered from the result cache);
+- optionally (``--cache-off``) the same families again on a server restarted with
+  ``--cache-size 0``, so that repeated calls of one URL run their queries too;
+- whole-graph N-Triples and every network export, each once, the bytes, and the web
+  workers' RSS after the run;
 - Oxigraph server over the same store answering the SPARQL each request issued
   (taken from ExoKG's access log, which lists a request's queries with
   ``EXOKG_LOG_QUERIES=1``), so each surface stands beside the engine's own time.
@@ -19,6 +27,10 @@ path, never copied), then measures in one run, on one machine:
     python benchmarks/scale.py --findings 1000 100000 1000000 \\
         --gen ../shared/bench/gen.py --oxigraph /tmp/peervenv/bin/oxigraph \\
         --out benchmarks/results-scale.json --markdown benchmarks/RESULTS-scale.md
+
+A store built once can be served again by a later run (one size): ``--store DIR``
+keeps ExoKG's store folder (reused when it holds a store for the same data and code)
+and ``--peer-store DIR`` pyoxigraph's (its load and dump are then not measured).
 
 Needs ExoKG installed (``exokg`` next to this Python) and, for the peer column,
 ``pip install oxigraph`` in another virtualenv (``--oxigraph`` names its binary).
@@ -44,19 +56,19 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-#: (surface, path, Accept). A "typical molecule" is a mid-ranked one of the Zipf draw.
+#: (surface, Accept): each surface's URLs are drawn by :func:`families`.
 SURFACES = [
-    ("home", "/", "text/html"),
-    ("entity: typical molecule", "/id/content/mir-320a", "text/html"),
-    ("entity: typical molecule (JSON)", "/id/content/mir-320a.json", "application/json"),
-    ("entity: largest hub", "/id/disease/hcc", "text/html"),
-    ("entity: largest hub (JSON)", "/id/disease/hcc.json", "application/json"),
-    ("search", "/api/entities?q=mir-21", "application/json"),
-    ("neighbourhood depth 2", "/api/neighborhood?node=miR-21&depth=2", "application/json"),
-    ("path", "/api/path?source=miR-122&target=miR-21&k=3", "application/json"),
-    ("rank pagerank", "/api/rank?metric=pagerank&type=MicroRNA", "application/json"),
-    ("evidence", "/api/evidence?node=miR-21", "application/json"),
-    ("conflicts", "/api/conflicts", "application/json"),
+    ("home", "text/html"),
+    ("entity: typical molecule", "text/html"),
+    ("entity: typical molecule (JSON)", "application/json"),
+    ("entity: hub", "text/html"),
+    ("entity: hub (JSON)", "application/json"),
+    ("search", "application/json"),
+    ("neighbourhood depth 2", "application/json"),
+    ("path", "application/json"),
+    ("rank", "application/json"),
+    ("evidence", "application/json"),
+    ("conflicts", "application/json"),
 ]
 EXPORTS = [
     ("export N-Triples", "/api/export?format=ntriples"),
@@ -67,6 +79,91 @@ EXPORTS = [
     ("export CX2", "/api/export?format=cx2"),
     ("export KGX", "/api/export?format=kgx"),
 ]
+#: the public base IRI ``exokg serve`` uses by default: an IRI under it is a page here
+BASE = "https://w3id.org/exokg/"
+
+
+def families(index_folder: Path, count: int) -> dict[str, dict]:
+    """Per surface, up to ``count`` URLs of the same kind, drawn from the store's index
+    artifact, deterministically: ``{"urls": [...], "degrees": [...]}``.
+
+    Molecules: those whose degree is nearest the 90th percentile's of the molecules
+    (the warm-up's typical molecule is that one: it and the warm-up's other nodes are
+    left out, since the warm-up read their store blocks), dealt out in turn to the
+    surfaces that take a molecule, so no two surfaces share one; the graph queries name
+    them by IRI (a name goes through the search index, which is search's surface). Hubs: the most
+    connected nodes with a page, bar the warm-up's hub. Within a family the URLs go in
+    ascending degree, so a later URL has at least URL #1's work to do.
+    """
+    import numpy as np
+    from exokg.index import load_adjacency, load_metrics
+    from exokg.index.adjacency import kind_name
+    from exokg.review import CONTENT_KINDS
+    from exokg.warmup import representative_nodes
+
+    adj, metrics = load_adjacency(index_folder), load_metrics(index_folder)
+    degree = np.asarray(metrics.degree, dtype=np.int64)
+    warm = set(representative_nodes(index_folder).values())
+    codes = [i for i, c in enumerate(adj.kind_names) if kind_name(c) in CONTENT_KINDS]
+    kinds = sorted({kind_name(adj.kind_names[c]) for c in codes})
+    molecules = [int(i) for i in np.flatnonzero(np.isin(adj.kinds, codes))
+                 if adj.iri(int(i)) not in warm]
+
+    def name(i: int) -> str:
+        return adj.iri(i).rstrip("/").rsplit("/", 1)[-1]
+
+    def page(i: int) -> str:
+        return "/" + adj.iri(i)[len(BASE):]
+
+    def ascending(ids: list[int]) -> list[int]:
+        return sorted(ids, key=lambda i: (int(degree[i]), i))
+
+    out: dict[str, dict] = {}
+
+    def family(surface: str, ids: list[int], urls: list[str]) -> None:
+        out[surface] = {"urls": urls, "degrees": [int(degree[i]) for i in ids]}
+
+    slots = ["entity: typical molecule", "entity: typical molecule (JSON)", "search",
+             "neighbourhood depth 2", "evidence", "path source", "path target"]
+    dealt: dict[str, list[int]] = {slot: [] for slot in slots}
+    if molecules:
+        ranked = sorted(molecules, key=lambda i: (-int(degree[i]), i))
+        target = int(degree[ranked[len(ranked) // 10]])
+        nearest = sorted(molecules, key=lambda i: (abs(int(degree[i]) - target), i))
+        for n, i in enumerate(nearest[:count * len(slots)]):
+            dealt[slots[n % len(slots)]].append(i)
+    for slot in slots:
+        dealt[slot] = ascending(dealt[slot])
+    ids = dealt["entity: typical molecule"]
+    family("entity: typical molecule", ids, [page(i) for i in ids])
+    ids = dealt["entity: typical molecule (JSON)"]
+    family("entity: typical molecule (JSON)", ids, [page(i) + ".json" for i in ids])
+    ids = dealt["search"]
+    family("search", ids, ["/api/entities?" + urllib.parse.urlencode({"q": name(i)})
+                           for i in ids])
+    ids = dealt["neighbourhood depth 2"]
+    family("neighbourhood depth 2", ids, [
+        "/api/neighborhood?" + urllib.parse.urlencode({"node": adj.iri(i), "depth": 2})
+        for i in ids])
+    ids = dealt["evidence"]
+    family("evidence", ids, ["/api/evidence?" + urllib.parse.urlencode({"node": adj.iri(i)})
+                             for i in ids])
+    pairs = list(zip(dealt["path source"], dealt["path target"], strict=False))
+    out["path"] = {"urls": ["/api/path?" + urllib.parse.urlencode(
+        {"source": adj.iri(a), "target": adj.iri(b), "k": 3}) for a, b in pairs],
+        "degrees": [int(degree[a] + degree[b]) for a, b in pairs]}
+    hubs = [int(i) for i in np.argsort(-degree, kind="stable")[:count + len(warm) + 64]
+            if adj.iri(int(i)).startswith(BASE + "id/") and adj.iri(int(i)) not in warm]
+    ids = ascending(hubs[:count])
+    family("entity: hub", ids, [page(i) for i in ids])
+    family("entity: hub (JSON)", ids, [page(i) + ".json" for i in ids])
+    ranks = [(m, k) for m in ("pagerank", "degree", "betweenness", "studies") for k in kinds]
+    out["rank"] = {"urls": ["/api/rank?" + urllib.parse.urlencode({"metric": m, "type": k})
+                            for m, k in ranks[:count]], "degrees": []}
+    # one URL each: they issue no SPARQL (the build's statistics, the facets artifact)
+    out["home"] = {"urls": ["/"], "degrees": []}
+    out["conflicts"] = {"urls": ["/api/conflicts"], "degrees": []}
+    return out
 
 
 def free_port() -> int:
@@ -75,19 +172,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def fetch(url: str, accept: str = "*/*", timeout: float = 600.0) -> tuple[int, int, float]:
-    """GET ``url``; return (status, bytes, seconds), reading the body to the end."""
+def fetch(url: str, accept: str = "*/*", timeout: float = 600.0) -> tuple[int | str, int, float]:
+    """GET ``url``; return (status, bytes, seconds), reading the body to the end, or
+    for at most ``timeout`` seconds in all (then the status is ``"cut"``)."""
     request = urllib.request.Request(url, headers={"Accept": accept})
     started = time.perf_counter()
     size = 0
+    status: int | str
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status = response.status
             while chunk := response.read(1 << 20):
                 size += len(chunk)
+                if time.perf_counter() - started > timeout:
+                    status = "cut"
+                    break
     except urllib.error.HTTPError as err:
         status = err.code
         size = len(err.read())
+    except (TimeoutError, OSError) as err:
+        status = f"error: {err}"
     return status, size, time.perf_counter() - started
 
 
@@ -137,11 +241,12 @@ def rss_mb(pid: int) -> dict[str, float]:
     return out
 
 
-def peer_load(data: Path, work: Path) -> dict[str, float]:
-    """pyoxigraph's bulk load and dump of ``data``, in a fresh process."""
+def peer_load(data: Path, peer_store: Path, work: Path) -> dict[str, float]:
+    """pyoxigraph's bulk load of ``data`` into ``peer_store`` and its dump, in a fresh
+    process."""
     script = f"""
 import json, time, pyoxigraph as ox
-s = ox.Store({str(work / 'peer-store')!r})
+s = ox.Store({str(peer_store)!r})
 t = time.perf_counter(); s.bulk_load(path={str(data)!r}, format=ox.RdfFormat.N_TRIPLES)
 s.flush(); load = time.perf_counter() - t
 t = time.perf_counter(); s.dump(output={str(work / 'dump.nt')!r}, format=ox.RdfFormat.N_TRIPLES,
@@ -150,55 +255,138 @@ dump = time.perf_counter() - t
 print(json.dumps({{"load_s": load, "dump_s": dump, "triples": len(s)}}))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True)
+                          check=True, timeout=7200)
     result = json.loads(done.stdout)
     result["dump_bytes"] = (work / "dump.nt").stat().st_size
     (work / "dump.nt").unlink()
     return result
 
 
-def start_exokg(data: Path, store: Path, log: Path, *, workers: int) -> tuple[
-        subprocess.Popen, str, float]:
+def start_exokg(data: Path, store: Path, log: Path, *, workers: int,
+                extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str, float]:
     port = free_port()
     env = {**os.environ, "EXOKG_LOG_QUERIES": "1"}
     exokg = shutil.which("exokg", path=str(Path(sys.executable).parent)) or "exokg"
     proc = subprocess.Popen(
         [exokg, "serve", "--data", str(data), "--store", str(store), "--port", str(port),
-         "--workers", str(workers), "--timeout", "120", "--max-rows", "0"],
+         "--workers", str(workers), "--timeout", "120", "--max-rows", "0", *extra],
         stdout=subprocess.DEVNULL, stderr=log.open("ab"), env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    return proc, url, wait_healthy(url, proc, timeout=3600)
+    try:
+        return proc, url, wait_healthy(url, proc, timeout=3600)
+    except BaseException:
+        stop(proc)
+        raise
 
 
-def issued_queries(log: Path, path: str) -> list[str]:
-    """The SPARQL queries the last request for ``path`` issued, from the access log."""
-    queries: list[str] = []
-    for line in log.read_text(errors="replace").splitlines():
-        with contextlib.suppress(ValueError):
-            entry = json.loads(line)
-            if isinstance(entry, dict) and entry.get("path") == path.split("?", 1)[0]:
-                queries = entry.get("queries") or []
-    return queries
+def store_version(data: Path, store: Path) -> Path:
+    """The folder ``exokg serve --data data --store store`` serves (hashes the data)."""
+    from exokg.store import input_version
+
+    return store / input_version([data], [])[2]
 
 
-def time_peer(url: str, queries: list[str], repeat: int) -> dict[str, float] | None:
-    if not queries:
+def index_of(version: Path) -> Path:
+    from exokg.store_layout import open_store_info
+    from exokg.store_source import index_folder
+
+    folder = index_folder(open_store_info(version, check=False))
+    if folder is None:
+        raise RuntimeError(f"{version}: no index artifact to draw the URLs from")
+    return folder
+
+
+def log_entries(log: Path, start: int) -> list[dict]:
+    """The access log's entries past byte ``start`` of the server's log, in order."""
+    entries = []
+    with log.open("rb") as fh:
+        fh.seek(start)
+        for line in fh.read().decode(errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if isinstance(entry, dict) and "path" in entry and entry["path"] != "/healthz":
+                    entries.append(entry)
+    return entries
+
+
+def match_log(asked: list[str], entries: list[dict]) -> list[dict | None]:
+    """Each request asked (sequentially, in order) with its access-log entry."""
+    out: list[dict | None] = []
+    at = 0
+    for url in asked:
+        path = urllib.parse.urlsplit(url).path
+        found = None
+        for j in range(at, len(entries)):
+            if entries[j].get("path") == path:
+                found, at = entries[j], j + 1
+                break
+        out.append(found)
+    return out
+
+
+def measure(url: str, fams: dict[str, dict], log: Path, repeat: int,
+            timeout: float) -> list[dict]:
+    """Each surface's family in order (see the module docs); ``repeat`` calls of URL #1."""
+    mark = log.stat().st_size
+    rows, asked = [], []
+    for name, accept in SURFACES:
+        urls = fams[name]["urls"]
+        calls = [fetch(url + u, accept, timeout) for u in urls]
+        again = [fetch(url + urls[0], accept, timeout) for _ in range(repeat)]
+        asked += urls + [urls[0]] * repeat
+        later = [c[2] for c in calls[1:]]
+        rows.append({
+            "surface": name, "urls": urls, "degrees": fams[name]["degrees"],
+            "status": sorted({str(c[0]) for c in calls + again}), "bytes": calls[0][1],
+            "first_ms": 1000 * calls[0][2],
+            "tenth_ms": 1000 * calls[9][2] if len(calls) >= 10 else None,
+            "later_p50_ms": 1000 * statistics.median(later) if later else None,
+            "later_p95_ms": 1000 * percentile(later, 95) if later else None,
+            "distinct_ms": [1000 * c[2] for c in calls],
+            "distinct_status": [c[0] for c in calls],
+            "same_tenth_ms": 1000 * again[min(8, len(again) - 1)][2] if again else None,
+            "same_p50_ms": 1000 * statistics.median([a[2] for a in again]) if again else None,
+            "same_p95_ms": 1000 * percentile([a[2] for a in again], 95) if again else None})
+    time.sleep(0.5)  # the access log's last line is written as the body closes
+    entries = match_log(asked, log_entries(log, mark))
+    at = 0
+    for row in rows:
+        mine = entries[at:at + len(row["urls"]) + repeat]
+        at += len(row["urls"]) + repeat
+        first = mine[:len(row["urls"])]
+        row["queries"] = [(e or {}).get("queries") or [] for e in first]
+        row["query_ms"] = [(e or {}).get("query_ms") for e in first]
+        row["same_cache"] = [(e or {}).get("cache") for e in mine[len(row["urls"]):]]
+    return rows
+
+
+def time_peer(url: str, queries: list[list[str]]) -> dict | None:
+    """Oxigraph server answering each URL's queries once, in the family's order."""
+    if not any(queries):
         return None
     times = []
-    for _ in range(repeat):
+    for batch in queries:
         total = 0.0
-        for query in queries:
+        for query in batch:
             body = urllib.parse.urlencode({"query": query}).encode()
             request = urllib.request.Request(f"{url}/query", data=body, headers={
                 "Accept": "application/sparql-results+json, application/n-triples",
                 "Content-Type": "application/x-www-form-urlencoded"})
             started = time.perf_counter()
-            with urllib.request.urlopen(request, timeout=600) as response:
-                response.read()
+            try:
+                with urllib.request.urlopen(request, timeout=600) as response:
+                    response.read()
+            except (urllib.error.URLError, OSError):
+                total = float("nan")
+                break
             total += time.perf_counter() - started
         times.append(total)
-    return {"p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * percentile(times, 95),
-            "queries": len(queries)}
+    later = times[1:]
+    return {"first_ms": 1000 * times[0],
+            "tenth_ms": 1000 * times[9] if len(times) >= 10 else None,
+            "p50_ms": 1000 * statistics.median(later) if later else None,
+            "p95_ms": 1000 * percentile(later, 95) if later else None,
+            "queries": len(queries[0])}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -210,56 +398,63 @@ def run_scale(findings: int, args: argparse.Namespace) -> dict:
     data = Path(args.data_dir) / f"f{findings}.nt"
     if not data.is_file():
         subprocess.run([sys.executable, args.gen, "--findings", str(findings),
-                        "--out", str(data)], check=True)
+                        "--out", str(data)], check=True, timeout=7200)
     work = Path(tempfile.mkdtemp(prefix=f"exokg-scale-{findings}-", dir=args.work_dir))
     result: dict = {"findings": findings, "file_bytes": data.stat().st_size}
+    store = Path(args.store) if args.store else work / "store"
+    peer_store = Path(args.peer_store) if args.peer_store else work / "peer-store"
     try:
-        result["peer"] = peer_load(data, work)
+        if args.peer_store and peer_store.is_dir():
+            result["peer"] = {"reused": str(peer_store)}
+        else:
+            result["peer"] = peer_load(data, peer_store, work)
         log = work / "access.log"
-        proc, url, first = start_exokg(data, work / "store", log, workers=args.workers)
-        result["start_build_s"] = first
-        surfaces = []
+        version = store_version(data, store)
+        built = not version.is_dir()
+        proc, url, first = start_exokg(data, store, log, workers=args.workers)
+        result["start_build_s" if built else "start_given_s"] = first
         try:
-            for name, path, accept in SURFACES:
-                status, size, first_s = fetch(url + path, accept)
-                times = [fetch(url + path, accept)[2] for _ in range(args.repeat)]
-                surfaces.append({"surface": name, "path": path, "status": status,
-                                 "bytes": size, "first_ms": 1000 * first_s,
-                                 "tenth_ms": 1000 * times[min(8, len(times) - 1)],
-                                 "p50_ms": 1000 * statistics.median(times),
-                                 "p95_ms": 1000 * percentile(times, 95),
-                                 "queries": issued_queries(log, path)})
-            for name, path in EXPORTS:
-                status, size, seconds = fetch(url + path)
-                surfaces.append({"surface": name, "path": path, "status": status,
+            fams = families(index_of(version), args.family)
+            surfaces = measure(url, fams, log, args.repeat, args.timeout)
+            for name, path in EXPORTS if not args.no_exports else ():
+                status, size, seconds = fetch(url + path, timeout=args.export_timeout)
+                surfaces.append({"surface": name, "path": path, "status": [str(status)],
                                  "bytes": size, "first_ms": 1000 * seconds,
                                  "seconds": seconds, "mb_per_s": size / 1e6 / seconds})
             result["rss_mb"] = rss_mb(proc.pid)
         finally:
             stop(proc)
-        proc, url, again = start_exokg(data, work / "store", log, workers=args.workers)
+        if args.cache_off:
+            # the same families on a restart that caches no result
+            proc, url, again = start_exokg(data, store, log, workers=args.workers,
+                                           extra=("--cache-size", "0"))
+            try:
+                result["cache_off"] = measure(url, fams, log, args.repeat, args.timeout)
+            finally:
+                stop(proc)
+        else:
+            proc, url, again = start_exokg(data, store, log, workers=args.workers)
+            stop(proc)
         result["start_reused_s"] = again
-        stop(proc)
         # each worker's warm-up before it served (kg/cli/serve.py), from the server's log
         result["warm_up"] = [line for line in log.read_text(errors="replace").splitlines()
-                             if "warmed up in" in line]
+                             if "warm-up:" in line or "warmed up in" in line]
         if args.oxigraph:
             port = free_port()
             peer = subprocess.Popen([args.oxigraph, "serve-read-only", "--location",
-                                     str(work / "peer-store"), "--bind", f"127.0.0.1:{port}"],
+                                     str(peer_store), "--bind", f"127.0.0.1:{port}"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                     start_new_session=True)
             peer_url = f"http://127.0.0.1:{port}"
             try:
                 deadline = time.monotonic() + 120
                 while time.monotonic() < deadline:
-                    with contextlib.suppress(OSError):
-                        fetch(f"{peer_url}/query?query=ASK%7B%7D")
+                    if fetch(f"{peer_url}/query?query=ASK%7B%7D", timeout=5)[0] == 200:
                         break
                     time.sleep(0.2)
                 for row in surfaces:
                     if row.get("queries"):
-                        row["oxigraph"] = time_peer(peer_url, row["queries"], args.repeat)
+                        row["oxigraph"] = time_peer(peer_url, row["queries"])
             finally:
                 stop(peer)
         result["surfaces"] = surfaces
@@ -268,39 +463,84 @@ def run_scale(findings: int, args: argparse.Namespace) -> dict:
     return result
 
 
+def _ms(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
 def markdown(results: list[dict]) -> str:
     lines = []
     for r in results:
         peer = r["peer"]
-        dump_mb_s = peer["dump_bytes"] / 1e6 / peer["dump_s"]
-        lines += [f"### {r['findings']:,} findings ({peer['triples']:,} triples)", "",
-                  f"- pyoxigraph bulk load {peer['load_s']:.1f} s; ExoKG first answer "
-                  f"{r['start_build_s']:.1f} s ({r['start_build_s'] / peer['load_s']:.2f}x); "
-                  f"restart with the store reused {r['start_reused_s']:.1f} s.",
-                  f"- pyoxigraph dump {peer['dump_s']:.1f} s ({dump_mb_s:.0f} MB/s).",
-                  "- workers' warm-up (first start, then restart): " + "; ".join(
+        triples = f" ({peer['triples']:,} triples)" if "triples" in peer else ""
+        lines += [f"### {r['findings']:,} findings{triples}", ""]
+        if "load_s" in peer:
+            dump_mb_s = peer["dump_bytes"] / 1e6 / peer["dump_s"]
+            lines.append(f"- pyoxigraph bulk load {peer['load_s']:.1f} s; dump "
+                         f"{peer['dump_s']:.1f} s ({dump_mb_s:.0f} MB/s).")
+        else:
+            dump_mb_s = 0.0
+            lines.append(f"- pyoxigraph's store reused ({peer['reused']}): load and dump "
+                         "not measured.")
+        if "start_build_s" in r:
+            ratio = (f" ({r['start_build_s'] / peer['load_s']:.2f}x the bulk load)"
+                     if "load_s" in peer else "")
+            lines.append(f"- ExoKG first answer, store built: {r['start_build_s']:.1f} s"
+                         f"{ratio}; restart with the store reused {r['start_reused_s']:.1f} s.")
+        else:
+            lines.append(f"- ExoKG first answer on the store given: {r['start_given_s']:.1f} s;"
+                         f" restart {r['start_reused_s']:.1f} s.")
+        lines += ["- workers' warm-up: " + "; ".join(
                       line.removeprefix("exokg: ") for line in r.get("warm_up", [])),
                   "- RSS (MB) after the run: " + ", ".join(
                       f"{k} {v}" for k, v in r.get("rss_mb", {}).items()), "",
-                  "| surface | status | bytes | first ms | 10th ms | p50 ms | p95 ms | "
-                  "Oxigraph p50 / p95 ms (queries) |", "|---|---|---|---|---|---|---|---|"]
+                  "| surface | status | bytes | first ms (URL 1) | 10th ms (URL 10) | "
+                  "URLs 2-N p50 / p95 ms | same URL: 10th, p50 / p95 ms (cached) | "
+                  "query ms URL 1 / 10 | Oxigraph URL 1 / 10, 2-N p50 / p95 ms (queries) |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        exports = []
         for s in r["surfaces"]:
             if "mb_per_s" in s:
-                # two ratios: bytes per second (a network file is smaller than the
-                # N-Triples dump), and the dump's time over the export's (the same graph
-                # read, so triples per second)
-                by_time = (f", {peer['dump_s'] / s['seconds']:.2f}x by time"
-                           if "seconds" in s else "")
-                lines.append(f"| {s['surface']} | {s['status']} | {s['bytes']:,} | "
-                             f"{s['first_ms']:.0f} | | | | {s['mb_per_s']:.1f} MB/s = "
-                             f"{s['mb_per_s'] / dump_mb_s:.2f}x dump{by_time} |")
+                exports.append(s)
                 continue
             ox = s.get("oxigraph")
-            peer_cell = (f"{ox['p50_ms']:.1f} / {ox['p95_ms']:.1f} ({ox['queries']})"
+            peer_cell = (f"{_ms(ox['first_ms'])} / {_ms(ox['tenth_ms'])}, "
+                         f"{_ms(ox['p50_ms'])} / {_ms(ox['p95_ms'])} ({ox['queries']})"
                          if ox else "none issued")
-            lines.append(f"| {s['surface']} | {s['status']} | {s['bytes']:,} | "
-                         f"{s['first_ms']:.1f} | {s['tenth_ms']:.1f} | {s['p50_ms']:.1f} | "
-                         f"{s['p95_ms']:.1f} | {peer_cell} |")
+            qms = s.get("query_ms") or []
+            q_cell = (f"{_ms(qms[0])} / {_ms(qms[9] if len(qms) >= 10 else None)}"
+                      if any(s.get("queries") or []) else "")
+            degrees = s.get("degrees") or []
+            label = s["surface"] + (f" (degree {degrees[0]} / {degrees[9]})"
+                                    if len(degrees) >= 10 else "")
+            later = (f"{_ms(s['later_p50_ms'])} / {_ms(s['later_p95_ms'])}"
+                     if s["later_p50_ms"] is not None else "one URL")
+            lines.append(f"| {label} | {', '.join(s['status'])} | {s['bytes']:,} | "
+                         f"{_ms(s['first_ms'])} | {_ms(s['tenth_ms'])} | {later} | "
+                         f"{_ms(s['same_tenth_ms'])}, {_ms(s['same_p50_ms'])} / "
+                         f"{_ms(s['same_p95_ms'])} | {q_cell} | {peer_cell} |")
+        if r.get("cache_off"):
+            lines += ["", "Result cache off (`--cache-size 0`), a restart, the same URLs:", "",
+                      "| surface | first ms (URL 1) | 10th ms (URL 10) | URLs 2-N p50 / p95 ms |"
+                      " same URL, uncached: 10th, p50 / p95 ms | query ms URL 1 / 10 |",
+                      "|---|---|---|---|---|---|"]
+            for s in r["cache_off"]:
+                qms = s.get("query_ms") or []
+                q_cell = (f"{_ms(qms[0])} / {_ms(qms[9] if len(qms) >= 10 else None)}"
+                          if any(s.get("queries") or []) else "")
+                later = (f"{_ms(s['later_p50_ms'])} / {_ms(s['later_p95_ms'])}"
+                         if s["later_p50_ms"] is not None else "one URL")
+                lines.append(f"| {s['surface']} | {_ms(s['first_ms'])} | {_ms(s['tenth_ms'])}"
+                             f" | {later} | {_ms(s['same_tenth_ms'])}, {_ms(s['same_p50_ms'])}"
+                             f" / {_ms(s['same_p95_ms'])} | {q_cell} |")
+        if exports:
+            lines += ["", "| export | status | bytes | ms | throughput |", "|---|---|---|---|---|"]
+        for s in exports:
+            # two ratios: bytes per second (a network file is smaller than the N-Triples
+            # dump), and the dump's time over the export's (the same graph read)
+            ratio = (f" = {s['mb_per_s'] / dump_mb_s:.2f}x dump, "
+                     f"{peer['dump_s'] / s['seconds']:.2f}x by time" if dump_mb_s else "")
+            lines.append(f"| {s['surface']} | {', '.join(s['status'])} | {s['bytes']:,} | "
+                         f"{s['first_ms']:.0f} | {s['mb_per_s']:.1f} MB/s{ratio} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -312,12 +552,29 @@ def main(argv: list[str] | None = None) -> int:
                         help="the peers' generator (used when a data file is missing)")
     parser.add_argument("--data-dir", default=tempfile.gettempdir())
     parser.add_argument("--work-dir", default=tempfile.gettempdir())
+    parser.add_argument("--store", metavar="DIR",
+                        help="ExoKG's store folder, kept: a store it holds for the same data "
+                             "and code is reused, not built (one size per run)")
+    parser.add_argument("--peer-store", metavar="DIR",
+                        help="pyoxigraph's store of the data, kept; reused when it exists "
+                             "(its load and dump then not measured; one size per run)")
     parser.add_argument("--oxigraph", help="Oxigraph server binary (pip install oxigraph)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--family", type=int, default=12,
+                        help="distinct URLs per surface (at least 10 for a tenth)")
+    parser.add_argument("--repeat", type=int, default=20, help="calls of URL #1 afterwards")
+    parser.add_argument("--timeout", type=float, default=600,
+                        help="seconds a request may take in all")
+    parser.add_argument("--export-timeout", type=float, default=1800,
+                        help="seconds an export may take in all (then cut)")
+    parser.add_argument("--no-exports", action="store_true")
+    parser.add_argument("--cache-off", action="store_true",
+                        help="also measure the families on a restart with --cache-size 0")
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--markdown", help="write the Markdown tables here")
     args = parser.parse_args(argv)
+    if (args.store or args.peer_store) and len(args.findings) > 1:
+        parser.error("--store and --peer-store hold one size: give one --findings")
     results = []
     for findings in args.findings:
         results.append(run_scale(findings, args))

@@ -15,7 +15,6 @@ a request's time was Flask's, not the query's. Other methods (``OPTIONS``, ``HEA
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from exokg.server.middleware import ANSWER_KEY, query_params
 from exokg.sparql import QueryAnswer, QueryRequest, SparqlService
 from exokg.sparql.describe import service_description
 from exokg.sparql.negotiate import negotiate
-from exokg.sparql.service import etag_matches
+from exokg.sparql.service import etag_matches, make_etag
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
@@ -158,7 +157,7 @@ def graph_reply(graph, *, etag_seed: str, environ: Mapping[str, Any]) -> Reply:
     if fmt is None:
         _, fmt = negotiate(None)
     assert fmt is not None  # Turtle, without an Accept header
-    etag = '"' + hashlib.sha256(f"{etag_seed}\x00{fmt.name}".encode()).hexdigest()[:32] + '"'
+    etag = make_etag(etag_seed, fmt.name)
     headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "public, no-cache"}
     if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
         return Reply(304, headers, b"")

@@ -1,10 +1,18 @@
 """Two `exokg serve` replicas behind HAProxy (deploy/haproxy.cfg), one killed with -9 mid-load.
 
-Each replica has its own embedded store built from the same inputs, so both give the same
-data version, ETags and bodies. Under a steady client load (three clients, bounded in
-requests), replica 1's whole process group is killed with SIGKILL; once HAProxy's health
-check has marked it down no client request fails; the requests caught in between are retried
-on replica 2 by HAProxy (retry-on, redispatch) and counted.
+Both topologies of deploy/README.md run every test (the ``cluster`` fixture's parameters):
+
+- ``embedded``: each replica has its own embedded store built from the same inputs;
+- ``shared-oxigraph``: both replicas serve one Oxigraph server (``exokg serve --store-url``,
+  each with its own copy of the artifacts ``exokg index --store-url`` wrote), as N web
+  machines in front of one engine would.
+
+Either way both replicas give the same data version, ETags and bodies (a SPARQL answer, an
+entity page, its JSON twin, a whole-graph export), so a client's ETag from one is a 304 at
+the other. Under a steady client load (three clients, bounded in requests), replica 1's whole
+process group is killed with SIGKILL; once HAProxy's health check has marked it down no
+client request fails; the requests caught in between are retried on replica 2 by HAProxy
+(retry-on, redispatch) and counted.
 """
 
 from __future__ import annotations
@@ -32,6 +40,13 @@ QUERY = "SELECT ?label WHERE { ?m <http://www.w3.org/2000/01/rdf-schema#label> ?
         "ORDER BY ?label LIMIT 20"
 PATHS = [("/sparql", {"query": QUERY}), ("/sparql", {"query": "ASK { ?s ?p ?o }"}),
          ("/healthz", None), ("/.well-known/void", None)]
+#: What both replicas must answer alike: (path, parameters, Accept).
+SAME = [("/sparql", {"query": QUERY}, "application/sparql-results+json"),
+        ("/id/content/mir-21", None, "text/html"),
+        ("/id/content/mir-21.json", None, "application/json"),
+        ("/api/export", {"format": "turtle"}, "text/turtle")]
+#: The topologies of deploy/README.md that the ``cluster`` fixture builds.
+TOPOLOGIES = ["embedded", "shared-oxigraph"]
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -40,13 +55,14 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait(timeout=10)
 
 
-def _replica(store: Path) -> tuple[subprocess.Popen, str]:
+def _replica(store_args: list[str]) -> tuple[subprocess.Popen, str]:
+    """``exokg serve STORE_ARGS`` (``--store DIR``, or ``--store-url URL --store DIR``)."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}
     # its own session: -9 goes to the master, its worker and executors at once
     proc = subprocess.Popen(
         [sys.executable, "-m", "exokg", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--store", str(store), "--workers", "1", "--threads", "4", "--executors", "1",
+         *store_args, "--workers", "1", "--threads", "4", "--executors", "1",
          "--timeout", "10", "--no-access-log"], cwd=RUN_DIR, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"127.0.0.1:{port}"
@@ -63,16 +79,27 @@ def _stats(stats_url: str) -> dict[str, dict[str, str]]:
     return {f"{r['pxname']}/{r['svname']}": r for r in csv.DictReader(io.StringIO(text))}
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def _store_args(request: pytest.FixtureRequest, tmp_path_factory, name: str) -> list[str]:
+    """A replica's store: its own embedded one, or the session's Oxigraph server (one
+    engine for all replicas) with its own copy of the artifacts, as on its own machine."""
+    if request.param == "embedded":
+        return ["--store", str(tmp_path_factory.mktemp(name))]
+    remote = request.getfixturevalue("oxigraph_store")
+    artifacts = tmp_path_factory.mktemp(name) / "artifacts"
+    shutil.copytree(remote.artifacts, artifacts)
+    return ["--store-url", remote.query_url, "--store", str(artifacts)]
+
+
+@pytest.fixture(scope="module", params=TOPOLOGIES)
+def cluster(request, tmp_path_factory):
     if HAPROXY is None:
         pytest.fail("haproxy is not installed (Debian: haproxy, installed by "
                     "tools/install-test-deps)")
     procs: list[subprocess.Popen] = []
     try:
-        r1, url1 = _replica(tmp_path_factory.mktemp("replica1"))
+        r1, url1 = _replica(_store_args(request, tmp_path_factory, "replica1"))
         procs.append(r1)
-        r2, url2 = _replica(tmp_path_factory.mktemp("replica2"))
+        r2, url2 = _replica(_store_args(request, tmp_path_factory, "replica2"))
         procs.append(r2)
         bind, stats = f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"
         env = {**os.environ, "EXOKG_LB_BIND": bind, "EXOKG_LB_STATS": stats,
@@ -94,27 +121,59 @@ def cluster(tmp_path_factory):
             if time.monotonic() > deadline:
                 raise RuntimeError("haproxy did not mark both replicas up within 30 s")
             time.sleep(0.2)
-        yield {"lb": f"http://{bind}", "stats": stats_url, "replicas": [r1, r2],
+        yield {"lb": f"http://{bind}", "host": bind, "stats": stats_url, "replicas": [r1, r2],
                "urls": [f"http://{url1}", f"http://{url2}"]}
     finally:
         for proc in reversed(procs):
             _kill_group(proc)
 
 
-def test_replicas_give_the_same_etag_and_body(cluster):
-    answers = [requests.get(f"{u}/sparql", params={"query": QUERY},
-                            headers={"Accept": "application/sparql-results+json"}, timeout=30)
+def _same_from_both(cluster, path: str, params: dict | None, accept: str) -> str | None:
+    """Ask both replicas for ``path`` directly and through the balancer: the same status,
+    media type, ETag (where one is sent) and body from each; a client's ETag from one
+    replica is a 304 at the other. Returns the ETag."""
+    # Each replica asked directly with the Host a client of the balancer sends (HAProxy
+    # passes it on): a page may name the address it was asked at.
+    headers = {"Accept": accept, "Host": cluster["host"]}
+    answers = [requests.get(f"{u}{path}", params=params, headers=headers, timeout=30)
                for u in cluster["urls"]]
-    assert all(a.status_code == 200 for a in answers)
-    assert answers[0].headers["ETag"] == answers[1].headers["ETag"]
-    assert answers[0].content == answers[1].content
-    assert answers[0].headers["X-ExoKG-Data-Version"] == \
-        answers[1].headers["X-ExoKG-Data-Version"]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].headers["Content-Type"] == answers[1].headers["Content-Type"]
+    assert answers[0].content == answers[1].content and answers[0].content
+    etag = answers[0].headers.get("ETag")
+    assert answers[1].headers.get("ETag") == etag
+    if etag is not None:
+        again = requests.get(f"{cluster['urls'][1]}{path}", params=params, timeout=30,
+                             headers={**headers, "If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
     # and through the balancer, whichever replica answers
-    via = [requests.get(f"{cluster['lb']}/sparql", params={"query": QUERY},
-                        headers={"Accept": "application/sparql-results+json"}, timeout=30)
-           for _ in range(4)]
-    assert {v.headers["ETag"] for v in via} == {answers[0].headers["ETag"]}
+    via = [requests.get(f"{cluster['lb']}{path}", params=params, headers={"Accept": accept},
+                        timeout=30) for _ in range(4)]
+    assert {v.headers.get("ETag") for v in via} == {etag}
+    assert {v.content for v in via} == {answers[0].content}
+    return etag
+
+
+@pytest.mark.parametrize(("path", "params", "accept"), SAME,
+                         ids=[p + (f"?{next(iter(q))}" if q else "") for p, q, _ in SAME])
+def test_replicas_give_the_same_etag_and_body(cluster, path, params, accept):
+    etag = _same_from_both(cluster, path, params, accept)
+    # SPARQL answers carry an ETag (pages, their twins and exports send none)
+    assert (etag is not None) == (path == "/sparql")
+
+
+@pytest.mark.parametrize("cluster", ["shared-oxigraph"], indirect=True)
+def test_replicas_of_one_remote_store_give_the_same_void(cluster):
+    """VoID names when the store was loaded: replicas of one remote store read the
+    engine's one, so even VoID is the same (embedded replicas each name their own load,
+    deploy/README.md)."""
+    assert _same_from_both(cluster, "/.well-known/void", None, "text/turtle") is not None
+
+
+def test_replicas_report_the_same_data_version(cluster):
+    health = [requests.get(f"{u}/healthz", timeout=30).json() for u in cluster["urls"]]
+    assert health[0]["data_version"] == health[1]["data_version"]
+    assert health[0]["triples"] == health[1]["triples"] > 0
 
 
 def test_a_replica_killed_mid_load_fails_no_request_once_marked_down(cluster):
