@@ -341,7 +341,7 @@ def test_index_builds_artifacts_from_the_remote_store(tmp_path, monkeypatch):
     data version, found by the serving side, and named graphs a builder writes are read."""
     import pyoxigraph as ox
     from exokg import store as store_module
-    from exokg.sparql.remote_index import index_remote
+    from exokg.sparql.remote_index import index_remote, remote_folder
 
     def probe(store, folder):
         rows = list(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
@@ -357,7 +357,7 @@ def test_index_builds_artifacts_from_the_remote_store(tmp_path, monkeypatch):
         info = index_remote(f"{base}/query", tmp_path, update_url=f"{base}/update")
         assert info.version == first["version"]
         assert info.artifacts == sorted(store_module.ARTIFACT_BUILDERS)
-        assert (tmp_path / f"remote-{first['version']}" / "artifacts" / "probe" /
+        assert (remote_folder(tmp_path, first["version"]) / "artifacts" / "probe" /
                 "count.txt").read_text() == str(first["triples"])
         pool = RemotePool(f"{base}/query", artifacts_dir=str(tmp_path))
         assert pool.info().folder == info.folder
@@ -368,6 +368,15 @@ def test_index_builds_artifacts_from_the_remote_store(tmp_path, monkeypatch):
         assert [b["o"]["value"] for b in rows["results"]["bindings"]] == ["1"]
         # again: nothing to build; a new version has no artifacts until indexed
         assert index_remote(f"{base}/query", tmp_path, update_url=f"{base}/update") == info
+        # code of another build format (an upgrade) does not read them: it indexes anew
+        from exokg import build_format
+        monkeypatch.setattr(build_format, "BUILD_FORMAT", build_format.BUILD_FORMAT + 1)
+        assert RemotePool(f"{base}/query", artifacts_dir=str(tmp_path)).info().artifacts == []
+        again = index_remote(f"{base}/query", tmp_path, update_url=f"{base}/update")
+        assert again.version == info.version and again.folder != info.folder
+        assert again.artifacts == info.artifacts
+        monkeypatch.undo()
+        monkeypatch.setitem(store_module.ARTIFACT_BUILDERS, "probe", probe)
         load(base, "--data", str(DATA / "external-mondo.ttl"))
         after = RemotePool(f"{base}/query", artifacts_dir=str(tmp_path)).info()
         assert after.version != info.version and after.artifacts == []

@@ -6,7 +6,7 @@ remote store by :func:`index_remote` (``exokg index --store-url``): each builder
 :class:`IndexStore`, which reads the remote store's current version graph as a
 ``pyoxigraph.Store`` is read, and writes what a builder bulk-loads (the metrics' named
 graph) to the engine through the Graph Store Protocol. The artifacts go to
-``STORE_DIR/remote-<version>/``, laid out as an embedded store's version folder
+``STORE_DIR/remote-<version>-format<build format>/``, laid out as an embedded store's version folder
 (``meta.json``, ``artifacts/<name>/``); ``exokg serve --store-url URL --store STORE_DIR``
 finds them by the remote store's current version (:func:`remote_artifacts`), so pages
 that read artifacts change when the remote data changes.
@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox
+from exokg import build_format
 from exokg.errors import ConfigError
 from exokg.sparql.remote import CONTROL_GRAPH, INFO, RemotePool, RemoteStore
 from exokg.sparql.remote_load import _http, _literal, _update
@@ -38,12 +39,17 @@ logger = logging.getLogger(__name__)
 
 
 def remote_folder(store_dir: Path | str, version: str) -> Path:
-    """The local folder of a remote data version's artifacts.
+    """The local folder of a remote data version's artifacts under this code's build format.
 
-    >>> remote_folder("/var/lib/exokg", "0123456789abcdef").name
-    'remote-0123456789abcdef'
+    The remote data version is fixed when ``exokg load`` ran; artifacts built by code of
+    another :data:`~exokg.build_format.BUILD_FORMAT` (another artifact layout) are not
+    this code's to read, so after an upgrade that bumps it ``exokg index`` builds them
+    again (until then the pages that need them answer 503 naming the command).
+
+    >>> remote_folder("/var/lib/exokg", "0123456789abcdef").name  # doctest: +ELLIPSIS
+    'remote-0123456789abcdef-format...'
     """
-    return Path(store_dir).expanduser() / f"remote-{version}"
+    return Path(store_dir).expanduser() / f"remote-{version}-format{build_format.BUILD_FORMAT}"
 
 
 def remote_artifacts(store_dir: Path | str | None, version: str) -> tuple[str, list[str]]:
@@ -99,7 +105,7 @@ def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
     store_url, update_url, graph_store_url
         as :func:`exokg.sparql.remote_load.load_remote`.
     store_dir
-        where the artifacts go (``remote-<version>/`` inside).
+        where the artifacts go (:func:`remote_folder` inside).
 
     Returns
     -------
