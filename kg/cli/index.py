@@ -21,7 +21,8 @@ def register(subparsers) -> None:
         "index", help="build the artifacts (search, metrics, adjacency) of a remote store",
         description="Build the artifacts an embedded store is built with (search index, "
                     "metrics, adjacency ...) from a remote store's current data version, into "
-                    "STORE/remote-VERSION-formatN/; 'exokg serve --store-url URL --store STORE' uses "
+                    "STORE/remote-VERSION-formatN/; "
+                    "'exokg serve --store-url URL --store STORE' uses "
                     "them while that version is current. Metrics written as triples go to the "
                     "remote store's named graphs.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
