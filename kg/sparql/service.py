@@ -9,7 +9,6 @@ one process. The web layer (``server/sparql.py``) and ``exokg query`` both call
 from __future__ import annotations
 
 import contextvars
-import hashlib
 import json
 import logging
 import threading
@@ -21,6 +20,7 @@ from typing import Any
 import pyoxigraph as ox
 from exokg.config import Config
 from exokg.errors import InvalidQuery
+from exokg.release import make_etag
 from exokg.sparql.cache import ResultCache
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.sparql.check import check_query, inspect_query
@@ -272,8 +272,8 @@ class SparqlService:
         cap = self._cap(request.max_rows)
         key_parts = [store.version, text, sol.media_type if sol else "",
                      graph.media_type if graph else "", json.dumps([default, named]),
-                     str(cap)]
-        etag = '"' + hashlib.sha256("\x00".join(key_parts).encode()).hexdigest()[:32] + '"'
+                     str(cap), self.config.public_base_iri]  # relative IRIs resolve on it
+        etag = make_etag(*key_parts)
         answer = QueryAnswer(False, None, b"", False, cap, etag, store.version)
         if etag_matches(request.if_none_match, etag):
             answer.not_modified = True
