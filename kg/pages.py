@@ -44,11 +44,13 @@ from exokg.describe import (
     node_facts,
 )
 from exokg.errors import InvalidQuery, NodeNotFound
+from exokg.facet_counts import count_facets, facet_values
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, RDF
 from rdflib import Graph, URIRef
 
-__all__ = ["DESCRIPTION_CAP", "PAGE_SIZE", "Reader", "StoreReader", "description_graph",
+__all__ = ["DESCRIPTION_CAP", "PAGE_SIZE", "Reader", "StoreReader", "all_finding_records",
+           "description_graph",
            "entity_page", "find_node", "finding_count", "finding_graph", "finding_page",
            "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number"]
 
@@ -326,23 +328,25 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     if ids is None:
         ids = finding_page(reader, node, number, size=size)
     findings = finding_records(reader, ids)
-    if stored is not None:
-        evidence, facet_counts, incoming = stored.evidence, stored.facets, stored.incoming
-    else:
-        every = findings if count <= size else _all_records(reader, node, count, size)
-        evidence, facet_counts = evidence_summary(every), None
-        incoming = _incoming(reader, node)
+    if stored is not None and stored.evidence is not None:  # a hub: summarised at build
+        evidence, facet_counts = stored.evidence, stored.facets
+    else:  # at most a page of findings (without the artifact: any number, paged through)
+        every = findings if count <= size else all_finding_records(reader, node, count)
+        evidence, facet_counts = evidence_summary(every), count_facets(map(facet_values, every))
+    incoming = stored.incoming if stored is not None else _incoming(reader, node)
     data.update({"incoming": incoming, "findings": findings,
                  "groups": group_findings(findings), "evidence": evidence,
                  "facets": facet_counts, "paging": paging})
     return data
 
 
-def _all_records(reader: Reader, node: str, count: int, size: int) -> list[dict[str, Any]]:
-    # Only without the facets artifact (a store built before it existed): page through.
+def all_finding_records(reader: Reader, node: str, count: int, *,
+                        predicate: str | None = None) -> list[dict[str, Any]]:
+    """:func:`finding_records` of all ``count`` findings naming ``node``, a page at a time
+    (for a node with at most a page of them, or a store without the facets artifact)."""
     out: list[dict[str, Any]] = []
-    for number in range(1, math.ceil(count / size) + 1):
-        out += finding_records(reader, finding_page(reader, node, number, size=size))
+    for number in range(1, math.ceil(count / PAGE_SIZE) + 1):
+        out += finding_records(reader, finding_page(reader, node, number, predicate=predicate))
     return out
 
 

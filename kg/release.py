@@ -2,11 +2,12 @@
 
 A body the service sends follows the code as well as the data (a serializer, a page
 template, a default cap), so a strong ETag must change with either. The store's data
-version follows only the inputs, so the code enters here instead: :func:`code_version`
-hashes the package version, the versions of the packages it runs on and the bytes of
-every file of the installed package, once per process. Two replicas on the same install
-and data thus give the same ETag for the same URL, and an upgrade that keeps the store
-still renews every ETag.
+version follows only the inputs and the declared build format (:mod:`exokg.build_format`:
+a code change that writes the same store keeps it), so the code enters here instead:
+:func:`code_version` hashes the package version, the versions of the packages it runs on
+and the bytes of every file of the installed package, once per process. Two replicas on
+the same install and data thus give the same ETag for the same URL, and an upgrade that
+keeps the store still renews every ETag.
 
 The package's folders: ``exokg`` and its bundled ``exokg.data`` and ``exokg.ontology``
 (in a wheel, one folder holding every subpackage; in an editable install, the folders

@@ -2,8 +2,11 @@
 
 Each data version gets its own folder in ``store_dir`` (see :mod:`exokg.store_layout`
 for what it holds). The version is a hash of the inputs -- the ``--data`` files, or
-the bundled data, ontology and the records folders -- with the package's code and the
-store layout, so a start that finds its store builds no graph at all. A build runs in a
+the bundled data, ontology and the records folders -- with the store layout, the declared
+build format (:data:`exokg.build_format.BUILD_FORMAT`) and the artifact builders' names,
+so a start that finds its store builds no graph at all. It is not a hash of the code: a
+code change or an upgrade that writes the same store keeps it, and one that changes what
+a build writes bumps the build format (a test pins what the review's store holds). A build runs in a
 child process (the caller -- a server's master, which forks the web workers -- never holds
 its memory) and writes everything (triples, statistics, artifacts, ``meta.json``) into a
 ``.building-*`` folder, renamed into place under the folder's lock
@@ -38,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from exokg import __version__, review
+from exokg import build_format, review
 from exokg.child import ChildFailed, run_in_child
 from exokg.errors import ConfigError
 from exokg.store_dir import (
@@ -65,7 +68,8 @@ __all__ = ["ARTIFACT_BUILDERS", "RDF_SUFFIXES", "READ_ONLY_ARTIFACTS", "Artifact
 
 logger = logging.getLogger(__name__)
 
-#: Bumped when the store layout or the statistics change, so old stores are rebuilt.
+#: Bumped when the layout of a version folder changes (what it holds, meta.json's
+#: fields), so old stores are rebuilt; what a build writes into it is the build format's.
 _LAYOUT = "exokg-store-2"
 
 #: File suffixes ``--data`` accepts, to the parser's format.
@@ -89,7 +93,7 @@ ARTIFACT_BUILDERS: dict[str, str | ArtifactBuilder] = {
     # adjacency, metrics (also triples in a named graph) and search index, in one folder
     "index": "exokg.index:build_index",
     # per-entity evidence, facet counts, hub page order and the home page's counts
-    "facets": "exokg.facets:build_facets",
+    "facets": "exokg.facets_build:build_facets",
 }
 
 #: Artifacts whose builders only read the store: built in a second process, beside the
@@ -127,7 +131,7 @@ def _resolve(builder: str | ArtifactBuilder) -> ArtifactBuilder:
 
 
 def data_version(chunks: Sequence[bytes]) -> str:
-    """A short, stable hash of the inputs (and of the store layout).
+    """A short, stable hash of ``chunks`` and of the store layout.
 
     >>> data_version([b"<a:b> <a:c> <a:d> .\\n"]) == data_version([b"<a:b> <a:c> <a:d> .\\n"])
     True
@@ -168,10 +172,10 @@ def _tree_digests(folder: Path) -> Iterator[bytes]:
         yield path.relative_to(folder).as_posix().encode() + b"\0" + _file_digest(path)
 
 
-def _code_chunks() -> list[bytes]:
-    """The package version, its code (what builds the graph, statistics and artifacts)
-    and the artifact builders' names."""
-    chunks = [__version__.encode(), *_tree_digests(Path(__file__).resolve().parent)]
+def _format_chunks() -> list[bytes]:
+    """What, besides the inputs, a store's content depends on: the declared build format
+    and the artifact builders' names (not the code: see :mod:`exokg.build_format`)."""
+    chunks = [f"build-format={build_format.BUILD_FORMAT}".encode()]
     chunks += [f"{n}={_builder_id(b)}".encode() for n, b in sorted(ARTIFACT_BUILDERS.items())]
     return chunks
 
@@ -180,6 +184,11 @@ def input_version(data_files: Sequence[Path | str], records_dirs: Sequence[Path 
                   ) -> tuple[list[Path], list[Path], str, list[str]]:
     """Check the inputs and give their data version, building nothing: ``(files,
     records folders, version, sources)``; the folders are ignored with data files.
+
+    The version hashes the inputs' bytes (for records, the bundled data and ontology
+    too), the store layout, :data:`~exokg.build_format.BUILD_FORMAT` and the artifact
+    builders' names; the same inputs give the same version under any code that declares
+    the same build format.
 
     Raises
     ------
@@ -209,7 +218,7 @@ def _inputs(files: Sequence[Path], records_dirs: Sequence[Path]) -> tuple[str, l
             chunks += [b"records", str(folder.resolve()).encode(), *_tree_digests(folder)]
         sources = [f"bundled: {review.SOURCE}"]
         sources += [str(d.resolve()) for d in records_dirs]
-    return data_version(chunks + _code_chunks()), sources
+    return data_version(chunks + _format_chunks()), sources
 
 
 def dataset_stats(store: ox.Store) -> dict[str, Any]:

@@ -8,8 +8,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from exokg import facets
-from exokg.facets import FACETS_FILE, build_facets
+from exokg import facets_build
+from exokg.facets import FACETS_FILE
+from exokg.facets_build import build_facets
 from exokg.store import open_store, prepare_store
 
 FINDINGS = 10_000
@@ -60,16 +61,16 @@ def store(tmp_path_factory):
 
 def test_fast_reader_writes_what_finding_record_gives(store, monkeypatch, caplog):
     ox_store, folder = store
-    with caplog.at_level("INFO", logger="exokg.facets"):
+    with caplog.at_level("INFO", logger="exokg.facets_build"):
         build_facets(ox_store, folder / "fast")
     # the odd findings went through rdflib, the others did not
     assert any(r.getMessage().startswith(f"{SLOW} findings read through rdflib")
                for r in caplog.records), [r.getMessage() for r in caplog.records]
 
     def rdflib_only(index, f):
-        raise facets._Odd
+        raise facets_build._Odd
 
-    monkeypatch.setattr(facets, "_fast_row", rdflib_only)
+    monkeypatch.setattr(facets_build, "_fast_row", rdflib_only)
     build_facets(ox_store, folder / "reference")
     fast, reference = _tables(folder / "fast"), _tables(folder / "reference")
     assert fast.keys() == reference.keys()

@@ -16,7 +16,8 @@ from conftest import STORES
 from exokg.build import build_graph
 from exokg.describe import describe_node
 from exokg.errors import InvalidQuery, NodeNotFound
-from exokg.facets import Facets, build_facets
+from exokg.facets import Facets
+from exokg.facets_build import build_facets
 from exokg.pages import StoreReader, entity_page
 from exokg.store import open_store, prepare_store
 from exokg.vocab import EXOID
@@ -87,6 +88,30 @@ def test_home_counts_from_the_artifact_are_the_graphs(review_store):
     _, facets = review_store
     want = graph_stats(build_graph())
     assert facets.stats() == {k: want[k] for k in ("triples", "classes", "tables")}
+
+
+def test_stored_hub_summaries_equal_the_pages_own(tmp_path):
+    """Every node a hub (``hub_min=0``: its summary, facets and order stored) or none
+    (each page summarises its findings): every review page, /api/evidence answer and the
+    conflicts list are the same either way."""
+    from exokg.facets import evidence_answer
+
+    store = open_store(prepare_store(tmp_path / "stores").path)
+    reader = StoreReader(store)
+    build_facets(store, tmp_path / "all", hub_min=0)
+    build_facets(store, tmp_path / "none", hub_min=10**9)
+    every, none = Facets(tmp_path / "all"), Facets(tmp_path / "none")
+    hubs = 0
+    for node in map(str, _review_nodes()):
+        stored = every.node(node)
+        assert none.node(node).evidence is None
+        hubs += stored.evidence is not None
+        assert entity_page(reader, node, facets=every) == entity_page(reader, node, facets=none)
+        if every.content_evidence(node)[0]:
+            assert every.content_evidence(node)[1] is not None
+            assert evidence_answer(reader, every, node) == evidence_answer(reader, none, node)
+    assert hubs > 100
+    assert every.conflicts() == none.conflicts() and every.conflict_count() > 0
 
 
 # ---------------------------------------------------------------- a hub of 2,500 findings

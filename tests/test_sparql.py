@@ -159,6 +159,17 @@ def test_service_query_and_cache(service):
     assert again.not_modified and again.body == b""
 
 
+def test_etag_follows_the_code_as_well_as_the_data(service, monkeypatch):
+    """An upgrade keeps the store (its data version) but not the ETags: the bodies follow
+    the code, so a client's cached answer is not confirmed by a 304."""
+    q = "ASK { ?s ?p ?o }"
+    first = service.query(QueryRequest(q))
+    monkeypatch.setattr("exokg.release.code_version", lambda: "the next release")
+    upgraded = service.query(QueryRequest(q, if_none_match=first.etag))
+    assert not upgraded.not_modified and upgraded.etag != first.etag
+    assert upgraded.data_version == first.data_version and _body(upgraded) == _body(first)
+
+
 def test_service_errors(service):
     with pytest.raises(InvalidQuery, match="at line 1, column"):
         service.query(QueryRequest("SELECT * { ?s ?p }"))

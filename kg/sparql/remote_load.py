@@ -11,7 +11,8 @@ the new current is inserted before the old one is deleted, and readers take the
 newest, so a reader sees either the old graph or the new one, never a half-loaded
 one. Graphs older than the previous version are dropped.
 
-The data version is the one ``exokg serve`` gives the same inputs, so a remote
+The data version is the one ``exokg serve`` gives the same inputs
+(:func:`exokg.store.input_version`: the inputs and the declared build format), so a remote
 store and an embedded one built from the same data send the same ETags.
 """
 

@@ -1,0 +1,669 @@
+"""Building the facets artifact (:mod:`exokg.facets`) from a loaded store, in bounded memory.
+
+An entity page must not count a hub's 10^5 findings at request time, and the build must
+not hold the store's findings in memory either (at 10^6 findings that took 3.6 GB). So
+:func:`build_facets` reads every finding once and keeps in memory only what one finding,
+one study or one molecule needs:
+
+1. **Read.** Every finding, in batches of a few hundred, from pyoxigraph's terms
+   (:func:`_fast_row`, which gives what :func:`exokg.describe.finding_record` gives; a
+   value it does not read the same way sends that finding through ``finding_record``
+   itself). Each finding becomes one compact row in a scratch SQLite file; the nodes it
+   names are counted.
+2. **Hubs.** A node named by more findings than a page shows (:data:`HUB_MIN`) is a hub.
+   Only hubs get a stored summary, facet counts and page order: a page about any other
+   node reads all its findings anyway and summarises them itself
+   (:func:`exokg.pages.entity_page`), so the artifact's size and the build's memory grow
+   with the hubs, not with every node.
+3. **By study.** The rows, in study order, give each hub's counts, facets (its top
+   studies from one study at a time) and page order.
+4. **By molecule.** The rows, in molecule order, give the conflicts (two studies
+   disagreeing on one molecule in one disease: :func:`exokg.evidence.find_conflicts` over
+   that molecule's findings only), for ``/api/conflicts`` and for each hub's summary, and
+   ``/api/evidence``'s summary of the molecules that are hubs.
+
+Every node's finding counts (any link; ``exo:content``) and incoming links from
+non-findings are stored, one row per node.
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> from exokg.facets import Facets
+>>> from exokg.store import open_store, prepare_store
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     build_facets(open_store(prepare_store(tmp).path), Path(tmp) / "facets", hub_min=1)
+...     facets = Facets(Path(tmp) / "facets")
+...     mir = facets.node("https://w3id.org/exokg/id/content/mir-638")
+...     stats = facets.stats()
+>>> mir.count, mir.evidence["conflict"], mir.facets["direction"]
+(2, True, [{'key': 'Down', 'label': 'Down', 'count': 1}, {'key': 'Up', 'label': 'Up', 'count': 1}])
+>>> stats["tables"]
+{1: 38, 2: 13, 3: 10, 4: 3, 5: 2}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+import logging
+import pickle
+import sqlite3
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import pyoxigraph as ox
+from exokg.describe import _local_name, finding_record, finding_row
+from exokg.evidence import DIRECTIONS, Finding, find_conflicts, group_by_disease_role, summarize
+from exokg.facet_counts import FACET_NAMES, TOP, FacetValues, facet_values, ranked, sort_key
+from exokg.facets import CONFLICTS_SHOWN, FACETS_FILE, SCHEMA, _graph_entry
+from exokg.pages import _OBJECT_FACTS, PAGE_SIZE, finding_query, iri_term
+from exokg.vocab import EXO, RDF, RDFS, SKOS
+from rdflib import BNode, Graph, Literal, URIRef
+
+__all__ = ["HUB_MIN", "build_facets"]
+
+logger = logging.getLogger(__name__)
+
+#: A node named by more findings than this is a hub (more than one page of them).
+HUB_MIN = PAGE_SIZE
+
+#: Findings read per query while building (bounded memory per query).
+_BATCH = 500
+
+#: Objects whose names the reader remembers between batches (then it starts afresh).
+_FACTS_KEPT = 100_000
+
+_PREFIXES = f"PREFIX exo: <{EXO}>\nPREFIX rdf: <{RDF}>\n" \
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+
+#: One finding as the builder keeps it: its evidence row, its facet values and its
+#: ``(table, row)`` (with the finding's IRI, the order of a node's pages).
+_Row = tuple[Finding, FacetValues, tuple[int, int]]
+
+_SCRATCH = """
+CREATE TABLE s.found (iri TEXT);
+CREATE TABLE s.row (id INTEGER PRIMARY KEY, study TEXT, data BLOB);
+CREATE TABLE s.content (molecule TEXT, id INTEGER);
+CREATE TABLE s.ord (hub INTEGER, via TEXT, tbl INTEGER, row INTEGER, id INTEGER);
+"""
+
+
+def _solutions(store: ox.Store, query: str) -> ox.QuerySolutions:
+    """A SELECT's solutions, straight from the store (the build runs before any service)."""
+    answer = store.query(query)
+    assert isinstance(answer, ox.QuerySolutions), query
+    return answer
+
+
+class _TripleIndex:
+    """The reads :func:`exokg.describe.finding_record` makes of a graph (``value``,
+    ``objects``, ``predicate_objects``), over a batch of pyoxigraph triples.
+
+    The builder reads every finding of the store; an rdflib graph per batch (N-Triples
+    parsed into its memory store) cost three quarters of the build.
+    """
+
+    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        self._spo: dict[Any, dict[Any, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        terms: dict[Any, Any] = {}
+
+        def term(t: Any) -> Any:
+            hit = terms.get(t)
+            if hit is None:
+                hit = terms[t] = _rdflib_term(t)
+            return hit
+
+        for t in triples:
+            objects = self._spo[term(t.subject)][term(t.predicate)]
+            obj = term(t.object)
+            if obj not in objects:
+                objects.append(obj)
+
+    def value(self, subject: Any, predicate: Any) -> Any:
+        found = self._spo.get(subject, {}).get(predicate)
+        return found[0] if found else None
+
+    def objects(self, subject: Any, predicate: Any) -> Iterator[Any]:
+        return iter(self._spo.get(subject, {}).get(predicate, ()))
+
+    def predicate_objects(self, subject: Any) -> Iterator[tuple[Any, Any]]:
+        for predicate, objects in self._spo.get(subject, {}).items():
+            for obj in objects:
+                yield predicate, obj
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _rdflib_term(t: Any) -> Any:
+    """A pyoxigraph term as rdflib reads it from N-Triples (``xsd:string`` literals plain)."""
+    if isinstance(t, ox.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        if t.datatype.value == _XSD_STRING:
+            return Literal(t.value)
+        return Literal(t.value, datatype=URIRef(t.datatype.value))
+    return BNode(t.value)
+
+
+def _finding_triples(store: ox.Store, batch: list[str],
+                     facts: dict[Any, list[ox.Triple]]) -> list[ox.Triple]:
+    """What :func:`exokg.pages.finding_query` answers for ``batch``, in two queries: the
+    findings' own triples, then the facts (labels, a study's number) of the objects not
+    seen in an earlier batch (``facts``, filled here). One query with an ``OPTIONAL`` over
+    the objects scanned the store per batch (two thirds of the build)."""
+    own: list[Any]
+    if isinstance(store, ox.Store):
+        # the index read directly (the same subject-ordered rows a CONSTRUCT gives, a
+        # third cheaper than the query)
+        default = ox.DefaultGraph()
+        own = [q for f in batch
+               for q in store.quads_for_pattern(ox.NamedNode(f), None, None, default)]
+    else:  # a remote store's adapter (exokg.sparql.remote_index) answers queries only
+        own = list(cast(Any, store.query(
+            _PREFIXES + "CONSTRUCT { ?f ?p ?o } WHERE { VALUES ?f { "
+            + " ".join(iri_term(f) for f in batch) + " } ?f ?p ?o }")))
+    objects = {t.object for t in own if not isinstance(t.object, ox.Literal)}
+    if any(isinstance(o, ox.BlankNode) for o in objects):
+        # a blank node cannot be named in a second query: the one query for this batch
+        return list(cast(Any, store.query(finding_query(batch))))
+    new = [o for o in objects if o not in facts]
+    for start in range(0, len(new), _BATCH):
+        chunk = new[start:start + _BATCH]
+        for o in chunk:
+            facts[o] = []
+        values = " ".join(str(o) for o in chunk)
+        for t in cast(Any, store.query(
+                _PREFIXES + f"PREFIX skos: <{SKOS}>\nCONSTRUCT {{ ?o ?q ?v }} WHERE {{ "
+                f"VALUES ?o {{ {values} }} ?o ?q ?v FILTER(?q IN {_OBJECT_FACTS}) }}")):
+            facts[t.subject].append(t)
+    return own + [t for o in objects for t in facts[o]]
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+#: Datatypes whose lexical form rdflib reads as a Python ``int`` (what ``finding_record``'s
+#: numbers are); anything else takes the rdflib path.
+_INTEGER_TYPES = frozenset(_XSD + t for t in (
+    "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+    "nonPositiveInteger", "negativeInteger", "unsignedInt", "unsignedLong", "unsignedShort",
+    "unsignedByte"))
+_BOOLEAN = _XSD + "boolean"
+_LABELS = (str(RDFS.label), str(SKOS.prefLabel))  # describe.label_of's order
+_P = {name: str(EXO[name]) for name in (
+    "citedIn", "refNumber", "retracted", "expression", "sourceTable", "sourceRow",
+    "content", "disease", "sample", "sampleSize", "role")}
+_RDF_TYPE = str(RDF.type)
+
+
+class _Odd(Exception):
+    """A value the fast reader does not interpret the way rdflib would: the finding is read
+    through :func:`exokg.describe.finding_record` instead."""
+
+
+class _FastIndex:
+    """A batch's triples by subject and predicate IRI (pyoxigraph terms, no rdflib terms:
+    creating those cost half the build), in the order the store gives them."""
+
+    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        self.spo: dict[Any, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        for t in triples:
+            objects = self.spo[t.subject][t.predicate.value]
+            if t.object not in objects:
+                objects.append(t.object)
+
+    def value(self, subject: Any, predicate: str) -> Any:
+        found = self.spo.get(subject, {}).get(predicate)
+        return found[0] if found else None
+
+    def objects(self, subject: Any, predicate: str) -> list[Any]:
+        return self.spo.get(subject, {}).get(predicate, [])
+
+    def label(self, node: Any) -> str:
+        """:func:`exokg.describe.label_of`."""
+        if isinstance(node, ox.Literal):
+            return str(node.value)
+        for predicate in _LABELS:
+            value = self.value(node, predicate)
+            if value is not None:
+                return str(value.value)
+        return _local_name(node.value)
+
+    def ref(self, node: Any) -> tuple[str, str] | None:
+        return None if node is None else (str(node.value), self.label(node))
+
+    def refs(self, subject: Any, predicate: str) -> list[tuple[str, str]]:
+        # describe._refs: sorted by lower-cased label, stable over the store's order
+        return sorted(((str(n.value), self.label(n)) for n in self.objects(subject, predicate)),
+                      key=lambda r: r[1].lower())
+
+
+def _fast_int(value: Any) -> int | None:
+    """``describe._int`` for the literals it meets in practice."""
+    if value is None or isinstance(value, ox.NamedNode):
+        return None
+    if not isinstance(value, ox.Literal) or value.datatype.value not in _INTEGER_TYPES:
+        raise _Odd
+    text = value.value.strip()
+    if not text.lstrip("+-").isdigit():
+        raise _Odd
+    return int(text)
+
+
+def _fast_bool(value: Any) -> bool | None:
+    """``describe._bool`` for canonical booleans."""
+    if not isinstance(value, ox.Literal):
+        return None
+    if value.datatype.value != _BOOLEAN or value.value not in ("true", "false"):
+        raise _Odd
+    return value.value == "true"
+
+
+def _fast_row(index: _FastIndex, f: str) -> _Row:
+    """What :func:`finding_record` + :func:`finding_row` + :func:`facet_values` give for
+    finding ``f``, read from the batch's terms.
+
+    Raises
+    ------
+    _Odd
+        for a value it does not read as rdflib would (the caller takes the rdflib path).
+    """
+    node = ox.NamedNode(f)
+    study = index.value(node, _P["citedIn"])
+    study_ref = index.ref(study)
+    number = _fast_int(index.value(study, _P["refNumber"])) if study is not None else None
+    expression = index.value(node, _P["expression"])
+    direction = None if expression is None else (
+        str(expression.value) if isinstance(expression, ox.Literal)
+        else _local_name(expression.value))
+    table = _fast_int(index.value(node, _P["sourceTable"]))
+    row = _fast_int(index.value(node, _P["sourceRow"]))
+    contents = index.refs(node, _P["content"])
+    disease = index.ref(index.value(node, _P["disease"]))
+    samples = index.refs(node, _P["sample"])
+    finding = Finding(
+        f, molecules=tuple(contents), diseases=(disease[1],) if disease else (),
+        directions=(direction,) if direction else (),
+        study=study_ref[0] if study_ref else None, ref_number=number,
+        sample_size=_fast_int(index.value(node, _P["sampleSize"])), table=table,
+        roles=tuple(label for _, label in index.refs(node, _P["role"])),
+        retracted=any([_fast_bool(o) for o in index.objects(node, _P["retracted"])]))
+    values = {
+        "table": [(str(table), f"Table {table}")] if table else [],
+        "disease": [disease] if disease else [],
+        "direction": [(direction, direction)] if direction else [],
+        "sample": samples,
+        "study": [study_ref] if study_ref else [],
+    }
+    return finding, values, (table or 0, row or 0)
+
+
+
+
+def _rdflib_row(graph: Graph, f: str) -> _Row:
+    """:func:`_fast_row` through :func:`exokg.describe.finding_record` (any value)."""
+    record = finding_record(graph, URIRef(f))
+    return finding_row(record), facet_values(record), (record["table"] or 0, record["row"] or 0)
+
+
+
+def _node_entries(store: ox.Store, nodes: list[str]) -> dict[str, dict[str, Any]]:
+    """:func:`node_entry` of each node, from one query per batch of nodes (a description
+    graph per conflicting molecule cost a quarter of the build)."""
+    entries: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(nodes), _BATCH):
+        batch = nodes[start:start + _BATCH]
+        values = " ".join(iri_term(n) for n in batch)
+        answer: Any = store.query(_PREFIXES + f"""PREFIX skos: <{SKOS}>
+CONSTRUCT {{ ?n ?p ?o }} WHERE {{ VALUES ?n {{ {values} }} ?n ?p ?o
+  FILTER(?p IN (rdf:type, rdfs:label, skos:prefLabel, skos:altLabel, exo:xref)) }}""")
+        index = _TripleIndex(answer)
+        for node in batch:
+            entries[node] = _graph_entry(index, node)
+    return entries
+
+
+def build_facets(store: ox.Store, folder: Path, *, hub_min: int = HUB_MIN) -> None:
+    """Write ``folder/facets.sqlite`` from a loaded store (an artifact builder).
+
+    ``hub_min``: a node named by more findings than this gets its summary stored (tests
+    set it low to compare the stored summaries with the pages' own).
+    """
+    started = time.monotonic()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / FACETS_FILE
+    tmp = folder / (FACETS_FILE + ".tmp")
+    scratch = folder / (FACETS_FILE + ".scratch")
+    for stale in (tmp, scratch):
+        stale.unlink(missing_ok=True)
+    # many small objects per batch that form no cycles: the cyclic collector's passes
+    # over them are wasted work
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        db = sqlite3.connect(tmp)
+        try:
+            # the build folder is thrown away on failure: no journal, no fsync
+            db.execute("PRAGMA journal_mode=OFF")
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute("ATTACH DATABASE ? AS s", (str(scratch),))
+            db.execute("PRAGMA s.journal_mode=OFF")
+            db.execute("PRAGMA s.synchronous=OFF")
+            db.executescript(SCHEMA + _SCRATCH)
+            _build(store, db, hub_min)
+            db.commit()
+            db.execute("DETACH DATABASE s")
+        finally:
+            db.close()
+    finally:
+        scratch.unlink(missing_ok=True)
+        if collecting:
+            gc.enable()
+    tmp.replace(path)
+    logger.info("facets built in %.1f s", time.monotonic() - started)
+
+
+def _build(store: ox.Store, db: sqlite3.Connection, hub_min: int) -> None:
+    findings = _number_findings(store, db)
+    named, slow = _read_findings(store, db, findings)
+    if slow:
+        logger.info("%d findings read through rdflib (values outside the fast reader's)", slow)
+    db.executemany("INSERT INTO node_count VALUES (?, ?)", named.items())
+    hubs = {node: number for number, node in enumerate(
+        sorted(node for node, n in named.items() if n > hub_min))}
+    del named
+    db.executemany("INSERT INTO hub VALUES (?, ?)", ((n, node) for node, n in hubs.items()))
+    db.execute("CREATE INDEX s.row_study ON row (study, id)")
+    db.execute("CREATE INDEX s.content_molecule ON content (molecule, id)")
+    tallies = {number: _Hub() for number in hubs.values()}
+    tables = _by_study(db, hubs, tallies)
+    conflicts = _by_molecule(db, hubs, tallies, hub_min)
+    for node, number in hubs.items():
+        tally = tallies[number]
+        db.execute("INSERT INTO evidence VALUES (?, 'any', ?, ?)",
+                   (node, tally.count, json.dumps(tally.summary())))
+        db.executemany("INSERT INTO facet VALUES (?, ?, ?, ?, ?, ?)",
+                       ((node, name, rank, v["key"], v["label"], v["count"])
+                        for name, values in tally.facets().items()
+                        for rank, v in enumerate(values)))
+    db.execute("""INSERT INTO page_order SELECT hub, via,
+        row_number() OVER (PARTITION BY hub, via ORDER BY tbl, row, id) - 1, id
+        FROM s.ord""")
+    entries = _node_entries(store, [node for node, _, _ in conflicts])
+    db.executemany("INSERT INTO conflict VALUES (?, ?, ?)",
+                   ((node, sort, json.dumps({"node": entries[node], **entry}))
+                    for node, sort, entry in conflicts))
+    _write_incoming(store, db)
+    db.execute("INSERT INTO stats VALUES ('home', ?)", (json.dumps(_stats(store, tables)),))
+    logger.info("facets of %d findings, %d hubs, %d molecules in conflict", findings,
+                len(hubs), len(conflicts))
+
+
+def _number_findings(store: ox.Store, db: sqlite3.Connection) -> int:
+    """Every finding's IRI in the ``finding`` table, numbered in IRI order (so that a
+    hub's page order sorts numbers, not IRIs)."""
+    db.executemany("INSERT INTO s.found VALUES (?)", ((sol[0].value,) for sol in _solutions(
+        store, _PREFIXES + "SELECT ?f WHERE { ?f a exo:Finding FILTER(isIRI(?f)) }")))
+    db.execute("INSERT INTO finding SELECT row_number() OVER (ORDER BY iri) - 1, iri "
+               "FROM (SELECT DISTINCT iri FROM s.found)")
+    db.execute("DELETE FROM s.found")
+    return int(db.execute("SELECT COUNT(*) FROM finding").fetchone()[0])
+
+
+def _pack(row: _Row, named: list[str]) -> bytes:
+    f, values, order = row
+    return pickle.dumps((f.iri, f.molecules, f.diseases, f.directions, f.study, f.ref_number,
+                         f.sample_size, f.table, f.roles, f.retracted, values, order, named),
+                        protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(data: bytes) -> tuple[Finding, FacetValues, tuple[int, int], list[str]]:
+    *fields, values, order, named = pickle.loads(data)
+    return Finding(*fields), values, order, named
+
+
+def _read_findings(store: ox.Store, db: sqlite3.Connection,
+                   findings: int) -> tuple[Counter[str], int]:
+    """Each finding's compact row into the scratch file; how many findings name each node
+    (any link but ``rdf:type``), and how many findings went through rdflib."""
+    named: Counter[str] = Counter()
+    facts: dict[Any, list[ox.Triple]] = {}
+    slow = 0
+    for start in range(0, findings, _BATCH):
+        batch = [iri for (iri,) in db.execute(
+            "SELECT iri FROM finding WHERE id >= ? AND id < ? ORDER BY id",
+            (start, start + _BATCH))]
+        if len(facts) > _FACTS_KEPT:
+            facts.clear()
+        triples = _finding_triples(store, batch, facts)
+        index = _FastIndex(triples)
+        graph: Graph | None = None
+        rows, contents = [], []
+        for number, f in enumerate(batch, start):
+            try:
+                row = _fast_row(index, f)
+            except _Odd:
+                slow += 1
+                if graph is None:  # finding_record reads only what the index answers
+                    graph = cast(Graph, _TripleIndex(triples))
+                row = _rdflib_row(graph, f)
+            names = sorted({str(o.value) for p, objects in index.spo.get(ox.NamedNode(f), {})
+                            .items() if p != _RDF_TYPE for o in objects
+                            if isinstance(o, ox.NamedNode)})
+            named.update(names)
+            rows.append((number, row[0].study, _pack(row, names)))
+            contents += [(iri, number) for iri in dict(row[0].molecules)]
+        db.executemany("INSERT INTO s.row VALUES (?, ?, ?)", rows)
+        db.executemany("INSERT INTO s.content VALUES (?, ?)", contents)
+    return named, slow
+
+
+#: The facets a hub counts value by value (its studies come one study at a time).
+_COUNTED = tuple(name for name in FACET_NAMES if name != "study")
+
+
+class _Hub:
+    """What is summed over one hub's findings: :func:`exokg.evidence.summarize`'s fields,
+    the facet counts, and the first conflicts (in memory: the counts, a few dozen facet
+    values and conflicts, never the findings)."""
+
+    def __init__(self) -> None:
+        self.count = self.studies = self.total_n = self.without_n = self.retracted = 0
+        self.directions: dict[str, int] = dict.fromkeys(DIRECTIONS, 0)
+        self.tables: set[int] = set()
+        self.counts: dict[str, Counter[str]] = {n: Counter() for n in _COUNTED}
+        self.labels: dict[str, dict[str, str]] = {n: {} for n in _COUNTED}
+        self.top_studies: list[tuple[tuple[int, str, str], str, str, int]] = []
+        self.conflicts: list[tuple[tuple[str, str, str], dict[str, Any]]] = []
+        self.conflict_count = 0
+        self.conflicting: set[str] = set()
+
+    def add(self, f: Finding, values: FacetValues) -> None:
+        self.count += 1
+        for d in f.directions:
+            self.directions[d] = self.directions.get(d, 0) + 1
+        if f.sample_size is None:
+            self.without_n += 1
+        else:
+            self.total_n += f.sample_size
+        if f.table:
+            self.tables.add(f.table)
+        self.retracted += f.retracted
+        for name, counts in self.counts.items():
+            labels = self.labels[name]
+            for key, label in values[name]:
+                counts[key] += 1
+                labels[key] = label
+
+    def add_study(self, key: str, label: str, count: int) -> None:
+        """``count`` of the hub's findings cite study ``key`` (all of them: the rows come
+        in study order)."""
+        self.studies += 1
+        self.top_studies.append((sort_key(key, label, count), key, label, count))
+        if len(self.top_studies) > 4 * TOP:
+            self.top_studies = sorted(self.top_studies)[:TOP]
+
+    def add_conflicts(self, molecule: str, conflicts: list[dict[str, Any]]) -> None:
+        self.conflict_count += len(conflicts)
+        for c in conflicts:
+            self.conflicting.add(c["disease"])
+            # find_conflicts' order; the molecule's IRI breaks ties between equal labels
+            self.conflicts.append(((str(c["molecule"]).lower(), str(c["disease"]), molecule), c))
+        if len(self.conflicts) > 4 * CONFLICTS_SHOWN:
+            self.conflicts = sorted(self.conflicts, key=lambda kc: kc[0])[:CONFLICTS_SHOWN]
+
+    def summary(self) -> dict[str, Any]:
+        """:func:`exokg.evidence.summarize` of the hub's findings, conflicts cut at
+        :data:`~exokg.facets.CONFLICTS_SHOWN` (``conflicts_count`` says how many)."""
+        shown = [c for _, c in sorted(self.conflicts, key=lambda kc: kc[0])[:CONFLICTS_SHOWN]]
+        out: dict[str, Any] = {
+            "count": self.count, "studies": self.studies, "total_n": self.total_n,
+            "findings_without_n": self.without_n,
+            "directions": dict(sorted(self.directions.items())),
+            "tables": sorted(self.tables), "retracted_findings": self.retracted,
+            "conflict": bool(self.conflict_count), "conflicts": shown,
+            "conflicting_diseases": sorted(self.conflicting)}
+        if self.conflict_count > CONFLICTS_SHOWN:
+            out.update(conflicts_count=self.conflict_count, conflicts_truncated=True)
+        return out
+
+    def facets(self) -> dict[str, list[dict[str, Any]]]:
+        """The :func:`exokg.facet_counts.ranked` values of each facet."""
+        out = {name: ranked(self.counts[name], self.labels[name]) for name in self.counts}
+        out["study"] = [{"key": k, "label": label, "count": n}
+                        for _, k, label, n in sorted(self.top_studies)[:TOP]]
+        return out
+
+
+def _groups(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, list[tuple[Any, ...]]]]:
+    """Consecutive rows with the same first column, as ``(value, rows)``."""
+    key: Any = object()
+    group: list[tuple[Any, ...]] = []
+    for row in rows:
+        if row[0] != key:
+            if group:
+                yield key, group
+            key, group = row[0], []
+        group.append(row)
+    if group:
+        yield key, group
+
+
+def _by_study(db: sqlite3.Connection, hubs: dict[str, int],
+              tallies: dict[int, _Hub]) -> Counter[int]:
+    """Each hub's counts, facets and page order from the rows in study order; the number
+    of findings per table (all findings)."""
+    tables: Counter[int] = Counter()
+    order: list[tuple[int, str, int, int, int]] = []
+    rows = db.execute("SELECT study, id, data FROM s.row ORDER BY study, id")
+    for study, group in _groups(rows):
+        cited: Counter[int] = Counter()
+        label = ""
+        for _, number, data in group:
+            f, values, (table, row), named = _unpack(data)
+            for key, _ in values["table"]:
+                tables[int(key)] += 1
+            if values["study"]:
+                label = values["study"][0][1]
+            for node in named:
+                hub = hubs.get(node)
+                if hub is not None:
+                    tallies[hub].add(f, values)
+                    cited[hub] += 1
+                    order.append((hub, "any", table, row, number))
+        if study:
+            for hub, n in cited.items():
+                tallies[hub].add_study(study, label, n)
+        if len(order) > 100_000:
+            db.executemany("INSERT INTO s.ord VALUES (?, ?, ?, ?, ?)", order)
+            order.clear()
+    db.executemany("INSERT INTO s.ord VALUES (?, ?, ?, ?, ?)", order)
+    return tables
+
+
+def _by_molecule(db: sqlite3.Connection, hubs: dict[str, int], tallies: dict[int, _Hub],
+                 hub_min: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """The conflicts, from the rows in molecule order: each hub's (into ``tallies``), and
+    the molecules in conflict (``/api/conflicts``' entries, unsorted). Also every
+    molecule's ``exo:content`` count and, for hubs, ``/api/evidence``'s summary and order.
+    """
+    conflicts: list[tuple[str, str, dict[str, Any]]] = []
+    counts: list[tuple[str, int]] = []
+    rows = db.execute("SELECT c.molecule, c.id, r.data FROM s.content c "
+                      "JOIN s.row r ON r.id = c.id ORDER BY c.molecule, c.id")
+    for molecule, group in _groups(rows):
+        unpacked = [(number, *_unpack(data)) for _, number, data in group]
+        found = [f for _, f, _, _, _ in unpacked]
+        counts.append((molecule, len(found)))
+        label = dict(m for f in found for m in f.molecules).get(molecule, molecule)
+        # this molecule's conflicts only (a finding may be about several molecules)
+        alone = [dataclasses.replace(f, molecules=((molecule, label),)) for f in found]
+        own = find_conflicts(alone)
+        if own:
+            summary = summarize(found)
+            conflicts.append((molecule, f"{label.lower()}\x00{molecule}", {
+                "conflicts": own, "studies": summary["studies"],
+                "directions": summary["directions"]}))
+            by_hub: dict[int, list[Finding]] = defaultdict(list)
+            for (*_, names), f in zip(unpacked, alone, strict=True):
+                for node in names:
+                    hub = hubs.get(node)
+                    if hub is not None:
+                        by_hub[hub].append(f)
+            for hub, mine in by_hub.items():
+                tallies[hub].add_conflicts(molecule, find_conflicts(mine))
+        if len(found) > hub_min:
+            summary = summarize(found)
+            summary["groups"] = group_by_disease_role(found)
+            db.execute("INSERT INTO evidence VALUES (?, 'content', ?, ?)",
+                       (molecule, len(found), json.dumps(_bounded(summary))))
+            db.executemany("INSERT INTO s.ord VALUES (?, 'content', ?, ?, ?)",
+                           ((hubs[molecule], table, row, number)
+                            for number, _, _, (table, row), _ in unpacked))
+        if len(counts) > 10_000:
+            db.executemany("INSERT INTO content_count VALUES (?, ?)", counts)
+            counts.clear()
+    db.executemany("INSERT INTO content_count VALUES (?, ?)", counts)
+    return conflicts
+
+
+def _bounded(summary: dict[str, Any]) -> dict[str, Any]:
+    conflicts = summary["conflicts"]
+    if len(conflicts) <= CONFLICTS_SHOWN:
+        return summary
+    return {**summary, "conflicts": conflicts[:CONFLICTS_SHOWN],
+            "conflicts_count": len(conflicts), "conflicts_truncated": True}
+
+
+def _stats(store: ox.Store, tables: Counter[int]) -> dict[str, Any]:
+    """The home page's counts (the default graph, as the whole-graph ``graph_stats``)."""
+    triples = next(iter(_solutions(store, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")))[0].value
+    classes = {sol[0].value: int(sol[1].value) for sol in _solutions(store,
+        "SELECT ?c (COUNT(*) AS ?n) { ?s a ?c } GROUP BY ?c")}
+    return {"triples": int(triples), "classes": dict(sorted(classes.items())),
+            "tables": dict(sorted(tables.items()))}
+
+
+def _write_incoming(store: ox.Store, db: sqlite3.Connection) -> None:
+    """Links into each node from anything but a finding, counted per predicate."""
+    # MINUS, not FILTER NOT EXISTS, and IRIs checked here, not by isIRI: Oxigraph decodes
+    # a filter's terms per row (0.25 s against 0.8 s at 10^4 findings)
+    query = _PREFIXES + """SELECT ?o ?p (COUNT(?s) AS ?n) WHERE {
+  ?s ?p ?o MINUS { ?s a exo:Finding } } GROUP BY ?o ?p"""
+    db.executemany("INSERT OR REPLACE INTO incoming VALUES (?, ?, NULL, ?)",
+                   ((sol[0].value, sol[1].value, int(sol[2].value))
+                    for sol in _solutions(store, query) if isinstance(sol[0], ox.NamedNode)))
+    predicates = [p for (p,) in db.execute("SELECT DISTINCT predicate FROM incoming ORDER BY 1")]
+    labels: dict[str, str] = {}
+    for start in range(0, len(predicates), _BATCH):
+        values = " ".join(iri_term(p) for p in predicates[start:start + _BATCH])
+        for sol in _solutions(store, _PREFIXES + f"SELECT ?p ?l WHERE {{ VALUES ?p {{ {values} }} "
+                              "?p rdfs:label ?l }"):
+            labels[sol[0].value] = sol[1].value  # the last, as the OPTIONAL's rows did
+    db.executemany("UPDATE incoming SET label = ? WHERE predicate = ?",
+                   ((label, p) for p, label in labels.items()))
