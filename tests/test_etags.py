@@ -192,3 +192,17 @@ def test_the_code_version_follows_the_installed_files(tmp_path):
     assert _code_version(str(tmp_path)) == first and len(first) == 16
     (package / "__init__.py").write_text("ANSWER = 2\n")
     assert _code_version(str(tmp_path)) != first
+
+
+@pytest.mark.parametrize("path", ["/sparql", "/.well-known/void"])
+def test_the_descriptions_follow_the_same_rule(live_server, path):
+    """The service description (answered before Flask, by /sparql's fast path) and VoID
+    make their ETags with the same seed; a HEAD has the GET's."""
+    url = live_server + path
+    first = _get(url, "text/turtle")
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "public, no-cache"
+    assert _get(url, "application/n-triples").headers["ETag"] != etag
+    head = requests.head(url, headers={"Accept": "text/turtle"}, timeout=60)
+    assert head.status_code == 200 and head.headers["ETag"] == etag
+    assert _get(url, "text/turtle", **{"If-None-Match": etag}).status_code == 304
