@@ -15,9 +15,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from exokg.config import Config
+from exokg.release import include_code
+from exokg.server import etags
 from flask import Flask
 
 __all__ = ["BLUEPRINT_MODULES", "FLASK_KEYS", "create_app"]
+
+include_code(__name__)  # the views and templates are code: ETags change with them
 
 #: Each module has ``init_app(app)``, which registers its blueprint(s); all must import.
 BLUEPRINT_MODULES = ("exokg.server.errors", "exokg.server.sparql", "exokg.server.health",
@@ -60,6 +64,7 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     app.extensions["exokg.config"] = config
     for name in BLUEPRINT_MODULES:
         importlib.import_module(name).init_app(app)
+    etags.init_app(app)  # the ETag rule of every cacheable GET/HEAD
     app.wsgi_app = Middleware(app.wsgi_app,  # type: ignore[method-assign]
                               access_log=config.access_log,
                               log_queries=config.log_queries)

@@ -25,11 +25,12 @@ from exokg.config import Config
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused
 from exokg.server.asgi import CANCEL_KEY
 from exokg.server.errors import error_reply
+from exokg.server.etags import CACHE_CONTROL, request_etag
 from exokg.server.middleware import ANSWER_KEY, query_params
 from exokg.sparql import QueryAnswer, QueryRequest, SparqlService
 from exokg.sparql.describe import service_description
 from exokg.sparql.negotiate import negotiate
-from exokg.sparql.service import etag_matches, make_etag
+from exokg.sparql.service import etag_matches
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
@@ -149,16 +150,19 @@ def _one(params: list[tuple[str, str]]) -> str:
 
 # --- replies (pure) ------------------------------------------------------------------
 
-def graph_reply(graph, *, etag_seed: str, environ: Mapping[str, Any]) -> Reply:
+def graph_reply(graph, *, environ: Mapping[str, Any], config: Config, version: str,
+                extra: Iterable[str] = ()) -> Reply:
     """A description graph (service description, VoID) in the negotiated RDF format,
-    with an ETag and 304 on a match."""
+    with the ETag of :func:`exokg.server.etags.request_etag` (``extra``: what else the
+    body depends on) and 304 on a match."""
     names = [v for k, v in _url_params(environ) if k == "format"]
     _, fmt = negotiate(environ.get("HTTP_ACCEPT"), format_name=names)
     if fmt is None:
         _, fmt = negotiate(None)
     assert fmt is not None  # Turtle, without an Accept header
-    etag = make_etag(etag_seed, fmt.name)
-    headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": "public, no-cache"}
+    etag = request_etag(environ, config, version=version, representation=fmt.name,
+                        extra=extra)
+    headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": CACHE_CONTROL}
     if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
         return Reply(304, headers, b"")
     mime = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
@@ -168,7 +172,7 @@ def graph_reply(graph, *, etag_seed: str, environ: Mapping[str, Any]) -> Reply:
 def answer_reply(answer: QueryAnswer) -> Reply:
     """The HTTP form of a query's answer: 304 or 200, validators, the media type and the
     truncation headers."""
-    headers = {"ETag": answer.etag, "Cache-Control": "public, no-cache", "Vary": "Accept",
+    headers = {"ETag": answer.etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept",
                "X-ExoKG-Data-Version": answer.data_version}
     if answer.not_modified:
         return Reply(304, headers, b"")
@@ -193,11 +197,11 @@ def sparql_reply(service: SparqlService, environ: dict[str, Any], config: Config
         a body over ``MAX_BODY_BYTES`` (413).
     """
     params = request_params(environ, max_body=config.max_body_bytes)
-    if not params and environ.get("REQUEST_METHOD") == "GET":
+    if not params and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
         base_url = get_current_url(environ, strip_querystring=True)
         graph = service_description(base_url, service.info, config)
-        return graph_reply(graph, environ=environ,
-                           etag_seed=f"sd\x00{service.info.version}\x00{base_url}")
+        return graph_reply(graph, environ=environ, config=config,
+                           version=service.info.version)
     text = _one(params)
     default = [v for k, v in params if k == "default-graph-uri"]
     named = [v for k, v in params if k == "named-graph-uri"]

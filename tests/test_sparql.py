@@ -164,7 +164,7 @@ def test_etag_follows_the_code_as_well_as_the_data(service, monkeypatch):
     the code, so a client's cached answer is not confirmed by a 304."""
     q = "ASK { ?s ?p ?o }"
     first = service.query(QueryRequest(q))
-    monkeypatch.setattr("exokg.sparql.service.code_version", lambda: "the next release")
+    monkeypatch.setattr("exokg.release.code_version", lambda: "the next release")
     upgraded = service.query(QueryRequest(q, if_none_match=first.etag))
     assert not upgraded.not_modified and upgraded.etag != first.etag
     assert upgraded.data_version == first.data_version and _body(upgraded) == _body(first)

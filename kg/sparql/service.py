@@ -9,20 +9,18 @@ one process. The web layer (``server/sparql.py``) and ``exokg query`` both call
 from __future__ import annotations
 
 import contextvars
-import functools
-import hashlib
 import json
 import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from exokg.config import Config
 from exokg.errors import InvalidQuery
+from exokg.release import make_etag
 from exokg.sparql.cache import ResultCache
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.sparql.check import check_query, inspect_query
@@ -30,12 +28,12 @@ from exokg.sparql.negotiate import negotiate_for
 from exokg.sparql.pool import ExecutorPool, Outcome, ServiceBusy
 from exokg.sparql.remote import RemotePool
 from exokg.sparql.results import Results
-from exokg.store import StoreInfo, _tree_digests, find_store
+from exokg.store import StoreInfo, find_store
 from exokg.vocab import PREFIXES
 from rdflib import Graph
 
-__all__ = ["QueryAnswer", "QueryRequest", "SparqlService", "code_version", "etag_matches",
-           "issued_queries", "make_etag", "start_recording"]
+__all__ = ["QueryAnswer", "QueryRequest", "SparqlService", "etag_matches", "issued_queries",
+           "start_recording"]
 
 logger = logging.getLogger(__name__)
 
@@ -141,34 +139,6 @@ def _record(query: str, started: float, answer: QueryAnswer) -> None:
     if issued is not None:
         issued.append({"query": query, "cache": answer.info.get("cache"),
                        "ms": round((time.monotonic() - started) * 1000, 2)})
-
-
-@functools.cache
-def code_version() -> str:
-    """A hash of the installed package's files, part of every ETag.
-
-    A body follows the code as well as the data (a serializer, the service description),
-    so a strong ETag changes with either. The store's data version does not follow the
-    code (:mod:`exokg.build_format`: a code change that writes the same store keeps it),
-    so the code enters here instead, read once per process.
-    """
-    from exokg import __version__
-
-    digest = hashlib.sha256(__version__.encode())
-    for chunk in _tree_digests(Path(__file__).resolve().parents[1]):
-        digest.update(chunk)
-    return digest.hexdigest()[:16]
-
-
-def make_etag(*parts: str) -> str:
-    """A strong ETag for a body made by this code from ``parts`` (the data version, the
-    query, the format ...).
-
-    >>> make_etag("v1", "ASK {}") == make_etag("v1", "ASK {}") != make_etag("v2", "ASK {}")
-    True
-    """
-    key = "\x00".join([code_version(), *parts])
-    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
 def etag_matches(header: str | None, etag: str) -> bool:
@@ -302,7 +272,7 @@ class SparqlService:
         cap = self._cap(request.max_rows)
         key_parts = [store.version, text, sol.media_type if sol else "",
                      graph.media_type if graph else "", json.dumps([default, named]),
-                     str(cap)]
+                     str(cap), self.config.public_base_iri]  # relative IRIs resolve on it
         etag = make_etag(*key_parts)
         answer = QueryAnswer(False, None, b"", False, cap, etag, store.version)
         if etag_matches(request.if_none_match, etag):
