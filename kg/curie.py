@@ -34,7 +34,7 @@ from functools import cache, lru_cache
 import curies
 from exokg.vocab import PREFIXES
 
-__all__ = ["SYNONYMS", "compact_iri", "converter", "expand_curie",
+__all__ = ["SYNONYMS", "compact_iri", "converter", "expand_curie", "local_name",
            "external_curie", "external_prefixes"]
 
 logger = logging.getLogger(__name__)
@@ -147,3 +147,19 @@ def external_curie(iri: str) -> str | None:
     match = _OBO.match(iri) or _IDORG.match(iri)
     return f"{match.group(1)}:{match.group(2)}" if match else None
 
+
+
+def local_name(iri: str) -> str:
+    """An IRI's last name: its fragment, else its last path segment (trailing separators
+    aside); the IRI itself when it has neither. What a node without a label is called.
+
+    >>> local_name("https://w3id.org/exokg/vocab#Up"), local_name("http://x.org/a/b/")
+    ('Up', 'b')
+    >>> local_name("urn:x")
+    'urn:x'
+    """
+    for sep in ("#", "/"):
+        text = iri.rstrip(sep)
+        if sep in text:
+            return text.rsplit(sep, 1)[1]
+    return iri

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from exokg.curie import local_name
 from exokg.errors import NodeNotFound
 from exokg.evidence import Finding, summarize
 from exokg.review import TABLE_TITLES
@@ -54,13 +55,7 @@ def _require(graph: Graph, node: Node) -> None:
 
 
 def _local_name(node: Node) -> str:
-    text = str(node)
-    if isinstance(node, Literal):
-        return text
-    for sep in ("#", "/"):
-        if sep in text.rstrip(sep):
-            return text.rstrip(sep).rsplit(sep, 1)[1]
-    return text
+    return str(node) if isinstance(node, Literal) else local_name(str(node))
 
 
 def label_of(graph: Graph, node: Node) -> str:

@@ -62,7 +62,8 @@ from exokg.vocab import EXO, RDF, SKOS
 from rdflib import URIRef
 
 __all__ = ["ARTIFACT", "CONFLICTS_SHOWN", "FACETS_FILE", "FACET_NAMES", "SCHEMA", "Facets",
-           "NodeFacets", "evidence_answer", "evidence_node", "node_entry", "store_facets"]
+           "NodeFacets", "evidence_answer", "evidence_node", "graph_entry", "node_entry",
+           "store_facets"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +110,9 @@ def node_entry(node: str, label: str, types: list[str], alt_labels: list[str],
     """A node as ``/api/evidence`` and ``/api/conflicts`` name it: ``id label curie class
     kind`` (its most specific class), ``alt_labels`` and ``xrefs`` when it has some."""
     from exokg.curie import compact_iri
-    from exokg.network import _most_specific
+    from exokg.network import most_specific
 
-    cls = _most_specific(types)
+    cls = most_specific(types)
     entry: dict[str, Any] = {"id": node, "label": label, "curie": compact_iri(node),
                              "class": compact_iri(cls) if cls else "",
                              "kind": cls.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if cls else ""}
@@ -123,7 +124,7 @@ def node_entry(node: str, label: str, types: list[str], alt_labels: list[str],
     return entry
 
 
-def _graph_entry(graph: Any, node: str) -> dict[str, Any]:
+def graph_entry(graph: Any, node: str) -> dict[str, Any]:
     """:func:`node_entry` from a graph holding the node's own statements."""
     subject = URIRef(node)
     return node_entry(node, label_of(graph, subject),
@@ -270,7 +271,7 @@ def evidence_answer(reader: Any, facets: Facets, node: str, *, page: str | int |
         every = [finding_row(r) for r in (records if count <= size else all_finding_records(
             reader, node, count, predicate=str(EXO.content)))]
         summary = {**summarize(every), "groups": group_by_disease_role(every)}
-    return {"node": _graph_entry(graph, node), **summary,
+    return {"node": graph_entry(graph, node), **summary,
             "findings": [_api_finding(r) for r in records],
             "findings_count": count, "page": number, "pages": pages,
             "has_next": number < pages}

@@ -55,10 +55,11 @@ from pathlib import Path
 from typing import Any, cast
 
 import pyoxigraph as ox
-from exokg.describe import _local_name, finding_record, finding_row
+from exokg.curie import local_name
+from exokg.describe import finding_record, finding_row
 from exokg.evidence import DIRECTIONS, Finding, find_conflicts, group_by_disease_role, summarize
 from exokg.facet_counts import FACET_NAMES, TOP, FacetValues, facet_values, ranked, sort_key
-from exokg.facets import CONFLICTS_SHOWN, FACETS_FILE, SCHEMA, _graph_entry
+from exokg.facets import CONFLICTS_SHOWN, FACETS_FILE, SCHEMA, graph_entry
 from exokg.pages import _OBJECT_FACTS, PAGE_SIZE, finding_query, iri_term
 from exokg.vocab import EXO, RDF, RDFS, SKOS
 from rdflib import BNode, Graph, Literal, URIRef
@@ -231,7 +232,7 @@ class _FastIndex:
             value = self.value(node, predicate)
             if value is not None:
                 return str(value.value)
-        return _local_name(node.value)
+        return local_name(node.value)
 
     def ref(self, node: Any) -> tuple[str, str] | None:
         return None if node is None else (str(node.value), self.label(node))
@@ -279,7 +280,7 @@ def _fast_row(index: _FastIndex, f: str) -> _Row:
     expression = index.value(node, _P["expression"])
     direction = None if expression is None else (
         str(expression.value) if isinstance(expression, ox.Literal)
-        else _local_name(expression.value))
+        else local_name(expression.value))
     table = _fast_int(index.value(node, _P["sourceTable"]))
     row = _fast_int(index.value(node, _P["sourceRow"]))
     contents = index.refs(node, _P["content"])
@@ -323,7 +324,7 @@ CONSTRUCT {{ ?n ?p ?o }} WHERE {{ VALUES ?n {{ {values} }} ?n ?p ?o
   FILTER(?p IN (rdf:type, rdfs:label, skos:prefLabel, skos:altLabel, exo:xref)) }}""")
         index = _TripleIndex(answer)
         for node in batch:
-            entries[node] = _graph_entry(index, node)
+            entries[node] = graph_entry(index, node)
     return entries
 
 

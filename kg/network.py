@@ -46,14 +46,13 @@ from __future__ import annotations
 import difflib
 import itertools
 import logging
-import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
-from exokg.curie import compact_iri, expand_curie, external_curie
+from exokg.curie import compact_iri, expand_curie, external_curie, local_name
 from exokg.errors import NodeNotFound
 from exokg.review import CONTENT_KINDS
 from exokg.vocab import (
@@ -71,8 +70,9 @@ from exokg.vocab import (
 from rdflib import BNode, Graph, Literal, URIRef
 
 __all__ = [
-    "EDGE_NAMESPACES", "compress", "expand", "node_json",
-    "graph_json", "project", "project_triples", "resolve_node", "to_rdf",
+    "EDGE_NAMESPACES", "FINDING", "MATCH_PREDICATES", "SCHEMA_NAMESPACES", "VALUE_KINDS", "XREF",
+    "compress", "expand", "graph_json", "most_specific", "node_attributes", "node_json",
+    "project", "project_triples", "resolve_node", "to_rdf",
 ]
 
 logger = logging.getLogger(__name__)
@@ -80,16 +80,20 @@ logger = logging.getLogger(__name__)
 #: Predicates in these namespaces (plus ``prov:wasDerivedFrom``) become edges.
 EDGE_NAMESPACES = (str(EXO),)
 _EXTRA_EDGE_PREDICATES = frozenset({str(PROV.wasDerivedFrom)})
-_SCHEMA_NAMESPACES = (str(OWL), str(RDFS), str(RDF))
+#: Namespaces of schema terms, which are no network nodes.
+SCHEMA_NAMESPACES = (str(OWL), str(RDFS), str(RDF))
 _CONTENT_CLASSES = frozenset(str(c) for c in CONTENT_CLASSES)
-_FINDING = str(EXO.Finding)
-_XREF = str(EXO.xref)
-_MATCH = (str(SKOS.exactMatch), str(SKOS.closeMatch))
+#: The finding class, the cross-reference predicate and the mapping predicates whose
+#: objects become a node's ``xrefs`` (read by the store-side projection too).
+FINDING = str(EXO.Finding)
+XREF = str(EXO.xref)
+MATCH_PREDICATES = (str(SKOS.exactMatch), str(SKOS.closeMatch))
 #: Node kinds, most preferred first, when a label names several nodes.
 _KIND_ORDER = (*CONTENT_KINDS, "Disease", "Drug", "SampleType", "IsolationMethod",
                "DetectionMethod", "ExosomeSource", "Role", "Reference", "Expression", "Review",
                "Finding")
-_VALUE_KINDS = {**{str(r): "Role" for r in ROLE_OF_TABLE.values()},
+#: Vocabulary values that are nodes of a kind though they have no ``rdf:type``.
+VALUE_KINDS = {**{str(r): "Role" for r in ROLE_OF_TABLE.values()},
                 str(EXO.Up): "Expression", str(EXO.Down): "Expression"}
 
 
@@ -98,10 +102,6 @@ _VALUE_KINDS = {**{str(r): "Role" for r in ROLE_OF_TABLE.values()},
 #: The projection's CURIEs are :mod:`exokg.curie`'s (ExoKG's own prefixes).
 compress = compact_iri
 expand = expand_curie
-
-
-def _local_name(iri: str) -> str:
-    return re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
 
 
 # ---------------------------------------------------------------- projection
@@ -177,14 +177,14 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
                 labels.setdefault(s, str(o))
             elif p == alt_label:
                 alt[s].append(str(o))
-            elif p == _XREF:
+            elif p == XREF:
                 xrefs[s].append(str(o))
             elif p.startswith(EDGE_NAMESPACES):
                 literals[s][p[len(str(EXO)):]].append(o.toPython())
         elif isinstance(o, URIRef):
             if p == rdf_type:
                 types[s].add(str(o))
-            elif p in _MATCH:
+            elif p in MATCH_PREDICATES:
                 ext = external_curie(str(o))
                 if ext:
                     xrefs[s].append(ext)
@@ -198,7 +198,7 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
                      for s, key, o in itertools.chain(compact, edges)
                      if s not in excluded and o not in excluded)
     for node, data in G.nodes(data=True):
-        data.update(_node_attributes(node, types.get(node, ()), labels, alt, xrefs, literals))
+        data.update(node_attributes(node, types.get(node, ()), labels, alt, xrefs, literals))
     logger.info("projected %d nodes, %d edges (findings=%s) in %.2f s", G.number_of_nodes(),
                 G.number_of_edges(), findings, time.perf_counter() - start)
     return G
@@ -217,21 +217,19 @@ def node_class(node: str, node_types: Iterable[str]) -> tuple[str, str]:
     >>> node_class("https://w3id.org/exokg/vocab#Up", [])
     ('exo:Expression', 'Expression')
     """
-    cls = _most_specific(node_types)
+    cls = most_specific(node_types)
     if cls:
-        return compress(cls), _local_name(cls)
-    if node in _VALUE_KINDS:
-        return compress(str(EXO[_VALUE_KINDS[node]])), _VALUE_KINDS[node]
+        return compress(cls), local_name(cls)
+    if node in VALUE_KINDS:
+        return compress(str(EXO[VALUE_KINDS[node]])), VALUE_KINDS[node]
     return "", ""
 
 
 def is_excluded(node_types: Iterable[str], *, findings: bool) -> bool:
     """Whether a node of these types is left out of the network: schema terms, and
     ``exo:Finding`` rows unless ``findings``."""
-    for t in node_types:
-        if t.startswith(_SCHEMA_NAMESPACES) or (not findings and t == _FINDING):
-            return True
-    return False
+    return any(t.startswith(SCHEMA_NAMESPACES) or (not findings and t == FINDING)
+               for t in node_types)
 
 
 def is_edge_predicate(predicate: str) -> bool:
@@ -239,10 +237,12 @@ def is_edge_predicate(predicate: str) -> bool:
     return predicate.startswith(EDGE_NAMESPACES) or predicate in _EXTRA_EDGE_PREDICATES
 
 
-def _node_attributes(node: str, node_types: Iterable[str], labels, alt, xrefs,
-                     literals) -> dict:
+def node_attributes(node: str, node_types: Iterable[str], labels, alt, xrefs,
+                    literals) -> dict:
+    """A network node's attributes (label, CURIE, class, kind, names, xrefs, literals):
+    one rule for the in-memory projection and the store-side rows."""
     cls, kind = node_class(node, node_types)
-    data = {"label": labels.get(node) or _local_name(node), "curie": compress(node),
+    data = {"label": labels.get(node) or local_name(node), "curie": compress(node),
             "class": cls, "kind": kind}
     names = [a for a in alt.get(node, ()) if a != data["label"]]
     if names:
@@ -255,13 +255,14 @@ def _node_attributes(node: str, node_types: Iterable[str], labels, alt, xrefs,
     return data
 
 
-def _most_specific(node_types: Iterable[str]) -> str | None:
+def most_specific(node_types: Iterable[str]) -> str | None:
+    """The most specific of a node's classes (a content class first), or ``None``."""
     node_types = sorted(node_types)
     for t in node_types:
         if t in _CONTENT_CLASSES:
             return t
     for t in node_types:
-        if t != str(EXO.ExosomalContent) and not t.startswith(_SCHEMA_NAMESPACES):
+        if t != str(EXO.ExosomalContent) and not t.startswith(SCHEMA_NAMESPACES):
             return t
     return node_types[0] if node_types else None
 

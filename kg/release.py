@@ -34,7 +34,7 @@ from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 
 from exokg import __version__
-from exokg.store import _tree_digests
+from exokg.store import tree_digests
 
 __all__ = ["CODE_PACKAGES", "code_version", "include_code", "make_etag"]
 
@@ -73,7 +73,7 @@ def _code_version(packages: tuple[str, ...]) -> str:
         digest.update(b"\x00" + requirement.encode())
     for folder in _folders(packages):
         digest.update(b"\x00" + folder.name.encode())
-        for chunk in _tree_digests(folder):
+        for chunk in tree_digests(folder):
             digest.update(chunk)
     code = digest.hexdigest()[:16]
     logger.info("code version %s (exokg %s, packages %s)", code, __version__,

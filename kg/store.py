@@ -63,6 +63,7 @@ from exokg.store_layout import (
 __all__ = ["ARTIFACT_BUILDERS", "RDF_SUFFIXES", "READ_ONLY_ARTIFACTS", "ArtifactBuilder",
            "StoreDamaged", "StoreInfo",
            "data_version", "dataset_stats", "open_graph", "open_store", "open_store_info",
+           "tree_digests",
            "find_store", "input_version", "bundled_ntriples", "prepare_store", "rdf_format",
            "register_artifact"]
 
@@ -164,7 +165,7 @@ def _file_digest(path: Path) -> bytes:
     return digest.digest()
 
 
-def _tree_digests(folder: Path) -> Iterator[bytes]:
+def tree_digests(folder: Path) -> Iterator[bytes]:
     """Each file under ``folder`` as its relative name and the hash of its bytes."""
     files = sorted(p for p in folder.rglob("*")
                    if p.is_file() and "__pycache__" not in p.parts)
@@ -213,9 +214,9 @@ def _inputs(files: Sequence[Path], records_dirs: Sequence[Path]) -> tuple[str, l
     else:
         from exokg.resources import data_path, ontology_path
 
-        chunks = [b"bundled", *_tree_digests(data_path()), *_tree_digests(ontology_path())]
+        chunks = [b"bundled", *tree_digests(data_path()), *tree_digests(ontology_path())]
         for folder in records_dirs:
-            chunks += [b"records", str(folder.resolve()).encode(), *_tree_digests(folder)]
+            chunks += [b"records", str(folder.resolve()).encode(), *tree_digests(folder)]
         sources = [f"bundled: {review.SOURCE}"]
         sources += [str(d.resolve()) for d in records_dirs]
     return data_version(chunks + _format_chunks()), sources

@@ -26,13 +26,13 @@ import networkx as nx
 from exokg.errors import InvalidQuery, NodeNotFound
 from exokg.graph_source import REACH_ROWS, NoMetrics, Selector, kind_rank
 from exokg.network import (
-    _VALUE_KINDS,
     EDGE_NAMESPACES,
-    _node_attributes,
+    VALUE_KINDS,
     compress,
     expand,
     is_edge_predicate,
     is_excluded,
+    node_attributes,
     node_class,
     project_triples,
 )
@@ -144,7 +144,7 @@ class StoreSource:
         types = [str(r[0]) for r in rows if r[0] is not None]
         if types:
             return not is_excluded(types, findings=self.findings)
-        return iri in _VALUE_KINDS  # an untyped value individual (exo:Biomarker)
+        return iri in VALUE_KINDS  # an untyped value individual (exo:Biomarker)
 
     def _by_name(self, text: str) -> str | None:
         """An exact (case-insensitive) label, alternative label, CURIE or identifier;
@@ -384,7 +384,7 @@ class StoreSource:
         G = project_triples(rows, findings=self.findings, edges=edges)
         for node in nodes:  # an untyped node with no edge left: the projection's attributes
             if node not in G:
-                G.add_node(node, **_node_attributes(node, (), {}, {}, {}, {}))
+                G.add_node(node, **node_attributes(node, (), {}, {}, {}, {}))
         return G
 
     def edges_among(self, nodes: Collection[str]) -> list[tuple[str, str, str]]:

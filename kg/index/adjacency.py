@@ -51,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 import pyoxigraph as ox
+from exokg.curie import local_name
 from exokg.errors import ExoKGError
 from exokg.index.scan import (
     Network,
@@ -60,9 +61,9 @@ from exokg.index.scan import (
     read_network,
     select,
 )
-from exokg.network import _local_name, compress
+from exokg.network import compress
 
-__all__ = ["ADJACENCY_DIR", "Adjacency", "build_adjacency", "edge_predicates",
+__all__ = ["ADJACENCY_DIR", "Adjacency", "build_adjacency", "edge_predicates", "entry_rows",
            "excluded_filter", "excluded_types", "kind_name", "load_adjacency", "select",
            "write_adjacency"]
 
@@ -88,7 +89,7 @@ def kind_name(cls: str) -> str:
     >>> kind_name("exo:MicroRNA"), kind_name("")
     ('MicroRNA', '')
     """
-    return _local_name(cls.split(":", 1)[-1]) if cls else ""
+    return local_name(cls.split(":", 1)[-1]) if cls else ""
 
 
 def _csr(n: int, rows: np.ndarray, cols: np.ndarray, preds: np.ndarray, folder: Path,
@@ -207,7 +208,7 @@ class Adjacency:
         Each neighbour once, whatever the predicates and directions; a self-loop once.
         """
         n = self.n
-        rows = np.concatenate([_rows(self.out_indptr), _rows(self.in_indptr)])
+        rows = np.concatenate([entry_rows(self.out_indptr), entry_rows(self.in_indptr)])
         cols = np.concatenate([self.out_indices, self.in_indices]).astype(np.int64)
         keys = np.unique(rows * n + cols)
         rows, cols = keys // max(n, 1), (keys % max(n, 1)).astype(np.int32)
@@ -216,7 +217,7 @@ class Adjacency:
         return indptr, cols
 
 
-def _rows(indptr: np.ndarray) -> np.ndarray:
+def entry_rows(indptr: np.ndarray) -> np.ndarray:
     """The row of each CSR entry."""
     return np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
 

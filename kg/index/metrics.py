@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import pyoxigraph as ox
 from exokg.errors import ExoKGError
-from exokg.index.adjacency import Adjacency, _rows, kind_name, load_adjacency
+from exokg.index.adjacency import Adjacency, entry_rows, kind_name, load_adjacency
 from exokg.vocab import CONTENT_CLASSES, EXO, XSD
 
 __all__ = ["EXACT_LIMIT", "METRICS_DIR", "METRICS_GRAPH", "Metrics", "betweenness",
@@ -94,7 +94,7 @@ def pagerank(indptr: np.ndarray, indices: np.ndarray, *, alpha: float = _ALPHA,
         return np.zeros(0)
     degree = np.diff(indptr).astype(np.float64)
     dangling = degree == 0
-    rows = _rows(indptr)
+    rows = entry_rows(indptr)
     x = np.full(n, 1.0 / n)
     inv = np.divide(1.0, degree, out=np.zeros(n), where=~dangling)
     for _ in range(max_iter):
@@ -185,7 +185,7 @@ def _studies(adj: Adjacency) -> np.ndarray:
         return np.zeros(n, dtype=np.int64)
     cited = adj.predicates.index("exo:citedIn")
     ref_codes = [i for i, c in enumerate(adj.kind_names) if kind_name(c) == "Reference"]
-    rows = _rows(adj.out_indptr)
+    rows = entry_rows(adj.out_indptr)
     keep = (np.asarray(adj.out_pred) == cited) & np.isin(adj.kinds[adj.out_indices], ref_codes)
     return np.bincount(rows[keep], minlength=n).astype(np.int64)
 

@@ -39,18 +39,17 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import pyoxigraph as ox
-from exokg.curie import external_curie
+from exokg.curie import external_curie, local_name
 from exokg.errors import TooLargeToDraw
 from exokg.io._rows import Edge, Node, Rows
 from exokg.network import (
-    _FINDING,
-    _MATCH,
-    _SCHEMA_NAMESPACES,
-    _XREF,
-    _local_name,
-    _node_attributes,
+    FINDING,
+    MATCH_PREDICATES,
+    SCHEMA_NAMESPACES,
+    XREF,
     compress,
     is_edge_predicate,
+    node_attributes,
 )
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.vocab import EXO, RDF, RDFS, SKOS
@@ -138,7 +137,7 @@ class _Subject:
                     self.label = o.value
             elif p == _ALT_LABEL:
                 self.alt.append(o.value)
-            elif p == _XREF:
+            elif p == XREF:
                 self.xrefs.append(o.value)
             elif p.startswith(_EXO):
                 # converted in close(), only for a kept subject: most literals are a
@@ -148,7 +147,7 @@ class _Subject:
             return  # a blank node or a quoted triple: no type, edge or xref
         elif p == _TYPE:
             self.types.add(o.value)
-        elif p in _MATCH:
+        elif p in MATCH_PREDICATES:
             ext = external_curie(o.value)
             if ext:
                 self.xrefs.append(ext)
@@ -158,8 +157,8 @@ class _Subject:
     def close(self, findings: bool, edges: list[tuple[str, str, str]]) -> tuple:
         """The subject's row of the spool; its edges (if it is kept) go to ``edges``."""
         s = self.iri
-        excluded = any(t.startswith(_SCHEMA_NAMESPACES) for t in self.types) or (
-            not findings and _FINDING in self.types)
+        excluded = any(t.startswith(SCHEMA_NAMESPACES) for t in self.types) or (
+            not findings and FINDING in self.types)
         if excluded:
             return s, bool(self.types), True, None, None
         edges += ((s, compress(p), o) for p, o in self.edges)
@@ -167,7 +166,7 @@ class _Subject:
         alt = {s: self.alt} if self.alt else {}
         xrefs = {s: self.xrefs} if self.xrefs else {}
         literals = {name: [_python(o) for o in values] for name, values in self.literals.items()}
-        data = _node_attributes(s, self.types, labels, alt, xrefs, {s: literals})
+        data = node_attributes(s, self.types, labels, alt, xrefs, {s: literals})
         return (s, bool(self.types), False, data["label"],
                 pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
 
@@ -327,7 +326,7 @@ class _Spool:
             if not n % 1000:
                 check()  # a writer's pass over the rows comes before its first byte
             yield iri, (pickle.loads(row) if row is not None
-                        else _node_attributes(iri, (), {}, {}, {}, {}))
+                        else node_attributes(iri, (), {}, {}, {}, {}))
 
     def edges(self) -> Iterator[Edge]:
         check = self.cancel.check
@@ -335,7 +334,7 @@ class _Spool:
             if not n % 1000:
                 check()
             yield u, v, key, {"predicate": key, "_source_label": u_label,
-                              "_target_label": v_label or _local_name(v)}
+                              "_target_label": v_label or local_name(v)}
 
     def close(self) -> None:
         self.db.close()

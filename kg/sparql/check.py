@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 
 from exokg.errors import InvalidQuery, QueryRefused
 
-__all__ = ["MAX_DEPTH", "QueryInfo", "check_query", "inspect_query", "line_column"]
+__all__ = ["MAX_DEPTH", "QueryInfo", "check_query", "inspect_query", "line_column", "token_spans"]
 
 #: The deepest query accepted, in levels (see :func:`_depth`). Oxigraph's parser and
 #: planner recurse once per level and overflow the stack. Measured with pyoxigraph
@@ -81,7 +81,13 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             if m.lastgroup not in ("ws", "comment")]
 
 
-def _spans(text: str) -> list[tuple[str, str, int]]:
+def token_spans(text: str) -> list[tuple[str, str, int]]:
+    """A query's tokens as ``(kind, text, offset)``, whitespace and comments left out
+    (what the checks and the error messages point into).
+
+    >>> token_spans("ASK { }")[:2]
+    [('word', 'ASK', 0), ('other', '{', 4)]
+    """
     return [(m.lastgroup or "", m.group(), m.start()) for m in _TOKEN.finditer(text)
             if m.lastgroup not in ("ws", "comment")]
 
@@ -168,7 +174,7 @@ def inspect_query(text: str) -> QueryInfo:
     Memoized: a repeated query is tokenized once (treat the result as read-only).
     """
     info = QueryInfo()
-    spans = _spans(text)
+    spans = token_spans(text)
     tokens = [(kind, value) for kind, value, _ in spans]
     deep = _depth(spans, MAX_DEPTH)
     if deep is not None:

@@ -18,7 +18,7 @@ import difflib
 import logging
 import re
 
-from exokg.sparql.check import _spans, inspect_query, line_column
+from exokg.sparql.check import inspect_query, line_column, token_spans
 from exokg.vocab import PREFIXES
 
 __all__ = ["KNOWN_PREFIXES", "explain_syntax_error"]
@@ -52,7 +52,7 @@ def explain_syntax_error(query: str, message: str) -> str:
 
 
 def _explain(query: str, message: str) -> str:
-    spans = _spans(query)
+    spans = token_spans(query)
     declared = inspect_query(query).prefixes
     for kind, value, start in spans:
         if kind == "pname" and value.partition(":")[0] not in declared:
