@@ -62,14 +62,19 @@ CURRENT = "urn:exokg:current"  # STORE_NODE CURRENT <version graph>
 INFO = "urn:exokg:info"  # <version graph> INFO "StoreInfo as JSON"
 
 _CHUNK = 1 << 16
+#: Seconds a keep-alive connection may stay idle before it is dropped rather than reused:
+#: engines close idle connections (Oxigraph server after about 60 s), and a request sent
+#: on one of those fails and is sent again.
+IDLE_SECONDS = 30.0
 _JSON = "application/sparql-results+json"
 _NT = "application/n-triples"
 
 
 class RemoteUnavailable(ExoKGError):
-    """The remote store cannot be reached, or answered with a server error."""
+    """The remote store cannot be reached."""
 
     status = 503
+    retry_after = 5
 
 
 class RemoteFailed(RemoteUnavailable):
@@ -78,6 +83,7 @@ class RemoteFailed(RemoteUnavailable):
     500)."""
 
     status = 502
+    retry_after = None
 
 
 class RemoteIncomplete(ExoKGError):
@@ -97,15 +103,19 @@ class _Connections:
         self.https = parts.scheme == "https"
         self.host, self.port = parts.hostname, parts.port
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._idle: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
+        # (connection, when it went idle), the most recent last
+        self._idle: queue.LifoQueue[tuple[http.client.HTTPConnection, float]] = \
+            queue.LifoQueue()
 
     def get(self, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
-        """An idle connection (``reused``: True) or a new one, and whether it was idle."""
+        """An idle connection or a new one, and whether it was idle (``reused``)."""
         try:
-            conn = self._idle.get_nowait()
-            if conn.sock is not None:
-                conn.sock.settimeout(timeout)
-            return conn, True
+            while True:
+                conn, since = self._idle.get_nowait()
+                if time.monotonic() - since <= IDLE_SECONDS and conn.sock is not None:
+                    conn.sock.settimeout(timeout)
+                    return conn, True
+                conn.close()
         except queue.Empty:
             cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
             conn = cls(self.host, self.port, timeout=timeout)
@@ -122,13 +132,13 @@ class _Connections:
     def put(self, conn: http.client.HTTPConnection) -> None:
         """Keep ``conn`` for a later request (its last answer read to the end)."""
         if conn.sock is not None:
-            self._idle.put(conn)
+            self._idle.put((conn, time.monotonic()))
 
     def clear(self) -> None:
         """Close the idle connections."""
         while True:
             try:
-                self._idle.get_nowait().close()
+                self._idle.get_nowait()[0].close()
             except queue.Empty:
                 return
 
