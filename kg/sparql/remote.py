@@ -74,7 +74,7 @@ class RemoteUnavailable(ExoKGError):
     """The remote store cannot be reached."""
 
     status = 503
-    retry_after = 5
+    retry_after: int | None = 5
 
 
 class RemoteFailed(RemoteUnavailable):
