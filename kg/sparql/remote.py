@@ -303,7 +303,9 @@ class RemoteEndpoint:
         QueryTimeout
             when no answer starts before ``timeout`` seconds.
         RemoteUnavailable
-            when it cannot be reached or fails (5xx).
+            when no new connection to it can be made (503).
+        RemoteFailed
+            when it answers 5xx (502).
         QueryCancelled
             when ``cancel`` fires.
         """
@@ -491,7 +493,9 @@ class RemotePool:
         InvalidQuery, UnknownFormat, QueryTimeout
             as :meth:`ExecutorPool.execute <exokg.sparql.pool.ExecutorPool.execute>`.
         RemoteUnavailable
-            when the store cannot be reached.
+            when the store cannot be reached (503).
+        RemoteFailed
+            when it fails, breaks off or sends an answer that does not parse (502).
         """
         started = time.monotonic()
         limit = min(timeout or float("inf"), float("inf") if wait is None else wait)
