@@ -39,6 +39,9 @@ class ExoKGError(Exception):
     """
 
     status = 500
+    #: seconds a client should wait before trying again (``Retry-After``), for a
+    #: passing condition (busy, time limit, store unreachable); ``None``: no header
+    retry_after: int | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild, (type(self), self.args, dict(self.__dict__))
@@ -83,9 +86,10 @@ class QueryRefused(ExoKGError):
 
 
 class QueryTimeout(ExoKGError):
-    """A query stopped at the time limit."""
+    """A query stopped at the time limit (or every query slot stayed busy until it)."""
 
     status = 503
+    retry_after = 5
 
 
 class QueryCancelled(ExoKGError):
@@ -105,6 +109,7 @@ class ArtifactMissing(ExoKGError):
     version ``exokg index`` has not built): the service is not ready for it."""
 
     status = 503
+    retry_after = 30
 
 
 class UnknownFormat(ExoKGError):

@@ -63,7 +63,11 @@ def error_reply(err: Exception, *, method: str, path: str, accept: str | None
     status = getattr(err, "status", 500)
     if status >= 500:
         logger.warning("%s %s: %s: %s", method, path, type(err).__name__, err)
-    return error_parts(str(err), status, path=path, accept=accept)
+    status, headers, body = error_parts(str(err), status, path=path, accept=accept)
+    retry_after = getattr(err, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return status, headers, body
 
 
 def error_response(message: str, status: int) -> Response:

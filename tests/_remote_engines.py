@@ -54,14 +54,14 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def start_oxigraph(*, timeout_s: int = 30, location: Path | None = None
-                   ) -> tuple[subprocess.Popen, str]:
+def start_oxigraph(*, timeout_s: int = 30, location: Path | None = None,
+                   port: int | None = None) -> tuple[subprocess.Popen, str]:
     """Oxigraph server with its own query time limit, in memory or on disk in
-    ``location``; ``(process, base URL)``."""
+    ``location``, on ``port`` (default: a free one); ``(process, base URL)``."""
     if OXIGRAPH is None:
         raise RuntimeError("the oxigraph server is not installed (pip install oxigraph: it is "
                            "in the test extra)")
-    port = _free_port()
+    port = port or _free_port()
     where = ["--location", str(location)] if location is not None else []
     proc = subprocess.Popen([OXIGRAPH, "serve", *where, "--bind", f"127.0.0.1:{port}",
                              "--timeout-s", str(timeout_s)], cwd=RUN_DIR,

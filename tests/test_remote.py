@@ -135,7 +135,7 @@ def test_small_answers_are_not_marked_truncated(tight_remote):
 
 def test_time_limit_stops_remote_query(tight_remote):
     r = sparql(tight_remote, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
-    assert r.status_code == 503
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
     assert "time limit" in r.text
     # the service is still there
     assert sparql(tight_remote, "ASK { ?s ?p ?o }").json()["boolean"] is True
@@ -397,6 +397,7 @@ def test_store_gone_is_a_clear_503():
         stop(proc)
         r = sparql(url, "SELECT * WHERE { ?s ?p ?o } LIMIT 1")
         assert r.status_code == 503 and "remote store" in r.text
+        assert r.headers["Retry-After"] == "5"
         assert requests.get(f"{url}/healthz", timeout=10).status_code == 503
     finally:
         if server is not None:

@@ -47,11 +47,11 @@ from exokg.errors import ExoKGError, InvalidQuery, QueryCancelled, QueryTimeout,
 from exokg.sparql._executor import _serialize_rows
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import _tokens, inspect_query
-from exokg.sparql.pool import Outcome, QueryFailed, ServiceBusy
+from exokg.sparql.pool import Outcome, ServiceBusy
 from exokg.store import StoreInfo
 
 __all__ = ["CONTROL_GRAPH", "CURRENT", "INFO", "STORE_NODE", "RemoteEndpoint", "RemotePool",
-           "RemoteIncomplete", "RemoteStore", "RemoteUnavailable", "read_current"]
+           "RemoteFailed", "RemoteIncomplete", "RemoteStore", "RemoteUnavailable", "read_current"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +62,28 @@ CURRENT = "urn:exokg:current"  # STORE_NODE CURRENT <version graph>
 INFO = "urn:exokg:info"  # <version graph> INFO "StoreInfo as JSON"
 
 _CHUNK = 1 << 16
+#: Seconds a keep-alive connection may stay idle before it is dropped rather than reused:
+#: engines close idle connections (Oxigraph server after about 60 s), and a request sent
+#: on one of those fails and is sent again.
+IDLE_SECONDS = 30.0
 _JSON = "application/sparql-results+json"
 _NT = "application/n-triples"
 
 
 class RemoteUnavailable(ExoKGError):
-    """The remote store cannot be reached, or answered with a server error."""
+    """The remote store cannot be reached."""
 
     status = 503
+    retry_after: int | None = 5
+
+
+class RemoteFailed(RemoteUnavailable):
+    """The remote store answered with a server error, broke off its answer or sent one
+    that does not parse: a bad gateway, named in the message (never this service's own
+    500)."""
+
+    status = 502
+    retry_after = None
 
 
 class RemoteIncomplete(ExoKGError):
@@ -89,26 +103,44 @@ class _Connections:
         self.https = parts.scheme == "https"
         self.host, self.port = parts.hostname, parts.port
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._idle: queue.LifoQueue[http.client.HTTPConnection] = queue.LifoQueue()
+        # (connection, when it went idle), the most recent last
+        self._idle: queue.LifoQueue[tuple[http.client.HTTPConnection, float]] = \
+            queue.LifoQueue()
 
-    def get(self, timeout: float) -> http.client.HTTPConnection:
+    def get(self, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
+        """An idle connection or a new one, and whether it was idle (``reused``)."""
         try:
-            conn = self._idle.get_nowait()
-            if conn.sock is not None:
-                conn.sock.settimeout(timeout)
-            return conn
+            while True:
+                conn, since = self._idle.get_nowait()
+                if time.monotonic() - since <= IDLE_SECONDS and conn.sock is not None:
+                    conn.sock.settimeout(timeout)
+                    return conn, True
+                conn.close()
         except queue.Empty:
             cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
             conn = cls(self.host, self.port, timeout=timeout)
-            conn.connect()
+            try:
+                conn.connect()
+            except BaseException:
+                conn.close()
+                raise
             # http.client sends the headers and the body in two writes: without this,
             # Nagle's algorithm holds the body until the engine acknowledges the headers
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return conn
+            return conn, False
 
     def put(self, conn: http.client.HTTPConnection) -> None:
-        self._idle.put(conn)
+        """Keep ``conn`` for a later request (its last answer read to the end)."""
+        if conn.sock is not None:
+            self._idle.put((conn, time.monotonic()))
 
+    def clear(self) -> None:
+        """Close the idle connections."""
+        while True:
+            try:
+                self._idle.get_nowait()[0].close()
+            except queue.Empty:
+                return
 
 
 class _Hangup:
@@ -127,6 +159,14 @@ class _Hangup:
         remove, self._remove = self._remove, None
         if remove is not None:
             remove()
+
+
+def _drop(conn: http.client.HTTPConnection | None, hangup: _Hangup | None) -> None:
+    """Close a connection whose request failed, and stop watching it."""
+    if conn is not None:
+        conn.close()
+    if hangup is not None:
+        hangup.release()
 
 
 def _shut(conn: http.client.HTTPConnection) -> None:
@@ -163,7 +203,8 @@ class _Reply:
         if self.conn.sock is not None:
             self.conn.sock.settimeout(remaining)
         try:
-            data = self.resp.read1(size if size is not None and size > 0 else _CHUNK)
+            data = b"" if self._body_read() else \
+                self.resp.read1(size if size is not None and size > 0 else _CHUNK)
         except TimeoutError:
             self.timed_out = True
             self.close()
@@ -172,7 +213,8 @@ class _Reply:
             self.close()
             if self.hangup is not None and self.hangup.fired:
                 raise QueryCancelled() from None
-            raise RemoteUnavailable(f"the remote store stopped mid-answer: {err}") from None
+            raise RemoteFailed(f"the remote store at {self.endpoint.url} stopped "
+                               f"mid-answer: {err}") from None
         if self.hangup is not None and self.hangup.fired:  # a shut socket reads as an end
             self.close()
             raise QueryCancelled()
@@ -187,6 +229,14 @@ class _Reply:
                     f"ResultSetMaxRows): raise that limit above MAX_ROWS, and above the "
                     f"data's size for exports and 'exokg index'")
         return data
+
+    def _body_read(self) -> bool:
+        # http.client (3.11) does not close a Content-Length answer whose last byte
+        # read1 returned (only read does): asked again, read1(0) gives b"" and leaves it
+        # open. Such a connection went back to the idle pool with its answer unfinished,
+        # and the next request on it failed (ResponseNotReady: "Request-sent") after
+        # the engine had been sent the query: under concurrent pages, 503s
+        return self.resp.isclosed() or (not self.resp.chunked and self.resp.length == 0)
 
     def readinto(self, buffer: Any) -> int:  # for io.BufferedReader and pyoxigraph
         data = self.read(len(buffer))
@@ -213,6 +263,7 @@ class _Reply:
         if self.hangup is not None:
             self.hangup.release()
         if self.done and not self.resp.will_close:
+            self.resp.close()  # http.client's state: the connection is free again
             self.endpoint.connections.put(conn)
         else:
             conn.close()  # mid-answer: the engine sees the client gone
@@ -252,7 +303,9 @@ class RemoteEndpoint:
         QueryTimeout
             when no answer starts before ``timeout`` seconds.
         RemoteUnavailable
-            when it cannot be reached or fails (5xx).
+            when no new connection to it can be made (503).
+        RemoteFailed
+            when it answers 5xx (502).
         QueryCancelled
             when ``cancel`` fires.
         """
@@ -264,35 +317,34 @@ class RemoteEndpoint:
             params.append((self.timeout_param, str(int(timeout * 1000))))
         body = urlencode(params).encode()
         headers = {"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"}
-        conn: http.client.HTTPConnection | None = None
-        hangup: _Hangup | None = None
-        for attempt in (0, 1):  # a reused keep-alive connection may have been closed
+        # An idle keep-alive connection the engine has closed meanwhile fails at once:
+        # the next is tried, then a new one (only a new connection's failure means the
+        # engine cannot be reached).
+        while True:
             if cancel is not None and cancel.cancelled:
                 raise QueryCancelled()
+            conn: http.client.HTTPConnection | None = None
+            hangup: _Hangup | None = None
+            reused = False
             try:
-                conn = self.connections.get(max(0.001, deadline - time.monotonic()))
+                conn, reused = self.connections.get(max(0.001, deadline - time.monotonic()))
                 hangup = _Hangup(conn, cancel)
                 conn.request("POST", self.connections.path, body=body, headers=headers)
                 resp = conn.getresponse()
                 break
             except TimeoutError:
-                if conn is not None:
-                    conn.close()
-                if hangup is not None:
-                    hangup.release()
+                _drop(conn, hangup)
                 raise QueryTimeout(f"query stopped at the time limit of {timeout:g} s") \
                     from None
             except (OSError, http.client.HTTPException) as err:
-                if conn is not None:
-                    conn.close()
-                conn = None
-                if hangup is not None:
-                    hangup.release()
-                    if hangup.fired:
-                        raise QueryCancelled() from None
-                if attempt:
+                _drop(conn, hangup)
+                if hangup is not None and hangup.fired:
+                    raise QueryCancelled() from None
+                if not reused:
                     raise RemoteUnavailable(
                         f"the remote store at {self.url} cannot be reached: {err}") from None
+                logger.debug("an idle connection to %s failed (%s): trying another",
+                             self.url, err)
         assert conn is not None
         reply = _Reply(self, conn, resp, deadline, hangup)
         if resp.status == 200 and resp.getheader("X-SQL-State") == "S1TAT":
@@ -309,7 +361,8 @@ class RemoteEndpoint:
             raise UnknownFormat(f"the remote store cannot answer in {accept}: {message}")
         if resp.status in (408, 504) or "timeout" in message.lower():
             raise QueryTimeout(f"the remote store stopped the query: {message}")
-        raise RemoteUnavailable(f"the remote store answered {resp.status}: {message}")
+        raise RemoteFailed(f"the remote store at {self.url} answered {resp.status}: "
+                           f"{message}")
 
     def select(self, query: str, *, timeout: float,
                default_graphs: list[str] | None = None) -> list[list[Any]]:
@@ -414,11 +467,7 @@ class RemotePool:
 
     def close(self) -> None:
         """Drop idle connections."""
-        while True:
-            try:
-                self.endpoint.connections._idle.get_nowait().close()
-            except queue.Empty:
-                return
+        self.endpoint.connections.clear()
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -444,7 +493,9 @@ class RemotePool:
         InvalidQuery, UnknownFormat, QueryTimeout
             as :meth:`ExecutorPool.execute <exokg.sparql.pool.ExecutorPool.execute>`.
         RemoteUnavailable
-            when the store cannot be reached.
+            when the store cannot be reached (503).
+        RemoteFailed
+            when it fails, breaks off or sends an answer that does not parse (502).
         """
         started = time.monotonic()
         limit = min(timeout or float("inf"), float("inf") if wait is None else wait)
@@ -496,7 +547,8 @@ class RemotePool:
             return _cut_solutions(reply, solutions, cap)
         except (SyntaxError, ValueError) as err:
             reply.close()
-            raise QueryFailed(f"the remote store's answer does not parse: {err}") from None
+            raise RemoteFailed(f"the answer of the remote store at {self.url} does not "
+                               f"parse: {err}") from None
         except BaseException:
             reply.close()
             raise
@@ -548,7 +600,8 @@ def _boolean(reply: _Reply, media_type: str) -> Outcome:
     try:
         result = ox.parse_query_results(reply.readall(), format=ox.QueryResultsFormat.JSON)
     except (SyntaxError, ValueError) as err:
-        raise QueryFailed(f"the remote store's answer does not parse: {err}") from None
+        raise RemoteFailed(f"the answer of the remote store at {reply.endpoint.url} does "
+                           f"not parse: {err}") from None
     if isinstance(result, ox.QueryBoolean):
         value = bool(result)
     else:
@@ -570,7 +623,8 @@ def _cut_graph(reply: _Reply, media_type: str | None, cap: int,
     fmt = ox.RdfFormat.from_media_type(reply.media_type)
     if fmt is None:
         reply.close()
-        raise QueryFailed(f"the remote store answered {reply.media_type!r}, not RDF")
+        raise RemoteFailed(f"the remote store at {reply.endpoint.url} answered "
+                           f"{reply.media_type!r}, not RDF")
     parsed = ox.parse(io.BufferedReader(_Tee(reply), _CHUNK), fmt)
     triples = [ox.Triple(q.subject, q.predicate, q.object)
                for q in itertools.islice(parsed, cap + 1)]
