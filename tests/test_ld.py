@@ -260,6 +260,33 @@ def test_pages_show_the_data_the_service_serves(tmp_path):
         app.extensions["exokg.sparql"].close()
 
 
+def test_a_finding_without_table_or_row_says_only_what_it_names(tmp_path):
+    """A data file's finding may give no table or row (the benchmark generator's give no
+    row): its page says "Table 1", not "Table 1, row None"."""
+    from exokg.server import create_app
+
+    exo, ids = "https://w3id.org/exokg/vocab#", "https://w3id.org/exokg/id/"
+    data = tmp_path / "mine.nt"
+    data.write_text(
+        f"<{ids}finding/a> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{exo}Finding> .\n"
+        f"<{ids}finding/a> <{exo}content> <{ids}content/mir-99a> .\n"
+        f'<{ids}finding/a> <{exo}sourceTable> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+        f"<{ids}finding/b> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{exo}Finding> .\n"
+        f"<{ids}finding/b> <{exo}content> <{ids}content/mir-99a> .\n"
+        f'<{ids}content/mir-99a> <http://www.w3.org/2000/01/rdf-schema#label> "miR-99a" .\n',
+        encoding="utf-8")
+    app = create_app({"TESTING": True, "STORE_DIR": str(tmp_path / "store"),
+                      "DATA_FILES": [str(data)], "EXECUTORS": 1})
+    try:
+        page = app.test_client().get("/id/content/mir-99a", headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert ">Table 1</a>" in html and "None" not in html
+        assert ">b</a>" in html  # neither: named by the finding's IRI
+    finally:
+        app.extensions["exokg.sparql"].close()
+
+
 # ---------------------------------------------------------------- paging, over a hub store
 
 def test_review_pages_are_one_page(ld_client):
