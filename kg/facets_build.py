@@ -60,9 +60,10 @@ from exokg.describe import finding_record, finding_row
 from exokg.evidence import DIRECTIONS, Finding, find_conflicts, group_by_disease_role, summarize
 from exokg.facet_counts import FACET_NAMES, TOP, FacetValues, facet_values, ranked, sort_key
 from exokg.facets import CONFLICTS_SHOWN, FACETS_FILE, SCHEMA, graph_entry
-from exokg.pages import _OBJECT_FACTS, PAGE_SIZE, finding_query, iri_term
+from exokg.pages import OBJECT_FACTS, PAGE_SIZE, finding_query, iri_term
+from exokg.rdf_terms import TripleIndex, rdflib_term
 from exokg.vocab import EXO, RDF, RDFS, SKOS
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 
 __all__ = ["HUB_MIN", "build_facets"]
 
@@ -99,57 +100,18 @@ def _solutions(store: ox.Store, query: str) -> ox.QuerySolutions:
     return answer
 
 
-class _TripleIndex:
-    """The reads :func:`exokg.describe.finding_record` makes of a graph (``value``,
-    ``objects``, ``predicate_objects``), over a batch of pyoxigraph triples.
+def _triple_index(triples: Iterable[ox.Triple]) -> TripleIndex:
+    """The reads :func:`exokg.describe.finding_record` makes, over a batch of pyoxigraph
+    triples (an rdflib graph per batch cost three quarters of the build)."""
+    terms: dict[Any, Any] = {}
 
-    The builder reads every finding of the store; an rdflib graph per batch (N-Triples
-    parsed into its memory store) cost three quarters of the build.
-    """
+    def term(t: Any) -> Any:
+        hit = terms.get(t)
+        if hit is None:
+            hit = terms[t] = rdflib_term(t)
+        return hit
 
-    def __init__(self, triples: Iterable[ox.Triple]) -> None:
-        self._spo: dict[Any, dict[Any, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        terms: dict[Any, Any] = {}
-
-        def term(t: Any) -> Any:
-            hit = terms.get(t)
-            if hit is None:
-                hit = terms[t] = _rdflib_term(t)
-            return hit
-
-        for t in triples:
-            objects = self._spo[term(t.subject)][term(t.predicate)]
-            obj = term(t.object)
-            if obj not in objects:
-                objects.append(obj)
-
-    def value(self, subject: Any, predicate: Any) -> Any:
-        found = self._spo.get(subject, {}).get(predicate)
-        return found[0] if found else None
-
-    def objects(self, subject: Any, predicate: Any) -> Iterator[Any]:
-        return iter(self._spo.get(subject, {}).get(predicate, ()))
-
-    def predicate_objects(self, subject: Any) -> Iterator[tuple[Any, Any]]:
-        for predicate, objects in self._spo.get(subject, {}).items():
-            for obj in objects:
-                yield predicate, obj
-
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def _rdflib_term(t: Any) -> Any:
-    """A pyoxigraph term as rdflib reads it from N-Triples (``xsd:string`` literals plain)."""
-    if isinstance(t, ox.NamedNode):
-        return URIRef(t.value)
-    if isinstance(t, ox.Literal):
-        if t.language:
-            return Literal(t.value, lang=t.language)
-        if t.datatype.value == _XSD_STRING:
-            return Literal(t.value)
-        return Literal(t.value, datatype=URIRef(t.datatype.value))
-    return BNode(t.value)
+    return TripleIndex((term(t.subject), term(t.predicate), term(t.object)) for t in triples)
 
 
 def _finding_triples(store: ox.Store, batch: list[str],
@@ -181,7 +143,7 @@ def _finding_triples(store: ox.Store, batch: list[str],
         values = " ".join(str(o) for o in chunk)
         for t in cast(Any, store.query(
                 _PREFIXES + f"PREFIX skos: <{SKOS}>\nCONSTRUCT {{ ?o ?q ?v }} WHERE {{ "
-                f"VALUES ?o {{ {values} }} ?o ?q ?v FILTER(?q IN {_OBJECT_FACTS}) }}")):
+                f"VALUES ?o {{ {values} }} ?o ?q ?v FILTER(?q IN {OBJECT_FACTS}) }}")):
             facts[t.subject].append(t)
     return own + [t for o in objects for t in facts[o]]
 
@@ -322,7 +284,7 @@ def _node_entries(store: ox.Store, nodes: list[str]) -> dict[str, dict[str, Any]
         answer: Any = store.query(_PREFIXES + f"""PREFIX skos: <{SKOS}>
 CONSTRUCT {{ ?n ?p ?o }} WHERE {{ VALUES ?n {{ {values} }} ?n ?p ?o
   FILTER(?p IN (rdf:type, rdfs:label, skos:prefLabel, skos:altLabel, exo:xref)) }}""")
-        index = _TripleIndex(answer)
+        index = _triple_index(answer)
         for node in batch:
             entries[node] = graph_entry(index, node)
     return entries
@@ -451,7 +413,7 @@ def _read_findings(store: ox.Store, db: sqlite3.Connection,
             except _Odd:
                 slow += 1
                 if graph is None:  # finding_record reads only what the index answers
-                    graph = cast(Graph, _TripleIndex(triples))
+                    graph = cast(Graph, _triple_index(triples))
                 row = _rdflib_row(graph, f)
             names = sorted({str(o.value) for p, objects in index.spo.get(ox.NamedNode(f), {})
                             .items() if p != _RDF_TYPE for o in objects

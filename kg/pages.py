@@ -32,7 +32,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pyoxigraph as ox
 from exokg.describe import (
@@ -45,6 +45,7 @@ from exokg.describe import (
 )
 from exokg.errors import InvalidQuery, NodeNotFound
 from exokg.facet_counts import count_facets, facet_values
+from exokg.rdf_terms import TripleIndex, triples_graph
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, RDF
 from rdflib import Graph, URIRef
@@ -67,7 +68,7 @@ _PREFIXES = (f"PREFIX exo: <{EXO}>\nPREFIX rdf: <{RDF}>\n"
              "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n")
 
 #: What is read of the nodes a description points to: their names, and a study's number.
-_OBJECT_FACTS = "(rdfs:label, skos:prefLabel, exo:refNumber, exo:retracted)"
+OBJECT_FACTS = "(rdfs:label, skos:prefLabel, exo:refNumber, exo:retracted)"
 
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
@@ -104,10 +105,7 @@ class StoreReader:
         truncated = bool(max_rows) and len(triples) > (max_rows or 0)
         if max_rows:
             triples = triples[:max_rows]
-        graph = Graph()
-        if triples:
-            graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
-        return graph, truncated
+        return triples_graph(triples), truncated
 
 
 def iri_term(iri: str) -> str:
@@ -217,7 +215,7 @@ def description_graph(reader: Reader, node: str, *,
 def _description_query(term: str, restriction: str) -> str:
     return _PREFIXES + f"""CONSTRUCT {{ {term} ?p ?o . ?o ?q ?v . ?p ?pq ?pv }}
 WHERE {{ {term} ?p ?o . {restriction}
-  OPTIONAL {{ ?o ?q ?v FILTER(isBlank(?o) || ?q IN {_OBJECT_FACTS}) }}
+  OPTIONAL {{ ?o ?q ?v FILTER(isBlank(?o) || ?q IN {OBJECT_FACTS}) }}
   OPTIONAL {{ ?p ?pq ?pv FILTER(?pq IN (rdfs:label, skos:prefLabel)) }} }}"""
 
 
@@ -248,7 +246,7 @@ def finding_query(findings: Sequence[str]) -> str:
     values = " ".join(iri_term(f) for f in findings)
     return _PREFIXES + f"""CONSTRUCT {{ ?f ?p ?o . ?o ?q ?v }}
 WHERE {{ VALUES ?f {{ {values} }} ?f ?p ?o .
-  OPTIONAL {{ ?o ?q ?v FILTER(?q IN {_OBJECT_FACTS}) }} }}"""
+  OPTIONAL {{ ?o ?q ?v FILTER(?q IN {OBJECT_FACTS}) }} }}"""
 
 
 def finding_graph(reader: Reader, findings: Sequence[str]) -> Graph:
@@ -261,7 +259,7 @@ def finding_graph(reader: Reader, findings: Sequence[str]) -> Graph:
 
 def finding_records(reader: Reader, findings: Sequence[str]) -> list[dict[str, Any]]:
     """:func:`exokg.describe.finding_record` of each finding, in the order given."""
-    graph = finding_graph(reader, findings)
+    graph = cast(Graph, TripleIndex(finding_graph(reader, findings)))
     return [finding_record(graph, URIRef(f)) for f in findings]
 
 

@@ -26,6 +26,7 @@ from exokg.curie import compact_iri as compact
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
+from exokg.rdf_terms import ntriples_graph
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, PREFIXES, RDFS
 from flask import (
@@ -251,7 +252,7 @@ def _query_graph(sparql: str):
         graph = Graph()
         for prefix, namespace in PREFIXES.items():
             graph.bind(prefix, namespace)
-        graph.parse(data=body, format="nt")
+        ntriples_graph(body, graph)
         kind = inspect_query(text).form or "CONSTRUCT"
         return kind, [], [], graph, truncated
     results = Results.from_json(body, truncated=truncated)

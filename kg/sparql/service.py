@@ -20,6 +20,7 @@ from typing import Any
 import pyoxigraph as ox
 from exokg.config import Config
 from exokg.errors import InvalidQuery
+from exokg.rdf_terms import ntriples_graph
 from exokg.release import make_etag
 from exokg.sparql.cache import ResultCache
 from exokg.sparql.cancel import CancelToken, current_token
@@ -351,9 +352,7 @@ class SparqlService:
         answer = self.query(QueryRequest(query, accept=_TRIPLES, max_rows=max_rows))
         body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
         _record(query, started, answer)
-        graph = Graph()
-        graph.parse(data=body, format="nt")
-        return graph, answer.truncated
+        return ntriples_graph(body), answer.truncated
 
     def _remember(self, answer: QueryAnswer, data: bytes, stats: dict[str, Any]) -> None:
         self.cache.put(answer.etag, data, {"media_type": answer.media_type,
