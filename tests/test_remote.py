@@ -13,6 +13,7 @@ import json
 import threading
 from urllib.parse import quote
 
+import pyoxigraph as ox
 import pytest
 import requests
 from _remote_engines import start_oxigraph, stop
@@ -380,6 +381,44 @@ def test_index_builds_artifacts_from_the_remote_store(tmp_path, monkeypatch):
         load(base, "--data", str(DATA / "external-mondo.ttl"))
         after = RemotePool(f"{base}/query", artifacts_dir=str(tmp_path)).info()
         assert after.version != info.version and after.artifacts == []
+    finally:
+        stop(proc)
+
+
+def test_metric_graphs_are_written_in_bounded_batches(tmp_path, monkeypatch):
+    """An artifact's named graphs go to the remote store a batch at a time (PUT, then
+    POST): each graph ends up whole, replacing what it held, never the data graph."""
+    from exokg.sparql import remote_index
+    from exokg.sparql.remote_index import IndexStore
+
+    monkeypatch.setattr(remote_index, "WRITE_BATCH", 3)
+    sent = []
+
+    def recording(method, url, *, body, **kwargs):
+        sent.append((method, url.rsplit("graph=", 1)[1], body.count(b"\n")))
+        return real(method, url, body=body, **kwargs)
+
+    real = remote_index._http
+    monkeypatch.setattr(remote_index, "_http", recording)
+    quads = tmp_path / "metrics.nq"
+    quads.write_text("".join(
+        f'<urn:n:{i}> <urn:p> "{i}" <urn:g:{"a" if i % 4 else "b"}> .\n' for i in range(10)))
+    proc, base = start_oxigraph()
+    try:
+        requests.put(f"{base}/store?graph={quote('urn:g:a', safe='')}",
+                     data=b'<urn:stale> <urn:p> "old" .\n',
+                     headers={"Content-Type": "application/n-triples"}, timeout=10)
+        store = IndexStore(f"{base}/query", graph=None, graph_store_url=f"{base}/store")
+        store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
+        assert sorted(store.written) == ["urn:g:a", "urn:g:b"]
+        assert max(n for _, _, n in sent) <= 3  # no request holds a whole graph
+        firsts = {g: m for m, g, _ in reversed(sent)}
+        assert set(firsts.values()) == {"PUT"}  # each graph replaced, then appended to
+        rows = requests.post(f"{base}/query", data={"query": (
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")},
+            headers={"Accept": "application/sparql-results+json"}, timeout=10).json()
+        counts = {b["g"]["value"]: int(b["n"]["value"]) for b in rows["results"]["bindings"]}
+        assert counts == {"urn:g:a": 7, "urn:g:b": 3}  # the stale triple replaced
     finally:
         stop(proc)
 

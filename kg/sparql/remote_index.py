@@ -33,7 +33,7 @@ from exokg.store import ARTIFACT_BUILDERS, _resolve, dataset_stats
 from exokg.store_dir import BUILDING_PREFIX
 from exokg.store_layout import ARTIFACTS_DIR, META_FILE, StoreInfo, write_meta
 
-__all__ = ["IndexStore", "index_remote", "remote_artifacts", "remote_folder"]
+__all__ = ["WRITE_BATCH", "IndexStore", "index_remote", "remote_artifacts", "remote_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,10 @@ def remote_artifacts(store_dir: Path | str | None, version: str) -> tuple[str, l
     return str(folder), [str(a) for a in meta.get("artifacts", [])]
 
 
+#: Triples written to a remote store per Graph Store request (bounded memory on both ends).
+WRITE_BATCH = 100_000
+
+
 class IndexStore(RemoteStore):
     """A remote store as the artifact builders use one: :meth:`query` (read) and
     :meth:`bulk_load` (named graphs written through the Graph Store Protocol; the data
@@ -79,21 +83,34 @@ class IndexStore(RemoteStore):
         self.written: list[str] = []
 
     def bulk_load(self, *, path: str, format: ox.RdfFormat) -> None:  # noqa: A002 - as pyoxigraph
-        """Write the named graphs of the file at ``path`` into the remote store (each
-        replaced whole)."""
-        graphs: dict[str, list[ox.Triple]] = {}
+        """Write the named graphs of the file at ``path`` into the remote store, each
+        replaced whole: its first :data:`WRITE_BATCH` triples by a Graph Store ``PUT``,
+        the rest appended by ``POST`` (at 10^6 findings the metrics are 4.8 M triples:
+        one request held them all in memory, here and in the engine)."""
+        batches: dict[str, list[ox.Triple]] = {}
+        sent: dict[str, int] = {}
         for quad in ox.parse(path=path, format=format):
             if not isinstance(quad.graph_name, ox.NamedNode):
                 raise ConfigError(f"{path}: an artifact builder wrote to the default graph; "
                                   "a remote store's data graph is written by 'exokg load' only")
-            graphs.setdefault(quad.graph_name.value, []).append(
-                ox.Triple(quad.subject, quad.predicate, quad.object))
-        for name, triples in graphs.items():
-            data = ox.serialize(triples, None, ox.RdfFormat.N_TRIPLES) or b""
-            _http("PUT", f"{self.graph_store_url}?graph={quote(name, safe='')}", body=data,
-                  headers={"Content-Type": "application/n-triples"}, timeout=self.timeout)
+            batch = batches.setdefault(quad.graph_name.value, [])
+            batch.append(ox.Triple(quad.subject, quad.predicate, quad.object))
+            if len(batch) >= WRITE_BATCH:
+                self._send(quad.graph_name.value, batch, sent)
+        for name, batch in batches.items():
+            if batch or name not in sent:
+                self._send(name, batch, sent)
+        for name, count in sent.items():
             self.written.append(name)
-            logger.info("wrote %d triples into <%s>", len(triples), name)
+            logger.info("wrote %d triples into <%s>", count, name)
+
+    def _send(self, name: str, batch: list[ox.Triple], sent: dict[str, int]) -> None:
+        data = ox.serialize(batch, None, ox.RdfFormat.N_TRIPLES) or b""
+        _http("POST" if name in sent else "PUT",
+              f"{self.graph_store_url}?graph={quote(name, safe='')}", body=data,
+              headers={"Content-Type": "application/n-triples"}, timeout=self.timeout)
+        sent[name] = sent.get(name, 0) + len(batch)
+        batch.clear()
 
 
 def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
