@@ -240,7 +240,8 @@ def rss_mb(pid: int) -> dict[str, float]:
             kb = next(int(line.split()[1]) for line in status.splitlines()
                       if line.startswith("VmRSS"))
             cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            role = "executor" if "_executor" in cmd else "master" if child == pid else "worker"
+            role = ("executor" if "_executor" in cmd else "master" if child == pid
+                    else "tracker" if "resource_tracker" in cmd else "worker")
             out[f"{role} {child}"] = round(kb / 1024, 1)
     return out
 
@@ -536,7 +537,7 @@ def run_scale(findings: int, args: argparse.Namespace) -> dict:
         result["start_reused_s"] = again
         # each worker's warm-up before it served (kg/cli/serve.py), from the server's log
         result["warm_up"] = [line for line in log.read_text(errors="replace").splitlines()
-                             if "warm-up:" in line or "warmed up in" in line]
+                             if "warmed up in" in line]
         if args.oxigraph:
             port = free_port()
             peer = subprocess.Popen([args.oxigraph, "serve-read-only", "--location",
