@@ -79,6 +79,10 @@ EXPORTS = [
     ("export CX2", "/api/export?format=cx2"),
     ("export KGX", "/api/export?format=kgx"),
 ]
+#: the build's own log lines (loader, artifact builders), kept in the results
+BUILD_LINES = ("loaded in", "built in", "built at", "statistics counted", "built store",
+               "adjacency", "metrics of", "search index", "network read", "facets of",
+               "reusing store", "metric triples")
 #: the public base IRI ``exokg serve`` uses by default: an IRI under it is a page here
 BASE = "https://w3id.org/exokg/"
 
@@ -236,23 +240,105 @@ def rss_mb(pid: int) -> dict[str, float]:
             kb = next(int(line.split()[1]) for line in status.splitlines()
                       if line.startswith("VmRSS"))
             cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            role = "executor" if "_executor" in cmd else "master" if child == pid else "worker"
+            role = ("executor" if "_executor" in cmd else "master" if child == pid
+                    else "tracker" if "resource_tracker" in cmd else "worker")
             out[f"{role} {child}"] = round(kb / 1024, 1)
     return out
+
+
+def tree_pids(pid: int) -> set[int]:
+    """``pid`` and every live process below it."""
+    parents: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                with contextlib.suppress(OSError, IndexError):
+                    stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                    parents[int(entry)] = int(stat[1])
+    tree, grew = {pid}, True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                grew = True
+    return tree
+
+
+class TreeWatch:
+    """Polls a process tree (every ``every`` s, in a thread): each process's CPU seconds
+    and peak RSS (``VmHWM``) as last seen, and the peak of the tree's summed RSS."""
+
+    def __init__(self, pid: int, every: float = 0.25) -> None:
+        import threading
+
+        self.pid, self.every, self.started = pid, every, time.perf_counter()
+        self.procs: dict[int, dict] = {}
+        self.peak_total_mb = 0.0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        now = time.perf_counter() - self.started
+        for pid in tree_pids(self.pid):
+            with contextlib.suppress(OSError, StopIteration, IndexError, ValueError):
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                status = Path(f"/proc/{pid}/status").read_text().splitlines()
+                rss = next(int(x.split()[1]) for x in status if x.startswith("VmRSS")) / 1024
+                hwm = next(int(x.split()[1]) for x in status if x.startswith("VmHWM")) / 1024
+                entry = self.procs.setdefault(pid, {"first_s": round(now, 2), "cmd": " ".join(
+                    Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+                    .split("\0"))[:160]})
+                entry.update(cpu_s=(int(stat[11]) + int(stat[12])) / tick,
+                             peak_rss_mb=round(max(hwm, entry.get("peak_rss_mb", 0)), 1),
+                             last_s=round(now, 2))
+                total += rss
+        self.peak_total_mb = max(self.peak_total_mb, round(total, 1))
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.sample()
+            self.done.wait(self.every)
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.thread.join()
+        self.sample()
+        alive = tree_pids(self.pid)
+        gone = {pid: e for pid, e in self.procs.items() if pid not in alive}
+        return {"peak_tree_rss_mb": self.peak_total_mb,
+                "exited_cpu_s": round(sum(e["cpu_s"] for e in gone.values()), 1),
+                "exited_peak_rss_mb": max((e["peak_rss_mb"] for e in gone.values()), default=0),
+                "tree_cpu_s": round(sum(e["cpu_s"] for e in self.procs.values()), 1),
+                "processes": {str(pid): e for pid, e in self.procs.items()}}
+
+
+def load_now() -> dict:
+    return {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "loadavg": [round(x, 2) for x in os.getloadavg()]}
 
 
 def peer_load(data: Path, peer_store: Path, work: Path) -> dict[str, float]:
     """pyoxigraph's bulk load of ``data`` into ``peer_store`` and its dump, in a fresh
     process."""
     script = f"""
-import json, time, pyoxigraph as ox
+import json, resource, time, pyoxigraph as ox
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 s = ox.Store({str(peer_store)!r})
-t = time.perf_counter(); s.bulk_load(path={str(data)!r}, format=ox.RdfFormat.N_TRIPLES)
-s.flush(); load = time.perf_counter() - t
-t = time.perf_counter(); s.dump(output={str(work / 'dump.nt')!r}, format=ox.RdfFormat.N_TRIPLES,
+c = cpu(); t = time.perf_counter(); s.bulk_load(path={str(data)!r}, format=ox.RdfFormat.N_TRIPLES)
+s.flush(); load = time.perf_counter() - t; load_cpu = cpu() - c
+load_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+c = cpu(); t = time.perf_counter()
+s.dump(output={str(work / 'dump.nt')!r}, format=ox.RdfFormat.N_TRIPLES,
                                 from_graph=ox.DefaultGraph())
-dump = time.perf_counter() - t
-print(json.dumps({{"load_s": load, "dump_s": dump, "triples": len(s)}}))
+dump = time.perf_counter() - t; dump_cpu = cpu() - c
+print(json.dumps({{"load_s": load, "load_cpu_s": load_cpu, "load_peak_rss_mb": load_rss,
+                  "dump_s": dump, "dump_cpu_s": dump_cpu, "triples": len(s)}}))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True, timeout=7200)
@@ -263,20 +349,27 @@ print(json.dumps({{"load_s": load, "dump_s": dump, "triples": len(s)}}))
 
 
 def start_exokg(data: Path, store: Path, log: Path, *, workers: int,
-                extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str, float]:
+                extra: tuple[str, ...] = (),
+                watch: dict | None = None) -> tuple[subprocess.Popen, str, float]:
+    """Start ``exokg serve``; wait for it to answer. ``watch``, when given, receives the
+    :class:`TreeWatch` summary of the start (the build child's CPU and peak RSS)."""
     port = free_port()
     env = {**os.environ, "EXOKG_LOG_QUERIES": "1"}
     exokg = shutil.which("exokg", path=str(Path(sys.executable).parent)) or "exokg"
     proc = subprocess.Popen(
-        [exokg, "serve", "--data", str(data), "--store", str(store), "--port", str(port),
+        [exokg, "-v", "serve", "--data", str(data), "--store", str(store), "--port", str(port),
          "--workers", str(workers), "--timeout", "120", "--max-rows", "0", *extra],
         stdout=subprocess.DEVNULL, stderr=log.open("ab"), env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    watcher = TreeWatch(proc.pid) if watch is not None else None
     try:
         return proc, url, wait_healthy(url, proc, timeout=3600)
     except BaseException:
         stop(proc)
         raise
+    finally:
+        if watcher is not None and watch is not None:
+            watch.update(watcher.stop())
 
 
 def store_version(data: Path, store: Path) -> Path:
@@ -411,12 +504,18 @@ def run_scale(findings: int, args: argparse.Namespace) -> dict:
         log = work / "access.log"
         version = store_version(data, store)
         built = not version.is_dir()
-        proc, url, first = start_exokg(data, store, log, workers=args.workers)
+        result["start_watch"] = {}
+        proc, url, first = start_exokg(data, store, log, workers=args.workers,
+                                       watch=result["start_watch"])
         result["start_build_s" if built else "start_given_s"] = first
+        result["build_log"] = [line for line in log.read_text(errors="replace").splitlines()
+                               if any(k in line for k in BUILD_LINES)]
         try:
             fams = families(index_of(version), args.family)
             surfaces = measure(url, fams, log, args.repeat, args.timeout)
-            for name, path in EXPORTS if not args.no_exports else ():
+            exports = [(n, p) for n, p in EXPORTS if not args.no_exports and (
+                not args.exports or p.rsplit("=", 1)[1] in args.exports)]
+            for name, path in exports:
                 status, size, seconds = fetch(url + path, timeout=args.export_timeout)
                 surfaces.append({"surface": name, "path": path, "status": [str(status)],
                                  "bytes": size, "first_ms": 1000 * seconds,
@@ -438,7 +537,7 @@ def run_scale(findings: int, args: argparse.Namespace) -> dict:
         result["start_reused_s"] = again
         # each worker's warm-up before it served (kg/cli/serve.py), from the server's log
         result["warm_up"] = [line for line in log.read_text(errors="replace").splitlines()
-                             if "warm-up:" in line or "warmed up in" in line]
+                             if "warmed up in" in line]
         if args.oxigraph:
             port = free_port()
             peer = subprocess.Popen([args.oxigraph, "serve-read-only", "--location",
@@ -459,6 +558,8 @@ def run_scale(findings: int, args: argparse.Namespace) -> dict:
                 stop(peer)
         result["surfaces"] = surfaces
     finally:
+        if args.keep_log and (work / "access.log").exists():
+            shutil.copy(work / "access.log", args.keep_log)
         shutil.rmtree(work, ignore_errors=True)
     return result
 
@@ -489,6 +590,22 @@ def markdown(results: list[dict]) -> str:
         else:
             lines.append(f"- ExoKG first answer on the store given: {r['start_given_s']:.1f} s;"
                          f" restart {r['start_reused_s']:.1f} s.")
+        w = r.get("start_watch") or {}
+        if w:
+            peer_cpu = (f"; pyoxigraph's bulk load: {peer['load_cpu_s']:.1f} s CPU, peak RSS "
+                        f"{peer['load_peak_rss_mb']:.0f} MB" if "load_cpu_s" in peer else "")
+            lines.append(f"- start, the server's process tree (polled): {w['tree_cpu_s']:.1f} s "
+                         f"CPU, of it {w['exited_cpu_s']:.1f} s in processes that exited (the "
+                         f"build children); peak RSS of one exited process "
+                         f"{w['exited_peak_rss_mb']:.0f} MB, of the tree summed "
+                         f"{w['peak_tree_rss_mb']:.0f} MB{peer_cpu}.")
+        if r.get("build_log"):
+            lines.append("- build log: " + "; ".join(
+                line.split(": ", 1)[-1] for line in r["build_log"]))
+        if r.get("load"):
+            lines.append(f"- load average (1/5/15 min) at start {r['load']['start']['loadavg']}"
+                         f" ({r['load']['start']['at']}), at end {r['load']['end']['loadavg']}"
+                         f" ({r['load']['end']['at']}).")
         lines += ["- workers' warm-up: " + "; ".join(
                       line.removeprefix("exokg: ") for line in r.get("warm_up", [])),
                   "- RSS (MB) after the run: " + ", ".join(
@@ -568,6 +685,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-timeout", type=float, default=1800,
                         help="seconds an export may take in all (then cut)")
     parser.add_argument("--no-exports", action="store_true")
+    parser.add_argument("--exports", nargs="+", metavar="FORMAT",
+                        help="only these export formats (ntriples graphml gexf csv ...)")
+    parser.add_argument("--keep-log", metavar="FILE",
+                        help="copy the servers' log (build lines, access log) here")
     parser.add_argument("--cache-off", action="store_true",
                         help="also measure the families on a restart with --cache-size 0")
     parser.add_argument("--out", help="write the results as JSON here")
@@ -577,7 +698,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--store and --peer-store hold one size: give one --findings")
     results = []
     for findings in args.findings:
+        before = load_now()
         results.append(run_scale(findings, args))
+        results[-1]["load"] = {"start": before, "end": load_now()}
         print(markdown(results[-1:]), flush=True)
         if args.out:
             Path(args.out).write_text(json.dumps(results, indent=1))

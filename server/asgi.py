@@ -76,6 +76,7 @@ class _Exchange:
         self.status = 500
         self.headers: list[tuple[bytes, bytes]] = []
         self.started = False  # the status and headers went to the client
+        self.sent = 0  # body bytes handed to the server
         self._pending: list[bytes] = []
         self._size = 0
 
@@ -90,7 +91,9 @@ class _Exchange:
     def watch(self, receive: _Receive, cancel: CancelToken) -> None:
         """Watch for the client's disconnect from now on; it fires ``cancel``."""
         def left(watch: asyncio.Future) -> None:
-            if not watch.cancelled():  # cancelled: the request ended first
+            # cancelled: the request ended first; complete: the client took the whole
+            # body (its Content-Length) and closed, as it may before the last message
+            if not watch.cancelled() and not self.complete:
                 cancel.cancel()
 
         self.gone = asyncio.ensure_future(_disconnect(receive))
@@ -105,6 +108,14 @@ class _Exchange:
     def sized(self) -> bool:
         """Whether the app gave the body's length (else it streams its body)."""
         return any(name == b"content-length" for name, _ in self.headers)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the whole body of a response with a Content-Length was sent: its
+        client may close then, and that is no hang-up."""
+        length = next((value for name, value in self.headers if name == b"content-length"),
+                      b"")
+        return length.isdigit() and self.sent >= int(length)
 
     def _write(self, data: bytes) -> None:
         if data:
@@ -145,6 +156,7 @@ class _Exchange:
             self.started = True
             await self._send({"type": "http.response.start", "status": self.status,
                               "headers": self.headers})
+        self.sent += len(data)  # counted first: the client may close as it arrives
         await self._send({"type": "http.response.body", "body": data, "more_body": more})
 
 

@@ -352,3 +352,23 @@ def test_an_executor_whose_parent_closed_its_pipe_exits_quietly(store_dir):
     proc.stdin.close()
     assert proc.wait(timeout=LIMIT) == 0
     assert proc.stderr.read() == b""
+
+
+def _access_entries(proc) -> list[dict]:
+    return [json.loads(line) for line in server_log(proc).splitlines()
+            if line.startswith("{") and '"path"' in line]
+
+
+@pytest.mark.parametrize("path", ["/id/disease/hcc", "/id/disease/hcc.json",
+                                  "/api/neighborhood?node=hcc&depth=2"])
+def test_a_client_that_took_the_whole_sized_body_is_logged_200_not_499(
+        one_executor_server, path):
+    # a body longer than the bridge's batch, with its Content-Length: the client has it
+    # all (and closes) before the bridge's last, empty, message; that is no hang-up
+    proc, url = one_executor_server
+    r = requests.get(url + path, timeout=30)
+    assert r.status_code == 200
+    assert len(r.content) == int(r.headers["Content-Length"]) > 65536
+    name = path.split("?")[0]
+    assert _wait_for(lambda: any(e["path"] == name for e in _access_entries(proc)))
+    assert [e["status"] for e in _access_entries(proc) if e["path"] == name] == [200]
