@@ -7,17 +7,20 @@ cache off: per-query latency (sequential, median and p95) and throughput (wrk, 8
 clients). Targets: the engines directly, ``exokg serve --store-url`` over each, and
 ``exokg serve --data`` (embedded). With ``--surfaces``, every exokg target also answers the
 scale suite's surfaces (benchmarks/scale.py: home, entity pages, search, neighbourhood,
-path, rank, evidence, conflicts; ``--exports`` adds the whole-graph exports), so each
-surface's remote cost stands beside the embedded one. Then the balancer: the same requests
-straight to one replica and through HAProxy (deploy/haproxy.cfg, one ``server`` line per
-replica) with 1, 2 and 4 replicas (``--replicas``), each replica ``exokg serve`` with the
-``--replica-args`` given (an embedded store, or ``--store-url`` for a shared remote one:
-``--engine-pgid`` then counts the shared engine's CPU per request beside the replicas' and
-HAProxy's); with ``--balancer-page``, wrk also loads that page alone.
+path, rank, evidence, conflicts; ``--exports`` adds the whole-graph exports), each a family
+of ``--family`` same-kind URLs drawn from one index artifact (``--urls-from``), the same
+URLs for every target, so each surface's remote cost stands beside the embedded one.
+Then the balancer: the same requests straight to one replica and through HAProxy
+(deploy/haproxy.cfg, one ``server`` line per replica) with 1, 2 and 4 replicas
+(``--replicas``), each replica ``exokg serve`` with the ``--replica-args`` given (an
+embedded store, or ``--store-url`` for a shared remote one: ``--engine-pgid`` then counts
+the shared engine's CPU per request beside the replicas' and HAProxy's); with
+``--balancer-page``, wrk also loads that page alone.
 
     python benchmarks/bench_remote.py --data /tmp/bench/f100000.nt --store /tmp/store \\
         --oxigraph http://127.0.0.1:7878/query --virtuoso http://127.0.0.1:8890/sparql \\
-        --artifacts /tmp/artifacts --surfaces --out benchmarks/results-remote.json
+        --artifacts /tmp/artifacts --surfaces --urls-from /tmp/artifacts/remote-VERSION \\
+        --out benchmarks/results-remote.json
 
 Engines are queried directly on their default graph: start Oxigraph server with
 ``--union-default-graph`` (Virtuoso's default graph is the union already).
@@ -42,7 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from run import MIX, free_port, latencies, stop, throughput, wait_up  # noqa: E402
-from scale import EXPORTS, SURFACES, fetch, percentile  # noqa: E402
+from scale import EXPORTS, SURFACES, families, fetch, index_of, percentile  # noqa: E402
 
 QUERIES = Path(os.environ.get("EXOKG_BENCH_QUERIES", HERE.parent.parent.parent / "shared" /
                               "bench" / "queries"))
@@ -119,18 +122,28 @@ def measure(base: str, path: str, reps: int, seconds: int,
     return out
 
 
-def surfaces(base: str, repeat: int, exports: bool) -> list[dict]:
-    """The scale suite's surfaces on ``base``: the first call, then p50 and p95 of
-    ``repeat`` calls (result cache off, so every call reaches the store)."""
+def surfaces(base: str, fams: dict[str, dict], repeat: int, exports: bool,
+             timeout: float = 900) -> list[dict]:
+    """The scale suite's surfaces on ``base``: each URL of the surface's family once
+    (distinct URLs: first call of URL 1, p50 and p95 over the family), then URL 1 again
+    ``repeat`` times (the same URL; result cache off, so every call reaches the store)."""
     rows = []
-    for name, path, accept in SURFACES:
-        status, size, first = fetch(base + path, accept, timeout=900)
-        times = [fetch(base + path, accept, timeout=900)[2] for _ in range(repeat)]
-        rows.append({"surface": name, "path": path, "status": status, "bytes": size,
-                     "first_ms": round(1000 * first, 1),
-                     "p50_ms": round(1000 * statistics.median(times), 1),
-                     "p95_ms": round(1000 * percentile(times, 95), 1)})
-        print(f"  {name}: {status} {rows[-1]['p50_ms']} ms", file=sys.stderr, flush=True)
+    for name, accept in SURFACES:
+        urls = fams[name]["urls"]
+        calls = [fetch(base + u, accept, timeout) for u in urls]
+        again = [fetch(base + urls[0], accept, timeout) for _ in range(repeat)]
+        distinct = [c[2] for c in calls]
+        same = [a[2] for a in again]
+        rows.append({"surface": name, "urls": urls, "degrees": fams[name]["degrees"],
+                     "status": sorted({str(c[0]) for c in calls + again}),
+                     "bytes": calls[0][1], "first_ms": round(1000 * distinct[0], 1),
+                     "distinct_ms": [round(1000 * t, 1) for t in distinct],
+                     "p50_ms": round(1000 * statistics.median(distinct), 1),
+                     "p95_ms": round(1000 * percentile(distinct, 95), 1),
+                     "same_p50_ms": round(1000 * statistics.median(same), 1) if same else None,
+                     "same_p95_ms": round(1000 * percentile(same, 95), 1) if same else None})
+        print(f"  {name}: {rows[-1]['status']} p50 {rows[-1]['p50_ms']} ms "
+              f"p95 {rows[-1]['p95_ms']} ms", file=sys.stderr, flush=True)
     for name, path in EXPORTS if exports else ():
         status, size, seconds = fetch(base + path, timeout=3600)
         rows.append({"surface": name, "path": path, "status": status, "bytes": size,
@@ -274,7 +287,13 @@ def main() -> int:
     p.add_argument("--seconds", type=int, default=10, help="wrk seconds per target (0: none)")
     p.add_argument("--surfaces", action="store_true", help="the scale suite's surfaces too")
     p.add_argument("--exports", action="store_true", help="and its whole-graph exports")
-    p.add_argument("--surface-repeat", type=int, default=10)
+    p.add_argument("--surface-repeat", type=int, default=10,
+                   help="calls of each surface's URL 1 again")
+    p.add_argument("--family", type=int, default=5,
+                   help="distinct URLs per surface (drawn from --urls-from)")
+    p.add_argument("--urls-from", type=Path, help="the version folder (embedded "
+                   "STORE/<version> or remote STORE/remote-<version>) whose index artifact "
+                   "the surfaces' URLs are drawn from; every target gets the same URLs")
     p.add_argument("--replicas", type=int, nargs="*", default=[1, 2],
                    help="replica counts behind HAProxy (none: skip the balancer)")
     p.add_argument("--replica-args", default=None,
@@ -307,6 +326,12 @@ def main() -> int:
                         (f"exokg over {name}", ["--store-url", url, *(
                             ["--store", artifacts.get(name) or artifacts[""]]
                             if artifacts.get(name) or artifacts.get("") else [])], None)]
+    fams: dict[str, dict] = {}
+    if args.surfaces:
+        if args.urls_from is None:
+            p.error("--surfaces needs --urls-from (a version folder with an index artifact)")
+        fams = families(index_of(args.urls_from), args.family)
+        results["urls_from"] = str(args.urls_from)
     for name, serve_args, url in targets:
         if name in args.skip:
             continue
@@ -328,7 +353,8 @@ def main() -> int:
             results[name] = {"start_s": round(time.perf_counter() - started, 1),
                              **measure(base, "sparql", args.reps, args.seconds, groups)}
             if args.surfaces:
-                results[name]["surfaces"] = surfaces(base, args.surface_repeat, args.exports)
+                results[name]["surfaces"] = surfaces(base, fams, args.surface_repeat,
+                                                     args.exports)
         finally:
             stop(proc)
         results[name]["loadavg"] = load_average()
