@@ -45,7 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from run import MIX, free_port, latencies, stop, throughput, wait_up  # noqa: E402
-from scale import EXPORTS, SURFACES, families, fetch, index_of, percentile  # noqa: E402
+from scale import EXPORTS, SURFACES, families, fetch, index_of, log_entries, match_log, percentile  # noqa: E402
 
 QUERIES = Path(os.environ.get("EXOKG_BENCH_QUERIES", HERE.parent.parent.parent / "shared" /
                               "bench" / "queries"))
@@ -57,13 +57,18 @@ PAGE_CALLS = 20
 QUERY_TIMEOUT = 60
 
 
-def serve(args: list[str]) -> tuple[subprocess.Popen, str]:
+def serve(args: list[str], log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """``exokg serve`` with ``args``; with ``log``, its access log (each request's SPARQL
+    queries and their time, EXOKG_LOG_QUERIES) goes to that file."""
     port = free_port()
     exokg = str(Path(sys.executable).with_name("exokg"))
+    quiet = [] if log else ["--no-access-log"]
+    env = {**os.environ, "EXOKG_LOG_QUERIES": "1"} if log else None
     proc = subprocess.Popen([exokg, "serve", "--port", str(port), "--cache-size", "0",
-                             "--timeout", str(QUERY_TIMEOUT), "--no-access-log", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                             "--timeout", str(QUERY_TIMEOUT), *quiet, *args],
+                            stdout=subprocess.DEVNULL,
+                            stderr=log.open("ab") if log else subprocess.DEVNULL,
+                            env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     wait_up(f"{base}/sparql", proc)
     return proc, base
@@ -123,17 +128,22 @@ def measure(base: str, path: str, reps: int, seconds: int,
 
 
 def surfaces(base: str, fams: dict[str, dict], repeat: int, exports: bool,
-             timeout: float = 900) -> list[dict]:
+             log: Path | None = None, timeout: float = 900) -> list[dict]:
     """The scale suite's surfaces on ``base``: each URL of the surface's family once
     (distinct URLs: first call of URL 1, p50 and p95 over the family), then URL 1 again
-    ``repeat`` times (the same URL; result cache off, so every call reaches the store)."""
+    ``repeat`` times (the same URL; result cache off, so every call reaches the store).
+    With the server's access ``log``, each row also says how many SPARQL queries each
+    distinct URL issued and how long they took (``query_ms``)."""
     rows = []
+    mark = log.stat().st_size if log else 0
+    asked: list[str] = []
     for name, accept in SURFACES:
         urls = fams[name]["urls"]
         calls = [fetch(base + u, accept, timeout) for u in urls]
         again = [fetch(base + urls[0], accept, timeout) for _ in range(repeat)]
         distinct = [c[2] for c in calls]
         same = [a[2] for a in again]
+        asked += urls + [urls[0]] * repeat
         rows.append({"surface": name, "urls": urls, "degrees": fams[name]["degrees"],
                      "status": sorted({str(c[0]) for c in calls + again}),
                      "bytes": calls[0][1], "first_ms": round(1000 * distinct[0], 1),
@@ -144,6 +154,15 @@ def surfaces(base: str, fams: dict[str, dict], repeat: int, exports: bool,
                      "same_p95_ms": round(1000 * percentile(same, 95), 1) if same else None})
         print(f"  {name}: {rows[-1]['status']} p50 {rows[-1]['p50_ms']} ms "
               f"p95 {rows[-1]['p95_ms']} ms", file=sys.stderr, flush=True)
+    if log:
+        time.sleep(0.5)  # the access log's last line is written as the body closes
+        entries = match_log(asked, log_entries(log, mark))
+        at = 0
+        for row in rows:
+            mine = entries[at:at + len(row["urls"])]
+            at += len(row["urls"]) + repeat
+            row["queries"] = [len((e or {}).get("queries") or []) for e in mine]
+            row["query_ms"] = [(e or {}).get("query_ms") for e in mine]
     for name, path in EXPORTS if exports else ():
         status, size, seconds = fetch(base + path, timeout=3600)
         rows.append({"surface": name, "path": path, "status": status, "bytes": size,
@@ -289,6 +308,8 @@ def main() -> int:
     p.add_argument("--exports", action="store_true", help="and its whole-graph exports")
     p.add_argument("--surface-repeat", type=int, default=10,
                    help="calls of each surface's URL 1 again")
+    p.add_argument("--query-log", type=Path, help="a folder for each exokg target's access "
+                   "log: the surfaces' rows then count each URL's SPARQL queries")
     p.add_argument("--family", type=int, default=5,
                    help="distinct URLs per surface (drawn from --urls-from)")
     p.add_argument("--urls-from", type=Path, help="the version folder (embedded "
@@ -326,6 +347,8 @@ def main() -> int:
                         (f"exokg over {name}", ["--store-url", url, *(
                             ["--store", artifacts.get(name) or artifacts[""]]
                             if artifacts.get(name) or artifacts.get("") else [])], None)]
+    if args.query_log:
+        args.query_log.mkdir(parents=True, exist_ok=True)
     fams: dict[str, dict] = {}
     if args.surfaces:
         if args.urls_from is None:
@@ -346,7 +369,8 @@ def main() -> int:
                                     if engine in args.engine_pgid else None)
             continue
         started = time.perf_counter()
-        proc, base = serve(serve_args)
+        log = args.query_log / f"{name.replace(' ', '-')}.log" if args.query_log else None
+        proc, base = serve(serve_args, log)
         try:
             groups = {"exokg": proc.pid, **({name.split()[-1]: args.engine_pgid[
                 name.split()[-1]]} if name.split()[-1] in args.engine_pgid else {})}
@@ -354,7 +378,7 @@ def main() -> int:
                              **measure(base, "sparql", args.reps, args.seconds, groups)}
             if args.surfaces:
                 results[name]["surfaces"] = surfaces(base, fams, args.surface_repeat,
-                                                     args.exports)
+                                                     args.exports, log)
         finally:
             stop(proc)
         results[name]["loadavg"] = load_average()
