@@ -382,6 +382,7 @@ def main() -> int:
         finally:
             stop(proc)
         results[name]["loadavg"] = load_average()
+        save(results, args.out, args.label)  # a target measured is kept if a later one hangs
     if args.replicas and "balancer" not in args.skip:
         print("measuring the balancer", file=sys.stderr, flush=True)
         replica_args = args.replica_args.split() if args.replica_args else embedded
@@ -392,16 +393,19 @@ def main() -> int:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     results["loadavg_end"] = load_average()
-    if args.label:
-        whole = json.loads(args.out.read_text()) if args.out and args.out.exists() else {}
-        whole[args.label] = results
-        text = json.dumps(whole, indent=1)
-    else:
-        text = json.dumps(results, indent=1)
-    if args.out:
-        args.out.write_text(text + "\n")
+    save(results, args.out, args.label)
     print(json.dumps(results, indent=1))
     return 0
+
+
+def save(results: dict, out: Path | None, label: str | None) -> None:
+    """Write ``results`` to ``out`` (merged under ``label`` into what it holds)."""
+    if out is None:
+        return
+    if label:
+        whole = json.loads(out.read_text()) if out.exists() else {}
+        whole[label] = results
+    out.write_text(json.dumps(whole if label else results, indent=1) + "\n")
 
 
 if __name__ == "__main__":
