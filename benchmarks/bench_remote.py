@@ -7,17 +7,20 @@ cache off: per-query latency (sequential, median and p95) and throughput (wrk, 8
 clients). Targets: the engines directly, ``exokg serve --store-url`` over each, and
 ``exokg serve --data`` (embedded). With ``--surfaces``, every exokg target also answers the
 scale suite's surfaces (benchmarks/scale.py: home, entity pages, search, neighbourhood,
-path, rank, evidence, conflicts; ``--exports`` adds the whole-graph exports), so each
-surface's remote cost stands beside the embedded one. Then the balancer: the same requests
-straight to one replica and through HAProxy (deploy/haproxy.cfg, one ``server`` line per
-replica) with 1, 2 and 4 replicas (``--replicas``), each replica ``exokg serve`` with the
-``--replica-args`` given (an embedded store, or ``--store-url`` for a shared remote one:
-``--engine-pgid`` then counts the shared engine's CPU per request beside the replicas' and
-HAProxy's); with ``--balancer-page``, wrk also loads that page alone.
+path, rank, evidence, conflicts; ``--exports`` adds the whole-graph exports), each a family
+of ``--family`` same-kind URLs drawn from one index artifact (``--urls-from``), the same
+URLs for every target, so each surface's remote cost stands beside the embedded one.
+Then the balancer: the same requests straight to one replica and through HAProxy
+(deploy/haproxy.cfg, one ``server`` line per replica) with 1, 2 and 4 replicas
+(``--replicas``), each replica ``exokg serve`` with the ``--replica-args`` given (an
+embedded store, or ``--store-url`` for a shared remote one: ``--engine-pgid`` then counts
+the shared engine's CPU per request beside the replicas' and HAProxy's); with
+``--balancer-page``, wrk also loads that page alone.
 
     python benchmarks/bench_remote.py --data /tmp/bench/f100000.nt --store /tmp/store \\
         --oxigraph http://127.0.0.1:7878/query --virtuoso http://127.0.0.1:8890/sparql \\
-        --artifacts /tmp/artifacts --surfaces --out benchmarks/results-remote.json
+        --artifacts /tmp/artifacts --surfaces --urls-from /tmp/artifacts/remote-VERSION \\
+        --out benchmarks/results-remote.json
 
 Engines are queried directly on their default graph: start Oxigraph server with
 ``--union-default-graph`` (Virtuoso's default graph is the union already).
@@ -42,7 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from run import MIX, free_port, latencies, stop, throughput, wait_up  # noqa: E402
-from scale import EXPORTS, SURFACES, fetch, percentile  # noqa: E402
+from scale import EXPORTS, SURFACES, families, fetch, index_of, log_entries, match_log, percentile  # noqa: E402
 
 QUERIES = Path(os.environ.get("EXOKG_BENCH_QUERIES", HERE.parent.parent.parent / "shared" /
                               "bench" / "queries"))
@@ -54,13 +57,18 @@ PAGE_CALLS = 20
 QUERY_TIMEOUT = 60
 
 
-def serve(args: list[str]) -> tuple[subprocess.Popen, str]:
+def serve(args: list[str], log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """``exokg serve`` with ``args``; with ``log``, its access log (each request's SPARQL
+    queries and their time, EXOKG_LOG_QUERIES) goes to that file."""
     port = free_port()
     exokg = str(Path(sys.executable).with_name("exokg"))
+    quiet = [] if log else ["--no-access-log"]
+    env = {**os.environ, "EXOKG_LOG_QUERIES": "1"} if log else None
     proc = subprocess.Popen([exokg, "serve", "--port", str(port), "--cache-size", "0",
-                             "--timeout", str(QUERY_TIMEOUT), "--no-access-log", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                             "--timeout", str(QUERY_TIMEOUT), *quiet, *args],
+                            stdout=subprocess.DEVNULL,
+                            stderr=log.open("ab") if log else subprocess.DEVNULL,
+                            env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     wait_up(f"{base}/sparql", proc)
     return proc, base
@@ -119,18 +127,42 @@ def measure(base: str, path: str, reps: int, seconds: int,
     return out
 
 
-def surfaces(base: str, repeat: int, exports: bool) -> list[dict]:
-    """The scale suite's surfaces on ``base``: the first call, then p50 and p95 of
-    ``repeat`` calls (result cache off, so every call reaches the store)."""
+def surfaces(base: str, fams: dict[str, dict], repeat: int, exports: bool,
+             log: Path | None = None, timeout: float = 900) -> list[dict]:
+    """The scale suite's surfaces on ``base``: each URL of the surface's family once
+    (distinct URLs: first call of URL 1, p50 and p95 over the family), then URL 1 again
+    ``repeat`` times (the same URL; result cache off, so every call reaches the store).
+    With the server's access ``log``, each row also says how many SPARQL queries each
+    distinct URL issued and how long they took (``query_ms``)."""
     rows = []
-    for name, path, accept in SURFACES:
-        status, size, first = fetch(base + path, accept, timeout=900)
-        times = [fetch(base + path, accept, timeout=900)[2] for _ in range(repeat)]
-        rows.append({"surface": name, "path": path, "status": status, "bytes": size,
-                     "first_ms": round(1000 * first, 1),
-                     "p50_ms": round(1000 * statistics.median(times), 1),
-                     "p95_ms": round(1000 * percentile(times, 95), 1)})
-        print(f"  {name}: {status} {rows[-1]['p50_ms']} ms", file=sys.stderr, flush=True)
+    mark = log.stat().st_size if log else 0
+    asked: list[str] = []
+    for name, accept in SURFACES:
+        urls = fams[name]["urls"]
+        calls = [fetch(base + u, accept, timeout) for u in urls]
+        again = [fetch(base + urls[0], accept, timeout) for _ in range(repeat)]
+        distinct = [c[2] for c in calls]
+        same = [a[2] for a in again]
+        asked += urls + [urls[0]] * repeat
+        rows.append({"surface": name, "urls": urls, "degrees": fams[name]["degrees"],
+                     "status": sorted({str(c[0]) for c in calls + again}),
+                     "bytes": calls[0][1], "first_ms": round(1000 * distinct[0], 1),
+                     "distinct_ms": [round(1000 * t, 1) for t in distinct],
+                     "p50_ms": round(1000 * statistics.median(distinct), 1),
+                     "p95_ms": round(1000 * percentile(distinct, 95), 1),
+                     "same_p50_ms": round(1000 * statistics.median(same), 1) if same else None,
+                     "same_p95_ms": round(1000 * percentile(same, 95), 1) if same else None})
+        print(f"  {name}: {rows[-1]['status']} p50 {rows[-1]['p50_ms']} ms "
+              f"p95 {rows[-1]['p95_ms']} ms", file=sys.stderr, flush=True)
+    if log:
+        time.sleep(0.5)  # the access log's last line is written as the body closes
+        entries = match_log(asked, log_entries(log, mark))
+        at = 0
+        for row in rows:
+            mine = entries[at:at + len(row["urls"])]
+            at += len(row["urls"]) + repeat
+            row["queries"] = [len((e or {}).get("queries") or []) for e in mine]
+            row["query_ms"] = [(e or {}).get("query_ms") for e in mine]
     for name, path in EXPORTS if exports else ():
         status, size, seconds = fetch(base + path, timeout=3600)
         rows.append({"surface": name, "path": path, "status": status, "bytes": size,
@@ -274,7 +306,15 @@ def main() -> int:
     p.add_argument("--seconds", type=int, default=10, help="wrk seconds per target (0: none)")
     p.add_argument("--surfaces", action="store_true", help="the scale suite's surfaces too")
     p.add_argument("--exports", action="store_true", help="and its whole-graph exports")
-    p.add_argument("--surface-repeat", type=int, default=10)
+    p.add_argument("--surface-repeat", type=int, default=10,
+                   help="calls of each surface's URL 1 again")
+    p.add_argument("--query-log", type=Path, help="a folder for each exokg target's access "
+                   "log: the surfaces' rows then count each URL's SPARQL queries")
+    p.add_argument("--family", type=int, default=5,
+                   help="distinct URLs per surface (drawn from --urls-from)")
+    p.add_argument("--urls-from", type=Path, help="the version folder (embedded "
+                   "STORE/<version> or remote STORE/remote-<version>) whose index artifact "
+                   "the surfaces' URLs are drawn from; every target gets the same URLs")
     p.add_argument("--replicas", type=int, nargs="*", default=[1, 2],
                    help="replica counts behind HAProxy (none: skip the balancer)")
     p.add_argument("--replica-args", default=None,
@@ -307,6 +347,14 @@ def main() -> int:
                         (f"exokg over {name}", ["--store-url", url, *(
                             ["--store", artifacts.get(name) or artifacts[""]]
                             if artifacts.get(name) or artifacts.get("") else [])], None)]
+    if args.query_log:
+        args.query_log.mkdir(parents=True, exist_ok=True)
+    fams: dict[str, dict] = {}
+    if args.surfaces:
+        if args.urls_from is None:
+            p.error("--surfaces needs --urls-from (a version folder with an index artifact)")
+        fams = families(index_of(args.urls_from), args.family)
+        results["urls_from"] = str(args.urls_from)
     for name, serve_args, url in targets:
         if name in args.skip:
             continue
@@ -321,17 +369,20 @@ def main() -> int:
                                     if engine in args.engine_pgid else None)
             continue
         started = time.perf_counter()
-        proc, base = serve(serve_args)
+        log = args.query_log / f"{name.replace(' ', '-')}.log" if args.query_log else None
+        proc, base = serve(serve_args, log)
         try:
             groups = {"exokg": proc.pid, **({name.split()[-1]: args.engine_pgid[
                 name.split()[-1]]} if name.split()[-1] in args.engine_pgid else {})}
             results[name] = {"start_s": round(time.perf_counter() - started, 1),
                              **measure(base, "sparql", args.reps, args.seconds, groups)}
             if args.surfaces:
-                results[name]["surfaces"] = surfaces(base, args.surface_repeat, args.exports)
+                results[name]["surfaces"] = surfaces(base, fams, args.surface_repeat,
+                                                     args.exports, log)
         finally:
             stop(proc)
         results[name]["loadavg"] = load_average()
+        save(results, args.out, args.label)  # a target measured is kept if a later one hangs
     if args.replicas and "balancer" not in args.skip:
         print("measuring the balancer", file=sys.stderr, flush=True)
         replica_args = args.replica_args.split() if args.replica_args else embedded
@@ -342,16 +393,19 @@ def main() -> int:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     results["loadavg_end"] = load_average()
-    if args.label:
-        whole = json.loads(args.out.read_text()) if args.out and args.out.exists() else {}
-        whole[args.label] = results
-        text = json.dumps(whole, indent=1)
-    else:
-        text = json.dumps(results, indent=1)
-    if args.out:
-        args.out.write_text(text + "\n")
+    save(results, args.out, args.label)
     print(json.dumps(results, indent=1))
     return 0
+
+
+def save(results: dict, out: Path | None, label: str | None) -> None:
+    """Write ``results`` to ``out`` (merged under ``label`` into what it holds)."""
+    if out is None:
+        return
+    if label:
+        whole = json.loads(out.read_text()) if out.exists() else {}
+        whole[label] = results
+    out.write_text(json.dumps(whole if label else results, indent=1) + "\n")
 
 
 if __name__ == "__main__":
