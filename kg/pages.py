@@ -219,11 +219,17 @@ WHERE {{ {term} ?p ?o . {restriction}
   OPTIONAL {{ ?p ?pq ?pv FILTER(?pq IN (rdfs:label, skos:prefLabel)) }} }}"""
 
 
+#: "?f is a finding", written so that engines start from the node's few links: as
+#: ``?f a exo:Finding`` Oxigraph joined all of the store's findings first (2.2 s for a
+#: molecule's count at 10^6 findings, 12 ms this way).
+IS_FINDING = ". ?f rdf:type ?f_type FILTER(?f_type = exo:Finding)"
+
+
 def finding_count(reader: Reader, node: str) -> int:
     """How many findings name ``node`` (a bounded count over the node's incoming links)."""
     term = iri_term(node)
     rows = reader.select(_PREFIXES + f"""SELECT (COUNT(DISTINCT ?f) AS ?n)
-WHERE {{ ?f ?p {term} . ?f a exo:Finding FILTER(?p != rdf:type) }}""").rows
+WHERE {{ ?f ?p {term} FILTER(?p != rdf:type) {IS_FINDING} }}""").rows
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0  # type: ignore[call-overload]
 
 
@@ -235,7 +241,7 @@ def finding_page(reader: Reader, node: str, page: int, *, size: int = PAGE_SIZE,
     """
     term = iri_term(node)
     link = f"{iri_term(predicate)} {term}" if predicate else f"?p {term} FILTER(?p != rdf:type)"
-    query = _PREFIXES + f"""SELECT DISTINCT ?f ?t ?r WHERE {{ ?f {link} . ?f a exo:Finding .
+    query = _PREFIXES + f"""SELECT DISTINCT ?f ?t ?r WHERE {{ ?f {link} {IS_FINDING}
   OPTIONAL {{ ?f exo:sourceTable ?t }} OPTIONAL {{ ?f exo:sourceRow ?r }} }}
 ORDER BY ?t ?r ?f LIMIT {size} OFFSET {(page - 1) * size}"""
     return [str(row[0]) for row in reader.select(query).rows if row[0] is not None]
