@@ -168,23 +168,12 @@ class _Odd(Exception):
     through :func:`exokg.describe.finding_record` instead."""
 
 
-class _FastIndex:
+class _FastIndex(TripleIndex):
     """A batch's triples by subject and predicate IRI (pyoxigraph terms, no rdflib terms:
     creating those cost half the build), in the order the store gives them."""
 
     def __init__(self, triples: Iterable[ox.Triple]) -> None:
-        self.spo: dict[Any, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        for t in triples:
-            objects = self.spo[t.subject][t.predicate.value]
-            if t.object not in objects:
-                objects.append(t.object)
-
-    def value(self, subject: Any, predicate: str) -> Any:
-        found = self.spo.get(subject, {}).get(predicate)
-        return found[0] if found else None
-
-    def objects(self, subject: Any, predicate: str) -> list[Any]:
-        return self.spo.get(subject, {}).get(predicate, [])
+        super().__init__((t.subject, t.predicate.value, t.object) for t in triples)
 
     def label(self, node: Any) -> str:
         """:func:`exokg.describe.label_of`."""
@@ -415,9 +404,8 @@ def _read_findings(store: ox.Store, db: sqlite3.Connection,
                 if graph is None:  # finding_record reads only what the index answers
                     graph = cast(Graph, _triple_index(triples))
                 row = _rdflib_row(graph, f)
-            names = sorted({str(o.value) for p, objects in index.spo.get(ox.NamedNode(f), {})
-                            .items() if p != _RDF_TYPE for o in objects
-                            if isinstance(o, ox.NamedNode)})
+            names = sorted({str(o.value) for p, o in index.predicate_objects(ox.NamedNode(f))
+                            if p != _RDF_TYPE and isinstance(o, ox.NamedNode)})
             named.update(names)
             rows.append((number, row[0].study, _pack(row, names)))
             contents += [(iri, number) for iri in dict(row[0].molecules)]

@@ -73,7 +73,8 @@ class TripleIndex:
     """The reads :func:`exokg.describe.finding_record` makes of a graph (``value``,
     ``objects``, ``predicate_objects``) over rdflib triples, as plain dictionaries: what
     rdflib's graph answers, in its order (each object first seen first), at a dictionary
-    look-up each (rdflib's own look-ups made a hub page's 100 records cost 0.2 s).
+    look-up each (rdflib's own look-ups made a hub page's 100 records cost 0.2 s). Any
+    hashable terms do: the facets build indexes pyoxigraph's.
 
     >>> from rdflib import URIRef
     >>> index = TripleIndex(ntriples_graph(b'<http://ex/a> <http://ex/p> "x" .\\n'))
@@ -81,23 +82,23 @@ class TripleIndex:
     'x'
     """
 
-    def __init__(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
-        self._spo: dict[Node, dict[Node, list[Node]]] = defaultdict(lambda: defaultdict(list))
+    def __init__(self, triples: Iterable[tuple[Any, Any, Any]]) -> None:
+        self._spo: dict[Any, dict[Any, list[Any]]] = defaultdict(lambda: defaultdict(list))
         for s, p, o in triples:
             objects = self._spo[s][p]
             if o not in objects:
                 objects.append(o)
 
-    def value(self, subject: Node, predicate: Node) -> Node | None:
+    def value(self, subject: Any, predicate: Any) -> Any:
         """One object of ``subject``'s ``predicate`` (the first), or ``None``."""
         found = self._spo.get(subject, {}).get(predicate)
         return found[0] if found else None
 
-    def objects(self, subject: Node, predicate: Node) -> Iterator[Node]:
+    def objects(self, subject: Any, predicate: Any) -> Iterator[Any]:
         """Every object of ``subject``'s ``predicate``."""
         return iter(self._spo.get(subject, {}).get(predicate, ()))
 
-    def predicate_objects(self, subject: Node) -> Iterator[tuple[Node, Node]]:
+    def predicate_objects(self, subject: Any) -> Iterator[tuple[Any, Any]]:
         """Every ``(predicate, object)`` of ``subject``."""
         for predicate, objects in self._spo.get(subject, {}).items():
             for obj in objects:
