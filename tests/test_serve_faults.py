@@ -97,6 +97,13 @@ def test_kill_9_of_the_master_leaves_no_worker_or_executor(store_dir):
         time.sleep(0.2)
     try:
         assert len(children) >= 2 + 2 * 2  # two workers, each with two executors
+        # the executors are started afresh (not forked): the malloc settings reach them
+        # through the environment (kg/cli/serve.py tune_malloc)
+        executors = [p for p in children
+                     if any("_executor" in part for part in p.cmdline())]
+        assert len(executors) == 2 * 2
+        assert {(p.environ().get("MALLOC_ARENA_MAX"), p.environ().get("MALLOC_MMAP_THRESHOLD_"))
+                for p in executors} == {("2", "131072")}
         proc.kill()
         proc.wait()
         deadline = time.monotonic() + 10
