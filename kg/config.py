@@ -79,6 +79,11 @@ class Config:
     store_timeout_param: str = _setting(
         "", "the remote store's own time-limit request parameter, sent in ms (Virtuoso: "
         "'timeout'; Oxigraph server has none: start it with --timeout-s)")
+    page_rows: int = _setting(
+        500_000, "rows per page when 'exokg index' reads a remote store: each page must "
+        "stay under the engine's own answer cap (Virtuoso: ResultSetMaxRows, and 1,048,576 "
+        "over HTTP whatever that says); each page costs the engine a whole evaluation and "
+        "sort of the query (0: no pages)")
     query_timeout: float = _setting(
         30.0, "seconds a SPARQL query may run before it is stopped")
     export_timeout: float = _setting(
@@ -119,6 +124,7 @@ class Config:
             value = _check(_KINDS[f.name], getattr(self, f.name), f.name.upper())
             object.__setattr__(self, f.name, value)
         for name in ("query_timeout", "export_timeout", "drain_timeout", "max_rows",
+                     "page_rows",
                      "max_body_bytes", "cache_size", "cache_max_bytes", "max_radius",
                      "memory_triples"):
             if getattr(self, name) < 0:
