@@ -80,10 +80,11 @@ class Config:
         "", "the remote store's own time-limit request parameter, sent in ms (Virtuoso: "
         "'timeout'; Oxigraph server has none: start it with --timeout-s)")
     page_rows: int = _setting(
-        500_000, "rows per page when 'exokg index' reads a remote store: each page must "
-        "stay under the engine's own answer cap (Virtuoso: ResultSetMaxRows, and 1,048,576 "
-        "over HTTP whatever that says); each page costs the engine a whole evaluation and "
-        "sort of the query (0: no pages)")
+        500_000, "rows per part when 'exokg index' reads a remote store (each read is "
+        "split by a hash of its rows into parts of about this many): keep it well under "
+        "the engine's own answer cap (Virtuoso: ResultSetMaxRows, and 1,048,576 over HTTP "
+        "whatever that says); each part costs the engine a whole evaluation of the read "
+        "(0: unsplit)")
     query_timeout: float = _setting(
         30.0, "seconds a SPARQL query may run before it is stopped")
     export_timeout: float = _setting(
