@@ -5,12 +5,13 @@ Virtuoso's HTTP endpoint never answers more than 1,048,576 rows (whatever its
 bigger (5.9 M name rows). A remote store's reads for ``exokg index`` are therefore asked
 in parts (:class:`PagedSolutions`), by one rule (:func:`count_query`, :func:`part_query`):
 the answer's rows are counted, then split into ``ceil(count / PAGE_ROWS)`` parts by a hash
-of each row's values, each part asked as
+of each row's first value, each part asked as
 
     PROLOGUE SELECT ?v1 ... ?vn WHERE { { QUERY } FILTER(BUCKET IN ("0", "1", ...)) }
 
-where ``BUCKET`` is the first hex digits of ``MD5`` of the row's values (their ``STR``,
-joined; unbound and blank nodes as empty strings).
+where ``BUCKET`` is the first hex digits of ``MD5(STR(?v1))``: the parts split the answer
+by its first variable, the key the builders' reads are grouped by (a node, an object; its
+empty string when unbound or a blank node).
 
 - **Complete and disjoint parts, whatever order the engine computes rows in.** A row's
   bucket is a function of its values, so each row is in exactly one part. Paging by
@@ -20,12 +21,15 @@ joined; unbound and blank nodes as empty strings).
   same query overlap and miss rows (of 1,073 rows of the review's incoming-links
   aggregate in slices of 7: 183 missing, as many repeated), and a slice sorts at most
   ``MaxSortedTopRows`` rows (10,000 by default). Hash parts need no order, and no engine
-  setting.
+  setting (and on Oxigraph, a quarter of the 10^5 incoming-links aggregate cost 74 s by
+  ``ORDER BY`` slice, 19 s as a hash part).
 - **Sizes.** A part holds about ``count / parts`` rows (a hash is not exact: a few
-  percent more or less at the builders' sizes; rows that repeat all their values land
-  together); the page size only has to leave that margin below the engine's cap.
+  percent more or less at the builders' sizes; the rows of one first-variable value
+  land together, so a query whose first variable takes few values is not split well);
+  the page size only has to leave that margin below the engine's cap.
 - **Cost.** The engine evaluates the query once to count and once per part (each time
-  hashing every row), so parts are large (``PAGE_ROWS``, 500,000 by default; see
+  hashing every row's first value: hashing all the values cost Oxigraph twice as much),
+  so parts are large (``PAGE_ROWS``, 500,000 by default; see
   benchmarks/RESULTS-remote.md); an answer under ``PAGE_ROWS`` rows is asked whole
   after its count.
 - **A cut part still fails**: each part is read to its end, where an engine's own cut
@@ -36,6 +40,7 @@ joined; unbound and blank nodes as empty strings).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 
 import pyoxigraph as ox
@@ -112,14 +117,13 @@ def part_query(query: str, variables: list[ox.Variable], prefixes: list[str]) ->
 
     >>> part_query("SELECT ?s { ?s ?p ?o }", [ox.Variable("s")], ["0", "1"]).split("FILTER")
     ['SELECT ?s WHERE { { SELECT ?s { ?s ?p ?o } } ', \
-'(SUBSTR(MD5(CONCAT(COALESCE(STR(?s), ""))), 1, 1) IN ("0", "1")) }']
+'(SUBSTR(MD5(COALESCE(STR(?s), "")), 1, 1) IN ("0", "1")) }']
     """
     if prefixes == [""]:
         return query
     prologue, rest = split_prologue(query)
     names = " ".join(str(v) for v in variables)
-    values = ', "|", '.join(f'COALESCE(STR({v}), "")' for v in variables)
-    bucket = f"SUBSTR(MD5(CONCAT({values})), 1, {len(prefixes[0])})"
+    bucket = f'SUBSTR(MD5(COALESCE(STR({variables[0]}), "")), 1, {len(prefixes[0])})'
     listed = ", ".join(f'"{p}"' for p in prefixes)
     return f"{prologue}SELECT {names} WHERE {{ {{ {rest} }} FILTER({bucket} IN ({listed})) }}"
 
@@ -158,12 +162,11 @@ class PagedSolutions:
                size: int) -> Iterator[ox.QuerySolution]:
         from exokg.sparql.remote import RemoteIncomplete
 
-        parts = [[""]]
+        parts, count, started = [[""]], 0, time.monotonic()
         if self.variables:  # else one row at most
             rows = next(iter(ask(count_query(query))))[0]
             count = int(rows.value) if rows is not None else 0
             parts = buckets(-(-count // size))
-            logger.debug("%d rows in %d parts", count, len(parts))
         for prefixes in parts:
             try:
                 yield from ask(part_query(query, self.variables, prefixes))
@@ -174,6 +177,9 @@ class PagedSolutions:
                     f"ResultSetMaxRows, and at most 1048576 over HTTP): set PAGE_ROWS "
                     f"('exokg index --page-rows') well below that limit",
                     limit=err.limit) from None
+        if len(parts) > 1:
+            logger.info("read %d rows in %d parts in %.1f s: %.60s", count, len(parts),
+                        time.monotonic() - started, " ".join(query.split()))
 
     def __iter__(self) -> PagedSolutions:
         return self
