@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     p.add_argument("--store", metavar="DIR",
                    help="folder for the artifacts (default: ~/.cache/exokg/store)")
     p.add_argument("--page-rows", type=int, metavar="N",
-                   help="rows per part of each read (setting PAGE_ROWS, default 500000): "
+                   help="rows per part of each read (setting PAGE_ROWS, default 250000): "
                         "below the engine's own answer cap (Virtuoso: ResultSetMaxRows, "
                         "and 1048576 over HTTP); 0: unpaged")
     p.set_defaults(func=_index)

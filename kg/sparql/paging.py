@@ -23,13 +23,14 @@ empty string when unbound or a blank node).
   ``MaxSortedTopRows`` rows (10,000 by default). Hash parts need no order, and no engine
   setting (and on Oxigraph, a quarter of the 10^5 incoming-links aggregate cost 74 s by
   ``ORDER BY`` slice, 19 s as a hash part).
-- **Sizes.** A part holds about ``count / parts`` rows (a hash is not exact: a few
-  percent more or less at the builders' sizes; the rows of one first-variable value
-  land together, so a query whose first variable takes few values is not split well);
-  the page size only has to leave that margin below the engine's cap.
+- **Sizes.** A part holds about ``count / parts`` rows (a hash is not exact; the rows
+  of one first-variable value land together, so a query whose first variable takes few
+  values is not split well; and at 10^6 findings Virtuoso counted 2.2x its share in one
+  part of the incoming-links aggregate, cause not found): the page size must leave that
+  margin below the engine's cap.
 - **Cost.** The engine evaluates the query once to count and once per part (each time
   hashing every row's first value: hashing all the values cost Oxigraph twice as much),
-  so parts are large (``PAGE_ROWS``, 500,000 by default; see
+  so parts are large (``PAGE_ROWS``, 250,000 by default; see
   benchmarks/RESULTS-remote.md); an answer under ``PAGE_ROWS`` rows is asked whole
   after its count.
 - **A cut part still fails**: each part is read to its end, where an engine's own cut
