@@ -83,7 +83,8 @@ class Config:
         250_000, "rows per part when 'exokg index' reads a remote store (each read is "
         "split by a hash of its rows' first values into parts of about this many): keep it "
         "well under the engine's own answer cap (Virtuoso: ResultSetMaxRows, and 1,048,576 "
-        "over HTTP whatever that says; its parts came out up to 2.2x their share); each "
+        "over HTTP whatever that says; it undercounts large aggregates, so its parts come "
+        "out up to 2.2x their share); each "
         "part costs the engine a whole evaluation of the read (0: unsplit)")
     query_timeout: float = _setting(
         30.0, "seconds a SPARQL query may run before it is stopped")
