@@ -79,6 +79,13 @@ class Config:
     store_timeout_param: str = _setting(
         "", "the remote store's own time-limit request parameter, sent in ms (Virtuoso: "
         "'timeout'; Oxigraph server has none: start it with --timeout-s)")
+    page_rows: int = _setting(
+        250_000, "rows per part when 'exokg index' reads a remote store (each read is "
+        "split by a hash of its rows' first values into parts of about this many): keep it "
+        "well under the engine's own answer cap (Virtuoso: ResultSetMaxRows, and 1,048,576 "
+        "over HTTP whatever that says; it undercounts large aggregates, so its parts come "
+        "out up to 2.2x their share); each "
+        "part costs the engine a whole evaluation of the read (0: unsplit)")
     query_timeout: float = _setting(
         30.0, "seconds a SPARQL query may run before it is stopped")
     export_timeout: float = _setting(
@@ -119,6 +126,7 @@ class Config:
             value = _check(_KINDS[f.name], getattr(self, f.name), f.name.upper())
             object.__setattr__(self, f.name, value)
         for name in ("query_timeout", "export_timeout", "drain_timeout", "max_rows",
+                     "page_rows",
                      "max_body_bytes", "cache_size", "cache_max_bytes", "max_radius",
                      "memory_triples"):
             if getattr(self, name) < 0:

@@ -22,6 +22,7 @@ from conftest import start_server, stop_server
 from exokg.examples import EXAMPLES
 from exokg.sparql.remote import RemotePool
 from test_remote import assert_same_answer, assert_same_version, exokg
+from test_remote_paging import PAGE, artifact_surfaces
 
 ISQL = shutil.which("isql-vt") or shutil.which("isql")
 
@@ -46,9 +47,10 @@ def virtuoso():
 def virtuoso_server(virtuoso, tmp_path_factory):
     loaded = load_virtuoso(virtuoso)
     artifacts = str(tmp_path_factory.mktemp("virtuoso-artifacts"))
+    # in pages of 7 rows: every large read of the builders spans many pages
     done = exokg("index", "--store-url", f"{virtuoso}/sparql", "--update-url",
                  f"{virtuoso}/sparql", "--graph-store-url", f"{virtuoso}/sparql-graph-crud",
-                 "--store", artifacts)
+                 "--store", artifacts, "--page-rows", str(PAGE))
     assert done.returncode == 0, done.stderr
     loaded["triples"] = RemotePool(f"{virtuoso}/sparql").info().triples
     proc, url = start_server(["--store-url", f"{virtuoso}/sparql", "--store", artifacts,
@@ -82,6 +84,27 @@ def test_entity_pages_read_as_embedded(virtuoso_server, live_server, suffix):
     paths = [f"/id/{node}{suffix}" for node in review_paths()]
     assert len(paths) > 66
     assert_same_surfaces(virtuoso_server[0], live_server, paths)
+
+
+def test_artifacts_read_in_pages_serve_as_embedded(virtuoso_server, live_server):
+    """Artifacts built from Virtuoso in pages of 7 rows: search, neighbourhoods, ranks,
+    entity pages and evidence as the embedded store's."""
+    assert_same_surfaces(virtuoso_server[0], live_server, artifact_surfaces())
+
+
+def test_index_fails_when_the_engine_cuts_a_page(virtuoso, virtuoso_server, tmp_path):
+    """A page the engine still cuts (its row limit, here 5 rows through Virtuoso's
+    ``maxrows`` parameter, below the 7-row pages) stops `exokg index` with one line naming
+    the limit and the setting; nothing is written."""
+    done = exokg("index", "--store-url", f"{virtuoso}/sparql?maxrows=5", "--update-url",
+                 f"{virtuoso}/sparql", "--graph-store-url", f"{virtuoso}/sparql-graph-crud",
+                 "--store", str(tmp_path), "--page-rows", str(PAGE))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "row limit of 5 rows" in lines[0] and "PAGE_ROWS" in lines[0]
+    assert "Traceback" not in done.stderr
+    assert not any(p.name.startswith("remote-") for p in tmp_path.iterdir())
 
 
 def test_reload_switches_version(virtuoso, virtuoso_server, tmp_path):

@@ -34,15 +34,21 @@ def register(subparsers) -> None:
                         "--update-url, as Oxigraph server has it)")
     p.add_argument("--store", metavar="DIR",
                    help="folder for the artifacts (default: ~/.cache/exokg/store)")
+    p.add_argument("--page-rows", type=int, metavar="N",
+                   help="rows per part of each read (setting PAGE_ROWS, default 250000): "
+                        "below the engine's own answer cap (Virtuoso: ResultSetMaxRows, "
+                        "and 1048576 over HTTP); 0: unpaged")
     p.set_defaults(func=_index)
 
 
 def _index(args: argparse.Namespace) -> int:
-    from exokg.config import default_store_dir
+    from exokg.config import Config, default_store_dir
     from exokg.sparql.remote_index import index_remote
 
+    settings = Config.load({"PAGE_ROWS": args.page_rows} if args.page_rows is not None else {})
     info = index_remote(args.store_url, args.store or default_store_dir(),
-                        update_url=args.update_url, graph_store_url=args.graph_store_url)
+                        update_url=args.update_url, graph_store_url=args.graph_store_url,
+                        page_rows=settings.page_rows)
     print(json.dumps({"version": info.version, "folder": info.folder,
                       "artifacts": info.artifacts}))
     return 0

@@ -92,6 +92,11 @@ class RemoteIncomplete(ExoKGError):
 
     status = 502
 
+    def __init__(self, message: str, *, limit: str = "") -> None:
+        super().__init__(message)
+        #: the engine's row limit, as it announced it
+        self.limit = limit
+
 
 class _Connections:
     """Idle keep-alive connections to one host, reused by later requests."""
@@ -227,7 +232,7 @@ class _Reply:
                     f"the remote store cut its answer at its row limit of "
                     f"{self.engine_max_rows} rows (X-SPARQL-MaxRows; Virtuoso: "
                     f"ResultSetMaxRows): raise that limit above MAX_ROWS, and above the "
-                    f"data's size for exports and 'exokg index'")
+                    f"data's size for exports", limit=self.engine_max_rows)
         return data
 
     def _body_read(self) -> bool:
@@ -554,14 +559,35 @@ class RemotePool:
             raise
 
 
-class _Tee(io.RawIOBase):
-    """A reply as a raw file that also keeps what was read (to serialize it again)."""
+class _Stream(io.RawIOBase):
+    """A reply as a raw file, for pyoxigraph's parsers (which read it as they parse);
+    closing it (or dropping it unread) closes the reply: only an answer read to its end
+    lets its connection be reused."""
 
     def __init__(self, reply: _Reply) -> None:
-        self.reply, self.kept = reply, bytearray()
+        self.reply = reply
 
     def readable(self) -> bool:
         return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self.reply.readinto(buffer)
+
+    def close(self) -> None:
+        self.reply.close()
+        super().close()
+
+
+def _streamed(reply: _Reply) -> io.BufferedReader:
+    return io.BufferedReader(_Stream(reply), _CHUNK)
+
+
+class _Tee(_Stream):
+    """A reply as a raw file that also keeps what was read (to serialize it again)."""
+
+    def __init__(self, reply: _Reply) -> None:
+        super().__init__(reply)
+        self.kept = bytearray()
 
     def readinto(self, buffer: Any) -> int:
         n = self.reply.readinto(buffer)
@@ -683,8 +709,11 @@ class RemoteStore:
     (``exokg index --store-url``) and the statistics of a load.
 
     Queries read the current version graph (or ``graph``); answers are parsed by
-    pyoxigraph, so ``query`` returns what ``Store.query`` does (solutions, a boolean,
-    or triples).
+    pyoxigraph as they arrive (client memory stays bounded by a read buffer, not by an
+    answer), so ``query`` returns what ``Store.query`` does (solutions, a boolean, or
+    triples); each answer is checked at its end for an engine's cut
+    (:class:`RemoteIncomplete`). With ``page_rows``, a SELECT is asked in pages of that
+    many rows (:mod:`exokg.sparql.paging`), each below the engine's own answer cap.
 
     Parameters
     ----------
@@ -693,41 +722,56 @@ class RemoteStore:
     graph
         the graph to read (default: the current version graph).
     timeout
-        seconds each query may take.
+        seconds each query (each page) may take.
+    page_rows
+        rows per page of a SELECT's answer (0: one request per answer).
     """
 
     def __init__(self, url: str, *, graph: str | None = None, timeout: float = 600.0,
-                 named: list[str] | None = None) -> None:
+                 named: list[str] | None = None, page_rows: int = 0) -> None:
         self.endpoint = RemoteEndpoint(url)
         self.timeout = timeout
+        self.page_rows = page_rows
         if graph is None:
             graph, facts = read_current(self.endpoint)
             named = named if named is not None else list((facts or {}).get("graphs") or [])
         self.graph = graph
         self.named = list(named or [])
-        # pyoxigraph's Store is safe to share between threads (the builders do); this
-        # adapter's keep-alive connections are not, so one request runs at a time
-        self._lock = threading.Lock()
 
     def query(self, query: str, *, use_default_graph_as_union: bool = False,
               **_options: Any) -> Any:
-        """Run ``query`` and return pyoxigraph's parsed answer; the default graph is the
-        data graph (with ``use_default_graph_as_union``: and the named graphs)."""
+        """Run ``query`` and return pyoxigraph's answer, parsed as it is read; the default
+        graph is the data graph (with ``use_default_graph_as_union``: and the named graphs).
+
+        Each answer holds its own connection until read to its end (or dropped), so
+        answers may be read at the same time, from several threads (the builders do).
+        """
         default = [self.graph] if self.graph else None
         if default and use_default_graph_as_union:
             default += self.named
+        form = inspect_query(query).form
+        if form == "SELECT" and self.page_rows:
+            from exokg.sparql.paging import PagedSolutions
+
+            return PagedSolutions(lambda page: self._ask(page, default), query,
+                                  self.page_rows)
+        return self._ask(query, default, graph_form=form in ("CONSTRUCT", "DESCRIBE"))
+
+    def _ask(self, query: str, default: list[str] | None, *, graph_form: bool = False) -> Any:
         # one media type per form: an engine asked for JSON may answer a CONSTRUCT in
         # SPARQL JSON (Virtuoso does), which is not what Store.query gives
-        graph_form = inspect_query(query).form in ("CONSTRUCT", "DESCRIBE")
-        with self._lock:
-            reply = self.endpoint.request(query, accept=_NT if graph_form else _JSON,
-                                          timeout=self.timeout, default_graphs=default)
-            data = reply.readall()
-        if reply.media_type == _JSON:
-            return ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
-        fmt = ox.RdfFormat.from_media_type(reply.media_type) or ox.RdfFormat.N_TRIPLES
-        return iter([ox.Triple(q.subject, q.predicate, q.object)
-                     for q in ox.parse(data, fmt)])
+        reply = self.endpoint.request(query, accept=_NT if graph_form else _JSON,
+                                      timeout=self.timeout, default_graphs=default)
+        try:
+            if reply.media_type == _JSON:
+                return ox.parse_query_results(_streamed(reply),
+                                              format=ox.QueryResultsFormat.JSON)
+            fmt = ox.RdfFormat.from_media_type(reply.media_type) or ox.RdfFormat.N_TRIPLES
+            return (ox.Triple(q.subject, q.predicate, q.object)
+                    for q in ox.parse(_streamed(reply), fmt))
+        except BaseException:
+            reply.close()
+            raise
 
     def __len__(self) -> int:
         rows = list(self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",

@@ -26,6 +26,7 @@ from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox
 from exokg import build_format
+from exokg.config import Config
 from exokg.errors import ConfigError
 from exokg.sparql.remote import CONTROL_GRAPH, INFO, RemotePool, RemoteStore
 from exokg.sparql.remote_load import _http, _literal, _update
@@ -33,7 +34,8 @@ from exokg.store import ARTIFACT_BUILDERS, _resolve, dataset_stats
 from exokg.store_dir import BUILDING_PREFIX
 from exokg.store_layout import ARTIFACTS_DIR, META_FILE, StoreInfo, write_meta
 
-__all__ = ["WRITE_BATCH", "IndexStore", "index_remote", "remote_artifacts", "remote_folder"]
+__all__ = ["PAGE_ROWS", "WRITE_BATCH", "IndexStore", "index_remote", "remote_artifacts",
+           "remote_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,16 +71,19 @@ def remote_artifacts(store_dir: Path | str | None, version: str) -> tuple[str, l
 
 #: Triples written to a remote store per Graph Store request (bounded memory on both ends).
 WRITE_BATCH = 100_000
+#: Rows per page of the builders' reads: the setting ``PAGE_ROWS``'s default.
+PAGE_ROWS: int = Config.page_rows
 
 
 class IndexStore(RemoteStore):
-    """A remote store as the artifact builders use one: :meth:`query` (read) and
+    """A remote store as the artifact builders use one: :meth:`query` (read; every
+    SELECT in pages of ``page_rows`` rows, :mod:`exokg.sparql.paging`) and
     :meth:`bulk_load` (named graphs written through the Graph Store Protocol; the data
     graph itself is never written)."""
 
     def __init__(self, url: str, *, graph: str | None, graph_store_url: str,
-                 timeout: float = 3600.0) -> None:
-        super().__init__(url, graph=graph, timeout=timeout)
+                 timeout: float = 3600.0, page_rows: int = PAGE_ROWS) -> None:
+        super().__init__(url, graph=graph, timeout=timeout, page_rows=page_rows)
         self.graph_store_url = graph_store_url
         self.written: list[str] = []
 
@@ -114,7 +119,8 @@ class IndexStore(RemoteStore):
 
 
 def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
-                 graph_store_url: str | None = None, timeout: float = 3600.0) -> StoreInfo:
+                 graph_store_url: str | None = None, timeout: float = 3600.0,
+                 page_rows: int = PAGE_ROWS) -> StoreInfo:
     """Build every registered artifact from the remote store's current version.
 
     Parameters
@@ -123,6 +129,11 @@ def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
         as :func:`exokg.sparql.remote_load.load_remote`.
     store_dir
         where the artifacts go (:func:`remote_folder` inside).
+    timeout
+        seconds each query (each page of one) may take.
+    page_rows
+        rows per page of the builders' SELECT answers (setting ``PAGE_ROWS``): below
+        the engine's own answer cap (Virtuoso: 1,048,576 over HTTP); 0: unpaged.
 
     Returns
     -------
@@ -133,6 +144,8 @@ def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
     ------
     ConfigError
         when the remote store holds no version loaded by ``exokg load``.
+    RemoteIncomplete
+        when the engine cut an answer (a page) at its own row limit: nothing is written.
     """
     started = time.monotonic()
     pool = RemotePool(store_url)
@@ -147,7 +160,7 @@ def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{BUILDING_PREFIX}remote-", dir=folder.parent))
     try:
-        store = IndexStore(store_url, graph=graph, timeout=timeout,
+        store = IndexStore(store_url, graph=graph, timeout=timeout, page_rows=page_rows,
                            graph_store_url=graph_store_url or urljoin(update_url, "store"))
         for name in names:
             (tmp / ARTIFACTS_DIR / name).mkdir(parents=True)
