@@ -51,6 +51,7 @@ import sqlite3
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
@@ -291,7 +292,8 @@ def build_facets(store: ox.Store, folder: Path, *, hub_min: int = HUB_MIN) -> No
     path = folder / FACETS_FILE
     tmp = folder / (FACETS_FILE + ".tmp")
     scratch = folder / (FACETS_FILE + ".scratch")
-    for stale in (tmp, scratch):
+    incoming = folder / (FACETS_FILE + ".incoming")
+    for stale in (tmp, scratch, incoming):
         stale.unlink(missing_ok=True)
     # many small objects per batch that form no cycles: the cyclic collector's passes
     # over them are wasted work
@@ -307,22 +309,35 @@ def build_facets(store: ox.Store, folder: Path, *, hub_min: int = HUB_MIN) -> No
             db.execute("PRAGMA s.journal_mode=OFF")
             db.execute("PRAGMA s.synchronous=OFF")
             db.executescript(SCHEMA + _SCRATCH)
-            _build(store, db, hub_min)
+            with ThreadPoolExecutor(1, thread_name_prefix="facets-incoming") as pool:
+                # the store's own aggregate (no GIL held while Oxigraph counts) runs
+                # beside the Python-bound read, on the second core, into a file of its own
+                counted = pool.submit(_count_incoming, store, incoming) \
+                    if isinstance(store, ox.Store) else None
+                _build(store, db, hub_min, counted, incoming)
             db.commit()
             db.execute("DETACH DATABASE s")
         finally:
             db.close()
     finally:
         scratch.unlink(missing_ok=True)
+        incoming.unlink(missing_ok=True)
         if collecting:
             gc.enable()
     tmp.replace(path)
     logger.info("facets built in %.1f s", time.monotonic() - started)
 
 
-def _build(store: ox.Store, db: sqlite3.Connection, hub_min: int) -> None:
+def _build(store: ox.Store, db: sqlite3.Connection, hub_min: int,
+           counted: Future[None] | None, incoming: Path) -> None:
+    started = time.monotonic()
+
+    def done(phase: str) -> None:  # where a build's time goes, in its log
+        logger.info("facets: %s done at %.1f s", phase, time.monotonic() - started)
+
     findings = _number_findings(store, db)
     named, slow = _read_findings(store, db, findings)
+    done("read")
     if slow:
         logger.info("%d findings read through rdflib (values outside the fast reader's)", slow)
     db.executemany("INSERT INTO node_count VALUES (?, ?)", named.items())
@@ -334,7 +349,9 @@ def _build(store: ox.Store, db: sqlite3.Connection, hub_min: int) -> None:
     db.execute("CREATE INDEX s.content_molecule ON content (molecule, id)")
     tallies = {number: _Hub() for number in hubs.values()}
     tables = _by_study(db, hubs, tallies)
+    done("by study")
     conflicts = _by_molecule(db, hubs, tallies, hub_min)
+    done("by molecule")
     for node, number in hubs.items():
         tally = tallies[number]
         db.execute("INSERT INTO evidence VALUES (?, 'any', ?, ?)",
@@ -346,11 +363,14 @@ def _build(store: ox.Store, db: sqlite3.Connection, hub_min: int) -> None:
     db.execute("""INSERT INTO page_order SELECT hub, via,
         row_number() OVER (PARTITION BY hub, via ORDER BY tbl, row, id) - 1, id
         FROM s.ord""")
+    done("page order")
     entries = _node_entries(store, [node for node, _, _ in conflicts])
     db.executemany("INSERT INTO conflict VALUES (?, ?, ?)",
                    ((node, sort, json.dumps({"node": entries[node], **entry}))
                     for node, sort, entry in conflicts))
-    _write_incoming(store, db)
+    done("conflicts")
+    _write_incoming(store, db, counted, incoming)
+    done("incoming")
     db.execute("INSERT INTO stats VALUES ('home', ?)", (json.dumps(_stats(store, tables)),))
     logger.info("facets of %d findings, %d hubs, %d molecules in conflict", findings,
                 len(hubs), len(conflicts))
@@ -600,15 +620,45 @@ def _stats(store: ox.Store, tables: Counter[int]) -> dict[str, Any]:
             "tables": dict(sorted(tables.items()))}
 
 
-def _write_incoming(store: ox.Store, db: sqlite3.Connection) -> None:
-    """Links into each node from anything but a finding, counted per predicate."""
+def _incoming_rows(store: ox.Store) -> Iterator[tuple[str, str, int]]:
+    """Links into each node from anything but a finding, counted per predicate:
+    ``(node, predicate, count)``."""
     # MINUS, not FILTER NOT EXISTS, and IRIs checked here, not by isIRI: Oxigraph decodes
     # a filter's terms per row (0.25 s against 0.8 s at 10^4 findings)
     query = _PREFIXES + """SELECT ?o ?p (COUNT(?s) AS ?n) WHERE {
   ?s ?p ?o MINUS { ?s a exo:Finding } } GROUP BY ?o ?p"""
-    db.executemany("INSERT OR REPLACE INTO incoming VALUES (?, ?, NULL, ?)",
-                   ((sol[0].value, sol[1].value, int(sol[2].value))
-                    for sol in _solutions(store, query) if isinstance(sol[0], ox.NamedNode)))
+    return ((sol[0].value, sol[1].value, int(sol[2].value))
+            for sol in _solutions(store, query) if isinstance(sol[0], ox.NamedNode))
+
+
+def _count_incoming(store: ox.Store, path: Path) -> None:
+    """:func:`_incoming_rows` into the table ``incoming`` of a scratch file of its own
+    (written from a thread: the builder's connection stays with the builder)."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("CREATE TABLE incoming (node TEXT, predicate TEXT, count INTEGER)")
+        db.executemany("INSERT INTO incoming VALUES (?, ?, ?)", _incoming_rows(store))
+        db.commit()
+    finally:
+        db.close()
+
+
+def _write_incoming(store: ox.Store, db: sqlite3.Connection, counted: Future[None] | None,
+                    incoming: Path) -> None:
+    """The ``incoming`` table: :func:`_incoming_rows`, counted beside the read into
+    ``incoming`` (``counted``) or here, and the predicates' labels."""
+    if counted is None:
+        db.executemany("INSERT OR REPLACE INTO incoming VALUES (?, ?, NULL, ?)",
+                       _incoming_rows(store))
+    else:
+        counted.result()
+        db.execute("ATTACH DATABASE ? AS i", (str(incoming),))
+        db.execute("INSERT OR REPLACE INTO incoming SELECT node, predicate, NULL, count "
+                   "FROM i.incoming ORDER BY rowid")
+        db.commit()  # a database is detached outside a transaction
+        db.execute("DETACH DATABASE i")
     predicates = [p for (p,) in db.execute("SELECT DISTINCT predicate FROM incoming ORDER BY 1")]
     labels: dict[str, str] = {}
     for start in range(0, len(predicates), _BATCH):

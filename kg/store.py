@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 from exokg import build_format, review
@@ -100,6 +100,8 @@ ARTIFACT_BUILDERS: dict[str, str | ArtifactBuilder] = {
 #: Artifacts whose builders only read the store: built in a second process, beside the
 #: others (the machine's second core), on a checkpoint of the loaded store.
 READ_ONLY_ARTIFACTS = frozenset({"facets"})
+
+_T = TypeVar("_T")
 
 _ARTIFACT_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -368,12 +370,11 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
                 raise ConfigError(f"{f}: not valid RDF: {err}") from None
         store.flush()
         logger.info("loaded in %.1f s", time.monotonic() - started)
-        _build_artifacts(store, tmp, builders, started)
-        store.flush()
-        # counted last: an artifact may add triples (the metrics' named graph), and the
-        # statistics describe everything the endpoint serves
-        stats = dataset_stats(store)
-        logger.info("statistics counted at %.1f s", time.monotonic() - started)
+        # counted after the builders that write (the metrics' named graph adds triples,
+        # and the statistics describe everything the endpoint serves), while the
+        # read-only ones still run
+        stats = _build_artifacts(store, tmp, builders, started,
+                                 lambda done: _statistics(done, started))
         del store
         info = StoreInfo(path=str(target / OXIGRAPH_DIR), version=version,
                          triples=stats["triples"], sources=sources,
@@ -394,10 +395,12 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
 
 
 def _build_artifacts(store: ox.Store, tmp: Path, builders: dict[str, str | ArtifactBuilder],
-                     started: float) -> None:
+                     started: float, then: Callable[[ox.Store], _T]) -> _T:
     """Run the artifact builders, in name order; those of :data:`READ_ONLY_ARTIFACTS`
     in a second process beside the others, on a checkpoint of the loaded store (hard links:
-    the others may write to the store meanwhile, the checkpoint stays as loaded)."""
+    the others may write to the store meanwhile, the checkpoint stays as loaded). ``then``
+    runs once the builders of this process are done (the store is complete), while those
+    beside may still run; its answer is returned once all are done."""
     for name in builders:
         (tmp / ARTIFACTS_DIR / name).mkdir(parents=True)
     beside = {name: builder for name, builder in sorted(builders.items())
@@ -418,10 +421,19 @@ def _build_artifacts(store: ox.Store, tmp: Path, builders: dict[str, str | Artif
             for name in here:
                 _resolve(builders[name])(store, tmp / ARTIFACTS_DIR / name)
                 logger.info("artifact %s built at %.1f s", name, time.monotonic() - started)
+            answer = then(store)
         finally:
             if other is not None:
                 other.result()
                 shutil.rmtree(snapshot, ignore_errors=True)
+    return answer
+
+
+def _statistics(store: ox.Store, started: float) -> dict[str, Any]:
+    store.flush()
+    stats = dataset_stats(store)
+    logger.info("statistics counted at %.1f s", time.monotonic() - started)
+    return stats
 
 
 def _build_on_checkpoint(snapshot: Path, builders: dict[str, tuple[str | ArtifactBuilder, Path]],

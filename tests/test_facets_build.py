@@ -79,3 +79,29 @@ def test_fast_reader_writes_what_finding_record_gives(store, monkeypatch, caplog
     assert len(fast["finding"]) == FINDINGS + len(ODD)
     hub_diseases = {row[3] for row in fast["facet"] if row[0] == HUB and row[1] == "disease"}
     assert "a disease in words" in hub_diseases
+
+
+class _QueryOnly:
+    """A store that answers SPARQL queries and nothing else (as a remote store's adapter,
+    :class:`exokg.sparql.remote_index.IndexStore`, does)."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def query(self, query, **options):
+        return self._store.query(query, **options)
+
+
+def test_a_store_answering_queries_only_gets_the_same_facets(store):
+    """Over an embedded store the builder reads with look-ups and counts the incoming links
+    in a thread beside the read; over queries only it does both by query, in turn: the
+    same tables."""
+    ox_store, folder = store
+    build_facets(ox_store, folder / "embedded")
+    build_facets(_QueryOnly(ox_store), folder / "queries")
+    embedded, queries = _tables(folder / "embedded"), _tables(folder / "queries")
+    assert embedded.keys() == queries.keys()
+    for name in embedded:
+        assert embedded[name] == queries[name], name
+    assert embedded["incoming"]  # links into the classes from the entities
+    assert not list((folder / "embedded").glob("*.incoming"))  # its scratch file is gone
