@@ -29,10 +29,10 @@ kept more the larger the data: after the same 600 requests (4 threads) a worker 
 180 MB anonymous at 10^5 findings and 271 MB at 10^6. Two causes, two settings
 (:func:`tune_malloc`, applied before the workers fork; the operator's own
 ``MALLOC_ARENA_MAX`` / ``MALLOC_MMAP_THRESHOLD_`` win): each thread that allocates gets an
-arena of its own, up to 8 per core, so freed memory lay scattered over them (2 arenas:
-131 and 198 MB); and glibc raises its mmap threshold to the largest block freed, up to
-32 MB, so large answer buffers came from the heap and stayed there (a fixed 128 KiB
-threshold, with 2 arenas: 133 and 132 MB, flat in the data's size).
+arena of its own, up to 8 per core, so freed memory lay scattered over them; and glibc
+raises its mmap threshold to the largest block freed, up to 32 MB, so large answer
+buffers came from the heap and stayed there. With 2 arenas and a fixed 128 KiB
+threshold: 132 MB at 10^5, 147 MB at 10^6 (benchmarks/RESULTS-scale.md, session 5).
 """
 
 from __future__ import annotations
