@@ -94,3 +94,28 @@ def test_an_answer_dropped_unread_does_not_spoil_the_next(oxigraph_store):
         assert int(next(iter(store.query(count)))[0].value) == total
         triples = list(store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
         assert len(triples) == total
+
+
+def test_a_half_read_paged_answer_is_freed_where_it_is_dropped():
+    """A paged answer holds no reference cycle: dropped half-read, it is freed at once, in
+    the dropping thread. pyoxigraph's solutions may be freed only in the thread that made
+    them; in a cycle they waited for the cyclic GC, which ran in another builder's thread
+    and crashed the process (a segfault in CI)."""
+    import gc
+    import weakref
+
+    import pyoxigraph as ox
+    from exokg.sparql.paging import PagedSolutions
+
+    store = ox.Store()
+    store.extend([ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode("urn:p"), ox.Literal(str(i)))
+                  for i in range(50)])
+    gc.disable()  # only reference counting may free it
+    try:
+        paged = PagedSolutions(store.query, "SELECT ?s ?o { ?s <urn:p> ?o }", PAGE)
+        assert next(paged)["s"].value.startswith("urn:s")
+        ref = weakref.ref(paged)
+        del paged
+        assert ref() is None
+    finally:
+        gc.enable()

@@ -159,34 +159,15 @@ class PagedSolutions:
         if size < 1:
             raise ValueError(f"page size must be at least 1, got {size}")
         self.variables = projection(query)
-        self._rows = self._pages(ask, query, size)
+        # a function of its arguments, not a method: a generator holding ``self`` would make
+        # a reference cycle, freed by the cyclic GC in whichever thread it runs (the
+        # builders read from several), and closing a half-read answer there crashed the
+        # process (a segfault in CI, "Garbage-collecting" in another builder's thread)
+        self._rows = _pages(ask, query, self.variables, size)
 
     @property  # type: ignore[misc]
     def __class__(self) -> type:  # what isinstance() asks for: the builders' check
         return ox.QuerySolutions
-
-    def _pages(self, ask: Callable[[str], ox.QuerySolutions], query: str,
-               size: int) -> Iterator[ox.QuerySolution]:
-        from exokg.sparql.remote import RemoteIncomplete
-
-        parts, count, started = [[""]], 0, time.monotonic()
-        if self.variables:  # else one row at most
-            rows = next(iter(ask(count_query(query))))[0]
-            count = int(rows.value) if rows is not None else 0
-            parts = buckets(-(-count // size))
-        for prefixes in parts:
-            try:
-                yield from ask(part_query(query, self.variables, prefixes))
-            except RemoteIncomplete as err:
-                raise RemoteIncomplete(
-                    f"the remote store cut a page of about {size} rows at its own row "
-                    f"limit of {err.limit or 'fewer'} rows (X-SPARQL-MaxRows; Virtuoso: "
-                    f"ResultSetMaxRows, and at most 1048576 over HTTP): set PAGE_ROWS "
-                    f"('exokg index --page-rows') well below that limit",
-                    limit=err.limit) from None
-        if len(parts) > 1:
-            logger.info("read %d rows in %d parts in %.1f s: %.60s", count, len(parts),
-                        time.monotonic() - started, " ".join(query.split()))
 
     def __iter__(self) -> PagedSolutions:
         return self
@@ -196,3 +177,28 @@ class PagedSolutions:
 
     def __repr__(self) -> str:
         return f"<PagedSolutions variables={self.variables!r}>"
+
+
+def _pages(ask: Callable[[str], ox.QuerySolutions], query: str, variables: list[ox.Variable],
+           size: int) -> Iterator[ox.QuerySolution]:
+    """The rows of ``query``, part after part (see the module docs)."""
+    from exokg.sparql.remote import RemoteIncomplete
+
+    parts, count, started = [[""]], 0, time.monotonic()
+    if variables:  # else one row at most
+        rows = list(ask(count_query(query)))[0][0]  # read whole: its connection is freed
+        count = int(rows.value) if rows is not None else 0
+        parts = buckets(-(-count // size))
+    for prefixes in parts:
+        try:
+            yield from ask(part_query(query, variables, prefixes))
+        except RemoteIncomplete as err:
+            raise RemoteIncomplete(
+                f"the remote store cut a page of about {size} rows at its own row "
+                f"limit of {err.limit or 'fewer'} rows (X-SPARQL-MaxRows; Virtuoso: "
+                f"ResultSetMaxRows, and at most 1048576 over HTTP): set PAGE_ROWS "
+                f"('exokg index --page-rows') well below that limit",
+                limit=err.limit) from None
+    if len(parts) > 1:
+        logger.info("read %d rows in %d parts in %.1f s: %.60s", count, len(parts),
+                    time.monotonic() - started, " ".join(query.split()))
