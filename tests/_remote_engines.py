@@ -98,6 +98,9 @@ DirsAllowed = ., {d}
 DefaultIsolation = 2
 ThreadCleanupInterval = 1
 ResourcesCleanupInterval = 1
+; one thread per query: with more, Virtuoso 7.2 answers large GROUP BY queries short
+; (exokg refuses such an engine: kg/sparql/remote.py check_engine)
+ThreadsPerQuery = 1
 
 [HTTPServer]
 ServerPort = 127.0.0.1:{http}

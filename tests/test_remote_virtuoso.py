@@ -28,19 +28,29 @@ ISQL = shutil.which("isql-vt") or shutil.which("isql")
 
 
 @pytest.fixture(scope="module")
-def virtuoso():
+def virtuoso_engine():
+    """``(process, base URL)`` of the module's Virtuoso."""
     proc, base, folder = start_virtuoso()
     try:
-        grant = subprocess.run(
-            [ISQL or "isql-vt", f"127.0.0.1:{proc.isql_port}", "dba", "dba",
-             "exec=GRANT SPARQL_UPDATE TO \"SPARQL\"; "
-             "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);"],
-            capture_output=True, text=True, timeout=60)
-        assert grant.returncode == 0, grant.stdout + grant.stderr
-        yield base
+        isql(proc, "GRANT SPARQL_UPDATE TO \"SPARQL\"; "
+                   "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);")
+        yield proc, base
     finally:
         stop(proc)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def virtuoso(virtuoso_engine):
+    return virtuoso_engine[1]
+
+
+def isql(proc, sql: str) -> str:
+    """Run ``sql`` as ``dba`` in the Virtuoso of ``proc``; its output."""
+    done = subprocess.run([ISQL or "isql-vt", f"127.0.0.1:{proc.isql_port}", "dba", "dba",
+                           f"exec={sql}"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "*** Error" not in done.stdout, done.stdout + done.stderr
+    return done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +223,29 @@ def test_answer_cut_by_the_engine_row_limit_is_refused(virtuoso, virtuoso_server
         assert small.status_code == 200 and len(small.json()["results"]["bindings"]) == 3
     finally:
         stop_server(proc)
+
+
+def test_engine_answering_group_by_short_is_refused(virtuoso_engine, virtuoso_server,
+                                                    tmp_path):
+    """Virtuoso running a query on several threads (ThreadsPerQuery, the test engine's is 1)
+    answers large GROUP BY queries short, with no header or error: readers (exokg serve)
+    and `exokg index` refuse such an engine with one line naming the setting, and nothing
+    is written."""
+    from exokg.sparql.remote import RemoteIncomplete
+
+    proc, base = virtuoso_engine
+    isql(proc, "__dbf_set('enable_qp', 4);")
+    try:
+        with pytest.raises(RemoteIncomplete, match="ThreadsPerQuery = 1") as refused:
+            RemotePool(f"{base}/sparql").info()
+        assert refused.value.limit == "ThreadsPerQuery" and refused.value.status == 502
+        done = exokg("index", "--store-url", f"{base}/sparql", "--update-url",
+                     f"{base}/sparql", "--graph-store-url", f"{base}/sparql-graph-crud",
+                     "--store", str(tmp_path))
+        assert done.returncode == 2
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "up to 4 threads (ThreadsPerQuery)" in lines[0], done.stderr
+        assert not any(tmp_path.iterdir())
+    finally:
+        isql(proc, "__dbf_set('enable_qp', 1);")
+    assert RemotePool(f"{base}/sparql").info().version == virtuoso_server[1]["version"]

@@ -23,6 +23,10 @@ the pool forwards it.
   queries then run on that graph (the protocol's ``default-graph-uri``). A store loaded
   otherwise gets a version from a count query. The version is read again every
   ``refresh`` seconds, so ETags and the result cache follow a reload.
+- **Engine settings.** An engine known to answer some queries wrong, without a sign, under
+  a setting is refused once per endpoint, before its first version read
+  (:class:`RemoteIncomplete` naming the setting): Virtuoso with more than one thread per
+  query (``ThreadsPerQuery``) answers large ``GROUP BY`` queries short.
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ from exokg.sparql.pool import Outcome, ServiceBusy
 from exokg.store import StoreInfo
 
 __all__ = ["CONTROL_GRAPH", "CURRENT", "INFO", "STORE_NODE", "RemoteEndpoint", "RemotePool",
-           "RemoteFailed", "RemoteIncomplete", "RemoteStore", "RemoteUnavailable", "read_current"]
+           "RemoteFailed", "RemoteIncomplete", "RemoteStore", "RemoteUnavailable", "check_engine",
+           "read_current"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +93,8 @@ class RemoteFailed(RemoteUnavailable):
 
 class RemoteIncomplete(ExoKGError):
     """The remote store cut its answer at its own row limit (Virtuoso's
-    ``ResultSetMaxRows``, announced by ``X-SPARQL-MaxRows``): not the whole answer."""
+    ``ResultSetMaxRows``, announced by ``X-SPARQL-MaxRows``), or runs with a setting under
+    which it answers some queries short (:func:`check_engine`): not the whole answer."""
 
     status = 502
 
@@ -194,6 +200,7 @@ class _Reply:
         # Virtuoso sends this header when its ResultSetMaxRows cut the answer (or the
         # answer has exactly that many rows: the two cannot be told apart)
         self.engine_max_rows = resp.getheader("X-SPARQL-MaxRows")
+        self.server = resp.getheader("Server") or ""
         self.timed_out = False
         self.done = False
 
@@ -291,6 +298,10 @@ class RemoteEndpoint:
         self.url = url
         self.timeout_param = timeout_param
         self.connections = _Connections(url)
+        #: the engine's ``Server`` header, as its last :meth:`select` answer sent it
+        self.server = ""
+        #: whether :func:`check_engine` found the engine's settings sound
+        self.checked = False
 
     def request(self, query: str, *, accept: str, timeout: float,
                 default_graphs: list[str] | None = None,
@@ -374,6 +385,7 @@ class RemoteEndpoint:
         """The rows of a SELECT, parsed (for small control and count queries)."""
         reply = self.request(query, accept=_JSON, timeout=timeout,
                              default_graphs=default_graphs)
+        self.server = reply.server
         result = ox.parse_query_results(reply.readall(), format=ox.QueryResultsFormat.JSON)
         assert isinstance(result, ox.QuerySolutions)
         return [list(solution) for solution in result]
@@ -394,7 +406,48 @@ def read_current(endpoint: RemoteEndpoint, *, timeout: float = 10.0
         key = float(facts.get("loaded", 0)) if facts else -1.0
         if best is None or key > best[0]:
             best = (key, graph.value, facts)
+    check_engine(endpoint, timeout=timeout)
     return (best[1], best[2]) if best else (None, None)
+
+
+def check_engine(endpoint: RemoteEndpoint, *, timeout: float = 10.0) -> None:
+    """Refuse an engine whose settings make it answer some queries wrong without a sign
+    (once per endpoint; :func:`read_current` calls it, so every reader and ``exokg index``
+    does).
+
+    Virtuoso 7.2 with intra-query parallelism (``ThreadsPerQuery`` in ``[Parameters]``,
+    its ``enable_qp`` status; the default is several threads) answers a large
+    ``GROUP BY`` with fewer groups than there are, with status 200 and no header or log
+    line (10^5 findings: 102,342 of 222,909 groups at 16 threads, 173,705 at 2; exact at
+    1; benchmarks/RESULTS-remote.md).
+
+    Raises
+    ------
+    RemoteIncomplete
+        when the engine is Virtuoso and runs a query on more than one thread, or does not
+        say how many (``limit`` names the setting).
+    """
+    if endpoint.checked:
+        return
+    if endpoint.server.startswith("Virtuoso/"):
+        fix = ("set ThreadsPerQuery = 1 in the [Parameters] section of virtuoso.ini and "
+               "restart it (deploy/README.md)")
+        try:
+            rows = endpoint.select("SELECT (<bif:sys_stat>('enable_qp') AS ?n) {}",
+                                   timeout=timeout)
+            threads = int(rows[0][0].value) if rows and rows[0][0] is not None else 0
+        except (InvalidQuery, RemoteFailed, ValueError) as err:
+            raise RemoteIncomplete(
+                f"the remote store at {endpoint.url} is Virtuoso and does not say how many "
+                f"threads it runs a query on ({err}); with more than one it answers large "
+                f"GROUP BY queries short without a sign: {fix}",
+                limit="ThreadsPerQuery") from None
+        if threads != 1:
+            raise RemoteIncomplete(
+                f"the remote store at {endpoint.url} is Virtuoso running each query on up "
+                f"to {threads} threads (ThreadsPerQuery), which answers large GROUP BY "
+                f"queries short without a sign: {fix}", limit="ThreadsPerQuery")
+    endpoint.checked = True
 
 
 class RemotePool:
