@@ -10,6 +10,7 @@ with tight limits over the remote store)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -275,3 +276,44 @@ def test_executor_gone_mid_export_breaks_the_stream_visibly(tmp_path):
         assert again.status_code == 200 and len(again.content) == data.stat().st_size
     finally:
         stop_server(server)
+
+
+def test_an_export_killed_mid_stream_leaves_no_file_behind(tmp_path):
+    """A process killed with -9 while it spools an export's rows (OOM killer, an operator)
+    leaves no temporary file behind in its TMPDIR: files that pile up there on every crash
+    would fill a server's disk."""
+    import select
+    import signal
+    import textwrap
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    script = tmp_path / "spool.py"
+    script.write_text(textwrap.dedent(f"""
+        import time
+
+        from exokg.config import Config
+        from exokg.io.store_rows import store_rows
+        from exokg.sparql import SparqlService
+
+        if __name__ == "__main__":  # the executors are spawned: they import this file
+            service = SparqlService(Config.load({{"STORE_DIR": {str(tmp_path / "store")!r},
+                                                  "EXECUTORS": 1}}))
+            with store_rows(service, findings=True) as (nodes, edges):
+                print(sum(1 for _ in nodes), flush=True)
+                time.sleep(120)
+    """))
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")},
+           "TMPDIR": str(temp)}
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, start_new_session=True, text=True)
+    try:
+        # bounded: a failing script's executors would keep the pipe open
+        assert select.select([proc.stdout], [], [], 120)[0], "the export did not start"
+        assert int(proc.stdout.readline()) > 0  # inside the export, its rows spooled
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert [p.name for p in temp.iterdir()] == []

@@ -27,11 +27,9 @@ import contextlib
 import contextvars
 import io
 import logging
-import os
 import pickle
 import queue
 import sqlite3
-import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Generator, Iterator
@@ -240,9 +238,9 @@ class _Spool:
     def __init__(self, service: SparqlService, *, findings: bool,
                  cancel: CancelToken | None) -> None:
         self.cancel = cancel or CancelToken()  # never fired: no caller to give up
-        fd, self.path = tempfile.mkstemp(prefix="exokg-export-", suffix=".sqlite")
-        os.close(fd)
-        self.db = sqlite3.connect(self.path)
+        # SQLite's own temporary database: its file is unlinked as soon as it is opened,
+        # so a process killed mid-export (-9, OOM) leaves nothing behind in TMPDIR
+        self.db = sqlite3.connect("")
         try:
             self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
                                   + _SCHEMA)
@@ -338,8 +336,6 @@ class _Spool:
 
     def close(self) -> None:
         self.db.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.path)
 
 
 @contextlib.contextmanager
