@@ -54,9 +54,9 @@ from exokg.sparql.check import _tokens, inspect_query
 from exokg.sparql.pool import Outcome, ServiceBusy
 from exokg.store import StoreInfo
 
-__all__ = ["CONTROL_GRAPH", "CURRENT", "INFO", "STORE_NODE", "RemoteEndpoint", "RemotePool",
-           "RemoteFailed", "RemoteIncomplete", "RemoteStore", "RemoteUnavailable", "check_engine",
-           "read_current"]
+__all__ = ["CONTROL_GRAPH", "CURRENT", "HOLDS", "INFO", "REFRESH", "STORE_NODE", "NotIndexed",
+           "RemoteEndpoint", "RemoteFailed", "RemoteIncomplete", "RemotePool", "RemoteStore",
+           "RemoteUnavailable", "check_engine", "read_current"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,12 @@ CONTROL_GRAPH = "urn:exokg:control"
 STORE_NODE = "urn:exokg:store"
 CURRENT = "urn:exokg:current"  # STORE_NODE CURRENT <version graph>
 INFO = "urn:exokg:info"  # <version graph> INFO "StoreInfo as JSON"
+#: <derived graph> HOLDS <version graph>: which version a graph ``exokg index`` writes
+#: (the metrics) holds now; readers expose it to the version it holds only
+#: (:mod:`exokg.sparql.remote_write`)
+HOLDS = "urn:exokg:holds"
+#: Seconds between two reads of the current version (and of the stamps) by a reader.
+REFRESH = 2.0
 
 _CHUNK = 1 << 16
 #: Seconds a keep-alive connection may stay idle before it is dropped rather than reused:
@@ -102,6 +108,14 @@ class RemoteIncomplete(ExoKGError):
         super().__init__(message)
         #: the engine's row limit, as it announced it
         self.limit = limit
+
+
+class NotIndexed(ExoKGError):
+    """A graph ``exokg index`` derives (the metrics) does not hold the data version
+    served: that version is not indexed yet, or its graph is being written."""
+
+    status = 503
+    retry_after: int | None = 30
 
 
 class _Connections:
@@ -394,20 +408,44 @@ class RemoteEndpoint:
 def read_current(endpoint: RemoteEndpoint, *, timeout: float = 10.0
                  ) -> tuple[str | None, dict[str, Any] | None]:
     """The current version graph and its recorded facts, from the control graph
-    (``(None, None)`` for a store that ``exokg load`` did not load)."""
+    (``(None, None)`` for a store that ``exokg load`` did not load).
+
+    The facts' ``graphs`` (the named graphs ``exokg index`` wrote) keep only those that
+    hold this version now (stamped :data:`HOLDS` it); ``unpublished`` lists the derived
+    graphs that do not. A derived graph is one graph in the engine, written for one
+    version at a time: while it holds another version's data (before ``exokg index`` of
+    a new version, after a roll-back) or is being written, it is not this version's.
+    Version and stamps are read in one query, so they agree.
+    """
     rows = endpoint.select(
-        f"SELECT ?g ?info WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ <{STORE_NODE}> <{CURRENT}> ?g "
-        f"OPTIONAL {{ ?g <{INFO}> ?info }} }} }}", timeout=timeout)
+        f"SELECT ?g ?info ?d ?h WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ "
+        f"{{ <{STORE_NODE}> <{CURRENT}> ?g OPTIONAL {{ ?g <{INFO}> ?info }} }} "
+        f"UNION {{ ?d <{HOLDS}> ?h }} }} }}", timeout=timeout)
     best: tuple[float, str, dict[str, Any] | None] | None = None
-    for graph, info in rows:  # two are current for a moment during a switch: the newest
+    held: dict[str, str] = {}  # derived graph -> the version graph it holds
+    for graph, info, derived, holds in rows:
+        if derived is not None and holds is not None:
+            held[derived.value] = holds.value
         if graph is None:
             continue
+        # two are current for a moment during a switch: the newest
         facts = json.loads(info.value) if isinstance(info, ox.Literal) else None
         key = float(facts.get("loaded", 0)) if facts else -1.0
         if best is None or key > best[0]:
             best = (key, graph.value, facts)
     check_engine(endpoint, timeout=timeout)
-    return (best[1], best[2]) if best else (None, None)
+    if best is None:
+        return None, None
+    graph, facts = best[1], best[2]
+    if facts is not None:
+        mine = {d for d, v in held.items() if v == graph}
+        recorded = list(facts.get("graphs") or [])
+        facts["graphs"] = [g for g in recorded if g in mine]
+        facts["unpublished"] = sorted((set(held) | set(recorded)) - mine)
+        stats = facts.get("stats")
+        if isinstance(stats, dict) and "graphs" in stats:
+            facts["stats"] = {**stats, "graphs": [g for g in stats["graphs"] if g in mine]}
+    return graph, facts
 
 
 def check_engine(endpoint: RemoteEndpoint, *, timeout: float = 10.0) -> None:
@@ -467,7 +505,7 @@ class RemotePool:
         the folder where ``exokg index`` put this store's artifacts (``STORE_DIR``).
     """
 
-    def __init__(self, url: str, *, size: int = 3, refresh: float = 2.0,
+    def __init__(self, url: str, *, size: int = 3, refresh: float = REFRESH,
                  timeout_param: str = "", artifacts_dir: str | None = None) -> None:
         self.url = url
         self.endpoint = RemoteEndpoint(url, timeout_param=timeout_param)
@@ -477,6 +515,7 @@ class RemotePool:
         self._info: StoreInfo | None = None
         self._graph: str | None = None
         self._named: list[str] | None = None
+        self._unpublished: frozenset[str] = frozenset()
         self.artifacts_dir = artifacts_dir
         self._checked = 0.0
 
@@ -489,29 +528,34 @@ class RemotePool:
         if self._info is None or now - self._checked > self.refresh:
             with self._lock:
                 if self._info is None or now - self._checked > self.refresh:
-                    self._info, self._graph, self._named = self._read_info()
+                    self._info, self._graph, self._named, self._unpublished = \
+                        self._read_info()
                     self._checked = time.monotonic()
         return self._info
 
-    def _read_info(self) -> tuple[StoreInfo, str | None, list[str] | None]:
+    def _read_info(self) -> tuple[StoreInfo, str | None, list[str] | None, frozenset[str]]:
         from exokg.sparql.remote_index import remote_artifacts
 
         graph, facts = read_current(self.endpoint)
         if graph is not None and facts is None and self._info is not None:
-            return self._info, self._graph, self._named  # its facts are being rewritten
+            # its facts are being rewritten
+            return self._info, self._graph, self._named, self._unpublished
         if graph is not None and facts is not None:
+            # only the named graphs holding this version (read_current)
             named = list(facts.get("graphs") or []) or None
+            unpublished = frozenset(facts.get("unpublished") or ())
             facts = {k: facts[k] for k in ("version", "triples", "sources", "built", "stats")
                      if k in facts}
             folder, artifacts = remote_artifacts(self.artifacts_dir, facts["version"])
             return StoreInfo(path=self.url, reused=True, folder=folder, artifacts=artifacts,
-                             **facts), graph, named
+                             **facts), graph, named, unpublished
         # Loaded by other means: the version follows the count of triples.
         rows = self.endpoint.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=60.0)
         count = int(rows[0][0].value) if rows and rows[0][0] is not None else 0
         version = hashlib.sha256(f"{self.url}\x00{count}".encode()).hexdigest()[:16]
         return StoreInfo(path=self.url, version=version, triples=count, sources=[self.url],
-                         built="", stats={"triples": count}, reused=True), None, None
+                         built="", stats={"triples": count}, reused=True), None, None, \
+            frozenset()
 
     @property
     def graph(self) -> str | None:
@@ -530,6 +574,9 @@ class RemotePool:
     # --- queries ---------------------------------------------------------------------------
 
     def _dataset(self, job: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
+        self.info()
+        if self._unpublished:
+            _refuse_unpublished(job, self._unpublished, self._info)
         if job.get("default") is not None or job.get("named") is not None:
             return job.get("default") or [], job.get("named") or []
         # A query naming its own dataset (FROM) keeps it; others read the current graph.
@@ -610,6 +657,27 @@ class RemotePool:
         except BaseException:
             reply.close()
             raise
+
+
+def _refuse_unpublished(job: dict[str, Any], unpublished: frozenset[str],
+                        info: StoreInfo | None) -> None:
+    """Refuse a query or dataset that names a derived graph not holding the version
+    served (:func:`read_current`): its data are another version's, or half written."""
+    named = set(job.get("default") or ()) | set(job.get("named") or ())
+    text = inspect_query(job["q"])
+    for kind, value in _tokens(job["q"]):
+        if kind == "iri":
+            named.add(value[1:-1])
+        elif kind == "pname":
+            prefix, _, local = value.partition(":")
+            if prefix in text.prefixes:
+                named.add(text.prefixes[prefix] + local)
+    hit = sorted(named & unpublished)
+    if hit:
+        version = info.version if info is not None else "current"
+        raise NotIndexed(f"<{hit[0]}> does not hold data version {version} yet: it is "
+                         f"built by 'exokg index' after each 'exokg load' (the store's "
+                         f"operator runs it); try again then")
 
 
 class _Stream(io.RawIOBase):
