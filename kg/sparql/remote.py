@@ -563,6 +563,14 @@ class RemotePool:
         self.info()
         return self._graph
 
+    @property
+    def unpublished(self) -> frozenset[str]:
+        """The graphs ``exokg index`` derives that do not hold the current version (not
+        indexed yet, or being written): queries naming them are refused
+        (:class:`NotIndexed`)."""
+        self.info()
+        return self._unpublished
+
     def start(self) -> None:
         """Read the store's version now (fails early if the store cannot be reached)."""
         self.info()
