@@ -12,11 +12,12 @@ writes that version's metrics again (from its kept artifacts, without a rebuild)
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import pytest
 import requests
-from _remote_engines import start_oxigraph, stop
+from _remote_engines import start_oxigraph, start_virtuoso, stop
 from conftest import exokg, start_server, stop_server
 from exokg.index import METRICS_GRAPH
 from exokg.vocab import EXO
@@ -76,17 +77,30 @@ def _published(url: str) -> dict[str, str]:
     return ranks
 
 
-@pytest.fixture
-def engine():
-    proc, base = start_oxigraph()
-    yield base
-    stop(proc)
+@pytest.fixture(params=["oxigraph", "virtuoso"])
+def engine(request) -> list[str]:
+    """A fresh engine: the ``exokg load``/``index`` options that write to it."""
+    if request.param == "oxigraph":
+        proc, base = start_oxigraph()
+        yield ["--store-url", f"{base}/query", "--update-url", f"{base}/update"]
+        stop(proc)
+        return
+    from test_remote_virtuoso import isql
+
+    proc, base, folder = start_virtuoso()
+    try:  # deploy/README.md's recipe for a private, loopback-only engine
+        isql(proc, "GRANT SPARQL_UPDATE TO \"SPARQL\"; "
+                   "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);")
+        yield ["--store-url", f"{base}/sparql", "--update-url", f"{base}/sparql",
+               "--graph-store-url", f"{base}/sparql-graph-crud"]
+    finally:
+        stop(proc)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_metrics_graph_answers_only_the_served_version(tmp_path, engine):
-    query, update = f"{engine}/query", f"{engine}/update"
+    remote, query = engine, engine[1]
     artifacts = str(tmp_path / "artifacts")
-    remote = ["--store-url", query, "--update-url", update]
     v1 = _run("load", *remote)
     assert _run("index", *remote, "--store", artifacts)["version"] == v1["version"]
     server, url = start_server(["--store-url", query, "--store", artifacts, "--workers", "1",
