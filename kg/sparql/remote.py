@@ -48,10 +48,10 @@ from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
 from exokg.errors import ExoKGError, InvalidQuery, QueryCancelled, QueryTimeout, UnknownFormat
-from exokg.sparql._executor import _serialize_rows
 from exokg.sparql.cancel import CancelToken
-from exokg.sparql.check import _tokens, inspect_query
+from exokg.sparql.check import inspect_query, token_spans
 from exokg.sparql.pool import Outcome, ServiceBusy
+from exokg.sparql.row_cap import serialize_rows
 from exokg.store import StoreInfo
 
 __all__ = ["CONTROL_GRAPH", "CURRENT", "HOLDS", "INFO", "REFRESH", "STORE_NODE", "NotIndexed",
@@ -312,9 +312,7 @@ class RemoteEndpoint:
         self.url = url
         self.timeout_param = timeout_param
         self.connections = _Connections(url)
-        #: the engine's ``Server`` header, as its last :meth:`select` answer sent it
-        self.server = ""
-        #: whether :func:`check_engine` found the engine's settings sound
+        #: whether :func:`check_engine` found the engine's settings sound (checked once)
         self.checked = False
 
     def request(self, query: str, *, accept: str, timeout: float,
@@ -397,12 +395,17 @@ class RemoteEndpoint:
     def select(self, query: str, *, timeout: float,
                default_graphs: list[str] | None = None) -> list[list[Any]]:
         """The rows of a SELECT, parsed (for small control and count queries)."""
+        return self.select_reply(query, timeout=timeout, default_graphs=default_graphs)[0]
+
+    def select_reply(self, query: str, *, timeout: float,
+                     default_graphs: list[str] | None = None) -> tuple[list[list[Any]], str]:
+        """The rows of a SELECT, parsed, and the engine's ``Server`` header (which
+        :func:`check_engine` reads)."""
         reply = self.request(query, accept=_JSON, timeout=timeout,
                              default_graphs=default_graphs)
-        self.server = reply.server
         result = ox.parse_query_results(reply.readall(), format=ox.QueryResultsFormat.JSON)
         assert isinstance(result, ox.QuerySolutions)
-        return [list(solution) for solution in result]
+        return [list(solution) for solution in result], reply.server
 
 
 def read_current(endpoint: RemoteEndpoint, *, timeout: float = 10.0
@@ -417,7 +420,7 @@ def read_current(endpoint: RemoteEndpoint, *, timeout: float = 10.0
     a new version, after a roll-back) or is being written, it is not this version's.
     Version and stamps are read in one query, so they agree.
     """
-    rows = endpoint.select(
+    rows, server = endpoint.select_reply(
         f"SELECT ?g ?info ?d ?h WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ "
         f"{{ <{STORE_NODE}> <{CURRENT}> ?g OPTIONAL {{ ?g <{INFO}> ?info }} }} "
         f"UNION {{ ?d <{HOLDS}> ?h }} }} }}", timeout=timeout)
@@ -433,7 +436,7 @@ def read_current(endpoint: RemoteEndpoint, *, timeout: float = 10.0
         key = float(facts.get("loaded", 0)) if facts else -1.0
         if best is None or key > best[0]:
             best = (key, graph.value, facts)
-    check_engine(endpoint, timeout=timeout)
+    check_engine(endpoint, server=server, timeout=timeout)
     if best is None:
         return None, None
     graph, facts = best[1], best[2]
@@ -448,10 +451,10 @@ def read_current(endpoint: RemoteEndpoint, *, timeout: float = 10.0
     return graph, facts
 
 
-def check_engine(endpoint: RemoteEndpoint, *, timeout: float = 10.0) -> None:
+def check_engine(endpoint: RemoteEndpoint, *, server: str, timeout: float = 10.0) -> None:
     """Refuse an engine whose settings make it answer some queries wrong without a sign
     (once per endpoint; :func:`read_current` calls it, so every reader and ``exokg index``
-    does).
+    does). ``server`` is the ``Server`` header of one of its answers (which engine).
 
     Virtuoso 7.2 with intra-query parallelism (``ThreadsPerQuery`` in ``[Parameters]``,
     its ``enable_qp`` status; the default is several threads) answers a large
@@ -467,7 +470,7 @@ def check_engine(endpoint: RemoteEndpoint, *, timeout: float = 10.0) -> None:
     """
     if endpoint.checked:
         return
-    if endpoint.server.startswith("Virtuoso/"):
+    if server.startswith("Virtuoso/"):
         fix = ("set ThreadsPerQuery = 1 in the [Parameters] section of virtuoso.ini and "
                "restart it (deploy/README.md)")
         try:
@@ -589,7 +592,7 @@ class RemotePool:
             return job.get("default") or [], job.get("named") or []
         # A query naming its own dataset (FROM) keeps it; others read the current graph.
         if self.graph is None or any(kind == "word" and value.upper() == "FROM"
-                                     for kind, value in _tokens(job["q"])):
+                                     for kind, value, _ in token_spans(job["q"])):
             return None, None
         return [self.graph], self._named
 
@@ -673,7 +676,7 @@ def _refuse_unpublished(job: dict[str, Any], unpublished: frozenset[str],
     served (:func:`read_current`): its data are another version's, or half written."""
     named = set(job.get("default") or ()) | set(job.get("named") or ())
     text = inspect_query(job["q"])
-    for kind, value in _tokens(job["q"]):
+    for kind, value, _ in token_spans(job["q"]):
         if kind == "iri":
             named.add(value[1:-1])
         elif kind == "pname":
@@ -741,7 +744,7 @@ def _cut_solutions(reply: _Reply, media_type: str | None, cap: int) -> Outcome:
     rows = [tuple(s) for s in itertools.islice(result, cap + 1)]
     if len(rows) > cap:
         reply.close()  # the engine stops sending; what it has not sent is never read
-        data = _serialize_rows(media_type, variables, rows[:cap])
+        data = serialize_rows(media_type, variables, rows[:cap])
         return Outcome("solutions", media_type, True, iter([data]), {"rows": cap})
     reply.readall()
     again = ox.parse_query_results(bytes(tee.kept), format=ox.QueryResultsFormat.JSON)
