@@ -146,8 +146,8 @@ class IndexStore(RemoteStore):
             unpublish(self.endpoint, self.update_url, name, timeout=self.timeout)
         data = ox.serialize(batch, None, ox.RdfFormat.N_TRIPLES) or b""
         http_request("POST" if name in sent else "PUT",
-              f"{self.graph_store_url}?graph={quote(name, safe='')}", body=data,
-              headers={"Content-Type": "application/n-triples"}, timeout=self.timeout)
+                     f"{self.graph_store_url}?graph={quote(name, safe='')}", body=data,
+                     headers={"Content-Type": "application/n-triples"}, timeout=self.timeout)
         sent[name] = sent.get(name, 0) + len(batch)
         batch.clear()
 

@@ -9,7 +9,9 @@ Only once that graph is whole does it record the version's facts and name it the
 current graph in the control graph (:data:`~exokg.sparql.remote.CONTROL_GRAPH`):
 the new current is inserted before the old one is deleted, and readers take the
 newest, so a reader sees either the old graph or the new one, never a half-loaded
-one. Graphs older than the previous version are dropped.
+one. Graphs older than the previous version are dropped. The graphs ``exokg index``
+derives (the metrics) are left as they are: each is stamped with the version it holds,
+and readers expose it to that version only (:mod:`exokg.sparql.remote_write`).
 
 The data version is the one ``exokg serve`` gives the same inputs
 (:func:`exokg.store.input_version`: the inputs and the declared build format), so a remote
@@ -183,8 +185,8 @@ def load_remote(store_url: str, update_url: str, *, graph_store_url: str | None 
                 logger.info("loading %d bytes of N-Triples into %s", size, graph)
                 with path.open("rb") as body:
                     http_request("PUT", f"{gsp}?graph={quote(graph, safe='')}", body=body,
-                          headers={"Content-Type": "application/n-triples",
-                                   "Content-Length": str(size)}, timeout=timeout)
+                                 headers={"Content-Type": "application/n-triples",
+                                          "Content-Length": str(size)}, timeout=timeout)
             else:
                 logger.info("%s was loaded by the engine's bulk loader", graph)
             stats = dataset_stats(in_store)  # type: ignore[arg-type]
