@@ -43,7 +43,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
@@ -491,6 +491,17 @@ def check_engine(endpoint: RemoteEndpoint, *, server: str, timeout: float = 10.0
     endpoint.checked = True
 
 
+class _Version(NamedTuple):
+    """What a reader read of the store's current version: its description, its graph
+    (``None``: the default graph), the named graphs holding it (``None``: none) and the
+    derived graphs that do not."""
+
+    info: StoreInfo
+    graph: str | None
+    named: list[str] | None
+    unpublished: frozenset[str]
+
+
 class RemotePool:
     """The service's query runner over a remote store (see the module's docstring).
 
@@ -515,10 +526,8 @@ class RemotePool:
         self.size, self.refresh = size, refresh
         self._slots = threading.BoundedSemaphore(size)
         self._lock = threading.Lock()
-        self._info: StoreInfo | None = None
-        self._graph: str | None = None
-        self._named: list[str] | None = None
-        self._unpublished: frozenset[str] = frozenset()
+        # replaced whole (one assignment), so that a query reads one version's dataset
+        self._version: _Version | None = None
         self.artifacts_dir = artifacts_dir
         self._checked = 0.0
 
@@ -527,22 +536,24 @@ class RemotePool:
     def info(self) -> StoreInfo:
         """The store's description (version, triples, statistics), read again at most
         every ``refresh`` seconds."""
-        now = time.monotonic()
-        if self._info is None or now - self._checked > self.refresh:
-            with self._lock:
-                if self._info is None or now - self._checked > self.refresh:
-                    self._info, self._graph, self._named, self._unpublished = \
-                        self._read_info()
-                    self._checked = time.monotonic()
-        return self._info
+        return self._current().info
 
-    def _read_info(self) -> tuple[StoreInfo, str | None, list[str] | None, frozenset[str]]:
+    def _current(self) -> _Version:
+        """The current version and its dataset, read again at most every ``refresh`` s."""
+        now = time.monotonic()
+        if self._version is None or now - self._checked > self.refresh:
+            with self._lock:
+                if self._version is None or now - self._checked > self.refresh:
+                    self._version = self._read_version()
+                    self._checked = time.monotonic()
+        return self._version
+
+    def _read_version(self) -> _Version:
         from exokg.sparql.remote_index import remote_artifacts
 
         graph, facts = read_current(self.endpoint)
-        if graph is not None and facts is None and self._info is not None:
-            # its facts are being rewritten
-            return self._info, self._graph, self._named, self._unpublished
+        if graph is not None and facts is None and self._version is not None:
+            return self._version  # its facts are being rewritten
         if graph is not None and facts is not None:
             # only the named graphs holding this version (read_current)
             named = list(facts.get("graphs") or []) or None
@@ -550,29 +561,27 @@ class RemotePool:
             facts = {k: facts[k] for k in ("version", "triples", "sources", "built", "stats")
                      if k in facts}
             folder, artifacts = remote_artifacts(self.artifacts_dir, facts["version"])
-            return StoreInfo(path=self.url, reused=True, folder=folder, artifacts=artifacts,
-                             **facts), graph, named, unpublished
+            return _Version(StoreInfo(path=self.url, reused=True, folder=folder,
+                                      artifacts=artifacts, **facts), graph, named, unpublished)
         # Loaded by other means: the version follows the count of triples.
         rows = self.endpoint.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=60.0)
         count = int(rows[0][0].value) if rows and rows[0][0] is not None else 0
         version = hashlib.sha256(f"{self.url}\x00{count}".encode()).hexdigest()[:16]
-        return StoreInfo(path=self.url, version=version, triples=count, sources=[self.url],
-                         built="", stats={"triples": count}, reused=True), None, None, \
-            frozenset()
+        return _Version(StoreInfo(path=self.url, version=version, triples=count,
+                                  sources=[self.url], built="", stats={"triples": count},
+                                  reused=True), None, None, frozenset())
 
     @property
     def graph(self) -> str | None:
         """The named graph that holds the current data (``None``: the default graph)."""
-        self.info()
-        return self._graph
+        return self._current().graph
 
     @property
     def unpublished(self) -> frozenset[str]:
         """The graphs ``exokg index`` derives that do not hold the current version (not
         indexed yet, or being written): queries naming them are refused
         (:class:`NotIndexed`)."""
-        self.info()
-        return self._unpublished
+        return self._current().unpublished
 
     def start(self) -> None:
         """Read the store's version now (fails early if the store cannot be reached)."""
@@ -584,17 +593,17 @@ class RemotePool:
 
     # --- queries ---------------------------------------------------------------------------
 
-    def _dataset(self, job: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
-        self.info()
-        if self._unpublished:
-            _refuse_unpublished(job, self._unpublished, self._info)
+    def _dataset(self, job: dict[str, Any], version: _Version
+                 ) -> tuple[list[str] | None, list[str] | None]:
+        if version.unpublished:
+            _refuse_unpublished(job, version.unpublished, version.info)
         if job.get("default") is not None or job.get("named") is not None:
             return job.get("default") or [], job.get("named") or []
         # A query naming its own dataset (FROM) keeps it; others read the current graph.
-        if self.graph is None or any(kind == "word" and value.upper() == "FROM"
-                                     for kind, value, _ in token_spans(job["q"])):
+        if version.graph is None or any(kind == "word" and value.upper() == "FROM"
+                                        for kind, value, _ in token_spans(job["q"])):
             return None, None
-        return [self.graph], self._named
+        return [version.graph], version.named
 
     def execute(self, job: dict[str, Any], *, timeout: float,
                 cancel: CancelToken | None = None, wait: float | None = None) -> Outcome:
@@ -631,13 +640,14 @@ class RemotePool:
         if job.get("dump"):  # a whole-graph export: the executor's dump, over the protocol
             from exokg.sparql.remote_dump import remote_dump
 
-            chunks = remote_dump(self.endpoint, job["dump"], graph=self.graph,
-                                 named=self._named, prefixes=job.get("out_prefixes"),
+            version = self._current()
+            chunks = remote_dump(self.endpoint, job["dump"], graph=version.graph,
+                                 named=version.named, prefixes=job.get("out_prefixes"),
                                  timeout=timeout, cancel=cancel)
             return Outcome("graph", job["dump"], False, chunks)
         solutions, graph = job.get("solutions"), job.get("graph")
         cap = int(job.get("cap") or 0)
-        default, named = self._dataset(job)
+        default, named = self._dataset(job, self._current())
         query, info = job["q"], inspect_query(job["q"])
         if job.get("base") and info.base is None:  # relative IRIs: the data's public base
             query = f"BASE <{job['base']}>\n{query}"
@@ -671,7 +681,7 @@ class RemotePool:
 
 
 def _refuse_unpublished(job: dict[str, Any], unpublished: frozenset[str],
-                        info: StoreInfo | None) -> None:
+                        info: StoreInfo) -> None:
     """Refuse a query or dataset that names a derived graph not holding the version
     served (:func:`read_current`): its data are another version's, or half written."""
     named = set(job.get("default") or ()) | set(job.get("named") or ())
@@ -685,8 +695,7 @@ def _refuse_unpublished(job: dict[str, Any], unpublished: frozenset[str],
                 named.add(text.prefixes[prefix] + local)
     hit = sorted(named & unpublished)
     if hit:
-        version = info.version if info is not None else "current"
-        raise NotIndexed(f"<{hit[0]}> does not hold data version {version} yet: it is "
+        raise NotIndexed(f"<{hit[0]}> does not hold data version {info.version} yet: it is "
                          f"built by 'exokg index' after each 'exokg load' (the store's "
                          f"operator runs it); try again then")
 
