@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -131,8 +132,11 @@ def test_metrics_graph_answers_only_the_served_version(tmp_path, engine):
         assert back["version"] == v1["version"] and back["sent"] is False
         _serving(url, v1["version"])
         _not_indexed(url, v1["version"])  # not v2's metrics
-        # v1's artifacts are kept: index publishes its metrics again without rebuilding
+        # v1's artifacts are kept: index writes its metrics again without rebuilding them
+        meta = next(Path(artifacts).glob(f"remote-{v1['version']}-*")) / "meta.json"
+        built_at = meta.stat().st_mtime_ns
         assert _run("index", *remote, "--store", artifacts)["version"] == v1["version"]
         assert _published(url) == ranks_v1
+        assert meta.stat().st_mtime_ns == built_at
     finally:
         stop_server(server)
