@@ -125,7 +125,12 @@ def _builder_id(builder: str | ArtifactBuilder) -> str:
     return f"{builder.__module__}:{builder.__qualname__}"
 
 
-def _resolve(builder: str | ArtifactBuilder) -> ArtifactBuilder:
+def resolve_builder(builder: str | ArtifactBuilder) -> ArtifactBuilder:
+    """The builder function of a registry entry (``"module:function"`` or the function).
+
+    >>> resolve_builder("exokg.index:build_index").__name__
+    'build_index'
+    """
     if not isinstance(builder, str):
         return builder
     module, _, name = builder.partition(":")
@@ -419,7 +424,7 @@ def _build_artifacts(store: ox.Store, tmp: Path, builders: dict[str, str | Artif
                                 what="the artifact build")
         try:
             for name in here:
-                _resolve(builders[name])(store, tmp / ARTIFACTS_DIR / name)
+                resolve_builder(builders[name])(store, tmp / ARTIFACTS_DIR / name)
                 logger.info("artifact %s built at %.1f s", name, time.monotonic() - started)
             answer = then(store)
         finally:
@@ -440,7 +445,7 @@ def _build_on_checkpoint(snapshot: Path, builders: dict[str, tuple[str | Artifac
                          started: float) -> None:
     store = ox.Store.read_only(str(snapshot))
     for name, (builder, folder) in builders.items():
-        _resolve(builder)(store, folder)
+        resolve_builder(builder)(store, folder)
         logger.info("artifact %s built at %.1f s (beside the others)", name,
                     time.monotonic() - started)
 

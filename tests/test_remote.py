@@ -398,8 +398,8 @@ def test_metric_graphs_are_written_in_bounded_batches(tmp_path, monkeypatch):
         sent.append((method, url.rsplit("graph=", 1)[1], body.count(b"\n")))
         return real(method, url, body=body, **kwargs)
 
-    real = remote_index._http
-    monkeypatch.setattr(remote_index, "_http", recording)
+    real = remote_index.http_request
+    monkeypatch.setattr(remote_index, "http_request", recording)
     quads = tmp_path / "metrics.nq"
     quads.write_text("".join(
         f'<urn:n:{i}> <urn:p> "{i}" <urn:g:{"a" if i % 4 else "b"}> .\n' for i in range(10)))
@@ -408,7 +408,8 @@ def test_metric_graphs_are_written_in_bounded_batches(tmp_path, monkeypatch):
         requests.put(f"{base}/store?graph={quote('urn:g:a', safe='')}",
                      data=b'<urn:stale> <urn:p> "old" .\n',
                      headers={"Content-Type": "application/n-triples"}, timeout=10)
-        store = IndexStore(f"{base}/query", graph=None, graph_store_url=f"{base}/store")
+        store = IndexStore(f"{base}/query", graph=None, graph_store_url=f"{base}/store",
+                           update_url=f"{base}/update")
         store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
         assert sorted(store.written) == ["urn:g:a", "urn:g:b"]
         assert max(n for _, _, n in sent) <= 3  # no request holds a whole graph

@@ -12,7 +12,9 @@ _EPILOG = """examples:
               --store /var/lib/exokg
   exokg serve --store-url http://127.0.0.1:7878/query --store /var/lib/exokg
 
-Run it after each 'exokg load': the artifacts are kept per data version.
+Run it after each 'exokg load' (a roll-back to an older version too): the artifacts are
+kept per data version; until it has run, queries naming a derived graph (the metrics)
+answer 503.
 """
 
 

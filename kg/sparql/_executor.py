@@ -44,6 +44,7 @@ from collections.abc import Iterable
 from typing import IO, cast
 
 import pyoxigraph as ox
+from exokg.sparql.row_cap import serialize_rows
 
 _CHUNK = 1 << 16
 #: Queries run on a thread with this stack: Oxigraph's parser and planner recurse once
@@ -51,7 +52,6 @@ _CHUNK = 1 << 16
 #: ``ulimit -s`` says) makes exokg.sparql.check.MAX_DEPTH hold everywhere. Pages are
 #: only committed as a deep query touches them.
 STACK_BYTES = 256 << 20
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # A marker counted once per solution (an upper bound: a literal may contain one too).
 _ROW_MARKERS = {"application/sparql-results+json": b'},{"', "application/sparql-results+xml":
@@ -144,85 +144,6 @@ def _send_bytes(data: bytes | bytearray | None) -> None:
         _frame(b"D", bytes(data[i:i + _CHUNK]))
 
 
-# --- Python serializers, used only for a result cut at the row cap ---------------------
-
-def _json_term(term) -> dict:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != _XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    return {"type": "triple", "value": {"subject": _json_term(term.subject),
-                                        "predicate": _json_term(term.predicate),
-                                        "object": _json_term(term.object)}}
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
-        '"', "&quot;")
-
-
-def _xml_term(term) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{_xml_escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{_xml_escape(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f'<literal xml:lang="{_xml_escape(term.language)}">' \
-                   f"{_xml_escape(term.value)}</literal>"
-        if term.datatype.value != _XSD_STRING:
-            return f'<literal datatype="{_xml_escape(term.datatype.value)}">' \
-                   f"{_xml_escape(term.value)}</literal>"
-        return f"<literal>{_xml_escape(term.value)}</literal>"
-    return f"<literal>{_xml_escape(str(term))}</literal>"
-
-
-def _csv_cell(term) -> str:
-    if term is None:
-        return ""
-    text = term.value if not isinstance(term, ox.Triple) else str(term)
-    if isinstance(term, ox.BlankNode):
-        text = "_:" + text
-    if any(c in text for c in ',"\r\n'):
-        text = '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def _serialize_rows(media_type: str, variables: list[str], rows: list[tuple]) -> bytes:
-    if media_type == "application/sparql-results+json":
-        bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=True)
-                     if t is not None} for row in rows]
-        return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings},
-                           "truncated": True}, ensure_ascii=False,
-                          separators=(",", ":")).encode()
-    if media_type == "application/sparql-results+xml":
-        parts = ['<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-                 "<head>"]
-        parts += [f'<variable name="{v}"/>' for v in variables]
-        parts.append("</head><!-- truncated at the row cap --><results>")
-        for row in rows:
-            parts.append("<result>")
-            parts += [f'<binding name="{v}">{_xml_term(t)}</binding>'
-                      for v, t in zip(variables, row, strict=True) if t is not None]
-            parts.append("</result>")
-        parts.append("</results></sparql>")
-        return "".join(parts).encode()
-    if media_type == "text/csv":
-        lines = [",".join(variables)]
-        lines += [",".join(_csv_cell(t) for t in row) for row in rows]
-        return ("\r\n".join(lines) + "\r\n").encode()
-    lines = ["\t".join("?" + v for v in variables)]
-    lines += ["\t".join("" if t is None else str(t) for t in row) for row in rows]
-    return ("\n".join(lines) + "\n").encode()
-
-
 # --- one query -----------------------------------------------------------------------
 
 def _dataset(req: dict) -> dict:
@@ -304,7 +225,7 @@ def _run(store: ox.Store, req: dict) -> None:
         data: bytes | None
         if truncated:
             rows = rows[:cap]
-            data = _serialize_rows(media_type, variables, rows)
+            data = serialize_rows(media_type, variables, rows)
         else:  # the count was high only because of markers inside literals
             again = store.query(req["q"], **kwargs)
             assert isinstance(again, ox.QuerySolutions)

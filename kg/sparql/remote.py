@@ -43,20 +43,20 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
 from exokg.errors import ExoKGError, InvalidQuery, QueryCancelled, QueryTimeout, UnknownFormat
-from exokg.sparql._executor import _serialize_rows
 from exokg.sparql.cancel import CancelToken
-from exokg.sparql.check import _tokens, inspect_query
+from exokg.sparql.check import inspect_query, token_spans
 from exokg.sparql.pool import Outcome, ServiceBusy
+from exokg.sparql.row_cap import serialize_rows
 from exokg.store import StoreInfo
 
-__all__ = ["CONTROL_GRAPH", "CURRENT", "INFO", "STORE_NODE", "RemoteEndpoint", "RemotePool",
-           "RemoteFailed", "RemoteIncomplete", "RemoteStore", "RemoteUnavailable", "check_engine",
-           "read_current"]
+__all__ = ["CONTROL_GRAPH", "CURRENT", "HOLDS", "INFO", "REFRESH", "STORE_NODE", "NotIndexed",
+           "RemoteEndpoint", "RemoteFailed", "RemoteIncomplete", "RemotePool", "RemoteStore",
+           "RemoteUnavailable", "check_engine", "read_current"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,12 @@ CONTROL_GRAPH = "urn:exokg:control"
 STORE_NODE = "urn:exokg:store"
 CURRENT = "urn:exokg:current"  # STORE_NODE CURRENT <version graph>
 INFO = "urn:exokg:info"  # <version graph> INFO "StoreInfo as JSON"
+#: <derived graph> HOLDS <version graph>: which version a graph ``exokg index`` writes
+#: (the metrics) holds now; readers expose it to the version it holds only
+#: (:mod:`exokg.sparql.remote_write`)
+HOLDS = "urn:exokg:holds"
+#: Seconds between two reads of the current version (and of the stamps) by a reader.
+REFRESH = 2.0
 
 _CHUNK = 1 << 16
 #: Seconds a keep-alive connection may stay idle before it is dropped rather than reused:
@@ -102,6 +108,14 @@ class RemoteIncomplete(ExoKGError):
         super().__init__(message)
         #: the engine's row limit, as it announced it
         self.limit = limit
+
+
+class NotIndexed(ExoKGError):
+    """A graph ``exokg index`` derives (the metrics) does not hold the data version
+    served: that version is not indexed yet, or its graph is being written."""
+
+    status = 503
+    retry_after: int | None = 30
 
 
 class _Connections:
@@ -298,9 +312,7 @@ class RemoteEndpoint:
         self.url = url
         self.timeout_param = timeout_param
         self.connections = _Connections(url)
-        #: the engine's ``Server`` header, as its last :meth:`select` answer sent it
-        self.server = ""
-        #: whether :func:`check_engine` found the engine's settings sound
+        #: whether :func:`check_engine` found the engine's settings sound (checked once)
         self.checked = False
 
     def request(self, query: str, *, accept: str, timeout: float,
@@ -383,37 +395,66 @@ class RemoteEndpoint:
     def select(self, query: str, *, timeout: float,
                default_graphs: list[str] | None = None) -> list[list[Any]]:
         """The rows of a SELECT, parsed (for small control and count queries)."""
+        return self.select_reply(query, timeout=timeout, default_graphs=default_graphs)[0]
+
+    def select_reply(self, query: str, *, timeout: float,
+                     default_graphs: list[str] | None = None) -> tuple[list[list[Any]], str]:
+        """The rows of a SELECT, parsed, and the engine's ``Server`` header (which
+        :func:`check_engine` reads)."""
         reply = self.request(query, accept=_JSON, timeout=timeout,
                              default_graphs=default_graphs)
-        self.server = reply.server
         result = ox.parse_query_results(reply.readall(), format=ox.QueryResultsFormat.JSON)
         assert isinstance(result, ox.QuerySolutions)
-        return [list(solution) for solution in result]
+        return [list(solution) for solution in result], reply.server
 
 
 def read_current(endpoint: RemoteEndpoint, *, timeout: float = 10.0
                  ) -> tuple[str | None, dict[str, Any] | None]:
     """The current version graph and its recorded facts, from the control graph
-    (``(None, None)`` for a store that ``exokg load`` did not load)."""
-    rows = endpoint.select(
-        f"SELECT ?g ?info WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ <{STORE_NODE}> <{CURRENT}> ?g "
-        f"OPTIONAL {{ ?g <{INFO}> ?info }} }} }}", timeout=timeout)
+    (``(None, None)`` for a store that ``exokg load`` did not load).
+
+    The facts' ``graphs`` (the named graphs ``exokg index`` wrote) keep only those that
+    hold this version now (stamped :data:`HOLDS` it); ``unpublished`` lists the derived
+    graphs that do not. A derived graph is one graph in the engine, written for one
+    version at a time: while it holds another version's data (before ``exokg index`` of
+    a new version, after a roll-back) or is being written, it is not this version's.
+    Version and stamps are read in one query, so they agree.
+    """
+    rows, server = endpoint.select_reply(
+        f"SELECT ?g ?info ?d ?h WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ "
+        f"{{ <{STORE_NODE}> <{CURRENT}> ?g OPTIONAL {{ ?g <{INFO}> ?info }} }} "
+        f"UNION {{ ?d <{HOLDS}> ?h }} }} }}", timeout=timeout)
     best: tuple[float, str, dict[str, Any] | None] | None = None
-    for graph, info in rows:  # two are current for a moment during a switch: the newest
+    held: dict[str, str] = {}  # derived graph -> the version graph it holds
+    for graph, info, derived, holds in rows:
+        if derived is not None and holds is not None:
+            held[derived.value] = holds.value
         if graph is None:
             continue
+        # two are current for a moment during a switch: the newest
         facts = json.loads(info.value) if isinstance(info, ox.Literal) else None
         key = float(facts.get("loaded", 0)) if facts else -1.0
         if best is None or key > best[0]:
             best = (key, graph.value, facts)
-    check_engine(endpoint, timeout=timeout)
-    return (best[1], best[2]) if best else (None, None)
+    check_engine(endpoint, server=server, timeout=timeout)
+    if best is None:
+        return None, None
+    graph, facts = best[1], best[2]
+    if facts is not None:
+        mine = {d for d, v in held.items() if v == graph}
+        recorded = list(facts.get("graphs") or [])
+        facts["graphs"] = [g for g in recorded if g in mine]
+        facts["unpublished"] = sorted((set(held) | set(recorded)) - mine)
+        stats = facts.get("stats")
+        if isinstance(stats, dict) and "graphs" in stats:
+            facts["stats"] = {**stats, "graphs": [g for g in stats["graphs"] if g in mine]}
+    return graph, facts
 
 
-def check_engine(endpoint: RemoteEndpoint, *, timeout: float = 10.0) -> None:
+def check_engine(endpoint: RemoteEndpoint, *, server: str, timeout: float = 10.0) -> None:
     """Refuse an engine whose settings make it answer some queries wrong without a sign
     (once per endpoint; :func:`read_current` calls it, so every reader and ``exokg index``
-    does).
+    does). ``server`` is the ``Server`` header of one of its answers (which engine).
 
     Virtuoso 7.2 with intra-query parallelism (``ThreadsPerQuery`` in ``[Parameters]``,
     its ``enable_qp`` status; the default is several threads) answers a large
@@ -429,7 +470,7 @@ def check_engine(endpoint: RemoteEndpoint, *, timeout: float = 10.0) -> None:
     """
     if endpoint.checked:
         return
-    if endpoint.server.startswith("Virtuoso/"):
+    if server.startswith("Virtuoso/"):
         fix = ("set ThreadsPerQuery = 1 in the [Parameters] section of virtuoso.ini and "
                "restart it (deploy/README.md)")
         try:
@@ -450,6 +491,17 @@ def check_engine(endpoint: RemoteEndpoint, *, timeout: float = 10.0) -> None:
     endpoint.checked = True
 
 
+class _Version(NamedTuple):
+    """What a reader read of the store's current version: its description, its graph
+    (``None``: the default graph), the named graphs holding it (``None``: none) and the
+    derived graphs that do not."""
+
+    info: StoreInfo
+    graph: str | None
+    named: list[str] | None
+    unpublished: frozenset[str]
+
+
 class RemotePool:
     """The service's query runner over a remote store (see the module's docstring).
 
@@ -467,16 +519,15 @@ class RemotePool:
         the folder where ``exokg index`` put this store's artifacts (``STORE_DIR``).
     """
 
-    def __init__(self, url: str, *, size: int = 3, refresh: float = 2.0,
+    def __init__(self, url: str, *, size: int = 3, refresh: float = REFRESH,
                  timeout_param: str = "", artifacts_dir: str | None = None) -> None:
         self.url = url
         self.endpoint = RemoteEndpoint(url, timeout_param=timeout_param)
         self.size, self.refresh = size, refresh
         self._slots = threading.BoundedSemaphore(size)
         self._lock = threading.Lock()
-        self._info: StoreInfo | None = None
-        self._graph: str | None = None
-        self._named: list[str] | None = None
+        # replaced whole (one assignment), so that a query reads one version's dataset
+        self._version: _Version | None = None
         self.artifacts_dir = artifacts_dir
         self._checked = 0.0
 
@@ -485,39 +536,52 @@ class RemotePool:
     def info(self) -> StoreInfo:
         """The store's description (version, triples, statistics), read again at most
         every ``refresh`` seconds."""
-        now = time.monotonic()
-        if self._info is None or now - self._checked > self.refresh:
-            with self._lock:
-                if self._info is None or now - self._checked > self.refresh:
-                    self._info, self._graph, self._named = self._read_info()
-                    self._checked = time.monotonic()
-        return self._info
+        return self._current().info
 
-    def _read_info(self) -> tuple[StoreInfo, str | None, list[str] | None]:
+    def _current(self) -> _Version:
+        """The current version and its dataset, read again at most every ``refresh`` s."""
+        now = time.monotonic()
+        if self._version is None or now - self._checked > self.refresh:
+            with self._lock:
+                if self._version is None or now - self._checked > self.refresh:
+                    self._version = self._read_version()
+                    self._checked = time.monotonic()
+        return self._version
+
+    def _read_version(self) -> _Version:
         from exokg.sparql.remote_index import remote_artifacts
 
         graph, facts = read_current(self.endpoint)
-        if graph is not None and facts is None and self._info is not None:
-            return self._info, self._graph, self._named  # its facts are being rewritten
+        if graph is not None and facts is None and self._version is not None:
+            return self._version  # its facts are being rewritten
         if graph is not None and facts is not None:
+            # only the named graphs holding this version (read_current)
             named = list(facts.get("graphs") or []) or None
+            unpublished = frozenset(facts.get("unpublished") or ())
             facts = {k: facts[k] for k in ("version", "triples", "sources", "built", "stats")
                      if k in facts}
             folder, artifacts = remote_artifacts(self.artifacts_dir, facts["version"])
-            return StoreInfo(path=self.url, reused=True, folder=folder, artifacts=artifacts,
-                             **facts), graph, named
+            return _Version(StoreInfo(path=self.url, reused=True, folder=folder,
+                                      artifacts=artifacts, **facts), graph, named, unpublished)
         # Loaded by other means: the version follows the count of triples.
         rows = self.endpoint.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=60.0)
         count = int(rows[0][0].value) if rows and rows[0][0] is not None else 0
         version = hashlib.sha256(f"{self.url}\x00{count}".encode()).hexdigest()[:16]
-        return StoreInfo(path=self.url, version=version, triples=count, sources=[self.url],
-                         built="", stats={"triples": count}, reused=True), None, None
+        return _Version(StoreInfo(path=self.url, version=version, triples=count,
+                                  sources=[self.url], built="", stats={"triples": count},
+                                  reused=True), None, None, frozenset())
 
     @property
     def graph(self) -> str | None:
         """The named graph that holds the current data (``None``: the default graph)."""
-        self.info()
-        return self._graph
+        return self._current().graph
+
+    @property
+    def unpublished(self) -> frozenset[str]:
+        """The graphs ``exokg index`` derives that do not hold the current version (not
+        indexed yet, or being written): queries naming them are refused
+        (:class:`NotIndexed`)."""
+        return self._current().unpublished
 
     def start(self) -> None:
         """Read the store's version now (fails early if the store cannot be reached)."""
@@ -529,14 +593,17 @@ class RemotePool:
 
     # --- queries ---------------------------------------------------------------------------
 
-    def _dataset(self, job: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
+    def _dataset(self, job: dict[str, Any], version: _Version
+                 ) -> tuple[list[str] | None, list[str] | None]:
+        if version.unpublished:
+            _refuse_unpublished(job, version.unpublished, version.info)
         if job.get("default") is not None or job.get("named") is not None:
             return job.get("default") or [], job.get("named") or []
         # A query naming its own dataset (FROM) keeps it; others read the current graph.
-        if self.graph is None or any(kind == "word" and value.upper() == "FROM"
-                                     for kind, value in _tokens(job["q"])):
+        if version.graph is None or any(kind == "word" and value.upper() == "FROM"
+                                        for kind, value, _ in token_spans(job["q"])):
             return None, None
-        return [self.graph], self._named
+        return [version.graph], version.named
 
     def execute(self, job: dict[str, Any], *, timeout: float,
                 cancel: CancelToken | None = None, wait: float | None = None) -> Outcome:
@@ -573,13 +640,14 @@ class RemotePool:
         if job.get("dump"):  # a whole-graph export: the executor's dump, over the protocol
             from exokg.sparql.remote_dump import remote_dump
 
-            chunks = remote_dump(self.endpoint, job["dump"], graph=self.graph,
-                                 named=self._named, prefixes=job.get("out_prefixes"),
+            version = self._current()
+            chunks = remote_dump(self.endpoint, job["dump"], graph=version.graph,
+                                 named=version.named, prefixes=job.get("out_prefixes"),
                                  timeout=timeout, cancel=cancel)
             return Outcome("graph", job["dump"], False, chunks)
         solutions, graph = job.get("solutions"), job.get("graph")
         cap = int(job.get("cap") or 0)
-        default, named = self._dataset(job)
+        default, named = self._dataset(job, self._current())
         query, info = job["q"], inspect_query(job["q"])
         if job.get("base") and info.base is None:  # relative IRIs: the data's public base
             query = f"BASE <{job['base']}>\n{query}"
@@ -610,6 +678,26 @@ class RemotePool:
         except BaseException:
             reply.close()
             raise
+
+
+def _refuse_unpublished(job: dict[str, Any], unpublished: frozenset[str],
+                        info: StoreInfo) -> None:
+    """Refuse a query or dataset that names a derived graph not holding the version
+    served (:func:`read_current`): its data are another version's, or half written."""
+    named = set(job.get("default") or ()) | set(job.get("named") or ())
+    text = inspect_query(job["q"])
+    for kind, value, _ in token_spans(job["q"]):
+        if kind == "iri":
+            named.add(value[1:-1])
+        elif kind == "pname":
+            prefix, _, local = value.partition(":")
+            if prefix in text.prefixes:
+                named.add(text.prefixes[prefix] + local)
+    hit = sorted(named & unpublished)
+    if hit:
+        raise NotIndexed(f"<{hit[0]}> does not hold data version {info.version} yet: it is "
+                         f"built by 'exokg index' after each 'exokg load' (the store's "
+                         f"operator runs it); try again then")
 
 
 class _Stream(io.RawIOBase):
@@ -665,7 +753,7 @@ def _cut_solutions(reply: _Reply, media_type: str | None, cap: int) -> Outcome:
     rows = [tuple(s) for s in itertools.islice(result, cap + 1)]
     if len(rows) > cap:
         reply.close()  # the engine stops sending; what it has not sent is never read
-        data = _serialize_rows(media_type, variables, rows[:cap])
+        data = serialize_rows(media_type, variables, rows[:cap])
         return Outcome("solutions", media_type, True, iter([data]), {"rows": cap})
     reply.readall()
     again = ox.parse_query_results(bytes(tee.kept), format=ox.QueryResultsFormat.JSON)

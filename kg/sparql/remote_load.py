@@ -9,7 +9,9 @@ Only once that graph is whole does it record the version's facts and name it the
 current graph in the control graph (:data:`~exokg.sparql.remote.CONTROL_GRAPH`):
 the new current is inserted before the old one is deleted, and readers take the
 newest, so a reader sees either the old graph or the new one, never a half-loaded
-one. Graphs older than the previous version are dropped.
+one. Graphs older than the previous version are dropped. The graphs ``exokg index``
+derives (the metrics) are left as they are: each is stamped with the version it holds,
+and readers expose it to that version only (:mod:`exokg.sparql.remote_write`).
 
 The data version is the one ``exokg serve`` gives the same inputs
 (:func:`exokg.store.input_version`: the inputs and the declared build format), so a remote
@@ -18,7 +20,6 @@ store and an embedded one built from the same data send the same ETags.
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import os
@@ -27,10 +28,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode, urljoin, urlsplit
+from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox
-from exokg.errors import ConfigError, ExoKGError
+from exokg.errors import ConfigError
 from exokg.sparql.remote import (
     CONTROL_GRAPH,
     CURRENT,
@@ -38,8 +39,8 @@ from exokg.sparql.remote import (
     STORE_NODE,
     RemoteEndpoint,
     RemoteStore,
-    RemoteUnavailable,
 )
+from exokg.sparql.remote_write import http_request, sparql_literal, sparql_update
 from exokg.store import bundled_ntriples, dataset_stats, input_version, rdf_format
 
 __all__ = ["LoadResult", "build_payload", "load_remote", "version_graph"]
@@ -106,34 +107,6 @@ def _default_graph_only(quads, path: Path):
                               "each data version as one graph; load default-graph data "
                               "(Turtle, N-Triples)")
         yield ox.Triple(quad.subject, quad.predicate, quad.object)
-
-
-def _http(method: str, url: str, *, body, headers: dict[str, str], timeout: float) -> bytes:
-    parts = urlsplit(url)
-    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = cls(parts.hostname or "", parts.port, timeout=timeout)
-    try:
-        conn.request(method, parts.path + (f"?{parts.query}" if parts.query else ""),
-                     body=body, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-    except (OSError, http.client.HTTPException) as err:
-        raise RemoteUnavailable(f"{method} {url} failed: {err}") from None
-    finally:
-        conn.close()
-    if resp.status >= 300:
-        raise ExoKGError(f"{method} {url} answered {resp.status}: "
-                         f"{data[:500].decode(errors='replace')}")
-    return data
-
-
-def _update(update_url: str, update: str, timeout: float) -> None:
-    _http("POST", update_url, body=urlencode({"update": update}).encode(),
-          headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=timeout)
-
-
-def _literal(text: str) -> str:
-    return json.dumps(text)  # a JSON string is a valid SPARQL string literal
 
 
 def _loaded_versions(endpoint: RemoteEndpoint) -> dict[str, dict]:
@@ -211,9 +184,9 @@ def load_remote(store_url: str, update_url: str, *, graph_store_url: str | None 
             if sent:
                 logger.info("loading %d bytes of N-Triples into %s", size, graph)
                 with path.open("rb") as body:
-                    _http("PUT", f"{gsp}?graph={quote(graph, safe='')}", body=body,
-                          headers={"Content-Type": "application/n-triples",
-                                   "Content-Length": str(size)}, timeout=timeout)
+                    http_request("PUT", f"{gsp}?graph={quote(graph, safe='')}", body=body,
+                                 headers={"Content-Type": "application/n-triples",
+                                          "Content-Length": str(size)}, timeout=timeout)
             else:
                 logger.info("%s was loaded by the engine's bulk loader", graph)
             stats = dataset_stats(in_store)  # type: ignore[arg-type]
@@ -221,23 +194,24 @@ def load_remote(store_url: str, update_url: str, *, graph_store_url: str | None 
                      "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                      "loaded": time.time(), "stats": stats}
             # recorded only now that the graph is whole: a failed PUT is sent again
-            _update(update_url, f"INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{graph}> <{INFO}> "
-                                f"{_literal(json.dumps(facts))} }} }}", timeout)
+            sparql_update(update_url, f"INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{graph}> "
+                                      f"<{INFO}> {sparql_literal(json.dumps(facts))} }} }}",
+                          timeout)
             loaded[graph] = facts
     # The switch: the new current first, then the old ones out (never none current).
     old = [g for g in _current_graphs(endpoint) if g != graph]
-    _update(update_url, f"INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{STORE_NODE}> <{CURRENT}> "
-                        f"<{graph}> }} }}", timeout)
+    sparql_update(update_url, f"INSERT DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{STORE_NODE}> "
+                              f"<{CURRENT}> <{graph}> }} }}", timeout)
     if old:
-        _update(update_url, " ;\n".join(
+        sparql_update(update_url, " ;\n".join(
             f"DELETE DATA {{ GRAPH <{CONTROL_GRAPH}> {{ <{STORE_NODE}> <{CURRENT}> <{g}> }} }}"
             for g in old), timeout)
     order = sorted(loaded, key=lambda g: (g == graph, loaded[g].get("loaded", 0)),
                    reverse=True)
     dropped = order[max(1, keep):]
     for g in dropped:
-        _update(update_url, f"DELETE WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ <{g}> <{INFO}> ?i }} }}"
-                            f" ;\nDROP SILENT GRAPH <{g}>", timeout)
+        sparql_update(update_url, f"DELETE WHERE {{ GRAPH <{CONTROL_GRAPH}> {{ <{g}> <{INFO}> "
+                                  f"?i }} }} ;\nDROP SILENT GRAPH <{g}>", timeout)
     result = LoadResult(version, graph, int(loaded[graph]["triples"]),
                         time.monotonic() - started, sent, dropped)
     logger.info("version %s is current (%d triples, %.1f s)", version, result.triples,

@@ -274,6 +274,10 @@ class SparqlService:
         key_parts = [store.version, text, sol.media_type if sol else "",
                      graph.media_type if graph else "", json.dumps([default, named]),
                      str(cap), self.config.public_base_iri]  # relative IRIs resolve on it
+        if self._remote is not None and self._remote.unpublished:
+            # a remote version not (wholly) indexed answers without its derived graphs:
+            # not the answer, nor the ETag, it gives once they are written
+            key_parts.append(" ".join(sorted(self._remote.unpublished)))
         etag = make_etag(*key_parts)
         answer = QueryAnswer(False, None, b"", False, cap, etag, store.version)
         if etag_matches(request.if_none_match, etag):
