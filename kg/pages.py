@@ -32,6 +32,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 import pyoxigraph as ox
@@ -41,17 +42,19 @@ from exokg.describe import (
     evidence_summary,
     finding_record,
     group_findings,
+    label_of,
     node_facts,
 )
 from exokg.errors import InvalidQuery, NodeNotFound
 from exokg.facet_counts import count_facets, facet_values
 from exokg.rdf_terms import TripleIndex, triples_graph
 from exokg.sparql.results import Results
-from exokg.vocab import EXO, RDF
+from exokg.vocab import EXO, RDF, RDFS
 from rdflib import Graph, URIRef
 
-__all__ = ["DESCRIPTION_CAP", "PAGE_SIZE", "Reader", "StoreReader", "all_finding_records",
-           "description_graph",
+__all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK", "PAGE_SIZE", "Reader",
+           "SORT_WINDOW", "StoreReader", "VALUE_ORDER", "all_finding_records", "describe",
+           "description_graph", "share",
            "entity_page", "find_node", "finding_count", "finding_graph", "finding_page",
            "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number"]
 
@@ -60,7 +63,8 @@ logger = logging.getLogger(__name__)
 #: Findings per page of an entity page (and of /api/evidence's list).
 PAGE_SIZE = 100
 
-#: Rows of a node's own description read at most (its statements and their labels).
+#: A node's own statements read at most (the labels of what they point to come apart);
+#: at most :data:`SORT_WINDOW`, as each cut predicate's values are sorted to choose them.
 DESCRIPTION_CAP = 2000
 
 _PREFIXES = (f"PREFIX exo: <{EXO}>\nPREFIX rdf: <{RDF}>\n"
@@ -192,31 +196,135 @@ def find_node(reader: Reader, name: str) -> list[str]:
     return [str(row[0]) for row in rows if row[0] is not None]
 
 
-def description_graph(reader: Reader, node: str, *,
-                      cap: int = DESCRIPTION_CAP) -> tuple[Graph, bool]:
-    """The node's own statements (and those of its blank nodes), the labels of what they
-    point to and of their predicates, a study's number: ``(graph, truncated)``.
+#: The order of a predicate's values in a cut description: IRIs before literals, then by
+#: text (code points), language and datatype. SPARQL leaves the order of mixed terms to the
+#: engine (Virtuoso may sort IRIs by its internal ids): this order every engine computes
+#: alike, so that a cut keeps the same values everywhere.
+VALUE_ORDER = "isLiteral(?o) STR(?o) LANG(?o) STR(DATATYPE(?o))"
 
-    When the cap cuts the description (a hub cites thousands of studies), the node's
-    types, names, comment and external links are read apart, so that a cut never costs
-    the page its title or its links.
+#: Most values of one predicate read in order: Virtuoso sorts at most 10,000 top rows
+#: (``MaxSortedTopRows``) and refuses more.
+SORT_WINDOW = 10_000
+
+#: IRIs named in one query reading labels (``VALUES``): a bounded query, whatever the cap.
+LABEL_CHUNK = 500
+
+#: What a cut description keeps first: what the node is, and its links outside the graph.
+_FIRST = frozenset(map(str, IDENTITY_PREDICATES + EXTERNAL_PREDICATES))
+
+
+@dataclass(frozen=True)
+class Description:
+    """A node's own statements as a page shows them, read by :func:`describe`.
+
+    ``graph`` holds the kept statements (and those of their blank nodes), the labels of
+    the IRIs they point to and of their predicates, and a study's number; ``counts`` is
+    each predicate's number of values, ``kept`` how many of them ``graph`` holds.
+    """
+
+    graph: Graph
+    counts: dict[str, int]
+    kept: dict[str, int]
+
+    @property
+    def cut(self) -> dict[str, int]:
+        """The predicates some of whose values were left out, with their number of values."""
+        return {p: n for p, n in self.counts.items() if self.kept.get(p, 0) < n}
+
+    @property
+    def truncated(self) -> bool:
+        """Whether any statement of the node was left out."""
+        return bool(self.cut)
+
+
+def share(counts: dict[str, int], budget: int) -> dict[str, int]:
+    """How many values of each predicate fit in ``budget``: all of them while an even
+    share of what is left allows, else that share (at most :data:`SORT_WINDOW`), from the
+    predicate with fewest values up (ties by IRI), so that a cut is the same everywhere.
+
+    >>> share({"b": 50, "a": 1, "c": 3}, 10)
+    {'b': 6, 'a': 1, 'c': 3}
+    >>> share({"b": 50, "a": 1}, 0)
+    {'b': 0, 'a': 0}
+    """
+    left, kept = max(budget, 0), {}
+    ordered = sorted(counts.items(), key=lambda item: (item[1], item[0]))
+    for rank, (predicate, count) in enumerate(ordered):
+        even = left // (len(ordered) - rank)
+        kept[predicate] = count if count <= even else min(even, SORT_WINDOW)
+        left -= kept[predicate]
+    return {p: kept[p] for p in counts}
+
+
+def describe(reader: Reader, node: str, *, cap: int = DESCRIPTION_CAP) -> Description:
+    """The node's own statements, at most ``cap`` of them, with the labels of what they
+    point to; the same on every engine, and read at a cost bounded by what is kept.
+
+    Three bounded reads: the number of values of each of the node's predicates (one
+    ``GROUP BY`` over the node's statements); the kept statements; the labels of exactly
+    the kept IRIs and of the predicates (``VALUES``, :data:`LABEL_CHUNK` IRIs a query).
+    When the node has more statements than ``cap`` (a hub cites thousands of studies),
+    its types, names, comment and external links are kept first (within
+    :data:`DESCRIPTION_CAP` even under a smaller cap, so that a cut never costs a page
+    its title or its links), and the rest of the cap is shared by the other predicates
+    (:func:`share`): each keeps all its values or its first ones in :data:`VALUE_ORDER`.
+
+    >>> from exokg.store import open_store, prepare_store
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     reader = StoreReader(open_store(prepare_store(tmp).path))
+    ...     cut = describe(reader, "https://w3id.org/exokg/id/content/mir-21", cap=23)
+    >>> cut.truncated, sum(cut.kept.values()), sum(cut.counts.values())
+    (True, 23, 27)
+    >>> {p.rpartition("#")[2]: (cut.kept[p], n) for p, n in cut.cut.items()}  # kept of all
+    {'citedIn': (2, 5), 'isolatedBy': (2, 3)}
     """
     term = iri_term(node)
-    graph, truncated = reader.construct(_description_query(term, ""), max_rows=cap)
-    if truncated:
-        kept = ", ".join(iri_term(str(p)) for p in IDENTITY_PREDICATES + EXTERNAL_PREDICATES)
-        # a node has few of these: bounded by the default cap, not by the one that cut
-        own, _ = reader.construct(_description_query(term, f"FILTER(?p IN ({kept}))"),
-                                  max_rows=DESCRIPTION_CAP)
-        graph += own
-    return graph, truncated
+    rows = reader.select(_PREFIXES + f"SELECT ?p (COUNT(?o) AS ?n) WHERE {{ {term} ?p ?o }} "
+                         "GROUP BY ?p").rows
+    counts = {str(p): int(n) for p, n in rows  # type: ignore[call-overload]
+              if p is not None and n is not None}
+    kept = share({p: n for p, n in counts.items() if p in _FIRST}, max(cap, DESCRIPTION_CAP))
+    kept |= share({p: n for p, n in counts.items() if p not in _FIRST},
+                  cap - sum(kept.values()))
+    kept = {p: kept[p] for p in sorted(kept)}
+    graph, _ = reader.construct(_statements_query(term, counts, kept))
+    named = {str(p) for p in counts} | {str(o) for o in graph.objects(URIRef(node))
+                                         if isinstance(o, URIRef)}
+    for chunk in _chunks(sorted(named), LABEL_CHUNK):
+        labels, _ = reader.construct(_PREFIXES + f"""CONSTRUCT {{ ?x ?q ?v }}
+WHERE {{ VALUES ?x {{ {" ".join(map(iri_term, chunk))} }} ?x ?q ?v
+  FILTER(?q IN {OBJECT_FACTS}) }}""")
+        graph += labels
+    return Description(graph, counts, kept)
 
 
-def _description_query(term: str, restriction: str) -> str:
-    return _PREFIXES + f"""CONSTRUCT {{ {term} ?p ?o . ?o ?q ?v . ?p ?pq ?pv }}
-WHERE {{ {term} ?p ?o . {restriction}
-  OPTIONAL {{ ?o ?q ?v FILTER(isBlank(?o) || ?q IN {OBJECT_FACTS}) }}
-  OPTIONAL {{ ?p ?pq ?pv FILTER(?pq IN (rdfs:label, skos:prefLabel)) }} }}"""
+def _statements_query(term: str, counts: dict[str, int], kept: dict[str, int]) -> str:
+    """The CONSTRUCT of the node's kept statements: whole predicates in one pattern, each
+    cut one as its first values in :data:`VALUE_ORDER` (and the blank nodes' statements)."""
+    whole = [iri_term(p) for p, n in kept.items() if n == counts[p]]
+    parts = [f"{{ {term} ?p ?o }}" if len(whole) == len(counts) else
+             f"{{ {term} ?p ?o FILTER(?p IN ({', '.join(whole)})) }}"] if whole else []
+    parts += [f"""{{ {{ SELECT ?o WHERE {{ {term} {iri_term(p)} ?o }}
+    ORDER BY {VALUE_ORDER} LIMIT {n} }} BIND({iri_term(p)} AS ?p) }}"""
+              for p, n in kept.items() if 0 < n < counts[p]]
+    union = "\n  UNION ".join(parts) or "FILTER(false)"
+    return _PREFIXES + f"""CONSTRUCT {{ {term} ?p ?o . ?o ?q ?v }}
+WHERE {{ {union}
+  OPTIONAL {{ ?o ?q ?v FILTER(isBlank(?o)) }} }}"""
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    return (items[start:start + size] for start in range(0, len(items), size))
+
+
+def description_graph(reader: Reader, node: str, *,
+                      cap: int = DESCRIPTION_CAP) -> tuple[Graph, bool]:
+    """:func:`describe`'s ``(graph, truncated)``: the node's own statements (and those of
+    its blank nodes), the labels of what they point to and of their predicates, a
+    study's number."""
+    description = describe(reader, node, cap=cap)
+    return description.graph, description.truncated
 
 
 #: "?f is a finding", written so that engines start from the node's few links: as
@@ -307,12 +415,13 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     InvalidQuery
         for a page out of range (the message names the range).
     """
-    graph, truncated = description_graph(reader, node)
-    subject = URIRef(node)
+    description = describe(reader, node)
+    graph, subject = description.graph, URIRef(node)
     if next(graph.predicate_objects(subject), None) is None:
         raise NodeNotFound(f"no node {node} in the graph", suggestions=[])
     data = node_facts(graph, subject)
-    data["facts_truncated"] = truncated
+    data["facts"] = _counted_facts(data["facts"], description)
+    data["facts_truncated"] = description.truncated
     is_finding = (subject, RDF.type, EXO.Finding) in graph
     # a finding's page is about that finding alone: nothing to read from the artifact
     stored = facets.node(node) if facets is not None and not is_finding else None
@@ -344,6 +453,22 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     return data
 
 
+def _counted_facts(facts: list[dict[str, Any]],
+                   description: Description) -> list[dict[str, Any]]:
+    """``facts`` (:func:`exokg.describe.node_facts`'s), each predicate that was cut with
+    its number of values (``count``), one with none kept listed without values."""
+    cut = description.cut
+    if not cut:
+        return facts
+    listed = {f["predicate"] for f in facts}
+    facts = [{**f, "count": cut[f["predicate"]]} if f["predicate"] in cut else f
+             for f in facts]
+    facts += [{"predicate": p, "predicate_label": label_of(description.graph, URIRef(p)),
+               "values": [], "count": n}
+              for p, n in cut.items() if p not in listed and p != str(RDFS.label)]
+    return sorted(facts, key=lambda f: str(f["predicate"]))
+
+
 def all_finding_records(reader: Reader, node: str, count: int, *,
                         predicate: str | None = None) -> list[dict[str, Any]]:
     """:func:`finding_records` of all ``count`` findings naming ``node``, a page at a time
@@ -370,8 +495,6 @@ def incoming_rows(pairs: Iterable[tuple[str, int]],
                   labels: dict[str, str]) -> list[dict[str, Any]]:
     """``[{"predicate", "predicate_label", "count"}]`` sorted by predicate, as
     :func:`exokg.describe.describe_node` gives them (``labels``: predicates' labels)."""
-    from exokg.describe import label_of
-
     return [{"predicate": p, "count": n,
              "predicate_label": labels.get(p) or label_of(Graph(), URIRef(p))}
             for p, n in sorted(dict(pairs).items())]
