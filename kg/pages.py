@@ -53,8 +53,8 @@ from exokg.vocab import EXO, RDF, RDFS
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK", "PAGE_SIZE", "Reader",
-           "StoreReader", "VALUES_READ", "all_finding_records", "describe",
+__all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK", "PAGE_FACTS", "PAGE_SIZE",
+           "Reader", "StoreReader", "VALUES_READ", "all_finding_records", "describe",
            "description_graph", "share", "value_order",
            "entity_page", "find_node", "finding_count", "finding_graph", "finding_page",
            "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number"]
@@ -64,8 +64,13 @@ logger = logging.getLogger(__name__)
 #: Findings per page of an entity page (and of /api/evidence's list).
 PAGE_SIZE = 100
 
-#: A node's own statements read at most (the labels of what they point to come apart).
+#: A node's own statements read at most (the labels of what they point to come apart):
+#: its RDF descriptions (``/id/...ttl``) hold as many.
 DESCRIPTION_CAP = 2000
+
+#: A node's own statements an entity page (and its JSON twin) lists at most: a hub's page
+#: stays about as large as when its description was cut at 2,000 triples with their labels.
+PAGE_FACTS = 500
 
 _PREFIXES = (f"PREFIX exo: <{EXO}>\nPREFIX rdf: <{RDF}>\n"
              "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
@@ -402,11 +407,13 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     """Everything an entity page shows about ``node``, one page of findings at a time.
 
     Keys: those of :func:`exokg.describe.node_facts` (``iri label types alt_labels
-    comment facts external``), ``facts_truncated``, ``incoming``, ``findings`` and
-    ``groups`` (this page's, as :func:`exokg.describe.group_findings`), ``evidence``
-    (over all the node's findings), ``facets`` (counts by table, disease, direction,
-    sample and study; ``None`` without the artifact) and ``paging`` (``page pages size
-    count has_next has_prev first last``).
+    comment facts external``; a cut fact has its number of values as ``count``: at most
+    :data:`PAGE_FACTS` statements are listed, see :func:`describe`), ``facts_truncated``,
+    ``incoming``, ``findings`` and ``groups`` (this page's, as
+    :func:`exokg.describe.group_findings`), ``evidence`` (over all the node's findings),
+    ``facets`` (counts by table, disease, direction, sample and study; ``None`` without
+    the artifact) and ``paging`` (``page pages size count has_next has_prev first
+    last``).
 
     Parameters
     ----------
@@ -427,7 +434,7 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     InvalidQuery
         for a page out of range (the message names the range).
     """
-    description = describe(reader, node)
+    description = describe(reader, node, cap=PAGE_FACTS)
     graph, subject = description.graph, URIRef(node)
     if next(graph.predicate_objects(subject), None) is None:
         raise NodeNotFound(f"no node {node} in the graph", suggestions=[])
