@@ -262,7 +262,7 @@ def evidence_answer(reader: Any, facets: Facets, node: str, *, page: str | int |
     number = page if isinstance(page, int) else page_number(page, pages)
     if not 1 <= number <= pages:
         page_number(str(number), pages)  # raises, naming the range
-    graph, _ = description_graph(reader, node)
+    graph, _ = description_graph(reader, node, cap=0)  # what the node is: all it needs
     ids = facets.finding_page(node, number, size, via="content") if count else []
     if ids is None:
         ids = finding_page(reader, node, number, size=size, predicate=str(EXO.content))

@@ -2,7 +2,8 @@
 
 ``write_hub_graph(path, findings=N)`` writes N findings of one molecule (``content/mir-hub``)
 in one disease (``disease/hub-disease``), across the five tables, ~N/8 studies, both
-directions, four sample types and a handful of other molecules, as N-Triples.
+directions, four sample types and a handful of other molecules, as N-Triples; with
+``cited=K`` the hub itself cites K studies (``exo:citedIn``, more studies made as needed).
 """
 
 from __future__ import annotations
@@ -38,13 +39,13 @@ def _int(n: int) -> str:
     return f'"{n}"^^<{XSD_INT}>'
 
 
-def write_hub_graph(path: Path, *, findings: int) -> Path:
+def write_hub_graph(path: Path, *, findings: int, cited: int = 0) -> Path:
     """Write the graph to ``path`` (N-Triples) and return it."""
     lines = [_t(HUB, RDF_TYPE, _iri(EXO + "MicroRNA")), _t(HUB, LABEL, _lit("miR-hub")),
              _t(DISEASE, RDF_TYPE, _iri(EXO + "Disease")),
              _t(DISEASE, LABEL, _lit("hub disease"))]
     studies = max(2, findings // 8)
-    for s in range(1, studies + 1):
+    for s in range(1, max(studies, cited) + 1):
         ref = f"{BASE}ref/{s}"
         lines += [_t(ref, RDF_TYPE, _iri(EXO + "Reference")),
                   _t(ref, LABEL, _lit(f"Reference [{s}]")), _t(ref, EXO + "refNumber", _int(s))]
@@ -76,6 +77,7 @@ def write_hub_graph(path: Path, *, findings: int) -> Path:
             lines.append(_t(f, EXO + "sampleSize", _int(10 + i % 90)))
         if i % 11 == 0:
             lines.append(_t(f, EXO + "content", _iri(others[i % len(others)])))
+    lines += [_t(HUB, EXO + "citedIn", _iri(f"{BASE}ref/{s}")) for s in range(1, cited + 1)]
     lines += [_t(WIDE, RDF_TYPE, _iri(EXO + "MicroRNA")), _t(WIDE, LABEL, _lit("miR-wide"))]
     lines += [_t(WIDE, "http://www.w3.org/2004/02/skos/core#altLabel", _lit(f"wide-{k}"))
               for k in range(2100)]

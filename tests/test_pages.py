@@ -239,7 +239,8 @@ def test_hub_conflict_entry_names_the_hub_as_the_whole_graph_does(hub_store):
 def test_a_cut_description_keeps_the_nodes_name_types_and_links(review_store):
     """A hub's description is cut at the cap (at 10^5 findings miR-21 cites ~9,000
     studies, and the page was titled by its IRI, "mir-21"): whatever the cut, the node's
-    types, labels and external links are still read, so the page says the same of it."""
+    types, labels and external links are still read, so the page says the same of it
+    (HCC's statements are all of these: nothing of it is left out)."""
     from exokg.describe import node_facts
     from exokg.pages import description_graph
 
@@ -249,7 +250,57 @@ def test_a_cut_description_keeps_the_nodes_name_types_and_links(review_store):
         node = URIRef(str(EXOID) + name)
         want = describe_node(graph, node)
         cut, truncated = description_graph(reader, str(node), cap=2)
-        assert truncated, node
+        assert truncated is (name == "content/mir-21"), node
         got = node_facts(cut, node)
         for key in ("label", "types", "alt_labels", "comment", "external"):
             assert got[key] == want[key], (node, key)
+
+
+# ------------------------------------------------ a description cut at the cap (issue 12)
+
+def test_a_cut_description_keeps_the_first_values_in_order_with_their_labels(tmp_path):
+    """A hub citing more studies than the cap keeps the first of them in the stated
+    order (IRIs by code points: ref/1, ref/10, ref/100, ...), whatever order the engine
+    reads them in, and each kept study with its label (main kept them in the engine's
+    order, and a cut could fall between a study and its label: "ref/39847" for
+    "Reference [39847]")."""
+    from exokg.describe import node_facts
+    from exokg.pages import description_graph
+    from hubgen import BASE, HUB, write_hub_graph
+
+    data = write_hub_graph(tmp_path / "hub.nt", findings=40, cited=300)
+    reader = StoreReader(open_store(prepare_store(tmp_path / "stores",
+                                                  data_files=[data]).path))
+    cap = 20
+    graph, truncated = description_graph(reader, HUB, cap=cap)
+    assert truncated
+    facts = {f["predicate"]: f["values"] for f in node_facts(graph, URIRef(HUB))["facts"]}
+    every = sorted(f"{BASE}ref/{n}" for n in range(1, 301))
+    # the hub's type and label come first: the rest of the cap goes to its studies
+    kept = cap - 2
+    assert [v["iri"] for v in facts["https://w3id.org/exokg/vocab#citedIn"]] == every[:kept]
+    for value in facts["https://w3id.org/exokg/vocab#citedIn"]:
+        assert value["label"] == f"Reference [{value['iri'].rpartition('/')[2]}]"
+    page = entity_page(reader, HUB)  # the default cap: the 300 studies, all of them
+    cited = [f for f in page["facts"] if f["predicate"].endswith("#citedIn")]
+    assert [v["iri"] for v in cited[0]["values"]] == every and "count" not in cited[0]
+    assert page["facts_truncated"] is False
+
+
+def test_a_predicate_with_too_many_values_to_choose_from_is_listed_by_count(tmp_path):
+    """Choosing a predicate's first values reads them all, so beyond VALUES_READ of them
+    (at 10^6 findings miR-21 cites 75,986 studies) a page lists none and says how many
+    there are; the rest of the page is as whole as ever."""
+    from exokg.pages import VALUES_READ
+    from hubgen import HUB, write_hub_graph
+
+    data = write_hub_graph(tmp_path / "hub.nt", findings=16, cited=VALUES_READ + 1)
+    reader = StoreReader(open_store(prepare_store(tmp_path / "stores",
+                                                  data_files=[data]).path))
+    page = entity_page(reader, HUB)
+    cited = [f for f in page["facts"] if f["predicate"].endswith("#citedIn")]
+    assert cited == [{"predicate": "https://w3id.org/exokg/vocab#citedIn",
+                      "predicate_label": cited[0]["predicate_label"], "values": [],
+                      "count": VALUES_READ + 1}]
+    assert page["facts_truncated"] is True and page["label"] == "miR-hub"
+    assert page["types"] and page["paging"]["count"] == 16

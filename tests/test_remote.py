@@ -231,6 +231,48 @@ def test_whole_graph_export_is_not_cut_at_the_row_cap(tight_remote, live_server)
     assert got.content == want.content
 
 
+def test_a_cut_description_is_the_same_over_either_store(tmp_path):
+    """A hub citing more studies (2,100) than a description holds (2,000 statements; a
+    page lists 500) gives the same entity page, JSON twin and Turtle over Oxigraph server
+    as over the embedded store: the cut keeps the first studies in a stated order (IRIs
+    by code points), each with its label, and says how many there are (main cut a
+    CONSTRUCT in each engine's own order, and its pages differed: issue 12's miR-122 at
+    10^6 findings)."""
+    from exokg.pages import PAGE_FACTS
+    from hubgen import BASE, HUB, write_hub_graph
+
+    data = write_hub_graph(tmp_path / "hub.nt", findings=40, cited=2100)
+    proc, base = start_oxigraph()
+    servers = []
+    try:
+        load(base, "--data", str(data))
+        indexed = exokg("index", "--store-url", f"{base}/query", "--update-url",
+                        f"{base}/update", "--store", str(tmp_path / "artifacts"))
+        assert indexed.returncode == 0, indexed.stderr
+        servers.append(start_server(["--store", str(tmp_path / "store"), "--data", str(data),
+                                     "--workers", "1", "--no-access-log"]))
+        servers.append(start_server(["--store-url", f"{base}/query", "--store",
+                                     str(tmp_path / "artifacts"), "--workers", "1",
+                                     "--no-access-log"]))
+        (_, embedded), (_, remote) = servers
+        path = "/id/" + HUB.removeprefix(BASE)
+        assert_same_surfaces(embedded, remote, [path, f"{path}.json", f"{path}.ttl"])
+        page = requests.get(f"{remote}{path}.json", timeout=60).json()
+        cited = [f for f in page["facts"] if f["predicate"].endswith("#citedIn")][0]
+        first = sorted(f"{BASE}ref/{n}" for n in range(1, 2101))[:PAGE_FACTS - 2]
+        assert page["facts_truncated"] is True and cited["count"] == 2100
+        assert [v["iri"] for v in cited["values"]] == first
+        assert all(v["label"] == f"Reference [{v['iri'].rpartition('/')[2]}]"
+                   for v in cited["values"])
+        html = requests.get(f"{remote}{path}", timeout=60).text
+        assert f"the first {PAGE_FACTS - 2} of 2100" in html
+        assert 'id="facts-truncated"' in html
+    finally:
+        for server, _ in servers:
+            stop_server(server)
+        stop(proc)
+
+
 # --- loading -------------------------------------------------------------------------------
 
 def _bigger(tmp_path, extra: int, *, pad: int = 0) -> str:

@@ -28,7 +28,8 @@ from urllib.parse import urljoin
 
 from exokg.errors import InvalidQuery, QueryRefused
 
-__all__ = ["MAX_DEPTH", "QueryInfo", "check_query", "inspect_query", "line_column", "token_spans"]
+__all__ = ["FORMS", "MAX_DEPTH", "QueryInfo", "check_query", "inspect_query", "line_column",
+           "token_spans"]
 
 #: The deepest query accepted, in levels (see :func:`_depth`). Oxigraph's parser and
 #: planner recurse once per level and overflow the stack. Measured with pyoxigraph
@@ -56,7 +57,8 @@ _TOKEN = re.compile(r"""
 | (?P<other>.)
 """, re.X | re.S)
 
-_FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
+#: The keywords that open a query (as against an update).
+FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
 _UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD",
             "WITH"}
 
@@ -190,7 +192,7 @@ def inspect_query(text: str) -> QueryInfo:
             info.prefixes[nxt[1][:-1]] = urljoin(info.base, iri) if info.base else iri
         elif word == "BASE" and nxt[0] == "iri":
             info.base = nxt[1][1:-1]
-        elif info.form is None and not info.is_update and word in _FORMS:
+        elif info.form is None and not info.is_update and word in FORMS:
             info.form = word
         elif info.form is None and not info.is_update and word in _UPDATES:
             info.is_update = True

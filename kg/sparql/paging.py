@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterator
 
 import pyoxigraph as ox
 from exokg.errors import InvalidQuery
-from exokg.sparql.check import _FORMS, token_spans
+from exokg.sparql.check import FORMS, token_spans
 
 __all__ = ["PagedSolutions", "buckets", "count_query", "part_query", "projection",
            "split_prologue"]
@@ -68,7 +68,7 @@ def split_prologue(query: str) -> tuple[str, str]:
     ('PREFIX a: <urn:a#> ', 'SELECT ?x { ?x a:p 1 }')
     """
     for kind, value, offset in token_spans(query):
-        if kind == "word" and value.upper() in _FORMS:
+        if kind == "word" and value.upper() in FORMS:
             return query[:offset], query[offset:]
     raise InvalidQuery(f"not a query: {query[:60]!r}")
 
