@@ -29,6 +29,7 @@ Engines are queried directly on their default graph: start Oxigraph server with
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -38,13 +39,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import MIX, free_port, latencies, stop, throughput, wait_up  # noqa: E402
+from run import MIX, free_port, stop, throughput, wait_up  # noqa: E402
 from scale import EXPORTS, SURFACES, families, fetch, index_of, log_entries, match_log, percentile  # noqa: E402
 
 QUERIES = Path(os.environ.get("EXOKG_BENCH_QUERIES", HERE.parent.parent.parent / "shared" /
@@ -55,17 +57,25 @@ QUERIES = Path(os.environ.get("EXOKG_BENCH_QUERIES", HERE.parent.parent.parent /
 PAGE_CALLS = 20
 #: exokg serve's query time limit (--query-timeout).
 QUERY_TIMEOUT = 60
+#: the client's wait for one mix query (the engines directly have no exokg limit).
+MIX_TIMEOUT = 300.0
+#: exokg serve's row cap (--max-rows; None: its default, 10,000).
+MAX_ROWS: int | None = None
 
 
-def serve(args: list[str], log: Path | None = None) -> tuple[subprocess.Popen, str]:
-    """``exokg serve`` with ``args``; with ``log``, its access log (each request's SPARQL
-    queries and their time, EXOKG_LOG_QUERIES) goes to that file."""
+def serve(args: list[str], log: Path | None = None,
+          extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``exokg serve`` with ``args`` (and ``extra_env`` in its environment); with ``log``,
+    its access log (each request's SPARQL queries and their time, EXOKG_LOG_QUERIES) goes
+    to that file."""
     port = free_port()
     exokg = str(Path(sys.executable).with_name("exokg"))
     quiet = [] if log else ["--no-access-log"]
-    env = {**os.environ, "EXOKG_LOG_QUERIES": "1"} if log else None
+    env = {**os.environ, **(extra_env or {}), **({"EXOKG_LOG_QUERIES": "1"} if log else {})}
     proc = subprocess.Popen([exokg, "serve", "--port", str(port), "--cache-size", "0",
-                             "--timeout", str(QUERY_TIMEOUT), *quiet, *args],
+                             "--timeout", str(QUERY_TIMEOUT), *quiet,
+                             *([] if MAX_ROWS is None else ["--max-rows", str(MAX_ROWS)]),
+                             *args],
                             stdout=subprocess.DEVNULL,
                             stderr=log.open("ab") if log else subprocess.DEVNULL,
                             env=env, start_new_session=True)
@@ -116,12 +126,78 @@ def page_throughput(url: str, seconds: int) -> dict:
             "non_2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
+def answer(url: str, query: str, timeout: float) -> dict:
+    """One call of ``query``: status, ms, and the answer's rows and a digest of them.
+
+    The digest is over the rows (triples of a CONSTRUCT) as pyoxigraph writes each term,
+    sorted, with blank nodes' labels dropped: two engines that answer the same solutions
+    (in any order, with any blank-node labels and any equivalent syntax) get the same one.
+    Virtuoso's ``X-SQL-State`` (an anytime answer: S1TAT) is kept when the engine sends it.
+    """
+    import pyoxigraph as ox  # the exokg venv's; only this check needs it
+
+    graph = "CONSTRUCT" in query
+    accept = "application/n-triples" if graph else "application/sparql-results+json"
+    req = urllib.request.Request(f"{url}?{urllib.parse.urlencode({'query': query})}",
+                                 headers={"Accept": accept})
+    started = time.perf_counter()
+    out: dict = {}
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            body = r.read()
+            out["status"] = r.status
+            if r.headers.get("X-SQL-State"):
+                out["sql_state"] = r.headers["X-SQL-State"]
+    except urllib.error.HTTPError as err:
+        out["status"], body = err.code, b""
+    except OSError as err:
+        out["status"], body = f"error: {err}", b""
+    out["ms"] = round(1000 * (time.perf_counter() - started), 2)
+    if out["status"] != 200:
+        return out
+
+    def term(t: object) -> str:
+        return "_:b" if isinstance(t, ox.BlankNode) else str(t)
+
+    if graph:
+        rows = sorted(" ".join(term(x) for x in (t.subject, t.predicate, t.object))
+                      for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+    else:
+        results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        names = [v.value for v in results.variables]
+        rows = sorted("\t".join(term(s[n]) if s[n] is not None else "" for n in names)
+                      for s in results)
+    out["rows"] = len(rows)
+    out["digest"] = hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+    return out
+
+
+def mix_latencies(url: str, queries: dict[str, str], reps: int, timeout: float) -> dict:
+    """Per mix query: the warm-up call's answer (rows, digest: ``answer``), then ``reps``
+    timed calls (median, p95, errors)."""
+    out = {}
+    for name, q in queries.items():
+        first = answer(url, q, timeout)  # warm-up, and the answer checked across targets
+        times, bad = [], 0
+        for _ in range(reps):
+            call = answer(url, q, timeout)
+            times.append(call["ms"])
+            bad += call["status"] != 200 or call.get("digest") != first.get("digest")
+        times.sort()
+        out[name] = {"first": first, "ms": times,
+                     "median_ms": round(statistics.median(times), 2) if times else None,
+                     "p95_ms": times[min(len(times) - 1, int(0.95 * len(times)))]
+                     if times else None, "errors": bad}
+        print(f"  {name}: {first} then {times}", file=sys.stderr, flush=True)
+    return out
+
+
 def measure(base: str, path: str, reps: int, seconds: int,
             groups: dict[str, int] | None = None) -> dict:
     queries = {name: (QUERIES / f"{name}.rq").read_text() for name in MIX}
     out: dict = {"trivial_ms": cheap_latency(f"{base}/{path}", 100)}
     if reps:
-        out["latency"] = latencies(f"{base}/{path}", queries, reps, 300.0)
+        out["latency"] = mix_latencies(f"{base}/{path}", queries, reps, MIX_TIMEOUT)
     if seconds:
         out["throughput"] = timed_throughput(base, path, seconds, groups or {})
     return out
@@ -146,7 +222,9 @@ def surfaces(base: str, fams: dict[str, dict], repeat: int, exports: bool,
         asked += urls + [urls[0]] * repeat
         rows.append({"surface": name, "urls": urls, "degrees": fams[name]["degrees"],
                      "status": sorted({str(c[0]) for c in calls + again}),
-                     "bytes": calls[0][1], "first_ms": round(1000 * distinct[0], 1),
+                     "bytes": calls[0][1], "distinct_bytes": [c[1] for c in calls],
+                     "distinct_status": [c[0] for c in calls],
+                     "first_ms": round(1000 * distinct[0], 1),
                      "distinct_ms": [round(1000 * t, 1) for t in distinct],
                      "p50_ms": round(1000 * statistics.median(distinct), 1),
                      "p95_ms": round(1000 * percentile(distinct, 95), 1),
@@ -183,6 +261,19 @@ def cheap_latency(endpoint: str, n: int) -> float:
             r.read()
         times.append(time.perf_counter() - started)
     return round(statistics.median(times) * 1000, 3)
+
+
+def engine_up(endpoint: str, timeout: float = 1800.0) -> None:
+    """Wait until the engine at ``endpoint`` answers (a large store may still be opening)."""
+    started = time.monotonic()
+    while True:
+        try:
+            cheap_latency(endpoint, 1)
+            return
+        except OSError:
+            if time.monotonic() - started > timeout:
+                raise
+            time.sleep(5)
 
 
 def haproxy_config(count: int, folder: Path) -> Path:
@@ -328,12 +419,20 @@ def main() -> int:
                    help="process groups of the engines (oxigraph=123 virtuoso=456), to "
                         "count their CPU per request")
     p.add_argument("--query-timeout", type=int, default=60, help="exokg serve --timeout")
+    p.add_argument("--max-rows", type=int, default=None,
+                   help="exokg serve --max-rows (0: none, so the mix's answers can be "
+                        "compared whole with the engines' own)")
+    p.add_argument("--virtuoso-timeout-param", default=None, metavar="NAME",
+                   help="EXOKG_STORE_TIMEOUT_PARAM for exokg over Virtuoso only (deploy/"
+                        "README.md: 'timeout', so Virtuoso stops what exokg abandons)")
     p.add_argument("--skip", nargs="*", default=[])
     p.add_argument("--label", help="merge the results under this key into --out")
     p.add_argument("--out", type=Path)
     args = p.parse_args()
-    global QUERY_TIMEOUT
+    global QUERY_TIMEOUT, MIX_TIMEOUT, MAX_ROWS
     QUERY_TIMEOUT = args.query_timeout
+    MAX_ROWS = args.max_rows
+    MIX_TIMEOUT = max(MIX_TIMEOUT, args.query_timeout + 30.0)
     args.engine_pgid = {k: int(v) for k, v in (item.split("=") for item in args.engine_pgid)}
     results: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
                      "loadavg_start": load_average()}
@@ -363,6 +462,7 @@ def main() -> int:
             assert url is not None
             parts = urllib.parse.urlsplit(url)
             engine = name.split()[0]
+            engine_up(url)
             results[name] = measure(f"{parts.scheme}://{parts.netloc}",
                                     parts.path.lstrip("/"), args.reps, args.seconds,
                                     {engine: args.engine_pgid[engine]}
@@ -370,7 +470,10 @@ def main() -> int:
             continue
         started = time.perf_counter()
         log = args.query_log / f"{name.replace(' ', '-')}.log" if args.query_log else None
-        proc, base = serve(serve_args, log)
+        proc, base = serve(serve_args, log, {"EXOKG_STORE_TIMEOUT_PARAM":
+                                             args.virtuoso_timeout_param}
+                           if name == "exokg over virtuoso" and args.virtuoso_timeout_param
+                           else None)
         try:
             groups = {"exokg": proc.pid, **({name.split()[-1]: args.engine_pgid[
                 name.split()[-1]]} if name.split()[-1] in args.engine_pgid else {})}
