@@ -3,11 +3,10 @@ never past the stated share of the available memory."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-from conftest import server_log, start_server, stop_server
+from conftest import server_log, start_server, stop_server, wait_for_log
 from exokg.config import Config
 from exokg.errors import ConfigError
 from exokg.prefetch import available_memory, prefetch, start_prefetch, store_files
@@ -66,11 +65,7 @@ def test_a_served_worker_reads_its_store_ahead(store_dir):
     the share; with PREFETCH_SHARE=0 it reads nothing ahead."""
     proc, url = start_server(["--store", str(store_dir), "--workers", "1"])
     try:
-        for _ in range(300):
-            log = server_log(proc)
-            if "read ahead" in log:
-                break
-            time.sleep(0.1)
+        log = wait_for_log(proc, "read ahead")
     finally:
         stop_server(proc)
     lines = [line for line in log.splitlines() if "read ahead" in line]
