@@ -110,6 +110,10 @@ class Config:
     memory_triples: int = _setting(
         100_000, "query executors copy a store of at most this many triples into memory "
         "(queries 2-4x faster; ~0.4 KB per triple per executor; 0: never)")
+    prefetch_share: float = _setting(
+        0.5, "share of the memory available at start that a worker may fill with the "
+        "store's files, read ahead in the background so that first requests do not wait "
+        "for the disk (artifacts first, then the store; 0: never)")
     service_allowlist: tuple[str, ...] = _setting(
         (), "SPARQL endpoints a SERVICE clause may call (default: none; SERVICE is refused)")
     public_base_iri: str = _setting(
@@ -128,10 +132,13 @@ class Config:
         for name in ("query_timeout", "export_timeout", "drain_timeout", "max_rows",
                      "page_rows",
                      "max_body_bytes", "cache_size", "cache_max_bytes", "max_radius",
-                     "memory_triples"):
+                     "memory_triples", "prefetch_share"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name.upper()} must not be negative, got "
                                   f"{getattr(self, name)!r}")
+        if self.prefetch_share > 1:
+            raise ConfigError(f"PREFETCH_SHARE is a share of memory, from 0 to 1, got "
+                              f"{self.prefetch_share!r}")
         for name in ("workers", "threads", "executors"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be at least 1, got "

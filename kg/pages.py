@@ -47,7 +47,7 @@ from exokg.describe import (
 )
 from exokg.errors import InvalidQuery, NodeNotFound
 from exokg.facet_counts import count_facets, facet_values
-from exokg.rdf_terms import TripleIndex, triples_graph
+from exokg.rdf_terms import TripleIndex, rdflib_triples, triples_graph
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, RDF, RDFS
 from rdflib import Graph, Literal, URIRef
@@ -90,6 +90,9 @@ class Reader(Protocol):
     def construct(self, query: str, *,
                   max_rows: int | None = None) -> tuple[Graph, bool]: ...
 
+    def construct_triples(self, query: str, *, max_rows: int | None = None
+                          ) -> tuple[list[tuple[Node, Node, Node]], bool]: ...
+
 
 class StoreReader:
     """A :class:`Reader` straight over a pyoxigraph store (no executors, no limits).
@@ -109,12 +112,19 @@ class StoreReader:
 
     def construct(self, query: str, *,
                   max_rows: int | None = None) -> tuple[Graph, bool]:
+        triples, truncated = self._construct(query, max_rows)
+        return triples_graph(triples), truncated
+
+    def construct_triples(self, query: str, *, max_rows: int | None = None
+                          ) -> tuple[list[tuple[Node, Node, Node]], bool]:
+        triples, truncated = self._construct(query, max_rows)
+        return list(rdflib_triples(triples)), truncated
+
+    def _construct(self, query: str, max_rows: int | None) -> tuple[list[Any], bool]:
         answer: Any = self.store.query(query)
         triples = list(answer)
         truncated = bool(max_rows) and len(triples) > (max_rows or 0)
-        if max_rows:
-            triples = triples[:max_rows]
-        return triples_graph(triples), truncated
+        return (triples[:max_rows] if max_rows else triples), truncated
 
 
 def iri_term(iri: str) -> str:
@@ -390,8 +400,11 @@ def finding_graph(reader: Reader, findings: Sequence[str]) -> Graph:
 
 
 def finding_records(reader: Reader, findings: Sequence[str]) -> list[dict[str, Any]]:
-    """:func:`exokg.describe.finding_record` of each finding, in the order given."""
-    graph = cast(Graph, TripleIndex(finding_graph(reader, findings)))
+    """:func:`exokg.describe.finding_record` of each finding, in the order given (read
+    from a plain index of the answer's triples: an rdflib graph of them cost a typical
+    molecule's page a fifth of its time)."""
+    triples = reader.construct_triples(finding_query(findings))[0] if findings else []
+    graph = cast(Graph, TripleIndex(triples))
     return [finding_record(graph, URIRef(f)) for f in findings]
 
 

@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["TripleIndex", "ntriples_graph", "rdflib_term", "triples_graph"]
+__all__ = ["TripleIndex", "ntriples_graph", "rdflib_term", "rdflib_triples", "triples_graph"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,10 @@ def rdflib_term(term: Any) -> Node:
     return BNode(term.value)
 
 
-def triples_graph(triples: Iterable[Any], graph: Graph | None = None) -> Graph:
-    """``triples`` (pyoxigraph triples or quads; their graph names ignored) added to
-    ``graph`` (a new one by default). Blank nodes are new to this call, as rdflib's
-    parser makes them for each document it reads."""
-    graph = Graph() if graph is None else graph
+def rdflib_triples(triples: Iterable[Any]) -> Iterator[tuple[Node, Node, Node]]:
+    """``triples`` (pyoxigraph triples or quads; their graph names ignored) as rdflib
+    terms, in their order. Blank nodes are new to this call, as rdflib's parser makes
+    them for each document it reads; each term is made once."""
     terms: dict[Any, Node] = {}
 
     def term(t: Any) -> Node:
@@ -57,9 +56,16 @@ def triples_graph(triples: Iterable[Any], graph: Graph | None = None) -> Graph:
             hit = terms[t] = BNode() if isinstance(t, ox.BlankNode) else rdflib_term(t)
         return hit
 
-    add = graph.add
     for t in triples:
-        add((term(t.subject), term(t.predicate), term(t.object)))
+        yield term(t.subject), term(t.predicate), term(t.object)
+
+
+def triples_graph(triples: Iterable[Any], graph: Graph | None = None) -> Graph:
+    """:func:`rdflib_triples` of ``triples`` added to ``graph`` (a new one by default)."""
+    graph = Graph() if graph is None else graph
+    add = graph.add
+    for triple in rdflib_triples(triples):
+        add(triple)
     return graph
 
 

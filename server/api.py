@@ -25,6 +25,7 @@ import logging
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote_plus
 
 from exokg import formats as registry
 from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, QueryCancelled, UnknownFormat
@@ -188,9 +189,11 @@ def _graph_format(name: str) -> Format:
 
 
 def _format_links(endpoint: str) -> dict[str, str]:
+    """The request's URL in each graph format: built once, with ``format`` last, then
+    the format's name appended (a URL build per format was a third of a path's work)."""
     args = {k: v for k, v in request.args.items() if k != "format"}
-    return {name: url_for(endpoint, _external=True, **args, format=name)
-            for name in format_names(*GRAPH_KINDS)}
+    base = url_for(endpoint, _external=True, **args, format="")  # ends in "format="
+    return {name: base + quote_plus(name) for name in format_names(*GRAPH_KINDS)}
 
 
 # ---------------------------------------------------------------- routes

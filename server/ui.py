@@ -17,6 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -34,6 +35,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    has_request_context,
     jsonify,
     render_template,
     request,
@@ -88,12 +90,33 @@ def local_url(iri: Any) -> str:
     pages = "ld" in current_app.blueprints  # an app without the pages links IRIs as they are
     for base in dict.fromkeys((base_iri(), CANONICAL_BASE)) if pages else ():
         if text.startswith(base + "id/"):
-            return url_for("ld.resource", path=text[len(base) + 3:])
+            return _page_url(text[len(base) + 3:])
         if text.startswith(base + "vocab#"):
             return url_for("ld.vocab") + "#" + text.split("#", 1)[1]
         if text == base + "vocab":
             return url_for("ld.vocab")
     return text if _LINKABLE.fullmatch(text) else ""
+
+
+#: Page URLs remembered per app (a page of findings links the same diseases, methods
+#: and studies over and over; each ``url_for`` costs ~30 us).
+_PAGE_URLS = "exokg_page_urls"
+
+
+def _page_url(path: str) -> str:
+    """``url_for("ld.resource", path=path)``, remembered per app and script root (a
+    URL built outside a request is not: it is absolute)."""
+    if not has_request_context():
+        return url_for("ld.resource", path=path)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    build = app.extensions.get(_PAGE_URLS)
+    if build is None:
+        build = app.extensions[_PAGE_URLS] = lru_cache(maxsize=4096)(_build_page_url)
+    return build(path, request.script_root)
+
+
+def _build_page_url(path: str, script_root: str) -> str:  # script_root: the cache's key
+    return url_for("ld.resource", path=path)
 
 
 def search_entities(text: str, *, limit: int = 50) -> list[dict[str, Any]]:

@@ -128,6 +128,17 @@ def server_log(proc: subprocess.Popen) -> str:
     return proc.log.read().decode(errors="replace")  # type: ignore[attr-defined]
 
 
+def wait_for_log(proc: subprocess.Popen, text: str, *, tries: int = 300) -> str:
+    """:func:`server_log` once it holds ``text`` (polled every 0.1 s, ``tries`` times),
+    else as it is then."""
+    for _ in range(tries):
+        log = server_log(proc)
+        if text in log:
+            break
+        time.sleep(0.1)
+    return log
+
+
 def executor_ticks(server_pid: int) -> dict[int, int]:
     """The server's executor processes (children or grandchildren of ``server_pid``)
     and the CPU clock ticks each has used so far (from /proc)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from urllib.parse import parse_qsl, urlsplit
 
 import networkx as nx
 import pytest
@@ -151,6 +152,23 @@ def test_path_and_whole_graph_exports(api):
     assert response.mimetype == "text/turtle" and b"exo:Finding" in response.data
     response = api.get("/api/export?format=cytoscape&node=miR-21&depth=1")
     assert json.loads(response.data)["elements"]["nodes"]
+
+
+@pytest.mark.parametrize("url", ["/api/neighborhood?node=miR-21&depth=2&format=json",
+                                 "/api/path?source=miR-122&target=miR-21&k=2"])
+def test_format_links_are_the_request_in_each_format(api, url):
+    data = _json(api.get(url))
+    asked = urlsplit(url)
+    args = [(k, v) for k, v in parse_qsl(asked.query) if k != "format"]
+    assert sorted(data["formats"]) == graph_format_names()
+    for name, link in data["formats"].items():
+        parts = urlsplit(link)
+        assert parts.scheme in ("http", "https") and parts.path == asked.path
+        assert parse_qsl(parts.query) == [*args, ("format", name)]
+    link = urlsplit(data["formats"]["graphml"])
+    response = api.get(f"{link.path}?{link.query}")
+    assert response.status_code == 200
+    assert response.mimetype == get_format("graphml", kinds=GRAPH_KINDS).media_type
 
 
 def test_formats(api):

@@ -132,3 +132,13 @@ def test_neighborhood_nodes_carry_urls_empty_for_unsafe_iris(hostile_client):
     assert urls["https://w3id.org/exokg/id/content/mir-x"] == "/id/content/mir-x"
     unsafe = {iri: urls[iri] for iri in UNSAFE if iri in urls}
     assert unsafe and set(unsafe.values()) == {""}
+
+
+def test_page_links_follow_the_script_root_of_each_request(app):
+    """Page URLs are remembered per app, never across mount points: the same IRI links
+    under each request's own script root, and in the order asked."""
+    hcc = "https://w3id.org/exokg/id/disease/hcc"
+    for root, url in [("", "/id/disease/hcc"), ("/kg", "/kg/id/disease/hcc"),
+                      ("", "/id/disease/hcc"), ("/other", "/other/id/disease/hcc")]:
+        with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+            assert local_url(hcc) == url

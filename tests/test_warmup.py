@@ -4,9 +4,8 @@ once, every executor given the queries they issued, and no answer left in the ca
 from __future__ import annotations
 
 import json
-import time
 
-from conftest import server_log, start_server, stop_server
+from conftest import start_server, stop_server, wait_for_log
 from exokg.index import load_adjacency, load_metrics
 from exokg.review import CONTENT_KINDS
 from exokg.server.sparql import get_service
@@ -59,11 +58,8 @@ def test_served_workers_warm_up_before_they_answer(store_dir):
         import requests
 
         assert requests.get(f"{url}/api/conflicts", timeout=30).status_code == 200
-        for _ in range(100):  # the access-log line is written once the body is sent
-            log = server_log(proc)
-            if '"/api/conflicts"' in log:
-                break
-            time.sleep(0.1)
+        # the access-log line is written once the body is sent
+        log = wait_for_log(proc, '"/api/conflicts"', tries=100)
     finally:
         stop_server(proc)
     warmed = [line for line in log.splitlines() if "warmed up in" in line]

@@ -235,6 +235,7 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     """
     tune_malloc()  # first: before the imports and the store's preparation allocate
     from exokg.config import Config
+    from exokg.prefetch import start_prefetch
     from exokg.server import create_app  # imported here, in the master: workers inherit it
     from exokg.server.asgi import AsgiBridge
     from exokg.store import find_store
@@ -271,6 +272,10 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
 
     def load_app():  # runs in each worker, once forked
         _die_with(master)
+        if not settings.store_url:  # the store's files, read ahead beside the warm-up
+            # the data version's folder: the store and its artifacts
+            start_prefetch(info.folder or info.path, share=settings.prefetch_share,
+                           on_done=_read_ahead)
         app = create_app(settings)
         _warm_up(app)
         return AsgiBridge(app, threads=settings.threads, max_body=settings.max_body_bytes)
@@ -292,6 +297,15 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
           f"with {settings.workers} workers", file=sys.stderr, flush=True)
     server.serve(target_loader=load_app, wrap_loader=False)
     return 0
+
+
+def _read_ahead(report: dict[str, Any]) -> None:
+    """A worker's line once the kernel was asked to read the store's files ahead."""
+    print(f"exokg: worker {os.getpid()} read ahead {report['bytes'] / 1e6:.1f} MB of the "
+          f"store's files in {report['folder']} ({report['files']} files; "
+          f"{report['skipped']} not read: past "
+          f"PREFETCH_SHARE of the available memory, or gone) in {report['seconds']:.2f} s",
+          file=sys.stderr, flush=True)
 
 
 def _warm_up(app) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import pyoxigraph as ox
 from exokg.config import Config
 from exokg.errors import InvalidQuery
-from exokg.rdf_terms import ntriples_graph
+from exokg.rdf_terms import ntriples_graph, rdflib_triples
 from exokg.release import make_etag
 from exokg.sparql.cache import ResultCache
 from exokg.sparql.cancel import CancelToken, current_token
@@ -32,6 +32,7 @@ from exokg.sparql.results import Results
 from exokg.store import StoreInfo, find_store
 from exokg.vocab import PREFIXES
 from rdflib import Graph
+from rdflib.term import Node
 
 __all__ = ["QueryAnswer", "QueryRequest", "SparqlService", "etag_matches", "issued_queries",
            "start_recording"]
@@ -352,11 +353,22 @@ class SparqlService:
 
     def construct(self, query: str, *, max_rows: int | None = None) -> tuple[Graph, bool]:
         """Run a CONSTRUCT or DESCRIBE through the bounded path: ``(graph, truncated)``."""
+        body, truncated = self._construct(query, max_rows)
+        return ntriples_graph(body), truncated
+
+    def construct_triples(self, query: str, *, max_rows: int | None = None
+                          ) -> tuple[list[tuple[Node, Node, Node]], bool]:
+        """:meth:`construct`'s triples as a list of rdflib terms, in the answer's order,
+        without the graph (a page's records are read from a plain index of them)."""
+        body, truncated = self._construct(query, max_rows)
+        return list(rdflib_triples(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))), truncated
+
+    def _construct(self, query: str, max_rows: int | None) -> tuple[bytes, bool]:
         started = time.monotonic()
         answer = self.query(QueryRequest(query, accept=_TRIPLES, max_rows=max_rows))
         body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
         _record(query, started, answer)
-        return ntriples_graph(body), answer.truncated
+        return body, answer.truncated
 
     def _remember(self, answer: QueryAnswer, data: bytes, stats: dict[str, Any]) -> None:
         self.cache.put(answer.etag, data, {"media_type": answer.media_type,
