@@ -14,12 +14,15 @@ What the store does to its input, done here the same way, in bounded memory:
   repeats dropped: a triple given twice counts once, and a subject's triples are together
   wherever the file had them;
 * **the default graph only** of N-Quads and TriG;
-* **blank nodes**: each file's labels are its own (the loader's renaming); a finding that
+* **blank nodes**: a finding is an IRI (as the store's builder reads it), and one that
   names a blank node is not read here (the store renames blank nodes on load, and the
-  artifact holds their names), nor a value the store rewrites: a typed literal of a type it
-  keeps as a value (an ``xsd:integer`` or ``xsd:boolean`` not in canonical form, any
-  ``xsd:decimal``, ``double``, date or duration). Either raises :class:`InputUnfit`, and
-  the build reads the findings from the store instead.
+  artifact holds their names; no other blank node is read);
+* **values the store rewrites**: a typed literal of a type Oxigraph keeps as a value (an
+  ``xsd:integer`` or ``xsd:boolean`` not in canonical form, any ``xsd:decimal``,
+  ``double``, date or duration) among what the builder reads.
+
+Either of the last two raises :class:`InputUnfit`, and the build reads the findings from
+the store instead (logged).
 """
 
 from __future__ import annotations
@@ -64,20 +67,20 @@ class InputUnfit(Exception):
     """The input holds what the store would not give back as written (see the module)."""
 
 
-def _check_values(chunk: bytes, where: Path) -> None:
-    for lexical, datatype in _VALUE_TYPED.findall(chunk):
+def _check_values(text: bytes) -> None:
+    """Raise :class:`InputUnfit` for a value in ``text`` that the store rewrites."""
+    for lexical, datatype in _VALUE_TYPED.findall(text):
         form = _CANONICAL.get(datatype)
         if form is None or not form.fullmatch(lexical):
-            raise InputUnfit(f"{where}: the value {lexical.decode(errors='replace')!r} of type "
+            raise InputUnfit(f"a finding's value {lexical.decode(errors='replace')!r} of type "
                              f"xsd:{datatype.decode()} (the store rewrites it)")
 
 
 class _Runs:
     """A file-like sink for pyoxigraph's serialiser: lines cut into sorted runs on disk."""
 
-    def __init__(self, folder: Path, where: Path, prefix: bytes | None,
-                 alive: Callable[[], None]) -> None:
-        self.folder, self.where, self.prefix, self.alive = folder, where, prefix, alive
+    def __init__(self, folder: Path, name: str, alive: Callable[[], None]) -> None:
+        self.folder, self.name, self.alive = folder, name, alive
         self.lines: list[bytes] = []
         self.tail = b""
         self.paths: list[Path] = []
@@ -97,15 +100,8 @@ class _Runs:
         if not self.lines:
             return
         self.alive()
-        chunk = b"\n".join(self.lines) + b"\n"
-        _check_values(chunk, self.where)
-        if self.prefix is not None and b"_:" in chunk:  # this file's blank nodes, its own
-            chunk = chunk.replace(b"\n_:", b"\n_:" + self.prefix)
-            chunk = re.sub(rb" _:([^ \n\"]+) \.\n", b" _:" + self.prefix + rb"\1 .\n", chunk)
-            if chunk.startswith(b"_:"):
-                chunk = b"_:" + self.prefix + chunk[2:]
-        lines = sorted(set(chunk.splitlines(keepends=True)))
-        path = self.folder / f"run-{len(self.paths)}.nt"
+        lines = sorted({line + b"\n" for line in self.lines})
+        path = self.folder / f"{self.name}-{len(self.paths)}.nt"
         with path.open("wb") as out:
             out.writelines(lines)
         self.paths.append(path)
@@ -122,7 +118,7 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
         quads: Iterable[Any] = ox.parse(path=str(path), format=fmt)
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             quads = (q.triple for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
-        sink = _Runs(folder, path, f"f{number}_".encode() if len(files) > 1 else None, alive)
+        sink = _Runs(folder, f"run{number}", alive)
         try:
             ox.serialize(quads, sink, ox.RdfFormat.N_TRIPLES)
         except (SyntaxError, ValueError) as err:
@@ -231,7 +227,9 @@ class InputFindings:
             text += [lines for (lines,) in self.facts.execute(
                 f"SELECT lines FROM fact WHERE subject IN ({','.join('?' * len(chunk))})",
                 chunk)]
-        triples = list(ox.parse(b"".join(text), format=ox.RdfFormat.N_TRIPLES))
+        data = b"".join(text)
+        _check_values(data)  # what the builder reads: the findings' triples and facts
+        triples = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
         return sorted((numbers[iri], iri) for iri in iris), triples
 
     def close(self) -> None:
