@@ -34,7 +34,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 from exokg.errors import ConfigError
@@ -120,7 +120,7 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
             quads = (q.triple for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
         sink = _Runs(folder, f"run{number}", alive)
         try:
-            ox.serialize(quads, sink, ox.RdfFormat.N_TRIPLES)
+            ox.serialize(quads, cast(IO[bytes], sink), ox.RdfFormat.N_TRIPLES)
         except (SyntaxError, ValueError) as err:
             raise ConfigError(f"{path}: not valid RDF: {err}") from None
         sink.flush_run()

@@ -5,6 +5,7 @@ with values the fast reader hands back to rdflib (odd literals, a literal object
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,29 @@ def test_a_store_answering_queries_only_gets_the_same_facets(store):
         assert embedded[name] == queries[name], name
     assert embedded["incoming"]  # links into the classes from the entities
     assert not list((folder / "embedded").glob("*.incoming"))  # its scratch file is gone
+
+
+def test_a_failing_build_does_not_wait_for_the_incoming_count(tmp_path, monkeypatch):
+    """The incoming links are counted in a thread beside the read; a build that fails
+    meanwhile raises at once, leaving no scratch file, not after the count."""
+    review = open_store(prepare_store(tmp_path / "stores").path)
+    release = threading.Event()
+
+    def slow_count(store):
+        release.wait(120)
+        return iter(())
+
+    def failing(*args):
+        raise RuntimeError("the by-study pass failed")
+
+    monkeypatch.setattr(facets_build, "_incoming_rows", slow_count)
+    monkeypatch.setattr(facets_build, "_by_study", failing)
+    try:
+        with pytest.raises(RuntimeError, match="by-study"):
+            build_facets(review, tmp_path / "facets")
+        counting = [t for t in threading.enumerate() if t.name == "facets-incoming"]
+        assert counting and counting[0].is_alive()  # raised while it still counts
+        left = {p.suffix for p in (tmp_path / "facets").iterdir()}
+        assert not left & {".scratch", ".incoming"}, left
+    finally:
+        release.set()
