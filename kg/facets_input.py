@@ -130,10 +130,12 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
     try:
         with merged.open("wb") as out:
             last = b""
-            for line in heapq.merge(*handles):
+            for number, line in enumerate(heapq.merge(*handles)):
                 if line != last:
                     out.write(line)
                     last = line
+                if not number % RUN_LINES:
+                    alive()
     finally:
         for h in handles:
             h.close()
@@ -165,7 +167,7 @@ class InputFindings:
     def __init__(self, files: Sequence[Path], folder: Path,
                  alive: Callable[[], None] = lambda: None) -> None:
         self.files, self.folder, self.alive = [Path(f) for f in files], folder, alive
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir()  # not its parents: a build given up removed them
         self.sorted: Path | None = None
         self.facts = sqlite3.connect(folder / "facts.sqlite", check_same_thread=False)
         self.facts.execute("PRAGMA journal_mode=OFF")
@@ -185,6 +187,7 @@ class InputFindings:
             if subject.startswith(b"<") and any(line.endswith(_FINDING) for line in lines):
                 yield subject[1:-1].decode()
             if len(facts) >= 10_000:
+                self.alive()
                 self.facts.executemany("INSERT INTO fact VALUES (?, ?)", facts)
                 facts.clear()
         self.facts.executemany("INSERT INTO fact VALUES (?, ?)", facts)

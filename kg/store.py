@@ -486,7 +486,11 @@ class _Early:
         _signal(self.signal, str(checkpoint))
 
     def give_up(self) -> None:
+        """Tell the child to stop, and wait until it has (at its next check, every run of
+        lines or batch of findings: it must not write into a build folder being removed)."""
         _signal(self.signal, "")
+        with contextlib.suppress(BaseException):  # its error is the build's failing
+            self.done.result()
         self.pool.shutdown(wait=False)
 
     def result(self) -> None:
