@@ -4,13 +4,11 @@ with values the fast reader hands back to rdflib (odd literals, a literal object
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from pathlib import Path
 
 import pytest
+from _facets import facet_tables
 from exokg import facets_build
-from exokg.facets import FACETS_FILE
 from exokg.facets_build import build_facets
 from exokg.store import open_store, prepare_store
 
@@ -40,15 +38,6 @@ ODD = (_odd(1, "sourceRow", f'"3.0"^^<{XSD}decimal>'), _odd(2, "sourceTable", '"
 SLOW = 3  # Oxigraph stores "1"^^xsd:boolean as "true"
 
 
-def _tables(path: Path) -> dict[str, list[tuple]]:
-    db = sqlite3.connect(path / FACETS_FILE)
-    try:
-        names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {n: sorted(db.execute(f"SELECT * FROM {n}").fetchall(), key=repr) for n in names}
-    finally:
-        db.close()
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     from hubgen import write_hub_graph
@@ -73,7 +62,7 @@ def test_fast_reader_writes_what_finding_record_gives(store, monkeypatch, caplog
 
     monkeypatch.setattr(facets_build, "_fast_row", rdflib_only)
     build_facets(ox_store, folder / "reference")
-    fast, reference = _tables(folder / "fast"), _tables(folder / "reference")
+    fast, reference = facet_tables(folder / "fast"), facet_tables(folder / "reference")
     assert fast.keys() == reference.keys()
     for name in reference:
         assert fast[name] == reference[name], name
@@ -100,7 +89,7 @@ def test_a_store_answering_queries_only_gets_the_same_facets(store):
     ox_store, folder = store
     build_facets(ox_store, folder / "embedded")
     build_facets(_QueryOnly(ox_store), folder / "queries")
-    embedded, queries = _tables(folder / "embedded"), _tables(folder / "queries")
+    embedded, queries = facet_tables(folder / "embedded"), facet_tables(folder / "queries")
     assert embedded.keys() == queries.keys()
     for name in embedded:
         assert embedded[name] == queries[name], name

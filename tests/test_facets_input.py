@@ -9,12 +9,12 @@ says so and reads the store instead."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 from pathlib import Path
 
 import pytest
+from _facets import facet_tables
 from exokg.errors import ConfigError
-from exokg.facets import FACETS_FILE, Facets
+from exokg.facets import Facets
 from exokg.facets_build import build_facets
 from exokg.store import bundled_ntriples, open_store, prepare_store
 
@@ -24,15 +24,6 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 MENTIONS = "http://example.org/mentions"
 MIR21 = BASE + "content/mir-21"
 FROM_INPUT = "(from the input, beside the load)"
-
-
-def _tables(folder: Path) -> dict[str, list[tuple]]:
-    db = sqlite3.connect(folder / FACETS_FILE)
-    try:
-        names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {n: sorted(db.execute(f"SELECT * FROM {n}").fetchall(), key=repr) for n in names}
-    finally:
-        db.close()
 
 
 def _lines(tmp: Path) -> list[str]:
@@ -67,7 +58,7 @@ def test_input_path_equals_the_store_path(tmp_path, caplog):
     built, reference = _build(tmp_path, [a, b], caplog)
     assert any(FROM_INPUT in r.getMessage() for r in caplog.records)
     assert not any("facets read from the store" in r.getMessage() for r in caplog.records)
-    assert _tables(built) == _tables(reference)
+    assert facet_tables(built) == facet_tables(reference)
     facets = Facets(built)
     assert {"predicate": MENTIONS, "count": 2} in [
         {k: link[k] for k in ("predicate", "count")} for link in facets.node(MIR21).incoming]
@@ -86,7 +77,7 @@ def test_input_the_store_rewrites_is_read_from_the_store(tmp_path, caplog, extra
     said = [r.getMessage() for r in caplog.records
             if "facets read from the store" in r.getMessage()]
     assert said and why in said[0]
-    assert _tables(built) == _tables(reference)
+    assert facet_tables(built) == facet_tables(reference)
 
 
 def test_bad_input_fails_the_build_at_once(tmp_path):
