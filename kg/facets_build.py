@@ -344,8 +344,9 @@ def write_facets(folder: Path, findings: Findings, store: Callable[[], ox.Store]
             db.execute("PRAGMA s.journal_mode=OFF")
             db.execute("PRAGMA s.synchronous=OFF")
             db.executescript(SCHEMA + _SCRATCH)
-            if isinstance(findings, _StoreFindings):
-                incoming.start(findings.store)  # beside the read, on the second core
+            if not isinstance(findings, _StoreFindings) or isinstance(findings.store, ox.Store):
+                # beside the read, on the second core, as soon as the store is there
+                incoming.start(store)
             _build(db, hub_min, findings, store, incoming)
             db.commit()
             db.execute("DETACH DATABASE s")
@@ -398,7 +399,6 @@ def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
     done("page order")
     store = loaded()
     done("waiting for the store")
-    incoming.start(store)
     entries = _node_entries(store, [node for node, _, _ in conflicts])
     db.executemany("INSERT INTO conflict VALUES (?, ?, ?)",
                    ((node, sort, json.dumps({"node": entries[node], **entry}))
@@ -693,16 +693,19 @@ class _Incoming:
         self.stop = threading.Event()
         path.unlink(missing_ok=True)
 
-    def start(self, store: ox.Store) -> None:
-        """Count beside the caller (once; an embedded store only)."""
-        if self.thread is None and isinstance(store, ox.Store):
-            # a daemon thread: a failing build does not wait for the aggregate to end
-            self.thread = threading.Thread(target=self._count, args=(store,),
-                                           name="facets-incoming", daemon=True)
-            self.thread.start()
+    def start(self, loaded: Callable[[], ox.Store]) -> None:
+        """Count beside the caller, in the embedded store that ``loaded()`` gives (once
+        there: the thread waits for it)."""
+        # a daemon thread: a failing build does not wait for the aggregate to end
+        self.thread = threading.Thread(target=self._count, args=(loaded,),
+                                       name="facets-incoming", daemon=True)
+        self.thread.start()
 
-    def _count(self, store: ox.Store) -> None:
+    def _count(self, loaded: Callable[[], ox.Store]) -> None:
         try:
+            store = loaded()
+            if self.stop.is_set():  # the build ended (or changed course) meanwhile
+                return
             db = sqlite3.connect(self.path)
             try:
                 db.execute("PRAGMA journal_mode=OFF")

@@ -34,6 +34,7 @@ import os
 import pickle
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -513,6 +514,7 @@ class _Waiter:
     def __init__(self, signal: Path) -> None:
         self.signal = signal
         self.store: ox.Store | None = None
+        self.lock = threading.Lock()  # the builder and its incoming count both wait
 
     def alive(self) -> None:
         """Raise once the build was given up (or its folder removed)."""
@@ -522,13 +524,14 @@ class _Waiter:
 
     def __call__(self) -> ox.Store:
         """The loaded store's checkpoint, once there."""
-        while self.store is None:
-            self.alive()
-            if self.signal.exists():
-                self.store = ox.Store.read_only(self.signal.read_text())
-            else:
-                time.sleep(0.05)
-        return self.store
+        with self.lock:
+            while self.store is None:
+                self.alive()
+                if self.signal.exists():
+                    self.store = ox.Store.read_only(self.signal.read_text())
+                else:
+                    time.sleep(0.05)
+            return self.store
 
 
 def _build_from_input(files: list[Path], signal: Path,
