@@ -9,7 +9,9 @@ one study or one molecule needs:
    (:func:`_fast_row`, which gives what :func:`exokg.describe.finding_record` gives; a
    value it does not read the same way sends that finding through ``finding_record``
    itself). Each finding becomes one compact row in a scratch SQLite file; the nodes it
-   names are counted.
+   names are counted. The findings come from a :class:`Findings` source: the loaded store,
+   or the input files while the store loads them (:mod:`exokg.facets_input`); the rest is
+   read from the store.
 2. **Hubs.** A node named by more findings than a page shows (:data:`HUB_MIN`) is a hub.
    Only hubs get a stored summary, facet counts and page order: a page about any other
    node reads all its findings anyway and summarises them itself
