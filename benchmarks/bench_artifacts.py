@@ -3,7 +3,8 @@
 Usage (data from ``../shared/bench/gen.py``; stores under /tmp, removed after)::
 
     python benchmarks/bench_artifacts.py /tmp/bench/f100000.nt --work /tmp/sb-bench/w1e5 \\
-        [--runs 2] [--json /tmp/sb-bench/w1e5.json] [--search] [--keep]
+        [--runs 2] [--json /tmp/sb-bench/w1e5.json] [--search] [--keep] \\
+        [--python /tmp/venv-main/bin/python --python /tmp/venv-branch/bin/python]
 
 Each run, in fresh processes one after the other: pyoxigraph's bulk load of the file
 alone (``Store(tmp).bulk_load(path=FILE)``, ``flush()``), then the store build
@@ -57,21 +58,24 @@ class Record(logging.Handler):
 
 logging.getLogger("exokg").addHandler(Record())
 logging.getLogger("exokg").setLevel(logging.INFO)
+from exokg.build_format import build_digests
 from exokg.store import prepare_store
 info = prepare_store(sys.argv[1], data_files=[sys.argv[2]])
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall": time.perf_counter() - t0,
-                  "cpu": time.process_time() - c0 + children.ru_utime + children.ru_stime,
-                  "caller_cpu": time.process_time() - c0,
+digests = build_digests(info.folder)  # after the clock: what was built, not its time
+print(json.dumps({"wall": wall, "cpu": cpu + children.ru_utime + children.ru_stime,
+                  "caller_cpu": cpu,
                   "peak_rss_mb": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                                      children.ru_maxrss) / 1024,
                   "caller_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "triples": info.triples, "folder": info.folder, "events": events}))
+                  "triples": info.triples, "folder": info.folder, "digests": digests,
+                  "events": events}))
 """
 
 
-def _child(code: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", code, *args], check=True,
+def _child(code: str, *args: str, python: str = sys.executable) -> dict:
+    out = subprocess.run([python, "-c", code, *args], check=True,
                          capture_output=True, text=True)
     return json.loads(out.stdout.splitlines()[-1])
 
@@ -102,18 +106,19 @@ def _search_latency(folder: Path, repeat: int) -> dict:
             "first_hit_hsa-miR-21-5p": search(folder, "hsa-miR-21-5p")[0].label}
 
 
-def run(data: Path, work: Path, *, search: bool, keep: bool, repeat: int) -> dict:
+def run(data: Path, work: Path, *, search: bool, keep: bool, repeat: int,
+        python: str = sys.executable) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     bulk = _child(_BULK, str(work / "bulk"), str(data))
     bulk["store_bytes"] = _bytes(work / "bulk")
     shutil.rmtree(work / "bulk")
-    build = _child(_BUILD, str(work / "stores"), str(data))
+    build = _child(_BUILD, str(work / "stores"), str(data), python=python)
     folder = Path(build.pop("folder"))
     build["store_bytes"] = _bytes(folder / "oxigraph")
     build["artifact_bytes"] = {p.name: _bytes(p) if p.is_dir() else p.stat().st_size
                                for p in (folder / "artifacts" / "index").iterdir()}
-    result = {"data": str(data), "bulk_load": bulk, "build": build,
+    result = {"data": str(data), "python": python, "bulk_load": bulk, "build": build,
               "ratio_wall": round(build["wall"] / bulk["wall"], 2),
               "ratio_cpu": round(build["cpu"] / bulk["cpu"], 2)}
     if search:
@@ -132,14 +137,20 @@ def main() -> None:
     parser.add_argument("--search", action="store_true", help="measure search latency too")
     parser.add_argument("--repeat", type=int, default=5, help="search rounds")
     parser.add_argument("--keep", action="store_true", help="keep the built store")
+    parser.add_argument("--python", action="append", default=[],
+                        help="build with this interpreter (repeat it to alternate builds of "
+                             "two checkouts, each after its own bulk load; the digests of "
+                             "what they built are compared)")
     args = parser.parse_args()
     results = []
+    pythons = args.python or [sys.executable]
     for i in range(args.runs):
+        python = pythons[i % len(pythons)]
         result = run(args.data, args.work, search=args.search, keep=args.keep,
-                     repeat=args.repeat)
+                     repeat=args.repeat, python=python)
         results.append(result)
         bulk, build = result["bulk_load"], result["build"]
-        print(f"run {i + 1}: bulk load {bulk['wall']:.1f} s (cpu {bulk['cpu']:.1f} s, "
+        print(f"run {i + 1} ({python}): bulk load {bulk['wall']:.1f} s (cpu {bulk['cpu']:.1f} s, "
               f"peak {bulk['peak_rss_mb']:.0f} MB); build {build['wall']:.1f} s (cpu "
               f"{build['cpu']:.1f} s, peak {build['peak_rss_mb']:.0f} MB, caller's peak "
               f"{build['caller_rss_mb']:.0f} MB); ratio "
@@ -150,6 +161,11 @@ def main() -> None:
                   f"{event['logger']}: {event['message']}", flush=True)
         if "search" in result:
             print("  search:", json.dumps(result["search"]), flush=True)
+        print("  digests:", json.dumps(build["digests"], sort_keys=True), flush=True)
+    if len({json.dumps(r["build"]["digests"], sort_keys=True) for r in results}) > 1:
+        print("the builds' digests DIFFER", flush=True)
+    elif len(results) > 1:
+        print("the builds' digests are equal", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

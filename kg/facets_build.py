@@ -9,7 +9,9 @@ one study or one molecule needs:
    (:func:`_fast_row`, which gives what :func:`exokg.describe.finding_record` gives; a
    value it does not read the same way sends that finding through ``finding_record``
    itself). Each finding becomes one compact row in a scratch SQLite file; the nodes it
-   names are counted.
+   names are counted. The findings come from a :class:`Findings` source: the loaded store,
+   or the input files while the store loads them (:mod:`exokg.facets_input`); the rest is
+   read from the store.
 2. **Hubs.** A node named by more findings than a page shows (:data:`HUB_MIN`) is a hub.
    Only hubs get a stored summary, facet counts and page order: a page about any other
    node reads all its findings anyway and summarises them itself
@@ -48,12 +50,12 @@ import json
 import logging
 import pickle
 import sqlite3
+import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import pyoxigraph as ox
 from exokg.curie import local_name
@@ -66,7 +68,7 @@ from exokg.rdf_terms import TripleIndex, rdflib_term
 from exokg.vocab import EXO, RDF, RDFS, SKOS
 from rdflib import Graph, URIRef
 
-__all__ = ["HUB_MIN", "build_facets"]
+__all__ = ["HUB_MIN", "Findings", "build_facets", "write_facets"]
 
 logger = logging.getLogger(__name__)
 
@@ -169,12 +171,23 @@ class _Odd(Exception):
     through :func:`exokg.describe.finding_record` instead."""
 
 
+def _canonical(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """``triples`` in the order of their N-Triples text, whatever order they came in."""
+    return sorted(triples, key=str)
+
+
 class _FastIndex(TripleIndex):
     """A batch's triples by subject and predicate IRI (pyoxigraph terms, no rdflib terms:
-    creating those cost half the build), in the order the store gives them."""
+    creating those cost half the build). A predicate's several objects are in the order of
+    their N-Triples text, not of the source (which one is "the" value, and how equal labels
+    sort, must not depend on whether the store or the input file was read)."""
 
     def __init__(self, triples: Iterable[ox.Triple]) -> None:
         super().__init__((t.subject, t.predicate.value, t.object) for t in triples)
+        for objects in self._spo.values():
+            for values in objects.values():
+                if len(values) > 1:
+                    values.sort(key=str)
 
     def label(self, node: Any) -> str:
         """:func:`exokg.describe.label_of`."""
@@ -286,14 +299,38 @@ def build_facets(store: ox.Store, folder: Path, *, hub_min: int = HUB_MIN) -> No
     ``hub_min``: a node named by more findings than this gets its summary stored (tests
     set it low to compare the stored summaries with the pages' own).
     """
+    write_facets(Path(folder), _StoreFindings(store), lambda: store, hub_min=hub_min)
+
+
+class Findings(Protocol):
+    """Where the builder reads the findings from: the loaded store, or the parsed input
+    (:mod:`exokg.facets_input`). Both give the same IRIs and, per finding, the same
+    triples (its own, and the facts of what it names: :func:`_finding_triples`)."""
+
+    def iris(self) -> Iterable[str]:
+        """Every finding's IRI (any order, repeats allowed)."""
+        ...
+
+    def batches(self, db: sqlite3.Connection,
+                numbers: int) -> Iterator[tuple[list[tuple[int, str]], list[ox.Triple]]]:
+        """The findings numbered in ``db``'s table ``finding`` (``numbers`` of them), in
+        batches: ``(number, iri)`` of each, and their triples."""
+        ...
+
+
+def write_facets(folder: Path, findings: Findings, store: Callable[[], ox.Store], *,
+                 hub_min: int = HUB_MIN) -> None:
+    """Write ``folder/facets.sqlite``: the findings read from ``findings``; what is not
+    about a finding (node descriptions, incoming links, the home page's counts) from the
+    loaded store, which ``store()`` gives (it may wait for the load: the findings are
+    read first)."""
     started = time.monotonic()
-    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FACETS_FILE
     tmp = folder / (FACETS_FILE + ".tmp")
     scratch = folder / (FACETS_FILE + ".scratch")
-    incoming = folder / (FACETS_FILE + ".incoming")
-    for stale in (tmp, scratch, incoming):
+    incoming = _Incoming(folder / (FACETS_FILE + ".incoming"))
+    for stale in (tmp, scratch):
         stale.unlink(missing_ok=True)
     # many small objects per batch that form no cycles: the cyclic collector's passes
     # over them are wasted work
@@ -309,34 +346,32 @@ def build_facets(store: ox.Store, folder: Path, *, hub_min: int = HUB_MIN) -> No
             db.execute("PRAGMA s.journal_mode=OFF")
             db.execute("PRAGMA s.synchronous=OFF")
             db.executescript(SCHEMA + _SCRATCH)
-            with ThreadPoolExecutor(1, thread_name_prefix="facets-incoming") as pool:
-                # the store's own aggregate (no GIL held while Oxigraph counts) runs
-                # beside the Python-bound read, on the second core, into a file of its own
-                counted = pool.submit(_count_incoming, store, incoming) \
-                    if isinstance(store, ox.Store) else None
-                _build(store, db, hub_min, counted, incoming)
+            if not isinstance(findings, _StoreFindings) or isinstance(findings.store, ox.Store):
+                # beside the read, on the second core, as soon as the store is there
+                incoming.start(store)
+            _build(db, hub_min, findings, store, incoming)
             db.commit()
             db.execute("DETACH DATABASE s")
         finally:
             db.close()
     finally:
+        incoming.close()
         scratch.unlink(missing_ok=True)
-        incoming.unlink(missing_ok=True)
         if collecting:
             gc.enable()
     tmp.replace(path)
     logger.info("facets built in %.1f s", time.monotonic() - started)
 
 
-def _build(store: ox.Store, db: sqlite3.Connection, hub_min: int,
-           counted: Future[None] | None, incoming: Path) -> None:
+def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
+           loaded: Callable[[], ox.Store], incoming: _Incoming) -> None:
     started = time.monotonic()
 
     def done(phase: str) -> None:  # where a build's time goes, in its log
         logger.info("facets: %s done at %.1f s", phase, time.monotonic() - started)
 
-    findings = _number_findings(store, db)
-    named, slow = _read_findings(store, db, findings)
+    findings = _number_findings(db, source.iris())
+    named, slow = _read_findings(db, source.batches(db, findings))
     done("read")
     if slow:
         logger.info("%d findings read through rdflib (values outside the fast reader's)", slow)
@@ -364,23 +399,45 @@ def _build(store: ox.Store, db: sqlite3.Connection, hub_min: int,
         row_number() OVER (PARTITION BY hub, via ORDER BY tbl, row, id) - 1, id
         FROM s.ord""")
     done("page order")
+    store = loaded()
+    done("waiting for the store")
     entries = _node_entries(store, [node for node, _, _ in conflicts])
     db.executemany("INSERT INTO conflict VALUES (?, ?, ?)",
                    ((node, sort, json.dumps({"node": entries[node], **entry}))
                     for node, sort, entry in conflicts))
     done("conflicts")
-    _write_incoming(store, db, counted, incoming)
+    incoming.write(store, db)
     done("incoming")
     db.execute("INSERT INTO stats VALUES ('home', ?)", (json.dumps(_stats(store, tables)),))
     logger.info("facets of %d findings, %d hubs, %d molecules in conflict", findings,
                 len(hubs), len(conflicts))
 
 
-def _number_findings(store: ox.Store, db: sqlite3.Connection) -> int:
+class _StoreFindings:
+    """The findings read from the loaded store (:class:`Findings`)."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+
+    def iris(self) -> Iterable[str]:
+        return (sol[0].value for sol in _solutions(
+            self.store, _PREFIXES + "SELECT ?f WHERE { ?f a exo:Finding FILTER(isIRI(?f)) }"))
+
+    def batches(self, db: sqlite3.Connection,
+                numbers: int) -> Iterator[tuple[list[tuple[int, str]], list[ox.Triple]]]:
+        facts: dict[Any, list[ox.Triple]] = {}
+        for start in range(0, numbers, _BATCH):
+            batch = db.execute("SELECT id, iri FROM finding WHERE id >= ? AND id < ? "
+                               "ORDER BY id", (start, start + _BATCH)).fetchall()
+            if len(facts) > _FACTS_KEPT:
+                facts.clear()
+            yield batch, _finding_triples(self.store, [iri for _, iri in batch], facts)
+
+
+def _number_findings(db: sqlite3.Connection, iris: Iterable[str]) -> int:
     """Every finding's IRI in the ``finding`` table, numbered in IRI order (so that a
     hub's page order sorts numbers, not IRIs)."""
-    db.executemany("INSERT INTO s.found VALUES (?)", ((sol[0].value,) for sol in _solutions(
-        store, _PREFIXES + "SELECT ?f WHERE { ?f a exo:Finding FILTER(isIRI(?f)) }")))
+    db.executemany("INSERT INTO s.found VALUES (?)", ((iri,) for iri in iris))
     db.execute("INSERT INTO finding SELECT row_number() OVER (ORDER BY iri) - 1, iri "
                "FROM (SELECT DISTINCT iri FROM s.found)")
     db.execute("DELETE FROM s.found")
@@ -399,30 +456,24 @@ def _unpack(data: bytes) -> tuple[Finding, FacetValues, tuple[int, int], list[st
     return Finding(*fields), values, order, named
 
 
-def _read_findings(store: ox.Store, db: sqlite3.Connection,
-                   findings: int) -> tuple[Counter[str], int]:
+def _read_findings(db: sqlite3.Connection,
+                   batches: Iterable[tuple[list[tuple[int, str]], list[ox.Triple]]]
+                   ) -> tuple[Counter[str], int]:
     """Each finding's compact row into the scratch file; how many findings name each node
     (any link but ``rdf:type``), and how many findings went through rdflib."""
     named: Counter[str] = Counter()
-    facts: dict[Any, list[ox.Triple]] = {}
     slow = 0
-    for start in range(0, findings, _BATCH):
-        batch = [iri for (iri,) in db.execute(
-            "SELECT iri FROM finding WHERE id >= ? AND id < ? ORDER BY id",
-            (start, start + _BATCH))]
-        if len(facts) > _FACTS_KEPT:
-            facts.clear()
-        triples = _finding_triples(store, batch, facts)
+    for batch, triples in batches:
         index = _FastIndex(triples)
         graph: Graph | None = None
         rows, contents = [], []
-        for number, f in enumerate(batch, start):
+        for number, f in batch:
             try:
                 row = _fast_row(index, f)
             except _Odd:
                 slow += 1
                 if graph is None:  # finding_record reads only what the index answers
-                    graph = cast(Graph, _triple_index(triples))
+                    graph = cast(Graph, _triple_index(_canonical(triples)))
                 row = _rdflib_row(graph, f)
             names = sorted({str(o.value) for p, o in index.predicate_objects(ox.NamedNode(f))
                             if p != _RDF_TYPE and isinstance(o, ox.NamedNode)})
@@ -631,40 +682,72 @@ def _incoming_rows(store: ox.Store) -> Iterator[tuple[str, str, int]]:
             for sol in _solutions(store, query) if isinstance(sol[0], ox.NamedNode))
 
 
-def _count_incoming(store: ox.Store, path: Path) -> None:
-    """:func:`_incoming_rows` into the table ``incoming`` of a scratch file of its own
-    (written from a thread: the builder's connection stays with the builder)."""
-    db = sqlite3.connect(path)
-    try:
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("CREATE TABLE incoming (node TEXT, predicate TEXT, count INTEGER)")
-        db.executemany("INSERT INTO incoming VALUES (?, ?, ?)", _incoming_rows(store))
-        db.commit()
-    finally:
-        db.close()
+class _Incoming:
+    """The ``incoming`` table: :func:`_incoming_rows`, counted by the store's own aggregate
+    in a thread (no GIL held while Oxigraph counts: beside the Python-bound read, on the
+    second core) into a scratch file of its own, or in turn over a store that answers
+    queries only; then the predicates' labels."""
 
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.stop = threading.Event()
+        path.unlink(missing_ok=True)
 
-def _write_incoming(store: ox.Store, db: sqlite3.Connection, counted: Future[None] | None,
-                    incoming: Path) -> None:
-    """The ``incoming`` table: :func:`_incoming_rows`, counted beside the read into
-    ``incoming`` (``counted``) or here, and the predicates' labels."""
-    if counted is None:
-        db.executemany("INSERT OR REPLACE INTO incoming VALUES (?, ?, NULL, ?)",
-                       _incoming_rows(store))
-    else:
-        counted.result()
-        db.execute("ATTACH DATABASE ? AS i", (str(incoming),))
-        db.execute("INSERT OR REPLACE INTO incoming SELECT node, predicate, NULL, count "
-                   "FROM i.incoming ORDER BY rowid")
-        db.commit()  # a database is detached outside a transaction
-        db.execute("DETACH DATABASE i")
-    predicates = [p for (p,) in db.execute("SELECT DISTINCT predicate FROM incoming ORDER BY 1")]
-    labels: dict[str, str] = {}
-    for start in range(0, len(predicates), _BATCH):
-        values = " ".join(iri_term(p) for p in predicates[start:start + _BATCH])
-        for sol in _solutions(store, _PREFIXES + f"SELECT ?p ?l WHERE {{ VALUES ?p {{ {values} }} "
-                              "?p rdfs:label ?l }"):
-            labels[sol[0].value] = sol[1].value  # the last, as the OPTIONAL's rows did
-    db.executemany("UPDATE incoming SET label = ? WHERE predicate = ?",
-                   ((label, p) for p, label in labels.items()))
+    def start(self, loaded: Callable[[], ox.Store]) -> None:
+        """Count beside the caller, in the embedded store that ``loaded()`` gives (once
+        there: the thread waits for it)."""
+        # a daemon thread: a failing build does not wait for the aggregate to end
+        self.thread = threading.Thread(target=self._count, args=(loaded,),
+                                       name="facets-incoming", daemon=True)
+        self.thread.start()
+
+    def _count(self, loaded: Callable[[], ox.Store]) -> None:
+        try:
+            store = loaded()
+            if self.stop.is_set():  # the build ended (or changed course) meanwhile
+                return
+            db = sqlite3.connect(self.path)
+            try:
+                db.execute("PRAGMA journal_mode=OFF")
+                db.execute("PRAGMA synchronous=OFF")
+                db.execute("CREATE TABLE incoming (node TEXT, predicate TEXT, count INTEGER)")
+                db.executemany("INSERT INTO incoming VALUES (?, ?, ?)", (
+                    row for row in _incoming_rows(store) if not self.stop.is_set()))
+                db.commit()
+            finally:
+                db.close()
+        except BaseException as err:  # noqa: BLE001 - raised in the builder's thread
+            self.error = err
+
+    def write(self, store: ox.Store, db: sqlite3.Connection) -> None:
+        """Fill ``db``'s table ``incoming``: the thread's count, or counted here."""
+        if self.thread is None:
+            db.executemany("INSERT OR REPLACE INTO incoming VALUES (?, ?, NULL, ?)",
+                           _incoming_rows(store))
+        else:
+            self.thread.join()
+            if self.error is not None:
+                raise self.error
+            db.execute("ATTACH DATABASE ? AS i", (str(self.path),))
+            db.execute("INSERT OR REPLACE INTO incoming SELECT node, predicate, NULL, count "
+                       "FROM i.incoming ORDER BY rowid")
+            db.commit()  # a database is detached outside a transaction
+            db.execute("DETACH DATABASE i")
+        predicates = [p for (p,) in db.execute(
+            "SELECT DISTINCT predicate FROM incoming ORDER BY 1")]
+        labels: dict[str, str] = {}
+        for start in range(0, len(predicates), _BATCH):
+            values = " ".join(iri_term(p) for p in predicates[start:start + _BATCH])
+            for sol in _solutions(store, _PREFIXES + "SELECT ?p ?l WHERE { VALUES ?p { "
+                                  f"{values} }} ?p rdfs:label ?l }}"):
+                labels[sol[0].value] = sol[1].value  # the last, as the OPTIONAL's rows did
+        db.executemany("UPDATE incoming SET label = ? WHERE predicate = ?",
+                       ((label, p) for p, label in labels.items()))
+
+    def close(self) -> None:
+        """Stop counting (the thread ends at its next row: the aggregate itself cannot be
+        interrupted, but nobody waits for it) and remove the scratch file."""
+        self.stop.set()
+        self.path.unlink(missing_ok=True)

@@ -34,6 +34,7 @@ import os
 import pickle
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -100,6 +101,14 @@ ARTIFACT_BUILDERS: dict[str, str | ArtifactBuilder] = {
 #: Artifacts whose builders only read the store: built in a second process, beside the
 #: others (the machine's second core), on a checkpoint of the loaded store.
 READ_ONLY_ARTIFACTS = frozenset({"facets"})
+
+#: Builders (of :data:`READ_ONLY_ARTIFACTS`) with a variant that starts from the
+#: ``--data`` files while the store loads them: ``variant(files, folder, loaded, alive)``
+#: writes what ``builder(store, folder)`` would, ``loaded()`` waiting for the store, and
+#: ``alive()`` raising once the build is given up.
+FROM_INPUT: dict[str, str] = {
+    "exokg.facets_build:build_facets": "exokg.facets_input:build_facets_from_input",
+}
 
 _T = TypeVar("_T")
 
@@ -362,8 +371,10 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
     payload = None if files else bundled_ntriples(records_dirs)
     tmp = store_dir / f"{BUILDING_PREFIX}{version}-{os.getpid()}"
     target = store_dir / version
+    early = None
     try:
         tmp.mkdir()
+        early = _Early.start(tmp, files, builders, started)
         store = ox.Store(str(tmp / OXIGRAPH_DIR))
         if payload is not None:
             store.bulk_load(payload, format=ox.RdfFormat.N_TRIPLES)
@@ -379,7 +390,7 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
         # and the statistics describe everything the endpoint serves), while the
         # read-only ones still run
         stats = _build_artifacts(store, tmp, builders, started,
-                                 lambda done: _statistics(done, started))
+                                 lambda done: _statistics(done, started), early)
         del store
         info = StoreInfo(path=str(target / OXIGRAPH_DIR), version=version,
                          triples=stats["triples"], sources=sources,
@@ -388,6 +399,8 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
         write_meta(tmp, info)
         tmp.rename(target)
     except BaseException as err:
+        if early is not None:
+            early.give_up()
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(err, OSError) or isinstance(err, RuntimeError) and "IO error" in str(err):
             reason = getattr(err, "strerror", None) or str(err).splitlines()[0]
@@ -400,24 +413,32 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
 
 
 def _build_artifacts(store: ox.Store, tmp: Path, builders: dict[str, str | ArtifactBuilder],
-                     started: float, then: Callable[[ox.Store], _T]) -> _T:
+                     started: float, then: Callable[[ox.Store], _T],
+                     early: _Early | None = None) -> _T:
     """Run the artifact builders, in name order; those of :data:`READ_ONLY_ARTIFACTS`
     in a second process beside the others, on a checkpoint of the loaded store (hard links:
-    the others may write to the store meanwhile, the checkpoint stays as loaded). ``then``
-    runs once the builders of this process are done (the store is complete), while those
-    beside may still run; its answer is returned once all are done."""
+    the others may write to the store meanwhile, the checkpoint stays as loaded), or, when
+    ``early`` started them from the input files during the load, handed that checkpoint.
+    ``then`` runs once the builders of this process are done (the store is complete),
+    while those beside may still run; its answer is returned once all are done."""
+    started_early = early.names if early is not None else frozenset()
     for name in builders:
-        (tmp / ARTIFACTS_DIR / name).mkdir(parents=True)
+        if name not in started_early:
+            (tmp / ARTIFACTS_DIR / name).mkdir(parents=True)
     beside = {name: builder for name, builder in sorted(builders.items())
-              if name in READ_ONLY_ARTIFACTS}
+              if name in READ_ONLY_ARTIFACTS and name not in started_early}
     if not _portable(beside):
         beside = {}
-    here = [name for name in sorted(builders) if name not in beside]
+    here = [name for name in sorted(builders)
+            if name not in beside and name not in started_early]
     snapshot = tmp / "checkpoint"
     with ThreadPoolExecutor(1, thread_name_prefix="artifacts-beside") as pool:
         other = None
-        if beside:
+        if beside or early is not None:
             store.backup(str(snapshot))
+        if early is not None:
+            early.loaded(snapshot)
+        if beside:
             other = pool.submit(run_in_child, _build_on_checkpoint, snapshot,
                                 {name: (b, tmp / ARTIFACTS_DIR / name)
                                  for name, b in beside.items()}, started,
@@ -427,11 +448,105 @@ def _build_artifacts(store: ox.Store, tmp: Path, builders: dict[str, str | Artif
                 resolve_builder(builders[name])(store, tmp / ARTIFACTS_DIR / name)
                 logger.info("artifact %s built at %.1f s", name, time.monotonic() - started)
             answer = then(store)
+        except BaseException:
+            if early is not None:  # failing fast: the child stops at its next check
+                early.give_up()
+                early = None
+            raise
         finally:
             if other is not None:
                 other.result()
-                shutil.rmtree(snapshot, ignore_errors=True)
+            if early is not None:
+                early.result()
+            shutil.rmtree(snapshot, ignore_errors=True)
     return answer
+
+
+class _Early:
+    """The builders of :data:`FROM_INPUT` started from the ``--data`` files before the
+    load, in one child process beside it; told where the loaded store's checkpoint is
+    (:meth:`loaded`) or that the build was given up (:meth:`give_up`) through a file."""
+
+    def __init__(self, signal: Path, names: frozenset[str], pool: ThreadPoolExecutor,
+                 done: Any) -> None:
+        self.signal, self.names, self.pool, self.done = signal, names, pool, done
+
+    @classmethod
+    def start(cls, tmp: Path, files: Sequence[Path],
+              builders: dict[str, str | ArtifactBuilder], started: float) -> _Early | None:
+        """Start them (``None`` when none applies: no files, or no such builder)."""
+        variants = {name: FROM_INPUT[b] for name, b in sorted(builders.items())
+                    if name in READ_ONLY_ARTIFACTS and isinstance(b, str) and b in FROM_INPUT}
+        if not files or not variants:
+            return None
+        for name in variants:
+            (tmp / ARTIFACTS_DIR / name).mkdir(parents=True)
+        signal = tmp / "checkpoint.signal"
+        pool = ThreadPoolExecutor(1, thread_name_prefix="artifacts-early")
+        done = pool.submit(run_in_child, _build_from_input, list(files), signal,
+                           {name: (v, tmp / ARTIFACTS_DIR / name) for name, v in variants.items()},
+                           started, what="the artifact build")
+        return cls(signal, frozenset(variants), pool, done)
+
+    def loaded(self, checkpoint: Path) -> None:
+        _signal(self.signal, str(checkpoint))
+
+    def give_up(self) -> None:
+        """Tell the child to stop, and wait until it has (at its next check, every run of
+        lines or batch of findings: it must not write into a build folder being removed)."""
+        _signal(self.signal, "")
+        with contextlib.suppress(BaseException):  # its error is the build's failing
+            self.done.result()
+        self.pool.shutdown(wait=False)
+
+    def result(self) -> None:
+        try:
+            self.done.result()
+        finally:
+            self.pool.shutdown(wait=False)
+
+
+def _signal(path: Path, text: str) -> None:
+    with contextlib.suppress(OSError):  # a build folder already removed: nobody waits
+        part = path.with_suffix(".part")
+        part.write_text(text)
+        part.replace(path)
+
+
+class _Waiter:
+    """The child's side of :class:`_Early`'s signal file."""
+
+    def __init__(self, signal: Path) -> None:
+        self.signal = signal
+        self.store: ox.Store | None = None
+        self.lock = threading.Lock()  # the builder and its incoming count both wait
+
+    def alive(self) -> None:
+        """Raise once the build was given up (or its folder removed)."""
+        if not self.signal.parent.exists() or (self.signal.exists()
+                                               and not self.signal.read_text()):
+            raise ChildFailed("the store build was given up")
+
+    def __call__(self) -> ox.Store:
+        """The loaded store's checkpoint, once there."""
+        with self.lock:
+            while self.store is None:
+                self.alive()
+                if self.signal.exists():
+                    self.store = ox.Store.read_only(self.signal.read_text())
+                else:
+                    time.sleep(0.05)
+            return self.store
+
+
+def _build_from_input(files: list[Path], signal: Path,
+                      builders: dict[str, tuple[str, Path]], started: float) -> None:
+    waiter = _Waiter(signal)
+    for name, (variant, folder) in builders.items():
+        module, _, func = variant.partition(":")
+        getattr(importlib.import_module(module), func)(files, folder, waiter, waiter.alive)
+        logger.info("artifact %s built at %.1f s (from the input, beside the load)", name,
+                    time.monotonic() - started)
 
 
 def _statistics(store: ox.Store, started: float) -> dict[str, Any]:

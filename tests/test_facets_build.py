@@ -4,12 +4,11 @@ with values the fast reader hands back to rdflib (odd literals, a literal object
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
+import threading
 
 import pytest
+from _facets import facet_tables
 from exokg import facets_build
-from exokg.facets import FACETS_FILE
 from exokg.facets_build import build_facets
 from exokg.store import open_store, prepare_store
 
@@ -39,15 +38,6 @@ ODD = (_odd(1, "sourceRow", f'"3.0"^^<{XSD}decimal>'), _odd(2, "sourceTable", '"
 SLOW = 3  # Oxigraph stores "1"^^xsd:boolean as "true"
 
 
-def _tables(path: Path) -> dict[str, list[tuple]]:
-    db = sqlite3.connect(path / FACETS_FILE)
-    try:
-        names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {n: sorted(db.execute(f"SELECT * FROM {n}").fetchall(), key=repr) for n in names}
-    finally:
-        db.close()
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     from hubgen import write_hub_graph
@@ -72,7 +62,7 @@ def test_fast_reader_writes_what_finding_record_gives(store, monkeypatch, caplog
 
     monkeypatch.setattr(facets_build, "_fast_row", rdflib_only)
     build_facets(ox_store, folder / "reference")
-    fast, reference = _tables(folder / "fast"), _tables(folder / "reference")
+    fast, reference = facet_tables(folder / "fast"), facet_tables(folder / "reference")
     assert fast.keys() == reference.keys()
     for name in reference:
         assert fast[name] == reference[name], name
@@ -99,9 +89,35 @@ def test_a_store_answering_queries_only_gets_the_same_facets(store):
     ox_store, folder = store
     build_facets(ox_store, folder / "embedded")
     build_facets(_QueryOnly(ox_store), folder / "queries")
-    embedded, queries = _tables(folder / "embedded"), _tables(folder / "queries")
+    embedded, queries = facet_tables(folder / "embedded"), facet_tables(folder / "queries")
     assert embedded.keys() == queries.keys()
     for name in embedded:
         assert embedded[name] == queries[name], name
     assert embedded["incoming"]  # links into the classes from the entities
     assert not list((folder / "embedded").glob("*.incoming"))  # its scratch file is gone
+
+
+def test_a_failing_build_does_not_wait_for_the_incoming_count(tmp_path, monkeypatch):
+    """The incoming links are counted in a thread beside the read; a build that fails
+    meanwhile raises at once, leaving no scratch file, not after the count."""
+    review = open_store(prepare_store(tmp_path / "stores").path)
+    release = threading.Event()
+
+    def slow_count(store):
+        release.wait(120)
+        return iter(())
+
+    def failing(*args):
+        raise RuntimeError("the by-study pass failed")
+
+    monkeypatch.setattr(facets_build, "_incoming_rows", slow_count)
+    monkeypatch.setattr(facets_build, "_by_study", failing)
+    try:
+        with pytest.raises(RuntimeError, match="by-study"):
+            build_facets(review, tmp_path / "facets")
+        counting = [t for t in threading.enumerate() if t.name == "facets-incoming"]
+        assert counting and counting[0].is_alive()  # raised while it still counts
+        left = {p.suffix for p in (tmp_path / "facets").iterdir()}
+        assert not left & {".scratch", ".incoming"}, left
+    finally:
+        release.set()

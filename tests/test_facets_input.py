@@ -1,0 +1,89 @@
+"""The facets artifact built from the ``--data`` files beside the store's load
+(:mod:`exokg.facets_input`) holds exactly what the builder writes reading the loaded store:
+with triples given twice, a finding's triples spread over the file and over two files,
+blank nodes of two files with the same label, several values of one property (the review's
+studies and the generated hub's share IRIs and differ in labels); and, where the input holds
+what the store rewrites (a non-canonical integer, a finding naming a blank node), the build
+says so and reads the store instead."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from _facets import facet_tables
+from exokg.errors import ConfigError
+from exokg.facets import Facets
+from exokg.facets_build import build_facets
+from exokg.store import bundled_ntriples, open_store, prepare_store
+
+BASE = "https://w3id.org/exokg/id/"
+EXO = "https://w3id.org/exokg/vocab#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+MENTIONS = "http://example.org/mentions"
+MIR21 = BASE + "content/mir-21"
+FROM_INPUT = "(from the input, beside the load)"
+
+
+def _lines(tmp: Path) -> list[str]:
+    from hubgen import write_hub_graph
+
+    hub = write_hub_graph(tmp / "hub.nt", findings=300).read_text(encoding="utf-8")
+    return bundled_ntriples([]).decode().splitlines(keepends=True) + hub.splitlines(keepends=True)
+
+
+def _build(tmp: Path, files: list[Path], caplog) -> tuple[Path, Path]:
+    """The store built from ``files`` (its facets artifact) and the facets the builder
+    writes from the loaded store, for comparison."""
+    with caplog.at_level(logging.INFO, logger="exokg"):
+        info = prepare_store(tmp / "stores", data_files=files)
+    reference = tmp / "reference"
+    build_facets(open_store(info.path), reference)
+    return Path(info.artifact_dir("facets")), reference
+
+
+def test_input_path_equals_the_store_path(tmp_path, caplog):
+    lines = _lines(tmp_path)
+    # every finding's triples spread over the file (odd lines first, then even, reversed)
+    spread = lines[::2] + lines[1::2][::-1]
+    a, b = tmp_path / "a.nt", tmp_path / "b.nt"
+    # a third of the triples given again in the second file, a blank node in each file
+    # under the same label (two nodes for the store), and a second disease for a finding
+    a.write_text("".join(spread) + f"_:x <{MENTIONS}> <{MIR21}> .\n", encoding="utf-8")
+    b.write_text("".join(spread[::3]) + f"_:x <{MENTIONS}> <{MIR21}> .\n"
+                 f"<{BASE}finding/t1-10> <{EXO}disease> <{BASE}disease/a-second> .\n"
+                 f"<{BASE}disease/a-second> <http://www.w3.org/2000/01/rdf-schema#label> "
+                 '"a second disease" .\n', encoding="utf-8")
+    built, reference = _build(tmp_path, [a, b], caplog)
+    assert any(FROM_INPUT in r.getMessage() for r in caplog.records)
+    assert not any("facets read from the store" in r.getMessage() for r in caplog.records)
+    assert facet_tables(built) == facet_tables(reference)
+    facets = Facets(built)
+    assert {"predicate": MENTIONS, "count": 2} in [
+        {k: link[k] for k in ("predicate", "count")} for link in facets.node(MIR21).incoming]
+    assert facets.node(BASE + "content/mir-hub").count == 300
+
+
+@pytest.mark.parametrize("extra, why", [
+    (f'<{BASE}finding/t1-10> <{EXO}sampleSize> "090"^^<{XSD}integer> .\n', "xsd:integer"),
+    (f"<{BASE}finding/t1-10> <{EXO}sample> _:s .\n"
+     '_:s <http://www.w3.org/2000/01/rdf-schema#label> "a sample" .\n', "blank node"),
+])
+def test_input_the_store_rewrites_is_read_from_the_store(tmp_path, caplog, extra, why):
+    data = tmp_path / "data.nt"
+    data.write_text("".join(_lines(tmp_path)) + extra, encoding="utf-8")
+    built, reference = _build(tmp_path, [data], caplog)
+    said = [r.getMessage() for r in caplog.records
+            if "facets read from the store" in r.getMessage()]
+    assert said and why in said[0]
+    assert facet_tables(built) == facet_tables(reference)
+
+
+def test_bad_input_fails_the_build_at_once(tmp_path):
+    good, bad = tmp_path / "good.nt", tmp_path / "bad.nt"
+    good.write_text("".join(_lines(tmp_path)), encoding="utf-8")
+    bad.write_text("<http://ex/a> <http://ex/p> .\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="bad.nt: not valid RDF"):
+        prepare_store(tmp_path / "stores", data_files=[good, bad])
+    assert [p.name for p in (tmp_path / "stores").iterdir() if not p.name.startswith(".")] == []
