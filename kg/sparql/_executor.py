@@ -44,7 +44,12 @@ from collections.abc import Iterable
 from typing import IO, cast
 
 import pyoxigraph as ox
-from exokg.sparql.row_cap import serialize_rows
+
+if __package__:  # imported as exokg.sparql._executor (doctests, tools)
+    from exokg.sparql.row_cap import serialize_rows
+else:  # run as the executor script: its own folder is on the path, and importing the
+    # exokg package would load rdflib and the library (0.27 s and 32 MB more per executor)
+    from row_cap import serialize_rows  # type: ignore[import-not-found,no-redef]
 
 _CHUNK = 1 << 16
 #: Queries run on a thread with this stack: Oxigraph's parser and planner recurse once
