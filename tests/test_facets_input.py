@@ -67,6 +67,10 @@ def test_input_path_equals_the_store_path(tmp_path, caplog):
 
 @pytest.mark.parametrize("extra, why", [
     (f'<{BASE}finding/t1-10> <{EXO}sampleSize> "090"^^<{XSD}integer> .\n', "xsd:integer"),
+    # canonical, but a derived type: the store holds it as xsd:integer
+    (f'<{BASE}finding/t1-10> <{EXO}sampleSize> "90"^^<{XSD}int> .\n', "xsd:int"),
+    (f'<{BASE}finding/t1-10> <{EXO}sampleSize> "90"^^<{XSD}unsignedShort> .\n',
+     "xsd:unsignedShort"),
     (f"<{BASE}finding/t1-10> <{EXO}sample> _:s .\n"
      '_:s <http://www.w3.org/2000/01/rdf-schema#label> "a sample" .\n', "blank node"),
 ])
