@@ -121,7 +121,7 @@ def init_app(app: Flask) -> None:
             return None
         negotiate = surfaces[request.blueprint]
         try:
-            version = get_service(app).info.version
+            version = get_service(app).data_tag
         except ExoKGError as err:  # no store: the handler answers (or fails) as it would
             logger.debug("no ETag for %s: %s", request.path, err)
             return None

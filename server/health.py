@@ -30,7 +30,7 @@ def void() -> Response:
     # the body names when the store was loaded (dcterms:modified, which differs between
     # replicas built from the same inputs) and the --data files' names
     reply = graph_reply(graph, environ=request.environ, config=get_config(),
-                        version=info.version,
+                        version=service.data_tag,
                         extra=[info.built, *(src.rsplit("/", 1)[-1] for src in info.sources)])
     return Response(reply.body, status=reply.status, headers=reply.headers)
 

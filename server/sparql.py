@@ -201,7 +201,7 @@ def sparql_reply(service: SparqlService, environ: dict[str, Any], config: Config
         base_url = get_current_url(environ, strip_querystring=True)
         graph = service_description(base_url, service.info, config)
         return graph_reply(graph, environ=environ, config=config,
-                           version=service.info.version)
+                           version=service.data_tag)
     text = _one(params)
     default = [v for k, v in params if k == "default-graph-uri"]
     named = [v for k, v in params if k == "named-graph-uri"]

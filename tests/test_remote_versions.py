@@ -27,6 +27,14 @@ SRJ = "application/sparql-results+json"
 RANKS = f"SELECT ?n ?r WHERE {{ GRAPH <{METRICS_GRAPH}> {{ ?n <{EXO.pageRank}> ?r }} }}"
 #: the same, naming its own dataset (the engine's graphs, as they are)
 RANKS_FROM = RANKS.replace("WHERE", f"FROM NAMED <{METRICS_GRAPH}> WHERE", 1)
+_PARENT, _, _NAME = METRICS_GRAPH.rpartition("/")
+#: other spellings of the graph's name, which the engine resolves (a relative IRI on a
+#: BASE, a \u escape): refused while it holds another version, like the plain one
+SPELLED = [f"BASE <{_PARENT}/> " + RANKS_FROM.replace(f"<{METRICS_GRAPH}>", f"<{_NAME}>"),
+           RANKS_FROM.replace(f"<{METRICS_GRAPH}>",
+                              f"<{METRICS_GRAPH[:-1]}\\u{ord(METRICS_GRAPH[-1]):04x}>")]
+#: no graph named: the metrics graph is not among those a query reads
+ANY_GRAPH = f"SELECT ?n ?r WHERE {{ GRAPH ?g {{ ?n <{EXO.pageRank}> ?r }} }}"
 
 
 def _run(*args: str) -> dict:
@@ -54,11 +62,13 @@ def _ranks(url: str) -> dict[str, str]:
 def _not_indexed(url: str, version: str) -> None:
     """The metrics graph is refused for ``version``, naming the command that builds it
     (never another version's metrics, never an empty answer that looks whole)."""
-    for query in (RANKS, RANKS_FROM):
+    for query in (RANKS, RANKS_FROM, *SPELLED):
         r = _ask(url, query)
-        assert r.status_code == 503, r.text[:500]
+        assert r.status_code == 503, (query, r.text[:500])
         assert "exokg index" in r.text and version in r.text
         assert int(r.headers["Retry-After"]) > 0
+    r = _ask(url, ANY_GRAPH)
+    assert r.status_code == 200 and r.json()["results"]["bindings"] == []
 
 
 def _serving(url: str, version: str) -> None:
@@ -122,10 +132,14 @@ def test_metrics_graph_answers_only_the_served_version(tmp_path, engine):
         assert v2["version"] != v1["version"]
         _serving(url, v2["version"])
         _not_indexed(url, v2["version"])  # not v1's metrics
+        # the service description lists the graphs that hold the version: its ETag
+        # changes when index writes the metrics, with the version unchanged
+        before = requests.get(f"{url}/sparql", timeout=30).headers["ETag"]
 
         assert _run("index", *remote, "--store", artifacts)["version"] == v2["version"]
         ranks_v2 = _published(url)
         assert ranks_v2 and ranks_v2 != ranks_v1
+        assert requests.get(f"{url}/sparql", timeout=30).headers["ETag"] != before
         assert hub not in ranks_v2  # v2's own nodes
 
         back = _run("load", *remote)  # the roll-back: v1's inputs again

@@ -192,6 +192,14 @@ class SparqlService:
                     self._info = self._open_info()
         return self._info
 
+    @property
+    def data_tag(self) -> str:
+        """What ETags name the data by: the version, and for a remote store the derived
+        graphs not holding it yet (answers change when ``exokg index`` writes them)."""
+        if self._remote is not None:
+            return self._remote.current().tag
+        return self.info.version
+
     def _open_info(self) -> StoreInfo:
         return find_store(self.config.store_dir, store_path=self.config.store_path,
                           data_files=self.config.data_files,
@@ -270,15 +278,14 @@ class SparqlService:
         check_query(info, allowlist=self.allowlist)
         sol, graph = negotiate_for(info.form, request.accept, format_name=request.format_name)
         default, named = self._dataset(request)
-        store = self.info
+        # one read of a remote store's version: the key and the query are of the same
+        pin = self._remote.current() if self._remote is not None else None
+        store = pin.info if pin is not None else self.info
         cap = self._cap(request.max_rows)
-        key_parts = [store.version, text, sol.media_type if sol else "",
-                     graph.media_type if graph else "", json.dumps([default, named]),
+        key_parts = [pin.tag if pin is not None else store.version, text,
+                     sol.media_type if sol else "", graph.media_type if graph else "",
+                     json.dumps([default, named]),
                      str(cap), self.config.public_base_iri]  # relative IRIs resolve on it
-        if self._remote is not None and self._remote.unpublished:
-            # a remote version not (wholly) indexed answers without its derived graphs:
-            # not the answer, nor the ETag, it gives once they are written
-            key_parts.append(" ".join(sorted(self._remote.unpublished)))
         etag = make_etag(*key_parts)
         answer = QueryAnswer(False, None, b"", False, cap, etag, store.version)
         if etag_matches(request.if_none_match, etag):
@@ -300,6 +307,8 @@ class SparqlService:
             "base": self.config.public_base_iri}
         if default is not None:
             job["default"], job["named"] = default, named
+        if pin is not None:
+            job["pin"] = pin
         if graph is not None and graph.media_type not in _NO_PREFIXES:
             job["out_prefixes"] = {**PREFIXES, **info.prefixes}  # Turtle, TriG, JSON-LD ...
         outcome = self.pool.execute(job, timeout=self.timeout,
