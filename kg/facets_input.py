@@ -40,7 +40,8 @@ from typing import IO, Any, cast
 import pyoxigraph as ox
 from exokg.errors import ConfigError
 from exokg.facets_build import HUB_MIN, build_facets, write_facets
-from exokg.vocab import EXO, RDF, RDFS, SKOS
+from exokg.pages import OBJECT_FACT_PREDICATES
+from exokg.vocab import EXO, RDF
 
 __all__ = ["RUN_LINES", "InputFindings", "InputUnfit", "build_facets_from_input"]
 
@@ -53,9 +54,8 @@ RUN_LINES = 1_000_000
 _BATCH = 500
 
 _FINDING = f" <{RDF.type}> <{EXO.Finding}> .\n".encode()
-#: The facts of a named object the builder reads (exokg.pages.OBJECT_FACTS).
-_FACTS = tuple(f"<{p}> ".encode() for p in (RDFS.label, SKOS.prefLabel, EXO.refNumber,
-                                             EXO.retracted))
+#: The facts of a named object the builder reads.
+_FACTS = tuple(f"<{p}> ".encode() for p in OBJECT_FACT_PREDICATES)
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 #: Literals typed in the XSD namespace (lexical form, type name). Oxigraph rewrites many
 #: of them on load: a value's canonical form ("01" -> "1"), and derived types to their base

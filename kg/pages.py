@@ -49,11 +49,12 @@ from exokg.errors import InvalidQuery, NodeNotFound
 from exokg.facet_counts import count_facets, facet_values
 from exokg.rdf_terms import TripleIndex, rdflib_triples, triples_graph
 from exokg.sparql.results import Results
-from exokg.vocab import EXO, RDF, RDFS
+from exokg.vocab import EXO, RDF, RDFS, SKOS
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK", "PAGE_FACTS", "PAGE_SIZE",
+__all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK", "OBJECT_FACTS",
+           "OBJECT_FACT_PREDICATES", "PAGE_FACTS", "PAGE_SIZE",
            "Reader", "StoreReader", "VALUES_READ", "all_finding_records", "describe",
            "description_graph", "share", "value_order",
            "entity_page", "find_node", "finding_count", "finding_graph", "finding_page",
@@ -77,7 +78,10 @@ _PREFIXES = (f"PREFIX exo: <{EXO}>\nPREFIX rdf: <{RDF}>\n"
              "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n")
 
 #: What is read of the nodes a description points to: their names, and a study's number.
-OBJECT_FACTS = "(rdfs:label, skos:prefLabel, exo:refNumber, exo:retracted)"
+OBJECT_FACT_PREDICATES = (str(RDFS.label), str(SKOS.prefLabel), str(EXO.refNumber),
+                          str(EXO.retracted))
+#: The same, as a SPARQL ``IN`` list.
+OBJECT_FACTS = "(" + ", ".join(f"<{p}>" for p in OBJECT_FACT_PREDICATES) + ")"
 
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
@@ -450,7 +454,7 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     """
     description = describe(reader, node, cap=PAGE_FACTS)
     graph, subject = description.graph, URIRef(node)
-    if next(graph.predicate_objects(subject), None) is None:
+    if not description.counts:  # not the graph: a node whose every value was cut exists
         raise NodeNotFound(f"no node {node} in the graph", suggestions=[])
     data = node_facts(graph, subject)
     data["facts"] = _counted_facts(data["facts"], description)

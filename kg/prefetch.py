@@ -6,8 +6,10 @@ page took 739 ms against its tenth's 478 ms, and Oxigraph server showed the same
 same queries). :func:`prefetch` asks the kernel to read the store's files ahead
 (``posix_fadvise(WILLNEED)``), the artifacts first (the worker's own reads: search,
 facets, adjacency) and then the store's data files, each file only while the running
-total stays within ``share`` of the memory available now (``MemAvailable``): a store
-larger than that share is read in part, never pushing out what the machine holds.
+total stays within ``share`` of the memory available now (``MemAvailable``, which counts
+the page cache the kernel may drop, and in a container is the host's): a store larger
+than that share is read in part. Each worker asks for the same files; the kernel reads
+them once (later asks find the pages cached).
 :func:`start_prefetch` does it in a daemon thread, so the server's start waits for none of
 it. Where the platform has no ``posix_fadvise`` or no ``MemAvailable`` nothing is read.
 

@@ -495,7 +495,7 @@ class _Early:
         """Tell the child to stop, and wait until it has (at its next check, every run of
         lines or batch of findings: it must not write into a build folder being removed)."""
         _signal(self.signal, "")
-        with contextlib.suppress(BaseException):  # its error is the build's failing
+        with contextlib.suppress(Exception):  # its error is the build's failing
             self.done.result()
         self.pool.shutdown(wait=False)
 

@@ -242,7 +242,9 @@ class _Spool:
         # so a process killed mid-export (-9, OOM) leaves nothing behind in TMPDIR
         self.db = sqlite3.connect("")
         try:
-            self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            # on disk even where SQLite was built to keep temporary data in memory
+            self.db.executescript("PRAGMA temp_store=FILE; PRAGMA journal_mode=OFF; "
+                                  "PRAGMA synchronous=OFF;"
                                   + _SCHEMA)
             self._fill(service, findings)
         except BaseException:
