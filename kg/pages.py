@@ -326,8 +326,11 @@ def describe(reader: Reader, node: str, *, cap: int = DESCRIPTION_CAP) -> Descri
     if whole:
         chosen = "" if len(whole) == len(counts) else \
             f"VALUES ?p {{ {' '.join(map(iri_term, whole))} }} "
-        graph, _ = reader.construct(_PREFIXES + f"""CONSTRUCT {{ {term} ?p ?o . ?o ?q ?v }}
+        graph, capped = reader.construct(_PREFIXES + f"""CONSTRUCT {{ {term} ?p ?o . ?o ?q ?v }}
 WHERE {{ {chosen}{term} ?p ?o OPTIONAL {{ ?o ?q ?v FILTER(isBlank(?o)) }} }}""")
+        if capped:  # the service's row cap cut it (a small MAX_ROWS): say what came
+            for predicate in whole:
+                kept[predicate] = len(set(graph.objects(subject, URIRef(predicate))))
     for predicate in sorted(p for p, n in kept.items() if 0 < n < counts[p]):
         values = reader.select(f"SELECT ?o WHERE {{ {term} {iri_term(predicate)} ?o }}")
         if values.truncated:  # under a smaller row cap than this read: none, not any

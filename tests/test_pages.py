@@ -304,3 +304,27 @@ def test_a_predicate_with_too_many_values_to_choose_from_is_listed_by_count(tmp_
                       "count": VALUES_READ + 1}]
     assert page["facts_truncated"] is True and page["label"] == "miR-hub"
     assert page["types"] and page["paging"]["count"] == 16
+
+
+def test_a_description_cut_by_the_row_cap_says_so(review_store):
+    """Under a row cap smaller than the node's statements (an operator's small
+    MAX_ROWS), the description says it was cut and counts only what it holds."""
+    from exokg.pages import describe
+
+    reader, _ = review_store
+
+    class Capped:
+        def select(self, query, *, max_rows=None):
+            return reader.select(query, max_rows=min(max_rows or 5, 5))
+
+        def construct(self, query, *, max_rows=None):
+            return reader.construct(query, max_rows=min(max_rows or 5, 5))
+
+    node = str(EXOID) + "content/mir-21"
+    whole = describe(reader, node, cap=2000)
+    assert not whole.truncated
+    cut = describe(Capped(), node, cap=2000)
+    assert cut.truncated
+    subject = URIRef(node)
+    assert all(cut.kept[p] == len(set(cut.graph.objects(subject, URIRef(p))))
+               for p in cut.kept)
