@@ -331,7 +331,8 @@ WHERE {{ {chosen}{term} ?p ?o OPTIONAL {{ ?o ?q ?v FILTER(isBlank(?o)) }} }}""")
         if capped:  # the service's row cap cut it (a small MAX_ROWS): say what came
             for predicate in whole:
                 kept[predicate] = len(set(graph.objects(subject, URIRef(predicate))))
-    for predicate in sorted(p for p, n in kept.items() if 0 < n < counts[p]):
+    for predicate in sorted(p for p, n in kept.items()
+                            if 0 < n < counts[p] and p not in whole):
         values = reader.select(f"SELECT ?o WHERE {{ {term} {iri_term(predicate)} ?o }}")
         if values.truncated:  # under a smaller row cap than this read: none, not any
             kept[predicate] = 0

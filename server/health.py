@@ -25,12 +25,12 @@ def void() -> Response:
     service = get_service()
     base = get_config().public_base_iri
     endpoint = request.host_url.rstrip("/") + "/sparql"
-    info = service.info  # once: a remote store's is read again now and then
+    info, tag = service.snapshot()  # once: a remote store's is read again now and then
     graph = void_graph(base.rstrip("/") + "/dataset", endpoint, info)
     # the body names when the store was loaded (dcterms:modified, which differs between
     # replicas built from the same inputs) and the --data files' names
     reply = graph_reply(graph, environ=request.environ, config=get_config(),
-                        version=service.data_tag,
+                        version=tag,
                         extra=[info.built, *(src.rsplit("/", 1)[-1] for src in info.sources)])
     return Response(reply.body, status=reply.status, headers=reply.headers)
 

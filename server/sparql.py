@@ -199,9 +199,9 @@ def sparql_reply(service: SparqlService, environ: dict[str, Any], config: Config
     params = request_params(environ, max_body=config.max_body_bytes)
     if not params and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
         base_url = get_current_url(environ, strip_querystring=True)
-        graph = service_description(base_url, service.info, config)
-        return graph_reply(graph, environ=environ, config=config,
-                           version=service.data_tag)
+        info, tag = service.snapshot()  # one read: the body and its ETag agree
+        graph = service_description(base_url, info, config)
+        return graph_reply(graph, environ=environ, config=config, version=tag)
     text = _one(params)
     default = [v for k, v in params if k == "default-graph-uri"]
     named = [v for k, v in params if k == "named-graph-uri"]

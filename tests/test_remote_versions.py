@@ -21,6 +21,7 @@ import requests
 from _remote_engines import start_oxigraph, start_virtuoso, stop
 from conftest import exokg, start_server, stop_server
 from exokg.index import METRICS_GRAPH
+from exokg.sparql.remote import NO_NAMED_GRAPH
 from exokg.vocab import EXO
 
 SRJ = "application/sparql-results+json"
@@ -69,6 +70,15 @@ def _not_indexed(url: str, version: str) -> None:
         assert int(r.headers["Retry-After"]) > 0
     r = _ask(url, ANY_GRAPH)
     assert r.status_code == 200 and r.json()["results"]["bindings"] == []
+    # the graphs a query sees: none made up, none unpublished (GRAPH ?g {} binds every
+    # named graph of the dataset, empty or not)
+    r = _ask(url, "SELECT ?g WHERE { GRAPH ?g { } }")
+    assert r.status_code == 200
+    seen = {b["g"]["value"] for b in r.json()["results"]["bindings"] if "g" in b}
+    assert not seen & {METRICS_GRAPH, NO_NAMED_GRAPH}, seen
+    # a language tag "from" names no dataset
+    r = _ask(url, 'SELECT ?s WHERE { ?s ?p "x"@from }')
+    assert r.status_code == 200, r.text[:300]
 
 
 def _serving(url: str, version: str) -> None:

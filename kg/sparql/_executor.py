@@ -49,6 +49,7 @@ if __package__:  # imported as exokg.sparql._executor (doctests, tools)
     from exokg.sparql.row_cap import serialize_rows
 else:  # run as the executor script: its own folder is on the path, and importing the
     # exokg package would load rdflib and the library (0.27 s and 32 MB more per executor)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -P, PYTHONSAFEPATH
     from row_cap import serialize_rows  # type: ignore[import-not-found,no-redef]
 
 _CHUNK = 1 << 16

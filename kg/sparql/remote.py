@@ -314,6 +314,9 @@ class RemoteEndpoint:
         self.connections = _Connections(url)
         #: whether :func:`check_engine` found the engine's settings sound (checked once)
         self.checked = False
+        #: the engine, from its ``Server`` header (:func:`check_engine`): "Virtuoso" or "";
+        #: a few of its answers to the protocol differ (see RemotePool's dataset)
+        self.engine = ""
 
     def request(self, query: str, *, accept: str, timeout: float,
                 default_graphs: list[str] | None = None,
@@ -470,7 +473,8 @@ def check_engine(endpoint: RemoteEndpoint, *, server: str, timeout: float = 10.0
     """
     if endpoint.checked:
         return
-    if server.startswith("Virtuoso/"):
+    endpoint.engine = "Virtuoso" if server.startswith("Virtuoso/") else ""
+    if endpoint.engine:
         fix = ("set ThreadsPerQuery = 1 in the [Parameters] section of virtuoso.ini and "
                "restart it (deploy/README.md)")
         try:
@@ -491,7 +495,7 @@ def check_engine(endpoint: RemoteEndpoint, *, server: str, timeout: float = 10.0
     endpoint.checked = True
 
 
-#: The named graph given to the engine when a version has none: it holds nothing.
+#: The named graph given to Virtuoso when a version has none: it holds nothing.
 NO_NAMED_GRAPH = "urn:exokg:no-named-graph"
 
 
@@ -617,10 +621,12 @@ class RemotePool:
         # A query naming its own dataset (FROM) keeps it; others read the current graph.
         if version.graph is None or _names_dataset(job["q"]):
             return None, None
-        # no named graph given is "every graph" to some engines (Virtuoso: GRAPH ?g then
-        # reads the other versions' graphs and unpublished metrics); a graph that does not
-        # exist is none
-        return [version.graph], version.named or [NO_NAMED_GRAPH]
+        if version.named or self.endpoint.engine != "Virtuoso":
+            return [version.graph], version.named
+        # Virtuoso takes no named graph given as every graph (GRAPH ?g then reads the other
+        # versions' graphs and unpublished metrics); a graph that does not exist is none
+        # there (not on Oxigraph, which binds GRAPH ?g {} to it: it is sent none)
+        return [version.graph], [NO_NAMED_GRAPH]
 
     def execute(self, job: dict[str, Any], *, timeout: float,
                 cancel: CancelToken | None = None, wait: float | None = None) -> Outcome:
@@ -699,8 +705,8 @@ class RemotePool:
 
 def _names_dataset(query: str) -> bool:
     """Whether ``query`` names its own dataset (``FROM``, ``FROM NAMED``)."""
-    return any(kind == "word" and value.upper() == "FROM"
-               for kind, value, _ in token_spans(query))
+    return any(kind == "word" and value.upper() == "FROM" and query[start - 1:start] != "@"
+               for kind, value, start in token_spans(query))  # "x"@from: a language
 
 
 def _refuse_unpublished(job: dict[str, Any], unpublished: frozenset[str],

@@ -192,13 +192,19 @@ class SparqlService:
                     self._info = self._open_info()
         return self._info
 
+    def snapshot(self) -> tuple[StoreInfo, str]:
+        """The store's description and what ETags name its data by, read together: the
+        version, and for a remote store the derived graphs not holding it yet (answers
+        change when ``exokg index`` writes them)."""
+        if self._remote is not None:
+            version = self._remote.current()
+            return version.info, version.tag
+        return self.info, self.info.version
+
     @property
     def data_tag(self) -> str:
-        """What ETags name the data by: the version, and for a remote store the derived
-        graphs not holding it yet (answers change when ``exokg index`` writes them)."""
-        if self._remote is not None:
-            return self._remote.current().tag
-        return self.info.version
+        """:meth:`snapshot`'s tag."""
+        return self.snapshot()[1]
 
     def _open_info(self) -> StoreInfo:
         return find_store(self.config.store_dir, store_path=self.config.store_path,
