@@ -62,7 +62,7 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 #: (xsd:int, long, unsignedByte ... -> xsd:integer; dateTimeStamp -> dateTime), so only
 #: those known to come back as written are taken from the input (:func:`_check_values`).
 _XSD_TYPED = re.compile(rb'"((?:[^"\\]|\\.)*)"\^\^<' + re.escape(_XSD.encode()) + rb"([^>]*)>")
-_AS_WRITTEN = {b"string": None, b"integer": re.compile(rb"0|-?[1-9][0-9]*"),
+_AS_WRITTEN = {b"integer": re.compile(rb"0|-?[1-9][0-9]*"),
                b"boolean": re.compile(rb"true|false")}
 
 
@@ -80,10 +80,10 @@ def _check_values(text: bytes) -> None:
     InputUnfit: a finding's value '12' of type xsd:int (the store rewrites it)
     """
     for lexical, datatype in _XSD_TYPED.findall(text):
-        form = _AS_WRITTEN.get(datatype, False)
-        if form is None:  # a string: kept as written
+        if datatype == b"string":  # kept as written
             continue
-        if form is False or not form.fullmatch(lexical):
+        form = _AS_WRITTEN.get(datatype)
+        if form is None or not form.fullmatch(lexical):
             raise InputUnfit(f"a finding's value {lexical.decode(errors='replace')!r} of type "
                              f"xsd:{datatype.decode()} (the store rewrites it)")
 
