@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from exokg import build_format
@@ -35,6 +35,7 @@ from exokg.config import Config
 from exokg.errors import ConfigError
 from exokg.sparql.remote import CONTROL_GRAPH, INFO, RemotePool, RemoteStore, read_current
 from exokg.sparql.remote_write import (
+    graph_store_endpoint,
     http_request,
     publish,
     sparql_literal,
@@ -188,7 +189,7 @@ def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
         raise ConfigError(f"the store at {store_url} holds no data loaded by 'exokg load'")
     names = sorted(ARTIFACT_BUILDERS)
     folder = remote_folder(store_dir, info.version)
-    gsp = graph_store_url or urljoin(update_url, "store")
+    gsp = graph_store_endpoint(update_url, graph_store_url)
     if remote_artifacts(store_dir, info.version) == (str(folder), names):
         kept = sorted((folder / WRITTEN_DIR).glob("*.nq"))
         _, facts = read_current(pool.endpoint, timeout=timeout)

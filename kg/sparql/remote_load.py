@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from exokg.errors import ConfigError
@@ -40,7 +40,12 @@ from exokg.sparql.remote import (
     RemoteEndpoint,
     RemoteStore,
 )
-from exokg.sparql.remote_write import http_request, sparql_literal, sparql_update
+from exokg.sparql.remote_write import (
+    graph_store_endpoint,
+    http_request,
+    sparql_literal,
+    sparql_update,
+)
 from exokg.store import bundled_ntriples, dataset_stats, input_version, rdf_format
 
 __all__ = ["LoadResult", "build_payload", "load_remote", "version_graph"]
@@ -163,7 +168,7 @@ def load_remote(store_url: str, update_url: str, *, graph_store_url: str | None 
         when the engine cannot be reached or refuses a step (the current version stays).
     """
     started = time.monotonic()
-    gsp = graph_store_url or urljoin(update_url, "store")
+    gsp = graph_store_endpoint(update_url, graph_store_url)
     endpoint = RemoteEndpoint(store_url)
     with tempfile.TemporaryDirectory(prefix="exokg-load-") as tmp:
         version, sources, path = build_payload(Path(tmp), data_files=data_files,

@@ -18,14 +18,27 @@ import http.client
 import json
 import logging
 import time
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from exokg.errors import ExoKGError
 from exokg.sparql.remote import CONTROL_GRAPH, HOLDS, REFRESH, RemoteEndpoint, RemoteUnavailable
 
-__all__ = ["http_request", "publish", "sparql_literal", "sparql_update", "unpublish"]
+__all__ = ["graph_store_endpoint", "http_request", "publish", "sparql_literal", "sparql_update",
+           "unpublish"]
 
 logger = logging.getLogger(__name__)
+
+
+def graph_store_endpoint(update_url: str, given: str | None = None) -> str:
+    """The Graph Store Protocol endpoint that ``exokg load`` and ``exokg index`` write
+    through: ``given``, else Oxigraph server's ``/store`` beside its update endpoint.
+
+    >>> graph_store_endpoint("http://127.0.0.1:7878/update")
+    'http://127.0.0.1:7878/store'
+    >>> graph_store_endpoint("http://h:8890/sparql", "http://h:8890/sparql-graph-crud")
+    'http://h:8890/sparql-graph-crud'
+    """
+    return given or urljoin(update_url, "store")
 
 
 def http_request(method: str, url: str, *, body, headers: dict[str, str],
