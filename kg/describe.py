@@ -34,7 +34,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 __all__ = [
-    "EXTERNAL_PREDICATES", "IDENTITY_PREDICATES", "concise_bounded_description",
+    "EXTERNAL_PREDICATES", "IDENTITY_PREDICATES", "NOT_FACTS", "concise_bounded_description",
     "describe_node", "evidence_summary",
     "findings_about", "finding_record", "finding_row", "group_findings", "label_of", "node_exists",
     "node_facts",
@@ -236,7 +236,8 @@ def evidence_summary(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return summarize(finding_row(rec) for rec in findings)
 
 
-_SKIP_FACTS = {RDFS.label}
+#: What a page does not list among a node's facts: its label is the page's title.
+NOT_FACTS = frozenset({RDFS.label})
 
 #: The links of a node outside the graph, which an entity page lists as external.
 EXTERNAL_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.relatedMatch, SKOS.narrowMatch,
@@ -258,7 +259,7 @@ def node_facts(graph: Graph, node: URIRef) -> dict[str, Any]:
     external: list[dict[str, Any]] = []
     external_predicates = set(EXTERNAL_PREDICATES)
     for predicate, obj in sorted(graph.predicate_objects(node)):
-        if predicate in _SKIP_FACTS:
+        if predicate in NOT_FACTS:
             continue
         if isinstance(obj, Literal):
             item = {"value": str(obj), "label": str(obj),

@@ -184,10 +184,7 @@ class _FastIndex(TripleIndex):
 
     def __init__(self, triples: Iterable[ox.Triple]) -> None:
         super().__init__((t.subject, t.predicate.value, t.object) for t in triples)
-        for objects in self._spo.values():
-            for values in objects.values():
-                if len(values) > 1:
-                    values.sort(key=str)
+        self.sort_objects(key=str)
 
     def label(self, node: Any) -> str:
         """:func:`exokg.describe.label_of`."""

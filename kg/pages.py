@@ -39,6 +39,7 @@ import pyoxigraph as ox
 from exokg.describe import (
     EXTERNAL_PREDICATES,
     IDENTITY_PREDICATES,
+    NOT_FACTS,
     evidence_summary,
     finding_record,
     group_findings,
@@ -506,7 +507,7 @@ def _counted_facts(facts: list[dict[str, Any]],
              for f in facts]
     facts += [{"predicate": p, "predicate_label": label_of(description.graph, URIRef(p)),
                "values": [], "count": n}
-              for p, n in cut.items() if p not in listed and p != str(RDFS.label)]
+              for p, n in cut.items() if p not in listed and URIRef(p) not in NOT_FACTS]
     return sorted(facts, key=lambda f: str(f["predicate"]))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pyoxigraph as ox
@@ -94,6 +94,20 @@ class TripleIndex:
             objects = self._spo[s][p]
             if o not in objects:
                 objects.append(o)
+
+    def sort_objects(self, key: Callable[[Any], Any]) -> None:
+        """Put each subject's several objects of one predicate in ``key``'s order instead
+        of the order they came in.
+
+        >>> index = TripleIndex([("a", "p", "y"), ("a", "p", "x")])
+        >>> index.sort_objects(key=str)
+        >>> index.value("a", "p")
+        'x'
+        """
+        for objects in self._spo.values():
+            for values in objects.values():
+                if len(values) > 1:
+                    values.sort(key=key)
 
     def value(self, subject: Any, predicate: Any) -> Any:
         """One object of ``subject``'s ``predicate`` (the first), or ``None``."""

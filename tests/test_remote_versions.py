@@ -112,8 +112,8 @@ def engine(request) -> list[str]:
     try:  # deploy/README.md's recipe for a private, loopback-only engine
         isql(proc, "GRANT SPARQL_UPDATE TO \"SPARQL\"; "
                    "DB.DBA.RDF_DEFAULT_USER_PERMS_SET ('nobody', 7);")
-        yield ["--store-url", f"{base}/sparql", "--update-url", f"{base}/sparql",
-               "--graph-store-url", f"{base}/sparql-graph-crud"]
+        # no --graph-store-url: load and index find Virtuoso's own (/sparql-graph-crud)
+        yield ["--store-url", f"{base}/sparql", "--update-url", f"{base}/sparql"]
     finally:
         stop(proc)
         shutil.rmtree(folder, ignore_errors=True)

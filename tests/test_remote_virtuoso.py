@@ -57,10 +57,10 @@ def isql(proc, sql: str) -> str:
 def virtuoso_server(virtuoso, tmp_path_factory):
     loaded = load_virtuoso(virtuoso)
     artifacts = str(tmp_path_factory.mktemp("virtuoso-artifacts"))
-    # in pages of 7 rows: every large read of the builders spans many pages
+    # in pages of 7 rows: every large read of the builders spans many pages; the Graph
+    # Store endpoint found from the engine (load_virtuoso names it)
     done = exokg("index", "--store-url", f"{virtuoso}/sparql", "--update-url",
-                 f"{virtuoso}/sparql", "--graph-store-url", f"{virtuoso}/sparql-graph-crud",
-                 "--store", artifacts, "--page-rows", str(PAGE))
+                 f"{virtuoso}/sparql", "--store", artifacts, "--page-rows", str(PAGE))
     assert done.returncode == 0, done.stderr
     loaded["triples"] = RemotePool(f"{virtuoso}/sparql").info().triples
     proc, url = start_server(["--store-url", f"{virtuoso}/sparql", "--store", artifacts,

@@ -32,8 +32,9 @@ def register(subparsers) -> None:
     p.add_argument("--update-url", required=True, metavar="URL",
                    help="the SPARQL Update endpoint")
     p.add_argument("--graph-store-url", metavar="URL",
-                   help="the Graph Store Protocol endpoint (default: 'store' beside "
-                        "--update-url, as Oxigraph server has it)")
+                   help="the Graph Store Protocol endpoint (default: the engine's own beside "
+                        "--update-url: 'store' on Oxigraph server, 'sparql-graph-crud' "
+                        "on Virtuoso)")
     p.add_argument("--store", metavar="DIR",
                    help="folder for the artifacts (default: ~/.cache/exokg/store)")
     p.add_argument("--page-rows", type=int, metavar="N",

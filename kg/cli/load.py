@@ -16,7 +16,7 @@ _EPILOG = """examples:
   exokg serve --store-url http://127.0.0.1:7878/query
 
 Virtuoso: --store-url http://127.0.0.1:8890/sparql --update-url http://127.0.0.1:8890/sparql
-          --graph-store-url http://127.0.0.1:8890/sparql-graph-crud  (see deploy/README.md)
+          (its Graph Store endpoint, /sparql-graph-crud, is found; see deploy/README.md)
 """
 
 
@@ -33,8 +33,9 @@ def register(subparsers) -> None:
     p.add_argument("--update-url", required=True, metavar="URL",
                    help="the SPARQL Update endpoint (Oxigraph server: http://HOST:7878/update)")
     p.add_argument("--graph-store-url", metavar="URL",
-                   help="the Graph Store Protocol endpoint (default: 'store' beside "
-                        "--update-url, as Oxigraph server has it)")
+                   help="the Graph Store Protocol endpoint (default: the engine's own beside "
+                        "--update-url: 'store' on Oxigraph server, 'sparql-graph-crud' "
+                        "on Virtuoso)")
     p.add_argument("--records", metavar="DIR", action="append", default=[],
                    help="a folder of your own records, added to the review's")
     p.add_argument("--data", metavar="FILE", nargs="+", default=[],

@@ -189,7 +189,7 @@ def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
         raise ConfigError(f"the store at {store_url} holds no data loaded by 'exokg load'")
     names = sorted(ARTIFACT_BUILDERS)
     folder = remote_folder(store_dir, info.version)
-    gsp = graph_store_endpoint(update_url, graph_store_url)
+    gsp = graph_store_endpoint(update_url, graph_store_url, pool.endpoint.engine)
     if remote_artifacts(store_dir, info.version) == (str(folder), names):
         kept = sorted((folder / WRITTEN_DIR).glob("*.nq"))
         _, facts = read_current(pool.endpoint, timeout=timeout)

@@ -39,6 +39,7 @@ from exokg.sparql.remote import (
     STORE_NODE,
     RemoteEndpoint,
     RemoteStore,
+    check_engine,
 )
 from exokg.sparql.remote_write import (
     graph_store_endpoint,
@@ -115,8 +116,11 @@ def _default_graph_only(quads, path: Path):
 
 
 def _loaded_versions(endpoint: RemoteEndpoint) -> dict[str, dict]:
-    rows = endpoint.select(f"SELECT ?g ?info WHERE {{ GRAPH <{CONTROL_GRAPH}> "
-                           f"{{ ?g <{INFO}> ?info }} }}", timeout=30.0)
+    """The versions the store holds, and their facts; checks the engine (which it is, and
+    that it answers whole: :func:`~exokg.sparql.remote.check_engine`)."""
+    rows, server = endpoint.select_reply(f"SELECT ?g ?info WHERE {{ GRAPH <{CONTROL_GRAPH}> "
+                                         f"{{ ?g <{INFO}> ?info }} }}", timeout=30.0)
+    check_engine(endpoint, server=server)
     return {g.value: json.loads(info.value) for g, info in rows
             if g is not None and info is not None}
 
@@ -148,8 +152,8 @@ def load_remote(store_url: str, update_url: str, *, graph_store_url: str | None 
     update_url
         the SPARQL Update endpoint (``http://host:7878/update``).
     graph_store_url
-        the Graph Store Protocol endpoint (default: ``store`` beside ``update_url``, as
-        Oxigraph server lays them out; Virtuoso: ``http://host:8890/sparql-graph-crud``).
+        the Graph Store Protocol endpoint (default: the engine's own beside ``update_url``,
+        :func:`~exokg.sparql.remote_write.graph_store_endpoint`).
     keep
         versions kept (the current and the previous by default: readers that started on
         the previous one finish on it).
@@ -168,7 +172,6 @@ def load_remote(store_url: str, update_url: str, *, graph_store_url: str | None 
         when the engine cannot be reached or refuses a step (the current version stays).
     """
     started = time.monotonic()
-    gsp = graph_store_endpoint(update_url, graph_store_url)
     endpoint = RemoteEndpoint(store_url)
     with tempfile.TemporaryDirectory(prefix="exokg-load-") as tmp:
         version, sources, path = build_payload(Path(tmp), data_files=data_files,
@@ -181,6 +184,7 @@ def load_remote(store_url: str, update_url: str, *, graph_store_url: str | None 
             logger.info("wrote %s for the bulk loader, into graph %s", target, graph)
             return LoadResult(version, graph, 0, time.monotonic() - started, False, [])
         loaded = _loaded_versions(endpoint)
+        gsp = graph_store_endpoint(update_url, graph_store_url, endpoint.engine)
         in_store = RemoteStore(store_url, graph=graph, timeout=timeout)
         sent = False
         if graph not in loaded:

@@ -29,16 +29,24 @@ __all__ = ["graph_store_endpoint", "http_request", "publish", "sparql_literal", 
 logger = logging.getLogger(__name__)
 
 
-def graph_store_endpoint(update_url: str, given: str | None = None) -> str:
+def graph_store_endpoint(update_url: str, given: str | None = None, engine: str = "") -> str:
     """The Graph Store Protocol endpoint that ``exokg load`` and ``exokg index`` write
-    through: ``given``, else Oxigraph server's ``/store`` beside its update endpoint.
+    through: ``given``, else the engine's own beside its update endpoint (``engine`` as
+    :func:`~exokg.sparql.remote.check_engine` names it from the ``Server`` header):
+    Virtuoso's ``sparql-graph-crud``, Oxigraph server's ``store``.
 
     >>> graph_store_endpoint("http://127.0.0.1:7878/update")
     'http://127.0.0.1:7878/store'
-    >>> graph_store_endpoint("http://h:8890/sparql", "http://h:8890/sparql-graph-crud")
+    >>> graph_store_endpoint("http://h:8890/sparql", engine="Virtuoso")
     'http://h:8890/sparql-graph-crud'
+    >>> graph_store_endpoint("http://h:8890/sparql", "http://h:8890/sparql-graph-crud-auth")
+    'http://h:8890/sparql-graph-crud-auth'
     """
-    return given or urljoin(update_url, "store")
+    if given:
+        return given
+    # Virtuoso answers a PUT to Oxigraph's path with 501, and only after exokg index has
+    # built every artifact: the engine, known from any answer, names its own
+    return urljoin(update_url, "sparql-graph-crud" if engine == "Virtuoso" else "store")
 
 
 def http_request(method: str, url: str, *, body, headers: dict[str, str],
