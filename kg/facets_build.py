@@ -316,11 +316,12 @@ class Findings(Protocol):
 
 
 def write_facets(folder: Path, findings: Findings, store: Callable[[], ox.Store], *,
-                 hub_min: int = HUB_MIN) -> None:
+                 hub_min: int = HUB_MIN, alive: Callable[[], None] = lambda: None) -> None:
     """Write ``folder/facets.sqlite``: the findings read from ``findings``; what is not
     about a finding (node descriptions, incoming links, the home page's counts) from the
     loaded store, which ``store()`` gives (it may wait for the load: the findings are
-    read first)."""
+    read first). ``alive()``, called between phases and every few thousand rows of
+    each, raises when the build was given up."""
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FACETS_FILE
@@ -346,7 +347,7 @@ def write_facets(folder: Path, findings: Findings, store: Callable[[], ox.Store]
             if not isinstance(findings, _StoreFindings) or isinstance(findings.store, ox.Store):
                 # beside the read, on the second core, as soon as the store is there
                 incoming.start(store)
-            _build(db, hub_min, findings, store, incoming)
+            _build(db, hub_min, findings, store, incoming, alive)
             db.commit()
             db.execute("DETACH DATABASE s")
         finally:
@@ -361,11 +362,13 @@ def write_facets(folder: Path, findings: Findings, store: Callable[[], ox.Store]
 
 
 def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
-           loaded: Callable[[], ox.Store], incoming: _Incoming) -> None:
+           loaded: Callable[[], ox.Store], incoming: _Incoming,
+           alive: Callable[[], None]) -> None:
     started = time.monotonic()
 
     def done(phase: str) -> None:  # where a build's time goes, in its log
         logger.info("facets: %s done at %.1f s", phase, time.monotonic() - started)
+        alive()
 
     findings = _number_findings(db, source.iris())
     named, slow = _read_findings(db, source.batches(db, findings))
@@ -380,9 +383,9 @@ def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
     db.execute("CREATE INDEX s.row_study ON row (study, id)")
     db.execute("CREATE INDEX s.content_molecule ON content (molecule, id)")
     tallies = {number: _Hub() for number in hubs.values()}
-    tables = _by_study(db, hubs, tallies)
+    tables = _by_study(db, hubs, tallies, alive)
     done("by study")
-    conflicts = _by_molecule(db, hubs, tallies, hub_min)
+    conflicts = _by_molecule(db, hubs, tallies, hub_min, alive)
     done("by molecule")
     for node, number in hubs.items():
         tally = tallies[number]
@@ -574,7 +577,7 @@ def _groups(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, list[tuple[A
 
 
 def _by_study(db: sqlite3.Connection, hubs: dict[str, int],
-              tallies: dict[int, _Hub]) -> Counter[int]:
+              tallies: dict[int, _Hub], alive: Callable[[], None]) -> Counter[int]:
     """Each hub's counts, facets and page order from the rows in study order; the number
     of findings per table (all findings)."""
     tables: Counter[int] = Counter()
@@ -601,12 +604,14 @@ def _by_study(db: sqlite3.Connection, hubs: dict[str, int],
         if len(order) > 100_000:
             db.executemany("INSERT INTO s.ord VALUES (?, ?, ?, ?, ?)", order)
             order.clear()
+            alive()
     db.executemany("INSERT INTO s.ord VALUES (?, ?, ?, ?, ?)", order)
     return tables
 
 
 def _by_molecule(db: sqlite3.Connection, hubs: dict[str, int], tallies: dict[int, _Hub],
-                 hub_min: int) -> list[tuple[str, str, dict[str, Any]]]:
+                 hub_min: int, alive: Callable[[], None]
+                 ) -> list[tuple[str, str, dict[str, Any]]]:
     """The conflicts, from the rows in molecule order: each hub's (into ``tallies``), and
     the molecules in conflict (``/api/conflicts``' entries, unsorted). Also every
     molecule's ``exo:content`` count and, for hubs, ``/api/evidence``'s summary and order.
@@ -647,6 +652,7 @@ def _by_molecule(db: sqlite3.Connection, hubs: dict[str, int], tallies: dict[int
         if len(counts) > 10_000:
             db.executemany("INSERT INTO content_count VALUES (?, ?)", counts)
             counts.clear()
+            alive()
     db.executemany("INSERT INTO content_count VALUES (?, ?)", counts)
     return conflicts
 

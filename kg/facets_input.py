@@ -264,7 +264,7 @@ def build_facets_from_input(files: Sequence[Path], folder: Path, loaded: Callabl
     folder = Path(folder)
     findings = InputFindings(files, folder.parent / (folder.name + ".input"), alive)
     try:
-        write_facets(folder, findings, loaded, hub_min=hub_min)
+        write_facets(folder, findings, loaded, hub_min=hub_min, alive=alive)
         return
     except InputUnfit as why:
         logger.info("facets read from the store: %s", why)

@@ -91,3 +91,30 @@ def test_bad_input_fails_the_build_at_once(tmp_path):
     with pytest.raises(ConfigError, match="bad.nt: not valid RDF"):
         prepare_store(tmp_path / "stores", data_files=[good, bad])
     assert [p.name for p in (tmp_path / "stores").iterdir() if not p.name.startswith(".")] == []
+
+
+def test_a_build_given_up_after_the_read_stops_before_its_tallies_end(tmp_path, monkeypatch):
+    """The builder asks ``alive()`` between its phases after the read too (not only while
+    it reads): a build given up then stops within a phase and writes no artifact."""
+    from exokg import facets_build
+    from exokg.child import ChildFailed
+    from exokg.facets_input import build_facets_from_input
+
+    data = tmp_path / "data.nt"
+    data.write_text("".join(_lines(tmp_path)), encoding="utf-8")
+    store = open_store(prepare_store(tmp_path / "stores", data_files=[data]).path)
+    given_up = []
+    by_study = facets_build._by_study
+
+    def give_up_then_tally(*args):
+        given_up.append(True)  # the read is done: the build is given up now
+        return by_study(*args)
+
+    def alive():
+        if given_up:
+            raise ChildFailed("the store build was given up")
+
+    monkeypatch.setattr(facets_build, "_by_study", give_up_then_tally)
+    with pytest.raises(ChildFailed, match="given up"):
+        build_facets_from_input([data], tmp_path / "facets", lambda: store, alive)
+    assert not (tmp_path / "facets" / facets_build.FACETS_FILE).exists()
