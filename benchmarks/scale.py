@@ -16,6 +16,9 @@ path, never copied), then measures in one run, on one machine:
   first call of URL #1 (the first request of its kind after the start), the first
   call of each later URL (uncached, like URL #1: the 10th of them is "the tenth"),
   then ``--repeat`` calls of URL #1 again (answered from the result cache);
+- optionally (``--first-rounds N``) each family again right after a start of its own,
+  N times: the first request after the start is then the family's URL #1 (in the
+  families' run above, only home's is; the others' URL #1 follows another family);
 - optionally (``--cache-off``) the same families again on a server restarted with
   ``--cache-size 0``, so that repeated calls of one URL run their queries too;
 - whole-graph N-Triples and every network export, each once, the bytes, and the web
@@ -453,6 +456,42 @@ def measure(url: str, fams: dict[str, dict], log: Path, repeat: int,
     return rows
 
 
+def first_after_start(data: Path, store: Path, log: Path, fams: dict[str, dict], rounds: int,
+                      args: argparse.Namespace) -> list[dict]:
+    """Per surface with ten URLs or more, ``rounds`` pairs of starts: one asks URLs 1-10
+    in order, the other URL 10, then 2-9, then URL 1. So URL 1 and URL 10 are each once
+    the first request after a start and once the tenth, uncached both times (a start
+    empties the result cache): the same URL's time first and tenth, whatever the two
+    URLs' own costs (a family's URLs differ: in one store a hub's page took 350 to 680
+    ms by the node, the first no slower than a repeat). Each request follows ``args.first_gap``
+    seconds of quiet, the first as the tenth: a request after an idle second pays for
+    waking the server's threads and processes (path at 10^6: 5.0 ms after each quiet
+    second, against 2.4-3.0 ms back to back), which would otherwise count against the
+    first alone."""
+    out = []
+    for name, accept in SURFACES:
+        urls = fams[name]["urls"][:10]
+        if len(urls) < 10:
+            continue
+        times: dict[str, dict[str, list[float]]] = {
+            "url1": {"first": [], "tenth": []}, "url10": {"first": [], "tenth": []}}
+        for _ in range(rounds):
+            for order in (urls, [urls[9], *urls[1:9], urls[0]]):
+                proc, url, _ = start_exokg(data, store, log, workers=args.workers)
+                try:
+                    calls = []
+                    for u in order:
+                        time.sleep(args.first_gap)
+                        calls.append(fetch(url + u, accept, args.timeout))
+                finally:
+                    stop(proc)
+                first, tenth = ("url1", "url10") if order[0] == urls[0] else ("url10", "url1")
+                times[first]["first"].append(1000 * calls[0][2])
+                times[tenth]["tenth"].append(1000 * calls[9][2])
+        out.append({"surface": name, **times})
+    return out
+
+
 def time_peer(url: str, queries: list[list[str]]) -> dict | None:
     """Oxigraph server answering each URL's queries once, in the family's order."""
     if not any(queries):
@@ -538,6 +577,9 @@ def run_scale(findings: int, args: argparse.Namespace) -> dict:
         # each worker's warm-up before it served (kg/cli/serve.py), from the server's log
         result["warm_up"] = [line for line in log.read_text(errors="replace").splitlines()
                              if "warmed up in" in line]
+        if args.first_rounds:  # after the warm-up lines: its starts warm up too
+            result["first_after_start"] = first_after_start(data, store, log, fams,
+                                                            args.first_rounds, args)
         if args.oxigraph:
             port = free_port()
             peer = subprocess.Popen([args.oxigraph, "serve-read-only", "--location",
@@ -649,6 +691,23 @@ def markdown(results: list[dict]) -> str:
                 lines.append(f"| {s['surface']} | {_ms(s['first_ms'])} | {_ms(s['tenth_ms'])}"
                              f" | {later} | {_ms(s['same_tenth_ms'])}, {_ms(s['same_p50_ms'])}"
                              f" / {_ms(s['same_p95_ms'])} | {q_cell} |")
+        if r.get("first_after_start"):
+            lines += ["", "The same URL as the first request after a start and as the tenth "
+                      "(`--first-rounds`: starts in pairs, URLs 1-10 in order, then URL 10, "
+                      "2-9, 1; `--first-gap` seconds of quiet before each request), ms per "
+                      "start; the medians:", "",
+                      "| surface | URL 1 first | URL 1 tenth | URL 10 first | URL 10 tenth | "
+                      "median first / tenth (URL 1; URL 10) | first no slower |",
+                      "|---|---|---|---|---|---|---|"]
+            for s in r["first_after_start"]:
+                med = {(u, k): statistics.median(s[u][k]) for u in ("url1", "url10")
+                       for k in ("first", "tenth")}
+                ok = all(med[(u, "first")] <= med[(u, "tenth")] for u in ("url1", "url10"))
+                cells = " | ".join(", ".join(_ms(v) for v in s[u][k])
+                                   for u in ("url1", "url10") for k in ("first", "tenth"))
+                lines.append(f"| {s['surface']} | {cells} | {_ms(med[('url1', 'first')])} / "
+                             f"{_ms(med[('url1', 'tenth')])}; {_ms(med[('url10', 'first')])} / "
+                             f"{_ms(med[('url10', 'tenth')])} | {'yes' if ok else 'no'} |")
         if exports:
             lines += ["", "| export | status | bytes | ms | throughput |", "|---|---|---|---|---|"]
         for s in exports:
@@ -689,6 +748,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="only these export formats (ntriples graphml gexf csv ...)")
     parser.add_argument("--keep-log", metavar="FILE",
                         help="copy the servers' log (build lines, access log) here")
+    parser.add_argument("--first-rounds", type=int, default=0, metavar="N",
+                        help="also time URL 1 and URL 10 of each family as the first request "
+                             "after a start and as the tenth, in N pairs of starts")
+    parser.add_argument("--first-gap", type=float, default=1.0, metavar="SECONDS",
+                        help="quiet before each request of --first-rounds (default 1)")
     parser.add_argument("--cache-off", action="store_true",
                         help="also measure the families on a restart with --cache-size 0")
     parser.add_argument("--out", help="write the results as JSON here")

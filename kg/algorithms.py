@@ -39,7 +39,7 @@ from exokg.terms import parse_kinds, parse_predicates
 
 __all__ = [
     "DIRECTIONS", "METRICS", "MAX_DEPTH", "PATH_NODE_CAP", "PATH_SLACK", "Source", "as_source",
-    "conflicts", "evidence", "k_shortest_paths", "match_score", "neighborhood", "paths_graph",
+    "compile_networkx", "conflicts", "evidence", "k_shortest_paths", "match_score", "neighborhood", "paths_graph",
     "projection_scores", "rank", "search",
 ]
 
@@ -440,6 +440,22 @@ def _simple_paths(source: GraphSource, nodes: set[str], s: str, t: str,
         pass
     found.sort(key=lambda p: (len(p), p))
     return found
+
+
+def compile_networkx() -> None:
+    """Call once each networkx function these queries call, on a two-node graph.
+
+    networkx compiles a decorated function's wrapper (``argmap``) at its first call, a
+    millisecond or so each; a worker's warm-up calls this, so that no user's first path
+    or ranking pays for it (a warm-up request may take another branch: at 10^6 findings
+    its path never built an ``nx.Graph``, and a user's first path then compiled two).
+
+    >>> compile_networkx()
+    """
+    G = nx.Graph([("a", "b")])
+    next(nx.shortest_simple_paths(G, "a", "b"))
+    nx.betweenness_centrality(G, k=1, seed=0)
+    nx.MultiDiGraph(G)
 
 
 def _path_json(H: nx.MultiDiGraph, path: list[str]) -> dict:

@@ -3,7 +3,8 @@
 Without it a worker's first requests pay for what loads lazily: imports, Jinja's
 template compilation, the artifacts' first reads (SQLite files, memory-mapped arrays)
 and the query executors' cold store caches; at 10^5 findings the first entity page
-took four times its tenth. :func:`warm_up` runs one request per surface (home, search,
+took four times its tenth. :func:`warm_up` compiles networkx's lazily compiled wrappers
+(:func:`exokg.algorithms.compile_networkx`), then runs one request per surface (home, search,
 the entity page and its JSON twin of the store's hub and of a typical molecule,
 neighbourhood, path, rank, evidence, conflicts, the query page, ``/sparql``) about
 nodes drawn from the store's artifacts (:func:`exokg.warmup.representative_nodes`),
@@ -88,9 +89,12 @@ def warm_up(app: Flask) -> dict[str, Any]:
     from exokg.store_source import index_folder
     from exokg.warmup import representative_nodes
 
+    from exokg.algorithms import compile_networkx
+
     started = time.perf_counter()
     report: dict[str, Any] = {"requests": 0, "failed": [], "queries": 0, "executors": 0}
     service = get_service_of(app)
+    compile_networkx()
     try:
         nodes = representative_nodes(index_folder(service.info))
     except Exception:  # noqa: BLE001 - a warm-up never stops a worker from serving
