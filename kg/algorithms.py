@@ -39,8 +39,8 @@ from exokg.terms import parse_kinds, parse_predicates
 
 __all__ = [
     "DIRECTIONS", "METRICS", "MAX_DEPTH", "PATH_NODE_CAP", "PATH_SLACK", "Source", "as_source",
-    "compile_networkx", "conflicts", "evidence", "k_shortest_paths", "match_score", "neighborhood", "paths_graph",
-    "projection_scores", "rank", "search",
+    "compile_networkx", "conflicts", "evidence", "k_shortest_paths", "match_score",
+    "neighborhood", "paths_graph", "projection_scores", "rank", "search",
 ]
 
 logger = logging.getLogger(__name__)

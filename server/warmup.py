@@ -86,10 +86,9 @@ def warm_up(app: Flask) -> dict[str, Any]:
         ``requests`` made, ``failed`` (paths answered with a 5xx or an error),
         ``queries`` replayed, ``executors`` warmed, and ``seconds``.
     """
+    from exokg.algorithms import compile_networkx
     from exokg.store_source import index_folder
     from exokg.warmup import representative_nodes
-
-    from exokg.algorithms import compile_networkx
 
     started = time.perf_counter()
     report: dict[str, Any] = {"requests": 0, "failed": [], "queries": 0, "executors": 0}
