@@ -13,7 +13,9 @@ before it accepts any, about nodes chosen here from the artifacts built with the
     a typical studied molecule: the one at the 90th percentile by degree of the
     molecules (miRNAs, lncRNAs ...; the median of their long tail has one finding);
 ``far_molecule``
-    the best-connected molecule other than ``molecule`` (the far end of a path).
+    the molecule ranked just above ``molecule`` (the far end of a path: a typical one,
+    so the path is found within the node cap; from the best-connected molecule, at 10^6
+    findings, the search passed the cap after one step and the warm-up's path was a 400).
 
 >>> from exokg.store import find_store
 >>> import tempfile
@@ -63,6 +65,7 @@ def representative_nodes(folder: Path | str | None) -> dict[str, str]:
         # stable: among equal degrees, the lower id (IRI order), so a store always
         # warms the same nodes
         ranked = molecules[np.argsort(-degree[molecules], kind="stable")]
-        out["molecule"] = adj.iri(int(ranked[max(1, len(ranked) // 10)]))
-        out["far_molecule"] = adj.iri(int(ranked[0]))
+        typical = max(1, len(ranked) // 10)
+        out["molecule"] = adj.iri(int(ranked[typical]))
+        out["far_molecule"] = adj.iri(int(ranked[typical - 1]))
     return out

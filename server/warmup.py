@@ -16,8 +16,8 @@ so that no user's answer comes from the warm-up.
 >>> from exokg.server import create_app
 >>> app = create_app({"TESTING": True, "STORE_DIR": tempfile.mkdtemp()})
 >>> report = warm_up(app)
->>> report["failed"], report["requests"] > 10
-([], True)
+>>> report["failed"], report["refused"], report["requests"] > 10
+([], [], True)
 >>> get_service_of(app).close()
 """
 
@@ -84,6 +84,7 @@ def warm_up(app: Flask) -> dict[str, Any]:
     -------
     dict
         ``requests`` made, ``failed`` (paths answered with a 5xx or an error),
+        ``refused`` (answered 4xx: the request warmed less than it was meant to),
         ``queries`` replayed, ``executors`` warmed, and ``seconds``.
     """
     from exokg.algorithms import compile_networkx
@@ -91,7 +92,8 @@ def warm_up(app: Flask) -> dict[str, Any]:
     from exokg.warmup import representative_nodes
 
     started = time.perf_counter()
-    report: dict[str, Any] = {"requests": 0, "failed": [], "queries": 0, "executors": 0}
+    report: dict[str, Any] = {"requests": 0, "failed": [], "refused": [], "queries": 0,
+                              "executors": 0}
     service = get_service_of(app)
     compile_networkx()
     try:
@@ -107,6 +109,8 @@ def warm_up(app: Flask) -> dict[str, Any]:
         try:
             response = client.get(path, headers={"Accept": accept})
             failed = response.status_code >= 500
+            if 400 <= response.status_code < 500:
+                report["refused"].append(path)
             response.close()
         except Exception:  # noqa: BLE001
             logger.exception("warm-up: %s failed", path)
@@ -123,7 +127,8 @@ def warm_up(app: Flask) -> dict[str, Any]:
         logger.exception("warm-up: replaying the queries failed")
     service.cache.clear()
     report["seconds"] = round(time.perf_counter() - started, 3)
-    logger.info("warm-up: %d requests (%d failed), %d queries on %d executors in %.2f s",
-                report["requests"], len(report["failed"]), report["queries"],
+    logger.info("warm-up: %d requests (%d failed, %d refused: %s), %d queries on %d "
+                "executors in %.2f s", report["requests"], len(report["failed"]),
+                len(report["refused"]), ", ".join(report["refused"]) or "none", report["queries"],
                 report["executors"], report["seconds"])
     return report

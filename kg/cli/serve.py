@@ -327,8 +327,10 @@ def _warm_up(app) -> None:
         from exokg.server.warmup import warm_up
 
         report = warm_up(app)
+        # a refused (4xx) warm-up request warmed less than meant: named, not hidden
+        refused = "".join(f", {path} refused" for path in report["refused"])
         print(f"exokg: worker {os.getpid()} warmed up in {report['seconds']:.2f} s "
-              f"({report['requests']} requests, {report['queries']} queries on "
+              f"({report['requests']} requests{refused}, {report['queries']} queries on "
               f"{report['executors']} executors)", file=sys.stderr, flush=True)
     gc.collect()
     gc.freeze()
