@@ -95,7 +95,10 @@ def warm_up(app: Flask) -> dict[str, Any]:
     report: dict[str, Any] = {"requests": 0, "failed": [], "refused": [], "queries": 0,
                               "executors": 0}
     service = get_service_of(app)
-    compile_networkx()
+    try:
+        compile_networkx()
+    except Exception:  # noqa: BLE001 - a warm-up never stops a worker from serving
+        logger.exception("warm-up: compiling networkx's wrappers failed")
     try:
         nodes = representative_nodes(index_folder(service.info))
     except Exception:  # noqa: BLE001 - a warm-up never stops a worker from serving

@@ -95,7 +95,7 @@ def test_bad_input_fails_the_build_at_once(tmp_path):
 
 def test_a_build_given_up_after_the_read_stops_before_its_tallies_end(tmp_path, monkeypatch):
     """The builder asks ``alive()`` between its phases after the read too (not only while
-    it reads): a build given up then stops within a phase and writes no artifact."""
+    it reads): a build given up then stops at the next phase and writes no artifact."""
     from exokg import facets_build
     from exokg.child import ChildFailed
     from exokg.facets_input import build_facets_from_input

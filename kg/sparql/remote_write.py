@@ -39,13 +39,14 @@ def graph_store_endpoint(update_url: str, given: str | None = None, engine: str 
     'http://127.0.0.1:7878/store'
     >>> graph_store_endpoint("http://h:8890/sparql", engine="Virtuoso")
     'http://h:8890/sparql-graph-crud'
-    >>> graph_store_endpoint("http://h:8890/sparql", "http://h:8890/sparql-graph-crud-auth")
-    'http://h:8890/sparql-graph-crud-auth'
+    >>> graph_store_endpoint("http://h/sparql", "http://h/graphs", engine="Virtuoso")
+    'http://h/graphs'
     """
     if given:
         return given
     # Virtuoso answers a PUT to Oxigraph's path with 501, and only after exokg index has
-    # built every artifact: the engine, known from any answer, names its own
+    # built every artifact. The engine, known from its Server header, names its own (a
+    # proxy that rewrites the header hides it: then --graph-store-url names the endpoint)
     return urljoin(update_url, "sparql-graph-crud" if engine == "Virtuoso" else "store")
 
 
