@@ -55,6 +55,7 @@ from exokg.sparql.row_cap import serialize_rows
 from exokg.store import StoreInfo
 
 __all__ = ["CONTROL_GRAPH", "CURRENT", "HOLDS", "INFO", "NO_NAMED_GRAPH", "REFRESH", "STORE_NODE",
+           "VIRTUOSO",
            "NotIndexed", "RemoteEndpoint", "RemoteFailed", "RemoteIncomplete", "RemotePool",
            "RemoteStore", "RemoteUnavailable", "check_engine", "read_current"]
 
@@ -473,7 +474,7 @@ def check_engine(endpoint: RemoteEndpoint, *, server: str, timeout: float = 10.0
     """
     if endpoint.checked:
         return
-    endpoint.engine = "Virtuoso" if server.startswith("Virtuoso/") else ""
+    endpoint.engine = VIRTUOSO if server.startswith(VIRTUOSO + "/") else ""
     if endpoint.engine:
         fix = ("set ThreadsPerQuery = 1 in the [Parameters] section of virtuoso.ini and "
                "restart it (deploy/README.md)")
@@ -494,6 +495,9 @@ def check_engine(endpoint: RemoteEndpoint, *, server: str, timeout: float = 10.0
                 f"queries short without a sign: {fix}", limit="ThreadsPerQuery")
     endpoint.checked = True
 
+
+#: :attr:`RemoteEndpoint.engine` of a Virtuoso (its ``Server`` header's product name).
+VIRTUOSO = "Virtuoso"
 
 #: The named graph given to Virtuoso when a version has none: it holds nothing.
 NO_NAMED_GRAPH = "urn:exokg:no-named-graph"
@@ -621,7 +625,7 @@ class RemotePool:
         # A query naming its own dataset (FROM) keeps it; others read the current graph.
         if version.graph is None or _names_dataset(job["q"]):
             return None, None
-        if version.named or self.endpoint.engine != "Virtuoso":
+        if version.named or self.endpoint.engine != VIRTUOSO:
             return [version.graph], version.named
         # Virtuoso takes no named graph given as every graph (GRAPH ?g then reads the other
         # versions' graphs and unpublished metrics); a graph that does not exist is none

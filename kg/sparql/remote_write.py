@@ -21,7 +21,14 @@ import time
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from exokg.errors import ExoKGError
-from exokg.sparql.remote import CONTROL_GRAPH, HOLDS, REFRESH, RemoteEndpoint, RemoteUnavailable
+from exokg.sparql.remote import (
+    CONTROL_GRAPH,
+    HOLDS,
+    REFRESH,
+    VIRTUOSO,
+    RemoteEndpoint,
+    RemoteUnavailable,
+)
 
 __all__ = ["graph_store_endpoint", "http_request", "publish", "sparql_literal", "sparql_update",
            "unpublish"]
@@ -47,7 +54,7 @@ def graph_store_endpoint(update_url: str, given: str | None = None, engine: str 
     # Virtuoso answers a PUT to Oxigraph's path with 501, and only after exokg index has
     # built every artifact. The engine, known from its Server header, names its own (a
     # proxy that rewrites the header hides it: then --graph-store-url names the endpoint)
-    return urljoin(update_url, "sparql-graph-crud" if engine == "Virtuoso" else "store")
+    return urljoin(update_url, "sparql-graph-crud" if engine == VIRTUOSO else "store")
 
 
 def http_request(method: str, url: str, *, body, headers: dict[str, str],
