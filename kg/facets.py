@@ -58,6 +58,7 @@ from exokg.pages import (
     incoming_rows,
     page_number,
 )
+from exokg.readonly_db import connect_read_only
 from exokg.vocab import EXO, RDF, SKOS
 from rdflib import URIRef
 
@@ -134,7 +135,8 @@ def graph_entry(graph: Any, node: str) -> dict[str, Any]:
 
 
 class Facets:
-    """The facets artifact of one store, read by IRI (each call opens it read-only)."""
+    """The facets artifact of one store, read by IRI (read-only, a connection kept per
+    thread: :func:`exokg.readonly_db.connect_read_only`)."""
 
     def __init__(self, folder: Path | str) -> None:
         self.path = Path(folder) / FACETS_FILE
@@ -142,24 +144,21 @@ class Facets:
             raise FileNotFoundError(f"no facets artifact at {self.path}")
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        return connect_read_only(self.path)
 
     def node(self, iri: str) -> NodeFacets:
         """The node's finding count and incoming links, and a hub's evidence and facets."""
         db = self._connect()
-        try:
-            hit = db.execute("SELECT count FROM node_count WHERE node = ?", (iri,)).fetchone()
-            summary = db.execute("SELECT summary FROM evidence WHERE node = ? AND via = 'any'",
-                                 (iri,)).fetchone()
-            facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACET_NAMES}
-            for name, key, label, n in db.execute(
-                    "SELECT facet, key, label, count FROM facet WHERE node = ? "
-                    "ORDER BY facet, rank", (iri,)):
-                facets[name].append({"key": key, "label": label, "count": n})
-            incoming = db.execute("SELECT predicate, label, count FROM incoming "
-                                  "WHERE node = ?", (iri,)).fetchall()
-        finally:
-            db.close()
+        hit = db.execute("SELECT count FROM node_count WHERE node = ?", (iri,)).fetchone()
+        summary = db.execute("SELECT summary FROM evidence WHERE node = ? AND via = 'any'",
+                             (iri,)).fetchone()
+        facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACET_NAMES}
+        for name, key, label, n in db.execute(
+                "SELECT facet, key, label, count FROM facet WHERE node = ? "
+                "ORDER BY facet, rank", (iri,)):
+            facets[name].append({"key": key, "label": label, "count": n})
+        incoming = db.execute("SELECT predicate, label, count FROM incoming "
+                              "WHERE node = ?", (iri,)).fetchall()
         labels = {p: label for p, label, _ in incoming if label}
         return NodeFacets(int(hit[0]) if hit else 0,
                           json.loads(summary[0]) if summary else None,
@@ -171,13 +170,10 @@ class Facets:
         ``/api/evidence``'s summary of them (``groups`` per disease and role; ``None``
         for a node with at most a page of them)."""
         db = self._connect()
-        try:
-            hit = db.execute("SELECT count FROM content_count WHERE node = ?",
-                             (iri,)).fetchone()
-            summary = db.execute("SELECT summary FROM evidence "
-                                 "WHERE node = ? AND via = 'content'", (iri,)).fetchone()
-        finally:
-            db.close()
+        hit = db.execute("SELECT count FROM content_count WHERE node = ?",
+                         (iri,)).fetchone()
+        summary = db.execute("SELECT summary FROM evidence "
+                             "WHERE node = ? AND via = 'content'", (iri,)).fetchone()
         return (int(hit[0]) if hit else 0), (json.loads(summary[0]) if summary else None)
 
     def finding_page(self, iri: str, page: int, size: int, *,
@@ -185,18 +181,15 @@ class Facets:
         """The IRIs of page ``page`` of a hub's findings (by table, row, IRI), or ``None``
         when the node has at most a page of them (read them with a query)."""
         db = self._connect()
-        try:
-            rows = db.execute(
-                "SELECT f.iri FROM hub h JOIN page_order o ON o.hub = h.id "
-                "JOIN finding f ON f.id = o.finding WHERE h.node = ? AND o.via = ? "
-                "AND o.seq >= ? AND o.seq < ? ORDER BY o.seq",
-                (iri, via, (page - 1) * size, page * size)).fetchall()
-            if not rows and not db.execute(
-                    "SELECT 1 FROM hub h JOIN page_order o ON o.hub = h.id "
-                    "WHERE h.node = ? AND o.via = ? LIMIT 1", (iri, via)).fetchone():
-                return None
-        finally:
-            db.close()
+        rows = db.execute(
+            "SELECT f.iri FROM hub h JOIN page_order o ON o.hub = h.id "
+            "JOIN finding f ON f.id = o.finding WHERE h.node = ? AND o.via = ? "
+            "AND o.seq >= ? AND o.seq < ? ORDER BY o.seq",
+            (iri, via, (page - 1) * size, page * size)).fetchall()
+        if not rows and not db.execute(
+                "SELECT 1 FROM hub h JOIN page_order o ON o.hub = h.id "
+                "WHERE h.node = ? AND o.via = ? LIMIT 1", (iri, via)).fetchone():
+            return None
         return [iri_ for (iri_,) in rows]
 
     def conflicts(self, *, page: int = 1, size: int = 0) -> list[dict[str, Any]]:
@@ -204,27 +197,18 @@ class Facets:
         label: all of them, or page ``page`` of ``size``."""
         limit = f" LIMIT {int(size)} OFFSET {(int(page) - 1) * int(size)}" if size else ""
         db = self._connect()
-        try:
-            return [json.loads(entry) for (entry,) in
-                    db.execute("SELECT entry FROM conflict ORDER BY sort" + limit)]
-        finally:
-            db.close()
+        return [json.loads(entry) for (entry,) in
+                db.execute("SELECT entry FROM conflict ORDER BY sort" + limit)]
 
     def conflict_count(self) -> int:
         """How many molecules :meth:`conflicts` lists."""
         db = self._connect()
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM conflict").fetchone()[0])
-        finally:
-            db.close()
+        return int(db.execute("SELECT COUNT(*) FROM conflict").fetchone()[0])
 
     def stats(self) -> dict[str, Any]:
         """The home page's counts: ``triples``, ``classes`` (IRI: n), ``tables`` (n: count)."""
         db = self._connect()
-        try:
-            (value,) = db.execute("SELECT value FROM stats WHERE name = 'home'").fetchone()
-        finally:
-            db.close()
+        (value,) = db.execute("SELECT value FROM stats WHERE name = 'home'").fetchone()
         stats = json.loads(value)
         stats["tables"] = {int(k): v for k, v in stats["tables"].items()}
         return stats

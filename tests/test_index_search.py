@@ -177,3 +177,21 @@ def test_limit_and_bad_input(small, tmp_path) -> None:
 ])
 def test_mirna_names_share_a_key(name, key) -> None:
     assert key in [k for k, _ in name_keys(name)]
+
+
+def test_an_index_rebuilt_in_place_is_searched_afresh(tmp_path) -> None:
+    """A search keeps its connection to the index open between calls: an index
+    rebuilt at the same path (a new file renamed over it) must answer, not the old."""
+    store = ox.Store()
+    store.load(b'<https://w3id.org/exokg/id/content/a> a <https://w3id.org/exokg/vocab#'
+               b'MicroRNA> ; <http://www.w3.org/2000/01/rdf-schema#label> "miR-1" .',
+               format=ox.RdfFormat.TURTLE)
+    folder = _build(store, tmp_path)
+    assert [h.label for h in search(folder, "mir-1")] == ["miR-1"]
+    store.update('DELETE DATA { <https://w3id.org/exokg/id/content/a> '
+                 '<http://www.w3.org/2000/01/rdf-schema#label> "miR-1" } ; INSERT DATA { '
+                 '<https://w3id.org/exokg/id/content/a> '
+                 '<http://www.w3.org/2000/01/rdf-schema#label> "miR-2" }')
+    _build(store, folder)
+    assert [h.label for h in search(folder, "mir-2")] == ["miR-2"]
+    assert search(folder, "mir-1") == []
