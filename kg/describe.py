@@ -34,8 +34,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 __all__ = [
-    "EXTERNAL_PREDICATES", "IDENTITY_PREDICATES", "NOT_FACTS", "concise_bounded_description",
-    "describe_node", "evidence_summary",
+    "EXTERNAL_PREDICATES", "IDENTITY_PREDICATES", "NOT_FACTS", "OBJECT_FACT_PREDICATES",
+    "concise_bounded_description", "describe_node", "evidence_summary",
     "findings_about", "finding_record", "finding_row", "group_findings", "label_of", "node_exists",
     "node_facts",
 ]
@@ -238,6 +238,11 @@ def evidence_summary(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 #: What a page does not list among a node's facts: its label is the page's title.
 NOT_FACTS = frozenset({RDFS.label})
+
+#: What is read of the nodes a description points to: their names, and a study's number
+#: and retraction (the pages' queries and the facets builder read the same).
+OBJECT_FACT_PREDICATES = (str(RDFS.label), str(SKOS.prefLabel), str(EXO.refNumber),
+                          str(EXO.retracted))
 
 #: The links of a node outside the graph, which an entity page lists as external.
 EXTERNAL_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.relatedMatch, SKOS.narrowMatch,

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
+from exokg.describe import OBJECT_FACT_PREDICATES
 from exokg.errors import ConfigError
 from exokg.facets_build import HUB_MIN, build_facets, write_facets
-from exokg.pages import OBJECT_FACT_PREDICATES
 from exokg.vocab import EXO, RDF
 
 __all__ = ["RUN_LINES", "InputFindings", "InputUnfit", "build_facets_from_input"]

@@ -40,6 +40,7 @@ from exokg.describe import (
     EXTERNAL_PREDICATES,
     IDENTITY_PREDICATES,
     NOT_FACTS,
+    OBJECT_FACT_PREDICATES,
     evidence_summary,
     finding_record,
     group_findings,
@@ -50,12 +51,12 @@ from exokg.errors import InvalidQuery, NodeNotFound
 from exokg.facet_counts import count_facets, facet_values
 from exokg.rdf_terms import TripleIndex, rdflib_triples, triples_graph
 from exokg.sparql.results import Results
-from exokg.vocab import EXO, RDF, RDFS, SKOS
+from exokg.vocab import EXO, RDF
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 __all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK", "OBJECT_FACTS",
-           "OBJECT_FACT_PREDICATES", "PAGE_FACTS", "PAGE_SIZE",
+           "PAGE_FACTS", "PAGE_SIZE",
            "Reader", "StoreReader", "VALUES_READ", "all_finding_records", "describe",
            "description_graph", "share", "value_order",
            "entity_page", "find_node", "finding_count", "finding_graph", "finding_page",
@@ -78,10 +79,7 @@ _PREFIXES = (f"PREFIX exo: <{EXO}>\nPREFIX rdf: <{RDF}>\n"
              "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
              "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n")
 
-#: What is read of the nodes a description points to: their names, and a study's number.
-OBJECT_FACT_PREDICATES = (str(RDFS.label), str(SKOS.prefLabel), str(EXO.refNumber),
-                          str(EXO.retracted))
-#: The same, as a SPARQL ``IN`` list.
+#: :data:`~exokg.describe.OBJECT_FACT_PREDICATES` as a SPARQL ``IN`` list.
 OBJECT_FACTS = "(" + ", ".join(f"<{p}>" for p in OBJECT_FACT_PREDICATES) + ")"
 
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')

@@ -12,17 +12,18 @@ before it accepts any, about nodes chosen here from the artifacts built with the
 ``molecule``
     a typical studied molecule: the one at the 90th percentile by degree of the
     molecules (miRNAs, lncRNAs ...; the median of their long tail has one finding);
-``far_molecule``
-    the molecule ranked just above ``molecule`` (the far end of a path: a typical one,
-    so the path is found within the node cap; from the best-connected molecule, at 10^6
-    findings, the search passed the cap after one step and the warm-up's path was a 400).
+``path_end``
+    the other end of the warm-up's path from ``molecule``: the molecule ranked just above
+    it, a typical one too, so the path is found within the node cap (from the
+    best-connected molecule, at 10^6 findings, the search passed the cap after one step
+    and the warm-up's path was a 400).
 
 >>> from exokg.store import find_store
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     nodes = representative_nodes(find_store(tmp).artifact_dir("index"))
 >>> sorted(nodes)
-['far_molecule', 'hub', 'molecule']
+['hub', 'molecule', 'path_end']
 >>> nodes["hub"]
 'https://w3id.org/exokg/id/disease/hcc'
 """
@@ -41,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 
 def representative_nodes(folder: Path | str | None) -> dict[str, str]:
-    """The ``hub``, a typical ``molecule`` and a ``far_molecule`` of the store whose
+    """The ``hub``, a typical ``molecule`` and its ``path_end`` of the store whose
     index artifact is ``folder`` (see the module docs); ``{}`` without the artifact,
     and without the molecule entries when the store has fewer than two molecules."""
     import numpy as np
@@ -67,5 +68,5 @@ def representative_nodes(folder: Path | str | None) -> dict[str, str]:
         ranked = molecules[np.argsort(-degree[molecules], kind="stable")]
         typical = max(1, len(ranked) // 10)
         out["molecule"] = adj.iri(int(ranked[typical]))
-        out["far_molecule"] = adj.iri(int(ranked[typical - 1]))
+        out["path_end"] = adj.iri(int(ranked[typical - 1]))
     return out

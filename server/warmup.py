@@ -56,7 +56,7 @@ def warm_paths(app: Flask, nodes: dict[str, str]) -> list[tuple[str, str]]:
              ("/api/conflicts", "application/json"),
              ("/query", "text/html"), ("/sparql?" + _q(query="ASK { ?s ?p ?o }"),
                                        "application/sparql-results+json")]
-    molecule, hub, far = nodes.get("molecule"), nodes.get("hub"), nodes.get("far_molecule")
+    molecule, hub, end = nodes.get("molecule"), nodes.get("hub"), nodes.get("path_end")
     with app.test_request_context():
         pages = [local_url(n) for n in (hub, molecule) if n]
     for page in pages:
@@ -71,8 +71,8 @@ def warm_paths(app: Flask, nodes: dict[str, str]) -> list[tuple[str, str]]:
                   ("/api/neighborhood?" + _q(node=molecule, depth="2"), "application/json"),
                   ("/api/evidence?" + _q(node=molecule), "application/json"),
                   ("/api/rank?" + _q(metric="pagerank"), "application/json")]
-        if far:
-            paths.append(("/api/path?" + _q(source=far, target=molecule, k="3"),
+        if end:
+            paths.append(("/api/path?" + _q(source=end, target=molecule, k="3"),
                           "application/json"))
     return paths
 

@@ -20,10 +20,10 @@ def test_representative_nodes_come_from_the_metrics(app):
     adj, metrics = load_adjacency(folder), load_metrics(folder)
     degree = {adj.iri(i): int(d) for i, d in enumerate(metrics.degree)}
     assert degree[nodes["hub"]] == max(degree.values())
-    for name in ("molecule", "far_molecule"):
+    for name in ("molecule", "path_end"):
         assert adj.kind(adj.node_id(nodes[name])) in CONTENT_KINDS
-    assert nodes["molecule"] != nodes["far_molecule"]
-    assert degree[nodes["far_molecule"]] >= degree[nodes["molecule"]]
+    assert nodes["molecule"] != nodes["path_end"]
+    assert degree[nodes["path_end"]] >= degree[nodes["molecule"]]
 
 
 def test_no_artifacts_no_nodes(tmp_path):
@@ -41,10 +41,25 @@ def test_warm_up_answers_every_surface_and_leaves_the_cache_empty(app):
     assert len(service.cache) == 0  # no user answer comes from the warm-up
 
 
+def test_a_refused_warm_up_request_is_reported_not_hidden(app, monkeypatch):
+    """A warm-up request answered 4xx warmed nothing of its surface: it is listed as
+    refused (the worker's line names it), not as failed, and the rest still run."""
+    import exokg.server.warmup as warmup
+
+    paths = warm_paths(app, representative_nodes(index_folder(get_service(app).info)))
+    same = "https://w3id.org/exokg/id/disease/hcc"
+    bad = "/api/path?source=" + same + "&target=" + same
+    monkeypatch.setattr(warmup, "warm_paths", lambda app, nodes: [(bad, "application/json"),
+                                                                 *paths])
+    report = warm_up(app)
+    assert report["refused"] == [bad]
+    assert report["failed"] == [] and report["requests"] == len(paths) + 1
+
+
 def test_warm_up_paths_name_the_chosen_nodes(app):
     nodes = {"hub": "https://w3id.org/exokg/id/disease/hcc",
              "molecule": "https://w3id.org/exokg/id/content/mir-638",
-             "far_molecule": "https://w3id.org/exokg/id/content/mir-21"}
+             "path_end": "https://w3id.org/exokg/id/content/mir-21"}
     paths = [path for path, _ in warm_paths(app, nodes)]
     assert "/id/disease/hcc" in paths and "/id/content/mir-638.json" in paths
     assert any(p.startswith("/api/path?") and "mir-21" in p and "mir-638" in p for p in paths)
