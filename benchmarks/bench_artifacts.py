@@ -16,7 +16,9 @@ second one: ``process`` names which). The build's total CPU is the caller's plus
 children's (``RUSAGE_CHILDREN``: the build process and the one beside it); its peak RSS
 is the caller's (what a server's master keeps) and the largest child's. With ``--search``,
 the search latency over the built index (the miR-21 spellings, short prefixes, 20 random
-entities; each call opens the file).
+entities; through the process's pooled connection, as a server reads it: the first call
+opens the file, the next ones reuse it, so these numbers are not comparable with
+session 5's, which opened the file per call).
 """
 
 from __future__ import annotations

@@ -64,13 +64,13 @@ logger = logging.getLogger(__name__)
 #: upgrade does (the digest test says so), and paste the new :data:`BUILD_DIGESTS` the
 #: test prints. Stores of the old format are then rebuilt once; those of the new one are
 #: kept across every code change that writes the same.
-BUILD_FORMAT = 3
+BUILD_FORMAT = 4
 
 #: What the review's store holds under :data:`BUILD_FORMAT`, by part (see
 #: :func:`build_digests`); checked by tests/test_build_format.py.
 BUILD_DIGESTS: dict[str, str] = {
     'artifacts/facets': 'bfe0aebf65a61a5e',
-    'artifacts/index': '8dc41de1d922ab24',
+    'artifacts/index': '2328f011e28ea3b5',
     'graph <https://w3id.org/exokg/graph/metrics>': '3d92489bbc7c8682',
     'graph default': '6239b8075c6991c4',
     'meta.json': 'cdef5d68d8bb7701',
@@ -183,7 +183,8 @@ def _array_lines(path: Path) -> Iterator[str]:
 
 def _sqlite_lines(path: Path) -> Iterator[str]:
     """The schema and the sorted rows of every table but a virtual table's shadows."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # as a URI (percent-encoded): a folder named with "?" or "#" is still that folder
+    con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         schema = con.execute("SELECT type, name, sql FROM sqlite_master "
                              "WHERE sql IS NOT NULL ORDER BY type, name").fetchall()

@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import shutil
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,7 +57,7 @@ from exokg.pages import (
     incoming_rows,
     page_number,
 )
-from exokg.readonly_db import connect_read_only
+from exokg.readonly_db import read_only
 from exokg.vocab import EXO, RDF, SKOS
 from rdflib import URIRef
 
@@ -135,83 +134,80 @@ def graph_entry(graph: Any, node: str) -> dict[str, Any]:
 
 
 class Facets:
-    """The facets artifact of one store, read by IRI (read-only, a connection kept per
-    thread: :func:`exokg.readonly_db.connect_read_only`)."""
+    """The facets artifact of one store, read by IRI (read-only, through the process's
+    pooled connections: :func:`exokg.readonly_db.read_only`)."""
 
     def __init__(self, folder: Path | str) -> None:
         self.path = Path(folder) / FACETS_FILE
         if not self.path.is_file():
             raise FileNotFoundError(f"no facets artifact at {self.path}")
 
-    def _connect(self) -> sqlite3.Connection:
-        return connect_read_only(self.path)
-
     def node(self, iri: str) -> NodeFacets:
         """The node's finding count and incoming links, and a hub's evidence and facets."""
-        db = self._connect()
-        hit = db.execute("SELECT count FROM node_count WHERE node = ?", (iri,)).fetchone()
-        summary = db.execute("SELECT summary FROM evidence WHERE node = ? AND via = 'any'",
-                             (iri,)).fetchone()
-        facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACET_NAMES}
-        for name, key, label, n in db.execute(
-                "SELECT facet, key, label, count FROM facet WHERE node = ? "
-                "ORDER BY facet, rank", (iri,)):
-            facets[name].append({"key": key, "label": label, "count": n})
-        incoming = db.execute("SELECT predicate, label, count FROM incoming "
-                              "WHERE node = ?", (iri,)).fetchall()
-        labels = {p: label for p, label, _ in incoming if label}
-        return NodeFacets(int(hit[0]) if hit else 0,
-                          json.loads(summary[0]) if summary else None,
-                          facets if summary else None,
-                          incoming_rows(((p, n) for p, _, n in incoming), labels))
+        with read_only(self.path) as db:
+            hit = db.execute("SELECT count FROM node_count WHERE node = ?", (iri,)).fetchone()
+            summary = db.execute("SELECT summary FROM evidence WHERE node = ? AND via = 'any'",
+                                 (iri,)).fetchone()
+            facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACET_NAMES}
+            for name, key, label, n in db.execute(
+                    "SELECT facet, key, label, count FROM facet WHERE node = ? "
+                    "ORDER BY facet, rank", (iri,)):
+                facets[name].append({"key": key, "label": label, "count": n})
+            incoming = db.execute("SELECT predicate, label, count FROM incoming "
+                                  "WHERE node = ?", (iri,)).fetchall()
+            labels = {p: label for p, label, _ in incoming if label}
+            return NodeFacets(int(hit[0]) if hit else 0,
+                              json.loads(summary[0]) if summary else None,
+                              facets if summary else None,
+                              incoming_rows(((p, n) for p, _, n in incoming), labels))
 
     def content_evidence(self, iri: str) -> tuple[int, dict[str, Any] | None]:
         """How many findings have ``iri`` as ``exo:content``, and, for a hub,
         ``/api/evidence``'s summary of them (``groups`` per disease and role; ``None``
         for a node with at most a page of them)."""
-        db = self._connect()
-        hit = db.execute("SELECT count FROM content_count WHERE node = ?",
-                         (iri,)).fetchone()
-        summary = db.execute("SELECT summary FROM evidence "
-                             "WHERE node = ? AND via = 'content'", (iri,)).fetchone()
-        return (int(hit[0]) if hit else 0), (json.loads(summary[0]) if summary else None)
+        with read_only(self.path) as db:
+            hit = db.execute("SELECT count FROM content_count WHERE node = ?",
+                             (iri,)).fetchone()
+            summary = db.execute("SELECT summary FROM evidence "
+                                 "WHERE node = ? AND via = 'content'", (iri,)).fetchone()
+            return (int(hit[0]) if hit else 0), (json.loads(summary[0]) if summary else None)
 
     def finding_page(self, iri: str, page: int, size: int, *,
                      via: str = "any") -> list[str] | None:
         """The IRIs of page ``page`` of a hub's findings (by table, row, IRI), or ``None``
         when the node has at most a page of them (read them with a query)."""
-        db = self._connect()
-        rows = db.execute(
-            "SELECT f.iri FROM hub h JOIN page_order o ON o.hub = h.id "
-            "JOIN finding f ON f.id = o.finding WHERE h.node = ? AND o.via = ? "
-            "AND o.seq >= ? AND o.seq < ? ORDER BY o.seq",
-            (iri, via, (page - 1) * size, page * size)).fetchall()
-        if not rows and not db.execute(
-                "SELECT 1 FROM hub h JOIN page_order o ON o.hub = h.id "
-                "WHERE h.node = ? AND o.via = ? LIMIT 1", (iri, via)).fetchone():
-            return None
-        return [iri_ for (iri_,) in rows]
+        with read_only(self.path) as db:
+            rows = db.execute(
+                "SELECT f.iri FROM hub h JOIN page_order o ON o.hub = h.id "
+                "JOIN finding f ON f.id = o.finding WHERE h.node = ? AND o.via = ? "
+                "AND o.seq >= ? AND o.seq < ? ORDER BY o.seq",
+                (iri, via, (page - 1) * size, page * size)).fetchall()
+            if not rows and not db.execute(
+                    "SELECT 1 FROM hub h JOIN page_order o ON o.hub = h.id "
+                    "WHERE h.node = ? AND o.via = ? LIMIT 1", (iri, via)).fetchone():
+                return None
+            return [iri_ for (iri_,) in rows]
 
     def conflicts(self, *, page: int = 1, size: int = 0) -> list[dict[str, Any]]:
         """The molecules whose studies disagree on their direction in one disease, by
         label: all of them, or page ``page`` of ``size``."""
         limit = f" LIMIT {int(size)} OFFSET {(int(page) - 1) * int(size)}" if size else ""
-        db = self._connect()
-        return [json.loads(entry) for (entry,) in
-                db.execute("SELECT entry FROM conflict ORDER BY sort" + limit)]
+        with read_only(self.path) as db:
+            return [json.loads(entry) for (entry,) in
+                    db.execute("SELECT entry FROM conflict ORDER BY sort" + limit)]
 
     def conflict_count(self) -> int:
         """How many molecules :meth:`conflicts` lists."""
-        db = self._connect()
-        return int(db.execute("SELECT COUNT(*) FROM conflict").fetchone()[0])
+        with read_only(self.path) as db:
+            return int(db.execute("SELECT COUNT(*) FROM conflict").fetchone()[0])
 
     def stats(self) -> dict[str, Any]:
         """The home page's counts: ``triples``, ``classes`` (IRI: n), ``tables`` (n: count)."""
-        db = self._connect()
-        (value,) = db.execute("SELECT value FROM stats WHERE name = 'home'").fetchone()
-        stats = json.loads(value)
-        stats["tables"] = {int(k): v for k, v in stats["tables"].items()}
-        return stats
+        with read_only(self.path) as db:
+            (value,) = db.execute("SELECT value FROM stats WHERE name = 'home'").fetchone()
+            stats = json.loads(value)
+            stats["tables"] = {int(k): v for k, v in stats["tables"].items()}
+            return stats
 
 
 def _api_finding(record: dict[str, Any]) -> dict[str, Any]:

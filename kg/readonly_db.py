@@ -1,42 +1,55 @@
-"""Read-only SQLite connections to a store's artifacts, kept open per thread.
+"""Read-only SQLite connections to a store's artifacts, pooled per process.
 
 Opening a connection and reading its schema costs about 0.2 ms, as much as a search's
 own look-ups; the artifacts are written once, with the store, and never changed in
-place (a rebuild writes a new file and renames it over the old). So each thread keeps
-its connections, keyed by the file's path *and* identity (device, inode, size,
-modification time): a file replaced under the same name is opened afresh, and a
-connection to the replaced one is closed. A thread keeps at most :data:`KEPT` of them,
-and none across a fork.
+place (a rebuild writes a new file and renames it over the old). So a process keeps
+its connections open between requests, in a pool per file that any thread borrows
+from (:func:`read_only`): the warm-up's connection is the first user request's, and
+there are never more connections to a file than requests reading it at once.
+
+A pool belongs to the file's path *and* identity (device, inode, size, modification
+time): a file replaced under the same name is opened afresh, and the idle connections to
+the replaced one are closed. The pools of at most :data:`KEPT` files are kept, and none
+across a fork.
 
 >>> import sqlite3, tempfile
 >>> from pathlib import Path
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     path = Path(tmp, "a.sqlite")
-...     with sqlite3.connect(path) as db:
+...     with contextlib.closing(sqlite3.connect(path)) as db, db:
 ...         _ = db.execute("CREATE TABLE t (x)")
-...     first = connect_read_only(path)
-...     first is connect_read_only(path)
+...     with read_only(path) as first:
+...         pass
+...     with read_only(path) as again:
+...         first is again
 True
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["KEPT", "connect_read_only"]
+__all__ = ["IDLE", "KEPT", "read_only"]
 
-#: Connections one thread keeps open (the newest used).
+#: Files whose pools are kept (the newest used).
 KEPT = 8
+#: Idle connections a pool keeps (more are closed when given back).
+IDLE = 8
 
-_local = threading.local()
+_lock = threading.Lock()
+_pools: dict[str, tuple[tuple[int, ...], list[sqlite3.Connection]]] = {}
+_pid = os.getpid()
 
 
-def connect_read_only(path: Path | str) -> sqlite3.Connection:
-    """A read-only connection to the SQLite file ``path``, shared by this thread's calls:
-    do not close it.
+@contextlib.contextmanager
+def read_only(path: Path | str) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the SQLite file ``path``, borrowed from its pool for the
+    ``with`` block and given back after it (do not close it or keep it).
 
     Raises
     ------
@@ -45,20 +58,46 @@ def connect_read_only(path: Path | str) -> sqlite3.Connection:
     """
     path = Path(path)
     info = os.stat(path)
-    key = (str(path), info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-    if getattr(_local, "pid", None) != os.getpid():
-        # a connection must not cross a fork (SQLite's rule): a forked worker's thread
-        # starts its own, and leaves the parent's alone (closing them could release
-        # the parent's locks)
-        _local.pid, _local.kept = os.getpid(), {}
-    kept: dict[tuple, sqlite3.Connection] = _local.kept
-    con = kept.pop(key, None)
+    key, identity = str(path), (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    con = _borrow(key, identity)
     if con is None:
-        for old in [k for k in kept if k[0] == key[0]]:  # that file was replaced
-            kept.pop(old).close()
-        # as a URI (percent-encoded): a folder named with "?" or "#" is still that folder
-        con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-        while len(kept) >= KEPT:
-            kept.pop(next(iter(kept))).close()
-    kept[key] = con  # last: the newest used
-    return con
+        # as a URI (percent-encoded): a folder named with "?" or "#" is still that folder;
+        # shared across threads, one at a time (the pool's lock hands it over)
+        con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
+                              check_same_thread=False)
+    try:
+        yield con
+    finally:
+        _give_back(key, identity, con)
+
+
+def _borrow(key: str, identity: tuple[int, ...]) -> sqlite3.Connection | None:
+    global _pid
+    with _lock:
+        if _pid != os.getpid():
+            # a connection must not be used across a fork (SQLite's rule): the child
+            # starts with no pool and opens its own
+            _pid = os.getpid()
+            _pools.clear()
+        pool = _pools.pop(key, None)
+        if pool is not None and pool[0] != identity:  # the file was replaced
+            for con in pool[1]:
+                con.close()
+            pool = None
+        if pool is None:
+            pool = (identity, [])
+            while len(_pools) >= KEPT:
+                for con in _pools.pop(next(iter(_pools)))[1]:
+                    con.close()
+        _pools[key] = pool  # last: the newest used
+        return pool[1].pop() if pool[1] else None
+
+
+def _give_back(key: str, identity: tuple[int, ...], con: sqlite3.Connection) -> None:
+    with _lock:
+        pool = _pools.get(key)
+        if _pid == os.getpid() and pool is not None and pool[0] == identity \
+                and len(pool[1]) < IDLE:
+            pool[1].append(con)
+            return
+    con.close()  # its file was replaced or its pool dropped meanwhile, or enough idle
