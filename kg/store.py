@@ -239,7 +239,8 @@ def _inputs(files: Sequence[Path], records_dirs: Sequence[Path]) -> tuple[str, l
 
 
 def dataset_stats(store: ox.Store) -> dict[str, Any]:
-    """Counts for VoID: triples, distinct subjects/objects, class and property partitions.
+    """Counts for VoID: triples, distinct subjects/objects, class and property partitions;
+    and ``literal_properties``, the properties with at least one literal object.
 
     Counts cover every graph of the store (the default graph and the named graphs).
     Each count is one aggregate query evaluated inside Oxigraph, which releases the GIL,
@@ -261,17 +262,24 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
     with ThreadPoolExecutor(2, thread_name_prefix="statistics") as pool:
         distinct = pool.submit(select, "SELECT (COUNT(DISTINCT ?s) AS ?ns) "
                                        "(COUNT(DISTINCT ?o) AS ?no) { ?s ?p ?o }")
-        properties = pool.submit(partition, "SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } "
-                                            "GROUP BY ?p")
+        # with each property, whether any of its objects is a literal (in the same
+        # scan): a node's literal attributes are then read by these properties alone,
+        # not by scanning all its statements (exokg.store_source.attribute_query)
+        properties = pool.submit(select, "SELECT ?p (COUNT(*) AS ?n) "
+                                         "(SUM(IF(isLiteral(?o), 1, 0)) AS ?l) "
+                                         "{ ?s ?p ?o } GROUP BY ?p")
         classes = partition(f"SELECT ?c ({instances} AS ?n) {{ ?s a ?c }} GROUP BY ?c")
         triples = len(store)
         ((subjects, objects),) = distinct.result()
+        counted = [(p.value, int(n.value), int(lit.value)) for p, n, lit in properties.result()
+                   if isinstance(p, ox.NamedNode)]
         return {
             "triples": triples,
             "distinct_subjects": int(subjects.value),
             "distinct_objects": int(objects.value),
             "classes": classes,
-            "properties": properties.result(),
+            "properties": sorted(((p, n) for p, n, _ in counted), key=lambda kv: (-kv[1], kv[0])),
+            "literal_properties": sorted(p for p, _, lit in counted if lit),
             "graphs": sorted(g.value for g in store.named_graphs()
                              if isinstance(g, ox.NamedNode)),
         }

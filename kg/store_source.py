@@ -40,7 +40,8 @@ from exokg.sparql.results import Results
 from exokg.vocab import EXO, PROV, RDF, RDFS, SKOS
 from rdflib import Literal, URIRef
 
-__all__ = ["INDEX_ARTIFACT", "PROMINENCE_COUNTED", "StoreSource", "index_folder"]
+__all__ = ["ATTRIBUTE_UNION_MAX", "INDEX_ARTIFACT", "PROMINENCE_COUNTED", "StoreSource",
+           "attribute_query", "index_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,39 @@ def _values(var: str, iris: Iterable[str]) -> str:
     return f"VALUES ?{var} {{ {' '.join(_iri(i) for i in iris)} }}"
 
 
+#: Above this many literal properties, :func:`attribute_query` scans the nodes' statements.
+ATTRIBUTE_UNION_MAX = 200
+
+
+def attribute_query(nodes: Sequence[str], literal_properties: Sequence[str] | None) -> str:
+    """The query of the nodes' attributes: their literals, types and match links.
+
+    Given the store's ``literal_properties`` (the properties with a literal object
+    anywhere), one ``UNION`` branch per property: Oxigraph then reads each node's
+    statements of that property by index, so a hub's attributes cost what they return.
+    Otherwise (a store counted before these statistics, or too many properties) every
+    statement of the nodes is read and filtered (also when a property's IRI could not be
+    written in a query): a molecule cited by 76,000 studies took 235 ms at 10^6
+    findings, against 1.1 ms.
+
+    >>> q = attribute_query(["https://w3id.org/exokg/id/content/mir-21"],
+    ...                     ["http://www.w3.org/2000/01/rdf-schema#label"])
+    >>> "UNION" in q and "rdf-schema#label> ?o BIND" in q
+    True
+    """
+    attributes = [str(p) for p in _ATTRIBUTE_PREDICATES]
+    tests = " || ".join(f"?p = <{p}>" for p in attributes)
+    if literal_properties is None or len(literal_properties) > ATTRIBUTE_UNION_MAX \
+            or not all(_IRI_OK.match(p) for p in literal_properties):
+        return (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} ?n ?p ?o "
+                f"FILTER(isLiteral(?o) || {tests}) }}")
+    branches = []
+    for p in sorted(set(literal_properties) | set(attributes)):
+        keep = "" if p in attributes else " FILTER(isLiteral(?o))"
+        branches.append(f"{{ ?n {_iri(p)} ?o BIND({_iri(p)} AS ?p){keep} }}")
+    return f"SELECT ?n ?p ?o {{ {_values('n', nodes)} {' UNION '.join(branches)} }}"
+
+
 def _edge_filter(var: str, predicates: frozenset[str] | None) -> str:
     if predicates is not None:
         return _values(var, sorted(expand(p) for p in predicates))
@@ -95,6 +129,10 @@ class StoreSource:
         self.findings = findings
         self.artifacts = artifacts
         self.max_rows = max_rows
+        # the properties with a literal object somewhere in the store (the build's
+        # statistics; None for a store counted before they were)
+        stats = getattr(getattr(selector, "info", None), "stats", None) or {}
+        self.literal_properties: list[str] | None = stats.get("literal_properties")
         self._ids: dict[str, int | None] = {}  # IRI -> adjacency id, of nodes seen
         self._kinds: dict[str, str] = {}  # IRI -> kind, of the nodes SPARQL steps reached
 
@@ -373,9 +411,7 @@ class StoreSource:
         rows: list[tuple[Any, Any, Any]] = []
         edges: list[tuple[str, str, str]] = []
         if nodes:
-            tests = " || ".join(f"?p = <{p}>" for p in _ATTRIBUTE_PREDICATES)
-            query = (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} ?n ?p ?o "
-                     f"FILTER(isLiteral(?o) || {tests}) }}")
+            query = attribute_query(nodes, self.literal_properties)
             rows = [(n, p, o) for n, p, o in self._select(query).rows
                     if isinstance(n, URIRef) and p is not None and o is not None]
             edges = self.edges_among(nodes)

@@ -117,3 +117,19 @@ def test_a_ring_too_large_to_count_keeps_the_best_connected_network_nodes(servic
     H = neighborhood(source, "miR-638", depth=1, limit=3)
     kept = {d["label"] for n, d in H.nodes(data=True) if d["depth"] == 1}
     assert H.graph["truncated"] and kept == {"hepatocellular carcinoma", "qRT-PCR"}
+
+
+def test_attributes_by_literal_property_equal_those_of_every_statement(service, G):
+    """The build's ``literal_properties`` let a node's attributes be read property by
+    property (a hub's thousands of edges unread): the same attributes, node for node,
+    as reading and filtering every statement of the nodes."""
+    from exokg.network import node_json
+
+    by_property = StoreSource(service)
+    assert by_property.literal_properties  # the store's statistics have them
+    every = StoreSource(service)
+    every.literal_properties = None
+    nodes = sorted(G.nodes)
+    H, H0 = by_property.subgraph(nodes), every.subgraph(nodes)
+    assert [node_json(H, n) for n in nodes] == [node_json(H0, n) for n in nodes]
+    assert [node_json(H, n) for n in nodes] == [node_json(G, n) for n in nodes]

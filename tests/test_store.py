@@ -209,3 +209,20 @@ def test_store_is_built_in_another_process(tmp_path, monkeypatch):
     info = prepare_store(tmp_path / "s", data_files=[data])
     pid, triples = (info.artifact_dir("pid") / "pid").read_text().split()
     assert int(pid) != os.getpid() and int(triples) == 2
+
+
+def test_statistics_name_the_properties_with_a_literal_object():
+    """``literal_properties``: each property with a literal object in any graph, once,
+    however few; what the graph queries read a node's attributes by."""
+    import pyoxigraph as ox
+    from exokg.store import dataset_stats
+
+    store = ox.Store()
+    store.load(b"""
+        <urn:a> <urn:lit> "x" ; <urn:iri> <urn:b> ; <urn:both> <urn:c> .
+        <urn:b> <urn:both> "y"@en .
+        <urn:g> { <urn:c> <urn:named> 1 . }""", format=ox.RdfFormat.TRIG)
+    stats = dataset_stats(store)
+    assert stats["literal_properties"] == ["urn:both", "urn:lit", "urn:named"]
+    assert dict(stats["properties"]) == {"urn:lit": 1, "urn:iri": 1, "urn:both": 2,
+                                         "urn:named": 1}
