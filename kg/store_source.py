@@ -100,11 +100,12 @@ def attribute_query(nodes: Sequence[str], literal_properties: Sequence[str] | No
             or not all(_IRI_OK.match(p) for p in literal_properties):
         return (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} ?n ?p ?o "
                 f"FILTER(isLiteral(?o) || {tests}) }}")
-    branches = []
-    for p in sorted(set(literal_properties) | set(attributes)):
-        keep = "" if p in attributes else " FILTER(isLiteral(?o))"
-        branches.append(f"{{ ?n {_iri(p)} ?o BIND({_iri(p)} AS ?p){keep} }}")
-    return f"SELECT ?n ?p ?o {{ {_values('n', nodes)} {' UNION '.join(branches)} }}"
+    # the filter outside the branches: Virtuoso 7's compiler fails on one inside a
+    # branch that also binds ("sparp_gp_deprecate(): equiv replaces filter")
+    branches = " UNION ".join(f"{{ ?n {_iri(p)} ?o BIND({_iri(p)} AS ?p) }}"
+                              for p in sorted(set(literal_properties) | set(attributes)))
+    return (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} {branches} "
+            f"FILTER(isLiteral(?o) || {tests}) }}")
 
 
 def _edge_filter(var: str, predicates: frozenset[str] | None) -> str:

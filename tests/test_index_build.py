@@ -222,6 +222,8 @@ def _reference_stats(store: ox.Store) -> dict:
             "classes": order(rows("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) "
                                   "{ ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c")),
             "properties": order(rows("SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p")),
+            "literal_properties": sorted(p for (p,) in rows(
+                "SELECT DISTINCT ?p { ?s ?p ?o FILTER(isLiteral(?o)) }")),
             "graphs": sorted(g.value for g in store.named_graphs())}
 
 
