@@ -36,7 +36,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -253,9 +253,12 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
         assert isinstance(result, ox.QuerySolutions)
         return [tuple(sol) for sol in result]
 
+    def by_count(pairs: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+        return sorted(pairs, key=lambda kv: (-kv[1], kv[0]))
+
     def partition(query: str) -> list[tuple[str, int]]:
-        return sorted(((name.value, int(n.value)) for name, n in select(query)
-                       if isinstance(name, ox.NamedNode)), key=lambda kv: (-kv[1], kv[0]))
+        return by_count((name.value, int(n.value)) for name, n in select(query)
+                        if isinstance(name, ox.NamedNode))
 
     typed_in_named = store.query("ASK { GRAPH ?g { ?s a ?c } }")
     instances = "COUNT(DISTINCT ?s)" if typed_in_named else "COUNT(*)"
@@ -278,7 +281,7 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
             "distinct_subjects": int(subjects.value),
             "distinct_objects": int(objects.value),
             "classes": classes,
-            "properties": sorted(((p, n) for p, n, _ in counted), key=lambda kv: (-kv[1], kv[0])),
+            "properties": by_count((p, n) for p, n, _ in counted),
             "literal_properties": sorted(p for p, _, lit in counted if lit),
             "graphs": sorted(g.value for g in store.named_graphs()
                              if isinstance(g, ox.NamedNode)),

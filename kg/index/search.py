@@ -277,18 +277,11 @@ def _flush(con: sqlite3.Connection, entities: list, names: list, words: list) ->
     words.clear()
 
 
-@contextlib.contextmanager
-def _connect(index_folder: Path) -> Iterator[sqlite3.Connection]:
+def _connect(index_folder: Path) -> contextlib.AbstractContextManager[sqlite3.Connection]:
     path = Path(index_folder) / SEARCH_FILE
-    with contextlib.ExitStack() as stack:
-        try:
-            if not path.is_file():
-                raise FileNotFoundError(path)
-            con = stack.enter_context(read_only(path))
-        except FileNotFoundError:  # (also one removed between the two looks)
-            raise InvalidQuery(f"{path}: no search index; build the store's artifacts "
-                               "first") from None
-        yield con
+    if not path.is_file():
+        raise InvalidQuery(f"{path}: no search index; build the store's artifacts first")
+    return read_only(path)
 
 
 _ROW = ("SELECT n.entity, n.field, n.penalty, n.name, e.prominence FROM names n "
