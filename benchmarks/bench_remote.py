@@ -215,6 +215,8 @@ def surfaces(base: str, fams: dict[str, dict], repeat: int, exports: bool,
     asked: list[str] = []
     for name, accept in SURFACES:
         urls = fams[name]["urls"]
+        if not urls:  # a store without such a node (no molecule with two pages)
+            continue
         calls = [fetch(base + u, accept, timeout) for u in urls]
         again = [fetch(base + urls[0], accept, timeout) for _ in range(repeat)]
         distinct = [c[2] for c in calls]

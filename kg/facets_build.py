@@ -63,7 +63,7 @@ from exokg.describe import finding_record, finding_row
 from exokg.evidence import DIRECTIONS, Finding, find_conflicts, group_by_disease_role, summarize
 from exokg.facet_counts import FACET_NAMES, TOP, FacetValues, facet_values, ranked, sort_key
 from exokg.facets import CONFLICTS_SHOWN, FACETS_FILE, SCHEMA, graph_entry
-from exokg.pages import OBJECT_FACTS, PAGE_SIZE, finding_query, iri_term
+from exokg.pages import PAGE_SIZE, facts_of, finding_query, iri_term
 from exokg.rdf_terms import TripleIndex, rdflib_term
 from exokg.vocab import EXO, RDF, RDFS, SKOS
 from rdflib import Graph, URIRef
@@ -146,7 +146,7 @@ def _finding_triples(store: ox.Store, batch: list[str],
         values = " ".join(str(o) for o in chunk)
         for t in cast(Any, store.query(
                 _PREFIXES + f"PREFIX skos: <{SKOS}>\nCONSTRUCT {{ ?o ?q ?v }} WHERE {{ "
-                f"VALUES ?o {{ {values} }} ?o ?q ?v FILTER(?q IN {OBJECT_FACTS}) }}")):
+                f"VALUES ?o {{ {values} }} {facts_of('o')} }}")):
             facts[t.subject].append(t)
     return own + [t for o in objects for t in facts[o]]
 
@@ -274,6 +274,10 @@ def _rdflib_row(graph: Graph, f: str) -> _Row:
 
 
 
+#: What :func:`exokg.facets.graph_entry` reads of a node.
+_ENTRY_FACTS = tuple(map(str, (RDF.type, RDFS.label, SKOS.prefLabel, SKOS.altLabel, EXO.xref)))
+
+
 def _node_entries(store: ox.Store, nodes: list[str]) -> dict[str, dict[str, Any]]:
     """:func:`node_entry` of each node, from one query per batch of nodes (a description
     graph per conflicting molecule cost a quarter of the build)."""
@@ -282,8 +286,7 @@ def _node_entries(store: ox.Store, nodes: list[str]) -> dict[str, dict[str, Any]
         batch = nodes[start:start + _BATCH]
         values = " ".join(iri_term(n) for n in batch)
         answer: Any = store.query(_PREFIXES + f"""PREFIX skos: <{SKOS}>
-CONSTRUCT {{ ?n ?p ?o }} WHERE {{ VALUES ?n {{ {values} }} ?n ?p ?o
-  FILTER(?p IN (rdf:type, rdfs:label, skos:prefLabel, skos:altLabel, exo:xref)) }}""")
+CONSTRUCT {{ ?n ?q ?v }} WHERE {{ VALUES ?n {{ {values} }} {facts_of("n", _ENTRY_FACTS)} }}""")
         index = _triple_index(answer)
         for node in batch:
             entries[node] = graph_entry(index, node)

@@ -55,11 +55,11 @@ from exokg.vocab import EXO, RDF
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK", "OBJECT_FACTS",
+__all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK",
            "PAGE_FACTS", "PAGE_SIZE",
            "Reader", "StoreReader", "VALUES_READ", "all_finding_records", "describe",
            "description_graph", "share", "value_order",
-           "entity_page", "find_node", "finding_count", "finding_graph", "finding_page",
+           "entity_page", "facts_of", "find_node", "finding_count", "finding_graph", "finding_page",
            "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number"]
 
 logger = logging.getLogger(__name__)
@@ -79,8 +79,22 @@ _PREFIXES = (f"PREFIX exo: <{EXO}>\nPREFIX rdf: <{RDF}>\n"
              "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
              "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n")
 
-#: :data:`~exokg.describe.OBJECT_FACT_PREDICATES` as a SPARQL ``IN`` list.
-OBJECT_FACTS = "(" + ", ".join(f"<{p}>" for p in OBJECT_FACT_PREDICATES) + ")"
+
+
+def facts_of(var: str, predicates: Iterable[str] = OBJECT_FACT_PREDICATES) -> str:
+    """The statements of ``?var`` (bound before) by these predicates, as ``?var ?q ?v``.
+
+    The predicate is bound before the pattern, so an engine reads each node's statements
+    of these predicates by index. As ``?x ?q ?v FILTER(?q IN (...))`` Oxigraph read every
+    statement of the node first: a page of miR-21's findings at 10^6 findings (each names
+    miR-21, the subject of 76,000 statements) took 1.1-2.2 s, against 11 ms. In an
+    ``OPTIONAL`` because a ``VALUES ?q`` block joined beside the pattern made Oxigraph
+    read the whole store's statements of those predicates (2.6 s for ten nodes' labels).
+
+    >>> facts_of("x", ["urn:p"])
+    'OPTIONAL { VALUES ?q { <urn:p> } ?x ?q ?v }'
+    """
+    return f"OPTIONAL {{ VALUES ?q {{ {' '.join(map(iri_term, predicates))} }} ?{var} ?q ?v }}"
 
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
@@ -343,8 +357,7 @@ WHERE {{ {chosen}{term} ?p ?o OPTIONAL {{ ?o ?q ?v FILTER(isBlank(?o)) }} }}""")
     named = set(counts) | {str(o) for o in graph.objects(subject) if isinstance(o, URIRef)}
     for chunk in _chunks(sorted(named), LABEL_CHUNK):
         labels, _ = reader.construct(_PREFIXES + f"""CONSTRUCT {{ ?x ?q ?v }}
-WHERE {{ VALUES ?x {{ {" ".join(map(iri_term, chunk))} }} ?x ?q ?v
-  FILTER(?q IN {OBJECT_FACTS}) }}""")
+WHERE {{ VALUES ?x {{ {" ".join(map(iri_term, chunk))} }} {facts_of("x")} }}""")
         graph += labels
     return Description(graph, counts, kept)
 
@@ -395,7 +408,7 @@ def finding_query(findings: Sequence[str]) -> str:
     values = " ".join(iri_term(f) for f in findings)
     return _PREFIXES + f"""CONSTRUCT {{ ?f ?p ?o . ?o ?q ?v }}
 WHERE {{ VALUES ?f {{ {values} }} ?f ?p ?o .
-  OPTIONAL {{ ?o ?q ?v FILTER(?q IN {OBJECT_FACTS}) }} }}"""
+  {facts_of("o")} }}"""
 
 
 def finding_graph(reader: Reader, findings: Sequence[str]) -> Graph:
