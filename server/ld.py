@@ -165,7 +165,11 @@ def resource(path: str) -> Response:
         except UnknownFormat as err:
             return error_page(406, str(err), fmt="json")
         graph, truncated = description_graph(app_reader(), node)
-        return _rdf_response(concise_bounded_description(graph, URIRef(node)), want,
+        # a node whose every value was cut (more than VALUES_READ of its one predicate)
+        # exists: its description is empty, and says it was cut
+        kept = (URIRef(node), None, None) in graph
+        return _rdf_response(concise_bounded_description(graph, URIRef(node)) if kept
+                             else bind_prefixes(Graph()), want,
                              canonical=page_url, truncated=truncated)
     try:
         data = entity_page_data(node, page=request.args.get("page"), path=path,

@@ -347,6 +347,35 @@ def test_a_capped_description_says_so(hub_client):
     assert data["facts_truncated"] is True
 
 
+
+def test_a_node_whose_every_value_is_cut_is_described_not_404(tmp_path):
+    """An untyped node whose only predicate has more values than a description reads
+    (:data:`exokg.pages.VALUES_READ`) keeps none of them: its RDF says it was cut,
+    and its page lists the predicate's count; neither is a 404 for a node that exists."""
+    from exokg.pages import VALUES_READ
+    from exokg.server import create_app
+
+    node = "https://w3id.org/exokg/id/content/mir-many"
+    data = tmp_path / "many.nt"
+    data.write_text("".join(f'<{node}> <https://w3id.org/exokg/vocab#note> "n{i}" .\n'
+                            for i in range(VALUES_READ + 1)), encoding="utf-8")
+    app = create_app({"TESTING": True, "STORE_DIR": str(tmp_path / "store"),
+                      "DATA_FILES": [str(data)], "EXECUTORS": 1})
+    try:
+        client = app.test_client()
+        for suffix, fmt in ((".ttl", "turtle"), (".nt", "nt"), (".jsonld", "json-ld")):
+            cut = client.get("/id/content/mir-many" + suffix)
+            assert cut.status_code == 200, (suffix, cut.get_data(as_text=True)[:200])
+            assert cut.headers["X-Result-Truncated"] == "true"
+            assert not list(_parse(cut.data, fmt).predicate_objects(URIRef(node)))
+        page = client.get("/id/content/mir-many.json")
+        assert page.status_code == 200
+        facts = {f["predicate"]: f for f in page.get_json()["facts"]}
+        assert facts["https://w3id.org/exokg/vocab#note"]["count"] == VALUES_READ + 1
+        assert client.get("/id/content/mir-none.ttl").status_code == 404
+    finally:
+        app.extensions["exokg.sparql"].close()
+
 def test_hub_api_evidence_is_paged(hub_client):
     data = hub_client.get("/api/evidence?node=miR-hub").json
     assert data["findings_count"] == 2500 and data["count"] == 2500
