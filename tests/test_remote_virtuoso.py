@@ -228,24 +228,45 @@ def test_answer_cut_by_the_engine_row_limit_is_refused(virtuoso, virtuoso_server
 def test_engine_answering_group_by_short_is_refused(virtuoso_engine, virtuoso_server,
                                                     tmp_path):
     """Virtuoso running a query on several threads (ThreadsPerQuery, the test engine's is 1)
-    answers large GROUP BY queries short, with no header or error: readers (exokg serve)
-    and `exokg index` refuse such an engine with one line naming the setting, and nothing
-    is written."""
+    answers large GROUP BY queries short, with no header or error: readers (exokg serve),
+    `exokg load` and `exokg index` refuse such an engine with one line naming the
+    setting, and nothing is written."""
+    import requests
     from exokg.sparql.remote import RemoteIncomplete
 
     proc, base = virtuoso_engine
+    count = "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"
+
+    def triples() -> int:
+        answer = requests.get(f"{base}/sparql", params={"query": count}, timeout=60,
+                              headers={"Accept": "application/sparql-results+json"})
+        return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+    before = triples()
+    mine = tmp_path / "data" / "mine.nt"
+    mine.parent.mkdir()
+    mine.write_text('<https://w3id.org/exokg/id/content/mir-x> '
+                    '<http://www.w3.org/2000/01/rdf-schema#label> "miR-x" .\n')
     isql(proc, "__dbf_set('enable_qp', 4);")
     try:
+        loaded = exokg("load", "--store-url", f"{base}/sparql", "--update-url",
+                       f"{base}/sparql", "--graph-store-url", f"{base}/sparql-graph-crud",
+                       "--data", str(mine))
+        assert loaded.returncode == 2
+        lines = loaded.stderr.strip().splitlines()
+        assert len(lines) == 1 and "up to 4 threads (ThreadsPerQuery)" in lines[0], \
+            loaded.stderr
+        assert triples() == before  # nothing loaded
         with pytest.raises(RemoteIncomplete, match="ThreadsPerQuery = 1") as refused:
             RemotePool(f"{base}/sparql").info()
         assert refused.value.limit == "ThreadsPerQuery" and refused.value.status == 502
         done = exokg("index", "--store-url", f"{base}/sparql", "--update-url",
                      f"{base}/sparql", "--graph-store-url", f"{base}/sparql-graph-crud",
-                     "--store", str(tmp_path))
+                     "--store", str(tmp_path / "store"))
         assert done.returncode == 2
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "up to 4 threads (ThreadsPerQuery)" in lines[0], done.stderr
-        assert not any(tmp_path.iterdir())
+        assert not (tmp_path / "store").exists()
     finally:
         isql(proc, "__dbf_set('enable_qp', 1);")
     assert RemotePool(f"{base}/sparql").info().version == virtuoso_server[1]["version"]
