@@ -1,4 +1,5 @@
-"""The folder of stores: its build lock, the use locks, leftover builds and old versions.
+"""The folder of stores: its build and index locks, the use locks, leftover builds and old
+versions.
 
 - One exclusive lock (``<store_dir>/.lock``) is held by whoever checks or builds a store
   in the folder, so a build folder (``.building-*``) seen while holding it is a leftover
@@ -7,6 +8,9 @@
   ``in-use.lock`` for as long as it lives (forked workers inherit it); a version whose
   lock can be taken exclusively is used by no process.
 - Old versions are removed beyond the newest :data:`KEEP_VERSIONS`, never one in use.
+- ``exokg index`` of a remote store holds a lock of its own per store URL
+  (:func:`index_lock`), refusing a second run at once; its build folders
+  (``.indexing-*``) are its own to remove, not a start's.
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -22,7 +26,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import logging
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -31,14 +37,17 @@ from typing import IO
 
 from exokg.errors import ConfigError
 
-__all__ = ["BUILDING_PREFIX", "KEEP_VERSIONS", "build_lock", "hold_in_use", "in_use",
-           "prune_versions", "remove_leftovers"]
+__all__ = ["BUILDING_PREFIX", "INDEXING_PREFIX", "KEEP_VERSIONS", "build_lock", "hold_in_use",
+           "in_use", "index_lock", "prune_versions", "remove_leftovers"]
 
 logger = logging.getLogger(__name__)
 
 #: Data versions kept in a store folder (besides any in use).
 KEEP_VERSIONS = 3
 BUILDING_PREFIX = ".building-"
+#: Folders ``exokg index`` builds a remote store's artifacts in (apart from the embedded
+#: builds' leftovers, which a start removes: an index may run for an hour beside it).
+INDEXING_PREFIX = ".indexing-"
 _USE_LOCK = "in-use.lock"
 _VERSION = re.compile(r"^[0-9a-f]{16}(\.json)?$")
 
@@ -59,6 +68,54 @@ def build_lock(store_dir: Path | str) -> Iterator[None]:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def index_lock(store_dir: Path | str, engine: str) -> Iterator[str]:
+    """Hold the lock of indexing the remote store ``engine`` (its query URL) into this
+    folder, or refuse at once; yields the prefix of the run's build folders.
+
+    Two runs writing one engine's metrics graph at once would each stamp it whole while
+    the other still writes it. A second run sharing the folder is refused, naming the
+    first's process; build folders of a run that died are removed. Runs on other machines
+    (or with another folder) are not seen: run one ``exokg index`` per engine.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with index_lock(tmp, "http://127.0.0.1:7878/query"):
+    ...         with index_lock(tmp, "http://127.0.0.1:7878/query"):
+    ...             pass
+    Traceback (most recent call last):
+    ...
+    exokg.errors.ConfigError: another 'exokg index' of http://127.0.0.1:7878/query is ...
+    """
+    folder = Path(store_dir)
+    key = hashlib.sha256(engine.encode()).hexdigest()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fh = (folder / f".index-{key}.lock").open("a+")
+    except OSError as err:
+        raise ConfigError(f"store folder {folder}: {err.strerror or err}") from None
+    with fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            raise ConfigError(f"another 'exokg index' of {engine} is running with the store "
+                              f"folder {folder} (process {holder}); run one at a time per "
+                              "engine") from None
+        try:
+            fh.truncate(0)
+            fh.write(str(os.getpid()))
+            fh.flush()
+            prefix = f"{INDEXING_PREFIX}{key}-"
+            for path in folder.glob(prefix + "*"):
+                logger.warning("removing %s, left by an index that did not finish", path)
+                shutil.rmtree(path, ignore_errors=True)
+            yield prefix
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 

@@ -427,6 +427,31 @@ def test_index_builds_artifacts_from_the_remote_store(tmp_path, monkeypatch):
         stop(proc)
 
 
+
+def test_a_second_index_of_one_store_is_refused(tmp_path):
+    """While one `exokg index` of a store runs with a store folder, a second one with the
+    same folder exits 2 in one line naming the first's process, and writes nothing; once
+    the first is done, an index runs."""
+    from exokg.store_dir import index_lock
+
+    proc, base = start_oxigraph()
+    try:
+        load(base)
+        args = ("index", "--store-url", f"{base}/query", "--update-url", f"{base}/update",
+                "--store", str(tmp_path))
+        with index_lock(tmp_path, f"{base}/query"):
+            refused = exokg(*args)
+            assert refused.returncode == 2
+            lines = refused.stderr.strip().splitlines()
+            assert len(lines) == 1 and "another 'exokg index'" in lines[0], refused.stderr
+            assert "run one at a time" in lines[0]
+            assert not [p for p in tmp_path.iterdir() if not p.name.startswith(".index-")]
+        done = exokg(*args)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["artifacts"]
+    finally:
+        stop(proc)
+
 def test_metric_graphs_are_written_in_bounded_batches(tmp_path, monkeypatch):
     """An artifact's named graphs go to the remote store a batch at a time (PUT, then
     POST): each graph ends up whole, replacing what it held, never the data graph."""

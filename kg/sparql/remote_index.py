@@ -43,7 +43,7 @@ from exokg.sparql.remote_write import (
     unpublish,
 )
 from exokg.store import ARTIFACT_BUILDERS, dataset_stats, resolve_builder
-from exokg.store_dir import BUILDING_PREFIX
+from exokg.store_dir import index_lock
 from exokg.store_layout import ARTIFACTS_DIR, META_FILE, StoreInfo, write_meta
 
 __all__ = ["PAGE_ROWS", "WRITTEN_DIR", "WRITE_BATCH", "IndexStore", "index_remote",
@@ -178,15 +178,26 @@ def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
     Raises
     ------
     ConfigError
-        when the remote store holds no version loaded by ``exokg load``.
+        when the remote store holds no version loaded by ``exokg load``, or another
+        ``exokg index`` of it runs with ``store_dir`` (:func:`exokg.store_dir.index_lock`).
     RemoteIncomplete
-        when the engine cut an answer (a page) at its own row limit: nothing is written.
+        when the engine cut an answer (a page) at its own row limit, or answers some
+        queries short (:func:`exokg.sparql.remote.check_engine`): nothing is written.
     """
     started = time.monotonic()
-    pool = RemotePool(store_url)
+    pool = RemotePool(store_url)  # the engine checked before anything is written here
     info, graph = pool.info(), pool.graph
     if graph is None:
         raise ConfigError(f"the store at {store_url} holds no data loaded by 'exokg load'")
+    with index_lock(store_dir, store_url) as prefix:
+        return _index(store_url, pool, info, graph, Path(store_dir), prefix, started,
+                      update_url=update_url, graph_store_url=graph_store_url,
+                      timeout=timeout, page_rows=page_rows)
+
+
+def _index(store_url: str, pool: RemotePool, info: StoreInfo, graph: str, store_dir: Path,
+           prefix: str, started: float, *, update_url: str, graph_store_url: str | None,
+           timeout: float, page_rows: int) -> StoreInfo:
     names = sorted(ARTIFACT_BUILDERS)
     folder = remote_folder(store_dir, info.version)
     gsp = graph_store_endpoint(update_url, graph_store_url, pool.endpoint.engine)
@@ -203,7 +214,7 @@ def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
                 store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
             return _published(store, store_url, update_url, graph, folder, names, timeout)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{BUILDING_PREFIX}remote-", dir=folder.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=folder.parent))
     try:
         store = IndexStore(store_url, graph=graph, timeout=timeout, page_rows=page_rows,
                            graph_store_url=gsp, update_url=update_url,
