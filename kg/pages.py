@@ -339,8 +339,12 @@ def describe(reader: Reader, node: str, *, cap: int = DESCRIPTION_CAP) -> Descri
     if whole:
         chosen = "" if len(whole) == len(counts) else \
             f"VALUES ?p {{ {' '.join(map(iri_term, whole))} }} "
+        # the blank nodes' statements joined to a sub-select of the blank nodes alone: as
+        # OPTIONAL { ?o ?q ?v FILTER(isBlank(?o)) } Oxigraph read every statement of each
+        # IRI value before the filter (a finding naming miR-21: 100 ms at 10^6, 0.1 ms so)
         graph, capped = reader.construct(_PREFIXES + f"""CONSTRUCT {{ {term} ?p ?o . ?o ?q ?v }}
-WHERE {{ {chosen}{term} ?p ?o OPTIONAL {{ ?o ?q ?v FILTER(isBlank(?o)) }} }}""")
+WHERE {{ {{ {chosen}{term} ?p ?o }} UNION {{
+  {{ SELECT DISTINCT ?o WHERE {{ {chosen}{term} ?p ?o FILTER(isBlank(?o)) }} }} ?o ?q ?v }} }}""")
         if capped:  # the service's row cap cut it (a small MAX_ROWS): say what came
             for predicate in whole:
                 kept[predicate] = len(set(graph.objects(subject, URIRef(predicate))))
