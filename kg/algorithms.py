@@ -38,7 +38,8 @@ from exokg.review import CONTENT_KINDS
 from exokg.terms import parse_kinds, parse_predicates
 
 __all__ = [
-    "DIRECTIONS", "METRICS", "MAX_DEPTH", "PATH_NODE_CAP", "PATH_SLACK", "Source", "as_source",
+    "DIRECTIONS", "METRICS", "MAX_DEPTH", "PATH_NODE_CAP", "PATH_SLACK", "PATH_WALK_CAP",
+    "Source", "as_source",
     "compile_networkx", "conflicts", "evidence", "k_shortest_paths", "match_score",
     "neighborhood", "paths_graph", "projection_scores", "rank", "search",
 ]
@@ -266,7 +267,8 @@ def _keep_edges(H: nx.MultiDiGraph, preds: frozenset[str] | None) -> nx.MultiDiG
 
 #: Paths up to this many steps longer than the shortest are searched (see k_shortest_paths).
 PATH_SLACK = 2
-#: Nodes the two searches of a path may visit together before it gives up.
+#: Nodes the two searches of a path may visit together before it gives up, when their
+#: steps read rows (SPARQL); and the nodes the paths are then looked for among.
 PATH_NODE_CAP = 50_000
 #: Paths of one length that are compared before the first ``k`` (by IRI) are kept.
 _PATHS_READ = 100
@@ -277,28 +279,18 @@ class _TwoSided:
 
     ``dist`` holds each side's distances of the nodes it has seen, ``radius`` how far
     each side has grown; every simple path of at most ``sum(radius)`` steps runs through
-    :meth:`candidates` only. A source with integer ids (``node_ids``, ``reach_ids``,
-    ``iris_of``: the store's adjacency) is walked in ids, which sort as the IRIs do;
-    only the candidates become IRIs.
+    :meth:`candidates` only. Over the store's adjacency the walk is
+    :class:`_TwoSidedIds`'s.
     """
 
     def __init__(self, source: GraphSource, s: str, t: str, preds: frozenset[str] | None,
                  kinds: frozenset[str] | None, cap: int) -> None:
         self.preds, self.kinds, self.cap = preds, kinds, cap
-        node_ids = getattr(source, "node_ids", None)
-        ends: list[Any] | None = node_ids([s, t]) if node_ids is not None else None
-        if ends is not None:
-            self._reach = functools.partial(source.reach_ids,  # type: ignore[attr-defined]
-                                            direction="both", predicates=preds)
-            self._names = source.iris_of  # type: ignore[attr-defined]
-        else:
-            ends = [s, t]
-            self._reach = functools.partial(source.reach, direction="both", predicates=preds,
-                                            limit=cap)
-            self._names = list
-        self.ends = tuple(ends)
-        self.dist: tuple[dict[Any, int], dict[Any, int]] = ({ends[0]: 0}, {ends[1]: 0})
-        self.frontiers: list[list[Any]] = [[ends[0]], [ends[1]]]
+        self._reach = functools.partial(source.reach, direction="both", predicates=preds,
+                                        limit=cap)
+        self.ends = (s, t)
+        self.dist: tuple[dict[str, int], dict[str, int]] = ({s: 0}, {t: 0})
+        self.frontiers: list[list[str]] = [[s], [t]]
         self.radius = [0, 0]
         self.cut = False  # a step read fewer neighbours than there are
 
@@ -331,14 +323,91 @@ class _TwoSided:
         node a side has not seen is further from that side than its radius."""
         (ds, dt), (rs, rt) = self.dist, self.radius
         length = rs + rt
-        return set(self._names([v for v in ds.keys() | dt.keys()
-                                if ds.get(v, rs + 1) + dt.get(v, rt + 1) <= length]))
+        return {v for v in ds.keys() | dt.keys()
+                if ds.get(v, rs + 1) + dt.get(v, rt + 1) <= length}
+
+
+#: Nodes a walk over the store's adjacency (integer ids, no rows read) may see before it
+#: gives up: two molecules each named by 10^5 findings meet at their shared disease.
+PATH_WALK_CAP = 2_000_000
+
+
+class _TwoSidedIds:
+    """:class:`_TwoSided` over the store's adjacency in id arrays (a source with
+    ``node_ids``, ``reach_array``, ``allowed_ids`` and ``iris_of``): the same steps, each
+    side's seen nodes a sorted id array beside their distances, so that a hub's 10^5
+    neighbours cost milliseconds and a molecule's dozen a fraction of one (nothing here
+    is as long as the graph); ``cap`` nodes may be seen, and the paths are looked for
+    among at most :data:`PATH_NODE_CAP` candidates."""
+
+    def __init__(self, source: Any, ends: list[int], preds: frozenset[str] | None,
+                 kinds: frozenset[str] | None, cap: int) -> None:
+        import numpy as np
+
+        self.source, self.preds, self.kinds, self.cap = source, preds, kinds, cap
+        self.ends = np.asarray(ends, dtype=np.int64)
+        self.ids = [self.ends[:1], self.ends[1:]]  # sorted, per side
+        self.dist = [np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)]
+        self.frontiers = [self.ends[:1], self.ends[1:]]
+        self.radius = [0, 0]
+        self.cut = False  # the adjacency is read whole: never
+
+    @property
+    def seen(self) -> int:
+        return len(self.ids[0]) + len(self.ids[1])
+
+    def grow(self) -> int | None:
+        """As :meth:`_TwoSided.grow`."""
+        import numpy as np
+
+        sides = [i for i in (0, 1) if len(self.frontiers[i])]
+        if not sides or self.seen > self.cap:
+            raise StopIteration
+        side = min(sides, key=lambda i: len(self.frontiers[i]))
+        reached = self.source.reach_array(self.frontiers[side], predicates=self.preds)
+        self.radius[side] += 1
+        new = reached[_distances(self.ids[side], self.dist[side], reached) < 0]
+        if self.kinds is not None:  # the ends are always allowed
+            new = new[(new == self.ends[0]) | (new == self.ends[1])
+                      | self.source.allowed_ids(new, self.kinds)]
+        fresh = new
+        ids = np.concatenate([self.ids[side], fresh])
+        dist = np.concatenate([self.dist[side], np.full(len(fresh), self.radius[side])])
+        order = np.argsort(ids, kind="stable")
+        self.ids[side], self.dist[side] = ids[order], dist[order]
+        self.frontiers[side] = fresh
+        met = _distances(self.ids[1 - side], self.dist[1 - side], fresh)
+        met = met[met >= 0]
+        return int(met.min()) + self.radius[side] if len(met) else None
+
+    def candidates(self) -> set[str]:
+        """As :meth:`_TwoSided.candidates`; :class:`~exokg.errors.InvalidQuery` when
+        there are more than :data:`PATH_NODE_CAP` of them."""
+        import numpy as np
+
+        (rs, rt), every = self.radius, np.union1d(self.ids[0], self.ids[1])
+        ds, dt = (_distances(self.ids[i], self.dist[i], every) for i in (0, 1))
+        d = np.where(ds >= 0, ds, rs + 1) + np.where(dt >= 0, dt, rt + 1)
+        ids = every[d <= rs + rt]
+        if len(ids) > PATH_NODE_CAP:
+            raise InvalidQuery(f"the paths of {rs + rt} steps run through {len(ids)} nodes, "
+                               f"more than {PATH_NODE_CAP}; narrow it with predicates= or "
+                               "types=")
+        return set(self.source.iris_of(ids.tolist()))
+
+
+def _distances(ids: Any, dist: Any, of: Any) -> Any:
+    """The distances of the ids ``of`` in the sorted ``ids`` (``-1`` where absent)."""
+    import numpy as np
+
+    at = np.minimum(np.searchsorted(ids, of), len(ids) - 1)
+    return np.where(ids[at] == of, dist[at], -1)
 
 
 def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
                      predicates: Iterable[str] | None = None,
                      types: Iterable[str] | None = None,
-                     node_cap: int = PATH_NODE_CAP) -> list[dict]:
+                     node_cap: int | None = None) -> list[dict]:
     """The ``k`` shortest simple paths between two nodes, each edge with its predicate.
 
     Edges are walked in either direction (``miR-122 -> HCC <- miR-21``); each step says
@@ -351,8 +420,10 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
     the search grows one more step (up to ``d + PATH_SLACK`` steps, and while it has
     seen at most ``node_cap`` nodes) and looks again. Every path up to the length
     searched is found; longer ones are not listed, so fewer than ``k`` come back when
-    fewer are that short. Paths of one length come in the order of their nodes' IRIs.
-    When the searches pass ``node_cap`` nodes without meeting, the answer is an
+    fewer are that short (or when the longer ones run through more than
+    :data:`PATH_NODE_CAP` nodes). Paths of one length come in the order of their nodes' IRIs.
+    When the searches pass ``node_cap`` nodes without meeting, or the shortest paths run
+    through more than :data:`PATH_NODE_CAP`, the answer is an
     :class:`~exokg.errors.InvalidQuery` (400) saying so; when they run out of nodes
     without meeting, there is no path (an empty list).
 
@@ -369,7 +440,8 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
     types
         pass only through nodes of these kinds (the ends are always allowed).
     node_cap
-        nodes the two searches may visit together.
+        nodes the two searches may visit together (default :data:`PATH_NODE_CAP` when
+        the steps read rows, :data:`PATH_WALK_CAP` over the store's adjacency in ids).
 
     Returns
     -------
@@ -393,21 +465,32 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
     if s == t:
         raise InvalidQuery("source and target are the same node")
     start = time.perf_counter()
-    search = _TwoSided(graph_source, s, t, preds, kinds, node_cap)
+    ends = graph_source.node_ids([s, t]) if hasattr(graph_source, "reach_array") else None
+    search: _TwoSided | _TwoSidedIds = (
+        _TwoSided(graph_source, s, t, preds, kinds,
+                  PATH_NODE_CAP if node_cap is None else node_cap) if ends is None
+        else _TwoSidedIds(graph_source, ends, preds, kinds,
+                          PATH_WALK_CAP if node_cap is None else node_cap))
     shortest = None
     try:
         while shortest is None:
             shortest = search.grow()
     except StopIteration:
-        if search.seen > node_cap or search.cut:
+        if search.seen > search.cap or search.cut:
             raise InvalidQuery(
-                f"no path found within {node_cap} nodes of the two ends (searched "
+                f"no path found within {search.cap} nodes of the two ends (searched "
                 f"{search.radius[0]} steps from the source, {search.radius[1]} from the "
                 "target); narrow it with predicates= or types=") from None
         return []
+    found: list[list[str]] = []
     while True:
-        found = _simple_paths(graph_source, search.candidates(), s, t, preds, k,
-                              sum(search.radius))
+        try:
+            nodes = search.candidates()
+        except InvalidQuery:
+            if not found:
+                raise
+            break  # longer paths run through too many nodes: the shorter ones found stand
+        found = _simple_paths(graph_source, nodes, s, t, preds, k, sum(search.radius))
         if len(found) >= k or sum(search.radius) >= shortest + PATH_SLACK:
             break
         try:

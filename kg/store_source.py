@@ -261,7 +261,7 @@ class StoreSource:
 
         ids = np.asarray([i for i in (self._id(u) for u in frontier) if i is not None],
                          dtype=np.int64)
-        reached, cut = self._reach_ids(adj, ids, direction, predicates)
+        reached, cut = self._reach_ids(adj, ids, direction, predicates, self.max_rows)
         kinds = _kind_names(adj.kind_names)
         out = {}
         for v, code in zip(reached.tolist(), np.asarray(adj.kinds[reached]).tolist(),
@@ -279,19 +279,6 @@ class StoreSource:
         ids = [self._id(iri) for iri in iris]
         return None if None in ids else cast(list[int], ids)
 
-    def reach_ids(self, frontier: Sequence[int], *, direction: str,
-                  predicates: frozenset[str] | None) -> tuple[dict[int, str], bool]:
-        """:meth:`reach` in adjacency ids: each neighbour's id and kind, and whether
-        they were cut at ``max_rows``."""
-        import numpy as np
-
-        adj = self.adjacency
-        reached, cut = self._reach_ids(adj, np.asarray(frontier, dtype=np.int64), direction,
-                                       predicates)
-        kinds = _kind_names(adj.kind_names)
-        codes = np.asarray(adj.kinds[reached]).tolist()
-        return dict(zip(reached.tolist(), [kinds[c] for c in codes], strict=True)), cut
-
     def iris_of(self, ids: Iterable[int]) -> list[str]:
         """The IRIs of adjacency ids (remembered for this source's later steps)."""
         adj, out = self.adjacency, []
@@ -301,10 +288,33 @@ class StoreSource:
             out.append(iri)
         return out
 
-    def _reach_ids(self, adj: Any, ids: Any, direction: str,
-                   predicates: frozenset[str] | None) -> tuple[Any, bool]:
-        """The neighbours of adjacency ids ``ids`` (unique, sorted; at most ``max_rows``)
-        and whether they were cut there."""
+    def reach_array(self, frontier: Any, *, predicates: frozenset[str] | None) -> Any:
+        """Every neighbour (either direction) of the adjacency ids ``frontier``, as a
+        sorted id array, uncut: a path's walk reads the adjacency's arrays, no rows."""
+        return self._reach_ids(self.adjacency, frontier, "both", predicates, None)[0]
+
+    def allowed_ids(self, ids: Any, kinds: frozenset[str] | None) -> Any:
+        """Whether each adjacency id of ``ids`` is of one of ``kinds`` (all when ``None``),
+        as a boolean array."""
+        import numpy as np
+
+        adj = self.adjacency
+        if kinds is None:
+            return np.ones(len(ids), dtype=bool)
+        allowed = np.asarray([kind.lower() in kinds for kind in _kind_names(adj.kind_names)]
+                             or [True], dtype=bool)
+        return allowed[np.asarray(adj.kinds[ids], dtype=np.int64)]
+
+    @property
+    def node_count(self) -> int:
+        """Nodes of the adjacency (ids run from 0 to this); 0 without it."""
+        return 0 if self.adjacency is None else int(self.adjacency.n)
+
+    @staticmethod
+    def _reach_ids(adj: Any, ids: Any, direction: str, predicates: frozenset[str] | None,
+                   cap: int | None) -> tuple[Any, bool]:
+        """The neighbours of adjacency ids ``ids`` (unique, sorted; at most ``cap``, all
+        when ``None``) and whether they were cut there."""
         import numpy as np
 
         codes = None if predicates is None else np.asarray(
@@ -313,17 +323,21 @@ class StoreSource:
                  if direction in ("both", "out") else []) + \
                 ([(adj.in_indptr, adj.in_indices, adj.in_pred)]
                  if direction in ("both", "in") else [])
-        # marks, not np.unique: a frontier next to a disease reaches 770,000 links at 10^6
-        # findings, which a sort (or hash) took 25 ms to make unique, marking 2 ms
-        marked = np.zeros(adj.n, dtype=bool)
+        found = []
         for indptr, indices, preds in sides:
             _, pos = _gather(indptr, ids)
             if codes is not None:
                 pos = pos[np.isin(preds[pos], codes)]
-            marked[np.asarray(indices[pos])] = True
-        reached = np.flatnonzero(marked)
-        cut = len(reached) > self.max_rows
-        return (reached[:self.max_rows] if cut else reached), cut
+            found.append(np.asarray(indices[pos]))
+        links = np.concatenate(found) if found else np.zeros(0, np.int64)
+        if len(links) * 16 < adj.n:  # a molecule's dozen: sorted, nothing as long as the graph
+            reached = np.unique(links)
+        else:  # a frontier next to a disease reaches 770,000 links at 10^6 findings, which a
+            marked = np.zeros(adj.n, dtype=bool)  # sort took 25 ms to make unique, marks 2 ms
+            marked[links] = True
+            reached = np.flatnonzero(marked)
+        cut = cap is not None and len(reached) > cap
+        return (reached[:cap] if cut else reached), cut
 
     def rings(self, center: str, *, depth: int, direction: str,
               predicates: frozenset[str] | None, kinds: frozenset[str] | None,
@@ -349,7 +363,8 @@ class StoreSource:
         frontier = kept[0]
         truncated = False
         for level in range(1, depth + 1):
-            reached, cut = self._reach_ids(adj, frontier, direction, predicates)
+            reached, cut = self._reach_ids(adj, frontier, direction, predicates,
+                                           self.max_rows)
             truncated = truncated or cut
             fresh = reached[~np.isin(reached, seen, assume_unique=True)]
             candidates = fresh[allowed[np.asarray(adj.kinds[fresh], dtype=np.int64)]]

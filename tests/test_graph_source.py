@@ -67,6 +67,32 @@ def test_path_search_stops_at_its_node_cap_with_a_clear_error(source):
         k_shortest_paths(source, "miR-122", "miR-21", node_cap=3)
 
 
+def test_a_path_over_the_adjacency_reads_every_neighbour(service, G):
+    """Over the artifacts a path walks the adjacency's arrays, not rows: a hub with more
+    neighbours than a step may read rows of (10^5 at 10^6 findings) is walked whole."""
+    def walked(paths):  # the nodes and steps (the row cap cuts the nodes' attributes)
+        return [([n["id"] for n in p["nodes"]], p["steps"]) for p in paths]
+
+    few = StoreSource(service, artifacts=index_folder(service.info), max_rows=2)
+    for a, b in (("miR-122", "miR-21"), ("hepatoblastoma", "exoid:ref/28")):
+        assert walked(k_shortest_paths(few, a, b, k=5)) == walked(k_shortest_paths(G, a, b, k=5))
+
+
+def test_longer_paths_through_too_many_nodes_leave_the_shorter(service, G, monkeypatch):
+    """When the search for more paths would look among more than PATH_NODE_CAP nodes,
+    the shorter paths found stand (none is a 400 once one path is found)."""
+    from exokg import algorithms
+
+    source = StoreSource(service, artifacts=index_folder(service.info))
+    every = k_shortest_paths(G, "miR-21", "hepatocellular carcinoma", k=3)
+    assert len(every) == 3 and [p["length"] for p in every][:2] == [1, 3]
+    monkeypatch.setattr(algorithms, "PATH_NODE_CAP", 2)
+    assert _json(k_shortest_paths(source, "miR-21", "hepatocellular carcinoma", k=3)) == \
+        _json(every[:1])
+    with pytest.raises(InvalidQuery, match="more than 2"):
+        k_shortest_paths(source, "miR-122", "miR-21")
+
+
 @pytest.mark.parametrize("name", ["miR-21", "MIR-21", MIR21, "exoid:content/mir-21"])
 def test_resolve_iri_curie_and_label(source, name):
     assert neighborhood(source, name).graph["center"] == MIR21
