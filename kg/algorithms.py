@@ -465,7 +465,8 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
     if s == t:
         raise InvalidQuery("source and target are the same node")
     start = time.perf_counter()
-    ends = graph_source.node_ids([s, t]) if hasattr(graph_source, "reach_array") else None
+    node_ids = getattr(graph_source, "node_ids", None)  # the store's adjacency, in ids
+    ends: list[int] | None = node_ids([s, t]) if node_ids is not None else None
     search: _TwoSided | _TwoSidedIds = (
         _TwoSided(graph_source, s, t, preds, kinds,
                   PATH_NODE_CAP if node_cap is None else node_cap) if ends is None
