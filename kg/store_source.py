@@ -475,7 +475,11 @@ class StoreSource:
         codes = [i for i, c in enumerate(adj.kind_names)
                  if c.split(":")[-1] != "Finding"
                  and (kinds is None or c.split(":")[-1].lower() in kinds)]
-        candidates = np.flatnonzero(np.isin(adj.kinds, codes))
+        # each class's best, ranked at build: what is read grows with ``limit``, not with
+        # the class (sorting the 500,000 microRNAs at 10^6 findings took 20 ms a request)
+        candidates = np.sort(np.concatenate(
+            [metrics.best(metric, c, max(limit, _TIE_LABELS)) for c in codes]
+            or [np.zeros(0, dtype=np.int64)]))
         if not len(candidates):
             return []
         values = scores[candidates]

@@ -129,6 +129,26 @@ def test_rank_from_the_build_equals_networkx_on_the_projection(service, G, metri
                    for r, r0 in zip(rows, rows0, strict=True))
 
 
+@pytest.mark.parametrize("kinds", [None, frozenset({"microrna"}),
+                                   frozenset({"reference", "disease"})])
+def test_rank_reads_each_class_best_as_a_whole_sort_would(service, kinds, monkeypatch):
+    """The ranking reads each class's first ids (ranked at build), not the whole class:
+    the same answer as over every node of the classes, ties at the last place included."""
+    from exokg import store_source
+    from exokg.index.metrics import Metrics
+
+    monkeypatch.setattr(store_source, "_TIE_LABELS", 1)  # so that the read is cut
+    source = StoreSource(service, artifacts=index_folder(service.info))
+    best = Metrics.best
+    for metric in ("degree", "pagerank", "betweenness", "studies"):
+        for limit in (1, 2, 3, 5, 10):
+            cut = source.top(metric, kinds, limit)
+            monkeypatch.setattr(Metrics, "best", lambda self, m, c, n: best(self, m, c, 10**9))
+            whole = source.top(metric, kinds, limit)
+            monkeypatch.setattr(Metrics, "best", best)
+            assert cut == whole and len(cut) == min(limit, len(whole)), (metric, limit)
+
+
 def test_rank_without_metrics_is_unavailable_not_computed(service):
     with pytest.raises(NoMetrics) as err:
         rank(StoreSource(service), "pagerank")

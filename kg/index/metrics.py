@@ -53,7 +53,7 @@ from exokg.vocab import CONTENT_CLASSES, EXO, XSD
 
 __all__ = ["EXACT_LIMIT", "METRICS_DIR", "METRICS_GRAPH", "Metrics", "betweenness",
            "build_metrics", "compute_metrics", "load_metric_triples", "load_metrics",
-           "pagerank", "sample_size"]
+           "pagerank", "ranked_by_class", "sample_size"]
 
 logger = logging.getLogger(__name__)
 
@@ -192,19 +192,44 @@ def _studies(adj: Adjacency) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Metrics:
-    """The metrics of every node, indexed by adjacency node id (memory-mapped)."""
+    """The metrics of every node, indexed by adjacency node id (memory-mapped); and per
+    metric the node ids ranked within each node class (:func:`ranked_by_class`)."""
 
     degree: np.ndarray
     studies: np.ndarray
     pagerank: np.ndarray
     betweenness: np.ndarray
     info: dict
+    #: per metric, the node ids grouped by class code, best first within each class
+    ranked: dict[str, np.ndarray]
+    #: where each class code's ids start in a ``ranked`` array (one more than codes)
+    class_starts: np.ndarray
 
     def get(self, metric: str) -> np.ndarray:
         """The array of ``degree``, ``studies``, ``pagerank`` or ``betweenness``."""
         if metric not in _NAMES:
             raise ExoKGError(f"unknown metric {metric!r}; known: {', '.join(_NAMES)}")
         return getattr(self, metric)
+
+    def best(self, metric: str, code: int, count: int) -> np.ndarray:
+        """The ids of the first ``count`` nodes of class ``code`` by ``metric`` (highest
+        first, ties by id): a slice, whatever the number of nodes."""
+        start, end = int(self.class_starts[code]), int(self.class_starts[code + 1])
+        return np.asarray(self.ranked[metric][start:min(end, start + count)])
+
+
+def ranked_by_class(values: np.ndarray, classes: np.ndarray,
+                    codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Node ids grouped by class code, each group highest value first (ties by id), and
+    where each code's group starts: a ranking of one class reads its first ids only.
+
+    >>> ids, starts = ranked_by_class(np.array([0.1, 0.5, 0.5, 0.2]), np.array([1, 0, 1, 1]), 2)
+    >>> ids.tolist(), starts.tolist()
+    ([1, 2, 3, 0], [0, 1, 4])
+    """
+    order = np.lexsort((np.arange(len(values)), -values, classes))
+    starts = np.concatenate([[0], np.cumsum(np.bincount(classes, minlength=codes))])
+    return order.astype(np.int32), starts.astype(np.int64)
 
 
 def _literal(value: float | int, datatype: str) -> str:
@@ -285,8 +310,12 @@ def compute_metrics(folder: Path) -> None:
     del indptr, indices
     values = {"degree": degree, "studies": studies, "pagerank": ranks,
               "betweenness": between}
+    classes = np.asarray(adj.kinds, dtype=np.int64)
     for name, array in values.items():
         np.save(out / f"{name}.npy", array)
+        ids, starts = ranked_by_class(array, classes, len(adj.kind_names))
+        np.save(out / f"ranked-{name}.npy", ids)  # the same starts for every metric
+        np.save(out / "class-starts.npy", starts)
     info = {"nodes": n, "alpha": _ALPHA, "betweenness": "exact" if k is None else
             f"sampled: {k} BFS sources, seed {_SEED}, networkx's k-sample rescaling",
             "graph": METRICS_GRAPH, **timings}
@@ -308,6 +337,9 @@ def load_metrics(folder: Path) -> Metrics:
         info = json.loads((path / "metrics.json").read_text())
         arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r").view(np.ndarray)
                   for name in _NAMES}
+        ranked = {name: np.load(path / f"ranked-{name}.npy", mmap_mode="r").view(np.ndarray)
+                  for name in _NAMES}
+        starts = np.load(path / "class-starts.npy")
     except (OSError, ValueError) as err:
         raise ExoKGError(f"{path}: no metrics artifact ({err})") from None
-    return Metrics(info=info, **arrays)
+    return Metrics(info=info, ranked=ranked, class_starts=starts, **arrays)
