@@ -170,14 +170,22 @@ def families(index_folder: Path, count: int) -> dict[str, dict]:
     # second page on (the warm-up reads the first): every finding of a page names it,
     # so a page whose reads grow with its statements (76,000 for miR-21 at 10^6) shows
     # here, as the hubs above (fewer statements each) did not show it
-    from exokg.facets import Facets
+    import sqlite3
 
-    counted = index_folder.parent / "facets"
-    if molecules and counted.is_dir():
-        every = [int(i) for i in np.flatnonzero(np.isin(adj.kinds, codes))]
-        facets = Facets(counted)
-        top = max(every, key=lambda i: (facets.node(adj.iri(i)).count, -i))
-        pages = -(-facets.node(adj.iri(top)).count // PAGE_SIZE)
+    from exokg.facets import FACETS_FILE
+
+    counted = index_folder.parent / "facets" / FACETS_FILE
+    top, found = None, 0
+    if molecules and counted.is_file():
+        with contextlib.closing(sqlite3.connect(f"file:{counted}?mode=ro", uri=True)) as db:
+            for iri, n in db.execute("SELECT node, count FROM node_count "
+                                     "ORDER BY count DESC, node LIMIT 10000"):
+                i = adj.node_id(iri)
+                if i is not None and int(adj.kinds[i]) in codes:
+                    top, found = i, int(n)
+                    break
+    if top is not None:
+        pages = -(-found // PAGE_SIZE)
         out["entity: largest molecule, pages 2-N"] = {
             "urls": [f"{page(top)}?page={n}" for n in range(2, min(pages, count + 1) + 1)],
             "degrees": [int(degree[top])] * max(0, min(pages, count + 1) - 1)}

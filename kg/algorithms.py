@@ -268,7 +268,8 @@ def _keep_edges(H: nx.MultiDiGraph, preds: frozenset[str] | None) -> nx.MultiDiG
 #: Paths up to this many steps longer than the shortest are searched (see k_shortest_paths).
 PATH_SLACK = 2
 #: Nodes the two searches of a path may visit together before it gives up, when their
-#: steps read rows (SPARQL); and the nodes the paths are then looked for among.
+#: steps read rows (SPARQL); over the store's adjacency, the nodes the paths are then
+#: looked for among (those searches see up to :data:`PATH_WALK_CAP`).
 PATH_NODE_CAP = 50_000
 #: Paths of one length that are compared before the first ``k`` (by IRI) are kept.
 _PATHS_READ = 100
@@ -335,10 +336,10 @@ PATH_WALK_CAP = 2_000_000
 class _TwoSidedIds:
     """:class:`_TwoSided` over the store's adjacency in id arrays (a source with
     ``node_ids``, ``reach_array``, ``allowed_ids`` and ``iris_of``): the same steps, each
-    side's seen nodes a sorted id array beside their distances, so that a hub's 10^5
-    neighbours cost milliseconds and a molecule's dozen a fraction of one (nothing here
-    is as long as the graph); ``cap`` nodes may be seen, and the paths are looked for
-    among at most :data:`PATH_NODE_CAP` candidates."""
+    side's seen nodes a sorted id array beside their distances (as long as what was
+    seen, not as the graph), so that a hub's 10^5 neighbours cost milliseconds and a
+    molecule's dozen a fraction of one; ``cap`` nodes may be seen, and the paths are
+    looked for among at most :data:`PATH_NODE_CAP` candidates."""
 
     def __init__(self, source: Any, ends: list[int], preds: frozenset[str] | None,
                  kinds: frozenset[str] | None, cap: int) -> None:
@@ -367,10 +368,9 @@ class _TwoSidedIds:
         reached = self.source.reach_array(self.frontiers[side], predicates=self.preds)
         self.radius[side] += 1
         new = reached[_distances(self.ids[side], self.dist[side], reached) < 0]
-        if self.kinds is not None:  # the ends are always allowed
-            new = new[(new == self.ends[0]) | (new == self.ends[1])
-                      | self.source.allowed_ids(new, self.kinds)]
-        fresh = new
+        fresh = new if self.kinds is None else new[  # the ends are always allowed
+            (new == self.ends[0]) | (new == self.ends[1])
+            | self.source.allowed_ids(new, self.kinds)]
         ids = np.concatenate([self.ids[side], fresh])
         dist = np.concatenate([self.dist[side], np.full(len(fresh), self.radius[side])])
         order = np.argsort(ids, kind="stable")

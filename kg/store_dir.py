@@ -91,7 +91,7 @@ def index_lock(store_dir: Path | str, engine: str) -> Iterator[str]:
     ...
     exokg.errors.ConfigError: another 'exokg index' of http://127.0.0.1:7878/query is ...
     """
-    folder = Path(store_dir)
+    folder = Path(store_dir).expanduser()
     key = hashlib.sha256(engine.encode()).hexdigest()[:16]
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -299,16 +299,7 @@ class StoreSource:
         import numpy as np
 
         adj = self.adjacency
-        if kinds is None:
-            return np.ones(len(ids), dtype=bool)
-        allowed = np.asarray([kind.lower() in kinds for kind in _kind_names(adj.kind_names)]
-                             or [True], dtype=bool)
-        return allowed[np.asarray(adj.kinds[ids], dtype=np.int64)]
-
-    @property
-    def node_count(self) -> int:
-        """Nodes of the adjacency (ids run from 0 to this); 0 without it."""
-        return 0 if self.adjacency is None else int(self.adjacency.n)
+        return _class_allowed(adj, kinds)[np.asarray(adj.kinds[ids], dtype=np.int64)]
 
     @staticmethod
     def _reach_ids(adj: Any, ids: Any, direction: str, predicates: frozenset[str] | None,
@@ -354,10 +345,8 @@ class StoreSource:
         if first is None:
             return None
         import numpy as np
-        from exokg.index.adjacency import kind_name
 
-        allowed = np.asarray([kinds is None or kind_name(c).lower() in kinds
-                              for c in adj.kind_names] or [True], dtype=bool)
+        allowed = _class_allowed(adj, kinds)
         kept, levels = [np.asarray([first], dtype=np.int64)], [0]
         seen = kept[0]
         frontier = kept[0]
@@ -550,6 +539,15 @@ class StoreSource:
                 scored.append((-score, len(label), label, node))
         scored.sort()
         return [(node, -score, {}) for score, _, _, node in scored[:limit]]
+
+
+def _class_allowed(adj: Any, kinds: frozenset[str] | None) -> Any:
+    """Per class code of the adjacency, whether its nodes are of one of ``kinds`` (all
+    when ``None``)."""
+    import numpy as np
+
+    return np.asarray([kinds is None or kind.lower() in kinds
+                       for kind in _kind_names(adj.kind_names)] or [True], dtype=bool)
 
 
 @functools.lru_cache(maxsize=8)

@@ -28,7 +28,13 @@ from exokg import review
 from exokg.describe import concise_bounded_description
 from exokg.errors import InvalidQuery, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, formats, get_format
-from exokg.pages import DESCRIPTION_CAP, description_graph, entity_page, node_exists
+from exokg.pages import (
+    DESCRIPTION_CAP,
+    VALUES_READ,
+    description_graph,
+    entity_page,
+    node_exists,
+)
 from exokg.server.graph import app_facets, app_reader
 from exokg.server.ui import (
     CANONICAL_BASE,
@@ -106,7 +112,8 @@ def _rdf_response(graph: Graph, fmt_name: str, *, canonical: str,
     fmt = get_format(fmt_name, "rdf")
     body = fmt.writer(graph)
     if truncated and fmt.name == "turtle":
-        note = f"# truncated: this description was cut at {DESCRIPTION_CAP} rows\n"
+        note = (f"# truncated: this description was cut at {DESCRIPTION_CAP} rows (a "
+                f"predicate of more than {VALUES_READ} values lists none)\n")
         body = note.encode() + (body if isinstance(body, bytes) else body.encode())
     # werkzeug adds "; charset=utf-8" to a text/* mimetype; JSON(-LD) and N-Triples are
     # UTF-8 by definition and go without the parameter (as they always have)
@@ -166,10 +173,10 @@ def resource(path: str) -> Response:
             return error_page(406, str(err), fmt="json")
         graph, truncated = description_graph(app_reader(), node)
         # a node whose every value was cut (more than VALUES_READ of its one predicate)
-        # exists: its description is empty, and says it was cut
-        kept = (URIRef(node), None, None) in graph
-        return _rdf_response(concise_bounded_description(graph, URIRef(node)) if kept
-                             else bind_prefixes(Graph()), want,
+        # exists: its description is empty, and says it was cut (one gone since: a 404)
+        cut_whole = truncated and (URIRef(node), None, None) not in graph
+        return _rdf_response(bind_prefixes(Graph()) if cut_whole
+                             else concise_bounded_description(graph, URIRef(node)), want,
                              canonical=page_url, truncated=truncated)
     try:
         data = entity_page_data(node, page=request.args.get("page"), path=path,

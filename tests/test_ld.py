@@ -368,6 +368,8 @@ def test_a_node_whose_every_value_is_cut_is_described_not_404(tmp_path):
             assert cut.status_code == 200, (suffix, cut.get_data(as_text=True)[:200])
             assert cut.headers["X-Result-Truncated"] == "true"
             assert not list(_parse(cut.data, fmt).predicate_objects(URIRef(node)))
+        note = client.get("/id/content/mir-many.ttl").get_data(as_text=True)
+        assert note.startswith("# truncated") and f"more than {VALUES_READ} values" in note
         page = client.get("/id/content/mir-many.json")
         assert page.status_code == 200
         facts = {f["predicate"]: f for f in page.get_json()["facts"]}

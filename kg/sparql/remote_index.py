@@ -189,8 +189,9 @@ def index_remote(store_url: str, store_dir: Path | str, *, update_url: str,
     info, graph = pool.info(), pool.graph
     if graph is None:
         raise ConfigError(f"the store at {store_url} holds no data loaded by 'exokg load'")
+    store_dir = Path(store_dir).expanduser()  # the lock beside the folders it guards
     with index_lock(store_dir, store_url) as prefix:
-        return _index(store_url, pool, info, graph, Path(store_dir), prefix, started,
+        return _index(store_url, pool, info, graph, store_dir, prefix, started,
                       update_url=update_url, graph_store_url=graph_store_url,
                       timeout=timeout, page_rows=page_rows)
 
