@@ -38,7 +38,8 @@ from exokg.review import CONTENT_KINDS
 from exokg.terms import parse_kinds, parse_predicates
 
 __all__ = [
-    "DIRECTIONS", "METRICS", "MAX_DEPTH", "PATH_NODE_CAP", "PATH_SLACK", "PATH_WALK_CAP",
+    "DIRECTIONS", "METRICS", "MAX_DEPTH", "PATH_MORE_CAP", "PATH_NODE_CAP", "PATH_SLACK",
+    "PATH_WALK_CAP",
     "Source", "as_source",
     "compile_networkx", "conflicts", "evidence", "k_shortest_paths", "match_score",
     "neighborhood", "paths_graph", "projection_scores", "rank", "search",
@@ -328,6 +329,10 @@ class _TwoSided:
                 if ds.get(v, rs + 1) + dt.get(v, rt + 1) <= length}
 
 
+#: Nodes a walk over the store's adjacency may have seen and still grow for paths longer
+#: than the shortest: a step through a disease adds its 10^5 neighbours, and networkx then
+#: looked for a third path among them (0.5 s at 10^5 findings, for two typical molecules).
+PATH_MORE_CAP = 10_000
 #: Nodes a walk over the store's adjacency (integer ids, no rows read) may see before it
 #: gives up: two molecules each named by 10^5 findings meet at their shared disease.
 PATH_WALK_CAP = 2_000_000
@@ -351,26 +356,32 @@ class _TwoSidedIds:
         self.dist = [np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)]
         self.frontiers = [self.ends[:1], self.ends[1:]]
         self.radius = [0, 0]
-        self.cut = False  # the adjacency is read whole: never
+        self.cut = False  # a step was not taken: it would have passed the cap
+        self.met = False
 
     @property
     def seen(self) -> int:
         return len(self.ids[0]) + len(self.ids[1])
 
     def grow(self) -> int | None:
-        """As :meth:`_TwoSided.grow`."""
+        """As :meth:`_TwoSided.grow`, except that a step that would pass the cap is not
+        taken, and once the sides have met it is :data:`PATH_MORE_CAP`."""
         import numpy as np
 
+        cap = min(self.cap, PATH_MORE_CAP) if self.met else self.cap
         sides = [i for i in (0, 1) if len(self.frontiers[i])]
-        if not sides or self.seen > self.cap:
+        if not sides or self.seen > cap:
             raise StopIteration
         side = min(sides, key=lambda i: len(self.frontiers[i]))
         reached = self.source.reach_array(self.frontiers[side], predicates=self.preds)
-        self.radius[side] += 1
         new = reached[_distances(self.ids[side], self.dist[side], reached) < 0]
         fresh = new if self.kinds is None else new[  # the ends are always allowed
             (new == self.ends[0]) | (new == self.ends[1])
             | self.source.allowed_ids(new, self.kinds)]
+        if self.seen + len(fresh) > cap:
+            self.cut = True  # not "no path": one was not looked for
+            raise StopIteration
+        self.radius[side] += 1
         ids = np.concatenate([self.ids[side], fresh])
         dist = np.concatenate([self.dist[side], np.full(len(fresh), self.radius[side])])
         order = np.argsort(ids, kind="stable")
@@ -378,6 +389,7 @@ class _TwoSidedIds:
         self.frontiers[side] = fresh
         met = _distances(self.ids[1 - side], self.dist[1 - side], fresh)
         met = met[met >= 0]
+        self.met = self.met or bool(len(met))
         return int(met.min()) + self.radius[side] if len(met) else None
 
     def candidates(self) -> set[str]:
@@ -420,8 +432,9 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
     the search grows one more step (up to ``d + PATH_SLACK`` steps, and while it has
     seen at most ``node_cap`` nodes) and looks again. Every path up to the length
     searched is found; longer ones are not listed, so fewer than ``k`` come back when
-    fewer are that short (or when the longer ones run through more than
-    :data:`PATH_NODE_CAP` nodes). Paths of one length come in the order of their nodes' IRIs.
+    fewer are that short (or, over the store's adjacency, when looking for the longer ones
+    would see more than :data:`PATH_MORE_CAP` nodes or look among more than
+    :data:`PATH_NODE_CAP`). Paths of one length come in the order of their nodes' IRIs.
     When the searches pass ``node_cap`` nodes without meeting, or the shortest paths run
     through more than :data:`PATH_NODE_CAP`, the answer is an
     :class:`~exokg.errors.InvalidQuery` (400) saying so; when they run out of nodes

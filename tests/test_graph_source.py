@@ -93,6 +93,21 @@ def test_longer_paths_through_too_many_nodes_leave_the_shorter(service, G, monke
         k_shortest_paths(source, "miR-122", "miR-21")
 
 
+def test_longer_paths_are_looked_for_within_their_own_bound(service, G, monkeypatch):
+    """Over the adjacency, once the sides meet, the search grows for longer paths only
+    while it has seen at most PATH_MORE_CAP nodes: past it, the shortest paths stand."""
+    from exokg import algorithms
+
+    source = StoreSource(service, artifacts=index_folder(service.info))
+    every = k_shortest_paths(G, "miR-122", "miR-21", k=10)
+    shortest = every[0]["length"]
+    assert any(p["length"] > shortest for p in every)
+    assert _json(k_shortest_paths(source, "miR-122", "miR-21", k=10)) == _json(every)
+    monkeypatch.setattr(algorithms, "PATH_MORE_CAP", 3)
+    assert _json(k_shortest_paths(source, "miR-122", "miR-21", k=10)) == \
+        _json([p for p in every if p["length"] == shortest])
+
+
 @pytest.mark.parametrize("name", ["miR-21", "MIR-21", MIR21, "exoid:content/mir-21"])
 def test_resolve_iri_curie_and_label(source, name):
     assert neighborhood(source, name).graph["center"] == MIR21
