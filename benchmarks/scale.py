@@ -170,14 +170,13 @@ def families(index_folder: Path, count: int) -> dict[str, dict]:
     # second page on (the warm-up reads the first): every finding of a page names it,
     # so a page whose reads grow with its statements (76,000 for miR-21 at 10^6) shows
     # here, as the hubs above (fewer statements each) did not show it
-    import sqlite3
-
     from exokg.facets import FACETS_FILE
+    from exokg.readonly_db import connect_read_only
 
     counted = index_folder.parent / "facets" / FACETS_FILE
     top, found = None, 0
     if molecules and counted.is_file():
-        with contextlib.closing(sqlite3.connect(f"file:{counted}?mode=ro", uri=True)) as db:
+        with contextlib.closing(connect_read_only(counted)) as db:
             for iri, n in db.execute("SELECT node, count FROM node_count "
                                      "ORDER BY count DESC, node LIMIT 10000"):
                 i = adj.node_id(iri)

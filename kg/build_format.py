@@ -45,12 +45,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from exokg.readonly_db import connect_read_only
 from exokg.store_layout import ARTIFACTS_DIR, META_FILE, OXIGRAPH_DIR, store_folder
 
 __all__ = ["BUILD_DIGESTS", "BUILD_FORMAT", "SIGNIFICANT", "build_digests"]
@@ -183,8 +183,7 @@ def _array_lines(path: Path) -> Iterator[str]:
 
 def _sqlite_lines(path: Path) -> Iterator[str]:
     """The schema and the sorted rows of every table but a virtual table's shadows."""
-    # as a URI (percent-encoded): a folder named with "?" or "#" is still that folder
-    con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    con = connect_read_only(path)
     try:
         schema = con.execute("SELECT type, name, sql FROM sqlite_master "
                              "WHERE sql IS NOT NULL ORDER BY type, name").fetchall()

@@ -33,8 +33,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-__all__ = ["IDLE", "KEPT", "read_only"]
+__all__ = ["IDLE", "KEPT", "connect_read_only", "read_only"]
 
 #: Files whose pools are kept (the newest used).
 KEPT = 8
@@ -61,14 +62,20 @@ def read_only(path: Path | str) -> Iterator[sqlite3.Connection]:
     key, identity = str(path), (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     con = _borrow(key, identity)
     if con is None:
-        # as a URI (percent-encoded): a folder named with "?" or "#" is still that folder;
         # shared across threads, one at a time (the pool's lock hands it over)
-        con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
-                              check_same_thread=False)
+        con = connect_read_only(path, check_same_thread=False)
     try:
         yield con
     finally:
         _give_back(key, identity, con)
+
+
+def connect_read_only(path: Path | str, **options: Any) -> sqlite3.Connection:
+    """A new read-only connection to the SQLite file ``path`` (not pooled: close it).
+
+    Opened by URI, percent-encoded: a folder named with "?" or "#" is still that folder.
+    """
+    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, **options)
 
 
 def _borrow(key: str, identity: tuple[int, ...]) -> sqlite3.Connection | None:

@@ -33,7 +33,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from exokg.errors import ConfigError
 
@@ -58,13 +58,7 @@ _HELD: dict[str, IO[bytes]] = {}
 @contextlib.contextmanager
 def build_lock(store_dir: Path | str) -> Iterator[None]:
     """Hold the folder's exclusive lock (waits while another process builds)."""
-    folder = Path(store_dir)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fh = (folder / ".lock").open("ab")
-    except OSError as err:
-        raise ConfigError(f"store folder {folder}: {err.strerror or err}") from None
-    with fh:
+    with _lock_file(Path(store_dir), ".lock", "ab") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -93,12 +87,7 @@ def index_lock(store_dir: Path | str, engine: str) -> Iterator[str]:
     """
     folder = Path(store_dir).expanduser()
     key = hashlib.sha256(engine.encode()).hexdigest()[:16]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fh = (folder / f".index-{key}.lock").open("a+")
-    except OSError as err:
-        raise ConfigError(f"store folder {folder}: {err.strerror or err}") from None
-    with fh:
+    with _lock_file(folder, f".index-{key}.lock", "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -118,6 +107,15 @@ def index_lock(store_dir: Path | str, engine: str) -> Iterator[str]:
             yield prefix
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _lock_file(folder: Path, name: str, mode: str) -> IO[Any]:
+    """The folder's lock file ``name``, opened (the folder made first)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return (folder / name).open(mode)
+    except OSError as err:
+        raise ConfigError(f"store folder {folder}: {err.strerror or err}") from None
 
 
 def hold_in_use(folder: Path | str) -> None:
