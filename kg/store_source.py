@@ -18,9 +18,9 @@ import functools
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import networkx as nx
 from exokg.errors import InvalidQuery, NodeNotFound
@@ -193,10 +193,15 @@ class StoreSource:
             best = _named(self.artifacts, text)
             if best is not None or not self.findings:
                 return best
-        values = " ".join(f"<{p}>" for p in _NAME_PREDICATES)
-        rows = self._select(
-            f"SELECT ?n ?t {{ VALUES ?p {{ {values} }} ?n ?p ?l "
-            f"FILTER(LCASE(STR(?l)) = {_string(folded)}) OPTIONAL {{ ?n a ?t }} }}", 1000).rows
+            # a finding (not in the index) by its label as written: a look-up of that
+            # literal, where the case-blind comparison below reads every name there is
+            names = " UNION ".join(f"{{ ?n <{p}> {_string(text)} }}" for p in _NAME_PREDICATES)
+            where = f"{names} OPTIONAL {{ ?n a ?t }}"
+        else:
+            values = " ".join(f"<{p}>" for p in _NAME_PREDICATES)
+            where = (f"VALUES ?p {{ {values} }} ?n ?p ?l "
+                     f"FILTER(LCASE(STR(?l)) = {_string(folded)}) OPTIONAL {{ ?n a ?t }}")
+        rows = self._select(f"SELECT ?n ?t {{ {where} }}", 1000).rows
         types: dict[str, list[str]] = defaultdict(list)
         for n, t in rows:
             if isinstance(n, URIRef):
@@ -208,8 +213,10 @@ class StoreSource:
 
     def _suggest(self, text: str) -> list[str]:
         """Up to five names close to ``text``: of the longest prefix of it that names
-        something (the search index), else of labels starting like it (SPARQL)."""
+        something (the search index), else of labels starting like it (SPARQL); of an
+        IRI or a CURIE, those close to its last part (``.../content/mir-21x``: ``mir-21x``)."""
         names: list[str] = []
+        text = re.split(r"[/#:]", text.rstrip("/#"))[-1] or text
         if self.artifacts is not None:
             from exokg.index import search
 
@@ -341,6 +348,8 @@ class StoreSource:
         artifacts, Findings as nodes, a centre outside the network): then the
         algorithm takes the source's steps."""
         adj = self.adjacency
+        if adj is None and self.findings and self.artifacts is not None:
+            return self._filled_by_network(center, direction, predicates, kinds, limit)
         first = None if adj is None else self._id(center)
         if first is None:
             return None
@@ -378,6 +387,53 @@ class StoreSource:
                 self._ids[iri] = v
                 dist[iri] = level
         return dist, truncated
+
+    def _filled_by_network(self, center: str, direction: str,
+                           predicates: frozenset[str] | None, kinds: frozenset[str] | None,
+                           limit: int | None) -> tuple[dict[str, int], bool] | None:
+        """With Findings as nodes, the first ring of a centre whose neighbours in the
+        network alone fill the node cap, read from the adjacency: the rule's answer
+        without reading the centre's findings (a hub's tens of thousands).
+
+        Beyond :data:`PROMINENCE_COUNTED` candidates the rule ranks a finding 0 and a
+        node of the network by its neighbours there (at least the centre), so the
+        findings come after every such node and none is kept. ``None`` (the rule's own
+        steps) when the centre is a finding or outside the network, when the network's
+        nodes leave room, or when all candidates may be few enough to be counted."""
+        adj = _adjacency_at(self.artifacts)
+        first = adj.node_id(center)
+        if first is None or limit is None or limit < 2:
+            return None
+        import numpy as np
+
+        reached, _ = self._reach_ids(adj, np.asarray([first], dtype=np.int64), direction,
+                                     predicates, self.max_rows)
+        fresh = reached[reached != first]
+        candidates = fresh[_class_allowed(adj, kinds)[np.asarray(adj.kinds[fresh],
+                                                                  dtype=np.int64)]]
+        room = limit - 1
+        if len(candidates) < room:
+            return None
+        if len(candidates) <= PROMINENCE_COUNTED:
+            if kinds is not None and "finding" not in kinds:
+                return None
+            wanted = PROMINENCE_COUNTED - len(candidates) + 1
+            if self._findings_next_to(center, direction, predicates, wanted) < wanted:
+                return None
+        rank = _prominence_of(adj, candidates)
+        kept = np.sort(candidates[np.lexsort((candidates, -rank))[:room]])
+        return {center: 0, **{adj.iri(v): 1 for v in kept.tolist()}}, True
+
+    def _findings_next_to(self, node: str, direction: str,
+                          predicates: frozenset[str] | None, wanted: int) -> int:
+        """How many findings are linked to ``node`` (as a step reads links), counting
+        up to ``wanted``."""
+        parts = ([f"{{ {_iri(node)} ?p ?v }}"] if direction in ("both", "out") else []) + \
+                ([f"{{ ?v ?p {_iri(node)} }}"] if direction in ("both", "in") else [])
+        rows = self._select(f"SELECT DISTINCT ?v {{ {' UNION '.join(parts)} "
+                            f"{_edge_filter('p', predicates)} ?v a <{EXO.Finding}> }} "
+                            f"LIMIT {wanted}", wanted).rows
+        return len(rows)
 
     def prominence(self, nodes: Collection[str]) -> dict[str, int]:
         if not nodes:
@@ -433,22 +489,56 @@ class StoreSource:
     def edges_among(self, nodes: Collection[str]) -> list[tuple[str, str, str]]:
         adj = self.adjacency
         if adj is not None:
-            import numpy as np
-
-            found = ((self._id(n), n) for n in nodes)
-            ids = {i: n for i, n in found if i is not None}
-            keys = np.asarray(sorted(ids), dtype=np.int64)
-            rows, pos = _gather(adj.out_indptr, keys)
-            targets = np.asarray(adj.out_indices[pos])
-            keep = np.isin(targets, keys)
-            preds = np.asarray(adj.out_pred[pos])[keep]
-            return [(ids[int(u)], adj.predicates[int(p)], ids[int(v)])
-                    for u, p, v in zip(rows[keep], preds, targets[keep], strict=True)]
+            return _adjacency_edges(adj, {i: n for i, n in ((self._id(n), n) for n in nodes)
+                                          if i is not None})
+        if self.findings and self.artifacts is not None:
+            return self._edges_with_findings(nodes)
         member = set(nodes)
         query = (f"SELECT ?s ?p ?o {{ {_values('s', sorted(nodes))} ?s ?p ?o "
                  f"FILTER(isIRI(?o)) {_edge_filter('p', None)} }}")
         return [(str(s), compress(str(p)), str(o)) for s, p, o in self._select(query).rows
                 if str(o) in member and is_edge_predicate(str(p))]
+
+    def _edges_with_findings(self, nodes: Collection[str]) -> list[tuple[str, str, str]]:
+        """The edges among ``nodes`` with Findings as nodes: those between nodes of the
+        network from the adjacency; those of the others (findings, value individuals)
+        by SPARQL, each read from that node's side, so that a hub's thousands of
+        statements are not read to find the few among ``nodes``."""
+        adj = _adjacency_at(self.artifacts)
+        ids = {n: adj.node_id(n) for n in nodes}
+        edges = _adjacency_edges(adj, {i: n for n, i in ids.items() if i is not None})
+        rest = sorted(n for n, i in ids.items() if i is None)
+        if not rest:
+            return edges
+        member, edge = set(nodes), _edge_filter("p", None)
+        found: set[tuple[str, str, str]] = set()
+
+        def read(items: Sequence[Any], size: int, query: Callable[[Sequence[Any]], str]) -> None:
+            # in chunks well within the row cap (a finding has a few dozen links); a chunk
+            # that reaches it anyway is read again in halves: no edge is silently left out
+            for part in _chunks(items, size):
+                results = self._select(query(part))
+                if results.truncated and len(part) > 1:
+                    read(part, (len(part) + 1) // 2, query)
+                    continue
+                if results.truncated:
+                    logger.warning("the links of %s pass %d rows: cut", part[0], self.max_rows)
+                found.update((str(s), str(p), str(o)) for s, p, o in results.rows)
+
+        read(rest, _EDGE_CHUNK, lambda part: f"SELECT ?s ?p ?o {{ {_values('s', part)} "
+                                             f"?s ?p ?o FILTER(isIRI(?o)) {edge} }}")
+        findings = [n for n in rest if self._kinds.get(n) == "Finding"]
+        read(findings, _EDGE_CHUNK,  # links into a finding are few
+             lambda part: f"SELECT ?s ?p ?o {{ {_values('o', part)} ?s ?p ?o {edge} }}")
+        values = [n for n in rest if self._kinds.get(n) != "Finding"]
+        inside = sorted(set(nodes) - set(rest))
+        # a value individual (exo:Up) is named by thousands: each pair is looked up
+        read([(a, b) for a in inside for b in values], _EDGE_CHUNK * 20,
+             lambda part: "SELECT ?s ?p ?o { VALUES (?s ?o) { " + " ".join(
+                 f"({_iri(a)} {_iri(b)})" for a, b in part) + f" }} ?s ?p ?o {edge} }}")
+        edges += [(s, compress(p), o) for s, p, o in sorted(found)
+                  if s in member and o in member and is_edge_predicate(p)]
+        return edges
 
     # --- rank and search
 
@@ -595,6 +685,35 @@ def index_folder(info: Any) -> Path | None:
         return None
     folder = Path(artifact_dir(INDEX_ARTIFACT))
     return folder if folder.is_dir() else None
+
+
+#: Nodes whose links one query of :meth:`StoreSource._edges_with_findings` reads.
+_EDGE_CHUNK = 500
+
+_Item = TypeVar("_Item")
+
+
+def _chunks(items: Sequence[_Item], size: int) -> Iterator[Sequence[_Item]]:
+    """``items`` in consecutive runs of at most ``size``.
+
+    >>> [list(c) for c in _chunks([1, 2, 3], 2)]
+    [[1, 2], [3]]
+    """
+    return (items[start:start + size] for start in range(0, len(items), size))
+
+
+def _adjacency_edges(adj: Any, ids: dict[int, str]) -> list[tuple[str, str, str]]:
+    """The adjacency's edges among the nodes of ``ids`` (adjacency id -> IRI), as
+    ``(source, predicate CURIE, target)``."""
+    import numpy as np
+
+    keys = np.asarray(sorted(ids), dtype=np.int64)
+    rows, pos = _gather(adj.out_indptr, keys)
+    targets = np.asarray(adj.out_indices[pos])
+    keep = np.isin(targets, keys)
+    preds = np.asarray(adj.out_pred[pos])[keep]
+    return [(ids[int(u)], adj.predicates[int(p)], ids[int(v)])
+            for u, p, v in zip(rows[keep], preds, targets[keep], strict=True)]
 
 
 def _gather(indptr: Any, rows: Any) -> tuple[Any, Any]:

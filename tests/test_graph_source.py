@@ -51,9 +51,30 @@ def test_neighborhood_equals_the_projections(source, G, kwargs):
         [d["depth"] for _, d in sorted(H0.nodes(data=True))]
 
 
-def test_neighborhood_with_findings_equals_the_projections(service, GF):
-    H = neighborhood(StoreSource(service, findings=True), "miR-638", depth=2, limit=60)
-    assert graph_json(H) == graph_json(neighborhood(GF, "miR-638", depth=2, limit=60))
+@pytest.mark.parametrize("artifacts", [False, True])
+@pytest.mark.parametrize(("name", "kwargs"), [
+    ("miR-638", {"depth": 2, "limit": 60}), ("miR-21", {"depth": 2}),
+    ("hepatocellular carcinoma", {"limit": 30}), ("serum", {"depth": 2, "limit": 120}),
+    ("miR-21", {"limit": 5, "types": ["Finding", "Disease"]}),
+])
+def test_neighborhood_with_findings_equals_the_projections(service, GF, artifacts, name, kwargs):
+    folder = index_folder(service.info) if artifacts else None
+    H = neighborhood(StoreSource(service, findings=True, artifacts=folder), name, **kwargs)
+    H0 = neighborhood(GF, name, **kwargs)
+    assert graph_json(H) == graph_json(H0)
+    assert H.graph["truncated"] == H0.graph["truncated"]
+
+
+def test_edges_with_findings_are_read_whole_whatever_the_row_cap(service, GF):
+    """Edges among findings, values and the network's nodes: a read that reaches the
+    row cap is read again in smaller parts, so that no edge goes missing."""
+    nodes = set(neighborhood(GF, "miR-21", depth=2))
+    source = StoreSource(service, findings=True, artifacts=index_folder(service.info),
+                         max_rows=40)
+    neighborhood(source, "miR-21", depth=1)  # the kinds of the nodes its steps reach
+    source._kinds.update({n: GF.nodes[n]["kind"] for n in nodes})
+    expected = sorted((u, k, v) for u, v, k in GF.subgraph(nodes).edges(keys=True))
+    assert sorted(source.edges_among(nodes)) == expected
 
 
 @pytest.mark.parametrize(("a", "b", "k"), [("miR-122", "miR-21", 3), ("miR-122", "miR-21", 10),
@@ -119,6 +140,27 @@ def test_unknown_node_suggests_close_names(source):
     assert "miR-21" in err.value.suggestions
 
 
+def test_a_finding_is_found_by_its_label_without_reading_every_label(service):
+    """With the index, a finding (which the index does not hold) is looked up by its label
+    as written: one literal's look-up, not a case-blind comparison of every name."""
+    source = StoreSource(service, findings=True, artifacts=index_folder(service.info))
+    asked = []
+
+    class Recording:
+        def select(self, query, **kw):
+            asked.append(query)
+            return service.select(query, **kw)
+
+    source.selector = Recording()
+    label = "Table 1, row 3: " + service.select(
+        "SELECT ?l { <https://w3id.org/exokg/id/finding/t1-3> "
+        "<https://w3id.org/exokg/vocab#printedContent> ?l }").rows[0][0]
+    assert source.resolve(label) == "https://w3id.org/exokg/id/finding/t1-3"
+    assert asked and not any("LCASE" in q for q in asked)
+    with pytest.raises(NodeNotFound):
+        source.resolve(label.upper())
+
+
 @pytest.mark.parametrize("bad", ["<x> } DROP ALL", "http://a b", 'x" } } #'])
 def test_hostile_names_are_not_found_not_injected(source, bad):
     with pytest.raises(NodeNotFound):
@@ -178,6 +220,26 @@ def test_a_ring_too_large_to_count_keeps_the_best_connected_network_nodes(servic
     H = neighborhood(source, "miR-638", depth=1, limit=3)
     kept = {d["label"] for n, d in H.nodes(data=True) if d["depth"] == 1}
     assert H.graph["truncated"] and kept == {"hepatocellular carcinoma", "qRT-PCR"}
+
+
+@pytest.mark.parametrize(("name", "limit"), [("hepatocellular carcinoma", 12), ("miR-21", 4),
+                                             ("qRT-PCR", 20), ("ultracentrifugation", 5)])
+def test_a_ring_filled_by_the_network_is_read_from_the_adjacency(service, monkeypatch,
+                                                                   name, limit):
+    """With Findings as nodes, a ring that the network's nodes alone fill (beyond the
+    counted size) is read from the adjacency, findings unread: the rule's own answer."""
+    monkeypatch.setattr("exokg.store_source.PROMINENCE_COUNTED", 8)
+    folder = index_folder(service.info)
+    answers = []
+    filled = StoreSource._filled_by_network
+    monkeypatch.setattr(StoreSource, "_filled_by_network",
+                        lambda *a: answers.append(filled(*a)) or answers[-1])
+    H = neighborhood(StoreSource(service, findings=True, artifacts=folder), name, limit=limit)
+    assert answers and answers[0] is not None
+    monkeypatch.setattr(StoreSource, "rings", lambda self, center, **kw: None)
+    H0 = neighborhood(StoreSource(service, findings=True, artifacts=folder), name, limit=limit)
+    assert graph_json(H) == graph_json(H0)
+    assert H.graph["truncated"] and H0.graph["truncated"]
 
 
 def test_attributes_by_literal_property_equal_those_of_every_statement(service, G):
