@@ -6,9 +6,11 @@ killable executors, time limit, row cap and result cache of ``/sparql``) with
 ``VALUES`` over the nodes at hand, and through the artifacts :mod:`exokg.index` builds
 with the store: the compact adjacency (a breadth-first step is a few numpy slices of
 memory-mapped arrays), the metrics computed at build, the SQLite search index. Without
-the artifacts (a store built without them, or Findings as nodes, which the adjacency
-leaves out) every step is bounded SPARQL. Only the nodes a query returns have their
-attributes read, in one query.
+the artifacts (a store built without them) every step is bounded SPARQL. With Findings as
+nodes, which the adjacency leaves out, the steps are SPARQL, but what the network alone
+decides (a ring its nodes fill, the edges among them) still comes from the adjacency, so
+that a hub's findings are not read. Only the nodes a query returns have their attributes
+read, in one query.
 """
 
 from __future__ import annotations
@@ -121,7 +123,8 @@ class StoreSource:
     artifacts built with the store (``artifacts``: the folder :mod:`exokg.index` wrote).
 
     The compact adjacency holds the network without Findings; with ``findings=True``
-    the steps are SPARQL. Every SPARQL read is capped at ``max_rows`` rows.
+    the steps are SPARQL (see the module docs). Every SPARQL read is capped at
+    ``max_rows`` rows.
     """
 
     def __init__(self, selector: Selector, *, findings: bool = False,
@@ -216,7 +219,8 @@ class StoreSource:
         something (the search index), else of labels starting like it (SPARQL); of an
         IRI or a CURIE, those close to its last part (``.../content/mir-21x``: ``mir-21x``)."""
         names: list[str] = []
-        text = re.split(r"[/#:]", text.rstrip("/#"))[-1] or text
+        if "://" in text or expand(text) != text:
+            text = re.split(r"[/#:]", text.rstrip("/#"))[-1].strip() or text
         if self.artifacts is not None:
             from exokg.index import search
 
@@ -344,9 +348,10 @@ class StoreSource:
         nodes were left out) in integer ids over the adjacency: its rule (each ring's
         unseen neighbours of the allowed kinds, filled best-connected first, then by
         IRI, up to ``limit`` nodes) without a Python object per candidate; only the
-        kept nodes become IRIs. ``None`` where the adjacency cannot answer (no
-        artifacts, Findings as nodes, a centre outside the network): then the
-        algorithm takes the source's steps."""
+        kept nodes become IRIs. With Findings as nodes, only a first ring that the
+        network fills (:meth:`_filled_by_network`). ``None`` where the adjacency cannot
+        answer (no artifacts, a centre outside the network, Findings as nodes beyond
+        that): then the algorithm takes the source's steps."""
         adj = self.adjacency
         if adj is None and self.findings and self.artifacts is not None:
             return self._filled_by_network(center, direction, predicates, kinds, limit)
@@ -399,7 +404,9 @@ class StoreSource:
         node of the network by its neighbours there (at least the centre), so the
         findings come after every such node and none is kept. ``None`` (the rule's own
         steps) when the centre is a finding or outside the network, when the network's
-        nodes leave room, or when all candidates may be few enough to be counted."""
+        nodes leave room, when all candidates may be few enough to be counted, or when
+        they fill it exactly and no finding may be left out. A ring of more than
+        ``max_rows`` network nodes is cut there, as without findings."""
         adj = _adjacency_at(self.artifacts)
         first = adj.node_id(center)
         if first is None or limit is None or limit < 2:
@@ -414,10 +421,10 @@ class StoreSource:
         room = limit - 1
         if len(candidates) < room:
             return None
-        if len(candidates) <= PROMINENCE_COUNTED:
+        if len(candidates) <= PROMINENCE_COUNTED or len(candidates) == room:
             if kinds is not None and "finding" not in kinds:
                 return None
-            wanted = PROMINENCE_COUNTED - len(candidates) + 1
+            wanted = max(PROMINENCE_COUNTED - len(candidates) + 1, 1)
             if self._findings_next_to(center, direction, predicates, wanted) < wanted:
                 return None
         rank = _prominence_of(adj, candidates)
@@ -430,7 +437,7 @@ class StoreSource:
         up to ``wanted``."""
         parts = ([f"{{ {_iri(node)} ?p ?v }}"] if direction in ("both", "out") else []) + \
                 ([f"{{ ?v ?p {_iri(node)} }}"] if direction in ("both", "in") else [])
-        rows = self._select(f"SELECT DISTINCT ?v {{ {' UNION '.join(parts)} "
+        rows = self._select(f"SELECT DISTINCT ?v {{ {' UNION '.join(parts)} FILTER(isIRI(?v)) "
                             f"{_edge_filter('p', predicates)} ?v a <{EXO.Finding}> }} "
                             f"LIMIT {wanted}", wanted).rows
         return len(rows)
@@ -501,9 +508,11 @@ class StoreSource:
 
     def _edges_with_findings(self, nodes: Collection[str]) -> list[tuple[str, str, str]]:
         """The edges among ``nodes`` with Findings as nodes: those between nodes of the
-        network from the adjacency; those of the others (findings, value individuals)
-        by SPARQL, each read from that node's side, so that a hub's thousands of
-        statements are not read to find the few among ``nodes``."""
+        network from the adjacency; those of the others (findings, values such as
+        exo:Up) by SPARQL from their own side, so that a hub's thousands of statements
+        are not read to find the few among ``nodes``. Links into the others are read
+        for the findings only: a node linked to the network is in it (the adjacency
+        takes either end of an edge), and exo:Up has a hundred thousand links."""
         adj = _adjacency_at(self.artifacts)
         ids = {n: adj.node_id(n) for n in nodes}
         edges = _adjacency_edges(adj, {i: n for n, i in ids.items() if i is not None})
@@ -511,31 +520,28 @@ class StoreSource:
         if not rest:
             return edges
         member, edge = set(nodes), _edge_filter("p", None)
-        found: set[tuple[str, str, str]] = set()
 
-        def read(items: Sequence[Any], size: int, query: Callable[[Sequence[Any]], str]) -> None:
+        def read(items: Sequence[str], size: int, query: Callable[[str], str]) -> list[Any]:
             # in chunks well within the row cap (a finding has a few dozen links); a chunk
             # that reaches it anyway is read again in halves: no edge is silently left out
+            rows = []
             for part in _chunks(items, size):
-                results = self._select(query(part))
+                results = self._select(query(_values("n", part)))
                 if results.truncated and len(part) > 1:
-                    read(part, (len(part) + 1) // 2, query)
+                    rows += read(part, (len(part) + 1) // 2, query)
                     continue
                 if results.truncated:
                     logger.warning("the links of %s pass %d rows: cut", part[0], self.max_rows)
-                found.update((str(s), str(p), str(o)) for s, p, o in results.rows)
+                rows += results.rows
+            return rows
 
-        read(rest, _EDGE_CHUNK, lambda part: f"SELECT ?s ?p ?o {{ {_values('s', part)} "
-                                             f"?s ?p ?o FILTER(isIRI(?o)) {edge} }}")
-        findings = [n for n in rest if self._kinds.get(n) == "Finding"]
-        read(findings, _EDGE_CHUNK,  # links into a finding are few
-             lambda part: f"SELECT ?s ?p ?o {{ {_values('o', part)} ?s ?p ?o {edge} }}")
-        values = [n for n in rest if self._kinds.get(n) != "Finding"]
-        inside = sorted(set(nodes) - set(rest))
-        # a value individual (exo:Up) is named by thousands: each pair is looked up
-        read([(a, b) for a in inside for b in values], _EDGE_CHUNK * 20,
-             lambda part: "SELECT ?s ?p ?o { VALUES (?s ?o) { " + " ".join(
-                 f"({_iri(a)} {_iri(b)})" for a, b in part) + f" }} ?s ?p ?o {edge} }}")
+        found = {(str(s), str(p), str(o)) for s, p, o in read(
+            rest, _EDGE_CHUNK, lambda n: f"SELECT ?n ?p ?o {{ {n} ?n ?p ?o FILTER(isIRI(?o)) "
+                                         f"{edge} }}")}
+        findings = [str(n) for (n,) in read(
+            rest, _EDGE_CHUNK, lambda n: f"SELECT ?n {{ {n} ?n a <{EXO.Finding}> }}")]
+        found.update((str(s), str(p), str(o)) for s, p, o in read(
+            findings, _EDGE_CHUNK, lambda n: f"SELECT ?s ?p ?n {{ {n} ?s ?p ?n {edge} }}"))
         edges += [(s, compress(p), o) for s, p, o in sorted(found)
                   if s in member and o in member and is_edge_predicate(p)]
         return edges

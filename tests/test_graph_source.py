@@ -71,8 +71,6 @@ def test_edges_with_findings_are_read_whole_whatever_the_row_cap(service, GF):
     nodes = set(neighborhood(GF, "miR-21", depth=2))
     source = StoreSource(service, findings=True, artifacts=index_folder(service.info),
                          max_rows=40)
-    neighborhood(source, "miR-21", depth=1)  # the kinds of the nodes its steps reach
-    source._kinds.update({n: GF.nodes[n]["kind"] for n in nodes})
     expected = sorted((u, k, v) for u, v, k in GF.subgraph(nodes).edges(keys=True))
     assert sorted(source.edges_among(nodes)) == expected
 
@@ -222,10 +220,15 @@ def test_a_ring_too_large_to_count_keeps_the_best_connected_network_nodes(servic
     assert H.graph["truncated"] and kept == {"hepatocellular carcinoma", "qRT-PCR"}
 
 
-@pytest.mark.parametrize(("name", "limit"), [("hepatocellular carcinoma", 12), ("miR-21", 4),
-                                             ("qRT-PCR", 20), ("ultracentrifugation", 5)])
+@pytest.mark.parametrize(("name", "limit", "kwargs"), [
+    ("hepatocellular carcinoma", 12, {}), ("miR-21", 4, {}), ("qRT-PCR", 20, {}),
+    ("ultracentrifugation", 5, {}), ("hepatocellular carcinoma", 12, {"direction": "in"}),
+    ("miR-21", 3, {"direction": "out"}),
+    ("hepatocellular carcinoma", 4, {"predicates": ["upregulatedIn", "exo:disease"]}),
+    ("hepatocellular carcinoma", 6, {"types": ["MicroRNA", "Finding"]}),
+])
 def test_a_ring_filled_by_the_network_is_read_from_the_adjacency(service, monkeypatch,
-                                                                   name, limit):
+                                                                   name, limit, kwargs):
     """With Findings as nodes, a ring that the network's nodes alone fill (beyond the
     counted size) is read from the adjacency, findings unread: the rule's own answer."""
     monkeypatch.setattr("exokg.store_source.PROMINENCE_COUNTED", 8)
@@ -234,12 +237,36 @@ def test_a_ring_filled_by_the_network_is_read_from_the_adjacency(service, monkey
     filled = StoreSource._filled_by_network
     monkeypatch.setattr(StoreSource, "_filled_by_network",
                         lambda *a: answers.append(filled(*a)) or answers[-1])
-    H = neighborhood(StoreSource(service, findings=True, artifacts=folder), name, limit=limit)
+    H = neighborhood(StoreSource(service, findings=True, artifacts=folder), name,
+                     limit=limit, **kwargs)
     assert answers and answers[0] is not None
     monkeypatch.setattr(StoreSource, "rings", lambda self, center, **kw: None)
-    H0 = neighborhood(StoreSource(service, findings=True, artifacts=folder), name, limit=limit)
+    H0 = neighborhood(StoreSource(service, findings=True, artifacts=folder), name,
+                      limit=limit, **kwargs)
     assert graph_json(H) == graph_json(H0)
     assert H.graph["truncated"] and H0.graph["truncated"]
+
+
+def test_a_ring_the_network_fills_exactly_is_cut_only_when_findings_are_left(service,
+                                                                            monkeypatch):
+    """Network nodes exactly as many as the room: the ring is cut when findings are left
+    out, and whole (not truncated) when no finding is linked the way asked."""
+    monkeypatch.setattr("exokg.store_source.PROMINENCE_COUNTED", 1)
+    folder = index_folder(service.info)
+    whole = neighborhood(StoreSource(service, findings=True, artifacts=folder), "miR-21",
+                         direction="out")
+    assert not whole.graph["truncated"]  # nothing links miR-21 to a finding
+    limit = whole.number_of_nodes()
+    H = neighborhood(StoreSource(service, findings=True, artifacts=folder), "miR-21",
+                     direction="out", limit=limit)
+    assert not H.graph["truncated"] and graph_json(H) == graph_json(whole)
+    both = neighborhood(StoreSource(service, findings=True, artifacts=folder), "miR-21",
+                        direction="both", types=["Disease", "Finding"])
+    diseases = sum(d["kind"] == "Disease" for _, d in both.nodes(data=True))
+    H = neighborhood(StoreSource(service, findings=True, artifacts=folder), "miR-21",
+                     direction="both", types=["Disease", "Finding"], limit=diseases + 1)
+    assert H.graph["truncated"] and {d["kind"] for _, d in H.nodes(data=True)} == {
+        "MicroRNA", "Disease"}
 
 
 def test_attributes_by_literal_property_equal_those_of_every_statement(service, G):
