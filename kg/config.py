@@ -110,6 +110,10 @@ class Config:
     memory_triples: int = _setting(
         100_000, "query executors copy a store of at most this many triples into memory "
         "(queries 2-4x faster; ~0.4 KB per triple per executor; 0: never)")
+    early_triples: int = _setting(
+        1_000_000, "a store built by `serve` of at least this many triples answers SPARQL as "
+        "soon as it is loaded, while its artifacts and statistics are built (pages, search "
+        "and graph queries answer 503 until then; 0: never)")
     prefetch_share: float = _setting(
         0.5, "share of the memory available at start that a worker may fill with the "
         "store's files, read ahead in the background so that first requests do not wait "
@@ -132,7 +136,7 @@ class Config:
         for name in ("query_timeout", "export_timeout", "drain_timeout", "max_rows",
                      "page_rows",
                      "max_body_bytes", "cache_size", "cache_max_bytes", "max_radius",
-                     "memory_triples", "prefetch_share"):
+                     "memory_triples", "early_triples", "prefetch_share"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name.upper()} must not be negative, got "
                                   f"{getattr(self, name)!r}")

@@ -14,7 +14,7 @@ from typing import Any
 __all__ = [
     "ExoKGError", "RecordError", "NodeNotFound", "InvalidQuery", "UnknownFormat", "FormatClash",
     "ConfigError", "QueryTimeout", "QueryCancelled", "QueryRefused", "TooLargeToDraw",
-    "ArtifactMissing",
+    "ArtifactMissing", "StillBuilding",
 ]
 
 
@@ -110,6 +110,15 @@ class ArtifactMissing(ExoKGError):
 
     status = 503
     retry_after = 30
+
+
+class StillBuilding(ArtifactMissing):
+    """A surface needs what the store's build has not finished yet (its artifacts, its
+    statistics), while the loaded store already answers SPARQL."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}: the store is loaded and /sparql answers, but its "
+                         "indexes are still being built; try again in a minute")
 
 
 class UnknownFormat(ExoKGError):

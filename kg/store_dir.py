@@ -37,14 +37,18 @@ from typing import IO, Any
 
 from exokg.errors import ConfigError
 
-__all__ = ["BUILDING_PREFIX", "INDEXING_PREFIX", "KEEP_VERSIONS", "build_lock", "hold_in_use",
-           "in_use", "index_lock", "prune_versions", "remove_leftovers"]
+__all__ = ["BUILDING_PREFIX", "EARLY_PREFIX", "INDEXING_PREFIX", "KEEP_VERSIONS", "build_lock",
+           "hold_in_use", "in_use", "index_lock", "prune_versions", "release_in_use",
+           "remove_leftovers"]
 
 logger = logging.getLogger(__name__)
 
 #: Data versions kept in a store folder (besides any in use).
 KEEP_VERSIONS = 3
 BUILDING_PREFIX = ".building-"
+#: Copies of a store served while its build goes on (:func:`exokg.store.prepare_store`'s
+#: ``early``): removed once no process uses them.
+EARLY_PREFIX = ".early-"
 #: Folders ``exokg index`` builds a remote store's artifacts in (apart from the embedded
 #: builds' leftovers, which a start removes: an index may run for an hour beside it).
 INDEXING_PREFIX = ".indexing-"
@@ -132,6 +136,14 @@ def hold_in_use(folder: Path | str) -> None:
     _HELD[key] = fh
 
 
+def release_in_use(folder: Path | str) -> None:
+    """Stop marking ``folder`` in use from this process (children forked while it was
+    held keep it marked until they exit)."""
+    fh = _HELD.pop(str(folder), None)
+    if fh is not None:
+        fh.close()
+
+
 def in_use(folder: Path | str) -> bool:
     """Whether any process (this one included) holds the version ``folder`` open."""
     lock = Path(folder) / _USE_LOCK
@@ -147,10 +159,15 @@ def in_use(folder: Path | str) -> bool:
 
 
 def remove_leftovers(store_dir: Path | str) -> None:
-    """Remove build folders of builders that died (call while holding :func:`build_lock`)."""
+    """Remove build folders of builders that died, and early copies nobody serves any
+    more (call while holding :func:`build_lock`)."""
     for path in Path(store_dir).glob(BUILDING_PREFIX + "*"):
         logger.warning("removing %s, left by a build that did not finish", path)
         shutil.rmtree(path, ignore_errors=True)
+    for path in Path(store_dir).glob(EARLY_PREFIX + "*"):
+        if not in_use(path):
+            logger.info("removing %s, a copy served while its store was built", path)
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def prune_versions(store_dir: Path | str, *, keep: int = KEEP_VERSIONS) -> list[Path]:

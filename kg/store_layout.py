@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from exokg.errors import ConfigError
+from exokg.errors import ConfigError, StillBuilding
 
 __all__ = ["ARTIFACTS_DIR", "META_FILE", "OXIGRAPH_DIR", "StoreDamaged", "StoreInfo",
            "check_store", "open_store_info", "store_folder", "write_meta"]
@@ -56,6 +56,8 @@ class StoreInfo:
 
     ``path`` is the Oxigraph store (what :func:`exokg.store.open_store` opens);
     ``folder`` the data version's folder holding it, ``meta.json`` and the artifacts.
+    ``complete`` is false for the copy of a store served while its artifacts and
+    statistics are still being built (:func:`exokg.store.prepare_store`'s ``early``).
     """
 
     path: str
@@ -67,9 +69,24 @@ class StoreInfo:
     reused: bool = False
     folder: str = ""
     artifacts: list[str] = field(default_factory=list)
+    complete: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def require_complete(self, what: str) -> None:
+        """Raise :class:`~exokg.errors.StillBuilding` for ``what`` when the store is an
+        early copy (see ``complete``).
+
+        >>> StoreInfo(path="", version="v", triples=0, sources=[], built="",
+        ...           complete=False).require_complete("the home page")
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        exokg.errors.StillBuilding: the home page: the store is loaded and /sparql answers, ...
+        """
+        if not self.complete:
+            raise StillBuilding(what)
 
     def artifact_dir(self, name: str) -> Path:
         """The folder of the artifact ``name``, built with the store.

@@ -56,6 +56,7 @@ def graph_source(*, findings: bool = False) -> StoreSource:
     and the artifacts built with the store. One per request (it remembers the nodes the
     request has seen); the memory-mapped artifacts are shared by the process."""
     service = get_service()
+    service.info.require_complete("a graph query or a search")  # never a scan meanwhile
     sources = g.setdefault("exokg_graph_sources", {})
     if findings not in sources:
         sources[findings] = StoreSource(service, findings=findings,
@@ -344,4 +345,5 @@ def _error(err: ExoKGError):
         body["suggestions"] = err.suggestions
     if isinstance(err, UnknownFormat):
         body["formats"] = format_names(*GRAPH_KINDS)
-    return jsonify(body), err.status
+    headers = {} if err.retry_after is None else {"Retry-After": str(err.retry_after)}
+    return jsonify(body), err.status, headers

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from exokg.errors import StillBuilding
 from exokg.server.sparql import get_config, get_service, graph_reply
 from exokg.sparql.describe import void_graph
 from flask import Blueprint, Flask, Response, jsonify, request
@@ -26,6 +27,7 @@ def void() -> Response:
     base = get_config().public_base_iri
     endpoint = request.host_url.rstrip("/") + "/sparql"
     info, tag = service.snapshot()  # once: a remote store's is read again now and then
+    info.require_complete("the VoID description (its statistics)")
     graph = void_graph(base.rstrip("/") + "/dataset", endpoint, info)
     # the body names when the store was loaded (dcterms:modified, which differs between
     # replicas built from the same inputs) and the --data files' names
@@ -37,9 +39,15 @@ def void() -> Response:
 
 @bp.route("/healthz", methods=["GET"])
 def healthz() -> Response:
-    """200 with the store's counts when a real query answers, else 503."""
+    """200 with the store's counts when a real query answers, else 503 (also while the
+    store's build goes on: see ``exokg serve``'s early serving)."""
     try:
         report = get_service().health()
+    except StillBuilding as err:  # loaded, not ready: said, but not logged at every probe
+        response = jsonify({"ok": False, "complete": False, "error": str(err)})
+        response.status_code = 503
+        response.headers["Retry-After"] = str(err.retry_after)
+        return response
     except Exception as err:  # noqa: BLE001 - any failure means unhealthy
         logger.warning("health check failed: %s", err)
         response = jsonify({"ok": False, "error": str(err)})

@@ -26,7 +26,7 @@ from typing import Any
 
 from exokg import review
 from exokg.describe import concise_bounded_description
-from exokg.errors import InvalidQuery, UnknownFormat
+from exokg.errors import InvalidQuery, StillBuilding, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, formats, get_format
 from exokg.pages import (
     DESCRIPTION_CAP,
@@ -44,6 +44,7 @@ from exokg.server.ui import (
     local_url,
     render_page,
     search_entities,
+    still_building_page,
 )
 from exokg.vocab import OWL, RDF, RDFS, SKOS, bind_prefixes
 from flask import Blueprint, Flask, Response, request, url_for
@@ -55,6 +56,7 @@ __all__ = ["bp", "init_app", "negotiate", "iri_for_path"]
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("ld", __name__)
+bp.register_error_handler(StillBuilding, still_building_page)
 
 #: Suffixes of the page representations other than the RDF syntaxes.
 _PAGE_SUFFIXES = {"html": "html", "json": "json"}

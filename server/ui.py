@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 
 from exokg import review
 from exokg.curie import compact_iri as compact
-from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, UnknownFormat
+from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, StillBuilding, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
 from exokg.rdf_terms import ntriples_graph
@@ -191,6 +191,17 @@ def error_page(status: int, message: str, *, fmt: str | None = None,
     """An error as an HTML page or as ``{"ok": false, "error": ...}``."""
     data = {"error": message, "status": status, "suggestions": suggestions or []}
     return render_page("error.html", data, fmt=fmt, status=status)
+
+
+@bp.errorhandler(StillBuilding)
+def still_building_page(err: StillBuilding) -> Response:
+    """A page asked while the store's build goes on (``exokg serve`` serves the loaded
+    store early): a 503 page, or its JSON twin, that says to come back."""
+    args = request.view_args or {}
+    fmt = args.get("fmt") or ("json" if request.path.endswith(".json") else None)
+    response = error_page(503, str(err), fmt=fmt)
+    response.headers["Retry-After"] = str(err.retry_after)
+    return response
 
 
 # ---------------------------------------------------------------- home and search

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,17 +94,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(args: list[str], *, timeout: float = 90.0, env: dict[str, str] | None = None):
+def start_server(args: list[str], *, timeout: float = 90.0, env: dict[str, str] | None = None,
+                 launcher: Sequence[str] = ("-m", "exokg"), complete: bool = True):
     """Start ``exokg serve ARGS`` on a free port; return ``(process, base URL)``.
 
-    ``env``: variables set for the server (over this environment, less its ``EXOKG_*``)."""
+    ``env``: variables set for the server (over this environment, less its ``EXOKG_*``);
+    ``launcher``: Python's arguments that run the ``exokg`` command; ``complete``: wait
+    until the store is built, not only loaded (a build serves its loaded store early)."""
     port = _free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")},
            **(env or {})}
     # a file, not a pipe: a server that logs more than a pipe holds would block on it
     log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "exokg", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, *launcher, "serve", "--host", "127.0.0.1", "--port", str(port),
          *args], cwd=RUN_DIR, env=env, stdout=subprocess.DEVNULL, stderr=log)
     proc.log = log  # type: ignore[attr-defined]  # read with server_log(proc)
     url = f"http://127.0.0.1:{port}"
@@ -113,7 +117,17 @@ def start_server(args: list[str], *, timeout: float = 90.0, env: dict[str, str] 
             log.seek(0)
             raise RuntimeError(f"exokg serve exited: {log.read().decode()[-2000:]}")
         try:
-            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+            health = requests.get(f"{url}/healthz", timeout=2)
+            if health.status_code == 200 or not complete and health.status_code == 503 and \
+                    health.json().get("complete") is False:
+                if complete and "serving the loaded store early" in server_log(proc):
+                    # served early while the build went on: wait until no worker serves
+                    # the loaded copy any more
+                    from exokg.cli.serve import EVERY_WORKER_COMPLETE
+
+                    if EVERY_WORKER_COMPLETE not in server_log(proc):
+                        time.sleep(0.2)
+                        continue
                 return proc, url
         except requests.RequestException:
             pass

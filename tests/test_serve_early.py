@@ -1,0 +1,147 @@
+"""``exokg serve`` on a store being built: the loaded store answers SPARQL early, what
+needs the artifacts answers 503 with ``Retry-After`` until they are built, then the
+workers are replaced by workers on the complete store (kg/cli/serve.py), against real
+server processes.
+
+The build is held in its artifact phase by a builder that waits for a file
+(``tests/probe_builders.py``), registered by the command that starts the server.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import psutil
+import requests
+from conftest import server_log, start_server, stop_server, wait_for_log
+from exokg.cli.serve import EVERY_WORKER_COMPLETE
+
+TESTS = Path(__file__).resolve().parent
+#: ``exokg`` with one more artifact, whose builder waits for the file ``GATE_FILE``.
+GATED = ("-c", f"import sys; sys.path.insert(0, {str(TESTS)!r}); "
+               "from exokg.store import register_artifact; "
+               "register_artifact('zz-gate', 'probe_builders:wait_for_gate'); "
+               "from exokg.cli import main; sys.exit(main())")
+ASK = {"query": "ASK { ?s ?p ?o }"}
+COUNT = {"query": "SELECT (COUNT(*) AS ?n) { ?s a <https://w3id.org/exokg/vocab#Finding> }"}
+
+
+def _gated(tmp_path: Path, *args: str):
+    gate = tmp_path / "gate"
+    proc, url = start_server(["--store", str(tmp_path / "store"), "--workers", "2",
+                              "--executors", "1", "--no-access-log", *args],
+                             env={"GATE_FILE": str(gate), "EXOKG_EARLY_TRIPLES": "1"},
+                             launcher=GATED, complete=False)
+    return proc, url, gate
+
+
+def _health(url: str) -> requests.Response:
+    return requests.get(f"{url}/healthz", timeout=10)
+
+
+def _wait(check, seconds: float = 60.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        answer = check()
+        if answer:
+            return answer
+        time.sleep(0.2)
+    return check()
+
+
+def _leftovers(store: Path) -> list[str]:
+    return sorted(p.name for p in store.iterdir() if p.name.startswith((".early-", ".building-")))
+
+
+def test_sparql_answers_while_the_artifacts_build_then_everything(tmp_path):
+    proc, url, gate = _gated(tmp_path)
+    try:
+        health = _health(url)  # not ready: a balancer sends nothing here yet
+        assert health.status_code == 503 and health.headers["Retry-After"] == "30"
+        assert health.json()["complete"] is False
+        early = requests.get(f"{url}/sparql", params=COUNT,
+                             headers={"Accept": "application/sparql-results+json"}, timeout=10)
+        assert early.status_code == 200
+        assert early.json()["results"]["bindings"][0]["n"]["value"] == "66"
+        early_version = early.headers["X-ExoKG-Data-Version"]
+        assert early_version.endswith("-early")
+        for path in ["/healthz", "/", "/id/content/mir-21", "/api/neighborhood?node=miR-21",
+                     "/api/entities?q=miR-21", "/api/rank?metric=degree",
+                     "/api/evidence?node=miR-21", "/search?q=miR-21", "/.well-known/void"]:
+            r = requests.get(url + path, timeout=10)
+            assert r.status_code == 503, path
+            assert r.headers["Retry-After"] == "30", path
+            assert "/sparql answers, but its indexes are still being built" in r.text, path
+        page = requests.get(f"{url}/id/content/mir-21", headers={"Accept": "text/html"},
+                            timeout=10)  # a page for a browser, its JSON twin for a script
+        assert page.headers["Content-Type"].startswith("text/html")
+        twin = requests.get(f"{url}/.json", timeout=10)
+        assert twin.status_code == 503 and twin.json()["status"] == 503
+        assert "serving the loaded store early" in server_log(proc)
+
+        gate.write_text("go")
+        assert _wait(lambda: EVERY_WORKER_COMPLETE in server_log(proc))
+        # both workers replaced, and the early copy gone with the last of them
+        assert _leftovers(tmp_path / "store") == []
+        assert all(requests.get(f"{url}/", timeout=10).status_code == 200 for _ in range(8))
+        assert _health(url).json()["data_version"] == early_version[:16]
+        late = requests.get(f"{url}/sparql", params=COUNT,
+                            headers={"Accept": "application/sparql-results+json"}, timeout=10)
+        assert late.json()["results"]["bindings"][0]["n"]["value"] == "66"
+        assert late.headers["ETag"] != early.headers["ETag"]  # another data version
+        rank = requests.get(f"{url}/api/rank", params={"metric": "studies", "limit": 1},
+                            timeout=10)
+        assert rank.status_code == 200 and rank.json()["results"][0]["label"] == "miR-21"
+        assert "replacing the workers" in server_log(proc)
+    finally:
+        stop_server(proc)
+
+
+def test_a_build_failing_after_the_load_stops_the_server_with_its_error(tmp_path):
+    proc, url, gate = _gated(tmp_path)
+    try:
+        assert requests.get(f"{url}/sparql", params=ASK, timeout=10).status_code == 200
+        gate.write_text("fail")
+        proc.wait(timeout=60)
+    finally:
+        stop_server(proc)
+    log = server_log(proc)
+    assert proc.returncode == 2
+    assert "exokg serve: the store build failed" in log and "the gate said fail" in log
+    assert "Traceback" not in log
+    assert _leftovers(tmp_path / "store") == []
+    assert not [p for p in (tmp_path / "store").iterdir() if not p.name.startswith(".")]
+
+
+def test_killing_the_server_during_the_build_leaves_nothing_the_next_start_keeps(tmp_path):
+    proc, url, gate = _gated(tmp_path)
+    children = psutil.Process(proc.pid).children(recursive=True)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 15  # workers, executors and the build die with it
+    while [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE] \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [c.pid for c in children
+                if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    gate.write_text("go")
+    proc, url, _ = _gated(tmp_path)
+    try:
+        assert _wait(lambda: EVERY_WORKER_COMPLETE in server_log(proc))
+        assert _leftovers(tmp_path / "store") == []
+        assert requests.get(f"{url}/", timeout=10).status_code == 200
+    finally:
+        stop_server(proc)
+
+
+def test_a_store_already_built_is_served_complete_from_the_start(tmp_path):
+    (tmp_path / "gate").write_text("go")
+    proc, url, _ = _gated(tmp_path)
+    stop_server(proc)
+    proc, url, _ = _gated(tmp_path)
+    try:
+        assert _health(url).status_code == 200
+        assert "serving the loaded store early" not in wait_for_log(proc, "warmed up")
+    finally:
+        stop_server(proc)
