@@ -115,6 +115,8 @@ def write_meta(folder: Path, info: StoreInfo) -> None:
     meta = info.to_dict()
     for key in ("path", "folder", "reused"):
         meta.pop(key)
+    if meta["complete"]:  # said of an early copy only: a built store's file is as before
+        del meta["complete"]
     (folder / META_FILE).write_text(json.dumps(meta, indent=1))
 
 

@@ -117,9 +117,8 @@ def start_server(args: list[str], *, timeout: float = 90.0, env: dict[str, str] 
             log.seek(0)
             raise RuntimeError(f"exokg serve exited: {log.read().decode()[-2000:]}")
         try:
-            health = requests.get(f"{url}/healthz", timeout=2)
-            if health.status_code == 200 or not complete and health.status_code == 503 and \
-                    health.json().get("complete") is False:
+            status, loaded = _health(url)
+            if status == 200 or not complete and loaded:
                 if complete and "serving the loaded store early" in server_log(proc):
                     # served early while the build went on: wait until no worker serves
                     # the loaded copy any more
@@ -134,6 +133,13 @@ def start_server(args: list[str], *, timeout: float = 90.0, env: dict[str, str] 
         time.sleep(0.2)
     proc.kill()
     raise RuntimeError("exokg serve did not become healthy in time")
+
+
+def _health(url: str) -> tuple[int, bool]:
+    """``/healthz``'s status, and whether it says the store is loaded, not built yet."""
+    health = requests.get(f"{url}/healthz", timeout=2)
+    return health.status_code, health.status_code == 503 and b'"complete":false' in \
+        health.content
 
 
 def server_log(proc: subprocess.Popen) -> str:
