@@ -403,7 +403,14 @@ def start_exokg(data: Path, store: Path, log: Path, *, workers: int,
     url = f"http://127.0.0.1:{port}"
     watcher = TreeWatch(proc.pid) if watch is not None else None
     try:
-        return proc, url, wait_healthy(url, proc, timeout=3600, marks=marks)
+        healthy = wait_healthy(url, proc, timeout=3600, marks=marks)
+        # served early while it built: measured once no worker serves the loaded copy
+        from exokg.cli.serve import EVERY_WORKER_COMPLETE, SERVING_EARLY
+
+        while SERVING_EARLY in log.read_text(errors="replace") and \
+                EVERY_WORKER_COMPLETE not in log.read_text(errors="replace"):
+            time.sleep(0.1)
+        return proc, url, healthy
     except BaseException:
         stop(proc)
         raise

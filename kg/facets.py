@@ -266,7 +266,7 @@ def store_facets(info: Any) -> Facets:
     if ARTIFACT in (getattr(info, "artifacts", None) or ()):
         return Facets(info.artifact_dir(ARTIFACT))
     if not getattr(info, "complete", True):  # its build is under way: not built here
-        info.require_complete("this page")
+        info.require_complete("this request")
     if "://" in str(info.path):  # a remote store: its artifacts come from exokg index only
         raise ArtifactMissing(
             f"the remote store's data version {info.version} has no {ARTIFACT} artifact: "

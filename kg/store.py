@@ -58,6 +58,7 @@ from exokg.store_layout import (
     OXIGRAPH_DIR,
     StoreDamaged,
     StoreInfo,
+    mark_checked,
     open_store_info,
     write_meta,
 )
@@ -296,7 +297,7 @@ def bundled_ntriples(records_dirs: Sequence[Path]) -> bytes:
 
 
 def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (),
-                  records_dirs: Sequence[Path | str] = (), early: Path | None = None,
+                  records_dirs: Sequence[Path | str] = (), loaded_copy: Path | None = None,
                   early_triples: int = 1) -> StoreInfo:
     """Open the store for these inputs, building it first if no sound store holds them.
 
@@ -314,11 +315,12 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
         N-Quads and TriG keep their named graphs).
     records_dirs
         extra records folders for the bundled graph (ignored with ``data_files``).
-    early
+    loaded_copy
         when the store is built: a folder of ``store_dir`` named ``.early-*`` where a
         copy of the store is put as soon as it is loaded, before its artifacts and
         statistics are built (``meta.json`` last, ``complete`` false), so that it can be
-        served meanwhile; removed by a later start once no process uses it.
+        served meanwhile; removed by a later start once no process uses it. A copy that
+        cannot be made (a full disk) is left out, and the build goes on.
     early_triples
         make that copy only of a store of at least this many triples (a small one is
         built in seconds).
@@ -352,11 +354,13 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
                 hold_in_use(target)
                 prune_versions(store_dir)
                 return info
-        if early is not None and not (early.parent == store_dir
-                                      and early.name.startswith(EARLY_PREFIX)):
-            raise ConfigError(f"an early copy goes in {store_dir}/{EARLY_PREFIX}*, not {early}")
+        if loaded_copy is not None and not (loaded_copy.parent == store_dir and
+                                            loaded_copy.name.startswith(EARLY_PREFIX)):
+            raise ConfigError(f"a loaded copy goes in {store_dir}/{EARLY_PREFIX}*, not "
+                              f"{loaded_copy}")
         info = _build(store_dir, version, files, dirs, sources,
-                      None if early is None else (early, early_triples))
+                      None if loaded_copy is None else (loaded_copy, early_triples))
+        mark_checked(target)  # just built: the workers forked from here need not check it
         hold_in_use(target)
         prune_versions(store_dir)
         return info
@@ -372,7 +376,7 @@ def _portable(builders: dict[str, str | ArtifactBuilder]) -> bool:
 
 
 def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: Sequence[Path],
-           sources: list[str], early: tuple[Path, int] | None = None) -> StoreInfo:
+           sources: list[str], loaded_copy: tuple[Path, int] | None = None) -> StoreInfo:
     """Build the store in a child process (:func:`exokg.child.run_in_child`), so that this
     process -- the server's master, which forks the web workers -- never holds the build's
     memory; in this process only when a registered builder cannot be sent to another
@@ -380,10 +384,11 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
     builders = dict(ARTIFACT_BUILDERS)
     if not _portable(builders):
         logger.info("building in this process: an artifact builder is not importable by name")
-        return _build_here(store_dir, version, files, records_dirs, sources, builders, early)
+        return _build_here(store_dir, version, files, records_dirs, sources, builders,
+                           loaded_copy)
     try:
         return run_in_child(_build_here, store_dir, version, list(files), list(records_dirs),
-                            sources, builders, early, what="the store build")
+                            sources, builders, loaded_copy, what="the store build")
     except ChildFailed:
         remove_leftovers(store_dir)  # the build process died without cleaning up (lock held)
         raise
@@ -392,7 +397,7 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
 def _build_here(store_dir: Path, version: str, files: Sequence[Path],
                 records_dirs: Sequence[Path], sources: list[str],
                 builders: dict[str, str | ArtifactBuilder],
-                early_copy: tuple[Path, int] | None = None) -> StoreInfo:
+                loaded_copy: tuple[Path, int] | None = None) -> StoreInfo:
     started = time.monotonic()
     payload = None if files else bundled_ntriples(records_dirs)
     tmp = store_dir / f"{BUILDING_PREFIX}{version}-{os.getpid()}"
@@ -412,9 +417,9 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
                 raise ConfigError(f"{f}: not valid RDF: {err}") from None
         store.flush()
         logger.info("loaded in %.1f s", time.monotonic() - started)
-        if early_copy is not None and len(store) >= early_copy[1]:
-            _copy_loaded(store, early_copy[0], version, sources)
-            logger.info("early copy served from %.1f s", time.monotonic() - started)
+        if loaded_copy is not None:
+            _copy_loaded(store, *loaded_copy, version, sources)
+            logger.info("loaded copy made at %.1f s", time.monotonic() - started)
         # counted after the builders that write (the metrics' named graph adds triples,
         # and the statistics describe everything the endpoint serves), while the
         # read-only ones still run
@@ -441,21 +446,27 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
     return info
 
 
-def _copy_loaded(store: ox.Store, folder: Path, version: str, sources: list[str]) -> None:
-    """A copy of the loaded store (a checkpoint: hard links) in ``folder``, described
-    as not complete: its own data version (its answers lack the metrics' graph) and no
-    artifacts or statistics."""
+def _copy_loaded(store: ox.Store, folder: Path, least: int, version: str,
+                 sources: list[str]) -> None:
+    """A copy of the loaded store (a checkpoint: hard links) in ``folder`` when it holds
+    at least ``least`` triples, described as not complete: its own data version (its
+    answers lack the metrics' graph) and no artifacts or statistics. A copy that fails
+    (a full disk) is logged and left out: the build goes on."""
+    triples = len(store)  # counted once: a whole read of the store at 10^6 findings
+    if triples < least:
+        return
     part = folder.with_name(folder.name + ".part")
-    shutil.rmtree(part, ignore_errors=True)
-    part.mkdir()
-    store.backup(str(part / OXIGRAPH_DIR))
-    copy = ox.Store.read_only(str(part / OXIGRAPH_DIR))
-    info = StoreInfo(path="", version=f"{version}-early", triples=len(copy), sources=sources,
-                     built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                     complete=False)
-    del copy
-    write_meta(part, info)
-    part.rename(folder)
+    try:
+        part.mkdir()
+        store.backup(str(part / OXIGRAPH_DIR))
+        write_meta(part, StoreInfo(path="", version=f"{version}-early", triples=triples,
+                                   sources=sources, complete=False,
+                                   built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+        part.rename(folder)
+    except (OSError, RuntimeError) as err:  # Oxigraph's own IO errors are RuntimeErrors
+        logger.warning("no copy of the loaded store served early (%s): the build goes on",
+                       getattr(err, "strerror", None) or str(err).splitlines()[0])
+        shutil.rmtree(part, ignore_errors=True)
 
 
 def _build_artifacts(store: ox.Store, tmp: Path, builders: dict[str, str | ArtifactBuilder],
@@ -613,7 +624,7 @@ def _build_on_checkpoint(snapshot: Path, builders: dict[str, tuple[str | Artifac
 
 def find_store(store_dir: Path | str | None, *, store_path: Path | str | None = None,
                data_files: Sequence[Path | str] = (),
-               records_dirs: Sequence[Path | str] = (), early: Path | None = None,
+               records_dirs: Sequence[Path | str] = (), loaded_copy: Path | None = None,
                early_triples: int = 1) -> StoreInfo:
     """The store to serve: ``store_path`` as is, or one found or built in ``store_dir``.
 
@@ -636,7 +647,7 @@ def find_store(store_dir: Path | str | None, *, store_path: Path | str | None = 
     if not store_dir:
         raise ConfigError("no store folder (STORE_DIR) and no store (STORE_PATH) given")
     return prepare_store(store_dir, data_files=data_files, records_dirs=records_dirs,
-                         early=early, early_triples=early_triples)
+                         loaded_copy=loaded_copy, early_triples=early_triples)
 
 
 def open_store(path: Path | str) -> ox.Store:

@@ -34,7 +34,7 @@ import pyoxigraph as ox
 from exokg.errors import ConfigError, StillBuilding
 
 __all__ = ["ARTIFACTS_DIR", "META_FILE", "OXIGRAPH_DIR", "StoreDamaged", "StoreInfo",
-           "check_store", "open_store_info", "store_folder", "write_meta"]
+           "check_store", "mark_checked", "open_store_info", "store_folder", "write_meta"]
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +175,12 @@ def check_store(info: StoreInfo) -> None:
     for name in info.artifacts:
         if not (folder / ARTIFACTS_DIR / name).is_dir():
             raise StoreDamaged(f"store {folder}: artifact {name!r} is missing")
+
+
+def mark_checked(folder: Path | str) -> None:
+    """Count the store in ``folder`` as checked in this process and the workers it forks
+    (it was just built here: :func:`check_store` would read all of it again)."""
+    _CHECKED.add(str(store_folder(folder)))
 
 
 def open_store_info(path: Path | str, *, check: bool = True) -> StoreInfo:

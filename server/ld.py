@@ -197,7 +197,10 @@ def _suggestions(path: str, limit: int = 5) -> list[dict[str, Any]]:
     name = path.rsplit("/", 1)[-1]
     tries = [name, name.replace("-", " ")] + [name[:-k] for k in (1, 2) if len(name) > k + 2]
     for text in dict.fromkeys(t for t in tries if t.strip()):
-        hits = search_entities(text, limit=limit)
+        try:
+            hits = search_entities(text, limit=limit)
+        except StillBuilding:  # no index yet: the 404 without suggestions
+            return []
         if hits:
             return hits
     return []

@@ -119,14 +119,14 @@ def start_server(args: list[str], *, timeout: float = 90.0, env: dict[str, str] 
         try:
             status, loaded = _health(url)
             if status == 200 or not complete and loaded:
-                if complete and "serving the loaded store early" in server_log(proc):
-                    # served early while the build went on: wait until no worker serves
-                    # the loaded copy any more
-                    from exokg.cli.serve import EVERY_WORKER_COMPLETE
+                from exokg.cli.serve import EVERY_WORKER_COMPLETE, SERVING_EARLY
 
-                    if EVERY_WORKER_COMPLETE not in server_log(proc):
-                        time.sleep(0.2)
-                        continue
+                log = server_log(proc)
+                # served early while the build went on: wait until no worker serves the
+                # loaded copy any more
+                if complete and SERVING_EARLY in log and EVERY_WORKER_COMPLETE not in log:
+                    time.sleep(0.2)
+                    continue
                 return proc, url
         except requests.RequestException:
             pass
@@ -138,8 +138,8 @@ def start_server(args: list[str], *, timeout: float = 90.0, env: dict[str, str] 
 def _health(url: str) -> tuple[int, bool]:
     """``/healthz``'s status, and whether it says the store is loaded, not built yet."""
     health = requests.get(f"{url}/healthz", timeout=2)
-    return health.status_code, health.status_code == 503 and b'"complete":false' in \
-        health.content
+    return health.status_code, health.status_code == 503 and \
+        health.json().get("complete") is False
 
 
 def server_log(proc: subprocess.Popen) -> str:

@@ -9,10 +9,12 @@ The build is held in its artifact phase by a builder that waits for a file
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
 import psutil
+import pytest
 import requests
 from conftest import server_log, start_server, stop_server, wait_for_log
 from exokg.cli.serve import EVERY_WORKER_COMPLETE
@@ -27,12 +29,13 @@ ASK = {"query": "ASK { ?s ?p ?o }"}
 COUNT = {"query": "SELECT (COUNT(*) AS ?n) { ?s a <https://w3id.org/exokg/vocab#Finding> }"}
 
 
-def _gated(tmp_path: Path, *args: str):
+def _gated(tmp_path: Path, *, complete: bool = False):
+    """A server on a store whose build waits, once loaded, for ``tmp_path/gate``."""
     gate = tmp_path / "gate"
     proc, url = start_server(["--store", str(tmp_path / "store"), "--workers", "2",
-                              "--executors", "1", "--no-access-log", *args],
+                              "--executors", "1", "--no-access-log"],
                              env={"GATE_FILE": str(gate), "EXOKG_EARLY_TRIPLES": "1"},
-                             launcher=GATED, complete=False)
+                             launcher=GATED, complete=complete)
     return proc, url, gate
 
 
@@ -76,6 +79,8 @@ def test_sparql_answers_while_the_artifacts_build_then_everything(tmp_path):
         page = requests.get(f"{url}/id/content/mir-21", headers={"Accept": "text/html"},
                             timeout=10)  # a page for a browser, its JSON twin for a script
         assert page.headers["Content-Type"].startswith("text/html")
+        # what does not exist is still a 404 (without suggestions: they need the index)
+        assert requests.get(f"{url}/id/content/no-such-mir", timeout=10).status_code == 404
         twin = requests.get(f"{url}/.json", timeout=10)
         assert twin.status_code == 503 and twin.json()["status"] == 503
         assert "serving the loaded store early" in server_log(proc)
@@ -114,20 +119,28 @@ def test_a_build_failing_after_the_load_stops_the_server_with_its_error(tmp_path
     assert not [p for p in (tmp_path / "store").iterdir() if not p.name.startswith(".")]
 
 
-def test_killing_the_server_during_the_build_leaves_nothing_the_next_start_keeps(tmp_path):
+@pytest.mark.parametrize("stop", ["SIGKILL", "SIGTERM"])
+def test_stopping_the_server_during_the_build_leaves_nothing_the_next_start_keeps(tmp_path,
+                                                                                 stop):
     proc, url, gate = _gated(tmp_path)
     children = psutil.Process(proc.pid).children(recursive=True)
-    proc.kill()
-    proc.wait()
+    # the build (a spawned child) waits at the gate meanwhile
+    assert any("spawn_main" in " ".join(c.cmdline()) for c in children)
+    started = time.monotonic()
+    proc.send_signal(getattr(signal, stop))
+    proc.wait(timeout=30)  # a SIGTERM does not wait for the build to end
+    assert time.monotonic() - started < 30
+    if stop == "SIGTERM":
+        assert proc.returncode == 0 and "Traceback" not in server_log(proc)
     deadline = time.monotonic() + 15  # workers, executors and the build die with it
     while [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE] \
             and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [c.pid for c in children
                 if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
-    gate.write_text("go")
     proc, url, _ = _gated(tmp_path)
     try:
+        gate.write_text("go")
         assert _wait(lambda: EVERY_WORKER_COMPLETE in server_log(proc))
         assert _leftovers(tmp_path / "store") == []
         assert requests.get(f"{url}/", timeout=10).status_code == 200
@@ -137,7 +150,7 @@ def test_killing_the_server_during_the_build_leaves_nothing_the_next_start_keeps
 
 def test_a_store_already_built_is_served_complete_from_the_start(tmp_path):
     (tmp_path / "gate").write_text("go")
-    proc, url, _ = _gated(tmp_path)
+    proc, url, _ = _gated(tmp_path, complete=True)
     stop_server(proc)
     proc, url, _ = _gated(tmp_path)
     try:

@@ -53,15 +53,16 @@ import logging
 import math
 import multiprocessing.util
 import os
-import shutil
 import signal
 import socket
 import sys
 import threading
-import time
 from typing import Any
 
-__all__ = ["MALLOC_SETTINGS", "ServeError", "check_address", "register", "serve", "tune_malloc"]
+from exokg.cli._early import EVERY_WORKER_COMPLETE, SERVING_EARLY, EarlyBuild
+
+__all__ = ["EVERY_WORKER_COMPLETE", "MALLOC_SETTINGS", "SERVING_EARLY", "ServeError",
+           "check_address", "register", "serve", "tune_malloc"]
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +257,7 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
 
     settings = Config.load(config)
     check_address(host, port)
-    build: _Build | None = None
+    build: EarlyBuild | None = None
     if settings.store_url:  # a remote store: read its version now (fails early if down)
         from exokg.sparql.remote import RemotePool
 
@@ -270,10 +271,15 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     elif settings.store_path or not settings.store_dir or not settings.early_triples:
         info = find_store(settings.store_dir, store_path=settings.store_path,
                           data_files=settings.data_files, records_dirs=settings.records_dirs)
+        settings = Config.load({**config, "STORE_PATH": info.path})
     else:
-        build = _Build(settings)
-        info = build.first()
-    settings = Config.load({**config, "STORE_PATH": info.path})
+        build = EarlyBuild(settings)
+        try:
+            info = build.first()
+        except BaseException:
+            build.close()
+            raise
+        settings = Config.load({**config, "STORE_PATH": info.path})
     current = {"settings": settings, "info": info}  # what workers forked from now on serve
     access = logging.getLogger("exokg.access")
     if settings.access_log:
@@ -313,110 +319,23 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
           f"{info.path}{', reused' if info.reused else ''}) at http://{shown}:{port}/sparql "
           f"with {settings.workers} workers", file=sys.stderr, flush=True)
     if build is not None and not info.complete:
-        print("exokg: serving the loaded store early, while its artifacts and statistics "
-              "are built (pages, search and graph queries answer 503 until then)",
+        print(f"exokg: {SERVING_EARLY}, while its artifacts and statistics are built "
+              "(pages, search and graph queries answer 503 until then)",
               file=sys.stderr, flush=True)
         threading.Thread(target=build.switch, args=(server, current, config), daemon=True,
-                         name="exokg-store-build").start()
+                         name="exokg-store-switch").start()
     try:
         server.serve(target_loader=load_app, wrap_loader=False)
     finally:
         if build is not None:
             build.close()
-    if build is not None and build.error is not None:
+    if build is not None and build.error is not None and not build.cancelled:
         from exokg.errors import ExoKGError
 
         if isinstance(build.error, ExoKGError):
             raise build.error
         raise ServeError(f"the store build failed: {build.error}")
     return 0
-
-
-#: What the master says once no worker serves the early copy any more.
-EVERY_WORKER_COMPLETE = "every worker serves the complete store"
-
-
-class _Build:
-    """The store's build, in a thread of the master, and the early copy it serves from
-    meanwhile (see the module docs)."""
-
-    def __init__(self, settings: Any) -> None:
-        from exokg.store_dir import EARLY_PREFIX
-
-        self.settings = settings
-        self.early = os.path.join(os.path.expanduser(settings.store_dir),
-                                  f"{EARLY_PREFIX}{os.getpid()}")
-        self.done = threading.Event()
-        self.info: Any = None
-        self.error: BaseException | None = None
-        threading.Thread(target=self._run, daemon=True, name="exokg-store-build").start()
-
-    def _run(self) -> None:
-        from pathlib import Path
-
-        from exokg.store import find_store
-
-        try:
-            self.info = find_store(self.settings.store_dir, data_files=self.settings.data_files,
-                                   records_dirs=self.settings.records_dirs,
-                                   early=Path(self.early),
-                                   early_triples=self.settings.early_triples)
-        except BaseException as err:  # noqa: BLE001 - raised in the master's thread
-            self.error = err
-        finally:
-            self.done.set()
-
-    def first(self) -> Any:
-        """The store to serve first: the one found or built, or the early copy of the
-        one being built when it comes first."""
-        from exokg.store_dir import hold_in_use
-        from exokg.store_layout import META_FILE, open_store_info
-
-        while not self.done.wait(0.1):
-            if os.path.exists(os.path.join(self.early, META_FILE)):
-                info = open_store_info(self.early)
-                hold_in_use(self.early)  # and so do the workers forked from here
-                return info
-        if self.error is not None:
-            raise self.error
-        return self.info
-
-    def switch(self, server: Any, current: dict[str, Any], config: dict[str, Any]) -> None:
-        """Once the build ends, replace the workers by workers on the complete store (or,
-        when it failed, stop the server: :func:`serve` raises its error)."""
-        from exokg.config import Config
-        from exokg.store_dir import in_use, release_in_use
-
-        self.done.wait()
-        if self.error is not None:
-            print(f"exokg: the store build failed while serving its loaded copy: "
-                  f"{self.error}; stopping", file=sys.stderr, flush=True)
-            server.signal_handler_interrupt()  # what SIGTERM does
-            return
-        info = self.info
-        current.update(settings=Config.load({**config, "STORE_PATH": info.path}), info=info)
-        print(f"exokg: store built ({info.triples} triples, data version {info.version}); "
-              f"replacing the workers", file=sys.stderr, flush=True)
-        # let go first, or the new workers would inherit the hold (the old ones keep
-        # theirs until they exit)
-        release_in_use(self.early)
-        server.signal_handler_reload()  # what SIGHUP does: each worker replaced in turn
-        for _ in range(36000):  # removed once the last worker serving it has gone
-            if not in_use(self.early):
-                shutil.rmtree(self.early, ignore_errors=True)
-                print(f"exokg: {EVERY_WORKER_COMPLETE}; its early copy is removed",
-                      file=sys.stderr, flush=True)
-                return
-            time.sleep(0.1)
-
-    def close(self) -> None:
-        """Remove the early copy once the server has stopped (its workers gone); a build
-        still running ends with this process, and the next start removes its folder."""
-        from exokg.store_dir import in_use, release_in_use
-
-        release_in_use(self.early)
-        if os.path.isdir(self.early) and not in_use(self.early):
-            shutil.rmtree(self.early, ignore_errors=True)
 
 
 def _read_ahead(report: dict[str, Any]) -> None:
