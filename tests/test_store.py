@@ -9,6 +9,7 @@ from pathlib import Path
 
 import exokg.build
 import exokg.store_dir
+import exokg.store_layout
 import pytest
 from exokg.errors import ConfigError
 from exokg.store import ARTIFACT_BUILDERS, open_graph, open_store, prepare_store, register_artifact
@@ -112,15 +113,18 @@ def test_layout_one_folder_per_version(tmp_path):
     assert open_store_info(info.path).triples == open_store_info(folder).triples == 2
 
 
-def test_damaged_store_is_rebuilt_or_refused(tmp_path):
+def test_damaged_store_is_rebuilt_or_refused(tmp_path, monkeypatch):
     data = tmp_path / "a.nt"
     data.write_bytes(NT)
     info = prepare_store(tmp_path / "s", data_files=[data])
+    # opened again by a later process: the one that built it counts it as checked
+    monkeypatch.setattr(exokg.store_layout, "_CHECKED", set())
     (Path(info.path) / "CURRENT").unlink()
     with pytest.raises(StoreDamaged, match=f"store {info.folder}: the Oxigraph store is damaged"):
         open_store_info(info.folder)
     again = prepare_store(tmp_path / "s", data_files=[data])
     assert not again.reused and again.triples == 2 and len(open_store(again.path)) == 2
+    monkeypatch.setattr(exokg.store_layout, "_CHECKED", set())
     meta = Path(info.folder) / "meta.json"
     meta.write_text(meta.read_text().replace('"triples": 2', '"triples": 3', 1))
     with pytest.raises(StoreDamaged, match="holds 2 triples, meta.json says 3"):
