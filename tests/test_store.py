@@ -230,3 +230,27 @@ def test_statistics_name_the_properties_with_a_literal_object():
     assert stats["literal_properties"] == ["urn:both", "urn:lit", "urn:named"]
     assert dict(stats["properties"]) == {"urn:lit": 1, "urn:iri": 1, "urn:both": 2,
                                          "urn:named": 1}
+
+
+def test_a_loaded_copy_is_made_and_the_store_built_as_without_it(tmp_path):
+    """``loaded_copy``: a copy of the loaded store, not complete, beside a build whose
+    store and artifacts are those of a build without it (the builders that start from
+    the input files then start once it is loaded)."""
+    from exokg.build_format import build_digests
+    from exokg.store import bundled_ntriples
+
+    data = tmp_path / "review.nt"
+    data.write_bytes(bundled_ntriples([]))
+    plain = prepare_store(tmp_path / "plain", data_files=[data])
+    (tmp_path / "served").mkdir()
+    copy = tmp_path / "served" / ".early-test"
+    built = prepare_store(tmp_path / "served", data_files=[data], loaded_copy=copy,
+                          early_triples=1)
+    early = open_store_info(copy)
+    assert not early.complete and early.artifacts == []
+    assert early.version == f"{built.version}-early" and built.version == plain.version
+    assert early.triples == len(open_store(early.path)) < built.triples
+    assert built.complete and built.stats == plain.stats
+    assert build_digests(built.folder) == build_digests(plain.folder)  # store, artifacts
+    with pytest.raises(ConfigError, match="a loaded copy goes in"):
+        prepare_store(tmp_path / "other", data_files=[data], loaded_copy=tmp_path / "x")
