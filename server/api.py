@@ -30,6 +30,7 @@ from urllib.parse import quote_plus
 from exokg import formats as registry
 from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, QueryCancelled, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
+from exokg.server.errors import retry_headers
 from exokg.server.sparql import get_service
 from exokg.store_source import StoreSource, index_folder
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
@@ -345,5 +346,4 @@ def _error(err: ExoKGError):
         body["suggestions"] = err.suggestions
     if isinstance(err, UnknownFormat):
         body["formats"] = format_names(*GRAPH_KINDS)
-    headers = {} if err.retry_after is None else {"Retry-After": str(err.retry_after)}
-    return jsonify(body), err.status, headers
+    return jsonify(body), err.status, retry_headers(err)

@@ -22,7 +22,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
 
-__all__ = ["error_parts", "error_reply", "error_response", "init_app"]
+__all__ = ["error_parts", "error_reply", "error_response", "init_app", "retry_headers"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,17 @@ def _wants_json(accept: str | None) -> bool:
         ["text/plain", "application/json", "application/sparql-results+json"],
         default="text/plain")
     return "json" in best
+
+
+def retry_headers(err: Exception) -> dict[str, str]:
+    """``Retry-After`` for an error that says when to come back (its ``retry_after``).
+
+    >>> from exokg.errors import ArtifactMissing, InvalidQuery
+    >>> retry_headers(ArtifactMissing("x")), retry_headers(InvalidQuery("x"))
+    ({'Retry-After': '30'}, {})
+    """
+    seconds = getattr(err, "retry_after", None)
+    return {} if seconds is None else {"Retry-After": str(seconds)}
 
 
 def error_parts(message: str, status: int, *, path: str, accept: str | None
@@ -64,10 +75,7 @@ def error_reply(err: Exception, *, method: str, path: str, accept: str | None
     if status >= 500:
         logger.warning("%s %s: %s: %s", method, path, type(err).__name__, err)
     status, headers, body = error_parts(str(err), status, path=path, accept=accept)
-    retry_after = getattr(err, "retry_after", None)
-    if retry_after is not None:
-        headers["Retry-After"] = str(retry_after)
-    return status, headers, body
+    return status, {**headers, **retry_headers(err)}, body
 
 
 def error_response(message: str, status: int) -> Response:

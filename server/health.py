@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from exokg.errors import StillBuilding
+from exokg.server.errors import retry_headers
 from exokg.server.sparql import get_config, get_service, graph_reply
 from exokg.sparql.describe import void_graph
 from flask import Blueprint, Flask, Response, jsonify, request
@@ -46,7 +47,7 @@ def healthz() -> Response:
     except StillBuilding as err:  # loaded, not ready: said, but not logged at every probe
         response = jsonify({"ok": False, "complete": False, "error": str(err)})
         response.status_code = 503
-        response.headers["Retry-After"] = str(err.retry_after)
+        response.headers.update(retry_headers(err))
         return response
     except Exception as err:  # noqa: BLE001 - any failure means unhealthy
         logger.warning("health check failed: %s", err)

@@ -28,6 +28,7 @@ from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, StillBuilding, 
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
 from exokg.rdf_terms import ntriples_graph
+from exokg.server.errors import retry_headers
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, PREFIXES, RDFS
 from flask import (
@@ -200,7 +201,7 @@ def still_building_page(err: StillBuilding) -> Response:
     args = request.view_args or {}
     fmt = args.get("fmt") or ("json" if request.path.endswith(".json") else None)
     response = error_page(503, str(err), fmt=fmt)
-    response.headers["Retry-After"] = str(err.retry_after)
+    response.headers.update(retry_headers(err))
     return response
 
 
