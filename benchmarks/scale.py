@@ -407,8 +407,13 @@ def start_exokg(data: Path, store: Path, log: Path, *, workers: int,
         # served early while it built: measured once no worker serves the loaded copy
         from exokg.cli.serve import EVERY_WORKER_COMPLETE, SERVING_EARLY
 
-        while SERVING_EARLY in log.read_text(errors="replace") and \
-                EVERY_WORKER_COMPLETE not in log.read_text(errors="replace"):
+        deadline = time.monotonic() + 3600
+        while True:
+            text = log.read_text(errors="replace")
+            if SERVING_EARLY not in text or EVERY_WORKER_COMPLETE in text:
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the server never served the complete store")
             time.sleep(0.1)
         return proc, url, healthy
     except BaseException:

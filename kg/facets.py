@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from exokg.describe import finding_row, label_of
-from exokg.errors import ArtifactMissing
+from exokg.errors import ArtifactMissing, StillBuilding
 from exokg.evidence import group_by_disease_role, summarize
 from exokg.facet_counts import FACET_NAMES
 from exokg.pages import (
@@ -266,7 +266,7 @@ def store_facets(info: Any) -> Facets:
     if ARTIFACT in (getattr(info, "artifacts", None) or ()):
         return Facets(info.artifact_dir(ARTIFACT))
     if not getattr(info, "complete", True):  # its build is under way: not built here
-        info.require_complete("this request")
+        raise StillBuilding("this request")
     if "://" in str(info.path):  # a remote store: its artifacts come from exokg index only
         raise ArtifactMissing(
             f"the remote store's data version {info.version} has no {ARTIFACT} artifact: "

@@ -33,7 +33,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import pyoxigraph as ox
 from exokg.describe import (
@@ -57,7 +57,7 @@ from rdflib.term import Node
 
 __all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK",
            "PAGE_FACTS", "PAGE_SIZE",
-           "Reader", "StoreReader", "VALUES_READ", "all_finding_records", "describe",
+           "Reader", "StoreReader", "VALUES_READ", "all_finding_records", "chunks", "describe",
            "description_graph", "share", "value_order",
            "entity_page", "facts_of", "find_node", "finding_count", "finding_graph", "finding_page",
            "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number"]
@@ -359,14 +359,22 @@ WHERE {{ {{ {chosen}{term} ?p ?o }} UNION {{
         for value in first:  # a blank node's statements are not read apart: none here
             graph.add((subject, URIRef(predicate), value))
     named = set(counts) | {str(o) for o in graph.objects(subject) if isinstance(o, URIRef)}
-    for chunk in _chunks(sorted(named), LABEL_CHUNK):
+    for chunk in chunks(sorted(named), LABEL_CHUNK):
         labels, _ = reader.construct(_PREFIXES + f"""CONSTRUCT {{ ?x ?q ?v }}
 WHERE {{ VALUES ?x {{ {" ".join(map(iri_term, chunk))} }} {facts_of("x")} }}""")
         graph += labels
     return Description(graph, counts, kept)
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+_Item = TypeVar("_Item")
+
+
+def chunks(items: Sequence[_Item], size: int) -> Iterable[Sequence[_Item]]:
+    """``items`` in consecutive runs of at most ``size``.
+
+    >>> [list(c) for c in chunks([1, 2, 3], 2)]
+    [[1, 2], [3]]
+    """
     return (items[start:start + size] for start in range(0, len(items), size))
 
 

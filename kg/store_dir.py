@@ -39,7 +39,7 @@ from exokg.errors import ConfigError
 
 __all__ = ["BUILDING_PREFIX", "EARLY_PREFIX", "INDEXING_PREFIX", "KEEP_VERSIONS", "build_lock",
            "hold_in_use", "in_use", "index_lock", "prune_versions", "release_in_use",
-           "remove_leftovers"]
+           "remove_if_unused", "remove_leftovers"]
 
 logger = logging.getLogger(__name__)
 
@@ -165,9 +165,17 @@ def remove_leftovers(store_dir: Path | str) -> None:
         logger.warning("removing %s, left by a build that did not finish", path)
         shutil.rmtree(path, ignore_errors=True)
     for path in Path(store_dir).glob(EARLY_PREFIX + "*"):
-        if not in_use(path):
-            logger.info("removing %s, a copy served while its store was built", path)
-            shutil.rmtree(path, ignore_errors=True)
+        if remove_if_unused(path):
+            logger.info("removed %s, a copy served while its store was built", path)
+
+
+def remove_if_unused(folder: Path | str) -> bool:
+    """Remove ``folder`` unless a process holds it in use (:func:`hold_in_use`); whether
+    it is gone."""
+    if Path(folder).is_dir() and in_use(folder):
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
 
 
 def prune_versions(store_dir: Path | str, *, keep: int = KEEP_VERSIONS) -> list[Path]:

@@ -20,9 +20,9 @@ import functools
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import networkx as nx
 from exokg.errors import InvalidQuery, NodeNotFound
@@ -38,6 +38,7 @@ from exokg.network import (
     node_class,
     project_triples,
 )
+from exokg.pages import chunks
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, PROV, RDF, RDFS, SKOS
 from rdflib import Literal, URIRef
@@ -525,7 +526,7 @@ class StoreSource:
             # in chunks well within the row cap (a finding has a few dozen links); a chunk
             # that reaches it anyway is read again in halves: no edge is silently left out
             rows = []
-            for part in _chunks(items, size):
+            for part in chunks(items, size):
                 results = self._select(query(_values("n", part)))
                 if results.truncated and len(part) > 1:
                     rows += read(part, (len(part) + 1) // 2, query)
@@ -695,18 +696,6 @@ def index_folder(info: Any) -> Path | None:
 
 #: Nodes whose links one query of :meth:`StoreSource._edges_with_findings` reads.
 _EDGE_CHUNK = 500
-
-_Item = TypeVar("_Item")
-
-
-def _chunks(items: Sequence[_Item], size: int) -> Iterator[Sequence[_Item]]:
-    """``items`` in consecutive runs of at most ``size``.
-
-    >>> [list(c) for c in _chunks([1, 2, 3], 2)]
-    [[1, 2], [3]]
-    """
-    return (items[start:start + size] for start in range(0, len(items), size))
-
 
 def _adjacency_edges(adj: Any, ids: dict[int, str]) -> list[tuple[str, str, str]]:
     """The adjacency's edges among the nodes of ``ids`` (adjacency id -> IRI), as

@@ -43,7 +43,9 @@ def healthz() -> Response:
     """200 with the store's counts when a real query answers, else 503 (also while the
     store's build goes on: see ``exokg serve``'s early serving)."""
     try:
-        report = get_service().health()
+        service = get_service()
+        service.info.require_complete("not ready")  # a balancer sends nothing here yet
+        report = service.health()
     except StillBuilding as err:  # loaded, not ready: said, but not logged at every probe
         response = jsonify({"ok": False, "complete": False, "error": str(err)})
         response.status_code = 503

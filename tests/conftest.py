@@ -114,17 +114,16 @@ def start_server(args: list[str], *, timeout: float = 90.0, env: dict[str, str] 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"exokg serve exited: {log.read().decode()[-2000:]}")
+            raise RuntimeError(f"exokg serve exited: {server_log(proc)[-2000:]}")
         try:
             status, loaded = _health(url)
             if status == 200 or not complete and loaded:
                 from exokg.cli.serve import EVERY_WORKER_COMPLETE, SERVING_EARLY
 
-                log = server_log(proc)
+                text = server_log(proc)
                 # served early while the build went on: wait until no worker serves the
                 # loaded copy any more
-                if complete and SERVING_EARLY in log and EVERY_WORKER_COMPLETE not in log:
+                if complete and SERVING_EARLY in text and EVERY_WORKER_COMPLETE not in text:
                     time.sleep(0.2)
                     continue
                 return proc, url

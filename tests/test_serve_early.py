@@ -43,16 +43,6 @@ def _health(url: str) -> requests.Response:
     return requests.get(f"{url}/healthz", timeout=10)
 
 
-def _wait(check, seconds: float = 60.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        answer = check()
-        if answer:
-            return answer
-        time.sleep(0.2)
-    return check()
-
-
 def _leftovers(store: Path) -> list[str]:
     return sorted(p.name for p in store.iterdir() if p.name.startswith((".early-", ".building-")))
 
@@ -86,7 +76,7 @@ def test_sparql_answers_while_the_artifacts_build_then_everything(tmp_path):
         assert "serving the loaded store early" in server_log(proc)
 
         gate.write_text("go")
-        assert _wait(lambda: EVERY_WORKER_COMPLETE in server_log(proc))
+        assert EVERY_WORKER_COMPLETE in wait_for_log(proc, EVERY_WORKER_COMPLETE, tries=600)
         # both workers replaced, and the early copy gone with the last of them
         assert _leftovers(tmp_path / "store") == []
         assert all(requests.get(f"{url}/", timeout=10).status_code == 200 for _ in range(8))
@@ -141,7 +131,7 @@ def test_stopping_the_server_during_the_build_leaves_nothing_the_next_start_keep
     proc, url, _ = _gated(tmp_path)
     try:
         gate.write_text("go")
-        assert _wait(lambda: EVERY_WORKER_COMPLETE in server_log(proc))
+        assert EVERY_WORKER_COMPLETE in wait_for_log(proc, EVERY_WORKER_COMPLETE, tries=600)
         assert _leftovers(tmp_path / "store") == []
         assert requests.get(f"{url}/", timeout=10).status_code == 200
     finally:

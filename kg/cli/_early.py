@@ -15,7 +15,6 @@ import logging
 import multiprocessing
 import os
 import secrets
-import shutil
 import sys
 import threading
 import time
@@ -103,7 +102,7 @@ class EarlyBuild:
     def _replace_workers(self, server: Any, current: dict[str, Any],
                          config: dict[str, Any]) -> None:
         from exokg.config import Config
-        from exokg.store_dir import in_use, release_in_use
+        from exokg.store_dir import release_in_use, remove_if_unused
 
         info = self.info
         current.update(settings=Config.load({**config, "STORE_PATH": info.path}), info=info)
@@ -114,13 +113,12 @@ class EarlyBuild:
         release_in_use(self.copy)
         server.signal_handler_reload()  # what SIGHUP does: each worker replaced in turn
         deadline = time.monotonic() + SWITCH_WAIT
-        while in_use(self.copy):
-            if time.monotonic() > deadline or self.cancelled:
+        while not remove_if_unused(self.copy):
+            if time.monotonic() > deadline:
                 logger.warning("a worker still serves %s after %.0f s: left for the next "
                                "start to remove", self.copy, SWITCH_WAIT)
                 return
             time.sleep(0.1)
-        shutil.rmtree(self.copy, ignore_errors=True)
         print(f"exokg: {EVERY_WORKER_COMPLETE}; its early copy is removed", file=sys.stderr,
               flush=True)
 
@@ -136,8 +134,7 @@ class EarlyBuild:
         self._remove_copy()
 
     def _remove_copy(self) -> None:
-        from exokg.store_dir import in_use, release_in_use
+        from exokg.store_dir import release_in_use, remove_if_unused
 
         release_in_use(self.copy)
-        if self.copy.is_dir() and not in_use(self.copy):
-            shutil.rmtree(self.copy, ignore_errors=True)
+        remove_if_unused(self.copy)
