@@ -132,6 +132,7 @@ def expand_curie(curie: str) -> str:
     return curie
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def external_curie(iri: str) -> str | None:
     """An external IRI as the CURIE of its source, or ``None``.
 

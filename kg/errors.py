@@ -14,7 +14,7 @@ from typing import Any
 __all__ = [
     "ExoKGError", "RecordError", "NodeNotFound", "InvalidQuery", "UnknownFormat", "FormatClash",
     "ConfigError", "QueryTimeout", "QueryCancelled", "QueryRefused", "TooLargeToDraw",
-    "ArtifactMissing", "StillBuilding",
+    "ArtifactMissing", "StillBuilding", "NotAvailable",
 ]
 
 
@@ -129,6 +129,13 @@ class UnknownFormat(ExoKGError):
 
 class FormatClash(ExoKGError, ValueError):
     """A format registered under a (name, kind) another format already holds."""
+
+
+class NotAvailable(ExoKGError):
+    """A format this installation cannot make: the program it needs is not installed
+    (Graphviz's ``dot`` for SVG)."""
+
+    status = 501
 
 
 class ConfigError(ExoKGError):

@@ -233,7 +233,7 @@ def neighborhood() -> Response:
         item["url"] = local_url(item["id"])  # its page, or "" where no link is safe
     return _ok(center=center_json, depth=depth, direction=H.graph["direction"],
                truncated=H.graph["truncated"],
-               counts={"nodes": H.number_of_nodes(), "edges": H.number_of_edges()},
+               counts={"nodes": len(doc["nodes"]), "edges": len(doc["edges"])},
                **doc, formats=_format_links("api.neighborhood"))
 
 

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 
 import networkx as nx
-from exokg.errors import ExoKGError, InvalidQuery
+from exokg.errors import ExoKGError, InvalidQuery, NotAvailable
 from exokg.io._rows import graph_edges, graph_nodes
 from exokg.io._style import edge_label, node_style
 
@@ -56,15 +56,18 @@ def to_svg(G: nx.MultiDiGraph, *, dot: str | None = None) -> bytes:
     ------
     InvalidQuery
         above :data:`SVG_MAX_NODES` nodes.
+    NotAvailable
+        when Graphviz is not installed.
     ExoKGError
-        when Graphviz is not installed or fails.
+        when Graphviz fails.
     """
     if G.number_of_nodes() > SVG_MAX_NODES:
         raise InvalidQuery(f"SVG is drawn for at most {SVG_MAX_NODES} nodes, not "
                            f"{G.number_of_nodes()}; export DOT and lay it out with sfdp")
     program = dot or shutil.which("dot")
     if not program:
-        raise ExoKGError("SVG needs Graphviz's 'dot' program (apt-get install graphviz)")
+        raise NotAvailable("SVG needs Graphviz's 'dot' program, which this server lacks "
+                           "(apt-get install graphviz); DOT is served without it")
     if G.number_of_nodes() <= _LAYERED_MAX[0] and G.number_of_edges() <= _LAYERED_MAX[1]:
         command = [program, "-Kdot", "-Tsvg"]
     else:  # straight edges: sfdp's spline routing takes minutes on a few hundred nodes
