@@ -88,15 +88,31 @@ def local_url(iri: Any) -> str:
     with control characters) is ``""``, and is shown as text, never as a link.
     """
     text = str(iri)
-    pages = "ld" in current_app.blueprints  # an app without the pages links IRIs as they are
-    for base in dict.fromkeys((base_iri(), CANONICAL_BASE)) if pages else ():
-        if text.startswith(base + "id/"):
-            return _page_url(text[len(base) + 3:])
-        if text.startswith(base + "vocab#"):
-            return url_for("ld.vocab") + "#" + text.split("#", 1)[1]
-        if text == base + "vocab":
-            return url_for("ld.vocab")
+    for base in _link_bases():
+        if text.startswith(base):
+            rest = text[len(base):]
+            if rest.startswith("id/"):
+                return _page_url(rest[3:])
+            if rest.startswith("vocab#"):
+                return url_for("ld.vocab") + "#" + text.split("#", 1)[1]
+            if rest == "vocab":
+                return url_for("ld.vocab")
     return text if _LINKABLE.fullmatch(text) else ""
+
+
+_LINK_BASES = "exokg_link_bases"
+
+
+def _link_bases() -> tuple[str, ...]:
+    """The base IRIs whose IRIs link to pages here, once per app (a page links a node a
+    thousand times): the public one and the canonical one; none when the app serves no
+    pages (it links IRIs as they are)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    bases = app.extensions.get(_LINK_BASES)
+    if bases is None:
+        bases = app.extensions[_LINK_BASES] = tuple(dict.fromkeys(
+            (base_iri(), CANONICAL_BASE))) if "ld" in app.blueprints else ()
+    return bases
 
 
 #: Page URLs remembered per app (a page of findings links the same diseases, methods

@@ -127,14 +127,15 @@ def test_evidence_and_conflicts(api):
     assert "miR-638" in [r["node"]["label"] for r in data["results"]]
 
 
-def test_svg_without_graphviz_is_501_naming_what_is_missing(api, monkeypatch):
+def test_svg_without_graphviz_is_501_naming_what_is_missing(client, monkeypatch):
     import shutil
 
-    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)  # no 'dot' on the PATH
-    response = api.get("/api/neighborhood?node=miR-21&depth=1&format=svg")
+    # in this process: a server whose PATH has no 'dot' (as after the README's pip install)
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    response = client.get("/api/neighborhood?node=miR-21&depth=1&format=svg")
     assert response.status_code == 501
     assert "Graphviz's 'dot'" in response.get_json()["error"]
-    assert api.get("/api/neighborhood?node=miR-21&depth=1&format=dot").status_code == 200
+    assert client.get("/api/neighborhood?node=miR-21&depth=1&format=dot").status_code == 200
 
 
 @pytest.mark.parametrize("name", graph_format_names())
