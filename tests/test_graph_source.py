@@ -75,6 +75,23 @@ def test_edges_with_findings_are_read_whole_whatever_the_row_cap(service, GF):
     assert sorted(source.edges_among(nodes)) == expected
 
 
+@pytest.mark.parametrize("names", [
+    ["miR-21", "hepatocellular carcinoma", "hepatoblastoma"],  # more edges out than in
+    ["hepatocellular carcinoma", "serum", "miR-21", "miR-122", "miR-638"],  # more in than out
+    ["qRT-PCR", "ultracentrifugation"],  # no edge among them
+])
+def test_edges_among_network_nodes_equal_the_projections_in_order(service, G, names):
+    """The adjacency reads the edges among nodes from their sources' or their targets'
+    side, whichever holds fewer; the answer is the same, in the out-edges' order."""
+    source = StoreSource(service, artifacts=index_folder(service.info))
+    nodes = {source.resolve(name) for name in names}
+    nodes |= set(neighborhood(G, names[0], depth=1))
+    expected = sorted((u, k, v) for u, v, k in G.subgraph(nodes).edges(keys=True))
+    got = source.edges_among(nodes)
+    assert sorted(got) == expected
+    assert got == sorted(got, key=lambda e: (e[0], e[2]))
+
+
 @pytest.mark.parametrize(("a", "b", "k"), [("miR-122", "miR-21", 3), ("miR-122", "miR-21", 10),
                                            ("hepatoblastoma", "exoid:ref/28", 5)])
 def test_paths_equal_the_projections(source, G, a, b, k):
