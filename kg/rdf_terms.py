@@ -63,7 +63,7 @@ def rdflib_triples(triples: Iterable[Any]) -> Iterator[tuple[Node, Node, Node]]:
 def triples_graph(triples: Iterable[Any], graph: Graph | None = None) -> Graph:
     """:func:`rdflib_triples` of ``triples`` added to ``graph`` (a new one by default:
     over rdflib's context-free store, which adds a triple in half the time of its
-    default; a page's graph has a few thousand and no named graph)."""
+    default; these graphs are CONSTRUCT answers, with no named graph)."""
     graph = Graph(store="SimpleMemory") if graph is None else graph
     add = graph.add
     for triple in rdflib_triples(triples):

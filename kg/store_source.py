@@ -586,18 +586,19 @@ class StoreSource:
         # labels order equal scores only: a score no other node has needs none (PageRank's
         # top twenty, as a rule)
         tied = Counter(scores)
-        labels = self._labels([n for n, s in zip(iris, scores, strict=True) if tied[s] > 1])
+        labels = self._labels([n for n, s in zip(iris, scores, strict=True) if tied[s] > 1],
+                              max_rows=4 * len(iris))
         rows = sorted((-s, labels.get(n, ""), n) for n, s in zip(iris, scores, strict=True))
         return [(n, -s) for s, _, n in rows[:limit]]
 
     def _load_metrics(self) -> Any:
         return None if self.artifacts is None else _metrics_at(self.artifacts)
 
-    def _labels(self, iris: Sequence[str]) -> dict[str, str]:
+    def _labels(self, iris: Sequence[str], max_rows: int | None = None) -> dict[str, str]:
         if not iris:
             return {}
         rows = self._select(f"SELECT ?n ?l {{ {_values('n', iris)} ?n <{RDFS.label}> ?l }}",
-                            len(iris) * 4).rows
+                            max_rows or len(iris) * 4).rows
         out: dict[str, str] = {}
         for n, label in rows:
             out.setdefault(str(n), str(label))

@@ -73,7 +73,7 @@ def error_reply(err: Exception, *, method: str, path: str, accept: str | None
         return status, headers, body
     status = getattr(err, "status", 500)
     # a store still building is expected, said in the reply and in the access log: not
-    # a warning at every request of the window
+    # a warning at every request of the window (a 501 is: a program to install)
     if status >= 500 and not isinstance(err, StillBuilding):
         logger.warning("%s %s: %s: %s", method, path, type(err).__name__, err)
     status, headers, body = error_parts(str(err), status, path=path, accept=accept)

@@ -66,8 +66,8 @@ def to_svg(G: nx.MultiDiGraph, *, dot: str | None = None) -> bytes:
                            f"{G.number_of_nodes()}; export DOT and lay it out with sfdp")
     program = dot or shutil.which("dot")
     if not program:
-        raise NotAvailable("SVG needs Graphviz's 'dot' program, which this server lacks "
-                           "(apt-get install graphviz); DOT is served without it")
+        raise NotAvailable("SVG needs Graphviz's 'dot' program, which is not installed here "
+                           "(apt-get install graphviz); DOT needs no program")
     if G.number_of_nodes() <= _LAYERED_MAX[0] and G.number_of_edges() <= _LAYERED_MAX[1]:
         command = [program, "-Kdot", "-Tsvg"]
     else:  # straight edges: sfdp's spline routing takes minutes on a few hundred nodes
