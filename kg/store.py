@@ -336,6 +336,13 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
     ConfigError
         for a data file that is missing, of an unknown syntax or not parseable, or a
         store that cannot be written (a full disk, a folder not writable).
+
+    Notes
+    -----
+    The build runs in a child process started by ``spawn``, which imports the calling
+    script again: a script that calls this at import time, outside an
+    ``if __name__ == "__main__":`` block, calls it again in that child, which then waits
+    for the store's lock that the caller holds.
     """
     store_dir = Path(store_dir).expanduser()
     files, dirs, version, sources = input_version(data_files, records_dirs)
