@@ -717,17 +717,14 @@ def _adjacency_edges(adj: Any, ids: dict[int, str]) -> list[tuple[str, str, str]
     sizes = [int((np.asarray(indptr[keys + 1], dtype=np.int64)
                   - np.asarray(indptr[keys], dtype=np.int64)).sum())
              for indptr in (adj.out_indptr, adj.in_indptr)]
-    if sizes[0] <= sizes[1]:
-        sources, pos = _gather(adj.out_indptr, keys)
-        targets = np.asarray(adj.out_indices[pos])
-        keep = np.isin(targets, keys)
-        preds = np.asarray(adj.out_pred[pos])
-    else:
-        targets, pos = _gather(adj.in_indptr, keys)
-        sources = np.asarray(adj.in_indices[pos])
-        keep = np.isin(sources, keys)
-        preds = np.asarray(adj.in_pred[pos])
-    sources, targets, preds = sources[keep], targets[keep], preds[keep]
+    out = sizes[0] <= sizes[1]
+    indptr, indices, pred = ((adj.out_indptr, adj.out_indices, adj.out_pred) if out
+                             else (adj.in_indptr, adj.in_indices, adj.in_pred))
+    rows, pos = _gather(indptr, keys)
+    others = np.asarray(indices[pos])
+    keep = np.isin(others, keys)
+    sources, targets = (rows, others) if out else (others, rows)
+    sources, targets, preds = sources[keep], targets[keep], np.asarray(pred[pos])[keep]
     order = np.lexsort((preds, targets, sources))
     # ends as positions in ``keys`` and plain lists: a neighbourhood has thousands of
     # edges, and numpy scalars cost a conversion each
