@@ -307,6 +307,11 @@ class Findings(Protocol):
     (:mod:`exokg.facets_input`). Both give the same IRIs and, per finding, the same
     triples (its own, and the facts of what it names: :func:`_finding_triples`)."""
 
+    #: Once :meth:`iris` are read: a SQLite file whose table ``incoming (node, predicate,
+    #: count)`` holds what :func:`_incoming_rows` counts in the store, or None (counted
+    #: from the store).
+    incoming: Path | None
+
     def iris(self) -> Iterable[str]:
         """Every finding's IRI (any order, repeats allowed)."""
         ...
@@ -348,8 +353,8 @@ def write_facets(folder: Path, findings: Findings, store: Callable[[], ox.Store]
             db.execute("PRAGMA s.journal_mode=OFF")
             db.execute("PRAGMA s.synchronous=OFF")
             db.executescript(SCHEMA + _SCRATCH)
-            if not isinstance(findings, _StoreFindings) or isinstance(findings.store, ox.Store):
-                # beside the read, on the second core, as soon as the store is there
+            if isinstance(findings, _StoreFindings) and isinstance(findings.store, ox.Store):
+                # beside the read, on the second core
                 incoming.start(store)
             _build(db, hub_min, findings, store, incoming, alive)
             db.commit()
@@ -375,6 +380,7 @@ def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
         alive()
 
     findings = _number_findings(db, source.iris())
+    incoming.counted(source.incoming)
     named, slow = _read_findings(db, source.batches(db, findings))
     done("read")
     if slow:
@@ -422,6 +428,7 @@ class _StoreFindings:
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
+        self.incoming: Path | None = None
 
     def iris(self) -> Iterable[str]:
         return (sol[0].value for sol in _solutions(
@@ -690,13 +697,15 @@ def _incoming_rows(store: ox.Store) -> Iterator[tuple[str, str, int]]:
 
 
 class _Incoming:
-    """The ``incoming`` table: :func:`_incoming_rows`, counted by the store's own aggregate
-    in a thread (no GIL held while Oxigraph counts: beside the Python-bound read, on the
-    second core) into a scratch file of its own, or in turn over a store that answers
-    queries only; then the predicates' labels."""
+    """The ``incoming`` table: :func:`_incoming_rows`, counted by the findings' source
+    (:attr:`Findings.incoming`), or by the store's own aggregate in a thread (no GIL held
+    while Oxigraph counts: beside the Python-bound read, on the second core) into a
+    scratch file of its own, or in turn over a store that answers queries only; then the
+    predicates' labels."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.source: Path | None = None
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
         self.stop = threading.Event()
@@ -728,16 +737,23 @@ class _Incoming:
         except BaseException as err:  # noqa: BLE001 - raised in the builder's thread
             self.error = err
 
+    def counted(self, source: Path | None) -> None:
+        """Take the counts from ``source`` (a file like the thread's, not removed here)
+        if there is one."""
+        self.source = source
+
     def write(self, store: ox.Store, db: sqlite3.Connection) -> None:
-        """Fill ``db``'s table ``incoming``: the thread's count, or counted here."""
-        if self.thread is None:
+        """Fill ``db``'s table ``incoming``: the source's count or the thread's, or
+        counted here."""
+        if self.source is None and self.thread is None:
             db.executemany("INSERT OR REPLACE INTO incoming VALUES (?, ?, NULL, ?)",
                            _incoming_rows(store))
         else:
-            self.thread.join()
-            if self.error is not None:
-                raise self.error
-            db.execute("ATTACH DATABASE ? AS i", (str(self.path),))
+            if self.source is None and self.thread is not None:
+                self.thread.join()
+                if self.error is not None:
+                    raise self.error
+            db.execute("ATTACH DATABASE ? AS i", (str(self.source or self.path),))
             db.execute("INSERT OR REPLACE INTO incoming SELECT node, predicate, NULL, count "
                        "FROM i.incoming ORDER BY rowid")
             db.commit()  # a database is detached outside a transaction
