@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 from exokg.errors import ExoKGError
 
-__all__ = ["ChildFailed", "run_in_child"]
+__all__ = ["ChildFailed", "dies_with_caller", "run_in_child"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,30 @@ def _die_with_parent(parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
+
+
+def dies_with_caller() -> Callable[[], None] | None:
+    """A ``preexec_fn`` for :class:`subprocess.Popen` that makes the program die with the
+    thread that starts it, as a child of :func:`run_in_child` does (a killed build leaves
+    no program working for it); None where Linux's ``PR_SET_PDEATHSIG`` is missing.
+
+    >>> import subprocess, sys
+    >>> subprocess.run([sys.executable, "-c", "pass"], preexec_fn=dies_with_caller()).returncode
+    0
+    """
+    try:
+        # looked up here: between fork and exec, only the call itself runs
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    caller = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != caller:  # the caller died before the line above
+            os._exit(1)
+
+    return preexec
 
 
 def _sendable(err: BaseException) -> BaseException:

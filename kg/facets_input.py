@@ -22,8 +22,8 @@ What the store does to its input, done here the same way, in bounded memory:
   rewrites values to their canonical form and derived types such as ``xsd:int`` to their
   base type).
 
-Either of the last two, or a system without a ``sort`` program, raises :class:`InputUnfit`,
-and the build reads the findings from the store instead (logged).
+Either of the last two, or a system without a working ``sort`` program, raises
+:class:`InputUnfit`, and the build reads the findings from the store instead (logged).
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
+from exokg.build_db import build_db
+from exokg.child import dies_with_caller
 from exokg.describe import OBJECT_FACT_PREDICATES
 from exokg.errors import ConfigError
 from exokg.facets_build import HUB_MIN, build_facets, write_facets
@@ -112,14 +114,16 @@ def _checked(triples: Iterable[Any], alive: Callable[[], None]) -> Iterator[Any]
 def _sort_unique(paths: Sequence[Path], merged: Path, alive: Callable[[], None]) -> None:
     """``merged``: the lines of ``paths`` in byte order, each once -- by the system's
     ``sort`` (POSIX; GNU's sorts on every core and spills to ``merged``'s folder), a tenth
-    of the time a sort in Python took; the input is read from the store without one."""
+    of the time a sort in Python took. Without one, or when it fails, the findings are
+    read from the store (:class:`InputUnfit`)."""
     program = shutil.which("sort")
     if program is None:
         raise InputUnfit("no sort program to order the input")
     env = {**os.environ, "LC_ALL": "C"}  # bytes, not a locale's collation
     command = [program, "-u", "-T", str(merged.parent), "-o", str(merged), *map(str, paths)]
     with subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as sorting:
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          preexec_fn=dies_with_caller()) as sorting:
         try:
             while True:
                 try:
@@ -130,9 +134,9 @@ def _sort_unique(paths: Sequence[Path], merged: Path, alive: Callable[[], None])
         except BaseException:
             sorting.kill()
             raise
-    if sorting.returncode:
-        raise OSError(f"sort failed ({sorting.returncode}): "
-                      f"{err.decode(errors='replace').strip()}")
+    if sorting.returncode:  # a full disk, an unfamiliar sort: the store is read instead
+        raise InputUnfit(f"the input's sort failed ({sorting.returncode}): "
+                         f"{err.decode(errors='replace').strip()}")
 
 
 def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]) -> Path:
@@ -194,9 +198,7 @@ class InputFindings:
         #: the links into each node from anything but a finding, counted while
         #: :meth:`iris` reads (:attr:`exokg.facets_build.Findings.incoming`)
         self.incoming: Path | None = None
-        self.facts = sqlite3.connect(folder / _FACTS_FILE, check_same_thread=False)
-        self.facts.execute("PRAGMA journal_mode=OFF")
-        self.facts.execute("PRAGMA synchronous=OFF")
+        self.facts = build_db(folder / _FACTS_FILE, check_same_thread=False)
         self.facts.execute("CREATE TABLE fact (subject BLOB PRIMARY KEY, lines BLOB) "
                            "WITHOUT ROWID")
 

@@ -84,6 +84,28 @@ def test_input_the_store_rewrites_is_read_from_the_store(tmp_path, caplog, extra
     assert facet_tables(built) == facet_tables(reference)
 
 
+@pytest.mark.parametrize("sort", ["missing", "failing"])
+def test_without_a_working_sort_program_the_store_is_read(tmp_path, caplog, monkeypatch, sort):
+    data = tmp_path / "data.nt"
+    data.write_text("".join(_lines(tmp_path)), encoding="utf-8")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if sort == "failing":  # as a full disk makes it
+        fake = bin_dir / "sort"
+        fake.write_text("#!/bin/sh\necho 'sort: write failed: No space left on device' >&2\n"
+                        "exit 2\n", encoding="utf-8")
+        fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))  # the build's child inherits it
+    built, reference = _build(tmp_path, [data], caplog)
+    said = [r.getMessage() for r in caplog.records
+            if "facets read from the store" in r.getMessage()]
+    assert said == [{"missing": "facets read from the store: no sort program to order the "
+                                "input",
+                     "failing": "facets read from the store: the input's sort failed (2): "
+                                "sort: write failed: No space left on device"}[sort]]
+    assert facet_tables(built) == facet_tables(reference)
+
+
 def test_bad_input_fails_the_build_at_once(tmp_path):
     good, bad = tmp_path / "good.nt", tmp_path / "bad.nt"
     good.write_text("".join(_lines(tmp_path)), encoding="utf-8")

@@ -57,6 +57,7 @@ from pathlib import Path
 
 import numpy as np
 import pyoxigraph as ox
+from exokg.build_db import build_db
 from exokg.curie import external_curie
 from exokg.errors import InvalidQuery
 from exokg.index.adjacency import excluded_types, kind_name, load_adjacency
@@ -237,9 +238,9 @@ def build_search_index(store: ox.Store, folder: Path) -> None:
     path = folder / SEARCH_FILE
     tmp = path.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)
-    con = sqlite3.connect(tmp)
+    con = build_db(tmp)
     try:
-        con.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
+        con.executescript(_SCHEMA)
         batch_e: list[tuple] = []
         batch_n: list[tuple[str, int, int, int, str]] = []
         batch_w: list[tuple[str, int, str]] = []

@@ -1,0 +1,54 @@
+"""A program started for a build dies with the process that started it
+(:func:`exokg.child.dies_with_caller`): a killed build leaves nothing working for it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="PR_SET_PDEATHSIG is Linux's")
+
+STARTER = """
+import subprocess, sys, time
+from exokg.child import dies_with_caller
+program = subprocess.Popen(["sleep", "60"], preexec_fn={preexec})
+print(program.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Running, not gone or a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _orphan_after_kill(preexec: str, wait: float) -> bool:
+    starter = subprocess.Popen([sys.executable, "-c", STARTER.format(preexec=preexec)],
+                               stdout=subprocess.PIPE, text=True)
+    assert starter.stdout is not None
+    pid = int(starter.stdout.readline())
+    assert _alive(pid)
+    starter.kill()
+    starter.wait()
+    deadline = time.monotonic() + wait
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    orphan = _alive(pid)
+    if orphan:
+        subprocess.run(["kill", "-9", str(pid)], check=False)
+    return orphan
+
+
+def test_a_program_dies_with_the_process_that_started_it():
+    assert not _orphan_after_kill("dies_with_caller()", wait=5)
+    # and the test can tell: without it, the program outlives its killed starter
+    assert _orphan_after_kill("None", wait=0.5)
