@@ -24,8 +24,8 @@ server leaves no orphan build behind to finish a store after the next start took
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
+import functools
 import logging
 import multiprocessing
 import os
@@ -36,7 +36,7 @@ import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from exokg.errors import ExoKGError
 
@@ -75,9 +75,18 @@ class _Forward(logging.Handler):
             self.handleError(record)
 
 
-def _die_with_parent(parent: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+def _prctl() -> Callable[..., int] | None:
+    """libc's ``prctl``, or None where there is none (not Linux)."""
+    try:
+        return cast(Callable[..., int], ctypes.CDLL(None, use_errno=True).prctl)
+    except (OSError, AttributeError):
+        return None
+
+
+def _die_with(parent: int, prctl: Callable[..., int] | None) -> None:
+    """Be killed when the thread of ``parent`` that started this process ends."""
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
 
@@ -87,23 +96,18 @@ def dies_with_caller() -> Callable[[], None] | None:
     thread that starts it, as a child of :func:`run_in_child` does (a killed build leaves
     no program working for it); None where Linux's ``PR_SET_PDEATHSIG`` is missing.
 
+    Python's documentation warns that a ``preexec_fn`` is not safe where other threads
+    may hold locks at the fork: this one only calls ``prctl`` (looked up beforehand)
+    and ``getppid``, which take none.
+
     >>> import subprocess, sys
     >>> subprocess.run([sys.executable, "-c", "pass"], preexec_fn=dies_with_caller()).returncode
     0
     """
-    try:
-        # looked up here: between fork and exec, only the call itself runs
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
+    prctl = _prctl()
+    if prctl is None:
         return None
-    caller = os.getpid()
-
-    def preexec() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != caller:  # the caller died before the line above
-            os._exit(1)
-
-    return preexec
+    return functools.partial(_die_with, os.getpid(), prctl)
 
 
 def _sendable(err: BaseException) -> BaseException:
@@ -117,7 +121,7 @@ def _sendable(err: BaseException) -> BaseException:
 
 def _child_main(conn: Connection, parent: int, level: int, func: Callable[..., Any],
                 args: tuple[Any, ...]) -> None:
-    _die_with_parent(parent)
+    _die_with(parent, _prctl())
     root = logging.getLogger()
     root.handlers[:] = [_Forward(conn)]
     root.setLevel(level)

@@ -10,8 +10,8 @@ one study or one molecule needs:
    value it does not read the same way sends that finding through ``finding_record``
    itself). Each finding becomes one compact row in a scratch SQLite file; the nodes it
    names are counted. The findings come from a :class:`Findings` source: the loaded store,
-   or the input files while the store loads them (:mod:`exokg.facets_input`); the rest is
-   read from the store.
+   or the input files while the store loads them (:mod:`exokg.facets_input`, which also
+   counts the links into each node); the rest is read from the store.
 2. **Hubs.** A node named by more findings than a page shows (:data:`HUB_MIN`) is a hub.
    Only hubs get a stored summary, facet counts and page order: a page about any other
    node reads all its findings anyway and summarises them itself
@@ -327,11 +327,11 @@ class Findings(Protocol):
 def write_facets(folder: Path, findings: Findings, store: Callable[[], ox.Store], *,
                  hub_min: int = HUB_MIN, alive: Callable[[], None] = lambda: None) -> None:
     """Write ``folder/facets.sqlite``: the findings read from ``findings``; what is not
-    about a finding (node descriptions, incoming links, the home page's counts) from the
-    loaded store, which ``store()`` gives (it may wait for the load: the findings are
-    read first). ``alive()``, called between phases and, in the by-study and
-    by-molecule tallies, every 100,000 hub rows and 10,000 molecules, raises when the
-    build was given up (the read asks ``findings``' own)."""
+    about a finding (node descriptions, incoming links unless ``findings`` counted them,
+    the home page's counts) from the loaded store, which ``store()`` gives (it may wait
+    for the load: the findings are read first). ``alive()``, called between phases and,
+    in the by-study and by-molecule tallies, every 100,000 hub rows and 10,000 molecules,
+    raises when the build was given up (the read asks ``findings``' own)."""
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FACETS_FILE
@@ -386,6 +386,8 @@ def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
         sorted(node for node, n in named.items() if n > hub_min))}
     del named
     db.executemany("INSERT INTO hub VALUES (?, ?)", ((n, node) for node, n in hubs.items()))
+    db.execute("CREATE INDEX s.row_study ON row (study, id)")
+    db.execute("CREATE INDEX s.content_molecule ON content (molecule, id)")
     tallies = {number: _Hub() for number in hubs.values()}
     tables = _by_study(db, hubs, tallies, alive)
     done("by study")
@@ -587,9 +589,6 @@ def _by_study(db: sqlite3.Connection, hubs: dict[str, int],
     of findings per table (all findings)."""
     tables: Counter[int] = Counter()
     order: list[tuple[int, str, int, int, int]] = []
-    # sorted, not read through an index on (study, id): an index reads the rows in an
-    # order unlike the file's, each from its own page (at 10^6 findings, 16-20 s against
-    # 4 s for the sort)
     rows = db.execute("SELECT study, id, data FROM s.row ORDER BY study, id")
     for study, group in _groups(rows):
         cited: Counter[int] = Counter()
@@ -626,10 +625,8 @@ def _by_molecule(db: sqlite3.Connection, hubs: dict[str, int], tallies: dict[int
     """
     conflicts: list[tuple[str, str, dict[str, Any]]] = []
     counts: list[tuple[str, int]] = []
-    # the contents in the order they were written (the rows' order: each row is read
-    # once, page after page), then sorted (CROSS JOIN: SQLite keeps the tables' order)
     rows = db.execute("SELECT c.molecule, c.id, r.data FROM s.content c "
-                      "CROSS JOIN s.row r ON r.id = c.id ORDER BY c.molecule, c.id")
+                      "JOIN s.row r ON r.id = c.id ORDER BY c.molecule, c.id")
     for molecule, group in _groups(rows):
         unpacked = [(number, *_unpack(data)) for _, number, data in group]
         found = [f for _, f, _, _, _ in unpacked]

@@ -562,8 +562,9 @@ class _Early:
         _signal(self.signal, str(checkpoint))
 
     def give_up(self) -> None:
-        """Tell the child to stop, and wait until it has (at its next check, every run of
-        lines or batch of findings: it must not write into a build folder being removed)."""
+        """Tell the child to stop, and wait until it has (at its next check: every million
+        triples parsed, second of the input's sort or batch of findings; it must not write
+        into a build folder being removed)."""
         _signal(self.signal, "")
         with contextlib.suppress(Exception):  # its error is the build's failing
             self.done.result()
@@ -589,7 +590,7 @@ class _Waiter:
     def __init__(self, signal: Path) -> None:
         self.signal = signal
         self.store: ox.Store | None = None
-        self.lock = threading.Lock()  # the builder and its incoming count both wait
+        self.lock = threading.Lock()  # a builder's threads may wait at once
 
     def alive(self) -> None:
         """Raise once the build was given up (or its folder removed)."""

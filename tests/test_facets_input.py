@@ -22,6 +22,8 @@ BASE = "https://w3id.org/exokg/id/"
 EXO = "https://w3id.org/exokg/vocab#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 MENTIONS = "http://example.org/mentions"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDF_TYPE = RDF + "type"
 MIR21 = BASE + "content/mir-21"
 FROM_INPUT = "(from the input, beside the load)"
 
@@ -49,12 +51,17 @@ def test_input_path_equals_the_store_path(tmp_path, caplog):
     spread = lines[::2] + lines[1::2][::-1]
     a, b = tmp_path / "a.nt", tmp_path / "b.nt"
     # a third of the triples given again in the second file, a blank node in each file
-    # under the same label (two nodes for the store), and a second disease for a finding
+    # under the same label (two nodes for the store), a second disease for a finding
     a.write_text("".join(spread) + f"_:x <{MENTIONS}> <{MIR21}> .\n", encoding="utf-8")
     b.write_text("".join(spread[::3]) + f"_:x <{MENTIONS}> <{MIR21}> .\n"
                  f"<{BASE}finding/t1-10> <{EXO}disease> <{BASE}disease/a-second> .\n"
                  f"<{BASE}disease/a-second> <http://www.w3.org/2000/01/rdf-schema#label> "
-                 '"a second disease" .\n', encoding="utf-8")
+                 '"a second disease" .\n'
+                 # a finding named by a blank node links from a finding, and a triple term
+                 # is not a node: neither is an incoming link
+                 f"_:f <{RDF_TYPE}> <{EXO}Finding> .\n_:f <{MENTIONS}> <{MIR21}> .\n"
+                 f"_:r <{RDF}reifies> <<( <{MIR21}> <{MENTIONS}> <{BASE}disease/hcc> )>> .\n",
+                 encoding="utf-8")
     built, reference = _build(tmp_path, [a, b], caplog)
     assert any(FROM_INPUT in r.getMessage() for r in caplog.records)
     assert not any("facets read from the store" in r.getMessage() for r in caplog.records)
