@@ -40,7 +40,7 @@ from typing import Any, TypeVar, cast
 
 from exokg.errors import ExoKGError
 
-__all__ = ["ChildFailed", "dies_with_caller", "run_in_child"]
+__all__ = ["ChildFailed", "dies_with_caller", "killed_with_parent", "run_in_child"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +83,21 @@ def _prctl() -> Callable[..., int] | None:
         return None
 
 
+def killed_with_parent(prctl: Callable[..., int] | None = None) -> bool:
+    """Have Linux kill this process (``SIGKILL``) when the thread that started it ends
+    (``PR_SET_PDEATHSIG``); False where it cannot. ``prctl``: libc's, looked up
+    beforehand where nothing may be loaded (between fork and exec). The caller then checks
+    that its parent did not die first."""
+    prctl = prctl or _prctl()
+    if prctl is None:
+        return False
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    return True
+
+
 def _die_with(parent: int, prctl: Callable[..., int] | None) -> None:
     """Be killed when the thread of ``parent`` that started this process ends."""
-    if prctl is not None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    killed_with_parent(prctl)
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
 

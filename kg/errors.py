@@ -42,6 +42,9 @@ class ExoKGError(Exception):
     #: seconds a client should wait before trying again (``Retry-After``), for a
     #: passing condition (busy, time limit, store unreachable); ``None``: no header
     retry_after: int | None = None
+    #: a condition the service expects at times and says in its reply (a store still
+    #: building): a server error that is not logged as a warning
+    expected = False
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _rebuild, (type(self), self.args, dict(self.__dict__))
@@ -115,6 +118,8 @@ class ArtifactMissing(ExoKGError):
 class StillBuilding(ArtifactMissing):
     """A surface needs what the store's build has not finished yet (its artifacts, its
     statistics), while the loaded store already answers SPARQL."""
+
+    expected = True
 
     def __init__(self, what: str) -> None:
         super().__init__(f"{what}: the store is loaded and /sparql answers, but its "

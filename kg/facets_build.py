@@ -739,15 +739,17 @@ class _Incoming:
     def write(self, store: ox.Store, db: sqlite3.Connection) -> None:
         """Fill ``db``'s table ``incoming``: the source's count or the thread's, or
         counted here."""
-        if self.source is None and self.thread is None:
+        counted = self.source
+        if counted is None and self.thread is not None:
+            self.thread.join()
+            if self.error is not None:
+                raise self.error
+            counted = self.path
+        if counted is None:
             db.executemany("INSERT OR REPLACE INTO incoming VALUES (?, ?, NULL, ?)",
                            _incoming_rows(store))
         else:
-            if self.source is None and self.thread is not None:
-                self.thread.join()
-                if self.error is not None:
-                    raise self.error
-            db.execute("ATTACH DATABASE ? AS i", (str(self.source or self.path),))
+            db.execute("ATTACH DATABASE ? AS i", (str(counted),))
             db.execute("INSERT OR REPLACE INTO incoming SELECT node, predicate, NULL, count "
                        "FROM i.incoming ORDER BY rowid")
             db.commit()  # a database is detached outside a transaction

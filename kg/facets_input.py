@@ -114,6 +114,20 @@ def _checked(triples: Iterable[Any], alive: Callable[[], None]) -> Iterator[Any]
         yield triple
 
 
+def _errors_when_done(program: subprocess.Popen[bytes], alive: Callable[[], None]) -> bytes:
+    """What ``program`` wrote to its standard error, once it ends; ``alive()`` is asked
+    every second, and the program killed when it raises."""
+    try:
+        while True:
+            try:
+                return program.communicate(timeout=1)[1]
+            except subprocess.TimeoutExpired:
+                alive()
+    except BaseException:
+        program.kill()
+        raise
+
+
 def _sort_program() -> str:
     """The system's ``sort``, or :class:`InputUnfit` (the store is read instead)."""
     program = shutil.which("sort")
@@ -135,16 +149,7 @@ def _sort_unique(program: str, paths: Sequence[Path], merged: Path,
     with subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           preexec_fn=dies_with_caller()) as sorting:
-        try:
-            while True:
-                try:
-                    _, err = sorting.communicate(timeout=1)
-                    break
-                except subprocess.TimeoutExpired:
-                    alive()
-        except BaseException:
-            sorting.kill()
-            raise
+        err = _errors_when_done(sorting, alive)
     if sorting.returncode:  # a full disk, an unfamiliar sort: the store is read instead
         raise InputUnfit(f"the input's sort failed ({sorting.returncode}): "
                          f"{err.decode(errors='replace').strip()}")

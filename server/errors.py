@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 
-from exokg.errors import ExoKGError, StillBuilding
+from exokg.errors import ExoKGError
 from flask import Flask, Response, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
@@ -72,9 +72,10 @@ def error_reply(err: Exception, *, method: str, path: str, accept: str | None
                 headers[key] = value
         return status, headers, body
     status = getattr(err, "status", 500)
-    # a store still building is expected, said in the reply and in the access log: not
-    # a warning at every request of the window (a 501 is: a program to install)
-    if status >= 500 and not isinstance(err, StillBuilding):
+    # an expected condition (a store still building) is said in the reply and in the
+    # access log: not a warning at every request of the window (a 501 is: a program to
+    # install)
+    if status >= 500 and not getattr(err, "expected", False):
         logger.warning("%s %s: %s: %s", method, path, type(err).__name__, err)
     status, headers, body = error_parts(str(err), status, path=path, accept=accept)
     return status, {**headers, **retry_headers(err)}, body

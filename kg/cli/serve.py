@@ -217,11 +217,9 @@ def _die_with(master: int) -> None:
     # wait on its master, which is gone (seen: workers alive 10 s after the master's kill
     # -9). Its executors then see their parent gone and exit too. A master's own stop
     # (SIGTERM to its workers) is not this path and stays graceful.
-    if sys.platform.startswith("linux"):
-        import ctypes
+    from exokg.child import killed_with_parent
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if killed_with_parent():  # Linux
         if os.getppid() != master:  # the master died before the request took effect
             os.kill(os.getpid(), signal.SIGKILL)
         return
