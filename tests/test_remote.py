@@ -10,6 +10,7 @@ ETags) are compared with the embedded store's (`live_server`).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from urllib.parse import quote
 
@@ -19,10 +20,10 @@ import requests
 from _remote_engines import start_oxigraph, stop
 from _sweep import GROUPS, assert_same_surfaces, surfaces
 from conftest import DATA, exokg, server_log, start_server, stop_server
-from exokg.errors import QueryTimeout
+from exokg.errors import InvalidQuery, QueryTimeout
 from exokg.examples import EXAMPLES
 from exokg.formats import formats
-from exokg.sparql.remote import RemotePool, RemoteStore
+from exokg.sparql.remote import RemoteEndpoint, RemoteFailed, RemotePool, RemoteStore
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
@@ -489,6 +490,63 @@ def test_metric_graphs_are_written_in_bounded_batches(tmp_path, monkeypatch):
         assert counts == {"urn:g:a": 7, "urn:g:b": 3}  # the stale triple replaced
     finally:
         stop(proc)
+
+
+@pytest.fixture
+def canned():
+    """A loopback HTTP server that answers every POST with the reply set in ``reply``
+    (status, headers, body): an engine's error replies, which a real engine gives only
+    under load or timing."""
+    import http.server
+
+    reply: dict = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the stdlib's name
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(reply["status"])
+            for name, value in reply["headers"].items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply["body"])))
+            self.end_headers()
+            self.wfile.write(reply["body"])
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/sparql", reply
+    server.shutdown()
+    server.server_close()
+
+
+_SRJ_TRUE = b'{"head": {}, "boolean": true}'
+
+
+@pytest.mark.parametrize("status,headers,body,error,words", [
+    # Virtuoso's two answers at its own time limit: a partial 200, or a 500 when the
+    # statement ran asynchronously (openlink/virtuoso-opensource#983)
+    (200, {"X-SQL-State": "S1TAT", "Content-Type": SRJ}, _SRJ_TRUE, QueryTimeout,
+     "at its time limit of 2 s (its partial answer is not sent)"),
+    (500, {}, b"Virtuoso HY008 Error SR203: Async statement killed by SQLCancel.",
+     QueryTimeout, "at its time limit of 2 s: Virtuoso HY008"),
+    (504, {}, b"Gateway Timeout", QueryTimeout, "stopped the query: Gateway Timeout"),
+    (400, {}, b"Virtuoso 37000 Error SP030", InvalidQuery, "SP030"),
+    (500, {}, b"Virtuoso 42000 Error SR185: Undefined procedure", RemoteFailed,
+     "answered 500: Virtuoso 42000"),
+])
+def test_engine_error_replies_are_named(canned, status, headers, body, error, words):
+    """Each engine reply maps to one error, with the engine's words: a time limit is a
+    timeout (503, retry), a syntax error a 400, anything else the store's failure."""
+    url, reply = canned
+    reply.update(status=status, headers=headers, body=body)
+    endpoint = RemoteEndpoint(url, timeout_param="timeout")
+    with pytest.raises(error, match=re.escape(words)):
+        endpoint.request("ASK { ?s ?p ?o }", accept=SRJ, timeout=2.0)
+    reply.update(status=200, headers={"Content-Type": SRJ}, body=_SRJ_TRUE)
+    assert endpoint.request("ASK { ?s ?p ?o }", accept=SRJ, timeout=2.0).readall() \
+        == _SRJ_TRUE
 
 
 def test_store_gone_is_a_clear_503():

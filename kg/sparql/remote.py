@@ -80,6 +80,8 @@ _CHUNK = 1 << 16
 IDLE_SECONDS = 30.0
 _JSON = "application/sparql-results+json"
 _NT = "application/n-triples"
+#: Virtuoso's error for a statement it cancelled itself, at its time limit
+_ENGINE_CANCEL = "SR203"
 
 
 class RemoteUnavailable(ExoKGError):
@@ -379,14 +381,21 @@ class RemoteEndpoint:
                              self.url, err)
         assert conn is not None
         reply = _Reply(self, conn, resp, deadline, hangup)
+        # the engine's own limit is known only when exokg sent it (else it is in the URL)
+        limit = f"its time limit of {timeout:g} s" if self.timeout_param and timeout \
+            else "its time limit"
         if resp.status == 200 and resp.getheader("X-SQL-State") == "S1TAT":
             # Virtuoso's "anytime" answer: what it found by its time limit, not the answer
             reply.close()
-            raise QueryTimeout(f"the remote store stopped the query at its time limit of "
-                               f"{timeout:g} s (its partial answer is not sent)")
+            raise QueryTimeout(f"the remote store stopped the query at {limit} "
+                               f"(its partial answer is not sent)")
         if resp.status == 200:
             return reply
         message = reply.readall()[:2000].decode(errors="replace").strip()
+        if _ENGINE_CANCEL in message:
+            # the same limit reached while Virtuoso runs the statement asynchronously: it
+            # answers 500 rather than a partial 200 (openlink/virtuoso-opensource#983)
+            raise QueryTimeout(f"the remote store stopped the query at {limit}: {message}")
         if resp.status == 400:
             raise InvalidQuery(f"SPARQL syntax error (remote store): {message}")
         if resp.status == 406:
