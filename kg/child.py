@@ -24,6 +24,7 @@ server leaves no orphan build behind to finish a store after the next start took
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import logging
@@ -32,21 +33,27 @@ import os
 import pickle
 import resource
 import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar, cast
 
 from exokg.errors import ExoKGError
 
-__all__ = ["ChildFailed", "dies_with_caller", "killed_with_parent", "run_in_child"]
+__all__ = ["ChildFailed", "at_lowest_priority", "dies_with_caller", "killed_with_parent",
+           "run_in_child"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 _PR_SET_PDEATHSIG = 1
+#: The lowest CPU priority a process or thread may take (the highest nice value).
+_LOWEST = 19
 
 
 class ChildFailed(ExoKGError):
@@ -119,6 +126,28 @@ def dies_with_caller() -> Callable[[], None] | None:
     if prctl is None:
         return None
     return functools.partial(_die_with, os.getpid(), prctl)
+
+
+def _lowest_for_this_thread() -> None:
+    if sys.platform == "linux":  # elsewhere a nice value is the whole process's
+        with contextlib.suppress(OSError):  # a sandbox that forbids it: normal priority
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _LOWEST)
+
+
+def at_lowest_priority(func: Callable[..., T], *args: Any) -> T:
+    """``func(*args)`` in a thread of its own at the lowest CPU priority (nice 19), with the
+    programs it starts; its error raised here. It then takes only the CPU time that others
+    leave idle (the store's load, which the first answer waits for), and the caller keeps
+    its own priority: Linux gives each thread its own nice value, which an unprivileged
+    process can raise but never lower back. Elsewhere ``func`` runs at the caller's.
+
+    >>> import subprocess
+    >>> at_lowest_priority(subprocess.check_output, ["nice"]).strip()
+    b'19'
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="lowest-priority",
+                            initializer=_lowest_for_this_thread) as pool:
+        return pool.submit(func, *args).result()
 
 
 def _sendable(err: BaseException) -> BaseException:

@@ -41,7 +41,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from exokg.build_db import build_db
-from exokg.child import dies_with_caller
+from exokg.child import at_lowest_priority, dies_with_caller
 from exokg.describe import OBJECT_FACT_PREDICATES
 from exokg.errors import ConfigError
 from exokg.facets_build import HUB_MIN, build_facets, write_facets
@@ -209,8 +209,11 @@ class InputFindings:
     a sorted copy in ``folder`` (removed by :meth:`close`)."""
 
     def __init__(self, files: Sequence[Path], folder: Path,
-                 alive: Callable[[], None] = lambda: None) -> None:
+                 alive: Callable[[], None] = lambda: None,
+                 ready: Callable[[], Any] | None = None) -> None:
         self.files, self.folder, self.alive = [Path(f) for f in files], folder, alive
+        #: called once the input is sorted, before any of it is read
+        self.ready = ready
         self.folder.mkdir()  # not its parents: a build given up removed them
         self.sorted: Path | None = None
         #: the links into each node from anything but a finding, counted while
@@ -222,8 +225,12 @@ class InputFindings:
 
     def iris(self) -> Iterator[str]:
         started = time.monotonic()
-        self.sorted = _sorted_input(self.files, self.folder, self.alive)
+        # beside the store's load, in the CPU time that the load leaves idle
+        self.sorted = at_lowest_priority(_sorted_input, self.files, self.folder, self.alive)
         logger.info("facets input sorted in %.1f s", time.monotonic() - started)
+        if self.ready is not None:
+            self.ready()
+            logger.info("facets input read from %.1f s", time.monotonic() - started)
         facts: list[tuple[bytes, bytes]] = []
         links: list[tuple[str, str]] = []
         self.facts.execute("CREATE TABLE link (node TEXT, predicate TEXT)")
@@ -303,13 +310,18 @@ class InputFindings:
 
 def build_facets_from_input(files: Sequence[Path], folder: Path, loaded: Callable[[], Any],
                             alive: Callable[[], None] = lambda: None, *,
-                            hub_min: int = HUB_MIN) -> None:
+                            hub_min: int = HUB_MIN, wait_for_load: bool = False) -> None:
     """The facets artifact of the store being loaded from ``files``, into ``folder``:
     the findings read from the files (:class:`InputFindings`), the rest from the store
     that ``loaded()`` gives once loaded; from the store alone when the input is unfit
-    (:class:`InputUnfit`). ``alive()`` raises when the build was given up."""
+    (:class:`InputUnfit`). ``alive()`` raises when the build was given up.
+
+    The input is sorted at the lowest CPU priority; with ``wait_for_load`` the rest waits
+    for ``loaded()`` (a copy of the loaded store is served early: its load comes first).
+    """
     folder = Path(folder)
-    findings = InputFindings(files, folder.parent / (folder.name + ".input"), alive)
+    findings = InputFindings(files, folder.parent / (folder.name + ".input"), alive,
+                             ready=loaded if wait_for_load else None)
     try:
         write_facets(folder, findings, loaded, hub_min=hub_min, alive=alive)
         return

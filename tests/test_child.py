@@ -52,3 +52,23 @@ def test_a_program_dies_with_the_process_that_started_it():
     assert not _orphan_after_kill("dies_with_caller()", wait=5)
     # and the test can tell: without it, the program outlives its killed starter
     assert _orphan_after_kill("None", wait=0.5)
+
+
+def test_lowest_priority_for_the_work_and_its_programs_only():
+    """:func:`exokg.child.at_lowest_priority` runs its function at nice 19, and so do the
+    programs that function starts; the caller's own thread keeps its priority."""
+    import os
+    import threading
+
+    from exokg.child import at_lowest_priority
+
+    def priorities() -> tuple[int, int]:
+        thread = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        program = int(subprocess.check_output(["nice"]))
+        return thread, program
+
+    before = priorities()
+    assert at_lowest_priority(priorities) == (19, 19)
+    assert priorities() == before
+    with pytest.raises(ZeroDivisionError):  # its error is the caller's
+        at_lowest_priority(divmod, 1, 0)

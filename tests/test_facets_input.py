@@ -8,7 +8,9 @@ says so and reads the store instead."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,32 @@ def test_a_build_given_up_after_the_read_stops_before_its_tallies_end(tmp_path, 
     with pytest.raises(ChildFailed, match="given up"):
         build_facets_from_input([data], tmp_path / "facets", lambda: store, alive)
     assert not (tmp_path / "facets" / facets_build.FACETS_FILE).exists()
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_served_early_the_read_waits_for_the_load(tmp_path, wait):
+    """With a copy of the loaded store served early (``wait_for_load``), only the input's
+    sort runs beside the load: the findings are read once ``loaded()`` has answered, and
+    the artifact is the same."""
+    from exokg.facets_input import build_facets_from_input
+
+    data = tmp_path / "data.nt"
+    data.write_text("".join(_lines(tmp_path)), encoding="utf-8")
+    store = open_store(prepare_store(tmp_path / "stores", data_files=[data]).path)
+    reference = tmp_path / "reference"
+    build_facets(store, reference)
+    folder = tmp_path / "facets"
+    calls: list[list[str]] = []
+
+    def loaded():
+        # the tables the pass had made when the store was first asked for
+        with contextlib.closing(sqlite3.connect(tmp_path / "facets.input" / "facts.sqlite")) as db:
+            calls.append(sorted(n for (n,) in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")))
+        return store
+
+    build_facets_from_input([data], folder, loaded, wait_for_load=wait)
+    assert facet_tables(folder) == facet_tables(reference)
+    # waiting: asked once the input was sorted, before its facts and links were read;
+    # else once the findings were read and tallied
+    assert calls[0] == (["fact"] if wait else ["fact", "incoming"]), calls
