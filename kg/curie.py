@@ -102,6 +102,39 @@ def _split(curie: str) -> tuple[str, str]:
     return prefix, local
 
 
+@cache
+def _uri_prefixes() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Every URI prefix of the converter (synonyms too), longest first, as one pattern; and
+    the prefix each belongs to."""
+    owner: dict[str, str] = {}
+    for record in converter().records:
+        for uri_prefix in (record.uri_prefix, *record.uri_prefix_synonyms):
+            owner[uri_prefix] = record.prefix
+    # an alternation is tried in order: the first that matches is the longest prefix
+    longest_first = sorted(owner, key=lambda p: (-len(p), p))
+    return re.compile("|".join(map(re.escape, longest_first))), owner
+
+
+def _compress(iri: str) -> tuple[str, str] | None:
+    """``(prefix, local)`` of ``iri`` by the converter's rule (the longest URI prefix that
+    starts it), or None.
+
+    The same answer as ``converter().parse_uri(iri)``, whose trie walks the IRI a character
+    at a time in Python (18 us an IRI; the store's build compacts every node's IRI, a
+    million at 10^6 findings); the compiled pattern takes about 1 us.
+
+    >>> _compress("http://purl.obolibrary.org/obo/MONDO_0007256")
+    ('MONDO', '0007256')
+    >>> _compress("http://example.org/x") is None
+    True
+    """
+    pattern, owner = _uri_prefixes()
+    found = pattern.match(iri)
+    if found is None:
+        return None
+    return owner[found.group()], iri[found.end():]
+
+
 #: IRIs and CURIEs whose conversion is remembered (curies' converter rebuilds its prefix map
 #: on each call: a neighbourhood's thousands of edges and node classes paid it each time).
 _REMEMBERED = 1 << 16
@@ -115,11 +148,11 @@ def compact_iri(iri: str) -> str:
     'https://w3id.org/exokg/vocab#'
     """
     text = str(iri)
-    curie = converter().compress(text)
-    if curie is not None:
-        prefix, local = _split(curie)
+    found = _compress(text)
+    if found is not None:
+        prefix, local = found
         if prefix in PREFIXES and local:
-            return curie
+            return f"{prefix}:{local}"
     return text
 
 
@@ -141,10 +174,10 @@ def external_curie(iri: str) -> str | None:
     >>> external_curie("https://w3id.org/exokg/id/content/mir-21") is None
     True
     """
-    curie = converter().compress(str(iri))
-    if curie is not None:
-        prefix, local = _split(curie)
-        return curie if prefix not in PREFIXES and local else None
+    found = _compress(str(iri))
+    if found is not None:
+        prefix, local = found
+        return f"{prefix}:{local}" if prefix not in PREFIXES and local else None
     match = _OBO.match(iri) or _IDORG.match(iri)
     return f"{match.group(1)}:{match.group(2)}" if match else None
 
