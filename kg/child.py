@@ -1,4 +1,6 @@
-"""Run one function in a fresh (spawned) child process: its answer, its error, its logs.
+"""Run one function in a fresh (spawned) child process: its answer, its error, its logs;
+and the rules a build's other processes and threads keep (:func:`dies_with_caller`,
+:func:`at_lowest_priority`).
 
 The store build reads the whole graph into Python structures (hundreds of MB at 10^5
 findings). Freed memory does not go back to the system, and ``exokg serve`` forks its web
@@ -141,9 +143,8 @@ def at_lowest_priority(func: Callable[..., T], *args: Any) -> T:
     its own priority: Linux gives each thread its own nice value, which an unprivileged
     process can raise but never lower back. Elsewhere ``func`` runs at the caller's.
 
-    >>> import subprocess
-    >>> at_lowest_priority(subprocess.check_output, ["nice"]).strip()
-    b'19'
+    >>> at_lowest_priority(divmod, 7, 2)
+    (3, 1)
     """
     with ThreadPoolExecutor(1, thread_name_prefix="lowest-priority",
                             initializer=_lowest_for_this_thread) as pool:

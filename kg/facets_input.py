@@ -212,7 +212,8 @@ class InputFindings:
                  alive: Callable[[], None] = lambda: None,
                  ready: Callable[[], Any] | None = None) -> None:
         self.files, self.folder, self.alive = [Path(f) for f in files], folder, alive
-        #: called once the input is sorted, before any of it is read
+        #: called once the input is sorted, before any of it is read; the sort then runs
+        #: at the lowest CPU priority (:func:`exokg.child.at_lowest_priority`)
         self.ready = ready
         self.folder.mkdir()  # not its parents: a build given up removed them
         self.sorted: Path | None = None
@@ -225,12 +226,16 @@ class InputFindings:
 
     def iris(self) -> Iterator[str]:
         started = time.monotonic()
-        # beside the store's load, in the CPU time that the load leaves idle
-        self.sorted = at_lowest_priority(_sorted_input, self.files, self.folder, self.alive)
+        if self.ready is None:
+            self.sorted = _sorted_input(self.files, self.folder, self.alive)
+        else:  # beside a load that comes first: in the CPU time it leaves idle
+            self.sorted = at_lowest_priority(_sorted_input, self.files, self.folder,
+                                             self.alive)
         logger.info("facets input sorted in %.1f s", time.monotonic() - started)
         if self.ready is not None:
             self.ready()
-            logger.info("facets input read from %.1f s", time.monotonic() - started)
+            logger.info("facets input read from %.1f s (the store loaded)",
+                        time.monotonic() - started)
         facts: list[tuple[bytes, bytes]] = []
         links: list[tuple[str, str]] = []
         self.facts.execute("CREATE TABLE link (node TEXT, predicate TEXT)")
@@ -316,8 +321,9 @@ def build_facets_from_input(files: Sequence[Path], folder: Path, loaded: Callabl
     that ``loaded()`` gives once loaded; from the store alone when the input is unfit
     (:class:`InputUnfit`). ``alive()`` raises when the build was given up.
 
-    The input is sorted at the lowest CPU priority; with ``wait_for_load`` the rest waits
-    for ``loaded()`` (a copy of the loaded store is served early: its load comes first).
+    With ``wait_for_load`` (a copy of the loaded store is served early: its load comes
+    first), the input is sorted at the lowest CPU priority and the rest waits for
+    ``loaded()``.
     """
     folder = Path(folder)
     findings = InputFindings(files, folder.parent / (folder.name + ".input"), alive,

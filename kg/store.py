@@ -108,8 +108,9 @@ READ_ONLY_ARTIFACTS = frozenset({"facets"})
 #: ``--data`` files while the store loads them: ``variant(files, folder, loaded, alive,
 #: wait_for_load=...)`` writes what ``builder(store, folder)`` would, ``loaded()`` waiting
 #: for the store, and ``alive()`` raising once the build is given up. With
-#: ``wait_for_load`` (a copy of the loaded store is served early), it works beside the
-#: load only at the lowest CPU priority, and waits for ``loaded()`` before the rest.
+#: ``wait_for_load=True`` (a copy of the loaded store is served early; passed only then),
+#: it works beside the load only at the lowest CPU priority, and waits for ``loaded()``
+#: before the rest.
 FROM_INPUT: dict[str, str] = {
     "exokg.facets_build:build_facets": "exokg.facets_input:build_facets_from_input",
 }
@@ -248,9 +249,10 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
 
     Counts cover every graph of the store (the default graph and the named graphs).
     Each count is one aggregate query evaluated inside Oxigraph, which releases the GIL,
-    so they run side by side in threads. A class's instances are counted with
-    ``COUNT(*)`` when no named graph holds a ``rdf:type`` triple (then no instance can be
-    counted twice), with ``COUNT(DISTINCT ?s)`` otherwise.
+    so they run side by side in threads; whether a property has a literal object is one
+    ``ASK`` for each. A class's instances are counted with ``COUNT(*)`` when no named
+    graph holds a ``rdf:type`` triple (then no instance can be counted twice), with
+    ``COUNT(DISTINCT ?s)`` otherwise.
     """
     def select(query: str) -> list[tuple[Any, ...]]:
         result = store.query(query, use_default_graph_as_union=True)
@@ -264,25 +266,26 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
         return by_count((name.value, int(n.value)) for name, n in select(query)
                         if isinstance(name, ox.NamedNode))
 
-    typed_in_named = store.query("ASK { GRAPH ?g { ?s a ?c } }")
-    instances = "COUNT(DISTINCT ?s)" if typed_in_named else "COUNT(*)"
     def has_literal(p: ox.NamedNode) -> bool:
+        # stops at the first literal. A literal test decodes each term it sees: as a
+        # SUM(IF(isLiteral(?o))) beside the property counts it cost 11 s of CPU at 10^5
+        # findings, these questions 5.5 s
         return bool(store.query(f"ASK {{ ?s {p} ?o FILTER(isLiteral(?o)) }}",
                                 use_default_graph_as_union=True))
 
+    typed_in_named = store.query("ASK { GRAPH ?g { ?s a ?c } }")
+    instances = "COUNT(DISTINCT ?s)" if typed_in_named else "COUNT(*)"
     with ThreadPoolExecutor(2, thread_name_prefix="statistics") as pool:
         distinct = pool.submit(select, "SELECT (COUNT(DISTINCT ?s) AS ?ns) "
                                        "(COUNT(DISTINCT ?o) AS ?no) { ?s ?p ?o }")
-        counted = [(p, int(n.value)) for p, n in
-                   select("SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p")
+        by_property = pool.submit(select, "SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p")
+        classes = partition(f"SELECT ?c ({instances} AS ?n) {{ ?s a ?c }} GROUP BY ?c")
+        counted = [(p, int(n.value)) for p, n in by_property.result()
                    if isinstance(p, ox.NamedNode)]
         # the properties with a literal object: a node's literal attributes are then read
         # by these alone, not by scanning all its statements
-        # (exokg.store_source.attribute_query). One ASK per property, which stops at its
-        # first literal: an expression decodes each term it sees, and a SUM(IF(isLiteral))
-        # in the count above cost 11 s of CPU at 10^5 findings, these 5.5 s
+        # (exokg.store_source.attribute_query)
         literal = pool.map(has_literal, [p for p, _ in counted])
-        classes = partition(f"SELECT ?c ({instances} AS ?n) {{ ?s a ?c }} GROUP BY ?c")
         triples = len(store)
         ((subjects, objects),) = distinct.result()
         return {
@@ -625,10 +628,12 @@ def _build_from_input(files: list[Path], signal: Path,
     waiter = _Waiter(signal)
     for name, (variant, folder) in builders.items():
         module, _, func = variant.partition(":")
+        waiting = {"wait_for_load": True} if wait_for_load else {}
         getattr(importlib.import_module(module), func)(files, folder, waiter, waiter.alive,
-                                                       wait_for_load=wait_for_load)
-        logger.info("artifact %s built at %.1f s (from the input, beside the load)", name,
-                    time.monotonic() - started)
+                                                       **waiting)
+        logger.info("artifact %s built at %.1f s (from the input, %s)", name,
+                    time.monotonic() - started,
+                    "read once loaded" if wait_for_load else "beside the load")
 
 
 def _statistics(store: ox.Store, started: float) -> dict[str, Any]:

@@ -167,14 +167,39 @@ def test_served_early_the_read_waits_for_the_load(tmp_path, wait):
     calls: list[list[str]] = []
 
     def loaded():
-        # the tables the pass had made when the store was first asked for
-        with contextlib.closing(sqlite3.connect(tmp_path / "facets.input" / "facts.sqlite")) as db:
+        # what the pass had made when the store was first asked for
+        scratch = tmp_path / "facets.input"
+        with contextlib.closing(sqlite3.connect(scratch / "facts.sqlite")) as db:
             calls.append(sorted(n for (n,) in db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")))
+        calls[-1].append((scratch / "input.nt").exists())
         return store
 
     build_facets_from_input([data], folder, loaded, wait_for_load=wait)
     assert facet_tables(folder) == facet_tables(reference)
     # waiting: asked once the input was sorted, before its facts and links were read;
     # else once the findings were read and tallied
-    assert calls[0] == (["fact"] if wait else ["fact", "incoming"]), calls
+    assert calls[0] == (["fact", True] if wait else ["fact", "incoming", True]), calls
+    assert not (tmp_path / "facets.input").exists()
+
+
+def test_a_build_given_up_during_the_load_stops_while_it_waits(tmp_path):
+    """Given up while it waits for the load (``loaded()`` raises, as the build's waiter
+    does): the pass stops there, and leaves no scratch folder and no artifact."""
+    from exokg.child import ChildFailed
+    from exokg.facets_build import FACETS_FILE
+    from exokg.facets_input import build_facets_from_input
+
+    data = tmp_path / "data.nt"
+    data.write_text("".join(_lines(tmp_path)), encoding="utf-8")
+    asked = []
+
+    def given_up():
+        asked.append((tmp_path / "facets.input" / "input.nt").exists())
+        raise ChildFailed("the store build was given up")
+
+    with pytest.raises(ChildFailed, match="given up"):
+        build_facets_from_input([data], tmp_path / "facets", given_up, wait_for_load=True)
+    assert asked == [True]  # asked once, with the input sorted
+    assert not (tmp_path / "facets.input").exists()
+    assert not (tmp_path / "facets" / FACETS_FILE).exists()

@@ -15,7 +15,7 @@ starts its own small pool of query executor processes before it serves; a worker
 dies is replaced, and its executors stop with it.
 
 A large build (``EARLY_TRIPLES``) serves early: once its data is loaded, the workers
-start on a copy of the loaded store (:func:`exokg.store.prepare_store`'s ``early``)
+start on a copy of the loaded store (:func:`exokg.store.prepare_store`'s ``loaded_copy``)
 while the artifacts and statistics are built. Meanwhile ``/sparql`` answers, what needs
 the artifacts answers 503 with ``Retry-After`` (:class:`exokg.errors.StillBuilding`),
 and so does ``/healthz``, so that a balancer sends nothing to a replica before it can

@@ -39,6 +39,7 @@ import itertools
 import json
 import logging
 import queue
+import re
 import socket
 import threading
 import time
@@ -80,8 +81,9 @@ _CHUNK = 1 << 16
 IDLE_SECONDS = 30.0
 _JSON = "application/sparql-results+json"
 _NT = "application/n-triples"
-#: Virtuoso's error for a statement it cancelled itself, at its time limit
-_ENGINE_CANCEL = "SR203"
+#: Virtuoso's error line for a statement it cancelled (at its time limit; an operator's
+#: cancel reads the same, and a retry is as right for it)
+_ENGINE_CANCEL = re.compile(r"Virtuoso HY008 Error SR203\b")
 
 
 class RemoteUnavailable(ExoKGError):
@@ -335,7 +337,9 @@ class RemoteEndpoint:
         UnknownFormat
             when it says 406.
         QueryTimeout
-            when no answer starts before ``timeout`` seconds.
+            when no answer starts before ``timeout`` seconds, or the engine stopped the
+            query at its own time limit (Virtuoso's partial S1TAT answer or its SR203
+            error; a 408 or 504).
         RemoteUnavailable
             when no new connection to it can be made (503).
         RemoteFailed
@@ -392,7 +396,10 @@ class RemoteEndpoint:
         if resp.status == 200:
             return reply
         message = reply.readall()[:2000].decode(errors="replace").strip()
-        if _ENGINE_CANCEL in message:
+        # the engine's own words: what follows them may echo the query, whose text is the
+        # user's and says nothing about why it failed
+        said = message.split("\n", 1)[0]
+        if resp.status == 500 and _ENGINE_CANCEL.match(said):
             # the same limit reached while Virtuoso runs the statement asynchronously: it
             # answers 500 rather than a partial 200 (openlink/virtuoso-opensource#983)
             raise QueryTimeout(f"the remote store stopped the query at {limit}: {message}")
@@ -400,7 +407,7 @@ class RemoteEndpoint:
             raise InvalidQuery(f"SPARQL syntax error (remote store): {message}")
         if resp.status == 406:
             raise UnknownFormat(f"the remote store cannot answer in {accept}: {message}")
-        if resp.status in (408, 504) or "timeout" in message.lower():
+        if resp.status in (408, 504) or "timeout" in said.lower():
             raise QueryTimeout(f"the remote store stopped the query: {message}")
         raise RemoteFailed(f"the remote store at {self.url} answered {resp.status}: "
                            f"{message}")
