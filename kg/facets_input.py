@@ -6,7 +6,9 @@ same file costs a quarter of that, and needs no loaded store. :func:`build_facet
 runs :func:`exokg.facets_build.write_facets` over :class:`InputFindings` -- the same
 builder, fed the same triples -- beside the store's bulk load. The same pass counts the
 links into each node from anything but a finding; the build waits for the loaded store
-only for the rest of what is not about a finding (node descriptions, counts).
+only for the rest of what is not about a finding (node descriptions, counts). When a copy
+of the loaded store is served early, its load comes first: only the files' serialisation
+runs beside it, in the CPU time it leaves idle, and the sort and the read after it.
 
 What the store does to its input, done here the same way, in bounded memory:
 
@@ -28,6 +30,7 @@ Either of the last two, or a system without a working ``sort`` program, raises
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -37,7 +40,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TypeVar
 
 import pyoxigraph as ox
 from exokg.build_db import build_db
@@ -47,12 +50,18 @@ from exokg.errors import ConfigError
 from exokg.facets_build import HUB_MIN, build_facets, write_facets
 from exokg.vocab import EXO, RDF
 
-__all__ = ["ALIVE_EVERY", "SORT_MEMORY", "InputFindings", "InputUnfit", "build_facets_from_input"]
+__all__ = ["ALIVE_EVERY", "RUN", "SORT_MEMORY", "InputFindings", "InputUnfit",
+           "build_facets_from_input"]
 
 logger = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
+
 #: Triples read between two checks that the build still runs.
 ALIVE_EVERY = 1_000_000
+
+#: Triples serialised at a time beside a load that comes first (about 0.1 s of CPU).
+RUN = 50_000
 
 #: The memory the input's sort may take beside the store's load (``sort -S``).
 SORT_MEMORY = "256M"
@@ -155,24 +164,60 @@ def _sort_unique(program: str, paths: Sequence[Path], merged: Path,
                          f"{err.decode(errors='replace').strip()}")
 
 
-def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]) -> Path:
-    """The default graph of ``files`` as N-Triples, sorted, each triple once."""
+def _serialise_run(triples: Iterator[ox.Triple], size: int, out: BinaryIO) -> bool:
+    """The next ``size`` of ``triples`` written to ``out`` as N-Triples, all read in this
+    thread; False when none was left.
+
+    >>> import io
+    >>> triples, out = iter([ox.Triple(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"),
+    ...                                ox.Literal(str(n))) for n in range(3)]), io.BytesIO()
+    >>> [_serialise_run(triples, 2, out) for _ in range(3)], out.getvalue().count(b"\\n")
+    ([True, True, False], 3)
+    """
+    first = next(triples, None)
+    if first is None:
+        return False
+    ox.serialize(itertools.chain((first,), itertools.islice(triples, size - 1)), out,
+                 ox.RdfFormat.N_TRIPLES)
+    return True
+
+
+def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None],
+                  loading: Callable[[], bool] | None = None,
+                  loaded: Callable[[], Any] | None = None) -> Path:
+    """The default graph of ``files`` as N-Triples, sorted, each triple once.
+
+    Beside a load that comes first (``loading()`` true while it runs), the files are
+    serialised in the CPU time it leaves idle (:func:`exokg.child.at_lowest_priority`),
+    :data:`RUN` triples at a time, so that the run under way when the load ends is all
+    that stays at the lowest priority: after it, the early copy's queries would keep a
+    thread there waiting. The sort then waits for ``loaded()``, and runs at the caller's.
+    """
     from exokg.store import rdf_format
+
+    def beside_load(func: Callable[..., _T], *args: Any) -> _T:
+        if loading is not None and loading():
+            return at_lowest_priority(func, *args)
+        return func(*args)
 
     program = _sort_program()
     parts: list[Path] = []
     for number, path in enumerate(files):
         fmt = rdf_format(path)
         # each file's blank nodes its own, as the store's load makes them
-        quads: Iterable[Any] = _checked(
+        quads: Iterator[Any] = _checked(
             ox.parse(path=str(path), format=fmt, rename_blank_nodes=True), alive)
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             quads = (q.triple for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
         parts.append(folder / f"part{number}.nt")
         try:
-            ox.serialize(quads, str(parts[-1]), ox.RdfFormat.N_TRIPLES)
+            with parts[-1].open("wb") as part:
+                while beside_load(_serialise_run, quads, RUN, part):
+                    pass
         except (SyntaxError, ValueError) as err:
             raise ConfigError(f"{path}: not valid RDF: {err}") from None
+    if loaded is not None:
+        loaded()
     merged = folder / "input.nt"
     _sort_unique(program, parts, merged, alive)
     for p in parts:
@@ -210,11 +255,12 @@ class InputFindings:
 
     def __init__(self, files: Sequence[Path], folder: Path,
                  alive: Callable[[], None] = lambda: None,
-                 ready: Callable[[], Any] | None = None) -> None:
+                 loading: Callable[[], bool] | None = None,
+                 loaded: Callable[[], Any] | None = None) -> None:
         self.files, self.folder, self.alive = [Path(f) for f in files], folder, alive
-        #: called once the input is sorted, before any of it is read; the sort then runs
-        #: at the lowest CPU priority (:func:`exokg.child.at_lowest_priority`)
-        self.ready = ready
+        #: true while a load that comes first runs, and what waits for it: the input
+        #: is serialised beside it, and sorted and read after it (:func:`_sorted_input`)
+        self.loading, self.loaded = loading, loaded
         self.folder.mkdir()  # not its parents: a build given up removed them
         self.sorted: Path | None = None
         #: the links into each node from anything but a finding, counted while
@@ -226,16 +272,9 @@ class InputFindings:
 
     def iris(self) -> Iterator[str]:
         started = time.monotonic()
-        if self.ready is None:
-            self.sorted = _sorted_input(self.files, self.folder, self.alive)
-        else:  # beside a load that comes first: in the CPU time it leaves idle
-            self.sorted = at_lowest_priority(_sorted_input, self.files, self.folder,
-                                             self.alive)
+        self.sorted = _sorted_input(self.files, self.folder, self.alive, self.loading,
+                                    self.loaded)
         logger.info("facets input sorted in %.1f s", time.monotonic() - started)
-        if self.ready is not None:
-            self.ready()
-            logger.info("facets input read from %.1f s (the store loaded)",
-                        time.monotonic() - started)
         facts: list[tuple[bytes, bytes]] = []
         links: list[tuple[str, str]] = []
         self.facts.execute("CREATE TABLE link (node TEXT, predicate TEXT)")
@@ -315,19 +354,20 @@ class InputFindings:
 
 def build_facets_from_input(files: Sequence[Path], folder: Path, loaded: Callable[[], Any],
                             alive: Callable[[], None] = lambda: None, *,
-                            hub_min: int = HUB_MIN, wait_for_load: bool = False) -> None:
+                            hub_min: int = HUB_MIN,
+                            loading: Callable[[], bool] | None = None) -> None:
     """The facets artifact of the store being loaded from ``files``, into ``folder``:
     the findings read from the files (:class:`InputFindings`), the rest from the store
     that ``loaded()`` gives once loaded; from the store alone when the input is unfit
     (:class:`InputUnfit`). ``alive()`` raises when the build was given up.
 
-    With ``wait_for_load`` (a copy of the loaded store is served early: its load comes
-    first), the input is sorted at the lowest CPU priority and the rest waits for
-    ``loaded()``.
+    ``loading``, when given, says whether the store's load still runs, and that it comes
+    first (a copy of the loaded store is served early): the input is serialised in the
+    CPU time the load leaves idle, and the rest waits for ``loaded()``.
     """
     folder = Path(folder)
     findings = InputFindings(files, folder.parent / (folder.name + ".input"), alive,
-                             ready=loaded if wait_for_load else None)
+                             loading, None if loading is None else loaded)
     try:
         write_facets(folder, findings, loaded, hub_min=hub_min, alive=alive)
         return

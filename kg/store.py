@@ -105,12 +105,11 @@ ARTIFACT_BUILDERS: dict[str, str | ArtifactBuilder] = {
 READ_ONLY_ARTIFACTS = frozenset({"facets"})
 
 #: Builders (of :data:`READ_ONLY_ARTIFACTS`) with a variant that starts from the
-#: ``--data`` files while the store loads them: ``variant(files, folder, loaded, alive,
-#: wait_for_load=...)`` writes what ``builder(store, folder)`` would, ``loaded()`` waiting
-#: for the store, and ``alive()`` raising once the build is given up. With
-#: ``wait_for_load=True`` (a copy of the loaded store is served early; passed only then),
-#: it works beside the load only at the lowest CPU priority, and waits for ``loaded()``
-#: before the rest.
+#: ``--data`` files while the store loads them: ``variant(files, folder, loaded, alive)``
+#: writes what ``builder(store, folder)`` would, ``loaded()`` waiting for the store, and
+#: ``alive()`` raising once the build is given up. When a copy of the loaded store is
+#: served early, it is also given ``loading``, true while the load runs: the load then
+#: comes first, and the variant works beside it only in the CPU time it leaves idle.
 FROM_INPUT: dict[str, str] = {
     "exokg.facets_build:build_facets": "exokg.facets_input:build_facets_from_input",
 }
@@ -555,8 +554,8 @@ class _Early:
               builders: dict[str, str | ArtifactBuilder], started: float, *,
               wait_for_load: bool = False) -> _Early | None:
         """Start them (``None`` when none applies: no files, or no such builder); with
-        ``wait_for_load``, each does no more beside the load than its variant's
-        ``wait_for_load`` allows (:data:`FROM_INPUT`)."""
+        ``wait_for_load``, the load comes first (a variant is given ``loading``:
+        :data:`FROM_INPUT`)."""
         variants = {name: FROM_INPUT[b] for name, b in sorted(builders.items())
                     if name in READ_ONLY_ARTIFACTS and isinstance(b, str) and b in FROM_INPUT}
         if not files or not variants:
@@ -604,6 +603,10 @@ class _Waiter:
         self.store: ox.Store | None = None
         self.lock = threading.Lock()  # a builder's threads may wait at once
 
+    def loading(self) -> bool:
+        """Whether the store's load still runs (no checkpoint yet, not given up)."""
+        return not self.signal.exists()
+
     def alive(self) -> None:
         """Raise once the build was given up (or its folder removed)."""
         if not self.signal.parent.exists() or (self.signal.exists()
@@ -628,9 +631,9 @@ def _build_from_input(files: list[Path], signal: Path,
     waiter = _Waiter(signal)
     for name, (variant, folder) in builders.items():
         module, _, func = variant.partition(":")
-        waiting = {"wait_for_load": True} if wait_for_load else {}
+        first = {"loading": waiter.loading} if wait_for_load else {}
         getattr(importlib.import_module(module), func)(files, folder, waiter, waiter.alive,
-                                                       **waiting)
+                                                       **first)
         logger.info("artifact %s built at %.1f s (from the input, %s)", name,
                     time.monotonic() - started,
                     "read once loaded" if wait_for_load else "beside the load")

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -153,9 +156,9 @@ def test_a_build_given_up_after_the_read_stops_before_its_tallies_end(tmp_path, 
 
 @pytest.mark.parametrize("wait", [True, False])
 def test_served_early_the_read_waits_for_the_load(tmp_path, wait):
-    """With a copy of the loaded store served early (``wait_for_load``), only the input's
-    sort runs beside the load: the findings are read once ``loaded()`` has answered, and
-    the artifact is the same."""
+    """With a copy of the loaded store served early (``loading`` given), only the input's
+    serialisation runs beside the load: it is sorted and read once ``loaded()`` has
+    answered, and the artifact is the same."""
     from exokg.facets_input import build_facets_from_input
 
     data = tmp_path / "data.nt"
@@ -172,15 +175,42 @@ def test_served_early_the_read_waits_for_the_load(tmp_path, wait):
         with contextlib.closing(sqlite3.connect(scratch / "facts.sqlite")) as db:
             calls.append(sorted(n for (n,) in db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")))
-        calls[-1].append((scratch / "input.nt").exists())
+        calls[-1] += [(scratch / name).exists() for name in ("part0.nt", "input.nt")]
         return store
 
-    build_facets_from_input([data], folder, loaded, wait_for_load=wait)
+    build_facets_from_input([data], folder, loaded, loading=(lambda: True) if wait else None)
     assert facet_tables(folder) == facet_tables(reference)
-    # waiting: asked once the input was sorted, before its facts and links were read;
-    # else once the findings were read and tallied
-    assert calls[0] == (["fact", True] if wait else ["fact", "incoming", True]), calls
+    # waiting: asked once the input was serialised, before its sort; else once the
+    # findings were read and tallied
+    assert calls[0] == (["fact", True, False] if wait else ["fact", "incoming", False, True]), \
+        calls
     assert not (tmp_path / "facets.input").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's nice value is Linux's")
+def test_the_sort_yields_to_the_load_while_it_runs_only(tmp_path, monkeypatch):
+    """While ``loading()`` says the load runs, the input is serialised at the lowest CPU
+    priority; once it is done, at the caller's (a thread at nice 19 would stay there,
+    behind the early copy's queries)."""
+    from exokg import facets_input
+    from exokg.facets_input import build_facets_from_input
+
+    data = tmp_path / "data.nt"
+    data.write_text("".join(_lines(tmp_path)), encoding="utf-8")
+    store = open_store(prepare_store(tmp_path / "stores", data_files=[data]).path)
+    # alive() asked every 500 triples, in the thread that serialises runs of 500
+    monkeypatch.setattr(facets_input, "ALIVE_EVERY", 500)
+    monkeypatch.setattr(facets_input, "RUN", 500)
+    seen: list[int] = []
+
+    def alive():  # asked by the thread that serialises
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    build_facets_from_input([data], tmp_path / "facets", lambda: store, alive,
+                            loading=lambda: len(seen) < 3)
+    # three runs of 500 at nice 19, then the caller's: the load was done
+    assert seen[:3] == [19] * 3 and set(seen[3:]) == {ours}, seen
 
 
 def test_a_build_given_up_during_the_load_stops_while_it_waits(tmp_path):
@@ -195,11 +225,11 @@ def test_a_build_given_up_during_the_load_stops_while_it_waits(tmp_path):
     asked = []
 
     def given_up():
-        asked.append((tmp_path / "facets.input" / "input.nt").exists())
+        asked.append((tmp_path / "facets.input" / "part0.nt").exists())
         raise ChildFailed("the store build was given up")
 
     with pytest.raises(ChildFailed, match="given up"):
-        build_facets_from_input([data], tmp_path / "facets", given_up, wait_for_load=True)
-    assert asked == [True]  # asked once, with the input sorted
+        build_facets_from_input([data], tmp_path / "facets", given_up, loading=lambda: True)
+    assert asked == [True]  # asked once, with the input serialised
     assert not (tmp_path / "facets.input").exists()
     assert not (tmp_path / "facets" / FACETS_FILE).exists()
