@@ -63,7 +63,8 @@ ALIVE_EVERY = 1_000_000
 #: Triples serialised at a time beside a load that comes first (about 0.1 s of CPU).
 RUN = 50_000
 
-#: The memory the input's sort may take beside the store's load (``sort -S``).
+#: The memory the input's sort may take (``sort -S``): beside the store's load, or after it
+#: while the artifacts build.
 SORT_MEMORY = "256M"
 
 #: The scratch file of the facts of named objects and the incoming links.
@@ -149,7 +150,8 @@ def _sort_unique(program: str, paths: Sequence[Path], merged: Path,
                  alive: Callable[[], None]) -> None:
     """``merged``: the lines of ``paths`` in byte order, each once -- by the system's
     ``sort`` (GNU's and BSD's take these options; GNU's sorts on every core), a tenth of
-    the time a sort in Python took, in :data:`SORT_MEMORY` beside the load, spilling to
+    the time a sort in Python took, in :data:`SORT_MEMORY` (beside the load, or after it when
+    the load comes first), spilling to
     ``merged``'s folder. When it fails, the findings are read from the store
     (:class:`InputUnfit`)."""
     env = {**os.environ, "LC_ALL": "C"}  # bytes, not a locale's collation
@@ -195,8 +197,11 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
     """
     from exokg.store import rdf_format
 
+    started = time.monotonic()
+
     def beside_load(func: Callable[..., _T], *args: Any) -> _T:
         if loading is not None and loading():
+            alive()  # a build given up stops here, not a million triples later
             return at_lowest_priority(func, *args)
         return func(*args)
 
@@ -216,8 +221,10 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
                     pass
         except (SyntaxError, ValueError) as err:
             raise ConfigError(f"{path}: not valid RDF: {err}") from None
+    logger.info("facets input serialised in %.1f s", time.monotonic() - started)
     if loaded is not None:
         loaded()
+        logger.info("facets input: the store loaded at %.1f s", time.monotonic() - started)
     merged = folder / "input.nt"
     _sort_unique(program, parts, merged, alive)
     for p in parts:

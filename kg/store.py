@@ -423,8 +423,8 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
     try:
         tmp.mkdir()
         # with a copy to serve once loaded, the first answer waits for the load: beside it
-        # only the input's sort, at the lowest priority (at 10^6 findings the facets' whole
-        # input pass beside the load made it 121 s against pyoxigraph's 83 s alone)
+        # only the input's serialisation, at the lowest priority (at 10^6 findings the
+        # facets' whole input pass beside the load made it 121 s against pyoxigraph's 83 s)
         early = _Early.start(tmp, files, builders, started,
                              wait_for_load=loaded_copy is not None)
         store = ox.Store(str(tmp / OXIGRAPH_DIR))
@@ -604,8 +604,9 @@ class _Waiter:
         self.lock = threading.Lock()  # a builder's threads may wait at once
 
     def loading(self) -> bool:
-        """Whether the store's load still runs (no checkpoint yet, not given up)."""
-        return not self.signal.exists()
+        """Whether the store's load still runs: no checkpoint yet, and not given up (an
+        empty signal, or the build folder removed)."""
+        return self.signal.parent.exists() and not self.signal.exists()
 
     def alive(self) -> None:
         """Raise once the build was given up (or its folder removed)."""

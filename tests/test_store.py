@@ -235,7 +235,8 @@ def test_statistics_name_the_properties_with_a_literal_object():
 def test_a_loaded_copy_is_made_and_the_store_built_as_without_it(tmp_path):
     """``loaded_copy``: a copy of the loaded store, not complete, beside a build whose
     store and artifacts are those of a build without it (the builders that start from
-    the input files then only sort it beside the load, and read it once loaded)."""
+    the input files then only serialise it beside the load, and sort and read it once
+    loaded)."""
     from exokg.build_format import build_digests
     from exokg.store import bundled_ntriples
 
