@@ -146,9 +146,14 @@ def at_lowest_priority(func: Callable[..., T], *args: Any) -> T:
     >>> at_lowest_priority(divmod, 7, 2)
     (3, 1)
     """
-    with ThreadPoolExecutor(1, thread_name_prefix="lowest-priority",
-                            initializer=_lowest_for_this_thread) as pool:
-        return pool.submit(func, *args).result()
+    return _lowest_priority_thread().submit(func, *args).result()
+
+
+@functools.cache
+def _lowest_priority_thread() -> ThreadPoolExecutor:
+    """One thread a process, made once: a caller hands it many small runs of work."""
+    return ThreadPoolExecutor(1, thread_name_prefix="lowest-priority",
+                              initializer=_lowest_for_this_thread)
 
 
 def _sendable(err: BaseException) -> BaseException:

@@ -97,11 +97,6 @@ def converter() -> curies.Converter:
     return curies.Converter(records)
 
 
-def _split(curie: str) -> tuple[str, str]:
-    prefix, _, local = curie.partition(":")
-    return prefix, local
-
-
 @cache
 def _uri_prefixes() -> tuple[re.Pattern[str], dict[str, str]]:
     """Every URI prefix of the converter (synonyms too), longest first, as one pattern; and
@@ -159,7 +154,7 @@ def compact_iri(iri: str) -> str:
 @lru_cache(maxsize=_REMEMBERED)
 def expand_curie(curie: str) -> str:
     """The IRI of a CURIE of ExoKG's own prefixes; anything else is returned unchanged."""
-    prefix, local = _split(curie)
+    prefix, _, local = curie.partition(":")
     if prefix in PREFIXES and not local.startswith("//"):
         return converter().expand(curie) or curie
     return curie

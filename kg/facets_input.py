@@ -222,7 +222,7 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
         except (SyntaxError, ValueError) as err:
             raise ConfigError(f"{path}: not valid RDF: {err}") from None
     logger.info("facets input serialised in %.1f s", time.monotonic() - started)
-    if loaded is not None:
+    if loading is not None and loaded is not None:
         loaded()
         logger.info("facets input: the store loaded at %.1f s", time.monotonic() - started)
     merged = folder / "input.nt"
@@ -374,7 +374,7 @@ def build_facets_from_input(files: Sequence[Path], folder: Path, loaded: Callabl
     """
     folder = Path(folder)
     findings = InputFindings(files, folder.parent / (folder.name + ".input"), alive,
-                             loading, None if loading is None else loaded)
+                             loading, loaded)
     try:
         write_facets(folder, findings, loaded, hub_min=hub_min, alive=alive)
         return

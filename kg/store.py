@@ -105,11 +105,11 @@ ARTIFACT_BUILDERS: dict[str, str | ArtifactBuilder] = {
 READ_ONLY_ARTIFACTS = frozenset({"facets"})
 
 #: Builders (of :data:`READ_ONLY_ARTIFACTS`) with a variant that starts from the
-#: ``--data`` files while the store loads them: ``variant(files, folder, loaded, alive)``
-#: writes what ``builder(store, folder)`` would, ``loaded()`` waiting for the store, and
-#: ``alive()`` raising once the build is given up. When a copy of the loaded store is
-#: served early, it is also given ``loading``, true while the load runs: the load then
-#: comes first, and the variant works beside it only in the CPU time it leaves idle.
+#: ``--data`` files while the store loads them: ``variant(files, folder, loaded, alive,
+#: loading=...)`` writes what ``builder(store, folder)`` would, ``loaded()`` waiting for
+#: the store, and ``alive()`` raising once the build is given up. ``loading`` is None, or,
+#: when a copy of the loaded store is served early, true while the load runs: the load
+#: then comes first, and the variant works beside it only in the CPU time it leaves idle.
 FROM_INPUT: dict[str, str] = {
     "exokg.facets_build:build_facets": "exokg.facets_input:build_facets_from_input",
 }
@@ -632,9 +632,9 @@ def _build_from_input(files: list[Path], signal: Path,
     waiter = _Waiter(signal)
     for name, (variant, folder) in builders.items():
         module, _, func = variant.partition(":")
-        first = {"loading": waiter.loading} if wait_for_load else {}
-        getattr(importlib.import_module(module), func)(files, folder, waiter, waiter.alive,
-                                                       **first)
+        getattr(importlib.import_module(module), func)(
+            files, folder, waiter, waiter.alive,
+            loading=waiter.loading if wait_for_load else None)
         logger.info("artifact %s built at %.1f s (from the input, %s)", name,
                     time.monotonic() - started,
                     "read once loaded" if wait_for_load else "beside the load")
