@@ -10,6 +10,7 @@ The build is held in its artifact phase by a builder that waits for a file
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -25,22 +26,36 @@ GATED = ("-c", f"import sys; sys.path.insert(0, {str(TESTS)!r}); "
                "from exokg.store import register_artifact; "
                "register_artifact('zz-gate', 'probe_builders:wait_for_gate'); "
                "from exokg.cli import main; sys.exit(main())")
+#: ``GATED``, whose workers take ``WARM_UP_SECONDS`` more to warm up (at 10^5 findings a
+#: worker on the complete store warms up for 2-3 s).
+SLOW = (GATED[0], "import os, time, exokg.server.warmup as w; f = w.warm_up; "
+                  "w.warm_up = lambda app: time.sleep(float(os.environ['WARM_UP_SECONDS'])) "
+                  "or f(app); " + GATED[1])
 ASK = {"query": "ASK { ?s ?p ?o }"}
 COUNT = {"query": "SELECT (COUNT(*) AS ?n) { ?s a <https://w3id.org/exokg/vocab#Finding> }"}
 
 
-def _gated(tmp_path: Path, *, complete: bool = False):
-    """A server on a store whose build waits, once loaded, for ``tmp_path/gate``."""
+def _gated(tmp_path: Path, *, complete: bool = False, warm_up: float = 0.0):
+    """A server on a store whose build waits, once loaded, for ``tmp_path/gate``; its
+    workers warm up ``warm_up`` seconds longer."""
     gate = tmp_path / "gate"
     proc, url = start_server(["--store", str(tmp_path / "store"), "--workers", "2",
                               "--executors", "1", "--no-access-log"],
-                             env={"GATE_FILE": str(gate), "EXOKG_EARLY_TRIPLES": "1"},
-                             launcher=GATED, complete=complete)
+                             env={"GATE_FILE": str(gate), "EXOKG_EARLY_TRIPLES": "1",
+                                  "WARM_UP_SECONDS": str(warm_up)},
+                             launcher=SLOW if warm_up else GATED, complete=complete)
     return proc, url, gate
 
 
 def _health(url: str) -> requests.Response:
     return requests.get(f"{url}/healthz", timeout=10)
+
+
+def _workers(proc) -> set[int]:
+    """The server's worker processes: forked, they share its command line (its build and
+    multiprocessing's resource tracker do not)."""
+    master = psutil.Process(proc.pid)
+    return {c.pid for c in master.children() if c.cmdline() == master.cmdline()}
 
 
 def _leftovers(store: Path) -> list[str]:
@@ -93,6 +108,51 @@ def test_sparql_answers_while_the_artifacts_build_then_everything(tmp_path):
         assert "replacing the workers" in server_log(proc)
     finally:
         stop_server(proc)
+
+
+@pytest.mark.parametrize("replace", ["built", "SIGHUP"])
+def test_no_request_is_refused_while_the_workers_are_replaced(tmp_path, replace):
+    if replace == "SIGHUP":  # an operator's reload of a server on a complete store
+        (tmp_path / "gate").write_text("go")
+    proc, url, gate = _gated(tmp_path, warm_up=2.5, complete=replace == "SIGHUP")
+    workers = _workers(proc)
+    answers: list[int] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def ask() -> None:  # a new connection each time, as clients of a balancer make
+        while not stop.is_set():
+            try:
+                answers.append(requests.get(f"{url}/sparql", params=ASK, timeout=30)
+                               .status_code)
+            except requests.RequestException as err:
+                failures.append(repr(err))
+            time.sleep(0.01)
+
+    pollers = [threading.Thread(target=ask) for _ in range(3)]
+    try:
+        for poller in pollers:
+            poller.start()
+        time.sleep(0.5)
+        if replace == "SIGHUP":
+            proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 60
+            while workers & _workers(proc) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        else:
+            gate.write_text("go")
+            assert EVERY_WORKER_COMPLETE in wait_for_log(proc, EVERY_WORKER_COMPLETE,
+                                                         tries=600)
+        time.sleep(0.5)
+        replaced = _workers(proc)
+    finally:
+        stop.set()
+        for poller in pollers:
+            poller.join()
+        stop_server(proc)
+    assert failures == []
+    assert len(answers) > 100 and set(answers) == {200}
+    assert len(workers) == len(replaced) == 2 and not replaced & workers
 
 
 def test_a_build_failing_after_the_load_stops_the_server_with_its_error(tmp_path):

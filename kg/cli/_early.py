@@ -111,7 +111,7 @@ class EarlyBuild:
         # let go first, or the new workers would inherit the hold (the old ones keep
         # theirs until they exit)
         release_in_use(self.copy)
-        server.signal_handler_reload()  # what SIGHUP does: each worker replaced in turn
+        server.signal_handler_reload()  # what SIGHUP does: each worker replaced once ready
         deadline = time.monotonic() + SWITCH_WAIT
         while not remove_if_unused(self.copy):
             if time.monotonic() > deadline:

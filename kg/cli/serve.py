@@ -20,8 +20,10 @@ while the artifacts and statistics are built. Meanwhile ``/sparql`` answers, wha
 the artifacts answers 503 with ``Retry-After`` (:class:`exokg.errors.StillBuilding`),
 and so does ``/healthz``, so that a balancer sends nothing to a replica before it can
 answer everything as the others do. When the build ends the workers are replaced, one
-by one, by workers on the complete store (granian's graceful reload); a build that
-fails stops the server with its error.
+by one, by workers on the complete store (granian's graceful reload, what ``SIGHUP``
+does too); an old worker stops only once its replacement has warmed up
+(:class:`exokg.cli._workers.ReadyServer`), so no connection is refused meanwhile. A build
+that fails stops the server with its error.
 
 Start-up faults end in one line on stderr and exit status 2, before anything is served:
 a port out of range, a host that is not an address of this machine, a port another
@@ -244,6 +246,7 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
         for a bad setting.
     """
     tune_malloc()  # first: before the imports and the store's preparation allocate
+    from exokg.cli._workers import ReadyServer
     from exokg.config import Config
     from exokg.prefetch import start_prefetch
     from exokg.server import create_app  # imported here, in the master: workers inherit it
@@ -251,7 +254,6 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     from exokg.store import find_store
     from granian.constants import Interfaces
     from granian.log import LogLevels
-    from granian.server import Server
 
     settings = Config.load(config)
     check_address(host, port)
@@ -299,15 +301,18 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
                            on_done=_read_ahead)
         app = create_app(settings)
         _warm_up(app)
-        return AsgiBridge(app, threads=settings.threads, max_body=settings.max_body_bytes)
+        bridge = AsgiBridge(app, threads=settings.threads, max_body=settings.max_body_bytes)
+        server.ready()  # a worker it replaces may stop now (exokg.cli._workers)
+        return bridge
 
     drain = settings.drain_seconds
     # ASGI without lifespan events (the workers' set-up is load_app's); granian's
     # blocking threads run the event loop only (one), the bridge's pool runs the app
-    server = Server(
+    server = ReadyServer(
         "exokg", address=host, port=port, interface=Interfaces.ASGINL,
         workers=settings.workers, blocking_threads=1,
         runtime_threads=1, backlog=2048, log_level=LogLevels.warning, log_access=False,
+        # a replacement starts once ready (ReadyServer); the interval covers its bind
         respawn_failed_workers=True, respawn_interval=1.0,
         # SIGTERM: each worker stops accepting and finishes what is in flight; a query
         # started just before runs to its time limit, so the drain waits that long
@@ -327,6 +332,7 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     finally:
         if build is not None:
             build.close()
+        server.close_ready()
     if build is not None and build.error is not None and not build.cancelled:
         from exokg.errors import ExoKGError
 
