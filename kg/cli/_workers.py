@@ -1,18 +1,26 @@
-"""``exokg serve``'s worker processes: granian's, replaced only by workers that are ready.
+"""``exokg serve``'s worker processes: granian's, each replaced only by a worker that is ready.
 
-granian replaces a worker (a graceful reload: the switch from an early copy, ``SIGHUP``;
-or a worker that died) by starting the new one, waiting ``respawn_interval``, then
-stopping the old one, whether or not the new one listens yet
+granian replaces a live worker (a graceful reload: ``SIGHUP``, or the switch from an
+early copy of the store to the complete one) by starting the new worker, waiting
+``respawn_interval``, then stopping the old one, whether or not the new one listens yet
 (emmett-framework/granian#921). On Linux each worker binds its own ``SO_REUSEPORT``
 socket, and only once its loader has returned; ours warms up first (2-3 s at 10^5
 findings), so for a moment no worker listened and connections were refused: 2 of 295
 polls across the switch at 10^5, 138 in ``tests/test_serve_early.py``'s test of it.
 
-:class:`ReadyServer` starts a replacement and returns only once the worker says it is
-ready (:meth:`ReadyServer.ready`, called by the loader as it returns), it died, the
-server is stopping, or :data:`READY_WAIT` passed; granian's own ``respawn_interval``
-then covers the bind before the old worker is stopped. The first workers start as
-before, all at once.
+:class:`ReadyServer` replaces workers its own way: it starts the new worker and stops
+the old one only once the new one says it is ready (:meth:`ReadyServer.ready`, called by
+the loader as it returns; granian's ``respawn_interval`` then covers the bind). A worker
+that died (a crash) is replaced at once, as granian does; a replacement that dies while
+it warms up, or is not ready within :data:`READY_WAIT`, is logged and the old worker is
+stopped all the same (granian's own crash handling takes over from there); a server told
+to stop starts no more replacements. Beyond this, a connection the old worker had queued
+but not accepted when it stops is reset by the kernel unless ``net.ipv4.tcp_migrate_req``
+is 1 (a balancer retries it).
+
+It relies on granian's private ``_respawn_workers`` and ``_spawn_worker``, so granian is
+pinned below its next minor version and ``tests/test_cli_workers.py`` checks that they
+are still there as used.
 """
 
 from __future__ import annotations
@@ -22,91 +30,127 @@ import logging
 import os
 import select
 import time
-from typing import Any
+from typing import Any, Literal
 
 from granian.server import MPServer
 
-__all__ = ["READY_WAIT", "ReadyServer"]
+__all__ = ["READY_WAIT", "ReadyPipe", "ReadyServer"]
 
 logger = logging.getLogger(__name__)
 
-#: Seconds a replacement may take to warm up before the old worker is stopped anyway.
+#: Seconds a replacement may take to warm up before its old worker is stopped anyway:
+#: above the executors' start (up to 60 s) and a warm-up at 10^6 findings (about 3 s).
 READY_WAIT = 300.0
+
+Outcome = Literal["ready", "died", "late", "stopping"]
+
+
+class ReadyPipe:
+    """A one-time "ready" from a forked child to its parent: a byte, or end of file if
+    the child died first.
+
+    >>> pipe = ReadyPipe()
+    >>> pipe.ready()  # in the child (here, the same process)
+    >>> pipe.wait(timeout=1.0, stopping=lambda: False)
+    'ready'
+    >>> pipe = ReadyPipe()
+    >>> pipe.forked()  # the parent's copy of the child's end, closed after the fork
+    >>> pipe.wait(timeout=1.0, stopping=lambda: False)  # no child holds it any more
+    'died'
+    """
+
+    def __init__(self) -> None:
+        # not inherited by programs the child runs (closed on exec)
+        self.read_end, self.write_end = os.pipe()
+
+    def ready(self) -> None:
+        """Say ready (in the child); a parent gone or no longer waiting is no error."""
+        with contextlib.suppress(OSError):
+            os.write(self.write_end, b"!")
+        with contextlib.suppress(OSError):
+            os.close(self.write_end)
+
+    def forked(self) -> None:
+        """Close the parent's copy of the child's end, so that the child's death is seen
+        as end of file."""
+        os.close(self.write_end)
+
+    def wait(self, timeout: float, stopping: Any) -> Outcome:
+        """``"ready"``, ``"died"`` (end of file), ``"late"`` (after ``timeout`` seconds)
+        or ``"stopping"`` (once ``stopping()`` is true; asked every 0.1 s)."""
+        poller = select.poll()
+        poller.register(self.read_end, select.POLLIN)
+        deadline = time.monotonic() + timeout
+        while not stopping():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "late"
+            if poller.poll(min(left, 0.1) * 1000):
+                return "ready" if os.read(self.read_end, 1) else "died"
+        return "stopping"
+
+    def close(self) -> None:
+        """Close the parent's end."""
+        os.close(self.read_end)
 
 
 class ReadyServer(MPServer):
-    """granian's multi-process server whose replacement workers take over once ready.
+    """granian's multi-process server (workers must be processes: each dies with its
+    master and owns its executors) whose live workers are replaced one at a time, each
+    stopped once its replacement is ready."""
 
-    >>> from granian.constants import Interfaces
-    >>> server = ReadyServer("app", interface=Interfaces.ASGINL)
-    >>> server.ready()  # in a worker, as its loader returns; nobody waits here
-    >>> server.close_ready()
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # each worker, forked, writes its pid here once ready; non-blocking at both ends:
-        # a worker never waits on the master, nor the master longer than it means to
-        self._ready_r, self._ready_w = os.pipe()
-        os.set_blocking(self._ready_r, False)
-        os.set_blocking(self._ready_w, False)
-        self._ready_seen: set[int] = set()
-        self._ready_rest = b""
-        self._replacing = False
+    _pipe: ReadyPipe | None = None  # set while a replacement is forked
 
     def ready(self) -> None:
-        """Say that this worker is ready to serve (called in the worker)."""
-        # a full pipe (no replacement waited this long) or a closed one: nobody waits
-        with contextlib.suppress(OSError):
-            os.write(self._ready_w, b"%d\n" % os.getpid())
+        """Say that this worker is ready to serve (called in a worker, as its loader
+        returns; nothing to say in a worker that replaces none)."""
+        if self._pipe is not None:
+            self._pipe.ready()
 
-    def close_ready(self) -> None:
-        """Close the master's ends of the readiness pipe."""
-        for fd in (self._ready_r, self._ready_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-    def _respawn_workers(self, workers, spawn_target, target_loader, delay: float = 0):
-        self._replacing = True
-        try:
-            return super()._respawn_workers(workers, spawn_target, target_loader, delay)
-        finally:
-            self._replacing = False
-
-    def _spawn_worker(self, idx, target, callback_loader):
-        worker = super()._spawn_worker(idx, target, callback_loader)
-        if self._replacing:
-            start = worker.start
-
-            def start_when_ready() -> None:
-                start()
-                self._wait_ready(worker)
-
-            worker.start = start_when_ready
-        return worker
-
-    def _wait_ready(self, worker: Any) -> None:
-        """Return once ``worker`` said it is ready, died, the server is stopping, or
-        :data:`READY_WAIT` passed."""
-        pid = worker._id()
-        started = time.monotonic()
-        while pid not in self._ready_seen:
-            if not worker.is_alive() or self.interrupt_signal:
+    def _respawn_workers(self, workers: list[int], spawn_target: Any, target_loader: Any,
+                         delay: float = 0.0) -> None:
+        for idx in workers:
+            if self.interrupt_signal:  # stopping: no worker started only to be stopped
                 return
-            waited = time.monotonic() - started
-            if waited > READY_WAIT:
-                logger.warning("worker %d not ready after %.0f s; replacing the old one "
-                               "anyway", pid, waited)
-                return
-            if select.select([self._ready_r], [], [], 0.1)[0]:
-                self._read_ready()
-        self._ready_seen.discard(pid)
-        logger.info("worker %d ready after %.2f s", pid, time.monotonic() - started)
+            self.respawned_wrks[idx] = time.monotonic()  # granian's crash-loop check
+            old = self.wrks[idx]
+            live = old.is_alive()
+            self._pipe = pipe = ReadyPipe()
+            try:
+                new = self._spawn_worker(idx, spawn_target, target_loader)
+                new.start()
+            except BaseException:
+                pipe.close()
+                raise
+            finally:
+                self._pipe = None
+                pipe.forked()
+            self.wrks[idx] = new
+            try:
+                outcome = pipe.wait(READY_WAIT, lambda: self.interrupt_signal) if live \
+                    else "ready"
+            except Exception:  # noqa: BLE001 - never leave granian's loop half-way
+                logger.exception("waiting for worker-%d's replacement failed", idx + 1)
+                outcome = "late"
+            finally:
+                pipe.close()
+            if outcome in ("died", "late"):
+                logger.warning("worker-%d's replacement (pid %s) %s; stopping the old one "
+                               "all the same", idx + 1, new._id(),
+                               "died while warming up" if outcome == "died"
+                               else f"is not ready after {READY_WAIT:.0f} s")
+            if live:
+                if outcome != "stopping":
+                    time.sleep(delay)  # the replacement's bind, after its loader returned
+                self._stop(old)  # no longer among the workers granian stops
+        self._metrics.incr_spawn(len(workers))
 
-    def _read_ready(self) -> None:
-        try:
-            data = self._ready_rest + os.read(self._ready_r, 65536)
-        except BlockingIOError:
-            return
-        *lines, self._ready_rest = data.split(b"\n")
-        self._ready_seen.update(int(line) for line in lines if line)
+    def _stop(self, worker: Any) -> None:
+        """Stop a worker gracefully: in-flight requests end, within the kill timeout."""
+        worker.terminate()
+        worker.join(self.workers_kill_timeout)
+        if self.workers_kill_timeout and worker.is_alive():
+            logger.warning("killing the old worker-%d: still busy after %s s", worker.idx + 1,
+                           self.workers_kill_timeout)
+            worker.kill()
+            worker.join()

@@ -21,9 +21,10 @@ the artifacts answers 503 with ``Retry-After`` (:class:`exokg.errors.StillBuildi
 and so does ``/healthz``, so that a balancer sends nothing to a replica before it can
 answer everything as the others do. When the build ends the workers are replaced, one
 by one, by workers on the complete store (granian's graceful reload, what ``SIGHUP``
-does too); an old worker stops only once its replacement has warmed up
-(:class:`exokg.cli._workers.ReadyServer`), so no connection is refused meanwhile. A build
-that fails stops the server with its error.
+does too, on the same store: new data needs a restart); an old worker stops only once
+its replacement has warmed up (:class:`exokg.cli._workers.ReadyServer`, which says what
+it cannot prevent), so no connection is refused meanwhile. A build that fails stops the
+server with its error.
 
 Start-up faults end in one line on stderr and exit status 2, before anything is served:
 a port out of range, a host that is not an address of this machine, a port another
@@ -302,7 +303,7 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
         app = create_app(settings)
         _warm_up(app)
         bridge = AsgiBridge(app, threads=settings.threads, max_body=settings.max_body_bytes)
-        server.ready()  # a worker it replaces may stop now (exokg.cli._workers)
+        server.ready()  # the worker this one replaces may stop now (exokg.cli._workers)
         return bridge
 
     drain = settings.drain_seconds
@@ -332,7 +333,6 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     finally:
         if build is not None:
             build.close()
-        server.close_ready()
     if build is not None and build.error is not None and not build.cancelled:
         from exokg.errors import ExoKGError
 
