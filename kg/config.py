@@ -22,6 +22,7 @@ exokg.errors.ConfigError: EXOKG_MAX_ROWS: expected int, got 'ten'
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import typing
 from collections.abc import Mapping
@@ -147,6 +148,7 @@ class Config:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be at least 1, got "
                                   f"{getattr(self, name)!r}")
+        _check_base_iri(self.public_base_iri)
         if not self.store_dir:
             object.__setattr__(self, "store_dir", default_store_dir())
 
@@ -244,6 +246,26 @@ def _from_env(kind: str, raw: str, where: str) -> Any:
     return raw
 
 
+def _check_base_iri(iri: str) -> None:
+    """Refuse a public base IRI the store would refuse as a query's base, or that
+    is not an ``http(s)`` IRI ending in ``/`` (pages' paths are appended to it).
+
+    >>> _check_base_iri("https://kg.example.org/exo/")
+    >>> _check_base_iri("kg.example.org/")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ConfigError: PUBLIC_BASE_IRI: expected an http(s) IRI ending in /, got 'kg.example.org/'
+    """
+    import pyoxigraph as ox
+
+    try:
+        ox.Store().query("ASK {}", base_iri=iri)
+        ok = iri.startswith(("http://", "https://")) and iri.endswith("/")
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(f"PUBLIC_BASE_IRI: expected an http(s) IRI ending in /, got {iri!r}")
+
+
 def _check(kind: str, value: Any, where: str) -> Any:
     ok = {
         "int": isinstance(value, int) and not isinstance(value, bool),
@@ -257,6 +279,8 @@ def _check(kind: str, value: Any, where: str) -> Any:
     if not ok:
         raise ConfigError(f"{where}: expected {kind}, got {value!r}")
     if kind == "float":
+        if not math.isfinite(value):  # a time limit of inf or nan bounds nothing
+            raise ConfigError(f"{where}: expected a finite number, got {value!r}")
         return float(value)
     if kind == "path":
         return None if value is None else str(value)

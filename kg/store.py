@@ -34,6 +34,7 @@ import os
 import pickle
 import re
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -62,6 +63,7 @@ from exokg.store_layout import (
     open_store_info,
     write_meta,
 )
+from exokg.xml_entities import check_entities
 
 __all__ = ["ARTIFACT_BUILDERS", "RDF_SUFFIXES", "READ_ONLY_ARTIFACTS", "ArtifactBuilder",
            "StoreDamaged", "StoreInfo",
@@ -219,8 +221,10 @@ def input_version(data_files: Sequence[Path | str], records_dirs: Sequence[Path 
     files = [Path(f).expanduser() for f in data_files]
     for f in files:
         if not f.is_file():
-            raise ConfigError(f"data file not found: {f}")
-        rdf_format(f)
+            raise ConfigError(f"data file not found: {f}" if not f.exists() else
+                              f"{f}: not a regular file (a folder, a device or a pipe)")
+        if rdf_format(f) == ox.RdfFormat.RDF_XML:
+            check_entities(f)
     dirs = [] if files else [Path(d).expanduser() for d in records_dirs]
     version, sources = _inputs(files, dirs)
     return files, dirs, version, sources
@@ -457,7 +461,9 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
         if early is not None:
             early.give_up()
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(err, OSError) or isinstance(err, RuntimeError) and "IO error" in str(err):
+        if isinstance(err, OSError) or isinstance(err, RuntimeError) and "IO error" in str(err) \
+                or isinstance(err, sqlite3.OperationalError) and "disk" in str(err):
+            # the disk, not the data (an artifact's SQLite file: "database or disk is full")
             reason = getattr(err, "strerror", None) or str(err).splitlines()[0]
             raise ConfigError(f"cannot build the store in {store_dir}: {reason}; the stores "
                               "already there are left as they were") from None

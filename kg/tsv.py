@@ -33,6 +33,7 @@ import codecs
 import difflib
 import logging
 import re
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +153,9 @@ def read_tsv(path: Path, columns: Sequence[Column], *,
     """
     name = str(path)
     try:
+        # a device (/dev/zero) or a pipe is read for ever: refused, as --data refuses them
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise RecordError("not a regular file (a folder, a device or a pipe)", file=name)
         data = path.read_bytes()
     except OSError as err:
         raise RecordError(f"cannot read the file: {err.strerror or err}", file=name) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -106,6 +107,21 @@ def test_bad_record_names_file_row_and_column(tmp_path, text, line, column, mess
 def test_unknown_file_name_is_refused(tmp_path):
     path = write_table(tmp_path, "table9.tsv", T4_HEADER)
     with pytest.raises(RecordError, match="table1.tsv ... table5.tsv") as info:
+        read_records(tmp_path)
+    assert info.value.file == str(path)
+
+
+@pytest.mark.parametrize("kind", ["device", "pipe", "folder"])
+def test_a_records_file_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+    """/dev/zero was read for ever (5 GB in 4 s), a named pipe waited for ever."""
+    path = tmp_path / "table2.tsv"
+    if kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "pipe":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    with pytest.raises(RecordError, match="not a regular file") as info:
         read_records(tmp_path)
     assert info.value.file == str(path)
 

@@ -18,7 +18,7 @@ import time
 import psutil
 import pytest
 import requests
-from conftest import DATA, RUN_DIR, start_server, stop_server
+from conftest import DATA, RUN_DIR, _free_port, start_server, stop_server
 
 
 def _serve(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -177,12 +177,52 @@ def test_sigterm_drains_a_request_longer_than_five_seconds_and_refuses_new_ones(
             stop_server(proc)
 
 
-def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(store_dir):
+@pytest.mark.parametrize(("name", "value", "said"), [
+    ("MAX_ROWS", "ten", "EXOKG_MAX_ROWS: expected int, got 'ten'"),
+    # a limit of nan or inf bounds nothing (and crashed the start)
+    ("QUERY_TIMEOUT", "nan", "QUERY_TIMEOUT: expected a finite number, got nan"),
+    ("DRAIN_TIMEOUT", "inf", "DRAIN_TIMEOUT: expected a finite number, got inf"),
+    # accepted once, it made every query answer 500
+    ("PUBLIC_BASE_IRI", "kg.example.org/",
+     "PUBLIC_BASE_IRI: expected an http(s) IRI ending in /, got 'kg.example.org/'"),
+    ("PUBLIC_BASE_IRI", "https://kg.example.org/a b/",
+     "PUBLIC_BASE_IRI: expected an http(s) IRI ending in /, got 'https://kg.example.org/a b/'"),
+])
+def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(store_dir, name, value, said):
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")},
-           "EXOKG_MAX_ROWS": "ten"}
+           f"EXOKG_{name}": value}
     result = subprocess.run([sys.executable, "-m", "exokg", "serve", "--store", str(store_dir),
                              "--port", "8080"], cwd=RUN_DIR, env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "exokg serve: error: EXOKG_MAX_ROWS: expected int, got 'ten'"]
+    assert result.stderr.strip().splitlines() == [f"exokg serve: error: {said}"]
+
+
+def test_sighup_while_the_store_is_prepared_is_ignored_and_said(tmp_path):
+    """Before the workers run there is nothing to replace; SIGHUP's default ended the
+    master silently, with its build half-done."""
+    store, port = tmp_path / "store", _free_port()
+    with (tmp_path / "log").open("w+") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "exokg", "serve", "--store", str(store),
+                                 "--port", str(port), "--workers", "1", "--executors", "1",
+                                 "--no-access-log"], cwd=RUN_DIR, stderr=log,
+                                env={k: v for k, v in os.environ.items()
+                                     if not k.startswith("EXOKG_")})
+        try:
+            deadline = time.monotonic() + 60
+            while not list(store.glob(".building-*")) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGHUP)  # the build is under way
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    if requests.get(f"http://127.0.0.1:{port}/healthz",
+                                    timeout=5).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    time.sleep(0.2)
+            assert proc.poll() is None, "the master died of the SIGHUP"
+        finally:
+            stop_server(proc)
+        log.seek(0)
+        text = log.read()
+    assert "SIGHUP ignored: no worker runs yet to replace" in text and "Traceback" not in text

@@ -190,6 +190,20 @@ def test_full_disk_during_build_leaves_previous_store_serving(built, tmp_path):
         stop_server(proc)
 
 
+def _tiny_file_limit() -> None:  # the review's store loads; its artifacts' SQLite files do not
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (128 << 10, 128 << 10))
+
+
+def test_full_disk_while_the_artifacts_are_written_is_one_line(tmp_path):
+    store = tmp_path / "store"
+    result = _serve_fails(["--store", str(store)], preexec_fn=_tiny_file_limit)
+    assert result.returncode == 2, result.stderr
+    assert f"exokg serve: error: cannot build the store in {store}: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(store.glob(".building-*"))
+
+
 # --- the build runs in a child process: its errors arrive whole ---------------------------
 
 _BAD_T2 = ("row\tdisease\tkind\texosomal_content\tsample\texpression\tisolation\tdetection\t"

@@ -247,6 +247,10 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
         for a bad setting.
     """
     tune_malloc()  # first: before the imports and the store's preparation allocate
+    # SIGHUP replaces the workers once they run (granian's handler); until then, while
+    # the store is found or built (an hour at 10^6 findings), its default would kill
+    # the master silently and leave the build half-done
+    signal.signal(signal.SIGHUP, _hangup_before_serving)
     from exokg.cli._workers import ReadyServer
     from exokg.config import Config
     from exokg.prefetch import start_prefetch
@@ -340,6 +344,11 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
             raise build.error
         raise ServeError(f"the store build failed: {build.error}")
     return 0
+
+
+def _hangup_before_serving(signum: int, frame: Any) -> None:
+    print("exokg: SIGHUP ignored: no worker runs yet to replace (the store is being "
+          "prepared)", file=sys.stderr, flush=True)
 
 
 def _read_ahead(report: dict[str, Any]) -> None:
