@@ -40,8 +40,8 @@ from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS, ROLE_OF_TABLE
 from exokg.tsv import Column, read_tsv
 
-__all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "load_entities",
-           "normalize", "parse_sample_size"]
+__all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "id_namespace",
+           "load_entities", "normalize", "parse_sample_size"]
 
 #: Which table column (field) names entities of each class.
 FIELD_OF_CLASS = {
@@ -50,6 +50,20 @@ FIELD_OF_CLASS = {
     "DetectionMethod": "detection", "ExosomeSource": "source", "Drug": "drug",
     "Reference": "ref",
 }
+
+
+def id_namespace(cls: str) -> str:
+    """The first segment of the ids of entities of class ``cls``: the graph mints the
+    rest of its IRIs (``finding/``, ``review/``) in other namespaces, which an entity
+    may not take over.
+
+    >>> id_namespace("MicroRNA"), id_namespace("SampleType"), id_namespace("Reference")
+    ('content', 'sampletype', 'ref')
+    """
+    field = FIELD_OF_CLASS[cls]
+    return field if field in ("content", "ref") else cls.lower()
+
+
 _ENTITY_COLUMNS = (
     Column("id", pattern=r"[a-z]+/[a-z0-9][a-z0-9._-]*", form="an id like 'content/mir-21'"),
     Column("class", choices=tuple(FIELD_OF_CLASS)), Column("label"), Column("printed_as"),
@@ -118,6 +132,11 @@ def _read_entity_rows(path: Path) -> list[tuple[int, Entity]]:
         if not printed:
             raise RecordError("printed_as names no text ('|' separates names)", file=name,
                               row=line_no, column="printed_as")
+        namespace = id_namespace(row["class"])
+        if row["id"].split("/", 1)[0] != namespace:
+            raise RecordError(f"an entity of class {row['class']} has an id in {namespace}/ "
+                              f"(like '{namespace}/{row['id'].split('/', 1)[-1]}'), got "
+                              f"{row['id']!r}", file=name, row=line_no, column="id")
         rows.append((line_no, Entity(row["id"], row["class"], row["label"], printed,
                                      _split(row.get("alt_labels", "")),
                                      row.get("comment", ""))))

@@ -231,8 +231,16 @@ def test_a_users_reference_is_not_said_to_be_cited_by_the_review(tmp_path):
     (E_HEADER + "Ref/Lab 1\tReference\tOur study\tLab 1\t\t\n", 2, "id",
      "an id like 'content/mir-21'"),
     (E_HEADER + "ref/lab-1\tReference\t\tLab 1\t\t\n", 2, "label", "required cell is empty"),
+    # ids of what the graph mints itself: an entity there took over the review's row
+    (E_HEADER + "finding/t1-1\tMicroRNA\tmiR-X\tmiR-X\t\t\n", 2, "id",
+     "an entity of class MicroRNA has an id in content/ (like 'content/t1-1'), "
+     "got 'finding/t1-1'"),
+    (E_HEADER + "review/wei-2022\tReference\tOur study\tLab 1\t\t\n", 2, "id",
+     "an entity of class Reference has an id in ref/"),
+    (E_HEADER + "disease/x\tSampleType\tplasma\tplasma (lab)\t\t\n", 2, "id",
+     "an entity of class SampleType has an id in sampletype/"),
 ], ids=["id-twice-in-file", "review-id", "duplicate-header", "missing-header", "empty-names",
-        "class", "id-form", "empty-label"])
+        "class", "id-form", "empty-label", "finding-id", "review-node-id", "other-class-id"])
 def test_a_bad_entity_file_is_refused_with_its_place(tmp_path, text, row, column, message):
     folder = user_folder(tmp_path, text)
     with pytest.raises(RecordError) as info:
