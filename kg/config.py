@@ -39,6 +39,9 @@ ENV_PREFIX = "EXOKG_"
 
 #: Seconds a stopping server waits beyond the query time limit (the answer's sending).
 DRAIN_MARGIN = 5.0
+#: The least memory a query executor is given (an in-memory copy of a store of
+#: ``MEMORY_TRIPLES`` triples takes about 40 MB).
+QUERY_MEMORY_FLOOR = 1 << 30
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -108,6 +111,10 @@ class Config:
     threads: int = _setting(4, "request threads per worker")
     executors: int = _setting(
         3, "query executor processes per worker (each can be killed at the time limit)")
+    query_memory: int = _setting(
+        0, "MB of memory a query executor may allocate, its store's files aside (a query "
+        "past it answers 503); 0: half of this machine's memory, shared by every executor "
+        "of every worker")
     memory_triples: int = _setting(
         100_000, "query executors copy a store of at most this many triples into memory "
         "(queries 2-4x faster; ~0.4 KB per triple per executor; 0: never)")
@@ -137,7 +144,7 @@ class Config:
         for name in ("query_timeout", "export_timeout", "drain_timeout", "max_rows",
                      "page_rows",
                      "max_body_bytes", "cache_size", "cache_max_bytes", "max_radius",
-                     "memory_triples", "early_triples", "prefetch_share"):
+                     "memory_triples", "early_triples", "prefetch_share", "query_memory"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name.upper()} must not be negative, got "
                                   f"{getattr(self, name)!r}")
@@ -186,6 +193,23 @@ class Config:
                 raise ConfigError(f"unknown setting {key!r}")
             kwargs[key.lower()] = _check(_KINDS[key.lower()], value, key)
         return cls(**kwargs)
+
+    @property
+    def query_memory_bytes(self) -> int:
+        """The memory a query executor may allocate (``RLIMIT_DATA``): ``QUERY_MEMORY``
+        MB, else half of this machine's memory over every executor of every worker (at
+        least :data:`QUERY_MEMORY_FLOOR`), so that the executors' worst queries at once
+        leave the machine the other half.
+
+        >>> Config.load({"QUERY_MEMORY": 1500}, environ={}).query_memory_bytes
+        1572864000
+        >>> Config.load({}, environ={}).query_memory_bytes >= QUERY_MEMORY_FLOOR
+        True
+        """
+        if self.query_memory:
+            return self.query_memory << 20
+        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return max(QUERY_MEMORY_FLOOR, machine // 2 // (self.workers * self.executors))
 
     @property
     def drain_seconds(self) -> float | None:

@@ -18,7 +18,7 @@ import time
 import psutil
 import pytest
 import requests
-from conftest import DATA, RUN_DIR, _free_port, start_server, stop_server
+from conftest import DATA, RUN_DIR, _free_port, server_log, start_server, stop_server
 
 
 def _serve(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -226,3 +226,21 @@ def test_sighup_while_the_store_is_prepared_is_ignored_and_said(tmp_path):
         log.seek(0)
         text = log.read()
     assert "SIGHUP ignored: no worker runs yet to replace" in text and "Traceback" not in text
+
+
+def test_a_query_past_the_executor_memory_limit_answers_503_naming_it(store_dir):
+    """A cross product sorted in full took an executor to 4 GB in 8 s, on any store."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "1",
+                              "--no-access-log"], env={"EXOKG_QUERY_MEMORY": "200"})
+    try:
+        started = time.monotonic()
+        r = requests.post(f"{url}/sparql", data={
+            "query": "SELECT ?c { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f ?c LIMIT 1"}, timeout=60)
+        assert r.status_code == 503, r.text
+        assert "needed more memory than a query may use (200 MB, QUERY_MEMORY)" in r.text
+        assert time.monotonic() - started < 25  # the memory limit, not the 30 s time limit
+        ask = requests.get(f"{url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+        assert ask.status_code == 200  # a new executor answers
+    finally:
+        stop_server(proc)
+    assert "Traceback" not in server_log(proc)

@@ -1,6 +1,6 @@
 """A query executor process: opens the store read-only and answers queries on a pipe.
 
-Run as a script (``python _executor.py STORE_PATH [--memory]``) by
+Run as a script (``python _executor.py STORE_PATH [--memory] [--memory-limit BYTES]``) by
 :mod:`exokg.sparql.pool`; it imports only pyoxigraph so that it starts in about 0.1 s.
 It is killed (SIGKILL) when a query passes its time limit -- the only way to stop
 Oxigraph mid-query -- and also stops itself with SIGALRM shortly after the deadline
@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import resource
 import signal
 import sys
 import threading
@@ -274,9 +275,16 @@ def _watch_parent(parent: int, interval: float = 0.5) -> None:
             os._exit(3)
 
 
-def main(path: str, *, memory: bool = False) -> None:
+def main(path: str, *, memory: bool = False, memory_limit: int = 0) -> None:
     global _DISK
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C
+    if memory_limit:
+        # the heap and anonymous maps, not the store's mapped files: a query past it
+        # fails to allocate and aborts (SIGABRT), which the pool reports as such; without
+        # it one query took an executor to 4 GB in 8 s
+        # (it counts the query thread's stack, reserved whole: the limit is beyond it)
+        limit = memory_limit + STACK_BYTES
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     # Not PR_SET_PDEATHSIG: that fires when the *thread* that started us ends, and
     # replacements are started from short-lived threads.
     parent = int(os.environ.get("EXOKG_EXECUTOR_PARENT") or os.getppid())
@@ -328,4 +336,6 @@ def _serve(store: ox.Store) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], memory="--memory" in sys.argv[2:])
+    _limit = sys.argv.index("--memory-limit") + 1 if "--memory-limit" in sys.argv else 0
+    main(sys.argv[1], memory="--memory" in sys.argv[2:],
+         memory_limit=int(sys.argv[_limit]) if _limit else 0)

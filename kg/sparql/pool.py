@@ -34,8 +34,8 @@ from exokg.errors import ExoKGError, InvalidQuery, QueryCancelled, QueryTimeout,
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.diagnose import explain_syntax_error
 
-__all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "Outcome", "QueryFailed",
-           "ServiceBusy"]
+__all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "MemoryExceeded", "Outcome",
+           "QueryFailed", "ServiceBusy"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,29 @@ class ServiceBusy(QueryTimeout):
     """Every executor stayed busy until the request's time limit."""
 
     status = 503
+
+
+class MemoryExceeded(QueryFailed):
+    """A query that needed more memory than an executor may allocate (``QUERY_MEMORY``)."""
+
+    status = 503
+
+
+def _reap(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, int]:
+    """Wait for ``proc`` to end (``timeout`` seconds at most): its return code (``None``
+    if it still runs) and the most memory it held, in bytes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        except ChildProcessError:  # reaped already
+            return proc.returncode, 0
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, usage.ru_maxrss * 1024  # Linux: KB
+        if time.monotonic() > deadline:
+            return None, 0
+        time.sleep(0.01)
 
 
 class _Deadline(Exception):
@@ -122,8 +145,11 @@ class Executor:
     """One executor process and the pipes to it."""
 
     def __init__(self, store_path: str, *, start_timeout: float = 60.0,
-                 memory: bool = False) -> None:
+                 memory: bool = False, memory_limit: int = 0) -> None:
         args = [sys.executable, EXECUTOR_SCRIPT, store_path] + (["--memory"] if memory else [])
+        if memory_limit:
+            args += ["--memory-limit", str(memory_limit)]
+        self.memory_limit = memory_limit
         # the executor exits once this process is gone (it watches its parent's pid)
         env = {**os.environ, "EXOKG_EXECUTOR_PARENT": str(os.getpid())}
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -216,8 +242,10 @@ class ExecutorPool:
     """``size`` executor processes over the store at ``store_path``, started lazily;
     ``memory``: each holds an in-memory copy of the store (faster queries)."""
 
-    def __init__(self, store_path: str, *, size: int = 2, memory: bool = False) -> None:
+    def __init__(self, store_path: str, *, size: int = 2, memory: bool = False,
+                 memory_limit: int = 0) -> None:
         self.store_path, self.size, self.memory = store_path, size, memory
+        self.memory_limit = memory_limit  # bytes each executor may allocate (0: no limit)
         self._idle = _Idle()
         self._lock = threading.Lock()
         self._started = False
@@ -235,7 +263,8 @@ class ExecutorPool:
             if self._started:
                 return
             for _ in range(self.size):
-                self._add(Executor(self.store_path, memory=self.memory))
+                self._add(Executor(self.store_path, memory=self.memory,
+                                       memory_limit=self.memory_limit))
             self._started = True
 
     def _add(self, executor: Executor) -> None:
@@ -254,7 +283,8 @@ class ExecutorPool:
         def spawn() -> None:
             for attempt in range(5):
                 try:
-                    self._add(Executor(self.store_path, memory=self.memory))
+                    self._add(Executor(self.store_path, memory=self.memory,
+                                       memory_limit=self.memory_limit))
                     return
                 except ExoKGError:
                     logger.exception("respawning an executor failed (attempt %d)", attempt + 1)
@@ -350,14 +380,23 @@ class ExecutorPool:
         return len(taken)
 
     def _died(self, executor: Executor) -> ExoKGError:
-        """The error for an executor that died mid-query (it is replaced). Killed by a
-        crash signal (a stack overflow aborts, a fault segfaults), the query is to
-        blame: 400. Anything else (the OOM killer, an operator) is the service's: 503."""
-        try:
-            code = executor.proc.wait(timeout=1.0)
-        except subprocess.TimeoutExpired:
-            code = None
+        """The error for an executor that died mid-query (it is replaced). Aborted near
+        its memory limit, the query needed more than an executor may have: 503, naming
+        the limit. Killed by another crash signal (a stack overflow aborts, a fault
+        segfaults), the query is to blame: 400. Anything else (the OOM killer, an
+        operator) is the service's: 503."""
+        code, peak = _reap(executor.proc, timeout=1.0)
         self._replace(executor)
+        # a failed allocation aborts as a stack overflow does; what tells them apart is
+        # how much memory the executor held (ru_maxrss: a query near its limit got there)
+        if code == -signal.SIGABRT and executor.memory_limit and \
+                peak >= executor.memory_limit // 2:
+            logger.warning("a query reached its executor's memory limit (%d MB)",
+                           executor.memory_limit >> 20)
+            return MemoryExceeded(
+                f"the query needed more memory than a query may use "
+                f"({executor.memory_limit >> 20} MB, QUERY_MEMORY); narrow it (more "
+                "specific patterns, a LIMIT, fewer rows to sort or group)")
         if code is not None and -code in _CRASH_SIGNALS:
             logger.warning("a query crashed its executor (signal %d)", -code)
             return InvalidQuery(

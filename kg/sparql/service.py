@@ -221,7 +221,8 @@ class SparqlService:
                 if self._pool is None:
                     memory = info.triples <= self.config.memory_triples
                     self._pool = ExecutorPool(info.path, memory=memory,
-                                              size=self.config.executors)
+                                              size=self.config.executors,
+                                              memory_limit=self.config.query_memory_bytes)
         return self._pool
 
     def start(self) -> None:
