@@ -156,6 +156,10 @@ class Config:
                 raise ConfigError(f"{name.upper()} must be at least 1, got "
                                   f"{getattr(self, name)!r}")
         _check_base_iri(self.public_base_iri)
+        for endpoint in self.service_allowlist:  # else each query would look the name up
+            if not endpoint.startswith(("http://", "https://")):
+                raise ConfigError(f"SERVICE_ALLOWLIST: expected http(s) endpoint IRIs, got "
+                                  f"{endpoint!r}")
         if not self.store_dir:
             object.__setattr__(self, "store_dir", default_store_dir())
 

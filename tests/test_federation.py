@@ -63,3 +63,21 @@ def test_a_service_not_on_the_allowlist_is_refused(endpoints):
     response = requests.get(f"{exokg_url}/sparql", params={"query": query}, timeout=30)
     assert response.status_code == 403
     assert "SERVICE_ALLOWLIST" in response.text
+
+
+def test_a_service_endpoint_that_fails_is_a_502_naming_it(tmp_path):
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}/sparql"
+    proc, url = start_server(["--store", str(tmp_path / "store"), "--workers", "1",
+                              "--executors", "1", "--no-access-log"],
+                             env={"EXOKG_SERVICE_ALLOWLIST": endpoint})
+    try:
+        response = requests.get(f"{url}/sparql", params={
+            "query": f"SELECT * {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}"}, timeout=60)
+    finally:
+        stop_server(proc)
+    assert response.status_code == 502, response.text
+    assert f"the query failed while it called SERVICE <{endpoint}>: " in response.text

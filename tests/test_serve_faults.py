@@ -187,6 +187,9 @@ def test_sigterm_drains_a_request_longer_than_five_seconds_and_refuses_new_ones(
      "PUBLIC_BASE_IRI: expected an http(s) IRI ending in /, got 'kg.example.org/'"),
     ("PUBLIC_BASE_IRI", "https://kg.example.org/a b/",
      "PUBLIC_BASE_IRI: expected an http(s) IRI ending in /, got 'https://kg.example.org/a b/'"),
+    # a name, not an endpoint: each query naming it looked it up in the DNS
+    ("SERVICE_ALLOWLIST", "notjson",
+     "SERVICE_ALLOWLIST: expected http(s) endpoint IRIs, got 'notjson'"),
 ])
 def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(store_dir, name, value, said):
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")},

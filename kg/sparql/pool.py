@@ -32,10 +32,11 @@ from typing import Any
 
 from exokg.errors import ExoKGError, InvalidQuery, QueryCancelled, QueryTimeout, UnknownFormat
 from exokg.sparql.cancel import CancelToken
+from exokg.sparql.check import inspect_query
 from exokg.sparql.diagnose import explain_syntax_error
 
 __all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "MemoryExceeded", "Outcome",
-           "QueryFailed", "ServiceBusy"]
+           "QueryFailed", "ServiceBusy", "ServiceFailed"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,13 @@ def _reap(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, in
         if time.monotonic() > deadline:
             return None, 0
         time.sleep(0.01)
+
+
+class ServiceFailed(QueryFailed):
+    """A query whose call of a remote SERVICE endpoint failed (refused, unreachable, an
+    error answer): the upstream's fault, 502."""
+
+    status = 502
 
 
 class _Deadline(Exception):
@@ -487,4 +495,9 @@ def _error(info: dict[str, Any], query: str) -> ExoKGError:
                 "boolean": "a boolean (ASK)"}.get(str(info.get("kind")), "this result")
         return UnknownFormat(f"no acceptable media type for {what}; see the service "
                              "description (GET /sparql) for the formats served")
+    services = inspect_query(query).services if query else ()
+    if kind == "evaluation" and services:  # the store itself fails only on I/O: the call
+        endpoints = ", ".join(f"<{e}>" for e in sorted({str(e) for e in services}))
+        return ServiceFailed(f"the query failed while it called SERVICE {endpoints}: "
+                             f"{info.get('message')}")
     return QueryFailed(f"query failed: {info.get('message')}")
