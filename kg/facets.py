@@ -39,7 +39,6 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -288,28 +287,25 @@ def store_facets(info: Any) -> Facets:
     return Facets(folder)
 
 
-def evidence_node(reader: Any, facets: Facets, name: str, *,
-                  search: Callable[[str], list[dict[str, Any]]] | None = None) -> str:
-    """The node ``name`` stands for in ``/api/evidence``: an IRI, a CURIE or an exact label
-    (a molecule first when a label names several), else the search's hit of that label.
+def evidence_node(source: Any, facets: Facets, name: str) -> str:
+    """The molecule ``name`` stands for in ``/api/evidence``, found as every graph query
+    finds a name (``source.resolve``: :meth:`exokg.store_source.StoreSource.resolve`, an
+    IRI, a CURIE, a label or alternative label in any case, an identifier, a spelling the
+    search index knows; a molecule first when a name names several).
 
     Raises
     ------
     NodeNotFound
-        with the search's hits as ``suggestions``.
+        with suggestions, for a name that names nothing.
+    InvalidQuery
+        for a node that no finding names as its molecule (``exo:content``): the evidence
+        summary is a molecule's; another node's findings are on its page.
     """
-    from exokg.errors import NodeNotFound
-    from exokg.pages import find_node
+    from exokg.errors import InvalidQuery
 
-    hits = find_node(reader, name)
-    if hits:
-        return min(hits, key=lambda n: (facets.content_evidence(n)[0] == 0, n))
-    found = search(name) if search is not None and name.strip() else []
-    exact = [h for h in found if h["label"].lower() == name.strip().lower()]
-    if exact:
-        return str(exact[0]["iri"])
-    names = list(dict.fromkeys(str(h["label"]) for h in found))
-    message = f"no node named {name!r}"
-    if names:
-        message += "; did you mean: " + ", ".join(names)
-    raise NodeNotFound(message, suggestions=names)
+    node = source.resolve(name)
+    if facets.content_evidence(node)[0] == 0:
+        raise InvalidQuery(f"{name!r} names {node}, which no finding names as its molecule: "
+                           "the evidence summary is a molecule's (the findings naming "
+                           "another node are listed on its page)")
+    return node

@@ -271,11 +271,9 @@ def evidence() -> Response:
     facets artifact, the findings one page at a time (``page``)."""
     from exokg.facets import evidence_answer, evidence_node
     from exokg.server.graph import app_facets, app_reader
-    from exokg.server.ui import search_entities
 
     reader, facets = app_reader(), app_facets()
-    node = evidence_node(reader, facets, _arg("node", required=True) or "",
-                         search=lambda text: search_entities(text, limit=5))
+    node = evidence_node(graph_source(), facets, _arg("node", required=True) or "")
     answer = evidence_answer(reader, facets, node, page=request.args.get("page"))
     args = {k: v for k, v in request.args.items() if k != "page"}
     answer["next"] = url_for("api.evidence", _external=True, **args,

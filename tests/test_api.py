@@ -127,6 +127,23 @@ def test_evidence_and_conflicts(api):
     assert "miR-638" in [r["node"]["label"] for r in data["results"]]
 
 
+@pytest.mark.parametrize("name", ["miR-21", "hsa-mir-21", "MIR21", "exoid:content/mir-21",
+                                  "https://w3id.org/exokg/id/content/mir-21"])
+def test_evidence_finds_a_name_as_the_other_graph_queries_do(api, name):
+    """An alternative label in another case was a 404 here and a 200 elsewhere."""
+    around = _json(api.get("/api/neighborhood", query_string={"node": name, "depth": 1}))
+    node = around["center"]["id"]
+    data = _json(api.get("/api/evidence", query_string={"node": name}))
+    assert data["node"]["id"] == node == "https://w3id.org/exokg/id/content/mir-21"
+
+
+@pytest.mark.parametrize("name", ["SBI", "hcc", "Serum"])
+def test_evidence_of_what_is_not_a_molecule_is_400(api, name):
+    """It said 0 findings, 0 studies for a method 23 findings name."""
+    data = _json(api.get("/api/evidence", query_string={"node": name}), 400)
+    assert "which no finding names as its molecule" in data["error"]
+
+
 def test_svg_without_graphviz_is_501_naming_what_is_missing(client, monkeypatch):
     import shutil
 

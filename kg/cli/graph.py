@@ -280,9 +280,10 @@ def _rank(args: argparse.Namespace) -> int:
 def _evidence(args: argparse.Namespace) -> int:
     from exokg.facets import evidence_answer, evidence_node, store_facets
 
-    with _local_service(args) as service:
+    with _store_source(args) as source:
+        service = source.selector
         facets = store_facets(service.info)
-        node = evidence_node(service, facets, args.node)
+        node = evidence_node(source, facets, args.node)
         count = facets.content_evidence(node)[0]
         # the command line lists every finding: one page as long as the list
         ev = evidence_answer(service, facets, node, size=max(count, 1))
