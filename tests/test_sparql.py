@@ -103,14 +103,18 @@ def test_cache_bounds():
 
 def test_settings():
     c = Config.load({"MAX_ROWS": 7},
-                    environ={"EXOKG_QUERY_TIMEOUT": "1.5", "EXOKG_SERVICE_ALLOWLIST": "a,b",
+                    environ={"EXOKG_QUERY_TIMEOUT": "1.5",
+                             "EXOKG_SERVICE_ALLOWLIST": "http://a/sparql, https://b/q",
                              "EXOKG_MAX_ROWS": "9"})  # flags > environment > defaults
-    assert (c.max_rows, c.query_timeout, c.service_allowlist) == (7, 1.5, ("a", "b"))
+    assert (c.max_rows, c.query_timeout, c.service_allowlist) == \
+        (7, 1.5, ("http://a/sparql", "https://b/q"))
     assert c.public_base_iri == "https://w3id.org/exokg/" and c.max_radius == 3
     assert c.store_dir is not None and c.store_dir.endswith("exokg/store")
     assert (c.executors, c.memory_triples) == (3, 100_000)  # one table, one set of defaults
     for bad in ({"NOPE": 1}, {"TESTING": True}, {"max_rows": 7}, {"MAX_ROWS": "7"},
-                {"DEBUG": 1}, {"WORKERS": 0}, {"QUERY_TIMEOUT": -1}):
+                {"DEBUG": 1}, {"WORKERS": 0}, {"QUERY_TIMEOUT": -1},
+                {"QUERY_TIMEOUT": float("nan")}, {"SERVICE_ALLOWLIST": ("a",)},
+                {"PUBLIC_BASE_IRI": "https://x/no-slash"}, {"QUERY_MEMORY": -1}):
         with pytest.raises(ConfigError):
             Config.load(bad, environ={})
     with pytest.raises(ConfigError):

@@ -716,3 +716,16 @@ def test_an_executor_starts_on_pyoxigraph_alone(tmp_path):
               done.stderr.decode().splitlines() if line.startswith("import time:")}
     assert "pyoxigraph" in loaded and "row_cap" in loaded
     assert not {name for name in loaded if name.split(".")[0] in {"rdflib", "exokg"}}
+
+
+@pytest.mark.parametrize(("query", "accept"), [
+    ('SELECT ("a\\u0000b" AS ?x) {}', "application/sparql-results+xml"),
+    ('CONSTRUCT { <http://a/s> <http://a/p> "a\\u0001b" } {}', "application/rdf+xml"),
+])
+def test_an_answer_xml_cannot_carry_is_406_not_malformed_xml(live_server, query, accept):
+    """A literal with a control character was written raw into XML, answered 200."""
+    r = get(live_server, {"query": query}, headers={"Accept": accept})
+    assert r.status_code == 406, r.text
+    assert "characters that XML 1.0 cannot carry" in r.text
+    other = "application/sparql-results+json" if "SELECT" in query else "application/n-triples"
+    assert get(live_server, {"query": query}, headers={"Accept": other}).status_code == 200

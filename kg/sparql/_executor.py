@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import resource
 import signal
 import sys
@@ -100,13 +101,33 @@ def _frame_json(kind: bytes, obj: dict) -> None:
     _frame(kind, json.dumps(obj).encode())
 
 
+#: What XML 1.0 cannot carry in any form (control characters but tab, newline and
+#: return; U+FFFE, U+FFFF), as UTF-8: a literal holding one makes no well-formed XML.
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+_XML_TYPES = {"application/sparql-results+xml", "application/rdf+xml"}
+
+
+def _unfit(media_type: str | None, data: bytes | bytearray) -> bool:
+    """Whether ``data``, in ``media_type``, holds what its syntax cannot carry: then the
+    answer is refused (406), never sent malformed."""
+    return media_type in _XML_TYPES and _NOT_XML.search(data) is not None
+
+
+def _refuse_unfit(kind: str) -> None:
+    _frame_json(b"E", {"error": "not_acceptable", "kind": kind, "reason": "xml"})
+
+
 class _Streamer:
     """A binary sink that sends what pyoxigraph writes as ``D`` frames of ~64 KiB."""
 
-    def __init__(self) -> None:
+    def __init__(self, media_type: str | None = None) -> None:
         self.buf = bytearray()
+        self.media_type = media_type
 
     def write(self, data: bytes) -> int:
+        if _unfit(self.media_type, data):  # past the header: the stream is cut, not sent
+            raise ValueError("the answer holds characters that XML 1.0 cannot carry; ask "
+                             "for it in another syntax")
         self.buf += data
         if len(self.buf) >= _CHUNK:
             self.flush()
@@ -169,7 +190,7 @@ def _dump(store: ox.Store, req: dict) -> None:
     if fmt is None:
         return _frame_json(b"E", {"error": "not_acceptable", "kind": "graph"})
     _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": False})
-    sink = _Streamer()
+    sink = _Streamer(media_type)
     graph = None if fmt.supports_datasets else ox.DefaultGraph()
     (_DISK or store).dump(_sink(sink), fmt, from_graph=graph,
                           prefixes=req.get("out_prefixes") or None)
@@ -204,7 +225,7 @@ def _run(store: ox.Store, req: dict) -> None:
         if not cap:
             _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
                                "truncated": False})
-            streamer = _Streamer()
+            streamer = _Streamer(media_type)
             result.serialize(_sink(streamer), format=fmt)
             streamer.flush()
             return _frame_json(b"Z", {"rows": None})
@@ -218,6 +239,8 @@ def _run(store: ox.Store, req: dict) -> None:
             if media_type == "application/sparql-results+json" and \
                     b'"bindings":[]' in counter.buf:
                 count = 0
+            if _unfit(media_type, counter.buf):
+                return _refuse_unfit("solutions")
             _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
                                "truncated": False})
             _send_bytes(counter.buf)
@@ -237,6 +260,8 @@ def _run(store: ox.Store, req: dict) -> None:
             again = store.query(req["q"], **kwargs)
             assert isinstance(again, ox.QuerySolutions)
             data = again.serialize(format=fmt)
+        if _unfit(media_type, data or b""):
+            return _refuse_unfit("solutions")
         _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
                            "truncated": truncated})
         _send_bytes(data)
@@ -248,7 +273,7 @@ def _run(store: ox.Store, req: dict) -> None:
     prefixes = req.get("out_prefixes") or None  # for Turtle/TriG output only
     if not cap:
         _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": False})
-        streamer = _Streamer()
+        streamer = _Streamer(media_type)
         stream: Iterable[ox.Triple] | Iterable[ox.Quad] = (
             (ox.Quad(t.subject, t.predicate, t.object) for t in result)
             if graph_fmt.supports_datasets else result)
@@ -261,8 +286,11 @@ def _run(store: ox.Store, req: dict) -> None:
     out: list[ox.Triple] | list[ox.Quad] = triples
     if graph_fmt.supports_datasets:
         out = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+    data = ox.serialize(out, None, graph_fmt, prefixes=prefixes)
+    if _unfit(media_type, data):
+        return _refuse_unfit("graph")
     _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": truncated})
-    _send_bytes(ox.serialize(out, None, graph_fmt, prefixes=prefixes))
+    _send_bytes(data)
     return _frame_json(b"Z", {"rows": len(triples)})
 
 

@@ -489,6 +489,10 @@ def _error(info: dict[str, Any], query: str) -> ExoKGError:
     kind = info.get("error")
     if kind == "syntax":
         return InvalidQuery(explain_syntax_error(query, str(info.get("message"))))
+    if kind == "not_acceptable" and info.get("reason") == "xml":
+        return UnknownFormat("the answer holds characters that XML 1.0 cannot carry "
+                             "(control characters but tab, newline and return; U+FFFE, "
+                             "U+FFFF); ask for it in another syntax (JSON, CSV, N-Triples)")
     if kind == "not_acceptable":
         what = {"graph": "an RDF graph (CONSTRUCT/DESCRIBE)",
                 "solutions": "solutions (SELECT)",
