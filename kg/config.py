@@ -111,6 +111,8 @@ class Config:
     threads: int = _setting(4, "request threads per worker")
     executors: int = _setting(
         3, "query executor processes per worker (each can be killed at the time limit)")
+    body_timeout: float = _setting(
+        30.0, "seconds a request's body may take to arrive (then 408)")
     query_memory: int = _setting(
         0, "MB of memory a query executor may allocate, its store's files aside (a query "
         "past it answers 503); 0: half of this machine's memory, shared by every executor "
@@ -151,6 +153,8 @@ class Config:
         if self.prefetch_share > 1:
             raise ConfigError(f"PREFETCH_SHARE is a share of memory, from 0 to 1, got "
                               f"{self.prefetch_share!r}")
+        if self.body_timeout <= 0:  # a body must arrive in some time
+            raise ConfigError(f"BODY_TIMEOUT must be above 0, got {self.body_timeout!r}")
         for name in ("workers", "threads", "executors"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name.upper()} must be at least 1, got "

@@ -57,12 +57,20 @@ _BATCH = 1 << 16
 #: Seconds after which a request's client is watched for a disconnect.
 _WATCH_AFTER = 0.002
 
+#: Seconds a request's whole body may take to arrive by default (the ``BODY_TIMEOUT``
+#: setting): a client that declares a length and sends less held its connection for ever.
+BODY_TIMEOUT = 30.0
+
 _Receive = Callable[[], Awaitable[dict[str, Any]]]
 _Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class _Gone(Exception):
     """The client disconnected: nothing more is sent."""
+
+
+class _SlowBody(Exception):
+    """The request's body did not arrive within :data:`BODY_TIMEOUT`."""
 
 
 class _Exchange:
@@ -233,8 +241,9 @@ class AsgiBridge:
         a longer one).
     """
 
-    def __init__(self, app: Callable, *, threads: int, max_body: int) -> None:
-        self.app, self.max_body = app, max_body
+    def __init__(self, app: Callable, *, threads: int, max_body: int,
+                 body_timeout: float = BODY_TIMEOUT) -> None:
+        self.app, self.max_body, self.body_timeout = app, max_body, body_timeout
         self.threads = _Threads(threads)
 
     async def __call__(self, scope: dict[str, Any], receive: _Receive, send: _Send) -> None:
@@ -243,6 +252,10 @@ class AsgiBridge:
         try:
             body = await self._body(scope, receive)
         except _Gone:
+            return
+        except _SlowBody:
+            await _send_status(send, 408, f"the request body did not arrive within "
+                                          f"{self.body_timeout:g} s\n", close=True)
             return
         environ = self.environ(scope, body)
         cancel = environ[CANCEL_KEY] = CancelToken()
@@ -300,8 +313,13 @@ class AsgiBridge:
             return b""
         parts: list[bytes] = []
         size = 0
+        deadline = asyncio.get_running_loop().time() + self.body_timeout
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(
+                    receive(), deadline - asyncio.get_running_loop().time())
+            except TimeoutError:
+                raise _SlowBody from None
             if message["type"] == "http.disconnect":
                 raise _Gone
             chunk = message.get("body", b"")
@@ -355,8 +373,14 @@ async def _disconnect(receive: _Receive) -> None:
 
 
 async def _send_500(send: _Send) -> None:
-    body = b"internal server error\n"
-    await send({"type": "http.response.start", "status": 500,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode())]})
+    await _send_status(send, 500, "internal server error\n")
+
+
+async def _send_status(send: _Send, status: int, text: str, *, close: bool = False) -> None:
+    body = text.encode()
+    headers = [(b"content-type", b"text/plain; charset=utf-8"),
+               (b"content-length", str(len(body)).encode())]
+    if close:  # the rest of what the client sends is no request
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -247,3 +247,24 @@ def test_a_query_past_the_executor_memory_limit_answers_503_naming_it(store_dir)
     finally:
         stop_server(proc)
     assert "Traceback" not in server_log(proc)
+
+
+def test_a_body_that_never_completes_is_408_and_the_connection_closed(store_dir):
+    """Content-Length 1000 and 5 bytes sent held the connection for 150 s and more."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "1",
+                              "--no-access-log"], env={"EXOKG_BODY_TIMEOUT": "1.5"})
+    try:
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", _port(url)), timeout=20) as sock:
+            sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                         b"application/sparql-query\r\nContent-Length: 1000\r\n\r\nASK {")
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        assert data.startswith(b"HTTP/1.1 408"), data[:200]
+        assert b"the request body did not arrive within 1.5 s" in data
+        assert time.monotonic() - started < 10
+        ask = requests.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=10)
+        assert ask.status_code == 200
+    finally:
+        stop_server(proc)

@@ -306,7 +306,8 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
                            on_done=_read_ahead)
         app = create_app(settings)
         _warm_up(app)
-        bridge = AsgiBridge(app, threads=settings.threads, max_body=settings.max_body_bytes)
+        bridge = AsgiBridge(app, threads=settings.threads, max_body=settings.max_body_bytes,
+                            body_timeout=settings.body_timeout)
         server.ready()  # the worker this one replaces may stop now (exokg.cli._workers)
         return bridge
 
