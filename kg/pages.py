@@ -60,7 +60,8 @@ __all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK",
            "Reader", "StoreReader", "VALUES_READ", "all_finding_records", "chunks", "describe",
            "description_graph", "share", "value_order",
            "entity_page", "facts_of", "find_node", "finding_count", "finding_graph", "finding_page",
-           "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number"]
+           "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number",
+           "whole_number"]
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,24 @@ def iri_term(iri: str) -> str:
     return f"<{iri}>"
 
 
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
+def whole_number(name: str, raw: str) -> int:
+    """A query parameter's integer, written in ASCII digits (Python's ``int`` also takes
+    other scripts' digits, spaces and underscores, which no client means).
+
+    >>> whole_number("limit", "12")
+    12
+    >>> whole_number("limit", "\uff15")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    exokg.errors.InvalidQuery: limit must be an integer, not '５'
+    """
+    if not _WHOLE.fullmatch(raw):
+        raise InvalidQuery(f"{name} must be an integer, not {raw!r}")
+    return int(raw)
+
+
 def page_number(raw: str | None, pages: int) -> int:
     """The page asked for (``?page=``), 1 when none; pages count from 1 to ``pages``.
 
@@ -171,11 +190,10 @@ def page_number(raw: str | None, pages: int) -> int:
     """
     if raw is None or raw.strip() == "":
         return 1
-    try:
-        number = int(raw)
-    except ValueError:
+    if not _WHOLE.fullmatch(raw):
         raise InvalidQuery(f"page must be an integer from 1 to {max(pages, 1)}, "
-                           f"not {raw!r}") from None
+                           f"not {raw!r}")
+    number = int(raw)
     if not 1 <= number <= max(pages, 1):
         raise InvalidQuery(f"page must be from 1 to {max(pages, 1)}, not {number}")
     return number

@@ -30,6 +30,7 @@ from urllib.parse import quote_plus
 from exokg import formats as registry
 from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, QueryCancelled, UnknownFormat
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
+from exokg.pages import whole_number
 from exokg.server.errors import retry_headers
 from exokg.server.sparql import get_service
 from exokg.store_source import StoreSource, index_folder
@@ -78,10 +79,7 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidQuery(f"{name} must be an integer, not {raw!r}") from None
+    value = whole_number(name, raw)
     if not low <= value <= high:
         raise InvalidQuery(f"{name} must be from {low} to {high}, not {value}")
     return value

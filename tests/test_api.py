@@ -84,6 +84,9 @@ def test_neighborhood_filters_and_limit(api):
     "/api/rank?limit=", "/api/neighborhood?node=miR-21&depth=", "/api/entities?q=x&type=",
     "/api/neighborhood?node=miR-21&predicates=,", "/api/rank?metric=",
     "/api/neighborhood?node=miR-21&direction=",
+    # digits of other scripts, spaces, underscores: Python's int() reads them, no client means them
+    "/api/rank?metric=degree&limit=%EF%BC%95", "/api/rank?metric=degree&limit=%205",
+    "/api/rank?metric=degree&limit=1_0", "/api/conflicts?page=%D9%A1",
 ])
 def test_bad_parameters_are_400(api, url):
     data = _json(api.get(url), 400)
