@@ -29,6 +29,7 @@ from exokg.errors import InvalidQuery, NodeNotFound
 from exokg.graph_source import REACH_ROWS, NoMetrics, Selector, kind_rank
 from exokg.network import (
     EDGE_NAMESPACES,
+    FINDING,
     VALUE_KINDS,
     compress,
     expand,
@@ -170,6 +171,10 @@ class StoreSource:
         iri = expand(text)
         if _IRI_OK.match(iri) and self._is_node(iri):
             return iri
+        if _IRI_OK.match(iri) and not self.findings and self._select(
+                f"ASK {{ {_iri(iri)} a <{FINDING}> }}").boolean:
+            raise NodeNotFound(f"{text!r} is a finding: the graph queries leave findings out "
+                               "unless asked with findings=true", suggestions=[])
         found = self._by_name(text)
         if found:
             return found

@@ -140,6 +140,13 @@ def test_evidence_finds_a_name_as_the_other_graph_queries_do(api, name):
     assert data["node"]["id"] == node == "https://w3id.org/exokg/id/content/mir-21"
 
 
+def test_a_finding_named_without_findings_true_says_how_to_ask(api):
+    data = _json(api.get("/api/neighborhood?node=exoid:finding/t1-1"), 404)
+    assert "is a finding: the graph queries leave findings out unless asked with " \
+        "findings=true" in data["error"]
+    assert _json(api.get("/api/neighborhood?node=exoid:finding/t1-1&findings=true"))["ok"]
+
+
 @pytest.mark.parametrize("name", ["SBI", "hcc", "Serum"])
 def test_evidence_of_what_is_not_a_molecule_is_400(api, name):
     """It said 0 findings, 0 studies for a method 23 findings name."""
