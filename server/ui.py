@@ -278,9 +278,9 @@ def _query_graph(sparql: str):
     Raises
     ------
     ExoKGError
-        :class:`InvalidQuery` (400) for a query that does not parse or that the service
-        refuses (an update, SERVICE); the service's own error otherwise (503 at the time
-        limit, ...).
+        :class:`InvalidQuery` (400) for a query that does not parse,
+        :class:`QueryRefused` (403) for one the service refuses (an update, SERVICE); the
+        service's own error otherwise (503 at the time limit, ...).
     """
     from exokg.server.sparql import get_service
     from exokg.sparql import QueryRequest, inspect_query
@@ -292,8 +292,8 @@ def _query_graph(sparql: str):
     try:
         answer = get_service().query(QueryRequest(text, accept=_PAGE_ACCEPT))
         body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
-    except QueryRefused as err:
-        raise InvalidQuery(f"only read-only queries run here: {err}") from None
+    except QueryRefused as err:  # 403, as /sparql answers it
+        raise QueryRefused(f"only read-only queries run here: {err}") from None
     except InvalidQuery as err:
         raise InvalidQuery(f"the query does not parse or run: {err}") from None
     truncated = answer.truncated

@@ -96,7 +96,7 @@ def test_query_errors(web_client):
     assert html.status_code == 400 and b'id="query-error"' in html.data
     update = web_client.get("/query.json", query_string={
         "query": "DELETE WHERE { ?s ?p ?o }"})
-    assert update.status_code == 400 and "read-only" in update.json["error"]
+    assert update.status_code == 403 and "read-only" in update.json["error"]
     assert web_client.get("/query?example=nope").status_code == 404
 
 
@@ -189,4 +189,11 @@ def test_query_page_runs_through_the_sparql_executors(tmp_path_factory):
     assert slow.status_code == 503 and "time limit" in slow.json["error"]
     refused = client.get("/query.json", query_string={
         "query": "SELECT * { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"})
-    assert refused.status_code == 400 and "SERVICE" in refused.json["error"]
+    assert refused.status_code == 403 and "SERVICE" in refused.json["error"]
+
+
+@pytest.mark.parametrize("path", ["/query.graphml", "/query.csv", "/query"])
+def test_an_update_on_the_query_page_is_403_as_on_sparql(client, path):
+    r = client.get(path, query_string={"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"})
+    assert r.status_code == 403
+    assert "only read-only queries run here" in r.get_data(as_text=True)
