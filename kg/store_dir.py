@@ -119,6 +119,8 @@ def _lock_file(folder: Path, name: str, mode: str) -> IO[Any]:
         folder.mkdir(parents=True, exist_ok=True)
         return (folder / name).open(mode)
     except OSError as err:
+        if folder.exists() and not folder.is_dir():  # mkdir says only "File exists"
+            raise ConfigError(f"store folder {folder}: a file, not a folder") from None
         raise ConfigError(f"store folder {folder}: {err.strerror or err}") from None
 
 

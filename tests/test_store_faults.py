@@ -190,6 +190,14 @@ def test_full_disk_during_build_leaves_previous_store_serving(built, tmp_path):
         stop_server(proc)
 
 
+def test_a_store_folder_that_is_a_file_is_named_so(tmp_path):
+    (tmp_path / "store").write_text("not a folder")
+    result = _serve_fails(["--store", str(tmp_path / "store")])
+    assert result.returncode == 2
+    assert result.stderr.strip() == \
+        f"exokg serve: error: store folder {tmp_path / 'store'}: a file, not a folder"
+
+
 def _tiny_file_limit() -> None:  # the review's store loads; its artifacts' SQLite files do not
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (128 << 10, 128 << 10))
