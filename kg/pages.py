@@ -160,7 +160,9 @@ def iri_term(iri: str) -> str:
     return f"<{iri}>"
 
 
-_WHOLE = re.compile(r"-?[0-9]+")
+#: An integer parameter: ASCII digits, at most 18 (any limit here is far smaller; Python's
+#: ``int`` refuses over 4,300 digits with an error of its own).
+_WHOLE = re.compile(r"-?[0-9]{1,18}")
 
 
 def whole_number(name: str, raw: str) -> int:
@@ -190,10 +192,7 @@ def page_number(raw: str | None, pages: int) -> int:
     """
     if raw is None or raw.strip() == "":
         return 1
-    if not _WHOLE.fullmatch(raw):
-        raise InvalidQuery(f"page must be an integer from 1 to {max(pages, 1)}, "
-                           f"not {raw!r}")
-    number = int(raw)
+    number = whole_number("page", raw)
     if not 1 <= number <= max(pages, 1):
         raise InvalidQuery(f"page must be from 1 to {max(pages, 1)}, not {number}")
     return number

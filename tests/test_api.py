@@ -87,6 +87,7 @@ def test_neighborhood_filters_and_limit(api):
     # digits of other scripts, spaces, underscores: Python's int() reads them, no client means them
     "/api/rank?metric=degree&limit=%EF%BC%95", "/api/rank?metric=degree&limit=%205",
     "/api/rank?metric=degree&limit=1_0", "/api/conflicts?page=%D9%A1",
+    "/api/rank?metric=degree&limit=" + "9" * 5000, "/api/conflicts?page=" + "9" * 5000,
 ])
 def test_bad_parameters_are_400(api, url):
     data = _json(api.get(url), 400)

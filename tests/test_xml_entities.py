@@ -13,9 +13,11 @@ from exokg import xml_entities
 from exokg.xml_entities import check_entities
 
 RDF = '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">{}</rdf:RDF>\n'
-NESTED = "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10))
+# three levels of three: what a billion laughs is, small enough that a check gone wrong
+# costs nothing
+NESTED = "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 3}">' for i in range(1, 4))
 BOMB = (f'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a0 "lol">{NESTED}]>\n'
-        + RDF.format('<rdf:Description rdf:about="http://a/s"><p xmlns="http://a/">&a9;</p>'
+        + RDF.format('<rdf:Description rdf:about="http://a/s"><p xmlns="http://a/">&a3;</p>'
                      "</rdf:Description>"))
 NAMESPACES = ('<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [\n'
               '  <!ENTITY ex "https://example.org/ns#" >\n]>\n'
@@ -35,6 +37,27 @@ def test_entities_that_could_expand_without_bound_are_refused(tmp_path, doctype,
     with pytest.raises(Exception, match=words) as err:
         check_entities(path)
     assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("wrapping", [
+    lambda doctype: f"<!-- <!DOCTYPE x []> -->\n{doctype}",  # a decoy DOCTYPE first
+    lambda doctype: doctype.replace("<!DOCTYPE", "<!doctype"),
+    lambda doctype: doctype.replace("[", "[<!-- <]> --><?x <]>?>", 1),  # ]> hides the rest
+    lambda doctype: " " * (2 << 20) + doctype,  # past any prolog window
+    lambda doctype: f"<!DOCTYPE x []>\n{doctype}",  # a second DOCTYPE
+])
+def test_a_nested_entity_is_found_wherever_the_file_hides_it(tmp_path, wrapping):
+    path = tmp_path / "in.rdf"
+    path.write_text(wrapping(f'<!DOCTYPE r [<!ENTITY a0 "lol">{NESTED}]>\n') + RDF.format(""))
+    with pytest.raises(Exception, match="refers to another entity"):
+        check_entities(path)
+
+
+def test_a_value_with_percent_signs_or_character_references_is_read(tmp_path):
+    path = tmp_path / "in.rdf"
+    path.write_text('<!DOCTYPE r [<!ENTITY ex "http://example.org/a%20b&#38;c#">\n'
+                    '<!ENTITY ex "http://example.org/again#"> ]\n>' + RDF.format("&ex;"))
+    check_entities(path)
 
 
 def test_many_references_to_a_flat_entity_are_refused_past_the_bound(tmp_path, monkeypatch):

@@ -50,6 +50,7 @@ threshold: 132 MB at 10^5, 147 MB at 10^6 (benchmarks/RESULTS-scale.md, session 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import gc
 import logging
@@ -348,8 +349,9 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
 
 
 def _hangup_before_serving(signum: int, frame: Any) -> None:
-    print("exokg: SIGHUP ignored: no worker runs yet to replace (the store is being "
-          "prepared)", file=sys.stderr, flush=True)
+    with contextlib.suppress(OSError):  # a terminal hung up: stderr may be gone with it
+        print("exokg: SIGHUP ignored: no worker runs yet to replace (the store is being "
+              "prepared)", file=sys.stderr, flush=True)
 
 
 def _read_ahead(report: dict[str, Any]) -> None:

@@ -499,8 +499,8 @@ def _error(info: dict[str, Any], query: str) -> ExoKGError:
                 "boolean": "a boolean (ASK)"}.get(str(info.get("kind")), "this result")
         return UnknownFormat(f"no acceptable media type for {what}; see the service "
                              "description (GET /sparql) for the formats served")
-    services = inspect_query(query).services if query else ()
-    if kind == "evaluation" and services:  # the store itself fails only on I/O: the call
+    services = inspect_query(query).services if kind == "evaluation" and query else ()
+    if services:  # the store itself fails only on I/O: the call
         endpoints = ", ".join(f"<{e}>" for e in sorted({str(e) for e in services}))
         return ServiceFailed(f"the query failed while it called SERVICE {endpoints}: "
                              f"{info.get('message')}")
