@@ -21,6 +21,7 @@ exokg.errors.ConfigError: EXOKG_MAX_ROWS: expected int, got 'ten'
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -42,6 +43,8 @@ DRAIN_MARGIN = 5.0
 #: The least memory a query executor is given (an in-memory copy of a store of
 #: ``MEMORY_TRIPLES`` triples takes about 40 MB).
 QUERY_MEMORY_FLOOR = 1 << 30
+#: The most ``QUERY_MEMORY`` may say, in MB (16 TB; more overflows the kernel's limit).
+QUERY_MEMORY_MAX = 1 << 24
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -114,9 +117,9 @@ class Config:
     body_timeout: float = _setting(
         30.0, "seconds a request's body may take to arrive (then 408)")
     query_memory: int = _setting(
-        0, "MB of memory a query executor may allocate, its store's files aside (a query "
-        "past it answers 503); 0: half of this machine's memory, shared by every executor "
-        "of every worker")
+        0, "MB of memory one query may take in its executor, beyond what the executor held "
+        "before it (a query past it answers 503); 0: half of this machine's (or its "
+        "container's) memory over every executor of every worker, at least 1024")
     memory_triples: int = _setting(
         100_000, "query executors copy a store of at most this many triples into memory "
         "(queries 2-4x faster; ~0.4 KB per triple per executor; 0: never)")
@@ -153,6 +156,9 @@ class Config:
         if self.prefetch_share > 1:
             raise ConfigError(f"PREFETCH_SHARE is a share of memory, from 0 to 1, got "
                               f"{self.prefetch_share!r}")
+        if self.query_memory > QUERY_MEMORY_MAX:
+            raise ConfigError(f"QUERY_MEMORY is at most {QUERY_MEMORY_MAX} MB, got "
+                              f"{self.query_memory!r}")
         if self.body_timeout <= 0:  # a body must arrive in some time
             raise ConfigError(f"BODY_TIMEOUT must be above 0, got {self.body_timeout!r}")
         for name in ("workers", "threads", "executors"):
@@ -204,10 +210,11 @@ class Config:
 
     @property
     def query_memory_bytes(self) -> int:
-        """The memory a query executor may allocate (``RLIMIT_DATA``): ``QUERY_MEMORY``
-        MB, else half of this machine's memory over every executor of every worker (at
-        least :data:`QUERY_MEMORY_FLOOR`), so that the executors' worst queries at once
-        leave the machine the other half.
+        """The memory one query may take in its executor (:mod:`exokg.sparql._executor`
+        watches it): ``QUERY_MEMORY`` MB, else half of this machine's memory (or its
+        container's, cgroup v2) over every executor of every worker (at least
+        :data:`QUERY_MEMORY_FLOOR`), so that the executors' worst queries at once leave
+        the machine the other half.
 
         >>> Config.load({"QUERY_MEMORY": 1500}, environ={}).query_memory_bytes
         1572864000
@@ -217,6 +224,8 @@ class Config:
         if self.query_memory:
             return self.query_memory << 20
         machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        with contextlib.suppress(OSError, ValueError):  # a container's own bound (cgroup v2)
+            machine = min(machine, int(Path("/sys/fs/cgroup/memory.max").read_text()))
         return max(QUERY_MEMORY_FLOOR, machine // 2 // (self.workers * self.executors))
 
     @property

@@ -315,7 +315,7 @@ def test_a_folder_that_is_missing_or_a_file_or_holds_no_table_is_named(tmp_path)
     assert err.file == str(other)
     assert "holds no table1.tsv ... table5.tsv (it holds table2.txt)" in str(err)
     (other / "table2.tsv").mkdir()
-    assert "cannot read the file" in str(refusal(other))
+    assert "not a regular file" in str(refusal(other))
 
 
 def test_hidden_files_beside_the_tables_are_not_read(tmp_path):

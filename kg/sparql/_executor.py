@@ -314,13 +314,6 @@ def _watch_parent(parent: int, interval: float = 0.5) -> None:
 def main(path: str, *, memory: bool = False, memory_limit: int = 0) -> None:
     global _DISK
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C
-    if memory_limit:
-        # the heap and anonymous maps, not the store's mapped files: a query past it
-        # fails to allocate and aborts (SIGABRT), which the pool reports as such; without
-        # it one query took an executor to 4 GB in 8 s
-        # (it counts the query thread's stack, reserved whole: the limit is beyond it)
-        limit = memory_limit + STACK_BYTES
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     # Not PR_SET_PDEATHSIG: that fires when the *thread* that started us ends, and
     # replacements are started from short-lived threads.
     parent = int(os.environ.get("EXOKG_EXECUTOR_PARENT") or os.getppid())
@@ -338,19 +331,63 @@ def main(path: str, *, memory: bool = False, memory_limit: int = 0) -> None:
         _frame_json(b"E", {"error": "io", "message": f"cannot open the store: {err}"})
         _flush_out()
         return
-    _frame(b"R")
-    _flush_out()
     try:
         threading.stack_size(STACK_BYTES)
         worker = threading.Thread(target=_serve, args=(store,), name="queries")
         worker.start()
     except (ValueError, RuntimeError):  # no such stack here: the main thread's then
+        worker = None
+    if memory_limit:  # the store opened, its copy made, the query thread started
+        _limit_memory(memory_limit)
+    _frame(b"R")
+    _flush_out()
+    if worker is None:
         _serve(store)
-        return
-    worker.join()
+    else:
+        worker.join()
+
+
+#: The exit status of an executor whose query took more than its memory limit.
+MEMORY_EXIT = 86
+#: Seconds between two looks at the executor's memory while a query runs.
+_MEMORY_EVERY = 0.05
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+#: The executor's resident memory when its query started (0: no query runs).
+_query_base = 0
+
+
+def _resident() -> int:
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[1]) * _PAGE
+
+
+def _limit_memory(limit: int) -> None:
+    """End the process (:data:`MEMORY_EXIT`) once a query has grown its resident memory
+    by more than ``limit`` bytes: Oxigraph cannot be stopped mid-query, and one query
+    took an executor to 4 GB in 8 s. A query's growth, not the executor's size: the
+    store's copy and caches are what it held before. Behind it, for growth faster than
+    the watch, ``RLIMIT_DATA`` at four times the limit (1 GB at least) over what the
+    executor has mapped now: an allocation past it aborts. It is that far because it
+    counts what is reserved, not what is used (a vector doubling reserves its next
+    size at once)."""
+    with open("/proc/self/status", "rb") as status:
+        data = next((int(line.split()[1]) * 1024 for line in status
+                     if line.startswith(b"VmData:")), 0)
+    backstop = data + max(4 * limit, 1 << 30)
+    resource.setrlimit(resource.RLIMIT_DATA, (backstop, backstop))
+
+    def watch() -> None:
+        while True:
+            time.sleep(_MEMORY_EVERY)
+            base = _query_base
+            if base and _resident() - base > limit:
+                os._exit(MEMORY_EXIT)
+
+    threading.Thread(target=watch, name="watch-memory", daemon=True).start()
 
 
 def _serve(store: ox.Store) -> None:
+    global _query_base
     stdin = sys.stdin.buffer
     while True:
         line = stdin.readline()
@@ -360,13 +397,17 @@ def _serve(store: ox.Store) -> None:
         timeout = float(req.get("timeout") or 0)
         if timeout:
             signal.setitimer(signal.ITIMER_REAL, timeout + 2.0)  # SIGALRM ends the process
+        _query_base = _resident()
         try:
             _run(store, req)
         except SyntaxError as err:
             _frame_json(b"E", {"error": "syntax", "message": str(err)})
+        except MemoryError:  # Python's own allocation, past the backstop
+            _frame_json(b"E", {"error": "memory"})
         except (OSError, ValueError, RuntimeError) as err:
             _frame_json(b"E", {"error": "evaluation", "message": str(err)})
         finally:
+            _query_base = 0
             _flush_out()
             signal.setitimer(signal.ITIMER_REAL, 0)
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from exokg.errors import ExoKGError, InvalidQuery, QueryCancelled, QueryTimeout, UnknownFormat
+from exokg.sparql._executor import MEMORY_EXIT
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query
 from exokg.sparql.diagnose import explain_syntax_error
@@ -60,26 +61,15 @@ class ServiceBusy(QueryTimeout):
 
 
 class MemoryExceeded(QueryFailed):
-    """A query that needed more memory than an executor may allocate (``QUERY_MEMORY``)."""
+    """A query that needed more memory than a query may take (``QUERY_MEMORY``)."""
 
     status = 503
 
 
-def _reap(proc: subprocess.Popen[bytes], timeout: float) -> tuple[int | None, int]:
-    """Wait for ``proc`` to end (``timeout`` seconds at most): its return code (``None``
-    if it still runs) and the most memory it held, in bytes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        except ChildProcessError:  # reaped already
-            return proc.returncode, 0
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage.ru_maxrss * 1024  # Linux: KB
-        if time.monotonic() > deadline:
-            return None, 0
-        time.sleep(0.01)
+def _memory_exceeded(limit: int) -> MemoryExceeded:
+    return MemoryExceeded(f"the query needed more memory than a query may use "
+                          f"({limit >> 20} MB, QUERY_MEMORY); narrow it (more specific "
+                          "patterns, a LIMIT, fewer rows to sort or group)")
 
 
 class ServiceFailed(QueryFailed):
@@ -346,7 +336,7 @@ class ExecutorPool:
             raise self._died(executor) from None
         if kind == b"E":
             self._idle.put(executor)
-            raise _error(json.loads(payload), request.get("q", ""))
+            raise _error(json.loads(payload), request.get("q", ""), executor.memory_limit)
         header = json.loads(payload)
         outcome = Outcome(header["kind"], header["media_type"], header["truncated"], iter(()))
         outcome.chunks = _Stream(self, executor, deadline, outcome, started, cancel)
@@ -388,28 +378,26 @@ class ExecutorPool:
         return len(taken)
 
     def _died(self, executor: Executor) -> ExoKGError:
-        """The error for an executor that died mid-query (it is replaced). Aborted near
-        its memory limit, the query needed more than an executor may have: 503, naming
-        the limit. Killed by another crash signal (a stack overflow aborts, a fault
-        segfaults), the query is to blame: 400. Anything else (the OOM killer, an
-        operator) is the service's: 503."""
-        code, peak = _reap(executor.proc, timeout=1.0)
+        """The error for an executor that died mid-query (it is replaced). Ended by its
+        memory watch, the query needed more than a query may have: 503, naming the
+        limit. Killed by a crash signal (a stack overflow aborts, a fault segfaults,
+        an allocation past the memory backstop aborts), the query is to blame: 400.
+        Anything else (the OOM killer, an operator) is the service's: 503."""
+        try:
+            code = executor.proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            code = None
         self._replace(executor)
-        # a failed allocation aborts as a stack overflow does; what tells them apart is
-        # how much memory the executor held (ru_maxrss: a query near its limit got there)
-        if code == -signal.SIGABRT and executor.memory_limit and \
-                peak >= executor.memory_limit // 2:
-            logger.warning("a query reached its executor's memory limit (%d MB)",
+        if code == MEMORY_EXIT:
+            logger.warning("a query passed its executor's memory limit (%d MB)",
                            executor.memory_limit >> 20)
-            return MemoryExceeded(
-                f"the query needed more memory than a query may use "
-                f"({executor.memory_limit >> 20} MB, QUERY_MEMORY); narrow it (more "
-                "specific patterns, a LIMIT, fewer rows to sort or group)")
+            return _memory_exceeded(executor.memory_limit)
         if code is not None and -code in _CRASH_SIGNALS:
             logger.warning("a query crashed its executor (signal %d)", -code)
             return InvalidQuery(
                 "the query crashed the SPARQL engine (it is probably nested too deeply or "
-                "too long for the engine's stack); simplify it")
+                "too long for the engine's stack, or took far more memory than a query "
+                "may); simplify it")
         return ServiceBusy("the query executor stopped unexpectedly (it was replaced); "
                            "try again")
 
@@ -485,8 +473,10 @@ def _drain(executor: Executor, request: dict[str, Any], deadline: float) -> None
             return
 
 
-def _error(info: dict[str, Any], query: str) -> ExoKGError:
+def _error(info: dict[str, Any], query: str, memory_limit: int = 0) -> ExoKGError:
     kind = info.get("error")
+    if kind == "memory":
+        return _memory_exceeded(memory_limit)
     if kind == "syntax":
         return InvalidQuery(explain_syntax_error(query, str(info.get("message"))))
     if kind == "not_acceptable" and info.get("reason") == "xml":
