@@ -279,10 +279,11 @@ def _rank(args: argparse.Namespace) -> int:
 
 def _evidence(args: argparse.Namespace) -> int:
     from exokg.facets import evidence_answer, evidence_node, store_facets
+    from exokg.store_source import StoreSource, index_folder
 
-    with _store_source(args) as source:
-        service = source.selector
+    with _local_service(args) as service:
         facets = store_facets(service.info)
+        source = StoreSource(service, artifacts=index_folder(service.info))
         node = evidence_node(source, facets, args.node)
         count = facets.content_evidence(node)[0]
         # the command line lists every finding: one page as long as the list

@@ -294,7 +294,7 @@ def _run(store: ox.Store, req: dict) -> None:
     out: list[ox.Triple] | list[ox.Quad] = triples
     if graph_fmt.supports_datasets:
         out = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
-    data = ox.serialize(out, None, graph_fmt, prefixes=prefixes)
+    data = ox.serialize(out, None, graph_fmt, prefixes=prefixes) or b""  # None: to a file
     if _unfit(media_type, data):
         return _refuse_unfit("graph")
     _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": truncated})
@@ -331,18 +331,20 @@ def main(path: str, *, memory: bool = False, memory_limit: int = 0) -> None:
         _frame_json(b"E", {"error": "io", "message": f"cannot open the store: {err}"})
         _flush_out()
         return
+    # the memory limit comes once the store is open, its copy made and the query thread
+    # started (its stack is mapped whole); that thread alone writes frames, "ready" first
+    limited = threading.Event()
     try:
         threading.stack_size(STACK_BYTES)
-        worker = threading.Thread(target=_serve, args=(store,), name="queries")
+        worker = threading.Thread(target=_serve, args=(store, limited), name="queries")
         worker.start()
     except (ValueError, RuntimeError):  # no such stack here: the main thread's then
         worker = None
-    if memory_limit:  # the store opened, its copy made, the query thread started
+    if memory_limit:
         _limit_memory(memory_limit)
-    _frame(b"R")
-    _flush_out()
+    limited.set()
     if worker is None:
-        _serve(store)
+        _serve(store, limited)
     else:
         worker.join()
 
@@ -386,8 +388,11 @@ def _limit_memory(limit: int) -> None:
     threading.Thread(target=watch, name="watch-memory", daemon=True).start()
 
 
-def _serve(store: ox.Store) -> None:
+def _serve(store: ox.Store, ready: threading.Event) -> None:
     global _query_base
+    ready.wait()
+    _frame(b"R")
+    _flush_out()
     stdin = sys.stdin.buffer
     while True:
         line = stdin.readline()
