@@ -192,7 +192,10 @@ def page_number(raw: str | None, pages: int) -> int:
     """
     if raw is None or raw.strip() == "":
         return 1
-    number = whole_number("page", raw)
+    if not _WHOLE.fullmatch(raw):  # whole_number's rule, and the range named
+        raise InvalidQuery(f"page must be an integer from 1 to {max(pages, 1)}, "
+                           f"not {raw!r}")
+    number = int(raw)
     if not 1 <= number <= max(pages, 1):
         raise InvalidQuery(f"page must be from 1 to {max(pages, 1)}, not {number}")
     return number
