@@ -192,10 +192,11 @@ def page_number(raw: str | None, pages: int) -> int:
     """
     if raw is None or raw.strip() == "":
         return 1
-    if not _WHOLE.fullmatch(raw):  # whole_number's rule, and the range named
+    try:
+        number = whole_number("page", raw)
+    except InvalidQuery:  # the same rule, its message naming the range
         raise InvalidQuery(f"page must be an integer from 1 to {max(pages, 1)}, "
-                           f"not {raw!r}")
-    number = int(raw)
+                           f"not {raw!r}") from None
     if not 1 <= number <= max(pages, 1):
         raise InvalidQuery(f"page must be from 1 to {max(pages, 1)}, not {number}")
     return number
