@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
 import networkx as nx
 from exokg.io._rows import Edge, Node, encode, graph_edges, graph_nodes
 from exokg.io._style import node_style
 from exokg.io._values import ColumnTypes, cast_row, scalar_row
+from exokg.io._xml import attr
 
 __all__ = ["stream_gexf", "to_gexf"]
 
@@ -64,7 +64,7 @@ def _declare(domain: str, types: dict[str, str], start: int) -> tuple[list[str],
     ids = {}
     for i, (name, type_name) in enumerate(types.items(), start=start):
         ids[name] = str(i)
-        lines.append(f'      <attribute id="{i}" title={quoteattr(name)} '
+        lines.append(f'      <attribute id="{i}" title={attr(name)} '
                      f'type="{type_name}" />\n')
     lines.append("    </attributes>\n")
     return lines, ids
@@ -73,7 +73,7 @@ def _declare(domain: str, types: dict[str, str], start: int) -> tuple[list[str],
 def _attvalues(row: Mapping[str, Any], ids: Mapping[str, str], pad: str) -> str:
     if not row:
         return ""
-    cells = "".join(f'{pad}  <attvalue for="{ids[n]}" value={quoteattr(_value(v))} />\n'
+    cells = "".join(f'{pad}  <attvalue for="{ids[n]}" value={attr(_value(v))} />\n'
                     for n, v in row.items())
     return f"{pad}<attvalues>\n{cells}{pad}</attvalues>\n"
 
@@ -93,7 +93,7 @@ def stream_gexf(nodes: Iterable[Node], edges: Iterable[Edge], *,
 def _gexf(nodes: Iterable[Node], edges: Iterable[Edge], node_columns: ColumnTypes,
           edge_columns: ColumnTypes, name: str) -> Iterator[str]:
     yield _HEADER
-    yield f'  <graph defaultedgetype="directed" mode="static" name={quoteattr(name)}>\n'
+    yield f'  <graph defaultedgetype="directed" mode="static" name={attr(name)}>\n'
     node_lines, node_ids = _declare("node", dict(node_columns.names()), 0)
     edge_lines, edge_ids = _declare("edge", dict(edge_columns.names()), len(node_ids))
     yield from node_lines
@@ -104,7 +104,7 @@ def _gexf(nodes: Iterable[Node], edges: Iterable[Edge], node_columns: ColumnType
         row = _node_row(raw)
         label = row.pop("label", node)
         color, _ = node_style(str(row.get("kind", "")))
-        yield (f"      <node id={quoteattr(str(node))} label={quoteattr(str(label))}>\n"
+        yield (f"      <node id={attr(str(node))} label={attr(str(label))}>\n"
                f"        <viz:color {_rgb(color)} />\n"
                '        <viz:size value="10.0" />\n'
                + _attvalues(cast_row(row, node_types), node_ids, "        ")
@@ -112,8 +112,8 @@ def _gexf(nodes: Iterable[Node], edges: Iterable[Edge], node_columns: ColumnType
     yield "    </nodes>\n    <edges>\n"
     for i, (u, v, key, raw) in enumerate(edges):
         row = cast_row(_edge_row(key, raw, i), edge_types)
-        yield (f"      <edge source={quoteattr(str(u))} target={quoteattr(str(v))} "
-               f'id="e{i}" label={quoteattr(str(row["predicate"]))}>\n'
+        yield (f"      <edge source={attr(str(u))} target={attr(str(v))} "
+               f'id="e{i}" label={attr(str(row["predicate"]))}>\n'
                + _attvalues(row, edge_ids, "        ")
                + "      </edge>\n")
     yield "    </edges>\n  </graph>\n</gexf>\n"

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 from exokg.io._rows import Edge, Node, encode, graph_edges, graph_nodes
 from exokg.io._style import edge_label, node_style
 from exokg.io._values import ColumnTypes, cast_row, scalar_row
+from exokg.io._xml import attr, text
 
 __all__ = ["stream_graphml", "to_graphml"]
 
@@ -38,7 +38,7 @@ def _keys(domain: str, types: dict[str, str], prefix: str) -> tuple[list[str], d
     lines, ids = [], {}
     for i, (name, type_name) in enumerate(types.items()):
         ids[name] = f"{prefix}{i}"
-        lines.append(f'  <key id="{prefix}{i}" for="{domain}" attr.name={quoteattr(name)} '
+        lines.append(f'  <key id="{prefix}{i}" for="{domain}" attr.name={attr(name)} '
                      f'attr.type="{type_name}"/>\n')
     return lines, ids
 
@@ -46,7 +46,7 @@ def _keys(domain: str, types: dict[str, str], prefix: str) -> tuple[list[str], d
 def _data(key: str, value) -> str:
     if isinstance(value, bool):
         value = "true" if value else "false"
-    return f'<data key="{key}">{escape(str(value))}</data>'
+    return f'<data key="{key}">{text(str(value))}</data>'
 
 
 def _edge_data(key: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def _graphml(nodes: Iterable[Node], edges: Iterable[Edge], node_columns: ColumnT
     yield from edge_lines
     yield '  <key id="ng" for="node" yfiles.type="nodegraphics"/>\n'
     yield '  <key id="eg" for="edge" yfiles.type="edgegraphics"/>\n'
-    yield f'  <graph id={quoteattr(name)} edgedefault="directed">\n'
+    yield f'  <graph id={attr(name)} edgedefault="directed">\n'
     node_types, edge_types = node_columns.types(), edge_columns.types()
     for node, raw in nodes:
         data = cast_row(scalar_row(raw), node_types)
@@ -83,19 +83,19 @@ def _graphml(nodes: Iterable[Node], edges: Iterable[Edge], node_columns: ColumnT
         width = max(40, 7 * len(label) + 16)
         yed = (f'<data key="ng"><y:ShapeNode><y:Geometry height="30.0" width="{width}.0"/>'
                f'<y:Fill color="{color}" transparent="false"/>'
-               f'<y:NodeLabel>{escape(label)}</y:NodeLabel>'
+               f'<y:NodeLabel>{text(label)}</y:NodeLabel>'
                f'<y:Shape type="{"roundrectangle" if shape == "rectangle" else shape}"/>'
                '</y:ShapeNode></data>')
         cells = "".join(_data(node_ids[n], v) for n, v in data.items())
-        yield f"    <node id={quoteattr(str(node))}>{cells}{yed}</node>\n"
+        yield f"    <node id={attr(str(node))}>{cells}{yed}</node>\n"
     for i, (u, v, key, raw) in enumerate(edges):
         data = cast_row(scalar_row(_edge_data(key, raw)), edge_types)
         yed = ('<data key="eg"><y:PolyLineEdge><y:Arrows source="none" target="standard"/>'
-               f'<y:EdgeLabel>{escape(edge_label(str(data["predicate"])))}</y:EdgeLabel>'
+               f'<y:EdgeLabel>{text(edge_label(str(data["predicate"])))}</y:EdgeLabel>'
                '</y:PolyLineEdge></data>')
         cells = "".join(_data(edge_ids[n], val) for n, val in data.items())
-        yield (f"    <edge id=\"e{i}\" source={quoteattr(str(u))} "
-               f"target={quoteattr(str(v))}>{cells}{yed}</edge>\n")
+        yield (f"    <edge id=\"e{i}\" source={attr(str(u))} "
+               f"target={attr(str(v))}>{cells}{yed}</edge>\n")
     yield "  </graph>\n</graphml>\n"
 
 

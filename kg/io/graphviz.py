@@ -16,6 +16,7 @@ import networkx as nx
 from exokg.errors import ExoKGError, InvalidQuery, NotAvailable
 from exokg.io._rows import graph_edges, graph_nodes
 from exokg.io._style import edge_label, node_style
+from exokg.io._xml import clean
 
 __all__ = ["SVG_MAX_NODES", "to_dot", "to_svg"]
 
@@ -26,7 +27,8 @@ _TIMEOUT_S = 120
 
 
 def _quote(text: str) -> str:
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    # what XML cannot hold, Graphviz would copy into its SVG
+    return '"' + clean(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def to_dot(G: nx.MultiDiGraph) -> bytes:
