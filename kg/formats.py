@@ -91,6 +91,16 @@ class Format:
     stream_path: str | None = None
 
     @property
+    def xml(self) -> bool:
+        """Whether the format is XML 1.0, which cannot hold most control characters in any
+        form (an answer holding one is written in another acceptable format, or refused).
+
+        >>> get_format("sparql-xml", "results").xml, get_format("turtle", "rdf").xml
+        (True, False)
+        """
+        return self.media_type.endswith("+xml")
+
+    @property
     def streams(self) -> bool:
         """Whether the whole graph can be written in this format as a stream.
 

@@ -729,3 +729,43 @@ def test_an_answer_xml_cannot_carry_is_406_not_malformed_xml(live_server, query,
     assert "characters that XML 1.0 cannot carry" in r.text
     other = "application/sparql-results+json" if "SELECT" in query else "application/n-triples"
     assert get(live_server, {"query": query}, headers={"Accept": other}).status_code == 200
+
+
+@pytest.mark.parametrize(("query", "accept", "answered"), [
+    ('SELECT ("a\\u0000b" AS ?x) {}', "application/sparql-results+xml, application/json;q=0.5",
+     "application/sparql-results+json"),
+    ('SELECT ("a\\u0000b" AS ?x) {}', "application/sparql-results+xml, */*;q=0.1",
+     "application/sparql-results+json"),
+    ('CONSTRUCT { <http://a/s> <http://a/p> "a\\u0001b" } {}',
+     "application/rdf+xml, text/turtle;q=0.2", "text/turtle"),
+])
+def test_an_answer_xml_cannot_carry_comes_in_another_acceptable_type(live_server, query,
+                                                                     accept, answered):
+    """RFC 9110: any acceptable type may answer; XML was first, the next one answers."""
+    r = get(live_server, {"query": query}, headers={"Accept": accept})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].split(";")[0] == answered
+    if answered == "text/turtle":
+        from rdflib import Graph
+        values = [str(o) for o in Graph().parse(data=r.text, format="turtle").objects()]
+        assert values == ["a\x01b"]
+    else:
+        assert r.json()["results"]["bindings"] == [{"x": {"type": "literal", "value": "a\x00b"}}]
+    # an answer XML can carry still comes as XML
+    fine = query.replace("\\u0000", "").replace("\\u0001", "")
+    assert "xml" in get(live_server, {"query": fine},
+                        headers={"Accept": accept}).headers["Content-Type"]
+
+
+def test_format_xml_named_leaves_no_other_type(live_server):
+    r = get(live_server, {"query": 'SELECT ("a\\u0000b" AS ?x) {}', "format": "xml"},
+            headers={"Accept": "application/json"})
+    assert r.status_code == 406 and "XML 1.0" in r.text
+
+
+def test_the_executor_checks_every_xml_format_a_query_answers_in():
+    """The executors check the answers of the formats the registry calls XML."""
+    from exokg.formats import formats
+    from exokg.sparql import _executor
+
+    assert _executor._XML_TYPES == {f.media_type for f in formats("results", "rdf") if f.xml}

@@ -15,7 +15,10 @@ Protocol. Requests are one JSON line on stdin::
 
     {"q": query, "solutions": media type or null, "graph": media type or null,
      "cap": rows (0: none), "default": [iri] or null, "named": [iri] or null,
-     "timeout": seconds, "base": iri or null, "out_prefixes": {prefix: iri}}
+     "timeout": seconds, "base": iri or null, "out_prefixes": {prefix: iri},
+     "else": {"solutions": media type or null, "graph": media type or null}}
+
+(``else``: what to answer in instead when the XML asked for cannot hold the answer)
 
 or a dump of the whole store (a whole-graph export; never capped)::
 
@@ -121,7 +124,12 @@ def _unfit(media_type: str | None, data: bytes | bytearray) -> bool:
         or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data)
 
 
-def _refuse_unfit(kind: str) -> None:
+def _refuse_unfit(store: ox.Store, req: dict, kind: str) -> None:
+    """Answer in the request's other acceptable format (the query is evaluated again: a
+    rare case), or refuse (406) when it has none."""
+    other = (req.get("else") or {}).get(kind)
+    if other:
+        return _run(store, {**req, kind: other, "else": None})
     _frame_json(b"E", {"error": "not_acceptable", "kind": kind, "reason": "xml"})
 
 
@@ -248,7 +256,7 @@ def _run(store: ox.Store, req: dict) -> None:
                     b'"bindings":[]' in counter.buf:
                 count = 0
             if _unfit(media_type, counter.buf):
-                return _refuse_unfit("solutions")
+                return _refuse_unfit(store, req, "solutions")
             _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
                                "truncated": False})
             _send_bytes(counter.buf)
@@ -269,7 +277,7 @@ def _run(store: ox.Store, req: dict) -> None:
             assert isinstance(again, ox.QuerySolutions)
             data = again.serialize(format=fmt)
         if _unfit(media_type, data or b""):
-            return _refuse_unfit("solutions")
+            return _refuse_unfit(store, req, "solutions")
         _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
                            "truncated": truncated})
         _send_bytes(data)
@@ -296,7 +304,7 @@ def _run(store: ox.Store, req: dict) -> None:
         out = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
     data = ox.serialize(out, None, graph_fmt, prefixes=prefixes) or b""  # None: to a file
     if _unfit(media_type, data):
-        return _refuse_unfit("graph")
+        return _refuse_unfit(store, req, "graph")
     _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": truncated})
     _send_bytes(data)
     return _frame_json(b"Z", {"rows": len(triples)})

@@ -27,7 +27,7 @@ from exokg.errors import UnknownFormat
 from exokg.formats import Format, formats, get_format
 
 __all__ = ["GRAPH_KIND", "SOLUTIONS_KIND", "check_format_name", "negotiate", "negotiate_for",
-           "parse_accept", "served"]
+           "parse_accept", "served", "xml_fallbacks"]
 
 #: The registry kinds that answer solutions (SELECT, ASK) and graphs (CONSTRUCT, DESCRIBE).
 SOLUTIONS_KIND, GRAPH_KIND = "results", "rdf"
@@ -161,6 +161,41 @@ def negotiate_for(form: str | None, accept: str | None, *,
         raise UnknownFormat(f"no acceptable media type for a {form or 'SPARQL'} query; "
                             f"served: {served(form)}")
     return sol, graph
+
+
+def xml_fallbacks(accept: str | None, *, format_name: str | Sequence[str] | None = None
+                  ) -> tuple[Format | None, Format | None]:
+    """For solutions and for graphs, the format to answer in when :func:`negotiate` chose
+    an XML one and the answer holds what XML 1.0 cannot (a control character in a
+    literal): the best other match of Accept (RFC 9110 lets a server answer in any
+    acceptable type), or ``None`` (then 406). A ``format=`` that named the format leaves
+    no choice.
+
+    >>> sol, graph = xml_fallbacks("application/sparql-results+xml, */*;q=0.1")
+    >>> sol.media_type, graph
+    ('application/sparql-results+json', None)
+    >>> xml_fallbacks("application/sparql-results+xml")
+    (None, None)
+    """
+    names = (format_name,) if isinstance(format_name, str) else tuple(format_name or ())
+    return _xml_fallbacks(accept, names)
+
+
+@functools.lru_cache(maxsize=256)
+def _xml_fallbacks(accept: str | None, names: tuple[str, ...]
+                   ) -> tuple[Format | None, Format | None]:
+    if any(_known(n, SOLUTIONS_KIND) or _known(n, GRAPH_KIND) for n in names) or \
+            not accept or not accept.strip():
+        return None, None
+    ranges = parse_accept(accept)
+
+    def other(pick: Format | None, kind: str) -> Format | None:
+        if pick is None or not pick.xml:
+            return None
+        return _best(ranges, [f for f in formats(kind) if not f.xml])
+
+    sol, graph = _negotiate(accept, names)
+    return other(sol, SOLUTIONS_KIND), other(graph, GRAPH_KIND)
 
 
 @functools.lru_cache(maxsize=256)

@@ -25,7 +25,7 @@ from exokg.release import make_etag
 from exokg.sparql.cache import ResultCache
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.sparql.check import check_query, inspect_query
-from exokg.sparql.negotiate import negotiate_for
+from exokg.sparql.negotiate import negotiate_for, xml_fallbacks
 from exokg.sparql.pool import ExecutorPool, Outcome, ServiceBusy
 from exokg.sparql.remote import RemotePool
 from exokg.sparql.results import Results
@@ -284,6 +284,7 @@ class SparqlService:
         info = inspect_query(text)
         check_query(info, allowlist=self.allowlist)
         sol, graph = negotiate_for(info.form, request.accept, format_name=request.format_name)
+        sol_else, graph_else = xml_fallbacks(request.accept, format_name=request.format_name)
         default, named = self._dataset(request)
         # one read of a remote store's version: the key and the query are of the same
         pin = self._remote.current() if self._remote is not None else None
@@ -291,6 +292,8 @@ class SparqlService:
         cap = self._cap(request.max_rows)
         key_parts = [pin.tag if pin is not None else store.version, text,
                      sol.media_type if sol else "", graph.media_type if graph else "",
+                     sol_else.media_type if sol_else else "",
+                     graph_else.media_type if graph_else else "",
                      json.dumps([default, named]),
                      str(cap), self.config.public_base_iri]  # relative IRIs resolve on it
         etag = make_etag(*key_parts)
@@ -311,7 +314,10 @@ class SparqlService:
             "graph": graph.media_type if graph else None, "cap": cap,
             # relative IRIs resolve against the data's public base (not the request's
             # URL: answers are cached by query text, whatever the Host header)
-            "base": self.config.public_base_iri}
+            "base": self.config.public_base_iri,
+            # what to answer in when the XML chosen cannot hold the answer
+            "else": {"solutions": sol_else.media_type if sol_else else None,
+                     "graph": graph_else.media_type if graph_else else None}}
         if default is not None:
             job["default"], job["named"] = default, named
         if pin is not None:
