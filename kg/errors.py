@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "ExoKGError", "RecordError", "NodeNotFound", "InvalidQuery", "UnknownFormat", "FormatClash",
-    "ConfigError", "QueryTimeout", "QueryCancelled", "QueryRefused", "TooLargeToDraw",
+    "ExoKGError", "RecordError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
+    "UnknownFormat", "FormatClash", "ConfigError", "QueryTimeout", "QueryCancelled",
+    "QueryRefused", "TooLargeToDraw",
     "ArtifactMissing", "StillBuilding", "NotAvailable",
 ]
 
@@ -74,6 +75,11 @@ class NodeNotFound(ExoKGError):
     def __init__(self, message: str, *, suggestions: list[str] | None = None) -> None:
         super().__init__(message)
         self.suggestions = suggestions or []
+
+
+class FindingNotNode(NodeNotFound):
+    """A finding named where the graph queries leave findings out (they are nodes only
+    when asked with ``findings=true``)."""
 
 
 class InvalidQuery(ExoKGError):

@@ -301,9 +301,13 @@ def evidence_node(source: Any, facets: Facets, name: str) -> str:
         for a node that no finding names as its molecule (``exo:content``): the evidence
         summary is a molecule's; another node's findings are on its page.
     """
-    from exokg.errors import InvalidQuery
+    from exokg.errors import FindingNotNode, InvalidQuery
 
-    node = source.resolve(name)
+    try:
+        node = source.resolve(name)
+    except FindingNotNode:  # its hint (findings=true) is the graph queries', not ours
+        raise InvalidQuery(f"{name!r} is a finding: the evidence summary is a molecule's "
+                           "(the finding's molecule is on its page)") from None
     if facets.content_evidence(node)[0] == 0:
         raise InvalidQuery(f"{name!r} names {node}, which no finding names as its molecule: "
                            "the evidence summary is a molecule's (the findings naming "

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import networkx as nx
-from exokg.errors import InvalidQuery, NodeNotFound
+from exokg.errors import FindingNotNode, InvalidQuery, NodeNotFound
 from exokg.graph_source import REACH_ROWS, NoMetrics, Selector, kind_rank
 from exokg.network import (
     EDGE_NAMESPACES,
@@ -173,8 +173,8 @@ class StoreSource:
             return iri
         if _IRI_OK.match(iri) and not self.findings and self._select(
                 f"ASK {{ {_iri(iri)} a <{FINDING}> }}").boolean:
-            raise NodeNotFound(f"{text!r} is a finding: the graph queries leave findings out "
-                               "unless asked with findings=true", suggestions=[])
+            raise FindingNotNode(f"{text!r} is a finding: the graph queries leave findings "
+                                 "out unless asked with findings=true")
         found = self._by_name(text)
         if found:
             return found

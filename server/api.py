@@ -32,6 +32,7 @@ from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, QueryCancelled,
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
 from exokg.pages import whole_number
 from exokg.server.errors import retry_headers
+from exokg.server.params import args_but, one
 from exokg.server.sparql import get_service
 from exokg.store_source import StoreSource, index_folder
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
@@ -69,14 +70,15 @@ def graph_source(*, findings: bool = False) -> StoreSource:
 # ---------------------------------------------------------------- parameters
 
 def _arg(name: str, *, required: bool = False, default: str | None = None) -> str | None:
-    value = request.args.get(name, default)
+    value = one(name)
+    value = default if value is None else value
     if required and not (value or "").strip():
         raise InvalidQuery(f"parameter {name!r} is required")
     return value
 
 
 def _int(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
+    raw = one(name)
     if raw is None:
         return default
     value = whole_number(name, raw)
@@ -96,7 +98,7 @@ def _list(*names: str) -> list[str] | None:
 
 
 def _bool(name: str) -> bool:
-    raw = (request.args.get(name) or "").strip().lower()
+    raw = (one(name) or "").strip().lower()
     if raw in ("", "0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
@@ -177,7 +179,7 @@ def _close(chunks: Iterator[bytes]) -> None:
 
 
 def _format() -> str | None:
-    raw = request.args.get("format")
+    raw = one("format")
     if raw is None or raw.strip() in ("", "json"):
         return None
     _graph_format(raw)  # 406 before any work
@@ -191,8 +193,7 @@ def _graph_format(name: str) -> Format:
 def _format_links(endpoint: str) -> dict[str, str]:
     """The request's URL in each graph format: built once, with ``format`` last, then
     the format's name appended (a URL build per format was a third of a path's work)."""
-    args = {k: v for k, v in request.args.items() if k != "format"}
-    base = url_for(endpoint, _external=True, **args, format="")  # ends in "format="
+    base = url_for(endpoint, _external=True, **args_but("format"), format="")  # ends in "format="
     return {name: base + quote_plus(name) for name in format_names(*GRAPH_KINDS)}
 
 
@@ -272,9 +273,8 @@ def evidence() -> Response:
 
     reader, facets = app_reader(), app_facets()
     node = evidence_node(graph_source(), facets, _arg("node", required=True) or "")
-    answer = evidence_answer(reader, facets, node, page=request.args.get("page"))
-    args = {k: v for k, v in request.args.items() if k != "page"}
-    answer["next"] = url_for("api.evidence", _external=True, **args,
+    answer = evidence_answer(reader, facets, node, page=one("page"))
+    answer["next"] = url_for("api.evidence", _external=True, **args_but("page"),
                              page=answer["page"] + 1) if answer["has_next"] else None
     return _ok(**answer)
 
@@ -289,11 +289,11 @@ def conflicts() -> Response:
     facets = app_facets()
     count = facets.conflict_count()
     pages = max(1, -(-count // PAGE_SIZE))
-    number = page_number(request.args.get("page"), pages)
+    number = page_number(one("page"), pages)
     rows = facets.conflicts(page=number, size=PAGE_SIZE)
-    args = {k: v for k, v in request.args.items() if k != "page"}
     return _ok(count=count, results=rows, page=number, pages=pages,
-               next=url_for("api.conflicts", _external=True, **args, page=number + 1)
+               next=url_for("api.conflicts", _external=True, **args_but("page"),
+                            page=number + 1)
                if number < pages else None)
 
 
@@ -310,7 +310,7 @@ def export() -> Response:
     from exokg.server.sparql import get_service
 
     fmt = _arg("format", required=True) or ""
-    if request.args.get("node"):
+    if one("node"):
         return neighborhood()
     findings = _bool("findings")  # checked for every format, used by the network ones
     graph_format = _graph_format(fmt)

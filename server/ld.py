@@ -36,6 +36,7 @@ from exokg.pages import (
     node_exists,
 )
 from exokg.server.graph import app_facets, app_reader
+from exokg.server.params import one
 from exokg.server.ui import (
     CANONICAL_BASE,
     base_iri,
@@ -181,7 +182,7 @@ def resource(path: str) -> Response:
                              else concise_bounded_description(graph, URIRef(node)), want,
                              canonical=page_url, truncated=truncated)
     try:
-        data = entity_page_data(node, page=request.args.get("page"), path=path,
+        data = entity_page_data(node, page=one("page"), path=path,
                                 json_twin=want == "json" or request.path.endswith(".json"))
     except InvalidQuery as err:
         return error_page(400, str(err), fmt=fmt)

@@ -29,6 +29,7 @@ from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
 from exokg.rdf_terms import ntriples_graph
 from exokg.server.errors import retry_headers
+from exokg.server.params import one
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, PREFIXES, RDFS
 from flask import (
@@ -210,15 +211,27 @@ def error_page(status: int, message: str, *, fmt: str | None = None,
     return render_page("error.html", data, fmt=fmt, status=status)
 
 
+def _asked_fmt() -> str | None:
+    """The representation the failed request asked for (``None``: the HTML page)."""
+    args = request.view_args or {}
+    return args.get("fmt") or ("json" if request.path.endswith(".json") else None)
+
+
 @bp.errorhandler(StillBuilding)
 def still_building_page(err: StillBuilding) -> Response:
     """A page asked while the store's build goes on (``exokg serve`` serves the loaded
     store early): a 503 page, or its JSON twin, that says to come back."""
-    args = request.view_args or {}
-    fmt = args.get("fmt") or ("json" if request.path.endswith(".json") else None)
-    response = error_page(503, str(err), fmt=fmt)
+    response = error_page(503, str(err), fmt=_asked_fmt())
     response.headers.update(retry_headers(err))
     return response
+
+
+@bp.errorhandler(InvalidQuery)
+def bad_request_page(err: InvalidQuery) -> Response:
+    """A page asked with a parameter it cannot take (given twice, ...): the 400 page, or
+    the JSON of its twin and downloads."""
+    fmt = _asked_fmt()
+    return error_page(err.status, str(err), fmt=None if fmt is None else "json")
 
 
 # ---------------------------------------------------------------- home and search
@@ -258,7 +271,7 @@ def _table_titles() -> dict[int, str]:
 @bp.route("/search.json", endpoint="search_json", defaults={"fmt": "json"})
 @bp.route("/search")
 def search(fmt: str | None = None) -> Response:
-    text = request.args.get("q", "").strip()
+    text = (one("q") or "").strip()
     results = search_entities(text) if text else []
     data = {"title": f"Search: {text}" if text else "Search", "q": text,
             "results": results, "count": len(results)}
@@ -367,13 +380,13 @@ def _graph_elements(graph: Graph) -> dict[str, list[dict[str, Any]]]:
 @bp.route("/query")
 def query(fmt: str | None = None) -> Response:
     example = None
-    slug = request.args.get("example")
+    slug = one("example")
     if slug:
         try:
             example = get_example(slug)
         except KeyError:
             return error_page(404, f"no example {slug!r}", fmt=fmt)
-    sparql = request.args.get("query")
+    sparql = one("query")
     if sparql is None and example is not None:
         sparql = example.sparql
     run = sparql is not None and sparql.strip() != ""
@@ -415,7 +428,7 @@ def query(fmt: str | None = None) -> Response:
 def query_download(fmt: str) -> Response:
     if fmt == "json":  # the query page's JSON twin
         return query(fmt="json")
-    sparql = request.args.get("query", "")
+    sparql = one("query") or ""
     if not sparql.strip():
         return error_page(400, "no query: add ?query=...", fmt="json")
     try:

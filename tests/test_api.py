@@ -148,6 +148,13 @@ def test_a_finding_named_without_findings_true_says_how_to_ask(api):
     assert _json(api.get("/api/neighborhood?node=exoid:finding/t1-1&findings=true"))["ok"]
 
 
+def test_evidence_of_a_finding_is_400_without_a_hint_it_cannot_take(api):
+    """/api/evidence takes no findings=true: its hint sent users to a parameter it ignores."""
+    data = _json(api.get("/api/evidence?node=exoid:finding/t1-1"), 400)
+    assert "is a finding: the evidence summary is a molecule's" in data["error"]
+    assert "findings=true" not in data["error"]
+
+
 @pytest.mark.parametrize("name", ["SBI", "hcc", "Serum"])
 def test_evidence_of_what_is_not_a_molecule_is_400(api, name):
     """It said 0 findings, 0 studies for a method 23 findings name."""

@@ -1,0 +1,40 @@
+"""A parameter given twice is a 400 naming it, on every page and API route
+(server/params.py); the list parameters keep every value, in the links too."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+TWICE = [
+    ("/api/neighborhood?node=miR-21&node=miR-122", "node", "application/json"),
+    ("/api/rank?limit=3&limit=4", "limit", "application/json"),
+    ("/api/conflicts?page=1&page=2", "page", "application/json"),
+    ("/api/evidence?node=miR-21&page=1&page=1", "page", "application/json"),
+    ("/api/export?format=turtle&format=csv", "format", "application/json"),
+    ("/search?q=let-7&q=miR-21", "q", "text/html"),
+    ("/search.json?q=let-7&q=miR-21", "q", "application/json"),
+    ("/query?query=ASK%7B%7D&query=ASK%7B%7D", "query", "text/html"),
+    ("/query.json?query=ASK%7B%7D&query=ASK%7B%7D", "query", "application/json"),
+    ("/query.csv?query=ASK%7B%7D&query=ASK%7B%7D", "query", "application/json"),
+    ("/id/content/mir-21?page=1&page=2", "page", "text/html"),
+    ("/id/content/mir-21.json?page=1&page=2", "page", "application/json"),
+]
+
+
+@pytest.mark.parametrize(("url", "name", "media_type"), TWICE, ids=[u for u, _, _ in TWICE])
+def test_a_parameter_given_twice_is_a_400_naming_it(client, url, name, media_type):
+    r = client.get(url, headers={"Accept": "text/html"})
+    assert r.status_code == 400
+    assert r.content_type.split(";")[0] == media_type
+    assert f"{name} is given 2 times: give it once" in r.get_data(as_text=True)
+
+
+def test_a_list_parameter_keeps_every_value_in_its_links(client):
+    r = client.get("/api/neighborhood?node=miR-21&types=MicroRNA&types=Disease")
+    assert r.status_code == 200
+    kinds = {n["kind"] for n in r.json["nodes"]}
+    assert kinds == {"MicroRNA", "Disease"}
+    link = parse_qs(urlsplit(r.json["formats"]["csv"]).query)
+    assert link["types"] == ["MicroRNA", "Disease"] and link["format"] == ["csv"]
