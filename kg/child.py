@@ -168,6 +168,11 @@ def _sendable(err: BaseException) -> BaseException:
 def _child_main(conn: Connection, parent: int, level: int, func: Callable[..., Any],
                 args: tuple[Any, ...]) -> None:
     _die_with(parent, _prctl())
+    # A hang-up is the caller's to act on (`exokg serve` ignores it while it builds): one
+    # sent to the whole process group, as a closing terminal sends it, killed the build
+    # here (and the programs it runs, which inherit the ignore). The caller's death still
+    # ends this process (above).
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     root = logging.getLogger()
     root.handlers[:] = [_Forward(conn)]
     root.setLevel(level)

@@ -201,21 +201,28 @@ def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(store_dir, name
     assert result.stderr.strip().splitlines() == [f"exokg serve: error: {said}"]
 
 
-def test_sighup_while_the_store_is_prepared_is_ignored_and_said(tmp_path):
+@pytest.mark.parametrize("to", ["master", "process group"])
+def test_sighup_while_the_store_is_prepared_is_ignored_and_said(tmp_path, to):
     """Before the workers run there is nothing to replace; SIGHUP's default ended the
-    master silently, with its build half-done."""
+    master silently, with its build half-done. Sent to the whole process group (a closing
+    terminal), it ended the build's child process, and the server with it."""
     store, port = tmp_path / "store", _free_port()
     with (tmp_path / "log").open("w+") as log:
         proc = subprocess.Popen([sys.executable, "-m", "exokg", "serve", "--store", str(store),
                                  "--port", str(port), "--workers", "1", "--executors", "1",
                                  "--no-access-log"], cwd=RUN_DIR, stderr=log,
                                 env={k: v for k, v in os.environ.items()
-                                     if not k.startswith("EXOKG_")})
+                                     if not k.startswith("EXOKG_")},
+                                start_new_session=to == "process group")
         try:
             deadline = time.monotonic() + 60
             while not list(store.glob(".building-*")) and time.monotonic() < deadline:
                 time.sleep(0.01)
-            proc.send_signal(signal.SIGHUP)  # the build is under way
+            time.sleep(0.3)  # the build's child runs by now
+            if to == "master":
+                proc.send_signal(signal.SIGHUP)  # the build is under way
+            else:
+                os.killpg(proc.pid, signal.SIGHUP)
             while time.monotonic() < deadline and proc.poll() is None:
                 try:
                     if requests.get(f"http://127.0.0.1:{port}/healthz",
