@@ -42,6 +42,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from exokg.errors import ExoKGError
 from exokg.sparql.cancel import CancelToken
 
 __all__ = ["CANCEL_KEY", "AsgiBridge"]
@@ -189,6 +190,16 @@ def _header(name: str, value: str) -> tuple[bytes, bytes]:
     return key, data
 
 
+def _say_cut(scope: dict[str, Any], sent: int, err: Exception) -> None:
+    """Log an answer cut after its status was sent: why, in one line, for an expected
+    failure (the time limit, an executor or engine gone); with its traceback for a bug."""
+    what = f"{scope['method']} {scope['path']}: the answer was cut after {sent} bytes"
+    if isinstance(err, ExoKGError):
+        logger.warning("%s: %s", what, err)
+    else:
+        logger.error("%s", what, exc_info=err)
+
+
 class _Threads:
     """``size`` threads running calls for the event loop: a plain queue in, the result
     set on the loop's future (``run_in_executor`` with a ``ThreadPoolExecutor`` cost
@@ -272,11 +283,15 @@ class AsgiBridge:
                 last = await work  # ends soon once cancelled
             except _Gone:
                 return
-            except Exception:
+            except Exception as err:
                 if exchange.left:
                     return  # its work stopped because the client left: nobody to tell
                 if exchange.started:
-                    raise  # mid-body: the server ends the connection
+                    # mid-body, its status sent: returning without the last chunk makes
+                    # the server end the body visibly broken, never as if whole (raising
+                    # did the same, and printed a traceback on the server's stdout)
+                    _say_cut(scope, exchange.sent, err)
+                    return
                 logger.exception("the app failed on %s %s", scope["method"], scope["path"])
                 await _send_500(send)
                 return

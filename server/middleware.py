@@ -28,7 +28,7 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
@@ -37,7 +37,6 @@ from exokg.server.asgi import CANCEL_KEY
 from exokg.server.errors import error_parts
 from exokg.sparql.cancel import use_token
 from exokg.sparql.service import start_recording
-from werkzeug.wsgi import ClosingIterator
 
 __all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH", "SECURITY_HEADERS",
            "Middleware", "query_params"]
@@ -108,6 +107,26 @@ def query_params(query_string: str) -> tuple[tuple[str, str], ...]:
     return tuple(params)
 
 
+def _logged(body: Iterable[bytes], write: Callable[[], None], cut: list[str]
+            ) -> Iterator[bytes]:
+    """``body``, its failure noted in ``cut`` (re-raised), closed and its access-log line
+    written once the server closes it or it ends."""
+    chunks = iter(body)
+    try:
+        for chunk in chunks:  # noqa: UP028 - `yield from` would close it once more
+            yield chunk
+    except Exception as err:
+        cut.append(str(err) or type(err).__name__)
+        raise
+    finally:
+        close = getattr(body, "close", None)
+        try:
+            if close is not None:
+                close()
+        finally:
+            write()
+
+
 class Middleware:
     """WSGI middleware adding the security and CORS headers and writing the access log.
 
@@ -153,6 +172,8 @@ class Middleware:
         if not (self.access_log and access_logger.isEnabledFor(logging.INFO)):
             return body
 
+        cut: list[str] = []  # why a streamed body broke off after its status was sent
+
         def write() -> None:
             status = int(status_line[0][:3])
             if cancel is not None and cancel.cancelled:
@@ -162,6 +183,8 @@ class Middleware:
             entry: dict[str, Any] = {"method": environ.get("REQUEST_METHOD"), "path": path,
                                      "status": status,
                                      "ms": round((time.monotonic() - started) * 1000, 2)}
+            if cut and status != 499:
+                entry["cut"] = cut[0]  # the status says 200; the client got a broken body
             answer = environ.get(ANSWER_KEY)
             if answer is not None:
                 entry["rows"] = answer.info.get("rows")
@@ -176,4 +199,4 @@ class Middleware:
         if isinstance(body, list):  # sent in one go: the server need not iterate in Python
             write()
             return body
-        return ClosingIterator(body, write)
+        return _logged(body, write, cut)

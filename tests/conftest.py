@@ -108,7 +108,7 @@ def start_server(args: list[str], *, timeout: float = 90.0, env: dict[str, str] 
     log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(
         [sys.executable, *launcher, "serve", "--host", "127.0.0.1", "--port", str(port),
-         *args], cwd=RUN_DIR, env=env, stdout=subprocess.DEVNULL, stderr=log)
+         *args], cwd=RUN_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
     proc.log = log  # type: ignore[attr-defined]  # read with server_log(proc)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
@@ -142,7 +142,8 @@ def _health(url: str) -> tuple[int, bool]:
 
 
 def server_log(proc: subprocess.Popen) -> str:
-    """What a server started by :func:`start_server` has written to stderr so far."""
+    """What a server started by :func:`start_server` has written so far (stdout and
+    stderr: granian prints an app's uncaught error on stdout)."""
     proc.log.seek(0)  # type: ignore[attr-defined]
     return proc.log.read().decode(errors="replace")  # type: ignore[attr-defined]
 

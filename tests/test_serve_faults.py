@@ -8,6 +8,7 @@ refusing new connections meanwhile.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -18,7 +19,15 @@ import time
 import psutil
 import pytest
 import requests
-from conftest import DATA, RUN_DIR, _free_port, server_log, start_server, stop_server
+from conftest import (
+    DATA,
+    RUN_DIR,
+    _free_port,
+    server_log,
+    start_server,
+    stop_server,
+    wait_for_log,
+)
 
 
 def _serve(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -254,6 +263,32 @@ def test_a_query_past_the_executor_memory_limit_answers_503_naming_it(store_dir)
     finally:
         stop_server(proc)
     assert "Traceback" not in server_log(proc)
+
+
+def test_an_answer_cut_mid_stream_breaks_visibly_and_is_said_in_one_line(store_dir):
+    """A streamed answer past the time limit after its status was sent: the body ends
+    without its last chunk, and the log says why in one line; granian printed the
+    exception's traceback on stdout, and the access log said a plain 200."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "1"],
+                             env={"EXOKG_QUERY_TIMEOUT": "2", "EXOKG_MAX_ROWS": "0"})
+    # DISTINCT streams its rows as it finds them, and finds them slowly
+    query = "SELECT DISTINCT ?a ?d ?g { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    try:
+        with requests.post(f"{url}/sparql", data={"query": query}, timeout=60, stream=True,
+                           headers={"Accept": "text/csv"}) as r:
+            assert r.status_code == 200  # rows came before the limit
+            with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                for _ in r.iter_content(1 << 16):
+                    pass
+        ask = requests.get(f"{url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+        assert ask.status_code == 200  # a new executor answers
+        log = wait_for_log(proc, '"cut": ')
+    finally:
+        stop_server(proc)
+    assert "POST /sparql: the answer was cut after" in log and "time limit" in log
+    access = [json.loads(line) for line in log.splitlines() if line.startswith('{"method": "POST')]
+    assert [(a["status"], "time limit" in a["cut"]) for a in access] == [(200, True)]
+    assert "Traceback" not in log
 
 
 def test_a_body_that_never_completes_is_408_and_the_connection_closed(store_dir):

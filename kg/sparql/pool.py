@@ -443,8 +443,8 @@ class _Stream:
             self._finish(reusable=False)
             raise QueryCancelled() from None
         except (_Died, OSError):
-            self._finish(reusable=False)
-            raise QueryFailed("the query executor stopped unexpectedly") from None
+            executor, self.executor = self.executor, None
+            raise self.pool._died(executor) from None  # why, as before the first byte
         if kind == b"D":
             return payload
         if kind == b"Z":
