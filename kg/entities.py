@@ -37,7 +37,7 @@ from pathlib import Path
 from exokg.errors import RecordError
 from exokg.records import Record, parse_sample_size
 from exokg.resources import data_path
-from exokg.review import CONTENT_HEADINGS, ROLE_OF_TABLE
+from exokg.review import CONTENT_HEADINGS, ID_NAMESPACE_OF_CLASS, ROLE_OF_TABLE
 from exokg.tsv import Column, read_tsv
 
 __all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "id_namespace",
@@ -60,8 +60,7 @@ def id_namespace(cls: str) -> str:
     >>> id_namespace("MicroRNA"), id_namespace("SampleType"), id_namespace("Reference")
     ('content', 'sampletype', 'ref')
     """
-    field = FIELD_OF_CLASS[cls]
-    return field if field in ("content", "ref") else cls.lower()
+    return ID_NAMESPACE_OF_CLASS[cls]
 
 
 _ENTITY_COLUMNS = (

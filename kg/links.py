@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from exokg.curie import converter
+from exokg.review import ID_NAMESPACE_OF_CLASS
 from exokg.sssom import KINDS, PREDICATES, Mapping, ReferenceInfo, UnmappedNote, bundled
-from exokg.vocab import CONTENT_CLASSES, DCTERMS, EXO, EXOID, RDF, RDFS, XSD
+from exokg.vocab import DCTERMS, EXO, EXOID, RDF, RDFS, XSD
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
@@ -30,12 +31,8 @@ __all__ = ["Unmapped", "add_links", "unmapped"]
 logger = logging.getLogger(__name__)
 
 #: The class of each kind's entities in the graph.
-_CLASSES_OF_KIND = {
-    "content": (EXO.ExosomalContent, *CONTENT_CLASSES),
-    "disease": (EXO.Disease,), "sampletype": (EXO.SampleType,),
-    "isolationmethod": (EXO.IsolationMethod,), "detectionmethod": (EXO.DetectionMethod,),
-    "exosomesource": (EXO.ExosomeSource,), "drug": (EXO.Drug,), "ref": (EXO.Reference,),
-}
+_CLASSES_OF_KIND = {kind: tuple(EXO[cls] for cls, of in ID_NAMESPACE_OF_CLASS.items()
+                                if of == kind) for kind in KINDS}
 _NO_NOTE = "no curated mapping and not listed in data/mappings/unmapped.tsv"
 
 

@@ -17,7 +17,8 @@ import logging
 
 __all__ = [
     "AUTHORS", "BASE_IRI", "CITATION", "CITATION_WITH_DOI", "CITATION_WITH_IDS",
-    "CONTENT_HEADINGS", "CONTENT_KINDS", "DOI", "DOI_URL", "LABEL", "LICENSE_NAME",
+    "CONTENT_HEADINGS", "CONTENT_KINDS", "DOI", "DOI_URL", "ID_NAMESPACES",
+    "ID_NAMESPACE_OF_CLASS", "LABEL", "LICENSE_NAME",
     "LICENSE_URL", "PMID", "PUBMED_URL", "REVIEW_PAGE", "ROLE_OF_TABLE", "SOURCE",
     "TABLE_TITLES", "TITLE",
 ]
@@ -54,6 +55,19 @@ REVIEW_PAGE = {
 #: The five kinds of exosomal content (classes of the ``exo:`` vocabulary), in the order
 #: a label naming several nodes prefers them.
 CONTENT_KINDS = ("MicroRNA", "LongNonCodingRNA", "CircularRNA", "MessengerRNA", "Protein")
+
+#: The first segment of the ids of each class's entities (``content/mir-21``): one
+#: namespace per kind of entity. The graph mints its other IRIs (``finding/``,
+#: ``review/``) in namespaces that no entity may take over.
+ID_NAMESPACE_OF_CLASS = {
+    **dict.fromkeys(("ExosomalContent", *CONTENT_KINDS), "content"),
+    "Disease": "disease", "SampleType": "sampletype", "IsolationMethod": "isolationmethod",
+    "DetectionMethod": "detectionmethod", "ExosomeSource": "exosomesource", "Drug": "drug",
+    "Reference": "ref",
+}
+
+#: The entities' namespaces, in the order lists of entities are sorted by kind.
+ID_NAMESPACES = tuple(dict.fromkeys(ID_NAMESPACE_OF_CLASS.values()))
 
 #: The headings the tables group their content under, in the tables' order, and the
 #: kind each names (the ``kind`` column of the records).

@@ -41,6 +41,7 @@ import yaml
 from exokg.curie import external_prefixes
 from exokg.errors import RecordError
 from exokg.resources import data_path
+from exokg.review import ID_NAMESPACES
 from exokg.vocab import RDFS, SKOS
 from rdflib import URIRef
 
@@ -52,8 +53,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: The kinds of entity, as the first segment of their id (``content/mir-21``).
-KINDS = ("content", "disease", "sampletype", "isolationmethod", "detectionmethod",
-         "exosomesource", "drug", "ref")
+KINDS = ID_NAMESPACES
 
 #: The mapping predicates a row may use, and the RDF property each one writes.
 #: ``rdfs:seeAlso`` is for inferred identifications (the cited studies).
