@@ -66,7 +66,8 @@ def _serve(interface: str, port: int, store: str, data: str, cache: int) -> None
         get_service(app).start()
         if interface == "wsgi":
             return app
-        return AsgiBridge(app, threads=settings.threads, max_body=settings.max_body_bytes)
+        return AsgiBridge(app, threads=settings.threads, max_body=settings.max_body_bytes,
+                          body_timeout=settings.body_timeout)
 
     wsgi = interface == "wsgi"
     Server("exokg", address="127.0.0.1", port=port,

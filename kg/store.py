@@ -63,6 +63,7 @@ from exokg.store_layout import (
     open_store_info,
     write_meta,
 )
+from exokg.tsv import file_problem
 from exokg.xml_entities import check_entities
 
 __all__ = ["ARTIFACT_BUILDERS", "RDF_SUFFIXES", "READ_ONLY_ARTIFACTS", "ArtifactBuilder",
@@ -220,9 +221,11 @@ def input_version(data_files: Sequence[Path | str], records_dirs: Sequence[Path 
     """
     files = [Path(f).expanduser() for f in data_files]
     for f in files:
-        if not f.is_file():
-            raise ConfigError(f"data file not found: {f}" if not f.exists() else
-                              f"{f}: not a regular file (a folder, a device or a pipe)")
+        problem = file_problem(f)
+        if problem == "not found":
+            raise ConfigError(f"data file not found: {f}")
+        if problem is not None:
+            raise ConfigError(f"{f}: {problem}")
         if rdf_format(f) == ox.RdfFormat.RDF_XML:
             check_entities(f)
     dirs = [] if files else [Path(d).expanduser() for d in records_dirs]

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from exokg.errors import RecordError
 
-__all__ = ["Column", "decode_text", "read_tsv"]
+__all__ = ["Column", "decode_text", "file_problem", "read_tsv"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,23 @@ _SAVE = "save the file as UTF-8"
 _WORKBOOKS = {b"PK\x03\x04": "an .xlsx or .ods workbook",
               b"\xd0\xcf\x11\xe0": "an .xls workbook"}
 _BINARY_BYTE = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be an input file, or ``None``: every input file (records,
+    ``--data``, a query file) must be a regular file. A device such as ``/dev/zero`` or a
+    pipe is read for ever (memory, or a hang), and a folder is no file.
+
+    >>> file_problem(Path("/dev/zero")), file_problem(Path("/no/such.tsv"))
+    ('not a regular file (a folder, a device or a pipe)', 'not found')
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "not found"
+    except OSError as err:
+        return f"cannot read the file: {err.strerror or err}"
+    return None if stat.S_ISREG(mode) else "not a regular file (a folder, a device or a pipe)"
 
 
 def decode_text(data: bytes, *, file: str) -> str:
@@ -152,10 +169,10 @@ def read_tsv(path: Path, columns: Sequence[Column], *,
         naming the file, the line (``row``) and the column of the first problem.
     """
     name = str(path)
+    problem = file_problem(path)
+    if problem is not None:
+        raise RecordError(problem, file=name)
     try:
-        # a device (/dev/zero) or a pipe is read for ever: refused, as --data refuses them
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise RecordError("not a regular file (a folder, a device or a pipe)", file=name)
         data = path.read_bytes()
     except OSError as err:
         raise RecordError(f"cannot read the file: {err.strerror or err}", file=name) from None

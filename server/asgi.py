@@ -58,10 +58,6 @@ _BATCH = 1 << 16
 #: Seconds after which a request's client is watched for a disconnect.
 _WATCH_AFTER = 0.002
 
-#: Seconds a request's whole body may take to arrive by default (the ``BODY_TIMEOUT``
-#: setting): a client that declares a length and sends less held its connection for ever.
-BODY_TIMEOUT = 30.0
-
 _Receive = Callable[[], Awaitable[dict[str, Any]]]
 _Send = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -71,7 +67,8 @@ class _Gone(Exception):
 
 
 class _SlowBody(Exception):
-    """The request's body did not arrive within :data:`BODY_TIMEOUT`."""
+    """The request's body did not arrive within the ``BODY_TIMEOUT`` setting's seconds (a
+    client that declares a length and sends less held its connection for ever)."""
 
 
 class _Exchange:
@@ -250,10 +247,13 @@ class AsgiBridge:
     max_body
         the largest request body read (the ``MAX_BODY_BYTES`` setting; the app refuses
         a longer one).
+    body_timeout
+        seconds a request's whole body may take to arrive (the ``BODY_TIMEOUT``
+        setting; then 408).
     """
 
     def __init__(self, app: Callable, *, threads: int, max_body: int,
-                 body_timeout: float = BODY_TIMEOUT) -> None:
+                 body_timeout: float) -> None:
         self.app, self.max_body, self.body_timeout = app, max_body, body_timeout
         self.threads = _Threads(threads)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from exokg.cli import main
@@ -85,7 +86,7 @@ def test_query_needs_neither_the_server_nor_flask(store_dir):
 
 @pytest.mark.parametrize("content,message", [
     (None, "not found"),
-    ("folder", "is a folder"),
+    ("folder", "not a regular file (a folder, a device or a pipe)"),
     (b"SELECT ?x { ?x ?p \xe9 }", "not UTF-8"),
 ])
 def test_a_bad_query_file_is_one_located_error(run, tmp_path, content, message):
@@ -118,3 +119,20 @@ def test_export_construct_reads_the_store_and_its_file_is_checked(store_dir, tmp
     assert main(["export", "--store", str(store_dir), "--format", "graphml",
                  "--construct", str(query)]) == 2
     assert "CONSTRUCT or DESCRIBE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["pipe", "device"])
+def test_a_query_file_that_is_not_a_regular_file_is_refused(store_dir, tmp_path, capsys,
+                                                             kind):
+    """A pipe hung `exokg query @FILE`, and /dev/zero took it to a MemoryError."""
+    import os
+
+    path = Path("/dev/zero") if kind == "device" else tmp_path / "q.rq"
+    if kind == "pipe":
+        os.mkfifo(path)
+    assert main(["query", "--store", str(store_dir), f"@{path}"]) == 2
+    assert f"{path}: not a regular file (a folder, a device or a pipe)" in \
+        capsys.readouterr().err
+    assert main(["export", "--store", str(store_dir), "--format", "graphml",
+                 "--construct", str(path)]) == 2
+    assert "not a regular file" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import time
 import pytest
 import requests
 from conftest import server_log, start_server, stop_server
+from exokg.config import Config
 
 # every kind of response: the /sparql fast path (200, 304-able, 400), Flask's /sparql
 # (HEAD), pages, the API, Linked Data, static files, errors and Flask's own 404 and 405
@@ -139,7 +140,8 @@ def test_the_bridge_answers_its_own_500_for_a_header_the_server_refuses(header):
 
     scope = {"type": "http", "method": "GET", "path": "/x", "raw_path": b"/x",
              "query_string": b"", "headers": [], "http_version": "1.1"}
-    asyncio.run(AsgiBridge(app, threads=1, max_body=1024)(scope, receive, send))
+    asyncio.run(AsgiBridge(app, threads=1, max_body=1024,
+                           body_timeout=Config().body_timeout)(scope, receive, send))
     start, body = sent
     assert start["status"] == 500 and body["body"] == b"internal server error\n"
     assert all(name in (b"content-type", b"content-length") for name, _ in start["headers"])

@@ -1,6 +1,7 @@
 """Reading a command's input file (a query given as ``@FILE`` or ``--construct FILE``).
 
-One place says what a bad file is: missing, a folder, unreadable, or not UTF-8 text,
+One place says what a bad file is: missing, not a regular file (a folder, a device, a
+pipe: :func:`exokg.tsv.file_problem`), unreadable, or not UTF-8 text,
 each a one-line error naming the file (and the line of the first bad byte).
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from exokg.errors import ConfigError
-from exokg.tsv import decode_text
+from exokg.tsv import decode_text, file_problem
 
 __all__ = ["read_text_file"]
 
@@ -29,10 +30,9 @@ def read_text_file(path: str | Path, *, what: str = "query file") -> str:
         that is not UTF-8 text.
     """
     file = Path(path)
-    if not file.exists():
-        raise ConfigError(f"{what} {file}: not found")
-    if file.is_dir():
-        raise ConfigError(f"{what} {file}: is a folder, not a file")
+    problem = file_problem(file)
+    if problem is not None:
+        raise ConfigError(f"{what} {file}: {problem}")
     try:
         data = file.read_bytes()
     except OSError as err:

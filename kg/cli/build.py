@@ -93,7 +93,7 @@ def _read_rdf(paths: list[str]):
     from xml.sax import SAXException
 
     from exokg.errors import RecordError
-    from exokg.tsv import decode_text
+    from exokg.tsv import decode_text, file_problem
     from rdflib import Graph
     from rdflib.exceptions import ParserError
     from rdflib.util import guess_format
@@ -101,8 +101,9 @@ def _read_rdf(paths: list[str]):
     graph = Graph()
     for path in paths:
         file = Path(path)
-        if not file.is_file():
-            raise RecordError("no such file" if not file.exists() else "not a file", file=path)
+        problem = file_problem(file)
+        if problem is not None:
+            raise RecordError(problem, file=path)
         syntax = guess_format(path) or "turtle"
         try:
             if syntax not in ("xml", "trix"):  # XML declares its own encoding
