@@ -14,7 +14,7 @@ from typing import Any
 __all__ = [
     "ExoKGError", "RecordError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
     "UnknownFormat", "FormatClash", "ConfigError", "QueryTimeout", "QueryCancelled",
-    "QueryRefused", "TooLargeToDraw",
+    "QueryRefused", "TooLargeToDraw", "XML_UNFIT",
     "ArtifactMissing", "StillBuilding", "NotAvailable",
 ]
 
@@ -136,6 +136,12 @@ class UnknownFormat(ExoKGError):
     """A format name or media type no writer serves."""
 
     status = 406
+
+
+#: Why an answer in an XML syntax is refused (an :class:`UnknownFormat`, 406).
+XML_UNFIT = ("the answer holds characters that XML 1.0 cannot carry (control characters but "
+             "tab, newline and return; U+FFFE, U+FFFF); ask for it in another syntax (JSON, "
+             "CSV, N-Triples)")
 
 
 class FormatClash(ExoKGError, ValueError):

@@ -156,7 +156,7 @@ def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
      "latin.ttl, row 1: not UTF-8 (byte 0xE9 is 'é' in Latin-1"),
     ("broken.rdf", b"<rdf:RDF", "broken.rdf: cannot read RDF"),
     ("broken.nt", b"<http://e/a> <http://e/b> [\n", "broken.nt: cannot read RDF"),
-    ("missing.ttl", None, "missing.ttl: no such file")])
+    ("missing.ttl", None, "missing.ttl: not found")])
 def test_validate_refuses_unreadable_rdf_in_one_line(tmp_path, name, data, message):
     path = tmp_path / name
     if data is not None:

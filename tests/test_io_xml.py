@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 
 import networkx as nx
 import pytest
-from conftest import exokg
+import requests
+from conftest import exokg, server_log, start_server, stop_server
 
 #: A label with U+0001 (Turtle escapes it; RDF allows it; XML 1.0 holds it in no form).
 DATA = """\
@@ -41,3 +42,44 @@ def test_a_control_character_in_a_label_gives_svg_that_parses(tmp_path):
     assert done.returncode == 0, done.stderr
     drawn = "".join(ET.parse(out).getroot().itertext())
     assert "miR\ufffdA" in drawn
+
+
+#: An entity whose label holds U+000B, in the graph's own namespaces (its page exists).
+ENTITY = """\
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix exo: <https://w3id.org/exokg/vocab#> .
+<https://w3id.org/exokg/id/content/a> a exo:MicroRNA ; rdfs:label "miR-A" ;
+    exo:regulates <https://w3id.org/exokg/id/disease/b> .
+<https://w3id.org/exokg/id/disease/b> a exo:Disease ; rdfs:label "line\\u000Btab" .
+"""
+
+
+@pytest.fixture(scope="module")
+def unfit_server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("unfit")
+    (folder / "data.ttl").write_text(ENTITY)
+    proc, url = start_server(["--store", str(folder / "store"), "--data",
+                              str(folder / "data.ttl"), "--workers", "1", "--executors", "1"])
+    yield proc, url
+    stop_server(proc)
+
+
+@pytest.mark.parametrize("path", [
+    "/id/disease/b.rdf",
+    "/api/neighborhood?node=exoid:content/a&format=rdfxml",
+    "/api/path?source=exoid:content/a&target=exoid:disease/b&format=rdfxml",
+    "/query.rdfxml?query=CONSTRUCT+WHERE+%7B+%3Fs+%3Fp+%3Fo+%7D",
+    "/api/export?format=rdfxml",
+])
+def test_rdfxml_that_cannot_hold_a_label_is_406_on_every_route(unfit_server, path):
+    """Four routes sent RDF/XML that no XML reader parses, with a 200; the whole-graph
+    export refused it as a 500."""
+    proc, url = unfit_server
+    r = requests.get(url + path, timeout=60)
+    assert r.status_code == 406, r.text[:300]
+    assert "XML 1.0 cannot carry" in r.text
+    turtle = requests.get(url + path.replace("rdfxml", "turtle").replace(".rdf", ".ttl"),
+                          timeout=60)
+    assert turtle.status_code == 200, turtle.text[:300]  # the same graph, in a syntax that holds it
+    assert "line\\u000Btab" in turtle.text or "line\x0btab" in turtle.text
+    assert "Traceback" not in server_log(proc)

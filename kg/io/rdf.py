@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 from exokg.build import to_sorted_ntriples
+from exokg.errors import XML_UNFIT, UnknownFormat
+from exokg.sparql._executor import xml_unfit
 from rdflib import BNode, Dataset, Graph
 
 __all__ = ["canonical_ntriples", "to_jsonld", "to_nquads", "to_ntriples", "to_rdfxml",
@@ -95,8 +97,17 @@ def to_jsonld(graph: Graph) -> bytes:
 
 
 def to_rdfxml(graph: Graph) -> bytes:
-    """RDF/XML (a description per subject, subjects in order)."""
-    return _oxigraph(graph, ox.RdfFormat.RDF_XML)
+    """RDF/XML (a description per subject, subjects in order).
+
+    Raises
+    ------
+    UnknownFormat
+        when a literal holds what XML 1.0 cannot carry (406): never malformed XML.
+    """
+    data = _oxigraph(graph, ox.RdfFormat.RDF_XML)
+    if xml_unfit("application/rdf+xml", data):
+        raise UnknownFormat(XML_UNFIT)
+    return data
 
 
 def to_nquads(graph: Graph) -> bytes:

@@ -110,13 +110,13 @@ _CONTROLS = bytes(set(range(32)) - set(b"\t\n\r"))
 _XML_TYPES = {"application/sparql-results+xml", "application/rdf+xml"}
 
 
-def _unfit(media_type: str | None, data: bytes | bytearray) -> bool:
+def xml_unfit(media_type: str | None, data: bytes | bytearray) -> bool:
     """Whether ``data``, in ``media_type``, holds what its syntax cannot carry: then the
     answer is refused (406), never sent malformed.
 
-    >>> _unfit("application/sparql-results+xml", b"<literal>a" + bytes(1) + b"b</literal>")
+    >>> xml_unfit("application/sparql-results+xml", b"<literal>a" + bytes(1) + b"b</literal>")
     True
-    >>> _unfit("application/sparql-results+json", bytes(1))  # JSON escapes it
+    >>> xml_unfit("application/sparql-results+json", bytes(1))  # JSON escapes it
     False
     """
     return media_type in _XML_TYPES and (
@@ -147,7 +147,10 @@ class _Streamer:
         return len(data)
 
     def flush(self) -> None:
-        if _unfit(self.media_type, self.buf):  # past the header: the stream is cut
+        if xml_unfit(self.media_type, self.buf):  # past the header: the stream is cut
+            global _cut_unfit
+            _cut_unfit = True  # said as a refusal (406), not a failure: pyoxigraph may
+            # hand the error back as an OSError
             raise ValueError("the answer holds characters that XML 1.0 cannot carry; ask "
                              "for it in another syntax")
         if self.buf:
@@ -255,7 +258,7 @@ def _run(store: ox.Store, req: dict) -> None:
             if media_type == "application/sparql-results+json" and \
                     b'"bindings":[]' in counter.buf:
                 count = 0
-            if _unfit(media_type, counter.buf):
+            if xml_unfit(media_type, counter.buf):
                 return _refuse_unfit(store, req, "solutions")
             _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
                                "truncated": False})
@@ -276,7 +279,7 @@ def _run(store: ox.Store, req: dict) -> None:
             again = store.query(req["q"], **kwargs)
             assert isinstance(again, ox.QuerySolutions)
             data = again.serialize(format=fmt)
-        if _unfit(media_type, data or b""):
+        if xml_unfit(media_type, data or b""):
             return _refuse_unfit(store, req, "solutions")
         _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
                            "truncated": truncated})
@@ -303,7 +306,7 @@ def _run(store: ox.Store, req: dict) -> None:
     if graph_fmt.supports_datasets:
         out = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
     data = ox.serialize(out, None, graph_fmt, prefixes=prefixes) or b""  # None: to a file
-    if _unfit(media_type, data):
+    if xml_unfit(media_type, data):
         return _refuse_unfit(store, req, "graph")
     _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": truncated})
     _send_bytes(data)
@@ -364,6 +367,8 @@ _MEMORY_EVERY = 0.05
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 #: The executor's resident memory when its query started (0: no query runs).
 _query_base = 0
+#: Whether the request under way was cut because its XML could not carry its answer.
+_cut_unfit = False
 
 
 def _resident() -> int:
@@ -397,7 +402,7 @@ def _limit_memory(limit: int) -> None:
 
 
 def _serve(store: ox.Store, ready: threading.Event) -> None:
-    global _query_base
+    global _query_base, _cut_unfit
     ready.wait()
     _frame(b"R")
     _flush_out()
@@ -418,9 +423,14 @@ def _serve(store: ox.Store, ready: threading.Event) -> None:
         except MemoryError:  # Python's own allocation, past the backstop
             _frame_json(b"E", {"error": "memory"})
         except (OSError, ValueError, RuntimeError) as err:
-            _frame_json(b"E", {"error": "evaluation", "message": str(err)})
+            if _cut_unfit:
+                _refuse_unfit(store, {}, "graph" if req.get("dump") or req.get("graph")
+                              else "solutions")
+            else:
+                _frame_json(b"E", {"error": "evaluation", "message": str(err)})
         finally:
             _query_base = 0
+            _cut_unfit = False
             _flush_out()
             signal.setitimer(signal.ITIMER_REAL, 0)
 

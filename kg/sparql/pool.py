@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exokg.errors import ExoKGError, InvalidQuery, QueryCancelled, QueryTimeout, UnknownFormat
+from exokg.errors import (
+    XML_UNFIT,
+    ExoKGError,
+    InvalidQuery,
+    QueryCancelled,
+    QueryTimeout,
+    UnknownFormat,
+)
 from exokg.sparql._executor import MEMORY_EXIT
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query
@@ -480,9 +487,7 @@ def _error(info: dict[str, Any], query: str, memory_limit: int = 0) -> ExoKGErro
     if kind == "syntax":
         return InvalidQuery(explain_syntax_error(query, str(info.get("message"))))
     if kind == "not_acceptable" and info.get("reason") == "xml":
-        return UnknownFormat("the answer holds characters that XML 1.0 cannot carry "
-                             "(control characters but tab, newline and return; U+FFFE, "
-                             "U+FFFF); ask for it in another syntax (JSON, CSV, N-Triples)")
+        return UnknownFormat(XML_UNFIT)
     if kind == "not_acceptable":
         what = {"graph": "an RDF graph (CONSTRUCT/DESCRIBE)",
                 "solutions": "solutions (SELECT)",
