@@ -10,6 +10,21 @@ view and exporters.
 True
 """
 
+import logging
+
+
+class _WithoutTraceback(logging.Filter):
+    """rdflib logs a literal whose value does not fit its datatype (``"abc"^^xsd:integer``)
+    with a traceback: it is the data's fault, not the program's, and the one line of the
+    warning names the datatype."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("rdflib.term").addFilter(_WithoutTraceback())
+
 from exokg.build import build_graph  # noqa: E402
 
 __all__ = ["build_graph"]

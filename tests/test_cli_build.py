@@ -156,7 +156,10 @@ def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
      "latin.ttl, row 1: not UTF-8 (byte 0xE9 is 'é' in Latin-1"),
     ("broken.rdf", b"<rdf:RDF", "broken.rdf: cannot read RDF"),
     ("broken.nt", b"<http://e/a> <http://e/b> [\n", "broken.nt: cannot read RDF"),
-    ("missing.ttl", None, "missing.ttl: not found")])
+    ("missing.ttl", None, "missing.ttl: not found"),
+    ("vocab.jsonld", b'{"@context": {"@vocab": 5}, "x": 1}', "@vocab value must be a string"),
+    ("entity.rdf", b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/hostname">]>'
+     b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>', "entity.rdf")])
 def test_validate_refuses_unreadable_rdf_in_one_line(tmp_path, name, data, message):
     path = tmp_path / name
     if data is not None:
@@ -166,3 +169,47 @@ def test_validate_refuses_unreadable_rdf_in_one_line(tmp_path, name, data, messa
     assert result.stderr.startswith(f"exokg validate: error: {tmp_path}/")
     assert message in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_validate_fetches_no_remote_context(tmp_path):
+    """A JSON-LD file's remote @context was fetched by `exokg validate` (rdflib's
+    parser), which `serve` refuses: a request made on the file's behalf."""
+    import http.server
+    import threading
+
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the standard library's name
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/ld+json")
+            self.end_headers()
+            self.wfile.write(b'{"@context": {"name": "http://schema.org/name"}}')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        path = tmp_path / "remote.jsonld"
+        context = f"http://127.0.0.1:{server.server_port}/ctx.jsonld"
+        path.write_text(json.dumps({"@context": context, "@id": "http://e/a", "name": "zz"}))
+        result = exokg("validate", "--data", str(path))
+    finally:
+        server.shutdown()
+    assert asked == []
+    assert result.returncode == 2 and "remote contexts" in result.stderr
+
+
+def test_validate_says_what_named_graphs_hold_and_no_traceback_for_odd_literals(tmp_path):
+    path = tmp_path / "mixed.nq"
+    integer = "<http://www.w3.org/2001/XMLSchema#integer>"
+    path.write_text(f'<http://e/a> <http://e/p> "abc"^^{integer} .\n'
+                    '<http://e/a> <http://e/p> "x" <http://e/g> .\n')
+    result = exokg("validate", "--data", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "ok: 1 triples conform" in result.stdout  # the default graph's one
+    assert "note: 1 triples in named graphs were not validated" in result.stderr
+    assert "Traceback" not in result.stderr  # rdflib's warning for "abc", in one line

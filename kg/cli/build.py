@@ -90,27 +90,42 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _read_rdf(paths: list[str]):
-    from xml.sax import SAXException
+    """The default graph of the RDF files, parsed as ``serve --data`` parses them
+    (pyoxigraph: no remote document fetched, not even a JSON-LD context; RDF/XML entities
+    checked; each file's blank nodes its own). Triples in named graphs are counted and
+    said, not validated: the pages, the API and the exports read the default graph."""
+    import sys
 
+    import pyoxigraph as ox
     from exokg.errors import RecordError
+    from exokg.rdf_terms import triples_graph
+    from exokg.store import rdf_format
     from exokg.tsv import decode_text, file_problem
+    from exokg.xml_entities import check_entities
     from rdflib import Graph
-    from rdflib.exceptions import ParserError
-    from rdflib.util import guess_format
 
-    graph = Graph()
+    graph, named = Graph(), 0
     for path in paths:
         file = Path(path)
         problem = file_problem(file)
         if problem is not None:
             raise RecordError(problem, file=path)
-        syntax = guess_format(path) or "turtle"
+        syntax = rdf_format(file)
+        if syntax == ox.RdfFormat.RDF_XML:  # XML declares its own encoding
+            check_entities(file)
+        else:
+            decode_text(file.read_bytes(), file=path)  # UTF-8, or a located hint
         try:
-            if syntax not in ("xml", "trix"):  # XML declares its own encoding
-                decode_text(file.read_bytes(), file=path)  # UTF-8, or a located hint
-            graph.parse(file, format=syntax)
-        except (OSError, SyntaxError, ValueError, SAXException, ParserError) as err:
+            quads = list(ox.parse(path=str(file), format=syntax))
+        except (OSError, SyntaxError, ValueError) as err:
             raise RecordError(f"cannot read RDF: {err}", file=path) from None
+        default = [q for q in quads if q.graph_name == ox.DefaultGraph()]
+        named += len(quads) - len(default)
+        triples_graph(default, graph)
+    if named:
+        print(f"note: {named} triples in named graphs were not validated (the pages, the "
+              "API and the exports read the default graph; SPARQL reads them with GRAPH)",
+              file=sys.stderr)
     return graph
 
 
