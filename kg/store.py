@@ -445,6 +445,7 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
                 raise ConfigError(f"{f}: not valid RDF: {err}") from None
         store.flush()
         logger.info("loaded in %.1f s", time.monotonic() - started)
+        _say_named_graphs(store)
         if loaded_copy is not None:
             _copy_loaded(store, *loaded_copy, version, sources)
             logger.info("loaded copy made at %.1f s", time.monotonic() - started)
@@ -647,6 +648,22 @@ def _build_from_input(files: list[Path], signal: Path,
         logger.info("artifact %s built at %.1f s (from the input, %s)", name,
                     time.monotonic() - started,
                     "read once loaded" if wait_for_load else "beside the load")
+
+
+def _say_named_graphs(store: ox.Store) -> None:
+    """Warn when the data put triples in named graphs (N-Quads, TriG): the store keeps
+    them, and SPARQL reads them with GRAPH or FROM, but the pages, search, graph queries
+    and exports read the default graph, which may then be empty."""
+    if next(iter(store.named_graphs()), None) is None:  # the usual case: no count needed
+        return
+    answer = store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+    assert isinstance(answer, ox.QuerySolutions)
+    default = next(iter(answer))[0]
+    named = len(store) - int(default.value)
+    logger.warning("%d of the data's %d triples are in named graphs: SPARQL reads them "
+                   "with GRAPH or FROM, but the pages, search, graph queries and exports "
+                   "read the default graph only (%s triples)", named, len(store),
+                   default.value)
 
 
 def _statistics(store: ox.Store, started: float) -> dict[str, Any]:

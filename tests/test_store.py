@@ -255,3 +255,26 @@ def test_a_loaded_copy_is_made_and_the_store_built_as_without_it(tmp_path):
     assert build_digests(built.folder) == build_digests(plain.folder)  # store, artifacts
     with pytest.raises(ConfigError, match="a loaded copy goes in"):
         prepare_store(tmp_path / "other", data_files=[data], loaded_copy=tmp_path / "x")
+
+
+def test_data_in_named_graphs_is_said_at_build(tmp_path, caplog):
+    """TriG whose triples were all in a named graph served an empty site, silently."""
+    import logging
+
+    from exokg.store import prepare_store
+
+    data = tmp_path / "named.trig"
+    data.write_text('<http://g/1> { <http://e/a> <http://e/p> "x" . <http://e/a> <http://e/q> '
+                    '"y" . }\n<http://e/b> <http://e/p> "z" .\n')
+    with caplog.at_level(logging.WARNING, logger="exokg.store"):
+        prepare_store(tmp_path / "store", data_files=[data])
+    said = [r.getMessage() for r in caplog.records if "named graphs" in r.getMessage()]
+    assert said == ["2 of the data's 3 triples are in named graphs: SPARQL reads them with "
+                    "GRAPH or FROM, but the pages, search, graph queries and exports read "
+                    "the default graph only (1 triples)"]
+    caplog.clear()
+    plain = tmp_path / "plain.nt"
+    plain.write_text('<http://e/b> <http://e/p> "z" .\n')
+    with caplog.at_level(logging.WARNING, logger="exokg.store"):
+        prepare_store(tmp_path / "store2", data_files=[plain])
+    assert not [r for r in caplog.records if "named graphs" in r.getMessage()]
