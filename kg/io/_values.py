@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import math
 from collections.abc import Mapping
 
 from rdflib import Literal
@@ -30,9 +31,11 @@ _TYPE_NAMES = {bool: "boolean", int: "long", float: "double", str: "string"}
 def scalar(value):
     """One value as ``str``, ``int``, ``float``, ``bool`` or ``None`` (to be dropped).
 
-    >>> from rdflib import URIRef
+    >>> from rdflib import XSD, URIRef
     >>> scalar(Literal(3)), scalar(URIRef("https://x.org/a")), scalar(["b", "a"])
     (3, 'https://x.org/a', 'b|a')
+    >>> scalar(Literal("INF", datatype=XSD.double)), scalar(float("nan"))
+    ('INF', 'NaN')
     """
     if value is None:
         return None
@@ -42,6 +45,10 @@ def scalar(value):
             return str(value)
     if isinstance(value, str):  # also URIRef and other str subclasses
         return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        # not a JSON number, and a reader of a typed column may refuse it: the lexical
+        # form XSD gives it (a literal "NaN"^^xsd:double)
+        return "NaN" if math.isnan(value) else "INF" if value > 0 else "-INF"
     if isinstance(value, bool | int | float):
         return value
     if isinstance(value, decimal.Decimal):
