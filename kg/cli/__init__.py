@@ -15,8 +15,10 @@ SystemExit: 2
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -54,12 +56,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a write that fails (a full disk) fails here, not at exit
+        return code
     except ExoKGError as err:
         print(f"exokg {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
+    except BrokenPipeError:  # its reader stopped reading (`| head`): not an error
+        _drop_stdout()
         return 0
+    except OSError as err:  # what no check foresaw: a full disk behind a redirection
+        _drop_stdout()
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"exokg {args.command}: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
+
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null: what is still buffered for it would fail
+    again, as a message, when the interpreter flushes it at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":

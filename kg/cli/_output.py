@@ -25,7 +25,8 @@ __all__ = ["write_output", "write_stream"]
 
 
 def write_output(data: bytes, out: str | None, *, what: str) -> None:
-    """Write ``data`` to ``out`` (atomically: a failure leaves no partial file) or stdout.
+    """Write ``data`` to ``out`` (atomically: a failure leaves no partial file) or to
+    standard output (``out`` None or ``-``).
 
     Raises
     ------
@@ -49,8 +50,16 @@ def write_stream(chunks: Iterable[bytes], out: str | None, *,
     ConfigError
         as :func:`write_output`.
     """
-    if not out:
-        return _copy(chunks, sys.stdout.buffer)
+    if out is None or out == "-":
+        try:
+            return _copy(chunks, sys.stdout.buffer)
+        except BrokenPipeError:
+            raise  # its reader stopped reading (`| head`): not an error (exokg.cli.main)
+        except OSError as err:  # a full disk behind a redirection
+            raise ConfigError(f"cannot write to standard output: {err.strerror or err}"
+                              ) from None
+    if not out.strip():
+        raise ConfigError("--out is empty: name the file to write, or - for standard output")
     try:
         size = _write_file(Path(out), chunks, out)
     except OSError as err:  # anything the checks could not foresee: a full disk, a long name
