@@ -768,4 +768,47 @@ def test_the_executor_checks_every_xml_format_a_query_answers_in():
     from exokg.formats import formats
     from exokg.sparql import _executor
 
-    assert _executor._XML_TYPES == {f.media_type for f in formats("results", "rdf") if f.xml}
+    assert {f.media_type for f in formats("results", "rdf") if f.xml} == _executor._XML_TYPES
+
+
+@pytest.fixture(scope="module")
+def uncapped_server(store_dir):
+    """A server whose answers are never cut at a row count (``MAX_ROWS`` 0): they stream."""
+    from conftest import start_server, stop_server
+
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "1",
+                              "--max-rows", "0", "--no-access-log"])
+    yield url
+    stop_server(proc)
+
+
+@pytest.mark.parametrize(("query", "accept", "answered"), [
+    ('SELECT ("a\\u0000b" AS ?x) {}', "application/sparql-results+xml, */*;q=0.1",
+     "application/sparql-results+json"),
+    ('SELECT ("a\\u0000b" AS ?x) {}', "application/sparql-results+xml", None),
+    ('CONSTRUCT { <http://a/s> <http://a/p> "a\\u0001b" } {}',
+     "application/rdf+xml, application/n-triples;q=0.5", "application/n-triples"),
+])
+def test_a_streamed_answer_xml_cannot_carry_is_refused_or_answered_whole(
+        uncapped_server, query, accept, answered):
+    """Uncapped, the header left before the answer was read: a 500, or a 200 and a body
+    cut short; a small answer is now checked whole first."""
+    r = get(uncapped_server, {"query": query}, headers={"Accept": accept})
+    if answered is None:
+        assert r.status_code == 406 and "XML 1.0 cannot carry" in r.text
+    else:
+        assert r.status_code == 200, r.text
+        assert r.headers["Content-Type"].split(";")[0] == answered
+
+
+def test_a_long_streamed_xml_answer_is_cut_where_xml_cannot_carry_it(uncapped_server):
+    """Past its first 64 KiB the status is sent: the body ends broken, never malformed."""
+    # the literal sorts after every IRI: its row comes last, ~0.5 MB into the answer
+    query = ('SELECT ?s ?x { { ?s ?p ?o } UNION { BIND("z" AS ?s) BIND("a\\u0000b" AS ?x) } }'
+             " ORDER BY ?s")
+    with requests.get(f"{uncapped_server}/sparql", params={"query": query}, stream=True,
+                      headers={"Accept": "application/sparql-results+xml"}, timeout=60) as r:
+        assert r.status_code == 200
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            body = b"".join(r.iter_content(1 << 16))
+            assert b"\x00" not in body  # never reached: the cut comes first

@@ -44,7 +44,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import IO, cast
 
 import pyoxigraph as ox
@@ -134,11 +134,15 @@ def _refuse_unfit(store: ox.Store, req: dict, kind: str) -> None:
 
 
 class _Streamer:
-    """A binary sink that sends what pyoxigraph writes as ``D`` frames of ~64 KiB."""
+    """A binary sink that sends what pyoxigraph writes as ``D`` frames of ~64 KiB, the
+    ``header`` frame with the first of them (so that an answer found unfit in its first
+    64 KiB can still be refused whole)."""
 
-    def __init__(self, media_type: str | None = None) -> None:
+    def __init__(self, media_type: str | None, header: dict) -> None:
         self.buf = bytearray()
         self.media_type = media_type
+        self.header: dict | None = header  # None once sent
+        self.unfit = False
 
     def write(self, data: bytes) -> int:
         self.buf += data
@@ -147,15 +151,38 @@ class _Streamer:
         return len(data)
 
     def flush(self) -> None:
-        if xml_unfit(self.media_type, self.buf):  # past the header: the stream is cut
+        if xml_unfit(self.media_type, self.buf):
             global _cut_unfit
-            _cut_unfit = True  # said as a refusal (406), not a failure: pyoxigraph may
-            # hand the error back as an OSError
+            # said as a refusal (406), not a failure, whatever pyoxigraph makes of the
+            # error (it may hand it back as an OSError)
+            self.unfit = _cut_unfit = True
             raise ValueError("the answer holds characters that XML 1.0 cannot carry; ask "
                              "for it in another syntax")
+        if self.header is not None:
+            _frame_json(b"H", self.header)
+            self.header = None
         if self.buf:
             _frame(b"D", bytes(self.buf))
             self.buf.clear()
+
+
+def _streamed(store: ox.Store, req: dict, kind: str, media_type: str,
+              write: Callable[[_Streamer], object]) -> None:
+    """Stream what ``write`` serialises into a :class:`_Streamer`. An answer XML cannot
+    carry, found before anything was sent, is refused or comes in the request's other
+    acceptable type (:func:`_refuse_unfit`); found later, the stream is cut."""
+    streamer = _Streamer(media_type, {"kind": kind, "media_type": media_type,
+                                      "truncated": False})
+    try:
+        write(streamer)
+        streamer.flush()
+    except (OSError, ValueError):
+        if not (streamer.unfit and streamer.header is not None):
+            raise
+        global _cut_unfit
+        _cut_unfit = False
+        return _refuse_unfit(store, req, kind)
+    _frame_json(b"Z", {"rows": None})
 
 
 class _CountingBuffer:
@@ -208,13 +235,9 @@ def _dump(store: ox.Store, req: dict) -> None:
     fmt = ox.RdfFormat.from_media_type(media_type)
     if fmt is None:
         return _frame_json(b"E", {"error": "not_acceptable", "kind": "graph"})
-    _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": False})
-    sink = _Streamer(media_type)
     graph = None if fmt.supports_datasets else ox.DefaultGraph()
-    (_DISK or store).dump(_sink(sink), fmt, from_graph=graph,
-                          prefixes=req.get("out_prefixes") or None)
-    sink.flush()
-    return _frame_json(b"Z", {"rows": None})
+    return _streamed(store, req, "graph", media_type, lambda sink: (_DISK or store).dump(
+        _sink(sink), fmt, from_graph=graph, prefixes=req.get("out_prefixes") or None))
 
 
 def _run(store: ox.Store, req: dict) -> None:
@@ -242,12 +265,9 @@ def _run(store: ox.Store, req: dict) -> None:
         offset = {"application/sparql-results+json": 1,
                   "application/sparql-results+xml": 0}.get(media_type, -1)
         if not cap:
-            _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
-                               "truncated": False})
-            streamer = _Streamer(media_type)
-            result.serialize(_sink(streamer), format=fmt)
-            streamer.flush()
-            return _frame_json(b"Z", {"rows": None})
+            solutions = result
+            return _streamed(store, req, "solutions", media_type,
+                             lambda sink: solutions.serialize(_sink(sink), format=fmt))
         counter = _CountingBuffer(marker, cap, offset)
         try:
             result.serialize(_sink(counter), format=fmt)
@@ -291,14 +311,11 @@ def _run(store: ox.Store, req: dict) -> None:
         return _frame_json(b"E", {"error": "not_acceptable", "kind": "graph"})
     prefixes = req.get("out_prefixes") or None  # for Turtle/TriG output only
     if not cap:
-        _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": False})
-        streamer = _Streamer(media_type)
         stream: Iterable[ox.Triple] | Iterable[ox.Quad] = (
             (ox.Quad(t.subject, t.predicate, t.object) for t in result)
             if graph_fmt.supports_datasets else result)
-        ox.serialize(stream, _sink(streamer), graph_fmt, prefixes=prefixes)
-        streamer.flush()
-        return _frame_json(b"Z", {"rows": None})
+        return _streamed(store, req, "graph", media_type, lambda sink: ox.serialize(
+            stream, _sink(sink), graph_fmt, prefixes=prefixes))
     triples: list[ox.Triple] = list(itertools.islice(result, cap + 1))
     truncated = len(triples) > cap
     del triples[cap:]
