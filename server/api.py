@@ -159,12 +159,6 @@ def _streamed(chunks: Iterator[bytes], fmt: Format, stem: str) -> Response:
             logger.info("export %s (%s) stopped after %d bytes: its client went away",
                         stem, fmt.name, size)
             raise
-        except Exception as err:
-            # the status is sent: the server aborts the body, so that it ends visibly
-            # broken (no last chunk), never as if whole
-            logger.warning("export %s (%s) stopped after %d bytes: %s", stem, fmt.name, size,
-                           err)
-            raise
         finally:
             _close(chunks)  # a client gone midway: the executor is stopped
             logger.info("export %s (%s): %d bytes streamed in %.1f ms", stem, fmt.name,

@@ -45,12 +45,15 @@ from urllib.parse import unquote_to_bytes
 from exokg.errors import ExoKGError
 from exokg.sparql.cancel import CancelToken
 
-__all__ = ["CANCEL_KEY", "AsgiBridge"]
+__all__ = ["CANCEL_KEY", "SENT_KEY", "AsgiBridge"]
 
 logger = logging.getLogger(__name__)
 
 #: Where a request's :class:`~exokg.sparql.cancel.CancelToken` is in its environ.
 CANCEL_KEY = "exokg.cancel"
+#: The WSGI environ key of a callable that says whether the response's status has been
+#: sent (an error after it can only cut the body; before it, the error has its own status).
+SENT_KEY = "exokg.sent"
 
 #: Bytes read from the app's iterable before one send (a whole answer when smaller).
 _BATCH = 1 << 16
@@ -272,6 +275,7 @@ class AsgiBridge:
         cancel = environ[CANCEL_KEY] = CancelToken()
         loop = asyncio.get_running_loop()
         exchange = _Exchange(loop, send)
+        environ[SENT_KEY] = lambda: exchange.started
         # Most requests are done in well under a millisecond: the disconnect is watched
         # (a task and a receive per request) only for those that last longer.
         watch = loop.call_later(_WATCH_AFTER, exchange.watch, receive, cancel)
@@ -291,6 +295,11 @@ class AsgiBridge:
                     # the server end the body visibly broken, never as if whole (raising
                     # did the same, and printed a traceback on the server's stdout)
                     _say_cut(scope, exchange.sent, err)
+                    return
+                if isinstance(err, ExoKGError):
+                    # a streamed answer that failed within its first batch (the time
+                    # limit): nothing sent yet, so the error's own status and message
+                    await _send_error(send, scope, err)
                     return
                 logger.exception("the app failed on %s %s", scope["method"], scope["path"])
                 await _send_500(send)
@@ -385,6 +394,22 @@ async def _disconnect(receive: _Receive) -> None:
     """Return once the client has disconnected (any body beyond the limit is dropped)."""
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+async def _send_error(send: _Send, scope: dict[str, Any], err: ExoKGError) -> None:
+    """``err`` as the app would have answered it (:func:`exokg.server.errors.error_reply`),
+    with the headers every answer carries."""
+    from exokg.server.errors import error_reply
+    from exokg.server.middleware import SECURITY_HEADERS  # it imports this module
+
+    accept = next((v.decode("latin-1") for k, v in scope.get("headers", ())
+                   if k == b"accept"), None)
+    status, headers, body = error_reply(err, method=scope["method"], path=scope["path"],
+                                        accept=accept)
+    pairs = [_header(k, v) for k, v in (*headers.items(), *SECURITY_HEADERS)]
+    pairs.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": pairs})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _send_500(send: _Send) -> None:

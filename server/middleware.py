@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
 from exokg.errors import InvalidQuery
-from exokg.server.asgi import CANCEL_KEY
+from exokg.server.asgi import CANCEL_KEY, SENT_KEY
 from exokg.server.errors import error_parts
 from exokg.sparql.cancel import use_token
 from exokg.sparql.service import start_recording
@@ -107,24 +107,42 @@ def query_params(query_string: str) -> tuple[tuple[str, str], ...]:
     return tuple(params)
 
 
-def _logged(body: Iterable[bytes], write: Callable[[], None], cut: list[str]
-            ) -> Iterator[bytes]:
-    """``body``, its failure noted in ``cut`` (re-raised), closed and its access-log line
-    written once the server closes it or it ends."""
-    chunks = iter(body)
-    try:
-        for chunk in chunks:  # noqa: UP028 - `yield from` would close it once more
-            yield chunk
-    except Exception as err:
-        cut.append(str(err) or type(err).__name__)
-        raise
-    finally:
-        close = getattr(body, "close", None)
+class _Logged:
+    """``body``, its failure noted in ``cut`` (and raised), closed and its access-log line
+    written when the server closes it: once, whether it was read to its end, broke off,
+    or was closed before its first chunk (a generator's ``finally`` would not run then).
+    """
+
+    def __init__(self, body: Iterable[bytes], write: Callable[[], None],
+                 cut: list[tuple[str, int]]) -> None:
+        self._body, self._write, self._cut = body, write, cut
+        self._chunks: Iterator[bytes] | None = None
+        self._closed = False
+
+    def __iter__(self) -> _Logged:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            if self._chunks is None:
+                self._chunks = iter(self._body)
+            return next(self._chunks)
+        except StopIteration:
+            raise
+        except Exception as err:
+            self._cut.append((str(err) or type(err).__name__, getattr(err, "status", 500)))
+            raise
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        close = getattr(self._body, "close", None)
         try:
             if close is not None:
                 close()
         finally:
-            write()
+            self._write()
 
 
 class Middleware:
@@ -172,7 +190,8 @@ class Middleware:
         if not (self.access_log and access_logger.isEnabledFor(logging.INFO)):
             return body
 
-        cut: list[str] = []  # why a streamed body broke off after its status was sent
+        cut: list[tuple[str, int]] = []  # why a streamed body failed, and its status
+        sent = environ.get(SENT_KEY)  # whether the status went out (the ASGI bridge's)
 
         def write() -> None:
             status = int(status_line[0][:3])
@@ -184,7 +203,10 @@ class Middleware:
                                      "status": status,
                                      "ms": round((time.monotonic() - started) * 1000, 2)}
             if cut and status != 499:
-                entry["cut"] = cut[0]  # the status says 200; the client got a broken body
+                if sent is None or sent():
+                    entry["cut"] = cut[0][0]  # the status went out; the body broke off
+                else:  # nothing went out: the bridge answers the error's own status
+                    entry["status"] = cut[0][1]
             answer = environ.get(ANSWER_KEY)
             if answer is not None:
                 entry["rows"] = answer.info.get("rows")
@@ -199,4 +221,4 @@ class Middleware:
         if isinstance(body, list):  # sent in one go: the server need not iterate in Python
             write()
             return body
-        return _logged(body, write, cut)
+        return _Logged(body, write, cut)

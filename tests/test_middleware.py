@@ -145,3 +145,44 @@ def test_the_bridge_answers_its_own_500_for_a_header_the_server_refuses(header):
     start, body = sent
     assert start["status"] == 500 and body["body"] == b"internal server error\n"
     assert all(name in (b"content-type", b"content-length") for name, _ in start["headers"])
+
+
+def test_a_stream_that_fails_before_its_first_batch_gets_its_own_status(caplog):
+    """A streamed answer past the time limit within its first 64 KiB: nothing was sent,
+    yet the client got a 500 and the log a traceback, and the access log a 200."""
+    import asyncio
+    import logging
+
+    from exokg.errors import QueryTimeout
+    from exokg.server.asgi import AsgiBridge
+    from exokg.server.middleware import Middleware
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/csv")])
+
+        def body():
+            yield b"x" * 1000
+            raise QueryTimeout("query stopped at the time limit")
+        return body()
+
+    sent = []
+
+    async def receive():
+        await asyncio.sleep(3600)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/sparql", "raw_path": b"/sparql",
+             "query_string": b"", "headers": [(b"accept", b"text/plain")],
+             "http_version": "1.1"}
+    bridge = AsgiBridge(Middleware(app, access_log=True), threads=1, max_body=1024,
+                        body_timeout=Config().body_timeout)
+    with caplog.at_level(logging.INFO):
+        asyncio.run(bridge(scope, receive, send))
+    start, body = sent
+    assert start["status"] == 503 and b"time limit" in body["body"]
+    assert (b"x-content-type-options", b"nosniff") in start["headers"]
+    access = [json.loads(r.getMessage()) for r in caplog.records if r.name == "exokg.access"]
+    assert [(a["status"], "cut" in a) for a in access] == [(503, False)]
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback
