@@ -32,10 +32,10 @@ from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, QueryCancelled,
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
 from exokg.pages import whole_number
 from exokg.server.errors import retry_headers
-from exokg.server.params import args_but, one
+from exokg.server.params import link, one
 from exokg.server.sparql import get_service
 from exokg.store_source import StoreSource, index_folder
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 __all__ = ["DEFAULT_NODE_LIMIT", "bp", "graph_source", "init_app"]
 
@@ -187,7 +187,7 @@ def _graph_format(name: str) -> Format:
 def _format_links(endpoint: str) -> dict[str, str]:
     """The request's URL in each graph format: built once, with ``format`` last, then
     the format's name appended (a URL build per format was a third of a path's work)."""
-    base = url_for(endpoint, _external=True, **args_but("format"), format="")  # ends in "format="
+    base = link(endpoint, but="format", format="")  # ends in "format="
     return {name: base + quote_plus(name) for name in format_names(*GRAPH_KINDS)}
 
 
@@ -268,8 +268,8 @@ def evidence() -> Response:
     reader, facets = app_reader(), app_facets()
     node = evidence_node(graph_source(), facets, _arg("node", required=True) or "")
     answer = evidence_answer(reader, facets, node, page=one("page"))
-    answer["next"] = url_for("api.evidence", _external=True, **args_but("page"),
-                             page=answer["page"] + 1) if answer["has_next"] else None
+    answer["next"] = link("api.evidence", but="page",
+                          page=answer["page"] + 1) if answer["has_next"] else None
     return _ok(**answer)
 
 
@@ -286,8 +286,7 @@ def conflicts() -> Response:
     number = page_number(one("page"), pages)
     rows = facets.conflicts(page=number, size=PAGE_SIZE)
     return _ok(count=count, results=rows, page=number, pages=pages,
-               next=url_for("api.conflicts", _external=True, **args_but("page"),
-                            page=number + 1)
+               next=link("api.conflicts", but="page", page=number + 1)
                if number < pages else None)
 
 

@@ -38,3 +38,12 @@ def test_a_list_parameter_keeps_every_value_in_its_links(client):
     assert kinds == {"MicroRNA", "Disease"}
     link = parse_qs(urlsplit(r.json["formats"]["csv"]).query)
     assert link["types"] == ["MicroRNA", "Disease"] and link["format"] == ["csv"]
+
+
+@pytest.mark.parametrize("name", ["_external", "_anchor", "endpoint", "_method"])
+def test_a_parameter_named_like_url_fors_own_is_kept_as_data(client, name):
+    """``?_external=1`` reached ``url_for`` as its own argument: a TypeError, a 500."""
+    r = client.get(f"/api/neighborhood?node=miR-21&{name}=1")
+    assert r.status_code == 200
+    assert parse_qs(urlsplit(r.json["formats"]["csv"]).query)[name] == ["1"]
+    assert client.get(f"/api/conflicts?{name}=1").status_code == 200
