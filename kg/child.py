@@ -104,14 +104,16 @@ def killed_with_parent(prctl: Callable[..., int] | None = None) -> bool:
     return True
 
 
-def _die_with(parent: int, prctl: Callable[..., int] | None) -> None:
-    """Be killed when the thread of ``parent`` that started this process ends."""
-    killed_with_parent(prctl)
+def _die_with(parent: int, prctl: Callable[..., int] | None) -> bool:
+    """Be killed when the thread of ``parent`` that started this process ends; False
+    where that cannot be arranged."""
+    killed = killed_with_parent(prctl)
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
+    return killed
 
 
-def dies_with_caller() -> Callable[[], None] | None:
+def dies_with_caller() -> Callable[[], object] | None:
     """A ``preexec_fn`` for :class:`subprocess.Popen` that makes the program die with the
     thread that starts it, as a child of :func:`run_in_child` does (a killed build leaves
     no program working for it); None where Linux's ``PR_SET_PDEATHSIG`` is missing.
@@ -167,12 +169,12 @@ def _sendable(err: BaseException) -> BaseException:
 
 def _child_main(conn: Connection, parent: int, level: int, func: Callable[..., Any],
                 args: tuple[Any, ...]) -> None:
-    _die_with(parent, _prctl())
-    # A hang-up is the caller's to act on (`exokg serve` ignores it while it builds): one
-    # sent to the whole process group, as a closing terminal sends it, killed the build
-    # here (and the programs it runs, which inherit the ignore). The caller's death still
-    # ends this process (above).
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    if _die_with(parent, _prctl()):
+        # A hang-up is the caller's to act on (`exokg serve` ignores it while it builds):
+        # one sent to the whole process group, as a closing terminal sends it, killed the
+        # build here (and the programs it runs, which inherit the ignore). The caller's
+        # death still ends this process (above); where it would not, the default stays.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     root = logging.getLogger()
     root.handlers[:] = [_Forward(conn)]
     root.setLevel(level)

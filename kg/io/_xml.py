@@ -6,9 +6,10 @@ reference, and an RDF literal may hold one (a ``\\u0001`` in an N-Triples file g
 ``--data``): written as they are, the file does not open in yEd, Gephi, Cytoscape or
 networkx, and Graphviz copies them into its SVG. Here each becomes U+FFFD, the Unicode
 replacement character, so a label shows where a character could not be written. These
-formats are for drawing; the RDF exports keep the characters as they are (their syntaxes
-escape them, and RDF/XML, which cannot, is refused), and so do the SPARQL results (the XML
-ones refused, 406), since a query's answer must be exact.
+formats are for drawing. The RDF exports and the SPARQL results keep the characters as
+they are, since data must be exact: their syntaxes escape them, and an answer in RDF/XML or
+SPARQL's XML results, which cannot, comes in another type the request accepts, or is
+refused (406), or, past its first 64 KiB, cut.
 
 >>> clean("miR\\x01A")
 'miR\\ufffdA'

@@ -112,7 +112,8 @@ _XML_TYPES = {"application/sparql-results+xml", "application/rdf+xml"}
 
 def xml_unfit(media_type: str | None, data: bytes | bytearray) -> bool:
     """Whether ``data``, in ``media_type``, holds what its syntax cannot carry: then the
-    answer is refused (406), never sent malformed.
+    answer comes in the request's other acceptable type, or is refused (406), or is cut
+    if its header is gone; never sent malformed.
 
     >>> xml_unfit("application/sparql-results+xml", b"<literal>a" + bytes(1) + b"b</literal>")
     True
@@ -307,7 +308,7 @@ def _run(store: ox.Store, req: dict) -> None:
         return _frame_json(b"Z", {"rows": len(rows)})
     media_type = req.get("graph")
     graph_fmt = ox.RdfFormat.from_media_type(media_type) if media_type else None
-    if graph_fmt is None:
+    if media_type is None or graph_fmt is None:
         return _frame_json(b"E", {"error": "not_acceptable", "kind": "graph"})
     prefixes = req.get("out_prefixes") or None  # for Turtle/TriG output only
     if not cap:
