@@ -655,3 +655,41 @@ def test_engine_gone_mid_export_breaks_the_stream_visibly(tmp_path):
         if server is not None:
             stop_server(server)
         stop(proc)
+
+
+#: Answers whose XML forms cannot hold a literal's U+0000 / U+0001.
+_CTL_SELECT = 'SELECT ("a\\u0000b" AS ?x) {}'
+_CTL_CONSTRUCT = 'CONSTRUCT { <http://a/s> <http://a/p> "a\\u0001b" } {}'
+
+
+@pytest.fixture(scope="module")
+def uncapped_remote(oxigraph_store):
+    """A server over the remote store whose answers stream (``MAX_ROWS`` 0)."""
+    proc, url = start_server(["--store-url", oxigraph_store.query_url, "--store",
+                              oxigraph_store.artifacts, "--workers", "1", "--max-rows", "0",
+                              "--no-access-log"])
+    yield url
+    stop_server(proc)
+
+
+@pytest.mark.parametrize("server", ["remote_server", "uncapped_remote"])
+@pytest.mark.parametrize(("query", "accept", "answered"), [
+    (_CTL_SELECT, "application/sparql-results+xml", None),
+    (_CTL_SELECT, "application/sparql-results+xml, */*;q=0.1",
+     "application/sparql-results+json"),
+    (_CTL_CONSTRUCT, "application/rdf+xml", None),
+    (_CTL_CONSTRUCT, "application/rdf+xml, text/turtle;q=0.2", "text/turtle"),
+])
+def test_an_answer_xml_cannot_carry_over_the_remote_store(request, server, query, accept,
+                                                          answered):
+    """The remote store's answers were written as XML whatever they held (malformed)."""
+    url = request.getfixturevalue(server)
+    r = requests.get(f"{url}/sparql", params={"query": query}, headers={"Accept": accept},
+                     timeout=60)
+    if answered is None or server == "uncapped_remote":
+        # streamed answers are the engine's own bytes: refused, never malformed
+        assert r.status_code == 406, r.text
+        assert "XML 1.0 cannot carry" in r.text
+    else:
+        assert r.status_code == 200, r.text
+        assert r.headers["Content-Type"].split(";")[0] == answered

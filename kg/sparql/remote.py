@@ -43,12 +43,20 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
-from exokg.errors import ExoKGError, InvalidQuery, QueryCancelled, QueryTimeout, UnknownFormat
+from exokg.errors import (
+    XML_UNFIT,
+    ExoKGError,
+    InvalidQuery,
+    QueryCancelled,
+    QueryTimeout,
+    UnknownFormat,
+)
+from exokg.sparql._executor import xml_unfit
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query, token_spans
 from exokg.sparql.pool import Outcome, ServiceBusy
@@ -707,13 +715,16 @@ class RemotePool:
                                       default_graphs=default, named_graphs=named, cancel=cancel)
         try:
             is_graph = reply.media_type not in (_JSON, solutions) if solutions else True
+            other = job.get("else") or {}
             if not cap:
                 kind = "graph" if is_graph else "solutions"
                 media_type = reply.media_type or (graph if is_graph else solutions) or ""
-                return Outcome(kind, media_type, False, reply.chunks())
+                return Outcome(kind, media_type, False,
+                               _xml_checked(reply.chunks(), media_type))
             if is_graph:
-                return _cut_graph(reply, graph, cap, job.get("out_prefixes"))
-            return _cut_solutions(reply, solutions, cap)
+                return _cut_graph(reply, graph, cap, job.get("out_prefixes"),
+                                  other.get("graph"))
+            return _cut_solutions(reply, solutions, cap, other.get("solutions"))
         except (SyntaxError, ValueError) as err:
             reply.close()
             raise RemoteFailed(f"the answer of the remote store at {self.url} does not "
@@ -792,7 +803,34 @@ class _Tee(_Stream):
         return n
 
 
-def _cut_solutions(reply: _Reply, media_type: str | None, cap: int) -> Outcome:
+def _xml_checked(chunks: Iterator[bytes], media_type: str) -> Iterator[bytes]:
+    """The engine's answer as it comes, refused (406) where its XML could not carry it:
+    before the service sent its header (a small answer), or as a cut body. (An engine
+    writes such XML as the executors' pyoxigraph does: malformed.)"""
+    try:
+        for chunk in chunks:
+            if xml_unfit(media_type, chunk):
+                raise UnknownFormat(XML_UNFIT)
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def _fit(media_type: str, data: bytes, other: str | None,
+         again: Callable[[str], bytes]) -> tuple[str, bytes]:
+    """``(media_type, data)``, or, where that XML cannot carry the answer, the answer in the
+    request's other acceptable type (``again(other)``); else a 406."""
+    if not xml_unfit(media_type, data):
+        return media_type, data
+    if other is None:
+        raise UnknownFormat(XML_UNFIT)
+    return other, again(other)
+
+
+def _cut_solutions(reply: _Reply, media_type: str | None, cap: int,
+                   other: str | None = None) -> Outcome:
     if reply.media_type != _JSON or not media_type:
         reply.close()
         raise UnknownFormat(f"the remote store answered {reply.media_type or 'no type'}, "
@@ -809,12 +847,17 @@ def _cut_solutions(reply: _Reply, media_type: str | None, cap: int) -> Outcome:
     rows = [tuple(s) for s in itertools.islice(result, cap + 1)]
     if len(rows) > cap:
         reply.close()  # the engine stops sending; what it has not sent is never read
-        data = serialize_rows(media_type, variables, rows[:cap])
+        media_type, data = _fit(media_type, serialize_rows(media_type, variables, rows[:cap]),
+                                other, lambda m: serialize_rows(m, variables, rows[:cap]))
         return Outcome("solutions", media_type, True, iter([data]), {"rows": cap})
     reply.readall()
-    again = ox.parse_query_results(bytes(tee.kept), format=ox.QueryResultsFormat.JSON)
-    return Outcome("solutions", media_type, False, iter([again.serialize(format=fmt) or b""]),
-                   {"rows": len(rows)})
+
+    def whole(out: str) -> bytes:
+        again = ox.parse_query_results(bytes(tee.kept), format=ox.QueryResultsFormat.JSON)
+        return again.serialize(format=ox.QueryResultsFormat.from_media_type(out)) or b""
+
+    media_type, data = _fit(media_type, whole(media_type), other, whole)
+    return Outcome("solutions", media_type, False, iter([data]), {"rows": len(rows)})
 
 
 def _boolean(reply: _Reply, media_type: str) -> Outcome:
@@ -839,7 +882,7 @@ def _boolean(reply: _Reply, media_type: str) -> Outcome:
 
 
 def _cut_graph(reply: _Reply, media_type: str | None, cap: int,
-               prefixes: dict[str, str] | None) -> Outcome:
+               prefixes: dict[str, str] | None, other: str | None = None) -> Outcome:
     if not media_type:
         reply.close()
         raise UnknownFormat("no acceptable media type for an RDF graph (CONSTRUCT/DESCRIBE)")
@@ -857,13 +900,16 @@ def _cut_graph(reply: _Reply, media_type: str | None, cap: int,
         del triples[cap:]
     else:
         reply.readall()
-    out = ox.RdfFormat.from_media_type(media_type)
-    assert out is not None
-    items: list[Any] = ([ox.Quad(t.subject, t.predicate, t.object) for t in triples]
-                        if out.supports_datasets else triples)
-    data = ox.serialize(items, None, out, prefixes=prefixes or None)
-    return Outcome("graph", media_type, truncated, iter([data or b""]),
-                   {"rows": len(triples)})
+
+    def written(media: str) -> bytes:
+        out = ox.RdfFormat.from_media_type(media)
+        assert out is not None
+        items: list[Any] = ([ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+                            if out.supports_datasets else triples)
+        return ox.serialize(items, None, out, prefixes=prefixes or None) or b""
+
+    media_type, data = _fit(media_type, written(media_type), other, written)
+    return Outcome("graph", media_type, truncated, iter([data]), {"rows": len(triples)})
 
 
 class _Released:
