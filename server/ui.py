@@ -431,6 +431,11 @@ def query_download(fmt: str) -> Response:
     sparql = one("query") or ""
     if not sparql.strip():
         return error_page(400, "no query: add ?query=...", fmt="json")
+    if fmt not in TABLE_DOWNLOADS:  # a suffix no download has costs no query
+        try:
+            get_format(fmt, kinds=GRAPH_KINDS)
+        except UnknownFormat as err:
+            return error_page(406, str(err), fmt="json")
     try:
         kind, head, rows, graph, truncated = _query_graph(sparql)
     except ExoKGError as err:

@@ -136,3 +136,34 @@ def test_a_query_file_that_is_not_a_regular_file_is_refused(store_dir, tmp_path,
     assert main(["export", "--store", str(store_dir), "--format", "graphml",
                  "--construct", str(path)]) == 2
     assert "not a regular file" in capsys.readouterr().err
+
+
+FINDINGS_CONSTRUCT = ("PREFIX exo: <https://w3id.org/exokg/vocab#> CONSTRUCT { ?f ?p ?o } "
+                      "WHERE { ?f a exo:Finding ; ?p ?o . FILTER(isIRI(?o)) }")
+
+
+def test_a_construct_of_findings_exports_its_findings(store_dir, tmp_path, capsys):
+    """The findings' own exo:citedIn, exo:isolatedBy ... were taken for the entity view's
+    shortcut edges: every network format got an empty graph, silently."""
+    import networkx as nx
+
+    query = tmp_path / "findings.rq"
+    query.write_text(FINDINGS_CONSTRUCT)
+    out = tmp_path / "findings.graphml"
+    assert main(["export", "--store", str(store_dir), "--format", "graphml",
+                 "--construct", str(query), "--out", str(out)]) == 0
+    graph = nx.read_graphml(out)
+    findings = [n for n in graph if "/finding/" in n]
+    assert len(findings) == 66 and graph.number_of_edges() > 66
+    # --findings asks for it outright: the same graph
+    again = tmp_path / "again.graphml"
+    assert main(["export", "--store", str(store_dir), "--format", "graphml", "--findings",
+                 "--construct", str(query), "--out", str(again)]) == 0
+    assert set(nx.read_graphml(again)) == set(graph)
+
+
+def test_a_construct_download_of_findings_and_an_unknown_suffix(client):
+    r = client.get("/query.csv", query_string={"query": FINDINGS_CONSTRUCT})
+    assert r.status_code == 200 and r.data.count(b"/finding/t") > 66
+    r = client.get("/query.nope", query_string={"query": FINDINGS_CONSTRUCT})
+    assert r.status_code == 406 and b"nope" in r.data

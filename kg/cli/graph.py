@@ -348,7 +348,8 @@ def _export(args: argparse.Namespace) -> int:
 
         with _store_source(args, findings=args.findings) as source:
             obj = neighborhood(source, args.node, depth=args.depth)
-    data = export(obj, fmt.name)
+    # --findings asks for findings as nodes; without it a CONSTRUCT's graph decides
+    data = export(obj, fmt.name, findings=True if args.construct and args.findings else None)
     write_output(data, args.out, what=f"{len(data)} bytes ({fmt.label or fmt.name})")
     return 0
 

@@ -45,23 +45,29 @@ __all__ = ["as_network", "download_name", "export", "graph_format_names", "strea
 _NO_PREFIXES = frozenset({"ntriples", "nquads"})
 
 
-def as_network(obj: Graph | nx.MultiDiGraph) -> nx.MultiDiGraph:
+def as_network(obj: Graph | nx.MultiDiGraph, *, findings: bool | None = None
+               ) -> nx.MultiDiGraph:
     """A networkx graph as is; an rdflib graph projected (:func:`exokg.network.project`),
-    with Findings as nodes when it has Findings but none of the shortcut edges (as a
-    CONSTRUCT of findings has), else the entity view."""
+    with Findings as nodes when ``findings`` asks for them, or, left to the graph (None),
+    when it has Findings but no shortcut edge between entities (as a CONSTRUCT of findings
+    has: the findings' own ``exo:citedIn``, ``exo:isolatedBy`` ... are no shortcuts; taken
+    for them, a CONSTRUCT of findings exported an empty graph), else the entity view."""
     if isinstance(obj, nx.Graph):
         return obj
     from exokg.network import project
     from exokg.vocab import EXO, RDF, SHORTCUT_PREDICATES
 
-    has_shortcuts = any(next(iter(obj.triples((None, p, None))), None) is not None
-                        for p in SHORTCUT_PREDICATES)
-    has_findings = (None, RDF.type, EXO.Finding) in obj
-    return project(obj, findings=has_findings and not has_shortcuts)
+    if findings is None:
+        found = set(obj.subjects(RDF.type, EXO.Finding))
+        findings = bool(found) and not any(
+            s not in found for p in SHORTCUT_PREDICATES for s in obj.subjects(p, None))
+    return project(obj, findings=findings)
 
 
-def export(obj: Graph | nx.MultiDiGraph, format: str) -> bytes:  # noqa: A002
-    """Write an rdflib graph or a networkx projection/result in a graph format.
+def export(obj: Graph | nx.MultiDiGraph, format: str, *,  # noqa: A002
+           findings: bool | None = None) -> bytes:
+    """Write an rdflib graph or a networkx projection/result in a graph format (a network
+    format projects an rdflib graph as :func:`as_network`, ``findings`` as it says).
 
     Raises
     ------
@@ -70,7 +76,7 @@ def export(obj: Graph | nx.MultiDiGraph, format: str) -> bytes:  # noqa: A002
     """
     fmt = get_format(format, kinds=GRAPH_KINDS)
     if fmt.kind == "network":
-        return fmt.writer(as_network(obj))
+        return fmt.writer(as_network(obj, findings=findings))
     if isinstance(obj, nx.Graph):
         from exokg.network import to_rdf
 
