@@ -302,10 +302,11 @@ def test_kgx_loads_with_pandas_and_uses_biolink(findings, graph):
     H = project(graph, findings=findings)
     with zipfile.ZipFile(io.BytesIO(export(H, "kgx"))) as archive:
         assert sorted(archive.namelist()) == ["edges.tsv", "nodes.tsv"]
+        # as KGX's own TsvSource reads them: quoting off (csv.QUOTE_NONE)
         nodes = pd.read_csv(archive.open("nodes.tsv"), sep="\t", dtype=str,
-                            keep_default_na=False)
+                            keep_default_na=False, quoting=3)
         edges = pd.read_csv(archive.open("edges.tsv"), sep="\t", dtype=str,
-                            keep_default_na=False)
+                            keep_default_na=False, quoting=3)
     classes, predicates = _biolink()
     assert len(nodes) == H.number_of_nodes() and nodes["id"].is_unique
     assert len(edges) == H.number_of_edges()
@@ -316,6 +317,20 @@ def test_kgx_loads_with_pandas_and_uses_biolink(findings, graph):
     mir21 = nodes.set_index("id").loc["exoid:content/mir-21"]
     assert (mir21["name"], mir21["category"]) == ("miR-21", "biolink:MicroRNA")
     assert kgx_tables(H)[0][0]["id"] == nodes["id"][0]
+
+
+def test_kgx_cells_read_back_as_written_by_kgx_s_reader():
+    """A label with quotes or a tab: KGX reads its TSV with quoting off, so quotes stay
+    as written (a quoted cell would come back with its quotes doubled) and a tab, which
+    no cell may hold there, is a space."""
+    G = nx.MultiDiGraph()
+    G.add_node("https://w3id.org/exokg/id/content/a", label='"quoted" name', kind="MicroRNA",
+               curie="exoid:content/a", alt_labels=("tab\there", 'say "x"'))
+    with zipfile.ZipFile(io.BytesIO(export(G, "kgx"))) as archive:
+        nodes = pd.read_csv(archive.open("nodes.tsv"), sep="\t", dtype=str,
+                            keep_default_na=False, quoting=3)
+    assert nodes["name"][0] == '"quoted" name'
+    assert nodes["synonym"][0].split("|") == ["tab here", 'say "x"']
 
 
 def test_csv_edge_list(small):

@@ -3,7 +3,10 @@
 KGX maps each node kind to a Biolink Model category and each predicate to a Biolink
 predicate (all checked against the ``biolink-model`` package in the tests); ExoKG's own
 class and predicate stay in ``original_category``-like columns (``exo_class``,
-``original_predicate``).
+``original_predicate``). The cells are written for KGX's own reader, which reads TSV with
+quoting off: quotes stay as written, a tab or line break (which no cell may hold) becomes a
+space, and a list's items are joined with ``|``, KGX's list delimiter (an item that holds
+``|`` reads back as two: KGX has no escape for it).
 
 >>> import networkx as nx
 >>> G = nx.MultiDiGraph()
