@@ -84,11 +84,13 @@ def negotiate(fmt: str | None = None) -> str:
     """
     if fmt is not None:
         return _suffixes()[fmt]
-    offers = ["text/html", "application/xhtml+xml", "application/json"]
+    # text/html only: an offer of XHTML, which the page is not sent as, answered
+    # `application/*` with HTML
+    offers = ["text/html", "application/json"]
     offers += [f.media_type for f in _rdf_formats()]
     accept = request.accept_mimetypes
     best = accept.best_match(offers, default="text/html")
-    if best in ("text/html", "application/xhtml+xml"):
+    if best == "text/html":
         return "html"
     if best == "application/json":
         return "json"

@@ -405,3 +405,16 @@ def test_a_path_that_makes_no_iri_is_404_without_a_query(ld_client, path):
     assert got.status_code == 404
     assert got.json["ok"] is False and got.json["error"].startswith("no node ")
     assert "ASK" not in got.json["error"] and "syntax" not in got.json["error"]
+
+
+@pytest.mark.parametrize(("accept", "served"), [
+    ("application/*", "application/json"),
+    ("text/*", "text/html"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+    ("application/ld+json", "application/ld+json"),
+])
+def test_a_media_range_gets_a_type_within_it(client, accept, served):
+    """`application/*` got text/html, which it does not match."""
+    r = client.get("/id/content/mir-21", headers={"Accept": accept})
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].split(";")[0] == served
