@@ -254,9 +254,12 @@ def node_attributes(node: str, node_types: Iterable[str], labels, alt, xrefs,
         data["alt_labels"] = tuple(sorted(set(names)))
     if node in xrefs:
         data["xrefs"] = tuple(sorted(set(xrefs[node])))
-    # by name, not in the order the triples came (a graph's order may follow the hashing)
+    # by name, not in the order the triples came (a graph's order may follow the hashing);
+    # an exo: property named like an attribute of every node (exo:label) keeps its prefix:
+    # it overwrote the node's label, CURIE or kind in every export
     for name, values in sorted(literals.get(node, {}).items()):
-        data[name] = values[0] if len(values) == 1 else tuple(sorted(values, key=str))
+        key = f"exo:{name}" if name in _RESERVED_ATTRIBUTES else name
+        data[key] = values[0] if len(values) == 1 else tuple(sorted(values, key=str))
     return data
 
 
@@ -383,8 +386,9 @@ def to_rdf(G: nx.MultiDiGraph) -> Graph:
         for name, value in data.items():
             if name in _RESERVED_ATTRIBUTES or name.startswith("_"):
                 continue
+            predicate = EXO[name.removeprefix("exo:")]
             for item in value if isinstance(value, tuple) else (value,):
-                add((s, EXO[name], _literal(item)))
+                add((s, predicate, _literal(item)))
     for u, v, key, data in G.edges(keys=True, data=True):
         add((URIRef(u), URIRef(expand(data.get("predicate", key))), URIRef(v)))
     return graph

@@ -104,3 +104,26 @@ def test_graph_json_is_sorted(G):
     data = graph_json(G)
     assert [n["id"] for n in data["nodes"]] == sorted(G.nodes)
     assert {"source", "target", "predicate"} == set(data["edges"][0])
+
+
+def test_an_exo_property_named_like_a_node_attribute_keeps_its_prefix(tmp_path):
+    """exo:label, exo:kind, exo:curie overwrote the node's own label, kind and CURIE in
+    every network export (a node came out labelled with its exo:label)."""
+    import networkx as nx
+    from conftest import exokg
+
+    data = tmp_path / "clash.ttl"
+    data.write_text(
+        "@prefix exo: <https://w3id.org/exokg/vocab#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "<https://w3id.org/exokg/id/content/n7> a exo:MicroRNA ; rdfs:label \"n7\" ;\n"
+        "  exo:label \"not the label\" ; exo:kind \"k\" ; exo:curie \"c\" .\n")
+    out = tmp_path / "clash.graphml"
+    done = exokg("export", "--data", str(data), "--store", str(tmp_path / "store"),
+                 "--format", "graphml", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    node = nx.read_graphml(out).nodes["https://w3id.org/exokg/id/content/n7"]
+    assert (node["label"], node["kind"], node["curie"]) == ("n7", "MicroRNA",
+                                                            "exoid:content/n7")
+    assert (node["exo:label"], node["exo:kind"], node["exo:curie"]) == ("not the label",
+                                                                        "k", "c")
