@@ -39,7 +39,7 @@ from exokg.terms import parse_kinds, parse_predicates
 
 __all__ = [
     "DIRECTIONS", "METRICS", "MAX_DEPTH", "PATH_MORE_CAP", "PATH_NODE_CAP", "PATH_SLACK",
-    "PATH_WALK_CAP",
+    "PATH_WALK_CAP", "Paths",
     "Source", "as_source",
     "compile_networkx", "conflicts", "evidence", "k_shortest_paths", "match_score",
     "neighborhood", "paths_graph", "projection_scores", "rank", "search",
@@ -294,7 +294,12 @@ class _TwoSided:
         self.dist: tuple[dict[str, int], dict[str, int]] = ({s: 0}, {t: 0})
         self.frontiers: list[list[str]] = [[s], [t]]
         self.radius = [0, 0]
-        self.cut = False  # a step read fewer neighbours than there are
+        self.cuts = [False, False]  # a side's step read fewer neighbours than there are
+        self.capped = False  # the search stopped at its node cap
+
+    @property
+    def cut(self) -> bool:
+        return any(self.cuts)
 
     @property
     def seen(self) -> int:
@@ -303,11 +308,18 @@ class _TwoSided:
     def grow(self) -> int | None:
         """Grow the smaller frontier by one step: the shortest length once the sides met,
         ``None`` before; raises :class:`StopIteration` when neither side can grow or the
-        node cap is passed."""
-        sides = [i for i in (0, 1) if self.frontiers[i]]
-        if not sides or self.seen > self.cap or self.cut:
+        node cap is passed. A side whose step was cut (a hub's neighbours read up to the
+        cap) grows no further, but the other side still does: from either end, the same
+        two steps are taken (from a hub first, the search stopped there and found one
+        path where the other way round found ten)."""
+        sides = [i for i in (0, 1) if self.frontiers[i] and not self.cuts[i]]
+        if self.seen > self.cap:
+            self.capped = True
+        if not sides or self.capped:
             raise StopIteration
-        side = min(sides, key=lambda i: len(self.frontiers[i]))
+        # on a tie, by the ends' IRIs, not by which is the source: from either end the
+        # same steps are taken, and the same paths found
+        side = min(sides, key=lambda i: (len(self.frontiers[i]), self.ends[i]))
         reached, cut = self._reach(self.frontiers[side])
         self.radius[side] += 1
         mine, other = self.dist[side], self.dist[1 - side]
@@ -316,7 +328,7 @@ class _TwoSided:
         for v in fresh:
             mine[v] = self.radius[side]
         self.frontiers[side] = fresh
-        self.cut = self.cut or cut
+        self.cuts[side] = self.cuts[side] or cut
         met = [mine[v] + other[v] for v in fresh if v in other]
         return min(met) if met else None
 
@@ -357,6 +369,7 @@ class _TwoSidedIds:
         self.frontiers = [self.ends[:1], self.ends[1:]]
         self.radius = [0, 0]
         self.cut = False  # a step was not taken: it would have passed the cap
+        self.capped = False  # the search stopped at its node cap
         self.met = False
 
     @property
@@ -370,9 +383,12 @@ class _TwoSidedIds:
 
         cap = min(self.cap, PATH_MORE_CAP) if self.met else self.cap
         sides = [i for i in (0, 1) if len(self.frontiers[i])]
-        if not sides or self.seen > cap:
+        if self.seen > cap:
+            self.capped = True
+        if not sides or self.capped:
             raise StopIteration
-        side = min(sides, key=lambda i: len(self.frontiers[i]))
+        # on a tie, by the ends' ids, not by which is the source (as _TwoSided)
+        side = min(sides, key=lambda i: (len(self.frontiers[i]), int(self.ends[i])))
         reached = self.source.reach_array(self.frontiers[side], predicates=self.preds)
         new = reached[_distances(self.ids[side], self.dist[side], reached) < 0]
         fresh = new if self.kinds is None else new[  # the ends are always allowed
@@ -416,10 +432,18 @@ def _distances(ids: Any, dist: Any, of: Any) -> Any:
     return np.where(ids[at] == of, dist[at], -1)
 
 
+class Paths(list):
+    """The paths :func:`k_shortest_paths` found (a list), and whether its search was
+    bounded (``truncated``: a hub's neighbours read up to the cap, or a step not taken
+    for the node cap), so that other paths, as short, may exist."""
+
+    truncated: bool = False
+
+
 def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
                      predicates: Iterable[str] | None = None,
                      types: Iterable[str] | None = None,
-                     node_cap: int | None = None) -> list[dict]:
+                     node_cap: int | None = None) -> Paths:
     """The ``k`` shortest simple paths between two nodes, each edge with its predicate.
 
     Edges are walked in either direction (``miR-122 -> HCC <- miR-21``); each step says
@@ -458,9 +482,10 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
 
     Returns
     -------
-    list of dict
+    Paths
         ``{"length", "nodes": [node...], "steps": [{"source", "target", "predicates",
-        "direction"}...]}``, shortest first; empty when the two are not connected.
+        "direction"}...]}``, shortest first; empty when the two are not connected;
+        ``truncated`` when the search was bounded.
 
     Examples
     --------
@@ -470,6 +495,8 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
     >>> paths = k_shortest_paths(G, "miR-122", "miR-21", k=3)
     >>> len(paths), paths[0]["length"]
     (3, 2)
+    >>> paths.truncated
+    False
     """
     _check_int("k", k, 1, 10)
     preds, kinds = parse_predicates(predicates), parse_kinds(types)
@@ -495,14 +522,16 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
                 f"no path found within {search.cap} nodes of the two ends (searched "
                 f"{search.radius[0]} steps from the source, {search.radius[1]} from the "
                 "target); narrow it with predicates= or types=") from None
-        return []
+        return Paths()
     found: list[list[str]] = []
+    bounded = False  # longer paths were not looked for, for a bound
     while True:
         try:
             nodes = search.candidates()
         except InvalidQuery:
             if not found:
                 raise
+            bounded = True
             break  # longer paths run through too many nodes: the shorter ones found stand
         found = _simple_paths(graph_source, nodes, s, t, preds, k, sum(search.radius))
         if len(found) >= k or sum(search.radius) >= shortest + PATH_SLACK:
@@ -510,11 +539,14 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
         try:
             search.grow()
         except StopIteration:
+            bounded = search.capped or search.cut
             break
     H = _keep_edges(graph_source.subgraph({n for p in found[:k] for n in p}), preds)
     logger.info("%d paths %s -> %s in %.1f ms (%d nodes seen)", min(len(found), k), s, t,
                 1000 * (time.perf_counter() - start), search.seen)
-    return [_path_json(H, path) for path in found[:k]]
+    paths = Paths(_path_json(H, path) for path in found[:k])
+    paths.truncated = bounded or search.cut
+    return paths
 
 
 def _simple_paths(source: GraphSource, nodes: set[str], s: str, t: str,

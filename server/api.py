@@ -243,7 +243,7 @@ def path() -> Response:
     if fmt:
         return _file(paths_graph(source_, paths), fmt, f"path {source} {target}")
     return _ok(source=source, target=target, count=len(paths), paths=paths,
-               formats=_format_links("api.path"))
+               truncated=paths.truncated, formats=_format_links("api.path"))
 
 
 @bp.get("/rank")

@@ -303,3 +303,19 @@ def test_attributes_by_literal_property_equal_those_of_every_statement(service, 
     H, H0 = by_property.subgraph(nodes), every.subgraph(nodes)
     assert [node_json(H, n) for n in nodes] == [node_json(H0, n) for n in nodes]
     assert [node_json(H, n) for n in nodes] == [node_json(G, n) for n in nodes]
+
+
+def test_a_path_from_a_hub_finds_what_the_other_way_finds_and_says_it_was_cut(service):
+    """Near the node cap, from the hub first the search stopped there (1 path), from the
+    other end it went on (5), and neither said the search was bounded (at 10^4 findings
+    the default caps gave 1 and 10)."""
+    source = StoreSource(service, findings=True)
+    hub, molecule = "hepatocellular carcinoma", "miR-21"
+    there = k_shortest_paths(source, hub, molecule, k=10, node_cap=100)
+    back = k_shortest_paths(source, molecule, hub, k=10, node_cap=100)
+    assert there.truncated and back.truncated
+    assert len(there) == len(back) > 1
+    assert [[n["id"] for n in p["nodes"]] for p in there] == \
+        [[n["id"] for n in reversed(p["nodes"])] for p in back]
+    whole = k_shortest_paths(source, hub, molecule, k=10)
+    assert not whole.truncated

@@ -251,7 +251,7 @@ def _path(args: argparse.Namespace) -> int:
                                  predicates=_split(args.predicates), types=_split(args.types))
     if args.output == "json":
         return _json({"source": args.source, "target": args.target, "count": len(paths),
-                      "paths": paths})
+                      "truncated": paths.truncated, "paths": paths})
     if not paths:
         print(f"no path between {args.source} and {args.target}")
         return 1
