@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,6 +139,19 @@ def _health(url: str) -> tuple[int, bool]:
     health = requests.get(f"{url}/healthz", timeout=2)
     return health.status_code, health.status_code == 503 and \
         health.json().get("complete") is False
+
+
+def serve_text(tmp_path_factory, text: str, *, suffix: str = "ttl"
+               ) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real ``exokg serve`` of ``text`` (an RDF file of this suffix) as ``--data``, one
+    worker: ``(process, base URL)``, for a module fixture to yield from."""
+    folder = tmp_path_factory.mktemp("served")
+    data = folder / f"data.{suffix}"
+    data.write_text(text)
+    proc, url = start_server(["--store", str(folder / "store"), "--data", str(data),
+                              "--workers", "1", "--executors", "1"])
+    yield proc, url
+    stop_server(proc)
 
 
 def server_log(proc: subprocess.Popen) -> str:

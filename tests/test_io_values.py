@@ -9,7 +9,7 @@ import json
 
 import pytest
 import requests
-from conftest import server_log, start_server, stop_server
+from conftest import serve_text, server_log
 
 DATA = """\
 @prefix exo: <https://w3id.org/exokg/vocab#> .
@@ -27,12 +27,7 @@ DATA = """\
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("values")
-    (folder / "data.ttl").write_text(DATA)
-    proc, url = start_server(["--store", str(folder / "store"), "--data",
-                              str(folder / "data.ttl"), "--workers", "1", "--executors", "1"])
-    yield proc, url
-    stop_server(proc)
+    yield from serve_text(tmp_path_factory, DATA)
 
 
 def _strict(text: str):

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import networkx as nx
 import pytest
 import requests
-from conftest import exokg, server_log, start_server, stop_server
+from conftest import exokg, serve_text, server_log
 
 #: A label with U+0001 (Turtle escapes it; RDF allows it; XML 1.0 holds it in no form).
 DATA = """\
@@ -56,12 +56,7 @@ ENTITY = """\
 
 @pytest.fixture(scope="module")
 def unfit_server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("unfit")
-    (folder / "data.ttl").write_text(ENTITY)
-    proc, url = start_server(["--store", str(folder / "store"), "--data",
-                              str(folder / "data.ttl"), "--workers", "1", "--executors", "1"])
-    yield proc, url
-    stop_server(proc)
+    yield from serve_text(tmp_path_factory, ENTITY)
 
 
 @pytest.mark.parametrize("path", [

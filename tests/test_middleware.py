@@ -117,20 +117,14 @@ def test_a_line_break_in_a_path_injects_no_header(live_server):
     assert r.status_code == 404 and "X-Injected" not in r.headers
 
 
-@pytest.mark.parametrize("header", [("Link", "</id/a\x01>"), ("X-Bad", "a\r\nb"),
-                                    ("X-Name", "caf\u00e9\u2192"), ("Bad Name", "x")])
-def test_the_bridge_answers_its_own_500_for_a_header_the_server_refuses(header):
-    # whatever an app puts in a header, granian sees only what it accepts: at worst
-    # our own plain 500 (granian's own was an "Unsupported ASGI message" in its log)
+def _bridge(app, path: str, headers: list | None = None) -> list[dict]:
+    """The ASGI messages :class:`~exokg.server.asgi.AsgiBridge` sends for a GET of
+    ``path`` to the WSGI ``app``."""
     import asyncio
 
     from exokg.server.asgi import AsgiBridge
 
-    def app(environ, start_response):
-        start_response("200 OK", [("Content-Type", "text/plain"), header])
-        return [b"ok"]
-
-    sent = []
+    sent: list[dict] = []
 
     async def receive():
         await asyncio.sleep(3600)
@@ -138,11 +132,25 @@ def test_the_bridge_answers_its_own_500_for_a_header_the_server_refuses(header):
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "GET", "path": "/x", "raw_path": b"/x",
-             "query_string": b"", "headers": [], "http_version": "1.1"}
+    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "headers": headers or [], "http_version": "1.1"}
     asyncio.run(AsgiBridge(app, threads=1, max_body=1024,
                            body_timeout=Config().body_timeout)(scope, receive, send))
-    start, body = sent
+    return sent
+
+
+@pytest.mark.parametrize("header", [("Link", "</id/a\x01>"), ("X-Bad", "a\r\nb"),
+                                    ("X-Name", "caf\u00e9\u2192"), ("Bad Name", "x")])
+def test_the_bridge_answers_its_own_500_for_a_header_the_server_refuses(header):
+    # whatever an app puts in a header, granian sees only what it accepts: at worst
+    # our own plain 500 (granian's own was an "Unsupported ASGI message" in its log)
+
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"), header])
+        return [b"ok"]
+
+    start, body = _bridge(app, "/x")
     assert start["status"] == 500 and body["body"] == b"internal server error\n"
     assert all(name in (b"content-type", b"content-length") for name, _ in start["headers"])
 
@@ -150,11 +158,9 @@ def test_the_bridge_answers_its_own_500_for_a_header_the_server_refuses(header):
 def test_a_stream_that_fails_before_its_first_batch_gets_its_own_status(caplog):
     """A streamed answer past the time limit within its first 64 KiB: nothing was sent,
     yet the client got a 500 and the log a traceback, and the access log a 200."""
-    import asyncio
     import logging
 
     from exokg.errors import QueryTimeout
-    from exokg.server.asgi import AsgiBridge
     from exokg.server.middleware import Middleware
 
     def app(environ, start_response):
@@ -165,22 +171,9 @@ def test_a_stream_that_fails_before_its_first_batch_gets_its_own_status(caplog):
             raise QueryTimeout("query stopped at the time limit")
         return body()
 
-    sent = []
-
-    async def receive():
-        await asyncio.sleep(3600)
-
-    async def send(message):
-        sent.append(message)
-
-    scope = {"type": "http", "method": "GET", "path": "/sparql", "raw_path": b"/sparql",
-             "query_string": b"", "headers": [(b"accept", b"text/plain")],
-             "http_version": "1.1"}
-    bridge = AsgiBridge(Middleware(app, access_log=True), threads=1, max_body=1024,
-                        body_timeout=Config().body_timeout)
     with caplog.at_level(logging.INFO):
-        asyncio.run(bridge(scope, receive, send))
-    start, body = sent
+        start, body = _bridge(Middleware(app, access_log=True), "/sparql",
+                              [(b"accept", b"text/plain")])
     assert start["status"] == 503 and b"time limit" in body["body"]
     assert (b"x-content-type-options", b"nosniff") in start["headers"]
     access = [json.loads(r.getMessage()) for r in caplog.records if r.name == "exokg.access"]
