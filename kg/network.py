@@ -394,8 +394,11 @@ def to_rdf(G: nx.MultiDiGraph) -> Graph:
     return graph
 
 
+#: The attributes every node has (or a query gives it, or a JSON node names it by: ``id``,
+#: ``url``; GEXF and Cytoscape take ``name`` and ``value`` for their own): an exo:
+#: property of one of these names keeps its prefix (``exo:label``).
 _RESERVED_ATTRIBUTES = frozenset({"label", "curie", "class", "kind", "alt_labels", "xrefs",
-                                  "depth", "score"})
+                                  "depth", "score", "id", "url", "name", "value"})
 
 
 def _literal(value) -> Literal:

@@ -653,17 +653,25 @@ def _build_from_input(files: list[Path], signal: Path,
 def _say_named_graphs(store: ox.Store) -> None:
     """Warn when the data put triples in named graphs (N-Quads, TriG): the store keeps
     them, and SPARQL reads them with GRAPH or FROM, but the pages, search, graph queries
-    and exports read the default graph, which may then be empty."""
-    if next(iter(store.named_graphs()), None) is None:  # the usual case: no count needed
+    and exports read the default graph, which may then be empty. The metrics' graph of an
+    ExoKG export given back as data is dropped: the build computes it again (its stale
+    values would sit beside the new ones)."""
+    if next(iter(store.named_graphs()), None) is None:  # the usual case: nothing to count
         return
-    answer = store.query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+    from exokg.index.metrics import METRICS_GRAPH
+
+    metrics = ox.NamedNode(METRICS_GRAPH)
+    if store.contains_named_graph(metrics):
+        store.remove_graph(metrics)
+        logger.warning("the data's graph <%s> was dropped: the build computes the metrics "
+                       "again", METRICS_GRAPH)
+    answer = store.query("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")
     assert isinstance(answer, ox.QuerySolutions)
-    default = next(iter(answer))[0]
-    named = len(store) - int(default.value)
-    logger.warning("%d of the data's %d triples are in named graphs: SPARQL reads them "
-                   "with GRAPH or FROM, but the pages, search, graph queries and exports "
-                   "read the default graph only (%s triples)", named, len(store),
-                   default.value)
+    named = int(next(iter(answer))[0].value)
+    if named:
+        logger.warning("%d of the data's triples are in named graphs: SPARQL reads them "
+                       "with GRAPH or FROM, but the pages, search, graph queries and "
+                       "exports read the default graph only", named)
 
 
 def _statistics(store: ox.Store, started: float) -> dict[str, Any]:

@@ -400,16 +400,22 @@ async def _send_error(send: _Send, scope: dict[str, Any], err: ExoKGError) -> No
     """``err`` as the app would have answered it (:func:`exokg.server.errors.error_reply`),
     with the headers every answer carries."""
     from exokg.server.errors import error_reply
-    from exokg.server.middleware import SECURITY_HEADERS  # it imports this module
+    from exokg.server.middleware import (  # it imports this module
+        CORS_HEADERS,
+        CORS_PATHS,
+        SECURITY_HEADERS,
+    )
 
-    accept = next((v.decode("latin-1") for k, v in scope.get("headers", ())
-                   if k == b"accept"), None)
+    accept = ", ".join(v.decode("latin-1") for k, v in scope.get("headers", ())
+                       if k == b"accept") or None
     status, headers, body = error_reply(err, method=scope["method"], path=scope["path"],
                                         accept=accept)
-    pairs = [_header(k, v) for k, v in (*headers.items(), *SECURITY_HEADERS)]
+    extra = SECURITY_HEADERS + CORS_HEADERS if scope["path"] in CORS_PATHS else SECURITY_HEADERS
+    pairs = [_header(k, v) for k, v in (*headers.items(), *extra)]
     pairs.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": pairs})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body",
+                "body": b"" if scope["method"] == "HEAD" else body})
 
 
 async def _send_500(send: _Send) -> None:

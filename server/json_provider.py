@@ -17,10 +17,10 @@ go to Flask's own encoder.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import orjson
+from exokg.io._values import finite
 from flask.json.provider import DefaultJSONProvider
 
 __all__ = ["OrjsonProvider"]
@@ -40,19 +40,4 @@ class OrjsonProvider(DefaultJSONProvider):
                 pass  # e.g. an integer beyond 64 bits: the standard encoder writes it
         # as orjson does: a float that is no JSON number (NaN, infinities) is null, where
         # the standard encoder wrote NaN, which JSON.parse refuses
-        return super().dumps(_finite(obj), **kwargs)
-
-
-def _finite(obj: Any) -> Any:
-    """``obj`` with every NaN or infinite float made ``None``.
-
-    >>> _finite({"a": [float("nan"), 1.5, (float("inf"),)]})
-    {'a': [None, 1.5, [None]]}
-    """
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_finite(v) for v in obj]
-    return obj
+        return super().dumps(finite(obj), **kwargs)

@@ -176,6 +176,7 @@ def test_a_stream_that_fails_before_its_first_batch_gets_its_own_status(caplog):
                               [(b"accept", b"text/plain")])
     assert start["status"] == 503 and b"time limit" in body["body"]
     assert (b"x-content-type-options", b"nosniff") in start["headers"]
+    assert b"access-control-allow-origin" in dict(start["headers"])  # /sparql's CORS
     access = [json.loads(r.getMessage()) for r in caplog.records if r.name == "exokg.access"]
     assert [(a["status"], "cut" in a) for a in access] == [(503, False)]
     assert not [r for r in caplog.records if r.exc_info]  # no traceback

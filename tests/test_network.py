@@ -117,7 +117,7 @@ def test_an_exo_property_named_like_a_node_attribute_keeps_its_prefix(tmp_path):
         "@prefix exo: <https://w3id.org/exokg/vocab#> .\n"
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
         "<https://w3id.org/exokg/id/content/n7> a exo:MicroRNA ; rdfs:label \"n7\" ;\n"
-        "  exo:label \"not the label\" ; exo:kind \"k\" ; exo:curie \"c\" .\n")
+        "  exo:label \"not the label\" ; exo:kind \"k\" ; exo:curie \"c\" ; exo:id \"i\" .\n")
     out = tmp_path / "clash.graphml"
     done = exokg("export", "--data", str(data), "--store", str(tmp_path / "store"),
                  "--format", "graphml", "--out", str(out))
@@ -125,5 +125,5 @@ def test_an_exo_property_named_like_a_node_attribute_keeps_its_prefix(tmp_path):
     node = nx.read_graphml(out).nodes["https://w3id.org/exokg/id/content/n7"]
     assert (node["label"], node["kind"], node["curie"]) == ("n7", "MicroRNA",
                                                             "exoid:content/n7")
-    assert (node["exo:label"], node["exo:kind"], node["exo:curie"]) == ("not the label",
-                                                                        "k", "c")
+    assert (node["exo:label"], node["exo:kind"], node["exo:curie"], node["exo:id"]) == (
+        "not the label", "k", "c", "i")

@@ -197,7 +197,10 @@ def _split(text: str | None) -> list[str] | None:
 
 
 def _json(data) -> int:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    from exokg.io._values import finite
+
+    # JSON has no NaN: a literal "NaN"^^xsd:double is null, as the API writes it
+    json.dump(finite(data), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
 

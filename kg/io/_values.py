@@ -20,7 +20,8 @@ from collections.abc import Mapping
 
 from rdflib import Literal
 
-__all__ = ["LIST_SEPARATOR", "ColumnTypes", "cast_row", "scalar", "scalar_row", "scalar_table"]
+__all__ = ["LIST_SEPARATOR", "ColumnTypes", "cast_row", "finite", "scalar", "scalar_row",
+           "scalar_table"]
 
 #: Multiple values in one cell, as KGX does.
 LIST_SEPARATOR = "|"
@@ -34,8 +35,8 @@ def scalar(value):
     >>> from rdflib import XSD, URIRef
     >>> scalar(Literal(3)), scalar(URIRef("https://x.org/a")), scalar(["b", "a"])
     (3, 'https://x.org/a', 'b|a')
-    >>> scalar(Literal("INF", datatype=XSD.double)), scalar(float("nan"))
-    ('INF', 'NaN')
+    >>> scalar(Literal("INF", datatype=XSD.double))
+    inf
     """
     if value is None:
         return None
@@ -45,10 +46,6 @@ def scalar(value):
             return str(value)
     if isinstance(value, str):  # also URIRef and other str subclasses
         return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        # not a JSON number, and a reader of a typed column may refuse it: the lexical
-        # form XSD gives it (a literal "NaN"^^xsd:double)
-        return "NaN" if math.isnan(value) else "INF" if value > 0 else "-INF"
     if isinstance(value, bool | int | float):
         return value
     if isinstance(value, decimal.Decimal):
@@ -148,3 +145,20 @@ def scalar_table(rows: Mapping[object, Mapping[str, object]], *,
     for row in values.values():
         cast_row(row, types)
     return values, columns.names()
+
+
+def finite(obj: object) -> object:
+    """``obj`` with every NaN or infinite float made ``None``, for JSON, which has no such
+    numbers (a typed table or XML attribute keeps them: GraphML and GEXF doubles hold
+    NaN and INF).
+
+    >>> finite({"a": [float("nan"), 1.5, (float("inf"),)]})
+    {'a': [None, 1.5, [None]]}
+    """
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite(v) for v in obj]
+    return obj

@@ -25,7 +25,7 @@ import networkx as nx
 from exokg.errors import ExoKGError
 from exokg.io._rows import Edge, Node, encode, graph_edges, graph_nodes
 from exokg.io._style import KIND_STYLE, edge_label
-from exokg.io._values import ColumnTypes, cast_row, scalar, scalar_row
+from exokg.io._values import ColumnTypes, cast_row, finite, scalar, scalar_row
 
 __all__ = ["cytoscape_style", "stream_cx2", "stream_cytoscape", "to_cx2", "to_cytoscape"]
 
@@ -76,13 +76,22 @@ def _cytoscape_edge(i: int, u: str, v: str, key: str, data: Mapping[str, Any]) -
 _NODES, _EDGES = "\x00nodes\x00", "\x00edges\x00"
 
 
+def _dumps(obj: Any, indent: int | None) -> str:
+    """``obj`` as JSON, a NaN or infinite value (a literal "NaN"^^xsd:double) null: JSON
+    has no such numbers, and Cytoscape and NDEx refuse the ``NaN`` Python writes."""
+    try:
+        return json.dumps(obj, ensure_ascii=False, indent=indent, allow_nan=False)
+    except ValueError:
+        return json.dumps(finite(obj), ensure_ascii=False, indent=indent)
+
+
 def _json_items(items: Iterable[Any], level: int, *, indent: int | None) -> Iterator[str]:
     """A JSON array written item by item, as ``json.dumps`` writes it at nesting
     ``level`` (``indent``: as json.dumps's; ``None``: one line)."""
     pad = "\n" + " " * (indent * (level + 1)) if indent is not None else ""
     first = True
     for item in items:
-        text = json.dumps(item, ensure_ascii=False, indent=indent)
+        text = _dumps(item, indent)
         if indent is not None:
             text = text.replace("\n", pad)
         yield ("[" if first else ",") + (pad if indent is not None else
@@ -97,7 +106,7 @@ def _json_items(items: Iterable[Any], level: int, *, indent: int | None) -> Iter
 def _with_lists(doc: Any, lists: dict[str, tuple[Iterable[Any], int]], *,
                 indent: int | None) -> Iterator[str]:
     """``json.dumps(doc)`` with each stand-in string replaced by its streamed list."""
-    text = json.dumps(doc, ensure_ascii=False, indent=indent)
+    text = _dumps(doc, indent)
     for marker, (items, level) in lists.items():
         quoted = json.dumps(marker)
         head, _, text = text.partition(quoted)

@@ -695,7 +695,7 @@ class RemotePool:
             chunks = remote_dump(self.endpoint, job["dump"], graph=version.graph,
                                  named=version.named, prefixes=job.get("out_prefixes"),
                                  timeout=timeout, cancel=cancel)
-            return Outcome("graph", job["dump"], False, chunks)
+            return Outcome("graph", job["dump"], False, _xml_checked(chunks, job["dump"]))
         solutions, graph = job.get("solutions"), job.get("graph")
         cap = int(job.get("cap") or 0)
         default, named = self._dataset(job, job.get("pin") or self.current())
@@ -807,10 +807,12 @@ def _xml_checked(chunks: Iterator[bytes], media_type: str) -> Iterator[bytes]:
     """The engine's answer as it comes, refused (406) where its XML could not carry it:
     before the service sent its header (a small answer), or as a cut body. (An engine
     writes such XML as the executors' pyoxigraph does: malformed.)"""
+    tail = b""  # a 3-byte U+FFFE or U+FFFF may span two chunks
     try:
         for chunk in chunks:
-            if xml_unfit(media_type, chunk):
+            if xml_unfit(media_type, tail + chunk):
                 raise UnknownFormat(XML_UNFIT)
+            tail = chunk[-2:]
             yield chunk
     finally:
         close = getattr(chunks, "close", None)
