@@ -433,9 +433,9 @@ def _distances(ids: Any, dist: Any, of: Any) -> Any:
 
 
 class Paths(list):
-    """The paths :func:`k_shortest_paths` found (a list), and whether its search was
-    bounded (``truncated``: a hub's neighbours read up to the cap, or a step not taken
-    for the node cap), so that other paths, as short, may exist."""
+    """The paths :func:`k_shortest_paths` found (a list), and ``truncated``: a hub's
+    neighbours were read up to the cap (paths as short as these may be missing), or fewer
+    than ``k`` came back because a bound stopped the search for longer ones."""
 
     truncated: bool = False
 
@@ -545,7 +545,9 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
     logger.info("%d paths %s -> %s in %.1f ms (%d nodes seen)", min(len(found), k), s, t,
                 1000 * (time.perf_counter() - start), search.seen)
     paths = Paths(_path_json(H, path) for path in found[:k])
-    paths.truncated = bounded or search.cut
+    # a side read fewer neighbours than a node has (paths as short may be missing), or
+    # fewer than k came back because a bound stopped the search for longer ones
+    paths.truncated = search.cut or (bounded and len(paths) < k)
     return paths
 
 
@@ -567,7 +569,9 @@ def _simple_paths(source: GraphSource, nodes: set[str], s: str, t: str,
                 break
     except nx.NetworkXNoPath:
         pass
-    found.sort(key=lambda p: (len(p), p))
+    # each path by its nodes read from whichever end sorts first: the same k of many
+    # equally short paths whichever end is the source
+    found.sort(key=lambda p: (len(p), min(p, p[::-1])))
     return found
 
 
