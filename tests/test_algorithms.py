@@ -190,3 +190,23 @@ def test_conflicts_lists_the_reviews_two(GF):
     assert [(r["node"]["label"], c["up"], c["down"]) for r in rows for c in r["conflicts"]] == \
         [("miR-125b", [19], [58]), ("miR-638", [28], [50])]
     assert all(c["molecule"] == r["node"]["label"] for r in rows for c in r["conflicts"])
+
+
+def test_equally_short_paths_are_the_same_k_from_either_end():
+    """Three paths of three steps, k=2: sorted by their nodes read from the source, each
+    direction kept a different two (s-a1-b1-t and s-a1-b2-t; s-a1-b1-t and s-a2-b1-t)."""
+    import networkx as nx
+    from exokg.algorithms import k_shortest_paths
+
+    G = nx.MultiDiGraph()
+    iri = "https://e.org/{}".format
+    for n in ("s", "a1", "a2", "b1", "b2", "t"):
+        G.add_node(iri(n), label=n, kind="MicroRNA", curie=f"e:{n}")
+    for u, v in (("s", "a1"), ("s", "a2"), ("a1", "b1"), ("a1", "b2"), ("a2", "b1"),
+                 ("b1", "t"), ("b2", "t")):
+        G.add_edge(iri(u), iri(v), key="exo:p", predicate="exo:p")
+    there = k_shortest_paths(G, iri("s"), iri("t"), k=2)
+    back = k_shortest_paths(G, iri("t"), iri("s"), k=2)
+    assert [[n["label"] for n in p["nodes"]] for p in there] == \
+        [[n["label"] for n in reversed(p["nodes"])] for p in back] == \
+        [["s", "a1", "b1", "t"], ["s", "a1", "b2", "t"]]
