@@ -131,6 +131,11 @@ def _refuse_unfit(store: ox.Store, req: dict, kind: str) -> None:
     other = (req.get("else") or {}).get(kind)
     if other:
         return _run(store, {**req, kind: other, "else": None})
+    _refuse_xml(kind)
+
+
+def _refuse_xml(kind: str | None = None) -> None:
+    """The 406 of an answer XML cannot carry (the pool reads ``reason``, not ``kind``)."""
     _frame_json(b"E", {"error": "not_acceptable", "kind": kind, "reason": "xml"})
 
 
@@ -143,7 +148,6 @@ class _Streamer:
         self.buf = bytearray()
         self.media_type = media_type
         self.header: dict | None = header  # None once sent
-        self.unfit = False
 
     def write(self, data: bytes) -> int:
         self.buf += data
@@ -156,7 +160,7 @@ class _Streamer:
             global _cut_unfit
             # said as a refusal (406), not a failure, whatever pyoxigraph makes of the
             # error (it may hand it back as an OSError)
-            self.unfit = _cut_unfit = True
+            _cut_unfit = True
             raise ValueError("the answer holds characters that XML 1.0 cannot carry; ask "
                              "for it in another syntax")
         if self.header is not None:
@@ -178,9 +182,9 @@ def _streamed(store: ox.Store, req: dict, kind: str, media_type: str,
         write(streamer)
         streamer.flush()
     except (OSError, ValueError):
-        if not (streamer.unfit and streamer.header is not None):
-            raise
         global _cut_unfit
+        if not (_cut_unfit and streamer.header is not None):
+            raise  # a failure, or found past the header: the top level says it
         _cut_unfit = False
         return _refuse_unfit(store, req, kind)
     _frame_json(b"Z", {"rows": None})
@@ -441,9 +445,8 @@ def _serve(store: ox.Store, ready: threading.Event) -> None:
         except MemoryError:  # Python's own allocation, past the backstop
             _frame_json(b"E", {"error": "memory"})
         except (OSError, ValueError, RuntimeError) as err:
-            if _cut_unfit:
-                _refuse_unfit(store, {}, "graph" if req.get("dump") or req.get("graph")
-                              else "solutions")
+            if _cut_unfit:  # past the header: the answer is cut, said as a refusal
+                _refuse_xml()
             else:
                 _frame_json(b"E", {"error": "evaluation", "message": str(err)})
         finally:
