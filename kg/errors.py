@@ -15,8 +15,31 @@ __all__ = [
     "ExoKGError", "RecordError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
     "UnknownFormat", "FormatClash", "ConfigError", "QueryTimeout", "QueryCancelled",
     "QueryRefused", "TooLargeToDraw", "XML_UNFIT",
-    "ArtifactMissing", "StillBuilding", "NotAvailable",
+    "ArtifactMissing", "StillBuilding", "NotAvailable", "RDF_PARSE_ERRORS", "rdf_problem",
 ]
+
+#: What pyoxigraph's parsers raise for a file they cannot read: bad syntax, a bad value,
+#: or a line or term past their buffer (a ``MemoryError``: :func:`rdf_problem`).
+RDF_PARSE_ERRORS = (SyntaxError, ValueError, MemoryError)
+
+#: pyoxigraph's parser's buffer, past which it raises a ``MemoryError`` naming it.
+_PARSER_BUFFER = "buffer maximal size of 16777216"
+
+
+def rdf_problem(err: Exception) -> str:
+    """Why an RDF file could not be read, from one of :data:`RDF_PARSE_ERRORS`; a
+    ``MemoryError`` other than the parser's buffer limit is raised again (memory ran out).
+
+    >>> rdf_problem(SyntaxError("Unexpected end of file at line 3"))
+    'Unexpected end of file at line 3'
+    >>> rdf_problem(MemoryError("Reached the buffer maximal size of 16777216"))
+    'a line or a term longer than 16 MiB, which the RDF parser does not read'
+    """
+    if isinstance(err, MemoryError):
+        if _PARSER_BUFFER not in str(err):
+            raise err
+        return "a line or a term longer than 16 MiB, which the RDF parser does not read"
+    return str(err)
 
 
 def _rebuild(cls: type[ExoKGError], args: tuple, state: dict) -> ExoKGError:

@@ -46,7 +46,7 @@ import pyoxigraph as ox
 from exokg.build_db import build_db
 from exokg.child import at_lowest_priority, dies_with_caller
 from exokg.describe import OBJECT_FACT_PREDICATES
-from exokg.errors import ConfigError
+from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
 from exokg.facets_build import HUB_MIN, build_facets, write_facets
 from exokg.vocab import EXO, RDF
 
@@ -219,8 +219,8 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
             with parts[-1].open("wb") as part:
                 while beside_load(_serialise_run, quads, RUN, part):
                     pass
-        except (SyntaxError, ValueError) as err:
-            raise ConfigError(f"{path}: not valid RDF: {err}") from None
+        except RDF_PARSE_ERRORS as err:
+            raise ConfigError(f"{path}: not valid RDF: {rdf_problem(err)}") from None
     logger.info("facets input serialised in %.1f s", time.monotonic() - started)
     if loading is not None and loaded is not None:
         loaded()

@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 import pyoxigraph as ox
 from exokg import build_format, review
 from exokg.child import ChildFailed, run_in_child
-from exokg.errors import ConfigError
+from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
 from exokg.store_dir import (
     BUILDING_PREFIX,
     EARLY_PREFIX,
@@ -441,8 +441,8 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
         for f in files:
             try:
                 store.bulk_load(path=str(f), format=rdf_format(f))
-            except (SyntaxError, ValueError) as err:
-                raise ConfigError(f"{f}: not valid RDF: {err}") from None
+            except RDF_PARSE_ERRORS as err:
+                raise ConfigError(f"{f}: not valid RDF: {rdf_problem(err)}") from None
         store.flush()
         logger.info("loaded in %.1f s", time.monotonic() - started)
         _say_named_graphs(store)

@@ -156,6 +156,8 @@ def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
      "latin.ttl, row 1: not UTF-8 (byte 0xE9 is 'é' in Latin-1"),
     ("broken.rdf", b"<rdf:RDF", "broken.rdf: cannot read RDF"),
     ("broken.nt", b"<http://e/a> <http://e/b> [\n", "broken.nt: cannot read RDF"),
+    ("long.nt", b'<http://e/a> <http://e/b> "' + b"x" * (17 * 2**20) + b'" .\n',
+     "long.nt: cannot read RDF: a line or a term longer than 16 MiB"),
     ("missing.ttl", None, "missing.ttl: not found"),
     ("vocab.jsonld", b'{"@context": {"@vocab": 5}, "x": 1}', "@vocab value must be a string"),
     ("entity.rdf", b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/hostname">]>'

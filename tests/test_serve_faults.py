@@ -210,6 +210,18 @@ def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(store_dir, name
     assert result.stderr.strip().splitlines() == [f"exokg serve: error: {said}"]
 
 
+def test_data_with_a_term_past_the_parser_s_buffer_is_one_line_and_exit_2(tmp_path):
+    """A literal over 16 MiB: pyoxigraph's parser raises a MemoryError naming its buffer,
+    which printed a traceback."""
+    data = tmp_path / "long.nt"
+    data.write_text(f'<http://e/a> <http://e/b> "{"x" * (17 * 2**20)}" .\n', encoding="utf-8")
+    result = _serve("--data", str(data), "--store", str(tmp_path / "store"), "--port", "8080")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"exokg serve: error: {data}: not valid RDF: a line or a term longer than 16 MiB, "
+        "which the RDF parser does not read"]
+
+
 @pytest.mark.parametrize("to", ["master", "process group"])
 def test_sighup_while_the_store_is_prepared_is_ignored_and_said(tmp_path, to):
     """Before the workers run there is nothing to replace; SIGHUP's default ended the

@@ -97,7 +97,7 @@ def _read_rdf(paths: list[str]):
     import sys
 
     import pyoxigraph as ox
-    from exokg.errors import RecordError
+    from exokg.errors import RDF_PARSE_ERRORS, RecordError, rdf_problem
     from exokg.rdf_terms import triples_graph
     from exokg.store import rdf_format
     from exokg.tsv import decode_text, file_problem
@@ -117,8 +117,8 @@ def _read_rdf(paths: list[str]):
             decode_text(file.read_bytes(), file=path)  # UTF-8, or a located hint
         try:
             quads = list(ox.parse(path=str(file), format=syntax))
-        except (OSError, SyntaxError, ValueError) as err:
-            raise RecordError(f"cannot read RDF: {err}", file=path) from None
+        except (OSError, *RDF_PARSE_ERRORS) as err:
+            raise RecordError(f"cannot read RDF: {rdf_problem(err)}", file=path) from None
         default = [q for q in quads if q.graph_name == ox.DefaultGraph()]
         named += len(quads) - len(default)
         triples_graph(default, graph)

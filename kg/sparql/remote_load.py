@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from exokg.errors import ConfigError
+from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
 from exokg.sparql.remote import (
     CONTROL_GRAPH,
     CURRENT,
@@ -101,8 +101,8 @@ def build_payload(folder: Path, *, data_files: Sequence[Path | str] = (),
             try:
                 quads = ox.parse(path=str(f), format=rdf_format(f))
                 ox.serialize(_default_graph_only(quads, f), sink, ox.RdfFormat.N_TRIPLES)
-            except (SyntaxError, ValueError) as err:
-                raise ConfigError(f"{f}: not valid RDF: {err}") from None
+            except RDF_PARSE_ERRORS as err:
+                raise ConfigError(f"{f}: not valid RDF: {rdf_problem(err)}") from None
     return version, sources, out
 
 
