@@ -308,9 +308,9 @@ class Findings(Protocol):
     (:mod:`exokg.facets_input`). Both give the same IRIs and, per finding, the same
     triples (its own, and the facts of what it names: :func:`_finding_triples`)."""
 
-    #: Once :meth:`iris` are read: a SQLite file whose table ``incoming (node, predicate,
-    #: count)`` holds what :func:`_incoming_rows` counts in the store, or None (counted
-    #: from the store).
+    #: Once :meth:`batches` are read: a SQLite file whose table ``incoming (node,
+    #: predicate, count)`` holds what :func:`_incoming_rows` counts in the store, or None
+    #: (counted from the store).
     incoming: Path | None
 
     def iris(self) -> Iterable[str]:
@@ -376,8 +376,8 @@ def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
         alive()
 
     findings = _number_findings(db, source.iris())
-    incoming.counted(source.incoming)
     named, slow = _read_findings(db, source.batches(db, findings))
+    incoming.counted(source.incoming)
     done("read")
     if slow:
         logger.info("%d findings read through rdflib (values outside the fast reader's)", slow)

@@ -138,11 +138,13 @@ def _errors_when_done(program: subprocess.Popen[bytes], alive: Callable[[], None
         raise
 
 
-def _sort_program() -> str:
-    """The system's ``sort``, or :class:`InputUnfit` (the store is read instead)."""
-    program = shutil.which("sort")
+def _program(name: str) -> str:
+    """The system's ``sort`` or ``grep``, or :class:`InputUnfit` (the store is read
+    instead)."""
+    program = shutil.which(name)
     if program is None:
-        raise InputUnfit("no sort program to order the input")
+        raise InputUnfit(f"no {name} program to order the input" if name == "sort"
+                         else f"no {name} program to search the input")
     return program
 
 
@@ -163,6 +165,33 @@ def _sort_unique(program: str, paths: Sequence[Path], merged: Path,
         err = _errors_when_done(sorting, alive)
     if sorting.returncode:  # a full disk, an unfamiliar sort: the store is read instead
         raise InputUnfit(f"the input's sort failed ({sorting.returncode}): "
+                         f"{err.decode(errors='replace').strip()}")
+
+
+def _candidates(path: Path, alive: Callable[[], None]) -> Iterator[bytes]:
+    """The lines of the sorted input ``path`` that may state a finding's type or a fact of
+    an object (a predicate of :data:`_FACTS`), in the file's order: the system's ``grep``
+    finds them (a pass in Python over every line cost the read a third of its time); the
+    caller checks each (a literal may hold the same words). ``alive()`` is asked every
+    :data:`ALIVE_EVERY` lines; a failing ``grep`` is :class:`InputUnfit`."""
+    patterns = [_FINDING.rstrip(b"\n"), *(b" " + fact for fact in _FACTS)]
+    command = [_program("grep"), "-F", *(arg for pattern in patterns
+                                        for arg in (b"-e", pattern)), str(path)]
+    env = {**os.environ, "LC_ALL": "C"}  # bytes, not a locale's characters
+    with subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, preexec_fn=dies_with_caller()) as grep:
+        assert grep.stdout is not None
+        try:
+            for number, line in enumerate(grep.stdout):
+                if not number % ALIVE_EVERY:
+                    alive()
+                yield line
+        except BaseException:
+            grep.kill()
+            raise
+        err = _errors_when_done(grep, alive)
+    if grep.returncode > 1:  # 1: no line matched
+        raise InputUnfit(f"the input's search failed ({grep.returncode}): "
                          f"{err.decode(errors='replace').strip()}")
 
 
@@ -205,7 +234,7 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
             return at_lowest_priority(func, *args)
         return func(*args)
 
-    program = _sort_program()
+    program = _program("sort")
     parts: list[Path] = []
     for number, path in enumerate(files):
         fmt = rdf_format(path)
@@ -240,20 +269,29 @@ def _links(subject: bytes, lines: list[bytes]) -> Iterator[tuple[str, str]]:
             yield obj[1:-4].decode(), predicate[1:-1].decode()
 
 
-def _subjects(path: Path) -> Iterator[tuple[bytes, list[bytes]]]:
-    """The file's lines grouped by subject: ``(subject, lines)``."""
+def _subjects(lines: Iterable[bytes]) -> Iterator[tuple[bytes, list[bytes]]]:
+    """Sorted N-Triples lines grouped by subject: ``(subject, lines)``.
+
+    >>> lines = [b"<a> <p> 1 .\\n", b"<a> <q> 2 .\\n", b"_:b <p> 3 .\\n"]
+    >>> [(s, len(g)) for s, g in _subjects(lines)]
+    [(b'<a>', 2), (b'_:b', 1)]
+    """
     key = b""
     group: list[bytes] = []
-    with path.open("rb") as lines:
-        for line in lines:
-            subject = line[:line.index(b" ")]
-            if subject != key:
-                if group:
-                    yield key, group
-                key, group = subject, []
-            group.append(line)
+    for line in lines:
+        subject = line[:line.index(b" ")]
+        if subject != key:
+            if group:
+                yield key, group
+            key, group = subject, []
+        group.append(line)
     if group:
         yield key, group
+
+
+def _is_finding(lines: list[bytes]) -> bool:
+    """Whether a subject's lines type it ``exo:Finding``."""
+    return any(line.endswith(_FINDING) for line in lines)
 
 
 class InputFindings:
@@ -271,11 +309,12 @@ class InputFindings:
         self.folder.mkdir()  # not its parents: a build given up removed them
         self.sorted: Path | None = None
         #: the links into each node from anything but a finding, counted while
-        #: :meth:`iris` reads (:attr:`exokg.facets_build.Findings.incoming`)
+        #: :meth:`batches` reads (:attr:`exokg.facets_build.Findings.incoming`)
         self.incoming: Path | None = None
         self.facts = build_db(folder / _FACTS_FILE, check_same_thread=False)
         self.facts.execute("CREATE TABLE fact (subject BLOB PRIMARY KEY, lines BLOB) "
                            "WITHOUT ROWID")
+        self.facts.execute("CREATE TABLE link (node TEXT, predicate TEXT)")
 
     def iris(self) -> Iterator[str]:
         started = time.monotonic()
@@ -283,27 +322,20 @@ class InputFindings:
                                     self.loaded)
         logger.info("facets input sorted in %.1f s", time.monotonic() - started)
         facts: list[tuple[bytes, bytes]] = []
-        links: list[tuple[str, str]] = []
-        self.facts.execute("CREATE TABLE link (node TEXT, predicate TEXT)")
-        for subject, lines in _subjects(self.sorted):
+        for subject, lines in _subjects(_candidates(self.sorted, self.alive)):
             mine = [line for line in lines if line[len(subject) + 1:].startswith(_FACTS)]
             if mine:
                 facts.append((subject, b"".join(mine)))
-            if not any(line.endswith(_FINDING) for line in lines):
-                links += _links(subject, lines)
-            elif subject.startswith(b"<"):  # a finding (one named by a blank node is not read)
+                if len(facts) >= 10_000:
+                    self._keep(facts, [])
+            # a finding named by a blank node is not read
+            if subject.startswith(b"<") and _is_finding(lines):
                 yield subject[1:-1].decode()
-            if len(facts) >= 10_000 or len(links) >= 10_000:
-                self.alive()
-                self._keep(facts, links)
-        self._keep(facts, links)
-        self.facts.execute("CREATE TABLE incoming AS SELECT node, predicate, COUNT(*) AS count "
-                           "FROM link GROUP BY node, predicate")
-        self.facts.execute("DROP TABLE link")
+        self._keep(facts, [])
         self.facts.commit()
-        self.incoming = self.folder / _FACTS_FILE
 
     def _keep(self, facts: list[tuple[bytes, bytes]], links: list[tuple[str, str]]) -> None:
+        self.alive()
         self.facts.executemany("INSERT INTO fact VALUES (?, ?)", facts)
         self.facts.executemany("INSERT INTO link VALUES (?, ?)", links)
         facts.clear()
@@ -315,14 +347,26 @@ class InputFindings:
         db.execute("CREATE TABLE s.number (iri TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")
         db.execute("INSERT INTO s.number SELECT iri, id FROM finding")
         batch: list[tuple[bytes, list[bytes]]] = []
-        for subject, lines in _subjects(self.sorted):
-            if subject.startswith(b"<") and any(line.endswith(_FINDING) for line in lines):
-                batch.append((subject, lines))
-                if len(batch) == _BATCH:
-                    yield self._batch(db, batch)
-                    batch = []
+        links: list[tuple[str, str]] = []
+        with self.sorted.open("rb") as lines:
+            for subject, group in _subjects(lines):
+                if not _is_finding(group):  # the links into each node from a non-finding
+                    links += _links(subject, group)
+                    if len(links) >= 10_000:
+                        self._keep([], links)
+                elif subject.startswith(b"<"):
+                    batch.append((subject, group))
+                    if len(batch) == _BATCH:
+                        yield self._batch(db, batch)
+                        batch = []
         if batch:
             yield self._batch(db, batch)
+        self._keep([], links)
+        self.facts.execute("CREATE TABLE incoming AS SELECT node, predicate, COUNT(*) AS count "
+                           "FROM link GROUP BY node, predicate")
+        self.facts.execute("DROP TABLE link")
+        self.facts.commit()
+        self.incoming = self.folder / _FACTS_FILE
 
     def _batch(self, db: sqlite3.Connection, batch: list[tuple[bytes, list[bytes]]]
                ) -> tuple[list[tuple[int, str]], list[ox.Triple]]:

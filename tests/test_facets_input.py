@@ -65,7 +65,10 @@ def test_input_path_equals_the_store_path(tmp_path, caplog):
                  # a finding named by a blank node links from a finding, and a triple term
                  # is not a node: neither is an incoming link
                  f"_:f <{RDF_TYPE}> <{EXO}Finding> .\n_:f <{MENTIONS}> <{MIR21}> .\n"
-                 f"_:r <{RDF}reifies> <<( <{MIR21}> <{MENTIONS}> <{BASE}disease/hcc> )>> .\n",
+                 f"_:r <{RDF}reifies> <<( <{MIR21}> <{MENTIONS}> <{BASE}disease/hcc> )>> .\n"
+                 # a literal holding the words the input's search looks for
+                 f'<{MIR21}> <{MENTIONS}> "a <http://www.w3.org/2000/01/rdf-schema#label> b '
+                 f'<{RDF_TYPE}> <{EXO}Finding> ." .\n',
                  encoding="utf-8")
     built, reference = _build(tmp_path, [a, b], caplog)
     assert any(FROM_INPUT in r.getMessage() for r in caplog.records)
@@ -96,25 +99,34 @@ def test_input_the_store_rewrites_is_read_from_the_store(tmp_path, caplog, extra
     assert facet_tables(built) == facet_tables(reference)
 
 
-@pytest.mark.parametrize("sort", ["missing", "failing"])
-def test_without_a_working_sort_program_the_store_is_read(tmp_path, caplog, monkeypatch, sort):
+@pytest.mark.parametrize("program, fault, said", [
+    ("sort", "missing", "no sort program to order the input"),
+    ("sort", "failing", "the input's sort failed (2): sort: write failed: No space left on "
+                        "device"),
+    ("grep", "missing", "no grep program to search the input"),
+    ("grep", "failing", "the input's search failed (2): grep: write failed: No space left on "
+                        "device"),
+])
+def test_without_a_working_sort_or_grep_the_store_is_read(tmp_path, caplog, monkeypatch,
+                                                          program, fault, said):
+    import shutil
+
     data = tmp_path / "data.nt"
     data.write_text("".join(_lines(tmp_path)), encoding="utf-8")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    if sort == "failing":  # as a full disk makes it
-        fake = bin_dir / "sort"
-        fake.write_text("#!/bin/sh\necho 'sort: write failed: No space left on device' >&2\n"
-                        "exit 2\n", encoding="utf-8")
+    for other in {"sort", "grep"} - {program}:  # the other one works
+        (bin_dir / other).symlink_to(shutil.which(other))
+    if fault == "failing":  # as a full disk makes it
+        fake = bin_dir / program
+        fake.write_text(f"#!/bin/sh\necho '{program}: write failed: No space left on device' "
+                        ">&2\nexit 2\n", encoding="utf-8")
         fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))  # the build's child inherits it
     built, reference = _build(tmp_path, [data], caplog)
-    said = [r.getMessage() for r in caplog.records
+    told = [r.getMessage() for r in caplog.records
             if "facets read from the store" in r.getMessage()]
-    assert said == [{"missing": "facets read from the store: no sort program to order the "
-                                "input",
-                     "failing": "facets read from the store: the input's sort failed (2): "
-                                "sort: write failed: No space left on device"}[sort]]
+    assert told == [f"facets read from the store: {said}"]
     assert facet_tables(built) == facet_tables(reference)
 
 
@@ -182,7 +194,8 @@ def test_served_early_the_read_waits_for_the_load(tmp_path, wait):
     assert facet_tables(folder) == facet_tables(reference)
     # waiting: asked once the input was serialised, before its sort; else once the
     # findings were read and tallied
-    assert calls[0] == (["fact", True, False] if wait else ["fact", "incoming", False, True]), \
+    assert calls[0] == (["fact", "link", True, False] if wait
+                        else ["fact", "incoming", False, True]), \
         calls
     assert not (tmp_path / "facets.input").exists()
 
