@@ -14,7 +14,7 @@ from typing import Any
 __all__ = [
     "ExoKGError", "RecordError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
     "UnknownFormat", "FormatClash", "ConfigError", "QueryTimeout", "QueryCancelled",
-    "QueryRefused", "TooLargeToDraw", "XML_UNFIT",
+    "QueryRefused", "TooLargeToDraw", "XML_UNFIT", "RDF12_UNFIT",
     "ArtifactMissing", "StillBuilding", "NotAvailable", "RDF_PARSE_ERRORS", "rdf_problem",
 ]
 
@@ -165,6 +165,13 @@ class UnknownFormat(ExoKGError):
 XML_UNFIT = ("the answer holds characters that XML 1.0 cannot carry (control characters but "
              "tab, newline and return; U+FFFE, U+FFFF); ask for it in another syntax (JSON, "
              "CSV, N-Triples)")
+
+
+#: Why an answer holding RDF 1.2 terms (triple terms, literals with a base direction) is
+#: refused where rdflib writes it (an :class:`UnknownFormat`, 406).
+RDF12_UNFIT = ("the answer holds RDF 1.2 terms (a triple term or a literal with a base "
+               "direction), which this syntax cannot carry here; ask for N-Triples or Turtle "
+               "from /sparql or exokg query")
 
 
 class FormatClash(ExoKGError, ValueError):

@@ -48,6 +48,7 @@ from exokg.child import at_lowest_priority, dies_with_caller
 from exokg.describe import OBJECT_FACT_PREDICATES
 from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
 from exokg.facets_build import HUB_MIN, build_facets, write_facets
+from exokg.rdf_terms import rdf12_problem
 from exokg.vocab import EXO, RDF
 
 __all__ = ["ALIVE_EVERY", "RUN", "SORT_MEMORY", "InputFindings", "InputUnfit",
@@ -116,11 +117,16 @@ def _check_values(text: bytes) -> None:
                              f"xsd:{datatype.decode()} (the store rewrites it)")
 
 
-def _checked(triples: Iterable[Any], alive: Callable[[], None]) -> Iterator[Any]:
-    """``triples``, asking ``alive()`` every :data:`ALIVE_EVERY` of them."""
+def _checked(triples: Iterable[Any], alive: Callable[[], None], path: Path) -> Iterator[Any]:
+    """``triples`` of the file ``path``, asking ``alive()`` every :data:`ALIVE_EVERY` of
+    them; an RDF 1.2 term is a :class:`~exokg.errors.ConfigError` naming it (the pages and
+    most syntaxes here are written by rdflib, which has none)."""
     for number, triple in enumerate(triples):
         if not number % ALIVE_EVERY:
             alive()
+        problem = rdf12_problem(triple)
+        if problem is not None:
+            raise ConfigError(f"{path}: {problem}")
         yield triple
 
 
@@ -240,7 +246,7 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
         fmt = rdf_format(path)
         # each file's blank nodes its own, as the store's load makes them
         quads: Iterator[Any] = _checked(
-            ox.parse(path=str(path), format=fmt, rename_blank_nodes=True), alive)
+            ox.parse(path=str(path), format=fmt, rename_blank_nodes=True), alive, path)
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             quads = (q.triple for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
         parts.append(folder / f"part{number}.nt")

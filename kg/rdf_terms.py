@@ -20,27 +20,58 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pyoxigraph as ox
+from exokg.errors import RDF12_UNFIT, UnknownFormat
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["TripleIndex", "ntriples_graph", "rdflib_term", "rdflib_triples", "triples_graph"]
+__all__ = ["TripleIndex", "ntriples_graph", "rdf12_problem", "rdflib_term", "rdflib_triples",
+           "triples_graph"]
 
 logger = logging.getLogger(__name__)
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
+def rdf12_problem(triple: Any) -> str | None:
+    """Why a pyoxigraph triple of a user's data is refused, or ``None``: RDF 1.2 terms
+    (rdflib, which writes the pages and most syntaxes here, has none).
+
+    >>> s, p = ox.NamedNode("http://ex/s"), ox.NamedNode("http://ex/p")
+    >>> rdf12_problem(ox.Triple(s, p, ox.Triple(s, p, s)))[:60]
+    'a triple term in <http://ex/s> <http://ex/p> <<( <http://ex/'
+    >>> rdf12_problem(ox.Triple(s, p, ox.Literal("x", language="ar",
+    ...                                          direction=ox.BaseDirection.RTL)))[:74]
+    'a literal with a base direction in <http://ex/s> <http://ex/p> "x"@ar--rtl'
+    >>> rdf12_problem(ox.Triple(s, p, ox.Literal("x", language="ar"))) is None
+    True
+    """
+    term = triple.object
+    if isinstance(term, ox.Triple) or isinstance(triple.subject, ox.Triple):
+        kind = "a triple term"
+    elif isinstance(term, ox.Literal) and term.direction is not None:
+        kind = "a literal with a base direction"
+    else:
+        return None
+    return f"{kind} in {triple}; ExoKG reads RDF 1.1 data (no triple terms, no base directions)"
+
+
 def rdflib_term(term: Any) -> Node:
     """A pyoxigraph term as rdflib reads it from N-Triples (``xsd:string`` literals plain,
-    a blank node by its label)."""
+    a blank node by its label). An RDF 1.2 term (:func:`rdf12_problem`), which rdflib
+    cannot hold, is :class:`~exokg.errors.UnknownFormat` (406): only the SPARQL endpoint's
+    own syntaxes carry it."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.Literal):
+        if term.direction is not None:
+            raise UnknownFormat(RDF12_UNFIT)
         if term.language:
             return Literal(term.value, lang=term.language)
         if term.datatype.value == _XSD_STRING:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if isinstance(term, ox.Triple):
+        raise UnknownFormat(RDF12_UNFIT)
     return BNode(term.value)
 
 

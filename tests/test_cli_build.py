@@ -159,6 +159,10 @@ def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
     ("long.nt", b'<http://e/a> <http://e/b> "' + b"x" * (17 * 2**20) + b'" .\n',
      "long.nt: cannot read RDF: a line or a term longer than 16 MiB"),
     ("missing.ttl", None, "missing.ttl: not found"),
+    ("star.ttl", b'<http://e/a> <http://e/b> <<( <http://e/a> <http://e/b> "c" )>> .\n',
+     "star.ttl: a triple term in <http://e/a> <http://e/b> <<("),
+    ("dir.nt", b'<http://e/a> <http://e/b> "c"@ar--rtl .\n',
+     'dir.nt: a literal with a base direction in <http://e/a> <http://e/b> "c"@ar--rtl'),
     ("vocab.jsonld", b'{"@context": {"@vocab": 5}, "x": 1}', "@vocab value must be a string"),
     ("entity.rdf", b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/hostname">]>'
      b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>', "entity.rdf")])

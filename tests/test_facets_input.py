@@ -62,10 +62,8 @@ def test_input_path_equals_the_store_path(tmp_path, caplog):
                  f"<{BASE}finding/t1-10> <{EXO}disease> <{BASE}disease/a-second> .\n"
                  f"<{BASE}disease/a-second> <http://www.w3.org/2000/01/rdf-schema#label> "
                  '"a second disease" .\n'
-                 # a finding named by a blank node links from a finding, and a triple term
-                 # is not a node: neither is an incoming link
+                 # a finding named by a blank node links from a finding: not an incoming link
                  f"_:f <{RDF_TYPE}> <{EXO}Finding> .\n_:f <{MENTIONS}> <{MIR21}> .\n"
-                 f"_:r <{RDF}reifies> <<( <{MIR21}> <{MENTIONS}> <{BASE}disease/hcc> )>> .\n"
                  # a literal holding the words the input's search looks for
                  f'<{MIR21}> <{MENTIONS}> "a <http://www.w3.org/2000/01/rdf-schema#label> b '
                  f'<{RDF_TYPE}> <{EXO}Finding> ." .\n',

@@ -210,6 +210,22 @@ def test_a_bad_setting_in_the_environment_is_one_line_and_exit_2(store_dir, name
     assert result.stderr.strip().splitlines() == [f"exokg serve: error: {said}"]
 
 
+@pytest.mark.parametrize("data, said", [
+    ('<http://e/a> <http://e/b> <<( <http://e/a> <http://e/b> "c" )>> .\n', "a triple term in"),
+    ('<http://e/a> <http://e/b> "c"@ar--rtl .\n', "a literal with a base direction in"),
+])
+def test_rdf12_data_is_one_line_and_exit_2(tmp_path, data, said):
+    """rdflib, which writes the pages and most syntaxes, has no RDF 1.2 terms: every page
+    naming one was a 500 with a traceback."""
+    path = tmp_path / "star.ttl"
+    path.write_text(data, encoding="utf-8")
+    result = _serve("--data", str(path), "--store", str(tmp_path / "store"), "--port", "8080")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"exokg serve: error: {path}: {said}")
+    assert "ExoKG reads RDF 1.1 data" in lines[0]
+
+
 def test_data_with_a_term_past_the_parser_s_buffer_is_one_line_and_exit_2(tmp_path):
     """A literal over 16 MiB: pyoxigraph's parser raises a MemoryError naming its buffer,
     which printed a traceback."""

@@ -718,6 +718,23 @@ def test_an_executor_starts_on_pyoxigraph_alone(tmp_path):
     assert not {name for name in loaded if name.split(".")[0] in {"rdflib", "exokg"}}
 
 
+@pytest.mark.parametrize("query", [
+    'CONSTRUCT { <http://a/s> <http://a/p> <<( <http://a/a> <http://a/b> "c" )>> } {}',
+    'CONSTRUCT { <http://a/s> <http://a/p> "c"@ar--rtl } {}',
+])
+def test_rdf12_terms_are_406_where_the_syntax_cannot_carry_them(live_server, query):
+    """A CONSTRUCT template makes RDF 1.2 terms from any store: JSON-LD's writer refuses
+    them (500 before), the query page's rdflib writers have none (500 and a traceback)."""
+    if "<<(" in query:
+        r = get(live_server, {"query": query}, headers={"Accept": "application/ld+json"})
+        assert r.status_code == 406 and "RDF 1.2 terms" in r.text, r.text
+    for suffix in ("", ".turtle", ".jsonld", ".graphml", ".csv"):
+        r = requests.get(f"{live_server}/query{suffix}", params={"query": query}, timeout=30)
+        assert r.status_code == 406 and "RDF 1.2 terms" in r.text, (suffix, r.text[:200])
+    r = get(live_server, {"query": query}, headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200 and (b"<<(" in r.content or b"@ar--rtl" in r.content)
+
+
 @pytest.mark.parametrize(("query", "accept"), [
     ('SELECT ("a\\u0000b" AS ?x) {}', "application/sparql-results+xml"),
     ('CONSTRUCT { <http://a/s> <http://a/p> "a\\u0001b" } {}', "application/rdf+xml"),

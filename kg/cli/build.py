@@ -98,7 +98,7 @@ def _read_rdf(paths: list[str]):
 
     import pyoxigraph as ox
     from exokg.errors import RDF_PARSE_ERRORS, RecordError, rdf_problem
-    from exokg.rdf_terms import triples_graph
+    from exokg.rdf_terms import rdf12_problem, triples_graph
     from exokg.store import rdf_format
     from exokg.tsv import decode_text, file_problem
     from exokg.xml_entities import check_entities
@@ -120,6 +120,8 @@ def _read_rdf(paths: list[str]):
         except (OSError, *RDF_PARSE_ERRORS) as err:
             raise RecordError(f"cannot read RDF: {rdf_problem(err)}", file=path) from None
         default = [q for q in quads if q.graph_name == ox.DefaultGraph()]
+        for problem in filter(None, map(rdf12_problem, default)):
+            raise RecordError(problem, file=path)
         named += len(quads) - len(default)
         triples_graph(default, graph)
     if named:

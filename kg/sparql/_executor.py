@@ -125,6 +125,10 @@ def xml_unfit(media_type: str | None, data: bytes | bytearray) -> bool:
         or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data)
 
 
+#: What pyoxigraph says when a syntax's writer cannot carry an RDF 1.2 term.
+_RDF12 = "does not support RDF 1.2"
+
+
 def _refuse_unfit(store: ox.Store, req: dict, kind: str) -> None:
     """Answer in the request's other acceptable format (the query is evaluated again: a
     rare case), or refuse (406) when it has none."""
@@ -447,6 +451,9 @@ def _serve(store: ox.Store, ready: threading.Event) -> None:
         except (OSError, ValueError, RuntimeError) as err:
             if _cut_unfit:  # past the header: the answer is cut, said as a refusal
                 _refuse_xml()
+            elif _RDF12 in str(err):  # pyoxigraph's JSON-LD writer has no triple terms
+                _frame_json(b"E", {"error": "not_acceptable", "kind": "graph",
+                                   "reason": "rdf12"})
             else:
                 _frame_json(b"E", {"error": "evaluation", "message": str(err)})
         finally:

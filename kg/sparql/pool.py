@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from exokg.errors import (
+    RDF12_UNFIT,
     XML_UNFIT,
     ExoKGError,
     InvalidQuery,
@@ -488,6 +489,8 @@ def _error(info: dict[str, Any], query: str, memory_limit: int = 0) -> ExoKGErro
         return InvalidQuery(explain_syntax_error(query, str(info.get("message"))))
     if kind == "not_acceptable" and info.get("reason") == "xml":
         return UnknownFormat(XML_UNFIT)
+    if kind == "not_acceptable" and info.get("reason") == "rdf12":
+        return UnknownFormat(RDF12_UNFIT)
     if kind == "not_acceptable":
         what = {"graph": "an RDF graph (CONSTRUCT/DESCRIBE)",
                 "solutions": "solutions (SELECT)",

@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
+from exokg.rdf_terms import rdf12_problem
 from exokg.sparql.remote import (
     CONTROL_GRAPH,
     CURRENT,
@@ -112,7 +113,11 @@ def _default_graph_only(quads, path: Path):
             raise ConfigError(f"{path}: named graph {quad.graph_name} -- a remote store holds "
                               "each data version as one graph; load default-graph data "
                               "(Turtle, N-Triples)")
-        yield ox.Triple(quad.subject, quad.predicate, quad.object)
+        triple = ox.Triple(quad.subject, quad.predicate, quad.object)
+        problem = rdf12_problem(triple)
+        if problem is not None:
+            raise ConfigError(f"{path}: {problem}")
+        yield triple
 
 
 def _loaded_versions(endpoint: RemoteEndpoint) -> dict[str, dict]:
