@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from exokg.curie import local_name
-from exokg.errors import NodeNotFound
+from exokg.errors import DataError, NodeNotFound
 from exokg.evidence import Finding, summarize
 from exokg.review import TABLE_TITLES
 from exokg.vocab import EXO, OWL, RDF, RDFS, SKOS, bind_prefixes
@@ -122,8 +122,42 @@ def _refs(graph: Graph, nodes: Iterable[Node]) -> list[dict[str, Any]]:
     return sorted(refs, key=lambda r: r["label"].lower())
 
 
-def _int(value: Node | None) -> int | None:
-    return int(value) if isinstance(value, Literal) and value.value is not None else None
+#: The whole numbers a finding reads, and the values each may take: a sample size as the
+#: records take it (1 to 10,000,000, :data:`exokg.records.MAX_SAMPLE_SIZE`), the others
+#: below 10^9 (JSON clients read them exactly; a negative n would be summed into totals).
+NUMBER_RANGES: dict[str, tuple[int, int]] = {
+    str(EXO.sampleSize): (1, 10_000_000), str(EXO.sourceTable): (0, 999_999_999),
+    str(EXO.sourceRow): (0, 999_999_999), str(EXO.refNumber): (0, 999_999_999)}
+
+
+def checked_number(number: Any, subject: object, predicate: str, shown: str) -> int:
+    """``number`` (a literal's value) if it is a whole number in the range
+    :data:`NUMBER_RANGES` gives ``predicate``; else :class:`~exokg.errors.DataError`
+    naming ``subject``, the property and the value as written (``shown``).
+
+    >>> checked_number(12, "urn:f", str(EXO.sampleSize), '"12"')
+    12
+    >>> checked_number(-5, "urn:f", str(EXO.sampleSize), '"-5"')
+    Traceback (most recent call last):
+    exokg.errors.DataError: <urn:f> exo:sampleSize "-5" is not a whole number from 1 to 10,000,000
+    """
+    low, high = NUMBER_RANGES[predicate]
+    if isinstance(number, int) and not isinstance(number, bool) and low <= number <= high:
+        return number
+    raise DataError(f"<{subject}> exo:{local_name(predicate)} {shown} is not a whole number "
+                    f"from {low:,} to {high:,}")
+
+
+def _int(graph: Graph, subject: Node | None, predicate: URIRef) -> int | None:
+    """The whole number ``subject`` has for ``predicate`` (:func:`checked_number`), or
+    ``None`` when it has no literal there."""
+    value = graph.value(subject, predicate) if subject is not None else None
+    if not isinstance(value, Literal):
+        return None
+    number = value.value
+    if isinstance(number, str) and number.isascii() and number.isdecimal():  # a plain "12"
+        number = int(number)
+    return checked_number(number, subject, str(predicate), value.n3())
 
 
 def _bool(value: Node | None) -> bool | None:
@@ -141,7 +175,7 @@ def finding_record(graph: Graph, finding: URIRef) -> dict[str, Any]:
     study = value(finding, EXO.citedIn)
     study_rec = _ref(graph, study)
     if study_rec is not None:
-        study_rec["number"] = _int(value(study, EXO.refNumber))
+        study_rec["number"] = _int(graph, study, EXO.refNumber)
         study_rec["retracted"] = any(_bool(o) for o in graph.objects(study, EXO.retracted))
     expression = value(finding, EXO.expression)
     printed = {str(p).rsplit("printed", 1)[1]: str(o)
@@ -150,8 +184,8 @@ def finding_record(graph: Graph, finding: URIRef) -> dict[str, Any]:
     return {
         "iri": str(finding),
         "label": label_of(graph, finding),
-        "table": _int(value(finding, EXO.sourceTable)),
-        "row": _int(value(finding, EXO.sourceRow)),
+        "table": _int(graph, finding, EXO.sourceTable),
+        "row": _int(graph, finding, EXO.sourceRow),
         "study": study_rec,
         "contents": _refs(graph, graph.objects(finding, EXO.content)),
         "disease": _ref(graph, value(finding, EXO.disease)),
@@ -159,7 +193,7 @@ def finding_record(graph: Graph, finding: URIRef) -> dict[str, Any]:
         # whatever label a data file gives it ("upregulated")
         "expression": _local_name(expression) if expression is not None else None,
         "samples": _refs(graph, graph.objects(finding, EXO.sample)),
-        "sample_size": _int(value(finding, EXO.sampleSize)),
+        "sample_size": _int(graph, finding, EXO.sampleSize),
         "sample_size_note": str(value(finding, EXO.sampleSizeNote) or "") or None,
         "isolation": _ref(graph, value(finding, EXO.isolatedBy)),
         "detections": _refs(graph, graph.objects(finding, EXO.detectedBy)),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "ExoKGError", "RecordError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
+    "ExoKGError", "RecordError", "DataError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
     "UnknownFormat", "FormatClash", "ConfigError", "QueryTimeout", "QueryCancelled",
     "QueryRefused", "TooLargeToDraw", "XML_UNFIT", "RDF12_UNFIT",
     "ArtifactMissing", "StillBuilding", "NotAvailable", "RDF_PARSE_ERRORS", "rdf_problem",
@@ -26,9 +26,11 @@ RDF_PARSE_ERRORS = (SyntaxError, ValueError, MemoryError)
 _PARSER_BUFFER = "buffer maximal size of 16777216"
 
 
-def rdf_problem(err: Exception) -> str:
-    """Why an RDF file could not be read, from one of :data:`RDF_PARSE_ERRORS`; a
-    ``MemoryError`` other than the parser's buffer limit is raised again (memory ran out).
+def rdf_problem(err: Exception, path: Any = None) -> str:
+    """Why the RDF file ``path`` could not be read, from one of :data:`RDF_PARSE_ERRORS`;
+    a ``MemoryError`` other than the parser's buffer limit is raised again (memory ran
+    out). A file that starts with a byte order mark is said so (the parser's own message
+    quotes an invisible character).
 
     >>> rdf_problem(SyntaxError("Unexpected end of file at line 3"))
     'Unexpected end of file at line 3'
@@ -39,6 +41,15 @@ def rdf_problem(err: Exception) -> str:
         if _PARSER_BUFFER not in str(err):
             raise err
         return "a line or a term longer than 16 MiB, which the RDF parser does not read"
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                start = fh.read(3)
+        except OSError:
+            start = b""
+        if start == b"\xef\xbb\xbf":
+            return ("the file starts with a byte order mark (U+FEFF), which the RDF parser "
+                    "does not read: save it as UTF-8 without one")
     return str(err)
 
 
@@ -155,6 +166,14 @@ class StillBuilding(ArtifactMissing):
                          "indexes are still being built; try again in a minute")
 
 
+class DataError(ExoKGError):
+    """The graph's data breaks a rule its readers rely on (a finding's number that is not a
+    whole number in its range): found when the store is built, naming the node and the
+    property."""
+
+    status = 500
+
+
 class UnknownFormat(ExoKGError):
     """A format name or media type no writer serves."""
 
@@ -163,8 +182,9 @@ class UnknownFormat(ExoKGError):
 
 #: Why an answer in an XML syntax is refused (an :class:`UnknownFormat`, 406).
 XML_UNFIT = ("the answer holds characters that XML 1.0 cannot carry (control characters but "
-             "tab, newline and return; U+FFFE, U+FFFF); ask for it in another syntax (JSON, "
-             "CSV, N-Triples)")
+             "tab, newline and return; U+FFFE, U+FFFF), or, in RDF/XML, a predicate IRI it "
+             "cannot write as an element name (one ending in '/', or in a digit after its "
+             "last '/'); ask for it in another syntax (JSON, CSV, N-Triples)")
 
 
 #: Why an answer holding RDF 1.2 terms (triple terms, literals with a base direction) is

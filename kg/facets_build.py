@@ -60,7 +60,7 @@ from typing import Any, Protocol, cast
 import pyoxigraph as ox
 from exokg.build_db import attach_build_db, build_db
 from exokg.curie import local_name
-from exokg.describe import finding_record, finding_row
+from exokg.describe import checked_number, finding_record, finding_row
 from exokg.evidence import DIRECTIONS, Finding, find_conflicts, group_by_disease_role, summarize
 from exokg.facet_counts import FACET_NAMES, TOP, FacetValues, facet_values, ranked, sort_key
 from exokg.facets import CONFLICTS_SHOWN, FACETS_FILE, SCHEMA, graph_entry
@@ -206,8 +206,9 @@ class _FastIndex(TripleIndex):
                       key=lambda r: r[1].lower())
 
 
-def _fast_int(value: Any) -> int | None:
-    """``describe._int`` for the literals it meets in practice."""
+def _fast_int(index: _FastIndex, subject: Any, predicate: str) -> int | None:
+    """``describe._int`` for the literals it meets in practice (the same range check)."""
+    value = index.value(subject, predicate) if subject is not None else None
     if value is None or isinstance(value, ox.NamedNode):
         return None
     if not isinstance(value, ox.Literal) or value.datatype.value not in _INTEGER_TYPES:
@@ -215,7 +216,7 @@ def _fast_int(value: Any) -> int | None:
     text = value.value.strip()
     if not text.lstrip("+-").isdigit():
         raise _Odd
-    return int(text)
+    return checked_number(int(text), subject.value, predicate, str(value))
 
 
 def _fast_bool(value: Any) -> bool | None:
@@ -239,13 +240,13 @@ def _fast_row(index: _FastIndex, f: str) -> _Row:
     node = ox.NamedNode(f)
     study = index.value(node, _P["citedIn"])
     study_ref = index.ref(study)
-    number = _fast_int(index.value(study, _P["refNumber"])) if study is not None else None
+    number = _fast_int(index, study, _P["refNumber"])
     expression = index.value(node, _P["expression"])
     direction = None if expression is None else (
         str(expression.value) if isinstance(expression, ox.Literal)
         else local_name(expression.value))
-    table = _fast_int(index.value(node, _P["sourceTable"]))
-    row = _fast_int(index.value(node, _P["sourceRow"]))
+    table = _fast_int(index, node, _P["sourceTable"])
+    row = _fast_int(index, node, _P["sourceRow"])
     contents = index.refs(node, _P["content"])
     disease = index.ref(index.value(node, _P["disease"]))
     samples = index.refs(node, _P["sample"])
@@ -253,7 +254,7 @@ def _fast_row(index: _FastIndex, f: str) -> _Row:
         f, molecules=tuple(contents), diseases=(disease[1],) if disease else (),
         directions=(direction,) if direction else (),
         study=study_ref[0] if study_ref else None, ref_number=number,
-        sample_size=_fast_int(index.value(node, _P["sampleSize"])), table=table,
+        sample_size=_fast_int(index, node, _P["sampleSize"]), table=table,
         roles=tuple(label for _, label in index.refs(node, _P["role"])),
         retracted=any([_fast_bool(o) for o in index.objects(node, _P["retracted"])]))
     values = {

@@ -255,7 +255,7 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
                 while beside_load(_serialise_run, quads, RUN, part):
                     pass
         except RDF_PARSE_ERRORS as err:
-            raise ConfigError(f"{path}: not valid RDF: {rdf_problem(err)}") from None
+            raise ConfigError(f"{path}: not valid RDF: {rdf_problem(err, path)}") from None
     logger.info("facets input serialised in %.1f s", time.monotonic() - started)
     if loading is not None and loaded is not None:
         loaded()

@@ -35,8 +35,8 @@ from typing import Any
 
 from exokg.errors import ExoKGError, FormatClash, UnknownFormat
 
-__all__ = ["DUMP", "GRAPH_KINDS", "Format", "FormatClash", "format_names", "formats", "get_format",
-           "register"]
+__all__ = ["DUMP", "Format", "format_names", "FormatClash", "formats", "get_format",
+           "GRAPH_KINDS", "page_suffixes", "register"]
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +186,22 @@ def register(fmt: Format) -> Format:
     for key in fmt.keys:
         _REGISTRY[key, fmt.kind] = fmt
     return fmt
+
+
+def page_suffixes() -> dict[str, str]:
+    """Suffix -> representation of an entity page (``/id/...``): ``html``, ``json``, and
+    each RDF syntax's extension and name. An entity id may not end in one (its page's
+    downloads would be another entity's).
+
+    >>> suffixes = page_suffixes()
+    >>> suffixes["ttl"], suffixes["json"], suffixes["jsonld"]
+    ('turtle', 'json', 'jsonld')
+    """
+    out = {"html": "html", "json": "json"}
+    for fmt in formats("rdf", by_name=True):
+        out.setdefault(fmt.extension, fmt.name)
+        out.setdefault(fmt.name, fmt.name)
+    return out
 
 
 def formats(*kinds: str, by_name: bool = False) -> list[Format]:

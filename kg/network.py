@@ -166,6 +166,8 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
     alt: dict[str, list[str]] = defaultdict(list)
     xrefs: dict[str, list[str]] = defaultdict(list)
     literals: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    #: the literals whose plain value loses their language or type, as RDF writes them
+    tagged: dict[str, list[tuple[str, Literal]]] = defaultdict(list)
     iri_edges: list[tuple[str, str, str]] = []
     rdf_type, label, alt_label = str(RDF.type), str(RDFS.label), str(SKOS.altLabel)
     for subject, predicate, o in triples:
@@ -173,6 +175,8 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
             continue
         s, p = str(subject), str(predicate)
         if isinstance(o, Literal):
+            if o.language or (o.datatype is not None and p in (label, alt_label, XREF)):
+                tagged[s].append((p, o))
             if p == label:
                 labels.setdefault(s, str(o))
             elif p == alt_label:
@@ -202,6 +206,8 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
             add_edge(s, o, key, predicate=key)
     for node, data in G.nodes(data=True):
         data.update(node_attributes(node, types.get(node, ()), labels, alt, xrefs, literals))
+        if node in tagged:  # hidden from every export but RDF's (to_rdf)
+            data[TAGGED] = tuple(tagged[node])
     if logger.isEnabledFor(logging.INFO):  # counting the edges walks them all
         logger.info("projected %d nodes, %d edges (findings=%s) in %.2f s",
                     G.number_of_nodes(), G.number_of_edges(), findings,
@@ -377,22 +383,35 @@ def to_rdf(G: nx.MultiDiGraph) -> Graph:
             add((s, RDF.type, URIRef(expand(cls))))
             if expand(cls) in _CONTENT_CLASSES:
                 add((s, RDF.type, EXO.ExosomalContent))
-        if data.get("label"):
+        # a literal with a language or a type, as the store had it: its plain value,
+        # which the other writers take, is not written again beside it
+        tagged = data.get(TAGGED, ())
+        written = {(URIRef(p), str(o)) for p, o in tagged}
+        for p, o in tagged:
+            add((s, URIRef(p), o))
+        if data.get("label") and (RDFS.label, str(data["label"])) not in written:
             add((s, RDFS.label, Literal(data["label"])))
         for value in data.get("alt_labels", ()):
-            add((s, SKOS.altLabel, Literal(value)))
+            if (SKOS.altLabel, str(value)) not in written:
+                add((s, SKOS.altLabel, Literal(value)))
         for value in data.get("xrefs", ()):
-            add((s, EXO.xref, Literal(value)))
+            if (EXO.xref, str(value)) not in written:
+                add((s, EXO.xref, Literal(value)))
         for name, value in data.items():
             if name in _RESERVED_ATTRIBUTES or name.startswith("_"):
                 continue
             predicate = EXO[name.removeprefix("exo:")]
             for item in value if isinstance(value, tuple) else (value,):
-                add((s, predicate, _literal(item)))
+                if (predicate, str(item)) not in written:
+                    add((s, predicate, _literal(item)))
     for u, v, key, data in G.edges(keys=True, data=True):
         add((URIRef(u), URIRef(expand(data.get("predicate", key))), URIRef(v)))
     return graph
 
+
+#: A node's hidden attribute (exporters skip names starting with ``_``): its literals that
+#: carry a language or a datatype, ``(predicate IRI, rdflib Literal)``, for :func:`to_rdf`.
+TAGGED = "_tagged"
 
 #: The attributes every node has (or a query gives it, or a JSON node names it by: ``id``,
 #: ``url``; GEXF and Cytoscape take ``name`` and ``value`` for their own): an exo:

@@ -27,7 +27,7 @@ from typing import Any
 from exokg import review
 from exokg.describe import concise_bounded_description
 from exokg.errors import InvalidQuery, StillBuilding, UnknownFormat
-from exokg.formats import GRAPH_KINDS, Format, formats, get_format
+from exokg.formats import GRAPH_KINDS, Format, formats, get_format, page_suffixes
 from exokg.pages import (
     DESCRIPTION_CAP,
     VALUES_READ,
@@ -59,21 +59,13 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("ld", __name__)
 bp.register_error_handler(StillBuilding, still_building_page)
 
-#: Suffixes of the page representations other than the RDF syntaxes.
-_PAGE_SUFFIXES = {"html": "html", "json": "json"}
-
-
 def _rdf_formats() -> list[Format]:
     return formats("rdf", by_name=True)
 
 
 def _suffixes() -> dict[str, str]:
     """Suffix -> format name: ``ttl``, ``nt``, ``jsonld``, ... plus ``json``/``html``."""
-    out = dict(_PAGE_SUFFIXES)
-    for fmt in _rdf_formats():
-        out.setdefault(fmt.extension, fmt.name)
-        out.setdefault(fmt.name, fmt.name)
-    return out
+    return page_suffixes()
 
 
 def negotiate(fmt: str | None = None) -> str:

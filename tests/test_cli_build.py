@@ -159,6 +159,8 @@ def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
     ("long.nt", b'<http://e/a> <http://e/b> "' + b"x" * (17 * 2**20) + b'" .\n',
      "long.nt: cannot read RDF: a line or a term longer than 16 MiB"),
     ("missing.ttl", None, "missing.ttl: not found"),
+    ("bom.ttl", b'\xef\xbb\xbf<http://e/a> <http://e/b> "c" .\n',
+     "bom.ttl: cannot read RDF: the file starts with a byte order mark (U+FEFF)"),
     ("star.ttl", b'<http://e/a> <http://e/b> <<( <http://e/a> <http://e/b> "c" )>> .\n',
      "star.ttl: a triple term in <http://e/a> <http://e/b> <<("),
     ("dir.nt", b'<http://e/a> <http://e/b> "c"@ar--rtl .\n',

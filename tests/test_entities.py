@@ -239,8 +239,14 @@ def test_a_users_reference_is_not_said_to_be_cited_by_the_review(tmp_path):
      "an entity of class Reference has an id in ref/"),
     (E_HEADER + "disease/x\tSampleType\tplasma\tplasma (lab)\t\t\n", 2, "id",
      "an entity of class SampleType has an id in sampletype/"),
+    # a page's download suffix: /id/content/zz.json was zz's JSON, not this entity
+    (E_HEADER + "content/zz.json\tMicroRNA\tmiR-ZZ\tmiR-ZZ\t\t\n", 2, "id",
+     "the id 'content/zz.json' ends in .json, which names a download of the entity "
+     "'content/zz''s page"),
+    (E_HEADER + "content/zz.ttl\tMicroRNA\tmiR-ZZ\tmiR-ZZ\t\t\n", 2, "id", "ends in .ttl"),
 ], ids=["id-twice-in-file", "review-id", "duplicate-header", "missing-header", "empty-names",
-        "class", "id-form", "empty-label", "finding-id", "review-node-id", "other-class-id"])
+        "class", "id-form", "empty-label", "finding-id", "review-node-id", "other-class-id",
+        "json-suffix", "ttl-suffix"])
 def test_a_bad_entity_file_is_refused_with_its_place(tmp_path, text, row, column, message):
     folder = user_folder(tmp_path, text)
     with pytest.raises(RecordError) as info:

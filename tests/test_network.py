@@ -127,3 +127,26 @@ def test_an_exo_property_named_like_a_node_attribute_keeps_its_prefix(tmp_path):
                                                             "exoid:content/n7")
     assert (node["exo:label"], node["exo:kind"], node["exo:curie"], node["exo:id"]) == (
         "not the label", "k", "c", "i")
+
+
+def test_to_rdf_keeps_the_language_and_type_of_the_literals_it_projected():
+    """A neighbourhood's or a path's RDF (to_rdf of the projection) wrote "m1"@en as
+    "m1": the projection keeps plain values, which the network formats take."""
+    from exokg.network import TAGGED, node_json, project_triples
+    from exokg.vocab import RDFS, SKOS
+
+    m1, hcc = URIRef("https://w3id.org/exokg/id/content/m1"), URIRef(
+        "https://w3id.org/exokg/id/disease/hcc")
+    triples = [(m1, RDF.type, EXO.MicroRNA), (m1, RDFS.label, Literal("m1", lang="en")),
+               (m1, SKOS.altLabel, Literal("m-eins", lang="de")),
+               (m1, SKOS.altLabel, Literal("m one")),
+               (m1, EXO.note, Literal("eine Notiz", lang="de")),
+               (m1, EXO.upregulatedIn, hcc), (hcc, RDF.type, EXO.Disease),
+               (hcc, RDFS.label, Literal("HCC"))]
+    G = project_triples(triples)
+    assert G.nodes[str(m1)]["label"] == "m1" and G.nodes[str(m1)]["note"] == "eine Notiz"
+    assert TAGGED not in node_json(G, str(m1))  # hidden from the JSON and the exporters
+    out = set(to_rdf(G))
+    assert set(triples) <= out
+    assert (m1, RDFS.label, Literal("m1")) not in out
+    assert (m1, EXO.note, Literal("eine Notiz")) not in out

@@ -226,6 +226,42 @@ def test_rdf12_data_is_one_line_and_exit_2(tmp_path, data, said):
     assert "ExoKG reads RDF 1.1 data" in lines[0]
 
 
+_FINDING = """@prefix exo: <https://w3id.org/exokg/vocab#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@base <https://w3id.org/exokg/id/> .
+<content/m1> a exo:MicroRNA .
+<finding/f1> a exo:Finding ; exo:content <content/m1> ; exo:citedIn <ref/99> ; %s .
+<ref/99> exo:refNumber 99 .
+"""
+
+
+@pytest.mark.parametrize("value, said", [
+    ('exo:sampleSize "abc"^^xsd:integer', 'exo:sampleSize "abc"^^<http://www.w3.org/2001/'
+                                          'XMLSchema#integer> is not a whole number from 1 to '
+                                          '10,000,000'),
+    ("exo:sampleSize -5", 'exo:sampleSize "-5"^^<http://www.w3.org/2001/XMLSchema#integer> '
+                          "is not a whole number from 1 to 10,000,000"),
+    ("exo:sampleSize 1e400", "exo:sampleSize"),
+    ('exo:sourceRow "1.5"^^xsd:decimal', "exo:sourceRow"),
+    ('exo:sourceTable "two"', 'exo:sourceTable "two" is not a whole number from 0 to '
+                              "999,999,999"),
+])
+def test_a_finding_s_number_out_of_its_range_is_one_line_and_exit_2(tmp_path, value, said):
+    """A finding's number that is no whole number failed the build with a traceback
+    (``int()`` of the literal); one past the records' bounds reached the JSON API (a
+    sample size of 10^26, a negative one summed into ``total_n``)."""
+    data = tmp_path / "data.ttl"
+    data.write_text(_FINDING % value, encoding="utf-8")
+    result = _serve("--data", str(data), "--store", str(tmp_path / "store"), "--port", "8080")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.strip().splitlines()
+             if not line.startswith("WARNING rdflib")]  # rdflib's note on an ill-typed value
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("exokg serve: error: <https://w3id.org/exokg/id/finding/f1> ")
+    assert said in lines[0]
+    assert "Traceback" not in result.stderr
+
+
 def test_data_with_a_term_past_the_parser_s_buffer_is_one_line_and_exit_2(tmp_path):
     """A literal over 16 MiB: pyoxigraph's parser raises a MemoryError naming its buffer,
     which printed a traceback."""

@@ -39,6 +39,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import resource
 import signal
 import sys
@@ -110,6 +111,13 @@ _CONTROLS = bytes(set(range(32)) - set(b"\t\n\r"))
 _XML_TYPES = {"application/sparql-results+xml", "application/rdf+xml"}
 
 
+#: An element name with no local part (``<oxprefix:>``): what pyoxigraph's RDF/XML writer
+#: makes of a predicate IRI it cannot split into a namespace and an XML name (one ending
+#: in ``/``, or in a digit after its last ``/``). No XML reader with namespaces reads it.
+#: In XML, ``<`` starts only a tag (text and attribute values escape it).
+_NAMELESS = re.compile(rb"</?[A-Za-z_][\w.-]*:[\s/>]")
+
+
 def xml_unfit(media_type: str | None, data: bytes | bytearray) -> bool:
     """Whether ``data``, in ``media_type``, holds what its syntax cannot carry: then the
     answer comes in the request's other acceptable type, or is refused (406), or is cut
@@ -119,10 +127,15 @@ def xml_unfit(media_type: str | None, data: bytes | bytearray) -> bool:
     True
     >>> xml_unfit("application/sparql-results+json", bytes(1))  # JSON escapes it
     False
+    >>> xml_unfit("application/rdf+xml", b'<oxprefix: xmlns:oxprefix="http://x/1">v</oxprefix:>')
+    True
+    >>> xml_unfit("application/rdf+xml", b'<rdf:Description rdf:about="http://a/s:">')
+    False
     """
     return media_type in _XML_TYPES and (
         len(data.translate(None, _CONTROLS)) != len(data)
-        or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data)
+        or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data
+        or (media_type == "application/rdf+xml" and _NAMELESS.search(data) is not None))
 
 
 #: What pyoxigraph says when a syntax's writer cannot carry an RDF 1.2 term.
