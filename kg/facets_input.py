@@ -181,8 +181,10 @@ def _candidates(path: Path, alive: Callable[[], None]) -> Iterator[bytes]:
     caller checks each (a literal may hold the same words). ``alive()`` is asked every
     :data:`ALIVE_EVERY` lines; a failing ``grep`` is :class:`InputUnfit`."""
     patterns = [_FINDING.rstrip(b"\n"), *(b" " + fact for fact in _FACTS)]
-    command = [_program("grep"), "-F", *(arg for pattern in patterns
-                                        for arg in (b"-e", pattern)), str(path)]
+    command: list[str | bytes] = [_program("grep"), "-F"]
+    for pattern in patterns:
+        command += [b"-e", pattern]
+    command.append(str(path))
     env = {**os.environ, "LC_ALL": "C"}  # bytes, not a locale's characters
     with subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, preexec_fn=dies_with_caller()) as grep:
