@@ -28,6 +28,7 @@ from typing import Any
 from exokg.curie import local_name
 from exokg.errors import DataError, NodeNotFound
 from exokg.evidence import Finding, summarize
+from exokg.records import MAX_ROW, MAX_SAMPLE_SIZE
 from exokg.review import TABLE_TITLES
 from exokg.vocab import EXO, OWL, RDF, RDFS, SKOS, bind_prefixes
 from rdflib import BNode, Graph, Literal, URIRef
@@ -123,11 +124,29 @@ def _refs(graph: Graph, nodes: Iterable[Node]) -> list[dict[str, Any]]:
 
 
 #: The whole numbers a finding reads, and the values each may take: a sample size as the
-#: records take it (1 to 10,000,000, :data:`exokg.records.MAX_SAMPLE_SIZE`), the others
-#: below 10^9 (JSON clients read them exactly; a negative n would be summed into totals).
+#: records take it (:data:`exokg.records.MAX_SAMPLE_SIZE`), the others up to the largest
+#: row number (JSON clients read them exactly; a negative n would be summed into totals).
 NUMBER_RANGES: dict[str, tuple[int, int]] = {
-    str(EXO.sampleSize): (1, 10_000_000), str(EXO.sourceTable): (0, 999_999_999),
-    str(EXO.sourceRow): (0, 999_999_999), str(EXO.refNumber): (0, 999_999_999)}
+    str(EXO.sampleSize): (1, MAX_SAMPLE_SIZE), str(EXO.sourceTable): (0, MAX_ROW),
+    str(EXO.sourceRow): (0, MAX_ROW), str(EXO.refNumber): (0, MAX_ROW)}
+
+#: Digits a whole number in range has at most (a longer text is out of range: Python's
+#: ``int()`` refuses more than 4,300 digits with a ValueError of its own).
+_DIGITS = len(str(MAX_ROW)) + 2
+
+
+def whole_number(text: str) -> int | None:
+    """The whole number ``text`` writes (a sign, ASCII digits, spaces around), or ``None``.
+
+    >>> whole_number(" +0012 "), whole_number("1.5"), whole_number("9" * 5000)
+    (12, None, None)
+    """
+    text = text.strip()
+    digits = text.lstrip("+-")
+    if not digits.isascii() or not digits.isdigit() or len(text) - len(digits) > 1 \
+            or len(digits) > _DIGITS:
+        return None
+    return int(text)
 
 
 def checked_number(number: Any, subject: object, predicate: str, shown: str) -> int:
@@ -155,8 +174,8 @@ def _int(graph: Graph, subject: Node | None, predicate: URIRef) -> int | None:
     if not isinstance(value, Literal):
         return None
     number = value.value
-    if isinstance(number, str) and number.isascii() and number.isdecimal():  # a plain "12"
-        number = int(number)
+    if isinstance(number, str):  # a plain "12"
+        number = whole_number(number)
     return checked_number(number, subject, str(predicate), value.n3())
 
 

@@ -26,11 +26,11 @@ RDF_PARSE_ERRORS = (SyntaxError, ValueError, MemoryError)
 _PARSER_BUFFER = "buffer maximal size of 16777216"
 
 
-def rdf_problem(err: Exception, path: Any = None) -> str:
-    """Why the RDF file ``path`` could not be read, from one of :data:`RDF_PARSE_ERRORS`;
-    a ``MemoryError`` other than the parser's buffer limit is raised again (memory ran
-    out). A file that starts with a byte order mark is said so (the parser's own message
-    quotes an invisible character).
+def rdf_problem(err: Exception) -> str:
+    """Why an RDF file could not be read, from one of :data:`RDF_PARSE_ERRORS`; a
+    ``MemoryError`` other than the parser's buffer limit is raised again (memory ran out).
+    A byte order mark the parser stopped at is said so (its message quotes an invisible
+    character).
 
     >>> rdf_problem(SyntaxError("Unexpected end of file at line 3"))
     'Unexpected end of file at line 3'
@@ -41,15 +41,9 @@ def rdf_problem(err: Exception, path: Any = None) -> str:
         if _PARSER_BUFFER not in str(err):
             raise err
         return "a line or a term longer than 16 MiB, which the RDF parser does not read"
-    if path is not None:
-        try:
-            with open(path, "rb") as fh:
-                start = fh.read(3)
-        except OSError:
-            start = b""
-        if start == b"\xef\xbb\xbf":
-            return ("the file starts with a byte order mark (U+FEFF), which the RDF parser "
-                    "does not read: save it as UTF-8 without one")
+    if "\ufeff" in str(err):  # a Turtle or N-Triples file saved with a byte order mark
+        return ("the file starts with a byte order mark (U+FEFF), which the RDF parser does "
+                "not read in this syntax: save it as UTF-8 without one")
     return str(err)
 
 
@@ -182,9 +176,10 @@ class UnknownFormat(ExoKGError):
 
 #: Why an answer in an XML syntax is refused (an :class:`UnknownFormat`, 406).
 XML_UNFIT = ("the answer holds characters that XML 1.0 cannot carry (control characters but "
-             "tab, newline and return; U+FFFE, U+FFFF), or, in RDF/XML, a predicate IRI it "
-             "cannot write as an element name (one ending in '/', or in a digit after its "
-             "last '/'); ask for it in another syntax (JSON, CSV, N-Triples)")
+             "tab, newline and return; U+FFFE, U+FFFF), or, in RDF/XML, a predicate IRI "
+             "whose end is not an XML name (one ending in '/', '#' or a digit, say), which "
+             "it cannot write as an element; ask for it in another syntax (JSON, CSV, "
+             "N-Triples)")
 
 
 #: Why an answer holding RDF 1.2 terms (triple terms, literals with a base direction) is

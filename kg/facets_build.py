@@ -60,7 +60,7 @@ from typing import Any, Protocol, cast
 import pyoxigraph as ox
 from exokg.build_db import attach_build_db, build_db
 from exokg.curie import local_name
-from exokg.describe import checked_number, finding_record, finding_row
+from exokg.describe import checked_number, finding_record, finding_row, whole_number
 from exokg.evidence import DIRECTIONS, Finding, find_conflicts, group_by_disease_role, summarize
 from exokg.facet_counts import FACET_NAMES, TOP, FacetValues, facet_values, ranked, sort_key
 from exokg.facets import CONFLICTS_SHOWN, FACETS_FILE, SCHEMA, graph_entry
@@ -213,10 +213,12 @@ def _fast_int(index: _FastIndex, subject: Any, predicate: str) -> int | None:
         return None
     if not isinstance(value, ox.Literal) or value.datatype.value not in _INTEGER_TYPES:
         raise _Odd
-    text = value.value.strip()
-    if not text.lstrip("+-").isdigit():
+    number = whole_number(value.value)
+    if number is None and value.value.strip().lstrip("+-").isdigit():  # past the range
+        return checked_number(None, subject.value, predicate, str(value))
+    if number is None:
         raise _Odd
-    return checked_number(int(text), subject.value, predicate, str(value))
+    return checked_number(number, subject.value, predicate, str(value))
 
 
 def _fast_bool(value: Any) -> bool | None:

@@ -24,8 +24,13 @@ What the store does to its input, done here the same way, in bounded memory:
   rewrites values to their canonical form and derived types such as ``xsd:int`` to their
   base type).
 
-Either of the last two, or a system without a working ``sort`` program, raises
-:class:`InputUnfit`, and the build reads the findings from the store instead (logged).
+The pass orders the lines with the system's ``sort`` and picks the findings' types and the
+named objects' facts with its ``grep`` (C, over every line; Python reads each subject's
+lines once more, for the findings and the incoming links). Either of the last two rules,
+or a system without a working ``sort`` or ``grep``, raises :class:`InputUnfit`, and the
+build reads the findings from the store instead (logged). RDF 1.2 terms are refused
+(:func:`exokg.rdf_terms.rdf12_problem`) while the files are serialised, whatever happens
+after.
 """
 
 from __future__ import annotations
@@ -181,7 +186,7 @@ def _candidates(path: Path, alive: Callable[[], None]) -> Iterator[bytes]:
     caller checks each (a literal may hold the same words). ``alive()`` is asked every
     :data:`ALIVE_EVERY` lines; a failing ``grep`` is :class:`InputUnfit`."""
     patterns = [_FINDING.rstrip(b"\n"), *(b" " + fact for fact in _FACTS)]
-    command: list[str | bytes] = [_program("grep"), "-F"]
+    command: list[str | bytes] = [_program("grep"), "-F", "-a"]  # -a: no "binary file"
     for pattern in patterns:
         command += [b"-e", pattern]
     command.append(str(path))
@@ -198,7 +203,7 @@ def _candidates(path: Path, alive: Callable[[], None]) -> Iterator[bytes]:
             grep.kill()
             raise
         err = _errors_when_done(grep, alive)
-    if grep.returncode > 1:  # 1: no line matched
+    if grep.returncode not in (0, 1):  # 1: no line matched; < 0: killed
         raise InputUnfit(f"the input's search failed ({grep.returncode}): "
                          f"{err.decode(errors='replace').strip()}")
 
@@ -242,7 +247,6 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
             return at_lowest_priority(func, *args)
         return func(*args)
 
-    program = _program("sort")
     parts: list[Path] = []
     for number, path in enumerate(files):
         fmt = rdf_format(path)
@@ -257,13 +261,14 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
                 while beside_load(_serialise_run, quads, RUN, part):
                     pass
         except RDF_PARSE_ERRORS as err:
-            raise ConfigError(f"{path}: not valid RDF: {rdf_problem(err, path)}") from None
+            raise ConfigError(f"{path}: not valid RDF: {rdf_problem(err)}") from None
     logger.info("facets input serialised in %.1f s", time.monotonic() - started)
     if loading is not None and loaded is not None:
         loaded()
         logger.info("facets input: the store loaded at %.1f s", time.monotonic() - started)
     merged = folder / "input.nt"
-    _sort_unique(program, parts, merged, alive)
+    # after the serialisation: it refuses RDF 1.2 terms (_checked) whatever else happens
+    _sort_unique(_program("sort"), parts, merged, alive)
     for p in parts:
         p.unlink()
     return merged
@@ -273,7 +278,7 @@ def _links(subject: bytes, lines: list[bytes]) -> Iterator[tuple[str, str]]:
     """``(node, predicate)`` of each of a subject's lines whose object is an IRI."""
     for line in lines:
         predicate, obj = line[len(subject) + 1:].split(b" ", 1)
-        if obj.startswith(b"<") and not obj.startswith(b"<<"):  # b"<iri> .\n", not a triple
+        if obj.startswith(b"<"):  # b"<iri> .\n" (triple terms are refused: _checked)
             yield obj[1:-4].decode(), predicate[1:-1].decode()
 
 

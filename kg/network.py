@@ -175,7 +175,11 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
             continue
         s, p = str(subject), str(predicate)
         if isinstance(o, Literal):
-            if o.language or (o.datatype is not None and p in (label, alt_label, XREF)):
+            names = p in (label, alt_label, XREF)
+            # what the projection writes, where its plain value loses something: names
+            # (a str) lose a language or a type, exo: literals (toPython) a language
+            loses = o.language or (names and o.datatype is not None)
+            if loses and (names or p.startswith(EDGE_NAMESPACES)):
                 tagged[s].append((p, o))
             if p == label:
                 labels.setdefault(s, str(o))

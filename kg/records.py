@@ -33,7 +33,7 @@ from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS
 from exokg.tsv import Column, read_tsv
 
-__all__ = ["Column", "MAX_SAMPLE_SIZE", "Record", "TABLE_COLUMNS", "bundled_records_dir",
+__all__ = ["Column", "MAX_ROW", "MAX_SAMPLE_SIZE", "Record", "TABLE_COLUMNS", "bundled_records_dir",
            "parse_sample_size", "read_records", "read_table"]
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 #: larger n is a typo (an extra digit, a pasted number). The bound also keeps every n
 #: exact in each client: 32-bit integers, JSON numbers read as doubles.
 MAX_SAMPLE_SIZE = 10_000_000
+
+#: The largest row number a table's ``row`` column takes (:data:`_ROW`'s pattern).
+MAX_ROW = 999_999_999
 
 _SIZE = re.compile(r"^(?P<text>.*?)\s*\(\s*[nN]\s*=\s*(?P<n>[^()]*?)\s*\)$")
 _NO_SIZE = "The review prints no sample size"

@@ -442,7 +442,7 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
             try:
                 store.bulk_load(path=str(f), format=rdf_format(f))
             except RDF_PARSE_ERRORS as err:
-                raise ConfigError(f"{f}: not valid RDF: {rdf_problem(err, f)}") from None
+                raise ConfigError(f"{f}: not valid RDF: {rdf_problem(err)}") from None
         store.flush()
         logger.info("loaded in %.1f s", time.monotonic() - started)
         _say_named_graphs(store)

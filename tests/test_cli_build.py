@@ -161,6 +161,9 @@ def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
     ("missing.ttl", None, "missing.ttl: not found"),
     ("bom.ttl", b'\xef\xbb\xbf<http://e/a> <http://e/b> "c" .\n',
      "bom.ttl: cannot read RDF: the file starts with a byte order mark (U+FEFF)"),
+    # RDF/XML reads a byte order mark: an error there is the file's own
+    ("bom.rdf", b'\xef\xbb\xbf<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
+     b'02/22-rdf-syntax-ns#"><rdf:Description></q></rdf:RDF>', "bom.rdf: cannot read RDF: "),
     ("star.ttl", b'<http://e/a> <http://e/b> <<( <http://e/a> <http://e/b> "c" )>> .\n',
      "star.ttl: a triple term in <http://e/a> <http://e/b> <<("),
     ("dir.nt", b'<http://e/a> <http://e/b> "c"@ar--rtl .\n',

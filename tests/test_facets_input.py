@@ -104,6 +104,7 @@ def test_input_the_store_rewrites_is_read_from_the_store(tmp_path, caplog, extra
     ("grep", "missing", "no grep program to search the input"),
     ("grep", "failing", "the input's search failed (2): grep: write failed: No space left on "
                         "device"),
+    ("grep", "killed", "the input's search failed (-9): "),  # its output may be cut
 ])
 def test_without_a_working_sort_or_grep_the_store_is_read(tmp_path, caplog, monkeypatch,
                                                           program, fault, said):
@@ -115,9 +116,10 @@ def test_without_a_working_sort_or_grep_the_store_is_read(tmp_path, caplog, monk
     bin_dir.mkdir()
     for other in {"sort", "grep"} - {program}:  # the other one works
         (bin_dir / other).symlink_to(shutil.which(other))
-    if fault == "failing":  # as a full disk makes it
+    if fault != "missing":  # as a full disk makes it, or the kernel's OOM killer
         fake = bin_dir / program
-        fake.write_text(f"#!/bin/sh\necho '{program}: write failed: No space left on device' "
+        fake.write_text("#!/bin/sh\nkill -9 $$\n" if fault == "killed" else
+                        f"#!/bin/sh\necho '{program}: write failed: No space left on device' "
                         ">&2\nexit 2\n", encoding="utf-8")
         fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))  # the build's child inherits it
@@ -257,3 +259,17 @@ def test_a_build_given_up_during_the_load_stops_while_it_waits(tmp_path):
     assert asked == [True]  # asked once, with the input serialised
     assert not (tmp_path / "facets.input").exists()
     assert not (tmp_path / "facets" / FACETS_FILE).exists()
+
+
+def test_rdf12_data_is_refused_even_when_the_store_is_read_instead(tmp_path, monkeypatch):
+    """The refusal of RDF 1.2 terms rides on the input's serialisation: with no sort
+    program (the store read instead), it ran after the program's look-up, and the store
+    was built."""
+    data = tmp_path / "data.nt"
+    data.write_text("".join(_lines(tmp_path)) + f'<{MIR21}> <{MENTIONS}> "x"@ar--rtl .\n',
+                    encoding="utf-8")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", str(bin_dir))  # no sort, no grep
+    with pytest.raises(ConfigError, match="a literal with a base direction in"):
+        prepare_store(tmp_path / "stores", data_files=[data])

@@ -245,6 +245,10 @@ _FINDING = """@prefix exo: <https://w3id.org/exokg/vocab#> .
     ('exo:sourceRow "1.5"^^xsd:decimal', "exo:sourceRow"),
     ('exo:sourceTable "two"', 'exo:sourceTable "two" is not a whole number from 0 to '
                               "999,999,999"),
+    # past Python's int() limit of 4,300 digits: its own ValueError before
+    (f'exo:sampleSize "{"1" * 5000}"^^xsd:integer', "is not a whole number from 1 to"),
+    ('exo:sampleSize "many"^^xsd:integer', "exo:sampleSize"),  # read as no n before
+    ('exo:sourceRow "3.0"^^xsd:decimal', "exo:sourceRow"),  # read as 3 before
 ])
 def test_a_finding_s_number_out_of_its_range_is_one_line_and_exit_2(tmp_path, value, said):
     """A finding's number that is no whole number failed the build with a traceback

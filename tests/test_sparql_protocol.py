@@ -718,19 +718,23 @@ def test_an_executor_starts_on_pyoxigraph_alone(tmp_path):
     assert not {name for name in loaded if name.split(".")[0] in {"rdflib", "exokg"}}
 
 
-@pytest.mark.parametrize("predicate", ["http://x/1", "http://x/", "urn:x:y:1"])
-def test_rdfxml_of_a_predicate_with_no_xml_name_is_406_or_another_type(live_server, predicate):
+@pytest.mark.parametrize(("prefix", "predicate"), [
+    ("", "<http://x/1>"), ("", "<http://x/>"), ("", "<urn:x:y:1>"), ("", "<http://x/a#>"),
+    # the query's own prefix names the namespace: pyoxigraph writes <é:>
+    ("PREFIX é: <http://x/> ", "é:"),
+])
+def test_rdfxml_of_a_predicate_with_no_xml_name_is_406_or_another_type(live_server, prefix,
+                                                                       predicate):
     """pyoxigraph writes such a predicate as ``<oxprefix:>``, which no namespace-aware XML
     reader reads (rdflib, expat): it was answered 200."""
-    query = f'CONSTRUCT {{ <http://a/s> <{predicate}> "v" }} {{}}'
+    query = f'{prefix}CONSTRUCT {{ <http://a/s> {predicate} "v" }} {{}}'
     r = get(live_server, {"query": query}, headers={"Accept": "application/rdf+xml"})
-    assert r.status_code == 406 and "element name" in r.text, r.text
+    assert r.status_code == 406 and "not an XML name" in r.text, r.text
     r = requests.get(f"{live_server}/query.rdfxml", params={"query": query}, timeout=30)
-    assert r.status_code == 406 and "element name" in r.text, r.text
+    assert r.status_code == 406 and "not an XML name" in r.text, r.text
     r = get(live_server, {"query": query},
             headers={"Accept": "application/rdf+xml, text/turtle;q=0.5"})
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/turtle")
-    assert f"<{predicate}>" in r.text
 
 
 @pytest.mark.parametrize("query", [

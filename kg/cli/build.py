@@ -118,7 +118,7 @@ def _read_rdf(paths: list[str]):
         try:
             quads = list(ox.parse(path=str(file), format=syntax))
         except (OSError, *RDF_PARSE_ERRORS) as err:
-            raise RecordError(f"cannot read RDF: {rdf_problem(err, file)}", file=path) from None
+            raise RecordError(f"cannot read RDF: {rdf_problem(err)}", file=path) from None
         default = [q for q in quads if q.graph_name == ox.DefaultGraph()]
         for problem in filter(None, map(rdf12_problem, default)):
             raise RecordError(problem, file=path)

@@ -111,11 +111,11 @@ _CONTROLS = bytes(set(range(32)) - set(b"\t\n\r"))
 _XML_TYPES = {"application/sparql-results+xml", "application/rdf+xml"}
 
 
-#: An element name with no local part (``<oxprefix:>``): what pyoxigraph's RDF/XML writer
-#: makes of a predicate IRI it cannot split into a namespace and an XML name (one ending
-#: in ``/``, or in a digit after its last ``/``). No XML reader with namespaces reads it.
-#: In XML, ``<`` starts only a tag (text and attribute values escape it).
-_NAMELESS = re.compile(rb"</?[A-Za-z_][\w.-]*:[\s/>]")
+#: An element name with no local part (``<oxprefix:>``, or a query's own prefix): what
+#: pyoxigraph's RDF/XML writer makes of a predicate IRI whose end is not an XML name (one
+#: ending in ``/``, ``#`` or a digit, say). No XML reader with namespaces reads it. In XML,
+#: ``<`` starts only a tag (text and attribute values escape it).
+_NAMELESS = re.compile(rb"</?[^\s<>/!?:=\"']+:[\s/>]")
 
 
 def xml_unfit(media_type: str | None, data: bytes | bytearray) -> bool:

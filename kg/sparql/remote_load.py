@@ -103,7 +103,7 @@ def build_payload(folder: Path, *, data_files: Sequence[Path | str] = (),
                 quads = ox.parse(path=str(f), format=rdf_format(f))
                 ox.serialize(_default_graph_only(quads, f), sink, ox.RdfFormat.N_TRIPLES)
             except RDF_PARSE_ERRORS as err:
-                raise ConfigError(f"{f}: not valid RDF: {rdf_problem(err, f)}") from None
+                raise ConfigError(f"{f}: not valid RDF: {rdf_problem(err)}") from None
     return version, sources, out
 
 
