@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exokg.errors import RecordError
-from exokg.formats import page_suffixes
+from exokg.formats import split_page_suffix
 from exokg.records import Record, parse_sample_size
 from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS, ID_NAMESPACE_OF_CLASS, ROLE_OF_TABLE
@@ -137,11 +137,11 @@ def _read_entity_rows(path: Path) -> list[tuple[int, Entity]]:
             raise RecordError(f"an entity of class {row['class']} has an id in {namespace}/ "
                               f"(like '{namespace}/{row['id'].split('/', 1)[-1]}'), got "
                               f"{row['id']!r}", file=name, row=line_no, column="id")
-        suffix = row["id"].rpartition(".")[2] if "." in row["id"] else ""
-        if suffix in page_suffixes():
+        stem, suffix = split_page_suffix(row["id"])
+        if suffix is not None:  # /id/<stem>.<suffix> is the other entity's download
             raise RecordError(f"the id {row['id']!r} ends in .{suffix}, which names a download "
-                              f"of the entity {row['id'][:-len(suffix) - 1]!r}'s page; choose "
-                              "another", file=name, row=line_no, column="id")
+                              f"of the entity {stem!r}'s page; choose another", file=name,
+                              row=line_no, column="id")
         rows.append((line_no, Entity(row["id"], row["class"], row["label"], printed,
                                      _split(row.get("alt_labels", "")),
                                      row.get("comment", ""))))

@@ -214,9 +214,7 @@ def _fast_int(index: _FastIndex, subject: Any, predicate: str) -> int | None:
     if not isinstance(value, ox.Literal) or value.datatype.value not in _INTEGER_TYPES:
         raise _Odd
     number = whole_number(value.value)
-    if number is None and value.value.strip().lstrip("+-").isdigit():  # past the range
-        return checked_number(None, subject.value, predicate, str(value))
-    if number is None:
+    if number is None:  # the rdflib reader says why (checked_number), if it is wrong
         raise _Odd
     return checked_number(number, subject.value, predicate, str(value))
 

@@ -149,13 +149,12 @@ def _errors_when_done(program: subprocess.Popen[bytes], alive: Callable[[], None
         raise
 
 
-def _program(name: str) -> str:
-    """The system's ``sort`` or ``grep``, or :class:`InputUnfit` (the store is read
-    instead)."""
+def _program(name: str, purpose: str) -> str:
+    """The system's program ``name`` (``sort``, ``grep``), or :class:`InputUnfit` (the
+    store is read instead)."""
     program = shutil.which(name)
     if program is None:
-        raise InputUnfit(f"no {name} program to order the input" if name == "sort"
-                         else f"no {name} program to search the input")
+        raise InputUnfit(f"no {name} program {purpose}")
     return program
 
 
@@ -186,7 +185,8 @@ def _candidates(path: Path, alive: Callable[[], None]) -> Iterator[bytes]:
     caller checks each (a literal may hold the same words). ``alive()`` is asked every
     :data:`ALIVE_EVERY` lines; a failing ``grep`` is :class:`InputUnfit`."""
     patterns = [_FINDING.rstrip(b"\n"), *(b" " + fact for fact in _FACTS)]
-    command: list[str | bytes] = [_program("grep"), "-F", "-a"]  # -a: no "binary file"
+    # -a: every line, never "binary file matches"
+    command: list[str | bytes] = [_program("grep", "to search the input"), "-F", "-a"]
     for pattern in patterns:
         command += [b"-e", pattern]
     command.append(str(path))
@@ -268,7 +268,7 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
         logger.info("facets input: the store loaded at %.1f s", time.monotonic() - started)
     merged = folder / "input.nt"
     # after the serialisation: it refuses RDF 1.2 terms (_checked) whatever else happens
-    _sort_unique(_program("sort"), parts, merged, alive)
+    _sort_unique(_program("sort", "to order the input"), parts, merged, alive)
     for p in parts:
         p.unlink()
     return merged
@@ -340,19 +340,18 @@ class InputFindings:
             if mine:
                 facts.append((subject, b"".join(mine)))
                 if len(facts) >= 10_000:
-                    self._keep(facts, [])
+                    self._keep("fact", facts)
             # a finding named by a blank node is not read
             if subject.startswith(b"<") and _is_finding(lines):
                 yield subject[1:-1].decode()
-        self._keep(facts, [])
+        self._keep("fact", facts)
         self.facts.commit()
 
-    def _keep(self, facts: list[tuple[bytes, bytes]], links: list[tuple[str, str]]) -> None:
+    def _keep(self, table: str, rows: list[tuple[Any, Any]]) -> None:
+        """``rows`` into the scratch ``table`` (``fact``, ``link``), then emptied."""
         self.alive()
-        self.facts.executemany("INSERT INTO fact VALUES (?, ?)", facts)
-        self.facts.executemany("INSERT INTO link VALUES (?, ?)", links)
-        facts.clear()
-        links.clear()
+        self.facts.executemany(f"INSERT INTO {table} VALUES (?, ?)", rows)
+        rows.clear()
 
     def batches(self, db: sqlite3.Connection,
                 numbers: int) -> Iterator[tuple[list[tuple[int, str]], list[ox.Triple]]]:
@@ -366,7 +365,7 @@ class InputFindings:
                 if not _is_finding(group):  # the links into each node from a non-finding
                     links += _links(subject, group)
                     if len(links) >= 10_000:
-                        self._keep([], links)
+                        self._keep("link", links)
                 elif subject.startswith(b"<"):
                     batch.append((subject, group))
                     if len(batch) == _BATCH:
@@ -374,7 +373,7 @@ class InputFindings:
                         batch = []
         if batch:
             yield self._batch(db, batch)
-        self._keep([], links)
+        self._keep("link", links)
         self.facts.execute("CREATE TABLE incoming AS SELECT node, predicate, COUNT(*) AS count "
                            "FROM link GROUP BY node, predicate")
         self.facts.execute("DROP TABLE link")

@@ -36,7 +36,8 @@ from typing import Any
 from exokg.errors import ExoKGError, FormatClash, UnknownFormat
 
 __all__ = ["DUMP", "Format", "format_names", "FormatClash", "formats", "get_format",
-           "GRAPH_KINDS", "page_suffixes", "register"]
+           "GRAPH_KINDS", "page_suffixes", "register",
+           "split_page_suffix"]
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +203,18 @@ def page_suffixes() -> dict[str, str]:
         out.setdefault(fmt.extension, fmt.name)
         out.setdefault(fmt.name, fmt.name)
     return out
+
+
+def split_page_suffix(path: str) -> tuple[str, str | None]:
+    """``path`` and the page suffix it ends in (:func:`page_suffixes`), or ``(path, None)``.
+
+    >>> split_page_suffix("content/mir-21.ttl"), split_page_suffix("content/mir-21")
+    (('content/mir-21', 'ttl'), ('content/mir-21', None))
+    """
+    stem, dot, suffix = path.rpartition(".")
+    if dot and suffix in page_suffixes() and "/" not in suffix:
+        return stem, suffix
+    return path, None
 
 
 def formats(*kinds: str, by_name: bool = False) -> list[Format]:

@@ -27,7 +27,14 @@ from typing import Any
 from exokg import review
 from exokg.describe import concise_bounded_description
 from exokg.errors import InvalidQuery, StillBuilding, UnknownFormat
-from exokg.formats import GRAPH_KINDS, Format, formats, get_format, page_suffixes
+from exokg.formats import (
+    GRAPH_KINDS,
+    Format,
+    formats,
+    get_format,
+    page_suffixes,
+    split_page_suffix,
+)
 from exokg.pages import (
     DESCRIPTION_CAP,
     VALUES_READ,
@@ -63,9 +70,6 @@ def _rdf_formats() -> list[Format]:
     return formats("rdf", by_name=True)
 
 
-def _suffixes() -> dict[str, str]:
-    """Suffix -> format name: ``ttl``, ``nt``, ``jsonld``, ... plus ``json``/``html``."""
-    return page_suffixes()
 
 
 def negotiate(fmt: str | None = None) -> str:
@@ -75,7 +79,7 @@ def negotiate(fmt: str | None = None) -> str:
     on a tie (so ``*/*`` and browsers get the page).
     """
     if fmt is not None:
-        return _suffixes()[fmt]
+        return page_suffixes()[fmt]
     # text/html only: an offer of XHTML, which the page is not sent as, answered
     # `application/*` with HTML
     offers = ["text/html", "application/json"]
@@ -138,19 +142,12 @@ def _with_links(response: Response, path_url: str) -> Response:
     return response
 
 
-def _split_suffix(path: str) -> tuple[str, str | None]:
-    stem, dot, suffix = path.rpartition(".")
-    if dot and suffix in _suffixes() and "/" not in suffix:
-        return stem, suffix
-    return path, None
-
-
 @bp.route("/id/<path:path>")
 def resource(path: str) -> Response:
     node = _find_node(path)
     suffix = None
     if node is None:
-        stem, suffix = _split_suffix(path)
+        stem, suffix = split_page_suffix(path)
         if suffix is not None:
             node = _find_node(stem)
             path = stem
