@@ -29,8 +29,9 @@ named objects' facts with its ``grep`` (C, over every line; Python reads each su
 lines once more, for the findings and the incoming links). Either of the last two rules,
 or a system without a working ``sort`` or ``grep``, raises :class:`InputUnfit`, and the
 build reads the findings from the store instead (logged). RDF 1.2 terms are refused
-(:func:`exokg.rdf_terms.rdf12_problem`) while the files are serialised, whatever happens
-after.
+(:func:`exokg.rdf_terms.rdf12_problem`) as each file is serialised, whatever happens
+after: in the file written (:func:`_refuse_rdf12`), or, for the quad syntaxes, in every
+graph while it is read.
 """
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ _BATCH = 500
 _FINDING = f" <{RDF.type}> <{EXO.Finding}> .\n".encode()
 #: The facts of a named object the builder reads.
 _FACTS = tuple(f"<{p}> ".encode() for p in OBJECT_FACT_PREDICATES)
+#: What ``grep`` looks for in the sorted input: a finding's type, an object's facts.
+_CANDIDATES = (_FINDING.rstrip(b"\n"), *(b" " + fact for fact in _FACTS))
+#: What pyoxigraph's N-Triples hold of an RDF 1.2 term, and RDF 1.1's never outside a
+#: literal: a triple term's ``<<(`` and a base direction's ``@ar--rtl``.
+_RDF12_MARKS = (b"<<(", b"--ltr", b"--rtl")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 #: The datatype of a literal typed in the XSD namespace (``"^^<xsd:...>``). Oxigraph rewrites
 #: many of them on load: a value's canonical form ("01" -> "1"), and derived types to their
@@ -123,9 +129,9 @@ def _check_values(text: bytes) -> None:
 
 
 def _checked(triples: Iterable[Any], alive: Callable[[], None], path: Path) -> Iterator[Any]:
-    """``triples`` of the file ``path``, asking ``alive()`` every :data:`ALIVE_EVERY` of
-    them; an RDF 1.2 term is a :class:`~exokg.errors.ConfigError` naming it (the pages and
-    most syntaxes here are written by rdflib, which has none)."""
+    """``triples`` (or quads) of the file ``path``, asking ``alive()`` every
+    :data:`ALIVE_EVERY` of them; an RDF 1.2 term is a :class:`~exokg.errors.ConfigError`
+    naming it (the pages and most syntaxes here are written by rdflib, which has none)."""
     for number, triple in enumerate(triples):
         if not number % ALIVE_EVERY:
             alive()
@@ -178,13 +184,12 @@ def _sort_unique(program: str, paths: Sequence[Path], merged: Path,
                          f"{err.decode(errors='replace').strip()}")
 
 
-def _candidates(path: Path, alive: Callable[[], None]) -> Iterator[bytes]:
-    """The lines of the sorted input ``path`` that may state a finding's type or a fact of
-    an object (a predicate of :data:`_FACTS`), in the file's order: the system's ``grep``
-    finds them (a pass in Python over every line cost the read a third of its time); the
-    caller checks each (a literal may hold the same words). ``alive()`` is asked every
-    :data:`ALIVE_EVERY` lines; a failing ``grep`` is :class:`InputUnfit`."""
-    patterns = [_FINDING.rstrip(b"\n"), *(b" " + fact for fact in _FACTS)]
+def _grep(path: Path, patterns: Sequence[bytes], alive: Callable[[], None]) -> Iterator[bytes]:
+    """The lines of ``path`` that hold one of ``patterns``, in the file's order: the
+    system's ``grep`` finds them (a pass in Python over every line cost the read a third
+    of its time); the caller checks each (a literal may hold the same words). ``alive()``
+    is asked every :data:`ALIVE_EVERY` lines; a missing or failing ``grep`` is
+    :class:`InputUnfit`."""
     # -a: every line, never "binary file matches"
     command: list[str | bytes] = [_program("grep", "to search the input"), "-F", "-a"]
     for pattern in patterns:
@@ -208,19 +213,50 @@ def _candidates(path: Path, alive: Callable[[], None]) -> Iterator[bytes]:
                          f"{err.decode(errors='replace').strip()}")
 
 
-def _serialise_run(triples: Iterator[ox.Triple], size: int, out: BinaryIO) -> bool:
+def _refuse_rdf12(part: Path, source: Path, alive: Callable[[], None]) -> None:
+    """A :class:`~exokg.errors.ConfigError` naming the first RDF 1.2 term of ``part`` (a
+    file's triples as pyoxigraph writes them) and ``source``, the file it came from.
+
+    The lines that may hold one are found by ``grep`` (:data:`_RDF12_MARKS`), or here
+    when it fails: the refusal holds whatever happens after; each is parsed again and
+    judged by :func:`~exokg.rdf_terms.rdf12_problem`.
+    """
+    def judge(line: bytes) -> None:
+        for triple in ox.parse(line, format=ox.RdfFormat.N_TRIPLES):
+            problem = rdf12_problem(triple)
+            if problem is not None:
+                raise ConfigError(f"{source}: {problem}")
+
+    try:
+        for line in _grep(part, _RDF12_MARKS, alive):
+            judge(line)
+    except InputUnfit:
+        with part.open("rb") as lines:
+            for line in lines:
+                if any(mark in line for mark in _RDF12_MARKS):
+                    judge(line)
+
+
+def _serialise_run(triples: Iterator[ox.Triple], size: int, out: BinaryIO,
+                   alive: Callable[[], None]) -> bool:
     """The next ``size`` of ``triples`` written to ``out`` as N-Triples, all read in this
-    thread; False when none was left.
+    thread (which asks ``alive()`` first); False when none was left.
 
     >>> import io
     >>> triples, out = iter([ox.Triple(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"),
     ...                                ox.Literal(str(n))) for n in range(3)]), io.BytesIO()
-    >>> [_serialise_run(triples, 2, out) for _ in range(3)], out.getvalue().count(b"\\n")
-    ([True, True, False], 3)
+    >>> [_serialise_run(triples, 2, out, lambda: None) for _ in range(3)]
+    [True, True, False]
+    >>> out.getvalue().count(b"\\n")
+    3
     """
+    alive()
     first = next(triples, None)
     if first is None:
         return False
+    # from the parser to the writer in pyoxigraph, no Python between them: a generator
+    # that judged each triple here cost the pass a quarter of its time (_refuse_rdf12
+    # judges the file written)
     ox.serialize(itertools.chain((first,), itertools.islice(triples, size - 1)), out,
                  ox.RdfFormat.N_TRIPLES)
     return True
@@ -251,23 +287,25 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
     for number, path in enumerate(files):
         fmt = rdf_format(path)
         # each file's blank nodes its own, as the store's load makes them
-        quads: Iterator[Any] = _checked(
-            ox.parse(path=str(path), format=fmt, rename_blank_nodes=True), alive, path)
+        quads: Iterator[Any] = ox.parse(path=str(path), format=fmt, rename_blank_nodes=True)
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
-            quads = (q.triple for q in quads if isinstance(q.graph_name, ox.DefaultGraph))
+            # every graph's terms judged, not only the default graph's that are written
+            quads = (q.triple for q in _checked(quads, alive, path)
+                     if isinstance(q.graph_name, ox.DefaultGraph))
         parts.append(folder / f"part{number}.nt")
         try:
             with parts[-1].open("wb") as part:
-                while beside_load(_serialise_run, quads, RUN, part):
+                while beside_load(_serialise_run, quads, RUN, part, alive):
                     pass
         except RDF_PARSE_ERRORS as err:
             raise ConfigError(f"{path}: not valid RDF: {rdf_problem(err)}") from None
+        _refuse_rdf12(parts[-1], path, alive)
     logger.info("facets input serialised in %.1f s", time.monotonic() - started)
     if loading is not None and loaded is not None:
         loaded()
         logger.info("facets input: the store loaded at %.1f s", time.monotonic() - started)
     merged = folder / "input.nt"
-    # after the serialisation: it refuses RDF 1.2 terms (_checked) whatever else happens
+    # after the serialisation: it refuses RDF 1.2 terms (_refuse_rdf12) whatever else happens
     _sort_unique(_program("sort", "to order the input"), parts, merged, alive)
     for p in parts:
         p.unlink()
@@ -278,7 +316,7 @@ def _links(subject: bytes, lines: list[bytes]) -> Iterator[tuple[str, str]]:
     """``(node, predicate)`` of each of a subject's lines whose object is an IRI."""
     for line in lines:
         predicate, obj = line[len(subject) + 1:].split(b" ", 1)
-        if obj.startswith(b"<"):  # b"<iri> .\n" (triple terms are refused: _checked)
+        if obj.startswith(b"<"):  # b"<iri> .\n" (triple terms are refused: _refuse_rdf12)
             yield obj[1:-4].decode(), predicate[1:-1].decode()
 
 
@@ -335,7 +373,7 @@ class InputFindings:
                                     self.loaded)
         logger.info("facets input sorted in %.1f s", time.monotonic() - started)
         facts: list[tuple[bytes, bytes]] = []
-        for subject, lines in _subjects(_candidates(self.sorted, self.alive)):
+        for subject, lines in _subjects(_grep(self.sorted, _CANDIDATES, self.alive)):
             mine = [line for line in lines if line[len(subject) + 1:].startswith(_FACTS)]
             if mine:
                 facts.append((subject, b"".join(mine)))

@@ -211,8 +211,7 @@ def test_the_serialisation_yields_to_the_load_while_it_runs_only(tmp_path, monke
     data = tmp_path / "data.nt"
     data.write_text("".join(_lines(tmp_path)), encoding="utf-8")
     store = open_store(prepare_store(tmp_path / "stores", data_files=[data]).path)
-    # alive() asked every 500 triples, in the thread that serialises runs of 500
-    monkeypatch.setattr(facets_input, "ALIVE_EVERY", 500)
+    # alive() asked before each run of 500 triples, in the thread that serialises it
     monkeypatch.setattr(facets_input, "RUN", 500)
     seen: list[int] = []
 
@@ -273,3 +272,33 @@ def test_rdf12_data_is_refused_even_when_the_store_is_read_instead(tmp_path, mon
     monkeypatch.setenv("PATH", str(bin_dir))  # no sort, no grep
     with pytest.raises(ConfigError, match="a literal with a base direction in"):
         prepare_store(tmp_path / "stores", data_files=[data])
+
+
+@pytest.mark.parametrize("name, extra, said", [
+    # Turtle's reifier: a blank node that rdf:reifies a triple term
+    ("data.ttl", f"<<<{MIR21}> <{MENTIONS}> <{MIR21}>>> <{MENTIONS}> <{MIR21}> .\n",
+     "data.ttl: a triple term in "),
+    ("data.nt", f'<{MIR21}> <{MENTIONS}> "x"@ar--ltr .\n',
+     "data.nt: a literal with a base direction in "),
+    # a named graph's quads are judged too, though only the default graph is written
+    ("data.nq", f'<{MIR21}> <{MENTIONS}> "x"@ar--rtl <http://example.org/g> .\n',
+     "data.nq: a literal with a base direction in "),
+])
+def test_rdf12_terms_are_refused_wherever_they_are(tmp_path, name, extra, said):
+    data = tmp_path / name
+    data.write_text("".join(_lines(tmp_path)) + extra, encoding="utf-8")
+    with pytest.raises(ConfigError, match=said):
+        prepare_store(tmp_path / "stores", data_files=[data])
+    assert [p.name for p in (tmp_path / "stores").iterdir() if not p.name.startswith(".")] == []
+
+
+def test_rdf12_marks_inside_a_literal_are_rdf_1_1(tmp_path, caplog):
+    """A literal may hold the text of a triple term or of a base direction: the refusal
+    judges each line it finds, and these are built from the input like any other."""
+    data = tmp_path / "data.nt"
+    data.write_text("".join(_lines(tmp_path)) + f'<{MIR21}> <{MENTIONS}> '
+                    f'"a <<( <{MIR21}> <{MENTIONS}> \\"x\\"@ar--rtl )>> b --ltr"@en .\n',
+                    encoding="utf-8")
+    built, reference = _build(tmp_path, [data], caplog)
+    assert any(FROM_INPUT in r.getMessage() for r in caplog.records)
+    assert facet_tables(built) == facet_tables(reference)
