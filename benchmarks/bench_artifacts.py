@@ -3,22 +3,24 @@
 Usage (data from ``../shared/bench/gen.py``; stores under /tmp, removed after)::
 
     python benchmarks/bench_artifacts.py /tmp/bench/f100000.nt --work /tmp/sb-bench/w1e5 \\
-        [--runs 2] [--json /tmp/sb-bench/w1e5.json] [--search] [--keep] \\
+        [--runs 2] [--json /tmp/sb-bench/w1e5.json] [--search] [--keep] [--served] \\
         [--python /tmp/venv-main/bin/python --python /tmp/venv-branch/bin/python]
 
-Each run, in fresh processes one after the other: pyoxigraph's bulk load of the file
-alone (``Store(tmp).bulk_load(path=FILE)``, ``flush()``), then the store build
-(``exokg.store.prepare_store(work, data_files=[FILE])``, what ``exokg serve --data``
-does). The build's phases come from its own log records (bulk load, each step of the
-index artifact, each artifact, statistics), each with the CPU seconds and peak RSS of the
-process that logged it (the build runs in a child process, the facets beside it in a
-second one: ``process`` names which). The build's total CPU is the caller's plus its
-children's (``RUSAGE_CHILDREN``: the build process and the one beside it); its peak RSS
-is the caller's (what a server's master keeps) and the largest child's. With ``--search``,
+Each run, in fresh processes one after the other: pyoxigraph's bulk load of the file alone
+(``Store(tmp).bulk_load(path=FILE)``, ``flush()``), then the store build
+(``exokg.store.prepare_store(work, data_files=[FILE])``: what ``exokg serve --data`` does
+for data under its ``EARLY_TRIPLES`` setting; with ``--served``, what it does at or above
+it: a copy of the loaded store served early, the facets' input serialised beside the load
+at the lowest priority). The build's phases come from its own log records (bulk load, each
+step of the index artifact, each artifact, statistics), each with the CPU seconds and peak
+RSS of the process that logged it (the build runs in a child process, the facets beside it
+in a second one: ``process`` names which). The build's total CPU is the caller's plus its
+children's (``RUSAGE_CHILDREN``: the build process and the one beside it); its peak RSS is
+the caller's (what a server's master keeps) and the largest child's. With ``--search``,
 the search latency over the built index (the miR-21 spellings, short prefixes, 20 random
 entities; through the process's pooled connection, as a server reads it: the first call
-opens the file, the next ones reuse it, so these numbers are not comparable with
-session 5's, which opened the file per call).
+opens the file, the next ones reuse it, so these numbers are not comparable with session
+5's, which opened the file per call).
 """
 
 from __future__ import annotations
@@ -62,7 +64,12 @@ logging.getLogger("exokg").addHandler(Record())
 logging.getLogger("exokg").setLevel(logging.INFO)
 from exokg.build_format import build_digests
 from exokg.store import prepare_store
-info = prepare_store(sys.argv[1], data_files=[sys.argv[2]])
+from exokg.store_dir import EARLY_PREFIX
+from pathlib import Path
+# served: as `exokg serve --data` builds, a copy of the loaded store served early
+served = sys.argv[3] == "served"
+info = prepare_store(sys.argv[1], data_files=[sys.argv[2]], loaded_copy=(
+    Path(sys.argv[1]) / (EARLY_PREFIX + "bench") if served else None))
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
 children = resource.getrusage(resource.RUSAGE_CHILDREN)
 digests = build_digests(info.folder)  # after the clock: what was built, not its time
@@ -109,18 +116,20 @@ def _search_latency(folder: Path, repeat: int) -> dict:
 
 
 def run(data: Path, work: Path, *, search: bool, keep: bool, repeat: int,
-        python: str = sys.executable) -> dict:
+        python: str = sys.executable, served: bool = False) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     bulk = _child(_BULK, str(work / "bulk"), str(data))
     bulk["store_bytes"] = _bytes(work / "bulk")
     shutil.rmtree(work / "bulk")
-    build = _child(_BUILD, str(work / "stores"), str(data), python=python)
+    build = _child(_BUILD, str(work / "stores"), str(data), "served" if served else "direct",
+                   python=python)
     folder = Path(build.pop("folder"))
     build["store_bytes"] = _bytes(folder / "oxigraph")
     build["artifact_bytes"] = {p.name: _bytes(p) if p.is_dir() else p.stat().st_size
                                for p in (folder / "artifacts" / "index").iterdir()}
-    result = {"data": str(data), "python": python, "bulk_load": bulk, "build": build,
+    result = {"data": str(data), "python": python, "served": served, "bulk_load": bulk,
+              "build": build,
               "ratio_wall": round(build["wall"] / bulk["wall"], 2),
               "ratio_cpu": round(build["cpu"] / bulk["cpu"], 2)}
     if search:
@@ -139,6 +148,10 @@ def main() -> None:
     parser.add_argument("--search", action="store_true", help="measure search latency too")
     parser.add_argument("--repeat", type=int, default=5, help="search rounds")
     parser.add_argument("--keep", action="store_true", help="keep the built store")
+    parser.add_argument("--served", action="store_true",
+                        help="build as `exokg serve --data` does at EARLY_TRIPLES or more: "
+                             "a copy of the loaded store served early (the default: as it "
+                             "does below)")
     parser.add_argument("--python", action="append", default=[],
                         help="build with this interpreter (repeat it to alternate builds of "
                              "two checkouts, each after its own bulk load; the digests of "
@@ -149,7 +162,7 @@ def main() -> None:
     for i in range(args.runs):
         python = pythons[i % len(pythons)]
         result = run(args.data, args.work, search=args.search, keep=args.keep,
-                     repeat=args.repeat, python=python)
+                     repeat=args.repeat, python=python, served=args.served)
         results.append(result)
         bulk, build = result["bulk_load"], result["build"]
         print(f"run {i + 1} ({python}): bulk load {bulk['wall']:.1f} s (cpu {bulk['cpu']:.1f} s, "
