@@ -15,7 +15,8 @@ What the store does to its input, done here the same way, in bounded memory:
 * **set semantics**: the triples are written as N-Triples (pyoxigraph's serialiser, one
   form per term) and sorted on disk by the system's ``sort``, repeats dropped: a triple
   given twice counts once, and a subject's triples are together wherever the file had them;
-* **the default graph only** of N-Quads and TriG;
+* **the default graph only** of the syntaxes that hold named graphs (N-Quads, TriG,
+  JSON-LD);
 * **blank nodes**: each file's own (renamed on parsing, as the store's load does); a
   finding is an IRI (as the store's builder reads it), and one that names a blank node is
   not read here (the artifact would hold the names the store gave them);
@@ -30,8 +31,8 @@ lines once more, for the findings and the incoming links). Either of the last tw
 or a system without a working ``sort`` or ``grep``, raises :class:`InputUnfit`, and the
 build reads the findings from the store instead (logged). RDF 1.2 terms are refused
 (:func:`exokg.rdf_terms.rdf12_problem`) as each file is serialised, whatever happens
-after: in the file written (:func:`_refuse_rdf12`), or, for the quad syntaxes, in every
-graph while it is read.
+after: in the file written (:func:`_refuse_rdf12`), or, for the syntaxes that hold named
+graphs, in every graph while it is read.
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ _FINDING = f" <{RDF.type}> <{EXO.Finding}> .\n".encode()
 _FACTS = tuple(f"<{p}> ".encode() for p in OBJECT_FACT_PREDICATES)
 #: What ``grep`` looks for in the sorted input: a finding's type, an object's facts.
 _CANDIDATES = (_FINDING.rstrip(b"\n"), *(b" " + fact for fact in _FACTS))
-#: What pyoxigraph's N-Triples hold of an RDF 1.2 term, and RDF 1.1's never outside a
-#: literal: a triple term's ``<<(`` and a base direction's ``@ar--rtl``.
+#: What pyoxigraph's N-Triples hold of an RDF 1.2 term, and RDF 1.1's only inside a
+#: literal or an IRI: a triple term's ``<<(`` and a base direction's ``@ar--rtl``.
 _RDF12_MARKS = (b"<<(", b"--ltr", b"--rtl")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 #: The datatype of a literal typed in the XSD namespace (``"^^<xsd:...>``). Oxigraph rewrites
@@ -218,8 +219,9 @@ def _refuse_rdf12(part: Path, source: Path, alive: Callable[[], None]) -> None:
     file's triples as pyoxigraph writes them) and ``source``, the file it came from.
 
     The lines that may hold one are found by ``grep`` (:data:`_RDF12_MARKS`), or here
-    when it fails: the refusal holds whatever happens after; each is parsed again and
-    judged by :func:`~exokg.rdf_terms.rdf12_problem`.
+    when it fails or its output is cut short (the refusal holds whatever happens after);
+    each is parsed again and judged by :func:`~exokg.rdf_terms.rdf12_problem`. ``alive()``
+    is asked every :data:`ALIVE_EVERY` lines.
     """
     def judge(line: bytes) -> None:
         for triple in ox.parse(line, format=ox.RdfFormat.N_TRIPLES):
@@ -229,10 +231,15 @@ def _refuse_rdf12(part: Path, source: Path, alive: Callable[[], None]) -> None:
 
     try:
         for line in _grep(part, _RDF12_MARKS, alive):
-            judge(line)
+            try:
+                judge(line)
+            except RDF_PARSE_ERRORS:  # pyoxigraph wrote it whole: grep died as it wrote
+                raise InputUnfit("the search for RDF 1.2 terms was cut short") from None
     except InputUnfit:
         with part.open("rb") as lines:
-            for line in lines:
+            for number, line in enumerate(lines):
+                if not number % ALIVE_EVERY:
+                    alive()
                 if any(mark in line for mark in _RDF12_MARKS):
                     judge(line)
 
@@ -288,7 +295,7 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
         fmt = rdf_format(path)
         # each file's blank nodes its own, as the store's load makes them
         quads: Iterator[Any] = ox.parse(path=str(path), format=fmt, rename_blank_nodes=True)
-        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+        if fmt.supports_datasets:  # N-Quads, TriG, JSON-LD
             # every graph's terms judged, not only the default graph's that are written
             quads = (q.triple for q in _checked(quads, alive, path)
                      if isinstance(q.graph_name, ox.DefaultGraph))
@@ -299,7 +306,7 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
                     pass
         except RDF_PARSE_ERRORS as err:
             raise ConfigError(f"{path}: not valid RDF: {rdf_problem(err)}") from None
-        _refuse_rdf12(parts[-1], path, alive)
+        beside_load(_refuse_rdf12, parts[-1], path, alive)
     logger.info("facets input serialised in %.1f s", time.monotonic() - started)
     if loading is not None and loaded is not None:
         loaded()

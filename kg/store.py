@@ -329,7 +329,7 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
         the folder holding one store per data version.
     data_files
         RDF files to serve instead of the bundled graph (the suffix names the syntax;
-        N-Quads and TriG keep their named graphs).
+        N-Quads, TriG and JSON-LD keep their named graphs).
     records_dirs
         extra records folders for the bundled graph (ignored with ``data_files``).
     loaded_copy
@@ -651,9 +651,9 @@ def _build_from_input(files: list[Path], signal: Path,
 
 
 def _say_named_graphs(store: ox.Store) -> None:
-    """Warn when the data put triples in named graphs (N-Quads, TriG): the store keeps
-    them, and SPARQL reads them with GRAPH or FROM, but the pages, search, graph queries
-    and exports read the default graph, which may then be empty. The metrics' graph of an
+    """Warn when the data put triples in named graphs (N-Quads, TriG, JSON-LD): the store
+    keeps them, and SPARQL reads them with GRAPH or FROM, but the pages, search, graph
+    queries and exports read the default graph, which may then be empty. The metrics' graph of an
     ExoKG export given back as data is dropped: the build computes it again (its stale
     values would sit beside the new ones)."""
     if next(iter(store.named_graphs()), None) is None:  # the usual case: nothing to count

@@ -9,6 +9,7 @@ says so and reads the store instead."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -292,13 +293,64 @@ def test_rdf12_terms_are_refused_wherever_they_are(tmp_path, name, extra, said):
     assert [p.name for p in (tmp_path / "stores").iterdir() if not p.name.startswith(".")] == []
 
 
-def test_rdf12_marks_inside_a_literal_are_rdf_1_1(tmp_path, caplog):
-    """A literal may hold the text of a triple term or of a base direction: the refusal
-    judges each line it finds, and these are built from the input like any other."""
+def test_rdf12_marks_in_a_literal_or_an_iri_are_rdf_1_1(tmp_path, caplog):
+    """A literal or an IRI may hold the text of a triple term or of a base direction: the
+    refusal judges each line it finds, and these are built from the input like any other."""
     data = tmp_path / "data.nt"
     data.write_text("".join(_lines(tmp_path)) + f'<{MIR21}> <{MENTIONS}> '
-                    f'"a <<( <{MIR21}> <{MENTIONS}> \\"x\\"@ar--rtl )>> b --ltr"@en .\n',
+                    f'"a <<( <{MIR21}> <{MENTIONS}> \\"x\\"@ar--rtl )>> b --ltr"@en .\n'
+                    f'<{MIR21}> <{MENTIONS}> <http://example.org/a--ltr--rtl> .\n',
                     encoding="utf-8")
     built, reference = _build(tmp_path, [data], caplog)
     assert any(FROM_INPUT in r.getMessage() for r in caplog.records)
     assert facet_tables(built) == facet_tables(reference)
+
+
+@pytest.mark.parametrize("extra, refused", [
+    ("", False),
+    (f'<{MIR21}> <{MENTIONS}> "x"@ar--rtl .\n', True),
+])
+def test_rdf12_search_cut_short_is_done_again(tmp_path, caplog, monkeypatch, extra, refused):
+    """A ``grep`` that dies as it writes (the kernel's OOM killer) cuts its last line:
+    the refusal scans the file itself, and the facets are read from the store."""
+    import shutil
+
+    data = tmp_path / "data.nt"
+    # grep's output is cut inside this line, before the base direction after it
+    data.write_text("".join(_lines(tmp_path)) + f'<{MIR21}> <{MENTIONS}> "a --ltr b" .\n'
+                    + extra, encoding="utf-8")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sort").symlink_to(shutil.which("sort"))
+    (bin_dir / "grep").write_text(f"#!/bin/sh\n{shutil.which('grep')} \"$@\" | head -c 70\n"
+                                  "kill -9 $$\n", encoding="utf-8")
+    (bin_dir / "grep").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.path.dirname(shutil.which('head'))}")
+    if refused:
+        with pytest.raises(ConfigError, match="data.nt: a literal with a base direction in"):
+            prepare_store(tmp_path / "stores", data_files=[data])
+        return
+    built, reference = _build(tmp_path, [data], caplog)
+    assert any("facets read from the store: the input's search failed (-9)" in r.getMessage()
+               for r in caplog.records)
+    assert facet_tables(built) == facet_tables(reference)
+
+
+def test_a_json_ld_named_graph_is_left_out_and_judged(tmp_path, caplog):
+    """JSON-LD holds named graphs as N-Quads and TriG do: the default graph is read from
+    the input (it was refused as "not valid RDF"), and every graph judged."""
+    data, graph = tmp_path / "data.nt", tmp_path / "g.jsonld"
+    data.write_text("".join(_lines(tmp_path)), encoding="utf-8")
+
+    def named_graph(value: object) -> str:
+        return json.dumps({"@id": "http://example.org/g",
+                           "@graph": [{"@id": MIR21, MENTIONS: value}]})
+
+    graph.write_text(named_graph("in a named graph"), encoding="utf-8")
+    built, reference = _build(tmp_path, [data, graph], caplog)
+    assert any(FROM_INPUT in r.getMessage() for r in caplog.records)
+    assert facet_tables(built) == facet_tables(reference)
+    graph.write_text(named_graph({"@value": "x", "@language": "ar", "@direction": "rtl"}),
+                     encoding="utf-8")
+    with pytest.raises(ConfigError, match="g.jsonld: a literal with a base direction in"):
+        prepare_store(tmp_path / "stores2", data_files=[data, graph])
