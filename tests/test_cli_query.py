@@ -167,3 +167,24 @@ def test_a_construct_download_of_findings_and_an_unknown_suffix(client):
     assert r.status_code == 200 and r.data.count(b"/finding/t") > 66
     r = client.get("/query.nope", query_string={"query": FINDINGS_CONSTRUCT})
     assert r.status_code == 406 and b"nope" in r.data
+
+
+@pytest.mark.parametrize("command", [
+    ["serve"], ["query", "ASK {}"], ["validate"], ["neighbors", "miR-21"],
+    ["load", "--store-url", "http://127.0.0.1:9/q", "--update-url", "http://127.0.0.1:9/u"]])
+def test_data_given_twice_is_every_file(command):
+    """``--data a --data b`` reads both files: each command's option adds to the list (it
+    kept the last one, and served half of the data without a word)."""
+    from exokg.cli import build_parser
+
+    args = build_parser().parse_args([*command, "--data", "a.nt", "--data", "b.nt"])
+    assert args.data == ["a.nt", "b.nt"]
+
+
+def test_query_reads_every_data_file_given(tmp_path, capsys):
+    a, b = tmp_path / "a.nt", tmp_path / "b.nt"
+    a.write_text("<http://e/a> <http://e/p> <http://e/b> .\n", encoding="utf-8")
+    b.write_text("<http://e/c> <http://e/p> <http://e/d> .\n", encoding="utf-8")
+    code = main(["query", "--store", str(tmp_path / "stores"), "--data", str(a),
+                 "--data", str(b), "--format", "csv", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"])
+    assert code == 0 and capsys.readouterr().out == "n\r\n2\r\n"

@@ -48,7 +48,7 @@ def register(subparsers) -> None:
                "  exokg validate --data my-graph.ttl",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_records(validate)
-    validate.add_argument("--data", metavar="FILE", nargs="+",
+    validate.add_argument("--data", metavar="FILE", nargs="+", action="extend",
                           help="validate these RDF files (Turtle, N-Triples, JSON-LD, ...) "
                                "instead of the built graph")
     validate.set_defaults(func=_validate)

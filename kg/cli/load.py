@@ -38,7 +38,7 @@ def register(subparsers) -> None:
                         "on Virtuoso)")
     p.add_argument("--records", metavar="DIR", action="append", default=[],
                    help="a folder of your own records, added to the review's")
-    p.add_argument("--data", metavar="FILE", nargs="+", default=[],
+    p.add_argument("--data", metavar="FILE", nargs="+", action="extend", default=[],
                    help="load these RDF files (default graph only) instead of the bundled graph")
     p.add_argument("--keep", type=int, default=2,
                    help="data versions kept in the store (default: 2, the current and the "

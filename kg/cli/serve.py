@@ -110,7 +110,7 @@ def register(subparsers) -> None:
     p.add_argument("--store-url", metavar="URL",
                    help="serve a remote store: a SPARQL 1.1 Protocol endpoint holding ExoKG "
                         "data (see 'exokg load') instead of the embedded store")
-    p.add_argument("--data", metavar="FILE", nargs="+",
+    p.add_argument("--data", metavar="FILE", nargs="+", action="extend",
                    help="serve these RDF files (.ttl .nt .nq .trig .jsonld .rdf) instead of "
                         "the bundled graph")
     p.add_argument("--records", metavar="DIR", action="append",
