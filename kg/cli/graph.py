@@ -26,9 +26,10 @@ _RAW = argparse.RawDescriptionHelpFormatter
 def _source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--records", metavar="DIR", action="append", default=[],
                         help="a folder of your own records, added to the review's")
+    # one file per --data, repeated for more: a list would swallow the node that follows
     parser.add_argument("--data", metavar="FILE", action="append", default=[],
-                        help="RDF file(s) to use instead of the bundled graph "
-                             "(Turtle, N-Triples, JSON-LD ...)")
+                        help="an RDF file to use instead of the bundled graph (Turtle, "
+                             "N-Triples, JSON-LD ...); repeat --data for more files")
 
 
 def _store(parser: argparse.ArgumentParser) -> None:

@@ -35,7 +35,8 @@ def register(subparsers) -> None:
                    help="a folder of your own records, added to the review's")
     p.add_argument("--store", metavar="DIR", help="store folder (default: ~/.cache/exokg/store)")
     p.add_argument("--data", metavar="FILE", nargs="+", action="extend",
-                   help="query these RDF files instead")
+                   help="query these RDF files instead (the query goes before --data, or "
+                        "after '--': the files' list takes every word after it)")
     p.add_argument("--timeout", type=float, metavar="S", help="time limit (default: 30)")
     p.add_argument("--max-rows", type=int, help="row cap (default: 10000; 0: none)")
     p.set_defaults(func=_query)
