@@ -306,7 +306,8 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
                     pass
         except RDF_PARSE_ERRORS as err:
             raise ConfigError(f"{path}: not valid RDF: {rdf_problem(err)}") from None
-        beside_load(_refuse_rdf12, parts[-1], path, alive)
+        if not fmt.supports_datasets:  # a quad syntax's terms were judged as it was read
+            beside_load(_refuse_rdf12, parts[-1], path, alive)
     logger.info("facets input serialised in %.1f s", time.monotonic() - started)
     if loading is not None and loaded is not None:
         loaded()
