@@ -164,7 +164,8 @@ def checked_number(number: Any, subject: object, predicate: str, shown: str) -> 
     if isinstance(number, int) and not isinstance(number, bool) and low <= number <= high:
         return number
     raise DataError(f"<{subject}> exo:{local_name(predicate)} {shown} is not a whole number "
-                    f"from {low:,} to {high:,}")
+                    f"from {low:,} to {high:,}", subject=str(subject), predicate=predicate,
+                    value=shown)
 
 
 def _int(graph: Graph, subject: Node | None, predicate: URIRef) -> int | None:

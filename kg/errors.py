@@ -32,7 +32,7 @@ def rdf_problem(err: Exception) -> str:
     A byte order mark the parser stopped at is said so (its message quotes an invisible
     character).
 
-    >>> rdf_problem(SyntaxError("Unexpected end of file at line 3"))
+    >>> rdf_problem(SyntaxError("Unexpected end of file at line 3", ("a.nt", 3, 1, "")))
     'Unexpected end of file at line 3'
     >>> rdf_problem(MemoryError("Reached the buffer maximal size of 16777216"))
     'a line or a term longer than 16 MiB, which the RDF parser does not read'
@@ -41,10 +41,13 @@ def rdf_problem(err: Exception) -> str:
         if _PARSER_BUFFER not in str(err):
             raise err
         return "a line or a term longer than 16 MiB, which the RDF parser does not read"
-    if "\ufeff" in str(err):  # a Turtle or N-Triples file saved with a byte order mark
+    # a SyntaxError's str() adds "(file, line N)" to a message that says where already,
+    # and the caller names the file
+    text = err.msg if isinstance(err, SyntaxError) and err.msg else str(err)
+    if "\ufeff" in text:  # a Turtle or N-Triples file saved with a byte order mark
         return ("the file starts with a byte order mark (U+FEFF), which the RDF parser does "
                 "not read in this syntax: save it as UTF-8 without one")
-    return str(err)
+    return text
 
 
 def _rebuild(cls: type[ExoKGError], args: tuple, state: dict) -> ExoKGError:
@@ -163,9 +166,16 @@ class StillBuilding(ArtifactMissing):
 class DataError(ExoKGError):
     """The graph's data breaks a rule its readers rely on (a finding's number that is not a
     whole number in its range): found when the store is built, naming the node and the
-    property."""
+    property. ``subject`` and ``predicate`` (IRIs) and ``value`` (the term as N-Triples
+    writes it) let the build say where the input holds it
+    (:func:`exokg.written_at.written_at`)."""
 
     status = 500
+
+    def __init__(self, message: str, *, subject: str | None = None,
+                 predicate: str | None = None, value: str | None = None) -> None:
+        super().__init__(message)
+        self.subject, self.predicate, self.value = subject, predicate, value
 
 
 class UnknownFormat(ExoKGError):

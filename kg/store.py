@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 import pyoxigraph as ox
 from exokg import build_format, review
 from exokg.child import ChildFailed, run_in_child
-from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
+from exokg.errors import RDF_PARSE_ERRORS, ConfigError, DataError, rdf_problem
 from exokg.store_dir import (
     BUILDING_PREFIX,
     EARLY_PREFIX,
@@ -64,6 +64,7 @@ from exokg.store_layout import (
     write_meta,
 )
 from exokg.tsv import file_problem
+from exokg.written_at import written_at
 from exokg.xml_entities import check_entities
 
 __all__ = ["ARTIFACT_BUILDERS", "RDF_SUFFIXES", "READ_ONLY_ARTIFACTS", "ArtifactBuilder",
@@ -471,6 +472,12 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
             reason = getattr(err, "strerror", None) or str(err).splitlines()[0]
             raise ConfigError(f"cannot build the store in {store_dir}: {reason}; the stores "
                               "already there are left as they were") from None
+        if isinstance(err, DataError) and err.subject and err.predicate and err.value \
+                and files:
+            # the store keeps no file or line: the input is searched, once, now
+            where = written_at(files, err.subject, err.predicate, err.value, rdf_format)
+            if where:
+                raise DataError(f"{where}: {err}") from None
         raise
     logger.info("built store %s: %d triples in %.1f s", target, info.triples,
                 time.monotonic() - started)

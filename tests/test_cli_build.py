@@ -154,16 +154,16 @@ def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
 @pytest.mark.parametrize(("name", "data", "message"), [
     ("latin.ttl", '<http://e/a> <http://e/b> "café" .\n'.encode("latin-1"),
      "latin.ttl, row 1: not UTF-8 (byte 0xE9 is 'é' in Latin-1"),
-    ("broken.rdf", b"<rdf:RDF", "broken.rdf: cannot read RDF"),
-    ("broken.nt", b"<http://e/a> <http://e/b> [\n", "broken.nt: cannot read RDF"),
+    ("broken.rdf", b"<rdf:RDF", "broken.rdf: not valid RDF"),
+    ("broken.nt", b"<http://e/a> <http://e/b> [\n", "broken.nt: not valid RDF"),
     ("long.nt", b'<http://e/a> <http://e/b> "' + b"x" * (17 * 2**20) + b'" .\n',
-     "long.nt: cannot read RDF: a line or a term longer than 16 MiB"),
+     "long.nt: not valid RDF: a line or a term longer than 16 MiB"),
     ("missing.ttl", None, "missing.ttl: not found"),
     ("bom.ttl", b'\xef\xbb\xbf<http://e/a> <http://e/b> "c" .\n',
-     "bom.ttl: cannot read RDF: the file starts with a byte order mark (U+FEFF)"),
+     "bom.ttl: not valid RDF: the file starts with a byte order mark (U+FEFF)"),
     # RDF/XML reads a byte order mark: an error there is the file's own
     ("bom.rdf", b'\xef\xbb\xbf<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
-     b'02/22-rdf-syntax-ns#"><rdf:Description></q></rdf:RDF>', "bom.rdf: cannot read RDF: "),
+     b'02/22-rdf-syntax-ns#"><rdf:Description></q></rdf:RDF>', "bom.rdf: not valid RDF: "),
     ("star.ttl", b'<http://e/a> <http://e/b> <<( <http://e/a> <http://e/b> "c" )>> .\n',
      "star.ttl: a triple term in <http://e/a> <http://e/b> <<("),
     ("dir.nt", b'<http://e/a> <http://e/b> "c"@ar--rtl .\n',
@@ -180,6 +180,7 @@ def test_validate_refuses_unreadable_rdf_in_one_line(tmp_path, name, data, messa
     assert result.stderr.startswith(f"exokg validate: error: {tmp_path}/")
     assert message in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count(name) == 1  # the parser's own "(file, line N)" dropped
 
 
 def test_validate_fetches_no_remote_context(tmp_path):

@@ -235,35 +235,55 @@ _FINDING = """@prefix exo: <https://w3id.org/exokg/vocab#> .
 """
 
 
-@pytest.mark.parametrize("value, said", [
+@pytest.mark.parametrize("value, said, where", [
     ('exo:sampleSize "abc"^^xsd:integer', 'exo:sampleSize "abc"^^<http://www.w3.org/2001/'
                                           'XMLSchema#integer> is not a whole number from 1 to '
-                                          '10,000,000'),
+                                          '10,000,000', "data.ttl, line 5"),
+    # written bare: no quoted form to search for, the one file named
     ("exo:sampleSize -5", 'exo:sampleSize "-5"^^<http://www.w3.org/2001/XMLSchema#integer> '
-                          "is not a whole number from 1 to 10,000,000"),
-    ("exo:sampleSize 1e400", "exo:sampleSize"),
-    ('exo:sourceRow "1.5"^^xsd:decimal', "exo:sourceRow"),
+                          "is not a whole number from 1 to 10,000,000", "data.ttl"),
+    ("exo:sampleSize 1e400", "exo:sampleSize", "data.ttl"),
+    ('exo:sourceRow "1.5"^^xsd:decimal', "exo:sourceRow", "data.ttl, line 5"),
     ('exo:sourceTable "two"', 'exo:sourceTable "two" is not a whole number from 0 to '
-                              "999,999,999"),
+                              "999,999,999", "data.ttl, line 5"),
     # past Python's int() limit of 4,300 digits: its own ValueError before
-    (f'exo:sampleSize "{"1" * 5000}"^^xsd:integer', "is not a whole number from 1 to"),
-    ('exo:sampleSize "many"^^xsd:integer', "exo:sampleSize"),  # read as no n before
-    ('exo:sourceRow "3.0"^^xsd:decimal', "exo:sourceRow"),  # read as 3 before
+    (f'exo:sampleSize "{"1" * 5000}"^^xsd:integer', "is not a whole number from 1 to",
+     "data.ttl, line 5"),
+    ('exo:sampleSize "many"^^xsd:integer', "exo:sampleSize", "data.ttl, line 5"),
+    # the store writes it "3": not found as written, the one file named
+    ('exo:sourceRow "3.0"^^xsd:decimal', "exo:sourceRow", "data.ttl"),
 ])
-def test_a_finding_s_number_out_of_its_range_is_one_line_and_exit_2(tmp_path, value, said):
+def test_a_finding_s_number_out_of_its_range_is_one_line_and_exit_2(tmp_path, value, said,
+                                                                    where):
     """A finding's number that is no whole number failed the build with a traceback
     (``int()`` of the literal); one past the records' bounds reached the JSON API (a
-    sample size of 10^26, a negative one summed into ``total_n``)."""
+    sample size of 10^26, a negative one summed into ``total_n``). The error named the
+    finding but not the file, and came after a warning line of rdflib's."""
     data = tmp_path / "data.ttl"
     data.write_text(_FINDING % value, encoding="utf-8")
     result = _serve("--data", str(data), "--store", str(tmp_path / "store"), "--port", "8080")
     assert result.returncode == 2
-    lines = [line for line in result.stderr.strip().splitlines()
-             if not line.startswith("WARNING rdflib")]  # rdflib's note on an ill-typed value
+    lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("exokg serve: error: <https://w3id.org/exokg/id/finding/f1> ")
+    assert lines[0].startswith(f"exokg serve: error: {where}: "
+                               "<https://w3id.org/exokg/id/finding/f1> ")
     assert said in lines[0]
-    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_number_is_found_in_the_file_that_writes_it(tmp_path):
+    """With several files, the one that writes the value, at its line; the line that
+    names the finding too, before another finding's with the same value."""
+    first, second = tmp_path / "a.nt", tmp_path / "b.ttl"
+    first.write_text('<https://w3id.org/exokg/id/finding/f0> <https://w3id.org/exokg/vocab#'
+                     'note> "abc"^^<http://www.w3.org/2001/XMLSchema#integer> .\n',
+                     encoding="utf-8")
+    second.write_text(_FINDING % 'exo:sampleSize "abc"^^xsd:integer', encoding="utf-8")
+    result = _serve("--data", str(first), str(second), "--store", str(tmp_path / "store"),
+                    "--port", "8080")
+    assert result.returncode == 2
+    assert result.stderr.startswith("exokg serve: error: b.ttl, line 5: <https://w3id.org/"
+                                    "exokg/id/finding/f1> exo:sampleSize"), result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_data_with_a_term_past_the_parser_s_buffer_is_one_line_and_exit_2(tmp_path):

@@ -117,8 +117,10 @@ def _read_rdf(paths: list[str]):
             decode_text(file.read_bytes(), file=path)  # UTF-8, or a located hint
         try:
             quads = list(ox.parse(path=str(file), format=syntax))
-        except (OSError, *RDF_PARSE_ERRORS) as err:
-            raise RecordError(f"cannot read RDF: {rdf_problem(err)}", file=path) from None
+        except OSError as err:
+            raise RecordError(f"cannot read: {err.strerror or err}", file=path) from None
+        except RDF_PARSE_ERRORS as err:
+            raise RecordError(f"not valid RDF: {rdf_problem(err)}", file=path) from None
         default = [q for q in quads if q.graph_name == ox.DefaultGraph()]
         for problem in filter(None, map(rdf12_problem, default)):
             raise RecordError(problem, file=path)
