@@ -136,3 +136,50 @@ def test_a_first_path_after_the_warm_up_compiles_nothing(store_dir, app):
     assert "shortest_simple_paths" in compiled("cold")  # what the warm-up is for
     assert compiled("warm") == []
     assert compiled("warm, its path another branch") == []
+
+
+_PARSED = """
+import json, sys
+import rdflib
+from exokg.server import create_app
+from exokg.server.warmup import get_service_of, warm_up
+
+app = create_app({"TESTING": True, "STORE_DIR": sys.argv[1], "EXECUTORS": 1})
+if sys.argv[2] == "warm":
+    warm_up(app)
+parsed = []
+parse = rdflib.Graph.parse
+
+def spy(self, source=None, *args, **kwargs):
+    parsed.append(str(source).rsplit("/", 1)[-1])
+    return parse(self, source, *args, **kwargs)
+
+rdflib.Graph.parse = spy
+client = app.test_client()
+for url in sys.argv[3:]:
+    assert client.get(url).status_code == 200, url
+get_service_of(app).close()
+print(json.dumps(parsed))
+"""
+
+
+def test_a_first_filter_by_type_or_predicate_after_the_warm_up_parses_nothing(store_dir):
+    """The vocabulary's kinds and predicates are read (rdflib parses the ontology) at the
+    first ``type=`` or ``predicates=``; the warm-up's own requests have neither, and at
+    10^6 findings the first rank by type took 50 ms against 11 ms the tenth."""
+    import subprocess
+    import sys
+    from urllib.parse import urlencode
+
+    urls = ["/api/rank?" + urlencode({"metric": "degree", "type": "MicroRNA"}),
+            "/api/neighborhood?" + urlencode({"node": "https://w3id.org/exokg/id/content/mir-21",
+                                              "predicates": "exo:citedIn"})]
+
+    def parsed(mode: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", _PARSED, str(store_dir), mode, *urls],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.splitlines()[-1])
+
+    assert "exokg.ttl" in parsed("cold")  # what the warm-up is for
+    assert parsed("warm") == []
