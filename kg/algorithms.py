@@ -143,7 +143,7 @@ def search(G: Source, q: str, *, types: Iterable[str] | None = None,
     _check_int("limit", limit, 1, 1000)
     source = as_source(G)
     hits = source.search(q, parse_kinds(types), limit)
-    H = source.subgraph([node for node, _, _ in hits])
+    H = source.subgraph([node for node, _, _ in hits], edges=False)
     return [{**node_json(H, node), "score": score, **extra}
             for node, score, extra in hits if node in H]
 
@@ -669,7 +669,7 @@ def rank(G: Source, metric: str = "degree", *, types: Iterable[str] | None = Non
     _check_int("limit", limit, 1, 1000)
     source = as_source(G)
     rows = source.top(metric, parse_kinds(types), limit)
-    H = source.subgraph([n for n, _ in rows])
+    H = source.subgraph([n for n, _ in rows], edges=False)
     return [{**node_json(H, n), "score": score, "rank": i}
             for i, (n, score) in enumerate(rows, start=1)]
 

@@ -75,7 +75,8 @@ class GraphSource(Protocol):
 
     def prominence(self, nodes: Collection[str]) -> dict[str, int]: ...
 
-    def subgraph(self, nodes: Collection[str]) -> nx.MultiDiGraph: ...
+    def subgraph(self, nodes: Collection[str], *, edges: bool = True
+                 ) -> nx.MultiDiGraph: ...
 
     def edges_among(self, nodes: Collection[str]) -> list[tuple[str, str, str]]: ...
 
@@ -114,12 +115,14 @@ class ProjectionSource:
         succ, pred = self.G._succ, self.G._pred
         return {v: len(succ[v]) + len(pred[v]) for v in nodes}
 
-    def subgraph(self, nodes: Collection[str]) -> nx.MultiDiGraph:
+    def subgraph(self, nodes: Collection[str], *, edges: bool = True) -> nx.MultiDiGraph:
         G, nodes = self.G, set(nodes)
         H = nx.MultiDiGraph(name=G.graph.get("name", "ExoKG"), findings=self.findings)
         H.add_nodes_from((v, G.nodes[v]) for v in sorted(nodes))
-        H.add_edges_from((u, v, key, data) for u in nodes for v, keys in G._succ[u].items()
-                         if v in nodes for key, data in keys.items())
+        if edges:
+            H.add_edges_from((u, v, key, data) for u in nodes
+                             for v, keys in G._succ[u].items()
+                             if v in nodes for key, data in keys.items())
         return H
 
     def edges_among(self, nodes: Collection[str]) -> list[tuple[str, str, str]]:

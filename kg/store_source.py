@@ -480,20 +480,22 @@ class StoreSource:
         ids = {n: None if self._kinds.get(n) == "Finding" else adj.node_id(n) for n in nodes}
         return _adjacency_prominence(adj, ids)
 
-    def subgraph(self, nodes: Collection[str]) -> nx.MultiDiGraph:
-        """The nodes' attributes (one ``VALUES`` query) and the edges among them (the
-        adjacency, or one more query), projected as :func:`exokg.network.project` does."""
+    def subgraph(self, nodes: Collection[str], *, edges: bool = True) -> nx.MultiDiGraph:
+        """The nodes' attributes (one ``VALUES`` query) and, unless ``edges`` is false (a
+        list of nodes: search hits, a ranking), the edges among them (the adjacency, or
+        one more query), projected as :func:`exokg.network.project` does."""
         nodes = sorted(nodes)
         rows: list[tuple[Any, Any, Any]] = []
-        edges: list[tuple[str, str, str]] = []
+        among: list[tuple[str, str, str]] = []
         if nodes:
             query = attribute_query(nodes, self.literal_properties)
             rows = [(n, p, o) for n, p, o in self._select(query).rows
                     if isinstance(n, URIRef) and p is not None and o is not None]
-            edges = self.edges_among(nodes)
+            if edges:
+                among = self.edges_among(nodes)
         # the rows and the adjacency's edges (predicate CURIEs) straight into networkx:
         # no rdflib graph in between, no CURIE expanded to be compacted again
-        G = project_triples(rows, findings=self.findings, edges=edges)
+        G = project_triples(rows, findings=self.findings, edges=among)
         for node in nodes:  # an untyped node with no edge left: the projection's attributes
             if node not in G:
                 G.add_node(node, **node_attributes(node, (), {}, {}, {}, {}))
