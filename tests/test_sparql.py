@@ -42,6 +42,40 @@ def test_service_allowlist():
                 allowlist=[])
 
 
+# every character Python or SPARQL might read as the end of a line or as white space
+_BREAKS = [chr(c) for c in range(0x20)] + ["\x7f", "\x85", "\xa0", "\u2028", "\u2029",
+                                         "\ufeff"]
+
+
+@pytest.mark.parametrize("char", _BREAKS, ids=[f"U+{ord(c):04X}" for c in _BREAKS])
+def test_a_service_after_a_comment_is_seen_wherever_oxigraph_reads_it(char):
+    """The check ended a comment at a line feed only; Oxigraph ends it at a carriage
+    return too, and ran the SERVICE call behind ``# x\r`` (the allowlist bypassed). For
+    each character after a comment: either the check sees the SERVICE, or Oxigraph does
+    not read the query at all."""
+    import pyoxigraph as ox
+
+    query = f"SELECT * {{ # x{char} SERVICE <http://127.0.0.1:1/> {{ ?s ?p ?o }} }}"
+    if inspect_query(query).services:
+        with pytest.raises(QueryRefused):
+            check_query(inspect_query(query), allowlist=[])
+        return
+    try:
+        list(ox.Store().query(query))
+    except SyntaxError:
+        return  # not a query Oxigraph runs
+    except OSError:  # it ran the call (port 1 refuses it): the check missed it
+        pass
+    pytest.fail(f"Oxigraph reads a SERVICE after a comment ended by U+{ord(char):04X}")
+
+
+def test_a_comment_ended_by_a_carriage_return_hides_no_depth():
+    """The depth check, blind past ``# x\r`` too, let a 40,000-deep expression reach the
+    executor (it crashed with signal 11)."""
+    query = "SELECT * { # x\r FILTER(" + "STR(" * 40000 + "1" + ")" * 40001 + " }"
+    assert inspect_query(query).too_deep_at is not None
+
+
 @pytest.mark.parametrize("accept,solutions,graph", [
     (None, "application/sparql-results+json", "text/turtle"),
     ("text/csv;q=0.4, application/sparql-results+xml;q=0.8", "application/sparql-results+xml",

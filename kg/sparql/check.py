@@ -43,11 +43,15 @@ __all__ = ["FORMS", "MAX_DEPTH", "QueryInfo", "check_query", "inspect_query", "l
 #: a margin of over 14x for the worst kind and far more for the others.
 MAX_DEPTH = 2000
 
+# Where the query's text ends a comment or a string must be where Oxigraph ends it, or a
+# SERVICE after it is hidden from the checks: SPARQL ends a comment at a line feed *or* a
+# carriage return (``# x\r SERVICE <...>`` ran the call), and a short string cannot hold
+# either.
 _TOKEN = re.compile(r"""
   (?P<ws>\s+)
-| (?P<comment>\#[^\n]*)
+| (?P<comment>\#[^\r\n]*)
 | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-            |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+            |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
 | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
 | (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
 | (?P<op>\|\||&&)
