@@ -153,9 +153,14 @@ def compact_iri(iri: str) -> str:
 
 @lru_cache(maxsize=_REMEMBERED)
 def expand_curie(curie: str) -> str:
-    """The IRI of a CURIE of ExoKG's own prefixes; anything else is returned unchanged."""
-    prefix, _, local = curie.partition(":")
-    if prefix in PREFIXES and not local.startswith("//"):
+    """The IRI of a CURIE of ExoKG's own prefixes; anything else is returned unchanged
+    (a bare prefix, ``exo``, is a name, not a CURIE).
+
+    >>> expand_curie("exo:Finding"), expand_curie("exo"), expand_curie("exo:")
+    ('https://w3id.org/exokg/vocab#Finding', 'exo', 'https://w3id.org/exokg/vocab#')
+    """
+    prefix, colon, local = curie.partition(":")
+    if colon and prefix in PREFIXES and not local.startswith("//"):
         return converter().expand(curie) or curie
     return curie
 

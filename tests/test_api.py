@@ -101,6 +101,16 @@ def test_unknown_node_is_404_with_suggestions(api, url):
     assert data["ok"] is False and data["suggestions"]
 
 
+@pytest.mark.parametrize("url", [
+    "/api/neighborhood?node=exoid", "/api/neighborhood?node=rdfs",
+    "/api/neighborhood?node=%20exo%20", "/api/evidence?node=exoid",
+    "/api/path?source=exo&target=miR-21", "/api/export?format=csv&node=prov"])
+def test_a_bare_prefix_as_a_node_is_404(api, url):
+    """A prefix without its colon was expanded as a CURIE: 500, with curies' traceback."""
+    data = _json(api.get(url), 404)
+    assert data["ok"] is False and "no node named" in data["error"]
+
+
 @pytest.mark.parametrize("url", ["/api/neighborhood?node=miR-21&format=pdf",
                                  "/api/export?format=pdf", "/api/export?format=sparql-json",
                                  "/api/path?source=miR-122&target=miR-21&format=xlsx"])
