@@ -14,6 +14,10 @@ that lists the known values.
 Traceback (most recent call last):
 ...
 exokg.errors.InvalidQuery: unknown type 'Banana'; known types: CircularRNA, ...
+>>> parse_kinds(["foo:MicroRNA"])  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+exokg.errors.InvalidQuery: unknown type 'foo:MicroRNA'; known types: CircularRNA, ...
 """
 
 from __future__ import annotations
@@ -85,11 +89,17 @@ def parse_kinds(types: Iterable[str] | None, *,
     """
     if not types:
         return None
+    vocabulary = {k.lower() for k in known_kinds()}
     known = {k.lower(): k for k in (*known_kinds(), *extra) if k}
     for raw in types:
-        name = _kind_name(raw)
-        if name and name not in CONTENT_ALIASES and name not in known:
-            raise InvalidQuery(f"unknown type {raw.strip()!r}; known types: "
+        name, text = _kind_name(raw), raw.strip()
+        # a name in another namespace is not the vocabulary's class of that name (the
+        # data's own classes, ``extra``, are known by their local names only)
+        namespace = text[:len(text) - len(text.rsplit(":", 1)[-1].rsplit("#", 1)[-1])]
+        foreign = namespace not in ("", "exo:", str(EXO)) and (
+            name in vocabulary or name in CONTENT_ALIASES)
+        if not name or foreign or name not in CONTENT_ALIASES and name not in known:
+            raise InvalidQuery(f"unknown type {text!r}; known types: "
                                + ", ".join(sorted(set(known.values()))))
     return normalize_kinds(types)
 

@@ -102,6 +102,27 @@ def test_unknown_node_is_404_with_suggestions(api, url):
 
 
 @pytest.mark.parametrize("url", [
+    "/api/rank?limit=5&types=exo:", "/api/rank?limit=5&types=:", "/api/rank?types=exoid:",
+    "/api/rank?types=%23", "/api/rank?types=https://w3id.org/exokg/vocab%23",
+    "/api/entities?q=mir&types=exo:", "/api/neighborhood?node=miR-21&types=exo:",
+    "/api/rank?types=foo:MicroRNA", "/api/rank?types=http://evil.example/x%23Disease",
+    "/api/rank?types=foo:content"])
+def test_a_type_that_names_no_kind_of_the_vocabulary_is_400(api, url):
+    """An empty local name was skipped: the filter dropped, every kind ranked; another
+    namespace's name was read as the vocabulary's class."""
+    data = _json(api.get(url), 400)
+    assert "unknown type" in data["error"]
+
+
+@pytest.mark.parametrize("url", ["/api/rank?types=exo:MicroRNA",
+                                 "/api/rank?types=https://w3id.org/exokg/vocab%23MicroRNA",
+                                 "/api/rank?types=microrna"])
+def test_a_kind_by_name_curie_or_iri(api, url):
+    data = _json(api.get(url), 200)
+    assert data["results"] and {r["kind"] for r in data["results"]} == {"MicroRNA"}
+
+
+@pytest.mark.parametrize("url", [
     "/api/neighborhood?node=exoid", "/api/neighborhood?node=rdfs",
     "/api/neighborhood?node=%20exo%20", "/api/evidence?node=exoid",
     "/api/path?source=exo&target=miR-21", "/api/export?format=csv&node=prov"])
