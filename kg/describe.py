@@ -170,10 +170,19 @@ def checked_number(number: Any, subject: object, predicate: str, shown: str) -> 
 
 def _int(graph: Graph, subject: Node | None, predicate: URIRef) -> int | None:
     """The whole number ``subject`` has for ``predicate`` (:func:`checked_number`), or
-    ``None`` when it has no literal there."""
-    value = graph.value(subject, predicate) if subject is not None else None
-    if not isinstance(value, Literal):
+    ``None`` when it has none. Two values (which one a summary adds up would be
+    chance), or an IRI or a blank node there, are a :class:`~exokg.errors.DataError`."""
+    values = sorted(graph.objects(subject, predicate)) if subject is not None else []
+    if not values:
         return None
+    if len(values) > 1:
+        shown = ", ".join(v.n3() for v in values[:3]) + (", ..." if len(values) > 3 else "")
+        raise DataError(f"<{subject}> exo:{local_name(str(predicate))} has {len(values)} "
+                        f"values ({shown}); it has one at most", subject=str(subject),
+                        predicate=str(predicate), value=values[1].n3())
+    value = values[0]
+    if not isinstance(value, Literal):
+        return checked_number(None, subject, str(predicate), value.n3())
     number = value.value
     if isinstance(number, str):  # a plain "12"
         number = whole_number(number)

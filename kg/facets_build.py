@@ -208,9 +208,12 @@ class _FastIndex(TripleIndex):
 
 def _fast_int(index: _FastIndex, subject: Any, predicate: str) -> int | None:
     """``describe._int`` for the literals it meets in practice (the same range check)."""
-    value = index.value(subject, predicate) if subject is not None else None
-    if value is None or isinstance(value, ox.NamedNode):
+    values = 0 if subject is None else index.count(subject, predicate)
+    if values == 0:
         return None
+    if values > 1:  # describe._int says why
+        raise _Odd
+    value = index.value(subject, predicate)
     if not isinstance(value, ox.Literal) or value.datatype.value not in _INTEGER_TYPES:
         raise _Odd
     number = whole_number(value.value)

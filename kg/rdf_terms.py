@@ -147,6 +147,10 @@ class TripleIndex:
         found = self._spo.get(subject, {}).get(predicate)
         return found[0] if found else None
 
+    def count(self, subject: Any, predicate: Any) -> int:
+        """How many objects ``subject`` has for ``predicate``."""
+        return len(self._spo.get(subject, {}).get(predicate, ()))
+
     def objects(self, subject: Any, predicate: Any) -> Iterator[Any]:
         """Every object of ``subject``'s ``predicate``."""
         return iter(self._spo.get(subject, {}).get(predicate, ()))

@@ -4,9 +4,9 @@ A value the build refuses (:class:`~exokg.errors.DataError`: a finding's sample 
 is not a whole number) is found in the store, which keeps no file or line; the files are
 searched for it only then, once:
 
-* the file: the one given, or among several the one whose triples hold the subject and
-  the property (each file parsed again: a Turtle subject is often a prefixed or relative
-  name, and another file may write the same value for another node);
+* the file (its path as given): the one given, or among several the one whose triples
+  hold the subject and the property (each file parsed again: a Turtle subject is often a
+  prefixed or relative name, and another file may write the same value for another node);
 * the line, when the value is written as the store gives it: the line of that file that
   holds the subject's IRI and the value's lexical form in quotes (N-Triples, N-Quads), or
   else the first that holds the quoted form (Turtle, TriG, JSON-LD) or, for RDF/XML, the
@@ -21,10 +21,12 @@ searched for it only then, once:
 50
 >>> (folder / "b.nt").write_text('<urn:f3> <urn:n> "12x" .\\n')
 25
->>> written_at([folder / "a.nt", folder / "b.nt"], "urn:f2", "urn:n", '"12x"', nt)
-'a.nt, line 2'
->>> written_at([folder / "a.nt", folder / "b.nt"], "urn:f3", "urn:n", '"12x"', nt)
-'b.nt, line 1'
+>>> written_at([folder / "a.nt", folder / "b.nt"], "urn:f2", "urn:n", '"12x"', nt
+...            ) == f"{folder / 'a.nt'}, line 2"
+True
+>>> written_at([folder / "a.nt", folder / "b.nt"], "urn:f3", "urn:n", '"12x"', nt
+...            ) == f"{folder / 'b.nt'}, line 1"
+True
 >>> written_at([folder / "a.nt", folder / "b.nt"], "urn:f4", "urn:n", '"12x"', nt) is None
 True
 """
@@ -51,22 +53,25 @@ _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 def written_at(files: Sequence[Path], subject: str, predicate: str, value: str,
                syntax: Callable[[Path], ox.RdfFormat]) -> str | None:
-    """``"FILE, line N"`` (or ``"FILE"``) where ``files`` write ``value`` (an N-Triples
-    term) as ``subject``'s ``predicate``, the files read in their ``syntax`` (see the
-    module); ``None`` when no file holds that subject and property."""
+    """``"FILE, line N"`` (or ``"FILE"``, the path as given) where ``files`` write
+    ``value`` (an N-Triples term) as ``subject``'s ``predicate``, the files read in their
+    ``syntax`` (see the module); ``None`` when no file holds that subject and property."""
     path = files[0] if len(files) == 1 else _holder(files, subject, predicate, syntax)
     if path is None:
         return None
     quoted = _QUOTED.match(value)
-    if quoted is None:
-        return path.name
-    needles = [quoted.group().encode(), f">{quoted.group()[1:-1]}<".encode()]
+    if value.startswith("<") and value.endswith(">"):  # an IRI where a number belongs
+        needles = [value.encode()]
+    elif quoted is not None:
+        needles = [quoted.group().encode(), f">{quoted.group()[1:-1]}<".encode()]
+    else:  # a blank node: its label is the store's
+        return str(path)
     iri, first = f"<{subject}>".encode(), None
     for number, line in _lines_with(path, needles):
         if iri in line:
-            return f"{path.name}, line {number}"
+            return f"{path}, line {number}"
         first = first or number
-    return path.name if first is None else f"{path.name}, line {first}"
+    return str(path) if first is None else f"{path}, line {first}"
 
 
 def _holder(files: Sequence[Path], subject: str, predicate: str,

@@ -252,6 +252,14 @@ _FINDING = """@prefix exo: <https://w3id.org/exokg/vocab#> .
     ('exo:sampleSize "many"^^xsd:integer', "exo:sampleSize", "data.ttl, line 5"),
     # the store writes it "3": not found as written, the one file named
     ('exo:sourceRow "3.0"^^xsd:decimal', "exo:sourceRow", "data.ttl"),
+    # read as no number before: the summaries said "without n"
+    ("exo:sampleSize <http://e/12>", "exo:sampleSize <http://e/12> is not a whole number",
+     "data.ttl, line 5"),
+    ("exo:sampleSize []", "is not a whole number", "data.ttl"),
+    # one of the two was used, by chance, while SPARQL's SUM counted both
+    ('exo:sampleSize 118, 119', 'exo:sampleSize has 2 values ("118"^^<http://www.w3.org/'
+     '2001/XMLSchema#integer>, "119"^^<http://www.w3.org/2001/XMLSchema#integer>); it has '
+     "one at most", "data.ttl"),
 ])
 def test_a_finding_s_number_out_of_its_range_is_one_line_and_exit_2(tmp_path, value, said,
                                                                     where):
@@ -265,7 +273,7 @@ def test_a_finding_s_number_out_of_its_range_is_one_line_and_exit_2(tmp_path, va
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"exokg serve: error: {where}: "
+    assert lines[0].startswith(f"exokg serve: error: {tmp_path}/{where}: "
                                "<https://w3id.org/exokg/id/finding/f1> ")
     assert said in lines[0]
 
@@ -281,7 +289,7 @@ def test_a_bad_number_is_found_in_the_file_that_writes_it(tmp_path):
     result = _serve("--data", str(first), str(second), "--store", str(tmp_path / "store"),
                     "--port", "8080")
     assert result.returncode == 2
-    assert result.stderr.startswith("exokg serve: error: b.ttl, line 5: <https://w3id.org/"
+    assert result.stderr.startswith(f"exokg serve: error: {second}, line 5: <https://w3id.org/"
                                     "exokg/id/finding/f1> exo:sampleSize"), result.stderr
     assert result.stderr.count("\n") == 1
 

@@ -24,13 +24,13 @@ def test_turtle_relative_subject_in_the_second_file(tmp_path, search):
     first.write_text(f'<http://e/other> <http://e/n> {_BAD} .\n')
     second.write_text(f'@base <http://e/> .\n\n<f1> a <K> ;\n  <n> "12x"^^<{_INT}> .\n')
     assert written_at([first, second], "http://e/f1", "http://e/n", _BAD,
-                      rdf_format) == "b.ttl, line 4"
+                      rdf_format) == f"{second}, line 4"
 
 
 def test_ntriples_line_of_the_subject_not_the_first_with_the_value(tmp_path, search):
     data = tmp_path / "a.nt"
     data.write_text("".join(f'<http://e/f{i}> <http://e/n> {_BAD} .\n' for i in range(5)))
-    assert written_at([data], "http://e/f3", "http://e/n", _BAD, rdf_format) == "a.nt, line 4"
+    assert written_at([data], "http://e/f3", "http://e/n", _BAD, rdf_format) == f"{data}, line 4"
 
 
 def test_rdf_xml_value_between_tags(tmp_path, search):
@@ -39,7 +39,7 @@ def test_rdf_xml_value_between_tags(tmp_path, search):
                     'rdf-syntax-ns#" xmlns:e="http://e/">\n<rdf:Description rdf:about='
                     f'"http://e/f1">\n<e:n rdf:datatype="{_INT}">12x</e:n>\n'
                     '</rdf:Description>\n</rdf:RDF>\n')
-    assert written_at([data], "http://e/f1", "http://e/n", _BAD, rdf_format) == "a.rdf, line 4"
+    assert written_at([data], "http://e/f1", "http://e/n", _BAD, rdf_format) == f"{data}, line 4"
 
 
 def test_a_value_not_written_as_given_names_the_file(tmp_path, search):
@@ -48,7 +48,7 @@ def test_a_value_not_written_as_given_names_the_file(tmp_path, search):
     data.write_text("<http://e/f1> <http://e/n> -5 .\n")
     value = f'"-5"^^<{_INT}>'
     assert written_at([data, tmp_path / "gone.nt"], "http://e/f1", "http://e/n", value,
-                      rdf_format) == "a.ttl"
+                      rdf_format) == str(data)
 
 
 def test_no_file_holds_it(tmp_path, search):
@@ -65,4 +65,23 @@ def test_parses_quads(tmp_path, search):
     other.write_text(f'<http://e/f1> <http://e/n> {_BAD} <http://e/g> .\n')
     assert rdf_format(other) == ox.RdfFormat.N_QUADS
     assert written_at([data, other], "http://e/f1", "http://e/n", _BAD,
-                      rdf_format) == "b.nq, line 1"
+                      rdf_format) == f"{other}, line 1"
+
+
+def test_an_iri_where_a_number_belongs(tmp_path, search):
+    data = tmp_path / "a.nt"
+    data.write_text('<http://e/f0> <http://e/n> "1" .\n'
+                    '<http://e/f1> <http://e/n> <http://e/12> .\n')
+    assert written_at([data], "http://e/f1", "http://e/n", "<http://e/12>",
+                      rdf_format) == f"{data}, line 2"
+
+
+def test_two_files_of_one_name_are_told_apart(tmp_path, search):
+    """The error named the file's name alone: ``x.ttl, line 5`` of two folders' x.ttl."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = tmp_path / "a" / "x.nt", tmp_path / "b" / "x.nt"
+    first.write_text(f'<http://e/f0> <http://e/n> {_BAD} .\n')
+    second.write_text(f'<http://e/f1> <http://e/n> {_BAD} .\n')
+    assert written_at([first, second], "http://e/f1", "http://e/n", _BAD,
+                      rdf_format) == f"{second}, line 1"
