@@ -45,6 +45,12 @@ DRAIN_MARGIN = 5.0
 QUERY_MEMORY_FLOOR = 1 << 30
 #: The most ``QUERY_MEMORY`` may say, in MB (16 TB; more overflows the kernel's limit).
 QUERY_MEMORY_MAX = 1 << 24
+#: The longest time limit, in seconds (a week): the standard library's waits overflow
+#: past about 24.8 days (``OverflowError: timeout is too large``).
+MAX_SECONDS = 7 * 86_400
+#: The most processes and threads a server may be asked for: each executor is a
+#: process with the store open, and a million of them was a fork storm.
+MAX_PROCESSES = {"workers": 256, "threads": 1024, "executors": 256}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -161,9 +167,13 @@ class Config:
                               f"{self.query_memory!r}")
         if self.body_timeout <= 0:  # a body must arrive in some time
             raise ConfigError(f"BODY_TIMEOUT must be above 0, got {self.body_timeout!r}")
-        for name in ("workers", "threads", "executors"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name.upper()} must be at least 1, got "
+        for name in ("query_timeout", "export_timeout", "drain_timeout", "body_timeout"):
+            if getattr(self, name) > MAX_SECONDS:
+                raise ConfigError(f"{name.upper()} is at most {MAX_SECONDS:,} s (a week), "
+                                  f"got {getattr(self, name)!r}")
+        for name, most in MAX_PROCESSES.items():
+            if not 1 <= getattr(self, name) <= most:
+                raise ConfigError(f"{name.upper()} must be from 1 to {most}, got "
                                   f"{getattr(self, name)!r}")
         _check_base_iri(self.public_base_iri)
         for endpoint in self.service_allowlist:  # else each query would look the name up

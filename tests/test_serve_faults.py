@@ -54,6 +54,12 @@ def _port_is_free(port: int) -> bool:
     (["--port", "-1"], "--port -1"),
     (["--host", "999.1.1.1", "--port", "8080"], "--host 999.1.1.1"),
     (["--host", "192.0.2.1", "--port", "8080"], "--host 192.0.2.1"),  # not this machine's
+    # a fork storm of executors; past the open-file limit after "serving" was printed
+    (["--executors", "1000000", "--port", "8080"], "EXECUTORS must be from 1 to 256"),
+    (["--workers", "100000", "--port", "8080"], "WORKERS must be from 1 to 256"),
+    # the standard library's waits overflow past 24.8 days: a hang, or a traceback
+    (["--timeout", "3000000", "--port", "8080"], "QUERY_TIMEOUT is at most 604,800 s"),
+    (["--drain-timeout", "1e10", "--port", "8080"], "DRAIN_TIMEOUT is at most 604,800 s"),
 ])
 def test_bad_port_or_host_is_one_line_and_exit_2(args, words, store_dir):
     result = _serve("--store", str(store_dir), *args)

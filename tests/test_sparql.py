@@ -148,7 +148,9 @@ def test_settings():
     for bad in ({"NOPE": 1}, {"TESTING": True}, {"max_rows": 7}, {"MAX_ROWS": "7"},
                 {"DEBUG": 1}, {"WORKERS": 0}, {"QUERY_TIMEOUT": -1},
                 {"QUERY_TIMEOUT": float("nan")}, {"SERVICE_ALLOWLIST": ("a",)},
-                {"PUBLIC_BASE_IRI": "https://x/no-slash"}, {"QUERY_MEMORY": -1}):
+                {"PUBLIC_BASE_IRI": "https://x/no-slash"}, {"QUERY_MEMORY": -1},
+                {"EXECUTORS": 257}, {"THREADS": 1025}, {"EXPORT_TIMEOUT": 604_801.0},
+                {"BODY_TIMEOUT": 1e9}):
         with pytest.raises(ConfigError):
             Config.load(bad, environ={})
     with pytest.raises(ConfigError):
