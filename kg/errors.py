@@ -14,7 +14,7 @@ from typing import Any
 __all__ = [
     "ExoKGError", "RecordError", "DataError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
     "UnknownFormat", "FormatClash", "ConfigError", "QueryTimeout", "QueryCancelled",
-    "QueryRefused", "TooLargeToDraw", "XML_UNFIT", "RDF12_UNFIT",
+    "QueryRefused", "TooLargeToDraw", "XML_UNFIT", "RDF12_UNFIT", "RDF12_RESULTS_UNFIT",
     "ArtifactMissing", "StillBuilding", "NotAvailable", "RDF_PARSE_ERRORS", "rdf_problem",
 ]
 
@@ -197,6 +197,10 @@ XML_UNFIT = ("the answer holds characters that XML 1.0 cannot carry (control cha
 RDF12_UNFIT = ("the answer holds RDF 1.2 terms (a triple term or a literal with a base "
                "direction), which this syntax cannot carry here; ask for N-Triples or Turtle "
                "from /sparql or exokg query")
+#: The same for a SELECT's solutions, read here into rdflib's terms (which have neither).
+RDF12_RESULTS_UNFIT = ("the solutions hold RDF 1.2 terms (a triple term or a literal with a "
+                       "base direction), which this page and its downloads cannot carry; ask "
+                       "/sparql or exokg query for SPARQL JSON or XML results")
 
 
 class FormatClash(ExoKGError, ValueError):

@@ -759,6 +759,21 @@ def test_rdf12_terms_are_406_where_the_syntax_cannot_carry_them(live_server, que
     assert r.status_code == 200 and (b"<<(" in r.content or b"@ar--rtl" in r.content)
 
 
+@pytest.mark.parametrize("query", [
+    'SELECT (<<( <http://a/a> <http://a/b> "c" )>> AS ?t) {}',
+    'SELECT ("x"@en--ltr AS ?x) {}',
+])
+def test_rdf12_solutions_are_406_on_the_query_page_and_whole_from_sparql(live_server, query):
+    """The query page reads solutions into rdflib's terms: a triple term came back as a
+    literal holding JSON, a base direction was dropped ("x"@en), answered 200."""
+    for suffix in ("", ".json", ".srj", ".tsv", ".csv"):
+        r = requests.get(f"{live_server}/query{suffix}", params={"query": query}, timeout=30)
+        assert r.status_code == 406 and "RDF 1.2 terms" in r.text, (suffix, r.text[:200])
+    r = get(live_server, {"query": query}, headers={"Accept": "application/sparql-results+json"})
+    term = next(iter(r.json()["results"]["bindings"][0].values()))
+    assert term["type"] == "triple" or term["its:dir"] == "ltr"
+
+
 @pytest.mark.parametrize(("query", "accept"), [
     ('SELECT ("a\\u0000b" AS ?x) {}', "application/sparql-results+xml"),
     ('CONSTRUCT { <http://a/s> <http://a/p> "a\\u0001b" } {}', "application/rdf+xml"),

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from typing import Any
 
 import orjson
 from exokg.curie import compact_iri
-from exokg.errors import InvalidQuery
+from exokg.errors import RDF12_RESULTS_UNFIT, InvalidQuery, UnknownFormat
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
@@ -38,10 +37,23 @@ logger = logging.getLogger(__name__)
 
 
 def term_from_json(value: Mapping[str, Any] | None) -> Node | None:
-    """An rdflib term from a SPARQL JSON results term (``None`` for an unbound variable)."""
+    """An rdflib term from a SPARQL JSON results term (``None`` for an unbound variable).
+
+    rdflib has no RDF 1.2 terms: a triple term, or a literal with a base direction, is an
+    :class:`~exokg.errors.UnknownFormat` (406), never text or a literal without it.
+
+    >>> term_from_json({"type": "literal", "value": "x", "xml:lang": "en", "its:dir": "ltr"})
+    Traceback (most recent call last):
+    ...
+    exokg.errors.UnknownFormat: the solutions hold RDF 1.2 terms (a triple term or a \
+literal with a base direction), which this page and its downloads cannot carry; ask \
+/sparql or exokg query for SPARQL JSON or XML results
+    """
     if value is None:
         return None
     kind = value.get("type")
+    if "its:dir" in value or "direction" in value:
+        raise UnknownFormat(RDF12_RESULTS_UNFIT)
     if kind == "uri":
         # the engine wrote a valid IRI: str.__new__ skips rdflib's per-IRI validation,
         # which was a third of reading a neighbourhood's attribute rows
@@ -51,7 +63,7 @@ def term_from_json(value: Mapping[str, Any] | None) -> Node | None:
     if kind in ("literal", "typed-literal"):
         return Literal(value["value"], lang=value.get("xml:lang"),
                        datatype=value.get("datatype"))
-    return Literal(json.dumps(value.get("value")))  # an RDF-star triple term, as text
+    raise UnknownFormat(RDF12_RESULTS_UNFIT)  # a triple term
 
 
 def _rows(names: list[str], bindings: list[dict[str, Any]]) -> list[list[Node | None]]:
