@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import networkx as nx
+import pyoxigraph as ox
 from exokg.errors import FindingNotNode, InvalidQuery, NodeNotFound
 from exokg.graph_source import REACH_ROWS, NoMetrics, Selector, kind_rank
 from exokg.network import (
@@ -55,14 +56,31 @@ INDEX_ARTIFACT = "index"
 PROMINENCE_COUNTED = 2000
 #: Tied nodes whose labels are read to order a ranking's last place (beyond: by IRI).
 _TIE_LABELS = 2000
-_IRI_OK = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
+# SPARQL's IRIREF has no control character, space or these; RFC 3987 (Oxigraph's check,
+# :func:`_is_iri`) refuses more, such as U+007F
+_IRI_OK = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\x00-\x20\x7f-\x9f<>\"{}|\\^`]*$")
 _NAME_PREDICATES = (RDFS.label, SKOS.altLabel, EXO.xref)
 _ATTRIBUTE_PREDICATES = (RDF.type, SKOS.exactMatch, SKOS.closeMatch)
 
 
+def _is_iri(text: str) -> bool:
+    """Whether ``text`` is an absolute IRI that a SPARQL query can name as ``<text>``.
+
+    >>> _is_iri("http://x/a"), _is_iri("http://x/\x01"), _is_iri("http://x/\x7f")
+    (True, False, False)
+    """
+    if not _IRI_OK.match(text):
+        return False
+    try:
+        ox.NamedNode(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _iri(text: str) -> str:
     """``<text>`` for a SPARQL query; refuses what is not an IRI (no injection)."""
-    if not _IRI_OK.match(text):
+    if not _is_iri(text):
         raise InvalidQuery(f"not an IRI: {text!r}")
     return f"<{text}>"
 
@@ -101,7 +119,7 @@ def attribute_query(nodes: Sequence[str], literal_properties: Sequence[str] | No
     attributes = [str(p) for p in _ATTRIBUTE_PREDICATES]
     tests = " || ".join(f"?p = <{p}>" for p in attributes)
     if literal_properties is None or len(literal_properties) > ATTRIBUTE_UNION_MAX \
-            or not all(_IRI_OK.match(p) for p in literal_properties):
+            or not all(map(_is_iri, literal_properties)):
         return (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} ?n ?p ?o "
                 f"FILTER(isLiteral(?o) || {tests}) }}")
     # the filter outside the branches: Virtuoso 7's compiler fails on one inside a
@@ -169,9 +187,9 @@ class StoreSource:
         if not text:
             raise NodeNotFound("no node given", suggestions=[])
         iri = expand(text)
-        if _IRI_OK.match(iri) and self._is_node(iri):
+        if _is_iri(iri) and self._is_node(iri):
             return iri
-        if _IRI_OK.match(iri) and not self.findings and self._select(
+        if _is_iri(iri) and not self.findings and self._select(
                 f"ASK {{ {_iri(iri)} a <{FINDING}> }}").boolean:
             raise FindingNotNode(f"{text!r} is a finding: the graph queries leave findings "
                                  "out unless asked with findings=true")

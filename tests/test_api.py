@@ -123,6 +123,17 @@ def test_a_kind_by_name_curie_or_iri(api, url):
 
 
 @pytest.mark.parametrize("url", [
+    "/api/neighborhood?node=http://x/%01", "/api/neighborhood?node=http://x/%7F",
+    "/api/evidence?node=http://x/%01",
+    "/api/path?source=http://x/%01&target=miR-21"])
+def test_a_node_with_a_control_character_is_404_naming_it(api, url):
+    """The name reached the server's own query: 400 'prefix http: is not declared'."""
+    data = _json(api.get(url), 404)
+    assert data["ok"] is False and "no node named" in data["error"]
+    assert "PREFIX" not in data["error"] and "SPARQL" not in data["error"]
+
+
+@pytest.mark.parametrize("url", [
     "/api/neighborhood?node=exoid", "/api/neighborhood?node=rdfs",
     "/api/neighborhood?node=%20exo%20", "/api/evidence?node=exoid",
     "/api/path?source=exo&target=miR-21", "/api/export?format=csv&node=prov"])
