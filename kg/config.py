@@ -26,7 +26,7 @@ import dataclasses
 import math
 import os
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,8 @@ from typing import Any
 from exokg import review
 from exokg.errors import ConfigError
 
-__all__ = ["DRAIN_MARGIN", "ENV_PREFIX", "Config", "default_store_dir", "settings_table"]
+__all__ = ["DRAIN_MARGIN", "ENV_PREFIX", "Config", "check_one_input", "default_store_dir",
+           "settings_table"]
 
 ENV_PREFIX = "EXOKG_"
 
@@ -58,6 +59,23 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 def _setting(default: Any, help: str) -> Any:  # noqa: A002 - the setting's help line
     return field(default=default, metadata={"help": help})
+
+
+def check_one_input(data_files: Sequence[str], records_dirs: Sequence[str]) -> None:
+    """Records folders add to the review's tables; RDF files are served instead of them:
+    both at once is a :class:`~exokg.errors.ConfigError` (the records were silently left
+    out, even a folder that does not exist).
+
+    >>> check_one_input(["a.nt"], ["my-records"])
+    Traceback (most recent call last):
+    ...
+    exokg.errors.ConfigError: --records (RECORDS_DIRS) adds records to the review's tables, \
+--data (DATA_FILES) serves RDF files instead of them: give one or the other
+    """
+    if data_files and records_dirs:
+        raise ConfigError("--records (RECORDS_DIRS) adds records to the review's tables, "
+                          "--data (DATA_FILES) serves RDF files instead of them: give one "
+                          "or the other")
 
 
 def default_store_dir() -> str:
@@ -175,6 +193,7 @@ class Config:
             if not 1 <= getattr(self, name) <= most:
                 raise ConfigError(f"{name.upper()} must be from 1 to {most}, got "
                                   f"{getattr(self, name)!r}")
+        check_one_input(self.data_files, self.records_dirs)
         _check_base_iri(self.public_base_iri)
         for endpoint in self.service_allowlist:  # else each query would look the name up
             if not endpoint.startswith(("http://", "https://")):

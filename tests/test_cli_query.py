@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import exokg
 from exokg.cli import main
 
 COUNT = "PREFIX exo: <https://w3id.org/exokg/vocab#> SELECT (COUNT(?f) AS ?n) { ?f a exo:Finding }"
@@ -188,3 +189,17 @@ def test_query_reads_every_data_file_given(tmp_path, capsys):
     code = main(["query", "--store", str(tmp_path / "stores"), "--data", str(a),
                  "--data", str(b), "--format", "csv", "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"])
     assert code == 0 and capsys.readouterr().out == "n\r\n2\r\n"
+
+
+@pytest.mark.parametrize("command", [
+    ["query", "ASK {}"], ["validate"], ["serve", "--port", "8080"], ["neighbors", "miR-21"]])
+def test_records_with_data_is_one_line_and_exit_2(tmp_path, command):
+    """--records adds to the review's tables, --data replaces them: the records were
+    silently left out, even a folder that does not exist."""
+    data = tmp_path / "a.nt"
+    data.write_text("<http://e/a> <http://e/b> <http://e/c> .\n")
+    result = exokg(*command, "--data", str(data), "--records", str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"exokg {command[0]}: error: --records (RECORDS_DIRS) adds records to the review's "
+        "tables, --data (DATA_FILES) serves RDF files instead of them: give one or the other"]

@@ -22,6 +22,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from exokg.config import check_one_input
 from exokg.errors import ExoKGError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
@@ -56,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
+        check_one_input(getattr(args, "data", None) or (),
+                        getattr(args, "records", None) or ())
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a write that fails (a full disk) fails here, not at exit
         return code
