@@ -14,7 +14,8 @@ from typing import Any
 __all__ = [
     "ExoKGError", "RecordError", "DataError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
     "UnknownFormat", "FormatClash", "ConfigError", "QueryTimeout", "QueryCancelled",
-    "QueryRefused", "TooLargeToDraw", "XML_UNFIT", "RDF12_UNFIT", "RDF12_RESULTS_UNFIT",
+    "QueryRefused", "AnswerTooLarge", "TooLargeToDraw", "XML_UNFIT", "RDF12_UNFIT",
+    "RDF12_RESULTS_UNFIT",
     "ArtifactMissing", "StillBuilding", "NotAvailable", "RDF_PARSE_ERRORS", "rdf_problem",
 ]
 
@@ -218,6 +219,13 @@ class ConfigError(ExoKGError):
     """A setting with an unknown name or a value of the wrong type."""
 
     status = 500
+
+
+class AnswerTooLarge(ExoKGError):
+    """An answer past what the web worker reads whole (the pages, the query page); the
+    query is the client's, and ``/sparql`` streams it."""
+
+    status = 422
 
 
 class TooLargeToDraw(ExoKGError):

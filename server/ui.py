@@ -297,6 +297,7 @@ def _query_graph(sparql: str):
     """
     from exokg.server.sparql import get_service
     from exokg.sparql import QueryRequest, inspect_query
+    from exokg.sparql.service import whole_body
 
     text = sparql.strip()
     if not text:
@@ -304,7 +305,7 @@ def _query_graph(sparql: str):
     started = time.monotonic()
     try:
         answer = get_service().query(QueryRequest(text, accept=_PAGE_ACCEPT))
-        body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
+        body = whole_body(answer)
     except QueryRefused as err:  # 403, as /sparql answers it
         raise QueryRefused(f"only read-only queries run here: {err}") from None
     except InvalidQuery as err:

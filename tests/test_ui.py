@@ -197,3 +197,25 @@ def test_an_update_on_the_query_page_is_403_as_on_sparql(client, path):
     r = client.get(path, query_string={"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"})
     assert r.status_code == 403
     assert "only read-only queries run here" in r.get_data(as_text=True)
+
+
+def _doubling(n: int) -> str:
+    """One row, one string of 16 * 2**n characters (a query of a few hundred bytes)."""
+    binds = " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(n))
+    return f'SELECT ?s{n} {{ BIND("0123456789abcdef" AS ?s0) {binds} }}'
+
+
+def test_an_answer_past_the_read_limit_is_422_on_the_query_page_and_streamed_by_sparql(
+        client, monkeypatch):
+    """The query page read any answer whole into the web worker: one row of a doubled
+    string (268 MB) took a worker from 108 MB to 1 GB."""
+    monkeypatch.setattr("exokg.sparql.service.READ_MAX_BYTES", 4096)
+    for path in ("/query.json", "/query", "/query.csv"):
+        r = client.get(path, query_string={"query": _doubling(10)})
+        assert r.status_code == 422, (path, r.data[:200])
+        assert b"/sparql streams an answer of any size" in r.data
+    r = client.get("/sparql", query_string={"query": _doubling(10)},
+                   headers={"Accept": "text/csv"})
+    assert r.status_code == 200 and len(r.data) > 16 * 2**10
+    # the executor the cut answer held is free again
+    assert client.get("/query.json", query_string={"query": _doubling(4)}).status_code == 200

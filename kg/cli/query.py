@@ -54,6 +54,7 @@ def _query(args: argparse.Namespace) -> int:
     from exokg.config import Config
     from exokg.sparql import QueryRequest, SparqlService
     from exokg.sparql.negotiate import check_format_name
+    from exokg.sparql.service import whole_body
 
     if args.format != "table":
         check_format_name(args.format)  # a typo is an error here, not the default format
@@ -69,14 +70,14 @@ def _query(args: argparse.Namespace) -> int:
         answer = service.query(QueryRequest(
             _text(args.query), format_name=None if table else args.format,
             accept="application/sparql-results+json, text/turtle" if table else None))
-        body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
         if answer.truncated:
             print(f"exokg query: result cut at {answer.max_rows} rows (--max-rows)",
                   file=sys.stderr)
         if table and answer.media_type == "application/sparql-results+json":
-            print(render_table(Results.from_json(body)))
-        else:
-            sys.stdout.buffer.write(body)
+            print(render_table(Results.from_json(whole_body(answer))))
+        else:  # streamed, whatever its size
+            for chunk in [answer.body] if isinstance(answer.body, bytes) else answer.body:
+                sys.stdout.buffer.write(chunk)
             sys.stdout.flush()
     finally:
         service.close()

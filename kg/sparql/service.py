@@ -19,7 +19,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from exokg.config import Config
-from exokg.errors import InvalidQuery
+from exokg.errors import AnswerTooLarge, InvalidQuery
 from exokg.rdf_terms import ntriples_graph, rdflib_triples
 from exokg.release import make_etag
 from exokg.sparql.cache import ResultCache
@@ -34,16 +34,47 @@ from exokg.vocab import PREFIXES
 from rdflib import Graph
 from rdflib.term import Node
 
-__all__ = ["QueryAnswer", "QueryRequest", "SparqlService", "etag_matches", "issued_queries",
-           "start_recording"]
+__all__ = ["READ_MAX_BYTES", "QueryAnswer", "QueryRequest", "SparqlService", "etag_matches",
+           "issued_queries", "start_recording", "whole_body"]
 
 logger = logging.getLogger(__name__)
 
 #: Results up to this size are read whole and sent with a Content-Length.
 _EAGER_BYTES = 1 << 18
+#: The largest answer the library's read path (:meth:`SparqlService.select`, the pages,
+#: the query page) reads into the web worker; ``/sparql`` streams any size. One row of a
+#: doubled string made a 268 MB answer that took a worker from 108 MB to 1 GB.
+READ_MAX_BYTES = 16 << 20
 
 #: Graph syntaxes that write no prefixes: the executor is not sent any (less to encode).
 _NO_PREFIXES = frozenset({"application/n-triples", "application/n-quads"})
+
+
+def whole_body(answer: QueryAnswer) -> bytes:
+    """The answer's body read whole, or :class:`~exokg.errors.AnswerTooLarge` past
+    :data:`READ_MAX_BYTES` (its stream closed: the executor is freed)."""
+    if isinstance(answer.body, bytes):
+        if len(answer.body) > READ_MAX_BYTES:
+            raise AnswerTooLarge(_too_large())
+        return answer.body
+    parts, size = [], 0
+    stream = answer.body
+    try:
+        for chunk in stream:
+            size += len(chunk)
+            if size > READ_MAX_BYTES:
+                raise AnswerTooLarge(_too_large())
+            parts.append(chunk)
+    finally:
+        close = getattr(stream, "close", None)
+        if close:
+            close()
+    return b"".join(parts)
+
+
+def _too_large() -> str:
+    return (f"the answer is larger than {READ_MAX_BYTES >> 20} MB, the most read here; "
+            "/sparql streams an answer of any size")
 
 
 def _check_graph_iri(parameter: str, iri: str) -> None:
@@ -369,7 +400,7 @@ class SparqlService:
         """
         started = time.monotonic()
         answer = self.query(QueryRequest(query, accept=_SOLUTIONS, max_rows=max_rows))
-        body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
+        body = whole_body(answer)
         _record(query, started, answer)
         return Results.from_json(body, truncated=answer.truncated)
 
@@ -388,7 +419,7 @@ class SparqlService:
     def _construct(self, query: str, max_rows: int | None) -> tuple[bytes, bool]:
         started = time.monotonic()
         answer = self.query(QueryRequest(query, accept=_TRIPLES, max_rows=max_rows))
-        body = answer.body if isinstance(answer.body, bytes) else b"".join(answer.body)
+        body = whole_body(answer)
         _record(query, started, answer)
         return body, answer.truncated
 
