@@ -218,6 +218,46 @@ def test_dot_renders_with_graphviz(small):
     assert ElementTree.fromstring(done.stdout).tag.endswith("svg")
 
 
+def _slow_dot(tmp_path) -> str:
+    """A stand-in for ``dot`` that reads its input and then takes a minute."""
+    script = tmp_path / "dot"
+    script.write_text(f"#!{sys.executable}\nimport sys, time\nsys.stdin.read()\n"
+                      "time.sleep(60)\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_svg_stops_when_the_client_hangs_up(small, tmp_path):
+    """Graphviz ran on for its own 120 s after the request's client had gone."""
+    import threading
+    import time
+
+    from exokg.errors import QueryCancelled
+    from exokg.io.graphviz import to_svg
+    from exokg.sparql.cancel import CancelToken, use_token
+
+    token = CancelToken()
+    use_token(token)
+    try:
+        threading.Timer(0.5, token.cancel).start()
+        started = time.monotonic()
+        with pytest.raises(QueryCancelled):
+            to_svg(small, dot=_slow_dot(tmp_path))
+        assert time.monotonic() - started < 30  # not the minute the program takes
+    finally:
+        use_token(None)
+        token.close()
+
+
+def test_svg_stops_at_its_time_limit(small, tmp_path, monkeypatch):
+    from exokg.errors import ExoKGError
+    from exokg.io.graphviz import to_svg
+
+    monkeypatch.setattr("exokg.io.graphviz._TIMEOUT_S", 0.5)
+    with pytest.raises(ExoKGError, match="Graphviz took over 0.5 s"):
+        to_svg(small, dot=_slow_dot(tmp_path))
+
+
 def test_svg_is_svg_with_every_node(small):
     root = ElementTree.fromstring(export(small, "svg"))
     assert root.tag == "{http://www.w3.org/2000/svg}svg"

@@ -13,17 +13,21 @@ import shutil
 import subprocess
 
 import networkx as nx
-from exokg.errors import ExoKGError, InvalidQuery, NotAvailable
+from exokg.errors import ExoKGError, InvalidQuery, NotAvailable, QueryCancelled
 from exokg.io._rows import graph_edges, graph_nodes
 from exokg.io._style import edge_label, node_style
 from exokg.io._xml import clean
+from exokg.sparql.cancel import current_token
 
 __all__ = ["SVG_MAX_NODES", "to_dot", "to_svg"]
 
 #: Graphviz lays out large graphs slowly; past this, export DOT and lay it out yourself.
 SVG_MAX_NODES = 3000
 _LAYERED_MAX = (100, 400)  # ``dot`` (layered) up to these nodes/edges; ``sfdp`` above
-_TIMEOUT_S = 120
+#: Graphviz's time limit: a request's default (``QUERY_TIMEOUT``); its caller hanging up
+#: stops it sooner (the request's :class:`~exokg.sparql.cancel.CancelToken`).
+_TIMEOUT_S = 30
+_POLL_S = 0.25
 
 
 def _quote(text: str) -> str:
@@ -74,12 +78,23 @@ def to_svg(G: nx.MultiDiGraph, *, dot: str | None = None) -> bytes:
         command = [program, "-Kdot", "-Tsvg"]
     else:  # straight edges: sfdp's spline routing takes minutes on a few hundred nodes
         command = [program, "-Ksfdp", "-Gsplines=false", "-Goverlap=prism", "-Tsvg"]
-    try:
-        done = subprocess.run(command, input=to_dot(G), capture_output=True,
-                              timeout=_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise ExoKGError(f"Graphviz took over {_TIMEOUT_S} s; export DOT and lay it out "
-                         "yourself") from None
-    if done.returncode != 0:
-        raise ExoKGError(f"Graphviz failed: {done.stderr.decode(errors='replace')[:500]}")
-    return done.stdout
+    token, waited = current_token(), 0.0
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as drawing:
+        data: bytes | None = to_dot(G)
+        while True:
+            try:
+                out, err = drawing.communicate(data, timeout=_POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                data, waited = None, waited + _POLL_S  # the input is written once
+                if token is not None and token.cancelled:
+                    drawing.kill()
+                    raise QueryCancelled("the client hung up while Graphviz drew") from None
+                if waited >= _TIMEOUT_S:
+                    drawing.kill()
+                    raise ExoKGError(f"Graphviz took over {_TIMEOUT_S} s; export DOT and lay "
+                                     "it out yourself") from None
+    if drawing.returncode != 0:
+        raise ExoKGError(f"Graphviz failed: {err.decode(errors='replace')[:500]}")
+    return out
