@@ -174,7 +174,8 @@ def _close(chunks: Iterator[bytes]) -> None:
 
 def _format() -> str | None:
     raw = one("format")
-    if raw is None or raw.strip() in ("", "json"):
+    # format names are read without regard to case (Turtle, turtle): JSON is json too
+    if raw is None or raw.strip().lower() in ("", "json"):
         return None
     _graph_format(raw)  # 406 before any work
     return raw
@@ -290,6 +291,10 @@ def conflicts() -> Response:
                if number < pages else None)
 
 
+#: The export's parameters that only a neighbourhood (``node``) reads.
+_NEIGHBOURHOOD_ONLY = ("depth", "direction", "limit", "predicates", "types", "type")
+
+
 @bp.get("/export")
 def export() -> Response:
     """The whole graph (or a neighborhood: ``node``, ``depth``) as a file.
@@ -303,8 +308,15 @@ def export() -> Response:
     from exokg.server.sparql import get_service
 
     fmt = _arg("format", required=True) or ""
-    if one("node"):
+    node = one("node")
+    if node is not None and not node.strip():  # else the whole graph, for a node left out
+        raise InvalidQuery("node must not be empty (leave it out for the whole graph)")
+    if node:
         return neighborhood()
+    alone = [name for name in _NEIGHBOURHOOD_ONLY if name in request.args]
+    if alone:  # they shape a neighbourhood: the whole graph would ignore them
+        raise InvalidQuery(f"{', '.join(alone)}: given with node (a neighbourhood), not "
+                           "for the whole graph")
     findings = _bool("findings")  # checked for every format, used by the network ones
     graph_format = _graph_format(fmt)
     findings = findings and graph_format.kind == "network"

@@ -143,6 +143,26 @@ def test_a_bare_prefix_as_a_node_is_404(api, url):
     assert data["ok"] is False and "no node named" in data["error"]
 
 
+@pytest.mark.parametrize("url", ["/api/export?format=csv&node=",
+                                 "/api/export?format=csv&node=%20",
+                                 "/api/export?format=csv&depth=2",
+                                 "/api/export?format=nt&types=MicroRNA",
+                                 "/api/export?format=graphml&predicates=exo:citedIn"])
+def test_an_export_of_the_whole_graph_with_a_neighbourhood_s_parameter_is_400(api, url):
+    """An empty node=, or depth= without node, exported the whole graph silently."""
+    _json(api.get(url), 400)
+
+
+@pytest.mark.parametrize("path", ["/api/neighborhood?node=miR-21", "/api/path?source=miR-21"
+                                  "&target=hepatocellular%20carcinoma"])
+def test_format_json_in_any_case_is_the_json_answer(api, path):
+    """format=JSON was a JSON-LD download, format=json the JSON answer."""
+    lower, upper = api.get(path + "&format=json"), api.get(path + "&format=JSON")
+    assert lower.status_code == upper.status_code == 200
+    assert upper.mimetype == lower.mimetype == "application/json"
+    assert upper.get_json()["ok"] is True
+
+
 @pytest.mark.parametrize("url", ["/api/neighborhood?node=miR-21&format=pdf",
                                  "/api/export?format=pdf", "/api/export?format=sparql-json",
                                  "/api/path?source=miR-122&target=miR-21&format=xlsx"])
