@@ -89,9 +89,16 @@ def _declarations(path: Path) -> dict[bytes, int]:
     return entities
 
 
+_ELEMENT = re.compile(rb"<[^?!/\s]")
+
+
 def check_entities(path: Path) -> None:
     """Raise :class:`ConfigError`, naming ``path`` and the entity, for entity
-    declarations that could expand without bound (see the module)."""
+    declarations that could expand without bound (see the module); and for a file with no
+    element (XML has one root element: an empty file was read as an empty graph)."""
+    if not any(_ELEMENT.search(text) for text, _ in _chunks(path, 2)):
+        raise ConfigError(f"{path}: not valid RDF: an XML document has a root element, "
+                          "this file has none")
     entities = _declarations(path)
     if entities:
         expansion = sum(n * entities[name] for name, n in _references(path, entities).items())

@@ -155,6 +155,10 @@ def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
     ("latin.ttl", '<http://e/a> <http://e/b> "café" .\n'.encode("latin-1"),
      "latin.ttl, row 1: not UTF-8 (byte 0xE9 is 'é' in Latin-1"),
     ("broken.rdf", b"<rdf:RDF", "broken.rdf: not valid RDF"),
+    # read as an empty graph, "ok: 0 triples"
+    ("empty.rdf", b"", "empty.rdf: not valid RDF: an XML document has a root element"),
+    ("blank.owl", b'<?xml version="1.0"?>\n<!-- nothing -->\n',
+     "blank.owl: not valid RDF: an XML document has a root element"),
     ("broken.nt", b"<http://e/a> <http://e/b> [\n", "broken.nt: not valid RDF"),
     ("long.nt", b'<http://e/a> <http://e/b> "' + b"x" * (17 * 2**20) + b'" .\n',
      "long.nt: not valid RDF: a line or a term longer than 16 MiB"),
