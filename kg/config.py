@@ -103,7 +103,7 @@ class Config:
         "of the bundled graph")
     records_dirs: tuple[str, ...] = _setting(
         (), "folders of your own records, added to the review's when the bundled graph is "
-        "built")
+        "built (not with DATA_FILES)")
     store_url: str | None = _setting(
         None, "a SPARQL 1.1 Protocol endpoint holding ExoKG data (loaded by 'exokg load') to "
         "serve instead of the embedded store")

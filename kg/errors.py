@@ -45,10 +45,23 @@ def rdf_problem(err: Exception) -> str:
     # a SyntaxError's str() adds "(file, line N)" to a message that says where already,
     # and the caller names the file
     text = err.msg if isinstance(err, SyntaxError) and err.msg else str(err)
-    if "\ufeff" in text:  # a Turtle or N-Triples file saved with a byte order mark
+    if "\ufeff" in text or _starts_with_bom(err):  # a file saved with a byte order mark
         return ("the file starts with a byte order mark (U+FEFF), which the RDF parser does "
                 "not read in this syntax: save it as UTF-8 without one")
     return text
+
+
+def _starts_with_bom(err: Exception) -> bool:
+    """Whether the file a parse error on line 1 names starts with a byte order mark (the
+    N-Triples parser's message does not quote it, as Turtle's does)."""
+    path = getattr(err, "filename", None)
+    if not isinstance(err, SyntaxError) or err.lineno != 1 or not path:
+        return False
+    try:
+        with open(path, "rb") as file:
+            return file.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return False
 
 
 def _rebuild(cls: type[ExoKGError], args: tuple, state: dict) -> ExoKGError:

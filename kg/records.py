@@ -82,13 +82,16 @@ def parse_sample_size(cell: str) -> tuple[str, int | None, str | None]:
     if not re.fullmatch(r"[0-9]+", n):
         raise ValueError(f"the sample size {n!r} is not a whole number: write n = 12, "
                          "or n = ? where the study gives none")
-    if int(n) == 0:
+    # the digits past leading zeros (n = 000000000012 is 12), measured before int() reads
+    # them (it refuses more than 4,300 digits)
+    digits = n.lstrip("0")
+    if not digits:
         raise ValueError("a sample size of 0 counts no sample: n is from 1 (write n = ? "
                          "where the study gives none)")
-    if len(n) > len(str(MAX_SAMPLE_SIZE)) or int(n) > MAX_SAMPLE_SIZE:
+    if len(digits) > len(str(MAX_SAMPLE_SIZE)) or int(digits) > MAX_SAMPLE_SIZE:
         raise ValueError(f"the sample size {n} is more than {MAX_SAMPLE_SIZE:,}: no study is "
                          "that large, so it is likely a typo")
-    return match["text"], int(n), None
+    return match["text"], int(digits), None
 
 
 def _sample_problem(cell: str) -> str | None:

@@ -163,6 +163,8 @@ def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
     ("long.nt", b'<http://e/a> <http://e/b> "' + b"x" * (17 * 2**20) + b'" .\n',
      "long.nt: not valid RDF: a line or a term longer than 16 MiB"),
     ("missing.ttl", None, "missing.ttl: not found"),
+    ("bom.nt", b'\xef\xbb\xbf<http://e/a> <http://e/b> "c" .\n',
+     "bom.nt: not valid RDF: the file starts with a byte order mark (U+FEFF)"),
     ("bom.ttl", b'\xef\xbb\xbf<http://e/a> <http://e/b> "c" .\n',
      "bom.ttl: not valid RDF: the file starts with a byte order mark (U+FEFF)"),
     # RDF/XML reads a byte order mark: an error there is the file's own

@@ -254,6 +254,8 @@ def test_a_bad_cell_is_refused_with_its_place(tmp_path, row, column, message):
     (f"Serum (n = {MAX_SAMPLE_SIZE + 1})", "is more than 10,000,000"),
     ("Serum (n = -5)", "the sample size -5 is negative"),
     ("Serum (n = 0)", "a sample size of 0 counts no sample"),
+    ("Serum (n = " + "0" * 5000 + ")", "a sample size of 0 counts no sample"),
+    ("Serum (n = " + "0" * 5000 + "1" + "0" * 7 + "1)", "is more than 10,000,000"),
     ("(n = 12)", "names no sample before its sample size"),
 ])
 def test_a_bad_sample_size_says_what_is_wrong_with_it(tmp_path, sample, message):
@@ -269,6 +271,11 @@ def test_the_sample_size_bound_itself_is_accepted(tmp_path):
     folder = write_table(tmp_path / "mine", "table2.tsv", T2_HEADER + T2_ROW.replace(
         "n = 12", f"n = {MAX_SAMPLE_SIZE}")).parent
     assert parse_sample_size(read_records(folder)[0].cells["sample"])[1] == MAX_SAMPLE_SIZE
+
+
+def test_leading_zeros_are_the_number_they_lead():
+    """n = 000000000012 was refused as 'more than 10,000,000' (its length was measured)."""
+    assert parse_sample_size("Serum (n = 000000000012)")[1] == 12
 
 
 @pytest.mark.parametrize(("cell", "message"), [
