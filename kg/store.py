@@ -475,7 +475,11 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
         if isinstance(err, DataError) and err.subject and err.predicate and err.value \
                 and files:
             # the store keeps no file or line: the input is searched, once, now
-            where = written_at(files, err.subject, err.predicate, err.value, rdf_format)
+            try:
+                where = written_at(files, err.subject, err.predicate, err.value, rdf_format)
+            except Exception:  # noqa: BLE001 - the search only adds to the error it names
+                logger.debug("the input was not searched for the value", exc_info=True)
+                where = None
             if where:
                 raise DataError(f"{where}: {err}") from None
         raise

@@ -56,15 +56,20 @@ def written_at(files: Sequence[Path], subject: str, predicate: str, value: str,
     """``"FILE, line N"`` (or ``"FILE"``, the path as given) where ``files`` write
     ``value`` (an N-Triples term) as ``subject``'s ``predicate``, the files read in their
     ``syntax`` (see the module); ``None`` when no file holds that subject and property."""
-    path = files[0] if len(files) == 1 else _holder(files, subject, predicate, syntax)
+    if len(files) == 1:
+        path: Path | None = files[0]
+    elif subject.startswith("_:") or ":" not in subject:  # a blank node: named by no file
+        return None
+    else:
+        path = _holder(files, subject, predicate, syntax)
     if path is None:
         return None
     quoted = _QUOTED.match(value)
     if value.startswith("<") and value.endswith(">"):  # an IRI where a number belongs
         needles = [value.encode()]
-    elif quoted is not None:
+    elif quoted is not None and not value.startswith('"""'):
         needles = [quoted.group().encode(), f">{quoted.group()[1:-1]}<".encode()]
-    else:  # a blank node: its label is the store's
+    else:  # a blank node's label is the store's; a long string is written many ways
         return str(path)
     iri, first = f"<{subject}>".encode(), None
     for number, line in _lines_with(path, needles):
@@ -92,15 +97,18 @@ def _lines_with(path: Path, needles: list[bytes]) -> Iterator[tuple[int, bytes]]
     """(line number, line) of the first :data:`MAX_LINES` lines of ``path`` that hold one of
     ``needles``: by the system's ``grep`` (a large file in seconds), else in Python."""
     program = shutil.which("grep")
-    if program is not None:
-        command: list[str | bytes] = [program, "-n", "-F", "-a", "-m", str(MAX_LINES)]
-        for needle in needles:
-            command += [b"-e", needle]
-        command.append(str(path))
-        found = subprocess.run(command, env={**os.environ, "LC_ALL": "C"},
-                               stdin=subprocess.DEVNULL, capture_output=True, check=False)
-        if found.returncode in (0, 1):
-            for line in found.stdout.splitlines():
+    if program is not None and not any(b"\n" in needle for needle in needles):
+        # the patterns on standard input: a long value passes the argument list's limit
+        command = [program, "-n", "-F", "-a", "-m", str(MAX_LINES), "-f", "-", str(path)]
+        try:
+            found = subprocess.run(command, env={**os.environ, "LC_ALL": "C"},
+                                   input=b"\n".join(needles), capture_output=True,
+                                   check=False)
+        except OSError:
+            found = None
+        if found is not None and found.returncode in (0, 1):
+            # lines end at a line feed, as grep counts them (a carriage return is no end)
+            for line in found.stdout.split(b"\n")[:-1]:
                 count, _, text = line.partition(b":")
                 yield int(count), text
             return

@@ -300,6 +300,20 @@ def test_a_bad_number_is_found_in_the_file_that_writes_it(tmp_path):
     assert result.stderr.count("\n") == 1
 
 
+def test_a_bad_number_of_a_blank_node_among_two_files_is_one_line(tmp_path):
+    """The search for where the value is written took a blank node's label for an IRI:
+    a traceback, exit 1."""
+    first, second = tmp_path / "a.nt", tmp_path / "b.ttl"
+    first.write_text("<http://e/a> <http://e/b> <http://e/c> .\n", encoding="utf-8")
+    second.write_text(_FINDING.replace("exo:citedIn <ref/99> ; %s", "exo:citedIn [ "
+                                       'exo:refNumber "abc"^^xsd:integer ]'), encoding="utf-8")
+    result = _serve("--data", str(first), str(second), "--store", str(tmp_path / "store"),
+                    "--port", "8080")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "exo:refNumber" in lines[0], result.stderr
+
+
 def test_data_with_a_term_past_the_parser_s_buffer_is_one_line_and_exit_2(tmp_path):
     """A literal over 16 MiB: pyoxigraph's parser raises a MemoryError naming its buffer,
     which printed a traceback."""

@@ -69,6 +69,92 @@ def test_a_service_after_a_comment_is_seen_wherever_oxigraph_reads_it(char):
     pytest.fail(f"Oxigraph reads a SERVICE after a comment ended by U+{ord(char):04X}")
 
 
+class _Listener:
+    """A loopback port that counts the connections made to it (a SERVICE call's)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port, self.calls = self.sock.getsockname()[1], 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.calls += 1
+            conn.close()
+
+    def called_by(self, query: str) -> bool:
+        """Whether Oxigraph calls this port to run ``query`` (a syntax error: no)."""
+        import pyoxigraph as ox
+
+        before = self.calls
+        try:
+            list(ox.Store().query(query))
+        except SyntaxError:
+            return False
+        except OSError:  # the call failed: it was made
+            pass
+        return self.calls > before
+
+
+@pytest.fixture(scope="module")
+def listener():
+    found = _Listener()
+    yield found
+    found.sock.close()
+
+
+@pytest.mark.parametrize("query", [
+    # Oxigraph reads a keyword with nothing between it and the next token
+    "PREFIX : <http://127.0.0.1:PORT/> SELECT * { SERVICE:x { ?s ?p ?o } }",
+    "PREFIX e: <http://127.0.0.1:PORT/> SELECT * { SERVICEe:x { ?s ?p ?o } }",
+    "SELECT * { SERVICESILENT<http://127.0.0.1:PORT/> { ?s ?p ?o } }",
+    # an IRI's \\u escape, a name's U+00B7, U+0301, U+2040: the check's token ended early
+    "SELECT * { BIND(<http://x/\\u0041#> AS ?a) SERVICE <http://127.0.0.1:PORT/> { ?s ?p ?o } }",
+    "SELECT * { BIND(<http://x/\\u0041'> AS ?a) SERVICE <http://127.0.0.1:PORT/> { ?s ?p ?o } "
+    "BIND(<http://y/'> AS ?b) }",
+    *(f"PREFIX ex: <http://e/> SELECT * {{ BIND(ex:a{c}\\#b AS ?x) "
+      "SERVICE <http://127.0.0.1:PORT/> { ?s ?p ?o } }" for c in ("\u00b7", "\u0301", "\u2040")),
+])
+def test_a_service_call_oxigraph_makes_is_refused(listener, query):
+    """Each ran its call past the allowlist (found by a review of the comment fix)."""
+    query = query.replace("PORT", str(listener.port))
+    assert listener.called_by(query)
+    with pytest.raises((QueryRefused, InvalidQuery)):
+        check_query(inspect_query(query), allowlist=[])
+
+
+_PIECES = [" SERVICE <ENDPOINT> { ?s ?p ?o } ", " SERVICE SILENT <ENDPOINT> { ?s ?p ?o } ",
+           "SERVICE:a { ?s ?p ?o }", "SERVICE", "SILENT", " ", "\r", "\n", "#", '"', "'",
+           "\\", "u0041", "<", ">", "<ENDPOINT>", "{", "}", "?s ?p ?o", "ex:", ":", "a",
+           "\u00b7", "\u0301", "BIND(", " AS ?x)", ".", "(", ")", "<http://x/"]
+
+
+def test_no_service_call_oxigraph_makes_passes_the_check(listener):
+    """Whatever the pieces, a query Oxigraph calls an endpoint for is refused here."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    endpoint = f"http://127.0.0.1:{listener.port}/"
+
+    @settings(max_examples=600, deadline=None, derandomize=True)
+    @given(st.lists(st.sampled_from(_PIECES), max_size=12))
+    def check(pieces):
+        query = (f"PREFIX ex: <http://e/> PREFIX : <{endpoint}> SELECT * {{ "
+                 + "".join(pieces).replace("ENDPOINT", endpoint) + " }")
+        if listener.called_by(query):
+            with pytest.raises((QueryRefused, InvalidQuery)):
+                check_query(inspect_query(query), allowlist=[])
+
+    check()
+
+
 def test_a_comment_ended_by_a_carriage_return_hides_no_depth():
     """The depth check, blind past ``# x\r`` too, let a 40,000-deep expression reach the
     executor (it crashed with signal 11)."""

@@ -85,3 +85,32 @@ def test_two_files_of_one_name_are_told_apart(tmp_path, search):
     second.write_text(f'<http://e/f1> <http://e/n> {_BAD} .\n')
     assert written_at([first, second], "http://e/f1", "http://e/n", _BAD,
                       rdf_format) == f"{second}, line 1"
+
+
+def test_carriage_returns_end_no_line(tmp_path, search):
+    """A bare carriage return split grep's output where grep counts no line: a crash."""
+    data = tmp_path / "a.ttl"
+    data.write_bytes(b'@prefix e: <http://e/> .\re:f0 e:x "1" .\n'
+                     b'<http://e/f1> <http://e/n> "12x"^^<http://www.w3.org/2001/XMLSchema'
+                     b'#integer> .\n')
+    assert written_at([data], "http://e/f1", "http://e/n", _BAD, rdf_format) == f"{data}, line 2"
+
+
+def test_a_value_past_the_argument_list_limit(tmp_path, search):
+    """A 200,000-character value passed grep's argument list limit: OSError."""
+    long = "1x" * 100_000
+    data = tmp_path / "a.nt"
+    data.write_text(f'<http://e/f0> <http://e/a> "b" .\n<http://e/f1> <http://e/n> "{long}" .\n')
+    assert written_at([data], "http://e/f1", "http://e/n", f'"{long}"',
+                      rdf_format) == f"{data}, line 2"
+
+
+def test_a_long_string_or_a_blank_node_gets_the_file_or_nothing(tmp_path, search):
+    """rdflib writes a value with a line break in triple quotes: its "" matched the first
+    empty string of the file. A blank node is named by no file: among two, no search."""
+    data, other = tmp_path / "a.nt", tmp_path / "b.nt"
+    data.write_text('<http://e/f1> <http://e/l> "" .\n<http://e/f1> <http://e/n> "1\\n2" .\n')
+    other.write_text("")
+    assert written_at([data], "http://e/f1", "http://e/n", '"""1\n2"""',
+                      rdf_format) == str(data)
+    assert written_at([data, other], "b0a1", "http://e/n", _BAD, rdf_format) is None

@@ -43,23 +43,29 @@ __all__ = ["FORMS", "MAX_DEPTH", "QueryInfo", "check_query", "inspect_query", "l
 #: a margin of over 14x for the worst kind and far more for the others.
 MAX_DEPTH = 2000
 
-# Where the query's text ends a comment or a string must be where Oxigraph ends it, or a
-# SERVICE after it is hidden from the checks: SPARQL ends a comment at a line feed *or* a
-# carriage return (``# x\r SERVICE <...>`` ran the call), and a short string cannot hold
-# either.
+# Every token must end where Oxigraph's lexer ends it, or a SERVICE after it is hidden
+# from the checks (each of these ran the call past the allowlist):
+# - a comment ends at a line feed *or* a carriage return (``# x\r SERVICE <...>``), and a
+#   short string holds neither;
+# - an IRI may hold \u and \U escapes (``<http://x/\u0041#>``: its ``#`` began a comment);
+# - a name may hold U+00B7, U+0300-U+036F and U+203F-U+2040 (SPARQL's PN_CHARS), which
+#   are not Python's ``\w`` (``ex:a\u00b7\\#b``: its escaped ``#`` began a comment).
+# What is left over is refused (:data:`QueryInfo.unread`): a lone backslash is no SPARQL.
+_NAME = r"[\w\u00b7\u0300-\u036f\u203f\u2040]"
 _TOKEN = re.compile(r"""
   (?P<ws>\s+)
 | (?P<comment>\#[^\r\n]*)
 | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
             |"(?:[^"\\\n\r]|\\.)*"|'(?:[^'\\\n\r]|\\.)*')
-| (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+| (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
 | (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
 | (?P<op>\|\||&&)
-| (?P<var>[?$]\w+)
-| (?P<pname>(?:[^\W\d_][\w\-.]*)?:(?:[\w\-.:%]|\\.)*)
-| (?P<word>[^\W\d]\w*)
+| (?P<var>[?$]NAME+)
+| (?P<pname>(?:[^\W\d_]NAME_DOT*)?:(?:NAME_MORE|\\.)*)
+| (?P<word>[^\W\d]NAME*)
 | (?P<other>.)
-""", re.X | re.S)
+""".replace("NAME_DOT", _NAME[:-1] + r"\-.]").replace("NAME_MORE", _NAME[:-1] + r"\-.:%]")
+   .replace("NAME", _NAME), re.X | re.S)
 
 #: The keywords that open a query (as against an update).
 FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
@@ -71,7 +77,8 @@ _UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE
 class QueryInfo:
     """What the tokenizer saw: the form (``SELECT`` ...; ``None`` if unknown), whether it
     is an update, the SERVICE endpoints (``None`` for one given by a variable or an
-    unknown prefix), and the prologue's prefixes and base."""
+    unknown prefix, ``""`` for a keyword run into the next word), and the prologue's
+    prefixes and base."""
 
     form: str | None = None
     is_update: bool = False
@@ -80,6 +87,9 @@ class QueryInfo:
     base: str | None = None
     #: ``(line, column)`` of the first token past :data:`MAX_DEPTH` levels, if any
     too_deep_at: tuple[int, int] | None = None
+    #: ``(line, column)`` of text the tokenizer could not read as SPARQL (a backslash
+    #: outside a string, an IRI or a name), if any: refused, not guessed at
+    unread_at: tuple[int, int] | None = None
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -185,10 +195,20 @@ def inspect_query(text: str) -> QueryInfo:
     deep = _depth(spans, MAX_DEPTH)
     if deep is not None:
         info.too_deep_at = line_column(text, deep)
+    unread = next((start for kind, value, start in spans
+                   if kind == "other" and value == "\\"), None)
+    if unread is not None:
+        info.unread_at = line_column(text, unread)
     for i, (kind, value) in enumerate(tokens):
+        word = value.upper()
+        if kind in ("word", "pname") and word.startswith("SERVICE") and word != "SERVICE":
+            # Oxigraph reads a keyword with nothing between it and the next token:
+            # SERVICE:x, SERVICEe:x, SERVICESILENT<...> are calls (a prefix named
+            # "service" is refused with them)
+            info.services.append("")
+            continue
         if kind != "word":
             continue
-        word = value.upper()
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ("", "")
         if word == "PREFIX" and nxt[0] == "pname" and i + 2 < len(tokens) \
                 and tokens[i + 2][0] == "iri":
@@ -239,12 +259,20 @@ def check_query(info: QueryInfo, *, allowlist: Iterable[str]) -> None:
             f"column {column}. Each open bracket, and each UNION, OPTIONAL, FILTER, &&, "
             f"||, path step or triple pattern in the same group, is one more level for "
             f"the engine; flatten it (e.g. VALUES or IN instead of long || chains)")
+    if info.unread_at is not None:
+        line, column = info.unread_at
+        raise InvalidQuery(f"a backslash outside a string, an IRI or a name at line {line}, "
+                           f"column {column}: no SPARQL reads it")
     if info.is_update:
         raise QueryRefused("SPARQL Update is not allowed: this endpoint is read-only")
     allowed = set(allowlist)
     for endpoint in info.services:
         if endpoint is None:
             raise QueryRefused("SERVICE with a variable endpoint is not allowed")
+        if endpoint == "":
+            raise QueryRefused("SERVICE written against the next word (SERVICE:x, "
+                               "SERVICESILENT) is not allowed; a prefix may not be named "
+                               "service")
         if endpoint not in allowed:
             raise QueryRefused(
                 f"SERVICE <{endpoint}> is not allowed: this service calls only the endpoints "
