@@ -89,17 +89,28 @@ def _declarations(path: Path) -> dict[bytes, int]:
     return entities
 
 
-_ELEMENT = re.compile(rb"<[^?!/\s]")
+#: The prolog (a byte order mark, white space, the declaration, processing instructions,
+#: comments, a DOCTYPE with its internal subset) and the root element's first character.
+_ROOT = re.compile(rb"""(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->
+    |<!(?i:DOCTYPE)(?:[^\[>"']|"[^"]*"|'[^']*'
+        |\[(?:<!--.*?-->|<\?.*?\?>|"[^"]*"|'[^']*'|[^\]"'])*\])*>)*
+    <[A-Za-z_:\x80-\xff]""", re.S | re.X)
+#: The most bytes of a prolog read to find the root element (entity values are bounded
+#: by :data:`VALUE_MAX`, so a real prolog is far shorter).
+_PROLOG_MAX = 16 << 20
 
 
 def check_entities(path: Path) -> None:
     """Raise :class:`ConfigError`, naming ``path`` and the entity, for entity
     declarations that could expand without bound (see the module); and for a file with no
-    element (XML has one root element: an empty file was read as an empty graph)."""
-    if not any(_ELEMENT.search(text) for text, _ in _chunks(path, 2)):
+    root element after its prolog (an empty file, or comments only, was read as an empty
+    graph). A UTF-16 file is left to the parser."""
+    entities = _declarations(path)
+    with path.open("rb") as fh:
+        head = fh.read(_PROLOG_MAX)
+    if not head.startswith((b"\xff\xfe", b"\xfe\xff")) and not _ROOT.match(head):
         raise ConfigError(f"{path}: not valid RDF: an XML document has a root element, "
                           "this file has none")
-    entities = _declarations(path)
     if entities:
         expansion = sum(n * entities[name] for name, n in _references(path, entities).items())
         if expansion > EXPANSION_MAX:
