@@ -52,6 +52,8 @@ MAX_SECONDS = 7 * 86_400
 #: The most processes and threads a server may be asked for: each executor is a
 #: process with the store open, and a million of them was a fork storm.
 MAX_PROCESSES = {"workers": 256, "threads": 1024, "executors": 256}
+#: The most executor processes in all (``WORKERS`` times ``EXECUTORS``).
+MAX_EXECUTORS = 1024
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -193,6 +195,9 @@ class Config:
             if not 1 <= getattr(self, name) <= most:
                 raise ConfigError(f"{name.upper()} must be from 1 to {most}, got "
                                   f"{getattr(self, name)!r}")
+        if self.workers * self.executors > MAX_EXECUTORS:
+            raise ConfigError(f"WORKERS times EXECUTORS is at most {MAX_EXECUTORS} executor "
+                              f"processes, got {self.workers} x {self.executors}")
         check_one_input(self.data_files, self.records_dirs)
         _check_base_iri(self.public_base_iri)
         for endpoint in self.service_allowlist:  # else each query would look the name up

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import networkx as nx
-import pyoxigraph as ox
 from exokg.errors import FindingNotNode, InvalidQuery, NodeNotFound
 from exokg.graph_source import REACH_ROWS, NoMetrics, Selector, kind_rank
 from exokg.network import (
@@ -40,7 +39,7 @@ from exokg.network import (
     node_class,
     project_triples,
 )
-from exokg.pages import chunks
+from exokg.pages import chunks, is_iri
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, PROV, RDF, RDFS, SKOS
 from rdflib import Literal, URIRef
@@ -56,31 +55,13 @@ INDEX_ARTIFACT = "index"
 PROMINENCE_COUNTED = 2000
 #: Tied nodes whose labels are read to order a ranking's last place (beyond: by IRI).
 _TIE_LABELS = 2000
-# SPARQL's IRIREF has no control character, space or these; RFC 3987 (Oxigraph's check,
-# :func:`_is_iri`) refuses more, such as U+007F
-_IRI_OK = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\x00-\x20\x7f-\x9f<>\"{}|\\^`]*$")
 _NAME_PREDICATES = (RDFS.label, SKOS.altLabel, EXO.xref)
 _ATTRIBUTE_PREDICATES = (RDF.type, SKOS.exactMatch, SKOS.closeMatch)
 
 
-def _is_iri(text: str) -> bool:
-    """Whether ``text`` is an absolute IRI that a SPARQL query can name as ``<text>``.
-
-    >>> _is_iri("http://x/a"), _is_iri("http://x/\x01"), _is_iri("http://x/\x7f")
-    (True, False, False)
-    """
-    if not _IRI_OK.match(text):
-        return False
-    try:
-        ox.NamedNode(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _iri(text: str) -> str:
     """``<text>`` for a SPARQL query; refuses what is not an IRI (no injection)."""
-    if not _is_iri(text):
+    if not is_iri(text):
         raise InvalidQuery(f"not an IRI: {text!r}")
     return f"<{text}>"
 
@@ -119,7 +100,7 @@ def attribute_query(nodes: Sequence[str], literal_properties: Sequence[str] | No
     attributes = [str(p) for p in _ATTRIBUTE_PREDICATES]
     tests = " || ".join(f"?p = <{p}>" for p in attributes)
     if literal_properties is None or len(literal_properties) > ATTRIBUTE_UNION_MAX \
-            or not all(map(_is_iri, literal_properties)):
+            or not all(map(is_iri, literal_properties)):
         return (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} ?n ?p ?o "
                 f"FILTER(isLiteral(?o) || {tests}) }}")
     # the filter outside the branches: Virtuoso 7's compiler fails on one inside a
@@ -187,9 +168,9 @@ class StoreSource:
         if not text:
             raise NodeNotFound("no node given", suggestions=[])
         iri = expand(text)
-        if _is_iri(iri) and self._is_node(iri):
+        if is_iri(iri) and self._is_node(iri):
             return iri
-        if _is_iri(iri) and not self.findings and self._select(
+        if is_iri(iri) and not self.findings and self._select(
                 f"ASK {{ {_iri(iri)} a <{FINDING}> }}").boolean:
             raise FindingNotNode(f"{text!r} is a finding: the graph queries leave findings "
                                  "out unless asked with findings=true")

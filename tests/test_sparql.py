@@ -236,6 +236,7 @@ def test_settings():
                 {"QUERY_TIMEOUT": float("nan")}, {"SERVICE_ALLOWLIST": ("a",)},
                 {"PUBLIC_BASE_IRI": "https://x/no-slash"}, {"QUERY_MEMORY": -1},
                 {"EXECUTORS": 257}, {"THREADS": 1025}, {"EXPORT_TIMEOUT": 604_801.0},
+                {"WORKERS": 64, "EXECUTORS": 17},
                 {"BODY_TIMEOUT": 1e9}):
         with pytest.raises(ConfigError):
             Config.load(bad, environ={})

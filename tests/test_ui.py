@@ -209,13 +209,19 @@ def test_an_answer_past_the_read_limit_is_422_on_the_query_page_and_streamed_by_
         client, monkeypatch):
     """The query page read any answer whole into the web worker: one row of a doubled
     string (268 MB) took a worker from 108 MB to 1 GB."""
-    monkeypatch.setattr("exokg.sparql.service.READ_MAX_BYTES", 4096)
-    for path in ("/query.json", "/query", "/query.csv"):
-        r = client.get(path, query_string={"query": _doubling(10)})
-        assert r.status_code == 422, (path, r.data[:200])
-        assert b"/sparql streams an answer of any size" in r.data
-    r = client.get("/sparql", query_string={"query": _doubling(10)},
+    from exokg.sparql.service import _EAGER_BYTES
+
+    monkeypatch.setattr("exokg.sparql.service.READ_MAX_BYTES", 100_000)
+    # read whole by the service (under _EAGER_BYTES), and streamed to the page (past it)
+    for n in (13, 15):
+        assert (16 << n > _EAGER_BYTES) == (n == 15)
+        for path in ("/query.json", "/query", "/query.csv"):
+            r = client.get(path, query_string={"query": _doubling(n)})
+            assert r.status_code == 422, (path, r.data[:200])
+            assert b"/sparql streams an answer of any size" in r.data
+        # the executor the cut stream held is free: a query not answered before runs
+        r = client.get("/query.json", query_string={"query": _doubling(n - 10)})
+        assert r.status_code == 200 and r.get_json()["count"] == 1
+    r = client.get("/sparql", query_string={"query": _doubling(15)},
                    headers={"Accept": "text/csv"})
-    assert r.status_code == 200 and len(r.data) > 16 * 2**10
-    # the executor the cut answer held is free again
-    assert client.get("/query.json", query_string={"query": _doubling(4)}).status_code == 200
+    assert r.status_code == 200 and len(r.data) > 16 << 15

@@ -24,8 +24,9 @@ __all__ = ["SVG_MAX_NODES", "to_dot", "to_svg"]
 #: Graphviz lays out large graphs slowly; past this, export DOT and lay it out yourself.
 SVG_MAX_NODES = 3000
 _LAYERED_MAX = (100, 400)  # ``dot`` (layered) up to these nodes/edges; ``sfdp`` above
-#: Graphviz's time limit: a request's default (``QUERY_TIMEOUT``); its caller hanging up
-#: stops it sooner (the request's :class:`~exokg.sparql.cancel.CancelToken`).
+#: Graphviz's time limit, the same as ``QUERY_TIMEOUT``'s default (the layout runs in the
+#: web worker, past the executors' limits); the request's client hanging up stops it
+#: sooner (its :class:`~exokg.sparql.cancel.CancelToken`).
 _TIMEOUT_S = 30
 _POLL_S = 0.25
 

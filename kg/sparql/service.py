@@ -41,20 +41,22 @@ logger = logging.getLogger(__name__)
 
 #: Results up to this size are read whole and sent with a Content-Length.
 _EAGER_BYTES = 1 << 18
-#: The largest answer the library's read path (:meth:`SparqlService.select`, the pages,
-#: the query page) reads into the web worker; ``/sparql`` streams any size. One row of a
-#: doubled string made a 268 MB answer that took a worker from 108 MB to 1 GB.
+#: The largest answer to a user's own query that is read whole into the web worker (the
+#: query page, ``exokg query``'s table); ``/sparql`` streams any size. One row of a
+#: doubled string made a 268 MB answer that took a worker from 108 MB to 1 GB. The
+#: service's own queries (pages, graph queries) are bounded by their row caps instead.
 READ_MAX_BYTES = 16 << 20
 
 #: Graph syntaxes that write no prefixes: the executor is not sent any (less to encode).
 _NO_PREFIXES = frozenset({"application/n-triples", "application/n-quads"})
 
 
-def whole_body(answer: QueryAnswer) -> bytes:
-    """The answer's body read whole, or :class:`~exokg.errors.AnswerTooLarge` past
-    :data:`READ_MAX_BYTES` (its stream closed: the executor is freed)."""
+def whole_body(answer: QueryAnswer, *, capped: bool = True) -> bytes:
+    """The answer's body read whole; when ``capped``, :class:`~exokg.errors.AnswerTooLarge`
+    past :data:`READ_MAX_BYTES` (its stream closed: the executor is freed)."""
+    limit = READ_MAX_BYTES if capped else None
     if isinstance(answer.body, bytes):
-        if len(answer.body) > READ_MAX_BYTES:
+        if limit is not None and len(answer.body) > limit:
             raise AnswerTooLarge(_too_large())
         return answer.body
     parts, size = [], 0
@@ -62,7 +64,7 @@ def whole_body(answer: QueryAnswer) -> bytes:
     try:
         for chunk in stream:
             size += len(chunk)
-            if size > READ_MAX_BYTES:
+            if limit is not None and size > limit:
                 raise AnswerTooLarge(_too_large())
             parts.append(chunk)
     finally:
@@ -400,7 +402,7 @@ class SparqlService:
         """
         started = time.monotonic()
         answer = self.query(QueryRequest(query, accept=_SOLUTIONS, max_rows=max_rows))
-        body = whole_body(answer)
+        body = whole_body(answer, capped=False)  # the service's own: row-capped
         _record(query, started, answer)
         return Results.from_json(body, truncated=answer.truncated)
 
@@ -419,7 +421,7 @@ class SparqlService:
     def _construct(self, query: str, max_rows: int | None) -> tuple[bytes, bool]:
         started = time.monotonic()
         answer = self.query(QueryRequest(query, accept=_TRIPLES, max_rows=max_rows))
-        body = whole_body(answer)
+        body = whole_body(answer, capped=False)  # the service's own: row-capped
         _record(query, started, answer)
         return body, answer.truncated
 
