@@ -30,12 +30,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
 import networkx as nx
+from exokg.describe import projected_number
 from exokg.errors import InvalidQuery
 from exokg.evidence import Finding, group_by_disease_role, summarize
 from exokg.graph_source import REACH_ROWS, GraphSource, ProjectionSource
 from exokg.network import compress, node_json, resolve_node
 from exokg.review import CONTENT_KINDS
 from exokg.terms import parse_kinds, parse_predicates
+from exokg.vocab import EXO
 
 __all__ = [
     "DIRECTIONS", "METRICS", "MAX_DEPTH", "PATH_MORE_CAP", "PATH_NODE_CAP", "PATH_SLACK",
@@ -748,17 +750,22 @@ def _finding_json(G: nx.MultiDiGraph, f: str) -> tuple[dict, Finding]:
         for key in keys:
             out[key].append(v)
     refs = sorted(out.get("exo:citedIn", ()))
-    ref_number = G.nodes[refs[0]].get("refNumber") if refs else None
+
+    def number(node: str, name: str) -> int | None:  # the build's rule (describe._int)
+        linked = [v for v, keys in G._succ[node].items() if f"exo:{name}" in keys]
+        return projected_number(node, str(EXO[name]), G.nodes[node].get(name), linked)
+
+    ref_number = number(refs[0], "refNumber") if refs else None
     row = {
         "id": f, "label": data.get("label", f),
-        "table": data.get("sourceTable"), "row": data.get("sourceRow"),
+        "table": number(f, "sourceTable"), "row": number(f, "sourceRow"),
         "disease": [_label(G, d) for d in sorted(out.get("exo:disease", ()))],
         "expression": [compress(e).split(":")[-1] for e in sorted(out.get("exo:expression", ()))],
         "roles": [_label(G, r) for r in sorted(out.get("exo:role", ()))],
         "samples": [_label(G, s) for s in sorted(out.get("exo:sample", ()))],
         "reference": refs[0] if refs else None,
         "ref_number": ref_number,
-        "sample_size": data.get("sampleSize"),
+        "sample_size": number(f, "sampleSize"),
         "function": data.get("function"),
     }
     finding = Finding(

@@ -22,7 +22,7 @@ True
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from exokg.curie import local_name
@@ -38,7 +38,7 @@ __all__ = [
     "EXTERNAL_PREDICATES", "IDENTITY_PREDICATES", "NOT_FACTS", "OBJECT_FACT_PREDICATES",
     "concise_bounded_description", "describe_node", "evidence_summary",
     "findings_about", "finding_record", "finding_row", "group_findings", "label_of", "node_exists",
-    "node_facts",
+    "node_facts", "projected_number",
 ]
 
 #: Predicates whose objects' labels are added to a description.
@@ -187,6 +187,37 @@ def _int(graph: Graph, subject: Node | None, predicate: URIRef) -> int | None:
     if isinstance(number, str):  # a plain "12"
         number = whole_number(number)
     return checked_number(number, subject, str(predicate), value.n3())
+
+
+def projected_number(subject: str, predicate: str, value: Any,
+                     linked: Sequence[str] = ()) -> int | None:
+    """:func:`_int`'s rule for a finding's number as a networkx projection holds it:
+    ``value`` the node's attribute (a tuple when the graph gives several), ``linked`` the
+    IRIs the property links the node to (an IRI is an edge there, not a value).
+
+    >>> projected_number("urn:f", str(EXO.sampleSize), 12)
+    12
+    >>> projected_number("urn:f", str(EXO.sampleSize), (118, 119))
+    Traceback (most recent call last):
+    ...
+    exokg.errors.DataError: <urn:f> exo:sampleSize has 2 values (118, 119); it has one at most
+    """
+    values = [*(value if isinstance(value, tuple) else () if value is None else (value,)),
+              *(f"<{iri}>" for iri in linked)]
+    if not values:
+        return None
+    if len(values) > 1:
+        shown = ", ".join(map(str, values[:3])) + (", ..." if len(values) > 3 else "")
+        raise DataError(f"<{subject}> exo:{local_name(predicate)} has {len(values)} values "
+                        f"({shown}); it has one at most")
+    if linked:
+        return checked_number(None, subject, predicate, values[0])
+    number, shown = value, value.n3() if isinstance(value, Literal) else f'"{value}"'
+    if isinstance(number, Literal):  # one rdflib could not read as its datatype
+        number = number.value
+    if isinstance(number, str):
+        number = whole_number(number)
+    return checked_number(number, subject, predicate, shown)
 
 
 def _bool(value: Node | None) -> bool | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from exokg.algorithms import (
     conflicts,
@@ -210,3 +212,39 @@ def test_equally_short_paths_are_the_same_k_from_either_end():
     assert [[n["label"] for n in p["nodes"]] for p in there] == \
         [[n["label"] for n in reversed(p["nodes"])] for p in back] == \
         [["s", "a1", "b1", "t"], ["s", "a1", "b2", "t"]]
+
+
+_ONE_FINDING = """@prefix exo: <https://w3id.org/exokg/vocab#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<http://e/f1> a exo:Finding ; exo:content <http://e/m> ; %s .
+<http://e/m> a exo:MicroRNA ; <http://www.w3.org/2000/01/rdf-schema#label> "miR-1" .
+"""
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("exo:sampleSize 118, 119", "has 2 values (118, 119)"),
+    ('exo:sampleSize "abc"^^xsd:integer', 'exo:sampleSize "abc"^^<http://www.w3.org/2001/'),
+    ("exo:sampleSize -5", 'exo:sampleSize "-5" is not a whole number'),
+    ('exo:sampleSize "3.0"^^xsd:decimal', 'exo:sampleSize "3.0" is not a whole number'),
+    ("exo:sampleSize <http://e/12>", "exo:sampleSize <http://e/12> is not a whole number"),
+    ('exo:sourceRow "x"', 'exo:sourceRow "x" is not a whole number'),
+])
+def test_evidence_over_a_projection_reads_numbers_by_the_build_s_rule(value, said):
+    """A projection keeps what the data holds: two values summed as a tuple (TypeError),
+    -5 added to total_n, an IRI read as no n. The store's build refuses each."""
+    from exokg.errors import DataError
+    from exokg.network import project
+    from rdflib import Graph
+
+    G = project(Graph().parse(data=_ONE_FINDING % value, format="turtle"), findings=True)
+    with pytest.raises(DataError, match=re.escape(said)):
+        evidence(G, "miR-1")
+
+
+def test_evidence_over_a_projection_reads_a_plain_whole_number():
+    from exokg.network import project
+    from rdflib import Graph
+
+    for value in ("exo:sampleSize 12", 'exo:sampleSize "12"'):
+        G = project(Graph().parse(data=_ONE_FINDING % value, format="turtle"), findings=True)
+        assert evidence(G, "miR-1")["total_n"] == 12
