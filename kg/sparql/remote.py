@@ -50,6 +50,7 @@ from urllib.parse import urlencode, urlsplit
 import pyoxigraph as ox
 from exokg.errors import (
     XML_UNFIT,
+    AnswerTooLarge,
     ExoKGError,
     InvalidQuery,
     QueryCancelled,
@@ -83,6 +84,9 @@ HOLDS = "urn:exokg:holds"
 REFRESH = 2.0
 
 _CHUNK = 1 << 16
+#: The most of a remote answer held whole in the web worker, to be cut at ``MAX_ROWS``
+#: and written again (past it, a 422): one row of a doubled string made a 268 MB answer.
+REMOTE_MAX_BYTES = 64 << 20
 #: Seconds a keep-alive connection may stay idle before it is dropped rather than reused:
 #: engines close idle connections (Oxigraph server after about 60 s), and a request sent
 #: on one of those fails and is sent again.
@@ -230,6 +234,9 @@ class _Reply:
         self.server = resp.getheader("Server") or ""
         self.timed_out = False
         self.done = False
+        #: bytes read so far, and the most an answer held whole may have (``None``: no
+        #: bound, the answer streams through)
+        self.read_bytes, self.limit = 0, None
 
     def read(self, size: int = -1) -> bytes:
         if self.conn is None:  # read to the end, or closed
@@ -257,6 +264,12 @@ class _Reply:
         if self.hangup is not None and self.hangup.fired:  # a shut socket reads as an end
             self.close()
             raise QueryCancelled()
+        self.read_bytes += len(data)
+        if self.limit is not None and self.read_bytes > self.limit:
+            self.close()
+            raise AnswerTooLarge(f"the remote store's answer is larger than "
+                                 f"{self.limit >> 20} MB, the most read whole here (to cut "
+                                 "it at MAX_ROWS); ask for fewer or shorter values")
         if not data:
             self.done = True
             self.close()
@@ -791,10 +804,12 @@ def _streamed(reply: _Reply) -> io.BufferedReader:
 
 
 class _Tee(_Stream):
-    """A reply as a raw file that also keeps what was read (to serialize it again)."""
+    """A reply as a raw file that also keeps what was read (to serialize it again), at
+    most :data:`REMOTE_MAX_BYTES` of it."""
 
     def __init__(self, reply: _Reply) -> None:
         super().__init__(reply)
+        reply.limit = REMOTE_MAX_BYTES
         self.kept = bytearray()
 
     def readinto(self, buffer: Any) -> int:
