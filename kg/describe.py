@@ -172,7 +172,8 @@ def _int(graph: Graph, subject: Node | None, predicate: URIRef) -> int | None:
     """The whole number ``subject`` has for ``predicate`` (:func:`checked_number`), or
     ``None`` when it has none. Two values (which one a summary adds up would be
     chance), or an IRI or a blank node there, are a :class:`~exokg.errors.DataError`."""
-    values = sorted(graph.objects(subject, predicate)) if subject is not None else []
+    values = sorted(graph.objects(subject, predicate), key=lambda v: v.n3()) \
+        if subject is not None else []
     if not values:
         return None
     if len(values) > 1:

@@ -236,7 +236,8 @@ class _Reply:
         self.done = False
         #: bytes read so far, and the most an answer held whole may have (``None``: no
         #: bound, the answer streams through)
-        self.read_bytes, self.limit = 0, None
+        self.read_bytes = 0
+        self.limit: int | None = None
 
     def read(self, size: int = -1) -> bytes:
         if self.conn is None:  # read to the end, or closed
