@@ -117,8 +117,6 @@ print(json.dumps(compiled))
 def test_a_first_path_after_the_warm_up_compiles_nothing(store_dir, app):
     """networkx compiles a decorated function at its first call; the warm-up does it for
     every one the graph queries call, whichever branch its own requests took."""
-    import subprocess
-    import sys
     from urllib.parse import urlencode
 
     nodes = representative_nodes(index_folder(get_service(app).info))
@@ -128,14 +126,23 @@ def test_a_first_path_after_the_warm_up_compiles_nothing(store_dir, app):
             "/api/path?" + urlencode({"source": nodes["molecule"], "target": nodes["hub"]})]
 
     def compiled(mode: str) -> list[str]:
-        done = subprocess.run([sys.executable, "-c", _FIRST_CALLS, str(store_dir), mode, *urls],
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout.splitlines()[-1])
+        return _in_a_new_process(_FIRST_CALLS, store_dir, mode, urls)
 
     assert "shortest_simple_paths" in compiled("cold")  # what the warm-up is for
     assert compiled("warm") == []
     assert compiled("warm, its path another branch") == []
+
+
+def _in_a_new_process(script: str, store_dir, mode: str, urls: list[str]) -> list[str]:
+    """What ``script`` prints last (a JSON list), run with the store, ``mode`` and the URLs
+    in a new Python (what loads lazily is loaded once per process)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script, str(store_dir), mode, *urls],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 _PARSED = """
@@ -167,19 +174,11 @@ def test_a_first_filter_by_type_or_predicate_after_the_warm_up_parses_nothing(st
     """The vocabulary's kinds and predicates are read (rdflib parses the ontology) at the
     first ``type=`` or ``predicates=``; the warm-up's own requests have neither, and at
     10^6 findings the first rank by type took 50 ms against 11 ms the tenth."""
-    import subprocess
-    import sys
     from urllib.parse import urlencode
 
     urls = ["/api/rank?" + urlencode({"metric": "degree", "type": "MicroRNA"}),
             "/api/neighborhood?" + urlencode({"node": "https://w3id.org/exokg/id/content/mir-21",
                                               "predicates": "exo:citedIn"})]
 
-    def parsed(mode: str) -> list[str]:
-        done = subprocess.run([sys.executable, "-c", _PARSED, str(store_dir), mode, *urls],
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout.splitlines()[-1])
-
-    assert "exokg.ttl" in parsed("cold")  # what the warm-up is for
-    assert parsed("warm") == []
+    assert "exokg.ttl" in _in_a_new_process(_PARSED, store_dir, "cold", urls)
+    assert _in_a_new_process(_PARSED, store_dir, "warm", urls) == []
