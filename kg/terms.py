@@ -96,7 +96,7 @@ def parse_kinds(types: Iterable[str] | None, *,
         # a name in another namespace is not the vocabulary's class of that name (the
         # data's own classes, ``extra``, are known by their local names only)
         namespace = text[:len(text) - len(text.rsplit(":", 1)[-1].rsplit("#", 1)[-1])]
-        foreign = namespace not in ("", "exo:", str(EXO)) and (
+        foreign = namespace.lower() not in ("", "exo:") and namespace != str(EXO) and (
             name in vocabulary or name in CONTENT_ALIASES)
         if not name or foreign or name not in CONTENT_ALIASES and name not in known:
             raise InvalidQuery(f"unknown type {text!r}; known types: "

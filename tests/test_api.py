@@ -116,7 +116,7 @@ def test_a_type_that_names_no_kind_of_the_vocabulary_is_400(api, url):
 
 @pytest.mark.parametrize("url", ["/api/rank?types=exo:MicroRNA",
                                  "/api/rank?types=https://w3id.org/exokg/vocab%23MicroRNA",
-                                 "/api/rank?types=microrna"])
+                                 "/api/rank?types=microrna", "/api/rank?types=EXO:MicroRNA"])
 def test_a_kind_by_name_curie_or_iri(api, url):
     data = _json(api.get(url), 200)
     assert data["results"] and {r["kind"] for r in data["results"]} == {"MicroRNA"}
