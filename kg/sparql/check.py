@@ -50,7 +50,7 @@ MAX_DEPTH = 2000
 # - an IRI may hold \u and \U escapes (``<http://x/\u0041#>``: its ``#`` began a comment);
 # - a name may hold U+00B7, U+0300-U+036F and U+203F-U+2040 (SPARQL's PN_CHARS), which
 #   are not Python's ``\w`` (``ex:a\u00b7\\#b``: its escaped ``#`` began a comment).
-# What is left over is refused (:data:`QueryInfo.unread`): a lone backslash is no SPARQL.
+# What is left over is refused (``QueryInfo.unread_at``): a lone backslash is no SPARQL.
 _NAME = r"[\w\u00b7\u0300-\u036f\u203f\u2040]"
 _TOKEN = re.compile(r"""
   (?P<ws>\s+)
