@@ -168,6 +168,16 @@ def checked_number(number: Any, subject: object, predicate: str, shown: str) -> 
                     value=shown)
 
 
+def _at_most_one(subject: object, predicate: str, shown: list[str]) -> None:
+    """A :class:`~exokg.errors.DataError` when ``subject`` has more than one value (``shown``
+    as written) for ``predicate``: which one a summary adds up would be chance."""
+    if len(shown) > 1:
+        listed = ", ".join(shown[:3]) + (", ..." if len(shown) > 3 else "")
+        raise DataError(f"<{subject}> exo:{local_name(predicate)} has {len(shown)} values "
+                        f"({listed}); it has one at most", subject=str(subject),
+                        predicate=predicate, value=shown[1])
+
+
 def _int(graph: Graph, subject: Node | None, predicate: URIRef) -> int | None:
     """The whole number ``subject`` has for ``predicate`` (:func:`checked_number`), or
     ``None`` when it has none. Two values (which one a summary adds up would be
@@ -176,11 +186,7 @@ def _int(graph: Graph, subject: Node | None, predicate: URIRef) -> int | None:
         if subject is not None else []
     if not values:
         return None
-    if len(values) > 1:
-        shown = ", ".join(v.n3() for v in values[:3]) + (", ..." if len(values) > 3 else "")
-        raise DataError(f"<{subject}> exo:{local_name(str(predicate))} has {len(values)} "
-                        f"values ({shown}); it has one at most", subject=str(subject),
-                        predicate=str(predicate), value=values[1].n3())
+    _at_most_one(subject, str(predicate), [v.n3() for v in values])
     value = values[0]
     if not isinstance(value, Literal):
         return checked_number(None, subject, str(predicate), value.n3())
@@ -207,10 +213,7 @@ def projected_number(subject: str, predicate: str, value: Any,
               *(f"<{iri}>" for iri in linked)]
     if not values:
         return None
-    if len(values) > 1:
-        shown = ", ".join(map(str, values[:3])) + (", ..." if len(values) > 3 else "")
-        raise DataError(f"<{subject}> exo:{local_name(predicate)} has {len(values)} values "
-                        f"({shown}); it has one at most")
+    _at_most_one(subject, predicate, list(map(str, values)))
     if linked:
         return checked_number(None, subject, predicate, values[0])
     number, shown = value, value.n3() if isinstance(value, Literal) else f'"{value}"'

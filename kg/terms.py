@@ -92,10 +92,10 @@ def parse_kinds(types: Iterable[str] | None, *,
     vocabulary = {k.lower() for k in known_kinds()}
     known = {k.lower(): k for k in (*known_kinds(), *extra) if k}
     for raw in types:
-        name, text = _kind_name(raw), raw.strip()
+        namespace, name = _kind_parts(raw)
+        text = raw.strip()
         # a name in another namespace is not the vocabulary's class of that name (the
         # data's own classes, ``extra``, are known by their local names only)
-        namespace = text[:len(text) - len(text.rsplit(":", 1)[-1].rsplit("#", 1)[-1])]
         foreign = namespace.lower() not in ("", "exo:") and namespace != str(EXO) and (
             name in vocabulary or name in CONTENT_ALIASES)
         if not name or foreign or name not in CONTENT_ALIASES and name not in known:
@@ -123,8 +123,16 @@ def normalize_kinds(types: Iterable[str] | None) -> frozenset[str] | None:
     return frozenset(out) or None
 
 
+def _kind_parts(raw: str) -> tuple[str, str]:
+    """``(namespace as written, local name lower-cased)``: ``exo:MicroRNA`` is
+    ``("exo:", "microrna")``, an IRI splits at its ``#``."""
+    text = raw.strip()
+    local = text.rsplit(":", 1)[-1].rsplit("#", 1)[-1]
+    return text[:len(text) - len(local)], local.lower()
+
+
 def _kind_name(raw: str) -> str:
-    return raw.strip().rsplit(":", 1)[-1].rsplit("#", 1)[-1].lower()
+    return _kind_parts(raw)[1]
 
 
 def parse_predicates(predicates: Iterable[str] | None, *,
