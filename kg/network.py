@@ -30,6 +30,13 @@ The projection is documented here because users see it in every graph export:
   edges (``exo:content``, ``exo:disease``, ``exo:sample``, ``prov:wasDerivedFrom`` ...)
   are edges too, so the evidence can be walked.
 
+* **A query's result** (``every_statement=True``: a CONSTRUCT or DESCRIBE downloaded
+  in a network format) keeps every statement its author asked for, as the query page
+  draws it: every subject and object is a node (a blank node by its ``_:`` label),
+  every statement between two of them an edge whatever its predicate (``rdf:type`` and
+  the mapping predicates stay attributes), and a literal of another namespace an
+  attribute named by its CURIE (``dcterms:title``).
+
 >>> from exokg.build import build_graph
 >>> G = project(build_graph())
 >>> G.nodes["https://w3id.org/exokg/id/content/mir-21"]["kind"]
@@ -71,7 +78,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 __all__ = [
     "EDGE_NAMESPACES", "FINDING", "MATCH_PREDICATES", "SCHEMA_NAMESPACES", "VALUE_KINDS", "XREF",
-    "compress", "expand", "graph_json", "most_specific", "node_attributes", "node_json",
+    "compress", "expand", "graph_json", "most_specific", "node_attributes", "node_id", "node_json",
     "project", "project_triples", "resolve_node", "to_rdf",
 ]
 
@@ -106,7 +113,8 @@ expand = expand_curie
 
 # ---------------------------------------------------------------- projection
 
-def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
+def project(graph: Graph, *, findings: bool = False,
+            every_statement: bool = False) -> nx.MultiDiGraph:
     """Project an RDF graph into a networkx ``MultiDiGraph`` (see the module docs).
 
     Parameters
@@ -115,6 +123,8 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
         the whole ExoKG graph, a CONSTRUCT result or any subgraph of them.
     findings
         include ``exo:Finding`` nodes and their edges.
+    every_statement
+        a query's result: keep every statement, whatever its predicate (module docs).
 
     Returns
     -------
@@ -142,11 +152,12 @@ def project(graph: Graph, *, findings: bool = False) -> nx.MultiDiGraph:
     --------
     to_rdf : the inverse, from a networkx result back to RDF.
     """
-    return project_triples(graph, findings=findings)
+    return project_triples(graph, findings=findings, every_statement=every_statement)
 
 
 def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool = False,
-                    edges: Iterable[tuple[str, str, str]] = ()) -> nx.MultiDiGraph:
+                    edges: Iterable[tuple[str, str, str]] = (),
+                    every_statement: bool = False) -> nx.MultiDiGraph:
     """:func:`project` of rdflib triples (a graph or SPARQL rows of ``?s ?p ?o``), with
     more ``edges`` given as ``(source IRI, predicate CURIE, target IRI)`` (the
     adjacency's: they need no round trip through RDF terms).
@@ -170,16 +181,24 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
     tagged: dict[str, list[tuple[str, Literal]]] = defaultdict(list)
     iri_edges: list[tuple[str, str, str]] = []
     rdf_type, label, alt_label = str(RDF.type), str(RDFS.label), str(SKOS.altLabel)
+    subjects: set[str] = set()
     for subject, predicate, o in triples:
         if isinstance(subject, BNode):
-            continue
-        s, p = str(subject), str(predicate)
+            if not every_statement:
+                continue
+            s = node_id(subject)
+        else:
+            s = str(subject)
+        p = str(predicate)
+        if every_statement:
+            subjects.add(s)
         if isinstance(o, Literal):
             names = p in (label, alt_label, XREF)
+            kept = names or p.startswith(EDGE_NAMESPACES) or every_statement
             # what the projection writes, where its plain value loses something: names
-            # (a str) lose a language or a type, exo: literals (toPython) a language
+            # (a str) lose a language or a type, other literals (toPython) a language
             loses = o.language or (names and o.datatype is not None)
-            if loses and (names or p.startswith(EDGE_NAMESPACES)):
+            if loses and kept:
                 tagged[s].append((p, o))
             if p == label:
                 labels.setdefault(s, str(o))
@@ -189,6 +208,8 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
                 xrefs[s].append(str(o))
             elif p.startswith(EDGE_NAMESPACES):
                 literals[s][p[len(str(EXO)):]].append(o.toPython())
+            elif every_statement:
+                literals[s][compress(p)].append(o.toPython())
         elif isinstance(o, URIRef):
             if p == rdf_type:
                 types[s].add(str(o))
@@ -196,11 +217,15 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
                 ext = external_curie(str(o))
                 if ext:
                     xrefs[s].append(ext)
-            elif is_edge_predicate(p):
+            elif every_statement or is_edge_predicate(p):
                 iri_edges.append((s, p, str(o)))
-    excluded = {s for s, ts in types.items() if is_excluded(ts, findings=findings)}
-    G = nx.MultiDiGraph(name="ExoKG", findings=findings)
+        elif every_statement:  # a blank node
+            iri_edges.append((s, p, node_id(o)))
+    excluded = set() if every_statement else {
+        s for s, ts in types.items() if is_excluded(ts, findings=findings)}
+    G = nx.MultiDiGraph(name="ExoKG", findings=findings or every_statement)
     G.add_nodes_from(node for node in types if node not in excluded)
+    G.add_nodes_from(subjects)
     compact = [(s, compress(p), o) for s, p, o in iri_edges]
     add_edge = G.add_edge
     # add_edge one by one, not add_edges_from: that one looks each new edge up again
@@ -217,6 +242,20 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
                     G.number_of_nodes(), G.number_of_edges(), findings,
                     time.perf_counter() - start)
     return G
+
+
+def node_id(term: URIRef | BNode) -> str:
+    """A network node's id: an IRI as is, a blank node by its N-Triples label.
+
+    >>> node_id(BNode("b0")), node_id(URIRef("https://w3id.org/exokg/id/disease/hcc"))
+    ('_:b0', 'https://w3id.org/exokg/id/disease/hcc')
+    """
+    return f"_:{term}" if isinstance(term, BNode) else str(term)
+
+
+def _node_term(node: str) -> URIRef | BNode:
+    """The RDF term of a node id (:func:`node_id`'s inverse)."""
+    return BNode(node[2:]) if node.startswith("_:") else URIRef(node)
 
 
 def node_class(node: str, node_types: Iterable[str]) -> tuple[str, str]:
@@ -381,7 +420,7 @@ def to_rdf(G: nx.MultiDiGraph) -> Graph:
     graph = bind_prefixes(Graph())
     add = graph.add
     for node, data in G.nodes(data=True):
-        s = URIRef(node)
+        s = _node_term(node)
         cls = data.get("class")
         if cls:
             add((s, RDF.type, URIRef(expand(cls))))
@@ -404,13 +443,28 @@ def to_rdf(G: nx.MultiDiGraph) -> Graph:
         for name, value in data.items():
             if name in _RESERVED_ATTRIBUTES or name.startswith("_"):
                 continue
-            predicate = EXO[name.removeprefix("exo:")]
+            predicate = _attribute_predicate(name)
             for item in value if isinstance(value, tuple) else (value,):
                 if (predicate, str(item)) not in written:
                     add((s, predicate, _literal(item)))
     for u, v, key, data in G.edges(keys=True, data=True):
-        add((URIRef(u), URIRef(expand(data.get("predicate", key))), URIRef(v)))
+        add((_node_term(u), URIRef(expand(data.get("predicate", key))), _node_term(v)))
     return graph
+
+
+def _attribute_predicate(name: str) -> URIRef:
+    """The predicate of a node's literal attribute: an ``exo:`` property by its local name
+    (or ``exo:label``, kept prefixed), another by its CURIE or IRI (a query's result).
+
+    >>> _attribute_predicate("refNumber"), _attribute_predicate("dcterms:title")
+    (rdflib.term.URIRef('https://w3id.org/exokg/vocab#refNumber'), \
+rdflib.term.URIRef('http://purl.org/dc/terms/title'))
+    """
+    if ":" in name and not name.startswith("exo:"):
+        iri = expand(name)
+        if iri != name or name.startswith(("http://", "https://", "urn:")):
+            return URIRef(iri)
+    return EXO[name.removeprefix("exo:")]
 
 
 #: A node's hidden attribute (exporters skip names starting with ``_``): its literals that

@@ -46,6 +46,7 @@ import pyoxigraph as ox
 from exokg import build_format, review
 from exokg.child import ChildFailed, run_in_child
 from exokg.errors import RDF_PARSE_ERRORS, ConfigError, DataError, rdf_problem
+from exokg.jsonld_check import check_jsonld
 from exokg.store_dir import (
     BUILDING_PREFIX,
     EARLY_PREFIX,
@@ -229,6 +230,8 @@ def input_version(data_files: Sequence[Path | str], records_dirs: Sequence[Path 
             raise ConfigError(f"{f}: {problem}")
         if rdf_format(f) == ox.RdfFormat.RDF_XML:
             check_entities(f)
+        elif rdf_format(f) == ox.RdfFormat.JSON_LD:
+            check_jsonld(f)
     dirs = [] if files else [Path(d).expanduser() for d in records_dirs]
     version, sources = _inputs(files, dirs)
     return files, dirs, version, sources

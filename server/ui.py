@@ -448,7 +448,8 @@ def query_download(fmt: str) -> Response:
             out = get_format(fmt, kinds=GRAPH_KINDS)
         except UnknownFormat as err:
             return error_page(406, str(err), fmt="json")
-        body, mime, ext = export(graph, out.name), out.media_type, out.extension
+        body = export(graph, out.name, query_result=True)
+        mime, ext = out.media_type, out.extension
     else:
         if fmt not in TABLE_DOWNLOADS:
             return error_page(406, f"a {kind} result downloads as "

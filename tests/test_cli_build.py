@@ -222,7 +222,7 @@ def test_validate_fetches_no_remote_context(tmp_path):
     finally:
         server.shutdown()
     assert asked == []
-    assert result.returncode == 2 and "remote contexts" in result.stderr
+    assert result.returncode == 2 and "which ExoKG does not fetch" in result.stderr
 
 
 def test_validate_says_what_named_graphs_hold_and_no_traceback_for_odd_literals(tmp_path):

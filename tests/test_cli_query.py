@@ -163,6 +163,21 @@ def test_a_construct_of_findings_exports_its_findings(store_dir, tmp_path, capsy
     assert set(nx.read_graphml(again)) == set(graph)
 
 
+def test_export_construct_keeps_statements_of_any_predicate(store_dir, tmp_path):
+    """A CONSTRUCT of another vocabulary's predicate exported as no edge at all."""
+    import networkx as nx
+
+    query = tmp_path / "q.rq"
+    query.write_text("PREFIX exo: <https://w3id.org/exokg/vocab#> CONSTRUCT { ?c "
+                     "<http://example.org/seenIn> ?r } WHERE { ?c exo:citedIn ?r }")
+    out = tmp_path / "seen.gexf"
+    assert main(["export", "--store", str(store_dir), "--format", "gexf",
+                 "--construct", str(query), "--out", str(out)]) == 0
+    edges = list(nx.read_gexf(out).edges(data=True))
+    assert len(edges) > 50 and {d["predicate"] for *_, d in edges} == \
+        {"http://example.org/seenIn"}
+
+
 def test_a_construct_download_of_findings_and_an_unknown_suffix(client):
     r = client.get("/query.csv", query_string={"query": FINDINGS_CONSTRUCT})
     assert r.status_code == 200 and r.data.count(b"/finding/t") > 66

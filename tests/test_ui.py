@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import networkx as nx
 import pytest
 from _web import make_full_app
 from exokg.examples import EXAMPLES
@@ -117,6 +118,40 @@ def test_select_downloads(web_client):
     assert srj["head"]["vars"] == ["table", "findings"]
     assert srj["results"]["bindings"][0]["findings"]["value"] == "38"
     assert web_client.get("/query.graphml", query_string={"query": query}).status_code == 406
+
+
+#: A CONSTRUCT of statements outside ExoKG's own relations: a predicate of its author's,
+#: a blank node, a literal of another namespace.
+OWN_STATEMENTS = """PREFIX exo: <https://w3id.org/exokg/vocab#>
+PREFIX ex: <http://example.org/>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+CONSTRUCT { ?c ex:reportedWith ?d . _:note ex:about ?c . ?c dcterms:title "from the review" }
+WHERE { ?c exo:upregulatedIn ?d .
+        FILTER(?c = <https://w3id.org/exokg/id/content/mir-21>
+               && ?d = <https://w3id.org/exokg/id/disease/hcc>) }"""
+
+
+def test_a_construct_downloads_every_statement_it_asked_for(web_client):
+    """Network downloads drew only ExoKG's own relations: this result, whose page draws
+    two edges, downloaded as a header alone, with a 200."""
+    mir21, hcc = "https://w3id.org/exokg/id/content/mir-21", \
+        "https://w3id.org/exokg/id/disease/hcc"
+    page = web_client.get("/query.json", query_string={"query": OWN_STATEMENTS}).json
+    assert len(page["graph"]["edges"]) == 2
+    rows = list(csv.DictReader(io.StringIO(web_client.get(
+        "/query.csv", query_string={"query": OWN_STATEMENTS}).get_data(as_text=True))))
+    assert sorted((r["predicate"], r["target"]) for r in rows) == [
+        ("http://example.org/about", mir21), ("http://example.org/reportedWith", hcc)]
+    assert next(r["source"] for r in rows if r["predicate"].endswith("about")).startswith("_:")
+    got = web_client.get("/query.graphml", query_string={"query": OWN_STATEMENTS})
+    G = nx.read_graphml(io.BytesIO(got.data))
+    note = next(n for n in G if n.startswith("_:"))  # a blank node's label is the run's own
+    assert G.has_edge(mir21, hcc) and G.has_edge(note, mir21)
+    assert G.nodes[mir21]["dcterms:title"] == "from the review"
+    # and back to RDF from the network: the same statements
+    turtle = web_client.get("/query.ttl", query_string={"query": OWN_STATEMENTS})
+    assert turtle.status_code == 200 and len(Graph().parse(data=turtle.data,
+                                                           format="turtle")) == 3
 
 
 def _graph_format_names():

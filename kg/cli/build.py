@@ -98,6 +98,7 @@ def _read_rdf(paths: list[str]):
 
     import pyoxigraph as ox
     from exokg.errors import RDF_PARSE_ERRORS, RecordError, rdf_problem
+    from exokg.jsonld_check import check_jsonld
     from exokg.rdf_terms import rdf12_problem, triples_graph
     from exokg.store import rdf_format
     from exokg.tsv import decode_text, file_problem
@@ -115,6 +116,8 @@ def _read_rdf(paths: list[str]):
             check_entities(file)
         else:
             decode_text(file.read_bytes(), file=path)  # UTF-8, or a located hint
+        if syntax == ox.RdfFormat.JSON_LD:
+            check_jsonld(file)
         try:
             quads = list(ox.parse(path=str(file), format=syntax))
         except OSError as err:

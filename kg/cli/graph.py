@@ -145,9 +145,10 @@ def register(subparsers) -> None:
                    help="a graph format's name, alias or media type (csv: the edge list)")
     p.add_argument("--node", help="export the neighborhood of this node")
     p.add_argument("--depth", type=int, default=1)
-    p.add_argument("--findings", action="store_true", help="include Findings as nodes")
+    p.add_argument("--findings", action="store_true",
+                   help="include Findings as nodes (a --construct result keeps what it holds)")
     p.add_argument("--construct", metavar="FILE", help="a SPARQL CONSTRUCT query; export "
-                                                       "its result")
+                                                       "its result, every statement")
     p.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
     _store(p)
     p.set_defaults(func=_export)
@@ -352,8 +353,8 @@ def _export(args: argparse.Namespace) -> int:
 
         with _store_source(args, findings=args.findings) as source:
             obj = neighborhood(source, args.node, depth=args.depth)
-    # --findings asks for findings as nodes; without it a CONSTRUCT's graph decides
-    data = export(obj, fmt.name, findings=True if args.construct and args.findings else None)
+    # a CONSTRUCT keeps every statement it asked for; --node's --findings is in its view
+    data = export(obj, fmt.name, query_result=bool(args.construct))
     write_output(data, args.out, what=f"{len(data)} bytes ({fmt.label or fmt.name})")
     return 0
 

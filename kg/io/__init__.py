@@ -45,18 +45,23 @@ __all__ = ["as_network", "download_name", "export", "graph_format_names", "strea
 _NO_PREFIXES = frozenset({"ntriples", "nquads"})
 
 
-def as_network(obj: Graph | nx.MultiDiGraph, *, findings: bool | None = None
-               ) -> nx.MultiDiGraph:
-    """A networkx graph as is; an rdflib graph projected (:func:`exokg.network.project`),
-    with Findings as nodes when ``findings`` asks for them, or, left to the graph (None),
-    when it has Findings but no shortcut edge between entities (as a CONSTRUCT of findings
-    has: the findings' own ``exo:citedIn``, ``exo:isolatedBy`` ... are no shortcuts; taken
-    for them, a CONSTRUCT of findings exported an empty graph), else the entity view."""
+def as_network(obj: Graph | nx.MultiDiGraph, *, findings: bool | None = None,
+               query_result: bool = False) -> nx.MultiDiGraph:
+    """A networkx graph as is; an rdflib graph projected (:func:`exokg.network.project`).
+
+    A ``query_result`` (a CONSTRUCT or DESCRIBE) keeps every statement, whatever its
+    predicate (``every_statement``): its author chose them, and the query page draws them
+    all. Another graph gets the vocabulary's view, with Findings as nodes when
+    ``findings`` asks for them, or, left to the graph (None), when it has Findings but no
+    shortcut edge between entities (the findings' own ``exo:citedIn``, ``exo:isolatedBy``
+    ... are no shortcuts), else the entity view."""
     if isinstance(obj, nx.Graph):
         return obj
     from exokg.network import project
     from exokg.vocab import EXO, RDF, SHORTCUT_PREDICATES
 
+    if query_result:
+        return project(obj, every_statement=True)
     if findings is None:
         found = set(obj.subjects(RDF.type, EXO.Finding))
         findings = bool(found) and not any(
@@ -65,9 +70,10 @@ def as_network(obj: Graph | nx.MultiDiGraph, *, findings: bool | None = None
 
 
 def export(obj: Graph | nx.MultiDiGraph, format: str, *,  # noqa: A002
-           findings: bool | None = None) -> bytes:
+           findings: bool | None = None, query_result: bool = False) -> bytes:
     """Write an rdflib graph or a networkx projection/result in a graph format (a network
-    format projects an rdflib graph as :func:`as_network`, ``findings`` as it says).
+    format projects an rdflib graph as :func:`as_network`, ``findings`` and
+    ``query_result`` as it says).
 
     Raises
     ------
@@ -76,7 +82,7 @@ def export(obj: Graph | nx.MultiDiGraph, format: str, *,  # noqa: A002
     """
     fmt = get_format(format, kinds=GRAPH_KINDS)
     if fmt.kind == "network":
-        return fmt.writer(as_network(obj, findings=findings))
+        return fmt.writer(as_network(obj, findings=findings, query_result=query_result))
     if isinstance(obj, nx.Graph):
         from exokg.network import to_rdf
 

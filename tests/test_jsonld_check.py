@@ -1,0 +1,80 @@
+"""kg/jsonld_check.py: a JSON-LD input from which JSON-LD would drop terms or relative
+IRIs, or that is no JSON-LD document, is refused naming the file, the terms and their
+lines; a document that maps all it holds loads whole."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from exokg.cli import main
+from exokg.errors import ConfigError
+from exokg.jsonld_check import check_jsonld
+
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+MIR = "https://w3id.org/exokg/id/content/x"
+
+
+def _write(tmp_path, doc, name="in.jsonld"):
+    path = tmp_path / name
+    path.write_bytes(doc if isinstance(doc, bytes) else json.dumps(doc, indent=1).encode())
+    return path
+
+
+@pytest.mark.parametrize(("doc", "words"), [
+    # a key the context does not map, and a @type it cannot expand: both dropped
+    ({"@context": {"label": LABEL}, "@id": MIR, "label": "X", "sampleSize": 12},
+     "the term 'sampleSize' (line 7) maps to no IRI"),
+    ({"@id": MIR, "@type": "MicroRNA", LABEL: "X"}, "the term 'MicroRNA' (line 3)"),
+    # a relative @id, with no base to resolve it against
+    ({"@id": "content/x", LABEL: "X"}, "the relative IRI 'content/x' (line 2) resolves"),
+    (b'"hello"', "a JSON-LD document is a JSON object or an array"),
+    (b"\xef\xbb\xbf 12", "a JSON-LD document is a JSON object or an array"),
+    # nothing is fetched on a file's behalf
+    ({"@context": "http://schema.org/", "name": "x"}, "does not fetch"),
+])
+def test_what_json_ld_would_drop_is_refused(tmp_path, doc, words):
+    path = _write(tmp_path, doc)
+    with pytest.raises(ConfigError, match=re.escape(words)) as err:
+        check_jsonld(path)
+    assert str(path) in str(err.value)
+
+
+def test_many_terms_are_counted_not_listed(tmp_path):
+    doc = {"@id": MIR, **{f"k{i}": i for i in range(8)}}
+    with pytest.raises(ConfigError, match=r"'k4' \(line 7\) and 3 more map"):
+        check_jsonld(_write(tmp_path, doc))
+
+
+@pytest.mark.parametrize("doc", [
+    {"@context": {"@vocab": "https://example.org/"}, "@id": MIR, "sampleSize": 12},
+    {"@context": {"@base": "https://w3id.org/exokg/id/"}, "@id": "content/x", LABEL: "X"},
+    [{"@id": MIR, LABEL: {"@value": "X", "@language": "en"}}],
+    {"@context": {"label": LABEL}, "@graph": [{"@id": MIR, "label": "X"}]},
+    {}, [],
+])
+def test_a_document_that_maps_all_it_holds_passes(tmp_path, doc):
+    check_jsonld(_write(tmp_path, doc))
+
+
+def test_exokgs_own_json_ld_passes_and_loads(tmp_path, capsys):
+    """The export's JSON-LD is read back whole (no false alarm on ExoKG's own context)."""
+    out = tmp_path / "review.jsonld"
+    assert main(["export", "--format", "jsonld", "--out", str(out)]) == 0
+    check_jsonld(out)
+    capsys.readouterr()
+    assert main(["validate", "--data", str(out)]) == 0
+
+
+def test_every_command_refuses_the_file_before_building(tmp_path, capsys):
+    path = _write(tmp_path, {"@context": {"label": LABEL}, "@id": MIR, "label": "X",
+                             "sampleSize": 12})
+    store = tmp_path / "store"
+    for args in (["validate", "--data", str(path)],
+                 ["query", "--data", str(path), "--store", str(store), "ASK {}"]):
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert f"{path}: not valid JSON-LD for ExoKG: the term 'sampleSize'" in err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not store.exists() or not any(store.rglob("meta.json"))
