@@ -2,16 +2,22 @@
 
 JSON-LD drops, without an error, every term (a key or a ``@type``) its ``@context`` does
 not map to an IRI, and every relative ``@id`` when the document has no base. That is the
-algorithm as specified, and it suits a web page's markup; for a curator's records
-it is a silent loss (``{"label": "miR-21", "sampleSize": 12}`` with only ``label`` mapped
-loads one statement of two). And a document that is no JSON object or array
-(``"hello"``) is read as an empty graph.
+algorithm as specified, and it suits a web page's markup; for a curator's records it is a
+silent loss (``{"label": "miR-21", "sampleSize": 12}`` with only ``label`` mapped loads
+one statement of two). And a document that is no JSON object or array (``"hello"``) is
+read as an empty graph.
 
-So the file is read once more, inside an outer context whose ``@vocab`` and ``@base`` are
-marked (:data:`_UNMAPPED`, :data:`_RELATIVE`): what the file's own context leaves
-unmapped then comes out under the marks, and is named, with the line where it first
-appears. The file's own ``@vocab`` or ``@base``, where it sets one, comes first, as it
-does in the load.
+So the file is read twice more: as the load reads it, and inside an outer context whose
+``@vocab`` and ``@base`` are marked (:data:`_UNMAPPED`, :data:`_RELATIVE`). Where the
+second reading holds more statements than the first, JSON-LD dropped them, and the marks
+name what: the terms and relative IRIs, each with the line where it first appears. (A
+mark alone is no drop: a ``@type`` the file resolves against its own ``@base`` comes out
+marked too, and is read all the same.)
+
+What this does not see: a key JSON-LD drops for not making an IRI even under the mark
+(``"sample size"``: an IRI holds no space), and a term under a context that resets the
+outer one (``"@context": null``). A file past :data:`CHECKED_MAX` is not read again (the
+marked reading holds a top-level array whole, several times its size): that is logged.
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -21,12 +27,13 @@ does in the load.
 ...     (Path(tmp) / "x.jsonld").write_bytes(doc) and check_jsonld(Path(tmp) / "x.jsonld")
 ... # doctest: +ELLIPSIS
 Traceback (most recent call last):
-exokg.errors.ConfigError: ...x.jsonld: not valid JSON-LD for ExoKG: the term 'sampleSize' ...
+exokg.errors.ConfigError: ...x.jsonld: not valid JSON-LD for ExoKG: ... the term 'sampleSize' ...
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +41,12 @@ from pathlib import Path
 import pyoxigraph as ox
 from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
 
-__all__ = ["check_jsonld"]
+__all__ = ["CHECKED_MAX", "check_jsonld"]
+
+logger = logging.getLogger(__name__)
+
+#: The largest file read again for what JSON-LD would drop (bytes).
+CHECKED_MAX = 32 << 20
 
 #: The marked ``@vocab``: a key or type the file does not map expands under it.
 _UNMAPPED = "urn:exokg:unmapped:"
@@ -45,15 +57,16 @@ _HEAD = b'{"@context":{"@vocab":"' + _UNMAPPED.encode() + b'","@base":"' + \
     _RELATIVE.encode() + b'"},"@graph":'
 _TAIL = b"}"
 _BOM = b"\xef\xbb\xbf"
+_WHITESPACE = b" \t\r\n"
 #: What pyoxigraph's parser says of a remote ``@context`` (it fetches none).
 _REMOTE_CONTEXT = "LoadDocumentCallback"
 #: Names shown in the error at most.
 _SHOWN = 5
+_CHUNK = 1 << 16
 
 
 class _Wrapped(io.RawIOBase):
-    """The file's bytes between :data:`_HEAD` and :data:`_TAIL`, read as one stream
-    (the file is never held whole)."""
+    """The file's bytes between :data:`_HEAD` and :data:`_TAIL`, read as one stream."""
 
     def __init__(self, path: Path) -> None:
         self._parts: Iterator[bytes] = self._chunks(path)
@@ -63,9 +76,8 @@ class _Wrapped(io.RawIOBase):
     def _chunks(path: Path) -> Iterator[bytes]:
         yield _HEAD
         with path.open("rb") as fh:
-            first = fh.read(1 << 16)
-            yield first.removeprefix(_BOM)
-            yield from iter(lambda: fh.read(1 << 16), b"")
+            yield fh.read(_CHUNK).removeprefix(_BOM)
+            yield from iter(lambda: fh.read(_CHUNK), b"")
         yield _TAIL
 
     def readable(self) -> bool:
@@ -84,22 +96,27 @@ class _Wrapped(io.RawIOBase):
 
 def check_jsonld(path: Path) -> None:
     """Raise :class:`ConfigError`, naming ``path``, for a JSON-LD file whose top level is
-    not an object or an array, or from which JSON-LD would drop keys, types or relative
-    IRIs (see the module). A file that does not parse is left to the load, which says
-    where."""
-    with path.open("rb") as fh:
-        head = fh.read(1 << 12).removeprefix(_BOM).lstrip()
-    if head and head[:1] not in (b"{", b"["):
+    not an object or an array, or from which JSON-LD would drop statements (see the
+    module). A file that does not parse is left to the load, which says where."""
+    first = _first_byte(path)
+    if first is not None and first not in b"{[":
         raise ConfigError(f"{path}: not valid JSON-LD: a JSON-LD document is a JSON object "
                           "or an array, this one is not")
-    keys: set[str] = set()
+    if path.stat().st_size > CHECKED_MAX:
+        logger.info("%s: larger than %d MB, not read again for the terms JSON-LD would drop",
+                    path, CHECKED_MAX >> 20)
+        return
+    terms: set[str] = set()
     relative: set[str] = set()
     try:
+        loaded = sum(1 for _ in ox.parse(path=str(path), format=ox.RdfFormat.JSON_LD))
+        marked = 0
         for quad in ox.parse(_Wrapped(path), format=ox.RdfFormat.JSON_LD):
+            marked += 1
             for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
                 if isinstance(term, ox.NamedNode):
                     if term.value.startswith(_UNMAPPED):
-                        keys.add(term.value[len(_UNMAPPED):])
+                        terms.add(term.value[len(_UNMAPPED):])
                     elif term.value.startswith(_RELATIVE):
                         relative.add(term.value[len(_RELATIVE):])
     except RDF_PARSE_ERRORS as err:
@@ -108,38 +125,58 @@ def check_jsonld(path: Path) -> None:
                               "does not fetch: copy that context into the file") from None
         rdf_problem(err)  # raises again if memory ran out; else the load says where
         return
+    if marked <= loaded:
+        return
     problems = []
-    if keys:
-        problems.append(_named("term", "to no IRI in the @context, and JSON-LD drops such "
-                                       "terms: map them in @context, or set @vocab", keys,
-                               path))
+    if terms:
+        problems.append(_named("term", "to no IRI in the @context (map them there, or set "
+                                       "@vocab)", terms, path, keys=True))
     if relative:
-        problems.append(_named("relative IRI", "against no base, and JSON-LD drops such IRIs: "
-                                               "set @base", relative, path))
-    if problems:
-        raise ConfigError(f"{path}: not valid JSON-LD for ExoKG: " + "; ".join(problems))
+        problems.append(_named("relative IRI", "against no absolute base (set @base); "
+                                               "named as resolved", relative, path))
+    dropped = marked - loaded
+    raise ConfigError(f"{path}: not valid JSON-LD for ExoKG: JSON-LD would drop {dropped} "
+                      f"statement{'s' if dropped > 1 else ''}: " + "; ".join(problems))
 
 
-def _named(what: str, why: str, names: set[str], path: Path) -> str:
-    """``the key 'x' (line 3) ...``: the first few names, each with its first line."""
+def _first_byte(path: Path) -> int | None:
+    """The first byte of the file that is not a byte order mark or whitespace."""
+    with path.open("rb") as fh:
+        chunk = fh.read(_CHUNK).removeprefix(_BOM)
+        while chunk:
+            rest = chunk.lstrip(_WHITESPACE)
+            if rest:
+                return rest[0]
+            chunk = fh.read(_CHUNK)
+    return None
+
+
+def _named(what: str, why: str, names: set[str], path: Path, *, keys: bool = False) -> str:
+    """``the term 'x' (line 3) maps ...``: the first few names, each with its line."""
     shown = sorted(names)[:_SHOWN]
-    lines = _first_lines(path, shown)
+    lines = _first_lines(path, shown, keys=keys)
     listed = ", ".join(f"{n!r}" + (f" (line {lines[n]})" if n in lines else "")
                        for n in shown)
     more = f" and {len(names) - len(shown)} more" if len(names) > len(shown) else ""
+    verb = "map" if what == "term" else "resolve"
     if len(names) > 1:
-        return f"the {what}s {listed}{more} {'map' if what == 'term' else 'resolve'} {why}"
-    return f"the {what} {listed} {'maps' if what == 'term' else 'resolves'} {why}"
+        return f"the {what}s {listed}{more} {verb} {why}"
+    return f"the {what} {listed} {verb}s {why}"
 
 
-def _first_lines(path: Path, names: list[str]) -> dict[str, int]:
-    """The line where each name first appears as a JSON string (its key or value)."""
-    pattern = re.compile(b'"(' + b"|".join(re.escape(n.encode()) for n in names) + b')"')
-    found: dict[str, int] = {}
+def _first_lines(path: Path, names: list[str], *, keys: bool) -> dict[str, int]:
+    """The line where each name first appears as a JSON key (``"name":``), else, for a
+    ``@type``'s value, as a JSON string."""
+    alternatives = b"|".join(re.escape(n.encode()) for n in names)
+    key = re.compile(b'"(' + alternatives + b')"\\s*:')
+    anywhere = re.compile(b'"(' + alternatives + b')"')
+    as_key: dict[str, int] = {}
+    as_string: dict[str, int] = {}
     with path.open("rb") as fh:
         for number, line in enumerate(fh, 1):
-            for match in pattern.finditer(line):
-                found.setdefault(match.group(1).decode("utf-8", "replace"), number)
-            if len(found) == len(names):
+            for pattern, found in ((key, as_key), (anywhere, as_string)):
+                for match in pattern.finditer(line):
+                    found.setdefault(match.group(1).decode("utf-8", "replace"), number)
+            if len(as_key) == len(names):
                 break
-    return found
+    return {**as_string, **as_key} if keys else as_string

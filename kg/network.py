@@ -31,11 +31,11 @@ The projection is documented here because users see it in every graph export:
   are edges too, so the evidence can be walked.
 
 * **A query's result** (``every_statement=True``: a CONSTRUCT or DESCRIBE downloaded
-  in a network format) keeps every statement its author asked for, as the query page
-  draws it: every subject and object is a node (a blank node by its ``_:`` label),
-  every statement between two of them an edge whatever its predicate (``rdf:type`` and
-  the mapping predicates stay attributes), and a literal of another namespace an
-  attribute named by its CURIE (``dcterms:title``).
+  in a network format) keeps the statements its author asked for: every subject and
+  object is a node (a blank node by its ``_:`` label), every statement between two of
+  them an edge whatever its predicate, and a literal of another namespace an attribute
+  named by its CURIE (``dcterms:title``). ``rdf:type`` gives the class, as above, and a
+  mapping to an IRI no external CURIE names is an edge, not dropped.
 
 >>> from exokg.build import build_graph
 >>> G = project(build_graph())
@@ -53,6 +53,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import logging
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -200,8 +201,8 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
             loses = o.language or (names and o.datatype is not None)
             if loses and kept:
                 tagged[s].append((p, o))
-            if p == label:
-                labels.setdefault(s, str(o))
+            if p == label:  # of several, the least (not the one a hash order gives)
+                labels[s] = min(labels.get(s, str(o)), str(o))
             elif p == alt_label:
                 alt[s].append(str(o))
             elif p == XREF:
@@ -213,10 +214,10 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
         elif isinstance(o, URIRef):
             if p == rdf_type:
                 types[s].add(str(o))
-            elif p in MATCH_PREDICATES:
-                ext = external_curie(str(o))
-                if ext:
-                    xrefs[s].append(ext)
+            elif p in MATCH_PREDICATES and (ext := external_curie(str(o))):
+                xrefs[s].append(ext)
+            elif p in MATCH_PREDICATES and not every_statement:
+                continue
             elif every_statement or is_edge_predicate(p):
                 iri_edges.append((s, p, str(o)))
         elif every_statement:  # a blank node
@@ -462,9 +463,13 @@ rdflib.term.URIRef('http://purl.org/dc/terms/title'))
     """
     if ":" in name and not name.startswith("exo:"):
         iri = expand(name)
-        if iri != name or name.startswith(("http://", "https://", "urn:")):
+        if iri != name or _SCHEME.match(name):
             return URIRef(iri)
     return EXO[name.removeprefix("exo:")]
+
+
+#: An absolute IRI's scheme (``tag:``, ``urn:``, ``mailto:``), RFC 3987.
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 #: A node's hidden attribute (exporters skip names starting with ``_``): its literals that

@@ -69,7 +69,7 @@ from exokg.written_at import written_at
 from exokg.xml_entities import check_entities
 
 __all__ = ["ARTIFACT_BUILDERS", "RDF_SUFFIXES", "READ_ONLY_ARTIFACTS", "ArtifactBuilder",
-           "StoreDamaged", "StoreInfo",
+           "StoreDamaged", "StoreInfo", "check_syntax",
            "data_version", "dataset_stats", "open_graph", "open_store", "open_store_info",
            "tree_digests",
            "find_store", "input_version", "bundled_ntriples", "prepare_store", "rdf_format",
@@ -182,6 +182,22 @@ def rdf_format(path: Path) -> ox.RdfFormat:
         raise ConfigError(f"{path}: unknown RDF file suffix {suffix!r}; known: {known}") from None
 
 
+def check_syntax(path: Path) -> None:
+    """What an input's syntax needs checked before it is read: RDF/XML's entities
+    (:mod:`exokg.xml_entities`), what JSON-LD would drop (:mod:`exokg.jsonld_check`).
+
+    Raises
+    ------
+    ConfigError
+        naming the file and what is wrong in it.
+    """
+    syntax = rdf_format(path)
+    if syntax == ox.RdfFormat.RDF_XML:
+        check_entities(path)
+    elif syntax == ox.RdfFormat.JSON_LD:
+        check_jsonld(path)
+
+
 def _file_digest(path: Path) -> bytes:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -228,10 +244,7 @@ def input_version(data_files: Sequence[Path | str], records_dirs: Sequence[Path 
             raise ConfigError(f"data file not found: {f}")
         if problem is not None:
             raise ConfigError(f"{f}: {problem}")
-        if rdf_format(f) == ox.RdfFormat.RDF_XML:
-            check_entities(f)
-        elif rdf_format(f) == ox.RdfFormat.JSON_LD:
-            check_jsonld(f)
+        check_syntax(f)
     dirs = [] if files else [Path(d).expanduser() for d in records_dirs]
     version, sources = _inputs(files, dirs)
     return files, dirs, version, sources

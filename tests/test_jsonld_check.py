@@ -25,11 +25,15 @@ def _write(tmp_path, doc, name="in.jsonld"):
 @pytest.mark.parametrize(("doc", "words"), [
     # a key the context does not map, and a @type it cannot expand: both dropped
     ({"@context": {"label": LABEL}, "@id": MIR, "label": "X", "sampleSize": 12},
-     "the term 'sampleSize' (line 7) maps to no IRI"),
+     "JSON-LD would drop 1 statement: the term 'sampleSize' (line 7) maps to no IRI"),
+    # the line is the key's, not that of the same word as a value before it
+    ({"@context": {"label": LABEL}, "@id": MIR, "label": "sampleSize", "sampleSize": 12},
+     "the term 'sampleSize' (line 7)"),
     ({"@id": MIR, "@type": "MicroRNA", LABEL: "X"}, "the term 'MicroRNA' (line 3)"),
     # a relative @id, with no base to resolve it against
     ({"@id": "content/x", LABEL: "X"}, "the relative IRI 'content/x' (line 2) resolves"),
     (b'"hello"', "a JSON-LD document is a JSON object or an array"),
+    (b" " * 70_000 + b'"hello"', "a JSON-LD document is a JSON object or an array"),
     (b"\xef\xbb\xbf 12", "a JSON-LD document is a JSON object or an array"),
     # nothing is fetched on a file's behalf
     ({"@context": "http://schema.org/", "name": "x"}, "does not fetch"),
@@ -53,6 +57,13 @@ def test_many_terms_are_counted_not_listed(tmp_path):
     [{"@id": MIR, LABEL: {"@value": "X", "@language": "en"}}],
     {"@context": {"label": LABEL}, "@graph": [{"@id": MIR, "label": "X"}]},
     {}, [],
+    # read whole, though the marked reading marks them: a @type, a @vocab-coerced value and
+    # @vocab itself resolved against the file's own @base
+    {"@context": {"@base": "https://example.org/"}, "@id": MIR, "@type": "T"},
+    {"@context": {"@base": "https://example.org/",
+                  "p": {"@id": "https://example.org/p", "@type": "@vocab"}},
+     "@id": MIR, "p": "Thing"},
+    {"@context": {"@base": "https://example.org/doc", "@vocab": "#"}, "@id": MIR, "p": 1},
 ])
 def test_a_document_that_maps_all_it_holds_passes(tmp_path, doc):
     check_jsonld(_write(tmp_path, doc))
@@ -75,6 +86,7 @@ def test_every_command_refuses_the_file_before_building(tmp_path, capsys):
                  ["query", "--data", str(path), "--store", str(store), "ASK {}"]):
         assert main(args) == 2
         err = capsys.readouterr().err
-        assert f"{path}: not valid JSON-LD for ExoKG: the term 'sampleSize'" in err
+        assert f"{path}: not valid JSON-LD for ExoKG: JSON-LD would drop 1 statement: " \
+            "the term 'sampleSize'" in err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not store.exists() or not any(store.rglob("meta.json"))

@@ -150,3 +150,31 @@ def test_to_rdf_keeps_the_language_and_type_of_the_literals_it_projected():
     assert set(triples) <= out
     assert (m1, RDFS.label, Literal("m1")) not in out
     assert (m1, EXO.note, Literal("eine Notiz")) not in out
+
+
+QUERY_RESULT = """
+@prefix ex: <http://example.org/> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://w3id.org/exokg/id/content/mir-21> skos:exactMatch <http://www.wikidata.org/entity/Q1> ,
+        <http://www.mirbase.org/mature/MIMAT0000076> ;
+    rdfs:label "miR-21", "MIR21", "hsa-miR-21" ;
+    ex:seenIn _:study ; <tag:example.org,2020:note> "a note" .
+_:study ex:year 2020 .
+"""
+
+
+def test_a_query_result_keeps_its_statements_and_reads_back():
+    """A query's result: a mapping to an IRI no CURIE names was dropped, a blank node's
+    statements too; an attribute of a tag: IRI came back as an exo: property."""
+    G = project(Graph().parse(data=QUERY_RESULT, format="turtle"), every_statement=True)
+    mir = "https://w3id.org/exokg/id/content/mir-21"
+    study = next(n for n in G if n.startswith("_:"))
+    assert G.has_edge(mir, "http://www.wikidata.org/entity/Q1", "skos:exactMatch")
+    assert G.has_edge(mir, study, "http://example.org/seenIn")
+    assert G.nodes[study]["http://example.org/year"] == 2020
+    assert G.nodes[mir]["label"] == "MIR21"  # of three labels, the least, whatever the hash
+    back = to_rdf(G)
+    assert (URIRef(mir), URIRef("tag:example.org,2020:note"), Literal("a note")) in back
+    assert len(list(back.triples((None, URIRef("http://example.org/year"), None)))) == 1
+    H = project(back, every_statement=True)
+    assert sorted(H.edges(keys=True)) == sorted(G.edges(keys=True))

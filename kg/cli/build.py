@@ -98,11 +98,9 @@ def _read_rdf(paths: list[str]):
 
     import pyoxigraph as ox
     from exokg.errors import RDF_PARSE_ERRORS, RecordError, rdf_problem
-    from exokg.jsonld_check import check_jsonld
     from exokg.rdf_terms import rdf12_problem, triples_graph
-    from exokg.store import rdf_format
+    from exokg.store import check_syntax, rdf_format
     from exokg.tsv import decode_text, file_problem
-    from exokg.xml_entities import check_entities
     from rdflib import Graph
 
     graph, named = Graph(), 0
@@ -112,12 +110,9 @@ def _read_rdf(paths: list[str]):
         if problem is not None:
             raise RecordError(problem, file=path)
         syntax = rdf_format(file)
-        if syntax == ox.RdfFormat.RDF_XML:  # XML declares its own encoding
-            check_entities(file)
-        else:
+        check_syntax(file)
+        if syntax != ox.RdfFormat.RDF_XML:  # XML declares its own encoding
             decode_text(file.read_bytes(), file=path)  # UTF-8, or a located hint
-        if syntax == ox.RdfFormat.JSON_LD:
-            check_jsonld(file)
         try:
             quads = list(ox.parse(path=str(file), format=syntax))
         except OSError as err:

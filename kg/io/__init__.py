@@ -49,10 +49,10 @@ def as_network(obj: Graph | nx.MultiDiGraph, *, findings: bool | None = None,
                query_result: bool = False) -> nx.MultiDiGraph:
     """A networkx graph as is; an rdflib graph projected (:func:`exokg.network.project`).
 
-    A ``query_result`` (a CONSTRUCT or DESCRIBE) keeps every statement, whatever its
-    predicate (``every_statement``): its author chose them, and the query page draws them
-    all. Another graph gets the vocabulary's view, with Findings as nodes when
-    ``findings`` asks for them, or, left to the graph (None), when it has Findings but no
+    A ``query_result`` (a CONSTRUCT or DESCRIBE) keeps its statements whatever their
+    predicate (``every_statement``): its author chose them (``findings`` is then moot).
+    Another graph gets the vocabulary's view, with Findings as nodes when ``findings``
+    asks for them, or, left to the graph (None), when it has Findings but no
     shortcut edge between entities (the findings' own ``exo:citedIn``, ``exo:isolatedBy``
     ... are no shortcuts), else the entity view."""
     if isinstance(obj, nx.Graph):
