@@ -31,7 +31,7 @@ from exokg.rdf_terms import ntriples_graph
 from exokg.server.errors import retry_headers
 from exokg.server.params import one
 from exokg.sparql.results import Results
-from exokg.vocab import EXO, PREFIXES, RDFS
+from exokg.vocab import EXO, PREFIXES
 from flask import (
     Blueprint,
     Flask,
@@ -43,7 +43,7 @@ from flask import (
     request,
     url_for,
 )
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, URIRef
 
 __all__ = [
     "CANONICAL_BASE", "DEFAULT_BASE_IRI", "base_iri", "bp", "compact", "error_page",
@@ -358,24 +358,17 @@ def _download_links(sparql: str, kind: str | None) -> list[dict[str, str]]:
 
 
 def _graph_elements(graph: Graph) -> dict[str, list[dict[str, Any]]]:
-    """A CONSTRUCT result as Cytoscape.js elements (IRI nodes; literals except labels dropped)."""
-    nodes: dict[str, dict[str, Any]] = {}
-    edges: list[dict[str, Any]] = []
+    """A CONSTRUCT result as Cytoscape.js elements: the network its downloads hold (one
+    rule, :func:`exokg.io.as_network` of a query's result), each node linked."""
+    from exokg.io import as_network
 
-    def node(term: Any) -> str:
-        key = str(term)
-        if key not in nodes:
-            label = graph.value(term, RDFS.label)
-            nodes[key] = {"data": {"id": key, "label": str(label) if label else compact(term),
-                                   "url": local_url(term)}}
-        return key
-
-    for s, p, o in sorted(graph):  # sorted: a graph's own order may follow the hashing
-        if isinstance(o, Literal):
-            continue
-        edges.append({"data": {"id": f"e{len(edges)}", "source": node(s), "target": node(o),
-                               "label": compact(str(p))}})
-    return {"nodes": list(nodes.values()), "edges": edges}
+    G = as_network(graph, query_result=True)
+    nodes = [{"data": {"id": node, "label": data.get("label") or compact(node),
+                       "url": "" if node.startswith("_:") else local_url(node)}}
+             for node, data in sorted(G.nodes(data=True))]
+    edges = [{"data": {"id": f"e{n}", "source": u, "target": v, "label": key}}
+             for n, (u, v, key) in enumerate(sorted(G.edges(keys=True)))]
+    return {"nodes": nodes, "edges": edges}
 
 
 @bp.route("/query")
