@@ -130,9 +130,8 @@ class _Subject:
 
     def add(self, p: str, o: Any) -> None:
         if isinstance(o, ox.Literal):
-            if p == _LABEL:
-                if self.label is None:
-                    self.label = o.value
+            if p == _LABEL:  # of several, the least, as exokg.network.project_triples
+                self.label = o.value if self.label is None else min(self.label, o.value)
             elif p == _ALT_LABEL:
                 self.alt.append(o.value)
             elif p == XREF:
