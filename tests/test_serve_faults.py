@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import psutil
@@ -79,13 +80,50 @@ def test_a_busy_port_is_refused_and_the_first_server_keeps_it(store_dir):
         assert second.returncode == 2
         assert second.stderr.strip().splitlines() == [
             f"exokg serve: --port {_port(url)}: 127.0.0.1:{_port(url)} is already in use by "
-            "another process (is another server running?)"]
+            f"another exokg server (pid {proc.pid}, starting or serving)"]
         # every request still answered by the first server, from its own data
         for _ in range(20):
             r = requests.get(f"{url}/healthz", timeout=10, headers={"Connection": "close"})
             assert r.json()["data_version"] == version
     finally:
         stop_server(proc)
+
+
+def test_a_port_another_process_listens_on_is_refused(store_dir):
+    port = _free_port()
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", port))
+        other.listen()
+        result = _serve("--store", str(store_dir), "--host", "127.0.0.1", "--port", str(port))
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [
+        f"exokg serve: --port {port}: 127.0.0.1:{port} is already in use by another process "
+        "(is another server running?)"]
+
+
+def test_a_second_server_started_while_the_first_starts_is_refused(store_dir, tmp_path):
+    """The probe saw no listener while the first server was still starting: both bound
+    the port (SO_REUSEPORT) and answered from their own graphs, turn by turn."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}
+    first = subprocess.Popen([sys.executable, "-m", "exokg", "serve", "--store", str(store_dir),
+                              "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+                              "--executors", "1", "--no-access-log"], cwd=RUN_DIR, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lock = os.path.join(tempfile.gettempdir(), f"exokg-{os.getuid()}", f"port-{port}.lock")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the first has its lock: it is starting
+            if os.path.exists(lock) and open(lock).read().strip() == str(first.pid):
+                break
+            time.sleep(0.05)
+        second = _serve("--store", str(tmp_path / "other"), "--data",
+                        str(DATA / "graphs.trig"), "--host", "127.0.0.1", "--port", str(port),
+                        timeout=60)
+        assert second.returncode == 2, second.stderr
+        assert f"already in use by another exokg server (pid {first.pid}" in second.stderr
+    finally:
+        first.terminate()
+        first.wait(60)
 
 
 def _descendants(pid: int) -> list[psutil.Process]:

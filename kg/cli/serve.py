@@ -153,7 +153,8 @@ class ServeError(Exception):
 
 def check_address(host: str, port: int) -> None:
     """Check that ``host:port`` can be served: a port number, an address of this machine,
-    and no other process listening there.
+    and no other process listening there, nor another ``exokg serve`` starting to (the
+    port's lock, :func:`_hold_port`, held until this process exits).
 
     Raises
     ------
@@ -162,6 +163,7 @@ def check_address(host: str, port: int) -> None:
     """
     if not 1 <= port <= 65535:
         raise ServeError(f"--port {port}: a port is a number from 1 to 65535")
+    _hold_port(host, port)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                    flags=socket.AI_PASSIVE)
@@ -181,6 +183,48 @@ def check_address(host: str, port: int) -> None:
                                  "process (is another server running?)") from None
             raise ServeError(f"--host {host} --port {port}: cannot listen there "
                              f"({err.strerror})") from None
+
+
+#: The port locks this process holds (open files: a lock lasts while its file is open).
+_PORT_LOCKS: list[Any] = []
+
+
+def _hold_port(host: str, port: int) -> None:
+    """Take this user's lock on ``port`` for the life of this process, or raise
+    :class:`ServeError` naming the ``exokg serve`` that holds it.
+
+    The probe in :func:`check_address` sees a server that listens, not one still
+    starting: granian binds only once its workers are up, and with ``SO_REUSEPORT``, so
+    two servers started a second apart both bound the port and shared its connections,
+    each answering from its own graph. A lock file per port (``flock``, in a folder of
+    this user's under the temporary folder; ports are shared only within one user) closes
+    that window. Where the folder cannot be had safely, no lock is taken.
+    """
+    import fcntl
+    import tempfile
+
+    folder = os.path.join(tempfile.gettempdir(), f"exokg-{os.getuid()}")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if os.stat(folder).st_uid != os.getuid():  # made by another user: not ours to trust
+            logger.warning("%s belongs to another user: no lock on port %d", folder, port)
+            return
+        fd = os.open(os.path.join(folder, f"port-{port}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as err:
+        logger.warning("no lock on port %d (%s)", port, err.strerror or err)
+        return
+    lock = os.fdopen(fd, "r+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = lock.read().strip() or "?"
+        lock.close()
+        raise ServeError(f"--port {port}: {host}:{port} is already in use by another exokg "
+                         f"server (pid {holder}, starting or serving)") from None
+    lock.truncate(0)
+    lock.write(str(os.getpid()))
+    lock.flush()
+    _PORT_LOCKS.append(lock)
 
 
 #: glibc malloc settings of the server's processes (see the module docs): the environment
