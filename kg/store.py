@@ -250,6 +250,43 @@ def input_version(data_files: Sequence[Path | str], records_dirs: Sequence[Path 
     return files, dirs, version, sources
 
 
+#: An input file as last seen: its path, size, modification and change times (ns).
+_Seen = tuple[str, int, int, int]
+
+
+def _seen(files: Sequence[Path], records_dirs: Sequence[Path]) -> list[_Seen]:
+    """Every input file as it is now (what the data version hashes), to tell whether one
+    changed while a store was built from it; a file gone is ``(path, -1, -1, -1)``."""
+    if files:
+        paths = list(files)
+    else:
+        from exokg.resources import data_path, ontology_path
+
+        paths = [p for folder in (data_path(), ontology_path(), *records_dirs)
+                 for p in sorted(Path(folder).rglob("*"))
+                 if p.is_file() and "__pycache__" not in p.parts]
+    seen = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            seen.append((str(path), -1, -1, -1))
+        else:
+            seen.append((str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return seen
+
+
+def _unchanged(seen: list[_Seen], files: Sequence[Path], records_dirs: Sequence[Path]) -> None:
+    """Raise :class:`ConfigError` when an input file is not as it was seen before its
+    version was hashed: the store would hold another graph than its version names."""
+    now = _seen(files, records_dirs)
+    if now != seen:
+        changed = next((a[0] for a, b in zip(seen, now, strict=False) if a != b),
+                       "a file added to or removed from a records folder")
+        raise ConfigError(f"{changed}: changed while the store was built from it; nothing "
+                          "was kept (start again once the inputs stay as they are)")
+
+
 def _inputs(files: Sequence[Path], records_dirs: Sequence[Path]) -> tuple[str, list[str]]:
     """The data version and the sources of the inputs, read without building anything."""
     if files:
@@ -378,6 +415,8 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
     for the store's lock that the caller holds.
     """
     store_dir = Path(store_dir).expanduser()
+    seen = _seen([Path(f).expanduser() for f in data_files],
+                 [] if data_files else [Path(d).expanduser() for d in records_dirs])
     files, dirs, version, sources = input_version(data_files, records_dirs)
     target = store_dir / version
     with build_lock(store_dir):
@@ -399,7 +438,7 @@ def prepare_store(store_dir: Path | str, *, data_files: Sequence[Path | str] = (
                                             loaded_copy.name.startswith(EARLY_PREFIX)):
             raise ConfigError(f"a loaded copy goes in {store_dir}/{EARLY_PREFIX}*, not "
                               f"{loaded_copy}")
-        info = _build(store_dir, version, files, dirs, sources,
+        info = _build(store_dir, version, files, dirs, sources, seen,
                       None if loaded_copy is None else (loaded_copy, early_triples))
         mark_checked(target)  # just built: the workers forked from here need not check it
         hold_in_use(target)
@@ -417,7 +456,8 @@ def _portable(builders: dict[str, str | ArtifactBuilder]) -> bool:
 
 
 def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: Sequence[Path],
-           sources: list[str], loaded_copy: tuple[Path, int] | None = None) -> StoreInfo:
+           sources: list[str], seen: list[_Seen],
+           loaded_copy: tuple[Path, int] | None = None) -> StoreInfo:
     """Build the store in a child process (:func:`exokg.child.run_in_child`), so that this
     process -- the server's master, which forks the web workers -- never holds the build's
     memory; in this process only when a registered builder cannot be sent to another
@@ -426,10 +466,10 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
     if not _portable(builders):
         logger.info("building in this process: an artifact builder is not importable by name")
         return _build_here(store_dir, version, files, records_dirs, sources, builders,
-                           loaded_copy)
+                           loaded_copy, seen)
     try:
         return run_in_child(_build_here, store_dir, version, list(files), list(records_dirs),
-                            sources, builders, loaded_copy, what="the store build")
+                            sources, builders, loaded_copy, seen, what="the store build")
     except ChildFailed:
         remove_leftovers(store_dir)  # the build process died without cleaning up (lock held)
         raise
@@ -438,7 +478,8 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
 def _build_here(store_dir: Path, version: str, files: Sequence[Path],
                 records_dirs: Sequence[Path], sources: list[str],
                 builders: dict[str, str | ArtifactBuilder],
-                loaded_copy: tuple[Path, int] | None = None) -> StoreInfo:
+                loaded_copy: tuple[Path, int] | None = None,
+                seen: list[_Seen] | None = None) -> StoreInfo:
     started = time.monotonic()
     payload = None if files else bundled_ntriples(records_dirs)
     tmp = store_dir / f"{BUILDING_PREFIX}{version}-{os.getpid()}"
@@ -476,6 +517,8 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
                          triples=stats["triples"], sources=sources,
                          built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                          stats=stats, folder=str(target), artifacts=sorted(builders))
+        if seen is not None:  # the inputs read are the ones the version hashed
+            _unchanged(seen, files, records_dirs)
         write_meta(tmp, info)
         tmp.rename(target)
     except BaseException as err:

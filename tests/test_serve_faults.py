@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -113,7 +114,7 @@ def test_a_second_server_started_while_the_first_starts_is_refused(store_dir, tm
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the first has its lock: it is starting
-            if os.path.exists(lock) and open(lock).read().strip() == str(first.pid):
+            if os.path.exists(lock) and Path(lock).read_text().strip() == str(first.pid):
                 break
             time.sleep(0.05)
         second = _serve("--store", str(tmp_path / "other"), "--data",

@@ -12,6 +12,7 @@ import exokg.store_dir
 import exokg.store_layout
 import pytest
 from exokg.errors import ConfigError
+from exokg.resources import data_path
 from exokg.store import ARTIFACT_BUILDERS, open_graph, open_store, prepare_store, register_artifact
 from exokg.store_dir import in_use, prune_versions
 from exokg.store_layout import StoreDamaged, open_store_info
@@ -201,6 +202,30 @@ def test_artifacts_are_built_with_the_store(tmp_path, monkeypatch):
     assert not list((tmp_path / "s").glob(".building-*"))
     with pytest.raises(ConfigError, match="lower-case"):
         register_artifact("Metrics!", broken)
+
+
+@pytest.mark.parametrize("kind", ["data", "records"])
+def test_an_input_changed_while_its_store_is_built_is_refused(tmp_path, monkeypatch, kind):
+    """The version was hashed from the inputs at the start and the build read them again
+    later: a file rewritten between the two left a store holding one graph under another's
+    version, reused from then on."""
+    records = tmp_path / "records"
+    records.mkdir()
+    table = records / "table4.tsv"
+    table.write_bytes((data_path() / "records" / "table4.tsv").read_bytes())
+    data = tmp_path / "a.nt"
+    data.write_bytes(NT)
+    changed = data if kind == "data" else table
+    monkeypatch.setattr("exokg.store.ARTIFACT_BUILDERS", dict(ARTIFACT_BUILDERS))
+
+    def rewrite(store, folder: Path) -> None:  # a curator saves the file meanwhile
+        changed.write_bytes(changed.read_bytes() + b"\n")
+
+    register_artifact("zz-rewrite", rewrite)
+    inputs = {"data_files": [data]} if kind == "data" else {"records_dirs": [records]}
+    with pytest.raises(ConfigError, match=f"{changed}: changed while the store was built"):
+        prepare_store(tmp_path / "s", **inputs)
+    assert not [p for p in (tmp_path / "s").iterdir() if not p.name.startswith(".")]
 
 
 def test_store_is_built_in_another_process(tmp_path, monkeypatch):
