@@ -64,7 +64,8 @@ def load_findings(records_dirs: Sequence[Path | str] = (), *,
         for the first bad record, before anything is built.
     """
     dirs = [Path(d) for d in records_dirs]
-    extra = [d / "entities.tsv" for d in dirs if (d / "entities.tsv").exists()]
+    # a link that leads nowhere (or to itself) is read, and refused, not passed over
+    extra = [f for d in dirs for f in [d / "entities.tsv"] if f.exists() or f.is_symlink()]
     entities = load_entities(*extra)
     sets: list[tuple[str, Path | None]] = [("", None)] if include_bundled else []
     sets += [(_slug(d.resolve().name), d) for d in dirs]

@@ -103,6 +103,8 @@ def _sample_problem(cell: str) -> str | None:
 
 
 def _clinical_problem(cell: str) -> str | None:
+    if cell.startswith("N") and cell != "N":  # no clinical sample has no size
+        return f"{cell!r}: a sample size goes with Y (a clinical sample), not with N"
     try:
         parse_sample_size(cell)
     except ValueError as err:

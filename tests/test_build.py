@@ -140,6 +140,31 @@ def test_unknown_entity_in_user_records_stops_the_build(tmp_path):
     assert (info.value.row, info.value.column) == (2, "exosomal_content")
 
 
+def test_a_row_under_another_kind_than_its_molecules_stops_the_build(tmp_path):
+    """The kind cell was checked against the headings, then dropped: miR-21 under
+    Proteins loaded exactly as under miRNAs."""
+    folder = make_user_records(
+        tmp_path, T2 + "1\tHCC\tProteins\tmiR-21\tSerum (n = 12)\tDown\tSBI\tqRT-PCR\tLower"
+                       "\t[14]\n")
+    with pytest.raises(RecordError, match="'miR-21' is a MicroRNA of the entity table "
+                                          r"\(content/mir-21\), not one of the Proteins") as info:
+        build_graph([folder])
+    assert (info.value.file, info.value.row, info.value.column) == \
+        (str(folder / "table2.tsv"), 2, "kind")
+
+
+@pytest.mark.parametrize("link", ["missing", "entities.tsv"])
+def test_an_entities_file_that_leads_nowhere_stops_the_build(tmp_path, link):
+    """A broken or looping link was passed over, and the error named another file."""
+    folder = make_user_records(
+        tmp_path, T2 + "1\tHCC\tmiRNAs\tmiR-21\tSerum (n = 12)\tDown\tSBI\tqRT-PCR\tLower"
+                       "\t[14]\n")
+    (folder / "entities.tsv").symlink_to(link)
+    with pytest.raises(RecordError) as info:
+        build_graph([folder])
+    assert info.value.file == str(folder / "entities.tsv")
+
+
 def test_bundled_records_can_be_loaded_as_a_users_folder_copy(tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(bundled_records_dir(), copy)

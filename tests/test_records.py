@@ -90,6 +90,9 @@ T4_HEADER = "row\tdrugs\tsource_of_exosomes\tanimal_model\tclinical_sample\tfunc
      2, "row", "expected form"),
     (T4_HEADER + "1\tNorcantharidin\tBMSCs-exosomes\tY\tN\t\t[67]\n",
      2, "functions", "required cell is empty"),
+    # no clinical sample, and its size: read as "no clinical sample" beside "n = 12"
+    (T4_HEADER + "1\tNorcantharidin\tBMSCs-exosomes\tY\tN (n = 12)\tx\t[67]\n",
+     2, "clinical_sample", "a sample size goes with Y"),
     (T4_HEADER + "1\tNorcantharidin\tBMSCs-exosomes\tY\tN\tx\t[67]\n"
                  "1\tNorcantharidin\tBMSCs-exosomes\tY\tN\ty\t[67]\n",
      3, "row", "used already"),
