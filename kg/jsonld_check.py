@@ -37,6 +37,7 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
@@ -83,7 +84,7 @@ class _Wrapped(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+    def readinto(self, buffer: Any) -> int:
         while not self._left:
             self._left = next(self._parts, b"")
             if not self._left:
@@ -111,7 +112,7 @@ def check_jsonld(path: Path) -> None:
     try:
         loaded = sum(1 for _ in ox.parse(path=str(path), format=ox.RdfFormat.JSON_LD))
         marked = 0
-        for quad in ox.parse(_Wrapped(path), format=ox.RdfFormat.JSON_LD):
+        for quad in ox.parse(io.BufferedReader(_Wrapped(path)), format=ox.RdfFormat.JSON_LD):
             marked += 1
             for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
                 if isinstance(term, ox.NamedNode):

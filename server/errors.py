@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 
-from exokg.errors import ExoKGError
+from exokg.errors import ExoKGError, InvalidQuery
 from flask import Flask, Response, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
@@ -104,6 +104,17 @@ def _handle_http(err: HTTPException):
     return _reply(err)
 
 
+def _refuse_bad_params() -> None:
+    """Raise the middleware's refusal of the URL's parameters, before any view runs."""
+    from exokg.server.middleware import BAD_PARAMS_KEY
+
+    message = request.environ.get(BAD_PARAMS_KEY)
+    if message:
+        raise InvalidQuery(message)
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(ExoKGError, _handle_exokg)
     app.register_error_handler(HTTPException, _handle_http)
+    # first, before the ETag rule's hook reads anything of the request
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_bad_params)

@@ -46,6 +46,7 @@ from exokg.server.graph import app_facets, app_reader
 from exokg.server.params import one
 from exokg.server.ui import (
     CANONICAL_BASE,
+    bad_request_page,
     base_iri,
     compact,
     error_page,
@@ -65,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("ld", __name__)
 bp.register_error_handler(StillBuilding, still_building_page)
+bp.register_error_handler(InvalidQuery, bad_request_page)
 
 def _rdf_formats() -> list[Format]:
     return formats("rdf", by_name=True)

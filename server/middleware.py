@@ -34,17 +34,20 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 from exokg.errors import InvalidQuery
 from exokg.server.asgi import CANCEL_KEY, SENT_KEY
-from exokg.server.errors import error_parts
 from exokg.sparql.cancel import use_token
 from exokg.sparql.service import start_recording
 
-__all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH", "SECURITY_HEADERS",
-           "Middleware", "query_params"]
+__all__ = ["ANSWER_KEY", "BAD_PARAMS_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH",
+           "SECURITY_HEADERS", "Middleware", "query_params"]
 
 access_logger = logging.getLogger("exokg.access")
 
 #: Where a surface leaves the query answer it sent, for the access log.
 ANSWER_KEY = "exokg.answer"
+#: Where the middleware leaves its refusal of the URL's parameters (not valid UTF-8), for
+#: the app to raise before any view (:func:`exokg.server.errors.init_app`): each page
+#: then answers it in its own representation (the 400 page, JSON, or /sparql's text).
+BAD_PARAMS_KEY = "exokg.bad_params"
 
 CORS_PATHS = frozenset({"/sparql", "/.well-known/void", "/healthz"})
 CORS_HEADERS: tuple[tuple[str, str], ...] = (
@@ -90,6 +93,10 @@ def query_params(query_string: str) -> tuple[tuple[str, str], ...]:
     Traceback (most recent call last):
     ...
     exokg.errors.InvalidQuery: URL parameter 'q' is not valid UTF-8 (byte 0xff)
+    >>> query_params("q=a%00b")
+    Traceback (most recent call last):
+    ...
+    exokg.errors.InvalidQuery: URL parameter 'q' holds a NUL character (%00)
     """
     params: list[tuple[str, str]] = []
     for part in query_string.split("&"):
@@ -104,6 +111,10 @@ def query_params(query_string: str) -> tuple[tuple[str, str], ...]:
             where = f" (byte 0x{err.object[err.start]:02x})" if isinstance(
                 err, UnicodeDecodeError) else ""
             raise InvalidQuery(f"URL parameter {name!r} is not valid UTF-8{where}") from None
+    for name, value in params:
+        if "\x00" in name or "\x00" in value:  # no text holds one; HTML pages cannot
+            raise InvalidQuery(f"URL parameter {name.replace(chr(0), '?')!r} holds a NUL "
+                               "character (%00)")
     return tuple(params)
 
 
@@ -181,12 +192,8 @@ class Middleware:
         try:
             query_params(environ.get("QUERY_STRING", ""))
         except InvalidQuery as err:
-            status, headers, data = error_parts(str(err), err.status, path=path,
-                                                accept=environ.get("HTTP_ACCEPT"))
-            start(f"{status} Bad Request", list(headers.items()))
-            body: Iterable[bytes] = [data]
-        else:
-            body = self.app(environ, start)
+            environ[BAD_PARAMS_KEY] = str(err)
+        body: Iterable[bytes] = self.app(environ, start)
         if not (self.access_log and access_logger.isEnabledFor(logging.INFO)):
             return body
 

@@ -47,3 +47,27 @@ def test_a_parameter_named_like_url_fors_own_is_kept_as_data(client, name):
     assert r.status_code == 200
     assert parse_qs(urlsplit(r.json["formats"]["csv"]).query)[name] == ["1"]
     assert client.get(f"/api/conflicts?{name}=1").status_code == 200
+
+
+BAD_BYTES = [
+    ("/?x=%FF", "text/html"),
+    ("/query?query=%FF", "text/html"),
+    ("/id/content/mir-21?page=%FF", "text/html"),
+    ("/id/content/mir-21.json?page=%FF", "application/json"),
+    ("/search?q=a%00b", "text/html"),
+    ("/api/entities?q=%FF", "application/json"),
+    ("/api/entities?q=a%00b", "application/json"),
+    ("/sparql?query=ASK%7B%7D%00", "text/plain"),
+]
+
+
+@pytest.mark.parametrize(("url", "media_type"), BAD_BYTES, ids=[u for u, _ in BAD_BYTES])
+def test_a_parameter_not_valid_utf8_or_holding_nul_is_a_400_in_the_pages_own_form(
+        client, url, media_type):
+    """Pages answered a parameter that is not UTF-8 with a JSON body; a NUL reached the
+    search page's HTML (its title) as a raw byte."""
+    r = client.get(url, headers={"Accept": "text/html"})
+    assert r.status_code == 400 and r.content_type.split(";")[0] == media_type
+    text = r.get_data(as_text=True)
+    assert "\x00" not in text
+    assert "not valid UTF-8" in text or "holds a NUL character" in text
