@@ -103,8 +103,6 @@ def _sample_problem(cell: str) -> str | None:
 
 
 def _clinical_problem(cell: str) -> str | None:
-    if cell.startswith("N") and cell != "N":  # no clinical sample has no size
-        return f"{cell!r}: a sample size goes with Y (a clinical sample), not with N"
     try:
         parse_sample_size(cell)
     except ValueError as err:
@@ -119,8 +117,9 @@ _EXPRESSION = Column("expression", choices=("Up", "Down"))
 _YES_NO = ("Y", "N")
 _REF = Column("ref")
 _SAMPLE = Column("sample", check=_sample_problem)
-_CLINICAL = Column("clinical_sample", pattern=r"[YN]( \(n = [^()]*\))?", check=_clinical_problem,
-                   form="Y or N, with the sample size if given: 'Y (n = 12)', 'Y (n = ?)'")
+# a size goes with Y alone: "N (n = 12)" read as no clinical sample beside its n
+_CLINICAL = Column("clinical_sample", pattern=r"Y( \(n = [^()]*\))?|N", check=_clinical_problem,
+                   form="Y or N, a sample size only with Y: 'Y (n = 12)', 'Y (n = ?)'")
 
 #: The columns of each table, in the review's order.
 TABLE_COLUMNS: dict[int, tuple[Column, ...]] = {

@@ -276,15 +276,20 @@ def _seen(files: Sequence[Path], records_dirs: Sequence[Path]) -> list[_Seen]:
     return seen
 
 
-def _unchanged(seen: list[_Seen], files: Sequence[Path], records_dirs: Sequence[Path]) -> None:
-    """Raise :class:`ConfigError` when an input file is not as it was seen before its
-    version was hashed: the store would hold another graph than its version names."""
+def _unchanged(seen: list[_Seen], version: str, files: Sequence[Path],
+               records_dirs: Sequence[Path]) -> None:
+    """Raise :class:`ConfigError` when the inputs are not what ``version`` hashed: a file
+    seen otherwise than before the hash (its size or times) is hashed again, so a file
+    only touched, or saved unchanged, is no change."""
     now = _seen(files, records_dirs)
-    if now != seen:
-        changed = next((a[0] for a, b in zip(seen, now, strict=False) if a != b),
-                       "a file added to or removed from a records folder")
-        raise ConfigError(f"{changed}: changed while the store was built from it; nothing "
-                          "was kept (start again once the inputs stay as they are)")
+    if now == seen or _inputs(files, records_dirs)[0] == version:
+        return
+    before = {path: rest for path, *rest in seen}
+    after = {path: rest for path, *rest in now}
+    changed = sorted(path for path in before.keys() | after.keys()
+                     if before.get(path) != after.get(path))
+    raise ConfigError(f"{changed[0]}: changed while the store was built from it; nothing "
+                      "was kept (start again once the inputs stay as they are)")
 
 
 def _inputs(files: Sequence[Path], records_dirs: Sequence[Path]) -> tuple[str, list[str]]:
@@ -518,7 +523,7 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
                          built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                          stats=stats, folder=str(target), artifacts=sorted(builders))
         if seen is not None:  # the inputs read are the ones the version hashed
-            _unchanged(seen, files, records_dirs)
+            _unchanged(seen, version, files, records_dirs)
         write_meta(tmp, info)
         tmp.rename(target)
     except BaseException as err:

@@ -44,9 +44,10 @@ access_logger = logging.getLogger("exokg.access")
 
 #: Where a surface leaves the query answer it sent, for the access log.
 ANSWER_KEY = "exokg.answer"
-#: Where the middleware leaves its refusal of the URL's parameters (not valid UTF-8), for
-#: the app to raise before any view (:func:`exokg.server.errors.init_app`): each page
-#: then answers it in its own representation (the 400 page, JSON, or /sparql's text).
+#: Where the middleware leaves its refusal of the request's URL parameters (one that is not
+#: UTF-8 or holds a NUL), for the app to raise before any view
+#: (:func:`exokg.server.errors.init_app`): each route then answers it in its own form
+#: (the 400 page, JSON, or /sparql's text).
 BAD_PARAMS_KEY = "exokg.bad_params"
 
 CORS_PATHS = frozenset({"/sparql", "/.well-known/void", "/healthz"})

@@ -206,8 +206,10 @@ def render_page(template: str, data: Mapping[str, Any], *, fmt: str | None = Non
 
 def error_page(status: int, message: str, *, fmt: str | None = None,
                suggestions: list[dict[str, Any]] | None = None) -> Response:
-    """An error as an HTML page or as ``{"ok": false, "error": ...}``."""
-    data = {"error": message, "status": status, "suggestions": suggestions or []}
+    """An error as an HTML page or as ``{"ok": false, "error": ...}``; a NUL its message
+    quotes (a path asked for) is shown as U+FFFD, as HTML parsers read it."""
+    data = {"error": message.replace("\x00", "\ufffd"), "status": status,
+            "suggestions": suggestions or []}
     return render_page("error.html", data, fmt=fmt, status=status)
 
 

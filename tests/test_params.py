@@ -70,4 +70,11 @@ def test_a_parameter_not_valid_utf8_or_holding_nul_is_a_400_in_the_pages_own_for
     assert r.status_code == 400 and r.content_type.split(";")[0] == media_type
     text = r.get_data(as_text=True)
     assert "\x00" not in text
-    assert "not valid UTF-8" in text or "holds a NUL character" in text
+    assert "not valid UTF-8" in text or "a NUL character" in text
+
+
+def test_a_nul_in_a_path_is_not_shown_raw(client):
+    """The 404 page quoted the path asked for, NUL and all."""
+    r = client.get("/id/content/mi%00r-21", headers={"Accept": "text/html"})
+    assert r.status_code == 404 and r.content_type.startswith("text/html")
+    assert "\x00" not in r.get_data(as_text=True) and "mi\ufffdr-21" in r.get_data(as_text=True)

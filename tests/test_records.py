@@ -92,7 +92,7 @@ T4_HEADER = "row\tdrugs\tsource_of_exosomes\tanimal_model\tclinical_sample\tfunc
      2, "functions", "required cell is empty"),
     # no clinical sample, and its size: read as "no clinical sample" beside "n = 12"
     (T4_HEADER + "1\tNorcantharidin\tBMSCs-exosomes\tY\tN (n = 12)\tx\t[67]\n",
-     2, "clinical_sample", "a sample size goes with Y"),
+     2, "clinical_sample", "a sample size only with Y"),
     (T4_HEADER + "1\tNorcantharidin\tBMSCs-exosomes\tY\tN\tx\t[67]\n"
                  "1\tNorcantharidin\tBMSCs-exosomes\tY\tN\ty\t[67]\n",
      3, "row", "used already"),
@@ -284,7 +284,7 @@ def test_leading_zeros_are_the_number_they_lead():
 @pytest.mark.parametrize(("cell", "message"), [
     ("Y (n = twelve)", "the sample size 'twelve' is not a whole number"),
     ("Y (n = 99999999999)", "is more than 10,000,000"),
-    ("Y (twelve)", "Y or N, with the sample size if given"),
+    ("Y (twelve)", "Y or N, a sample size only with Y"),
 ])
 def test_a_bad_clinical_sample_size_says_what_is_wrong_with_it(tmp_path, cell, message):
     path = write_table(tmp_path / "mine", "table4.tsv",

@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -110,7 +109,7 @@ def test_a_second_server_started_while_the_first_starts_is_refused(store_dir, tm
                               "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
                               "--executors", "1", "--no-access-log"], cwd=RUN_DIR, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    lock = os.path.join(tempfile.gettempdir(), f"exokg-{os.getuid()}", f"port-{port}.lock")
+    lock = f"/tmp/exokg-{os.getuid()}/port-{port}-127.0.0.1.lock"
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the first has its lock: it is starting
@@ -125,6 +124,7 @@ def test_a_second_server_started_while_the_first_starts_is_refused(store_dir, tm
     finally:
         first.terminate()
         first.wait(60)
+    assert not os.path.exists(lock)  # left with the server: no file per port ever used
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
@@ -464,3 +464,23 @@ def test_a_body_that_never_completes_is_408_and_the_connection_closed(store_dir)
         assert ask.status_code == 200
     finally:
         stop_server(proc)
+
+
+def test_the_port_lock_follows_no_link_planted_at_its_path(tmp_path, caplog):
+    """The lock file was opened through a link: any local user who could plant one in
+    the lock folder had a root server write its pid into a file of their choosing."""
+    from exokg.cli.serve import hold_port
+
+    port = _free_port()
+    folder = f"/tmp/exokg-{os.getuid()}"
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    link = Path(folder) / f"port-{port}-127.0.0.1.lock"
+    link.symlink_to(victim)
+    try:
+        hold_port("127.0.0.1", port)  # no lock taken, said; the probe alone stands
+    finally:
+        link.unlink()
+    assert victim.read_text() == "precious"
+    assert f"no lock on port {port}" in caplog.text

@@ -208,7 +208,8 @@ def test_artifacts_are_built_with_the_store(tmp_path, monkeypatch):
 def test_an_input_changed_while_its_store_is_built_is_refused(tmp_path, monkeypatch, kind):
     """The version was hashed from the inputs at the start and the build read them again
     later: a file rewritten between the two left a store holding one graph under another's
-    version, reused from then on."""
+    version, reused from then on. The build cannot tell when it read a file, so a change
+    at any moment of it refuses the store; a file only touched does not."""
     records = tmp_path / "records"
     records.mkdir()
     table = records / "table4.tsv"
@@ -217,15 +218,23 @@ def test_an_input_changed_while_its_store_is_built_is_refused(tmp_path, monkeypa
     data.write_bytes(NT)
     changed = data if kind == "data" else table
     monkeypatch.setattr("exokg.store.ARTIFACT_BUILDERS", dict(ARTIFACT_BUILDERS))
+    edit = {"how": "touch"}
 
-    def rewrite(store, folder: Path) -> None:  # a curator saves the file meanwhile
-        changed.write_bytes(changed.read_bytes() + b"\n")
+    def meanwhile(store, folder: Path) -> None:  # a curator's editor, during the build
+        if edit["how"] == "touch":
+            os.utime(changed, ns=(1, 1))
+            os.chmod(changed, 0o600)
+        else:
+            changed.write_bytes(changed.read_bytes() + b"\n")
 
-    register_artifact("zz-rewrite", rewrite)
+    register_artifact("zz-meanwhile", meanwhile)
     inputs = {"data_files": [data]} if kind == "data" else {"records_dirs": [records]}
+    kept = prepare_store(tmp_path / "s", **inputs)  # touched, not changed: kept
+    assert (tmp_path / "s" / kept.version).is_dir()
+    edit["how"] = "rewrite"
     with pytest.raises(ConfigError, match=f"{changed}: changed while the store was built"):
-        prepare_store(tmp_path / "s", **inputs)
-    assert not [p for p in (tmp_path / "s").iterdir() if not p.name.startswith(".")]
+        prepare_store(tmp_path / "s2", **inputs)
+    assert not [p for p in (tmp_path / "s2").iterdir() if not p.name.startswith(".")]
 
 
 def test_store_is_built_in_another_process(tmp_path, monkeypatch):

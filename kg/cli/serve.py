@@ -50,6 +50,7 @@ threshold: 132 MB at 10^5, 147 MB at 10^6 (benchmarks/RESULTS-scale.md, session 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import errno
 import gc
@@ -66,7 +67,7 @@ from typing import Any
 from exokg.cli._early import EVERY_WORKER_COMPLETE, SERVING_EARLY, EarlyBuild
 
 __all__ = ["EVERY_WORKER_COMPLETE", "MALLOC_SETTINGS", "SERVING_EARLY", "ServeError",
-           "check_address", "register", "serve", "tune_malloc"]
+           "check_address", "hold_port", "register", "serve", "tune_malloc"]
 
 logger = logging.getLogger(__name__)
 
@@ -153,8 +154,8 @@ class ServeError(Exception):
 
 def check_address(host: str, port: int) -> None:
     """Check that ``host:port`` can be served: a port number, an address of this machine,
-    and no other process listening there, nor another ``exokg serve`` starting to (the
-    port's lock, :func:`_hold_port`, held until this process exits).
+    and no other process listening there (:func:`hold_port` first closes the window in
+    which another ``exokg serve`` is starting there but not listening yet).
 
     Raises
     ------
@@ -163,14 +164,7 @@ def check_address(host: str, port: int) -> None:
     """
     if not 1 <= port <= 65535:
         raise ServeError(f"--port {port}: a port is a number from 1 to 65535")
-    _hold_port(host, port)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                   flags=socket.AI_PASSIVE)
-    except (OSError, UnicodeError) as err:
-        reason = getattr(err, "strerror", None) or str(err)
-        raise ServeError(f"--host {host}: not an address to listen on ({reason})") from None
-    family, kind, proto, _, address = infos[0]
+    family, kind, proto, address = _bind_address(host, port)
     # Bound without SO_REUSEPORT (granian's own socket sets it): a port another server
     # listens on is refused here instead of being shared with it.
     with socket.socket(family, kind, proto) as probe:
@@ -185,46 +179,97 @@ def check_address(host: str, port: int) -> None:
                              f"({err.strerror})") from None
 
 
-#: The port locks this process holds (open files: a lock lasts while its file is open).
+def _bind_address(host: str, port: int) -> tuple[Any, Any, Any, Any]:
+    """The family, socket type, protocol and address ``host:port`` binds (the first)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise ServeError(f"--host {host}: not an address to listen on ({reason})") from None
+    family, kind, proto, _, address = infos[0]
+    return family, kind, proto, address
+
+
+#: The folder of this user's port locks: a fixed path (not $TMPDIR, which two servers of
+#: one user may set apart), since the kernel shares a port between the user's processes.
+_LOCK_ROOT = "/tmp"
+
+#: The port locks this process holds (open files: a lock lasts while its file is open,
+#: here and in the workers forked from here, which inherit it).
 _PORT_LOCKS: list[Any] = []
 
 
-def _hold_port(host: str, port: int) -> None:
-    """Take this user's lock on ``port`` for the life of this process, or raise
-    :class:`ServeError` naming the ``exokg serve`` that holds it.
+def hold_port(host: str, port: int) -> None:
+    """Take this user's lock on ``host:port`` for the life of this server (this process
+    and its workers), or raise :class:`ServeError` naming the ``exokg serve`` that holds
+    it.
 
     The probe in :func:`check_address` sees a server that listens, not one still
     starting: granian binds only once its workers are up, and with ``SO_REUSEPORT``, so
     two servers started a second apart both bound the port and shared its connections,
-    each answering from its own graph. A lock file per port (``flock``, in a folder of
-    this user's under the temporary folder; ports are shared only within one user) closes
-    that window. Where the folder cannot be had safely, no lock is taken.
+    each answering from its own graph. A lock file per address (``flock``, in a folder of
+    this user's under ``/tmp``: ``SO_REUSEPORT`` shares a port only within one user)
+    closes that window. The folder must be this user's own, not a link, and open to no one
+    else, and the lock file is opened without following a link; else no lock is taken
+    (logged), and the probe alone stands.
     """
     import fcntl
-    import tempfile
+    import stat
 
-    folder = os.path.join(tempfile.gettempdir(), f"exokg-{os.getuid()}")
+    if not 1 <= port <= 65535:
+        return  # check_address says so
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        if os.stat(folder).st_uid != os.getuid():  # made by another user: not ours to trust
-            logger.warning("%s belongs to another user: no lock on port %d", folder, port)
+        _, _, _, address = _bind_address(host, port)
+    except ServeError:
+        return  # check_address says so
+    folder = os.path.join(_LOCK_ROOT, f"exokg-{os.getuid()}")
+    name = f"port-{port}-{address[0]}.lock".replace("/", "_")
+    try:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, 0o700)
+        info = os.lstat(folder)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or \
+                stat.S_IMODE(info.st_mode) & 0o077:
+            logger.warning("%s is not a private folder of this user's: no lock on port %d",
+                           folder, port)
             return
-        fd = os.open(os.path.join(folder, f"port-{port}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as err:
         logger.warning("no lock on port %d (%s)", port, err.strerror or err)
         return
-    lock = os.fdopen(fd, "r+")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        holder = lock.read().strip() or "?"
+    path = os.path.join(folder, name)
+    for _ in range(10):  # again if the file locked was removed by the server leaving it
+        try:
+            lock = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600), "r+")
+        except OSError as err:
+            logger.warning("no lock on port %d (%s)", port, err.strerror or err)
+            return
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = lock.read().strip()[:20] or "?"
+            lock.close()
+            raise ServeError(f"--port {port}: {host}:{port} is already in use by another "
+                             f"exokg server (pid {holder}, starting or serving)") from None
+        with contextlib.suppress(OSError):
+            if os.stat(path).st_ino == os.fstat(lock.fileno()).st_ino:
+                break
         lock.close()
-        raise ServeError(f"--port {port}: {host}:{port} is already in use by another exokg "
-                         f"server (pid {holder}, starting or serving)") from None
+    else:
+        return
     lock.truncate(0)
     lock.write(str(os.getpid()))
     lock.flush()
     _PORT_LOCKS.append(lock)
+    owner = os.getpid()
+
+    def release() -> None:  # the server's own process only: its workers inherit this
+        if os.getpid() == owner:
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # removed while held: a server starting now locks afresh
+            lock.close()
+
+    atexit.register(release)
 
 
 #: glibc malloc settings of the server's processes (see the module docs): the environment
@@ -306,6 +351,7 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     from granian.log import LogLevels
 
     settings = Config.load(config)
+    hold_port(host, port)
     check_address(host, port)
     build: EarlyBuild | None = None
     if settings.store_url:  # a remote store: read its version now (fails early if down)

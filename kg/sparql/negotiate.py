@@ -21,7 +21,7 @@ parsed it.
 from __future__ import annotations
 
 import functools
-import re
+import math
 from collections.abc import Sequence
 
 from exokg.errors import UnknownFormat
@@ -36,21 +36,17 @@ _KIND_OF_FORM = {"SELECT": SOLUTIONS_KIND, "ASK": SOLUTIONS_KIND,
                  "CONSTRUCT": GRAPH_KIND, "DESCRIBE": GRAPH_KIND}
 
 
-#: RFC 9110's qvalue: 0 to 1 with at most three decimals.
-_QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
-
-
 def parse_accept(header: str) -> list[tuple[str, float, int]]:
     """``(media range, q, position)`` for each entry of an Accept header.
 
     >>> parse_accept("text/turtle;q=0.5, */*;q=0.1")
     [('text/turtle', 0.5, 0), ('*/*', 0.1, 1)]
 
-    A q that is not an RFC 9110 qvalue (``nan``, ``2``, ``0.5000``, ``abc``) is 0: not
-    acceptable (``float`` read ``nan`` as 1, above any other).
+    A q that is no number from 0 to 1 (``nan``, ``inf``, ``abc``) is 0: not acceptable
+    (``nan`` was read as 1, above any other); one past the bounds is taken to them.
 
-    >>> parse_accept("text/csv;q=nan, text/tab-separated-values;q=1.000")
-    [('text/csv', 0.0, 0), ('text/tab-separated-values', 1.0, 1)]
+    >>> parse_accept("text/csv;q=nan, text/tab-separated-values;q=0.5000, */*;q=2")
+    [('text/csv', 0.0, 0), ('text/tab-separated-values', 0.5, 1), ('*/*', 1.0, 2)]
     """
     out = []
     for pos, part in enumerate(header.split(",")):
@@ -64,8 +60,11 @@ def parse_accept(header: str) -> list[tuple[str, float, int]]:
         for param in fields[1:]:
             key, _, value = param.partition("=")
             if key.strip().lower() == "q":
-                value = value.strip()
-                q = float(value) if _QVALUE.fullmatch(value) else 0.0
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+                q = max(0.0, min(1.0, q)) if math.isfinite(q) else 0.0
         out.append((media, q, pos))
     return out
 
