@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -65,7 +66,7 @@ def load_findings(records_dirs: Sequence[Path | str] = (), *,
     """
     dirs = [Path(d) for d in records_dirs]
     # a link that leads nowhere (or to itself) is read, and refused, not passed over
-    extra = [f for d in dirs for f in [d / "entities.tsv"] if f.exists() or f.is_symlink()]
+    extra = [d / "entities.tsv" for d in dirs if os.path.lexists(d / "entities.tsv")]
     entities = load_entities(*extra)
     sets: list[tuple[str, Path | None]] = [("", None)] if include_bundled else []
     sets += [(_slug(d.resolve().name), d) for d in dirs]

@@ -270,8 +270,8 @@ def normalize(record: Record, entities: EntityTable) -> Finding:
     if t in (1, 2, 3):
         contents = lookup("content", "exosomal_content", cells["exosomal_content"], many=True)
         kind = CONTENT_HEADINGS.get(cells.get("kind", ""))
-        for content in contents:
-            if kind is not None and content.cls != kind:
+        for content in contents if kind is not None else ():
+            if content.cls != kind:
                 # the heading the row is under says what its molecule is; it was read and
                 # then dropped, so a row under the wrong one loaded as if under the right
                 raise RecordError(f"{cells['exosomal_content']!r} is a {content.cls} of the "

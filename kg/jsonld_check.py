@@ -32,12 +32,12 @@ exokg.errors.ConfigError: ...x.jsonld: not valid JSON-LD for ExoKG: ... the term
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
@@ -57,7 +57,7 @@ _RELATIVE = "http://relative.exokg.invalid/"
 _HEAD = b'{"@context":{"@vocab":"' + _UNMAPPED.encode() + b'","@base":"' + \
     _RELATIVE.encode() + b'"},"@graph":'
 _TAIL = b"}"
-_BOM = b"\xef\xbb\xbf"
+_BOM = codecs.BOM_UTF8
 _WHITESPACE = b" \t\r\n"
 #: What pyoxigraph's parser says of a remote ``@context`` (it fetches none).
 _REMOTE_CONTEXT = "LoadDocumentCallback"
@@ -66,33 +66,13 @@ _SHOWN = 5
 _CHUNK = 1 << 16
 
 
-class _Wrapped(io.RawIOBase):
-    """The file's bytes between :data:`_HEAD` and :data:`_TAIL`, read as one stream."""
-
-    def __init__(self, path: Path) -> None:
-        self._parts: Iterator[bytes] = self._chunks(path)
-        self._left = b""
-
-    @staticmethod
-    def _chunks(path: Path) -> Iterator[bytes]:
-        yield _HEAD
-        with path.open("rb") as fh:
-            yield fh.read(_CHUNK).removeprefix(_BOM)
-            yield from iter(lambda: fh.read(_CHUNK), b"")
-        yield _TAIL
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._left:
-            self._left = next(self._parts, b"")
-            if not self._left:
-                return 0
-        n = min(len(buffer), len(self._left))
-        buffer[:n] = self._left[:n]
-        self._left = self._left[n:]
-        return n
+def _wrapped(path: Path) -> Iterator[bytes]:
+    """The file's bytes between :data:`_HEAD` and :data:`_TAIL`, as chunks."""
+    yield _HEAD
+    with path.open("rb") as fh:
+        yield fh.read(_CHUNK).removeprefix(_BOM)
+        yield from iter(lambda: fh.read(_CHUNK), b"")
+    yield _TAIL
 
 
 def check_jsonld(path: Path) -> None:
@@ -107,12 +87,15 @@ def check_jsonld(path: Path) -> None:
         logger.info("%s: larger than %d MB, not read again for the terms JSON-LD would drop",
                     path, CHECKED_MAX >> 20)
         return
+    from exokg.sparql.export import ChunkReader  # (it imports the store, which imports this)
+
     terms: set[str] = set()
     relative: set[str] = set()
     try:
         loaded = sum(1 for _ in ox.parse(path=str(path), format=ox.RdfFormat.JSON_LD))
         marked = 0
-        for quad in ox.parse(io.BufferedReader(_Wrapped(path)), format=ox.RdfFormat.JSON_LD):
+        for quad in ox.parse(io.BufferedReader(ChunkReader(_wrapped(path))),
+                             format=ox.RdfFormat.JSON_LD):
             marked += 1
             for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
                 if isinstance(term, ox.NamedNode):

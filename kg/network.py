@@ -79,7 +79,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 __all__ = [
     "EDGE_NAMESPACES", "FINDING", "MATCH_PREDICATES", "SCHEMA_NAMESPACES", "VALUE_KINDS", "XREF",
-    "compress", "expand", "graph_json", "most_specific", "node_attributes", "node_id", "node_json",
+    "compress", "expand", "graph_json", "most_specific", "node_attributes", "node_json",
     "project", "project_triples", "resolve_node", "to_rdf",
 ]
 
@@ -187,7 +187,7 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
         if isinstance(subject, BNode):
             if not every_statement:
                 continue
-            s = node_id(subject)
+            s = _node_id(subject)
         else:
             s = str(subject)
         p = str(predicate)
@@ -216,12 +216,10 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
                 types[s].add(str(o))
             elif p in MATCH_PREDICATES and (ext := external_curie(str(o))):
                 xrefs[s].append(ext)
-            elif p in MATCH_PREDICATES and not every_statement:
-                continue
             elif every_statement or is_edge_predicate(p):
                 iri_edges.append((s, p, str(o)))
         elif every_statement:  # a blank node
-            iri_edges.append((s, p, node_id(o)))
+            iri_edges.append((s, p, _node_id(o)))
     excluded = set() if every_statement else {
         s for s, ts in types.items() if is_excluded(ts, findings=findings)}
     G = nx.MultiDiGraph(name="ExoKG", findings=findings or every_statement)
@@ -245,17 +243,17 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
     return G
 
 
-def node_id(term: URIRef | BNode) -> str:
+def _node_id(term: URIRef | BNode) -> str:
     """A network node's id: an IRI as is, a blank node by its N-Triples label.
 
-    >>> node_id(BNode("b0")), node_id(URIRef("https://w3id.org/exokg/id/disease/hcc"))
+    >>> _node_id(BNode("b0")), _node_id(URIRef("https://w3id.org/exokg/id/disease/hcc"))
     ('_:b0', 'https://w3id.org/exokg/id/disease/hcc')
     """
     return f"_:{term}" if isinstance(term, BNode) else str(term)
 
 
 def _node_term(node: str) -> URIRef | BNode:
-    """The RDF term of a node id (:func:`node_id`'s inverse)."""
+    """The RDF term of a node id (:func:`_node_id`'s inverse)."""
     return BNode(node[2:]) if node.startswith("_:") else URIRef(node)
 
 

@@ -206,11 +206,14 @@ def _file_digest(path: Path) -> bytes:
     return digest.digest()
 
 
+def _folder_files(folder: Path) -> list[Path]:
+    """The files under ``folder`` that its data version hashes, in path order."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
 def tree_digests(folder: Path) -> Iterator[bytes]:
     """Each file under ``folder`` as its relative name and the hash of its bytes."""
-    files = sorted(p for p in folder.rglob("*")
-                   if p.is_file() and "__pycache__" not in p.parts)
-    for path in files:
+    for path in _folder_files(folder):
         yield path.relative_to(folder).as_posix().encode() + b"\0" + _file_digest(path)
 
 
@@ -263,8 +266,7 @@ def _seen(files: Sequence[Path], records_dirs: Sequence[Path]) -> list[_Seen]:
         from exokg.resources import data_path, ontology_path
 
         paths = [p for folder in (data_path(), ontology_path(), *records_dirs)
-                 for p in sorted(Path(folder).rglob("*"))
-                 if p.is_file() and "__pycache__" not in p.parts]
+                 for p in _folder_files(Path(folder))]
     seen = []
     for path in paths:
         try:
@@ -470,21 +472,20 @@ def _build(store_dir: Path, version: str, files: Sequence[Path], records_dirs: S
     builders = dict(ARTIFACT_BUILDERS)
     if not _portable(builders):
         logger.info("building in this process: an artifact builder is not importable by name")
-        return _build_here(store_dir, version, files, records_dirs, sources, builders,
-                           loaded_copy, seen)
+        return _build_here(store_dir, version, files, records_dirs, sources, seen, builders,
+                           loaded_copy)
     try:
         return run_in_child(_build_here, store_dir, version, list(files), list(records_dirs),
-                            sources, builders, loaded_copy, seen, what="the store build")
+                            sources, seen, builders, loaded_copy, what="the store build")
     except ChildFailed:
         remove_leftovers(store_dir)  # the build process died without cleaning up (lock held)
         raise
 
 
 def _build_here(store_dir: Path, version: str, files: Sequence[Path],
-                records_dirs: Sequence[Path], sources: list[str],
+                records_dirs: Sequence[Path], sources: list[str], seen: list[_Seen],
                 builders: dict[str, str | ArtifactBuilder],
-                loaded_copy: tuple[Path, int] | None = None,
-                seen: list[_Seen] | None = None) -> StoreInfo:
+                loaded_copy: tuple[Path, int] | None = None) -> StoreInfo:
     started = time.monotonic()
     payload = None if files else bundled_ntriples(records_dirs)
     tmp = store_dir / f"{BUILDING_PREFIX}{version}-{os.getpid()}"
@@ -522,8 +523,7 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
                          triples=stats["triples"], sources=sources,
                          built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                          stats=stats, folder=str(target), artifacts=sorted(builders))
-        if seen is not None:  # the inputs read are the ones the version hashed
-            _unchanged(seen, version, files, records_dirs)
+        _unchanged(seen, version, files, records_dirs)  # what was read is what was hashed
         write_meta(tmp, info)
         tmp.rename(target)
     except BaseException as err:

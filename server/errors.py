@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 
-from exokg.errors import ExoKGError, InvalidQuery
+from exokg.errors import ExoKGError
 from flask import Flask, Response, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
@@ -105,12 +105,11 @@ def _handle_http(err: HTTPException):
 
 
 def _refuse_bad_params() -> None:
-    """Raise the middleware's refusal of the URL's parameters, before any view runs."""
-    from exokg.server.middleware import BAD_PARAMS_KEY
+    """Refuse URL parameters that are not UTF-8 or hold a NUL, before any view runs, so
+    that each route answers it in its own form (the 400 page, JSON, /sparql's text)."""
+    from exokg.server.middleware import query_params
 
-    message = request.environ.get(BAD_PARAMS_KEY)
-    if message:
-        raise InvalidQuery(message)
+    query_params(request.environ.get("QUERY_STRING", ""))
 
 
 def init_app(app: Flask) -> None:

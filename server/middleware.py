@@ -37,18 +37,13 @@ from exokg.server.asgi import CANCEL_KEY, SENT_KEY
 from exokg.sparql.cancel import use_token
 from exokg.sparql.service import start_recording
 
-__all__ = ["ANSWER_KEY", "BAD_PARAMS_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH",
+__all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH",
            "SECURITY_HEADERS", "Middleware", "query_params"]
 
 access_logger = logging.getLogger("exokg.access")
 
 #: Where a surface leaves the query answer it sent, for the access log.
 ANSWER_KEY = "exokg.answer"
-#: Where the middleware leaves its refusal of the request's URL parameters (one that is not
-#: UTF-8 or holds a NUL), for the app to raise before any view
-#: (:func:`exokg.server.errors.init_app`): each route then answers it in its own form
-#: (the 400 page, JSON, or /sparql's text).
-BAD_PARAMS_KEY = "exokg.bad_params"
 
 CORS_PATHS = frozenset({"/sparql", "/.well-known/void", "/healthz"})
 CORS_HEADERS: tuple[tuple[str, str], ...] = (
@@ -190,10 +185,6 @@ class Middleware:
         cancel = environ.get(CANCEL_KEY)
         use_token(cancel)  # the bridge runs each request in its own context
         issued = start_recording() if self.log_queries else None
-        try:
-            query_params(environ.get("QUERY_STRING", ""))
-        except InvalidQuery as err:
-            environ[BAD_PARAMS_KEY] = str(err)
         body: Iterable[bytes] = self.app(environ, start)
         if not (self.access_log and access_logger.isEnabledFor(logging.INFO)):
             return body

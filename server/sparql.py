@@ -95,7 +95,7 @@ def _decode(data: bytes, charset: str | None) -> str:
 
 def _url_params(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The URL's parameters (a query string that is not UTF-8, or holds a NUL, is refused
-    before any view: :data:`exokg.server.middleware.BAD_PARAMS_KEY`)."""
+    before any view: :func:`exokg.server.errors.init_app`)."""
     text = environ.get("QUERY_STRING", "")
     return list(query_params(text)) if text else []
 

@@ -366,7 +366,7 @@ def _graph_elements(graph: Graph) -> dict[str, list[dict[str, Any]]]:
 
     G = as_network(graph, query_result=True)
     nodes = [{"data": {"id": node, "label": data.get("label") or compact(node),
-                       "url": "" if node.startswith("_:") else local_url(node)}}
+                       "url": local_url(node)}}
              for node, data in sorted(G.nodes(data=True))]
     edges = [{"data": {"id": f"e{n}", "source": u, "target": v, "label": key}}
              for n, (u, v, key) in enumerate(sorted(G.edges(keys=True)))]

@@ -45,15 +45,14 @@ __all__ = ["as_network", "download_name", "export", "graph_format_names", "strea
 _NO_PREFIXES = frozenset({"ntriples", "nquads"})
 
 
-def as_network(obj: Graph | nx.MultiDiGraph, *, findings: bool | None = None,
-               query_result: bool = False) -> nx.MultiDiGraph:
+def as_network(obj: Graph | nx.MultiDiGraph, *, query_result: bool = False
+               ) -> nx.MultiDiGraph:
     """A networkx graph as is; an rdflib graph projected (:func:`exokg.network.project`).
 
     A ``query_result`` (a CONSTRUCT or DESCRIBE) keeps its statements whatever their
-    predicate (``every_statement``): its author chose them (``findings`` is then moot).
-    Another graph gets the vocabulary's view, with Findings as nodes when ``findings``
-    asks for them, or, left to the graph (None), when it has Findings but no
-    shortcut edge between entities (the findings' own ``exo:citedIn``, ``exo:isolatedBy``
+    predicate (``every_statement``): its author chose them. Another graph gets the
+    vocabulary's view, with Findings as nodes when it has Findings but no shortcut edge
+    between entities (the findings' own ``exo:citedIn``, ``exo:isolatedBy``
     ... are no shortcuts), else the entity view."""
     if isinstance(obj, nx.Graph):
         return obj
@@ -62,18 +61,16 @@ def as_network(obj: Graph | nx.MultiDiGraph, *, findings: bool | None = None,
 
     if query_result:
         return project(obj, every_statement=True)
-    if findings is None:
-        found = set(obj.subjects(RDF.type, EXO.Finding))
-        findings = bool(found) and not any(
-            s not in found for p in SHORTCUT_PREDICATES for s in obj.subjects(p, None))
+    found = set(obj.subjects(RDF.type, EXO.Finding))
+    findings = bool(found) and not any(
+        s not in found for p in SHORTCUT_PREDICATES for s in obj.subjects(p, None))
     return project(obj, findings=findings)
 
 
 def export(obj: Graph | nx.MultiDiGraph, format: str, *,  # noqa: A002
-           findings: bool | None = None, query_result: bool = False) -> bytes:
+           query_result: bool = False) -> bytes:
     """Write an rdflib graph or a networkx projection/result in a graph format (a network
-    format projects an rdflib graph as :func:`as_network`, ``findings`` and
-    ``query_result`` as it says).
+    format projects an rdflib graph as :func:`as_network`, ``query_result`` as it says).
 
     Raises
     ------
@@ -82,7 +79,7 @@ def export(obj: Graph | nx.MultiDiGraph, format: str, *,  # noqa: A002
     """
     fmt = get_format(format, kinds=GRAPH_KINDS)
     if fmt.kind == "network":
-        return fmt.writer(as_network(obj, findings=findings, query_result=query_result))
+        return fmt.writer(as_network(obj, query_result=query_result))
     if isinstance(obj, nx.Graph):
         from exokg.network import to_rdf
 
