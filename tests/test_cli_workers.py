@@ -18,6 +18,7 @@ import pytest
 from exokg.cli import _workers
 from exokg.cli._workers import ReadyServer
 from granian.server import MPServer
+from granian.server.mp import WorkerProcess
 
 
 class Worker:
@@ -26,8 +27,22 @@ class Worker:
 
     def __init__(self, server: ReadyServer, idx: int, events: list[str],
                  alive: bool = True) -> None:
-        self.server, self.idx, self.events, self.alive = server, idx, events, alive
+        self.server, self.idx, self.events = server, idx, events
         self.end: int | None = None
+        # the process's sentinel: readable once it has ended, as a real process's is
+        sentinel, self._life = os.pipe()
+        self.inner = type("Process", (), {"sentinel": sentinel})()
+        if not alive:
+            self._end()
+
+    @property
+    def alive(self) -> bool:
+        return self._life is not None
+
+    def _end(self) -> None:
+        if self._life is not None:
+            os.close(self._life)
+            self._life = None
 
     def start(self) -> None:
         self.events.append(f"start {self.idx}")
@@ -43,20 +58,11 @@ class Worker:
     def die(self) -> None:
         assert self.end is not None
         os.close(self.end)
-        self.alive = False
-
-    def is_alive(self) -> bool:
-        return self.alive
+        self._end()
 
     def terminate(self) -> None:
         self.events.append(f"stop {self.idx}")
-        self.alive = False
-
-    def join(self, timeout: float | None = None) -> None:
-        pass
-
-    def kill(self) -> None:
-        self.alive = False
+        self._end()
 
     def _id(self) -> int:
         return 1000 + self.idx
@@ -137,6 +143,37 @@ def test_a_server_told_to_stop_starts_no_more_replacements():
     server._respawn_workers([0, 1], None, None, delay=5)
     assert time.monotonic() - started < 1.5  # neither the wait nor the delay
     assert server.events[:2] == ["start 0", "stop 0"] and "start 1" not in server.events
+
+
+def test_a_worker_reaped_by_granians_watcher_is_not_taken_for_busy(caplog):
+    """granian's watcher thread joins each worker's process; when it reaps the process
+    first, ``is_alive()`` answers true for good, and the old worker was "killed" by a pid
+    that may have been reused (seen at the early copy's switch)."""
+    server = Server()
+    server.workers_kill_timeout = 5
+    worker = WorkerProcess(server, 0, time.sleep, (0.2,))
+    worker.inner.start()  # no watcher thread of granian's: this test stands in for it
+    os.waitpid(worker.inner.pid, 0)  # the watcher, first
+    assert worker.is_alive()  # what the old check read
+    killed: list[int] = []
+    worker.kill = lambda: killed.append(worker.inner.pid)  # type: ignore[method-assign]
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger=_workers.__name__):
+        server._stop(worker)
+    assert time.monotonic() - started < 1 and not killed
+    assert "still busy" not in caplog.text
+
+
+def test_a_worker_still_busy_after_the_kill_timeout_is_killed(caplog):
+    server = Server()
+    server.workers_kill_timeout = 1
+    worker = Worker(server, 0, server.events)
+    worker.terminate = lambda: None  # type: ignore[method-assign]  # in-flight requests
+    worker.kill = worker._end  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger=_workers.__name__):
+        server._stop(worker)
+    assert "killing the old worker-1: still busy after 1 s" in caplog.text
+    assert not worker.alive
 
 
 @pytest.mark.parametrize(("method", "parameters"), [

@@ -18,6 +18,11 @@ to stop starts no more replacements. Beyond this, a connection the old worker ha
 but not accepted when it stops is reset by the kernel unless ``net.ipv4.tcp_migrate_req``
 is 1 (a balancer retries it).
 
+Whether a worker has ended is read from its process's sentinel, not from ``is_alive()``:
+granian's watcher thread joins (reaps) the same process, and when it does so first,
+``is_alive()`` answers true for good (``waitpid`` finds no child), which read as an old
+worker "still busy" that was then killed by a pid the system may already have reused.
+
 It relies on granian's private ``_respawn_workers`` and ``_spawn_worker``, so granian is
 pinned below its next minor version and ``tests/test_cli_workers.py`` checks that they
 are still there as used.
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing.connection
 import os
 import select
 import time
@@ -114,7 +120,7 @@ class ReadyServer(MPServer):
                 return
             self.respawned_wrks[idx] = time.monotonic()  # granian's crash-loop check
             old = self.wrks[idx]
-            live = old.is_alive()
+            live = not _ended(old, 0)
             self._pipe = pipe = ReadyPipe()
             try:
                 new = self._spawn_worker(idx, spawn_target, target_loader)
@@ -148,9 +154,21 @@ class ReadyServer(MPServer):
     def _stop(self, worker: Any) -> None:
         """Stop a worker gracefully: in-flight requests end, within the kill timeout."""
         worker.terminate()
-        worker.join(self.workers_kill_timeout)
-        if self.workers_kill_timeout and worker.is_alive():
+        if not _ended(worker, self.workers_kill_timeout or None):  # granian's: 0 is none
             logger.warning("killing the old worker-%d: still busy after %s s", worker.idx + 1,
                            self.workers_kill_timeout)
             worker.kill()
-            worker.join()
+            _ended(worker, None)
+
+
+def _ended(worker: Any, timeout: float | None) -> bool:
+    """Whether ``worker``'s process has ended, waiting up to ``timeout`` seconds for it
+    (``None``: for good); reaping is left to granian's watcher thread.
+
+    >>> import multiprocessing, types
+    >>> process = multiprocessing.get_context("fork").Process(target=lambda: None)
+    >>> process.start(); _ = os.waitpid(process.pid, 0)  # reaped elsewhere
+    >>> process.is_alive(), _ended(types.SimpleNamespace(inner=process), 5.0)
+    (True, True)
+    """
+    return bool(multiprocessing.connection.wait([worker.inner.sentinel], timeout))
