@@ -69,11 +69,14 @@ class EarlyBuild:
         """The store to serve first: the one found or built, or the copy of the loaded
         store when the build makes one before it ends."""
         from exokg.store_dir import hold_in_use
-        from exokg.store_layout import META_FILE, open_store_info
+        from exokg.store_layout import META_FILE, mark_checked, open_store_info
 
         while not self.done.wait(0.1):
             if (self.copy / META_FILE).exists():
                 info = open_store_info(self.copy, check=False)  # just made by the build
+                # nor do the workers forked from here check it: a check counts every
+                # triple (12.7 s at 10^6 findings, twice, beside the build)
+                mark_checked(self.copy)
                 hold_in_use(self.copy)  # and so do the workers forked from here
                 return info
         self._remove_copy()  # made just before the build ended: never served
