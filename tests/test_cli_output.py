@@ -1,16 +1,18 @@
 """Where a command's output goes when it cannot be written (kg/cli/_output.py and
 ``exokg.cli.main``): a full disk behind a redirection is one line and status 2 for every
 command (each printed a traceback); ``--out -`` is standard output (it made a file named
-``-``); an empty ``--out`` is refused."""
+``-``); an empty ``--out`` is refused, and so is an ``--out`` that is an input; a command
+stopped while it writes leaves nothing behind."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import RUN_DIR
+from conftest import DATA, RUN_DIR
 
 FULL = Path("/dev/full")  # every write fails: ENOSPC
 
@@ -45,3 +47,61 @@ def test_out_dash_is_standard_output_and_empty_out_is_refused(store_dir, tmp_pat
                 subprocess.DEVNULL)
     assert done.returncode == 2
     assert "--out is empty: name the file to write, or - for standard output" in done.stderr
+
+
+#: ``exokg`` whose file writer writes a little, says so, then waits (to be stopped).
+SLOW_WRITE = ("-c", "import sys, time, exokg.cli._output as output\n"
+                    "def copy(chunks, stream):\n"
+                    "    stream.write(b'partial')\n"
+                    "    stream.flush()\n"
+                    "    print('exokg-test: writing', file=sys.stderr, flush=True)\n"
+                    "    time.sleep(120)\n"
+                    "output._copy = copy\n"
+                    "from exokg.cli import main\n"
+                    "sys.exit(main())")
+
+
+@pytest.mark.parametrize(("sig", "code", "said"), [
+    (signal.SIGTERM, 143, "stopped (SIGTERM)"), (signal.SIGINT, 130, "interrupted")],
+    ids=["SIGTERM", "SIGINT"])
+def test_a_command_stopped_while_it_writes_leaves_no_file_and_one_line(sig, code, said,
+                                                                       store_dir, tmp_path):
+    """SIGTERM (``kill``, ``timeout``, systemd) left the hidden temporary file; Ctrl-C
+    printed a traceback."""
+    out = tmp_path / "graph.graphml"
+    proc = subprocess.Popen([sys.executable, *SLOW_WRITE, "export", "--store", str(store_dir),
+                             "--format", "graphml", "--out", str(out)], cwd=RUN_DIR,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        assert proc.stderr.readline().strip() == "exokg-test: writing"
+        assert [p.name.endswith(".tmp") for p in tmp_path.iterdir()] == [True]
+        proc.send_signal(sig)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == code
+    assert rest.strip().splitlines() == [f"exokg export: {said}"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_out_that_is_an_input_is_refused_and_left_as_it_was(store_dir, tmp_path):
+    data = tmp_path / "mine.trig"
+    data.write_bytes((DATA / "graphs.trig").read_bytes())
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "table1.tsv").write_text("my table\n")
+    for args, said in [
+        (["export", "--data", str(data), "--store", str(tmp_path / "st"), "--format",
+          "graphml", "--out", str(data)], f"is the input file {data}"),
+        (["build", "--records", str(records), "--out", str(records / "table1.tsv")],
+         f"is in the input folder {records}"),
+        (["export", "--store", str(store_dir), "--format", "ntriples", "--out",
+          str(store_dir / "x.nt")], f"is in the input folder {store_dir}")]:
+        done = _run(args, subprocess.DEVNULL)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"exokg {args[0]}: error: --out {args[-1]}: {said}; write the output elsewhere"]
+    assert data.read_bytes() == (DATA / "graphs.trig").read_bytes()
+    assert (records / "table1.tsv").read_text() == "my table\n"
+    assert not (store_dir / "x.nt").exists() and not (tmp_path / "st").exists()

@@ -317,3 +317,29 @@ def test_an_export_killed_mid_stream_leaves_no_file_behind(tmp_path):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     assert [p.name for p in temp.iterdir()] == []
+
+
+def test_a_scan_given_up_while_its_read_ahead_waits_closes_the_dump_once_it_wakes():
+    """Ctrl-C during ``exokg export`` closed the dump's stream from the consumer while the
+    read-ahead thread was inside it: "ValueError: generator already executing" took the
+    place of the interrupt (a traceback, exit 1)."""
+    import threading
+    import time
+
+    from exokg.io.store_rows import _triples
+
+    closed = threading.Event()
+
+    def dump():
+        try:
+            # more than the parser's first read, so that it asks for no more yet
+            yield b"<http://example.org/a> <http://example.org/p> <http://example.org/b> .\n" * 2000
+            time.sleep(1.5)  # the executor slow to send the next frame
+            yield b"<http://example.org/b> <http://example.org/p> <http://example.org/c> .\n"
+        finally:
+            closed.set()
+
+    triples = _triples(dump())
+    assert str(next(triples).subject) == "<http://example.org/a>"
+    triples.close()  # what the consumer's error (the interrupt) does; raised nothing
+    assert closed.wait(5)

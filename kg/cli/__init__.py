@@ -19,8 +19,11 @@ import contextlib
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 from exokg.config import check_one_input
 from exokg.errors import ExoKGError
@@ -51,17 +54,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """``SIGTERM`` (from ``kill``, ``timeout``, systemd), raised where the command runs so
+    that it unwinds as for Ctrl-C: a half-written ``--out`` file removed, a build's
+    scratch folder and its child process stopped, a server's port lock released.
+    ``exokg serve`` hands ``SIGTERM`` to granian once its workers run."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``exokg`` command ``argv``; its exit status (2: a refused input or
+    setting, 130: interrupted, 143: stopped by ``SIGTERM``)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if threading.current_thread() is not threading.main_thread():  # no signals there
+        return _run(args)
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _run(args)
+    finally:  # main() called in a process of the caller's (a test)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         check_one_input(getattr(args, "data", None) or (),
                         getattr(args, "records", None) or ())
+        out = getattr(args, "out", None)
+        if out and out != "-":
+            from exokg.cli._output import refuse_own_input
+
+            refuse_own_input(out, [*(getattr(args, "data", None) or ()),
+                                   *([args.construct] if getattr(args, "construct", None)
+                                     else [])],
+                             [*(getattr(args, "records", None) or ()),
+                              *([args.store] if getattr(args, "store", None) else [])])
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a write that fails (a full disk) fails here, not at exit
         return code
+    except KeyboardInterrupt:
+        _drop_stdout()
+        print(f"exokg {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Terminated:
+        _drop_stdout()
+        print(f"exokg {args.command}: stopped (SIGTERM)", file=sys.stderr)
+        return 143
     except ExoKGError as err:
         print(f"exokg {args.command}: error: {err}", file=sys.stderr)
         return 2

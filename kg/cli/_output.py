@@ -21,7 +21,32 @@ from typing import BinaryIO
 
 from exokg.errors import ConfigError
 
-__all__ = ["write_output", "write_stream"]
+__all__ = ["refuse_own_input", "write_output", "write_stream"]
+
+
+def refuse_own_input(out: str, files: Iterable[str], folders: Iterable[str]) -> None:
+    """Refuse an ``--out`` that is one of the command's input ``files`` or lies in one of
+    its input ``folders`` (``--records``, ``--store``): it would be replaced by what was
+    read from it, with exit status 0.
+
+    >>> refuse_own_input("graph.gexf", ["data.nt"], ["my-records"])
+    >>> refuse_own_input("my-records/table1.tsv", [], ["my-records"])
+    Traceback (most recent call last):
+    ...
+    exokg.errors.ConfigError: --out my-records/table1.tsv: is in the input folder my-records; \
+write the output elsewhere
+    """
+    target = Path(out).resolve()
+    for name in files:
+        with contextlib.suppress(OSError):  # an input that cannot be read says so itself
+            if target == Path(name).resolve() or \
+                    (target.exists() and os.path.samefile(target, name)):
+                raise ConfigError(f"--out {out}: is the input file {name}; write the "
+                                  "output elsewhere")
+    for name in folders:
+        if target.is_relative_to(Path(name).resolve()):
+            raise ConfigError(f"--out {out}: is in the input folder {name}; write the output "
+                              "elsewhere")
 
 
 def write_output(data: bytes, out: str | None, *, what: str) -> None:

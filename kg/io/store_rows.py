@@ -110,10 +110,15 @@ def _triples(chunks: Iterator[bytes], *,
                                               buffer_size=1 << 16), ox.RdfFormat.N_TRIPLES)
     finally:
         if ahead is not None:
-            ahead.stop()
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+            ahead.stop()  # its thread closes the chunks: a generator, only where it runs
+        else:
+            _close(chunks)
+
+
+def _close(chunks: Iterator[bytes]) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 class _Subject:
@@ -201,6 +206,13 @@ class _Prefetch:
                     return
         except BaseException as err:  # noqa: BLE001 - handed to the consumer
             item = err
+        finally:
+            # here, not by the consumer: closing a generator another thread runs raised
+            # "generator already executing" over the consumer's own error (a Ctrl-C)
+            try:
+                _close(chunks)
+            except Exception as err:  # noqa: BLE001 - on a thread: said, not raised
+                logger.warning("closing the dump's stream failed: %s", err)
         self._put(item)
 
     def _put(self, item: Any) -> bool:
@@ -226,8 +238,8 @@ class _Prefetch:
 
     def stop(self) -> None:
         self._stopped.set()
-        # a reader waiting on the executor wakes at its next frame; one stuck longer
-        # fails once the caller closes the stream (the executor is then replaced)
+        # a reader waiting on the executor wakes at its next frame and closes the
+        # stream; one stuck longer does so as it wakes
         self._thread.join(timeout=1.0)
 
 
