@@ -79,7 +79,7 @@ def test_a_busy_port_is_refused_and_the_first_server_keeps_it(store_dir):
                         "--host", "127.0.0.1", "--port", str(_port(url)))
         assert second.returncode == 2
         assert second.stderr.strip().splitlines() == [
-            f"exokg serve: --port {_port(url)}: 127.0.0.1:{_port(url)} is already in use by "
+            f"exokg serve: --port {_port(url)}: port {_port(url)} is already in use by "
             f"another exokg server (pid {proc.pid}, starting or serving)"]
         # every request still answered by the first server, from its own data
         for _ in range(20):
@@ -100,16 +100,19 @@ def test_a_port_another_process_listens_on_is_refused(store_dir):
         "(is another server running?)"]
 
 
-def test_a_second_server_started_while_the_first_starts_is_refused(store_dir, tmp_path):
+@pytest.mark.parametrize("second_host", ["127.0.0.1", "127.0.0.2"])
+def test_a_second_server_started_while_the_first_starts_is_refused(store_dir, tmp_path,
+                                                                   second_host):
     """The probe saw no listener while the first server was still starting: both bound
-    the port (SO_REUSEPORT) and answered from their own graphs, turn by turn."""
+    the port (SO_REUSEPORT) and answered from their own graphs, turn by turn. On another
+    address (most often ``0.0.0.0``) the second took the port's other clients."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}
     first = subprocess.Popen([sys.executable, "-m", "exokg", "serve", "--store", str(store_dir),
                               "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
                               "--executors", "1", "--no-access-log"], cwd=RUN_DIR, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    lock = f"/tmp/exokg-{os.getuid()}/port-{port}-127.0.0.1.lock"
+    lock = f"/tmp/exokg-{os.getuid()}/port-{port}.lock"
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the first has its lock: it is starting
@@ -117,7 +120,7 @@ def test_a_second_server_started_while_the_first_starts_is_refused(store_dir, tm
                 break
             time.sleep(0.05)
         second = _serve("--store", str(tmp_path / "other"), "--data",
-                        str(DATA / "graphs.trig"), "--host", "127.0.0.1", "--port", str(port),
+                        str(DATA / "graphs.trig"), "--host", second_host, "--port", str(port),
                         timeout=60)
         assert second.returncode == 2, second.stderr
         assert f"already in use by another exokg server (pid {first.pid}" in second.stderr
@@ -476,7 +479,7 @@ def test_the_port_lock_follows_no_link_planted_at_its_path(tmp_path, caplog):
     os.makedirs(folder, mode=0o700, exist_ok=True)
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
-    link = Path(folder) / f"port-{port}-127.0.0.1.lock"
+    link = Path(folder) / f"port-{port}.lock"
     link.symlink_to(victim)
     try:
         hold_port("127.0.0.1", port)  # no lock taken, said; the probe alone stands

@@ -201,30 +201,28 @@ _PORT_LOCKS: list[Any] = []
 
 
 def hold_port(host: str, port: int) -> None:
-    """Take this user's lock on ``host:port`` for the life of this server (this process
-    and its workers), or raise :class:`ServeError` naming the ``exokg serve`` that holds
-    it.
+    """Take this user's lock on ``port`` (whatever ``host``) for the life of this server
+    (this process and its workers), or raise :class:`ServeError` naming the ``exokg
+    serve`` that holds it.
 
     The probe in :func:`check_address` sees a server that listens, not one still
     starting: granian binds only once its workers are up, and with ``SO_REUSEPORT``, so
     two servers started a second apart both bound the port and shared its connections,
-    each answering from its own graph. A lock file per address (``flock``, in a folder of
+    each answering from its own graph. A lock file per port (``flock``, in a folder of
     this user's under ``/tmp``: ``SO_REUSEPORT`` shares a port only within one user)
-    closes that window. The folder must be this user's own, not a link, and open to no one
-    else, and the lock file is opened without following a link; else no lock is taken
-    (logged), and the probe alone stands.
+    closes that window. It is one per port, whatever the address: a server starting on
+    ``0.0.0.0`` binds beside one on ``127.0.0.1`` and takes the port's other clients.
+    The folder must be this user's own, not a link, and open to no one else, and the
+    lock file is opened without following a link; else no lock is taken (logged), and
+    the probe alone stands.
     """
     import fcntl
     import stat
 
     if not 1 <= port <= 65535:
         return  # check_address says so
-    try:
-        _, _, _, address = _bind_address(host, port)
-    except ServeError:
-        return  # check_address says so
     folder = os.path.join(_LOCK_ROOT, f"exokg-{os.getuid()}")
-    name = f"port-{port}-{address[0]}.lock".replace("/", "_")
+    name = f"port-{port}.lock"
     try:
         with contextlib.suppress(FileExistsError):
             os.mkdir(folder, 0o700)
@@ -249,7 +247,7 @@ def hold_port(host: str, port: int) -> None:
         except OSError:
             holder = lock.read().strip()[:20] or "?"
             lock.close()
-            raise ServeError(f"--port {port}: {host}:{port} is already in use by another "
+            raise ServeError(f"--port {port}: port {port} is already in use by another "
                              f"exokg server (pid {holder}, starting or serving)") from None
         with contextlib.suppress(OSError):
             if os.stat(path).st_ino == os.fstat(lock.fileno()).st_ino:
