@@ -15,8 +15,10 @@ review prints two ways maps to one node, and a cell naming two things
 A user's records folder may add entities in its own ``entities.tsv`` (read like
 the records, by :func:`exokg.tsv.read_tsv`). Its rows add new things only: an ``id``
 the table has already, or a ``printed_as`` name that already names an entity of the
-same field (in the review's table or in another user's file), is refused with the
-file, row and column. A name thus means one thing across the whole graph: the
+same field (in the review's table or in another user's file), or a label or
+alternative label that is already any entity's (in any case: what a look-up such as
+``exokg evidence miR-21`` finds a node by), is refused with the file, row and column.
+A name thus means one thing across the whole graph: the
 review's findings read exactly as without the user's files, and a user's record that
 prints ``miR-21`` joins the review's ``content/mir-21`` (so it shows up in every query
 about miR-21) instead of becoming a second, unrelated node. Scoping a user's names to
@@ -97,6 +99,7 @@ class EntityTable:
         self.by_id: dict[str, Entity] = {}
         self.origin: dict[str, str] = {}
         self._printed: dict[tuple[str, str], list[Entity]] = defaultdict(list)
+        self._named: dict[str, Entity] = {}  # label or alternative label, case-folded
         for entity in entities:
             self.add(entity)
 
@@ -108,6 +111,8 @@ class EntityTable:
             self.origin[entity.id] = origin
         for text in entity.printed_as:
             self._printed[(entity.field, text)].append(entity)
+        for text in names(entity):
+            self._named.setdefault(text.casefold(), entity)
 
     def __iter__(self):
         return iter(sorted(self.by_id.values(), key=lambda e: e.id))
@@ -118,6 +123,16 @@ class EntityTable:
     def resolve(self, field: str, printed: str) -> list[Entity]:
         """The entities a cell of ``field`` names; ``[]`` when none does."""
         return sorted(self._printed.get((field, printed), []), key=lambda e: e.id)
+
+    def named(self, name: str) -> Entity | None:
+        """The entity whose label or alternative label is ``name`` (in any case)."""
+        return self._named.get(name.casefold())
+
+
+def names(entity: Entity) -> tuple[str, ...]:
+    """What users look ``entity`` up by (``exokg evidence miR-21``, ``node=miR-21``):
+    its label and alternative labels."""
+    return (entity.label, *entity.alt_labels)
 
 
 def _split(cell: str) -> tuple[str, ...]:
@@ -180,6 +195,7 @@ def load_entities(*extra: Path | str) -> EntityTable:
         name = str(path)
         rows = _read_entity_rows(path)
         lines: dict[str, int] = {}
+        named_here: dict[str, Entity] = {}
         for line_no, entity in rows:  # the whole file is checked before any of it is added
             if entity.id in table.by_id or entity.id in lines:
                 also = where(entity.id) if entity.id in table.by_id else f"row {lines[entity.id]}"
@@ -194,6 +210,17 @@ def load_entities(*extra: Path | str) -> EntityTable:
                         f"records that print {text!r} mean that entity, so drop the name "
                         "here (or the row, when it adds nothing else)",
                         file=name, row=line_no, column="printed_as")
+            for column, text in zip(("label", *("alt_labels",) * len(entity.alt_labels)),
+                                    names(entity), strict=True):
+                taken = table.named(text) or named_here.get(text.casefold())
+                if taken is not None and taken.id != entity.id:
+                    at = where(taken.id) if taken.id in table.by_id else \
+                        f"row {lines[taken.id]}"
+                    raise RecordError(
+                        f"{text!r} is already a name of {taken.id} ({at}); a name looks "
+                        "up one node, so give this entity another", file=name, row=line_no,
+                        column=column)
+                named_here.setdefault(text.casefold(), entity)
         for line_no, entity in rows:
             table.add(entity, origin=f"{name}, row {line_no}")
     return table

@@ -254,10 +254,18 @@ def _check_control(text: str, *, file: str, line: int, column: str | None) -> No
                           column=column)
 
 
+#: The longest cell, in characters: a term of the graph is at most four bytes a character,
+#: twice that escaped, and the store's readers refuse a line or term over 16 MiB (a 20 MiB
+#: cell was built, then answered 500 on every page naming it).
+MAX_CELL = 1 << 20
+
+
 def _check_cell(column: Column, value: str, *, file: str, line: int) -> None:
     def refuse(message: str) -> RecordError:
         return RecordError(message, file=file, row=line, column=column.name)
 
+    if len(value) > MAX_CELL:
+        raise refuse(f"the cell holds {len(value):,} characters; at most {MAX_CELL:,}")
     if not value:
         if column.required:
             raise refuse("required cell is empty")

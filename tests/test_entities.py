@@ -180,6 +180,30 @@ def test_the_review_findings_never_change_because_of_a_users_files(tmp_path, gra
         assert set(mine.objects(node, EXO.content)) == {EXOID["content/mir-21"]}
 
 
+@pytest.mark.parametrize(("row", "text", "column", "owner"), [
+    # a label: evidence, neighbors and path for miR-21 answered for this entity, silently
+    ("content/aaa-spoof\tMicroRNA\tmiR-21\tspoof21\t\t\n", "miR-21", "label",
+     "content/mir-21 (the review's entity table)"),
+    ("content/aaa-spoof\tMicroRNA\tMIR-21\tspoof21\t\t\n", "MIR-21", "label",
+     "content/mir-21 (the review's entity table)"),
+    # a molecule comes before a disease: this one took over HCC
+    ("content/x\tMicroRNA\tx\tx\thcc\t\n", "hcc", "alt_labels",
+     "disease/hcc (the review's entity table)"),
+    ("content/x\tMicroRNA\tx\tx\t\t\ncontent/y\tMicroRNA\ty\ty\tX\t\n", "X",
+     "alt_labels", "content/x (row 3)"),
+], ids=["review-label", "case", "alt-label-of-another-kind", "same-file"])
+def test_a_users_label_that_names_another_entity_is_refused(tmp_path, row, text, column,
+                                                            owner):
+    from exokg.build import build_graph
+
+    folder = user_folder(tmp_path, E_HEADER + LAB_REF + row)
+    with pytest.raises(RecordError) as info:
+        build_graph([folder])
+    err = info.value
+    assert (err.file, err.column) == (str(folder / "entities.tsv"), column)
+    assert f"{text!r} is already a name of {owner}; a name looks up one node" in str(err)
+
+
 def test_two_users_files_may_not_give_one_name_two_meanings(tmp_path):
     from exokg.build import build_graph
 

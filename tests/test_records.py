@@ -96,6 +96,9 @@ T4_HEADER = "row\tdrugs\tsource_of_exosomes\tanimal_model\tclinical_sample\tfunc
     (T4_HEADER + "1\tNorcantharidin\tBMSCs-exosomes\tY\tN\tx\t[67]\n"
                  "1\tNorcantharidin\tBMSCs-exosomes\tY\tN\ty\t[67]\n",
      3, "row", "used already"),
+    # built, then every page naming it answered 500 (a term over the readers' 16 MiB)
+    (T4_HEADER + "1\tNorcantharidin\tBMSCs-exosomes\tY\tN\t" + "x" * (1 << 20) + "y\t[67]\n",
+     2, "functions", "the cell holds 1,048,577 characters; at most 1,048,576"),
 ])
 def test_bad_record_names_file_row_and_column(tmp_path, text, line, column, message):
     path = write_table(tmp_path / "mine", "table4.tsv", text)
