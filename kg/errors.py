@@ -133,6 +133,15 @@ class InvalidQuery(ExoKGError):
     status = 400
 
 
+class AmbiguousNode(InvalidQuery):
+    """A name (label, alternative label, CURIE or identifier) that names several nodes of
+    one kind; ``candidates`` are their CURIEs, any of which names one."""
+
+    def __init__(self, message: str, *, candidates: list[str]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
 class QueryRefused(ExoKGError):
     """A well-formed request the service will not run (update, SERVICE, LOAD)."""
 

@@ -61,7 +61,7 @@ from typing import Any
 
 import networkx as nx
 from exokg.curie import compact_iri, expand_curie, external_curie, local_name
-from exokg.errors import NodeNotFound
+from exokg.errors import AmbiguousNode, NodeNotFound
 from exokg.review import CONTENT_KINDS
 from exokg.vocab import (
     CONTENT_CLASSES,
@@ -80,7 +80,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 __all__ = [
     "EDGE_NAMESPACES", "FINDING", "MATCH_PREDICATES", "SCHEMA_NAMESPACES", "VALUE_KINDS", "XREF",
     "compress", "expand", "graph_json", "most_specific", "node_attributes", "node_json",
-    "project", "project_triples", "resolve_node", "to_rdf",
+    "one_named", "project", "project_triples", "resolve_node", "to_rdf",
 ]
 
 logger = logging.getLogger(__name__)
@@ -347,11 +347,45 @@ def _rank_key(G: nx.MultiDiGraph, node: str) -> tuple:
     return (order, node)
 
 
+def one_named(name: str, named: Iterable[tuple[str, str]]) -> str:
+    """Of the nodes ``name`` names exactly, as ``(node IRI, kind)``, the one it means: a
+    molecule before a disease, a method or a reference; two of the first kind found (two
+    molecules labelled ``miR-21``) make the name ambiguous, not one of them the answer.
+
+    >>> one_named("HCC", [("https://x.org/d", "Disease"), ("https://x.org/m", "MicroRNA")])
+    'https://x.org/m'
+    >>> one_named("miR-21", [("https://x.org/b", "MicroRNA"), ("https://x.org/a", "Protein")])
+    Traceback (most recent call last):
+    ...
+    exokg.errors.AmbiguousNode: 'miR-21' names 2 nodes: https://x.org/a (Protein), \
+https://x.org/b (MicroRNA); name one by its IRI or CURIE
+
+    Raises
+    ------
+    AmbiguousNode
+        with the CURIEs of the nodes (up to 20).
+    """
+    def order(kind: str) -> int:  # molecules as one kind: which of them is meant is open
+        return 0 if kind in CONTENT_KINDS else \
+            _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+
+    kinds = dict(named)
+    ranked = sorted((order(kind), node) for node, kind in kinds.items())
+    first = [node for rank, node in ranked if rank == ranked[0][0]]
+    if len(first) > 1:
+        shown = [compress(n) for n in first[:20]]
+        listed = ", ".join(f"{compress(n)} ({kinds[n] or 'untyped'})" for n in first[:5])
+        raise AmbiguousNode(f"{name!r} names {len(first)} nodes: {listed}"
+                            f"{', ...' if len(first) > 5 else ''}; name one by its IRI or "
+                            "CURIE", candidates=shown)
+    return first[0]
+
+
 def resolve_node(G: nx.MultiDiGraph, name: str) -> str:
     """The node named by an IRI, a CURIE (ExoKG's or an external xref) or a label.
 
     Labels and alternative labels match case-insensitively; when a name fits several
-    nodes, molecules come before diseases, methods and references.
+    nodes, molecules come before diseases, methods and references (:func:`one_named`).
 
     Raises
     ------
@@ -379,7 +413,7 @@ def resolve_node(G: nx.MultiDiGraph, name: str) -> str:
         return iri
     hits = _index(G).get(text.lower())
     if hits:
-        return min(hits, key=lambda n: _rank_key(G, n))
+        return one_named(text, [(n, G.nodes[n].get("kind", "")) for n in set(hits)])
     message, names = _not_found(G, text)
     raise NodeNotFound(message, suggestions=names)
 
@@ -478,7 +512,8 @@ TAGGED = "_tagged"
 #: ``url``; GEXF and Cytoscape take ``name`` and ``value`` for their own): an exo:
 #: property of one of these names keeps its prefix (``exo:label``).
 _RESERVED_ATTRIBUTES = frozenset({"label", "curie", "class", "kind", "alt_labels", "xrefs",
-                                  "depth", "score", "id", "url", "name", "value"})
+                                  "depth", "score", "id", "url", "name", "value",
+                                  "parent"})  # Cytoscape.js: a compound node's parent
 
 
 def _literal(value) -> Literal:

@@ -37,6 +37,7 @@ from exokg.network import (
     is_excluded,
     node_attributes,
     node_class,
+    one_named,
     project_triples,
 )
 from exokg.pages import chunks, is_iri
@@ -217,7 +218,7 @@ class StoreSource:
         nodes = [n for n, ts in types.items() if not is_excluded(ts, findings=self.findings)]
         if not nodes:
             return None
-        return min(nodes, key=lambda n: (kind_rank(node_class(n, types[n])[1]), n))
+        return one_named(text, [(n, node_class(n, types[n])[1]) for n in nodes])
 
     def _suggest(self, text: str) -> list[str]:
         """Up to five names close to ``text``: of the longest prefix of it that names
@@ -675,10 +676,13 @@ def _named(folder: Path, text: str) -> str | None:
 
     folded = text.lower()
     hits = [h for h in search(folder, text, limit=50) if h.score >= 75]
+    exact = [(h.iri, h.kind) for h in hits
+             if h.matched.lower() == folded or h.curie.lower() == folded]
+    if exact:  # two of one kind: ambiguous (exokg.network.one_named)
+        return one_named(text, exact)
     if not hits:
         return None
-    return min(hits, key=lambda h: (h.matched.lower() != folded and h.curie.lower() != folded,
-                                    -h.score, kind_rank(h.kind), h.iri)).iri
+    return min(hits, key=lambda h: (-h.score, kind_rank(h.kind), h.iri)).iri
 
 
 @functools.lru_cache(maxsize=2)  # a worker serves one data version (two while it changes)

@@ -28,7 +28,14 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from exokg import formats as registry
-from exokg.errors import ExoKGError, InvalidQuery, NodeNotFound, QueryCancelled, UnknownFormat
+from exokg.errors import (
+    AmbiguousNode,
+    ExoKGError,
+    InvalidQuery,
+    NodeNotFound,
+    QueryCancelled,
+    UnknownFormat,
+)
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
 from exokg.pages import whole_number
 from exokg.server.errors import retry_headers
@@ -345,6 +352,8 @@ def _error(err: ExoKGError):
     body: dict[str, Any] = {"ok": False, "error": str(err), "status": err.status}
     if isinstance(err, NodeNotFound):
         body["suggestions"] = err.suggestions
+    if isinstance(err, AmbiguousNode):
+        body["candidates"] = err.candidates
     if isinstance(err, UnknownFormat):
         body["formats"] = format_names(*GRAPH_KINDS)
     return jsonify(body), err.status, retry_headers(err)

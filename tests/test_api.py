@@ -424,3 +424,37 @@ def test_head_of_an_export_sends_headers_without_running_it(store_dir, fmt):
     assert head.headers["Content-Disposition"].startswith('attachment; filename="exokg-graph.')
     assert head.mimetype == get_format(fmt, kinds=GRAPH_KINDS).media_type
     assert "Content-Length" not in head.headers  # streamed: the GET sends no length either
+
+
+AMBIGUOUS = """@prefix exo: <https://w3id.org/exokg/vocab#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix c: <https://w3id.org/exokg/id/content/> .
+c:a a exo:ExosomalContent, exo:MicroRNA ; rdfs:label "miR-X" ;
+    exo:upregulatedIn <https://w3id.org/exokg/id/disease/hcc> .
+c:b a exo:ExosomalContent, exo:Protein ; rdfs:label "mir-x" ;
+    exo:upregulatedIn <https://w3id.org/exokg/id/disease/hcc> .
+c:c a exo:ExosomalContent, exo:MicroRNA ; rdfs:label "HCC" .
+<https://w3id.org/exokg/id/disease/hcc> a exo:Disease ; rdfs:label "HCC" .
+"""
+
+
+def test_a_name_of_two_molecules_is_a_400_naming_both(tmp_path):
+    """Two molecules labelled alike: the one whose IRI sorted first answered for both,
+    silently (a user's entity labelled miR-21 took over the review's)."""
+    data = tmp_path / "ambiguous.ttl"
+    data.write_text(AMBIGUOUS, encoding="utf-8")
+    client = create_app({"TESTING": True, "STORE_DIR": str(tmp_path / "store"),
+                         "DATA_FILES": [str(data)]}).test_client()
+    for path in ["/api/neighborhood?node=miR-X", "/api/evidence?node=MIR-X",
+                 "/api/path?source=miR-X&target=HCC"]:
+        response = client.get(path)
+        body = response.get_json()
+        assert response.status_code == 400, path
+        assert body["candidates"] == ["exoid:content/a", "exoid:content/b"], path
+        assert "names 2 nodes: exoid:content/a (MicroRNA), exoid:content/b (Protein)" in \
+            body["error"]
+    # a molecule and a disease: the molecule, as before; a CURIE names one
+    center = client.get("/api/neighborhood?node=HCC&depth=1").get_json()["center"]
+    assert center["curie"] == "exoid:content/c"
+    center = client.get("/api/neighborhood?node=exoid:content/a&depth=1").get_json()["center"]
+    assert center["label"] == "miR-X"
