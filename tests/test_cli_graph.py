@@ -176,3 +176,23 @@ def test_typos_in_kinds_and_predicates_name_the_known_values(capsys):
     assert code == 2 and "unknown type 'Nonsense'" in err and "MicroRNA" in err
     code, _, err = run(capsys, "path", "miR-122", "miR-21", "--predicates", "foo:bar")
     assert code == 2 and "unknown predicate 'foo:bar'" in err and "exo:citedIn" in err
+
+
+def test_a_label_holding_terminal_controls_is_printed_escaped(capsys, tmp_path):
+    """Labels come from the user's data: an escape sequence retitled the terminal and
+    coloured it, a right-to-left override reversed what followed, a line break split
+    the table's row."""
+    label = "let-7\x1b]0;PWNED\x07\x1b[31mred\u202exe.jpg\nrow"
+    data = tmp_path / "evil.ttl"
+    data.write_text(LET7.replace('"let-7a"', json.dumps(label)), encoding="utf-8")
+    args = ["--data", str(data), "--store", str(tmp_path / "store")]
+    for command in (["search", "let-7"], ["neighbors", "hepatocellular carcinoma"],
+                    ["path", "let-7g", "exoid:content/let-7a"],
+                    ["query", "SELECT ?l { ?s ?p ?l }"]):
+        code, out, _ = run(capsys, *command, *args)
+        assert code == 0 and "let-7\\u001b]0;PWNED\\u0007\\u001b[31mred\\u202exe.jpg\\u000arow" \
+            in out, command
+        assert not any(c in out for c in "\x1b\x07\u202e")
+    code, out, _ = run(capsys, "search", "let-7", *args, "--output", "json")
+    assert code == 0 and label in [hit["label"] for hit in json.loads(out)["results"]]
+    assert not any(c in out for c in "\x1b\x07\u202e")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from exokg.cli._input import read_text_file
 from exokg.cli._output import write_output, write_stream
 from exokg.formats import GRAPH_KINDS, format_names, get_format
+from exokg.terminal import aligned, printable
 
 if TYPE_CHECKING:
     from exokg.config import Config
@@ -202,17 +203,15 @@ def _json(data) -> int:
     from exokg.io._values import finite
 
     # JSON has no NaN: a literal "NaN"^^xsd:double is null, as the API writes it
-    json.dump(finite(data), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write(printable(json.dumps(finite(data), indent=2, ensure_ascii=False),
+                               keep="\n"))
     sys.stdout.write("\n")
     return 0
 
 
 def _table(rows: list[list], header: list[str]) -> int:
-    rows = [[("" if c is None else str(c)) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
-    for row in [header, ["-" * w for w in widths], *rows]:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    for line in aligned(rows, header):
+        print(line)
     return 0
 
 
@@ -260,7 +259,7 @@ def _path(args: argparse.Namespace) -> int:
     if not paths:
         print(f"no path between {args.source} and {args.target}")
         return 1
-    labels = {n["id"]: n["label"] for p in paths for n in p["nodes"]}
+    labels = {n["id"]: printable(n["label"]) for p in paths for n in p["nodes"]}
     for i, p in enumerate(paths, start=1):
         text = labels[p["nodes"][0]["id"]]
         for node, step in zip(p["nodes"][1:], p["steps"], strict=True):
@@ -296,7 +295,7 @@ def _evidence(args: argparse.Namespace) -> int:
     if args.output == "json":
         return _json(ev)
     node = ev["node"]
-    print(f"{node['label']} ({node['kind']}, {node['curie']}): {ev['count']} findings, "
+    print(f"{printable(node['label'])} ({node['kind']}, {node['curie']}): {ev['count']} findings, "
           f"{ev['studies']} studies, total n = {ev['total_n']}, directions "
           f"{_reported(ev['directions']) or '-'}")
     print()
@@ -309,7 +308,8 @@ def _evidence(args: argparse.Namespace) -> int:
              f["sample_size"], f["function"]] for f in ev["findings"]],
            ["table", "row", "direction", "ref", "n", "function"])
     for c in ev["conflicts"]:
-        print(f"\nCONFLICT in {c['disease']}: up in ref {c['up']}, down in ref {c['down']}")
+        print(f"\nCONFLICT in {printable(c['disease'])}: up in ref {c['up']}, down in ref "
+              f"{c['down']}")
     return 0
 
 

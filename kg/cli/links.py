@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from exokg.curie import converter
 from exokg.links import Unmapped, unmapped
 from exokg.sssom import KINDS, Mapping, load_mappings
+from exokg.terminal import printable
 
 __all__ = ["register", "run_links", "mapping_rows", "unmapped_rows", "format_rows",
            "MAPPING_FIELDS", "UNMAPPED_FIELDS"]
@@ -94,7 +95,7 @@ def unmapped_rows(entities: Iterable[Unmapped], *, kind: str | None = None) -> l
 
 def _cell(value: object) -> str:
     text = "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-    return text.replace("\t", " ").replace("\n", " ")
+    return printable(text)
 
 
 def format_rows(rows: Sequence[dict], columns: Sequence[str], fmt: str, *,
@@ -108,8 +109,8 @@ def format_rows(rows: Sequence[dict], columns: Sequence[str], fmt: str, *,
     """
     if fmt == "json":
         body = [{c: row.get(c) for c in columns} for row in rows]
-        return json.dumps({"ok": True, "count": len(body), name: body},
-                          ensure_ascii=False) + "\n"
+        return printable(json.dumps({"ok": True, "count": len(body), name: body},
+                                    ensure_ascii=False)) + "\n"
     lines = ["\t".join(columns)]
     lines += ["\t".join(_cell(row.get(c)) for c in columns) for row in rows]
     return "\n".join(lines) + "\n"

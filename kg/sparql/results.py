@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 from exokg.curie import compact_iri
 from exokg.errors import RDF12_RESULTS_UNFIT, InvalidQuery, UnknownFormat
+from exokg.terminal import aligned
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
@@ -189,13 +190,8 @@ def render_table(results: Results, *, compact: Callable[[str], str] = compact_ir
     """
     if results.boolean is not None:
         return "true" if results.boolean else "false"
-    names = results.vars
     rows = [[_text(t, compact) for t in row] for row in results.rows]
-    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-              for r in rows]
+    lines = aligned(rows, results.vars)
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''}"
                  f"{', truncated at the row cap' if results.truncated else ''})")
     return "\n".join(lines)
