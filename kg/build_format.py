@@ -64,7 +64,7 @@ logger = logging.getLogger(__name__)
 #: upgrade does (the digest test says so), and paste the new :data:`BUILD_DIGESTS` the
 #: test prints. Stores of the old format are then rebuilt once; those of the new one are
 #: kept across every code change that writes the same.
-BUILD_FORMAT = 8
+BUILD_FORMAT = 9
 
 #: What the review's store holds under :data:`BUILD_FORMAT`, by part (see
 #: :func:`build_digests`); checked by tests/test_build_format.py.

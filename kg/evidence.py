@@ -139,9 +139,15 @@ def find_conflicts(findings: Iterable[Finding]) -> list[dict[str, Any]]:
         # and together they name at least two studies
         if up and down and len(up | down) >= 2:
             out.append({"molecule": labels[iri], "disease": disease,
-                        "up": sorted(up, key=str), "down": sorted(down, key=str)})
+                        "up": sorted(up, key=_study_order),
+                        "down": sorted(down, key=_study_order)})
     out.sort(key=lambda c: (str(c["molecule"]).lower(), str(c["disease"])))
     return out
+
+
+def _study_order(key: int | str) -> tuple[bool, int | str]:
+    """Reference numbers in order (58 before 128), then the studies named otherwise."""
+    return isinstance(key, str), key
 
 
 def summarize(findings: Iterable[Finding]) -> dict[str, Any]:

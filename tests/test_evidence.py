@@ -63,3 +63,11 @@ def test_groups_by_disease_and_role():
     rows = [row("a", n=3), row("b", role="DrugCarrier", n=4), row("c", n=5)]
     groups = {(g["disease"], g["role"]): g["total_n"] for g in group_by_disease_role(rows)}
     assert groups == {("HCC", "Biomarker"): 8, ("HCC", "DrugCarrier"): 4}
+
+
+def test_a_conflicts_references_are_listed_by_number():
+    """They were sorted as text: [128, 181, 528, 58, 97]."""
+    rows = [row(str(ref), study=f"s{ref}", ref=ref) for ref in (97, 128, 58)]
+    rows += [row(f"d{ref}", direction="Down", study=f"s{ref}", ref=ref) for ref in (528, 181)]
+    assert find_conflicts(rows)[0]["up"] == [58, 97, 128]
+    assert find_conflicts(rows)[0]["down"] == [181, 528]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from exokg.errors import NodeNotFound
 from exokg.network import (
@@ -117,7 +119,8 @@ def test_an_exo_property_named_like_a_node_attribute_keeps_its_prefix(tmp_path):
         "@prefix exo: <https://w3id.org/exokg/vocab#> .\n"
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
         "<https://w3id.org/exokg/id/content/n7> a exo:MicroRNA ; rdfs:label \"n7\" ;\n"
-        "  exo:label \"not the label\" ; exo:kind \"k\" ; exo:curie \"c\" ; exo:id \"i\" .\n")
+        "  exo:label \"not the label\" ; exo:kind \"k\" ; exo:curie \"c\" ; exo:id \"i\" ;\n"
+        "  exo:parent \"p\" .\n")
     out = tmp_path / "clash.graphml"
     done = exokg("export", "--data", str(data), "--store", str(tmp_path / "store"),
                  "--format", "graphml", "--out", str(out))
@@ -127,6 +130,13 @@ def test_an_exo_property_named_like_a_node_attribute_keeps_its_prefix(tmp_path):
                                                             "exoid:content/n7")
     assert (node["exo:label"], node["exo:kind"], node["exo:curie"], node["exo:id"]) == (
         "not the label", "k", "c", "i")
+    # Cytoscape.js reads a node's "parent" as the compound node it sits in
+    out = tmp_path / "clash.cyjs"
+    done = exokg("export", "--data", str(data), "--store", str(tmp_path / "store"),
+                 "--format", "cytoscape", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    node = json.loads(out.read_text())["elements"]["nodes"][0]["data"]
+    assert node["exo:parent"] == "p" and "parent" not in node
 
 
 def test_to_rdf_keeps_the_language_and_type_of_the_literals_it_projected():
