@@ -230,6 +230,11 @@ def run_in_child(func: Callable[..., T], *args: Any, what: str | None = None) ->
                 logging.getLogger(payload.name).handle(payload)
             else:
                 outcome = kind, payload
+    except BaseException:
+        # the caller stops (Ctrl-C, SIGTERM to it alone): so does the work done for it,
+        # which it would otherwise wait for below (an hour's build at 10^6 findings)
+        proc.terminate()
+        raise
     finally:
         ours.close()
         proc.join()

@@ -43,7 +43,7 @@ from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS, ID_NAMESPACE_OF_CLASS, ROLE_OF_TABLE
 from exokg.tsv import Column, read_tsv
 
-__all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "id_namespace",
+__all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "id_namespace", "names",
            "load_entities", "normalize", "parse_sample_size"]
 
 #: Which table column (field) names entities of each class.
@@ -99,7 +99,7 @@ class EntityTable:
         self.by_id: dict[str, Entity] = {}
         self.origin: dict[str, str] = {}
         self._printed: dict[tuple[str, str], list[Entity]] = defaultdict(list)
-        self._named: dict[str, Entity] = {}  # label or alternative label, case-folded
+        self._named: dict[str, Entity] = {}  # label or alternative label, lower-cased
         for entity in entities:
             self.add(entity)
 
@@ -112,7 +112,7 @@ class EntityTable:
         for text in entity.printed_as:
             self._printed[(entity.field, text)].append(entity)
         for text in names(entity):
-            self._named.setdefault(text.casefold(), entity)
+            self._named.setdefault(text.lower(), entity)
 
     def __iter__(self):
         return iter(sorted(self.by_id.values(), key=lambda e: e.id))
@@ -125,8 +125,9 @@ class EntityTable:
         return sorted(self._printed.get((field, printed), []), key=lambda e: e.id)
 
     def named(self, name: str) -> Entity | None:
-        """The entity whose label or alternative label is ``name`` (in any case)."""
-        return self._named.get(name.casefold())
+        """The entity whose label or alternative label is ``name`` in any case (lower-cased,
+        as the look-ups by name compare: :func:`exokg.network.resolve_node`)."""
+        return self._named.get(name.lower())
 
 
 def names(entity: Entity) -> tuple[str, ...]:
@@ -212,7 +213,7 @@ def load_entities(*extra: Path | str) -> EntityTable:
                         file=name, row=line_no, column="printed_as")
             for column, text in zip(("label", *("alt_labels",) * len(entity.alt_labels)),
                                     names(entity), strict=True):
-                taken = table.named(text) or named_here.get(text.casefold())
+                taken = table.named(text) or named_here.get(text.lower())
                 if taken is not None and taken.id != entity.id:
                     at = where(taken.id) if taken.id in table.by_id else \
                         f"row {lines[taken.id]}"
@@ -220,7 +221,7 @@ def load_entities(*extra: Path | str) -> EntityTable:
                         f"{text!r} is already a name of {taken.id} ({at}); a name looks "
                         "up one node, so give this entity another", file=name, row=line_no,
                         column=column)
-                named_here.setdefault(text.casefold(), entity)
+                named_here.setdefault(text.lower(), entity)
         for line_no, entity in rows:
             table.add(entity, origin=f"{name}, row {line_no}")
     return table

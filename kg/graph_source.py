@@ -33,11 +33,10 @@ from typing import Any, Protocol
 
 import networkx as nx
 from exokg.errors import ExoKGError
-from exokg.network import _KIND_ORDER, resolve_node
+from exokg.network import resolve_node
 from exokg.sparql.results import Results
 
-__all__ = ["REACH_ROWS", "GraphSource", "NoMetrics", "ProjectionSource", "Selector",
-           "kind_rank"]
+__all__ = ["REACH_ROWS", "GraphSource", "NoMetrics", "ProjectionSource", "Selector"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +50,6 @@ class NoMetrics(ExoKGError):
 
     status = 503
 
-
-def kind_rank(kind: str) -> int:
-    """Molecules before diseases, methods and references when a name fits several nodes."""
-    return _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
 
 
 class Selector(Protocol):

@@ -80,7 +80,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 __all__ = [
     "EDGE_NAMESPACES", "FINDING", "MATCH_PREDICATES", "SCHEMA_NAMESPACES", "VALUE_KINDS", "XREF",
     "compress", "expand", "graph_json", "most_specific", "node_attributes", "node_json",
-    "one_named", "project", "project_triples", "resolve_node", "to_rdf",
+    "kind_rank", "one_named", "project", "project_triples", "resolve_node", "to_rdf",
 ]
 
 logger = logging.getLogger(__name__)
@@ -341,16 +341,29 @@ def _index(G: nx.MultiDiGraph) -> dict[str, list[str]]:
     return index
 
 
+def kind_rank(kind: str, *, molecules_as_one: bool = False) -> int:
+    """Which kind a name means when it fits nodes of several: molecules first, then
+    diseases, drugs, samples, methods, references; kinds from outside ExoKG's vocabulary
+    last, as one. ``molecules_as_one``: every molecule class ranks alike (which of a
+    microRNA and a protein of one name is meant is open).
+
+    >>> kind_rank("MicroRNA") < kind_rank("Disease") < kind_rank("Reference") < kind_rank("Gene")
+    True
+    """
+    if molecules_as_one and kind in CONTENT_KINDS:
+        return 0
+    return _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+
+
 def _rank_key(G: nx.MultiDiGraph, node: str) -> tuple:
-    kind = G.nodes[node].get("kind", "")
-    order = _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
-    return (order, node)
+    return kind_rank(G.nodes[node].get("kind", "")), node
 
 
 def one_named(name: str, named: Iterable[tuple[str, str]]) -> str:
-    """Of the nodes ``name`` names exactly, as ``(node IRI, kind)``, the one it means: a
-    molecule before a disease, a method or a reference; two of the first kind found (two
-    molecules labelled ``miR-21``) make the name ambiguous, not one of them the answer.
+    """Of the nodes ``name`` names exactly, as ``(node IRI, kind)``, the one it means, by
+    :func:`kind_rank` (molecules as one): two of the first rank found (two molecules
+    labelled ``miR-21``, or two nodes of kinds outside ExoKG's vocabulary) make the name
+    ambiguous, not one of them the answer.
 
     >>> one_named("HCC", [("https://x.org/d", "Disease"), ("https://x.org/m", "MicroRNA")])
     'https://x.org/m'
@@ -365,12 +378,9 @@ https://x.org/b (MicroRNA); name one by its IRI or CURIE
     AmbiguousNode
         with the CURIEs of the nodes (up to 20).
     """
-    def order(kind: str) -> int:  # molecules as one kind: which of them is meant is open
-        return 0 if kind in CONTENT_KINDS else \
-            _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
-
     kinds = dict(named)
-    ranked = sorted((order(kind), node) for node, kind in kinds.items())
+    ranked = sorted((kind_rank(kind, molecules_as_one=True), node)
+                    for node, kind in kinds.items())
     first = [node for rank, node in ranked if rank == ranked[0][0]]
     if len(first) > 1:
         shown = [compress(n) for n in first[:20]]

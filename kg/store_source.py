@@ -26,7 +26,7 @@ from typing import Any, cast
 
 import networkx as nx
 from exokg.errors import FindingNotNode, InvalidQuery, NodeNotFound
-from exokg.graph_source import REACH_ROWS, NoMetrics, Selector, kind_rank
+from exokg.graph_source import REACH_ROWS, NoMetrics, Selector
 from exokg.network import (
     EDGE_NAMESPACES,
     FINDING,
@@ -35,6 +35,7 @@ from exokg.network import (
     expand,
     is_edge_predicate,
     is_excluded,
+    kind_rank,
     node_attributes,
     node_class,
     one_named,

@@ -72,3 +72,34 @@ def test_lowest_priority_for_the_work_and_its_programs_only():
     assert priorities() == before
     with pytest.raises(ZeroDivisionError):  # its error is the caller's
         at_lowest_priority(divmod, 1, 0)
+
+
+def test_a_command_stopped_by_sigterm_stops_its_build_child_at_once(tmp_path):
+    """SIGTERM to ``exokg`` alone (``kill``, ``timeout``, systemd) raised in the command,
+    which then waited for its build child to finish (an hour at 10^6 findings)."""
+    import psutil
+    from conftest import RUN_DIR
+
+    data = tmp_path / "big.nt"
+    with data.open("w") as out:  # about 30 s to build: far longer than the test waits
+        for i in range(400_000):
+            out.write(f"<http://ex.org/s{i}> <http://ex.org/p{i % 50}> \"v{i}\" .\n")
+    store = tmp_path / "store"
+    command = subprocess.Popen([sys.executable, "-m", "exokg", "query", "--data", str(data),
+                                "--store", str(store), "ASK { ?s ?p ?o }"], cwd=RUN_DIR,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.name.startswith(".building-") for p in store.glob(".*")):
+            assert time.monotonic() < deadline and command.poll() is None
+            time.sleep(0.05)
+        children = psutil.Process(command.pid).children(recursive=True)
+        assert children, "the build runs in a child process"
+        command.terminate()
+        _, err = command.communicate(timeout=10)
+    finally:
+        command.kill()
+    assert command.returncode == 143
+    assert err.strip().splitlines() == ["exokg query: stopped (SIGTERM)"]
+    gone, alive = psutil.wait_procs(children, timeout=5)
+    assert not alive

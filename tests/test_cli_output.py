@@ -95,9 +95,9 @@ def test_an_out_that_is_an_input_is_refused_and_left_as_it_was(store_dir, tmp_pa
         (["export", "--data", str(data), "--store", str(tmp_path / "st"), "--format",
           "graphml", "--out", str(data)], f"is the input file {data}"),
         (["build", "--records", str(records), "--out", str(records / "table1.tsv")],
-         f"is in the input folder {records}"),
+         f"would replace a table of the input folder {records}"),
         (["export", "--store", str(store_dir), "--format", "ntriples", "--out",
-          str(store_dir / "x.nt")], f"is in the input folder {store_dir}")]:
+          str(store_dir / "x.nt")], f"is in the store folder {store_dir}")]:
         done = _run(args, subprocess.DEVNULL)
         assert done.returncode == 2, done.stderr
         assert done.stderr.strip().splitlines() == [

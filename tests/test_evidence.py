@@ -71,3 +71,6 @@ def test_a_conflicts_references_are_listed_by_number():
     rows += [row(f"d{ref}", direction="Down", study=f"s{ref}", ref=ref) for ref in (528, 181)]
     assert find_conflicts(rows)[0]["up"] == [58, 97, 128]
     assert find_conflicts(rows)[0]["down"] == [181, 528]
+    # a study without a reference number (a user's record) after the numbered ones
+    rows.append(row("e", direction="Down", study="https://x.org/study", ref=None))
+    assert find_conflicts(rows)[0]["down"] == [181, 528, "https://x.org/study"]

@@ -482,7 +482,7 @@ def test_the_port_lock_follows_no_link_planted_at_its_path(tmp_path, caplog):
     link = Path(folder) / f"port-{port}.lock"
     link.symlink_to(victim)
     try:
-        hold_port("127.0.0.1", port)  # no lock taken, said; the probe alone stands
+        hold_port(port)  # no lock taken, said; the probe alone stands
     finally:
         link.unlink()
     assert victim.read_text() == "precious"

@@ -62,6 +62,8 @@ class Terminated(BaseException):
 
 
 def _terminated(signum: int, frame: Any) -> None:
+    # once: a second SIGTERM would break off the cleanup the first one set going
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated
 
 
@@ -89,11 +91,10 @@ def _run(args: argparse.Namespace) -> int:
         if out and out != "-":
             from exokg.cli._output import refuse_own_input
 
-            refuse_own_input(out, [*(getattr(args, "data", None) or ()),
-                                   *([args.construct] if getattr(args, "construct", None)
-                                     else [])],
-                             [*(getattr(args, "records", None) or ()),
-                              *([args.store] if getattr(args, "store", None) else [])])
+            refuse_own_input(out, files=[*(getattr(args, "data", None) or ()),
+                                         *filter(None, [getattr(args, "construct", None)])],
+                             records=getattr(args, "records", None) or (),
+                             stores=filter(None, [getattr(args, "store", None)]))
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a write that fails (a full disk) fails here, not at exit
         return code

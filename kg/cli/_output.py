@@ -24,17 +24,19 @@ from exokg.errors import ConfigError
 __all__ = ["refuse_own_input", "write_output", "write_stream"]
 
 
-def refuse_own_input(out: str, files: Iterable[str], folders: Iterable[str]) -> None:
-    """Refuse an ``--out`` that is one of the command's input ``files`` or lies in one of
-    its input ``folders`` (``--records``, ``--store``): it would be replaced by what was
-    read from it, with exit status 0.
+def refuse_own_input(out: str, *, files: Iterable[str] = (), records: Iterable[str] = (),
+                     stores: Iterable[str] = ()) -> None:
+    """Refuse an ``--out`` that is one of the command's input ``files``, a table of one of
+    its ``records`` folders (a ``.tsv`` file in it: each is read) or lies in one of its
+    ``stores``: it would be replaced by what was read from it, with exit status 0.
 
-    >>> refuse_own_input("graph.gexf", ["data.nt"], ["my-records"])
-    >>> refuse_own_input("my-records/table1.tsv", [], ["my-records"])
+    >>> refuse_own_input("graph.gexf", files=["data.nt"], records=["my-records"])
+    >>> refuse_own_input("my-records/exokg.ttl", records=["my-records"])
+    >>> refuse_own_input("my-records/table1.tsv", records=["my-records"])
     Traceback (most recent call last):
     ...
-    exokg.errors.ConfigError: --out my-records/table1.tsv: is in the input folder my-records; \
-write the output elsewhere
+    exokg.errors.ConfigError: --out my-records/table1.tsv: would replace a table of the \
+input folder my-records; write the output elsewhere
     """
     target = Path(out).resolve()
     for name in files:
@@ -43,9 +45,13 @@ write the output elsewhere
                     (target.exists() and os.path.samefile(target, name)):
                 raise ConfigError(f"--out {out}: is the input file {name}; write the "
                                   "output elsewhere")
-    for name in folders:
+    for name in records:
+        if target.parent == Path(name).resolve() and target.suffix.lower() == ".tsv":
+            raise ConfigError(f"--out {out}: would replace a table of the input folder "
+                              f"{name}; write the output elsewhere")
+    for name in stores:
         if target.is_relative_to(Path(name).resolve()):
-            raise ConfigError(f"--out {out}: is in the input folder {name}; write the output "
+            raise ConfigError(f"--out {out}: is in the store folder {name}; write the output "
                               "elsewhere")
 
 

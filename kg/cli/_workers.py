@@ -19,9 +19,11 @@ but not accepted when it stops is reset by the kernel unless ``net.ipv4.tcp_migr
 is 1 (a balancer retries it).
 
 Whether a worker has ended is read from its process's sentinel, not from ``is_alive()``:
-granian's watcher thread joins (reaps) the same process, and when it does so first,
-``is_alive()`` answers true for good (``waitpid`` finds no child), which read as an old
-worker "still busy" that was then killed by a pid the system may already have reused.
+granian's watcher thread joins (reaps) the same process, and while it has reaped the
+child but not yet recorded its exit code, ``is_alive()`` answers true (``waitpid`` finds
+no child): an old worker read as "still busy" was then killed by a pid the system may
+already have reused (seen at the early copy's switch, 2 times of 2 with requests during
+the early phase).
 
 It relies on granian's private ``_respawn_workers`` and ``_spawn_worker``, so granian is
 pinned below its next minor version and ``tests/test_cli_workers.py`` checks that they

@@ -257,16 +257,16 @@ def _path(args: argparse.Namespace) -> int:
         return _json({"source": args.source, "target": args.target, "count": len(paths),
                       "truncated": paths.truncated, "paths": paths})
     if not paths:
-        print(f"no path between {args.source} and {args.target}")
+        print(printable(f"no path between {args.source} and {args.target}"))
         return 1
-    labels = {n["id"]: printable(n["label"]) for p in paths for n in p["nodes"]}
+    labels = {n["id"]: n["label"] for p in paths for n in p["nodes"]}
     for i, p in enumerate(paths, start=1):
         text = labels[p["nodes"][0]["id"]]
         for node, step in zip(p["nodes"][1:], p["steps"], strict=True):
             pred = "|".join(s.split(":")[-1] for s in step["predicates"])
             arrow = f" -[{pred}]-> " if step["direction"] == "forward" else f" <-[{pred}]- "
             text += arrow + labels[node["id"]]
-        print(f"{i}. ({p['length']}) {text}")
+        print(printable(f"{i}. ({p['length']}) {text}"))
     return 0
 
 
@@ -295,9 +295,9 @@ def _evidence(args: argparse.Namespace) -> int:
     if args.output == "json":
         return _json(ev)
     node = ev["node"]
-    print(f"{printable(node['label'])} ({node['kind']}, {node['curie']}): {ev['count']} findings, "
-          f"{ev['studies']} studies, total n = {ev['total_n']}, directions "
-          f"{_reported(ev['directions']) or '-'}")
+    print(printable(f"{node['label']} ({node['kind']}, {node['curie']}): {ev['count']} "
+                    f"findings, {ev['studies']} studies, total n = {ev['total_n']}, "
+                    f"directions {_reported(ev['directions']) or '-'}"))
     print()
     _table([[g["disease"], g["role"], g["count"], g["studies"], g["total_n"],
              " ".join(f"{k}:{v}" for k, v in _reported(g["directions"]).items())]
@@ -308,8 +308,9 @@ def _evidence(args: argparse.Namespace) -> int:
              f["sample_size"], f["function"]] for f in ev["findings"]],
            ["table", "row", "direction", "ref", "n", "function"])
     for c in ev["conflicts"]:
-        print(f"\nCONFLICT in {printable(c['disease'])}: up in ref {c['up']}, down in ref "
-              f"{c['down']}")
+        print()
+        print(printable(f"CONFLICT in {c['disease']}: up in ref {c['up']}, down in ref "
+                        f"{c['down']}"))
     return 0
 
 

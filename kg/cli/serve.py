@@ -200,8 +200,8 @@ _LOCK_ROOT = "/tmp"
 _PORT_LOCKS: list[Any] = []
 
 
-def hold_port(host: str, port: int) -> None:
-    """Take this user's lock on ``port`` (whatever ``host``) for the life of this server
+def hold_port(port: int) -> None:
+    """Take this user's lock on ``port`` (on whatever address) for the life of this server
     (this process and its workers), or raise :class:`ServeError` naming the ``exokg
     serve`` that holds it.
 
@@ -349,7 +349,7 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     from granian.log import LogLevels
 
     settings = Config.load(config)
-    hold_port(host, port)
+    hold_port(port)
     check_address(host, port)
     build: EarlyBuild | None = None
     if settings.store_url:  # a remote store: read its version now (fails early if down)

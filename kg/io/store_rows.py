@@ -182,8 +182,9 @@ class _Prefetch:
     parser: the two ran one after the other on a machine with cores to spare).
 
     At most ``depth`` chunks (64 KiB each) are held; an error of the reader is raised
-    where the chunks are consumed. :meth:`stop` ends the thread (the consumer's
-    ``finally``), after which the stream may be closed.
+    where the chunks are consumed. The thread closes the stream as it ends (at its end,
+    or once :meth:`stop`, the consumer's ``finally``, tells it to): a generator can be
+    closed only by the thread that runs it.
     """
 
     _END = object()
