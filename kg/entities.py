@@ -213,12 +213,12 @@ def load_entities(*extra: Path | str) -> EntityTable:
                         file=name, row=line_no, column="printed_as")
             for column, text in zip(("label", *("alt_labels",) * len(entity.alt_labels)),
                                     names(entity), strict=True):
-                taken = table.named(text) or named_here.get(text.lower())
-                if taken is not None and taken.id != entity.id:
-                    at = where(taken.id) if taken.id in table.by_id else \
-                        f"row {lines[taken.id]}"
+                owner = table.named(text) or named_here.get(text.lower())
+                if owner is not None and owner.id != entity.id:
+                    at = where(owner.id) if owner.id in table.by_id else \
+                        f"row {lines[owner.id]}"
                     raise RecordError(
-                        f"{text!r} is already a name of {taken.id} ({at}); a name looks "
+                        f"{text!r} is already a name of {owner.id} ({at}); a name looks "
                         "up one node, so give this entity another", file=name, row=line_no,
                         column=column)
                 named_here.setdefault(text.lower(), entity)
