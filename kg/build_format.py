@@ -79,8 +79,9 @@ BUILD_DIGESTS: dict[str, str] = {
 #: Significant digits a floating-point number is read to.
 SIGNIFICANT = 10
 
-#: ``meta.json`` fields that differ between builds of the same inputs and format.
-_VOLATILE_META = frozenset({"version", "built", "sources"})
+#: ``meta.json`` fields that differ between builds of the same inputs and format (the
+#: artifacts' file sizes follow how SQLite laid out pages; their content is digested).
+_VOLATILE_META = frozenset({"version", "built", "sources", "artifact_sizes"})
 
 _DOUBLES = frozenset({"http://www.w3.org/2001/XMLSchema#double",
                       "http://www.w3.org/2001/XMLSchema#float"})

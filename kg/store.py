@@ -60,6 +60,7 @@ from exokg.store_layout import (
     OXIGRAPH_DIR,
     StoreDamaged,
     StoreInfo,
+    artifact_sizes,
     mark_checked,
     open_store_info,
     write_meta,
@@ -522,7 +523,8 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
         info = StoreInfo(path=str(target / OXIGRAPH_DIR), version=version,
                          triples=stats["triples"], sources=sources,
                          built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                         stats=stats, folder=str(target), artifacts=sorted(builders))
+                         stats=stats, folder=str(target), artifacts=sorted(builders),
+                         artifact_sizes=artifact_sizes(tmp))
         _unchanged(seen, version, files, records_dirs)  # what was read is what was hashed
         write_meta(tmp, info)
         tmp.rename(target)

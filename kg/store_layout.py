@@ -34,7 +34,8 @@ import pyoxigraph as ox
 from exokg.errors import ConfigError, StillBuilding
 
 __all__ = ["ARTIFACTS_DIR", "META_FILE", "OXIGRAPH_DIR", "StoreDamaged", "StoreInfo",
-           "check_store", "mark_checked", "open_store_info", "store_folder", "write_meta"]
+           "artifact_sizes", "check_store", "mark_checked", "open_store_info", "store_folder",
+           "write_meta"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class StoreInfo:
     folder: str = ""
     artifacts: list[str] = field(default_factory=list)
     complete: bool = True
+    #: every file of ``artifacts/`` as built, by path under it: its size in bytes
+    artifact_sizes: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,7 +151,10 @@ def check_store(info: StoreInfo) -> None:
     exist with their recorded sizes and checksummed MANIFEST records (a truncated or
     missing ``.sst``, a missing CURRENT, a garbled MANIFEST all fail here). The triple
     count is compared with ``meta.json``, and one lookup per index (subject, predicate,
-    object, graph; each resolving its terms' strings) reads a block of each.
+    object, graph; each resolving its terms' strings) reads a block of each. Every
+    artifact file must have the size it was built with (``artifact_sizes``); a file
+    rewritten to its own size is not seen (that would take reading every byte at each
+    start).
     """
     folder = Path(info.folder)
     try:
@@ -175,6 +181,25 @@ def check_store(info: StoreInfo) -> None:
     for name in info.artifacts:
         if not (folder / ARTIFACTS_DIR / name).is_dir():
             raise StoreDamaged(f"store {folder}: artifact {name!r} is missing")
+    # a file cut short (a crash, a full disk) or emptied was served as it was: pages 500,
+    # and an adjacency read as empty answered neighbourhoods of one node, silently
+    for name, size in info.artifact_sizes.items():
+        try:
+            found = (folder / ARTIFACTS_DIR / name).stat().st_size
+        except OSError:
+            raise StoreDamaged(f"store {folder}: the artifact file {name} is missing") \
+                from None
+        if found != size:
+            raise StoreDamaged(f"store {folder}: the artifact file {name} holds {found} "
+                               f"bytes, {size} when built")
+
+
+def artifact_sizes(folder: Path) -> dict[str, int]:
+    """Every file of ``folder/artifacts/`` by its path there, with its size in bytes: what
+    :func:`check_store` compares at each start (a stat per file)."""
+    root = folder / ARTIFACTS_DIR
+    return {path.relative_to(root).as_posix(): path.stat().st_size
+            for path in sorted(root.rglob("*")) if path.is_file()}
 
 
 def mark_checked(folder: Path | str) -> None:

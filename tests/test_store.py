@@ -132,6 +132,32 @@ def test_damaged_store_is_rebuilt_or_refused(tmp_path, monkeypatch):
         open_store_info(info.folder)
 
 
+@pytest.mark.parametrize("cut", ["emptied", "truncated", "removed"])
+def test_an_artifact_file_damaged_between_runs_is_rebuilt(tmp_path, monkeypatch, cut):
+    """A search index emptied or a facets file cut short (a crash, a full disk) was served
+    as it was: pages answered 500 and /healthz 200; an emptied adjacency file answered
+    every neighbourhood with its centre alone."""
+    data = tmp_path / "a.nt"
+    data.write_bytes(NT)
+    info = prepare_store(tmp_path / "s", data_files=[data])
+    sizes = info.artifact_sizes
+    assert sizes and all(size == (Path(info.folder) / "artifacts" / name).stat().st_size
+                         for name, size in sizes.items())
+    name = max(sizes, key=lambda n: sizes[n])  # the largest file (an SQLite database)
+    path = Path(info.folder) / "artifacts" / name
+    if cut == "removed":
+        path.unlink()
+    else:
+        path.write_bytes(path.read_bytes()[:0 if cut == "emptied" else sizes[name] // 2])
+    monkeypatch.setattr(exokg.store_layout, "_CHECKED", set())  # a later process
+    with pytest.raises(StoreDamaged, match=f"the artifact file {name} "):
+        open_store_info(info.folder)
+    again = prepare_store(tmp_path / "s", data_files=[data])
+    assert not again.reused and set(again.artifact_sizes) == set(sizes)
+    monkeypatch.setattr(exokg.store_layout, "_CHECKED", set())
+    assert open_store_info(again.folder).artifact_sizes == again.artifact_sizes
+
+
 def _version(tmp_path: Path, n: int) -> Path:
     data = tmp_path / f"d{n}.nt"
     data.write_bytes(b'<http://ex/a> <http://ex/p> "%d" .\n' % n)
