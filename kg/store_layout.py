@@ -185,12 +185,12 @@ def check_store(info: StoreInfo) -> None:
     # and an adjacency read as empty answered neighbourhoods of one node, silently
     for name, size in info.artifact_sizes.items():
         try:
-            found = (folder / ARTIFACTS_DIR / name).stat().st_size
+            on_disk = (folder / ARTIFACTS_DIR / name).stat().st_size
         except OSError:
             raise StoreDamaged(f"store {folder}: the artifact file {name} is missing") \
                 from None
-        if found != size:
-            raise StoreDamaged(f"store {folder}: the artifact file {name} holds {found} "
+        if on_disk != size:
+            raise StoreDamaged(f"store {folder}: the artifact file {name} holds {on_disk} "
                                f"bytes, {size} when built")
 
 
