@@ -43,7 +43,7 @@ from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS, ID_NAMESPACE_OF_CLASS, ROLE_OF_TABLE
 from exokg.tsv import Column, read_tsv
 
-__all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "id_namespace", "names",
+__all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "id_namespace",
            "load_entities", "normalize", "parse_sample_size"]
 
 #: Which table column (field) names entities of each class.
@@ -111,7 +111,7 @@ class EntityTable:
             self.origin[entity.id] = origin
         for text in entity.printed_as:
             self._printed[(entity.field, text)].append(entity)
-        for text in names(entity):
+        for text in (entity.label, *entity.alt_labels):  # what users look it up by
             self._named.setdefault(text.lower(), entity)
 
     def __iter__(self):
@@ -128,12 +128,6 @@ class EntityTable:
         """The entity whose label or alternative label is ``name`` in any case (lower-cased,
         as the look-ups by name compare: :func:`exokg.network.resolve_node`)."""
         return self._named.get(name.lower())
-
-
-def names(entity: Entity) -> tuple[str, ...]:
-    """What users look ``entity`` up by (``exokg evidence miR-21``, ``node=miR-21``):
-    its label and alternative labels."""
-    return (entity.label, *entity.alt_labels)
 
 
 def _split(cell: str) -> tuple[str, ...]:
@@ -211,8 +205,8 @@ def load_entities(*extra: Path | str) -> EntityTable:
                         f"records that print {text!r} mean that entity, so drop the name "
                         "here (or the row, when it adds nothing else)",
                         file=name, row=line_no, column="printed_as")
-            for column, text in zip(("label", *("alt_labels",) * len(entity.alt_labels)),
-                                    names(entity), strict=True):
+            for column, text in [("label", entity.label),
+                                 *(("alt_labels", alt) for alt in entity.alt_labels)]:
                 owner = table.named(text) or named_here.get(text.lower())
                 if owner is not None and owner.id != entity.id:
                     at = where(owner.id) if owner.id in table.by_id else \

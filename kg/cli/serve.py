@@ -164,7 +164,14 @@ def check_address(host: str, port: int) -> None:
     """
     if not 1 <= port <= 65535:
         raise ServeError(f"--port {port}: a port is a number from 1 to 65535")
-    family, kind, proto, address = _bind_address(host, port)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise ServeError(f"--host {host}: not an address to listen on ({reason})") from None
+    family, kind, proto, _, address = infos[0]
+    hold_port(port)  # before the probe, which sees no server that is still starting
     # Bound without SO_REUSEPORT (granian's own socket sets it): a port another server
     # listens on is refused here instead of being shared with it.
     with socket.socket(family, kind, proto) as probe:
@@ -177,18 +184,6 @@ def check_address(host: str, port: int) -> None:
                                  "process (is another server running?)") from None
             raise ServeError(f"--host {host} --port {port}: cannot listen there "
                              f"({err.strerror})") from None
-
-
-def _bind_address(host: str, port: int) -> tuple[Any, Any, Any, Any]:
-    """The family, socket type, protocol and address ``host:port`` binds (the first)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                   flags=socket.AI_PASSIVE)
-    except (OSError, UnicodeError) as err:
-        reason = getattr(err, "strerror", None) or str(err)
-        raise ServeError(f"--host {host}: not an address to listen on ({reason})") from None
-    family, kind, proto, _, address = infos[0]
-    return family, kind, proto, address
 
 
 #: The folder of this user's port locks: a fixed path (not $TMPDIR, which two servers of
@@ -219,8 +214,6 @@ def hold_port(port: int) -> None:
     import fcntl
     import stat
 
-    if not 1 <= port <= 65535:
-        return  # check_address says so
     folder = os.path.join(_LOCK_ROOT, f"exokg-{os.getuid()}")
     name = f"port-{port}.lock"
     try:
@@ -349,7 +342,6 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     from granian.log import LogLevels
 
     settings = Config.load(config)
-    hold_port(port)
     check_address(host, port)
     build: EarlyBuild | None = None
     if settings.store_url:  # a remote store: read its version now (fails early if down)
