@@ -69,9 +69,12 @@ def test_a_command_stopped_while_it_writes_leaves_no_file_and_one_line(sig, code
     """SIGTERM (``kill``, ``timeout``, systemd) left the hidden temporary file; Ctrl-C
     printed a traceback."""
     out = tmp_path / "graph.graphml"
+    # Ctrl-C's default restored: a suite started in the background (`cmd &` in a script)
+    # hands its processes SIGINT ignored, and Python then keeps it ignored
     proc = subprocess.Popen([sys.executable, *SLOW_WRITE, "export", "--store", str(store_dir),
                              "--format", "graphml", "--out", str(out)], cwd=RUN_DIR,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert proc.stderr is not None
         assert proc.stderr.readline().strip() == "exokg-test: writing"
