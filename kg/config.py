@@ -142,6 +142,11 @@ class Config:
         3, "query executor processes per worker (each can be killed at the time limit)")
     body_timeout: float = _setting(
         30.0, "seconds a request's body may take to arrive (then 408)")
+    busy_timeout: float = _setting(
+        2.0, "seconds queries wait for a query executor while none frees (each runs a query "
+        "started before); then those waiting, and each new query until one frees, answer 503 "
+        "with Retry-After, so that slow queries never hold every request thread (0: wait up "
+        "to the time limit)")
     query_memory: int = _setting(
         0, "MB of memory one query may take in its executor, beyond what the executor held "
         "before it (a query past it answers 503); 0: half of this machine's (or its "
@@ -172,8 +177,8 @@ class Config:
         for f in dataclasses.fields(self):
             value = _check(_KINDS[f.name], getattr(self, f.name), f.name.upper())
             object.__setattr__(self, f.name, value)
-        for name in ("query_timeout", "export_timeout", "drain_timeout", "max_rows",
-                     "page_rows",
+        for name in ("query_timeout", "export_timeout", "drain_timeout", "busy_timeout",
+                     "max_rows", "page_rows",
                      "max_body_bytes", "cache_size", "cache_max_bytes", "max_radius",
                      "memory_triples", "early_triples", "prefetch_share", "query_memory"):
             if getattr(self, name) < 0:
@@ -187,7 +192,8 @@ class Config:
                               f"{self.query_memory!r}")
         if self.body_timeout <= 0:  # a body must arrive in some time
             raise ConfigError(f"BODY_TIMEOUT must be above 0, got {self.body_timeout!r}")
-        for name in ("query_timeout", "export_timeout", "drain_timeout", "body_timeout"):
+        for name in ("query_timeout", "export_timeout", "drain_timeout", "body_timeout",
+                     "busy_timeout"):
             if getattr(self, name) > MAX_SECONDS:
                 raise ConfigError(f"{name.upper()} is at most {MAX_SECONDS:,} s (a week), "
                                   f"got {getattr(self, name)!r}")
@@ -241,6 +247,17 @@ class Config:
                 raise ConfigError(f"unknown setting {key!r}")
             kwargs[key.lower()] = _check(_KINDS[key.lower()], value, key)
         return cls(**kwargs)
+
+    @property
+    def busy_patience(self) -> float | None:
+        """``BUSY_TIMEOUT`` for the query runners (``None``: 0, no bound but the time limit).
+
+        >>> Config.load({}, environ={}).busy_patience
+        2.0
+        >>> Config.load({"BUSY_TIMEOUT": 0}, environ={}).busy_patience is None
+        True
+        """
+        return self.busy_timeout or None
 
     @property
     def query_memory_bytes(self) -> int:

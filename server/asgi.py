@@ -253,12 +253,16 @@ class AsgiBridge:
     body_timeout
         seconds a request's whole body may take to arrive (the ``BODY_TIMEOUT``
         setting; then 408).
+    own_thread
+        paths served by a thread of their own, never waiting behind the others' work
+        (a health check must answer while slow queries hold every other thread).
     """
 
     def __init__(self, app: Callable, *, threads: int, max_body: int,
-                 body_timeout: float) -> None:
+                 body_timeout: float, own_thread: tuple[str, ...] = ()) -> None:
         self.app, self.max_body, self.body_timeout = app, max_body, body_timeout
         self.threads = _Threads(threads)
+        self.own = {path: _Threads(1) for path in own_thread}
 
     async def __call__(self, scope: dict[str, Any], receive: _Receive, send: _Send) -> None:
         if scope["type"] != "http":  # no websockets, no lifespan events
@@ -280,8 +284,8 @@ class AsgiBridge:
         # (a task and a receive per request) only for those that last longer.
         watch = loop.call_later(_WATCH_AFTER, exchange.watch, receive, cancel)
         # the request's own context: nothing it binds leaks into the thread's next request
-        work = self.threads.run(loop, contextvars.Context().run, exchange.run, self.app,
-                                environ)
+        threads = self.own.get(scope["path"], self.threads)
+        work = threads.run(loop, contextvars.Context().run, exchange.run, self.app, environ)
         try:
             try:
                 last = await work  # ends soon once cancelled

@@ -45,7 +45,7 @@ from exokg.sparql.check import inspect_query
 from exokg.sparql.diagnose import explain_syntax_error
 
 __all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "MemoryExceeded", "Outcome",
-           "QueryFailed", "ServiceBusy", "ServiceFailed"]
+           "QueryFailed", "ServiceBusy", "ServiceFailed", "WaitingLine"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,53 @@ class ServiceFailed(QueryFailed):
     status = 502
 
 
+class WaitingLine:
+    """The line of queries waiting for a busy executor (or remote query slot), left with
+    :class:`ServiceBusy` once it stops moving: when no executor has been handed out (or
+    replaced) for ``patience`` seconds, every one runs a query started before, and those
+    waiting, and each query that comes until one frees, are refused.
+
+    Each waiter holds a request thread of its worker. Fast queries turn the executors
+    over many times a second, and a burst waits its turn; slow ones do not, and as many
+    of them as a worker has threads held every thread: a page or ``/healthz`` waited
+    behind them for up to the time limit. ``patience`` ``None``: wait as long as asked.
+
+    >>> line = WaitingLine(0.05)
+    >>> line.moved()
+    >>> line.check("executor")
+    >>> time.sleep(0.1)
+    >>> try:
+    ...     line.check("executor")
+    ... except ServiceBusy as err:
+    ...     print(err)
+    every executor has been running one query for over 0.05 s; try again later
+    """
+
+    #: Seconds between two looks of a waiting query at whether its line still moves.
+    LOOK = 0.1
+
+    def __init__(self, patience: float | None) -> None:
+        self.patience = patience
+        self._taken = time.monotonic()
+
+    def moved(self) -> None:
+        """Say that an executor was just handed out or replaced (the line moves)."""
+        self._taken = time.monotonic()
+
+    def wait_for(self, remaining: float | None) -> float | None:
+        """How long a waiter may sleep before it looks at the line again (``remaining``
+        seconds at most; ``None``: no limit)."""
+        if self.patience is None:
+            return remaining
+        return self.LOOK if remaining is None else min(remaining, self.LOOK)
+
+    def check(self, what: str) -> None:
+        """Raise :class:`ServiceBusy` when the line has stopped moving."""
+        if self.patience is not None and time.monotonic() - self._taken > self.patience:
+            raise ServiceBusy(f"every {what} has been running one query for over "
+                              f"{self.patience:g} s; try again later")
+
+
 class _Deadline(Exception):
     pass
 
@@ -112,10 +159,12 @@ class _Idle:
             self._items.append(executor)
             self._ready.notify()
 
-    def get(self, timeout: float | None, cancel: CancelToken | None = None) -> Executor:
+    def get(self, timeout: float | None, cancel: CancelToken | None = None,
+            line: WaitingLine | None = None) -> Executor:
         """An idle executor, waiting ``timeout`` seconds at most (``None``: no limit).
 
-        Raises ``queue.Empty`` at the deadline, ``_Cancelled`` when ``cancel`` fires.
+        Raises ``queue.Empty`` at the deadline, ``_Cancelled`` when ``cancel`` fires,
+        :class:`ServiceBusy` when ``line`` stops moving.
         """
         if cancel is not None and cancel.cancelled:
             raise _Cancelled
@@ -129,6 +178,9 @@ class _Idle:
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         raise queue.Empty
+                    if line is not None:
+                        line.check("query executor")
+                        remaining = line.wait_for(remaining)
                     self._ready.wait(remaining)
                 return self._items.pop()
         finally:
@@ -246,12 +298,15 @@ class Outcome:
 
 class ExecutorPool:
     """``size`` executor processes over the store at ``store_path``, started lazily;
-    ``memory``: each holds an in-memory copy of the store (faster queries)."""
+    ``memory``: each holds an in-memory copy of the store (faster queries); ``patience``:
+    seconds queries wait while no executor frees (:class:`WaitingLine`; ``None``, as
+    long as their time limit)."""
 
     def __init__(self, store_path: str, *, size: int = 2, memory: bool = False,
-                 memory_limit: int = 0) -> None:
+                 memory_limit: int = 0, patience: float | None = None) -> None:
         self.store_path, self.size, self.memory = store_path, size, memory
         self.memory_limit = memory_limit  # bytes each executor may allocate (0: no limit)
+        self._line = WaitingLine(patience)
         self._idle = _Idle()
         self._lock = threading.Lock()
         self._started = False
@@ -285,12 +340,14 @@ class ExecutorPool:
         executor.kill()
         self._all.discard(executor)
         self.kills += 1
+        self._line.moved()  # its query is over: the line waits for the new one
 
         def spawn() -> None:
             for attempt in range(5):
                 try:
                     self._add(Executor(self.store_path, memory=self.memory,
                                        memory_limit=self.memory_limit))
+                    self._line.moved()
                     return
                 except ExoKGError:
                     logger.exception("respawning an executor failed (attempt %d)", attempt + 1)
@@ -311,7 +368,8 @@ class ExecutorPool:
         UnknownFormat
             when no acceptable format fits the query's form.
         QueryTimeout
-            at the time limit (the executor is killed) or when all stay busy.
+            at the time limit (the executor is killed); :class:`ServiceBusy` when all
+            stay busy, or none frees for ``patience`` seconds.
         QueryFailed
             for an error while running.
         QueryCancelled
@@ -324,7 +382,14 @@ class ExecutorPool:
             limit = None if timeout == 0 else max(0.0, deadline - time.monotonic())
             if wait is not None:
                 limit = wait if limit is None else min(limit, wait)
-            executor = self._idle.get(limit, cancel)
+            if cancel is not None and cancel.cancelled:
+                raise _Cancelled
+            try:
+                executor = self._idle.get_nowait()
+            except queue.Empty:
+                self._line.check("query executor")
+                executor = self._idle.get(limit, cancel, self._line)
+            self._line.moved()
         except queue.Empty:
             raise ServiceBusy(f"every query executor stayed busy for {limit:g} s; "
                               "try again later") from None

@@ -60,7 +60,7 @@ from exokg.errors import (
 from exokg.sparql._executor import xml_unfit
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query, token_spans
-from exokg.sparql.pool import Outcome, ServiceBusy
+from exokg.sparql.pool import Outcome, ServiceBusy, WaitingLine
 from exokg.sparql.row_cap import serialize_rows
 from exokg.store import StoreInfo
 
@@ -569,6 +569,9 @@ class RemotePool:
         the SPARQL query endpoint.
     size
         queries forwarded at once (more wait, up to their time limit: ``ServiceBusy``).
+    patience
+        seconds queries wait while no slot frees (:class:`~exokg.sparql.pool.WaitingLine`;
+        ``None``, as long as their time limit).
     refresh
         seconds between two reads of the store's current version.
     timeout_param
@@ -578,11 +581,13 @@ class RemotePool:
     """
 
     def __init__(self, url: str, *, size: int = 3, refresh: float = REFRESH,
-                 timeout_param: str = "", artifacts_dir: str | None = None) -> None:
+                 timeout_param: str = "", artifacts_dir: str | None = None,
+                 patience: float | None = None) -> None:
         self.url = url
         self.endpoint = RemoteEndpoint(url, timeout_param=timeout_param)
         self.size, self.refresh = size, refresh
         self._slots = threading.BoundedSemaphore(size)
+        self._line = WaitingLine(patience)
         self._lock = threading.Lock()
         # replaced whole (one assignment), so that a query reads one version's dataset
         self._version: _Version | None = None
@@ -689,9 +694,9 @@ class RemotePool:
         """
         started = time.monotonic()
         limit = min(timeout or float("inf"), float("inf") if wait is None else wait)
-        if not self._slots.acquire(timeout=None if limit == float("inf") else limit):
-            raise ServiceBusy(f"every remote query slot stayed busy for {limit:g} s; "
-                              "try again later")
+        if not self._slots.acquire(blocking=False):
+            self._acquire(limit)
+        self._line.moved()
         try:
             remaining = max(0.001, timeout - (time.monotonic() - started)) if timeout else 0
             outcome = self._run(job, remaining, cancel)
@@ -700,6 +705,19 @@ class RemotePool:
             raise
         outcome.chunks = _Released(outcome.chunks, self._slots, outcome, started)
         return outcome
+
+    def _acquire(self, limit: float) -> None:
+        """A query slot, waiting ``limit`` seconds at most, while the line moves."""
+        deadline = time.monotonic() + limit
+        while True:
+            self._line.check("remote query slot")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ServiceBusy(f"every remote query slot stayed busy for {limit:g} s; "
+                                  "try again later")
+            step = self._line.wait_for(None if remaining == float("inf") else remaining)
+            if self._slots.acquire(timeout=step):
+                return
 
     def _run(self, job: dict[str, Any], timeout: float, cancel: CancelToken | None) -> Outcome:
         if job.get("dump"):  # a whole-graph export: the executor's dump, over the protocol

@@ -208,6 +208,7 @@ class SparqlService:
         self._info: StoreInfo | None = None
         self._pool: ExecutorPool | RemotePool | None = None
         self._remote = RemotePool(config.store_url, size=config.executors,
+                                  patience=config.busy_patience,
                                   timeout_param=config.store_timeout_param,
                                   artifacts_dir=config.store_dir) if config.store_url else None
         self._lock = threading.Lock()
@@ -255,7 +256,8 @@ class SparqlService:
                     memory = info.triples <= self.config.memory_triples
                     self._pool = ExecutorPool(info.path, memory=memory,
                                               size=self.config.executors,
-                                              memory_limit=self.config.query_memory_bytes)
+                                              memory_limit=self.config.query_memory_bytes,
+                                              patience=self.config.busy_patience)
         return self._pool
 
     def start(self) -> None:

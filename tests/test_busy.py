@@ -1,0 +1,198 @@
+"""A worker kept busy by slow queries still answers what needs no executor.
+
+Queries wait for a busy executor (or remote query slot) only while the line moves
+(:class:`exokg.sparql.pool.WaitingLine`): once no executor has been handed out for
+``BUSY_TIMEOUT`` seconds, those waiting and each new query answer 503 at once, so that
+slow queries never hold every request thread; ``/healthz`` runs on a thread of its own.
+Before, as many slow queries as a worker had threads held it whole: the home page and
+``/healthz`` waited up to the time limit.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
+
+import pytest
+import requests
+from conftest import executor_ticks, start_server, stop_server
+from exokg.sparql.cancel import CancelToken
+from exokg.sparql.pool import ExecutorPool, ServiceBusy
+from exokg.sparql.remote import RemotePool
+from exokg.store import find_store
+
+SRJ = "application/sparql-results+json"
+RUNAWAY = ("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+           "?m ?n2 ?o }")
+JOB = {"q": RUNAWAY, "solutions": SRJ, "graph": None, "cap": 0}
+LIMIT = 60.0  # the queries' time limit: every wait asserted here is far shorter
+
+
+def _in_thread(call) -> dict:
+    result: dict = {}
+
+    def run() -> None:
+        try:
+            result["value"] = call()
+        except Exception as err:  # noqa: BLE001 - inspected by the test
+            result["error"] = err
+
+    result["thread"] = threading.Thread(target=run, daemon=True)
+    result["thread"].start()
+    return result
+
+
+def _pool(kind: str, request, store_dir, patience: float | None):
+    if kind == "executors":
+        pool = ExecutorPool(find_store(str(store_dir)).path, size=1, patience=patience)
+        pool.start()
+        return pool
+    return RemotePool(request.getfixturevalue("oxigraph_store").query_url, size=1,
+                      patience=patience)
+
+
+@pytest.mark.parametrize("kind", ["executors", "remote"])
+def test_a_line_that_stops_moving_is_left(kind, request, store_dir):
+    """One slow query holds the one executor: the query waiting behind it is refused
+    once none has freed for ``patience`` seconds, and a new one at once; once the slow
+    one stops, the next query runs."""
+    pool = _pool(kind, request, store_dir, patience=1.0)
+    slow = CancelToken()
+    try:
+        running = _in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=slow))
+        time.sleep(0.3)
+        started = time.monotonic()
+        with pytest.raises(ServiceBusy, match="running one query for over 1 s"):
+            pool.execute(JOB, timeout=LIMIT)  # waits, then leaves the line
+        assert 0.5 < time.monotonic() - started < 3.0
+        started = time.monotonic()
+        with pytest.raises(ServiceBusy):
+            pool.execute(JOB, timeout=LIMIT)  # refused at once
+        assert time.monotonic() - started < 0.5
+        assert running["thread"].is_alive() and "error" not in running
+        slow.cancel()
+        running["thread"].join(15)
+        ask = {**JOB, "q": "ASK { ?s ?p ?o }"}
+        assert b"true" in b"".join(pool.execute(ask, timeout=LIMIT).chunks)
+    finally:
+        slow.cancel()
+        pool.close()
+
+
+@pytest.mark.parametrize("kind", ["executors", "remote"])
+def test_a_moving_line_waits_its_turn(kind, request, store_dir):
+    """Many quick queries on one executor, from eight threads at once: each waits its
+    turn, none is refused, though the run lasts longer than ``patience``."""
+    pool = _pool(kind, request, store_dir, patience=0.3)
+    ask = {**JOB, "q": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"}
+
+    def run(_: int) -> bytes:
+        return b"".join(pool.execute(ask, timeout=LIMIT).chunks)
+
+    try:
+        started = time.monotonic()
+        with ThreadPoolExecutor(8) as threads:
+            answers = list(threads.map(run, range(400)))
+        assert len(set(answers)) == 1 and b'"n"' in answers[0]
+        assert time.monotonic() - started > 0.3
+    finally:
+        pool.close()
+
+
+def test_without_patience_a_query_waits_up_to_its_time_limit(store_dir):
+    """``patience=None`` (the Python API's default): the waiting query stays in line."""
+    pool = ExecutorPool(find_store(str(store_dir)).path, size=1)
+    pool.start()
+    slow, second = CancelToken(), CancelToken()
+    try:
+        _in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=slow))
+        time.sleep(0.3)
+        waiting = _in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=second))
+        time.sleep(3.0)
+        assert waiting["thread"].is_alive() and "error" not in waiting
+    finally:
+        slow.cancel()
+        second.cancel()
+        pool.close()
+
+
+def _send_runaway(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(f"GET /sparql?query={quote(RUNAWAY)} HTTP/1.1\r\nHost: test\r\n\r\n"
+                 .encode())
+    return sock
+
+
+def _until_an_executor_runs(server_pid: int, before: dict[int, int]) -> None:
+    deadline = time.monotonic() + 15
+    while not any(t > before.get(pid, 0) + 20 for pid, t in
+                  executor_ticks(server_pid).items()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_slow_queries_leave_pages_and_healthz_answering(store_dir):
+    """One executor and three threads, all held: one slow query runs, two wait. Within
+    ``BUSY_TIMEOUT`` (2 s) of the executor's last hand-out the two waiting are answered
+    503 with ``Retry-After``, a new one at once; the home page and /healthz answer
+    meanwhile. Before, the waiting ones held the threads for up to the time limit, and
+    the page and the health check waited behind them."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors",
+                              "1", "--threads", "3", "--timeout", str(LIMIT),
+                              "--no-access-log"])
+    port = int(url.rsplit(":", 1)[1])
+    socks = []
+    try:
+        before = executor_ticks(proc.pid)
+        socks.append(_send_runaway(port))
+        _until_an_executor_runs(proc.pid, before)
+        started = time.monotonic()
+        socks += [_send_runaway(port), _send_runaway(port)]
+        for sock in socks[1:]:
+            head = sock.recv(4096)
+            assert head.startswith(b"HTTP/1.1 503"), head[:200]
+            assert b"retry-after" in head.lower() and b"running one query" in head
+        assert time.monotonic() - started < 6.0
+        started = time.monotonic()
+        assert requests.get(url + "/", timeout=10).status_code == 200
+        r = requests.get(f"{url}/sparql", params={"query": RUNAWAY}, timeout=10)
+        assert r.status_code == 503 and r.headers["Retry-After"], r.text
+        health = requests.get(f"{url}/healthz", timeout=10)
+        assert health.status_code == 200 and health.json()["busy"] is True
+        assert time.monotonic() - started < 3.0
+    finally:
+        for sock in socks:
+            sock.close()
+        try:
+            # the slow query's client left: its executor is free again
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                r = requests.get(f"{url}/sparql", params={"query": "ASK {}"},
+                                 headers={"Accept": SRJ}, timeout=10)
+                if r.status_code == 200:
+                    break
+                time.sleep(0.2)
+            assert r.status_code == 200, r.text
+        finally:
+            stop_server(proc)
+
+
+def test_healthz_answers_while_every_request_thread_is_held(store_dir):
+    """One thread, held by a slow query: /healthz, on a thread of its own, still says
+    busy at once (before, it waited for that thread, up to the time limit)."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors",
+                              "1", "--threads", "1", "--timeout", str(LIMIT),
+                              "--no-access-log"])
+    before = executor_ticks(proc.pid)
+    sock = _send_runaway(int(url.rsplit(":", 1)[1]))
+    try:
+        _until_an_executor_runs(proc.pid, before)
+        started = time.monotonic()
+        health = requests.get(f"{url}/healthz", timeout=10)
+        assert health.status_code == 200 and health.json()["busy"] is True
+        assert time.monotonic() - started < 5.0
+    finally:
+        sock.close()
+        stop_server(proc)
