@@ -160,16 +160,22 @@ class Facets:
                               facets if summary else None,
                               incoming_rows(((p, n) for p, _, n in incoming), labels))
 
+    def content_count(self, iri: str) -> int:
+        """How many findings have ``iri`` as ``exo:content`` (its molecule)."""
+        with read_only(self.path) as db:
+            hit = db.execute("SELECT count FROM content_count WHERE node = ?",
+                             (iri,)).fetchone()
+            return int(hit[0]) if hit else 0
+
     def content_evidence(self, iri: str) -> tuple[int, dict[str, Any] | None]:
         """How many findings have ``iri`` as ``exo:content``, and, for a hub,
         ``/api/evidence``'s summary of them (``groups`` per disease and role; ``None``
         for a node with at most a page of them)."""
+        count = self.content_count(iri)
         with read_only(self.path) as db:
-            hit = db.execute("SELECT count FROM content_count WHERE node = ?",
-                             (iri,)).fetchone()
             summary = db.execute("SELECT summary FROM evidence "
                                  "WHERE node = ? AND via = 'content'", (iri,)).fetchone()
-            return (int(hit[0]) if hit else 0), (json.loads(summary[0]) if summary else None)
+            return count, (json.loads(summary[0]) if summary else None)
 
     def finding_page(self, iri: str, page: int, size: int, *,
                      via: str = "any") -> list[str] | None:
@@ -308,7 +314,7 @@ def evidence_node(source: Any, facets: Facets, name: str) -> str:
     except FindingNotNode:  # its hint (findings=true) is the graph queries', not ours
         raise InvalidQuery(f"{name!r} is a finding: the evidence summary is a molecule's "
                            "(the finding's molecule is on its page)") from None
-    if facets.content_evidence(node)[0] == 0:
+    if facets.content_count(node) == 0:
         raise InvalidQuery(f"{name!r} names {node}, which no finding names as its molecule: "
                            "the evidence summary is a molecule's (the findings naming "
                            "another node are listed on its page)")

@@ -224,7 +224,8 @@ def entity_page_data(node: str, *, page: str | int | None = None, path: str | No
     InvalidQuery
         for a page out of range.
     """
-    data = entity_page(app_reader(), node, page=page, facets=app_facets())
+    facets = app_facets()
+    data = entity_page(app_reader(), node, page=page, facets=facets)
     data["title"] = data["label"]
     data["curie"] = compact(node)
     data["page_url"] = local_url(node)
@@ -235,7 +236,8 @@ def entity_page_data(node: str, *, page: str | int | None = None, path: str | No
                        for f in formats(*GRAPH_KINDS, by_name=True)]
     data["table_titles"] = {str(k): v for k, v in review.TABLE_TITLES.items()}
     data["neighborhood"] = {"api": "/api/neighborhood", "node": node, "depth": 1}
-    data["evidence_api"] = f"/api/evidence?node={node}"
+    if facets.content_count(node):  # the evidence summary is a molecule's: else a 400
+        data["evidence_api"] = f"/api/evidence?node={node}"
     return data
 
 

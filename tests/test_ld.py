@@ -107,6 +107,20 @@ def test_entity_page_groups_findings_by_table_and_study(ld_client):
     assert 'id="neighborhood"' in html and "/api/neighborhood" in html
 
 
+@pytest.mark.parametrize("page", ["/id/content/mir-21.json", "/id/disease/hcc.json",
+                                  "/id/ref/21.json"])
+def test_the_evidence_link_is_given_where_it_answers(ld_client, page):
+    """A page's JSON links ``/api/evidence`` for a molecule only: the summary is a
+    molecule's, and the link answered 400 on a disease's or a study's page."""
+    data = ld_client.get(page).json
+    link = data.get("evidence_api")
+    assert (link is not None) == page.startswith("/id/content/")
+    if link is not None:
+        assert ld_client.get(link).status_code == 200
+    else:
+        assert ld_client.get(f"/api/evidence?node={data['iri']}").status_code == 400
+
+
 def test_conflict_flag_and_external_links(ld_client):
     data = ld_client.get("/id/content/mir-638.json").json
     assert data["evidence"]["conflict"] is True
