@@ -16,7 +16,8 @@ __all__ = [
     "UnknownFormat", "FormatClash", "ConfigError", "QueryTimeout", "QueryCancelled",
     "QueryRefused", "AnswerTooLarge", "TooLargeToDraw", "XML_UNFIT", "RDF12_UNFIT",
     "RDF12_RESULTS_UNFIT",
-    "ArtifactMissing", "StillBuilding", "NotAvailable", "RDF_PARSE_ERRORS", "rdf_problem",
+    "ArtifactMissing", "StillBuilding", "StoreChanged", "NotAvailable", "RDF_PARSE_ERRORS",
+    "rdf_problem",
 ]
 
 #: What pyoxigraph's parsers raise for a file they cannot read: bad syntax, a bad value,
@@ -173,6 +174,14 @@ class ArtifactMissing(ExoKGError):
 
     status = 503
     retry_after = 30
+
+
+class StoreChanged(ExoKGError):
+    """A file of the store served is gone or was changed since the server opened it (a
+    folder removed or rewritten by hand, a disk fault): the service cannot answer from
+    it until restarted, which builds the store again."""
+
+    status = 503
 
 
 class StillBuilding(ArtifactMissing):

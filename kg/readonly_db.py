@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from exokg.errors import StoreChanged
+
 __all__ = ["IDLE", "KEPT", "connect_read_only", "read_only"]
 
 #: Files whose pools are kept (the newest used).
@@ -54,20 +56,33 @@ def read_only(path: Path | str) -> Iterator[sqlite3.Connection]:
 
     Raises
     ------
-    FileNotFoundError
-        when ``path`` is not a file.
+    StoreChanged
+        when ``path`` is gone, or SQLite finds it damaged (a file cut short or rewritten
+        since it was built: a store's artifacts are never changed in place).
     """
     path = Path(path)
-    info = os.stat(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise StoreChanged(f"the store's file {path} is gone since the server opened the "
+                           "store: restart the server to build it again") from None
     key, identity = str(path), (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     con = _borrow(key, identity)
-    if con is None:
-        # shared across threads, one at a time (the pool's lock hands it over)
-        con = connect_read_only(path, check_same_thread=False)
     try:
+        if con is None:
+            # shared across threads, one at a time (the pool's lock hands it over)
+            con = connect_read_only(path, check_same_thread=False)
         yield con
+    except sqlite3.DatabaseError as err:
+        # SQLite's own verdict on the file (SQLITE_CORRUPT, SQLITE_NOTADB) is this very
+        # class; its subclasses are a query's faults (a bug: a 500, as it was)
+        if type(err) is not sqlite3.DatabaseError:
+            raise
+        raise StoreChanged(f"the store's file {path} is damaged ({err}): restart the "
+                           "server to build it again") from None
     finally:
-        _give_back(key, identity, con)
+        if con is not None:
+            _give_back(key, identity, con)
 
 
 def connect_read_only(path: Path | str, **options: Any) -> sqlite3.Connection:

@@ -178,9 +178,31 @@ def test_a_worker_still_busy_after_the_kill_timeout_is_killed(caplog):
     assert not worker.alive
 
 
+def test_a_reload_the_store_cannot_serve_replaces_no_worker(capsys):
+    """``before_reload`` names a problem (the store gone since the start): no worker is
+    replaced, and the refusal says why; with none, the workers are replaced."""
+    server = Server()
+    server.main_loop_interrupt = threading.Event()
+    server.main_loop_interrupt.set()
+    server.reload_signal = True
+    server.before_reload = lambda: "store /s: no such folder"
+    server._reload(None, None)
+    assert server.events == [] and not server.reload_signal
+    assert not server.main_loop_interrupt.is_set()
+    said = capsys.readouterr().err
+    assert "not replaced (SIGHUP ignored): store /s: no such folder; they keep" in said
+    server.before_reload = lambda: None
+    server.workers, server.env_files, server.hooks_reload = 2, (), []
+    server.respawn_interval = 0.05
+    server._env_loader = server._call_hooks = lambda *args: None
+    server._reload(None, None)
+    assert server.events == ["start 0", "ready 0", "stop 0", "start 1", "ready 1", "stop 1"]
+
+
 @pytest.mark.parametrize(("method", "parameters"), [
     ("_respawn_workers", ["self", "workers", "spawn_target", "target_loader", "delay"]),
     ("_spawn_worker", ["self", "idx", "target", "callback_loader"]),
+    ("_reload", ["self", "spawn_target", "target_loader"]),
 ])
 def test_granian_calls_what_ready_server_overrides(method, parameters):
     """An upgrade of granian that renamed these would silently bring the refusals back."""

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from exokg.errors import StoreChanged
 from exokg.readonly_db import IDLE, KEPT, read_only
 
 
@@ -109,10 +110,27 @@ def test_folder_names_with_uri_characters(tmp_path, name) -> None:
     assert _read(folder / "a.sqlite") == name
 
 
-def test_a_missing_file_is_an_error(tmp_path) -> None:
-    with pytest.raises(FileNotFoundError), read_only(tmp_path / "none.sqlite"):
+def test_a_missing_file_is_a_503_naming_it(tmp_path) -> None:
+    """An artifact is never removed under a store: one gone is the store's (a 503)."""
+    with pytest.raises(StoreChanged, match="none.sqlite is gone"), \
+            read_only(tmp_path / "none.sqlite"):
         pass
     assert not (tmp_path / "none.sqlite").exists()  # nothing created
+
+
+def test_a_file_damaged_since_opened_is_a_503_and_a_query_s_fault_is_not(tmp_path) -> None:
+    path = tmp_path / "a.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE t (x)")
+        db.executemany("INSERT INTO t VALUES (?)", [("x" * 1000,)] * 100)
+    with read_only(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 100
+    with path.open("r+b") as f:  # cut short, as a full disk or a crash leaves it
+        f.truncate(8192)
+    with pytest.raises(StoreChanged, match="a.sqlite is damaged"), read_only(path) as db:
+        db.execute("SELECT * FROM t").fetchall()
+    with pytest.raises(sqlite3.OperationalError), read_only(path) as db:
+        db.execute("SELECT nothing FROM nowhere")
 
 
 def _child(path: str, parent_id: int, out) -> None:

@@ -404,6 +404,47 @@ def test_sighup_while_the_store_is_prepared_is_ignored_and_said(tmp_path, to):
     assert "SIGHUP ignored: no worker runs yet to replace" in text and "Traceback" not in text
 
 
+@pytest.mark.parametrize("damage", ["moved", "artifact cut"])
+def test_a_store_damaged_while_served_is_503_and_not_reloaded(store_dir, tmp_path, damage):
+    """The store's folder moved away, or an artifact cut short, while served: pages
+    answered 500 with a traceback in the log and /healthz 200; a SIGHUP then replaced
+    the workers by ones that could not open the store at all. Now what reads the files
+    answers 503 naming the file, /healthz 503, and SIGHUP is refused, saying why."""
+    import shutil
+
+    from exokg.store import find_store
+
+    version = Path(find_store(str(store_dir)).folder).name
+    store = tmp_path / "store"
+    shutil.copytree(Path(store_dir) / version, store / version)
+    proc, url = start_server(["--store", str(store), "--workers", "1", "--no-access-log"])
+    try:
+        assert requests.get(f"{url}/api/conflicts", timeout=30).status_code == 200
+        if damage == "moved":
+            (store / version).rename(tmp_path / "elsewhere")
+        else:
+            facets = next((store / version).rglob("facets.sqlite"))
+            with facets.open("r+b") as f:
+                f.truncate(4096)
+        said = "is gone since" if damage == "moved" else "is damaged"
+        for path in ("/api/conflicts", "/id/content/mir-21.json"):
+            r = requests.get(url + path, timeout=30)
+            assert r.status_code == 503 and said in r.json()["error"], r.text
+            assert "facets.sqlite" in r.json()["error"]
+        health = requests.get(f"{url}/healthz", timeout=30)
+        assert health.status_code == 503 and "facets" in health.json()["error"], health.text
+        proc.send_signal(signal.SIGHUP)
+        text = wait_for_log(proc, "SIGHUP ignored")
+        assert "they keep serving the store they hold open" in text
+        # the SPARQL endpoint reads the store its executors hold open
+        r = requests.get(f"{url}/sparql", params={"query": "ASK { ?s ?p ?o }"},
+                         headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert r.status_code == 200 and r.json()["boolean"] is True
+    finally:
+        stop_server(proc)
+    assert "Traceback" not in server_log(proc)
+
+
 def test_a_query_past_the_executor_memory_limit_answers_503_naming_it(store_dir):
     """A cross product sorted in full took an executor to 4 GB in 8 s, on any store."""
     proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "1",

@@ -37,7 +37,9 @@ import logging
 import multiprocessing.connection
 import os
 import select
+import sys
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from granian.server import MPServer
@@ -108,12 +110,29 @@ class ReadyServer(MPServer):
     stopped once its replacement is ready."""
 
     _pipe: ReadyPipe | None = None  # set while a replacement is forked
+    #: asked before a reload (``SIGHUP``, the switch from an early copy): why the workers
+    #: must not be replaced now, or ``None``. Their replacements would open the store
+    #: again, and a store gone or damaged since the start made every one of them answer
+    #: 500, while the old workers, which hold it open, answered well.
+    before_reload: Callable[[], str | None] | None = None
 
     def ready(self) -> None:
         """Say that this worker is ready to serve (called in a worker, as its loader
         returns; nothing to say in a worker that replaces none)."""
         if self._pipe is not None:
             self._pipe.ready()
+
+    def _reload(self, spawn_target: Any, target_loader: Any) -> Any:
+        problem = self.before_reload() if self.before_reload is not None else None
+        if problem is None:
+            return super()._reload(spawn_target, target_loader)
+        self.reload_signal = False  # what granian's own reload clears, left undone
+        self.main_loop_interrupt.clear()
+        with contextlib.suppress(OSError):  # a terminal hung up: stderr may be gone with it
+            print(f"exokg: the workers are not replaced (SIGHUP ignored): {problem}; they keep "
+                  "serving the store they hold open (restart to build it again)",
+                  file=sys.stderr, flush=True)
+        return None
 
     def _respawn_workers(self, workers: list[int], spawn_target: Any, target_loader: Any,
                          delay: float = 0.0) -> None:

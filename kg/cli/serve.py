@@ -405,6 +405,7 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
         # SIGTERM: each worker stops accepting and finishes what is in flight; a query
         # started just before runs to its time limit, so the drain waits that long
         workers_kill_timeout=None if drain is None else math.ceil(drain))
+    server.before_reload = lambda: _store_problem(current["info"])
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
     print(f"exokg: serving {info.triples} triples (data version {info.version}, store "
           f"{info.path}{', reused' if info.reused else ''}) at http://{shown}:{port}/sparql "
@@ -427,6 +428,20 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
             raise build.error
         raise ServeError(f"the store build failed: {build.error}")
     return 0
+
+
+def _store_problem(info: Any) -> str | None:
+    """Why the workers' store cannot be opened again (gone, damaged), or ``None`` (a
+    remote store is its engine's to keep); checked before the workers are replaced."""
+    from exokg.store_layout import StoreDamaged, check_store, open_store_info
+
+    if not info.folder:
+        return None
+    try:
+        check_store(open_store_info(info.folder, check=False), count=False)
+    except StoreDamaged as err:
+        return str(err)
+    return None
 
 
 def _hangup_before_serving(signum: int, frame: Any) -> None:

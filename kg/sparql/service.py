@@ -19,7 +19,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from exokg.config import Config
-from exokg.errors import AnswerTooLarge, InvalidQuery
+from exokg.errors import AnswerTooLarge, InvalidQuery, StoreChanged
 from exokg.rdf_terms import ntriples_graph, rdflib_triples
 from exokg.release import make_etag
 from exokg.sparql.cache import ResultCache
@@ -30,6 +30,7 @@ from exokg.sparql.pool import ExecutorPool, Outcome, ServiceBusy
 from exokg.sparql.remote import RemotePool
 from exokg.sparql.results import Results
 from exokg.store import StoreInfo, find_store
+from exokg.store_layout import artifact_problem
 from exokg.vocab import PREFIXES
 from rdflib import Graph
 from rdflib.term import Node
@@ -454,7 +455,8 @@ class SparqlService:
             self._remember(answer, b"".join(kept), outcome.stats)
 
     def health(self) -> dict[str, Any]:
-        """Run a real query and report the store (raises if the query fails).
+        """Run a real query and report the store (raises if the query fails, or
+        :class:`~exokg.errors.StoreChanged` when an artifact file is not as built).
 
         When every executor (or remote query slot) stays busy for a second, the report
         says ``busy`` instead of waiting behind the queries: a busy service is alive, and
@@ -462,6 +464,11 @@ class SparqlService:
         all of them went down at once).
         """
         started = time.monotonic()
+        # the query reads the store the executors hold open; the pages read its artifacts
+        # by path, which a folder removed since the start took away (pages 500, health 200)
+        problem = artifact_problem(self.info) if self.info.folder else None
+        if problem is not None:
+            raise StoreChanged(f"{problem}: restart the server to build it again")
         report = {"ok": True, "query": "ASK { ?s ?p ?o }", "triples": self.info.triples,
                   "data_version": self.info.version}
         try:
