@@ -26,8 +26,8 @@ TESTS = Path(__file__).resolve().parent
 #: each check of a store (:func:`exokg.store_layout.check_store`) is logged.
 GATED = ("-c", f"import sys; sys.path.insert(0, {str(TESTS)!r}); "
                "import exokg.store_layout as layout; check = layout.check_store; "
-               "layout.check_store = lambda info: print('exokg-test: checked', info.folder, "
-               "file=sys.stderr, flush=True) or check(info); "
+               "layout.check_store = lambda info, **kw: print('exokg-test: checked', "
+               "info.folder, file=sys.stderr, flush=True) or check(info, **kw); "
                "from exokg.store import register_artifact; "
                "register_artifact('zz-gate', 'probe_builders:wait_for_gate'); "
                "from exokg.cli import main; sys.exit(main())")

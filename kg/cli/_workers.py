@@ -123,7 +123,11 @@ class ReadyServer(MPServer):
             self._pipe.ready()
 
     def _reload(self, spawn_target: Any, target_loader: Any) -> Any:
-        problem = self.before_reload() if self.before_reload is not None else None
+        try:
+            problem = self.before_reload() if self.before_reload is not None else None
+        except Exception:  # noqa: BLE001 - a failing check must not stop the reload
+            logger.exception("the check before replacing the workers failed; replacing them")
+            problem = None
         if problem is None:
             return super()._reload(spawn_target, target_loader)
         self.reload_signal = False  # what granian's own reload clears, left undone

@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from exokg.errors import (
     RDF12_UNFIT,
@@ -45,11 +45,13 @@ from exokg.sparql.check import inspect_query
 from exokg.sparql.diagnose import explain_syntax_error
 
 __all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "MemoryExceeded", "Outcome",
-           "QueryFailed", "ServiceBusy", "ServiceFailed", "WaitingLine"]
+           "QueryFailed", "ServiceBusy", "ServiceFailed", "Slots", "WaitingLine"]
 
 logger = logging.getLogger(__name__)
 
 EXECUTOR_SCRIPT = str(Path(__file__).with_name("_executor.py"))
+
+_T = TypeVar("_T")
 
 
 class QueryFailed(ExoKGError):
@@ -63,9 +65,11 @@ _CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL,
 
 
 class ServiceBusy(QueryTimeout):
-    """Every executor stayed busy until the request's time limit."""
+    """Every executor stayed busy until the request's time limit, or none freed for the
+    line's patience (:class:`WaitingLine`)."""
 
     status = 503
+    expected = True  # a reply under load, in the access log: not a warning each time
 
 
 class MemoryExceeded(QueryFailed):
@@ -106,7 +110,7 @@ class WaitingLine:
     ...     line.check("executor")
     ... except ServiceBusy as err:
     ...     print(err)
-    every executor has been running one query for over 0.05 s; try again later
+    no executor has freed for 0.05 s (each runs a query, or is restarting); try again later
     """
 
     #: Seconds between two looks of a waiting query at whether its line still moves.
@@ -117,7 +121,8 @@ class WaitingLine:
         self._taken = time.monotonic()
 
     def moved(self) -> None:
-        """Say that an executor was just handed out or replaced (the line moves)."""
+        """Say that an executor was just handed out or replaced (the line moves); called
+        under the lock of the :class:`Slots` that hand them out."""
         self._taken = time.monotonic()
 
     def wait_for(self, remaining: float | None) -> float | None:
@@ -130,8 +135,8 @@ class WaitingLine:
     def check(self, what: str) -> None:
         """Raise :class:`ServiceBusy` when the line has stopped moving."""
         if self.patience is not None and time.monotonic() - self._taken > self.patience:
-            raise ServiceBusy(f"every {what} has been running one query for over "
-                              f"{self.patience:g} s; try again later")
+            raise ServiceBusy(f"no {what} has freed for {self.patience:g} s (each runs a "
+                              "query, or is restarting); try again later")
 
 
 class _Deadline(Exception):
@@ -146,25 +151,32 @@ class _Cancelled(Exception):
     pass
 
 
-class _Idle:
-    """The idle executors (last in, first out), waited for with a deadline and a
-    cancellation token (a ``queue.Queue`` wait cannot be woken by a token)."""
+class Slots(Generic[_T]):
+    """Things handed out one at a time -- idle executors, remote query slots -- and
+    waited for (last in, first out) with a deadline, a cancellation token (a
+    ``queue.Queue`` wait cannot be woken by a token) and a :class:`WaitingLine`.
 
-    def __init__(self) -> None:
-        self._items: list[Executor] = []
+    The line's clock is set under the same lock that hands a thing out: a caller that
+    finds none left right after another took the last one sees the line move.
+    """
+
+    def __init__(self, line: WaitingLine | None = None, what: str = "query executor") -> None:
+        self._items: list[_T] = []
         self._ready = threading.Condition(threading.Lock())
+        self.line = line if line is not None else WaitingLine(None)
+        self.what = what
 
-    def put(self, executor: Executor) -> None:
+    def put(self, item: _T) -> None:
         with self._ready:
-            self._items.append(executor)
+            self._items.append(item)
             self._ready.notify()
 
-    def get(self, timeout: float | None, cancel: CancelToken | None = None,
-            line: WaitingLine | None = None) -> Executor:
-        """An idle executor, waiting ``timeout`` seconds at most (``None``: no limit).
+    def get(self, timeout: float | None, cancel: CancelToken | None = None) -> _T:
+        """A thing now, or once one is put back, waiting ``timeout`` seconds at most
+        (``None``: no limit).
 
         Raises ``queue.Empty`` at the deadline, ``_Cancelled`` when ``cancel`` fires,
-        :class:`ServiceBusy` when ``line`` stops moving.
+        :class:`ServiceBusy` when the line stops moving.
         """
         if cancel is not None and cancel.cancelled:
             raise _Cancelled
@@ -175,23 +187,23 @@ class _Idle:
                 while not self._items:
                     if cancel is not None and cancel.cancelled:
                         raise _Cancelled
+                    self.line.check(self.what)
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
                         raise queue.Empty
-                    if line is not None:
-                        line.check("query executor")
-                        remaining = line.wait_for(remaining)
-                    self._ready.wait(remaining)
+                    self._ready.wait(self.line.wait_for(remaining))
+                self.line.moved()
                 return self._items.pop()
         finally:
             if remove is not None:
                 remove()
 
-    def get_nowait(self) -> Executor:
-        """An idle executor now, or ``queue.Empty``."""
+    def get_nowait(self) -> _T:
+        """A thing now, or ``queue.Empty``."""
         with self._ready:
             if not self._items:
                 raise queue.Empty
+            self.line.moved()
             return self._items.pop()
 
     def _wake(self) -> None:
@@ -307,7 +319,7 @@ class ExecutorPool:
         self.store_path, self.size, self.memory = store_path, size, memory
         self.memory_limit = memory_limit  # bytes each executor may allocate (0: no limit)
         self._line = WaitingLine(patience)
-        self._idle = _Idle()
+        self._idle: Slots[Executor] = Slots(self._line)
         self._lock = threading.Lock()
         self._started = False
         self._pid = os.getpid()
@@ -319,7 +331,7 @@ class ExecutorPool:
             return
         with self._lock:
             if self._pid != os.getpid():  # forked: the parent's executors are not ours
-                self._idle, self._all, self._pid = _Idle(), set(), os.getpid()
+                self._idle, self._all, self._pid = Slots(self._line), set(), os.getpid()
                 self._started = False
             if self._started:
                 return
@@ -382,16 +394,9 @@ class ExecutorPool:
             limit = None if timeout == 0 else max(0.0, deadline - time.monotonic())
             if wait is not None:
                 limit = wait if limit is None else min(limit, wait)
-            if cancel is not None and cancel.cancelled:
-                raise _Cancelled
-            try:
-                executor = self._idle.get_nowait()
-            except queue.Empty:
-                self._line.check("query executor")
-                executor = self._idle.get(limit, cancel, self._line)
-            self._line.moved()
+            executor = self._idle.get(limit, cancel)
         except queue.Empty:
-            raise ServiceBusy(f"every query executor stayed busy for {limit:g} s; "
+            raise ServiceBusy(f"every query executor stayed busy for {limit:.3g} s; "
                               "try again later") from None
         except _Cancelled:
             raise QueryCancelled() from None

@@ -60,7 +60,7 @@ from exokg.errors import (
 from exokg.sparql._executor import xml_unfit
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query, token_spans
-from exokg.sparql.pool import Outcome, ServiceBusy, WaitingLine
+from exokg.sparql.pool import Outcome, ServiceBusy, Slots, WaitingLine
 from exokg.sparql.row_cap import serialize_rows
 from exokg.store import StoreInfo
 
@@ -586,8 +586,9 @@ class RemotePool:
         self.url = url
         self.endpoint = RemoteEndpoint(url, timeout_param=timeout_param)
         self.size, self.refresh = size, refresh
-        self._slots = threading.BoundedSemaphore(size)
-        self._line = WaitingLine(patience)
+        self._slots: Slots[object] = Slots(WaitingLine(patience), "remote query slot")
+        for _ in range(size):
+            self._slots.put(object())
         self._lock = threading.Lock()
         # replaced whole (one assignment), so that a query reads one version's dataset
         self._version: _Version | None = None
@@ -694,30 +695,20 @@ class RemotePool:
         """
         started = time.monotonic()
         limit = min(timeout or float("inf"), float("inf") if wait is None else wait)
-        if not self._slots.acquire(blocking=False):
-            self._acquire(limit)
-        self._line.moved()
+        try:
+            slot = self._slots.get(None if limit == float("inf") else limit)
+        except queue.Empty:
+            raise ServiceBusy(f"every remote query slot stayed busy for {limit:.3g} s; "
+                              "try again later") from None
         try:
             remaining = max(0.001, timeout - (time.monotonic() - started)) if timeout else 0
             outcome = self._run(job, remaining, cancel)
         except BaseException:
-            self._slots.release()
+            self._slots.put(slot)
             raise
-        outcome.chunks = _Released(outcome.chunks, self._slots, outcome, started)
+        outcome.chunks = _Released(outcome.chunks, lambda: self._slots.put(slot), outcome,
+                                   started)
         return outcome
-
-    def _acquire(self, limit: float) -> None:
-        """A query slot, waiting ``limit`` seconds at most, while the line moves."""
-        deadline = time.monotonic() + limit
-        while True:
-            self._line.check("remote query slot")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ServiceBusy(f"every remote query slot stayed busy for {limit:g} s; "
-                                  "try again later")
-            step = self._line.wait_for(None if remaining == float("inf") else remaining)
-            if self._slots.acquire(timeout=step):
-                return
 
     def _run(self, job: dict[str, Any], timeout: float, cancel: CancelToken | None) -> Outcome:
         if job.get("dump"):  # a whole-graph export: the executor's dump, over the protocol
@@ -951,9 +942,9 @@ def _cut_graph(reply: _Reply, media_type: str | None, cap: int,
 class _Released:
     """An answer's chunks; gives the query slot back once read or closed."""
 
-    def __init__(self, chunks: Iterator[bytes], slots: threading.BoundedSemaphore,
+    def __init__(self, chunks: Iterator[bytes], release: Callable[[], None],
                  outcome: Outcome, started: float) -> None:
-        self.chunks, self.slots, self.outcome, self.started = chunks, slots, outcome, started
+        self.chunks, self.release, self.outcome, self.started = chunks, release, outcome, started
         self.held = True
 
     def __iter__(self) -> _Released:
@@ -976,7 +967,7 @@ class _Released:
             close = getattr(self.chunks, "close", None)
             if close:
                 close()
-            self.slots.release()
+            self.release()
 
     def __del__(self) -> None:
         self.close()

@@ -458,10 +458,12 @@ class SparqlService:
         """Run a real query and report the store (raises if the query fails, or
         :class:`~exokg.errors.StoreChanged` when an artifact file is not as built).
 
-        When every executor (or remote query slot) stays busy for a second, the report
-        says ``busy`` instead of waiting behind the queries: a busy service is alive, and
-        a balancer that took it for down would move its load onto the others (under load,
-        all of them went down at once).
+        When no executor (or remote query slot) is free, the report says ``busy`` at
+        once instead of waiting behind the queries: a busy service is alive, and a
+        balancer that took it for down would move its load onto the others (under load,
+        all of them went down at once). Checks run one at a time, on a thread of their
+        own (:class:`exokg.server.asgi.AsgiBridge`), so one waiting a second would keep
+        each one behind it waiting too.
         """
         started = time.monotonic()
         # the query reads the store the executors hold open; the pages read its artifacts
@@ -475,7 +477,7 @@ class SparqlService:
             outcome = self.pool.execute({"q": "ASK { ?s ?p ?o }",
                                          "solutions": "application/sparql-results+json",
                                          "graph": None, "cap": 0},
-                                        timeout=min(self.timeout, 10.0), wait=1.0)
+                                        timeout=min(self.timeout, 10.0), wait=0.0)
         except ServiceBusy:
             return {**report, "busy": True, "answer": None,
                     "ms": round((time.monotonic() - started) * 1000, 2)}
