@@ -182,6 +182,7 @@ class StoreChanged(ExoKGError):
     it until restarted, which builds the store again."""
 
     status = 503
+    expected = True  # logged once, where found (exokg.readonly_db), not at each request
 
 
 class StillBuilding(ArtifactMissing):

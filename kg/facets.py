@@ -160,6 +160,11 @@ class Facets:
                               facets if summary else None,
                               incoming_rows(((p, n) for p, _, n in incoming), labels))
 
+    def is_molecule(self, iri: str) -> bool:
+        """Whether a finding has ``iri`` as ``exo:content``: the nodes ``/api/evidence``
+        summarises."""
+        return self.content_count(iri) > 0
+
     def content_count(self, iri: str) -> int:
         """How many findings have ``iri`` as ``exo:content`` (its molecule)."""
         with read_only(self.path) as db:
@@ -314,7 +319,7 @@ def evidence_node(source: Any, facets: Facets, name: str) -> str:
     except FindingNotNode:  # its hint (findings=true) is the graph queries', not ours
         raise InvalidQuery(f"{name!r} is a finding: the evidence summary is a molecule's "
                            "(the finding's molecule is on its page)") from None
-    if facets.content_count(node) == 0:
+    if not facets.is_molecule(node):
         raise InvalidQuery(f"{name!r} names {node}, which no finding names as its molecule: "
                            "the evidence summary is a molecule's (the findings naming "
                            "another node are listed on its page)")

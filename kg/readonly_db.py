@@ -28,6 +28,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -44,7 +45,10 @@ KEPT = 8
 #: Idle connections a pool keeps (more are closed when given back).
 IDLE = 8
 
+logger = logging.getLogger(__name__)
+
 _lock = threading.Lock()
+_said: set[str] = set()  # files whose damage was logged
 _pools: dict[str, tuple[tuple[int, ...], list[sqlite3.Connection]]] = {}
 _pid = os.getpid()
 
@@ -64,8 +68,7 @@ def read_only(path: Path | str) -> Iterator[sqlite3.Connection]:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise StoreChanged(f"the store's file {path} is gone since the server opened the "
-                           "store: restart the server to build it again") from None
+        raise _changed(path, "is gone") from None
     key, identity = str(path), (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     con = _borrow(key, identity)
     try:
@@ -74,15 +77,30 @@ def read_only(path: Path | str) -> Iterator[sqlite3.Connection]:
             con = connect_read_only(path, check_same_thread=False)
         yield con
     except sqlite3.DatabaseError as err:
-        # SQLite's own verdict on the file (SQLITE_CORRUPT, SQLITE_NOTADB) is this very
-        # class; its subclasses are a query's faults (a bug: a 500, as it was)
-        if type(err) is not sqlite3.DatabaseError:
+        # the file's fault, not the query's (a bug in it stays a 500, as it was)
+        if getattr(err, "sqlite_errorcode", 0) & 0xFF not in _DAMAGED:
             raise
-        raise StoreChanged(f"the store's file {path} is damaged ({err}): restart the "
-                           "server to build it again") from None
+        raise _changed(path, f"is damaged ({err})") from None
     finally:
         if con is not None:
             _give_back(key, identity, con)
+
+
+#: SQLite's primary result codes of a file that is not as written: SQLITE_IOERR (a disk
+#: fault), SQLITE_CORRUPT, SQLITE_NOTADB.
+_DAMAGED = frozenset({10, 11, 26})
+
+
+def _changed(path: Path, what: str) -> StoreChanged:
+    """The error for a store file gone or damaged; it names the file below the store's
+    folder (an anonymous client need not learn the server's paths), logged once whole."""
+    if str(path) not in _said:
+        _said.add(str(path))
+        logger.error("the store's file %s %s since it was opened; a new start builds "
+                     "the store again", path, what)
+    return StoreChanged(f"the store's file {'/'.join(path.parts[-2:])} {what}: the "
+                        "service cannot read it until restarted (a new start builds the "
+                        "store again)")
 
 
 def connect_read_only(path: Path | str, **options: Any) -> sqlite3.Connection:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import networkx as nx
-from exokg.errors import FindingNotNode, InvalidQuery, NodeNotFound
+from exokg.errors import FindingNotNode, InvalidQuery, NodeNotFound, StoreChanged
 from exokg.graph_source import REACH_ROWS, NoMetrics, Selector
 from exokg.network import (
     EDGE_NAMESPACES,
@@ -703,12 +703,23 @@ def _metrics_at(folder: Path) -> Any:
 def index_folder(info: Any) -> Path | None:
     """The folder of the artifacts :mod:`exokg.index` built with a store (its
     :class:`~exokg.store.StoreInfo`), or ``None`` when the store has none (then the
-    graph queries read the store through SPARQL only, and rankings are unavailable)."""
+    graph queries read the store through SPARQL only, and rankings are unavailable).
+
+    Raises
+    ------
+    StoreChanged
+        when the store was built with them and they are gone (its folder moved or
+        removed since): read through SPARQL alone, answers would differ silently.
+    """
     artifact_dir = getattr(info, "artifact_dir", None)
     if artifact_dir is None or INDEX_ARTIFACT not in (getattr(info, "artifacts", None) or ()):
         return None
     folder = Path(artifact_dir(INDEX_ARTIFACT))
-    return folder if folder.is_dir() else None
+    if not folder.is_dir():
+        raise StoreChanged(f"the store's artifact {INDEX_ARTIFACT!r} is gone: the service "
+                           "cannot read it until restarted (a new start builds the store "
+                           "again)")
+    return folder
 
 
 #: Nodes whose links one query of :meth:`StoreSource._edges_with_findings` reads.

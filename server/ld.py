@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode
 
 from exokg import review
 from exokg.describe import concise_bounded_description
@@ -236,8 +237,8 @@ def entity_page_data(node: str, *, page: str | int | None = None, path: str | No
                        for f in formats(*GRAPH_KINDS, by_name=True)]
     data["table_titles"] = {str(k): v for k, v in review.TABLE_TITLES.items()}
     data["neighborhood"] = {"api": "/api/neighborhood", "node": node, "depth": 1}
-    if facets.content_count(node):  # the evidence summary is a molecule's: else a 400
-        data["evidence_api"] = f"/api/evidence?node={node}"
+    if facets.is_molecule(node):  # the evidence summary is a molecule's: else a 400
+        data["evidence_api"] = "/api/evidence?" + urlencode({"node": node})
     return data
 
 

@@ -77,6 +77,7 @@ class Server(ReadyServer):
         self.wrks = [Worker(self, i, self.events, alive=old_alive) for i in range(2)]
         self.respawned_wrks: dict[int, float] = {}
         self.interrupt_signal = False
+        self.interrupt_children: list[int] = []
         self.workers_kill_timeout = None
         self.act = act or (lambda worker: worker.say_ready())
         self.new: list[Worker] = []
@@ -191,6 +192,16 @@ def test_a_reload_the_store_cannot_serve_replaces_no_worker(capsys):
     assert not server.main_loop_interrupt.is_set()
     said = capsys.readouterr().err
     assert "not replaced (SIGHUP ignored): store /s: no such folder; they keep" in said
+
+    def stopped_meanwhile() -> str:  # SIGTERM's handler runs while the check does
+        server.interrupt_signal = True
+        server.main_loop_interrupt.set()
+        return "store /s: no such folder"
+
+    server.before_reload = stopped_meanwhile
+    server._reload(None, None)
+    assert server.main_loop_interrupt.is_set()  # the serve loop wakes up and stops
+    server.interrupt_signal = False
     server.before_reload = lambda: 1 / 0  # a check that fails does not stop the reload
     server.workers, server.env_files, server.hooks_reload = 2, (), []
     server.respawn_interval = 0.05

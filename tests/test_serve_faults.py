@@ -426,11 +426,17 @@ def test_a_store_damaged_while_served_is_503_and_not_reloaded(store_dir, tmp_pat
             facets = next((store / version).rglob("facets.sqlite"))
             with facets.open("r+b") as f:
                 f.truncate(4096)
-        said = "is gone since" if damage == "moved" else "is damaged"
+        said = "is gone" if damage == "moved" else "is damaged"
         for path in ("/api/conflicts", "/id/content/mir-21.json"):
             r = requests.get(url + path, timeout=30)
             assert r.status_code == 503 and said in r.json()["error"], r.text
-            assert "facets.sqlite" in r.json()["error"]
+            # named below the store's folder: the server's paths are not a client's
+            assert "facets/facets.sqlite" in r.json()["error"]
+            assert str(tmp_path) not in r.json()["error"]
+        if damage == "moved":  # graph queries do not go on without their artifacts
+            r = requests.get(f"{url}/api/neighborhood", params={"node": "miR-21"},
+                             timeout=30)
+            assert r.status_code == 503 and "is gone" in r.json()["error"], r.text
         health = requests.get(f"{url}/healthz", timeout=30)
         assert health.status_code == 503 and "facets" in health.json()["error"], health.text
         proc.send_signal(signal.SIGHUP)
@@ -443,6 +449,16 @@ def test_a_store_damaged_while_served_is_503_and_not_reloaded(store_dir, tmp_pat
     finally:
         stop_server(proc)
     assert "Traceback" not in server_log(proc)
+
+
+def test_a_remote_store_is_not_checked_before_a_reload(oxigraph_store):
+    """A remote store's folder holds only the artifacts built for it here: the check
+    before a reload (SIGHUP) passes on a sound one (it refused every reload)."""
+    from exokg.cli.serve import _store_problem
+    from exokg.sparql.remote import RemotePool
+
+    info = RemotePool(oxigraph_store.query_url, artifacts_dir=oxigraph_store.artifacts).info()
+    assert info.folder and _store_problem(info) is None
 
 
 def test_a_query_past_the_executor_memory_limit_answers_503_naming_it(store_dir):

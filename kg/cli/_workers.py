@@ -123,19 +123,28 @@ class ReadyServer(MPServer):
             self._pipe.ready()
 
     def _reload(self, spawn_target: Any, target_loader: Any) -> Any:
+        if self.before_reload is None:
+            return super()._reload(spawn_target, target_loader)
+        # cleared before the check, as granian's own reload does: a signal handled while
+        # it runs (SIGTERM, a worker's crash) sets them again and is not lost
+        self.reload_signal = False
+        self.main_loop_interrupt.clear()
         try:
-            problem = self.before_reload() if self.before_reload is not None else None
-        except Exception:  # noqa: BLE001 - a failing check must not stop the reload
+            problem = self.before_reload()
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # noqa: BLE001 - a failing check must not stop the reload
             logger.exception("the check before replacing the workers failed; replacing them")
             problem = None
         if problem is None:
             return super()._reload(spawn_target, target_loader)
-        self.reload_signal = False  # what granian's own reload clears, left undone
-        self.main_loop_interrupt.clear()
         with contextlib.suppress(OSError):  # a terminal hung up: stderr may be gone with it
             print(f"exokg: the workers are not replaced (SIGHUP ignored): {problem}; they keep "
                   "serving the store they hold open (restart to build it again)",
                   file=sys.stderr, flush=True)
+        if self.reload_signal or self.interrupt_signal or self.interrupt_children or \
+                getattr(self, "lifetime_signal", False) or getattr(self, "rss_signal", False):
+            self.main_loop_interrupt.set()  # what came meanwhile is handled next
         return None
 
     def _respawn_workers(self, workers: list[int], spawn_target: Any, target_loader: Any,

@@ -431,12 +431,15 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
 
 
 def _store_problem(info: Any) -> str | None:
-    """Why the workers' store cannot be opened again (gone, damaged), or ``None`` (a
-    remote store is its engine's to keep); checked before the workers are replaced."""
-    from exokg.store_layout import StoreDamaged, check_store, open_store_info
+    """Why the workers' store cannot be opened again (gone, damaged), or ``None``;
+    checked before the workers are replaced. A remote store is its engine's to keep:
+    only the artifacts built for it here (``--store``) are checked."""
+    from exokg.store_layout import StoreDamaged, artifact_problem, check_store, open_store_info
 
     if not info.folder:
         return None
+    if "://" in str(info.path):
+        return artifact_problem(info)
     try:
         check_store(open_store_info(info.folder, check=False), count=False)
     except StoreDamaged as err:

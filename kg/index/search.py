@@ -59,7 +59,7 @@ import numpy as np
 import pyoxigraph as ox
 from exokg.build_db import build_db
 from exokg.curie import external_curie
-from exokg.errors import InvalidQuery
+from exokg.errors import ArtifactMissing, InvalidQuery
 from exokg.index.adjacency import excluded_types, kind_name, load_adjacency
 from exokg.index.metrics import load_metrics
 from exokg.index.scan import excluded_filter, node_ids, select, tagged_union
@@ -280,8 +280,9 @@ def _flush(con: sqlite3.Connection, entities: list, names: list, words: list) ->
 
 def _connect(index_folder: Path) -> contextlib.AbstractContextManager[sqlite3.Connection]:
     path = Path(index_folder) / SEARCH_FILE
-    if not path.is_file():
-        raise InvalidQuery(f"{path}: no search index; build the store's artifacts first")
+    if not path.is_file():  # the service's want, not the query's fault: a 503
+        raise ArtifactMissing(f"no search index ({path.parent.name}/{path.name}); build the "
+                              "store's artifacts first")
     return read_only(path)
 
 

@@ -44,8 +44,8 @@ from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query
 from exokg.sparql.diagnose import explain_syntax_error
 
-__all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "MemoryExceeded", "Outcome",
-           "QueryFailed", "ServiceBusy", "ServiceFailed", "Slots", "WaitingLine"]
+__all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "MemoryExceeded", "NoExecutor",
+           "Outcome", "QueryFailed", "ServiceBusy", "ServiceFailed", "Slots", "WaitingLine"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,13 @@ class MemoryExceeded(QueryFailed):
     status = 503
 
 
+class NoExecutor(QueryFailed):
+    """Every executor is gone and none could be started again (the store's files gone
+    or damaged since the start): not busy, unavailable until restarted."""
+
+    status = 503
+
+
 def _memory_exceeded(limit: int) -> MemoryExceeded:
     return MemoryExceeded(f"the query needed more memory than a query may use "
                           f"({limit >> 20} MB, QUERY_MEMORY); narrow it (more specific "
@@ -102,15 +109,15 @@ class WaitingLine:
     of them as a worker has threads held every thread: a page or ``/healthz`` waited
     behind them for up to the time limit. ``patience`` ``None``: wait as long as asked.
 
-    >>> line = WaitingLine(0.05)
+    >>> line = WaitingLine(0.5)
     >>> line.moved()
     >>> line.check("executor")
-    >>> time.sleep(0.1)
+    >>> time.sleep(0.6)
     >>> try:
     ...     line.check("executor")
     ... except ServiceBusy as err:
     ...     print(err)
-    no executor has freed for 0.05 s (each runs a query, or is restarting); try again later
+    no executor has freed for 0.5 s; try again later
     """
 
     #: Seconds between two looks of a waiting query at whether its line still moves.
@@ -121,8 +128,8 @@ class WaitingLine:
         self._taken = time.monotonic()
 
     def moved(self) -> None:
-        """Say that an executor was just handed out or replaced (the line moves); called
-        under the lock of the :class:`Slots` that hand them out."""
+        """Say that an executor was just handed out (under the lock of the :class:`Slots`
+        that hand them out) or replaced: the line moves."""
         self._taken = time.monotonic()
 
     def wait_for(self, remaining: float | None) -> float | None:
@@ -135,8 +142,7 @@ class WaitingLine:
     def check(self, what: str) -> None:
         """Raise :class:`ServiceBusy` when the line has stopped moving."""
         if self.patience is not None and time.monotonic() - self._taken > self.patience:
-            raise ServiceBusy(f"no {what} has freed for {self.patience:g} s (each runs a "
-                              "query, or is restarting); try again later")
+            raise ServiceBusy(f"no {what} has freed for {self.patience:g} s; try again later")
 
 
 class _Deadline(Exception):
@@ -162,7 +168,9 @@ class Slots(Generic[_T]):
 
     def __init__(self, line: WaitingLine | None = None, what: str = "query executor") -> None:
         self._items: list[_T] = []
-        self._ready = threading.Condition(threading.Lock())
+        # reentrant: a stream dropped with its slot unreturned gives it back from its
+        # __del__, which the garbage collector may run inside this very lock
+        self._ready = threading.Condition(threading.RLock())
         self.line = line if line is not None else WaitingLine(None)
         self.what = what
 
@@ -175,18 +183,18 @@ class Slots(Generic[_T]):
         """A thing now, or once one is put back, waiting ``timeout`` seconds at most
         (``None``: no limit).
 
-        Raises ``queue.Empty`` at the deadline, ``_Cancelled`` when ``cancel`` fires,
-        :class:`ServiceBusy` when the line stops moving.
+        Raises ``queue.Empty`` at the deadline, :class:`~exokg.errors.QueryCancelled`
+        when ``cancel`` fires, :class:`ServiceBusy` when the line stops moving.
         """
         if cancel is not None and cancel.cancelled:
-            raise _Cancelled
+            raise QueryCancelled()
         deadline = None if timeout is None else time.monotonic() + timeout
         remove = cancel.on_cancel(self._wake) if cancel is not None else None
         try:
             with self._ready:
                 while not self._items:
                     if cancel is not None and cancel.cancelled:
-                        raise _Cancelled
+                        raise QueryCancelled()
                     self.line.check(self.what)
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
@@ -324,6 +332,7 @@ class ExecutorPool:
         self._started = False
         self._pid = os.getpid()
         self._all: set[Executor] = set()
+        self._respawning = 0
         self.kills = 0
 
     def _ensure_started(self) -> None:
@@ -350,20 +359,29 @@ class ExecutorPool:
 
     def _replace(self, executor: Executor) -> None:
         executor.kill()
-        self._all.discard(executor)
+        with self._lock:
+            self._respawning += 1
+            self._all.discard(executor)
         self.kills += 1
         self._line.moved()  # its query is over: the line waits for the new one
 
         def spawn() -> None:
-            for attempt in range(5):
-                try:
-                    self._add(Executor(self.store_path, memory=self.memory,
-                                       memory_limit=self.memory_limit))
-                    self._line.moved()
-                    return
-                except ExoKGError:
-                    logger.exception("respawning an executor failed (attempt %d)", attempt + 1)
-                    time.sleep(0.5)
+            try:
+                for attempt in range(5):
+                    try:
+                        self._add(Executor(self.store_path, memory=self.memory,
+                                           memory_limit=self.memory_limit))
+                        self._line.moved()
+                        return
+                    except ExoKGError:
+                        logger.exception("respawning an executor failed (attempt %d)",
+                                         attempt + 1)
+                        time.sleep(0.5)
+                logger.error("no query executor could be started again: %d of %d run",
+                             len(self._all), self.size)
+            finally:
+                with self._lock:
+                    self._respawning -= 1
 
         threading.Thread(target=spawn, name="exokg-respawn", daemon=True).start()
 
@@ -388,6 +406,9 @@ class ExecutorPool:
             when ``cancel`` fires (a running query's executor is killed and replaced).
         """
         self._ensure_started()
+        if not self._all and not self._respawning:  # waiting would be for nothing
+            raise NoExecutor("no query executor runs: starting them again failed (see the "
+                             "server's log); restart the server")
         started = time.monotonic()
         deadline = started + timeout if timeout else float("inf")
         try:
@@ -398,8 +419,6 @@ class ExecutorPool:
         except queue.Empty:
             raise ServiceBusy(f"every query executor stayed busy for {limit:.3g} s; "
                               "try again later") from None
-        except _Cancelled:
-            raise QueryCancelled() from None
         request = {**request, "timeout": timeout}
         try:
             executor.send(request)
@@ -476,6 +495,9 @@ class ExecutorPool:
                 "the query crashed the SPARQL engine (it is probably nested too deeply or "
                 "too long for the engine's stack, or took far more memory than a query "
                 "may); simplify it")
+        # a busy reply is not logged (ServiceBusy is expected under load): this one is
+        logger.warning("a query executor stopped unexpectedly (exit status %s); replaced",
+                       code)
         return ServiceBusy("the query executor stopped unexpectedly (it was replaced); "
                            "try again")
 

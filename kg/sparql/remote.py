@@ -696,7 +696,7 @@ class RemotePool:
         started = time.monotonic()
         limit = min(timeout or float("inf"), float("inf") if wait is None else wait)
         try:
-            slot = self._slots.get(None if limit == float("inf") else limit)
+            slot = self._slots.get(None if limit == float("inf") else limit, cancel)
         except queue.Empty:
             raise ServiceBusy(f"every remote query slot stayed busy for {limit:.3g} s; "
                               "try again later") from None
@@ -965,9 +965,11 @@ class _Released:
         if self.held:
             self.held = False
             close = getattr(self.chunks, "close", None)
-            if close:
-                close()
-            self.release()
+            try:
+                if close:
+                    close()
+            finally:
+                self.release()
 
     def __del__(self) -> None:
         self.close()
