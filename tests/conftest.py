@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -152,6 +153,21 @@ def serve_text(tmp_path_factory, text: str, *, suffix: str = "ttl"
                               "--workers", "1", "--executors", "1"])
     yield proc, url
     stop_server(proc)
+
+
+def run_in_thread(target) -> dict:
+    """Run ``target()`` in a thread; the dict gets ``error`` or ``value``, and ``thread``."""
+    result: dict = {}
+
+    def run() -> None:
+        try:
+            result["value"] = target()
+        except Exception as err:  # noqa: BLE001 - the test inspects it
+            result["error"] = err
+
+    result["thread"] = threading.Thread(target=run, daemon=True)
+    result["thread"].start()
+    return result
 
 
 def server_log(proc: subprocess.Popen) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import http.client
 import queue
 import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +20,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from conftest import executor_ticks, start_server, stop_server
+from conftest import executor_ticks, run_in_thread, start_server, stop_server
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.pool import ExecutorPool, ServiceBusy, Slots, WaitingLine
 from exokg.sparql.remote import RemotePool
@@ -34,18 +33,6 @@ JOB = {"q": RUNAWAY, "solutions": SRJ, "graph": None, "cap": 0}
 LIMIT = 60.0  # the queries' time limit: every wait asserted here is far shorter
 
 
-def _in_thread(call) -> dict:
-    result: dict = {}
-
-    def run() -> None:
-        try:
-            result["value"] = call()
-        except Exception as err:  # noqa: BLE001 - inspected by the test
-            result["error"] = err
-
-    result["thread"] = threading.Thread(target=run, daemon=True)
-    result["thread"].start()
-    return result
 
 
 def _pool(kind: str, request, store_dir, patience: float | None):
@@ -65,7 +52,7 @@ def test_a_line_that_stops_moving_is_left(kind, request, store_dir):
     pool = _pool(kind, request, store_dir, patience=1.0)
     slow = CancelToken()
     try:
-        running = _in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=slow))
+        running = run_in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=slow))
         _until_taken(pool)
         started = time.monotonic()
         with pytest.raises(ServiceBusy, match="freed for 1 s"):
@@ -130,9 +117,9 @@ def test_without_patience_a_query_waits_up_to_its_time_limit(store_dir):
     pool.start()
     slow, second = CancelToken(), CancelToken()
     try:
-        _in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=slow))
+        run_in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=slow))
         time.sleep(0.3)
-        waiting = _in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=second))
+        waiting = run_in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=second))
         time.sleep(3.0)
         assert waiting["thread"].is_alive() and "error" not in waiting
     finally:

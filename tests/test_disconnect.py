@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from urllib.parse import quote
 
 import psutil
 import pytest
 import requests
-from conftest import executor_ticks, server_log, start_server, stop_server
+from conftest import executor_ticks, run_in_thread, server_log, start_server, stop_server
 from exokg.errors import QueryCancelled
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.pool import ExecutorPool
@@ -65,19 +64,6 @@ def _wait_for(condition, seconds: float = 15.0) -> bool:
     return condition()
 
 
-def _run_in_thread(target) -> dict:
-    """Run ``target()`` in a thread; the dict gets ``error`` or ``value``, and ``thread``."""
-    result: dict = {}
-
-    def run() -> None:
-        try:
-            result["value"] = target()
-        except Exception as err:  # noqa: BLE001 - the test inspects it
-            result["error"] = err
-
-    result["thread"] = threading.Thread(target=run, daemon=True)
-    result["thread"].start()
-    return result
 
 
 def _answer(pool: ExecutorPool, job: dict) -> dict:
@@ -87,7 +73,7 @@ def _answer(pool: ExecutorPool, job: dict) -> dict:
 def test_cancel_while_running_kills_the_executor_and_the_next_query_gets_a_fresh_one(pool):
     (old,) = _pids(pool)
     token = CancelToken()
-    run = _run_in_thread(lambda: pool.execute(_job(RUNAWAY), timeout=LIMIT, cancel=token))
+    run = run_in_thread(lambda: pool.execute(_job(RUNAWAY), timeout=LIMIT, cancel=token))
     time.sleep(0.5)  # the runaway is now running in the executor
     assert "error" not in run and "value" not in run
     token.cancel()
@@ -124,9 +110,9 @@ def test_cancel_while_the_answer_streams_replaces_the_executor(pool):
 
 def test_cancel_while_waiting_for_an_idle_executor(pool):
     busy, waiting = CancelToken(), CancelToken()
-    runaway = _run_in_thread(lambda: pool.execute(_job(RUNAWAY), timeout=LIMIT, cancel=busy))
+    runaway = run_in_thread(lambda: pool.execute(_job(RUNAWAY), timeout=LIMIT, cancel=busy))
     time.sleep(0.5)  # the only executor is busy
-    queued = _run_in_thread(lambda: pool.execute(ASK, timeout=LIMIT, cancel=waiting))
+    queued = run_in_thread(lambda: pool.execute(ASK, timeout=LIMIT, cancel=waiting))
     time.sleep(0.3)
     assert "error" not in queued and "value" not in queued  # still waiting
     waiting.cancel()
