@@ -461,9 +461,9 @@ class SparqlService:
         When no executor (or remote query slot) is free, the report says ``busy`` at
         once instead of waiting behind the queries: a busy service is alive, and a
         balancer that took it for down would move its load onto the others (under load,
-        all of them went down at once). Checks run one at a time, on a thread of their
-        own (:class:`exokg.server.asgi.AsgiBridge`), so one waiting a second would keep
-        each one behind it waiting too.
+        all of them went down at once). The web server runs checks one at a time, on
+        a thread of their own, so one waiting a second would keep each one behind it
+        waiting too.
         """
         started = time.monotonic()
         # the query reads the store the executors hold open; the pages read its artifacts
