@@ -341,7 +341,7 @@ class ExecutorPool:
         with self._lock:
             if self._pid != os.getpid():  # forked: the parent's executors are not ours
                 self._idle, self._all, self._pid = Slots(self._line), set(), os.getpid()
-                self._started = False
+                self._started, self._respawning = False, 0
             if self._started:
                 return
             for _ in range(self.size):
