@@ -184,6 +184,16 @@ class StoreChanged(ExoKGError):
     status = 503
     expected = True  # logged once, where found (exokg.readonly_db), not at each request
 
+    @classmethod
+    def of(cls, what: str) -> StoreChanged:
+        """The error for ``what`` happened to the store, with what to do about it.
+
+        >>> print(StoreChanged.of("the store's file f.sqlite is gone"))  # doctest: +ELLIPSIS
+        the store's file f.sqlite is gone: the service cannot read it until restarted (a new ...
+        """
+        return cls(f"{what}: the service cannot read it until restarted (a new start "
+                   "builds the store again)")
+
 
 class StillBuilding(ArtifactMissing):
     """A surface needs what the store's build has not finished yet (its artifacts, its

@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +133,11 @@ def graph_entry(graph: Any, node: str) -> dict[str, Any]:
                       [str(x) for x in graph.objects(subject, EXO.xref)])
 
 
+def _content_count(db: sqlite3.Connection, iri: str) -> int:
+    hit = db.execute("SELECT count FROM content_count WHERE node = ?", (iri,)).fetchone()
+    return int(hit[0]) if hit else 0
+
+
 class Facets:
     """The facets artifact of one store, read by IRI (read-only, through the process's
     pooled connections: :func:`exokg.readonly_db.read_only`)."""
@@ -168,19 +174,16 @@ class Facets:
     def content_count(self, iri: str) -> int:
         """How many findings have ``iri`` as ``exo:content`` (its molecule)."""
         with read_only(self.path) as db:
-            hit = db.execute("SELECT count FROM content_count WHERE node = ?",
-                             (iri,)).fetchone()
-            return int(hit[0]) if hit else 0
+            return _content_count(db, iri)
 
     def content_evidence(self, iri: str) -> tuple[int, dict[str, Any] | None]:
         """How many findings have ``iri`` as ``exo:content``, and, for a hub,
         ``/api/evidence``'s summary of them (``groups`` per disease and role; ``None``
         for a node with at most a page of them)."""
-        count = self.content_count(iri)
         with read_only(self.path) as db:
             summary = db.execute("SELECT summary FROM evidence "
                                  "WHERE node = ? AND via = 'content'", (iri,)).fetchone()
-            return count, (json.loads(summary[0]) if summary else None)
+            return _content_count(db, iri), (json.loads(summary[0]) if summary else None)
 
     def finding_page(self, iri: str, page: int, size: int, *,
                      via: str = "any") -> list[str] | None:
@@ -277,7 +280,7 @@ def store_facets(info: Any) -> Facets:
         return Facets(info.artifact_dir(ARTIFACT))
     if not getattr(info, "complete", True):  # its build is under way: not built here
         raise StillBuilding("this request")
-    if "://" in str(info.path):  # a remote store: its artifacts come from exokg index only
+    if info.remote:  # its artifacts come from exokg index only
         raise ArtifactMissing(
             f"the remote store's data version {info.version} has no {ARTIFACT} artifact: "
             f"build it with `exokg index --store-url {info.path} --store STORE_DIR` and "

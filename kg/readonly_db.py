@@ -98,9 +98,7 @@ def _changed(path: Path, what: str) -> StoreChanged:
         _said.add(str(path))
         logger.error("the store's file %s %s since it was opened; a new start builds "
                      "the store again", path, what)
-    return StoreChanged(f"the store's file {'/'.join(path.parts[-2:])} {what}: the "
-                        "service cannot read it until restarted (a new start builds the "
-                        "store again)")
+    return StoreChanged.of(f"the store's file {'/'.join(path.parts[-2:])} {what}")
 
 
 def connect_read_only(path: Path | str, **options: Any) -> sqlite3.Connection:

@@ -91,6 +91,11 @@ class StoreInfo:
         if not self.complete:
             raise StillBuilding(what)
 
+    @property
+    def remote(self) -> bool:
+        """Whether the store is a remote engine's (its path is the endpoint's URL)."""
+        return "://" in self.path
+
     def artifact_dir(self, name: str) -> Path:
         """The folder of the artifact ``name``, built with the store.
 

@@ -716,9 +716,7 @@ def index_folder(info: Any) -> Path | None:
         return None
     folder = Path(artifact_dir(INDEX_ARTIFACT))
     if not folder.is_dir():
-        raise StoreChanged(f"the store's artifact {INDEX_ARTIFACT!r} is gone: the service "
-                           "cannot read it until restarted (a new start builds the store "
-                           "again)")
+        raise StoreChanged.of(f"the store's artifact {INDEX_ARTIFACT!r} is gone")
     return folder
 
 

@@ -438,7 +438,7 @@ def _store_problem(info: Any) -> str | None:
 
     if not info.folder:
         return None
-    if "://" in str(info.path):
+    if info.remote:
         return artifact_problem(info)
     try:
         check_store(open_store_info(info.folder, check=False), count=False)

@@ -470,7 +470,7 @@ class SparqlService:
         # by path, which a folder removed since the start took away (pages 500, health 200)
         problem = artifact_problem(self.info) if self.info.folder else None
         if problem is not None:
-            raise StoreChanged(f"{problem}: restart the server to build it again")
+            raise StoreChanged.of(problem)
         report = {"ok": True, "query": "ASK { ?s ?p ?o }", "triples": self.info.triples,
                   "data_version": self.info.version}
         try:
