@@ -55,6 +55,8 @@ logger = logging.getLogger(__name__)
 INDEX_ARTIFACT = "index"
 #: Candidates whose neighbours a SPARQL step counts exactly (beyond: see _network_prominence).
 PROMINENCE_COUNTED = 2000
+#: A frontier of at most this many rows is read by slices (:func:`_row_slices`).
+_SLICED_ROWS = 64
 #: Tied nodes whose labels are read to order a ranking's last place (beyond: by IRI).
 _TIE_LABELS = 2000
 _NAME_PREDICATES = (RDFS.label, SKOS.altLabel, EXO.xref)
@@ -334,6 +336,12 @@ class StoreSource:
                  if direction in ("both", "in") else [])
         found = []
         for indptr, indices, preds in sides:
+            if len(ids) <= _SLICED_ROWS:
+                targets, kept = _row_slices(indptr, ids, indices, preds)
+                if codes is not None:
+                    targets = targets[np.isin(kept, codes)]
+                found.append(targets)
+                continue
             _, pos = _gather(indptr, ids)
             if codes is not None:
                 pos = pos[np.isin(preds[pos], codes)]
@@ -742,7 +750,9 @@ def _adjacency_edges(adj: Any, ids: dict[int, str]) -> list[tuple[str, str, str]
                              else (adj.in_indptr, adj.in_indices, adj.in_pred))
     rows, pos = _gather(indptr, keys)
     others = np.asarray(indices[pos])
-    keep = np.isin(others, keys)
+    member = np.zeros(adj.n, dtype=bool)  # marks: a hub's 10^5 entries are not sorted
+    member[keys] = True
+    keep = member[others]
     sources, targets = (rows, others) if out else (others, rows)
     sources, targets, preds = sources[keep], targets[keep], np.asarray(pred[pos])[keep]
     order = np.lexsort((preds, targets, sources))
@@ -753,6 +763,19 @@ def _adjacency_edges(adj: Any, ids: dict[int, str]) -> list[tuple[str, str, str]
     return [(names[u], predicates[p], names[v]) for u, p, v in zip(
         np.searchsorted(keys, sources[order]).tolist(), preds[order].tolist(),
         np.searchsorted(keys, targets[order]).tolist(), strict=True)]
+
+
+def _row_slices(indptr: Any, rows: Any, *arrays: Any) -> list[Any]:
+    """For a few CSR rows, each array's entries of those rows, row after row: their
+    slices joined, where :func:`_gather` builds an index as long as the entries (the
+    first ring of a molecule next to a disease: 750,000 links at 10^6 findings, in
+    3 ms against 8)."""
+    import numpy as np
+
+    bounds = list(zip(np.asarray(indptr[rows]).tolist(),
+                      np.asarray(indptr[rows + 1]).tolist(), strict=True))
+    return [np.concatenate([array[a:b] for a, b in bounds]) if bounds
+            else np.asarray(array[:0]) for array in arrays]
 
 
 def _gather(indptr: Any, rows: Any) -> tuple[Any, Any]:
@@ -779,17 +802,7 @@ def _adjacency_prominence(adj: Any, ids: dict[str, int | None]) -> dict[str, int
 
 def _prominence_of(adj: Any, keys: Any) -> Any:
     """Distinct out-neighbours plus distinct in-neighbours of each adjacency id of
-    ``keys`` (unique), as an array in the order of ``keys`` (each CSR row is sorted)."""
+    ``keys``, as an array in the order of ``keys`` (counted once, with the adjacency)."""
     import numpy as np
 
-    count = np.zeros(len(keys), dtype=np.int64)
-    for indptr, indices in ((adj.out_indptr, adj.out_indices), (adj.in_indptr, adj.in_indices)):
-        starts = np.asarray(indptr[keys], dtype=np.int64)
-        lengths = np.asarray(indptr[keys + 1], dtype=np.int64) - starts
-        rows = np.repeat(np.arange(len(keys), dtype=np.int64), lengths)
-        _, pos = _gather(indptr, keys)
-        cols = np.asarray(indices[pos])
-        fresh = np.ones(len(rows), dtype=bool)
-        fresh[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        count += np.bincount(rows[fresh], minlength=len(keys))  # np.add.at is 10x slower
-    return count
+    return np.asarray(adj.prominence[keys], dtype=np.int64)

@@ -72,6 +72,9 @@ def _generated() -> Graph:
         g.add((f, EXO.disease, rng.choice(diseases)))
         g.add((f, EXO.role, EXO.Biomarker))
         g.add((f, PROV.wasDerivedFrom, rng.choice(refs)))
+    # two predicates between one pair: two edges, one neighbour
+    g.add((contents[9], EXO.citedIn, refs[0]))
+    g.add((contents[9], PROV.wasDerivedFrom, refs[0]))
     # an edge into a Finding (dropped), a content that is also a Finding (left out)
     g.add((contents[1], EXO.regulates, ID["finding/f3"]))
     g.add((contents[2], RDF.type, EXO.Finding))
@@ -138,6 +141,10 @@ def test_nodes_edges_and_classes_equal_the_projection(built, G) -> None:
     for i, iri in enumerate(iris):
         assert adj.node_class(i) == G.nodes[iri]["class"] and adj.kind(i) == G.nodes[iri]["kind"]
         assert adj.node_id(iri) == i
+    # a neighbourhood's node cap ranks by distinct neighbours each way, as the projection
+    assert adj.prominence.tolist() == [len(G.succ[iri]) + len(G.pred[iri]) for iri in iris]
+    # parallel edges (two predicates between one pair) count once: not the degree
+    assert any(int(adj.prominence[i]) < G.degree(iri) for i, iri in enumerate(iris))
     # the kinds in order of first appearance, the predicates all exo:/prov: ones, sorted
     first = list(dict.fromkeys(G.nodes[iri]["class"] for iri in iris))
     assert list(adj.kind_names) == first
