@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from exokg import store_source
 from exokg.algorithms import k_shortest_paths, neighborhood, rank, search
 from exokg.config import Config
 from exokg.errors import InvalidQuery, NodeNotFound
@@ -24,11 +25,15 @@ def service(store_dir):
     svc.close()
 
 
-@pytest.fixture(params=["sparql", "artifacts"])
-def source(request, service):
-    """The store read through SPARQL only, and through its artifacts."""
+@pytest.fixture(params=["sparql", "artifacts", "artifacts, rows gathered"])
+def source(request, service, monkeypatch):
+    """The store read through SPARQL only, and through its artifacts (a frontier's rows
+    read by slices, as the review's small frontiers are, or gathered by index arrays, as
+    a larger one's are)."""
     if request.param == "sparql":
         return StoreSource(service)
+    if request.param == "artifacts, rows gathered":
+        monkeypatch.setattr(store_source, "_SLICED_ROWS", 0)
     folder = index_folder(service.info)
     assert folder is not None, "the store was built without its index artifact"
     return StoreSource(service, artifacts=folder)
