@@ -73,6 +73,9 @@ class StoreInfo:
     complete: bool = True
     #: every file of ``artifacts/`` as built, by path under it: its size in bytes
     artifact_sizes: dict[str, int] = field(default_factory=dict)
+    #: the :data:`~exokg.build_format.BUILD_FORMAT` it was built with (0: not recorded,
+    #: a store of an ExoKG before format 11, or a remote engine's)
+    build_format: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -238,8 +241,17 @@ def open_store_info(path: Path | str, *, check: bool = True) -> StoreInfo:
     StoreDamaged
         naming the folder and what is wrong with it.
     """
+    from exokg.build_format import BUILD_FORMAT  # it reads this module's layout names
+
     folder = store_folder(path)
     meta = _read_meta(folder)
+    built_with = meta.get("build_format") or 0
+    if built_with != BUILD_FORMAT:
+        # its artifacts are read by the layout of the format that wrote them: served by
+        # this code, a graph query failed on the first read of one
+        raise StoreDamaged(f"store {folder}: built by another ExoKG (build format "
+                           f"{built_with or 'not recorded'}; this one reads format "
+                           f"{BUILD_FORMAT})")
     info = StoreInfo(**{**meta, "path": str(folder / OXIGRAPH_DIR), "folder": str(folder),
                         "reused": True})
     if check and str(folder) not in _CHECKED:

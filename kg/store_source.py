@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import networkx as nx
-from exokg.errors import FindingNotNode, InvalidQuery, NodeNotFound, StoreChanged
+from exokg.errors import ExoKGError, FindingNotNode, InvalidQuery, NodeNotFound, StoreChanged
 from exokg.graph_source import REACH_ROWS, NoMetrics, Selector
 from exokg.network import (
     EDGE_NAMESPACES,
@@ -698,14 +698,25 @@ def _named(folder: Path, text: str) -> str | None:
 def _adjacency_at(folder: Path) -> Any:
     from exokg.index import load_adjacency
 
-    return load_adjacency(folder)
+    return _artifact(load_adjacency, folder, "adjacency")
 
 
 @functools.lru_cache(maxsize=2)
 def _metrics_at(folder: Path) -> Any:
     from exokg.index import load_metrics
 
-    return load_metrics(folder)
+    return _artifact(load_metrics, folder, "metrics")
+
+
+def _artifact(load: Callable[[Path], Any], folder: Path, name: str) -> Any:
+    """``load(folder)``; a file of it gone or unreadable since the store was checked is
+    :class:`~exokg.errors.StoreChanged` (a 503 naming the artifact; the full path, in
+    the loader's message, is logged, not sent), not a 500."""
+    try:
+        return load(folder)
+    except ExoKGError as err:
+        logger.warning("%s", err)
+        raise StoreChanged.of(f"the store's {name} artifact cannot be read") from None
 
 
 def index_folder(info: Any) -> Path | None:

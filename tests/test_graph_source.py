@@ -325,3 +325,25 @@ def test_a_path_from_a_hub_finds_what_the_other_way_finds_and_says_it_was_cut(se
     whole = k_shortest_paths(source, hub, molecule, k=10)
     assert not whole.truncated
 
+
+
+@pytest.mark.parametrize("gone", ["adjacency/adjacency.json", "metrics/metrics.json"])
+def test_an_artifact_unreadable_while_served_is_a_503_naming_no_path(service, tmp_path, gone):
+    """A file of the index artifact gone since the store was checked (a folder edited by
+    hand): the graph query says so with a 503, as the pages do; the loader's message,
+    which holds the server's own path, is logged only."""
+    import shutil
+
+    from exokg.errors import StoreChanged
+
+    folder = tmp_path / "index"
+    shutil.copytree(index_folder(service.info), folder)
+    (folder / gone).unlink()
+    source = StoreSource(service, artifacts=folder)
+    with pytest.raises(StoreChanged) as err:
+        if gone.startswith("adjacency"):
+            neighborhood(source, "miR-21")
+        else:
+            rank(source, "pagerank")
+    assert err.value.status == 503 and str(tmp_path) not in str(err.value)
+    assert gone.split("/")[0] in str(err.value)

@@ -8,6 +8,7 @@ previous store serving and gives one clear line.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -105,7 +106,21 @@ def _empty_folder(folder: Path) -> None:
     folder.mkdir()
 
 
-DAMAGE = [_truncate_sst, _delete_current, _garble_manifest, _garble_meta, _empty_folder]
+def _older_build_format(folder: Path) -> None:
+    """A store of an ExoKG before format 11, which did not record it."""
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    del meta["build_format"]
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _other_build_format(folder: Path) -> None:
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta["build_format"] -= 1
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+DAMAGE = [_truncate_sst, _delete_current, _garble_manifest, _garble_meta, _empty_folder,
+          _older_build_format, _other_build_format]
 
 
 @pytest.fixture
@@ -255,3 +270,16 @@ def test_killed_build_process_is_a_clear_error(tmp_path, monkeypatch):
                        match=r"^the store build \(child process \d+\) was killed by signal 9$"):
         prepare_store(tmp_path / "store", data_files=[data])
     assert not list((tmp_path / "store").glob(".building-*"))
+
+
+@pytest.mark.parametrize("damaged", [_older_build_format, _other_build_format], indirect=True,
+                         ids=lambda f: f.__name__[1:])
+def test_a_store_of_another_build_format_given_as_is_says_so(damaged):
+    """Its artifacts are laid out as the format that wrote them says: served, a graph
+    query failed with a 500 on the first read of the adjacency."""
+    from exokg.build_format import BUILD_FORMAT
+
+    result = _serve_fails([], env=_env(EXOKG_STORE_PATH=str(damaged[2])))
+    assert "built by another ExoKG (build format " in result.stderr
+    assert f"this one reads format {BUILD_FORMAT}" in result.stderr
+
