@@ -715,8 +715,14 @@ def _artifact(load: Callable[[Path], Any], folder: Path, name: str) -> Any:
     try:
         return load(folder)
     except ExoKGError as err:
-        logger.warning("%s", err)
+        if (folder, name) not in _UNREADABLE:  # once, not at every request after
+            _UNREADABLE.add((folder, name))
+            logger.warning("%s", err)
         raise StoreChanged.of(f"the store's {name} artifact cannot be read") from None
+
+
+#: The artifacts found unreadable (logged once each).
+_UNREADABLE: set[tuple[Path, str]] = set()
 
 
 def index_folder(info: Any) -> Path | None:
