@@ -9,7 +9,11 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ExoKGError", "RecordError", "DataError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
@@ -193,6 +197,26 @@ class StoreChanged(ExoKGError):
         """
         return cls(f"{what}: the service cannot read it until restarted (a new start "
                    "builds the store again)")
+
+    @classmethod
+    def of_file(cls, path: Path, what: str, *, detail: str = "") -> StoreChanged:
+        """:meth:`of` a file of the store: named below the store's folder (an anonymous
+        client need not learn the server's paths); its whole path, and ``detail``,
+        logged once per file (not at every request that meets it).
+
+        >>> print(StoreChanged.of_file(Path("/srv/v/facets/facets.sqlite"), "is gone"))
+        ... # doctest: +ELLIPSIS
+        the store's file facets/facets.sqlite is gone: the service cannot read it ...
+        """
+        if str(path) not in _LOGGED:
+            _LOGGED.add(str(path))
+            logger.error("the store's file %s %s%s since it was opened; a new start builds "
+                         "the store again", path, what, f" ({detail})" if detail else "")
+        return cls.of(f"the store's file {'/'.join(path.parts[-2:])} {what}")
+
+
+#: The store files whose change :meth:`StoreChanged.of_file` logged.
+_LOGGED: set[str] = set()
 
 
 class StillBuilding(ArtifactMissing):

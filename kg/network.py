@@ -556,8 +556,8 @@ def graph_json(G: nx.MultiDiGraph) -> dict:
     """
     nodes = [node_json(G, n) for n in sorted(G.nodes)]
     # (u, v, key) is unique in a multigraph: the tuples sort by it, the predicate never
-    # compared; an edge without one is named by its key
-    # the adjacency walked once (sorting the edge view counts it first: a second walk)
+    # compared; an edge without one is named by its key. The adjacency is walked once
+    # (sorting the edge view counted it first: a second walk).
     edges = [{"source": u, "target": v, "predicate": k if p is None else p}
              for u, v, k, p in sorted((u, v, k, d.get("predicate"))
                                       for u, targets in G.adj.items()

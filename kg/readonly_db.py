@@ -28,7 +28,6 @@ True
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sqlite3
 import threading
@@ -45,10 +44,7 @@ KEPT = 8
 #: Idle connections a pool keeps (more are closed when given back).
 IDLE = 8
 
-logger = logging.getLogger(__name__)
-
 _lock = threading.Lock()
-_said: set[str] = set()  # files whose damage was logged
 _pools: dict[str, tuple[tuple[int, ...], list[sqlite3.Connection]]] = {}
 _pid = os.getpid()
 
@@ -68,7 +64,7 @@ def read_only(path: Path | str) -> Iterator[sqlite3.Connection]:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise _changed(path, "is gone") from None
+        raise StoreChanged.of_file(path, "is gone") from None
     key, identity = str(path), (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
     con = _borrow(key, identity)
     try:
@@ -80,7 +76,7 @@ def read_only(path: Path | str) -> Iterator[sqlite3.Connection]:
         # the file's fault, not the query's (a bug in it stays a 500, as it was)
         if getattr(err, "sqlite_errorcode", 0) & 0xFF not in _DAMAGED:
             raise
-        raise _changed(path, f"is damaged ({err})") from None
+        raise StoreChanged.of_file(path, f"is damaged ({err})") from None
     finally:
         if con is not None:
             _give_back(key, identity, con)
@@ -91,14 +87,6 @@ def read_only(path: Path | str) -> Iterator[sqlite3.Connection]:
 _DAMAGED = frozenset({10, 11, 26})
 
 
-def _changed(path: Path, what: str) -> StoreChanged:
-    """The error for a store file gone or damaged; it names the file below the store's
-    folder (an anonymous client need not learn the server's paths), logged once whole."""
-    if str(path) not in _said:
-        _said.add(str(path))
-        logger.error("the store's file %s %s since it was opened; a new start builds "
-                     "the store again", path, what)
-    return StoreChanged.of(f"the store's file {'/'.join(path.parts[-2:])} {what}")
 
 
 def connect_read_only(path: Path | str, **options: Any) -> sqlite3.Connection:

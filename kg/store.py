@@ -524,8 +524,7 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
                          triples=stats["triples"], sources=sources,
                          built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                          stats=stats, folder=str(target), artifacts=sorted(builders),
-                         artifact_sizes=artifact_sizes(tmp),
-                         build_format=build_format.BUILD_FORMAT)
+                         artifact_sizes=artifact_sizes(tmp))
         _unchanged(seen, version, files, records_dirs)  # what was read is what was hashed
         write_meta(tmp, info)
         tmp.rename(target)
@@ -570,8 +569,7 @@ def _copy_loaded(store: ox.Store, folder: Path, least: int, version: str,
         store.backup(str(part / OXIGRAPH_DIR))
         write_meta(part, StoreInfo(path="", version=f"{version}-early", triples=triples,
                                    sources=sources, complete=False,
-                                   built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                   build_format=build_format.BUILD_FORMAT))
+                                   built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
         part.rename(folder)
     except (OSError, RuntimeError) as err:  # Oxigraph's own IO errors are RuntimeErrors
         logger.warning("no copy of the loaded store served early (%s): the build goes on",

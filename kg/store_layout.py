@@ -122,8 +122,11 @@ def store_folder(path: Path | str) -> Path:
 
 
 def write_meta(folder: Path, info: StoreInfo) -> None:
-    """Write ``meta.json`` of a store being built (the folder is renamed into place later)."""
-    meta = info.to_dict()
+    """Write ``meta.json`` of a store being built (the folder is renamed into place later),
+    stamped with the build format that wrote it."""
+    from exokg.build_format import BUILD_FORMAT  # it reads this module's layout names
+
+    meta = {**info.to_dict(), "build_format": BUILD_FORMAT}
     for key in ("path", "folder", "reused"):
         meta.pop(key)
     if meta["complete"]:  # said of an early copy only: a built store's file is as before

@@ -710,19 +710,12 @@ def _metrics_at(folder: Path) -> Any:
 
 def _artifact(load: Callable[[Path], Any], folder: Path, name: str) -> Any:
     """``load(folder)``; a file of it gone or unreadable since the store was checked is
-    :class:`~exokg.errors.StoreChanged` (a 503 naming the artifact; the full path, in
-    the loader's message, is logged, not sent), not a 500."""
+    :class:`~exokg.errors.StoreChanged` (a 503 naming the artifact; the loader's
+    message, which holds the full path, is logged, not sent), not a 500."""
     try:
         return load(folder)
     except ExoKGError as err:
-        if (folder, name) not in _UNREADABLE:  # once, not at every request after
-            _UNREADABLE.add((folder, name))
-            logger.warning("%s", err)
-        raise StoreChanged.of(f"the store's {name} artifact cannot be read") from None
-
-
-#: The artifacts found unreadable (logged once each).
-_UNREADABLE: set[tuple[Path, str]] = set()
+        raise StoreChanged.of_file(folder / name, "cannot be read", detail=str(err)) from None
 
 
 def index_folder(info: Any) -> Path | None:
