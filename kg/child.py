@@ -39,7 +39,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar, cast
@@ -47,7 +47,7 @@ from typing import Any, TypeVar, cast
 from exokg.errors import ExoKGError
 
 __all__ = ["ChildFailed", "at_lowest_priority", "dies_with_caller", "killed_with_parent",
-           "run_in_child"]
+           "run_in_child", "start_in_child"]
 
 logger = logging.getLogger(__name__)
 
@@ -167,14 +167,58 @@ def _sendable(err: BaseException) -> BaseException:
     return err
 
 
+#: Signals a child's start holds back (:func:`_signals_held`).
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """``SIGINT`` and ``SIGTERM`` wait until the block ends, then act as they would have.
+
+    One that came while a child was being started (its instructions half-written to it)
+    left the child to die of their missing end, with a traceback on the caller's
+    terminal. The main thread also blocks them: the child inherits that, and opens them
+    in :func:`_child_main`, so one sent to the whole group waits there too.
+
+    >>> import os
+    >>> seen = []
+    >>> previous = signal.signal(signal.SIGTERM, lambda *_: seen.append("SIGTERM"))
+    >>> with _signals_held():
+    ...     os.kill(os.getpid(), signal.SIGTERM)
+    ...     seen.append("the block's end")
+    >>> seen
+    ["the block's end", 'SIGTERM']
+    >>> _ = signal.signal(signal.SIGTERM, previous)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # the handlers are the main thread's to set
+        return
+    held: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, _frame: held.append(signum))
+                for signum in _HELD if signal.getsignal(signum) is not None}
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        # unblocking runs the handlers of what came meanwhile: still the recorder's
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if held:
+            signal.raise_signal(held[0])
+
+
 def _child_main(conn: Connection, parent: int, level: int, func: Callable[..., Any],
                 args: tuple[Any, ...]) -> None:
     if _die_with(parent, _prctl()):
-        # A hang-up is the caller's to act on (`exokg serve` ignores it while it builds):
-        # one sent to the whole process group, as a closing terminal sends it, killed the
-        # build here (and the programs it runs, which inherit the ignore). The caller's
-        # death still ends this process (above); where it would not, the default stays.
+        # A hang-up or a Ctrl-C is the caller's to act on (`exokg serve` ignores a hang-up
+        # while it builds; a Ctrl-C stops the child from there): one sent to the whole
+        # process group, as a terminal sends it, killed the build here (and the programs
+        # it runs, which inherit the ignore). The caller's death still ends this process
+        # (above); where it would not, the defaults stay.
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # held by the caller at the start
     root = logging.getLogger()
     root.handlers[:] = [_Forward(conn)]
     root.setLevel(level)
@@ -212,13 +256,49 @@ def run_in_child(func: Callable[..., T], *args: Any, what: str | None = None) ->
     ChildFailed
         when the child died (killed, out of memory) or its error could not be sent.
     """
+    return start_in_child(func, *args, what=what)()
+
+
+def start_in_child(func: Callable[..., T], *args: Any,
+                   what: str | None = None) -> Callable[[], T]:
+    """Start ``func(*args)`` in a spawned child process now; the function returned waits
+    for its answer, as :func:`run_in_child` does, and may be called in another thread.
+
+    The start is made here so that it is made whole: in the main thread, ``SIGINT`` and
+    ``SIGTERM`` wait until the child has its instructions (:func:`_signals_held`). A
+    thread killed halfway, with its process, by a ``SIGTERM`` to a child of
+    :func:`run_in_child` (whose default is to die at once) left the child it was starting
+    a traceback to print on the terminal.
+
+    >>> answer = start_in_child(divmod, 7, 2)
+    >>> answer()
+    (3, 1)
+    """
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=False)
     level = logging.getLogger("exokg").getEffectiveLevel()
     proc = ctx.Process(target=_child_main, name=f"exokg-{getattr(func, '__name__', 'child')}",
                        args=(theirs, os.getpid(), level, func, args))
-    proc.start()
-    theirs.close()
+    try:
+        with _signals_held():  # ends by acting on what came meanwhile
+            proc.start()
+    except BaseException:
+        _stop(proc)
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    return functools.partial(_answer_of, proc, ours, what)
+
+
+def _stop(proc: multiprocessing.process.BaseProcess) -> None:
+    if proc.pid is not None:  # started
+        proc.terminate()
+        proc.join()
+
+
+def _answer_of(proc: multiprocessing.process.BaseProcess, ours: Connection,
+               what: str | None) -> Any:
     outcome: tuple[str, Any] | None = None
     try:
         while outcome is None:

@@ -21,7 +21,7 @@ __all__ = [
     "QueryRefused", "AnswerTooLarge", "TooLargeToDraw", "XML_UNFIT", "RDF12_UNFIT",
     "RDF12_RESULTS_UNFIT",
     "ArtifactMissing", "StillBuilding", "StoreChanged", "NotAvailable", "RDF_PARSE_ERRORS",
-    "rdf_problem",
+    "not_valid_rdf", "rdf_problem",
 ]
 
 #: What pyoxigraph's parsers raise for a file they cannot read: bad syntax, a bad value,
@@ -54,6 +54,15 @@ def rdf_problem(err: Exception) -> str:
         return ("the file starts with a byte order mark (U+FEFF), which the RDF parser does "
                 "not read in this syntax: save it as UTF-8 without one")
     return text
+
+
+def not_valid_rdf(path: Path | str, err: Exception) -> ConfigError:
+    """The error for an input file the RDF parser refused (:func:`rdf_problem`).
+
+    >>> print(not_valid_rdf("a.nt", SyntaxError("Unexpected end of file")))
+    a.nt: not valid RDF: Unexpected end of file
+    """
+    return ConfigError(f"{path}: not valid RDF: {rdf_problem(err)}")
 
 
 def _starts_with_bom(err: Exception) -> bool:

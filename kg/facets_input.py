@@ -53,7 +53,7 @@ import pyoxigraph as ox
 from exokg.build_db import build_db
 from exokg.child import at_lowest_priority, dies_with_caller
 from exokg.describe import OBJECT_FACT_PREDICATES
-from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
+from exokg.errors import RDF_PARSE_ERRORS, ConfigError, not_valid_rdf
 from exokg.facets_build import HUB_MIN, build_facets, write_facets
 from exokg.rdf_terms import rdf12_problem
 from exokg.vocab import EXO, RDF
@@ -305,7 +305,7 @@ def _sorted_input(files: Sequence[Path], folder: Path, alive: Callable[[], None]
                 while beside_load(_serialise_run, quads, RUN, part, alive):
                     pass
         except RDF_PARSE_ERRORS as err:
-            raise ConfigError(f"{path}: not valid RDF: {rdf_problem(err)}") from None
+            raise not_valid_rdf(path, err) from None
         if not fmt.supports_datasets:  # a quad syntax's terms were judged as it was read
             beside_load(_refuse_rdf12, parts[-1], path, alive)
     logger.info("facets input serialised in %.1f s", time.monotonic() - started)

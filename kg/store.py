@@ -44,8 +44,8 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 from exokg import build_format, review
-from exokg.child import ChildFailed, run_in_child
-from exokg.errors import RDF_PARSE_ERRORS, ConfigError, DataError, rdf_problem
+from exokg.child import ChildFailed, run_in_child, start_in_child
+from exokg.errors import RDF_PARSE_ERRORS, ConfigError, DataError, not_valid_rdf
 from exokg.jsonld_check import check_jsonld
 from exokg.store_dir import (
     BUILDING_PREFIX,
@@ -197,6 +197,16 @@ def check_syntax(path: Path) -> None:
         check_entities(path)
     elif syntax == ox.RdfFormat.JSON_LD:
         check_jsonld(path)
+    # valid RDF, but no data: an empty (or truncated to nothing) file was served as an
+    # empty graph, every answer empty and /healthz "ok"
+    try:
+        first = next(iter(ox.parse(path=str(path), format=syntax)), None)
+    except RDF_PARSE_ERRORS:
+        return  # something is there: its reader says what is wrong, and where
+    if first is None:
+        raise ConfigError(f"{path}: holds no triples (an empty file, or only prefixes and "
+                          "comments)")
+
 
 
 def _file_digest(path: Path) -> bytes:
@@ -507,7 +517,7 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
             try:
                 store.bulk_load(path=str(f), format=rdf_format(f))
             except RDF_PARSE_ERRORS as err:
-                raise ConfigError(f"{f}: not valid RDF: {rdf_problem(err)}") from None
+                raise not_valid_rdf(f, err) from None
         store.flush()
         logger.info("loaded in %.1f s", time.monotonic() - started)
         _say_named_graphs(store)
@@ -603,12 +613,12 @@ def _build_artifacts(store: ox.Store, tmp: Path, builders: dict[str, str | Artif
             store.backup(str(snapshot))
         if early is not None:
             early.loaded(snapshot)
-        if beside:
-            other = pool.submit(run_in_child, _build_on_checkpoint, snapshot,
-                                {name: (b, tmp / ARTIFACTS_DIR / name)
-                                 for name, b in beside.items()}, started,
-                                what="the artifact build")
         try:
+            if beside:
+                other = pool.submit(start_in_child(_build_on_checkpoint, snapshot,
+                                                   {name: (b, tmp / ARTIFACTS_DIR / name)
+                                                    for name, b in beside.items()}, started,
+                                                   what="the artifact build"))
             for name in here:
                 resolve_builder(builders[name])(store, tmp / ARTIFACTS_DIR / name)
                 logger.info("artifact %s built at %.1f s", name, time.monotonic() - started)
@@ -651,9 +661,10 @@ class _Early:
             (tmp / ARTIFACTS_DIR / name).mkdir(parents=True)
         signal = tmp / "checkpoint.signal"
         pool = ThreadPoolExecutor(1, thread_name_prefix="artifacts-early")
-        done = pool.submit(run_in_child, _build_from_input, list(files), signal,
-                           {name: (v, tmp / ARTIFACTS_DIR / name) for name, v in variants.items()},
-                           started, wait_for_load, what="the artifact build")
+        done = pool.submit(start_in_child(_build_from_input, list(files), signal,
+                                          {name: (v, tmp / ARTIFACTS_DIR / name)
+                                           for name, v in variants.items()},
+                                          started, wait_for_load, what="the artifact build"))
         return cls(signal, frozenset(variants), pool, done)
 
     def loaded(self, checkpoint: Path) -> None:

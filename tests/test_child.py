@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import subprocess
 import sys
 import time
@@ -103,3 +105,56 @@ def test_a_command_stopped_by_sigterm_stops_its_build_child_at_once(tmp_path):
     assert err.strip().splitlines() == ["exokg query: stopped (SIGTERM)"]
     gone, alive = psutil.wait_procs(children, timeout=5)
     assert not alive
+
+
+STARTING = """
+import contextlib, sys
+import exokg.child as child
+if sys.argv[1] == "unheld":
+    child._signals_held = contextlib.nullcontext
+answer = child.start_in_child(len, b"x" * 200_000_000)  # its start: until the child read it
+print("started", flush=True)
+answer()
+"""
+
+
+def _spawned(process) -> bool:
+    """Whether ``process`` has a child of multiprocessing's spawn (not its resource
+    tracker, started first)."""
+    import psutil
+
+    with contextlib.suppress(psutil.Error):
+        return any("spawn_main" in " ".join(child.cmdline()) for child in process.children())
+    return False
+
+
+def _stopped_while_starting(mode: str) -> tuple[int, str, str]:
+    """A process whose ``SIGTERM`` kills at once (a build child) stopped while it starts
+    a child of its own: its exit status, output and errors (the child's among them)."""
+    import psutil
+
+    starter = subprocess.Popen([sys.executable, "-c", STARTING, mode], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not _spawned(psutil.Process(starter.pid)):
+            assert time.monotonic() < deadline and starter.poll() is None
+            time.sleep(0.002)
+        starter.terminate()  # the child runs: its instructions (200 MB) are being written
+        out, err = starter.communicate(timeout=30)
+    finally:
+        starter.kill()
+    return starter.returncode, out, err
+
+
+def test_a_child_is_started_whole_before_a_sigterm_acts():
+    """A build child stopped by ``SIGTERM`` (its caller's, or ``kill``) while it started
+    the artifact build left that half-started child to print a traceback on the terminal
+    (its instructions cut short); now the signal waits for the start, then acts."""
+    status, out, err = _stopped_while_starting("held")
+    assert status == -signal.SIGTERM
+    assert (out, err) == ("", "")
+    # and the test can tell: without the hold, the child is left with half its start
+    status, _, err = _stopped_while_starting("unheld")
+    assert status == -signal.SIGTERM
+    assert "Traceback" in err

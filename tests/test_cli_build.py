@@ -164,6 +164,8 @@ def test_build_reads_a_utf8_file_with_a_byte_order_mark_and_crlf(tmp_path):
     ("doctype.rdf", b'<!DOCTYPE x [<!ENTITY e "<a/>">]>',
      "doctype.rdf: not valid RDF: an XML document has a root element"),
     ("broken.nt", b"<http://e/a> <http://e/b> [\n", "broken.nt: not valid RDF"),
+    ("empty.nt", b"", "empty.nt: holds no triples (an empty file, or only prefixes and"),
+    ("comments.ttl", b"@base <http://e/> .\n# to do\n", "comments.ttl: holds no triples"),
     ("long.nt", b'<http://e/a> <http://e/b> "' + b"x" * (17 * 2**20) + b'" .\n',
      "long.nt: not valid RDF: a line or a term longer than 16 MiB"),
     ("missing.ttl", None, "missing.ttl: not found"),

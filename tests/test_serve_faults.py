@@ -368,6 +368,25 @@ def test_data_with_a_term_past_the_parser_s_buffer_is_one_line_and_exit_2(tmp_pa
         "which the RDF parser does not read"]
 
 
+@pytest.mark.parametrize(("name", "text"), [
+    ("empty.nt", ""), ("prefixes.ttl", "@prefix ex: <http://e/> .\n# nothing yet\n"),
+    ("empty.jsonld", "{}")])
+def test_data_that_holds_no_triples_is_refused(tmp_path, name, text):
+    """An empty data file (a failed copy, a zeroed volume) was served as an empty graph:
+    every answer empty, /healthz "ok"; the store was kept and reused at the next start."""
+    good = tmp_path / "good.nt"
+    good.write_text('<http://e/a> <http://e/b> "c" .\n', encoding="utf-8")
+    data = tmp_path / name
+    data.write_text(text, encoding="utf-8")
+    store = tmp_path / "store"
+    result = _serve("--data", str(good), str(data), "--store", str(store), "--port", "8080")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"exokg serve: error: {data}: holds no triples (an empty file, or only prefixes and "
+        "comments)"]
+    assert not store.exists() or not any(store.iterdir())
+
+
 @pytest.mark.parametrize("to", ["master", "process group"])
 def test_sighup_while_the_store_is_prepared_is_ignored_and_said(tmp_path, to):
     """Before the workers run there is nothing to replace; SIGHUP's default ended the

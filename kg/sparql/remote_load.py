@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
+from exokg.errors import RDF_PARSE_ERRORS, ConfigError, not_valid_rdf
 from exokg.rdf_terms import rdf12_problem
 from exokg.sparql.remote import (
     CONTROL_GRAPH,
@@ -103,7 +103,7 @@ def build_payload(folder: Path, *, data_files: Sequence[Path | str] = (),
                 quads = ox.parse(path=str(f), format=rdf_format(f))
                 ox.serialize(_default_graph_only(quads, f), sink, ox.RdfFormat.N_TRIPLES)
             except RDF_PARSE_ERRORS as err:
-                raise ConfigError(f"{f}: not valid RDF: {rdf_problem(err)}") from None
+                raise not_valid_rdf(f, err) from None
     return version, sources, out
 
 
