@@ -264,11 +264,10 @@ def start_in_child(func: Callable[..., T], *args: Any,
     """Start ``func(*args)`` in a spawned child process now; the function returned waits
     for its answer, as :func:`run_in_child` does, and may be called in another thread.
 
-    The start is made here so that it is made whole: in the main thread, ``SIGINT`` and
-    ``SIGTERM`` wait until the child has its instructions (:func:`_signals_held`). A
-    thread killed halfway, with its process, by a ``SIGTERM`` to a child of
-    :func:`run_in_child` (whose default is to die at once) left the child it was starting
-    a traceback to print on the terminal.
+    The start is made here, whole: in the main thread, ``SIGINT`` and ``SIGTERM`` wait
+    until the child has its instructions (:func:`_signals_held`). A build child (whose
+    ``SIGTERM`` kills at once) stopped while a thread of its own started a child left
+    that child half-instructed, to print a traceback on the terminal.
 
     >>> answer = start_in_child(divmod, 7, 2)
     >>> answer()

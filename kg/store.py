@@ -208,7 +208,6 @@ def check_syntax(path: Path) -> None:
                           "comments)")
 
 
-
 def _file_digest(path: Path) -> bytes:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
