@@ -8,6 +8,7 @@ Screenshots go to ``test-output/screenshots/``.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import networkx as nx
@@ -144,6 +145,45 @@ def test_mir21_page_graph_and_graphml_download(page, site, tmp_path):
     assert went == "/id/disease/hcc"
     page.goto(site + went)
     assert page.locator("#entity-label").inner_text() == "hepatocellular carcinoma"
+
+
+def _drawn(page) -> list[dict]:
+    """Each node of the neighbourhood's drawing: its depth, its centre and the box of the
+    node with its label (plain numbers: see :func:`_tap`)."""
+    return page.evaluate("""() => window.exokg.cy.nodes().map(n => {
+        const b = n.boundingBox({includeLabels: true}), p = n.position();
+        return {id: n.id(), depth: n.data("depth"), x: p.x, y: p.y,
+                box: [b.x1, b.y1, b.x2, b.y2]};
+    })""")
+
+
+def _overlapping(nodes: list[dict]) -> list[tuple[str, str]]:
+    return [(a["id"], b["id"]) for i, a in enumerate(nodes) for b in nodes[i + 1:]
+            if a["box"][0] < b["box"][2] and b["box"][0] < a["box"][2]
+            and a["box"][1] < b["box"][3] and b["box"][1] < a["box"][3]]
+
+
+def test_a_neighbourhood_is_drawn_in_rings_with_no_label_over_another(page, site):
+    """One ring of nodes around the centre per depth, the nearer inside, and no node or
+    label over another's: the force-directed layout this replaced piled miR-21's diseases
+    and isolation kits on top of it, their names over each other."""
+    page.goto(site + "/id/content/mir-21")
+    page.wait_for_selector("#neighborhood[data-loaded=true]")
+    one = _drawn(page)
+    page.select_option("#depth", "2")
+    page.wait_for_function(f"() => window.exokg.cy.nodes().length > {len(one)}")
+    for nodes in (one, _drawn(page)):
+        centre = next(n for n in nodes if n["id"] == MIR21)
+        assert centre["depth"] == 0
+        reach: dict[int, list[float]] = {}
+        for n in nodes:
+            reach.setdefault(n["depth"], []).append(
+                ((n["x"] - centre["x"]) ** 2 + (n["y"] - centre["y"]) ** 2) ** 0.5)
+        depths = sorted(reach)
+        assert depths[0] == 0 and len(depths) >= 2
+        for near, far in itertools.pairwise(depths):
+            assert max(reach[near]) < min(reach[far]), (near, far)
+        assert _overlapping(nodes) == []
 
 
 def test_a_tap_on_a_javascript_node_opens_nothing(page, site):

@@ -53,6 +53,65 @@
       "font-size": 7, color: "#6b7785", "text-rotation": "autorotate" } }
   ];
 
+  /* a long name (an isolation kit's) on a few lines: the rings leave room for the widest label */
+  var WRAPPED_LABELS = { selector: "node", style: { "text-wrap": "wrap", "text-max-width": 120 } };
+
+  /* A neighbourhood (every node has its depth from the centre) is drawn in rings around
+   * the centre, no two labels over each other: at each depth the kinds with few nodes (its
+   * diseases, methods, roles) share the inner rings and a kind with many (a hub's studies)
+   * gets a ring of its own further out. A force-directed layout piled the first ring on
+   * top of the centre, and a hub's studies over everything. Anything else (a query's
+   * graph) is laid out by force. */
+  var RING_MIN = 16; // nodes a ring gathers before the next kind starts a ring further out
+  var RING_MAX = 40; // a larger kind is spread over rings of about this many (a narrower picture)
+
+  function ringsOf(nodes) {
+    var groups = {};
+    nodes.forEach(function (n) {
+      var key = n.data.depth + "\u0000" + (n.data.kind || "");
+      (groups[key] = groups[key] || []).push(n);
+    });
+    var order = [];
+    Object.keys(groups).forEach(function (k) {
+      var group = groups[k].sort(function (a, b) {
+        return String(a.data.label).localeCompare(String(b.data.label));
+      });
+      var parts = Math.ceil(group.length / RING_MAX), each = Math.ceil(group.length / parts);
+      for (var i = 0; i < group.length; i += each) order.push(group.slice(i, i + each));
+    });
+    order.sort(function (a, b) {
+      return a[0].data.depth - b[0].data.depth || a.length - b.length ||
+        String(a[0].data.kind || "").localeCompare(String(b[0].data.kind || ""));
+    });
+    var ring = -1, size = RING_MIN, depth = null;
+    order.forEach(function (group) {
+      if (group[0].data.depth !== depth || size >= RING_MIN || size + group.length > RING_MAX) {
+        ring += 1;
+        size = 0;
+        depth = group[0].data.depth;
+      }
+      group.forEach(function (n) { n.data._ring = ring; });
+      size += group.length;
+    });
+    nodes.sort(function (a, b) { return a.data._ring - b.data._ring; });
+    return order.length ? ring : 0;
+  }
+
+  function layoutFor(elements, center) {
+    var nodes = elements.nodes;
+    if (nodes.length < 2) return { name: "grid" };
+    var ringed = center && nodes.every(function (n) { return typeof n.data.depth === "number"; });
+    if (!ringed) {
+      return { name: "cose", animate: false, nodeRepulsion: 9000, idealEdgeLength: 90,
+               randomize: false };
+    }
+    var outermost = ringsOf(nodes);
+    return { name: "concentric", animate: false, avoidOverlap: true,
+             nodeDimensionsIncludeLabels: true, minNodeSpacing: 12, startAngle: Math.PI / 2,
+             concentric: function (node) { return outermost - node.data("_ring"); },
+             levelWidth: function () { return 1; } };
+  }
+
   function drawGraph(container, elements, options) {
     options = options || {};
     if (!window.cytoscape) {
@@ -70,12 +129,12 @@
     });
     var style = DEFAULT_STYLE.slice();
     if (options.style) style = options.style.concat(DEFAULT_STYLE.slice(1));
+    style.push(WRAPPED_LABELS);
     var cy = window.cytoscape({
       container: container,
       elements: elements,
       style: style,
-      layout: { name: elements.nodes.length > 1 ? "cose" : "grid", animate: false,
-                nodeRepulsion: 9000, idealEdgeLength: 90, randomize: false }
+      layout: layoutFor(elements, options.center)
     });
     if (options.center) cy.getElementById(options.center).addClass("center");
     cy.on("tap", "node", function (evt) {
