@@ -55,6 +55,19 @@ def test_row_cap_is_reported(run):
     assert code == 0 and "(2 rows, truncated at the row cap)" in out and "--max-rows" in err
 
 
+def test_a_time_limit_of_0_is_none(run, monkeypatch, store_dir, tmp_path):
+    """``QUERY_TIMEOUT=0`` and ``EXPORT_TIMEOUT=0`` (no limit): the wait for the
+    executor's answer overflowed, a traceback."""
+    monkeypatch.setenv("EXOKG_QUERY_TIMEOUT", "0")
+    monkeypatch.setenv("EXOKG_EXPORT_TIMEOUT", "0")
+    code, out, err = run(COUNT)
+    assert (code, out.splitlines()[2], err) == (0, "66", "")
+    out_file = tmp_path / "all.nt"
+    assert main(["export", "--store", str(store_dir), "--format", "ntriples",
+                 "--out", str(out_file)]) == 0
+    assert out_file.read_text().count(" .\n") > 3000
+
+
 def test_bad_query(run):
     code, _, err = run("SELECT * { ?s ?p }")
     assert code == 2 and "at line 1, column" in err

@@ -498,6 +498,30 @@ def test_a_query_past_the_executor_memory_limit_answers_503_naming_it(store_dir)
     assert "Traceback" not in server_log(proc)
 
 
+def test_time_limits_of_0_are_none_and_lose_no_executor(store_dir):
+    """``--timeout 0`` and ``EXPORT_TIMEOUT=0`` (no limit, as documented): the wait for an
+    executor's answer overflowed (``poll`` of infinite milliseconds), every executor was
+    lost from the pool in the warm-up, and each query then answered 503, an export 500."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "2",
+                              "--timeout", "0", "--no-access-log"],
+                             env={"EXOKG_EXPORT_TIMEOUT": "0"})
+    try:
+        # more requests than executors: each executor must come back after each answer
+        for n in range(5):
+            ask = requests.get(f"{url}/sparql", params={"query": f'ASK {{ ?s ?p "none {n}" }}'},
+                               timeout=30)
+            assert (ask.status_code, ask.json()["boolean"]) == (200, False), ask.text
+            export = requests.get(f"{url}/api/export", params={"format": "ntriples"},
+                                  timeout=60)
+            assert export.status_code == 200 and export.text.count(" .\n") > 3000
+        health = requests.get(f"{url}/healthz", timeout=30).json()
+        assert health["ok"] is True and health["busy"] is False
+    finally:
+        stop_server(proc)
+    log = server_log(proc)
+    assert "Traceback" not in log and "did not finish" not in log
+
+
 def test_an_answer_cut_mid_stream_breaks_visibly_and_is_said_in_one_line(store_dir):
     """A streamed answer past the time limit after its status was sent: the body ends
     without its last chunk, and the log says why in one line; granian printed the

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import queue
 import select
@@ -259,7 +260,10 @@ class Executor:
     def _fill(self, n: int, deadline: float, cancel: CancelToken | None) -> None:
         while len(self._buf) < n:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._poll.poll(remaining * 1000):
+            # no time limit (0) is an infinite deadline: poll() takes None for that, and
+            # raised OverflowError for inf milliseconds
+            if remaining <= 0 or not self._poll.poll(
+                    None if remaining == math.inf else remaining * 1000):
                 raise _Deadline
             if cancel is not None and cancel.cancelled:  # its fd woke the poll
                 raise _Cancelled
@@ -410,7 +414,7 @@ class ExecutorPool:
             raise NoExecutor("no query executor runs: starting them again failed (see the "
                              "server's log); restart the server")
         started = time.monotonic()
-        deadline = started + timeout if timeout else float("inf")
+        deadline = _deadline(started, timeout)
         try:
             limit = None if timeout == 0 else max(0.0, deadline - time.monotonic())
             if wait is not None:
@@ -431,6 +435,9 @@ class ExecutorPool:
             raise QueryCancelled() from None
         except (_Died, OSError):
             raise self._died(executor) from None
+        except BaseException:
+            self._replace(executor)  # mid-request, whatever happened: never lost from the pool
+            raise
         if kind == b"E":
             self._idle.put(executor)
             raise _error(json.loads(payload), request.get("q", ""), executor.memory_limit)
@@ -457,7 +464,7 @@ class ExecutorPool:
             for request in requests:
                 try:
                     _drain(executor, {**request, "timeout": timeout},
-                           time.monotonic() + timeout)
+                           _deadline(time.monotonic(), timeout))
                 except (_Deadline, _Died, OSError):
                     logger.warning("warming executor %d: %.80s did not finish",
                                    executor.pid, request.get("q", ""))
@@ -561,6 +568,16 @@ class _Stream:
     def __del__(self) -> None:
         if self.executor is not None:
             self.close()
+
+
+def _deadline(start: float, timeout: float) -> float:
+    """When a request started at ``start`` with the time limit ``timeout`` must end (a
+    limit of 0 is none).
+
+    >>> _deadline(10.0, 2.5), _deadline(10.0, 0)
+    (12.5, inf)
+    """
+    return start + timeout if timeout else math.inf
 
 
 def _drain(executor: Executor, request: dict[str, Any], deadline: float) -> None:
