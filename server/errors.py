@@ -17,10 +17,9 @@ import json
 import logging
 
 from exokg.errors import ExoKGError
+from exokg.sparql.negotiate import preferred
 from flask import Flask, Response, request
-from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import parse_accept_header
 
 __all__ = ["error_parts", "error_reply", "error_response", "init_app", "retry_headers"]
 
@@ -32,10 +31,11 @@ _JSON_PATHS = ("/api/", "/sparql")
 
 
 def _wants_json(accept: str | None) -> bool:
-    best = parse_accept_header(accept, MIMEAccept).best_match(
-        ["text/plain", "application/json", "application/sparql-results+json"],
-        default="text/plain")
-    return "json" in best
+    best = preferred(accept, _ERROR_TYPES)
+    return isinstance(best, str) and "json" in best
+
+
+_ERROR_TYPES = ("text/plain", "application/json", "application/sparql-results+json")
 
 
 def retry_headers(err: Exception) -> dict[str, str]:

@@ -56,6 +56,7 @@ from exokg.server.ui import (
     search_entities,
     still_building_page,
 )
+from exokg.sparql.negotiate import preferred
 from exokg.vocab import OWL, RDF, RDFS, SKOS, bind_prefixes
 from flask import Blueprint, Flask, Response, request, url_for
 from rdflib import BNode, Graph, URIRef
@@ -85,15 +86,14 @@ def negotiate(fmt: str | None = None) -> str:
         return page_suffixes()[fmt]
     # text/html only: an offer of XHTML, which the page is not sent as, answered
     # `application/*` with HTML
-    offers = ["text/html", "application/json"]
-    offers += [f.media_type for f in _rdf_formats()]
-    accept = request.accept_mimetypes
-    best = accept.best_match(offers, default="text/html")
-    if best == "text/html":
+    offers: list[str | Format] = ["text/html", "application/json", *_rdf_formats()]
+    best = preferred(request.headers.get("Accept"), offers)
+    if best is None or best == "text/html":
         return "html"
     if best == "application/json":
         return "json"
-    return get_format(best, "rdf").name
+    assert isinstance(best, Format)
+    return best.name
 
 
 def iri_for_path(path: str) -> URIRef:

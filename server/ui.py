@@ -30,6 +30,7 @@ from exokg.formats import GRAPH_KINDS, formats, get_format
 from exokg.rdf_terms import ntriples_graph
 from exokg.server.errors import retry_headers
 from exokg.server.params import one
+from exokg.sparql.negotiate import preferred
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, PREFIXES
 from flask import (
@@ -157,9 +158,11 @@ def wants_json(fmt: str | None = None) -> bool:
     """Whether the JSON twin was asked for: a ``.json`` suffix or ``Accept: application/json``."""
     if fmt is not None:
         return fmt == "json"
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes["application/json"] > \
-        request.accept_mimetypes["text/html"]
+    return preferred(request.headers.get("Accept"), _PAGE_TYPES) == "application/json"
+
+
+#: A page's media types, the page first: it wins a tie (``*/*``, a browser's Accept).
+_PAGE_TYPES = ("text/html", "application/json")
 
 
 def missing_assets() -> list[str]:

@@ -252,6 +252,14 @@ def test_negotiation_over_a_real_server(site):
     assert missing.status_code == 404 and missing.json()["ok"] is False
     vocab = requests.get(f"{site}/vocab", headers={"Accept": "application/ld+json"}, timeout=30)
     assert vocab.status_code == 200 and len(_parse(vocab.content, "json-ld")) > 100
+    for path in ("/vocab", "/id/content/mir-21"):  # as an RDF client sends it
+        ttl = requests.get(f"{site}{path}", headers={"Accept": "text/turtle; charset=utf-8"},
+                           timeout=30)
+        assert ttl.headers["Content-Type"].startswith("text/turtle")
+        assert len(_parse(ttl.content, "turtle")) > 10
+    search = requests.get(f"{site}/search", params={"q": "mir-21"}, timeout=30,
+                          headers={"Accept": "application/json; charset=utf-8"})
+    assert search.json()["results"][0]["label"] == "miR-21"
 
 
 def test_pages_show_the_data_the_service_serves(tmp_path):
@@ -426,6 +434,16 @@ def test_a_path_that_makes_no_iri_is_404_without_a_query(ld_client, path):
     ("text/*", "text/html"),
     ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
     ("application/ld+json", "application/ld+json"),
+    # a range's parameters other than q do not keep it from matching: each got the page
+    ("text/turtle; charset=utf-8", "text/turtle"),
+    ('application/ld+json; profile="http://www.w3.org/ns/json-ld#expanded"',
+     "application/ld+json"),
+    ("application/n-triples; charset=utf-8, text/html;q=0.5", "application/n-triples"),
+    ("application/json; charset=utf-8", "application/json"),
+    # an explicit type beats the same q through */* (a browser's Accept keeps the page)
+    ("application/json, text/plain, */*", "application/json"),
+    ("*/*", "text/html"),
+    ("image/png", "text/html"),
 ])
 def test_a_media_range_gets_a_type_within_it(client, accept, served):
     """`application/*` got text/html, which it does not match."""

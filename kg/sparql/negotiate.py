@@ -1,4 +1,5 @@
-"""Content negotiation for SPARQL results: Accept (with q-values) or ``format=`` names.
+"""Content negotiation for SPARQL results: Accept (with q-values) or ``format=`` names; and
+:func:`preferred`, the same reading of Accept for the pages and error bodies.
 
 Result formats (kind ``"results"``) and RDF syntaxes (kind ``"rdf"``) come from the one
 registry, :mod:`exokg.formats`, in its order of preference (the first of each kind is
@@ -28,7 +29,7 @@ from exokg.errors import UnknownFormat
 from exokg.formats import Format, formats, get_format
 
 __all__ = ["GRAPH_KIND", "SOLUTIONS_KIND", "check_format_name", "negotiate", "negotiate_for",
-           "parse_accept", "served", "xml_fallbacks"]
+           "parse_accept", "preferred", "served", "xml_fallbacks"]
 
 #: The registry kinds that answer solutions (SELECT, ASK) and graphs (CONSTRUCT, DESCRIBE).
 SOLUTIONS_KIND, GRAPH_KIND = "results", "rdf"
@@ -69,26 +70,67 @@ def parse_accept(header: str) -> list[tuple[str, float, int]]:
     return out
 
 
+def _match(ranges: list[tuple[str, float, int]], offer: str | Format
+           ) -> tuple[int, float, int] | None:
+    """``(specificity, q, position)`` of the most specific range that names ``offer`` (a
+    media type, or a format with the other media types it answers to), if any."""
+    media_type = offer if isinstance(offer, str) else offer.media_type
+    names = {media_type} if isinstance(offer, str) else {media_type, *offer.accepts}
+    kind = media_type.split("/")[0]
+    match = None
+    for media, q, pos in ranges:
+        if media in names:
+            spec = 2
+        elif media == f"{kind}/*":
+            spec = 1
+        elif media == "*/*":
+            spec = 0
+        else:
+            continue
+        if match is None or spec > match[0]:
+            match = (spec, q, pos)
+    return match
+
+
 def _best(ranges: list[tuple[str, float, int]], offers: list[Format]) -> Format | None:
     best, best_key = None, None
     for order, offer in enumerate(offers):
-        kind = offer.media_type.split("/")[0]
-        names = {offer.media_type, *offer.accepts}
-        match = None  # (specificity, q, position) of the most specific matching range
-        for media, q, pos in ranges:
-            if media in names:
-                spec = 2
-            elif media == f"{kind}/*":
-                spec = 1
-            elif media == "*/*":
-                spec = 0
-            else:
-                continue
-            if match is None or spec > match[0]:
-                match = (spec, q, pos)
+        match = _match(ranges, offer)
         if match is None or match[1] <= 0:
             continue
         key = (match[1], match[0], -match[2], -order)
+        if best_key is None or key > best_key:
+            best, best_key = offer, key
+    return best
+
+
+def preferred(accept: str | None, offers: Sequence[str | Format]) -> str | Format | None:
+    """The offer (a media type, or a format) that an ``Accept`` header prefers: the highest
+    q, then the most specific range naming it; a tie goes to the earlier offer. ``None``
+    when the header accepts none; the first offer when there is no header.
+
+    A range's parameters other than q (``charset``, JSON-LD's ``profile``) do not keep it
+    from matching: werkzeug's matching, used for the pages before, did, and answered
+    ``text/turtle; charset=utf-8`` with HTML.
+
+    >>> preferred("text/turtle; charset=utf-8, text/html;q=0.5", ["text/html", "text/turtle"])
+    'text/turtle'
+    >>> preferred("*/*", ["text/html", "application/json"])  # a tie: the first offer
+    'text/html'
+    >>> preferred("application/json, */*", ["text/html", "application/json"])
+    'application/json'
+    >>> preferred("image/png", ["text/html"]) is None
+    True
+    """
+    if not accept or not accept.strip():
+        return offers[0] if offers else None
+    ranges = parse_accept(accept)
+    best, best_key = None, None
+    for order, offer in enumerate(offers):
+        match = _match(ranges, offer)
+        if match is None or match[1] <= 0:
+            continue
+        key = (match[1], match[0], -order)
         if best_key is None or key > best_key:
             best, best_key = offer, key
     return best
