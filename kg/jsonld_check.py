@@ -14,10 +14,17 @@ name what: the terms and relative IRIs, each with the line where it first appear
 mark alone is no drop: a ``@type`` the file resolves against its own ``@base`` comes out
 marked too, and is read all the same.)
 
+A context that resets what the marks set (``"@context": null``, ``"@base": null``,
+``"@vocab": null``, at any depth) would hide what it drops from both readings: in the
+marked reading the marks take the reset's place. A base direction (``"@direction"``) is
+refused by its line: ExoKG reads RDF 1.1, and JSON-LD drops the direction of a value
+without a language without a word (one with a language is refused as the load reads it,
+:func:`exokg.rdf_terms.rdf12_problem`).
+
 What this does not see: a key JSON-LD drops for not making an IRI even under the mark
-(``"sample size"``: an IRI holds no space), and a term under a context that resets the
-outer one (``"@context": null``). A file past :data:`CHECKED_MAX` is not read again (the
-marked reading holds a top-level array whole, several times its size): that is logged.
+(``"sample size"``: an IRI holds no space). A file past :data:`CHECKED_MAX` is not read
+again (the marked reading holds a top-level array whole, several times its size): that
+is logged.
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -34,10 +41,12 @@ from __future__ import annotations
 
 import codecs
 import io
+import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
@@ -54,8 +63,11 @@ _UNMAPPED = "urn:exokg:unmapped:"
 #: The marked ``@base``: a relative IRI resolves under it (a host no one may own).
 _RELATIVE = "http://relative.exokg.invalid/"
 
-_HEAD = b'{"@context":{"@vocab":"' + _UNMAPPED.encode() + b'","@base":"' + \
-    _RELATIVE.encode() + b'"},"@graph":'
+#: The outer context of the marked reading, and what takes the place of a reset.
+_MARKS = {"@vocab": _UNMAPPED, "@base": _RELATIVE}
+_HEAD = b'{"@context":' + json.dumps(_MARKS).encode() + b',"@graph":'
+#: A base direction given anywhere: a value's, or a context's default.
+_DIRECTION = re.compile(rb'"@direction"\s*:\s*"[^"]')
 _TAIL = b"}"
 _BOM = codecs.BOM_UTF8
 _WHITESPACE = b" \t\r\n"
@@ -75,6 +87,63 @@ def _wrapped(path: Path) -> Iterator[bytes]:
     yield _TAIL
 
 
+def _marked(path: Path) -> Iterable[bytes]:
+    """The marked reading's document, as chunks: the file wrapped, or, where it may reset
+    a context (it holds a ``null``), the file with the marks in each reset's place.
+
+    >>> _unreset({"@context": [None, {"@base": None, "p": {"@context": None}}], "q": None})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'@context': [{'@vocab': 'urn:exokg:unmapped:', '@base': 'http://relative.exokg.invalid/'},
+                  {'@base': 'http://relative.exokg.invalid/',
+                   'p': {'@context': {'@vocab': 'urn:exokg:unmapped:',
+                                      '@base': 'http://relative.exokg.invalid/'}}}],
+     'q': None}
+    """
+    data = path.read_bytes().removeprefix(_BOM)
+    if b"null" not in data:
+        return _wrapped(path)
+    try:
+        doc = json.loads(data)
+    except ValueError:  # (not JSON: the load says where)
+        return _wrapped(path)
+    return (_HEAD, json.dumps(_unreset(doc)).encode(), _TAIL)
+
+
+def _unreset(node: Any) -> Any:
+    """A JSON-LD node with every context in it passed through :func:`_context`."""
+    if isinstance(node, list):
+        return [_unreset(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {key: _context(value) if key == "@context" else _unreset(value)
+            for key, value in node.items()}
+
+
+def _context(context: Any) -> Any:
+    """A context with the marks in place of a reset: a null context, ``@base`` or
+    ``@vocab``; a term's own (scoped) context too."""
+    if context is None:
+        return dict(_MARKS)
+    if isinstance(context, list):
+        return [_context(item) for item in context]
+    if not isinstance(context, dict):
+        return context  # a remote context's IRI: refused as the file is read
+    return {key: _MARKS[key] if key in _MARKS and value is None
+            else _unreset(value) if isinstance(value, dict) else value
+            for key, value in context.items()}
+
+
+def _refuse_direction(path: Path) -> None:
+    """Refuse a base direction, by its line (see the module)."""
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, 1):
+            if _DIRECTION.search(line):
+                raise ConfigError(
+                    f"{path}: a base direction (\"@direction\", line {number}); ExoKG reads "
+                    "RDF 1.1 data (no triple terms, no base directions), and JSON-LD drops "
+                    "a direction without a language without a word: leave it out")
+
+
 def check_jsonld(path: Path) -> None:
     """Raise :class:`ConfigError`, naming ``path``, for a JSON-LD file whose top level is
     not an object or an array, or from which JSON-LD would drop statements (see the
@@ -83,6 +152,7 @@ def check_jsonld(path: Path) -> None:
     if first is not None and first not in b"{[":
         raise ConfigError(f"{path}: not valid JSON-LD: a JSON-LD document is a JSON object "
                           "or an array, this one is not")
+    _refuse_direction(path)
     if path.stat().st_size > CHECKED_MAX:
         logger.info("%s: larger than %d MB, not read again for the terms JSON-LD would drop",
                     path, CHECKED_MAX >> 20)
@@ -94,7 +164,7 @@ def check_jsonld(path: Path) -> None:
     try:
         loaded = sum(1 for _ in ox.parse(path=str(path), format=ox.RdfFormat.JSON_LD))
         marked = 0
-        for quad in ox.parse(io.BufferedReader(ChunkReader(_wrapped(path))),
+        for quad in ox.parse(io.BufferedReader(ChunkReader(iter(_marked(path)))),
                              format=ox.RdfFormat.JSON_LD):
             marked += 1
             for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):

@@ -37,6 +37,22 @@ def _write(tmp_path, doc, name="in.jsonld"):
     (b"\xef\xbb\xbf 12", "a JSON-LD document is a JSON object or an array"),
     # nothing is fetched on a file's behalf
     ({"@context": "http://schema.org/", "name": "x"}, "does not fetch"),
+    # a context that resets the marks (at any depth, in an array too) hides nothing:
+    # each passed, the statement dropped without a word
+    ([{"@id": MIR, LABEL: "X"}, {"@context": {"@base": None}, "@id": "rel", LABEL: "Z"}],
+     "JSON-LD would drop 1 statement: the relative IRI 'rel' (line 10) resolves"),
+    ({"@context": {"@base": None}, "@id": MIR, "http://www.w3.org/2000/01/rdf-schema#seeAlso":
+      {"@id": "rel"}}, "the relative IRI 'rel' (line 7) resolves"),
+    ({"@context": {"@vocab": "https://example.org/"}, "@id": MIR,
+      "part": {"@context": None, "@id": MIR + "/p", "sampleSize": 3}},
+     "the term 'sampleSize' (line 9) maps to no IRI"),
+    ({"@context": {"@vocab": "https://example.org/"}, "@id": MIR,
+      "part": {"@context": [{"@vocab": None}], "@id": MIR + "/p", "sampleSize": 3}},
+     "the term 'sampleSize' (line 13) maps to no IRI"),
+    # a base direction (RDF 1.2): without a language JSON-LD dropped it without a word
+    ({"@id": MIR, LABEL: {"@value": "X", "@direction": "rtl"}},
+     'a base direction ("@direction", line 5); ExoKG reads RDF 1.1 data'),
+    ({"@context": {"@direction": "ltr"}, "@id": MIR, LABEL: "X"}, "line 3"),
 ])
 def test_what_json_ld_would_drop_is_refused(tmp_path, doc, words):
     path = _write(tmp_path, doc)
@@ -64,6 +80,10 @@ def test_many_terms_are_counted_not_listed(tmp_path):
                   "p": {"@id": "https://example.org/p", "@type": "@vocab"}},
      "@id": MIR, "p": "Thing"},
     {"@context": {"@base": "https://example.org/doc", "@vocab": "#"}, "@id": MIR, "p": 1},
+    # a reset that drops nothing; a null value (no statement, in either reading); no
+    # direction
+    {"@context": {"@base": None, "@vocab": "https://example.org/", "@direction": None},
+     "@id": MIR, "p": None, "q": "\"@direction\": \"rtl\""},
 ])
 def test_a_document_that_maps_all_it_holds_passes(tmp_path, doc):
     check_jsonld(_write(tmp_path, doc))
