@@ -6,6 +6,7 @@ stopped while it writes leaves nothing behind."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -108,3 +109,29 @@ def test_an_out_that_is_an_input_is_refused_and_left_as_it_was(store_dir, tmp_pa
     assert data.read_bytes() == (DATA / "graphs.trig").read_bytes()
     assert (records / "table1.tsv").read_text() == "my table\n"
     assert not (store_dir / "x.nt").exists() and not (tmp_path / "st").exists()
+
+
+def test_an_out_in_the_store_folder_in_effect_is_refused(store_dir, tmp_path):
+    """The store folder from the environment, or the per-user default, is guarded as an
+    explicit ``--store`` is: an export over a store's own file was written, and the store
+    was found damaged and rebuilt at the next command."""
+    assert _run(["query", "--store", str(store_dir), "ASK {}"], subprocess.DEVNULL
+                ).returncode == 0  # built, if no test before built it
+    version = next(p for p in store_dir.iterdir() if (p / "oxigraph").is_dir())
+    current = version / "oxigraph" / "CURRENT"
+    before = current.read_bytes()
+    cache = tmp_path / "cache"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}
+    for extra, out, folder in [
+            ({"EXOKG_STORE_DIR": str(store_dir)}, current, store_dir),
+            ({"XDG_CACHE_HOME": str(cache)}, cache / "exokg" / "store" / "x.nt",
+             cache / "exokg" / "store")]:
+        done = subprocess.run([sys.executable, "-m", "exokg", "export", "--format", "ntriples",
+                               "--out", str(out)], cwd=RUN_DIR, env={**env, **extra},
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"exokg export: error: --out {out}: is in the store folder {folder}; write the "
+            "output elsewhere"]
+    assert current.read_bytes() == before
+    assert not (cache / "exokg" / "store" / "x.nt").exists()

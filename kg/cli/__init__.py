@@ -25,7 +25,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from exokg.config import check_one_input
+from exokg.config import Config, check_one_input
 from exokg.errors import ExoKGError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
@@ -83,6 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _stores(args: argparse.Namespace) -> list[str]:
+    """The store folders a command may read: ``--store``, else the one its settings give
+    (``EXOKG_STORE_DIR``, else the per-user default), and a store opened as is."""
+    settings = Config.load()
+    return [str(p) for p in (getattr(args, "store", None) or settings.store_dir,
+                             settings.store_path) if p]
+
+
 def _run(args: argparse.Namespace) -> int:
     try:
         check_one_input(getattr(args, "data", None) or (),
@@ -94,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
             refuse_own_input(out, files=[*(getattr(args, "data", None) or ()),
                                          *filter(None, [getattr(args, "construct", None)])],
                              records=getattr(args, "records", None) or (),
-                             stores=filter(None, [getattr(args, "store", None)]))
+                             stores=_stores(args))
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a write that fails (a full disk) fails here, not at exit
         return code
