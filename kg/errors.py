@@ -18,8 +18,8 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ExoKGError", "RecordError", "DataError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
     "UnknownFormat", "FormatClash", "ConfigError", "QueryTimeout", "QueryCancelled",
-    "QueryRefused", "AnswerTooLarge", "TooLargeToDraw", "XML_UNFIT", "RDF12_UNFIT",
-    "RDF12_RESULTS_UNFIT",
+    "QueryRefused", "PreconditionFailed", "AnswerTooLarge", "TooLargeToDraw", "XML_UNFIT",
+    "RDF12_UNFIT", "RDF12_RESULTS_UNFIT",
     "ArtifactMissing", "StillBuilding", "StoreChanged", "NotAvailable", "RDF_PARSE_ERRORS",
     "not_valid_rdf", "rdf_problem",
 ]
@@ -163,10 +163,19 @@ class QueryRefused(ExoKGError):
 
 
 class QueryTimeout(ExoKGError):
-    """A query stopped at the time limit (or every query slot stayed busy until it)."""
+    """A query stopped at the time limit (or every query slot stayed busy until it).
+
+    No ``Retry-After`` for the query's own time: the same query would run as long again
+    (its subclass for a busy service says when to come back)."""
 
     status = 503
-    retry_after = 5
+
+
+class PreconditionFailed(ExoKGError):
+    """A request other than ``GET`` or ``HEAD`` whose ``If-None-Match`` names what it
+    would get: RFC 9110 (13.1.2) answers it 412, a 304 answering only ``GET`` and ``HEAD``."""
+
+    status = 412
 
 
 class QueryCancelled(ExoKGError):

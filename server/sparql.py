@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from exokg.config import Config
-from exokg.errors import ExoKGError, InvalidQuery, QueryRefused
+from exokg.errors import ExoKGError, InvalidQuery, PreconditionFailed, QueryRefused
 from exokg.server.asgi import CANCEL_KEY
 from exokg.server.errors import error_reply
 from exokg.server.etags import CACHE_CONTROL, request_etag
@@ -212,6 +212,10 @@ def sparql_reply(service: SparqlService, environ: dict[str, Any], config: Config
         default_graphs=default or None, named_graphs=named or None,
         if_none_match=environ.get("HTTP_IF_NONE_MATCH"), cancel=environ.get(CANCEL_KEY)))
     environ[ANSWER_KEY] = answer  # for the access log
+    if answer.not_modified and environ.get("REQUEST_METHOD") != "GET":
+        raise PreconditionFailed(
+            "If-None-Match names this answer, and a POST is not answered 304 (RFC 9110, "
+            "13.1.2): send the query with GET to revalidate it, or leave If-None-Match out")
     return answer_reply(answer)
 
 

@@ -113,6 +113,24 @@ def test_if_none_match_star_is_a_304_only_where_a_representation_exists(live_ser
     assert _get(f"{live_server}/id/content/nope", **star).status_code == 404
 
 
+def test_a_post_whose_if_none_match_names_its_answer_is_412(live_server):
+    """RFC 9110 (13.1.2): a 304 answers GET and HEAD; a POST whose If-None-Match is
+    false is a 412 (it was a 304)."""
+    query = {"query": "ASK { ?s ?p ?o }"}
+    first = requests.post(f"{live_server}/sparql", data=query, timeout=60)
+    assert first.status_code == 200
+    url = f"{live_server}/sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D"
+    for posted_tag, got_tag in ((first.headers["ETag"], _get(url).headers["ETag"]), ("*", "*")):
+        posted = requests.post(f"{live_server}/sparql", data=query, timeout=60,
+                               headers={"If-None-Match": posted_tag})
+        assert posted.status_code == 412, posted.text
+        assert "send the query with GET to revalidate it" in posted.text
+        assert _get(url, **{"If-None-Match": got_tag}).status_code == 304
+    stale = requests.post(f"{live_server}/sparql", data=query, timeout=60,
+                          headers={"If-None-Match": '"stale"'})
+    assert stale.status_code == 200 and stale.json()["boolean"] is True
+
+
 def test_the_etag_follows_the_settings_that_change_bodies(store_dir):
     """A row cap changes what pages and answers hold (and what /openapi.json states):
     two servers on the same data with other caps send other validators."""

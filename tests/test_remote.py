@@ -137,7 +137,7 @@ def test_small_answers_are_not_marked_truncated(tight_remote):
 
 def test_time_limit_stops_remote_query(tight_remote):
     r = sparql(tight_remote, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
-    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+    assert r.status_code == 503 and "Retry-After" not in r.headers  # it would run as long
     assert "time limit" in r.text
     # the service is still there
     assert sparql(tight_remote, "ASK { ?s ?p ?o }").json()["boolean"] is True

@@ -605,6 +605,8 @@ def test_time_limit_stops_the_query_and_others_are_served(small_server_process):
     response = result["response"]
     assert response.status_code == 503
     assert "time limit" in response.text
+    # nothing says to come back: the same query would run as long again
+    assert "Retry-After" not in response.headers
     assert result["seconds"] < 2 + 1.5
     # the executor was killed, not left running: no executor burns CPU afterwards
     before = _executor_cpu(proc.pid)

@@ -70,6 +70,7 @@ class ServiceBusy(QueryTimeout):
     line's patience (:class:`WaitingLine`)."""
 
     status = 503
+    retry_after = 5
     expected = True  # a reply under load, in the access log: not a warning each time
 
 
