@@ -258,6 +258,19 @@ def test_svg_stops_at_its_time_limit(small, tmp_path, monkeypatch):
         to_svg(small, dot=_slow_dot(tmp_path))
 
 
+def test_svg_above_its_cap_is_422_as_the_whole_graph_s(monkeypatch):
+    """A graph past SVG's node cap is the drawing's limit (422, the whole graph's status),
+    not a bad request (it was a 400)."""
+    from exokg.errors import TooLargeToDraw
+    from exokg.io.graphviz import SVG_MAX_NODES
+
+    G = nx.MultiDiGraph()
+    G.add_nodes_from(f"https://x.org/{i}" for i in range(SVG_MAX_NODES + 1))
+    with pytest.raises(TooLargeToDraw, match=f"at most {SVG_MAX_NODES} nodes") as err:
+        export(G, "svg")
+    assert err.value.status == 422
+
+
 def test_svg_is_svg_with_every_node(small):
     root = ElementTree.fromstring(export(small, "svg"))
     assert root.tag == "{http://www.w3.org/2000/svg}svg"

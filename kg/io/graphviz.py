@@ -13,7 +13,7 @@ import shutil
 import subprocess
 
 import networkx as nx
-from exokg.errors import ExoKGError, InvalidQuery, NotAvailable, QueryCancelled
+from exokg.errors import ExoKGError, NotAvailable, QueryCancelled, TooLargeToDraw
 from exokg.io._rows import graph_edges, graph_nodes
 from exokg.io._style import edge_label, node_style
 from exokg.io._xml import clean
@@ -61,15 +61,15 @@ def to_svg(G: nx.MultiDiGraph, *, dot: str | None = None) -> bytes:
 
     Raises
     ------
-    InvalidQuery
-        above :data:`SVG_MAX_NODES` nodes.
+    TooLargeToDraw
+        above :data:`SVG_MAX_NODES` nodes (422, as the whole graph's drawing cap).
     NotAvailable
         when Graphviz is not installed.
     ExoKGError
         when Graphviz fails.
     """
     if G.number_of_nodes() > SVG_MAX_NODES:
-        raise InvalidQuery(f"SVG is drawn for at most {SVG_MAX_NODES} nodes, not "
+        raise TooLargeToDraw(f"SVG is drawn for at most {SVG_MAX_NODES} nodes, not "
                            f"{G.number_of_nodes()}; export DOT and lay it out with sfdp")
     program = dot or shutil.which("dot")
     if not program:
