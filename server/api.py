@@ -88,9 +88,12 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     raw = one(name)
     if raw is None:
         return default
-    value = whole_number(name, raw)
-    if not low <= value <= high:
-        raise InvalidQuery(f"{name} must be from {low} to {high}, not {value}")
+    try:
+        value = whole_number(name, raw)
+    except InvalidQuery:  # (past 18 digits too: it said "not an integer" of one)
+        value = None
+    if value is None or not low <= value <= high:
+        raise InvalidQuery(f"{name} must be an integer from {low} to {high}, not {raw!r}")
     return value
 
 

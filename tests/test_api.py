@@ -94,6 +94,14 @@ def test_bad_parameters_are_400(api, url):
     assert data["ok"] is False and data["error"]
 
 
+def test_an_integer_out_of_range_is_named_with_its_range(api):
+    """Past 18 digits it was "must be an integer" of an integer."""
+    for raw in ("0", "100000000000000000000", "x"):
+        data = _json(api.get(f"/api/rank?metric=degree&limit={raw}"), 400)
+        assert data["error"].startswith("limit must be an integer from 1 to ")
+        assert data["error"].endswith(f", not {raw!r}")
+
+
 @pytest.mark.parametrize("url", ["/api/neighborhood?node=miR-21x", "/api/evidence?node=miR-63",
                                  "/api/path?source=miR-122&target=miR-21x"])
 def test_unknown_node_is_404_with_suggestions(api, url):
