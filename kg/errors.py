@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "ExoKGError", "RecordError", "DataError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
-    "UnknownFormat", "FormatClash", "ConfigError", "QueryTimeout", "QueryCancelled",
+    "UnknownFormat", "UnsupportedEncoding", "FormatClash", "ConfigError", "QueryTimeout",
+    "QueryCancelled",
     "QueryRefused", "PreconditionFailed", "AnswerTooLarge", "TooLargeToDraw", "XML_UNFIT",
     "RDF12_UNFIT", "RDF12_RESULTS_UNFIT",
     "ArtifactMissing", "StillBuilding", "StoreChanged", "NotAvailable", "RDF_PARSE_ERRORS",
@@ -154,6 +155,13 @@ class AmbiguousNode(InvalidQuery):
     def __init__(self, message: str, *, candidates: list[str]) -> None:
         super().__init__(message)
         self.candidates = candidates
+
+
+class UnsupportedEncoding(InvalidQuery):
+    """A request body in a content coding (gzip ...) the service does not read (RFC 9110,
+    8.4: 415); its bytes were reported as text that is not UTF-8."""
+
+    status = 415
 
 
 class QueryRefused(ExoKGError):

@@ -22,7 +22,13 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from exokg.config import Config
-from exokg.errors import ExoKGError, InvalidQuery, PreconditionFailed, QueryRefused
+from exokg.errors import (
+    ExoKGError,
+    InvalidQuery,
+    PreconditionFailed,
+    QueryRefused,
+    UnsupportedEncoding,
+)
 from exokg.server.asgi import CANCEL_KEY
 from exokg.server.errors import error_reply
 from exokg.server.etags import CACHE_CONTROL, request_etag
@@ -75,6 +81,10 @@ class Reply:
 # --- protocol parameters (pure: a WSGI environ in) ----------------------------------
 
 def _read_body(environ: dict[str, Any], cap: int) -> bytes:
+    coding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+    if coding not in ("", "identity"):
+        raise UnsupportedEncoding(f"a request body with Content-Encoding {coding!r} is not "
+                                  "read here; send it uncompressed")
     length = environ.get("CONTENT_LENGTH")
     if length and length.isdigit() and int(length) > cap:
         raise RequestEntityTooLarge(f"request body over {cap} bytes")

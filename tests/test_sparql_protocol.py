@@ -219,6 +219,20 @@ def test_bad_query_non_utf8(live_server):
     assert r.status_code == 400 and "UTF-8" in r.text
 
 
+def test_a_compressed_body_is_415_naming_its_coding(live_server):
+    """RFC 9110 (8.4): a content coding the service does not read is a 415; it was a
+    400 calling the gzip bytes text that is not UTF-8."""
+    import gzip
+
+    for body, headers in ((gzip.compress(b"ASK {}"), DIRECT),
+                          (gzip.compress(b"query=ASK%20%7B%7D"), FORM)):
+        r = post(live_server, body, {**headers, "Content-Encoding": "gzip"})
+        assert r.status_code == 415, r.text
+        assert "Content-Encoding 'gzip' is not read here; send it uncompressed" in r.text
+    r = post(live_server, b"ASK {}", {**DIRECT, "Content-Encoding": "identity"})
+    assert r.status_code == 200 and r.json()["boolean"] is True
+
+
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_bad_query_non_utf8_in_the_url(live_server, method):
     """%FF in a GET query is refused like in a POST body, not replaced silently."""
