@@ -166,6 +166,10 @@ class Config:
         (), "SPARQL endpoints a SERVICE clause may call (default: none; SERVICE is refused)")
     public_base_iri: str = _setting(
         review.BASE_IRI, "the public base IRI of the data")
+    trusted_hosts: tuple[str, ...] = _setting(
+        (), "host names the service answers to (ports aside; '.example.org' takes its "
+        "subdomains too): pages and answers name the host a request was sent to, so a "
+        "request whose Host header names another is a 400 (default: any)")
     max_radius: int = _setting(3, "largest neighbourhood radius the API serves")
     access_log: bool = _setting(True, "log one structured line per request")
     log_queries: bool = _setting(

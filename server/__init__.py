@@ -61,11 +61,15 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     # the settings by name too, for templates and extensions that read app.config
     app.config.from_mapping({**config.as_mapping(), **flask_keys})
+    # TRUSTED_HOSTS is held by the middleware, in front of both doors (the /sparql fast
+    # path too); Flask's own check of that key would refuse the worker's warm-up requests
+    app.config["TRUSTED_HOSTS"] = flask_keys.get("TRUSTED_HOSTS")
     app.extensions["exokg.config"] = config
     for name in BLUEPRINT_MODULES:
         importlib.import_module(name).init_app(app)
     etags.init_app(app)  # the ETag rule of every cacheable GET/HEAD
     app.wsgi_app = Middleware(app.wsgi_app,  # type: ignore[method-assign]
                               access_log=config.access_log,
-                              log_queries=config.log_queries)
+                              log_queries=config.log_queries,
+                              trusted_hosts=config.trusted_hosts)
     return app

@@ -3,6 +3,9 @@
 It wraps everything else (the ``/sparql`` fast path and Flask), so every response,
 whichever door answered it, gets the same headers and one access-log line.
 
+- A request whose Host is not one of ``TRUSTED_HOSTS`` (when set) is a 400 before any
+  route runs: pages, links and the service description name the host a request was
+  sent to, and a shared cache that does not key on it would keep a poisoned one.
 - Security headers on every response: ``X-Content-Type-Options: nosniff``, a
   Content-Security-Policy allowing only the site's own scripts, styles, images and
   fetches (no inline script; pages keep their data in ``<script type=application/json>``
@@ -36,6 +39,8 @@ from exokg.errors import InvalidQuery
 from exokg.server.asgi import CANCEL_KEY, SENT_KEY
 from exokg.sparql.cancel import use_token
 from exokg.sparql.service import start_recording
+from werkzeug.exceptions import SecurityError
+from werkzeug.wsgi import get_host
 
 __all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH",
            "SECURITY_HEADERS", "Middleware", "query_params"]
@@ -167,8 +172,10 @@ class Middleware:
         a peer engine).
     """
 
-    def __init__(self, app: Callable, *, access_log: bool, log_queries: bool = False) -> None:
+    def __init__(self, app: Callable, *, access_log: bool, log_queries: bool = False,
+                 trusted_hosts: tuple[str, ...] = ()) -> None:
         self.app, self.access_log, self.log_queries = app, access_log, log_queries
+        self.trusted_hosts = list(trusted_hosts)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         started = time.monotonic()
@@ -185,7 +192,8 @@ class Middleware:
         cancel = environ.get(CANCEL_KEY)
         use_token(cancel)  # the bridge runs each request in its own context
         issued = start_recording() if self.log_queries else None
-        body: Iterable[bytes] = self.app(environ, start)
+        body: Iterable[bytes] = (self.app if self._trusted(environ) else _untrusted)(
+            environ, start)
         if not (self.access_log and access_logger.isEnabledFor(logging.INFO)):
             return body
 
@@ -221,3 +229,30 @@ class Middleware:
             write()
             return body
         return _Logged(body, write, cut)
+
+    def _trusted(self, environ: dict[str, Any]) -> bool:
+        """Whether the request's Host is one of ``TRUSTED_HOSTS`` (any, when none are set)."""
+        # /healthz names no host, and a balancer's check may send none (HAProxy's
+        # `option httpchk` without a Host header)
+        if not self.trusted_hosts or environ.get("PATH_INFO") == "/healthz":
+            return True
+        try:
+            get_host(environ, trusted_hosts=self.trusted_hosts)
+        except SecurityError:
+            return False
+        return True
+
+
+def _untrusted(environ: dict[str, Any], start_response: Callable) -> list[bytes]:
+    """The 400 of a request whose Host is not trusted: before any route, which would name
+    that host in its links (a shared cache could keep the page for everyone)."""
+    from exokg.server.errors import error_reply
+
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    err = InvalidQuery(f"this service does not answer to the host {host!r} (TRUSTED_HOSTS)")
+    status, headers, body = error_reply(err, method=environ.get("REQUEST_METHOD", ""),
+                                        path=environ.get("PATH_INFO", ""),
+                                        accept=environ.get("HTTP_ACCEPT"))
+    start_response(f"{status} Bad Request", [*headers.items(),
+                                             ("Content-Length", str(len(body)))])
+    return [body]

@@ -182,3 +182,34 @@ def test_a_stream_that_fails_before_its_first_batch_gets_its_own_status(caplog):
     access = [json.loads(r.getMessage()) for r in caplog.records if r.name == "exokg.access"]
     assert [(a["status"], "cut" in a) for a in access] == [(503, False)]
     assert not [r for r in caplog.records if r.exc_info]  # no traceback
+
+
+def test_a_host_not_trusted_is_400_before_any_route_names_it(store_dir):
+    """``TRUSTED_HOSTS``: pages, API links, the service description and VoID name the
+    host a request was sent to; a Host header an attacker sends (for a shared cache that
+    does not key on it) is refused, by both doors, before anything names it."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "1"],
+                             env={"EXOKG_TRUSTED_HOSTS": "kg.example.org, 127.0.0.1"})
+    try:
+        for path, params in [("/api/neighborhood", {"node": "miR-21"}),
+                             ("/sparql", None), ("/id/content/mir-21", None),
+                             ("/sparql", {"query": "ASK { ?s ?p ?o }"})]:
+            bad = requests.get(f"{url}{path}", params=params, timeout=30,
+                               headers={"Host": "evil.example"})
+            assert bad.status_code == 400, (path, bad.text)
+            assert "does not answer to the host 'evil.example' (TRUSTED_HOSTS)" in bad.text
+            assert "evil.example/" not in bad.text
+            good = requests.get(f"{url}{path}", params=params, timeout=30,
+                                headers={"Host": "kg.example.org"})
+            assert good.status_code == 200, (path, good.text)
+        links = requests.get(f"{url}/api/neighborhood", params={"node": "miR-21"}, timeout=30,
+                             headers={"Host": "kg.example.org"}).json()
+        assert links["url"].startswith("http://kg.example.org/api/neighborhood")
+        # the server's own address, with its port: ports are not compared
+        assert requests.get(f"{url}/api/formats", timeout=30).status_code == 200
+        # a balancer's health check, whatever Host it sends: /healthz names none
+        assert requests.get(f"{url}/healthz", headers={"Host": "10.0.0.5"},
+                            timeout=30).status_code == 200
+    finally:
+        stop_server(proc)
+    assert "Traceback" not in server_log(proc)
