@@ -333,10 +333,25 @@ def export() -> Response:
     stem = "graph with findings" if findings else "graph"
     if request.method == "HEAD":
         # the headers only: the export is not run (a GraphML export reads and lays out the
-        # whole graph before its first byte; 21 s at 10^5 triples, for nothing)
+        # whole graph before its first byte; 21 s at 10^5 triples, for nothing). A drawing
+        # past its cap is refused as its GET is, from the network's node count (a lower
+        # bound with the findings as nodes too)
+        if not graph_format.streams and graph_format.kind == "network":
+            _refuse_a_drawing_too_large()
         return _download(iter(()), graph_format, stem)
     chunks = stream_graph(get_service(), graph_format.name, findings=findings)
     return _streamed(chunks, graph_format, stem)
+
+
+def _refuse_a_drawing_too_large() -> None:
+    from exokg.io.store_rows import DRAW_MAX_NODES, too_large_to_draw
+
+    service = get_service()
+    if not service.info.complete:
+        return  # no node count before the artifacts: the GET finds out
+    adjacency = StoreSource(service, artifacts=index_folder(service.info)).adjacency
+    if adjacency is not None and adjacency.n > DRAW_MAX_NODES:
+        raise too_large_to_draw(DRAW_MAX_NODES)
 
 
 @bp.get("/formats")

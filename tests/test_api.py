@@ -414,6 +414,25 @@ def test_conflicts_are_paged(api):
 
 
 
+@pytest.mark.parametrize("fmt", ["svg", "dot"])
+def test_head_of_a_drawing_past_its_cap_is_422_as_its_get(store_dir, fmt, monkeypatch):
+    """A HEAD of a drawing (DOT, SVG) the whole graph is too large for was a 200, its GET
+    a 422; the network's node count is known without the export."""
+    monkeypatch.setattr("exokg.io.store_rows.DRAW_MAX_NODES", 50)  # the review: ~150 nodes
+    app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "EXECUTORS": 1})
+    client = app.test_client()
+    try:
+        got = client.get(f"/api/export?format={fmt}")
+        head = client.head(f"/api/export?format={fmt}")
+        monkeypatch.setattr("exokg.io.store_rows.DRAW_MAX_NODES", 100_000)
+        small_head = client.head(f"/api/export?format={fmt}")
+    finally:
+        app.extensions["exokg.sparql"].close()
+    assert got.status_code == head.status_code == 422
+    assert "more than 50 nodes, too many to draw" in got.json["error"]
+    assert small_head.status_code == 200
+
+
 @pytest.mark.parametrize("fmt", ["graphml", "ntriples"])
 def test_head_of_an_export_sends_headers_without_running_it(store_dir, fmt):
     # an export time limit no export can meet: the GET runs the export and fails (503),

@@ -56,7 +56,7 @@ from rdflib import Literal
 if TYPE_CHECKING:
     from exokg.sparql.service import SparqlService
 
-__all__ = ["DRAW_MAX_NODES", "store_graph", "store_rows"]
+__all__ = ["DRAW_MAX_NODES", "store_graph", "store_rows", "too_large_to_draw"]
 
 logger = logging.getLogger(__name__)
 
@@ -380,25 +380,36 @@ def store_rows(service: SparqlService, *, findings: bool = False,
         spool.close()
 
 
+def too_large_to_draw(max_nodes: int = DRAW_MAX_NODES) -> TooLargeToDraw:
+    """The refusal of a whole graph past the drawing formats' cap (422).
+
+    >>> too_large_to_draw(3).status
+    422
+    """
+    return TooLargeToDraw(
+        f"the whole graph has more than {max_nodes} nodes, too many to draw as DOT or SVG; "
+        "export a neighbourhood (node=, depth=) or a network format (graphml, gexf, "
+        "cytoscape, cx2, csv, kgx)")
+
+
 def store_graph(service: SparqlService, *, findings: bool = False,
-                max_nodes: int = DRAW_MAX_NODES,
+                max_nodes: int | None = None,
                 cancel: CancelToken | None = None) -> nx.MultiDiGraph:
     """The whole graph as networkx, for the drawing formats only: refused above
-    ``max_nodes``.
+    ``max_nodes`` (default: :data:`DRAW_MAX_NODES`).
 
     Raises
     ------
     TooLargeToDraw
         when the graph has more than ``max_nodes`` nodes.
     """
+    if max_nodes is None:  # read now, as the HEAD of a drawing reads it
+        max_nodes = DRAW_MAX_NODES
     G = nx.MultiDiGraph(name="ExoKG", findings=findings)
     with store_rows(service, findings=findings, cancel=cancel) as (nodes, edges):
         for node, data in nodes:
             if G.number_of_nodes() >= max_nodes:
-                raise TooLargeToDraw(
-                    f"the whole graph has more than {max_nodes} nodes, too many to draw as "
-                    "DOT or SVG; export a neighbourhood (node=, depth=) or a network format "
-                    "(graphml, gexf, cytoscape, cx2, csv, kgx)")
+                raise too_large_to_draw(max_nodes)
             G.add_node(node, **data)
         for u, v, key, data in edges:
             G.add_edge(u, v, key=key, **{k: x for k, x in data.items()
