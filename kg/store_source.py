@@ -497,8 +497,11 @@ class StoreSource:
         rows: list[tuple[Any, Any, Any]] = []
         among: list[tuple[str, str, str]] = []
         if nodes:
-            query = attribute_query(nodes, self.literal_properties)
-            rows = [(n, p, o) for n, p, o in self._select(query).rows
+            # in chunks: one query for 10,000 nodes passed the row cap, and the nodes past
+            # it were sent without label or kind
+            rows = [(n, p, o) for n, p, o in self._read_chunked(
+                        nodes, _ATTRIBUTE_CHUNK,
+                        lambda part: attribute_query(part, self.literal_properties))
                     if isinstance(n, URIRef) and p is not None and o is not None]
             if edges:
                 among = self.edges_among(nodes)
@@ -517,11 +520,28 @@ class StoreSource:
                                           if i is not None})
         if self.findings and self.artifacts is not None:
             return self._edges_with_findings(nodes)
-        member = set(nodes)
-        query = (f"SELECT ?s ?p ?o {{ {_values('s', sorted(nodes))} ?s ?p ?o "
-                 f"FILTER(isIRI(?o)) {_edge_filter('p', None)} }}")
-        return [(str(s), compress(str(p)), str(o)) for s, p, o in self._select(query).rows
+        member, edge = set(nodes), _edge_filter("p", None)
+        rows = self._read_chunked(sorted(nodes), _EDGE_CHUNK, lambda part: (
+            f"SELECT ?s ?p ?o {{ {_values('s', part)} ?s ?p ?o FILTER(isIRI(?o)) {edge} }}"))
+        return [(str(s), compress(str(p)), str(o)) for s, p, o in rows
                 if str(o) in member and is_edge_predicate(str(p))]
+
+    def _read_chunked(self, items: Sequence[str], size: int,
+                      query: Callable[[Sequence[str]], str]) -> list[Any]:
+        """The rows of ``query`` over ``items``, ``size`` at a time, well within the row
+        cap; a chunk that reaches it anyway is read again in halves, so that no row is
+        silently left out (one item past the cap alone is cut there, and logged)."""
+        rows: list[Any] = []
+        for part in chunks(items, size):
+            results = self._select(query(part))
+            if results.truncated and len(part) > 1:
+                rows += self._read_chunked(part, (len(part) + 1) // 2, query)
+                continue
+            if results.truncated:
+                logger.warning("the statements of %s pass %d rows: cut", part[0],
+                               self.max_rows)
+            rows += results.rows
+        return rows
 
     def _edges_with_findings(self, nodes: Collection[str]) -> list[tuple[str, str, str]]:
         """The edges among ``nodes`` with Findings as nodes: those between nodes of the
@@ -537,28 +557,16 @@ class StoreSource:
         if not rest:
             return edges
         member, edge = set(nodes), _edge_filter("p", None)
-
-        def read(items: Sequence[str], size: int, query: Callable[[str], str]) -> list[Any]:
-            # in chunks well within the row cap (a finding has a few dozen links); a chunk
-            # that reaches it anyway is read again in halves: no edge is silently left out
-            rows = []
-            for part in chunks(items, size):
-                results = self._select(query(_values("n", part)))
-                if results.truncated and len(part) > 1:
-                    rows += read(part, (len(part) + 1) // 2, query)
-                    continue
-                if results.truncated:
-                    logger.warning("the links of %s pass %d rows: cut", part[0], self.max_rows)
-                rows += results.rows
-            return rows
-
+        read = self._read_chunked  # (a finding has a few dozen links)
         found = {(str(s), str(p), str(o)) for s, p, o in read(
-            rest, _EDGE_CHUNK, lambda n: f"SELECT ?n ?p ?o {{ {n} ?n ?p ?o FILTER(isIRI(?o)) "
-                                         f"{edge} }}")}
+            rest, _EDGE_CHUNK, lambda part: f"SELECT ?n ?p ?o {{ {_values('n', part)} ?n ?p ?o "
+                                            f"FILTER(isIRI(?o)) {edge} }}")}
         findings = [str(n) for (n,) in read(
-            rest, _EDGE_CHUNK, lambda n: f"SELECT ?n {{ {n} ?n a <{EXO.Finding}> }}")]
+            rest, _EDGE_CHUNK,
+            lambda part: f"SELECT ?n {{ {_values('n', part)} ?n a <{EXO.Finding}> }}")]
         found.update((str(s), str(p), str(o)) for s, p, o in read(
-            findings, _EDGE_CHUNK, lambda n: f"SELECT ?s ?p ?n {{ {n} ?s ?p ?n {edge} }}"))
+            findings, _EDGE_CHUNK,
+            lambda part: f"SELECT ?s ?p ?n {{ {_values('n', part)} ?s ?p ?n {edge} }}"))
         edges += [(s, compress(p), o) for s, p, o in sorted(found)
                   if s in member and o in member and is_edge_predicate(p)]
         return edges
@@ -738,8 +746,11 @@ def index_folder(info: Any) -> Path | None:
     return folder
 
 
-#: Nodes whose links one query of :meth:`StoreSource._edges_with_findings` reads.
+#: Nodes whose links one query reads (:meth:`StoreSource.edges_among`).
 _EDGE_CHUNK = 500
+#: Nodes whose attributes one query reads (a node has a few dozen at most, well within
+#: the row cap; a chunk that passes it is read again in halves).
+_ATTRIBUTE_CHUNK = 500
 
 def _adjacency_edges(adj: Any, ids: dict[int, str]) -> list[tuple[str, str, str]]:
     """The adjacency's edges among the nodes of ``ids`` (adjacency id -> IRI), as

@@ -80,6 +80,20 @@ def test_edges_with_findings_are_read_whole_whatever_the_row_cap(service, GF):
     assert sorted(source.edges_among(nodes)) == expected
 
 
+@pytest.mark.parametrize("findings", [False, True])
+@pytest.mark.parametrize("artifacts", [False, True])
+def test_a_subgraph_past_the_row_cap_is_read_whole(service, G, GF, findings, artifacts):
+    """The attributes (and, without the artifacts, the edges) of many nodes: one query
+    for them all passed the row cap, and the nodes past it were sent without label or
+    kind (a depth-2 neighbourhood of 10,000 nodes at 10^5 findings)."""
+    whole = GF if findings else G
+    nodes = set(neighborhood(whole, "miR-21", depth=2))
+    source = StoreSource(service, findings=findings, max_rows=40,
+                         artifacts=index_folder(service.info) if artifacts else None)
+    assert len(nodes) > 40
+    assert graph_json(source.subgraph(nodes)) == graph_json(whole.subgraph(nodes))
+
+
 @pytest.mark.parametrize(("names", "ring"), [
     (["miR-21", "hepatocellular carcinoma", "hepatoblastoma"], True),  # read on the out side
     (["hepatocellular carcinoma", "serum", "miR-21", "miR-122"], True),  # on the in side
