@@ -818,7 +818,7 @@ def evidence(G: nx.MultiDiGraph, node: str) -> dict:
         "node": node_json(G, center),
         "findings": [row for row, _ in pairs],
         "groups": group_by_disease_role(rows),
-        **summarize(rows),
+        **summarize(rows, center),
     }
 
 

@@ -325,13 +325,15 @@ def finding_row(record: dict[str, Any]) -> Finding:
         roles=tuple(r["label"] for r in record["roles"]), retracted=bool(record["retracted"]))
 
 
-def evidence_summary(findings: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """How much the review says about a node: :func:`exokg.evidence.summarize` of its findings.
+def evidence_summary(findings: Iterable[dict[str, Any]], node: str | None = None
+                     ) -> dict[str, Any]:
+    """How much the review says about ``node``: :func:`exokg.evidence.summarize` of its
+    findings.
 
     The same summary (same fields, same conflict rule) as ``/api/evidence`` and
     ``exokg evidence``.
     """
-    return summarize(finding_row(rec) for rec in findings)
+    return summarize((finding_row(rec) for rec in findings), node)
 
 
 #: What a page does not list among a node's facts: its label is the page's title.
@@ -409,5 +411,5 @@ def describe_node(graph: Graph, node: URIRef) -> dict[str, Any]:
         "external": facts["external"],
         "findings": findings,
         "groups": group_findings(findings),
-        "evidence": evidence_summary(findings),
+        "evidence": evidence_summary(findings, str(node)),
     }

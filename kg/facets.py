@@ -263,7 +263,7 @@ def evidence_answer(reader: Any, facets: Facets, node: str, *, page: str | int |
     if summary is None:  # not a hub: at most a page of findings, summarised here
         every = [finding_row(r) for r in (records if count <= size else all_finding_records(
             reader, node, count, predicate=str(EXO.content)))]
-        summary = {**summarize(every), "groups": group_by_disease_role(every)}
+        summary = {**summarize(every, node), "groups": group_by_disease_role(every)}
     return {"node": graph_entry(graph, node), **summary,
             "findings": [_api_finding(r) for r in records],
             "findings_count": count, "page": number, "pages": pages,

@@ -645,15 +645,17 @@ def _by_molecule(db: sqlite3.Connection, hubs: dict[str, int], tallies: dict[int
                 "conflicts": own, "studies": summary["studies"],
                 "directions": summary["directions"]}))
             by_hub: dict[int, list[Finding]] = defaultdict(list)
-            for (*_, names), f in zip(unpacked, alone, strict=True):
+            for (*_, names), f, whole in zip(unpacked, alone, found, strict=True):
                 for node in names:
                     hub = hubs.get(node)
-                    if hub is not None:
+                    # another molecule of the finding lists its own conflicts only
+                    # (exokg.evidence.conflict_rows)
+                    if hub is not None and (node == molecule or node not in dict(whole.molecules)):
                         by_hub[hub].append(f)
             for hub, mine in by_hub.items():
                 tallies[hub].add_conflicts(molecule, find_conflicts(mine))
         if len(found) > hub_min:
-            summary = summarize(found)
+            summary = summarize(found, molecule)
             summary["groups"] = group_by_disease_role(found)
             db.execute("INSERT INTO evidence VALUES (?, 'content', ?, ?)",
                        (molecule, len(found), json.dumps(_bounded(summary))))

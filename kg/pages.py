@@ -531,7 +531,8 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
         evidence, facet_counts = stored.evidence, stored.facets
     else:  # at most a page of findings (without the artifact: any number, paged through)
         every = findings if count <= size else all_finding_records(reader, node, count)
-        evidence, facet_counts = evidence_summary(every), count_facets(map(facet_values, every))
+        evidence = evidence_summary(every, node)
+        facet_counts = count_facets(map(facet_values, every))
     incoming = stored.incoming if stored is not None else _incoming(reader, node)
     data.update({"incoming": incoming, "findings": findings,
                  "groups": group_findings(findings), "evidence": evidence,

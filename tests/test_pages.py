@@ -142,7 +142,11 @@ def test_hub_summary_equals_a_direct_count(hub_store):
         records = findings_about(graph, URIRef(node))
         stored = facets.node(node)
         assert stored.count == len(records) >= HUB_FINDINGS
-        assert stored.evidence == evidence_summary(records)
+        assert stored.evidence == evidence_summary(records, node)
+        # a molecule's conflicts are its own (its findings name other molecules too, whose
+        # conflicts a disease lists)
+        in_conflict = {c["molecule"] for c in stored.evidence["conflicts"]}
+        assert in_conflict == {"miR-hub"} if node == HUB else len(in_conflict) > 1
         by_table = {int(v["key"]): v["count"] for v in stored.facets["table"]}
         assert by_table == {t: sum(1 for r in records if r["table"] == t) for t in range(1, 6)}
         directions = {v["key"]: v["count"] for v in stored.facets["direction"]}
