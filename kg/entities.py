@@ -38,7 +38,7 @@ from pathlib import Path
 
 from exokg.errors import RecordError
 from exokg.formats import split_page_suffix
-from exokg.records import Record, parse_sample_size
+from exokg.records import Record, parse_sample_size, printed_by
 from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS, ID_NAMESPACE_OF_CLASS, ROLE_OF_TABLE
 from exokg.tsv import Column, read_tsv
@@ -274,7 +274,7 @@ def normalize(record: Record, entities: EntityTable) -> Finding:
 
     def sample_size(column: str, cell: str) -> tuple[str, int | None, str | None]:
         try:
-            return parse_sample_size(cell)
+            return parse_sample_size(cell, printed_by(record))
         except ValueError as err:  # a Record built by hand, not read by read_records
             raise RecordError(str(err), file=record.file, row=record.line,
                               column=column) from None

@@ -33,8 +33,9 @@ from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS
 from exokg.tsv import Column, read_tsv
 
-__all__ = ["Column", "MAX_ROW", "MAX_SAMPLE_SIZE", "Record", "TABLE_COLUMNS", "bundled_records_dir",
-           "parse_sample_size", "read_records", "read_table"]
+__all__ = ["RECORDS", "REVIEW", "Column", "MAX_ROW", "MAX_SAMPLE_SIZE", "Record", "TABLE_COLUMNS",
+           "bundled_records_dir", "parse_sample_size", "printed_by", "read_records",
+           "read_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,19 +49,21 @@ MAX_SAMPLE_SIZE = 10_000_000
 MAX_ROW = 999_999_999
 
 _SIZE = re.compile(r"^(?P<text>.*?)\s*\(\s*[nN]\s*=\s*(?P<n>[^()]*?)\s*\)$")
-_NO_SIZE = "The review prints no sample size"
-_UNKNOWN_SIZE = "The review prints n = ?"
+#: Who printed the cell, in a note where n is absent: the review's own tables, or a
+#: user's records (whose note said "the review" too).
+REVIEW, RECORDS = "The review prints", "The records print"
 
 
-def parse_sample_size(cell: str) -> tuple[str, int | None, str | None]:
-    """Split ``"Serum (n = 93)"`` into its text, n, and a note where n is absent.
+def parse_sample_size(cell: str, printed: str = REVIEW) -> tuple[str, int | None, str | None]:
+    """Split ``"Serum (n = 93)"`` into its text, n, and a note where n is absent (who
+    ``printed`` it: :data:`REVIEW` or :data:`RECORDS`).
 
     >>> parse_sample_size("Serum (n = 93)")
     ('Serum', 93, None)
     >>> parse_sample_size("Serum (n = ?)")
     ('Serum', None, 'The review prints n = ?')
-    >>> parse_sample_size("Serum and ascitic fluid")
-    ('Serum and ascitic fluid', None, 'The review prints no sample size')
+    >>> parse_sample_size("Serum and ascitic fluid", RECORDS)
+    ('Serum and ascitic fluid', None, 'The records print no sample size')
     >>> parse_sample_size("Serum (n = twelve)")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -73,10 +76,10 @@ def parse_sample_size(cell: str) -> tuple[str, int | None, str | None]:
     """
     match = _SIZE.match(cell)
     if not match:
-        return cell, None, _NO_SIZE
+        return cell, None, f"{printed} no sample size"
     n = match["n"]
     if n == "?":
-        return match["text"], None, _UNKNOWN_SIZE
+        return match["text"], None, f"{printed} n = ?"
     if re.fullmatch(r"[-\u2212]\s*[0-9]+", n):
         raise ValueError(f"the sample size {n} is negative: n counts samples, from 1")
     if not re.fullmatch(r"[0-9]+", n):
@@ -158,6 +161,17 @@ class Record:
 def bundled_records_dir() -> Path:
     """The folder of the review's own records, shipped with the package."""
     return data_path() / "records"
+
+
+def printed_by(record: Record) -> str:
+    """Who printed a record's cells: :data:`REVIEW` for the review's own tables, else
+    :data:`RECORDS` (a user's).
+
+    >>> printed_by(read_records()[0]) == REVIEW
+    True
+    """
+    return REVIEW if Path(record.file).resolve().is_relative_to(
+        bundled_records_dir().resolve()) else RECORDS
 
 
 def read_table(path: Path, table: int) -> list[Record]:

@@ -241,6 +241,22 @@ def test_a_users_reference_is_not_said_to_be_cited_by_the_review(tmp_path):
     assert (EXOID["ref/14"], DCTERMS.isReferencedBy, REVIEW) in graph
 
 
+def test_a_users_missing_sample_size_is_not_said_to_be_the_review_s(tmp_path):
+    """The note of a user's row without n named the review as its printer."""
+    from exokg.build import build_graph
+    from exokg.vocab import EXO, EXOID
+
+    table = T2 + MIR21_ROW.replace("(n = 12)", "(n = ?)") + MIR21_ROW.replace(
+        "1\t", "2\t", 1).replace("Serum (n = 12)", "Serum")
+    graph = build_graph([user_folder(tmp_path, E_HEADER + LAB_REF, table_text=table)])
+    notes = [graph.value(EXOID[f"finding/lab/t2-{row}"], EXO.sampleSizeNote) for row in (1, 2)]
+    assert [str(n) for n in notes] == ["The records print n = ?",
+                                       "The records print no sample size"]
+    # the review's own rows keep theirs
+    assert str(graph.value(EXOID["finding/t1-30"], EXO.sampleSizeNote)) == \
+        "The review prints n = ?"
+
+
 @pytest.mark.parametrize(("text", "row", "column", "message"), [
     (E_HEADER + LAB_REF + LAB_REF.replace("Lab 1", "Lab 2"), 3, "id",
      "entity ref/lab-1 is defined twice (also in row 2)"),
