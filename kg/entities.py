@@ -38,6 +38,7 @@ from pathlib import Path
 
 from exokg.errors import RecordError
 from exokg.formats import split_page_suffix
+from exokg.name_keys import exact_keys
 from exokg.records import Record, parse_sample_size, printed_by
 from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS, ID_NAMESPACE_OF_CLASS, ROLE_OF_TABLE
@@ -99,7 +100,7 @@ class EntityTable:
         self.by_id: dict[str, Entity] = {}
         self.origin: dict[str, str] = {}
         self._printed: dict[tuple[str, str], list[Entity]] = defaultdict(list)
-        self._named: dict[str, Entity] = {}  # label or alternative label, lower-cased
+        self._named: dict[str, Entity] = {}  # label or alternative label, by exact key
         for entity in entities:
             self.add(entity)
 
@@ -112,7 +113,8 @@ class EntityTable:
         for text in entity.printed_as:
             self._printed[(entity.field, text)].append(entity)
         for text in (entity.label, *entity.alt_labels):  # what users look it up by
-            self._named.setdefault(text.lower(), entity)
+            for key in exact_keys(text):
+                self._named.setdefault(key, entity)
 
     def __iter__(self):
         return iter(sorted(self.by_id.values(), key=lambda e: e.id))
@@ -125,9 +127,10 @@ class EntityTable:
         return sorted(self._printed.get((field, printed), []), key=lambda e: e.id)
 
     def named(self, name: str) -> Entity | None:
-        """The entity whose label or alternative label is ``name`` in any case (lower-cased,
-        as the look-ups by name compare: :func:`exokg.network.resolve_node`)."""
-        return self._named.get(name.lower())
+        """The entity with a label or alternative label named alike: sharing an exact key
+        (:func:`exokg.name_keys.exact_keys`, what a search and a look-up by name compare,
+        so that ``MIR21`` and ``miR-21`` are one name)."""
+        return next((self._named[k] for k in exact_keys(name) if k in self._named), None)
 
 
 def _split(cell: str) -> tuple[str, ...]:
@@ -207,7 +210,8 @@ def load_entities(*extra: Path | str) -> EntityTable:
                         file=name, row=line_no, column="printed_as")
             for column, text in [("label", entity.label),
                                  *(("alt_labels", alt) for alt in entity.alt_labels)]:
-                owner = table.named(text) or named_here.get(text.lower())
+                owner = table.named(text) or next(
+                    (named_here[k] for k in exact_keys(text) if k in named_here), None)
                 if owner is not None and owner.id != entity.id:
                     at = where(owner.id) if owner.id in table.by_id else \
                         f"row {lines[owner.id]}"
@@ -215,7 +219,8 @@ def load_entities(*extra: Path | str) -> EntityTable:
                         f"{text!r} is already a name of {owner.id} ({at}); a name looks "
                         "up one node, so give this entity another", file=name, row=line_no,
                         column=column)
-                named_here.setdefault(text.lower(), entity)
+                for key in exact_keys(text):
+                    named_here.setdefault(key, entity)
         for line_no, entity in rows:
             table.add(entity, origin=f"{name}, row {line_no}")
     return table

@@ -186,12 +186,19 @@ def test_the_review_findings_never_change_because_of_a_users_files(tmp_path, gra
      "content/mir-21 (the review's entity table)"),
     ("content/aaa-spoof\tMicroRNA\tMIR-21\tspoof21\t\t\n", "MIR-21", "label",
      "content/mir-21 (the review's entity table)"),
+    # named alike as a search and a look-up by name compare: each took over miR-21's
+    # look-ups (node=MIR21 answered for this entity), and search showed two miR-21s
+    *((f"content/aaa-spoof\tMicroRNA\t{name}\tspoof21\t\t\n", name, "label",
+       "content/mir-21 (the review's entity table)")
+      for name in ("MIR21", "\uff4d\uff49\uff32\uff0d\uff12\uff11", "miR\u201021",
+                   "microRNA-21")),
     # a molecule comes before a disease: this one took over HCC
     ("content/x\tMicroRNA\tx\tx\thcc\t\n", "hcc", "alt_labels",
      "disease/hcc (the review's entity table)"),
     ("content/x\tMicroRNA\tx\tx\t\t\ncontent/y\tMicroRNA\ty\ty\tX\t\n", "X",
      "alt_labels", "content/x (row 3)"),
-], ids=["review-label", "case", "alt-label-of-another-kind", "same-file"])
+], ids=["review-label", "case", "hgnc-symbol", "full-width", "unicode-hyphen", "microrna",
+        "alt-label-of-another-kind", "same-file"])
 def test_a_users_label_that_names_another_entity_is_refused(tmp_path, row, text, column,
                                                             owner):
     from exokg.build import build_graph

@@ -16,7 +16,8 @@ import pytest
 from exokg.build import build_graph, to_sorted_ntriples
 from exokg.errors import ArtifactMissing, InvalidQuery
 from exokg.index import BUILDERS, load_adjacency, search
-from exokg.index.search import SEARCH_FILE, name_keys
+from exokg.index.search import SEARCH_FILE
+from exokg.name_keys import name_keys
 from exokg.resources import data_path
 
 MIR21 = "https://w3id.org/exokg/id/content/mir-21"

@@ -5,7 +5,8 @@ alternative labels, CURIE, and mapped identifiers (``exo:xref`` literals and the
 ``skos:exactMatch``/``closeMatch`` IRIs as CURIEs and as bare accessions; the
 ``narrowMatch``/``broadMatch``/``relatedMatch`` ones as *related*, ranked below).
 
-Names are normalised the same way when indexed and when asked (:func:`name_keys`):
+Names are normalised the same way when indexed and when asked
+(:func:`exokg.name_keys.name_keys`):
 case and punctuation are dropped, and miRNA names are reduced to one key, so that
 ``hsa-miR-21-5p``, ``MIR21`` (the HGNC symbol), ``miR21``, ``mir-21`` and
 ``microRNA-21`` all reach ``miR-21``; a query with an arm (``-5p``) also matches the
@@ -49,7 +50,6 @@ import logging
 import re
 import sqlite3
 import time
-import unicodedata
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -63,12 +63,13 @@ from exokg.errors import ArtifactMissing, InvalidQuery
 from exokg.index.adjacency import excluded_types, kind_name, load_adjacency
 from exokg.index.metrics import load_metrics
 from exokg.index.scan import excluded_filter, node_ids, select, tagged_union
+from exokg.name_keys import fold, name_keys
 from exokg.network import compress
 from exokg.readonly_db import read_only
 from exokg.terms import normalize_kinds
 from exokg.vocab import EXO, RDFS, SKOS
 
-__all__ = ["SEARCH_FILE", "Hit", "build_search_index", "name_keys", "search"]
+__all__ = ["SEARCH_FILE", "Hit", "build_search_index", "search"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,53 +79,18 @@ _FIELDS = ("label", "altLabel", "curie", "xref", "related")
 _EXACT = {"label": 100, "altLabel": 90, "curie": 90, "xref": 90, "related": 60}
 _PREFIX = {"label": 70, "altLabel": 60, "curie": 55, "xref": 55, "related": 40}
 _WORD = 30
-_ARMLESS = 15  # an armless key matched for a query with an arm: a little lower
 _CANDIDATES = 2000  # rows kept per prefix or word lookup, best prominence first
 _SCAN = 5_000  # prefix rows read at most (in key order), to bound a short query's cost
 
-_MIRNA = re.compile(
-    r"^(?:[a-z]{3,4}-)?(?P<family>mir|mirna|microrna|mi-r|let)[-_ ]?(?P<number>\d+)"
-    r"(?P<letter>[a-z])?(?:[-_ ]?(?P<copy>\d+))?(?:[-_ ]?(?P<arm>[35]p|\*))?$")
 _PREDICATES = {str(RDFS.label): "label", str(SKOS.altLabel): "altLabel",
                str(EXO.xref): "xref", str(SKOS.exactMatch): "xref",
                str(SKOS.closeMatch): "xref", str(SKOS.narrowMatch): "related",
                str(SKOS.broadMatch): "related", str(SKOS.relatedMatch): "related"}
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold().strip()
-
-
-def name_keys(text: str) -> list[tuple[str, int]]:
-    """The normalised keys of a name, each with its penalty (0: the name itself).
-
-    >>> name_keys("hsa-miR-21-5p")
-    [('hsamir215p', 0), ('mir21-5p', 0), ('mir21', 15)]
-    >>> [k for k, _ in name_keys("MIR21")], [k for k, _ in name_keys("let-7")]
-    (['mir21'], ['let7'])
-    """
-    folded = _fold(text)
-    keys = [(re.sub(r"[\W_]+", "", folded), 0)]
-    match = _MIRNA.match(folded)
-    if match:
-        family = "let" if match["family"] == "let" else "mir"
-        base = f"{family}{match['number']}{match['letter'] or ''}"
-        if match["copy"]:
-            base += f"-{match['copy']}"
-        if match["arm"]:
-            keys += [(f"{base}-{match['arm']}", 0), (base, _ARMLESS)]
-        else:
-            keys.append((base, 0))
-    out: list[tuple[str, int]] = []
-    for key, penalty in keys:
-        if key and key not in [k for k, _ in out]:
-            out.append((key, penalty))
-    return out
-
-
 def _id_keys(curie: str) -> list[str]:
     """An identifier's keys: the CURIE and the bare accession (when not a bare number)."""
-    folded = _fold(curie)
+    folded = fold(curie)
     keys = [folded]
     local = folded.split(":", 1)[-1] if ":" in folded and "//" not in folded else ""
     if local and not local.isdigit():
@@ -339,7 +305,7 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
             for entity, field, pen, name in rows:
                 offer(entity, _PREFIX[_FIELDS[field]] - max(penalty, pen), _FIELDS[field],
                       name)
-        words = re.findall(r"\w+", _fold(q))
+        words = re.findall(r"\w+", fold(q))
         if words:
             match = " AND ".join(f'"{w}"*' for w in words)
             rows = con.execute("SELECT w.entity, w.field, w.text FROM (SELECT entity, field, "
