@@ -210,9 +210,16 @@ def entities() -> Response:
     from exokg.algorithms import search
 
     q = _arg("q", required=True)
+    limit = _int("limit", 20, 1, _SEARCH_MAX)
+    # one more than asked (within the search's bound): whether more match than are sent
     hits = search(graph_source(), q or "", types=_list("type", "types"),
-                  limit=_int("limit", 20, 1, 1000))
-    return _ok(q=q, count=len(hits), results=hits)
+                  limit=min(limit + 1, _SEARCH_MAX))
+    return _ok(q=q, count=min(len(hits), limit), results=hits[:limit],
+               truncated=len(hits) > limit or len(hits) == _SEARCH_MAX)
+
+
+#: The most matches a search answers (its index's bound).
+_SEARCH_MAX = 1000
 
 
 @bp.get("/neighborhood")

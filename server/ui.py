@@ -29,7 +29,7 @@ from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
 from exokg.rdf_terms import ntriples_graph
 from exokg.server.errors import retry_headers
-from exokg.server.params import one
+from exokg.server.params import link, one
 from exokg.sparql.negotiate import preferred
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, PREFIXES
@@ -276,11 +276,31 @@ def _table_titles() -> dict[int, str]:
 @bp.route("/search.json", endpoint="search_json", defaults={"fmt": "json"})
 @bp.route("/search")
 def search(fmt: str | None = None) -> Response:
+    """Entities matching ``q``, :data:`SEARCH_PAGE` a page (``page``, up to the search's
+    1,000 best). The page said "50 matches" where there were hundreds, and ignored
+    ``page``: now it says which matches it shows and links the next page."""
+    from exokg.pages import whole_number
+
     text = (one("q") or "").strip()
-    results = search_entities(text) if text else []
+    raw = one("page")
+    number = whole_number("page", raw) if raw not in (None, "") else 1
+    if not 1 <= number <= SEARCH_PAGES:
+        raise InvalidQuery(f"page must be an integer from 1 to {SEARCH_PAGES}, not {raw!r}")
+    first = (number - 1) * SEARCH_PAGE
+    # one more than the page shows: whether a next page exists
+    found = search_entities(text, limit=first + SEARCH_PAGE + 1) if text else []
+    results = found[first:first + SEARCH_PAGE]
+    has_next = len(found) > first + SEARCH_PAGE and number < SEARCH_PAGES
     data = {"title": f"Search: {text}" if text else "Search", "q": text,
-            "results": results, "count": len(results)}
+            "results": results, "count": len(results), "page": number,
+            "first": first + 1 if results else 0, "last": first + len(results),
+            "next": link("ui.search_json" if fmt == "json" else "ui.search", but="page",
+                         page=number + 1) if has_next else None}
     return render_page("search.html", data, fmt=fmt)
+
+
+#: Matches a search page shows, and the pages a search reaches (its 1,000 best).
+SEARCH_PAGE, SEARCH_PAGES = 50, 20
 
 
 # ---------------------------------------------------------------- query page

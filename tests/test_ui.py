@@ -67,6 +67,33 @@ def test_search_finds_mir21_first(web_client):
     assert web_client.get("/search.json?q=zzzz-nothing").json["count"] == 0
 
 
+def test_search_pages_say_which_matches_they_show(web_client, monkeypatch):
+    """A search with more matches than a page shows: it said "50 matches" of 619, with no
+    next page, and ignored ``page``. Pages of 20 here ("r": 61 matches in the review)."""
+    from urllib.parse import urlsplit
+
+    from exokg.server import ui
+
+    monkeypatch.setattr(ui, "SEARCH_PAGE", 20)
+    every = web_client.get("/api/entities?q=r&limit=1000").json
+    assert every["truncated"] is False and every["count"] == len(every["results"]) > 40
+    cut = web_client.get("/api/entities?q=r&limit=20").json
+    assert cut["truncated"] is True and cut["count"] == 20
+    seen, url, pages = [], "/search.json?q=r", 0
+    while url:
+        data = web_client.get(url).json
+        pages += 1
+        assert data["page"] == pages and data["count"] == len(data["results"]) <= 20
+        seen += [r["iri"] for r in data["results"]]
+        nxt = urlsplit(data["next"]) if data["next"] else None
+        url = nxt and f"{nxt.path}?{nxt.query}"
+    assert seen == [r["id"] for r in every["results"]] and pages == -(-len(seen) // 20)
+    html = web_client.get("/search?q=r&page=2").get_data(as_text=True)
+    assert "Matches 21–40" in html and 'rel="next"' in html and "page=3" in html
+    for bad in ("0", "21", "x"):
+        assert web_client.get(f"/search.json?q=r&page={bad}").status_code == 400
+
+
 def test_query_page_runs_an_example_and_keeps_it_in_the_url(web_client):
     data = web_client.get("/query.json?example=mir-21-studies").json
     assert data["kind"] == "SELECT"
