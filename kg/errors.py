@@ -157,11 +157,12 @@ class AmbiguousNode(InvalidQuery):
         self.candidates = candidates
 
 
-class UnsupportedEncoding(InvalidQuery):
-    """A request body in a content coding (gzip ...) the service does not read (RFC 9110,
-    8.4: 415); its bytes were reported as text that is not UTF-8."""
+class UnsupportedEncoding(ExoKGError):
+    """A request body in a content coding (gzip ...) the service does not read: RFC 9110
+    (8.4, 15.5.16) answers 415, saying which codings it reads (``headers``)."""
 
     status = 415
+    headers = {"Accept-Encoding": "identity"}
 
 
 class QueryRefused(ExoKGError):

@@ -46,7 +46,6 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 from exokg.errors import RDF_PARSE_ERRORS, ConfigError, rdf_problem
@@ -68,6 +67,8 @@ _MARKS = {"@vocab": _UNMAPPED, "@base": _RELATIVE}
 _HEAD = b'{"@context":' + json.dumps(_MARKS).encode() + b',"@graph":'
 #: A base direction given anywhere: a value's, or a context's default.
 _DIRECTION = re.compile(rb'"@direction"\s*:\s*"[^"]')
+#: The bytes of one chunk kept for the next search (the pattern's span, spaces aside).
+_DIRECTION_SPAN = 256
 _TAIL = b"}"
 _BOM = codecs.BOM_UTF8
 _WHITESPACE = b" \t\r\n"
@@ -88,60 +89,59 @@ def _wrapped(path: Path) -> Iterator[bytes]:
 
 
 def _marked(path: Path) -> Iterable[bytes]:
-    """The marked reading's document, as chunks: the file wrapped, or, where it may reset
-    a context (it holds a ``null``), the file with the marks in each reset's place.
-
-    >>> _unreset({"@context": [None, {"@base": None, "p": {"@context": None}}], "q": None})
-    ... # doctest: +NORMALIZE_WHITESPACE
-    {'@context': [{'@vocab': 'urn:exokg:unmapped:', '@base': 'http://relative.exokg.invalid/'},
-                  {'@base': 'http://relative.exokg.invalid/',
-                   'p': {'@context': {'@vocab': 'urn:exokg:unmapped:',
-                                      '@base': 'http://relative.exokg.invalid/'}}}],
-     'q': None}
+    """The marked reading's document, as chunks: the file wrapped, with the marks in the
+    place of each context reset (a ``null`` ``@context``, ``@base`` or ``@vocab``, or a
+    ``null`` first in a context array), so that what a reset makes JSON-LD drop is still
+    marked. The bytes are rewritten, not parsed and written again (which changed what is
+    read: repeated keys, numbers past a double's range); a reset's pattern cannot
+    appear inside a JSON string, whose quotes are escaped there.
     """
     data = path.read_bytes().removeprefix(_BOM)
-    if b"null" not in data:
+    if not _RESET.search(data):
         return _wrapped(path)
-    try:
-        doc = json.loads(data)
-    except ValueError:  # (not JSON: the load says where)
-        return _wrapped(path)
-    return (_HEAD, json.dumps(_unreset(doc)).encode(), _TAIL)
+    return (_HEAD, _unreset(data), _TAIL)
 
 
-def _unreset(node: Any) -> Any:
-    """A JSON-LD node with every context in it passed through :func:`_context`."""
-    if isinstance(node, list):
-        return [_unreset(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    return {key: _context(value) if key == "@context" else _unreset(value)
-            for key, value in node.items()}
+#: A context reset: a null ``@base`` or ``@vocab``, or a null context (alone, or first in
+#: an array of contexts).
+_RESET = re.compile(rb'"(@base|@vocab)"(\s*:\s*)null\b|"@context"(\s*:\s*(?:\[\s*)?)null\b')
 
 
-def _context(context: Any) -> Any:
-    """A context with the marks in place of a reset: a null context, ``@base`` or
-    ``@vocab``; a term's own (scoped) context too."""
-    if context is None:
-        return dict(_MARKS)
-    if isinstance(context, list):
-        return [_context(item) for item in context]
-    if not isinstance(context, dict):
-        return context  # a remote context's IRI: refused as the file is read
-    return {key: _MARKS[key] if key in _MARKS and value is None
-            else _unreset(value) if isinstance(value, dict) else value
-            for key, value in context.items()}
+def _unreset(data: bytes) -> bytes:
+    """``data`` with the marks in the place of each reset (see :func:`_marked`).
+
+    >>> _unreset(b'{"@context": [null, {"@base": null}], "a": {"@context" : null}}')
+    ... # doctest: +NORMALIZE_WHITESPACE
+    b'{"@context": [{"@vocab": "urn:exokg:unmapped:",
+                    "@base": "http://relative.exokg.invalid/"},
+                   {"@base": "http://relative.exokg.invalid/"}],
+       "a": {"@context" : {"@vocab": "urn:exokg:unmapped:",
+                           "@base": "http://relative.exokg.invalid/"}}}'
+    """
+    def mark(match: re.Match[bytes]) -> bytes:
+        key, sep, context = match.group(1), match.group(2), match.group(3)
+        if key is not None:
+            return b'"' + key + b'"' + sep + json.dumps(_MARKS[key.decode()]).encode()
+        return b'"@context"' + context + json.dumps(_MARKS).encode()
+    return _RESET.sub(mark, data)
 
 
 def _refuse_direction(path: Path) -> None:
-    """Refuse a base direction, by its line (see the module)."""
+    """Refuse a base direction, by its line (see the module); the file is read in chunks
+    (a minified file is one line), each searched with the end of the one before."""
+    line, tail = 1, b""
     with path.open("rb") as fh:
-        for number, line in enumerate(fh, 1):
-            if _DIRECTION.search(line):
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            window = tail + chunk
+            found = _DIRECTION.search(window)
+            if found:
+                number = line - tail.count(b"\n") + window.count(b"\n", 0, found.start())
                 raise ConfigError(
                     f"{path}: a base direction (\"@direction\", line {number}); ExoKG reads "
                     "RDF 1.1 data (no triple terms, no base directions), and JSON-LD drops "
                     "a direction without a language without a word: leave it out")
+            line += chunk.count(b"\n")
+            tail = window[-_DIRECTION_SPAN:]
 
 
 def check_jsonld(path: Path) -> None:

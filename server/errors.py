@@ -30,12 +30,13 @@ _SPARQL_PATHS = ("/sparql",)
 _JSON_PATHS = ("/api/", "/sparql")
 
 
+#: An error body's media types, plain text first (it wins a tie).
+_ERROR_TYPES = ("text/plain", "application/json", "application/sparql-results+json")
+
+
 def _wants_json(accept: str | None) -> bool:
     best = preferred(accept, _ERROR_TYPES)
     return isinstance(best, str) and "json" in best
-
-
-_ERROR_TYPES = ("text/plain", "application/json", "application/sparql-results+json")
 
 
 def retry_headers(err: Exception) -> dict[str, str]:
@@ -78,7 +79,7 @@ def error_reply(err: Exception, *, method: str, path: str, accept: str | None
     if status >= 500 and not getattr(err, "expected", False):
         logger.warning("%s %s: %s: %s", method, path, type(err).__name__, err)
     status, headers, body = error_parts(str(err), status, path=path, accept=accept)
-    return status, {**headers, **retry_headers(err)}, body
+    return status, {**headers, **retry_headers(err), **getattr(err, "headers", {})}, body
 
 
 def error_response(message: str, status: int) -> Response:

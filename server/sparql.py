@@ -222,7 +222,7 @@ def sparql_reply(service: SparqlService, environ: dict[str, Any], config: Config
         default_graphs=default or None, named_graphs=named or None,
         if_none_match=environ.get("HTTP_IF_NONE_MATCH"), cancel=environ.get(CANCEL_KEY)))
     environ[ANSWER_KEY] = answer  # for the access log
-    if answer.not_modified and environ.get("REQUEST_METHOD") != "GET":
+    if answer.not_modified and environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
         raise PreconditionFailed(
             "If-None-Match names this answer, and a POST is not answered 304 (RFC 9110, "
             "13.1.2): send the query with GET to revalidate it, or leave If-None-Match out")

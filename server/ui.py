@@ -154,16 +154,15 @@ def search_entities(text: str, *, limit: int = 50) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- rendering
 
+#: A page's media types, the page first: it wins a tie (``*/*``, a browser's Accept).
+_PAGE_TYPES = ("text/html", "application/json")
+
+
 def wants_json(fmt: str | None = None) -> bool:
     """Whether the JSON twin was asked for: a ``.json`` suffix or ``Accept: application/json``."""
     if fmt is not None:
         return fmt == "json"
     return preferred(request.headers.get("Accept"), _PAGE_TYPES) == "application/json"
-
-
-#: A page's media types, the page first: it wins a tie (``*/*``, a browser's Accept).
-_PAGE_TYPES = ("text/html", "application/json")
-
 
 def missing_assets() -> list[str]:
     """The vendored browser files that are not installed."""

@@ -135,3 +135,10 @@ def test_an_out_in_the_store_folder_in_effect_is_refused(store_dir, tmp_path):
             "output elsewhere"]
     assert current.read_bytes() == before
     assert not (cache / "exokg" / "store" / "x.nt").exists()
+    # a command that reads no store is not stopped by another setting's bad value
+    out = tmp_path / "graph.ttl"
+    done = subprocess.run([sys.executable, "-m", "exokg", "build", "--out", str(out)],
+                          cwd=RUN_DIR, env={**env, "EXOKG_QUERY_TIMEOUT": "abc"},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_size > 1000

@@ -126,6 +126,8 @@ def test_a_post_whose_if_none_match_names_its_answer_is_412(live_server):
         assert posted.status_code == 412, posted.text
         assert "send the query with GET to revalidate it" in posted.text
         assert _get(url, **{"If-None-Match": got_tag}).status_code == 304
+        assert requests.head(url, headers={"If-None-Match": got_tag},
+                             timeout=60).status_code == 304
     stale = requests.post(f"{live_server}/sparql", data=query, timeout=60,
                           headers={"If-None-Match": '"stale"'})
     assert stale.status_code == 200 and stale.json()["boolean"] is True

@@ -57,10 +57,11 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait(timeout=10)
 
 
-def _replica(store_args: list[str]) -> tuple[subprocess.Popen, str]:
-    """``exokg serve STORE_ARGS`` (``--store DIR``, or ``--store-url URL --store DIR``)."""
+def _replica(store_args: list[str], **settings: str) -> tuple[subprocess.Popen, str]:
+    """``exokg serve STORE_ARGS`` (``--store DIR``, or ``--store-url URL --store DIR``);
+    ``settings``: ``EXOKG_*`` variables."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("EXOKG_")}, **settings}
     # its own session: -9 goes to the master, its worker and executors at once
     proc = subprocess.Popen(
         [sys.executable, "-m", "exokg", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -231,6 +232,32 @@ def test_a_whole_graph_export_may_be_silent_longer_than_any_other_answer(cluster
         assert (counters["wretr"], counters["wredis"]) == ("0", "0")
     finally:
         for proc in procs:
+            _kill_group(proc)
+
+
+def test_an_export_stopped_at_its_time_limit_is_not_run_again(tmp_path):
+    """An export past EXPORT_TIMEOUT is a 503 from its replica, as a busy one's: the
+    exports backend retried it on the other replica (each retry a whole-store read)."""
+    procs: list[subprocess.Popen] = []
+    try:
+        urls = []
+        for name in ("r1", "r2"):  # a limit no export meets
+            proc, url = _replica(["--store", str(tmp_path / name)],
+                                 EXOKG_EXPORT_TIMEOUT="1e-9")
+            procs.append(proc)
+            urls.append(url)
+        lb, _, stats = _balancer(procs, *urls)
+        answer = requests.get(f"{lb}/api/export", params={"format": "graphml"}, timeout=60)
+        assert answer.status_code == 503 and "time limit" in answer.text
+        counters = _stats(stats)["exports/BACKEND"]
+        assert (counters["wretr"], counters["wredis"]) == ("0", "0")
+        # a neighbourhood's export is bounded: it stays with the other pages
+        before = _stats(stats)["exports/BACKEND"]["stot"]
+        small = requests.get(f"{lb}/api/export", params={"format": "graphml", "node": "miR-21"},
+                             timeout=60)
+        assert small.status_code == 200 and _stats(stats)["exports/BACKEND"]["stot"] == before
+    finally:
+        for proc in reversed(procs):
             _kill_group(proc)
 
 

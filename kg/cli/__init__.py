@@ -25,7 +25,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from exokg.config import Config, check_one_input
+from exokg.config import ENV_PREFIX, check_one_input, default_store_dir
 from exokg.errors import ExoKGError
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
@@ -84,11 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _stores(args: argparse.Namespace) -> list[str]:
-    """The store folders a command may read: ``--store``, else the one its settings give
-    (``EXOKG_STORE_DIR``, else the per-user default), and a store opened as is."""
-    settings = Config.load()
-    return [str(p) for p in (getattr(args, "store", None) or settings.store_dir,
-                             settings.store_path) if p]
+    """The store folders a command may read: ``--store``, else ``EXOKG_STORE_DIR``, else
+    the per-user default; and a store opened as is (``EXOKG_STORE_PATH``). Read from the
+    environment alone: a bad value of another setting is the command's to report (a
+    command that reads no store, ``build --out``, failed on it)."""
+    env = os.environ
+    folder = getattr(args, "store", None) or env.get(ENV_PREFIX + "STORE_DIR") or \
+        default_store_dir()
+    return [p for p in (folder, env.get(ENV_PREFIX + "STORE_PATH")) if p]
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -70,7 +70,7 @@ def to_svg(G: nx.MultiDiGraph, *, dot: str | None = None) -> bytes:
     """
     if G.number_of_nodes() > SVG_MAX_NODES:
         raise TooLargeToDraw(f"SVG is drawn for at most {SVG_MAX_NODES} nodes, not "
-                           f"{G.number_of_nodes()}; export DOT and lay it out with sfdp")
+                             f"{G.number_of_nodes()}; export DOT and lay it out with sfdp")
     program = dot or shutil.which("dot")
     if not program:
         raise NotAvailable("SVG needs Graphviz's 'dot' program, which is not installed here "

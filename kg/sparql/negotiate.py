@@ -17,6 +17,8 @@ parsed it.
 'text/turtle'
 >>> negotiate("text/turtle", format_name=("n3", "nope"))[1].name  # unknown: Accept decides
 'turtle'
+>>> negotiate("text/plain;q=0, application/n-triples")[1].name  # either type, the higher q
+'ntriples'
 """
 
 from __future__ import annotations
@@ -87,7 +89,9 @@ def _match(ranges: list[tuple[str, float, int]], offer: str | Format
             spec = 0
         else:
             continue
-        if match is None or spec > match[0]:
+        # the most specific range; of two as specific (a format's two media types), the
+        # higher q: text/plain;q=0 did not refuse N-Triples asked as application/n-triples
+        if match is None or spec > match[0] or (spec == match[0] and q > match[1]):
             match = (spec, q, pos)
     return match
 

@@ -471,6 +471,10 @@ class ExecutorPool:
                                    executor.pid, request.get("q", ""))
                     self._replace(executor)
                     return
+                except Exception:  # noqa: BLE001 - on a thread: said; never lost
+                    logger.exception("warming executor %d failed", executor.pid)
+                    self._replace(executor)
+                    return
             self._idle.put(executor)
 
         # the executors are processes: they replay side by side, the threads only wait

@@ -83,17 +83,18 @@
       return a[0].data.depth - b[0].data.depth || a.length - b.length ||
         String(a[0].data.kind || "").localeCompare(String(b[0].data.kind || ""));
     });
-    var ring = -1, size = RING_MIN, depth = null;
+    var ring = -1, size = RING_MIN, depth = null, slot = 0, place = {};
     order.forEach(function (group) {
       if (group[0].data.depth !== depth || size >= RING_MIN || size + group.length > RING_MAX) {
         ring += 1;
         size = 0;
         depth = group[0].data.depth;
       }
-      group.forEach(function (n) { n.data._ring = ring; });
+      // the layout keeps the elements' order around a ring: kind by kind, by label
+      group.forEach(function (n) { n.data._ring = ring; place[n.data.id] = slot++; });
       size += group.length;
     });
-    nodes.sort(function (a, b) { return a.data._ring - b.data._ring; });
+    nodes.sort(function (a, b) { return place[a.data.id] - place[b.data.id]; });
     return order.length ? ring : 0;
   }
 
