@@ -488,6 +488,23 @@ def query_download(fmt: str) -> Response:
 
 # ---------------------------------------------------------------- app wiring
 
+#: The characters of a name or a printed cell a page shows, and of a finding's function:
+#: a page of 100 findings stays within its 500 KB with the longest cells a user's
+#: records may hold (a 1 MiB cell made each page naming it megabytes); the review's
+#: longest are 69 and 140. The whole text is in the finding's RDF and JSON.
+NAME_SHOWN, TEXT_SHOWN = 120, 400
+
+
+def clip(text: Any, size: int = NAME_SHOWN) -> str:
+    """``text`` cut to ``size`` characters, saying so.
+
+    >>> clip("miR-21"), clip("x" * 10, 4)
+    ('miR-21', 'xxxx… (10 characters)')
+    """
+    text = "" if text is None else str(text)
+    return text if len(text) <= size else f"{text[:size]}… ({len(text):,} characters)"
+
+
 def _template_globals() -> dict[str, Any]:
     return {"local_url": local_url, "compact": compact, "review": REVIEW,
             "missing_assets": missing_assets(), "urlencode": urlencode}
@@ -499,6 +516,9 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.jinja_env.filters.setdefault("local_url", local_url)
     app.jinja_env.filters.setdefault("compact", compact)
+    app.jinja_env.filters.setdefault("clip", clip)
+    app.jinja_env.globals.setdefault("TEXT_SHOWN", TEXT_SHOWN)
+    app.jinja_env.globals.setdefault("NAME_SHOWN", NAME_SHOWN)
     missing = missing_assets()
     if missing:
         logger.warning("web assets missing from %s: %s; the query editor and graph views "

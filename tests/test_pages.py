@@ -9,6 +9,7 @@ built from it. The hub tests read a generated graph through the same code: embed
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -332,3 +333,36 @@ def test_a_description_cut_by_the_row_cap_says_so(review_store):
     subject = URIRef(node)
     assert all(cut.kept[p] == len(set(cut.graph.objects(subject, URIRef(p))))
                for p in cut.kept)
+
+
+def test_a_page_naming_findings_with_the_longest_cells_stays_within_its_bytes(tmp_path):
+    """A user's cells may hold 1 MiB each: four such findings made miR-21's page, HCC's
+    and each finding's page megabytes. Pages show the first characters of a long cell and
+    say how long it is; the JSON twin and the RDF hold it whole."""
+    from exokg.server import create_app
+    from exokg.tsv import MAX_CELL
+
+    long_text = "growth " * (MAX_CELL // 7 - 1) + "end"
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    (folder / "entities.tsv").write_text(
+        "id\tclass\tlabel\tprinted_as\talt_labels\tcomment\n"
+        "ref/lab-1\tReference\tOur study\tLab 1\t\t\n", encoding="utf-8")
+    (folder / "table2.tsv").write_text(
+        "row\tdisease\tkind\texosomal_content\tsample\texpression\tisolation\tdetection\t"
+        "function\tref\n" + "".join(
+            f"{row}\tHCC\tmiRNAs\tmiR-21\tSerum (n = 12)\tUp\tSBI\tqRT-PCR\t{long_text}\tLab 1\n"
+            for row in range(1, 5)), encoding="utf-8")
+    app = create_app({"TESTING": True, "STORE_DIR": str(tmp_path / "store"),
+                      "RECORDS_DIRS": [str(folder)], "EXECUTORS": 1})
+    client = app.test_client()
+    try:
+        for path in ("/id/content/mir-21", "/id/disease/hcc", "/id/finding/lab/t2-1"):
+            page = client.get(path)
+            assert page.status_code == 200
+            assert len(page.data) < 500_000, (path, len(page.data))
+            assert f"({len(long_text):,} characters)" in page.get_data(as_text=True)
+        twin = client.get("/id/finding/lab/t2-1.json").json
+        assert long_text in json.dumps(twin)
+    finally:
+        app.extensions["exokg.sparql"].close()
