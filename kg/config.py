@@ -73,11 +73,24 @@ def check_one_input(data_files: Sequence[str], records_dirs: Sequence[str]) -> N
     ...
     exokg.errors.ConfigError: --records (RECORDS_DIRS) adds records to the review's tables, \
 --data (DATA_FILES) serves RDF files instead of them: give one or the other
+    >>> check_one_input([], ["lab", "./lab/"])
+    Traceback (most recent call last):
+    ...
+    exokg.errors.ConfigError: --records (RECORDS_DIRS): ./lab/ is given twice (also as lab)
     """
     if data_files and records_dirs:
         raise ConfigError("--records (RECORDS_DIRS) adds records to the review's tables, "
                           "--data (DATA_FILES) serves RDF files instead of them: give one "
                           "or the other")
+    # one input given twice (its rows said "defined twice" against themselves)
+    for option, names in (("--data (DATA_FILES)", data_files),
+                          ("--records (RECORDS_DIRS)", records_dirs)):
+        seen: dict[Path, str] = {}
+        for name in names:
+            key = Path(name).resolve()
+            if key in seen:
+                raise ConfigError(f"{option}: {name} is given twice (also as {seen[key]})")
+            seen[key] = name
 
 
 def default_store_dir() -> str:

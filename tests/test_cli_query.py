@@ -231,3 +231,19 @@ def test_records_with_data_is_one_line_and_exit_2(tmp_path, command):
     assert result.stderr.splitlines() == [
         f"exokg {command[0]}: error: --records (RECORDS_DIRS) adds records to the review's "
         "tables, --data (DATA_FILES) serves RDF files instead of them: give one or the other"]
+
+
+@pytest.mark.parametrize("option", ["--records", "--data"])
+def test_an_input_given_twice_is_one_line_and_exit_2(tmp_path, option):
+    """A records folder given twice was refused as each of its entities "defined twice"
+    against itself; a data file given twice was read twice."""
+    if option == "--records":
+        target = tmp_path / "lab"
+        target.mkdir()
+    else:
+        target = tmp_path / "a.nt"
+        target.write_text("<http://e/a> <http://e/b> <http://e/c> .\n")
+    # the same input, spelt another way
+    result = exokg("validate", option, str(target), option, str(tmp_path / "." / target.name))
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and "is given twice (also as" in result.stderr
