@@ -286,6 +286,7 @@ def search(fmt: str | None = None) -> Response:
     if not 1 <= number <= SEARCH_PAGES:
         raise InvalidQuery(f"page must be an integer from 1 to {SEARCH_PAGES}, not {raw!r}")
     first = (number - 1) * SEARCH_PAGE
+    endpoint = "ui.search_json" if fmt == "json" else "ui.search"
     # one more than the page shows: whether a next page exists
     found = search_entities(text, limit=first + SEARCH_PAGE + 1) if text else []
     results = found[first:first + SEARCH_PAGE]
@@ -293,8 +294,8 @@ def search(fmt: str | None = None) -> Response:
     data = {"title": f"Search: {text}" if text else "Search", "q": text,
             "results": results, "count": len(results), "page": number,
             "first": first + 1 if results else 0, "last": first + len(results),
-            "next": link("ui.search_json" if fmt == "json" else "ui.search", but="page",
-                         page=number + 1) if has_next else None}
+            "next": link(endpoint, but="page", page=number + 1) if has_next else None,
+            "prev": link(endpoint, but="page", page=number - 1) if number > 1 else None}
     return render_page("search.html", data, fmt=fmt)
 
 

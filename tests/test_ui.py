@@ -90,6 +90,7 @@ def test_search_pages_say_which_matches_they_show(web_client, monkeypatch):
     assert seen == [r["id"] for r in every["results"]] and pages == -(-len(seen) // 20)
     html = web_client.get("/search?q=r&page=2").get_data(as_text=True)
     assert "Matches 21–40" in html and 'rel="next"' in html and "page=3" in html
+    assert 'rel="prev"' in html and "page=1" in html
     for bad in ("0", "21", "x"):
         assert web_client.get(f"/search.json?q=r&page={bad}").status_code == 400
 
