@@ -205,7 +205,8 @@ def test_drawing_formats_draw_a_small_whole_graph_and_refuse_a_big_one(service, 
     with pytest.raises(TooLargeToDraw, match="more than 100 nodes, too many to draw"):
         store_graph(service, max_nodes=100)
     response = client.get("/api/export?format=svg")
-    assert response.status_code == 200 and b"<svg" in response.data
+    # (the body says why, should it fail: CI saw one 500 in session 25, unexplained)
+    assert response.status_code == 200 and b"<svg" in response.data, response.data[:1000]
 
 
 def test_cli_writes_the_same_stream_as_http(request, store, settings, tmp_path):
