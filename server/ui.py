@@ -288,7 +288,9 @@ def search(fmt: str | None = None) -> Response:
     first = (number - 1) * SEARCH_PAGE
     endpoint = "ui.search_json" if fmt == "json" else "ui.search"
     # one more than the page shows: whether a next page exists
-    found = search_entities(text, limit=first + SEARCH_PAGE + 1) if text else []
+    # (within the search's bound: the last page has no next to look for)
+    found = search_entities(text, limit=min(first + SEARCH_PAGE + 1,
+                                            SEARCH_PAGE * SEARCH_PAGES)) if text else []
     results = found[first:first + SEARCH_PAGE]
     has_next = len(found) > first + SEARCH_PAGE and number < SEARCH_PAGES
     data = {"title": f"Search: {text}" if text else "Search", "q": text,

@@ -95,6 +95,14 @@ def test_search_pages_say_which_matches_they_show(web_client, monkeypatch):
         assert web_client.get(f"/search.json?q=r&page={bad}").status_code == 400
 
 
+def test_the_last_search_page_answers(web_client):
+    """Its look-up asked the search for one more than its 1,000 (a 400)."""
+    from exokg.server import ui
+
+    last = web_client.get(f"/search.json?q=r&page={ui.SEARCH_PAGES}")
+    assert last.status_code == 200 and last.json["next"] is None
+
+
 def test_query_page_runs_an_example_and_keeps_it_in_the_url(web_client):
     data = web_client.get("/query.json?example=mir-21-studies").json
     assert data["kind"] == "SELECT"
