@@ -646,11 +646,12 @@ def _by_molecule(db: sqlite3.Connection, hubs: dict[str, int], tallies: dict[int
                 "directions": summary["directions"]}))
             by_hub: dict[int, list[Finding]] = defaultdict(list)
             for (*_, names), f, whole in zip(unpacked, alone, found, strict=True):
+                # another molecule of the finding lists its own conflicts only
+                # (exokg.evidence.conflict_rows)
+                others = {iri for iri, _ in whole.molecules} - {molecule}
                 for node in names:
                     hub = hubs.get(node)
-                    # another molecule of the finding lists its own conflicts only
-                    # (exokg.evidence.conflict_rows)
-                    if hub is not None and (node == molecule or node not in dict(whole.molecules)):
+                    if hub is not None and node not in others:
                         by_hub[hub].append(f)
             for hub, mine in by_hub.items():
                 tallies[hub].add_conflicts(molecule, find_conflicts(mine))

@@ -44,7 +44,7 @@ import io
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -79,27 +79,16 @@ _SHOWN = 5
 _CHUNK = 1 << 16
 
 
-def _wrapped(path: Path) -> Iterator[bytes]:
-    """The file's bytes between :data:`_HEAD` and :data:`_TAIL`, as chunks."""
-    yield _HEAD
-    with path.open("rb") as fh:
-        yield fh.read(_CHUNK).removeprefix(_BOM)
-        yield from iter(lambda: fh.read(_CHUNK), b"")
-    yield _TAIL
-
-
 def _marked(path: Path) -> Iterable[bytes]:
-    """The marked reading's document, as chunks: the file wrapped, with the marks in the
+    """The marked reading's document, as chunks: the file (read once; it is at most
+    :data:`CHECKED_MAX`) wrapped, with the marks in the
     place of each context reset (a ``null`` ``@context``, ``@base`` or ``@vocab``, or a
     ``null`` first in a context array), so that what a reset makes JSON-LD drop is still
     marked. The bytes are rewritten, not parsed and written again (which changed what is
     read: repeated keys, numbers past a double's range); a reset's pattern cannot
     appear inside a JSON string, whose quotes are escaped there.
     """
-    data = path.read_bytes().removeprefix(_BOM)
-    if not _RESET.search(data):
-        return _wrapped(path)
-    return (_HEAD, _unreset(data), _TAIL)
+    return (_HEAD, _unreset(path.read_bytes().removeprefix(_BOM)), _TAIL)
 
 
 #: A context reset: a null ``@base`` or ``@vocab``, or a null context (alone, or first in

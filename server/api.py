@@ -353,10 +353,9 @@ def export() -> Response:
 def _refuse_a_drawing_too_large() -> None:
     from exokg.io.store_rows import DRAW_MAX_NODES, too_large_to_draw
 
-    service = get_service()
-    if not service.info.complete:
+    if not get_service().info.complete:
         return  # no node count before the artifacts: the GET finds out
-    adjacency = StoreSource(service, artifacts=index_folder(service.info)).adjacency
+    adjacency = graph_source().adjacency
     if adjacency is not None and adjacency.n > DRAW_MAX_NODES:
         raise too_large_to_draw(DRAW_MAX_NODES)
 

@@ -278,13 +278,10 @@ def search(fmt: str | None = None) -> Response:
     """Entities matching ``q``, :data:`SEARCH_PAGE` a page (``page``, up to the search's
     1,000 best). The page said "50 matches" where there were hundreds, and ignored
     ``page``: now it says which matches it shows and links the next page."""
-    from exokg.pages import whole_number
+    from exokg.pages import page_number
 
     text = (one("q") or "").strip()
-    raw = one("page")
-    number = whole_number("page", raw) if raw not in (None, "") else 1
-    if not 1 <= number <= SEARCH_PAGES:
-        raise InvalidQuery(f"page must be an integer from 1 to {SEARCH_PAGES}, not {raw!r}")
+    number = page_number(one("page"), SEARCH_PAGES)
     first = (number - 1) * SEARCH_PAGE
     endpoint = "ui.search_json" if fmt == "json" else "ui.search"
     # one more than the page shows: whether a next page exists
