@@ -258,6 +258,29 @@ def test_svg_stops_at_its_time_limit(small, tmp_path, monkeypatch):
         to_svg(small, dot=_slow_dot(tmp_path))
 
 
+def test_svg_is_drawn_when_graphviz_starts_slowly_on_a_large_input(tmp_path):
+    """A loaded machine started Graphviz after the first quarter-second poll: the rest of a
+    DOT larger than a pipe's buffer was never written, and the drawing waited out its 30 s
+    (the whole review's graph once in CI)."""
+    import time
+
+    from exokg.io.graphviz import to_dot, to_svg
+
+    G = nx.MultiDiGraph()
+    for i in range(600):  # about 90 KB of DOT, past a pipe's 64 KiB
+        G.add_node(f"https://x.org/n{i}", label="node " * 8, kind="Disease")
+        G.add_edge(f"https://x.org/n{i}", f"https://x.org/n{(i + 1) % 600}",
+                   key="https://x.org/p", predicate="https://x.org/p")
+    assert len(to_dot(G)) > 65536
+    script = tmp_path / "dot"
+    script.write_text(f"#!/bin/sh\nsleep 0.6\nexec {shutil.which('dot')} \"$@\"\n")
+    script.chmod(0o755)
+    started = time.monotonic()
+    root = ElementTree.fromstring(to_svg(G, dot=str(script)))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert time.monotonic() - started < 25  # not the time limit's 30 s
+
+
 def test_svg_above_its_cap_is_422_as_the_whole_graph_s(monkeypatch):
     """A graph past SVG's node cap is the drawing's limit (422, the whole graph's status),
     not a bad request (it was a 400)."""

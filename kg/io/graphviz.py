@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 
 import networkx as nx
 from exokg.errors import ExoKGError, NotAvailable, QueryCancelled, TooLargeToDraw
@@ -80,22 +81,26 @@ def to_svg(G: nx.MultiDiGraph, *, dot: str | None = None) -> bytes:
     else:  # straight edges: sfdp's spline routing takes minutes on a few hundred nodes
         command = [program, "-Ksfdp", "-Gsplines=false", "-Goverlap=prism", "-Tsvg"]
     token, waited = current_token(), 0.0
-    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE) as drawing:
-        data: bytes | None = to_dot(G)
-        while True:
-            try:
-                out, err = drawing.communicate(data, timeout=_POLL_S)
-                break
-            except subprocess.TimeoutExpired:
-                data, waited = None, waited + _POLL_S  # the input is written once
-                if token is not None and token.cancelled:
-                    drawing.kill()
-                    raise QueryCancelled("the client hung up while Graphviz drew") from None
-                if waited >= _TIMEOUT_S:
-                    drawing.kill()
-                    raise ExoKGError(f"Graphviz took over {_TIMEOUT_S} s; export DOT and lay "
-                                     "it out yourself") from None
+    # The DOT goes in as a file, not a pipe: ``communicate`` stops writing its input once a
+    # poll has timed out, so a Graphviz slow to start never read past a pipe's 64 KiB.
+    with tempfile.TemporaryFile() as source:
+        source.write(to_dot(G))
+        source.seek(0)
+        with subprocess.Popen(command, stdin=source, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) as drawing:
+            while True:
+                try:
+                    out, err = drawing.communicate(timeout=_POLL_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    waited += _POLL_S
+                    if token is not None and token.cancelled:
+                        drawing.kill()
+                        raise QueryCancelled("the client hung up while Graphviz drew") from None
+                    if waited >= _TIMEOUT_S:
+                        drawing.kill()
+                        raise ExoKGError(f"Graphviz took over {_TIMEOUT_S} s; export DOT and "
+                                         "lay it out yourself") from None
     if drawing.returncode != 0:
         raise ExoKGError(f"Graphviz failed: {err.decode(errors='replace')[:500]}")
     return out
