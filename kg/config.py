@@ -144,6 +144,10 @@ class Config:
         "Exports still streaming then are cut")
     max_rows: int = _setting(
         10000, "most rows (or triples) a result returns; a cut result says so (0: no cap)")
+    max_answer_bytes: int = _setting(
+        64 << 20, "bytes an answer cut at MAX_ROWS may take (it is held whole to be cut): a "
+        "larger one is refused (422) rather than held in memory (0: no limit; with MAX_ROWS "
+        "0, answers stream and neither applies)")
     max_body_bytes: int = _setting(1_000_000, "largest request body accepted (413 beyond)")
     cache_size: int = _setting(
         512, "results kept in each worker's result cache (0: no cache)")
@@ -195,7 +199,7 @@ class Config:
             value = _check(_KINDS[f.name], getattr(self, f.name), f.name.upper())
             object.__setattr__(self, f.name, value)
         for name in ("query_timeout", "export_timeout", "drain_timeout", "busy_timeout",
-                     "max_rows", "page_rows",
+                     "max_rows", "max_answer_bytes", "page_rows",
                      "max_body_bytes", "cache_size", "cache_max_bytes", "max_radius",
                      "memory_triples", "early_triples", "prefetch_share", "query_memory"):
             if getattr(self, name) < 0:

@@ -231,14 +231,16 @@ def live_server(store_dir):
 def small_server_process(store_dir):
     proc, url = start_server(["--store", str(store_dir), "--data", str(DATA / "graphs.trig"),
                               "--workers", "1", "--threads", "4", "--executors", "2",
-                              "--timeout", "2", "--max-rows", "5", "--max-body", "4000"])
+                              "--timeout", "2", "--max-rows", "5", "--max-body", "4000"],
+                             env={"EXOKG_MAX_ANSWER_BYTES": "100000"})
     yield proc, url
     stop_server(proc)
 
 
 @pytest.fixture(scope="session")
 def small_server(small_server_process) -> str:
-    """Base URL of a real server over tests/data/graphs.trig with tight limits."""
+    """Base URL of a real server over tests/data/graphs.trig with tight limits (5 rows,
+    100,000 bytes an answer, a 4,000-byte body, 2 s)."""
     return small_server_process[1]
 
 

@@ -701,19 +701,21 @@ def test_an_answer_xml_cannot_carry_over_the_remote_store(request, server, query
         assert r.headers["Content-Type"].split(";")[0] == answered
 
 
-def test_a_remote_answer_held_whole_past_its_bound_is_422(oxigraph, loaded, monkeypatch):
+def test_a_remote_answer_held_whole_past_its_bound_is_422(oxigraph, loaded):
     """An answer cut at MAX_ROWS is held whole in the web worker: one row of a doubled
     string (268 MB) was, with no bound."""
     from exokg.server import create_app
 
-    monkeypatch.setattr("exokg.sparql.remote.REMOTE_MAX_BYTES", 100_000)
     binds = " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(15))
     big = f'SELECT ?s15 {{ BIND("0123456789abcdef" AS ?s0) {binds} }}'  # 512 KB
-    app = create_app({"TESTING": True, "STORE_URL": f"{oxigraph}/query"})
+    app = create_app({"TESTING": True, "STORE_URL": f"{oxigraph}/query",
+                      "MAX_ANSWER_BYTES": 100_000})
     client = app.test_client()
     try:
         r = client.get("/sparql", query_string={"query": big}, headers={"Accept": SRJ})
-        assert r.status_code == 422 and b"larger than" in r.data, r.data[:300]
+        assert r.status_code == 422, r.data[:300]
+        assert r.json["error"].startswith("the answer is larger than 100,000 bytes "
+                                          "(MAX_ANSWER_BYTES)"), r.json
         r = client.get("/sparql", query_string={"query": "SELECT (1 AS ?x) {}"},
                        headers={"Accept": SRJ})
         assert r.status_code == 200

@@ -9,6 +9,10 @@ benchmark, hidden behind HAProxy's retries.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -105,7 +109,41 @@ def test_engine_restarted_under_idle_connections(tmp_path):
         r = requests.post(f"{url}/sparql", data=query, timeout=60)
         assert r.status_code == 503 and "cannot be reached" in r.text
         assert r.headers["Retry-After"] == "5"
+        # Its address now drops connections (a full accept queue, as a dropped route):
+        # a 503 after the connection's own 5 s, not the query's 30 s time limit said as
+        # "stopped at the time limit" (a 503 with no Retry-After)
+        with _black_hole(int(base.rsplit(":", 1)[1])):
+            started = time.monotonic()
+            r = requests.post(f"{url}/sparql", data=query, timeout=60)
+            assert r.status_code == 503, r.text
+            assert "cannot be reached: no connection within 5 s" in r.text, r.text
+            assert r.headers["Retry-After"] == "5"
+            assert time.monotonic() - started < 20
     finally:
         if server is not None:
             stop_server(server)
         stop(proc)
+
+
+@contextlib.contextmanager
+def _black_hole(port: int) -> Iterator[None]:
+    """A listening socket on ``port`` that accepts nothing, its queue filled: Linux then
+    drops new connections' SYNs, and their connect waits (loopback only)."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(0)
+    fillers = []
+    try:
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+            fillers.append(filler)
+        time.sleep(0.2)
+        yield
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()

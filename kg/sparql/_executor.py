@@ -14,7 +14,8 @@ The on-disk store stays opened read-only, and the copy is only ever queried.
 Protocol. Requests are one JSON line on stdin::
 
     {"q": query, "solutions": media type or null, "graph": media type or null,
-     "cap": rows (0: none), "default": [iri] or null, "named": [iri] or null,
+     "cap": rows (0: none), "max_bytes": bytes of an answer cut at ``cap`` (0: none),
+     "default": [iri] or null, "named": [iri] or null,
      "timeout": seconds, "base": iri or null, "out_prefixes": {prefix: iri},
      "else": {"solutions": media type or null, "graph": media type or null}}
 
@@ -67,6 +68,10 @@ _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # A marker counted once per solution (an upper bound: a literal may contain one too).
 _ROW_MARKERS = {"application/sparql-results+json": b'},{"', "application/sparql-results+xml":
                 b"<result>", "text/csv": b"\r\n", "text/tab-separated-values": b"\n"}
+
+
+class _TooLarge(Exception):
+    """An answer cut at the row cap is held whole here: past ``max_bytes`` it is refused."""
 
 
 class _CapExceeded(Exception):
@@ -151,6 +156,11 @@ def _refuse_unfit(store: ox.Store, req: dict, kind: str) -> None:
     _refuse_xml(kind)
 
 
+def _refuse_large(max_bytes: int) -> None:
+    """The 422 of an answer past ``max_bytes`` (the pool writes the message)."""
+    _frame_json(b"E", {"error": "too_large", "limit": max_bytes})
+
+
 def _refuse_xml(kind: str | None = None) -> None:
     """The 406 of an answer XML cannot carry (the pool reads ``reason``, not ``kind``)."""
     _frame_json(b"E", {"error": "not_acceptable", "kind": kind, "reason": "xml"})
@@ -208,11 +218,13 @@ def _streamed(store: ox.Store, req: dict, kind: str, media_type: str,
 
 
 class _CountingBuffer:
-    """A binary sink that keeps the output and stops once it holds more than ``cap`` rows."""
+    """A binary sink that keeps the output and stops once it holds more than ``cap`` rows
+    (:class:`_CapExceeded`) or more than ``max_bytes`` bytes (:class:`_TooLarge`)."""
 
-    def __init__(self, marker: bytes, cap: int, offset: int) -> None:
+    def __init__(self, marker: bytes, cap: int, offset: int, max_bytes: int = 0) -> None:
         self.buf = bytearray()
         self.marker, self.cap, self.count = marker, cap, offset
+        self.max_bytes = max_bytes
 
     def write(self, data: bytes) -> int:
         start = max(0, len(self.buf) - len(self.marker) + 1)
@@ -220,6 +232,8 @@ class _CountingBuffer:
         self.count += self.buf.count(self.marker, start)
         if self.count > self.cap:
             raise _CapExceeded
+        if self.max_bytes and len(self.buf) > self.max_bytes:
+            raise _TooLarge
         return len(data)
 
     def flush(self) -> None:
@@ -267,6 +281,7 @@ def _run(store: ox.Store, req: dict) -> None:
         return _dump(store, req)
     kwargs = _dataset(req)
     cap = int(req.get("cap") or 0)
+    max_bytes = int(req.get("max_bytes") or 0)
     result = store.query(req["q"], **kwargs)
     if isinstance(result, ox.QueryBoolean):
         media_type = req.get("solutions")
@@ -290,11 +305,13 @@ def _run(store: ox.Store, req: dict) -> None:
             solutions = result
             return _streamed(store, req, "solutions", media_type,
                              lambda sink: solutions.serialize(_sink(sink), format=fmt))
-        counter = _CountingBuffer(marker, cap, offset)
+        counter = _CountingBuffer(marker, cap, offset, max_bytes)
         try:
             result.serialize(_sink(counter), format=fmt)
         except _CapExceeded:
             pass
+        except _TooLarge:
+            return _refuse_large(max_bytes)
         else:
             count = counter.count
             if media_type == "application/sparql-results+json" and \
@@ -321,6 +338,8 @@ def _run(store: ox.Store, req: dict) -> None:
             again = store.query(req["q"], **kwargs)
             assert isinstance(again, ox.QuerySolutions)
             data = again.serialize(format=fmt)
+        if max_bytes and len(data or b"") > max_bytes:
+            return _refuse_large(max_bytes)
         if xml_unfit(media_type, data or b""):
             return _refuse_unfit(store, req, "solutions")
         _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
@@ -345,6 +364,8 @@ def _run(store: ox.Store, req: dict) -> None:
     if graph_fmt.supports_datasets:
         out = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
     data = ox.serialize(out, None, graph_fmt, prefixes=prefixes) or b""  # None: to a file
+    if max_bytes and len(data) > max_bytes:
+        return _refuse_large(max_bytes)
     if xml_unfit(media_type, data):
         return _refuse_unfit(store, req, "graph")
     _frame_json(b"H", {"kind": "graph", "media_type": media_type, "truncated": truncated})

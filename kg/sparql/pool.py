@@ -34,6 +34,7 @@ from typing import Any, Generic, TypeVar
 from exokg.errors import (
     RDF12_UNFIT,
     XML_UNFIT,
+    AnswerTooLarge,
     ExoKGError,
     InvalidQuery,
     QueryCancelled,
@@ -44,6 +45,7 @@ from exokg.sparql._executor import MEMORY_EXIT
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query
 from exokg.sparql.diagnose import explain_syntax_error
+from exokg.sparql.row_cap import too_large
 
 __all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "MemoryExceeded", "NoExecutor",
            "Outcome", "QueryFailed", "ServiceBusy", "ServiceFailed", "Slots", "WaitingLine"]
@@ -601,6 +603,8 @@ def _error(info: dict[str, Any], query: str, memory_limit: int = 0) -> ExoKGErro
         return _memory_exceeded(memory_limit)
     if kind == "syntax":
         return InvalidQuery(explain_syntax_error(query, str(info.get("message"))))
+    if kind == "too_large":
+        return AnswerTooLarge(too_large(int(info.get("limit") or 0)))
     if kind == "not_acceptable" and info.get("reason") == "xml":
         return UnknownFormat(XML_UNFIT)
     if kind == "not_acceptable" and info.get("reason") == "rdf12":

@@ -61,7 +61,7 @@ from exokg.sparql._executor import xml_unfit
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query, token_spans
 from exokg.sparql.pool import Outcome, ServiceBusy, Slots, WaitingLine
-from exokg.sparql.row_cap import serialize_rows
+from exokg.sparql.row_cap import serialize_rows, too_large
 from exokg.store import StoreInfo
 
 __all__ = ["CONTROL_GRAPH", "CURRENT", "HOLDS", "INFO", "NO_NAMED_GRAPH", "REFRESH", "STORE_NODE",
@@ -84,13 +84,14 @@ HOLDS = "urn:exokg:holds"
 REFRESH = 2.0
 
 _CHUNK = 1 << 16
-#: The most of a remote answer held whole in the web worker, to be cut at ``MAX_ROWS``
-#: and written again (past it, a 422): one row of a doubled string made a 268 MB answer.
-REMOTE_MAX_BYTES = 64 << 20
 #: Seconds a keep-alive connection may stay idle before it is dropped rather than reused:
 #: engines close idle connections (Oxigraph server after about 60 s), and a request sent
 #: on one of those fails and is sent again.
 IDLE_SECONDS = 30.0
+#: Seconds a new connection to the remote store may take: an engine that is up accepts at
+#: once, and one behind a dropped route would otherwise hold the request for its whole
+#: time limit and be reported as the query's own time ("stopped at the time limit").
+CONNECT_SECONDS = 5.0
 _JSON = "application/sparql-results+json"
 _NT = "application/n-triples"
 #: Virtuoso's error line for a statement it cancelled (at its time limit; an operator's
@@ -160,12 +161,19 @@ class _Connections:
                 conn.close()
         except queue.Empty:
             cls = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
-            conn = cls(self.host, self.port, timeout=timeout)
+            wait = min(timeout, CONNECT_SECONDS)
+            conn = cls(self.host, self.port, timeout=wait)
             try:
                 conn.connect()
+            except TimeoutError:
+                conn.close()
+                if wait < timeout:  # not the query's own time: the engine is unreachable
+                    raise RemoteUnavailable(f"no connection within {wait:g} s") from None
+                raise
             except BaseException:
                 conn.close()
                 raise
+            conn.sock.settimeout(timeout)
             # http.client sends the headers and the body in two writes: without this,
             # Nagle's algorithm holds the body until the engine acknowledges the headers
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -268,9 +276,7 @@ class _Reply:
         self.read_bytes += len(data)
         if self.limit is not None and self.read_bytes > self.limit:
             self.close()
-            raise AnswerTooLarge(f"the remote store's answer is larger than "
-                                 f"{self.limit >> 20} MB, the most read whole here (to cut "
-                                 "it at MAX_ROWS); ask for fewer or shorter values")
+            raise AnswerTooLarge(too_large(self.limit))
         if not data:
             self.done = True
             self.close()
@@ -396,6 +402,9 @@ class RemoteEndpoint:
                 _drop(conn, hangup)
                 raise QueryTimeout(f"query stopped at the time limit of {timeout:g} s") \
                     from None
+            except RemoteUnavailable as err:
+                raise RemoteUnavailable(f"the remote store at {self.url} cannot be reached: "
+                                        f"{err}") from None
             except (OSError, http.client.HTTPException) as err:
                 _drop(conn, hangup)
                 if hangup is not None and hangup.fired:
@@ -744,10 +753,11 @@ class RemotePool:
                 media_type = reply.media_type or (graph if is_graph else solutions) or ""
                 return Outcome(kind, media_type, False,
                                _xml_checked(reply.chunks(), media_type))
+            max_bytes = int(job.get("max_bytes") or 0)
             if is_graph:
-                return _cut_graph(reply, graph, cap, job.get("out_prefixes"),
+                return _cut_graph(reply, graph, cap, max_bytes, job.get("out_prefixes"),
                                   other.get("graph"))
-            return _cut_solutions(reply, solutions, cap, other.get("solutions"))
+            return _cut_solutions(reply, solutions, cap, max_bytes, other.get("solutions"))
         except (SyntaxError, ValueError) as err:
             reply.close()
             raise RemoteFailed(f"the answer of the remote store at {self.url} does not "
@@ -815,11 +825,12 @@ def _streamed(reply: _Reply) -> io.BufferedReader:
 
 class _Tee(_Stream):
     """A reply as a raw file that also keeps what was read (to serialize it again), at
-    most :data:`REMOTE_MAX_BYTES` of it."""
+    most ``limit`` bytes of it (``MAX_ANSWER_BYTES``; 0: no limit): one row of a doubled
+    string made a 268 MB answer."""
 
-    def __init__(self, reply: _Reply) -> None:
+    def __init__(self, reply: _Reply, limit: int) -> None:
         super().__init__(reply)
-        reply.limit = REMOTE_MAX_BYTES
+        reply.limit = limit or None
         self.kept = bytearray()
 
     def readinto(self, buffer: Any) -> int:
@@ -856,13 +867,13 @@ def _fit(media_type: str, data: bytes, other: str | None,
     return other, again(other)
 
 
-def _cut_solutions(reply: _Reply, media_type: str | None, cap: int,
+def _cut_solutions(reply: _Reply, media_type: str | None, cap: int, max_bytes: int,
                    other: str | None = None) -> Outcome:
     if reply.media_type != _JSON or not media_type:
         reply.close()
         raise UnknownFormat(f"the remote store answered {reply.media_type or 'no type'}, "
                             f"not {_JSON}")
-    tee = _Tee(reply)
+    tee = _Tee(reply, max_bytes)
     fmt = ox.QueryResultsFormat.from_media_type(media_type)
     result = ox.parse_query_results(io.BufferedReader(tee, _CHUNK),
                                     format=ox.QueryResultsFormat.JSON)
@@ -908,7 +919,7 @@ def _boolean(reply: _Reply, media_type: str) -> Outcome:
     return Outcome("boolean", media_type, False, iter([data or b""]), {"rows": 1})
 
 
-def _cut_graph(reply: _Reply, media_type: str | None, cap: int,
+def _cut_graph(reply: _Reply, media_type: str | None, cap: int, max_bytes: int,
                prefixes: dict[str, str] | None, other: str | None = None) -> Outcome:
     if not media_type:
         reply.close()
@@ -918,7 +929,7 @@ def _cut_graph(reply: _Reply, media_type: str | None, cap: int,
         reply.close()
         raise RemoteFailed(f"the remote store at {reply.endpoint.url} answered "
                            f"{reply.media_type!r}, not RDF")
-    parsed = ox.parse(io.BufferedReader(_Tee(reply), _CHUNK), fmt)
+    parsed = ox.parse(io.BufferedReader(_Tee(reply, max_bytes), _CHUNK), fmt)
     triples = [ox.Triple(q.subject, q.predicate, q.object)
                for q in itertools.islice(parsed, cap + 1)]
     truncated = len(triples) > cap

@@ -12,11 +12,23 @@ import logging
 
 import pyoxigraph as ox
 
-__all__ = ["serialize_rows"]
+__all__ = ["serialize_rows", "too_large"]
 
 logger = logging.getLogger(__name__)
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def too_large(limit: int) -> str:
+    """What an answer past ``MAX_ANSWER_BYTES`` is told (the embedded store's executors
+    and a remote store's reader hold an answer whole to cut it at the row cap).
+
+    >>> print(too_large(64 << 20))  # doctest: +NORMALIZE_WHITESPACE
+    the answer is larger than 67,108,864 bytes (MAX_ANSWER_BYTES) before its row cap: ask
+    for fewer rows (LIMIT) or shorter values
+    """
+    return (f"the answer is larger than {limit:,} bytes (MAX_ANSWER_BYTES) before its row "
+            "cap: ask for fewer rows (LIMIT) or shorter values")
 
 
 def _json_term(term) -> dict:

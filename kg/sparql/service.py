@@ -348,6 +348,7 @@ class SparqlService:
         job: dict[str, Any] = {
             "q": text, "solutions": sol.media_type if sol else None,
             "graph": graph.media_type if graph else None, "cap": cap,
+            "max_bytes": self.config.max_answer_bytes,
             # relative IRIs resolve against the data's public base (not the request's
             # URL: answers are cached by query text, whatever the Host header)
             "base": self.config.public_base_iri,
