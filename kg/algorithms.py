@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
 import networkx as nx
+from exokg.bounds import integer_in
 from exokg.describe import projected_number
 from exokg.errors import InvalidQuery
 from exokg.evidence import Finding, group_by_disease_role, summarize
@@ -68,12 +69,6 @@ def as_source(G: Source) -> GraphSource:
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise InvalidQuery(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-    return value
-
-
-def _check_int(name: str, value: int, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidQuery(f"{name} must be an integer from {low} to {high}, not {value!r}")
     return value
 
 
@@ -142,7 +137,7 @@ def search(G: Source, q: str, *, types: Iterable[str] | None = None,
     """
     if not (q or "").strip():
         raise InvalidQuery("q must not be empty")
-    _check_int("limit", limit, 1, 1000)
+    integer_in("limit", limit, 1, 1000)
     source = as_source(G)
     hits = source.search(q, parse_kinds(types), limit)
     H = source.subgraph([node for node, _, _ in hits], edges=False)
@@ -209,10 +204,10 @@ def neighborhood(G: Source, node: str, *, depth: int = 1,
     --------
     networkx.ego_graph : the same idea, without filters or a size limit.
     """
-    _check_int("depth", depth, 1, MAX_DEPTH)
+    integer_in("depth", depth, 1, MAX_DEPTH)
     _check_choice("direction", direction, DIRECTIONS)
     if limit is not None:
-        _check_int("limit", limit, 1, 10**7)
+        integer_in("limit", limit, 1, 10**7)
     preds, kinds = parse_predicates(predicates), parse_kinds(types)
     source = as_source(G)
     center = source.resolve(node)
@@ -500,7 +495,7 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
     >>> paths.truncated
     False
     """
-    _check_int("k", k, 1, 10)
+    integer_in("k", k, 1, 10)
     preds, kinds = parse_predicates(predicates), parse_kinds(types)
     graph_source = as_source(G)
     s, t = graph_source.resolve(source), graph_source.resolve(target)
@@ -668,7 +663,7 @@ def rank(G: Source, metric: str = "degree", *, types: Iterable[str] | None = Non
     'miR-21'
     """
     _check_choice("metric", metric, METRICS)
-    _check_int("limit", limit, 1, 1000)
+    integer_in("limit", limit, 1, 1000)
     source = as_source(G)
     rows = source.top(metric, parse_kinds(types), limit)
     H = source.subgraph([n for n, _ in rows], edges=False)

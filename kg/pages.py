@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
 import pyoxigraph as ox
+from exokg.bounds import integer_in
 from exokg.describe import (
     EXTERNAL_PREDICATES,
     IDENTITY_PREDICATES,
@@ -47,7 +48,7 @@ from exokg.describe import (
     label_of,
     node_facts,
 )
-from exokg.errors import InvalidQuery, NodeNotFound
+from exokg.errors import NodeNotFound
 from exokg.facet_counts import count_facets, facet_values
 from exokg.rdf_terms import TripleIndex, rdflib_triples, triples_graph
 from exokg.sparql.results import Results
@@ -60,8 +61,7 @@ __all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK",
            "Reader", "StoreReader", "VALUES_READ", "all_finding_records", "chunks", "describe",
            "description_graph", "share", "value_order",
            "entity_page", "facts_of", "find_node", "finding_count", "finding_graph", "finding_page",
-           "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number",
-           "whole_number"]
+           "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number"]
 
 logger = logging.getLogger(__name__)
 
@@ -160,26 +160,6 @@ def iri_term(iri: str) -> str:
     return f"<{iri}>"
 
 
-#: An integer parameter: ASCII digits, at most 18 (any limit here is far smaller; Python's
-#: ``int`` refuses over 4,300 digits with an error of its own).
-_WHOLE = re.compile(r"-?[0-9]{1,18}")
-
-
-def whole_number(name: str, raw: str) -> int:
-    """A query parameter's integer, written in ASCII digits (Python's ``int`` also takes
-    other scripts' digits, spaces and underscores, which no client means).
-
-    >>> whole_number("limit", "12")
-    12
-    >>> whole_number("limit", "\uff15")  # doctest: +IGNORE_EXCEPTION_DETAIL
-    Traceback (most recent call last):
-    exokg.errors.InvalidQuery: limit must be an integer, not '５'
-    """
-    if not _WHOLE.fullmatch(raw):
-        raise InvalidQuery(f"{name} must be an integer, not {raw!r}")
-    return int(raw)
-
-
 def page_number(raw: str | None, pages: int) -> int:
     """The page asked for (``?page=``), 1 when none; pages count from 1 to ``pages``.
 
@@ -188,18 +168,11 @@ def page_number(raw: str | None, pages: int) -> int:
     >>> page_number("4", 3)
     Traceback (most recent call last):
     ...
-    exokg.errors.InvalidQuery: page must be from 1 to 3, not 4
+    exokg.errors.InvalidQuery: page must be an integer from 1 to 3, not '4'
     """
     if raw is None or raw.strip() == "":
         return 1
-    try:
-        number = whole_number("page", raw)
-    except InvalidQuery:  # the same rule, its message naming the range
-        raise InvalidQuery(f"page must be an integer from 1 to {max(pages, 1)}, "
-                           f"not {raw!r}") from None
-    if not 1 <= number <= max(pages, 1):
-        raise InvalidQuery(f"page must be from 1 to {max(pages, 1)}, not {number}")
-    return number
+    return integer_in("page", raw, 1, max(pages, 1))
 
 
 def is_iri(text: str) -> bool:
@@ -518,9 +491,8 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     else:
         count = finding_count(reader, node)
     paging = _paging(count, 1, size)
-    number = page if isinstance(page, int) else page_number(page, paging["pages"])
-    if not 1 <= number <= paging["pages"]:
-        raise InvalidQuery(f"page must be from 1 to {paging['pages']}, not {number}")
+    number = integer_in("page", page, 1, paging["pages"]) if isinstance(page, int) \
+        else page_number(page, paging["pages"])
     paging = _paging(count, number, size)
     ids: list[str] | None = [node] if is_finding else [] if not count else \
         facets.finding_page(node, number, size) if stored is not None else None

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from exokg import formats as registry
+from exokg.bounds import integer_in
 from exokg.errors import (
     AmbiguousNode,
     ExoKGError,
@@ -37,7 +38,6 @@ from exokg.errors import (
     UnknownFormat,
 )
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
-from exokg.pages import whole_number
 from exokg.server.errors import retry_headers
 from exokg.server.params import link, one
 from exokg.server.sparql import get_service
@@ -86,15 +86,7 @@ def _arg(name: str, *, required: bool = False, default: str | None = None) -> st
 
 def _int(name: str, default: int, low: int, high: int) -> int:
     raw = one(name)
-    if raw is None:
-        return default
-    try:
-        value = whole_number(name, raw)
-    except InvalidQuery:  # (past 18 digits too: it said "not an integer" of one)
-        value = None
-    if value is None or not low <= value <= high:
-        raise InvalidQuery(f"{name} must be an integer from {low} to {high}, not {raw!r}")
-    return value
+    return default if raw is None else integer_in(name, raw, low, high)
 
 
 def _list(*names: str) -> list[str] | None:

@@ -57,6 +57,7 @@ from pathlib import Path
 
 import numpy as np
 import pyoxigraph as ox
+from exokg.bounds import integer_in
 from exokg.build_db import build_db
 from exokg.curie import external_curie
 from exokg.errors import ArtifactMissing, InvalidQuery
@@ -278,8 +279,7 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
     """
     if not (q or "").strip():
         raise InvalidQuery("q must not be empty")
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-        raise InvalidQuery(f"limit must be an integer from 1 to 1000, not {limit!r}")
+    integer_in("limit", limit, 1, 1000)
     kinds = normalize_kinds(types)
     keys = name_keys(q)  # exact and prefix lookups; identifiers only exactly
     exact = keys + [(k, 0) for k in _id_keys(q) if k not in [key for key, _ in keys]]
