@@ -4,7 +4,8 @@ Everywhere the body is JSON, ``{"ok": false, "error": message, "status": status}
 On the SPARQL surface (``/sparql``) clients expect the protocol's plain-text error
 message, so there it is ``text/plain`` unless the client prefers JSON; HTTP errors
 raised by Flask there (405, 413) get the same treatment, and so do those under
-``/api/`` (an unknown route is a JSON 404, a wrong method a JSON 405).
+``/api/`` (an unknown route is a JSON 404, a wrong method a JSON 405). Elsewhere an HTTP
+error is the site's error page, or its JSON twin (``.json``, ``Accept``).
 
 :func:`error_reply` is pure of Flask (a status, headers and a body from an exception,
 the path and the Accept header): the Flask handlers here and the WSGI fast path of
@@ -99,10 +100,18 @@ def _handle_exokg(err: ExoKGError) -> Response:
     return _reply(err)
 
 
-def _handle_http(err: HTTPException):
-    if not (request.path + "/").startswith(_JSON_PATHS):
-        return err
-    return _reply(err)
+def _handle_http(err: HTTPException) -> Response:
+    if (request.path + "/").startswith(_JSON_PATHS):
+        return _reply(err)
+    # elsewhere the site's own error page (or its JSON twin), not Flask's bare HTML
+    from exokg.server.ui import error_page
+
+    fmt = "json" if request.path.endswith(".json") else None
+    response = error_page(err.code or 500, err.description or err.name, fmt=fmt)
+    for key, value in err.get_headers():
+        if key in ("Allow", "Retry-After"):
+            response.headers[key] = value
+    return response
 
 
 def _refuse_bad_params() -> None:

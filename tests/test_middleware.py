@@ -213,3 +213,21 @@ def test_a_host_not_trusted_is_400_before_any_route_names_it(store_dir):
     finally:
         stop_server(proc)
     assert "Traceback" not in server_log(proc)
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/nope", 404), ("GET", "/static/nope.js", 404), ("GET", "/vocab/nope", 404),
+    ("GET", "/healthz/x", 404), ("POST", "/id/content/mir-21", 405), ("DELETE", "/", 405),
+])
+def test_an_unknown_route_is_the_site_s_error_page(live_server, method, path, status):
+    """Past the blueprints' routes it was Flask's bare "404 Not Found" HTML: no site
+    navigation, no JSON twin, whatever the client accepted."""
+    r = requests.request(method, live_server + path, timeout=30)
+    assert r.status_code == status and r.headers["Content-Type"].startswith("text/html")
+    assert "<nav" in r.text and 'rel="alternate"' in r.headers["Link"]
+    if status == 405:
+        assert "GET" in r.headers["Allow"]
+    r = requests.request(method, live_server + path, timeout=30,
+                         headers={"Accept": "application/json"})
+    assert r.status_code == status and r.json()["ok"] is False
+    assert r.json()["status"] == status
