@@ -49,6 +49,8 @@ MAX_SAMPLE_SIZE = 10_000_000
 MAX_ROW = 999_999_999
 
 _SIZE = re.compile(r"^(?P<text>.*?)\s*\(\s*[nN]\s*=\s*(?P<n>[^()]*?)\s*\)$")
+#: A sample size anywhere in a cell (one not at its end, or a second one).
+_ANY_SIZE = re.compile(r"\(\s*[nN]\s*=[^()]*\)")
 #: Who printed the cell, in a note where n is absent: the review's own tables, or a
 #: user's records (whose note said "the review" too).
 REVIEW, RECORDS = "The review prints", "The records print"
@@ -68,14 +70,28 @@ def parse_sample_size(cell: str, printed: str = REVIEW) -> tuple[str, int | None
     Traceback (most recent call last):
     ...
     ValueError: the sample size 'twelve' is not a whole number: ...
+    >>> parse_sample_size("Serum (n = 12), plasma (n = 13)")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the sample gives 2 sizes, (n = 12) and (n = 13): ...
 
     Raises
     ------
     ValueError
-        for an n that is not a whole number from 1 to :data:`MAX_SAMPLE_SIZE`.
+        for an n that is not a whole number from 1 to :data:`MAX_SAMPLE_SIZE`, and for a
+        size that is not at the cell's end or is one of several (it was read as part of
+        the sample's name, and the row counted as having no size, or the last one's).
     """
+    sizes = _ANY_SIZE.findall(cell)
+    if len(sizes) > 1:
+        raise ValueError(f"the sample gives {len(sizes)} sizes, {', '.join(sizes[:-1])} and "
+                         f"{sizes[-1]}: write one row per sample, or their total as one "
+                         "(n = N)")
     match = _SIZE.match(cell)
     if not match:
+        if sizes:
+            raise ValueError(f"the sample size {sizes[0]} is not at the cell's end: write "
+                             "it last, as in Serum (n = 12)")
         return cell, None, f"{printed} no sample size"
     n = match["n"]
     if n == "?":

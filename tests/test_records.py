@@ -263,6 +263,10 @@ def test_a_bad_cell_is_refused_with_its_place(tmp_path, row, column, message):
     ("Serum (n = " + "0" * 5000 + ")", "a sample size of 0 counts no sample"),
     ("Serum (n = " + "0" * 5000 + "1" + "0" * 7 + "1)", "is more than 10,000,000"),
     ("(n = 12)", "names no sample before its sample size"),
+    # read as a sample named "Serum (n = 12)" of 13, or "... extra" with no size
+    ("Serum (n = 12) (n = 13)", "the sample gives 2 sizes, (n = 12) and (n = 13)"),
+    ("Serum (n = 12), plasma (n = 13)", "write one row per sample, or their total"),
+    ("Serum (n = 12) pooled", "the sample size (n = 12) is not at the cell's end"),
 ])
 def test_a_bad_sample_size_says_what_is_wrong_with_it(tmp_path, sample, message):
     path = write_table(tmp_path / "mine", "table2.tsv",
