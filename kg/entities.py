@@ -42,6 +42,7 @@ from exokg.name_keys import exact_keys
 from exokg.records import Record, parse_sample_size, printed_by
 from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS, ID_NAMESPACE_OF_CLASS, ROLE_OF_TABLE
+from exokg.sssom import bundled, identifier_owners
 from exokg.tsv import Column, read_tsv
 
 __all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "id_namespace",
@@ -185,6 +186,9 @@ def load_entities(*extra: Path | str) -> EntityTable:
         naming the file, row and column of a bad or clashing entity.
     """
     table = EntityTable(read_entity_file(data_path() / "entities.tsv"))
+    # look-ups resolve an entity's identifiers (exo:xref) as they resolve its names
+    identifiers = {key: (curie, owner) for curie, owner in
+                   identifier_owners(bundled()[0]).items() for key in exact_keys(curie)}
 
     def where(entity_id: str) -> str:
         return table.origin.get(entity_id) or "the review's entity table"
@@ -219,6 +223,13 @@ def load_entities(*extra: Path | str) -> EntityTable:
                         f"{text!r} is already a name of {owner.id} ({at}); a name looks "
                         "up one node, so give this entity another", file=name, row=line_no,
                         column=column)
+                known = next((identifiers[k] for k in exact_keys(text) if k in identifiers),
+                              None)
+                if known is not None:
+                    raise RecordError(
+                        f"{text!r} is the identifier {known[0]} of {known[1]} (the bundled "
+                        "links); a name looks up one node, so give this entity another",
+                        file=name, row=line_no, column=column)
                 for key in exact_keys(text):
                     named_here.setdefault(key, entity)
         for line_no, entity in rows:

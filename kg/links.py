@@ -21,7 +21,15 @@ from typing import NamedTuple
 
 from exokg.curie import converter
 from exokg.review import ID_NAMESPACE_OF_CLASS
-from exokg.sssom import KINDS, PREDICATES, Mapping, ReferenceInfo, UnmappedNote, bundled
+from exokg.sssom import (
+    KINDS,
+    PREDICATES,
+    XREF_PREDICATES,
+    Mapping,
+    ReferenceInfo,
+    UnmappedNote,
+    bundled,
+)
 from exokg.vocab import DCTERMS, EXO, EXOID, RDF, RDFS, XSD
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
@@ -77,11 +85,6 @@ def _in_graph(graph: Graph, node: Node) -> bool:
     return (node, None, None) in graph
 
 
-#: The links whose object identifies the entity itself (the ontology's exo:xref): an exact
-#: or close match, or a cited study's identification (rdfs:seeAlso, inferred with evidence).
-_XREF_PREDICATES = frozenset({"skos:exactMatch", "skos:closeMatch", "rdfs:seeAlso"})
-
-
 def add_links(graph: Graph, mappings: Iterable[Mapping] | None = None, *,
               references: Iterable[ReferenceInfo] | None = None) -> Graph:
     """Add the external links and the references' identification to ``graph``.
@@ -134,10 +137,7 @@ def add_links(graph: Graph, mappings: Iterable[Mapping] | None = None, *,
             continue
         iri = conv.expand(mapping.object_id, strict=True)
         graph.add((subject, PREDICATES[mapping.predicate_id], URIRef(iri)))
-        if mapping.predicate_id in _XREF_PREDICATES:
-            # exo:xref names the entity itself; a related, narrower or broader thing (a
-            # circRNA's host gene, one arm of a miRNA named without its arm, a panel's
-            # member) is not an identifier of it
+        if mapping.predicate_id in XREF_PREDICATES:  # names the entity itself
             graph.add((subject, EXO.xref, Literal(mapping.object_id)))
         added += 1
     for ref in sorted(references, key=lambda r: r.ref):

@@ -211,6 +211,30 @@ def test_a_users_label_that_names_another_entity_is_refused(tmp_path, row, text,
     assert f"{text!r} is already a name of {owner}; a name looks up one node" in str(err)
 
 
+@pytest.mark.parametrize(("row", "text", "column", "curie", "owner"), [
+    # a disease's identifier as a protein's alternative label: node=MONDO:0007256 (and
+    # DOID:684) answered for the protein, since a molecule comes before a disease
+    ("content/hj\tProtein\tHJ1\tHJ1\tMONDO:0007256\t\n", "MONDO:0007256", "alt_labels",
+     "MONDO:0007256", "disease/hcc"),
+    ("content/hj\tProtein\tHJ1\tHJ1\tdoid:684\t\n", "doid:684", "alt_labels", "DOID:684",
+     "disease/hcc"),
+    # miR-21's HGNC identifier: node=hgnc:31586 became a 400 ("names 2 nodes")
+    ("content/hj\tProtein\thgnc:31586\tHJ1\t\t\n", "hgnc:31586", "label", "hgnc:31586",
+     "content/mir-21"),
+], ids=["mondo", "doid-lower-case", "hgnc-as-label"])
+def test_a_users_name_that_is_another_entity_s_identifier_is_refused(tmp_path, row, text,
+                                                                     column, curie, owner):
+    from exokg.build import build_graph
+
+    folder = user_folder(tmp_path, E_HEADER + LAB_REF + row)
+    with pytest.raises(RecordError) as info:
+        build_graph([folder])
+    err = info.value
+    # row 2 is the lab's reference (LAB_REF)
+    assert (err.file, err.row, err.column) == (str(folder / "entities.tsv"), 3, column)
+    assert f"{text!r} is the identifier {curie} of {owner} (the bundled links)" in str(err)
+
+
 def test_two_users_files_may_not_give_one_name_two_meanings(tmp_path):
     from exokg.build import build_graph
 
