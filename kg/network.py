@@ -61,6 +61,7 @@ from typing import Any
 
 import networkx as nx
 from exokg.curie import compact_iri, expand_curie, external_curie, local_name
+from exokg.display import suggested
 from exokg.errors import AmbiguousNode, NodeNotFound
 from exokg.review import CONTENT_KINDS
 from exokg.vocab import (
@@ -197,8 +198,9 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
             names = p in (label, alt_label, XREF)
             kept = names or p.startswith(EDGE_NAMESPACES) or every_statement
             # what the projection writes, where its plain value loses something: names
-            # (a str) lose a language or a type, other literals (toPython) a language
-            loses = o.language or (names and o.datatype is not None)
+            # (a str) lose a language or a type, other literals (toPython) a language,
+            # and an ill-typed literal (kept as its text) its type
+            loses = o.language or (names and o.datatype is not None) or o.ill_typed
             if loses and kept:
                 tagged[s].append((p, o))
             if p == label:  # of several, the least (not the one a hash order gives)
@@ -437,6 +439,7 @@ def _not_found(G: nx.MultiDiGraph, text: str) -> tuple[str, list[str]]:
         data = G.nodes[node]
         name = data["label"] if data["label"].lower() == key else data["curie"] \
             if data["curie"].lower() == key else key
+        name = suggested(name, data["curie"])
         if name not in names:
             names.append(name)
     message = f"no node named {text!r}"

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, cast
 
 import networkx as nx
+from exokg.curie import compact_iri
+from exokg.display import suggested
 from exokg.errors import ExoKGError, FindingNotNode, InvalidQuery, NodeNotFound, StoreChanged
 from exokg.graph_source import REACH_ROWS, NoMetrics, Selector
 from exokg.network import (
@@ -236,14 +238,15 @@ class StoreSource:
             for cut in range(len(text), 1, -1):
                 hits = search(self.artifacts, text[:cut], limit=20)
                 if hits:
-                    names = [h.label for h in hits]
+                    names = [suggested(h.label, h.curie) for h in hits]
                     break
         else:
             prefix = text[:max(3, len(text) * 2 // 3)].lower()
             rows = self._select(
-                f"SELECT DISTINCT ?l {{ ?n <{RDFS.label}> ?l "
+                f"SELECT DISTINCT ?l ?n {{ ?n <{RDFS.label}> ?l "
                 f"FILTER(STRSTARTS(LCASE(STR(?l)), {_string(prefix)})) }} LIMIT 50", 50).rows
-            names = [str(r[0]) for r in rows if r[0] is not None]
+            names = [suggested(str(r[0]), compact_iri(str(r[1]))) for r in rows
+                     if r[0] is not None]
         close = difflib.get_close_matches(text, names, n=5, cutoff=0.0)
         return list(dict.fromkeys(close))
 

@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 from exokg import review
 from exokg.describe import concise_bounded_description
+from exokg.display import clip
 from exokg.errors import InvalidQuery, StillBuilding, UnknownFormat
 from exokg.formats import (
     GRAPH_KINDS,
@@ -196,8 +197,8 @@ def _suggestions(path: str, limit: int = 5) -> list[dict[str, Any]]:
             hits = search_entities(text, limit=limit)
         except StillBuilding:  # no index yet: the 404 without suggestions
             return []
-        if hits:
-            return hits
+        if hits:  # each followed by its URL: a long label is shown as a page shows it
+            return [{**hit, "label": clip(hit["label"])} for hit in hits]
     return []
 
 

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlencode
 
 from exokg import review
 from exokg.curie import compact_iri as compact
+from exokg.display import NAME_SHOWN, TEXT_SHOWN, clip
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, StillBuilding, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
@@ -487,23 +488,6 @@ def query_download(fmt: str) -> Response:
 
 
 # ---------------------------------------------------------------- app wiring
-
-#: The characters of a name or a printed cell a page shows, and of a finding's function:
-#: a page of 100 findings stays within its 500 KB with the longest cells a user's
-#: records may hold (a 1 MiB cell made each page naming it megabytes); the review's
-#: longest are 69 and 140. The whole text is in the finding's RDF and JSON.
-NAME_SHOWN, TEXT_SHOWN = 120, 400
-
-
-def clip(text: Any, size: int = NAME_SHOWN) -> str:
-    """``text`` cut to ``size`` characters, saying so.
-
-    >>> clip("miR-21"), clip("x" * 10, 4)
-    ('miR-21', 'xxxx… (10 characters)')
-    """
-    text = "" if text is None else str(text)
-    return text if len(text) <= size else f"{text[:size]}… ({len(text):,} characters)"
-
 
 def _template_globals() -> dict[str, Any]:
     return {"local_url": local_url, "compact": compact, "review": REVIEW,

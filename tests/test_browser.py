@@ -206,3 +206,24 @@ def test_a_tap_on_a_javascript_node_opens_nothing(page, site):
     _tap(page, good)
     assert page.evaluate("window.exokg.went") == [good]
     assert page.url == before and dialogs == []
+
+
+def test_a_long_name_is_drawn_as_the_pages_show_it(page, site):
+    """A 1 MiB name (a user's record may hold one), wrapped to the node's width, was
+    drawn as a column of text thousands of lines high: a drawing shows its first 120
+    characters and says how long it is, as the pages do."""
+    from urllib.parse import quote
+
+    doubled = " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(12))
+    query = ("CONSTRUCT { <https://example.org/a> "
+             "<http://www.w3.org/2000/01/rdf-schema#label> ?s12 ; "
+             "<https://example.org/p> <https://example.org/b> } "
+             f'WHERE {{ BIND("long name " AS ?s0) {doubled} }}')  # 40,960 characters
+    page.goto(f"{site}/query?query={quote(query)}")
+    page.wait_for_function("window.exokg && window.exokg.cy && window.exokg.cy.nodes().length == 2")
+    label = page.evaluate("window.exokg.cy.getElementById('https://example.org/a').data('label')")
+    assert label == "long name " * 12 + "\u2026 (40,960 characters)"
+    box = page.evaluate("(() => { var b = window.exokg.cy.getElementById("
+                        "'https://example.org/a').boundingBox({includeLabels: true}); "
+                        "return b.h; })()")
+    assert box < 200, box

@@ -281,6 +281,26 @@ def test_svg_is_drawn_when_graphviz_starts_slowly_on_a_large_input(tmp_path):
     assert time.monotonic() - started < 25  # not the time limit's 30 s
 
 
+def test_a_label_past_graphviz_s_string_limit_is_whole_in_dot_and_cut_in_svg():
+    """A user's record may hold a 1 MiB name: Graphviz refused its DOT ("longer than
+    16384?"), and the SVG was a 500 (also for a page's drawing)."""
+    G = nx.MultiDiGraph()
+    label = 'a"b\\c\nd' * 3000 + "\u00e9" * 20000  # 41,000 characters, 61 KB of UTF-8
+    G.add_node("https://x.org/big", label=label, kind="Protein")
+    G.add_node("https://x.org/b", label="b", kind="Disease")
+    G.add_edge("https://x.org/big", "https://x.org/b", key="https://x.org/p",
+               predicate="https://x.org/p")
+    done = subprocess.run([shutil.which("dot") or "dot", "-Tjson"], input=export(G, "dot"),
+                          capture_output=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr[:300]
+    drawn = {o["name"]: o["label"] for o in json.loads(done.stdout)["objects"]}
+    # Graphviz keeps its own escapes (a backslash, a line break) in the label it read
+    assert drawn["https://x.org/big"] == label.replace("\\", "\\\\").replace("\n", "\\n")
+    root = ElementTree.fromstring(export(G, "svg"))
+    texts = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert any(t.endswith("\u2026 (41,000 characters)") for t in texts), texts
+
+
 def test_svg_above_its_cap_is_422_as_the_whole_graph_s(monkeypatch):
     """A graph past SVG's node cap is the drawing's limit (422, the whole graph's status),
     not a bad request (it was a 400)."""

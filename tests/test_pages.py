@@ -366,3 +366,35 @@ def test_a_page_naming_findings_with_the_longest_cells_stays_within_its_bytes(tm
         assert long_text in json.dumps(twin)
     finally:
         app.extensions["exokg.sparql"].close()
+
+
+def test_a_cell_s_bidirectional_override_ends_with_the_cell(tmp_path):
+    """A function cell with U+202E left open turned the rest of its line around on the
+    page ("Table 1, row 1" showed as "1 wor ,1 elbaT"): such a text is shown isolated
+    (First Strong Isolate ... Pop Directional Isolate); a text without one is as written,
+    and the JSON twin holds the cell as written."""
+    from exokg.server import create_app
+
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    (folder / "entities.tsv").write_text(
+        "id\tclass\tlabel\tprinted_as\talt_labels\tcomment\n"
+        "ref/lab-1\tReference\tOur study\tLab 1\t\t\n", encoding="utf-8")
+    (folder / "table2.tsv").write_text(
+        "row\tdisease\tkind\texosomal_content\tsample\texpression\tisolation\tdetection\t"
+        "function\tref\n"
+        "1\tHCC\tmiRNAs\tmiR-21\tSerum (n = 12)\tUp\tSBI\tqRT-PCR\tgrowth \u202eRTL\tLab 1\n",
+        encoding="utf-8")
+    app = create_app({"TESTING": True, "STORE_DIR": str(tmp_path / "store"),
+                      "RECORDS_DIRS": [str(folder)], "EXECUTORS": 1})
+    client = app.test_client()
+    try:
+        page = client.get("/id/finding/lab/t2-1").get_data(as_text=True)
+        assert "\u2068growth \u202eRTL\u2069" in page
+        assert page.count("\u202e") == page.count("\u2068growth \u202e")  # each isolated
+        assert "\u2068Serum" not in page and "\u2068miR-21" not in page
+        twin = client.get("/id/finding/lab/t2-1.json").json
+        assert "growth \u202eRTL" in json.dumps(twin, ensure_ascii=False)
+        assert "\u2068" not in json.dumps(twin, ensure_ascii=False)
+    finally:
+        app.extensions["exokg.sparql"].close()

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 
 import networkx as nx
+from exokg.display import NAME_SHOWN, clip
 from exokg.errors import ExoKGError, NotAvailable, QueryCancelled, TooLargeToDraw
 from exokg.io._rows import graph_edges, graph_nodes
 from exokg.io._style import edge_label, node_style
@@ -32,13 +33,29 @@ _TIMEOUT_S = 30
 _POLL_S = 0.25
 
 
+#: Characters of text in one quoted DOT string: Graphviz refuses a quoted string past
+#: 16,384 bytes ("longer than 16384?"), and an escaped character takes at most 8.
+_PIECE = 2000
+
+
 def _quote(text: str) -> str:
+    """``text`` as a DOT string; a long one as quoted pieces joined by ``+`` (DOT's own
+    concatenation), each within Graphviz's limit.
+
+    >>> _quote('say "hi"'), _quote("ab" * 1500).count('" + "')
+    ('"say \\\\"hi\\\\""', 1)
+    """
     # what XML cannot hold, Graphviz would copy into its SVG
-    return '"' + clean(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    text = clean(text)
+    return " + ".join(
+        '"' + piece.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        for piece in (text[i:i + _PIECE] for i in range(0, max(len(text), 1), _PIECE)))
 
 
-def to_dot(G: nx.MultiDiGraph) -> bytes:
-    """DOT text: nodes labelled and coloured by kind, edges labelled by predicate."""
+def to_dot(G: nx.MultiDiGraph, *, shown: int | None = None) -> bytes:
+    """DOT text: nodes labelled and coloured by kind, edges labelled by predicate; each
+    label whole, or cut to ``shown`` characters (:func:`exokg.display.clip`) for a
+    drawing."""
     name = str(G.graph.get("name") or "ExoKG")
     out = [f"digraph {_quote(name)} {{",
            '  graph [overlap=false, splines=true, fontname="Helvetica"];',
@@ -47,7 +64,8 @@ def to_dot(G: nx.MultiDiGraph) -> bytes:
     for node, data in graph_nodes(G):
         color, shape = node_style(str(data.get("kind", "")))
         shape = {"rectangle": "box"}.get(shape, shape)
-        out.append(f"  {_quote(node)} [label={_quote(data.get('label', node))}, "
+        label = str(data.get("label", node))
+        out.append(f"  {_quote(node)} [label={_quote(clip(label, shown) if shown else label)}, "
                    f"fillcolor=\"{color}\", shape={shape}, tooltip={_quote(node)}];")
     for u, v, key, data in graph_edges(G):
         predicate = str(data.get("predicate", key))
@@ -84,7 +102,8 @@ def to_svg(G: nx.MultiDiGraph, *, dot: str | None = None) -> bytes:
     # The DOT goes in as a file, not a pipe: ``communicate`` stops writing its input once a
     # poll has timed out, so a Graphviz slow to start never read past a pipe's 64 KiB.
     with tempfile.TemporaryFile() as source:
-        source.write(to_dot(G))
+        # a drawn label shows what a page does (a 1 MiB one laid out is no picture)
+        source.write(to_dot(G, shown=NAME_SHOWN))
         source.seek(0)
         with subprocess.Popen(command, stdin=source, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE) as drawing:

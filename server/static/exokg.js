@@ -43,6 +43,14 @@
   }
 
   /* ---------------------------------------------------------- graph drawing */
+  /* a drawn name as the pages show one (kg/display.py's NAME_SHOWN and clip): a user's
+   * 1 MiB name, wrapped, was a column of text thousands of lines high */
+  var NAME_SHOWN = 120;
+  function shown(text) {
+    if (text.length <= NAME_SHOWN) return text;
+    return text.slice(0, NAME_SHOWN) + "\u2026 (" + text.length.toLocaleString("en") + " characters)";
+  }
+
   var DEFAULT_STYLE = [
     { selector: "node", style: { label: "data(label)", "font-size": 10, "background-color": "#9aa7b8",
       "text-valign": "bottom", "text-margin-y": 3, width: 18, height: 18 } },
@@ -123,6 +131,7 @@
     elements.nodes.forEach(function (n) {
       var d = n.data;
       if (!d.label) d.label = d.name || d.id;
+      d.label = shown(String(d.label));
     });
     elements.edges.forEach(function (e) {
       var d = e.data;
