@@ -15,6 +15,7 @@ and the terms are converted once each.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -24,12 +25,18 @@ from exokg.errors import RDF12_UNFIT, UnknownFormat
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-__all__ = ["TripleIndex", "ntriples_graph", "rdf12_problem", "rdflib_term", "rdflib_triples",
-           "triples_graph"]
+__all__ = ["TripleIndex", "ntriples_graph", "rdf12_problem", "rdflib_literal",
+           "rdflib_term", "rdflib_triples", "triples_graph"]
 
 logger = logging.getLogger(__name__)
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+#: xsd:boolean's lexical forms; rdflib reads any other as False, saying so each time.
+_BOOLEAN_FORMS = frozenset({"true", "false", "1", "0"})
+# the words a user's data holds are its own: said once by the export, not as a warning
+warnings.filterwarnings("ignore", message="Parsing weird boolean", category=UserWarning,
+                        module="rdflib")
 
 
 def rdf12_problem(triple: Any) -> str | None:
@@ -55,6 +62,49 @@ def rdf12_problem(triple: Any) -> str | None:
     return f"{kind} in {triple}; ExoKG reads RDF 1.1 data (no triple terms, no base directions)"
 
 
+class _IllTypedBoolean(Literal):
+    """``"maybe"^^xsd:boolean`` as rdflib keeps any other ill-typed literal: its text as
+    written and no value. rdflib reads such a boolean as ``False`` (and normalises it to
+    ``"false"``, or, not normalised, writes it back bare: no longer Turtle); with no
+    value, its writers quote it with its datatype. It stays so when pickled (a network
+    export's rows are), where a plain ``Literal`` is made again, and normalised.
+
+    >>> import pickle
+    >>> lit = pickle.loads(pickle.dumps(_ill_typed_boolean("maybe")))
+    >>> lit.n3(), lit.ill_typed, lit.toPython() is lit
+    ('"maybe"^^<http://www.w3.org/2001/XMLSchema#boolean>', True, True)
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _ill_typed_boolean, (str(self),)
+
+
+def _ill_typed_boolean(text: str) -> Literal:
+    literal = _IllTypedBoolean(text, datatype=URIRef(_XSD_BOOLEAN), normalize=False)
+    literal._value = None  # rdflib has no public way to say "no value"
+    return literal
+
+
+def rdflib_literal(text: str, *, lang: str | None = None,
+                   datatype: str | None = None) -> Literal:
+    """A literal as rdflib reads it from N-Triples (an ``xsd:string`` plain; an ill-typed
+    boolean as written, see :class:`_IllTypedBoolean`): from a store's term or a SPARQL
+    result's binding alike.
+
+    >>> rdflib_literal("12", datatype="http://www.w3.org/2001/XMLSchema#integer").toPython()
+    12
+    """
+    if lang:
+        return Literal(text, lang=lang)
+    if datatype is None or datatype == _XSD_STRING:
+        return Literal(text)
+    if datatype == _XSD_BOOLEAN and text not in _BOOLEAN_FORMS:
+        return _ill_typed_boolean(text)
+    return Literal(text, datatype=URIRef(datatype))
+
+
 def rdflib_term(term: Any) -> Node:
     """A pyoxigraph term as rdflib reads it from N-Triples (``xsd:string`` literals plain,
     a blank node by its label). An RDF 1.2 term (:func:`rdf12_problem`), which rdflib
@@ -65,11 +115,7 @@ def rdflib_term(term: Any) -> Node:
     if isinstance(term, ox.Literal):
         if term.direction is not None:
             raise UnknownFormat(RDF12_UNFIT)
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == _XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
+        return rdflib_literal(term.value, lang=term.language, datatype=term.datatype.value)
     if isinstance(term, ox.Triple):
         raise UnknownFormat(RDF12_UNFIT)
     return BNode(term.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 
 import networkx as nx
 import pytest
@@ -27,6 +28,11 @@ DATA = """\
     exo:regulates <https://w3id.org/exokg/id/disease/d> .
 <https://w3id.org/exokg/id/content/n3> a exo:MicroRNA ; rdfs:label "n3" ; exo:ratio 12.5e0 ;
     exo:regulates <https://w3id.org/exokg/id/disease/d> .
+<https://w3id.org/exokg/id/content/n4> a exo:MicroRNA ; rdfs:label "n4" ;
+    exo:flag "maybe"^^xsd:boolean ; exo:count 12345678901234567890123 ;
+    exo:regulates <https://w3id.org/exokg/id/disease/d> .
+<https://w3id.org/exokg/id/content/n5> a exo:MicroRNA ; rdfs:label "n5" ;
+    exo:flag true ; exo:count 7 ; exo:regulates <https://w3id.org/exokg/id/disease/d> .
 <https://w3id.org/exokg/id/disease/d> a exo:Disease ; rdfs:label "d" .
 """
 
@@ -66,3 +72,45 @@ def test_a_typed_export_keeps_its_column_type_and_values(served):
     nodes = nx.read_graphml(io.BytesIO(r.content)).nodes
     assert nodes["https://w3id.org/exokg/id/content/n1"]["ratio"] == math.inf
     assert nodes["https://w3id.org/exokg/id/content/n3"]["ratio"] == 12.5
+
+
+def _graphml_types(text: str) -> dict[str, str]:
+    return dict(re.findall(r'attr\.name="([^"]+)" attr\.type="([^"]+)"', text))
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_typed_exports_write_what_their_readers_parse(served, fmt):
+    """An ill-typed boolean ("maybe") came out as false, an integer past 64 bits was
+    declared a long (Gephi, yEd and Cytoscape read a long as Java's 64-bit one), and the
+    infinities were written inf and nan (which Java's Double.parseDouble refuses)."""
+    proc, url = served
+    r = requests.get(f"{url}/api/export?format={fmt}", timeout=60)
+    assert r.status_code == 200
+    reader = nx.read_graphml if fmt == "graphml" else nx.read_gexf
+    nodes = reader(io.BytesIO(r.content)).nodes
+    n4, n5 = (nodes[f"https://w3id.org/exokg/id/content/{n}"] for n in ("n4", "n5"))
+    assert n4["flag"] == "maybe" and n4["count"] == "12345678901234567890123"
+    assert str(n5["count"]) == "7"
+    assert nodes["https://w3id.org/exokg/id/content/n1"]["ratio"] == math.inf
+    assert nodes["https://w3id.org/exokg/id/content/n1"]["other"] == -math.inf
+    values = re.findall(r'(?:<data key="[^"]+">|value=")([^<"]*)', r.text)
+    assert "Infinity" in values and "-Infinity" in values and "NaN" in values
+    assert not {"inf", "-inf", "nan"} & set(values)
+    if fmt == "graphml":
+        types = _graphml_types(r.text)
+        assert types["count"] == "string" and types["flag"] == "string"
+
+
+def test_an_ill_typed_literal_keeps_its_text_in_rdf_exports(served):
+    """Exports made through rdflib normalised "maybe"^^xsd:boolean into "false"."""
+    import pyoxigraph as ox
+
+    proc, url = served
+    for fmt, rdf in (("turtle", ox.RdfFormat.TURTLE), ("ntriples", ox.RdfFormat.N_TRIPLES)):
+        r = requests.get(f"{url}/api/neighborhood?node=exoid:content/n4&depth=1&format={fmt}",
+                         timeout=60)
+        assert r.status_code == 200, r.text
+        flags = [t.object for t in ox.parse(r.content, rdf)
+                 if t.predicate.value.endswith("#flag")]
+        assert [(f.value, f.datatype.value) for f in flags] == [
+            ("maybe", "http://www.w3.org/2001/XMLSchema#boolean")], fmt

@@ -20,13 +20,15 @@ from collections.abc import Mapping
 
 from rdflib import Literal
 
-__all__ = ["LIST_SEPARATOR", "ColumnTypes", "cast_row", "finite", "scalar", "scalar_row",
-           "scalar_table"]
+__all__ = ["LIST_SEPARATOR", "ColumnTypes", "attribute_text", "cast_row", "finite", "scalar",
+           "scalar_row", "scalar_table"]
 
 #: Multiple values in one cell, as KGX does.
 LIST_SEPARATOR = "|"
 
 _TYPE_NAMES = {bool: "boolean", int: "long", float: "double", str: "string"}
+#: A "long" attribute's range (GraphML's and GEXF's readers parse it as a 64-bit integer).
+_LONG = (-(2**63), 2**63 - 1)
 
 
 def scalar(value):
@@ -37,6 +39,9 @@ def scalar(value):
     (3, 'https://x.org/a', 'b|a')
     >>> scalar(Literal("INF", datatype=XSD.double))
     inf
+    >>> from exokg.rdf_terms import rdflib_literal
+    >>> scalar(rdflib_literal("maybe", datatype=str(XSD.boolean))), scalar(2**70)
+    ('maybe', '1180591620717411303424')
     """
     if value is None:
         return None
@@ -46,6 +51,9 @@ def scalar(value):
             return str(value)
     if isinstance(value, str):  # also URIRef and other str subclasses
         return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) \
+            and not _LONG[0] <= value <= _LONG[1]:
+        return str(value)  # past a 64-bit long, which readers parse a "long" as
     if isinstance(value, bool | int | float):
         return value
     if isinstance(value, decimal.Decimal):
@@ -125,8 +133,8 @@ def cast_row(row: dict[str, object], types: Mapping[str, type]) -> dict[str, obj
     """A row of scalars with each value made its attribute's type (in place)."""
     for name, value in row.items():
         wanted = types[name]
-        if type(value) is not wanted:
-            row[name] = wanted(value)
+        if type(value) is not wanted:  # as the attribute's other values are written
+            row[name] = attribute_text(value) if wanted is str else wanted(value)
     return row
 
 
@@ -145,6 +153,22 @@ def scalar_table(rows: Mapping[object, Mapping[str, object]], *,
     for row in values.values():
         cast_row(row, types)
     return values, columns.names()
+
+
+def attribute_text(value: object) -> str:
+    """A scalar as GraphML's and GEXF's readers take it: ``true``/``false``, and the
+    non-finite doubles as Java writes them (``Double.parseDouble``, which Gephi, yEd and
+    Cytoscape read with, refuses Python's ``inf`` and ``nan``; Python's ``float`` takes
+    either).
+
+    >>> [attribute_text(v) for v in (True, 2, 1.5, float("inf"), -float("inf"), float("nan"))]
+    ['true', '2', '1.5', 'Infinity', '-Infinity', 'NaN']
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return str(value)
 
 
 def finite(obj: object) -> object:

@@ -22,7 +22,7 @@ from typing import Any
 import networkx as nx
 from exokg.io._rows import Edge, Node, encode, graph_edges, graph_nodes
 from exokg.io._style import node_style
-from exokg.io._values import ColumnTypes, cast_row, scalar_row
+from exokg.io._values import ColumnTypes, attribute_text, cast_row, scalar_row
 from exokg.io._xml import attr
 
 __all__ = ["stream_gexf", "to_gexf"]
@@ -53,12 +53,6 @@ def _edge_row(key: str, data: Mapping[str, Any], i: int) -> dict[str, Any]:
     return row
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def _declare(domain: str, types: dict[str, str], start: int) -> tuple[list[str], dict]:
     lines = [f'    <attributes mode="static" class="{domain}">\n']
     ids = {}
@@ -73,7 +67,7 @@ def _declare(domain: str, types: dict[str, str], start: int) -> tuple[list[str],
 def _attvalues(row: Mapping[str, Any], ids: Mapping[str, str], pad: str) -> str:
     if not row:
         return ""
-    cells = "".join(f'{pad}  <attvalue for="{ids[n]}" value={attr(_value(v))} />\n'
+    cells = "".join(f'{pad}  <attvalue for="{ids[n]}" value={attr(attribute_text(v))} />\n'
                     for n, v in row.items())
     return f"{pad}<attvalues>\n{cells}{pad}</attvalues>\n"
 

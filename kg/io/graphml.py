@@ -20,7 +20,7 @@ from typing import Any
 import networkx as nx
 from exokg.io._rows import Edge, Node, encode, graph_edges, graph_nodes
 from exokg.io._style import edge_label, node_style
-from exokg.io._values import ColumnTypes, cast_row, scalar_row
+from exokg.io._values import ColumnTypes, attribute_text, cast_row, scalar_row
 from exokg.io._xml import attr, text
 
 __all__ = ["stream_graphml", "to_graphml"]
@@ -44,9 +44,7 @@ def _keys(domain: str, types: dict[str, str], prefix: str) -> tuple[list[str], d
 
 
 def _data(key: str, value) -> str:
-    if isinstance(value, bool):
-        value = "true" if value else "false"
-    return f'<data key="{key}">{text(str(value))}</data>'
+    return f'<data key="{key}">{text(attribute_text(value))}</data>'
 
 
 def _edge_data(key: str, data: Mapping[str, Any]) -> dict[str, Any]:

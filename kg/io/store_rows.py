@@ -49,9 +49,9 @@ from exokg.network import (
     is_edge_predicate,
     node_attributes,
 )
+from exokg.rdf_terms import rdflib_term
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.vocab import EXO, RDF, RDFS, SKOS
-from rdflib import Literal
 
 if TYPE_CHECKING:
     from exokg.sparql.service import SparqlService
@@ -93,7 +93,7 @@ def _python(term: ox.Literal) -> Any:
     """A literal as rdflib's ``toPython`` gives it (what the projection holds)."""
     if term.language:
         return term.value
-    return Literal(term.value, datatype=term.datatype.value).toPython()
+    return rdflib_term(term).toPython()
 
 
 def _triples(chunks: Iterator[bytes], *,

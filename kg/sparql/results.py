@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 from exokg.curie import compact_iri
 from exokg.errors import RDF12_RESULTS_UNFIT, InvalidQuery, UnknownFormat
+from exokg.rdf_terms import rdflib_literal
 from exokg.terminal import aligned
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
@@ -62,8 +63,8 @@ literal with a base direction), which this page and its downloads cannot carry; 
     if kind == "bnode":
         return BNode(value["value"])
     if kind in ("literal", "typed-literal"):
-        return Literal(value["value"], lang=value.get("xml:lang"),
-                       datatype=value.get("datatype"))
+        return rdflib_literal(value["value"], lang=value.get("xml:lang"),
+                              datatype=value.get("datatype"))
     raise UnknownFormat(RDF12_RESULTS_UNFIT)  # a triple term
 
 
