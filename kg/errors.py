@@ -181,8 +181,9 @@ class QueryTimeout(ExoKGError):
 
 
 class PreconditionFailed(ExoKGError):
-    """A request other than ``GET`` or ``HEAD`` whose ``If-None-Match`` names what it
-    would get: RFC 9110 (13.1.2) answers it 412, a 304 answering only ``GET`` and ``HEAD``."""
+    """A request whose ``If-Match`` names no current version of what it asks for, or one
+    other than ``GET`` or ``HEAD`` whose ``If-None-Match`` names what it would get: RFC
+    9110 (13.1.1, 13.1.2) answers both 412, a 304 answering only ``GET`` and ``HEAD``."""
 
     status = 412
 

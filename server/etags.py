@@ -23,6 +23,8 @@ The rule, in one place:
   :func:`request_etag`).
 - ``If-None-Match: *`` means "any representation": it is a 304 only once the handler has
   found one (a 404 stays a 404).
+- An ``If-Match`` that names neither the ETag nor ``*`` is a 412, before any query
+  (:func:`exokg.sparql.service.check_if_match`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Any
 from exokg.config import Config
 from exokg.errors import ExoKGError
 from exokg.release import make_etag
-from exokg.sparql.service import etag_matches
+from exokg.sparql.service import check_if_match, etag_matches
 from flask import Flask, Response, g, request
 from werkzeug.wsgi import get_current_url
 
@@ -128,6 +130,7 @@ def init_app(app: Flask) -> None:
         etag = request_etag(request.environ, config, version=version,
                             representation=negotiate() if negotiate else "")
         setattr(g, _KEY, (etag, negotiate is not None))
+        check_if_match(request.headers.get("If-Match"), etag)  # a 412 before any query
         wanted = request.headers.get("If-None-Match")
         if wanted and "*" not in wanted and etag_matches(wanted, etag):
             return Response(status=304)  # no handler, no query

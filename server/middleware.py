@@ -54,7 +54,7 @@ CORS_PATHS = frozenset({"/sparql", "/.well-known/void", "/healthz"})
 CORS_HEADERS: tuple[tuple[str, str], ...] = (
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-    ("Access-Control-Allow-Headers", "Content-Type, Accept, If-None-Match"),
+    ("Access-Control-Allow-Headers", "Content-Type, Accept, If-None-Match, If-Match"),
     ("Access-Control-Expose-Headers", "ETag, X-Result-Truncated, X-Result-Max-Rows, "
                                       "X-ExoKG-Data-Version"),
     ("Access-Control-Max-Age", "86400"),

@@ -36,7 +36,7 @@ from exokg.server.middleware import ANSWER_KEY, query_params
 from exokg.sparql import QueryAnswer, QueryRequest, SparqlService
 from exokg.sparql.describe import service_description
 from exokg.sparql.negotiate import negotiate
-from exokg.sparql.service import etag_matches
+from exokg.sparql.service import check_if_match, etag_matches
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
@@ -174,6 +174,7 @@ def graph_reply(graph, *, environ: Mapping[str, Any], config: Config, version: s
     etag = request_etag(environ, config, version=version, representation=fmt.name,
                         extra=extra)
     headers = {"ETag": etag, "Vary": "Accept", "Cache-Control": CACHE_CONTROL}
+    check_if_match(environ.get("HTTP_IF_MATCH"), etag)
     if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
         return Reply(304, headers, b"")
     mime = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
@@ -220,7 +221,8 @@ def sparql_reply(service: SparqlService, environ: dict[str, Any], config: Config
         query=text, accept=environ.get("HTTP_ACCEPT"),
         format_name=[v for k, v in params if k == "format"],
         default_graphs=default or None, named_graphs=named or None,
-        if_none_match=environ.get("HTTP_IF_NONE_MATCH"), cancel=environ.get(CANCEL_KEY)))
+        if_none_match=environ.get("HTTP_IF_NONE_MATCH"), if_match=environ.get("HTTP_IF_MATCH"),
+        cancel=environ.get(CANCEL_KEY)))
     environ[ANSWER_KEY] = answer  # for the access log
     if answer.not_modified and environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
         raise PreconditionFailed(

@@ -133,6 +133,31 @@ def test_a_post_whose_if_none_match_names_its_answer_is_412(live_server):
     assert stale.status_code == 200 and stale.json()["boolean"] is True
 
 
+@pytest.mark.parametrize("path", [
+    "/id/content/mir-21", "/id/content/mir-21.json", "/api/conflicts",
+    "/api/export?format=ntriples", "/sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D",
+    "/sparql", "/.well-known/void",
+])
+def test_an_if_match_that_names_no_current_version_is_412(live_server, path):
+    """RFC 9110 (13.1.1): If-Match is evaluated before the method, GET included; a false
+    one was ignored (200)."""
+    url = live_server + path
+    current = _get(url)
+    assert current.status_code == 200
+    for header in ('"stale"', f"W/{current.headers['ETag']}"):  # a weak tag never matches
+        r = _get(url, **{"If-Match": header})
+        assert r.status_code == 412, (header, r.text[:200])
+        assert "If-Match names no current version" in r.text
+        assert requests.head(url, headers={"If-Match": header}, timeout=60).status_code == 412
+    for header in (current.headers["ETag"], f'"stale", {current.headers["ETag"]}', "*"):
+        r = _get(url, **{"If-Match": header})
+        assert r.status_code == 200 and r.content == current.content, header
+    if path.startswith("/sparql?"):
+        posted = requests.post(f"{live_server}/sparql", timeout=60,
+                               data={"query": "ASK { ?s ?p ?o }"}, headers={"If-Match": '"x"'})
+        assert posted.status_code == 412
+
+
 def test_the_etag_follows_the_settings_that_change_bodies(store_dir):
     """A row cap changes what pages and answers hold (and what /openapi.json states):
     two servers on the same data with other caps send other validators."""

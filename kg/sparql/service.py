@@ -19,7 +19,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from exokg.config import Config
-from exokg.errors import AnswerTooLarge, InvalidQuery, StoreChanged
+from exokg.errors import AnswerTooLarge, InvalidQuery, PreconditionFailed, StoreChanged
 from exokg.rdf_terms import ntriples_graph, rdflib_triples
 from exokg.release import make_etag
 from exokg.sparql.cache import ResultCache
@@ -35,8 +35,8 @@ from exokg.vocab import PREFIXES
 from rdflib import Graph
 from rdflib.term import Node
 
-__all__ = ["READ_MAX_BYTES", "QueryAnswer", "QueryRequest", "SparqlService", "etag_matches",
-           "issued_queries", "start_recording", "whole_body"]
+__all__ = ["READ_MAX_BYTES", "QueryAnswer", "QueryRequest", "SparqlService", "check_if_match",
+           "etag_matches", "issued_queries", "start_recording", "whole_body"]
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ class QueryRequest:
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
     if_none_match: str | None = None
+    if_match: str | None = None
     max_rows: int | None = None  # a tighter row cap than the service's (None: the service's)
     #: fired when the caller gives up (the HTTP client hung up): the query stops at once;
     #: ``None``: the token bound to the context (:func:`exokg.sparql.cancel.use_token`)
@@ -186,6 +187,27 @@ def etag_matches(header: str | None, etag: str) -> bool:
         if tag == "*" or tag.removeprefix("W/") == etag:
             return True
     return False
+
+
+def check_if_match(header: str | None, etag: str) -> None:
+    """Refuse (412) a request whose ``If-Match`` names neither ``etag`` (strongly: a weak
+    tag never matches) nor ``*``: RFC 9110 (13.1.1) has it evaluated before
+    ``If-None-Match``, and the method not performed, ``GET`` included.
+
+    >>> check_if_match(None, '"a"'), check_if_match('"b", "a"', '"a"'), check_if_match("*", '"a"')
+    (None, None, None)
+    >>> check_if_match('W/"a"', '"a"')
+    Traceback (most recent call last):
+    ...
+    exokg.errors.PreconditionFailed: If-Match names no current version of this resource (its \
+ETag is "a")
+    """
+    if header is None:
+        return
+    tags = {tag.strip() for tag in header.split(",")}
+    if "*" not in tags and etag not in tags:
+        raise PreconditionFailed(f"If-Match names no current version of this resource (its "
+                                 f"ETag is {etag})")
 
 
 class SparqlService:
@@ -334,6 +356,7 @@ class SparqlService:
                      str(cap), self.config.public_base_iri]  # relative IRIs resolve on it
         etag = make_etag(*key_parts)
         answer = QueryAnswer(False, None, b"", False, cap, etag, store.version)
+        check_if_match(request.if_match, etag)
         if etag_matches(request.if_none_match, etag):
             answer.not_modified = True
             answer.info = {"rows": None, "cache": "304"}
