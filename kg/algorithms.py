@@ -37,7 +37,7 @@ from exokg.evidence import Finding, group_by_disease_role, summarize
 from exokg.graph_source import REACH_ROWS, GraphSource, ProjectionSource
 from exokg.network import compress, node_json, resolve_node
 from exokg.review import CONTENT_KINDS
-from exokg.terms import parse_kinds, parse_predicates
+from exokg.terms import known_kinds, parse_kinds, parse_predicates
 from exokg.vocab import EXO
 
 __all__ = [
@@ -664,11 +664,23 @@ def rank(G: Source, metric: str = "degree", *, types: Iterable[str] | None = Non
     """
     _check_choice("metric", metric, METRICS)
     integer_in("limit", limit, 1, 1000)
+    kinds = parse_kinds(types)
+    if metric == "studies" and kinds and kinds <= _other_kinds():
+        # every score 0 (HCC's 51 studies ranked as none): outside exo:studyCount's domain
+        raise InvalidQuery("studies counts the studies a molecule is exo:citedIn (the "
+                           "domain of exo:studyCount, exo:ExosomalContent): rank molecule "
+                           "types by it, other types by degree, pagerank or betweenness")
     source = as_source(G)
-    rows = source.top(metric, parse_kinds(types), limit)
+    rows = source.top(metric, kinds, limit)
     H = source.subgraph([n for n, _ in rows], edges=False)
     return [{**node_json(H, n), "score": score, "rank": i}
             for i, (n, score) in enumerate(rows, start=1)]
+
+
+@functools.cache
+def _other_kinds() -> frozenset[str]:
+    """The vocabulary's kinds (lower-cased) other than the five molecule kinds."""
+    return frozenset(k.lower() for k in known_kinds()) - {k.lower() for k in CONTENT_KINDS}
 
 
 def _undirected(G: nx.MultiDiGraph) -> nx.Graph:

@@ -248,3 +248,19 @@ def test_evidence_over_a_projection_reads_a_plain_whole_number():
     for value in ("exo:sampleSize 12", 'exo:sampleSize "12"'):
         G = project(Graph().parse(data=_ONE_FINDING % value, format="turtle"), findings=True)
         assert evidence(G, "miR-1")["total_n"] == 12
+
+
+@pytest.mark.parametrize("types", [["Disease"], ["Disease", "Reference"], ["exo:SampleType"]])
+def test_studies_is_refused_outside_the_molecules(types):
+    """exo:studyCount counts the studies a molecule is exo:citedIn: asked of diseases,
+    the ranking listed every one with 0 (HCC's 51 studies as none)."""
+    from exokg.build import build_graph
+    from exokg.errors import InvalidQuery
+    from exokg.network import project
+
+    G = project(build_graph())
+    with pytest.raises(InvalidQuery, match="studies counts the studies a molecule is"):
+        rank(G, "studies", types=types)
+    mixed = rank(G, "studies", types=["MicroRNA", *types], limit=3)
+    assert [r["label"] for r in mixed][0] == "miR-21" and mixed[0]["score"] > 0
+    assert len(rank(G, "degree", types=types, limit=1)) == 1  # other metrics answer
