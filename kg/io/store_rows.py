@@ -49,7 +49,7 @@ from exokg.network import (
     is_edge_predicate,
     node_attributes,
 )
-from exokg.rdf_terms import rdflib_term
+from exokg.rdf_terms import rdflib_literal
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.vocab import EXO, RDF, RDFS, SKOS
 
@@ -93,7 +93,7 @@ def _python(term: ox.Literal) -> Any:
     """A literal as rdflib's ``toPython`` gives it (what the projection holds)."""
     if term.language:
         return term.value
-    return rdflib_term(term).toPython()
+    return rdflib_literal(term.value, datatype=term.datatype.value).toPython()
 
 
 def _triples(chunks: Iterator[bytes], *,
