@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import re
 import resource
@@ -47,7 +48,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import IO, cast
+from typing import IO, TypeVar, cast
 
 import pyoxigraph as ox
 
@@ -68,6 +69,9 @@ _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # A marker counted once per solution (an upper bound: a literal may contain one too).
 _ROW_MARKERS = {"application/sparql-results+json": b'},{"', "application/sparql-results+xml":
                 b"<result>", "text/csv": b"\r\n", "text/tab-separated-values": b"\n"}
+
+
+T = TypeVar("T")
 
 
 class _TooLarge(Exception):
@@ -219,25 +223,63 @@ def _streamed(store: ox.Store, req: dict, kind: str, media_type: str,
 
 class _CountingBuffer:
     """A binary sink that keeps the output and stops once it holds more than ``cap`` rows
-    (:class:`_CapExceeded`) or more than ``max_bytes`` bytes (:class:`_TooLarge`)."""
+    (:class:`_CapExceeded`), or before a write that would take it past ``max_bytes``
+    (:class:`_TooLarge`: the rows so far, within the cap, are in any answer), without
+    copying that write."""
 
-    def __init__(self, marker: bytes, cap: int, offset: int, max_bytes: int = 0) -> None:
+    def __init__(self, marker: bytes, cap: float, offset: int, max_bytes: int = 0) -> None:
         self.buf = bytearray()
         self.marker, self.cap, self.count = marker, cap, offset
         self.max_bytes = max_bytes
 
     def write(self, data: bytes) -> int:
-        start = max(0, len(self.buf) - len(self.marker) + 1)
-        self.buf += data
-        self.count += self.buf.count(self.marker, start)
-        if self.count > self.cap:
+        if not isinstance(data, bytes):
+            data = bytes(data)
+        # a marker across the end of what is held and the start of this write counts once
+        reach = len(self.marker) - 1
+        tail = bytes(self.buf[-reach:]) if reach and self.buf else b""
+        count = self.count + (tail + data[:reach]).count(self.marker) + data.count(self.marker)
+        if count > self.cap:
             raise _CapExceeded
-        if self.max_bytes and len(self.buf) > self.max_bytes:
+        if self.max_bytes and len(self.buf) + len(data) > self.max_bytes:
             raise _TooLarge
+        self.count = count
+        self.buf += data
         return len(data)
 
     def flush(self) -> None:
         pass
+
+
+def _term_size(term: object) -> int:
+    """The characters of a term's text: fewer than the bytes it takes once written."""
+    if isinstance(term, ox.Triple):
+        return _term_size(term.subject) + _term_size(term.predicate) + _term_size(term.object)
+    return len(getattr(term, "value", "") or "")
+
+
+def _collect(items: Iterable[T], limit: int, max_bytes: int,
+             size: Callable[[T], int]) -> list[T]:
+    """The first ``limit`` of ``items``, refused (:class:`_TooLarge`) as soon as their
+    ``size`` passes ``max_bytes`` (0: no bound): a CONSTRUCT's triples were all held, and
+    written, before the bound was looked at (1.5 GB for 300 triples of 1 MiB)."""
+    out: list[T] = []
+    total = 0
+    for item in itertools.islice(items, limit):
+        if max_bytes:
+            total += size(item)
+            if total > max_bytes:
+                raise _TooLarge
+        out.append(item)
+    return out
+
+
+def _row_size(row: ox.QuerySolution) -> int:
+    return sum(_term_size(term) for term in row)
+
+
+def _triple_size(triple: ox.Triple) -> int:
+    return _term_size(triple)
 
 
 def _sink(writer: _Streamer | _CountingBuffer) -> IO[bytes]:
@@ -323,24 +365,30 @@ def _run(store: ox.Store, req: dict) -> None:
                                "truncated": False})
             _send_bytes(counter.buf)
             return _frame_json(b"Z", {"rows": count})
-        # More rows than the cap (or a marker inside a literal): evaluate again, keep cap+1.
-        del counter
+        # More rows than the cap (or a marker inside a literal): evaluate again, keep
+        # cap+1 rows within the bound.
+        del counter, result  # what the first evaluation holds (a long literal) goes first
         again = store.query(req["q"], **kwargs)
         assert isinstance(again, ox.QuerySolutions)  # the same query, the same kind
         variables = [v.value for v in again.variables]
-        rows = [tuple(s) for s in itertools.islice(again, cap + 1)]
-        truncated = len(rows) > cap
-        data: bytes | None
-        if truncated:
-            rows = rows[:cap]
-            data = serialize_rows(media_type, variables, rows)
-        else:  # the count was high only because of markers inside literals
-            again = store.query(req["q"], **kwargs)
-            assert isinstance(again, ox.QuerySolutions)
-            data = again.serialize(format=fmt)
-        if max_bytes and len(data or b"") > max_bytes:
+        try:
+            rows = [tuple(r) for r in _collect(again, cap + 1, max_bytes, _row_size)]
+            truncated = len(rows) > cap
+            data: bytes | bytearray
+            if truncated:
+                rows = rows[:cap]
+                data = serialize_rows(media_type, variables, rows) or b""
+            else:  # the count was high only because of markers inside literals (CSV's)
+                again = store.query(req["q"], **kwargs)
+                assert isinstance(again, ox.QuerySolutions)
+                whole = _CountingBuffer(marker, math.inf, 0, max_bytes)
+                again.serialize(_sink(whole), format=fmt)
+                data = whole.buf
+        except _TooLarge:
             return _refuse_large(max_bytes)
-        if xml_unfit(media_type, data or b""):
+        if max_bytes and len(data) > max_bytes:
+            return _refuse_large(max_bytes)
+        if xml_unfit(media_type, data):
             return _refuse_unfit(store, req, "solutions")
         _frame_json(b"H", {"kind": "solutions", "media_type": media_type,
                            "truncated": truncated})
@@ -357,7 +405,10 @@ def _run(store: ox.Store, req: dict) -> None:
             if graph_fmt.supports_datasets else result)
         return _streamed(store, req, "graph", media_type, lambda sink: ox.serialize(
             stream, _sink(sink), graph_fmt, prefixes=prefixes))
-    triples: list[ox.Triple] = list(itertools.islice(result, cap + 1))
+    try:
+        triples: list[ox.Triple] = _collect(result, cap + 1, max_bytes, _triple_size)
+    except _TooLarge:
+        return _refuse_large(max_bytes)
     truncated = len(triples) > cap
     del triples[cap:]
     out: list[ox.Triple] | list[ox.Quad] = triples
