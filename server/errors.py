@@ -22,7 +22,8 @@ from exokg.sparql.negotiate import preferred
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-__all__ = ["error_parts", "error_reply", "error_response", "init_app", "retry_headers"]
+__all__ = ["error_parts", "error_reply", "error_response", "init_app", "retry_headers",
+           "site_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ _SPARQL_PATHS = ("/sparql",)
 #: Paths whose HTTP errors (an unknown route, a wrong method) are JSON, not HTML pages.
 _JSON_PATHS = ("/api/", "/sparql")
 
+
+#: The headers an error's own body sets (the others of an HTTPException are kept).
+_BODY_HEADERS = frozenset({"content-type", "content-length"})
 
 #: An error body's media types, plain text first (it wins a tie).
 _ERROR_TYPES = ("text/plain", "application/json", "application/sparql-results+json")
@@ -69,8 +73,8 @@ def error_reply(err: Exception, *, method: str, path: str, accept: str | None
     if isinstance(err, HTTPException):
         status, headers, body = error_parts(err.description or err.name, err.code or 500,
                                             path=path, accept=accept)
-        for key, value in err.get_headers():
-            if key in ("Allow", "Retry-After"):
+        for key, value in err.get_headers():  # Allow, Retry-After, Content-Range ...
+            if key.lower() not in _BODY_HEADERS:
                 headers[key] = value
         return status, headers, body
     status = getattr(err, "status", 500)
@@ -101,15 +105,27 @@ def _handle_exokg(err: ExoKGError) -> Response:
 
 
 def _handle_http(err: HTTPException) -> Response:
+    return site_error(err)
+
+
+def site_error(err: ExoKGError | HTTPException) -> Response:
+    """``err`` in the current request's form: JSON (or /sparql's text) under /api and
+    /sparql; elsewhere the site's error page, or its JSON twin (``.json``, ``Accept``),
+    not Flask's bare HTML. The error's own headers are kept (``Allow``, ``Retry-After``,
+    ``Content-Range`` ...)."""
     if (request.path + "/").startswith(_JSON_PATHS):
         return _reply(err)
-    # elsewhere the site's own error page (or its JSON twin), not Flask's bare HTML
     from exokg.server.ui import error_page
 
-    fmt = "json" if request.path.endswith(".json") else None
-    response = error_page(err.code or 500, err.description or err.name, fmt=fmt)
-    for key, value in err.get_headers():
-        if key in ("Allow", "Retry-After"):
+    if isinstance(err, HTTPException):
+        status, message = err.code or 500, err.description or err.name
+        extra = list(err.get_headers())
+    else:
+        status, message = err.status, str(err)
+        extra = [*retry_headers(err).items(), *getattr(err, "headers", {}).items()]
+    response = error_page(status, message, fmt="json" if request.path.endswith(".json") else None)
+    for key, value in extra:
+        if key.lower() not in _BODY_HEADERS:
             response.headers[key] = value
     return response
 

@@ -23,8 +23,8 @@ The rule, in one place:
   :func:`request_etag`).
 - ``If-None-Match: *`` means "any representation": it is a 304 only once the handler has
   found one (a 404 stays a 404).
-- An ``If-Match`` that names neither the ETag nor ``*`` is a 412, before any query
-  (:func:`exokg.sparql.service.check_if_match`).
+- An ``If-Match`` that names neither the ETag nor ``*`` is a 412 where the answer would
+  have been a 200 (a missing node stays a 404: RFC 9110, 13.2.1), in the request's form.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from exokg.config import Config
-from exokg.errors import ExoKGError
+from exokg.errors import ExoKGError, PreconditionFailed
 from exokg.release import make_etag
-from exokg.sparql.service import check_if_match, etag_matches
+from exokg.server.errors import site_error
+from exokg.sparql.service import check_if_match, etag_matches, if_match_holds
 from flask import Flask, Response, g, request
 from werkzeug.wsgi import get_current_url
 
@@ -130,7 +131,8 @@ def init_app(app: Flask) -> None:
         etag = request_etag(request.environ, config, version=version,
                             representation=negotiate() if negotiate else "")
         setattr(g, _KEY, (etag, negotiate is not None))
-        check_if_match(request.headers.get("If-Match"), etag)  # a 412 before any query
+        if not if_match_holds(request.headers.get("If-Match"), etag):
+            return None  # the handler tells whether there is a resource to be a 412 of
         wanted = request.headers.get("If-None-Match")
         if wanted and "*" not in wanted and etag_matches(wanted, etag):
             return Response(status=304)  # no handler, no query
@@ -143,6 +145,11 @@ def init_app(app: Flask) -> None:
                 or "Set-Cookie" in response.headers or "ETag" in response.headers):
             return response
         etag, vary = found
+        try:
+            check_if_match(request.headers.get("If-Match"), etag)
+        except PreconditionFailed as err:
+            response.close()
+            return site_error(err)
         if response.status_code == 200 and etag_matches(request.headers.get("If-None-Match"),
                                                         etag):
             response.close()  # If-None-Match: *, now that a representation exists

@@ -156,6 +156,21 @@ def test_an_if_match_that_names_no_current_version_is_412(live_server, path):
         posted = requests.post(f"{live_server}/sparql", timeout=60,
                                data={"query": "ASK { ?s ?p ?o }"}, headers={"If-Match": '"x"'})
         assert posted.status_code == 412
+    if path == "/id/content/mir-21":  # a page's 412 is the site's error page
+        r = _get(url, **{"If-Match": '"stale"'})
+        assert r.headers["Content-Type"].startswith("text/html") and "<nav" in r.text
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/id/content/nope", 404), ("/id/content/nope.json", 404),
+    ("/api/neighborhood?node=nope", 404), ("/api/neighborhood?node=miR-21&depth=9", 400),
+    ("/sparql?query=SELEC", 400), ("/sparql?query=SELECT%20*%20%7B%20%3Fs%20%3Fq%20%7D", 400),
+])
+def test_an_if_match_is_ignored_where_the_answer_would_be_an_error(live_server, path, status):
+    """RFC 9110 (13.2.1): preconditions are ignored where the answer without them would
+    not be a 2xx; a missing node was a 412 naming an ETag of nothing."""
+    r = _get(live_server + path, **{"If-Match": '"stale"'})
+    assert r.status_code == status, r.text[:200]
 
 
 def test_the_etag_follows_the_settings_that_change_bodies(store_dir):

@@ -231,3 +231,12 @@ def test_an_unknown_route_is_the_site_s_error_page(live_server, method, path, st
                          headers={"Accept": "application/json"})
     assert r.status_code == status and r.json()["ok"] is False
     assert r.json()["status"] == status
+
+
+def test_an_http_error_keeps_its_own_headers(live_server):
+    """The site's error page kept only Allow and Retry-After: a 416 lost its
+    Content-Range (RFC 9110, 15.5.17)."""
+    r = requests.get(f"{live_server}/static/exokg.js", headers={"Range": "bytes=99999999-"},
+                     timeout=30)
+    assert r.status_code == 416
+    assert r.headers["Content-Range"].startswith("bytes */")

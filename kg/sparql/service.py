@@ -36,7 +36,7 @@ from rdflib import Graph
 from rdflib.term import Node
 
 __all__ = ["READ_MAX_BYTES", "QueryAnswer", "QueryRequest", "SparqlService", "check_if_match",
-           "etag_matches", "issued_queries", "start_recording", "whole_body"]
+           "etag_matches", "if_match_holds", "issued_queries", "start_recording", "whole_body"]
 
 logger = logging.getLogger(__name__)
 
@@ -189,23 +189,31 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return False
 
 
-def check_if_match(header: str | None, etag: str) -> None:
-    """Refuse (412) a request whose ``If-Match`` names neither ``etag`` (strongly: a weak
-    tag never matches) nor ``*``: RFC 9110 (13.1.1) has it evaluated before
-    ``If-None-Match``, and the method not performed, ``GET`` included.
+def if_match_holds(header: str | None, etag: str) -> bool:
+    """Whether an ``If-Match`` header (none: true) names ``etag``, strongly (a weak tag
+    never matches), or ``*``: RFC 9110, 13.1.1.
 
-    >>> check_if_match(None, '"a"'), check_if_match('"b", "a"', '"a"'), check_if_match("*", '"a"')
-    (None, None, None)
-    >>> check_if_match('W/"a"', '"a"')
+    >>> [if_match_holds(h, '"a"') for h in (None, '"b", "a"', "*", 'W/"a"', '"b"')]
+    [True, True, True, False, False]
+    """
+    if header is None:
+        return True
+    tags = {tag.strip() for tag in header.split(",")}
+    return "*" in tags or etag in tags
+
+
+def check_if_match(header: str | None, etag: str) -> None:
+    """Refuse (412) a request whose ``If-Match`` does not hold (:func:`if_match_holds`).
+    Only where the answer without it would be a 2xx (RFC 9110, 13.2.1): a missing node
+    stays a 404, a bad query a 400.
+
+    >>> check_if_match('"b"', '"a"')
     Traceback (most recent call last):
     ...
     exokg.errors.PreconditionFailed: If-Match names no current version of this resource (its \
 ETag is "a")
     """
-    if header is None:
-        return
-    tags = {tag.strip() for tag in header.split(",")}
-    if "*" not in tags and etag not in tags:
+    if not if_match_holds(header, etag):
         raise PreconditionFailed(f"If-Match names no current version of this resource (its "
                                  f"ETag is {etag})")
 
@@ -323,7 +331,8 @@ class SparqlService:
         return default or [], named or []
 
     def query(self, request: QueryRequest) -> QueryAnswer:
-        """Answer one query (see :class:`QueryAnswer`).
+        """Answer one query (see :class:`QueryAnswer`), or refuse it (412) once answered
+        when its ``If-Match`` does not hold: a bad query stays a 400 (RFC 9110, 13.2.1).
 
         Raises
         ------
@@ -337,6 +346,8 @@ class SparqlService:
             at the time limit (503).
         QueryCancelled
             when the request's cancellation token fires (its executor is stopped).
+        PreconditionFailed
+            when its ``If-Match`` names another answer (412).
         """
         text = request.query
         info = inspect_query(text)
@@ -356,13 +367,17 @@ class SparqlService:
                      str(cap), self.config.public_base_iri]  # relative IRIs resolve on it
         etag = make_etag(*key_parts)
         answer = QueryAnswer(False, None, b"", False, cap, etag, store.version)
-        check_if_match(request.if_match, etag)
+        # a false If-Match is a 412 once the query is known to answer: a validator or a
+        # cached answer says so, else its executor's first reply (a bad query stays a 400)
+        held = if_match_holds(request.if_match, etag)
         if etag_matches(request.if_none_match, etag):
+            check_if_match(request.if_match, etag)
             answer.not_modified = True
             answer.info = {"rows": None, "cache": "304"}
             return answer
         hit = self.cache.get(etag)
         if hit is not None:
+            check_if_match(request.if_match, etag)
             data, meta = hit
             answer.body, answer.media_type = data, meta["media_type"]
             answer.truncated, answer.cached = meta["truncated"], True
@@ -386,6 +401,11 @@ class SparqlService:
             job["out_prefixes"] = {**PREFIXES, **info.prefixes}  # Turtle, TriG, JSON-LD ...
         outcome = self.pool.execute(job, timeout=self.timeout,
                                     cancel=request.cancel or current_token())
+        if not held:
+            close = getattr(outcome.chunks, "close", None)
+            if close is not None:
+                close()  # frees the executor
+            check_if_match(request.if_match, etag)
         answer.media_type, answer.truncated = outcome.media_type, outcome.truncated
         answer.info = {"rows": None, "cache": "miss"}
         # Read small answers whole (Content-Length, cacheable); stream big ones.
