@@ -137,7 +137,7 @@ def search(G: Source, q: str, *, types: Iterable[str] | None = None,
     """
     if not (q or "").strip():
         raise InvalidQuery("q must not be empty")
-    integer_in("limit", limit, 1, 1000)
+    limit = integer_in("limit", limit, 1, 1000)
     source = as_source(G)
     hits = source.search(q, parse_kinds(types), limit)
     H = source.subgraph([node for node, _, _ in hits], edges=False)
@@ -204,10 +204,10 @@ def neighborhood(G: Source, node: str, *, depth: int = 1,
     --------
     networkx.ego_graph : the same idea, without filters or a size limit.
     """
-    integer_in("depth", depth, 1, MAX_DEPTH)
+    depth = integer_in("depth", depth, 1, MAX_DEPTH)
     _check_choice("direction", direction, DIRECTIONS)
     if limit is not None:
-        integer_in("limit", limit, 1, 10**7)
+        limit = integer_in("limit", limit, 1, 10**7)
     preds, kinds = parse_predicates(predicates), parse_kinds(types)
     source = as_source(G)
     center = source.resolve(node)
@@ -495,7 +495,7 @@ def k_shortest_paths(G: Source, source: str, target: str, *, k: int = 3,
     >>> paths.truncated
     False
     """
-    integer_in("k", k, 1, 10)
+    k = integer_in("k", k, 1, 10)
     preds, kinds = parse_predicates(predicates), parse_kinds(types)
     graph_source = as_source(G)
     s, t = graph_source.resolve(source), graph_source.resolve(target)
@@ -663,7 +663,7 @@ def rank(G: Source, metric: str = "degree", *, types: Iterable[str] | None = Non
     'miR-21'
     """
     _check_choice("metric", metric, METRICS)
-    integer_in("limit", limit, 1, 1000)
+    limit = integer_in("limit", limit, 1, 1000)
     kinds = parse_kinds(types)
     if metric == "studies" and kinds and kinds <= _other_kinds():
         # every score 0 (HCC's 51 studies ranked as none): outside exo:studyCount's domain

@@ -40,3 +40,15 @@ def test_python_functions_follow_the_rule():
     G = nx.MultiDiGraph([("a", "b")])
     with pytest.raises(InvalidQuery, match="depth must be an integer from 1 to 3, not 0"):
         neighborhood(G, "a", depth=0)
+
+
+def test_python_functions_take_what_the_rule_takes():
+    """The rule read "2" as 2 and the functions went on with "2" (a TypeError)."""
+    from exokg.algorithms import k_shortest_paths, rank
+
+    G = nx.MultiDiGraph([("a", "b"), ("b", "c")])
+    for n in G:
+        G.nodes[n].update(label=n, kind="Disease")
+    assert set(neighborhood(G, "a", depth="2").nodes) == {"a", "b", "c"}  # type: ignore[arg-type]
+    assert len(rank(G, "degree", limit="2")) == 2  # type: ignore[arg-type]
+    assert len(k_shortest_paths(G, "a", "c", k="1")) == 1  # type: ignore[arg-type]

@@ -279,7 +279,7 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
     """
     if not (q or "").strip():
         raise InvalidQuery("q must not be empty")
-    integer_in("limit", limit, 1, 1000)
+    limit = integer_in("limit", limit, 1, 1000)
     kinds = normalize_kinds(types)
     keys = name_keys(q)  # exact and prefix lookups; identifiers only exactly
     exact = keys + [(k, 0) for k in _id_keys(q) if k not in [key for key, _ in keys]]
