@@ -88,9 +88,10 @@ _CHUNK = 1 << 16
 #: engines close idle connections (Oxigraph server after about 60 s), and a request sent
 #: on one of those fails and is sent again.
 IDLE_SECONDS = 30.0
-#: Seconds a new connection to the remote store may take: an engine that is up accepts at
-#: once, and one behind a dropped route would otherwise hold the request for its whole
-#: time limit and be reported as the query's own time ("stopped at the time limit").
+#: Seconds a new connection to the remote store may take (its TLS handshake included):
+#: an engine that is up accepts at once, and one behind a dropped route would otherwise
+#: hold the request for its whole time limit and be reported as the query's own time
+#: ("stopped at the time limit").
 CONNECT_SECONDS = 5.0
 _JSON = "application/sparql-results+json"
 _NT = "application/n-triples"
@@ -165,11 +166,9 @@ class _Connections:
             conn = cls(self.host, self.port, timeout=wait)
             try:
                 conn.connect()
-            except TimeoutError:
+            except TimeoutError:  # no query was sent: the engine is unreachable, not slow
                 conn.close()
-                if wait < timeout:  # not the query's own time: the engine is unreachable
-                    raise RemoteUnavailable(f"no connection within {wait:g} s") from None
-                raise
+                raise RemoteUnavailable(f"no connection within {wait:g} s") from None
             except BaseException:
                 conn.close()
                 raise
