@@ -26,8 +26,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from exokg import review
+from exokg.curie import compact_iri
 from exokg.describe import concise_bounded_description
-from exokg.display import clip
+from exokg.display import suggested
 from exokg.errors import InvalidQuery, StillBuilding, UnknownFormat
 from exokg.formats import (
     GRAPH_KINDS,
@@ -197,8 +198,9 @@ def _suggestions(path: str, limit: int = 5) -> list[dict[str, Any]]:
             hits = search_entities(text, limit=limit)
         except StillBuilding:  # no index yet: the 404 without suggestions
             return []
-        if hits:  # each followed by its URL: a long label is shown as a page shows it
-            return [{**hit, "label": clip(hit["label"])} for hit in hits]
+        if hits:  # a long-named node by its CURIE, as the API's suggestions name it
+            return [{**hit, "label": suggested(hit["label"], compact_iri(hit["iri"]))}
+                    for hit in hits]
     return []
 
 

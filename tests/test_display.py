@@ -44,3 +44,12 @@ def test_an_error_s_suggestions_stay_small_and_usable(long_named, path):
         suggestion = next(s for s in r.json["suggestions"] if "bigp" in s)
         found = long_named.get("/api/neighborhood", query_string={"node": suggestion})
         assert found.status_code == 200
+
+
+def test_a_404_twin_s_suggestions_name_a_long_named_node_by_its_curie(long_named):
+    """The page shows a suggestion as it shows any name; its JSON twin held it cut
+    ("... (200,000 characters)"), a label no node has."""
+    twin = long_named.get("/id/content/bigpx.json").json
+    labels = [s["label"] for s in twin["suggestions"]]
+    assert "exoid:content/bigp" in labels
+    assert not any("characters)" in label for label in labels)

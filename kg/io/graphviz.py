@@ -34,7 +34,7 @@ _POLL_S = 0.25
 
 
 #: Characters of text in one quoted DOT string: Graphviz refuses a quoted string past
-#: 16,384 bytes ("longer than 16384?"), and an escaped character takes at most 8.
+#: 16,384 bytes ("longer than 16384?"), and a character takes at most 4 bytes escaped.
 _PIECE = 2000
 
 

@@ -47,8 +47,10 @@
    * 1 MiB name, wrapped, was a column of text thousands of lines high */
   var NAME_SHOWN = 120;
   function shown(text) {
-    if (text.length <= NAME_SHOWN) return text;
-    return text.slice(0, NAME_SHOWN) + "\u2026 (" + text.length.toLocaleString("en") + " characters)";
+    var chars = Array.from(text);  /* code points, as Python counts them: no half pair */
+    if (chars.length <= NAME_SHOWN) return text;
+    return chars.slice(0, NAME_SHOWN).join("") + "\u2026 (" +
+      chars.length.toLocaleString("en") + " characters)";
   }
 
   var DEFAULT_STYLE = [
