@@ -15,7 +15,7 @@ and the terms are converted once each.
 from __future__ import annotations
 
 import logging
-import warnings
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -31,12 +31,20 @@ __all__ = ["TripleIndex", "ntriples_graph", "rdf12_problem", "rdflib_literal",
 logger = logging.getLogger(__name__)
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
-#: xsd:boolean's lexical forms; rdflib reads any other as False, saying so each time.
-_BOOLEAN_FORMS = frozenset({"true", "false", "1", "0"})
-# the words a user's data holds are its own: said once by the export, not as a warning
-warnings.filterwarnings("ignore", message="Parsing weird boolean", category=UserWarning,
-                        module="rdflib")
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_INTEGER = r"[+-]?[0-9]+"
+_DECIMAL = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+#: The lexical forms XSD gives the datatypes rdflib reads with Python's own readers,
+#: which take more ("1_000", "١٢", " 12", "maybe" as False): a literal of another form is
+#: ill-typed, and kept as written (:class:`_NoValue`).
+_LEXICAL = {_XSD + name: re.compile(pattern) for name, pattern in [
+    ("boolean", r"true|false|1|0"), ("decimal", _DECIMAL),
+    ("double", rf"{_DECIMAL}(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN"),
+    ("float", rf"{_DECIMAL}(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN"),
+    *((name, _INTEGER) for name in (
+        "integer", "nonPositiveInteger", "negativeInteger", "long", "int", "short", "byte",
+        "nonNegativeInteger", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte",
+        "positiveInteger"))]}
 
 
 def rdf12_problem(triple: Any) -> str | None:
@@ -62,47 +70,54 @@ def rdf12_problem(triple: Any) -> str | None:
     return f"{kind} in {triple}; ExoKG reads RDF 1.1 data (no triple terms, no base directions)"
 
 
-class _IllTypedBoolean(Literal):
-    """``"maybe"^^xsd:boolean`` as rdflib keeps any other ill-typed literal: its text as
-    written and no value. rdflib reads such a boolean as ``False`` (and normalises it to
-    ``"false"``, or, not normalised, writes it back bare: no longer Turtle); with no
-    value, its writers quote it with its datatype. It stays so when pickled (a network
-    export's rows are), where a plain ``Literal`` is made again, and normalised.
+class _NoValue(Literal):
+    """A typed literal whose text its datatype does not take, kept as written with no
+    value, as rdflib keeps the ill-typed literals its readers refuse: its writers quote it
+    with its datatype. rdflib read ``"maybe"^^xsd:boolean`` as ``False`` (and wrote it
+    back ``"false"``, or, not normalised, bare: no longer Turtle) and ``"1_000"`` as 1000.
+    Made without rdflib's reader (which warns of a "weird boolean"); it stays so when
+    pickled (a network export's rows are), where a plain ``Literal`` is read again.
 
     >>> import pickle
-    >>> lit = pickle.loads(pickle.dumps(_ill_typed_boolean("maybe")))
+    >>> lit = pickle.loads(pickle.dumps(_NoValue("maybe", _XSD + "boolean")))
     >>> lit.n3(), lit.ill_typed, lit.toPython() is lit
     ('"maybe"^^<http://www.w3.org/2001/XMLSchema#boolean>', True, True)
     """
 
     __slots__ = ()
 
+    def __new__(cls, text: str, datatype: str) -> _NoValue:
+        literal = str.__new__(cls, text)
+        literal._language, literal._datatype = None, URIRef(datatype)
+        literal._value, literal._ill_typed = None, True
+        return literal
+
     def __reduce__(self) -> tuple[Any, ...]:
-        return _ill_typed_boolean, (str(self),)
-
-
-def _ill_typed_boolean(text: str) -> Literal:
-    literal = _IllTypedBoolean(text, datatype=URIRef(_XSD_BOOLEAN), normalize=False)
-    literal._value = None  # rdflib has no public way to say "no value"
-    return literal
+        return _NoValue, (str(self), str(self.datatype))
 
 
 def rdflib_literal(text: str, *, lang: str | None = None,
                    datatype: str | None = None) -> Literal:
     """A literal as rdflib reads it from N-Triples (an ``xsd:string`` plain; an ill-typed
-    boolean as written, see :class:`_IllTypedBoolean`): from a store's term or a SPARQL
+    number or boolean as written, see :class:`_NoValue`): from a store's term or a SPARQL
     result's binding alike.
 
-    >>> rdflib_literal("12", datatype="http://www.w3.org/2001/XMLSchema#integer").toPython()
+    >>> rdflib_literal("12", datatype=_XSD + "integer").toPython()
     12
+    >>> ill = rdflib_literal("1_000", datatype=_XSD + "integer")
+    >>> ill.n3(), ill.ill_typed, ill.toPython() is ill
+    ('"1_000"^^<http://www.w3.org/2001/XMLSchema#integer>', True, True)
     """
     if lang:
         return Literal(text, lang=lang)
     if datatype is None or datatype == _XSD_STRING:
         return Literal(text)
-    if datatype == _XSD_BOOLEAN and text not in _BOOLEAN_FORMS:
-        return _ill_typed_boolean(text)
-    return Literal(text, datatype=URIRef(datatype))
+    form = _LEXICAL.get(datatype)
+    if form is not None and not form.fullmatch(text):
+        return _NoValue(text, datatype)
+    # as written ("INF", not rdflib's normal "inf", which XSD does not take); a boolean
+    # normalised, since rdflib's Turtle writes one bare ("1" would read back an integer)
+    return Literal(text, datatype=URIRef(datatype), normalize=datatype == _XSD + "boolean")
 
 
 def rdflib_term(term: Any) -> Node:
