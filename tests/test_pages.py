@@ -335,14 +335,10 @@ def test_a_description_cut_by_the_row_cap_says_so(review_store):
                for p in cut.kept)
 
 
-def test_a_page_naming_findings_with_the_longest_cells_stays_within_its_bytes(tmp_path):
-    """A user's cells may hold 1 MiB each: four such findings made miR-21's page, HCC's
-    and each finding's page megabytes. Pages show the first characters of a long cell and
-    say how long it is; the JSON twin and the RDF hold it whole."""
+def _lab_app(tmp_path, functions: list[str]):
+    """An app over the review and a lab's Table 2 rows on miR-21, one per function."""
     from exokg.server import create_app
-    from exokg.tsv import MAX_CELL
 
-    long_text = "growth " * (MAX_CELL // 7 - 1) + "end"
     folder = tmp_path / "lab"
     folder.mkdir()
     (folder / "entities.tsv").write_text(
@@ -351,10 +347,20 @@ def test_a_page_naming_findings_with_the_longest_cells_stays_within_its_bytes(tm
     (folder / "table2.tsv").write_text(
         "row\tdisease\tkind\texosomal_content\tsample\texpression\tisolation\tdetection\t"
         "function\tref\n" + "".join(
-            f"{row}\tHCC\tmiRNAs\tmiR-21\tSerum (n = 12)\tUp\tSBI\tqRT-PCR\t{long_text}\tLab 1\n"
-            for row in range(1, 5)), encoding="utf-8")
-    app = create_app({"TESTING": True, "STORE_DIR": str(tmp_path / "store"),
-                      "RECORDS_DIRS": [str(folder)], "EXECUTORS": 1})
+            f"{row}\tHCC\tmiRNAs\tmiR-21\tSerum (n = 12)\tUp\tSBI\tqRT-PCR\t{text}\tLab 1\n"
+            for row, text in enumerate(functions, start=1)), encoding="utf-8")
+    return create_app({"TESTING": True, "STORE_DIR": str(tmp_path / "store"),
+                       "RECORDS_DIRS": [str(folder)], "EXECUTORS": 1})
+
+
+def test_a_page_naming_findings_with_the_longest_cells_stays_within_its_bytes(tmp_path):
+    """A user's cells may hold 1 MiB each: four such findings made miR-21's page, HCC's
+    and each finding's page megabytes. Pages show the first characters of a long cell and
+    say how long it is; the JSON twin and the RDF hold it whole."""
+    from exokg.tsv import MAX_CELL
+
+    long_text = "growth " * (MAX_CELL // 7 - 1) + "end"
+    app = _lab_app(tmp_path, [long_text] * 4)
     client = app.test_client()
     try:
         for path in ("/id/content/mir-21", "/id/disease/hcc", "/id/finding/lab/t2-1"):
@@ -373,20 +379,7 @@ def test_a_cell_s_bidirectional_override_ends_with_the_cell(tmp_path):
     page ("Table 1, row 1" showed as "1 wor ,1 elbaT"): such a text is shown isolated
     (First Strong Isolate ... Pop Directional Isolate); a text without one is as written,
     and the JSON twin holds the cell as written."""
-    from exokg.server import create_app
-
-    folder = tmp_path / "lab"
-    folder.mkdir()
-    (folder / "entities.tsv").write_text(
-        "id\tclass\tlabel\tprinted_as\talt_labels\tcomment\n"
-        "ref/lab-1\tReference\tOur study\tLab 1\t\t\n", encoding="utf-8")
-    (folder / "table2.tsv").write_text(
-        "row\tdisease\tkind\texosomal_content\tsample\texpression\tisolation\tdetection\t"
-        "function\tref\n"
-        "1\tHCC\tmiRNAs\tmiR-21\tSerum (n = 12)\tUp\tSBI\tqRT-PCR\tgrowth \u202eRTL\tLab 1\n",
-        encoding="utf-8")
-    app = create_app({"TESTING": True, "STORE_DIR": str(tmp_path / "store"),
-                      "RECORDS_DIRS": [str(folder)], "EXECUTORS": 1})
+    app = _lab_app(tmp_path, ["growth \u202eRTL"])
     client = app.test_client()
     try:
         page = client.get("/id/finding/lab/t2-1").get_data(as_text=True)
