@@ -252,9 +252,7 @@ def evidence_answer(reader: Any, facets: Facets, node: str, *, page: str | int |
     size = size or PAGE_SIZE
     count, summary = facets.content_evidence(node)
     pages = max(1, -(-count // size))
-    number = page if isinstance(page, int) else page_number(page, pages)
-    if not 1 <= number <= pages:
-        page_number(str(number), pages)  # raises, naming the range
+    number = page_number(page, pages)
     graph, _ = description_graph(reader, node, cap=0)  # what the node is: all it needs
     ids = facets.finding_page(node, number, size, via="content") if count else []
     if ids is None:

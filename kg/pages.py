@@ -160,8 +160,9 @@ def iri_term(iri: str) -> str:
     return f"<{iri}>"
 
 
-def page_number(raw: str | None, pages: int) -> int:
-    """The page asked for (``?page=``), 1 when none; pages count from 1 to ``pages``.
+def page_number(raw: str | int | None, pages: int) -> int:
+    """The page asked for (``?page=``, or a caller's ``int``), 1 when none; pages count
+    from 1 to ``pages``.
 
     >>> page_number(None, 3), page_number("2", 3)
     (1, 2)
@@ -170,7 +171,7 @@ def page_number(raw: str | None, pages: int) -> int:
     ...
     exokg.errors.InvalidQuery: page must be an integer from 1 to 3, not '4'
     """
-    if raw is None or raw.strip() == "":
+    if raw is None or isinstance(raw, str) and raw.strip() == "":
         return 1
     return integer_in("page", raw, 1, max(pages, 1))
 
@@ -491,8 +492,7 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     else:
         count = finding_count(reader, node)
     paging = _paging(count, 1, size)
-    number = integer_in("page", page, 1, paging["pages"]) if isinstance(page, int) \
-        else page_number(page, paging["pages"])
+    number = page_number(page, paging["pages"])
     paging = _paging(count, number, size)
     ids: list[str] | None = [node] if is_finding else [] if not count else \
         facets.finding_page(node, number, size) if stored is not None else None

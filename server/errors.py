@@ -104,10 +104,6 @@ def _handle_exokg(err: ExoKGError) -> Response:
     return _reply(err)
 
 
-def _handle_http(err: HTTPException) -> Response:
-    return site_error(err)
-
-
 def site_error(err: ExoKGError | HTTPException) -> Response:
     """``err`` in the current request's form: JSON (or /sparql's text) under /api and
     /sparql; elsewhere the site's error page, or its JSON twin (``.json``, ``Accept``),
@@ -140,6 +136,6 @@ def _refuse_bad_params() -> None:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(ExoKGError, _handle_exokg)
-    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(HTTPException, site_error)
     # first, before the ETag rule's hook reads anything of the request
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_bad_params)

@@ -278,10 +278,6 @@ def _row_size(row: ox.QuerySolution) -> int:
     return sum(_term_size(term) for term in row)
 
 
-def _triple_size(triple: ox.Triple) -> int:
-    return _term_size(triple)
-
-
 def _sink(writer: _Streamer | _CountingBuffer) -> IO[bytes]:
     """``writer`` as the binary file pyoxigraph's serializers take: they only call ``write``
     (and ``flush``), which both sinks have, so the rest of ``IO[bytes]`` is never used."""
@@ -406,7 +402,7 @@ def _run(store: ox.Store, req: dict) -> None:
         return _streamed(store, req, "graph", media_type, lambda sink: ox.serialize(
             stream, _sink(sink), graph_fmt, prefixes=prefixes))
     try:
-        triples: list[ox.Triple] = _collect(result, cap + 1, max_bytes, _triple_size)
+        triples: list[ox.Triple] = _collect(result, cap + 1, max_bytes, _term_size)
     except _TooLarge:
         return _refuse_large(max_bytes)
     truncated = len(triples) > cap
