@@ -31,8 +31,10 @@ Per request:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import io
+import json
 import logging
 import queue
 import re
@@ -48,6 +50,7 @@ from exokg.sparql.cancel import CancelToken
 __all__ = ["CANCEL_KEY", "SENT_KEY", "AsgiBridge"]
 
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("exokg.access")
 
 #: Where a request's :class:`~exokg.sparql.cancel.CancelToken` is in its environ.
 CANCEL_KEY = "exokg.cancel"
@@ -72,6 +75,12 @@ class _Gone(Exception):
 class _SlowBody(Exception):
     """The request's body did not arrive within the ``BODY_TIMEOUT`` setting's seconds (a
     client that declares a length and sends less held its connection for ever)."""
+
+
+class _BadBody(Exception):
+    """The request's body ended before it was whole: its client left, or sent what the
+    server could not read (a chunk size that is no number). Answered 400 (granian
+    answered its own 500 to an app that sent nothing, with no access-log line)."""
 
 
 class _Exchange:
@@ -259,21 +268,31 @@ class AsgiBridge:
     """
 
     def __init__(self, app: Callable, *, threads: int, max_body: int,
-                 body_timeout: float, own_thread: tuple[str, ...] = ()) -> None:
+                 body_timeout: float, own_thread: tuple[str, ...] = (),
+                 access_log: bool = False) -> None:
         self.app, self.max_body, self.body_timeout = app, max_body, body_timeout
+        self.access_log = access_log
         self.threads = _Threads(threads)
         self.own = {path: _Threads(1) for path in own_thread}
 
     async def __call__(self, scope: dict[str, Any], receive: _Receive, send: _Send) -> None:
         if scope["type"] != "http":  # no websockets, no lifespan events
             return
+        started = asyncio.get_running_loop().time()
         try:
             body = await self._body(scope, receive)
-        except _Gone:
-            return
-        except _SlowBody:
-            await _send_status(send, 408, f"the request body did not arrive within "
-                                          f"{self.body_timeout:g} s\n", close=True)
+        except (_SlowBody, _BadBody) as err:
+            status, text = (408, f"the request body did not arrive within "
+                                 f"{self.body_timeout:g} s") if isinstance(err, _SlowBody) \
+                else (400, "the request body ended before it was whole, or was not valid "
+                           "chunked encoding")
+            with contextlib.suppress(Exception):  # a client gone reads no answer
+                await _send_status(send, status, text + "\n", close=True)
+            if self.access_log:  # the app, which writes the others' lines, never saw it
+                ms = (asyncio.get_running_loop().time() - started) * 1000
+                access_logger.info(json.dumps({"method": scope["method"],
+                                               "path": scope["path"], "status": status,
+                                               "ms": round(ms, 2)}))
             return
         environ = self.environ(scope, body)
         cancel = environ[CANCEL_KEY] = CancelToken()
@@ -349,7 +368,9 @@ class AsgiBridge:
             except TimeoutError:
                 raise _SlowBody from None
             if message["type"] == "http.disconnect":
-                raise _Gone
+                # granian says the same of a client gone and of a body it could not
+                # parse (a chunk size that is no number): the answer, if anyone reads it
+                raise _BadBody
             chunk = message.get("body", b"")
             parts.append(chunk)
             size += len(chunk)
@@ -427,9 +448,12 @@ async def _send_500(send: _Send) -> None:
 
 
 async def _send_status(send: _Send, status: int, text: str, *, close: bool = False) -> None:
+    from exokg.server.middleware import SECURITY_HEADERS  # it imports this module
+
     body = text.encode()
     headers = [(b"content-type", b"text/plain; charset=utf-8"),
-               (b"content-length", str(len(body)).encode())]
+               (b"content-length", str(len(body)).encode()),
+               *(_header(k, v) for k, v in SECURITY_HEADERS)]
     if close:  # the rest of what the client sends is no request
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -569,6 +569,33 @@ def test_a_body_that_never_completes_is_408_and_the_connection_closed(store_dir)
         stop_server(proc)
 
 
+def test_a_body_the_server_cannot_read_is_400_and_logged(store_dir):
+    """A chunk size that is no number: granian answered its own 500 (the bridge had
+    taken the body's end for a client gone, and sent nothing), with no access-log line."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors", "1"])
+    head = (b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query"
+            b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+    try:
+        for body in (b"5\r\nSELEC\r\nzz\r\n", b"FFFFFFFFFFFFFFFFFFFFF\r\nASK {}\r\n"):
+            with socket.create_connection(("127.0.0.1", _port(url)), timeout=20) as sock:
+                sock.sendall(head + body)
+                data = b""
+                while chunk := sock.recv(65536):
+                    data += chunk
+            assert data.startswith(b"HTTP/1.1 400"), data[:200]
+            assert b"not valid chunked encoding" in data
+            assert b"x-content-type-options: nosniff" in data
+        whole = requests.post(f"{url}/sparql", data=iter([b"ASK ", b"{}"]), timeout=10,
+                              headers={"Content-Type": "application/sparql-query"})
+        assert whole.status_code == 200  # a valid chunked body is read whole
+        log = wait_for_log(proc, '"status": 200')
+    finally:
+        stop_server(proc)
+    statuses = [json.loads(line)["status"] for line in log.splitlines()
+                if line.startswith('{"method": "POST", "path": "/sparql"')]
+    assert statuses == [400, 400, 200]
+
+
 def test_the_port_lock_follows_no_link_planted_at_its_path(tmp_path, caplog):
     """The lock file was opened through a link: any local user who could plant one in
     the lock folder had a root server write its pid into a file of their choosing."""
