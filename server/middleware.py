@@ -3,8 +3,9 @@
 It wraps everything else (the ``/sparql`` fast path and Flask), so every response,
 whichever door answered it, gets the same headers and one access-log line.
 
-- A request whose Host is not one of ``TRUSTED_HOSTS`` (when set) is a 400 before any
-  route runs: pages, links and the service description name the host a request was
+- A request whose Host is not one of ``TRUSTED_HOSTS`` (when set), or not a host name or
+  address with an optional port at all (``a"><b>``, ``x/../y``, empty), is a 400 before
+  any route runs: pages, links and the service description name the host a request was
   sent to, and a shared cache that does not key on it would keep a poisoned one.
 - Security headers on every response: ``X-Content-Type-Options: nosniff``, a
   Content-Security-Policy allowing only the site's own scripts, styles, images and
@@ -40,12 +41,20 @@ from exokg.server.asgi import CANCEL_KEY, SENT_KEY
 from exokg.sparql.cancel import use_token
 from exokg.sparql.service import start_recording
 from werkzeug.exceptions import SecurityError
+from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.wsgi import get_host
 
 __all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH",
            "SECURITY_HEADERS", "Middleware", "query_params"]
 
 access_logger = logging.getLogger("exokg.access")
+
+
+def _is_host(value: str) -> bool:
+    """Whether a Host header's value is a name or address with an optional port, by
+    werkzeug's rule: the one its links are built with, which name an empty host
+    ("http:///api/...") for any other value."""
+    return host_is_trusted(value, None)
 
 #: Where a surface leaves the query answer it sent, for the access log.
 ANSWER_KEY = "exokg.answer"
@@ -231,10 +240,16 @@ class Middleware:
         return _Logged(body, write, cut)
 
     def _trusted(self, environ: dict[str, Any]) -> bool:
-        """Whether the request's Host is one of ``TRUSTED_HOSTS`` (any, when none are set)."""
+        """Whether the request's Host is a host[:port] and one of ``TRUSTED_HOSTS`` (any,
+        when none are set)."""
         # /healthz names no host, and a balancer's check may send none (HAProxy's
         # `option httpchk` without a Host header)
-        if not self.trusted_hosts or environ.get("PATH_INFO") == "/healthz":
+        if environ.get("PATH_INFO") == "/healthz":
+            return True
+        host = environ.get("HTTP_HOST")  # none (HTTP/1.0): the server's own name is used
+        if host is not None and not _is_host(host):
+            return False
+        if not self.trusted_hosts:
             return True
         try:
             get_host(environ, trusted_hosts=self.trusted_hosts)
@@ -248,8 +263,12 @@ def _untrusted(environ: dict[str, Any], start_response: Callable) -> list[bytes]
     that host in its links (a shared cache could keep the page for everyone)."""
     from exokg.server.errors import error_reply
 
-    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-    err = InvalidQuery(f"this service does not answer to the host {host!r} (TRUSTED_HOSTS)")
+    host = environ.get("HTTP_HOST")
+    if host is None:
+        host = environ.get("SERVER_NAME", "")
+    err = InvalidQuery(f"this service does not answer to the host {host!r} (TRUSTED_HOSTS)"
+                       if _is_host(host) else f"the Host header {host!r} is not a host "
+                       "name or address with an optional port (RFC 9112, section 3.2)")
     status, headers, body = error_reply(err, method=environ.get("REQUEST_METHOD", ""),
                                         path=environ.get("PATH_INFO", ""),
                                         accept=environ.get("HTTP_ACCEPT"))
