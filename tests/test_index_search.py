@@ -79,6 +79,18 @@ def test_an_arm_of_an_armless_mirna_finds_it(review) -> None:
     assert all(h.iri != MIR21 for h in search(review, "MIMAT0000254"))  # miR-10b-5p's
 
 
+@pytest.mark.parametrize("q", [MIR21, f"<{MIR21}>", f" {MIR21} ",
+                               "https://identifiers.org/hgnc:31586",
+                               "https://identifiers.org/mirbase.mature:MIMAT0000076"])
+def test_a_full_iri_finds_its_entity(review, q) -> None:
+    """Its own IRI, or a mapped one's: ``node=`` took them, search found nothing."""
+    assert search(review, q)[0].iri == MIR21
+
+
+def test_an_iri_of_nothing_in_the_graph_finds_nothing(review) -> None:
+    assert search(review, ID + "content/no-such-thing") == []
+
+
 def test_exact_label_outranks_prefixes(review) -> None:
     hits = search(review, "mir-21", limit=5)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)

@@ -99,6 +99,23 @@ def _id_keys(curie: str) -> list[str]:
     return keys
 
 
+def _iri_keys(q: str) -> list[str]:
+    """The keys of an IRI (``<...>`` or bare) by its CURIEs: ExoKG's own, as the index
+    holds its nodes, and its source's (``hgnc:31586`` for identifiers.org's), as it holds
+    mapped identifiers.
+
+    >>> _iri_keys("<https://w3id.org/exokg/id/content/mir-21>")
+    ['exoid:content/mir-21', 'content/mir-21']
+    >>> _iri_keys("https://identifiers.org/hgnc:31586"), _iri_keys("miR-21")
+    (['hgnc:31586'], [])
+    """
+    iri = q.strip().removeprefix("<").removesuffix(">")
+    if "://" not in iri:
+        return []
+    curies = [c for c in (compress(iri), external_curie(iri)) if c is not None and c != iri]
+    return [key for curie in curies for key in _id_keys(curie)]
+
+
 @dataclass(frozen=True)
 class Hit:
     """One search result: the entity and why it matched."""
@@ -282,7 +299,8 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
     limit = integer_in("limit", limit, 1, 1000)
     kinds = normalize_kinds(types)
     keys = name_keys(q)  # exact and prefix lookups; identifiers only exactly
-    exact = keys + [(k, 0) for k in _id_keys(q) if k not in [key for key, _ in keys]]
+    ids = [k for k in [*_id_keys(q), *_iri_keys(q)] if k not in [key for key, _ in keys]]
+    exact = keys + [(k, 0) for k in dict.fromkeys(ids)]
     best: dict[int, tuple[int, str, str]] = {}
 
     def offer(entity: int, score: int, field: str, name: str) -> None:
