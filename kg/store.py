@@ -321,8 +321,9 @@ def _inputs(files: Sequence[Path], records_dirs: Sequence[Path]) -> tuple[str, l
 
 
 def dataset_stats(store: ox.Store) -> dict[str, Any]:
-    """Counts for VoID: triples, distinct subjects/objects, class and property partitions;
-    and ``literal_properties``, the properties with at least one literal object.
+    """Counts for VoID: triples, distinct subjects/objects, class and property partitions,
+    each named graph's triples (``graph_triples``); and ``literal_properties``, the
+    properties with at least one literal object.
 
     Counts cover every graph of the store (the default graph and the named graphs).
     Each count is one aggregate query evaluated inside Oxigraph, which releases the GIL,
@@ -356,6 +357,10 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
         distinct = pool.submit(select, "SELECT (COUNT(DISTINCT ?s) AS ?ns) "
                                        "(COUNT(DISTINCT ?o) AS ?no) { ?s ?p ?o }")
         by_property = pool.submit(select, "SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p")
+        # each named graph's own count (the metrics' graph beside the data): VoID and the
+        # home page say what the total is made of
+        by_graph = pool.submit(partition, "SELECT ?g (COUNT(*) AS ?n) "
+                                          "{ GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         classes = partition(f"SELECT ?c ({instances} AS ?n) {{ ?s a ?c }} GROUP BY ?c")
         counted = [(p, int(n.value)) for p, n in by_property.result()
                    if isinstance(p, ox.NamedNode)]
@@ -375,6 +380,7 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
                                                                        strict=True) if lit),
             "graphs": sorted(g.value for g in store.named_graphs()
                              if isinstance(g, ox.NamedNode)),
+            "graph_triples": dict(sorted(by_graph.result())),
         }
 
 

@@ -251,7 +251,8 @@ def home(fmt: str | None = None) -> Response:
         "title": "ExoKG: exosomal molecules in liver cancer",
         "review": REVIEW,
         "counts": {"triples": stats["triples"], "classes": classes,
-                   "tables": {str(k): v for k, v in stats["tables"].items()}},
+                   "tables": {str(k): v for k, v in stats["tables"].items()},
+                   "named_graphs": _named_graphs()},
         "tables": [{"table": t, "title": title, "findings": stats["tables"].get(t, 0)}
                    for t, title in _table_titles().items()],
         "examples": [{**e.as_dict(), "url": url_for("ui.query", example=e.slug)}
@@ -267,6 +268,17 @@ def _stats() -> dict[str, Any]:
     from exokg.server.graph import app_facets
 
     return app_facets().stats()
+
+
+def _named_graphs() -> list[dict[str, Any]]:
+    """The named graphs' triples beside the default graph's ``triples`` (ExoKG's metrics
+    among them): VoID's total holds them all."""
+    from exokg.index import METRICS_GRAPH
+    from exokg.server.graph import app_reader
+
+    counts = app_reader().info.stats.get("graph_triples", {})
+    return [{"graph": graph, "triples": n, "metrics": graph == METRICS_GRAPH}
+            for graph, n in counts.items()]
 
 
 def _table_titles() -> dict[int, str]:

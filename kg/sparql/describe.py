@@ -65,11 +65,20 @@ def service_description(endpoint: str, info: StoreInfo, config: Config) -> Graph
     default = BNode("defaultGraph")
     g.add((dataset, SD.defaultGraph, default))
     g.add((default, RDF.type, SD.Graph))
+    counts = info.stats.get("graph_triples")  # each named graph's (stores built since)
+    if counts is not None:
+        g.add((default, VOID.triples, Literal(info.triples - sum(counts.values()),
+                                              datatype=XSD.integer)))
     for graph_iri in info.stats.get("graphs", []):
         named = BNode()
         g.add((dataset, SD.namedGraph, named))
         g.add((named, RDF.type, SD.NamedGraph))
         g.add((named, SD.name, URIRef(graph_iri)))
+        if counts is not None and graph_iri in counts:
+            graph = BNode()
+            g.add((named, SD.graph, graph))
+            g.add((graph, RDF.type, SD.Graph))
+            g.add((graph, VOID.triples, Literal(counts[graph_iri], datatype=XSD.integer)))
     g.add((dataset, VOID.triples, Literal(info.triples, datatype=XSD.integer)))
     g.add((dataset, OWL.versionInfo, Literal(info.version)))
     return g
@@ -77,8 +86,11 @@ def service_description(endpoint: str, info: StoreInfo, config: Config) -> Graph
 
 def void_graph(dataset_iri: str, endpoint: str, info: StoreInfo) -> Graph:
     """The VoID description of the data: counts, partitions, version, licence, citation."""
+    from exokg.index.metrics import METRICS_GRAPH  # the index's numpy, only when asked
+
     g = bind_prefixes(Graph())
     g.bind("void", VOID)
+    g.bind("sd", SD)
     ds = URIRef(dataset_iri)
     stats = info.stats
     g.add((ds, RDF.type, VOID.Dataset))
@@ -101,6 +113,18 @@ def void_graph(dataset_iri: str, endpoint: str, info: StoreInfo) -> Graph:
         g.add((ds, VOID.propertyPartition, part))
         g.add((part, VOID.property, URIRef(prop)))
         g.add((part, VOID.triples, Literal(n, datatype=XSD.integer)))
+    for i, (graph_iri, n) in enumerate(stats.get("graph_triples", {}).items()):
+        # the total above holds the named graphs' triples: each one is a subset,
+        # ExoKG's own metrics among them (exokg.index.metrics)
+        part = BNode(f"graph{i}")
+        g.add((ds, VOID.subset, part))
+        g.add((part, RDF.type, VOID.Dataset))
+        g.add((part, SD.name, URIRef(graph_iri)))
+        g.add((part, VOID.triples, Literal(n, datatype=XSD.integer)))
+        if graph_iri == METRICS_GRAPH:
+            g.add((part, DCTERMS.description, Literal(
+                "Degree, PageRank, betweenness and study counts, computed by ExoKG when "
+                "the store was built.", lang="en")))
     g.add((ds, OWL.versionInfo, Literal(info.version)))
     g.add((ds, DCTERMS.modified, Literal(info.built, datatype=XSD.dateTime)))
     if _bundled(info):
