@@ -70,7 +70,7 @@ BUILD_FORMAT = 14
 #: :func:`build_digests`); checked by tests/test_build_format.py.
 BUILD_DIGESTS: dict[str, str] = {
     'artifacts/facets': 'bfe0aebf65a61a5e',
-    'artifacts/index': '91de0f3c07ea4a5d',
+    'artifacts/index': 'dac5587902d6cde5',
     'graph <https://w3id.org/exokg/graph/metrics>': '3d92489bbc7c8682',
     'graph default': '6239b8075c6991c4',
     'meta.json': '6f03126fc500b0d0',

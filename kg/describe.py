@@ -28,6 +28,7 @@ from typing import Any
 from exokg.curie import local_name
 from exokg.errors import DataError, NodeNotFound
 from exokg.evidence import Finding, summarize
+from exokg.labels import other_names, preferred_label
 from exokg.records import MAX_ROW, MAX_SAMPLE_SIZE
 from exokg.review import TABLE_TITLES
 from exokg.vocab import EXO, OWL, RDF, RDFS, SKOS, bind_prefixes
@@ -68,9 +69,9 @@ def label_of(graph: Graph, node: Node) -> str:
     if isinstance(node, Literal):
         return str(node)
     for predicate in _LABEL_PREDICATES:
-        value = graph.value(node, predicate)
+        value = preferred_label(str(v) for v in graph.objects(node, predicate))
         if value is not None:
-            return str(value)
+            return value
     return _local_name(node)
 
 
@@ -375,12 +376,15 @@ def node_facts(graph: Graph, node: URIRef) -> dict[str, Any]:
             external.append({"predicate": str(predicate),
                              "predicate_label": label_of(graph, predicate), **item})
         facts[predicate].append(item)
+    label = label_of(graph, node)
     return {
         "iri": str(node),
-        "label": label_of(graph, node),
+        "label": label,
         "types": _refs(graph, graph.objects(node, RDF.type)),
-        "alt_labels": sorted(str(o) for o in graph.objects(node, SKOS.altLabel)),
-        "comment": str(graph.value(node, RDFS.comment) or "") or None,
+        "alt_labels": other_names(label, *(map(str, graph.objects(node, p))
+                                           for p in (*_LABEL_PREDICATES, SKOS.altLabel))),
+        # the least, as the label: the same comment whatever order the store gives
+        "comment": preferred_label(str(o) for o in graph.objects(node, RDFS.comment)) or None,
         "facts": [{"predicate": str(p), "predicate_label": label_of(graph, p), "values": v}
                   for p, v in facts.items()],
         "external": external,

@@ -48,6 +48,7 @@ from exokg.describe import finding_row, label_of
 from exokg.errors import ArtifactMissing, StillBuilding
 from exokg.evidence import group_by_disease_role, summarize
 from exokg.facet_counts import FACET_NAMES
+from exokg.labels import other_names
 from exokg.pages import (
     PAGE_SIZE,
     all_finding_records,
@@ -58,7 +59,7 @@ from exokg.pages import (
     page_number,
 )
 from exokg.readonly_db import read_only
-from exokg.vocab import EXO, RDF, SKOS
+from exokg.vocab import EXO, RDF, RDFS, SKOS
 from rdflib import URIRef
 
 __all__ = ["ARTIFACT", "CONFLICTS_SHOWN", "FACETS_FILE", "FACET_NAMES", "SCHEMA", "Facets",
@@ -127,9 +128,10 @@ def node_entry(node: str, label: str, types: list[str], alt_labels: list[str],
 def graph_entry(graph: Any, node: str) -> dict[str, Any]:
     """:func:`node_entry` from a graph holding the node's own statements."""
     subject = URIRef(node)
-    return node_entry(node, label_of(graph, subject),
-                      [str(t) for t in graph.objects(subject, RDF.type)],
-                      [str(a) for a in graph.objects(subject, SKOS.altLabel)],
+    label = label_of(graph, subject)
+    return node_entry(node, label, [str(t) for t in graph.objects(subject, RDF.type)],
+                      other_names(label, *(map(str, graph.objects(subject, p))
+                                           for p in (RDFS.label, SKOS.altLabel))),
                       [str(x) for x in graph.objects(subject, EXO.xref)])
 
 

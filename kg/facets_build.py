@@ -64,6 +64,7 @@ from exokg.describe import checked_number, finding_record, finding_row, whole_nu
 from exokg.evidence import DIRECTIONS, Finding, find_conflicts, group_by_disease_role, summarize
 from exokg.facet_counts import FACET_NAMES, TOP, FacetValues, facet_values, ranked, sort_key
 from exokg.facets import CONFLICTS_SHOWN, FACETS_FILE, SCHEMA, graph_entry
+from exokg.labels import preferred_label
 from exokg.pages import PAGE_SIZE, facts_of, finding_query, iri_term
 from exokg.rdf_terms import TripleIndex, rdflib_term
 from exokg.vocab import EXO, RDF, RDFS, SKOS
@@ -192,9 +193,9 @@ class _FastIndex(TripleIndex):
         if isinstance(node, ox.Literal):
             return str(node.value)
         for predicate in _LABELS:
-            value = self.value(node, predicate)
+            value = preferred_label(o.value for o in self.objects(node, predicate))
             if value is not None:
-                return str(value.value)
+                return value
         return local_name(node.value)
 
     def ref(self, node: Any) -> tuple[str, str] | None:

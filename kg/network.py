@@ -57,12 +57,13 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 from exokg.curie import compact_iri, expand_curie, external_curie, local_name
 from exokg.display import suggested
 from exokg.errors import AmbiguousNode, NodeNotFound
+from exokg.labels import preferred_label
 from exokg.review import CONTENT_KINDS
 from exokg.vocab import (
     CONTENT_CLASSES,
@@ -203,8 +204,9 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
             loses = o.language or (names and o.datatype is not None) or o.ill_typed
             if loses and kept:
                 tagged[s].append((p, o))
-            if p == label:  # of several, the least (not the one a hash order gives)
-                labels[s] = min(labels.get(s, str(o)), str(o))
+            if p == label:  # of several, the least; the others are alternative names
+                labels[s] = cast(str, preferred_label((labels.get(s, str(o)), str(o))))
+                alt[s].append(str(o))  # node_attributes leaves the label out
             elif p == alt_label:
                 alt[s].append(str(o))
             elif p == XREF:

@@ -29,6 +29,7 @@ from exokg.curie import compact_iri
 from exokg.display import suggested
 from exokg.errors import ExoKGError, FindingNotNode, InvalidQuery, NodeNotFound, StoreChanged
 from exokg.graph_source import REACH_ROWS, NoMetrics, Selector
+from exokg.labels import preferred_label
 from exokg.network import (
     EDGE_NAMESPACES,
     FINDING,
@@ -626,10 +627,10 @@ class StoreSource:
             return {}
         rows = self._select(f"SELECT ?n ?l {{ {_values('n', iris)} ?n <{RDFS.label}> ?l }}",
                             max_rows or len(iris) * 4).rows
-        out: dict[str, str] = {}
+        labels: dict[str, list[str]] = defaultdict(list)
         for n, label in rows:
-            out.setdefault(str(n), str(label))
-        return out
+            labels[str(n)].append(str(label))
+        return {n: cast(str, preferred_label(values)) for n, values in labels.items()}
 
     def search(self, q: str, kinds: frozenset[str] | None,
                limit: int) -> list[tuple[str, int, dict[str, Any]]]:

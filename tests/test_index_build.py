@@ -189,6 +189,10 @@ def _reference_names(graph: Graph, G: nx.MultiDiGraph) -> tuple[set, set, set]:
         entities.add((iri, label, compress(iri), data["class"]))
         names |= {(iri, "label", label), (iri, "curie", compress(iri))}
         words.add((label, iri, "label"))
+        for other in labels[1:]:  # a node's other labels are its alternative names
+            if other != label:
+                names.add((iri, "altLabel", other))
+                words.add((other, iri, "altLabel"))
         for alt in graph.objects(s, SKOS.altLabel):
             names.add((iri, "altLabel", str(alt)))
             words.add((str(alt), iri, "label" if str(alt) == label else "altLabel"))
@@ -231,7 +235,9 @@ def _reference_stats(store: ox.Store) -> dict:
             "properties": order(rows("SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p")),
             "literal_properties": sorted(p for (p,) in rows(
                 "SELECT DISTINCT ?p { ?s ?p ?o FILTER(isLiteral(?o)) }")),
-            "graphs": sorted(g.value for g in store.named_graphs())}
+            "graphs": sorted(g.value for g in store.named_graphs()),
+            "graph_triples": {g: int(n) for g, n in sorted(rows(
+                "SELECT ?g (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"))}}
 
 
 @pytest.mark.parametrize("named", [b"", NAMED])

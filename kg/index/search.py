@@ -64,6 +64,7 @@ from exokg.errors import ArtifactMissing, InvalidQuery
 from exokg.index.adjacency import excluded_types, kind_name, load_adjacency
 from exokg.index.metrics import load_metrics
 from exokg.index.scan import excluded_filter, node_ids, select, tagged_union
+from exokg.labels import preferred_label
 from exokg.name_keys import fold, name_keys
 from exokg.network import compress
 from exokg.readonly_db import read_only
@@ -196,8 +197,10 @@ def _index_rows(node: int, label: str, curie: str, fields: list[int], values: li
         else:
             keys = name_keys(value)
         for key, penalty in keys:
-            if (key, field) not in seen:
-                seen.add((key, field))
+            # each name once per key: two names with one key ("miR-10" and "MIR10") are
+            # both kept, so that each view can say which name matched
+            if (key, field, value) not in seen:
+                seen.add((key, field, value))
                 yield key, node, field, penalty, value
 
 
@@ -231,8 +234,11 @@ def build_search_index(store: ox.Store, folder: Path) -> None:
         for node, iri in enumerate(iris):
             lo, hi = bounds[node], bounds[node + 1]
             fields, values = name_fields[lo:hi], name_values[lo:hi]
-            labels = [v for f, v in zip(fields, values, strict=True) if f == _LABEL]
-            label = min(labels) if labels else re.split(r"[#/]", iri.rstrip("/#"))[-1]
+            label = preferred_label(v for f, v in zip(fields, values, strict=True)
+                                    if f == _LABEL) or re.split(r"[#/]", iri.rstrip("/#"))[-1]
+            # the other labels are alternative names, as every view shows them
+            fields = [_ALT if f == _LABEL and v != label else f
+                      for f, v in zip(fields, values, strict=True)]
             curie = compress(iri)
             batch_e.append((node, iri, label, curie, classes[node], studies[node],
                             degree[node], studies[node] * 1e6 + degree[node]))

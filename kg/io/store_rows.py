@@ -40,6 +40,7 @@ import pyoxigraph as ox
 from exokg.curie import external_curie, local_name
 from exokg.errors import TooLargeToDraw
 from exokg.io._rows import Edge, Node, Rows
+from exokg.labels import preferred_label
 from exokg.network import (
     FINDING,
     MATCH_PREDICATES,
@@ -136,7 +137,8 @@ class _Subject:
     def add(self, p: str, o: Any) -> None:
         if isinstance(o, ox.Literal):
             if p == _LABEL:  # of several, the least, as exokg.network.project_triples
-                self.label = o.value if self.label is None else min(self.label, o.value)
+                self.label = preferred_label((self.label or o.value, o.value))
+                self.alt.append(o.value)  # node_attributes leaves the label out
             elif p == _ALT_LABEL:
                 self.alt.append(o.value)
             elif p == XREF:

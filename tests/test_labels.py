@@ -1,0 +1,61 @@
+"""A node with several labels is named alike by every view, the others kept as names."""
+
+from __future__ import annotations
+
+import io
+
+import networkx as nx
+import pytest
+
+NODE = "https://w3id.org/exokg/id/content/two"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    """An app over a --data file whose node has two labels (one with a language) and an
+    alternative label, and links to a disease."""
+    from exokg.server import create_app
+
+    folder = tmp_path_factory.mktemp("labels")
+    data = folder / "labels.nt"
+    data.write_text(
+        f'<{NODE}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+        '<https://w3id.org/exokg/vocab#MicroRNA> .\n'
+        f'<{NODE}> <http://www.w3.org/2000/01/rdf-schema#label> "Two B"@de .\n'
+        f'<{NODE}> <http://www.w3.org/2000/01/rdf-schema#label> "Two A" .\n'
+        f'<{NODE}> <http://www.w3.org/2004/02/skos/core#altLabel> "Deux" .\n'
+        f'<{NODE}> <https://w3id.org/exokg/vocab#regulates> '
+        '<https://w3id.org/exokg/id/disease/d1> .\n'
+        '<https://w3id.org/exokg/id/disease/d1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+        '<https://w3id.org/exokg/vocab#Disease> .\n', encoding="utf-8")
+    app = create_app({"TESTING": True, "STORE_DIR": str(folder / "store"),
+                      "DATA_FILES": [str(data)], "EXECUTORS": 1})
+    yield app.test_client()
+    app.extensions["exokg.sparql"].close()
+
+
+def test_the_entity_page_names_it_by_the_least_label_and_keeps_the_other(client):
+    # the page took whichever label the store gave first ("Two B"); the other was on no page
+    page = client.get("/id/content/two.json").get_json()
+    assert page["label"] == "Two A"
+    assert page["alt_labels"] == ["Deux", "Two B"]
+    assert "Two B" in client.get("/id/content/two").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["Two A", "Two B", "two b", "Deux"])
+def test_every_label_finds_and_resolves_it(client, name):
+    hits = client.get("/api/entities", query_string={"q": name}).get_json()["results"]
+    assert hits and hits[0]["id"] == NODE and hits[0]["label"] == "Two A"
+    hood = client.get("/api/neighborhood", query_string={"node": name})
+    assert hood.status_code == 200, hood.get_json()
+    assert hood.get_json()["center"]["id"] == NODE
+
+
+def test_the_network_and_its_exports_name_it_alike(client):
+    hood = client.get("/api/neighborhood", query_string={"node": NODE}).get_json()
+    (node,) = [n for n in hood["nodes"] if n["id"] == NODE]
+    assert node["label"] == "Two A" and "Two B" in node["alt_labels"]
+    graphml = client.get("/api/export", query_string={"format": "graphml"}).data
+    G = nx.read_graphml(io.BytesIO(graphml))
+    assert G.nodes[NODE]["label"] == "Two A"
+    assert "Two B" in G.nodes[NODE]["alt_labels"]
