@@ -61,7 +61,8 @@ __all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK",
            "Reader", "StoreReader", "VALUES_READ", "all_finding_records", "chunks", "describe",
            "description_graph", "share", "value_order",
            "entity_page", "facts_of", "find_node", "finding_count", "finding_graph", "finding_page",
-           "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number"]
+           "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number",
+           "RESULT_PAGE_CHARS", "RESULT_PAGE_ROWS", "result_pages"]
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +175,32 @@ def page_number(raw: str | int | None, pages: int) -> int:
     if raw is None or isinstance(raw, str) and raw.strip() == "":
         return 1
     return integer_in("page", raw, 1, max(pages, 1))
+
+
+#: A page of query results (the query page and its JSON twin) holds at most this many rows
+#: and this many characters of their values (at least one row): 10,000 rows of a
+#: ``SELECT *`` made a page of 4 MB.
+RESULT_PAGE_ROWS, RESULT_PAGE_CHARS = 500, 150_000
+
+
+def result_pages(sizes: Iterable[int], *, rows: int = RESULT_PAGE_ROWS,
+                 chars: int = RESULT_PAGE_CHARS) -> list[int]:
+    """Where each page of results starts, for rows whose values hold ``sizes`` characters:
+    a page ends at ``rows`` rows or before it passes ``chars`` characters (a row longer
+    than that is a page of its own). The same answer gives the same pages.
+
+    >>> result_pages([10, 10, 10], rows=2, chars=100), result_pages([60, 60, 10], chars=100)
+    ([0, 2], [0, 1])
+    >>> result_pages([])
+    [0]
+    """
+    starts, used, count = [0], 0, 0
+    for index, size in enumerate(sizes):
+        if count and (count == rows or used + size > chars):
+            starts.append(index)
+            used, count = 0, 0
+        used, count = used + size, count + 1
+    return starts
 
 
 def is_iri(text: str) -> bool:

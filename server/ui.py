@@ -408,6 +408,46 @@ def _graph_elements(graph: Graph) -> dict[str, list[dict[str, Any]]]:
     return {"nodes": nodes, "edges": edges}
 
 
+def _result_page(rows: list, raw: str | None, sparql: str, fmt: str | None
+                 ) -> tuple[list, dict[str, Any]]:
+    """The rows (or triples) of the page asked for (``?page=``, :func:`result_pages`)
+    and its paging: counts and the links to the pages beside it (JSON ones in the twin).
+
+    Raises
+    ------
+    InvalidQuery
+        for a page that is not one of the answer's.
+    """
+    from exokg.pages import page_number, result_pages
+
+    # a value's characters, and a few for its cell
+    starts = result_pages(sum(len(str(t)) for t in row if t is not None) + 20 * len(row)
+                          for row in rows)
+    page = page_number(raw, len(starts))
+    first = starts[page - 1]
+    last = starts[page] if page < len(starts) else len(rows)
+    endpoint = "ui.query_download" if fmt == "json" else "ui.query"
+
+    def link(number: int) -> str:
+        args: dict[str, Any] = {"fmt": "json"} if fmt == "json" else {}
+        return url_for(endpoint, query=sparql, **args, **({"page": number} if number > 1 else {}))
+
+    paging = {"page": page, "pages": len(starts), "count": len(rows),
+              "first": first + 1 if rows else 0, "last": last,
+              "has_next": page < len(starts), "has_prev": page > 1,
+              "next": link(page + 1) if page < len(starts) else None,
+              "prev": link(page - 1) if page > 1 else None}
+    return rows[first:last], paging
+
+
+def _graph_of(triples: list, whole: Graph) -> Graph:
+    """A graph of ``triples``, with the namespaces of ``whole``."""
+    graph = Graph(namespace_manager=whole.namespace_manager)
+    for triple in triples:
+        graph.add(triple)
+    return graph
+
+
 @bp.route("/query")
 def query(fmt: str | None = None) -> Response:
     example = None
@@ -443,13 +483,19 @@ def query(fmt: str | None = None) -> Response:
             if truncated:
                 data["max_rows"] = current_app.config.get("MAX_ROWS")
             data["downloads"] = _download_links(sparql, kind)
+            every = sorted(graph) if graph is not None else rows
+            try:
+                shown, data["paging"] = _result_page(every, one("page"), sparql, fmt)
+            except InvalidQuery as err:
+                return error_page(400, str(err), fmt=fmt)
+            data["count"] = len(every)
             if graph is not None:
-                data["count"] = len(graph)
-                data["graph"] = _graph_elements(graph)
-                data["triples"] = [[_cell(t) for t in triple] for triple in sorted(graph)]
+                # the drawing of this page's triples: all 10,000 were drawn, megabytes
+                data["graph"] = _graph_elements(_graph_of(shown, graph))
+                data["triples"] = [[_cell(t) for t in triple] for triple in shown]
             else:
-                data["head"], data["count"] = head, len(rows)
-                data["rows"] = [[_cell(t) for t in row] for row in rows]
+                data["head"] = head
+                data["rows"] = [[_cell(t) for t in row] for row in shown]
     data["share_url"] = url_for("ui.query", query=sparql) if run else url_for("ui.query")
     return render_page("query.html", data, fmt=fmt, status=status,
                        html_extra={"prefixes": PREFIXES})

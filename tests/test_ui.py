@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from urllib.parse import urlencode
 
 import networkx as nx
 import pytest
@@ -116,6 +117,67 @@ def test_query_page_runs_an_example_and_keeps_it_in_the_url(web_client):
     assert 'class="sortable results-table"' in html
     assert 'href="/id/ref/24"' in html
     assert "PREFIX exo: &lt;https://w3id.org/exokg/vocab#&gt;" in html  # prefixes pre-filled
+
+
+def _query_pages(web_client, query: str) -> list[dict]:
+    """Every page of the query page's JSON twin, followed by its ``next`` links."""
+    pages, url = [], "/query.json?" + urlencode({"query": query})
+    while url:
+        r = web_client.get(url)
+        assert r.status_code == 200, r.json
+        pages.append(r.json)
+        url = r.json["paging"]["next"]
+    return pages
+
+
+def test_a_large_answer_is_paged_on_the_query_page_and_its_twin(web_client):
+    """A ``SELECT *`` of the whole graph was one page of 10,000 rows (4 MB of HTML)."""
+    from exokg.pages import RESULT_PAGE_ROWS
+
+    query = "SELECT * WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+    pages = _query_pages(web_client, query)
+    every = [row for page in pages for row in page["rows"]]
+    whole = web_client.get("/sparql", query_string={"query": query},
+                           headers={"Accept": "application/json"}).json
+    assert len(pages) > 1 and all(len(p["rows"]) <= RESULT_PAGE_ROWS for p in pages)
+    head = pages[0]["head"]
+    assert [[c["value"] for c in row] for row in every] == [
+        [b[v]["value"] for v in head] for b in whole["results"]["bindings"]]
+    assert {p["count"] for p in pages} == {len(every)}
+    assert [p["paging"]["page"] for p in pages] == list(range(1, len(pages) + 1))
+    for number in (1, len(pages)):
+        html = web_client.get("/query?" + urlencode({"query": query, "page": number}))
+        assert html.status_code == 200 and len(html.data) < 500_000
+        assert f"page {number} of {len(pages)}" in html.get_data(as_text=True)
+    for bad in (0, len(pages) + 1, "x"):
+        r = web_client.get("/query.json?" + urlencode({"query": query, "page": bad}))
+        assert r.status_code == 400 and "page must be an integer" in r.json["error"]
+
+
+def test_long_values_make_shorter_pages(web_client):
+    """A page holds at most RESULT_PAGE_CHARS characters of values (a row past it alone):
+    each function repeated a hundred times fills a page long before 500 rows."""
+    from exokg.pages import RESULT_PAGE_CHARS
+
+    query = ("PREFIX exo: <https://w3id.org/exokg/vocab#> SELECT ?f ?long WHERE { "
+             "?f exo:function ?t BIND(REPLACE(REPLACE(?t, '(.)', '$1$1$1$1$1$1$1$1$1$1'), "
+             "'(.)', '$1$1$1$1$1$1$1$1$1$1') AS ?long) } ORDER BY ?f")
+    pages = _query_pages(web_client, query)
+    assert len(pages) > 1 and sum(len(p["rows"]) for p in pages) == 66
+    for page in pages:
+        sizes = [sum(len(c["value"]) for c in row) for row in page["rows"]]
+        assert sum(sizes) <= RESULT_PAGE_CHARS or len(sizes) == 1
+    html = web_client.get("/query?" + urlencode({"query": query})).data
+    assert len(html) < 500_000
+
+
+def test_a_construct_page_draws_its_own_triples(web_client):
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    first = _query_pages(web_client, query)[0]
+    drawn = {e["data"]["source"] for e in first["graph"]["edges"]} | {
+        n["data"]["id"] for n in first["graph"]["nodes"]}
+    assert first["paging"]["pages"] > 1 and len(first["triples"]) < first["count"]
+    assert {t[0]["value"] for t in first["triples"]} <= drawn
 
 
 def test_empty_query_page_has_prefixes_and_the_gallery(web_client):
