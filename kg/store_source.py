@@ -63,6 +63,7 @@ _SLICED_ROWS = 64
 #: Tied nodes whose labels are read to order a ranking's last place (beyond: by IRI).
 _TIE_LABELS = 2000
 _NAME_PREDICATES = (RDFS.label, SKOS.altLabel, EXO.xref)
+_NAME_STRINGS = frozenset(map(str, _NAME_PREDICATES))
 _ATTRIBUTE_PREDICATES = (RDF.type, SKOS.exactMatch, SKOS.closeMatch)
 
 
@@ -106,16 +107,32 @@ def attribute_query(nodes: Sequence[str], literal_properties: Sequence[str] | No
     """
     attributes = [str(p) for p in _ATTRIBUTE_PREDICATES]
     tests = " || ".join(f"?p = <{p}>" for p in attributes)
+    if literal_properties is not None:
+        # only the literals a network node keeps: twenty 5 MB comments made every query
+        # naming the node (its search hit, its neighbourhood) past the answer's byte bound
+        literal_properties = [p for p in literal_properties if _kept_literal(p)]
     if literal_properties is None or len(literal_properties) > ATTRIBUTE_UNION_MAX \
             or not all(map(is_iri, literal_properties)):
+        kept = " || ".join([f'STRSTARTS(STR(?p), "{ns}")' for ns in EDGE_NAMESPACES]
+                           + [f"?p = <{p}>" for p in _NAME_PREDICATES])
         return (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} ?n ?p ?o "
-                f"FILTER(isLiteral(?o) || {tests}) }}")
+                f"FILTER(isLiteral(?o) && ({kept}) || {tests}) }}")
     # the filter outside the branches: Virtuoso 7's compiler fails on one inside a
     # branch that also binds ("sparp_gp_deprecate(): equiv replaces filter")
     branches = " UNION ".join(f"{{ ?n {_iri(p)} ?o BIND({_iri(p)} AS ?p) }}"
                               for p in sorted(set(literal_properties) | set(attributes)))
     return (f"SELECT ?n ?p ?o {{ {_values('n', nodes)} {branches} "
             f"FILTER(isLiteral(?o) || {tests}) }}")
+
+
+def _kept_literal(predicate: str) -> bool:
+    """Whether a network node keeps its literals of ``predicate`` (its names, and those of
+    the vocabulary: :func:`exokg.network.project_triples`).
+
+    >>> _kept_literal(str(RDFS.label)), _kept_literal(str(RDFS.comment))
+    (True, False)
+    """
+    return predicate.startswith(EDGE_NAMESPACES) or predicate in _NAME_STRINGS
 
 
 def _edge_filter(var: str, predicates: frozenset[str] | None) -> str:

@@ -100,10 +100,6 @@ def _reply(err: Exception) -> Response:
     return Response(body, status=status, headers=headers)
 
 
-def _handle_exokg(err: ExoKGError) -> Response:
-    return _reply(err)
-
-
 def site_error(err: ExoKGError | HTTPException) -> Response:
     """``err`` in the current request's form: JSON (or /sparql's text) under /api and
     /sparql; elsewhere the site's error page, or its JSON twin (``.json``, ``Accept``),
@@ -135,7 +131,9 @@ def _refuse_bad_params() -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(ExoKGError, _handle_exokg)
+    # a page's own error (a 503 at the time limit, a 422) is the site's error page, as a
+    # 404 is: it was JSON on every path
+    app.register_error_handler(ExoKGError, site_error)
     app.register_error_handler(HTTPException, site_error)
     # first, before the ETag rule's hook reads anything of the request
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_bad_params)

@@ -452,6 +452,10 @@ def test_a_store_damaged_while_served_is_503_and_not_reloaded(store_dir, tmp_pat
             # named below the store's folder: the server's paths are not a client's
             assert "facets/facets.sqlite" in r.json()["error"]
             assert str(tmp_path) not in r.json()["error"]
+        # the page itself is the site's error page, not the twin's JSON
+        page = requests.get(url + "/id/content/mir-21", timeout=30)
+        assert page.status_code == 503 and said in page.text, page.text
+        assert page.headers["Content-Type"].startswith("text/html")
         if damage == "moved":  # graph queries do not go on without their artifacts
             r = requests.get(f"{url}/api/neighborhood", params={"node": "miR-21"},
                              timeout=30)

@@ -1,0 +1,48 @@
+"""Views read what they show of long literals, not the whole: a node with megabytes of
+comments is found, drawn and paged like any other."""
+
+from __future__ import annotations
+
+import pytest
+
+NODE = "https://w3id.org/exokg/id/content/long"
+COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+#: the answer's byte bound of the app (MAX_ANSWER_BYTES), smaller than the comments
+BOUND = 200_000
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    """An app over a --data file whose molecule has five comments of 100,000 characters
+    (half a megabyte in all, past the app's byte bound) beside its label."""
+    from exokg.server import create_app
+
+    folder = tmp_path_factory.mktemp("long")
+    data = folder / "long.nt"
+    lines = [f'<{NODE}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+             '<https://w3id.org/exokg/vocab#MicroRNA> .',
+             f'<{NODE}> <http://www.w3.org/2000/01/rdf-schema#label> "long one" .',
+             f'<{NODE}> <https://w3id.org/exokg/vocab#regulates> '
+             '<https://w3id.org/exokg/id/disease/d1> .',
+             '<https://w3id.org/exokg/id/disease/d1> '
+             '<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+             '<https://w3id.org/exokg/vocab#Disease> .']
+    lines += [f'<{NODE}> <{COMMENT}> "{n}{"x" * 100_000}" .' for n in range(5)]
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    app = create_app({"TESTING": True, "STORE_DIR": str(folder / "store"),
+                      "DATA_FILES": [str(data)], "EXECUTORS": 1,
+                      "MAX_ANSWER_BYTES": BOUND})
+    yield app.test_client()
+    app.extensions["exokg.sparql"].close()
+
+
+@pytest.mark.parametrize("url", ["/api/entities?q=long+one", "/search.json?q=long+one",
+                                 "/api/neighborhood?node=long+one",
+                                 "/api/neighborhood?node=disease/d1&depth=1"])
+def test_a_node_with_long_comments_is_found_and_drawn(client, url):
+    """Each read of the node's attributes took its comments, which no network node keeps:
+    every query naming it passed the byte bound (422)."""
+    r = client.get(url)
+    assert r.status_code == 200, r.get_json()
+    assert "long one" in r.get_data(as_text=True)
+    assert len(r.data) < 20_000
