@@ -3,8 +3,13 @@
 A user's records may hold a cell of 1 MiB; each view that shows names and cells shows
 their first characters and says how long the whole is. A cell may also hold
 bidirectional controls: one left open (``U+202E``) turned the rest of its line around
-("Table 1, row 1" read "1 wor ,1 elbaT"), so such a text is shown isolated. The whole
-text, as written, stays in the RDF, the JSON twins and the data exports.
+("Table 1, row 1" read "1 wor ,1 elbaT"), so such a text is shown isolated.
+
+The pages read no more of a text than they could show: an entity page and its JSON twin
+hold the first :data:`VIEW_CHARS` characters of a longer one, marked with its length as
+:func:`clip` marks it (five 5 MB comments made a page's read pass the answer's byte
+bound, and thirty findings' 1 MB cells made a 60 MB twin). The whole text, as written,
+stays in the RDF (SPARQL, an entity's RDF descriptions) and the data exports.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["NAME_SHOWN", "TEXT_SHOWN", "clip", "suggested"]
+__all__ = ["NAME_SHOWN", "TEXT_SHOWN", "VIEW_CHARS", "clip", "suggested"]
 
 #: The bidirectional controls: marks, embeddings, overrides and isolates.
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -26,6 +31,28 @@ _FSI, _PDI = "\u2068", "\u2069"
 #: longest are 69 and 140.
 NAME_SHOWN, TEXT_SHOWN = 120, 400
 
+#: The characters of a text a page reads at most (and its JSON twin holds), marked as cut.
+VIEW_CHARS = 4000
+
+#: The mark of a text cut: "… (1,000,000 characters)" (the store's cut, a SPARQL
+#: expression, writes the number without commas).
+_MARK = re.compile(r"… \(([0-9][0-9,]*) characters\)\Z")
+
+
+def _whole(text: str) -> tuple[str, int]:
+    """``text`` without the mark of the store's cut, and the whole text's length: a text
+    of :data:`VIEW_CHARS` characters and a mark is one cut; any other is its own.
+
+    >>> _whole("ab"), _whole("x" * VIEW_CHARS + "… (5000 characters)")[1]
+    (('ab', 2), 5000)
+    """
+    mark = _MARK.search(text)
+    if mark is not None and mark.start() == VIEW_CHARS:
+        whole = int(mark.group(1).replace(",", ""))
+        if whole > VIEW_CHARS:
+            return text[:VIEW_CHARS], whole
+    return text, len(text)
+
 
 def clip(text: Any, size: int = NAME_SHOWN) -> str:
     """``text`` as a view shows it: cut to ``size`` characters, saying so, and isolated
@@ -34,12 +61,15 @@ def clip(text: Any, size: int = NAME_SHOWN) -> str:
 
     >>> clip("miR-21"), clip("x" * 10, 4)
     ('miR-21', 'xxxx… (10 characters)')
+    >>> clip("x" * VIEW_CHARS + "… (5000 characters)", 4)  # the store's cut: its length
+    'xxxx… (5,000 characters)'
     >>> clip("a\u202eb") == "\u2068a\u202eb\u2069"
     True
     """
     text = "" if text is None else str(text)
-    if len(text) > size:
-        text = f"{text[:size]}… ({len(text):,} characters)"
+    body, whole = _whole(text)
+    if whole > size:  # a text the store cut is said at its whole length
+        text = f"{body[:size]}… ({whole:,} characters)"
     return f"{_FSI}{text}{_PDI}" if _BIDI.search(text) else text
 
 

@@ -48,6 +48,7 @@ from exokg.describe import (
     label_of,
     node_facts,
 )
+from exokg.display import VIEW_CHARS
 from exokg.errors import NodeNotFound
 from exokg.facet_counts import count_facets, facet_values
 from exokg.rdf_terms import TripleIndex, rdflib_triples, triples_graph
@@ -62,7 +63,7 @@ __all__ = ["DESCRIPTION_CAP", "Description", "LABEL_CHUNK",
            "description_graph", "share", "value_order",
            "entity_page", "facts_of", "find_node", "finding_count", "finding_graph", "finding_page",
            "finding_query", "finding_records", "iri_term", "is_iri", "node_exists", "page_number",
-           "RESULT_PAGE_CHARS", "RESULT_PAGE_ROWS", "result_pages"]
+           "RESULT_PAGE_CHARS", "RESULT_PAGE_ROWS", "cut_text", "result_pages"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,28 @@ _PREFIXES = (f"PREFIX exo: <{EXO}>\nPREFIX rdf: <{RDF}>\n"
 
 
 
-def facts_of(var: str, predicates: Iterable[str] = OBJECT_FACT_PREDICATES) -> str:
-    """The statements of ``?var`` (bound before) by these predicates, as ``?var ?q ?v``.
+def cut_text(source: str, target: str, size: int) -> str:
+    """A SPARQL ``BIND`` of ``?target``: ``?source``, or, for a string (plain or with a
+    language) longer than ``size`` characters, its first ``size`` and the mark of a cut
+    with the whole length (:func:`exokg.display.clip` reads it). A page then reads no
+    more of a long text than it could show; nothing else is changed.
+
+    >>> "SUBSTR(?o0, 1, 4000)" in cut_text("o0", "o", 4000)
+    True
+    """
+    v, xsd_string = f"?{source}", "<http://www.w3.org/2001/XMLSchema#string>"
+    cut = f'CONCAT(SUBSTR({v}, 1, {size}), "… (", STR(STRLEN({v})), " characters)")'
+    # isLiteral first: on an IRI the rest is an error, and false && error is false
+    long_text = (f'isLiteral({v}) && STRLEN({v}) > {size} '
+                 f'&& (LANG({v}) != "" || DATATYPE({v}) = {xsd_string})')
+    return (f'BIND(IF({long_text}, IF(LANG({v}) = "", {cut}, STRLANG({cut}, LANG({v}))), '
+            f'{v}) AS ?{target})')
+
+
+def facts_of(var: str, predicates: Iterable[str] = OBJECT_FACT_PREDICATES, *,
+             cut: int = 0) -> str:
+    """The statements of ``?var`` (bound before) by these predicates, as ``?var ?q ?v``
+    (a text cut at ``cut`` characters when given: :func:`cut_text`).
 
     The predicate is bound before the pattern, so an engine reads each node's statements
     of these predicates by index. As ``?x ?q ?v FILTER(?q IN (...))`` Oxigraph read every
@@ -96,7 +117,10 @@ def facts_of(var: str, predicates: Iterable[str] = OBJECT_FACT_PREDICATES) -> st
     >>> facts_of("x", ["urn:p"])
     'OPTIONAL { VALUES ?q { <urn:p> } ?x ?q ?v }'
     """
-    return f"OPTIONAL {{ VALUES ?q {{ {' '.join(map(iri_term, predicates))} }} ?{var} ?q ?v }}"
+    values = " ".join(map(iri_term, predicates))
+    if cut:
+        return f"OPTIONAL {{ VALUES ?q {{ {values} }} ?{var} ?q ?v0 {cut_text('v0', 'v', cut)} }}"
+    return f"OPTIONAL {{ VALUES ?q {{ {values} }} ?{var} ?q ?v }}"
 
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
@@ -323,9 +347,12 @@ def share(counts: dict[str, int], budget: int) -> dict[str, int]:
     return {p: kept[p] for p in counts}
 
 
-def describe(reader: Reader, node: str, *, cap: int = DESCRIPTION_CAP) -> Description:
+def describe(reader: Reader, node: str, *, cap: int = DESCRIPTION_CAP,
+             cut: int = 0) -> Description:
     """The node's own statements, at most ``cap`` of them, with the labels of what they
-    point to: the same on every engine, read at a cost bounded by what is kept.
+    point to: the same on every engine, read at a cost bounded by what is kept. For a
+    page, texts cut at ``cut`` characters (:func:`cut_text`); whole for the RDF
+    descriptions.
 
     Bounded reads: the number of values of each of the node's predicates (a ``GROUP BY``
     that needs no value's text: 27 ms for miR-21's 76,010 statements at 10^6 findings on
@@ -364,15 +391,19 @@ def describe(reader: Reader, node: str, *, cap: int = DESCRIPTION_CAP) -> Descri
         # the blank nodes' statements joined to a sub-select of the blank nodes alone: as
         # OPTIONAL { ?o ?q ?v FILTER(isBlank(?o)) } Oxigraph read every statement of each
         # IRI value before the filter (a finding naming miR-21: 100 ms at 10^6, 0.1 ms so)
+        own, blank = (f"{term} ?p ?o0 {cut_text('o0', 'o', cut)}",
+                      f"?o ?q ?v0 {cut_text('v0', 'v', cut)}") if cut else \
+            (f"{term} ?p ?o", "?o ?q ?v")
         graph, capped = reader.construct(_PREFIXES + f"""CONSTRUCT {{ {term} ?p ?o . ?o ?q ?v }}
-WHERE {{ {{ {chosen}{term} ?p ?o }} UNION {{
-  {{ SELECT DISTINCT ?o WHERE {{ {chosen}{term} ?p ?o FILTER(isBlank(?o)) }} }} ?o ?q ?v }} }}""")
+WHERE {{ {{ {chosen}{own} }} UNION {{
+  {{ SELECT DISTINCT ?o WHERE {{ {chosen}{term} ?p ?o FILTER(isBlank(?o)) }} }} {blank} }} }}""")
         if capped:  # the service's row cap cut it (a small MAX_ROWS): say what came
             for predicate in whole:
                 kept[predicate] = len(set(graph.objects(subject, URIRef(predicate))))
     for predicate in sorted(p for p, n in kept.items()
                             if 0 < n < counts[p] and p not in whole):
-        values = reader.select(f"SELECT ?o WHERE {{ {term} {iri_term(predicate)} ?o }}")
+        value = f"?o0 {cut_text('o0', 'o', cut)}" if cut else "?o"
+        values = reader.select(f"SELECT ?o WHERE {{ {term} {iri_term(predicate)} {value} }}")
         if values.truncated:  # under a smaller row cap than this read: none, not any
             kept[predicate] = 0
             continue
@@ -383,7 +414,7 @@ WHERE {{ {{ {chosen}{term} ?p ?o }} UNION {{
     named = set(counts) | {str(o) for o in graph.objects(subject) if isinstance(o, URIRef)}
     for chunk in chunks(sorted(named), LABEL_CHUNK):
         labels, _ = reader.construct(_PREFIXES + f"""CONSTRUCT {{ ?x ?q ?v }}
-WHERE {{ VALUES ?x {{ {" ".join(map(iri_term, chunk))} }} {facts_of("x")} }}""")
+WHERE {{ VALUES ?x {{ {" ".join(map(iri_term, chunk))} }} {facts_of("x", cut=cut)} }}""")
         graph += labels
     return Description(graph, counts, kept)
 
@@ -437,12 +468,14 @@ ORDER BY ?t ?r ?f LIMIT {size} OFFSET {(page - 1) * size}"""
     return [str(row[0]) for row in reader.select(query).rows if row[0] is not None]
 
 
-def finding_query(findings: Sequence[str]) -> str:
-    """The CONSTRUCT of :func:`finding_graph`."""
+def finding_query(findings: Sequence[str], *, cut: int = 0) -> str:
+    """The CONSTRUCT of :func:`finding_graph` (texts cut at ``cut`` characters when
+    given: :func:`cut_text`)."""
     values = " ".join(iri_term(f) for f in findings)
+    value = f"?o0 {cut_text('o0', 'o', cut)}" if cut else "?o"
     return _PREFIXES + f"""CONSTRUCT {{ ?f ?p ?o . ?o ?q ?v }}
-WHERE {{ VALUES ?f {{ {values} }} ?f ?p ?o .
-  {facts_of("o")} }}"""
+WHERE {{ VALUES ?f {{ {values} }} ?f ?p {value} .
+  {facts_of("o", cut=cut)} }}"""
 
 
 def finding_graph(reader: Reader, findings: Sequence[str]) -> Graph:
@@ -453,11 +486,13 @@ def finding_graph(reader: Reader, findings: Sequence[str]) -> Graph:
     return graph
 
 
-def finding_records(reader: Reader, findings: Sequence[str]) -> list[dict[str, Any]]:
+def finding_records(reader: Reader, findings: Sequence[str], *,
+                    cut: int = VIEW_CHARS) -> list[dict[str, Any]]:
     """:func:`exokg.describe.finding_record` of each finding, in the order given (read
     from a plain index of the answer's triples: an rdflib graph of them cost a typical
-    molecule's page a fifth of its time)."""
-    triples = reader.construct_triples(finding_query(findings))[0] if findings else []
+    molecule's page a fifth of its time), texts cut at ``cut`` characters (0: whole)."""
+    triples = reader.construct_triples(finding_query(findings, cut=cut))[0] \
+        if findings else []
     graph = cast(Graph, TripleIndex(triples))
     return [finding_record(graph, URIRef(f)) for f in findings]
 
@@ -502,7 +537,7 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     InvalidQuery
         for a page out of range (the message names the range).
     """
-    description = describe(reader, node, cap=PAGE_FACTS)
+    description = describe(reader, node, cap=PAGE_FACTS, cut=VIEW_CHARS)
     graph, subject = description.graph, URIRef(node)
     if not description.counts:  # not the graph: a node whose every value was cut exists
         raise NodeNotFound(f"no node {node} in the graph", suggestions=[])

@@ -46,3 +46,28 @@ def test_a_node_with_long_comments_is_found_and_drawn(client, url):
     assert r.status_code == 200, r.get_json()
     assert "long one" in r.get_data(as_text=True)
     assert len(r.data) < 20_000
+
+
+def test_the_entity_page_and_its_twin_read_the_first_characters_of_each_comment(client):
+    """The page's read of the node took all five comments (a 422 past the byte bound);
+    it reads VIEW_CHARS of each, marked with the whole length, which the page says."""
+    from exokg.display import VIEW_CHARS
+
+    twin = client.get("/id/content/long.json")
+    assert twin.status_code == 200, twin.get_json()
+    (comments,) = [f["values"] for f in twin.get_json()["facts"] if f["predicate"] == COMMENT]
+    assert len(comments) == 5
+    for value in comments:
+        text = value["value"]
+        assert text.endswith("… (100001 characters)") and len(text) < VIEW_CHARS + 30
+    assert len(twin.data) < 100_000
+    page = client.get("/id/content/long")
+    assert page.status_code == 200 and len(page.data) < 100_000
+    assert "(100,001 characters)" in page.get_data(as_text=True)
+
+
+def test_sparql_keeps_the_whole_text(client):
+    r = client.get("/sparql", query_string={
+        "query": f"SELECT (MAX(STRLEN(?c)) AS ?n) {{ <{NODE}> <{COMMENT}> ?c }}"},
+        headers={"Accept": "application/json"})
+    assert r.get_json()["results"]["bindings"][0]["n"]["value"] == "100001"

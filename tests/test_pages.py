@@ -353,10 +353,32 @@ def _lab_app(tmp_path, functions: list[str]):
                        "RECORDS_DIRS": [str(folder)], "EXECUTORS": 1})
 
 
+def test_a_lab_s_long_functions_are_read_in_part_by_the_page_and_its_twin(tmp_path):
+    """Thirty findings with a 1 MB function each made a JSON twin of 60 MB (each function
+    there twice); the page reads VIEW_CHARS of each and says the whole length."""
+    from exokg.display import VIEW_CHARS
+
+    app = _lab_app(tmp_path, [str(n) + "y" * 300_000 for n in range(3)])
+    try:
+        client = app.test_client()
+        twin = client.get("/id/content/mir-21.json")
+        assert twin.status_code == 200 and len(twin.data) < 200_000
+        functions = [f["function"] for f in twin.get_json()["findings"]
+                     if f["function"].startswith(("0y", "1y", "2y"))]
+        assert len(functions) == 3
+        assert all(len(f) < VIEW_CHARS + 30 and f.endswith("… (300001 characters)")
+                   for f in functions)
+        page = client.get("/id/content/mir-21").get_data(as_text=True)
+        assert page.count("(300,001 characters)") == 3
+    finally:
+        app.extensions["exokg.sparql"].close()
+
+
 def test_a_page_naming_findings_with_the_longest_cells_stays_within_its_bytes(tmp_path):
     """A user's cells may hold 1 MiB each: four such findings made miR-21's page, HCC's
     and each finding's page megabytes. Pages show the first characters of a long cell and
-    say how long it is; the JSON twin and the RDF hold it whole."""
+    say how long it is; the JSON twin holds its first VIEW_CHARS, the RDF all of it."""
+    from exokg.display import VIEW_CHARS
     from exokg.tsv import MAX_CELL
 
     long_text = "growth " * (MAX_CELL // 7 - 1) + "end"
@@ -369,7 +391,9 @@ def test_a_page_naming_findings_with_the_longest_cells_stays_within_its_bytes(tm
             assert len(page.data) < 500_000, (path, len(page.data))
             assert f"({len(long_text):,} characters)" in page.get_data(as_text=True)
         twin = client.get("/id/finding/lab/t2-1.json").json
-        assert long_text in json.dumps(twin)
+        assert twin["findings"][0]["function"] == \
+            f"{long_text[:VIEW_CHARS]}… ({len(long_text)} characters)"
+        assert long_text in client.get("/id/finding/lab/t2-1.ttl").get_data(as_text=True)
     finally:
         app.extensions["exokg.sparql"].close()
 
