@@ -118,8 +118,9 @@ def facts_of(var: str, predicates: Iterable[str] = OBJECT_FACT_PREDICATES, *,
     'OPTIONAL { VALUES ?q { <urn:p> } ?x ?q ?v }'
     """
     values = " ".join(map(iri_term, predicates))
-    if cut:
-        return f"OPTIONAL {{ VALUES ?q {{ {values} }} ?{var} ?q ?v0 {cut_text('v0', 'v', cut)} }}"
+    if cut:  # the cut after the OPTIONAL: inside it, Oxigraph read it for every node
+        return (f"OPTIONAL {{ VALUES ?q {{ {values} }} ?{var} ?q ?v0 }} "
+                f"{cut_text('v0', 'v', cut)}")
     return f"OPTIONAL {{ VALUES ?q {{ {values} }} ?{var} ?q ?v }}"
 
 _BAD_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
@@ -472,10 +473,16 @@ def finding_query(findings: Sequence[str], *, cut: int = 0) -> str:
     """The CONSTRUCT of :func:`finding_graph` (texts cut at ``cut`` characters when
     given: :func:`cut_text`)."""
     values = " ".join(iri_term(f) for f in findings)
-    value = f"?o0 {cut_text('o0', 'o', cut)}" if cut else "?o"
-    return _PREFIXES + f"""CONSTRUCT {{ ?f ?p ?o . ?o ?q ?v }}
-WHERE {{ VALUES ?f {{ {values} }} ?f ?p {value} .
-  {facts_of("o", cut=cut)} }}"""
+    if not cut:
+        return _PREFIXES + f"""CONSTRUCT {{ ?f ?p ?o . ?o ?q ?v }}
+WHERE {{ VALUES ?f {{ {values} }} ?f ?p ?o .
+  {facts_of("o")} }}"""
+    # the cuts last, into variables of their own: ?o joined as read (a ?o made by a BIND
+    # before the OPTIONAL made Oxigraph read the facts of every node: 45 s against 0.06 s
+    # for a page of miR-21's findings at 10^5)
+    return _PREFIXES + f"""CONSTRUCT {{ ?f ?p ?oc . ?o ?q ?v }}
+WHERE {{ VALUES ?f {{ {values} }} ?f ?p ?o .
+  {facts_of("o", cut=cut)} {cut_text("o", "oc", cut)} }}"""
 
 
 def finding_graph(reader: Reader, findings: Sequence[str]) -> Graph:
