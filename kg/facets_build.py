@@ -764,14 +764,14 @@ class _Incoming:
             db.execute("DETACH DATABASE i")
         predicates = [p for (p,) in db.execute(
             "SELECT DISTINCT predicate FROM incoming ORDER BY 1")]
-        labels: dict[str, str] = {}
+        names: dict[str, list[str]] = defaultdict(list)
         for start in range(0, len(predicates), _BATCH):
             values = " ".join(iri_term(p) for p in predicates[start:start + _BATCH])
             for sol in _solutions(store, _PREFIXES + "SELECT ?p ?l WHERE { VALUES ?p { "
                                   f"{values} }} ?p rdfs:label ?l }}"):
-                labels[sol[0].value] = sol[1].value  # the last, as the OPTIONAL's rows did
+                names[sol[0].value].append(sol[1].value)
         db.executemany("UPDATE incoming SET label = ? WHERE predicate = ?",
-                       ((label, p) for p, label in labels.items()))
+                       ((preferred_label(values), p) for p, values in names.items()))
 
     def close(self) -> None:
         """Stop counting (the thread ends at its next row: the aggregate itself cannot be

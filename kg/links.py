@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from exokg.curie import converter
+from exokg.labels import preferred_label
 from exokg.review import ID_NAMESPACE_OF_CLASS
 from exokg.sssom import (
     KINDS,
@@ -198,8 +199,7 @@ def unmapped(graph: Graph, *, mappings: Iterable[Mapping] | None = None,
     for node in nodes - linked:
         kind = _kind_of(graph, node)
         assert kind is not None  # typed with one of the classes above
-        label = graph.value(node, RDFS.label)
-        result.append(Unmapped(node, str(label) if label is not None else "", kind,
-                               reasons.get(node, _NO_NOTE)))
+        label = preferred_label(str(o) for o in graph.objects(node, RDFS.label)) or ""
+        result.append(Unmapped(node, label, kind, reasons.get(node, _NO_NOTE)))
     result.sort(key=lambda u: (KINDS.index(u.kind), str(u.iri)))
     return result

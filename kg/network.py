@@ -204,9 +204,8 @@ def project_triples(triples: Iterable[tuple[Any, Any, Any]], *, findings: bool =
             loses = o.language or (names and o.datatype is not None) or o.ill_typed
             if loses and kept:
                 tagged[s].append((p, o))
-            if p == label:  # of several, the least; the others are alternative names
+            if p == label:  # of several, the least (an RDF export writes each back)
                 labels[s] = cast(str, preferred_label((labels.get(s, str(o)), str(o))))
-                alt[s].append(str(o))  # node_attributes leaves the label out
             elif p == alt_label:
                 alt[s].append(str(o))
             elif p == XREF:

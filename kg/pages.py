@@ -51,6 +51,7 @@ from exokg.describe import (
 from exokg.display import VIEW_CHARS
 from exokg.errors import NodeNotFound
 from exokg.facet_counts import count_facets, facet_values
+from exokg.labels import preferred_label
 from exokg.rdf_terms import TripleIndex, rdflib_triples, triples_graph
 from exokg.sparql.results import Results
 from exokg.vocab import EXO, RDF
@@ -85,19 +86,19 @@ _PREFIXES = (f"PREFIX exo: <{EXO}>\nPREFIX rdf: <{RDF}>\n"
 
 
 def cut_text(source: str, target: str, size: int) -> str:
-    """A SPARQL ``BIND`` of ``?target``: ``?source``, or, for a string (plain or with a
-    language) longer than ``size`` characters, its first ``size`` and the mark of a cut
-    with the whole length (:func:`exokg.display.clip` reads it). A page then reads no
-    more of a long text than it could show; nothing else is changed.
+    """A SPARQL ``BIND`` of ``?target``: ``?source``, or, for a literal of more than
+    ``size`` characters that is no number, its first ``size`` and the mark of a cut with
+    the whole length (:func:`exokg.display.clip` reads it), with its language; of another
+    datatype than a string's (``rdf:HTML``), as a plain string, which the cut no longer
+    fits. A page then reads no more of a long text than it could show.
 
-    >>> "SUBSTR(?o0, 1, 4000)" in cut_text("o0", "o", 4000)
+    >>> "SUBSTR(STR(?o0), 1, 4000)" in cut_text("o0", "o", 4000)
     True
     """
-    v, xsd_string = f"?{source}", "<http://www.w3.org/2001/XMLSchema#string>"
-    cut = f'CONCAT(SUBSTR({v}, 1, {size}), "… (", STR(STRLEN({v})), " characters)")'
+    v = f"?{source}"
+    cut = f'CONCAT(SUBSTR(STR({v}), 1, {size}), "… (", STR(STRLEN(STR({v}))), " characters)")'
     # isLiteral first: on an IRI the rest is an error, and false && error is false
-    long_text = (f'isLiteral({v}) && STRLEN({v}) > {size} '
-                 f'&& (LANG({v}) != "" || DATATYPE({v}) = {xsd_string})')
+    long_text = f"isLiteral({v}) && !isNumeric({v}) && STRLEN(STR({v})) > {size}"
     return (f'BIND(IF({long_text}, IF(LANG({v}) = "", {cut}, STRLANG({cut}, LANG({v}))), '
             f'{v}) AS ?{target})')
 
@@ -494,7 +495,7 @@ def finding_graph(reader: Reader, findings: Sequence[str]) -> Graph:
 
 
 def finding_records(reader: Reader, findings: Sequence[str], *,
-                    cut: int = VIEW_CHARS) -> list[dict[str, Any]]:
+                    cut: int = 0) -> list[dict[str, Any]]:
     """:func:`exokg.describe.finding_record` of each finding, in the order given (read
     from a plain index of the answer's triples: an rdflib graph of them cost a typical
     molecule's page a fifth of its time), texts cut at ``cut`` characters (0: whole)."""
@@ -567,11 +568,12 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
         facets.finding_page(node, number, size) if stored is not None else None
     if ids is None:
         ids = finding_page(reader, node, number, size=size)
-    findings = finding_records(reader, ids)
+    findings = finding_records(reader, ids, cut=VIEW_CHARS)
     if stored is not None and stored.evidence is not None:  # a hub: summarised at build
         evidence, facet_counts = stored.evidence, stored.facets
     else:  # at most a page of findings (without the artifact: any number, paged through)
-        every = findings if count <= size else all_finding_records(reader, node, count)
+        every = findings if count <= size else all_finding_records(reader, node, count,
+                                                                   cut=VIEW_CHARS)
         evidence = evidence_summary(every, node)
         facet_counts = count_facets(map(facet_values, every))
     incoming = stored.incoming if stored is not None else _incoming(reader, node)
@@ -598,12 +600,14 @@ def _counted_facts(facts: list[dict[str, Any]],
 
 
 def all_finding_records(reader: Reader, node: str, count: int, *,
-                        predicate: str | None = None) -> list[dict[str, Any]]:
+                        predicate: str | None = None,
+                        cut: int = 0) -> list[dict[str, Any]]:
     """:func:`finding_records` of all ``count`` findings naming ``node``, a page at a time
     (for a node with at most a page of them, or a store without the facets artifact)."""
     out: list[dict[str, Any]] = []
     for number in range(1, math.ceil(count / PAGE_SIZE) + 1):
-        out += finding_records(reader, finding_page(reader, node, number, predicate=predicate))
+        out += finding_records(reader, finding_page(reader, node, number, predicate=predicate),
+                               cut=cut)
     return out
 
 
@@ -614,7 +618,11 @@ def _incoming(reader: Reader, node: str) -> list[dict[str, Any]]:
   {{ SELECT ?p (COUNT(?s) AS ?n)
      WHERE {{ ?s ?p {term} FILTER NOT EXISTS {{ ?s a exo:Finding }} }} GROUP BY ?p }}
   OPTIONAL {{ ?p rdfs:label ?l }} }}""").rows
-    labels = {str(p): str(lab) for p, _, lab in rows if p is not None and lab is not None}
+    names: dict[str, list[str]] = {}
+    for p, _, lab in rows:
+        if p is not None and lab is not None:
+            names.setdefault(str(p), []).append(str(lab))
+    labels = {p: cast(str, preferred_label(values)) for p, values in names.items()}
     return incoming_rows(((str(p), int(n)) for p, n, _ in rows  # type: ignore[call-overload]
                           if p is not None and n is not None), labels)
 

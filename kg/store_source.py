@@ -665,23 +665,25 @@ class StoreSource:
             f"SELECT ?n ?p ?l ?t {{ VALUES ?p {{ {values} }} ?n ?p ?l "
             f"FILTER(CONTAINS(LCASE(STR(?l)), {_string(text)})) OPTIONAL {{ ?n a ?t }} }}",
             self.max_rows).rows
-        labels: dict[str, str] = {}
+        matched: dict[str, set[str]] = defaultdict(set)  # the labels that matched
         others: dict[str, list[str]] = defaultdict(list)
         types: dict[str, list[str]] = defaultdict(list)
         for n, p, name, t in rows:
             node = str(n)
             if p == RDFS.label and isinstance(name, Literal):
-                labels.setdefault(node, str(name))
+                matched[node].add(str(name))
             elif name is not None:
                 others[node].append(str(name).lower())
             types[node].extend([str(t)] if t is not None else [])
         scored = []
-        for node in others.keys() | labels.keys():
+        for node in others.keys() | matched.keys():
             kind = node_class(node, types[node])[1]
             if is_excluded(types[node], findings=False) or \
                     (kinds is not None and kind.lower() not in kinds):
                 continue
-            label = labels.get(node, "").lower()
+            # of the labels that matched, the least as the label, the rest as other names
+            label = (preferred_label(matched[node]) or "").lower()
+            others[node] += [m.lower() for m in matched[node] if m.lower() != label]
             score = match_score(text, label, [*others[node], compress(node).lower()])
             if score:
                 scored.append((-score, len(label), label, node))

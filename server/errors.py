@@ -78,13 +78,17 @@ def error_reply(err: Exception, *, method: str, path: str, accept: str | None
                 headers[key] = value
         return status, headers, body
     status = getattr(err, "status", 500)
-    # an expected condition (a store still building) is said in the reply and in the
-    # access log: not a warning at every request of the window (a 501 is: a program to
-    # install)
-    if status >= 500 and not getattr(err, "expected", False):
-        logger.warning("%s %s: %s: %s", method, path, type(err).__name__, err)
+    _log(err, method, path)
     status, headers, body = error_parts(str(err), status, path=path, accept=accept)
     return status, {**headers, **retry_headers(err), **getattr(err, "headers", {})}, body
+
+
+def _log(err: Exception, method: str, path: str) -> None:
+    """A server-side failure (5xx) in the log. An expected condition (a store still
+    building) is said in the reply and in the access log: not a warning at every request
+    of the window (a 501 is: a program to install)."""
+    if getattr(err, "status", 500) >= 500 and not getattr(err, "expected", False):
+        logger.warning("%s %s: %s: %s", method, path, type(err).__name__, err)
 
 
 def error_response(message: str, status: int) -> Response:
@@ -113,6 +117,7 @@ def site_error(err: ExoKGError | HTTPException) -> Response:
         status, message = err.code or 500, err.description or err.name
         extra = list(err.get_headers())
     else:
+        _log(err, request.method, request.path)
         status, message = err.status, str(err)
         extra = [*retry_headers(err).items(), *getattr(err, "headers", {}).items()]
     response = error_page(status, message, fmt="json" if request.path.endswith(".json") else None)

@@ -270,15 +270,22 @@ def _stats() -> dict[str, Any]:
     return app_facets().stats()
 
 
-def _named_graphs() -> list[dict[str, Any]]:
+#: Named graphs the home page names, the largest first (a data file may hold thousands).
+GRAPHS_NAMED = 10
+
+
+def _named_graphs() -> dict[str, Any]:
     """The named graphs' triples beside the default graph's ``triples`` (ExoKG's metrics
-    among them): VoID's total holds them all."""
+    among them): VoID's total holds them all. ``listed``: the :data:`GRAPHS_NAMED`
+    largest; ``count`` and ``triples``: of them all."""
     from exokg.index import METRICS_GRAPH
     from exokg.server.graph import app_reader
 
     counts = app_reader().info.stats.get("graph_triples", {})
-    return [{"graph": graph, "triples": n, "metrics": graph == METRICS_GRAPH}
-            for graph, n in counts.items()]
+    largest = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:GRAPHS_NAMED]
+    return {"count": len(counts), "triples": sum(counts.values()),
+            "listed": [{"graph": graph, "triples": n, "metrics": graph == METRICS_GRAPH}
+                       for graph, n in largest]}
 
 
 def _table_titles() -> dict[int, str]:

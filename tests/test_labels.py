@@ -54,8 +54,19 @@ def test_every_label_finds_and_resolves_it(client, name):
 def test_the_network_and_its_exports_name_it_alike(client):
     hood = client.get("/api/neighborhood", query_string={"node": NODE}).get_json()
     (node,) = [n for n in hood["nodes"] if n["id"] == NODE]
-    assert node["label"] == "Two A" and "Two B" in node["alt_labels"]
+    assert node["label"] == "Two A" and node["alt_labels"] == ["Deux"]
     graphml = client.get("/api/export", query_string={"format": "graphml"}).data
     G = nx.read_graphml(io.BytesIO(graphml))
     assert G.nodes[NODE]["label"] == "Two A"
-    assert "Two B" in G.nodes[NODE]["alt_labels"]
+
+
+def test_a_neighbourhood_s_rdf_states_each_label_as_the_store_does(client):
+    """Its other labels are no skos:altLabel the store does not hold."""
+    from rdflib import Graph, Literal, URIRef
+    from rdflib.namespace import RDFS, SKOS
+
+    ttl = client.get("/api/neighborhood", query_string={"node": NODE, "format": "turtle"})
+    g = Graph().parse(data=ttl.data, format="turtle")
+    node = URIRef(NODE)
+    assert set(g.objects(node, RDFS.label)) == {Literal("Two A"), Literal("Two B", lang="de")}
+    assert set(g.objects(node, SKOS.altLabel)) == {Literal("Deux")}

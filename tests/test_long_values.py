@@ -7,6 +7,7 @@ import pytest
 
 NODE = "https://w3id.org/exokg/id/content/long"
 COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+NOTE = "https://example.org/note"
 #: the answer's byte bound of the app (MAX_ANSWER_BYTES), smaller than the comments
 BOUND = 200_000
 
@@ -28,6 +29,9 @@ def client(tmp_path_factory):
              '<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
              '<https://w3id.org/exokg/vocab#Disease> .']
     lines += [f'<{NODE}> <{COMMENT}> "{n}{"x" * 100_000}" .' for n in range(5)]
+    lines += [f'<{NODE}> <{NOTE}> "{"e" * 9_999}"@en .',
+              f'<{NODE}> <{NOTE}> "<p>{"h" * 9_993}</p>"^^'
+              '<http://www.w3.org/1999/02/22-rdf-syntax-ns#HTML> .']
     data.write_text("\n".join(lines) + "\n", encoding="utf-8")
     app = create_app({"TESTING": True, "STORE_DIR": str(folder / "store"),
                       "DATA_FILES": [str(data)], "EXECUTORS": 1,
@@ -71,3 +75,12 @@ def test_sparql_keeps_the_whole_text(client):
         "query": f"SELECT (MAX(STRLEN(?c)) AS ?n) {{ <{NODE}> <{COMMENT}> ?c }}"},
         headers={"Accept": "application/json"})
     assert r.get_json()["results"]["bindings"][0]["n"]["value"] == "100001"
+
+
+def test_a_long_text_of_any_kind_but_a_number_is_read_in_part(client):
+    """A language's text and an rdf:HTML one are cut as a string is (a number that long
+    is none to Oxigraph: out of its range, it is cut too)."""
+    twin = client.get("/id/content/long.json").get_json()
+    (notes,) = [f["values"] for f in twin["facts"] if f["predicate"] == NOTE]
+    ends = sorted(v["value"][-22:] for v in notes)
+    assert ends == ["eee… (9999 characters)", "hh… (10000 characters)"], ends

@@ -370,6 +370,10 @@ def test_a_lab_s_long_functions_are_read_in_part_by_the_page_and_its_twin(tmp_pa
                    for f in functions)
         page = client.get("/id/content/mir-21").get_data(as_text=True)
         assert page.count("(300,001 characters)") == 3
+        # the API's evidence is data, not a page: each function whole
+        evidence = client.get("/api/evidence", query_string={"node": "miR-21"}).get_json()
+        assert sorted(len(f["function"]) for f in evidence["findings"]
+                      if f["function"].startswith(("0y", "1y", "2y"))) == [300_001] * 3
     finally:
         app.extensions["exokg.sparql"].close()
 

@@ -399,8 +399,9 @@ def test_void_and_the_home_page_say_what_the_total_is_made_of(client):
     assert total == default + in_metrics
     home = client.get("/.json").get_json()["counts"]
     assert home["triples"] == default
-    assert home["named_graphs"] == [{"graph": "https://w3id.org/exokg/graph/metrics",
-                                     "triples": in_metrics, "metrics": True}]
+    assert home["named_graphs"] == {"count": 1, "triples": in_metrics, "listed": [
+        {"graph": "https://w3id.org/exokg/graph/metrics", "triples": in_metrics,
+         "metrics": True}]}
     page = client.get("/").get_data(as_text=True)
     assert f"{default} triples in the default graph; {in_metrics} in the named graph" in page
     described = Graph().parse(data=client.get("/sparql", headers={
@@ -424,3 +425,40 @@ def test_client_descriptions(client):
     r = client.get("/.well-known/void")
     assert b"void:Dataset" in r.data and b"creativecommons.org/licenses/by-nc/4.0" in r.data
     assert client.get("/healthz").get_json()["ok"] is True
+
+
+def test_many_named_graphs_are_counted_and_the_largest_named(tmp_path, monkeypatch):
+    """A data file of thousands of named graphs would have listed each on the home page
+    and in VoID: the largest are named, the rest counted."""
+    from exokg.server import create_app, ui
+    from exokg.sparql import describe
+    from rdflib import RDFS, Graph, Namespace
+
+    monkeypatch.setattr(describe, "GRAPHS_DESCRIBED", 3)
+    data = tmp_path / "graphs.trig"
+    data.write_text("".join(
+        f"<https://example.org/g{n}> {{ " + " ".join(
+            f"<https://example.org/s{n}-{k}> <https://example.org/p> {k} ." for k in range(n + 1))
+        + " }\n" for n in range(12)), encoding="utf-8")
+    app = create_app({"TESTING": True, "STORE_DIR": str(tmp_path / "store"),
+                      "DATA_FILES": [str(data)], "EXECUTORS": 1})
+    try:
+        client = app.test_client()
+        named = client.get("/.json").get_json()["counts"]["named_graphs"]
+        user = sum(range(1, 13))
+        # the default graph is empty: no network, no metrics' graph
+        assert named["count"] == 12 and named["triples"] == user
+        assert len(named["listed"]) == ui.GRAPHS_NAMED
+        assert [g["triples"] for g in named["listed"]] == sorted(
+            (g["triples"] for g in named["listed"]), reverse=True)
+        assert f"in {named['count']} named graphs in all" in client.get("/").get_data(
+            as_text=True)
+        void = Namespace("http://rdfs.org/ns/void#")
+        g = Graph().parse(data=client.get("/.well-known/void",
+                                          headers={"Accept": "text/turtle"}).data,
+                          format="turtle")
+        assert len(list(g.triples((None, void.subset, None)))) == 3
+        assert any(f"12 named graphs hold {user} of the triples" in str(c)
+                   for c in g.objects(None, RDFS.comment))
+    finally:
+        app.extensions["exokg.sparql"].close()

@@ -137,8 +137,8 @@ class _Subject:
     def add(self, p: str, o: Any) -> None:
         if isinstance(o, ox.Literal):
             if p == _LABEL:  # of several, the least, as exokg.network.project_triples
-                self.label = preferred_label((self.label or o.value, o.value))
-                self.alt.append(o.value)  # node_attributes leaves the label out
+                self.label = o.value if self.label is None else \
+                    preferred_label((self.label, o.value))
             elif p == _ALT_LABEL:
                 self.alt.append(o.value)
             elif p == XREF:
