@@ -186,7 +186,10 @@ class Config:
     trusted_hosts: tuple[str, ...] = _setting(
         (), "host names the service answers to (ports aside; '.example.org' takes its "
         "subdomains too): pages and answers name the host a request was sent to, so a "
-        "request whose Host header names another is a 400 (default: any)")
+        "request whose Host header names another is a 400 (default: any; a Host that is "
+        "no name or address with an optional port is a 400 whatever the setting: letters, "
+        "digits, dots and hyphens, so a container name with an underscore, `exokg_web`, "
+        "is one)")
     max_radius: int = _setting(3, "largest neighbourhood radius the API serves")
     access_log: bool = _setting(True, "log one structured line per request")
     log_queries: bool = _setting(

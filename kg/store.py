@@ -358,9 +358,13 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
                                        "(COUNT(DISTINCT ?o) AS ?no) { ?s ?p ?o }")
         by_property = pool.submit(select, "SELECT ?p (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?p")
         # each named graph's own count (the metrics' graph beside the data): VoID and the
-        # home page say what the total is made of
-        by_graph = pool.submit(partition, "SELECT ?g (COUNT(*) AS ?n) "
-                                          "{ GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        # home page say what the total is made of. A remote store counts its own
+        # (exokg.sparql.remote.RemoteStore.graph_counts): its engine's dataset holds none
+        # of them as named graphs (Oxigraph server) or its system's too (Virtuoso)
+        named = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+        counts = getattr(store, "graph_counts", None)
+        by_graph = pool.submit(counts, named) if counts is not None else pool.submit(
+            partition, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         classes = partition(f"SELECT ?c ({instances} AS ?n) {{ ?s a ?c }} GROUP BY ?c")
         counted = [(p, int(n.value)) for p, n in by_property.result()
                    if isinstance(p, ox.NamedNode)]
@@ -378,9 +382,9 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
             "properties": by_count((p.value, n) for p, n in counted),
             "literal_properties": sorted(p.value for (p, _), lit in zip(counted, literal,
                                                                        strict=True) if lit),
-            "graphs": sorted(g.value for g in store.named_graphs()
-                             if isinstance(g, ox.NamedNode)),
-            "graph_triples": dict(sorted(by_graph.result())),
+            "graphs": named,
+            "graph_triples": {g: n for g, n in sorted(dict(by_graph.result()).items())
+                              if g in frozenset(named)},
         }
 
 

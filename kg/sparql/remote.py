@@ -1063,3 +1063,9 @@ class RemoteStore:
     def named_graphs(self) -> Iterator[ox.NamedNode]:
         """The named graphs recorded with the data (those ``exokg index`` wrote)."""
         return iter([ox.NamedNode(g) for g in self.named])
+
+    def graph_counts(self, graphs: list[str]) -> dict[str, int]:
+        """The triples of each of ``graphs``, each read as the only graph of a store (the
+        statistics' ``graph_triples``)."""
+        return {g: len(RemoteStore(self.endpoint.url, graph=g, named=[],
+                                   timeout=self.timeout)) for g in graphs}
