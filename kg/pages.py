@@ -404,8 +404,8 @@ WHERE {{ {{ {chosen}{own} }} UNION {{
                 kept[predicate] = len(set(graph.objects(subject, URIRef(predicate))))
     for predicate in sorted(p for p, n in kept.items()
                             if 0 < n < counts[p] and p not in whole):
-        value = f"?o0 {cut_text('o0', 'o', cut)}" if cut else "?o"
-        values = reader.select(f"SELECT ?o WHERE {{ {term} {iri_term(predicate)} {value} }}")
+        read = f"?o0 {cut_text('o0', 'o', cut)}" if cut else "?o"
+        values = reader.select(f"SELECT ?o WHERE {{ {term} {iri_term(predicate)} {read} }}")
         if values.truncated:  # under a smaller row cap than this read: none, not any
             kept[predicate] = 0
             continue

@@ -436,8 +436,12 @@ def _result_page(rows: list, raw: str | None, sparql: str, fmt: str | None
     endpoint = "ui.query_download" if fmt == "json" else "ui.query"
 
     def link(number: int) -> str:
-        args: dict[str, Any] = {"fmt": "json"} if fmt == "json" else {}
-        return url_for(endpoint, query=sparql, **args, **({"page": number} if number > 1 else {}))
+        args: dict[str, Any] = {"query": sparql}
+        if fmt == "json":
+            args["fmt"] = "json"
+        if number > 1:
+            args["page"] = number
+        return url_for(endpoint, **args)
 
     paging = {"page": page, "pages": len(starts), "count": len(rows),
               "first": first + 1 if rows else 0, "last": last,
