@@ -28,6 +28,17 @@ def make_full_app(tmp_path_factory: pytest.TempPathFactory, **config):
     return create_app({"TESTING": True, "STORE_DIR": str(store), **config})
 
 
+def data_client(folder, ntriples: str, **config):
+    """Yield a test client of an app over a ``--data`` file of ``ntriples`` in ``folder``
+    (one executor), closing its executors after."""
+    data = folder / "data.nt"
+    data.write_text(ntriples, encoding="utf-8")
+    app = create_app({"TESTING": True, "STORE_DIR": str(folder / "store"),
+                      "DATA_FILES": [str(data)], "EXECUTORS": 1, **config})
+    yield app.test_client()
+    app.extensions["exokg.sparql"].close()
+
+
 def thread_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

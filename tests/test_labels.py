@@ -6,6 +6,7 @@ import io
 
 import networkx as nx
 import pytest
+from _web import data_client
 
 NODE = "https://w3id.org/exokg/id/content/two"
 
@@ -14,11 +15,8 @@ NODE = "https://w3id.org/exokg/id/content/two"
 def client(tmp_path_factory):
     """An app over a --data file whose node has two labels (one with a language) and an
     alternative label, and links to a disease."""
-    from exokg.server import create_app
-
-    folder = tmp_path_factory.mktemp("labels")
-    data = folder / "labels.nt"
-    data.write_text(
+    yield from data_client(
+        tmp_path_factory.mktemp("labels"),
         f'<{NODE}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
         '<https://w3id.org/exokg/vocab#MicroRNA> .\n'
         f'<{NODE}> <http://www.w3.org/2000/01/rdf-schema#label> "Two B"@de .\n'
@@ -27,11 +25,7 @@ def client(tmp_path_factory):
         f'<{NODE}> <https://w3id.org/exokg/vocab#regulates> '
         '<https://w3id.org/exokg/id/disease/d1> .\n'
         '<https://w3id.org/exokg/id/disease/d1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
-        '<https://w3id.org/exokg/vocab#Disease> .\n', encoding="utf-8")
-    app = create_app({"TESTING": True, "STORE_DIR": str(folder / "store"),
-                      "DATA_FILES": [str(data)], "EXECUTORS": 1})
-    yield app.test_client()
-    app.extensions["exokg.sparql"].close()
+        '<https://w3id.org/exokg/vocab#Disease> .\n')
 
 
 def test_the_entity_page_names_it_by_the_least_label_and_keeps_the_other(client):

@@ -4,6 +4,7 @@ comments is found, drawn and paged like any other."""
 from __future__ import annotations
 
 import pytest
+from _web import data_client
 
 NODE = "https://w3id.org/exokg/id/content/long"
 COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
@@ -16,10 +17,6 @@ BOUND = 200_000
 def client(tmp_path_factory):
     """An app over a --data file whose molecule has five comments of 100,000 characters
     (half a megabyte in all, past the app's byte bound) beside its label."""
-    from exokg.server import create_app
-
-    folder = tmp_path_factory.mktemp("long")
-    data = folder / "long.nt"
     lines = [f'<{NODE}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
              '<https://w3id.org/exokg/vocab#MicroRNA> .',
              f'<{NODE}> <http://www.w3.org/2000/01/rdf-schema#label> "long one" .',
@@ -32,12 +29,8 @@ def client(tmp_path_factory):
     lines += [f'<{NODE}> <{NOTE}> "{"e" * 9_999}"@en .',
               f'<{NODE}> <{NOTE}> "<p>{"h" * 9_993}</p>"^^'
               '<http://www.w3.org/1999/02/22-rdf-syntax-ns#HTML> .']
-    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    app = create_app({"TESTING": True, "STORE_DIR": str(folder / "store"),
-                      "DATA_FILES": [str(data)], "EXECUTORS": 1,
-                      "MAX_ANSWER_BYTES": BOUND})
-    yield app.test_client()
-    app.extensions["exokg.sparql"].close()
+    yield from data_client(tmp_path_factory.mktemp("long"), "\n".join(lines) + "\n",
+                           MAX_ANSWER_BYTES=BOUND)
 
 
 @pytest.mark.parametrize("url", ["/api/entities?q=long+one", "/search.json?q=long+one",
