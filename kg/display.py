@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["NAME_SHOWN", "TEXT_SHOWN", "VIEW_CHARS", "clip", "suggested"]
+__all__ = ["MARK_CLOSE", "MARK_OPEN", "NAME_SHOWN", "TEXT_SHOWN", "VIEW_CHARS", "clip",
+           "suggested"]
 
 #: The bidirectional controls: marks, embeddings, overrides and isolates.
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -34,9 +35,10 @@ NAME_SHOWN, TEXT_SHOWN = 120, 400
 #: The characters of a text a page reads at most (and its JSON twin holds), marked as cut.
 VIEW_CHARS = 4000
 
-#: The mark of a text cut: "… (1,000,000 characters)" (the store's cut, a SPARQL
-#: expression, writes the number without commas).
-_MARK = re.compile(r"… \(([0-9][0-9,]*) characters\)\Z")
+#: The mark of a text cut, around its whole length: "… (1,000,000 characters)" (the
+#: store's cut, exokg.pages.cut_text, writes the number without commas).
+MARK_OPEN, MARK_CLOSE = "… (", " characters)"
+_MARK = re.compile(re.escape(MARK_OPEN) + "([0-9][0-9,]*)" + re.escape(MARK_CLOSE) + r"\Z")
 
 
 def _whole(text: str) -> tuple[str, int]:
@@ -69,7 +71,7 @@ def clip(text: Any, size: int = NAME_SHOWN) -> str:
     text = "" if text is None else str(text)
     body, whole = _whole(text)
     if whole > size:  # a text the store cut is said at its whole length
-        text = f"{body[:size]}… ({whole:,} characters)"
+        text = f"{body[:size]}{MARK_OPEN}{whole:,}{MARK_CLOSE}"
     return f"{_FSI}{text}{_PDI}" if _BIDI.search(text) else text
 
 

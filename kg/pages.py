@@ -48,7 +48,7 @@ from exokg.describe import (
     label_of,
     node_facts,
 )
-from exokg.display import VIEW_CHARS
+from exokg.display import MARK_CLOSE, MARK_OPEN, VIEW_CHARS
 from exokg.errors import NodeNotFound
 from exokg.facet_counts import count_facets, facet_values
 from exokg.labels import preferred_label
@@ -96,7 +96,8 @@ def cut_text(source: str, target: str, size: int) -> str:
     True
     """
     v = f"?{source}"
-    cut = f'CONCAT(SUBSTR(STR({v}), 1, {size}), "… (", STR(STRLEN(STR({v}))), " characters)")'
+    cut = (f'CONCAT(SUBSTR(STR({v}), 1, {size}), "{MARK_OPEN}", STR(STRLEN(STR({v}))), '
+           f'"{MARK_CLOSE}")')
     # isLiteral first: on an IRI the rest is an error, and false && error is false
     long_text = f"isLiteral({v}) && !isNumeric({v}) && STRLEN(STR({v})) > {size}"
     return (f'BIND(IF({long_text}, IF(LANG({v}) = "", {cut}, STRLANG({cut}, LANG({v}))), '

@@ -374,6 +374,7 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
         literal = pool.map(has_literal, [p for p, _ in counted])
         triples = len(store)
         ((subjects, objects),) = distinct.result()
+        own = frozenset(named)
         return {
             "triples": triples,
             "distinct_subjects": int(subjects.value),
@@ -384,7 +385,7 @@ def dataset_stats(store: ox.Store) -> dict[str, Any]:
                                                                        strict=True) if lit),
             "graphs": named,
             "graph_triples": {g: n for g, n in sorted(dict(by_graph.result()).items())
-                              if g in frozenset(named)},
+                              if g in own},
         }
 
 

@@ -280,12 +280,13 @@ def _named_graphs() -> dict[str, Any]:
     largest; ``count`` and ``triples``: of them all."""
     from exokg.index import METRICS_GRAPH
     from exokg.server.graph import app_reader
+    from exokg.sparql.describe import largest_graphs
 
-    counts = app_reader().info.stats.get("graph_triples", {})
-    largest = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:GRAPHS_NAMED]
+    info = app_reader().info
+    counts = info.stats.get("graph_triples", {})
     return {"count": len(counts), "triples": sum(counts.values()),
             "listed": [{"graph": graph, "triples": n, "metrics": graph == METRICS_GRAPH}
-                       for graph, n in largest]}
+                       for graph, n in largest_graphs(info, GRAPHS_NAMED)]}
 
 
 def _table_titles() -> dict[int, str]:

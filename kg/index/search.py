@@ -305,7 +305,8 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
     limit = integer_in("limit", limit, 1, 1000)
     kinds = normalize_kinds(types)
     keys = name_keys(q)  # exact and prefix lookups; identifiers only exactly
-    ids = [k for k in [*_id_keys(q), *_iri_keys(q)] if k not in [key for key, _ in keys]]
+    named = {key for key, _ in keys}
+    ids = [k for k in [*_id_keys(q), *_iri_keys(q)] if k not in named]
     exact = keys + [(k, 0) for k in dict.fromkeys(ids)]
     best: dict[int, tuple[int, str, str]] = {}
 

@@ -14,7 +14,8 @@ from exokg.store import StoreInfo
 from exokg.vocab import DCTERMS, EXOID, OWL, RDF, RDFS, XSD, bind_prefixes
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 
-__all__ = ["LICENSE", "REVIEW_CITATION", "REVIEW_DOI", "service_description", "void_graph"]
+__all__ = ["LICENSE", "REVIEW_CITATION", "REVIEW_DOI", "largest_graphs", "service_description",
+           "void_graph"]
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -88,6 +89,13 @@ def service_description(endpoint: str, info: StoreInfo, config: Config) -> Graph
     return g
 
 
+def largest_graphs(info: StoreInfo, limit: int) -> list[tuple[str, int]]:
+    """The ``limit`` named graphs of most triples, ``(graph, triples)``, largest first
+    (ties by name), of the store's counted ones (none for a store counted before them)."""
+    counts = info.stats.get("graph_triples", {})
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
 def void_graph(dataset_iri: str, endpoint: str, info: StoreInfo) -> Graph:
     """The VoID description of the data: counts, partitions, version, licence, citation."""
     from exokg.index.metrics import METRICS_GRAPH  # the index's numpy, only when asked
@@ -118,7 +126,7 @@ def void_graph(dataset_iri: str, endpoint: str, info: StoreInfo) -> Graph:
         g.add((part, VOID.property, URIRef(prop)))
         g.add((part, VOID.triples, Literal(n, datatype=XSD.integer)))
     counts = stats.get("graph_triples", {})
-    largest = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:GRAPHS_DESCRIBED]
+    largest = largest_graphs(info, GRAPHS_DESCRIBED)
     if len(counts) > len(largest):
         g.add((ds, RDFS.comment, Literal(
             f"{len(counts)} named graphs hold {sum(counts.values())} of the triples; the "
