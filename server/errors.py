@@ -22,8 +22,8 @@ from exokg.sparql.negotiate import preferred
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-__all__ = ["error_parts", "error_reply", "error_response", "init_app", "retry_headers",
-           "site_error"]
+__all__ = ["error_parts", "error_reply", "error_response", "init_app", "log_failure",
+           "retry_headers", "site_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +78,12 @@ def error_reply(err: Exception, *, method: str, path: str, accept: str | None
                 headers[key] = value
         return status, headers, body
     status = getattr(err, "status", 500)
-    _log(err, method, path)
+    log_failure(err, method, path)
     status, headers, body = error_parts(str(err), status, path=path, accept=accept)
     return status, {**headers, **retry_headers(err), **getattr(err, "headers", {})}, body
 
 
-def _log(err: Exception, method: str, path: str) -> None:
+def log_failure(err: Exception, method: str, path: str) -> None:
     """A server-side failure (5xx) in the log. An expected condition (a store still
     building) is said in the reply and in the access log: not a warning at every request
     of the window (a 501 is: a program to install)."""
@@ -117,7 +117,7 @@ def site_error(err: ExoKGError | HTTPException) -> Response:
         status, message = err.code or 500, err.description or err.name
         extra = list(err.get_headers())
     else:
-        _log(err, request.method, request.path)
+        log_failure(err, request.method, request.path)
         status, message = err.status, str(err)
         extra = [*retry_headers(err).items(), *getattr(err, "headers", {}).items()]
     response = error_page(status, message, fmt="json" if request.path.endswith(".json") else None)

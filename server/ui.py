@@ -29,7 +29,7 @@ from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, StillBuilding, 
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
 from exokg.rdf_terms import ntriples_graph
-from exokg.server.errors import retry_headers
+from exokg.server.errors import log_failure, retry_headers
 from exokg.server.params import link, one
 from exokg.sparql.negotiate import preferred
 from exokg.sparql.results import Results
@@ -487,7 +487,8 @@ def query(fmt: str | None = None) -> Response:
     if run and sparql is not None:  # (run implies a query; said again for mypy)
         try:
             kind, head, rows, graph, truncated = _query_graph(sparql)
-        except ExoKGError as err:
+        except ExoKGError as err:  # said on the page, beside the query to mend
+            log_failure(err, request.method, request.path)
             data["error"], status = str(err), err.status
         else:
             data["kind"] = kind
@@ -528,6 +529,7 @@ def query_download(fmt: str) -> Response:
     try:
         kind, head, rows, graph, truncated = _query_graph(sparql)
     except ExoKGError as err:
+        log_failure(err, request.method, request.path)
         return error_page(err.status, str(err), fmt="json")
     if graph is not None:
         from exokg.io import export

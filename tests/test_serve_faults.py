@@ -497,9 +497,20 @@ def test_a_query_past_the_executor_memory_limit_answers_503_naming_it(store_dir)
         assert time.monotonic() - started < 25  # the memory limit, not the 30 s time limit
         ask = requests.get(f"{url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
         assert ask.status_code == 200  # a new executor answers
+        # the query page says it on the site's error page, and the log has it as /sparql's
+        page = requests.get(f"{url}/query", params={
+            "query": "SELECT ?c { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f ?c LIMIT 2"}, timeout=60)
+        assert page.status_code == 503 and "(200 MB, QUERY_MEMORY)" in page.text, page.text
+        assert page.headers["Content-Type"].startswith("text/html")
+        download = requests.get(f"{url}/query.csv", params={
+            "query": "SELECT ?c { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f ?c LIMIT 3"}, timeout=60)
+        assert download.status_code == 503 and "QUERY_MEMORY" in download.text, download.text
     finally:
         stop_server(proc)
-    assert "Traceback" not in server_log(proc)
+    log = server_log(proc)
+    assert "Traceback" not in log
+    assert all(f"{line}: MemoryExceeded" in log
+               for line in ("POST /sparql", "GET /query", "GET /query.csv")), log
 
 
 def test_time_limits_of_0_are_none_and_lose_no_executor(store_dir):
@@ -605,9 +616,11 @@ def test_the_port_lock_follows_no_link_planted_at_its_path(tmp_path, caplog):
     the lock folder had a root server write its pid into a file of their choosing."""
     from exokg.cli.serve import hold_port
 
-    port = _free_port()
     folder = f"/tmp/exokg-{os.getuid()}"
     os.makedirs(folder, mode=0o700, exist_ok=True)
+    # a free port whose lock file no other server (another suite's) holds
+    port = next(p for p in iter(_free_port, None)
+                if not os.path.lexists(Path(folder) / f"port-{p}.lock"))
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
     link = Path(folder) / f"port-{port}.lock"

@@ -43,13 +43,14 @@
   }
 
   /* ---------------------------------------------------------- graph drawing */
-  /* a drawn name as the pages show one (kg/display.py's NAME_SHOWN and clip): a user's
-   * 1 MiB name, wrapped, was a column of text thousands of lines high */
-  var NAME_SHOWN = 120;
+  /* a drawn name as the pages show one (kg/display.py's NAME_SHOWN, which the page's body
+   * carries, and clip): a user's 1 MiB name, wrapped, was a column of text thousands of
+   * lines high */
   function shown(text) {
+    var size = Number(document.body.dataset.nameShown);
     var chars = Array.from(text);  /* code points, as Python counts them: no half pair */
-    if (chars.length <= NAME_SHOWN) return text;
-    return chars.slice(0, NAME_SHOWN).join("") + "\u2026 (" +
+    if (chars.length <= size) return text;
+    return chars.slice(0, size).join("") + "\u2026 (" +
       chars.length.toLocaleString("en") + " characters)";
   }
 
