@@ -291,7 +291,12 @@ def group_findings(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Group finding records by table, then by study (the cited reference).
 
     Returns ``[{"table", "title", "studies": [{"study", "findings"}]}]``, tables in
-    order and studies by reference number.
+    order and studies by reference number; a study's ``findings`` are the IRIs of its
+    records, each given once, in the list grouped (a page's twin held every finding twice).
+
+    >>> rec = {"iri": "urn:f1", "table": 1, "study": {"iri": "urn:r", "number": 3}}
+    >>> group_findings([rec])[0]["studies"][0]["findings"]
+    ['urn:f1']
     """
     by_table: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     studies: dict[str, dict[str, Any] | None] = {}
@@ -307,7 +312,8 @@ def group_findings(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
     return [
         {"table": table, "title": TABLE_TITLES.get(table, ""),
-         "studies": [{"study": studies[key], "findings": by_table[table][key]}
+         "studies": [{"study": studies[key],
+                      "findings": [rec["iri"] for rec in by_table[table][key]]}
                      for key in sorted(by_table[table], key=study_order)]}
         for table in sorted(by_table)
     ]

@@ -184,7 +184,10 @@ def resource(path: str) -> Response:
         return error_page(400, str(err), fmt=fmt)
     response = render_page("entity.html", data, fmt=want,
                            html_extra={"alternates": _alternates(page_url),
-                                       "page_url": page_url})
+                                       "page_url": page_url,
+                                       # the groups name their findings by IRI
+                                       "finding_of": {f["iri"]: f for f in
+                                                      data.get("findings", ())}})
     return _with_links(response, page_url)
 
 

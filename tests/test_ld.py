@@ -93,7 +93,11 @@ def test_entity_page_groups_findings_by_table_and_study(ld_client):
     assert [g["table"] for g in data["groups"]] == [1]
     studies = data["groups"][0]["studies"]
     assert [s["study"]["number"] for s in studies] == [21, 22, 23, 24, 46]
-    first = studies[0]["findings"][0]
+    # each finding once, in ``findings``; the groups name each of them by IRI, once
+    records = {f["iri"]: f for f in data["findings"]}
+    grouped = [iri for g in data["groups"] for s in g["studies"] for iri in s["findings"]]
+    assert sorted(grouped) == sorted(records) and len(records) == len(data["findings"]) == 5
+    first = records[studies[0]["findings"][0]]
     assert first["sample_size"] == 79 and first["samples"][0]["label"] == "serum"
     assert first["isolation"]["label"].startswith("ExoQuick")
     assert first["function"] == "Related to TNM stage and other prognostic factors"
