@@ -149,6 +149,10 @@ def test_a_large_answer_is_paged_on_the_query_page_and_its_twin(web_client):
         html = web_client.get("/query?" + urlencode({"query": query, "page": number}))
         assert html.status_code == 200 and len(html.data) < 500_000
         assert f"page {number} of {len(pages)}" in html.get_data(as_text=True)
+        # a heading's click sorts one page: the page says so, and how to sort them all
+        assert 'id="sort-note"' in html.get_data(as_text=True)
+    one = web_client.get("/query?" + urlencode({"query": query + " LIMIT 3"}))
+    assert 'id="sort-note"' not in one.get_data(as_text=True)  # one page: no note
     for bad in (0, len(pages) + 1, "x"):
         r = web_client.get("/query.json?" + urlencode({"query": query, "page": bad}))
         assert r.status_code == 400 and "page must be an integer" in r.json["error"]
