@@ -40,8 +40,10 @@ from exokg.errors import InvalidQuery
 from exokg.server.asgi import CANCEL_KEY, SENT_KEY
 from exokg.sparql.cancel import use_token
 from exokg.sparql.service import start_recording
-from werkzeug.exceptions import SecurityError
+from werkzeug.exceptions import BadHost, SecurityError
+from werkzeug.routing import Map
 from werkzeug.sansio.utils import host_is_trusted
+from werkzeug.urls import uri_to_iri
 from werkzeug.wsgi import get_host
 
 __all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH",
@@ -50,11 +52,32 @@ __all__ = ["ANSWER_KEY", "CORS_HEADERS", "CORS_PATHS", "CYTOSCAPE_STYLE_HASH",
 access_logger = logging.getLogger("exokg.access")
 
 
+#: A map with no rules: binding it to a host is how Flask's link building reads the host.
+_NO_RULES = Map()
+
+
 def _is_host(value: str) -> bool:
     """Whether a Host header's value is a name or address with an optional port, by
-    werkzeug's rule: the one its links are built with, which name an empty host
-    ("http:///api/...") for any other value."""
-    return host_is_trusted(value, None)
+    werkzeug's rules: the syntax its links are built with (they name an empty host,
+    "http:///api/...", for any other value), a name IDNA can encode (a label of more than
+    63 characters or an empty one made link building fail), and one whose IRI form can
+    be read ("xn--e-ss" is no punycode: the pages' ETags failed on it). Each of those
+    was a 500 on every page.
+
+    A name outside ASCII is sent in its IDNA form (``xn--mnchen-3ya.de``):
+
+    >>> [_is_host(h) for h in ("example.org:8080", "[::1]", "xn--mnchen-3ya.de", "a_b",
+    ...                        "a..b", "a" * 64, "xn--e-ss.com", "münchen.de")]
+    [True, True, True, False, False, False, False, False]
+    """
+    if not host_is_trusted(value, None):
+        return False
+    try:
+        _NO_RULES.bind(value)
+        uri_to_iri(f"http://{value}/")
+    except (BadHost, UnicodeError, ValueError):
+        return False
+    return True
 
 #: Where a surface leaves the query answer it sent, for the access log.
 ANSWER_KEY = "exokg.answer"
@@ -242,14 +265,12 @@ class Middleware:
     def _trusted(self, environ: dict[str, Any]) -> bool:
         """Whether the request's Host is a host[:port] and one of ``TRUSTED_HOSTS`` (any,
         when none are set)."""
-        # /healthz names no host, and a balancer's check may send none (HAProxy's
-        # `option httpchk` without a Host header)
-        if environ.get("PATH_INFO") == "/healthz":
-            return True
         host = environ.get("HTTP_HOST")  # none (HTTP/1.0): the server's own name is used
         if host is not None and not _is_host(host):
             return False
-        if not self.trusted_hosts:
+        # /healthz names no host, and a balancer's check may send any, or none (HAProxy's
+        # `option httpchk` without a Host header)
+        if not self.trusted_hosts or environ.get("PATH_INFO") == "/healthz":
             return True
         try:
             get_host(environ, trusted_hosts=self.trusted_hosts)
