@@ -392,7 +392,7 @@ class AsgiBridge:
             "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
             "SERVER_NAME": str(server[0]),
             "SERVER_PORT": str(server[1]),
-            "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+            "SERVER_PROTOCOL": _protocol(scope.get("http_version", "1.1")),
             "REMOTE_ADDR": str(client[0]),
             "REMOTE_PORT": str(client[1]),
             "wsgi.version": (1, 0),
@@ -413,6 +413,15 @@ class AsgiBridge:
                 text = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + text
             environ[key] = text
         return environ
+
+
+def _protocol(version: str) -> str:
+    """The SERVER_PROTOCOL of an ASGI ``http_version`` (granian names HTTP/1.0 "1").
+
+    >>> [_protocol(v) for v in ("1", "1.0", "1.1", "2")]
+    ['HTTP/1.0', 'HTTP/1.0', 'HTTP/1.1', 'HTTP/2']
+    """
+    return f"HTTP/{'1.0' if version == '1' else version}"
 
 
 async def _disconnect(receive: _Receive) -> None:

@@ -79,6 +79,24 @@ def _is_host(value: str) -> bool:
         return False
     return True
 
+def _host(environ: dict[str, Any]) -> str | None:
+    """The request's Host, or None where it named none. granian gives a request with no
+    Host an empty one; HTTP/1.0 needs none (RFC 9112, section 3.2), nor does a balancer's
+    health check (HAProxy's `option httpchk` sends HTTP/1.0 without one), so an empty Host
+    there is none; on HTTP/1.1 it stays the bad value it is.
+
+    >>> _host({"HTTP_HOST": "", "SERVER_PROTOCOL": "HTTP/1.0", "PATH_INFO": "/"}) is None
+    True
+    >>> _host({"HTTP_HOST": "", "SERVER_PROTOCOL": "HTTP/1.1", "PATH_INFO": "/"})
+    ''
+    """
+    host = environ.get("HTTP_HOST")
+    if host == "" and (environ.get("SERVER_PROTOCOL") == "HTTP/1.0"
+                       or environ.get("PATH_INFO") == "/healthz"):
+        return None
+    return host
+
+
 #: Where a surface leaves the query answer it sent, for the access log.
 ANSWER_KEY = "exokg.answer"
 
@@ -221,6 +239,8 @@ class Middleware:
             headers.extend(item for item in extra if item[0].lower() not in present)
             return start_response(status, headers, exc_info)
 
+        if _host(environ) is None:  # links then name the server, as for no Host at all
+            environ.pop("HTTP_HOST", None)
         cancel = environ.get(CANCEL_KEY)
         use_token(cancel)  # the bridge runs each request in its own context
         issued = start_recording() if self.log_queries else None
@@ -265,7 +285,7 @@ class Middleware:
     def _trusted(self, environ: dict[str, Any]) -> bool:
         """Whether the request's Host is a host[:port] and one of ``TRUSTED_HOSTS`` (any,
         when none are set)."""
-        host = environ.get("HTTP_HOST")  # none (HTTP/1.0): the server's own name is used
+        host = _host(environ)  # none: the server's own name is used
         if host is not None and not _is_host(host):
             return False
         # /healthz names no host, and a balancer's check may send any, or none (HAProxy's
@@ -284,7 +304,7 @@ def _untrusted(environ: dict[str, Any], start_response: Callable) -> list[bytes]
     that host in its links (a shared cache could keep the page for everyone)."""
     from exokg.server.errors import error_reply
 
-    host = environ.get("HTTP_HOST")
+    host = _host(environ)
     if host is None:
         host = environ.get("SERVER_NAME", "")
     err = InvalidQuery(f"this service does not answer to the host {host!r} (TRUSTED_HOSTS)"

@@ -119,11 +119,15 @@ def test_a_line_break_in_a_path_injects_no_header(live_server):
     assert r.status_code == 404 and "X-Injected" not in r.headers
 
 
-@pytest.mark.parametrize("host", ['a"><b>x', "evil.example:1/../x", "", "a b",
-                                  "kg.example.org,evil.example", "x:port", "my_host", "x:0",
-                                  "a" * 64, "a..b", "xn--e-ss.com"])
-@pytest.mark.parametrize("path", ["/api/conflicts", "/id/content/mir-21", "/sparql",
-                                  "/healthz", "/"])
+BAD_HOSTS = ['a"><b>x', "evil.example:1/../x", "", "a b", "kg.example.org,evil.example",
+             "x:port", "my_host", "x:0", "a" * 64, "a..b", "xn--e-ss.com"]
+
+
+# an empty Host is how granian passes none on, which a check of /healthz may send
+@pytest.mark.parametrize("host,path", [
+    (host, path) for host in BAD_HOSTS
+    for path in ("/api/conflicts", "/id/content/mir-21", "/sparql", "/healthz", "/")
+    if (host, path) != ("", "/healthz")])
 def test_a_host_header_that_is_no_host_is_400(live_server, host, path):
     """With no TRUSTED_HOSTS set, such a Host was answered 200, every self-link in the
     answer broken (``"url": "http:///api/conflicts"``); a label IDNA cannot encode (64
@@ -145,6 +149,41 @@ def test_a_host_header_that_is_a_host_is_served_and_named(live_server, host):
     assert r.status_code == 200, r.text
     named = host.lower().replace("xn--mnchen-3ya", "münchen")  # links are IRIs
     assert r.json()["url"].lower().startswith(f"http://{named}/api/entities")
+
+
+def _raw_get(url: str, request: bytes) -> tuple[bytes, bytes]:
+    """The status line and body of one raw ``request`` sent to the server at ``url``."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.split(b"\r\n", 1)[0], body
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/api/entities?q=mir&limit=1"])
+def test_http_1_0_without_a_host_is_served_and_names_the_server(live_server, path):
+    """HTTP/1.0 needs no Host, and HAProxy's health check (deploy/haproxy.cfg) sends none:
+    granian passes it on as an empty Host, which was a 400, every replica then marked
+    down."""
+    status, body = _raw_get(live_server, f"GET {path} HTTP/1.0\r\n"
+                            "Accept: application/json\r\n\r\n".encode())
+    assert status.startswith(b"HTTP/1.0 200"), (status, body)
+    if path.startswith("/api"):
+        assert json.loads(body)["url"].startswith(live_server + "/api/entities")
+
+
+def test_http_1_1_with_an_empty_host_is_400(live_server):
+    """HTTP/1.1 requires a Host naming the server (RFC 9112, section 3.2); /healthz aside."""
+    status, body = _raw_get(live_server, b"GET /api/entities HTTP/1.1\r\nHost: \r\n"
+                            b"Accept: application/json\r\nConnection: close\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 400"), (status, body)
+    assert b"is not a host name" in body
 
 
 def _bridge(app, path: str, headers: list | None = None) -> list[dict]:
