@@ -322,6 +322,13 @@ class AnswerTooLarge(ExoKGError):
     status = 422
 
 
+class NotInFormat(ExoKGError):
+    """A format that cannot hold what the graph holds: an edge list for triples that all
+    end in literals (it would be a header and nothing else)."""
+
+    status = 422
+
+
 class TooLargeToDraw(ExoKGError):
     """A drawing format (DOT, SVG) asked for a graph larger than it can lay out."""
 

@@ -78,6 +78,9 @@ class Format:
         (:mod:`exokg.io`); for ``rdf``, ``"dump"``: the store writes it itself
         (``Store.dump``, through the query executors). ``None``: the format is for small
         graphs only (DOT, SVG).
+    edges_only
+        Whether the format holds edges and nothing else (the CSV edge list): a graph
+        whose triples all end in literals has nothing to write in it.
     """
 
     name: str
@@ -90,6 +93,7 @@ class Format:
     accepts: tuple[str, ...] = ()
     w3c: str | None = None
     stream_path: str | None = None
+    edges_only: bool = False
 
     @property
     def xml(self) -> bool:
@@ -265,11 +269,12 @@ def _rdf(name: str, media_type: str, extension: str, aliases: tuple[str, ...], l
 
 
 def _network(name: str, media_type: str, extension: str, writer: str,
-             aliases: tuple[str, ...], label: str, *, streams: bool = True) -> Format:
+             aliases: tuple[str, ...], label: str, *, streams: bool = True,
+             edges_only: bool = False) -> Format:
     module, _, function = writer.partition(":")
     stream = f"exokg.io.{module}:{function.replace('to_', 'stream_', 1)}" if streams else None
     return register(Format(name, "network", media_type, extension, f"exokg.io.{writer}",
-                           aliases, label, stream_path=stream))
+                           aliases, label, stream_path=stream, edges_only=edges_only))
 
 
 def _results(name: str, media_type: str, extension: str, aliases: tuple[str, ...],
@@ -305,7 +310,8 @@ _network("svg", "image/svg+xml", "svg", "graphviz:to_svg", (), "SVG (drawn by Gr
          streams=False)
 _network("kgx", "application/zip", "kgx.zip", "tabular:to_kgx", ("kgx-tsv",),
          "KGX TSV (nodes.tsv, edges.tsv; Biolink), zipped")
-_network("csv", "text/csv", "csv", "tabular:to_csv", ("edgelist", "edges"), "CSV edge list")
+_network("csv", "text/csv", "csv", "tabular:to_csv", ("edgelist", "edges"), "CSV edge list",
+         edges_only=True)
 
 # SPARQL result formats (the first is the default answer to a SELECT or ASK).
 _results("sparql-json", "application/sparql-results+json", "srj", ("srj", "json"),

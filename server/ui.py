@@ -536,9 +536,9 @@ def query_download(fmt: str) -> Response:
 
         try:
             out = get_format(fmt, kinds=GRAPH_KINDS)
-        except UnknownFormat as err:
-            return error_page(406, str(err), fmt="json")
-        body = export(graph, out.name, query_result=True)
+            body = export(graph, out.name, query_result=True)
+        except ExoKGError as err:  # no such format (406), or one that cannot hold it (422)
+            return error_page(err.status, str(err), fmt="json")
         mime, ext = out.media_type, out.extension
     else:
         if fmt not in TABLE_DOWNLOADS:

@@ -433,6 +433,26 @@ def test_head_of_a_drawing_past_its_cap_is_422_as_its_get(store_dir, fmt, monkey
     assert small_head.status_code == 200
 
 
+@pytest.mark.parametrize("fmt", ["svg", "dot"])
+def test_a_drawing_past_its_cap_is_refused_before_the_export_runs(store_dir, fmt,
+                                                                  monkeypatch):
+    """A GET read the whole graph (17 to 23 s at 10^5 findings) to answer the 422 its HEAD
+    gave at once: with an export time limit none can meet, it is still the 422."""
+    monkeypatch.setattr("exokg.io.store_rows.DRAW_MAX_NODES", 50)
+    app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "EXECUTORS": 1,
+                      "EXPORT_TIMEOUT": 1e-9})
+    client = app.test_client()
+    try:
+        got = client.get(f"/api/export?format={fmt}")
+        monkeypatch.setattr("exokg.io.store_rows.DRAW_MAX_NODES", 100_000)
+        small = client.get(f"/api/export?format={fmt}")
+    finally:
+        app.extensions["exokg.sparql"].close()
+    assert got.status_code == 422, got.data[:300]
+    assert "more than 50 nodes, too many to draw" in got.json["error"]
+    assert small.status_code == 503  # one the cap admits runs, and meets the time limit
+
+
 @pytest.mark.parametrize("fmt", ["graphml", "ntriples"])
 def test_head_of_an_export_sends_headers_without_running_it(store_dir, fmt):
     # an export time limit no export can meet: the GET runs the export and fails (503),

@@ -12,6 +12,7 @@ import networkx as nx
 import pytest
 from conftest import RUN_DIR
 from exokg.cli import main
+from rdflib import Graph
 
 COMMANDS = ["search", "neighbors", "path", "rank", "evidence", "conflicts", "export"]
 
@@ -103,6 +104,21 @@ def test_export_construct(capsys, tmp_path):
     G = nx.read_gexf(out)
     assert code == 0 and {d["predicate"] for *_, d in G.edges(data=True)} == \
         {"exo:upregulatedIn"}
+
+
+def test_export_construct_saved_with_a_byte_order_mark_and_of_literals_alone(capsys,
+                                                                             tmp_path):
+    """A query file saved with a BOM is read; its labels alone make no edge list (a header
+    and nothing else, exit 0, before), but Turtle holds them."""
+    query = tmp_path / "labels.rq"
+    query.write_bytes(b"\xef\xbb\xbfPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                      b"CONSTRUCT { ?s rdfs:label ?l } WHERE { ?s rdfs:label ?l } LIMIT 3\n")
+    code, _, err = run(capsys, "export", "--format", "csv", "--construct", str(query))
+    assert code == 2 and "the CSV edge list would be empty" in err
+    out = tmp_path / "labels.ttl"
+    code, _, _ = run(capsys, "export", "--format", "turtle", "--construct", str(query),
+                     "--out", str(out))
+    assert code == 0 and len(Graph().parse(out, format="turtle")) == 3
 
 
 def test_export_from_a_data_file(capsys, tmp_path):

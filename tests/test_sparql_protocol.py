@@ -219,6 +219,18 @@ def test_bad_query_non_utf8(live_server):
     assert r.status_code == 400 and "UTF-8" in r.text
 
 
+def test_a_query_saved_with_a_byte_order_mark_is_read(live_server):
+    """A query file some editors save with a UTF-8 byte order mark was a 400 ("line 1,
+    column 10 ... expected CONSTRUCT"), sent as the body or as a parameter."""
+    bom = "\ufeff"
+    for r in (post(live_server, (bom + "ASK {}").encode(), DIRECT),
+              post(live_server, {"query": bom + "ASK {}"}, FORM),
+              get(live_server, {"query": bom + "ASK {}"})):
+        assert r.status_code == 200 and r.json()["boolean"] is True, r.text
+    r = get(live_server, {"query": "ASK {}" + bom})  # elsewhere it is no SPARQL
+    assert r.status_code == 400
+
+
 def test_a_compressed_body_is_415_naming_its_coding(live_server):
     """RFC 9110 (8.4): a content coding the service does not read is a 415; it was a
     400 calling the gzip bytes text that is not UTF-8."""

@@ -256,6 +256,21 @@ def test_a_construct_downloads_every_statement_it_asked_for(web_client):
                                                            format="turtle")) == 3
 
 
+def test_a_construct_of_literals_alone_is_no_edge_list(web_client):
+    """Its CSV edge list was a header alone, with a 200: a download that said nothing of
+    the triples it dropped. Formats with nodes still hold them."""
+    query = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+             "CONSTRUCT { ?s rdfs:label ?l } WHERE { ?s rdfs:label ?l } LIMIT 3")
+    got = web_client.get("/query.csv", query_string={"query": query})
+    assert got.status_code == 422
+    assert "the CSV edge list would be empty: this graph's 3 nodes have no edges" in \
+        got.json["error"]
+    G = nx.read_graphml(io.BytesIO(web_client.get(
+        "/query.graphml", query_string={"query": query}).data))
+    assert G.number_of_nodes() == 3
+    assert all(data["label"] for _, data in G.nodes(data=True))  # rdfs:label, each kept
+
+
 def _graph_format_names():
     return format_names(*GRAPH_KINDS)
 

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import networkx as nx
+from exokg.errors import NotInFormat
 from exokg.formats import GRAPH_KINDS, format_names, get_format
 from exokg.sparql.cancel import CancelToken, current_token
 from rdflib import Graph
@@ -76,10 +77,19 @@ def export(obj: Graph | nx.MultiDiGraph, format: str, *,  # noqa: A002
     ------
     UnknownFormat
         for a name, alias or media type no graph format has.
+    NotInFormat
+        for an edge list (CSV) of a graph with nodes but no edges: its triples all end in
+        literals (node attributes), which an edge list does not hold.
     """
     fmt = get_format(format, kinds=GRAPH_KINDS)
     if fmt.kind == "network":
-        return fmt.writer(as_network(obj, query_result=query_result))
+        network = as_network(obj, query_result=query_result)
+        if fmt.edges_only and network.number_of_nodes() and not network.number_of_edges():
+            raise NotInFormat(
+                f"the {fmt.label} would be empty: this graph's "
+                f"{network.number_of_nodes()} nodes have no edges between them (its "
+                "triples end in literals); ask for GraphML, KGX or an RDF syntax")
+        return fmt.writer(network)
     if isinstance(obj, nx.Graph):
         from exokg.network import to_rdf
 

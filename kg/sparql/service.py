@@ -349,7 +349,9 @@ class SparqlService:
         PreconditionFailed
             when its ``If-Match`` names another answer (412).
         """
-        text = request.query
+        # a query file saved with a byte order mark (as some editors save UTF-8) is read
+        # without it, as the WHATWG's UTF-8 decode reads one: no SPARQL begins with U+FEFF
+        text = request.query.removeprefix("\ufeff")
         info = inspect_query(text)
         check_query(info, allowlist=self.allowlist)
         sol, graph = negotiate_for(info.form, request.accept, format_name=request.format_name)
