@@ -156,7 +156,8 @@ class Config:
     workers: int = _setting(2, "HTTP worker processes")
     threads: int = _setting(4, "request threads per worker")
     executors: int = _setting(
-        3, "query executor processes per worker (each can be killed at the time limit)")
+        3, "query executor processes per worker (each can be killed at the time limit); "
+        "with 2 or more, users' queries leave one to the pages' and the API's own")
     body_timeout: float = _setting(
         30.0, "seconds a request's body may take to arrive (then 408)")
     busy_timeout: float = _setting(
@@ -189,7 +190,7 @@ class Config:
         "request whose Host header names another is a 400 (default: any; a Host that is "
         "no name or address with an optional port is a 400 whatever the setting: letters, "
         "digits, dots and hyphens, so a container name with an underscore, `exokg_web`, "
-        "is one)")
+        "is one; HTTP/1.0 may send none, and the service then names itself)")
     max_radius: int = _setting(3, "largest neighbourhood radius the API serves")
     access_log: bool = _setting(True, "log one structured line per request")
     log_queries: bool = _setting(

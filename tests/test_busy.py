@@ -10,6 +10,7 @@ Before, as many slow queries as a worker had threads held it whole: the home pag
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import queue
 import socket
@@ -80,13 +81,70 @@ def test_a_line_that_stops_moving_is_left(kind, request, store_dir):
         pool.close()
 
 
-def _until_taken(pool, seconds: float = 15.0) -> None:
-    """Until the pool's one executor (or slot) is handed out."""
+def _until_taken(pool, seconds: float = 15.0, left: int = 0) -> None:
+    """Until the pool's executors (or slots) are handed out, all but ``left``."""
     slots = pool._idle if isinstance(pool, ExecutorPool) else pool._slots
     deadline = time.monotonic() + seconds
-    while slots._items:
+    while len(slots._items) > left:
         assert time.monotonic() < deadline, "the slow query never took the executor"
         time.sleep(0.01)
+
+
+@pytest.mark.parametrize("kind", ["executors", "remote"])
+def test_users_queries_leave_one_executor_to_the_services_own(kind, request, store_dir):
+    """Two executors (or slots): a slow user query holds one, and the next user query
+    waits for it rather than take the other, which the service's own bounded queries
+    (pages, the API) still run on at once. Before, as many slow user queries as
+    executors made every page a 503."""
+    if kind == "executors":
+        pool = ExecutorPool(find_store(str(store_dir)).path, size=2)
+        pool.start()
+    else:
+        pool = RemotePool(request.getfixturevalue("oxigraph_store").query_url, size=2)
+    slow = CancelToken()
+    ask = {**JOB, "q": "ASK { ?s ?p ?o }"}
+    try:
+        running = run_in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=slow))
+        _until_taken(pool, left=1)
+        started = time.monotonic()
+        with pytest.raises(ServiceBusy, match="stayed busy for 0.5 s"):
+            pool.execute(ask, timeout=LIMIT, wait=0.5)
+        assert b"true" in b"".join(pool.execute(ask, timeout=LIMIT, own=True).chunks)
+        assert time.monotonic() - started < 5.0
+        assert running["thread"].is_alive() and "error" not in running
+    finally:
+        slow.cancel()
+        pool.close()
+
+
+def test_slow_user_queries_leave_pages_answering(store_dir):
+    """Over HTTP, on a worker with two executors: two slow user queries, the second
+    refused (503) once the line stops moving, while an entity page, whose queries are
+    the service's own, answers at once."""
+    with _a_slow_query_running(store_dir, executors=2, threads=8) as (_, url):
+        r = requests.get(f"{url}/sparql", params={"query": RUNAWAY}, timeout=10)
+        assert r.status_code == 503 and r.headers["Retry-After"], r.text
+        started = time.monotonic()
+        page = requests.get(f"{url}/id/content/mir-638.json",
+                            params={"fresh": time.monotonic()}, timeout=10)
+        assert page.status_code == 200, page.text[:300]
+        assert time.monotonic() - started < 3.0
+
+
+@contextlib.contextmanager
+def _a_slow_query_running(store_dir, *, executors: int, threads: int):
+    """A one-worker server (its process, its URL) running one slow query, its client
+    held until the end."""
+    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors",
+                              str(executors), "--threads", str(threads), "--timeout",
+                              str(LIMIT), "--no-access-log"])
+    try:
+        before = executor_ticks(proc.pid)
+        with _send_runaway(int(url.rsplit(":", 1)[1])):
+            _until_an_executor_runs(proc.pid, before)
+            yield proc, url
+    finally:
+        stop_server(proc)
 
 
 @pytest.mark.parametrize("kind", ["executors", "remote"])
@@ -196,20 +254,11 @@ def test_slow_queries_leave_pages_and_healthz_answering(store_dir):
 def test_healthz_answers_while_every_request_thread_is_held(store_dir):
     """One thread, held by a slow query: /healthz, on a thread of its own, still says
     busy at once (before, it waited for that thread, up to the time limit)."""
-    proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors",
-                              "1", "--threads", "1", "--timeout", str(LIMIT),
-                              "--no-access-log"])
-    before = executor_ticks(proc.pid)
-    sock = _send_runaway(int(url.rsplit(":", 1)[1]))
-    try:
-        _until_an_executor_runs(proc.pid, before)
+    with _a_slow_query_running(store_dir, executors=1, threads=1) as (_, url):
         started = time.monotonic()
         health = requests.get(f"{url}/healthz", timeout=10)
         assert health.status_code == 200 and health.json()["busy"] is True
         assert time.monotonic() - started < 5.0
-    finally:
-        sock.close()
-        stop_server(proc)
 
 
 def test_handing_out_the_last_slot_moves_the_line():

@@ -48,7 +48,8 @@ from exokg.sparql.diagnose import explain_syntax_error
 from exokg.sparql.row_cap import too_large
 
 __all__ = ["EXECUTOR_SCRIPT", "Executor", "ExecutorPool", "MemoryExceeded", "NoExecutor",
-           "Outcome", "QueryFailed", "ServiceBusy", "ServiceFailed", "Slots", "WaitingLine"]
+           "Outcome", "QueryFailed", "ServiceBusy", "ServiceFailed", "Slots", "WaitingLine",
+           "kept_for_own"]
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,18 @@ class WaitingLine:
             raise ServiceBusy(f"no {what} has freed for {self.patience:g} s; try again later")
 
 
+def kept_for_own(size: int) -> int:
+    """How many of ``size`` executors (or remote query slots) a user's query may not take:
+    one, kept for the service's own bounded queries (pages, the API, the health check),
+    when there are two or more. Without it, as many slow user queries as executors made
+    every page and API call a 503 until the first of them ended (up to the time limit).
+
+    >>> [kept_for_own(n) for n in (1, 2, 3)]
+    [0, 1, 1]
+    """
+    return 1 if size > 1 else 0
+
+
 class _Deadline(Exception):
     pass
 
@@ -181,14 +194,28 @@ class Slots(Generic[_T]):
     def put(self, item: _T) -> None:
         with self._ready:
             self._items.append(item)
-            self._ready.notify()
+            # every waiter looks: the one woken alone might be one that must keep it
+            self._ready.notify_all()
 
-    def get(self, timeout: float | None, cancel: CancelToken | None = None) -> _T:
+    def get(self, timeout: float | None, cancel: CancelToken | None = None, *,
+            keep: int = 0) -> _T:
         """A thing now, or once one is put back, waiting ``timeout`` seconds at most
-        (``None``: no limit).
+        (``None``: no limit); ``keep``: only while more than that many are left (the
+        rest are kept for callers that keep none: :func:`kept_for_own`).
 
         Raises ``queue.Empty`` at the deadline, :class:`~exokg.errors.QueryCancelled`
         when ``cancel`` fires, :class:`ServiceBusy` when the line stops moving.
+
+        >>> slots: Slots[str] = Slots()
+        >>> slots.put("a"); slots.put("b")
+        >>> slots.get(0, keep=1)
+        'b'
+        >>> slots.get(0.01, keep=1)
+        Traceback (most recent call last):
+        ...
+        _queue.Empty
+        >>> slots.get(0)
+        'a'
         """
         if cancel is not None and cancel.cancelled:
             raise QueryCancelled()
@@ -196,7 +223,7 @@ class Slots(Generic[_T]):
         remove = cancel.on_cancel(self._wake) if cancel is not None else None
         try:
             with self._ready:
-                while not self._items:
+                while len(self._items) <= keep:
                     if cancel is not None and cancel.cancelled:
                         raise QueryCancelled()
                     self.line.check(self.what)
@@ -393,10 +420,13 @@ class ExecutorPool:
         threading.Thread(target=spawn, name="exokg-respawn", daemon=True).start()
 
     def execute(self, request: dict[str, Any], *, timeout: float,
-                cancel: CancelToken | None = None, wait: float | None = None) -> Outcome:
+                cancel: CancelToken | None = None, wait: float | None = None,
+                own: bool = False) -> Outcome:
         """Run ``request`` (see :mod:`exokg.sparql._executor`) within ``timeout`` seconds;
         ``cancel`` stops it (and the stream of its answer) when fired; ``wait`` bounds
-        the wait for an idle executor more tightly than ``timeout`` (a health check).
+        the wait for an idle executor more tightly than ``timeout`` (a health check);
+        ``own``: the service's own bounded query, which may take the executor kept from
+        users' queries (:func:`kept_for_own`).
 
         Raises
         ------
@@ -422,7 +452,8 @@ class ExecutorPool:
             limit = None if timeout == 0 else max(0.0, deadline - time.monotonic())
             if wait is not None:
                 limit = wait if limit is None else min(limit, wait)
-            executor = self._idle.get(limit, cancel)
+            executor = self._idle.get(limit, cancel,
+                                      keep=0 if own else kept_for_own(self.size))
         except queue.Empty:
             raise ServiceBusy(f"every query executor stayed busy for {limit:.3g} s; "
                               "try again later") from None

@@ -60,7 +60,7 @@ from exokg.errors import (
 from exokg.sparql._executor import xml_unfit
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query, token_spans
-from exokg.sparql.pool import Outcome, ServiceBusy, Slots, WaitingLine
+from exokg.sparql.pool import Outcome, ServiceBusy, Slots, WaitingLine, kept_for_own
 from exokg.sparql.row_cap import serialize_rows, too_large
 from exokg.store import StoreInfo
 
@@ -685,12 +685,14 @@ class RemotePool:
         return [version.graph], [NO_NAMED_GRAPH]
 
     def execute(self, job: dict[str, Any], *, timeout: float,
-                cancel: CancelToken | None = None, wait: float | None = None) -> Outcome:
+                cancel: CancelToken | None = None, wait: float | None = None,
+                own: bool = False) -> Outcome:
         """Run ``job`` (the executor's request: ``q``, ``solutions``, ``graph``, ``cap``,
         ``default``, ``named``, ``out_prefixes``; or ``dump``, a whole-graph export:
         :mod:`exokg.sparql.remote_dump`) on the remote store; ``cancel``, when fired,
         closes its connection (checked too once a query slot is free; an export stops
-        when its stream is closed).
+        when its stream is closed); ``own``: the service's own bounded query, which may
+        take the slot kept from users' queries (:func:`~exokg.sparql.pool.kept_for_own`).
 
         Raises
         ------
@@ -704,7 +706,8 @@ class RemotePool:
         started = time.monotonic()
         limit = min(timeout or float("inf"), float("inf") if wait is None else wait)
         try:
-            slot = self._slots.get(None if limit == float("inf") else limit, cancel)
+            slot = self._slots.get(None if limit == float("inf") else limit, cancel,
+                                   keep=0 if own else kept_for_own(self.size))
         except queue.Empty:
             raise ServiceBusy(f"every remote query slot stayed busy for {limit:.3g} s; "
                               "try again later") from None

@@ -110,6 +110,9 @@ class QueryRequest:
     #: fired when the caller gives up (the HTTP client hung up): the query stops at once;
     #: ``None``: the token bound to the context (:func:`exokg.sparql.cancel.use_token`)
     cancel: CancelToken | None = None
+    #: the service's own bounded query (a page's, the API's): it may take the executor
+    #: kept from users' queries (:func:`exokg.sparql.pool.kept_for_own`)
+    own: bool = False
 
 
 @dataclass
@@ -402,7 +405,7 @@ class SparqlService:
         if graph is not None and graph.media_type not in _NO_PREFIXES:
             job["out_prefixes"] = {**PREFIXES, **info.prefixes}  # Turtle, TriG, JSON-LD ...
         outcome = self.pool.execute(job, timeout=self.timeout,
-                                    cancel=request.cancel or current_token())
+                                    cancel=request.cancel or current_token(), own=request.own)
         if not held:
             close = getattr(outcome.chunks, "close", None)
             if close is not None:
@@ -450,7 +453,8 @@ class SparqlService:
             as :meth:`query`.
         """
         started = time.monotonic()
-        answer = self.query(QueryRequest(query, accept=_SOLUTIONS, max_rows=max_rows))
+        answer = self.query(QueryRequest(query, accept=_SOLUTIONS, max_rows=max_rows,
+                                         own=True))
         body = whole_body(answer, capped=False)  # the service's own: row-capped
         _record(query, started, answer)
         return Results.from_json(body, truncated=answer.truncated)
@@ -469,7 +473,8 @@ class SparqlService:
 
     def _construct(self, query: str, max_rows: int | None) -> tuple[bytes, bool]:
         started = time.monotonic()
-        answer = self.query(QueryRequest(query, accept=_TRIPLES, max_rows=max_rows))
+        answer = self.query(QueryRequest(query, accept=_TRIPLES, max_rows=max_rows,
+                                         own=True))
         body = whole_body(answer, capped=False)  # the service's own: row-capped
         _record(query, started, answer)
         return body, answer.truncated
@@ -523,7 +528,7 @@ class SparqlService:
             outcome = self.pool.execute({"q": "ASK { ?s ?p ?o }",
                                          "solutions": "application/sparql-results+json",
                                          "graph": None, "cap": 0},
-                                        timeout=min(self.timeout, 10.0), wait=0.0)
+                                        timeout=min(self.timeout, 10.0), wait=0.0, own=True)
         except ServiceBusy:
             return {**report, "busy": True, "answer": None,
                     "ms": round((time.monotonic() - started) * 1000, 2)}
