@@ -157,7 +157,7 @@ class Config:
     threads: int = _setting(4, "request threads per worker")
     executors: int = _setting(
         3, "query executor processes per worker (each can be killed at the time limit); "
-        "with 2 or more, users' queries leave one to the pages' and the API's own")
+        "with 3 or more, users' queries leave one to the pages' and the API's own")
     body_timeout: float = _setting(
         30.0, "seconds a request's body may take to arrive (then 408)")
     busy_timeout: float = _setting(

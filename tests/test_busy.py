@@ -92,36 +92,37 @@ def _until_taken(pool, seconds: float = 15.0, left: int = 0) -> None:
 
 @pytest.mark.parametrize("kind", ["executors", "remote"])
 def test_users_queries_leave_one_executor_to_the_services_own(kind, request, store_dir):
-    """Two executors (or slots): a slow user query holds one, and the next user query
-    waits for it rather than take the other, which the service's own bounded queries
+    """Three executors (or slots): slow user queries hold two, and the next user query
+    waits for one rather than take the third, which the service's own bounded queries
     (pages, the API) still run on at once. Before, as many slow user queries as
     executors made every page a 503."""
     if kind == "executors":
-        pool = ExecutorPool(find_store(str(store_dir)).path, size=2)
+        pool = ExecutorPool(find_store(str(store_dir)).path, size=3)
         pool.start()
     else:
-        pool = RemotePool(request.getfixturevalue("oxigraph_store").query_url, size=2)
+        pool = RemotePool(request.getfixturevalue("oxigraph_store").query_url, size=3)
     slow = CancelToken()
     ask = {**JOB, "q": "ASK { ?s ?p ?o }"}
     try:
-        running = run_in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=slow))
+        running = [run_in_thread(lambda: pool.execute(JOB, timeout=LIMIT, cancel=slow))
+                   for _ in range(2)]
         _until_taken(pool, left=1)
         started = time.monotonic()
         with pytest.raises(ServiceBusy, match="stayed busy for 0.5 s"):
             pool.execute(ask, timeout=LIMIT, wait=0.5)
         assert b"true" in b"".join(pool.execute(ask, timeout=LIMIT, own=True).chunks)
         assert time.monotonic() - started < 5.0
-        assert running["thread"].is_alive() and "error" not in running
+        assert all(r["thread"].is_alive() and "error" not in r for r in running)
     finally:
         slow.cancel()
         pool.close()
 
 
 def test_slow_user_queries_leave_pages_answering(store_dir):
-    """Over HTTP, on a worker with two executors: two slow user queries, the second
-    refused (503) once the line stops moving, while an entity page, whose queries are
-    the service's own, answers at once."""
-    with _a_slow_query_running(store_dir, executors=2, threads=8) as (_, url):
+    """Over HTTP, on a worker with three executors (the default): three slow user
+    queries, the third refused (503) once the line stops moving, while an entity page,
+    whose queries are the service's own, answers at once."""
+    with _a_slow_query_running(store_dir, executors=3, threads=8, slow=2) as (_, url):
         r = requests.get(f"{url}/sparql", params={"query": RUNAWAY}, timeout=10)
         assert r.status_code == 503 and r.headers["Retry-After"], r.text
         started = time.monotonic()
@@ -132,16 +133,18 @@ def test_slow_user_queries_leave_pages_answering(store_dir):
 
 
 @contextlib.contextmanager
-def _a_slow_query_running(store_dir, *, executors: int, threads: int):
-    """A one-worker server (its process, its URL) running one slow query, its client
-    held until the end."""
+def _a_slow_query_running(store_dir, *, executors: int, threads: int, slow: int = 1):
+    """A one-worker server (its process, its URL) running ``slow`` slow queries, their
+    clients held until the end."""
     proc, url = start_server(["--store", str(store_dir), "--workers", "1", "--executors",
                               str(executors), "--threads", str(threads), "--timeout",
                               str(LIMIT), "--no-access-log"])
     try:
         before = executor_ticks(proc.pid)
-        with _send_runaway(int(url.rsplit(":", 1)[1])):
-            _until_an_executor_runs(proc.pid, before)
+        with contextlib.ExitStack() as clients:
+            for _ in range(slow):
+                clients.enter_context(_send_runaway(int(url.rsplit(":", 1)[1])))
+            _until_an_executor_runs(proc.pid, before, slow)
             yield proc, url
     finally:
         stop_server(proc)
@@ -193,10 +196,11 @@ def _send_runaway(port: int) -> socket.socket:
     return sock
 
 
-def _until_an_executor_runs(server_pid: int, before: dict[int, int]) -> None:
+def _until_an_executor_runs(server_pid: int, before: dict[int, int], n: int = 1) -> None:
+    """Until ``n`` executors of the server run (a slow query each)."""
     deadline = time.monotonic() + 15
-    while not any(t > before.get(pid, 0) + 20 for pid, t in
-                  executor_ticks(server_pid).items()):
+    while sum(t > before.get(pid, 0) + 20 for pid, t in
+              executor_ticks(server_pid).items()) < n:
         assert time.monotonic() < deadline, "no executor ran the slow query"
         time.sleep(0.05)
 

@@ -153,13 +153,14 @@ class WaitingLine:
 def kept_for_own(size: int) -> int:
     """How many of ``size`` executors (or remote query slots) a user's query may not take:
     one, kept for the service's own bounded queries (pages, the API, the health check),
-    when there are two or more. Without it, as many slow user queries as executors made
+    when there are three or more. Without it, as many slow user queries as executors made
     every page and API call a 503 until the first of them ended (up to the time limit).
+    With two, both stay open to users: one runaway query still leaves one for the next.
 
-    >>> [kept_for_own(n) for n in (1, 2, 3)]
-    [0, 1, 1]
+    >>> [kept_for_own(n) for n in (1, 2, 3, 8)]
+    [0, 0, 1, 1]
     """
-    return 1 if size > 1 else 0
+    return 1 if size > 2 else 0
 
 
 class _Deadline(Exception):
