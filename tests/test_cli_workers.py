@@ -143,7 +143,10 @@ def test_a_server_told_to_stop_starts_no_more_replacements():
     started = time.monotonic()
     server._respawn_workers([0, 1], None, None, delay=5)
     assert time.monotonic() - started < 1.5  # neither the wait nor the delay
-    assert server.events[:2] == ["start 0", "stop 0"] and "start 1" not in server.events
+    # "ready 0" is the stand-in's own timer (this worker never says it is ready): on a
+    # loaded machine it may fire before the stop signal's timer does
+    events = [e for e in server.events if not e.startswith("ready")]
+    assert events[:2] == ["start 0", "stop 0"] and "start 1" not in events
 
 
 def test_a_worker_reaped_by_granians_watcher_is_not_taken_for_busy(caplog):
