@@ -79,6 +79,7 @@ def _is_host(value: str) -> bool:
         return False
     return True
 
+
 def _host(environ: dict[str, Any]) -> str | None:
     """The request's Host, or None where it named none. granian gives a request with no
     Host an empty one; HTTP/1.0 needs none (RFC 9112, section 3.2), nor does a balancer's
@@ -239,7 +240,7 @@ class Middleware:
             headers.extend(item for item in extra if item[0].lower() not in present)
             return start_response(status, headers, exc_info)
 
-        if _host(environ) is None:  # links then name the server, as for no Host at all
+        if _host(environ) is None:  # read as none from here on: links name the server
             environ.pop("HTTP_HOST", None)
         cancel = environ.get(CANCEL_KEY)
         use_token(cancel)  # the bridge runs each request in its own context
@@ -285,7 +286,7 @@ class Middleware:
     def _trusted(self, environ: dict[str, Any]) -> bool:
         """Whether the request's Host is a host[:port] and one of ``TRUSTED_HOSTS`` (any,
         when none are set)."""
-        host = _host(environ)  # none: the server's own name is used
+        host = environ.get("HTTP_HOST")  # none (see _host): the server's own name is used
         if host is not None and not _is_host(host):
             return False
         # /healthz names no host, and a balancer's check may send any, or none (HAProxy's
@@ -304,7 +305,7 @@ def _untrusted(environ: dict[str, Any], start_response: Callable) -> list[bytes]
     that host in its links (a shared cache could keep the page for everyone)."""
     from exokg.server.errors import error_reply
 
-    host = _host(environ)
+    host = environ.get("HTTP_HOST")
     if host is None:
         host = environ.get("SERVER_NAME", "")
     err = InvalidQuery(f"this service does not answer to the host {host!r} (TRUSTED_HOSTS)"
