@@ -42,11 +42,11 @@ import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from exokg.errors import ExoKGError
 
-__all__ = ["ChildFailed", "at_lowest_priority", "dies_with_caller", "killed_with_parent",
+__all__ = ["ChildFailed", "Started", "at_lowest_priority", "dies_with_caller", "killed_with_parent",
            "run_in_child", "start_in_child"]
 
 logger = logging.getLogger(__name__)
@@ -259,10 +259,10 @@ def run_in_child(func: Callable[..., T], *args: Any, what: str | None = None) ->
     return start_in_child(func, *args, what=what)()
 
 
-def start_in_child(func: Callable[..., T], *args: Any,
-                   what: str | None = None) -> Callable[[], T]:
-    """Start ``func(*args)`` in a spawned child process now; the function returned waits
-    for its answer, as :func:`run_in_child` does, and may be called in another thread.
+def start_in_child(func: Callable[..., T], *args: Any, what: str | None = None) -> Started[T]:
+    """Start ``func(*args)`` in a spawned child process now; calling what is returned
+    waits for its answer, as :func:`run_in_child` does, and may be done in another thread
+    (:meth:`Started.stop` ends the child unanswered instead).
 
     The start is made here, whole: in the main thread, ``SIGINT`` and ``SIGTERM`` wait
     until the child has its instructions (:func:`_signals_held`). A build child (whose
@@ -287,7 +287,23 @@ def start_in_child(func: Callable[..., T], *args: Any,
         raise
     finally:
         theirs.close()
-    return functools.partial(_answer_of, proc, ours, what)
+    return Started(proc, ours, what)
+
+
+class Started(Generic[T]):
+    """A child process started by :func:`start_in_child`: call it for its answer."""
+
+    def __init__(self, proc: multiprocessing.process.BaseProcess, ours: Connection,
+                 what: str | None) -> None:
+        self._proc, self._ours, self._what = proc, ours, what
+
+    def __call__(self) -> T:
+        return cast(T, _answer_of(self._proc, self._ours, self._what))
+
+    def stop(self) -> None:
+        """End the child, its answer unread (the caller gave up on it)."""
+        _stop(self._proc)
+        self._ours.close()
 
 
 def _stop(proc: multiprocessing.process.BaseProcess) -> None:

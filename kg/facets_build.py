@@ -22,7 +22,9 @@ one study or one molecule needs:
 4. **By molecule.** The rows, in molecule order, give the conflicts (two studies
    disagreeing on one molecule in one disease: :func:`exokg.evidence.find_conflicts` over
    that molecule's findings only), for ``/api/conflicts`` and for each hub's summary, and
-   ``/api/evidence``'s summary of the molecules that are hubs.
+   ``/api/evidence``'s summary of the molecules that are hubs. From :data:`APART_MIN`
+   findings this runs in a child process beside step 3, on the other core: it reads the
+   scratch file of step 1 and writes one of its own, taken into the artifact after step 3.
 
 Every node's finding counts (any link; ``exo:content``) and incoming links from
 non-findings are stored, one row per node.
@@ -55,10 +57,11 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 import pyoxigraph as ox
 from exokg.build_db import attach_build_db, build_db
+from exokg.child import Started, start_in_child
 from exokg.curie import local_name
 from exokg.describe import checked_number, finding_record, finding_row, whole_number
 from exokg.evidence import DIRECTIONS, Finding, find_conflicts, group_by_disease_role, summarize
@@ -70,7 +73,7 @@ from exokg.rdf_terms import TripleIndex, rdflib_term
 from exokg.vocab import EXO, RDF, RDFS, SKOS
 from rdflib import Graph, URIRef
 
-__all__ = ["HUB_MIN", "Findings", "build_facets", "write_facets"]
+__all__ = ["APART_MIN", "HUB_MIN", "Findings", "build_facets", "write_facets"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +97,22 @@ _SCRATCH = """
 CREATE TABLE s.found (iri TEXT);
 CREATE TABLE s.row (id INTEGER PRIMARY KEY, study TEXT, data BLOB);
 CREATE TABLE s.content (molecule TEXT, id INTEGER);
-CREATE TABLE s.ord (hub INTEGER, via TEXT, tbl INTEGER, row INTEGER, id INTEGER);
+CREATE TABLE o.ord (hub INTEGER, via TEXT, tbl INTEGER, row INTEGER, id INTEGER);
 """
+
+#: The tallies by molecule, as :func:`_by_molecule` writes them (in its order: rowid).
+_MOLECULES = """
+CREATE TABLE evidence (node TEXT, count INTEGER, summary TEXT);
+CREATE TABLE ord (hub INTEGER, tbl INTEGER, row INTEGER, id INTEGER);
+CREATE TABLE content_count (node TEXT, count INTEGER);
+CREATE TABLE conflict (node TEXT, sort TEXT, entry BLOB);
+CREATE TABLE hub_conflict (hub INTEGER, molecule TEXT, conflicts BLOB);
+"""
+
+#: From this many findings the tallies by molecule run in a process of their own, beside
+#: the tallies by study (at 10^5 findings each takes about 3 s, at 10^6 a minute; below,
+#: the process's start costs more than it saves).
+APART_MIN = 20_000
 
 
 def _solutions(store: ox.Store, query: str) -> ox.QuerySolutions:
@@ -299,13 +316,16 @@ CONSTRUCT {{ ?n ?q ?v }} WHERE {{ VALUES ?n {{ {values} }} {facts_of("n", _ENTRY
     return entries
 
 
-def build_facets(store: ox.Store, folder: Path, *, hub_min: int = HUB_MIN) -> None:
+def build_facets(store: ox.Store, folder: Path, *, hub_min: int = HUB_MIN,
+                 apart_min: int = APART_MIN) -> None:
     """Write ``folder/facets.sqlite`` from a loaded store (an artifact builder).
 
     ``hub_min``: a node named by more findings than this gets its summary stored (tests
-    set it low to compare the stored summaries with the pages' own).
+    set it low to compare the stored summaries with the pages' own); ``apart_min``: see
+    :func:`write_facets`.
     """
-    write_facets(Path(folder), _StoreFindings(store), lambda: store, hub_min=hub_min)
+    write_facets(Path(folder), _StoreFindings(store), lambda: store, hub_min=hub_min,
+                 apart_min=apart_min)
 
 
 class Findings(Protocol):
@@ -330,20 +350,27 @@ class Findings(Protocol):
 
 
 def write_facets(folder: Path, findings: Findings, store: Callable[[], ox.Store], *,
-                 hub_min: int = HUB_MIN, alive: Callable[[], None] = lambda: None) -> None:
+                 hub_min: int = HUB_MIN, alive: Callable[[], None] = lambda: None,
+                 apart_min: int = APART_MIN) -> None:
     """Write ``folder/facets.sqlite``: the findings read from ``findings``; what is not
     about a finding (node descriptions, incoming links unless ``findings`` counted them,
     the home page's counts) from the loaded store, which ``store()`` gives (it may wait
     for the load: the findings are read first). ``alive()``, called between phases and,
     in the by-study and by-molecule tallies, every 100,000 hub rows and 10,000 molecules,
-    raises when the build was given up (the read asks ``findings``' own)."""
+    raises when the build was given up (the read asks ``findings``' own). From
+    ``apart_min`` findings the tallies by molecule run in a child process, beside those
+    by study."""
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FACETS_FILE
     tmp = folder / (FACETS_FILE + ".tmp")
-    scratch = folder / (FACETS_FILE + ".scratch")
+    # the findings' rows, read by the tallies by molecule from another process while
+    # the tallies by study write the page order: in files of their own (a reader of a
+    # file holds off its writers)
+    scratch = _Scratch(*(folder / (FACETS_FILE + suffix)
+                         for suffix in (".scratch", ".order", ".molecules")))
     incoming = _Incoming(folder / (FACETS_FILE + ".incoming"))
-    for stale in (tmp, scratch):
+    for stale in (tmp, *scratch):
         stale.unlink(missing_ok=True)
     # many small objects per batch that form no cycles: the cyclic collector's passes
     # over them are wasted work
@@ -352,28 +379,40 @@ def write_facets(folder: Path, findings: Findings, store: Callable[[], ox.Store]
     try:
         db = build_db(tmp)
         try:
-            attach_build_db(db, scratch, "s")
+            attach_build_db(db, scratch.rows, "s")
+            attach_build_db(db, scratch.order, "o")
             db.executescript(SCHEMA + _SCRATCH)
             if isinstance(findings, _StoreFindings) and isinstance(findings.store, ox.Store):
                 # beside the read, on the second core
                 incoming.start(store)
-            _build(db, hub_min, findings, store, incoming, alive)
+            _build(db, hub_min, findings, store, incoming, alive, scratch, apart_min)
             db.commit()
             db.execute("DETACH DATABASE s")
+            db.execute("DETACH DATABASE o")
         finally:
             db.close()
     finally:
         incoming.close()
-        scratch.unlink(missing_ok=True)
+        for scratch_file in scratch:
+            scratch_file.unlink(missing_ok=True)
         if collecting:
             gc.enable()
     tmp.replace(path)
     logger.info("facets built in %.1f s", time.monotonic() - started)
 
 
+class _Scratch(NamedTuple):
+    """The build's scratch files: the findings' rows, the page order, the tallies by
+    molecule."""
+
+    rows: Path
+    order: Path
+    molecules: Path
+
+
 def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
            loaded: Callable[[], ox.Store], incoming: _Incoming,
-           alive: Callable[[], None]) -> None:
+           alive: Callable[[], None], scratch: _Scratch, apart_min: int) -> None:
     started = time.monotonic()
 
     def done(phase: str) -> None:  # where a build's time goes, in its log
@@ -393,10 +432,15 @@ def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
     db.executemany("INSERT INTO hub VALUES (?, ?)", ((n, node) for node, n in hubs.items()))
     db.execute("CREATE INDEX s.row_study ON row (study, id)")
     db.execute("CREATE INDEX s.content_molecule ON content (molecule, id)")
+    db.commit()  # the rows as the tallies by molecule read them
     tallies = {number: _Hub() for number in hubs.values()}
-    tables = _by_study(db, hubs, tallies, alive)
-    done("by study")
-    conflicts = _by_molecule(db, hubs, tallies, hub_min, alive)
+    molecules = _ByMolecule(scratch, hubs, hub_min, apart=findings >= apart_min)
+    try:
+        tables = _by_study(db, hubs, tallies, alive)
+        done("by study")
+        conflicts = molecules.merge(db, tallies, alive)
+    finally:
+        molecules.stop()
     done("by molecule")
     for node, number in hubs.items():
         tally = tallies[number]
@@ -408,7 +452,7 @@ def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
                         for rank, v in enumerate(values)))
     db.execute("""INSERT INTO page_order SELECT hub, via,
         row_number() OVER (PARTITION BY hub, via ORDER BY tbl, row, id) - 1, id
-        FROM s.ord""")
+        FROM o.ord""")
     done("page order")
     store = loaded()
     done("waiting for the store")
@@ -614,25 +658,26 @@ def _by_study(db: sqlite3.Connection, hubs: dict[str, int],
             for hub, n in cited.items():
                 tallies[hub].add_study(study, label, n)
         if len(order) > 100_000:
-            db.executemany("INSERT INTO s.ord VALUES (?, ?, ?, ?, ?)", order)
+            db.executemany("INSERT INTO o.ord VALUES (?, ?, ?, ?, ?)", order)
             order.clear()
             alive()
-    db.executemany("INSERT INTO s.ord VALUES (?, ?, ?, ?, ?)", order)
+    db.executemany("INSERT INTO o.ord VALUES (?, ?, ?, ?, ?)", order)
     return tables
 
 
-def _by_molecule(db: sqlite3.Connection, hubs: dict[str, int], tallies: dict[int, _Hub],
-                 hub_min: int, alive: Callable[[], None]
-                 ) -> list[tuple[str, str, dict[str, Any]]]:
-    """The conflicts, from the rows in molecule order: each hub's (into ``tallies``), and
-    the molecules in conflict (``/api/conflicts``' entries, unsorted). Also every
-    molecule's ``exo:content`` count and, for hubs, ``/api/evidence``'s summary and order.
+def _by_molecule(rows: sqlite3.Connection, out: sqlite3.Connection, hubs: dict[str, int],
+                 hub_min: int, alive: Callable[[], None] = lambda: None) -> None:
+    """The conflicts, from the rows (``rows``: the scratch file) in molecule order, into
+    ``out``'s tables (:data:`_MOLECULES`): each hub's, and the molecules in conflict
+    (``/api/conflicts``' entries, unsorted). Also every molecule's ``exo:content`` count
+    and, for hubs, ``/api/evidence``'s summary and order.
     """
-    conflicts: list[tuple[str, str, dict[str, Any]]] = []
+    conflicts: list[tuple[str, str, bytes]] = []
+    hub_conflicts: list[tuple[int, str, bytes]] = []
     counts: list[tuple[str, int]] = []
-    rows = db.execute("SELECT c.molecule, c.id, r.data FROM s.content c "
-                      "JOIN s.row r ON r.id = c.id ORDER BY c.molecule, c.id")
-    for molecule, group in _groups(rows):
+    found_rows = rows.execute("SELECT c.molecule, c.id, r.data FROM content c "
+                              "JOIN row r ON r.id = c.id ORDER BY c.molecule, c.id")
+    for molecule, group in _groups(found_rows):
         unpacked = [(number, *_unpack(data)) for _, number, data in group]
         found = [f for _, f, _, _, _ in unpacked]
         counts.append((molecule, len(found)))
@@ -642,9 +687,9 @@ def _by_molecule(db: sqlite3.Connection, hubs: dict[str, int], tallies: dict[int
         own = find_conflicts(alone)
         if own:
             summary = summarize(found)
-            conflicts.append((molecule, f"{label.lower()}\x00{molecule}", {
+            conflicts.append((molecule, f"{label.lower()}\x00{molecule}", _pickled({
                 "conflicts": own, "studies": summary["studies"],
-                "directions": summary["directions"]}))
+                "directions": summary["directions"]})))
             by_hub: dict[int, list[Finding]] = defaultdict(list)
             for (*_, names), f, whole in zip(unpacked, alone, found, strict=True):
                 # another molecule of the finding lists its own conflicts only
@@ -654,22 +699,93 @@ def _by_molecule(db: sqlite3.Connection, hubs: dict[str, int], tallies: dict[int
                     hub = hubs.get(node)
                     if hub is not None and node not in others:
                         by_hub[hub].append(f)
-            for hub, mine in by_hub.items():
-                tallies[hub].add_conflicts(molecule, find_conflicts(mine))
+            hub_conflicts += ((hub, molecule, _pickled(find_conflicts(mine)))
+                              for hub, mine in by_hub.items())
         if len(found) > hub_min:
             summary = summarize(found, molecule)
             summary["groups"] = group_by_disease_role(found)
-            db.execute("INSERT INTO evidence VALUES (?, 'content', ?, ?)",
-                       (molecule, len(found), json.dumps(_bounded(summary))))
-            db.executemany("INSERT INTO s.ord VALUES (?, 'content', ?, ?, ?)",
-                           ((hubs[molecule], table, row, number)
-                            for number, _, _, (table, row), _ in unpacked))
+            out.execute("INSERT INTO evidence VALUES (?, ?, ?)",
+                        (molecule, len(found), json.dumps(_bounded(summary))))
+            out.executemany("INSERT INTO ord VALUES (?, ?, ?, ?)",
+                            ((hubs[molecule], table, row, number)
+                             for number, _, _, (table, row), _ in unpacked))
         if len(counts) > 10_000:
-            db.executemany("INSERT INTO content_count VALUES (?, ?)", counts)
-            counts.clear()
+            out.executemany("INSERT INTO content_count VALUES (?, ?)", counts)
+            out.executemany("INSERT INTO conflict VALUES (?, ?, ?)", conflicts)
+            out.executemany("INSERT INTO hub_conflict VALUES (?, ?, ?)", hub_conflicts)
+            for done in (counts, conflicts, hub_conflicts):
+                done.clear()
             alive()
-    db.executemany("INSERT INTO content_count VALUES (?, ?)", counts)
-    return conflicts
+    out.executemany("INSERT INTO content_count VALUES (?, ?)", counts)
+    out.executemany("INSERT INTO conflict VALUES (?, ?, ?)", conflicts)
+    out.executemany("INSERT INTO hub_conflict VALUES (?, ?, ?)", hub_conflicts)
+
+
+def _pickled(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _tally_molecules(rows: Path, out: Path, hubs: dict[str, int], hub_min: int,
+                     alive: Callable[[], None] = lambda: None) -> None:
+    """:func:`_by_molecule` over the scratch file ``rows`` (read only), into the new
+    SQLite file ``out`` (in a child process, or in the builder's)."""
+    gc.disable()  # as in the builder (write_facets): no cycles among the rows' objects
+    source = sqlite3.connect(rows.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        db = build_db(out)
+        try:
+            db.executescript(_MOLECULES)
+            _by_molecule(source, db, hubs, hub_min, alive)
+            db.commit()
+        finally:
+            db.close()
+    finally:
+        source.close()
+
+
+class _ByMolecule:
+    """The tallies by molecule (:func:`_tally_molecules`): started in a child process
+    now when ``apart`` (the second core's work while this one tallies by study), else
+    run by :meth:`merge`; their outcome taken into the artifact by :meth:`merge`."""
+
+    def __init__(self, scratch: _Scratch, hubs: dict[str, int], hub_min: int, *,
+                 apart: bool) -> None:
+        self.scratch, self.hubs, self.hub_min = scratch, hubs, hub_min
+        self.child: Started[None] | None = None
+        if apart:
+            self.child = start_in_child(_tally_molecules, scratch.rows, scratch.molecules,
+                                        hubs, hub_min, what="the facets' tallies by molecule")
+
+    def merge(self, db: sqlite3.Connection, tallies: dict[int, _Hub],
+              alive: Callable[[], None]) -> list[tuple[str, str, dict[str, Any]]]:
+        """Their rows into ``db`` after those by study (the artifact's order), each hub's
+        conflicts into ``tallies``; the molecules in conflict."""
+        if self.child is None:
+            _tally_molecules(self.scratch.rows, self.scratch.molecules, self.hubs,
+                             self.hub_min, alive)
+        else:
+            child, self.child = self.child, None
+            child()
+        db.execute("ATTACH DATABASE ? AS m", (str(self.scratch.molecules),))
+        db.execute("INSERT INTO evidence SELECT node, 'content', count, summary "
+                   "FROM m.evidence ORDER BY rowid")
+        db.execute("INSERT INTO o.ord SELECT hub, 'content', tbl, row, id FROM m.ord "
+                   "ORDER BY rowid")
+        db.execute("INSERT INTO content_count SELECT node, count FROM m.content_count "
+                   "ORDER BY rowid")
+        for hub, molecule, found in db.execute(
+                "SELECT hub, molecule, conflicts FROM m.hub_conflict ORDER BY rowid"):
+            tallies[hub].add_conflicts(molecule, pickle.loads(found))
+        conflicts = [(node, sort, pickle.loads(entry)) for node, sort, entry in db.execute(
+            "SELECT node, sort, entry FROM m.conflict ORDER BY rowid")]
+        db.commit()  # a database is detached outside a transaction
+        db.execute("DETACH DATABASE m")
+        return conflicts
+
+    def stop(self) -> None:
+        """End a child still running (the build failed or was given up)."""
+        if self.child is not None:
+            self.child.stop()
 
 
 def _bounded(summary: dict[str, Any]) -> dict[str, Any]:

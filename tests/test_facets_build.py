@@ -4,6 +4,7 @@ with values the fast reader hands back to rdflib (odd literals, a literal object
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 
 import pytest
@@ -121,3 +122,39 @@ def test_a_failing_build_does_not_wait_for_the_incoming_count(tmp_path, monkeypa
         assert not left & {".scratch", ".incoming"}, left
     finally:
         release.set()
+
+
+def _tallying_children():
+    return [p for p in multiprocessing.active_children() if "_tally_molecules" in p.name]
+
+
+def test_the_tallies_by_molecule_in_a_child_give_the_same_facets(store):
+    """From ``apart_min`` findings the tallies by molecule run in a child process beside
+    those by study: the same tables as in the builder's own, no scratch file left."""
+    ox_store, folder = store
+    build_facets(ox_store, folder / "inline", apart_min=FINDINGS * 10)
+    build_facets(ox_store, folder / "apart", apart_min=0)
+    inline, apart = facet_tables(folder / "inline"), facet_tables(folder / "apart")
+    assert inline.keys() == apart.keys()
+    for name in inline:
+        assert inline[name] == apart[name], name
+    assert inline["conflict"] and inline["page_order"]  # the child's share is there
+    assert [p.name for p in (folder / "apart").iterdir()] == ["facets.sqlite"]
+    assert not _tallying_children()
+
+
+def test_a_failing_build_stops_the_tallies_by_molecule(tmp_path, monkeypatch):
+    """The tallies by study fail while the child tallies by molecule: the build raises,
+    the child is ended, no scratch file is left."""
+    review = open_store(prepare_store(tmp_path / "stores").path)
+
+    def failing(*args):
+        assert _tallying_children()  # started before the tallies by study
+        raise RuntimeError("the by-study pass failed")
+
+    monkeypatch.setattr(facets_build, "_by_study", failing)
+    with pytest.raises(RuntimeError, match="by-study"):
+        build_facets(review, tmp_path / "facets", apart_min=0)
+    assert not _tallying_children()
+    left = {p.suffix for p in (tmp_path / "facets").iterdir()}
+    assert not left & {".scratch", ".order", ".molecules", ".incoming"}, left

@@ -150,17 +150,18 @@ class WaitingLine:
             raise ServiceBusy(f"no {what} has freed for {self.patience:g} s; try again later")
 
 
-def kept_for_own(size: int) -> int:
-    """How many of ``size`` executors (or remote query slots) a user's query may not take:
-    one, kept for the service's own bounded queries (pages, the API, the health check),
-    when there are three or more. Without it, as many slow user queries as executors made
-    every page and API call a 503 until the first of them ended (up to the time limit).
-    With two, both stay open to users: one runaway query still leaves one for the next.
+def kept_for_own(size: int, own: bool = False) -> int:
+    """How many of ``size`` executors (or remote query slots) a query may not take: for a
+    user's query, one, kept for the service's own bounded queries (``own``: pages, the
+    API, the health check, which may take them all), when there are three or more.
+    Without it, as many slow user queries as executors made every page and API call a 503
+    until the first of them ended (up to the time limit). With two, both stay open to
+    users: one runaway query still leaves one for the next.
 
-    >>> [kept_for_own(n) for n in (1, 2, 3, 8)]
-    [0, 0, 1, 1]
+    >>> [kept_for_own(n) for n in (1, 2, 3, 8)], kept_for_own(8, own=True)
+    ([0, 0, 1, 1], 0)
     """
-    return 1 if size > 2 else 0
+    return 1 if size > 2 and not own else 0
 
 
 class _Deadline(Exception):
@@ -454,7 +455,7 @@ class ExecutorPool:
             if wait is not None:
                 limit = wait if limit is None else min(limit, wait)
             executor = self._idle.get(limit, cancel,
-                                      keep=0 if own else kept_for_own(self.size))
+                                      keep=kept_for_own(self.size, own))
         except queue.Empty:
             raise ServiceBusy(f"every query executor stayed busy for {limit:.3g} s; "
                               "try again later") from None

@@ -707,7 +707,7 @@ class RemotePool:
         limit = min(timeout or float("inf"), float("inf") if wait is None else wait)
         try:
             slot = self._slots.get(None if limit == float("inf") else limit, cancel,
-                                   keep=0 if own else kept_for_own(self.size))
+                                   keep=kept_for_own(self.size, own))
         except queue.Empty:
             raise ServiceBusy(f"every remote query slot stayed busy for {limit:.3g} s; "
                               "try again later") from None
