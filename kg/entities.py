@@ -38,11 +38,11 @@ from pathlib import Path
 
 from exokg.errors import RecordError
 from exokg.formats import split_page_suffix
-from exokg.name_keys import exact_keys
+from exokg.name_keys import exact_keys, identifier_keys
 from exokg.records import Record, parse_sample_size, printed_by
 from exokg.resources import data_path
 from exokg.review import CONTENT_HEADINGS, ID_NAMESPACE_OF_CLASS, ROLE_OF_TABLE
-from exokg.sssom import bundled, identifier_owners
+from exokg.sssom import XREF_PREDICATES, bundled
 from exokg.tsv import Column, read_tsv
 
 __all__ = ["Entity", "EntityTable", "Finding", "FIELD_OF_CLASS", "id_namespace",
@@ -186,9 +186,12 @@ def load_entities(*extra: Path | str) -> EntityTable:
         naming the file, row and column of a bad or clashing entity.
     """
     table = EntityTable(read_entity_file(data_path() / "entities.tsv"))
-    # look-ups resolve an entity's identifiers (exo:xref) as they resolve its names
-    identifiers = {key: (curie, owner) for curie, owner in
-                   identifier_owners(bundled()[0]).items() for key in exact_keys(curie)}
+    # look-ups resolve an entity's identifiers (exo:xref), by the CURIE and by the bare
+    # accession, as they resolve its names. (A narrower or related thing, such as one arm
+    # of a miRNA the review names without its arm, may be a user's own entity.)
+    identifiers = {key: (m.object_id, m.subject_path) for m in bundled()[0]
+                   if m.predicate_id in XREF_PREDICATES
+                   for id_key in identifier_keys(m.object_id) for key in exact_keys(id_key)}
 
     def where(entity_id: str) -> str:
         return table.origin.get(entity_id) or "the review's entity table"

@@ -50,6 +50,7 @@ import dataclasses
 import gc
 import json
 import logging
+import os
 import pickle
 import sqlite3
 import threading
@@ -434,7 +435,8 @@ def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
     db.execute("CREATE INDEX s.content_molecule ON content (molecule, id)")
     db.commit()  # the rows as the tallies by molecule read them
     tallies = {number: _Hub() for number in hubs.values()}
-    molecules = _ByMolecule(scratch, hubs, hub_min, apart=findings >= apart_min)
+    molecules = _ByMolecule(scratch, hubs, hub_min,
+                            apart=findings >= apart_min and _cores() > 1)
     try:
         tables = _by_study(db, hubs, tallies, alive)
         done("by study")
@@ -741,6 +743,12 @@ def _tally_molecules(rows: Path, out: Path, hubs: dict[str, int], hub_min: int,
             db.close()
     finally:
         source.close()
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's limit, where the system says)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count() or 1
 
 
 class _ByMolecule:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["ARMLESS", "exact_keys", "fold", "name_keys"]
+__all__ = ["ARMLESS", "exact_keys", "fold", "identifier_keys", "name_keys"]
 
 #: The penalty of an armless key, matched for a name with an arm.
 ARMLESS = 15
@@ -70,3 +70,18 @@ def exact_keys(text: str) -> list[str]:
     ['hsamir215p', 'mir21-5p']
     """
     return [key for key, penalty in name_keys(text) if penalty == 0]
+
+
+def identifier_keys(curie: str) -> list[str]:
+    """An identifier's keys: the CURIE and the bare accession (when not a bare number), by
+    which a search and a look-up find the entity mapped to it.
+
+    >>> identifier_keys("ensembl:ENSG00000284190"), identifier_keys("MONDO:0007256")
+    (['ensembl:ensg00000284190', 'ensg00000284190'], ['mondo:0007256'])
+    """
+    folded = fold(curie)
+    keys = [folded]
+    local = folded.split(":", 1)[-1] if ":" in folded and "//" not in folded else ""
+    if local and not local.isdigit():
+        keys.append(local)
+    return keys

@@ -47,7 +47,7 @@ from rdflib import URIRef
 
 __all__ = [
     "CURIE_SYNTAX", "KINDS", "MAPPING_COLUMNS", "PREDICATES", "XREF_PREDICATES", "Mapping",
-    "ReferenceInfo", "UnmappedNote", "bundled", "identifier_owners", "load_mappings",
+    "ReferenceInfo", "UnmappedNote", "bundled", "load_mappings",
     "load_references", "load_unmapped", "read_metadata",
 ]
 
@@ -110,16 +110,6 @@ class Mapping:
 #: narrower or broader thing (a circRNA's host gene, one arm of a miRNA named without its
 #: arm, a panel's member) is not an identifier of it.
 XREF_PREDICATES = frozenset({"skos:exactMatch", "skos:closeMatch", "rdfs:seeAlso"})
-
-
-def identifier_owners(mappings: Sequence[Mapping]) -> dict[str, str]:
-    """Each external identifier that names an entity itself (its ``exo:xref``, which
-    look-ups resolve like a name), to that entity's id.
-
-    >>> identifier_owners(bundled()[0])["MONDO:0007256"]
-    'disease/hcc'
-    """
-    return {m.object_id: m.subject_path for m in mappings if m.predicate_id in XREF_PREDICATES}
 
 
 class UnmappedNote(NamedTuple):

@@ -546,7 +546,7 @@ def query_download(fmt: str) -> Response:
                                    f"{', '.join(TABLE_DOWNLOADS)}, not {fmt!r}", fmt="json")
         table = get_format(fmt, "results")
         mime, ext = table.media_type, table.extension
-        results = Results(head, rows, kind=kind)
+        results = Results(head, rows, kind=kind, truncated=truncated)
         if fmt == "srj":
             body = json.dumps(results.to_json(), indent=1).encode()
         else:

@@ -33,6 +33,12 @@ def test_csv_tsv(run, fmt, expected):
     assert code == 0 and out.startswith(expected)
 
 
+def test_csv_quotes_an_iri_holding_a_comma(run):
+    code, out, _ = run("--format", "csv",
+                       'SELECT ?s ?x { VALUES (?s ?x) { (<http://ex.org/a,b> "1") } }')
+    assert code == 0 and out == 's,x\r\n"http://ex.org/a,b",1\r\n'
+
+
 def test_json_and_file(run, tmp_path):
     query = tmp_path / "q.rq"
     query.write_text(COUNT)

@@ -221,7 +221,12 @@ def test_a_users_label_that_names_another_entity_is_refused(tmp_path, row, text,
     # miR-21's HGNC identifier: node=hgnc:31586 became a 400 ("names 2 nodes")
     ("content/hj\tProtein\thgnc:31586\tHJ1\t\t\n", "hgnc:31586", "label", "hgnc:31586",
      "content/mir-21"),
-], ids=["mondo", "doid-lower-case", "hgnc-as-label"])
+    # its bare accessions: `exokg evidence ENSG00000284190` answered for the new entity
+    ("content/hj\tProtein\tHJ1\tHJ1\tENSG00000284190\t\n", "ENSG00000284190", "alt_labels",
+     "ensembl:ENSG00000284190", "content/mir-21"),
+    ("content/hj\tProtein\tMI0000077\tHJ1\t\t\n", "MI0000077", "label", "mirbase:MI0000077",
+     "content/mir-21"),
+], ids=["mondo", "doid-lower-case", "hgnc-as-label", "bare-ensembl", "bare-mirbase"])
 def test_a_users_name_that_is_another_entity_s_identifier_is_refused(tmp_path, row, text,
                                                                      column, curie, owner):
     from exokg.build import build_graph

@@ -128,10 +128,11 @@ def _tallying_children():
     return [p for p in multiprocessing.active_children() if "_tally_molecules" in p.name]
 
 
-def test_the_tallies_by_molecule_in_a_child_give_the_same_facets(store):
+def test_the_tallies_by_molecule_in_a_child_give_the_same_facets(store, monkeypatch):
     """From ``apart_min`` findings the tallies by molecule run in a child process beside
     those by study: the same tables as in the builder's own, no scratch file left."""
     ox_store, folder = store
+    monkeypatch.setattr(facets_build, "_cores", lambda: 2)
     build_facets(ox_store, folder / "inline", apart_min=FINDINGS * 10)
     build_facets(ox_store, folder / "apart", apart_min=0)
     inline, apart = facet_tables(folder / "inline"), facet_tables(folder / "apart")
@@ -147,6 +148,7 @@ def test_a_failing_build_stops_the_tallies_by_molecule(tmp_path, monkeypatch):
     """The tallies by study fail while the child tallies by molecule: the build raises,
     the child is ended, no scratch file is left."""
     review = open_store(prepare_store(tmp_path / "stores").path)
+    monkeypatch.setattr(facets_build, "_cores", lambda: 2)
 
     def failing(*args):
         assert _tallying_children()  # started before the tallies by study
@@ -158,3 +160,16 @@ def test_a_failing_build_stops_the_tallies_by_molecule(tmp_path, monkeypatch):
     assert not _tallying_children()
     left = {p.suffix for p in (tmp_path / "facets").iterdir()}
     assert not left & {".scratch", ".order", ".molecules", ".incoming"}, left
+
+
+def test_on_one_core_the_tallies_by_molecule_stay_in_the_builder(tmp_path, monkeypatch):
+    """A second process beside the builder gains nothing without a second core."""
+    review = open_store(prepare_store(tmp_path / "stores").path)
+    monkeypatch.setattr(facets_build, "_cores", lambda: 1)
+
+    def no_child(*args, **kwargs):
+        raise AssertionError("a child process was started")
+
+    monkeypatch.setattr(facets_build, "start_in_child", no_child)
+    build_facets(review, tmp_path / "facets", apart_min=0)
+    assert facet_tables(tmp_path / "facets")["conflict"]

@@ -70,7 +70,11 @@ def test_undeclared_prefix_is_named(live_server):
     ("SELECT * WHERE { ?s ?p ?o }}", "} at line 1, column 28 closes nothing"),
     ("SELECT * WHERE { ?s ?p 'abc }", "string starting at line 1, column 24 is not closed"),
     ("SELECT * WHERE { ?s ?p ?o FILTER(?o > 1 }", "does not match ( at line 1, column 33"),
-    ("SELECT * WHERE { ?s <http://ex ample> ?o }", "line 1, column"),
+    # an IRI with a space: was "prefix http: is not declared", its scheme read as a prefix
+    ("SELECT * WHERE { ?s <http://ex ample> ?o }",
+     "the IRI <http://ex ample> at line 1, column 21 is not valid: it holds a space"),
+    ("SELECT * WHERE {\n ?s <urn:x:a|b> ?o }",
+     "the IRI <urn:x:a|b> at line 2, column 5 is not valid: it holds '|'"),
 ])
 def test_syntax_errors_are_short_and_located(live_server, query, expected):
     r = ask(live_server, query)

@@ -9,6 +9,8 @@ ETags) are compared with the embedded store's (`live_server`).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import threading
@@ -721,3 +723,17 @@ def test_a_remote_answer_held_whole_past_its_bound_is_422(oxigraph, loaded):
         assert r.status_code == 200
     finally:
         app.extensions["exokg.sparql"].close()
+
+
+@pytest.mark.parametrize("server,rows", [("remote_server", 2), ("tight_remote", 7),
+                                         ("uncapped_remote", 7)])
+def test_remote_csv_quotes_an_iri_holding_a_comma(request, server, rows):
+    """Oxigraph server writes such an IRI unquoted, as pyoxigraph does: the service writes
+    CSV itself from the engine's JSON, cut at the row cap or not."""
+    url = request.getfixturevalue(server)
+    values = " ".join(f'(<http://ex.org/a,{i}> "x,{i}")' for i in range(rows))
+    r = sparql(url, f"SELECT ?s ?x {{ VALUES (?s ?x) {{ {values} }} }}", "text/csv")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+    shown = 5 if server == "tight_remote" else rows
+    got = list(csv.reader(io.StringIO(r.text, newline="")))
+    assert got == [["s", "x"]] + [[f"http://ex.org/a,{i}", f"x,{i}"] for i in range(shown)]

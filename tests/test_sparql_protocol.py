@@ -599,6 +599,38 @@ def test_row_cap(small_server):
     assert r.headers["X-Result-Truncated"] == "true" and len(r.text.splitlines()) == 6
 
 
+def test_xml_answers_keep_a_carriage_return(live_server):
+    """pyoxigraph writes a literal's ``\\r`` as it is in XML, which a parser reads as a
+    line feed: SPARQL XML results and RDF/XML now carry it as ``&#13;``."""
+    from xml.etree import ElementTree
+
+    r = get(live_server, {"query": 'SELECT ?x { BIND("a\\r\\nb" AS ?x) }'},
+            headers={"Accept": SRX})
+    assert r.status_code == 200
+    assert "".join(ElementTree.fromstring(r.content).itertext()) == "a\r\nb"
+    r = get(live_server, {"query": 'CONSTRUCT { <http://ex.org/s> <http://ex.org/p> "a\\r\\nb" } '
+                                   "WHERE {}"}, headers={"Accept": "application/rdf+xml"})
+    assert r.status_code == 200
+    assert [str(o) for o in Graph().parse(data=r.content, format="xml").objects()] == ["a\r\nb"]
+
+
+def _comma_iris(rows: int) -> str:
+    """A SELECT of ``rows`` IRIs that hold a comma, each beside a literal that holds one."""
+    values = " ".join(f'(<http://ex.org/a,{i}> "x,{i}")' for i in range(rows))
+    return f"SELECT ?s ?x {{ VALUES (?s ?x) {{ {values} }} }}"
+
+
+@pytest.mark.parametrize("rows", [2, 7])
+def test_csv_quotes_an_iri_holding_a_comma(small_server, rows):
+    """pyoxigraph 0.5 writes such an IRI unquoted: ``http://ex.org/a,0`` read back as two
+    fields. Under the row cap (5) and past it, the same CSV."""
+    r = get(small_server, {"query": _comma_iris(rows)}, headers={"Accept": "text/csv"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+    got = list(csv.reader(io.StringIO(r.text, newline="")))
+    assert got == [["s", "x"]] + [[f"http://ex.org/a,{i}", f"x,{i}"] for i in range(min(rows, 5))]
+    assert (r.headers.get("X-Result-Truncated") == "true") == (rows > 5)
+
+
 def _doubled(times: int, seed: str = "0123456789abcdef") -> str:
     """Patterns binding ``?big`` to ``seed`` (16 bytes) doubled ``times`` times, made by the
     query."""

@@ -222,6 +222,25 @@ def test_select_downloads(web_client):
     assert web_client.get("/query.graphml", query_string={"query": query}).status_code == 406
 
 
+def test_table_downloads_write_odd_terms_as_the_service_does(web_client):
+    """A line break or a tab in a literal, a comma in an IRI, a blank node: the CSV and
+    TSV downloads are the service's own formats (rdflib's ``n3()`` wrote a literal with a
+    line break across lines; the CSV wrote a blank node without ``_:``)."""
+    query = ('SELECT ?a ?b ?c { VALUES (?a ?b) { ("line1\\nline2" <http://ex.org/a,b>) '
+             '("tab\\there" <http://ex.org/c>) } BIND(BNODE() AS ?c) }')
+    tsv = web_client.get("/query.tsv", query_string={"query": query}).get_data(as_text=True)
+    lines = tsv.split("\n")
+    assert lines[0] == "?a\t?b\t?c" and lines[3] == "" and len(lines) == 4, tsv
+    assert lines[1].split("\t")[:2] == ['"line1\\nline2"', "<http://ex.org/a,b>"]
+    assert lines[2].split("\t")[0] == '"tab\\there"'
+    assert all(line.split("\t")[2].startswith("_:") for line in lines[1:3])
+    text = web_client.get("/query.csv", query_string={"query": query}).get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert [row[:2] for row in rows] == [["a", "b"], ["line1\nline2", "http://ex.org/a,b"],
+                                         ["tab\there", "http://ex.org/c"]]
+    assert all(row[2].startswith("_:") for row in rows[1:])
+
+
 #: A CONSTRUCT of statements outside ExoKG's own relations: a predicate of its author's,
 #: a blank node, a literal of another namespace.
 OWN_STATEMENTS = """PREFIX exo: <https://w3id.org/exokg/vocab#>
@@ -254,6 +273,19 @@ def test_a_construct_downloads_every_statement_it_asked_for(web_client):
     turtle = web_client.get("/query.ttl", query_string={"query": OWN_STATEMENTS})
     assert turtle.status_code == 200 and len(Graph().parse(data=turtle.data,
                                                            format="turtle")) == 3
+
+
+def test_network_downloads_keep_a_carriage_return(web_client):
+    """GraphML and GEXF wrote a literal's ``\\r`` as it is, which XML readers take for a
+    line feed (``"c\\r\\nd"`` came back ``"c\\nd"``)."""
+    query = ('CONSTRUCT { <http://ex.org/s> <http://purl.org/dc/terms/title> "c\\r\\nd" ; '
+             "<http://ex.org/p> <http://ex.org/o> } WHERE {}")
+    for fmt, read in (("graphml", nx.read_graphml), ("gexf", nx.read_gexf)):
+        got = web_client.get(f"/query.{fmt}", query_string={"query": query})
+        assert got.status_code == 200, (fmt, got.data[:200])
+        G = read(io.BytesIO(got.data))
+        values = [v for _, data in G.nodes(data=True) for v in data.values()]
+        assert "c\r\nd" in values, (fmt, values)
 
 
 def test_a_construct_of_literals_alone_is_no_edge_list(web_client):
@@ -334,6 +366,11 @@ def test_query_page_runs_through_the_sparql_executors(tmp_path_factory):
     assert b'id="result-truncated"' in html.data
     got = client.get("/query.csv", query_string={"query": "SELECT ?s { ?s ?p ?o }"})
     assert got.headers["X-Result-Truncated"] == "true" and len(got.data.splitlines()) == 4
+    srj = client.get("/query.srj", query_string={"query": "SELECT ?s { ?s ?p ?o }"})
+    assert srj.headers["X-Result-Truncated"] == "true"
+    assert srj.json["truncated"] is True and len(srj.json["results"]["bindings"]) == 3
+    srj = client.get("/query.srj", query_string={"query": "SELECT ?s { ?s ?p ?o } LIMIT 2"})
+    assert "truncated" not in srj.json and "X-Result-Truncated" not in srj.headers
     small = client.get("/query.json", query_string={"query": "SELECT ?s { ?s ?p ?o } LIMIT 2"})
     assert small.json["truncated"] is False
     runaway = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"

@@ -65,7 +65,7 @@ from exokg.index.adjacency import excluded_types, kind_name, load_adjacency
 from exokg.index.metrics import load_metrics
 from exokg.index.scan import excluded_filter, node_ids, select, tagged_union
 from exokg.labels import preferred_label
-from exokg.name_keys import fold, name_keys
+from exokg.name_keys import fold, identifier_keys, name_keys
 from exokg.network import compress
 from exokg.readonly_db import read_only
 from exokg.terms import normalize_kinds
@@ -90,16 +90,6 @@ _PREDICATES = {str(RDFS.label): "label", str(SKOS.altLabel): "altLabel",
                str(SKOS.broadMatch): "related", str(SKOS.relatedMatch): "related"}
 
 
-def _id_keys(curie: str) -> list[str]:
-    """An identifier's keys: the CURIE and the bare accession (when not a bare number)."""
-    folded = fold(curie)
-    keys = [folded]
-    local = folded.split(":", 1)[-1] if ":" in folded and "//" not in folded else ""
-    if local and not local.isdigit():
-        keys.append(local)
-    return keys
-
-
 def _iri_keys(q: str) -> list[str]:
     """The keys of an IRI (``<...>`` or bare) by its CURIEs: ExoKG's own, as the index
     holds its nodes, and its source's (``hgnc:31586`` for identifiers.org's), as it holds
@@ -114,7 +104,7 @@ def _iri_keys(q: str) -> list[str]:
     if "://" not in iri:
         return []
     curies = [c for c in (compress(iri), external_curie(iri)) if c is not None and c != iri]
-    return [key for curie in curies for key in _id_keys(curie)]
+    return [key for curie in curies for key in identifier_keys(curie)]
 
 
 @dataclass(frozen=True)
@@ -193,7 +183,7 @@ def _index_rows(node: int, label: str, curie: str, fields: list[int], values: li
     pairs += [(f, v) for f, v in zip(fields, values, strict=True) if f != _LABEL]
     for field, value in pairs:
         if field in _ID_FIELDS:
-            keys = [(k, 0) for k in _id_keys(value)] + name_keys(value)[:1]
+            keys = [(k, 0) for k in identifier_keys(value)] + name_keys(value)[:1]
         else:
             keys = name_keys(value)
         for key, penalty in keys:
@@ -306,7 +296,7 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
     kinds = normalize_kinds(types)
     keys = name_keys(q)  # exact and prefix lookups; identifiers only exactly
     named = {key for key, _ in keys}
-    ids = [k for k in [*_id_keys(q), *_iri_keys(q)] if k not in named]
+    ids = [k for k in [*identifier_keys(q), *_iri_keys(q)] if k not in named]
     exact = keys + [(k, 0) for k in dict.fromkeys(ids)]
     best: dict[int, tuple[int, str, str]] = {}
 

@@ -38,8 +38,13 @@ def clean(value: object) -> str:
 
 
 def text(value: object) -> str:
-    """``value`` as escaped XML character data."""
-    return escape(clean(value))
+    """``value`` as escaped XML character data; a carriage return as a character
+    reference, which a parser keeps (one written as it is is read as a line feed).
+
+    >>> text("a\\r\\nb")
+    'a&#13;\\nb'
+    """
+    return escape(clean(value), {"\r": "&#13;"})
 
 
 def attr(value: object) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 from exokg.build import to_sorted_ntriples
 from exokg.errors import XML_UNFIT, UnknownFormat
-from exokg.sparql._executor import xml_unfit
+from exokg.sparql._executor import xml_exact, xml_unfit
 from rdflib import BNode, Dataset, Graph
 
 __all__ = ["canonical_ntriples", "to_jsonld", "to_nquads", "to_ntriples", "to_rdfxml",
@@ -107,7 +107,7 @@ def to_rdfxml(graph: Graph) -> bytes:
     data = _oxigraph(graph, ox.RdfFormat.RDF_XML)
     if xml_unfit("application/rdf+xml", data):
         raise UnknownFormat(XML_UNFIT)
-    return data
+    return xml_exact("application/rdf+xml", data)
 
 
 def to_nquads(graph: Graph) -> bytes:

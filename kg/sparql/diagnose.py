@@ -40,6 +40,8 @@ KNOWN_PREFIXES: dict[str, str] = {
 
 _AT = re.compile(r"error at (\d+):(\d+): ?(.*)", re.S)
 _PAIRS = {"(": ")", "{": "}", "[": "]"}
+#: What an IRI may not hold (SPARQL's IRIREF), beside the control characters and space.
+_NOT_IN_IRI = frozenset('<>"{}|^`\\')
 
 
 def explain_syntax_error(query: str, message: str) -> str:
@@ -51,7 +53,42 @@ def explain_syntax_error(query: str, message: str) -> str:
         return f"SPARQL syntax error: {message}"
 
 
+def _bad_iri(query: str, message: str) -> str | None:
+    """Where the IRI the engine could not read starts, and what in it is wrong: an IRI
+    with a space is no prefixed name, though its scheme looks like one.
+
+    >>> found = "error at 1:34: expected IRI parsing failed"
+    >>> print(_bad_iri("SELECT * { ?s <http://ex.org/a b> ?o }", found))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    the IRI <http://ex.org/a b> at line 1, column 15 is not valid: it holds a space (write it
+    as %20)
+    """
+    match = _AT.match(message)
+    if not match or "IRI parsing failed" not in match[3]:
+        return None
+    line, column = int(match[1]), int(match[2])
+    lines = query.splitlines()
+    if not 0 < line <= len(lines):
+        return None
+    text = lines[line - 1]
+    start = text.rfind("<", 0, max(0, column - 1))
+    if start < 0:
+        return None
+    end = text.find(">", start)
+    iri = text[start:end + 1] if end > 0 else text[start:start + 60]
+    where = f"the IRI {iri} at line {line}, column {start + 1} is not valid"
+    odd = next((c for c in iri[1:-1] if c in _NOT_IN_IRI or ord(c) <= 0x20), None)
+    if odd is None:
+        return where
+    what = "a space (write it as %20)" if odd == " " else \
+        f"{odd!r} (write it percent-encoded, as %{ord(odd):02X})"
+    return f"{where}: it holds {what}"
+
+
 def _explain(query: str, message: str) -> str:
+    bad_iri = _bad_iri(query, message)
+    if bad_iri is not None:
+        return bad_iri
     spans = token_spans(query)
     declared = inspect_query(query).prefixes
     for kind, value, start in spans:

@@ -41,7 +41,7 @@ from exokg.errors import (
     QueryTimeout,
     UnknownFormat,
 )
-from exokg.sparql._executor import MEMORY_EXIT
+from exokg.sparql._executor import MEMORY_EXIT, ExactXml
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query
 from exokg.sparql.diagnose import explain_syntax_error
@@ -479,7 +479,8 @@ class ExecutorPool:
             raise _error(json.loads(payload), request.get("q", ""), executor.memory_limit)
         header = json.loads(payload)
         outcome = Outcome(header["kind"], header["media_type"], header["truncated"], iter(()))
-        outcome.chunks = _Stream(self, executor, deadline, outcome, started, cancel)
+        outcome.chunks = ExactXml(outcome.media_type,
+                                  _Stream(self, executor, deadline, outcome, started, cancel))
         return outcome
 
     def warm(self, requests: list[dict[str, Any]], *, timeout: float) -> int:

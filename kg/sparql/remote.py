@@ -57,11 +57,11 @@ from exokg.errors import (
     QueryTimeout,
     UnknownFormat,
 )
-from exokg.sparql._executor import xml_unfit
+from exokg.sparql._executor import ExactXml, xml_unfit
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query, token_spans
 from exokg.sparql.pool import Outcome, ServiceBusy, Slots, WaitingLine, kept_for_own
-from exokg.sparql.row_cap import serialize_rows, too_large
+from exokg.sparql.row_cap import csv_chunks, serialize_rows, too_large
 from exokg.store import StoreInfo
 
 __all__ = ["CONTROL_GRAPH", "CURRENT", "HOLDS", "INFO", "NO_NAMED_GRAPH", "REFRESH", "STORE_NODE",
@@ -95,6 +95,7 @@ IDLE_SECONDS = 30.0
 CONNECT_SECONDS = 5.0
 _JSON = "application/sparql-results+json"
 _NT = "application/n-triples"
+_CSV = "text/csv"
 #: Virtuoso's error line for a statement it cancelled (at its time limit; an operator's
 #: cancel reads the same, and a retry is as right for it)
 _ENGINE_CANCEL = re.compile(r"Virtuoso HY008 Error SR203\b")
@@ -717,8 +718,8 @@ class RemotePool:
         except BaseException:
             self._slots.put(slot)
             raise
-        outcome.chunks = _Released(outcome.chunks, lambda: self._slots.put(slot), outcome,
-                                   started)
+        outcome.chunks = _Released(ExactXml(outcome.media_type, outcome.chunks),
+                                   lambda: self._slots.put(slot), outcome, started)
         return outcome
 
     def _run(self, job: dict[str, Any], timeout: float, cancel: CancelToken | None) -> Outcome:
@@ -743,14 +744,17 @@ class RemotePool:
             return _boolean(reply, solutions)
         if cap:  # parse and cut: ask in a syntax pyoxigraph parses as it streams
             accept = ", ".join(m for m in (solutions and _JSON, graph and _NT) if m)
-        else:
-            accept = ", ".join(m for m in (solutions, graph) if m)
+        else:  # CSV is written here, from JSON (exokg.sparql.row_cap says why)
+            accept = ", ".join(m for m in (_JSON if solutions == _CSV else solutions, graph)
+                               if m)
         reply = self.endpoint.request(query, accept=accept, timeout=timeout,
                                       default_graphs=default, named_graphs=named, cancel=cancel)
         try:
             is_graph = reply.media_type not in (_JSON, solutions) if solutions else True
             other = job.get("else") or {}
             if not cap:
+                if not is_graph and solutions == _CSV:
+                    return Outcome("solutions", _CSV, False, _csv_from_json(reply, self.url))
                 kind = "graph" if is_graph else "solutions"
                 media_type = reply.media_type or (graph if is_graph else solutions) or ""
                 return Outcome(kind, media_type, False,
@@ -841,6 +845,21 @@ class _Tee(_Stream):
         return n
 
 
+def _csv_from_json(reply: _Reply, url: str) -> Iterator[bytes]:
+    """The engine's JSON answer as CSV, as it comes (:func:`~exokg.sparql.row_cap.csv_chunks`)."""
+    try:
+        result = ox.parse_query_results(io.BufferedReader(_Stream(reply), _CHUNK),
+                                        format=ox.QueryResultsFormat.JSON)
+        if not isinstance(result, ox.QuerySolutions):
+            raise RemoteFailed(f"the remote store at {url} answered a SELECT with a boolean")
+        yield from csv_chunks([v.value for v in result.variables], result)
+    except (SyntaxError, ValueError) as err:
+        raise RemoteFailed(f"the answer of the remote store at {url} does not parse: "
+                           f"{err}") from None
+    finally:
+        reply.close()
+
+
 def _xml_checked(chunks: Iterator[bytes], media_type: str) -> Iterator[bytes]:
     """The engine's answer as it comes, refused (406) where its XML could not carry it:
     before the service sent its header (a small answer), or as a cut body. (An engine
@@ -893,6 +912,8 @@ def _cut_solutions(reply: _Reply, media_type: str | None, cap: int, max_bytes: i
     reply.readall()
 
     def whole(out: str) -> bytes:
+        if out == _CSV:  # written in Python (exokg.sparql.row_cap says why)
+            return serialize_rows(out, variables, rows)
         again = ox.parse_query_results(bytes(tee.kept), format=ox.QueryResultsFormat.JSON)
         return again.serialize(format=ox.QueryResultsFormat.from_media_type(out)) or b""
 

@@ -18,17 +18,17 @@ exoid:content/mir-21
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import pyoxigraph as ox
 from exokg.curie import compact_iri
 from exokg.errors import RDF12_RESULTS_UNFIT, InvalidQuery, UnknownFormat
 from exokg.rdf_terms import rdflib_literal
+from exokg.sparql.row_cap import serialize_rows
 from exokg.terminal import aligned
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
@@ -146,28 +146,58 @@ class Results:
         return cls(names, rows, truncated=truncated or bool(doc.get("truncated")))
 
     def to_json(self) -> dict[str, Any]:
-        """The SPARQL JSON results document."""
+        """The SPARQL JSON results document (marked ``"truncated": true`` when cut, as
+        the service marks it)."""
         if self.boolean is not None:
             return {"head": {}, "boolean": self.boolean}
         bindings = []
         for row in self.rows:
             cells = {v: term_to_json(t) for v, t in zip(self.vars, row, strict=True)}
             bindings.append({v: c for v, c in cells.items() if c is not None})
-        return {"head": {"vars": self.vars}, "results": {"bindings": bindings}}
+        doc: dict[str, Any] = {"head": {"vars": self.vars}, "results": {"bindings": bindings}}
+        if self.truncated:
+            doc["truncated"] = True
+        return doc
 
     def to_csv(self) -> bytes:
-        """SPARQL 1.1 CSV: a header of names, then the terms' lexical forms."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(self.vars)
-        writer.writerows([["" if t is None else str(t) for t in row] for row in self.rows])
-        return out.getvalue().encode("utf-8")
+        """SPARQL 1.1 CSV, as the service writes it (:mod:`exokg.sparql.row_cap`).
+
+        >>> Results(["s", "b"], [[URIRef("http://ex.org/a,b"), BNode("x1")]]).to_csv()
+        b's,b\\r\\n"http://ex.org/a,b",_:x1\\r\\n'
+        """
+        return serialize_rows("text/csv", self.vars, _oxigraph_rows(self.rows))
 
     def to_tsv(self) -> bytes:
-        """SPARQL 1.1 TSV: variables with ``?``, terms in N-Triples syntax."""
-        lines = ["\t".join(f"?{v}" for v in self.vars)]
-        lines += ["\t".join("" if t is None else t.n3() for t in row) for row in self.rows]
-        return ("\n".join(lines) + "\n").encode("utf-8")
+        """SPARQL 1.1 TSV, as the service writes it: terms in N-Triples syntax.
+
+        >>> Results(["x"], [[Literal("a\\nb\\tc")]]).to_tsv()
+        b'?x\\n"a\\\\nb\\\\tc"\\n'
+        """
+        return serialize_rows("text/tab-separated-values", self.vars,
+                              _oxigraph_rows(self.rows))
+
+
+def _oxigraph_rows(rows: list[list[Node | None]]) -> list[tuple[Any, ...]]:
+    """``rows`` as pyoxigraph terms, for the service's own CSV and TSV writers."""
+    renamed: dict[str, ox.BlankNode] = {}
+
+    def term(t: Node | None) -> Any:
+        if t is None:
+            return None
+        if isinstance(t, URIRef):
+            return ox.NamedNode(str(t))
+        if isinstance(t, BNode):
+            try:
+                return ox.BlankNode(str(t))
+            except ValueError:  # a label N-Triples cannot write: renamed, the same each time
+                return renamed.setdefault(str(t), ox.BlankNode())
+        if isinstance(t, Literal) and t.language:
+            return ox.Literal(str(t), language=t.language)
+        if isinstance(t, Literal) and t.datatype is not None:
+            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
+        return ox.Literal(str(t))
+
+    return [tuple(term(t) for t in row) for row in rows]
 
 
 def _text(term: Node | None, compact: Callable[[str], str]) -> str:

@@ -1,18 +1,24 @@
-"""Solutions cut at the row cap, serialized in Python.
+"""Solutions cut at the row cap, serialized in Python; and every CSV answer.
 
 When an answer has more rows than the cap, its first rows are kept as pyoxigraph terms and
 written here in the asked-for results format, with the same terms as pyoxigraph's own
 serializers (the embedded store's executor and the remote store both cut answers so).
+
+CSV answers are always written here (:func:`csv_chunks`): pyoxigraph 0.5 leaves an IRI
+that holds a comma unquoted (``http://ex.org/a,b`` read back as two fields), against the
+SPARQL 1.1 CSV format's quoting of any field with a comma, quote or line break.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pyoxigraph as ox
 
-__all__ = ["serialize_rows", "too_large"]
+__all__ = ["csv_chunks", "serialize_rows", "too_large"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +86,28 @@ def _csv_cell(term) -> str:
     return text
 
 
+def csv_chunks(variables: list[str], rows: Iterable[Iterable[Any]],
+               size: int = 1 << 16) -> Iterator[bytes]:
+    """A SELECT answer as SPARQL 1.1 CSV, in chunks of about ``size`` bytes (``rows``: each
+    a solution's pyoxigraph terms, ``None`` for unbound).
+
+    >>> import pyoxigraph as ox
+    >>> b"".join(csv_chunks(["s", "o"], [(ox.NamedNode("http://ex.org/a,b"), None)]))
+    b's,o\\r\\n"http://ex.org/a,b",\\r\\n'
+    """
+    lines = [",".join(variables)]
+    held = 0
+    for row in rows:
+        line = ",".join([_csv_cell(t) for t in row])
+        lines.append(line)
+        held += len(line)
+        if held >= size:
+            yield ("\r\n".join(lines) + "\r\n").encode()
+            lines, held = [], 0
+    if lines:
+        yield ("\r\n".join(lines) + "\r\n").encode()
+
+
 def serialize_rows(media_type: str, variables: list[str], rows: list[tuple]) -> bytes:
     """The first rows of a SELECT answer (pyoxigraph terms, ``None`` for unbound), in
     ``media_type`` (SPARQL JSON or XML, CSV, TSV), marked as cut where the format can say
@@ -108,9 +136,7 @@ def serialize_rows(media_type: str, variables: list[str], rows: list[tuple]) -> 
         parts.append("</results></sparql>")
         return "".join(parts).encode()
     if media_type == "text/csv":
-        lines = [",".join(variables)]
-        lines += [",".join(_csv_cell(t) for t in row) for row in rows]
-        return ("\r\n".join(lines) + "\r\n").encode()
+        return b"".join(csv_chunks(variables, rows))
     lines = ["\t".join("?" + v for v in variables)]
     lines += ["\t".join("" if t is None else str(t) for t in row) for row in rows]
     return ("\n".join(lines) + "\n").encode()
