@@ -296,9 +296,39 @@ class Started(Generic[T]):
     def __init__(self, proc: multiprocessing.process.BaseProcess, ours: Connection,
                  what: str | None) -> None:
         self._proc, self._ours, self._what = proc, ours, what
+        self._outcome: tuple[str, Any] | None = None
+        self._ended = False
 
     def __call__(self) -> T:
-        return cast(T, _answer_of(self._proc, self._ours, self._what))
+        return cast(T, _answer_of(self._proc, self._ours, self._what, self._outcome,
+                                  self._ended))
+
+    def ready(self, timeout: float) -> bool:
+        """Whether the answer has come (or the child ended without one), waiting at most
+        ``timeout`` seconds; the child's log records are passed on meanwhile. A caller that
+        must stay able to give up waits in turns of this, then calls for the answer.
+
+        >>> started = start_in_child(divmod, 7, 2)
+        >>> while not started.ready(0.1):
+        ...     pass
+        >>> started()
+        (3, 1)
+        """
+        deadline = time.monotonic() + timeout
+        while self._outcome is None and not self._ended:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._ours.poll(left):
+                return False
+            try:
+                kind, payload = self._ours.recv()
+            except EOFError:
+                self._ended = True
+            else:
+                if kind == "log":
+                    logging.getLogger(payload.name).handle(payload)
+                else:
+                    self._outcome = kind, payload
+        return True
 
     def stop(self) -> None:
         """End the child, its answer unread (the caller gave up on it)."""
@@ -313,10 +343,10 @@ def _stop(proc: multiprocessing.process.BaseProcess) -> None:
 
 
 def _answer_of(proc: multiprocessing.process.BaseProcess, ours: Connection,
-               what: str | None) -> Any:
-    outcome: tuple[str, Any] | None = None
+               what: str | None, outcome: tuple[str, Any] | None = None,
+               ended: bool = False) -> Any:
     try:
-        while outcome is None:
+        while outcome is None and not ended:
             try:
                 kind, payload = ours.recv()
             except EOFError:

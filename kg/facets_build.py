@@ -360,7 +360,7 @@ def write_facets(folder: Path, findings: Findings, store: Callable[[], ox.Store]
     in the by-study and by-molecule tallies, every 100,000 hub rows and 10,000 molecules,
     raises when the build was given up (the read asks ``findings``' own). From
     ``apart_min`` findings the tallies by molecule run in a child process, beside those
-    by study."""
+    by study (``alive()`` is then asked every second while the builder waits for it)."""
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FACETS_FILE
@@ -746,9 +746,17 @@ def _tally_molecules(rows: Path, out: Path, hubs: dict[str, int], hub_min: int,
 
 
 def _cores() -> int:
-    """The cores this process may run on (a container's limit, where the system says)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+    """The cores this process may keep busy: those it may run on, fewer under a CPU
+    quota (a container's ``--cpus``: cgroup v2's ``cpu.max``)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
         os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):  # no cgroup v2 quota here
+        pass
+    return cores
 
 
 class _ByMolecule:
@@ -772,6 +780,8 @@ class _ByMolecule:
             _tally_molecules(self.scratch.rows, self.scratch.molecules, self.hubs,
                              self.hub_min, alive)
         else:
+            while not self.child.ready(1.0):
+                alive()  # a build given up stops here (then stop() ends the child)
             child, self.child = self.child, None
             child()
         db.execute("ATTACH DATABASE ? AS m", (str(self.scratch.molecules),))

@@ -547,10 +547,13 @@ def query_download(fmt: str) -> Response:
         table = get_format(fmt, "results")
         mime, ext = table.media_type, table.extension
         results = Results(head, rows, kind=kind, truncated=truncated)
-        if fmt == "srj":
-            body = json.dumps(results.to_json(), indent=1).encode()
-        else:
-            body = results.to_csv() if fmt == "csv" else results.to_tsv()
+        try:
+            if fmt == "srj":
+                body = json.dumps(results.to_json(), indent=1).encode()
+            else:
+                body = results.to_csv() if fmt == "csv" else results.to_tsv()
+        except ExoKGError as err:  # a term the syntax cannot write (406)
+            return error_page(err.status, str(err), fmt="json")
     response = Response(body, mimetype=mime)
     response.headers["Content-Disposition"] = f'attachment; filename="exokg-query.{ext}"'
     if truncated:

@@ -449,3 +449,15 @@ def test_network_writer_projects_an_rdflib_graph(graph):
 
 def test_graph_kinds():
     assert GRAPH_KINDS == ("rdf", "network")
+
+
+def test_rdfxml_keeps_a_carriage_return():
+    """pyoxigraph writes a literal's ``\\r`` as it is in RDF/XML, which XML parsers read as a
+    line feed: the export writes ``&#13;``."""
+    from exokg.io import export
+    from rdflib import Graph, Literal, URIRef
+
+    g = Graph()
+    g.add((URIRef("http://ex.org/s"), URIRef("http://ex.org/p"), Literal("a\r\nb")))
+    data = export(g, "rdfxml")
+    assert [str(o) for o in Graph().parse(data=data, format="xml").objects()] == ["a\r\nb"]

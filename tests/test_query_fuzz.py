@@ -75,6 +75,9 @@ def test_undeclared_prefix_is_named(live_server):
      "the IRI <http://ex ample> at line 1, column 21 is not valid: it holds a space"),
     ("SELECT * WHERE {\n ?s <urn:x:a|b> ?o }",
      "the IRI <urn:x:a|b> at line 2, column 5 is not valid: it holds '|'"),
+    # an escaped space is a space; a backslash that escapes nothing is a backslash
+    ("SELECT * WHERE { ?s <urn:x:a\\u0020b> ?o }", "is not valid: it holds a space"),
+    ("SELECT * WHERE { ?s <urn:x:a\\b> ?o }", "is not valid: it holds '\\\\'"),
 ])
 def test_syntax_errors_are_short_and_located(live_server, query, expected):
     r = ask(live_server, query)

@@ -737,3 +737,18 @@ def test_remote_csv_quotes_an_iri_holding_a_comma(request, server, rows):
     shown = 5 if server == "tight_remote" else rows
     got = list(csv.reader(io.StringIO(r.text, newline="")))
     assert got == [["s", "x"]] + [[f"http://ex.org/a,{i}", f"x,{i}"] for i in range(shown)]
+
+
+@pytest.mark.parametrize("server", ["remote_server", "tight_remote"])
+def test_remote_xml_keeps_a_carriage_return(request, server):
+    """The XML pyoxigraph writes from the engine's JSON carries a literal's ``\\r`` as
+    ``&#13;`` (written as it is, a parser reads a line feed)."""
+    from xml.etree import ElementTree
+
+    url = request.getfixturevalue(server)
+    r = sparql(url, 'SELECT ?x { VALUES ?x { "a\\r\\nb" 1 2 3 4 5 6 } }',
+               "application/sparql-results+xml")
+    assert r.status_code == 200
+    literals = [e.text for e in ElementTree.fromstring(r.content).iter()
+                if e.tag.endswith("literal")]
+    assert "a\r\nb" in literals, literals

@@ -59,3 +59,15 @@ def test_ask_reads_as_a_one_cell_table(store):
 def test_not_sparql_json_is_a_clear_error(body):
     with pytest.raises(InvalidQuery, match="not SPARQL JSON results"):
         Results.from_json(body)
+
+
+def test_a_term_csv_cannot_write_is_refused_by_name():
+    """A remote engine's answer may hold an IRI that is not valid (Virtuoso's
+    ``IRI("http://ex.org/a b")``): the download says why (406), never a 500."""
+    from exokg.errors import UnknownFormat
+
+    results = Results.from_json(b'{"head": {"vars": ["x"]}, "results": {"bindings": '
+                                b'[{"x": {"type": "uri", "value": "http://ex.org/a b"}}]}}')
+    for write in (results.to_csv, results.to_tsv):
+        with pytest.raises(UnknownFormat, match="not valid RDF"):
+            write()

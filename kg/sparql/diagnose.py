@@ -42,6 +42,9 @@ _AT = re.compile(r"error at (\d+):(\d+): ?(.*)", re.S)
 _PAIRS = {"(": ")", "{": "}", "[": "]"}
 #: What an IRI may not hold (SPARQL's IRIREF), beside the control characters and space.
 _NOT_IN_IRI = frozenset('<>"{}|^`\\')
+#: What the engine says of an IRI it cannot read (a backslash but an escape is the second).
+_BAD_IRI = ("IRI parsing failed", "IRIs are only allowed to contain escape sequences")
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
 def explain_syntax_error(query: str, message: str) -> str:
@@ -64,7 +67,7 @@ def _bad_iri(query: str, message: str) -> str | None:
     as %20)
     """
     match = _AT.match(message)
-    if not match or "IRI parsing failed" not in match[3]:
+    if not match or not any(said in match[3] for said in _BAD_IRI):
         return None
     line, column = int(match[1]), int(match[2])
     lines = query.splitlines()
@@ -77,7 +80,9 @@ def _bad_iri(query: str, message: str) -> str | None:
     end = text.find(">", start)
     iri = text[start:end + 1] if end > 0 else text[start:start + 60]
     where = f"the IRI {iri} at line {line}, column {start + 1} is not valid"
-    odd = next((c for c in iri[1:-1] if c in _NOT_IN_IRI or ord(c) <= 0x20), None)
+    # as the engine read it: \\u0020 is a space (a backslash left is one)
+    decoded = _ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)), iri[1:-1])
+    odd = next((c for c in decoded if c in _NOT_IN_IRI or ord(c) <= 0x20), None)
     if odd is None:
         return where
     what = "a space (write it as %20)" if odd == " " else \

@@ -718,8 +718,8 @@ class RemotePool:
         except BaseException:
             self._slots.put(slot)
             raise
-        outcome.chunks = _Released(ExactXml(outcome.media_type, outcome.chunks),
-                                   lambda: self._slots.put(slot), outcome, started)
+        outcome.chunks = _Released(outcome.chunks, lambda: self._slots.put(slot), outcome,
+                                   started)
         return outcome
 
     def _run(self, job: dict[str, Any], timeout: float, cancel: CancelToken | None) -> Outcome:
@@ -730,7 +730,8 @@ class RemotePool:
             chunks = remote_dump(self.endpoint, job["dump"], graph=version.graph,
                                  named=version.named, prefixes=job.get("out_prefixes"),
                                  timeout=timeout, cancel=cancel)
-            return Outcome("graph", job["dump"], False, _xml_checked(chunks, job["dump"]))
+            return _exact(Outcome("graph", job["dump"], False,
+                                  _xml_checked(chunks, job["dump"])))
         solutions, graph = job.get("solutions"), job.get("graph")
         cap = int(job.get("cap") or 0)
         default, named = self._dataset(job, job.get("pin") or self.current())
@@ -741,7 +742,7 @@ class RemotePool:
             reply = self.endpoint.request(query, accept=_JSON, timeout=timeout,
                                           default_graphs=default, named_graphs=named,
                                           cancel=cancel)
-            return _boolean(reply, solutions)
+            return _exact(_boolean(reply, solutions))
         if cap:  # parse and cut: ask in a syntax pyoxigraph parses as it streams
             accept = ", ".join(m for m in (solutions and _JSON, graph and _NT) if m)
         else:  # CSV is written here, from JSON (exokg.sparql.row_cap says why)
@@ -754,16 +755,19 @@ class RemotePool:
             other = job.get("else") or {}
             if not cap:
                 if not is_graph and solutions == _CSV:
-                    return Outcome("solutions", _CSV, False, _csv_from_json(reply, self.url))
+                    return Outcome("solutions", _CSV, False,
+                                   _ClosingReply(_csv_from_json(reply, self.url), reply))
                 kind = "graph" if is_graph else "solutions"
                 media_type = reply.media_type or (graph if is_graph else solutions) or ""
+                # the engine's own bytes, as it wrote them
                 return Outcome(kind, media_type, False,
-                               _xml_checked(reply.chunks(), media_type))
+                               _ClosingReply(_xml_checked(reply.chunks(), media_type), reply))
             max_bytes = int(job.get("max_bytes") or 0)
             if is_graph:
-                return _cut_graph(reply, graph, cap, max_bytes, job.get("out_prefixes"),
-                                  other.get("graph"))
-            return _cut_solutions(reply, solutions, cap, max_bytes, other.get("solutions"))
+                return _exact(_cut_graph(reply, graph, cap, max_bytes,
+                                         job.get("out_prefixes"), other.get("graph")))
+            return _exact(_cut_solutions(reply, solutions, cap, max_bytes,
+                                         other.get("solutions")))
         except (SyntaxError, ValueError) as err:
             reply.close()
             raise RemoteFailed(f"the answer of the remote store at {self.url} does not "
@@ -843,6 +847,33 @@ class _Tee(_Stream):
         n = self.reply.readinto(buffer)
         self.kept += bytes(buffer[:n])
         return n
+
+
+def _exact(outcome: Outcome) -> Outcome:
+    """``outcome`` with pyoxigraph's XML made exact (:func:`~exokg.sparql._executor.xml_exact`):
+    for what pyoxigraph wrote here, not an engine's own bytes."""
+    outcome.chunks = ExactXml(outcome.media_type, outcome.chunks)
+    return outcome
+
+
+class _ClosingReply:
+    """``chunks`` read from ``reply``, which closing them closes, even before the first
+    (closing a generator not yet started runs none of its code)."""
+
+    def __init__(self, chunks: Iterator[bytes], reply: _Reply) -> None:
+        self.chunks, self.reply = chunks, reply
+
+    def __iter__(self) -> _ClosingReply:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self.chunks)
+
+    def close(self) -> None:
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
+        self.reply.close()
 
 
 def _csv_from_json(reply: _Reply, url: str) -> Iterator[bytes]:

@@ -197,7 +197,12 @@ def _oxigraph_rows(rows: list[list[Node | None]]) -> list[tuple[Any, ...]]:
             return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
         return ox.Literal(str(t))
 
-    return [tuple(term(t) for t in row) for row in rows]
+    try:
+        return [tuple(term(t) for t in row) for row in rows]
+    except ValueError as err:  # a remote engine's answer, passed on as it came
+        raise UnknownFormat(f"the answer holds a term that is not valid RDF ({err}), which "
+                            "CSV and TSV downloads cannot write; ask /sparql for SPARQL "
+                            "JSON results") from None
 
 
 def _text(term: Node | None, compact: Callable[[str], str]) -> str:
