@@ -300,8 +300,25 @@ class Started(Generic[T]):
         self._ended = False
 
     def __call__(self) -> T:
-        return cast(T, _answer_of(self._proc, self._ours, self._what, self._outcome,
-                                  self._ended))
+        try:
+            while self._read():
+                pass
+        except BaseException:
+            # the caller stops (Ctrl-C, SIGTERM to it alone): so does the work done for
+            # it, which it would otherwise wait for below (an hour's build at 10^6 findings)
+            self._proc.terminate()
+            raise
+        finally:
+            self._ours.close()
+            self._proc.join()
+        proc = self._proc
+        if self._outcome is None:
+            raise ChildFailed(_death(self._what or f"the {proc.name} process", proc.pid,
+                                     proc.exitcode))
+        kind, payload = self._outcome
+        if kind == "error":
+            raise payload
+        return cast(T, payload)
 
     def ready(self, timeout: float) -> bool:
         """Whether the answer has come (or the child ended without one), waiting at most
@@ -319,16 +336,24 @@ class Started(Generic[T]):
             left = deadline - time.monotonic()
             if left <= 0 or not self._ours.poll(left):
                 return False
-            try:
-                kind, payload = self._ours.recv()
-            except EOFError:
-                self._ended = True
-            else:
-                if kind == "log":
-                    logging.getLogger(payload.name).handle(payload)
-                else:
-                    self._outcome = kind, payload
+            self._read()
         return True
+
+    def _read(self) -> bool:
+        """Take the child's next message, waiting for it: a log record is passed on, the
+        answer or the child's end kept. Whether more is to come."""
+        if self._outcome is not None or self._ended:
+            return False
+        try:
+            kind, payload = self._ours.recv()
+        except EOFError:
+            self._ended = True
+            return False
+        if kind == "log":
+            logging.getLogger(payload.name).handle(payload)
+            return True
+        self._outcome = kind, payload
+        return False
 
     def stop(self) -> None:
         """End the child, its answer unread (the caller gave up on it)."""
@@ -340,32 +365,3 @@ def _stop(proc: multiprocessing.process.BaseProcess) -> None:
     if proc.pid is not None:  # started
         proc.terminate()
         proc.join()
-
-
-def _answer_of(proc: multiprocessing.process.BaseProcess, ours: Connection,
-               what: str | None, outcome: tuple[str, Any] | None = None,
-               ended: bool = False) -> Any:
-    try:
-        while outcome is None and not ended:
-            try:
-                kind, payload = ours.recv()
-            except EOFError:
-                break
-            if kind == "log":
-                logging.getLogger(payload.name).handle(payload)
-            else:
-                outcome = kind, payload
-    except BaseException:
-        # the caller stops (Ctrl-C, SIGTERM to it alone): so does the work done for it,
-        # which it would otherwise wait for below (an hour's build at 10^6 findings)
-        proc.terminate()
-        raise
-    finally:
-        ours.close()
-        proc.join()
-    if outcome is None:
-        raise ChildFailed(_death(what or f"the {proc.name} process", proc.pid, proc.exitcode))
-    kind, payload = outcome
-    if kind == "error":
-        raise payload
-    return payload

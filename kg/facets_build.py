@@ -504,9 +504,8 @@ def _number_findings(db: sqlite3.Connection, iris: Iterable[str]) -> int:
 
 def _pack(row: _Row, named: list[str]) -> bytes:
     f, values, order = row
-    return pickle.dumps((f.iri, f.molecules, f.diseases, f.directions, f.study, f.ref_number,
-                         f.sample_size, f.table, f.roles, f.retracted, values, order, named),
-                        protocol=pickle.HIGHEST_PROTOCOL)
+    return _pickled((f.iri, f.molecules, f.diseases, f.directions, f.study, f.ref_number,
+                     f.sample_size, f.table, f.roles, f.retracted, values, order, named))
 
 
 def _unpack(data: bytes) -> tuple[Finding, FacetValues, tuple[int, int], list[str]]:
@@ -677,6 +676,14 @@ def _by_molecule(rows: sqlite3.Connection, out: sqlite3.Connection, hubs: dict[s
     conflicts: list[tuple[str, str, bytes]] = []
     hub_conflicts: list[tuple[int, str, bytes]] = []
     counts: list[tuple[str, int]] = []
+
+    def flush() -> None:
+        out.executemany("INSERT INTO content_count VALUES (?, ?)", counts)
+        out.executemany("INSERT INTO conflict VALUES (?, ?, ?)", conflicts)
+        out.executemany("INSERT INTO hub_conflict VALUES (?, ?, ?)", hub_conflicts)
+        for written in (counts, conflicts, hub_conflicts):
+            written.clear()
+
     found_rows = rows.execute("SELECT c.molecule, c.id, r.data FROM content c "
                               "JOIN row r ON r.id = c.id ORDER BY c.molecule, c.id")
     for molecule, group in _groups(found_rows):
@@ -712,15 +719,9 @@ def _by_molecule(rows: sqlite3.Connection, out: sqlite3.Connection, hubs: dict[s
                             ((hubs[molecule], table, row, number)
                              for number, _, _, (table, row), _ in unpacked))
         if len(counts) > 10_000:
-            out.executemany("INSERT INTO content_count VALUES (?, ?)", counts)
-            out.executemany("INSERT INTO conflict VALUES (?, ?, ?)", conflicts)
-            out.executemany("INSERT INTO hub_conflict VALUES (?, ?, ?)", hub_conflicts)
-            for done in (counts, conflicts, hub_conflicts):
-                done.clear()
+            flush()
             alive()
-    out.executemany("INSERT INTO content_count VALUES (?, ?)", counts)
-    out.executemany("INSERT INTO conflict VALUES (?, ?, ?)", conflicts)
-    out.executemany("INSERT INTO hub_conflict VALUES (?, ?, ?)", hub_conflicts)
+    flush()
 
 
 def _pickled(value: Any) -> bytes:
