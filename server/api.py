@@ -29,6 +29,7 @@ from urllib.parse import quote_plus
 
 from exokg import formats as registry
 from exokg.bounds import integer_in
+from exokg.chunks import close_chunks
 from exokg.errors import (
     AmbiguousNode,
     ExoKGError,
@@ -146,7 +147,7 @@ def _streamed(chunks: Iterator[bytes], fmt: Format, stem: str) -> Response:
     try:
         first = next(chunks, b"")
     except BaseException:
-        _close(chunks)
+        close_chunks(chunks)
         raise
 
     def body() -> Iterator[bytes]:
@@ -162,16 +163,10 @@ def _streamed(chunks: Iterator[bytes], fmt: Format, stem: str) -> Response:
                         stem, fmt.name, size)
             raise
         finally:
-            _close(chunks)  # a client gone midway: the executor is stopped
+            close_chunks(chunks)  # a client gone midway: the executor is stopped
             logger.info("export %s (%s): %d bytes streamed in %.1f ms", stem, fmt.name,
                         size, 1000 * (time.perf_counter() - start))
     return _download(body(), fmt, stem)
-
-
-def _close(chunks: Iterator[bytes]) -> None:
-    close = getattr(chunks, "close", None)
-    if close is not None:
-        close()
 
 
 def _format() -> str | None:

@@ -44,6 +44,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from exokg.chunks import close_chunks
 from exokg.errors import ExoKGError
 from exokg.sparql.cancel import CancelToken
 
@@ -161,9 +162,7 @@ class _Exchange:
                                                      self.loop).result()
             return self._take()
         finally:
-            close = getattr(iterable, "close", None)
-            if close is not None:
-                close()
+            close_chunks(iterable)
 
     async def send_body(self, data: bytes, *, more: bool) -> None:
         """Send the status and headers (first time), then ``data``; returns once the

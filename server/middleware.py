@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
+from exokg.chunks import close_chunks
 from exokg.errors import InvalidQuery
 from exokg.server.asgi import CANCEL_KEY, SENT_KEY
 from exokg.sparql.cancel import use_token
@@ -200,10 +201,8 @@ class _Logged:
         if self._closed:
             return
         self._closed = True
-        close = getattr(self._body, "close", None)
         try:
-            if close is not None:
-                close()
+            close_chunks(self._body)
         finally:
             self._write()
 

@@ -12,7 +12,6 @@ the pages still work (a plain text area, no graph views) and say how to add them
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -329,35 +328,36 @@ SEARCH_PAGE, SEARCH_PAGES = 50, 20
 _PAGE_ACCEPT = "application/sparql-results+json, application/n-triples"
 
 
-def _query_graph(sparql: str):
-    """Run ``sparql`` through the SPARQL service (the executor pool behind ``/sparql``:
-    time limit, row cap, read-only); return ``(kind, head, rows, graph, truncated)``.
+def _ask(sparql: str, accept: str):
+    """``sparql``'s answer from the SPARQL service (the executor pool behind ``/sparql``:
+    time limit, row cap, read-only), in a type of ``accept``.
 
     Raises
     ------
     ExoKGError
         :class:`InvalidQuery` (400) for a query that does not parse,
         :class:`QueryRefused` (403) for one the service refuses (an update, SERVICE); the
-        service's own error otherwise (503 at the time limit, ...).
+        service's own error otherwise (503 at the time limit, 406 ...).
     """
     from exokg.server.sparql import get_service
-    from exokg.sparql import QueryRequest, inspect_query
-    from exokg.sparql.service import whole_body
+    from exokg.sparql import QueryRequest
 
-    text = sparql.strip()
-    if not text:
-        return None, [], [], None, False
-    started = time.monotonic()
     try:
-        answer = get_service().query(QueryRequest(text, accept=_PAGE_ACCEPT))
-        body = whole_body(answer)
+        return get_service().query(QueryRequest(sparql.strip(), accept=accept))
     except QueryRefused as err:  # 403, as /sparql answers it
         raise QueryRefused(f"only read-only queries run here: {err}") from None
     except InvalidQuery as err:
         raise InvalidQuery(f"the query does not parse or run: {err}") from None
+
+
+def _answer_graph(answer: Any, text: str):
+    """``(kind, head, rows, graph, truncated)`` of an answer in SPARQL JSON or N-Triples,
+    read whole (:func:`exokg.sparql.service.whole_body`)."""
+    from exokg.sparql import inspect_query
+    from exokg.sparql.service import whole_body
+
+    body = whole_body(answer)
     truncated = answer.truncated
-    logger.info("query page ran a query in %.3f s%s", time.monotonic() - started,
-                " (truncated at the row cap)" if truncated else "")
     if answer.media_type == "application/n-triples":
         graph = Graph()
         for prefix, namespace in PREFIXES.items():
@@ -367,6 +367,19 @@ def _query_graph(sparql: str):
         return kind, [], [], graph, truncated
     results = Results.from_json(body, truncated=truncated)
     return results.kind, results.vars, results.rows, None, results.truncated
+
+
+def _query_graph(sparql: str):
+    """Run ``sparql`` (:func:`_ask`); return ``(kind, head, rows, graph, truncated)``."""
+    text = sparql.strip()
+    if not text:
+        return None, [], [], None, False
+    started = time.monotonic()
+    answer = _ask(text, _PAGE_ACCEPT)
+    got = _answer_graph(answer, text)
+    logger.info("query page ran a query in %.3f s%s", time.monotonic() - started,
+                " (truncated at the row cap)" if got[-1] else "")
+    return got
 
 
 def _cell(term: Any) -> dict[str, Any] | None:
@@ -516,49 +529,65 @@ def query(fmt: str | None = None) -> Response:
 
 @bp.route("/query.<fmt>")
 def query_download(fmt: str) -> Response:
+    """The query's answer as a file: a SELECT's or an ASK's as ``/sparql`` writes it
+    (CSV, TSV, SPARQL JSON; streamed, cut at the same row cap), a graph's in a network or
+    RDF format (:func:`exokg.io.export` of the answer)."""
     if fmt == "json":  # the query page's JSON twin
         return query(fmt="json")
     sparql = one("query") or ""
     if not sparql.strip():
         return error_page(400, "no query: add ?query=...", fmt="json")
-    if fmt not in TABLE_DOWNLOADS:  # a suffix no download has costs no query
-        try:
-            get_format(fmt, kinds=GRAPH_KINDS)
-        except UnknownFormat as err:
-            return error_page(406, str(err), fmt="json")
+    table = get_format(fmt, "results") if fmt in TABLE_DOWNLOADS else None
     try:
-        kind, head, rows, graph, truncated = _query_graph(sparql)
+        network = get_format(fmt, kinds=GRAPH_KINDS)
+    except UnknownFormat as err:
+        if table is None:  # a suffix no download has costs no query
+            return error_page(406, str(err), fmt="json")
+        network = None
+    # CSV names both a table and an edge list: the answer's kind says which
+    accept = ", ".join(m for m in (table and table.media_type,
+                                   network and "application/n-triples;q=0.9") if m)
+    try:
+        answer = _ask(sparql, accept)
+        if table is not None and answer.media_type == table.media_type:
+            return _table_download(answer, table)
+        kind, _, _, graph, truncated = _answer_graph(answer, sparql)
+    except UnknownFormat:  # nothing in ``accept`` holds this kind of answer
+        from exokg.sparql import inspect_query
+
+        kind = inspect_query(sparql).form or "query"
+        ways = ", ".join(TABLE_DOWNLOADS) if kind in ("SELECT", "ASK") else "a graph format"
+        return error_page(406, f"a {kind} result downloads as {ways}, not {fmt!r}",
+                          fmt="json")
     except ExoKGError as err:
         log_failure(err, request.method, request.path)
         return error_page(err.status, str(err), fmt="json")
-    if graph is not None:
-        from exokg.io import export
+    assert graph is not None and network is not None, answer.media_type
+    from exokg.io import export
 
-        try:
-            out = get_format(fmt, kinds=GRAPH_KINDS)
-            body = export(graph, out.name, query_result=True)
-        except ExoKGError as err:  # no such format (406), or one that cannot hold it (422)
-            return error_page(err.status, str(err), fmt="json")
-        mime, ext = out.media_type, out.extension
-    else:
-        if fmt not in TABLE_DOWNLOADS:
-            return error_page(406, f"a {kind} result downloads as "
-                                   f"{', '.join(TABLE_DOWNLOADS)}, not {fmt!r}", fmt="json")
-        table = get_format(fmt, "results")
-        mime, ext = table.media_type, table.extension
-        results = Results(head, rows, kind=kind, truncated=truncated)
-        try:
-            if fmt == "srj":
-                body = json.dumps(results.to_json(), indent=1).encode()
-            else:
-                body = results.to_csv() if fmt == "csv" else results.to_tsv()
-        except ExoKGError as err:  # a term the syntax cannot write (406)
-            return error_page(err.status, str(err), fmt="json")
-    response = Response(body, mimetype=mime)
-    response.headers["Content-Disposition"] = f'attachment; filename="exokg-query.{ext}"'
+    try:
+        body = export(graph, network.name, query_result=True)
+    except ExoKGError as err:  # a graph the format cannot hold (422)
+        return error_page(err.status, str(err), fmt="json")
+    response = Response(body, mimetype=network.media_type)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="exokg-query.{network.extension}"')
     if truncated:
         response.headers["X-Result-Truncated"] = "true"
         response.headers["X-Result-Max-Rows"] = str(current_app.config.get("MAX_ROWS"))
+    return response
+
+
+def _table_download(answer: Any, table: Any) -> Response:
+    """A SELECT's or an ASK's answer as ``/sparql`` sends it (its validators, media type
+    and truncation headers), streamed, as a file to save."""
+    from exokg.server.sparql import answer_reply
+
+    reply = answer_reply(answer)
+    response = Response(reply.body, status=reply.status, headers=reply.headers,
+                        direct_passthrough=not isinstance(reply.body, bytes))
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="exokg-query.{table.extension}"')
     return response
 
 

@@ -930,7 +930,7 @@ def test_the_executor_checks_every_xml_format_a_query_answers_in():
     from exokg.formats import formats
     from exokg.sparql import _executor
 
-    assert {f.media_type for f in formats("results", "rdf") if f.xml} == _executor._XML_TYPES
+    assert {f.media_type for f in formats("results", "rdf") if f.xml} == _executor.XML_TYPES
 
 
 @pytest.fixture(scope="module")

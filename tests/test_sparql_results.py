@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import pyoxigraph as ox
@@ -38,13 +36,9 @@ def test_select_parses_once_and_writes_back_the_same_json(store):
     assert results.to_json() == json.loads(body)
 
 
-def test_downloads_and_text_table(store):
+def test_text_table(store):
     results = Results.from_json(_json(store, "SELECT ?s ?n { ?s <https://w3id.org/exokg/"
                                               "vocab#sampleSize> ?n }"))
-    rows = list(csv.reader(io.StringIO(results.to_csv().decode())))
-    assert rows == [["s", "n"], ["https://w3id.org/exokg/id/content/mir-21", "79"]]
-    assert results.to_tsv().decode().splitlines()[1].endswith(
-        '"79"^^<http://www.w3.org/2001/XMLSchema#integer>')
     assert render_table(results).splitlines()[2].startswith("exoid:content/mir-21  79")
 
 
@@ -60,14 +54,3 @@ def test_not_sparql_json_is_a_clear_error(body):
     with pytest.raises(InvalidQuery, match="not SPARQL JSON results"):
         Results.from_json(body)
 
-
-def test_a_term_csv_cannot_write_is_refused_by_name():
-    """A remote engine's answer may hold an IRI that is not valid (Virtuoso's
-    ``IRI("http://ex.org/a b")``): the download says why (406), never a 500."""
-    from exokg.errors import UnknownFormat
-
-    results = Results.from_json(b'{"head": {"vars": ["x"]}, "results": {"bindings": '
-                                b'[{"x": {"type": "uri", "value": "http://ex.org/a b"}}]}}')
-    for write in (results.to_csv, results.to_tsv):
-        with pytest.raises(UnknownFormat, match="not valid RDF"):
-            write()

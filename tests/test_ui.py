@@ -215,11 +215,26 @@ def test_select_downloads(web_client):
     assert rows[1:] == [["1", "38"], ["2", "13"], ["3", "10"], ["4", "3"], ["5", "2"]]
     tsv = web_client.get("/query.tsv", query_string={"query": query}).get_data(as_text=True)
     assert tsv.splitlines()[0] == "?table\t?findings"
-    assert tsv.splitlines()[1].startswith('"1"^^<http://www.w3.org/2001/XMLSchema#integer>')
+    assert tsv.splitlines()[1] == "1\t38"  # an integer in its short form, as /sparql writes it
     srj = json.loads(web_client.get("/query.srj", query_string={"query": query}).data)
     assert srj["head"]["vars"] == ["table", "findings"]
     assert srj["results"]["bindings"][0]["findings"]["value"] == "38"
     assert web_client.get("/query.graphml", query_string={"query": query}).status_code == 406
+
+
+def test_table_downloads_are_the_services_answers(web_client):
+    """A download of a SELECT or an ASK is ``/sparql``'s answer in that format, byte for
+    byte (an ASK's SPARQL JSON was a one-column table, not ``{"boolean": true}``)."""
+    srj = web_client.get("/query.srj", query_string={"query": "ASK { ?s ?p ?o }"})
+    assert srj.status_code == 200 and json.loads(srj.data) == {"head": {}, "boolean": True}
+    query = next(e for e in EXAMPLES if e.slug == "findings-per-table").sparql
+    for fmt, media_type in (("csv", "text/csv"), ("tsv", "text/tab-separated-values"),
+                            ("srj", "application/sparql-results+json")):
+        got = web_client.get(f"/query.{fmt}", query_string={"query": query})
+        direct = web_client.get("/sparql", query_string={"query": query},
+                                headers={"Accept": media_type})
+        assert got.mimetype == direct.mimetype == media_type
+        assert got.data == direct.data
 
 
 def test_table_downloads_write_odd_terms_as_the_service_does(web_client):
@@ -404,10 +419,13 @@ def test_an_answer_past_the_read_limit_is_422_on_the_query_page_and_streamed_by_
     # read whole by the service (under _EAGER_BYTES), and streamed to the page (past it)
     for n in (13, 15):
         assert (16 << n > _EAGER_BYTES) == (n == 15)
-        for path in ("/query.json", "/query", "/query.csv"):
+        for path in ("/query.json", "/query"):
             r = client.get(path, query_string={"query": _doubling(n)})
             assert r.status_code == 422, (path, r.data[:200])
             assert b"/sparql streams an answer of any size" in r.data
+        # a download is the service's answer, streamed as /sparql streams it
+        r = client.get("/query.csv", query_string={"query": _doubling(n)})
+        assert r.status_code == 200 and len(r.data) > 16 << n, r.data[:200]
         # the executor the cut stream held is free: a query not answered before runs
         r = client.get("/query.json", query_string={"query": _doubling(n - 10)})
         assert r.status_code == 200 and r.get_json()["count"] == 1

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import pyoxigraph as ox
+from exokg.chunks import close_chunks
 from exokg.curie import external_curie, local_name
 from exokg.errors import TooLargeToDraw
 from exokg.io._rows import Edge, Node, Rows
@@ -113,13 +114,7 @@ def _triples(chunks: Iterator[bytes], *,
         if ahead is not None:
             ahead.stop()  # its thread closes the chunks: a generator, only where it runs
         else:
-            _close(chunks)
-
-
-def _close(chunks: Iterator[bytes]) -> None:
-    close = getattr(chunks, "close", None)
-    if close is not None:
-        close()
+            close_chunks(chunks)
 
 
 class _Subject:
@@ -213,7 +208,7 @@ class _Prefetch:
             # here, not by the consumer: closing a generator another thread runs raised
             # "generator already executing" over the consumer's own error (a Ctrl-C)
             try:
-                _close(chunks)
+                close_chunks(chunks)
             except Exception as err:  # noqa: BLE001 - on a thread: said, not raised
                 logger.warning("closing the dump's stream failed: %s", err)
         self._put(item)

@@ -47,7 +47,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import IO, TypeVar, cast
 
 import pyoxigraph as ox
@@ -120,7 +120,7 @@ def _frame_json(kind: bytes, obj: dict) -> None:
 #: return (deleted by ``translate`` to find them: ten times a pattern's speed), and
 #: U+FFFE, U+FFFF as UTF-8. A literal holding one makes no well-formed XML.
 _CONTROLS = bytes(set(range(32)) - set(b"\t\n\r"))
-_XML_TYPES = {"application/sparql-results+xml", "application/rdf+xml"}
+XML_TYPES = {"application/sparql-results+xml", "application/rdf+xml"}
 
 
 #: An element name with no local part (``<oxprefix:>``, or a query's own prefix): what
@@ -144,7 +144,7 @@ def xml_unfit(media_type: str | None, data: bytes | bytearray) -> bool:
     >>> xml_unfit("application/rdf+xml", b'<rdf:Description rdf:about="http://a/s:">')
     False
     """
-    return media_type in _XML_TYPES and (
+    return media_type in XML_TYPES and (
         len(data.translate(None, _CONTROLS)) != len(data)
         or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data
         or (media_type == "application/rdf+xml" and _NAMELESS.search(data) is not None))
@@ -159,26 +159,7 @@ def xml_exact(media_type: str | None, data: bytes) -> bytes:
     >>> xml_exact("application/sparql-results+xml", b"<literal>a\\r\\nb</literal>")
     b'<literal>a&#13;\\nb</literal>'
     """
-    return data.replace(b"\r", b"&#13;") if media_type in _XML_TYPES else data
-
-
-class ExactXml:
-    """An answer's chunks through :func:`xml_exact` (``close`` passed on: it frees the
-    executor or the remote connection)."""
-
-    def __init__(self, media_type: str, chunks: Iterator[bytes]) -> None:
-        self.media_type, self.chunks = media_type, chunks
-
-    def __iter__(self) -> ExactXml:
-        return self
-
-    def __next__(self) -> bytes:
-        return xml_exact(self.media_type, next(self.chunks))
-
-    def close(self) -> None:
-        close = getattr(self.chunks, "close", None)
-        if close is not None:
-            close()
+    return data.replace(b"\r", b"&#13;") if media_type in XML_TYPES else data
 
 
 #: What pyoxigraph says when a syntax's writer cannot carry an RDF 1.2 term.

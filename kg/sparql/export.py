@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from exokg.chunks import close_chunks
 from exokg.sparql.cancel import CancelToken, current_token
 
 if TYPE_CHECKING:
@@ -32,9 +33,7 @@ def _run(service: SparqlService, job: dict[str, Any],
     try:
         yield from chunks
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()  # mid-stream: the executor is killed and replaced
+        close_chunks(chunks)  # mid-stream: the executor is killed and replaced
 
 
 def dump(service: SparqlService, media_type: str, *,

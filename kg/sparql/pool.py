@@ -15,6 +15,7 @@ watches the token's fd, and the wait for an idle executor is woken by it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from exokg.chunks import Chunks
 from exokg.errors import (
     RDF12_UNFIT,
     XML_UNFIT,
@@ -41,7 +43,7 @@ from exokg.errors import (
     QueryTimeout,
     UnknownFormat,
 )
-from exokg.sparql._executor import MEMORY_EXIT, ExactXml
+from exokg.sparql._executor import MEMORY_EXIT, XML_TYPES, xml_exact
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query
 from exokg.sparql.diagnose import explain_syntax_error
@@ -479,8 +481,8 @@ class ExecutorPool:
             raise _error(json.loads(payload), request.get("q", ""), executor.memory_limit)
         header = json.loads(payload)
         outcome = Outcome(header["kind"], header["media_type"], header["truncated"], iter(()))
-        outcome.chunks = ExactXml(outcome.media_type,
-                                  _Stream(self, executor, deadline, outcome, started, cancel))
+        outcome.chunks = exact_xml(outcome.media_type,
+                                   _Stream(self, executor, deadline, outcome, started, cancel))
         return outcome
 
     def warm(self, requests: list[dict[str, Any]], *, timeout: float) -> int:
@@ -555,6 +557,18 @@ class ExecutorPool:
             executor.kill()
         self._all.clear()
         self._started = False
+
+
+def exact_xml(media_type: str | None, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """An answer's ``chunks`` through :func:`~exokg.sparql._executor.xml_exact` where
+    they are XML (``close`` passed on: it frees the executor or the remote connection).
+
+    >>> b"".join(exact_xml("application/rdf+xml", iter([b"a\\r", b"b"])))
+    b'a&#13;b'
+    """
+    if media_type not in XML_TYPES:
+        return chunks
+    return Chunks(chunks, each=functools.partial(xml_exact, media_type))
 
 
 class _Stream:

@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
+from exokg.chunks import Chunks, close_chunks
 from exokg.errors import (
     XML_UNFIT,
     AnswerTooLarge,
@@ -57,10 +58,17 @@ from exokg.errors import (
     QueryTimeout,
     UnknownFormat,
 )
-from exokg.sparql._executor import ExactXml, xml_unfit
+from exokg.sparql._executor import xml_unfit
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.check import inspect_query, token_spans
-from exokg.sparql.pool import Outcome, ServiceBusy, Slots, WaitingLine, kept_for_own
+from exokg.sparql.pool import (
+    Outcome,
+    ServiceBusy,
+    Slots,
+    WaitingLine,
+    exact_xml,
+    kept_for_own,
+)
 from exokg.sparql.row_cap import csv_chunks, serialize_rows, too_large
 from exokg.store import StoreInfo
 
@@ -718,8 +726,10 @@ class RemotePool:
         except BaseException:
             self._slots.put(slot)
             raise
-        outcome.chunks = _Released(outcome.chunks, lambda: self._slots.put(slot), outcome,
-                                   started)
+        def ended() -> None:
+            outcome.stats["seconds"] = time.monotonic() - started
+
+        outcome.chunks = Chunks(outcome.chunks, then=lambda: self._slots.put(slot), ended=ended)
         return outcome
 
     def _run(self, job: dict[str, Any], timeout: float, cancel: CancelToken | None) -> Outcome:
@@ -756,12 +766,13 @@ class RemotePool:
             if not cap:
                 if not is_graph and solutions == _CSV:
                     return Outcome("solutions", _CSV, False,
-                                   _ClosingReply(_csv_from_json(reply, self.url), reply))
+                                   Chunks(_csv_from_json(reply, self.url), then=reply.close))
                 kind = "graph" if is_graph else "solutions"
                 media_type = reply.media_type or (graph if is_graph else solutions) or ""
                 # the engine's own bytes, as it wrote them
                 return Outcome(kind, media_type, False,
-                               _ClosingReply(_xml_checked(reply.chunks(), media_type), reply))
+                               Chunks(_xml_checked(reply.chunks(), media_type),
+                                      then=reply.close))
             max_bytes = int(job.get("max_bytes") or 0)
             if is_graph:
                 return _exact(_cut_graph(reply, graph, cap, max_bytes,
@@ -852,28 +863,8 @@ class _Tee(_Stream):
 def _exact(outcome: Outcome) -> Outcome:
     """``outcome`` with pyoxigraph's XML made exact (:func:`~exokg.sparql._executor.xml_exact`):
     for what pyoxigraph wrote here, not an engine's own bytes."""
-    outcome.chunks = ExactXml(outcome.media_type, outcome.chunks)
+    outcome.chunks = exact_xml(outcome.media_type, outcome.chunks)
     return outcome
-
-
-class _ClosingReply:
-    """``chunks`` read from ``reply``, which closing them closes, even before the first
-    (closing a generator not yet started runs none of its code)."""
-
-    def __init__(self, chunks: Iterator[bytes], reply: _Reply) -> None:
-        self.chunks, self.reply = chunks, reply
-
-    def __iter__(self) -> _ClosingReply:
-        return self
-
-    def __next__(self) -> bytes:
-        return next(self.chunks)
-
-    def close(self) -> None:
-        close = getattr(self.chunks, "close", None)
-        if close is not None:
-            close()
-        self.reply.close()
 
 
 def _csv_from_json(reply: _Reply, url: str) -> Iterator[bytes]:
@@ -903,9 +894,7 @@ def _xml_checked(chunks: Iterator[bytes], media_type: str) -> Iterator[bytes]:
             tail = chunk[-2:]
             yield chunk
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        close_chunks(chunks)
 
 
 def _fit(media_type: str, data: bytes, other: str | None,
@@ -1002,42 +991,6 @@ def _cut_graph(reply: _Reply, media_type: str | None, cap: int, max_bytes: int,
 
     media_type, data = _fit(media_type, written(media_type), other, written)
     return Outcome("graph", media_type, truncated, iter([data]), {"rows": len(triples)})
-
-
-class _Released:
-    """An answer's chunks; gives the query slot back once read or closed."""
-
-    def __init__(self, chunks: Iterator[bytes], release: Callable[[], None],
-                 outcome: Outcome, started: float) -> None:
-        self.chunks, self.release, self.outcome, self.started = chunks, release, outcome, started
-        self.held = True
-
-    def __iter__(self) -> _Released:
-        return self
-
-    def __next__(self) -> bytes:
-        try:
-            return next(self.chunks)
-        except StopIteration:
-            self.outcome.stats["seconds"] = time.monotonic() - self.started
-            self.close()
-            raise
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        if self.held:
-            self.held = False
-            close = getattr(self.chunks, "close", None)
-            try:
-                if close:
-                    close()
-            finally:
-                self.release()
-
-    def __del__(self) -> None:
-        self.close()
 
 
 class RemoteStore:

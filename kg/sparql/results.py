@@ -1,7 +1,7 @@
 """SELECT and ASK results in one parsed form, read once from SPARQL JSON.
 
 The SPARQL service (pyoxigraph) serializes; everything that shows or re-writes a
-result table (the query page, its CSV/TSV/JSON downloads, ``exokg query``'s text table)
+result table (the query page and its JSON twin, ``exokg query``'s text table)
 reads :class:`Results` parsed by :meth:`Results.from_json` instead of each parsing
 the JSON itself.
 
@@ -24,11 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-import pyoxigraph as ox
 from exokg.curie import compact_iri
 from exokg.errors import RDF12_RESULTS_UNFIT, InvalidQuery, UnknownFormat
 from exokg.rdf_terms import rdflib_literal
-from exokg.sparql.row_cap import serialize_rows
 from exokg.terminal import aligned
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
@@ -158,51 +156,6 @@ class Results:
         if self.truncated:
             doc["truncated"] = True
         return doc
-
-    def to_csv(self) -> bytes:
-        """SPARQL 1.1 CSV, as the service writes it (:mod:`exokg.sparql.row_cap`).
-
-        >>> Results(["s", "b"], [[URIRef("http://ex.org/a,b"), BNode("x1")]]).to_csv()
-        b's,b\\r\\n"http://ex.org/a,b",_:x1\\r\\n'
-        """
-        return serialize_rows("text/csv", self.vars, _oxigraph_rows(self.rows))
-
-    def to_tsv(self) -> bytes:
-        """SPARQL 1.1 TSV, as the service writes it: terms in N-Triples syntax.
-
-        >>> Results(["x"], [[Literal("a\\nb\\tc")]]).to_tsv()
-        b'?x\\n"a\\\\nb\\\\tc"\\n'
-        """
-        return serialize_rows("text/tab-separated-values", self.vars,
-                              _oxigraph_rows(self.rows))
-
-
-def _oxigraph_rows(rows: list[list[Node | None]]) -> list[tuple[Any, ...]]:
-    """``rows`` as pyoxigraph terms, for the service's own CSV and TSV writers."""
-    renamed: dict[str, ox.BlankNode] = {}
-
-    def term(t: Node | None) -> Any:
-        if t is None:
-            return None
-        if isinstance(t, URIRef):
-            return ox.NamedNode(str(t))
-        if isinstance(t, BNode):
-            try:
-                return ox.BlankNode(str(t))
-            except ValueError:  # a label N-Triples cannot write: renamed, the same each time
-                return renamed.setdefault(str(t), ox.BlankNode())
-        if isinstance(t, Literal) and t.language:
-            return ox.Literal(str(t), language=t.language)
-        if isinstance(t, Literal) and t.datatype is not None:
-            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
-        return ox.Literal(str(t))
-
-    try:
-        return [tuple(term(t) for t in row) for row in rows]
-    except ValueError as err:  # a remote engine's answer, passed on as it came
-        raise UnknownFormat(f"the answer holds a term that is not valid RDF ({err}), which "
-                            "CSV and TSV downloads cannot write; ask /sparql for SPARQL "
-                            "JSON results") from None
 
 
 def _text(term: Node | None, compact: Callable[[str], str]) -> str:

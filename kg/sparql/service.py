@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
+from exokg.chunks import close_chunks
 from exokg.config import Config
 from exokg.errors import AnswerTooLarge, InvalidQuery, PreconditionFailed, StoreChanged
 from exokg.rdf_terms import ntriples_graph, rdflib_triples
@@ -69,9 +70,7 @@ def whole_body(answer: QueryAnswer, *, capped: bool = True) -> bytes:
                 raise AnswerTooLarge(_too_large())
             parts.append(chunk)
     finally:
-        close = getattr(stream, "close", None)
-        if close:
-            close()
+        close_chunks(stream)
     return b"".join(parts)
 
 
@@ -407,9 +406,7 @@ class SparqlService:
         outcome = self.pool.execute(job, timeout=self.timeout,
                                     cancel=request.cancel or current_token(), own=request.own)
         if not held:
-            close = getattr(outcome.chunks, "close", None)
-            if close is not None:
-                close()  # frees the executor
+            close_chunks(outcome.chunks)  # frees the executor
             check_if_match(request.if_match, etag)
         answer.media_type, answer.truncated = outcome.media_type, outcome.truncated
         answer.info = {"rows": None, "cache": "miss"}
@@ -498,9 +495,7 @@ class SparqlService:
                         kept = None
                 yield chunk
         finally:
-            close = getattr(chunks, "close", None)
-            if close:
-                close()
+            close_chunks(chunks)
         answer.info.update(outcome.stats)
         if kept is not None:
             self._remember(answer, b"".join(kept), outcome.stats)
