@@ -746,18 +746,36 @@ def _tally_molecules(rows: Path, out: Path, hubs: dict[str, int], hub_min: int,
         source.close()
 
 
-def _cores() -> int:
+def _cores(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
     """The cores this process may keep busy: those it may run on, fewer under a CPU
-    quota (a container's ``--cpus``: cgroup v2's ``cpu.max``)."""
+    quota (a container's ``--cpus``: cgroup v2's ``cpu.max``, v1's ``cpu.cfs_quota_us``
+    over ``cpu.cfs_period_us``).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as v1:
+    ...     _ = Path(v1, "cpu").mkdir(), Path(v1, "cpu", "cpu.cfs_quota_us").write_text("150000")
+    ...     _ = Path(v1, "cpu", "cpu.cfs_period_us").write_text("100000")
+    ...     _cores(Path(v1))
+    1
+    """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
         os.cpu_count() or 1
+    quota = _cgroup_quota(cgroup)
+    return cores if quota is None else min(cores, max(1, int(quota)))
+
+
+def _cgroup_quota(cgroup: Path) -> float | None:
+    """The CPU quota in cores under ``cgroup`` (the cgroup file system's root), or None
+    when there is none (or it cannot be read)."""
     try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            cores = min(cores, max(1, int(quota) // int(period)))
-    except (OSError, ValueError):  # no cgroup v2 quota here
-        pass
-    return cores
+        if (cgroup / "cpu.max").exists():  # v2: "max 100000", "150000 100000"
+            quota, period = (cgroup / "cpu.max").read_text().split()[:2]
+            return None if quota == "max" else int(quota) / int(period)
+        quota = (cgroup / "cpu" / "cpu.cfs_quota_us").read_text().strip()  # v1: -1 for none
+        period = (cgroup / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        return None if int(quota) < 0 else int(quota) / int(period)
+    except (OSError, ValueError, ZeroDivisionError):
+        return None
 
 
 class _ByMolecule:

@@ -173,3 +173,47 @@ def test_on_one_core_the_tallies_by_molecule_stay_in_the_builder(tmp_path, monke
     monkeypatch.setattr(facets_build, "start_in_child", no_child)
     build_facets(review, tmp_path / "facets", apart_min=0)
     assert facet_tables(tmp_path / "facets")["conflict"]
+
+
+class _GaveUp(Exception):
+    pass
+
+
+def test_a_build_given_up_while_it_waits_for_the_child_ends_the_child(tmp_path, monkeypatch,
+                                                                      caplog):
+    """The builder waits for the tallies by molecule asking ``alive()`` each second: a
+    build given up then stops within about a second, the child ended, no scratch left
+    (the child here sleeps: the review's own tallies end before the builder waits)."""
+    import logging
+    import time
+
+    review = open_store(prepare_store(tmp_path / "stores").path)
+    monkeypatch.setattr(facets_build, "_cores", lambda: 2)
+    children = []
+    start = facets_build.start_in_child
+
+    def sleeping_child(func, *args, what=None):
+        children.append(start(time.sleep, 60, what=what))
+        return children[-1]
+
+    monkeypatch.setattr(facets_build, "start_in_child", sleeping_child)
+    given_up_at, asked = [], []
+
+    def alive():
+        if "by study done" in caplog.text and not given_up_at:
+            asked.append(1)
+            if len(asked) == 2:  # the first: the phase's own end; the next: while waiting
+                given_up_at.append(time.monotonic())
+                raise _GaveUp
+
+    caplog.set_level(logging.INFO, logger="exokg.facets_build")
+    with pytest.raises(_GaveUp):
+        facets_build.write_facets(tmp_path / "facets", facets_build._StoreFindings(review),
+                                  lambda: review, alive=alive, apart_min=0)
+    assert "by molecule done" not in caplog.text  # given up while it waited
+    assert time.monotonic() - given_up_at[0] < 5
+    proc = children[0]._proc
+    proc.join(5)
+    assert not proc.is_alive()
+    left = {p.suffix for p in (tmp_path / "facets").iterdir()}
+    assert not left & {".scratch", ".order", ".molecules", ".incoming"}, left
