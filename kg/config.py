@@ -157,9 +157,14 @@ class Config:
     threads: int = _setting(4, "request threads per worker")
     executors: int = _setting(
         3, "query executor processes per worker (each can be killed at the time limit); "
-        "with 3 or more, users' queries leave one to the pages' and the API's own")
+        "with 3 or more, users' queries leave one to the pages' and the API's own, and "
+        "whole-graph exports stream at most all but two at once (at least one)")
     body_timeout: float = _setting(
         30.0, "seconds a request's body may take to arrive (then 408)")
+    send_timeout: float = _setting(
+        60.0, "seconds a client may take to accept each 64 KiB of an answer; then it is "
+        "dropped and its query or export stopped (a download nobody read held its query "
+        "executor up to EXPORT_TIMEOUT; 0: no limit)")
     busy_timeout: float = _setting(
         2.0, "seconds queries wait for a query executor while none frees (each runs a query "
         "started before); then those waiting, and each new query until one frees, answer 503 "
@@ -203,7 +208,7 @@ class Config:
             value = _check(_KINDS[f.name], getattr(self, f.name), f.name.upper())
             object.__setattr__(self, f.name, value)
         for name in ("query_timeout", "export_timeout", "drain_timeout", "busy_timeout",
-                     "max_rows", "max_answer_bytes", "page_rows",
+                     "send_timeout", "max_rows", "max_answer_bytes", "page_rows",
                      "max_body_bytes", "cache_size", "cache_max_bytes", "max_radius",
                      "memory_triples", "early_triples", "prefetch_share", "query_memory"):
             if getattr(self, name) < 0:
@@ -218,7 +223,7 @@ class Config:
         if self.body_timeout <= 0:  # a body must arrive in some time
             raise ConfigError(f"BODY_TIMEOUT must be above 0, got {self.body_timeout!r}")
         for name in ("query_timeout", "export_timeout", "drain_timeout", "body_timeout",
-                     "busy_timeout"):
+                     "busy_timeout", "send_timeout"):
             if getattr(self, name) > MAX_SECONDS:
                 raise ConfigError(f"{name.upper()} is at most {MAX_SECONDS:,} s (a week), "
                                   f"got {getattr(self, name)!r}")

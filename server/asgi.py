@@ -25,12 +25,15 @@ Per request:
 - A response the app gives a ``Content-Length`` is sent whole when its iterable is
   done within the first 64 KiB; any other is sent chunked, in batches of about 64 KiB,
   the next read from the iterable only once the client has taken the one before
-  (exports stream gigabytes; nothing is joined).
+  (exports stream gigabytes; nothing is joined). A client that takes no batch for
+  ``SEND_TIMEOUT`` seconds is dropped, and the app's response closed: a download read
+  by nobody held its query executor until the export time limit (an hour).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import io
@@ -73,6 +76,10 @@ class _Gone(Exception):
     """The client disconnected: nothing more is sent."""
 
 
+class _Stalled(_Gone):
+    """The client took no batch of the answer for ``SEND_TIMEOUT`` seconds: dropped."""
+
+
 class _SlowBody(Exception):
     """The request's body did not arrive within the ``BODY_TIMEOUT`` setting's seconds (a
     client that declares a length and sends less held its connection for ever)."""
@@ -89,8 +96,9 @@ class _Exchange:
     bound to its thread across its iterable: the exports' SQLite spool does), handing
     the body to the event loop a batch at a time."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, send: _Send) -> None:
-        self.loop, self._send = loop, send
+    def __init__(self, loop: asyncio.AbstractEventLoop, send: _Send,
+                 send_timeout: float | None = None) -> None:
+        self.loop, self._send, self.send_timeout = loop, send, send_timeout
         self.gone: asyncio.Future | None = None  # done once the client has left
         self.status = 500
         self.headers: list[tuple[bytes, bytes]] = []
@@ -157,9 +165,13 @@ class _Exchange:
             for chunk in iterable:
                 self._write(chunk)
                 if self._size >= _BATCH:
-                    data = self._take()
-                    asyncio.run_coroutine_threadsafe(self.send_body(data, more=True),
-                                                     self.loop).result()
+                    sending = asyncio.run_coroutine_threadsafe(
+                        self.send_body(self._take(), more=True), self.loop)
+                    try:
+                        sending.result(self.send_timeout)
+                    except concurrent.futures.TimeoutError:
+                        sending.cancel()
+                        raise _Stalled from None
             return self._take()
         finally:
             close_chunks(iterable)
@@ -264,12 +276,16 @@ class AsgiBridge:
     own_thread
         paths served by a thread of their own, never waiting behind the others' work
         (a health check must answer while slow queries hold every other thread).
+    send_timeout
+        seconds a client may take to accept each batch of an answer (the
+        ``SEND_TIMEOUT`` setting; then it is dropped, the answer closed); 0: no limit.
     """
 
     def __init__(self, app: Callable, *, threads: int, max_body: int,
                  body_timeout: float, own_thread: tuple[str, ...] = (),
-                 access_log: bool = False) -> None:
+                 access_log: bool = False, send_timeout: float = 0) -> None:
         self.app, self.max_body, self.body_timeout = app, max_body, body_timeout
+        self.send_timeout = send_timeout
         self.access_log = access_log
         self.threads = _Threads(threads)
         self.own = {path: _Threads(1) for path in own_thread}
@@ -296,7 +312,7 @@ class AsgiBridge:
         environ = self.environ(scope, body)
         cancel = environ[CANCEL_KEY] = CancelToken()
         loop = asyncio.get_running_loop()
-        exchange = _Exchange(loop, send)
+        exchange = _Exchange(loop, send, self.send_timeout or None)
         environ[SENT_KEY] = lambda: exchange.started
         # Most requests are done in well under a millisecond: the disconnect is watched
         # (a task and a receive per request) only for those that last longer.
@@ -307,6 +323,11 @@ class AsgiBridge:
         try:
             try:
                 last = await work  # ends soon once cancelled
+            except _Stalled:
+                logger.warning("%s %s: the client took nothing for %g s (SEND_TIMEOUT): "
+                               "dropped after %d bytes", scope["method"], scope["path"],
+                               self.send_timeout, exchange.sent)
+                return
             except _Gone:
                 return
             except Exception as err:

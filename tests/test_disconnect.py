@@ -358,3 +358,60 @@ def test_a_client_that_took_the_whole_sized_body_is_logged_200_not_499(
     name = path.split("?")[0]
     assert _wait_for(lambda: any(e["path"] == name for e in _access_entries(proc)))
     assert [e["status"] for e in _access_entries(proc) if e["path"] == name] == [200]
+
+
+# --- downloads nobody reads -------------------------------------------------------------
+
+SEND_TIMEOUT = 3
+
+
+@pytest.fixture(scope="module")
+def unread_server(tmp_path_factory):
+    """Three executors, a short ``SEND_TIMEOUT``: a store whose N-Triples (about 12 MB)
+    fill a client's socket and the server's long before the export ends."""
+    from hubgen import write_hub_graph
+
+    folder = tmp_path_factory.mktemp("unread-export")
+    data = write_hub_graph(folder / "hub.nt", findings=5_000)
+    proc, url = start_server(["--store", str(folder / "store"), "--data", str(data),
+                              "--workers", "1", "--executors", "3"],
+                             env={"EXOKG_SEND_TIMEOUT": str(SEND_TIMEOUT),
+                                  "EXOKG_BUSY_TIMEOUT": "1"})
+    yield proc, url
+    stop_server(proc)
+
+
+def _unread_download(url: str) -> socket.socket:
+    """A whole-graph export asked for by a client that never reads it."""
+    port = int(url.rsplit(":", 1)[1])
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(b"GET /api/export?format=ntriples HTTP/1.1\r\nHost: test\r\n\r\n")
+    return sock
+
+
+def test_downloads_nobody_reads_leave_users_queries_an_executor(unread_server):
+    """Two unread exports took both executors open to users (the third is the pages'):
+    every /sparql query was a 503, for up to the export time limit. Now one export streams
+    at a time per worker (the next is a 503 at once), users' queries are answered, and a
+    client that takes nothing for SEND_TIMEOUT is dropped, its export stopped."""
+    proc, url = unread_server
+    first = _unread_download(url)
+    try:
+        time.sleep(1.0)  # its dump holds an executor, its client reads nothing
+        second = requests.get(f"{url}/api/export", params={"format": "ntriples"}, timeout=30)
+        assert second.status_code == 503 and "Retry-After" in second.headers
+        assert "whole-graph export at a time" in second.json()["error"]
+        for _ in range(3):  # every user query, not only the first
+            r = requests.get(f"{url}/sparql", params={"query": "ASK { ?s ?p ?o }"},
+                             headers={"Accept": "application/sparql-results+json"},
+                             timeout=30)
+            assert r.status_code == 200 and r.json()["boolean"] is True
+        # dropped once it took nothing for SEND_TIMEOUT: its place frees for the next
+        assert _wait_for(lambda: "took nothing for" in server_log(proc),
+                         seconds=SEND_TIMEOUT + 20), server_log(proc)[-2000:]
+        r = requests.get(f"{url}/api/export", params={"format": "ntriples"}, timeout=60)
+        assert r.status_code == 200 and len(r.content) > 5_000_000
+    finally:
+        first.close()

@@ -390,7 +390,8 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
         # a health check answers while slow requests hold every other thread
         bridge = AsgiBridge(app, threads=settings.threads, max_body=settings.max_body_bytes,
                             body_timeout=settings.body_timeout, own_thread=("/healthz",),
-                            access_log=settings.access_log)
+                            access_log=settings.access_log,
+                            send_timeout=settings.send_timeout)
         server.ready()  # the worker this one replaces may stop now (exokg.cli._workers)
         return bridge
 

@@ -103,8 +103,9 @@ def stream_graph(service: SparqlService, format: str, *,  # noqa: A002
     """The whole graph of the service's store in a graph format, as chunks of bytes.
 
     Nothing is read until the first chunk is asked for; the reads run in the query
-    executors under ``EXPORT_TIMEOUT`` and are not cut at ``MAX_ROWS``. Closing the
-    iterator midway stops them.
+    executors under ``EXPORT_TIMEOUT`` and are not cut at ``MAX_ROWS``, one of the
+    exports the worker streams at once (:class:`~exokg.sparql.export.ExportGate`).
+    Closing the iterator midway stops them.
 
     Parameters
     ----------
@@ -121,19 +122,21 @@ def stream_graph(service: SparqlService, format: str, *,  # noqa: A002
     TooLargeToDraw
         for DOT or SVG of a graph above the drawing cap (at the first chunk).
     QueryTimeout
-        at the export time limit.
+        at the export time limit; :class:`~exokg.sparql.pool.ServiceBusy` when the
+        worker streams as many exports as it streams at once.
     QueryCancelled
         when ``cancel`` fires.
     """
+    from exokg.sparql.export import dump, gated
+
     fmt = get_format(format, kinds=GRAPH_KINDS)
     cancel = cancel or current_token()
     if fmt.kind == "rdf":
-        from exokg.sparql.export import dump
         from exokg.vocab import PREFIXES
 
-        return dump(service, fmt.media_type,
-                    prefixes=None if fmt.name in _NO_PREFIXES else dict(PREFIXES),
-                    cancel=cancel)
+        return gated(service, lambda: dump(
+            service, fmt.media_type,
+            prefixes=None if fmt.name in _NO_PREFIXES else dict(PREFIXES), cancel=cancel))
     from exokg.io.store_rows import store_graph, store_rows
 
     def rows() -> Iterator[bytes]:
@@ -142,7 +145,7 @@ def stream_graph(service: SparqlService, format: str, *,  # noqa: A002
 
     def drawn() -> Iterator[bytes]:
         yield fmt.writer(store_graph(service, findings=findings, cancel=cancel))
-    return rows() if fmt.streams else drawn()
+    return gated(service, rows if fmt.streams else drawn)
 
 
 def graph_format_names() -> list[str]:

@@ -6,24 +6,101 @@ opens the store) under the export time limit (``EXPORT_TIMEOUT``) and streams: t
 executor sends its output in 64 KiB frames as it writes it, and closing the stream
 midway (a client gone) kills and replaces the executor. :class:`ChunkReader` lets
 pyoxigraph's parsers read such a stream as a file.
+
+An export's executor is held while its client reads, however slowly: a worker streams
+at most :func:`exports_at_once` of them at a time (:class:`ExportGate`), so that users'
+queries always keep an executor (six downloads that read nothing made every ``/sparql``
+query a 503 for up to an hour).
 """
 
 from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from exokg.chunks import close_chunks
 from exokg.sparql.cancel import CancelToken, current_token
+from exokg.sparql.pool import ServiceBusy
 
 if TYPE_CHECKING:
     from exokg.sparql.service import SparqlService
 
-__all__ = ["ChunkReader", "dump"]
+__all__ = ["ChunkReader", "ExportGate", "dump", "exports_at_once"]
 
 logger = logging.getLogger(__name__)
+
+
+def exports_at_once(size: int) -> int:
+    """How many whole-graph exports a worker with ``size`` executors (or remote query
+    slots) streams at once: all but two -- one kept for the pages' and the API's own
+    queries (:func:`~exokg.sparql.pool.kept_for_own`), one for users' queries -- and
+    at least one.
+
+    >>> [exports_at_once(n) for n in (1, 2, 3, 8)]
+    [1, 1, 1, 6]
+    """
+    return max(1, size - 2)
+
+
+class ExportGate:
+    """The whole-graph exports of one worker, at most ``size`` at a time; one more waits
+    ``wait`` seconds at most (``None``: as long as it takes) for one to end, then is
+    refused (503, ``Retry-After``).
+
+    >>> gate = ExportGate(1, wait=0.01)
+    >>> release = gate.enter()
+    >>> gate.enter()
+    Traceback (most recent call last):
+    ...
+    exokg.sparql.pool.ServiceBusy: this worker streams 1 whole-graph export at a time, and \
+one is under way: try again later
+    >>> release(); release()  # once, however often it is called
+    >>> gate.enter()()
+    """
+
+    def __init__(self, size: int, *, wait: float | None) -> None:
+        self.size, self.wait = size, wait
+        self._free = threading.BoundedSemaphore(size)
+
+    def enter(self) -> Callable[[], None]:
+        """A place, and what gives it back (once, however often it is called)."""
+        if not self._free.acquire(timeout=self.wait):
+            under_way = "one is" if self.size == 1 else "all are"
+            raise ServiceBusy(f"this worker streams {self.size} whole-graph "
+                              f"export{'s' * (self.size > 1)} at a time, and {under_way} "
+                              "under way: try again later")
+        once = threading.Lock()
+
+        def release() -> None:
+            if once.acquire(blocking=False):
+                self._free.release()
+        return release
+
+
+def gated(service: SparqlService, chunks: Callable[[], Iterator[bytes]]) -> Iterator[bytes]:
+    """``chunks()``, a whole-graph export, read once the worker's :class:`ExportGate`
+    lets it in (at the first chunk asked for); its place given back when it ends or is
+    closed.
+
+    Raises
+    ------
+    ServiceBusy
+        when as many exports as the worker streams at once hold their places.
+    """
+    release = service.exports.enter()
+    made: Iterator[bytes] | None = None
+    try:
+        made = chunks()
+        yield from made
+    finally:
+        try:
+            if made is not None:
+                close_chunks(made)
+        finally:
+            release()
 
 
 def _run(service: SparqlService, job: dict[str, Any],

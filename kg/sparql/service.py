@@ -26,6 +26,7 @@ from exokg.release import make_etag
 from exokg.sparql.cache import ResultCache
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.sparql.check import check_query, inspect_query
+from exokg.sparql.export import ExportGate, exports_at_once
 from exokg.sparql.negotiate import negotiate_for, xml_fallbacks
 from exokg.sparql.pool import ExecutorPool, Outcome, ServiceBusy
 from exokg.sparql.remote import RemotePool
@@ -245,6 +246,9 @@ class SparqlService:
                                   timeout_param=config.store_timeout_param,
                                   artifacts_dir=config.store_dir) if config.store_url else None
         self._lock = threading.Lock()
+        #: the whole-graph exports this worker streams at once (exokg.sparql.export)
+        self.exports = ExportGate(exports_at_once(config.executors),
+                                  wait=config.busy_timeout or config.query_timeout or None)
 
     # --- the store ---------------------------------------------------------------------
 
