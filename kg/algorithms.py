@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
 import networkx as nx
-from exokg.bounds import integer_in
+from exokg.bounds import integer_in, search_text
 from exokg.describe import projected_number
 from exokg.errors import InvalidQuery
 from exokg.evidence import Finding, group_by_disease_role, summarize
@@ -135,8 +135,7 @@ def search(G: Source, q: str, *, types: Iterable[str] | None = None,
     >>> search(G, "hsa-miR-21")[0]["label"]
     'miR-21'
     """
-    if not (q or "").strip():
-        raise InvalidQuery("q must not be empty")
+    q = search_text(q)
     limit = integer_in("limit", limit, 1, 1000)
     source = as_source(G)
     hits = source.search(q, parse_kinds(types), limit)

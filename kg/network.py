@@ -60,8 +60,9 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 import networkx as nx
+from exokg.bounds import SEARCH_MAX
 from exokg.curie import compact_iri, expand_curie, external_curie, local_name
-from exokg.display import suggested
+from exokg.display import TEXT_SHOWN, clip, suggested
 from exokg.errors import AmbiguousNode, NodeNotFound
 from exokg.labels import preferred_label
 from exokg.review import CONTENT_KINDS
@@ -433,7 +434,9 @@ def resolve_node(G: nx.MultiDiGraph, name: str) -> str:
 
 def _not_found(G: nx.MultiDiGraph, text: str) -> tuple[str, list[str]]:
     index = _index(G)
-    close = difflib.get_close_matches(text.lower(), list(index), n=5, cutoff=0.6)
+    # no name is longer than a search takes: a longer text is compared by its start
+    close = difflib.get_close_matches(text[:SEARCH_MAX].lower(), list(index), n=5,
+                                      cutoff=0.6)
     names = []
     for key in close:
         node = min(index[key], key=lambda n: _rank_key(G, n))
@@ -443,7 +446,7 @@ def _not_found(G: nx.MultiDiGraph, text: str) -> tuple[str, list[str]]:
         name = suggested(name, data["curie"])
         if name not in names:
             names.append(name)
-    message = f"no node named {text!r}"
+    message = f"no node named {clip(text, TEXT_SHOWN)!r}"
     if names:
         message += "; did you mean: " + ", ".join(names)
     return message, names

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import networkx as nx
+from exokg.bounds import SEARCH_MAX
 from exokg.curie import compact_iri
-from exokg.display import suggested
+from exokg.display import TEXT_SHOWN, clip, suggested
 from exokg.errors import ExoKGError, FindingNotNode, InvalidQuery, NodeNotFound, StoreChanged
 from exokg.graph_source import REACH_ROWS, NoMetrics, Selector
 from exokg.labels import preferred_label
@@ -202,7 +203,7 @@ class StoreSource:
         if found:
             return found
         names = self._suggest(text)
-        message = f"no node named {text!r}"
+        message = f"no node named {clip(text, TEXT_SHOWN)!r}"
         if names:
             message += "; did you mean: " + ", ".join(names)
         raise NodeNotFound(message, suggestions=names)
@@ -222,7 +223,8 @@ class StoreSource:
         with the search index also its normalised spellings (``MIR21``, ``miR21``)."""
         folded = text.lower()
         if self.artifacts is not None:
-            best = _named(self.artifacts, text)
+            # a text past SEARCH_MAX is no name the index holds (nor a finding's label)
+            best = _named(self.artifacts, text) if len(text) <= SEARCH_MAX else None
             if best is not None or not self.findings:
                 return best
             # a finding (not in the index) by its label as written: a look-up of that
@@ -250,14 +252,10 @@ class StoreSource:
         names: list[str] = []
         if "://" in text or expand(text) != text:
             text = re.split(r"[/#:]", text.rstrip("/#"))[-1].strip() or text
+        text = text[:SEARCH_MAX]
         if self.artifacts is not None:
-            from exokg.index import search
-
-            for cut in range(len(text), 1, -1):
-                hits = search(self.artifacts, text[:cut], limit=20)
-                if hits:
-                    names = [suggested(h.label, h.curie) for h in hits]
-                    break
+            hits = _longest_prefix_hits(self.artifacts, text)
+            names = [suggested(h.label, h.curie) for h in hits]
         else:
             prefix = text[:max(3, len(text) * 2 // 3)].lower()
             rows = self._select(
@@ -706,6 +704,37 @@ def _kind_names(classes: tuple[str, ...]) -> list[str]:
     from exokg.index.adjacency import kind_name
 
     return [kind_name(c) for c in classes]
+
+
+def _longest_prefix_hits(folder: Path, text: str) -> list[Any]:
+    """The search hits of the longest prefix of ``text`` (two characters or more) that
+    finds any: a prefix of a text that finds something finds something too, so it is
+    searched for by halves (nine searches for 500 characters; one per length cost a
+    32,000-character name 32,000 searches).
+
+    >>> from types import SimpleNamespace
+    >>> import exokg.index
+    >>> asked = []
+    >>> def fake(folder, q, limit):
+    ...     asked.append(q)
+    ...     return [SimpleNamespace(label=q)] if "mir-21".startswith(q) else []
+    >>> real, exokg.index.search = exokg.index.search, fake
+    >>> [h.label for h in _longest_prefix_hits(Path("."), "mir-21x-long-tail")], len(asked)
+    (['mir-21'], 4)
+    >>> exokg.index.search = real
+    """
+    from exokg import index
+
+    best: list[Any] = []
+    low, high = 2, len(text)  # the longest that finds is from ``low`` to ``high``
+    while low <= high:
+        cut = (low + high) // 2
+        hits = index.search(folder, text[:cut], limit=20)
+        if hits:
+            best, low = hits, cut + 1
+        else:
+            high = cut - 1
+    return best
 
 
 @functools.lru_cache(maxsize=4096)  # names users ask for again: the index is immutable

@@ -45,6 +45,17 @@ def _json(response, status=200):
     return response.get_json()
 
 
+def test_long_names_are_refused_or_resolved_in_bounded_time(api, monkeypatch):
+    """A search's text is at most 500 characters (a 400 past it); a node named by a long
+    text is a 404 after a bounded number of searches (its suggestions were searched one
+    prefix length at a time: 32,000 searches for a 32,000-character name)."""
+    long = " ".join(["m"] * 16_000)
+    data = _json(api.get("/api/entities", query_string={"q": long}), 400)
+    assert "a search takes at most 500" in data["error"]
+    data = _json(api.get("/api/neighborhood", query_string={"node": "miR-21" + long}), 404)
+    assert "no node named" in data["error"]
+
+
 def test_entities(api):
     data = _json(api.get("/api/entities?q=MIR-21"))
     assert data["ok"] and data["results"][0]["id"] == MIR21

@@ -584,6 +584,37 @@ def test_a_body_that_never_completes_is_408_and_the_connection_closed(store_dir)
         stop_server(proc)
 
 
+def test_connections_that_send_nothing_neither_stop_the_server_nor_stay_open(store_dir):
+    """Idle connections: ~2,000 of them stopped every request, /healthz included, for as
+    long as they stayed open, and one that never sent a byte was never closed (granian's
+    header timeout started at the first byte in its "auto" HTTP mode)."""
+    import resource
+
+    from exokg.cli.serve import HEADER_MS
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(4096, hard) if hard != resource.RLIM_INFINITY else 4096
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    proc, url = start_server(["--store", str(store_dir), "--workers", "2", "--executors", "1",
+                              "--no-access-log"])
+    idle: list[socket.socket] = []
+    try:
+        for _ in range(2_500):  # more than granian's default 1,024 per worker
+            idle.append(socket.create_connection(("127.0.0.1", _port(url)), timeout=30))
+        for _ in range(5):
+            assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
+            assert requests.get(f"{url}/sparql", params={"query": "ASK {}"},
+                                timeout=5).status_code == 200
+        started = time.monotonic()
+        assert idle[0].recv(1) == b""  # closed by the server, not by our timeout
+        assert time.monotonic() - started < HEADER_MS / 1000 + 5
+    finally:
+        for sock in idle:
+            sock.close()
+        stop_server(proc)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def test_a_body_the_server_cannot_read_is_400_and_logged(store_dir):
     """A chunk size that is no number: granian answered its own 500 (the bridge had
     taken the body's end for a client gone, and sent nothing), with no access-log line."""

@@ -58,6 +58,7 @@ import logging
 import math
 import multiprocessing.util
 import os
+import resource
 import signal
 import socket
 import sys
@@ -184,6 +185,31 @@ def check_address(host: str, port: int) -> None:
                                  "process (is another server running?)") from None
             raise ServeError(f"--host {host} --port {port}: cannot listen there "
                              f"({err.strerror})") from None
+
+
+#: Milliseconds a client may take to send a request's headers, from its connection's
+#: start (or its previous answer): then the connection is closed.
+HEADER_MS = 10_000
+
+#: Connections one worker holds at once (granian's ``backpressure``), idle ones included.
+CONNECTIONS = 8192
+
+
+def _allow_connections() -> None:
+    """Raise this process's open-file limit (inherited by the workers) to its hard limit,
+    16,384 at most, so that :data:`CONNECTIONS` sockets fit (a soft limit of 1,024, a
+    common default, refused connections long before).
+
+    >>> _allow_connections()
+    >>> import resource
+    >>> soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    >>> soft >= min(hard, 16_384)
+    True
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 16_384 if hard == resource.RLIM_INFINITY else min(hard, 16_384)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 #: The folder of this user's port locks: a fixed path (not $TMPDIR, which two servers of
@@ -338,11 +364,13 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     from exokg.server import create_app  # imported here, in the master: workers inherit it
     from exokg.server.asgi import AsgiBridge
     from exokg.store import find_store
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
 
     settings = Config.load(config)
     check_address(host, port)
+    _allow_connections()
     build: EarlyBuild | None = None
     if settings.store_url:  # a remote store: read its version now (fails early if down)
         from exokg.sparql.remote import RemotePool
@@ -400,8 +428,14 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
     # blocking threads run the event loop only (one), the bridge's pool runs the app
     server = ReadyServer(
         "exokg", address=host, port=port, interface=Interfaces.ASGINL,
-        workers=settings.workers, blocking_threads=1,
-        runtime_threads=1, backlog=2048, log_level=LogLevels.warning, log_access=False,
+        # HTTP/1 only: in "auto" mode granian reads a connection's first bytes (to tell
+        # the two versions apart) before the header read timeout starts, so a connection
+        # that sent nothing was never closed, and ~2,000 of them stopped the server
+        http=HTTPModes.http1, http1_settings=HTTP1Settings(header_read_timeout=HEADER_MS),
+        # idle connections count against a worker's backpressure until the header
+        # timeout closes them: room for many (granian's default is backlog / workers)
+        backpressure=CONNECTIONS, workers=settings.workers, blocking_threads=1,
+        runtime_threads=1, backlog=4096, log_level=LogLevels.warning, log_access=False,
         # a replacement starts once ready (ReadyServer); the interval covers its bind
         respawn_failed_workers=True, respawn_interval=1.0,
         # SIGTERM: each worker stops accepting and finishes what is in flight; a query

@@ -57,10 +57,10 @@ from pathlib import Path
 
 import numpy as np
 import pyoxigraph as ox
-from exokg.bounds import integer_in
+from exokg.bounds import integer_in, search_text
 from exokg.build_db import build_db
 from exokg.curie import external_curie
-from exokg.errors import ArtifactMissing, InvalidQuery
+from exokg.errors import ArtifactMissing
 from exokg.index.adjacency import excluded_types, kind_name, load_adjacency
 from exokg.index.metrics import load_metrics
 from exokg.index.scan import excluded_filter, node_ids, select, tagged_union
@@ -288,10 +288,10 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
     Raises
     ------
     InvalidQuery
-        for an empty ``q``, a bad ``limit`` or a folder without an index.
+        for an empty ``q`` or one past :data:`~exokg.bounds.SEARCH_MAX`, a bad ``limit``
+        or a folder without an index.
     """
-    if not (q or "").strip():
-        raise InvalidQuery("q must not be empty")
+    q = search_text(q)
     limit = integer_in("limit", limit, 1, 1000)
     kinds = normalize_kinds(types)
     keys = name_keys(q)  # exact and prefix lookups; identifiers only exactly
@@ -320,7 +320,7 @@ def search(index_folder: Path, q: str, *, types: Iterable[str] | None = None,
             for entity, field, pen, name in rows:
                 offer(entity, _PREFIX[_FIELDS[field]] - max(penalty, pen), _FIELDS[field],
                       name)
-        words = re.findall(r"\w+", fold(q))
+        words = list(dict.fromkeys(re.findall(r"\w+", fold(q))))  # each word once
         if words:
             match = " AND ".join(f'"{w}"*' for w in words)
             rows = con.execute("SELECT w.entity, w.field, w.text FROM (SELECT entity, field, "
