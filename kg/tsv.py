@@ -32,6 +32,7 @@ from __future__ import annotations
 import codecs
 import difflib
 import logging
+import os
 import re
 import stat
 from collections.abc import Callable, Sequence
@@ -88,6 +89,48 @@ def file_problem(path: Path) -> str | None:
     except OSError as err:
         return f"cannot read the file: {err.strerror or err}"
     return None if stat.S_ISREG(mode) else "not a regular file (a folder, a device or a pipe)"
+
+
+#: The largest input file a command reads whole into memory (a table of records or of
+#: entities, the RDF data ``exokg build`` and ``validate`` read into a graph): about
+#: 3.5 million records; a 40 GB file was read until memory ran out (a traceback).
+WHOLE_MAX = 1 << 30
+
+
+def read_whole(path: Path, *, most: int = WHOLE_MAX) -> bytes:
+    """The bytes of the regular file ``path`` (:func:`file_problem` first), read whole.
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile(suffix=".tsv") as f:
+    ...     _ = f.write(b"x" * 2000); f.flush()
+    ...     read_whole(Path(f.name), most=1000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    exokg.errors.RecordError: /tmp/...tsv: the file holds 2,000 bytes: an input read whole \
+into memory holds at most 1,000
+
+    Raises
+    ------
+    RecordError
+        naming the file: not a regular file, unreadable, or past ``most`` bytes.
+    """
+    name = str(path)
+    problem = file_problem(path)
+    if problem is not None:
+        raise RecordError(problem, file=name)
+    try:
+        with path.open("rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > most:
+                raise RecordError(f"the file holds {size:,} bytes: an input read whole into "
+                                  f"memory holds at most {most:,}", file=name)
+            data = file.read(most + 1)
+    except OSError as err:
+        raise RecordError(f"cannot read the file: {err.strerror or err}", file=name) from None
+    if len(data) > most:  # grown since it was measured
+        raise RecordError(f"the file holds more than {most:,} bytes: an input read whole "
+                          "into memory holds at most that", file=name)
+    return data
 
 
 def decode_text(data: bytes, *, file: str) -> str:
@@ -169,14 +212,7 @@ def read_tsv(path: Path, columns: Sequence[Column], *,
         naming the file, the line (``row``) and the column of the first problem.
     """
     name = str(path)
-    problem = file_problem(path)
-    if problem is not None:
-        raise RecordError(problem, file=name)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise RecordError(f"cannot read the file: {err.strerror or err}", file=name) from None
-    lines = _LINE_END.split(decode_text(data, file=name))
+    lines = _LINE_END.split(decode_text(read_whole(path), file=name))
     by_name = {c.name: c for c in columns}
     if not any(line.strip() for line in lines):
         raise RecordError(f"the file is empty; it needs a header line naming the columns "

@@ -40,7 +40,7 @@ from exokg.errors import (
 )
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
 from exokg.server.errors import retry_headers
-from exokg.server.params import link, one
+from exokg.server.params import link, many, one
 from exokg.server.sparql import get_service
 from exokg.store_source import StoreSource, index_folder
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
@@ -92,8 +92,8 @@ def _int(name: str, default: int, low: int, high: int) -> int:
 
 def _list(*names: str) -> list[str] | None:
     """Comma-separated values of one or more parameters; given but empty is a 400."""
-    given = [name for name in names if name in request.args]
-    values = [part.strip() for name in given for raw in request.args.getlist(name)
+    given = [name for name in names if many(name)]
+    values = [part.strip() for name in given for raw in many(name)
               for part in raw.split(",") if part.strip()]
     if given and not values:
         raise InvalidQuery(f"{given[0]} is empty: name at least one, or leave it out")

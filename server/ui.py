@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 
 from exokg import review
 from exokg.curie import compact_iri as compact
-from exokg.display import NAME_SHOWN, TEXT_SHOWN, clip
+from exokg.display import NAME_SHOWN, TEXT_SHOWN, VIEW_CHARS, clip
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, StillBuilding, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
@@ -188,6 +188,12 @@ def _json_url() -> str:
     return url
 
 
+#: The longest URL a page names in its ``Link`` header: a header line past 8 KB is
+#: refused by common proxies, and Python's http.client fails on one past 64 KB (a page
+#: asked for with a long query named it whole).
+LINK_HEADER_MAX = 8000
+
+
 def render_page(template: str, data: Mapping[str, Any], *, fmt: str | None = None,
                 status: int = 200, html_extra: Mapping[str, Any] | None = None) -> Response:
     """Render ``data`` as HTML through ``template``, or as its JSON twin.
@@ -201,7 +207,9 @@ def render_page(template: str, data: Mapping[str, Any], *, fmt: str | None = Non
         html = render_template(template, data=data, json_url=_json_url(),
                                **(html_extra or {}))
         response = Response(html, status=status, mimetype="text/html")
-        response.headers["Link"] = f'<{_json_url()}>; rel="alternate"; type="application/json"'
+        json_url = _json_url()
+        if len(json_url) <= LINK_HEADER_MAX:  # else the page's own link names it
+            response.headers["Link"] = f'<{json_url}>; rel="alternate"; type="application/json"'
     response.vary.add("Accept")
     return response
 
@@ -390,7 +398,11 @@ def _cell(term: Any) -> dict[str, Any] | None:
                 "url": local_url(term)}
     if isinstance(term, BNode):
         return {"type": "bnode", "value": str(term), "label": f"_:{term}"}
-    cell = {"type": "literal", "value": str(term), "label": str(term)}
+    # the page and its twin hold what a view reads of a long text, marked as cut (the
+    # downloads and /sparql hold it whole): one 3-million-character value made a page
+    # and its twin of megabytes
+    text = clip(str(term), VIEW_CHARS)
+    cell = {"type": "literal", "value": text, "label": text}
     if term.datatype:
         cell["datatype"] = str(term.datatype)
     if term.language:
@@ -421,12 +433,17 @@ def _graph_elements(graph: Graph) -> dict[str, list[dict[str, Any]]]:
     from exokg.io import as_network
 
     G = as_network(graph, query_result=True)
-    nodes = [{"data": {"id": node, "label": data.get("label") or compact(node),
+    nodes = [{"data": {"id": node, "label": clip(data.get("label") or compact(node)),
                        "url": local_url(node)}}
              for node, data in sorted(G.nodes(data=True))]
     edges = [{"data": {"id": f"e{n}", "source": u, "target": v, "label": key}}
              for n, (u, v, key) in enumerate(sorted(G.edges(keys=True)))]
     return {"nodes": nodes, "edges": edges}
+
+
+#: The most characters a cell of the query page holds (a text cut at VIEW_CHARS, and
+#: its mark).
+_CELL_CHARS = VIEW_CHARS + 40
 
 
 def _result_page(rows: list, raw: str | None, sparql: str, fmt: str | None
@@ -442,8 +459,8 @@ def _result_page(rows: list, raw: str | None, sparql: str, fmt: str | None
     from exokg.pages import page_number, result_pages
 
     # a value's characters, and a few for its cell
-    starts = result_pages(sum(len(str(t)) for t in row if t is not None) + 20 * len(row)
-                          for row in rows)
+    starts = result_pages(sum(min(len(str(t)), _CELL_CHARS) for t in row if t is not None)
+                          + 20 * len(row) for row in rows)
     page = page_number(raw, len(starts))
     first = starts[page - 1]
     last = starts[page] if page < len(starts) else len(rows)
@@ -473,6 +490,17 @@ def _graph_of(triples: list, whole: Graph) -> Graph:
     return graph
 
 
+#: The longest query the query page runs, in characters: the page names it in each of
+#: up to nineteen links (the editor, the share and JSON links, a download per format;
+#: a 65 KB query made a page of 1.2 MB). /sparql runs any query a request holds.
+QUERY_PAGE_MAX = 16_384
+
+
+def _too_long(sparql: str) -> str:
+    return (f"the query is {len(sparql):,} characters long: the query page runs queries of "
+            f"at most {QUERY_PAGE_MAX:,}; send a longer one to /sparql (POST)")
+
+
 @bp.route("/query")
 def query(fmt: str | None = None) -> Response:
     example = None
@@ -483,6 +511,8 @@ def query(fmt: str | None = None) -> Response:
         except KeyError:
             return error_page(404, f"no example {slug!r}", fmt=fmt)
     sparql = one("query")
+    if sparql is not None and len(sparql) > QUERY_PAGE_MAX:
+        return error_page(414, _too_long(sparql), fmt=fmt)
     if sparql is None and example is not None:
         sparql = example.sparql
     run = sparql is not None and sparql.strip() != ""
@@ -537,6 +567,8 @@ def query_download(fmt: str) -> Response:
     sparql = one("query") or ""
     if not sparql.strip():
         return error_page(400, "no query: add ?query=...", fmt="json")
+    if len(sparql) > QUERY_PAGE_MAX:
+        return error_page(414, _too_long(sparql), fmt="json")
     table = get_format(fmt, "results") if fmt in TABLE_DOWNLOADS else None
     try:
         network = get_format(fmt, kinds=GRAPH_KINDS)

@@ -56,6 +56,16 @@ def test_long_names_are_refused_or_resolved_in_bounded_time(api, monkeypatch):
     assert "no node named" in data["error"]
 
 
+def test_links_carry_only_the_parameters_the_request_read(api):
+    """An unknown parameter was copied into each of the fourteen format links: 20 KB of
+    it made an answer of a megabyte."""
+    data = _json(api.get("/api/path", query_string={
+        "source": "miR-21", "target": "HCC", "k": "1", "x": "s" * 20_000}))
+    assert data["formats"] and all("x=" not in url and "k=1" in url
+                                   for url in data["formats"].values())
+    assert len(json.dumps(data)) < 50_000
+
+
 def test_entities(api):
     data = _json(api.get("/api/entities?q=MIR-21"))
     assert data["ok"] and data["results"][0]["id"] == MIR21

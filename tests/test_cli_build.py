@@ -237,3 +237,38 @@ def test_validate_says_what_named_graphs_hold_and_no_traceback_for_odd_literals(
     assert "ok: 1 triples conform" in result.stdout  # the default graph's one
     assert "note: 1 triples in named graphs were not validated" in result.stderr
     assert "Traceback" not in result.stderr  # rdflib's warning for "abc", in one line
+
+
+@pytest.mark.parametrize(("command", "inputs"), [
+    (["build"], ["records"]), (["validate"], ["records", "data"])])
+def test_an_input_too_large_to_read_whole_is_one_line_and_exit_2(tmp_path, command, inputs):
+    """A 40 GB table or RDF file was read until memory ran out: a MemoryError traceback.
+    Files past 1 GiB (sparse here: no disk is used) are refused before a byte is read."""
+    from exokg.tsv import WHOLE_MAX
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    table = folder / "table2.tsv"
+    with table.open("wb") as f:
+        f.truncate(WHOLE_MAX + 1)
+    data = tmp_path / "huge.nt"
+    with data.open("wb") as f:
+        f.truncate(WHOLE_MAX + 1)
+    for given in inputs:
+        result = exokg(*command, f"--{given}", str(folder if given == "records" else data))
+        assert result.returncode == 2, result.stderr[-500:]
+        assert f"holds {WHOLE_MAX + 1:,} bytes: an input read whole into memory holds at " \
+               f"most {WHOLE_MAX:,}" in result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_a_query_file_too_large_is_one_line_and_exit_2(tmp_path):
+    from exokg.cli._input import QUERY_FILE_MAX
+
+    query = tmp_path / "huge.rq"
+    with query.open("wb") as f:
+        f.truncate(QUERY_FILE_MAX + 1)
+    result = exokg("query", f"@{query}")
+    assert result.returncode == 2
+    assert f"query file {query}: the file holds {QUERY_FILE_MAX + 1:,} bytes" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -432,3 +432,50 @@ def test_an_answer_past_the_read_limit_is_422_on_the_query_page_and_streamed_by_
     r = client.get("/sparql", query_string={"query": _doubling(15)},
                    headers={"Accept": "text/csv"})
     assert r.status_code == 200 and len(r.data) > 16 << 15
+
+
+PAGE_BYTES = 500_000
+
+
+def test_a_long_value_is_cut_on_the_query_page_and_whole_in_its_downloads(client):
+    """One value of 2 million characters (a doubled string): the JSON twin was 28 MB
+    from a query of 200 bytes, a CONSTRUCT's page 18 MB (its drawing's label). The page
+    and its twin hold the value's first 4,000 characters and its length; the download
+    holds it whole."""
+    select = _doubling(17)  # one row, one value of 16 * 2**17 = 2,097,152 characters
+    twin = client.get("/query.json", query_string={"query": select})
+    assert twin.status_code == 200 and len(twin.data) < PAGE_BYTES
+    value = twin.json["rows"][0][0]["value"]
+    assert value.startswith("0123456789abcdef") and value.endswith("(2,097,152 characters)")
+    html = client.get("/query", query_string={"query": select})
+    assert html.status_code == 200 and len(html.data) < PAGE_BYTES
+    whole = client.get("/query.csv", query_string={"query": select})
+    assert len(whole.data) > 2_097_152
+    binds = " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(17))
+    construct = ('PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\nCONSTRUCT { '
+                 '<http://ex.org/a> rdfs:label ?s17 ; <http://ex.org/p> <http://ex.org/b> } '
+                 f'WHERE {{ BIND("0123456789abcdef" AS ?s0) {binds} }}')
+    for path in ("/query", "/query.json"):
+        page = client.get(path, query_string={"query": construct})
+        assert page.status_code == 200 and len(page.data) < PAGE_BYTES, (path, len(page.data))
+
+
+def test_a_query_too_long_for_the_page_is_414_naming_sparql(client):
+    """A 65 KB query made a page of 1.2 MB: the page names the query in nineteen links."""
+    query = "ASK {} #" + "x" * 20_000
+    for path in ("/query", "/query.json", "/query.csv"):
+        r = client.get(path, query_string={"query": query})
+        assert r.status_code == 414 and b"send a longer one to /sparql" in r.data, path
+    ok = client.post("/sparql", data={"query": query},
+                     headers={"Accept": "application/sparql-results+json"})
+    assert ok.status_code == 200 and ok.json["boolean"] is True
+
+
+def test_a_page_asked_with_a_long_url_names_its_twin_in_the_page_not_a_header(client):
+    """The Link header named the whole URL: past 64 KB, Python's http.client (requests)
+    failed on the answer."""
+    query = "ASK {} #" + "x" * 9_000
+    r = client.get("/query", query_string={"query": query})
+    assert r.status_code == 200 and "Link" not in r.headers
+    short = client.get("/query", query_string={"query": "ASK {}"})
+    assert 'rel="alternate"' in short.headers["Link"]

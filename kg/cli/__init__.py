@@ -128,6 +128,12 @@ def _run(args: argparse.Namespace) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"exokg {args.command}: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
+    except MemoryError:  # what no bound foresaw: an input this machine cannot hold
+        _drop_stdout()
+        print(f"exokg {args.command}: error: out of memory: the input is more than this "
+              "machine can hold (exokg serve --data loads large RDF files into a store "
+              "on disk)", file=sys.stderr)
+        return 2
 
 
 def _drop_stdout() -> None:

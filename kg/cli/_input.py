@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exokg.errors import ConfigError
-from exokg.tsv import decode_text, file_problem
+from exokg.errors import ConfigError, RecordError
+from exokg.tsv import decode_text, file_problem, read_whole
 
-__all__ = ["read_text_file"]
+__all__ = ["QUERY_FILE_MAX", "read_text_file"]
+
+#: The largest query file read (a query of millions of characters is a mistake, and
+#: ``/sparql`` refuses bodies far smaller).
+QUERY_FILE_MAX = 64 << 20
 
 
 def read_text_file(path: str | Path, *, what: str = "query file") -> str:
@@ -34,7 +38,7 @@ def read_text_file(path: str | Path, *, what: str = "query file") -> str:
     if problem is not None:
         raise ConfigError(f"{what} {file}: {problem}")
     try:
-        data = file.read_bytes()
-    except OSError as err:
-        raise ConfigError(f"{what} {file}: cannot be read ({err.strerror})") from None
+        data = read_whole(file, most=QUERY_FILE_MAX)
+    except RecordError as err:
+        raise ConfigError(f"{what} {file}: {err.message}") from None
     return decode_text(data, file=str(file))

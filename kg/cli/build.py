@@ -100,19 +100,17 @@ def _read_rdf(paths: list[str]):
     from exokg.errors import RDF_PARSE_ERRORS, RecordError, rdf_problem
     from exokg.rdf_terms import rdf12_problem, triples_graph
     from exokg.store import check_syntax, rdf_format
-    from exokg.tsv import decode_text, file_problem
+    from exokg.tsv import decode_text, read_whole
     from rdflib import Graph
 
     graph, named = Graph(), 0
     for path in paths:
         file = Path(path)
-        problem = file_problem(file)
-        if problem is not None:
-            raise RecordError(problem, file=path)
+        data = read_whole(file)  # read into a graph: at most WHOLE_MAX, not a traceback
         syntax = rdf_format(file)
         check_syntax(file)
         if syntax != ox.RdfFormat.RDF_XML:  # XML declares its own encoding
-            decode_text(file.read_bytes(), file=path)  # UTF-8, or a located hint
+            decode_text(data, file=path)  # UTF-8, or a located hint
         try:
             quads = list(ox.parse(path=str(file), format=syntax))
         except OSError as err:
