@@ -65,7 +65,7 @@ from exokg.store_layout import (
     open_store_info,
     write_meta,
 )
-from exokg.tsv import file_problem
+from exokg.tsv import check_whole_size, file_problem
 from exokg.written_at import written_at
 from exokg.xml_entities import check_entities
 
@@ -314,6 +314,8 @@ def _inputs(files: Sequence[Path], records_dirs: Sequence[Path]) -> tuple[str, l
 
         chunks = [b"bundled", *tree_digests(data_path()), *tree_digests(ontology_path())]
         for folder in records_dirs:
+            for path in _folder_files(folder):  # each is read whole: refused before hashed
+                check_whole_size(path, path.stat().st_size)
             chunks += [b"records", str(folder.resolve()).encode(), *tree_digests(folder)]
         sources = [f"bundled: {review.SOURCE}"]
         sources += [str(d.resolve()) for d in records_dirs]

@@ -97,6 +97,14 @@ def file_problem(path: Path) -> str | None:
 WHOLE_MAX = 1 << 30
 
 
+def check_whole_size(path: Path, size: int, most: int = WHOLE_MAX) -> None:
+    """A :class:`RecordError` naming ``path`` when its ``size`` is past ``most`` bytes (a
+    caller that reads it whole asks first, before it hashes or reads a byte)."""
+    if size > most:
+        raise RecordError(f"the file holds {size:,} bytes: an input read whole into memory "
+                          f"holds at most {most:,}", file=str(path))
+
+
 def read_whole(path: Path, *, most: int = WHOLE_MAX) -> bytes:
     """The bytes of the regular file ``path`` (:func:`file_problem` first), read whole.
 
@@ -120,10 +128,7 @@ into memory holds at most 1,000
         raise RecordError(problem, file=name)
     try:
         with path.open("rb") as file:
-            size = os.fstat(file.fileno()).st_size
-            if size > most:
-                raise RecordError(f"the file holds {size:,} bytes: an input read whole into "
-                                  f"memory holds at most {most:,}", file=name)
+            check_whole_size(path, os.fstat(file.fileno()).st_size, most)
             data = file.read(most + 1)
     except OSError as err:
         raise RecordError(f"cannot read the file: {err.strerror or err}", file=name) from None

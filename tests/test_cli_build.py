@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import RUN_DIR
+from conftest import RUN_DIR, _free_port
 from exokg.build import build_graph, to_sorted_ntriples
 from rdflib import Graph
 
@@ -240,7 +240,8 @@ def test_validate_says_what_named_graphs_hold_and_no_traceback_for_odd_literals(
 
 
 @pytest.mark.parametrize(("command", "inputs"), [
-    (["build"], ["records"]), (["validate"], ["records", "data"])])
+    (["build"], ["records"]), (["validate"], ["records", "data"]),
+    (["serve"], ["records"])])  # refused before a store is looked for
 def test_an_input_too_large_to_read_whole_is_one_line_and_exit_2(tmp_path, command, inputs):
     """A 40 GB table or RDF file was read until memory ran out: a MemoryError traceback.
     Files past 1 GiB (sparse here: no disk is used) are refused before a byte is read."""
@@ -254,8 +255,11 @@ def test_an_input_too_large_to_read_whole_is_one_line_and_exit_2(tmp_path, comma
     data = tmp_path / "huge.nt"
     with data.open("wb") as f:
         f.truncate(WHOLE_MAX + 1)
+    extra = ["--port", str(_free_port()), "--store", str(tmp_path / "store")] \
+        if command == ["serve"] else []
     for given in inputs:
-        result = exokg(*command, f"--{given}", str(folder if given == "records" else data))
+        result = exokg(*command, *extra, f"--{given}",
+                       str(folder if given == "records" else data))
         assert result.returncode == 2, result.stderr[-500:]
         assert f"holds {WHOLE_MAX + 1:,} bytes: an input read whole into memory holds at " \
                f"most {WHOLE_MAX:,}" in result.stderr
