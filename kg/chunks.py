@@ -13,6 +13,7 @@ is a :class:`Chunks`, which passes ``close`` on.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -52,7 +53,9 @@ class Chunks:
                  then: Callable[[], None] | None = None,
                  ended: Callable[[], None] | None = None) -> None:
         self._chunks, self._each, self._then, self._ended = chunks, each, then, ended
-        self._open = True
+        # closed once, whichever thread closes first (a stream dropped by the garbage
+        # collector is closed on the thread it runs on)
+        self._closing = threading.Lock()
 
     def __iter__(self) -> Chunks:
         return self
@@ -60,20 +63,21 @@ class Chunks:
     def __next__(self) -> bytes:
         try:
             chunk = next(self._chunks)
+            return chunk if self._each is None else self._each(chunk)
         except StopIteration:
-            if self._ended is not None and self._open:
-                self._ended()
-            self.close()
+            try:
+                if self._ended is not None and not self._closing.locked():
+                    self._ended()
+            finally:
+                self.close()
             raise
         except BaseException:
             self.close()
             raise
-        return chunk if self._each is None else self._each(chunk)
 
     def close(self) -> None:
-        if not self._open:
+        if not self._closing.acquire(blocking=False):
             return
-        self._open = False
         try:
             close_chunks(self._chunks)
         finally:

@@ -161,6 +161,10 @@ class Config:
         "whole-graph exports stream at most all but two at once (at least one)")
     body_timeout: float = _setting(
         30.0, "seconds a request's body may take to arrive (then 408)")
+    header_timeout: float = _setting(
+        30.0, "seconds a client may take to send a request's headers, from the connection's "
+        "start or its previous answer; then the connection is closed (so a balancer must "
+        "keep an idle connection to the server for less)")
     send_timeout: float = _setting(
         60.0, "seconds a client may take to accept each 64 KiB of an answer; then it is "
         "dropped and its query or export stopped (a download nobody read held its query "
@@ -220,10 +224,12 @@ class Config:
         if self.query_memory > QUERY_MEMORY_MAX:
             raise ConfigError(f"QUERY_MEMORY is at most {QUERY_MEMORY_MAX} MB, got "
                               f"{self.query_memory!r}")
-        if self.body_timeout <= 0:  # a body must arrive in some time
-            raise ConfigError(f"BODY_TIMEOUT must be above 0, got {self.body_timeout!r}")
+        for name in ("body_timeout", "header_timeout"):  # must arrive in some time
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name.upper()} must be above 0, got "
+                                  f"{getattr(self, name)!r}")
         for name in ("query_timeout", "export_timeout", "drain_timeout", "body_timeout",
-                     "busy_timeout", "send_timeout"):
+                     "busy_timeout", "send_timeout", "header_timeout"):
             if getattr(self, name) > MAX_SECONDS:
                 raise ConfigError(f"{name.upper()} is at most {MAX_SECONDS:,} s (a week), "
                                   f"got {getattr(self, name)!r}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["MARK_CLOSE", "MARK_OPEN", "NAME_SHOWN", "TEXT_SHOWN", "VIEW_CHARS", "clip",
+__all__ = ["MARK_CLOSE", "MARK_OPEN", "NAME_SHOWN", "TEXT_SHOWN", "VIEW_CHARS", "clip", "cut",
            "suggested"]
 
 #: The bidirectional controls: marks, embeddings, overrides and isolates.
@@ -56,6 +56,18 @@ def _whole(text: str) -> tuple[str, int]:
     return text, len(text)
 
 
+def cut(text: str, size: int = VIEW_CHARS) -> str:
+    """``text`` as a JSON twin holds it: whole, or its first ``size`` characters and the
+    mark of the cut with the whole length (as the store's cut writes it; no isolation of
+    bidirectional text, which is the view's).
+
+    >>> cut("miR-21"), cut("x" * 10, 4), cut("a\u202eb") == "a\u202eb"
+    ('miR-21', 'xxxx… (10 characters)', True)
+    """
+    body, whole = _whole(text)
+    return f"{body[:size]}{MARK_OPEN}{whole:,}{MARK_CLOSE}" if whole > size else text
+
+
 def clip(text: Any, size: int = NAME_SHOWN) -> str:
     """``text`` as a view shows it: cut to ``size`` characters, saying so, and isolated
     when it holds a bidirectional control (other texts are left as they are, so that
@@ -68,10 +80,7 @@ def clip(text: Any, size: int = NAME_SHOWN) -> str:
     >>> clip("a\u202eb") == "\u2068a\u202eb\u2069"
     True
     """
-    text = "" if text is None else str(text)
-    body, whole = _whole(text)
-    if whole > size:  # a text the store cut is said at its whole length
-        text = f"{body[:size]}{MARK_OPEN}{whole:,}{MARK_CLOSE}"
+    text = cut("" if text is None else str(text), size)  # the store's cut: its length
     return f"{_FSI}{text}{_PDI}" if _BIDI.search(text) else text
 
 

@@ -755,8 +755,8 @@ def _cores(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
     >>> with tempfile.TemporaryDirectory() as v1:
     ...     _ = Path(v1, "cpu").mkdir(), Path(v1, "cpu", "cpu.cfs_quota_us").write_text("150000")
     ...     _ = Path(v1, "cpu", "cpu.cfs_period_us").write_text("100000")
-    ...     _cores(Path(v1))
-    1
+    ...     _cgroup_quota(Path(v1)), _cores(Path(v1))
+    (1.5, 1)
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
         os.cpu_count() or 1

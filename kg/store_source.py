@@ -252,9 +252,15 @@ class StoreSource:
         names: list[str] = []
         if "://" in text or expand(text) != text:
             text = re.split(r"[/#:]", text.rstrip("/#"))[-1].strip() or text
-        text = text[:SEARCH_MAX]
-        if self.artifacts is not None:
-            hits = _longest_prefix_hits(self.artifacts, text)
+        # from its first letter or digit ("((miR-21": a prefix of punctuation finds
+        # nothing, though the text does), as a search reads at most
+        text = (re.sub(r"^\W+", "", text) or text)[:SEARCH_MAX]
+        folder = self.artifacts
+        if folder is not None:
+            from exokg import index
+
+            hits = _longest_prefix_hits(
+                text, lambda prefix: index.search(folder, prefix, limit=20))
             names = [suggested(h.label, h.curie) for h in hits]
         else:
             prefix = text[:max(3, len(text) * 2 // 3)].lower()
@@ -706,30 +712,24 @@ def _kind_names(classes: tuple[str, ...]) -> list[str]:
     return [kind_name(c) for c in classes]
 
 
-def _longest_prefix_hits(folder: Path, text: str) -> list[Any]:
-    """The search hits of the longest prefix of ``text`` (two characters or more) that
-    finds any: a prefix of a text that finds something finds something too, so it is
-    searched for by halves (nine searches for 500 characters; one per length cost a
-    32,000-character name 32,000 searches).
+def _longest_prefix_hits(text: str, search: Callable[[str], list[Any]]) -> list[Any]:
+    """The ``search`` hits of the longest prefix of ``text`` (two characters or more)
+    that finds any: a prefix of a text that finds something finds something too (from a
+    letter or a digit on), so it is searched for by halves (nine searches for 500
+    characters; one per length cost a 32,000-character name 32,000 searches).
 
-    >>> from types import SimpleNamespace
-    >>> import exokg.index
     >>> asked = []
-    >>> def fake(folder, q, limit):
+    >>> def search(q):
     ...     asked.append(q)
-    ...     return [SimpleNamespace(label=q)] if "mir-21".startswith(q) else []
-    >>> real, exokg.index.search = exokg.index.search, fake
-    >>> [h.label for h in _longest_prefix_hits(Path("."), "mir-21x-long-tail")], len(asked)
+    ...     return [q] if "mir-21".startswith(q) else []
+    >>> _longest_prefix_hits("mir-21x-long-tail", search), len(asked)
     (['mir-21'], 4)
-    >>> exokg.index.search = real
     """
-    from exokg import index
-
     best: list[Any] = []
     low, high = 2, len(text)  # the longest that finds is from ``low`` to ``high``
     while low <= high:
         cut = (low + high) // 2
-        hits = index.search(folder, text[:cut], limit=20)
+        hits = search(text[:cut])
         if hits:
             best, low = hits, cut + 1
         else:

@@ -99,6 +99,7 @@ class _Exchange:
     def __init__(self, loop: asyncio.AbstractEventLoop, send: _Send,
                  send_timeout: float | None = None) -> None:
         self.loop, self._send, self.send_timeout = loop, send, send_timeout
+        self.cancel: CancelToken | None = None  # the request's, fired when it is dropped
         self.gone: asyncio.Future | None = None  # done once the client has left
         self.status = 500
         self.headers: list[tuple[bytes, bytes]] = []
@@ -171,6 +172,8 @@ class _Exchange:
                         sending.result(self.send_timeout)
                     except concurrent.futures.TimeoutError:
                         sending.cancel()
+                        if self.cancel is not None:  # the access log says 499, as for a
+                            self.cancel.cancel()     # client gone (before the close below)
                         raise _Stalled from None
             return self._take()
         finally:
@@ -313,6 +316,7 @@ class AsgiBridge:
         cancel = environ[CANCEL_KEY] = CancelToken()
         loop = asyncio.get_running_loop()
         exchange = _Exchange(loop, send, self.send_timeout or None)
+        exchange.cancel = cancel
         environ[SENT_KEY] = lambda: exchange.started
         # Most requests are done in well under a millisecond: the disconnect is watched
         # (a task and a receive per request) only for those that last longer.
@@ -349,11 +353,21 @@ class AsgiBridge:
                 return
             if exchange.left:
                 return
-            if last and not exchange.started and not exchange.sized:
-                # the app streams it (no Content-Length): it stays chunked, as it was
-                await exchange.send_body(last, more=True)
-                last = b""
-            await exchange.send_body(last, more=False)
+            # the last batch under the same limit: a client that takes no answer of one
+            # batch (most answers) held its connection for ever
+            try:
+                if last and not exchange.started and not exchange.sized:
+                    # the app streams it (no Content-Length): it stays chunked, as it was
+                    await asyncio.wait_for(exchange.send_body(last, more=True),
+                                           self.send_timeout or None)
+                    last = b""
+                await asyncio.wait_for(exchange.send_body(last, more=False),
+                                       self.send_timeout or None)
+            except TimeoutError:
+                logger.warning("%s %s: the client took nothing for %g s (SEND_TIMEOUT): "
+                               "dropped with the last batch unsent", scope["method"],
+                               scope["path"], self.send_timeout)
+                return
         except _Gone:
             return
         finally:

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 
 from exokg import review
 from exokg.curie import compact_iri as compact
-from exokg.display import NAME_SHOWN, TEXT_SHOWN, VIEW_CHARS, clip
+from exokg.display import NAME_SHOWN, TEXT_SHOWN, VIEW_CHARS, clip, cut
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, StillBuilding, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
@@ -393,15 +393,17 @@ def _query_graph(sparql: str):
 def _cell(term: Any) -> dict[str, Any] | None:
     if term is None:
         return None
+    # the page and its twin hold what a view reads of a long value, marked as cut (the
+    # downloads and /sparql hold it whole): one value of 2 million characters made a
+    # page and its twin of megabytes
     if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term), "label": compact(term),
-                "url": local_url(term)}
+        iri = str(term)
+        if len(iri) > VIEW_CHARS:  # no link: a cut IRI names nothing
+            return {"type": "uri", "value": cut(iri), "label": cut(iri, TEXT_SHOWN)}
+        return {"type": "uri", "value": iri, "label": compact(term), "url": local_url(term)}
     if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term), "label": f"_:{term}"}
-    # the page and its twin hold what a view reads of a long text, marked as cut (the
-    # downloads and /sparql hold it whole): one 3-million-character value made a page
-    # and its twin of megabytes
-    text = clip(str(term), VIEW_CHARS)
+        return {"type": "bnode", "value": cut(str(term)), "label": f"_:{cut(str(term))}"}
+    text = cut(str(term))
     cell = {"type": "literal", "value": text, "label": text}
     if term.datatype:
         cell["datatype"] = str(term.datatype)
@@ -616,7 +618,11 @@ def _table_download(answer: Any, table: Any) -> Response:
     from exokg.server.sparql import answer_reply
 
     reply = answer_reply(answer)
-    response = Response(reply.body, status=reply.status, headers=reply.headers,
+    # the page's own validators (exokg.server.etags, as on every page): the answer's are
+    # /sparql's, which this URL's If-None-Match and If-Match do not name
+    headers = {k: v for k, v in reply.headers.items()
+               if k not in ("ETag", "Cache-Control", "Vary")}
+    response = Response(reply.body, status=reply.status, headers=headers,
                         direct_passthrough=not isinstance(reply.body, bytes))
     response.headers["Content-Disposition"] = (
         f'attachment; filename="exokg-query.{table.extension}"')

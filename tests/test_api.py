@@ -56,6 +56,28 @@ def test_long_names_are_refused_or_resolved_in_bounded_time(api, monkeypatch):
     assert "no node named" in data["error"]
 
 
+def test_a_long_name_s_suggestions_take_a_few_searches(client, monkeypatch):
+    """Its suggestions were searched one prefix length at a time (32,000 searches for a
+    32,000-character name); a name opening with punctuation is read from its first
+    letter (a prefix of punctuation finds nothing)."""
+    import exokg.index
+
+    searched = []
+    search = exokg.index.search
+
+    def counted(*args, **kwargs):
+        searched.append(args[1])
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(exokg.index, "search", counted)
+    long = client.get("/api/neighborhood", query_string={"node": "m " * 16_000})
+    assert long.status_code == 404 and len(searched) <= 10, len(searched)
+    searched.clear()
+    odd = client.get("/api/neighborhood", query_string={"node": "((((((miR-21x"})
+    assert odd.status_code == 404 and "miR-21" in odd.get_json()["error"]
+    assert len(searched) <= 10
+
+
 def test_links_carry_only_the_parameters_the_request_read(api):
     """An unknown parameter was copied into each of the fourteen format links: 20 KB of
     it made an answer of a megabyte."""

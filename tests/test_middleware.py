@@ -309,3 +309,51 @@ def test_an_http_error_keeps_its_own_headers(live_server):
                      timeout=30)
     assert r.status_code == 416
     assert r.headers["Content-Range"].startswith("bytes */")
+
+
+@pytest.mark.parametrize("batches", [0, 3])
+def test_a_client_that_takes_nothing_is_dropped_at_the_send_timeout(batches, caplog):
+    """A client that never takes the answer: within the batches the app's response is
+    closed at SEND_TIMEOUT; the last batch (most answers are only that) held its
+    connection for ever."""
+    import asyncio
+    import logging
+    import time
+
+    from exokg.server.asgi import AsgiBridge
+
+    closed = []
+
+    class Body:
+        def __init__(self) -> None:
+            self.parts = iter([b"x" * 65536] * batches + [b"end"])
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            return next(self.parts)
+
+        def close(self):
+            closed.append(True)
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return Body()
+
+    async def receive():
+        await asyncio.sleep(3600)
+
+    async def send(message):  # the client takes the status, then nothing more
+        if message["type"] == "http.response.body":
+            await asyncio.sleep(3600)
+
+    scope = {"type": "http", "method": "GET", "path": "/x", "raw_path": b"/x",
+             "query_string": b"", "headers": [], "http_version": "1.1"}
+    bridge = AsgiBridge(app, threads=1, max_body=1024, body_timeout=5, send_timeout=0.5)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(asyncio.wait_for(bridge(scope, receive, send), 10))
+    assert time.monotonic() - started < 5
+    assert closed == [True]
+    assert "took nothing for 0.5 s (SEND_TIMEOUT)" in caplog.text

@@ -235,6 +235,13 @@ def test_table_downloads_are_the_services_answers(web_client):
                                 headers={"Accept": media_type})
         assert got.mimetype == direct.mimetype == media_type
         assert got.data == direct.data
+        # the page's validators: a repeat with its ETag is a 304, a stale If-Match a 412
+        again = web_client.get(f"/query.{fmt}", query_string={"query": query},
+                               headers={"If-None-Match": got.headers["ETag"]})
+        assert again.status_code == 304 and not again.data
+        stale = web_client.get(f"/query.{fmt}", query_string={"query": query},
+                               headers={"If-Match": '"not-this-one"'})
+        assert stale.status_code == 412
 
 
 def test_table_downloads_write_odd_terms_as_the_service_does(web_client):
@@ -455,9 +462,17 @@ def test_a_long_value_is_cut_on_the_query_page_and_whole_in_its_downloads(client
     construct = ('PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\nCONSTRUCT { '
                  '<http://ex.org/a> rdfs:label ?s17 ; <http://ex.org/p> <http://ex.org/b> } '
                  f'WHERE {{ BIND("0123456789abcdef" AS ?s0) {binds} }}')
-    for path in ("/query", "/query.json"):
-        page = client.get(path, query_string={"query": construct})
+    iri = (f'SELECT ?i {{ BIND("0123456789abcdef" AS ?s0) {binds} '
+           'BIND(IRI(CONCAT("http://example.org/", ?s17)) AS ?i) }')
+    for path, query in (("/query", construct), ("/query.json", construct),
+                        ("/query", iri), ("/query.json", iri)):
+        page = client.get(path, query_string={"query": query})
         assert page.status_code == 200 and len(page.data) < PAGE_BYTES, (path, len(page.data))
+    cell = client.get("/query.json", query_string={"query": iri}).json["rows"][0][0]
+    assert cell["value"].endswith("characters)") and "url" not in cell
+    # a short value is the data as it is: no mark, no bidirectional isolation
+    bidi = client.get("/query.json", query_string={"query": 'SELECT ("a\u202Eb" AS ?x) {}'})
+    assert bidi.json["rows"][0][0]["value"] == "a\u202eb"
 
 
 def test_a_query_too_long_for_the_page_is_414_naming_sparql(client):

@@ -58,7 +58,6 @@ import logging
 import math
 import multiprocessing.util
 import os
-import resource
 import signal
 import socket
 import sys
@@ -187,29 +186,9 @@ def check_address(host: str, port: int) -> None:
                              f"({err.strerror})") from None
 
 
-#: Milliseconds a client may take to send a request's headers, from its connection's
-#: start (or its previous answer): then the connection is closed.
-HEADER_MS = 10_000
-
-#: Connections one worker holds at once (granian's ``backpressure``), idle ones included.
+#: Connections one worker holds at once (granian's ``backpressure``), idle ones included
+#: (granian raises the process's open-file limit to its hard limit).
 CONNECTIONS = 8192
-
-
-def _allow_connections() -> None:
-    """Raise this process's open-file limit (inherited by the workers) to its hard limit,
-    16,384 at most, so that :data:`CONNECTIONS` sockets fit (a soft limit of 1,024, a
-    common default, refused connections long before).
-
-    >>> _allow_connections()
-    >>> import resource
-    >>> soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    >>> soft >= min(hard, 16_384)
-    True
-    """
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 16_384 if hard == resource.RLIM_INFINITY else min(hard, 16_384)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 #: The folder of this user's port locks: a fixed path (not $TMPDIR, which two servers of
@@ -370,7 +349,6 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
 
     settings = Config.load(config)
     check_address(host, port)
-    _allow_connections()
     build: EarlyBuild | None = None
     if settings.store_url:  # a remote store: read its version now (fails early if down)
         from exokg.sparql.remote import RemotePool
@@ -431,7 +409,8 @@ def serve(config: dict[str, Any], *, host: str = "127.0.0.1", port: int = 8080) 
         # HTTP/1 only: in "auto" mode granian reads a connection's first bytes (to tell
         # the two versions apart) before the header read timeout starts, so a connection
         # that sent nothing was never closed, and ~2,000 of them stopped the server
-        http=HTTPModes.http1, http1_settings=HTTP1Settings(header_read_timeout=HEADER_MS),
+        http=HTTPModes.http1, http1_settings=HTTP1Settings(
+            header_read_timeout=math.ceil(settings.header_timeout * 1000)),
         # idle connections count against a worker's backpressure until the header
         # timeout closes them: room for many (granian's default is backlog / workers)
         backpressure=CONNECTIONS, workers=settings.workers, blocking_threads=1,

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from exokg.chunks import close_chunks
+from exokg.errors import QueryTimeout
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.sparql.pool import ServiceBusy
 
@@ -89,12 +92,23 @@ def gated(service: SparqlService, chunks: Callable[[], Iterator[bytes]]) -> Iter
     ------
     ServiceBusy
         when as many exports as the worker streams at once hold their places.
+    QueryTimeout
+        at ``EXPORT_TIMEOUT`` from its start, whatever part of it runs then.
     """
     release = service.exports.enter()
+    limit = service.config.export_timeout
+    # the whole export, not only its executor's part: a network format streams from its
+    # spool after the executor is done, and a client taking a batch a minute held the
+    # worker's place for days
+    deadline = time.monotonic() + limit if limit else math.inf
     made: Iterator[bytes] | None = None
     try:
         made = chunks()
-        yield from made
+        for chunk in made:
+            if time.monotonic() > deadline:
+                raise QueryTimeout(f"the export stopped at its time limit of {limit:g} s "
+                                   "(EXPORT_TIMEOUT)")
+            yield chunk
     finally:
         try:
             if made is not None:
