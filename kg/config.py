@@ -166,9 +166,10 @@ class Config:
         "start or its previous answer; then the connection is closed (so a balancer must "
         "keep an idle connection to the server for less)")
     send_timeout: float = _setting(
-        60.0, "seconds a client may take to accept each 64 KiB of an answer; then it is "
-        "dropped and its query or export stopped (a download nobody read held its query "
-        "executor up to EXPORT_TIMEOUT; 0: no limit)")
+        300.0, "seconds a client's connection may take no more of an answer; then the client "
+        "is dropped and its query or export stopped (0: no limit). The wait covers the "
+        "system's send buffer (up to a few MB) draining, so a reader slower than about "
+        "5 KB/s may be dropped")
     busy_timeout: float = _setting(
         2.0, "seconds queries wait for a query executor while none frees (each runs a query "
         "started before); then those waiting, and each new query until one frees, answer 503 "

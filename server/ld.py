@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from exokg import review
+from exokg.bounds import SEARCH_MAX
 from exokg.curie import compact_iri
 from exokg.describe import concise_bounded_description
 from exokg.display import suggested
@@ -194,7 +195,7 @@ def resource(path: str) -> Response:
 def _suggestions(path: str, limit: int = 5) -> list[dict[str, Any]]:
     """Close matches for a missing ``/id/<path>``: the search for its last segment as
     written, with spaces, then shortened a character at a time (a typo at the end)."""
-    name = path.rsplit("/", 1)[-1]
+    name = path.rsplit("/", 1)[-1][:SEARCH_MAX]  # no name is longer than a search reads
     tries = [name, name.replace("-", " ")] + [name[:-k] for k in (1, 2) if len(name) > k + 2]
     for text in dict.fromkeys(t for t in tries if t.strip()):
         try:

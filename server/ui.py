@@ -582,18 +582,21 @@ def query_download(fmt: str) -> Response:
     accept = ", ".join(m for m in (table and table.media_type,
                                    network and "application/n-triples;q=0.9") if m)
     try:
-        answer = _ask(sparql, accept)
+        try:
+            answer = _ask(sparql, accept)
+        except UnknownFormat:  # nothing in ``accept`` holds this kind of answer
+            from exokg.sparql import inspect_query
+
+            kind = inspect_query(sparql).form or "query"
+            ways = ", ".join(TABLE_DOWNLOADS) if kind in ("SELECT", "ASK") else \
+                "a graph format"
+            article = "an" if kind[0] in "AEIOU" else "a"
+            return error_page(406, f"{article} {kind} result downloads as {ways}, not "
+                                   f"{fmt!r}", fmt="json")
         if table is not None and answer.media_type == table.media_type:
             return _table_download(answer, table)
         kind, _, _, graph, truncated = _answer_graph(answer, sparql)
-    except UnknownFormat:  # nothing in ``accept`` holds this kind of answer
-        from exokg.sparql import inspect_query
-
-        kind = inspect_query(sparql).form or "query"
-        ways = ", ".join(TABLE_DOWNLOADS) if kind in ("SELECT", "ASK") else "a graph format"
-        return error_page(406, f"a {kind} result downloads as {ways}, not {fmt!r}",
-                          fmt="json")
-    except ExoKGError as err:
+    except ExoKGError as err:  # the answer's own (an RDF 1.2 term rdflib cannot hold: 406)
         log_failure(err, request.method, request.path)
         return error_page(err.status, str(err), fmt="json")
     assert graph is not None and network is not None, answer.media_type

@@ -86,6 +86,8 @@ def test_links_carry_only_the_parameters_the_request_read(api):
     assert data["formats"] and all("x=" not in url and "k=1" in url
                                    for url in data["formats"].values())
     assert len(json.dumps(data)) < 50_000
+    many = _json(api.get("/api/neighborhood?node=miR-21&" + "&".join(["types=MicroRNA"] * 2000)))
+    assert all(url.count("types=") == 1 for url in many["formats"].values())
 
 
 def test_entities(api):

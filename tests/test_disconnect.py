@@ -415,3 +415,40 @@ def test_downloads_nobody_reads_leave_users_queries_an_executor(unread_server):
         assert r.status_code == 200 and len(r.content) > 5_000_000
     finally:
         first.close()
+
+
+def test_an_answer_nobody_reads_frees_its_executor_at_the_time_limit(tmp_path):
+    """A streamed /sparql answer whose client reads nothing held its executor as long as
+    the client stayed (the limit was looked at only when the next frame was read): with
+    one executor, every other query was a 503 until SEND_TIMEOUT, or for ever without
+    it. Now the executor is replaced at the time limit."""
+    from hubgen import write_hub_graph
+
+    data = write_hub_graph(tmp_path / "hub.nt", findings=5_000)
+    proc, url = start_server(["--store", str(tmp_path / "store"), "--data", str(data),
+                              "--workers", "1", "--executors", "1", "--timeout", "3",
+                              "--max-rows", "0"], env={"EXOKG_SEND_TIMEOUT": "0"})
+    port = int(url.rsplit(":", 1)[1])
+    sock = socket.socket()
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        sock.sendall(f"GET /sparql?query={quote('SELECT * { ?a ?b ?c . ?d ?e ?f }')} HTTP/1.1\r\n"
+                     "Host: test\r\nAccept: text/csv\r\n\r\n".encode())
+        started = time.monotonic()
+        asked = iter(range(1_000_000))
+
+        def answered() -> bool:  # a query never asked before: no cached answer
+            query = f"ASK {{ FILTER({next(asked)} >= 0) }}"
+            r = requests.get(f"{url}/sparql", params={"query": query}, timeout=10,
+                             headers={"Accept": "application/sparql-results+json"})
+            return r.status_code == 200
+
+        time.sleep(1.0)
+        assert not answered()  # the one executor is held by the answer nobody reads
+
+        assert _wait_for(answered, seconds=20), server_log(proc)[-2000:]
+        assert time.monotonic() - started < 15  # the 3 s limit, not the client's leaving
+    finally:
+        sock.close()
+        stop_server(proc)

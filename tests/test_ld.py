@@ -454,3 +454,12 @@ def test_a_media_range_gets_a_type_within_it(client, accept, served):
     r = client.get("/id/content/mir-21", headers={"Accept": accept})
     assert r.status_code == 200
     assert r.headers["Content-Type"].split(";")[0] == served
+
+
+def test_a_missing_entity_with_a_long_name_is_404_not_a_search_error(ld_client):
+    """Its suggestions searched the whole last segment: past 500 characters, a 400 that
+    named a parameter ``q`` the user never sent."""
+    for suffix in ("", ".json", ".ttl"):
+        r = ld_client.get("/id/content/" + "a" * 501 + suffix)
+        assert r.status_code == 404, (suffix, r.data[:200])
+        assert b"q is" not in r.data

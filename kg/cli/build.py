@@ -111,11 +111,11 @@ def _read_rdf(paths: list[str]):
         check_syntax(file)
         if syntax != ox.RdfFormat.RDF_XML:  # XML declares its own encoding
             decode_text(data, file=path)  # UTF-8, or a located hint
-        try:
-            quads = list(ox.parse(path=str(file), format=syntax))
-        except OSError as err:
-            raise RecordError(f"cannot read: {err.strerror or err}", file=path) from None
+        try:  # the bytes read and measured, not the file again (it may have grown)
+            quads = list(ox.parse(data, format=syntax))
         except RDF_PARSE_ERRORS as err:
+            if isinstance(err, SyntaxError) and not err.filename:
+                err.filename = str(file)  # the file the bytes came from (rdf_problem)
             raise RecordError(f"not valid RDF: {rdf_problem(err)}", file=path) from None
         default = [q for q in quads if q.graph_name == ox.DefaultGraph()]
         for problem in filter(None, map(rdf12_problem, default)):

@@ -573,19 +573,44 @@ def exact_xml(media_type: str | None, chunks: Iterator[bytes]) -> Iterator[bytes
 
 class _Stream:
     """The data frames of one answer; hands the executor back at the end, or replaces it
-    when closed midway (time limit, client gone) since it is then mid-query."""
+    when closed midway (time limit, client gone) since it is then mid-query.
+
+    The time limit holds while the reader holds the answer too: a client that took none
+    of a streamed answer kept its executor as long as it did not read (four such held
+    every user query of a worker), since the limit was looked at only when the next
+    frame was asked for. At the deadline a timer replaces the executor; the reader's next
+    frame is then :class:`~exokg.errors.QueryTimeout`, never a silent end.
+    """
 
     def __init__(self, pool: ExecutorPool, executor: Executor, deadline: float,
                  outcome: Outcome, started: float, cancel: CancelToken | None) -> None:
         self.pool, self.deadline, self.cancel = pool, deadline, cancel
         self.executor: Executor | None = executor
         self.outcome, self.started = outcome, started
+        self.expired = False
+        self._lock = threading.Lock()  # the reader's thread and the timer's finish it
+        self._timer: threading.Timer | None = None
+        if math.isfinite(deadline):
+            self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+            self._timer.daemon = True
+            self._timer.start()
 
     def __iter__(self) -> _Stream:
         return self
 
+    def _expire(self) -> None:
+        with self._lock:
+            if self.executor is None:
+                return
+            self.expired = True
+        self._finish(reusable=False)
+
     def _finish(self, *, reusable: bool) -> None:
-        executor, self.executor = self.executor, None
+        with self._lock:
+            executor, self.executor = self.executor, None
+            timer, self._timer = self._timer, None
+        if timer is not None and timer is not threading.current_thread():
+            timer.cancel()
         if executor is None:
             return
         if reusable:
@@ -593,19 +618,28 @@ class _Stream:
         else:
             self.pool._replace(executor)
 
+    def _timed_out(self) -> QueryTimeout:
+        self._finish(reusable=False)
+        return QueryTimeout("query stopped at the time limit")
+
     def __next__(self) -> bytes:
-        if self.executor is None:
+        executor = self.executor
+        if executor is None:
+            if self.expired:
+                raise self._timed_out()
             raise StopIteration
         try:
-            kind, payload = self.executor.read_frame(self.deadline, self.cancel)
+            kind, payload = executor.read_frame(self.deadline, self.cancel)
         except _Deadline:
-            self._finish(reusable=False)
-            raise QueryTimeout("query stopped at the time limit") from None
+            raise self._timed_out() from None
         except _Cancelled:
             self._finish(reusable=False)
             raise QueryCancelled() from None
         except (_Died, OSError):
-            executor, self.executor = self.executor, None
+            if self.expired:  # replaced by the timer while this read waited
+                raise self._timed_out() from None
+            with self._lock:
+                self.executor = None
             raise self.pool._died(executor) from None  # why, as before the first byte
         if kind == b"D":
             return payload
@@ -621,7 +655,7 @@ class _Stream:
         self._finish(reusable=False)
 
     def __del__(self) -> None:
-        if self.executor is not None:
+        if self.executor is not None or self._timer is not None:
             self.close()
 
 
