@@ -551,8 +551,9 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     if not description.counts:  # not the graph: a node whose every value was cut exists
         raise NodeNotFound(f"no node {node} in the graph", suggestions=[])
     data = node_facts(graph, subject)
-    data["facts"] = _counted_facts(data["facts"], description)
-    data["facts_truncated"] = description.truncated
+    facts, cut = _facts_within(_counted_facts(data["facts"], description))
+    data["facts"], data["facts_truncated"] = facts, description.truncated or cut
+    data["external"], _ = _within(data["external"], LIST_CHARS)
     is_finding = (subject, RDF.type, EXO.Finding) in graph
     # a finding's page is about that finding alone: nothing to read from the artifact
     stored = facets.node(node) if facets is not None and not is_finding else None
@@ -577,11 +578,67 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
                                                                    cut=VIEW_CHARS)
         evidence = evidence_summary(every, node)
         facet_counts = count_facets(map(facet_values, every))
-    incoming = stored.incoming if stored is not None else _incoming(reader, node)
+    incoming, incoming_cut = _within(
+        stored.incoming if stored is not None else _incoming(reader, node), LIST_CHARS)
+    data["incoming_truncated"] = incoming_cut
     data.update({"incoming": incoming, "findings": findings,
                  "groups": group_findings(findings), "evidence": evidence,
                  "facets": facet_counts, "paging": paging})
     return data
+
+
+#: The characters (as JSON) an entity page's facts, and each of its lists of external
+#: and incoming links, hold at most: 2,000 statements of 3,000 characters, or 300 links
+#: by predicates of 20,000-character IRIs, made pages and twins of 6 to 16 MB.
+LIST_CHARS = 100_000
+
+
+def _size(item: Any) -> int:
+    return len(json.dumps(item, ensure_ascii=False, default=str))
+
+
+def _within(items: list[Any], most: int) -> tuple[list[Any], bool]:
+    """The first of ``items`` that hold at most ``most`` characters as JSON (the first
+    one whatever its size), and whether any were left out.
+
+    >>> _within([{"a": 1}] * 3, 20)
+    ([{'a': 1}, {'a': 1}], True)
+    """
+    kept: list[Any] = []
+    used = 0
+    for item in items:
+        used += _size(item)
+        if kept and used > most:
+            return kept, True
+        kept.append(item)
+    return kept, False
+
+
+def _facts_within(facts: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], bool]:
+    """``facts`` within :data:`LIST_CHARS`: the predicates in order, each with its first
+    values that fit (and its number of values, ``count``, when some are left out); and
+    whether any were.
+
+    >>> facts = [{"predicate": "p", "values": [{"value": "x" * 60}] * 3}]
+    >>> kept, cut = _facts_within(facts * 2000)
+    >>> cut, len(kept) < 2000, kept[0]["values"] == facts[0]["values"]
+    (True, True, True)
+    """
+    kept: list[dict[str, Any]] = []
+    left = LIST_CHARS
+    for fact in facts:
+        head = {k: v for k, v in fact.items() if k != "values"}
+        left -= _size(head)
+        if kept and left < 0:
+            return kept, True
+        values, cut = _within(fact["values"], max(left, 0))
+        left -= sum(map(_size, values))
+        if cut:
+            kept.append({**head, "values": values,
+                         "count": fact.get("count", len(fact["values"]))})
+            return kept, True
+        kept.append(fact)
+    return kept, False
 
 
 def _counted_facts(facts: list[dict[str, Any]],

@@ -77,3 +77,34 @@ def test_a_long_text_of_any_kind_but_a_number_is_read_in_part(client):
     (notes,) = [f["values"] for f in twin["facts"] if f["predicate"] == NOTE]
     ends = sorted(v["value"][-22:] for v in notes)
     assert ends == ["eee… (9999 characters)", "hh… (10000 characters)"], ends
+
+
+WIDE = "https://w3id.org/exokg/id/content/wide"
+POINTED = "https://w3id.org/exokg/id/content/pointed"
+
+
+@pytest.fixture(scope="module")
+def wide_client(tmp_path_factory):
+    """A node with 2,000 predicates of a 3,000-character value each, and one pointed to
+    by 300 predicates of 20,000-character IRIs (as a hostile tester wrote them)."""
+    kind = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/exokg/vocab#MicroRNA>"
+    lines = [f"<{WIDE}> {kind} .", f"<{POINTED}> {kind} ."]
+    lines += [f'<{WIDE}> <https://example.org/p{n}> "{n}{"v" * 3_000}" .' for n in range(2_000)]
+    lines += [f"<https://example.org/s{n}> <https://example.org/{n}{'q' * 20_000}> <{POINTED}> ."
+              for n in range(300)]
+    yield from data_client(tmp_path_factory.mktemp("wide"), "\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("node", [WIDE, POINTED])
+def test_an_entity_page_of_many_long_statements_stays_within_its_bound(wide_client, node):
+    """Pages and twins of 6.5 to 16 MB: the facts and the incoming links had no bound in
+    characters (only in number)."""
+    path = "/id/" + node.split("/id/", 1)[1]
+    for url in (path, path + ".json"):
+        r = wide_client.get(url)
+        assert r.status_code == 200 and len(r.data) < 500_000, (url, len(r.data))
+    twin = wide_client.get(path + ".json").get_json()
+    if node == WIDE:
+        assert twin["facts_truncated"] is True and twin["facts"]
+    else:
+        assert twin["incoming_truncated"] is True and twin["incoming"]

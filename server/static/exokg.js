@@ -46,10 +46,13 @@
   /* a drawn name as the pages show one (kg/display.py's NAME_SHOWN, which the page's body
    * carries, and clip): a user's 1 MiB name, wrapped, was a column of text thousands of
    * lines high */
+  var CUT = /\u2026 \([0-9,]+ characters\)$/;
   function shown(text) {
     var size = Number(document.body.dataset.nameShown);
     var chars = Array.from(text);  /* code points, as Python counts them: no half pair */
     if (chars.length <= size) return text;
+    /* cut by the server already (a query page's drawing), saying the whole length */
+    if (CUT.test(text) && chars.length - text.match(CUT)[0].length <= size) return text;
     return chars.slice(0, size).join("") + "\u2026 (" +
       chars.length.toLocaleString("en") + " characters)";
   }
