@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -390,26 +390,46 @@ def _query_graph(sparql: str):
     return got
 
 
-def _cell(term: Any) -> dict[str, Any] | None:
+def _cell(term: Any, size: int = VIEW_CHARS) -> dict[str, Any] | None:
+    """A value as the query page and its twin hold it: each text of it (the value, a
+    datatype IRI, a language tag) cut at ``size`` characters with its whole length (the
+    downloads and /sparql hold it whole): one value of 2 million characters, or rows of
+    16,000-character datatypes, made a page and its twin of megabytes."""
     if term is None:
         return None
-    # the page and its twin hold what a view reads of a long value, marked as cut (the
-    # downloads and /sparql hold it whole): one value of 2 million characters made a
-    # page and its twin of megabytes
     if isinstance(term, URIRef):
         iri = str(term)
-        if len(iri) > VIEW_CHARS:  # no link: a cut IRI names nothing
-            return {"type": "uri", "value": cut(iri), "label": cut(iri, TEXT_SHOWN)}
+        if len(iri) > size:  # no link: a cut IRI names nothing
+            return {"type": "uri", "value": cut(iri, size),
+                    "label": cut(iri, min(size, TEXT_SHOWN))}
         return {"type": "uri", "value": iri, "label": compact(term), "url": local_url(term)}
     if isinstance(term, BNode):
-        return {"type": "bnode", "value": cut(str(term)), "label": f"_:{cut(str(term))}"}
-    text = cut(str(term))
+        label = cut(str(term), size)
+        return {"type": "bnode", "value": label, "label": f"_:{label}"}
+    text = cut(str(term), size)
     cell = {"type": "literal", "value": text, "label": text}
     if term.datatype:
-        cell["datatype"] = str(term.datatype)
+        cell["datatype"] = cut(str(term.datatype), size)
     if term.language:
-        cell["xml:lang"] = term.language
+        cell["xml:lang"] = cut(term.language, size)
     return cell
+
+
+def _cells(row: Sequence[Any]) -> list[dict[str, Any] | None]:
+    """A row's cells, each cut so that the row holds at most a page's characters (a
+    row of 900 columns of 3,999 characters made a twin of 7 MB)."""
+    from exokg.pages import RESULT_PAGE_CHARS
+
+    size = max(40, min(VIEW_CHARS, RESULT_PAGE_CHARS // max(1, 2 * len(row))))
+    return [_cell(t, size) for t in row]
+
+
+def _term_chars(term: Any) -> int:
+    """The characters a cell of ``term`` holds at most (its value, datatype, language)."""
+    if term is None:
+        return 0
+    return sum(min(len(str(part)), _CELL_CHARS) for part in (
+        term, getattr(term, "datatype", None) or "", getattr(term, "language", None) or ""))
 
 
 #: The result formats the page writes a SELECT/ASK download in (URL names, registry kind
@@ -461,8 +481,7 @@ def _result_page(rows: list, raw: str | None, sparql: str, fmt: str | None
     from exokg.pages import page_number, result_pages
 
     # a value's characters, and a few for its cell
-    starts = result_pages(sum(min(len(str(t)), _CELL_CHARS) for t in row if t is not None)
-                          + 20 * len(row) for row in rows)
+    starts = result_pages(sum(map(_term_chars, row)) + 20 * len(row) for row in rows)
     page = page_number(raw, len(starts))
     first = starts[page - 1]
     last = starts[page] if page < len(starts) else len(rows)
@@ -550,10 +569,10 @@ def query(fmt: str | None = None) -> Response:
             if graph is not None:
                 # the drawing of this page's triples: all 10,000 were drawn, megabytes
                 data["graph"] = _graph_elements(_graph_of(shown, graph))
-                data["triples"] = [[_cell(t) for t in triple] for triple in shown]
+                data["triples"] = [_cells(triple) for triple in shown]
             else:
                 data["head"] = head
-                data["rows"] = [[_cell(t) for t in row] for row in shown]
+                data["rows"] = [_cells(row) for row in shown]
     data["share_url"] = url_for("ui.query", query=sparql) if run else url_for("ui.query")
     return render_page("query.html", data, fmt=fmt, status=status,
                        html_extra={"prefixes": PREFIXES})

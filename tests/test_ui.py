@@ -470,6 +470,19 @@ def test_a_long_value_is_cut_on_the_query_page_and_whole_in_its_downloads(client
         assert page.status_code == 200 and len(page.data) < PAGE_BYTES, (path, len(page.data))
     cell = client.get("/query.json", query_string={"query": iri}).json["rows"][0][0]
     assert cell["value"].endswith("characters)") and "url" not in cell
+    # a wide row, long datatypes and language tags (twins of 7 and 8 MB)
+    cells = " ".join(f"(?x AS ?c{n})" for n in range(900))
+    wide = (f'SELECT {cells} {{ BIND("0123456789abcdef" AS ?s0) {binds} '
+            'BIND(SUBSTR(?s17, 1, 3999) AS ?x) }')
+    datatypes = ('SELECT ?v { VALUES ?n { ' + " ".join(map(str, range(300))) + ' } '
+                 f'BIND("0123456789abcdef" AS ?s0) {binds} '
+                 'BIND(STRDT(STR(?n), IRI(CONCAT("http://example.org/", '
+                 'SUBSTR(?s17, 1, 16000)))) AS ?v) }')
+    for query in (wide, datatypes):
+        for path in ("/query", "/query.json"):
+            page = client.get(path, query_string={"query": query})
+            assert page.status_code == 200 and len(page.data) < PAGE_BYTES, \
+                (path, len(page.data))
     # a short value is the data as it is: no mark, no bidirectional isolation
     bidi = client.get("/query.json", query_string={"query": 'SELECT ("a\u202Eb" AS ?x) {}'})
     assert bidi.json["rows"][0][0]["value"] == "a\u202eb"
