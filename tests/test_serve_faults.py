@@ -553,7 +553,7 @@ def test_an_answer_cut_mid_stream_breaks_visibly_and_is_said_in_one_line(store_d
                 for _ in r.iter_content(1 << 16):
                     pass
         ask = requests.get(f"{url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
-        assert ask.status_code == 200  # a new executor answers
+        assert ask.status_code == 200, ask.text  # a new executor answers
         log = wait_for_log(proc, '"cut": ')
     finally:
         stop_server(proc)

@@ -588,7 +588,7 @@ class _Stream:
         self.executor: Executor | None = executor
         self.outcome, self.started = outcome, started
         self.expired = False
-        self._lock = threading.Lock()  # the reader's thread and the timer's finish it
+        self._lock = threading.RLock()  # the reader's thread and the timer's finish it
         self._timer: threading.Timer | None = None
         if math.isfinite(deadline):
             self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
@@ -600,15 +600,20 @@ class _Stream:
 
     def _expire(self) -> None:
         with self._lock:
-            if self.executor is None:
-                return
-            self.expired = True
-        self._finish(reusable=False)
+            if self.executor is not None:
+                self.expired = True
+                self._finish_held(reusable=False)
 
     def _finish(self, *, reusable: bool) -> None:
+        # under the lock to its end: a reader that finds the timer finishing waits until
+        # the executor is replaced (a query asked right after the cut answer was refused,
+        # the line of waiting queries not yet told an executor was coming)
         with self._lock:
-            executor, self.executor = self.executor, None
-            timer, self._timer = self._timer, None
+            self._finish_held(reusable=reusable)
+
+    def _finish_held(self, *, reusable: bool) -> None:
+        executor, self.executor = self.executor, None
+        timer, self._timer = self._timer, None
         if timer is not None and timer is not threading.current_thread():
             timer.cancel()
         if executor is None:
@@ -636,10 +641,10 @@ class _Stream:
             self._finish(reusable=False)
             raise QueryCancelled() from None
         except (_Died, OSError):
-            if self.expired:  # replaced by the timer while this read waited
+            with self._lock:  # after the timer's finish, if it runs now
+                expired, self.executor = self.expired, None
+            if expired:  # replaced by the timer while this read waited
                 raise self._timed_out() from None
-            with self._lock:
-                self.executor = None
             raise self.pool._died(executor) from None  # why, as before the first byte
         if kind == b"D":
             return payload
