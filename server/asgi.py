@@ -328,9 +328,7 @@ class AsgiBridge:
             try:
                 last = await work  # ends soon once cancelled
             except _Stalled:
-                logger.warning("%s %s: the client took nothing for %g s (SEND_TIMEOUT): "
-                               "dropped after %d bytes", scope["method"], scope["path"],
-                               self.send_timeout, exchange.sent)
+                self._say_stalled(scope, f"after {exchange.sent} bytes")
                 return
             except _Gone:
                 return
@@ -364,9 +362,7 @@ class AsgiBridge:
                 await asyncio.wait_for(exchange.send_body(last, more=False),
                                        self.send_timeout or None)
             except TimeoutError:
-                logger.warning("%s %s: the client took nothing for %g s (SEND_TIMEOUT): "
-                               "dropped with the last batch unsent", scope["method"],
-                               scope["path"], self.send_timeout)
+                self._say_stalled(scope, "with the last batch unsent")
                 return
         except _Gone:
             return
@@ -378,6 +374,10 @@ class AsgiBridge:
                 cancel.cancel()   # may still run, and its token's fd stays open for it
             else:
                 cancel.close()
+
+    def _say_stalled(self, scope: dict[str, Any], when: str) -> None:
+        logger.warning("%s %s: the client took nothing for %g s (SEND_TIMEOUT): dropped %s",
+                       scope["method"], scope["path"], self.send_timeout, when)
 
     async def _body(self, scope: dict[str, Any], receive: _Receive) -> bytes:
         """The request body, at most ``max_body`` + 1 bytes (none when its declared
