@@ -4,7 +4,12 @@ For each format: the bytes, seconds and MB/s of ``GET /api/export?format=F`` fro
 real ``exokg serve`` (one worker) and of ``exokg export --format F --out FILE``, each
 beside ``Store.dump`` of N-Triples run just before it on the same store; and the peak
 RSS of the web worker (sampled from /proc every 0.1 s while the export runs, and its
-VmHWM). Writes JSON to stdout; benchmarks/RESULTS-export.md holds a run.
+VmHWM). The server keeps its exports as files (``EXPORT_FILES``; ``--no-export-files``:
+streamed, as before): the first request of a format follows its file as it is written
+(``http``), a second one reads the file whole (``http_kept``). The kept files of an
+earlier run are removed first. ``--slow-readers N`` keeps N clients reading the first
+format at ``--slow-rate`` bytes/s while the other formats run (they held the worker's
+export places). Writes JSON to stdout; benchmarks/RESULTS-export.md holds a run.
 
     python benchmarks/bench_export.py --data /tmp/bench/f100000.nt \\
         --store /tmp/scale-export/store5 --formats ntriples graphml > results-export.json
@@ -38,9 +43,10 @@ def _port() -> int:
         return sock.getsockname()[1]
 
 
-def _serve(data: str, store: str) -> tuple[subprocess.Popen, str]:
+def _serve(data: str, store: str, *, files: bool) -> tuple[subprocess.Popen, str]:
     port = _port()
-    env = {**os.environ, "EXOKG_EXPORT_TIMEOUT": "3600"}
+    env = {**os.environ, "EXOKG_EXPORT_TIMEOUT": "3600",
+           "EXOKG_EXPORT_FILES": "true" if files else "false"}
     proc = subprocess.Popen([sys.executable, "-m", "exokg", "serve", "--data", data, "--store",
                              store, "--workers", "1", "--executors", "2", "--port", str(port),
                              "--no-access-log"], env=env, cwd=tempfile.gettempdir(),
@@ -108,13 +114,26 @@ def _http(url: str, fmt: str, worker: psutil.Process) -> dict:
     with _Peak(worker.pid) as peak, requests.get(
             f"{url}/api/export", params={"format": fmt}, stream=True,
             timeout=3600) as response:
-        response.raise_for_status()
+        if response.status_code != 200:
+            return {"status": response.status_code, "error": response.text[:300],
+                    "seconds": round(time.perf_counter() - started, 2)}
         chunked = "Content-Length" not in response.headers
         for chunk in response.iter_content(1 << 16):
             size += len(chunk)
     seconds = time.perf_counter() - started
-    return {"bytes": size, "seconds": round(seconds, 2), "MBps": round(size / seconds / 1e6, 2),
-            "chunked": chunked, "worker_peak_rss_mb": round(peak.peak / 1024, 1)}
+    return {"status": 200, "bytes": size, "seconds": round(seconds, 2),
+            "MBps": round(size / seconds / 1e6, 2), "chunked": chunked,
+            "worker_peak_rss_mb": round(peak.peak / 1024, 1)}
+
+
+def _slow_reader(url: str, fmt: str, rate: int, stop: threading.Event) -> None:
+    """Read the export of ``fmt`` at about ``rate`` bytes/s until ``stop``."""
+    with requests.get(f"{url}/api/export", params={"format": fmt}, stream=True,
+                      timeout=3600) as response:
+        for chunk in response.iter_content(1024):
+            if stop.is_set():
+                return
+            time.sleep(len(chunk) / rate)
 
 
 def _cli(data: str, store: str, fmt: str, out: str) -> dict:
@@ -135,20 +154,34 @@ def main() -> None:
     parser.add_argument("--store", required=True, help="STORE_DIR (the store is found there)")
     parser.add_argument("--formats", nargs="+", default=FORMATS)
     parser.add_argument("--no-cli", action="store_true")
+    parser.add_argument("--no-export-files", action="store_true")
+    parser.add_argument("--slow-readers", type=int, default=0)
+    parser.add_argument("--slow-rate", type=int, default=30_000)
     args = parser.parse_args()
-    server, url = _serve(args.data, args.store)
+    for old in Path(args.store).glob("*/exports/*"):
+        old.unlink()
+    server, url = _serve(args.data, args.store, files=not args.no_export_files)
+    stop = threading.Event()
     try:
         info = requests.get(f"{url}/healthz?deep=1", timeout=60).json()
         store_path = SparqlService(Config.load({"STORE_DIR": args.store,
                                                 "DATA_FILES": [args.data]})).info.path
         worker = _worker(server)
         results = {"data": args.data, "store": str(store_path), "health": info,
+                   "export_files": not args.no_export_files,
+                   "slow_readers": args.slow_readers, "slow_rate": args.slow_rate,
                    "worker_rss_mb_at_start": round(_kb(worker.pid, "VmRSS") / 1024, 1),
                    "formats": {}}
         scratch = tempfile.mkdtemp(prefix="bench-export-")
-        for fmt in args.formats:
+        for n, fmt in enumerate(args.formats):
             row = {"dump": _dump(str(store_path), f"{scratch}/dump.nt"),
-                   "http": _http(url, fmt, worker)}
+                   "http": _http(url, fmt, worker),
+                   "http_kept": _http(url, fmt, worker)}
+            if n == 0:
+                for _ in range(args.slow_readers):
+                    threading.Thread(target=_slow_reader, daemon=True,
+                                     args=(url, fmt, args.slow_rate, stop)).start()
+                time.sleep(1.0 if args.slow_readers else 0)
             if not args.no_cli:
                 row["dump_cli"] = _dump(str(store_path), f"{scratch}/dump.nt")
                 row["cli"] = _cli(args.data, args.store, fmt, f"{scratch}/out.{fmt}")
@@ -157,6 +190,7 @@ def main() -> None:
         results["worker_vmhwm_mb"] = round(_kb(worker.pid, "VmHWM") / 1024, 1)
         print(json.dumps(results, indent=1))
     finally:
+        stop.set()
         server.terminate()
         server.wait(timeout=30)
 

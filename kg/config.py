@@ -138,6 +138,12 @@ class Config:
         3600.0, "seconds a whole-graph export (a store dump or the rows of a network "
         "format) may stream before it is stopped; exports are not cut at MAX_ROWS (0: no "
         "limit)")
+    export_files: bool = _setting(
+        True, "keep each whole-graph export as a file in its data version's folder: written "
+        "once, by one executor at the store's speed, then read from the file by every client "
+        "(resumable with Range; sent without holding a request thread); written only "
+        "while the disk keeps 1 GiB plus 400 bytes per triple free. false: every export "
+        "streams from the store, holding an executor while its client reads")
     drain_timeout: float = _setting(
         0.0, "seconds a stopping server (SIGTERM) lets requests in flight finish before it "
         "kills its workers; 0: QUERY_TIMEOUT plus 5 s (no limit when QUERY_TIMEOUT is 0). "

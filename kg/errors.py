@@ -19,7 +19,8 @@ __all__ = [
     "ExoKGError", "RecordError", "DataError", "NodeNotFound", "FindingNotNode", "InvalidQuery",
     "UnknownFormat", "UnsupportedEncoding", "FormatClash", "ConfigError", "QueryTimeout",
     "QueryCancelled",
-    "QueryRefused", "PreconditionFailed", "AnswerTooLarge", "TooLargeToDraw", "XML_UNFIT",
+    "QueryRefused", "PreconditionFailed", "AnswerTooLarge", "ExportFailed", "TooLargeToDraw",
+    "XML_UNFIT",
     "RDF12_UNFIT", "RDF12_RESULTS_UNFIT",
     "ArtifactMissing", "StillBuilding", "StoreChanged", "NotAvailable", "RDF_PARSE_ERRORS",
     "not_valid_rdf", "rdf_problem",
@@ -313,6 +314,14 @@ class ConfigError(ExoKGError):
     """A setting with an unknown name or a value of the wrong type."""
 
     status = 500
+
+
+class ExportFailed(ExoKGError):
+    """A whole-graph export whose file could not be written (a disk that refused it): the
+    next request streams it from the store instead."""
+
+    status = 503
+    retry_after = 5
 
 
 class AnswerTooLarge(ExoKGError):

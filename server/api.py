@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -42,8 +43,10 @@ from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
 from exokg.server.errors import retry_headers
 from exokg.server.params import link, many, one
 from exokg.server.sparql import get_service
+from exokg.sparql.cancel import CancelToken
+from exokg.sparql.export_files import file_name
 from exokg.store_source import StoreSource, index_folder
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_file
 
 __all__ = ["DEFAULT_NODE_LIMIT", "bp", "graph_source", "init_app"]
 
@@ -131,13 +134,56 @@ def _file(obj, fmt_name: str, stem: str) -> Response:
 
 
 def _download(body: bytes | Iterator[bytes], fmt: Format, stem: str) -> Response:
-    from exokg.io import download_name
+    return Response(body, content_type=_media(fmt), headers=_attachment(fmt, stem))
 
+
+def _media(fmt: Format) -> str:
     media = fmt.media_type
     if media.startswith("text/") or media.endswith(("+xml", "+json", "/json")):
         media += "; charset=utf-8"
-    return Response(body, content_type=media, headers={
-        "Content-Disposition": f'attachment; filename="{download_name(stem, fmt.name)}"'})
+    return media
+
+
+def _attachment(fmt: Format, stem: str) -> dict[str, str]:
+    from exokg.io import download_name
+
+    return {"Content-Disposition": f'attachment; filename="{download_name(stem, fmt.name)}"'}
+
+
+#: The preconditions the validator rule judges (a kept file's own judges only the range).
+_PRECONDITIONS = frozenset({"HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
+                            "HTTP_IF_UNMODIFIED_SINCE"})
+
+
+def _kept(path: Path, fmt: Format, stem: str) -> Response:
+    """A whole-graph export kept as a file (:mod:`exokg.sparql.export_files`), with its
+    length, or the part a ``Range`` asks (``If-Range`` judged on the ETag); the server
+    reads it from the file outside the request's thread
+    (:data:`~exokg.server.asgi.FILE_KEY`)."""
+    from exokg.server.asgi import FILE_KEY
+    from exokg.server.etags import current_etag
+
+    size = path.stat().st_size
+    response = send_file(path, mimetype=fmt.media_type, conditional=False, etag=False,
+                         max_age=None)
+    del response.headers["Last-Modified"]  # validated by its ETag, as every answer is
+    response.headers.update({"Content-Type": _media(fmt), **_attachment(fmt, stem)})
+    etag = current_etag()
+    if etag is not None:
+        response.headers["ETag"] = etag
+    # only the range from werkzeug: the validator rule (exokg.server.etags) judges the
+    # other preconditions, as for every answer (werkzeug's 412 kept the whole file's body)
+    ranged = {key: value for key, value in request.environ.items()
+              if key not in _PRECONDITIONS}
+    response.make_conditional(ranged, accept_ranges=True, complete_length=size)
+    if request.method == "GET":
+        part = response.content_range
+        if (response.status_code == 206 and part is not None and part.start is not None
+                and part.stop is not None):
+            request.environ[FILE_KEY] = (str(path), part.start, part.stop - part.start)
+        elif response.status_code == 200:
+            request.environ[FILE_KEY] = (str(path), 0, size)
+    return response
 
 
 def _streamed(chunks: Iterator[bytes], fmt: Format, stem: str) -> Response:
@@ -305,8 +351,10 @@ def export() -> Response:
 
     The whole graph streams from the store (:func:`exokg.io.stream_graph`): the one
     request that reads everything, so it is not cut at ``MAX_ROWS``; it runs under
-    ``EXPORT_TIMEOUT``. ``findings`` applies to the network formats. ``HEAD`` answers
-    the download's headers without running the export.
+    ``EXPORT_TIMEOUT``. With ``EXPORT_FILES`` it is written once into a file of the data
+    version, which its first readers follow as it grows and every later one is sent
+    (:mod:`exokg.sparql.export_files`). ``findings`` applies to the network formats.
+    ``HEAD`` answers the download's headers without running the export.
     """
     from exokg.io import stream_graph
     from exokg.server.sparql import get_service
@@ -330,11 +378,22 @@ def export() -> Response:
         # with the findings as nodes too), before the export reads the whole graph to find
         # out (17 to 23 s at 10^5 findings)
         _refuse_a_drawing_too_large()
+    service = get_service()
+    files = service.export_files
+    name = file_name(graph_format.extension, findings=findings)
+    kept = files.kept(name) if files is not None else None
+    if kept is not None:
+        return _kept(kept, graph_format, stem)
     if request.method == "HEAD":
         # the headers only: the export is not run (a GraphML export reads and lays out the
         # whole graph before its first byte; 21 s at 10^5 triples, for nothing)
         return _download(iter(()), graph_format, stem)
-    chunks = stream_graph(get_service(), graph_format.name, findings=findings)
+
+    def write(cancel: CancelToken) -> Iterator[bytes]:
+        return stream_graph(service, graph_format.name, findings=findings, cancel=cancel)
+    chunks = files.follow(name, write) if files is not None else None
+    if chunks is None:  # not kept (see exokg.sparql.export_files): from the store
+        chunks = stream_graph(service, graph_format.name, findings=findings)
     return _streamed(chunks, graph_format, stem)
 
 

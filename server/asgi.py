@@ -28,6 +28,11 @@ Per request:
   (exports stream gigabytes; nothing is joined). A client that takes no batch for
   ``SEND_TIMEOUT`` seconds is dropped, and the app's response closed: a download read
   by nobody held its query executor until the export time limit (an hour).
+- A body that is a part of a file the app names (:data:`FILE_KEY`: a kept export, whole
+  or a ``Range``) is read from the file by the event loop, a batch at a time under the
+  same ``SEND_TIMEOUT``: its thread is free at once, so slow downloads hold no thread.
+  (ASGI's path send would free it too, but granian then waits for ever on a client that
+  reads nothing.)
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import contextvars
 import io
 import json
 import logging
+import os
 import queue
 import re
 import sys
@@ -51,19 +57,25 @@ from exokg.chunks import close_chunks
 from exokg.errors import ExoKGError
 from exokg.sparql.cancel import CancelToken
 
-__all__ = ["CANCEL_KEY", "SENT_KEY", "AsgiBridge"]
+__all__ = ["CANCEL_KEY", "FILE_KEY", "SENT_KEY", "AsgiBridge"]
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("exokg.access")
 
 #: Where a request's :class:`~exokg.sparql.cancel.CancelToken` is in its environ.
 CANCEL_KEY = "exokg.cancel"
+#: Where the app names the file its answer's body is read from (a kept export), as
+#: ``(path, offset, length)``: the bridge reads it outside the request's thread.
+FILE_KEY = "exokg.file"
 #: The WSGI environ key of a callable that says whether the response's status has been
 #: sent (an error after it can only cut the body; before it, the error has its own status).
 SENT_KEY = "exokg.sent"
 
 #: Bytes read from the app's iterable before one send (a whole answer when smaller).
 _BATCH = 1 << 16
+
+#: Bytes of a file read and sent at a time.
+_FILE_BATCH = 1 << 18
 
 #: Seconds after which a request's client is watched for a disconnect.
 _WATCH_AFTER = 0.002
@@ -107,6 +119,10 @@ class _Exchange:
         self.sent = 0  # body bytes handed to the server
         self._pending: list[bytes] = []
         self._size = 0
+        #: the file the body is read from (:data:`FILE_KEY`), and the app's response,
+        #: closed once it is sent (its access-log line is written then)
+        self.file: tuple[str, int, int] | None = None
+        self.deferred: Any = None
 
     def start_response(self, status: str, headers: list[tuple[str, str]],
                        exc_info: Any = None) -> Callable[[bytes], None]:
@@ -159,9 +175,15 @@ class _Exchange:
         """In a pool thread: call the app and send its body but the last batch, each
         once the client took the one before; return the last batch.
 
-        Raises ``_Gone`` once the client has left (the iterable is closed).
+        Raises ``_Gone`` once the client has left (the iterable is closed). A body read
+        from a file (:data:`FILE_KEY`) is left to :meth:`send_file`, and the iterable
+        to :attr:`deferred`.
         """
         iterable = app(environ, self.start_response)
+        named = environ.get(FILE_KEY)
+        if named is not None and self.status in (200, 206) and self._length() == named[2]:
+            self.file, self.deferred = named, iterable
+            return b""
         try:
             for chunk in iterable:
                 self._write(chunk)
@@ -178,6 +200,40 @@ class _Exchange:
             return self._take()
         finally:
             close_chunks(iterable)
+
+    def _length(self) -> int | None:
+        length = next((value for name, value in self.headers if name == b"content-length"),
+                      b"")
+        return int(length) if length.isdigit() else None
+
+    async def send_file(self) -> None:
+        """Send the status and headers, then :attr:`file`'s bytes, each batch once the
+        client took the one before and within ``send_timeout``; its reads in the loop's
+        default executor (a cold disk would stall every connection of the loop).
+
+        Raises ``_Stalled`` for a client that took no batch in time, ``_Gone`` for one
+        that left, ``OSError`` for a file that cannot be read, or is shorter than said.
+        """
+        path, offset, length = self.file or ("", 0, 0)
+        loop = asyncio.get_running_loop()
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            end = offset + length
+            while True:
+                data = await loop.run_in_executor(None, os.pread, fd,
+                                                  min(_FILE_BATCH, end - offset), offset)
+                offset += len(data)
+                if offset < end and not data:
+                    raise OSError(f"{path} ended {end - offset} bytes short")
+                try:
+                    await asyncio.wait_for(self.send_body(data, more=offset < end),
+                                           self.send_timeout)
+                except TimeoutError:
+                    raise _Stalled from None
+                if offset >= end:
+                    return
+        finally:
+            os.close(fd)
 
     async def send_body(self, data: bytes, *, more: bool) -> None:
         """Send the status and headers (first time), then ``data``; returns once the
@@ -351,6 +407,9 @@ class AsgiBridge:
                 return
             if exchange.left:
                 return
+            if exchange.file is not None:
+                await self._send_file(exchange, scope)
+                return
             # the last batch under the same limit: a client that takes no answer of one
             # batch (most answers) held its connection for ever
             try:
@@ -367,6 +426,7 @@ class AsgiBridge:
         except _Gone:
             return
         finally:
+            close_chunks(exchange.deferred)  # a file's answer: its access-log line now
             watch.cancel()
             if exchange.gone is not None:
                 exchange.gone.cancel()
@@ -374,6 +434,16 @@ class AsgiBridge:
                 cancel.cancel()   # may still run, and its token's fd stays open for it
             else:
                 cancel.close()
+
+    async def _send_file(self, exchange: _Exchange, scope: dict[str, Any]) -> None:
+        try:
+            await exchange.send_file()
+        except _Stalled:
+            if exchange.cancel is not None:  # the access log says 499, as for a client gone
+                exchange.cancel.cancel()
+            self._say_stalled(scope, f"after {exchange.sent} bytes")
+        except OSError as err:  # the status went out: the body ends visibly broken
+            _say_cut(scope, exchange.sent, ExoKGError(str(err)))
 
     def _say_stalled(self, scope: dict[str, Any], when: str) -> None:
         logger.warning("%s %s: the client took nothing for %g s (SEND_TIMEOUT): dropped %s",

@@ -15,8 +15,10 @@ The rule, in one place:
   whole-graph exports, which are deterministic, ``/openapi.json``) with ``ETag``,
   ``Cache-Control: public, no-cache`` and, where ``Accept`` picks the representation,
   ``Vary: Accept``; ``HEAD`` gets the same ETag as ``GET``.
-- No ETag on an error (any status but 200/304), on a response that sets a cookie, on any
-  method but GET/HEAD, on ``/healthz`` and on static files (which carry their own).
+- No ETag on an error (any status but 200/206/304), on a response that sets a cookie, on
+  any method but GET/HEAD, on ``/healthz`` and on static files (which carry their own).
+  A handler may set the same ETag itself (:func:`current_etag`: a ``Range`` request's
+  ``If-Range`` is judged against it); the part of a file (206) gets the rule too.
 - ``/sparql`` (its answers, keyed by the query in the library, and the service
   description) and VoID answer in their own handlers, with ETags from the same
   :func:`exokg.release.make_etag` (the description and VoID through
@@ -41,7 +43,7 @@ from exokg.sparql.service import check_if_match, etag_matches, if_match_holds
 from flask import Flask, Response, g, request
 from werkzeug.wsgi import get_current_url
 
-__all__ = ["BODY_SETTINGS", "CACHE_CONTROL", "init_app", "request_etag"]
+__all__ = ["BODY_SETTINGS", "CACHE_CONTROL", "current_etag", "init_app", "request_etag"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,14 @@ def request_etag(environ: Mapping[str, Any], config: Config, *, version: str,
     return make_etag(version, get_current_url(dict(environ)), representation, *settings, *extra)
 
 
+def current_etag() -> str | None:
+    """The ETag the rule gives the request being answered (``None``: it gives none), for a
+    handler that needs it before its answer is made: a ``Range`` request's ``If-Range``.
+    """
+    found = g.get(_KEY)
+    return found[0] if found is not None else None
+
+
 def _surfaces() -> dict[str, Callable[[], str] | None]:
     """Blueprint name -> what its ``Accept`` negotiation picks (``None``: its answers do
     not depend on ``Accept``); the blueprints that get the rule."""
@@ -141,8 +151,9 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _validate(response: Response) -> Response:
         found = g.pop(_KEY, None)
-        if (found is None or response.status_code not in (200, 304)
-                or "Set-Cookie" in response.headers or "ETag" in response.headers):
+        if (found is None or response.status_code not in (200, 206, 304)
+                or "Set-Cookie" in response.headers
+                or response.headers.get("ETag", found[0]) != found[0]):
             return response
         etag, vary = found
         try:

@@ -485,7 +485,7 @@ def test_a_drawing_past_its_cap_is_refused_before_the_export_runs(store_dir, fmt
     gave at once: with an export time limit none can meet, it is still the 422."""
     monkeypatch.setattr("exokg.io.store_rows.DRAW_MAX_NODES", 50)
     app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "EXECUTORS": 1,
-                      "EXPORT_TIMEOUT": 1e-9})
+                      "EXPORT_TIMEOUT": 1e-9, "EXPORT_FILES": False})  # streamed ones
     client = app.test_client()
     try:
         got = client.get(f"/api/export?format={fmt}")
@@ -502,9 +502,10 @@ def test_a_drawing_past_its_cap_is_refused_before_the_export_runs(store_dir, fmt
 def test_head_of_an_export_sends_headers_without_running_it(store_dir, fmt):
     # an export time limit no export can meet: the GET runs the export and fails (503),
     # the HEAD answers the download's headers without running it (it ran the whole
-    # export for nothing: 21 s at 10^5 triples for GraphML)
+    # export for nothing: 21 s at 10^5 triples for GraphML); a kept export's HEAD is
+    # tests/test_export_files.py's
     app = create_app({"TESTING": True, "STORE_DIR": str(store_dir), "EXECUTORS": 1,
-                      "EXPORT_TIMEOUT": 1e-9})
+                      "EXPORT_TIMEOUT": 1e-9, "EXPORT_FILES": False})
     client = app.test_client()
     try:
         got = client.get(f"/api/export?format={fmt}")

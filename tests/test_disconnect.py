@@ -368,7 +368,8 @@ SEND_TIMEOUT = 3
 @pytest.fixture(scope="module")
 def unread_server(tmp_path_factory):
     """Three executors, a short ``SEND_TIMEOUT``: a store whose N-Triples (about 12 MB)
-    fill a client's socket and the server's long before the export ends."""
+    fill a client's socket and the server's long before the export ends. Exports stream
+    from the store (``EXPORT_FILES`` off), as for a remote store."""
     from hubgen import write_hub_graph
 
     folder = tmp_path_factory.mktemp("unread-export")
@@ -376,9 +377,16 @@ def unread_server(tmp_path_factory):
     proc, url = start_server(["--store", str(folder / "store"), "--data", str(data),
                               "--workers", "1", "--executors", "3"],
                              env={"EXOKG_SEND_TIMEOUT": str(SEND_TIMEOUT),
-                                  "EXOKG_BUSY_TIMEOUT": "1"})
+                                  "EXOKG_BUSY_TIMEOUT": "1", "EXOKG_EXPORT_FILES": "false"})
     yield proc, url
     stop_server(proc)
+
+
+def _users_queries_answered(url: str) -> None:
+    for _ in range(3):  # every user query, not only the first
+        r = requests.get(f"{url}/sparql", params={"query": "ASK { ?s ?p ?o }"},
+                         headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert r.status_code == 200 and r.json()["boolean"] is True
 
 
 def _unread_download(url: str) -> socket.socket:
@@ -403,11 +411,7 @@ def test_downloads_nobody_reads_leave_users_queries_an_executor(unread_server):
         second = requests.get(f"{url}/api/export", params={"format": "ntriples"}, timeout=30)
         assert second.status_code == 503 and "Retry-After" in second.headers
         assert "whole-graph export at a time" in second.json()["error"]
-        for _ in range(3):  # every user query, not only the first
-            r = requests.get(f"{url}/sparql", params={"query": "ASK { ?s ?p ?o }"},
-                             headers={"Accept": "application/sparql-results+json"},
-                             timeout=30)
-            assert r.status_code == 200 and r.json()["boolean"] is True
+        _users_queries_answered(url)
         # dropped once it took nothing for SEND_TIMEOUT: its place frees for the next
         assert _wait_for(lambda: "took nothing for" in server_log(proc),
                          seconds=SEND_TIMEOUT + 20), server_log(proc)[-2000:]
@@ -415,6 +419,38 @@ def test_downloads_nobody_reads_leave_users_queries_an_executor(unread_server):
         assert r.status_code == 200 and len(r.content) > 5_000_000
     finally:
         first.close()
+
+
+def test_a_kept_export_frees_its_executor_though_nobody_reads_it(tmp_path):
+    """With exports kept as files (the default), an export nobody reads is written whole
+    at the store's speed and its executor freed: the same export is then sent to others
+    from the file (whole, with its length), another format gets the worker's one export
+    place, users' queries are answered, and the reader that takes nothing is still
+    dropped at SEND_TIMEOUT."""
+    from hubgen import write_hub_graph
+
+    data = write_hub_graph(tmp_path / "hub.nt", findings=5_000)
+    proc, url = start_server(["--store", str(tmp_path / "store"), "--data", str(data),
+                              "--workers", "1", "--executors", "3"],
+                             env={"EXOKG_SEND_TIMEOUT": str(SEND_TIMEOUT),
+                                  "EXOKG_BUSY_TIMEOUT": "1"})
+    first = _unread_download(url)
+    try:
+        assert _wait_for(lambda: any((tmp_path / "store").glob("*/exports/graph.nt")),
+                         seconds=60), server_log(proc)[-2000:]
+        kept = next((tmp_path / "store").glob("*/exports/graph.nt"))
+        second = requests.get(f"{url}/api/export", params={"format": "ntriples"}, timeout=30)
+        assert second.status_code == 200
+        assert second.headers["Content-Length"] == str(kept.stat().st_size)
+        assert second.content == kept.read_bytes() and len(second.content) > 5_000_000
+        other = requests.get(f"{url}/api/export", params={"format": "graphml"}, timeout=60)
+        assert other.status_code == 200 and other.content.startswith(b"<?xml")
+        _users_queries_answered(url)
+        assert _wait_for(lambda: "took nothing for" in server_log(proc),
+                         seconds=SEND_TIMEOUT + 20), server_log(proc)[-2000:]
+    finally:
+        first.close()
+        stop_server(proc)
 
 
 def test_an_answer_nobody_reads_frees_its_executor_at_the_time_limit(tmp_path):

@@ -27,6 +27,7 @@ from exokg.sparql.cache import ResultCache
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.sparql.check import check_query, inspect_query
 from exokg.sparql.export import ExportGate, exports_at_once
+from exokg.sparql.export_files import ExportFiles
 from exokg.sparql.negotiate import negotiate_for, xml_fallbacks
 from exokg.sparql.pool import ExecutorPool, Outcome, ServiceBusy
 from exokg.sparql.remote import RemotePool
@@ -249,6 +250,8 @@ class SparqlService:
         #: the whole-graph exports this worker streams at once (exokg.sparql.export)
         self.exports = ExportGate(exports_at_once(config.executors),
                                   wait=config.busy_timeout or config.query_timeout or None)
+        self._files: ExportFiles | None = None
+        self._files_looked = False
 
     # --- the store ---------------------------------------------------------------------
 
@@ -262,6 +265,25 @@ class SparqlService:
                 if self._info is None:
                     self._info = self._open_info()
         return self._info
+
+    @property
+    def export_files(self) -> ExportFiles | None:
+        """Where this worker keeps whole-graph exports (:mod:`exokg.sparql.export_files`):
+        ``None`` with ``EXPORT_FILES`` off, for a remote store (its data may change under
+        a file) and for a copy served while its store builds (its folder is not the
+        version's)."""
+        if self._files_looked or self._remote is not None or not self.config.export_files:
+            return self._files
+        info = self.info
+        if not (info.complete and info.folder):
+            return None
+        with self._lock:
+            if not self._files_looked:
+                # a request thread for a page and one for a query, whatever reads
+                self._files = ExportFiles.open(info.folder, triples=info.triples,
+                                               readers=max(1, self.config.threads - 2))
+                self._files_looked = True
+        return self._files
 
     def snapshot(self) -> tuple[StoreInfo, str]:
         """The store's description and what ETags name its data by, read together: the
