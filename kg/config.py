@@ -21,7 +21,6 @@ exokg.errors.ConfigError: EXOKG_MAX_ROWS: expected int, got 'ten'
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
@@ -306,7 +305,7 @@ class Config:
     def query_memory_bytes(self) -> int:
         """The memory one query may take in its executor (:mod:`exokg.sparql._executor`
         watches it): ``QUERY_MEMORY`` MB, else half of this machine's memory (or its
-        container's, cgroup v2) over every executor of every worker (at least
+        container's: :func:`exokg.machine.memory`) over every executor of every worker (at least
         :data:`QUERY_MEMORY_FLOOR`), so that the executors' worst queries at once leave
         the machine the other half.
 
@@ -317,10 +316,9 @@ class Config:
         """
         if self.query_memory:
             return self.query_memory << 20
-        machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        with contextlib.suppress(OSError, ValueError):  # a container's own bound (cgroup v2)
-            machine = min(machine, int(Path("/sys/fs/cgroup/memory.max").read_text()))
-        return max(QUERY_MEMORY_FLOOR, machine // 2 // (self.workers * self.executors))
+        from exokg.machine import memory
+
+        return max(QUERY_MEMORY_FLOOR, memory() // 2 // (self.workers * self.executors))
 
     @property
     def drain_seconds(self) -> float | None:

@@ -50,7 +50,6 @@ import dataclasses
 import gc
 import json
 import logging
-import os
 import pickle
 import sqlite3
 import threading
@@ -69,6 +68,7 @@ from exokg.evidence import DIRECTIONS, Finding, find_conflicts, group_by_disease
 from exokg.facet_counts import FACET_NAMES, TOP, FacetValues, facet_values, ranked, sort_key
 from exokg.facets import CONFLICTS_SHOWN, FACETS_FILE, SCHEMA, graph_entry
 from exokg.labels import preferred_label
+from exokg.machine import cores
 from exokg.pages import PAGE_SIZE, facts_of, finding_query, iri_term
 from exokg.rdf_terms import TripleIndex, rdflib_term
 from exokg.vocab import EXO, RDF, RDFS, SKOS
@@ -436,7 +436,7 @@ def _build(db: sqlite3.Connection, hub_min: int, source: Findings,
     db.commit()  # the rows as the tallies by molecule read them
     tallies = {number: _Hub() for number in hubs.values()}
     molecules = _ByMolecule(scratch, hubs, hub_min,
-                            apart=findings >= apart_min and _cores() > 1)
+                            apart=findings >= apart_min and cores() > 1)
     try:
         tables = _by_study(db, hubs, tallies, alive)
         done("by study")
@@ -744,38 +744,6 @@ def _tally_molecules(rows: Path, out: Path, hubs: dict[str, int], hub_min: int,
             db.close()
     finally:
         source.close()
-
-
-def _cores(cgroup: Path = Path("/sys/fs/cgroup")) -> int:
-    """The cores this process may keep busy: those it may run on, fewer under a CPU
-    quota (a container's ``--cpus``: cgroup v2's ``cpu.max``, v1's ``cpu.cfs_quota_us``
-    over ``cpu.cfs_period_us``).
-
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as v1:
-    ...     _ = Path(v1, "cpu").mkdir(), Path(v1, "cpu", "cpu.cfs_quota_us").write_text("150000")
-    ...     _ = Path(v1, "cpu", "cpu.cfs_period_us").write_text("100000")
-    ...     _cgroup_quota(Path(v1)), _cores(Path(v1))
-    (1.5, 1)
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
-        os.cpu_count() or 1
-    quota = _cgroup_quota(cgroup)
-    return cores if quota is None else min(cores, max(1, int(quota)))
-
-
-def _cgroup_quota(cgroup: Path) -> float | None:
-    """The CPU quota in cores under ``cgroup`` (the cgroup file system's root), or None
-    when there is none (or it cannot be read)."""
-    try:
-        if (cgroup / "cpu.max").exists():  # v2: "max 100000", "150000 100000"
-            quota, period = (cgroup / "cpu.max").read_text().split()[:2]
-            return None if quota == "max" else int(quota) / int(period)
-        quota = (cgroup / "cpu" / "cpu.cfs_quota_us").read_text().strip()  # v1: -1 for none
-        period = (cgroup / "cpu" / "cpu.cfs_period_us").read_text().strip()
-        return None if int(quota) < 0 else int(quota) / int(period)
-    except (OSError, ValueError, ZeroDivisionError):
-        return None
 
 
 class _ByMolecule:

@@ -132,7 +132,7 @@ def test_the_tallies_by_molecule_in_a_child_give_the_same_facets(store, monkeypa
     """From ``apart_min`` findings the tallies by molecule run in a child process beside
     those by study: the same tables as in the builder's own, no scratch file left."""
     ox_store, folder = store
-    monkeypatch.setattr(facets_build, "_cores", lambda: 2)
+    monkeypatch.setattr(facets_build, "cores", lambda: 2)
     build_facets(ox_store, folder / "inline", apart_min=FINDINGS * 10)
     build_facets(ox_store, folder / "apart", apart_min=0)
     inline, apart = facet_tables(folder / "inline"), facet_tables(folder / "apart")
@@ -148,7 +148,7 @@ def test_a_failing_build_stops_the_tallies_by_molecule(tmp_path, monkeypatch):
     """The tallies by study fail while the child tallies by molecule: the build raises,
     the child is ended, no scratch file is left."""
     review = open_store(prepare_store(tmp_path / "stores").path)
-    monkeypatch.setattr(facets_build, "_cores", lambda: 2)
+    monkeypatch.setattr(facets_build, "cores", lambda: 2)
 
     def failing(*args):
         assert _tallying_children()  # started before the tallies by study
@@ -165,7 +165,7 @@ def test_a_failing_build_stops_the_tallies_by_molecule(tmp_path, monkeypatch):
 def test_on_one_core_the_tallies_by_molecule_stay_in_the_builder(tmp_path, monkeypatch):
     """A second process beside the builder gains nothing without a second core."""
     review = open_store(prepare_store(tmp_path / "stores").path)
-    monkeypatch.setattr(facets_build, "_cores", lambda: 1)
+    monkeypatch.setattr(facets_build, "cores", lambda: 1)
 
     def no_child(*args, **kwargs):
         raise AssertionError("a child process was started")
@@ -188,7 +188,7 @@ def test_a_build_given_up_while_it_waits_for_the_child_ends_the_child(tmp_path, 
     import time
 
     review = open_store(prepare_store(tmp_path / "stores").path)
-    monkeypatch.setattr(facets_build, "_cores", lambda: 2)
+    monkeypatch.setattr(facets_build, "cores", lambda: 2)
     children = []
     start = facets_build.start_in_child
 
