@@ -158,7 +158,7 @@ def main() -> None:
     parser.add_argument("--slow-readers", type=int, default=0)
     parser.add_argument("--slow-rate", type=int, default=30_000)
     args = parser.parse_args()
-    for old in Path(args.store).glob("*/exports/*"):
+    for old in Path(args.store).glob("*/exports/*/*"):
         old.unlink()
     server, url = _serve(args.data, args.store, files=not args.no_export_files)
     stop = threading.Event()

@@ -317,8 +317,8 @@ class ConfigError(ExoKGError):
 
 
 class ExportFailed(ExoKGError):
-    """A whole-graph export whose file could not be written (a disk that refused it): the
-    next request streams it from the store instead."""
+    """A whole-graph export whose file could not be written (a disk that refused it; the
+    process's next exports stream from the store), or whose write failed otherwise."""
 
     status = 503
     retry_after = 5

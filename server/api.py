@@ -30,7 +30,7 @@ from urllib.parse import quote_plus
 
 from exokg import formats as registry
 from exokg.bounds import integer_in
-from exokg.chunks import close_chunks
+from exokg.chunks import Chunks, close_chunks
 from exokg.errors import (
     AmbiguousNode,
     ExoKGError,
@@ -40,7 +40,9 @@ from exokg.errors import (
     UnknownFormat,
 )
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
+from exokg.server.asgi import FILE_KEY
 from exokg.server.errors import retry_headers
+from exokg.server.etags import current_etag, range_request
 from exokg.server.params import link, many, one
 from exokg.server.sparql import get_service
 from exokg.sparql.cancel import CancelToken
@@ -150,19 +152,11 @@ def _attachment(fmt: Format, stem: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{download_name(stem, fmt.name)}"'}
 
 
-#: The preconditions the validator rule judges (a kept file's own judges only the range).
-_PRECONDITIONS = frozenset({"HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
-                            "HTTP_IF_UNMODIFIED_SINCE"})
-
-
 def _kept(path: Path, fmt: Format, stem: str) -> Response:
     """A whole-graph export kept as a file (:mod:`exokg.sparql.export_files`), with its
     length, or the part a ``Range`` asks (``If-Range`` judged on the ETag); the server
     reads it from the file outside the request's thread
     (:data:`~exokg.server.asgi.FILE_KEY`)."""
-    from exokg.server.asgi import FILE_KEY
-    from exokg.server.etags import current_etag
-
     size = path.stat().st_size
     response = send_file(path, mimetype=fmt.media_type, conditional=False, etag=False,
                          max_age=None)
@@ -171,11 +165,8 @@ def _kept(path: Path, fmt: Format, stem: str) -> Response:
     etag = current_etag()
     if etag is not None:
         response.headers["ETag"] = etag
-    # only the range from werkzeug: the validator rule (exokg.server.etags) judges the
-    # other preconditions, as for every answer (werkzeug's 412 kept the whole file's body)
-    ranged = {key: value for key, value in request.environ.items()
-              if key not in _PRECONDITIONS}
-    response.make_conditional(ranged, accept_ranges=True, complete_length=size)
+    response.make_conditional(range_request(request.environ), accept_ranges=True,
+                              complete_length=size)
     if request.method == "GET":
         part = response.content_range
         if (response.status_code == 206 and part is not None and part.start is not None
@@ -212,7 +203,9 @@ def _streamed(chunks: Iterator[bytes], fmt: Format, stem: str) -> Response:
             close_chunks(chunks)  # a client gone midway: the executor is stopped
             logger.info("export %s (%s): %d bytes streamed in %.1f ms", stem, fmt.name,
                         size, 1000 * (time.perf_counter() - start))
-    return _download(body(), fmt, stem)
+    # closed unread too (a 412 made of it after the handler): a generator never started
+    # runs no finally, and its export's executor, or its place, stayed taken
+    return _download(Chunks(body(), then=lambda: close_chunks(chunks)), fmt, stem)
 
 
 def _format() -> str | None:
@@ -392,7 +385,11 @@ def export() -> Response:
     def write(cancel: CancelToken) -> Iterator[bytes]:
         return stream_graph(service, graph_format.name, findings=findings, cancel=cancel)
     chunks = files.follow(name, write) if files is not None else None
-    if chunks is None:  # not kept (see exokg.sparql.export_files): from the store
+    if chunks is None:
+        kept = files.kept(name) if files is not None else None
+        if kept is not None:  # written since it was looked for
+            return _kept(kept, graph_format, stem)
+        # not kept (exokg.sparql.export_files says when): from the store
         chunks = stream_graph(service, graph_format.name, findings=findings)
     return _streamed(chunks, graph_format, stem)
 

@@ -74,9 +74,6 @@ SENT_KEY = "exokg.sent"
 #: Bytes read from the app's iterable before one send (a whole answer when smaller).
 _BATCH = 1 << 16
 
-#: Bytes of a file read and sent at a time.
-_FILE_BATCH = 1 << 18
-
 #: Seconds after which a request's client is watched for a disconnect.
 _WATCH_AFTER = 0.002
 
@@ -119,9 +116,9 @@ class _Exchange:
         self.sent = 0  # body bytes handed to the server
         self._pending: list[bytes] = []
         self._size = 0
-        #: the file the body is read from (:data:`FILE_KEY`), and the app's response,
-        #: closed once it is sent (its access-log line is written then)
-        self.file: tuple[str, int, int] | None = None
+        #: the body's file (:data:`FILE_KEY`), opened: its fd, offset and length; and the
+        #: app's response, closed once it is sent (its access-log line is written then)
+        self.file: tuple[int, int, int] | None = None
         self.deferred: Any = None
 
     def start_response(self, status: str, headers: list[tuple[str, str]],
@@ -157,9 +154,8 @@ class _Exchange:
     def complete(self) -> bool:
         """Whether the whole body of a response with a Content-Length was sent: its
         client may close then, and that is no hang-up."""
-        length = next((value for name, value in self.headers if name == b"content-length"),
-                      b"")
-        return length.isdigit() and self.sent >= int(length)
+        length = self._length()
+        return length is not None and self.sent >= length
 
     def _write(self, data: bytes) -> None:
         if data:
@@ -182,8 +178,12 @@ class _Exchange:
         iterable = app(environ, self.start_response)
         named = environ.get(FILE_KEY)
         if named is not None and self.status in (200, 206) and self._length() == named[2]:
-            self.file, self.deferred = named, iterable
-            return b""
+            try:  # here, so that a file gone is the app's own body, read as it is
+                self.file = (os.open(named[0], os.O_RDONLY), named[1], named[2])
+                self.deferred = iterable
+                return b""
+            except OSError as err:
+                logger.warning("%s: read by the request's thread instead", err)
         try:
             for chunk in iterable:
                 self._write(chunk)
@@ -214,26 +214,34 @@ class _Exchange:
         Raises ``_Stalled`` for a client that took no batch in time, ``_Gone`` for one
         that left, ``OSError`` for a file that cannot be read, or is shorter than said.
         """
-        path, offset, length = self.file or ("", 0, 0)
+        assert self.file is not None, "a file answer without its file"
+        fd, offset, length = self.file
         loop = asyncio.get_running_loop()
-        fd = os.open(path, os.O_RDONLY)
+        end = offset + length
+        while True:
+            data = await loop.run_in_executor(None, os.pread, fd, min(_BATCH, end - offset),
+                                              offset)
+            offset += len(data)
+            if offset < end and not data:
+                raise OSError(f"the file ended {end - offset} bytes short")
+            try:
+                await asyncio.wait_for(self.send_body(data, more=offset < end),
+                                       self.send_timeout)
+            except TimeoutError:
+                raise _Stalled from None
+            if offset >= end:
+                return
+
+    def close_file(self) -> None:
+        """Close the body's file and the app's response (once the answer is done)."""
         try:
-            end = offset + length
-            while True:
-                data = await loop.run_in_executor(None, os.pread, fd,
-                                                  min(_FILE_BATCH, end - offset), offset)
-                offset += len(data)
-                if offset < end and not data:
-                    raise OSError(f"{path} ended {end - offset} bytes short")
-                try:
-                    await asyncio.wait_for(self.send_body(data, more=offset < end),
-                                           self.send_timeout)
-                except TimeoutError:
-                    raise _Stalled from None
-                if offset >= end:
-                    return
+            if self.file is not None:
+                os.close(self.file[0])
+                self.file = None
         finally:
-            os.close(fd)
+            if self.deferred is not None:
+                close_chunks(self.deferred)  # its access-log line is written now
+                self.deferred = None
 
     async def send_body(self, data: bytes, *, more: bool) -> None:
         """Send the status and headers (first time), then ``data``; returns once the
@@ -426,14 +434,16 @@ class AsgiBridge:
         except _Gone:
             return
         finally:
-            close_chunks(exchange.deferred)  # a file's answer: its access-log line now
-            watch.cancel()
-            if exchange.gone is not None:
-                exchange.gone.cancel()
-            if work.cancelled():  # this task was cancelled (the server stops): the app
-                cancel.cancel()   # may still run, and its token's fd stays open for it
-            else:
-                cancel.close()
+            try:
+                exchange.close_file()
+            finally:
+                watch.cancel()
+                if exchange.gone is not None:
+                    exchange.gone.cancel()
+                if work.cancelled():  # this task was cancelled (the server stops): the
+                    cancel.cancel()   # app may still run, and its token's fd stays open
+                else:
+                    cancel.close()
 
     async def _send_file(self, exchange: _Exchange, scope: dict[str, Any]) -> None:
         try:

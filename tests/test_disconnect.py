@@ -436,9 +436,9 @@ def test_a_kept_export_frees_its_executor_though_nobody_reads_it(tmp_path):
                                   "EXOKG_BUSY_TIMEOUT": "1"})
     first = _unread_download(url)
     try:
-        assert _wait_for(lambda: any((tmp_path / "store").glob("*/exports/graph.nt")),
+        assert _wait_for(lambda: any((tmp_path / "store").glob("*/exports/*/graph.nt")),
                          seconds=60), server_log(proc)[-2000:]
-        kept = next((tmp_path / "store").glob("*/exports/graph.nt"))
+        kept = next((tmp_path / "store").glob("*/exports/*/graph.nt"))
         second = requests.get(f"{url}/api/export", params={"format": "ntriples"}, timeout=30)
         assert second.status_code == 200
         assert second.headers["Content-Length"] == str(kept.stat().st_size)

@@ -109,12 +109,22 @@ def test_readers_of_writes_under_way_are_bounded_and_the_file_is_not(tmp_path):
     files = ExportFiles.open(tmp_path, triples=3, readers=1)
     export = _Export()
     first = files.follow("graph.nt", export)
-    with pytest.raises(ServiceBusy, match="1 whole-graph export being written at a time"):
+    with pytest.raises(ServiceBusy, match="1 request reading whole-graph exports as they"):
         files.follow("graph.ttl", _Export())
     export.go.set()
     assert b"".join(first) == WHOLE  # read to its end: its place is given back
     assert files.follow("graph.ttl", _Export()) is not None
     assert _wait_for(lambda: files.kept("graph.nt") is not None)
+
+
+def test_an_export_kept_meanwhile_is_not_written_again(files):
+    export = _Export()
+    reader = files.follow("graph.nt", export)
+    export.go.set()
+    assert b"".join(reader) == WHOLE
+    assert _wait_for(lambda: files.kept("graph.nt") is not None)
+    again = _Export()  # a request that looked before the rename, and asks after it
+    assert files.follow("graph.nt", again) is None and again.started == 0
 
 
 def test_a_failed_write_is_raised_by_its_readers_and_keeps_nothing(files):
@@ -151,7 +161,7 @@ def test_an_export_another_process_writes_is_streamed_here(files):
 def test_a_disk_without_room_keeps_nothing(tmp_path):
     files = ExportFiles.open(tmp_path, triples=10**15)  # 400 PB wanted
     assert files is not None and files.follow("graph.nt", _Export()) is None
-    assert not list((tmp_path / FOLDER).iterdir())
+    assert not list(files.folder.iterdir())
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
@@ -193,8 +203,8 @@ def kept_server(tmp_path_factory):
 
 
 def _kept(store: Path, name: str) -> Path:
-    assert _wait_for(lambda: any(store.glob(f"*/{FOLDER}/{name}")), 60)
-    return next(store.glob(f"*/{FOLDER}/{name}"))
+    assert _wait_for(lambda: any(store.glob(f"*/{FOLDER}/*/{name}")), 60)
+    return next(store.glob(f"*/{FOLDER}/*/{name}"))
 
 
 def test_the_first_export_streams_and_the_next_are_the_file_with_its_length(kept_server):
@@ -233,6 +243,13 @@ def test_a_kept_export_answers_ranges_and_preconditions(kept_server):
     assert resumed.status_code == 206 and resumed.content == whole[100:]
     stale = requests.get(export, headers={"Range": "bytes=0-9", "If-Range": '"old"'}, timeout=30)
     assert stale.status_code == 200 and stale.content == whole
+    # If-Range compares strongly (RFC 9110, 13.1.5): a weak tag is the whole answer
+    weak = requests.get(export, headers={"Range": "bytes=0-9", "If-Range": f"W/{etag}"},
+                        timeout=30)
+    assert weak.status_code == 200 and weak.content == whole
+    # several ranges, each satisfiable: the whole answer, never a 416
+    several = requests.get(export, headers={"Range": "bytes=0-9,20-29"}, timeout=30)
+    assert several.status_code == 200 and several.content == whole
     past = requests.get(export, headers={"Range": f"bytes={len(whole)}-"}, timeout=10)
     assert past.status_code == 416 and past.headers["Content-Range"] == f"bytes */{len(whole)}"
     # a false If-Match is the rule's 412 with its error, never the file under a 412
@@ -240,6 +257,21 @@ def test_a_kept_export_answers_ranges_and_preconditions(kept_server):
                            timeout=10)
     assert refused.status_code == 412 and "If-Match" in refused.json()["error"]
     assert requests.get(export, headers={"If-None-Match": etag}, timeout=10).status_code == 304
+
+
+def test_exports_refused_after_the_handler_leave_no_reader_behind(kept_server):
+    """A false If-Match is judged after the handler, which had started following a write:
+    the 412 closed its answer unread, and the reader stayed counted, so that, after two
+    such requests, every export not yet kept was a 503 for the life of the worker (two
+    request threads: one reader at a time)."""
+    proc, url, store = kept_server
+    for fmt in ("nquads", "trig"):
+        r = requests.get(f"{url}/api/export", params={"format": fmt},
+                         headers={"If-Match": '"nope"'}, timeout=60)
+        assert r.status_code == 412 and "If-Match" in r.json()["error"]
+    r = requests.get(f"{url}/api/export", params={"format": "jsonld"}, timeout=60)
+    assert r.status_code == 200 and r.content.lstrip().startswith((b"[", b"{"))
+    assert _wait_for(lambda: not list(store.glob(f"*/{FOLDER}/*/*.partial")))
 
 
 def _unread(url: str, path: str) -> socket.socket:

@@ -5,17 +5,18 @@ Streamed from the store, an export holds a query executor for as long as its cli
 reads: a client taking a few KB/s held one of its worker's export places for up to
 ``EXPORT_TIMEOUT`` (an hour), and two such clients denied everyone whole-graph exports.
 Kept (the ``EXPORT_FILES`` setting, on by default), an export is written once, at the
-store's speed, into its data version's folder (``exports/``); its executor is free as
-soon as the file is whole, and the file serves any number of clients, resumable
-(``Range``) and, whole, sent by the HTTP server itself (ASGI path send, no request
-thread held).
+store's speed, into its data version's folder (``exports/<code version>/``: a new ExoKG
+writes its own); its executor is free as soon as the file is whole, and the file serves
+any number of clients, resumable (``Range``), read outside the request threads
+(:data:`exokg.server.asgi.FILE_KEY`).
 
 - A file gets its name only once whole (written as ``<name>.partial``, synced, then
   renamed): a file named is a whole export of its data version, and goes with the
   version's folder.
 - While one is written, the requests of the same process read it as it grows
-  (:meth:`ExportFiles.follow`), each holding its request thread: at most ``readers`` at
-  once (then 503 with ``Retry-After``: the file, once whole, holds no thread). The write
+  (:meth:`ExportFiles.follow`), each holding its request thread to the end of its read:
+  at most ``readers`` at once (then 503 with ``Retry-After``; a request that comes once
+  the file is whole holds no thread, and counts for nothing). The write
   stops, leaving nothing, when its last reader leaves: a client gone stops its work, here
   as everywhere. One process writes a given
   export at a time (a lock on ``<name>.lock``); a request in another process meanwhile
@@ -52,6 +53,7 @@ from typing import BinaryIO
 
 from exokg.chunks import close_chunks
 from exokg.errors import ExoKGError, ExportFailed, QueryCancelled
+from exokg.release import code_version
 from exokg.sparql.cancel import CancelToken, current_token
 from exokg.sparql.pool import ServiceBusy
 
@@ -102,12 +104,14 @@ class ExportFiles:
     @classmethod
     def open(cls, version_folder: str | Path, *, triples: int,
              readers: int = 1) -> ExportFiles | None:
-        """The kept exports of the data version in ``version_folder`` (``readers``: as
-        for the class); ``None`` where none can be written (a folder the process may not
-        write)."""
-        folder = Path(version_folder) / FOLDER
+        """The kept exports of the data version in ``version_folder`` written by this
+        code (``readers``: as for the class); ``None`` where none can be written (a
+        folder the process may not write)."""
+        # by code too: the data version names the data, and a file written by an older
+        # ExoKG (a writer since mended) was sent under the new code's ETag
+        folder = Path(version_folder) / FOLDER / code_version()
         try:
-            folder.mkdir(exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             logger.info("whole-graph exports are streamed, not kept: %s", err)
             return None
@@ -126,7 +130,7 @@ class ExportFiles:
         """The export ``name`` as it is written into its file: by the write under way in
         this process, or by ``write`` started now in a thread of its own. ``None`` when
         this process cannot write it now (another process does, the disk lacks room,
-        keeping is off): stream it from the store.
+        keeping is off: stream it from the store), or it is kept now (:meth:`kept`).
 
         The chunks come as the file grows; an error of the write is raised by each
         reader, once it has read what was written before it (``QueryCancelled`` when its
@@ -136,14 +140,15 @@ class ExportFiles:
         Raises
         ------
         ServiceBusy
-            when ``readers`` requests of this process read exports being written.
+            when ``readers`` requests of this process read exports as they were written
+            (the end of their read included).
         """
         with self._lock:
             if self._reading >= self.readers:
                 raise ServiceBusy(
-                    f"this worker sends {self.readers} whole-graph export"
-                    f"{'s' * (self.readers > 1)} being written at a time: try again once "
-                    "it is written (then any number)")
+                    f"this worker has {self.readers} request{'s' * (self.readers > 1)} "
+                    "reading whole-graph exports as they were written: try again later "
+                    "(an export once written is sent to any number)")
             job = self._writes.get(name)
             if job is None:
                 job = self._start(name, write)
@@ -170,6 +175,9 @@ class ExportFiles:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:  # another process writes it
+            os.close(lock)
+            return None
+        if self.kept(name) is not None:  # written since the caller looked
             os.close(lock)
             return None
         try:
@@ -212,8 +220,11 @@ class _Write:
 
     def __init__(self, files: ExportFiles, name: str, partial: Path, out: BinaryIO,
                  lock: int) -> None:
-        self.files, self.name, self.partial, self._out, self._lock = (
-            files, name, partial, out, lock)
+        self.files = files
+        self.name = name
+        self.partial = partial
+        self._out = out
+        self._lock = lock
         self.cond = threading.Condition()
         self.size = 0  # bytes in the file
         self.finished = False
