@@ -7,8 +7,8 @@ reads: a client taking a few KB/s held one of its worker's export places for up 
 Kept (the ``EXPORT_FILES`` setting, on by default), an export is written once, at the
 store's speed, into its data version's folder (``exports/<code version>/``: a new ExoKG
 writes its own); its executor is free as soon as the file is whole, and the file serves
-any number of clients, resumable (``Range``), read outside the request threads
-(:data:`exokg.server.asgi.FILE_KEY`).
+any number of clients, resumable (``Range``), read outside the request threads (the web
+layer's ASGI bridge does that).
 
 - A file gets its name only once whole (written as ``<name>.partial``, synced, then
   renamed): a file named is a whole export of its data version, and goes with the
