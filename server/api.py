@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -46,7 +45,7 @@ from exokg.server.etags import current_etag, range_request
 from exokg.server.params import link, many, one
 from exokg.server.sparql import get_service
 from exokg.sparql.cancel import CancelToken
-from exokg.sparql.export_files import file_name
+from exokg.sparql.export_files import ExportFiles, file_name
 from exokg.store_source import StoreSource, index_folder
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_file
 
@@ -152,14 +151,21 @@ def _attachment(fmt: Format, stem: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{download_name(stem, fmt.name)}"'}
 
 
-def _kept(path: Path, fmt: Format, stem: str) -> Response:
-    """A whole-graph export kept as a file (:mod:`exokg.sparql.export_files`), with its
-    length, or the part a ``Range`` asks (``If-Range`` judged on the ETag); the server
-    reads it from the file outside the request's thread
-    (:data:`~exokg.server.asgi.FILE_KEY`)."""
-    size = path.stat().st_size
-    response = send_file(path, mimetype=fmt.media_type, conditional=False, etag=False,
-                         max_age=None)
+def _kept(files: ExportFiles | None, name: str, fmt: Format, stem: str) -> Response | None:
+    """The whole-graph export ``name`` when it is kept as a file
+    (:mod:`exokg.sparql.export_files`), with its length, or the part a ``Range`` asks
+    (``If-Range`` judged on the ETag), read from the file outside the request's thread
+    (:data:`~exokg.server.asgi.FILE_KEY`); ``None`` when it is not kept (or has just
+    been removed)."""
+    path = files.kept(name) if files is not None else None
+    if path is None:
+        return None
+    try:
+        size = path.stat().st_size
+        response = send_file(path, mimetype=fmt.media_type, conditional=False, etag=False,
+                             max_age=None)
+    except OSError:  # removed since it was found (by hand, or with its code's version)
+        return None
     del response.headers["Last-Modified"]  # validated by its ETag, as every answer is
     response.headers.update({"Content-Type": _media(fmt), **_attachment(fmt, stem)})
     etag = current_etag()
@@ -374,9 +380,9 @@ def export() -> Response:
     service = get_service()
     files = service.export_files
     name = file_name(graph_format.extension, findings=findings)
-    kept = files.kept(name) if files is not None else None
+    kept = _kept(files, name, graph_format, stem)
     if kept is not None:
-        return _kept(kept, graph_format, stem)
+        return kept
     if request.method == "HEAD":
         # the headers only: the export is not run (a GraphML export reads and lays out the
         # whole graph before its first byte; 21 s at 10^5 triples, for nothing)
@@ -386,9 +392,9 @@ def export() -> Response:
         return stream_graph(service, graph_format.name, findings=findings, cancel=cancel)
     chunks = files.follow(name, write) if files is not None else None
     if chunks is None:
-        kept = files.kept(name) if files is not None else None
+        kept = _kept(files, name, graph_format, stem)
         if kept is not None:  # written since it was looked for
-            return _kept(kept, graph_format, stem)
+            return kept
         # not kept (exokg.sparql.export_files says when): from the store
         chunks = stream_graph(service, graph_format.name, findings=findings)
     return _streamed(chunks, graph_format, stem)

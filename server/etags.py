@@ -113,9 +113,10 @@ _PRECONDITIONS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE
 def range_request(environ: Mapping[str, Any]) -> dict[str, Any]:
     """The request as werkzeug's range handling (``make_conditional``) is to see it: its
     ``Range`` and ``If-Range`` only, the other preconditions being the rule's. A
-    ``Range`` of several parts, or under a weak ``If-Range``, is left out: the whole
-    answer is then a 200 (RFC 9110, 14.2 lets a server ignore a ``Range``; 13.1.5 has
-    ``If-Range`` compared strongly), where werkzeug answered 416 and 206.
+    ``Range`` of several parts, in a unit other than bytes, or under a weak
+    ``If-Range``, is left out: the whole answer is then a 200 (RFC 9110, 14.2 lets a
+    server ignore a ``Range``, and has it ignore a unit it does not know; 13.1.5 has
+    ``If-Range`` compared strongly), where werkzeug answered 416, 416 and 206.
 
     >>> env = {"HTTP_RANGE": "bytes=0-9", "HTTP_IF_MATCH": '"a"', "REQUEST_METHOD": "GET"}
     >>> range_request(env)
@@ -124,10 +125,14 @@ def range_request(environ: Mapping[str, Any]) -> dict[str, Any]:
     False
     >>> "HTTP_RANGE" in range_request({**env, "HTTP_IF_RANGE": 'W/"a"'})
     False
+    >>> "HTTP_RANGE" in range_request({**env, "HTTP_RANGE": "items=0-9"})
+    False
     """
     kept = {key: value for key, value in environ.items() if key not in _PRECONDITIONS}
-    if "," in kept.get("HTTP_RANGE", "") or \
-            kept.get("HTTP_IF_RANGE", "").lstrip().startswith("W/"):
+    asked = kept.get("HTTP_RANGE")
+    if asked is not None and (
+            "," in asked or asked.partition("=")[0].strip().lower() != "bytes"
+            or kept.get("HTTP_IF_RANGE", "").lstrip().startswith("W/")):
         del kept["HTTP_RANGE"]
     return kept
 
@@ -190,8 +195,8 @@ def init_app(app: Flask) -> None:
         except PreconditionFailed as err:
             response.close()
             return site_error(err)
-        if response.status_code == 200 and etag_matches(request.headers.get("If-None-Match"),
-                                                        etag):
+        if response.status_code in (200, 206) and etag_matches(
+                request.headers.get("If-None-Match"), etag):
             response.close()  # If-None-Match: *, now that a representation exists
             response = Response(status=304)
         return _validators(response, etag, vary)

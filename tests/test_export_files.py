@@ -177,6 +177,43 @@ def test_a_disk_that_refuses_a_write_stops_keeping(files):
     assert files.follow("graph.ttl", _Export()) is None  # streamed from now on
 
 
+def test_a_lock_that_cannot_be_made_streams_and_stops_keeping(files):
+    # as a disk remounted read-only, out of inodes, or a lock file of another user: the
+    # lock's open fails (a folder in its place here, since root may write anything)
+    (files.folder / "graph.nt.lock").mkdir()
+    assert files.follow("graph.nt", _Export()) is None and files.off is not None
+
+
+def test_a_folder_removed_by_hand_is_made_again(files):
+    files.folder.rmdir()  # an operator freeing the disk
+    export = _Export()
+    reader = files.follow("graph.nt", export)
+    export.go.set()
+    assert b"".join(reader) == WHOLE
+    assert _wait_for(lambda: files.kept("graph.nt") is not None)
+
+
+def test_other_code_versions_and_crashed_writes_are_removed_when_opened(tmp_path):
+    first = ExportFiles.open(tmp_path, triples=3)
+    old, busy = first.folder.parent / "old-code", first.folder.parent / "busy-code"
+    for folder, name in ((old, "graph.nt"), (busy, "graph.ttl"), (first.folder, "graph.csv")):
+        folder.mkdir(exist_ok=True)
+        (folder / f"{name}.lock").touch()
+        (folder / f"{name}.partial").write_bytes(b"half")
+    (old / "graph.nt").write_bytes(WHOLE)
+    (first.folder / "graph.csv").write_bytes(b"kept")
+    held = os.open(busy / "graph.ttl.lock", os.O_RDWR)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # a replica of that version writes it
+        files = ExportFiles.open(tmp_path, triples=3)
+    finally:
+        os.close(held)
+    assert not old.exists()
+    assert (busy / "graph.ttl.partial").exists()
+    assert not (files.folder / "graph.csv.partial").exists()
+    assert files.kept("graph.csv").read_bytes() == b"kept"
+
+
 def test_a_folder_that_cannot_be_written_keeps_nothing(tmp_path):
     (tmp_path / FOLDER).write_text("a file where the folder would be")
     assert ExportFiles.open(tmp_path, triples=3) is None
@@ -247,9 +284,15 @@ def test_a_kept_export_answers_ranges_and_preconditions(kept_server):
     weak = requests.get(export, headers={"Range": "bytes=0-9", "If-Range": f"W/{etag}"},
                         timeout=30)
     assert weak.status_code == 200 and weak.content == whole
-    # several ranges, each satisfiable: the whole answer, never a 416
-    several = requests.get(export, headers={"Range": "bytes=0-9,20-29"}, timeout=30)
-    assert several.status_code == 200 and several.content == whole
+    # several ranges, each satisfiable, or a unit not known: the whole answer, never a 416
+    for asked in ("bytes=0-9,20-29", "items=0-9"):
+        r = requests.get(export, headers={"Range": asked}, timeout=30)
+        assert r.status_code == 200 and r.content == whole, asked
+    # the preconditions come before the range (RFC 9110, 13.2.2)
+    for header in (etag, "*"):
+        r = requests.get(export, headers={"If-None-Match": header, "Range": "bytes=0-9"},
+                         timeout=10)
+        assert r.status_code == 304, header
     past = requests.get(export, headers={"Range": f"bytes={len(whole)}-"}, timeout=10)
     assert past.status_code == 416 and past.headers["Content-Range"] == f"bytes */{len(whole)}"
     # a false If-Match is the rule's 412 with its error, never the file under a 412
@@ -272,6 +315,19 @@ def test_exports_refused_after_the_handler_leave_no_reader_behind(kept_server):
     r = requests.get(f"{url}/api/export", params={"format": "jsonld"}, timeout=60)
     assert r.status_code == 200 and r.content.lstrip().startswith((b"[", b"{"))
     assert _wait_for(lambda: not list(store.glob(f"*/{FOLDER}/*/*.partial")))
+
+
+def test_a_kept_export_removed_by_hand_is_written_again(kept_server):
+    _, url, store = kept_server
+    export = f"{url}/api/export?format=csv"
+    first = requests.get(export, timeout=60)
+    path = _kept(store, "graph.csv")
+    for file in path.parent.iterdir():  # an operator freeing the disk
+        file.unlink()
+    path.parent.rmdir()
+    again = requests.get(export, timeout=60)
+    assert again.status_code == 200 and again.content == first.content
+    assert _kept(store, "graph.csv").read_bytes() == first.content
 
 
 def _unread(url: str, path: str) -> socket.socket:

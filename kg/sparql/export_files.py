@@ -119,6 +119,7 @@ class ExportFiles:
             logger.info("whole-graph exports are streamed, not kept: %s is not writable",
                         folder)
             return None
+        _remove_unused(folder)
         return cls(folder, triples=triples, readers=readers)
 
     def kept(self, name: str) -> Path | None:
@@ -166,12 +167,17 @@ class ExportFiles:
     def _start(self, name: str, write: Writer) -> _Write | None:
         if self.off is not None:
             return None
-        free = shutil.disk_usage(self.folder).free
-        if free < self.room:
-            logger.info("export %s streamed, not kept: %d bytes free on its disk, %d needed",
-                        name, free, self.room)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)  # removed by hand, to free space
+            free = shutil.disk_usage(self.folder).free
+            if free < self.room:
+                logger.info("export %s streamed, not kept: %d bytes free on its disk, %d "
+                            "needed", name, free, self.room)
+                return None
+            lock = os.open(self.folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:  # a disk remounted read-only, out of inodes, a lock not ours
+            self._stop_keeping(err)
             return None
-        lock = os.open(self.folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:  # another process writes it
@@ -212,6 +218,33 @@ class ExportFiles:
     def _stop_keeping(self, err: OSError) -> None:
         self.off = f"{self.folder}: {err.strerror or err}"
         logger.warning("whole-graph exports are streamed from now on, not kept: %s", self.off)
+
+
+def _remove_unused(folder: Path) -> None:
+    """Remove what no process uses any more beside ``folder`` (one code version's kept
+    exports): the files of other code versions (an upgrade writes its own, and the old
+    ones took the disk's room for good) and the partial files of writes that crashed;
+    each name only once its lock is taken here (a write under way, perhaps by a replica
+    of another version, keeps it)."""
+    others = [path for path in folder.parent.iterdir() if path != folder and path.is_dir()]
+    for lock in [*folder.glob("*.lock"), *(path for o in others for path in o.glob("*.lock"))]:
+        name, mine = lock.name.removesuffix(".lock"), lock.parent == folder
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            for gone in [f"{name}.partial"] if mine else [name, f"{name}.partial", lock.name]:
+                with contextlib.suppress(FileNotFoundError):
+                    (lock.parent / gone).unlink()
+        except OSError:  # held: a write under way; or not ours to remove
+            pass
+        finally:
+            os.close(fd)
+    for other in others:
+        with contextlib.suppress(OSError):  # empty now, unless a write holds a name
+            other.rmdir()
 
 
 class _Write:
