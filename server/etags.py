@@ -41,6 +41,7 @@ from exokg.release import make_etag
 from exokg.server.errors import site_error
 from exokg.sparql.service import check_if_match, etag_matches, if_match_holds
 from flask import Flask, Response, g, request
+from werkzeug.http import parse_range_header
 from werkzeug.wsgi import get_current_url
 
 __all__ = ["BODY_SETTINGS", "CACHE_CONTROL", "current_etag", "init_app", "range_request",
@@ -113,10 +114,11 @@ _PRECONDITIONS = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE
 def range_request(environ: Mapping[str, Any]) -> dict[str, Any]:
     """The request as werkzeug's range handling (``make_conditional``) is to see it: its
     ``Range`` and ``If-Range`` only, the other preconditions being the rule's. A
-    ``Range`` of several parts, in a unit other than bytes, or under a weak
-    ``If-Range``, is left out: the whole answer is then a 200 (RFC 9110, 14.2 lets a
-    server ignore a ``Range``, and has it ignore a unit it does not know; 13.1.5 has
-    ``If-Range`` compared strongly), where werkzeug answered 416, 416 and 206.
+    ``Range`` that is not one valid range of bytes (several parts, another unit, not
+    valid), or under a weak ``If-Range``, is left out: the whole answer is then a 200
+    (RFC 9110, 14.2 lets a server ignore a ``Range``, and has it ignore a unit it does
+    not know or a range not valid; 13.1.5 has ``If-Range`` compared strongly), where
+    werkzeug answered 416 or 206. A valid range past the end stays a 416.
 
     >>> env = {"HTTP_RANGE": "bytes=0-9", "HTTP_IF_MATCH": '"a"', "REQUEST_METHOD": "GET"}
     >>> range_request(env)
@@ -125,15 +127,17 @@ def range_request(environ: Mapping[str, Any]) -> dict[str, Any]:
     False
     >>> "HTTP_RANGE" in range_request({**env, "HTTP_IF_RANGE": 'W/"a"'})
     False
-    >>> "HTTP_RANGE" in range_request({**env, "HTTP_RANGE": "items=0-9"})
-    False
+    >>> ["HTTP_RANGE" in range_request({**env, "HTTP_RANGE": asked})
+    ...  for asked in ("items=0-9", "bytes=abc", "bytes=5-2", "bytes=99-")]
+    [False, False, False, True]
     """
     kept = {key: value for key, value in environ.items() if key not in _PRECONDITIONS}
     asked = kept.get("HTTP_RANGE")
-    if asked is not None and (
-            "," in asked or asked.partition("=")[0].strip().lower() != "bytes"
-            or kept.get("HTTP_IF_RANGE", "").lstrip().startswith("W/")):
-        del kept["HTTP_RANGE"]
+    if asked is not None:
+        parsed = parse_range_header(asked)
+        if (parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1
+                or kept.get("HTTP_IF_RANGE", "").lstrip().startswith("W/")):
+            del kept["HTTP_RANGE"]
     return kept
 
 
