@@ -41,7 +41,7 @@ from exokg.errors import (
 from exokg.formats import GRAPH_KINDS, Format, format_names, get_format
 from exokg.server.asgi import FILE_KEY
 from exokg.server.errors import retry_headers
-from exokg.server.etags import current_etag, range_request
+from exokg.server.etags import current_etag, judge_now, range_request
 from exokg.server.params import link, many, one
 from exokg.server.sparql import get_service
 from exokg.sparql.cancel import CancelToken
@@ -209,8 +209,8 @@ def _streamed(chunks: Iterator[bytes], fmt: Format, stem: str) -> Response:
             close_chunks(chunks)  # a client gone midway: the executor is stopped
             logger.info("export %s (%s): %d bytes streamed in %.1f ms", stem, fmt.name,
                         size, 1000 * (time.perf_counter() - start))
-    # closed unread too (a 412 made of it after the handler): a generator never started
-    # runs no finally, and its export's executor, or its place, stayed taken
+    # closed unread too (an answer replaced after its handler): a generator never started
+    # runs no finally, and a follower of an export's write (no finalizer) stayed counted
     return _download(Chunks(body(), then=lambda: close_chunks(chunks)), fmt, stem)
 
 
@@ -377,6 +377,9 @@ def export() -> Response:
         # with the findings as nodes too), before the export reads the whole graph to find
         # out (17 to 23 s at 10^5 findings)
         _refuse_a_drawing_too_large()
+    judged = judge_now()  # before a scan of the store that a 412 or 304 would throw away
+    if judged is not None:
+        return judged
     service = get_service()
     files = service.export_files
     name = file_name(graph_format.extension, findings=findings)

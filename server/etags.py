@@ -44,8 +44,8 @@ from flask import Flask, Response, g, request
 from werkzeug.http import parse_range_header
 from werkzeug.wsgi import get_current_url
 
-__all__ = ["BODY_SETTINGS", "CACHE_CONTROL", "current_etag", "init_app", "range_request",
-           "request_etag"]
+__all__ = ["BODY_SETTINGS", "CACHE_CONTROL", "current_etag", "init_app", "judge_now",
+           "range_request", "request_etag"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,21 @@ def current_etag() -> str | None:
     """
     found = g.get(_KEY)
     return found[0] if found is not None else None
+
+
+def judge_now() -> Response | None:
+    """The rule's preconditions judged before the handler does its work, by a handler that
+    knows its resource exists (a whole-graph export of a known format): raises
+    :class:`~exokg.errors.PreconditionFailed` for a false ``If-Match``, and gives the 304
+    of an ``If-None-Match: *``, so that neither first runs the work it would throw away
+    (a network format's scan of the store). Else ``None``: the handler answers."""
+    found = g.get(_KEY)
+    if found is None:
+        return None
+    check_if_match(request.headers.get("If-Match"), found[0])
+    if etag_matches(request.headers.get("If-None-Match"), found[0]):
+        return _validators(Response(status=304), *found)
+    return None
 
 
 #: The preconditions the rule judges itself (werkzeug's own answered a false If-Match

@@ -15,6 +15,7 @@ import pytest
 import requests
 from conftest import server_log, start_server, stop_server
 from exokg.errors import ExportFailed, QueryTimeout
+from exokg.formats import GRAPH_KINDS, get_format
 from exokg.sparql.cancel import CancelToken
 from exokg.sparql.export_files import FOLDER, ExportFiles
 from exokg.sparql.pool import ServiceBusy
@@ -302,19 +303,23 @@ def test_a_kept_export_answers_ranges_and_preconditions(kept_server):
     assert requests.get(export, headers={"If-None-Match": etag}, timeout=10).status_code == 304
 
 
-def test_exports_refused_after_the_handler_leave_no_reader_behind(kept_server):
-    """A false If-Match is judged after the handler, which had started following a write:
-    the 412 closed its answer unread, and the reader stayed counted, so that, after two
-    such requests, every export not yet kept was a 503 for the life of the worker (two
-    request threads: one reader at a time)."""
+def test_exports_refused_by_a_precondition_start_no_write(kept_server):
+    """A false If-Match, or If-None-Match: *, was judged after the handler, which had
+    started writing the export (a network format's scan, for a 412 or 304); and the 412
+    closed its answer unread, leaving the reader counted, so that, after two such
+    requests, every export not yet kept was a 503 for the life of the worker (two
+    request threads: one reader at a time). Now neither starts a write."""
     proc, url, store = kept_server
-    for fmt in ("nquads", "trig"):
-        r = requests.get(f"{url}/api/export", params={"format": fmt},
-                         headers={"If-Match": '"nope"'}, timeout=60)
-        assert r.status_code == 412 and "If-Match" in r.json()["error"]
+    for fmt, header, status in (("nquads", {"If-Match": '"nope"'}, 412),
+                                ("trig", {"If-Match": '"nope"'}, 412),
+                                ("gexf", {"If-None-Match": "*"}, 304)):
+        r = requests.get(f"{url}/api/export", params={"format": fmt, "findings": "true"},
+                         headers=header, timeout=60)
+        assert r.status_code == status, (fmt, r.text[:200])
+        extension = get_format(fmt, kinds=GRAPH_KINDS).extension
+        assert not list(store.glob(f"*/{FOLDER}/*/graph*.{extension}*")), fmt
     r = requests.get(f"{url}/api/export", params={"format": "jsonld"}, timeout=60)
     assert r.status_code == 200 and r.content.lstrip().startswith((b"[", b"{"))
-    assert _wait_for(lambda: not list(store.glob(f"*/{FOLDER}/*/*.partial")))
 
 
 def test_a_kept_export_removed_by_hand_is_written_again(kept_server):
