@@ -161,11 +161,11 @@ def _kept(files: ExportFiles | None, name: str, fmt: Format, stem: str) -> Respo
     if path is None:
         return None
     try:
-        size = path.stat().st_size
         response = send_file(path, mimetype=fmt.media_type, conditional=False, etag=False,
                              max_age=None)
     except OSError:  # removed since it was found (by hand, or with its code's version)
         return None
+    size = response.content_length or 0  # send_file's own stat of the file
     del response.headers["Last-Modified"]  # validated by its ETag, as every answer is
     response.headers.update({"Content-Type": _media(fmt), **_attachment(fmt, stem)})
     etag = current_etag()
@@ -356,7 +356,6 @@ def export() -> Response:
     ``HEAD`` answers the download's headers without running the export.
     """
     from exokg.io import stream_graph
-    from exokg.server.sparql import get_service
 
     fmt = _arg("format", required=True) or ""
     node = one("node")
@@ -391,15 +390,14 @@ def export() -> Response:
         # whole graph before its first byte; 21 s at 10^5 triples, for nothing)
         return _download(iter(()), graph_format, stem)
 
-    def write(cancel: CancelToken) -> Iterator[bytes]:
+    def write(cancel: CancelToken | None = None) -> Iterator[bytes]:
         return stream_graph(service, graph_format.name, findings=findings, cancel=cancel)
     chunks = files.follow(name, write) if files is not None else None
     if chunks is None:
         kept = _kept(files, name, graph_format, stem)
         if kept is not None:  # written since it was looked for
             return kept
-        # not kept (exokg.sparql.export_files says when): from the store
-        chunks = stream_graph(service, graph_format.name, findings=findings)
+        chunks = write()  # not kept (exokg.sparql.export_files says when): from the store
     return _streamed(chunks, graph_format, stem)
 
 
