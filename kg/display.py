@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 __all__ = ["MARK_CLOSE", "MARK_OPEN", "NAME_SHOWN", "TEXT_SHOWN", "VIEW_CHARS", "clip", "cut",
-           "suggested"]
+           "number", "suggested"]
 
 #: The bidirectional controls: marks, embeddings, overrides and isolates.
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -82,6 +82,19 @@ def clip(text: Any, size: int = NAME_SHOWN) -> str:
     """
     text = cut("" if text is None else str(text), size)  # the store's cut: its length
     return f"{_FSI}{text}{_PDI}" if _BIDI.search(text) else text
+
+
+def number(value: Any) -> str:
+    """A count as a view shows it, its thousands apart (a hub's "877,887 findings" and
+    "109,651,634" in all at 10^6 findings); anything else as it is. The JSON twins keep
+    the numbers as numbers.
+
+    >>> number(877887), number(38), number(-1200), number(None), number(True), number("?")
+    ('877,887', '38', '-1,200', '', 'True', '?')
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return "" if value is None else str(value)
 
 
 def suggested(name: str, curie: str) -> str:

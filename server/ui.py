@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 
 from exokg import review
 from exokg.curie import compact_iri as compact
-from exokg.display import NAME_SHOWN, TEXT_SHOWN, VIEW_CHARS, clip, cut
+from exokg.display import NAME_SHOWN, TEXT_SHOWN, VIEW_CHARS, clip, cut, number
 from exokg.errors import ExoKGError, InvalidQuery, QueryRefused, StillBuilding, UnknownFormat
 from exokg.examples import EXAMPLES, PREFIX_BLOCK, get_example
 from exokg.formats import GRAPH_KINDS, formats, get_format
@@ -665,6 +665,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.setdefault("local_url", local_url)
     app.jinja_env.filters.setdefault("compact", compact)
     app.jinja_env.filters.setdefault("clip", clip)
+    app.jinja_env.filters.setdefault("number", number)
     app.jinja_env.globals.setdefault("TEXT_SHOWN", TEXT_SHOWN)
     app.jinja_env.globals.setdefault("NAME_SHOWN", NAME_SHOWN)
     missing = missing_assets()

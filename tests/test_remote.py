@@ -274,7 +274,7 @@ def test_a_cut_description_is_the_same_over_either_store(tmp_path):
         assert all(v["label"] == f"Reference [{v['iri'].rpartition('/')[2]}]"
                    for v in cited["values"])
         html = requests.get(f"{remote}{path}", timeout=60).text
-        assert f"the first {PAGE_FACTS - 2} of 2100" in html
+        assert f"the first {PAGE_FACTS - 2} of 2,100" in html
         assert 'id="facts-truncated"' in html
     finally:
         for server, _ in servers:

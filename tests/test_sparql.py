@@ -403,7 +403,7 @@ def test_void_and_the_home_page_say_what_the_total_is_made_of(client):
         {"graph": "https://w3id.org/exokg/graph/metrics", "triples": in_metrics,
          "metrics": True}]}
     page = client.get("/").get_data(as_text=True)
-    assert f"{default} triples in the default graph; {in_metrics} in the named graph" in page
+    assert f"{default:,} triples in the default graph; {in_metrics:,} in the named graph" in page
     described = Graph().parse(data=client.get("/sparql", headers={
         "Accept": "text/turtle"}).data, format="turtle")
     (graph,) = described.objects(None, sd.defaultGraph)
@@ -451,7 +451,7 @@ def test_many_named_graphs_are_counted_and_the_largest_named(tmp_path, monkeypat
         assert len(named["listed"]) == ui.GRAPHS_NAMED
         assert [g["triples"] for g in named["listed"]] == sorted(
             (g["triples"] for g in named["listed"]), reverse=True)
-        assert f"in {named['count']} named graphs in all" in client.get("/").get_data(
+        assert f"in {named['count']:,} named graphs in all" in client.get("/").get_data(
             as_text=True)
         void = Namespace("http://rdfs.org/ns/void#")
         g = Graph().parse(data=client.get("/.well-known/void",

@@ -507,3 +507,25 @@ def test_a_page_asked_with_a_long_url_names_its_twin_in_the_page_not_a_header(cl
     assert r.status_code == 200 and "Link" not in r.headers
     short = client.get("/query", query_string={"query": "ASK {}"})
     assert 'rel="alternate"' in short.headers["Link"]
+
+
+def test_a_hubs_counts_are_written_with_their_thousands_apart(tmp_path):
+    """A page writes a count as "1,200", its twin as the number 1200."""
+    import re
+
+    from _web import data_client
+    from hubgen import write_hub_graph
+
+    text = write_hub_graph(tmp_path / "hub.nt", findings=1200).read_text(encoding="utf-8")
+    (tmp_path / "served").mkdir()
+    for client in data_client(tmp_path / "served", text):
+        page = client.get("/id/content/mir-hub", headers={"Accept": "text/html"})
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "Summary of 1,200 findings" in html and "Findings 1–100 of 1,200" in html
+        assert re.search(r'<dd>1,200</dd>', html)  # the evidence's count of findings
+        twin = client.get("/id/content/mir-hub.json").get_json()
+        assert twin["paging"]["count"] == 1200
+        home = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+        triples = client.get("/.json").get_json()["counts"]["triples"]
+        assert triples > 1000 and f"{triples:,} triples in the default graph" in home
