@@ -34,6 +34,7 @@ from exokg import review
 from exokg.errors import ConfigError
 
 __all__ = ["DRAIN_MARGIN", "ENV_PREFIX", "Config", "check_one_input", "default_store_dir",
+           "resolved",
            "settings_table"]
 
 ENV_PREFIX = "EXOKG_"
@@ -62,6 +63,25 @@ def _setting(default: Any, help: str) -> Any:  # noqa: A002 - the setting's help
     return field(default=default, metadata={"help": help})
 
 
+def resolved(name: str | Path, what: str) -> Path:
+    """``name`` made absolute through its symbolic links; a
+    :class:`~exokg.errors.ConfigError` naming it and ``what`` (its option) when they loop
+    (Python's own error was a traceback).
+
+    >>> import os, tempfile
+    >>> loop = os.path.join(tempfile.mkdtemp(), "loop.nt")
+    >>> os.symlink(loop, loop)
+    >>> resolved(loop, "--data")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    exokg.errors.ConfigError: --data .../loop.nt: its symbolic links lead round in a loop
+    """
+    try:
+        return Path(name).resolve()
+    except (RuntimeError, OSError):  # RuntimeError: Python 3.11's "Symlink loop"; ELOOP
+        raise ConfigError(f"{what} {name}: its symbolic links lead round in a loop") from None
+
+
 def check_one_input(data_files: Sequence[str], records_dirs: Sequence[str]) -> None:
     """Records folders add to the review's tables; RDF files are served instead of them:
     both at once is a :class:`~exokg.errors.ConfigError` (the records were silently left
@@ -86,7 +106,7 @@ def check_one_input(data_files: Sequence[str], records_dirs: Sequence[str]) -> N
                           ("--records (RECORDS_DIRS)", records_dirs)):
         seen: dict[Path, str] = {}
         for name in names:
-            key = Path(name).resolve()
+            key = resolved(name, option)
             if key in seen:
                 raise ConfigError(f"{option}: {name} is given twice (also as {seen[key]})")
             seen[key] = name
@@ -103,7 +123,8 @@ class Config:
     """Every setting of ExoKG, typed; build it with :meth:`load` (or directly).
 
     Paths are ``str`` (or ``None``), lists are tuples of ``str``. ``store_dir`` is
-    resolved to :func:`default_store_dir` when not given.
+    resolved to :func:`default_store_dir` when not given; it and ``store_path`` are made
+    absolute.
     """
 
     store_dir: str | None = _setting(
@@ -254,6 +275,11 @@ class Config:
                                   f"{endpoint!r}")
         if not self.store_dir:
             object.__setattr__(self, "store_dir", default_store_dir())
+        for name in ("store_dir", "store_path"):
+            # as the process's folder names them: Flask's send_file reads a relative path
+            # against the package's folder (a relative --store sent no kept export's file)
+            if getattr(self, name):
+                object.__setattr__(self, name, os.path.abspath(getattr(self, name)))
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -249,9 +249,13 @@ def is_iri(text: str) -> bool:
 
 
 def node_exists(reader: Reader, node: str) -> bool:
-    """Whether ``node`` is the subject of a triple (one indexed lookup); ``False`` for
-    what is no IRI (:func:`is_iri`), without a query."""
-    return is_iri(node) and bool(reader.select(f"ASK {{ {iri_term(node)} ?p ?o }}").boolean)
+    """Whether ``node`` is the subject or the object of a triple (indexed lookups); ``False``
+    for what is no IRI (:func:`is_iri`), without a query. A node the data only points to
+    (a sample type no triple describes) has a page of what points to it: the graph
+    queries and the drawings link to it, and its page was a 404."""
+    term = iri_term(node) if is_iri(node) else None
+    return term is not None and bool(reader.select(
+        f"ASK {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} }}").boolean)
 
 
 def find_node(reader: Reader, name: str) -> list[str]:
@@ -542,13 +546,14 @@ def entity_page(reader: Reader, node: str, *, page: int | str | None = None,
     Raises
     ------
     NodeNotFound
-        when ``node`` is the subject of no triple.
+        when ``node`` is in no triple.
     InvalidQuery
         for a page out of range (the message names the range).
     """
     description = describe(reader, node, cap=PAGE_FACTS, cut=VIEW_CHARS)
     graph, subject = description.graph, URIRef(node)
-    if not description.counts:  # not the graph: a node whose every value was cut exists
+    # no statement of its own: a node the data only points to still has its page
+    if not description.counts and not node_exists(reader, node):
         raise NodeNotFound(f"no node {node} in the graph", suggestions=[])
     data = node_facts(graph, subject)
     facts, cut = _facts_within(_counted_facts(data["facts"], description))

@@ -37,6 +37,7 @@ import shutil
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -44,6 +45,7 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 from exokg import build_format, review
+from exokg.blank_nodes import search_blank_nodes
 from exokg.child import ChildFailed, run_in_child, start_in_child
 from exokg.errors import RDF_PARSE_ERRORS, ConfigError, DataError, not_valid_rdf
 from exokg.jsonld_check import check_jsonld
@@ -511,6 +513,7 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
                 loaded_copy: tuple[Path, int] | None = None) -> StoreInfo:
     started = time.monotonic()
     payload = None if files else bundled_ntriples(records_dirs)
+    blank_nodes = search_blank_nodes(files, payload, rdf_format)
     tmp = store_dir / f"{BUILDING_PREFIX}{version}-{os.getpid()}"
     target = store_dir / version
     early = None
@@ -546,7 +549,8 @@ def _build_here(store_dir: Path, version: str, files: Sequence[Path],
                          triples=stats["triples"], sources=sources,
                          built=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                          stats=stats, folder=str(target), artifacts=sorted(builders),
-                         artifact_sizes=artifact_sizes(tmp))
+                         artifact_sizes=artifact_sizes(tmp),
+                         build_id=uuid.uuid4().hex if blank_nodes() else "")
         _unchanged(seen, version, files, records_dirs)  # what was read is what was hashed
         write_meta(tmp, info)
         tmp.rename(target)

@@ -76,6 +76,21 @@ class StoreInfo:
     #: the :data:`~exokg.build_format.BUILD_FORMAT` it was built with (0: not recorded,
     #: a store of an ExoKG before format 11, or a remote engine's)
     build_format: int = 0
+    #: the build's own name where its input may hold blank nodes ("": it holds none),
+    #: whose names in the store are the build's (:mod:`exokg.blank_nodes`)
+    build_id: str = ""
+
+    @property
+    def tag(self) -> str:
+        """What ETags name the data by: its version, and its build where the names of its
+        blank nodes are the build's own.
+
+        >>> StoreInfo(path="", version="v", triples=0, sources=[], built="").tag
+        'v'
+        >>> StoreInfo(path="", version="v", triples=0, sources=[], built="", build_id="b").tag
+        'v build b'
+        """
+        return f"{self.version} build {self.build_id}" if self.build_id else self.version
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

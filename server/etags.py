@@ -6,7 +6,9 @@ the URL as the client sent it (scheme, ``Host``, path, query string: pages and t
 print it), the representation the ``Accept`` header picks, and the settings that change
 bodies (:data:`BODY_SETTINGS`). So two replicas on the same data give the same ETag for
 the same URL, and an ``If-None-Match`` that names it is answered 304 before any query
-runs: a revalidation costs the store nothing.
+runs: a revalidation costs the store nothing. Where the data may hold blank nodes, whose
+names are each build's own, the version names the build too
+(:attr:`exokg.store_layout.StoreInfo.tag`).
 
 The rule, in one place:
 

@@ -172,10 +172,11 @@ def resource(path: str) -> Response:
         except UnknownFormat as err:
             return error_page(406, str(err), fmt="json")
         graph, truncated = description_graph(app_reader(), node)
-        # a node whose every value was cut (more than VALUES_READ of its one predicate)
-        # exists: its description is empty, and says it was cut (one gone since: a 404)
-        cut_whole = truncated and (URIRef(node), None, None) not in graph
-        return _rdf_response(bind_prefixes(Graph()) if cut_whole
+        # a node whose every value was cut (more than VALUES_READ of its one predicate),
+        # or that the data only points to, exists: its description is empty (and says
+        # when it was cut)
+        empty = (URIRef(node), None, None) not in graph
+        return _rdf_response(bind_prefixes(Graph()) if empty
                              else concise_bounded_description(graph, URIRef(node)), want,
                              canonical=page_url, truncated=truncated)
     try:

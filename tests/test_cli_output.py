@@ -142,3 +142,20 @@ def test_an_out_in_the_store_folder_in_effect_is_refused(store_dir, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert out.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("option", ["--data", "--records", "--out"])
+def test_a_symbolic_link_that_loops_is_one_line_naming_it(option, store_dir, tmp_path):
+    loop = tmp_path / "loop.nt"
+    loop.symlink_to(loop)
+    args = {"--data": ["export", "--format", "csv", "--data", str(loop), "--out",
+                       str(tmp_path / "out.csv")],
+            "--records": ["build", "--records", str(loop), "--out", str(tmp_path / "g.ttl")],
+            "--out": ["export", "--format", "csv", "--store", str(store_dir), "--out",
+                      str(loop)]}[option]
+    done = _run(args, subprocess.PIPE)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert f": error: {option} " in lines[0]
+    assert f"{loop}: its symbolic links lead round in a loop" in lines[0]
+    assert loop.is_symlink() and not (tmp_path / "out.csv").exists()

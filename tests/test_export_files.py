@@ -365,3 +365,26 @@ def test_downloads_of_a_kept_export_nobody_reads_hold_no_thread_and_are_dropped(
     finally:
         for sock in readers:
             sock.close()
+
+
+def test_a_store_named_relatively_sends_its_kept_exports_from_the_file(tmp_path):
+    """``--store`` relative to the server's folder: the kept file is sent (Flask's
+    ``send_file`` read a relative path against the package's folder, and every request
+    streamed the store again)."""
+    from conftest import RUN_DIR
+    from hubgen import write_hub_graph
+
+    data = write_hub_graph(tmp_path / "hub.nt", findings=200)
+    store = os.path.relpath(tmp_path / "store", RUN_DIR)
+    assert not os.path.isabs(store)
+    proc, url = start_server(["--store", store, "--data", str(data), "--workers", "1"])
+    try:
+        export = f"{url}/api/export?format=ntriples"
+        first = requests.get(export, timeout=60)
+        assert first.status_code == 200 and "Content-Length" not in first.headers
+        assert _kept(tmp_path / "store", "graph.nt").read_bytes() == first.content
+        part = requests.get(export, headers={"Range": "bytes=0-9"}, timeout=30)
+        assert part.status_code == 206 and part.content == first.content[:10]
+        assert part.headers["Content-Range"] == f"bytes 0-9/{len(first.content)}"
+    finally:
+        stop_server(proc)

@@ -39,7 +39,7 @@ from exokg.formats import formats, get_format
 from exokg.io import export, stream_graph
 from exokg.io.store_rows import store_graph, store_rows
 from exokg.sparql import SparqlService
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
 STREAMED = [f.name for f in formats("network") if f.streams]
@@ -194,9 +194,11 @@ def test_live_server_streams_rdf_as_the_stores_dump(name, served, graph):
     fmt = get_format(name, "rdf")
     assert response.headers["Content-Disposition"] == \
         f'attachment; filename="exokg-graph.{fmt.extension}"'
-    if name in ("nquads", "trig"):
+    if name in ("nquads", "trig", "jsonld"):  # the syntaxes that hold named graphs
         back = Dataset().parse(data=response.content, format=RDF_READERS[name])
         assert isomorphic(back.default_graph, graph)
+        metrics = back.graph(URIRef("https://w3id.org/exokg/graph/metrics"))
+        assert len(metrics) > 0  # every graph of the store, as the dump's docs say
     else:
         assert isomorphic(Graph().parse(data=response.content, format=RDF_READERS[name]),
                           graph)

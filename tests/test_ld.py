@@ -463,3 +463,23 @@ def test_a_missing_entity_with_a_long_name_is_404_not_a_search_error(ld_client):
         r = ld_client.get("/id/content/" + "a" * 501 + suffix)
         assert r.status_code == 404, (suffix, r.data[:200])
         assert b"q is" not in r.data
+
+
+def test_a_node_the_data_only_points_to_has_a_page(tmp_path):
+    """A molecule no triple describes, named by a finding: its page lists that finding
+    (the neighbourhood and the drawings link to it; it was a 404 whose suggestion was
+    itself), its RDF description is empty; a node in no triple stays a 404."""
+    from _web import data_client
+
+    finding, x = f"{EXOID}finding/f1", f"{EXOID}content/x"
+    text = (f"<{finding}> <{RDF.type}> <{EXO.Finding}> .\n<{finding}> <{EXO.content}> <{x}> .\n"
+            f'<{finding}> <{EXO.sourceTable}> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    for client in data_client(tmp_path, text):
+        page = client.get("/id/content/x", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "/id/finding/f1" in page.get_data(as_text=True)
+        twin = client.get("/id/content/x.json").get_json()
+        assert twin["paging"]["count"] == 1 and twin["findings"][0]["iri"] == finding
+        turtle = client.get("/id/content/x.ttl")
+        assert turtle.status_code == 200 and len(Graph().parse(data=turtle.data,
+                                                               format="turtle")) == 0
+        assert client.get("/id/content/y.json").status_code == 404

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from exokg.config import resolved
 from exokg.errors import ConfigError
 
 __all__ = ["refuse_own_input", "write_output", "write_stream"]
@@ -38,19 +39,19 @@ def refuse_own_input(out: str, *, files: Iterable[str] = (), records: Iterable[s
     exokg.errors.ConfigError: --out my-records/table1.tsv: would replace a table of the \
 input folder my-records; write the output elsewhere
     """
-    target = Path(out).resolve()
+    target = resolved(out, "--out")
     for name in files:
         with contextlib.suppress(OSError):  # an input that cannot be read says so itself
-            if target == Path(name).resolve() or \
+            if target == resolved(name, "--data") or \
                     (target.exists() and os.path.samefile(target, name)):
                 raise ConfigError(f"--out {out}: is the input file {name}; write the "
                                   "output elsewhere")
     for name in records:
-        if target.parent == Path(name).resolve() and target.suffix.lower() == ".tsv":
+        if target.parent == resolved(name, "--records") and target.suffix.lower() == ".tsv":
             raise ConfigError(f"--out {out}: would replace a table of the input folder "
                               f"{name}; write the output elsewhere")
     for name in stores:
-        if target.is_relative_to(Path(name).resolve()):
+        if target.is_relative_to(resolved(name, "--store")):
             raise ConfigError(f"--out {out}: is in the store folder {name}; write the output "
                               "elsewhere")
 
@@ -113,7 +114,7 @@ def _write_file(path: Path, chunks: Iterable[bytes], out: str) -> int:
     if path.exists() and not path.is_file():  # a device or pipe (/dev/stdout): a stream
         with path.open("wb") as stream:
             return _copy(chunks, stream)
-    path = path.resolve()  # through a symbolic link: replace the file, keep the link
+    path = resolved(path, "--out")  # through a symbolic link: replace the file, keep it
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

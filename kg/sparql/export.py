@@ -132,9 +132,9 @@ def dump(service: SparqlService, media_type: str, *,
          cancel: CancelToken | None = None) -> Iterator[bytes]:
     """The whole store in an RDF syntax (by media type), as pyoxigraph writes it.
 
-    A triple syntax (N-Triples, Turtle, RDF/XML, JSON-LD) gets the default graph, a
-    quad syntax (N-Quads, TriG) the whole dataset; ``prefixes`` go to the syntaxes that
-    write them. ``cancel`` (default: the token bound to the caller's context, taken
+    A triple syntax (N-Triples, Turtle, RDF/XML) gets the default graph, a syntax that
+    holds named graphs (N-Quads, TriG, JSON-LD) the whole dataset; ``prefixes`` go to the
+    syntaxes that write them. ``cancel`` (default: the token bound to the caller's context, taken
     now, since the stream may be read from another thread) stops the dump when fired.
 
     Raises

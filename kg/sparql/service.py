@@ -292,7 +292,7 @@ class SparqlService:
         if self._remote is not None:
             version = self._remote.current()
             return version.info, version.tag
-        return self.info, self.info.version
+        return self.info, self.info.tag
 
     @property
     def data_tag(self) -> str:
@@ -389,7 +389,7 @@ class SparqlService:
         pin = self._remote.current() if self._remote is not None else None
         store = pin.info if pin is not None else self.info
         cap = self._cap(request.max_rows)
-        key_parts = [pin.tag if pin is not None else store.version, text,
+        key_parts = [pin.tag if pin is not None else store.tag, text,
                      sol.media_type if sol else "", graph.media_type if graph else "",
                      sol_else.media_type if sol_else else "",
                      graph_else.media_type if graph_else else "",
